@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** An address as it appears in a header, lowercase-normalized address and decoded display name. */
+export const MailAddressSchema = z.object({
+  address: z.string(),
+  name: z.string(),
+});
+export type MailAddress = z.infer<typeof MailAddressSchema>;
+
+/** One top-level header: lowercase name; value unfolded, encoded words decoded, control chars replaced. */
+export const HeaderSchema = z.object({
+  name: z.string(),
+  value: z.string(),
+});
+export type Header = z.infer<typeof HeaderSchema>;
+
+export const AttachmentSchema = z.object({
+  filename: z.string().nullable(),
+  contentType: z.string(),
+  size: z.number().int().nonnegative(),
+  inline: z.boolean(),
+  contentId: z.string().nullable(),
+  /** MD5 hex of the decoded content, as mailparser reports it. */
+  checksum: z.string().nullable(),
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+/**
+ * Machine-readable report parts of a multipart/report (or look-alike) message:
+ * message/delivery-status, message/global-delivery-status, message/feedback-report,
+ * message/disposition-notification. `text` is the part decoded as text.
+ */
+export const ReportPartSchema = z.object({
+  contentType: z.string(),
+  text: z.string(),
+});
+export type ReportPart = z.infer<typeof ReportPartSchema>;
+
+/**
+ * The normalized message the core works on. Produced by a `MimeParser`; holds no bodies of
+ * attachments. Message ids are stored without angle brackets.
+ */
+export const ParsedMessageSchema = z.object({
+  messageId: z.string().nullable(),
+  inReplyTo: z.string().nullable(),
+  /** Oldest first, as in the header. */
+  references: z.array(z.string()),
+  subject: z.string(),
+  from: MailAddressSchema.nullable(),
+  sender: MailAddressSchema.nullable(),
+  replyTo: z.array(MailAddressSchema),
+  to: z.array(MailAddressSchema),
+  cc: z.array(MailAddressSchema),
+  /** ISO 8601, or null when the Date header is missing or unreadable. */
+  date: z.string().nullable(),
+  /** Top-level content type, lowercase, without parameters (e.g. `multipart/report`). */
+  contentType: z.string(),
+  /** `report-type` parameter of a multipart/report, lowercase, or null. */
+  reportType: z.string().nullable(),
+  headers: z.array(HeaderSchema),
+  /** Plain text body (from text/plain, or derived from HTML when there is none). */
+  text: z.string(),
+  /** Sanitized HTML body, or null when the mail has none. */
+  html: z.string().nullable(),
+  attachments: z.array(AttachmentSchema),
+  reports: z.array(ReportPartSchema),
+  /** Headers of the enclosed original message (message/rfc822, text/rfc822-headers), if any. */
+  enclosedHeaders: z.array(HeaderSchema).nullable(),
+  /** Size of the raw message in bytes. */
+  size: z.number().int().nonnegative(),
+});
+export type ParsedMessage = z.infer<typeof ParsedMessageSchema>;
+
+/** Returns every value of a header (name compared case-insensitively), in order. */
+export function headerValues(headers: readonly Header[], name: string): string[] {
+  const wanted = name.toLowerCase();
+  return headers.filter((h) => h.name === wanted).map((h) => h.value);
+}
+
+/** Returns the first value of a header, or null. */
+export function headerValue(headers: readonly Header[], name: string): string | null {
+  const wanted = name.toLowerCase();
+  return headers.find((h) => h.name === wanted)?.value ?? null;
+}
