@@ -49,3 +49,89 @@ export interface IdGenerator {
   /** A new unique, URL-safe id. */
   next(): string;
 }
+
+// ---- Inbound write side (issue 3: the deployable stack) ----
+
+import type { ChannelSettings } from './model/channel.ts';
+import type { FailedMail, InboundRecord, StoredMessage } from './model/inbound-record.ts';
+import type { RoutedMessage } from './model/routed-message.ts';
+
+/** Raw MIME as SES stored it, keyed by object key (prefix + SES message id). */
+export interface RawMailStore {
+  /** The raw bytes. Throws `NotFoundError` when no object exists under the key. */
+  get(key: string): Promise<Uint8Array>;
+}
+
+/** Finds the channel a set of envelope recipients belongs to. */
+export interface ChannelDirectory {
+  /** The channel one of the recipients addresses (address, alias or `local+tag@` form), or null. */
+  findByRecipients(recipients: readonly string[]): Promise<ChannelSettings | null>;
+}
+
+/** A conversation as the store creates it, before anyone joins. */
+export interface NewConversation {
+  readonly id: string;
+  readonly channelId: string;
+  readonly ticketNumber: string;
+  readonly replyToken: string | null;
+  readonly createdAt: string;
+}
+
+/** Write side of the conversation store. Every method is idempotent, so a retried step is harmless. */
+export interface ConversationStore extends ThreadLookup {
+  /** Creates the conversation unless it exists already (same id: an earlier attempt of ours). */
+  create(conversation: NewConversation): Promise<void>;
+  /** Claims a Message-ID for a conversation unless it is claimed; returns the owning conversation (first writer wins). */
+  claim(channelId: string, messageId: string, conversationId: string): Promise<string>;
+  /** Moves a claim to another conversation, only while it still points at `from`. */
+  moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void>;
+  /** Adds participants and reopens; returns the conversation afterwards. Throws `NotFoundError` when absent. */
+  join(conversationId: string, participants: readonly string[], at: string): Promise<ConversationRef>;
+  /** Makes a conversation that won its creation findable by ticket number and reply token. */
+  publish(conversation: NewConversation): Promise<void>;
+  /** Marks a conversation that lost a creation race; it never becomes visible. */
+  markMerged(conversationId: string, into: string, at: string): Promise<void>;
+}
+
+/** Result of trying to take the processing lease of an inbound record. */
+export type LedgerEntry =
+  /** The caller holds the lease (a new record, or a stale one left by a crashed attempt). */
+  | { readonly kind: 'acquired'; readonly record: InboundRecord }
+  /** Another attempt holds a live lease: retry later. */
+  | { readonly kind: 'busy'; readonly record: InboundRecord }
+  /** Processing finished before (or failed, and this is no replay). */
+  | { readonly kind: 'done'; readonly record: InboundRecord };
+
+/**
+ * One record per (SES message id, channel): the idempotency key of inbound processing and its
+ * state machine `received → decided → routed | recorded | quarantined | dropped`, or `failed`.
+ */
+export interface InboundLedger {
+  /**
+   * Creates the record in `received` with a lease, or returns the stored one; takes the lease of
+   * a non-final record whose lease expired, and of a `failed` one when `replay` is set.
+   */
+  acquire(record: InboundRecord, options: { readonly now: Date; readonly leaseMs: number; readonly replay: boolean }): Promise<LedgerEntry>;
+  /** Stores the next state (the caller holds the lease). */
+  save(record: InboundRecord): Promise<void>;
+}
+
+/** Stored inbound messages (metadata and a preview; bodies stay in the raw mail store). */
+export interface MessageStore {
+  /** Writes the message; writing the same message again is harmless. */
+  put(message: StoredMessage): Promise<void>;
+}
+
+/** The skill queues agents' apps read. */
+export interface RoutedQueue {
+  /**
+   * Queues the pointer on the skill's queue. FIFO group = conversation (in order, one agent at a
+   * time); deduplication id = the Postroom message id, so a resend after a crash is dropped.
+   */
+  send(message: RoutedMessage): Promise<void>;
+}
+
+/** Mail that could not be processed: kept with its raw key and reason, replayable. */
+export interface FailedMailStore {
+  put(failure: FailedMail): Promise<void>;
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Entry point of the `postroom` command: loads the TypeScript sources through tsx, so the
+// command always runs the code in this checkout without a build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../functions/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

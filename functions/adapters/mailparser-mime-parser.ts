@@ -1,0 +1,82 @@
+import { MailParseError } from '../core/errors.ts';
+import { headerValue, headerValues, type ParsedMessage } from '../core/model/message.ts';
+import { DEFAULT_PARSE_LIMITS, type MimeParser, type ParseLimits } from '../core/ports.ts';
+import { toAddressList, toFirstAddress } from './mime/addresses.ts';
+import { toBodyParts } from './mime/body-parts.ts';
+import { isHeaderField, toHeaders } from './mime/header-block.ts';
+import { toParseError } from './mime/parse-errors.ts';
+import { firstMessageId, normalizeReferences, parseMailDate } from './mime/message-ids.ts';
+import { runMailparser, type MailparserOutput } from './mime/run-mailparser.ts';
+
+// RFC 2045 §5.1 token "/" token; anything else is treated as the default text/plain.
+const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
+
+/**
+ * `MimeParser` on mailparser 3.9.31. Limits: size is checked before parsing; header block
+ * size and part count by mailsplit and the structure guard; nesting depth by the structure
+ * guard while streaming; References are truncated to the newest `maxReferences`.
+ *
+ * A message "has nothing", and is rejected as `malformed-mail`, when its top-level header
+ * block holds no syntactically valid header field: empty input, binary garbage, or plain text
+ * without headers. Anything with at least one field parses, however broken the rest is.
+ */
+export class MailparserMimeParser implements MimeParser {
+  /** Parses raw MIME. Rejects only with `MailParseError`. */
+  async parse(raw: Uint8Array, limits: Partial<ParseLimits> = {}): Promise<ParsedMessage> {
+    const effective: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...limits };
+    try {
+      if (raw.byteLength > effective.maxBytes) {
+        throw new MailParseError(`Message is ${raw.byteLength} bytes, limit ${effective.maxBytes}`, { limit: 'size' });
+      }
+      const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      const output = await runMailparser(buffer, effective);
+      return toParsedMessage(output, raw.byteLength, effective);
+    } catch (error) {
+      throw toParseError(error);
+    }
+  }
+}
+
+function toParsedMessage(output: MailparserOutput, size: number, limits: ParseLimits): ParsedMessage {
+  if (!output.headerLines.some(isHeaderField)) {
+    throw new MailParseError('No header block: input is not a mail message');
+  }
+  const contentTypeHeader = output.headers.get('content-type') as { value?: unknown; params?: Record<string, unknown> } | undefined;
+  const fallbackCharset = charsetParam(contentTypeHeader) ?? output.bodyCharset;
+  const headers = toHeaders(output.headerLines, output.decodeWords, fallbackCharset);
+  const contentType = mediaType(contentTypeHeader?.value);
+  const reportType = charsetOrParam(contentTypeHeader, 'report-type');
+  const body = toBodyParts(output);
+  return {
+    messageId: firstMessageId(headerValue(headers, 'message-id')),
+    inReplyTo: firstMessageId(headerValue(headers, 'in-reply-to')),
+    references: normalizeReferences(headerValues(headers, 'references').join(' '), limits.maxReferences),
+    subject: headerValues(headers, 'subject').at(-1) ?? '',
+    from: toFirstAddress(output.headers.get('from')),
+    sender: toFirstAddress(output.headers.get('sender')),
+    replyTo: toAddressList(output.headers.get('reply-to')),
+    to: toAddressList(output.headers.get('to')),
+    cc: toAddressList(output.headers.get('cc')),
+    date: parseMailDate(headerValue(headers, 'date')),
+    contentType,
+    reportType: contentType === 'multipart/report' && reportType ? reportType.toLowerCase() : null,
+    headers,
+    ...body,
+    enclosedHeaders: output.enclosedHeaderLines ? toHeaders(output.enclosedHeaderLines, output.decodeWords, fallbackCharset) : null,
+    size,
+  };
+}
+
+function mediaType(value: unknown): string {
+  const type = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  return MEDIA_TYPE.test(type) ? type : 'text/plain';
+}
+
+function charsetParam(header: { params?: Record<string, unknown> } | undefined): string | null {
+  return charsetOrParam(header, 'charset');
+}
+
+function charsetOrParam(header: { params?: Record<string, unknown> } | undefined, name: string): string | null {
+  const value = header?.params?.[name];
+  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : null;
+}

@@ -1,0 +1,33 @@
+import sanitizeHtml from 'sanitize-html';
+
+const BLOCK_END = /<\/(?:p|div|tr|li|h[1-6]|table|blockquote|pre|ul|ol|dl|dt|dd|section|article|header|footer|address)\s*>/gi;
+const BLOCK_START = /<(?:p|div|tr|li|h[1-6]|table|blockquote|pre|hr|section|article|header|footer)\b/gi;
+const ESCAPES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"' };
+
+/**
+ * Plain text from HTML, for mails that carry no text/plain part. Line structure comes from
+ * `<br>` and block elements. mailparser's own
+ * converter is switched off because it only runs when the HTML part is the root part and costs
+ * seconds on very large HTML; this one is linear.
+ */
+export function htmlToText(html: string): string {
+  const marked = html
+    .replace(/\s+/g, ' ')
+    .replace(/<br\b[^>]*>/gi, '\n')
+    .replace(BLOCK_END, (tag) => `${tag}\n`)
+    .replace(BLOCK_START, (tag) => `\n${tag}`)
+    .replace(/<\/t[dh]\s*>/gi, (tag) => `${tag} `);
+  const stripped = sanitizeHtml(marked, {
+    allowedTags: [],
+    allowedAttributes: {},
+    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'template', 'xmp'],
+  });
+  return stripped
+    .replace(/&(?:amp|lt|gt|quot);/g, (entity) => ESCAPES[entity] ?? entity)
+    .replace(/\u00a0/g, ' ')
+    .split('\n')
+    .map((line) => line.replace(/[ \t]+/g, ' ').trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}

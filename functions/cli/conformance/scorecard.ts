@@ -1,0 +1,52 @@
+import type { Agreement, Scorecard } from './run.ts';
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const ratio = (a: Agreement<unknown>): string => `${String(a.agree).padStart(4)}/${String(a.total).padEnd(4)} ${pct(a.rate).padStart(6)}`;
+
+function list<T>(title: string, items: readonly T[], show: (item: T) => string, verbose: boolean): string[] {
+  if (items.length === 0) return [];
+  const shown = verbose ? items : items.slice(0, 8);
+  const more = items.length - shown.length;
+  return [`  ${title} (${items.length}):`, ...shown.map((i) => `    ${show(i)}`), ...(more > 0 ? [`    … ${more} more (--verbose)`] : [])];
+}
+
+/** Prints the scorecard as a human-readable report. */
+export function printScorecard(card: Scorecard, options: { verbose: boolean }): void {
+  const v = options.verbose;
+  const lines: string[] = [
+    `Postroom conformance: ${card.files} files from ${card.corpus} in ${(card.elapsedMs / 1000).toFixed(1)} s`,
+    '',
+    'Lanes                precision   recall  expected  predicted',
+    ...card.lanes.scores.map(
+      (s) =>
+        `  ${s.lane.padEnd(18)} ${pct(s.precision).padStart(8)} ${pct(s.recall).padStart(8)} ${String(s.expected).padStart(9)} ${String(s.predicted).padStart(10)}`,
+    ),
+    ...list('lane disagreements', card.lanes.misses, (m) => `${m.file}: labelled ${m.expected}, classified ${m.actual}`, v),
+    '',
+    'Bounce recipient + status agreement',
+    `  sisimai        ${ratio(card.bounces.sisimai)}`,
+    `  bounceparser   ${ratio(card.bounces.bounceparser)}`,
+    `  combined       ${pct(card.bounces.combined).padStart(16)}`,
+    ...list('disagreements', [...card.bounces.sisimai.misses, ...card.bounces.bounceparser.misses], (m) => `${m.file}: expected ${m.expected}, got ${m.actual}`, v),
+    '',
+    'Parse agreement with zammad',
+    ...(['subject', 'from', 'attachments'] as const).map((f) => `  ${f.padEnd(14)} ${ratio(card.parsing[f])}`),
+    ...list(
+      'disagreements',
+      [...card.parsing.subject.misses, ...card.parsing.from.misses, ...card.parsing.attachments.misses],
+      (m) => `${m.file} ${m.field}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`,
+      v,
+    ),
+    '',
+    `Thread groupings (notmuch)  ${ratio(card.threads)}`,
+    ...list('disagreements', card.threads.misses, (m) => `${m.file}: thread ${m.expected} → ${m.actual}`, v),
+    ...list('parse errors', card.parseErrors, (e) => `${e.file}: ${e.error}`, v),
+    ...list('labels this project holds wrong', card.lanes.notes, (n) => `${n.file}: ${n.note}`, true),
+    '',
+    'Thresholds',
+    ...card.thresholds.map((t) => `  ${t.passed ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${pct(t.value).padStart(6)} (min ${pct(t.min)})`),
+    '',
+    card.thresholds.every((t) => t.passed) ? 'conformance: passed' : 'conformance: FAILED',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

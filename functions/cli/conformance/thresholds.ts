@@ -1,0 +1,38 @@
+import type { Scorecard } from './run.ts';
+
+export interface Threshold {
+  readonly name: string;
+  readonly value: number;
+  readonly min: number;
+  readonly passed: boolean;
+}
+
+type Measured = Omit<Scorecard, 'thresholds' | 'elapsedMs'>;
+
+const laneRate = (card: Measured, lane: string, kind: 'precision' | 'recall'): number =>
+  card.lanes.scores.find((s) => s.lane === lane)?.[kind] ?? 1;
+
+/**
+ * The bar the core must hold on the corpus. The first five are the product's promises; the
+ * rest are set at what the core reaches today, so any regression fails `npm test`.
+ */
+const THRESHOLDS: readonly { name: string; min: number; measure: (card: Measured) => number }[] = [
+  { name: 'every bounce is a bounce (bounce recall)', min: 1, measure: (c) => laneRate(c, 'bounce', 'recall') },
+  { name: 'no human mail called automatic (human recall)', min: 1, measure: (c) => laneRate(c, 'human', 'recall') },
+  { name: 'bounce recipient+status agreement', min: 0.95, measure: (c) => c.bounces.combined },
+  { name: 'zammad subject agreement', min: 0.97, measure: (c) => c.parsing.subject.rate },
+  { name: 'zammad from agreement', min: 0.97, measure: (c) => c.parsing.from.rate },
+  { name: 'notmuch thread groupings', min: 1, measure: (c) => c.threads.rate },
+  { name: 'files parsed', min: 1, measure: (c) => 1 - c.parseErrors.length / Math.max(1, c.files) },
+  { name: 'bounce precision', min: 0.97, measure: (c) => laneRate(c, 'bounce', 'precision') },
+  { name: 'human precision', min: 0.9, measure: (c) => laneRate(c, 'human', 'precision') },
+  { name: 'auto-reply recall', min: 0.9, measure: (c) => laneRate(c, 'auto-reply', 'recall') },
+  { name: 'zammad attachment count agreement', min: 0.9, measure: (c) => c.parsing.attachments.rate },
+];
+
+export function evaluateThresholds(card: Measured): Threshold[] {
+  return THRESHOLDS.map(({ name, min, measure }) => {
+    const value = measure(card);
+    return { name, min, value, passed: value >= min - 1e-9 };
+  });
+}

@@ -1,0 +1,68 @@
+import type { Command } from './command.ts';
+
+interface Entry {
+  readonly summary: string;
+  /** Loaded on use, so each command pulls in only what it needs. */
+  readonly load: () => Promise<Command>;
+}
+
+const COMMANDS: Record<string, Entry> = {
+  start: {
+    summary: 'run the whole channel locally (SMTP in, local AWS servers, skill queues)',
+    load: async () => (await import('./start.ts')).startCommand,
+  },
+  inspect: {
+    summary: 'parse and classify mail files, one JSON line each',
+    load: async () => (await import('./inspect.ts')).inspectCommand,
+  },
+  thread: {
+    summary: 'thread mail files into conversations, one JSON line each',
+    load: async () => (await import('./thread.ts')).threadCommand,
+  },
+  conformance: {
+    summary: 'score the inbound core against the labelled real-mail corpus',
+    load: async () => (await import('./conformance/command.ts')).conformanceCommand,
+  },
+  schema: {
+    summary: 'print (or --write) the JSON Schema of the routed-message record',
+    load: async () => (await import('./schema.ts')).schemaCommand,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return [
+    'Usage: postroom <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `postroom <command> --help` for the options and examples of a command.',
+  ].join('\n');
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 1 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`postroom: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`postroom ${name}: ${message}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,91 @@
+import type { DeliveryRecipient } from '../../model/classification.ts';
+import { addressIn, readFields, type Field } from './fields.ts';
+import { enhancedCode, isPermanent, statusFromDiagnostic } from './smtp-status.ts';
+
+const ACTIONS = new Set(['failed', 'delayed', 'delivered', 'relayed', 'expanded']);
+// Fields that open a per-recipient group (RFC 3464 §2.3); Sendmail adds X-Actual-Recipient.
+const RECIPIENT_FIELDS = new Set(['original-recipient', 'final-recipient']);
+// Hostile input limit: one DSN about thousands of recipients is not a real DSN.
+const MAX_RECIPIENTS = 500;
+
+/**
+ * Parses an RFC 3464 message/delivery-status (or RFC 6533 message/global-delivery-status)
+ * body into one entry per recipient. Tolerates missing blank lines between groups, a missing
+ * Final-Recipient (Original-Recipient or X-Actual-Recipient is used), and a missing or
+ * generic Status (derived from Diagnostic-Code, RFC 3464 §2.3.6).
+ */
+export function parseDeliveryStatus(text: string): DeliveryRecipient[] {
+  return recipientGroups(readFields(text))
+    .map(toRecipient)
+    .filter((r): r is DeliveryRecipient => r !== null)
+    .slice(0, MAX_RECIPIENTS);
+}
+
+function recipientGroups(fields: readonly Field[]): Field[][] {
+  const groups: Field[][] = [];
+  let current: Field[] | null = null;
+  for (const field of fields) {
+    if (field.name === '') {
+      current = null;
+      continue;
+    }
+    const opens =
+      RECIPIENT_FIELDS.has(field.name) &&
+      (current === null ||
+        current.some((f) => f.name === field.name || (f.name === 'final-recipient' && field.name === 'original-recipient')));
+    if (opens) {
+      current = [];
+      groups.push(current);
+    }
+    current?.push(field);
+  }
+  return groups;
+}
+
+function toRecipient(group: readonly Field[]): DeliveryRecipient | null {
+  const get = (name: string) => group.find((f) => f.name === name)?.value ?? null;
+  const address =
+    addressIn(get('final-recipient') ?? '') ??
+    addressIn(get('x-actual-recipient') ?? '') ??
+    addressIn(get('original-recipient') ?? '');
+  if (address === null) return null;
+  const diagnostic = get('diagnostic-code');
+  const rawAction = get('action')?.toLowerCase().split(/[\s(;]/)[0] ?? null;
+  const status = pickStatus(get('status'), diagnostic, rawAction);
+  const action = rawAction && ACTIONS.has(rawAction) ? rawAction : actionOf(status);
+  return {
+    address,
+    status,
+    action,
+    permanent: action === 'failed' && isPermanent(status, action),
+    diagnostic: diagnostic ? diagnostic.replace(/^\s*smtp\s*;\s*/i, '') : null,
+  };
+}
+
+/**
+ * RFC 3464 makes Status authoritative, but many MTAs write a generic `5.0.0` and put the
+ * precise code in Diagnostic-Code; a more specific code of the same class wins then.
+ */
+function pickStatus(status: string | null, diagnostic: string | null, action: string | null): string | null {
+  const declared = status ? enhancedCode(status) : null;
+  const cls = declared?.[0] ?? classOfAction(action);
+  const fromDiagnostic = diagnostic ? statusFromDiagnostic(diagnostic, cls === '4' || cls === '5' ? cls : null) : null;
+  if (declared === null) return fromDiagnostic;
+  if (declared.endsWith('.0.0') && fromDiagnostic?.[0] === declared[0] && !fromDiagnostic.endsWith('.0.0')) {
+    return enhancedCode(diagnostic ?? '') === fromDiagnostic ? fromDiagnostic : declared;
+  }
+  return declared;
+}
+
+function classOfAction(action: string | null): string | null {
+  if (action === 'failed') return '5';
+  if (action === 'delayed') return '4';
+  return null;
+}
+
+function actionOf(status: string | null): string | null {
+  if (status?.startsWith('5.')) return 'failed';
+  if (status?.startsWith('4.')) return 'delayed';
+  if (status?.startsWith('2.')) return 'delivered';
+  return null;
+}

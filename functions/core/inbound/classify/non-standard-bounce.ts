@@ -1,0 +1,95 @@
+import { headerValues, type ParsedMessage } from '../../model/message.ts';
+import { noticeSection } from './bounce-text.ts';
+import { addressesIn } from './fields.ts';
+import { hasNullReturnPath, isReplyOrForward, isSystemSender } from './sender.ts';
+import { detailFromPhrase, replyCode } from './smtp-status.ts';
+
+/** Why a message without an RFC 3464 report is taken for a bounce or a delay warning. */
+export interface TextBounce {
+  readonly lane: 'bounce' | 'delay';
+  readonly evidence: string;
+  /** Addresses named by X-Failed-Recipients (Exim), lowercase. */
+  readonly failedRecipients: readonly string[];
+}
+
+// Subjects of failure notices (English, German, French, Spanish, Italian, Dutch, Japanese, Russian).
+const BOUNCE_SUBJECT =
+  /undeliver|undelivered|non[- ]?deliver|delivery (?:status notification|failure|failed|has failed|problem|notification)|mail delivery failed|message delivery has failed|delivery failure|failed delivery|returned mail|returning message|failure notice|could not be delivered|not delivered|mail failure|mail system error|error sending your mail|message status - undeliverable|unzustellbar|nicht zustellbar|non remis|non distribuable|no se puede entregar|non recapitabile|onbestelbaar|メールエラー|不達|配信エラー|не доставлено|bounce notification|rejected|returned to sender/i;
+
+// Phrases that only mail systems write, one or more per common MTA.
+const BOUNCE_BODY = new RegExp(
+  [
+    'this is the qmail-send program',
+    'this message was created automatically by mail delivery software',
+    'delivery to the following recipients? failed',
+    'transcript of session follows',
+    'the following addresses had (?:permanent )?fatal errors',
+    "i'm sorry to have to inform you that your message could not",
+    'i\\W?m afraid i wasn.t able to deliver',
+    'your message did not reach some or all of the intended recipients',
+    'delivery has failed to these recipients',
+    'did not reach the following recipient',
+    'could not be delivered to (?:one or more|the following|some)',
+    'was not delivered to',
+    'message could not be delivered',
+    'unable to deliver (?:your )?message',
+    "couldn't be delivered to",
+    'there was an error delivering your mail',
+    'we had trouble delivering your message',
+    'permanent errors?',
+    'failure reasons',
+    'the mail system',
+    'this is the mail system at host',
+    'this is an automatically generated delivery status notification',
+    'delivery status notification',
+    'message delivery failure',
+    'mailbox (?:is )?full',
+    'user unknown',
+    'no such (?:user|mailbox|recipient)',
+    'not a valid user',
+    'an error occurred while trying to deliver',
+    'undeliverable',
+    'your message was rejected',
+    'mail delivery failed',
+    'could not be delivered',
+    'delivery (?:to .{1,80})?(?:has )?failed',
+  ].join('|'),
+  'i',
+);
+
+// Notices that say the message is still queued: RFC 3464 "delayed" in prose.
+const DELAY =
+  /\(delay\)|delivery delayed|delay(?:ed)? (?:notice|for more than)|warning: (?:could not send|message .{0,80}delayed)|has not (?:yet )?been delivered|will (?:continue to )?(?:retry|try|attempt)|this is a warning message only|only a temporary failure|still trying|delivery status notification: warning|you do not need to resend|will be retried/i;
+const GAVE_UP = /permanent(?:ly)?|gave up|giving up|has been rejected|could not be delivered|cannot send message for|was not delivered|failed permanently|fatal error/i;
+
+/**
+ * Recognizes bounces that carry no message/delivery-status part (qmail, Exim without DSN,
+ * Gmail, Exchange and Notes prose, old Sendmail, webmail providers). A person forwarding or
+ * answering a bounce is not one: a reply/forward subject needs a system sender to count.
+ */
+export function detectTextBounce(message: ParsedMessage): TextBounce | null {
+  const failedRecipients = headerValues(message.headers, 'x-failed-recipients').flatMap(addressesIn);
+  const notice = noticeSection(message.text);
+  const system = isSystemSender(message) || (message.from === null && hasNullReturnPath(message));
+  const nullPath = hasNullReturnPath(message);
+  const subject = BOUNCE_SUBJECT.exec(message.subject)?.[0];
+  const body = BOUNCE_BODY.exec(notice)?.[0];
+  const personal = isReplyOrForward(message.subject) && !system;
+  let evidence: string | null = null;
+  if (failedRecipients.length > 0) evidence = 'x-failed-recipients';
+  else if (personal) return null;
+  else if (system && (subject || body)) evidence = `system sender; ${subject ? `subject "${subject}"` : `body "${body}"`}`;
+  else if (system && replyCode(notice) && detailFromPhrase(notice)) evidence = 'system sender; smtp reply in body';
+  else if (nullPath && subject && body) evidence = `null return-path; subject "${subject}"`;
+  else if (subject && body && strongBody(notice)) evidence = `subject "${subject}"; body "${body}"`;
+  if (evidence === null) return null;
+  const delayed = DELAY.test(message.subject) || (DELAY.test(notice) && !GAVE_UP.test(notice));
+  return { lane: delayed ? 'delay' : 'bounce', evidence, failedRecipients };
+}
+
+// Without a system sender, only MTA signatures that a person would not type count.
+function strongBody(notice: string): boolean {
+  return /qmail-send program|created automatically by mail delivery software|transcript of session follows|had permanent fatal errors|this is the mail system at host|delivery has failed to these recipients|delivery to the following recipients? failed permanently/i.test(
+    notice,
+  );
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { ChannelSettingsSchema } from './channel.ts';
+
+const DomainSchema = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'not a domain name')
+  .transform((d) => d.toLowerCase());
+
+/** A skill: the unit of routing. Each skill gets one SQS FIFO queue (and its DLQ). */
+export const SkillSchema = z.object({
+  /** Lowercase letters, digits and dashes; used in construct ids and queue lookups. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40'),
+  description: z.string().default(''),
+});
+export type Skill = z.infer<typeof SkillSchema>;
+
+export const ReceivingSchema = z.object({
+  /** SES spam and virus scanning on the receipt rules. */
+  scanEnabled: z.boolean().default(true),
+  /** Refuse mail that is not delivered over TLS (receipt rule `tlsPolicy: Require`). */
+  requireTls: z.boolean().default(true),
+});
+
+export const RetentionSchema = z.object({
+  /** Days raw mail (and anything else under the mail bucket) is kept. */
+  rawMailDays: z.number().int().min(1).max(3650).default(365),
+  /** Days the Lambda log groups are kept. */
+  logDays: z.number().int().min(1).max(3650).default(90),
+});
+
+/**
+ * The deploy-time configuration of one Postroom installation: what `bin/postroom.ts` reads from
+ * CDK context (`-c config=path`) or `postroom.config.json`. Channels carry their own routing.
+ */
+export const PostroomConfigSchema = z
+  .object({
+    /** Domains SES receives mail for (verified in SES, MX pointing at SES inbound). */
+    domains: z.array(DomainSchema).min(1),
+    skills: z
+      .array(z.union([z.string().transform((name) => ({ name, description: '' })), SkillSchema]))
+      .pipe(z.array(SkillSchema))
+      .refine((s) => s.length > 0, 'at least one skill'),
+    channels: z.array(ChannelSettingsSchema).min(1),
+    receiving: ReceivingSchema.default(ReceivingSchema.parse({})),
+    retention: RetentionSchema.default(RetentionSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    const skills = new Set(config.skills.map((s) => s.name));
+    const issue = (path: (string | number)[], message: string): void => {
+      ctx.addIssue({ code: 'custom', path, message });
+    };
+    duplicates(config.skills.map((s) => s.name)).forEach((n) => issue(['skills'], `skill ${n} is listed twice`));
+    duplicates(config.channels.map((c) => c.id)).forEach((id) => issue(['channels'], `channel id ${id} is used twice`));
+    const addresses = config.channels.flatMap((c) => [c.address, ...c.aliases]);
+    duplicates(addresses).forEach((a) => issue(['channels'], `address ${a} belongs to two channels`));
+    config.channels.forEach((channel, i) => {
+      const used = [channel.defaultSkill, ...channel.routing.map((r) => r.skill)];
+      if (channel.spamSkill) used.push(channel.spamSkill);
+      for (const skill of used) {
+        if (!skills.has(skill)) issue(['channels', i], `channel ${channel.id} uses unknown skill ${skill}`);
+      }
+      for (const address of [channel.address, ...channel.aliases]) {
+        const domain = address.slice(address.lastIndexOf('@') + 1);
+        if (!config.domains.includes(domain)) issue(['channels', i], `${address} is not in a configured domain`);
+      }
+    });
+  });
+export type PostroomConfig = z.infer<typeof PostroomConfigSchema>;
+export type PostroomConfigInput = z.input<typeof PostroomConfigSchema>;
+
+function duplicates(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return [...new Set(values.filter((v) => seen.has(v) || !seen.add(v)))];
+}
