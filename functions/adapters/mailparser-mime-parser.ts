@@ -6,6 +6,7 @@ import { toBodyParts } from './mime/body-parts.ts';
 import { isHeaderField, toHeaders } from './mime/header-block.ts';
 import { toParseError } from './mime/parse-errors.ts';
 import { firstMessageId, normalizeReferences, parseMailDate } from './mime/message-ids.ts';
+import { salvageReport } from './mime/report-salvage.ts';
 import { runMailparser, type MailparserOutput } from './mime/run-mailparser.ts';
 
 // RFC 2045 §5.1 token "/" token; anything else is treated as the default text/plain.
@@ -30,28 +31,35 @@ export class MailparserMimeParser implements MimeParser {
       }
       const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       const output = await runMailparser(buffer, effective);
-      return toParsedMessage(output, raw.byteLength, effective);
+      return toParsedMessage(output, buffer, effective);
     } catch (error) {
       throw toParseError(error);
     }
   }
 }
 
-function toParsedMessage(output: MailparserOutput, size: number, limits: ParseLimits): ParsedMessage {
+function toParsedMessage(output: MailparserOutput, raw: Buffer, limits: ParseLimits): ParsedMessage {
   if (!output.headerLines.some(isHeaderField)) {
     throw new MailParseError('No header block: input is not a mail message');
   }
   const contentTypeHeader = output.headers.get('content-type') as { value?: unknown; params?: Record<string, unknown> } | undefined;
-  const fallbackCharset = charsetParam(contentTypeHeader) ?? output.bodyCharset;
+  const fallbackCharset = param(contentTypeHeader, 'charset') ?? output.bodyCharset;
   const headers = toHeaders(output.headerLines, output.decodeWords, fallbackCharset);
   const contentType = mediaType(contentTypeHeader?.value);
-  const reportType = charsetOrParam(contentTypeHeader, 'report-type');
+  const reportType = param(contentTypeHeader, 'report-type');
   const body = toBodyParts(output);
+  let enclosedLines = output.enclosedHeaderLines;
+  const boundary = param(contentTypeHeader, 'boundary');
+  if (contentType === 'multipart/report' && body.reports.length === 0 && boundary) {
+    const salvaged = salvageReport(raw, boundary);
+    body.reports.push(...salvaged.reports);
+    enclosedLines ??= salvaged.enclosedHeaderLines;
+  }
   return {
     messageId: firstMessageId(headerValue(headers, 'message-id')),
     inReplyTo: firstMessageId(headerValue(headers, 'in-reply-to')),
     references: normalizeReferences(headerValues(headers, 'references').join(' '), limits.maxReferences),
-    subject: headerValues(headers, 'subject').at(-1) ?? '',
+    subject: headerValue(headers, 'subject') ?? '',
     from: toFirstAddress(output.headers.get('from')),
     sender: toFirstAddress(output.headers.get('sender')),
     replyTo: toAddressList(output.headers.get('reply-to')),
@@ -62,8 +70,8 @@ function toParsedMessage(output: MailparserOutput, size: number, limits: ParseLi
     reportType: contentType === 'multipart/report' && reportType ? reportType.toLowerCase() : null,
     headers,
     ...body,
-    enclosedHeaders: output.enclosedHeaderLines ? toHeaders(output.enclosedHeaderLines, output.decodeWords, fallbackCharset) : null,
-    size,
+    enclosedHeaders: enclosedLines ? toHeaders(enclosedLines, output.decodeWords, fallbackCharset) : null,
+    size: raw.byteLength,
   };
 }
 
@@ -72,11 +80,7 @@ function mediaType(value: unknown): string {
   return MEDIA_TYPE.test(type) ? type : 'text/plain';
 }
 
-function charsetParam(header: { params?: Record<string, unknown> } | undefined): string | null {
-  return charsetOrParam(header, 'charset');
-}
-
-function charsetOrParam(header: { params?: Record<string, unknown> } | undefined, name: string): string | null {
+function param(header: { params?: Record<string, unknown> } | undefined, name: string): string | null {
   const value = header?.params?.[name];
   return typeof value === 'string' && value.trim().length > 0 ? value.trim() : null;
 }

@@ -21,17 +21,22 @@ function entriesOf(header: unknown): unknown[] {
   });
 }
 
-function flatten(entries: readonly unknown[], into: MailAddress[], depth: number): void {
+// A lone local part such as `MAILER-DAEMON (Mail Delivery System)`, which addressparser
+// reports as a name without address.
+const BARE_LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$/i;
+
+function flatten(entries: readonly unknown[], into: MailAddress[], depth: number, promoteBare: boolean): void {
   for (const entry of entries) {
     if (!isParsedAddress(entry)) continue;
     // RFC 5322 groups ("undisclosed-recipients: a@b;") are flattened into their members.
     if (Array.isArray(entry.group)) {
-      if (depth < 4) flatten(entry.group, into, depth + 1);
+      if (depth < 4) flatten(entry.group, into, depth + 1, false);
       continue;
     }
+    const name = typeof entry.name === 'string' ? cleanHeaderText(entry.name) : '';
     const address = normalizeAddress(entry.address);
-    if (!address) continue;
-    into.push({ address, name: typeof entry.name === 'string' ? cleanHeaderText(entry.name) : '' });
+    if (address) into.push({ address, name });
+    else if (promoteBare && BARE_LOCAL_PART.test(name)) into.push({ address: name.toLowerCase(), name: '' });
   }
 }
 
@@ -44,11 +49,16 @@ export function normalizeAddress(value: unknown): string {
 /** All addresses of a mailparser address header (From, To, Cc, ...), groups flattened. */
 export function toAddressList(header: unknown): MailAddress[] {
   const addresses: MailAddress[] = [];
-  flatten(entriesOf(header), addresses, 0);
+  flatten(entriesOf(header), addresses, 0, false);
   return addresses;
 }
 
-/** The first address of a header, or null. */
+/**
+ * The first address of a From or Sender header, or null. Here a bare local part (no domain)
+ * counts as the address: bounce classification needs `mailer-daemon` / `postmaster` senders.
+ */
 export function toFirstAddress(header: unknown): MailAddress | null {
-  return toAddressList(header)[0] ?? null;
+  const addresses: MailAddress[] = [];
+  flatten(entriesOf(header), addresses, 0, true);
+  return addresses[0] ?? null;
 }

@@ -23,27 +23,34 @@ export function cleanBodyText(value: string): string {
 
 /**
  * Decodes a header held as a binary (latin1) string: UTF-8 when the bytes are valid UTF-8,
- * else the given fallback charset (the message's own charset, as raw 8-bit headers written by
- * old clients use it), else windows-1252.
+ * else the message's own charset (old clients write raw 8-bit headers in it), else
+ * windows-1252, which maps every byte.
  */
 export function decodeRawBytes(binary: string, fallbackCharset: string | null): string {
   if (!/[\u0080-\u00ff]/.test(binary)) return binary;
   const bytes = Buffer.from(binary, 'latin1');
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return new TextDecoder(supportedCharset(fallbackCharset) ?? 'windows-1252').decode(bytes);
+  for (const charset of ['utf-8', ...eightBitFamily(fallbackCharset)]) {
+    try {
+      return new TextDecoder(charset, { fatal: true }).decode(bytes);
+    } catch {
+      // not this charset; try the next
+    }
   }
+  return new TextDecoder('windows-1252').decode(bytes);
 }
 
-/** Returns the charset if TextDecoder knows it (and it is not UTF-8, already tried), else null. */
-function supportedCharset(charset: string | null): string | null {
-  if (!charset) return null;
+/**
+ * Charsets to try for raw 8-bit header bytes given the body charset. A 7-bit body charset
+ * (ISO-2022-JP) says nothing about 8-bit bytes, but Japanese mailers that use it write raw
+ * headers in Shift_JIS or EUC-JP.
+ */
+function eightBitFamily(charset: string | null): string[] {
+  if (!charset) return [];
+  if (/^(?:csiso2022jp|iso-?2022-?jp)/i.test(charset)) return ['shift_jis', 'euc-jp'];
   try {
-    const decoder = new TextDecoder(charset);
-    return decoder.encoding === 'utf-8' ? null : decoder.encoding;
+    return [new TextDecoder(charset).encoding];
   } catch {
-    return null;
+    return [];
   }
 }
 

@@ -3,23 +3,8 @@ import type { ParseLimits } from '../../core/ports.ts';
 import { splitHeaderBlock, type RawHeaderLine } from './header-block.ts';
 import type { WordDecoder } from './header-text.ts';
 import { guardStructure, type NodeObservation } from './structure-guard.ts';
+import { ENCLOSED_TYPES, REPORT_TYPES } from './report-types.ts';
 import { collectAttachment, type MailparserAttachment, type CollectedAttachment } from './collect-attachment.ts';
-
-/** Report parts the classifier needs as text (RFC 3464, RFC 6533, RFC 5965, RFC 8098). */
-export const REPORT_TYPES: ReadonlySet<string> = new Set([
-  'message/delivery-status',
-  'message/global-delivery-status',
-  'message/feedback-report',
-  'message/disposition-notification',
-]);
-
-/** Parts that carry the original message (or its headers) of a bounce or forward. */
-export const ENCLOSED_TYPES: ReadonlySet<string> = new Set([
-  'message/rfc822',
-  'message/global',
-  'text/rfc822-headers',
-  'message/global-headers',
-]);
 
 // A DSN or feedback report is a few KB; more is not a report worth reading.
 const REPORT_MAX_BYTES = 256 * 1024;
@@ -60,6 +45,8 @@ export function runMailparser(raw: Buffer, limits: ParseLimits): Promise<Mailpar
     maxChildNodes: limits.maxParts + 1,
   };
   const parser = new MailParser(options);
+  // mailparser's own libmime decodes our header list exactly as it decodes its own fields
+  // (UTF-7, ISO-2022-JP, joined multi-byte words); libmime is not a direct dependency.
   const libmime = (parser as unknown as { libmime: { decodeWords: WordDecoder } }).libmime;
   const roles = new WeakMap<object, 'report' | 'enclosed'>();
   let enclosed: { lines: RawHeaderLine[] } | { attachment: object } | null = null;

@@ -32,6 +32,7 @@ export interface NodeObservation {
   readonly attachment: object | null;
 }
 
+/** Number of enclosing parts: the root is at depth 0, its children at 1, and so on. */
 function depthOf(node: SplitNode): number {
   let depth = 0;
   for (let parent = node.parentNode; parent; parent = parent.parentNode) depth += 1;

@@ -19,3 +19,25 @@ export const LANE_LABEL_NOTES: Readonly<Record<string, { lane: ScoredLane | null
     reason: 'labelled ambiguous upstream (its test says "not a bounce"), yet it is a real failed DSN: Action: failed, Status 5.x.x',
   },
 };
+
+/**
+ * Threads of notmuch's `threads.csv` that were joined only through an id that is not a
+ * Message-ID. Such a thread is scored as the connected parts of its reply graph without
+ * those ids; the scorecard prints the agreement as labelled too.
+ */
+export const THREAD_LABEL_NOTES: Readonly<Record<string, { notLinks: readonly string[]; reason: string }>> = {
+  'lkml-T01': {
+    notLinks: ['yes'],
+    reason:
+      'joins a 2009 notmuch patch series and a 2010 cifs series only through `In-Reply-To: <yes>` ' +
+      '(git-send-email answered "yes" to its in-reply-to prompt); `yes` is no Message-ID (RFC 5322 §3.6.4 ' +
+      'needs id-left "@" id-right), and trusting such ids would let unrelated senders post into each other\'s conversations',
+  },
+  'edge-ghost-root': {
+    notLinks: [],
+    reason:
+      'index.csv names notmuch T510\'s ghost-root test case, which holds two separate trees: the RT ticket thread ' +
+      '(3 mails, linked through the ghost RT-Ticket-33575 reference) and the real-root/fake-root family (6 mails); ' +
+      'no header links the two',
+  },
+};

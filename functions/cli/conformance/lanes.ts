@@ -33,7 +33,7 @@ const CATEGORY_LANES: Readonly<Record<string, ScoredLane | null>> = {
   // Spam is judged by SES verdicts, not by lane; ambiguous labels are left out.
   spam: null,
   'ambiguous-whitelist-dsn': null,
-  'not-bounce-per-sisimai(ambiguous;auto-generated)': null,
+  'not-bounce-per-sisimai': null,
 };
 
 export interface ExpectedLane {

@@ -26,7 +26,7 @@ export interface Scorecard {
   readonly lanes: { readonly scores: readonly LaneScore[]; readonly misses: readonly LaneResult[]; readonly notes: readonly { file: string; note: string }[] };
   readonly bounces: { readonly sisimai: Agreement<RecipientCheck>; readonly bounceparser: Agreement<RecipientCheck>; readonly combined: number };
   readonly parsing: Readonly<Record<FieldCheck['field'], Agreement<FieldCheck>>>;
-  readonly threads: Agreement<ThreadCheck>;
+  readonly threads: Agreement<ThreadCheck> & { readonly agreeAsLabelled: number };
   readonly thresholds: readonly Threshold[];
 }
 
@@ -68,7 +68,8 @@ export async function runConformance(dir: string): Promise<Scorecard> {
   const bounceparser = agreement(await checkBounceparser(dir, reportOf));
   const zammad = await checkZammad(dir, (file) => parsed.get(file) ?? null);
   const byField = (field: FieldCheck['field']) => agreement(zammad.filter((c) => c.field === field));
-  const threads = agreement(await checkThreads(entries, parsed));
+  const threadChecks = await checkThreads(entries, parsed);
+  const threads = { ...agreement(threadChecks), agreeAsLabelled: threadChecks.filter((c) => c.agreesAsLabelled).length };
 
   const card = {
     corpus: dir,

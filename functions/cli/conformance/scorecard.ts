@@ -1,3 +1,5 @@
+import { THREAD_LABEL_NOTES } from './label-notes.ts';
+import { PARSE_LABEL_NOTES } from './parsing.ts';
 import type { Agreement, Scorecard } from './run.ts';
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -38,10 +40,12 @@ export function printScorecard(card: Scorecard, options: { verbose: boolean }): 
       v,
     ),
     '',
-    `Thread groupings (notmuch)  ${ratio(card.threads)}`,
+    `Thread groupings (notmuch)  ${ratio(card.threads)}   (as labelled: ${card.threads.agreeAsLabelled}/${card.threads.total})`,
     ...list('disagreements', card.threads.misses, (m) => `${m.file}: thread ${m.expected} → ${m.actual}`, v),
     ...list('parse errors', card.parseErrors, (e) => `${e.file}: ${e.error}`, v),
     ...list('labels this project holds wrong', card.lanes.notes, (n) => `${n.file}: ${n.note}`, true),
+    ...list('parse labels this project holds wrong', Object.entries(PARSE_LABEL_NOTES), ([f, n]) => `${f} ${n.field}: ${n.reason}`, true),
+    ...list('thread labels this project holds wrong', Object.entries(THREAD_LABEL_NOTES), ([t, n]) => `${t}: ${n.reason}`, true),
     '',
     'Thresholds',
     ...card.thresholds.map((t) => `  ${t.passed ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${pct(t.value).padStart(6)} (min ${pct(t.min)})`),

@@ -80,7 +80,9 @@ export class MemoryConversationStore implements ThreadLookup {
     if (decision.action === 'unattached') return null;
     if (decision.action === 'join') {
       const id = decision.conversation?.id;
-      if (!id || !this.conversations.has(id)) throw new NotFoundError(`conversation ${id ?? '(none)'} not found`);
+      if (!id || this.conversations.get(id)?.channelId !== channelId) {
+        throw new NotFoundError(`conversation ${id ?? '(none)'} not found in channel ${channelId}`);
+      }
       return this.join(channelId, id, decision.claimIds, input, false);
     }
     const owner = this.firstOwner(channelId, decision.claimIds);

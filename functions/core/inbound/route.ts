@@ -94,15 +94,23 @@ function inDomain(domain: string, wanted: string): boolean {
   return d.length > 0 && (domain === d || domain.endsWith(`.${d}`));
 }
 
+/** Scripts written without spaces between words: word boundaries cannot be seen there. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+
 /**
  * Whole-word, case-insensitive match that also works for non-ASCII words (`\b` is ASCII-only in
- * JavaScript): the keyword must not touch a letter, digit or combining mark on either side.
- * Whitespace inside a phrase matches any run of whitespace.
+ * JavaScript): the keyword must not touch a letter, digit or combining mark on either side. Where
+ * a keyword begins or ends in a script written without spaces (Chinese, Japanese, Thai, …) that
+ * side matches inside text. Whitespace inside a phrase matches any run of whitespace.
  */
 export function hasKeyword(text: string, keyword: string): boolean {
   const words = keyword.normalize('NFC').trim().split(/\s+/u).filter((w) => w.length > 0);
-  if (words.length === 0) return false;
+  const first = [...(words[0] ?? '')].at(0);
+  const last = [...(words[words.length - 1] ?? '')].at(-1);
+  if (first === undefined || last === undefined) return false;
   const body = words.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('\\s+');
   const edge = '[\\p{L}\\p{N}\\p{M}_]';
-  return new RegExp(`(?<!${edge})${body}(?!${edge})`, 'iu').test(text.normalize('NFC'));
+  const before = UNSPACED.test(first) ? '' : `(?<!${edge})`;
+  const after = UNSPACED.test(last) ? '' : `(?!${edge})`;
+  return new RegExp(`${before}${body}${after}`, 'iu').test(text.normalize('NFC'));
 }

@@ -46,6 +46,10 @@ export const InboundRecordSchema = z.object({
   attempts: z.number().int().nonnegative(),
   candidate: CandidateSchema.nullable(),
   conversationId: z.string().nullable(),
+  /** Set once decided. */
+  disposition: z.enum(['route', 'record', 'quarantine', 'drop']).nullable(),
+  lane: LaneSchema.nullable(),
+  tags: z.array(z.string()),
   /** Set from `decided` on when the message goes to a queue: what was (or will be) sent. */
   routed: RoutedMessageSchema.nullable(),
   error: ErrorInfoSchema.nullable(),

@@ -7,9 +7,11 @@ const DomainSchema = z
   .transform((d) => d.toLowerCase());
 
 /** A skill: the unit of routing. Each skill gets one SQS FIFO queue (and its DLQ). */
+const SkillNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40');
+
 export const SkillSchema = z.object({
   /** Lowercase letters, digits and dashes; used in construct ids and queue lookups. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40'),
+  name: SkillNameSchema,
   description: z.string().default(''),
 });
 export type Skill = z.infer<typeof SkillSchema>;
@@ -36,10 +38,8 @@ export const PostroomConfigSchema = z
   .object({
     /** Domains SES receives mail for (verified in SES, MX pointing at SES inbound). */
     domains: z.array(DomainSchema).min(1),
-    skills: z
-      .array(z.union([z.string().transform((name) => ({ name, description: '' })), SkillSchema]))
-      .pipe(z.array(SkillSchema))
-      .refine((s) => s.length > 0, 'at least one skill'),
+    /** Skill names, or `{ name, description }` objects. */
+    skills: z.array(z.union([SkillNameSchema.transform((name) => ({ name, description: '' })), SkillSchema])).min(1),
     channels: z.array(ChannelSettingsSchema).min(1),
     receiving: ReceivingSchema.default(ReceivingSchema.parse({})),
     retention: RetentionSchema.default(RetentionSchema.parse({})),

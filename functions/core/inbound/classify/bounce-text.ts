@@ -10,7 +10,7 @@ const BLOCK_LINES = 8;
 // Where the returned copy of the original message starts (Sendmail, Postfix, Exim, qmail,
 // Notes, Exchange, OpenSMTPD, DragonFly ...). Recipients are only looked for above it.
 const RETURNED_COPY =
-  /^[ \t]*(?:-{2,}[ \t]*(?:(?:the )?original message|this is a copy of|below this line|unsent message|returned message|message header|original message follows|forwarded message|headers of)|-{3,}[ \t]*Original message|(?:below is a copy of the original message|message headers follow|original message header)|(?:Return-Path|Received|DKIM-Signature|Message-I[dD]):[ \t])/im;
+  /^[ \t]*(?:-{2,}[ \t]*(?:(?:the )?original message|this is a copy of|below this line|unsent message|returned message|message header|original message follows|forwarded message|headers of)|-{3,}[ \t]*Original message|(?:below is a copy of the original message|message headers follow|original message header)|original message:?[ \t]*$|(?:Return-Path|Received|DKIM-Signature|Message-I[dD]):[ \t])/im;
 
 const HEADER_LINE = /^[ \t]*(?:from|reply-to|sender|return-path|to|cc|date|subject|message-id|references|in-reply-to|x-[\w-]+)\s*:/i;
 // Local parts of the addresses a bounce is sent from, never failed recipients.
@@ -29,19 +29,27 @@ export function noticeSection(text: string): string {
  * transcript `RCPT TO:<a@b>` is preferred; any other address of the notice is the fallback.
  * `exclude` holds addresses that are not recipients (the bounce's own To/From, our channels).
  */
-export function textBounceRecipients(
-  text: string,
-  exclude: ReadonlySet<string>,
-  defaultClass: '4' | '5',
-  knownRecipients: readonly string[] = [],
-): DeliveryRecipient[] {
+export function textBounceRecipients(text: string, hints: RecipientHints, defaultClass: '4' | '5'): DeliveryRecipient[] {
   const notice = noticeSection(text);
   const lines = notice.split(/\r?\n/);
-  const wanted = (a: string | null): a is string => a !== null && !exclude.has(a) && !SYSTEM_LOCAL.test(a);
+  const { exclude } = hints;
+  const wanted = (a: string | null): a is string => a !== null && !exclude.has(a);
+  const loose = (a: string | null): a is string => wanted(a) && !SYSTEM_LOCAL.test(a);
 
-  const explicit = knownRecipients.length > 0 ? knownRecipients.filter(wanted) : explicitRecipients(lines).filter(wanted);
-  const candidates = explicit.length > 0 ? explicit : addressesIn(dropHeaderLines(notice)).filter(wanted);
-  const unique = [...new Set(candidates)].slice(0, MAX_RECIPIENTS);
+  const unique = [
+    ...new Set(
+      firstNonEmpty([
+        () => hints.failedRecipients.filter(wanted),
+        () => explicitRecipients(lines).filter(wanted),
+        () => addressesIn(dropHeaderLines(notice)).filter(loose),
+        () => screenNames(lines, hints.senderDomain),
+        // Last resort: the intended recipients named by the returned copy of the message.
+        () => [...hints.copyRecipients, ...copyRecipients(text.slice(notice.length))].filter(wanted),
+        // A self-addressed message bounces to its own sender (also anonymized samples).
+        () => explicitRecipients(lines).filter((a) => !hints.own.has(a)),
+      ]),
+    ),
+  ].slice(0, MAX_RECIPIENTS);
   const noticeStatus = statusFromDiagnostic(notice, defaultClass);
   return unique.map((address) => {
     const block = blockOf(lines, address, unique);
@@ -57,12 +65,52 @@ export function textBounceRecipients(
   });
 }
 
+/** What the caller knows that helps find failed recipients in a text bounce. */
+export interface RecipientHints {
+  /** Addresses that are not failed recipients: the bounce's own To and From, our channels. */
+  readonly exclude: ReadonlySet<string>;
+  /** Our channel addresses. */
+  readonly own: ReadonlySet<string>;
+  /** X-Failed-Recipients (Exim), authoritative when present. */
+  readonly failedRecipients: readonly string[];
+  /** To/Cc of the enclosed original message, if any. */
+  readonly copyRecipients: readonly string[];
+  /** Domain of the bounce sender, for AOL-style bare screen names. */
+  readonly senderDomain: string | null;
+}
+
+function firstNonEmpty(sources: readonly (() => string[])[]): string[] {
+  for (const source of sources) {
+    const found = source();
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+// AOL listed bare screen names, indented, under "the following recipients ...:".
+function screenNames(lines: readonly string[], domain: string | null): string[] {
+  if (domain === null) return [];
+  const start = lines.findIndex((l) => /following recipients?\b.*:\s*$/i.test(l));
+  if (start < 0) return [];
+  const names: string[] = [];
+  for (const line of lines.slice(start + 1, start + 1 + BLOCK_LINES)) {
+    const name = /^[ \t]+([a-z0-9][\w.+-]{0,63})\s*$/i.exec(line)?.[1];
+    if (name) names.push(`${name.toLowerCase()}@${domain}`);
+  }
+  return names;
+}
+
+function copyRecipients(copy: string): string[] {
+  const head = copy.slice(0, 20_000);
+  return [...head.matchAll(/^[ \t>]*(?:to|cc):[ \t]*(.+)$/gim)].flatMap((m) => addressesIn(m[1] ?? ''));
+}
+
 function explicitRecipients(lines: readonly string[]): string[] {
   const found: string[] = [];
   for (const line of lines) {
     if (HEADER_LINE.test(line)) continue;
     const opening = /^[\s>"'<*(]*(?:\d+\.\s*)?<?([^\s<>"'():;,]+@[^\s<>"'():;,]+)/.exec(line);
-    const rcpt = /RCPT TO:\s*<([^<>\s]+)>/i.exec(line);
+    const rcpt = /RCPT TO:\s*<?([^<>\s]+@[^<>\s]+?)>?(?:\s|$)/i.exec(line);
     for (const hit of [opening?.[1], rcpt?.[1]]) {
       const address = hit ? addressIn(hit) : null;
       if (address) found.push(address);

@@ -21,6 +21,8 @@ export function parseDeliveryStatus(text: string): DeliveryRecipient[] {
     .slice(0, MAX_RECIPIENTS);
 }
 
+// Groups are separated by blank lines (RFC 3464 §2.1); a repeated recipient field also opens
+// one, for MTAs that omit the blank line. Field order inside a group varies in the wild.
 function recipientGroups(fields: readonly Field[]): Field[][] {
   const groups: Field[][] = [];
   let current: Field[] | null = null;
@@ -29,15 +31,11 @@ function recipientGroups(fields: readonly Field[]): Field[][] {
       current = null;
       continue;
     }
-    const opens =
-      RECIPIENT_FIELDS.has(field.name) &&
-      (current === null ||
-        current.some((f) => f.name === field.name || (f.name === 'final-recipient' && field.name === 'original-recipient')));
-    if (opens) {
+    if (current === null || (RECIPIENT_FIELDS.has(field.name) && current.some((f) => f.name === field.name))) {
       current = [];
       groups.push(current);
     }
-    current?.push(field);
+    current.push(field);
   }
   return groups;
 }
@@ -50,9 +48,9 @@ function toRecipient(group: readonly Field[]): DeliveryRecipient | null {
     addressIn(get('original-recipient') ?? '');
   if (address === null) return null;
   const diagnostic = get('diagnostic-code');
-  const rawAction = get('action')?.toLowerCase().split(/[\s(;]/)[0] ?? null;
+  const rawAction = normalAction(get('action')?.toLowerCase().split(/[\s(;]/)[0] ?? null);
   const status = pickStatus(get('status'), diagnostic, rawAction);
-  const action = rawAction && ACTIONS.has(rawAction) ? rawAction : actionOf(status);
+  const action = rawAction ?? actionOf(status);
   return {
     address,
     status,
@@ -71,10 +69,16 @@ function pickStatus(status: string | null, diagnostic: string | null, action: st
   const cls = declared?.[0] ?? classOfAction(action);
   const fromDiagnostic = diagnostic ? statusFromDiagnostic(diagnostic, cls === '4' || cls === '5' ? cls : null) : null;
   if (declared === null) return fromDiagnostic;
-  if (declared.endsWith('.0.0') && fromDiagnostic?.[0] === declared[0] && !fromDiagnostic.endsWith('.0.0')) {
-    return enhancedCode(diagnostic ?? '') === fromDiagnostic ? fromDiagnostic : declared;
-  }
-  return declared;
+  const explicit = diagnostic ? enhancedCode(diagnostic) : null;
+  const sharper = explicit !== null && explicit === fromDiagnostic && explicit[0] === declared[0] && !explicit.endsWith('.0.0');
+  return declared.endsWith('.0.0') && sharper ? explicit : declared;
+}
+
+// Vendors write non-RFC actions: SendGrid "expired", others "bounced" or "undeliverable".
+function normalAction(action: string | null): string | null {
+  if (action === null) return null;
+  if (ACTIONS.has(action)) return action;
+  return /^(?:expired|bounced?|undeliverable|failure|rejected|dropped)$/.test(action) ? 'failed' : null;
 }
 
 function classOfAction(action: string | null): string | null {

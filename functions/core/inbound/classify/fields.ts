@@ -41,15 +41,18 @@ export function fieldValue(fields: readonly Field[], name: string): string | nul
   return fields.find((f) => f.name === name)?.value ?? null;
 }
 
-const ADDRESS = /[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+/i;
+// Bounded repetitions (RFC 5321 §4.5.3.1 sizes) keep the scan linear on hostile text.
+const ADDRESS = /[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?){1,10}/i;
 
 /**
  * The mailbox in an address field such as `rfc822; <User@Example.com>` (RFC 3464 §2.3.2),
  * lowercased; null when the value holds no internet address.
  */
 export function addressIn(value: string): string | null {
-  const typed = value.replace(/^\s*(?:rfc822|utf-8|x-[\w-]+)\s*;/i, '');
-  const found = ADDRESS.exec(typed);
+  const typed = /^\s*(?:rfc822|utf-8)\s*;\s*<?([^\s<>;]+@[^\s<>;]+?)>?\s*$/i.exec(value);
+  // A typed value is the address as the MTA saw it, even when not RFC 5322-valid (RFC 3464 §2.3.2).
+  if (typed?.[1]) return typed[1].toLowerCase();
+  const found = ADDRESS.exec(value.replace(/^\s*x-[\w-]+\s*;/i, ''));
   return found ? found[0].replace(/^\.+|\.+$/g, '').toLowerCase() : null;
 }
 

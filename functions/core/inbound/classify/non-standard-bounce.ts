@@ -1,7 +1,7 @@
 import { headerValues, type ParsedMessage } from '../../model/message.ts';
 import { noticeSection } from './bounce-text.ts';
 import { addressesIn } from './fields.ts';
-import { hasNullReturnPath, isReplyOrForward, isSystemSender } from './sender.ts';
+import { hasListEnvelope, hasNullReturnPath, hasSystemReturnPath, isNoReplySender, isReplyOrForward, isSystemSender } from './sender.ts';
 import { detailFromPhrase, replyCode } from './smtp-status.ts';
 
 /** Why a message without an RFC 3464 report is taken for a bounce or a delay warning. */
@@ -57,6 +57,9 @@ const BOUNCE_BODY = new RegExp(
   'i',
 );
 
+// List managers (FML, Mailman, Majordomo) refusing a post: the message was not delivered.
+const LIST_REJECTION = /you are not a member of this (?:mailing )?list|duplicated message-id|post by non-member|your message .{0,80}(?:has been|was) rejected/i;
+
 // Notices that say the message is still queued: RFC 3464 "delayed" in prose.
 const DELAY =
   /\(delay\)|delivery delayed|delay(?:ed)? (?:notice|for more than)|warning: (?:could not send|message .{0,80}delayed)|has not (?:yet )?been delivered|will (?:continue to )?(?:retry|try|attempt)|this is a warning message only|only a temporary failure|still trying|delivery status notification: warning|you do not need to resend|will be retried/i;
@@ -70,17 +73,23 @@ const GAVE_UP = /permanent(?:ly)?|gave up|giving up|has been rejected|could not 
 export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   const failedRecipients = headerValues(message.headers, 'x-failed-recipients').flatMap(addressesIn);
   const notice = noticeSection(message.text);
-  const system = isSystemSender(message) || (message.from === null && hasNullReturnPath(message));
   const nullPath = hasNullReturnPath(message);
+  // A From without an address (Webshield, DragonFly) is no person's.
+  const fromless = message.from === null;
+  const system = isSystemSender(message) || (fromless && (nullPath || hasSystemReturnPath(message)));
+  const robot = system || fromless || nullPath || isNoReplySender(message);
   const subject = BOUNCE_SUBJECT.exec(message.subject)?.[0];
   const body = BOUNCE_BODY.exec(notice)?.[0];
   const personal = isReplyOrForward(message.subject) && !system;
   let evidence: string | null = null;
   if (failedRecipients.length > 0) evidence = 'x-failed-recipients';
+  else if (LIST_REJECTION.test(notice) && (hasListEnvelope(message) || /-(?:admin|owner|request)@/i.test(message.from?.address ?? ''))) {
+    evidence = 'mailing list manager rejected the message';
+  }
   else if (personal) return null;
   else if (system && (subject || body)) evidence = `system sender; ${subject ? `subject "${subject}"` : `body "${body}"`}`;
   else if (system && replyCode(notice) && detailFromPhrase(notice)) evidence = 'system sender; smtp reply in body';
-  else if (nullPath && subject && body) evidence = `null return-path; subject "${subject}"`;
+  else if (robot && subject && body) evidence = `${nullPath ? 'null return-path' : 'robot sender'}; subject "${subject}"`;
   else if (subject && body && strongBody(notice)) evidence = `subject "${subject}"; body "${body}"`;
   if (evidence === null) return null;
   const delayed = DELAY.test(message.subject) || (DELAY.test(notice) && !GAVE_UP.test(notice));

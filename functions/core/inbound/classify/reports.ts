@@ -1,5 +1,5 @@
 import type { DeliveryRecipient, FeedbackReport } from '../../model/classification.ts';
-import type { ParsedMessage, ReportPart } from '../../model/message.ts';
+import { headerValue, type ParsedMessage, type ReportPart } from '../../model/message.ts';
 import { parseDeliveryStatus } from './dsn.ts';
 import { addressIn, bareMessageId, fieldValue, readFields } from './fields.ts';
 
@@ -51,4 +51,13 @@ export function dispositionNotification(
     disposition: fieldValue(fields, 'disposition'),
     originalMessageId: bareMessageId(fieldValue(fields, 'original-message-id')),
   };
+}
+
+/**
+ * A one-click unsubscribe request that a mail client sent for its user (Apple Mail marks it
+ * `X-Apple-Unsubscribe: true`): an opt-out about our mail, like an ARF opt-out report.
+ */
+export function unsubscribeRequest(message: ParsedMessage): FeedbackReport | null {
+  if (!/^true$/i.test(headerValue(message.headers, 'x-apple-unsubscribe')?.trim() ?? '')) return null;
+  return { feedbackType: 'opt-out', recipients: message.from ? [message.from.address.toLowerCase()] : [], originalMessageId: null };
 }

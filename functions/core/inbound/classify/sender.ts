@@ -17,6 +17,12 @@ export function isSystemSender(message: ParsedMessage): boolean {
   return SYSTEM_LOCAL.test(localPart(from.address)) || SYSTEM_NAME.test(from.name);
 }
 
+/** The envelope sender (Return-Path) is a mail system such as MAILER-DAEMON. */
+export function hasSystemReturnPath(message: ParsedMessage): boolean {
+  const value = headerValue(message.headers, 'return-path') ?? '';
+  return SYSTEM_LOCAL.test(localPart(value.replace(/^.*</, '').replace(/>.*$/, '').trim()));
+}
+
 /** From is a no-reply or notification robot address. */
 export function isNoReplySender(message: ParsedMessage): boolean {
   return message.from !== null && NO_REPLY_LOCAL.test(localPart(message.from.address));

@@ -1,0 +1,73 @@
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../core/model/channel.ts';
+import type { ChannelDirectory, Clock } from '../core/ports.ts';
+import { CHANNEL_PARTITION, itemKeys } from './dynamo-schema.ts';
+
+/**
+ * Channel settings from the Postroom table: one item per channel under one partition, the
+ * settings as a JSON string (`settings`) so the deploy-time seed and the admin API write the same
+ * shape. Read with one query and cached per container for `cacheMs`.
+ */
+export class DynamoChannelDirectory implements ChannelDirectory {
+  private cache: { at: number; channels: ChannelSettings[] } | null = null;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: { readonly clock: Clock; readonly cacheMs: number },
+  ) {}
+
+  async findByRecipients(recipients: readonly string[]): Promise<ChannelSettings | null> {
+    const channels = await this.all();
+    for (const recipient of recipients.map(baseAddress)) {
+      const channel = channels.find((c) => c.address === recipient || c.aliases.includes(recipient));
+      if (channel) return channel;
+    }
+    return null;
+  }
+
+  /** Every channel, validated with the same schema the admin API writes with. */
+  async all(): Promise<ChannelSettings[]> {
+    const now = this.options.clock.now().getTime();
+    if (this.cache && now - this.cache.at < this.options.cacheMs) return this.cache.channels;
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const channels = items.map((i) => ChannelSettingsSchema.parse(JSON.parse(String(i.settings))));
+    this.cache = { at: now, channels };
+    return channels;
+  }
+
+  /** Writes one channel's settings (seed, tests, later the admin API). */
+  async put(input: ChannelSettingsInput): Promise<ChannelSettings> {
+    const settings = ChannelSettingsSchema.parse(input);
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: channelItem(settings) }));
+    this.cache = null;
+    return settings;
+  }
+}
+
+/** The table item of a channel, as plain values (the CDK seed marshals the same shape). */
+export function channelItem(settings: ChannelSettings): Record<string, string> {
+  return { ...itemKeys.channel(settings.id), settings: JSON.stringify(settings) };
+}
+
+/** `support+token@example.com` → `support@example.com`, lowercase. */
+function baseAddress(address: string): string {
+  const lower = address.trim().toLowerCase();
+  const at = lower.lastIndexOf('@');
+  if (at < 0) return lower;
+  const local = lower.slice(0, at);
+  const plus = local.indexOf('+');
+  return `${plus > 0 ? local.slice(0, plus) : local}${lower.slice(at)}`;
+}

@@ -1,0 +1,166 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../core/errors.ts';
+import type { ConversationRef } from '../core/model/conversation.ts';
+import type { ConversationStore, NewConversation } from '../core/ports.ts';
+import { itemKeys } from './dynamo-schema.ts';
+import { batchGet, isConditionFailed, key } from './dynamo-util.ts';
+
+/** Conversation item attributes besides the key. `visibility` hides candidates until they win. */
+interface ConversationItem {
+  id: string;
+  channelId: string;
+  ticketNumber: string;
+  replyToken: string | null;
+  status: 'open' | 'closed';
+  participants?: Set<string>;
+  lastAgent: string | null;
+  visibility: 'pending' | 'published' | 'merged';
+  mergedInto?: string;
+}
+
+/**
+ * Conversations, Message-ID claims and the ticket/reply-token indexes in the Postroom table.
+ * Claims are first-writer-wins conditional puts; nothing needs a transaction.
+ */
+export class DynamoConversationStore implements ConversationStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async findByMessageIds(channelId: string, messageIds: readonly string[]): Promise<Map<string, ConversationRef>> {
+    const claims = await batchGet(this.client, this.tableName, messageIds.map((id) => itemKeys.claim(channelId, id)));
+    const owners = new Map(claims.map((c) => [String(c.messageId), String(c.conversationId)]));
+    const conversations = await this.getMany([...new Set(owners.values())]);
+    const found = new Map<string, ConversationRef>();
+    for (const [messageId, owner] of owners) {
+      const conversation = conversations.get(owner);
+      if (conversation) found.set(messageId, conversation);
+    }
+    return found;
+  }
+
+  async findByTicketNumber(channelId: string, ticketNumber: string): Promise<ConversationRef | null> {
+    return this.viaIndex(itemKeys.ticket(channelId, ticketNumber));
+  }
+
+  async findByReplyToken(channelId: string, token: string): Promise<ConversationRef | null> {
+    return this.viaIndex(itemKeys.replyToken(channelId, token));
+  }
+
+  async create(c: NewConversation): Promise<void> {
+    const item = { ...itemKeys.conversation(c.id), ...c, status: 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt };
+    await this.client
+      .send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }))
+      .catch(ignoreConditionFailed); // exists already: written by an earlier attempt with the same id
+  }
+
+  async claim(channelId: string, messageId: string, conversationId: string): Promise<string> {
+    const k = itemKeys.claim(channelId, messageId);
+    try {
+      await this.client.send(new PutCommand({
+        TableName: this.tableName,
+        Item: { ...k, channelId, messageId, conversationId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+      return conversationId;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(k), ConsistentRead: true }));
+    return String(out.Item?.conversationId);
+  }
+
+  async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {
+    await this.client
+      .send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(itemKeys.claim(channelId, messageId)),
+        UpdateExpression: 'SET conversationId = :to',
+        ConditionExpression: 'conversationId = :from',
+        ExpressionAttributeValues: { ':to': to, ':from': from },
+      }))
+      .catch(ignoreConditionFailed);
+  }
+
+  async join(conversationId: string, participants: readonly string[], at: string): Promise<ConversationRef> {
+    const add = participants.length > 0;
+    try {
+      const out = await this.client.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(itemKeys.conversation(conversationId)),
+        UpdateExpression: `SET #status = :open, updatedAt = :at${add ? ' ADD participants :p' : ''}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':open': 'open', ':at': at, ...(add ? { ':p': new Set(participants) } : {}) },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return toRef(out.Attributes as unknown as ConversationItem);
+    } catch (error) {
+      if (isConditionFailed(error)) throw new NotFoundError(`conversation ${conversationId} not found`);
+      throw error;
+    }
+  }
+
+  async publish(c: NewConversation): Promise<void> {
+    const index = { conversationId: c.id, channelId: c.channelId };
+    await this.put({ ...itemKeys.ticket(c.channelId, c.ticketNumber), ...index });
+    if (c.replyToken) await this.put({ ...itemKeys.replyToken(c.channelId, c.replyToken), ...index });
+    await this.setVisibility(c.id, 'published');
+  }
+
+  async markMerged(conversationId: string, into: string, at: string): Promise<void> {
+    await this.setVisibility(conversationId, 'merged', { mergedInto: into, updatedAt: at });
+  }
+
+  private async viaIndex(k: { pk: string; sk: string }): Promise<ConversationRef | null> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(k), ConsistentRead: true }));
+    if (!out.Item) return null;
+    const id = String(out.Item.conversationId);
+    return (await this.getMany([id])).get(id) ?? null;
+  }
+
+  /** Conversations by id; a merged one resolves to the conversation it was merged into. */
+  private async getMany(ids: readonly string[]): Promise<Map<string, ConversationRef>> {
+    const items = (await batchGet(this.client, this.tableName, ids.map(itemKeys.conversation))) as unknown as ConversationItem[];
+    const merged = items.filter((i) => i.visibility === 'merged' && i.mergedInto);
+    const targets = merged.length > 0 ? await this.getMany(merged.map((i) => i.mergedInto ?? '')) : new Map();
+    const result = new Map<string, ConversationRef>();
+    for (const item of items) {
+      const ref = item.visibility === 'merged' ? targets.get(item.mergedInto ?? '') : toRef(item);
+      if (ref) result.set(item.id, ref);
+    }
+    return result;
+  }
+
+  private async put(item: Record<string, unknown>): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  private async setVisibility(id: string, visibility: ConversationItem['visibility'], extra: Record<string, string> = {}): Promise<void> {
+    const names = Object.keys(extra);
+    await this.client.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: key(itemKeys.conversation(id)),
+      UpdateExpression: `SET #visibility = :visibility${names.map((n) => `, #${n} = :${n}`).join('')}`,
+      ExpressionAttributeNames: Object.fromEntries(['visibility', ...names].map((n) => [`#${n}`, n])),
+      ExpressionAttributeValues: { ':visibility': visibility, ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])) },
+    }));
+  }
+}
+
+function toRef(item: ConversationItem): ConversationRef {
+  return {
+    id: item.id,
+    channelId: item.channelId,
+    ticketNumber: item.ticketNumber,
+    participants: [...(item.participants ?? [])].sort(),
+    status: item.status,
+    lastAgent: item.lastAgent ?? null,
+    replyToken: item.replyToken ?? null,
+  };
+}
+
+function ignoreConditionFailed(error: unknown): void {
+  if (!isConditionFailed(error)) throw error;
+}

@@ -1,0 +1,17 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StoredMessage } from '../core/model/inbound-record.ts';
+import type { MessageStore } from '../core/ports.ts';
+import { itemKeys } from './dynamo-schema.ts';
+
+/** Messages under their conversation's partition (or the channel's loose partition), sorted by time. */
+export class DynamoMessageStore implements MessageStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(message: StoredMessage): Promise<void> {
+    const k = itemKeys.message(message.channelId, message.conversationId, message.receivedAt, message.messageId);
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, kind: 'message', ...message } }));
+  }
+}

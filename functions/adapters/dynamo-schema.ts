@@ -1,0 +1,78 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The one DynamoDB table of Postroom: its key schema, indexes and item keys. Shared by the
+ * adapters, the CDK `Tables` construct and the tests that create the table on dynalite, so the
+ * three cannot drift apart.
+ *
+ * | item | pk | sk |
+ * |---|---|---|
+ * | conversation | `CONV#<id>` | `CONV` |
+ * | message of a conversation | `CONV#<id>` | `MSG#<receivedAt>#<messageId>` |
+ * | message without conversation | `LOOSE#<channelId>` | `MSG#<receivedAt>#<messageId>` |
+ * | Message-ID claim | `MSGID#<channelId>#<message-id>` | `MSGID` |
+ * | ticket number index | `TICKET#<channelId>#<ticket>` | `TICKET` |
+ * | reply token index | `TOKEN#<channelId>#<token>` | `TOKEN` |
+ * | ticket counter | `COUNTER#<channelId>` | `TICKET` |
+ * | inbound record (idempotency) | `INBOUND#<sesMessageId>` | `CHANNEL#<channelId>` |
+ * | failed mail | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
+ * | channel settings | `CHANNEL` | `<channelId>` |
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Sparse index listing failed mail by time. */
+  failedIndex: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const itemKeys = {
+  conversation: (id: string): ItemKey => ({ pk: `CONV#${id}`, sk: 'CONV' }),
+  message: (channelId: string, conversationId: string | null, receivedAt: string, messageId: string): ItemKey => ({
+    pk: conversationId ? `CONV#${conversationId}` : `LOOSE#${channelId}`,
+    sk: `MSG#${receivedAt}#${messageId}`,
+  }),
+  claim: (channelId: string, messageId: string): ItemKey => ({ pk: `MSGID#${channelId}#${messageId}`, sk: 'MSGID' }),
+  ticket: (channelId: string, ticket: string): ItemKey => ({ pk: `TICKET#${channelId}#${ticket}`, sk: 'TICKET' }),
+  replyToken: (channelId: string, token: string): ItemKey => ({ pk: `TOKEN#${channelId}#${token.toLowerCase()}`, sk: 'TOKEN' }),
+  counter: (channelId: string): ItemKey => ({ pk: `COUNTER#${channelId}`, sk: 'TICKET' }),
+  inbound: (sesMessageId: string, channelId: string): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }),
+  failed: (sesMessageId: string, channelId: string | null): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `FAILED#${channelId ?? '-'}` }),
+  channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),
+};
+
+/** Partition holding every channel's settings (few, small: read in one query). */
+export const CHANNEL_PARTITION = 'CHANNEL';
+/** Partition of the sparse failed-mail index. */
+export const FAILED_PARTITION = 'FAILED';
+
+/** A CreateTable request for the table (what the CDK construct declares), for local servers and tests. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, failedIndex } = TABLE_SCHEMA;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [partitionKey, sortKey, failedIndex.partitionKey, failedIndex.sortKey].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: failedIndex.indexName,
+        KeySchema: [
+          { AttributeName: failedIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: failedIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

@@ -1,0 +1,60 @@
+import type { Attachment, ReportPart } from '../../core/model/message.ts';
+import type { CollectedAttachment } from './collect-attachment.ts';
+import { cleanBodyText, cleanHeaderText, decodeRawBytes } from './header-text.ts';
+import { htmlToText } from './html-to-text.ts';
+import { sanitizeMailHtml } from './sanitize-html.ts';
+
+/** The body fields of the model, as derived from mailparser's output. */
+export interface BodyParts {
+  readonly text: string;
+  readonly html: string | null;
+  readonly attachments: Attachment[];
+  readonly reports: ReportPart[];
+}
+
+const CID_REFERENCE = /\bcid:([^'"\s>)]{1,256})/gi;
+
+/**
+ * Text, sanitized HTML, attachment metadata and report parts. Report parts go to `reports`
+ * only, not to `attachments`: they are machine-readable status, not something a customer sent.
+ */
+export function toBodyParts(output: {
+  readonly text: string;
+  readonly html: string | null;
+  readonly attachments: readonly CollectedAttachment[];
+}): BodyParts {
+  const rawHtml = output.html !== null && output.html.trim().length > 0 ? output.html : null;
+  const html = rawHtml === null ? null : sanitizeMailHtml(rawHtml);
+  const plain = cleanBodyText(output.text);
+  const text = plain.trim().length === 0 && html !== null ? cleanBodyText(htmlToText(html)) : plain;
+  const referenced = new Set([...(rawHtml ?? '').matchAll(CID_REFERENCE)].map((match) => (match[1] ?? '').toLowerCase()));
+  const attachments: Attachment[] = [];
+  const reports: ReportPart[] = [];
+  for (const part of output.attachments) {
+    if (part.role === 'report') {
+      reports.push({ contentType: part.contentType, text: reportText(part) });
+      continue;
+    }
+    const contentId = part.contentId ? cleanHeaderText(part.contentId.replace(/^<|>$/g, '')) || null : null;
+    attachments.push({
+      filename: safeFilename(part.filename),
+      contentType: part.contentType,
+      size: part.size,
+      inline: part.disposition === 'inline' || (contentId !== null && referenced.has(contentId.toLowerCase())),
+      contentId,
+      checksum: part.checksum,
+    });
+  }
+  return { text, html, attachments, reports };
+}
+
+function reportText(part: CollectedAttachment): string {
+  return cleanBodyText(decodeRawBytes((part.head ?? Buffer.alloc(0)).toString('latin1'), part.charset));
+}
+
+/** Keeps the last path segment and drops control characters: a filename is not a path. */
+function safeFilename(filename: string | null): string | null {
+  if (filename === null) return null;
+  const name = cleanHeaderText(filename.split(/[\\/]/).at(-1) ?? '');
+  return name === '' || name === '.' || name === '..' ? null : name;
+}

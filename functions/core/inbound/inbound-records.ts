@@ -1,0 +1,76 @@
+import type { ChannelSettings } from '../model/channel.ts';
+import type { InboundRecord, StoredMessage } from '../model/inbound-record.ts';
+import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/routed-message.ts';
+import type { AppliedThread } from './apply-thread.ts';
+import type { InboundDecision } from './decide-inbound.ts';
+
+const PREVIEW_CHARS = 280;
+
+/** The stored form of a decided message: metadata and a preview of the new text, no bodies. */
+export function storedMessageOf(
+  record: InboundRecord,
+  channel: ChannelSettings,
+  decision: InboundDecision,
+  conversation: AppliedThread | null,
+): StoredMessage {
+  const { message } = decision;
+  return {
+    messageId: record.messageId,
+    channelId: channel.id,
+    conversationId: conversation?.id ?? null,
+    sesMessageId: record.sesMessageId,
+    rawKey: record.mail.rawKey,
+    internetMessageId: message.messageId,
+    subject: message.subject,
+    from: message.from,
+    to: message.to,
+    cc: message.cc,
+    date: message.date,
+    receivedAt: record.mail.receivedAt,
+    lane: decision.classification.lane,
+    laneReason: decision.classification.reason,
+    tags: [...decision.tags],
+    disposition: decision.disposition,
+    route: decision.route ? { ...decision.route } : null,
+    thread: { rule: decision.thread.rule, reason: decision.thread.reason, flags: [...decision.thread.flags] },
+    preview: previewOf(decision.reply.reply),
+    attachments: message.attachments,
+    rejectedAttachments: [...decision.rejectedAttachments],
+  };
+}
+
+/** The pointer record for the skill queue, or null when the decision routes nowhere. */
+export function routedMessageOf(
+  record: InboundRecord,
+  channel: ChannelSettings,
+  decision: InboundDecision,
+  conversation: AppliedThread | null,
+): RoutedMessage | null {
+  if (decision.disposition !== 'route' || !decision.route || !conversation) return null;
+  const { message, classification } = decision;
+  return {
+    schemaVersion: ROUTED_MESSAGE_SCHEMA_VERSION,
+    channelId: channel.id,
+    messageId: record.messageId,
+    internetMessageId: message.messageId,
+    conversationId: conversation.id,
+    ticketNumber: conversation.ticketNumber,
+    isNewConversation: conversation.created,
+    lane: classification.lane,
+    laneReason: classification.reason,
+    tags: [...decision.tags],
+    skill: decision.route.skill,
+    routingRule: decision.route.rule,
+    priority: decision.route.priority,
+    from: message.from ? { address: message.from.address, name: message.from.name } : null,
+    subject: message.subject,
+    receivedAt: record.mail.receivedAt,
+    previousAgent: conversation.lastAgent,
+    autoAnswerAllowed: decision.autoAnswerAllowed,
+  };
+}
+
+function previewOf(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= PREVIEW_CHARS ? flat : `${flat.slice(0, PREVIEW_CHARS - 1)}…`;
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+
+const SkillQueueUrlsSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.url()));
+
+const positiveSeconds = (fallback: string) =>
+  z.string().default(fallback).transform(Number).pipe(z.number().int().positive()).transform((s) => s * 1000);
+
+/** Environment of `inbound-process`. The CDK construct sets exactly `InboundEnvInput`. */
+export const InboundEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  RAW_MAIL_BUCKET: z.string().min(1),
+  /** JSON object: skill name → FIFO queue URL. */
+  SKILL_QUEUE_URLS: SkillQueueUrlsSchema,
+  /** How long channel settings are cached per container. */
+  CHANNEL_CACHE_SECONDS: positiveSeconds('60'),
+  /** Lease of one processing attempt; longer than the function timeout. */
+  LEASE_SECONDS: positiveSeconds('180'),
+  POWERTOOLS_SERVICE_NAME: z.string().default('postroom-inbound'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
+});
+export type InboundEnv = z.infer<typeof InboundEnvSchema>;
+/** What a deployment must set: every key a string (CDK tokens included). */
+export type InboundEnvInput = { readonly [K in keyof z.input<typeof InboundEnvSchema>]-?: string };
+
+/**
+ * Parses the environment once at cold start. Throws a `ConfigError` listing every problem, so a
+ * misconfigured deployment fails on its first invocation with the whole list, not one at a time.
+ */
+export function readEnv<S extends z.ZodType>(schema: S, source: Record<string, string | undefined> = process.env): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+}

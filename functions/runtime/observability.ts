@@ -1,0 +1,54 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
+
+/** Field names whose values never reach a log line. */
+export const SECRET_FIELD = /pass|secret|token|authorization|refresh|cookie|credential/i;
+/** Field names that would carry mail content; dropped rather than logged. */
+const CONTENT_FIELD = /^(raw|body|html|text|preview|attachments?)$/i;
+
+/** JSON replacer for the Logger: secrets become `[redacted]`, mail content is left out. */
+export function redact(key: string, value: unknown): unknown {
+  if (key === '') return value;
+  if (SECRET_FIELD.test(key)) return '[redacted]';
+  if (CONTENT_FIELD.test(key)) return undefined;
+  return value;
+}
+
+export interface Observability {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+}
+
+/** Logger, Metrics and Tracer for one function, built once per container. */
+export function createObservability(options: { readonly serviceName: string; readonly namespace: string }): Observability {
+  return {
+    logger: new Logger({ serviceName: options.serviceName, jsonReplacerFn: redact }),
+    metrics: new Metrics({ serviceName: options.serviceName, namespace: options.namespace }),
+    tracer: new Tracer({ serviceName: options.serviceName }),
+  };
+}
+
+/**
+ * Inbound metrics: `received` per mail, then one of `routed` / `failed` (or neither for
+ * recorded/quarantined/dropped mail), `spam`, `auto` and `bounced` by tags and lane, and
+ * `latency` from SES receipt to the end of processing. Duplicates count as `duplicate` only.
+ */
+export function recordInboundOutcome(metrics: Metrics, outcome: ReceiveOutcome, latencyMs: number): void {
+  if (outcome.duplicate) {
+    metrics.addMetric('duplicate', MetricUnit.Count, 1);
+    return;
+  }
+  metrics.addMetric('received', MetricUnit.Count, 1);
+  metrics.addMetric('latency', MetricUnit.Milliseconds, Math.max(0, latencyMs));
+  if (outcome.status === 'failed') {
+    metrics.addMetric('failed', MetricUnit.Count, 1);
+    return;
+  }
+  if (outcome.status === 'routed') metrics.addMetric('routed', MetricUnit.Count, 1);
+  if (outcome.tags.includes('spam')) metrics.addMetric('spam', MetricUnit.Count, 1);
+  if (outcome.lane === 'bounce') metrics.addMetric('bounced', MetricUnit.Count, 1);
+  else if (outcome.lane !== null && outcome.lane !== 'human') metrics.addMetric('auto', MetricUnit.Count, 1);
+}

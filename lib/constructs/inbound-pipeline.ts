@@ -1,0 +1,84 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import type { InboundEnvInput } from '../../functions/runtime/env.ts';
+import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import type { MailStorage } from './mail-storage.ts';
+import { PostroomFunction } from './postroom-function.ts';
+import type { SkillQueues } from './skill-queues.ts';
+
+export interface InboundPipelineProps {
+  readonly storage: MailStorage;
+  readonly table: dynamodb.ITable;
+  readonly queues: SkillQueues;
+  /**
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Metrics namespace.
+   * @default 'Postroom'
+   */
+  readonly metricsNamespace?: string;
+}
+
+const TIMEOUT = Duration.seconds(60);
+
+/**
+ * The inbound function (`functions/inbound-process.ts`) with least-privilege grants: read raw
+ * mail under the SES prefix, item-level reads and writes on the table (no index, no scan), send
+ * to the skill queues. Asynchronous invocations (SES's Lambda action) retry twice; an event that
+ * failed them all lands on the failed-mail queue with its error, for replay.
+ */
+export class InboundPipeline extends Construct {
+  readonly handler: PostroomFunction<InboundEnvInput>;
+
+  constructor(scope: Construct, id: string, props: InboundPipelineProps) {
+    super(scope, id);
+    const { storage, table, queues } = props;
+    const queueUrls = Object.fromEntries([...queues.skills].map(([name, q]) => [name, q.queue.queueUrl]));
+    this.handler = new PostroomFunction<InboundEnvInput>(this, 'Process', {
+      entry: fileURLToPath(new URL('../../functions/inbound-process.ts', import.meta.url)),
+      description: 'Postroom inbound: SES receipt, raw mail, decision, conversation, skill queue',
+      timeout: TIMEOUT,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      environment: {
+        TABLE_NAME: table.tableName,
+        RAW_MAIL_BUCKET: storage.bucket.bucketName,
+        SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
+        CHANNEL_CACHE_SECONDS: '60',
+        // Longer than the timeout: a live attempt is never taken over, a crashed one is after this.
+        LEASE_SECONDS: String(TIMEOUT.toSeconds() * 2),
+        POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',
+      },
+    });
+    const fn = this.handler.function;
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(queues.failedMail),
+    });
+
+    const role = this.handler.role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
+    }));
+    storage.key.grantDecrypt(role);
+    for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
+
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>/${RAW_MAIL_PREFIX}*]`,
+      reason: 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the function reads only that prefix.',
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface MailStorageProps {
+  /** Days raw mail is kept before S3 deletes it (ADM-2). */
+  readonly retentionDays: number;
+  /**
+   * What happens to the bucket, its key and the access logs when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Days the server access logs are kept.
+   * @default 365
+   */
+  readonly accessLogDays?: number;
+}
+
+/**
+ * The raw-mail bucket: SSE-KMS with a rotating customer key (default bucket encryption, so SES's
+ * S3 action needs no key of its own and readers use plain GetObject), public access blocked,
+ * TLS only, expiry from the retention setting, server access logs to a second bucket.
+ */
+export class MailStorage extends Construct {
+  readonly key: kms.Key;
+  readonly bucket: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: MailStorageProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Postroom mail data (raw mail and attachments)',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    // SES writes with the bucket's default SSE-KMS; the service needs the key for that PutObject.
+    // (Giving the S3 action a key instead would make SES encrypt client-side, readable only with
+    // the S3 Encryption Client.)
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(props.accessLogDays ?? 365) }],
+      removalPolicy,
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'mail/',
+      lifecycleRules: [
+        { id: 'retention', expiration: Duration.days(props.retentionDays) },
+        { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+      removalPolicy,
+    });
+  }
+}

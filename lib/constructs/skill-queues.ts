@@ -1,0 +1,91 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Skill } from '../../functions/core/model/postroom-config.ts';
+
+export interface SkillQueuesProps {
+  readonly skills: readonly Skill[];
+  /**
+   * How long a message an agent's app received stays invisible to other consumers.
+   * @default Duration.minutes(5)
+   */
+  readonly visibilityTimeout?: Duration;
+  /**
+   * Receives before a message moves to its skill's dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/** One skill's queue and its dead-letter queue and alarm. */
+export interface SkillQueue {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly alarm: cloudwatch.Alarm;
+}
+
+const RETENTION = Duration.days(14);
+
+/**
+ * One SQS FIFO queue per skill: message group = conversation (a conversation stays in order and
+ * is never with two agents at once), explicit deduplication ids, high-throughput FIFO, a FIFO
+ * dead-letter queue each with an alarm on its depth. Plus the failed-mail queue, where inbound
+ * invocations that failed every retry land with their SES event, for replay.
+ */
+export class SkillQueues extends Construct {
+  readonly skills: ReadonlyMap<string, SkillQueue>;
+  readonly failedMail: sqs.Queue;
+  readonly failedMailAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: SkillQueuesProps) {
+    super(scope, id);
+    const skills = new Map<string, SkillQueue>();
+    for (const skill of props.skills) {
+      const scopeOf = new Construct(this, `Skill-${skill.name}`);
+      const deadLetterQueue = new sqs.Queue(scopeOf, 'DeadLetterQueue', {
+        fifo: true,
+        retentionPeriod: RETENTION,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      const queue = new sqs.Queue(scopeOf, 'Queue', {
+        fifo: true,
+        contentBasedDeduplication: false,
+        deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+        fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+        visibilityTimeout: props.visibilityTimeout ?? Duration.minutes(5),
+        retentionPeriod: RETENTION,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      });
+      const alarm = depthAlarm(scopeOf, 'DepthAlarm', deadLetterQueue, `Messages of skill ${skill.name} that agents' apps failed to handle`);
+      skills.set(skill.name, { queue, deadLetterQueue, alarm });
+    }
+    this.skills = skills;
+
+    this.failedMail = new sqs.Queue(this, 'FailedMail', {
+      retentionPeriod: RETENTION,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.failedMail).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is the inbound function\'s on-failure destination, a dead-letter queue in all but name; nothing consumes it automatically, so a DLQ behind it would never receive anything.',
+    });
+    this.failedMailAlarm = depthAlarm(this, 'FailedMailDepthAlarm', this.failedMail, 'Inbound mail whose processing failed every retry');
+  }
+}
+
+function depthAlarm(scope: Construct, id: string, queue: sqs.Queue, description: string): cloudwatch.Alarm {
+  return queue
+    .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
+    .createAlarm(scope, id, {
+      alarmDescription: description,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+}

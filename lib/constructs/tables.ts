@@ -1,0 +1,43 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../../functions/adapters/dynamo-schema.ts';
+
+export interface TablesProps {
+  /**
+   * What happens to the table when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The Postroom table: conversations, messages, Message-ID claims, ticket and reply-token
+ * indexes, ticket counters, inbound records, failed mail and channel settings, keyed as
+ * `functions/adapters/dynamo-schema.ts` describes. On demand, point-in-time recovery, encrypted.
+ */
+export class Tables extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: TablesProps = {}) {
+    super(scope, id);
+    const { partitionKey, sortKey, failedIndex } = TABLE_SCHEMA;
+    const string = dynamodb.AttributeType.STRING;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: partitionKey, type: string },
+      sortKey: { name: sortKey, type: string },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: failedIndex.indexName,
+      partitionKey: { name: failedIndex.partitionKey, type: string },
+      sortKey: { name: failedIndex.sortKey, type: string },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { PostroomConfig } from '../functions/core/model/postroom-config.ts';
+import { ChannelSeed } from './constructs/channel-seed.ts';
+import { InboundPipeline } from './constructs/inbound-pipeline.ts';
+import { MailStorage } from './constructs/mail-storage.ts';
+import { Receiving } from './constructs/receiving.ts';
+import { SkillQueues } from './constructs/skill-queues.ts';
+import { Tables } from './constructs/tables.ts';
+
+export interface PostroomStackProps extends StackProps {
+  /** The validated configuration (`PostroomConfigSchema`). */
+  readonly config: PostroomConfig;
+}
+
+/**
+ * Everything Postroom needs in one stack, so `cdk deploy` just works: mail storage, the table,
+ * skill queues, the inbound pipeline and the SES receipt rules. Stateful resources are retained
+ * when the stack is deleted.
+ */
+export class PostroomStack extends Stack {
+  readonly storage: MailStorage;
+  readonly tables: Tables;
+  readonly queues: SkillQueues;
+  readonly inbound: InboundPipeline;
+  readonly receiving: Receiving;
+
+  constructor(scope: Construct, id: string, props: PostroomStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = retentionOf(config.retention.logDays);
+
+    this.storage = new MailStorage(this, 'MailStorage', { retentionDays: config.retention.rawMailDays });
+    this.tables = new Tables(this, 'Tables');
+    this.queues = new SkillQueues(this, 'SkillQueues', { skills: config.skills });
+    this.inbound = new InboundPipeline(this, 'Inbound', {
+      storage: this.storage,
+      table: this.tables.table,
+      queues: this.queues,
+      logRetention,
+    });
+    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, logRetention });
+    this.receiving = new Receiving(this, 'Receiving', {
+      channels: config.channels,
+      bucket: this.storage.bucket,
+      handler: this.inbound.handler.function,
+      scanEnabled: config.receiving.scanEnabled,
+      requireTls: config.receiving.requireTls,
+    });
+
+    new CfnOutput(this, 'RuleSetName', {
+      value: this.receiving.ruleSet.receiptRuleSetName,
+      description: 'Activate once after the first deploy: aws ses set-active-receipt-rule-set --rule-set-name <this>',
+    });
+    new CfnOutput(this, 'MailBucketName', { value: this.storage.bucket.bucketName });
+    new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
+    new CfnOutput(this, 'FailedMailQueueUrl', { value: this.queues.failedMail.queueUrl });
+    for (const [skill, { queue }] of this.queues.skills) {
+      new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
+    }
+  }
+}
+
+/** CloudWatch Logs accepts only certain retention periods: the shortest one that keeps `days`. */
+function retentionOf(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((v): v is logs.RetentionDays => typeof v === 'number' && v > 0)
+    .sort((a, b) => a - b);
+  return allowed.find((v) => v >= days) ?? logs.RetentionDays.TEN_YEARS;
+}

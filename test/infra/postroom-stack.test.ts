@@ -1,0 +1,227 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTableInput } from '../../functions/adapters/dynamo-schema.ts';
+import { InboundEnvSchema } from '../../functions/runtime/env.ts';
+import { exampleConfig, synthPostroom } from './synth-postroom.ts';
+
+// One synthesis (with esbuild bundling) shared by every test in this file.
+let template: Template;
+const config = exampleConfig();
+
+beforeAll(() => {
+  template = synthPostroom(config).template;
+});
+
+function resourcesOf(type: string): Record<string, { Properties: Record<string, unknown>; DeletionPolicy?: string }> {
+  return template.findResources(type) as never;
+}
+
+describe('mail storage', () => {
+  it('encrypts the mail bucket with the rotating customer key, bucket key on', () => {
+    // Arrange
+    const [keyId] = Object.keys(resourcesOf('AWS::KMS::Key'));
+    // Assert
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } }, BucketKeyEnabled: true },
+        ],
+      },
+    });
+  });
+
+  it('expires raw mail after the configured retention and logs access to the log bucket', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: config.retention.rawMailDays, Status: 'Enabled' })]) },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'mail/' },
+    });
+  });
+
+  it('lets SES put raw mail only under the prefix, only for this account', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 's3:PutObject',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Resource: { 'Fn::Join': ['', [Match.anyValue(), '/inbound/raw/*']] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('lets SES use the key for the bucket default encryption, only for this account', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'ses.amazonaws.com' },
+            Action: Match.arrayWith(['kms:GenerateDataKey']),
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('retains the bucket and key when the stack is deleted', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::DynamoDB::Table']) {
+      for (const resource of Object.values(resourcesOf(type))) expect(resource.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('table', () => {
+  it('is on demand with point-in-time recovery and encryption, keyed as the shared schema says', () => {
+    // Arrange
+    const wanted = createTableInput('unused');
+    // Assert
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      KeySchema: wanted.KeySchema,
+      AttributeDefinitions: Match.arrayWith(wanted.AttributeDefinitions ?? []),
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: wanted.GlobalSecondaryIndexes?.[0]?.IndexName,
+          KeySchema: wanted.GlobalSecondaryIndexes?.[0]?.KeySchema,
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ],
+    });
+  });
+});
+
+describe('skill queues', () => {
+  it('has one FIFO queue per skill with explicit deduplication and a FIFO dead-letter queue', () => {
+    // Arrange
+    const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
+    const skillQueues = queues.filter((q) => q.Properties.RedrivePolicy !== undefined);
+    // Assert
+    expect(skillQueues).toHaveLength(config.skills.length);
+    for (const q of skillQueues) {
+      expect(q.Properties).toMatchObject({
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+        SqsManagedSseEnabled: true,
+      });
+      const dlqId = ((q.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string] } }).deadLetterTargetArn)['Fn::GetAtt'][0];
+      expect(resourcesOf('AWS::SQS::Queue')[dlqId]?.Properties).toMatchObject({ FifoQueue: true });
+    }
+  });
+
+  it('alarms on the depth of every dead-letter queue and of the failed-mail queue', () => {
+    // Arrange
+    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
+    // Assert
+    expect(alarms).toHaveLength(config.skills.length + 1);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+});
+
+describe('receiving', () => {
+  it('has one rule per channel for exactly its address and aliases: S3 (prefix) then Lambda (Event)', () => {
+    // Arrange
+    const rules = Object.values(resourcesOf('AWS::SES::ReceiptRule')).map((r) => r.Properties.Rule as Record<string, unknown>);
+    // Assert
+    expect(rules.map((r) => r.Recipients)).toEqual(config.channels.map((c) => [c.address, ...c.aliases]));
+    for (const rule of rules) {
+      const actions = rule.Actions as Record<string, Record<string, unknown>>[];
+      expect(actions.map((a) => Object.keys(a)[0])).toEqual(['S3Action', 'LambdaAction']);
+      expect(actions[0]?.S3Action).toMatchObject({ ObjectKeyPrefix: 'inbound/raw/' });
+      expect(actions[1]?.LambdaAction).toMatchObject({ InvocationType: 'Event' });
+      expect(rule).toMatchObject({ Enabled: true, ScanEnabled: true, TlsPolicy: 'Require' });
+    }
+  });
+
+  it('has no rule matching a whole domain, so unknown recipients are rejected', () => {
+    const recipients = Object.values(resourcesOf('AWS::SES::ReceiptRule')).flatMap((r) => (r.Properties.Rule as { Recipients: string[] }).Recipients);
+    expect(recipients.every((r) => r.includes('@'))).toBe(true);
+  });
+
+  it('lets SES invoke the inbound function from this account only', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'ses.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+  });
+
+  it('outputs the rule set name to activate', () => {
+    template.hasOutput('RuleSetName', { Value: { Ref: Match.anyValue() } });
+  });
+});
+
+describe('inbound function', () => {
+  const inbound = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler' && (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.TABLE_NAME);
+
+  it('runs on the newest Node runtime of aws-cdk-lib, ARM64, with active tracing', () => {
+    // Arrange
+    const newest = Object.keys(lambda.Runtime)
+      .map((k) => /^NODEJS_(\d+)_X$/.exec(k)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a)[0];
+    // Assert
+    expect(inbound()?.Properties).toMatchObject({
+      Runtime: `nodejs${newest}.x`,
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  it('gets every variable its env schema requires', () => {
+    const variables = (inbound()?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.keys(InboundEnvSchema.shape)));
+  });
+
+  it('retries async invocations twice, then sends the event to the failed-mail queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailedMail'), 'Arn'] } } },
+    });
+  });
+
+  it('may read only raw mail objects and items of the table (no scan, no index, no delete)', () => {
+    // Arrange
+    const statements = Object.values(resourcesOf('AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    // Assert
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions.filter((a) => a.endsWith('*'))).toEqual([]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [Match.anyValue(), '/inbound/raw/*']] } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('channel seed', () => {
+  it('writes each configured channel into the table', () => {
+    // Arrange
+    const seeds = Object.values(resourcesOf('Custom::AWS'));
+    const create = JSON.stringify(seeds.map((s) => s.Properties.Create));
+    // Assert
+    expect(seeds).toHaveLength(config.channels.length);
+    for (const channel of config.channels) expect(create).toContain(`\\"sk\\":{\\"S\\":\\"${channel.id}\\"}`);
+  });
+});

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { extractReply } from '../../../functions/core/inbound/extract-reply.ts';
+
+const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/mail/replies/${name}`, import.meta.url), 'utf8');
+
+describe('extractReply', () => {
+  it.each([
+    ['gmail-top-post.txt', 'Hi team,\n\nthe replacement arrived today, thank you!\n\nBest,\nMaria', 'On Tue, Mar 12, 2024'],
+    ['gmail-wrapped-attribution.txt', 'Yes, please cancel the order.', 'support@example.com> wrote:'],
+    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.\n\nRegards\nPeter Schmidt\nACME GmbH | Sales', 'From: Example Support [mailto:support@example.com]'],
+    ['outlook-original-message-de.txt', 'Guten Tag,\n\ndas Problem besteht weiterhin.\n\nMit freundlichen Grüßen\nKatja Günther', '-----Ursprüngliche Nachricht-----'],
+    ['outlook-web-german.txt', 'Hallo,\n\nvielen Dank für die schnelle Hilfe.', '________________________________\nVon: Example Support'],
+    ['apple-mail-desktop.txt', 'Thanks, that solved it.\n\nJane', '> On 12 Mar 2024, at 10:15'],
+    ['french-gmail.txt', 'Bonjour,\n\nmerci pour votre réponse.', 'a\nécrit :'],
+    ['spanish-gmail.txt', 'Gracias, ya funciona.', 'escribió:'],
+    ['dutch-gmail.txt', 'Dank u wel!', 'schreef Example Support'],
+    ['gmail-forward.txt', 'Please see the complaint below.', '---------- Forwarded message ---------'],
+    ['apple-forward.txt', 'FYI', 'Begin forwarded message:'],
+  ])('separates the new text of %s from the quoted history', (name, reply, quotedStart) => {
+    // Arrange
+    const text = fixture(name);
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe(reply);
+    expect(result.quoted.startsWith(quotedStart) || result.quoted.includes(quotedStart)).toBe(true);
+    expect(result.quoted).not.toContain(reply.split('\n')[0]);
+  });
+
+  it.each([
+    ['apple-mail-iphone-de.txt', 'Passt, danke!', 'Von meinem iPhone gesendet'],
+    ['outlook-mobile.txt', 'Will do, thanks.', 'Get Outlook for iOS<https://aka.ms/o0ukef>'],
+    ['signature-only-delimiter.txt', 'Thanks for the quick fix!', 'Dr. Anna Schulz\nHead of IT, Example AG\nTel. +49 30 1234567'],
+  ])('moves the signature of %s out of the reply', (name, reply, signature) => {
+    // Arrange
+    const text = fixture(name);
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe(reply);
+    expect(result.signature).toBe(signature);
+  });
+
+  it('keeps inline answers between quotes of a bottom-posted reply, and its signature', () => {
+    // Arrange
+    const text = fixture('thunderbird-bottom-post.txt');
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe('Version 115.8 on Windows 11.\n\nOnly after a restart.');
+    expect(result.quoted).toBe('On 12.03.24 10:15, Example Support wrote:\n> Which version do you use?\n\n> And does the error happen every time?');
+    expect(result.signature).toBe('Martin Braun\nBraun & Partner');
+  });
+
+  it('returns an empty reply when the mail only quotes', () => {
+    // Arrange
+    const text = fixture('fully-quoted.txt');
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toEqual({ reply: '', quoted: '> Hello,\n> is this resolved?', signature: null });
+  });
+
+  it('treats a lone mobile footer above a quote as nothing new', () => {
+    // Arrange
+    const text = fixture('iphone-only-footer.txt');
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe('');
+    expect(result.signature).toBe('Sent from my iPhone');
+  });
+
+  it('keeps a mail that is only a signature block as the reply', () => {
+    // Arrange
+    const text = '-- \nJohn Smith\nACME Corp';
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toEqual({ reply: 'John Smith\nACME Corp', quoted: '', signature: null });
+  });
+
+  it('leaves text without quote markers untouched, even with a "From:" inside a sentence', () => {
+    // Arrange
+    const text = fixture('plain-no-quote.txt');
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toEqual({ reply: text.trim(), quoted: '', signature: null });
+  });
+
+  it('handles CRLF line endings like LF', () => {
+    // Arrange
+    const lf = fixture('gmail-top-post.txt');
+    const crlf = lf.replace(/\n/g, '\r\n');
+
+    // Act
+    const result = extractReply(crlf);
+
+    // Assert
+    expect(result).toEqual(extractReply(lf));
+    expect(result.reply).not.toContain('\r');
+  });
+
+  it('treats "On ... wrote:" followed by unprefixed text as the start of history', () => {
+    // Arrange
+    const text = 'Sounds good.\n\nOn Tue, Mar 12, 2024 at 10:15 AM Support <support@example.com> wrote:\nHello, are you there?';
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe('Sounds good.');
+    expect(result.quoted).toBe('On Tue, Mar 12, 2024 at 10:15 AM Support <support@example.com> wrote:\nHello, are you there?');
+  });
+
+  it('does not treat a sentence starting with "On" as an attribution', () => {
+    // Arrange
+    const text = 'On Monday the device failed again.\nPlease call me: 0123 456.';
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe(text);
+    expect(result.quoted).toBe('');
+  });
+
+  it('returns empty parts for empty text', () => {
+    // Arrange
+    const text = '';
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toEqual({ reply: '', quoted: '', signature: null });
+  });
+
+  it('never returns an empty reply when there is new text before the first quote marker', () => {
+    // Arrange
+    const names = ['gmail-top-post.txt', 'outlook-desktop.txt', 'outlook-mobile.txt', 'apple-mail-iphone-de.txt', 'gmail-forward.txt'];
+
+    // Act
+    const replies = names.map((name) => extractReply(fixture(name)).reply);
+
+    // Assert
+    expect(replies.every((reply) => reply.length > 0)).toBe(true);
+  });
+});
