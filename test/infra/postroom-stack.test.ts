@@ -222,6 +222,6 @@ describe('channel seed', () => {
     const create = JSON.stringify(seeds.map((s) => s.Properties.Create));
     // Assert
     expect(seeds).toHaveLength(config.channels.length);
-    for (const channel of config.channels) expect(create).toContain(`\\"sk\\":{\\"S\\":\\"${channel.id}\\"}`);
+    for (const channel of config.channels) expect(create).toContain(channel.address);
   });
 });

@@ -14,6 +14,26 @@ export const LANE_LABEL_NOTES: Readonly<Record<string, { lane: ScoredLane | null
     lane: 'delay',
     reason: 'an Exchange delay notice ("could not be delivered yet ... will keep trying"): Alaveteli counts it as a bounce, RFC 3464 calls it delayed',
   },
+  'sisimai/bounce/lhost-opensmtpd-04.eml': {
+    lane: 'delay',
+    reason: 'OpenSMTPD "Delivery status notification: warning … only a temporary failure report … kept in the queue": a delay, not a failure',
+  },
+  'sisimai/bounce/lhost-opensmtpd-13.eml': {
+    lane: 'delay',
+    reason: 'Action: delayed, Status 4.0.0, "delayed for more than 4 hours": a transient DSN (RFC 3464 §2.3.3)',
+  },
+  'bounceparser/msg/spam-bogus-email-in-report.msg': {
+    lane: null,
+    reason: 'plain spam from a person-like sender with no report, no system sender and no bounce text; spam is judged by the SES verdict',
+  },
+  'bounceparser/msg/spam-lots-of-bogus-addresses.msg': {
+    lane: null,
+    reason: 'plain spam listing many addresses, with no report, no system sender and no bounce text; spam is judged by the SES verdict',
+  },
+  'bounceparser/msg/spam-with-image.msg': {
+    lane: null,
+    reason: 'plain image spam ("Re:") with no report, no system sender and no bounce text; spam is judged by the SES verdict',
+  },
   'bounceparser/msg/whitelist.msg': {
     lane: 'bounce',
     reason: 'labelled ambiguous upstream (its test says "not a bounce"), yet it is a real failed DSN: Action: failed, Status 5.x.x',

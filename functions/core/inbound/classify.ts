@@ -6,6 +6,7 @@ import { detectBulk } from './classify/bulk.ts';
 import { addressesIn, bareMessageId, quotedMessageId } from './classify/fields.ts';
 import { detectTextBounce } from './classify/non-standard-bounce.ts';
 import { deliveryStatusRecipients, dispositionNotification, feedbackReport, unsubscribeRequest } from './classify/reports.ts';
+import { isSystemSender } from './classify/sender.ts';
 import { sesNotification } from './classify/ses-notification.ts';
 
 /** What the classifier knows beyond the message: the channel's own addresses. */
@@ -148,6 +149,9 @@ function classifyAnswer(message: ParsedMessage, tags: string[]): Classification 
   const auto = detectAutoReply(message);
   if (auto) return decide(auto.lane, auto.reason, { tags, originalMessageId: answered });
   if (tags.includes('loop')) return decide('auto-reply', 'x-loop: names our own address', { tags, originalMessageId: answered });
+  // MAILER-DAEMON and postmaster mail that no rule above could read (e.g. a body the parser
+  // lost) is still no customer's: never let it open a conversation.
+  if (isSystemSender(message)) return decide('auto-reply', `system sender: ${message.from?.address ?? ''}`, { tags, originalMessageId: answered });
   return null;
 }
 

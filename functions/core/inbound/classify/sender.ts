@@ -23,9 +23,17 @@ export function hasSystemReturnPath(message: ParsedMessage): boolean {
   return SYSTEM_LOCAL.test(localPart(value.replace(/^.*</, '').replace(/>.*$/, '').trim()));
 }
 
-/** From is a no-reply or notification robot address. */
+// Unix service accounts that cron jobs and daemons mail from.
+const SERVICE_LOCAL = /^(?:root|cron|daemon|nobody|www-data|apache|nginx|oracle|postgres|mysql|backup|nagios|zabbix|jenkins)$/i;
+
+/**
+ * From (or the envelope sender) is a no-reply, notification or service-account robot:
+ * `no-reply@`, `notifications@`, `root@`, `oracle@`, or a Return-Path of `noreply@`.
+ */
 export function isNoReplySender(message: ParsedMessage): boolean {
-  return message.from !== null && NO_REPLY_LOCAL.test(localPart(message.from.address));
+  const from = localPart(message.from?.address);
+  const envelope = localPart((headerValue(message.headers, 'return-path') ?? '').replace(/^.*</, '').replace(/>.*$/, '').trim());
+  return NO_REPLY_LOCAL.test(from) || SERVICE_LOCAL.test(from) || NO_REPLY_LOCAL.test(envelope);
 }
 
 /**

@@ -196,3 +196,16 @@ describe('classify: automatic answers', () => {
     },
   );
 });
+
+describe('classify: system senders', () => {
+  it('never lets unreadable MAILER-DAEMON mail count as human', () => {
+    // Arrange
+    const message = parsedMessage({ from: addr('post_master@vtext.example'), subject: 'Re:Test message', text: '' });
+
+    // Act
+    const result = classify(message);
+
+    // Assert
+    expect(result).toMatchObject({ lane: 'auto-reply', reason: 'system sender: post_master@vtext.example' });
+  });
+});

@@ -107,3 +107,20 @@ describe('classify: bulk and list mail', () => {
     expect(result.lane).toBe('human');
   });
 });
+
+describe('classify: robot senders without headers', () => {
+  it.each([
+    [addr('oracle@db01.example'), []],
+    [addr('root@host.example'), []],
+    [addr('Team <team@support.example>'), [h('return-path', '<noreply@bounce.example>')]],
+  ])('takes %o for a machine notification (bulk)', (from, headers) => {
+    // Arrange
+    const message = parsedMessage({ from, headers });
+
+    // Act
+    const result = classify(message);
+
+    // Assert
+    expect(result.lane).toBe('bulk');
+  });
+});

@@ -1,0 +1,77 @@
+import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
+import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
+import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
+import { DynamoInboundLedger } from '../../functions/adapters/dynamo-inbound-ledger.ts';
+import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
+import { DynamoTicketSequence } from '../../functions/adapters/dynamo-ticket-sequence.ts';
+import { MailparserMimeParser } from '../../functions/adapters/mailparser-mime-parser.ts';
+import { S3RawMailStore } from '../../functions/adapters/s3-raw-mail-store.ts';
+import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
+import { UuidIdGenerator } from '../../functions/adapters/system-clock.ts';
+import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
+import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
+import type { Clock } from '../../functions/core/ports.ts';
+import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import type { LocalAws } from './local-aws.ts';
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  constructor(private current = new Date('2026-11-22T10:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export const LEASE_MS = 120_000;
+
+/** The real adapters wired to the local servers, as `functions/inbound-process.ts` wires them to AWS. */
+export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<ReceiveMailDeps> = {}): ReceiveMailDeps {
+  const { db, tableName } = aws;
+  return {
+    parser: new MailparserMimeParser(),
+    channels: new DynamoChannelDirectory(db, tableName, { clock, cacheMs: 0 }),
+    rawMail: new S3RawMailStore(aws.s3, aws.bucket),
+    ledger: new DynamoInboundLedger(db, tableName),
+    conversations: new DynamoConversationStore(db, tableName),
+    messages: new DynamoMessageStore(db, tableName),
+    queue: new SqsRoutedQueue(aws.sqs, aws.queueUrls),
+    failed: new DynamoFailedMailStore(db, tableName),
+    tickets: new DynamoTicketSequence(db, tableName),
+    clock,
+    ids: new UuidIdGenerator(),
+    leaseMs: LEASE_MS,
+    ...overrides,
+  };
+}
+
+/** The inbound mail for an SES message id, as the handler derives it from a receipt event. */
+export function inboundMail(sesMessageId: string, recipients: readonly string[] = ['support@example.com']): InboundMail {
+  return {
+    sesMessageId,
+    rawKey: `${RAW_MAIL_PREFIX}${sesMessageId}`,
+    recipients: [...recipients],
+    verdicts: { spamVerdict: 'PASS', virusVerdict: 'PASS', spfVerdict: 'PASS', dkimVerdict: 'PASS', dmarcVerdict: 'PASS' },
+    receivedAt: '2026-11-22T09:59:58.000Z',
+  };
+}
+
+/** A plain customer mail; `inReplyTo` makes it a reply to a message we may never have seen. */
+export function customerMail(options: { messageId: string; subject?: string; from?: string; inReplyTo?: string; to?: string }): string {
+  const lines = [
+    `From: ${options.from ?? 'Carla Customer <carla@customer.example>'}`,
+    `To: ${options.to ?? 'Example Support <support@example.com>'}`,
+    `Subject: ${options.subject ?? 'My order has not arrived'}`,
+    `Message-ID: <${options.messageId}>`,
+    'Date: Sun, 22 Nov 2026 09:59:50 +0000',
+    ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}>`, `References: <${options.inReplyTo}>`] : []),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Hello, my order 4711 has not arrived yet. Can you help?',
+    '',
+  ];
+  return lines.join('\r\n');
+}

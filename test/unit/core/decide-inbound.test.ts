@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { MailParseError } from '../../../functions/core/errors.ts';
+import { allRecipients, decideInbound, decideMessage } from '../../../functions/core/inbound/decide-inbound.ts';
+import { rejectedAttachments } from '../../../functions/core/inbound/attachment-policy.ts';
+import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
+import type { ParsedMessage } from '../../../functions/core/model/message.ts';
+import type { MimeParser } from '../../../functions/core/ports.ts';
+import { addr, channelSettings, parsedMessage } from './factories.ts';
+
+function store(): MemoryConversationStore {
+  let n = 0;
+  return new MemoryConversationStore({ ids: { next: () => `id-${++n}` } });
+}
+
+const outOfOffice = (overrides: Partial<ParsedMessage> = {}): ParsedMessage =>
+  parsedMessage({
+    subject: 'Automatic reply: Help please',
+    headers: [{ name: 'auto-submitted', value: 'auto-replied' }],
+    text: 'I am out of the office until Monday.',
+    ...overrides,
+  });
+
+describe('decideMessage', () => {
+  it('routes a new human mail to the default skill and allows an acknowledgement', async () => {
+    // Arrange
+    const channel = channelSettings();
+
+    // Act
+    const decision = await decideMessage({ lookup: store() }, { message: parsedMessage(), channel });
+
+    // Assert
+    expect(decision.classification.lane).toBe('human');
+    expect(decision.thread.action).toBe('new');
+    expect(decision.disposition).toBe('route');
+    expect(decision.route).toEqual({ skill: 'general', rule: 'default', priority: 'normal' });
+    expect(decision.autoAnswerAllowed).toBe(true);
+    expect(decision.reply.reply).toBe('Hello, I need help.');
+  });
+
+  it('records an auto-reply that answers nothing known, without routing it or answering it', async () => {
+    const decision = await decideMessage({ lookup: store() }, { message: outOfOffice({ inReplyTo: 'unknown@example.com' }), channel: channelSettings() });
+
+    expect(decision.classification.lane).toBe('out-of-office');
+    expect(decision.thread.action).toBe('unattached');
+    expect(decision.disposition).toBe('record');
+    expect(decision.route).toBeNull();
+    expect(decision.autoAnswerAllowed).toBe(false);
+  });
+
+  it('quarantines virus-positive mail and never routes it', async () => {
+    const decision = await decideMessage(
+      { lookup: store() },
+      { message: parsedMessage(), channel: channelSettings(), verdicts: { virusVerdict: 'FAIL', spamVerdict: 'PASS' } },
+    );
+
+    expect(decision.tags).toContain('virus');
+    expect(decision.disposition).toBe('quarantine');
+    expect(decision.route).toBeNull();
+  });
+
+  it.each([
+    ['drop', 'drop', null],
+    ['tag', 'route', 'general'],
+    ['route', 'route', 'spam'],
+  ] as const)('applies spam policy %s', async (spamPolicy, disposition, skill) => {
+    const decision = await decideMessage(
+      { lookup: store() },
+      { message: parsedMessage(), channel: channelSettings({ spamPolicy, spamSkill: 'spam' }), verdicts: { spamVerdict: 'FAIL' } },
+    );
+
+    expect(decision.disposition).toBe(disposition);
+    expect(decision.route?.skill ?? null).toBe(skill);
+    expect(decision.autoAnswerAllowed).toBe(false);
+  });
+
+  it('never answers bulk mail automatically but still routes it', async () => {
+    const message = parsedMessage({ headers: [{ name: 'precedence', value: 'bulk' }, { name: 'list-unsubscribe', value: '<https://news.example/u>' }] });
+
+    const decision = await decideMessage({ lookup: store() }, { message, channel: channelSettings() });
+
+    expect(decision.classification.lane).toBe('bulk');
+    expect(decision.disposition).toBe('route');
+    expect(decision.autoAnswerAllowed).toBe(false);
+  });
+
+  it('tags and lists attachments outside the channel allow-list', async () => {
+    const message = parsedMessage({
+      attachments: [
+        { filename: 'invoice.pdf', contentType: 'application/pdf', size: 10, inline: false, contentId: null, checksum: null },
+        { filename: 'setup.EXE', contentType: 'application/octet-stream', size: 10, inline: false, contentId: null, checksum: null },
+      ],
+    });
+
+    const decision = await decideMessage({ lookup: store() }, { message, channel: channelSettings({ allowedAttachmentExtensions: ['pdf'] }) });
+
+    expect(decision.rejectedAttachments).toEqual(['setup.EXE']);
+    expect(decision.tags).toContain('attachment-rejected');
+  });
+
+  it('reads the ticket number of the subject in the channel format', async () => {
+    const message = parsedMessage({ subject: 'Re: Help [#0000013]' });
+
+    const decision = await decideMessage({ lookup: store() }, { message, channel: channelSettings() });
+
+    expect(decision.ticketNumber).toBe('0000013');
+  });
+});
+
+describe('decideInbound', () => {
+  it('parses with the channel size limit and lets the parser error through', async () => {
+    // Arrange
+    const seen: unknown[] = [];
+    const parser: MimeParser = {
+      async parse(_raw, limits) {
+        seen.push(limits);
+        throw new MailParseError('too big', { limit: 'size' });
+      },
+    };
+
+    // Act
+    const result = decideInbound({ parser, lookup: store() }, { raw: new Uint8Array(10), channel: channelSettings({ maxMessageBytes: 1000 }) });
+
+    // Assert
+    await expect(result).rejects.toBeInstanceOf(MailParseError);
+    expect(seen).toEqual([{ maxBytes: 1000 }]);
+  });
+});
+
+describe('allRecipients', () => {
+  it('joins envelope, To and Cc, lowercase and without duplicates', () => {
+    const message = parsedMessage({ to: [addr('Support <Support@Example.com>')], cc: [addr('b@x.example')] });
+
+    expect(allRecipients(message, ['support@example.com', 'BCC@example.com'])).toEqual(['support@example.com', 'bcc@example.com', 'b@x.example']);
+  });
+});
+
+describe('rejectedAttachments', () => {
+  const file = (filename: string | null, inline = false, contentId: string | null = null) => ({
+    filename,
+    contentType: 'application/octet-stream',
+    size: 1,
+    inline,
+    contentId,
+    checksum: null,
+  });
+
+  it('allows everything without a list, and inline cid images always', () => {
+    expect(rejectedAttachments([file('a.exe')], null)).toEqual([]);
+    expect(rejectedAttachments([file('logo.png', true, 'logo@x')], ['pdf'])).toEqual([]);
+  });
+
+  it('refuses unnamed attachments and double extensions by their last extension', () => {
+    expect(rejectedAttachments([file(null), file('report.pdf.exe'), file('.PDF')], ['.pdf'])).toEqual([
+      '(unnamed application/octet-stream)',
+      'report.pdf.exe',
+    ]);
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../functions/core/errors.ts';
+import { InboundEnvSchema, readEnv } from '../../../functions/runtime/env.ts';
+
+describe('readEnv(InboundEnvSchema)', () => {
+  it('parses the environment the stack sets', () => {
+    const env = readEnv(InboundEnvSchema, {
+      TABLE_NAME: 't', RAW_MAIL_BUCKET: 'b', SKILL_QUEUE_URLS: '{"support":"https://sqs.eu-west-1.amazonaws.com/1/s.fifo"}',
+      CHANNEL_CACHE_SECONDS: '30', LEASE_SECONDS: '120',
+    });
+    expect(env).toMatchObject({ SKILL_QUEUE_URLS: { support: 'https://sqs.eu-west-1.amazonaws.com/1/s.fifo' }, CHANNEL_CACHE_SECONDS: 30_000, LEASE_SECONDS: 120_000, POWERTOOLS_METRICS_NAMESPACE: 'Postroom' });
+  });
+
+  it('throws one ConfigError listing every problem', () => {
+    const error = (() => {
+      try {
+        readEnv(InboundEnvSchema, { SKILL_QUEUE_URLS: 'not json', LEASE_SECONDS: '-1' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    for (const name of ['TABLE_NAME', 'RAW_MAIL_BUCKET', 'SKILL_QUEUE_URLS', 'LEASE_SECONDS']) expect((error as Error).message).toContain(name);
+  });
+});
