@@ -161,6 +161,17 @@ describe('receiving', () => {
     });
   });
 
+  it('turns scanning and required TLS off when the config says so', () => {
+    // Arrange
+    const variant = exampleConfig({ receiving: { scanEnabled: false, requireTls: false } });
+    // Act
+    const { template: off } = synthPostroom(variant, { bundle: false });
+    // Assert
+    const rules = Object.values(off.findResources('AWS::SES::ReceiptRule')).map((r) => (r as { Properties: { Rule: unknown } }).Properties.Rule);
+    expect(rules).toHaveLength(variant.channels.length);
+    for (const rule of rules) expect(rule).toMatchObject({ ScanEnabled: false, TlsPolicy: 'Optional' });
+  });
+
   it('outputs the rule set name to activate', () => {
     template.hasOutput('RuleSetName', { Value: { Ref: Match.anyValue() } });
   });

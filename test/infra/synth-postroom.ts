@@ -23,9 +23,12 @@ export interface NagReport {
 }
 
 /** Synthesizes a stack-building function in an app with the AwsSolutions checks, as `bin/` does. */
-export function synthWithNag<S extends Stack>(build: (app: App) => S): { stack: S; template: Template; nag: NagReport } {
+export function synthWithNag<S extends Stack>(
+  build: (app: App) => S,
+  context: Record<string, unknown> = {},
+): { stack: S; template: Template; nag: NagReport } {
   const outdir = mkdtempSync(join(tmpdir(), 'postroom-cdk-'));
-  const app = new App({ outdir, context: cdkJsonContext() });
+  const app = new App({ outdir, context: { ...cdkJsonContext(), ...context } });
   const stack = build(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let validationFailed = false;
@@ -52,8 +55,13 @@ export function exampleConfig(overrides: Partial<PostroomConfigInput> = {}): Pos
 }
 
 /** Synthesizes the Postroom stack for a config. */
-export function synthPostroom(config: PostroomConfig = exampleConfig()): { stack: PostroomStack; template: Template; nag: NagReport } {
-  return synthWithNag((app) => new PostroomStack(app, 'Postroom', { config }));
+export function synthPostroom(
+  config: PostroomConfig = exampleConfig(),
+  options: { readonly bundle?: boolean } = {},
+): { stack: PostroomStack; template: Template; nag: NagReport } {
+  // Without bundling (`aws:cdk:bundling-stacks: []`) synthesis takes no esbuild run: for variants.
+  const context = options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {};
+  return synthWithNag((app) => new PostroomStack(app, 'Postroom', { config }), context);
 }
 
 function unavailableTemplate(): Template {

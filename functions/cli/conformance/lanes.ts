@@ -27,7 +27,8 @@ const CATEGORY_LANES: Readonly<Record<string, ScoredLane | null>> = {
   'mailing-list-post': 'human',
   'mailing-list-post(list headers stripped; looks like plain human mail)': 'human',
   'bulk-newsletter': 'bulk',
-  'mailing-list': 'bulk',
+  // A person posting through a list is a person (tagged `list`), as for the notmuch list posts.
+  'mailing-list': 'human',
   'auto-generated-notification': 'bulk',
   'system-notification-no-auto-headers': 'bulk',
   // Spam is judged by SES verdicts, not by lane; ambiguous labels are left out.
