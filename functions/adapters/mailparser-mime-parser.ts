@@ -8,6 +8,7 @@ import { toParseError } from './mime/parse-errors.ts';
 import { firstMessageId, normalizeReferences, parseMailDate } from './mime/message-ids.ts';
 import { salvageReport } from './mime/report-salvage.ts';
 import { runMailparser, type MailparserOutput } from './mime/run-mailparser.ts';
+import { repairStructure } from './mime/structure-repair.ts';
 
 // RFC 2045 §5.1 token "/" token; anything else is treated as the default text/plain.
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
@@ -16,6 +17,9 @@ const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
  * `MimeParser` on mailparser 3.9.31. Limits: size is checked before parsing; header block
  * size and part count by mailsplit and the structure guard; nesting depth by the structure
  * guard while streaming; References are truncated to the newest `maxReferences`.
+ *
+ * A multipart from which mailparser read neither text nor HTML is parsed once more after a
+ * structure repair (broken boundary fold, undeclared boundary; see `structure-repair.ts`).
  *
  * A message "has nothing", and is rejected as `malformed-mail`, when its top-level header
  * block holds no syntactically valid header field: empty input, binary garbage, or plain text
@@ -30,15 +34,33 @@ export class MailparserMimeParser implements MimeParser {
         throw new MailParseError(`Message is ${raw.byteLength} bytes, limit ${effective.maxBytes}`, { limit: 'size' });
       }
       const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-      const output = await runMailparser(buffer, effective);
-      return toParsedMessage(output, buffer, effective);
+      const first = await runMailparser(buffer, effective);
+      const { output, bytes } = lostBody(first) ? await reparseRepaired(first, buffer, effective) : { output: first, bytes: buffer };
+      return toParsedMessage(output, bytes, raw.byteLength, effective);
     } catch (error) {
       throw toParseError(error);
     }
   }
 }
 
-function toParsedMessage(output: MailparserOutput, raw: Buffer, limits: ParseLimits): ParsedMessage {
+/** A multipart from which mailparser got neither text nor HTML: its structure may be broken. */
+function lostBody(output: MailparserOutput): boolean {
+  const type = (output.headers.get('content-type') as { value?: unknown } | undefined)?.value;
+  return typeof type === 'string' && /^\s*multipart\//i.test(type) && output.text.trim() === '' && !output.html?.trim();
+}
+
+/**
+ * Parses a structure-repaired copy; keeps the first result unless the repair found a body.
+ * The repair is best effort: if the second pass fails (a limit included), the first stands.
+ */
+async function reparseRepaired(first: MailparserOutput, raw: Buffer, limits: ParseLimits): Promise<{ output: MailparserOutput; bytes: Buffer }> {
+  const repaired = repairStructure(raw);
+  const second = repaired ? await runMailparser(repaired, limits).catch(() => null) : null;
+  return second && repaired && !lostBody(second) ? { output: second, bytes: repaired } : { output: first, bytes: raw };
+}
+
+/** `raw` is what `output` was parsed from (possibly repaired); `size` is the received size. */
+function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, limits: ParseLimits): ParsedMessage {
   if (!output.headerLines.some(isHeaderField)) {
     throw new MailParseError('No header block: input is not a mail message');
   }
@@ -71,7 +93,7 @@ function toParsedMessage(output: MailparserOutput, raw: Buffer, limits: ParseLim
     headers,
     ...body,
     enclosedHeaders: enclosedLines ? toHeaders(enclosedLines, output.decodeWords, fallbackCharset) : null,
-    size: raw.byteLength,
+    size,
   };
 }
 

@@ -11,6 +11,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'run the whole channel locally (SMTP in, local AWS servers, skill queues)',
     load: async () => (await import('./start.ts')).startCommand,
   },
+  send: {
+    summary: 'send a sample mail or .eml files to the running sandbox',
+    load: async () => (await import('./send.ts')).sendCommand,
+  },
+  queue: {
+    summary: "show what waits on a skill's queue in the running sandbox",
+    load: async () => (await import('./queue.ts')).queueCommand,
+  },
   inspect: {
     summary: 'parse and classify mail files, one JSON line each',
     load: async () => (await import('./inspect.ts')).inspectCommand,

@@ -1,20 +1,102 @@
-import type { Command } from './command.ts';
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { startSandbox, type SandboxInfo } from '../local/sandbox.ts';
+import { ALL_PASS, parseVerdicts } from '../local/ses-receipt.ts';
+import { loadConfig } from '../../lib/load-config.ts';
+import { type Command, UsageError } from './command.ts';
+
+/** Where `npm start` finds its config when no --config is given. */
+export const SANDBOX_CONFIG_FILE = 'postroom.sandbox.json';
+/** Where the running sandbox writes its endpoints. */
+export const SANDBOX_STATE_FILE = '.postroom/sandbox.json';
+
+const HELP = `Usage: postroom start [--config FILE] [--data DIR] [--verdicts LIST] [--quiet]
+
+Runs the email channel on this machine, with no AWS account, on 127.0.0.1 only:
+an SMTP server where SES receiving would stand, local DynamoDB (dynalite), S3 and SQS (fauxqs)
+servers, and the real inbound Lambda handler. Mail for a channel address is stored, parsed,
+classified, threaded and its pointer put on the skill's FIFO queue; other addresses get 550.
+When ready it prints the endpoints and "postroom: ready", and writes them as JSON to
+${SANDBOX_STATE_FILE}. Ctrl-C stops everything.
+
+Options:
+  --config FILE     channels, skills and routing (default: ${SANDBOX_CONFIG_FILE}; same format as the
+                    deploy config postroom.config.json)
+  --data DIR        keep state in DIR across restarts (default: in memory)
+  --verdicts LIST   SES verdicts every mail gets, e.g. "spam=FAIL" or "virus=FAIL" (default: all
+                    PASS); a mail can set its own with a header "X-Sandbox-Verdicts: spam=FAIL"
+  --quiet           log only warnings and errors of the handler
+
+Environment:
+  POSTROOM_SMTP_PORT   SMTP port (default 2525)
+  POSTROOM_API_PORT    admin API port (default 8787; the admin API is not part of the channel yet)
+
+Examples:
+  npm start
+  npx postroom start --data .postroom/data
+  POSTROOM_SMTP_PORT=2526 npx postroom start --config my-channels.json`;
+
+function portFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name}=${text} is not a port number`);
+  return port;
+}
+
+function describe(info: SandboxInfo): string {
+  const width = Math.max(...Object.keys(info.queues).map((s) => s.length));
+  const queues = Object.entries(info.queues).map(([skill, url], i) => `${i === 0 ? '  queues      ' : '              '}${skill.padEnd(width)}  ${url}`);
+  return [
+    'Postroom sandbox',
+    `  SMTP        ${info.smtp.host}:${info.smtp.port}   mail for: ${info.channels.flatMap((c) => c.addresses).join(', ')}`,
+    `  DynamoDB    ${info.aws.endpoints.dynamodb}   table ${info.table}`,
+    `  S3          ${info.aws.endpoints.s3}   bucket ${info.bucket}`,
+    `  SQS         ${info.aws.endpoints.sqs}`,
+    ...queues,
+    '  admin API   not part of the channel yet',
+    `  state       ${info.dataDir ? `kept in ${info.dataDir}` : 'in memory (--data DIR keeps it)'}`,
+    `  endpoints   ${SANDBOX_STATE_FILE}`,
+    '',
+    'Try:  npx postroom send            (a sample mail to the first channel)',
+    `      npx postroom queue ${Object.keys(info.queues)[0] ?? 'SKILL'}     (what waits on that skill's queue)`,
+    '',
+  ].join('\n');
+}
 
 export const startCommand: Command = {
-  help: `Usage: postroom start
+  help: HELP,
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: { config: { type: 'string' }, data: { type: 'string' }, verdicts: { type: 'string' }, quiet: { type: 'boolean' } },
+    });
+    const config = loadConfig(values.config ?? SANDBOX_CONFIG_FILE);
+    const sandbox = await startSandbox({
+      config,
+      smtpPort: portFromEnv('POSTROOM_SMTP_PORT', 2525),
+      dataDir: values.data ? resolve(values.data) : undefined,
+      verdicts: values.verdicts ? parseVerdicts(values.verdicts, ALL_PASS) : undefined,
+      logLevel: values.quiet ? 'WARN' : 'INFO',
+      stateFile: resolve(SANDBOX_STATE_FILE),
+    });
+    process.stdout.write(describe(sandbox.info));
+    process.stdout.write('postroom: ready\n');
 
-Runs the email channel on this machine with no AWS account.`,
-  async run() {
-    process.stdout.write(
-      [
-        'postroom: the local sandbox (SMTP in, local DynamoDB/S3/SQS, admin API) is not built yet.',
-        'What works today:',
-        '  npx postroom inspect FILE...    parse and classify mail files',
-        '  npx postroom thread FILE...     thread mail files into conversations',
-        '  npm run conformance             score the core on the real-mail corpus',
-        '',
-      ].join('\n'),
-    );
+    await new Promise<void>((done) => {
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) process.exit(1);
+        stopping = true;
+        process.stdout.write('postroom: stopping\n');
+        sandbox.stop().then(done, (error: unknown) => {
+          process.stderr.write(`postroom: error while stopping: ${String(error)}\n`);
+          done();
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
     return 0;
   },
 };

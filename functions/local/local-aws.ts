@@ -1,0 +1,111 @@
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import { buildApp } from 'fauxqs';
+import type { AddressInfo } from 'node:net';
+import { createTableInput } from '../adapters/dynamo-schema.ts';
+import { createDocumentClient, createS3Client, createSqsClient } from '../runtime/clients.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+/** Local servers accept any credentials; the SDK still wants some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export interface LocalAwsOptions {
+  /** Skills, each getting a FIFO queue and a FIFO dead-letter queue. */
+  readonly skills: readonly string[];
+  /** Folder for dynalite's LevelDB files; in memory when absent. */
+  readonly dynamoPath?: string | undefined;
+  readonly tableName?: string;
+  readonly bucket?: string;
+}
+
+/** Local stand-ins for DynamoDB (dynalite), S3 and SQS (fauxqs), on 127.0.0.1 with free ports. */
+export interface LocalAws {
+  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly sqs: string };
+  readonly db: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly tableName: string;
+  readonly bucket: string;
+  /** Skill name → FIFO queue URL. */
+  readonly queueUrls: Record<string, string>;
+  /** Skill name → its dead-letter queue URL. */
+  readonly deadLetterQueueUrls: Record<string, string>;
+  putRaw(key: string, raw: string | Uint8Array): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Receives after this many failed attempts move a pointer to the skill's dead-letter queue. */
+const MAX_RECEIVES = 5;
+
+/**
+ * Starts dynalite and fauxqs in this process, bound to 127.0.0.1 only (fauxqs binds every
+ * interface unless told otherwise), and creates the table, the mail bucket and the queues.
+ */
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dynamoPath ? { path: options.dynamoPath } : {}) });
+  await new Promise<void>((resolve, reject) => {
+    dynamo.once('error', reject);
+    dynamo.listen(0, '127.0.0.1', () => resolve());
+  });
+  const fauxqs = buildApp({ logger: false });
+  await fauxqs.listen({ host: '127.0.0.1', port: 0 });
+
+  const endpoints = {
+    dynamodb: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
+    s3: `http://127.0.0.1:${(fauxqs.server.address() as AddressInfo).port}`,
+    sqs: `http://127.0.0.1:${(fauxqs.server.address() as AddressInfo).port}`,
+  };
+  // Each client gets its own copy: the SDK writes bookkeeping fields into the object it is given.
+  const common = () => ({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
+  const db = createDocumentClient({ ...common(), endpoint: endpoints.dynamodb });
+  const s3 = createS3Client({ ...common(), endpoint: endpoints.s3 });
+  const sqs = createSqsClient({ ...common(), endpoint: endpoints.sqs });
+
+  const tableName = options.tableName ?? 'postroom';
+  const bucket = options.bucket ?? 'postroom-mail';
+  const tableExists = await db.send(new DescribeTableCommand({ TableName: tableName })).then(() => true, () => false);
+  if (!tableExists) await db.send(new CreateTableCommand(createTableInput(tableName)));
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const queueUrls: Record<string, string> = {};
+  const deadLetterQueueUrls: Record<string, string> = {};
+  for (const skill of options.skills) {
+    deadLetterQueueUrls[skill] = await createFifoQueue(sqs, `${skill}-dlq.fifo`, {});
+    const dlqArn = await queueArn(sqs, deadLetterQueueUrls[skill]);
+    queueUrls[skill] = await createFifoQueue(sqs, `${skill}.fifo`, {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVES }),
+    });
+  }
+
+  return {
+    endpoints, db, s3, sqs, tableName, bucket, queueUrls, deadLetterQueueUrls,
+    async putRaw(key, raw) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
+    },
+    async stop() {
+      db.destroy();
+      s3.destroy();
+      sqs.destroy();
+      await fauxqs.close();
+      await new Promise<void>((resolve, reject) => dynamo.close((e) => (e ? reject(e) : resolve())));
+    },
+  };
+}
+
+async function createFifoQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  const out = await sqs.send(new CreateQueueCommand({
+    QueueName: name,
+    Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', ...attributes },
+  }));
+  if (!out.QueueUrl) throw new Error(`local SQS returned no URL for ${name}`);
+  return out.QueueUrl;
+}
+
+async function queueArn(sqs: SQSClient, url: string): Promise<string> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = out.Attributes?.QueueArn;
+  if (!arn) throw new Error(`local SQS returned no ARN for ${url}`);
+  return arn;
+}

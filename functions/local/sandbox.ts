@@ -1,0 +1,167 @@
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
+import { SystemClock } from '../adapters/system-clock.ts';
+import type { ReceiptVerdicts } from '../core/model/classification.ts';
+import type { PostroomConfig } from '../core/model/postroom-config.ts';
+import { RAW_MAIL_PREFIX } from '../runtime/ses-event.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalAws } from './local-aws.ts';
+import { ALL_PASS, sesReceiptEvent } from './ses-receipt.ts';
+import { createSmtpIngress } from './smtp-ingress.ts';
+import { restoreSnapshot, saveSnapshot } from './snapshot.ts';
+import { listen } from './listen.ts';
+
+export interface SandboxOptions {
+  readonly config: PostroomConfig;
+  /** SMTP port on 127.0.0.1; 0 takes a free one. */
+  readonly smtpPort: number;
+  /** Folder that keeps state across restarts; in memory when absent. */
+  readonly dataDir?: string | undefined;
+  /** Verdicts every mail gets unless its `X-Sandbox-Verdicts` header says otherwise; all PASS by default. */
+  readonly verdicts?: ReceiptVerdicts | undefined;
+  /** Powertools log level of the handler (`INFO` shows one line per mail). */
+  readonly logLevel?: string | undefined;
+  /** Where to write the endpoints as JSON; null writes nothing. */
+  readonly stateFile?: string | null | undefined;
+}
+
+/** What a script or an agent's app needs to talk to the sandbox; written to `.postroom/sandbox.json`. */
+export interface SandboxInfo {
+  readonly smtp: { readonly host: string; readonly port: number };
+  /** The admin API is not part of the channel yet. */
+  readonly adminApi: null;
+  readonly aws: {
+    readonly region: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly sqs: string };
+  };
+  readonly table: string;
+  readonly bucket: string;
+  /** Skill → FIFO queue URL. */
+  readonly queues: Record<string, string>;
+  readonly deadLetterQueues: Record<string, string>;
+  readonly channels: readonly { readonly id: string; readonly addresses: readonly string[]; readonly defaultSkill: string }[];
+  readonly dataDir: string | null;
+}
+
+export interface Sandbox {
+  readonly info: SandboxInfo;
+  stop(): Promise<void>;
+}
+
+let instances = 0;
+
+/**
+ * Starts the whole inbound channel on 127.0.0.1: dynalite and fauxqs for DynamoDB, S3 and SQS,
+ * the channels seeded into the table as a deployment seeds them, and an SMTP server that stores
+ * each mail and invokes the real inbound Lambda handler with an SES receipt event.
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const { config } = options;
+  const aws = await startLocalAws({
+    skills: config.skills.map((s) => s.name),
+    dynamoPath: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined,
+  });
+  try {
+    if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
+    const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
+    for (const channel of config.channels) await directory.put(channel);
+
+    const handler = await loadHandler({
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_S3: aws.endpoints.s3,
+      AWS_ENDPOINT_URL_SQS: aws.endpoints.sqs,
+      TABLE_NAME: aws.tableName,
+      RAW_MAIL_BUCKET: aws.bucket,
+      SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+      POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+    });
+
+    const smtp = createSmtpIngress({
+      channels: config.channels,
+      verdicts: options.verdicts ?? ALL_PASS,
+      store: (id, raw) => aws.putRaw(`${RAW_MAIL_PREFIX}${id}`, raw),
+      deliver: async (mail) => {
+        const event = sesReceiptEvent({ ...mail, receivedAt: new Date() });
+        await handler(event, lambdaContext());
+      },
+    });
+    // smtp-server re-emits its socket errors; listen() reports the first, later ones are logged.
+    smtp.on('error', (error: Error) => {
+      if (listening) process.stderr.write(`postroom: SMTP error: ${error.message}\n`);
+    });
+    let listening = false;
+    const port = await listen(smtp.server, options.smtpPort, 'SMTP', 'POSTROOM_SMTP_PORT');
+    listening = true;
+
+    const info: SandboxInfo = {
+      smtp: { host: '127.0.0.1', port },
+      adminApi: null,
+      aws: { region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoints: aws.endpoints },
+      table: aws.tableName,
+      bucket: aws.bucket,
+      queues: aws.queueUrls,
+      deadLetterQueues: aws.deadLetterQueueUrls,
+      channels: config.channels.map((c) => ({ id: c.id, addresses: [c.address, ...c.aliases], defaultSkill: c.defaultSkill })),
+      dataDir: options.dataDir ?? null,
+    };
+    if (options.stateFile) {
+      await mkdir(dirname(options.stateFile), { recursive: true });
+      await writeFile(options.stateFile, `${JSON.stringify(info, null, 2)}\n`);
+    }
+
+    return {
+      info,
+      async stop() {
+        await new Promise<void>((resolve) => smtp.close(() => resolve()));
+        if (options.dataDir) await saveSnapshot(aws, options.dataDir);
+        await aws.stop();
+        if (options.stateFile) await rm(options.stateFile, { force: true });
+      },
+    };
+  } catch (error) {
+    await aws.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+type Handler = (event: unknown, context: Context) => Promise<void>;
+
+/**
+ * Imports the Lambda entry point with its environment set, as Lambda would start it. The query
+ * string gives each sandbox its own instance of the module (it reads the environment once).
+ */
+async function loadHandler(env: Record<string, string>): Promise<Handler> {
+  Object.assign(process.env, env);
+  instances += 1;
+  const url = pathToFileURL(join(import.meta.dirname, '../inbound-process.ts'));
+  url.search = `?sandbox=${instances}`;
+  const module = (await import(url.href)) as { handler: Handler };
+  return module.handler;
+}
+
+function lambdaContext(): Context {
+  return {
+    functionName: 'postroom-inbound-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:postroom-inbound-local',
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/postroom-inbound-local',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
