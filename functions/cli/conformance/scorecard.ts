@@ -1,4 +1,4 @@
-import { THREAD_LABEL_NOTES } from './label-notes.ts';
+import { RECIPIENT_LABEL_NOTES, THREAD_LABEL_NOTES } from './label-notes.ts';
 import { PARSE_LABEL_NOTES } from './parsing.ts';
 import type { Agreement, Scorecard } from './run.ts';
 
@@ -44,6 +44,7 @@ export function printScorecard(card: Scorecard, options: { verbose: boolean }): 
     ...list('disagreements', card.threads.misses, (m) => `${m.file}: thread ${m.expected} → ${m.actual}`, v),
     ...list('parse errors', card.parseErrors, (e) => `${e.file}: ${e.error}`, v),
     ...list('labels this project holds wrong', card.lanes.notes, (n) => `${n.file}: ${n.note}`, true),
+    ...list('recipient labels this project holds wrong', Object.entries(RECIPIENT_LABEL_NOTES), ([f, n]) => `${f}: ${n.reason}`, true),
     ...list('parse labels this project holds wrong', Object.entries(PARSE_LABEL_NOTES), ([f, n]) => `${f} ${n.field}: ${n.reason}`, true),
     ...list('thread labels this project holds wrong', Object.entries(THREAD_LABEL_NOTES), ([t, n]) => `${t}: ${n.reason}`, true),
     '',
