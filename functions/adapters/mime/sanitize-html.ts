@@ -59,10 +59,10 @@ const OPTIONS: sanitizeHtml.IOptions = {
     img: (tagName, attribs) => {
       const { src, 'data-remote-src': _ignored, ...rest } = attribs;
       if (src !== undefined && REMOTE_URL.test(src)) return { tagName, attribs: { ...rest, 'data-remote-src': src.trim() } };
-      if (src !== undefined && /^\s*data:/i.test(src) && !/^\s*data:image\/(?:png|gif|jpe?g|webp|bmp);/i.test(src)) {
-        return { tagName, attribs: rest };
-      }
-      return { tagName, attribs: src === undefined ? rest : { ...rest, src } };
+      // Only inline images stay loadable: a relative src would make the agent's own app fetch
+      // one of its URLs when the mail is opened (request forgery).
+      const inline = src !== undefined && (/^\s*cid:/i.test(src) || /^\s*data:image\/(?:png|gif|jpe?g|webp|bmp);/i.test(src));
+      return { tagName, attribs: inline ? { ...rest, src: src.trim() } : rest };
     },
   },
 };

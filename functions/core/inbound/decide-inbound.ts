@@ -82,10 +82,12 @@ export async function decideMessage(
   const reply = extractReply(message.text);
   const classification = classify(message, { ownAddresses: [channel.address, ...channel.aliases] });
   const recipients = allRecipients(message, input.envelopeRecipients);
-  const thread = await resolveThread(deps, { channel, message, classification, recipients });
+  const verdicts = verdictTags(input.verdicts);
+  const senderAuthenticated = !verdicts.some((t) => UNAUTHENTICATED.has(t));
+  const thread = await resolveThread(deps, { channel, message, classification, recipients, senderAuthenticated });
 
   const rejected = rejectedAttachments(message.attachments, channel.allowedAttachmentExtensions);
-  const tagSet = new Set<string>([...classification.tags, ...verdictTags(input.verdicts), ...thread.flags]);
+  const tagSet = new Set<string>([...classification.tags, ...verdicts, ...thread.flags]);
   if (rejected.length > 0) tagSet.add('attachment-rejected');
   const tags = [...tagSet];
 
@@ -108,6 +110,9 @@ export async function decideMessage(
     autoAnswerAllowed: classification.lane === 'human' && !tags.some((t) => BLOCKS_AUTO_ANSWER.has(t)),
   };
 }
+
+/** Verdict tags that make the From address worthless as proof of who wrote. */
+const UNAUTHENTICATED = new Set(['dmarc-fail', 'spoofing-suspected']);
 
 const BLOCKS_AUTO_ANSWER = new Set(['spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant']);
 

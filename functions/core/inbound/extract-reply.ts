@@ -12,6 +12,13 @@ export interface ExtractedReply {
 type Kind = 'text' | 'quoted';
 
 /**
+ * Text looked at for the new reply. A longer body (hostile, or a mail pasting a log) keeps its
+ * first part for the reply split and the rest as quoted, so the split stays linear and bounded;
+ * the whole body is still stored.
+ */
+export const MAX_REPLY_SCAN_CHARS = 512 * 1024;
+
+/**
  * Separates the new text of a plain-text reply from quoted history and signature.
  *
  * - Unprefixed history (Outlook header blocks and separators, "Original Message" and
@@ -27,6 +34,12 @@ type Kind = 'text' | 'quoted';
  * Lines end in `\n` in the output; CRLF input is accepted.
  */
 export function extractReply(text: string): ExtractedReply {
+  if (text.length > MAX_REPLY_SCAN_CHARS) {
+    const cut = text.lastIndexOf('\n', MAX_REPLY_SCAN_CHARS) + 1 || MAX_REPLY_SCAN_CHARS;
+    const head = extractReply(text.slice(0, cut));
+    const tail = text.slice(cut).replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+    return { ...head, quoted: head.quoted ? `${head.quoted}\n${tail}` : tail };
+  }
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const kinds = classify(lines);
   const textIndexes = kinds.flatMap((kind, index) => (kind === 'text' ? [index] : []));
@@ -65,7 +78,11 @@ function classify(lines: readonly string[]): Kind[] {
 }
 
 function nextNonBlank(lines: readonly string[], from: number): string | undefined {
-  return lines.slice(from).find((line) => line.trim() !== '');
+  for (let index = from; index < lines.length; index++) {
+    const line = lines[index] ?? '';
+    if (line.trim() !== '') return line;
+  }
+  return undefined;
 }
 
 function markRest(kinds: Kind[], from: number): Kind[] {

@@ -67,8 +67,10 @@ export function startsUnprefixedHistory(lines: readonly string[], index: number)
   const line = lines[index] ?? '';
   if (ORIGINAL_MESSAGE.test(line) || FORWARD_INTRO.test(line)) return true;
   if (SEPARATOR.test(line)) {
+    // Outlook puts at most a blank line or two between the rule and the header block; a bound
+    // keeps hostile runs of separators and blank lines linear.
     let next = index + 1;
-    while ((lines[next] ?? '').trim() === '' && next < lines.length) next++;
+    while ((lines[next] ?? '').trim() === '' && next < lines.length && next <= index + 3) next++;
     return isHeaderBlock(lines, next);
   }
   return isHeaderBlock(lines, index);

@@ -16,6 +16,12 @@ export interface ResolveThreadInput {
   readonly classification: Classification;
   /** Envelope recipients plus To and Cc, lowercase. */
   readonly recipients: readonly string[];
+  /**
+   * False when the receiving side found the From address forged or unverifiable (DMARC failed).
+   * Such a sender counts as no participant: a From header alone proves nothing.
+   * @default true
+   */
+  readonly senderAuthenticated?: boolean;
 }
 
 export const FLAG_TICKET_FROM_STRANGER = 'ticket-number-from-non-participant';
@@ -50,6 +56,7 @@ interface Evidence {
  */
 export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThreadInput): Promise<ThreadDecision> {
   const { channel, message, classification } = input;
+  const authenticated = input.senderAuthenticated ?? true;
   const useHeaders = channel.threading === 'prefer-in-reply-to';
   const headers = headerIds(message);
   const originals = originalMessageIds(classification);
@@ -73,12 +80,12 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
     ...originals.map((id) => ({ kind: 'original-message' as const, value: id, conversation: byId.get(id) ?? null, unusable: null })),
     ...(useHeaders ? fromHeaders : []),
     ...tokens.map((t, i) => ({ kind: 'reply-token' as const, value: t, conversation: byToken[i] ?? null, unusable: null })),
-    ...(ticket ? [ticketEvidence(ticket, byTicket, message)] : []),
+    ...(ticket ? [ticketEvidence(ticket, byTicket, message, authenticated)] : []),
     ...(useHeaders ? [] : fromHeaders),
   ];
 
   const chosen = evidence.find((e) => e.conversation && !e.unusable) ?? null;
-  const flags = flagsFor(evidence, chosen, message);
+  const flags = flagsFor(evidence, chosen, message, authenticated);
   const signals = evidence.map((e) => toSignal(e, chosen));
   const ownId = message.messageId && isMessageId(message.messageId) ? [message.messageId] : [];
   const unknownRefs = useHeaders ? headers.filter((h) => !h.malformed && !byId.has(h.value)).map((h) => h.value) : [];
@@ -119,22 +126,24 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
   };
 }
 
-function ticketEvidence(ticket: string, conversation: ConversationRef | null, message: ParsedMessage): Evidence {
-  const unusable = conversation && !isParticipant(conversation, message) ? 'sender is not a participant' : null;
+function ticketEvidence(ticket: string, conversation: ConversationRef | null, message: ParsedMessage, authenticated: boolean): Evidence {
+  let unusable: string | null = null;
+  if (conversation && !authenticated) unusable = 'sender is not authenticated (DMARC failed)';
+  else if (conversation && !isParticipant(conversation, message, authenticated)) unusable = 'sender is not a participant';
   return { kind: 'ticket-number', value: ticket, conversation, unusable };
 }
 
-function isParticipant(conversation: ConversationRef, message: ParsedMessage): boolean {
+function isParticipant(conversation: ConversationRef, message: ParsedMessage, authenticated: boolean): boolean {
   const from = message.from?.address.toLowerCase();
-  return from !== undefined && conversation.participants.some((p) => p.toLowerCase() === from);
+  return authenticated && from !== undefined && conversation.participants.some((p) => p.toLowerCase() === from);
 }
 
-function flagsFor(evidence: readonly Evidence[], chosen: Evidence | null, message: ParsedMessage): string[] {
+function flagsFor(evidence: readonly Evidence[], chosen: Evidence | null, message: ParsedMessage, authenticated: boolean): string[] {
   const flags: string[] = [];
   const ticket = evidence.find((e) => e.kind === 'ticket-number');
   // Only when the ticket would have decided: a header or token match outranks it.
   if (!chosen && ticket?.unusable && ticket.conversation) flags.push(FLAG_TICKET_FROM_STRANGER);
-  if (chosen?.kind === 'reply-token' && chosen.conversation && !isParticipant(chosen.conversation, message)) {
+  if (chosen?.kind === 'reply-token' && chosen.conversation && !isParticipant(chosen.conversation, message, authenticated)) {
     flags.push(FLAG_TOKEN_FROM_STRANGER);
   }
   const usable = new Set(evidence.filter((e) => e.conversation && !e.unusable).map((e) => e.conversation?.id));

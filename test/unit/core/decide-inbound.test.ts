@@ -156,3 +156,24 @@ describe('rejectedAttachments', () => {
     ]);
   });
 });
+
+describe('decideMessage: spoofing', () => {
+  it('treats a DMARC failure as an unauthenticated sender for threading by ticket number', async () => {
+    // Arrange: a conversation of the customer exists
+    const lookup = store();
+    const channel = channelSettings();
+    const first = await decideMessage({ lookup }, { message: parsedMessage({ messageId: 'root@customer.example' }), channel });
+    const applied = await lookup.apply(channel.id, first.thread, { channel, message: parsedMessage({ messageId: 'root@customer.example' }) });
+    const forged = parsedMessage({ messageId: 'forged@evil.example', subject: `Re: Help [#${applied?.ticketNumber}]` });
+
+    // Act
+    const passed = await decideMessage({ lookup }, { message: forged, channel, verdicts: { dmarcVerdict: 'PASS' } });
+    const failed = await decideMessage({ lookup }, { message: forged, channel, verdicts: { dmarcVerdict: 'FAIL', dmarcPolicy: 'REJECT' } });
+
+    // Assert
+    expect(passed.thread.rule).toBe('ticket-number');
+    expect(failed.thread).toMatchObject({ action: 'new', flags: ['ticket-number-from-non-participant'] });
+    expect(failed.tags).toEqual(expect.arrayContaining(['dmarc-fail', 'spoofing-suspected', 'ticket-number-from-non-participant']));
+    expect(failed.autoAnswerAllowed).toBe(false);
+  });
+});

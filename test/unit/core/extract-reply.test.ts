@@ -163,3 +163,27 @@ describe('extractReply', () => {
     expect(replies.every((reply) => reply.length > 0)).toBe(true);
   });
 });
+
+describe('extractReply on hostile input', () => {
+  it('handles tens of thousands of alternating attribution and quote lines (quadratic look-ahead would exceed the test timeout)', () => {
+    // Arrange: 60,000 pairs, about 3 MB; the old look-ahead copied the rest of the lines per attribution
+    const text = `Thanks!\n\n${'On Mon, 1 Jan 2024, A <a@x.example> wrote:\n> q\n'.repeat(60_000)}`;
+
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result.reply).toBe('Thanks!');
+    expect(result.quoted.startsWith('On Mon, 1 Jan 2024')).toBe(true);
+  });
+
+  it('splits only the first part of a huge body and keeps the rest as quoted', () => {
+    const text = `New words\n\n${'> old\n'.repeat(10)}${'log line\n'.repeat(100_000)}`;
+
+    const result = extractReply(text);
+
+    expect(result.reply.startsWith('New words')).toBe(true);
+    expect(result.quoted.endsWith('log line')).toBe(true);
+    expect(result.reply.length + result.quoted.length).toBeLessThanOrEqual(text.length);
+  });
+});

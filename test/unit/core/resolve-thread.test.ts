@@ -533,3 +533,32 @@ describe('resolveThread: ignore-in-reply-to policy', () => {
     expect(decision.rule).toBe('original-message');
   });
 });
+
+describe('resolveThread: forged senders', () => {
+  it('does not let a sender whose From failed DMARC post with a participant’s address and ticket number', async () => {
+    // Arrange: the From header names the customer, but the receiving side could not verify it
+    const { resolve, open } = setup();
+    const conversation = await open('root@customer.example');
+
+    // Act
+    const decision = await resolve(parsedMessage({ messageId: 'forged@evil.example', subject: `Re: [#${conversation.ticketNumber}]` }), {
+      senderAuthenticated: false,
+    });
+
+    // Assert
+    expect(decision).toMatchObject({ action: 'new', flags: ['ticket-number-from-non-participant'] });
+    expect(signal(decision, 'ticket-number')?.ignored).toBe('sender is not authenticated (DMARC failed)');
+  });
+
+  it('flags a reply-token join from an unauthenticated sender even when the From address is a participant', async () => {
+    const { resolve, open } = setup();
+    const conversation = await open('root@customer.example');
+
+    const decision = await resolve(parsedMessage(), {
+      recipients: [`support+${conversation.replyToken}@example.com`],
+      senderAuthenticated: false,
+    });
+
+    expect(decision).toMatchObject({ action: 'join', rule: 'reply-token', flags: ['reply-token-from-non-participant'] });
+  });
+});
