@@ -1,14 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
 import { classify } from '../core/inbound/classify.ts';
 import { extractReply } from '../core/inbound/extract-reply.ts';
 import { extractTicketNumber } from '../core/inbound/ticket-number.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { ParsedMessage } from '../core/model/message.ts';
-import { loadChannel } from './channel-file.ts';
-import { type Command, UsageError } from './command.ts';
-import { errorLine, writeJsonLine } from './output.ts';
+import type { Command } from './command.ts';
+import { runOverMailFiles } from './mail-files.ts';
 
 const HELP = `Usage: postroom inspect [--channel SETTINGS.json] FILE...
 
@@ -57,26 +53,5 @@ export function describeMessage(file: string, message: ParsedMessage, channel: C
 
 export const inspectCommand: Command = {
   help: HELP,
-  async run(args) {
-    const { values, positionals } = parseArgs({ args: [...args], options: { channel: { type: 'string' } }, allowPositionals: true });
-    if (positionals.length === 0) throw new UsageError('no files given (see --help)');
-    const channel = await loadChannel(values.channel);
-    const parser = new MailparserMimeParser();
-    let unreadable = 0;
-    for (const file of positionals) {
-      const raw = await readFile(file).catch((error: unknown) => error as Error);
-      if (raw instanceof Error) {
-        unreadable += 1;
-        await writeJsonLine(errorLine(file, raw));
-        continue;
-      }
-      try {
-        const message = await parser.parse(raw, { maxBytes: channel.maxMessageBytes });
-        await writeJsonLine(describeMessage(file, message, channel));
-      } catch (error) {
-        await writeJsonLine(errorLine(file, error));
-      }
-    }
-    return unreadable > 0 ? 1 : 0;
-  },
+  run: (args) => runOverMailFiles(args, (channel) => (file, message) => describeMessage(file, message, channel)),
 };

@@ -35,6 +35,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'print (or --write) the JSON Schema of the routed-message record',
     load: async () => (await import('./schema.ts')).schemaCommand,
   },
+  bench: {
+    summary: 'benchmark speed, AWS calls, memory, cold start and cost per million mails',
+    load: async () => (await import('./bench.ts')).benchCommand,
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,112 @@
+import type { CallProfile, CallsResult } from './calls.ts';
+import type { ColdStartResult } from './cold-start.ts';
+import type { CoreRatioRow } from './core-ratio.ts';
+import type { CostPerMillion } from './cost.ts';
+import type { EndToEndResult } from './end-to-end.ts';
+import type { MailKind } from './mails.ts';
+import type { MemoryRow } from './memory.ts';
+
+/** Goals from issue 5; the benchmark prints PASS or MISS against each. */
+export const GOALS = {
+  coreRatio: 1.15,
+  replyCalls: 5,
+  importMs: 150,
+  /** The 40 MB mail's peak RSS must leave a quarter of a 512 MB function free. */
+  peakMb40: 512 * 0.75,
+} as const;
+
+export interface Machine {
+  readonly node: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryGb: number;
+  readonly platform: string;
+}
+
+/** Everything one run measured; `--json` prints exactly this. */
+export interface BenchResult {
+  readonly machine: Machine;
+  readonly quick: boolean;
+  readonly seconds: number;
+  readonly coreRatio: readonly CoreRatioRow[];
+  readonly calls: CallsResult;
+  readonly endToEnd: EndToEndResult | null;
+  readonly memory: readonly MemoryRow[];
+  readonly coldStart: ColdStartResult;
+  readonly cost: { readonly memoryMb: number; readonly bySize: Readonly<Partial<Record<MailKind, CostPerMillion>>> };
+  readonly goals: readonly GoalCheck[];
+}
+
+export interface GoalCheck {
+  readonly goal: string;
+  readonly measured: string;
+  readonly pass: boolean;
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 3 : 1);
+const usd = (v: number) => `$${v.toFixed(2)}`;
+
+/** Checks each goal against the figures. */
+export function checkGoals(r: Omit<BenchResult, 'goals'>): GoalCheck[] {
+  const big = r.memory.find((m) => m.kind === 'attachment-40m');
+  const checks: GoalCheck[] = [
+    ...r.coreRatio.map((row) => ({ goal: `core/parser ratio ${row.kind} <= ${GOALS.coreRatio}`, measured: row.ratio.toFixed(2), pass: row.ratio <= GOALS.coreRatio })),
+    { goal: `AWS calls for a reply <= ${GOALS.replyCalls}`, measured: String(r.calls.reply.total), pass: r.calls.reply.total <= GOALS.replyCalls },
+    { goal: `inbound bundle import <= ${GOALS.importMs} ms`, measured: `${r.coldStart.importMs.toFixed(0)} ms`, pass: r.coldStart.importMs <= GOALS.importMs },
+  ];
+  if (big) checks.push({ goal: `40 MB mail peak RSS <= ${GOALS.peakMb40} MB (512 MB function, 25% spare)`, measured: `${big.peakMb.toFixed(0)} MB`, pass: big.peakMb <= GOALS.peakMb40 });
+  if (r.endToEnd) {
+    const e = r.endToEnd;
+    checks.push({ goal: 'end to end: pointers on the queues = mails sent', measured: `${e.onQueues}/${e.sent}`, pass: e.onQueues === e.sent });
+    checks.push({ goal: 'end to end: new conversations = new mails (replies threaded)', measured: `${e.newConversations}/${e.newMails}`, pass: e.newConversations === e.newMails });
+  }
+  return checks;
+}
+
+function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [head, ...rows].map((row) => row.map(String));
+  const widths = head.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: readonly string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(cells[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+function profileLines(name: string, p: CallProfile): string {
+  const ops = p.byOperation.map((o) => `${o.service} ${o.operation} ${o.calls}`).join(', ');
+  return `  ${name.padEnd(11)} ${String(p.total).padStart(2)} calls: ${ops}\n  ${''.padEnd(11)} order: ${p.sequence.join(' > ')}`;
+}
+
+/** The human-readable report. */
+export function formatReport(r: BenchResult): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`Postroom benchmark${r.quick ? ' (--quick)' : ''}: node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; ${r.seconds.toFixed(0)} s`);
+  out.push('', '1. Core decision vs bare mailparser (median ms; floor = MailParser stream, default options, attachments drained)');
+  out.push(table(['mail', 'bytes', 'runs', 'floor', 'floor lean', 'adapter parse', 'decide', 'ratio', 'vs lean'],
+    r.coreRatio.map((c) => [c.kind, c.bytes, c.rounds, c.floorMs.toFixed(2), c.floorLeanMs.toFixed(2), c.adapterParseMs.toFixed(2), c.decideMs.toFixed(2), c.ratio.toFixed(2), c.ratioLean.toFixed(2)])));
+  const c = r.calls;
+  out.push('', `2. AWS calls per mail (inbound handler, production adapters, dynalite + fauxqs)${c.stable ? '' : ' [counts varied between runs]'}`);
+  out.push(profileLines('first mail', c.firstMail), profileLines('new mail', c.newMail), profileLines('reply', c.reply));
+  out.push(`  handler time (local servers, median): new ${c.handlerMsNew.toFixed(1)} ms, reply ${c.handlerMsReply.toFixed(1)} ms`);
+  if (r.endToEnd) {
+    const e = r.endToEnd;
+    out.push('', `3. End to end through the sandbox (SMTP send start to 250 = pointer on its queue), ${e.connections} connections`);
+    if (e.capped) out.push(`  stopped by the time cap: ${e.sent} of ${e.target} mails sent`);
+    out.push(`  ${e.sent} mails (${e.newMails} new, ${e.replies} replies) in ${e.seconds.toFixed(1)} s: ${e.perSecond.toFixed(1)} mails/s, p50 ${e.p50Ms.toFixed(0)} ms, p99 ${e.p99Ms.toFixed(0)} ms`);
+    out.push(`  on the queues: ${e.onQueues} (${Object.entries(e.byQueue).map(([k, v]) => `${k} ${v}`).join(', ')}); new conversations ${e.newConversations}`);
+  } else {
+    out.push('', '3. End to end: skipped');
+  }
+  out.push('', '4. Peak RSS deciding one mail in a fresh process (MB)');
+  out.push(table(['mail', 'size MB', 'baseline', 'peak'], r.memory.map((x) => [x.kind, mb(x.bytes), x.baselineMb.toFixed(0), x.peakMb.toFixed(0)])));
+  const s = r.coldStart;
+  out.push('', `5. Cold start (bundles from ${s.source})`);
+  out.push(table(['function', 'bundle KB', 'map KB', 'memory MB', 'arch'], s.bundles.map((b) => [b.path, (b.bytes / 1024).toFixed(0), (b.sourceMapBytes / 1024).toFixed(0), b.memoryMb ?? '-', b.architecture ?? '-'])));
+  out.push(`  import of the inbound bundle, fresh process, median of ${s.runs}: ${s.importMs.toFixed(0)} ms with --enable-source-maps (as deployed), ${s.importMsNoSourceMaps.toFixed(0)} ms without`);
+  out.push('', `6. Cost per 1,000,000 inbound mails (USD, half new mails and half replies, ${r.cost.memoryMb} MB arm64)`);
+  out.push(table(['mail', 'billed ms', 'SES', 'S3', 'Lambda', 'SQS', 'DynamoDB', 'total', 'Connect'],
+    Object.entries(r.cost.bySize).map(([kind, x]) => [kind, x.billedMs, usd(x.ses), usd(x.s3), usd(x.lambda), usd(x.sqs), usd(x.dynamodb), usd(x.total), usd(x.connect)])));
+  out.push('  Connect = Amazon Connect email list price for inbound email, $0.0035 per message (its pricing page).');
+  out.push('', 'Goals');
+  for (const g of r.goals) out.push(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.goal}: ${g.measured}`);
+  return `${out.join('\n')}\n`;
+}
