@@ -1,5 +1,6 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../core/model/channel.ts';
+import { isOwnAddress } from '../core/inbound/participants.ts';
 import type { ChannelDirectory, Clock } from '../core/ports.ts';
 import { CHANNEL_PARTITION, itemKeys } from './dynamo-schema.ts';
 
@@ -19,8 +20,8 @@ export class DynamoChannelDirectory implements ChannelDirectory {
 
   async findByRecipients(recipients: readonly string[]): Promise<ChannelSettings | null> {
     const channels = await this.all();
-    for (const recipient of recipients.map(baseAddress)) {
-      const channel = channels.find((c) => c.address === recipient || c.aliases.includes(recipient));
+    for (const recipient of recipients) {
+      const channel = channels.find((c) => isOwnAddress(c, recipient));
       if (channel) return channel;
     }
     return null;
@@ -60,14 +61,4 @@ export class DynamoChannelDirectory implements ChannelDirectory {
 /** The table item of a channel, as plain values (the CDK seed marshals the same shape). */
 export function channelItem(settings: ChannelSettings): Record<string, string> {
   return { ...itemKeys.channel(settings.id), settings: JSON.stringify(settings) };
-}
-
-/** `support+token@example.com` → `support@example.com`, lowercase. */
-function baseAddress(address: string): string {
-  const lower = address.trim().toLowerCase();
-  const at = lower.lastIndexOf('@');
-  if (at < 0) return lower;
-  const local = lower.slice(0, at);
-  const plus = local.indexOf('+');
-  return `${plus > 0 ? local.slice(0, plus) : local}${lower.slice(at)}`;
 }

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../core/errors.ts';
+import { AppError, ConflictError, NotFoundError } from '../core/errors.ts';
 import type { ConversationRef } from '../core/model/conversation.ts';
-import type { ConversationStore, NewConversation } from '../core/ports.ts';
+import type { ConversationStore, JoinOptions, NewConversation } from '../core/ports.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { batchGet, isConditionFailed, key } from './dynamo-util.ts';
 
@@ -18,9 +18,13 @@ interface ConversationItem {
   mergedInto?: string;
 }
 
+/** Merge pointers followed at most; they never form chains this long (nor cycles), but hostile luck must not hang a reader. */
+const MAX_MERGE_HOPS = 16;
+
 /**
  * Conversations, Message-ID claims and the ticket/reply-token indexes in the Postroom table.
- * Claims are first-writer-wins conditional puts; nothing needs a transaction.
+ * Claims are first-writer-wins conditional puts; visibility moves only `pending → published` or
+ * `pending → merged`, by conditional updates; nothing needs a transaction.
  */
 export class DynamoConversationStore implements ConversationStore {
   constructor(
@@ -83,22 +87,33 @@ export class DynamoConversationStore implements ConversationStore {
       .catch(ignoreConditionFailed);
   }
 
-  async join(conversationId: string, participants: readonly string[], at: string): Promise<ConversationRef> {
+  async join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const add = participants.length > 0;
-    try {
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(itemKeys.conversation(conversationId)),
-        UpdateExpression: `SET #status = :open, updatedAt = :at${add ? ' ADD participants :p' : ''}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':open': 'open', ':at': at, ...(add ? { ':p': new Set(participants) } : {}) },
-        ReturnValues: 'ALL_NEW',
-      }));
-      return toRef(out.Attributes as unknown as ConversationItem);
-    } catch (error) {
-      if (isConditionFailed(error)) throw new NotFoundError(`conversation ${conversationId} not found`);
-      throw error;
+    const seen = new Set<string>();
+    let id = conversationId;
+    for (;;) {
+      try {
+        const out = await this.client.send(new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(id)),
+          UpdateExpression: `SET updatedAt = :at${options.reopen ? ', #status = :open' : ''}${add ? ' ADD participants :p' : ''}`,
+          // Only a published conversation: a merged one is followed, a pending one may yet lose.
+          ConditionExpression: '#visibility = :published',
+          ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: {
+            ':published': 'published', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }));
+        return toRef(out.Attributes as unknown as ConversationItem);
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+      const item = await this.item(id);
+      if (!item) throw new NotFoundError(`conversation ${id} not found`);
+      if (item.visibility === 'pending') throw new ConflictError(`conversation ${id} is another attempt's pending candidate`);
+      if (item.visibility === 'merged' && item.mergedInto) id = follow(seen, id, item.mergedInto);
+      else if (item.visibility !== 'published') throw new AppError('conversation-state', `conversation ${id} is ${String(item.visibility)}`);
     }
   }
 
@@ -106,11 +121,35 @@ export class DynamoConversationStore implements ConversationStore {
     const index = { conversationId: c.id, channelId: c.channelId };
     await this.put({ ...itemKeys.ticket(c.channelId, c.ticketNumber), ...index });
     if (c.replyToken) await this.put({ ...itemKeys.replyToken(c.channelId, c.replyToken), ...index });
-    await this.setVisibility(c.id, 'published');
+    await this.setVisibility(c.id, 'published', '#visibility <> :merged').catch(ignoreConditionFailed);
   }
 
-  async markMerged(conversationId: string, into: string, at: string): Promise<void> {
-    await this.setVisibility(conversationId, 'merged', { mergedInto: into, updatedAt: at });
+  async markMerged(conversationId: string, into: string, at: string): Promise<string> {
+    const root = await this.rootOf(into);
+    if (root === conversationId) return conversationId;
+    try {
+      await this.setVisibility(conversationId, 'merged', '#visibility = :pending', { mergedInto: root, updatedAt: at });
+      return root;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    const item = await this.item(conversationId);
+    return item?.visibility === 'merged' && item.mergedInto ? this.rootOf(item.mergedInto) : conversationId;
+  }
+
+  /** The conversation `id` ends in after following merge pointers. */
+  private async rootOf(id: string): Promise<string> {
+    const seen = new Set<string>();
+    for (let current = id; ;) {
+      const item = await this.item(current);
+      if (item?.visibility !== 'merged' || !item.mergedInto) return current;
+      current = follow(seen, current, item.mergedInto);
+    }
+  }
+
+  private async item(id: string): Promise<ConversationItem | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.conversation(id)), ConsistentRead: true }));
+    return out.Item as ConversationItem | undefined;
   }
 
   private async viaIndex(k: { pk: string; sk: string }): Promise<ConversationRef | null> {
@@ -120,11 +159,16 @@ export class DynamoConversationStore implements ConversationStore {
     return (await this.getMany([id])).get(id) ?? null;
   }
 
-  /** Conversations by id; a merged one resolves to the conversation it was merged into. */
-  private async getMany(ids: readonly string[]): Promise<Map<string, ConversationRef>> {
+  /**
+   * Conversations by id; a merged one resolves to the conversation it was merged into. A pending
+   * one is returned as it is: it may be the caller's own candidate (a retry after a crash), and
+   * joining refuses another attempt's.
+   */
+  private async getMany(ids: readonly string[], hops = 0): Promise<Map<string, ConversationRef>> {
+    if (hops > MAX_MERGE_HOPS) throw mergeLoop(ids.join(', '));
     const items = (await batchGet(this.client, this.tableName, ids.map(itemKeys.conversation))) as unknown as ConversationItem[];
     const merged = items.filter((i) => i.visibility === 'merged' && i.mergedInto);
-    const targets = merged.length > 0 ? await this.getMany(merged.map((i) => i.mergedInto ?? '')) : new Map();
+    const targets = merged.length > 0 ? await this.getMany(merged.map((i) => i.mergedInto ?? ''), hops + 1) : new Map<string, ConversationRef>();
     const result = new Map<string, ConversationRef>();
     for (const item of items) {
       const ref = item.visibility === 'merged' ? targets.get(item.mergedInto ?? '') : toRef(item);
@@ -137,16 +181,31 @@ export class DynamoConversationStore implements ConversationStore {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
-  private async setVisibility(id: string, visibility: ConversationItem['visibility'], extra: Record<string, string> = {}): Promise<void> {
+  private async setVisibility(id: string, visibility: ConversationItem['visibility'], condition: string, extra: Record<string, string> = {}): Promise<void> {
     const names = Object.keys(extra);
     await this.client.send(new UpdateCommand({
       TableName: this.tableName,
       Key: key(itemKeys.conversation(id)),
       UpdateExpression: `SET #visibility = :visibility${names.map((n) => `, #${n} = :${n}`).join('')}`,
+      ConditionExpression: condition,
       ExpressionAttributeNames: Object.fromEntries(['visibility', ...names].map((n) => [`#${n}`, n])),
-      ExpressionAttributeValues: { ':visibility': visibility, ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])) },
+      ExpressionAttributeValues: {
+        ':visibility': visibility, ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])),
+        ...(condition.includes(':pending') ? { ':pending': 'pending' } : { ':merged': 'merged' }),
+      },
     }));
   }
+}
+
+/** The next hop of a merge chain; a chain that comes back on itself is broken data, not a race to retry. */
+function follow(seen: Set<string>, from: string, to: string): string {
+  seen.add(from);
+  if (seen.has(to) || seen.size > MAX_MERGE_HOPS) throw mergeLoop([...seen, to].join(' → '));
+  return to;
+}
+
+function mergeLoop(where: string): AppError {
+  return new AppError('merge-loop', `conversation merge pointers loop or run too long: ${where}`);
 }
 
 function toRef(item: ConversationItem): ConversationRef {

@@ -19,7 +19,7 @@ export class DynamoInboundLedger implements InboundLedger {
   async acquire(record: InboundRecord, options: { now: Date; leaseMs: number; replay: boolean }): Promise<LedgerEntry> {
     const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
     const k = itemKeys.inbound(record.sesMessageId, record.channelId);
-    const fresh = { ...record, leaseUntil };
+    const fresh = { ...record, leaseUntil, attempts: 1 };
     try {
       await this.client.send(new PutCommand({
         TableName: this.tableName,
@@ -37,17 +37,19 @@ export class DynamoInboundLedger implements InboundLedger {
     if (!replaying && stored.leaseUntil !== null && stored.leaseUntil > options.now.toISOString()) {
       return { kind: 'busy', record: stored };
     }
-    const taken = { ...stored, leaseUntil, state: replaying ? ('received' as const) : stored.state };
+    // Counted with the lease, so an attempt that crashes before its first save still counts.
+    const taken = { ...stored, leaseUntil, state: replaying ? ('received' as const) : stored.state, attempts: replaying ? 1 : stored.attempts + 1 };
     try {
       await this.client.send(new UpdateCommand({
         TableName: this.tableName,
         Key: key(k),
-        UpdateExpression: 'SET leaseUntil = :lease, #state = :state',
+        UpdateExpression: 'SET leaseUntil = :lease, #state = :state, attempts = :attempts',
         ConditionExpression: stored.leaseUntil === null ? 'attribute_type(leaseUntil, :null)' : 'leaseUntil = :old',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':lease': leaseUntil,
           ':state': taken.state,
+          ':attempts': taken.attempts,
           ...(stored.leaseUntil === null ? { ':null': 'NULL' } : { ':old': stored.leaseUntil }),
         },
       }));
@@ -56,6 +58,20 @@ export class DynamoInboundLedger implements InboundLedger {
       throw error;
     }
     return { kind: 'acquired', record: taken };
+  }
+
+  async release(record: InboundRecord): Promise<void> {
+    await this.client
+      .send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(itemKeys.inbound(record.sesMessageId, record.channelId)),
+        UpdateExpression: 'SET leaseUntil = :null',
+        ConditionExpression: 'leaseUntil = :lease',
+        ExpressionAttributeValues: { ':null': null, ':lease': record.leaseUntil },
+      }))
+      .catch((error: unknown) => {
+        if (!isConditionFailed(error)) throw error; // taken over: the lease is someone else's now
+      });
   }
 
   async save(record: InboundRecord): Promise<void> {

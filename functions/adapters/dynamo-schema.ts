@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 
 /**
  * The one DynamoDB table of Postroom: its key schema, indexes and item keys. Shared by the
@@ -10,7 +11,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | conversation | `CONV#<id>` | `CONV` |
  * | message of a conversation | `CONV#<id>` | `MSG#<receivedAt>#<messageId>` |
  * | message without conversation | `LOOSE#<channelId>` | `MSG#<receivedAt>#<messageId>` |
- * | Message-ID claim | `MSGID#<channelId>#<message-id>` | `MSGID` |
+ * | Message-ID claim | `MSGID#<channelId>#<message-id>`, or `MSGIDH#<channelId>#<sha-256>` for a long id | `MSGID` |
+ * | Message-ID owner (the stored message carrying it) | `OWNID#<channelId>#<message-id>`, or `OWNIDH#…#<sha-256>` | `OWNID` |
  * | ticket number index | `TICKET#<channelId>#<ticket>` | `TICKET` |
  * | reply token index | `TOKEN#<channelId>#<token>` | `TOKEN` |
  * | ticket counter | `COUNTER#<channelId>` | `TICKET` |
@@ -36,7 +38,8 @@ export const itemKeys = {
     pk: conversationId ? `CONV#${conversationId}` : `LOOSE#${channelId}`,
     sk: `MSG#${receivedAt}#${messageId}`,
   }),
-  claim: (channelId: string, messageId: string): ItemKey => ({ pk: `MSGID#${channelId}#${messageId}`, sk: 'MSGID' }),
+  claim: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('MSGID', channelId, messageId), sk: 'MSGID' }),
+  ownId: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('OWNID', channelId, messageId), sk: 'OWNID' }),
   ticket: (channelId: string, ticket: string): ItemKey => ({ pk: `TICKET#${channelId}#${ticket}`, sk: 'TICKET' }),
   replyToken: (channelId: string, token: string): ItemKey => ({ pk: `TOKEN#${channelId}#${token.toLowerCase()}`, sk: 'TOKEN' }),
   counter: (channelId: string): ItemKey => ({ pk: `COUNTER#${channelId}`, sk: 'TICKET' }),
@@ -44,6 +47,21 @@ export const itemKeys = {
   failed: (sesMessageId: string, channelId: string | null): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `FAILED#${channelId ?? '-'}` }),
   channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),
 };
+
+/** Longest Message-ID (UTF-8 bytes) used in a key as it is; DynamoDB caps partition keys at 2048 bytes. */
+export const MAX_KEYED_ID_BYTES = 250;
+
+/**
+ * Partition key of an item keyed by a Message-ID, which is hostile input of any length: a long id
+ * is keyed by its SHA-256 under its own prefix (`…H#`), so it can never equal a short id's key.
+ */
+function idKey(prefix: string, channelId: string, messageId: string): string {
+  if (Buffer.byteLength(messageId, 'utf8') <= MAX_KEYED_ID_BYTES) return `${prefix}#${channelId}#${messageId}`;
+  return `${prefix}H#${channelId}#${createHash('sha256').update(messageId, 'utf8').digest('hex')}`;
+}
+
+/** Leading key prefixes the inbound function writes (its IAM `dynamodb:LeadingKeys` condition). */
+export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#', 'OWNID#', 'OWNIDH#', 'TICKET#', 'TOKEN#', 'COUNTER#', 'INBOUND#'] as const;
 
 /** Partition holding every channel's settings (few, small: read in one query). */
 export const CHANNEL_PARTITION = 'CHANNEL';

@@ -45,7 +45,7 @@ export async function threadOne(
   message: ParsedMessage,
 ): Promise<Record<string, unknown>> {
   const decision = await decideMessage({ lookup: store }, { message, channel });
-  const applied = await store.apply(channel.id, decision.thread, { channel, message });
+  const applied = await store.apply(channel.id, decision.thread, { channel, message, lane: decision.classification.lane, tags: decision.tags });
   return {
     file,
     conversation: applied?.id ?? null,

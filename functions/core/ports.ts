@@ -77,7 +77,19 @@ export interface NewConversation {
   readonly createdAt: string;
 }
 
-/** Write side of the conversation store. Every method is idempotent, so a retried step is harmless. */
+/** How a message joins a conversation. */
+export interface JoinOptions {
+  /** Reopen a closed conversation; false for automatic mail, which must not wake a closed case. */
+  readonly reopen: boolean;
+}
+
+/**
+ * Write side of the conversation store. Every method is idempotent, so a retried step is harmless.
+ *
+ * A conversation is `pending` from `create` until it wins its creation race (`publish`) or loses
+ * it (`markMerged`, pointing at the conversation it merged into). Merge pointers never form a
+ * cycle, and readers follow them with a bound anyway.
+ */
 export interface ConversationStore extends ThreadLookup {
   /** Creates the conversation unless it exists already (same id: an earlier attempt of ours). */
   create(conversation: NewConversation): Promise<void>;
@@ -85,12 +97,23 @@ export interface ConversationStore extends ThreadLookup {
   claim(channelId: string, messageId: string, conversationId: string): Promise<string>;
   /** Moves a claim to another conversation, only while it still points at `from`. */
   moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void>;
-  /** Adds participants and reopens; returns the conversation afterwards. Throws `NotFoundError` when absent. */
-  join(conversationId: string, participants: readonly string[], at: string): Promise<ConversationRef>;
-  /** Makes a conversation that won its creation findable by ticket number and reply token. */
+  /**
+   * Adds participants (and reopens, if asked) to a published conversation, following merge
+   * pointers to the conversation a merged one ended in; returns that conversation afterwards.
+   * Throws `NotFoundError` when absent and `ConflictError` while it is still pending (another
+   * attempt's candidate, which may yet lose its race).
+   */
+  join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef>;
+  /** Makes a conversation that won its creation findable by ticket number and reply token (never a merged one). */
   publish(conversation: NewConversation): Promise<void>;
-  /** Marks a conversation that lost a creation race; it never becomes visible. */
-  markMerged(conversationId: string, into: string, at: string): Promise<void>;
+  /**
+   * Marks a pending conversation that lost its creation race as merged into the conversation
+   * `into` ends in (following merge pointers), never into a merged one. Returns where it ended:
+   * that conversation; for one merged before (a retry), where its pointer leads; its own id,
+   * without merging, when `into` already ends in it (the claim is its own by way of a merge) or
+   * it was published.
+   */
+  markMerged(conversationId: string, into: string, at: string): Promise<string>;
 }
 
 /** Result of trying to take the processing lease of an inbound record. */
@@ -109,17 +132,26 @@ export type LedgerEntry =
 export interface InboundLedger {
   /**
    * Creates the record in `received` with a lease, or returns the stored one; takes the lease of
-   * a non-final record whose lease expired, and of a `failed` one when `replay` is set.
+   * a non-final record whose lease expired, and of a `failed` one when `replay` is set. Taking
+   * the lease counts an attempt (`attempts`, reset to 1 on a replay), stored with the lease.
    */
   acquire(record: InboundRecord, options: { readonly now: Date; readonly leaseMs: number; readonly replay: boolean }): Promise<LedgerEntry>;
   /** Stores the next state (the caller holds the lease). */
   save(record: InboundRecord): Promise<void>;
+  /** Gives the lease up early (an attempt that failed and will be retried), unless it was taken over. */
+  release(record: InboundRecord): Promise<void>;
 }
 
 /** Stored inbound messages (metadata and a preview; bodies stay in the raw mail store). */
 export interface MessageStore {
   /** Writes the message; writing the same message again is harmless. */
   put(message: StoredMessage): Promise<void>;
+  /**
+   * Records that the stored message `messageId` carries the Message-ID header `internetMessageId`
+   * in the channel, unless another message does already (first writer wins); returns the owner.
+   * Only a message's own id counts: an id merely referenced by other mail is not owned.
+   */
+  claimOwnId(channelId: string, internetMessageId: string, messageId: string): Promise<string>;
 }
 
 /** The skill queues agents' apps read. */

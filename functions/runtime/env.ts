@@ -24,8 +24,8 @@ export const InboundEnvSchema = z.object({
   SKILL_QUEUE_URLS: SkillQueueUrlsSchema,
   /** How long channel settings are cached per container. */
   CHANNEL_CACHE_SECONDS: positiveSeconds('60'),
-  /** Lease of one processing attempt; longer than the function timeout. */
-  LEASE_SECONDS: positiveSeconds('180'),
+  /** Lease of one processing attempt: the function timeout plus a small margin (see `InboundPipeline`). */
+  LEASE_SECONDS: positiveSeconds('70'),
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-inbound'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
 });

@@ -31,5 +31,6 @@ export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailD
     clock,
     ids: new UuidIdGenerator(),
     leaseMs: env.LEASE_SECONDS,
+    pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }

@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { InboundEnvInput } from '../../functions/runtime/env.ts';
+import { INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
@@ -27,10 +28,19 @@ export interface InboundPipelineProps {
 }
 
 const TIMEOUT = Duration.seconds(60);
+/**
+ * How long an attempt owns its inbound record. A live attempt cannot outrun the timeout (Lambda
+ * ends it), so the lease need only exceed it by clock skew between hosts. It must not be much
+ * longer: Lambda retries a crashed (timed-out) async invocation about a minute later, and a lease
+ * still running then turns that retry into a wasted "busy" attempt. Attempts that fail with an
+ * error release their lease at once.
+ */
+const LEASE = TIMEOUT.plus(Duration.seconds(10));
 
 /**
  * The inbound function (`functions/inbound-process.ts`) with least-privilege grants: read raw
- * mail under the SES prefix, item-level reads and writes on the table (no index, no scan), send
+ * mail under the SES prefix, item-level reads on the table (no index, no scan) and writes to the
+ * inbound partitions only (`dynamodb:LeadingKeys`, never channel settings), send
  * to the skill queues. Asynchronous invocations (SES's Lambda action) retry twice; an event that
  * failed them all lands on the failed-mail queue with its error, for replay.
  */
@@ -51,8 +61,7 @@ export class InboundPipeline extends Construct {
         RAW_MAIL_BUCKET: storage.bucket.bucketName,
         SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
         CHANNEL_CACHE_SECONDS: '60',
-        // Longer than the timeout: a live attempt is never taken over, a crashed one is after this.
-        LEASE_SECONDS: String(TIMEOUT.toSeconds() * 2),
+        LEASE_SECONDS: String(LEASE.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',
       },
@@ -66,8 +75,14 @@ export class InboundPipeline extends Construct {
 
     const role = this.handler.role;
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
       resources: [table.tableArn],
+    }));
+    // Writes only to the partitions inbound processing owns: never channel settings (`CHANNEL`).
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': INBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],

@@ -5,6 +5,7 @@ import * as actions from 'aws-cdk-lib/aws-ses-actions';
 import { Construct } from 'constructs';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import { RawMailAction } from './raw-mail-action.ts';
 
 export interface ReceivingProps {
   readonly channels: readonly ChannelSettings[];
@@ -25,7 +26,7 @@ export interface ReceivingProps {
 /**
  * The SES receipt rule set: one rule per channel, matching its address and aliases (SES also
  * matches their `+tag` forms), with the actions S3 (raw copy at `RAW_MAIL_PREFIX` + SES message
- * id; the S3 action adds the bucket policy for SES with an `aws:SourceAccount` condition), then
+ * id; the S3 action adds the bucket policy for SES with `aws:SourceAccount` and `aws:SourceArn`), then
  * the inbound function as an `Event` invocation (it reads the raw copy the first action wrote).
  * No Stop action: a mail to two channels runs both rules, and SES tells each invocation which of
  * its recipients that rule matched. No rule matches any other address, so SES rejects unknown
@@ -51,7 +52,7 @@ export class Receiving extends Construct {
         // Rules run in order; chaining keeps the order of the config deterministic.
         ...(previous ? { after: previous } : {}),
         actions: [
-          new actions.S3({ bucket: props.bucket, objectKeyPrefix: RAW_MAIL_PREFIX }),
+          new RawMailAction({ bucket: props.bucket, objectKeyPrefix: RAW_MAIL_PREFIX, ruleSetName: this.ruleSet.receiptRuleSetName }),
           new actions.Lambda({ function: props.handler, invocationType: actions.LambdaInvocationType.EVENT }),
         ],
       });

@@ -39,18 +39,21 @@ describe('mail storage', () => {
     });
   });
 
-  it('lets SES put raw mail only under the prefix, only for this account', () => {
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 's3:PutObject',
-            Principal: { Service: 'ses.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-            Resource: { 'Fn::Join': ['', [Match.anyValue(), '/inbound/raw/*']] },
-          }),
-        ]),
+  it('lets SES put raw mail only under the prefix, only for this account and this rule set', () => {
+    // Arrange
+    const [ruleSetId] = Object.keys(resourcesOf('AWS::SES::ReceiptRuleSet'));
+    const sesStatements = Object.values(resourcesOf('AWS::S3::BucketPolicy'))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Principal?: { Service?: string } }[] }).Statement)
+      .filter((s) => s.Principal?.Service === 'ses.amazonaws.com');
+    // Assert: exactly one statement for SES, so no broader one sits beside it
+    expect(sesStatements).toHaveLength(1);
+    expect(sesStatements[0]).toMatchObject({
+      Action: 's3:PutObject',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', expect.arrayContaining([':receipt-rule-set/', { Ref: ruleSetId }, ':receipt-rule/*'])] } },
       },
+      Resource: { 'Fn::Join': ['', [expect.anything(), '/inbound/raw/*']] },
     });
   });
 
@@ -195,6 +198,13 @@ describe('inbound function', () => {
     });
   });
 
+  it('leases an attempt for the timeout plus a small margin, so a crashed attempt’s retry a minute later is not busy', () => {
+    const { Timeout, Environment } = inbound()?.Properties as { Timeout: number; Environment: { Variables: Record<string, string> } };
+    const lease = Number(Environment.Variables.LEASE_SECONDS);
+    expect(lease).toBeGreaterThan(Timeout);
+    expect(lease).toBeLessThan(Timeout + 60);
+  });
+
   it('gets every variable its env schema requires', () => {
     const variables = (inbound()?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.keys(InboundEnvSchema.shape)));
@@ -210,12 +220,18 @@ describe('inbound function', () => {
   it('may read only raw mail objects and items of the table (no scan, no index, no delete)', () => {
     // Arrange
     const statements = Object.values(resourcesOf('AWS::IAM::Policy')).flatMap(
-      (p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+      (p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string[]>> }[] }).Statement,
     );
     const actions = statements.flatMap((s) => [s.Action].flat());
     // Assert
     expect(actions).not.toContain('dynamodb:Scan');
     expect(actions.filter((a) => a.endsWith('*'))).toEqual([]);
+    const writes = statements.filter((s) => [s.Action].flat().some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'));
+    const inboundWrites = writes.filter((s) => JSON.stringify(s).includes('INBOUND#'));
+    expect(inboundWrites).toHaveLength(1);
+    const leadingKeys = inboundWrites[0]?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    expect(leadingKeys).toEqual(expect.arrayContaining(['CONV#*', 'MSGID#*', 'INBOUND#*', 'TICKET#*', 'COUNTER#*']));
+    expect(leadingKeys?.some((k) => k.startsWith('CHANNEL'))).toBe(false);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

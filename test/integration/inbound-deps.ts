@@ -8,6 +8,7 @@ import { MailparserMimeParser } from '../../functions/adapters/mailparser-mime-p
 import { S3RawMailStore } from '../../functions/adapters/s3-raw-mail-store.ts';
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
 import { UuidIdGenerator } from '../../functions/adapters/system-clock.ts';
+import { AppError } from '../../functions/core/errors.ts';
 import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
 import type { Clock } from '../../functions/core/ports.ts';
@@ -43,6 +44,7 @@ export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<Rece
     clock,
     ids: new UuidIdGenerator(),
     leaseMs: LEASE_MS,
+    pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     ...overrides,
   };
 }
@@ -58,15 +60,27 @@ export function inboundMail(sesMessageId: string, recipients: readonly string[] 
   };
 }
 
+/** Runs an attempt again while it fails with a retryable error, as Lambda's async retries would (at most `times`). */
+export async function retrying<T>(attempt: () => Promise<T>, times = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof AppError && error.retryable) || i >= times) throw error;
+    }
+  }
+}
+
 /** A plain customer mail; `inReplyTo` makes it a reply to a message we may never have seen. */
-export function customerMail(options: { messageId: string; subject?: string; from?: string; inReplyTo?: string; to?: string }): string {
+export function customerMail(options: { messageId: string; subject?: string; from?: string; inReplyTo?: string; references?: readonly string[]; to?: string }): string {
   const lines = [
     `From: ${options.from ?? 'Carla Customer <carla@customer.example>'}`,
     `To: ${options.to ?? 'Example Support <support@example.com>'}`,
     `Subject: ${options.subject ?? 'My order has not arrived'}`,
     `Message-ID: <${options.messageId}>`,
     'Date: Sun, 22 Nov 2026 09:59:50 +0000',
-    ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}>`, `References: <${options.inReplyTo}>`] : []),
+    ...(options.inReplyTo ? [`In-Reply-To: <${options.inReplyTo}>`] : []),
+    ...(options.references ?? (options.inReplyTo ? [options.inReplyTo] : [])).map((r, i) => (i === 0 ? `References: <${r}>` : ` <${r}>`)),
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
     '',

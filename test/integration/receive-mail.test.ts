@@ -8,8 +8,8 @@ import { ConflictError } from '../../functions/core/errors.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
-import type { RoutedQueue } from '../../functions/core/ports.ts';
-import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
+import type { InboundLedger, RoutedQueue } from '../../functions/core/ports.ts';
+import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
 import { startLocalAws, type LocalAws } from './local-aws.ts';
 
 const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
@@ -94,8 +94,8 @@ describe('receiveMail against dynalite and fauxqs', () => {
       await aws.putRaw(inboundMail(b).rawKey, customerMail({ messageId: `${b}@other.example`, inReplyTo: root, subject: 'Re: order', from: 'Bob <bob@other.example>' }));
       // Act
       const [outA, outB] = await Promise.all([
-        receiveMail(inboundDeps(aws, new TestClock()), inboundMail(a)),
-        receiveMail(inboundDeps(aws, new TestClock()), inboundMail(b)),
+        retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(a))),
+        retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(b))),
       ]);
       // Assert
       expect(outA).toMatchObject({ status: 'routed' });
@@ -162,10 +162,12 @@ describe('receiveMail against dynalite and fauxqs', () => {
     const id = sesId('crash');
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
     const clock = new TestClock();
-    const real = inboundDeps(aws, clock).queue;
+    const { queue: real, ledger } = inboundDeps(aws, clock);
     const down: RoutedQueue = { send: async () => Promise.reject(new Error('sqs unavailable')) };
+    // A crash gives nothing back: the lease stays until it expires.
+    const crashing = Object.assign(Object.create(ledger) as InboundLedger, { release: async () => undefined });
     // Act
-    await expect(receiveMail(inboundDeps(aws, clock, { queue: down }), inboundMail(id))).rejects.toThrow('sqs unavailable');
+    await expect(receiveMail(inboundDeps(aws, clock, { queue: down, ledger: crashing }), inboundMail(id))).rejects.toThrow('sqs unavailable');
     const whileLeased = receiveMail(inboundDeps(aws, clock, { queue: real }), inboundMail(id));
     await expect(whileLeased).rejects.toBeInstanceOf(ConflictError);
     clock.advance(LEASE_MS + 1);

@@ -1,8 +1,21 @@
+import { ConflictError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
+import { ANSWERING_LANES, type Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ConversationStore } from '../ports.ts';
+import type { ConversationStore, IdGenerator, TicketSequence } from '../ports.ts';
+import { participantsOf } from './participants.ts';
+import { formatTicketNumber } from './ticket-number.ts';
+
+export interface ApplyThreadDeps {
+  readonly store: ConversationStore;
+  /**
+   * Waits between tries while the conversation to join is another attempt's pending candidate.
+   * Without it the first `ConflictError` is thrown at once.
+   */
+  readonly pause?: (ms: number) => Promise<void>;
+}
 
 export interface ApplyThreadInput {
   readonly channel: ChannelSettings;
@@ -12,78 +25,101 @@ export interface ApplyThreadInput {
   readonly candidate: Candidate | null;
   /** ISO time of the write. */
   readonly at: string;
+  /** Lane of the message: automatic answers join a closed conversation without reopening it. @default 'human' */
+  readonly lane?: Lane;
+  /** Tags of the inbound decision (verdicts, flags): untrusted mail adds fewer participants. @default [] */
+  readonly tags?: readonly string[];
 }
 
 /** The conversation a message ended in; `created` is true only when this message created it. */
 export type AppliedThread = ConversationRef & { readonly created: boolean };
 
+/** Waits while a joined conversation is still pending: its creator settles it within milliseconds unless it crashed. */
+const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
+
 /**
- * Writes a threading decision with the persistent store, the same semantics as
- * `MemoryConversationStore.apply` but safe under concurrency without transactions.
+ * Writes a threading decision safely under concurrency, without transactions.
  *
- * For `new`: the candidate conversation is written first (hidden until published), then the
- * decision's Message-IDs are claimed one by one with first-writer-wins conditional writes, shared
- * references before the message's own id. If another conversation owns any of them, that
- * conversation won the race: the claims this message took move over to it, the candidate is
- * marked merged, and the message joins the winner. Because the winner wrote its conversation
- * before claiming, the loser always finds it. Every step is idempotent, so a retry after a crash
- * resumes with the same candidate and recognises its own claims.
+ * For `new`: the candidate conversation is written first (pending), then the decision's
+ * Message-IDs are claimed with first-writer-wins conditional writes, in one global order (sorted)
+ * for every racer. At the first id another conversation owns, the candidate lost: it is marked
+ * merged into the conversation that owner ends in, the message joins that one, the claims won
+ * move over to it and the remaining ids are claimed for it. The shared order is what keeps merge
+ * pointers acyclic: a racer only ever claims for itself ids below the first one it loses, so two
+ * candidates cannot each hold an id the other lost.
+ *
+ * A join never lands in a conversation whose fate is open: a pending one (another attempt's
+ * candidate) is waited for and then joined where it ended, or the attempt fails with a retryable
+ * `ConflictError`. Lookups still return pending candidates, since a retry after a crash must find
+ * its own; only the write refuses them.
+ *
+ * Every step is idempotent, so a retry after a crash resumes with the same candidate.
  */
-export async function applyThread(
-  deps: { readonly store: ConversationStore },
-  input: ApplyThreadInput,
-): Promise<AppliedThread | null> {
+export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput): Promise<AppliedThread | null> {
   const { decision, channel } = input;
-  const participants = participantsOf(channel, input.message);
+  const { store } = deps;
   if (decision.action === 'unattached') return null;
+  const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
+  const options = { reopen: !ANSWERING_LANES.includes(input.lane ?? 'human') };
+  const join = (id: string): Promise<ConversationRef> => settled(deps, () => store.join(id, participants, input.at, options));
 
   const candidate = input.candidate;
   const joined = decision.action === 'join' ? decision.conversation?.id : undefined;
   // A retry of a creator that crashed after claiming finds its own candidate through the claims.
   const resumesOwnCandidate = joined !== undefined && joined === candidate?.conversationId;
   if (decision.action === 'join' && !resumesOwnCandidate) {
-    const id = joined;
-    if (!id) throw new TypeError('join decision without a conversation');
-    for (const messageId of decision.claimIds) await deps.store.claim(channel.id, messageId, id);
-    return { ...(await deps.store.join(id, participants, input.at)), created: false };
+    if (!joined) throw new TypeError('join decision without a conversation');
+    const conversation = await join(joined);
+    await claimAll(store, channel.id, decision.claimIds, conversation.id);
+    return { ...conversation, created: false };
   }
 
   if (!candidate) throw new TypeError('new conversation decision without a candidate');
-  const conversation = { id: candidate.conversationId, channelId: channel.id, ticketNumber: candidate.ticketNumber, replyToken: candidate.replyToken, createdAt: input.at };
-  await deps.store.create(conversation);
+  const own = candidate.conversationId;
+  const conversation = { id: own, channelId: channel.id, ticketNumber: candidate.ticketNumber, replyToken: candidate.replyToken, createdAt: input.at };
+  await store.create(conversation);
 
+  const order = [...new Set(decision.claimIds)].sort();
   const won: string[] = [];
-  let winner: string | null = null;
-  for (const messageId of claimOrder(decision.claimIds, input.message.messageId)) {
-    const owner = await deps.store.claim(channel.id, messageId, winner ?? candidate.conversationId);
-    if (owner === candidate.conversationId) won.push(messageId);
-    else winner ??= owner;
+  for (const [i, messageId] of order.entries()) {
+    const owner = await store.claim(channel.id, messageId, own);
+    if (owner === own) {
+      won.push(messageId);
+      continue;
+    }
+    const into = await store.markMerged(own, owner, input.at);
+    if (into === own) continue;
+    const winner = await join(into);
+    for (const id of won) await store.moveClaim(channel.id, id, own, winner.id);
+    await claimAll(store, channel.id, order.slice(i + 1), winner.id);
+    return { ...winner, created: false };
   }
-
-  if (winner === null) {
-    await deps.store.publish(conversation);
-    return { ...(await deps.store.join(candidate.conversationId, participants, input.at)), created: true };
-  }
-  for (const messageId of won) await deps.store.moveClaim(channel.id, messageId, candidate.conversationId, winner);
-  await deps.store.markMerged(candidate.conversationId, winner, input.at);
-  return { ...(await deps.store.join(winner, participants, input.at)), created: false };
+  await store.publish(conversation);
+  return { ...(await join(own)), created: true };
 }
 
-/** Shared references first: they decide a race, so a loser holds as few claims as possible. */
-function claimOrder(claimIds: readonly string[], ownId: string | null): string[] {
-  const unique = [...new Set(claimIds)];
-  return [...unique.filter((id) => id !== ownId), ...unique.filter((id) => id === ownId)];
+/**
+ * The conversation a `new` decision will create: the channel's next ticket number, a new id and,
+ * if the channel uses them, a reply token. Fixed before the first write, so retries reuse it.
+ */
+export async function newCandidate(deps: { readonly tickets: TicketSequence; readonly ids: IdGenerator }, channel: ChannelSettings): Promise<Candidate> {
+  const ticketNumber = formatTicketNumber(await deps.tickets.next(channel.id), channel.ticket);
+  return { conversationId: deps.ids.next(), ticketNumber, replyToken: channel.replyToken ? deps.ids.next().toLowerCase() : null };
 }
 
-/** Everyone on the message except the channel itself (its address, aliases and their `+tag` forms). */
-export function participantsOf(channel: ChannelSettings, message: ParsedMessage): string[] {
-  const own = [channel.address, ...channel.aliases].map((a) => a.toLowerCase());
-  const isOwn = (a: string): boolean =>
-    own.some((o) => {
-      const at = o.lastIndexOf('@');
-      return a === o || (a.startsWith(`${o.slice(0, at)}+`) && a.endsWith(o.slice(at)));
-    });
-  const all = [message.from, ...message.replyTo, ...message.to, ...message.cc];
-  const addresses = all.map((a) => a?.address.toLowerCase() ?? '').filter((a) => a.length > 0 && !isOwn(a));
-  return [...new Set(addresses)];
+/** Claims for a settled conversation; an id someone else holds stays theirs. */
+async function claimAll(store: ConversationStore, channelId: string, messageIds: readonly string[], conversationId: string): Promise<void> {
+  for (const messageId of new Set(messageIds)) await store.claim(channelId, messageId, conversationId);
+}
+
+async function settled<T>(deps: ApplyThreadDeps, attempt: () => Promise<T>): Promise<T> {
+  for (const delay of deps.pause ? SETTLE_DELAYS_MS : []) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      await deps.pause?.(delay);
+    }
+  }
+  return attempt();
 }

@@ -1,5 +1,5 @@
 import type { ChannelSettings } from '../model/channel.ts';
-import type { Classification, ReceiptVerdicts } from '../model/classification.ts';
+import { ANSWERING_LANES, type Classification, type Lane, type ReceiptVerdicts } from '../model/classification.ts';
 import type { ThreadDecision } from '../model/conversation.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { Priority } from '../model/routed-message.ts';
@@ -16,7 +16,7 @@ import { rejectedAttachments } from './attachment-policy.ts';
 export type Disposition =
   /** Put on the chosen skill queue. */
   | 'route'
-  /** Stored with its conversation (or unattached) but not queued: automatic mail without a conversation. */
+  /** Stored with its conversation (or unattached) but not queued: automatic mail without an open conversation, second copies. */
   | 'record'
   /** Virus-positive: stored, tagged, never routed. */
   | 'quarantine'
@@ -91,7 +91,7 @@ export async function decideMessage(
   if (rejected.length > 0) tagSet.add('attachment-rejected');
   const tags = [...tagSet];
 
-  const disposition = dispositionOf(channel, tags, thread);
+  const disposition = dispositionOf(channel, tags, thread, classification.lane);
   const route =
     disposition === 'route'
       ? routeMessage({ channel, message, reply: reply.reply, lane: classification.lane, tags, recipients })
@@ -116,10 +116,12 @@ const UNAUTHENTICATED = new Set(['dmarc-fail', 'spoofing-suspected']);
 
 const BLOCKS_AUTO_ANSWER = new Set(['spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant']);
 
-function dispositionOf(channel: ChannelSettings, tags: readonly string[], thread: ThreadDecision): Disposition {
+function dispositionOf(channel: ChannelSettings, tags: readonly string[], thread: ThreadDecision, lane: Lane): Disposition {
   if (tags.includes('virus')) return 'quarantine';
   if (tags.includes('spam') && channel.spamPolicy === 'drop') return 'drop';
   // Automatic mail that answers nothing we know is kept for the record but bothers no agent.
   if (thread.action === 'unattached') return 'record';
+  // Nor does an automatic answer in a closed conversation: it joins without reopening it.
+  if (ANSWERING_LANES.includes(lane) && thread.conversation?.status === 'closed') return 'record';
   return 'route';
 }

@@ -6,6 +6,14 @@ import type { InboundDecision } from './decide-inbound.ts';
 
 const PREVIEW_CHARS = 280;
 
+/** Tag of a second copy of a stored message (same Message-ID, delivered again). */
+export const TAG_DUPLICATE = 'duplicate-message-id';
+
+/** The decision for a second copy of a stored message: kept for the record, routed nowhere, never answered. */
+export function asDuplicate(decision: InboundDecision): InboundDecision {
+  return { ...decision, disposition: 'record', route: null, autoAnswerAllowed: false, tags: [...new Set([...decision.tags, TAG_DUPLICATE])] };
+}
+
 /** The stored form of a decided message: metadata and a preview of the new text, no bodies. */
 export function storedMessageOf(
   record: InboundRecord,

@@ -1,17 +1,22 @@
-import { NotFoundError } from '../errors.ts';
+import { AppError, ConflictError, NotFoundError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
+import type { Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { IdGenerator, ThreadLookup, TicketSequence } from '../ports.ts';
-import { formatTicketNumber } from './ticket-number.ts';
+import type { ConversationStore, IdGenerator, JoinOptions, NewConversation, TicketSequence } from '../ports.ts';
+import { applyThread, newCandidate, type AppliedThread } from './apply-thread.ts';
 
 export interface ApplyThreadInput {
   readonly channel: ChannelSettings;
   readonly message: ParsedMessage;
+  /** @default 'human' */
+  readonly lane?: Lane;
+  /** Tags of the inbound decision (verdicts, flags). @default [] */
+  readonly tags?: readonly string[];
 }
 
 /** The conversation a message ended in; `created` is false when it joined one, even for a `new` decision. */
-export type AppliedConversation = ConversationRef & { readonly created: boolean };
+export type AppliedConversation = AppliedThread;
 
 interface Conversation {
   id: string;
@@ -21,6 +26,8 @@ interface Conversation {
   status: 'open' | 'closed';
   lastAgent: string | null;
   replyToken: string | null;
+  visibility: 'pending' | 'published' | 'merged';
+  mergedInto: string | null;
 }
 
 /** Counts per channel from 1, like the DynamoDB atomic counter will. */
@@ -34,13 +41,16 @@ export class MemoryTicketSequence implements TicketSequence {
   }
 }
 
+/** Merge pointers followed at most before the data counts as broken. */
+const MAX_MERGE_HOPS = 16;
+
 /**
- * In-memory conversation store: the reference semantics for threading that persistent stores
- * copy. Message-ID claims are first-writer-wins per channel (a conditional put in DynamoDB), and a
- * `new` decision whose claims are already owned joins the owner instead, so a duplicate delivery,
- * a late-arriving parent and two racing replies to an unseen thread all end in one conversation.
+ * In-memory conversation store with the persistent store's semantics (first-writer-wins claims,
+ * candidates pending until published or merged), for the CLI and tests. `apply` threads through
+ * the same `applyThread` as the Lambda, so a duplicate delivery, a late-arriving parent and two
+ * racing replies to an unseen thread end in one conversation here as they do in DynamoDB.
  */
-export class MemoryConversationStore implements ThreadLookup {
+export class MemoryConversationStore implements ConversationStore {
   private readonly conversations = new Map<string, Conversation>();
   private readonly claims = new Map<string, string>();
   private readonly ids: IdGenerator;
@@ -55,64 +65,88 @@ export class MemoryConversationStore implements ThreadLookup {
     const found = new Map<string, ConversationRef>();
     for (const id of messageIds) {
       const owner = this.claims.get(claimKey(channelId, id));
-      if (owner) found.set(id, this.ref(owner));
+      if (owner) found.set(id, this.ref(this.rootOf(owner)));
     }
     return found;
   }
 
   async findByTicketNumber(channelId: string, ticketNumber: string): Promise<ConversationRef | null> {
-    const c = [...this.conversations.values()].find((x) => x.channelId === channelId && x.ticketNumber === ticketNumber);
-    return c ? this.ref(c.id) : null;
+    return this.published((c) => c.channelId === channelId && c.ticketNumber === ticketNumber);
   }
 
   async findByReplyToken(channelId: string, token: string): Promise<ConversationRef | null> {
     const wanted = token.toLowerCase();
-    const c = [...this.conversations.values()].find((x) => x.channelId === channelId && x.replyToken === wanted);
-    return c ? this.ref(c.id) : null;
+    return this.published((c) => c.channelId === channelId && c.replyToken === wanted);
+  }
+
+  async create(c: NewConversation): Promise<void> {
+    if (this.conversations.has(c.id)) return;
+    this.conversations.set(c.id, {
+      id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, participants: new Set(), status: 'open',
+      lastAgent: null, replyToken: c.replyToken, visibility: 'pending', mergedInto: null,
+    });
+  }
+
+  async claim(channelId: string, messageId: string, conversationId: string): Promise<string> {
+    const key = claimKey(channelId, messageId);
+    if (!this.claims.has(key)) this.claims.set(key, conversationId);
+    return this.claims.get(key) ?? conversationId;
+  }
+
+  async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {
+    const key = claimKey(channelId, messageId);
+    if (this.claims.get(key) === from) this.claims.set(key, to);
+  }
+
+  async join(conversationId: string, participants: readonly string[], _at: string, options: JoinOptions): Promise<ConversationRef> {
+    const c = this.get(this.rootOf(conversationId));
+    if (c.visibility === 'pending') throw new ConflictError(`conversation ${c.id} is another attempt's pending candidate`);
+    for (const p of participants) c.participants.add(p);
+    if (options.reopen) c.status = 'open';
+    return this.ref(c.id);
+  }
+
+  async publish(conversation: NewConversation): Promise<void> {
+    const c = this.get(conversation.id);
+    if (c.visibility === 'pending') c.visibility = 'published';
+  }
+
+  async markMerged(conversationId: string, into: string, _at: string): Promise<string> {
+    const root = this.rootOf(into);
+    const c = this.get(conversationId);
+    if (root === conversationId) return conversationId;
+    if (c.visibility === 'merged') return this.rootOf(conversationId);
+    if (c.visibility === 'published') return conversationId;
+    c.visibility = 'merged';
+    c.mergedInto = root;
+    return root;
   }
 
   /**
-   * Writes a threading decision: creates or joins the conversation, claims the decision's ids,
-   * adds the message's addresses (From, Reply-To, To, Cc minus the channel's own) as participants
-   * and reopens a closed conversation. Returns null for `unattached`.
+   * Threads a decision as the Lambda does: a `new` decision gets a candidate (next ticket number,
+   * an id, a reply token if the channel uses them), then `applyThread` writes it. Returns null for
+   * `unattached`.
    */
   async apply(channelId: string, decision: ThreadDecision, input: ApplyThreadInput): Promise<AppliedConversation | null> {
-    if (decision.action === 'unattached') return null;
-    if (decision.action === 'join') {
-      const id = decision.conversation?.id;
-      if (!id || this.conversations.get(id)?.channelId !== channelId) {
-        throw new NotFoundError(`conversation ${id ?? '(none)'} not found in channel ${channelId}`);
-      }
-      return this.join(channelId, id, decision.claimIds, input, false);
+    const joined = decision.action === 'join' ? decision.conversation?.id : undefined;
+    if (decision.action === 'join' && (!joined || this.conversations.get(joined)?.channelId !== channelId)) {
+      throw new NotFoundError(`conversation ${joined ?? '(none)'} not found in channel ${channelId}`);
     }
-    const owner = this.firstOwner(channelId, decision.claimIds);
-    if (owner) return this.join(channelId, owner, decision.claimIds, input, false);
-    const sequence = await this.tickets.next(channelId);
-    // Claims may have been taken while the counter was awaited; that ticket number is then skipped.
-    const raced = this.firstOwner(channelId, decision.claimIds);
-    if (raced) return this.join(channelId, raced, decision.claimIds, input, false);
-    const id = this.ids.next();
-    this.conversations.set(id, {
-      id,
-      channelId,
-      ticketNumber: formatTicketNumber(sequence, input.channel.ticket),
-      participants: new Set(),
-      status: 'open',
-      lastAgent: null,
-      replyToken: input.channel.replyToken ? this.ids.next().toLowerCase() : null,
-    });
-    return this.join(channelId, id, decision.claimIds, input, true);
+    const channel = { ...input.channel, id: channelId };
+    const candidate = decision.action === 'new' ? await newCandidate({ tickets: this.tickets, ids: this.ids }, channel) : null;
+    return applyThread({ store: this, pause: yieldTurn }, { ...input, channel, decision, candidate, at: new Date(0).toISOString() });
   }
 
   /** Records a message the system sent: its Message-ID becomes a threading target, its recipients participants. */
   recordOutbound(conversationId: string, messageId: string, recipients: readonly string[], agent?: string): void {
     const c = this.get(conversationId);
-    this.claim(c.channelId, messageId, c.id);
+    const key = claimKey(c.channelId, messageId);
+    if (!this.claims.has(key)) this.claims.set(key, c.id);
     for (const r of recipients) c.participants.add(r.toLowerCase());
     if (agent !== undefined) c.lastAgent = agent;
   }
 
-  /** Closes a conversation (as an agent would); the next joining message reopens it. */
+  /** Closes a conversation (as an agent would); the next human message joining reopens it. */
   close(conversationId: string): void {
     this.get(conversationId).status = 'closed';
   }
@@ -122,30 +156,23 @@ export class MemoryConversationStore implements ThreadLookup {
     return this.ref(conversationId);
   }
 
-  /** Snapshots of every conversation, in creation order. */
+  /** Snapshots of every conversation that was not merged into another, in creation order. */
   list(): ConversationRef[] {
-    return [...this.conversations.keys()].map((id) => this.ref(id));
+    return [...this.conversations.values()].filter((c) => c.visibility !== 'merged').map((c) => this.ref(c.id));
   }
 
-  private join(channelId: string, id: string, claimIds: readonly string[], input: ApplyThreadInput, created: boolean): AppliedConversation {
-    const c = this.get(id);
-    for (const messageId of claimIds) this.claim(channelId, messageId, id);
-    for (const address of addressesOf(input)) c.participants.add(address);
-    c.status = 'open';
-    return { ...this.ref(id), created };
+  private published(match: (c: Conversation) => boolean): ConversationRef | null {
+    const c = [...this.conversations.values()].find((x) => x.visibility === 'published' && match(x));
+    return c ? this.ref(c.id) : null;
   }
 
-  private firstOwner(channelId: string, claimIds: readonly string[]): string | null {
-    for (const id of claimIds) {
-      const owner = this.claims.get(claimKey(channelId, id));
-      if (owner) return owner;
+  private rootOf(id: string): string {
+    let c = this.get(id);
+    for (let hops = 0; c.visibility === 'merged' && c.mergedInto; hops++) {
+      if (hops >= MAX_MERGE_HOPS) throw new AppError('merge-loop', `conversation merge pointers loop at ${id}`);
+      c = this.get(c.mergedInto);
     }
-    return null;
-  }
-
-  private claim(channelId: string, messageId: string, conversationId: string): void {
-    const key = claimKey(channelId, messageId);
-    if (!this.claims.has(key)) this.claims.set(key, conversationId);
+    return c.id;
   }
 
   private get(id: string): Conversation {
@@ -168,18 +195,11 @@ export class MemoryConversationStore implements ThreadLookup {
   }
 }
 
-function claimKey(channelId: string, messageId: string): string {
-  return `${channelId}\u0000${messageId}`;
+/** Lets a racing `apply` run on; in memory a pending candidate settles within a few turns. */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Everyone on the message except the channel itself (its address, aliases and their `+token` forms). */
-function addressesOf({ channel, message }: ApplyThreadInput): string[] {
-  const own = [channel.address, ...channel.aliases].map((a) => a.toLowerCase());
-  const isOwn = (a: string): boolean =>
-    own.some((o) => {
-      const at = o.lastIndexOf('@');
-      return a === o || (a.startsWith(`${o.slice(0, at)}+`) && a.endsWith(o.slice(at)));
-    });
-  const all = [message.from, ...message.replyTo, ...message.to, ...message.cc];
-  return all.map((a) => a?.address.toLowerCase() ?? '').filter((a) => a.length > 0 && !isOwn(a));
+function claimKey(channelId: string, messageId: string): string {
+  return `${channelId}\u0000${messageId}`;
 }

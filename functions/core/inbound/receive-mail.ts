@@ -6,10 +6,9 @@ import type {
   ChannelDirectory, Clock, ConversationStore, FailedMailStore, IdGenerator, InboundLedger,
   MessageStore, MimeParser, RawMailStore, RoutedQueue, TicketSequence,
 } from '../ports.ts';
-import { applyThread } from './apply-thread.ts';
-import { decideInbound } from './decide-inbound.ts';
-import { routedMessageOf, storedMessageOf } from './inbound-records.ts';
-import { formatTicketNumber } from './ticket-number.ts';
+import { applyThread, newCandidate, type AppliedThread } from './apply-thread.ts';
+import { decideInbound, type InboundDecision } from './decide-inbound.ts';
+import { asDuplicate, routedMessageOf, storedMessageOf } from './inbound-records.ts';
 
 export interface ReceiveMailDeps {
   readonly parser: MimeParser;
@@ -25,6 +24,8 @@ export interface ReceiveMailDeps {
   readonly ids: IdGenerator;
   /** How long one attempt owns a record; longer than the function timeout. */
   readonly leaseMs: number;
+  /** Waits a little (a racing attempt's conversation is about to settle); without it such a race is retried at once. */
+  readonly pause?: (ms: number) => Promise<void>;
 }
 
 export interface ReceiveMailOptions {
@@ -48,7 +49,12 @@ export type ReceiveOutcome =
  *
  * Mail that cannot be processed (no channel, raw copy missing, unparseable, any non-retryable
  * error) gets a failed record and the outcome `failed`; it is not thrown, since retrying cannot
- * help. Retryable and unknown errors are thrown so the caller retries.
+ * help. Retryable and unknown errors are thrown so the caller retries (the lease is released
+ * first), until the attempt `MAX_ATTEMPTS`: then they fail the mail too, so an error that never
+ * goes away ends in the failed state instead of the failed-mail queue.
+ *
+ * A second copy of a stored message (same Message-ID, new SES id) is recorded, tagged
+ * `duplicate-message-id`, and not routed.
  */
 export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, options: ReceiveMailOptions = {}): Promise<ReceiveOutcome> {
   const channel = await deps.channels.findByRecipients(mail.recipients);
@@ -62,48 +68,84 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
   if (entry.kind === 'busy') throw new ConflictError(`mail ${mail.sesMessageId} is being processed by another attempt`);
   if (entry.kind === 'done') return outcomeOf(entry.record, true);
 
-  let record: InboundRecord = { ...entry.record, attempts: entry.record.attempts + 1, error: null };
+  // Every save goes through `keep`, so the error path below writes the latest record (with the candidate).
+  let record: InboundRecord = { ...entry.record, error: null };
+  const keep = async (next: InboundRecord): Promise<InboundRecord> => (record = await save(deps, next));
   try {
-    if (record.state !== 'decided') record = await decide(deps, channel, record);
+    if (record.state !== 'decided') await decide(deps, channel, record, keep);
     if (record.routed) await deps.queue.send(record.routed);
-    record = await save(deps, { ...record, state: finalState(record) });
+    await keep({ ...record, state: finalState(record) });
     return outcomeOf(record, false);
   } catch (error) {
-    if (!isPermanent(error)) throw error;
-    const info = errorInfo(error);
+    if (!isPermanent(error) && record.attempts < MAX_ATTEMPTS) {
+      // The retry need not wait for the lease; a failure to release only makes it wait.
+      await deps.ledger.release(record).catch(() => undefined);
+      throw error;
+    }
+    const info = errorInfo(error, record.attempts);
     await deps.failed.put({ sesMessageId: mail.sesMessageId, channelId: channel.id, rawKey: mail.rawKey, ...info, failedAt: now(deps), mail });
     await save(deps, { ...record, state: 'failed', error: info });
     return { status: 'failed', duplicate: false, channelId: channel.id, error: info };
   }
 }
 
-async function decide(deps: ReceiveMailDeps, channel: ChannelSettings, record: InboundRecord): Promise<InboundRecord> {
+async function decide(
+  deps: ReceiveMailDeps,
+  channel: ChannelSettings,
+  start: InboundRecord,
+  keep: (record: InboundRecord) => Promise<InboundRecord>,
+): Promise<void> {
+  let record = start;
   const raw = await deps.rawMail.get(record.mail.rawKey).catch((error: unknown) => {
     if (error instanceof NotFoundError) throw new AppError('raw-missing', error.message, { cause: error });
     throw error;
   });
-  const decision = await decideInbound(
+  let decision = await decideInbound(
     { parser: deps.parser, lookup: deps.conversations },
     { raw, channel, verdicts: record.mail.verdicts, envelopeRecipients: record.mail.recipients },
   );
   const threaded = decision.disposition === 'route' || decision.disposition === 'record';
-  if (threaded && decision.thread.action === 'new' && !record.candidate) {
-    record = await save(deps, { ...record, candidate: await newCandidate(deps, channel) });
+  const copyOf = threaded ? await storedCopyOf(deps, channel, record, decision) : null;
+  let conversation: AppliedThread | null = null;
+  if (copyOf) {
+    decision = asDuplicate(decision);
+    conversation = copyOf.conversation;
+  } else if (threaded) {
+    if (decision.thread.action === 'new' && !record.candidate) {
+      record = await keep({ ...record, candidate: await newCandidate(deps, channel) });
+    }
+    conversation = await applyThread(
+      { store: deps.conversations, ...(deps.pause ? { pause: deps.pause } : {}) },
+      { channel, message: decision.message, decision: decision.thread, candidate: record.candidate, at: now(deps), lane: decision.classification.lane, tags: decision.tags },
+    );
   }
-  const conversation = threaded
-    ? await applyThread({ store: deps.conversations }, { channel, message: decision.message, decision: decision.thread, candidate: record.candidate, at: now(deps) })
-    : null;
   await deps.messages.put(storedMessageOf(record, channel, decision, conversation));
   const routed = routedMessageOf(record, channel, decision, conversation);
-  return save(deps, {
+  await keep({
     ...record, state: 'decided', conversationId: conversation?.id ?? null, routed, error: null,
     disposition: decision.disposition, lane: decision.classification.lane, tags: [...decision.tags],
   });
 }
 
-async function newCandidate(deps: ReceiveMailDeps, channel: ChannelSettings): Promise<NonNullable<InboundRecord['candidate']>> {
-  const ticketNumber = formatTicketNumber(await deps.tickets.next(channel.id), channel.ticket);
-  return { conversationId: deps.ids.next(), ticketNumber, replyToken: channel.replyToken ? deps.ids.next().toLowerCase() : null };
+/**
+ * A second copy of a stored message (the sender delivered it again under a new SES id): its own
+ * Message-ID is owned by another stored message. Returns that message's conversation, or null
+ * when this is the first copy. An id only referenced by earlier mail (a parent arriving late) is
+ * not owned, so that message is no copy.
+ */
+async function storedCopyOf(
+  deps: ReceiveMailDeps,
+  channel: ChannelSettings,
+  record: InboundRecord,
+  decision: InboundDecision,
+): Promise<{ conversation: AppliedThread | null } | null> {
+  const ownId = decision.message.messageId;
+  // resolveThread claims the own id only when it is well-formed.
+  if (!ownId || !decision.thread.claimIds.includes(ownId)) return null;
+  const owner = await deps.messages.claimOwnId(channel.id, ownId, record.messageId);
+  if (owner === record.messageId) return null;
+  const found = (await deps.conversations.findByMessageIds(channel.id, [ownId])).get(ownId);
+  return { conversation: found ? { ...found, created: false } : null };
 }
 
 const FINAL_BY_DISPOSITION = { route: 'routed', record: 'recorded', quarantine: 'quarantined', drop: 'dropped' } as const;
@@ -139,13 +181,25 @@ function outcomeOf(record: InboundRecord, duplicate: boolean): ReceiveOutcome {
   };
 }
 
-/** Not-found and malformed mail cannot get better by retrying; anything unknown might. */
-function isPermanent(error: unknown): error is AppError {
-  return error instanceof AppError && !error.retryable;
+/** Attempts (counted by the ledger with the lease) after which any error fails the mail. */
+export const MAX_ATTEMPTS = 3;
+
+/** AWS SDK errors that mean the request itself is wrong (e.g. a key too large): retrying cannot help. */
+const PERMANENT_DEPENDENCY_ERRORS: ReadonlySet<string> = new Set(['ValidationException', 'InvalidMessageContents']);
+
+/** Not-found and malformed mail cannot get better by retrying, nor a request AWS rejects as invalid; anything unknown might. */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof AppError) return !error.retryable;
+  return error instanceof Error && PERMANENT_DEPENDENCY_ERRORS.has(error.name);
 }
 
-function errorInfo(error: AppError): ErrorInfo {
-  return { code: error.code, reason: error.message };
+function errorInfo(error: unknown, attempts: number): ErrorInfo {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof AppError ? error.code : PERMANENT_DEPENDENCY_ERRORS.has(name) ? 'dependency-rejected' : 'unexpected-error';
+  const reason = error instanceof AppError ? message : `${name}: ${message}`;
+  const suffix = isPermanent(error) ? '' : ` (gave up after ${attempts} attempts)`;
+  return { code, reason: `${reason.slice(0, 500)}${suffix}` };
 }
 
 function now(deps: ReceiveMailDeps): string {

@@ -50,6 +50,15 @@ export const PostroomConfigSchema = z
       ctx.addIssue({ code: 'custom', path, message });
     };
     duplicates(config.skills.map((s) => s.name)).forEach((n) => issue(['skills'], `skill ${n} is listed twice`));
+    // CloudFormation ids (stack outputs) keep only letters and digits: `a-b` and `ab` would be one.
+    const bySanitized = new Map<string, string[]>();
+    for (const name of new Set(config.skills.map((s) => s.name))) {
+      const key = name.replace(/[^a-z0-9]/gi, '');
+      bySanitized.set(key, [...(bySanitized.get(key) ?? []), name]);
+    }
+    for (const names of bySanitized.values()) {
+      if (names.length > 1) issue(['skills'], `skills ${names.join(', ')} differ only in dashes; their resource ids would collide`);
+    }
     duplicates(config.channels.map((c) => c.id)).forEach((id) => issue(['channels'], `channel id ${id} is used twice`));
     const addresses = config.channels.flatMap((c) => [c.address, ...c.aliases]);
     duplicates(addresses).forEach((a) => issue(['channels'], `address ${a} belongs to two channels`));

@@ -15,7 +15,11 @@ export const RoutedMessageSchema = z
   .object({
     schemaVersion: z.literal(ROUTED_MESSAGE_SCHEMA_VERSION),
     channelId: z.string().describe('Channel (receiving address) the mail came in on.'),
-    messageId: z.string().describe('Postroom id of the stored message.'),
+    messageId: z
+      .string()
+      .describe(
+        'Postroom id of the stored message. Consumers must de-duplicate on it: it is also the FIFO deduplication id, but SQS drops a resent record only within its 5-minute deduplication window, and a resend after a longer outage arrives twice.',
+      ),
     internetMessageId: z.string().nullable().describe('Message-ID header, without angle brackets.'),
     conversationId: z.string().describe('Conversation the message belongs to; also the FIFO message group.'),
     ticketNumber: z.string().describe('Human ticket number of the conversation.'),

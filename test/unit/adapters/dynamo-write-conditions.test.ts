@@ -46,6 +46,61 @@ describe('DynamoConversationStore.claim', () => {
   });
 });
 
+describe('DynamoConversationStore merges and joins', () => {
+  it('keys a Message-ID longer than 250 bytes by its SHA-256, under its own prefix', async () => {
+    ddb.on(PutCommand).resolves({});
+    const long = `${'é'.repeat(130)}@x.example`;
+    await new DynamoConversationStore(client, 't').claim('support', long, 'c-1');
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item?.pk).toMatch(/^MSGIDH#support#[0-9a-f]{64}$/);
+    expect(item?.messageId).toBe(long);
+  });
+
+  it('marks only a pending candidate merged, into the conversation its winner ended in', async () => {
+    // Arrange: the winner c-w was itself merged into c-root
+    ddb.on(GetCommand, { Key: { pk: 'CONV#c-w', sk: 'CONV' } }).resolves({ Item: { id: 'c-w', visibility: 'merged', mergedInto: 'c-root' } });
+    ddb.on(GetCommand, { Key: { pk: 'CONV#c-root', sk: 'CONV' } }).resolves({ Item: { id: 'c-root', visibility: 'published' } });
+    ddb.on(UpdateCommand).resolves({});
+    // Act
+    const into = await new DynamoConversationStore(client, 't').markMerged('c-loser', 'c-w', '2026-11-22T10:00:00.000Z');
+    // Assert
+    expect(into).toBe('c-root');
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression: '#visibility = :pending',
+      ExpressionAttributeValues: { ':visibility': 'merged', ':mergedInto': 'c-root', ':pending': 'pending' },
+    });
+  });
+
+  it('does not merge a candidate into one that already ends in it', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'CONV#c-w', sk: 'CONV' } }).resolves({ Item: { id: 'c-w', visibility: 'merged', mergedInto: 'c-me' } });
+    ddb.on(GetCommand, { Key: { pk: 'CONV#c-me', sk: 'CONV' } }).resolves({ Item: { id: 'c-me', visibility: 'pending' } });
+    expect(await new DynamoConversationStore(client, 't').markMerged('c-me', 'c-w', '2026-11-22T10:00:00.000Z')).toBe('c-me');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('stops following merge pointers that loop instead of hanging', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'CONV#c-a', sk: 'CONV' } }).resolves({ Item: { id: 'c-a', visibility: 'merged', mergedInto: 'c-b' } });
+    ddb.on(GetCommand, { Key: { pk: 'CONV#c-b', sk: 'CONV' } }).resolves({ Item: { id: 'c-b', visibility: 'merged', mergedInto: 'c-a' } });
+    const error = await new DynamoConversationStore(client, 't').markMerged('c-x', 'c-a', '2026-11-22T10:00:00.000Z').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'merge-loop', retryable: false });
+  });
+
+  it('joins only a published conversation and leaves status alone when told not to reopen', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { id: 'c-1', channelId: 'support', ticketNumber: '1', status: 'closed', visibility: 'published' } });
+    const ref = await new DynamoConversationStore(client, 't').join('c-1', [], '2026-11-22T10:00:00.000Z', { reopen: false });
+    expect(ref.status).toBe('closed');
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ ConditionExpression: '#visibility = :published', UpdateExpression: 'SET updatedAt = :at' });
+  });
+
+  it('refuses to join a pending candidate with a retryable ConflictError', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed);
+    ddb.on(GetCommand).resolves({ Item: { id: 'c-p', visibility: 'pending' } });
+    const error = await new DynamoConversationStore(client, 't').join('c-p', ['a@b'], '2026-11-22T10:00:00.000Z', { reopen: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+  });
+});
+
 describe('DynamoTicketSequence', () => {
   it('counts with an atomic ADD', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { value: 42 } });
@@ -70,6 +125,35 @@ describe('DynamoInboundLedger', () => {
     const entry = await new DynamoInboundLedger(client, 't').acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 60_000, replay: false });
     expect(entry).toMatchObject({ kind: 'acquired', record: { leaseUntil: '2026-11-22T10:01:00.000Z' } });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
+  });
+
+  it('counts the attempt with the lease when it takes over a stale record, and restarts the count on a replay', async () => {
+    // Arrange
+    ddb.on(PutCommand).rejects(conditionFailed);
+    ddb.on(UpdateCommand).resolves({});
+    const stale = { ...record, leaseUntil: '2026-11-22T09:00:00.000Z', attempts: 2 };
+    ddb.on(GetCommand).resolvesOnce({ Item: stale }).resolvesOnce({ Item: { ...stale, state: 'failed' } });
+    const ledger = new DynamoInboundLedger(client, 't');
+    // Act
+    const taken = await ledger.acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 70_000, replay: false });
+    const replayed = await ledger.acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 70_000, replay: true });
+    // Assert
+    expect(taken).toMatchObject({ kind: 'acquired', record: { attempts: 3 } });
+    expect(replayed).toMatchObject({ kind: 'acquired', record: { attempts: 1, state: 'received' } });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET leaseUntil = :lease, #state = :state, attempts = :attempts',
+      ExpressionAttributeValues: { ':attempts': 3, ':old': '2026-11-22T09:00:00.000Z' },
+    });
+  });
+
+  it('releases only its own lease', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed);
+    await new DynamoInboundLedger(client, 't').release({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET leaseUntil = :null',
+      ConditionExpression: 'leaseUntil = :lease',
+      ExpressionAttributeValues: { ':null': null, ':lease': '2026-11-22T10:01:00.000Z' },
+    });
   });
 
   it('saves only while the caller still holds the lease, else a retryable ConflictError', async () => {

@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../../functions/core/errors.ts';
+import { ConflictError } from '../../../functions/core/errors.ts';
 import { applyThread } from '../../../functions/core/inbound/apply-thread.ts';
-import type { ConversationRef, ThreadDecision } from '../../../functions/core/model/conversation.ts';
+import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
+import type { ThreadDecision } from '../../../functions/core/model/conversation.ts';
 import type { ConversationStore, NewConversation } from '../../../functions/core/ports.ts';
-import { channelSettings, parsedMessage } from './factories.ts';
-
-/** In-memory write side with the Dynamo adapter's semantics (first writer wins, hidden until published). */
-class FakeStore implements ConversationStore {
-  readonly conversations = new Map<string, NewConversation & { participants: Set<string>; visibility: string; mergedInto?: string }>();
-  readonly claims = new Map<string, string>();
-  async findByMessageIds(): Promise<Map<string, ConversationRef>> { return new Map(); }
-  async findByTicketNumber(): Promise<ConversationRef | null> { return null; }
-  async findByReplyToken(): Promise<ConversationRef | null> { return null; }
-  async create(c: NewConversation) { if (!this.conversations.has(c.id)) this.conversations.set(c.id, { ...c, participants: new Set(), visibility: 'pending' }); }
-  async claim(_channel: string, id: string, conversationId: string) { if (!this.claims.has(id)) this.claims.set(id, conversationId); return this.claims.get(id) ?? ''; }
-  async moveClaim(_channel: string, id: string, from: string, to: string) { if (this.claims.get(id) === from) this.claims.set(id, to); }
-  async join(id: string, participants: readonly string[]): Promise<ConversationRef> {
-    const c = this.conversations.get(id);
-    if (!c) throw new NotFoundError(id);
-    participants.forEach((p) => c.participants.add(p));
-    return { id, channelId: c.channelId, ticketNumber: c.ticketNumber, participants: [...c.participants], status: 'open', lastAgent: null, replyToken: c.replyToken };
-  }
-  async publish(c: NewConversation) { const x = this.conversations.get(c.id); if (x) x.visibility = 'published'; }
-  async markMerged(id: string, into: string) { const x = this.conversations.get(id); if (x) Object.assign(x, { visibility: 'merged', mergedInto: into }); }
-}
+import { addr, channelSettings, parsedMessage } from './factories.ts';
 
 const channel = channelSettings();
 const message = parsedMessage({ messageId: 'reply-b@customer.example', inReplyTo: 'root@customer.example', references: ['root@customer.example'] });
@@ -31,62 +12,147 @@ const newDecision: ThreadDecision = { action: 'new', rule: 'new-conversation', c
 const candidate = { conversationId: 'conv-b', ticketNumber: '0000029', replyToken: null };
 const at = '2026-11-22T10:00:00.000Z';
 
+function storeAnd() {
+  let n = 0;
+  const store = new MemoryConversationStore({ ids: { next: () => `id${++n}` } });
+  const conversation = (id: string, ticketNumber = '0000011'): NewConversation => ({ id, channelId: channel.id, ticketNumber, replyToken: null, createdAt: at });
+  /** A conversation another attempt created and published. */
+  const published = async (id: string, ...claims: string[]) => {
+    await store.create(conversation(id));
+    for (const c of claims) await store.claim(channel.id, c, id);
+    await store.publish(conversation(id));
+    return store.join(id, [], at, { reopen: false });
+  };
+  return { store, conversation, published };
+}
+
 describe('applyThread', () => {
   it('creates and publishes the candidate when every claim is won', async () => {
-    const store = new FakeStore();
+    const { store } = storeAnd();
     const applied = await applyThread({ store }, { channel, message, decision: newDecision, candidate, at });
     expect(applied).toMatchObject({ id: 'conv-b', created: true, participants: ['customer@customer.example'] });
-    expect(store.conversations.get('conv-b')?.visibility).toBe('published');
-    expect([...store.claims.values()]).toEqual(['conv-b', 'conv-b']);
+    expect(await store.findByTicketNumber(channel.id, '0000029')).toMatchObject({ id: 'conv-b' });
   });
 
   it('joins the winner when a shared reference is already claimed, and hands over its own claim', async () => {
     // Arrange: the other reply already created conv-a and claimed the root
-    const store = new FakeStore();
-    await store.create({ id: 'conv-a', channelId: channel.id, ticketNumber: '0000011', replyToken: null, createdAt: at });
-    await store.claim(channel.id, 'root@customer.example', 'conv-a');
+    const { store, published } = storeAnd();
+    await published('conv-a', 'root@customer.example');
     // Act
     const applied = await applyThread({ store }, { channel, message, decision: newDecision, candidate, at });
-    // Assert
+    // Assert: the candidate is merged, never findable by its ticket; its claim moved over
     expect(applied).toMatchObject({ id: 'conv-a', created: false, ticketNumber: '0000011' });
-    expect(store.claims.get('reply-b@customer.example')).toBe('conv-a');
-    expect(store.conversations.get('conv-b')).toMatchObject({ visibility: 'merged', mergedInto: 'conv-a' });
+    expect((await store.findByMessageIds(channel.id, ['reply-b@customer.example'])).get('reply-b@customer.example')?.id).toBe('conv-a');
+    expect(await store.findByTicketNumber(channel.id, '0000029')).toBeNull();
+    expect(store.list().map((c) => c.id)).toEqual(['conv-a']);
   });
 
-  it('moves claims it won before losing a later one', async () => {
-    const store = new FakeStore();
-    await store.create({ id: 'conv-a', channelId: channel.id, ticketNumber: '0000011', replyToken: null, createdAt: at });
-    await store.claim(channel.id, 'reply-b@customer.example', 'conv-a');
-    const decision = { ...newDecision, claimIds: ['other@customer.example', 'reply-b@customer.example'] };
-    const applied = await applyThread({ store }, { channel, message, decision, candidate, at });
+  it('claims in sorted order and moves claims it won before losing a later one', async () => {
+    const { store, published } = storeAnd();
+    await published('conv-a', 'reply-b@customer.example');
+    const claimed: string[] = [];
+    const spy: ConversationStore = Object.assign(Object.create(store) as ConversationStore, {
+      claim: async (c: string, id: string, conv: string) => { claimed.push(id); return store.claim(c, id, conv); },
+    });
+    const decision = { ...newDecision, claimIds: ['reply-b@customer.example', 'other@customer.example'] };
+    const applied = await applyThread({ store: spy }, { channel, message, decision, candidate, at });
     expect(applied?.id).toBe('conv-a');
-    expect(store.claims.get('other@customer.example')).toBe('conv-a');
+    expect(claimed).toEqual(['other@customer.example', 'reply-b@customer.example']);
+    expect((await store.findByMessageIds(channel.id, ['other@customer.example'])).get('other@customer.example')?.id).toBe('conv-a');
+  });
+
+  it('never merges two racing candidates into each other (mail and its quick reply, both new)', async () => {
+    // Arrange: X (own x1, refs p) and Y (own y1, In-Reply-To x1, refs p) decided before either wrote,
+    // claims interleaved one by one — the order that made each lose to the other when claims were unordered.
+    const { store } = storeAnd();
+    const X = parsedMessage({ messageId: 'x1@customer.example', references: ['p@customer.example'] });
+    const Y = parsedMessage({ messageId: 'y1@other.example', inReplyTo: 'x1@customer.example', references: ['p@customer.example', 'x1@customer.example'], from: addr('bob@other.example') });
+    let turn = Promise.resolve();
+    const interleaved: ConversationStore = Object.assign(Object.create(store) as ConversationStore, {
+      claim: async (c: string, id: string, conv: string) => { await turn; turn = new Promise((r) => setTimeout(r, 0)); return store.claim(c, id, conv); },
+    });
+    // Act
+    const [x, y] = await Promise.all([
+      applyThread({ store: interleaved, pause: async () => new Promise((r) => setTimeout(r, 1)) }, { channel, message: X, decision: { ...newDecision, claimIds: ['x1@customer.example', 'p@customer.example'] }, candidate: { ...candidate, conversationId: 'conv-x' }, at }),
+      applyThread({ store: interleaved, pause: async () => new Promise((r) => setTimeout(r, 1)) }, { channel, message: Y, decision: { ...newDecision, claimIds: ['y1@other.example', 'x1@customer.example', 'p@customer.example'] }, candidate: { ...candidate, conversationId: 'conv-y' }, at }),
+    ]);
+    // Assert
+    expect(x?.id).toBe(y?.id);
+    expect(store.list()).toHaveLength(1);
+    const found = await store.findByMessageIds(channel.id, ['p@customer.example', 'x1@customer.example', 'y1@other.example']);
+    expect(new Set([...found.values()].map((c) => c.id))).toEqual(new Set([x?.id]));
   });
 
   it('treats a join of its own candidate (a retry after a crash) as the creation it was', async () => {
-    const store = new FakeStore();
-    await store.create({ id: 'conv-b', channelId: channel.id, ticketNumber: candidate.ticketNumber, replyToken: null, createdAt: at });
+    const { store, conversation } = storeAnd();
+    await store.create(conversation('conv-b', candidate.ticketNumber));
     await store.claim(channel.id, 'root@customer.example', 'conv-b');
-    const ref = await store.join('conv-b', []);
+    const ref = (await store.findByMessageIds(channel.id, ['root@customer.example'])).get('root@customer.example') ?? null;
     const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: ref };
     const applied = await applyThread({ store }, { channel, message, decision, candidate, at });
     expect(applied).toMatchObject({ id: 'conv-b', created: true });
-    expect(store.conversations.get('conv-b')?.visibility).toBe('published');
+    expect(await store.findByTicketNumber(channel.id, candidate.ticketNumber)).toMatchObject({ id: 'conv-b' });
   });
 
   it('joins an existing conversation, claiming the message id for it', async () => {
-    const store = new FakeStore();
-    await store.create({ id: 'conv-x', channelId: channel.id, ticketNumber: '0000011', replyToken: null, createdAt: at });
-    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: await store.join('conv-x', []), claimIds: ['reply-b@customer.example'] };
+    const { store, published } = storeAnd();
+    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: await published('conv-x'), claimIds: ['reply-b@customer.example'] };
     const applied = await applyThread({ store }, { channel, message, decision, candidate: null, at });
     expect(applied).toMatchObject({ id: 'conv-x', created: false });
-    expect(store.claims.get('reply-b@customer.example')).toBe('conv-x');
+    expect((await store.findByMessageIds(channel.id, ['reply-b@customer.example'])).get('reply-b@customer.example')?.id).toBe('conv-x');
+  });
+
+  it('refuses to join another attempt’s pending candidate (it may still lose), with a retryable ConflictError', async () => {
+    // Arrange: conv-p is mid-creation, claims taken, not yet published or merged
+    const { store, conversation } = storeAnd();
+    await store.create(conversation('conv-p'));
+    const pending = { id: 'conv-p', channelId: channel.id, ticketNumber: '0000011', participants: [], status: 'open' as const, lastAgent: null, replyToken: null };
+    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: pending, claimIds: ['reply-b@customer.example'] };
+    // Act
+    const error = await applyThread({ store }, { channel, message, decision, candidate: null, at }).catch((e: unknown) => e);
+    // Assert: nothing claimed for it
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).retryable).toBe(true);
+    expect((await store.findByMessageIds(channel.id, ['reply-b@customer.example'])).size).toBe(0);
+  });
+
+  it('waits for a pending candidate to settle and joins where it ended (merged → its winner)', async () => {
+    const { store, conversation, published } = storeAnd();
+    await published('conv-w');
+    await store.create(conversation('conv-p'));
+    const pending = { id: 'conv-p', channelId: channel.id, ticketNumber: '0000012', participants: [], status: 'open' as const, lastAgent: null, replyToken: null };
+    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: pending, claimIds: ['reply-b@customer.example'] };
+    const pause = async (): Promise<void> => { await store.markMerged('conv-p', 'conv-w', at); };
+    const applied = await applyThread({ store, pause }, { channel, message, decision, candidate: null, at });
+    expect(applied).toMatchObject({ id: 'conv-w', created: false, participants: ['customer@customer.example'] });
+  });
+
+  it('lets an automatic answer join a closed conversation without reopening it', async () => {
+    const { store, published } = storeAnd();
+    const closed = await published('conv-c');
+    store.close('conv-c');
+    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: { ...closed, status: 'closed' }, claimIds: [] };
+    const ooo = await applyThread({ store }, { channel, message, decision, candidate: null, at, lane: 'out-of-office' });
+    expect(ooo?.status).toBe('closed');
+    const human = await applyThread({ store }, { channel, message, decision, candidate: null, at, lane: 'human' });
+    expect(human?.status).toBe('open');
+  });
+
+  it('adds no Reply-To, To or Cc from flagged mail, and nobody from unauthenticated mail', async () => {
+    const { store, published } = storeAnd();
+    const target = await published('conv-t');
+    const spoof = parsedMessage({ from: addr('carla@customer.example'), replyTo: [addr('mallory@evil.example')], cc: [addr('eve@evil.example')] });
+    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'reply-token', conversation: target, claimIds: [], flags: ['reply-token-from-non-participant'] };
+    const flagged = await applyThread({ store }, { channel, message: spoof, decision, candidate: null, at });
+    expect(flagged?.participants).toEqual(['carla@customer.example']);
+    const forged = await applyThread({ store }, { channel, message: parsedMessage({ from: addr('boss@customer.example'), replyTo: [addr('mallory@evil.example')] }), decision: { ...decision, flags: [] }, candidate: null, at, tags: ['dmarc-fail'] });
+    expect(forged?.participants).toEqual(['carla@customer.example']);
   });
 
   it('writes nothing for an unattached message', async () => {
-    const store = new FakeStore();
+    const { store } = storeAnd();
     const decision: ThreadDecision = { ...newDecision, action: 'unattached', rule: 'unattached' };
     expect(await applyThread({ store }, { channel, message, decision, candidate: null, at })).toBeNull();
-    expect(store.claims.size).toBe(0);
+    expect((await store.findByMessageIds(channel.id, newDecision.claimIds)).size).toBe(0);
   });
 });

@@ -47,6 +47,22 @@ describe('decideMessage', () => {
     expect(decision.autoAnswerAllowed).toBe(false);
   });
 
+  it('records, not routes, an automatic answer in a closed conversation; a human reply there is routed', async () => {
+    // Arrange
+    const lookup = store();
+    const channel = channelSettings();
+    const opened = await lookup.apply(channel.id, (await decideMessage({ lookup }, { message: parsedMessage({ messageId: 'q@customer.example' }), channel })).thread, { channel, message: parsedMessage() });
+    lookup.close(opened?.id ?? '');
+    // Act
+    const automatic = await decideMessage({ lookup }, { message: outOfOffice({ inReplyTo: 'q@customer.example' }), channel });
+    const human = await decideMessage({ lookup }, { message: parsedMessage({ messageId: 'r@customer.example', inReplyTo: 'q@customer.example' }), channel });
+    // Assert
+    expect(automatic.thread).toMatchObject({ action: 'join', conversation: { id: opened?.id, status: 'closed' } });
+    expect(automatic.disposition).toBe('record');
+    expect(automatic.route).toBeNull();
+    expect(human.disposition).toBe('route');
+  });
+
   it('quarantines virus-positive mail and never routes it', async () => {
     const decision = await decideMessage(
       { lookup: store() },

@@ -36,4 +36,13 @@ describe('PostroomConfigSchema', () => {
       'a@elsewhere.org is not in a configured domain',
     ]));
   });
+
+  it('rejects skill names that only dashes tell apart (their stack output ids would collide)', () => {
+    // Arrange
+    const config = { domains: ['example.com'], skills: ['a-b', 'ab', 'a-b-c'], channels: [{ id: 's', address: 'support@example.com', defaultSkill: 'ab' }] };
+    // Act
+    const result = PostroomConfigSchema.safeParse(config);
+    // Assert
+    expect(result.error?.issues.map((i) => i.message)).toEqual(['skills a-b, ab differ only in dashes; their resource ids would collide']);
+  });
 });

@@ -1,0 +1,151 @@
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
+import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
+import { AppError } from '../../functions/core/errors.ts';
+import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
+import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
+import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
+import type { MessageStore } from '../../functions/core/ports.ts';
+import { TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
+import { startLocalAws, type LocalAws } from './local-aws.ts';
+
+const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
+let aws: LocalAws;
+let n = 0;
+const sesId = (label: string): string => `${label}-${++n}-0100018c`;
+
+beforeAll(async () => {
+  aws = await startLocalAws(config.skills.map((s) => s.name));
+  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 });
+  for (const channel of config.channels) await directory.put(channel);
+});
+
+afterAll(async () => {
+  await aws.stop();
+});
+
+type Routed = { status: string; conversationId: string; tags: string[] };
+
+/** Stores the raw mail under a new SES id and receives it. */
+async function deliver(raw: string, label: string, mail: Partial<InboundMail> = {}): Promise<Routed> {
+  const id = sesId(label);
+  await aws.putRaw(inboundMail(id).rawKey, raw);
+  return (await receiveMail(inboundDeps(aws, new TestClock()), { ...inboundMail(id), ...mail })) as unknown as Routed;
+}
+
+async function conversation(id: string): Promise<Record<string, unknown> | undefined> {
+  return (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `CONV#${id}`, sk: 'CONV' } }))).Item;
+}
+
+async function queued(): Promise<number> {
+  return (await aws.drain(aws.queueUrls.support ?? '')).length;
+}
+
+const failing = (error: Error): MessageStore => ({ put: async () => Promise.reject(error), claimOwnId: async (_c, _i, m) => m });
+
+describe('receiveMail outcomes against dynalite and fauxqs', () => {
+  it('records a second copy of a stored mail (new SES id, same Message-ID) without routing it', async () => {
+    const raw = customerMail({ messageId: `${sesId('copy')}@customer.example` });
+    const first = await deliver(raw, 'copy-a');
+    await queued();
+    const second = await deliver(raw, 'copy-b');
+    expect(first.status).toBe('routed');
+    expect(second).toMatchObject({ status: 'recorded', conversationId: first.conversationId });
+    expect(second.tags).toContain('duplicate-message-id');
+    expect(await queued()).toBe(0);
+  });
+
+  it('still routes a parent that arrives after its reply claimed its id as a reference', async () => {
+    const parent = `${sesId('parent')}@customer.example`;
+    const child = await deliver(customerMail({ messageId: `${sesId('child')}@customer.example`, inReplyTo: parent, subject: 'Re: order' }), 'child');
+    const late = await deliver(customerMail({ messageId: parent }), 'late-parent');
+    expect(late).toMatchObject({ status: 'routed', conversationId: child.conversationId });
+    expect(late.tags).not.toContain('duplicate-message-id');
+    expect(await queued()).toBe(2);
+  });
+
+  it('records an out-of-office answer in a closed conversation and leaves it closed; a human reply reopens it', async () => {
+    // Arrange
+    const question = `${sesId('q')}@customer.example`;
+    const opened = await deliver(customerMail({ messageId: question }), 'q');
+    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    await queued();
+    const ooo = customerMail({ messageId: `${sesId('ooo')}@customer.example`, inReplyTo: question, subject: 'Automatic reply: My order' }).replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
+    // Act
+    const automatic = await deliver(ooo, 'ooo');
+    const afterAutomatic = await conversation(opened.conversationId);
+    const human = await deliver(customerMail({ messageId: `${sesId('h')}@customer.example`, inReplyTo: question, subject: 'Re: My order' }), 'human');
+    // Assert
+    expect(automatic).toMatchObject({ status: 'recorded', conversationId: opened.conversationId });
+    expect(afterAutomatic?.status).toBe('closed');
+    expect(human).toMatchObject({ status: 'routed', conversationId: opened.conversationId });
+    expect((await conversation(opened.conversationId))?.status).toBe('open');
+    expect(await queued()).toBe(1);
+  });
+
+  it('adds no participants from a forged (DMARC-failed) reply', async () => {
+    const question = `${sesId('q')}@customer.example`;
+    const opened = await deliver(customerMail({ messageId: question }), 'q');
+    const forged = customerMail({ messageId: `${sesId('forged')}@evil.example`, inReplyTo: question, subject: 'Re: order' })
+      .replace('MIME-Version', 'Reply-To: mallory@evil.example\r\nCc: eve@evil.example\r\nMIME-Version');
+    const spoofed = await deliver(forged, 'forged', { verdicts: { dmarcVerdict: 'FAIL', dmarcPolicy: 'REJECT', spfVerdict: 'FAIL', dkimVerdict: 'FAIL' } });
+    expect(spoofed.conversationId).toBe(opened.conversationId);
+    expect([...((await conversation(opened.conversationId))?.participants as Set<string>)]).toEqual(['carla@customer.example']);
+    await queued();
+  });
+
+  it('threads on a Message-ID too long for a key, by its hash', async () => {
+    const long = `${'€'.repeat(700)}@x.example`;
+    const first = await deliver(customerMail({ messageId: `${sesId('big')}@customer.example`, inReplyTo: long, subject: 'Re: hi' }), 'big');
+    const second = await deliver(customerMail({ messageId: `${sesId('big2')}@customer.example`, inReplyTo: long, subject: 'Re: hi' }), 'big2');
+    expect(second.conversationId).toBe(first.conversationId);
+    const keys = ((await aws.db.send(new ScanCommand({ TableName: aws.tableName }))).Items ?? []).map((i) => String(i.pk));
+    expect(Math.max(...keys.map((k) => Buffer.byteLength(k)))).toBeLessThan(300);
+    await queued();
+  });
+
+  it('fails a mail whose error never goes away once attempts reach the bound, with a failed record', async () => {
+    // Arrange: every attempt dies of the same bug
+    const id = sesId('bug');
+    await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
+    const deps = inboundDeps(aws, new TestClock(), { messages: failing(new TypeError('cannot read x of undefined')) });
+    // Act
+    const thrown: unknown[] = [];
+    for (let i = 1; i < MAX_ATTEMPTS; i++) thrown.push(await receiveMail(deps, inboundMail(id)).catch((e: unknown) => e));
+    const last = await receiveMail(deps, inboundMail(id));
+    // Assert
+    expect(thrown.every((e) => e instanceof TypeError)).toBe(true);
+    expect(last).toMatchObject({ status: 'failed', error: { code: 'unexpected-error' } });
+    const failed = await new DynamoFailedMailStore(aws.db, aws.tableName).list();
+    expect(failed.find((f) => f.sesMessageId === id)?.reason).toContain(`after ${MAX_ATTEMPTS} attempts`);
+    const record = (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${id}`, sk: 'CHANNEL#support' } }))).Item;
+    expect(record).toMatchObject({ state: 'failed', attempts: MAX_ATTEMPTS });
+  });
+
+  it('fails at once on an error AWS gives for an invalid request (ValidationException)', async () => {
+    const id = sesId('invalid');
+    await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
+    const invalid = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
+    const outcome = await receiveMail(inboundDeps(aws, new TestClock(), { messages: failing(invalid) }), inboundMail(id));
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'dependency-rejected' } });
+  });
+
+  it('keeps the candidate conversation on the failed record, so a replay reuses it', async () => {
+    // Arrange: the message write fails for good after the candidate was fixed
+    const id = sesId('keep');
+    await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
+    const broken = failing(new AppError('broken', 'message store refuses'));
+    // Act
+    const failed = await receiveMail(inboundDeps(aws, new TestClock(), { messages: broken }), inboundMail(id));
+    const record = (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${id}`, sk: 'CHANNEL#support' } }))).Item;
+    const replayed = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail(id), { replay: true });
+    // Assert
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'broken' } });
+    expect(record?.candidate).toMatchObject({ conversationId: expect.any(String) });
+    expect(replayed).toMatchObject({ status: 'routed', conversationId: record?.candidate.conversationId });
+    await queued();
+  });
+});
