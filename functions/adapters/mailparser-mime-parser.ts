@@ -1,6 +1,6 @@
 import { MailParseError } from '../core/errors.ts';
 import { headerValue, headerValues, type ParsedMessage } from '../core/model/message.ts';
-import { DEFAULT_PARSE_LIMITS, type MimeParser, type ParseLimits } from '../core/ports.ts';
+import { DEFAULT_PARSE_LIMITS, type MimeParser, type ParseLimits, type ParseOptions } from '../core/ports.ts';
 import { toAddressList, toFirstAddress } from './mime/addresses.ts';
 import { toBodyParts } from './mime/body-parts.ts';
 import { isHeaderField, toHeaders } from './mime/header-block.ts';
@@ -27,7 +27,7 @@ const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
  */
 export class MailparserMimeParser implements MimeParser {
   /** Parses raw MIME. Rejects only with `MailParseError`. */
-  async parse(raw: Uint8Array, limits: Partial<ParseLimits> = {}): Promise<ParsedMessage> {
+  async parse(raw: Uint8Array, limits: Partial<ParseLimits> = {}, options: ParseOptions = {}): Promise<ParsedMessage> {
     const effective: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...limits };
     try {
       if (raw.byteLength > effective.maxBytes) {
@@ -36,7 +36,7 @@ export class MailparserMimeParser implements MimeParser {
       const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       const first = await runMailparser(buffer, effective);
       const { output, bytes } = lostBody(first) ? await reparseRepaired(first, buffer, effective) : { output: first, bytes: buffer };
-      return toParsedMessage(output, bytes, raw.byteLength, effective);
+      return toParsedMessage(output, bytes, raw.byteLength, effective, options.html ?? 'sanitized');
     } catch (error) {
       throw toParseError(error);
     }
@@ -60,7 +60,7 @@ async function reparseRepaired(first: MailparserOutput, raw: Buffer, limits: Par
 }
 
 /** `raw` is what `output` was parsed from (possibly repaired); `size` is the received size. */
-function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, limits: ParseLimits): ParsedMessage {
+function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, limits: ParseLimits, html: 'sanitized' | 'omit'): ParsedMessage {
   if (!output.headerLines.some(isHeaderField)) {
     throw new MailParseError('No header block: input is not a mail message');
   }
@@ -69,7 +69,7 @@ function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, li
   const headers = toHeaders(output.headerLines, output.decodeWords, fallbackCharset);
   const contentType = mediaType(contentTypeHeader?.value);
   const reportType = param(contentTypeHeader, 'report-type');
-  const body = toBodyParts(output);
+  const body = toBodyParts(output, html);
   let enclosedLines = output.enclosedHeaderLines;
   const boundary = param(contentTypeHeader, 'boundary');
   if (contentType === 'multipart/report' && body.reports.length === 0 && boundary) {

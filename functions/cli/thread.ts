@@ -1,14 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
 import { decideMessage } from '../core/inbound/decide-inbound.ts';
 import { MemoryConversationStore } from '../core/inbound/memory-conversation-store.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { ParsedMessage } from '../core/model/message.ts';
 import type { IdGenerator } from '../core/ports.ts';
-import { loadChannel } from './channel-file.ts';
-import { type Command, UsageError } from './command.ts';
-import { errorLine, writeJsonLine } from './output.ts';
+import type { Command } from './command.ts';
+import { runOverMailFiles } from './mail-files.ts';
 
 const HELP = `Usage: postroom thread [--channel SETTINGS.json] FILE...
 
@@ -61,25 +57,9 @@ export async function threadOne(
 
 export const threadCommand: Command = {
   help: HELP,
-  async run(args) {
-    const { values, positionals } = parseArgs({ args: [...args], options: { channel: { type: 'string' } }, allowPositionals: true });
-    if (positionals.length === 0) throw new UsageError('no files given (see --help)');
-    const channel = await loadChannel(values.channel);
-    const parser = new MailparserMimeParser();
-    const store = new MemoryConversationStore({ ids: new SequentialIds('conv-') });
-    let unreadable = 0;
-    for (const file of positionals) {
-      try {
-        const raw = await readFile(file).catch((error: unknown) => {
-          unreadable += 1;
-          throw error;
-        });
-        const message = await parser.parse(raw, { maxBytes: channel.maxMessageBytes });
-        await writeJsonLine(await threadOne(store, channel, file, message));
-      } catch (error) {
-        await writeJsonLine(errorLine(file, error));
-      }
-    }
-    return unreadable > 0 ? 1 : 0;
-  },
+  run: (args) =>
+    runOverMailFiles(args, (channel) => {
+      const store = new MemoryConversationStore({ ids: new SequentialIds('conv-') });
+      return (file, message) => threadOne(store, channel, file, message);
+    }),
 };

@@ -15,18 +15,23 @@ export interface BodyParts {
 const CID_REFERENCE = /\bcid:([^'"\s>)]{1,256})/gi;
 
 /**
- * Text, sanitized HTML, attachment metadata and report parts. Report parts go to `reports`
- * only, not to `attachments`: they are machine-readable status, not something a customer sent.
+ * Text, sanitized HTML (or none, when `html` is `omit`), attachment metadata and report parts.
+ * Report parts go to `reports` only, not to `attachments`: they are machine-readable status,
+ * not something a customer sent.
  */
-export function toBodyParts(output: {
-  readonly text: string;
-  readonly html: string | null;
-  readonly attachments: readonly CollectedAttachment[];
-}): BodyParts {
+export function toBodyParts(
+  output: {
+    readonly text: string;
+    readonly html: string | null;
+    readonly attachments: readonly CollectedAttachment[];
+  },
+  htmlMode: 'sanitized' | 'omit' = 'sanitized',
+): BodyParts {
   const rawHtml = output.html !== null && output.html.trim().length > 0 ? output.html : null;
-  const html = rawHtml === null ? null : sanitizeMailHtml(rawHtml);
+  const html = rawHtml === null || htmlMode === 'omit' ? null : sanitizeMailHtml(rawHtml);
   const plain = cleanBodyText(output.text);
-  const text = plain.trim().length === 0 && html !== null ? cleanBodyText(htmlToText(html)) : plain;
+  // The text converter keeps no markup at all, so it may read the HTML before sanitizing.
+  const text = plain.trim().length === 0 && rawHtml !== null ? cleanBodyText(htmlToText(html ?? rawHtml)) : plain;
   const referenced = new Set([...(rawHtml ?? '').matchAll(CID_REFERENCE)].map((match) => (match[1] ?? '').toLowerCase()));
   const attachments: Attachment[] = [];
   const reports: ReportPart[] = [];

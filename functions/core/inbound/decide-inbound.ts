@@ -69,7 +69,8 @@ export async function decideInbound(
   deps: { readonly parser: MimeParser; readonly lookup: ThreadLookup },
   input: InboundInput,
 ): Promise<InboundDecision> {
-  const message = await deps.parser.parse(input.raw, { maxBytes: input.channel.maxMessageBytes });
+  // Nothing on the inbound path stores or shows HTML; it is sanitized where it is read.
+  const message = await deps.parser.parse(input.raw, { maxBytes: input.channel.maxMessageBytes }, { html: 'omit' });
   return decideMessage(deps, { ...input, message });
 }
 

@@ -60,7 +60,7 @@ export const ParsedMessageSchema = z.object({
   headers: z.array(HeaderSchema),
   /** Plain text body (from text/plain, or derived from HTML when there is none). */
   text: z.string(),
-  /** Sanitized HTML body, or null when the mail has none. */
+  /** Sanitized HTML body, or null when the mail has none or the parser was asked to omit it. */
   html: z.string().nullable(),
   attachments: z.array(AttachmentSchema),
   reports: z.array(ReportPartSchema),

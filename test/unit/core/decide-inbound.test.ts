@@ -123,12 +123,12 @@ describe('decideMessage', () => {
 });
 
 describe('decideInbound', () => {
-  it('parses with the channel size limit and lets the parser error through', async () => {
+  it('parses with the channel size limit, without HTML (nothing inbound stores it), and lets the parser error through', async () => {
     // Arrange
     const seen: unknown[] = [];
     const parser: MimeParser = {
-      async parse(_raw, limits) {
-        seen.push(limits);
+      async parse(_raw, limits, options) {
+        seen.push({ limits, options });
         throw new MailParseError('too big', { limit: 'size' });
       },
     };
@@ -138,7 +138,7 @@ describe('decideInbound', () => {
 
     // Assert
     await expect(result).rejects.toBeInstanceOf(MailParseError);
-    expect(seen).toEqual([{ maxBytes: 1000 }]);
+    expect(seen).toEqual([{ limits: { maxBytes: 1000 }, options: { html: 'omit' } }]);
   });
 });
 
