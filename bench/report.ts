@@ -6,7 +6,7 @@ import type { EndToEndResult } from './end-to-end.ts';
 import type { MailKind } from './mails.ts';
 import type { MemoryRow } from './memory.ts';
 
-/** Goals from issue 5; the benchmark prints PASS or MISS against each. */
+/** The performance goals; the benchmark prints PASS or MISS against each. */
 export const GOALS = {
   coreRatio: 1.15,
   replyCalls: 5,

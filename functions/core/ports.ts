@@ -61,7 +61,7 @@ export interface IdGenerator {
   next(): string;
 }
 
-// ---- Inbound write side (issue 3: the deployable stack) ----
+// ---- Inbound write side (the deployed pipeline) ----
 
 import type { ChannelSettings } from './model/channel.ts';
 import type { FailedMail, InboundRecord, StoredMessage } from './model/inbound-record.ts';
