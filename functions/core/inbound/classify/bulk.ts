@@ -25,6 +25,20 @@ const ESP_HEADERS = [
   'x-marketoid',
   'x-hubspot-message-id',
 ];
+// Headers that issue trackers, code hosts and CI servers put on their notification mail.
+const NOTIFICATION_HEADERS = [
+  'x-jira-fingerprint',
+  'x-github-reason',
+  'x-gitlab-project',
+  'x-bitbucket-event-type',
+  'x-redmine-project',
+  'x-bugzilla-product',
+  'x-phabricator-sent-this-message',
+  'x-jenkins-job',
+  'x-zendesk-from-account-id',
+  'x-confluence',
+  'x-atlassian-mail-message-id',
+];
 const LIST_HEADERS = ['list-id', 'list-post', 'mailing-list', 'x-mailing-list', 'list-archive'];
 
 /**
@@ -35,7 +49,7 @@ const LIST_HEADERS = ['list-id', 'list-post', 'mailing-list', 'x-mailing-list', 
  * and RFC 2919, Mailing-List, a list server's envelope sender) is a `list-post` (lane human,
  * tag `list`) even with `Precedence: bulk|list`, which list servers add for RFC 3834 §2.
  * It is `bulk` when it is a machine's: Auto-Submitted auto-generated/auto-notified (RFC 3834
- * §5), an ESP header, `List-Post: NO` (an announcement list), an unsubscribe link without
+ * §5), an ESP header, a notification system's header (issue trackers, code hosts, CI), `List-Post: NO` (an announcement list), an unsubscribe link without
  * discussion-list markers (a newsletter), `Precedence: bulk|junk` outside a list, a sender
  * named "Newsletter", a filter's bulk verdict, or a no-reply sender. Mass mail with none of
  * these stays human: a missed newsletter costs an agent a glance, a missed customer costs more.
@@ -47,6 +61,8 @@ export function detectBulk(message: ParsedMessage): BulkVerdict | null {
   if (auto !== null && auto !== 'no') return { kind: 'bulk', reason: `auto-submitted: ${auto}` };
   const esp = ESP_HEADERS.find(has);
   if (esp) return { kind: 'bulk', reason: `bulk sender header: ${esp}` };
+  const notification = NOTIFICATION_HEADERS.find(has);
+  if (notification) return { kind: 'bulk', reason: `machine notification header: ${notification}` };
   const listPost = headerValue(headers, 'list-post');
   if (listPost !== null && /^\s*no\b/i.test(listPost)) return { kind: 'bulk', reason: 'announcement list (list-post: no)' };
 

@@ -62,6 +62,17 @@ describe('classify: bulk and list mail', () => {
     expect(result).toMatchObject({ lane: 'bulk', reason });
   });
 
+  it.each(['X-JIRA-FingerPrint', 'X-GitHub-Reason', 'X-Redmine-Project'])('takes a notification system’s mail (%s) for bulk', (name) => {
+    // Arrange: a tracker notification from a named person's address, without Auto-Submitted
+    const message = parsedMessage({ from: addr('IT Team <it@example.com>'), subject: '[JIRA] (SYS-1) printer', headers: [h(name.toLowerCase(), 'x')] });
+
+    // Act
+    const result = classify(message);
+
+    // Assert
+    expect(result).toMatchObject({ lane: 'bulk', reason: `machine notification header: ${name.toLowerCase()}` });
+  });
+
   it('takes no-reply and "Newsletter" senders for bulk', () => {
     // Arrange
     const noReply = parsedMessage({ from: addr('Shop <no-reply@shop.example>') });
