@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError, ConflictError, NotFoundError } from '../core/errors.ts';
 import type { ConversationRef } from '../core/model/conversation.ts';
-import type { ConversationStore, JoinOptions, NewConversation } from '../core/ports.ts';
+import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { batchGet, isConditionFailed, key } from './dynamo-util.ts';
 
@@ -10,6 +10,7 @@ interface ConversationItem {
   id: string;
   channelId: string;
   ticketNumber: string;
+  createdAt?: string;
   replyToken: string | null;
   status: 'open' | 'closed';
   participants?: Set<string>;
@@ -23,8 +24,9 @@ const MAX_MERGE_HOPS = 16;
 
 /**
  * Conversations, Message-ID claims and the ticket/reply-token indexes in the Postroom table.
- * Claims are first-writer-wins conditional puts; visibility moves only `pending → published` or
- * `pending → merged`, by conditional updates; nothing needs a transaction.
+ * Claims are first-writer-wins updates of the Message-ID's item, which also records the stored
+ * message owning the id; visibility moves only `pending → published` or `pending → merged`, by
+ * conditional updates; nothing needs a transaction.
  */
 export class DynamoConversationStore implements ConversationStore {
   constructor(
@@ -33,15 +35,23 @@ export class DynamoConversationStore implements ConversationStore {
   ) {}
 
   async findByMessageIds(channelId: string, messageIds: readonly string[]): Promise<Map<string, ConversationRef>> {
-    const claims = await batchGet(this.client, this.tableName, messageIds.map((id) => itemKeys.claim(channelId, id)));
-    const owners = new Map(claims.map((c) => [String(c.messageId), String(c.conversationId)]));
-    const conversations = await this.getMany([...new Set(owners.values())]);
+    const claims = await this.findClaims(channelId, messageIds);
+    const conversations = await this.getMany([...new Set([...claims.values()].flatMap((c) => (c.conversationId ? [c.conversationId] : [])))]);
     const found = new Map<string, ConversationRef>();
-    for (const [messageId, owner] of owners) {
-      const conversation = conversations.get(owner);
+    for (const [messageId, claim] of claims) {
+      const conversation = claim.conversationId ? conversations.get(claim.conversationId) : undefined;
       if (conversation) found.set(messageId, conversation);
     }
     return found;
+  }
+
+  async findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>> {
+    const items = await batchGet(this.client, this.tableName, messageIds.map((id) => itemKeys.claim(channelId, id)));
+    return new Map(items.map((item) => [String(item.messageId), claimOf(item)]));
+  }
+
+  async getConversations(ids: readonly string[]): Promise<Map<string, ConversationRef>> {
+    return this.getMany([...new Set(ids)]);
   }
 
   async findByTicketNumber(channelId: string, ticketNumber: string): Promise<ConversationRef | null> {
@@ -52,20 +62,30 @@ export class DynamoConversationStore implements ConversationStore {
     return this.viaIndex(itemKeys.replyToken(channelId, token));
   }
 
-  async create(c: NewConversation): Promise<void> {
+  async create(c: NewConversation): Promise<NewConversation> {
     const item = { ...itemKeys.conversation(c.id), ...c, status: 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt };
-    await this.client
-      .send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }))
-      .catch(ignoreConditionFailed); // exists already: written by an earlier attempt with the same id
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return c;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    // Exists already: written by an earlier attempt with the same id, whose ticket number stands.
+    const stored = await this.item(c.id);
+    if (!stored) throw new ConflictError(`conversation ${c.id} vanished while being created`);
+    return { id: stored.id, channelId: stored.channelId, ticketNumber: stored.ticketNumber, replyToken: stored.replyToken ?? null, createdAt: stored.createdAt ?? c.createdAt };
   }
 
   async claim(channelId: string, messageId: string, conversationId: string): Promise<string> {
     const k = itemKeys.claim(channelId, messageId);
     try {
-      await this.client.send(new PutCommand({
+      // An update, not a put: the item may exist with only its owner (an unattached message's own id).
+      await this.client.send(new UpdateCommand({
         TableName: this.tableName,
-        Item: { ...k, channelId, messageId, conversationId },
-        ConditionExpression: 'attribute_not_exists(pk)',
+        Key: key(k),
+        UpdateExpression: 'SET channelId = :channel, messageId = :id, conversationId = :conversation',
+        ConditionExpression: 'attribute_not_exists(conversationId)',
+        ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':conversation': conversationId },
       }));
       return conversationId;
     } catch (error) {
@@ -73,6 +93,19 @@ export class DynamoConversationStore implements ConversationStore {
     }
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(k), ConsistentRead: true }));
     return String(out.Item?.conversationId);
+  }
+
+  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim> {
+    // No condition: each attribute keeps its first writer, and the item as it stands afterwards tells who won.
+    const out = await this.client.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: key(itemKeys.claim(channelId, messageId)),
+      UpdateExpression: `SET channelId = :channel, messageId = :id, ownerMessageId = if_not_exists(ownerMessageId, :owner)${
+        conversationId === null ? '' : ', conversationId = if_not_exists(conversationId, :conversation)'}`,
+      ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':owner': owner, ...(conversationId === null ? {} : { ':conversation': conversationId }) },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return claimOf(out.Attributes ?? {});
   }
 
   async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {
@@ -117,18 +150,37 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  async publish(c: NewConversation): Promise<void> {
+  async publish(c: NewConversation, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const index = { conversationId: c.id, channelId: c.channelId };
     await this.put({ ...itemKeys.ticket(c.channelId, c.ticketNumber), ...index });
     if (c.replyToken) await this.put({ ...itemKeys.replyToken(c.channelId, c.replyToken), ...index });
-    await this.setVisibility(c.id, 'published', '#visibility <> :merged').catch(ignoreConditionFailed);
+    const add = participants.length > 0;
+    try {
+      // Publication and the first message's join in one write.
+      const out = await this.client.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(itemKeys.conversation(c.id)),
+        UpdateExpression: `SET #visibility = :published, updatedAt = :at${options.reopen ? ', #status = :open' : ''}${add ? ' ADD participants :p' : ''}`,
+        ConditionExpression: '#visibility <> :merged',
+        ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
+        ExpressionAttributeValues: {
+          ':published': 'published', ':merged': 'merged', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
+        },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return toRef(out.Attributes as unknown as ConversationItem);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    // Merged after all: the join follows the pointer to where it ended.
+    return this.join(c.id, participants, at, options);
   }
 
   async markMerged(conversationId: string, into: string, at: string): Promise<string> {
     const root = await this.rootOf(into);
     if (root === conversationId) return conversationId;
     try {
-      await this.setVisibility(conversationId, 'merged', '#visibility = :pending', { mergedInto: root, updatedAt: at });
+      await this.leavePending(conversationId, 'merged', { mergedInto: root, updatedAt: at });
       return root;
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
@@ -181,18 +233,16 @@ export class DynamoConversationStore implements ConversationStore {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
-  private async setVisibility(id: string, visibility: ConversationItem['visibility'], condition: string, extra: Record<string, string> = {}): Promise<void> {
+  /** Moves a pending conversation to `visibility`; fails its condition unless it is pending. */
+  private async leavePending(id: string, visibility: ConversationItem['visibility'], extra: Record<string, string> = {}): Promise<void> {
     const names = Object.keys(extra);
     await this.client.send(new UpdateCommand({
       TableName: this.tableName,
       Key: key(itemKeys.conversation(id)),
       UpdateExpression: `SET #visibility = :visibility${names.map((n) => `, #${n} = :${n}`).join('')}`,
-      ConditionExpression: condition,
+      ConditionExpression: '#visibility = :pending',
       ExpressionAttributeNames: Object.fromEntries(['visibility', ...names].map((n) => [`#${n}`, n])),
-      ExpressionAttributeValues: {
-        ':visibility': visibility, ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])),
-        ...(condition.includes(':pending') ? { ':pending': 'pending' } : { ':merged': 'merged' }),
-      },
+      ExpressionAttributeValues: { ':visibility': visibility, ':pending': 'pending', ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])) },
     }));
   }
 }
@@ -206,6 +256,13 @@ function follow(seen: Set<string>, from: string, to: string): string {
 
 function mergeLoop(where: string): AppError {
   return new AppError('merge-loop', `conversation merge pointers loop or run too long: ${where}`);
+}
+
+function claimOf(item: Record<string, unknown>): MessageIdClaim {
+  return {
+    conversationId: typeof item.conversationId === 'string' ? item.conversationId : null,
+    owner: typeof item.ownerMessageId === 'string' ? item.ownerMessageId : null,
+  };
 }
 
 function toRef(item: ConversationItem): ConversationRef {

@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
  * | conversation | `CONV#<id>` | `CONV` |
  * | message of a conversation | `CONV#<id>` | `MSG#<receivedAt>#<messageId>` |
  * | message without conversation | `LOOSE#<channelId>` | `MSG#<receivedAt>#<messageId>` |
- * | Message-ID claim | `MSGID#<channelId>#<message-id>`, or `MSGIDH#<channelId>#<sha-256>` for a long id | `MSGID` |
- * | Message-ID owner (the stored message carrying it) | `OWNID#<channelId>#<message-id>`, or `OWNIDH#…#<sha-256>` | `OWNID` |
+ * | Message-ID claim (`conversationId`) and owner (`ownerMessageId`: the stored message carrying it as its own) | `MSGID#<channelId>#<message-id>`, or `MSGIDH#<channelId>#<sha-256>` for a long id | `MSGID` |
  * | ticket number index | `TICKET#<channelId>#<ticket>` | `TICKET` |
  * | reply token index | `TOKEN#<channelId>#<token>` | `TOKEN` |
  * | ticket counter | `COUNTER#<channelId>` | `TICKET` |
@@ -39,7 +38,6 @@ export const itemKeys = {
     sk: `MSG#${receivedAt}#${messageId}`,
   }),
   claim: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('MSGID', channelId, messageId), sk: 'MSGID' }),
-  ownId: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('OWNID', channelId, messageId), sk: 'OWNID' }),
   ticket: (channelId: string, ticket: string): ItemKey => ({ pk: `TICKET#${channelId}#${ticket}`, sk: 'TICKET' }),
   replyToken: (channelId: string, token: string): ItemKey => ({ pk: `TOKEN#${channelId}#${token.toLowerCase()}`, sk: 'TOKEN' }),
   counter: (channelId: string): ItemKey => ({ pk: `COUNTER#${channelId}`, sk: 'TICKET' }),
@@ -61,7 +59,7 @@ function idKey(prefix: string, channelId: string, messageId: string): string {
 }
 
 /** Leading key prefixes the inbound function writes (its IAM `dynamodb:LeadingKeys` condition). */
-export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#', 'OWNID#', 'OWNIDH#', 'TICKET#', 'TOKEN#', 'COUNTER#', 'INBOUND#'] as const;
+export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#', 'TICKET#', 'TOKEN#', 'COUNTER#', 'INBOUND#'] as const;
 
 /** Partition holding every channel's settings (few, small: read in one query). */
 export const CHANNEL_PARTITION = 'CHANNEL';

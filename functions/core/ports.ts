@@ -88,6 +88,17 @@ export interface NewConversation {
   readonly createdAt: string;
 }
 
+/**
+ * What the store holds for one Message-ID of a channel: the conversation it was claimed for
+ * (null when none yet) and the stored message carrying it as its own Message-ID (null when only
+ * referenced so far). Only a message's own id is owned, so a second copy of a message (same
+ * Message-ID, new SES id) can be told from a parent that arrives after its replies.
+ */
+export interface MessageIdClaim {
+  readonly conversationId: string | null;
+  readonly owner: string | null;
+}
+
 /** How a message joins a conversation. */
 export interface JoinOptions {
   /** Reopen a closed conversation; false for automatic mail, which must not wake a closed case. */
@@ -102,10 +113,24 @@ export interface JoinOptions {
  * cycle, and readers follow them with a bound anyway.
  */
 export interface ConversationStore extends ThreadLookup {
-  /** Creates the conversation unless it exists already (same id: an earlier attempt of ours). */
-  create(conversation: NewConversation): Promise<void>;
+  /**
+   * Creates the conversation unless it exists already (same id: an earlier attempt of ours);
+   * returns the stored one, so a retry keeps the ticket number the first attempt wrote.
+   */
+  create(conversation: NewConversation): Promise<NewConversation>;
   /** Claims a Message-ID for a conversation unless it is claimed; returns the owning conversation (first writer wins). */
   claim(channelId: string, messageId: string, conversationId: string): Promise<string>;
+  /**
+   * Records, in one write, that the stored message `owner` carries the Message-ID as its own
+   * unless another message does already, and, given a conversation, claims the id for it unless
+   * it is claimed (first writer wins for each). Returns the owner and the claim as they stand
+   * afterwards. An id claimed only as a reference (a parent arriving late) has no owner yet.
+   */
+  claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim>;
+  /** The claims of the Message-IDs that have one, as stored (a conversation id may be merged or pending). */
+  findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>>;
+  /** Conversations by id; a merged one resolves to the conversation it ended in, a pending one is returned as it is. */
+  getConversations(ids: readonly string[]): Promise<Map<string, ConversationRef>>;
   /** Moves a claim to another conversation, only while it still points at `from`. */
   moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void>;
   /**
@@ -115,8 +140,12 @@ export interface ConversationStore extends ThreadLookup {
    * attempt's candidate, which may yet lose its race).
    */
   join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef>;
-  /** Makes a conversation that won its creation findable by ticket number and reply token (never a merged one). */
-  publish(conversation: NewConversation): Promise<void>;
+  /**
+   * Makes a conversation that won its creation findable by ticket number and reply token (never
+   * a merged one) and joins its first message in the same write as the publication (as `join`);
+   * returns the conversation afterwards.
+   */
+  publish(conversation: NewConversation, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef>;
   /**
    * Marks a pending conversation that lost its creation race as merged into the conversation
    * `into` ends in (following merge pointers), never into a merged one. Returns where it ended:
@@ -157,12 +186,6 @@ export interface InboundLedger {
 export interface MessageStore {
   /** Writes the message; writing the same message again is harmless. */
   put(message: StoredMessage): Promise<void>;
-  /**
-   * Records that the stored message `messageId` carries the Message-ID header `internetMessageId`
-   * in the channel, unless another message does already (first writer wins); returns the owner.
-   * Only a message's own id counts: an id merely referenced by other mail is not owned.
-   */
-  claimOwnId(channelId: string, internetMessageId: string, messageId: string): Promise<string>;
 }
 
 /** The skill queues agents' apps read. */

@@ -6,10 +6,10 @@ import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
 import { AppError } from '../../functions/core/errors.ts';
 import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
-import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
+import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
 import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
-import type { MessageStore } from '../../functions/core/ports.ts';
-import { TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
+import type { InboundLedger, MessageStore } from '../../functions/core/ports.ts';
+import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
 import { startLocalAws, type LocalAws } from './local-aws.ts';
 
 const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
@@ -44,7 +44,7 @@ async function queued(): Promise<number> {
   return (await aws.drain(aws.queueUrls.support ?? '')).length;
 }
 
-const failing = (error: Error): MessageStore => ({ put: async () => Promise.reject(error), claimOwnId: async (_c, _i, m) => m });
+const failing = (error: Error): MessageStore => ({ put: async () => Promise.reject(error) });
 
 describe('receiveMail outcomes against dynalite and fauxqs', () => {
   it('records a second copy of a stored mail (new SES id, same Message-ID) without routing it', async () => {
@@ -65,6 +65,116 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     expect(late).toMatchObject({ status: 'routed', conversationId: child.conversationId });
     expect(late.tags).not.toContain('duplicate-message-id');
     expect(await queued()).toBe(2);
+  });
+
+  it('records a later copy of a reply without touching its conversation (closed stays closed), with one ledger save', async () => {
+    // Arrange: a question, a reply to it, then the conversation is closed
+    const question = `${sesId('q')}@customer.example`;
+    const opened = await deliver(customerMail({ messageId: question }), 'q');
+    const reply = customerMail({ messageId: `${sesId('reply')}@customer.example`, inReplyTo: question, subject: 'Re: My order' });
+    const first = await deliver(reply, 'reply-a');
+    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    await queued();
+    const before = await conversation(opened.conversationId);
+    const id = sesId('reply-b');
+    await aws.putRaw(inboundMail(id).rawKey, reply);
+    const deps = inboundDeps(aws, new TestClock());
+    let saves = 0;
+    const ledger = Object.assign(Object.create(deps.ledger) as InboundLedger, { save: async (r: InboundRecord) => { saves++; return deps.ledger.save(r); } });
+    // Act
+    const second = (await receiveMail({ ...deps, ledger }, inboundMail(id))) as unknown as Routed;
+    // Assert
+    expect(first).toMatchObject({ status: 'routed', conversationId: opened.conversationId });
+    expect(second).toMatchObject({ status: 'recorded', conversationId: opened.conversationId });
+    expect(second.tags).toContain('duplicate-message-id');
+    expect(await conversation(opened.conversationId)).toEqual(before);
+    expect(saves).toBe(1);
+    expect(await queued()).toBe(0);
+  });
+
+  it('leaves no second conversation behind for a later copy of a first mail', async () => {
+    const raw = customerMail({ messageId: `${sesId('first')}@customer.example` });
+    const first = await deliver(raw, 'first-a');
+    const second = await deliver(raw, 'first-b');
+    expect(second).toMatchObject({ status: 'recorded', conversationId: first.conversationId });
+    const items = (await aws.db.send(new ScanCommand({ TableName: aws.tableName, ConsistentRead: true }))).Items ?? [];
+    const candidates = items.filter((i) => i.sk === 'CONV' && i.createdAt !== undefined && i.id !== first.conversationId && i.mergedInto === first.conversationId);
+    expect(candidates.map((c) => c.visibility)).toEqual(['merged']);
+    expect(items.filter((i) => String(i.pk).startsWith('TICKET#') && i.conversationId === candidates[0]?.id)).toEqual([]);
+    expect(await queued()).toBe(1);
+  });
+
+  it('routes exactly one of two copies of a mail that arrive together', async () => {
+    for (let round = 0; round < 4; round++) {
+      // Arrange: a reply to an unseen message, delivered twice at once under two SES ids
+      const raw = customerMail({ messageId: `${sesId('twin')}@customer.example`, inReplyTo: `${sesId('unseen')}@customer.example`, subject: 'Re: order' });
+      const [a, b] = [sesId('twin-a'), sesId('twin-b')];
+      await aws.putRaw(inboundMail(a).rawKey, raw);
+      await aws.putRaw(inboundMail(b).rawKey, raw);
+      // Act
+      const outcomes = (await Promise.all([a, b].map((id) => retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(id)))))) as unknown as Routed[];
+      // Assert
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['recorded', 'routed']);
+      expect(outcomes[0]?.conversationId).toBe(outcomes[1]?.conversationId);
+      expect(outcomes.find((o) => o.status === 'recorded')?.tags).toContain('duplicate-message-id');
+      expect(await queued()).toBe(1);
+    }
+  });
+
+  it('records a later copy of an unattached automatic answer as a copy', async () => {
+    const ooo = customerMail({ messageId: `${sesId('ooo')}@customer.example`, subject: 'Automatic reply: hello' }).replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
+    const first = await deliver(ooo, 'ooo-a');
+    const second = await deliver(ooo, 'ooo-b');
+    expect(first).toMatchObject({ status: 'recorded', conversationId: null });
+    expect(first.tags).not.toContain('duplicate-message-id');
+    expect(second.tags).toContain('duplicate-message-id');
+    expect(await queued()).toBe(0);
+  });
+
+  it('records a later copy of a reply threaded by ticket number alone (no headers) without reopening', async () => {
+    // Arrange
+    const opened = await deliver(customerMail({ messageId: `${sesId('q')}@customer.example` }), 'q');
+    const ticket = String((await conversation(opened.conversationId))?.ticketNumber);
+    const reply = customerMail({ messageId: `${sesId('t')}@customer.example`, subject: `Re: My order [#${ticket}]` });
+    const first = await deliver(reply, 'ticket-a');
+    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    // Act
+    const second = await deliver(reply, 'ticket-b');
+    // Assert
+    expect(first).toMatchObject({ status: 'routed', conversationId: opened.conversationId });
+    expect(second).toMatchObject({ status: 'recorded', conversationId: opened.conversationId });
+    expect((await conversation(opened.conversationId))?.status).toBe('closed');
+    expect(await queued()).toBe(2);
+  });
+
+  it('still routes a parent with references of its own that arrives after its reply', async () => {
+    const parent = `${sesId('parent')}@customer.example`;
+    const child = await deliver(customerMail({ messageId: `${sesId('child')}@customer.example`, inReplyTo: parent, subject: 'Re: order' }), 'child');
+    const late = await deliver(customerMail({ messageId: parent, inReplyTo: `${sesId('gone')}@customer.example`, subject: 'Re: earlier' }), 'late-parent');
+    expect(late).toMatchObject({ status: 'routed', conversationId: child.conversationId });
+    expect(late.tags).not.toContain('duplicate-message-id');
+    expect(await queued()).toBe(2);
+  });
+
+  it('keeps the ticket number a crashed attempt created its conversation with', async () => {
+    // Arrange: the message write fails once, after the conversation was created
+    const id = sesId('retry');
+    await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
+    const deps = inboundDeps(aws, new TestClock());
+    let failures = 1;
+    const flaky: MessageStore = { put: async (m) => (failures-- > 0 ? Promise.reject(new Error('throttled')) : deps.messages.put(m)) };
+    // Act
+    const crashed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id)).catch((e: unknown) => e);
+    const resumed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id));
+    // Assert
+    expect(crashed).toBeInstanceOf(Error);
+    const [routed] = (await aws.drain(aws.queueUrls.support ?? '')).map((m) => JSON.parse(m.Body ?? '{}') as { ticketNumber: string; conversationId: string; isNewConversation: boolean });
+    expect(resumed).toMatchObject({ status: 'routed', conversationId: routed?.conversationId });
+    expect(routed?.isNewConversation).toBe(true);
+    const stored = await conversation(routed?.conversationId ?? '');
+    expect(stored).toMatchObject({ ticketNumber: routed?.ticketNumber, visibility: 'published' });
+    const index = (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `TICKET#support#${routed?.ticketNumber}`, sk: 'TICKET' } }))).Item;
+    expect(index?.conversationId).toBe(routed?.conversationId);
   });
 
   it('records an out-of-office answer in a closed conversation and leaves it closed; a human reply reopens it', async () => {

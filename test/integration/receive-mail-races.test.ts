@@ -114,12 +114,28 @@ describe('racing new-thread mails against dynalite', () => {
     await expectMergesSettled();
   });
 
+  it('keeps the first owner and the first claim of a Message-ID, each on its own (as the memory store does)', async () => {
+    const [parent, ooo] = [uid('parent'), uid('ooo')];
+    await store.claim(channel.id, parent, 'conv-a');
+    await store.claimOwn(channel.id, ooo, 'm-ooo', null);
+    const owned = await store.claimOwn(channel.id, parent, 'm-parent', 'conv-b');
+    const copy = await store.claimOwn(channel.id, parent, 'm-copy', 'conv-c');
+    const claimedLater = await store.claim(channel.id, ooo, 'conv-d');
+    expect(owned).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
+    expect(copy).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
+    expect(claimedLater).toBe('conv-d');
+    expect(await store.findClaims(channel.id, [parent, ooo, uid('unknown')])).toEqual(new Map([
+      [parent, { conversationId: 'conv-a', owner: 'm-parent' }],
+      [ooo, { conversationId: 'conv-d', owner: 'm-ooo' }],
+    ]));
+  });
+
   it('does not file a mail under another attempt’s candidate that then loses its race', async () => {
     // Arrange: W owns p2; X (refs p1, p2) has claimed p1 for its pending candidate when Z (In-Reply-To p1) comes
     const [p1, p2, w, x] = [uid('p1'), uid('p2'), uid('conv-w'), uid('conv-x')];
     await store.create({ id: w, channelId: channel.id, ticketNumber: '0000011', replyToken: null, createdAt: at });
     await store.claim(channel.id, p2, w);
-    await store.publish({ id: w, channelId: channel.id, ticketNumber: '0000011', replyToken: null, createdAt: at });
+    await store.publish({ id: w, channelId: channel.id, ticketNumber: '0000011', replyToken: null, createdAt: at }, [], at, { reopen: false });
     const held = deferred();
     const resumeX = deferred();
     let claims = 0;

@@ -1,10 +1,10 @@
-import { ConflictError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import { ANSWERING_LANES, type Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ConversationStore, IdGenerator, TicketSequence } from '../ports.ts';
+import type { ConversationStore, IdGenerator, MessageIdClaim, TicketSequence } from '../ports.ts';
 import { participantsOf } from './participants.ts';
 import { formatTicketNumber } from './ticket-number.ts';
 
@@ -15,6 +15,8 @@ export interface ApplyThreadDeps {
    * Without it the first `ConflictError` is thrown at once.
    */
   readonly pause?: (ms: number) => Promise<void>;
+  /** Draws the ticket number of a candidate that has none yet; required for such a candidate. */
+  readonly tickets?: TicketSequence;
 }
 
 export interface ApplyThreadInput {
@@ -23,6 +25,11 @@ export interface ApplyThreadInput {
   readonly decision: ThreadDecision;
   /** The conversation to create for a `new` decision; required then, fixed before the first attempt. */
   readonly candidate: Candidate | null;
+  /**
+   * The stored message this is. Given, its own Message-ID is claimed as owned by it, in the same
+   * write as the claim; a Message-ID another stored message owns makes it a second `copy`.
+   */
+  readonly owner?: string;
   /** ISO time of the write. */
   readonly at: string;
   /** Lane of the message: automatic answers join a closed conversation without reopening it. @default 'human' */
@@ -31,8 +38,11 @@ export interface ApplyThreadInput {
   readonly tags?: readonly string[];
 }
 
-/** The conversation a message ended in; `created` is true only when this message created it. */
-export type AppliedThread = ConversationRef & { readonly created: boolean };
+/**
+ * The conversation a message ended in; `created` is true only when this message created it.
+ * `copy` is set when another stored message owns its Message-ID (the same mail delivered again).
+ */
+export type AppliedThread = ConversationRef & { readonly created: boolean; readonly copy?: true };
 
 /** Waits while a joined conversation is still pending: its creator settles it within milliseconds unless it crashed. */
 const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
@@ -53,7 +63,14 @@ const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
  * `ConflictError`. Lookups still return pending candidates, since a retry after a crash must find
  * its own; only the write refuses them.
  *
- * Every step is idempotent, so a retry after a crash resumes with the same candidate.
+ * Given the stored message (`owner`), its own Message-ID is claimed together with its ownership
+ * in one write, in its place in the order. Owned by another message, it is a second copy: in the
+ * creation race the candidate is settled (merged where the first copy is) and nothing is joined;
+ * after a join it is a copy that raced the first one and joined the same conversation with the
+ * same addresses. A copy arriving later is the caller's to find before threading.
+ *
+ * Every step is idempotent, so a retry after a crash resumes with the same candidate; a candidate
+ * without a ticket number draws one, and the conversation keeps the number its creation wrote.
  */
 export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput): Promise<AppliedThread | null> {
   const { decision, channel } = input;
@@ -62,6 +79,7 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
   const options = { reopen: !ANSWERING_LANES.includes(input.lane ?? 'human') };
   const join = (id: string): Promise<ConversationRef> => settled(deps, () => store.join(id, participants, input.at, options));
+  const claims = claimer(store, input);
 
   const candidate = input.candidate;
   const joined = decision.action === 'join' ? decision.conversation?.id : undefined;
@@ -70,32 +88,33 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
   if (decision.action === 'join' && !resumesOwnCandidate) {
     if (!joined) throw new TypeError('join decision without a conversation');
     const conversation = await join(joined);
-    await claimAll(store, channel.id, decision.claimIds, conversation.id);
-    return { ...conversation, created: false };
+    await claims.all(decision.claimIds, conversation.id);
+    return applied(conversation, false, claims.copy);
   }
 
   if (!candidate) throw new TypeError('new conversation decision without a candidate');
   const own = candidate.conversationId;
-  const conversation = { id: own, channelId: channel.id, ticketNumber: candidate.ticketNumber, replyToken: candidate.replyToken, createdAt: input.at };
-  await store.create(conversation);
+  const ticketNumber = candidate.ticketNumber ?? (await drawTicket(deps, channel));
+  const conversation = await store.create({ id: own, channelId: channel.id, ticketNumber, replyToken: candidate.replyToken, createdAt: input.at });
 
   const order = [...new Set(decision.claimIds)].sort();
   const won: string[] = [];
   for (const [i, messageId] of order.entries()) {
-    const owner = await store.claim(channel.id, messageId, own);
+    const owner = await claims.one(messageId, own);
     if (owner === own) {
       won.push(messageId);
       continue;
     }
     const into = await store.markMerged(own, owner, input.at);
     if (into === own) continue;
+    // A second copy joins nothing; its settled candidate and the claims it won lead where the first copy is.
+    if (claims.copy) return applied(await conversationOf(store, into), false, true);
     const winner = await join(into);
     for (const id of won) await store.moveClaim(channel.id, id, own, winner.id);
-    await claimAll(store, channel.id, order.slice(i + 1), winner.id);
-    return { ...winner, created: false };
+    await claims.all(order.slice(i + 1), winner.id);
+    return applied(winner, false, claims.copy);
   }
-  await store.publish(conversation);
-  return { ...(await join(own)), created: true };
+  return applied(await store.publish(conversation, participants, input.at, options), true, claims.copy);
 }
 
 /**
@@ -107,9 +126,43 @@ export async function newCandidate(deps: { readonly tickets: TicketSequence; rea
   return { conversationId: deps.ids.next(), ticketNumber, replyToken: channel.replyToken ? deps.ids.next().toLowerCase() : null };
 }
 
-/** Claims for a settled conversation; an id someone else holds stays theirs. */
-async function claimAll(store: ConversationStore, channelId: string, messageIds: readonly string[], conversationId: string): Promise<void> {
-  for (const messageId of new Set(messageIds)) await store.claim(channelId, messageId, conversationId);
+/**
+ * Claims Message-IDs for a conversation (an id someone else holds stays theirs). The message's
+ * own id, when an owner is given, is claimed with its ownership in one write, and `copy` turns
+ * true if another stored message owns it.
+ */
+function claimer(store: ConversationStore, input: ApplyThreadInput) {
+  const channelId = input.channel.id;
+  const ownId = input.owner !== undefined ? input.message.messageId : null;
+  const state = {
+    copy: false,
+    async one(messageId: string, conversationId: string): Promise<string> {
+      if (messageId !== ownId || input.owner === undefined) return store.claim(channelId, messageId, conversationId);
+      const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId);
+      if (claim.owner !== input.owner) state.copy = true;
+      return claim.conversationId ?? conversationId;
+    },
+    /** Claims for a settled conversation. */
+    async all(messageIds: readonly string[], conversationId: string): Promise<void> {
+      for (const messageId of new Set(messageIds)) await state.one(messageId, conversationId);
+    },
+  };
+  return state;
+}
+
+function applied(conversation: ConversationRef, created: boolean, copy: boolean): AppliedThread {
+  return copy ? { ...conversation, created, copy: true } : { ...conversation, created };
+}
+
+async function conversationOf(store: ConversationStore, id: string): Promise<ConversationRef> {
+  const found = (await store.getConversations([id])).get(id);
+  if (!found) throw new NotFoundError(`conversation ${id} not found`);
+  return found;
+}
+
+async function drawTicket(deps: ApplyThreadDeps, channel: ChannelSettings): Promise<string> {
+  if (!deps.tickets) throw new TypeError('candidate without a ticket number and no ticket sequence');
+  return formatTicketNumber(await deps.tickets.next(channel.id), channel.ticket);
 }
 
 async function settled<T>(deps: ApplyThreadDeps, attempt: () => Promise<T>): Promise<T> {

@@ -69,9 +69,14 @@ export async function decideInbound(
   deps: { readonly parser: MimeParser; readonly lookup: ThreadLookup },
   input: InboundInput,
 ): Promise<InboundDecision> {
-  // Nothing on the inbound path stores or shows HTML; it is sanitized where it is read.
-  const message = await deps.parser.parse(input.raw, { maxBytes: input.channel.maxMessageBytes }, { html: 'omit' });
+  const message = await parseInbound(deps.parser, input.raw, input.channel);
   return decideMessage(deps, { ...input, message });
+}
+
+/** Parses raw mail for the inbound decision, within the channel's size limit. */
+export function parseInbound(parser: MimeParser, raw: Uint8Array, channel: ChannelSettings): Promise<ParsedMessage> {
+  // Nothing on the inbound path stores or shows HTML; it is sanitized where it is read.
+  return parser.parse(raw, { maxBytes: channel.maxMessageBytes }, { html: 'omit' });
 }
 
 /** The inbound decision for a message that is already parsed. */

@@ -3,7 +3,7 @@ import type { ChannelSettings } from '../model/channel.ts';
 import type { Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ConversationStore, IdGenerator, JoinOptions, NewConversation, TicketSequence } from '../ports.ts';
+import type { ConversationStore, IdGenerator, JoinOptions, MessageIdClaim, NewConversation, TicketSequence } from '../ports.ts';
 import { applyThread, newCandidate, type AppliedThread } from './apply-thread.ts';
 
 export interface ApplyThreadInput {
@@ -22,6 +22,7 @@ interface Conversation {
   id: string;
   channelId: string;
   ticketNumber: string;
+  createdAt: string;
   participants: Set<string>;
   status: 'open' | 'closed';
   lastAgent: string | null;
@@ -53,6 +54,8 @@ const MAX_MERGE_HOPS = 16;
 export class MemoryConversationStore implements ConversationStore {
   private readonly conversations = new Map<string, Conversation>();
   private readonly claims = new Map<string, string>();
+  /** Stored message carrying each Message-ID as its own. */
+  private readonly owners = new Map<string, string>();
   private readonly ids: IdGenerator;
   private readonly tickets: TicketSequence;
 
@@ -79,18 +82,40 @@ export class MemoryConversationStore implements ConversationStore {
     return this.published((c) => c.channelId === channelId && c.replyToken === wanted);
   }
 
-  async create(c: NewConversation): Promise<void> {
-    if (this.conversations.has(c.id)) return;
-    this.conversations.set(c.id, {
-      id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, participants: new Set(), status: 'open',
-      lastAgent: null, replyToken: c.replyToken, visibility: 'pending', mergedInto: null,
-    });
+  async create(c: NewConversation): Promise<NewConversation> {
+    const stored = this.conversations.get(c.id) ?? {
+      id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, createdAt: c.createdAt, participants: new Set<string>(),
+      status: 'open' as const, lastAgent: null, replyToken: c.replyToken, visibility: 'pending' as const, mergedInto: null,
+    };
+    this.conversations.set(c.id, stored);
+    return { id: stored.id, channelId: stored.channelId, ticketNumber: stored.ticketNumber, replyToken: stored.replyToken, createdAt: stored.createdAt };
   }
 
   async claim(channelId: string, messageId: string, conversationId: string): Promise<string> {
     const key = claimKey(channelId, messageId);
     if (!this.claims.has(key)) this.claims.set(key, conversationId);
     return this.claims.get(key) ?? conversationId;
+  }
+
+  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim> {
+    const key = claimKey(channelId, messageId);
+    if (!this.owners.has(key)) this.owners.set(key, owner);
+    if (conversationId !== null && !this.claims.has(key)) this.claims.set(key, conversationId);
+    return { owner: this.owners.get(key) ?? owner, conversationId: this.claims.get(key) ?? null };
+  }
+
+  async findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>> {
+    const found = new Map<string, MessageIdClaim>();
+    for (const id of messageIds) {
+      const key = claimKey(channelId, id);
+      const claim = { conversationId: this.claims.get(key) ?? null, owner: this.owners.get(key) ?? null };
+      if (claim.conversationId !== null || claim.owner !== null) found.set(id, claim);
+    }
+    return found;
+  }
+
+  async getConversations(ids: readonly string[]): Promise<Map<string, ConversationRef>> {
+    return new Map(ids.filter((id) => this.conversations.has(id)).map((id) => [id, this.ref(this.rootOf(id))]));
   }
 
   async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {
@@ -106,9 +131,10 @@ export class MemoryConversationStore implements ConversationStore {
     return this.ref(c.id);
   }
 
-  async publish(conversation: NewConversation): Promise<void> {
+  async publish(conversation: NewConversation, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const c = this.get(conversation.id);
     if (c.visibility === 'pending') c.visibility = 'published';
+    return this.join(c.id, participants, at, options);
   }
 
   async markMerged(conversationId: string, into: string, _at: string): Promise<string> {

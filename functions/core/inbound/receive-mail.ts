@@ -7,8 +7,10 @@ import type {
   MessageStore, MimeParser, RawMailStore, RoutedQueue, TicketSequence,
 } from '../ports.ts';
 import { applyThread, newCandidate, type AppliedThread } from './apply-thread.ts';
-import { decideInbound, type InboundDecision } from './decide-inbound.ts';
+import { decideMessage, parseInbound, type InboundDecision } from './decide-inbound.ts';
 import { asDuplicate, routedMessageOf, storedMessageOf } from './inbound-records.ts';
+import { OwnIdProbe, type OwnIdSeen } from './own-id-probe.ts';
+import { isMessageId } from './thread-signals.ts';
 
 export interface ReceiveMailDeps {
   readonly parser: MimeParser;
@@ -42,8 +44,9 @@ export type ReceiveOutcome =
  * Receives one mail SES stored: find its channel, take the (SES message id, channel) record,
  * read the raw copy, decide, write conversation and message, queue the pointer.
  *
- * Idempotent: the record moves `received → decided → routed | recorded | quarantined | dropped`
- * and a delivery finding it final does nothing. A retry after a crash resumes: from `received` it
+ * Idempotent: the record moves `received → decided → routed` for mail it queues (the pointer is
+ * saved before it is sent) and `received → recorded | quarantined | dropped` otherwise, and a
+ * delivery finding it final does nothing. A retry after a crash resumes: from `received` it
  * decides again with the candidate conversation fixed on the record; from `decided` it only
  * resends the stored pointer (the queue drops it by deduplication id if it was sent).
  *
@@ -72,7 +75,11 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
   let record: InboundRecord = { ...entry.record, error: null };
   const keep = async (next: InboundRecord): Promise<InboundRecord> => (record = await save(deps, next));
   try {
-    if (record.state !== 'decided') await decide(deps, channel, record, keep);
+    if (record.state !== 'decided') {
+      const decided = await decide(deps, channel, record, keep);
+      // A pointer is saved before it is sent, so a retry resends exactly it; without one the final save comes next.
+      record = decided.routed ? await keep(decided) : decided;
+    }
     if (record.routed) await deps.queue.send(record.routed);
     await keep({ ...record, state: finalState(record) });
     return outcomeOf(record, false);
@@ -89,62 +96,85 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
   }
 }
 
+/** Decides the mail and writes conversation and message; returns the record in `decided`, not yet saved. */
 async function decide(
   deps: ReceiveMailDeps,
   channel: ChannelSettings,
   start: InboundRecord,
   keep: (record: InboundRecord) => Promise<InboundRecord>,
-): Promise<void> {
+): Promise<InboundRecord> {
   let record = start;
   const raw = await deps.rawMail.get(record.mail.rawKey).catch((error: unknown) => {
     if (error instanceof NotFoundError) throw new AppError('raw-missing', error.message, { cause: error });
     throw error;
   });
-  let decision = await decideInbound(
-    { parser: deps.parser, lookup: deps.conversations },
-    { raw, channel, verdicts: record.mail.verdicts, envelopeRecipients: record.mail.recipients },
+  const message = await parseInbound(deps.parser, raw, channel);
+  // The own id's claim is read with the claims threading reads anyway: a later copy is known before any write.
+  const probe = new OwnIdProbe(deps.conversations, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
+  let decision = await decideMessage(
+    { lookup: probe },
+    { message, channel, verdicts: record.mail.verdicts, envelopeRecipients: record.mail.recipients },
   );
   const threaded = decision.disposition === 'route' || decision.disposition === 'record';
-  const copyOf = threaded ? await storedCopyOf(deps, channel, record, decision) : null;
+  const copyOf = threaded ? await storedCopyOf(deps, channel, record, decision, probe.seen) : null;
   let conversation: AppliedThread | null = null;
   if (copyOf) {
     decision = asDuplicate(decision);
     conversation = copyOf.conversation;
   } else if (threaded) {
     if (decision.thread.action === 'new' && !record.candidate) {
+      // A record from before candidates were fixed with the first save.
       record = await keep({ ...record, candidate: await newCandidate(deps, channel) });
     }
     conversation = await applyThread(
-      { store: deps.conversations, ...(deps.pause ? { pause: deps.pause } : {}) },
-      { channel, message: decision.message, decision: decision.thread, candidate: record.candidate, at: now(deps), lane: decision.classification.lane, tags: decision.tags },
+      { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
+      {
+        channel, message: decision.message, decision: decision.thread, candidate: record.candidate, at: now(deps),
+        lane: decision.classification.lane, tags: decision.tags, owner: record.messageId,
+      },
     );
+    // A copy that raced the first one: the own-id claim found the other owner.
+    if (conversation?.copy) decision = asDuplicate(decision);
   }
   await deps.messages.put(storedMessageOf(record, channel, decision, conversation));
   const routed = routedMessageOf(record, channel, decision, conversation);
-  await keep({
+  return {
     ...record, state: 'decided', conversationId: conversation?.id ?? null, routed, error: null,
     disposition: decision.disposition, lane: decision.classification.lane, tags: [...decision.tags],
-  });
+  };
 }
 
 /**
  * A second copy of a stored message (the sender delivered it again under a new SES id): its own
  * Message-ID is owned by another stored message. Returns that message's conversation, or null
- * when this is the first copy. An id only referenced by earlier mail (a parent arriving late) is
- * not owned, so that message is no copy.
+ * when this is no copy as far as is known before threading. An id only referenced by earlier mail
+ * (a parent arriving late) is not owned, so that message is no copy.
+ *
+ * The owner is known when threading read claims (`seen`). Otherwise a message that joins a
+ * conversation, or stays unattached, records its ownership with a write of its own before the
+ * join, so that a copy coming later never joins (and reopens) anything; a new conversation's
+ * claims find a copy in their order.
  */
 async function storedCopyOf(
   deps: ReceiveMailDeps,
   channel: ChannelSettings,
   record: InboundRecord,
   decision: InboundDecision,
+  seen: OwnIdSeen | undefined,
 ): Promise<{ conversation: AppliedThread | null } | null> {
   const ownId = decision.message.messageId;
   // resolveThread claims the own id only when it is well-formed.
   if (!ownId || !decision.thread.claimIds.includes(ownId)) return null;
-  const owner = await deps.messages.claimOwnId(channel.id, ownId, record.messageId);
-  if (owner === record.messageId) return null;
-  const found = (await deps.conversations.findByMessageIds(channel.id, [ownId])).get(ownId);
+  const me = record.messageId;
+  const seenOwner = seen?.claim?.owner ?? null;
+  if (seenOwner !== null && seenOwner !== me) return { conversation: seen?.conversation ? { ...seen.conversation, created: false } : null };
+  const { action, conversation: target } = decision.thread;
+  const joinsUnread = action === 'join' && seen === undefined && target?.id !== record.candidate?.conversationId;
+  const unattachedUnowned = action === 'unattached' && seenOwner !== me;
+  if (!joinsUnread && !unattachedUnowned) return null;
+  const claim = await deps.conversations.claimOwn(channel.id, ownId, me, null);
+  if (claim.owner === me) return null;
+  const found = claim.conversationId ? (await deps.conversations.getConversations([claim.conversationId])).get(claim.conversationId) : undefined;
   return { conversation: found ? { ...found, created: false } : null };
 }
 
@@ -156,10 +186,17 @@ function finalState(record: InboundRecord): InboundState {
   return record.disposition ? FINAL_BY_DISPOSITION[record.disposition] : 'recorded';
 }
 
+/**
+ * A new record. The candidate conversation's ids are fixed here, with the first save, so a new
+ * conversation needs no save of its own before its first write; its ticket number is drawn when
+ * it is created, and the stored conversation keeps the first one.
+ */
 function newRecord(deps: ReceiveMailDeps, channel: ChannelSettings, mail: InboundMail): InboundRecord {
+  const messageId = deps.ids.next();
+  const candidate = { conversationId: deps.ids.next(), ticketNumber: null, replyToken: channel.replyToken ? deps.ids.next().toLowerCase() : null };
   return {
-    sesMessageId: mail.sesMessageId, channelId: channel.id, messageId: deps.ids.next(), mail, state: 'received',
-    leaseUntil: null, attempts: 0, candidate: null, conversationId: null, disposition: null, lane: null, tags: [],
+    sesMessageId: mail.sesMessageId, channelId: channel.id, messageId, mail, state: 'received',
+    leaseUntil: null, attempts: 0, candidate, conversationId: null, disposition: null, lane: null, tags: [],
     routed: null, error: null, updatedAt: now(deps),
   };
 }

@@ -25,10 +25,15 @@ export const FINAL_STATES: readonly InboundState[] = ['routed', 'recorded', 'qua
 export const ErrorInfoSchema = z.object({ code: z.string(), reason: z.string() });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
-/** The conversation this message will create if it wins the claims, fixed once so retries reuse it. */
+/**
+ * The conversation this message will create if it wins the claims, fixed once so retries reuse
+ * it. Its ticket number is drawn when the conversation is created (null until then, on records
+ * that fix the candidate with their first save); the stored conversation keeps the number its
+ * first creation wrote.
+ */
 export const CandidateSchema = z.object({
   conversationId: z.string(),
-  ticketNumber: z.string(),
+  ticketNumber: z.string().nullable(),
   replyToken: z.string().nullable(),
 });
 export type Candidate = z.infer<typeof CandidateSchema>;

@@ -15,21 +15,22 @@ const conditionFailed = Object.assign(new Error('The conditional request failed'
 beforeEach(() => ddb.reset());
 
 describe('DynamoConversationStore.claim', () => {
-  it('puts the claim only if no one holds it', async () => {
+  it('writes the claim only if no conversation holds it (the item may exist with only its owner)', async () => {
     // Arrange
-    ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
     // Act
     const owner = await new DynamoConversationStore(client, 't').claim('support', 'a@b', 'c-1');
     // Assert
     expect(owner).toBe('c-1');
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
-      Item: { pk: 'MSGID#support#a@b', sk: 'MSGID', conversationId: 'c-1' },
-      ConditionExpression: 'attribute_not_exists(pk)',
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'MSGID#support#a@b', sk: 'MSGID' },
+      ConditionExpression: 'attribute_not_exists(conversationId)',
+      ExpressionAttributeValues: { ':conversation': 'c-1', ':id': 'a@b' },
     });
   });
 
   it('returns the first writer when the claim is taken', async () => {
-    ddb.on(PutCommand).rejects(conditionFailed);
+    ddb.on(UpdateCommand).rejects(conditionFailed);
     ddb.on(GetCommand).resolves({ Item: { conversationId: 'c-winner' } });
     const owner = await new DynamoConversationStore(client, 't').claim('support', 'a@b', 'c-1');
     expect(owner).toBe('c-winner');
@@ -46,14 +47,66 @@ describe('DynamoConversationStore.claim', () => {
   });
 });
 
+describe('DynamoConversationStore own ids and creation', () => {
+  it('records the owner and claims the id in one unconditional write that keeps each first writer', async () => {
+    // Arrange: a reply claimed the id as a reference before; nobody owns it yet
+    ddb.on(UpdateCommand).resolves({ Attributes: { conversationId: 'c-child', ownerMessageId: 'm-parent' } });
+    // Act
+    const claim = await new DynamoConversationStore(client, 't').claimOwn('support', 'p@b', 'm-parent', 'c-new');
+    // Assert
+    expect(claim).toEqual({ conversationId: 'c-child', owner: 'm-parent' });
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      Key: { pk: 'MSGID#support#p@b', sk: 'MSGID' },
+      UpdateExpression: 'SET channelId = :channel, messageId = :id, ownerMessageId = if_not_exists(ownerMessageId, :owner), conversationId = if_not_exists(conversationId, :conversation)',
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(input?.ConditionExpression).toBeUndefined();
+  });
+
+  it('records only the owner when there is no conversation to claim for', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { ownerMessageId: 'm-first' } });
+    const claim = await new DynamoConversationStore(client, 't').claimOwn('support', 'a@b', 'm-copy', null);
+    expect(claim).toEqual({ conversationId: null, owner: 'm-first' });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).not.toContain('conversationId');
+  });
+
+  it('returns the stored conversation when an earlier attempt created it, keeping its ticket number', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed);
+    ddb.on(GetCommand).resolves({ Item: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T09:00:00.000Z', visibility: 'pending' } });
+    const stored = await new DynamoConversationStore(client, 't').create({ id: 'c-1', channelId: 'support', ticketNumber: '0000009', replyToken: 'tok', createdAt: '2026-11-22T10:00:00.000Z' });
+    expect(stored).toMatchObject({ id: 'c-1', ticketNumber: '0000007' });
+  });
+
+  it('publishes and joins the first message in one write, never reviving a merged candidate', async () => {
+    // Arrange
+    ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', status: 'open', visibility: 'published', participants: new Set(['a@b']) } });
+    // Act
+    const ref = await new DynamoConversationStore(client, 't').publish(
+      { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T10:00:00.000Z' }, ['a@b'], '2026-11-22T10:00:00.000Z', { reopen: true },
+    );
+    // Assert: the ticket and token indexes first, then one update
+    expect(ref).toMatchObject({ id: 'c-1', participants: ['a@b'] });
+    expect(ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual(['TICKET#support#0000007', 'TOKEN#support#tok']);
+    const updates = ddb.commandCalls(UpdateCommand);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET #visibility = :published, updatedAt = :at, #status = :open ADD participants :p',
+      ConditionExpression: '#visibility <> :merged',
+      ReturnValues: 'ALL_NEW',
+    });
+  });
+});
+
 describe('DynamoConversationStore merges and joins', () => {
   it('keys a Message-ID longer than 250 bytes by its SHA-256, under its own prefix', async () => {
-    ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
     const long = `${'é'.repeat(130)}@x.example`;
     await new DynamoConversationStore(client, 't').claim('support', long, 'c-1');
-    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
-    expect(item?.pk).toMatch(/^MSGIDH#support#[0-9a-f]{64}$/);
-    expect(item?.messageId).toBe(long);
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.Key?.pk).toMatch(/^MSGIDH#support#[0-9a-f]{64}$/);
+    expect(input?.ExpressionAttributeValues?.[':id']).toBe(long);
   });
 
   it('marks only a pending candidate merged, into the conversation its winner ended in', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../functions/core/errors.ts';
 import { applyThread } from '../../../functions/core/inbound/apply-thread.ts';
 import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
+import { formatTicketNumber } from '../../../functions/core/inbound/ticket-number.ts';
 import type { ThreadDecision } from '../../../functions/core/model/conversation.ts';
 import type { ConversationStore, NewConversation } from '../../../functions/core/ports.ts';
 import { addr, channelSettings, parsedMessage } from './factories.ts';
@@ -20,8 +21,7 @@ function storeAnd() {
   const published = async (id: string, ...claims: string[]) => {
     await store.create(conversation(id));
     for (const c of claims) await store.claim(channel.id, c, id);
-    await store.publish(conversation(id));
-    return store.join(id, [], at, { reopen: false });
+    return store.publish(conversation(id), [], at, { reopen: false });
   };
   return { store, conversation, published };
 }
@@ -147,6 +147,67 @@ describe('applyThread', () => {
     expect(flagged?.participants).toEqual(['carla@customer.example']);
     const forged = await applyThread({ store }, { channel, message: parsedMessage({ from: addr('boss@customer.example'), replyTo: [addr('mallory@evil.example')] }), decision: { ...decision, flags: [] }, candidate: null, at, tags: ['dmarc-fail'] });
     expect(forged?.participants).toEqual(['carla@customer.example']);
+  });
+
+  it('claims its own id with its ownership: a late parent, claimed before only as a reference, joins and is no copy', async () => {
+    // Arrange: a reply (in conv-a) claimed the parent's id as a reference; the parent arrives now
+    const { store, published } = storeAnd();
+    await published('conv-a', 'parent@customer.example');
+    const parent = parsedMessage({ messageId: 'parent@customer.example' });
+    const decision: ThreadDecision = { ...newDecision, claimIds: ['parent@customer.example'] };
+    // Act
+    const applied = await applyThread({ store }, { channel, message: parent, decision, candidate, at, owner: 'm-parent' });
+    // Assert
+    expect(applied).toMatchObject({ id: 'conv-a', created: false });
+    expect(applied?.copy).toBeUndefined();
+    expect((await store.findClaims(channel.id, ['parent@customer.example'])).get('parent@customer.example')).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
+  });
+
+  it('finds a second copy in its claims: the candidate is merged away, nothing is joined', async () => {
+    // Arrange: the first copy created conv-a and owns the id; the conversation was closed since
+    const { store, conversation } = storeAnd();
+    await store.create(conversation('conv-a'));
+    await store.claimOwn(channel.id, 'reply-b@customer.example', 'm-first', 'conv-a');
+    await store.publish(conversation('conv-a'), [], at, { reopen: false });
+    store.close('conv-a');
+    const decision: ThreadDecision = { ...newDecision, claimIds: ['reply-b@customer.example'] };
+    // Act
+    const applied = await applyThread({ store }, { channel, message, decision, candidate, at, owner: 'm-second' });
+    // Assert
+    expect(applied).toMatchObject({ id: 'conv-a', created: false, copy: true, status: 'closed', participants: [] });
+    expect(await store.findByTicketNumber(channel.id, candidate.ticketNumber)).toBeNull();
+    expect(store.list().map((c) => c.id)).toEqual(['conv-a']);
+    expect((await store.findClaims(channel.id, ['reply-b@customer.example'])).get('reply-b@customer.example')?.owner).toBe('m-first');
+  });
+
+  it('flags a copy that raced the first one into the same conversation', async () => {
+    // Arrange: the first copy owns the id and claimed it for conv-x, which this copy joins too
+    const { store, published } = storeAnd();
+    const target = await published('conv-x');
+    await store.claimOwn(channel.id, 'reply-b@customer.example', 'm-first', 'conv-x');
+    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: target, claimIds: ['reply-b@customer.example'] };
+    // Act
+    const applied = await applyThread({ store }, { channel, message, decision, candidate: null, at, owner: 'm-second' });
+    // Assert
+    expect(applied).toMatchObject({ id: 'conv-x', copy: true });
+  });
+
+  it('draws the ticket number of a candidate without one, and a retry keeps the number the conversation was created with', async () => {
+    // Arrange: the first attempt created the conversation, then crashed
+    const { store } = storeAnd();
+    let drawn = 0;
+    const tickets = { next: async () => ++drawn };
+    const open = { ...candidate, ticketNumber: null };
+    const crashing = Object.assign(Object.create(store) as ConversationStore, { claimOwn: async () => Promise.reject(new Error('crash')) });
+    await applyThread({ store: crashing, tickets }, { channel, message, decision: newDecision, candidate: open, at, owner: 'm-1' }).catch(() => undefined);
+    // Act
+    const applied = await applyThread({ store, tickets }, { channel, message, decision: newDecision, candidate: open, at, owner: 'm-1' });
+    // Assert
+    expect(drawn).toBe(2);
+    const first = formatTicketNumber(1, channel.ticket);
+    expect(applied).toMatchObject({ id: 'conv-b', created: true, ticketNumber: first });
+    expect(await store.findByTicketNumber(channel.id, first)).toMatchObject({ id: 'conv-b' });
+    expect(await store.findByTicketNumber(channel.id, formatTicketNumber(2, channel.ticket))).toBeNull();
   });
 
   it('writes nothing for an unattached message', async () => {

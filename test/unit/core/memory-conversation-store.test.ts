@@ -292,3 +292,24 @@ describe('MemoryConversationStore lookups and outbound', () => {
     expect(act).toThrow(NotFoundError);
   });
 });
+
+describe('MemoryConversationStore own-id claims (as the DynamoDB store keeps them)', () => {
+  it('keeps the first owner and the first claim of a Message-ID, each on its own', async () => {
+    // Arrange: a reply claimed the id as a reference; an unattached message owns another id
+    const { store, channel } = setup();
+    await store.claim(channel.id, 'parent@x', 'conv-a');
+    await store.claimOwn(channel.id, 'ooo@x', 'm-ooo', null);
+    // Act
+    const parent = await store.claimOwn(channel.id, 'parent@x', 'm-parent', 'conv-b');
+    const copy = await store.claimOwn(channel.id, 'parent@x', 'm-copy', 'conv-c');
+    const claimedLater = await store.claim(channel.id, 'ooo@x', 'conv-d');
+    // Assert
+    expect(parent).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
+    expect(copy).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
+    expect(claimedLater).toBe('conv-d');
+    expect(await store.findClaims(channel.id, ['parent@x', 'ooo@x', 'unknown@x'])).toEqual(new Map([
+      ['parent@x', { conversationId: 'conv-a', owner: 'm-parent' }],
+      ['ooo@x', { conversationId: 'conv-d', owner: 'm-ooo' }],
+    ]));
+  });
+});
