@@ -89,7 +89,10 @@ export const startCommand: Command = {
         if (stopping) process.exit(1);
         stopping = true;
         process.stdout.write('postroom: stopping\n');
-        sandbox.stop().then(done, (error: unknown) => {
+        sandbox.stop().then(() => {
+          process.stdout.write('postroom: stopped\n');
+          done();
+        }, (error: unknown) => {
           process.stderr.write(`postroom: error while stopping: ${String(error)}\n`);
           done();
         });
