@@ -8,7 +8,6 @@ import { classify } from './classify.ts';
 import { extractReply, type ExtractedReply } from './extract-reply.ts';
 import { resolveThread } from './resolve-thread.ts';
 import { routeMessage } from './route.ts';
-import { extractTicketNumber } from './ticket-number.ts';
 import { verdictTags } from './verdict-tags.ts';
 import { rejectedAttachments } from './attachment-policy.ts';
 
@@ -108,7 +107,8 @@ export async function decideMessage(
     reply,
     classification,
     tags,
-    ticketNumber: extractTicketNumber(message.subject, channel.ticket),
+    // Threading read it already: every ticket number in the subject becomes a signal.
+    ticketNumber: thread.signals.find((s) => s.kind === 'ticket-number')?.value ?? null,
     thread,
     route,
     disposition,
