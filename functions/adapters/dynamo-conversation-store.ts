@@ -96,16 +96,25 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim> {
-    // No condition: each attribute keeps its first writer, and the item as it stands afterwards tells who won.
-    const out = await this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: key(itemKeys.claim(channelId, messageId)),
-      UpdateExpression: `SET channelId = :channel, messageId = :id, ownerMessageId = if_not_exists(ownerMessageId, :owner)${
-        conversationId === null ? '' : ', conversationId = if_not_exists(conversationId, :conversation)'}`,
-      ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':owner': owner, ...(conversationId === null ? {} : { ':conversation': conversationId }) },
-      ReturnValues: 'ALL_NEW',
-    }));
-    return claimOf(out.Attributes ?? {});
+    const k = key(itemKeys.claim(channelId, messageId));
+    try {
+      // Only while no other message owns the id: a second copy must not claim it for a conversation of its own.
+      const out = await this.client.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: k,
+        UpdateExpression: `SET channelId = :channel, messageId = :id, ownerMessageId = :owner${
+          conversationId === null ? '' : ', conversationId = if_not_exists(conversationId, :conversation)'}`,
+        ConditionExpression: 'attribute_not_exists(ownerMessageId) OR ownerMessageId = :owner',
+        ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':owner': owner, ...(conversationId === null ? {} : { ':conversation': conversationId }) },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return claimOf(out.Attributes ?? {});
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    // Owned by another message: the item as it stands tells the caller where that copy is.
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: k, ConsistentRead: true }));
+    return claimOf(out.Item ?? {});
   }
 
   async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {

@@ -122,9 +122,10 @@ export interface ConversationStore extends ThreadLookup {
   claim(channelId: string, messageId: string, conversationId: string): Promise<string>;
   /**
    * Records, in one write, that the stored message `owner` carries the Message-ID as its own
-   * unless another message does already, and, given a conversation, claims the id for it unless
-   * it is claimed (first writer wins for each). Returns the owner and the claim as they stand
-   * afterwards. An id claimed only as a reference (a parent arriving late) has no owner yet.
+   * and, given a conversation, claims the id for it unless it is claimed (first writer wins for
+   * each). When another message owns the id already, nothing is written: a second copy never
+   * claims. Returns the owner and the claim as they stand afterwards. An id claimed only as a
+   * reference (a parent arriving late) has no owner yet.
    */
   claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim>;
   /** The claims of the Message-IDs that have one, as stored (a conversation id may be merged or pending). */
@@ -151,7 +152,8 @@ export interface ConversationStore extends ThreadLookup {
    * `into` ends in (following merge pointers), never into a merged one. Returns where it ended:
    * that conversation; for one merged before (a retry), where its pointer leads; its own id,
    * without merging, when `into` already ends in it (the claim is its own by way of a merge) or
-   * it was published.
+   * it was published; its own id, writing nothing, when it does not exist (an earlier attempt
+   * crashed before creating it).
    */
   markMerged(conversationId: string, into: string, at: string): Promise<string>;
 }

@@ -6,6 +6,7 @@ import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { ConversationStore, IdGenerator, MessageIdClaim, TicketSequence } from '../ports.ts';
 import { participantsOf } from './participants.ts';
+import { headerIds, isMessageId } from './thread-signals.ts';
 import { formatTicketNumber } from './ticket-number.ts';
 
 export interface ApplyThreadDeps {
@@ -36,11 +37,20 @@ export interface ApplyThreadInput {
   readonly lane?: Lane;
   /** Tags of the inbound decision (verdicts, flags): untrusted mail adds fewer participants. @default [] */
   readonly tags?: readonly string[];
+  /**
+   * An earlier attempt may have written with this candidate (a retry after a crash, or a replay).
+   * A message that then ends in another conversation settles the candidate there, so no claim it
+   * holds leads to a conversation that stays pending. Off on a first attempt, which costs nothing.
+   * @default false
+   */
+  readonly retry?: boolean;
 }
 
 /**
  * The conversation a message ended in; `created` is true only when this message created it.
  * `copy` is set when another stored message owns its Message-ID (the same mail delivered again).
+ * `applyThread` returns null instead for an unattached decision, and for a second copy of a
+ * message that is in no conversation (nothing is threaded for it).
  */
 export type AppliedThread = ConversationRef & { readonly created: boolean; readonly copy?: true };
 
@@ -71,6 +81,8 @@ const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
  *
  * Every step is idempotent, so a retry after a crash resumes with the same candidate; a candidate
  * without a ticket number draws one, and the conversation keeps the number its creation wrote.
+ * A retry that ends elsewhere (a parent arrived since, or an id was lost before the crash) merges
+ * the candidate there, so no claim it holds leads to a conversation pending forever.
  */
 export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput): Promise<AppliedThread | null> {
   const { decision, channel } = input;
@@ -89,6 +101,8 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
     if (!joined) throw new TypeError('join decision without a conversation');
     const conversation = await join(joined);
     await claims.all(decision.claimIds, conversation.id);
+    // An earlier attempt decided `new` (its parent had not arrived yet) and may have claimed ids for its candidate.
+    if (input.retry && candidate) await settleCandidate(store, input, candidate.conversationId, conversation.id);
     return applied(conversation, false, claims.copy);
   }
 
@@ -97,13 +111,23 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
   const ticketNumber = candidate.ticketNumber ?? (await drawTicket(deps, channel));
   const conversation = await store.create({ id: own, channelId: channel.id, ticketNumber, replyToken: candidate.replyToken, createdAt: input.at });
 
-  const order = [...new Set(decision.claimIds)].sort();
+  // A resumed creation claims what its first attempt did (every header id was unknown then, or it
+  // would have joined): an id lost to another conversation before the crash is now known, so it
+  // is no longer in the decision's claims, yet losing it must still merge the candidate.
+  const resumed = resumesOwnCandidate && channel.threading === 'prefer-in-reply-to' ? referencedIds(input.message) : [];
+  const order = [...new Set([...decision.claimIds, ...resumed])].sort();
   const won: string[] = [];
   for (const [i, messageId] of order.entries()) {
     const owner = await claims.one(messageId, own);
     if (owner === own) {
       won.push(messageId);
       continue;
+    }
+    if (owner === null) {
+      // A second copy of a message in no conversation (an unattached one) threads nothing and
+      // creates nothing; only claims won already must not lead to a candidate pending forever.
+      if (won.length > 0) await store.publish(conversation, [], input.at, options);
+      return null;
     }
     const into = await store.markMerged(own, owner, input.at);
     if (into === own) continue;
@@ -127,20 +151,51 @@ export async function newCandidate(deps: { readonly tickets: TicketSequence; rea
 }
 
 /**
+ * Merges a candidate an earlier attempt of this message left behind into the conversation `into`
+ * the message ended in, and moves the claims it holds of the message's ids there (lookups would
+ * follow the merge pointer anyway; moved, they need no extra hop). A candidate that was never
+ * created is left alone, and so is one an earlier attempt published: it won every claim, so it
+ * is a conversation of its own.
+ */
+export async function settleCandidate(
+  store: ConversationStore,
+  input: { readonly channel: ChannelSettings; readonly message: ParsedMessage; readonly at: string },
+  candidateId: string,
+  into: string,
+): Promise<void> {
+  if (candidateId === into) return;
+  const ended = await store.markMerged(candidateId, into, input.at);
+  if (ended === candidateId) return;
+  const own = input.message.messageId && isMessageId(input.message.messageId) ? [input.message.messageId] : [];
+  const ids = [...new Set([...own, ...referencedIds(input.message)])];
+  const held = await store.findClaims(input.channel.id, ids);
+  for (const [id, claim] of held) {
+    if (claim.conversationId === candidateId) await store.moveClaim(input.channel.id, id, candidateId, ended);
+  }
+}
+
+/** The well-formed Message-IDs a message's In-Reply-To and References name. */
+function referencedIds(message: ParsedMessage): string[] {
+  return headerIds(message).filter((h) => !h.malformed).map((h) => h.value);
+}
+
+/**
  * Claims Message-IDs for a conversation (an id someone else holds stays theirs). The message's
  * own id, when an owner is given, is claimed with its ownership in one write, and `copy` turns
- * true if another stored message owns it.
+ * true if another stored message owns it; the claim is then not written, and `one` returns the
+ * conversation of that copy, or null when it is in none.
  */
 function claimer(store: ConversationStore, input: ApplyThreadInput) {
   const channelId = input.channel.id;
   const ownId = input.owner !== undefined ? input.message.messageId : null;
   const state = {
     copy: false,
-    async one(messageId: string, conversationId: string): Promise<string> {
+    async one(messageId: string, conversationId: string): Promise<string | null> {
       if (messageId !== ownId || input.owner === undefined) return store.claim(channelId, messageId, conversationId);
       const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId);
-      if (claim.owner !== input.owner) state.copy = true;
-      return claim.conversationId ?? conversationId;
+      if (claim.owner === input.owner) return claim.conversationId ?? conversationId;
+      state.copy = true;
+      return claim.conversationId;
     },
     /** Claims for a settled conversation. */
     async all(messageIds: readonly string[], conversationId: string): Promise<void> {

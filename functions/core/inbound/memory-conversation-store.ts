@@ -99,9 +99,12 @@ export class MemoryConversationStore implements ConversationStore {
 
   async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim> {
     const key = claimKey(channelId, messageId);
-    if (!this.owners.has(key)) this.owners.set(key, owner);
+    const first = this.owners.get(key);
+    // Owned by another message: a second copy writes nothing, as in DynamoDB.
+    if (first !== undefined && first !== owner) return { owner: first, conversationId: this.claims.get(key) ?? null };
+    this.owners.set(key, owner);
     if (conversationId !== null && !this.claims.has(key)) this.claims.set(key, conversationId);
-    return { owner: this.owners.get(key) ?? owner, conversationId: this.claims.get(key) ?? null };
+    return { owner, conversationId: this.claims.get(key) ?? null };
   }
 
   async findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>> {
@@ -139,8 +142,9 @@ export class MemoryConversationStore implements ConversationStore {
 
   async markMerged(conversationId: string, into: string, _at: string): Promise<string> {
     const root = this.rootOf(into);
-    const c = this.get(conversationId);
-    if (root === conversationId) return conversationId;
+    const c = this.conversations.get(conversationId);
+    // Never created (an attempt that crashed before it): nothing to merge, as in DynamoDB.
+    if (!c || root === conversationId) return conversationId;
     if (c.visibility === 'merged') return this.rootOf(conversationId);
     if (c.visibility === 'published') return conversationId;
     c.visibility = 'merged';

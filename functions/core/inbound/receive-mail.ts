@@ -6,7 +6,7 @@ import type {
   ChannelDirectory, Clock, ConversationStore, FailedMailStore, IdGenerator, InboundLedger,
   MessageStore, MimeParser, RawMailStore, RoutedQueue, TicketSequence,
 } from '../ports.ts';
-import { applyThread, newCandidate, type AppliedThread } from './apply-thread.ts';
+import { applyThread, newCandidate, settleCandidate, type AppliedThread } from './apply-thread.ts';
 import { decideMessage, parseInbound, type InboundDecision } from './decide-inbound.ts';
 import { asDuplicate, routedMessageOf, storedMessageOf } from './inbound-records.ts';
 import { OwnIdProbe, type OwnIdSeen } from './own-id-probe.ts';
@@ -76,7 +76,7 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
   const keep = async (next: InboundRecord): Promise<InboundRecord> => (record = await save(deps, next));
   try {
     if (record.state !== 'decided') {
-      const decided = await decide(deps, channel, record, keep);
+      const decided = await decide(deps, channel, record, keep, options.replay ?? false);
       // A pointer is saved before it is sent, so a retry resends exactly it; without one the final save comes next.
       record = decided.routed ? await keep(decided) : decided;
     }
@@ -102,8 +102,11 @@ async function decide(
   channel: ChannelSettings,
   start: InboundRecord,
   keep: (record: InboundRecord) => Promise<InboundRecord>,
+  replay: boolean,
 ): Promise<InboundRecord> {
   let record = start;
+  // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
+  const retry = record.attempts > 1 || replay;
   const raw = await deps.rawMail.get(record.mail.rawKey).catch((error: unknown) => {
     if (error instanceof NotFoundError) throw new AppError('raw-missing', error.message, { cause: error });
     throw error;
@@ -121,6 +124,10 @@ async function decide(
   if (copyOf) {
     decision = asDuplicate(decision);
     conversation = copyOf.conversation;
+    // An earlier attempt may have threaded it before the first copy took its id: its candidate goes where that copy is.
+    if (retry && record.candidate && conversation) {
+      await settleCandidate(deps.conversations, { channel, message: decision.message, at: now(deps) }, record.candidate.conversationId, conversation.id);
+    }
   } else if (threaded) {
     if (decision.thread.action === 'new' && !record.candidate) {
       // A record from before candidates were fixed with the first save.
@@ -130,11 +137,11 @@ async function decide(
       { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
       {
         channel, message: decision.message, decision: decision.thread, candidate: record.candidate, at: now(deps),
-        lane: decision.classification.lane, tags: decision.tags, owner: record.messageId,
+        lane: decision.classification.lane, tags: decision.tags, owner: record.messageId, retry,
       },
     );
-    // A copy that raced the first one: the own-id claim found the other owner.
-    if (conversation?.copy) decision = asDuplicate(decision);
+    // A copy that raced the first one: the own-id claim found the other owner (null: that copy is in no conversation).
+    if (conversation?.copy || (conversation === null && decision.thread.action !== 'unattached')) decision = asDuplicate(decision);
   }
   await deps.messages.put(storedMessageOf(record, channel, decision, conversation));
   const routed = routedMessageOf(record, channel, decision, conversation);
@@ -175,7 +182,10 @@ async function storedCopyOf(
   const claim = await deps.conversations.claimOwn(channel.id, ownId, me, null);
   if (claim.owner === me) return null;
   const found = claim.conversationId ? (await deps.conversations.getConversations([claim.conversationId])).get(claim.conversationId) : undefined;
-  return { conversation: found ? { ...found, created: false } : null };
+  // The first copy claimed its id before joining and has not claimed it for the conversation yet:
+  // this copy, with the same signals, belongs where it was going (recorded only, nothing joined).
+  const conversation = found ?? target;
+  return { conversation: conversation ? { ...conversation, created: false } : null };
 }
 
 const FINAL_BY_DISPOSITION = { route: 'routed', record: 'recorded', quarantine: 'quarantined', drop: 'dropped' } as const;

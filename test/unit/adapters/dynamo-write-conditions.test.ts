@@ -48,25 +48,36 @@ describe('DynamoConversationStore.claim', () => {
 });
 
 describe('DynamoConversationStore own ids and creation', () => {
-  it('records the owner and claims the id in one unconditional write that keeps each first writer', async () => {
+  it('records the owner and claims the id in one write, only while no other message owns it', async () => {
     // Arrange: a reply claimed the id as a reference before; nobody owns it yet
     ddb.on(UpdateCommand).resolves({ Attributes: { conversationId: 'c-child', ownerMessageId: 'm-parent' } });
     // Act
     const claim = await new DynamoConversationStore(client, 't').claimOwn('support', 'p@b', 'm-parent', 'c-new');
     // Assert
     expect(claim).toEqual({ conversationId: 'c-child', owner: 'm-parent' });
-    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'MSGID#support#p@b', sk: 'MSGID' },
-      UpdateExpression: 'SET channelId = :channel, messageId = :id, ownerMessageId = if_not_exists(ownerMessageId, :owner), conversationId = if_not_exists(conversationId, :conversation)',
+      UpdateExpression: 'SET channelId = :channel, messageId = :id, ownerMessageId = :owner, conversationId = if_not_exists(conversationId, :conversation)',
+      ConditionExpression: 'attribute_not_exists(ownerMessageId) OR ownerMessageId = :owner',
       ReturnValues: 'ALL_NEW',
     });
-    expect(input?.ConditionExpression).toBeUndefined();
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('writes nothing for a second copy and returns the claim as the first owner left it', async () => {
+    // Arrange: an unattached first copy owns the id, in no conversation
+    ddb.on(UpdateCommand).rejects(conditionFailed);
+    ddb.on(GetCommand).resolves({ Item: { ownerMessageId: 'm-first' } });
+    // Act
+    const claim = await new DynamoConversationStore(client, 't').claimOwn('support', 'a@b', 'm-copy', 'c-copy');
+    // Assert
+    expect(claim).toEqual({ conversationId: null, owner: 'm-first' });
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({ Key: { pk: 'MSGID#support#a@b', sk: 'MSGID' }, ConsistentRead: true });
   });
 
   it('records only the owner when there is no conversation to claim for', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { ownerMessageId: 'm-first' } });
-    const claim = await new DynamoConversationStore(client, 't').claimOwn('support', 'a@b', 'm-copy', null);
+    const claim = await new DynamoConversationStore(client, 't').claimOwn('support', 'a@b', 'm-first', null);
     expect(claim).toEqual({ conversationId: null, owner: 'm-first' });
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).not.toContain('conversationId');
   });

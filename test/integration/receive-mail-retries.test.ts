@@ -1,0 +1,150 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
+import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
+import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
+import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
+import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
+import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
+import type { ConversationStore, InboundLedger } from '../../functions/core/ports.ts';
+import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
+import { startLocalAws, type LocalAws } from './local-aws.ts';
+
+const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
+let aws: LocalAws;
+let store: DynamoConversationStore;
+let n = 0;
+const sesId = (label: string): string => `${label}-${++n}-0100018c`;
+
+beforeAll(async () => {
+  aws = await startLocalAws(config.skills.map((s) => s.name));
+  store = new DynamoConversationStore(aws.db, aws.tableName);
+  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 });
+  for (const channel of config.channels) await directory.put(channel);
+});
+
+afterAll(async () => {
+  await aws.stop();
+});
+
+type Outcome = { status: string; conversationId: string | null; tags: string[] };
+
+async function stored(raw: string, label: string): Promise<string> {
+  const id = sesId(label);
+  await aws.putRaw(inboundMail(id).rawKey, raw);
+  return id;
+}
+
+async function deliver(raw: string, label: string, clock = new TestClock()): Promise<Outcome> {
+  return (await receiveMail(inboundDeps(aws, clock), inboundMail(await stored(raw, label)))) as unknown as Outcome;
+}
+
+async function item(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  return (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
+}
+
+const automatic = (raw: string): string => raw.replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
+/** A crash gives nothing back: the lease stays until it expires. */
+const noRelease = (ledger: InboundLedger): InboundLedger => Object.assign(Object.create(ledger) as InboundLedger, { release: async () => undefined });
+
+describe('receiveMail retries and copies against dynalite', () => {
+  it('settles the candidate of a reply that crashed before its parent arrived: answers to the reply still route', async () => {
+    // Arrange: R (reply to the unseen P) decides new, claims its own id (first in order) for its candidate, and dies
+    const [p, r] = [`${sesId('z-parent')}@customer.example`, `${sesId('b-reply')}@customer.example`];
+    const clock = new TestClock();
+    const replyId = await stored(customerMail({ messageId: r, inReplyTo: p, subject: 'Re: order', from: 'Bob <bob@other.example>' }), 'r');
+    const deps = inboundDeps(aws, clock, { ledger: noRelease(inboundDeps(aws, clock).ledger) });
+    const dying = Object.assign(Object.create(deps.conversations) as ConversationStore, {
+      claimOwn: async (...a: Parameters<ConversationStore['claimOwn']>) => { await deps.conversations.claimOwn(...a); throw new Error('lambda died'); },
+    });
+    await expect(receiveMail({ ...deps, conversations: dying }, inboundMail(replyId))).rejects.toThrow('lambda died');
+    const parent = await deliver(customerMail({ messageId: p }), 'p', clock);
+    // Act: R's retry joins P's conversation; then an answer to R comes
+    clock.advance(LEASE_MS + 1);
+    const retried = (await receiveMail(inboundDeps(aws, clock), inboundMail(replyId))) as unknown as Outcome;
+    const answer = await deliver(customerMail({ messageId: `${sesId('a')}@customer.example`, inReplyTo: r, subject: 'Re: Re: order' }), 'a', clock);
+    // Assert
+    expect(retried).toMatchObject({ status: 'routed', conversationId: parent.conversationId });
+    expect(answer).toMatchObject({ status: 'routed', conversationId: parent.conversationId });
+    expect((await store.findClaims('support', [r])).get(r)?.conversationId).toBe(parent.conversationId);
+    const record = (await item(`INBOUND#${replyId}`, 'CHANNEL#support')) as unknown as InboundRecord;
+    expect(await item(`CONV#${record.candidate?.conversationId ?? ''}`, 'CONV')).toMatchObject({ visibility: 'merged', mergedInto: parent.conversationId });
+    await aws.drain(aws.queueUrls.support ?? '');
+  });
+
+  it('merges nothing for a candidate an earlier attempt never created', async () => {
+    expect(await store.markMerged(sesId('never-created'), sesId('anywhere'), '2026-11-22T10:00:00.000Z')).toMatch(/^never-created/);
+  });
+
+  it('records a mail reusing the Message-ID of an unattached automatic answer as a copy, creating no conversation', async () => {
+    const messageId = `${sesId('reused')}@customer.example`;
+    const first = await deliver(automatic(customerMail({ messageId, subject: 'Automatic reply: hello' })), 'ooo');
+    const second = await deliver(customerMail({ messageId, subject: 'A different question' }), 'reuse');
+    expect(first).toMatchObject({ status: 'recorded', conversationId: null });
+    expect(second).toMatchObject({ status: 'recorded', conversationId: null });
+    expect(second.tags).toContain('duplicate-message-id');
+    expect(await store.findClaims('support', [messageId])).toEqual(new Map([[messageId, { conversationId: null, owner: expect.any(String) }]]));
+    expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(0);
+  });
+
+  it('records a later copy of an unattached out-of-office with In-Reply-To (to an unknown message) as a copy', async () => {
+    const ooo = automatic(customerMail({ messageId: `${sesId('ooo')}@customer.example`, inReplyTo: `${sesId('unknown')}@customer.example`, subject: 'Automatic reply: Re: hello' }));
+    const first = await deliver(ooo, 'ooo-a');
+    const second = await deliver(ooo, 'ooo-b');
+    expect(first).toMatchObject({ status: 'recorded', conversationId: null });
+    expect(first.tags).not.toContain('duplicate-message-id');
+    expect(second).toMatchObject({ status: 'recorded', conversationId: null });
+    expect(second.tags).toContain('duplicate-message-id');
+  });
+
+  it('records a racing copy of a reply threaded by ticket number under that conversation, without joining or reopening it', async () => {
+    // Arrange: the first copy claimed its own id, not yet for the conversation (it is joining); the conversation is closed
+    const opened = await deliver(customerMail({ messageId: `${sesId('q')}@customer.example` }), 'q');
+    const conversationKey = { pk: `CONV#${opened.conversationId ?? ''}`, sk: 'CONV' };
+    const ticket = String((await item(conversationKey.pk, 'CONV'))?.ticketNumber);
+    const messageId = `${sesId('t')}@customer.example`;
+    await store.claimOwn('support', messageId, 'm-first-copy', null);
+    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: conversationKey, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    const before = await item(conversationKey.pk, 'CONV');
+    await aws.drain(aws.queueUrls.support ?? '');
+    // Act
+    const copy = await deliver(customerMail({ messageId, subject: `Re: My order [#${ticket}]` }), 'ticket-copy');
+    // Assert
+    expect(copy).toMatchObject({ status: 'recorded', conversationId: opened.conversationId });
+    expect(copy.tags).toContain('duplicate-message-id');
+    expect(await item(conversationKey.pk, 'CONV')).toEqual(before);
+    expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(0);
+  });
+
+  it('resends exactly the stored pointer after a crash between queueing and the final save', async () => {
+    // Arrange: the final save fails once the pointer is on the queue; every SQS send is recorded
+    const clock = new TestClock();
+    const id = await stored(customerMail({ messageId: `${sesId('sent')}@customer.example` }), 'sent');
+    const sends: { body: string | undefined; dedupId: string | undefined }[] = [];
+    const sqs = Object.assign(Object.create(aws.sqs) as SQSClient, {
+      send: async (command: SendMessageCommand) => {
+        sends.push({ body: command.input.MessageBody, dedupId: command.input.MessageDeduplicationId });
+        return aws.sqs.send(command);
+      },
+    });
+    const queue = new SqsRoutedQueue(sqs, aws.queueUrls);
+    const { ledger } = inboundDeps(aws, clock);
+    const crashing = Object.assign(noRelease(ledger), {
+      save: async (r: InboundRecord) => (r.state === 'routed' ? Promise.reject(new Error('lambda died')) : ledger.save(r)),
+    });
+    await expect(receiveMail(inboundDeps(aws, clock, { queue, ledger: crashing }), inboundMail(id))).rejects.toThrow('lambda died');
+    // Act: the retry may not decide again (the raw copy is not read): it resends what the `decided` save stored
+    clock.advance(LEASE_MS + 1);
+    const unread = { get: async () => Promise.reject(new Error('the retry read the raw mail: it decided again')) };
+    const resumed = await receiveMail(inboundDeps(aws, clock, { queue, rawMail: unread }), inboundMail(id));
+    // Assert
+    expect(resumed).toMatchObject({ status: 'routed' });
+    expect(sends).toHaveLength(2);
+    expect(sends[1]).toEqual(sends[0]);
+    expect(sends[0]?.dedupId).toBe((resumed as { messageId: string }).messageId);
+    expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(1);
+  });
+});
