@@ -1,5 +1,14 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
+import { PostroomConfigSchema, type PostroomConfig } from '../../functions/core/model/postroom-config.ts';
 import { startLocalAws as startServers, type LocalAws as Servers } from '../../functions/local/local-aws.ts';
+
+/** The documented example deploy config, which the integration tests run against. */
+export const EXAMPLE_CONFIG: PostroomConfig = PostroomConfigSchema.parse(
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')),
+);
 
 /** The sandbox's local AWS servers, plus a test helper that empties a queue. */
 export interface LocalAws extends Servers {
@@ -26,4 +35,12 @@ export async function startLocalAws(skills: readonly string[]): Promise<LocalAws
       }
     },
   };
+}
+
+/** Local servers with a queue per skill of `config` and its channels written as a deployment seeds them. */
+export async function startSeededLocalAws(config: PostroomConfig = EXAMPLE_CONFIG): Promise<LocalAws> {
+  const aws = await startLocalAws(config.skills.map((s) => s.name));
+  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 });
+  for (const channel of config.channels) await directory.put(channel);
+  return aws;
 }

@@ -1,26 +1,20 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
 import { AppError } from '../../functions/core/errors.ts';
 import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
-import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import type { InboundLedger, MessageStore } from '../../functions/core/ports.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { startLocalAws, type LocalAws } from './local-aws.ts';
+import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
+const config = EXAMPLE_CONFIG;
 let aws: LocalAws;
 let n = 0;
 const sesId = (label: string): string => `${label}-${++n}-0100018c`;
 
 beforeAll(async () => {
-  aws = await startLocalAws(config.skills.map((s) => s.name));
-  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 });
-  for (const channel of config.channels) await directory.put(channel);
+  aws = await startSeededLocalAws();
 });
 
 afterAll(async () => {

@@ -1,20 +1,16 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
 import { ConflictError } from '../../functions/core/errors.ts';
 import { applyThread } from '../../functions/core/inbound/apply-thread.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { ThreadDecision } from '../../functions/core/model/conversation.ts';
-import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import type { ConversationStore } from '../../functions/core/ports.ts';
 import { addr, channelSettings, parsedMessage } from '../unit/core/factories.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { startLocalAws, type LocalAws } from './local-aws.ts';
+import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
+const config = EXAMPLE_CONFIG;
 const channel = channelSettings();
 const at = '2026-11-22T10:00:00.000Z';
 let aws: LocalAws;
@@ -23,10 +19,8 @@ let n = 0;
 const uid = (label: string): string => `${label}-${++n}-0100018c`;
 
 beforeAll(async () => {
-  aws = await startLocalAws(config.skills.map((s) => s.name));
+  aws = await startSeededLocalAws();
   store = new DynamoConversationStore(aws.db, aws.tableName);
-  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 });
-  for (const c of config.channels) await directory.put(c);
 });
 
 afterAll(async () => {

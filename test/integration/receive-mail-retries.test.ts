@@ -1,29 +1,23 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
-import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import type { ConversationStore, InboundLedger } from '../../functions/core/ports.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
-import { startLocalAws, type LocalAws } from './local-aws.ts';
+import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
+const config = EXAMPLE_CONFIG;
 let aws: LocalAws;
 let store: DynamoConversationStore;
 let n = 0;
 const sesId = (label: string): string => `${label}-${++n}-0100018c`;
 
 beforeAll(async () => {
-  aws = await startLocalAws(config.skills.map((s) => s.name));
+  aws = await startSeededLocalAws();
   store = new DynamoConversationStore(aws.db, aws.tableName);
-  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 });
-  for (const channel of config.channels) await directory.put(channel);
 });
 
 afterAll(async () => {

@@ -2,26 +2,22 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
 import { ConflictError } from '../../functions/core/errors.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
-import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { InboundLedger, RoutedQueue } from '../../functions/core/ports.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { startLocalAws, type LocalAws } from './local-aws.ts';
+import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = PostroomConfigSchema.parse(JSON.parse(readFileSync(join(import.meta.dirname, '../../postroom.config.json'), 'utf8')));
+const config = EXAMPLE_CONFIG;
 let aws: LocalAws;
 let n = 0;
 /** A fresh SES message id per use, so tests share the servers without sharing state. */
 const sesId = (label: string): string => `${label}-${++n}-0100018c`;
 
 beforeAll(async () => {
-  aws = await startLocalAws(config.skills.map((s) => s.name));
-  const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 });
-  for (const channel of config.channels) await directory.put(channel);
+  aws = await startSeededLocalAws();
 });
 
 afterAll(async () => {
