@@ -6,9 +6,8 @@ import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-
 import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
 import type { InboundLedger, MessageStore } from '../../functions/core/ports.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = EXAMPLE_CONFIG;
 let aws: LocalAws;
 let n = 0;
 const sesId = (label: string): string => `${label}-${++n}-0100018c`;

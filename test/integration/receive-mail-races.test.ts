@@ -8,9 +8,8 @@ import type { ThreadDecision } from '../../functions/core/model/conversation.ts'
 import type { ConversationStore } from '../../functions/core/ports.ts';
 import { addr, channelSettings, parsedMessage } from '../unit/core/factories.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = EXAMPLE_CONFIG;
 const channel = channelSettings();
 const at = '2026-11-22T10:00:00.000Z';
 let aws: LocalAws;

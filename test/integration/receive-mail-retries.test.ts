@@ -7,9 +7,8 @@ import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
 import type { ConversationStore, InboundLedger } from '../../functions/core/ports.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
-import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = EXAMPLE_CONFIG;
 let aws: LocalAws;
 let store: DynamoConversationStore;
 let n = 0;

@@ -8,9 +8,8 @@ import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { InboundLedger, RoutedQueue } from '../../functions/core/ports.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
-const config = EXAMPLE_CONFIG;
 let aws: LocalAws;
 let n = 0;
 /** A fresh SES message id per use, so tests share the servers without sharing state. */
