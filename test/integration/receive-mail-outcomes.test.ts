@@ -240,13 +240,13 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     // Arrange: the message write fails for good after the candidate was fixed
     const id = sesId('keep');
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
-    const broken = failing(new AppError('broken', 'message store refuses'));
+    const broken = failing(new AppError('dependency-rejected', 'message store refuses'));
     // Act
     const failed = await receiveMail(inboundDeps(aws, new TestClock(), { messages: broken }), inboundMail(id));
     const record = (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${id}`, sk: 'CHANNEL#support' } }))).Item;
     const replayed = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail(id), { replay: true });
     // Assert
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'broken' } });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'dependency-rejected' } });
     expect(record?.candidate).toMatchObject({ conversationId: expect.any(String) });
     expect(replayed).toMatchObject({ status: 'routed', conversationId: record?.candidate.conversationId });
     await queued();
