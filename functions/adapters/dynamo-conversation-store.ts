@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AppError, ConflictError, NotFoundError } from '../core/errors.ts';
+import { AppError, BusyError, NotFoundError } from '../core/errors.ts';
 import type { ConversationRef } from '../core/model/conversation.ts';
 import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports.ts';
 import { itemKeys } from './dynamo-schema.ts';
@@ -72,7 +72,7 @@ export class DynamoConversationStore implements ConversationStore {
     }
     // Exists already: written by an earlier attempt with the same id, whose ticket number stands.
     const stored = await this.item(c.id);
-    if (!stored) throw new ConflictError(`conversation ${c.id} vanished while being created`);
+    if (!stored) throw new BusyError(`conversation ${c.id} vanished while being created`);
     return { id: stored.id, channelId: stored.channelId, ticketNumber: stored.ticketNumber, replyToken: stored.replyToken ?? null, createdAt: stored.createdAt ?? c.createdAt };
   }
 
@@ -153,7 +153,7 @@ export class DynamoConversationStore implements ConversationStore {
       }
       const item = await this.item(id);
       if (!item) throw new NotFoundError(`conversation ${id} not found`);
-      if (item.visibility === 'pending') throw new ConflictError(`conversation ${id} is another attempt's pending candidate`);
+      if (item.visibility === 'pending') throw new BusyError(`conversation ${id} is another attempt's pending candidate`);
       if (item.visibility === 'merged' && item.mergedInto) id = follow(seen, id, item.mergedInto);
       else if (item.visibility !== 'published') throw new AppError('conversation-state', `conversation ${id} is ${String(item.visibility)}`);
     }

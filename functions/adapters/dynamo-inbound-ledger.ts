@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../core/errors.ts';
+import { BusyError } from '../core/errors.ts';
 import { FINAL_STATES, InboundRecordSchema, type InboundRecord } from '../core/model/inbound-record.ts';
 import type { InboundLedger, LedgerEntry } from '../core/ports.ts';
 import { itemKeys } from './dynamo-schema.ts';
@@ -84,7 +84,7 @@ export class DynamoInboundLedger implements InboundLedger {
       }));
     } catch (error) {
       if (isConditionFailed(error)) {
-        throw new ConflictError(`inbound record ${record.sesMessageId} was taken over by another attempt`, { cause: error });
+        throw new BusyError(`inbound record ${record.sesMessageId} was taken over by another attempt`, { cause: error });
       }
       throw error;
     }

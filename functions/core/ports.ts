@@ -137,7 +137,7 @@ export interface ConversationStore extends ThreadLookup {
   /**
    * Adds participants (and reopens, if asked) to a published conversation, following merge
    * pointers to the conversation a merged one ended in; returns that conversation afterwards.
-   * Throws `NotFoundError` when absent and `ConflictError` while it is still pending (another
+   * Throws `NotFoundError` when absent and `BusyError` while it is still pending (another
    * attempt's candidate, which may yet lose its race).
    */
   join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef>;

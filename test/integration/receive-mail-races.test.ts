@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
-import { ConflictError } from '../../functions/core/errors.ts';
+import { BusyError } from '../../functions/core/errors.ts';
 import { applyThread } from '../../functions/core/inbound/apply-thread.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { ThreadDecision } from '../../functions/core/model/conversation.ts';
@@ -150,7 +150,7 @@ describe('racing new-thread mails against dynalite', () => {
     const xEnded = await xDone;
     // Assert
     expect(pending?.id).toBe(x);
-    expect(refused).toBeInstanceOf(ConflictError);
+    expect(refused).toBeInstanceOf(BusyError);
     expect(xEnded?.id).toBe(w);
     expect(z).toMatchObject({ id: w, created: false });
     expect(z?.participants).toContain('zed@x.example');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
-import { ConflictError } from '../../functions/core/errors.ts';
+import { BusyError } from '../../functions/core/errors.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { InboundLedger, RoutedQueue } from '../../functions/core/ports.ts';
@@ -164,7 +164,7 @@ describe('receiveMail against dynalite and fauxqs', () => {
     // Act
     await expect(receiveMail(inboundDeps(aws, clock, { queue: down, ledger: crashing }), inboundMail(id))).rejects.toThrow('sqs unavailable');
     const whileLeased = receiveMail(inboundDeps(aws, clock, { queue: real }), inboundMail(id));
-    await expect(whileLeased).rejects.toBeInstanceOf(ConflictError);
+    await expect(whileLeased).rejects.toBeInstanceOf(BusyError);
     clock.advance(LEASE_MS + 1);
     const resumed = await receiveMail(inboundDeps(aws, clock, { queue: real }), inboundMail(id));
     // Assert

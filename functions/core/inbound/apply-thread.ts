@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { BusyError, NotFoundError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import { ANSWERING_LANES, type Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
@@ -13,7 +13,7 @@ export interface ApplyThreadDeps {
   readonly store: ConversationStore;
   /**
    * Waits between tries while the conversation to join is another attempt's pending candidate.
-   * Without it the first `ConflictError` is thrown at once.
+   * Without it the first `BusyError` is thrown at once.
    */
   readonly pause?: (ms: number) => Promise<void>;
   /** Draws the ticket number of a candidate that has none yet; required for such a candidate. */
@@ -70,7 +70,7 @@ const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
  *
  * A join never lands in a conversation whose fate is open: a pending one (another attempt's
  * candidate) is waited for and then joined where it ended, or the attempt fails with a retryable
- * `ConflictError`. Lookups still return pending candidates, since a retry after a crash must find
+ * `BusyError`. Lookups still return pending candidates, since a retry after a crash must find
  * its own; only the write refuses them.
  *
  * Given the stored message (`owner`), its own Message-ID is claimed together with its ownership
@@ -225,7 +225,7 @@ async function settled<T>(deps: ApplyThreadDeps, attempt: () => Promise<T>): Pro
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+      if (!(error instanceof BusyError)) throw error;
       await deps.pause?.(delay);
     }
   }

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, NotFoundError } from '../errors.ts';
+import { AppError, BusyError, NotFoundError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
@@ -128,7 +128,7 @@ export class MemoryConversationStore implements ConversationStore {
 
   async join(conversationId: string, participants: readonly string[], _at: string, options: JoinOptions): Promise<ConversationRef> {
     const c = this.get(this.rootOf(conversationId));
-    if (c.visibility === 'pending') throw new ConflictError(`conversation ${c.id} is another attempt's pending candidate`);
+    if (c.visibility === 'pending') throw new BusyError(`conversation ${c.id} is another attempt's pending candidate`);
     for (const p of participants) c.participants.add(p);
     if (options.reopen) c.status = 'open';
     return this.ref(c.id);

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, NotFoundError } from '../errors.ts';
+import { AppError, BusyError, NotFoundError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { Lane } from '../model/classification.ts';
 import type { ErrorInfo, InboundMail, InboundRecord, InboundState } from '../model/inbound-record.ts';
@@ -68,7 +68,7 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
   }
 
   const entry = await deps.ledger.acquire(newRecord(deps, channel, mail), { now: deps.clock.now(), leaseMs: deps.leaseMs, replay: options.replay ?? false });
-  if (entry.kind === 'busy') throw new ConflictError(`mail ${mail.sesMessageId} is being processed by another attempt`);
+  if (entry.kind === 'busy') throw new BusyError(`mail ${mail.sesMessageId} is being processed by another attempt`);
   if (entry.kind === 'done') return outcomeOf(entry.record, true);
 
   // Every save goes through `keep`, so the error path below writes the latest record (with the candidate).

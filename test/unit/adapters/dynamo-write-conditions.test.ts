@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConversationStore } from '../../../functions/adapters/dynamo-conversation-store.ts';
 import { DynamoInboundLedger } from '../../../functions/adapters/dynamo-inbound-ledger.ts';
 import { DynamoTicketSequence } from '../../../functions/adapters/dynamo-ticket-sequence.ts';
-import { ConflictError } from '../../../functions/core/errors.ts';
+import { BusyError } from '../../../functions/core/errors.ts';
 import type { InboundRecord } from '../../../functions/core/model/inbound-record.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -157,11 +157,11 @@ describe('DynamoConversationStore merges and joins', () => {
     expect(input).toMatchObject({ ConditionExpression: '#visibility = :published', UpdateExpression: 'SET updatedAt = :at' });
   });
 
-  it('refuses to join a pending candidate with a retryable ConflictError', async () => {
+  it('refuses to join a pending candidate with a retryable BusyError', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed);
     ddb.on(GetCommand).resolves({ Item: { id: 'c-p', visibility: 'pending' } });
     const error = await new DynamoConversationStore(client, 't').join('c-p', ['a@b'], '2026-11-22T10:00:00.000Z', { reopen: true }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toBeInstanceOf(BusyError);
   });
 });
 
@@ -220,10 +220,10 @@ describe('DynamoInboundLedger', () => {
     });
   });
 
-  it('saves only while the caller still holds the lease, else a retryable ConflictError', async () => {
+  it('saves only while the caller still holds the lease, else a retryable BusyError', async () => {
     ddb.on(PutCommand).rejects(conditionFailed);
     const error = await new DynamoInboundLedger(client, 't').save({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toBeInstanceOf(BusyError);
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       ConditionExpression: 'leaseUntil = :lease',
       ExpressionAttributeValues: { ':lease': '2026-11-22T10:01:00.000Z' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../functions/core/errors.ts';
+import { BusyError } from '../../../functions/core/errors.ts';
 import { applyThread } from '../../../functions/core/inbound/apply-thread.ts';
 import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
 import { formatTicketNumber } from '../../../functions/core/inbound/ticket-number.ts';
@@ -102,7 +102,7 @@ describe('applyThread', () => {
     expect((await store.findByMessageIds(channel.id, ['reply-b@customer.example'])).get('reply-b@customer.example')?.id).toBe('conv-x');
   });
 
-  it('refuses to join another attempt’s pending candidate (it may still lose), with a retryable ConflictError', async () => {
+  it('refuses to join another attempt’s pending candidate (it may still lose), with a retryable BusyError', async () => {
     // Arrange: conv-p is mid-creation, claims taken, not yet published or merged
     const { store, conversation } = storeAnd();
     await store.create(conversation('conv-p'));
@@ -111,8 +111,8 @@ describe('applyThread', () => {
     // Act
     const error = await applyThread({ store }, { channel, message, decision, candidate: null, at }).catch((e: unknown) => e);
     // Assert: nothing claimed for it
-    expect(error).toBeInstanceOf(ConflictError);
-    expect((error as ConflictError).retryable).toBe(true);
+    expect(error).toBeInstanceOf(BusyError);
+    expect((error as BusyError).retryable).toBe(true);
     expect((await store.findByMessageIds(channel.id, ['reply-b@customer.example'])).size).toBe(0);
   });
 
