@@ -2,9 +2,9 @@ import { MailParser, type MailParserOptions } from 'mailparser';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MailparserMimeParser } from '../functions/adapters/mailparser-mime-parser.ts';
-import { UuidIdGenerator } from '../functions/adapters/system-clock.ts';
+import { UuidIdGenerator } from '../functions/adapters/uuid-id-generator.ts';
 import { decideInbound } from '../functions/core/inbound/decide-inbound.ts';
-import { MemoryConversationStore } from '../functions/core/inbound/memory-conversation-store.ts';
+import { InMemoryThreading } from '../functions/cli/in-memory-threading.ts';
 import { ChannelSettingsSchema, type ChannelSettings } from '../functions/core/model/channel.ts';
 import { MAIL_KINDS, generateMail, type MailKind } from './mails.ts';
 import { median, timeMs } from './stats.ts';
@@ -62,8 +62,8 @@ export function benchChannel(): ChannelSettings {
 }
 
 /** A store holding the conversation the 5 KB reply answers, so its decision threads (a join). */
-async function storeWithParent(channel: ChannelSettings, parser: MailparserMimeParser): Promise<MemoryConversationStore> {
-  const store = new MemoryConversationStore({ ids: new UuidIdGenerator() });
+async function storeWithParent(channel: ChannelSettings, parser: MailparserMimeParser): Promise<InMemoryThreading> {
+  const store = new InMemoryThreading({ ids: new UuidIdGenerator() });
   const parent = generateMail('reply-5k', { messageId: 'first@customer.example', inReplyTo: null, subject: 'Printer broken' });
   const decision = await decideInbound({ parser, lookup: store }, { raw: parent, channel });
   await store.apply(channel.id, decision.thread, { channel, message: decision.message });

@@ -1,8 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { MailparserMimeParser } from '../functions/adapters/mailparser-mime-parser.ts';
-import { UuidIdGenerator } from '../functions/adapters/system-clock.ts';
 import { decideInbound } from '../functions/core/inbound/decide-inbound.ts';
-import { MemoryConversationStore } from '../functions/core/inbound/memory-conversation-store.ts';
+import { MemoryConversationStore } from '../functions/adapters/memory/memory-conversation-store.ts';
 import { ChannelSettingsSchema } from '../functions/core/model/channel.ts';
 
 // Bundled by memory.ts and run in a fresh process per mail: reads the raw mail the way the SDK
@@ -16,7 +15,7 @@ const joined = Buffer.concat(chunks);
 const raw = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 chunks.length = 0;
 const channel = ChannelSettingsSchema.parse({ id: 'support', address: 'support@example.com', defaultSkill: 'support' });
-const decision = await decideInbound({ parser: new MailparserMimeParser(), lookup: new MemoryConversationStore({ ids: new UuidIdGenerator() }) }, { raw, channel });
+const decision = await decideInbound({ parser: new MailparserMimeParser(), lookup: new MemoryConversationStore() }, { raw, channel });
 process.stdout.write(`${JSON.stringify({ baselineRss, peakRss: peakRss(), lane: decision.classification.lane })}\n`);
 
 /**

@@ -1,7 +1,8 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../core/model/channel.ts';
-import { isOwnAddress } from '../core/inbound/participants.ts';
-import type { ChannelDirectory, Clock } from '../core/ports.ts';
+import { isOwnAddress } from '../core/mail/participants.ts';
+import type { ChannelDirectory } from '../core/ports/inbound.ts';
+import type { Clock } from '../core/ports/clock.ts';
 import { CHANNEL_PARTITION, itemKeys } from './dynamo-schema.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError, BusyError, NotFoundError } from '../core/errors.ts';
+import { MAX_MERGE_HOPS, mergeLoopError, nextHop, rootOf } from '../core/conversation/merge-chain.ts';
 import type { ConversationRef } from '../core/model/conversation.ts';
-import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports.ts';
+import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports/conversation-store.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { batchGet, isConditionFailed, key } from './dynamo-util.ts';
 
@@ -18,9 +19,6 @@ interface ConversationItem {
   visibility: 'pending' | 'published' | 'merged';
   mergedInto?: string;
 }
-
-/** Merge pointers followed at most; they never form chains this long (nor cycles), but hostile luck must not hang a reader. */
-const MAX_MERGE_HOPS = 16;
 
 /**
  * Conversations, Message-ID claims and the ticket/reply-token indexes in the Postroom table.
@@ -131,6 +129,7 @@ export class DynamoConversationStore implements ConversationStore {
 
   async join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const add = participants.length > 0;
+    const agent = options.agent !== undefined;
     const seen = new Set<string>();
     let id = conversationId;
     for (;;) {
@@ -138,12 +137,13 @@ export class DynamoConversationStore implements ConversationStore {
         const out = await this.client.send(new UpdateCommand({
           TableName: this.tableName,
           Key: key(itemKeys.conversation(id)),
-          UpdateExpression: `SET updatedAt = :at${options.reopen ? ', #status = :open' : ''}${add ? ' ADD participants :p' : ''}`,
+          UpdateExpression: `SET updatedAt = :at${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${add ? ' ADD participants :p' : ''}`,
           // Only a published conversation: a merged one is followed, a pending one may yet lose.
           ConditionExpression: '#visibility = :published',
           ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
           ExpressionAttributeValues: {
             ':published': 'published', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
+            ...(agent ? { ':agent': options.agent } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }));
@@ -154,7 +154,7 @@ export class DynamoConversationStore implements ConversationStore {
       const item = await this.item(id);
       if (!item) throw new NotFoundError(`conversation ${id} not found`);
       if (item.visibility === 'pending') throw new BusyError(`conversation ${id} is another attempt's pending candidate`);
-      if (item.visibility === 'merged' && item.mergedInto) id = follow(seen, id, item.mergedInto);
+      if (item.visibility === 'merged' && item.mergedInto) id = nextHop(seen, id, item.mergedInto);
       else if (item.visibility !== 'published') throw new AppError('conversation-state', `conversation ${id} is ${String(item.visibility)}`);
     }
   }
@@ -199,13 +199,8 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   /** The conversation `id` ends in after following merge pointers. */
-  private async rootOf(id: string): Promise<string> {
-    const seen = new Set<string>();
-    for (let current = id; ;) {
-      const item = await this.item(current);
-      if (item?.visibility !== 'merged' || !item.mergedInto) return current;
-      current = follow(seen, current, item.mergedInto);
-    }
+  private rootOf(id: string): Promise<string> {
+    return rootOf((current) => this.item(current), id);
   }
 
   private async item(id: string): Promise<ConversationItem | undefined> {
@@ -226,7 +221,7 @@ export class DynamoConversationStore implements ConversationStore {
    * joining refuses another attempt's.
    */
   private async getMany(ids: readonly string[], hops = 0): Promise<Map<string, ConversationRef>> {
-    if (hops > MAX_MERGE_HOPS) throw mergeLoop(ids.join(', '));
+    if (hops > MAX_MERGE_HOPS) throw mergeLoopError(ids.join(', '));
     const items = (await batchGet(this.client, this.tableName, ids.map(itemKeys.conversation))) as unknown as ConversationItem[];
     const merged = items.filter((i) => i.visibility === 'merged' && i.mergedInto);
     const targets = merged.length > 0 ? await this.getMany(merged.map((i) => i.mergedInto ?? ''), hops + 1) : new Map<string, ConversationRef>();
@@ -254,17 +249,6 @@ export class DynamoConversationStore implements ConversationStore {
       ExpressionAttributeValues: { ':visibility': visibility, ':pending': 'pending', ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])) },
     }));
   }
-}
-
-/** The next hop of a merge chain; a chain that comes back on itself is broken data, not a race to retry. */
-function follow(seen: Set<string>, from: string, to: string): string {
-  seen.add(from);
-  if (seen.has(to) || seen.size > MAX_MERGE_HOPS) throw mergeLoop([...seen, to].join(' → '));
-  return to;
-}
-
-function mergeLoop(where: string): AppError {
-  return new AppError('merge-loop', `conversation merge pointers loop or run too long: ${where}`);
 }
 
 function claimOf(item: Record<string, unknown>): MessageIdClaim {

@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FailedMailSchema, type FailedMail } from '../core/model/inbound-record.ts';
-import type { FailedMailStore } from '../core/ports.ts';
+import type { FailedMailStore } from '../core/ports/inbound.ts';
 import { FAILED_PARTITION, TABLE_SCHEMA, itemKeys } from './dynamo-schema.ts';
 import { withoutKeys } from './dynamo-util.ts';
 

@@ -1,5 +1,5 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TicketSequence } from '../core/ports.ts';
+import type { TicketSequence } from '../core/ports/conversation-store.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { key } from './dynamo-util.ts';
 

@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../core/errors.ts';
-import type { RawMailStore } from '../core/ports.ts';
+import type { RawMailStore } from '../core/ports/inbound.ts';
 
 /** Raw mail SES's S3 action wrote (SSE-KMS by bucket default: plain GetObject decrypts). */
 export class S3RawMailStore implements RawMailStore {

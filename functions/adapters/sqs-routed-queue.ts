@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '../core/errors.ts';
 import type { RoutedMessage } from '../core/model/routed-message.ts';
-import type { RoutedQueue } from '../core/ports.ts';
+import type { RoutedQueue } from '../core/ports/inbound.ts';
 
 /** Skill queues on SQS FIFO, one URL per skill (from the function's environment). */
 export class SqsRoutedQueue implements RoutedQueue {

@@ -1,6 +1,6 @@
 import { classify } from '../core/inbound/classify.ts';
 import { extractReply } from '../core/inbound/extract-reply.ts';
-import { extractTicketNumber } from '../core/inbound/ticket-number.ts';
+import { extractTicketNumber } from '../core/mail/ticket-number.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { ParsedMessage } from '../core/model/message.ts';
 import type { Command } from './command.ts';

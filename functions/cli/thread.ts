@@ -1,8 +1,8 @@
 import { decideMessage } from '../core/inbound/decide-inbound.ts';
-import { MemoryConversationStore } from '../core/inbound/memory-conversation-store.ts';
+import { InMemoryThreading } from './in-memory-threading.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { ParsedMessage } from '../core/model/message.ts';
-import type { IdGenerator } from '../core/ports.ts';
+import type { IdGenerator } from '../core/ports/clock.ts';
 import type { Command } from './command.ts';
 import { runOverMailFiles } from './mail-files.ts';
 
@@ -35,7 +35,7 @@ export class SequentialIds implements IdGenerator {
 
 /** Threads one parsed message into the store and returns the line `thread` prints for it. */
 export async function threadOne(
-  store: MemoryConversationStore,
+  store: InMemoryThreading,
   channel: ChannelSettings,
   file: string,
   message: ParsedMessage,
@@ -59,7 +59,7 @@ export const threadCommand: Command = {
   help: HELP,
   run: (args) =>
     runOverMailFiles(args, (channel) => {
-      const store = new MemoryConversationStore({ ids: new SequentialIds('conv-') });
+      const store = new InMemoryThreading({ ids: new SequentialIds('conv-') });
       return (file, message) => threadOne(store, channel, file, message);
     }),
 };

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'validation',
   'config',
   'not-found',
+  'unknown-recipient',
   // concurrency: a race that a retry settles, and a conflict a caller must resolve
   'busy',
   'conflict',

@@ -2,24 +2,26 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withDomainErrors } from '../adapters/aws-errors.ts';
 
 /*
  * SDK client factories. Endpoints come from the standard `AWS_ENDPOINT_URL_<SERVICE>` variables
  * (honoured by the SDK itself), which is how the sandbox and the tests point them at local servers.
- * Build clients once per container, at module scope of the entry point.
+ * Build clients once per container, at module scope of the entry point. Every client translates
+ * AWS errors into the domain's (`withDomainErrors`), so the core never names an AWS exception.
  */
 
 /** DynamoDB document client; `undefined` fields are dropped, Sets become string sets. */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+  return withDomainErrors(DynamoDBDocumentClient.from(withDomainErrors(new DynamoDBClient(config)), {
     marshallOptions: { removeUndefinedValues: true },
-  });
+  }));
 }
 
 /** S3 client; path-style addressing when an endpoint override is set (local servers have no bucket DNS). */
 export function createS3Client(config: S3ClientConfig = {}): S3Client {
   const local = Boolean(config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  return new S3Client({ forcePathStyle: local, ...config });
+  return withDomainErrors(new S3Client({ forcePathStyle: local, ...config }));
 }
 
 /**
@@ -27,5 +29,5 @@ export function createS3Client(config: S3ClientConfig = {}): S3Client {
  * (`sqs.<region>.localhost`) does not resolve; the configured endpoint must be used instead.
  */
 export function createSqsClient(config: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({ useQueueUrlAsEndpoint: false, ...config });
+  return withDomainErrors(new SQSClient({ useQueueUrlAsEndpoint: false, ...config }));
 }

@@ -13,8 +13,8 @@ const SkillQueueUrlsSchema = z
   })
   .pipe(z.record(z.string(), z.url()));
 
-const positiveSeconds = (fallback: string) =>
-  z.string().default(fallback).transform(Number).pipe(z.number().int().positive()).transform((s) => s * 1000);
+/** A whole number of seconds, kept in seconds: the name of a variable says its unit after parsing too. */
+const positiveSeconds = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
 /** Environment of `inbound-process`. The CDK construct sets exactly `InboundEnvInput`. */
 export const InboundEnvSchema = z.object({

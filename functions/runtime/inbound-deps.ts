@@ -2,13 +2,14 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoFailedMailStore } from '../adapters/dynamo-failed-mail-store.ts';
-import { DynamoInboundLedger } from '../adapters/dynamo-inbound-ledger.ts';
+import { DynamoProcessingLedger, INBOUND_RECORDS } from '../adapters/dynamo-processing-ledger.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SqsRoutedQueue } from '../adapters/sqs-routed-queue.ts';
-import { SystemClock, UuidIdGenerator } from '../adapters/system-clock.ts';
+import { SystemClock } from '../adapters/system-clock.ts';
+import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from './clients.ts';
 import type { InboundEnv } from './env.ts';
@@ -20,9 +21,9 @@ export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailD
   const clock = new SystemClock();
   return {
     parser: new MailparserMimeParser(),
-    channels: new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS }),
+    channels: new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 }),
     rawMail: new S3RawMailStore(tracer.captureAWSv3Client(createS3Client()), env.RAW_MAIL_BUCKET),
-    ledger: new DynamoInboundLedger(db, table),
+    ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, table),
     messages: new DynamoMessageStore(db, table),
     queue: new SqsRoutedQueue(tracer.captureAWSv3Client(createSqsClient()), env.SKILL_QUEUE_URLS),
@@ -30,7 +31,7 @@ export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailD
     tickets: new DynamoTicketSequence(db, table),
     clock,
     ids: new UuidIdGenerator(),
-    leaseMs: env.LEASE_SECONDS,
+    leaseMs: env.LEASE_SECONDS * 1000,
     pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }

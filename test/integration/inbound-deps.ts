@@ -1,17 +1,17 @@
 import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
-import { DynamoInboundLedger } from '../../functions/adapters/dynamo-inbound-ledger.ts';
+import { DynamoProcessingLedger, INBOUND_RECORDS } from '../../functions/adapters/dynamo-processing-ledger.ts';
 import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
 import { DynamoTicketSequence } from '../../functions/adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../../functions/adapters/mailparser-mime-parser.ts';
 import { S3RawMailStore } from '../../functions/adapters/s3-raw-mail-store.ts';
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
-import { UuidIdGenerator } from '../../functions/adapters/system-clock.ts';
+import { UuidIdGenerator } from '../../functions/adapters/uuid-id-generator.ts';
 import { AppError } from '../../functions/core/errors.ts';
 import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
-import type { Clock } from '../../functions/core/ports.ts';
+import type { Clock } from '../../functions/core/ports/clock.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { LocalAws } from './local-aws.ts';
 
@@ -35,7 +35,7 @@ export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<Rece
     parser: new MailparserMimeParser(),
     channels: new DynamoChannelDirectory(db, tableName, { clock, cacheMs: 0 }),
     rawMail: new S3RawMailStore(aws.s3, aws.bucket),
-    ledger: new DynamoInboundLedger(db, tableName),
+    ledger: new DynamoProcessingLedger(db, tableName, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, tableName),
     messages: new DynamoMessageStore(db, tableName),
     queue: new SqsRoutedQueue(aws.sqs, aws.queueUrls),

@@ -1,10 +1,11 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
+import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
 import { AppError } from '../../functions/core/errors.ts';
 import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
-import type { InboundLedger, MessageStore } from '../../functions/core/ports.ts';
+import type { InboundLedger, MessageStore } from '../../functions/core/ports/inbound.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
 
@@ -228,12 +229,17 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     expect(record).toMatchObject({ state: 'failed', attempts: MAX_ATTEMPTS });
   });
 
-  it('fails at once on an error AWS gives for an invalid request (ValidationException)', async () => {
+  it('fails at once when DynamoDB rejects a write as invalid (an item over 400 KB), translated by the client', async () => {
+    // Arrange: the message store writes an item DynamoDB refuses with a ValidationException
     const id = sesId('invalid');
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
-    const invalid = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
-    const outcome = await receiveMail(inboundDeps(aws, new TestClock(), { messages: failing(invalid) }), inboundMail(id));
+    const store = new DynamoMessageStore(aws.db, aws.tableName);
+    const oversized: MessageStore = { put: (message) => store.put({ ...message, preview: 'x'.repeat(420 * 1024) }) };
+    // Act
+    const outcome = await receiveMail(inboundDeps(aws, new TestClock(), { messages: oversized }), inboundMail(id));
+    // Assert
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'dependency-rejected' } });
+    expect(outcome.status === 'failed' && outcome.error.reason).toContain('ValidationException');
   });
 
   it('keeps the candidate conversation on the failed record, so a replay reuses it', async () => {

@@ -5,7 +5,8 @@ import { DynamoConversationStore } from '../../functions/adapters/dynamo-convers
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
-import type { ConversationStore, InboundLedger } from '../../functions/core/ports.ts';
+import type { ConversationStore } from '../../functions/core/ports/conversation-store.ts';
+import type { InboundLedger } from '../../functions/core/ports/inbound.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
 

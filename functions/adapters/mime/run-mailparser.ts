@@ -1,5 +1,5 @@
 import { MailParser, type MailParserOptions } from 'mailparser';
-import type { ParseLimits } from '../../core/ports.ts';
+import type { ParseLimits } from '../../core/model/parse-limits.ts';
 import { splitHeaderBlock, type RawHeaderLine } from './header-block.ts';
 import type { WordDecoder } from './header-text.ts';
 import { guardStructure, type NodeObservation } from './structure-guard.ts';

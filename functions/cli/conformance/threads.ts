@@ -1,4 +1,4 @@
-import { MemoryConversationStore } from '../../core/inbound/memory-conversation-store.ts';
+import { InMemoryThreading } from '../in-memory-threading.ts';
 import type { ParsedMessage } from '../../core/model/message.ts';
 import { DEFAULT_CHANNEL } from '../channel-file.ts';
 import { SequentialIds, threadOne } from '../thread.ts';
@@ -65,7 +65,7 @@ export async function checkThreads(entries: readonly IndexEntry[], parsed: Parse
   }
   const checks: ThreadCheck[] = [];
   for (const files of groups.values()) {
-    const store = new MemoryConversationStore({ ids: new SequentialIds('conv-') });
+    const store = new InMemoryThreading({ ids: new SequentialIds('conv-') });
     const conversationOf = new Map<string, string>();
     for (const entry of [...files].sort((a, b) => a.file.localeCompare(b.file))) {
       const message = parsed.get(entry.file);

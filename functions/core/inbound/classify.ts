@@ -7,7 +7,7 @@ import { addressesIn, bareMessageId, quotedMessageId } from './classify/fields.t
 import { detectTextBounce } from './classify/non-standard-bounce.ts';
 import { deliveryStatusRecipients, dispositionNotification, feedbackReport, unsubscribeRequest } from './classify/reports.ts';
 import { isSystemSender } from './classify/sender.ts';
-import { sesNotification } from './classify/ses-notification.ts';
+import { sesNotification } from '../mail/ses-notification.ts';
 
 /** What the classifier knows beyond the message: the channel's own addresses. */
 export interface ClassifyContext {

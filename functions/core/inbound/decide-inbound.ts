@@ -3,10 +3,11 @@ import { ANSWERING_LANES, type Classification, type Lane, type ReceiptVerdicts }
 import type { ThreadDecision } from '../model/conversation.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { Priority } from '../model/routed-message.ts';
-import type { MimeParser, ThreadLookup } from '../ports.ts';
+import type { MimeParser } from '../ports/mime.ts';
+import type { ThreadLookup } from '../ports/conversation-store.ts';
 import { classify } from './classify.ts';
 import { extractReply, type ExtractedReply } from './extract-reply.ts';
-import { resolveThread } from './resolve-thread.ts';
+import { resolveThread } from '../conversation/resolve-thread.ts';
 import { routeMessage } from './route.ts';
 import { verdictTags } from './verdict-tags.ts';
 import { rejectedAttachments } from './attachment-policy.ts';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { LaneSchema, ReceiptVerdictsSchema } from './classification.ts';
-import { AttachmentSchema, MailAddressSchema } from './message.ts';
-import { PrioritySchema, RoutedMessageSchema } from './routed-message.ts';
-import { THREAD_RULES } from './conversation.ts';
+import { LeaseFieldsSchema } from './processing-record.ts';
+import { RoutedMessageSchema } from './routed-message.ts';
 
 /** One mail as SES hands it over: where the raw copy is, who it was for, what SES thought of it. */
 export const InboundMailSchema = z.object({
@@ -22,8 +21,7 @@ export type InboundState = (typeof INBOUND_STATES)[number];
 /** States after which nothing is left to do (a `failed` record only moves again on an explicit replay). */
 export const FINAL_STATES: readonly InboundState[] = ['routed', 'recorded', 'quarantined', 'dropped', 'failed'];
 
-export const ErrorInfoSchema = z.object({ code: z.string(), reason: z.string() });
-export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+export { ErrorInfoSchema, type ErrorInfo } from './processing-record.ts';
 
 /**
  * The conversation this message will create if it wins the claims, fixed once so retries reuse
@@ -46,9 +44,6 @@ export const InboundRecordSchema = z.object({
   messageId: z.string(),
   mail: InboundMailSchema,
   state: z.enum(INBOUND_STATES),
-  /** ISO time until which the attempt holding the lease owns the record. */
-  leaseUntil: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
   candidate: CandidateSchema.nullable(),
   conversationId: z.string().nullable(),
   /** Set once decided. */
@@ -57,38 +52,8 @@ export const InboundRecordSchema = z.object({
   tags: z.array(z.string()),
   /** Set from `decided` on when the message goes to a queue: what was (or will be) sent. */
   routed: RoutedMessageSchema.nullable(),
-  error: ErrorInfoSchema.nullable(),
-  updatedAt: z.string(),
-});
+}).extend(LeaseFieldsSchema.shape);
 export type InboundRecord = z.infer<typeof InboundRecordSchema>;
-
-/** A stored inbound message: metadata and a short preview, never the body or attachments. */
-export const StoredMessageSchema = z.object({
-  messageId: z.string(),
-  channelId: z.string(),
-  /** Null for unattached, quarantined and dropped mail. */
-  conversationId: z.string().nullable(),
-  sesMessageId: z.string(),
-  rawKey: z.string(),
-  internetMessageId: z.string().nullable(),
-  subject: z.string(),
-  from: MailAddressSchema.nullable(),
-  to: z.array(MailAddressSchema),
-  cc: z.array(MailAddressSchema),
-  date: z.string().nullable(),
-  receivedAt: z.string(),
-  lane: LaneSchema,
-  laneReason: z.string(),
-  tags: z.array(z.string()),
-  disposition: z.enum(['route', 'record', 'quarantine', 'drop']),
-  route: z.object({ skill: z.string(), rule: z.string(), priority: PrioritySchema }).nullable(),
-  thread: z.object({ rule: z.enum(THREAD_RULES), reason: z.string(), flags: z.array(z.string()) }),
-  /** Start of the new text (quoted history removed), for lists; the body stays in S3. */
-  preview: z.string(),
-  attachments: z.array(AttachmentSchema),
-  rejectedAttachments: z.array(z.string()),
-});
-export type StoredMessage = z.infer<typeof StoredMessageSchema>;
 
 /** Mail that could not be processed; `mail` holds all a replay needs. */
 export const FailedMailSchema = z.object({

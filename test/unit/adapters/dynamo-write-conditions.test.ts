@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConversationStore } from '../../../functions/adapters/dynamo-conversation-store.ts';
-import { DynamoInboundLedger } from '../../../functions/adapters/dynamo-inbound-ledger.ts';
+import { DynamoProcessingLedger, INBOUND_RECORDS } from '../../../functions/adapters/dynamo-processing-ledger.ts';
 import { DynamoTicketSequence } from '../../../functions/adapters/dynamo-ticket-sequence.ts';
 import { BusyError } from '../../../functions/core/errors.ts';
 import type { InboundRecord } from '../../../functions/core/model/inbound-record.ts';
@@ -186,7 +186,7 @@ describe('DynamoInboundLedger', () => {
 
   it('creates the record with a lease only if it does not exist', async () => {
     ddb.on(PutCommand).resolves({});
-    const entry = await new DynamoInboundLedger(client, 't').acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 60_000, replay: false });
+    const entry = await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS).acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 60_000, replay: false });
     expect(entry).toMatchObject({ kind: 'acquired', record: { leaseUntil: '2026-11-22T10:01:00.000Z' } });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
   });
@@ -197,7 +197,7 @@ describe('DynamoInboundLedger', () => {
     ddb.on(UpdateCommand).resolves({});
     const stale = { ...record, leaseUntil: '2026-11-22T09:00:00.000Z', attempts: 2 };
     ddb.on(GetCommand).resolvesOnce({ Item: stale }).resolvesOnce({ Item: { ...stale, state: 'failed' } });
-    const ledger = new DynamoInboundLedger(client, 't');
+    const ledger = new DynamoProcessingLedger(client, 't', INBOUND_RECORDS);
     // Act
     const taken = await ledger.acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 70_000, replay: false });
     const replayed = await ledger.acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 70_000, replay: true });
@@ -212,7 +212,7 @@ describe('DynamoInboundLedger', () => {
 
   it('releases only its own lease', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed);
-    await new DynamoInboundLedger(client, 't').release({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' });
+    await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS).release({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' });
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       UpdateExpression: 'SET leaseUntil = :null',
       ConditionExpression: 'leaseUntil = :lease',
@@ -222,7 +222,7 @@ describe('DynamoInboundLedger', () => {
 
   it('saves only while the caller still holds the lease, else a retryable BusyError', async () => {
     ddb.on(PutCommand).rejects(conditionFailed);
-    const error = await new DynamoInboundLedger(client, 't').save({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' }).catch((e: unknown) => e);
+    const error = await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS).save({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BusyError);
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       ConditionExpression: 'leaseUntil = :lease',

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MailParseError } from '../../../functions/core/errors.ts';
 import { allRecipients, decideInbound, decideMessage } from '../../../functions/core/inbound/decide-inbound.ts';
 import { rejectedAttachments } from '../../../functions/core/inbound/attachment-policy.ts';
-import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
+import { InMemoryThreading } from '../../../functions/cli/in-memory-threading.ts';
 import type { ParsedMessage } from '../../../functions/core/model/message.ts';
-import type { MimeParser } from '../../../functions/core/ports.ts';
+import type { MimeParser } from '../../../functions/core/ports/mime.ts';
 import { addr, channelSettings, parsedMessage } from './factories.ts';
 
-function store(): MemoryConversationStore {
+function store(): InMemoryThreading {
   let n = 0;
-  return new MemoryConversationStore({ ids: { next: () => `id-${++n}` } });
+  return new InMemoryThreading({ ids: { next: () => `id-${++n}` } });
 }
 
 const outOfOffice = (overrides: Partial<ParsedMessage> = {}): ParsedMessage =>

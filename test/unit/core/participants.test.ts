@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseAddress, isOwnAddress, participantsOf } from '../../../functions/core/inbound/participants.ts';
+import { baseAddress, isOwnAddress, participantsOf } from '../../../functions/core/mail/participants.ts';
 import { addr, channelSettings, parsedMessage } from './factories.ts';
 
 const channel = channelSettings({ aliases: ['help@example.org'] });

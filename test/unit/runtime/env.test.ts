@@ -8,7 +8,7 @@ describe('readEnv(InboundEnvSchema)', () => {
       TABLE_NAME: 't', RAW_MAIL_BUCKET: 'b', SKILL_QUEUE_URLS: '{"support":"https://sqs.eu-west-1.amazonaws.com/1/s.fifo"}',
       CHANNEL_CACHE_SECONDS: '30', LEASE_SECONDS: '120',
     });
-    expect(env).toMatchObject({ SKILL_QUEUE_URLS: { support: 'https://sqs.eu-west-1.amazonaws.com/1/s.fifo' }, CHANNEL_CACHE_SECONDS: 30_000, LEASE_SECONDS: 120_000, POWERTOOLS_METRICS_NAMESPACE: 'Postroom' });
+    expect(env).toMatchObject({ SKILL_QUEUE_URLS: { support: 'https://sqs.eu-west-1.amazonaws.com/1/s.fifo' }, CHANNEL_CACHE_SECONDS: 30, LEASE_SECONDS: 120, POWERTOOLS_METRICS_NAMESPACE: 'Postroom' });
   });
 
   it('throws one ConfigError listing every problem', () => {

@@ -1,6 +1,6 @@
 import type { DeliveryRecipient } from '../../model/classification.ts';
 import { addressIn, addressesIn } from './fields.ts';
-import { isPermanent, statusFromDiagnostic } from './smtp-status.ts';
+import { isPermanent, statusFromDiagnostic } from '../../mail/smtp-status.ts';
 
 // Hostile input limits: the notice part of a bounce is short; a returned copy can be huge.
 const MAX_NOTICE_CHARS = 20_000;

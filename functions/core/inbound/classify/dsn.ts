@@ -1,6 +1,6 @@
 import type { DeliveryRecipient } from '../../model/classification.ts';
 import { addressIn, readFields, type Field } from './fields.ts';
-import { enhancedCode, isPermanent, statusFromDiagnostic } from './smtp-status.ts';
+import { enhancedCode, isPermanent, statusFromDiagnostic } from '../../mail/smtp-status.ts';
 
 const ACTIONS = new Set(['failed', 'delayed', 'delivered', 'relayed', 'expanded']);
 // Fields that open a per-recipient group (RFC 3464 §2.3); Sendmail adds X-Actual-Recipient.

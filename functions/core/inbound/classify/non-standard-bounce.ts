@@ -2,7 +2,7 @@ import { headerValues, type ParsedMessage } from '../../model/message.ts';
 import { noticeSection } from './bounce-text.ts';
 import { addressesIn } from './fields.ts';
 import { hasListEnvelope, hasNullReturnPath, hasSystemReturnPath, isNoReplySender, isReplyOrForward, isSystemSender } from './sender.ts';
-import { detailFromPhrase, replyCode } from './smtp-status.ts';
+import { detailFromPhrase, replyCode } from '../../mail/smtp-status.ts';
 
 /** Why a message without an RFC 3464 report is taken for a bounce or a delay warning. */
 export interface TextBounce {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enhancedCode, isPermanent, replyCode, statusFromDiagnostic } from '../../../../functions/core/inbound/classify/smtp-status.ts';
+import { enhancedCode, isPermanent, replyCode, statusFromDiagnostic } from '../../../../functions/core/mail/smtp-status.ts';
 
 describe('smtp-status', () => {
   it('finds enhanced codes but not IP addresses or versions', () => {

@@ -4,10 +4,10 @@ import { ANSWERING_LANES, type Lane } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ConversationStore, IdGenerator, MessageIdClaim, TicketSequence } from '../ports.ts';
-import { participantsOf } from './participants.ts';
-import { headerIds, isMessageId } from './thread-signals.ts';
-import { formatTicketNumber } from './ticket-number.ts';
+import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
+import { participantsOf } from '../mail/participants.ts';
+import { referencedIds, settleCandidate } from './settle-candidate.ts';
+import { formatTicketNumber } from '../mail/ticket-number.ts';
 
 export interface ApplyThreadDeps {
   readonly store: ConversationStore;
@@ -139,44 +139,6 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
     return applied(winner, false, claims.copy);
   }
   return applied(await store.publish(conversation, participants, input.at, options), true, claims.copy);
-}
-
-/**
- * The conversation a `new` decision will create: the channel's next ticket number, a new id and,
- * if the channel uses them, a reply token. Fixed before the first write, so retries reuse it.
- */
-export async function newCandidate(deps: { readonly tickets: TicketSequence; readonly ids: IdGenerator }, channel: ChannelSettings): Promise<Candidate> {
-  const ticketNumber = formatTicketNumber(await deps.tickets.next(channel.id), channel.ticket);
-  return { conversationId: deps.ids.next(), ticketNumber, replyToken: channel.replyToken ? deps.ids.next().toLowerCase() : null };
-}
-
-/**
- * Merges a candidate an earlier attempt of this message left behind into the conversation `into`
- * the message ended in, and moves the claims it holds of the message's ids there (lookups would
- * follow the merge pointer anyway; moved, they need no extra hop). A candidate that was never
- * created is left alone, and so is one an earlier attempt published: it won every claim, so it
- * is a conversation of its own.
- */
-export async function settleCandidate(
-  store: ConversationStore,
-  input: { readonly channel: ChannelSettings; readonly message: ParsedMessage; readonly at: string },
-  candidateId: string,
-  into: string,
-): Promise<void> {
-  if (candidateId === into) return;
-  const ended = await store.markMerged(candidateId, into, input.at);
-  if (ended === candidateId) return;
-  const own = input.message.messageId && isMessageId(input.message.messageId) ? [input.message.messageId] : [];
-  const ids = [...new Set([...own, ...referencedIds(input.message)])];
-  const held = await store.findClaims(input.channel.id, ids);
-  for (const [id, claim] of held) {
-    if (claim.conversationId === candidateId) await store.moveClaim(input.channel.id, id, candidateId, ended);
-  }
-}
-
-/** The well-formed Message-IDs a message's In-Reply-To and References name. */
-function referencedIds(message: ParsedMessage): string[] {
-  return headerIds(message).filter((h) => !h.malformed).map((h) => h.value);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyThread } from '../../../functions/core/inbound/apply-thread.ts';
-import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
-import type { ThreadDecision } from '../../../functions/core/model/conversation.ts';
-import type { NewConversation } from '../../../functions/core/ports.ts';
-import { addr, channelSettings, parsedMessage } from './factories.ts';
+import { applyThread } from '../../../../functions/core/conversation/apply-thread.ts';
+import { MemoryConversationStore } from '../../../../functions/adapters/memory/memory-conversation-store.ts';
+import type { ThreadDecision } from '../../../../functions/core/model/conversation.ts';
+import type { NewConversation } from '../../../../functions/core/ports/conversation-store.ts';
+import { addr, channelSettings, parsedMessage } from '../factories.ts';
 
 const channel = channelSettings();
 const at = '2026-11-22T10:00:00.000Z';
@@ -11,8 +11,7 @@ const newDecision = (claimIds: string[]): ThreadDecision => ({ action: 'new', ru
 const conversation = (id: string, ticketNumber = '0000011'): NewConversation => ({ id, channelId: channel.id, ticketNumber, replyToken: null, createdAt: at });
 
 function memoryStore(): MemoryConversationStore {
-  let n = 0;
-  return new MemoryConversationStore({ ids: { next: () => `id${++n}` } });
+  return new MemoryConversationStore();
 }
 
 /** Reply R (b@c) to parent P (z@c): R's first attempt decided new, claimed its own id for conv-x and crashed; P then created conv-p. */

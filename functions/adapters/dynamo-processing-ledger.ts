@@ -1,44 +1,66 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ZodType } from 'zod';
 import { BusyError } from '../core/errors.ts';
 import { FINAL_STATES, InboundRecordSchema, type InboundRecord } from '../core/model/inbound-record.ts';
-import type { InboundLedger, LedgerEntry } from '../core/ports.ts';
-import { itemKeys } from './dynamo-schema.ts';
+import type { LeasedRecord } from '../core/model/processing-record.ts';
+import type { AcquireOptions, LedgerEntry, ProcessingLedger } from '../core/ports/processing-ledger.ts';
+import { itemKeys, type ItemKey } from './dynamo-schema.ts';
 import { isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
 
+/** What the ledger needs to know of one kind of processing record. */
+export interface RecordKind<R extends LeasedRecord> {
+  /** Human name, for errors: `inbound record`, `outbound job`. */
+  readonly name: string;
+  readonly keyOf: (record: R) => ItemKey;
+  /** Validates an item read back. */
+  readonly schema: ZodType<R>;
+  /** States after which nothing is left to do (`failed` among them). */
+  readonly finalStates: readonly string[];
+  /** The state a replayed failed record starts over in. */
+  readonly firstState: R['state'];
+  /** Names the record in errors (never anything secret). */
+  readonly describe: (record: R) => string;
+}
+
+/** Inbound records: one per (SES message id, channel). */
+export const INBOUND_RECORDS: RecordKind<InboundRecord> = {
+  name: 'inbound record',
+  keyOf: (r) => itemKeys.inbound(r.sesMessageId, r.channelId),
+  schema: InboundRecordSchema,
+  finalStates: FINAL_STATES,
+  firstState: 'received',
+  describe: (r) => r.sesMessageId,
+};
+
 /**
- * Inbound records in the Postroom table. The lease (`leaseUntil`) fences attempts: a record is
+ * Processing records in the Postroom table. The lease (`leaseUntil`) fences attempts: a record is
  * created with a lease, a stale lease is taken over with a conditional update on its old value,
  * and every save is conditional on the lease still being the caller's.
  */
-export class DynamoInboundLedger implements InboundLedger {
+export class DynamoProcessingLedger<R extends LeasedRecord> implements ProcessingLedger<R> {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly kind: RecordKind<R>,
   ) {}
 
-  async acquire(record: InboundRecord, options: { now: Date; leaseMs: number; replay: boolean }): Promise<LedgerEntry> {
+  async acquire(record: R, options: AcquireOptions): Promise<LedgerEntry<R>> {
     const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
-    const k = itemKeys.inbound(record.sesMessageId, record.channelId);
-    const fresh = { ...record, leaseUntil, attempts: 1 };
+    const k = this.kind.keyOf(record);
+    const fresh: R = { ...record, leaseUntil, attempts: 1 };
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...k, ...fresh },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, ...fresh }, ConditionExpression: 'attribute_not_exists(pk)' }));
       return { kind: 'acquired', record: fresh };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
     }
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(k), ConsistentRead: true }));
-    const stored = InboundRecordSchema.parse(withoutKeys(out.Item ?? {}));
+    const stored = this.kind.schema.parse(withoutKeys(out.Item ?? {}));
     const replaying = options.replay && stored.state === 'failed';
-    if (FINAL_STATES.includes(stored.state) && !replaying) return { kind: 'done', record: stored };
-    if (!replaying && stored.leaseUntil !== null && stored.leaseUntil > options.now.toISOString()) {
-      return { kind: 'busy', record: stored };
-    }
+    if (this.kind.finalStates.includes(stored.state) && !replaying) return { kind: 'done', record: stored };
+    if (!replaying && stored.leaseUntil !== null && stored.leaseUntil > options.now.toISOString()) return { kind: 'busy', record: stored };
     // Counted with the lease, so an attempt that crashes before its first save still counts.
-    const taken = { ...stored, leaseUntil, state: replaying ? ('received' as const) : stored.state, attempts: replaying ? 1 : stored.attempts + 1 };
+    const taken: R = { ...stored, leaseUntil, state: replaying ? this.kind.firstState : stored.state, attempts: replaying ? 1 : stored.attempts + 1 };
     try {
       await this.client.send(new UpdateCommand({
         TableName: this.tableName,
@@ -60,11 +82,11 @@ export class DynamoInboundLedger implements InboundLedger {
     return { kind: 'acquired', record: taken };
   }
 
-  async release(record: InboundRecord): Promise<void> {
+  async release(record: R): Promise<void> {
     await this.client
       .send(new UpdateCommand({
         TableName: this.tableName,
-        Key: key(itemKeys.inbound(record.sesMessageId, record.channelId)),
+        Key: key(this.kind.keyOf(record)),
         UpdateExpression: 'SET leaseUntil = :null',
         ConditionExpression: 'leaseUntil = :lease',
         ExpressionAttributeValues: { ':null': null, ':lease': record.leaseUntil },
@@ -74,18 +96,16 @@ export class DynamoInboundLedger implements InboundLedger {
       });
   }
 
-  async save(record: InboundRecord): Promise<void> {
+  async save(record: R): Promise<void> {
     try {
       await this.client.send(new PutCommand({
         TableName: this.tableName,
-        Item: { ...itemKeys.inbound(record.sesMessageId, record.channelId), ...record },
+        Item: { ...this.kind.keyOf(record), ...record },
         ConditionExpression: 'leaseUntil = :lease',
         ExpressionAttributeValues: { ':lease': record.leaseUntil },
       }));
     } catch (error) {
-      if (isConditionFailed(error)) {
-        throw new BusyError(`inbound record ${record.sesMessageId} was taken over by another attempt`, { cause: error });
-      }
+      if (isConditionFailed(error)) throw new BusyError(`${this.kind.name} ${this.kind.describe(record)} was taken over by another attempt`, { cause: error });
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { DeliveryRecipient, FeedbackReport } from '../../model/classification.ts';
-import type { ParsedMessage } from '../../model/message.ts';
+import type { DeliveryRecipient, FeedbackReport } from '../model/classification.ts';
+import type { ParsedMessage } from '../model/message.ts';
 import { enhancedCode, isPermanent } from './smtp-status.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { ConversationRef } from '../model/conversation.ts';
-import type { ConversationStore, MessageIdClaim, ThreadLookup } from '../ports.ts';
+import type { ConversationStore, MessageIdClaim, ThreadLookup } from '../ports/conversation-store.ts';
 
 /** What the lookup learnt of a message's own Message-ID: its claim, and the conversation that claim ends in. */
 export interface OwnIdSeen {

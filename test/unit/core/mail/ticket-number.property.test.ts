@@ -5,8 +5,8 @@ import {
   formatTicketNumber,
   isTicketNumber,
   renderSubject,
-} from '../../../functions/core/inbound/ticket-number.ts';
-import type { TicketFormat } from '../../../functions/core/model/channel.ts';
+} from '../../../../functions/core/mail/ticket-number.ts';
+import type { TicketFormat } from '../../../../functions/core/model/channel.ts';
 
 const formatArb: fc.Arbitrary<TicketFormat> = fc.record({
   placement: fc.constantFrom('end', 'start', 'hidden'),

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BusyError } from '../../../functions/core/errors.ts';
-import { applyThread } from '../../../functions/core/inbound/apply-thread.ts';
-import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
-import { formatTicketNumber } from '../../../functions/core/inbound/ticket-number.ts';
-import type { ThreadDecision } from '../../../functions/core/model/conversation.ts';
-import type { ConversationStore, NewConversation } from '../../../functions/core/ports.ts';
-import { addr, channelSettings, parsedMessage } from './factories.ts';
+import { BusyError } from '../../../../functions/core/errors.ts';
+import { applyThread } from '../../../../functions/core/conversation/apply-thread.ts';
+import { MemoryConversationStore } from '../../../../functions/adapters/memory/memory-conversation-store.ts';
+import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
+import type { ThreadDecision } from '../../../../functions/core/model/conversation.ts';
+import type { ConversationStore, NewConversation } from '../../../../functions/core/ports/conversation-store.ts';
+import { addr, channelSettings, parsedMessage } from '../factories.ts';
 
 const channel = channelSettings();
 const message = parsedMessage({ messageId: 'reply-b@customer.example', inReplyTo: 'root@customer.example', references: ['root@customer.example'] });
@@ -14,8 +14,7 @@ const candidate = { conversationId: 'conv-b', ticketNumber: '0000029', replyToke
 const at = '2026-11-22T10:00:00.000Z';
 
 function storeAnd() {
-  let n = 0;
-  const store = new MemoryConversationStore({ ids: { next: () => `id${++n}` } });
+  const store = new MemoryConversationStore();
   const conversation = (id: string, ticketNumber = '0000011'): NewConversation => ({ id, channelId: channel.id, ticketNumber, replyToken: null, createdAt: at });
   /** A conversation another attempt created and published. */
   const published = async (id: string, ...claims: string[]) => {

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../../functions/core/errors.ts';
-import { MemoryConversationStore, MemoryTicketSequence } from '../../../functions/core/inbound/memory-conversation-store.ts';
-import { resolveThread } from '../../../functions/core/inbound/resolve-thread.ts';
-import { formatTicketNumber } from '../../../functions/core/inbound/ticket-number.ts';
-import type { ChannelSettings } from '../../../functions/core/model/channel.ts';
-import type { ThreadDecision } from '../../../functions/core/model/conversation.ts';
-import type { ParsedMessage } from '../../../functions/core/model/message.ts';
-import type { TicketSequence } from '../../../functions/core/ports.ts';
-import { addr, channelSettings, classification, parsedMessage } from './factories.ts';
+import { NotFoundError } from '../../../../functions/core/errors.ts';
+import { MemoryTicketSequence } from '../../../../functions/adapters/memory/memory-ticket-sequence.ts';
+import { InMemoryThreading } from '../../../../functions/cli/in-memory-threading.ts';
+import { recordSentMessage } from '../../../../functions/core/conversation/record-sent.ts';
+import { resolveThread } from '../../../../functions/core/conversation/resolve-thread.ts';
+import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
+import type { ChannelSettings } from '../../../../functions/core/model/channel.ts';
+import type { ThreadDecision } from '../../../../functions/core/model/conversation.ts';
+import type { ParsedMessage } from '../../../../functions/core/model/message.ts';
+import type { TicketSequence } from '../../../../functions/core/ports/conversation-store.ts';
+import { addr, channelSettings, classification, parsedMessage } from '../../core/factories.ts';
 
 function setup(options: { channel?: ChannelSettings; tickets?: TicketSequence } = {}) {
   const channel = options.channel ?? channelSettings();
   let n = 0;
-  const store = new MemoryConversationStore({ ids: { next: () => `Id${++n}` }, ...(options.tickets ? { tickets: options.tickets } : {}) });
+  const store = new InMemoryThreading({ ids: { next: () => `Id${++n}` }, ...(options.tickets ? { tickets: options.tickets } : {}) });
   const decide = (message: ParsedMessage, ch: ChannelSettings = channel) =>
     resolveThread({ lookup: store }, { channel: ch, message, classification: classification(), recipients: [] });
   const deliver = async (message: ParsedMessage, ch: ChannelSettings = channel) =>
@@ -31,7 +33,7 @@ const decision = (overrides: Partial<ThreadDecision>): ThreadDecision => ({
   ...overrides,
 });
 
-describe('MemoryConversationStore.apply', () => {
+describe('InMemoryThreading.apply', () => {
   it('creates a conversation with the next ticket number, an id and a lowercase reply token', async () => {
     // Arrange
     const { channel, deliver } = setup();
@@ -252,7 +254,7 @@ describe('MemoryConversationStore.apply', () => {
   });
 });
 
-describe('MemoryConversationStore lookups and outbound', () => {
+describe('InMemoryThreading lookups and outbound', () => {
   it('finds a conversation by ticket number and by reply token in any case', async () => {
     // Arrange
     const { store, channel, deliver } = setup();
@@ -273,7 +275,7 @@ describe('MemoryConversationStore lookups and outbound', () => {
     const created = await deliver(parsedMessage());
 
     // Act
-    store.recordOutbound(created?.id ?? '', 'out-1@example.com', ['Partner@Other.Example'], 'agent-7');
+    await recordSentMessage(store, { channelId: channel.id, conversationId: created?.id ?? '', messageId: 'out-1', threadIds: ['out-1@example.com'], recipients: ['Partner@Other.Example'], agentId: 'agent-7', at: '2026-11-22T10:00:00.000Z' });
     const found = await store.findByMessageIds(channel.id, ['out-1@example.com']);
 
     // Assert
@@ -281,19 +283,19 @@ describe('MemoryConversationStore lookups and outbound', () => {
     expect(store.conversation(created?.id ?? '').participants).toContain('partner@other.example');
   });
 
-  it('refuses outbound mail for an unknown conversation', () => {
+  it('refuses outbound mail for an unknown conversation', async () => {
     // Arrange
-    const { store } = setup();
+    const { store, channel } = setup();
 
     // Act
-    const act = () => store.recordOutbound('nope', 'x@example.com', []);
+    const act = recordSentMessage(store, { channelId: channel.id, conversationId: 'nope', messageId: 'out-1', threadIds: ['x@example.com'], recipients: [], agentId: null, at: '2026-11-22T10:00:00.000Z' });
 
     // Assert
-    expect(act).toThrow(NotFoundError);
+    await expect(act).rejects.toThrow(NotFoundError);
   });
 });
 
-describe('MemoryConversationStore own-id claims (as the DynamoDB store keeps them)', () => {
+describe('InMemoryThreading own-id claims (as the DynamoDB store keeps them)', () => {
   it('keeps the first owner and the first claim of a Message-ID, each on its own', async () => {
     // Arrange: a reply claimed the id as a reference; an unattached message owns another id
     const { store, channel } = setup();

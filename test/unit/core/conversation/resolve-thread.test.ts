@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryConversationStore } from '../../../functions/core/inbound/memory-conversation-store.ts';
-import { resolveThread, type ResolveThreadInput } from '../../../functions/core/inbound/resolve-thread.ts';
-import { formatTicketNumber } from '../../../functions/core/inbound/ticket-number.ts';
-import type { ChannelSettings } from '../../../functions/core/model/channel.ts';
-import type { Classification } from '../../../functions/core/model/classification.ts';
-import type { ConversationRef, ThreadDecision } from '../../../functions/core/model/conversation.ts';
-import type { ParsedMessage } from '../../../functions/core/model/message.ts';
-import { addr, channelSettings, classification, parsedMessage } from './factories.ts';
+import { InMemoryThreading } from '../../../../functions/cli/in-memory-threading.ts';
+import { recordSentMessage } from '../../../../functions/core/conversation/record-sent.ts';
+import { resolveThread, type ResolveThreadInput } from '../../../../functions/core/conversation/resolve-thread.ts';
+import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
+import type { ChannelSettings } from '../../../../functions/core/model/channel.ts';
+import type { Classification } from '../../../../functions/core/model/classification.ts';
+import type { ConversationRef, ThreadDecision } from '../../../../functions/core/model/conversation.ts';
+import type { ParsedMessage } from '../../../../functions/core/model/message.ts';
+import { addr, channelSettings, classification, parsedMessage } from '../factories.ts';
 
 const CUSTOMER = 'customer@customer.example';
 
 function setup(channel: ChannelSettings = channelSettings()) {
   let n = 0;
-  const store = new MemoryConversationStore({ ids: { next: () => `ID${++n}` } });
+  const store = new InMemoryThreading({ ids: { next: () => `ID${++n}` } });
   const resolve = (message: ParsedMessage, overrides: Partial<Omit<ResolveThreadInput, 'message'>> = {}) =>
     resolveThread(
       { lookup: store },
@@ -185,7 +186,7 @@ describe('resolveThread: header signals', () => {
     // Arrange
     const { resolve, open, store } = setup();
     const conversation = await open('root@customer.example');
-    store.recordOutbound(conversation.id, 'agent-reply@example.com', [CUSTOMER]);
+    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['agent-reply@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
 
     // Act
     const decision = await resolve(parsedMessage({ messageId: 'r2@customer.example', inReplyTo: 'agent-reply@example.com' }));
@@ -427,7 +428,7 @@ describe('resolveThread: automatic mail', () => {
     // Arrange
     const { resolve, open, store } = setup();
     const conversation = await open('root@customer.example');
-    store.recordOutbound(conversation.id, 'sent-1@example.com', [CUSTOMER]);
+    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['sent-1@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
 
     // Act
     const decision = await resolve(parsedMessage({ messageId: 'dsn@mx.example', from: addr('mailer-daemon@mx.example') }), {
@@ -446,7 +447,7 @@ describe('resolveThread: automatic mail', () => {
     // Arrange
     const { resolve, open, store } = setup();
     const conversation = await open('root@customer.example');
-    store.recordOutbound(conversation.id, 'sent-1@example.com', [CUSTOMER]);
+    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['sent-1@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
 
     // Act
     const decision = await resolve(parsedMessage(), { classification: classification(overrides) });
@@ -522,7 +523,7 @@ describe('resolveThread: ignore-in-reply-to policy', () => {
     // Arrange
     const { resolve, open, store } = setup(channel);
     const conversation = await open('root@customer.example');
-    store.recordOutbound(conversation.id, 'sent@example.com', [CUSTOMER]);
+    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['sent@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
 
     // Act
     const decision = await resolve(parsedMessage(), {

@@ -1,22 +1,7 @@
-import { AppError, BusyError, NotFoundError } from '../errors.ts';
-import type { ChannelSettings } from '../model/channel.ts';
-import type { Lane } from '../model/classification.ts';
-import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
-import type { ParsedMessage } from '../model/message.ts';
-import type { ConversationStore, IdGenerator, JoinOptions, MessageIdClaim, NewConversation, TicketSequence } from '../ports.ts';
-import { applyThread, newCandidate, type AppliedThread } from './apply-thread.ts';
-
-export interface ApplyThreadInput {
-  readonly channel: ChannelSettings;
-  readonly message: ParsedMessage;
-  /** @default 'human' */
-  readonly lane?: Lane;
-  /** Tags of the inbound decision (verdicts, flags). @default [] */
-  readonly tags?: readonly string[];
-}
-
-/** The conversation a message ended in; `created` is false when it joined one, even for a `new` decision. */
-export type AppliedConversation = AppliedThread;
+import { BusyError, NotFoundError } from '../../core/errors.ts';
+import { rootOf } from '../../core/conversation/merge-chain.ts';
+import type { ConversationRef } from '../../core/model/conversation.ts';
+import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../../core/ports/conversation-store.ts';
 
 interface Conversation {
   id: string;
@@ -31,44 +16,24 @@ interface Conversation {
   mergedInto: string | null;
 }
 
-/** Counts per channel from 1, like the DynamoDB atomic counter will. */
-export class MemoryTicketSequence implements TicketSequence {
-  private readonly values = new Map<string, number>();
-
-  async next(channelId: string): Promise<number> {
-    const value = (this.values.get(channelId) ?? 0) + 1;
-    this.values.set(channelId, value);
-    return value;
-  }
-}
-
-/** Merge pointers followed at most before the data counts as broken. */
-const MAX_MERGE_HOPS = 16;
-
 /**
  * In-memory conversation store with the persistent store's semantics (first-writer-wins claims,
- * candidates pending until published or merged), for the CLI and tests. `apply` threads through
- * the same `applyThread` as the Lambda, so a duplicate delivery, a late-arriving parent and two
- * racing replies to an unseen thread end in one conversation here as they do in DynamoDB.
+ * candidates pending until published or merged, merge pointers followed the same way), for the
+ * CLI, the conformance run and tests. Threading goes through the same use cases as the Lambda,
+ * so a duplicate delivery, a late-arriving parent and two racing replies to an unseen thread end
+ * in one conversation here as they do in DynamoDB.
  */
 export class MemoryConversationStore implements ConversationStore {
   private readonly conversations = new Map<string, Conversation>();
   private readonly claims = new Map<string, string>();
   /** Stored message carrying each Message-ID as its own. */
   private readonly owners = new Map<string, string>();
-  private readonly ids: IdGenerator;
-  private readonly tickets: TicketSequence;
-
-  constructor(deps: { readonly ids: IdGenerator; readonly tickets?: TicketSequence }) {
-    this.ids = deps.ids;
-    this.tickets = deps.tickets ?? new MemoryTicketSequence();
-  }
 
   async findByMessageIds(channelId: string, messageIds: readonly string[]): Promise<Map<string, ConversationRef>> {
     const found = new Map<string, ConversationRef>();
     for (const id of messageIds) {
       const owner = this.claims.get(claimKey(channelId, id));
-      if (owner) found.set(id, this.ref(this.rootOf(owner)));
+      if (owner) found.set(id, await this.resolved(owner));
     }
     return found;
   }
@@ -118,7 +83,9 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async getConversations(ids: readonly string[]): Promise<Map<string, ConversationRef>> {
-    return new Map(ids.filter((id) => this.conversations.has(id)).map((id) => [id, this.ref(this.rootOf(id))]));
+    const found = new Map<string, ConversationRef>();
+    for (const id of ids) if (this.conversations.has(id)) found.set(id, await this.resolved(id));
+    return found;
   }
 
   async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {
@@ -127,10 +94,11 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async join(conversationId: string, participants: readonly string[], _at: string, options: JoinOptions): Promise<ConversationRef> {
-    const c = this.get(this.rootOf(conversationId));
+    const c = this.get(await this.rootOf(conversationId));
     if (c.visibility === 'pending') throw new BusyError(`conversation ${c.id} is another attempt's pending candidate`);
     for (const p of participants) c.participants.add(p);
     if (options.reopen) c.status = 'open';
+    if (options.agent !== undefined) c.lastAgent = options.agent;
     return this.ref(c.id);
   }
 
@@ -141,7 +109,7 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async markMerged(conversationId: string, into: string, _at: string): Promise<string> {
-    const root = this.rootOf(into);
+    const root = await this.rootOf(into);
     const c = this.conversations.get(conversationId);
     // Never created (an attempt that crashed before it): nothing to merge, as in DynamoDB.
     if (!c || root === conversationId) return conversationId;
@@ -150,30 +118,6 @@ export class MemoryConversationStore implements ConversationStore {
     c.visibility = 'merged';
     c.mergedInto = root;
     return root;
-  }
-
-  /**
-   * Threads a decision as the Lambda does: a `new` decision gets a candidate (next ticket number,
-   * an id, a reply token if the channel uses them), then `applyThread` writes it. Returns null for
-   * `unattached`.
-   */
-  async apply(channelId: string, decision: ThreadDecision, input: ApplyThreadInput): Promise<AppliedConversation | null> {
-    const joined = decision.action === 'join' ? decision.conversation?.id : undefined;
-    if (decision.action === 'join' && (!joined || this.conversations.get(joined)?.channelId !== channelId)) {
-      throw new NotFoundError(`conversation ${joined ?? '(none)'} not found in channel ${channelId}`);
-    }
-    const channel = { ...input.channel, id: channelId };
-    const candidate = decision.action === 'new' ? await newCandidate({ tickets: this.tickets, ids: this.ids }, channel) : null;
-    return applyThread({ store: this, pause: yieldTurn }, { ...input, channel, decision, candidate, at: new Date(0).toISOString() });
-  }
-
-  /** Records a message the system sent: its Message-ID becomes a threading target, its recipients participants. */
-  recordOutbound(conversationId: string, messageId: string, recipients: readonly string[], agent?: string): void {
-    const c = this.get(conversationId);
-    const key = claimKey(c.channelId, messageId);
-    if (!this.claims.has(key)) this.claims.set(key, c.id);
-    for (const r of recipients) c.participants.add(r.toLowerCase());
-    if (agent !== undefined) c.lastAgent = agent;
   }
 
   /** Closes a conversation (as an agent would); the next human message joining reopens it. */
@@ -196,13 +140,12 @@ export class MemoryConversationStore implements ConversationStore {
     return c ? this.ref(c.id) : null;
   }
 
-  private rootOf(id: string): string {
-    let c = this.get(id);
-    for (let hops = 0; c.visibility === 'merged' && c.mergedInto; hops++) {
-      if (hops >= MAX_MERGE_HOPS) throw new AppError('merge-loop', `conversation merge pointers loop at ${id}`);
-      c = this.get(c.mergedInto);
-    }
-    return c.id;
+  private rootOf(id: string): Promise<string> {
+    return rootOf((current) => this.get(current), id);
+  }
+
+  private async resolved(id: string): Promise<ConversationRef> {
+    return this.ref(await this.rootOf(id));
   }
 
   private get(id: string): Conversation {
@@ -223,11 +166,6 @@ export class MemoryConversationStore implements ConversationStore {
       replyToken: c.replyToken,
     };
   }
-}
-
-/** Lets a racing `apply` run on; in memory a pending candidate settles within a few turns. */
-function yieldTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function claimKey(channelId: string, messageId: string): string {

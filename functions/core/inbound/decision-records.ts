@@ -1,7 +1,8 @@
 import type { ChannelSettings } from '../model/channel.ts';
-import type { InboundRecord, StoredMessage } from '../model/inbound-record.ts';
+import type { InboundRecord } from '../model/inbound-record.ts';
+import type { InboundStoredMessage } from '../model/stored-message.ts';
 import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/routed-message.ts';
-import type { AppliedThread } from './apply-thread.ts';
+import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { InboundDecision } from './decide-inbound.ts';
 
 const PREVIEW_CHARS = 280;
@@ -20,9 +21,10 @@ export function storedMessageOf(
   channel: ChannelSettings,
   decision: InboundDecision,
   conversation: AppliedThread | null,
-): StoredMessage {
+): InboundStoredMessage {
   const { message } = decision;
   return {
+    direction: 'inbound',
     messageId: record.messageId,
     channelId: channel.id,
     conversationId: conversation?.id ?? null,

@@ -2,9 +2,9 @@ import type { ChannelSettings } from '../model/channel.ts';
 import { ANSWERING_LANES, type Classification } from '../model/classification.ts';
 import type { ConversationRef, ThreadDecision, ThreadSignal } from '../model/conversation.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ThreadLookup } from '../ports.ts';
-import { headerIds, isMessageId, originalMessageIds, replyTokens } from './thread-signals.ts';
-import { extractTicketNumber } from './ticket-number.ts';
+import type { ThreadLookup } from '../ports/conversation-store.ts';
+import { headerIds, isMessageId, originalMessageIds, replyTokens } from '../mail/thread-signals.ts';
+import { extractTicketNumber } from '../mail/ticket-number.ts';
 
 export interface ResolveThreadDeps {
   readonly lookup: ThreadLookup;

@@ -1,0 +1,97 @@
+import { DependencyError, NotFoundError } from '../errors.ts';
+import { newCandidate } from '../conversation/candidate.ts';
+import { OwnIdProbe } from '../conversation/own-id-probe.ts';
+import { threadMessage, type ThreadedMessage } from '../conversation/thread-message.ts';
+import { isMessageId } from '../mail/thread-signals.ts';
+import type { ChannelSettings } from '../model/channel.ts';
+import type { InboundRecord, InboundState } from '../model/inbound-record.ts';
+import type { IdGenerator } from '../ports/clock.ts';
+import type { ConversationStore, TicketSequence } from '../ports/conversation-store.ts';
+import type { MessageStore, RawMailStore, RoutedQueue } from '../ports/inbound.ts';
+import type { MimeParser } from '../ports/mime.ts';
+import type { Checkpoint } from '../processing/process-once.ts';
+import { decideMessage, parseInbound } from './decide-inbound.ts';
+import { asDuplicate, routedMessageOf, storedMessageOf } from './decision-records.ts';
+
+export interface HandleMailDeps {
+  readonly parser: MimeParser;
+  readonly rawMail: RawMailStore;
+  readonly conversations: ConversationStore;
+  readonly messages: MessageStore;
+  readonly queue: RoutedQueue;
+  readonly tickets: TicketSequence;
+  readonly ids: IdGenerator;
+  /** Waits a little (a racing attempt's conversation is about to settle); without it such a race is retried at once. */
+  readonly pause?: (ms: number) => Promise<void>;
+}
+
+export interface HandleMailInput {
+  readonly channel: ChannelSettings;
+  /** ISO time of the writes. */
+  readonly at: string;
+  /** An operator's replay of a failed record. */
+  readonly replay: boolean;
+}
+
+/**
+ * The business step of one inbound mail: decide, thread, store, queue. Resumes where the record
+ * stands: from `received` it decides again with the candidate conversation fixed on the record;
+ * from `decided` it only resends the stored pointer (the queue drops it by deduplication id if it
+ * was sent). Returns the record in its final state.
+ */
+export async function handleMail(deps: HandleMailDeps, input: HandleMailInput, start: InboundRecord, checkpoint: Checkpoint<InboundRecord>): Promise<InboundRecord> {
+  let record = start;
+  if (record.state !== 'decided') {
+    const decided = await decideMail(deps, input, record, checkpoint);
+    // A pointer is saved before it is sent, so a retry resends exactly it; without one the final save comes next.
+    record = decided.routed ? await checkpoint(decided) : decided;
+  }
+  if (record.routed) await deps.queue.send(record.routed);
+  return { ...record, state: finalState(record) };
+}
+
+/** Decides the mail and writes conversation and message; returns the record in `decided`, not yet saved. */
+async function decideMail(deps: HandleMailDeps, input: HandleMailInput, start: InboundRecord, checkpoint: Checkpoint<InboundRecord>): Promise<InboundRecord> {
+  const { channel, at } = input;
+  let record = start;
+  const raw = await deps.rawMail.get(record.mail.rawKey).catch((error: unknown) => {
+    if (error instanceof NotFoundError) throw new DependencyError('raw-missing', error.message, { cause: error, retryable: false });
+    throw error;
+  });
+  const message = await parseInbound(deps.parser, raw, channel);
+  // The own id's claim is read with the claims threading reads anyway: a later copy is known before any write.
+  const probe = new OwnIdProbe(deps.conversations, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
+  let decision = await decideMessage({ lookup: probe }, { message, channel, verdicts: record.mail.verdicts, envelopeRecipients: record.mail.recipients });
+
+  let threaded: ThreadedMessage = { conversation: null, copy: false };
+  if (decision.disposition === 'route' || decision.disposition === 'record') {
+    if (decision.thread.action === 'new' && !record.candidate) {
+      // A record from before candidates were fixed with the first save.
+      record = await checkpoint({ ...record, candidate: await newCandidate(deps, channel) });
+    }
+    threaded = await threadMessage(
+      { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
+      {
+        channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, at,
+        lane: decision.classification.lane, tags: decision.tags, seen: probe.seen,
+        // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
+        retry: record.attempts > 1 || input.replay,
+      },
+    );
+    if (threaded.copy) decision = asDuplicate(decision);
+  }
+  const { conversation } = threaded;
+  await deps.messages.put(storedMessageOf(record, channel, decision, conversation));
+  return {
+    ...record, state: 'decided', conversationId: conversation?.id ?? null, routed: routedMessageOf(record, channel, decision, conversation), error: null,
+    disposition: decision.disposition, lane: decision.classification.lane, tags: [...decision.tags],
+  };
+}
+
+const FINAL_BY_DISPOSITION = { route: 'routed', record: 'recorded', quarantine: 'quarantined', drop: 'dropped' } as const;
+
+function finalState(record: InboundRecord): InboundState {
+  // A `route` decision without a pointer (no route found) is kept for the record.
+  if (record.disposition === 'route' && !record.routed) return 'recorded';
+  return record.disposition ? FINAL_BY_DISPOSITION[record.disposition] : 'recorded';
+}
