@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { RoutedMessageSchema } from '../../functions/core/model/routed-message.ts';
-import { customerMail, TestClock } from './inbound-deps.ts';
-import { startLocalAws, type LocalAws } from './local-aws.ts';
+import { customerMail, TestClock } from '../support/inbound-deps.ts';
+import { startLocalAws, type LocalAws } from '../support/local-aws.ts';
 
 const fixture = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/ses/receipt-event.json'), 'utf8')) as {
   Records: { ses: { mail: { messageId: string } } }[];

@@ -6,8 +6,8 @@ import { AppError } from '../../functions/core/errors.ts';
 import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
 import type { InboundLedger, MessageStore } from '../../functions/core/ports/inbound.ts';
-import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from '../support/inbound-deps.ts';
+import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
 let n = 0;

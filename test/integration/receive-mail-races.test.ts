@@ -6,9 +6,9 @@ import { applyThread } from '../../functions/core/conversation/apply-thread.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { ThreadDecision } from '../../functions/core/model/conversation.ts';
 import type { ConversationStore } from '../../functions/core/ports/conversation-store.ts';
-import { addr, channelSettings, parsedMessage } from '../unit/core/factories.ts';
-import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { addr, channelSettings, parsedMessage } from '../support/factories.ts';
+import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from '../support/inbound-deps.ts';
+import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
 const channel = channelSettings();
 const at = '2026-11-22T10:00:00.000Z';

@@ -7,8 +7,8 @@ import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
 import type { ConversationStore } from '../../functions/core/ports/conversation-store.ts';
 import type { InboundLedger } from '../../functions/core/ports/inbound.ts';
-import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from './inbound-deps.ts';
-import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
+import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
 let store: DynamoConversationStore;

@@ -7,8 +7,8 @@ import { BusyError } from '../../functions/core/errors.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { InboundLedger, RoutedQueue } from '../../functions/core/ports/inbound.ts';
-import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail, retrying } from './inbound-deps.ts';
-import { startSeededLocalAws, type LocalAws } from './local-aws.ts';
+import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail, retrying } from '../support/inbound-deps.ts';
+import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
 let n = 0;

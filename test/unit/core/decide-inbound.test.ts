@@ -5,7 +5,7 @@ import { rejectedAttachments } from '../../../functions/core/inbound/attachment-
 import { InMemoryThreading } from '../../../functions/cli/in-memory-threading.ts';
 import type { ParsedMessage } from '../../../functions/core/model/message.ts';
 import type { MimeParser } from '../../../functions/core/ports/mime.ts';
-import { addr, channelSettings, parsedMessage } from './factories.ts';
+import { addr, channelSettings, parsedMessage } from '../../support/factories.ts';
 
 function store(): InMemoryThreading {
   let n = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { baseAddress, isOwnAddress, participantsOf } from '../../../functions/core/mail/participants.ts';
-import { addr, channelSettings, parsedMessage } from './factories.ts';
+import { addr, channelSettings, parsedMessage } from '../../support/factories.ts';
 
 const channel = channelSettings({ aliases: ['help@example.org'] });
 const message = parsedMessage({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasKeyword, messagePriority, routeMessage, type RouteInput } from '../../../functions/core/inbound/route.ts';
 import type { ChannelSettingsInput, RoutingRule } from '../../../functions/core/model/channel.ts';
-import { addr, channelSettings, parsedMessage } from './factories.ts';
+import { addr, channelSettings, parsedMessage } from '../../support/factories.ts';
 
 type RuleInput = Partial<RoutingRule> & { name: string; skill: string };
 

@@ -9,7 +9,7 @@ import type { ChannelSettings } from '../../../../functions/core/model/channel.t
 import type { ThreadDecision } from '../../../../functions/core/model/conversation.ts';
 import type { ParsedMessage } from '../../../../functions/core/model/message.ts';
 import type { TicketSequence } from '../../../../functions/core/ports/conversation-store.ts';
-import { addr, channelSettings, classification, parsedMessage } from '../../core/factories.ts';
+import { addr, channelSettings, classification, parsedMessage } from '../../../support/factories.ts';
 
 function setup(options: { channel?: ChannelSettings; tickets?: TicketSequence } = {}) {
   const channel = options.channel ?? channelSettings();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../../functions/core/inbound/classify.ts';
 import type { Header } from '../../../../functions/core/model/message.ts';
-import { addr, parsedMessage } from '../factories.ts';
-import { fixture } from './eml.ts';
+import { addr, parsedMessage } from '../../../support/factories.ts';
+import { fixture } from '../../../support/eml.ts';
 
 const h = (name: string, value: string): Header => ({ name, value });
 const own = { ownAddresses: ['Support@Example.com'] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../../functions/core/inbound/classify.ts';
-import { addr, parsedMessage } from '../factories.ts';
-import { fixture } from './eml.ts';
+import { addr, parsedMessage } from '../../../support/factories.ts';
+import { fixture } from '../../../support/eml.ts';
 
 const own = { ownAddresses: ['support@example.com'] };
 const recipients = (name: string) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../../functions/core/inbound/classify.ts';
-import { addr, parsedMessage } from '../factories.ts';
+import { addr, parsedMessage } from '../../../support/factories.ts';
 
 const bouncy = (text: string) =>
   parsedMessage({

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../../functions/core/inbound/classify.ts';
 import { ClassificationSchema } from '../../../../functions/core/model/classification.ts';
-import { addr, parsedMessage } from '../factories.ts';
-import { fixture } from './eml.ts';
+import { addr, parsedMessage } from '../../../support/factories.ts';
+import { fixture } from '../../../support/eml.ts';
 
 const own = { ownAddresses: ['support@example.com'] };
 

@@ -3,7 +3,7 @@ import { applyThread } from '../../../../functions/core/conversation/apply-threa
 import { MemoryConversationStore } from '../../../../functions/adapters/memory/memory-conversation-store.ts';
 import type { ThreadDecision } from '../../../../functions/core/model/conversation.ts';
 import type { NewConversation } from '../../../../functions/core/ports/conversation-store.ts';
-import { addr, channelSettings, parsedMessage } from '../factories.ts';
+import { addr, channelSettings, parsedMessage } from '../../../support/factories.ts';
 
 const channel = channelSettings();
 const at = '2026-11-22T10:00:00.000Z';

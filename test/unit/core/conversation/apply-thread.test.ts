@@ -5,7 +5,7 @@ import { MemoryConversationStore } from '../../../../functions/adapters/memory/m
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import type { ThreadDecision } from '../../../../functions/core/model/conversation.ts';
 import type { ConversationStore, NewConversation } from '../../../../functions/core/ports/conversation-store.ts';
-import { addr, channelSettings, parsedMessage } from '../factories.ts';
+import { addr, channelSettings, parsedMessage } from '../../../support/factories.ts';
 
 const channel = channelSettings();
 const message = parsedMessage({ messageId: 'reply-b@customer.example', inReplyTo: 'root@customer.example', references: ['root@customer.example'] });

@@ -7,7 +7,7 @@ import type { ChannelSettings } from '../../../../functions/core/model/channel.t
 import type { Classification } from '../../../../functions/core/model/classification.ts';
 import type { ConversationRef, ThreadDecision } from '../../../../functions/core/model/conversation.ts';
 import type { ParsedMessage } from '../../../../functions/core/model/message.ts';
-import { addr, channelSettings, classification, parsedMessage } from '../factories.ts';
+import { addr, channelSettings, classification, parsedMessage } from '../../../support/factories.ts';
 
 const CUSTOMER = 'customer@customer.example';
 

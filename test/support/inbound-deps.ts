@@ -12,19 +12,11 @@ import { AppError } from '../../functions/core/errors.ts';
 import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
 import type { Clock } from '../../functions/core/ports/clock.ts';
+import { TestClock } from './clock.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { LocalAws } from './local-aws.ts';
 
-/** A clock the test moves by hand. */
-export class TestClock implements Clock {
-  constructor(private current = new Date('2026-11-22T10:00:00.000Z')) {}
-  now(): Date {
-    return new Date(this.current);
-  }
-  advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
-  }
-}
+export { TestClock };
 
 export const LEASE_MS = 120_000;
 

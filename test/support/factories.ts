@@ -1,6 +1,6 @@
-import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../../../functions/core/model/channel.ts';
-import type { Classification } from '../../../functions/core/model/classification.ts';
-import type { MailAddress, ParsedMessage } from '../../../functions/core/model/message.ts';
+import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../../functions/core/model/channel.ts';
+import type { Classification } from '../../functions/core/model/classification.ts';
+import type { MailAddress, ParsedMessage } from '../../functions/core/model/message.ts';
 
 /** A mail address from `name <address>` or a bare address. */
 export function addr(value: string): MailAddress {

@@ -1,0 +1,48 @@
+import { BusyError } from '../../core/errors.ts';
+import type { LeasedRecord } from '../../core/model/processing-record.ts';
+import type { AcquireOptions, LedgerEntry, ProcessingLedger } from '../../core/ports/processing-ledger.ts';
+
+/**
+ * Processing records in memory, with the DynamoDB ledger's semantics: a lease fences attempts,
+ * a stale lease is taken over, a save by an attempt whose lease was taken over is a `BusyError`.
+ */
+export class MemoryProcessingLedger<R extends LeasedRecord> implements ProcessingLedger<R> {
+  private readonly records = new Map<string, R>();
+
+  constructor(
+    private readonly keyOf: (record: R) => string,
+    private readonly options: { readonly finalStates: readonly string[]; readonly firstState: R['state'] },
+  ) {}
+
+  async acquire(record: R, options: AcquireOptions): Promise<LedgerEntry<R>> {
+    const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
+    const stored = this.records.get(this.keyOf(record));
+    if (!stored) {
+      const fresh: R = { ...record, leaseUntil, attempts: 1 };
+      this.records.set(this.keyOf(record), fresh);
+      return { kind: 'acquired', record: fresh };
+    }
+    const replaying = options.replay && stored.state === 'failed';
+    if (this.options.finalStates.includes(stored.state) && !replaying) return { kind: 'done', record: stored };
+    if (!replaying && stored.leaseUntil !== null && stored.leaseUntil > options.now.toISOString()) return { kind: 'busy', record: stored };
+    const taken: R = { ...stored, leaseUntil, state: replaying ? this.options.firstState : stored.state, attempts: replaying ? 1 : stored.attempts + 1 };
+    this.records.set(this.keyOf(record), taken);
+    return { kind: 'acquired', record: taken };
+  }
+
+  async save(record: R): Promise<void> {
+    const stored = this.records.get(this.keyOf(record));
+    if (stored && stored.leaseUntil !== record.leaseUntil) throw new BusyError('the record was taken over by another attempt');
+    this.records.set(this.keyOf(record), record);
+  }
+
+  async release(record: R): Promise<void> {
+    const stored = this.records.get(this.keyOf(record));
+    if (stored && stored.leaseUntil === record.leaseUntil) this.records.set(this.keyOf(record), { ...stored, leaseUntil: null });
+  }
+
+  /** The stored record, for checks. */
+  get(key: string): R | undefined {
+    return this.records.get(key);
+  }
+}
