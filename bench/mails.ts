@@ -89,8 +89,8 @@ export function quotedPrintable(text: string): string {
     while (rest.length > 75) {
       // Never split an =XX escape across a soft break.
       let cut = 75;
-      const escape = rest.lastIndexOf('=', cut);
-      if (escape > cut - 3) cut = escape;
+      const escapeAt = rest.lastIndexOf('=', cut);
+      if (escapeAt > cut - 3) cut = escapeAt;
       out.push(`${rest.slice(0, cut)}=`);
       rest = rest.slice(cut);
     }

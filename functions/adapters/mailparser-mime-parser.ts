@@ -1,7 +1,7 @@
 import { MailParseError } from '../core/errors.ts';
 import { headerValue, headerValues, type ParsedMessage } from '../core/model/message.ts';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits } from '../core/model/parse-limits.ts';
-import { type MimeParser, type ParseOptions } from '../core/ports/mime.ts';
+import type { MimeParser, ParseOptions } from '../core/ports/mime.ts';
 import { toAddressList, toFirstAddress } from './mime/addresses.ts';
 import { toBodyParts } from './mime/body-parts.ts';
 import { isHeaderField, toHeaders } from './mime/header-block.ts';

@@ -28,7 +28,7 @@ export async function saveSnapshot(aws: LocalAws, dir: string): Promise<void> {
     for (const object of page.Contents ?? []) {
       if (!object.Key) continue;
       const out = await aws.s3.send(new GetObjectCommand({ Bucket: aws.bucket, Key: object.Key }));
-      await writeFile(join(objectsDir(dir), encodeURIComponent(object.Key)), await out.Body!.transformToByteArray());
+      await writeFile(join(objectsDir(dir), encodeURIComponent(object.Key)), (await out.Body?.transformToByteArray()) ?? new Uint8Array());
     }
     token = page.NextContinuationToken;
   } while (token);

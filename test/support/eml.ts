@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Header, ParsedMessage } from '../../functions/core/model/message.ts';
 import { addr, parsedMessage } from './factories.ts';
 
-const FIXTURES = new URL('../../../fixtures/mail/classify/', import.meta.url);
+const FIXTURES = new URL('../fixtures/mail/classify/', import.meta.url);
 const REPORT_TYPES = ['message/delivery-status', 'message/global-delivery-status', 'message/feedback-report', 'message/disposition-notification'];
 
 /**

@@ -32,7 +32,7 @@ export interface CollectedAttachment {
 
 function charsetOf(headers: ReadonlyMap<string, unknown>): string | null {
   const contentType = headers.get('content-type') as { params?: Record<string, unknown> } | undefined;
-  const charset = contentType?.params?.['charset'];
+  const charset = contentType?.params?.charset;
   return typeof charset === 'string' && charset.length > 0 ? charset : null;
 }
 

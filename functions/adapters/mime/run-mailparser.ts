@@ -94,7 +94,8 @@ export function runMailparser(raw: Buffer, limits: ParseLimits): Promise<Mailpar
       if (chunk.type === 'text') {
         text = chunk.text ?? '';
         html = chunk.html ?? null;
-        return read();
+        read();
+        return;
       }
       const role = roles.get(chunk) ?? 'plain';
       const cap = role === 'report' ? REPORT_MAX_BYTES : role === 'enclosed' ? limits.maxHeaderBytes : 0;

@@ -49,7 +49,7 @@ export const PostroomConfigSchema = z
     const issue = (path: (string | number)[], message: string): void => {
       ctx.addIssue({ code: 'custom', path, message });
     };
-    duplicates(config.skills.map((s) => s.name)).forEach((n) => issue(['skills'], `skill ${n} is listed twice`));
+    for (const n of duplicates(config.skills.map((s) => s.name))) issue(['skills'], `skill ${n} is listed twice`);
     // CloudFormation ids (stack outputs) keep only letters and digits: `a-b` and `ab` would be one.
     const bySanitized = new Map<string, string[]>();
     for (const name of new Set(config.skills.map((s) => s.name))) {
@@ -59,9 +59,9 @@ export const PostroomConfigSchema = z
     for (const names of bySanitized.values()) {
       if (names.length > 1) issue(['skills'], `skills ${names.join(', ')} differ only in dashes; their resource ids would collide`);
     }
-    duplicates(config.channels.map((c) => c.id)).forEach((id) => issue(['channels'], `channel id ${id} is used twice`));
+    for (const id of duplicates(config.channels.map((c) => c.id))) issue(['channels'], `channel id ${id} is used twice`);
     const addresses = config.channels.flatMap((c) => [c.address, ...c.aliases]);
-    duplicates(addresses).forEach((a) => issue(['channels'], `address ${a} belongs to two channels`));
+    for (const a of duplicates(addresses)) issue(['channels'], `address ${a} belongs to two channels`);
     config.channels.forEach((channel, i) => {
       const used = [channel.defaultSkill, ...channel.routing.map((r) => r.skill)];
       if (channel.spamSkill) used.push(channel.spamSkill);

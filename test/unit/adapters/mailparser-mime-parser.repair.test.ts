@@ -135,7 +135,7 @@ describe('MailparserMimeParser structure repair', () => {
   it('stays fast on long dash, space and parameter lines', () => {
     // Arrange
     const spaces = ' '.repeat(500_000);
-    const params = 'Content-Type: multipart/mixed;\r\n' + `x=${'y'.repeat(2000)};\r\n`.repeat(500);
+    const params = `Content-Type: multipart/mixed;\r\n${`x=${'y'.repeat(2000)};\r\n`.repeat(500)}`;
     const raw = Buffer.from(`Content-Type: multipart/mixed; boundary="b"\r\n\r\n--${spaces}x\r\n${params}--a\r\n--a\r\n${'--c\r\n'.repeat(50_000)}`);
 
     // Act
