@@ -1,6 +1,6 @@
 import { MailParseError } from '../core/errors.ts';
 import { headerValue, headerValues, type ParsedMessage } from '../core/model/message.ts';
-import { DEFAULT_PARSE_LIMITS, type ParseLimits } from '../core/model/parse-limits.ts';
+import { type ParseLimits, resolveParseLimits } from '../core/model/parse-limits.ts';
 import type { MimeParser, ParseOptions } from '../core/ports/mime.ts';
 import { toAddressList, toFirstAddress } from './mime/addresses.ts';
 import { toBodyParts } from './mime/body-parts.ts';
@@ -27,9 +27,9 @@ const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
  * without headers. Anything with at least one field parses, however broken the rest is.
  */
 export class MailparserMimeParser implements MimeParser {
-  /** Parses raw MIME. Rejects only with `MailParseError`. */
+  /** Parses raw MIME. Rejects with `MailParseError`; invalid `limits` (NaN, undefined, ≤ 0) with `ValidationError` before reading anything. */
   async parse(raw: Uint8Array, limits: Partial<ParseLimits> = {}, options: ParseOptions = {}): Promise<ParsedMessage> {
-    const effective: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...limits };
+    const effective = resolveParseLimits(limits);
     try {
       if (raw.byteLength > effective.maxBytes) {
         throw new MailParseError(`Message is ${raw.byteLength} bytes, limit ${effective.maxBytes}`, { limit: 'size' });

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../validation.ts';
 
-const limit = z.number().int().positive().finite();
+const limit = z.number().int().positive();
 
 /** Limits on hostile input, enforced by the parser. */
 export const ParseLimitsSchema = z.object({
   /** Largest raw message in bytes. */
   maxBytes: limit,
-  /** Deepest nesting of multipart / message parts. */
-  maxDepth: limit,
+  /** Deepest nesting of multipart / message parts; 0 allows no nesting at all. */
+  maxDepth: z.number().int().nonnegative(),
   /** Most MIME parts in one message. */
   maxParts: limit,
   /** Largest header block (top level) in bytes. */
@@ -28,7 +28,7 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
 
 /**
  * The defaults with the given limits applied. A key present with `undefined`, `NaN`, a fraction
- * or a non-positive number is a `ValidationError`: no value ever switches a limit off.
+ * or a negative (or, but for the depth, zero) number is a `ValidationError`: no value ever switches a limit off.
  */
 export function resolveParseLimits(overrides: Partial<ParseLimits> = {}): ParseLimits {
   return parseOrThrow(ParseLimitsSchema, { ...DEFAULT_PARSE_LIMITS, ...overrides }, 'parse limits');
