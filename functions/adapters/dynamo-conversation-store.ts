@@ -4,7 +4,7 @@ import { MAX_MERGE_HOPS, mergeLoopError, nextHop, rootOf } from '../core/convers
 import type { ConversationRef } from '../core/model/conversation.ts';
 import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports/conversation-store.ts';
 import { itemKeys } from './dynamo-schema.ts';
-import { batchGet, isConditionFailed, key } from './dynamo-util.ts';
+import { batchGet, batchPut, isConditionFailed, key } from './dynamo-util.ts';
 
 /** Conversation item attributes besides the key. `visibility` hides candidates until they win. */
 interface ConversationItem {
@@ -161,8 +161,11 @@ export class DynamoConversationStore implements ConversationStore {
 
   async publish(c: NewConversation, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const index = { conversationId: c.id, channelId: c.channelId };
-    await this.put({ ...itemKeys.ticket(c.channelId, c.ticketNumber), ...index });
-    if (c.replyToken) await this.put({ ...itemKeys.replyToken(c.channelId, c.replyToken), ...index });
+    // Neither index item needs a condition (the conversation's own ids): one batch writes both.
+    await batchPut(this.client, this.tableName, [
+      { ...itemKeys.ticket(c.channelId, c.ticketNumber), ...index },
+      ...(c.replyToken ? [{ ...itemKeys.replyToken(c.channelId, c.replyToken), ...index }] : []),
+    ]);
     const add = participants.length > 0;
     try {
       // Publication and the first message's join in one write.
@@ -231,10 +234,6 @@ export class DynamoConversationStore implements ConversationStore {
       if (ref) result.set(item.id, ref);
     }
     return result;
-  }
-
-  private async put(item: Record<string, unknown>): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
   /** Moves a pending conversation to `visibility`; fails its condition unless it is pending. */

@@ -10,6 +10,7 @@ import { firstMessageId, normalizeReferences, parseMailDate } from './mime/messa
 import { salvageReport } from './mime/report-salvage.ts';
 import { runMailparser, type MailparserOutput } from './mime/run-mailparser.ts';
 import { repairStructure } from './mime/structure-repair.ts';
+import { loadSanitizeHtml } from './mime/sanitize-html-lib.ts';
 
 // RFC 2045 §5.1 token "/" token; anything else is treated as the default text/plain.
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
@@ -37,6 +38,7 @@ export class MailparserMimeParser implements MimeParser {
       const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       const first = await runMailparser(buffer, effective);
       const { output, bytes } = lostBody(first) ? await reparseRepaired(first, buffer, effective) : { output: first, bytes: buffer };
+      if (output.html !== null) await loadSanitizeHtml();
       return toParsedMessage(output, bytes, raw.byteLength, effective, options.html ?? 'sanitized');
     } catch (error) {
       throw toParseError(error);

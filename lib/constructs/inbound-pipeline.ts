@@ -80,7 +80,7 @@ export class InboundPipeline extends Construct {
     }));
     // Writes only to the partitions inbound processing owns: never channel settings (`CHANNEL`).
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': INBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
     }));

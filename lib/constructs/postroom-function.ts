@@ -73,6 +73,8 @@ export class PostroomFunction<Env extends Readonly<Record<string, string>>> exte
         sourceMap: true,
         sourcesContent: false,
         minify: true,
+        // Class names survive minification, so errors and logs name `MailParseError`, not `e`.
+        keepNames: true,
         externalModules: [],
         // Bundled CommonJS dependencies call `require`; ESM output has none without this shim.
         banner: "import { createRequire as __postroomCreateRequire } from 'node:module'; const require = __postroomCreateRequire(import.meta.url);",

@@ -1,4 +1,4 @@
-import sanitizeHtml from 'sanitize-html';
+import { sanitizeHtmlLib } from './sanitize-html-lib.ts';
 
 const BLOCK_END = /<\/(?:p|div|tr|li|h[1-6]|table|blockquote|pre|ul|ol|dl|dt|dd|section|article|header|footer|address)\s*>/gi;
 const BLOCK_START = /<(?:p|div|tr|li|h[1-6]|table|blockquote|pre|hr|section|article|header|footer)\b/gi;
@@ -8,7 +8,7 @@ const ESCAPES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>'
  * Plain text from HTML, for mails that carry no text/plain part. Line structure comes from
  * `<br>` and block elements. mailparser's own
  * converter is switched off because it only runs when the HTML part is the root part and costs
- * seconds on very large HTML; this one is linear.
+ * seconds on very large HTML; this one is linear. Needs `loadSanitizeHtml()` first.
  */
 export function htmlToText(html: string): string {
   const marked = html
@@ -17,7 +17,7 @@ export function htmlToText(html: string): string {
     .replace(BLOCK_END, (tag) => `${tag}\n`)
     .replace(BLOCK_START, (tag) => `\n${tag}`)
     .replace(/<\/t[dh]\s*>/gi, (tag) => `${tag} `);
-  const stripped = sanitizeHtml(marked, {
+  const stripped = sanitizeHtmlLib()(marked, {
     allowedTags: [],
     allowedAttributes: {},
     nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'template', 'xmp'],

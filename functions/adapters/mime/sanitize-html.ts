@@ -1,4 +1,5 @@
-import sanitizeHtml from 'sanitize-html';
+import type sanitizeHtml from 'sanitize-html';
+import { sanitizeHtmlLib } from './sanitize-html-lib.ts';
 
 /**
  * Sanitizing policy for mail HTML shown to agents.
@@ -32,8 +33,8 @@ const TABLE_ATTRIBUTES = ['align', 'valign', 'width', 'height', 'colspan', 'rows
 
 const REMOTE_URL = /^\s*(?:https?:)?\/\//i;
 
-const OPTIONS: sanitizeHtml.IOptions = {
-  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'font', 'center', 'strike', 'del', 'ins', 'big', 'tt'],
+const options = (lib: typeof sanitizeHtml): sanitizeHtml.IOptions => ({
+  allowedTags: [...lib.defaults.allowedTags, 'img', 'font', 'center', 'strike', 'del', 'ins', 'big', 'tt'],
   allowedAttributes: {
     '*': ['style', 'dir', 'lang', 'title', 'align'],
     a: ['href', 'name', 'target', 'rel'],
@@ -65,9 +66,13 @@ const OPTIONS: sanitizeHtml.IOptions = {
       return { tagName, attribs: inline ? { ...rest, src: src.trim() } : rest };
     },
   },
-};
+});
 
-/** Sanitizes mail HTML per the policy above. Never throws on odd markup. */
+let OPTIONS: sanitizeHtml.IOptions | undefined;
+
+/** Sanitizes mail HTML per the policy above. Never throws on odd markup. Needs `loadSanitizeHtml()` first. */
 export function sanitizeMailHtml(html: string): string {
-  return sanitizeHtml(html, OPTIONS);
+  const lib = sanitizeHtmlLib();
+  OPTIONS ??= options(lib);
+  return lib(html, OPTIONS);
 }

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConversationStore } from '../../../functions/adapters/dynamo-conversation-store.ts';
@@ -91,15 +91,18 @@ describe('DynamoConversationStore own ids and creation', () => {
 
   it('publishes and joins the first message in one write, never reviving a merged candidate', async () => {
     // Arrange
-    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', status: 'open', visibility: 'published', participants: new Set(['a@b']) } });
     // Act
     const ref = await new DynamoConversationStore(client, 't').publish(
       { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T10:00:00.000Z' }, ['a@b'], '2026-11-22T10:00:00.000Z', { reopen: true },
     );
-    // Assert: the ticket and token indexes first, then one update
+    // Assert: the ticket and token indexes first, in one batch, then one update
     expect(ref).toMatchObject({ id: 'c-1', participants: ['a@b'] });
-    expect(ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual(['TICKET#support#0000007', 'TOKEN#support#tok']);
+    const batches = ddb.commandCalls(BatchWriteCommand);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.args[0].input.RequestItems?.t?.map((r) => r.PutRequest?.Item?.pk)).toEqual(['TICKET#support#0000007', 'TOKEN#support#tok']);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     const updates = ddb.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
     expect(updates[0]?.args[0].input).toMatchObject({

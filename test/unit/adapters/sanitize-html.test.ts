@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sanitizeMailHtml } from '../../../functions/adapters/mime/sanitize-html.ts';
+import { loadSanitizeHtml } from '../../../functions/adapters/mime/sanitize-html-lib.ts';
+
+beforeAll(async () => {
+  await loadSanitizeHtml();
+});
 
 describe('sanitizeMailHtml: images', () => {
   it.each([
