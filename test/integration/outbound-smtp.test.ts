@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostGuard } from '../../functions/adapters/outbound/host-guard.ts';
 import { SmtpMailTransport } from '../../functions/adapters/outbound/smtp-mail-transport.ts';
-import { AppError, DependencyError, PolicyError, TransportError } from '../../functions/core/errors.ts';
+import { type AppError, DependencyError, PolicyError, TransportError } from '../../functions/core/errors.ts';
 import { SmtpTransportSettingsSchema, type SmtpTransportSettingsInput } from '../../functions/core/model/transport-settings.ts';
 import { retryDecision } from '../../functions/core/outbound/retry-policy.ts';
 import { SMTP_PASSWORD, SMTP_USER, TEST_TLS, startSmtp, type TestSmtp } from './outbound-peers.ts';
@@ -75,6 +75,16 @@ describe('SmtpMailTransport over STARTTLS and implicit TLS', () => {
     // Assert
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: 'transport-permanent', message: 'the TLS certificate of localhost does not verify; nothing was sent' });
+    expect(starttls.received).toHaveLength(0);
+  });
+
+  it('connects to the address the guard vetted and checks the certificate against the configured name, not the IP', async () => {
+    // Arrange: a name only our resolver knows; nodemailer resolving it itself would fail with ENOTFOUND.
+    const pinned = new HostGuard({ allow: { loopback: true }, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    // Act
+    const error = await failure(transport({ port: starttls.port, host: 'smtp.customer.example' }, { guard: pinned }));
+    // Assert: the test certificate is for localhost and 127.0.0.1, not for smtp.customer.example.
+    expect(error).toMatchObject({ code: 'transport-permanent', message: 'the TLS certificate of smtp.customer.example is not valid for this host name; nothing was sent' });
     expect(starttls.received).toHaveLength(0);
   });
 

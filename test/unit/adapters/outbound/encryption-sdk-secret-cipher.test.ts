@@ -116,7 +116,7 @@ describe('EncryptionSdkSecretCipher with the local AES keyring', () => {
     }));
     // Assert
     expect(errors.map((e) => e.code)).toEqual(positions.map(() => 'credentials'));
-    errors.forEach((e) => expectNoSecret(e, bytes.toString('base64')));
+    for (const e of errors) expectNoSecret(e, bytes.toString('base64'));
   });
 
   it('refuses an empty ciphertext, and a key file others can read', async () => {
