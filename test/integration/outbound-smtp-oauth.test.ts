@@ -4,7 +4,7 @@ import { OAuthTokenProvider, TokenRefusedError, type OAuthClient, type TokenOwne
 import { SmtpMailTransport } from '../../functions/adapters/outbound/smtp-mail-transport.ts';
 import { DependencyError, PolicyError } from '../../functions/core/errors.ts';
 import { SmtpTransportSettingsSchema } from '../../functions/core/model/transport-settings.ts';
-import type { Clock } from '../../functions/core/ports.ts';
+import type { Clock } from '../../functions/core/ports/clock.ts';
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SMTP_USER, TEST_TLS, TestTokenEndpoint, startSmtp, type TestSmtp } from './outbound-peers.ts';
 
 const SANDBOX = new HostGuard({ allow: { loopback: true } });

@@ -1,5 +1,5 @@
 import { DependencyError } from '../../core/errors.ts';
-import type { Clock } from '../../core/ports.ts';
+import type { Clock } from '../../core/ports/clock.ts';
 import { postForm, type GuardedPostOptions } from './guarded-post.ts';
 import type { HostGuard } from './host-guard.ts';
 
