@@ -14,12 +14,14 @@ export const MAX_REFERENCES = 20;
  */
 export const MAX_REFERENCES_CHARS = 998;
 
-// A msg-id as the inbound side recognises one: printable ASCII, one @, no brackets or spaces.
-const MESSAGE_ID = /^[!-;=?-~]{1,125}@[!-;=?-~]{1,125}$/;
+// A msg-id as the inbound side recognises one: printable ASCII, one @, no brackets or spaces;
+// at most 250 characters, so a hostile id cannot fill the References budget on its own.
+const MESSAGE_ID = /^[!-;=?-~]+@[!-;=?-~]+$/;
+const MAX_ID = 250;
 
 /** True when the id (without brackets) can go into a header as `<id>`. */
 export function isUsableMessageId(id: string): boolean {
-  return MESSAGE_ID.test(id) && id.indexOf('@') === id.lastIndexOf('@');
+  return id.length <= MAX_ID && MESSAGE_ID.test(id) && id.indexOf('@') === id.lastIndexOf('@');
 }
 
 /** The message being answered, as threading needs it (ids without angle brackets). */
