@@ -144,3 +144,15 @@ export function assertSafeExtraHeader(name: string, value: string): void {
   }
   assertSafeHeaderText(`headers.${name}`, value);
 }
+
+/**
+ * Refuses an attachment filename that cannot label a file in a mail: unsafe header text, a path
+ * (`/` or `\`: clients that save under the given name would write elsewhere), `.` or `..`.
+ */
+export function assertAttachmentFilename(field: string, filename: string): void {
+  assertSafeHeaderText(field, filename);
+  const trimmed = filename.trim();
+  if (/[\\/]/.test(filename) || trimmed === '' || trimmed === '.' || trimmed === '..') {
+    throw new ValidationError(`${field} ${JSON.stringify(filename)} is not a file name (no paths)`, [{ path: field, message: 'not a file name' }]);
+  }
+}

@@ -3,7 +3,7 @@ import type { ChannelSettings } from '../model/channel.ts';
 import type { AgentReply } from '../model/agent-reply.ts';
 import type { AttachmentRef, ExtraHeader, OutboundAddress, OutboundContent, OutboundMail } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
-import { assertSafeAddress, assertSafeDisplayName, assertSafeExtraHeader, assertSafeHeaderText } from './header-safety.ts';
+import { assertAttachmentFilename, assertSafeAddress, assertSafeDisplayName, assertSafeExtraHeader } from './header-safety.ts';
 import { replyTokenAddress } from './message-id.ts';
 import { DEFAULT_TEMPLATE, assertTemplate } from './render-template.ts';
 
@@ -69,10 +69,10 @@ export function contentOf(channel: ChannelSettings, outbound: OutboundSettings, 
   };
 }
 
-/** Attachment filenames go into Content-Disposition and Content-Type headers: checked like any header text. */
+/** Attachment filenames go into Content-Disposition and Content-Type headers: checked like any header text, and no paths. */
 export function checkAttachments(attachments: readonly AttachmentRef[]): AttachmentRef[] {
   attachments.forEach((a, i) => {
-    if (a.source === 's3' || a.filename !== undefined) assertSafeHeaderText(`attachments[${i}].filename`, a.filename ?? '');
+    if (a.filename !== undefined) assertAttachmentFilename(`attachments[${i}].filename`, a.filename);
   });
   return [...attachments];
 }
