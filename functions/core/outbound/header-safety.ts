@@ -23,11 +23,6 @@ function describeChar(value: string): string {
   return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** True when the text holds a character that could end or break a header line. */
-export function hasControlCharacter(value: string): boolean {
-  return CONTROL.test(value);
-}
-
 /**
  * Refuses header text (a subject, an extra header value, an attachment filename) that holds a
  * control character (CR, LF, NUL, any other C0 or C1 character, DEL, U+2028/U+2029) or is longer

@@ -22,12 +22,12 @@ export interface PlanConversation {
  */
 export function resolveFrom(channel: ChannelSettings, outbound: OutboundSettings, chosen: string | undefined): OutboundAddress {
   const wanted = (chosen ?? channel.address).trim().toLowerCase();
+  assertSafeAddress('from.address', wanted);
   const entry = outbound.allowedFrom.find((f) => f.address === wanted);
   if (wanted !== channel.address && !entry) {
     throw new PolicyError('policy', `${wanted} is not an allowed From address of channel ${channel.id}; use ${[channel.address, ...outbound.allowedFrom.map((f) => f.address)].join(', ')}`);
   }
   const name = (entry?.name || outbound.displayName || channel.name).trim();
-  assertSafeAddress('from.address', wanted);
   assertSafeDisplayName('from.name', name);
   return { address: wanted, name };
 }

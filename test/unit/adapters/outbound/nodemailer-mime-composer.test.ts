@@ -61,7 +61,7 @@ describe('NodemailerMimeComposer', () => {
 
   it('sanitizes agent HTML and derives the text alternative from it', async () => {
     // Arrange
-    const html = '<p onclick="x()">Hi <b>Jane</b>, see <a href="https://acme.example/faq">our FAQ</a>.</p><script>steal()</script><iframe src="https://evil.example"></iframe><a href="javascript:alert(1)">x</a><img src="https://acme.example/logo.png" alt="ACME">';
+    const html = '<p onclick="x()">Hi <b>Jane</b>, see <a href="https://acme.example/faq">our FAQ</a>.</p><script>steal()</script><iframe src="https://evil.example"></iframe><a href="javascript:alert(1)">x</a><img src="https://acme.example/logo.png" alt="ACME"><img src="data:text/html;base64,PHNjcmlwdD4=" alt="a"><img src="data:image/png;base64,iVBORw0KGgo=" alt="b">';
     const mail = plannedReply({ text: null, html });
 
     // Act
@@ -70,7 +70,9 @@ describe('NodemailerMimeComposer', () => {
     // Assert
     expect(parsed.html).toContain('<p>Hi <b>Jane</b>, see <a href="https://acme.example/faq">our FAQ</a>.</p>');
     expect(parsed.html).toContain('<img src="https://acme.example/logo.png" alt="ACME" />');
-    expect(parsed.html).not.toMatch(/script|steal|iframe|onclick|javascript:/);
+    expect(parsed.html).toContain('<img alt="a" />');
+    expect(parsed.html).toContain('<img src="data:image/png;base64,iVBORw0KGgo=" alt="b" />');
+    expect(parsed.html).not.toMatch(/script|steal|iframe|onclick|javascript:|data:text/);
     expect(parsed.text).toBe('Hi Jane, see our FAQ [https://acme.example/faq].\n\nx\n');
   });
 

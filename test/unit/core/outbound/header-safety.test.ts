@@ -55,6 +55,12 @@ describe('display names', () => {
     expect((error as HeaderInjectionError).field).toBe('from.name');
   });
 
+  it('refuses a display name over 200 characters as invalid, not as an injection', () => {
+    const error = thrown(() => assertSafeDisplayName('from.name', 'n'.repeat(201)));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).not.toBeInstanceOf(HeaderInjectionError);
+  });
+
   it.each(['Doe, Jane', 'Jane "JD" Doe', 'jane@example.org', 'Zoë Ångström', "O'Brien"])('accepts %s (the composer quotes it)', (name) => {
     expect(() => assertSafeDisplayName('from.name', name)).not.toThrow();
   });
