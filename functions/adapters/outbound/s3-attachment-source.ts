@@ -1,0 +1,67 @@
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AppError, DependencyError, NotFoundError } from '../../core/errors.ts';
+import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
+import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
+import type { AttachmentContent, AttachmentSource } from '../../core/ports/composer.ts';
+import type { RawMailStore } from '../../core/ports.ts';
+import { extractInboundAttachment } from './inbound-attachment.ts';
+
+export interface S3AttachmentSourceOptions {
+  /** Bucket the agents' apps upload attachments to (through presigned URLs). */
+  readonly uploadsBucket: string;
+  /** Raw inbound mail, for forwarded attachments. */
+  readonly rawMail: RawMailStore;
+  /** Largest attachment accepted, counted as encoded. @default MAX_MESSAGE_BYTES */
+  readonly maxBytes?: number;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+function isMissing(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : '';
+  return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
+}
+
+/**
+ * Attachment bytes from S3: uploads by key in the uploads bucket, forwarded parts from the raw
+ * copy of an inbound message. The size of an upload is read (HeadObject) before it is fetched,
+ * so a file too large to send is refused without downloading it.
+ */
+export class S3AttachmentSource implements AttachmentSource {
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly options: S3AttachmentSourceOptions,
+  ) {
+    this.maxBytes = options.maxBytes ?? MAX_MESSAGE_BYTES;
+  }
+
+  async fetch(ref: AttachmentRef): Promise<AttachmentContent> {
+    if (ref.source === 'inbound') {
+      const raw = await this.options.rawMail.get(ref.rawKey);
+      const part = await extractInboundAttachment(raw, { ...(ref.partIndex !== undefined ? { partIndex: ref.partIndex } : {}), ...(ref.filename !== undefined ? { filename: ref.filename } : {}) });
+      assertMessageSize(base64Size(part.content.byteLength), `attachment ${part.filename}`, this.maxBytes);
+      return part;
+    }
+    const where = `s3://${this.options.uploadsBucket}/${ref.key}`;
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.uploadsBucket, Key: ref.key }));
+      assertMessageSize(base64Size(head.ContentLength ?? 0), `attachment ${ref.filename}`, this.maxBytes);
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.options.uploadsBucket, Key: ref.key }));
+      if (!out.Body) throw new NotFoundError(`attachment ${where} has no body`);
+      const content = await out.Body.transformToByteArray();
+      assertMessageSize(base64Size(content.byteLength), `attachment ${ref.filename}`, this.maxBytes);
+      // The agent's app named the file and its type when it asked for the upload URL.
+      return { filename: ref.filename, contentType: ref.contentType, content };
+    } catch (error) {
+      if (isMissing(error)) throw new NotFoundError(`attachment ${where} does not exist`);
+      if (error instanceof AppError) throw error;
+      const status = statusOf(error);
+      const transient = status === undefined || status >= 500 || status === 429;
+      throw new DependencyError(transient ? 'dependency-unavailable' : 'dependency-rejected', `reading attachment ${where} failed`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { checkTemplate } from '../outbound/render-template.ts';
+
+/** A From address a channel may send as, with the display name shown for it. */
+export const FromAddressSchema = z.object({
+  address: z.email().transform((a) => a.toLowerCase()),
+  /** Display name; empty falls back to the channel's `displayName`. */
+  name: z.string().max(200).default(''),
+});
+export type FromAddress = z.infer<typeof FromAddressSchema>;
+
+/**
+ * How a channel sends. SMTP server details (host, port, TLS, credentials) are not here: they
+ * belong to the transport settings, kept apart so this part can be read without secrets.
+ */
+export const OutboundSwitchSchema = z.object({
+  /** New outbound mail (not a reply) may be sent from this channel. Replies are always allowed. */
+  enabled: z.boolean().default(false),
+  transport: z.enum(['ses', 'smtp']).default('ses'),
+  /** SES configuration set for event publishing (bounces, complaints, deliveries); SES only. */
+  configurationSet: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _, at most 64').optional(),
+});
+export type OutboundSwitch = z.infer<typeof OutboundSwitchSchema>;
+
+/** The outbound part of a channel's settings: From addresses, branding, transport choice. */
+export const OutboundSettingsSchema = z.object({
+  /** Display name of the channel address; empty falls back to the channel's `name`. */
+  displayName: z.string().max(200).default(''),
+  /** Further addresses agents may send as, besides the channel address. */
+  allowedFrom: z.array(FromAddressSchema).max(100).default([]),
+  /** Branded HTML template with `{{body}}` and the other placeholders; null uses the default template. */
+  template: z
+    .string()
+    .max(256 * 1024)
+    .nullable()
+    .default(null)
+    .superRefine((template, ctx) => {
+      if (template === null) return;
+      for (const issue of checkTemplate(template)) ctx.addIssue({ code: 'custom', message: issue.message });
+    }),
+  outbound: OutboundSwitchSchema.default(OutboundSwitchSchema.parse({})),
+});
+export type OutboundSettings = z.infer<typeof OutboundSettingsSchema>;
+export type OutboundSettingsInput = z.input<typeof OutboundSettingsSchema>;

@@ -1,0 +1,67 @@
+import { PolicyError } from '../errors.ts';
+import type { ChannelSettings } from '../model/channel.ts';
+import { NewMailRequestSchema, type NewMailRequestInput } from '../model/agent-reply.ts';
+import type { ExtraHeader, OutboundMail } from '../model/outbound-mail.ts';
+import type { OutboundSettings } from '../model/outbound-settings.ts';
+import { parseOrThrow } from '../validation.ts';
+import { assertSafeHeaderText } from './header-safety.ts';
+import { domainOf, newMessageId } from './message-id.ts';
+import { checkAttachments, checkHeaders, contentOf, ownAddresses, resolveFrom, resolveReplyTo, transportOf, type PlanConversation } from './plan-parts.ts';
+import type { PlanDeps, PlannedMail } from './plan-reply.ts';
+import { replyRecipients } from './reply-recipients.ts';
+import { newMailSubject } from './reply-subject.ts';
+import { threadHeaders } from './thread-headers.ts';
+
+export interface PlanNewMailInput {
+  readonly channel: ChannelSettings;
+  readonly outbound: OutboundSettings;
+  /** The conversation the new mail opens (created by the caller, with its ticket number). */
+  readonly conversation: PlanConversation;
+  readonly request: NewMailRequestInput;
+  readonly headers?: readonly ExtraHeader[];
+}
+
+/**
+ * Plans a new outbound mail (one that answers nothing): the agent's To, Cc, Bcc and subject,
+ * with the ticket number placed per the channel's format, our Message-ID (also in References,
+ * so a reply threads after SES rewrites the Message-ID), no In-Reply-To.
+ *
+ * Throws `PolicyError('policy')` when the channel does not allow new outbound mail or the From
+ * address is not allowed, `HeaderInjectionError` for an unsafe subject, name or address, and
+ * `ValidationError` for a malformed request or too many recipients.
+ */
+export function planNewMail(deps: PlanDeps, input: PlanNewMailInput): PlannedMail {
+  const { channel, outbound, conversation } = input;
+  if (!outbound.outbound.enabled) {
+    throw new PolicyError('policy', `channel ${channel.id} does not send new outbound mail; only replies are allowed`);
+  }
+  const request = parseOrThrow(NewMailRequestSchema, input.request, 'new mail');
+  // The agent typed this subject: refused, not repaired, before the ticket number goes in.
+  assertSafeHeaderText('subject', request.subject);
+  const from = resolveFrom(channel, outbound, request.from);
+  const recipients = replyRecipients({ answered: null, to: request.to, cc: request.cc, bcc: request.bcc, own: ownAddresses(channel, outbound) });
+  const subject = newMailSubject(request.subject, conversation.ticketNumber, channel.ticket);
+  assertSafeHeaderText('subject', subject);
+  const messageId = newMessageId(deps.ids, domainOf(channel.address));
+  const thread = threadHeaders({ answered: null, ownMessageId: messageId });
+  const mail: OutboundMail = {
+    kind: 'new',
+    channelId: channel.id,
+    conversationId: conversation.id,
+    agentId: request.agentId,
+    from,
+    replyTo: resolveReplyTo(channel, conversation, from),
+    to: [...recipients.to],
+    cc: [...recipients.cc],
+    bcc: [...recipients.bcc],
+    subject,
+    messageId,
+    inReplyTo: null,
+    references: [...thread.references],
+    content: contentOf(channel, outbound, conversation, request),
+    attachments: checkAttachments(request.attachments),
+    headers: checkHeaders(input.headers ?? []),
+    transport: transportOf(outbound),
+  };
+  return { mail, recipientsFrom: recipients.source, dropped: recipients.dropped, referencesTrimmed: thread.trimmed };
+}

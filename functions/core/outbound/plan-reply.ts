@@ -1,0 +1,85 @@
+import type { ChannelSettings } from '../model/channel.ts';
+import { AgentReplySchema, type AgentReplyInput } from '../model/agent-reply.ts';
+import type { ParsedMessage } from '../model/message.ts';
+import type { ExtraHeader, OutboundMail } from '../model/outbound-mail.ts';
+import type { OutboundSettings } from '../model/outbound-settings.ts';
+import type { IdGenerator } from '../ports.ts';
+import { parseOrThrow } from '../validation.ts';
+import { assertSafeHeaderText } from './header-safety.ts';
+import { domainOf, newMessageId } from './message-id.ts';
+import { checkAttachments, checkHeaders, contentOf, ownAddresses, resolveFrom, resolveReplyTo, transportOf, type PlanConversation } from './plan-parts.ts';
+import { replyRecipients, type Recipients } from './reply-recipients.ts';
+import { replySubject } from './reply-subject.ts';
+import { threadHeaders } from './thread-headers.ts';
+
+/** The customer's message being answered: the fields of the parsed (or stored) message threading needs. */
+export type AnsweredMessage = Pick<ParsedMessage, 'messageId' | 'inReplyTo' | 'references' | 'subject' | 'from' | 'replyTo' | 'sender'>;
+
+export interface PlanDeps {
+  readonly ids: IdGenerator;
+}
+
+export interface PlanReplyInput {
+  readonly channel: ChannelSettings;
+  readonly outbound: OutboundSettings;
+  readonly conversation: PlanConversation;
+  readonly answered: AnsweredMessage;
+  /** The agent's reply, as the API received it; validated here. */
+  readonly reply: AgentReplyInput;
+  /** Ids of our earlier mails in the conversation (ours and the provider's). */
+  readonly previousSentIds?: readonly string[];
+  /** Headers set by the system, not the agent (e.g. `Auto-Submitted` on an acknowledgement). */
+  readonly headers?: readonly ExtraHeader[];
+}
+
+/** A planned mail and the reasons behind its recipients and threading. */
+export interface PlannedMail {
+  readonly mail: OutboundMail;
+  readonly recipientsFrom: Recipients['source'];
+  /** Addresses left out, with why. */
+  readonly dropped: readonly string[];
+  /** References dropped to stay within the limits. */
+  readonly referencesTrimmed: number;
+}
+
+/**
+ * Plans an agent's reply to a customer's message: From (the channel address or an allowed one),
+ * Reply-To (the reply-token address), To (the customer's Reply-To, From or Sender) plus the
+ * agent's Cc and Bcc, `Re: ` subject with the ticket number once, our Message-ID on the
+ * channel's domain, In-Reply-To and References continuing the customer's thread, the content
+ * pieces and attachment references. Replies are allowed even when new outbound mail is off.
+ *
+ * Throws `ValidationError` (a malformed reply, no or too many recipients, an unusable template),
+ * `HeaderInjectionError` (a value that would break a header, naming the field) and
+ * `PolicyError('policy')` (a From address the channel does not allow).
+ */
+export function planReply(deps: PlanDeps, input: PlanReplyInput): PlannedMail {
+  const { channel, outbound, conversation, answered } = input;
+  const reply = parseOrThrow(AgentReplySchema, input.reply, 'reply');
+  const from = resolveFrom(channel, outbound, reply.from);
+  const recipients = replyRecipients({ answered, cc: reply.cc, bcc: reply.bcc, own: ownAddresses(channel, outbound) });
+  const subject = replySubject(answered.subject, conversation.ticketNumber, channel.ticket);
+  assertSafeHeaderText('subject', subject);
+  const messageId = newMessageId(deps.ids, domainOf(channel.address));
+  const thread = threadHeaders({ answered, ownMessageId: messageId, previousSentIds: input.previousSentIds ?? [] });
+  const mail: OutboundMail = {
+    kind: 'reply',
+    channelId: channel.id,
+    conversationId: conversation.id,
+    agentId: reply.agentId,
+    from,
+    replyTo: resolveReplyTo(channel, conversation, from),
+    to: [...recipients.to],
+    cc: [...recipients.cc],
+    bcc: [...recipients.bcc],
+    subject,
+    messageId,
+    inReplyTo: thread.inReplyTo,
+    references: [...thread.references],
+    content: contentOf(channel, outbound, conversation, reply),
+    attachments: checkAttachments(reply.attachments),
+    headers: checkHeaders(input.headers ?? []),
+    transport: transportOf(outbound),
+  };
+  return { mail, recipientsFrom: recipients.source, dropped: recipients.dropped, referencesTrimmed: thread.trimmed };
+}

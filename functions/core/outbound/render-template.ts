@@ -1,0 +1,113 @@
+import { ValidationError, type ValidationIssue } from '../errors.ts';
+
+/** The placeholders a channel's HTML template may use, as `{{name}}` (spaces inside allowed). */
+export const TEMPLATE_PLACEHOLDERS = ['body', 'signature', 'ticketNumber', 'agentName', 'channelName', 'subject'] as const;
+export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const KNOWN: ReadonlySet<string> = new Set(TEMPLATE_PLACEHOLDERS);
+
+/**
+ * The template a channel without its own uses: a centred 600 px column (the width mail clients
+ * render reliably), inline styles only (many clients drop `<style>`), tables for layout (Outlook
+ * on Windows renders with Word and ignores most CSS box properties).
+ */
+export const DEFAULT_TEMPLATE = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{subject}}</title></head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;width:100%;background-color:#ffffff;border-radius:6px;">
+<tr><td style="padding:24px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#1f2328;">{{body}}</td></tr>
+<tr><td style="padding:0 24px 24px;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.5;color:#57606a;">{{signature}}</td></tr>
+<tr><td style="padding:12px 24px;border-top:1px solid #e4e4e7;font-family:Arial,Helvetica,sans-serif;font-size:12px;color:#8c959f;">{{channelName}} &middot; Ticket {{ticketNumber}}</td></tr>
+</table>
+</td></tr>
+</table>
+</body></html>`;
+
+/**
+ * Problems of a template: placeholders it names that do not exist (a typo would otherwise reach
+ * the customer as literal `{{agnetName}}`), and a missing `{{body}}` (the agent's text would be
+ * dropped). Empty when the template is usable.
+ */
+export function checkTemplate(template: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const unknown = new Set<string>();
+  let hasBody = false;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const name = m[1] ?? '';
+    if (name === 'body') hasBody = true;
+    if (!KNOWN.has(name)) unknown.add(name);
+  }
+  for (const name of unknown) {
+    issues.push({ path: 'template', message: `unknown placeholder {{${name}}}; known: ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+  }
+  if (!hasBody) issues.push({ path: 'template', message: 'the template has no {{body}} placeholder' });
+  return issues;
+}
+
+/** Throws `ValidationError` listing every problem `checkTemplate` finds. */
+export function assertTemplate(template: string): void {
+  const issues = checkTemplate(template);
+  if (issues.length > 0) throw new ValidationError(`the channel template is not usable: ${issues.map((i) => i.message).join('; ')}`, issues);
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text made safe for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
+}
+
+/**
+ * The agent's plain text as HTML: paragraphs at blank lines, `<br>` at single line breaks,
+ * everything escaped. Used when a reply has no HTML of its own.
+ */
+export function textToHtml(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .trim()
+    .split(/\n[ \t]*\n+/)
+    .filter((p) => p.trim() !== '')
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>\n')}</p>`)
+    .join('\n');
+}
+
+/** What fills a template. `bodyHtml` and `signatureHtml` go in as they are: sanitize them first. */
+export interface TemplateValues {
+  readonly bodyHtml: string;
+  readonly signatureHtml: string;
+  readonly ticketNumber: string;
+  readonly agentName: string;
+  readonly channelName: string;
+  readonly subject: string;
+}
+
+/**
+ * Fills the HTML template in one pass, so a value that itself contains `{{body}}` is never
+ * expanded. Text values are HTML-escaped; the body and signature HTML are inserted unescaped.
+ * Throws `ValidationError` for an unusable template.
+ */
+export function renderHtmlTemplate(template: string, values: TemplateValues): string {
+  assertTemplate(template);
+  const fill: Record<TemplatePlaceholder, string> = {
+    body: values.bodyHtml,
+    signature: values.signatureHtml,
+    ticketNumber: escapeHtml(values.ticketNumber),
+    agentName: escapeHtml(values.agentName),
+    channelName: escapeHtml(values.channelName),
+    subject: escapeHtml(values.subject),
+  };
+  return template.replace(PLACEHOLDER, (_whole, name: string) => fill[name as TemplatePlaceholder]);
+}
+
+/**
+ * The plain-text alternative from the same pieces: the body, then the signature after the
+ * `-- ` line (RFC 3676 §4.3), which lets clients recognise and fold it.
+ */
+export function renderTextTemplate(values: { readonly bodyText: string; readonly signatureText: string }): string {
+  const body = values.bodyText.replace(/\r\n?/g, '\n').trim();
+  const signature = values.signatureText.replace(/\r\n?/g, '\n').trim();
+  return signature === '' ? `${body}\n` : `${body}\n\n-- \n${signature}\n`;
+}

@@ -1,0 +1,31 @@
+/**
+ * Ports of composition: a `MimeComposer` turns a planned `OutboundMail` into raw MIME, reading
+ * attachment bytes through an `AttachmentSource`.
+ */
+import type { AttachmentRef, OutboundMail } from '../model/outbound-mail.ts';
+
+/** The bytes of one attachment and how to label them. */
+export interface AttachmentContent {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Uint8Array;
+}
+
+/**
+ * Fetches the bytes an attachment reference points at: an upload of the agent's app, or a part
+ * of a stored inbound message. Throws `NotFoundError` when the object or part does not exist,
+ * `PolicyError('policy')` when it is larger than a mail may be, `DependencyError` when the
+ * store fails.
+ */
+export interface AttachmentSource {
+  fetch(ref: AttachmentRef): Promise<AttachmentContent>;
+}
+
+/**
+ * Builds the raw MIME of a planned mail: headers from the plan, the channel template filled
+ * with the sanitized body and signature, a plain-text alternative, the attachments. Throws
+ * `PolicyError('policy')` when the result is larger than the sending limit.
+ */
+export interface MimeComposer {
+  compose(mail: OutboundMail, attachments: AttachmentSource): Promise<Uint8Array>;
+}

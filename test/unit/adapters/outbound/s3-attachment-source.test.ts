@@ -1,0 +1,101 @@
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MailparserMimeParser } from '../../../../functions/adapters/mailparser-mime-parser.ts';
+import { extractInboundAttachment } from '../../../../functions/adapters/outbound/inbound-attachment.ts';
+import { S3AttachmentSource } from '../../../../functions/adapters/outbound/s3-attachment-source.ts';
+import { presignAttachmentUpload } from '../../../../functions/adapters/outbound/s3-upload-url.ts';
+import { ConfigError, DependencyError, HeaderInjectionError, NotFoundError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
+
+const s3 = mockClient(S3Client);
+const FIXTURE = readFileSync(join(import.meta.dirname, '../../../fixtures/mail/parse/outlook-html-related-cid.eml'));
+const rawMail = { get: async (key: string) => (key === 'raw/1' ? new Uint8Array(FIXTURE) : Promise.reject(new NotFoundError(key))) };
+// The part of the SDK's stream body the adapter reads.
+const body = (s: string) => ({ transformToByteArray: async () => new Uint8Array(Buffer.from(s)) }) as never;
+
+beforeEach(() => s3.reset());
+
+describe('S3AttachmentSource', () => {
+  it('reads an upload after checking its size, labelled as the reference says', async () => {
+    // Arrange
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 5 });
+    s3.on(GetObjectCommand).resolves({ Body: body('hello') });
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+
+    // Act
+    const file = await source.fetch({ source: 's3', key: 'outbound/s/1/a.txt', filename: 'a.txt', contentType: 'text/plain' });
+
+    // Assert
+    expect(file).toEqual({ filename: 'a.txt', contentType: 'text/plain', content: new Uint8Array(Buffer.from('hello')) });
+    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'uploads', Key: 'outbound/s/1/a.txt' });
+  });
+
+  it('refuses an upload too large to send without downloading it', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 35 * 1024 * 1024 });
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+    await expect(source.fetch({ source: 's3', key: 'k', filename: 'big.zip', contentType: 'application/zip' })).rejects.toThrow(PolicyError);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('translates a missing object and a failing S3', async () => {
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+    const ref = { source: 's3' as const, key: 'k', filename: 'a', contentType: 'text/plain' };
+    s3.on(HeadObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    await expect(source.fetch(ref)).rejects.toThrow(NotFoundError);
+    s3.on(HeadObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: { httpStatusCode: 500 } }));
+    const error = await source.fetch(ref).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyError);
+    expect((error as DependencyError).retryable).toBe(true);
+  });
+
+  it('forwards an inbound attachment at the position the inbound parser lists it', async () => {
+    // Arrange
+    const parsed = await new MailparserMimeParser().parse(new Uint8Array(FIXTURE));
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+
+    // Act
+    const files = await Promise.all(parsed.attachments.map((_, i) => source.fetch({ source: 'inbound', rawKey: 'raw/1', partIndex: i })));
+
+    // Assert
+    expect(parsed.attachments.length).toBeGreaterThan(0);
+    expect(files.map((f) => [f.filename, f.contentType, f.content.byteLength])).toEqual(parsed.attachments.map((a) => [a.filename, a.contentType, a.size]));
+  });
+
+  it('finds an inbound attachment by filename, and refuses one that is not there', async () => {
+    const parsed = await new MailparserMimeParser().parse(new Uint8Array(FIXTURE));
+    const name = parsed.attachments[0]?.filename ?? '';
+    await expect(extractInboundAttachment(FIXTURE, { filename: name })).resolves.toMatchObject({ filename: name });
+    await expect(extractInboundAttachment(FIXTURE, { partIndex: 0, filename: 'other.png' })).rejects.toThrow(NotFoundError);
+    await expect(extractInboundAttachment(FIXTURE, { partIndex: 99 })).rejects.toThrow(/no attachment #99/);
+  });
+});
+
+describe('presignAttachmentUpload', () => {
+  it('signs a PUT under the channel prefix with the content type, and returns the reference to send', async () => {
+    // Arrange
+    const client = new S3Client({ region: 'eu-west-1', requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+
+    // Act
+    const upload = await presignAttachmentUpload(client, 'uploads', { next: () => 'u-1' }, { channelId: 'support', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
+
+    // Assert
+    expect(upload.ref).toEqual({ source: 's3', key: 'outbound/support/u-1/Rechnung_M_rz.pdf', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
+    const url = new URL(upload.url);
+    expect(url.pathname).toBe('/outbound/support/u-1/Rechnung_M_rz.pdf');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toContain('content-type');
+  });
+
+  it('refuses a client that would sign an empty-body checksum into the URL', async () => {
+    const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    await expect(presignAttachmentUpload(client, 'uploads', { next: () => 'u' }, { channelId: 's', filename: 'a.txt', contentType: 'text/plain' })).rejects.toThrow(ConfigError);
+  });
+
+  it('refuses a filename with a line break or a path', async () => {
+    const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    await expect(presignAttachmentUpload(client, 'uploads', { next: () => 'u' }, { channelId: 's', filename: 'a\r\nb', contentType: 'text/plain' })).rejects.toThrow(HeaderInjectionError);
+    await expect(presignAttachmentUpload(client, 'uploads', { next: () => 'u' }, { channelId: 's', filename: '../../etc/passwd', contentType: 'text/plain' })).rejects.toThrow(ValidationError);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { HeaderInjectionError, PolicyError } from '../../../../functions/core/errors.ts';
+import { formatTicketNumber } from '../../../../functions/core/inbound/ticket-number.ts';
+import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
+import { planNewMail, type PlanNewMailInput } from '../../../../functions/core/outbound/plan-new-mail.ts';
+import { channelSettings } from '../factories.ts';
+
+const ticket = formatTicketNumber(5, channelSettings().ticket);
+const ids = { next: () => 'new-1' };
+
+function input(enabled: boolean, request: Partial<PlanNewMailInput['request']> = {}): PlanNewMailInput {
+  return {
+    channel: channelSettings({ ticket: { placement: 'start' } }),
+    outbound: OutboundSettingsSchema.parse({ displayName: 'ACME', outbound: { enabled } }),
+    conversation: { id: 'conv-9', ticketNumber: ticket, replyToken: 'tok' },
+    request: { agentId: 'agent-1', to: ['Jane@Customer.example'], subject: 'Your order', text: 'Hello', ...request },
+  };
+}
+
+describe('planNewMail', () => {
+  it('plans a mail that starts a thread, with the ticket number placed per the channel', () => {
+    // Act
+    const { mail } = planNewMail({ ids }, input(true));
+
+    // Assert
+    expect(mail).toMatchObject({
+      kind: 'new',
+      from: { address: 'support@example.com', name: 'ACME' },
+      replyTo: { address: 'support+tok@example.com', name: 'ACME' },
+      to: [{ address: 'jane@customer.example', name: '' }],
+      subject: `[#${ticket}] Your order`,
+      messageId: 'new-1@example.com',
+      inReplyTo: null,
+      references: ['new-1@example.com'],
+    });
+  });
+
+  it('is refused when the channel does not allow new outbound mail', () => {
+    // Act
+    const error = (() => {
+      try {
+        planNewMail({ ids }, input(false));
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+
+    // Assert
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).code).toBe('policy');
+  });
+
+  it('refuses a subject with a line break instead of repairing it', () => {
+    expect(() => planNewMail({ ids }, input(true, { subject: 'Order\r\nBcc: evil@attacker.example' }))).toThrow(HeaderInjectionError);
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../../functions/core/errors.ts';
+import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
+import {
+  DEFAULT_TEMPLATE,
+  checkTemplate,
+  renderHtmlTemplate,
+  renderTextTemplate,
+  textToHtml,
+} from '../../../../functions/core/outbound/render-template.ts';
+
+const values = {
+  bodyHtml: '<p>Hello <b>Jane</b></p>',
+  signatureHtml: '<p>Max</p>',
+  ticketNumber: '0000011',
+  agentName: 'Max <Admin>',
+  channelName: 'ACME & Co',
+  subject: 'Re: "Printer" [#0000011]',
+};
+
+describe('renderHtmlTemplate', () => {
+  it('fills every placeholder, escaping text values but not the body and signature HTML', () => {
+    // Arrange
+    const template = '<h1>{{ channelName }}</h1>{{body}}<hr>{{signature}}<i>{{agentName}}</i><title>{{subject}}</title>#{{ticketNumber}}';
+
+    // Act
+    const html = renderHtmlTemplate(template, values);
+
+    // Assert
+    expect(html).toBe('<h1>ACME &amp; Co</h1><p>Hello <b>Jane</b></p><hr><p>Max</p><i>Max &lt;Admin&gt;</i><title>Re: &quot;Printer&quot; [#0000011]</title>#0000011');
+  });
+
+  it('never expands a placeholder that a value carries', () => {
+    const html = renderHtmlTemplate('{{subject}}|{{body}}', { ...values, subject: '{{body}}', bodyHtml: '{{signature}}' });
+    expect(html).toBe('{{body}}|{{signature}}');
+  });
+
+  it('refuses unknown placeholders and a template without {{body}}', () => {
+    expect(() => renderHtmlTemplate('{{body}} {{agnetName}}', values)).toThrow(ValidationError);
+    expect(checkTemplate('{{signature}}').map((i) => i.message)).toEqual(['the template has no {{body}} placeholder']);
+    expect(checkTemplate('{{body}}{{x}}{{x}}')).toHaveLength(1);
+  });
+
+  it('has a usable default template that the settings schema accepts', () => {
+    expect(checkTemplate(DEFAULT_TEMPLATE)).toEqual([]);
+    expect(renderHtmlTemplate(DEFAULT_TEMPLATE, values)).toContain('<p>Hello <b>Jane</b></p>');
+    expect(OutboundSettingsSchema.safeParse({ template: '{{bdy}}' }).success).toBe(false);
+    expect(OutboundSettingsSchema.parse({}).template).toBeNull();
+  });
+});
+
+describe('textToHtml', () => {
+  it('makes paragraphs at blank lines and breaks at single newlines, escaped', () => {
+    expect(textToHtml('Hi Jane,\r\n\r\nline 1\nline <2>\n\n\n')).toBe('<p>Hi Jane,</p>\n<p>line 1<br>\nline &lt;2&gt;</p>');
+  });
+});
+
+describe('renderTextTemplate', () => {
+  it('puts the signature after the RFC 3676 delimiter, and nothing without a signature', () => {
+    expect(renderTextTemplate({ bodyText: 'Hello\r\n', signatureText: 'Max' })).toBe('Hello\n\n-- \nMax\n');
+    expect(renderTextTemplate({ bodyText: 'Hello', signatureText: '  ' })).toBe('Hello\n');
+  });
+});
