@@ -2,7 +2,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NodemailerMimeComposer, composerOptions } from '../functions/adapters/outbound/nodemailer-mime-composer.ts';
-import { formatTicketNumber } from '../functions/core/inbound/ticket-number.ts';
+import { formatTicketNumber } from '../functions/core/mail/ticket-number.ts';
 import { ChannelSettingsSchema } from '../functions/core/model/channel.ts';
 import type { AttachmentRef } from '../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema } from '../functions/core/model/outbound-settings.ts';

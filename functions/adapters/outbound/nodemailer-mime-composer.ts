@@ -3,7 +3,7 @@ import type { MimeNodeAddress } from 'nodemailer/lib/mime-node';
 import { bracketMessageId, type OutboundAddress, type OutboundMail } from '../../core/model/outbound-mail.ts';
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
 import type { AttachmentContent, AttachmentSource, MimeComposer } from '../../core/ports/composer.ts';
-import type { Clock } from '../../core/ports.ts';
+import type { Clock } from '../../core/ports/clock.ts';
 import { renderBodies } from './render-content.ts';
 
 export interface NodemailerMimeComposerOptions {

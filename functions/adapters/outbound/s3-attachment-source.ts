@@ -3,7 +3,7 @@ import { AppError, DependencyError, NotFoundError } from '../../core/errors.ts';
 import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
 import type { AttachmentContent, AttachmentSource } from '../../core/ports/composer.ts';
-import type { RawMailStore } from '../../core/ports.ts';
+import type { RawMailStore } from '../../core/ports/inbound.ts';
 import { extractInboundAttachment } from './inbound-attachment.ts';
 
 export interface S3AttachmentSourceOptions {

@@ -3,7 +3,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, ValidationError } from '../../core/errors.ts';
 import { S3AttachmentRefSchema } from '../../core/model/outbound-mail.ts';
 import { assertAttachmentFilename } from '../../core/outbound/header-safety.ts';
-import type { IdGenerator } from '../../core/ports.ts';
+import type { IdGenerator } from '../../core/ports/clock.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 
 export interface UploadUrlRequest {

@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { SendEmailCommand, type SendEmailCommandOutput, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { bracketMessageId } from '../../core/model/outbound-mail.ts';
 import type { Envelope, MailTransport, SentMail } from '../../core/ports/outbound.ts';
 import { translateSesError } from './ses-errors.ts';
@@ -38,7 +38,7 @@ export class SesMailTransport implements MailTransport {
   ) {}
 
   async send(raw: Uint8Array, envelope: Envelope, options: { readonly messageId: string }): Promise<SentMail> {
-    let out;
+    let out: SendEmailCommandOutput;
     try {
       out = await this.client.send(new SendEmailCommand({
         FromEmailAddress: envelope.from,

@@ -3,7 +3,7 @@ import { AgentReplySchema, type AgentReplyInput } from '../model/agent-reply.ts'
 import type { ParsedMessage } from '../model/message.ts';
 import type { ExtraHeader, OutboundMail } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
-import type { IdGenerator } from '../ports.ts';
+import type { IdGenerator } from '../ports/clock.ts';
 import { parseOrThrow } from '../validation.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';

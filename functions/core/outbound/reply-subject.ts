@@ -1,4 +1,4 @@
-import { renderSubject } from '../inbound/ticket-number.ts';
+import { renderSubject } from '../mail/ticket-number.ts';
 import type { TicketFormat } from '../model/channel.ts';
 
 /*

@@ -1,9 +1,9 @@
-import { formatTicketNumber } from '../../../../functions/core/inbound/ticket-number.ts';
+import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import type { AttachmentRef, OutboundMail } from '../../../../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
 import type { AttachmentContent, AttachmentSource } from '../../../../functions/core/ports/composer.ts';
 import { planReply } from '../../../../functions/core/outbound/plan-reply.ts';
-import { channelSettings, parsedMessage } from '../../core/factories.ts';
+import { channelSettings, parsedMessage } from '../../../support/factories.ts';
 
 export const TICKET = formatTicketNumber(1, channelSettings().ticket);
 

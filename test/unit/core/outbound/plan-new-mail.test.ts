@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderInjectionError, PolicyError } from '../../../../functions/core/errors.ts';
-import { formatTicketNumber } from '../../../../functions/core/inbound/ticket-number.ts';
+import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
 import { planNewMail, type PlanNewMailInput } from '../../../../functions/core/outbound/plan-new-mail.ts';
-import { channelSettings } from '../factories.ts';
+import { channelSettings } from '../../../support/factories.ts';
 
 const ticket = formatTicketNumber(5, channelSettings().ticket);
 const ids = { next: () => 'new-1' };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderInjectionError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
-import { formatTicketNumber } from '../../../../functions/core/inbound/ticket-number.ts';
+import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundMailSchema, mailEnvelope } from '../../../../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema, type OutboundSettingsInput } from '../../../../functions/core/model/outbound-settings.ts';
 import { planReply, type PlanReplyInput } from '../../../../functions/core/outbound/plan-reply.ts';
 import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/render-template.ts';
-import { addr, channelSettings, parsedMessage } from '../factories.ts';
+import { addr, channelSettings, parsedMessage } from '../../../support/factories.ts';
 
 const ticket = formatTicketNumber(1, channelSettings().ticket);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderInjectionError, ValidationError } from '../../../../functions/core/errors.ts';
 import { MAX_RECIPIENTS, replyRecipients } from '../../../../functions/core/outbound/reply-recipients.ts';
-import { addr } from '../factories.ts';
+import { addr } from '../../../support/factories.ts';
 
 const OWN = ['support@example.com', 'help@example.com'];
 const answered = (o: { from?: string | null; replyTo?: string[]; sender?: string | null }) => ({

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { extractTicketNumber, formatTicketNumber } from '../../../../functions/core/inbound/ticket-number.ts';
+import { extractTicketNumber, formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { TicketFormatSchema, type TicketFormat } from '../../../../functions/core/model/channel.ts';
 import { newMailSubject, replySubject, stripReplyPrefixes } from '../../../../functions/core/outbound/reply-subject.ts';
 
