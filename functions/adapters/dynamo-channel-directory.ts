@@ -2,6 +2,8 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../core/model/channel.ts';
 import { isOwnAddress } from '../core/mail/participants.ts';
 import type { ChannelDirectory } from '../core/ports/inbound.ts';
+import type { ChannelLookup } from '../core/ports/outbound-store.ts';
+import { NotFoundError } from '../core/errors.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import { CHANNEL_PARTITION, itemKeys } from './dynamo-schema.ts';
 
@@ -10,7 +12,7 @@ import { CHANNEL_PARTITION, itemKeys } from './dynamo-schema.ts';
  * settings as a JSON string (`settings`) so the deploy-time seed and the admin API write the same
  * shape. Read with one query and cached per container for `cacheMs`.
  */
-export class DynamoChannelDirectory implements ChannelDirectory {
+export class DynamoChannelDirectory implements ChannelDirectory, ChannelLookup {
   private cache: { at: number; channels: ChannelSettings[] } | null = null;
 
   constructor(
@@ -26,6 +28,13 @@ export class DynamoChannelDirectory implements ChannelDirectory {
       if (channel) return channel;
     }
     return null;
+  }
+
+  /** The channel with this id; `NotFoundError` when there is none. */
+  async getChannel(channelId: string): Promise<ChannelSettings> {
+    const channel = (await this.all()).find((c) => c.id === channelId);
+    if (!channel) throw new NotFoundError(`channel ${channelId} does not exist`);
+    return channel;
   }
 
   /** Every channel, validated with the same schema the admin API writes with. */

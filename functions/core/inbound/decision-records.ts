@@ -6,6 +6,8 @@ import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { InboundDecision } from './decide-inbound.ts';
 
 const PREVIEW_CHARS = 280;
+/** References kept on a stored message: enough to continue the thread in an answer. */
+const STORED_REFERENCES = 20;
 
 /** Tag of a second copy of a stored message (same Message-ID, delivered again). */
 export const TAG_DUPLICATE = 'duplicate-message-id';
@@ -37,6 +39,10 @@ export function storedMessageOf(
     cc: message.cc,
     date: message.date,
     receivedAt: record.mail.receivedAt,
+    replyTo: message.replyTo,
+    sender: message.sender,
+    inReplyTo: message.inReplyTo,
+    references: cappedReferences(message.references),
     lane: decision.classification.lane,
     laneReason: decision.classification.reason,
     tags: [...decision.tags],
@@ -78,6 +84,12 @@ export function routedMessageOf(
     previousAgent: conversation.lastAgent,
     autoAnswerAllowed: decision.autoAnswerAllowed,
   };
+}
+
+/** The first id (the thread's root) and the newest ones, as RFC 5322 §3.6.4 suggests when trimming. */
+function cappedReferences(ids: readonly string[]): string[] {
+  if (ids.length <= STORED_REFERENCES) return [...ids];
+  return [ids[0] ?? '', ...ids.slice(-(STORED_REFERENCES - 1))];
 }
 
 function previewOf(text: string): string {

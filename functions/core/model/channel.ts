@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { LaneSchema } from './classification.ts';
+import { OutboundSettingsSchema } from './outbound-settings.ts';
+import { SmtpTransportSettingsSchema } from './transport-settings.ts';
 
 export const TicketFormatSchema = z.object({
   /** Where the ticket number goes in a subject; `hidden` keeps it out of subjects altogether. */
@@ -64,6 +66,10 @@ export const ChannelSettingsSchema = z.object({
   maxMessageBytes: z.number().int().positive().max(40 * 1024 * 1024).default(40 * 1024 * 1024),
   /** Lowercase extensions without dot; null allows every extension. */
   allowedAttachmentExtensions: z.array(z.string()).nullable().default(null),
-});
+  // Sending: display name, allowed From addresses, branded template, outbound switch and transport.
+  ...OutboundSettingsSchema.shape,
+  /** The channel's own SMTP server, when `outbound.transport` is `smtp`; its secrets are stored apart, encrypted. */
+  smtp: SmtpTransportSettingsSchema.nullable().default(null),
+}).refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] });
 export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 export type ChannelSettingsInput = z.input<typeof ChannelSettingsSchema>;

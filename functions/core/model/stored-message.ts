@@ -33,6 +33,12 @@ export const InboundStoredMessageSchema = z.object({
   rawKey: z.string(),
   date: z.string().nullable(),
   receivedAt: z.string(),
+  // What an answer needs to address and thread it (RFC 5322 §3.6.2, §3.6.4).
+  replyTo: z.array(MailAddressSchema).default([]),
+  sender: MailAddressSchema.nullable().default(null),
+  inReplyTo: z.string().nullable().default(null),
+  /** The newest Message-IDs of its References, capped. */
+  references: z.array(z.string()).default([]),
   lane: LaneSchema,
   laneReason: z.string(),
   tags: z.array(z.string()),

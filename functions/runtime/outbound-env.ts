@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const positiveInt = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
+
+/** Comma-separated CIDR blocks an admin-set SMTP host or token URL may reach although private. */
+const CidrListSchema = z
+  .string()
+  .default('')
+  .transform((text) => text.split(',').map((c) => c.trim()).filter((c) => c.length > 0))
+  .pipe(z.array(z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, 'a CIDR block such as 10.1.0.0/16')));
+
+/** Environment of `outbound-send`. The CDK construct sets exactly `OutboundEnvInput`. */
+export const OutboundEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  /** The mail bucket: raw inbound mail (forwarded attachments), planned mails and uploaded attachments. */
+  MAIL_BUCKET: z.string().min(1),
+  /** The outbound FIFO queue, for backing a job off after a transient failure. */
+  OUTBOUND_QUEUE_URL: z.url(),
+  /** KMS key that encrypts channel credentials (the AWS Encryption SDK's KMS keyring). */
+  CREDENTIALS_KEY_ARN: z.string().min(1),
+  /** SES configuration set for channels that name none (event publishing to the feedback function). */
+  SES_CONFIGURATION_SET: z.string().default(''),
+  /** Private ranges admin-set hosts may reach (`OUT-2` SSRF guard); none by default. */
+  ALLOWED_PRIVATE_CIDRS: CidrListSchema,
+  /** Lease of one send attempt: the function timeout plus a margin. */
+  LEASE_SECONDS: positiveInt('70'),
+  /** Attempts after which a transient failure fails the reply for good (the queue's redrive count is higher). */
+  MAX_ATTEMPTS: positiveInt('8'),
+  CHANNEL_CACHE_SECONDS: positiveInt('60'),
+  POWERTOOLS_SERVICE_NAME: z.string().default('postroom-outbound'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
+});
+export type OutboundEnv = z.infer<typeof OutboundEnvSchema>;
+/** What a deployment must set: every key a string (CDK tokens included). */
+export type OutboundEnvInput = { readonly [K in keyof z.input<typeof OutboundEnvSchema>]-?: string };
