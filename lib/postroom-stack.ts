@@ -5,6 +5,7 @@ import type { PostroomConfig } from '../functions/core/model/postroom-config.ts'
 import { ChannelSeed } from './constructs/channel-seed.ts';
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
 import { MailStorage } from './constructs/mail-storage.ts';
+import { OutboundPipeline } from './constructs/outbound-pipeline.ts';
 import { Receiving } from './constructs/receiving.ts';
 import { SkillQueues } from './constructs/skill-queues.ts';
 import { Tables } from './constructs/tables.ts';
@@ -16,7 +17,7 @@ export interface PostroomStackProps extends StackProps {
 
 /**
  * Everything Postroom needs in one stack, so `cdk deploy` just works: mail storage, the table,
- * skill queues, the inbound pipeline and the SES receipt rules. Stateful resources are retained
+ * skill queues, the inbound pipeline, the SES receipt rules and the outbound pipeline. Stateful resources are retained
  * when the stack is deleted.
  */
 export class PostroomStack extends Stack {
@@ -25,6 +26,7 @@ export class PostroomStack extends Stack {
   readonly queues: SkillQueues;
   readonly inbound: InboundPipeline;
   readonly receiving: Receiving;
+  readonly outbound: OutboundPipeline;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
     super(scope, id, props);
@@ -38,6 +40,12 @@ export class PostroomStack extends Stack {
       storage: this.storage,
       table: this.tables.table,
       queues: this.queues,
+      logRetention,
+    });
+    this.outbound = new OutboundPipeline(this, 'Outbound', {
+      storage: this.storage,
+      table: this.tables.table,
+      domains: config.domains,
       logRetention,
     });
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, logRetention });
@@ -56,6 +64,8 @@ export class PostroomStack extends Stack {
     new CfnOutput(this, 'MailBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
     new CfnOutput(this, 'FailedMailQueueUrl', { value: this.queues.failedMail.queueUrl });
+    new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: 'Agents\' replies waiting to be sent' });
+    new CfnOutput(this, 'ConfigurationSetName', { value: this.outbound.configurationSet.configurationSetName });
     for (const [skill, { queue }] of this.queues.skills) {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
     }

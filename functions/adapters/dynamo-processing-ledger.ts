@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import type { ZodType } from 'zod';
 import { BusyError } from '../core/errors.ts';
 import { FINAL_STATES, InboundRecordSchema, type InboundRecord } from '../core/model/inbound-record.ts';
+import { OUTBOUND_FINAL_STATES, OutboundRecordSchema, type OutboundRecord } from '../core/model/outbound-job.ts';
 import type { LeasedRecord } from '../core/model/processing-record.ts';
 import type { AcquireOptions, LedgerEntry, ProcessingLedger } from '../core/ports/processing-ledger.ts';
 import { itemKeys, type ItemKey } from './dynamo-schema.ts';
@@ -30,6 +31,16 @@ export const INBOUND_RECORDS: RecordKind<InboundRecord> = {
   finalStates: FINAL_STATES,
   firstState: 'received',
   describe: (r) => r.sesMessageId,
+};
+
+/** Outbound records: one per outbound message. */
+export const OUTBOUND_RECORDS: RecordKind<OutboundRecord> = {
+  name: 'outbound record',
+  keyOf: (r) => itemKeys.outbound(r.messageId),
+  schema: OutboundRecordSchema,
+  finalStates: OUTBOUND_FINAL_STATES,
+  firstState: 'queued',
+  describe: (r) => r.messageId,
 };
 
 /**

@@ -18,6 +18,8 @@ import { createHash } from 'node:crypto';
  * | inbound record (idempotency) | `INBOUND#<sesMessageId>` | `CHANNEL#<channelId>` |
  * | failed mail | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
  * | channel settings | `CHANNEL` | `<channelId>` |
+ * | outbound record (idempotency of a send) | `OUTBOUND#<messageId>` | `OUTBOUND` |
+ * | channel credentials (ciphertext only) | `CRED#<channelId>` | `CRED` |
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -44,6 +46,8 @@ export const itemKeys = {
   inbound: (sesMessageId: string, channelId: string): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }),
   failed: (sesMessageId: string, channelId: string | null): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `FAILED#${channelId ?? '-'}` }),
   channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),
+  outbound: (messageId: string): ItemKey => ({ pk: `OUTBOUND#${messageId}`, sk: 'OUTBOUND' }),
+  credentials: (channelId: string): ItemKey => ({ pk: `CRED#${channelId}`, sk: 'CRED' }),
 };
 
 /** Longest Message-ID (UTF-8 bytes) used in a key as it is; DynamoDB caps partition keys at 2048 bytes. */
@@ -60,6 +64,12 @@ function idKey(prefix: string, channelId: string, messageId: string): string {
 
 /** Leading key prefixes the inbound function writes (its IAM `dynamodb:LeadingKeys` condition). */
 export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#', 'TICKET#', 'TOKEN#', 'COUNTER#', 'INBOUND#'] as const;
+
+/**
+ * Leading key prefixes the outbound function writes: its records, the messages and claims of the
+ * conversations it answers, and the credentials' health mark.
+ */
+export const OUTBOUND_WRITE_KEY_PREFIXES = ['OUTBOUND#', 'CONV#', 'MSGID#', 'MSGIDH#', 'CRED#'] as const;
 
 /** Partition holding every channel's settings (few, small: read in one query). */
 export const CHANNEL_PARTITION = 'CHANNEL';

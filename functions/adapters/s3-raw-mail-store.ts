@@ -21,7 +21,8 @@ export class S3RawMailStore implements RawMailStore {
   }
 }
 
-function isMissing(error: unknown): boolean {
+/** True for S3's answer to a key that does not exist. */
+export function isMissing(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return error.name === 'NoSuchKey' || error.name === 'NotFound' || status === 404;

@@ -19,6 +19,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: "show what waits on a skill's queue in the running sandbox",
     load: async () => (await import('./queue.ts')).queueCommand,
   },
+  reply: {
+    summary: "answer a conversation in the running sandbox; the mail lands in the outbox",
+    load: async () => (await import('./reply.ts')).replyCommand,
+  },
+  outbox: {
+    summary: 'list the mail the running sandbox has sent',
+    load: async () => (await import('./outbox.ts')).outboxCommand,
+  },
   inspect: {
     summary: 'parse and classify mail files, one JSON line each',
     load: async () => (await import('./inspect.ts')).inspectCommand,

@@ -28,7 +28,8 @@ Options:
   --quiet           log only warnings and errors of the handler
 
 Environment:
-  POSTROOM_SMTP_PORT   SMTP port (default 2525)
+  POSTROOM_SMTP_PORT         SMTP port where SES receiving stands (default 2525)
+  POSTROOM_OUTBOX_SMTP_PORT  the sandbox's own SMTP server, where a channel's SMTP server stands (default 2587)
   POSTROOM_API_PORT    admin API port (default 8787; the admin API is not part of the channel yet)
 
 Examples:
@@ -54,6 +55,8 @@ function describe(info: SandboxInfo): string {
     `  S3          ${info.aws.endpoints.s3}   bucket ${info.bucket}`,
     `  SQS         ${info.aws.endpoints.sqs}`,
     ...queues,
+    `  sending     SES ${info.sending.ses} (aws-ses-v2-local)   SMTP ${info.sending.smtp.host}:${info.sending.smtp.port} (STARTTLS)`,
+    `  outbox      ${info.outbox}`,
     '  admin API   not part of the channel yet',
     `  state       ${info.dataDir ? `kept in ${info.dataDir}` : 'in memory (--data DIR keeps it)'}`,
     `  endpoints   ${SANDBOX_STATE_FILE}`,
@@ -75,6 +78,7 @@ export const startCommand: Command = {
     const sandbox = await startSandbox({
       config,
       smtpPort: portFromEnv('POSTROOM_SMTP_PORT', 2525),
+      outboxSmtpPort: portFromEnv('POSTROOM_OUTBOX_SMTP_PORT', 2587),
       dataDir: values.data ? resolve(values.data) : undefined,
       verdicts: values.verdicts ? parseVerdicts(values.verdicts, ALL_PASS) : undefined,
       logLevel: values.quiet ? 'WARN' : 'INFO',

@@ -33,12 +33,16 @@ export interface LocalAws {
   readonly queueUrls: Record<string, string>;
   /** Skill name → its dead-letter queue URL. */
   readonly deadLetterQueueUrls: Record<string, string>;
+  /** The outbound FIFO queue (agents' replies waiting to be sent), its ARN and dead-letter queue. */
+  readonly outbound: { readonly queueUrl: string; readonly queueArn: string; readonly deadLetterQueueUrl: string };
   putRaw(key: string, raw: string | Uint8Array): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Receives after this many failed attempts move a pointer to the skill's dead-letter queue. */
 const MAX_RECEIVES = 5;
+/** The outbound queue redrives later than the function gives up (it fails the reply at its last attempt). */
+const OUTBOUND_MAX_RECEIVES = 10;
 
 /**
  * Starts dynalite and fauxqs in this process, bound to 127.0.0.1 only (fauxqs binds every
@@ -79,8 +83,14 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     });
   }
 
+  const outboundDlq = await createFifoQueue(sqs, 'outbound-dlq.fifo', {});
+  const outboundUrl = await createFifoQueue(sqs, 'outbound.fifo', {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, outboundDlq), maxReceiveCount: OUTBOUND_MAX_RECEIVES }),
+  });
+  const outbound = { queueUrl: outboundUrl, queueArn: await queueArn(sqs, outboundUrl), deadLetterQueueUrl: outboundDlq };
+
   return {
-    endpoints, db, s3, sqs, tableName, bucket, queueUrls, deadLetterQueueUrls,
+    endpoints, db, s3, sqs, tableName, bucket, queueUrls, deadLetterQueueUrls, outbound,
     async putRaw(key, raw) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
     },

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
@@ -13,6 +14,10 @@ import { ALL_PASS, sesReceiptEvent } from './ses-receipt.ts';
 import { createSmtpIngress } from './smtp-ingress.ts';
 import { restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import { listen } from './listen.ts';
+import { prepareSandboxOutbound } from './sandbox-outbound.ts';
+
+/** Port of the sandbox's own SMTP server (`POSTROOM_OUTBOX_SMTP_PORT`). */
+export const DEFAULT_OUTBOX_SMTP_PORT = 2587;
 
 export interface SandboxOptions {
   readonly config: PostroomConfig;
@@ -26,6 +31,10 @@ export interface SandboxOptions {
   readonly logLevel?: string | undefined;
   /** Where to write the endpoints as JSON; null writes nothing. */
   readonly stateFile?: string | null | undefined;
+  /** Folder for the outbox, the local credentials key and the sandbox CA; beside the state file (or the data folder) by default. */
+  readonly workDir?: string | undefined;
+  /** Port of the sandbox's own SMTP server (where a channel's SMTP server stands); 0 takes a free one. */
+  readonly outboxSmtpPort?: number | undefined;
 }
 
 /** What a script or an agent's app needs to talk to the sandbox; written to `.postroom/sandbox.json`. */
@@ -43,8 +52,14 @@ export interface SandboxInfo {
   /** Skill → FIFO queue URL. */
   readonly queues: Record<string, string>;
   readonly deadLetterQueues: Record<string, string>;
-  readonly channels: readonly { readonly id: string; readonly addresses: readonly string[]; readonly defaultSkill: string }[];
+  readonly channels: readonly { readonly id: string; readonly addresses: readonly string[]; readonly defaultSkill: string; readonly transport: 'ses' | 'smtp' }[];
   readonly dataDir: string | null;
+  /** Folder where every mail sent lands as a raw `.eml`. */
+  readonly outbox: string;
+  /** The outbound FIFO queue and its dead-letter queue. */
+  readonly outboundQueue: { readonly url: string; readonly deadLetterUrl: string };
+  /** aws-ses-v2-local (where SES sending stands; its web inbox at `/`) and the sandbox's SMTP server. */
+  readonly sending: { readonly ses: string; readonly smtp: { readonly host: string; readonly port: number } };
 }
 
 export interface Sandbox {
@@ -55,9 +70,11 @@ export interface Sandbox {
 let instances = 0;
 
 /**
- * Starts the whole inbound channel on 127.0.0.1: dynalite and fauxqs for DynamoDB, S3 and SQS,
- * the channels seeded into the table as a deployment seeds them, and an SMTP server that stores
- * each mail and invokes the real inbound Lambda handler with an SES receipt event.
+ * Starts the whole channel on 127.0.0.1: dynalite and fauxqs for DynamoDB, S3 and SQS, the
+ * channels seeded into the table as a deployment seeds them, an SMTP server that stores each mail
+ * and invokes the real inbound Lambda handler with an SES receipt event, and the sending half
+ * (aws-ses-v2-local, an SMTP server with STARTTLS, the real outbound handler on the outbound
+ * queue), with every mail sent caught in the outbox folder.
  */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { config } = options;
@@ -65,10 +82,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     skills: config.skills.map((s) => s.name),
     dynamoPath: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined,
   });
+  let stopOutbound = async (): Promise<void> => undefined;
   try {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
+    const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
+    const outbound = await prepareSandboxOutbound({
+      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, logLevel: options.logLevel, context: lambdaContext,
+    });
+    stopOutbound = () => outbound.stop();
+    const channels = outbound.channels(config.channels);
     const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
-    for (const channel of config.channels) await directory.put(channel);
+    for (const channel of channels) await directory.put(channel);
+    await outbound.seedCredentials(channels);
 
     const handler = await loadHandler({
       AWS_REGION: LOCAL_REGION,
@@ -92,7 +117,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       store: (id, raw) => aws.putRaw(`${RAW_MAIL_PREFIX}${id}`, raw),
       deliver: async (mail) => {
         const event = sesReceiptEvent({ ...mail, receivedAt: new Date() });
-        await handler(event, lambdaContext());
+        await handler(event, lambdaContext('postroom-inbound-local'));
       },
     });
     // smtp-server re-emits its socket errors; listen() reports the first, later ones are logged.
@@ -102,6 +127,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let listening = false;
     const port = await listen(smtp.server, options.smtpPort, 'SMTP', 'POSTROOM_SMTP_PORT');
     listening = true;
+    await outbound.start();
 
     const info: SandboxInfo = {
       smtp: { host: '127.0.0.1', port },
@@ -111,8 +137,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       bucket: aws.bucket,
       queues: aws.queueUrls,
       deadLetterQueues: aws.deadLetterQueueUrls,
-      channels: config.channels.map((c) => ({ id: c.id, addresses: [c.address, ...c.aliases], defaultSkill: c.defaultSkill })),
+      channels: channels.map((c) => ({ id: c.id, addresses: [c.address, ...c.aliases], defaultSkill: c.defaultSkill, transport: c.outbound.transport })),
       dataDir: options.dataDir ?? null,
+      outbox: outbound.outboxDir,
+      outboundQueue: { url: aws.outbound.queueUrl, deadLetterUrl: aws.outbound.deadLetterQueueUrl },
+      sending: { ses: outbound.ses.endpoint, smtp: outbound.smtp },
     };
     if (options.stateFile) {
       await mkdir(dirname(options.stateFile), { recursive: true });
@@ -123,12 +152,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       info,
       async stop() {
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
+        await outbound.stop();
         if (options.dataDir) await saveSnapshot(aws, options.dataDir);
         await aws.stop();
         if (options.stateFile) await rm(options.stateFile, { force: true });
       },
     };
   } catch (error) {
+    await stopOutbound().catch(() => undefined);
     await aws.stop().catch(() => undefined);
     throw error;
   }
@@ -149,14 +180,14 @@ async function loadHandler(env: Record<string, string>): Promise<Handler> {
   return module.handler;
 }
 
-function lambdaContext(): Context {
+function lambdaContext(name: string): Context {
   return {
-    functionName: 'postroom-inbound-local',
+    functionName: name,
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:postroom-inbound-local',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/postroom-inbound-local',
+    logGroupName: `/aws/lambda/${name}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => 60_000,

@@ -1,5 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withDomainErrors } from '../adapters/aws-errors.ts';
@@ -30,4 +31,12 @@ export function createS3Client(config: S3ClientConfig = {}): S3Client {
  */
 export function createSqsClient(config: SQSClientConfig = {}): SQSClient {
   return withDomainErrors(new SQSClient({ useQueueUrlAsEndpoint: false, ...config }));
+}
+
+/**
+ * SESv2 client. Its errors are translated by the SES transport itself (which knows which SES
+ * refusals are permanent), not by the generic AWS translation.
+ */
+export function createSesClient(config: SESv2ClientConfig = {}): SESv2Client {
+  return new SESv2Client(config);
 }

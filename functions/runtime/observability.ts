@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
+import type { SendOutcome } from '../core/outbound/send-outbound.ts';
 
 /** Field names whose values never reach a log line. */
 export const SECRET_FIELD = /pass|secret|token|authorization|refresh|cookie|credential/i;
@@ -51,4 +52,13 @@ export function recordInboundOutcome(metrics: Metrics, outcome: ReceiveOutcome, 
   if (outcome.tags.includes('spam')) metrics.addMetric('spam', MetricUnit.Count, 1);
   if (outcome.lane === 'bounce') metrics.addMetric('bounced', MetricUnit.Count, 1);
   else if (outcome.lane !== null && outcome.lane !== 'human') metrics.addMetric('auto', MetricUnit.Count, 1);
+}
+
+/** Outbound metrics: `repliesSent` or `repliesFailed` per job processed; duplicates count as `duplicateJobs` only. */
+export function recordOutboundOutcome(metrics: Metrics, outcome: SendOutcome): void {
+  if (outcome.duplicate) {
+    metrics.addMetric('duplicateJobs', MetricUnit.Count, 1);
+    return;
+  }
+  metrics.addMetric(outcome.status === 'sent' ? 'repliesSent' : 'repliesFailed', MetricUnit.Count, 1);
 }

@@ -78,7 +78,8 @@ export class SkillQueues extends Construct {
   }
 }
 
-function depthAlarm(scope: Construct, id: string, queue: sqs.Queue, description: string): cloudwatch.Alarm {
+/** An alarm as soon as one message waits on `queue` (a dead-letter queue: nothing should ever land there). */
+export function depthAlarm(scope: Construct, id: string, queue: sqs.Queue, description: string): cloudwatch.Alarm {
   return queue
     .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
     .createAlarm(scope, id, {

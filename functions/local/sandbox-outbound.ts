@@ -1,0 +1,129 @@
+import type { Context } from 'aws-lambda';
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import * as sesLocalModule from 'aws-ses-v2-local';
+import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
+import { EncryptionSdkSecretCipher, localKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
+import type { ChannelSettings } from '../core/model/channel.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws } from './local-aws.ts';
+import { startOutboundPoller } from './outbound-poller.ts';
+import { capturingSesMail, OutboxFolder } from './outbox.ts';
+import { type OutboxSmtp, startOutboxSmtp } from './outbox-smtp.ts';
+
+/** The SMTP host a sandbox channel names to send through the sandbox's own SMTP server. */
+export const SANDBOX_SMTP_HOST = 'localhost';
+
+export interface SandboxOutboundOptions {
+  readonly aws: LocalAws;
+  /** Folder for the outbox, the local credentials key and the sandbox CA. */
+  readonly dir: string;
+  /** Port of the sandbox's SMTP server for channels that send by SMTP; 0 takes a free one. */
+  readonly smtpPort: number;
+  readonly logLevel?: string | undefined;
+  readonly context: (name: string) => Context;
+}
+
+export interface SandboxOutbound {
+  readonly outboxDir: string;
+  readonly ses: { readonly endpoint: string };
+  readonly smtp: { readonly host: string; readonly port: number };
+  readonly keyFile: string;
+  /** Channels as the sandbox runs them: an SMTP channel on `localhost` points at the sandbox's SMTP server. */
+  channels(config: readonly ChannelSettings[]): ChannelSettings[];
+  /** Stores the sandbox SMTP login, encrypted, for each channel that sends through it. */
+  seedCredentials(channels: readonly ChannelSettings[]): Promise<void>;
+  /** Starts the outbound handler on the outbound queue (after the channels are seeded). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The sending half of the sandbox: aws-ses-v2-local where SES stands, an SMTP server with
+ * STARTTLS and a password login where a customer's own server stands, both writing what they
+ * receive into the outbox folder, and the real outbound handler fed from the outbound queue.
+ */
+export async function prepareSandboxOutbound(options: SandboxOutboundOptions): Promise<SandboxOutbound> {
+  const { aws } = options;
+  const outbox = new OutboxFolder(join(options.dir, 'outbox'));
+  await mkdir(outbox.dir, { recursive: true });
+  const keyFile = join(options.dir, 'credentials.key');
+  const caFile = join(options.dir, 'sandbox-ca.pem');
+  const ses = await startSesLocal({ host: '127.0.0.1', port: 0 });
+  let smtp: OutboxSmtp;
+  try {
+    smtp = await startOutboxSmtp({ port: options.smtpPort, outbox });
+    await writeFile(caFile, smtp.ca);
+  } catch (error) {
+    await new Promise<void>((resolve) => ses.close(() => resolve()));
+    throw error;
+  }
+  const sesEndpoint = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
+  let poller: { stop(): Promise<void> } | null = null;
+
+  return {
+    outboxDir: outbox.dir,
+    ses: { endpoint: sesEndpoint },
+    smtp: { host: smtp.host, port: smtp.port },
+    keyFile,
+    channels: (config) =>
+      config.map((c) =>
+        c.smtp && c.smtp.host === SANDBOX_SMTP_HOST
+          ? { ...c, smtp: { ...c.smtp, host: smtp.host, port: smtp.port, security: 'starttls', forceTls: true, auth: { type: 'password', user: smtp.user } } }
+          : c,
+      ),
+    async seedCredentials(channels) {
+      const cipher = new EncryptionSdkSecretCipher(await localKeyring(keyFile));
+      const store = new DynamoCredentialStore(aws.db, aws.tableName);
+      for (const channel of channels) {
+        if (channel.smtp?.host !== smtp.host || channel.smtp.port !== smtp.port) continue;
+        const ciphertext = await cipher.encrypt(smtp.password, { channelId: channel.id, purpose: 'smtp-password' });
+        await store.put(channel.id, 'smtp-password', ciphertext, new Date().toISOString());
+      }
+    },
+    async start() {
+      Object.assign(process.env, {
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_SESV2: sesEndpoint,
+        TABLE_NAME: aws.tableName,
+        MAIL_BUCKET: aws.bucket,
+        OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+        CREDENTIALS_KEY_FILE: keyFile,
+        ALLOW_LOOPBACK_HOSTS: 'true',
+        SMTP_EXTRA_CA_FILE: caFile,
+        CHANNEL_CACHE_SECONDS: '1',
+        POWERTOOLS_SERVICE_NAME: 'postroom-outbound',
+        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+      });
+      const { createHandler } = await import('../outbound-send.ts');
+      const handler = await createHandler({ wrapTransports: (factory) => capturingSesMail(factory, outbox) });
+      poller = startOutboundPoller({
+        sqs: aws.sqs,
+        queueUrl: aws.outbound.queueUrl,
+        queueArn: aws.outbound.queueArn,
+        handler,
+        context: () => options.context('postroom-outbound-local'),
+        onError: (error) => process.stderr.write(`postroom: outbound poller: ${error instanceof Error ? error.message : String(error)}\n`),
+      });
+    },
+    async stop() {
+      await poller?.stop();
+      await smtp.close();
+      await new Promise<void>((resolve) => ses.close(() => resolve()));
+    },
+  };
+}
+
+type StartSes = (config: { host: string; port: number }) => Promise<Server>;
+
+/** aws-ses-v2-local is CommonJS with an ES default export: under Node's ESM loader it sits one level down. */
+function startSesLocal(config: { host: string; port: number }): Promise<Server> {
+  const module = sesLocalModule as unknown as { default: StartSes | { default: StartSes } };
+  const start = typeof module.default === 'function' ? module.default : module.default.default;
+  return start(config);
+}

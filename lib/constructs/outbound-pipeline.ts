@@ -1,0 +1,156 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { OUTBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
+import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
+import type { OutboundEnvInput } from '../../functions/runtime/outbound-env.ts';
+import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import type { MailStorage } from './mail-storage.ts';
+import { PostroomFunction } from './postroom-function.ts';
+import { depthAlarm } from './skill-queues.ts';
+
+export interface OutboundPipelineProps {
+  readonly storage: MailStorage;
+  readonly table: dynamodb.ITable;
+  /** Domains the channels send from (verified SES identities): the only identities the function may send as. */
+  readonly domains: readonly string[];
+  /**
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Private CIDR blocks an admin-set SMTP host may reach (a relay inside the customer's network).
+   * @default none
+   */
+  readonly allowedPrivateCidrs?: readonly string[];
+  /**
+   * Metrics namespace.
+   * @default 'Postroom'
+   */
+  readonly metricsNamespace?: string;
+}
+
+const TIMEOUT = Duration.seconds(60);
+/** Longer than the timeout by clock skew only, as the inbound lease (see `InboundPipeline`). */
+const LEASE = TIMEOUT.plus(Duration.seconds(10));
+/** The function gives a transient failure up at this attempt and fails the reply. */
+const MAX_ATTEMPTS = 8;
+/** The queue redrives later, so only jobs that could not even be recorded (crashes) reach the DLQ. */
+const MAX_RECEIVES = MAX_ATTEMPTS + 2;
+
+/**
+ * The sending half: the outbound FIFO queue (group = conversation, so one conversation's replies
+ * leave in order) with its dead-letter queue and alarm, the outbound function
+ * (`functions/outbound-send.ts`) fed by it with partial batch responses, the KMS key that
+ * encrypts channel credentials (rotating), and the SES configuration set replies are sent with.
+ *
+ * Grants are narrow: `ses:SendRawEmail` on the channel domains' identities and the configuration
+ * set only; `kms:Decrypt`/`kms:GenerateDataKey` on the credentials key only for ciphertexts whose
+ * encryption context names a channel; reads of raw mail, planned mails and uploads; writes to the
+ * outbound partitions of the table.
+ */
+export class OutboundPipeline extends Construct {
+  readonly handler: PostroomFunction<OutboundEnvInput>;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+  readonly credentialsKey: kms.Key;
+  readonly configurationSet: ses.ConfigurationSet;
+
+  constructor(scope: Construct, id: string, props: OutboundPipelineProps) {
+    super(scope, id);
+    const { storage, table } = props;
+    const stack = Stack.of(this);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { fifo: true, retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      // Six times the function timeout, as AWS advises for an SQS event source.
+      visibilityTimeout: Duration.seconds(TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
+    });
+    this.deadLetterAlarm = depthAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'Outbound jobs the outbound function could not process');
+
+    this.credentialsKey = new kms.Key(this, 'CredentialsKey', {
+      description: 'Postroom: envelope encryption of channel credentials (SMTP passwords, OAuth secrets)',
+      enableKeyRotation: true,
+    });
+    this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+      sendingEnabled: true,
+      reputationMetrics: true,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+    });
+
+    this.handler = new PostroomFunction<OutboundEnvInput>(this, 'Send', {
+      entry: fileURLToPath(new URL('../../functions/outbound-send.ts', import.meta.url)),
+      description: 'Postroom outbound: compose an agent reply and send it through SES or the channel SMTP server',
+      timeout: TIMEOUT,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      environment: {
+        TABLE_NAME: table.tableName,
+        MAIL_BUCKET: storage.bucket.bucketName,
+        OUTBOUND_QUEUE_URL: this.queue.queueUrl,
+        CREDENTIALS_KEY_ARN: this.credentialsKey.keyArn,
+        SES_CONFIGURATION_SET: this.configurationSet.configurationSetName,
+        ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
+        LEASE_SECONDS: String(LEASE.toSeconds()),
+        MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        CHANNEL_CACHE_SECONDS: '60',
+        POWERTOOLS_SERVICE_NAME: 'postroom-outbound',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',
+      },
+    });
+    this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    const role = this.handler.role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+      resources: [table.tableArn],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': OUTBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
+    }));
+    const readable = [RAW_MAIL_PREFIX, OUTBOUND_PLAN_PREFIX, 'outbound/uploads/'];
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: readable.map((prefix) => storage.bucket.arnForObjects(`${prefix}*`)),
+    }));
+    storage.key.grantDecrypt(role);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ses:SendRawEmail', 'ses:SendEmail'],
+      resources: [
+        ...props.domains.map((domain) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: domain, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })),
+        stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      ],
+    }));
+    // Only ciphertexts bound to a channel: the Encryption SDK puts the channel into the context.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.credentialsKey.keyArn],
+      conditions: { StringLike: { 'kms:EncryptionContext:postroom:channel': '?*' } },
+    }));
+    this.queue.grantSendMessages(role);
+    this.queue.grant(role, 'sqs:ChangeMessageVisibility');
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5',
+      reason: 'Object reads are limited to the raw-mail, planned-mail and upload prefixes of the mail bucket; SES identities are the channel domains; table writes are limited to the outbound partitions by dynamodb:LeadingKeys.',
+    });
+  }
+}
