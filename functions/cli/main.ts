@@ -19,6 +19,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "show what waits on a skill's queue in the running sandbox",
     load: async () => (await import('./queue.ts')).queueCommand,
   },
+  suppression: {
+    summary: 'list, add or remove suppressed addresses in the running sandbox',
+    load: async () => (await import('./suppression.ts')).suppressionCommand,
+  },
   inspect: {
     summary: 'parse and classify mail files, one JSON line each',
     load: async () => (await import('./inspect.ts')).inspectCommand,
