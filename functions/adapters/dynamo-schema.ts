@@ -20,6 +20,12 @@ import { createHash } from 'node:crypto';
  * | channel settings | `CHANNEL` | `<channelId>` |
  * | outbound record (idempotency of a send) | `OUTBOUND#<messageId>` | `OUTBOUND` |
  * | channel credentials (ciphertext only) | `CRED#<channelId>` | `CRED` |
+ * | suppressed address | `SUPP#<channelId>`, or `SUPP#*` account-wide | `<address>` |
+ * | outbound message by provider (SES) id → message key (`targetPk`, `targetSk`) | `OUTMSG#<providerMessageId>` | `OUTMSG` |
+ * | outbound message by Message-ID → message key | `OUTMID#<channelId>#<message-id>`, or `OUTMIDH#<channelId>#<sha-256>` for a long id | `OUTMID` |
+ * | feedback record (idempotency) | `FEEDBACK#<key>`, or `FEEDBACKH#<sha-256>` for a long key | `FEEDBACK` |
+ * | sliding-window event (soft failures, mails of a sender; TTL `expiresAt`) | `HITS#<key>` | `<at>#<event id>` |
+ * | acknowledgement claim per sender (TTL `expiresAt`) | `ACK#<channelId>#<sender>` | `ACK` |
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -48,6 +54,12 @@ export const itemKeys = {
   channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),
   outbound: (messageId: string): ItemKey => ({ pk: `OUTBOUND#${messageId}`, sk: 'OUTBOUND' }),
   credentials: (channelId: string): ItemKey => ({ pk: `CRED#${channelId}`, sk: 'CRED' }),
+  suppression: (scopeKey: string, address: string): ItemKey => ({ pk: `SUPP#${scopeKey}`, sk: address }),
+  outboundByProviderId: (providerMessageId: string): ItemKey => ({ pk: `OUTMSG#${providerMessageId}`, sk: 'OUTMSG' }),
+  outboundByMessageId: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('OUTMID', channelId, messageId), sk: 'OUTMID' }),
+  feedback: (key: string): ItemKey => ({ pk: Buffer.byteLength(key, 'utf8') <= MAX_KEYED_ID_BYTES ? `FEEDBACK#${key}` : `FEEDBACKH#${sha256(key)}`, sk: 'FEEDBACK' }),
+  hit: (key: string, at: string, eventId: string): ItemKey => ({ pk: `HITS#${bounded(key)}`, sk: `${at}#${bounded(eventId)}` }),
+  acknowledgement: (channelId: string, sender: string): ItemKey => ({ pk: `ACK#${channelId}#${bounded(sender)}`, sk: 'ACK' }),
 };
 
 /** Longest Message-ID (UTF-8 bytes) used in a key as it is; DynamoDB caps partition keys at 2048 bytes. */
@@ -59,7 +71,16 @@ export const MAX_KEYED_ID_BYTES = 250;
  */
 function idKey(prefix: string, channelId: string, messageId: string): string {
   if (Buffer.byteLength(messageId, 'utf8') <= MAX_KEYED_ID_BYTES) return `${prefix}#${channelId}#${messageId}`;
-  return `${prefix}H#${channelId}#${createHash('sha256').update(messageId, 'utf8').digest('hex')}`;
+  return `${prefix}H#${channelId}#${sha256(messageId)}`;
+}
+
+/** A key part as it is, or `H:<sha-256>` past the byte limit (a hash has no `:` prefix otherwise, so the two cannot meet). */
+function bounded(value: string): string {
+  return Buffer.byteLength(value, 'utf8') <= MAX_KEYED_ID_BYTES ? value : `H:${sha256(value)}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Leading key prefixes the inbound function writes (its IAM `dynamodb:LeadingKeys` condition). */
@@ -70,6 +91,14 @@ export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#
  * conversations it answers, and the credentials' health mark.
  */
 export const OUTBOUND_WRITE_KEY_PREFIXES = ['OUTBOUND#', 'CONV#', 'MSGID#', 'MSGIDH#', 'CRED#'] as const;
+/** Leading key prefixes the feedback function writes: outbound messages (under their conversation), suppressions, soft-failure counts, its records. */
+export const FEEDBACK_WRITE_KEY_PREFIXES = ['CONV#', 'SUPP#', 'HITS#', 'FEEDBACK#', 'FEEDBACKH#'] as const;
+/** Leading key prefixes that acknowledgements write (the inbound function, once it sends them). */
+export const ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES = ['ACK#', 'HITS#'] as const;
+/** Leading key prefixes the send path writes besides the message itself: the lookups feedback finds it by. */
+export const OUTBOUND_LOOKUP_KEY_PREFIXES = ['OUTMSG#', 'OUTMID#', 'OUTMIDH#'] as const;
+/** TTL attribute (epoch seconds) of the items that expire: window events, acknowledgement claims. */
+export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Partition holding every channel's settings (few, small: read in one query). */
 export const CHANNEL_PARTITION = 'CHANNEL';

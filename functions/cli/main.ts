@@ -27,6 +27,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'list the mail the running sandbox has sent',
     load: async () => (await import('./outbox.ts')).outboxCommand,
   },
+  suppression: {
+    summary: 'list, add or remove suppressed addresses in the running sandbox',
+    load: async () => (await import('./suppression.ts')).suppressionCommand,
+  },
   inspect: {
     summary: 'parse and classify mail files, one JSON line each',
     load: async () => (await import('./inspect.ts')).inspectCommand,

@@ -33,6 +33,23 @@ export type InboundEnv = z.infer<typeof InboundEnvSchema>;
 /** What a deployment must set: every key a string (CDK tokens included). */
 export type InboundEnvInput = { readonly [K in keyof z.input<typeof InboundEnvSchema>]-?: string };
 
+/** Environment of `feedback-process`. The CDK construct sets exactly `FeedbackEnvInput`. */
+export const FeedbackEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  /** Lease of one processing attempt: the function timeout plus a small margin. */
+  LEASE_SECONDS: positiveSeconds('40'),
+  /** Where feedback suppresses an address: the channel that sent the mail, or every channel of the account. */
+  SUPPRESSION_SCOPE: z.enum(['channel', 'account']).default('channel'),
+  /** Soft failures (full mailbox, policy refusals) of one address within the window that suppress it. */
+  TRANSIENT_FAILURES: z.string().default('3').transform(Number).pipe(z.number().int().min(1)),
+  TRANSIENT_WINDOW_SECONDS: positiveSeconds(String(7 * 24 * 3600)),
+  POWERTOOLS_SERVICE_NAME: z.string().default('postroom-feedback'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
+});
+export type FeedbackEnv = z.infer<typeof FeedbackEnvSchema>;
+/** What a deployment must set: every key a string (CDK tokens included). */
+export type FeedbackEnvInput = { readonly [K in keyof z.input<typeof FeedbackEnvSchema>]-?: string };
+
 /**
  * Parses the environment once at cold start. Throws a `ConfigError` listing every problem, so a
  * misconfigured deployment fails on its first invocation with the whole list, not one at a time.

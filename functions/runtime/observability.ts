@@ -3,6 +3,8 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
 import type { SendOutcome } from '../core/outbound/send-outbound.ts';
+import type { AcknowledgementDecision } from '../core/outbound/acknowledgement.ts';
+import type { FeedbackOutcome } from '../core/outbound/apply-feedback.ts';
 
 /** Field names whose values never reach a log line. */
 export const SECRET_FIELD = /pass|secret|token|authorization|refresh|cookie|credential/i;
@@ -61,4 +63,34 @@ export function recordOutboundOutcome(metrics: Metrics, outcome: SendOutcome): v
     return;
   }
   metrics.addMetric(outcome.status === 'sent' ? 'repliesSent' : 'repliesFailed', MetricUnit.Count, 1);
+}
+
+/**
+ * Feedback metrics, per recipient: `bounced` and `complained` for recipients newly in that
+ * state, `suppressed` for each address a report suppressed. A repeated report adds nothing.
+ */
+export function recordFeedbackOutcome(metrics: Metrics, outcome: FeedbackOutcome): void {
+  if (outcome.kind === 'unknown-message') {
+    metrics.addMetric('feedbackUnmatched', MetricUnit.Count, 1);
+    return;
+  }
+  const bounced = outcome.changed.filter((r) => r.status === 'bounced').length;
+  const complained = outcome.changed.filter((r) => r.status === 'complained').length;
+  if (bounced > 0) metrics.addMetric('bounced', MetricUnit.Count, bounced);
+  if (complained > 0) metrics.addMetric('complained', MetricUnit.Count, complained);
+  if (outcome.suppressed.length > 0) metrics.addMetric('suppressed', MetricUnit.Count, outcome.suppressed.length);
+}
+
+/**
+ * Acknowledgement metrics: `acknowledgementSent`, or `acknowledgementSkipped` with the reason as
+ * its dimension (one single-dimension metric each, so the function's other metrics keep theirs).
+ */
+export function recordAcknowledgementDecision(metrics: Metrics, decision: AcknowledgementDecision): void {
+  if (decision.send) {
+    metrics.addMetric('acknowledgementSent', MetricUnit.Count, 1);
+    return;
+  }
+  const single = metrics.singleMetric();
+  single.addDimension('reason', decision.reason);
+  single.addMetric('acknowledgementSkipped', MetricUnit.Count, 1);
 }

@@ -1,0 +1,31 @@
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
+import { FEEDBACK_RECORDS } from '../adapters/dynamo-feedback-records.ts';
+import { DynamoProcessingLedger } from '../adapters/dynamo-processing-ledger.ts';
+import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
+import { DynamoWindowCounter } from '../adapters/dynamo-window-counter.ts';
+import { SystemClock } from '../adapters/system-clock.ts';
+import type { ApplyFeedbackOptions } from '../core/outbound/apply-feedback.ts';
+import type { ProcessFeedbackDeps } from '../core/outbound/process-feedback.ts';
+import { createDocumentClient } from './clients.ts';
+import type { FeedbackEnv } from './env.ts';
+
+/** The AWS adapters of `processFeedback` and its options from the environment, clients built once and traced. */
+export function createFeedbackDeps(env: FeedbackEnv, tracer: Tracer): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
+  const db = tracer.captureAWSv3Client(createDocumentClient());
+  const table = env.TABLE_NAME;
+  return {
+    deps: {
+      messages: new DynamoOutboundMessages(db, table),
+      suppression: new DynamoSuppressionList(db, table),
+      failures: new DynamoWindowCounter(db, table),
+      ledger: new DynamoProcessingLedger(db, table, FEEDBACK_RECORDS),
+      clock: new SystemClock(),
+      leaseMs: env.LEASE_SECONDS * 1000,
+    },
+    options: {
+      scope: env.SUPPRESSION_SCOPE,
+      transient: { failures: env.TRANSIENT_FAILURES, windowMs: env.TRANSIENT_WINDOW_SECONDS * 1000 },
+    },
+  };
+}
