@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
+    // Synthesizing the stack bundles every function with esbuild: tens of seconds on a busy machine.
+    hookTimeout: 120_000,
     pool: 'forks',
     coverage: {
       provider: 'v8',

@@ -7,7 +7,9 @@ import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts'
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
+import { OUTBOUND_UPLOAD_PREFIX, S3AttachmentStager } from '../adapters/outbound/s3-attachment-stager.ts';
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
+import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
@@ -113,7 +115,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
     const conversationId = request.conversationId ?? (await findByTicket(channels, conversations, request.ticket ?? ''));
     const attachments: AttachmentRef[] = [];
     for (const { file, content } of request.attachments) {
-      const key = `outbound/uploads/${randomUUID()}/${basename(file)}`;
+      const key = `${OUTBOUND_UPLOAD_PREFIX}sandbox/${randomUUID()}/${basename(file)}`;
       await clients.s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: content }));
       attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
     }
@@ -123,6 +125,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
         plans: new S3OutboundPlanStore(clients.s3, info.bucket),
         queue: new SqsOutboundQueue(clients.sqs, info.outboundQueue.url),
         suppression: new DynamoSuppressionList(clients.db, info.table),
+        attachments: new S3AttachmentStager(clients.s3, info.bucket, new S3RawMailStore(clients.s3, info.bucket), new UuidIdGenerator()),
       },
       {
         conversationId,

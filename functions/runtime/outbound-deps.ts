@@ -10,7 +10,6 @@ import { EncryptionSdkSecretCipher, kmsKeyring, localKeyring } from '../adapters
 import { NodemailerMimeComposer } from '../adapters/outbound/nodemailer-mime-composer.ts';
 import { S3AttachmentSource } from '../adapters/outbound/s3-attachment-source.ts';
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
-import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import type { SendOutboundDeps } from '../core/outbound/send-outbound.ts';
@@ -63,7 +62,7 @@ export async function createOutboundDeps(env: OutboundEnv, tracer: Tracer, optio
       conversations: new DynamoConversationStore(db, table),
       suppression: new DynamoSuppressionList(db, table),
       composer: new NodemailerMimeComposer({ clock }),
-      attachments: new S3AttachmentSource(s3, { uploadsBucket: env.MAIL_BUCKET, rawMail: new S3RawMailStore(s3, env.MAIL_BUCKET) }),
+      attachments: new S3AttachmentSource(s3, { uploadsBucket: env.MAIL_BUCKET }),
       transports: options.wrapTransports ? options.wrapTransports(transports) : transports,
       clock,
       leaseMs: env.LEASE_SECONDS * 1000,

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { OUTBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
 import type { OutboundEnvInput } from '../../functions/runtime/outbound-env.ts';
-import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import { OUTBOUND_UPLOAD_PREFIX } from '../../functions/adapters/outbound/s3-attachment-stager.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { depthAlarm } from './skill-queues.ts';
@@ -54,7 +54,8 @@ const MAX_RECEIVES = MAX_ATTEMPTS + 2;
  *
  * Grants are narrow: `ses:SendRawEmail` on the channel domains' identities and the configuration
  * set only; `kms:Decrypt`/`kms:GenerateDataKey` on the credentials key only for ciphertexts whose
- * encryption context names a channel; reads of raw mail, planned mails and uploads; writes to the
+ * encryption context names a channel; reads of planned mails and uploads (forwarded parts of
+ * inbound mail are staged there when a reply is queued, so no MIME parser is bundled); writes to the
  * outbound partitions of the table.
  */
 export class OutboundPipeline extends Construct {
@@ -126,7 +127,7 @@ export class OutboundPipeline extends Construct {
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': OUTBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
     }));
-    const readable = [RAW_MAIL_PREFIX, OUTBOUND_PLAN_PREFIX, 'outbound/uploads/'];
+    const readable = [OUTBOUND_PLAN_PREFIX, OUTBOUND_UPLOAD_PREFIX];
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: readable.map((prefix) => storage.bucket.arnForObjects(`${prefix}*`)),
@@ -148,9 +149,13 @@ export class OutboundPipeline extends Construct {
     this.queue.grantSendMessages(role);
     this.queue.grant(role, 'sqs:ChangeMessageVisibility');
 
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5',
-      reason: 'Object reads are limited to the raw-mail, planned-mail and upload prefixes of the mail bucket; SES identities are the channel domains; table writes are limited to the outbound partitions by dynamodb:LeadingKeys.',
-    });
+    const bucketId = stack.getLogicalId(storage.bucket.node.defaultChild as never);
+    const reasons: Record<string, string> = {
+      [OUTBOUND_PLAN_PREFIX]: 'Planned mails are keyed by channel and message id under their own prefix; the function reads the plan of the job it sends.',
+      [OUTBOUND_UPLOAD_PREFIX]: "Attachments agents' apps upload through presigned URLs are keyed by a random id under this prefix; the function reads those a reply names.",
+    };
+    for (const prefix of readable) {
+      Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason: reasons[prefix] ?? '' });
+    }
   }
 }

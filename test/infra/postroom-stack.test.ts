@@ -101,12 +101,12 @@ describe('table', () => {
 });
 
 describe('skill queues', () => {
-  it('has one FIFO queue per skill with explicit deduplication and a FIFO dead-letter queue', () => {
+  it('has one FIFO queue per skill (and the outbound queue) with explicit deduplication and a FIFO dead-letter queue', () => {
     // Arrange
     const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
     const skillQueues = queues.filter((q) => q.Properties.RedrivePolicy !== undefined);
     // Assert
-    expect(skillQueues).toHaveLength(config.skills.length);
+    expect(skillQueues).toHaveLength(config.skills.length + 1);
     for (const q of skillQueues) {
       expect(q.Properties).toMatchObject({
         FifoQueue: true,
@@ -120,11 +120,11 @@ describe('skill queues', () => {
     }
   });
 
-  it('alarms on the depth of every dead-letter queue and of the failed-mail queue', () => {
+  it('alarms on the depth of every dead-letter queue (the skills\' and the outbound one) and of the failed-mail queue', () => {
     // Arrange
     const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
     // Assert
-    expect(alarms).toHaveLength(config.skills.length + 1);
+    expect(alarms).toHaveLength(config.skills.length + 2);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -181,7 +181,7 @@ describe('receiving', () => {
 });
 
 describe('inbound function', () => {
-  const inbound = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler' && (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.TABLE_NAME);
+  const inbound = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler' && (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.RAW_MAIL_BUCKET);
 
   it('runs on the newest Node runtime of aws-cdk-lib, ARM64, with active tracing', () => {
     // Arrange
@@ -250,5 +250,44 @@ describe('channel seed', () => {
     // Assert
     expect(seeds).toHaveLength(config.channels.length);
     for (const channel of config.channels) expect(create).toContain(channel.address);
+  });
+});
+
+describe('outbound pipeline', () => {
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+  const outbound = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.OUTBOUND_QUEUE_URL);
+  const statementsOf = (fragment: string): Statement[] =>
+    Object.values(resourcesOf('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(fragment))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+  it('feeds the outbound function from a FIFO queue with partial batch responses, and gives it every variable its schema requires', () => {
+    // Arrange
+    const variables = (outbound()?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    // Assert
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'MAIL_BUCKET', 'OUTBOUND_QUEUE_URL', 'CREDENTIALS_KEY_ARN', 'SES_CONFIGURATION_SET', 'LEASE_SECONDS', 'MAX_ATTEMPTS']));
+    expect(variables).not.toHaveProperty('ALLOW_LOOPBACK_HOSTS');
+    expect(variables).not.toHaveProperty('CREDENTIALS_KEY_FILE');
+  });
+
+  it('has a rotating key for credentials and an SES configuration set that requires TLS', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('credentials') });
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', { DeliveryOptions: { TlsPolicy: 'REQUIRE' } });
+  });
+
+  it('may send only as the channel domains with the configuration set, and decrypt only channel-bound credentials', () => {
+    // Arrange
+    const statements = statementsOf('OutboundSend');
+    const send = statements.find((s) => [s.Action].flat().includes('ses:SendRawEmail'));
+    const kms = statements.find((s) => [s.Action].flat().includes('kms:Decrypt') && s.Condition);
+    // Assert
+    expect(JSON.stringify(send?.Resource)).toContain(':identity/');
+    expect(JSON.stringify(send?.Resource)).toContain(':configuration-set/');
+    expect(JSON.stringify(send?.Resource)).not.toContain('"*"');
+    expect(kms?.Condition).toEqual({ StringLike: { 'kms:EncryptionContext:postroom:channel': '?*' } });
+    const writes = statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'));
+    expect(writes?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(expect.arrayContaining(['OUTBOUND#*', 'CONV#*']));
+    expect(JSON.stringify(writes?.Condition)).not.toContain('CHANNEL');
   });
 });

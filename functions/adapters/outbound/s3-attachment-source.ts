@@ -1,16 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AppError, DependencyError, NotFoundError } from '../../core/errors.ts';
+import { AppError, DependencyError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
 import type { AttachmentContent, AttachmentSource } from '../../core/ports/composer.ts';
-import type { RawMailStore } from '../../core/ports/inbound.ts';
-import { extractInboundAttachment } from './inbound-attachment.ts';
 
 export interface S3AttachmentSourceOptions {
   /** Bucket the agents' apps upload attachments to (through presigned URLs). */
   readonly uploadsBucket: string;
-  /** Raw inbound mail, for forwarded attachments. */
-  readonly rawMail: RawMailStore;
   /** Largest attachment accepted, counted as encoded. @default MAX_MESSAGE_BYTES */
   readonly maxBytes?: number;
 }
@@ -25,8 +21,8 @@ function isMissing(error: unknown): boolean {
 }
 
 /**
- * Attachment bytes from S3: uploads by key in the uploads bucket, forwarded parts from the raw
- * copy of an inbound message. The size of an upload is read (HeadObject) before it is fetched,
+ * Attachment bytes from S3: uploads by key in the uploads bucket (forwarded parts of inbound
+ * messages are staged there when the reply is queued). The size of an upload is read (HeadObject) before it is fetched,
  * so a file too large to send is refused without downloading it.
  */
 export class S3AttachmentSource implements AttachmentSource {
@@ -41,10 +37,9 @@ export class S3AttachmentSource implements AttachmentSource {
 
   async fetch(ref: AttachmentRef): Promise<AttachmentContent> {
     if (ref.source === 'inbound') {
-      const raw = await this.options.rawMail.get(ref.rawKey);
-      const part = await extractInboundAttachment(raw, { ...(ref.partIndex !== undefined ? { partIndex: ref.partIndex } : {}), ...(ref.filename !== undefined ? { filename: ref.filename } : {}) });
-      assertMessageSize(base64Size(part.content.byteLength), `attachment ${part.filename}`, this.maxBytes);
-      return part;
+      // Parsing inbound MIME would put mailparser into the outbound bundle: `queueReply` copies a
+      // forwarded attachment into the uploads when the reply is queued (`S3AttachmentStager`).
+      throw new ValidationError('a forwarded attachment must be staged when the reply is queued', [{ path: 'attachments', message: 'not staged' }]);
     }
     const where = `s3://${this.options.uploadsBucket}/${ref.key}`;
     try {

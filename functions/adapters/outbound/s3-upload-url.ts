@@ -3,6 +3,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, ValidationError } from '../../core/errors.ts';
 import { S3AttachmentRefSchema } from '../../core/model/outbound-mail.ts';
 import { assertAttachmentFilename } from '../../core/outbound/header-safety.ts';
+import { OUTBOUND_UPLOAD_PREFIX } from './s3-attachment-stager.ts';
 import type { IdGenerator } from '../../core/ports/clock.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 
@@ -29,7 +30,7 @@ function keySafe(filename: string): string {
 
 /**
  * A presigned PUT URL for an attachment the agent's app uploads before sending a reply, under
- * `outbound/CHANNEL/ID/FILENAME` in the uploads bucket (a lifecycle rule should expire the
+ * `outbound/uploads/CHANNEL/ID/FILENAME` in the uploads bucket (a lifecycle rule should expire the
  * prefix). The Content-Type is signed, so the upload must declare the type the reference names.
  * Throws `ValidationError` / `HeaderInjectionError` for a filename (a path, a line break) or a
  * type that cannot go into a mail header.
@@ -44,7 +45,7 @@ export async function presignAttachmentUpload(client: S3Client, bucket: string, 
   if (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > 7 * 24 * 3600) {
     throw new ValidationError('expiresIn must be whole seconds between 60 and 604800', [{ path: 'expiresIn', message: 'out of range' }]);
   }
-  const key = `outbound/${encodeURIComponent(request.channelId)}/${ids.next()}/${keySafe(request.filename)}`;
+  const key = `${OUTBOUND_UPLOAD_PREFIX}${encodeURIComponent(request.channelId)}/${ids.next()}/${keySafe(request.filename)}`;
   const ref = parseOrThrow(S3AttachmentRefSchema, { source: 's3', key, filename: request.filename, contentType: request.contentType }, 'attachment upload');
   // content-type as a signed header (not hoisted to the query): the upload must send that type.
   const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: ref.contentType }), {

@@ -6,6 +6,7 @@ import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from 
 import type { Clock, IdGenerator } from '../ports/clock.ts';
 import type { ConversationStore } from '../ports/conversation-store.ts';
 import type { MessageStore } from '../ports/inbound.ts';
+import type { AttachmentStager } from '../ports/composer.ts';
 import type { ChannelLookup, ConversationMessages, OutboundPlanStore, OutboundQueue } from '../ports/outbound-store.ts';
 import type { SuppressionList } from '../ports/suppression.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -21,6 +22,8 @@ export interface QueueReplyDeps {
   readonly plans: OutboundPlanStore;
   readonly queue: OutboundQueue;
   readonly suppression: SuppressionList;
+  /** Copies forwarded attachments of inbound messages into the uploads. */
+  readonly attachments: AttachmentStager;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
@@ -51,12 +54,13 @@ export async function queueReply(deps: QueueReplyDeps, request: ReplyRequest): P
   const channel = await deps.channels.getChannel(conversation.channelId);
   const history = await deps.history.list(conversation.id);
   const answered = answeredMessage(history, request.inReplyTo);
+  const attachments = await Promise.all(reply.attachments.map((a) => (a.source === 'inbound' ? deps.attachments.stage(a, channel.id) : a)));
   const planned = planReply(deps, {
     channel,
     outbound: channel,
     conversation,
     answered: { ...answered, messageId: answered.internetMessageId },
-    reply,
+    reply: { ...reply, attachments },
     previousSentIds: sentIds(history),
   });
   await assertNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);

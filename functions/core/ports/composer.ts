@@ -29,3 +29,11 @@ export interface AttachmentSource {
 export interface MimeComposer {
   compose(mail: OutboundMail, attachments: AttachmentSource): Promise<Uint8Array>;
 }
+
+/**
+ * Copies a forwarded attachment of an inbound message into the outbound uploads when a reply is
+ * queued, so the sender reads only uploads (and carries no MIME parser).
+ */
+export interface AttachmentStager {
+  stage(ref: Extract<AttachmentRef, { source: 'inbound' }>, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>>;
+}

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MailparserMimeParser } from '../../../../functions/adapters/mailparser-mime-parser.ts';
 import { extractInboundAttachment } from '../../../../functions/adapters/outbound/inbound-attachment.ts';
 import { S3AttachmentSource } from '../../../../functions/adapters/outbound/s3-attachment-source.ts';
+import { S3AttachmentStager } from '../../../../functions/adapters/outbound/s3-attachment-stager.ts';
 import { presignAttachmentUpload } from '../../../../functions/adapters/outbound/s3-upload-url.ts';
 import { ConfigError, DependencyError, HeaderInjectionError, NotFoundError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
 
@@ -22,7 +23,7 @@ describe('S3AttachmentSource', () => {
     // Arrange
     s3.on(HeadObjectCommand).resolves({ ContentLength: 5 });
     s3.on(GetObjectCommand).resolves({ Body: body('hello') });
-    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads' });
 
     // Act
     const file = await source.fetch({ source: 's3', key: 'outbound/s/1/a.txt', filename: 'a.txt', contentType: 'text/plain' });
@@ -34,13 +35,13 @@ describe('S3AttachmentSource', () => {
 
   it('refuses an upload too large to send without downloading it', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 35 * 1024 * 1024 });
-    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads' });
     await expect(source.fetch({ source: 's3', key: 'k', filename: 'big.zip', contentType: 'application/zip' })).rejects.toThrow(PolicyError);
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 
   it('translates a missing object and a failing S3', async () => {
-    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads' });
     const ref = { source: 's3' as const, key: 'k', filename: 'a', contentType: 'text/plain' };
     s3.on(HeadObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
     await expect(source.fetch(ref)).rejects.toThrow(NotFoundError);
@@ -50,17 +51,23 @@ describe('S3AttachmentSource', () => {
     expect((error as DependencyError).retryable).toBe(true);
   });
 
-  it('forwards an inbound attachment at the position the inbound parser lists it', async () => {
+  it('stages an inbound attachment into the uploads at the position the inbound parser lists it, and the source reads it from there', async () => {
     // Arrange
     const parsed = await new MailparserMimeParser().parse(new Uint8Array(FIXTURE));
-    const source = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads', rawMail });
+    let n = 0;
+    const stager = new S3AttachmentStager(new S3Client({}), 'uploads', rawMail, { next: () => `id${++n}` });
+    s3.on(PutObjectCommand).resolves({});
 
     // Act
-    const files = await Promise.all(parsed.attachments.map((_, i) => source.fetch({ source: 'inbound', rawKey: 'raw/1', partIndex: i })));
+    const staged = await Promise.all(parsed.attachments.map((_, i) => stager.stage({ source: 'inbound', rawKey: 'raw/1', partIndex: i }, 'support')));
+    const refused = new S3AttachmentSource(new S3Client({}), { uploadsBucket: 'uploads' }).fetch({ source: 'inbound', rawKey: 'raw/1', partIndex: 0 });
 
     // Assert
     expect(parsed.attachments.length).toBeGreaterThan(0);
-    expect(files.map((f) => [f.filename, f.contentType, f.content.byteLength])).toEqual(parsed.attachments.map((a) => [a.filename, a.contentType, a.size]));
+    expect(staged.map((r) => [r.filename, r.contentType])).toEqual(parsed.attachments.map((a) => [a.filename, a.contentType]));
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => [p.Key?.startsWith('outbound/uploads/support/id'), (p.Body as Uint8Array).byteLength])).toEqual(parsed.attachments.map((a) => [true, a.size]));
+    await expect(refused).rejects.toThrow(ValidationError);
   });
 
   it('finds an inbound attachment by filename, and refuses one that is not there', async () => {
@@ -81,9 +88,9 @@ describe('presignAttachmentUpload', () => {
     const upload = await presignAttachmentUpload(client, 'uploads', { next: () => 'u-1' }, { channelId: 'support', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
 
     // Assert
-    expect(upload.ref).toEqual({ source: 's3', key: 'outbound/support/u-1/Rechnung_M_rz.pdf', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
+    expect(upload.ref).toEqual({ source: 's3', key: 'outbound/uploads/support/u-1/Rechnung_M_rz.pdf', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
     const url = new URL(upload.url);
-    expect(url.pathname).toBe('/outbound/support/u-1/Rechnung_M_rz.pdf');
+    expect(url.pathname).toBe('/outbound/uploads/support/u-1/Rechnung_M_rz.pdf');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toContain('content-type');
   });

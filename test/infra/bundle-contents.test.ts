@@ -1,0 +1,22 @@
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** The packages a function's bundle pulls in, as esbuild's metafile lists them. */
+async function packagesOf(entry: string): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [join(import.meta.dirname, '../../functions', entry)],
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', mainFields: ['module', 'main'], write: false, metafile: true, logLevel: 'silent',
+  });
+  return new Set(Object.keys(result.metafile.inputs).flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
+}
+
+describe('bundles', () => {
+  it('keeps mailparser out of the outbound function (forwarded attachments are staged when a reply is queued)', async () => {
+    // Act
+    const packages = await packagesOf('outbound-send.ts');
+    // Assert
+    expect(packages.has('nodemailer')).toBe(true);
+    expect(packages.has('mailparser')).toBe(false);
+  });
+});
