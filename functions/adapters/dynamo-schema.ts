@@ -88,9 +88,10 @@ export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#
 
 /**
  * Leading key prefixes the outbound function writes: its records, the messages and claims of the
- * conversations it answers, and the credentials' health mark.
+ * conversations it answers, the credentials' health mark, and the lookups feedback finds a sent
+ * message by.
  */
-export const OUTBOUND_WRITE_KEY_PREFIXES = ['OUTBOUND#', 'CONV#', 'MSGID#', 'MSGIDH#', 'CRED#'] as const;
+export const OUTBOUND_WRITE_KEY_PREFIXES = ['OUTBOUND#', 'CONV#', 'MSGID#', 'MSGIDH#', 'CRED#', 'OUTMSG#', 'OUTMID#', 'OUTMIDH#'] as const;
 /** Leading key prefixes the feedback function writes: outbound messages (under their conversation), suppressions, soft-failure counts, its records. */
 export const FEEDBACK_WRITE_KEY_PREFIXES = ['CONV#', 'SUPP#', 'HITS#', 'FEEDBACK#', 'FEEDBACKH#'] as const;
 /** Leading key prefixes that acknowledgements write (the inbound function, once it sends them). */

@@ -4,6 +4,7 @@ import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts'
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
+import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
 import { DynamoProcessingLedger, OUTBOUND_RECORDS } from '../adapters/dynamo-processing-ledger.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
 import { EncryptionSdkSecretCipher, kmsKeyring, localKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
@@ -58,7 +59,7 @@ export async function createOutboundDeps(env: OutboundEnv, tracer: Tracer, optio
       channels: new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 }),
       plans: new S3OutboundPlanStore(s3, env.MAIL_BUCKET),
       history: messages,
-      messages,
+      messages: new DynamoOutboundMessages(db, table),
       conversations: new DynamoConversationStore(db, table),
       suppression: new DynamoSuppressionList(db, table),
       composer: new NodemailerMimeComposer({ clock }),

@@ -123,7 +123,7 @@ export class OutboundPipeline extends Construct {
       resources: [table.tableArn],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': OUTBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
     }));

@@ -7,7 +7,7 @@ import type { OutboundStoredMessage } from '../model/stored-message.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AttachmentSource, MimeComposer } from '../ports/composer.ts';
 import type { ConversationStore } from '../ports/conversation-store.ts';
-import type { MessageStore } from '../ports/inbound.ts';
+import type { OutboundMessageLookup } from '../ports/outbound-messages.ts';
 import type { ChannelLookup, ConversationMessages, OutboundPlanStore, TransportFactory } from '../ports/outbound-store.ts';
 import type { ProcessingLedger } from '../ports/processing-ledger.ts';
 import type { SuppressionList } from '../ports/suppression.ts';
@@ -19,7 +19,8 @@ export interface SendOutboundDeps {
   readonly channels: ChannelLookup;
   readonly plans: OutboundPlanStore;
   readonly history: ConversationMessages;
-  readonly messages: MessageStore;
+  /** Writes the outbound message and the lookups delivery feedback finds it by (provider id, Message-IDs). */
+  readonly messages: Pick<OutboundMessageLookup, 'put'>;
   readonly conversations: ConversationStore;
   readonly suppression: SuppressionList;
   readonly composer: MimeComposer;
