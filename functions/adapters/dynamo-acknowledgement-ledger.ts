@@ -26,9 +26,10 @@ export class DynamoAcknowledgementLedger implements AcknowledgementLedger {
     return this.mails.hit(`ack#${channelId}#${normal(sender)}`, mail, windowMs);
   }
 
-  async lastAcknowledged(channelId: string, sender: string): Promise<string | null> {
+  async lastAcknowledged(channelId: string, sender: string): Promise<{ at: string; mailId: string } | null> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.acknowledgement(channelId, normal(sender))), ConsistentRead: true }));
-    return typeof out.Item?.at === 'string' ? out.Item.at : null;
+    const { at, mailId } = out.Item ?? {};
+    return typeof at === 'string' && typeof mailId === 'string' ? { at, mailId } : null;
   }
 
   async markAcknowledged(channelId: string, sender: string, claim: { readonly mailId: string; readonly at: Date }, windowMs: number): Promise<boolean> {

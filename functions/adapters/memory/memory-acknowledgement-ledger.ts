@@ -12,8 +12,8 @@ export class MemoryAcknowledgementLedger implements AcknowledgementLedger {
     return this.mails.hit(keyOf(channelId, sender), mail, windowMs);
   }
 
-  async lastAcknowledged(channelId: string, sender: string): Promise<string | null> {
-    return this.claims.get(keyOf(channelId, sender))?.at ?? null;
+  async lastAcknowledged(channelId: string, sender: string): Promise<{ at: string; mailId: string } | null> {
+    return this.claims.get(keyOf(channelId, sender)) ?? null;
   }
 
   async markAcknowledged(channelId: string, sender: string, claim: { readonly mailId: string; readonly at: Date }, windowMs: number): Promise<boolean> {

@@ -160,7 +160,9 @@ export async function planAcknowledgement(deps: AcknowledgementDeps, input: Ackn
   const recentMails = await deps.ledger.recordMail(input.channelId, to, { id: input.mailId, at: now }, settings.breaker.minutes * 60_000);
   const screened = screenAcknowledgement(input);
   if (!screened.send) return screened;
-  const [suppressed, lastAcknowledgedAt] = await Promise.all([deps.suppression.find(input.channelId, to), deps.ledger.lastAcknowledged(input.channelId, to)]);
+  const [suppressed, last] = await Promise.all([deps.suppression.find(input.channelId, to), deps.ledger.lastAcknowledged(input.channelId, to)]);
+  // A retry of the mail that claimed the acknowledgement (its send failed) may send it.
+  const lastAcknowledgedAt = last === null || last.mailId === input.mailId ? null : last.at;
   const decision = decideAcknowledgement(input, { suppressed, lastAcknowledgedAt, recentMails, now });
   if (!decision.send) return decision;
   const won = await deps.ledger.markAcknowledged(input.channelId, to, { mailId: input.mailId, at: now }, settings.windowHours * 3_600_000);

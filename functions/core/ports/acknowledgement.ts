@@ -8,8 +8,8 @@ export interface AcknowledgementLedger {
    * fall in the breaker window ending at `at`, this one included.
    */
   recordMail(channelId: string, sender: string, mail: { readonly id: string; readonly at: Date }, windowMs: number): Promise<number>;
-  /** ISO time of the last acknowledgement sent to `sender`, or null. */
-  lastAcknowledged(channelId: string, sender: string): Promise<string | null>;
+  /** The last acknowledgement claimed for `sender` (ISO time and the mail that claimed it), or null. */
+  lastAcknowledged(channelId: string, sender: string): Promise<{ readonly at: string; readonly mailId: string } | null>;
   /**
    * Claims the acknowledgement of `sender` at `at`: true when no acknowledgement was claimed
    * within `windowMs` before (the caller sends one), false when one was, so two racing mails
