@@ -10,7 +10,7 @@ import type { AttachmentStager } from '../ports/composer.ts';
 import type { ChannelLookup, ConversationMessages, OutboundPlanStore, OutboundQueue } from '../ports/outbound-store.ts';
 import type { SuppressionList } from '../ports/suppression.ts';
 import { parseOrThrow } from '../validation.ts';
-import { assertNotSuppressed } from './check-suppressed.ts';
+import { checkNotSuppressed } from './suppression-policy.ts';
 import { jobOf, queuedMessageOf } from './outbound-record.ts';
 import { planReply } from './plan-reply.ts';
 
@@ -63,7 +63,7 @@ export async function queueReply(deps: QueueReplyDeps, request: ReplyRequest): P
     reply: { ...reply, attachments },
     previousSentIds: sentIds(history),
   });
-  await assertNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
+  await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
   const stored = queuedMessageOf(planned.mail, { messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply, at: deps.clock.now().toISOString() });
   await deps.plans.put(planned.mail, stored.messageId);
   await deps.messages.put(stored);

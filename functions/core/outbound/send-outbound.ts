@@ -12,7 +12,7 @@ import type { ChannelLookup, ConversationMessages, OutboundPlanStore, TransportF
 import type { ProcessingLedger } from '../ports/processing-ledger.ts';
 import type { SuppressionList } from '../ports/suppression.ts';
 import { type Checkpoint, processOnce } from '../processing/process-once.ts';
-import { assertNotSuppressed } from './check-suppressed.ts';
+import { checkNotSuppressed } from './suppression-policy.ts';
 
 export interface SendOutboundDeps {
   readonly ledger: ProcessingLedger<OutboundRecord>;
@@ -94,7 +94,7 @@ async function transmit(deps: SendOutboundDeps, start: OutboundRecord, checkpoin
   const mail = await deps.plans.get(start.channelId, start.messageId);
   const envelope = mailEnvelope(mail);
   // Feedback may have suppressed an address since the reply was queued.
-  await assertNotSuppressed(deps.suppression, channel.id, envelope.to);
+  await checkNotSuppressed(deps.suppression, channel.id, envelope.to);
   const raw = await deps.composer.compose(mail, deps.attachments);
   const transport = await deps.transports.forChannel(channel);
   const sending = await checkpoint({ ...start, state: 'sending' });
