@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { HeaderInjectionError, NotFoundError, PolicyError, TransportError, ValidationError } from '../../../../functions/core/errors.ts';
+import type { InboundStoredMessage } from '../../../../functions/core/model/stored-message.ts';
+import { queueReply } from '../../../../functions/core/outbound/queue-reply.ts';
+import { sendOutbound } from '../../../../functions/core/outbound/send-outbound.ts';
+import { channelSettings } from '../../../support/factories.ts';
+import { outboundWorld, permanent, transient } from '../../../support/outbound-world.ts';
+
+const channel = channelSettings({ displayName: 'Example Support' });
+const AT = '2026-11-22T10:00:00.000Z';
+
+async function setup() {
+  const world = outboundWorld(channel);
+  const conversation = { id: 'conv-1', channelId: channel.id, ticketNumber: '0000013', replyToken: 'tok1', createdAt: AT };
+  await world.conversations.create(conversation);
+  await world.conversations.publish(conversation, ['carla@customer.example'], AT, { reopen: true });
+  const question: InboundStoredMessage = {
+    direction: 'inbound', messageId: 'in-1', channelId: channel.id, conversationId: 'conv-1', sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1',
+    internetMessageId: 'q-1@customer.example', subject: 'Where is my parcel?', from: { address: 'carla@customer.example', name: 'Carla' },
+    to: [{ address: channel.address, name: '' }], cc: [], date: AT, receivedAt: AT, replyTo: [], sender: null, inReplyTo: null, references: [],
+    lane: 'human', laneReason: 'no automatic signal', tags: [], disposition: 'route', route: null,
+    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [],
+  };
+  await world.messages.put(question);
+  const queue = (text = 'It left today.', extra: Record<string, unknown> = {}) =>
+    queueReply(world.queueDeps, { conversationId: 'conv-1', reply: { agentId: 'agent-7', text, ...extra } });
+  const send = () => {
+    const job = world.jobs.at(-1);
+    if (!job) throw new Error('no job');
+    return sendOutbound(world.sendDeps, job);
+  };
+  return { ...world, queue, send };
+}
+
+describe('queueReply', () => {
+  it('stores the reply as queued with its plan and puts one job on the queue, grouped by conversation', async () => {
+    // Arrange
+    const { queue, jobs, messages } = await setup();
+    // Act
+    const queued = await queue();
+    // Assert
+    expect(queued).toMatchObject({ direction: 'outbound', purpose: 'reply', status: 'queued', subject: 'Re: Where is my parcel? [#0000013]', agentId: 'agent-7', inReplyTo: 'in-1' });
+    expect(queued.to).toEqual([{ address: 'carla@customer.example', name: 'Carla' }]);
+    expect(jobs).toEqual([{ schemaVersion: 1, channelId: channel.id, conversationId: 'conv-1', messageId: queued.messageId, createdAt: queued.createdAt }]);
+    expect((await messages.getOutbound(queued)).status).toBe('queued');
+  });
+
+  it('refuses a suppressed recipient before anything is stored, naming reason and date', async () => {
+    // Arrange
+    const { queue, jobs, suppression, messages } = await setup();
+    await suppression.put({ address: 'carla@customer.example', scope: { kind: 'channel', channelId: channel.id }, reason: 'bounce', detail: '5.1.1 user unknown', messageId: null, since: '2026-11-20T08:00:00.000Z' });
+    // Act
+    const error = await queue().catch((e: unknown) => e);
+    // Assert
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).code).toBe('suppressed');
+    expect((error as Error).message).toMatch(/carla@customer\.example.*2026-11-20.*bounce/);
+    expect(jobs).toEqual([]);
+    expect([...messages.byId.values()].filter((m) => m.direction === 'outbound')).toEqual([]);
+  });
+
+  it('answers 404 for an unknown conversation, and refuses a Cc that would add a header', async () => {
+    // Arrange
+    const world = await setup();
+    // Act
+    const missing = queueReply(world.queueDeps, { conversationId: 'nope', reply: { agentId: 'a', text: 'x' } });
+    const injected = world.queue('x', { cc: ['eve@evil.example\r\nBcc: all@example.com'] });
+    const empty = world.queue('   ');
+    // Assert
+    await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+    await expect(injected).rejects.toBeInstanceOf(HeaderInjectionError);
+    await expect(empty).rejects.toBeInstanceOf(ValidationError);
+    expect(world.jobs).toEqual([]);
+  });
+});
+
+describe('sendOutbound', () => {
+  it('sends once, records sent with our id and the provider\'s, claims both and sets the last agent; a redelivered job sends nothing', async () => {
+    // Arrange
+    const { queue, send, transport, messages, conversations } = await setup();
+    const queued = await queue();
+    // Act
+    const first = await send();
+    const again = await send();
+    // Assert
+    expect(first).toMatchObject({ status: 'sent', duplicate: false });
+    expect(again).toMatchObject({ status: 'sent', duplicate: true });
+    expect(transport.sent).toHaveLength(1);
+    expect(transport.sent[0]?.raw).toMatch(/^In-Reply-To: <q-1@customer\.example>/m);
+    const stored = await messages.getOutbound(queued);
+    expect(stored).toMatchObject({ status: 'sent', providerMessageId: 'p-1', retrying: false });
+    expect(stored.threadIds).toEqual([queued.internetMessageId, 'p-1@eu-west-1.amazonses.com']);
+    expect(stored.recipients.map((r) => r.status)).toEqual(['sent']);
+    const found = await conversations.findByMessageIds(channel.id, ['p-1@eu-west-1.amazonses.com']);
+    expect(found.get('p-1@eu-west-1.amazonses.com')).toMatchObject({ id: 'conv-1', lastAgent: 'agent-7' });
+  });
+
+  it('records a transient failure as failed and retrying, throws for a redelivery, and sends on the next one', async () => {
+    // Arrange
+    const { queue, send, transport, messages } = await setup();
+    const queued = await queue();
+    transport.failures.push(transient());
+    // Act
+    const error = await send().catch((e: unknown) => e);
+    const between = await messages.getOutbound(queued);
+    const retried = await send();
+    // Assert
+    expect(error).toBeInstanceOf(TransportError);
+    expect(between).toMatchObject({ status: 'failed', retrying: true, statusReason: '451 4.3.0 try again later' });
+    expect(retried).toMatchObject({ status: 'sent' });
+    expect((await messages.getOutbound(queued)).status).toBe('sent');
+    expect(transport.sent).toHaveLength(1);
+  });
+
+  it('fails a permanent refusal at once with the reason, and a transient one at the last attempt', async () => {
+    // Arrange
+    const world = await setup();
+    const refused = await world.queue('one');
+    world.transport.failures.push(permanent());
+    // Act
+    const outcome = await world.send();
+    const flaky = await world.queue('two');
+    world.transport.failures.push(transient(), transient(), transient());
+    const thrown = [await world.send().catch((e: unknown) => e), await world.send().catch((e: unknown) => e)];
+    const last = await world.send();
+    // Assert
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'transport-permanent' } });
+    expect(await world.messages.getOutbound(refused)).toMatchObject({ status: 'failed', retrying: false, statusReason: '550 5.1.1 no such user' });
+    expect(thrown.every((e) => e instanceof TransportError)).toBe(true);
+    expect(last).toMatchObject({ status: 'failed', error: { code: 'transport-transient' } });
+    expect(await world.messages.getOutbound(flaky)).toMatchObject({ status: 'failed', retrying: false });
+    expect(world.transport.sent).toHaveLength(0);
+  });
+
+  it('never sends twice after a crash in the middle of a send: the mail may have left, so it is failed as unknown', async () => {
+    // Arrange: the first attempt dies inside the transport call
+    const { queue, send, transport, clock, messages } = await setup();
+    const queued = await queue();
+    transport.crashNext = true;
+    void send();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.advance(61_000);
+    // Act
+    const retried = await send();
+    // Assert
+    expect(transport.sent).toHaveLength(1);
+    expect(retried).toMatchObject({ status: 'failed', error: { code: 'transport-permanent' } });
+    expect((await messages.getOutbound(queued)).statusReason).toMatch(/may have left/);
+  });
+
+  it('refuses at send time an address suppressed after the reply was queued', async () => {
+    // Arrange
+    const { queue, send, transport, suppression, messages } = await setup();
+    const queued = await queue();
+    await suppression.put({ address: 'carla@customer.example', scope: { kind: 'account' }, reason: 'complaint', detail: 'abuse', messageId: null, since: '2026-11-22T09:00:00.000Z' });
+    // Act
+    const outcome = await send();
+    // Assert
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'suppressed' } });
+    expect(transport.sent).toHaveLength(0);
+    expect((await messages.getOutbound(queued)).status).toBe('failed');
+  });
+});
