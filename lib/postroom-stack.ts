@@ -38,6 +38,7 @@ export class PostroomStack extends Stack {
       storage: this.storage,
       table: this.tables.table,
       queues: this.queues,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       logRetention,
     });
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, logRetention });
@@ -60,6 +61,14 @@ export class PostroomStack extends Stack {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
     }
   }
+}
+
+/**
+ * Name prefix of the skill queues the admin API creates (`<prefix><skill>.fifo`): from the stack
+ * name, short enough that prefix, a 40-character skill and `-dlq.fifo` fit SQS's 80 characters.
+ */
+export function runtimeQueuePrefix(stackName: string): string {
+  return `${stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24)}-skill-`;
 }
 
 /** CloudWatch Logs accepts only certain retention periods: the shortest one that keeps `days`. */

@@ -17,7 +17,14 @@ import { createHash } from 'node:crypto';
  * | ticket counter | `COUNTER#<channelId>` | `TICKET` |
  * | inbound record (idempotency) | `INBOUND#<sesMessageId>` | `CHANNEL#<channelId>` |
  * | failed mail | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
- * | channel settings | `CHANNEL` | `<channelId>` |
+ * | channel settings (`settings` JSON, `version`, `managedBy`) | `CHANNEL` | `<channelId>` |
+ * | conversation list entry (attributes of the conversation item) | gsi1: `CONVERSATIONS` | gsi1: `<createdAt>#<id>` |
+ * | internal note of a conversation | `CONV#<id>` | `NOTE#<at>#<noteId>` |
+ * | skill (`skill` JSON with its queue URLs, `version`, `managedBy`) | `SKILL` | `<name>` |
+ * | template of a channel | `TEMPLATE#<channelId>` | `<name>` |
+ * | signature of an agent | `SIGNATURE` | `<agentId>` |
+ * | credentials of a channel (ciphertexts only) | `CREDENTIAL#<channelId>` | `SMTP` |
+ * | audit record | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -44,7 +51,18 @@ export const itemKeys = {
   inbound: (sesMessageId: string, channelId: string): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }),
   failed: (sesMessageId: string, channelId: string | null): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `FAILED#${channelId ?? '-'}` }),
   channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),
+  note: (conversationId: string, at: string, noteId: string): ItemKey => ({ pk: `CONV#${conversationId}`, sk: `NOTE#${at}#${noteId}` }),
+  skill: (name: string): ItemKey => ({ pk: SKILL_PARTITION, sk: name }),
+  credentials: (channelId: string): ItemKey => ({ pk: `CREDENTIAL#${channelId}`, sk: 'SMTP' }),
+  audit: (at: string, id: string): ItemKey => ({ pk: AUDIT_PARTITION, sk: `${at}#${id}` }),
 };
+
+/** Partition of the skills (few, small: read in one query). */
+export const SKILL_PARTITION = 'SKILL';
+/** Partition of the audit records. */
+export const AUDIT_PARTITION = 'AUDIT';
+/** Partition of the sparse conversation list in `gsi1`. */
+export const CONVERSATION_LIST_PARTITION = 'CONVERSATIONS';
 
 /** Longest Message-ID (UTF-8 bytes) used in a key as it is; DynamoDB caps partition keys at 2048 bytes. */
 export const MAX_KEYED_ID_BYTES = 250;
