@@ -138,7 +138,7 @@ export class DynamoConversationAdmin implements ConversationAdmin {
       if (!isConditionFailed(error)) throw error;
     }
     const item = await this.item(id);
-    if (!item || item.visibility !== 'published') throw new NotFoundError(`conversation ${id} not found`);
+    if (item?.visibility !== 'published') throw new NotFoundError(`conversation ${id} not found`);
     throw new ConflictError(`conversation ${id} changed at ${String(item.updatedAt)}: read it again`);
   }
 

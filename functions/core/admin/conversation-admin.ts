@@ -75,7 +75,7 @@ export async function addNote(deps: ConversationAdminDeps, request: AdminRequest
 export async function reply(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: Record<string, unknown>): Promise<OutboundStoredMessage> {
   const conversation = await getConversation(deps, id);
   const input = parseOrThrow(ReplyRequestSchema, { ...body, conversationId: conversation.id, agentId: body.agentId ?? request.actor.id }, 'reply');
-  if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)', { retryable: false });
+  if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
   const queued = await deps.replies.reply(input);
   await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages']);
   return queued;
