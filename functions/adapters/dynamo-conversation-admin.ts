@@ -24,10 +24,11 @@ export class DynamoConversationAdmin implements ConversationAdmin {
 
   async list(filter: ConversationFilter, page: PageRequest): Promise<Page<ConversationSummary>> {
     const { indexName, partitionKey, sortKey } = TABLE_SCHEMA.failedIndex;
-    const names: Record<string, string> = { '#pk': partitionKey, '#sk': sortKey, '#visibility': 'visibility' };
+    const names: Record<string, string> = { '#pk': partitionKey, '#visibility': 'visibility' };
     const values: Record<string, unknown> = { ':list': CONVERSATION_LIST_PARTITION, ':published': 'published' };
     const filters = ['#visibility = :published'];
     let range = '';
+    if (filter.from || filter.to) names['#sk'] = sortKey;
     if (filter.from && filter.to) {
       range = ' AND #sk BETWEEN :from AND :to';
       Object.assign(values, { ':from': filter.from, ':to': `${filter.to}\uffff` });
