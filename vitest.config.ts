@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
+    // Synthesis with esbuild bundling (three functions) takes longer than the 10 s default on a busy machine.
+    hookTimeout: 60_000,
     pool: 'forks',
     coverage: {
       provider: 'v8',

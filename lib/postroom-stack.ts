@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PostroomConfig } from '../functions/core/model/postroom-config.ts';
+import { AdminApi } from './constructs/admin-api.ts';
 import { ChannelSeed } from './constructs/channel-seed.ts';
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
 import { MailStorage } from './constructs/mail-storage.ts';
@@ -25,6 +26,7 @@ export class PostroomStack extends Stack {
   readonly queues: SkillQueues;
   readonly inbound: InboundPipeline;
   readonly receiving: Receiving;
+  readonly admin: AdminApi;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
     super(scope, id, props);
@@ -41,13 +43,28 @@ export class PostroomStack extends Stack {
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       logRetention,
     });
-    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, logRetention });
+    const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
+    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
       channels: config.channels,
       bucket: this.storage.bucket,
       handler: this.inbound.handler.function,
       scanEnabled: config.receiving.scanEnabled,
       requireTls: config.receiving.requireTls,
+    });
+
+    this.admin = new AdminApi(this, 'AdminApi', {
+      api: config.api,
+      table: this.tables.table,
+      storage: this.storage,
+      queues: this.queues,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
+      ruleSet: this.receiving.ruleSet,
+      inboundFunction: this.inbound.handler.function,
+      domains: config.domains,
+      scanEnabled: config.receiving.scanEnabled,
+      requireTls: config.receiving.requireTls,
+      logRetention,
     });
 
     new CfnOutput(this, 'RuleSetName', {
