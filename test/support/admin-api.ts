@@ -54,6 +54,8 @@ export interface AdminHarness {
   readonly suppressions: MemorySuppressionList;
   readonly exchanged: { code: string; clientSecret: string }[];
   readonly tested: Parameters<TransportTester['test']>[0][];
+  /** Every line the app logged, as JSON. */
+  readonly logs: string[];
   /** A request with the bearer token (unless `token: null`), JSON bodies encoded. */
   call(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null; raw?: string }): Promise<Response>;
   stop(): Promise<void>;
@@ -94,9 +96,11 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
     cipher: async () => cipher, oauth: async () => oauth, tester: async () => tester,
     suppressions, replies,
   });
-  const app = createAdminApp(deps, { authenticate: bearerToken(TOKEN) });
+  const logs: string[] = [];
+  const record = (message: string, fields: Record<string, unknown>) => logs.push(JSON.stringify({ message, ...fields, error: String(fields.error ?? '') }));
+  const app = createAdminApp(deps, { authenticate: bearerToken(TOKEN), logger: { error: record, info: record } });
   return {
-    aws, app, deps, receipt, replies, suppressions, exchanged, tested,
+    aws, app, deps, receipt, replies, suppressions, exchanged, tested, logs,
     call(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
       if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TOKEN}`;
