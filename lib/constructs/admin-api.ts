@@ -18,6 +18,7 @@ import type { AdminEnvInput } from '../../functions/runtime/admin-env.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
+import { nagArn } from './nag-arn.ts';
 import type { SkillQueues } from './skill-queues.ts';
 
 export interface AdminApiProps {
@@ -155,7 +156,7 @@ export class AdminApi extends Construct {
     ack(`${bucketArn}/${RAW_MAIL_PREFIX}*`, 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays.');
     ack(`${bucketArn}/${INBOUND_ATTACHMENT_PREFIX}*`, 'Attachments extracted for download are keyed by message id and index under this prefix only.');
     ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned PUT URLs under random keys below this prefix only.');
-    ack(`arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${props.runtimeQueuePrefix}*`, 'Skills created through the API get their queues at runtime; the function manages only queues with the stack\'s skill prefix.');
-    ack(`arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`, 'The function manages only the receipt rules of API channels (api-channel-<id>) in the stack\'s rule set.');
+    ack(nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`), 'Skills created through the API get their queues at runtime; the function manages only queues with the stack\'s skill prefix.');
+    ack(nagArn(stack, 'ses', `receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`), 'The function manages only the receipt rules of API channels (api-channel-<id>) in the stack\'s rule set.');
   }
 }

@@ -9,6 +9,7 @@ import type { InboundEnvInput } from '../../functions/runtime/env.ts';
 import { INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { MailStorage } from './mail-storage.ts';
+import { nagArn } from './nag-arn.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import type { SkillQueues } from './skill-queues.ts';
 
@@ -104,7 +105,7 @@ export class InboundPipeline extends Construct {
     }));
 
     Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${props.runtimeQueuePrefix}*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`)}]`,
       reason: 'Skills created through the admin API get their queues at runtime under this name prefix; the function may only find and send to those.',
     });
     Validations.of(role).acknowledge({
