@@ -30,6 +30,9 @@ export interface ColdStartResult {
   readonly runs: number;
   /** The inbound function's configured memory (MB), for the cost figures. */
   readonly inboundMemoryMb: number;
+  /** Median ms to import the admin API bundle (mailparser, nodemailer and the Encryption SDK load lazily), with source maps; null without one. */
+  readonly adminImportMs: number | null;
+  readonly adminImportMsNoSourceMaps: number | null;
 }
 
 interface TemplateResource {
@@ -76,6 +79,10 @@ async function importOnce(file: string, sourceMaps: boolean): Promise<number> {
     PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TABLE_NAME: 'postroom', RAW_MAIL_BUCKET: 'postroom-mail',
     SKILL_QUEUE_URLS: JSON.stringify({ support: 'https://sqs.us-east-1.amazonaws.com/000000000000/support.fifo' }),
+    // The admin function's environment (the inbound one ignores these).
+    DOMAINS: 'example.com', SKILL_QUEUE_PREFIX: 'postroom-skill-', RECEIPT_RULE_SET: 'postroom', RAW_MAIL_PREFIX: 'inbound/raw/',
+    INBOUND_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:inbound',
+    CREDENTIAL_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000',
   };
   const args = [...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', script];
   const { stdout } = await run(process.execPath, args, { env });
@@ -104,13 +111,21 @@ export async function measureColdStart(options: { readonly runs: number }): Prom
     if (!inbound) throw new Error('no inbound function in the cloud assembly');
     const withMaps: number[] = [];
     const without: number[] = [];
+    const admin = bundles.find((b) => b.path.includes('/AdminApi/'));
+    const adminWithMaps: number[] = [];
+    const adminWithout: number[] = [];
     for (let i = 0; i < options.runs; i++) {
       withMaps.push(await importOnce(inbound.file, true));
       without.push(await importOnce(inbound.file, false));
+      if (admin) {
+        adminWithMaps.push(await importOnce(admin.file, true));
+        adminWithout.push(await importOnce(admin.file, false));
+      }
     }
     return {
       source, bundles: bundles.map((b) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
       importMs: median(withMaps), importMsNoSourceMaps: median(without), runs: options.runs, inboundMemoryMb: inbound.memoryMb ?? 128,
+      adminImportMs: admin ? median(adminWithMaps) : null, adminImportMsNoSourceMaps: admin ? median(adminWithout) : null,
     };
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });

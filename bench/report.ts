@@ -102,6 +102,9 @@ export function formatReport(r: BenchResult): string {
   out.push('', `5. Cold start (bundles from ${s.source})`);
   out.push(table(['function', 'bundle KB', 'map KB', 'memory MB', 'arch'], s.bundles.map((b) => [b.path, (b.bytes / 1024).toFixed(0), (b.sourceMapBytes / 1024).toFixed(0), b.memoryMb ?? '-', b.architecture ?? '-'])));
   out.push(`  import of the inbound bundle, fresh process, median of ${s.runs}: ${s.importMs.toFixed(0)} ms with --enable-source-maps (as deployed), ${s.importMsNoSourceMaps.toFixed(0)} ms without`);
+  if (s.adminImportMs !== null) {
+    out.push(`  import of the admin API bundle (MIME parser, nodemailer, Encryption SDK loaded on first use): ${s.adminImportMs.toFixed(0)} ms with source maps, ${(s.adminImportMsNoSourceMaps ?? 0).toFixed(0)} ms without`);
+  }
   out.push('', `6. Cost per 1,000,000 inbound mails (USD, half new mails and half replies, ${r.cost.memoryMb} MB arm64)`);
   out.push(table(['mail', 'billed ms', 'SES', 'S3', 'Lambda', 'SQS', 'DynamoDB', 'total', 'Connect'],
     Object.entries(r.cost.bySize).map(([kind, x]) => [kind, x.billedMs, usd(x.ses), usd(x.s3), usd(x.lambda), usd(x.sqs), usd(x.dynamodb), usd(x.total), usd(x.connect)])));

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PostroomConfig } from '../functions/core/model/postroom-config.ts';
+import { AdminApi } from './constructs/admin-api.ts';
 import { ChannelSeed } from './constructs/channel-seed.ts';
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
 import { MailStorage } from './constructs/mail-storage.ts';
@@ -27,6 +28,7 @@ export class PostroomStack extends Stack {
   readonly inbound: InboundPipeline;
   readonly receiving: Receiving;
   readonly outbound: OutboundPipeline;
+  readonly admin: AdminApi;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
     super(scope, id, props);
@@ -40,6 +42,7 @@ export class PostroomStack extends Stack {
       storage: this.storage,
       table: this.tables.table,
       queues: this.queues,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       logRetention,
     });
     this.outbound = new OutboundPipeline(this, 'Outbound', {
@@ -48,13 +51,30 @@ export class PostroomStack extends Stack {
       domains: config.domains,
       logRetention,
     });
-    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, logRetention });
+    const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
+    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
       channels: config.channels,
       bucket: this.storage.bucket,
       handler: this.inbound.handler.function,
       scanEnabled: config.receiving.scanEnabled,
       requireTls: config.receiving.requireTls,
+    });
+
+    this.admin = new AdminApi(this, 'AdminApi', {
+      api: config.api,
+      table: this.tables.table,
+      storage: this.storage,
+      queues: this.queues,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
+      ruleSet: this.receiving.ruleSet,
+      inboundFunction: this.inbound.handler.function,
+      domains: config.domains,
+      scanEnabled: config.receiving.scanEnabled,
+      requireTls: config.receiving.requireTls,
+      outboundQueue: this.outbound.queue,
+      credentialKey: this.outbound.credentialsKey,
+      logRetention,
     });
 
     new CfnOutput(this, 'RuleSetName', {
@@ -70,6 +90,14 @@ export class PostroomStack extends Stack {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
     }
   }
+}
+
+/**
+ * Name prefix of the skill queues the admin API creates (`<prefix><skill>.fifo`): from the stack
+ * name, short enough that prefix, a 40-character skill and `-dlq.fifo` fit SQS's 80 characters.
+ */
+export function runtimeQueuePrefix(stackName: string): string {
+  return `${stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24)}-skill-`;
 }
 
 /** CloudWatch Logs accepts only certain retention periods: the shortest one that keeps `days`. */

@@ -3,7 +3,7 @@ import { AppError, BusyError, NotFoundError } from '../core/errors.ts';
 import { MAX_MERGE_HOPS, mergeLoopError, nextHop, rootOf } from '../core/conversation/merge-chain.ts';
 import type { ConversationRef } from '../core/model/conversation.ts';
 import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports/conversation-store.ts';
-import { itemKeys } from './dynamo-schema.ts';
+import { CONVERSATION_LIST_PARTITION, itemKeys } from './dynamo-schema.ts';
 import { batchGet, batchPut, isConditionFailed, key } from './dynamo-util.ts';
 
 /** Conversation item attributes besides the key. `visibility` hides candidates until they win. */
@@ -61,7 +61,11 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async create(c: NewConversation): Promise<NewConversation> {
-    const item = { ...itemKeys.conversation(c.id), ...c, status: 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt };
+    const item = {
+      ...itemKeys.conversation(c.id), ...c, status: 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt,
+      // The admin API's list entry (sparse gsi1, newest first); a pending one is filtered out there.
+      gsi1pk: CONVERSATION_LIST_PARTITION, gsi1sk: `${c.createdAt}#${c.id}`,
+    };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
       return c;
@@ -130,6 +134,7 @@ export class DynamoConversationStore implements ConversationStore {
   async join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const add = participants.length > 0;
     const agent = options.agent !== undefined;
+    const skill = options.skill !== undefined;
     const seen = new Set<string>();
     let id = conversationId;
     for (;;) {
@@ -137,13 +142,13 @@ export class DynamoConversationStore implements ConversationStore {
         const out = await this.client.send(new UpdateCommand({
           TableName: this.tableName,
           Key: key(itemKeys.conversation(id)),
-          UpdateExpression: `SET updatedAt = :at${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${add ? ' ADD participants :p' : ''}`,
+          UpdateExpression: `SET updatedAt = :at${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
           // Only a published conversation: a merged one is followed, a pending one may yet lose.
           ConditionExpression: '#visibility = :published',
           ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
           ExpressionAttributeValues: {
             ':published': 'published', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
-            ...(agent ? { ':agent': options.agent } : {}),
+            ...(agent ? { ':agent': options.agent } : {}), ...(skill ? { ':skill': options.skill } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }));
@@ -172,11 +177,12 @@ export class DynamoConversationStore implements ConversationStore {
       const out = await this.client.send(new UpdateCommand({
         TableName: this.tableName,
         Key: key(itemKeys.conversation(c.id)),
-        UpdateExpression: `SET #visibility = :published, updatedAt = :at${options.reopen ? ', #status = :open' : ''}${add ? ' ADD participants :p' : ''}`,
+        UpdateExpression: `SET #visibility = :published, updatedAt = :at${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
         ConditionExpression: '#visibility <> :merged',
         ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
         ExpressionAttributeValues: {
           ':published': 'published', ':merged': 'merged', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
+          ...(options.skill ? { ':skill': options.skill } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }));

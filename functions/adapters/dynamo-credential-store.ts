@@ -1,51 +1,50 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CredentialStore, StoredCredentials } from '../core/ports/credentials.ts';
-import type { SecretPurpose } from '../core/ports/outbound.ts';
+import { CredentialHealthSchema, SECRET_KINDS, type CredentialHealth, type SecretKind } from '../core/model/admin-resources.ts';
+import type { CredentialStore, StoredCredentials } from '../core/ports/admin.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { key } from './dynamo-util.ts';
 
-const PURPOSES: readonly SecretPurpose[] = ['smtp-password', 'oauth-client-secret', 'oauth-refresh-token'];
-
-/** One item per channel holding the ciphertext of each secret (never plaintext) and a health mark. */
+/**
+ * A channel's credentials as ciphertexts (attributes named as `StoredSmtpSecrets` names them:
+ * `smtpPassword`, `oauthClientSecret`, `oauthRefreshToken`), with when each was set and the last
+ * health check. Plaintext never reaches this adapter.
+ */
 export class DynamoCredentialStore implements CredentialStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async get(channelId: string): Promise<StoredCredentials> {
+  async get(channelId: string): Promise<StoredCredentials | null> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.credentials(channelId)), ConsistentRead: true }));
-    const item = out.Item ?? {};
-    const secrets: StoredCredentials['secrets'] = {};
-    for (const purpose of PURPOSES) {
-      const value = item[purpose] as { ciphertext?: unknown; updatedAt?: unknown } | undefined;
-      if (typeof value?.ciphertext === 'string' && typeof value.updatedAt === 'string') secrets[purpose] = { ciphertext: value.ciphertext, updatedAt: value.updatedAt };
+    const item = out.Item;
+    if (!item) return null;
+    const ciphertexts: Partial<Record<SecretKind, string>> = {};
+    const setAt: Partial<Record<SecretKind, string>> = {};
+    for (const kind of SECRET_KINDS) {
+      if (typeof item[kind] === 'string') ciphertexts[kind] = item[kind];
+      if (typeof item[`${kind}SetAt`] === 'string') setAt[kind] = item[`${kind}SetAt`];
     }
-    const unhealthy = item.unhealthy as { reason?: unknown; since?: unknown } | undefined;
-    return {
-      channelId,
-      secrets,
-      unhealthy: typeof unhealthy?.reason === 'string' && typeof unhealthy.since === 'string' ? { reason: unhealthy.reason, since: unhealthy.since } : null,
-    };
+    const health = CredentialHealthSchema.safeParse(item.health);
+    return { ciphertexts, setAt, health: health.success ? health.data : { status: 'unknown', checkedAt: null, detail: null } };
   }
 
-  async put(channelId: string, purpose: SecretPurpose, ciphertext: string, at: string): Promise<void> {
+  async putSecret(channelId: string, kind: SecretKind, ciphertext: string, at: string): Promise<void> {
     await this.client.send(new UpdateCommand({
       TableName: this.tableName,
       Key: key(itemKeys.credentials(channelId)),
-      UpdateExpression: 'SET #purpose = :secret, channelId = :channel REMOVE unhealthy',
-      ExpressionAttributeNames: { '#purpose': purpose },
-      ExpressionAttributeValues: { ':secret': { ciphertext, updatedAt: at }, ':channel': channelId },
+      UpdateExpression: 'SET channelId = :channel, #secret = :ciphertext, #setAt = :at, health = :unknown',
+      ExpressionAttributeNames: { '#secret': kind, '#setAt': `${kind}SetAt` },
+      ExpressionAttributeValues: { ':channel': channelId, ':ciphertext': ciphertext, ':at': at, ':unknown': { status: 'unknown', checkedAt: null, detail: null } },
     }));
   }
 
-  async markUnhealthy(channelId: string, reason: string, at: string): Promise<void> {
+  async putHealth(channelId: string, health: CredentialHealth): Promise<void> {
     await this.client.send(new UpdateCommand({
       TableName: this.tableName,
       Key: key(itemKeys.credentials(channelId)),
-      // The first refusal's time stands until an admin stores new credentials.
-      UpdateExpression: 'SET unhealthy = if_not_exists(unhealthy, :mark), channelId = :channel',
-      ExpressionAttributeValues: { ':mark': { reason: reason.slice(0, 500), since: at }, ':channel': channelId },
+      UpdateExpression: 'SET channelId = :channel, health = :health',
+      ExpressionAttributeValues: { ':channel': channelId, ':health': health },
     }));
   }
 }

@@ -17,15 +17,21 @@ import { createHash } from 'node:crypto';
  * | ticket counter | `COUNTER#<channelId>` | `TICKET` |
  * | inbound record (idempotency) | `INBOUND#<sesMessageId>` | `CHANNEL#<channelId>` |
  * | failed mail | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
- * | channel settings | `CHANNEL` | `<channelId>` |
  * | outbound record (idempotency of a send) | `OUTBOUND#<messageId>` | `OUTBOUND` |
- * | channel credentials (ciphertext only) | `CRED#<channelId>` | `CRED` |
  * | suppressed address | `SUPP#<channelId>`, or `SUPP#*` account-wide | `<address>` |
  * | outbound message by provider (SES) id → message key (`targetPk`, `targetSk`) | `OUTMSG#<providerMessageId>` | `OUTMSG` |
  * | outbound message by Message-ID → message key | `OUTMID#<channelId>#<message-id>`, or `OUTMIDH#<channelId>#<sha-256>` for a long id | `OUTMID` |
  * | feedback record (idempotency) | `FEEDBACK#<key>`, or `FEEDBACKH#<sha-256>` for a long key | `FEEDBACK` |
  * | sliding-window event (soft failures, mails of a sender; TTL `expiresAt`) | `HITS#<key>` | `<at>#<event id>` |
  * | acknowledgement claim per sender (TTL `expiresAt`) | `ACK#<channelId>#<sender>` | `ACK` |
+ * | channel settings (`settings` JSON, `version`, `managedBy`) | `CHANNEL` | `<channelId>` |
+ * | conversation list entry (attributes of the conversation item) | gsi1: `CONVERSATIONS` | gsi1: `<createdAt>#<id>` |
+ * | internal note of a conversation | `CONV#<id>` | `NOTE#<at>#<noteId>` |
+ * | skill (`skill` JSON with its queue URLs, `version`, `managedBy`) | `SKILL` | `<name>` |
+ * | template of a channel | `TEMPLATE#<channelId>` | `<name>` |
+ * | signature of an agent | `SIGNATURE` | `<agentId>` |
+ * | credentials of a channel (ciphertexts only) | `CREDENTIAL#<channelId>` | `SMTP` |
+ * | audit record | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -53,14 +59,24 @@ export const itemKeys = {
   failed: (sesMessageId: string, channelId: string | null): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `FAILED#${channelId ?? '-'}` }),
   channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),
   outbound: (messageId: string): ItemKey => ({ pk: `OUTBOUND#${messageId}`, sk: 'OUTBOUND' }),
-  credentials: (channelId: string): ItemKey => ({ pk: `CRED#${channelId}`, sk: 'CRED' }),
   suppression: (scopeKey: string, address: string): ItemKey => ({ pk: `SUPP#${scopeKey}`, sk: address }),
   outboundByProviderId: (providerMessageId: string): ItemKey => ({ pk: `OUTMSG#${providerMessageId}`, sk: 'OUTMSG' }),
   outboundByMessageId: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('OUTMID', channelId, messageId), sk: 'OUTMID' }),
   feedback: (key: string): ItemKey => ({ pk: Buffer.byteLength(key, 'utf8') <= MAX_KEYED_ID_BYTES ? `FEEDBACK#${key}` : `FEEDBACKH#${sha256(key)}`, sk: 'FEEDBACK' }),
   hit: (key: string, at: string, eventId: string): ItemKey => ({ pk: `HITS#${bounded(key)}`, sk: `${at}#${bounded(eventId)}` }),
   acknowledgement: (channelId: string, sender: string): ItemKey => ({ pk: `ACK#${channelId}#${bounded(sender)}`, sk: 'ACK' }),
+  note: (conversationId: string, at: string, noteId: string): ItemKey => ({ pk: `CONV#${conversationId}`, sk: `NOTE#${at}#${noteId}` }),
+  skill: (name: string): ItemKey => ({ pk: SKILL_PARTITION, sk: name }),
+  credentials: (channelId: string): ItemKey => ({ pk: `CREDENTIAL#${channelId}`, sk: 'SMTP' }),
+  audit: (at: string, id: string): ItemKey => ({ pk: AUDIT_PARTITION, sk: `${at}#${id}` }),
 };
+
+/** Partition of the skills (few, small: read in one query). */
+export const SKILL_PARTITION = 'SKILL';
+/** Partition of the audit records. */
+export const AUDIT_PARTITION = 'AUDIT';
+/** Partition of the sparse conversation list in `gsi1`. */
+export const CONVERSATION_LIST_PARTITION = 'CONVERSATIONS';
 
 /** Longest Message-ID (UTF-8 bytes) used in a key as it is; DynamoDB caps partition keys at 2048 bytes. */
 export const MAX_KEYED_ID_BYTES = 250;
@@ -91,7 +107,7 @@ export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#
  * conversations it answers, the credentials' health mark, and the lookups feedback finds a sent
  * message by.
  */
-export const OUTBOUND_WRITE_KEY_PREFIXES = ['OUTBOUND#', 'CONV#', 'MSGID#', 'MSGIDH#', 'CRED#', 'OUTMSG#', 'OUTMID#', 'OUTMIDH#'] as const;
+export const OUTBOUND_WRITE_KEY_PREFIXES = ['OUTBOUND#', 'CONV#', 'MSGID#', 'MSGIDH#', 'CREDENTIAL#', 'OUTMSG#', 'OUTMID#', 'OUTMIDH#'] as const;
 /** Leading key prefixes the feedback function writes: outbound messages (under their conversation), suppressions, soft-failure counts, its records. */
 export const FEEDBACK_WRITE_KEY_PREFIXES = ['CONV#', 'SUPP#', 'HITS#', 'FEEDBACK#', 'FEEDBACKH#'] as const;
 /** Leading key prefixes that acknowledgements write (the inbound function, once it sends them). */

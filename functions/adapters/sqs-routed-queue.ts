@@ -3,16 +3,26 @@ import { ConfigError } from '../core/errors.ts';
 import type { RoutedMessage } from '../core/model/routed-message.ts';
 import type { RoutedQueue } from '../core/ports/inbound.ts';
 
-/** Skill queues on SQS FIFO, one URL per skill (from the function's environment). */
+/** Finds the queue of a skill the environment does not name (one created through the admin API), or null. */
+export type SkillQueueLookup = (skill: string) => Promise<string | null>;
+
+/**
+ * Skill queues on SQS FIFO: the URL of a skill of the deploy config from the function's
+ * environment, of any other skill from `lookup`, remembered per container (a queue URL never
+ * changes while the queue exists).
+ */
 export class SqsRoutedQueue implements RoutedQueue {
+  private readonly found = new Map<string, string>();
+
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrls: Readonly<Record<string, string>>,
+    private readonly lookup?: SkillQueueLookup,
   ) {}
 
   async send(message: RoutedMessage): Promise<void> {
-    const queueUrl = this.queueUrls[message.skill];
-    // Not retryable: a channel routes to a skill this stack has no queue for (config drift).
+    const queueUrl = await this.queueUrl(message.skill);
+    // Not retryable: a channel routes to a skill that has no queue (config drift).
     if (!queueUrl) throw new ConfigError(`no queue for skill ${message.skill}`);
     await this.client.send(new SendMessageCommand({
       QueueUrl: queueUrl,
@@ -26,5 +36,13 @@ export class SqsRoutedQueue implements RoutedQueue {
         channelId: { DataType: 'String', StringValue: message.channelId },
       },
     }));
+  }
+
+  private async queueUrl(skill: string): Promise<string | null> {
+    const known = this.queueUrls[skill] ?? this.found.get(skill);
+    if (known || !this.lookup) return known ?? null;
+    const url = await this.lookup(skill);
+    if (url) this.found.set(skill, url);
+    return url;
   }
 }

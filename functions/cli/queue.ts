@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { RoutedMessageSchema, type RoutedMessage } from '../core/model/routed-message.ts';
 import { createSqsClient } from '../runtime/clients.ts';
@@ -29,8 +29,8 @@ export const queueCommand: Command = {
     const { values, positionals } = parseArgs({ args: [...args], options: { json: { type: 'boolean' }, take: { type: 'boolean' } }, allowPositionals: true });
     const info = await readSandboxInfo();
     const skill = positionals[0];
-    const url = skill ? info.queues[skill] : undefined;
-    if (!skill || !url) throw new UsageError(`name a skill: ${Object.keys(info.queues).join(', ')}`);
+    const url = skill ? (info.queues[skill] ?? (await apiSkillQueue(info, skill))) : undefined;
+    if (!skill || !url) throw new UsageError(`name a skill: ${Object.keys(info.queues).join(', ')}, or one created through the admin API`);
     const bodies = values.take ? await take(info, url) : await peek(info.aws.endpoints.sqs, url);
     for (const body of bodies) {
       const record = RoutedMessageSchema.parse(JSON.parse(body));
@@ -41,6 +41,19 @@ export const queueCommand: Command = {
     return 0;
   },
 };
+
+/** The queue of a skill created through the admin API (not in the sandbox file): found by its name. */
+async function apiSkillQueue(info: SandboxInfo, skill: string): Promise<string | undefined> {
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(skill)) return undefined;
+  const sqs = createSqsClient({ region: info.aws.region, credentials: info.aws.credentials, endpoint: info.aws.endpoints.sqs });
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: `${skill}.fifo` }))).QueueUrl;
+  } catch {
+    return undefined;
+  } finally {
+    sqs.destroy();
+  }
+}
 
 function summary(m: RoutedMessage): string {
   const from = m.from ? (m.from.name ? `${m.from.name} <${m.from.address}>` : m.from.address) : '(no sender)';

@@ -6,17 +6,13 @@ import { parseArgs } from 'node:util';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
-import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
-import { OUTBOUND_UPLOAD_PREFIX, S3AttachmentStager } from '../adapters/outbound/s3-attachment-stager.ts';
-import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
-import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
-import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
+import { OUTBOUND_UPLOAD_PREFIX } from '../adapters/outbound/s3-attachment-stager.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
-import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import { AppError } from '../core/errors.ts';
 import type { AttachmentRef } from '../core/model/outbound-mail.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
 import { queueReply } from '../core/outbound/queue-reply.ts';
+import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
 import { sandboxClients } from './sandbox-clients.ts';
@@ -119,19 +115,11 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
       await clients.s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: content }));
       attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
     }
-    const queued = await queueReply(
-      {
-        channels, conversations, history: messages, messages, clock, ids: new UuidIdGenerator(),
-        plans: new S3OutboundPlanStore(clients.s3, info.bucket),
-        queue: new SqsOutboundQueue(clients.sqs, info.outboundQueue.url),
-        suppression: new DynamoSuppressionList(clients.db, info.table),
-        attachments: new S3AttachmentStager(clients.s3, info.bucket, new S3RawMailStore(clients.s3, info.bucket), new UuidIdGenerator()),
-      },
-      {
-        conversationId,
-        reply: { agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments },
-      },
-    );
+    const deps = createQueueReplyDeps({ db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url });
+    const queued = await queueReply(deps, {
+      conversationId,
+      reply: { agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments },
+    });
     return request.wait ? await settled(messages, queued) : queued;
   } finally {
     clients.destroy();

@@ -9,6 +9,8 @@ import { type Command, UsageError } from './command.ts';
 export const SANDBOX_CONFIG_FILE = 'postroom.sandbox.json';
 /** Where the running sandbox writes its endpoints. */
 export const SANDBOX_STATE_FILE = '.postroom/sandbox.json';
+/** Where the running sandbox writes the admin API's bearer token (mode 0600). */
+export const SANDBOX_TOKEN_FILE = '.postroom/admin-token';
 
 const HELP = `Usage: postroom start [--config FILE] [--data DIR] [--verdicts LIST] [--quiet]
 
@@ -30,7 +32,9 @@ Options:
 Environment:
   POSTROOM_SMTP_PORT         SMTP port where SES receiving stands (default 2525)
   POSTROOM_OUTBOX_SMTP_PORT  the sandbox's own SMTP server, where a channel's SMTP server stands (default 2587)
-  POSTROOM_API_PORT    admin API port (default 8787; the admin API is not part of the channel yet)
+  POSTROOM_API_PORT          admin API port (default 8787), http://127.0.0.1:PORT, OpenAPI at /openapi.json
+  POSTROOM_ADMIN_TOKEN       bearer token of the admin API (default: a new one, printed at start and
+                             written to .postroom/admin-token, readable by you only)
 
 Examples:
   npm start
@@ -45,7 +49,7 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-function describe(info: SandboxInfo): string {
+function describe(info: SandboxInfo, token: string | null, generated: boolean): string {
   const width = Math.max(...Object.keys(info.queues).map((s) => s.length));
   const queues = Object.entries(info.queues).map(([skill, url], i) => `${i === 0 ? '  queues      ' : '              '}${skill.padEnd(width)}  ${url}`);
   return [
@@ -57,7 +61,12 @@ function describe(info: SandboxInfo): string {
     ...queues,
     `  sending     SES ${info.sending.ses} (aws-ses-v2-local)   SMTP ${info.sending.smtp.host}:${info.sending.smtp.port} (STARTTLS)`,
     `  outbox      ${info.outbox}`,
-    '  admin API   not part of the channel yet',
+    info.adminApi
+      ? `  admin API   ${info.adminApi.url}   (OpenAPI: ${info.adminApi.url}/openapi.json)`
+      : '  admin API   off',
+    ...(info.adminApi && token
+      ? [`  API token   ${generated ? token : '(from POSTROOM_ADMIN_TOKEN)'}${info.adminApi.tokenFile ? `   also in ${SANDBOX_TOKEN_FILE} (mode 0600)` : ''}`]
+      : []),
     `  state       ${info.dataDir ? `kept in ${info.dataDir}` : 'in memory (--data DIR keeps it)'}`,
     `  endpoints   ${SANDBOX_STATE_FILE}`,
     '',
@@ -83,8 +92,10 @@ export const startCommand: Command = {
       verdicts: values.verdicts ? parseVerdicts(values.verdicts, ALL_PASS) : undefined,
       logLevel: values.quiet ? 'WARN' : 'INFO',
       stateFile: resolve(SANDBOX_STATE_FILE),
+      apiPort: portFromEnv('POSTROOM_API_PORT', 8787),
+      adminToken: process.env.POSTROOM_ADMIN_TOKEN || undefined,
     });
-    process.stdout.write(describe(sandbox.info));
+    process.stdout.write(describe(sandbox.info, sandbox.adminToken, sandbox.adminTokenGenerated));
     process.stdout.write('postroom: ready\n');
 
     await new Promise<void>((done) => {

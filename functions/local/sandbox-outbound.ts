@@ -79,7 +79,7 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
       for (const channel of channels) {
         if (channel.smtp?.host !== smtp.host || channel.smtp.port !== smtp.port) continue;
         const ciphertext = await cipher.encrypt(smtp.password, { channelId: channel.id, purpose: 'smtp-password' });
-        await store.put(channel.id, 'smtp-password', ciphertext, new Date().toISOString());
+        await store.putSecret(channel.id, 'smtpPassword', ciphertext, new Date().toISOString());
       }
     },
     async start() {

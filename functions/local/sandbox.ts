@@ -1,20 +1,30 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
+import { channelSeedItem, seedItems, skillSeedItem } from '../adapters/dynamo-config-seed.ts';
+import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
+import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
+import { SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
+import { everything } from '../core/admin/admin-context.ts';
+import { SkillRecordSchema } from '../core/model/admin-resources.ts';
+import type { ReplySender } from '../core/ports/admin.ts';
+import { startAdminServer, type AdminServer } from './admin-server.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import type { ReceiptVerdicts } from '../core/model/classification.ts';
 import type { PostroomConfig } from '../core/model/postroom-config.ts';
 import { RAW_MAIL_PREFIX } from '../runtime/ses-event.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalAws } from './local-aws.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws, startLocalAws } from './local-aws.ts';
 import { ALL_PASS, sesReceiptEvent } from './ses-receipt.ts';
 import { createSmtpIngress } from './smtp-ingress.ts';
 import { restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import { listen } from './listen.ts';
 import { prepareSandboxOutbound } from './sandbox-outbound.ts';
+import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
+import { QueueReplySender } from '../runtime/reply-sender.ts';
 
 /** Port of the sandbox's own SMTP server (`POSTROOM_OUTBOX_SMTP_PORT`). */
 export const DEFAULT_OUTBOX_SMTP_PORT = 2587;
@@ -35,13 +45,22 @@ export interface SandboxOptions {
   readonly workDir?: string | undefined;
   /** Port of the sandbox's own SMTP server (where a channel's SMTP server stands); 0 takes a free one. */
   readonly outboxSmtpPort?: number | undefined;
+  /** Admin API port on 127.0.0.1; 0 takes a free one (the default), null runs no admin API. */
+  readonly apiPort?: number | null | undefined;
+  /** Bearer token of the admin API; generated when absent. */
+  readonly adminToken?: string | undefined;
+  /** The send path for the reply route; the sandbox's own outbound queue when absent. */
+  readonly replies?: ReplySender | null | undefined;
 }
 
 /** What a script or an agent's app needs to talk to the sandbox; written to `.postroom/sandbox.json`. */
 export interface SandboxInfo {
   readonly smtp: { readonly host: string; readonly port: number };
-  /** The admin API is not part of the channel yet. */
-  readonly adminApi: null;
+  /**
+   * The admin API, behind a bearer token. The token is not in this file (it is a secret): it is
+   * printed at start, and written to `tokenFile` (mode 0600) next to this file when there is one.
+   */
+  readonly adminApi: { readonly url: string; readonly tokenFile: string | null } | null;
   readonly aws: {
     readonly region: string;
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -64,6 +83,10 @@ export interface SandboxInfo {
 
 export interface Sandbox {
   readonly info: SandboxInfo;
+  /** The admin API's bearer token; null without the admin API. */
+  readonly adminToken: string | null;
+  /** True when the token was generated here (print it). */
+  readonly adminTokenGenerated: boolean;
   stop(): Promise<void>;
 }
 
@@ -92,7 +115,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     stopOutbound = () => outbound.stop();
     const channels = outbound.channels(config.channels);
     const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
-    for (const channel of channels) await directory.put(channel);
+    // As a deploy seeds them: what the admin API changed (kept with --data) is not overwritten.
+    await seedItems(aws.db, aws.tableName, [
+      ...channels.map(channelSeedItem),
+      ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+    ], new Date().toISOString());
+    await restoreApiSkillQueues(aws);
     await outbound.seedCredentials(channels);
 
     const handler = await loadHandler({
@@ -112,7 +140,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
 
     const smtp = createSmtpIngress({
-      channels: config.channels,
+      channels: () => directory.all(),
       verdicts: options.verdicts ?? ALL_PASS,
       store: (id, raw) => aws.putRaw(`${RAW_MAIL_PREFIX}${id}`, raw),
       deliver: async (mail) => {
@@ -128,10 +156,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const port = await listen(smtp.server, options.smtpPort, 'SMTP', 'POSTROOM_SMTP_PORT');
     listening = true;
     await outbound.start();
+    const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
+    const admin: AdminServer | null = options.apiPort === null
+      ? null
+      : await startAdminServer({ aws, port: options.apiPort ?? 0, token: options.adminToken, dataDir: options.dataDir, replies }).catch(async (error: unknown) => {
+        await new Promise<void>((resolve) => smtp.close(() => resolve()));
+        throw error;
+      });
+    const tokenFile = admin && options.stateFile ? join(dirname(options.stateFile), 'admin-token') : null;
 
     const info: SandboxInfo = {
       smtp: { host: '127.0.0.1', port },
-      adminApi: null,
+      adminApi: admin ? { url: admin.url, tokenFile } : null,
       aws: { region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoints: aws.endpoints },
       table: aws.tableName,
       bucket: aws.bucket,
@@ -146,22 +182,39 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (options.stateFile) {
       await mkdir(dirname(options.stateFile), { recursive: true });
       await writeFile(options.stateFile, `${JSON.stringify(info, null, 2)}\n`);
+      if (admin && tokenFile) {
+        await writeFile(tokenFile, `${admin.token}\n`, { mode: 0o600 });
+        await chmod(tokenFile, 0o600);
+      }
     }
 
     return {
       info,
+      adminToken: admin?.token ?? null,
+      adminTokenGenerated: admin?.generated ?? false,
       async stop() {
+        await admin?.close();
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         await outbound.stop();
         if (options.dataDir) await saveSnapshot(aws, options.dataDir);
         await aws.stop();
         if (options.stateFile) await rm(options.stateFile, { force: true });
+        if (tokenFile) await rm(tokenFile, { force: true });
       },
     };
   } catch (error) {
     await stopOutbound().catch(() => undefined);
     await aws.stop().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Skills created through the admin API in an earlier run (kept with --data): their local queues again. */
+async function restoreApiSkillQueues(aws: Awaited<ReturnType<typeof startLocalAws>>): Promise<void> {
+  const skills = new DynamoVersionedStore(aws.db, aws.tableName, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema });
+  const queues = new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false });
+  for (const skill of await everything((p) => skills.list(p))) {
+    if (skill.managedBy === 'api') await queues.create(skill.value.name);
   }
 }
 
@@ -195,4 +248,9 @@ function lambdaContext(name: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** The reply route of the sandbox's admin API: the outbound use case on the local servers. */
+function sandboxReplySender(aws: LocalAws): ReplySender {
+  return new QueueReplySender(createQueueReplyDeps({ db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl }));
 }

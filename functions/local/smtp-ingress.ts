@@ -16,7 +16,13 @@ export interface AcceptedMail {
 }
 
 export interface SmtpIngressOptions {
-  readonly channels: readonly ChannelSettings[];
+  /**
+   * The channels, read on every recipient: a channel created through the admin API receives at
+   * once, as a receipt rule the API adds in AWS does.
+   */
+  readonly channels: () => Promise<readonly ChannelSettings[]>;
+  /** Largest message announced with SIZE; each channel's own limit is checked after DATA. @default 40 MB */
+  readonly maxBytes?: number;
   readonly verdicts: ReceiptVerdicts;
   /** Stores the raw copy once per mail (the receipt rule's S3 action). */
   store(sesMessageId: string, raw: Buffer): Promise<void>;
@@ -42,9 +48,9 @@ function baseAddress(address: string): string {
  * failure answers 451 so the sender retries, as SES would have Lambda retry.
  */
 export function createSmtpIngress(options: SmtpIngressOptions): SMTPServer {
-  const channelOf = (address: string) =>
-    options.channels.find((c) => c.address === baseAddress(address) || c.aliases.includes(baseAddress(address)));
-  const maxBytes = Math.max(...options.channels.map((c) => c.maxMessageBytes));
+  const channelOf = async (address: string): Promise<ChannelSettings | undefined> =>
+    (await options.channels()).find((c) => c.address === baseAddress(address) || c.aliases.includes(baseAddress(address)));
+  const maxBytes = options.maxBytes ?? 40 * 1024 * 1024;
 
   return new SMTPServer({
     banner: 'Postroom sandbox (stands in for SES receiving)',
@@ -53,8 +59,10 @@ export function createSmtpIngress(options: SmtpIngressOptions): SMTPServer {
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (channelOf(address.address)) return callback();
-      return callback(smtpError(550, `5.1.1 <${address.address}>: no channel receives mail for this address`));
+      channelOf(address.address).then(
+        (channel) => (channel ? callback() : callback(smtpError(550, `5.1.1 <${address.address}>: no channel receives mail for this address`))),
+        (error: unknown) => callback(smtpError(451, `4.3.0 temporary failure: ${String(error)}`)),
+      );
     },
     onData(stream, session, callback) {
       receive(stream, session, options, channelOf, maxBytes).then(
@@ -69,7 +77,7 @@ async function receive(
   stream: Readable & { sizeExceeded?: boolean },
   session: SMTPServerSession,
   options: SmtpIngressOptions,
-  channelOf: (address: string) => ChannelSettings | undefined,
+  channelOf: (address: string) => Promise<ChannelSettings | undefined>,
   maxBytes: number,
 ): Promise<string> {
   const chunks: Buffer[] = [];
@@ -77,12 +85,12 @@ async function receive(
   if (stream.sizeExceeded) throw smtpError(552, `5.3.4 message exceeds the fixed size limit of ${maxBytes} bytes`);
   const raw = Buffer.concat(chunks);
 
-  const byChannel = new Map<ChannelSettings, string[]>();
+  const byChannel = new Map<string, { channel: ChannelSettings; recipients: string[] }>();
   for (const rcpt of session.envelope.rcptTo) {
-    const channel = channelOf(rcpt.address);
-    if (channel) byChannel.set(channel, [...(byChannel.get(channel) ?? []), rcpt.address.toLowerCase()]);
+    const channel = await channelOf(rcpt.address);
+    if (channel) byChannel.set(channel.id, { channel, recipients: [...(byChannel.get(channel.id)?.recipients ?? []), rcpt.address.toLowerCase()] });
   }
-  for (const channel of byChannel.keys()) {
+  for (const { channel } of byChannel.values()) {
     if (raw.length > channel.maxMessageBytes) {
       throw smtpError(552, `5.3.4 message exceeds the size limit of ${channel.address} (${channel.maxMessageBytes} bytes)`);
     }
@@ -92,7 +100,7 @@ async function receive(
   const sesMessageId = newSesMessageId();
   await options.store(sesMessageId, raw);
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-  for (const [channel, recipients] of byChannel) {
+  for (const { channel, recipients } of byChannel.values()) {
     await options.deliver({ sesMessageId, raw, mailFrom, channel, recipients, verdicts });
   }
   return sesMessageId;

@@ -22,6 +22,8 @@ export const InboundEnvSchema = z.object({
   RAW_MAIL_BUCKET: z.string().min(1),
   /** JSON object: skill name → FIFO queue URL. */
   SKILL_QUEUE_URLS: SkillQueueUrlsSchema,
+  /** Name prefix of skill queues the admin API creates (`<prefix><skill>.fifo`); empty: only table items name them. */
+  SKILL_QUEUE_PREFIX: z.string().default(''),
   /** How long channel settings are cached per container. */
   CHANNEL_CACHE_SECONDS: positiveSeconds('60'),
   /** Lease of one processing attempt: the function timeout plus a small margin (see `InboundPipeline`). */

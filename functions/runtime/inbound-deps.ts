@@ -8,6 +8,7 @@ import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SqsRoutedQueue } from '../adapters/sqs-routed-queue.ts';
+import { skillQueueLookup } from '../adapters/skill-queue-lookup.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
@@ -19,6 +20,7 @@ export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailD
   const db = tracer.captureAWSv3Client(createDocumentClient());
   const table = env.TABLE_NAME;
   const clock = new SystemClock();
+  const sqs = tracer.captureAWSv3Client(createSqsClient());
   return {
     parser: new MailparserMimeParser(),
     channels: new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 }),
@@ -26,7 +28,7 @@ export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailD
     ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, table),
     messages: new DynamoMessageStore(db, table),
-    queue: new SqsRoutedQueue(tracer.captureAWSv3Client(createSqsClient()), env.SKILL_QUEUE_URLS),
+    queue: new SqsRoutedQueue(sqs, env.SKILL_QUEUE_URLS, skillQueueLookup({ db, tableName: table, sqs, prefix: env.SKILL_QUEUE_PREFIX })),
     failed: new DynamoFailedMailStore(db, table),
     tickets: new DynamoTicketSequence(db, table),
     clock,

@@ -7,8 +7,8 @@ import { SmtpMailTransport } from '../adapters/outbound/smtp-mail-transport.ts';
 import { ConfigError, DependencyError } from '../core/errors.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { Clock } from '../core/ports/clock.ts';
-import type { CredentialStore } from '../core/ports/credentials.ts';
-import type { Envelope, MailTransport, SecretCipher, SentMail } from '../core/ports/outbound.ts';
+import type { CredentialStore } from '../core/ports/admin.ts';
+import type { MailTransport, SecretCipher, SentMail } from '../core/ports/outbound.ts';
 import type { TransportFactory } from '../core/ports/outbound-store.ts';
 
 export interface TransportFactoryOptions {
@@ -44,7 +44,7 @@ export class RuntimeTransportFactory implements TransportFactory {
       ...(options.ca ? { ca: options.ca } : {}),
       onRefreshTokenRotated: async (owner, refreshToken) => {
         const ciphertext = await options.cipher.encrypt(refreshToken, { channelId: owner.channelId, purpose: 'oauth-refresh-token' });
-        await options.credentials.put(owner.channelId, 'oauth-refresh-token', ciphertext, options.clock.now().toISOString());
+        await options.credentials.putSecret(owner.channelId, 'oauthRefreshToken', ciphertext, options.clock.now().toISOString());
       },
       onRefreshRefused: (owner, oauthError) => this.unhealthy(owner.channelId, `the token endpoint refused the refresh token (${oauthError})`),
     });
@@ -62,11 +62,7 @@ export class RuntimeTransportFactory implements TransportFactory {
     }
     if (!channel.smtp) throw new ConfigError(`channel ${channel.id} sends by SMTP but has no SMTP settings`);
     const stored = await this.options.credentials.get(channel.id);
-    const credentials = smtpCredentials(channel.id, channel.smtp.auth, {
-      smtpPassword: stored.secrets['smtp-password']?.ciphertext ?? null,
-      oauthClientSecret: stored.secrets['oauth-client-secret']?.ciphertext ?? null,
-      oauthRefreshToken: stored.secrets['oauth-refresh-token']?.ciphertext ?? null,
-    }, { cipher: this.options.cipher, tokens: this.tokens });
+    const credentials = smtpCredentials(channel.id, channel.smtp.auth, stored?.ciphertexts ?? {}, { cipher: this.options.cipher, tokens: this.tokens });
     const smtp = new SmtpMailTransport({ channelId: channel.id, settings: channel.smtp, guard: this.guard, credentials, ...(this.options.ca ? { ca: this.options.ca } : {}) });
     return { send: (raw, envelope, options) => this.watched(channel.id, () => smtp.send(raw, envelope, options)) } satisfies MailTransport;
   }
@@ -83,8 +79,8 @@ export class RuntimeTransportFactory implements TransportFactory {
 
   private unhealthy(channelId: string, reason: string): void {
     this.options.onUnhealthy?.(channelId, reason);
-    void this.options.credentials.markUnhealthy(channelId, reason, this.options.clock.now().toISOString()).catch(() => undefined);
+    const health = { status: 'failing' as const, checkedAt: this.options.clock.now().toISOString(), detail: reason.slice(0, 500) };
+    void this.options.credentials.putHealth(channelId, health).catch(() => undefined);
   }
 }
 
-export type { Envelope };

@@ -4,12 +4,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { channelItem } from '../../functions/adapters/dynamo-channel-directory.ts';
+import { SEED_CONDITION, SEED_DELETE_CONDITION, SEED_UPDATE_EXPRESSION, channelSeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
+import { itemKeys, type ItemKey } from '../../functions/adapters/dynamo-schema.ts';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
+import type { SkillQueue } from './skill-queues.ts';
 
 export interface ChannelSeedProps {
   readonly table: dynamodb.ITable;
   readonly channels: readonly ChannelSettings[];
+  /** The config's skills with their queues: seeded as `SKILL` items, so the API lists and protects them. */
+  readonly skills?: ReadonlyMap<string, SkillQueue & { readonly description: string }>;
   /**
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -17,10 +21,11 @@ export interface ChannelSeedProps {
 }
 
 /**
- * Writes the configured channels' settings into the table on deploy (one item each, the shape
- * `DynamoChannelDirectory` reads), again whenever a channel's config changes, and deletes a
- * channel's item when it leaves the config. Uses one custom-resource function with a role that
- * may only put and delete items in this table.
+ * Seeds the configured channels (the item `DynamoChannelDirectory` reads) and skills into the
+ * table on deploy, again whenever their config changes, and deletes an item that leaves the
+ * config. The config wins only until the admin API changes an item: from then on the API owns
+ * it (`managedBy = api`), and a redeploy neither overwrites nor deletes it
+ * (`functions/adapters/dynamo-config-seed.ts`; a failed condition is expected, not an error).
  */
 export class ChannelSeed extends Construct {
   constructor(scope: Construct, id: string, props: ChannelSeedProps) {
@@ -29,27 +34,45 @@ export class ChannelSeed extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
     logGroup.grantWrite(role);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [props.table.tableArn],
     }));
 
-    for (const channel of props.channels) {
-      const item = channelItem(channel);
-      const key = { pk: { S: item.pk }, sk: { S: item.sk } };
-      const put: cr.AwsSdkCall = {
+    const seed = (resourceId: string, itemKey: ItemKey, attribute: 'settings' | 'skill', value: string): void => {
+      const key = { pk: { S: itemKey.pk }, sk: { S: itemKey.sk } };
+      const update: cr.AwsSdkCall = {
         service: 'DynamoDB',
-        action: 'PutItem',
-        parameters: { TableName: props.table.tableName, Item: { ...key, settings: { S: item.settings } } },
-        physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).stackName}-channel-${channel.id}`),
+        action: 'UpdateItem',
+        parameters: {
+          TableName: props.table.tableName, Key: key,
+          UpdateExpression: SEED_UPDATE_EXPRESSION, ConditionExpression: SEED_CONDITION,
+          ExpressionAttributeNames: { '#value': attribute },
+          ExpressionAttributeValues: { ':value': { S: value }, ':config': { S: 'config' }, ':at': { S: new Date(0).toISOString() }, ':one': { N: '1' } },
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${Stack.of(this).stackName}-${resourceId}`),
+        ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
       };
-      new cr.AwsCustomResource(this, `Channel-${channel.id}`, {
-        onCreate: put,
-        onUpdate: put,
-        onDelete: { service: 'DynamoDB', action: 'DeleteItem', parameters: { TableName: props.table.tableName, Key: key } },
+      new cr.AwsCustomResource(this, resourceId, {
+        onCreate: update,
+        onUpdate: update,
+        onDelete: {
+          service: 'DynamoDB', action: 'DeleteItem',
+          parameters: { TableName: props.table.tableName, Key: key, ConditionExpression: SEED_DELETE_CONDITION, ExpressionAttributeValues: { ':config': { S: 'config' } } },
+          ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
+        },
         role,
         logGroup,
         installLatestAwsSdk: false,
       });
+    };
+
+    for (const channel of props.channels) {
+      const item = channelSeedItem(channel);
+      seed(`Channel-${channel.id}`, item.key, item.attribute, item.value);
+    }
+    for (const [name, skill] of props.skills ?? new Map()) {
+      const value = Stack.of(this).toJsonString({ name, description: skill.description, queueUrl: skill.queue.queueUrl, deadLetterQueueUrl: skill.deadLetterQueue.queueUrl });
+      seed(`Skill-${name}`, itemKeys.skill(name), 'skill', value);
     }
   }
 }

@@ -9,6 +9,7 @@ import type { InboundEnvInput } from '../../functions/runtime/env.ts';
 import { INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { MailStorage } from './mail-storage.ts';
+import { nagArn } from './nag-arn.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import type { SkillQueues } from './skill-queues.ts';
 
@@ -16,6 +17,11 @@ export interface InboundPipelineProps {
   readonly storage: MailStorage;
   readonly table: dynamodb.ITable;
   readonly queues: SkillQueues;
+  /**
+   * Name prefix of the skill queues the admin API creates at runtime; the function may find
+   * (`sqs:GetQueueUrl`) and send to queues with it.
+   */
+  readonly runtimeQueuePrefix: string;
   /**
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -60,6 +66,7 @@ export class InboundPipeline extends Construct {
         TABLE_NAME: table.tableName,
         RAW_MAIL_BUCKET: storage.bucket.bucketName,
         SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
+        SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
         CHANNEL_CACHE_SECONDS: '60',
         LEASE_SECONDS: String(LEASE.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
@@ -90,7 +97,17 @@ export class InboundPipeline extends Construct {
     }));
     storage.key.grantDecrypt(role);
     for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
+    // Skills created through the admin API: their queues exist only at runtime, under the prefix.
+    const stack = Stack.of(this);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+      resources: [`arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`],
+    }));
 
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`)}]`,
+      reason: 'Skills created through the admin API get their queues at runtime under this name prefix; the function may only find and send to those.',
+    });
     Validations.of(role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>/${RAW_MAIL_PREFIX}*]`,
       reason: 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the function reads only that prefix.',

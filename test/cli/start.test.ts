@@ -39,7 +39,7 @@ describe('npm start (postroom start)', () => {
     const cwd = await mkdtemp(join(tmpdir(), 'postroom-start-'));
 
     // Act
-    const { child, output, readyMs } = await startCli(cwd, { POSTROOM_SMTP_PORT: '0' });
+    const { child, output, readyMs } = await startCli(cwd, { POSTROOM_SMTP_PORT: '0', POSTROOM_API_PORT: '0' });
     const sent = await run('node', [CLI, 'send', '--subject', 'Where is my parcel?'], { cwd });
     const queued = await run('node', [CLI, 'queue', 'support'], { cwd });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -63,7 +63,7 @@ describe('npm start (postroom start)', () => {
     const port = String((blocker.address() as { port: number }).port);
 
     // Act
-    const error = await startCli(cwd, { POSTROOM_SMTP_PORT: port }).then(
+    const error = await startCli(cwd, { POSTROOM_SMTP_PORT: port, POSTROOM_API_PORT: '0' }).then(
       () => null,
       (e: Error) => e,
     );

@@ -243,12 +243,12 @@ describe('inbound function', () => {
 });
 
 describe('channel seed', () => {
-  it('writes each configured channel into the table', () => {
+  it('writes each configured channel and skill into the table', () => {
     // Arrange
     const seeds = Object.values(resourcesOf('Custom::AWS'));
     const create = JSON.stringify(seeds.map((s) => s.Properties.Create));
     // Assert
-    expect(seeds).toHaveLength(config.channels.length);
+    expect(seeds).toHaveLength(config.channels.length + config.skills.length);
     for (const channel of config.channels) expect(create).toContain(channel.address);
   });
 });

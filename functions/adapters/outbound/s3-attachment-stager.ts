@@ -4,7 +4,6 @@ import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/out
 import type { IdGenerator } from '../../core/ports/clock.ts';
 import type { AttachmentStager } from '../../core/ports/composer.ts';
 import type { RawMailStore } from '../../core/ports/inbound.ts';
-import { extractInboundAttachment } from './inbound-attachment.ts';
 
 /** Where staged and uploaded attachments live in the mail bucket (the outbound function reads this prefix). */
 export const OUTBOUND_UPLOAD_PREFIX = 'outbound/uploads/';
@@ -20,6 +19,8 @@ export class S3AttachmentStager implements AttachmentStager {
 
   async stage(ref: Extract<AttachmentRef, { source: 'inbound' }>, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>> {
     const raw = await this.rawMail.get(ref.rawKey);
+    // mailparser is loaded on the first forward, not when the admin function starts.
+    const { extractInboundAttachment } = await import('./inbound-attachment.ts');
     const part = await extractInboundAttachment(raw, { ...(ref.partIndex !== undefined ? { partIndex: ref.partIndex } : {}), ...(ref.filename !== undefined ? { filename: ref.filename } : {}) });
     assertMessageSize(base64Size(part.content.byteLength), `attachment ${part.filename}`, MAX_MESSAGE_BYTES);
     const key = `${OUTBOUND_UPLOAD_PREFIX}${encodeURIComponent(channelId)}/${this.ids.next()}/${encodeURIComponent(part.filename)}`;

@@ -44,6 +44,8 @@ export interface ApplyThreadInput {
    * @default false
    */
   readonly retry?: boolean;
+  /** The skill the message is routed to, recorded on the conversation it joins (for lists by skill). */
+  readonly skill?: string | undefined;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
   const { store } = deps;
   if (decision.action === 'unattached') return null;
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
-  const options = { reopen: !ANSWERING_LANES.includes(input.lane ?? 'human') };
+  const options = { reopen: !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}) };
   const join = (id: string): Promise<ConversationRef> => settled(deps, () => store.join(id, participants, input.at, options));
   const claims = claimer(store, input);
 

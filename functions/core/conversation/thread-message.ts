@@ -32,6 +32,8 @@ export interface ThreadMessageInput {
   readonly retry: boolean;
   /** What the thread lookup read of the message's own Message-ID (`OwnIdProbe.seen`), if it read claims. */
   readonly seen: OwnIdSeen | undefined;
+  /** The skill the message is routed to, if any. */
+  readonly skill?: string | undefined;
 }
 
 /** Where a message ended: its conversation (null when in none) and whether it is a second copy of a stored message. */

@@ -73,7 +73,7 @@ async function decideMail(deps: HandleMailDeps, input: HandleMailInput, start: I
       { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
       {
         channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, at,
-        lane: decision.classification.lane, tags: decision.tags, seen: probe.seen,
+        lane: decision.classification.lane, tags: decision.tags, seen: probe.seen, skill: decision.route?.skill,
         // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
         retry: record.attempts > 1 || input.replay,
       },

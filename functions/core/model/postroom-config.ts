@@ -30,6 +30,37 @@ export const RetentionSchema = z.object({
   logDays: z.number().int().min(1).max(3650).default(90),
 });
 
+/** Who may call the admin API: IAM (SigV4, the default) or a JWT from an OIDC issuer (Cognito or any other). */
+export const ApiAuthSchema = z.union([
+  z.literal('iam'),
+  z.object({
+    jwt: z.object({
+      /** The issuer URL, e.g. `https://cognito-idp.<region>.amazonaws.com/<pool id>`. */
+      issuer: z.url().refine((u) => u.startsWith('https://'), 'the issuer must use https'),
+      /** Accepted `aud` (or Cognito `client_id`) values. */
+      audience: z.array(z.string().min(1)).min(1),
+    }),
+  }),
+]);
+
+export const ApiSchema = z.object({
+  auth: ApiAuthSchema.default('iam'),
+  /** CORS for browser clients; off unless set. */
+  cors: z
+    .object({
+      allowOrigins: z.array(z.url()).min(1),
+      /** @default ['authorization', 'content-type', 'if-match', 'x-amz-date', 'x-amz-security-token'] */
+      allowHeaders: z.array(z.string().min(1)).default(['authorization', 'content-type', 'if-match', 'x-amz-date', 'x-amz-security-token']),
+      maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+    })
+    .optional(),
+  /** Stage throttling: steady requests per second and burst. */
+  throttle: z
+    .object({ rateLimit: z.number().positive().max(10_000).default(50), burstLimit: z.number().int().positive().max(5_000).default(100) })
+    .default({ rateLimit: 50, burstLimit: 100 }),
+});
+export type ApiConfig = z.infer<typeof ApiSchema>;
+
 /**
  * The deploy-time configuration of one Postroom installation: what `bin/postroom.ts` reads from
  * CDK context (`-c config=path`) or `postroom.config.json`. Channels carry their own routing.
@@ -43,6 +74,8 @@ export const PostroomConfigSchema = z
     channels: z.array(ChannelSettingsSchema).min(1),
     receiving: ReceivingSchema.default(ReceivingSchema.parse({})),
     retention: RetentionSchema.default(RetentionSchema.parse({})),
+    /** The admin API: authorization, CORS, throttling. */
+    api: ApiSchema.default(ApiSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const skills = new Set(config.skills.map((s) => s.name));

@@ -39,6 +39,8 @@ export interface JoinOptions {
   readonly reopen: boolean;
   /** The agent who wrote the message, for a message we send: becomes the conversation's `lastAgent`. */
   readonly agent?: string;
+  /** The skill the message is routed to: the conversation's `lastSkill`, which the admin API filters by. */
+  readonly skill?: string;
 }
 
 /**

@@ -1,0 +1,22 @@
+import type { ChannelAdminDeps } from '../core/admin/channel-admin.ts';
+import type { ConversationAdminDeps } from '../core/admin/conversation-admin.ts';
+import type { CredentialAdminDeps } from '../core/admin/credential-admin.ts';
+import type { DryRunDeps } from '../core/admin/dry-run.ts';
+import type { FailedAdminDeps } from '../core/admin/failed-admin.ts';
+import type { SkillAdminDeps } from '../core/admin/skill-admin.ts';
+import type { TemplateAdminDeps } from '../core/admin/template-admin.ts';
+import type { AttachmentLinks } from '../core/ports/admin.ts';
+import type { SuppressionList } from '../core/ports/suppression.ts';
+
+/** What the admin API's routes need; the composition root (`runtime/admin-deps.ts`, the sandbox, tests) wires it. */
+export interface AdminApiDeps
+  extends ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps {
+  readonly suppressions: SuppressionList;
+  readonly attachments: AttachmentLinks;
+}
+
+/** Logs what a client must not see (an unexpected error); fields go through the redacting logger. */
+export interface ApiLogger {
+  error(message: string, fields: Record<string, unknown>): void;
+  info(message: string, fields: Record<string, unknown>): void;
+}

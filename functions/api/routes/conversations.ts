@@ -1,0 +1,129 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { everything } from '../../core/admin/admin-context.ts';
+import { addNote, assign, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
+import type { ConversationSummary } from '../../core/ports/admin.ts';
+import { ReplyBodySchema } from '../../core/model/reply-request.ts';
+import { adminRequest, type AdminApp } from '../context.ts';
+import type { AdminApiDeps } from '../deps.ts';
+import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PageQuerySchema, json, jsonBody, optionalVersion } from '../http.ts';
+import {
+  AssignInputSchema, ConversationPageSchema, ConversationQuerySchema, ConversationSchema, DownloadLinkSchema, HistorySchema, NoteInputSchema, NoteOutSchema,
+  OutboundMessageSchema, UploadInputSchema, UploadLinkSchema,
+} from '../schemas.ts';
+
+const tags = ['conversations'];
+const Params = z.object({ conversationId: z.string().min(1).max(100) });
+
+/** A conversation's ETag: its last change in epoch milliseconds (every write stamps `updatedAt`). */
+function etagOf(conversation: ConversationSummary): string {
+  return `"${Date.parse(conversation.updatedAt) || 0}"`;
+}
+
+function expectedUpdatedAt(header: string | undefined): string | undefined {
+  const version = optionalVersion(header);
+  return version === null ? undefined : new Date(version).toISOString();
+}
+
+const withConversation = (c: ConversationSummary) => ({ ...c, participants: [...c.participants] });
+
+export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
+  app.openapi(createRoute({
+    method: 'get', path: '/conversations', tags, summary: 'Find conversations by ticket number, participant, status, skill, channel, date (newest first)',
+    request: { query: PageQuerySchema.extend(ConversationQuerySchema.shape) },
+    responses: { 200: json(ConversationPageSchema, 'A page of conversations'), ...ERRORS },
+  }), async (c) => {
+    const { limit, cursor, ticket, ...filter } = c.req.valid('query');
+    if (ticket !== undefined) {
+      if (!/^\d{5,12}$/.test(ticket)) throw new ValidationError('ticket: 5 to 12 digits', [{ path: 'ticket', message: '5 to 12 digits, e.g. 0000013' }]);
+      const channels = filter.channelId ? [filter.channelId] : (await everything((p) => deps.channels.list(p))).map((ch) => ch.value.id);
+      const found = (await Promise.all(channels.map((id) => deps.conversations.findByTicketNumber(id, ticket)))).filter((x): x is ConversationSummary => x !== null);
+      return c.json({ items: found.map(withConversation), cursor: null }, 200);
+    }
+    const page = await deps.conversations.list(filter, { limit, cursor });
+    return c.json({ items: page.items.map(withConversation), cursor: page.cursor }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/conversations/{conversationId}', tags,
+    summary: 'The whole history: every message in order (direction, lane, tags, new and full text, sanitized HTML, attachments, thread decision, delivery status) and notes',
+    request: { params: Params, query: z.object({ bodies: z.enum(['true', 'false']).default('true').meta({ description: 'Read bodies from the raw mail (slower).' }) }) },
+    responses: { 200: json(HistorySchema, 'The history'), ...ERRORS },
+  }), async (c) => {
+    const { conversationId } = c.req.valid('param');
+    const history = await readHistory(deps, conversationId, { bodies: c.req.valid('query').bodies === 'true' });
+    const entries = history.entries.map((e) => {
+      if (e.type === 'note') return e;
+      const links = e.message.direction === 'inbound'
+        ? e.message.attachments.map((a, index) => ({
+          index, filename: a.filename, contentType: a.contentType, size: a.size,
+          download: `/conversations/${history.conversation.id}/messages/${e.message.messageId}/attachments/${index}`,
+        }))
+        : [];
+      return { ...e, attachmentLinks: links };
+    });
+    return c.json({ conversation: withConversation(history.conversation), entries }, 200, { [ETAG_HEADER]: etagOf(history.conversation) });
+  });
+
+  for (const [action, status] of [['close', 'closed'], ['reopen', 'open']] as const) {
+    app.openapi(createRoute({
+      method: 'post', path: `/conversations/{conversationId}/${action}`, tags, summary: action === 'close' ? 'Close a conversation' : 'Reopen a conversation',
+      request: { params: Params, headers: IfMatchHeaderSchema },
+      responses: { 200: json(ConversationSchema, 'The conversation'), ...ERRORS },
+    }), async (c) => {
+      const updated = await setStatus(deps, adminRequest(c), c.req.valid('param').conversationId, status, expectedUpdatedAt(c.req.header('if-match')));
+      return c.json(withConversation(updated), 200, { [ETAG_HEADER]: etagOf(updated) });
+    });
+  }
+
+  app.openapi(createRoute({
+    method: 'post', path: '/conversations/{conversationId}/assign', tags, summary: 'Assign an agent (the next routed message carries them as previousAgent)',
+    request: { params: Params, headers: IfMatchHeaderSchema, ...jsonBody(AssignInputSchema) },
+    responses: { 200: json(ConversationSchema, 'The conversation'), ...ERRORS },
+  }), async (c) => {
+    const updated = await assign(deps, adminRequest(c), c.req.valid('param').conversationId, c.req.valid('json').agentId, expectedUpdatedAt(c.req.header('if-match')));
+    return c.json(withConversation(updated), 200, { [ETAG_HEADER]: etagOf(updated) });
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/conversations/{conversationId}/notes', tags, summary: 'Add an internal note (never sent)',
+    request: { params: Params, ...jsonBody(NoteInputSchema) },
+    responses: { 201: json(NoteOutSchema, 'The note'), ...ERRORS },
+  }), async (c) => {
+    const note = await addNote(deps, adminRequest(c), c.req.valid('param').conversationId, c.req.valid('json').text);
+    return c.json(note, 201);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/conversations/{conversationId}/reply', tags, summary: 'Reply: queued for sending through the channel\'s transport',
+    request: { params: Params, ...jsonBody(ReplyBodySchema.meta({ id: 'ReplyInput' })) },
+    responses: { 202: json(OutboundMessageSchema, 'The reply, queued'), ...ERRORS },
+  }), async (c) => {
+    const queued = await reply(deps, adminRequest(c), c.req.valid('param').conversationId, c.req.valid('json'));
+    return c.json(queued, 202);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/conversations/{conversationId}/messages/{messageId}/attachments/{index}', tags,
+    summary: 'A short-lived presigned download URL for an attachment of an inbound message',
+    request: { params: Params.extend({ messageId: z.string().min(1), index: z.coerce.number().int().min(0).max(999) }) },
+    responses: { 200: json(DownloadLinkSchema, 'The link'), ...ERRORS },
+  }), async (c) => {
+    const { conversationId, messageId, index } = c.req.valid('param');
+    const conversation = await deps.conversations.get(conversationId);
+    if (!conversation) throw new NotFoundError(`conversation ${conversationId} not found`);
+    const message = (await deps.conversations.messages(conversation.id)).find((m) => m.messageId === messageId);
+    if (message?.direction !== 'inbound') throw new NotFoundError(`conversation ${conversationId} has no inbound message ${messageId}`);
+    return c.json(await deps.attachments.download(message, index), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/attachments', tags, summary: 'A presigned S3 PUT URL for a reply attachment; name its key in the reply',
+    request: jsonBody(UploadInputSchema),
+    responses: { 201: json(UploadLinkSchema, 'Where to PUT the file'), ...ERRORS },
+  }), async (c) => {
+    const input = c.req.valid('json');
+    const link = await deps.attachments.upload(input);
+    return c.json({ ...link, method: 'PUT' as const, headers: { 'Content-Type': input.contentType } }, 201);
+  });
+}

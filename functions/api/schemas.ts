@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { ChannelResourceSchema, SkillRecordSchema, TemplateSchema, SignatureSchema, NoteSchema, CredentialStatusSchema, AuditEntrySchema } from '../core/model/admin-resources.ts';
+import { RoutingRuleSchema } from '../core/model/channel.ts';
+import { SkillSchema } from '../core/model/postroom-config.ts';
+import { InboundStoredMessageSchema, OutboundStoredMessageSchema } from '../core/model/stored-message.ts';
+import { FailedMailSchema } from '../core/model/inbound-record.ts';
+import { SuppressionEntrySchema } from '../core/model/suppression.ts';
+import { VersionFields, pageOf } from './http.ts';
+
+/*
+ * The API's shapes, built from the core's zod models so the OpenAPI document and the validation
+ * are one. `meta({ id })` makes each a named component of the document.
+ */
+
+export const ChannelInputSchema = ChannelResourceSchema.meta({ id: 'ChannelInput', description: 'A channel: receiving address, aliases, default skill, routing rules, ticket format, threading, spam policy, size limit, attachment allow-list, outbound and acknowledgement settings.' });
+export const ChannelPatchSchema = z.looseObject({}).meta({ id: 'ChannelPatch', description: 'Top-level fields to change (null removes an optional field); the merged channel is validated as a whole.' });
+export const ChannelSchema = ChannelResourceSchema.extend(VersionFields).meta({ id: 'Channel' });
+export const ChannelPageSchema = pageOf(ChannelSchema, 'ChannelPage');
+
+export const RuleSchema = RoutingRuleSchema.meta({ id: 'RoutingRule' });
+export const RulesSchema = z.object({ channelId: z.string(), rules: z.array(RuleSchema), version: z.number().int() }).meta({ id: 'RoutingRules' });
+export const RulesInputSchema = z.object({ rules: z.array(RoutingRuleSchema) }).meta({ id: 'RoutingRulesInput' });
+export const RuleInputSchema = RoutingRuleSchema.extend({ position: z.number().int().min(0).optional().meta({ description: '0 = tried first; last when absent.' }) }).meta({ id: 'RoutingRuleInput' });
+
+export const SkillInputSchema = SkillSchema.meta({ id: 'SkillInput' });
+export const SkillPatchSchema = z.object({ description: z.string().max(1000) }).meta({ id: 'SkillPatch' });
+export const SkillOutSchema = SkillRecordSchema.extend(VersionFields).meta({ id: 'Skill' });
+export const SkillPageSchema = pageOf(SkillOutSchema, 'SkillPage');
+
+const Verdict = z.enum(['PASS', 'FAIL', 'GRAY', 'PROCESSING_FAILED']).optional();
+export const DryRunQuerySchema = z.object({
+  spam: Verdict, virus: Verdict, spf: Verdict, dkim: Verdict, dmarc: Verdict,
+  recipients: z.string().optional().meta({ description: 'Comma-separated envelope recipients; the channel address when absent.' }),
+});
+const Signal = z.object({ kind: z.string(), value: z.string(), conversationId: z.string().nullable(), ignored: z.string().nullable() });
+export const DryRunResultSchema = z.object({
+  message: z.object({ messageId: z.string().nullable(), subject: z.string(), from: z.string().nullable() }),
+  lane: z.string(), laneReason: z.string(), tags: z.array(z.string()),
+  disposition: z.string(), dispositionReason: z.string(), ticketNumber: z.string().nullable(),
+  thread: z.object({
+    action: z.string(), rule: z.string(), reason: z.string(), flags: z.array(z.string()),
+    conversationId: z.string().nullable(), ticketNumber: z.string().nullable(), signals: z.array(Signal),
+  }),
+  route: z.object({ skill: z.string(), rule: z.string(), priority: z.string(), reason: z.string() }).nullable(),
+  autoAnswerAllowed: z.boolean(),
+  rejectedAttachments: z.array(z.string()),
+}).meta({ id: 'DryRunResult' });
+
+export const ConversationSchema = z.object({
+  id: z.string(), channelId: z.string(), ticketNumber: z.string(), participants: z.array(z.string()),
+  status: z.enum(['open', 'closed']), lastAgent: z.string().nullable(), replyToken: z.string().nullable(),
+  createdAt: z.string(), updatedAt: z.string(), lastSkill: z.string().nullable(),
+}).meta({ id: 'Conversation' });
+export const ConversationPageSchema = pageOf(ConversationSchema, 'ConversationPage');
+export const ConversationQuerySchema = z.object({
+  ticket: z.string().max(40).optional().meta({ description: 'Ticket number (digits); with channelId, or searched on every channel.' }),
+  channelId: z.string().optional(),
+  participant: z.string().max(320).optional().meta({ description: 'An address that wrote or was written to.' }),
+  status: z.enum(['open', 'closed']).optional(),
+  skill: z.string().optional().meta({ description: 'Skill of the last routed message.' }),
+  from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Created at or after (ISO 8601).' }),
+  to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Created at or before (ISO 8601).' }),
+});
+const MessageBodySchema = z.object({ text: z.string(), newText: z.string(), html: z.string().nullable() }).nullable();
+const AttachmentLinkSchema = z.object({ index: z.number().int(), filename: z.string().nullable(), contentType: z.string(), size: z.number().int(), download: z.string().meta({ description: 'GET this (authorized) for a short-lived presigned URL.' }) });
+export const HistoryEntrySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), at: z.string(), message: z.discriminatedUnion('direction', [InboundStoredMessageSchema, OutboundStoredMessageSchema]), body: MessageBodySchema, attachmentLinks: z.array(AttachmentLinkSchema) }),
+  z.object({ type: z.literal('note'), at: z.string(), note: NoteSchema }),
+]).meta({ id: 'HistoryEntry' });
+export const HistorySchema = z.object({ conversation: ConversationSchema, entries: z.array(HistoryEntrySchema) }).meta({ id: 'ConversationHistory' });
+export const NoteInputSchema = z.object({ text: z.string().min(1).max(20_000) }).meta({ id: 'NoteInput' });
+export const NoteOutSchema = NoteSchema.meta({ id: 'Note' });
+export const AssignInputSchema = z.object({ agentId: z.string().min(1).max(200) }).meta({ id: 'AssignInput' });
+export const DownloadLinkSchema = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'DownloadLink' });
+export const UploadInputSchema = z.object({
+  filename: z.string().min(1).max(255).regex(/^[^/\\\0\r\n]+$/, 'a file name without path or line breaks'),
+  contentType: z.string().min(3).max(255).regex(/^[\w.+-]+\/[\w.+-]+$/, 'a MIME type such as application/pdf'),
+  size: z.number().int().min(1).max(25 * 1024 * 1024).meta({ description: 'Bytes; at most 25 MB.' }),
+}).meta({ id: 'UploadInput' });
+export const UploadLinkSchema = z.object({ url: z.string(), key: z.string(), expiresAt: z.string(), method: z.literal('PUT'), headers: z.record(z.string(), z.string()) }).meta({ id: 'UploadLink' });
+export const OutboundMessageSchema = OutboundStoredMessageSchema.meta({ id: 'OutboundMessage' });
+
+export const FailedMessageSchema = FailedMailSchema.extend({ id: z.string() }).meta({ id: 'FailedMessage' });
+export const FailedPageSchema = pageOf(FailedMessageSchema, 'FailedMessagePage');
+const OutcomeSchema = z.object({ status: z.string(), duplicate: z.boolean(), channelId: z.string().nullable(), conversationId: z.string().nullable().optional(), skill: z.string().nullable().optional(), error: z.object({ code: z.string(), reason: z.string() }).optional() });
+export const ReplayResultSchema = z.object({ id: z.string(), outcome: OutcomeSchema }).meta({ id: 'ReplayResult' });
+export const ReplayAllInputSchema = z.object({ limit: z.number().int().min(1).max(50).default(25), cursor: z.string().optional() }).meta({ id: 'ReplayAllInput' });
+export const ReplayAllResultSchema = z.object({ results: z.array(ReplayResultSchema), cursor: z.string().nullable() }).meta({ id: 'ReplayAllResult' });
+
+export const SuppressionSchema = SuppressionEntrySchema.meta({ id: 'Suppression' });
+export const SuppressionPageSchema = pageOf(SuppressionSchema, 'SuppressionPage');
+export const SuppressionInputSchema = z.object({
+  address: z.email().transform((a) => a.toLowerCase()),
+  channelId: z.string().min(1).optional().meta({ description: 'The channel whose list it joins; the account-wide list when absent.' }),
+  detail: z.string().max(500).optional(),
+}).meta({ id: 'SuppressionInput' });
+export const SuppressionScopeQuerySchema = z.object({ channelId: z.string().min(1).optional().meta({ description: 'A channel\'s list; the account-wide one when absent.' }) });
+
+export const CredentialStatusOutSchema = CredentialStatusSchema.meta({ id: 'CredentialStatus' });
+export const PasswordInputSchema = z.object({ password: z.string().min(1).max(1024) }).meta({ id: 'SmtpPasswordInput' });
+export const ClientSecretInputSchema = z.object({ clientSecret: z.string().min(1).max(4096) }).meta({ id: 'OAuthClientSecretInput' });
+export const ConsentInputSchema = z.object({ state: z.string().min(8).max(200).optional(), redirectUri: z.url().optional() }).meta({ id: 'OAuthConsentInput' });
+export const ConsentOutSchema = z.object({ url: z.string(), state: z.string() }).meta({ id: 'OAuthConsent' });
+export const ExchangeInputSchema = z.object({ code: z.string().min(1).max(4096), redirectUri: z.url().optional() }).meta({ id: 'OAuthCodeExchangeInput' });
+export const TestInputSchema = z.object({ to: z.email().optional().meta({ description: 'Also send a test mail here.' }) }).meta({ id: 'CredentialTestInput' });
+
+export const TemplateInputSchema = TemplateSchema.omit({ name: true }).meta({ id: 'TemplateInput' });
+export const TemplateOutSchema = TemplateSchema.extend({ channelId: z.string(), ...VersionFields }).meta({ id: 'Template' });
+export const TemplatePageSchema = pageOf(TemplateOutSchema, 'TemplatePage');
+export const PreviewInputSchema = z.object({ text: z.string().max(100_000), agentId: z.string().max(200).optional(), ticketNumber: z.string().max(40).optional() }).meta({ id: 'PreviewInput' });
+export const PreviewSchema = z.object({ html: z.string(), text: z.string() }).meta({ id: 'Preview' });
+export const SignatureInputSchema = SignatureSchema.meta({ id: 'SignatureInput' });
+export const SignatureOutSchema = SignatureSchema.extend({ agentId: z.string(), ...VersionFields }).meta({ id: 'Signature' });
+
+export const AuditEntryOutSchema = AuditEntrySchema.meta({ id: 'AuditEntry' });
+export const AuditPageSchema = pageOf(AuditEntryOutSchema, 'AuditPage');

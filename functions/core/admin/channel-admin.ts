@@ -1,0 +1,111 @@
+import { NotFoundError, ValidationError, type ValidationIssue } from '../errors.ts';
+import { ChannelResourceSchema, type ChannelResource } from '../model/admin-resources.ts';
+import type { ChannelStore, ReceiptRules, SkillStore, Versioned } from '../ports/admin.ts';
+import { parseOrThrow } from '../validation.ts';
+import { changedFields, everything, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
+
+export interface ChannelAdminDeps extends AuditDeps {
+  readonly channels: ChannelStore;
+  readonly skills: SkillStore;
+  readonly receipt: ReceiptRules;
+  /** Domains the mail service receives for; a channel address must be in one. Empty: any domain (sandbox). */
+  readonly domains: readonly string[];
+}
+
+/** Channel ids the API creates: they name receipt rules and appear in URLs. */
+export const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/**
+ * Creates a channel and makes its addresses receive mail at once (no redeploy): the receipt
+ * rule first, so a channel that exists always receives. `ConflictError` when the id is taken.
+ */
+export async function createChannel(deps: ChannelAdminDeps, request: AdminRequest, input: unknown): Promise<Versioned<ChannelResource>> {
+  const channel = parseOrThrow(ChannelResourceSchema, input, 'channel');
+  if (!CHANNEL_ID.test(channel.id)) throw new ValidationError('channel: id: lowercase letters, digits and dashes, at most 40', [{ path: 'id', message: 'lowercase letters, digits and dashes, at most 40' }]);
+  await checkChannel(deps, channel);
+  await deps.receipt.put(channel);
+  const stored = await deps.channels.create(channel.id, channel, now(deps));
+  await recordChange(deps, request, 'channel.create', { type: 'channel', id: channel.id }, Object.keys(channel));
+  return stored;
+}
+
+/** Replaces a channel's settings at the version the caller read (`If-Match`). */
+export async function replaceChannel(
+  deps: ChannelAdminDeps,
+  request: AdminRequest,
+  id: string,
+  input: unknown,
+  expectedVersion: number,
+  action = 'channel.update',
+): Promise<Versioned<ChannelResource>> {
+  const current = await deps.channels.get(id);
+  if (!current) throw new NotFoundError(`channel ${id} not found`);
+  const channel = parseOrThrow(ChannelResourceSchema, { ...(input as object), id }, 'channel');
+  await checkChannel(deps, channel);
+  const addressesChanged = changedFields(pick(current.value), pick(channel)).length > 0;
+  // Rule first when addresses are added, so the new ones receive from the moment the API says so.
+  if (addressesChanged) await deps.receipt.put(channel);
+  const stored = await deps.channels.replace(id, channel, expectedVersion, now(deps));
+  await recordChange(deps, request, action, { type: 'channel', id }, changedFields(current.value, channel));
+  return stored;
+}
+
+/** Merges top-level fields into the stored channel (JSON merge patch of one level), then replaces it. */
+export async function patchChannel(deps: ChannelAdminDeps, request: AdminRequest, id: string, patch: Record<string, unknown>, expectedVersion: number): Promise<Versioned<ChannelResource>> {
+  const current = await deps.channels.get(id);
+  if (!current) throw new NotFoundError(`channel ${id} not found`);
+  const merged: Record<string, unknown> = { ...current.value };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null && key !== 'allowedAttachmentExtensions') delete merged[key];
+    else merged[key] = value;
+  }
+  return replaceChannel(deps, request, id, merged, expectedVersion);
+}
+
+/** Deletes a channel: its item first (no more routing), then its receipt rule. */
+export async function deleteChannel(deps: ChannelAdminDeps, request: AdminRequest, id: string, expectedVersion: number): Promise<void> {
+  await deps.channels.delete(id, expectedVersion);
+  await deps.receipt.remove(id);
+  await recordChange(deps, request, 'channel.delete', { type: 'channel', id });
+}
+
+/** The skills a channel names, with the field that names each. */
+export function skillReferences(channel: ChannelResource): { readonly field: string; readonly skill: string }[] {
+  return [
+    { field: 'defaultSkill', skill: channel.defaultSkill },
+    ...(channel.spamSkill ? [{ field: 'spamSkill', skill: channel.spamSkill }] : []),
+    ...channel.routing.map((r, i) => ({ field: `routing[${i}].skill`, skill: r.skill })),
+  ];
+}
+
+/** What the schema cannot see: skills that exist, addresses no other channel owns, configured domains, unique rule names. */
+async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): Promise<void> {
+  const issues: ValidationIssue[] = [];
+  const skills = new Set((await everything((p) => deps.skills.list(p))).map((s) => s.value.name));
+  for (const { field, skill } of skillReferences(channel)) {
+    if (!skills.has(skill)) issues.push({ path: field, message: `no skill ${skill}: create it first (POST /skills)` });
+  }
+  const others = (await everything((p) => deps.channels.list(p))).filter((c) => c.value.id !== channel.id);
+  const addresses = [channel.address, ...channel.aliases];
+  addresses.forEach((address, i) => {
+    const field = i === 0 ? 'address' : `aliases[${i - 1}]`;
+    const owner = others.find((c) => [c.value.address, ...c.value.aliases].includes(address));
+    if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    if (deps.domains.length > 0 && !deps.domains.includes(domain)) issues.push({ path: field, message: `${domain} is not a domain this installation receives for (${deps.domains.join(', ')})` });
+  });
+  const seen = new Set<string>();
+  channel.routing.forEach((rule, i) => {
+    if (seen.has(rule.name)) issues.push({ path: `routing[${i}].name`, message: `another rule is named ${rule.name}` });
+    seen.add(rule.name);
+  });
+  if (issues.length > 0) throw new ValidationError(`channel: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
+
+function pick(channel: ChannelResource): { address: string; aliases: readonly string[] } {
+  return { address: channel.address, aliases: channel.aliases };
+}
+
+function now(deps: AuditDeps): string {
+  return deps.clock.now().toISOString();
+}

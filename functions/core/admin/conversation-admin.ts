@@ -1,0 +1,86 @@
+import { DependencyError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Note } from '../model/admin-resources.ts';
+import { messageTime, type OutboundStoredMessage, type StoredMessage } from '../model/stored-message.ts';
+import { ReplyRequestSchema } from '../model/reply-request.ts';
+import type { ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
+import { parseOrThrow } from '../validation.ts';
+import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
+
+export interface ConversationAdminDeps extends AuditDeps {
+  readonly conversations: ConversationAdmin;
+  readonly bodies: MessageBodies;
+  /** The send path; absent where it is not wired (the route then answers 503). */
+  readonly replies: ReplySender | null;
+}
+
+/** One entry of a conversation's history: a message of either direction, or an internal note. */
+export type HistoryEntry =
+  | { readonly type: 'message'; readonly at: string; readonly message: StoredMessage; readonly body: MessageBody | null }
+  | { readonly type: 'note'; readonly at: string; readonly note: Note };
+
+export interface History {
+  readonly conversation: ConversationSummary;
+  readonly entries: readonly HistoryEntry[];
+}
+
+export async function getConversation(deps: Pick<ConversationAdminDeps, 'conversations'>, id: string): Promise<ConversationSummary> {
+  const conversation = await deps.conversations.get(id);
+  if (!conversation) throw new NotFoundError(`conversation ${id} not found`);
+  return conversation;
+}
+
+/**
+ * The whole history in time order: every message (with its lane, tags, thread decision and, for
+ * our replies, delivery status) and every note; bodies read when `bodies` is set.
+ */
+export async function readHistory(deps: ConversationAdminDeps, id: string, options: { readonly bodies: boolean }): Promise<History> {
+  const conversation = await getConversation(deps, id);
+  // A merged conversation resolves to where it ended: read that one's messages.
+  const [messages, notes] = await Promise.all([deps.conversations.messages(conversation.id), deps.conversations.notes(conversation.id)]);
+  const bodies = options.bodies ? await Promise.all(messages.map((m) => deps.bodies.read(m))) : messages.map(() => null);
+  const entries: HistoryEntry[] = [
+    ...messages.map((message, i) => ({ type: 'message' as const, at: messageTime(message), message, body: bodies[i] ?? null })),
+    ...notes.map((note) => ({ type: 'note' as const, at: note.at, note })),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+  return { conversation, entries };
+}
+
+/** Closes or reopens a conversation. */
+export async function setStatus(deps: ConversationAdminDeps, request: AdminRequest, id: string, status: 'open' | 'closed', expectedUpdatedAt?: string): Promise<ConversationSummary> {
+  await getConversation(deps, id);
+  const updated = await deps.conversations.update(id, { status }, now(deps), expectedUpdatedAt);
+  await recordChange(deps, request, status === 'closed' ? 'conversation.close' : 'conversation.reopen', { type: 'conversation', id }, ['status']);
+  return updated;
+}
+
+/** Assigns an agent: the next routed message of the conversation carries them as `previousAgent`. */
+export async function assign(deps: ConversationAdminDeps, request: AdminRequest, id: string, agentId: string, expectedUpdatedAt?: string): Promise<ConversationSummary> {
+  if (agentId.trim() === '') throw new ValidationError('agentId: must not be empty', [{ path: 'agentId', message: 'must not be empty' }]);
+  await getConversation(deps, id);
+  const updated = await deps.conversations.update(id, { agent: agentId }, now(deps), expectedUpdatedAt);
+  await recordChange(deps, request, 'conversation.assign', { type: 'conversation', id }, ['lastAgent']);
+  return updated;
+}
+
+/** Adds an internal note: part of the history, never sent to the customer. */
+export async function addNote(deps: ConversationAdminDeps, request: AdminRequest, id: string, text: string): Promise<Note> {
+  const conversation = await getConversation(deps, id);
+  const note: Note = { id: deps.ids.next(), conversationId: conversation.id, author: request.actor, text, at: now(deps) };
+  await deps.conversations.addNote(note);
+  await recordChange(deps, request, 'conversation.note', { type: 'conversation', id: conversation.id }, ['notes']);
+  return note;
+}
+
+/** Queues an agent's reply through the send path; the agent is the caller unless the body names one. */
+export async function reply(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: Record<string, unknown>): Promise<OutboundStoredMessage> {
+  const conversation = await getConversation(deps, id);
+  const input = parseOrThrow(ReplyRequestSchema, { ...body, conversationId: conversation.id, agentId: body.agentId ?? request.actor.id }, 'reply');
+  if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
+  const queued = await deps.replies.reply(input);
+  await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages']);
+  return queued;
+}
+
+function now(deps: AuditDeps): string {
+  return deps.clock.now().toISOString();
+}

@@ -1,0 +1,85 @@
+import { decideInbound } from '../inbound/decide-inbound.ts';
+import type { ReceiptVerdicts } from '../model/classification.ts';
+import type { ThreadSignal } from '../model/conversation.ts';
+import type { ThreadLookup } from '../ports/conversation-store.ts';
+import type { MimeParser } from '../ports/mime.ts';
+import type { ChannelStore } from '../ports/admin.ts';
+import { channelOf } from './rule-admin.ts';
+
+export interface DryRunDeps {
+  readonly channels: ChannelStore;
+  /** Loaded on demand by the composition root: only this route needs a MIME parser. */
+  readonly parser: () => Promise<MimeParser>;
+  /** Read-only: a dry run stores nothing. */
+  readonly lookup: ThreadLookup;
+}
+
+export interface DryRunInput {
+  readonly channelId: string;
+  readonly raw: Uint8Array;
+  readonly verdicts?: ReceiptVerdicts | undefined;
+  readonly recipients?: readonly string[] | undefined;
+}
+
+/** What the inbound function would decide for a mail, with the reasons; nothing is stored or queued. */
+export interface DryRunResult {
+  readonly message: { readonly messageId: string | null; readonly subject: string; readonly from: string | null };
+  readonly lane: string;
+  readonly laneReason: string;
+  readonly tags: readonly string[];
+  readonly disposition: string;
+  readonly dispositionReason: string;
+  readonly ticketNumber: string | null;
+  readonly thread: {
+    readonly action: string;
+    readonly rule: string;
+    readonly reason: string;
+    readonly flags: readonly string[];
+    readonly conversationId: string | null;
+    readonly ticketNumber: string | null;
+    readonly signals: readonly ThreadSignal[];
+  };
+  readonly route: { readonly skill: string; readonly rule: string; readonly priority: string; readonly reason: string } | null;
+  readonly autoAnswerAllowed: boolean;
+  readonly rejectedAttachments: readonly string[];
+}
+
+const DISPOSITION_REASONS: Record<string, string> = {
+  route: 'goes to a skill queue',
+  record: 'kept with its conversation (or unattached), not queued: automatic mail without an open conversation, or a second copy',
+  quarantine: 'virus-positive: stored and tagged, never routed',
+  drop: 'spam under the channel\'s drop policy: only the raw copy is kept',
+};
+
+/** Runs the inbound decision for a raw mail against a channel's current settings and the stored conversations. */
+export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryRunResult> {
+  const channel = (await channelOf(deps, input.channelId)).value;
+  const parser = await deps.parser();
+  const decision = await decideInbound({ parser, lookup: deps.lookup }, {
+    raw: input.raw, channel, verdicts: input.verdicts, envelopeRecipients: input.recipients ?? [channel.address],
+  });
+  const { route } = decision;
+  return {
+    message: { messageId: decision.message.messageId, subject: decision.message.subject, from: decision.message.from?.address ?? null },
+    lane: decision.classification.lane,
+    laneReason: decision.classification.reason,
+    tags: decision.tags,
+    disposition: decision.disposition,
+    dispositionReason: DISPOSITION_REASONS[decision.disposition] ?? decision.disposition,
+    ticketNumber: decision.ticketNumber,
+    thread: {
+      action: decision.thread.action, rule: decision.thread.rule, reason: decision.thread.reason, flags: decision.thread.flags,
+      conversationId: decision.thread.conversation?.id ?? null, ticketNumber: decision.thread.conversation?.ticketNumber ?? null,
+      signals: decision.thread.signals,
+    },
+    route: route ? { ...route, reason: routeReason(route.rule, route.skill) } : null,
+    autoAnswerAllowed: decision.autoAnswerAllowed,
+    rejectedAttachments: decision.rejectedAttachments,
+  };
+}
+
+function routeReason(rule: string, skill: string): string {
+  if (rule === 'default') return `no routing rule matched: the channel's default skill ${skill}`;
+  if (rule === 'spam-policy') return `tagged spam under the route policy: the channel's spam skill ${skill}`;
+  return `rule ${rule} matched first`;
+}

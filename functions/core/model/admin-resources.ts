@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ChannelSettingsSchema, RoutingRuleSchema } from './channel.ts';
+import { SkillSchema } from './postroom-config.ts';
+
+/**
+ * Resources the admin API writes, composed around the channel model so the inbound and outbound
+ * functions read what the API writes with the schemas they already have.
+ */
+
+/** Who made a change: the IAM principal, the JWT subject, or the sandbox's bearer token. */
+export const ActorSchema = z.object({
+  kind: z.enum(['iam', 'jwt', 'token']),
+  id: z.string(),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+/**
+ * A channel as the API reads and writes it: its whole settings, receiving and sending (display
+ * name, allowed From addresses, template, outbound switch and transport, SMTP settings) and,
+ * once defined, acknowledgements. Secrets are never part of it.
+ */
+export const ChannelResourceSchema = ChannelSettingsSchema;
+export type ChannelResource = z.infer<typeof ChannelResourceSchema>;
+export type ChannelResourceInput = z.input<typeof ChannelResourceSchema>;
+
+export { RoutingRuleSchema };
+
+/** Who owns a stored setting: the deploy config (a redeploy may rewrite it) or the API (a redeploy never does). */
+export const MANAGED_BY = ['config', 'api'] as const;
+export type ManagedBy = (typeof MANAGED_BY)[number];
+
+/** A skill with the queues it routes to. */
+export const SkillRecordSchema = SkillSchema.extend({
+  queueUrl: z.string(),
+  deadLetterQueueUrl: z.string(),
+});
+export type SkillRecord = z.infer<typeof SkillRecordSchema>;
+
+/** A channel's HTML template for replies; `{{content}}`, `{{signature}}`, `{{ticketNumber}}`, `{{channelName}}`, `{{agentId}}`. */
+export const TemplateSchema = z.object({
+  /** Lowercase letters, digits and dashes; `default` is used unless a reply names another. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40'),
+  html: z.string().min(1).max(100_000),
+  /** Plain-text variant; derived from the HTML by the send path when absent. */
+  text: z.string().max(100_000).optional(),
+});
+export type Template = z.infer<typeof TemplateSchema>;
+
+/** An agent's signature, in HTML and plain text. */
+export const SignatureSchema = z.object({
+  html: z.string().max(20_000).default(''),
+  text: z.string().max(20_000).default(''),
+});
+export type Signature = z.infer<typeof SignatureSchema>;
+
+/** An internal note on a conversation: seen by agents, never sent. */
+export const NoteSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  author: ActorSchema,
+  text: z.string(),
+  at: z.string(),
+});
+export type Note = z.infer<typeof NoteSchema>;
+
+/** One change made through the API: who, when, what (field names, never values). */
+export const AuditEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: ActorSchema,
+  action: z.string(),
+  resource: z.object({ type: z.string(), id: z.string() }),
+  /** Names of the fields that changed; never their values, so no secret can land here. */
+  fields: z.array(z.string()),
+  requestId: z.string().nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+/** Whether a credential is stored, since when: never its value. */
+export const SecretStatusSchema = z.object({ set: z.boolean(), setAt: z.string().nullable() });
+export const CredentialHealthSchema = z.object({
+  status: z.enum(['unknown', 'healthy', 'failing']),
+  checkedAt: z.string().nullable(),
+  /** What the last check said (SMTP reply, token endpoint error code), never a secret. */
+  detail: z.string().nullable(),
+});
+export type CredentialHealth = z.infer<typeof CredentialHealthSchema>;
+export const CredentialStatusSchema = z.object({
+  channelId: z.string(),
+  smtpPassword: SecretStatusSchema,
+  oauthClientSecret: SecretStatusSchema,
+  oauthRefreshToken: SecretStatusSchema,
+  health: CredentialHealthSchema,
+});
+export type CredentialStatus = z.infer<typeof CredentialStatusSchema>;
+
+export const SECRET_KINDS = ['smtpPassword', 'oauthClientSecret', 'oauthRefreshToken'] as const;
+export type SecretKind = (typeof SECRET_KINDS)[number];

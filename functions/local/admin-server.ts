@@ -1,0 +1,84 @@
+import { createAdaptorServer } from '@hono/node-server';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
+import { createAdminApp } from '../api/app.ts';
+import { bearerToken } from '../api/auth.ts';
+import type { ReceiptRules, ReplySender } from '../core/ports/admin.ts';
+import type { SuppressionList } from '../core/ports/suppression.ts';
+import { createAdminDeps } from '../runtime/admin-deps.ts';
+import { lazy } from '../runtime/lazy.ts';
+import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
+import type { LocalAws } from './local-aws.ts';
+import { listen } from './listen.ts';
+
+export interface AdminServerOptions {
+  readonly aws: LocalAws;
+  /** Port on 127.0.0.1; 0 takes a free one. */
+  readonly port: number;
+  /** The bearer token; a random one when absent. */
+  readonly token?: string | undefined;
+  /** Where the local credential key lives; a temporary folder when absent. */
+  readonly dataDir?: string | undefined;
+  /** The send path (the sandbox outbox), when wired; replies answer 503 without it. */
+  readonly replies?: ReplySender | null | undefined;
+  readonly suppressions?: SuppressionList | undefined;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  readonly token: string;
+  /** True when the token was generated (and must be printed for the user). */
+  readonly generated: boolean;
+  close(): Promise<void>;
+}
+
+/** The SMTP ingress reads channels from the table on every RCPT: a channel created through the API receives at once. */
+const tableIsTheReceiptRule: ReceiptRules = { put: async () => undefined, remove: async () => undefined };
+
+/**
+ * The admin API of the sandbox: the same app as in AWS, on `@hono/node-server` at
+ * 127.0.0.1:`port`, behind a bearer token; credentials encrypted under a local AES key.
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const { aws } = options;
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const keyDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'postroom-key-')));
+  const outbound = lazy(async () => {
+    const [{ createAdminOutbound }, { localKeyring }] = await Promise.all([
+      import('../runtime/admin-outbound.ts'), import('../adapters/outbound/encryption-sdk-secret-cipher.ts'),
+    ]);
+    return createAdminOutbound({ keyring: await localKeyring(join(keyDir, 'local.key')), allowLoopback: true });
+  });
+  const deps = createAdminDeps({
+    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket,
+    domains: [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000,
+    receipt: tableIsTheReceiptRule,
+    queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
+    cipher: async () => (await outbound()).cipher,
+    oauth: async () => (await outbound()).oauth,
+    tester: async () => (await outbound()).tester(),
+    suppressions: options.suppressions ?? new DynamoSuppressionList(options.aws.db, options.aws.tableName),
+    replies: options.replies ?? null,
+  });
+  const app = createAdminApp(deps, {
+    authenticate: bearerToken(token),
+    logger: { error: (message, fields) => process.stderr.write(`postroom: admin API ${message} (request ${String(fields.requestId)}): ${String((fields.error as Error | undefined)?.message ?? '')}\n`), info: () => undefined },
+  });
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as unknown as Server;
+  const port = await listen(server, options.port, 'admin API', 'POSTROOM_API_PORT');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    generated: options.token === undefined,
+    async close() {
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closing;
+      if (!options.dataDir) await rm(keyDir, { recursive: true, force: true });
+    },
+  };
+}

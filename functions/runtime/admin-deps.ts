@@ -1,0 +1,82 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
+import { DynamoConversationAdmin } from '../adapters/dynamo-conversation-admin.ts';
+import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
+import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
+import { DynamoFailedMailAdmin } from '../adapters/dynamo-failed-mail-admin.ts';
+import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
+import { S3AttachmentLinks } from '../adapters/s3-attachment-links.ts';
+import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
+import { SystemClock } from '../adapters/system-clock.ts';
+import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
+import { CHANNEL_PARTITION, SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
+import type { AdminApiDeps } from '../api/deps.ts';
+import { RawMailMessageBodies } from '../core/admin/message-bodies.ts';
+import type { CodeExchange, TransportTester } from '../core/admin/credential-admin.ts';
+import { receiveMail } from '../core/inbound/receive-mail.ts';
+import { ChannelResourceSchema, SignatureSchema, SkillRecordSchema, TemplateSchema } from '../core/model/admin-resources.ts';
+import type { ReceiptRules, ReplySender, SkillQueues } from '../core/ports/admin.ts';
+import type { MimeParser } from '../core/ports/mime.ts';
+import type { SecretCipher } from '../core/ports/outbound.ts';
+import type { SuppressionList } from '../core/ports/suppression.ts';
+import { lazy, lazyCipher } from './lazy.ts';
+
+export interface AdminClients {
+  readonly db: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly tableName: string;
+  readonly bucket: string;
+  readonly domains: readonly string[];
+  readonly queuePrefix: string;
+  /** Skill → queue URL of the deploy's skills, for replays. */
+  readonly queueUrls: Readonly<Record<string, string>>;
+  readonly leaseMs: number;
+  readonly receipt: ReceiptRules;
+  readonly queues: SkillQueues;
+  /** Built on first use: the Encryption SDK is heavy for a cold start. */
+  readonly cipher: () => Promise<SecretCipher>;
+  readonly oauth: () => Promise<CodeExchange>;
+  /** Built on first use: it brings nodemailer. */
+  readonly tester: () => Promise<TransportTester>;
+  readonly suppressions: SuppressionList;
+  /** The send path; null where it is not wired (reply answers 503). */
+  readonly replies: ReplySender | null;
+}
+
+/** Loads the MIME parser on first use: only the dry run, bodies and replays need it. */
+export const loadParser = lazy(async (): Promise<MimeParser> => new (await import('../adapters/mailparser-mime-parser.ts')).MailparserMimeParser());
+
+/** The admin API's adapters, shared by the Lambda entry point and the sandbox. */
+export function createAdminDeps(c: AdminClients): AdminApiDeps {
+  const { db, tableName } = c;
+  const raw = new S3RawMailStore(c.s3, c.bucket);
+  const replayDeps = lazy(async () => (await import('./replay-deps.ts')).createReplayDeps(c));
+  return {
+    clock: new SystemClock(),
+    ids: new UuidIdGenerator(),
+    audit: new DynamoAuditLog(db, tableName),
+    channels: new DynamoVersionedStore(db, tableName, { partition: CHANNEL_PARTITION, attribute: 'settings', schema: ChannelResourceSchema }),
+    skills: new DynamoVersionedStore(db, tableName, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema }),
+    templates: (channelId) => new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: TemplateSchema }),
+    signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: SignatureSchema }),
+    receipt: c.receipt,
+    queues: c.queues,
+    domains: c.domains,
+    parser: loadParser,
+    lookup: new DynamoConversationStore(db, tableName),
+    conversations: new DynamoConversationAdmin(db, tableName),
+    bodies: new RawMailMessageBodies(raw, loadParser),
+    replies: c.replies,
+    failed: new DynamoFailedMailAdmin(db, tableName),
+    replay: async (mail) => receiveMail(await replayDeps(), mail, { replay: true }),
+    credentials: new DynamoCredentialStore(db, tableName),
+    cipher: lazyCipher(c.cipher),
+    oauth: { exchange: async (client, input) => (await c.oauth()).exchange(client, input) },
+    tester: { test: async (input) => (await c.tester()).test(input) },
+    suppressions: c.suppressions,
+    attachments: new S3AttachmentLinks(c.s3, raw, { bucket: c.bucket }),
+  };
+}

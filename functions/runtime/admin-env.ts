@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+const flag = (fallback: 'true' | 'false') => z.enum(['true', 'false']).default(fallback).transform((v) => v === 'true');
+const positiveSeconds = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
+
+/** Environment of `admin-api`. The CDK construct sets exactly `AdminEnvInput`. */
+export const AdminEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  RAW_MAIL_BUCKET: z.string().min(1),
+  /** Comma-separated domains SES receives for; a channel address must be in one. */
+  DOMAINS: z.string().min(1).transform((s) => s.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0)),
+  /** Name prefix of skill queues created through the API (`<prefix><skill>.fifo`). */
+  SKILL_QUEUE_PREFIX: z.string().min(1),
+  /** The stack's SES receipt rule set, where the API manages rules of its channels. */
+  RECEIPT_RULE_SET: z.string().min(1),
+  /** Object key prefix of raw mail (the receipt rules' S3 action). */
+  RAW_MAIL_PREFIX: z.string().min(1),
+  /** ARN of the inbound function the receipt rules invoke. */
+  INBOUND_FUNCTION_ARN: z.string().min(1),
+  SCAN_ENABLED: flag('true'),
+  REQUIRE_TLS: flag('true'),
+  /** KMS key of channel credentials (envelope encryption). */
+  CREDENTIAL_KEY_ARN: z.string().min(1),
+  /** The outbound FIFO queue, where the reply route queues agents' replies. */
+  OUTBOUND_QUEUE_URL: z.url(),
+  /** Lease of a replayed inbound mail: the function timeout plus a margin. */
+  LEASE_SECONDS: positiveSeconds('70'),
+  POWERTOOLS_SERVICE_NAME: z.string().default('postroom-admin'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
+});
+export type AdminEnv = z.infer<typeof AdminEnvSchema>;
+export type AdminEnvInput = { readonly [K in keyof z.input<typeof AdminEnvSchema>]-?: string };

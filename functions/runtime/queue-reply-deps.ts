@@ -1,0 +1,41 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
+import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
+import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
+import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
+import { S3AttachmentStager } from '../adapters/outbound/s3-attachment-stager.ts';
+import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
+import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
+import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
+import { SystemClock } from '../adapters/system-clock.ts';
+import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
+import type { QueueReplyDeps } from '../core/outbound/queue-reply.ts';
+
+/** The adapters of `queueReply`: where the admin API, `postroom reply` and the sandbox queue replies. */
+export function createQueueReplyDeps(c: {
+  readonly db: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly tableName: string;
+  readonly bucket: string;
+  readonly outboundQueueUrl: string;
+  readonly channelCacheMs?: number;
+}): QueueReplyDeps {
+  const clock = new SystemClock();
+  const ids = new UuidIdGenerator();
+  const messages = new DynamoMessageStore(c.db, c.tableName);
+  return {
+    channels: new DynamoChannelDirectory(c.db, c.tableName, { clock, cacheMs: c.channelCacheMs ?? 0 }),
+    conversations: new DynamoConversationStore(c.db, c.tableName),
+    history: messages,
+    messages,
+    plans: new S3OutboundPlanStore(c.s3, c.bucket),
+    queue: new SqsOutboundQueue(c.sqs, c.outboundQueueUrl),
+    suppression: new DynamoSuppressionList(c.db, c.tableName),
+    attachments: new S3AttachmentStager(c.s3, c.bucket, new S3RawMailStore(c.s3, c.bucket), ids),
+    clock,
+    ids,
+  };
+}

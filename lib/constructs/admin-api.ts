@@ -1,0 +1,171 @@
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { INBOUND_ATTACHMENT_PREFIX, OUTBOUND_ATTACHMENT_PREFIX } from '../../functions/adapters/s3-attachment-links.ts';
+import type { ApiConfig } from '../../functions/core/model/postroom-config.ts';
+import type { AdminEnvInput } from '../../functions/runtime/admin-env.ts';
+import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import type { MailStorage } from './mail-storage.ts';
+import { PostroomFunction } from './postroom-function.ts';
+import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
+import { nagArn } from './nag-arn.ts';
+import type { SkillQueues } from './skill-queues.ts';
+
+export interface AdminApiProps {
+  readonly api: ApiConfig;
+  readonly table: dynamodb.ITable;
+  readonly storage: MailStorage;
+  readonly queues: SkillQueues;
+  /** Name prefix of skill queues the API creates at runtime. */
+  readonly runtimeQueuePrefix: string;
+  readonly ruleSet: ses.IReceiptRuleSet;
+  readonly inboundFunction: lambda.IFunction;
+  readonly domains: readonly string[];
+  readonly scanEnabled: boolean;
+  readonly requireTls: boolean;
+  /** The outbound FIFO queue: the reply route queues agents' replies there. */
+  readonly outboundQueue: sqs.IQueue;
+  /**
+   * Key of channel credentials; a rotating key of its own when absent.
+   * @default a new KMS key with rotation
+   */
+  readonly credentialKey?: kms.IKey;
+  /**
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The routes of the admin app, from the committed OpenAPI document (a test keeps it in step with the code). */
+function documentedRoutes(): { path: string; method: apigwv2.HttpMethod }[] {
+  const doc = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/openapi.json', import.meta.url)), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.keys(methods).map((m) => ({ path, method: m.toUpperCase() as apigwv2.HttpMethod })),
+  );
+}
+
+/**
+ * The admin and agent API: an API Gateway HTTP API with one route per documented operation,
+ * each behind the IAM authorizer (SigV4, the default) or a JWT authorizer (config
+ * `api.auth.jwt`), stage throttling, JSON access logs, CORS only when configured; served by one
+ * admin function (`functions/admin-api.ts`) with grants for what its routes touch.
+ */
+export class AdminApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly handler: PostroomFunction<AdminEnvInput>;
+  readonly credentialKey: kms.IKey;
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { table, storage } = props;
+    this.credentialKey = props.credentialKey ?? new kms.Key(this, 'CredentialKey', { enableKeyRotation: true, description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
+
+    this.handler = new PostroomFunction<AdminEnvInput>(this, 'Handler', {
+      entry: fileURLToPath(new URL('../../functions/admin-api.ts', import.meta.url)),
+      description: 'Postroom admin API: channels, skills, rules, conversations, credentials',
+      timeout: Duration.seconds(29),
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      environment: {
+        TABLE_NAME: table.tableName,
+        RAW_MAIL_BUCKET: storage.bucket.bucketName,
+        DOMAINS: props.domains.join(','),
+        SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
+        RECEIPT_RULE_SET: props.ruleSet.receiptRuleSetName,
+        RAW_MAIL_PREFIX,
+        INBOUND_FUNCTION_ARN: props.inboundFunction.functionArn,
+        SCAN_ENABLED: String(props.scanEnabled),
+        REQUIRE_TLS: String(props.requireTls),
+        CREDENTIAL_KEY_ARN: this.credentialKey.keyArn,
+        OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
+        LEASE_SECONDS: '40',
+        POWERTOOLS_SERVICE_NAME: 'postroom-admin',
+        POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
+      },
+    });
+    this.grant(props);
+
+    const authorizer = props.api.auth === 'iam'
+      ? new HttpIamAuthorizer()
+      : new HttpJwtAuthorizer('Jwt', props.api.auth.jwt.issuer, { jwtAudience: [...props.api.auth.jwt.audience] });
+    const cors = props.api.cors;
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'Postroom admin and agent API',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+      ...(cors ? {
+        corsPreflight: {
+          allowOrigins: [...cors.allowOrigins], allowHeaders: [...cors.allowHeaders], exposeHeaders: ['etag', 'x-request-id'],
+          allowMethods: [apigwv2.CorsHttpMethod.ANY], maxAge: Duration.seconds(cors.maxAgeSeconds),
+        },
+      } : {}),
+    });
+    const integration = new HttpLambdaIntegration('Admin', this.handler.function, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      // One permission for the API, not one per route: 47 would crowd the function's 20 KB resource policy.
+      scopePermissionToRoute: false,
+    });
+    for (const route of documentedRoutes()) this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
+    new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.api.throttle.rateLimit, burstLimit: props.api.throttle.burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: apigw.AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId', ip: '$context.identity.sourceIp', principal: '$context.identity.userArn', jwtSub: '$context.authorizer.claims.sub',
+          requestTime: '$context.requestTime', method: '$context.httpMethod', route: '$context.routeKey', status: '$context.status',
+          length: '$context.responseLength', latencyMs: '$context.responseLatency', error: '$context.error.message',
+        })),
+      },
+    });
+    new CfnOutput(stack, 'AdminApiUrl', { value: this.api.apiEndpoint, description: 'The admin API (SigV4 or JWT, see docs/openapi.json)' });
+  }
+
+  private grant(props: AdminApiProps): void {
+    const stack = Stack.of(this);
+    const role = this.handler.role;
+    const { table, storage, queues } = props;
+    const statement = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    statement(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], [table.tableArn]);
+    statement(['dynamodb:Query'], [`${table.tableArn}/index/gsi1`]);
+    statement(['s3:GetObject'], [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)]);
+    statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${INBOUND_ATTACHMENT_PREFIX}*`), storage.bucket.arnForObjects(`${OUTBOUND_ATTACHMENT_PREFIX}*`)]);
+    // Encryption SDK and SSE-KMS need these three; no ReEncrypt, no wildcard.
+    storage.key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    this.credentialKey.grant(role, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
+    const runtimeQueues = `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`;
+    statement(['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:SendMessage'], [runtimeQueues]);
+    for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
+    // The reply route: the planned mail under its prefix, the job on the outbound queue.
+    statement(['s3:PutObject'], [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)]);
+    props.outboundQueue.grantSendMessages(role);
+    const ruleSet = `arn:${stack.partition}:ses:${stack.region}:${stack.account}:receipt-rule-set/${props.ruleSet.receiptRuleSetName}`;
+    statement(['ses:CreateReceiptRule', 'ses:UpdateReceiptRule', 'ses:DeleteReceiptRule'], [ruleSet, `${ruleSet}:receipt-rule/api-channel-*`]);
+
+    const ack = (resource: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    const bucketArn = `<${stack.getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>`;
+    ack(`${bucketArn}/${RAW_MAIL_PREFIX}*`, 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays.');
+    ack(`${bucketArn}/${INBOUND_ATTACHMENT_PREFIX}*`, 'Attachments extracted for download are keyed by message id and index under this prefix only.');
+    ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned PUT URLs under random keys below this prefix only.');
+    ack(`${bucketArn}/${OUTBOUND_PLAN_PREFIX}*`, 'Planned replies are written under this prefix only, keyed by channel and message id, for the outbound function to send.');
+    ack(nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`), 'Skills created through the API get their queues at runtime; the function manages only queues with the stack\'s skill prefix.');
+    ack(nagArn(stack, 'ses', `receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`), 'The function manages only the receipt rules of API channels (api-channel-<id>) in the stack\'s rule set.');
+  }
+}

@@ -1,0 +1,117 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { channelSeedItem, seedItems, skillSeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
+import { EncryptionSdkSecretCipher, localKeyring } from '../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts';
+import { SqsSkillQueues } from '../../functions/adapters/sqs-skill-queues.ts';
+import { createAdminApp, type AdminApp } from '../../functions/api/app.ts';
+import { bearerToken } from '../../functions/api/auth.ts';
+import type { AdminApiDeps } from '../../functions/api/deps.ts';
+import type { CodeExchange, TransportTester } from '../../functions/core/admin/credential-admin.ts';
+import type { ChannelSettings } from '../../functions/core/model/channel.ts';
+import type { PostroomConfig } from '../../functions/core/model/postroom-config.ts';
+import type { OutboundStoredMessage } from '../../functions/core/model/stored-message.ts';
+import type { ReceiptRules, ReplySender } from '../../functions/core/ports/admin.ts';
+import type { ReplyRequest } from '../../functions/core/model/reply-request.ts';
+import { createAdminDeps } from '../../functions/runtime/admin-deps.ts';
+import { EXAMPLE_CONFIG, startLocalAws, type LocalAws } from './local-aws.ts';
+import { MemorySuppressionList } from './memory-suppression-list.ts';
+
+export const TOKEN = 'test-admin-token-0123456789';
+
+/** Receipt rules kept in memory: which addresses would receive. */
+export class RecordingReceiptRules implements ReceiptRules {
+  readonly rules = new Map<string, string[]>();
+  async put(channel: ChannelSettings): Promise<void> {
+    this.rules.set(channel.id, [channel.address, ...channel.aliases]);
+  }
+  async remove(channelId: string): Promise<void> {
+    this.rules.delete(channelId);
+  }
+}
+
+/** The send path stand-in: records each reply and returns it queued. */
+export class RecordingReplySender implements ReplySender {
+  readonly sent: ReplyRequest[] = [];
+  async reply(request: ReplyRequest): Promise<OutboundStoredMessage> {
+    this.sent.push(request);
+    const at = '2026-11-22T10:00:00.000Z';
+    return {
+      direction: 'outbound', messageId: `out-${this.sent.length}`, channelId: 'support', internetMessageId: null, subject: 'Re: x', from: null, to: [], cc: [],
+      preview: request.text ?? '', attachments: [], conversationId: request.conversationId, purpose: 'reply', agentId: request.agentId, bcc: [],
+      inReplyTo: request.inReplyTo ?? null, providerMessageId: null, threadIds: [], status: 'queued', statusReason: null, retrying: false, recipients: [],
+      createdAt: at, sentAt: null, updatedAt: at,
+    };
+  }
+}
+
+export interface AdminHarness {
+  readonly aws: LocalAws;
+  readonly app: AdminApp;
+  readonly deps: AdminApiDeps;
+  readonly receipt: RecordingReceiptRules;
+  readonly replies: RecordingReplySender;
+  readonly suppressions: MemorySuppressionList;
+  readonly exchanged: { code: string; clientSecret: string }[];
+  readonly tested: Parameters<TransportTester['test']>[0][];
+  /** Every line the app logged, as JSON. */
+  readonly logs: string[];
+  /** A request with the bearer token (unless `token: null`), JSON bodies encoded. */
+  call(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null; raw?: string }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** The admin app on dynalite and fauxqs with the real adapters, seeded with a config like a deploy. */
+export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG): Promise<AdminHarness> {
+  const aws = await startLocalAws(config.skills.map((s) => s.name));
+  const at = '2026-11-22T09:00:00.000Z';
+  await seedItems(aws.db, aws.tableName, [
+    ...config.channels.map(channelSeedItem),
+    ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+  ], at);
+  const receipt = new RecordingReceiptRules();
+  const replies = new RecordingReplySender();
+  const suppressions = new MemorySuppressionList();
+  const exchanged: { code: string; clientSecret: string }[] = [];
+  const tested: Parameters<TransportTester['test']>[0][] = [];
+  const keyDir = await mkdtemp(join(tmpdir(), 'postroom-admin-'));
+  const cipher = new EncryptionSdkSecretCipher(await localKeyring(join(keyDir, 'local.key')));
+  const oauth: CodeExchange = {
+    async exchange(_client, input) {
+      exchanged.push({ code: input.code, clientSecret: input.clientSecret });
+      if (input.code === 'bad-code') throw new (await import('../../functions/core/errors.ts')).DependencyError('credentials', 'the token endpoint refused the code (invalid_grant)');
+      return { refreshToken: `refresh-for-${input.code}` };
+    },
+  };
+  const tester: TransportTester = {
+    async test(input) {
+      tested.push(input);
+      return input.stored.ciphertexts.smtpPassword ? { ok: true, detail: 'logged in' } : { ok: false, detail: 'config: no SMTP password stored' };
+    },
+  };
+  const deps = createAdminDeps({
+    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket,
+    domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000,
+    receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
+    cipher: async () => cipher, oauth: async () => oauth, tester: async () => tester,
+    suppressions, replies,
+  });
+  const logs: string[] = [];
+  const record = (message: string, fields: Record<string, unknown>) => logs.push(JSON.stringify({ message, ...fields, error: String(fields.error ?? '') }));
+  const app = createAdminApp(deps, { authenticate: bearerToken(TOKEN), logger: { error: record, info: record } });
+  return {
+    aws, app, deps, receipt, replies, suppressions, exchanged, tested, logs,
+    call(method, path, options = {}) {
+      const headers: Record<string, string> = { ...(options.headers ?? {}) };
+      if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TOKEN}`;
+      let body: string | undefined;
+      if (options.raw !== undefined) body = options.raw;
+      else if (options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] = 'application/json';
+      }
+      return Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }));
+    },
+    stop: () => aws.stop(),
+  };
+}
