@@ -19,11 +19,11 @@ beforeAll(async () => {
   const channel = await call('GET', '/channels/support');
   await call('PATCH', '/channels/support', {
     headers: { 'if-match': `"${String(channel.body.version)}"` },
-    body: { outbound: { smtp: { host: 'smtp.example.com', auth: { type: 'oauth2', user: 'support@example.com', provider: 'microsoft', clientId: 'client-id-1', redirectUri: 'https://admin.example.com/oauth' } } } },
+    body: { outbound: { enabled: false, transport: 'smtp' }, smtp: { host: 'smtp.example.com', auth: { type: 'oauth2', user: 'support@example.com', provider: 'microsoft', clientId: 'client-id-1', redirectUri: 'https://admin.example.com/oauth' } } },
   });
   await call('PATCH', '/channels/billing', {
     headers: { 'if-match': '"1"' },
-    body: { outbound: { smtp: { host: 'smtp.example.com', auth: { type: 'password', user: 'billing@example.com' } } } },
+    body: { outbound: { enabled: false, transport: 'smtp' }, smtp: { host: 'smtp.example.com', auth: { type: 'password', user: 'billing@example.com' } } },
   });
 });
 afterAll(async () => h.stop());
