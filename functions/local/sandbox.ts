@@ -105,6 +105,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       TABLE_NAME: aws.tableName,
       RAW_MAIL_BUCKET: aws.bucket,
       SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+      OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      SUPPRESSION_SCOPE: config.suppression.scope,
       POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'true',

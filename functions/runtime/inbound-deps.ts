@@ -1,4 +1,5 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoAcknowledgementLedger } from '../adapters/dynamo-acknowledgement-ledger.ts';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoFailedMailStore } from '../adapters/dynamo-failed-mail-store.ts';
@@ -6,32 +7,48 @@ import { DynamoProcessingLedger, INBOUND_RECORDS } from '../adapters/dynamo-proc
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
+import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
+import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SqsRoutedQueue } from '../adapters/sqs-routed-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from './clients.ts';
 import type { InboundEnv } from './env.ts';
+import { feedbackAdapters } from './feedback-deps.ts';
 
 /** The AWS adapters of `receiveMail`, with SDK clients built once and traced. */
 export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailDeps {
   const db = tracer.captureAWSv3Client(createDocumentClient());
+  const s3 = tracer.captureAWSv3Client(createS3Client());
+  const sqs = tracer.captureAWSv3Client(createSqsClient());
   const table = env.TABLE_NAME;
   const clock = new SystemClock();
+  const channels = new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 });
+  const feedback = feedbackAdapters(db, table, clock, env);
   return {
     parser: new MailparserMimeParser(),
-    channels: new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 }),
-    rawMail: new S3RawMailStore(tracer.captureAWSv3Client(createS3Client()), env.RAW_MAIL_BUCKET),
+    channels,
+    rawMail: new S3RawMailStore(s3, env.RAW_MAIL_BUCKET),
     ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, table),
     messages: new DynamoMessageStore(db, table),
-    queue: new SqsRoutedQueue(tracer.captureAWSv3Client(createSqsClient()), env.SKILL_QUEUE_URLS),
+    queue: new SqsRoutedQueue(sqs, env.SKILL_QUEUE_URLS),
     failed: new DynamoFailedMailStore(db, table),
     tickets: new DynamoTicketSequence(db, table),
     clock,
     ids: new UuidIdGenerator(),
     leaseMs: env.LEASE_SECONDS * 1000,
     pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    reports: { ...feedback.deps, options: feedback.options },
+    acknowledgements: {
+      ledger: new DynamoAcknowledgementLedger(db, table),
+      suppression: feedback.deps.suppression,
+      clock,
+      plans: new S3OutboundPlanStore(s3, env.RAW_MAIL_BUCKET),
+      queue: new SqsOutboundQueue(sqs, env.OUTBOUND_QUEUE_URL),
+      ownAddresses: async () => (await channels.all()).flatMap((c) => [c.address, ...c.aliases, ...c.allowedFrom.map((f) => f.address)]),
+    },
   };
 }

@@ -30,6 +30,11 @@ export const RetentionSchema = z.object({
   logDays: z.number().int().min(1).max(3650).default(90),
 });
 
+export const SuppressionConfigSchema = z.object({
+  /** Where delivery feedback suppresses an address: the channel that sent the mail, or every channel (`account`). */
+  scope: z.enum(['channel', 'account']).default('channel'),
+});
+
 /**
  * The deploy-time configuration of one Postroom installation: what `bin/postroom.ts` reads from
  * CDK context (`-c config=path`) or `postroom.config.json`. Channels carry their own routing.
@@ -43,6 +48,7 @@ export const PostroomConfigSchema = z
     channels: z.array(ChannelSettingsSchema).min(1),
     receiving: ReceivingSchema.default(ReceivingSchema.parse({})),
     retention: RetentionSchema.default(RetentionSchema.parse({})),
+    suppression: SuppressionConfigSchema.default(SuppressionConfigSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const skills = new Set(config.skills.map((s) => s.name));
