@@ -58,6 +58,8 @@ export interface SandboxInfo {
   readonly outbox: string;
   /** The outbound FIFO queue and its dead-letter queue. */
   readonly outboundQueue: { readonly url: string; readonly deadLetterUrl: string };
+  /** The feedback queue (SES events from the mailbox simulator, as SNS delivers them) and its dead-letter queue. */
+  readonly feedbackQueue: { readonly url: string; readonly deadLetterUrl: string };
   /** aws-ses-v2-local (where SES sending stands; its web inbox at `/`) and the sandbox's SMTP server. */
   readonly sending: { readonly ses: string; readonly smtp: { readonly host: string; readonly port: number } };
 }
@@ -87,7 +89,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
     const outbound = await prepareSandboxOutbound({
-      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, logLevel: options.logLevel, context: lambdaContext,
+      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
     });
     stopOutbound = () => outbound.stop();
     const channels = outbound.channels(config.channels);
@@ -129,7 +131,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let listening = false;
     const port = await listen(smtp.server, options.smtpPort, 'SMTP', 'POSTROOM_SMTP_PORT');
     listening = true;
-    await outbound.start();
+    await outbound.start({ host: '127.0.0.1', port });
 
     const info: SandboxInfo = {
       smtp: { host: '127.0.0.1', port },
@@ -143,6 +145,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       dataDir: options.dataDir ?? null,
       outbox: outbound.outboxDir,
       outboundQueue: { url: aws.outbound.queueUrl, deadLetterUrl: aws.outbound.deadLetterQueueUrl },
+      feedbackQueue: { url: aws.feedback.queueUrl, deadLetterUrl: aws.feedback.deadLetterQueueUrl },
       sending: { ses: outbound.ses.endpoint, smtp: outbound.smtp },
     };
     if (options.stateFile) {
