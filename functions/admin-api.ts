@@ -31,6 +31,7 @@ const deps = createAdminDeps({
   domains: env.DOMAINS,
   queuePrefix: env.SKILL_QUEUE_PREFIX,
   queueUrls: {},
+  outboundQueueUrl: env.OUTBOUND_QUEUE_URL,
   leaseMs: env.LEASE_SECONDS * 1000,
   receipt: new SesReceiptRules(tracer.captureAWSv3Client(new SESClient({})), {
     ruleSetName: env.RECEIPT_RULE_SET, bucketName: env.RAW_MAIL_BUCKET, objectKeyPrefix: env.RAW_MAIL_PREFIX,

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { PostroomConfig } from '../functions/core/model/postroom-config.ts';
 import { AdminApi } from './constructs/admin-api.ts';
 import { ChannelSeed } from './constructs/channel-seed.ts';
+import { DEFAULT_SUPPRESSION, FeedbackPipeline } from './constructs/feedback-pipeline.ts';
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
 import { MailStorage } from './constructs/mail-storage.ts';
 import { OutboundPipeline } from './constructs/outbound-pipeline.ts';
@@ -18,7 +19,7 @@ export interface PostroomStackProps extends StackProps {
 
 /**
  * Everything Postroom needs in one stack, so `cdk deploy` just works: mail storage, the table,
- * skill queues, the inbound pipeline, the SES receipt rules and the outbound pipeline. Stateful resources are retained
+ * skill queues, the inbound pipeline, the SES receipt rules, the outbound pipeline and delivery feedback. Stateful resources are retained
  * when the stack is deleted.
  */
 export class PostroomStack extends Stack {
@@ -29,6 +30,7 @@ export class PostroomStack extends Stack {
   readonly receiving: Receiving;
   readonly outbound: OutboundPipeline;
   readonly admin: AdminApi;
+  readonly feedback: FeedbackPipeline;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
     super(scope, id, props);
@@ -38,19 +40,23 @@ export class PostroomStack extends Stack {
     this.storage = new MailStorage(this, 'MailStorage', { retentionDays: config.retention.rawMailDays });
     this.tables = new Tables(this, 'Tables');
     this.queues = new SkillQueues(this, 'SkillQueues', { skills: config.skills });
-    this.inbound = new InboundPipeline(this, 'Inbound', {
-      storage: this.storage,
-      table: this.tables.table,
-      queues: this.queues,
-      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
-      logRetention,
-    });
     this.outbound = new OutboundPipeline(this, 'Outbound', {
       storage: this.storage,
       table: this.tables.table,
       domains: config.domains,
       logRetention,
     });
+    const suppression = { ...DEFAULT_SUPPRESSION, scope: config.suppression.scope };
+    this.inbound = new InboundPipeline(this, 'Inbound', {
+      storage: this.storage,
+      table: this.tables.table,
+      queues: this.queues,
+      outboundQueue: this.outbound.queue,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
+      suppression,
+      logRetention,
+    });
+    this.feedback = new FeedbackPipeline(this, 'Feedback', { table: this.tables.table, configurationSet: this.outbound.configurationSet, suppression, logRetention });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {

@@ -55,7 +55,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   const deps = createAdminDeps({
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket,
-    domains: [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000,
+    domains: [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt: tableIsTheReceiptRule,
     queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
     cipher: async () => (await outbound()).cipher,

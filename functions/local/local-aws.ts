@@ -35,6 +35,8 @@ export interface LocalAws {
   readonly deadLetterQueueUrls: Record<string, string>;
   /** The outbound FIFO queue (agents' replies waiting to be sent), its ARN and dead-letter queue. */
   readonly outbound: { readonly queueUrl: string; readonly queueArn: string; readonly deadLetterQueueUrl: string };
+  /** The feedback queue (SES events as SNS delivers them) and its dead-letter queue: standard queues, as in AWS. */
+  readonly feedback: { readonly queueUrl: string; readonly queueArn: string; readonly deadLetterQueueUrl: string };
   putRaw(key: string, raw: string | Uint8Array): Promise<void>;
   stop(): Promise<void>;
 }
@@ -43,6 +45,8 @@ export interface LocalAws {
 const MAX_RECEIVES = 5;
 /** The outbound queue redrives later than the function gives up (it fails the reply at its last attempt). */
 const OUTBOUND_MAX_RECEIVES = 10;
+/** As the feedback queue of a deployment (`FeedbackPipeline`). */
+const FEEDBACK_MAX_RECEIVES = 5;
 
 /**
  * Starts dynalite and fauxqs in this process, bound to 127.0.0.1 only (fauxqs binds every
@@ -88,9 +92,16 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, outboundDlq), maxReceiveCount: OUTBOUND_MAX_RECEIVES }),
   });
   const outbound = { queueUrl: outboundUrl, queueArn: await queueArn(sqs, outboundUrl), deadLetterQueueUrl: outboundDlq };
+  const feedbackDlq = await createQueue(sqs, 'feedback-dlq', {});
+  // A short visibility timeout: an event that arrives before its send is recorded comes back soon.
+  const feedbackUrl = await createQueue(sqs, 'feedback', {
+    VisibilityTimeout: '1',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, feedbackDlq), maxReceiveCount: FEEDBACK_MAX_RECEIVES }),
+  });
+  const feedback = { queueUrl: feedbackUrl, queueArn: await queueArn(sqs, feedbackUrl), deadLetterQueueUrl: feedbackDlq };
 
   return {
-    endpoints, db, s3, sqs, tableName, bucket, queueUrls, deadLetterQueueUrls, outbound,
+    endpoints, db, s3, sqs, tableName, bucket, queueUrls, deadLetterQueueUrls, outbound, feedback,
     async putRaw(key, raw) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
     },
@@ -104,11 +115,12 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   };
 }
 
-async function createFifoQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
-  const out = await sqs.send(new CreateQueueCommand({
-    QueueName: name,
-    Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', ...attributes },
-  }));
+function createFifoQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  return createQueue(sqs, name, { FifoQueue: 'true', ContentBasedDeduplication: 'false', ...attributes });
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   if (!out.QueueUrl) throw new Error(`local SQS returned no URL for ${name}`);
   return out.QueueUrl;
 }

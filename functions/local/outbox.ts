@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rewriteMessageIdHeader } from '../adapters/outbound/rewrite-message-id.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
-import type { MailTransport } from '../core/ports/outbound.ts';
+import type { Envelope, MailTransport } from '../core/ports/outbound.ts';
 import type { TransportFactory } from '../core/ports/outbound-store.ts';
 
 /** The sandbox's outbox: every mail sent, as the raw `.eml` the recipient would get. */
@@ -37,7 +37,20 @@ export class OutboxFolder {
  * transport reports that id), as a customer's client would see it. Mail over SMTP reaches the
  * outbox through the sandbox's SMTP server instead, as the bytes that crossed the wire.
  */
-export function capturingSesMail(factory: TransportFactory, outbox: OutboxFolder, onSent?: (channel: ChannelSettings, raw: Uint8Array, file: string) => void): TransportFactory {
+/** What SES took, for the sandbox's mailbox simulator. */
+export interface CapturedSend {
+  readonly channel: ChannelSettings;
+  /** The mail as the recipient gets it (with the Message-ID SES gave it). */
+  readonly raw: Uint8Array;
+  readonly file: string;
+  readonly envelope: Envelope;
+  /** The SES message id. */
+  readonly providerMessageId: string | null;
+  /** Our Message-ID, bare. */
+  readonly messageId: string;
+}
+
+export function capturingSesMail(factory: TransportFactory, outbox: OutboxFolder, onSent?: (sent: CapturedSend) => void): TransportFactory {
   return {
     async forChannel(channel) {
       const transport = await factory.forChannel(channel);
@@ -48,7 +61,7 @@ export function capturingSesMail(factory: TransportFactory, outbox: OutboxFolder
           const sesId = sent.messageIds.find((id) => id !== `<${options.messageId}>` && id !== options.messageId);
           const copy = sesId ? rewriteMessageIdHeader(raw, sesId) : raw;
           const file = await outbox.write(copy, sent.providerMessageId ?? 'ses');
-          onSent?.(channel, copy, file);
+          onSent?.({ channel, raw: copy, file, envelope, providerMessageId: sent.providerMessageId, messageId: options.messageId });
           return sent;
         },
       } satisfies MailTransport;

@@ -11,6 +11,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws } from './local-aws.ts';
 import { startOutboundPoller } from './outbound-poller.ts';
 import { capturingSesMail, OutboxFolder } from './outbox.ts';
 import { type OutboxSmtp, startOutboxSmtp } from './outbox-smtp.ts';
+import { type SandboxFeedback, startSandboxFeedback } from './sandbox-feedback.ts';
 
 /** The SMTP host a sandbox channel names to send through the sandbox's own SMTP server. */
 export const SANDBOX_SMTP_HOST = 'localhost';
@@ -23,6 +24,8 @@ export interface SandboxOutboundOptions {
   readonly smtpPort: number;
   readonly logLevel?: string | undefined;
   readonly context: (name: string) => Context;
+  /** Where feedback suppresses (the deployment's `suppression.scope`). */
+  readonly suppressionScope: 'channel' | 'account';
 }
 
 export interface SandboxOutbound {
@@ -34,15 +37,20 @@ export interface SandboxOutbound {
   channels(config: readonly ChannelSettings[]): ChannelSettings[];
   /** Stores the sandbox SMTP login, encrypted, for each channel that sends through it. */
   seedCredentials(channels: readonly ChannelSettings[]): Promise<void>;
-  /** Starts the outbound handler on the outbound queue (after the channels are seeded). */
-  start(): Promise<void>;
+  /**
+   * Starts the outbound handler on the outbound queue (after the channels are seeded), and the
+   * feedback handler on the feedback queue, fed by the mailbox simulator; `ingress` takes the
+   * simulator's vacation replies.
+   */
+  start(ingress: { readonly host: string; readonly port: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * The sending half of the sandbox: aws-ses-v2-local where SES stands, an SMTP server with
  * STARTTLS and a password login where a customer's own server stands, both writing what they
- * receive into the outbox folder, and the real outbound handler fed from the outbound queue.
+ * receive into the outbox folder, the real outbound handler fed from the outbound queue, and
+ * SES's mailbox simulator feeding the real feedback handler (`sandbox-feedback.ts`).
  */
 export async function prepareSandboxOutbound(options: SandboxOutboundOptions): Promise<SandboxOutbound> {
   const { aws } = options;
@@ -61,6 +69,8 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
   }
   const sesEndpoint = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
   let poller: { stop(): Promise<void> } | null = null;
+  let feedback: SandboxFeedback | null = null;
+  const report = (what: string) => (error: unknown) => process.stderr.write(`postroom: ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
 
   return {
     outboxDir: outbox.dir,
@@ -82,7 +92,11 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
         await store.putSecret(channel.id, 'smtpPassword', ciphertext, new Date().toISOString());
       }
     },
-    async start() {
+    async start(ingress) {
+      const started = await startSandboxFeedback({
+        aws, ingress, suppressionScope: options.suppressionScope, logLevel: options.logLevel, context: options.context, onError: report('feedback'),
+      });
+      feedback = started;
       Object.assign(process.env, {
         AWS_REGION: LOCAL_REGION,
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -101,18 +115,19 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
         POWERTOOLS_TRACE_ENABLED: 'false',
       });
       const { createHandler } = await import('../outbound-send.ts');
-      const handler = await createHandler({ wrapTransports: (factory) => capturingSesMail(factory, outbox) });
+      const handler = await createHandler({ wrapTransports: (factory) => capturingSesMail(factory, outbox, (sent) => started.onSent(sent)) });
       poller = startOutboundPoller({
         sqs: aws.sqs,
         queueUrl: aws.outbound.queueUrl,
         queueArn: aws.outbound.queueArn,
         handler,
         context: () => options.context('postroom-outbound-local'),
-        onError: (error) => process.stderr.write(`postroom: outbound poller: ${error instanceof Error ? error.message : String(error)}\n`),
+        onError: report('outbound poller'),
       });
     },
     async stop() {
       await poller?.stop();
+      await feedback?.stop();
       await smtp.close();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
     },

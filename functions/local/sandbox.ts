@@ -77,6 +77,8 @@ export interface SandboxInfo {
   readonly outbox: string;
   /** The outbound FIFO queue and its dead-letter queue. */
   readonly outboundQueue: { readonly url: string; readonly deadLetterUrl: string };
+  /** The feedback queue (SES events from the mailbox simulator, as SNS delivers them) and its dead-letter queue. */
+  readonly feedbackQueue: { readonly url: string; readonly deadLetterUrl: string };
   /** aws-ses-v2-local (where SES sending stands; its web inbox at `/`) and the sandbox's SMTP server. */
   readonly sending: { readonly ses: string; readonly smtp: { readonly host: string; readonly port: number } };
 }
@@ -110,7 +112,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
     const outbound = await prepareSandboxOutbound({
-      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, logLevel: options.logLevel, context: lambdaContext,
+      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
     });
     stopOutbound = () => outbound.stop();
     const channels = outbound.channels(config.channels);
@@ -133,6 +135,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       TABLE_NAME: aws.tableName,
       RAW_MAIL_BUCKET: aws.bucket,
       SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+      OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      SUPPRESSION_SCOPE: config.suppression.scope,
       POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -155,7 +159,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let listening = false;
     const port = await listen(smtp.server, options.smtpPort, 'SMTP', 'POSTROOM_SMTP_PORT');
     listening = true;
-    await outbound.start();
+    await outbound.start({ host: '127.0.0.1', port });
     const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
     const admin: AdminServer | null = options.apiPort === null
       ? null
@@ -177,6 +181,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       dataDir: options.dataDir ?? null,
       outbox: outbound.outboxDir,
       outboundQueue: { url: aws.outbound.queueUrl, deadLetterUrl: aws.outbound.deadLetterQueueUrl },
+      feedbackQueue: { url: aws.feedback.queueUrl, deadLetterUrl: aws.feedback.deadLetterQueueUrl },
       sending: { ses: outbound.ses.endpoint, smtp: outbound.smtp },
     };
     if (options.stateFile) {

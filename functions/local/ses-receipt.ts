@@ -34,7 +34,7 @@ export function sesReceiptEvent(input: {
     Records: [
       {
         ses: {
-          mail: { messageId: input.sesMessageId, timestamp },
+          mail: { messageId: input.sesMessageId, timestamp, source: input.mailFrom },
           receipt: {
             timestamp,
             recipients: [...input.recipients],

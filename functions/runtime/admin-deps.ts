@@ -34,6 +34,8 @@ export interface AdminClients {
   /** Skill → queue URL of the deploy's skills, for replays. */
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly leaseMs: number;
+  /** The outbound queue (replies; acknowledgements of replayed mail). */
+  readonly outboundQueueUrl: string;
   readonly receipt: ReceiptRules;
   readonly queues: SkillQueues;
   /** Built on first use: the Encryption SDK is heavy for a cold start. */

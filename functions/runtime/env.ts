@@ -16,10 +16,23 @@ const SkillQueueUrlsSchema = z
 /** A whole number of seconds, kept in seconds: the name of a variable says its unit after parsing too. */
 const positiveSeconds = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
+/** How feedback suppresses: shared by the feedback function and the inbound one (DSN and ARF reports). */
+const SuppressionFields = {
+  /** Where feedback suppresses an address: the channel that sent the mail, or every channel of the account. */
+  SUPPRESSION_SCOPE: z.enum(['channel', 'account']).default('channel'),
+  /** Soft failures (full mailbox, policy refusals) of one address within the window that suppress it. */
+  TRANSIENT_FAILURES: z.string().default('3').transform(Number).pipe(z.number().int().min(1)),
+  TRANSIENT_WINDOW_SECONDS: positiveSeconds(String(7 * 24 * 3600)),
+};
+
 /** Environment of `inbound-process`. The CDK construct sets exactly `InboundEnvInput`. */
 export const InboundEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
+  /** The mail bucket: raw mail under the SES prefix, and the plans of queued acknowledgements. */
   RAW_MAIL_BUCKET: z.string().min(1),
+  /** The outbound FIFO queue acknowledgements are queued on. */
+  OUTBOUND_QUEUE_URL: z.url(),
+  ...SuppressionFields,
   /** JSON object: skill name → FIFO queue URL. */
   SKILL_QUEUE_URLS: SkillQueueUrlsSchema,
   /** Name prefix of skill queues the admin API creates (`<prefix><skill>.fifo`); empty: only table items name them. */
@@ -40,11 +53,7 @@ export const FeedbackEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** Lease of one processing attempt: the function timeout plus a small margin. */
   LEASE_SECONDS: positiveSeconds('40'),
-  /** Where feedback suppresses an address: the channel that sent the mail, or every channel of the account. */
-  SUPPRESSION_SCOPE: z.enum(['channel', 'account']).default('channel'),
-  /** Soft failures (full mailbox, policy refusals) of one address within the window that suppress it. */
-  TRANSIENT_FAILURES: z.string().default('3').transform(Number).pipe(z.number().int().min(1)),
-  TRANSIENT_WINDOW_SECONDS: positiveSeconds(String(7 * 24 * 3600)),
+  ...SuppressionFields,
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-feedback'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
 });

@@ -1,4 +1,5 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
 import { FEEDBACK_RECORDS } from '../adapters/dynamo-feedback-records.ts';
 import { DynamoProcessingLedger } from '../adapters/dynamo-processing-ledger.ts';
@@ -7,20 +8,22 @@ import { DynamoWindowCounter } from '../adapters/dynamo-window-counter.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import type { ApplyFeedbackOptions } from '../core/outbound/apply-feedback.ts';
 import type { ProcessFeedbackDeps } from '../core/outbound/process-feedback.ts';
+import type { Clock } from '../core/ports/clock.ts';
 import { createDocumentClient } from './clients.ts';
 import type { FeedbackEnv } from './env.ts';
 
-/** The AWS adapters of `processFeedback` and its options from the environment, clients built once and traced. */
-export function createFeedbackDeps(env: FeedbackEnv, tracer: Tracer): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
-  const db = tracer.captureAWSv3Client(createDocumentClient());
-  const table = env.TABLE_NAME;
+/** The settings of how feedback suppresses, as both environments that apply feedback carry them. */
+export type SuppressionEnv = Pick<FeedbackEnv, 'SUPPRESSION_SCOPE' | 'TRANSIENT_FAILURES' | 'TRANSIENT_WINDOW_SECONDS'>;
+
+/** The DynamoDB adapters of `processFeedback` on one client and table, and its options. */
+export function feedbackAdapters(db: DynamoDBDocumentClient, table: string, clock: Clock, env: SuppressionEnv & { readonly LEASE_SECONDS: number }): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
   return {
     deps: {
       messages: new DynamoOutboundMessages(db, table),
       suppression: new DynamoSuppressionList(db, table),
       failures: new DynamoWindowCounter(db, table),
       ledger: new DynamoProcessingLedger(db, table, FEEDBACK_RECORDS),
-      clock: new SystemClock(),
+      clock,
       leaseMs: env.LEASE_SECONDS * 1000,
     },
     options: {
@@ -28,4 +31,9 @@ export function createFeedbackDeps(env: FeedbackEnv, tracer: Tracer): { deps: Pr
       transient: { failures: env.TRANSIENT_FAILURES, windowMs: env.TRANSIENT_WINDOW_SECONDS * 1000 },
     },
   };
+}
+
+/** The AWS adapters of `processFeedback` and its options from the environment, clients built once and traced. */
+export function createFeedbackDeps(env: FeedbackEnv, tracer: Tracer): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
+  return feedbackAdapters(tracer.captureAWSv3Client(createDocumentClient()), env.TABLE_NAME, new SystemClock(), env);
 }

@@ -1,4 +1,8 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAcknowledgementLedger } from '../adapters/dynamo-acknowledgement-ledger.ts';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoFailedMailStore } from '../adapters/dynamo-failed-mail-store.ts';
@@ -6,7 +10,9 @@ import { DynamoProcessingLedger, INBOUND_RECORDS } from '../adapters/dynamo-proc
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
+import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
+import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SqsRoutedQueue } from '../adapters/sqs-routed-queue.ts';
 import { skillQueueLookup } from '../adapters/skill-queue-lookup.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
@@ -14,17 +20,27 @@ import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from './clients.ts';
 import type { InboundEnv } from './env.ts';
+import { feedbackAdapters } from './feedback-deps.ts';
 
 /** The AWS adapters of `receiveMail`, with SDK clients built once and traced. */
 export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailDeps {
-  const db = tracer.captureAWSv3Client(createDocumentClient());
+  return inboundAdapters(
+    { db: tracer.captureAWSv3Client(createDocumentClient()), s3: tracer.captureAWSv3Client(createS3Client()), sqs: tracer.captureAWSv3Client(createSqsClient()) },
+    env,
+  );
+}
+
+/** The adapters of `receiveMail` on given clients: the inbound function's, and the admin API's replays. */
+export function inboundAdapters(clients: { readonly db: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient }, env: InboundEnv): ReceiveMailDeps {
+  const { db, s3, sqs } = clients;
   const table = env.TABLE_NAME;
   const clock = new SystemClock();
-  const sqs = tracer.captureAWSv3Client(createSqsClient());
+  const channels = new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 });
+  const feedback = feedbackAdapters(db, table, clock, env);
   return {
     parser: new MailparserMimeParser(),
-    channels: new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 }),
-    rawMail: new S3RawMailStore(tracer.captureAWSv3Client(createS3Client()), env.RAW_MAIL_BUCKET),
+    channels,
+    rawMail: new S3RawMailStore(s3, env.RAW_MAIL_BUCKET),
     ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, table),
     messages: new DynamoMessageStore(db, table),
@@ -35,5 +51,14 @@ export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailD
     ids: new UuidIdGenerator(),
     leaseMs: env.LEASE_SECONDS * 1000,
     pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    reports: { ...feedback.deps, options: feedback.options },
+    acknowledgements: {
+      ledger: new DynamoAcknowledgementLedger(db, table),
+      suppression: feedback.deps.suppression,
+      clock,
+      plans: new S3OutboundPlanStore(s3, env.RAW_MAIL_BUCKET),
+      queue: new SqsOutboundQueue(sqs, env.OUTBOUND_QUEUE_URL),
+      ownAddresses: async () => (await channels.all()).flatMap((c) => [c.address, ...c.aliases, ...c.allowedFrom.map((f) => f.address)]),
+    },
   };
 }

@@ -3,7 +3,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
 import type { SendOutcome } from '../core/outbound/send-outbound.ts';
-import type { AcknowledgementDecision } from '../core/outbound/acknowledgement.ts';
+import type { AcknowledgementRecord } from '../core/model/inbound-record.ts';
 import type { FeedbackOutcome } from '../core/outbound/apply-feedback.ts';
 
 /** Field names whose values never reach a log line. */
@@ -54,6 +54,7 @@ export function recordInboundOutcome(metrics: Metrics, outcome: ReceiveOutcome, 
   if (outcome.tags.includes('spam')) metrics.addMetric('spam', MetricUnit.Count, 1);
   if (outcome.lane === 'bounce') metrics.addMetric('bounced', MetricUnit.Count, 1);
   else if (outcome.lane !== null && outcome.lane !== 'human') metrics.addMetric('auto', MetricUnit.Count, 1);
+  if (outcome.acknowledgement) recordAcknowledgement(metrics, outcome.acknowledgement);
 }
 
 /** Outbound metrics: `repliesSent` or `repliesFailed` per job processed; duplicates count as `duplicateJobs` only. */
@@ -84,13 +85,15 @@ export function recordFeedbackOutcome(metrics: Metrics, outcome: FeedbackOutcome
 /**
  * Acknowledgement metrics: `acknowledgementSent`, or `acknowledgementSkipped` with the reason as
  * its dimension (one single-dimension metric each, so the function's other metrics keep theirs).
+ * A mail that joins a conversation is no candidate at all and counts nowhere.
  */
-export function recordAcknowledgementDecision(metrics: Metrics, decision: AcknowledgementDecision): void {
-  if (decision.send) {
+export function recordAcknowledgement(metrics: Metrics, acknowledgement: AcknowledgementRecord): void {
+  if (acknowledgement.skipped === null) {
     metrics.addMetric('acknowledgementSent', MetricUnit.Count, 1);
     return;
   }
+  if (acknowledgement.skipped === 'not-new-conversation') return;
   const single = metrics.singleMetric();
-  single.addDimension('reason', decision.reason);
+  single.addDimension('reason', acknowledgement.skipped);
   single.addMetric('acknowledgementSkipped', MetricUnit.Count, 1);
 }

@@ -12,7 +12,7 @@ const SesEventSchema = z.object({
   Records: z.array(
     z.object({
       ses: z.object({
-        mail: z.object({ messageId: z.string().min(1), timestamp: z.string() }),
+        mail: z.object({ messageId: z.string().min(1), timestamp: z.string(), source: z.string().optional() }),
         receipt: z.object({
           timestamp: z.string(),
           recipients: z.array(z.string()),
@@ -40,6 +40,8 @@ export function inboundMailsOf(event: unknown, rawKeyPrefix: string): InboundMai
     recipients: receipt.recipients.map((r) => r.toLowerCase()),
     verdicts: verdictsOf(receipt),
     receivedAt: new Date(receipt.timestamp || mail.timestamp).toISOString(),
+    // SES gives the null return path as an empty source.
+    ...(mail.source === undefined ? {} : { envelopeSender: mail.source.trim().replace(/^<|>$/g, '').toLowerCase() }),
   }));
 }
 

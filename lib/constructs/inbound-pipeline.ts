@@ -3,11 +3,14 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { InboundEnvInput } from '../../functions/runtime/env.ts';
-import { INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
+import { ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, FEEDBACK_WRITE_KEY_PREFIXES, INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
+import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { nagArn } from './nag-arn.ts';
 import { PostroomFunction } from './postroom-function.ts';
@@ -17,6 +20,10 @@ export interface InboundPipelineProps {
   readonly storage: MailStorage;
   readonly table: dynamodb.ITable;
   readonly queues: SkillQueues;
+  /** The outbound FIFO queue: acknowledgements are queued there as replies are. */
+  readonly outboundQueue: sqs.IQueue;
+  /** How DSN and ARF reports suppress, as the feedback function does. @default DEFAULT_SUPPRESSION */
+  readonly suppression?: SuppressionOptions;
   /**
    * Name prefix of the skill queues the admin API creates at runtime; the function may find
    * (`sqs:GetQueueUrl`) and send to queues with it.
@@ -47,7 +54,8 @@ const LEASE = TIMEOUT.plus(Duration.seconds(10));
  * The inbound function (`functions/inbound-process.ts`) with least-privilege grants: read raw
  * mail under the SES prefix, item-level reads on the table (no index, no scan) and writes to the
  * inbound partitions only (`dynamodb:LeadingKeys`, never channel settings), send
- * to the skill queues. Asynchronous invocations (SES's Lambda action) retry twice; an event that
+ * to the skill queues; for delivery reports and acknowledgements, writes to the feedback and
+ * acknowledgement partitions, plans under the plan prefix and jobs on the outbound queue. Asynchronous invocations (SES's Lambda action) retry twice; an event that
  * failed them all lands on the failed-mail queue with its error, for replay.
  */
 export class InboundPipeline extends Construct {
@@ -67,6 +75,8 @@ export class InboundPipeline extends Construct {
         RAW_MAIL_BUCKET: storage.bucket.bucketName,
         SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
         SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
+        OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
+        ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
         CHANNEL_CACHE_SECONDS: '60',
         LEASE_SECONDS: String(LEASE.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
@@ -85,17 +95,26 @@ export class InboundPipeline extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
       resources: [table.tableArn],
     }));
-    // Writes only to the partitions inbound processing owns: never channel settings (`CHANNEL`).
+    // Writes only to the partitions inbound processing owns, delivery reports update and
+    // acknowledgements claim: never channel settings (`CHANNEL`) or credentials.
+    const writable = [...new Set([...INBOUND_WRITE_KEY_PREFIXES, ...FEEDBACK_WRITE_KEY_PREFIXES, ...ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES])];
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': INBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': writable.map((p) => `${p}*`) } },
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
     }));
+    // The plan of a queued acknowledgement, which the outbound function reads.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)],
+    }));
     storage.key.grantDecrypt(role);
+    // Writing under the bucket's default SSE-KMS needs a data key.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [storage.key.keyArn] }));
     for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
     // Skills created through the admin API: their queues exist only at runtime, under the prefix.
     const stack = Stack.of(this);
@@ -103,14 +122,20 @@ export class InboundPipeline extends Construct {
       actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
       resources: [`arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`],
     }));
+    props.outboundQueue.grantSendMessages(role);
 
+    const bucketId = Stack.of(this).getLogicalId(storage.bucket.node.defaultChild as never);
     Validations.of(role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`)}]`,
       reason: 'Skills created through the admin API get their queues at runtime under this name prefix; the function may only find and send to those.',
     });
     Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>/${RAW_MAIL_PREFIX}*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RAW_MAIL_PREFIX}*]`,
       reason: 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the function reads only that prefix.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${OUTBOUND_PLAN_PREFIX}*]`,
+      reason: 'Planned acknowledgements are keyed by channel and a new message id under the plan prefix; the function only writes there, one plan per acknowledgement it queues.',
     });
   }
 }

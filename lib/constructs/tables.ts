@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../../functions/adapters/dynamo-schema.ts';
+import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../functions/adapters/dynamo-schema.ts';
 
 export interface TablesProps {
   /**
@@ -30,6 +30,8 @@ export class Tables extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Window events and acknowledgement claims expire once they no longer count.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });

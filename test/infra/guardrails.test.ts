@@ -27,6 +27,7 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/attachments/*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/inbound/raw/*]',
+      // The outbound function reads plans; the inbound (acknowledgements) and admin (replies) functions write them.
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/plans/*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/uploads/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:receipt-rule-set/<ReceivingRuleSet9CD12539>:receipt-rule/api-channel-*]',

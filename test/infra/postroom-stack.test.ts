@@ -2,7 +2,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../functions/adapters/dynamo-schema.ts';
-import { InboundEnvSchema } from '../../functions/runtime/env.ts';
+import { FEEDBACK_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
+import { FeedbackEnvSchema, InboundEnvSchema } from '../../functions/runtime/env.ts';
 import { exampleConfig, synthPostroom } from './synth-postroom.ts';
 
 // One synthesis (with esbuild bundling) shared by every test in this file.
@@ -104,7 +105,8 @@ describe('skill queues', () => {
   it('has one FIFO queue per skill (and the outbound queue) with explicit deduplication and a FIFO dead-letter queue', () => {
     // Arrange
     const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
-    const skillQueues = queues.filter((q) => q.Properties.RedrivePolicy !== undefined);
+    // The feedback queue is a standard one: SNS delivers to standard queues.
+    const skillQueues = queues.filter((q) => q.Properties.RedrivePolicy !== undefined && q.Properties.FifoQueue === true);
     // Assert
     expect(skillQueues).toHaveLength(config.skills.length + 1);
     for (const q of skillQueues) {
@@ -120,11 +122,11 @@ describe('skill queues', () => {
     }
   });
 
-  it('alarms on the depth of every dead-letter queue (the skills\' and the outbound one) and of the failed-mail queue', () => {
+  it('alarms on the depth of every dead-letter queue (the skills\', the outbound and the feedback one) and of the failed-mail queue', () => {
     // Arrange
     const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
     // Assert
-    expect(alarms).toHaveLength(config.skills.length + 2);
+    expect(alarms).toHaveLength(config.skills.length + 3);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -289,5 +291,93 @@ describe('outbound pipeline', () => {
     const writes = statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'));
     expect(writes?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(expect.arrayContaining(['OUTBOUND#*', 'CONV#*']));
     expect(JSON.stringify(writes?.Condition)).not.toContain('CHANNEL');
+  });
+});
+
+describe('feedback pipeline', () => {
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+  const feedback = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME === 'postroom-feedback');
+  const logicalId = (type: string, fragment: string): string => Object.keys(resourcesOf(type)).find((id) => id.includes(fragment)) ?? '';
+
+  it('publishes every delivery event of the configuration set to an encrypted, TLS-only topic', () => {
+    // Arrange
+    const [destination] = Object.values(resourcesOf('AWS::SES::ConfigurationSetEventDestination'));
+    const spec = destination?.Properties.EventDestination as { MatchingEventTypes: string[]; SnsDestination: { TopicARN: { Ref: string } }; Enabled: boolean };
+    const topicId = logicalId('AWS::SNS::Topic', 'FeedbackEvents');
+    // Assert
+    expect([...spec.MatchingEventTypes].sort()).toEqual(['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'renderingFailure']);
+    expect(spec.Enabled).toBe(true);
+    expect(spec.SnsDestination.TopicARN).toEqual({ Ref: topicId });
+    expect(destination?.Properties.ConfigurationSetName).toEqual({ Ref: logicalId('AWS::SES::ConfigurationSet', 'Outbound') });
+    expect(resourcesOf('AWS::SNS::Topic')[topicId]?.Properties.KmsMasterKeyId).toBeDefined();
+    expect(JSON.stringify(resourcesOf('AWS::SNS::TopicPolicy'))).toContain('"aws:SecureTransport":"false"');
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'ses.amazonaws.com' }, Effect: 'Allow' })]) },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.stringLikeRegexp('SES delivery events'),
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+  });
+
+  it('delivers SNS envelopes into a queue with a dead-letter queue and an alarm on its depth', () => {
+    // Arrange
+    const queueId = logicalId('AWS::SQS::Queue', 'FeedbackQueue');
+    const dlqId = logicalId('AWS::SQS::Queue', 'FeedbackDeadLetterQueue');
+    // Assert
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': [queueId, 'Arn'] }, TopicArn: { Ref: logicalId('AWS::SNS::Topic', 'FeedbackEvents') } });
+    // parseSesFeedback reads SNS envelopes: no raw delivery.
+    expect(Object.values(resourcesOf('AWS::SNS::Subscription')).map((sub) => sub.Properties.RawMessageDelivery ?? false)).toEqual([false]);
+    expect(resourcesOf('AWS::SQS::Queue')[queueId]?.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }], Threshold: 1 });
+  });
+
+  it('feeds the feedback function from the queue with partial batch responses, and gives it every variable its schema has', () => {
+    // Arrange
+    const variables = (feedback()?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    // Assert
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'FeedbackQueue'), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.keys(FeedbackEnvSchema.shape)));
+    expect(Number(variables.LEASE_SECONDS)).toBeGreaterThan(feedback()?.Properties.Timeout as number);
+  });
+
+  it('lets the feedback function write only the partitions feedback owns, and read items only', () => {
+    // Arrange
+    const statements = Object.values(resourcesOf('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('FeedbackProcess'))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    const writes = dynamo.filter((s) => [s.Action].flat().includes('dynamodb:PutItem'));
+    // Assert
+    expect(dynamo.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': FEEDBACK_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } });
+    expect(statements.flatMap((s) => [s.Action].flat()).some((a) => a.startsWith('s3:') || a.startsWith('ses:'))).toBe(false);
+  });
+
+  it('expires window events and acknowledgement claims by TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+
+  it('lets the inbound function queue acknowledgements: send to the outbound queue, write plans, claim acknowledgements', () => {
+    // Arrange
+    const statements = Object.values(resourcesOf('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('InboundProcess'))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const writes = statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'));
+    const leadingKeys = writes?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    // Assert
+    expect(leadingKeys).toEqual(expect.arrayContaining(['ACK#*', 'HITS#*', 'SUPP#*', 'FEEDBACK#*', 'INBOUND#*']));
+    expect(JSON.stringify(leadingKeys)).not.toMatch(/CHANNEL|CRED|OUTBOUND#/);
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [expect.anything(), '/outbound/plans/*']] } }),
+    ]));
+    const send = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect([send?.Resource].flat()).toContainEqual({ 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'OutboundQueue'), 'Arn'] });
+    expect(JSON.stringify([send?.Resource].flat())).not.toContain('Feedback');
   });
 });

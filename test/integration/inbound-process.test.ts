@@ -25,7 +25,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_S3: url, AWS_ENDPOINT_URL_SQS: url, AWS_ENDPOINT_URL_DYNAMODB: `http://${dbEndpoint?.hostname}:${dbEndpoint?.port}`,
-    TABLE_NAME: aws.tableName, RAW_MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+    TABLE_NAME: aws.tableName, RAW_MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
     POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true',
   });
 });

@@ -91,7 +91,7 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
   };
   const deps = createAdminDeps({
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket,
-    domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000,
+    domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
     cipher: async () => cipher, oauth: async () => oauth, tester: async () => tester,
     suppressions, replies,

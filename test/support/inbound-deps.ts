@@ -8,6 +8,10 @@ import { MailparserMimeParser } from '../../functions/adapters/mailparser-mime-p
 import { S3RawMailStore } from '../../functions/adapters/s3-raw-mail-store.ts';
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
 import { UuidIdGenerator } from '../../functions/adapters/uuid-id-generator.ts';
+import { DynamoAcknowledgementLedger } from '../../functions/adapters/dynamo-acknowledgement-ledger.ts';
+import { S3OutboundPlanStore } from '../../functions/adapters/s3-outbound-plan-store.ts';
+import { SqsOutboundQueue } from '../../functions/adapters/sqs-outbound-queue.ts';
+import { feedbackAdapters } from '../../functions/runtime/feedback-deps.ts';
 import { AppError } from '../../functions/core/errors.ts';
 import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
@@ -23,9 +27,11 @@ export const LEASE_MS = 120_000;
 /** The real adapters wired to the local servers, as `functions/inbound-process.ts` wires them to AWS. */
 export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<ReceiveMailDeps> = {}): ReceiveMailDeps {
   const { db, tableName } = aws;
+  const channels = new DynamoChannelDirectory(db, tableName, { clock, cacheMs: 0 });
+  const feedback = feedbackAdapters(db, tableName, clock, { SUPPRESSION_SCOPE: 'channel', TRANSIENT_FAILURES: 3, TRANSIENT_WINDOW_SECONDS: 7 * 86_400, LEASE_SECONDS: LEASE_MS / 1000 });
   return {
     parser: new MailparserMimeParser(),
-    channels: new DynamoChannelDirectory(db, tableName, { clock, cacheMs: 0 }),
+    channels,
     rawMail: new S3RawMailStore(aws.s3, aws.bucket),
     ledger: new DynamoProcessingLedger(db, tableName, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, tableName),
@@ -37,6 +43,15 @@ export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<Rece
     ids: new UuidIdGenerator(),
     leaseMs: LEASE_MS,
     pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    reports: { ...feedback.deps, options: feedback.options },
+    acknowledgements: {
+      ledger: new DynamoAcknowledgementLedger(db, tableName),
+      suppression: feedback.deps.suppression,
+      clock,
+      plans: new S3OutboundPlanStore(aws.s3, aws.bucket),
+      queue: new SqsOutboundQueue(aws.sqs, aws.outbound.queueUrl),
+      ownAddresses: async () => (await channels.all()).flatMap((c) => [c.address, ...c.aliases]),
+    },
     ...overrides,
   };
 }

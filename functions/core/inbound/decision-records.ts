@@ -17,6 +17,11 @@ export function asDuplicate(decision: InboundDecision): InboundDecision {
   return { ...decision, disposition: 'record', route: null, autoAnswerAllowed: false, tags: [...new Set([...decision.tags, TAG_DUPLICATE])] };
 }
 
+/** The decision with more tags (the acknowledgement breaker's), each once. */
+export function withTags(decision: InboundDecision, tags: readonly string[]): InboundDecision {
+  return tags.length === 0 ? decision : { ...decision, tags: [...new Set([...decision.tags, ...tags])] };
+}
+
 /** The stored form of a decided message: metadata and a preview of the new text, no bodies. */
 export function storedMessageOf(
   record: InboundRecord,

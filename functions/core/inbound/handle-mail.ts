@@ -10,8 +10,9 @@ import type { ConversationStore, TicketSequence } from '../ports/conversation-st
 import type { MessageStore, RawMailStore, RoutedQueue } from '../ports/inbound.ts';
 import type { MimeParser } from '../ports/mime.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
+import { acknowledgeMail, applyInboundReport, type AcknowledgementStepDeps, type ReportStepDeps } from './after-decision.ts';
 import { decideMessage, parseInbound } from './decide-inbound.ts';
-import { asDuplicate, routedMessageOf, storedMessageOf } from './decision-records.ts';
+import { asDuplicate, routedMessageOf, storedMessageOf, withTags } from './decision-records.ts';
 
 export interface HandleMailDeps {
   readonly parser: MimeParser;
@@ -23,6 +24,10 @@ export interface HandleMailDeps {
   readonly ids: IdGenerator;
   /** Waits a little (a racing attempt's conversation is about to settle); without it such a race is retried at once. */
   readonly pause?: (ms: number) => Promise<void>;
+  /** DSN and ARF reports that reach a channel update the reply they report on, as SES events do. */
+  readonly reports: ReportStepDeps;
+  /** Automatic acknowledgements of new conversations (for channels that turn them on). */
+  readonly acknowledgements: AcknowledgementStepDeps;
 }
 
 export interface HandleMailInput {
@@ -34,19 +39,21 @@ export interface HandleMailInput {
 }
 
 /**
- * The business step of one inbound mail: decide, thread, store, queue. Resumes where the record
- * stands: from `received` it decides again with the candidate conversation fixed on the record;
- * from `decided` it only resends the stored pointer (the queue drops it by deduplication id if it
- * was sent). Returns the record in its final state.
+ * The business step of one inbound mail: decide, thread, apply a delivery report, acknowledge,
+ * store, queue. Resumes where the record stands: from `received` it decides again with the
+ * candidate conversation (and any acknowledgement's ids) fixed on the record; from `decided` it
+ * only resends the stored pointer and acknowledgement job (the queues drop them by deduplication
+ * id if they were sent). Returns the record in its final state.
  */
 export async function handleMail(deps: HandleMailDeps, input: HandleMailInput, start: InboundRecord, checkpoint: Checkpoint<InboundRecord>): Promise<InboundRecord> {
   let record = start;
   if (record.state !== 'decided') {
     const decided = await decideMail(deps, input, record, checkpoint);
     // A pointer is saved before it is sent, so a retry resends exactly it; without one the final save comes next.
-    record = decided.routed ? await checkpoint(decided) : decided;
+    record = decided.routed || decided.acknowledgement?.job ? await checkpoint(decided) : decided;
   }
   if (record.routed) await deps.queue.send(record.routed);
+  if (record.acknowledgement?.job) await deps.acknowledgements.queue.send(record.acknowledgement.job);
   return { ...record, state: finalState(record) };
 }
 
@@ -81,6 +88,13 @@ async function decideMail(deps: HandleMailDeps, input: HandleMailInput, start: I
     if (threaded.copy) decision = asDuplicate(decision);
   }
   const { conversation } = threaded;
+  // Idempotent per report: a retry of the mail applies nothing twice.
+  await applyInboundReport(deps.reports, channel, record, decision);
+  if (decision.disposition === 'route' || decision.disposition === 'record') {
+    const acknowledged = await acknowledgeMail({ ...deps.acknowledgements, messages: deps.messages, ids: deps.ids }, { channel, record, decision, conversation, at }, checkpoint);
+    record = acknowledged.record;
+    decision = withTags(decision, acknowledged.tags);
+  }
   await deps.messages.put(storedMessageOf(record, channel, decision, conversation));
   return {
     ...record, state: 'decided', conversationId: conversation?.id ?? null, routed: routedMessageOf(record, channel, decision, conversation), error: null,

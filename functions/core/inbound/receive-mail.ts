@@ -1,6 +1,6 @@
 import type { ChannelSettings } from '../model/channel.ts';
 import type { Lane } from '../model/classification.ts';
-import type { ErrorInfo, InboundMail, InboundRecord, InboundState } from '../model/inbound-record.ts';
+import type { AcknowledgementRecord, ErrorInfo, InboundMail, InboundRecord, InboundState } from '../model/inbound-record.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ChannelDirectory, FailedMailStore, InboundLedger } from '../ports/inbound.ts';
 import { DEFAULT_MAX_ATTEMPTS, processOnce, type ProcessResult } from '../processing/process-once.ts';
@@ -22,7 +22,7 @@ export interface ReceiveMailOptions {
 
 /** What happened to one mail; `duplicate` when an earlier delivery already did the work. */
 export type ReceiveOutcome =
-  | { readonly status: Exclude<InboundState, 'received' | 'decided' | 'failed'>; readonly duplicate: boolean; readonly messageId: string; readonly channelId: string; readonly conversationId: string | null; readonly skill: string | null; readonly lane: Lane | null; readonly tags: readonly string[] }
+  | { readonly status: Exclude<InboundState, 'received' | 'decided' | 'failed'>; readonly duplicate: boolean; readonly messageId: string; readonly channelId: string; readonly conversationId: string | null; readonly skill: string | null; readonly lane: Lane | null; readonly tags: readonly string[]; readonly acknowledgement: AcknowledgementRecord | null }
   | { readonly status: 'failed'; readonly duplicate: boolean; readonly channelId: string | null; readonly error: ErrorInfo };
 
 /** Attempts (counted by the ledger with the lease) after which any error fails the mail. */
@@ -72,7 +72,7 @@ function newRecord(deps: ReceiveMailDeps, channel: ChannelSettings, mail: Inboun
   return {
     sesMessageId: mail.sesMessageId, channelId: channel.id, messageId, mail, state: 'received',
     leaseUntil: null, attempts: 0, candidate, conversationId: null, disposition: null, lane: null, tags: [],
-    routed: null, error: null, updatedAt: now(deps),
+    routed: null, acknowledgement: null, error: null, updatedAt: now(deps),
   };
 }
 
@@ -85,7 +85,7 @@ function outcomeOf(result: ProcessResult<InboundRecord>): ReceiveOutcome {
   const state = record.state === 'received' || record.state === 'decided' ? 'recorded' : record.state;
   return {
     status: state, duplicate, messageId: record.messageId, channelId: record.channelId, conversationId: record.conversationId,
-    skill: record.routed?.skill ?? null, lane: record.lane, tags: record.tags,
+    skill: record.routed?.skill ?? null, lane: record.lane, tags: record.tags, acknowledgement: record.acknowledgement,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AcknowledgementSettingsSchema } from './acknowledgement-settings.ts';
 import { LaneSchema } from './classification.ts';
 import { OutboundSettingsSchema } from './outbound-settings.ts';
 import { SmtpTransportSettingsSchema } from './transport-settings.ts';
@@ -70,6 +71,8 @@ export const ChannelSettingsSchema = z.object({
   ...OutboundSettingsSchema.shape,
   /** The channel's own SMTP server, when `outbound.transport` is `smtp`; its secrets are stored apart, encrypted. */
   smtp: SmtpTransportSettingsSchema.nullable().default(null),
+  /** Automatic acknowledgement of new conversations opened by a person's mail; off by default. */
+  acknowledgement: AcknowledgementSettingsSchema.default(AcknowledgementSettingsSchema.parse({})),
 }).refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] });
 export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 export type ChannelSettingsInput = z.input<typeof ChannelSettingsSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LaneSchema, ReceiptVerdictsSchema } from './classification.ts';
+import { OutboundJobSchema } from './outbound-job.ts';
 import { LeaseFieldsSchema } from './processing-record.ts';
 import { RoutedMessageSchema } from './routed-message.ts';
 
@@ -13,6 +14,8 @@ export const InboundMailSchema = z.object({
   verdicts: ReceiptVerdictsSchema,
   /** ISO 8601 time SES received the mail. */
   receivedAt: z.string(),
+  /** The SMTP envelope sender (SES `mail.source`); `''` for the null return path; absent when unknown. */
+  envelopeSender: z.string().optional(),
 });
 export type InboundMail = z.infer<typeof InboundMailSchema>;
 
@@ -36,6 +39,14 @@ export const CandidateSchema = z.object({
 });
 export type Candidate = z.infer<typeof CandidateSchema>;
 
+/** What became of a mail's acknowledgement. */
+export const AcknowledgementRecordSchema = z.object({
+  /** Null when one is queued; else the reason (`window`, `automatic`, `circuit-breaker`, …). */
+  skipped: z.string().nullable(),
+  job: OutboundJobSchema.nullable(),
+});
+export type AcknowledgementRecord = z.infer<typeof AcknowledgementRecordSchema>;
+
 /** Processing record of one mail on one channel: the idempotency key and its progress. */
 export const InboundRecordSchema = z.object({
   sesMessageId: z.string(),
@@ -52,6 +63,12 @@ export const InboundRecordSchema = z.object({
   tags: z.array(z.string()),
   /** Set from `decided` on when the message goes to a queue: what was (or will be) sent. */
   routed: RoutedMessageSchema.nullable(),
+  /**
+   * The channel's automatic acknowledgement of this mail, once decided (null when the channel
+   * does not acknowledge): `skipped` names why none is sent; `job` is the queued one, fixed before
+   * anything of it is written, so a retry writes and sends the same message again, never another.
+   */
+  acknowledgement: AcknowledgementRecordSchema.nullable().default(null),
 }).extend(LeaseFieldsSchema.shape);
 export type InboundRecord = z.infer<typeof InboundRecordSchema>;
 

@@ -60,6 +60,10 @@ export const ApiSchema = z.object({
     .default({ rateLimit: 50, burstLimit: 100 }),
 });
 export type ApiConfig = z.infer<typeof ApiSchema>;
+export const SuppressionConfigSchema = z.object({
+  /** Where delivery feedback suppresses an address: the channel that sent the mail, or every channel (`account`). */
+  scope: z.enum(['channel', 'account']).default('channel'),
+});
 
 /**
  * The deploy-time configuration of one Postroom installation: what `bin/postroom.ts` reads from
@@ -76,6 +80,7 @@ export const PostroomConfigSchema = z
     retention: RetentionSchema.default(RetentionSchema.parse({})),
     /** The admin API: authorization, CORS, throttling. */
     api: ApiSchema.default(ApiSchema.parse({})),
+    suppression: SuppressionConfigSchema.default(SuppressionConfigSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const skills = new Set(config.skills.map((s) => s.name));

@@ -184,7 +184,7 @@ describe('DynamoInboundLedger', () => {
     sesMessageId: 'ses-1', channelId: 'support', messageId: 'm-1',
     mail: { sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1', recipients: ['support@example.com'], verdicts: {}, receivedAt: '2026-11-22T10:00:00.000Z' },
     state: 'received', leaseUntil: null, attempts: 0, candidate: null, conversationId: null, disposition: null, lane: null, tags: [],
-    routed: null, error: null, updatedAt: '2026-11-22T10:00:00.000Z',
+    routed: null, acknowledgement: null, error: null, updatedAt: '2026-11-22T10:00:00.000Z',
   };
 
   it('creates the record with a lease only if it does not exist', async () => {

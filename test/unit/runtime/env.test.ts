@@ -6,9 +6,12 @@ describe('readEnv(InboundEnvSchema)', () => {
   it('parses the environment the stack sets', () => {
     const env = readEnv(InboundEnvSchema, {
       TABLE_NAME: 't', RAW_MAIL_BUCKET: 'b', SKILL_QUEUE_URLS: '{"support":"https://sqs.eu-west-1.amazonaws.com/1/s.fifo"}',
-      CHANNEL_CACHE_SECONDS: '30', LEASE_SECONDS: '120',
+      CHANNEL_CACHE_SECONDS: '30', LEASE_SECONDS: '120', OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/outbound.fifo', SUPPRESSION_SCOPE: 'account',
     });
-    expect(env).toMatchObject({ SKILL_QUEUE_URLS: { support: 'https://sqs.eu-west-1.amazonaws.com/1/s.fifo' }, CHANNEL_CACHE_SECONDS: 30, LEASE_SECONDS: 120, POWERTOOLS_METRICS_NAMESPACE: 'Postroom' });
+    expect(env).toMatchObject({
+      SKILL_QUEUE_URLS: { support: 'https://sqs.eu-west-1.amazonaws.com/1/s.fifo' }, CHANNEL_CACHE_SECONDS: 30, LEASE_SECONDS: 120, POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
+      OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/outbound.fifo', SUPPRESSION_SCOPE: 'account', TRANSIENT_FAILURES: 3, TRANSIENT_WINDOW_SECONDS: 604_800,
+    });
   });
 
   it('throws one ConfigError listing every problem', () => {
@@ -20,6 +23,6 @@ describe('readEnv(InboundEnvSchema)', () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    for (const name of ['TABLE_NAME', 'RAW_MAIL_BUCKET', 'SKILL_QUEUE_URLS', 'LEASE_SECONDS']) expect((error as Error).message).toContain(name);
+    for (const name of ['TABLE_NAME', 'RAW_MAIL_BUCKET', 'SKILL_QUEUE_URLS', 'LEASE_SECONDS', 'OUTBOUND_QUEUE_URL']) expect((error as Error).message).toContain(name);
   });
 });

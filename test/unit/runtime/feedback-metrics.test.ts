@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { recordAcknowledgementDecision, recordFeedbackOutcome } from '../../../functions/runtime/observability.ts';
+import { recordAcknowledgement, recordFeedbackOutcome } from '../../../functions/runtime/observability.ts';
 
 /** Metrics whose EMF lines (written to stdout) the test reads. */
 function capture(): { metrics: Metrics; lines: () => Record<string, unknown>[] } {
@@ -30,10 +30,11 @@ describe('feedback and acknowledgement metrics', () => {
     expect(lines()[0]).toMatchObject({ bounced: 1, complained: 1, suppressed: 1 });
   });
 
-  it('counts an acknowledgement sent, and one skipped with its reason as the dimension', () => {
+  it('counts an acknowledgement sent, and one skipped with its reason as the dimension; a mail joining a conversation counts nowhere', () => {
     const { metrics, lines } = capture();
-    recordAcknowledgementDecision(metrics, { send: false, reason: 'window', detail: 'd', tags: [] });
-    recordAcknowledgementDecision(metrics, { send: true, to: 'a@b' });
+    recordAcknowledgement(metrics, { skipped: 'window', job: null });
+    recordAcknowledgement(metrics, { skipped: 'not-new-conversation', job: null });
+    recordAcknowledgement(metrics, { skipped: null, job: { schemaVersion: 1, channelId: 's', conversationId: 'c', messageId: 'm', createdAt: 't' } });
     metrics.publishStoredMetrics();
     expect(lines()).toEqual([expect.objectContaining({ acknowledgementSkipped: 1, reason: 'window' }), expect.objectContaining({ acknowledgementSent: 1 })]);
   });

@@ -13,6 +13,7 @@ it('maps the SES receipt event to the raw key, lowercase recipients and verdicts
       recipients: ['support@example.com'],
       verdicts: { spamVerdict: 'PASS', virusVerdict: 'PASS', spfVerdict: 'PASS', dkimVerdict: 'GRAY', dmarcVerdict: 'FAIL', dmarcPolicy: 'REJECT' },
       receivedAt: '2026-11-22T09:59:58.120Z',
+      envelopeSender: 'carla@customer.example',
     },
   ]);
 });
