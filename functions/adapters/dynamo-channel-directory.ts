@@ -22,17 +22,29 @@ export class DynamoChannelDirectory implements ChannelDirectory, ChannelLookup {
   ) {}
 
   async findByRecipients(recipients: readonly string[]): Promise<ChannelSettings | null> {
-    const channels = await this.all();
-    for (const recipient of recipients) {
-      const channel = channels.find((c) => isOwnAddress(c, recipient));
-      if (channel) return channel;
-    }
-    return null;
+    const match = (channels: readonly ChannelSettings[]) => {
+      for (const recipient of recipients) {
+        const channel = channels.find((c) => isOwnAddress(c, recipient));
+        if (channel) return channel;
+      }
+      return null;
+    };
+    // A channel created through the admin API since the cache was filled receives at once: a
+    // miss reads the table again (at most once a second) before the mail is failed.
+    return match(await this.all()) ?? ((await this.refreshed()) ? match(await this.all()) : null);
+  }
+
+  /** Drops a cache older than a second; true when it did. */
+  private async refreshed(): Promise<boolean> {
+    if (!this.cache || this.options.clock.now().getTime() - this.cache.at < 1000) return false;
+    this.cache = null;
+    return true;
   }
 
   /** The channel with this id; `NotFoundError` when there is none. */
   async getChannel(channelId: string): Promise<ChannelSettings> {
-    const channel = (await this.all()).find((c) => c.id === channelId);
+    const find = async () => (await this.all()).find((c) => c.id === channelId);
+    const channel = (await find()) ?? ((await this.refreshed()) ? await find() : undefined);
     if (!channel) throw new NotFoundError(`channel ${channelId} does not exist`);
     return channel;
   }

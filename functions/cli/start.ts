@@ -72,6 +72,8 @@ function describe(info: SandboxInfo, token: string | null, generated: boolean): 
     '',
     'Try:  npx postroom send            (a sample mail to the first channel)',
     `      npx postroom queue ${Object.keys(info.queues)[0] ?? 'SKILL'}     (what waits on that skill's queue)`,
+    '      npx postroom reply --ticket NUMBER --text "Thanks!"   (answer it; the mail lands in the outbox)',
+    '      npx postroom outbox          (what was sent)',
     '',
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ export interface SandboxOutboundOptions {
   readonly dir: string;
   /** Port of the sandbox's SMTP server for channels that send by SMTP; 0 takes a free one. */
   readonly smtpPort: number;
+  /** Keep the outbox of an earlier run (state kept with `--data`); else it starts empty, as the state does. */
+  readonly keepOutbox?: boolean;
   readonly logLevel?: string | undefined;
   readonly context: (name: string) => Context;
   /** Where feedback suppresses (the deployment's `suppression.scope`). */
@@ -55,6 +57,7 @@ export interface SandboxOutbound {
 export async function prepareSandboxOutbound(options: SandboxOutboundOptions): Promise<SandboxOutbound> {
   const { aws } = options;
   const outbox = new OutboxFolder(join(options.dir, 'outbox'));
+  if (!options.keepOutbox) await rm(outbox.dir, { recursive: true, force: true });
   await mkdir(outbox.dir, { recursive: true });
   const keyFile = join(options.dir, 'credentials.key');
   const caFile = join(options.dir, 'sandbox-ca.pem');

@@ -112,7 +112,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
     const outbound = await prepareSandboxOutbound({
-      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
+      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, keepOutbox: Boolean(options.dataDir), logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
     });
     stopOutbound = () => outbound.stop();
     const channels = outbound.channels(config.channels);
