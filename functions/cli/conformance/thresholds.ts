@@ -9,6 +9,23 @@ export interface Threshold {
 
 type Measured = Omit<Scorecard, 'thresholds' | 'elapsedMs'>;
 
+const replyRate = (card: Measured, suite: string | null, contender = 'postroom'): number =>
+  (suite === null ? card.replies.overall[contender] : card.replies.suites.find((s) => s.suite === suite)?.scores[contender])?.rate ?? 0;
+
+/**
+ * Postroom's reply rate over the better library's on the worst suite (and overall), capped at
+ * 1: 1 means at least as good as both libraries everywhere. 1 when the libraries are absent.
+ */
+function replyLead(card: Measured): number {
+  const others = card.replies.contenders.filter((c) => c !== 'postroom');
+  if (others.length === 0) return 1;
+  const ratios = [null, ...card.replies.suites.map((s) => s.suite)].map((suite) => {
+    const best = Math.max(...others.map((o) => replyRate(card, suite, o)));
+    return best === 0 ? 1 : Math.min(1, replyRate(card, suite) / best);
+  });
+  return Math.min(...ratios);
+}
+
 const laneRate = (card: Measured, lane: string, kind: 'precision' | 'recall'): number =>
   card.lanes.scores.find((s) => s.lane === lane)?.[kind] ?? 1;
 
@@ -32,6 +49,11 @@ const THRESHOLDS: readonly { name: string; min: number; measure: (card: Measured
   { name: 'sisimai recipient+status agreement', min: 0.97, measure: (c) => c.bounces.sisimai.rate },
   { name: 'bounceparser recipient+status agreement', min: 1, measure: (c) => c.bounces.bounceparser.rate },
   { name: 'zammad attachment count agreement', min: 0.9, measure: (c) => c.parsing.attachments.rate },
+  { name: 'reply text right overall', min: 0.95, measure: (c) => replyRate(c, null) },
+  { name: 'reply text at least the better library per suite', min: 1, measure: replyLead },
+  { name: 'reply text right on planer suite', min: 0.96, measure: (c) => replyRate(c, 'planer') },
+  { name: 'reply text right on email-reply-parser suite', min: 1, measure: (c) => replyRate(c, 'email-reply-parser') },
+  { name: 'reply text right on postroom suite', min: 0.95, measure: (c) => replyRate(c, 'postroom') },
 ];
 
 export function evaluateThresholds(card: Measured): Threshold[] {

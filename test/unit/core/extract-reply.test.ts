@@ -8,7 +8,7 @@ describe('extractReply', () => {
   it.each([
     ['gmail-top-post.txt', 'Hi team,\n\nthe replacement arrived today, thank you!\n\nBest,\nMaria', 'On Tue, Mar 12, 2024'],
     ['gmail-wrapped-attribution.txt', 'Yes, please cancel the order.', 'support@example.com> wrote:'],
-    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.\n\nRegards\nPeter Schmidt\nACME GmbH | Sales', 'From: Example Support [mailto:support@example.com]'],
+    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.', 'From: Example Support [mailto:support@example.com]'],
     ['outlook-original-message-de.txt', 'Guten Tag,\n\ndas Problem besteht weiterhin.\n\nMit freundlichen Grüßen\nKatja Günther', '-----Ursprüngliche Nachricht-----'],
     ['outlook-web-german.txt', 'Hallo,\n\nvielen Dank für die schnelle Hilfe.', '________________________________\nVon: Example Support'],
     ['apple-mail-desktop.txt', 'Thanks, that solved it.\n\nJane', '> On 12 Mar 2024, at 10:15'],
@@ -33,6 +33,7 @@ describe('extractReply', () => {
   it.each([
     ['apple-mail-iphone-de.txt', 'Passt, danke!', 'Von meinem iPhone gesendet'],
     ['outlook-mobile.txt', 'Will do, thanks.', 'Get Outlook for iOS<https://aka.ms/o0ukef>'],
+    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.', 'Regards\nPeter Schmidt\nACME GmbH | Sales'],
     ['signature-only-delimiter.txt', 'Thanks for the quick fix!', 'Dr. Anna Schulz\nHead of IT, Example AG\nTel. +49 30 1234567'],
   ])('moves the signature of %s out of the reply', (name, reply, signature) => {
     // Arrange
@@ -67,7 +68,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: '', quoted: '> Hello,\n> is this resolved?', signature: null });
+    expect(result).toMatchObject({ reply: '', quoted: '> Hello,\n> is this resolved?', signature: null, rule: 'quote-prefix' });
   });
 
   it('treats a lone mobile footer above a quote as nothing new', () => {
@@ -90,7 +91,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: 'John Smith\nACME Corp', quoted: '', signature: null });
+    expect(result).toMatchObject({ reply: 'John Smith\nACME Corp', quoted: '', signature: null, signatureRule: null });
   });
 
   it('leaves text without quote markers untouched, even with a "From:" inside a sentence', () => {
@@ -101,7 +102,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: text.trim(), quoted: '', signature: null });
+    expect(result).toMatchObject({ reply: text.trim(), quoted: '', signature: null, rule: 'none' });
   });
 
   it('handles CRLF line endings like LF', () => {
@@ -149,7 +150,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: '', quoted: '', signature: null });
+    expect(result).toMatchObject({ reply: '', quoted: '', signature: null, rule: 'none', signatureRule: null });
   });
 
   it('never returns an empty reply when there is new text before the first quote marker', () => {
