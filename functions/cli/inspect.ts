@@ -39,7 +39,7 @@ export function describeMessage(file: string, message: ParsedMessage, channel: C
     cc: message.cc,
     date: message.date,
     text: message.text,
-    reply: extractReply(message.text).reply,
+    reply: extractReply(message.text, message.htmlReply).reply,
     attachments: message.attachments.map(({ filename, contentType, size, inline }) => ({ filename, contentType, size, inline })),
     lane: classification.lane,
     laneReason: classification.reason,

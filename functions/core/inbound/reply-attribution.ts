@@ -9,13 +9,16 @@ const VERBS = [
   'wrote', 'sent', 'writes', 'schrieb', 'schreibt', 'a\\s+écrit', 'a\\s+ecrit', 'écrit', 'escribió', 'escribio', 'escreveu', 'ha\\s+scritto',
   'scrisse', 'a\\s+scris', 'napisał\\(a\\)', 'napisała', 'napisał', 'pisze', 'napsal\\(a\\)', 'napsala', 'napsal', 'skrev', 'kirjoitti',
   'írta', 'написал\\(а\\)', 'написала', 'написал', 'пишет', 'пише', 'έγραψε', 'كتب', 'het\\s+volgende\\s+geschreven', 'schreef',
-  'yazdı', 'đã\\s+viết', 'כתב', '写道', '寫道', 'のメッセージ', '작성', 'skrifaði',
+  'yazdı', 'đã\\s+viết', 'כתב', 'skrifaði',
 ].join('|');
+// Chinese, Japanese and Korean verbs follow the date or address without a space.
+const CJK_VERBS = '写道|寫道|のメッセージ|작성';
+const VERB = `(?:(?:^|[\\s,>)"'”])(?:${VERBS})|(?:${CJK_VERBS}))`;
 
 // Verb at the end, optionally followed by the name ("schrieb Max <max@x>:"), then a colon.
-const VERB_AT_END = new RegExp(`(?:^|[\\s,>)"'”])(?:${VERBS})(?:\\s[^:：\\n]{0,160})?\\s*[:：]\\s*$`, 'iu');
+const VERB_AT_END = new RegExp(`${VERB}(?:\\s[^:：\\n]{0,160})?\\s*[:：]\\s*$`, 'iu');
 // Verb anywhere in a line that names an address and ends with a colon (Hungarian "ezt írta (időpont: …):").
-const VERB_ANYWHERE = new RegExp(`(?:^|[\\s,>)"'”])(?:${VERBS})(?=[\\s:：(]|$)`, 'iu');
+const VERB_ANYWHERE = new RegExp(`${VERB}(?=[\\s:：(]|$)`, 'iu');
 // Verb at the very end without a colon; only after an intro word or between dashes.
 const VERB_NO_COLON = new RegExp(`(?:^|\\s)(?:${VERBS})\\s*$`, 'iu');
 // Words that open an attribution ("On", "Am", "Le", "El", "Op", "Il", "In data", "W dniu", "Den", "På", "Em", "Pe", "Dne", "Στις", "في", "在").

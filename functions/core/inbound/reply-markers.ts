@@ -29,7 +29,7 @@ const SEPARATOR = /^[ \t]*(?:_{10,}|={4,}|-{10,})[ \t]*$/u;
 // converted to text; the colon may be spaced (French "De :").
 const FROM_KEYS = 'from|von|de|van|da|fra|från|od|от|от кого|lähettäjä|feladó|kimden|de la|Από|من|发件人|寄件者|差出人|보낸 사람';
 const DATE_KEYS =
-  'message du|sent|date|gesendet|datum|envoyé|envoyé le|enviado|enviada|fecha|data|dato|sendt|skickat|lähetetty|dátum|elküldve|odesláno|wysłano|wysłane|отправлено|дата|gönderildi|tarih|trimis|στάλθηκε|ημερομηνία|تاريخ|التاريخ|أرسلت|发送时间|發送時間|日期|送信日時|보낸 날짜';
+  'message du|inviato|enviada em|sent|date|gesendet|datum|envoyé|envoyé le|enviado|enviada|fecha|data|dato|sendt|skickat|lähetetty|dátum|elküldve|odesláno|wysłano|wysłane|отправлено|дата|gönderildi|tarih|trimis|στάλθηκε|ημερομηνία|تاريخ|التاريخ|أرسلت|发送时间|發送時間|日期|送信日時|보낸 날짜';
 const TO_KEYS = 'to|an|à|a|para|aan|til|till|do|кому|vastaanottaja|címzett|komu|kime|către|προς|إلى|收件人|宛先|받는 사람|cc|kopie|cci|copie à';
 const SUBJECT_KEYS = 'sujet|subject|betreff|objet|asunto|onderwerp|oggetto|assunto|emne|ämne|temat|тема|aihe|tárgy|předmět|konu|subiect|θέμα|الموضوع|主题|主旨|件名|제목';
 const key = (keys: string): RegExp => new RegExp(`^[ \\t]*\\*?(?:${keys})\\*?[ \\t]*[:：]\\*?(?:[ \\t]|$)`, 'iu');

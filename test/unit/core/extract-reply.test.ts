@@ -188,3 +188,44 @@ describe('extractReply on hostile input', () => {
     expect(result.reply.length + result.quoted.length).toBeLessThanOrEqual(text.length);
   });
 });
+
+describe('extractReply with the HTML quote cut', () => {
+  it('reads the new text from the HTML when its client marked the quote, and reports the markup', () => {
+    // Arrange: the plain text lost the attribution, so text rules alone would keep the history
+    const text = 'Thanks, works now.\n\nDid you restart the router?';
+    const htmlReply = { text: 'Thanks, works now.', marker: 'gmail_quote' };
+
+    // Act
+    const result = extractReply(text, htmlReply);
+
+    // Assert
+    expect(result).toMatchObject({ reply: 'Thanks, works now.', rule: 'html:gmail_quote', confidence: 0.95 });
+  });
+
+  it('falls back to the plain text when the HTML cut leaves nothing', () => {
+    // Arrange
+    const text = 'Thanks!\n\nOn Tue, 12 Mar 2024 10:15, Bob <bob@example.com> wrote:\n> old';
+
+    // Act
+    const result = extractReply(text, { text: '', marker: 'blockquote' });
+
+    // Assert
+    expect(result).toMatchObject({ reply: 'Thanks!', rule: 'quote-prefix' });
+  });
+});
+
+describe('extractReply rules', () => {
+  it.each([
+    ['Merci.\n\nLe mar. 12 mars 2024 à 10:15, Bob <bob@example.com> a écrit :\nBonjour', 'attribution', null],
+    ['Danke.\n\n-----Original-Nachricht-----\nVon: Bob', 'history-marker', null],
+    ['Thanks.\n\nDate: Tue, 12 Mar 2024 10:15\nTo: bob@example.com\n\nold', 'header-block', null],
+    ['Passt.\nGesendet von Outlook für Android<https://aka.ms/x>\nHallo', 'app-footer', 'mobile-footer'],
+    ['Hello,\nthe parcel arrived.\n\nRegards,\nJane Doe\nExample Ltd', 'none', 'sign-off'],
+  ])('names the rule that cut %j', (text, rule, signatureRule) => {
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect([result.rule, result.signatureRule]).toEqual([rule, signatureRule]);
+  });
+});
