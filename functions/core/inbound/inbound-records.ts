@@ -3,6 +3,7 @@ import type { InboundRecord, StoredMessage } from '../model/inbound-record.ts';
 import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/routed-message.ts';
 import type { AppliedThread } from './apply-thread.ts';
 import type { InboundDecision } from './decide-inbound.ts';
+import { customerAddress } from './participants.ts';
 
 const PREVIEW_CHARS = 280;
 
@@ -30,7 +31,7 @@ export function storedMessageOf(
     rawKey: record.mail.rawKey,
     internetMessageId: message.messageId,
     subject: message.subject,
-    from: message.from,
+    from: customerAddress(message),
     to: message.to,
     cc: message.cc,
     date: message.date,
@@ -70,7 +71,7 @@ export function routedMessageOf(
     skill: decision.route.skill,
     routingRule: decision.route.rule,
     priority: decision.route.priority,
-    from: message.from ? { address: message.from.address, name: message.from.name } : null,
+    from: customerOf(message),
     subject: message.subject,
     receivedAt: record.mail.receivedAt,
     previousAgent: conversation.lastAgent,
@@ -81,4 +82,9 @@ export function routedMessageOf(
 function previewOf(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= PREVIEW_CHARS ? flat : `${flat.slice(0, PREVIEW_CHARS - 1)}…`;
+}
+
+function customerOf(message: InboundDecision['message']): { address: string; name: string } | null {
+  const customer = customerAddress(message);
+  return customer ? { address: customer.address, name: customer.name } : null;
 }
