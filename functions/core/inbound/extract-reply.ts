@@ -80,7 +80,7 @@ function extractText(text: string): ExtractedReply {
     const tail = text.slice(cut).replace(/\r\n?/g, '\n').replace(/\s+$/, '');
     return { ...head, quoted: head.quoted ? `${head.quoted}\n${tail}` : tail };
   }
-  const { lines, kinds, rule } = classifyLines(text.replace(/\r\n?/g, '\n').split('\n'));
+  const { lines, kinds, rule } = classifyLines((text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text).split('\n'));
   const textIndexes = indexesOf(kinds, 'text');
   const found = findSignature(lines, kinds, textIndexes);
   const signatureAt = found?.index ?? null;
@@ -102,7 +102,9 @@ function extractText(text: string): ExtractedReply {
 }
 
 function indexesOf(kinds: readonly Kind[], kind: Kind): number[] {
-  return kinds.flatMap((k, index) => (k === kind ? [index] : []));
+  const indexes: number[] = [];
+  for (let index = 0; index < kinds.length; index++) if (kinds[index] === kind) indexes.push(index);
+  return indexes;
 }
 
 function findSignature(lines: readonly string[], kinds: readonly Kind[], textIndexes: readonly number[]): { index: number; rule: SignatureRule } | null {
@@ -121,13 +123,22 @@ function findSignature(lines: readonly string[], kinds: readonly Kind[], textInd
  * Blank lines at both ends are trimmed and blank runs collapsed.
  */
 function join(lines: readonly string[], indexes: readonly number[]): string {
-  return indexes
-    .map((index, position) => {
-      const line = (lines[index] ?? '').replace(/[ \t]+$/, '');
-      const previous = indexes[position - 1];
-      return previous !== undefined && index - previous > 1 ? `\n${line}` : line;
-    })
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .replace(/^\n+|\s+$/g, '');
+  const parts: string[] = [];
+  let blank = true;
+  for (let position = 0; position < indexes.length; position++) {
+    const index = indexes[position] as number;
+    const line = (lines[index] ?? '').trimEnd();
+    const previous = indexes[position - 1];
+    const gap = previous !== undefined && index - previous > 1;
+    // Leading blank lines are dropped, and a run of blank lines (or a gap) becomes one.
+    if (line === '' || gap) {
+      if (!blank) parts.push('');
+      blank = true;
+      if (line === '') continue;
+    }
+    parts.push(line);
+    blank = false;
+  }
+  while (parts.at(-1) === '') parts.pop();
+  return parts.join('\n');
 }

@@ -48,8 +48,24 @@ function dashed(line: string): boolean {
   return /^\s*-{2,}/u.test(line) && /-{2,}\s*$/u.test(line);
 }
 
+/**
+ * A cheap first look, so prose lines cost one short test: an attribution ends with a colon,
+ * an address's `>`, or (without its colon) opens with an intro word or dashes.
+ */
+function candidate(raw: string): boolean {
+  const trimmed = raw.trimEnd();
+  const last = trimmed.at(-1);
+  if (last === ':' || last === '：' || last === '>') return true;
+  if (last === '-' || last === '*' || last === '_' || last === '=') {
+    const end = trimmed.replace(/[\s*_=-]+$/u, '').at(-1);
+    if (end === ':' || end === '：' || end === '>' || /^\s*-{2,}/u.test(raw)) return true;
+  }
+  return INTRO.test(raw.trimStart());
+}
+
 /** Whether `joined` (one attribution, possibly rejoined from wrapped lines) reads as one. */
 function matchAttribution(raw: string): Attribution | null {
+  if (!candidate(raw)) return null;
   const joined = strip(raw);
   if (joined.length < 6 || joined.length > MAX_JOINED || !HAS_ANCHOR.test(joined)) return null;
   const hasAddress = joined.includes('@');
@@ -78,7 +94,8 @@ export function attributionAt(lines: readonly string[], index: number): Attribut
   if (first.trim() === '' || isQuoted(first) || first.length > MAX_JOINED) return null;
   const single = matchAttribution(first);
   if (single) return single;
-  if (!plausibleStart(first)) return null;
+  // The first half of a wrapped attribution does not end a sentence ("… schrieb am So., 23." may).
+  if (/[\p{L}][.!?]$|[!?]$/u.test(first.trimEnd().slice(-2)) || !plausibleStart(first)) return null;
   let joined = first.trim();
   for (let length = 2; length <= 3; length++) {
     const next = lines[index + length - 1];

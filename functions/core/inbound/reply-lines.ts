@@ -61,9 +61,10 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
 }
 
 function splitInline(lines: readonly string[]): string[] {
-  if (!lines.some((line) => / On\s/u.test(line) || /-On\s/u.test(line))) return [...lines];
+  if (!lines.some((line) => line.includes(' On') || line.includes('-On'))) return [...lines];
   return lines.flatMap((line, index) => {
-    if (isQuotedLine(line) || !isQuotedLine(nextNonBlank(lines, index + 1) ?? '')) return [line];
+    if (!(line.includes(' On') || line.includes('-On')) || isQuotedLine(line)) return [line];
+    if (!isQuotedLine(nextNonBlank(lines, index + 1) ?? '')) return [line];
     return splitInlineAttribution(line) ?? [line];
   });
 }

@@ -88,6 +88,8 @@ export function isHistoryMarker(line: string): boolean {
  */
 export function startsUnprefixedHistory(lines: readonly string[], index: number): boolean {
   const line = lines[index] ?? '';
+  // Every marker, key and separator has a colon or opens with a rule: most prose lines stop here.
+  if (!line.includes(':') && !line.includes('：') && !/^[ \t]*[-=_*]{2,}/u.test(line)) return false;
   if (isHistoryMarker(line)) return true;
   if (SEPARATOR.test(line) || /^[ \t]*-{3,}[ \t]*$/u.test(line)) {
     // Outlook puts at most a blank line or two between the rule and the header block; a bound

@@ -47,7 +47,8 @@ export function isSignatureDelimiter(line: string): boolean {
 
 /** A mail app's footer ("Sent from my iPhone", "Get Outlook for Android", ...); not "Sent from my desk, …". */
 export function isMobileFooter(line: string): boolean {
-  return line.length <= 120 && FOOTER.test(line);
+  // Footers are short; the length test spares prose lines the long pattern.
+  return line.length <= 120 && line.replace(/<https?:\/\/[^>\s]+>\s*$/u, '').trim().length <= 64 && FOOTER.test(line);
 }
 
 /** An Outlook mobile footer, which Outlook writes directly above the quoted mail. */
@@ -67,7 +68,8 @@ export type SignatureRule = 'signature-delimiter' | 'signature-separator' | 'sig
  * - a mail app's footer as the last line.
  */
 export function signatureStart(lines: readonly string[]): { index: number; rule: SignatureRule } | null {
-  const nonBlank = lines.flatMap((line, index) => (line.trim() === '' ? [] : [index]));
+  const nonBlank: number[] = [];
+  for (let index = 0; index < lines.length; index++) if ((lines[index] ?? '').trim() !== '') nonBlank.push(index);
   const last = nonBlank.at(-1);
   if (last === undefined) return null;
   const delimiter = nonBlank.find((index) => isSignatureDelimiter(lines[index] ?? ''));
@@ -77,7 +79,8 @@ export function signatureStart(lines: readonly string[]): { index: number; rule:
   const separator = nonBlank.find((index) => SEPARATOR.test(lines[index] ?? '') && short(after(index), 12));
   if (separator !== undefined) return { index: separator, rule: 'signature-separator' };
   for (const index of nonBlank) {
-    if (index === nonBlank[0] || !CLOSING.test(lines[index] ?? '')) continue;
+    const line = lines[index] ?? '';
+    if (index === nonBlank[0] || line.length > 48 || !CLOSING.test(line)) continue;
     const tail = after(index);
     if (tail.length >= 2 && short(tail, 6) && tail.every((line) => !/[?]\s*$/u.test(line))) return { index, rule: 'sign-off' };
   }
