@@ -69,8 +69,18 @@ export function extractReply(text: string, htmlReply: HtmlReply | null = null): 
   if (htmlReply === null) return plain;
   const fromHtml = extractText(htmlReply.text);
   if (fromHtml.reply === '' && plain.reply !== '') return plain;
+  // Some clients send a text part that is not the HTML's text (Apple Mail with several HTML
+  // parts): the HTML's reply counts only when the plain text says it too.
+  if (!sameWords(plain.reply, fromHtml.reply)) return plain;
   const rule: ReplyRule = `html:${htmlReply.marker}`;
   return { ...fromHtml, quoted: plain.quoted, rule, confidence: CONFIDENCE.html };
+}
+
+/** The first line of the HTML's reply is in the plain text's reply (letters and digits only). */
+function sameWords(plain: string, html: string): boolean {
+  const words = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+  const first = html.split('\n').find((line) => words(line) !== '') ?? '';
+  return words(plain).includes(words(first).slice(0, 40));
 }
 
 function extractText(text: string): ExtractedReply {

@@ -72,7 +72,9 @@ function matchAttribution(raw: string): Attribution | null {
   if (VERB_AT_END.test(joined) && (INTRO.test(joined) || hasAddress || DATE_OR_TIME.test(joined))) return { length: 1, needsQuote: false };
   if (hasAddress && /[:：]\s*$/u.test(joined) && VERB_ANYWHERE.test(joined)) return { length: 1, needsQuote: false };
   // "On … wrote" without its colon, Zoho's "---- On … wrote ----", "------On … wrote-----".
-  if (VERB_NO_COLON.test(joined) && (INTRO.test(joined) || dashed(raw)) && DATE_OR_TIME.test(joined)) return { length: 1, needsQuote: false };
+  // Without the colon it needs more: dashes, or an address or a year as well as the time.
+  const sure = dashed(raw) || (DATE_OR_TIME.test(joined) && (hasAddress || /\b(?:19|20)\d\d\b/u.test(joined)));
+  if (VERB_NO_COLON.test(joined) && (INTRO.test(joined) || dashed(raw)) && sure) return { length: 1, needsQuote: false };
   // Gmail's date-first form: "2014-03-20 8:48 GMT+01:00 Name <a@b>:", "ср, 30 апр. 2025 г. в 15:19, Name <a@b>:".
   if (ADDRESS_COLON.test(joined) && DATE_OR_TIME.test(joined)) return { length: 1, needsQuote: false };
   if (ADDRESS_END.test(joined) && DATE_FIRST.test(joined)) return { length: 1, needsQuote: true };

@@ -44,6 +44,8 @@ function roleOf(line: string): Role | null {
 // ">>> Visit our site <<<": arrows that point at a banner, not quote markers.
 const BANNER = /^[ \t]*>{2,}.*<{2,}[ \t]*$/u;
 
+const RAW_HEADER = /^[ \t]*(?:message-id|mime-version|content-type|content-transfer-encoding|received|return-path|dkim-signature)[ \t]*:/iu;
+
 /** A `>`-quoted line. */
 export function isQuotedLine(line: string): boolean {
   return QUOTED_LINE.test(line) && !BANNER.test(line);
@@ -67,6 +69,8 @@ export function isHeaderBlock(lines: readonly string[], index: number): boolean 
   for (let next = index; next <= index + 6 && next < lines.length; next++) {
     const line = lines[next] ?? '';
     if (next > index && line.trim() === '' && roles.size < 2) return false;
+    // Raw headers pasted into a message (a bug report, a forwarded source) are no reply header.
+    if (RAW_HEADER.test(line)) return false;
     const role = roleOf(line);
     if (role) roles.add(role);
     if (role && /[\d@]/u.test(line)) anchored = true;

@@ -130,6 +130,19 @@ describe('extractReply', () => {
     expect(result.quoted).toBe('On Tue, Mar 12, 2024 at 10:15 AM Support <support@example.com> wrote:\nHello, are you there?');
   });
 
+  it.each([
+    ['a sentence that ends with "wrote:" and a date', 'As I wrote on 12 March:\nthe printer is still broken.'],
+    ['a sentence that starts with "On" and ends with "wrote"', 'On Monday at 10:00 my colleague wrote\nthat the order was sent.'],
+    ['raw headers pasted into the message', 'The bounce looked like this:\n\nDate: Sat, 04 Oct 2025 06:00:03 +0000\nFrom: Name <a@example.org>\nMessage-ID: <x@example.org>\nSubject: SUBJECT'],
+    ['a note with "Date:" and "To:" lines', 'Travel plan\nDate: tomorrow\nTo: everyone'],
+  ])('keeps %s in the reply', (_, text) => {
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toMatchObject({ reply: text, quoted: '', rule: 'none' });
+  });
+
   it('does not treat a sentence starting with "On" as an attribution', () => {
     // Arrange
     const text = 'On Monday the device failed again.\nPlease call me: 0123 456.';
@@ -200,6 +213,17 @@ describe('extractReply with the HTML quote cut', () => {
 
     // Assert
     expect(result).toMatchObject({ reply: 'Thanks, works now.', rule: 'html:gmail_quote', confidence: 0.95 });
+  });
+
+  it('keeps to the plain text when the HTML says something else (a client that sent two different bodies)', () => {
+    // Arrange
+    const text = 'Liebes Team,\n\nbitte um Rückruf.';
+
+    // Act
+    const result = extractReply(text, { text: '123', marker: 'blockquote-cite' });
+
+    // Assert
+    expect(result).toMatchObject({ reply: 'Liebes Team,\n\nbitte um Rückruf.', rule: 'none' });
   });
 
   it('falls back to the plain text when the HTML cut leaves nothing', () => {
