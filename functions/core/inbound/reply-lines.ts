@@ -61,12 +61,17 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
 }
 
 function splitInline(lines: readonly string[]): string[] {
-  if (!lines.some((line) => line.includes(' On') || line.includes('-On'))) return [...lines];
-  return lines.flatMap((line, index) => {
-    if (!(line.includes(' On') || line.includes('-On')) || isQuotedLine(line)) return [line];
-    if (!isQuotedLine(nextNonBlank(lines, index + 1) ?? '')) return [line];
-    return splitInlineAttribution(line) ?? [line];
-  });
+  const out: string[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index] ?? '';
+    const split =
+      (line.includes(' On') || line.includes('-On')) && !isQuotedLine(line) && isQuotedLine(nextNonBlank(lines, index + 1) ?? '')
+        ? splitInlineAttribution(line)
+        : null;
+    if (split) out.push(...split);
+    else out.push(line);
+  }
+  return out;
 }
 
 function nextNonBlank(lines: readonly string[], from: number): string | undefined {

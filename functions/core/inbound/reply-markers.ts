@@ -48,7 +48,7 @@ const RAW_HEADER = /^[ \t]*(?:message-id|mime-version|content-type|content-trans
 
 /** A `>`-quoted line. */
 export function isQuotedLine(line: string): boolean {
-  return QUOTED_LINE.test(line) && !BANNER.test(line);
+  return QUOTED_LINE.test(line) && !(line.includes('<<') && BANNER.test(line));
 }
 
 // A lone "From: someone@example.com" line after a blank line: what is left of a header block
