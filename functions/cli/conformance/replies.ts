@@ -31,26 +31,34 @@ export interface ReplyScores {
   readonly misses: readonly ReplyMiss[];
 }
 
-/** Whitespace runs become one space: line wrapping and blank lines are not what is judged. */
+/**
+ * Whitespace runs become one space (line wrapping and blank lines are not what is judged), and
+ * a signature delimiter line ("-- ") is dropped (whether a parser keeps it with the signature
+ * is not either).
+ */
 export function normalize(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return text.replace(/^[ \t]*-- ?[ \t]*$/gm, '').replace(/\s+/g, ' ').trim();
 }
 
 /**
- * "Right", the same rule for every parser: the parser's new text (with its signature appended
- * when the suite's expectations keep signatures) equals the expected text after whitespace is
- * normalized; HTML on either side is compared as its text (the adapter's converter). When an
- * upstream test checks only snippets, the text must hold each `contains` and no `excludes`.
+ * "Right", the same rule for every parser: the parser's new text equals the expected text after
+ * `normalize`; HTML on either side is compared as its text (the adapter's converter). In a
+ * `visible` suite the new text is the reply without its signature. A `reply-and-signature`
+ * suite tests quotation removal only, so the new text may be the reply with or without the
+ * signature the parser split off (its expectations keep some signatures and drop mobile
+ * footers). When an upstream test checks only snippets, the text must hold each `contains` and
+ * no `excludes`.
  */
 export function judge(c: ReplyCase, compare: Compare, parsed: ParsedReply): { right: boolean; expected: string; actual: string } {
-  const raw = compare === 'visible' ? parsed.reply : `${parsed.reply}\n${parsed.signature}`;
-  const actual = normalize(raw);
+  const withSignature = normalize(`${parsed.reply}\n${parsed.signature}`);
+  const actual = compare === 'visible' ? normalize(parsed.reply) : withSignature;
   if (c.expected === null) {
     const expected = `contains ${JSON.stringify(c.contains)}, not ${JSON.stringify(c.excludes)}`;
     return { right: c.contains.every((s) => actual.includes(normalize(s))) && !c.excludes.some((s) => actual.includes(normalize(s))), expected, actual };
   }
   const expected = normalize(c.kind === 'html' ? htmlToText(c.expected) : c.expected);
-  return { right: actual === expected, expected, actual };
+  const right = actual === expected || (compare === 'reply-and-signature' && normalize(parsed.reply) === expected);
+  return { right, expected, actual };
 }
 
 function score(right: number, total: number): ContenderScore {

@@ -19,7 +19,7 @@ export const postroom: Contender = {
   name: 'postroom',
   parse(c) {
     const text = c.kind === 'html' ? htmlToText(c.input) : c.input;
-    const result = extractReply(text, c.kind === 'html' ? htmlReplyOf(c.input) : null);
+    const result = extractReply(text, c.kind === 'html' ? htmlReplyOf(c.input) : c.htmlReply);
     return { reply: result.reply, signature: result.signature ?? '' };
   },
 };
@@ -50,7 +50,7 @@ export async function libraryContenders(): Promise<Contender[] | null> {
     const planerContender: Contender = {
       name: 'planer',
       parse(c) {
-        if (c.kind === 'text') return { reply: planer.extractFromPlain(c.input), signature: '' };
+        if (c.kind !== 'html') return { reply: planer.extractFromPlain(c.input), signature: '' };
         try {
           return { reply: htmlToText(planer.extractFromHtml(c.input, dom)), signature: '' };
         } catch {

@@ -23,7 +23,7 @@ function replyTable(card: Scorecard): string[] {
     `Reply text right      ${names.map((n) => n.padEnd(20)).join(' ')}`,
     ...card.replies.suites.map((s) => row(`${s.suite}${s.compare === 'reply-and-signature' ? ' *' : ''}`, s.scores)),
     row('overall', card.replies.overall),
-    '  (right: the new text equals the expected text, whitespace normalized; * signature kept, as that suite expects)',
+    '  (right: the new text equals the expected text, whitespace normalized; * the suite tests quotation removal only: a signature may stay or be split off)',
   ];
 }
 

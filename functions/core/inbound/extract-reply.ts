@@ -73,12 +73,17 @@ export function extractReply(text: string, htmlReply: HtmlReply | null = null): 
   // parts): the HTML's reply counts only when the plain text says it too.
   if (!sameWords(plain.reply, fromHtml.reply)) return plain;
   const rule: ReplyRule = `html:${htmlReply.marker}`;
+  // When both say the same words, the plain text is kept: it has the link targets and the
+  // line breaks the sender's client wrote.
+  if (words(withoutLinks(plain.reply)) === words(withoutLinks(fromHtml.reply))) return { ...plain, rule, confidence: CONFIDENCE.html };
   return { ...fromHtml, quoted: plain.quoted, rule, confidence: CONFIDENCE.html };
 }
 
+const words = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+const withoutLinks = (text: string): string => text.replace(/<?(?:https?:\/\/|mailto:)[^\s>)]+>?/giu, '');
+
 /** The first line of the HTML's reply is in the plain text's reply (letters and digits only). */
 function sameWords(plain: string, html: string): boolean {
-  const words = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
   const first = html.split('\n').find((line) => words(line) !== '') ?? '';
   return words(plain).includes(words(first).slice(0, 40));
 }

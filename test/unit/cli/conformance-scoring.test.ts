@@ -74,7 +74,7 @@ function replyScores(postroomRate: number, libraryRate: number) {
   const score = (rate: number) => ({ right: rate * 100, total: 100, rate });
   const scores = { postroom: score(postroomRate), planer: score(libraryRate), 'email-reply-parser': score(0.5) };
   const suite = (id: string) => ({ suite: id, compare: 'visible' as const, cases: 100, scores });
-  return { contenders: ['postroom', 'planer', 'email-reply-parser'], suites: ['planer', 'email-reply-parser', 'postroom'].map(suite), overall: scores, misses: [] };
+  return { contenders: ['postroom', 'planer', 'email-reply-parser'], suites: ['talon', 'planer', 'email-reply-parser', 'postroom'].map(suite), overall: scores, misses: [] };
 }
 
 function perfectCard() {
