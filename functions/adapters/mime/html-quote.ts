@@ -20,7 +20,8 @@ const STARTERS: readonly { readonly marker: string; readonly test: RegExp }[] = 
   { marker: 'outlook-border-top', test: /\bstyle\s*=\s*["'][^"']*border:\s*none;\s*border-top:\s*solid\s+#[0-9a-f]{6}\s+1\.0pt/i },
   { marker: 'hr-stopSpelling', test: /\bid\s*=\s*["']?stopSpelling\b/i },
 ];
-const MARKER_WORDS = ['gmail_quote', 'yahoo_quoted', 'moz-cite-prefix', 'divRplyFwdMsg', 'appendonsend', 'OLK_SRC_BODY_SECTION', 'border-top', 'stopSpelling'];
+// Short, case-sensitive pieces of the markers above: a fast first look at every HTML mail.
+const MARKER_PIECES = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top/;
 const RULE_OR_QUOTE = /<(?:blockquote|hr)\b/i;
 const TAG = /<(\/?)([a-zA-Z][\w:-]*)\b((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
 const VOID = new Set(['br', 'hr', 'img', 'meta', 'link', 'input', 'col', 'area', 'base', 'wbr', 'source']);
@@ -46,7 +47,7 @@ interface Cut {
  */
 export function htmlReplyOf(html: string): HtmlReply | null {
   // Most HTML (newsletters, notifications) has none of these: plain substring scans first.
-  if (!MARKER_WORDS.some((word) => html.includes(word)) && !RULE_OR_QUOTE.test(html)) return null;
+  if (!RULE_OR_QUOTE.test(html) && !MARKER_PIECES.test(html)) return null;
   const cuts = findCuts(html);
   if (cuts.length === 0) return null;
   let kept = '';

@@ -25,7 +25,6 @@ const DEVICE_FOOTER = [
   'στάλθηκε από ', 'أرسلت من ', 'gönderildi ', 'ios için outlook',
 ];
 const FOOTER = new RegExp(`^[ \\t]*(?:(?:${APP_FOOTER.join('|')})|(?:${DEVICE_FOOTER.join('|')})\\S[^,;\\n]{0,48}|\\S{1,30}(?:から送信|发送|發送|에서 보냄))[ \\t]*(?:<https?://[^>\\s]+>)?[ \\t]*$`, 'iu');
-const APP_LINK = /<https?:\/\/aka\.ms\/[^>\s]+>|^[ \t]*(?:get|télécharger|obtener|descargar|scarica|baixe|hämta|hent|pobierz) outlook/iu;
 
 // Closing phrases that open a sign-off block, per language; an optional comma or "!" follows.
 const CLOSINGS = [
@@ -49,11 +48,6 @@ export function isSignatureDelimiter(line: string): boolean {
 export function isMobileFooter(line: string): boolean {
   // Footers are short; the length test spares prose lines the long pattern.
   return line.length <= 120 && line.replace(/<https?:\/\/[^>\s]+>\s*$/u, '').trim().length <= 64 && FOOTER.test(line);
-}
-
-/** An Outlook mobile footer, which Outlook writes directly above the quoted mail. */
-export function isAppFooter(line: string): boolean {
-  return isMobileFooter(line) && APP_LINK.test(line);
 }
 
 export type SignatureRule = 'signature-delimiter' | 'signature-separator' | 'sign-off' | 'mobile-footer';
