@@ -23,13 +23,15 @@ const STARTERS: readonly { readonly marker: string; readonly test: RegExp }[] = 
 // Short, case-sensitive pieces of the markers above: a fast first look at every HTML mail.
 const MARKER_PIECES = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top/;
 const RULE_OR_QUOTE = /<(?:blockquote|hr)\b/i;
-const TAG = /<(\/?)([a-zA-Z][\w:-]*)\b((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
+const TAG_HEAD = /^(\/?)([a-zA-Z][\w:-]*)/;
 const VOID = new Set(['br', 'hr', 'img', 'meta', 'link', 'input', 'col', 'area', 'base', 'wbr', 'source']);
 // The text after an <hr> that makes it Outlook's or Yahoo's separator: a quoted header block.
 const HEADERS_AFTER_RULE = /^\s*(?:from|date|sent|to|von|de|da|van|fra|från|od|от|gesendet|envoyé)\s*:/i;
 
-/** Hostile input limit: past this many tags the scan stops and the plain text is used. */
+/** Hostile input limits: past these the scan stops and the plain text is used. */
 const MAX_TAGS = 200_000;
+const MAX_OPEN = 10_000;
+const MAX_TAG_CHARS = 4_000;
 
 interface Cut {
   readonly start: number;
@@ -61,37 +63,43 @@ export function htmlReplyOf(html: string): HtmlReply | null {
   return { text: htmlToText(kept), marker: [...new Set(cuts.map((c) => c.marker))].join('+') };
 }
 
+interface OpenElement {
+  readonly name: string;
+  readonly start: number;
+  readonly marker: string | null;
+  readonly plain: boolean;
+}
+
 function findCuts(html: string): Cut[] {
   const holders: Cut[] = [];
   const plainQuotes: Cut[] = [];
-  const open: { name: string; start: number; marker: string | null; plain: boolean }[] = [];
+  const open: OpenElement[] = [];
+  let marked = 0; // open elements that hold a quote: inside one, nothing else counts
+  const seen = textSeen(html);
   let tags = 0;
-  for (const match of html.matchAll(TAG)) {
-    if (++tags > MAX_TAGS) return [];
-    const [whole, closing, rawName = '', attributes = ''] = match;
-    const name = rawName.toLowerCase();
-    const start = match.index;
+  for (const tag of scanTags(html)) {
+    if (++tags > MAX_TAGS || open.length > MAX_OPEN) return [];
+    const { start, end, closing, name, attributes, selfClosing } = tag;
     if (closing) {
       const at = findOpen(open, name);
       if (at < 0) continue;
       const element = open[at];
+      for (let index = at; index < open.length; index++) if (open[index]?.marker) marked--;
       open.length = at;
-      if (element?.marker && !open.some((o) => o.marker)) {
-        const cut = { start: element.start, end: start + whole.length, marker: element.marker };
-        (element.plain ? plainQuotes : holders).push(cut);
-      }
+      if (element?.marker && marked === 0) (element.plain ? plainQuotes : holders).push({ start: element.start, end, marker: element.marker });
       continue;
     }
     const starter = STARTERS.find((s) => s.test.test(attributes));
-    const ruleStarter = name === 'hr' && HEADERS_AFTER_RULE.test(textAfter(html, start + whole.length));
+    const ruleStarter = name === 'hr' && HEADERS_AFTER_RULE.test(textAfter(html, end));
     // A reply header with nothing above it heads a forward, not the quote of a reply.
-    if ((starter || ruleStarter) && !open.some((o) => o.marker) && textBefore(html, start)) {
+    if ((starter || ruleStarter) && marked === 0 && seen(start)) {
       return [...holders, { start, end: html.length, marker: starter?.marker ?? 'hr' }];
     }
-    if (VOID.has(name) || whole.endsWith('/>')) continue;
+    if (VOID.has(name) || selfClosing) continue;
     const cite = name === 'blockquote' && CITE.test(attributes);
     const plain = name === 'blockquote' && !cite;
     const marker = cite ? 'blockquote-cite' : plain ? 'blockquote' : (HOLDERS.find((h) => h.test.test(attributes))?.marker ?? null);
+    if (marker) marked++;
     open.push({ name, start, marker, plain });
   }
   if (holders.length > 0) return holders;
@@ -99,15 +107,44 @@ function findCuts(html: string): Cut[] {
   return last ? [last] : [];
 }
 
+/**
+ * The tags of `html`, in order: each `<` up to the next `>` is one tag (a `>` inside a quoted
+ * attribute value ends it early, which only shortens its attributes). Linear: scanning
+ * resumes after the `>`.
+ */
+function* scanTags(html: string): Generator<{ start: number; end: number; closing: boolean; name: string; attributes: string; selfClosing: boolean }> {
+  let at = html.indexOf('<');
+  while (at !== -1) {
+    const close = html.indexOf('>', at + 1);
+    if (close === -1) return;
+    const head = TAG_HEAD.exec(html.slice(at + 1, Math.min(close, at + 1 + MAX_TAG_CHARS)));
+    if (head) {
+      const [whole, slash, name = ''] = head;
+      const attributes = html.slice(at + 1 + whole.length, Math.min(close, at + 1 + MAX_TAG_CHARS));
+      yield { start: at, end: close + 1, closing: slash === '/', name: name.toLowerCase(), attributes, selfClosing: html[close - 1] === '/' };
+    }
+    at = html.indexOf('<', close + 1);
+  }
+}
+
+/** Whether there is text (a letter or digit outside tags) before a position; positions only grow. */
+function textSeen(html: string): (position: number) => boolean {
+  const from = Math.max(0, html.search(/<body\b/i));
+  let checked = from;
+  let found = false;
+  return (position) => {
+    if (!found && position > checked) {
+      const slice = html.slice(checked, position).replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/&nbsp;|&#160;/gi, ' ');
+      found = /[\p{L}\p{N}]/u.test(slice);
+      checked = position;
+    }
+    return found;
+  };
+}
+
 function findOpen(open: readonly { name: string }[], name: string): number {
   for (let index = open.length - 1; index >= 0 && index >= open.length - 64; index--) if (open[index]?.name === name) return index;
   return -1;
-}
-
-function textBefore(html: string, end: number): boolean {
-  const body = html.slice(0, end);
-  const from = body.search(/<body\b/i);
-  return /[\p{L}\p{N}]/u.test(body.slice(Math.max(0, from)).replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/&nbsp;|&#160;/gi, ' '));
 }
 
 function textAfter(html: string, from: number): string {

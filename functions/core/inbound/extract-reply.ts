@@ -73,10 +73,12 @@ export function extractReply(text: string, htmlReply: HtmlReply | null = null): 
   // parts): the HTML's reply counts only when the plain text says it too.
   if (!sameWords(plain.reply, fromHtml.reply)) return plain;
   const rule: ReplyRule = `html:${htmlReply.marker}`;
+  // A plain <blockquote> is only the last quote of the HTML (as talon takes it), not a client's mark.
+  const confidence = htmlReply.marker === 'blockquote' ? CONFIDENCE.attribution : CONFIDENCE.html;
   // When both say the same words, the plain text is kept: it has the link targets and the
   // line breaks the sender's client wrote.
-  if (words(withoutLinks(plain.reply)) === words(withoutLinks(fromHtml.reply))) return { ...plain, rule, confidence: CONFIDENCE.html };
-  return { ...fromHtml, quoted: plain.quoted, rule, confidence: CONFIDENCE.html };
+  if (words(withoutLinks(plain.reply)) === words(withoutLinks(fromHtml.reply))) return { ...plain, rule, confidence };
+  return { ...fromHtml, quoted: plain.quoted, rule, confidence };
 }
 
 const words = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');

@@ -45,6 +45,19 @@ describe('htmlReplyOf', () => {
     expect(result).toBeNull();
   });
 
+  it.each([
+    ['unclosed quotes in tags', `<div>New</div>${'<a "'.repeat(50_000)}`],
+    ['deeply nested unmarked elements', `<div>New</div>${'<div>'.repeat(50_000)}<div class="gmail_quote">old</div>`],
+    ['many reply headers with no text', '<div id="divRplyFwdMsg"></div>'.repeat(50_000)],
+  ])('stays linear on %s', (_, html) => {
+    // Act
+    const started = performance.now();
+    htmlReplyOf(html);
+
+    // Assert
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
   it('scans deeply nested hostile markup in linear time', () => {
     // Arrange: 100,000 nested quote holders
     const html = `<div>New</div>${'<blockquote type="cite">'.repeat(100_000)}old${'</blockquote>'.repeat(100_000)}`;
