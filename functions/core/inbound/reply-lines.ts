@@ -22,6 +22,7 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
   const lines = splitInline(input);
   const kinds: Kind[] = lines.map(() => 'text');
   let rule: CutRule | 'none' = 'none';
+  let textSeen = false;
   const cut = (from: number, why: CutRule): ClassifiedLines => {
     for (let index = from; index < lines.length; index++) kinds[index] = 'quoted';
     return { lines, kinds, rule: rule === 'none' ? why : rule };
@@ -48,7 +49,7 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
     if (startsUnprefixedHistory(lines, index)) {
       const header = isHeaderBlock(lines, index);
       // A header block with nothing above it heads a forward: its own lines are the history.
-      if (!header || kinds.slice(0, index).some((kind, i) => kind === 'text' && (lines[i] ?? '').trim() !== '') || rule !== 'none') {
+      if (!header || textSeen || rule !== 'none') {
         return cut(index, header ? 'header-block' : 'history-marker');
       }
       while (index < lines.length && (lines[index] ?? '').trim() !== '') kinds[index++] = 'quoted';
@@ -56,6 +57,7 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
     }
     // Mail apps write their footer directly above the unprefixed original.
     if (isMobileFooter(line) && nextNonBlank(lines, index + 1) !== undefined) return cut(index + 1, 'app-footer');
+    if (line.trim() !== '') textSeen = true;
   }
   return { lines, kinds, rule };
 }

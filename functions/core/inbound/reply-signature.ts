@@ -68,11 +68,15 @@ export function signatureStart(lines: readonly string[]): { index: number; rule:
   if (last === undefined) return null;
   const delimiter = nonBlank.find((index) => isSignatureDelimiter(lines[index] ?? ''));
   if (delimiter !== undefined) return { index: delimiter, rule: 'signature-delimiter' };
-  const after = (index: number): string[] => nonBlank.filter((i) => i > index).map((i) => lines[i] ?? '');
+  // Separators and sign-offs only count near the end (at most 12 and 6 lines follow them), so
+  // only the last lines are looked at: linear however many "Regards," lines a text has.
+  const tailStart = Math.max(0, nonBlank.length - 14);
+  const near = nonBlank.slice(tailStart);
+  const after = (index: number): string[] => near.filter((i) => i > index).map((i) => lines[i] ?? '');
   const short = (tail: readonly string[], max: number): boolean => tail.length <= max && tail.every((line) => line.trim().length <= 80);
-  const separator = nonBlank.find((index) => SEPARATOR.test(lines[index] ?? '') && short(after(index), 12));
+  const separator = near.find((index) => SEPARATOR.test(lines[index] ?? '') && short(after(index), 12));
   if (separator !== undefined) return { index: separator, rule: 'signature-separator' };
-  for (const index of nonBlank) {
+  for (const index of near) {
     const line = lines[index] ?? '';
     if (index === nonBlank[0] || line.length > 48 || !CLOSING.test(line)) continue;
     const tail = after(index);

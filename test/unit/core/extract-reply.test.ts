@@ -191,6 +191,19 @@ describe('extractReply on hostile input', () => {
     expect(result.quoted.startsWith('On Mon, 1 Jan 2024')).toBe(true);
   });
 
+  it.each([
+    ['header blocks with nothing above them', 'From: a@example.org\nDate: 1 Jan 2024 10:00\n\n'.repeat(60_000)],
+    ['closing phrases on every line', 'Regards,\n'.repeat(100_000)],
+    ['separators on every other line', '____\nx\n'.repeat(50_000)],
+  ])('stays linear on %s', (_, text) => {
+    // Act
+    const started = performance.now();
+    extractReply(text);
+
+    // Assert
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
   it('splits only the first part of a huge body and keeps the rest as quoted', () => {
     const text = `New words\n\n${'> old\n'.repeat(10)}${'log line\n'.repeat(100_000)}`;
 
