@@ -125,7 +125,9 @@ function explicitRecipients(lines: readonly string[]): string[] {
   return found;
 }
 
-const ADDRESS_LIST = /^[\s>"'<*(]*(?:<?[^\s<>"'():;,]+@[^\s<>"'():;,]+>?[\s,;]*){2,}$/;
+// Two or more addresses, each pair parted by commas, semicolons or spaces (no '@' in a part,
+// so the pattern cannot backtrack over a long line).
+const ADDRESS_LIST = /^[\s>"'<*(]*<?[^\s<>"'():;,@]+@[^\s<>"'():;,@]+>?(?:[\s,;]+<?[^\s<>"'():;,@]+@[^\s<>"'():;,@]+>?)+[\s,;]*$/;
 
 function dropHeaderLines(notice: string): string {
   return notice
