@@ -23,6 +23,7 @@ const VERB_ANYWHERE = new RegExp(`${VERB}(?=[\\s:：(]|$)`, 'iu');
 const VERB_NO_COLON = new RegExp(`(?:^|\\s)(?:${VERBS})\\s*$`, 'iu');
 // Words that open an attribution ("On", "Am", "Le", "El", "Op", "Il", "In data", "W dniu", "Den", "På", "Em", "Pe", "Dne", "Στις", "في", "在").
 const INTRO = /^(?:on|am|le|el|op|il|in\s+data|w\s+dniu|den|på|em|pe|dne|στις|في|在)\s/iu;
+const INTRO_AFTER_SPACE = /^\s*(?:on|am|le|el|op|il|in\s+data|w\s+dniu|den|på|em|pe|dne|στις|في|在)\s/iu;
 
 const ADDRESS_COLON = /(?:<\s*[^<>\s]+@[^<>\s]+\s*>|\(\s*[^()\s]+@[^()\s]+\s*\)|[^\s<>()]+@[^\s<>()]+)\s*[:：]\s*$/u;
 const ADDRESS_END = /<\s*[^<>\s]+@[^<>\s]+\s*>\s*$/u;
@@ -60,7 +61,7 @@ function candidate(raw: string): boolean {
     const end = trimmed.replace(/[\s*_=-]+$/u, '').at(-1);
     if (end === ':' || end === '：' || end === '>' || /^\s*-{2,}/u.test(raw)) return true;
   }
-  return INTRO.test(raw.trimStart());
+  return INTRO_AFTER_SPACE.test(raw);
 }
 
 /** Whether `joined` (one attribution, possibly rejoined from wrapped lines) reads as one. */
@@ -113,8 +114,8 @@ export function attributionAt(lines: readonly string[], index: number): Attribut
 }
 
 function plausibleStart(line: string): boolean {
-  const text = strip(line);
-  return INTRO.test(text) || /^\d/u.test(text) || /[<(]\s*$|@/u.test(text) || /^[\p{L}]{2,4}\.?,?\s+\d/u.test(text) || /^[\p{L}]{2,4}\.?,\s/u.test(text);
+  if (line.includes('@') || /[<(]\s*$/u.test(line)) return true;
+  return /^[\s*_=-]*(?:\d|[\p{L}]{2,4}\.?,?\s+\d|[\p{L}]{2,4}\.?,\s)/u.test(line) || INTRO.test(strip(line));
 }
 
 /** The line reads as the unfinished first part of a wrapped attribution. */

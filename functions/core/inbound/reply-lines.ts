@@ -62,12 +62,14 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
   return { lines, kinds, rule };
 }
 
+const INLINE_ON = /[ -]On\s/u;
+
 function splitInline(lines: readonly string[]): string[] {
   const out: string[] = [];
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] ?? '';
     const split =
-      (line.includes(' On') || line.includes('-On')) && !isQuotedLine(line) && isQuotedLine(nextNonBlank(lines, index + 1) ?? '')
+      INLINE_ON.test(line) && !isQuotedLine(line) && isQuotedLine(nextNonBlank(lines, index + 1) ?? '')
         ? splitInlineAttribution(line)
         : null;
     if (split) out.push(...split);

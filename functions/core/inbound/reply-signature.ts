@@ -47,7 +47,9 @@ export function isSignatureDelimiter(line: string): boolean {
 /** A mail app's footer ("Sent from my iPhone", "Get Outlook for Android", ...); not "Sent from my desk, …". */
 export function isMobileFooter(line: string): boolean {
   // Footers are short; the length test spares prose lines the long pattern.
-  return line.length <= 120 && line.replace(/<https?:\/\/[^>\s]+>\s*$/u, '').trim().length <= 64 && FOOTER.test(line);
+  if (line.length > 120) return false;
+  const text = line.includes('<http') ? line.replace(/<https?:\/\/[^>\s]+>\s*$/u, '') : line;
+  return text.trim().length <= 64 && FOOTER.test(line);
 }
 
 export type SignatureRule = 'signature-delimiter' | 'signature-separator' | 'sign-off' | 'mobile-footer';
