@@ -68,7 +68,9 @@ function candidate(raw: string): boolean {
 function matchAttribution(raw: string): Attribution | null {
   if (!candidate(raw)) return null;
   const joined = strip(raw);
-  if (joined.length < 6 || joined.length > MAX_JOINED || !HAS_ANCHOR.test(joined)) return null;
+  if (joined.length < 6 || joined.length > MAX_JOINED) return null;
+  // "Bob wrote:" names no date or address: an attribution only right above `>` lines.
+  if (!HAS_ANCHOR.test(joined)) return joined.length <= 80 && /[:：]$/u.test(joined) && VERB_AT_END.test(joined) ? { length: 1, needsQuote: true } : null;
   const hasAddress = joined.includes('@');
   if (VERB_AT_END.test(joined) && (INTRO.test(joined) || hasAddress || DATE_OR_TIME.test(joined))) return { length: 1, needsQuote: false };
   if (hasAddress && /[:：]\s*$/u.test(joined) && VERB_ANYWHERE.test(joined)) return { length: 1, needsQuote: false };
@@ -105,7 +107,8 @@ export function attributionAt(lines: readonly string[], index: number): Attribut
     // Gmail may wrap the ">" that closes the address onto a line of its own (">:").
     if (next === undefined || next.trim() === '' || (isQuoted(next) && !/^\s*>\s*[:：]\s*$/u.test(next))) return null;
     // A complete line above a one-line attribution is text, not its first half.
-    if (matchAttribution(next) && !continues(joined)) return null;
+    const alone = matchAttribution(next);
+    if (alone && !alone.needsQuote && !continues(joined)) return null;
     joined = `${joined} ${next.trim()}`.replace(/([<(])\s+/gu, '$1').replace(/\s+([>)])/gu, '$1');
     const match = matchAttribution(joined);
     if (match) return { ...match, length };

@@ -266,3 +266,17 @@ describe('extractReply rules', () => {
     expect([result.rule, result.signatureRule]).toEqual([rule, signatureRule]);
   });
 });
+
+describe('extractReply with a bare attribution', () => {
+  it('takes "Bob wrote:" for an attribution only right above quoted lines', () => {
+    // Arrange
+    const quoted = 'Agreed.\n\nBob wrote:\n> Shall we ship on Friday?';
+    const prose = 'Agreed.\n\nBob wrote:\nthe plan is fine.';
+
+    // Act
+    const results = [extractReply(quoted), extractReply(prose)];
+
+    // Assert
+    expect(results.map((r) => r.reply)).toEqual(['Agreed.', 'Agreed.\n\nBob wrote:\nthe plan is fine.']);
+  });
+});
