@@ -28,6 +28,7 @@ Examples:
 export function describeMessage(file: string, message: ParsedMessage, channel: ChannelSettings): Record<string, unknown> {
   const classification = classify(message, { ownAddresses: [channel.address, ...channel.aliases] });
   const isBounce = classification.lane === 'bounce';
+  const reply = extractReply(message.text, message.htmlReply);
   return {
     file,
     messageId: message.messageId,
@@ -39,7 +40,9 @@ export function describeMessage(file: string, message: ParsedMessage, channel: C
     cc: message.cc,
     date: message.date,
     text: message.text,
-    reply: extractReply(message.text).reply,
+    reply: reply.reply,
+    replyRule: reply.rule,
+    replyConfidence: reply.confidence,
     attachments: message.attachments.map(({ filename, contentType, size, inline }) => ({ filename, contentType, size, inline })),
     lane: classification.lane,
     laneReason: classification.reason,

@@ -26,6 +26,7 @@ export function parsedMessage(overrides: Partial<ParsedMessage> = {}): ParsedMes
     headers: [],
     text: 'Hello, I need help.',
     html: null,
+    htmlReply: null,
     attachments: [],
     reports: [],
     enclosedHeaders: null,

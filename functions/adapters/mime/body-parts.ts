@@ -1,6 +1,7 @@
 import type { Attachment, ReportPart } from '../../core/model/message.ts';
 import type { CollectedAttachment } from './collect-attachment.ts';
 import { cleanBodyText, cleanHeaderText, decodeRawBytes } from './header-text.ts';
+import { htmlReplyOf } from './html-quote.ts';
 import { htmlToText } from './html-to-text.ts';
 import { sanitizeMailHtml } from './sanitize-html.ts';
 
@@ -8,6 +9,7 @@ import { sanitizeMailHtml } from './sanitize-html.ts';
 export interface BodyParts {
   readonly text: string;
   readonly html: string | null;
+  readonly htmlReply: { readonly text: string; readonly marker: string } | null;
   readonly attachments: Attachment[];
   readonly reports: ReportPart[];
 }
@@ -50,7 +52,9 @@ export function toBodyParts(
       checksum: part.checksum,
     });
   }
-  return { text, html, attachments, reports };
+  // The quote markup is read from the raw HTML: sanitizing may drop the ids and classes.
+  const htmlReply = rawHtml === null ? null : htmlReplyOf(rawHtml);
+  return { text, html, htmlReply: htmlReply && { text: cleanBodyText(htmlReply.text), marker: htmlReply.marker }, attachments, reports };
 }
 
 function reportText(part: CollectedAttachment): string {

@@ -10,7 +10,9 @@ export const conformanceCommand: Command = {
 Parses, classifies and threads every message of the labelled corpus (../shared/corpus beside
 the project by default) and prints a scorecard: lane precision/recall per lane, bounce
 recipient+status agreement with the sisimai and bounceparser labels, parse agreement with the
-zammad labels, and thread-grouping agreement with notmuch. Exits 1 when a score is below its
+zammad labels, thread-grouping agreement with notmuch, and reply text right on the reply
+parsers' published suites (talon, planer, email-reply-parser) and this project's own
+(test/fixtures/reply), side by side with planer and email-reply-parser. Exits 1 when a score is below its
 threshold, 0 otherwise, and 0 with a message when the corpus is absent.
 
 Options:

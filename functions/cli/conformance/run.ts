@@ -8,6 +8,7 @@ import { type RecipientCheck, checkBounceparser, checkSisimai } from './bounces.
 import { readIndex } from './corpus.ts';
 import { expectedLane, type LaneResult, type LaneScore, scoredLane, scoreLanes } from './lanes.ts';
 import { type FieldCheck, checkZammad } from './parsing.ts';
+import { checkReplies, type ReplyScores } from './replies.ts';
 import { type ThreadCheck, checkThreads } from './threads.ts';
 import { type Threshold, evaluateThresholds } from './thresholds.ts';
 
@@ -27,6 +28,8 @@ export interface Scorecard {
   readonly bounces: { readonly sisimai: Agreement<RecipientCheck>; readonly bounceparser: Agreement<RecipientCheck>; readonly combined: number };
   readonly parsing: Readonly<Record<FieldCheck['field'], Agreement<FieldCheck>>>;
   readonly threads: Agreement<ThreadCheck> & { readonly agreeAsLabelled: number };
+  /** Reply extraction, side by side with the kept reply-parsing libraries (committed fixtures). */
+  readonly replies: ReplyScores;
   readonly thresholds: readonly Threshold[];
 }
 
@@ -83,6 +86,7 @@ export async function runConformance(dir: string): Promise<Scorecard> {
     },
     parsing: { subject: byField('subject'), from: byField('from'), attachments: byField('attachments') },
     threads,
+    replies: await checkReplies(),
   };
   return { ...card, thresholds: evaluateThresholds(card), elapsedMs: Math.round(performance.now() - started) };
 }

@@ -12,6 +12,21 @@ function list<T>(title: string, items: readonly T[], show: (item: T) => string, 
   return [`  ${title} (${items.length}):`, ...shown.map((i) => `    ${show(i)}`), ...(more > 0 ? [`    … ${more} more (--verbose)`] : [])];
 }
 
+/** Postroom vs the kept reply-parsing libraries, per suite and overall. */
+function replyTable(card: Scorecard): string[] {
+  const names = card.replies.contenders;
+  const cell = (score: { right: number; total: number; rate: number } | undefined): string =>
+    score ? `${String(score.right).padStart(4)}/${String(score.total).padEnd(4)} ${pct(score.rate).padStart(6)}`.padEnd(20) : '(not installed)'.padEnd(20);
+  const row = (label: string, scores: Readonly<Record<string, { right: number; total: number; rate: number }>>) =>
+    `  ${label.padEnd(20)} ${names.map((n) => cell(scores[n])).join(' ')}`;
+  return [
+    `Reply text right      ${names.map((n) => n.padEnd(20)).join(' ')}`,
+    ...card.replies.suites.map((s) => row(`${s.suite}${s.compare === 'reply-and-signature' ? ' *' : ''}`, s.scores)),
+    row('overall', card.replies.overall),
+    '  (right: the new text equals the expected text, whitespace normalized; * the suite tests quotation removal only: a signature may stay or be split off)',
+  ];
+}
+
 /** Prints the scorecard as a human-readable report. */
 export function printScorecard(card: Scorecard, options: { verbose: boolean }): void {
   const v = options.verbose;
@@ -42,6 +57,9 @@ export function printScorecard(card: Scorecard, options: { verbose: boolean }): 
     '',
     `Thread groupings (notmuch)  ${ratio(card.threads)}   (as labelled: ${card.threads.agreeAsLabelled}/${card.threads.total})`,
     ...list('disagreements', card.threads.misses, (m) => `${m.file}: thread ${m.expected} → ${m.actual}`, v),
+    '',
+    ...replyTable(card),
+    ...list('reply disagreements (postroom)', card.replies.misses, (m) => `${m.suite}/${m.name}: expected ${JSON.stringify(m.expected.slice(0, 160))}, got ${JSON.stringify(m.actual.slice(0, 160))}`, v),
     ...list('parse errors', card.parseErrors, (e) => `${e.file}: ${e.error}`, v),
     ...list('labels this project holds wrong', card.lanes.notes, (n) => `${n.file}: ${n.note}`, true),
     ...list('recipient labels this project holds wrong', Object.entries(RECIPIENT_LABEL_NOTES), ([f, n]) => `${f}: ${n.reason}`, true),

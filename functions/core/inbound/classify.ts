@@ -5,7 +5,7 @@ import { textBounceRecipients } from './classify/bounce-text.ts';
 import { detectBulk } from './classify/bulk.ts';
 import { addressesIn, bareMessageId, quotedMessageId } from './classify/fields.ts';
 import { detectTextBounce } from './classify/non-standard-bounce.ts';
-import { deliveryStatusRecipients, dispositionNotification, feedbackReport, unsubscribeRequest } from './classify/reports.ts';
+import { deliveryStatusRecipients, dispositionNotification, feedbackReport, jmrpComplaint, unsubscribeRequest } from './classify/reports.ts';
 import { isSystemSender } from './classify/sender.ts';
 import { sesNotification } from '../mail/ses-notification.ts';
 
@@ -91,6 +91,8 @@ function classifyReport(message: ParsedMessage, tags: string[], originalId: stri
     const reason = `multipart/report; report-type=feedback-report; feedback-type=${feedback.feedbackType ?? 'unknown'}`;
     return decide('feedback-report', reason, { tags, feedbackReport: feedback, originalMessageId: originalId });
   }
+  const jmrp = jmrpComplaint(message, originalId);
+  if (jmrp) return decide('feedback-report', 'jmrp complaint: x-hmxmroriginalrecipient in the enclosed message', { tags, feedbackReport: jmrp, originalMessageId: originalId });
   const recipients = deliveryStatusRecipients(message);
   if (recipients === null || recipients.length === 0) return null;
   const lane = dsnLane(recipients);

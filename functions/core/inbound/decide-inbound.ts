@@ -85,7 +85,7 @@ export async function decideMessage(
   input: ParsedInboundInput,
 ): Promise<InboundDecision> {
   const { channel, message } = input;
-  const reply = extractReply(message.text);
+  const reply = extractReply(message.text, message.htmlReply);
   const classification = classify(message, { ownAddresses: [channel.address, ...channel.aliases] });
   const recipients = allRecipients(message, input.envelopeRecipients);
   const verdicts = verdictTags(input.verdicts);

@@ -4,6 +4,7 @@ import type { InboundStoredMessage } from '../model/stored-message.ts';
 import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/routed-message.ts';
 import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { InboundDecision } from './decide-inbound.ts';
+import { customerAddress } from '../mail/participants.ts';
 
 const PREVIEW_CHARS = 280;
 /** References kept on a stored message: enough to continue the thread in an answer. */
@@ -39,7 +40,7 @@ export function storedMessageOf(
     rawKey: record.mail.rawKey,
     internetMessageId: message.messageId,
     subject: message.subject,
-    from: message.from,
+    from: customerAddress(message),
     to: message.to,
     cc: message.cc,
     date: message.date,
@@ -83,7 +84,7 @@ export function routedMessageOf(
     skill: decision.route.skill,
     routingRule: decision.route.rule,
     priority: decision.route.priority,
-    from: message.from ? { address: message.from.address, name: message.from.name } : null,
+    from: customerOf(message),
     subject: message.subject,
     receivedAt: record.mail.receivedAt,
     previousAgent: conversation.lastAgent,
@@ -100,4 +101,9 @@ function cappedReferences(ids: readonly string[]): string[] {
 function previewOf(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= PREVIEW_CHARS ? flat : `${flat.slice(0, PREVIEW_CHARS - 1)}…`;
+}
+
+function customerOf(message: InboundDecision['message']): { address: string; name: string } | null {
+  const customer = customerAddress(message);
+  return customer ? { address: customer.address, name: customer.name } : null;
 }

@@ -1,4 +1,8 @@
-import { attributionLength, isMobileFooter, isQuotedLine, isSignatureDelimiter, startsUnprefixedHistory } from './reply-markers.ts';
+import { classifyLines, type CutRule, type Kind } from './reply-lines.ts';
+import { isSignatureDelimiter, type SignatureRule, signatureStart } from './reply-signature.ts';
+
+/** Which rule ended the new text: the client's HTML quote markup, or a text pattern. */
+export type ReplyRule = `html:${string}` | CutRule | 'none';
 
 /** A reply split into what is new, the quoted history, and the sender's signature. */
 export interface ExtractedReply {
@@ -7,9 +11,23 @@ export interface ExtractedReply {
   /** Quoted history (`>` blocks with their attribution lines, and everything after a history marker). */
   readonly quoted: string;
   readonly signature: string | null;
+  /** The rule that cut the history off ('none' when nothing was cut). */
+  readonly rule: ReplyRule;
+  /** The rule that found the signature, or null. */
+  readonly signatureRule: SignatureRule | null;
+  /**
+   * How sure the split is, 0–1: the client's own quote markup and explicit markers are near
+   * certain; an attribution that no quote follows, or a sign-off block, less so.
+   */
+  readonly confidence: number;
 }
 
-type Kind = 'text' | 'quoted';
+/** The HTML body with the client's quote markup cut (see the MIME adapter), as text. */
+export interface HtmlReply {
+  readonly text: string;
+  /** The markup that marked the quote: `gmail_quote`, `blockquote-cite`, `divRplyFwdMsg`, ... */
+  readonly marker: string;
+}
 
 /**
  * Text looked at for the new reply. A longer body (hostile, or a mail pasting a log) keeps its
@@ -18,91 +36,103 @@ type Kind = 'text' | 'quoted';
  */
 export const MAX_REPLY_SCAN_CHARS = 512 * 1024;
 
+const CONFIDENCE: Readonly<Record<CutRule | 'none' | 'html', number>> = {
+  html: 0.95,
+  'quote-prefix': 0.95,
+  'history-marker': 0.95,
+  'header-block': 0.9,
+  'app-footer': 0.9,
+  attribution: 0.85,
+  none: 0.8,
+};
+
 /**
- * Separates the new text of a plain-text reply from quoted history and signature.
+ * Separates the new text of a reply from quoted history and signature.
  *
- * - Unprefixed history (Outlook header blocks and separators, "Original Message" and
- *   forward markers, an "On ... wrote:" not followed by `>` lines) ends the new text:
- *   everything from there on is quoted.
- * - `>` lines are quoted wherever they are, with the attribution line that introduces them;
- *   unquoted lines between them (inline / bottom-posted answers) stay in the reply.
- * - The signature starts at the first "-- " delimiter after the last quote, or at a
- *   mobile footer ("Sent from my iPhone") that ends the new text. When removing a "-- "
- *   signature would leave no reply, it is kept as the reply (a mail that is only a
- *   signature block still said something); a lone mobile footer is not new text.
+ * Structure first: when the HTML body marked the quote (`htmlReply`, cut by the MIME adapter),
+ * the new text is read from it, and the text rules below only remove what is left of the
+ * attribution line and the signature. When the HTML marks nothing, or its cut would leave no
+ * reply while the plain text has one, the plain text is read:
+ * - unprefixed history (header blocks in many languages, "Original Message" and forward
+ *   markers, an attribution not followed by `>` lines, an Outlook app footer) ends the new text;
+ * - `>` lines are quoted wherever they are, with the attribution line that introduces them and
+ *   the lines their client wrapped without `>`; unquoted lines between them (inline answers)
+ *   stay in the reply;
+ * - the signature is searched in the text after the last quote (see `signatureStart`). When
+ *   removing a "-- " signature would leave no reply, it is kept as the reply (a mail that is
+ *   only a signature block still said something); a lone mobile footer is not new text.
  *
- * Lines end in `\n` in the output; CRLF input is accepted.
+ * `quoted` always comes from the plain text. Lines end in `\n` in the output; CRLF is accepted.
  */
-export function extractReply(text: string): ExtractedReply {
+export function extractReply(text: string, htmlReply: HtmlReply | null = null): ExtractedReply {
+  const plain = extractText(text);
+  if (htmlReply === null) return plain;
+  const fromHtml = extractText(htmlReply.text);
+  if (fromHtml.reply === '' && plain.reply !== '') return plain;
+  // Some clients send a text part that is not the HTML's text (Apple Mail with several HTML
+  // parts): the HTML's reply counts only when the plain text says it too.
+  if (!sameWords(plain.reply, fromHtml.reply)) return plain;
+  const rule: ReplyRule = `html:${htmlReply.marker}`;
+  // A plain <blockquote> is only the last quote of the HTML (as talon takes it), not a client's mark.
+  const confidence = htmlReply.marker === 'blockquote' ? CONFIDENCE.attribution : CONFIDENCE.html;
+  // When both say the same words, the plain text is kept: it has the link targets and the
+  // line breaks the sender's client wrote.
+  if (words(withoutLinks(plain.reply)) === words(withoutLinks(fromHtml.reply))) return { ...plain, rule, confidence };
+  return { ...fromHtml, quoted: plain.quoted, rule, confidence };
+}
+
+const words = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+const withoutLinks = (text: string): string => text.replace(/<?(?:https?:\/\/|mailto:)[^\s>)]+>?/giu, '');
+
+/** The first line of the HTML's reply is in the plain text's reply (letters and digits only). */
+function sameWords(plain: string, html: string): boolean {
+  const first = html.split('\n').find((line) => words(line) !== '') ?? '';
+  return words(plain).includes(words(first).slice(0, 40));
+}
+
+function extractText(text: string): ExtractedReply {
   if (text.length > MAX_REPLY_SCAN_CHARS) {
     const cut = text.lastIndexOf('\n', MAX_REPLY_SCAN_CHARS) + 1 || MAX_REPLY_SCAN_CHARS;
-    const head = extractReply(text.slice(0, cut));
+    const head = extractText(text.slice(0, cut));
     const tail = text.slice(cut).replace(/\r\n?/g, '\n').replace(/\s+$/, '');
     return { ...head, quoted: head.quoted ? `${head.quoted}\n${tail}` : tail };
   }
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const kinds = classify(lines);
-  const textIndexes = kinds.flatMap((kind, index) => (kind === 'text' ? [index] : []));
-  const signatureStart = findSignature(lines, kinds, textIndexes);
-  const replyIndexes = signatureStart === null ? textIndexes : textIndexes.filter((index) => index < signatureStart);
+  const { lines, kinds, rule } = classifyLines((text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text).split('\n'));
+  const textIndexes = indexesOf(kinds, 'text');
+  const found = findSignature(lines, kinds, textIndexes);
+  const signatureAt = found?.index ?? null;
+  const replyIndexes = signatureAt === null ? textIndexes : textIndexes.filter((index) => index < signatureAt);
   let reply = join(lines, replyIndexes);
   // The "-- " delimiter line itself is not part of the signature text.
-  const signatureFrom = signatureStart !== null && isSignatureDelimiter(lines[signatureStart] ?? '') ? signatureStart + 1 : signatureStart;
+  const delimited = signatureAt !== null && isSignatureDelimiter(lines[signatureAt] ?? '');
+  const signatureFrom = signatureAt !== null && (delimited || found?.rule === 'signature-separator') ? signatureAt + 1 : signatureAt;
   let signature = signatureFrom === null ? null : join(lines, textIndexes.filter((index) => index >= signatureFrom)) || null;
-  if (reply === '' && signature !== null && signatureStart !== null && isSignatureDelimiter(lines[signatureStart] ?? '')) {
+  let signatureRule = found?.rule ?? null;
+  if (reply === '' && signature !== null && (delimited || found?.rule === 'signature-separator')) {
     reply = signature;
     signature = null;
+    signatureRule = null;
   }
-  const quoted = join(lines, kinds.flatMap((kind, index) => (kind === 'quoted' ? [index] : [])));
-  return { reply, quoted, signature };
+  const quoted = join(lines, indexesOf(kinds, 'quoted'));
+  const sure = CONFIDENCE[rule] - (signatureRule === 'sign-off' ? 0.1 : 0);
+  return { reply, quoted, signature, rule, signatureRule, confidence: Math.round(sure * 100) / 100 };
 }
 
-function classify(lines: readonly string[]): Kind[] {
-  const kinds: Kind[] = lines.map(() => 'text');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index] ?? '';
-    if (isQuotedLine(line)) {
-      kinds[index] = 'quoted';
-      continue;
-    }
-    const attribution = attributionLength(lines, index);
-    if (attribution > 0) {
-      if (!isQuotedLine(nextNonBlank(lines, index + attribution) ?? '')) return markRest(kinds, index);
-      for (let offset = 0; offset < attribution; offset++) kinds[index + offset] = 'quoted';
-      index += attribution - 1;
-      continue;
-    }
-    if (startsUnprefixedHistory(lines, index)) return markRest(kinds, index);
-  }
-  return kinds;
+function indexesOf(kinds: readonly Kind[], kind: Kind): number[] {
+  const indexes: number[] = [];
+  for (let index = 0; index < kinds.length; index++) if (kinds[index] === kind) indexes.push(index);
+  return indexes;
 }
 
-function nextNonBlank(lines: readonly string[], from: number): string | undefined {
-  for (let index = from; index < lines.length; index++) {
-    const line = lines[index] ?? '';
-    if (line.trim() !== '') return line;
-  }
-  return undefined;
-}
-
-function markRest(kinds: Kind[], from: number): Kind[] {
-  return kinds.map((kind, index) => (index >= from ? 'quoted' : kind));
-}
-
-function findSignature(lines: readonly string[], kinds: readonly Kind[], textIndexes: readonly number[]): number | null {
-  const nonBlank = textIndexes.filter((index) => (lines[index] ?? '').trim() !== '');
-  const last = nonBlank.at(-1);
-  if (last === undefined) return null;
-  // Only the text after the last quote can hold the signature (inline replies quote above it).
-  const lastQuote = lastIndexOf(kinds, 'quoted', last);
-  const delimiter = nonBlank.find((index) => index > lastQuote && isSignatureDelimiter(lines[index] ?? ''));
-  if (delimiter !== undefined) return delimiter;
-  return isMobileFooter(lines[last] ?? '') ? last : null;
-}
-
-function lastIndexOf(kinds: readonly Kind[], kind: Kind, before: number): number {
-  for (let index = before; index >= 0; index--) if (kinds[index] === kind) return index;
-  return -1;
+function findSignature(lines: readonly string[], kinds: readonly Kind[], textIndexes: readonly number[]): { index: number; rule: SignatureRule } | null {
+  // Only the text after the last quote can hold the signature (inline replies quote above it);
+  // history cut off below the reply does not count.
+  const lastText = textIndexes.filter((index) => (lines[index] ?? '').trim() !== '').at(-1) ?? -1;
+  const lastQuote = kinds.lastIndexOf('quoted', lastText);
+  const region = textIndexes.filter((index) => index > lastQuote);
+  const found = signatureStart(region.map((index) => lines[index] ?? ''));
+  const index = found === null ? undefined : region[found.index];
+  return found === null || index === undefined ? null : { index, rule: found.rule };
 }
 
 /**
@@ -110,13 +140,22 @@ function lastIndexOf(kinds: readonly Kind[], kind: Kind, before: number): number
  * Blank lines at both ends are trimmed and blank runs collapsed.
  */
 function join(lines: readonly string[], indexes: readonly number[]): string {
-  return indexes
-    .map((index, position) => {
-      const line = (lines[index] ?? '').replace(/[ \t]+$/, '');
-      const previous = indexes[position - 1];
-      return previous !== undefined && index - previous > 1 ? `\n${line}` : line;
-    })
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .replace(/^\n+|\s+$/g, '');
+  const parts: string[] = [];
+  let blank = true;
+  for (let position = 0; position < indexes.length; position++) {
+    const index = indexes[position] as number;
+    const line = (lines[index] ?? '').trimEnd();
+    const previous = indexes[position - 1];
+    const gap = previous !== undefined && index - previous > 1;
+    // Leading blank lines are dropped, and a run of blank lines (or a gap) becomes one.
+    if (line === '' || gap) {
+      if (!blank) parts.push('');
+      blank = true;
+      if (line === '') continue;
+    }
+    parts.push(line);
+    blank = false;
+  }
+  while (parts.at(-1) === '') parts.pop();
+  return parts.join('\n');
 }

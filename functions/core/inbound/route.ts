@@ -2,6 +2,7 @@ import type { ChannelSettings, RoutingCondition } from '../model/channel.ts';
 import type { Lane } from '../model/classification.ts';
 import { headerValue, type ParsedMessage } from '../model/message.ts';
 import type { Priority } from '../model/routed-message.ts';
+import { customerAddress } from '../mail/participants.ts';
 
 export interface RouteInput {
   readonly channel: ChannelSettings;
@@ -73,7 +74,7 @@ function given<T>(list: readonly T[] | undefined): list is readonly T[] {
 }
 
 function matches(when: RoutingCondition, input: RouteInput, priority: Priority): boolean {
-  const from = input.message.from?.address.toLowerCase() ?? '';
+  const from = customerAddress(input.message)?.address.toLowerCase() ?? '';
   const domain = from.slice(from.lastIndexOf('@') + 1);
   const recipients = new Set(input.recipients.map((r) => r.toLowerCase()));
   const checks: boolean[] = [

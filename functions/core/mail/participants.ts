@@ -15,6 +15,15 @@ export const UNAUTHENTICATED_TAGS: readonly string[] = ['dmarc-fail', 'spoofing-
 /** Threading flags that mark a sender who used a secret (ticket number, reply token) it was never given. */
 export const STRANGER_FLAGS: readonly string[] = ['ticket-number-from-non-participant', 'reply-token-from-non-participant'];
 
+/**
+ * Whom to answer: the From address, or, when From is empty (`From: "name" <>`) or missing,
+ * the first Reply-To, then the Sender, as Zammad does. Null when none has an address.
+ */
+export function customerAddress(message: AddressedMessage & { readonly sender: MailAddress | null }): MailAddress | null {
+  const usable = (a: MailAddress | null | undefined): MailAddress | null => (a && a.address.trim() !== '' ? a : null);
+  return usable(message.from) ?? usable(message.replyTo[0]) ?? usable(message.sender);
+}
+
 /** `local+tag@domain` → `local@domain`, lowercase and trimmed. */
 export function baseAddress(address: string): string {
   const lower = address.trim().toLowerCase();

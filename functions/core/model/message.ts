@@ -62,6 +62,13 @@ export const ParsedMessageSchema = z.object({
   text: z.string(),
   /** Sanitized HTML body, or null when the mail has none or the parser was asked to omit it. */
   html: z.string().nullable(),
+  /**
+   * The text of the HTML body with the sender's client quote markup cut (Gmail's
+   * `gmail_quote`, Apple's `<blockquote type="cite">`, Outlook's reply header, ...), and which
+   * markup it was; null when the mail has no HTML or the HTML marks no quote. Set whether or
+   * not the HTML itself is kept.
+   */
+  htmlReply: z.object({ text: z.string(), marker: z.string() }).nullable(),
   attachments: z.array(AttachmentSchema),
   reports: z.array(ReportPartSchema),
   /** Headers of the enclosed original message (message/rfc822, text/rfc822-headers), if any. */

@@ -47,6 +47,7 @@ describe('conformance lane scoring', () => {
         attachments: { agree: 1, total: 1, rate: 1, misses: [] },
       },
       threads: { agree: 1, total: 1, rate: 1, misses: [], agreeAsLabelled: 1 },
+      replies: replyScores(1, 1),
     };
 
     // Act
@@ -54,8 +55,40 @@ describe('conformance lane scoring', () => {
 
     // Assert
     expect(failed).toContain('no human mail called automatic (human recall)');
+    expect(failed).not.toContain('reply text at least the better library per suite');
+  });
+
+  it('fails the reply bar when a library beats postroom on a suite', () => {
+    // Arrange
+    const card = { ...perfectCard(), replies: replyScores(0.96, 0.98) };
+
+    // Act
+    const failed = evaluateThresholds(card).filter((t) => !t.passed).map((t) => t.name);
+
+    // Assert
+    expect(failed).toContain('reply text at least the better library per suite');
   });
 });
+
+function replyScores(postroomRate: number, libraryRate: number) {
+  const score = (rate: number) => ({ right: rate * 100, total: 100, rate });
+  const scores = { postroom: score(postroomRate), planer: score(libraryRate), 'email-reply-parser': score(0.5) };
+  const suite = (id: string) => ({ suite: id, compare: 'visible' as const, cases: 100, scores });
+  return { contenders: ['postroom', 'planer', 'email-reply-parser'], suites: ['talon', 'planer', 'email-reply-parser', 'postroom'].map(suite), overall: scores, misses: [] };
+}
+
+function perfectCard() {
+  const all = { agree: 1, total: 1, rate: 1, misses: [] };
+  return {
+    corpus: '',
+    files: 1,
+    parseErrors: [],
+    lanes: { scores: scoreLanes([{ file: '1', expected: 'human', actual: 'human' }, { file: '2', expected: 'bounce', actual: 'bounce' }]), misses: [], notes: [] },
+    bounces: { sisimai: all, bounceparser: all, combined: 1 },
+    parsing: { subject: all, from: all, attachments: all },
+    threads: { ...all, agreeAsLabelled: 1 },
+  };
+}
 
 describe('npm run conformance without the corpus', () => {
   it('skips with a clear message and exit code 0', async () => {

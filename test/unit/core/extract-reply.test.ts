@@ -8,7 +8,7 @@ describe('extractReply', () => {
   it.each([
     ['gmail-top-post.txt', 'Hi team,\n\nthe replacement arrived today, thank you!\n\nBest,\nMaria', 'On Tue, Mar 12, 2024'],
     ['gmail-wrapped-attribution.txt', 'Yes, please cancel the order.', 'support@example.com> wrote:'],
-    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.\n\nRegards\nPeter Schmidt\nACME GmbH | Sales', 'From: Example Support [mailto:support@example.com]'],
+    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.', 'From: Example Support [mailto:support@example.com]'],
     ['outlook-original-message-de.txt', 'Guten Tag,\n\ndas Problem besteht weiterhin.\n\nMit freundlichen Grüßen\nKatja Günther', '-----Ursprüngliche Nachricht-----'],
     ['outlook-web-german.txt', 'Hallo,\n\nvielen Dank für die schnelle Hilfe.', '________________________________\nVon: Example Support'],
     ['apple-mail-desktop.txt', 'Thanks, that solved it.\n\nJane', '> On 12 Mar 2024, at 10:15'],
@@ -33,6 +33,7 @@ describe('extractReply', () => {
   it.each([
     ['apple-mail-iphone-de.txt', 'Passt, danke!', 'Von meinem iPhone gesendet'],
     ['outlook-mobile.txt', 'Will do, thanks.', 'Get Outlook for iOS<https://aka.ms/o0ukef>'],
+    ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.', 'Regards\nPeter Schmidt\nACME GmbH | Sales'],
     ['signature-only-delimiter.txt', 'Thanks for the quick fix!', 'Dr. Anna Schulz\nHead of IT, Example AG\nTel. +49 30 1234567'],
   ])('moves the signature of %s out of the reply', (name, reply, signature) => {
     // Arrange
@@ -67,7 +68,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: '', quoted: '> Hello,\n> is this resolved?', signature: null });
+    expect(result).toMatchObject({ reply: '', quoted: '> Hello,\n> is this resolved?', signature: null, rule: 'quote-prefix' });
   });
 
   it('treats a lone mobile footer above a quote as nothing new', () => {
@@ -90,7 +91,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: 'John Smith\nACME Corp', quoted: '', signature: null });
+    expect(result).toMatchObject({ reply: 'John Smith\nACME Corp', quoted: '', signature: null, signatureRule: null });
   });
 
   it('leaves text without quote markers untouched, even with a "From:" inside a sentence', () => {
@@ -101,7 +102,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: text.trim(), quoted: '', signature: null });
+    expect(result).toMatchObject({ reply: text.trim(), quoted: '', signature: null, rule: 'none' });
   });
 
   it('handles CRLF line endings like LF', () => {
@@ -129,6 +130,19 @@ describe('extractReply', () => {
     expect(result.quoted).toBe('On Tue, Mar 12, 2024 at 10:15 AM Support <support@example.com> wrote:\nHello, are you there?');
   });
 
+  it.each([
+    ['a sentence that ends with "wrote:" and a date', 'As I wrote on 12 March:\nthe printer is still broken.'],
+    ['a sentence that starts with "On" and ends with "wrote"', 'On Monday at 10:00 my colleague wrote\nthat the order was sent.'],
+    ['raw headers pasted into the message', 'The bounce looked like this:\n\nDate: Sat, 04 Oct 2025 06:00:03 +0000\nFrom: Name <a@example.org>\nMessage-ID: <x@example.org>\nSubject: SUBJECT'],
+    ['a note with "Date:" and "To:" lines', 'Travel plan\nDate: tomorrow\nTo: everyone'],
+  ])('keeps %s in the reply', (_, text) => {
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toMatchObject({ reply: text, quoted: '', rule: 'none' });
+  });
+
   it('does not treat a sentence starting with "On" as an attribution', () => {
     // Arrange
     const text = 'On Monday the device failed again.\nPlease call me: 0123 456.';
@@ -149,7 +163,7 @@ describe('extractReply', () => {
     const result = extractReply(text);
 
     // Assert
-    expect(result).toEqual({ reply: '', quoted: '', signature: null });
+    expect(result).toMatchObject({ reply: '', quoted: '', signature: null, rule: 'none', signatureRule: null });
   });
 
   it('never returns an empty reply when there is new text before the first quote marker', () => {
@@ -177,6 +191,19 @@ describe('extractReply on hostile input', () => {
     expect(result.quoted.startsWith('On Mon, 1 Jan 2024')).toBe(true);
   });
 
+  it.each([
+    ['header blocks with nothing above them', 'From: a@example.org\nDate: 1 Jan 2024 10:00\n\n'.repeat(60_000)],
+    ['closing phrases on every line', 'Regards,\n'.repeat(100_000)],
+    ['separators on every other line', '____\nx\n'.repeat(50_000)],
+  ])('stays linear on %s', (_, text) => {
+    // Act
+    const started = performance.now();
+    extractReply(text);
+
+    // Assert
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
   it('splits only the first part of a huge body and keeps the rest as quoted', () => {
     const text = `New words\n\n${'> old\n'.repeat(10)}${'log line\n'.repeat(100_000)}`;
 
@@ -185,5 +212,71 @@ describe('extractReply on hostile input', () => {
     expect(result.reply.startsWith('New words')).toBe(true);
     expect(result.quoted.endsWith('log line')).toBe(true);
     expect(result.reply.length + result.quoted.length).toBeLessThanOrEqual(text.length);
+  });
+});
+
+describe('extractReply with the HTML quote cut', () => {
+  it('reads the new text from the HTML when its client marked the quote, and reports the markup', () => {
+    // Arrange: the plain text lost the attribution, so text rules alone would keep the history
+    const text = 'Thanks, works now.\n\nDid you restart the router?';
+    const htmlReply = { text: 'Thanks, works now.', marker: 'gmail_quote' };
+
+    // Act
+    const result = extractReply(text, htmlReply);
+
+    // Assert
+    expect(result).toMatchObject({ reply: 'Thanks, works now.', rule: 'html:gmail_quote', confidence: 0.95 });
+  });
+
+  it('keeps to the plain text when the HTML says something else (a client that sent two different bodies)', () => {
+    // Arrange
+    const text = 'Liebes Team,\n\nbitte um Rückruf.';
+
+    // Act
+    const result = extractReply(text, { text: '123', marker: 'blockquote-cite' });
+
+    // Assert
+    expect(result).toMatchObject({ reply: 'Liebes Team,\n\nbitte um Rückruf.', rule: 'none' });
+  });
+
+  it('falls back to the plain text when the HTML cut leaves nothing', () => {
+    // Arrange
+    const text = 'Thanks!\n\nOn Tue, 12 Mar 2024 10:15, Bob <bob@example.com> wrote:\n> old';
+
+    // Act
+    const result = extractReply(text, { text: '', marker: 'blockquote' });
+
+    // Assert
+    expect(result).toMatchObject({ reply: 'Thanks!', rule: 'quote-prefix' });
+  });
+});
+
+describe('extractReply rules', () => {
+  it.each([
+    ['Merci.\n\nLe mar. 12 mars 2024 à 10:15, Bob <bob@example.com> a écrit :\nBonjour', 'attribution', null],
+    ['Danke.\n\n-----Original-Nachricht-----\nVon: Bob', 'history-marker', null],
+    ['Thanks.\n\nDate: Tue, 12 Mar 2024 10:15\nTo: bob@example.com\n\nold', 'header-block', null],
+    ['Passt.\nGesendet von Outlook für Android<https://aka.ms/x>\nHallo', 'app-footer', 'mobile-footer'],
+    ['Hello,\nthe parcel arrived.\n\nRegards,\nJane Doe\nExample Ltd', 'none', 'sign-off'],
+  ])('names the rule that cut %j', (text, rule, signatureRule) => {
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect([result.rule, result.signatureRule]).toEqual([rule, signatureRule]);
+  });
+});
+
+describe('extractReply with a bare attribution', () => {
+  it('takes "Bob wrote:" for an attribution only right above quoted lines', () => {
+    // Arrange
+    const quoted = 'Agreed.\n\nBob wrote:\n> Shall we ship on Friday?';
+    const prose = 'Agreed.\n\nBob wrote:\nthe plan is fine.';
+
+    // Act
+    const results = [extractReply(quoted), extractReply(prose)];
+
+    // Assert
+    expect(results.map((r) => r.reply)).toEqual(['Agreed.', 'Agreed.\n\nBob wrote:\nthe plan is fine.']);
   });
 });

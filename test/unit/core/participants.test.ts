@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { baseAddress, isOwnAddress, participantsOf } from '../../../functions/core/mail/participants.ts';
+import { baseAddress, customerAddress, isOwnAddress, participantsOf } from '../../../functions/core/mail/participants.ts';
+import type { ParsedMessage } from '../../../functions/core/model/message.ts';
 import { addr, channelSettings, parsedMessage } from '../../support/factories.ts';
 
 const channel = channelSettings({ aliases: ['help@example.org'] });
@@ -35,5 +36,31 @@ describe('participantsOf', () => {
   it('takes nobody from an unauthenticated mail: its From proves nothing', () => {
     expect(participantsOf(channel, message, ['dmarc-fail'])).toEqual([]);
     expect(participantsOf(channel, message, ['spoofing-suspected'])).toEqual([]);
+  });
+});
+
+describe('customerAddress', () => {
+  it.each([
+    ['From', { from: addr('Jane <jane@customer.example>'), replyTo: [addr('other@customer.example')] }, 'jane@customer.example'],
+    ['Reply-To when From is missing', { from: null, replyTo: [addr('Shop Customer <customer@customer.example>')], sender: addr('forms@webshop.example') }, 'customer@customer.example'],
+    ['Sender when From and Reply-To are missing', { from: null, replyTo: [], sender: addr('forms@webshop.example') }, 'forms@webshop.example'],
+    ['Reply-To when From has an empty address', { from: { address: '', name: 'Shop Customer' }, replyTo: [addr('customer@customer.example')] }, 'customer@customer.example'],
+  ] as [string, Partial<ParsedMessage>, string][])('takes %s', (_, fields, expected) => {
+    // Arrange
+    const message = parsedMessage(fields);
+
+    // Act
+    const customer = customerAddress(message);
+
+    // Assert
+    expect(customer?.address).toBe(expected);
+  });
+
+  it('is null when no header names an address', () => {
+    // Act
+    const customer = customerAddress(parsedMessage({ from: null, replyTo: [], sender: null }));
+
+    // Assert
+    expect(customer).toBeNull();
   });
 });

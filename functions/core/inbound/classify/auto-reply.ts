@@ -1,4 +1,4 @@
-import { headerValue, type ParsedMessage } from '../../model/message.ts';
+import { headerValue, headerValues, type ParsedMessage } from '../../model/message.ts';
 import { hasNullReturnPath, isReplyOrForward } from './sender.ts';
 
 /** Why a message is an automatic answer, and whether it is a vacation/absence notice. */
@@ -46,6 +46,8 @@ const OOO_SUBJECT =
 const OOO_WORDS =
   /out of (?:the )?office|\bon (?:annual |parental |maternity |sick )?(?:leave|vacation|holiday)|\baway (?:from|until|till)\b|i am away|i'm away|\b(?:urlaub|ferien|vacation|holidays?|congés|vacances|vacaciones)\b|abwesend|abwesenheit|nicht im (?:büro|hause)|im urlaub|urlaubsbedingt|absent(?:e)? du bureau|je suis absent|en congés|fuera de la oficina|de vacaciones|estoy ausente|in ferie|fuori ufficio|sono assente|afwezig|met vakantie|poza biurem|不在|休暇|外出/i;
 
+const FORWARD = /^\s*(?:fwd?|wg|tr|rv|vs|doorst|enc|i|vl|rif|转发)\s*:/i;
+
 // Challenge-response systems (Boxbe, Bluebottle, SpamArrest, TMDA): automatic answers too.
 const CHALLENGE =
   /boxbe guest list|(?:added to|listed on) (?:the recipient's|my) (?:allowed|approved|guest) list|approved senders list|sender not pre-approved|protected by (?:bluebottle|spamarrest|boxbe)|verify (?:that )?you are a (?:human|real person)|whitelist(?:ed)?\b.{0,80}(?:click|confirm|verif)/i;
@@ -75,8 +77,15 @@ export function detectAutoReply(message: ParsedMessage): AutoReply | null {
 function autoReplySignal(message: ParsedMessage): string | null {
   if (autoSubmitted(message) === 'auto-replied') return 'auto-submitted: auto-replied';
   for (const [name, pattern] of VENDOR_HEADERS) {
-    const value = headerValue(message.headers, name);
-    if (value !== null && pattern.test(value.trim())) return `${name}: ${value.trim().slice(0, 40)}`;
+    const value = headerValues(message.headers, name).find((v) => pattern.test(v.trim()));
+    if (value !== undefined) return `${name}: ${value.trim().slice(0, 40)}`;
+  }
+  // An Exchange inbox rule answering (its "reply with template" and OOF rules): the rule
+  // loop marker together with Exchange's own request not to be answered. A rule that
+  // forwards a person's mail is not an answer.
+  const suppress = headerValues(message.headers, 'x-auto-response-suppress').some((v) => /\b(?:all|oof)\b/i.test(v));
+  if (suppress && headerValue(message.headers, 'x-ms-exchange-inbox-rules-loop') !== null && !FORWARD.test(message.subject)) {
+    return 'exchange inbox rule: x-auto-response-suppress with x-ms-exchange-inbox-rules-loop';
   }
   const subject = message.subject;
   if (AUTO_SUBJECT.test(subject) || AUTO_SUBJECT_ANYWHERE.test(subject)) return `subject: "${subject.slice(0, 60)}"`;

@@ -1,6 +1,6 @@
 import type { DeliveryRecipient } from '../../model/classification.ts';
 import { addressIn, addressesIn } from './fields.ts';
-import { isPermanent, statusFromDiagnostic } from '../../mail/smtp-status.ts';
+import { detailFromPhrase, enhancedCode, isPermanent, statusFromDiagnostic } from '../../mail/smtp-status.ts';
 
 // Hostile input limits: the notice part of a bounce is short; a returned copy can be huge.
 const MAX_NOTICE_CHARS = 20_000;
@@ -52,8 +52,12 @@ export function textBounceRecipients(text: string, hints: RecipientHints, defaul
   ].slice(0, MAX_RECIPIENTS);
   const noticeStatus = statusFromDiagnostic(notice, defaultClass);
   return unique.map((address) => {
-    const block = blockOf(lines, address, unique);
-    const status = (block && statusFromDiagnostic(block, null)) ?? noticeStatus;
+    const blocks = blocksOf(lines, address, unique);
+    // A mention with an enhanced code says most, then one with a reply code.
+    const block = blocks.find((b) => enhancedCode(b) !== null) ?? blocks.find((b) => statusFromDiagnostic(b, null) !== null) ?? blocks[0] ?? null;
+    const worded = blocks.map((b) => detailFromPhrase(b)).find((d) => d !== null);
+    const stated = block === null ? null : statusFromDiagnostic(block, null);
+    const status = stated ?? (worded && noticeStatus ? `${noticeStatus[0]}.${worded}` : noticeStatus);
     const action = status?.startsWith('4.') && defaultClass === '4' ? 'delayed' : 'failed';
     return {
       address,
@@ -111,13 +115,19 @@ function explicitRecipients(lines: readonly string[]): string[] {
     if (HEADER_LINE.test(line)) continue;
     const opening = /^[\s>"'<*(]*(?:\d+\.\s*)?<?([^\s<>"'():;,]+@[^\s<>"'():;,]+)/.exec(line);
     const rcpt = /RCPT TO:\s*<?([^<>\s]+@[^<>\s]+?)>?(?:\s|$)/i.exec(line);
-    for (const hit of [opening?.[1], rcpt?.[1]]) {
+    // A line that lists several recipients ("a@x, b@y; c@z") names each of them.
+    const listed = opening && ADDRESS_LIST.test(line) ? addressesIn(line) : [];
+    for (const hit of [opening?.[1], rcpt?.[1], ...listed]) {
       const address = hit ? addressIn(hit) : null;
       if (address) found.push(address);
     }
   }
   return found;
 }
+
+// Two or more addresses, each pair parted by commas, semicolons or spaces (no '@' in a part,
+// so the pattern cannot backtrack over a long line).
+const ADDRESS_LIST = /^[\s>"'<*(]*<?[^\s<>"'():;,@]+@[^\s<>"'():;,@]+>?(?:[\s,;]+<?[^\s<>"'():;,@]+@[^\s<>"'():;,@]+>?)+[\s,;]*$/;
 
 function dropHeaderLines(notice: string): string {
   return notice
@@ -126,18 +136,28 @@ function dropHeaderLines(notice: string): string {
     .join('\n');
 }
 
-/** The lines from the recipient's first mention up to the next recipient (at most a few). */
-function blockOf(lines: readonly string[], address: string, all: readonly string[]): string | null {
-  const start = lines.findIndex((l) => l.toLowerCase().includes(address));
-  if (start < 0) return null;
+/**
+ * For each mention of the recipient (Exchange names each one twice: in words, then with the
+ * server's code), the lines from there up to the next recipient (at most a few). A line that
+ * lists several recipients is no block of its own.
+ */
+function blocksOf(lines: readonly string[], address: string, all: readonly string[]): string[] {
   const others = all.filter((a) => a !== address);
-  const block = [lines[start] ?? ''];
-  for (const line of lines.slice(start + 1, start + 1 + BLOCK_LINES)) {
+  const blocks: string[] = [];
+  lines.forEach((line, start) => {
     const lower = line.toLowerCase();
-    if (others.some((a) => lower.includes(a))) break;
-    block.push(line);
-  }
-  return block.join('\n');
+    if (!lower.includes(address) || blocks.length >= 4) return;
+    const block = [line];
+    if (!others.some((a) => lower.includes(a))) {
+      for (const next of lines.slice(start + 1, start + 1 + BLOCK_LINES)) {
+        const nextLower = next.toLowerCase();
+        if (others.some((a) => nextLower.includes(a)) || nextLower.includes(address)) break;
+        block.push(next);
+      }
+    }
+    blocks.push(block.join('\n'));
+  });
+  return blocks;
 }
 
 function diagnosticOf(block: string, address: string): string | null {

@@ -1,4 +1,4 @@
-import { headerValue, type ParsedMessage } from '../../model/message.ts';
+import { headerValue, headerValues, type ParsedMessage } from '../../model/message.ts';
 import { autoSubmitted } from './auto-reply.ts';
 import { hasListEnvelope, isNoReplySender } from './sender.ts';
 
@@ -68,7 +68,9 @@ export function detectBulk(message: ParsedMessage): BulkVerdict | null {
 
   const listMarker = LIST_HEADERS.find(has) ?? (hasListEnvelope(message) ? 'list envelope sender' : null);
   const unsubscribe = has('list-unsubscribe');
-  const precedence = headerValue(headers, 'precedence')?.trim().toLowerCase().split(/[\s;]/)[0] ?? null;
+  // A header may be repeated ("never-bounce" then "bulk"): the strongest value counts.
+  const precedences = headerValues(headers, 'precedence').map((v) => v.trim().toLowerCase().split(/[\s;]/)[0] ?? '');
+  const precedence = ['bulk', 'junk', 'list'].find((p) => precedences.includes(p)) ?? null;
   // A newsletter carries List-Id and List-Unsubscribe but no List-Post or list envelope.
   const discussion = listMarker !== null && (!unsubscribe || listPost !== null || hasListEnvelope(message) || !has('list-id'));
   if (discussion) return { kind: 'list-post', reason: `list post (${listMarker})` };

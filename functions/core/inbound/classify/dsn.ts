@@ -64,7 +64,8 @@ function toRecipient(group: readonly Field[]): DeliveryRecipient | null {
  * RFC 3464 makes Status authoritative, but many MTAs write a generic `5.0.0` and put the
  * precise code in Diagnostic-Code; a more specific code of the same class wins then.
  */
-function pickStatus(status: string | null, diagnostic: string | null, action: string | null): string | null {
+function pickStatus(status: string | null, rawDiagnostic: string | null, action: string | null): string | null {
+  const diagnostic = rawDiagnostic === null ? null : unwrapSes(rawDiagnostic);
   const declared = status ? enhancedCode(status) : null;
   const cls = declared?.[0] ?? classOfAction(action);
   const fromDiagnostic = diagnostic ? statusFromDiagnostic(diagnostic, cls === '4' || cls === '5' ? cls : null) : null;
@@ -72,6 +73,17 @@ function pickStatus(status: string | null, diagnostic: string | null, action: st
   const explicit = diagnostic ? enhancedCode(diagnostic) : null;
   const sharper = explicit !== null && explicit === fromDiagnostic && explicit[0] === declared[0] && !explicit.endsWith('.0.0');
   return declared.endsWith('.0.0') && sharper ? explicit : declared;
+}
+
+/**
+ * Amazon SES wraps the remote server's answer in a generic code of its own:
+ * "5.1.0 - Unknown address error 552-'5.2.2 Mailbox Full' (delivery attempts: 0)". The
+ * quoted answer is what the recipient's server said.
+ */
+function unwrapSes(diagnostic: string): string {
+  const inner = /\b[245]\.\d{1,3}\.\d{1,3} - [^']{0,80}'([^']{3,400})'/.exec(diagnostic)?.[1];
+  // Without a code of its own the answer says less than SES's code ("5.3.0 … 'Unknown user …'").
+  return inner !== undefined && enhancedCode(inner) !== null ? inner : diagnostic;
 }
 
 // Vendors write non-RFC actions: SendGrid "expired", others "bounced" or "undeliverable".

@@ -90,6 +90,8 @@ export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   else if (system && (subject || body)) evidence = `system sender; ${subject ? `subject "${subject}"` : `body "${body}"`}`;
   else if (system && replyCode(notice) && detailFromPhrase(notice)) evidence = 'system sender; smtp reply in body';
   else if (robot && subject && body) evidence = `${nullPath ? 'null return-path' : 'robot sender'}; subject "${subject}"`;
+  // au by KDDI and other carriers: a null return path, a no-reply sender, a neutral subject.
+  else if (robot && body && strongBody(notice)) evidence = `${nullPath ? 'null return-path' : 'robot sender'}; body "${body}"`;
   else if (subject && body && strongBody(notice)) evidence = `subject "${subject}"; body "${body}"`;
   if (evidence === null) return null;
   const delayed = DELAY.test(message.subject) || (DELAY.test(notice) && !GAVE_UP.test(notice));
@@ -98,7 +100,7 @@ export function detectTextBounce(message: ParsedMessage): TextBounce | null {
 
 // Without a system sender, only MTA signatures that a person would not type count.
 function strongBody(notice: string): boolean {
-  return /qmail-send program|created automatically by mail delivery software|transcript of session follows|had permanent fatal errors|this is the mail system at host|delivery has failed to these recipients|delivery to the following recipients? failed permanently/i.test(
+  return /qmail-send program|created automatically by mail delivery software|transcript of session follows|had permanent fatal errors|this is the mail system at host|delivery has failed to these recipients|delivery to the following recipients? failed permanently|could not be delivered to:?\s*<[^<>\s]+@[^<>\s]+>|your mail (?:sent|attempted to be delivered) on:? /i.test(
     notice,
   );
 }

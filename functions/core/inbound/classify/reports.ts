@@ -38,6 +38,18 @@ export function feedbackReport(message: ParsedMessage, originalMessageId: string
 }
 
 /**
+ * A complaint of Microsoft's Junk Mail Reporting Program (Hotmail, Outlook.com): no ARF part,
+ * but the reported mail enclosed as message/rfc822 with Microsoft's `X-HmXmrOriginalRecipient`
+ * naming the recipient who complained. An abuse report, never customer mail.
+ */
+export function jmrpComplaint(message: ParsedMessage, originalMessageId: string | null): FeedbackReport | null {
+  const recipient = message.enclosedHeaders ? headerValue(message.enclosedHeaders, 'x-hmxmroriginalrecipient') : null;
+  if (recipient === null) return null;
+  const address = addressIn(recipient);
+  return { feedbackType: 'abuse', recipients: address ? [address] : [], originalMessageId };
+}
+
+/**
  * A message disposition notification (RFC 8098 §3.2): its Disposition and the
  * Original-Message-ID it is about. Null when there is no disposition part.
  */

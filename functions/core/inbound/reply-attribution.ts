@@ -1,0 +1,143 @@
+/**
+ * Attribution lines ("On <date>, <name> wrote:") as mail clients write them in many languages,
+ * also wrapped onto two or three lines, dashed (`---- On … wrote ----`), without a colon, or
+ * date-first as Gmail writes them in several locales (`2017-11-24 16:32 GMT+01:00 Name <a@b>:`).
+ */
+
+// The verb of "X wrote:" per language. Longest forms first where one is a prefix of another.
+const VERBS = [
+  'wrote', 'sent', 'writes', 'schrieb', 'schreibt', 'a\\s+écrit', 'a\\s+ecrit', 'écrit', 'escribió', 'escribio', 'escreveu', 'ha\\s+scritto',
+  'scrisse', 'a\\s+scris', 'napisał\\(a\\)', 'napisała', 'napisał', 'pisze', 'napsal\\(a\\)', 'napsala', 'napsal', 'skrev', 'kirjoitti',
+  'írta', 'написал\\(а\\)', 'написала', 'написал', 'пишет', 'пише', 'έγραψε', 'كتب', 'het\\s+volgende\\s+geschreven', 'schreef',
+  'yazdı', 'đã\\s+viết', 'כתב', 'skrifaði',
+].join('|');
+// Chinese, Japanese and Korean verbs follow the date or address without a space.
+const CJK_VERBS = '写道|寫道|のメッセージ|작성';
+const VERB = `(?:(?:^|[\\s,>)"'”])(?:${VERBS})|(?:${CJK_VERBS}))`;
+
+// Verb at the end, optionally followed by the name ("schrieb Max <max@x>:"), then a colon.
+const VERB_AT_END = new RegExp(`${VERB}(?:\\s[^:：\\n]{0,160})?\\s*[:：]\\s*$`, 'iu');
+// Verb anywhere in a line that names an address and ends with a colon (Hungarian "ezt írta (időpont: …):").
+const VERB_ANYWHERE = new RegExp(`${VERB}(?=[\\s:：(]|$)`, 'iu');
+// Verb at the very end without a colon; only after an intro word or between dashes.
+const VERB_NO_COLON = new RegExp(`(?:^|\\s)(?:${VERBS})\\s*$`, 'iu');
+// Words that open an attribution ("On", "Am", "Le", "El", "Op", "Il", "In data", "W dniu", "Den", "På", "Em", "Pe", "Dne", "Στις", "في", "在").
+const INTRO = /^(?:on|am|le|el|op|il|in\s+data|w\s+dniu|den|på|em|pe|dne|στις|في|在)\s/iu;
+const INTRO_AFTER_SPACE = /^\s*(?:on|am|le|el|op|il|in\s+data|w\s+dniu|den|på|em|pe|dne|στις|في|在)\s/iu;
+
+const ADDRESS_COLON = /(?:<\s*[^<>\s]+@[^<>\s]+\s*>|\(\s*[^()\s]+@[^()\s]+\s*\)|[^\s<>()]+@[^\s<>()]+)\s*[:：]\s*$/u;
+const ADDRESS_END = /<\s*[^<>\s]+@[^<>\s]+\s*>\s*$/u;
+const DATE_OR_TIME = /\d{1,2}[:.]\d{2}|\d{4}[-/.]\s?\d{1,2}[-/.]\s?\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}/u;
+const DATE_FIRST = /^\d{1,4}[-/.年]\s?\d{1,2}/u;
+const HAS_ANCHOR = /[\d@]/u;
+
+/** The longest attribution we consider, joined: a bound that keeps the scan linear. */
+const MAX_JOINED = 500;
+
+export interface Attribution {
+  /** Lines it takes (1–3). */
+  readonly length: number;
+  /** Only an attribution when quoted (`>`) lines follow: looser forms. */
+  readonly needsQuote: boolean;
+}
+
+function strip(line: string): string {
+  return line.replace(/^[\s*_=-]+/u, '').replace(/[\s*_=-]+$/u, '');
+}
+
+function dashed(line: string): boolean {
+  return /^\s*-{2,}/u.test(line) && /-{2,}\s*$/u.test(line);
+}
+
+/**
+ * A cheap first look, so prose lines cost one short test: an attribution ends with a colon,
+ * an address's `>`, or (without its colon) opens with an intro word or dashes.
+ */
+function candidate(raw: string): boolean {
+  const trimmed = raw.trimEnd();
+  const last = trimmed.at(-1);
+  if (last === ':' || last === '：' || last === '>') return true;
+  if (last === '-' || last === '*' || last === '_' || last === '=') {
+    const end = trimmed.replace(/[\s*_=-]+$/u, '').at(-1);
+    if (end === ':' || end === '：' || end === '>' || /^\s*-{2,}/u.test(raw)) return true;
+  }
+  return INTRO_AFTER_SPACE.test(raw);
+}
+
+/** Whether `joined` (one attribution, possibly rejoined from wrapped lines) reads as one. */
+function matchAttribution(raw: string): Attribution | null {
+  if (!candidate(raw)) return null;
+  const joined = strip(raw);
+  if (joined.length < 6 || joined.length > MAX_JOINED) return null;
+  // "Bob wrote:" names no date or address: an attribution only right above `>` lines.
+  if (!HAS_ANCHOR.test(joined)) return joined.length <= 80 && /[:：]$/u.test(joined) && VERB_AT_END.test(joined) ? { length: 1, needsQuote: true } : null;
+  const hasAddress = joined.includes('@');
+  if (VERB_AT_END.test(joined) && (INTRO.test(joined) || hasAddress || DATE_OR_TIME.test(joined))) return { length: 1, needsQuote: false };
+  if (hasAddress && /[:：]\s*$/u.test(joined) && VERB_ANYWHERE.test(joined)) return { length: 1, needsQuote: false };
+  // "On … wrote" without its colon, Zoho's "---- On … wrote ----", "------On … wrote-----".
+  // Without the colon it needs more: dashes, or an address or a year as well as the time.
+  const sure = dashed(raw) || (DATE_OR_TIME.test(joined) && (hasAddress || /\b(?:19|20)\d\d\b/u.test(joined)));
+  if (VERB_NO_COLON.test(joined) && (INTRO.test(joined) || dashed(raw)) && sure) return { length: 1, needsQuote: false };
+  // Gmail's date-first form: "2014-03-20 8:48 GMT+01:00 Name <a@b>:", "ср, 30 апр. 2025 г. в 15:19, Name <a@b>:".
+  if (ADDRESS_COLON.test(joined) && DATE_OR_TIME.test(joined)) return { length: 1, needsQuote: false };
+  if (ADDRESS_END.test(joined) && DATE_FIRST.test(joined)) return { length: 1, needsQuote: true };
+  return null;
+}
+
+function isQuoted(line: string): boolean {
+  return /^[ \t]*>/u.test(line);
+}
+
+/**
+ * The attribution that starts at `index`, or null. A wrapped one is joined with the next one
+ * or two lines, but only when the next line alone is not already an attribution (so a text
+ * line above a one-line attribution is never taken with it) and the first line looks like the
+ * start of one (an intro word, a date, a weekday, an address or a name followed by `<`).
+ */
+export function attributionAt(lines: readonly string[], index: number): Attribution | null {
+  const first = lines[index] ?? '';
+  if (first.trim() === '' || isQuoted(first) || first.length > MAX_JOINED) return null;
+  const single = matchAttribution(first);
+  if (single) return single;
+  // The first half of a wrapped attribution does not end a sentence ("… schrieb am So., 23." may).
+  if (/[\p{L}][.!?]$|[!?]$/u.test(first.trimEnd().slice(-2)) || !plausibleStart(first)) return null;
+  let joined = first.trim();
+  for (let length = 2; length <= 3; length++) {
+    const next = lines[index + length - 1];
+    // Gmail may wrap the ">" that closes the address onto a line of its own (">:").
+    if (next === undefined || next.trim() === '' || (isQuoted(next) && !/^\s*>\s*[:：]\s*$/u.test(next))) return null;
+    // A complete line above a one-line attribution is text, not its first half.
+    const alone = matchAttribution(next);
+    if (alone && !alone.needsQuote && !continues(joined)) return null;
+    joined = `${joined} ${next.trim()}`.replace(/([<(])\s+/gu, '$1').replace(/\s+([>)])/gu, '$1');
+    const match = matchAttribution(joined);
+    if (match) return { ...match, length };
+  }
+  return null;
+}
+
+function plausibleStart(line: string): boolean {
+  if (line.includes('@') || /[<(]\s*$/u.test(line)) return true;
+  return /^[\s*_=-]*(?:\d|[\p{L}]{2,4}\.?,?\s+\d|[\p{L}]{2,4}\.?,\s)/u.test(line) || INTRO.test(strip(line));
+}
+
+/** The line reads as the unfinished first part of a wrapped attribution. */
+function continues(joined: string): boolean {
+  return /[,<(]\s*$/u.test(joined) || (DATE_OR_TIME.test(joined) && !/[.!?:：]\s*$/u.test(joined));
+}
+
+// Text and an attribution on one line: "reply On Wed, Apr 4, 2012 at 3:59 PM, bob@x wrote:"
+// or "reply--- On …". The attribution part must start with "On" after a space or dashes.
+const INLINE_ATTRIBUTION = /^(.*?\S)(?:\s+|\s*-{2,}\s*)(On\s.{8,300})$/u;
+
+/**
+ * Splits a line that holds the end of the reply and an attribution into two lines, when the
+ * attribution part is one. Returns null otherwise.
+ */
+export function splitInlineAttribution(line: string): [string, string] | null {
+  if (line.length > MAX_JOINED || !/wrote|sent/iu.test(line)) return null;
+  const match = INLINE_ATTRIBUTION.exec(line);
+  if (!match) return null;
+  const [, head = '', tail = ''] = match;
+  return matchAttribution(tail) ? [head.replace(/-+$/u, '').trimEnd(), tail] : null;
+}
