@@ -1,4 +1,4 @@
-import { decideMessage } from '../core/inbound/decide-inbound.ts';
+import { decideMessage } from '../core/inbound/decide-message.ts';
 import { InMemoryThreading } from './in-memory-threading.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { ParsedMessage } from '../core/model/message.ts';

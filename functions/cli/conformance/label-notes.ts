@@ -1,4 +1,4 @@
-import type { ScoredLane } from './lanes.ts';
+import type { ScoredLane } from './scored-lane.ts';
 
 /**
  * Corpus labels this project disagrees with, each with the reason. The scorecard applies

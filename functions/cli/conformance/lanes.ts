@@ -1,13 +1,9 @@
-import type { Lane } from '../../core/model/classification.ts';
+
 import type { IndexEntry } from './corpus.ts';
 import { LANE_LABEL_NOTES } from './label-notes.ts';
+import type { ScoredLane } from './scored-lane.ts';
 
-/** Lanes as the corpus can judge them: its labels do not tell out-of-office from other auto-replies. */
-export type ScoredLane = Exclude<Lane, 'out-of-office'>;
-
-export function scoredLane(lane: Lane): ScoredLane {
-  return lane === 'out-of-office' ? 'auto-reply' : lane;
-}
+export { type ScoredLane, scoredLane } from './scored-lane.ts';
 
 /** Category of the corpus index → the lane a correct channel gives it; null = not scored. */
 const CATEGORY_LANES: Readonly<Record<string, ScoredLane | null>> = {

@@ -4,34 +4,17 @@ import { MailparserMimeParser } from '../../adapters/mailparser-mime-parser.ts';
 import { classify } from '../../core/inbound/classify.ts';
 import type { Classification } from '../../core/model/classification.ts';
 import type { ParsedMessage } from '../../core/model/message.ts';
-import { type RecipientCheck, checkBounceparser, checkSisimai } from './bounces.ts';
+import { checkBounceparser, checkSisimai } from './bounces.ts';
 import { readIndex } from './corpus.ts';
-import { expectedLane, type LaneResult, type LaneScore, scoredLane, scoreLanes } from './lanes.ts';
+import { expectedLane, type LaneResult, scoredLane, scoreLanes } from './lanes.ts';
 import { type FieldCheck, checkZammad } from './parsing.ts';
-import { checkReplies, type ReplyScores } from './replies.ts';
-import { type ThreadCheck, checkThreads } from './threads.ts';
-import { type Threshold, evaluateThresholds } from './thresholds.ts';
+import { checkReplies, } from './replies.ts';
+import { checkThreads } from './threads.ts';
+import { evaluateThresholds } from './thresholds.ts';
 
-export interface Agreement<T> {
-  readonly agree: number;
-  readonly total: number;
-  readonly rate: number;
-  readonly misses: readonly T[];
-}
+import type { Agreement, Scorecard } from './scorecard-model.ts';
 
-export interface Scorecard {
-  readonly corpus: string;
-  readonly files: number;
-  readonly elapsedMs: number;
-  readonly parseErrors: readonly { file: string; error: string }[];
-  readonly lanes: { readonly scores: readonly LaneScore[]; readonly misses: readonly LaneResult[]; readonly notes: readonly { file: string; note: string }[] };
-  readonly bounces: { readonly sisimai: Agreement<RecipientCheck>; readonly bounceparser: Agreement<RecipientCheck>; readonly combined: number };
-  readonly parsing: Readonly<Record<FieldCheck['field'], Agreement<FieldCheck>>>;
-  readonly threads: Agreement<ThreadCheck> & { readonly agreeAsLabelled: number };
-  /** Reply extraction, side by side with the kept reply-parsing libraries (committed fixtures). */
-  readonly replies: ReplyScores;
-  readonly thresholds: readonly Threshold[];
-}
+export type { Agreement, Scorecard };
 
 export function agreement<T extends { agrees: boolean }>(checks: readonly T[]): Agreement<T> {
   const agree = checks.filter((c) => c.agrees).length;

@@ -1,6 +1,6 @@
 import { RECIPIENT_LABEL_NOTES, THREAD_LABEL_NOTES } from './label-notes.ts';
 import { PARSE_LABEL_NOTES } from './parsing.ts';
-import type { Agreement, Scorecard } from './run.ts';
+import type { Agreement, Scorecard } from './scorecard-model.ts';
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const ratio = (a: Agreement<unknown>): string => `${String(a.agree).padStart(4)}/${String(a.total).padEnd(4)} ${pct(a.rate).padStart(6)}`;

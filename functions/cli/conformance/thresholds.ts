@@ -1,11 +1,6 @@
-import type { Scorecard } from './run.ts';
+import type { Scorecard, Threshold } from './scorecard-model.ts';
 
-export interface Threshold {
-  readonly name: string;
-  readonly value: number;
-  readonly min: number;
-  readonly passed: boolean;
-}
+export type { Threshold } from './scorecard-model.ts';
 
 type Measured = Omit<Scorecard, 'thresholds' | 'elapsedMs'>;
 

@@ -14,7 +14,7 @@ import type { IdGenerator } from '../ports/clock.ts';
 import type { MessageStore } from '../ports/inbound.ts';
 import type { OutboundPlanStore, OutboundQueue } from '../ports/outbound-store.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
-import type { InboundDecision } from './decide-inbound.ts';
+import type { InboundDecision } from './decide-message.ts';
 
 /** What a DSN or ARF report that reached a channel needs: the feedback function's use case and options. */
 export interface ReportStepDeps extends ProcessFeedbackDeps {

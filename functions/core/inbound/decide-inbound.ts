@@ -1,27 +1,9 @@
 import type { ChannelSettings } from '../model/channel.ts';
-import { ANSWERING_LANES, type Classification, type Lane, type ReceiptVerdicts } from '../model/classification.ts';
-import type { ThreadDecision } from '../model/conversation.ts';
+import type { ReceiptVerdicts } from '../model/classification.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { Priority } from '../model/routed-message.ts';
-import type { MimeParser } from '../ports/mime.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
-import { classify } from './classify.ts';
-import { extractReply, type ExtractedReply } from './extract-reply.ts';
-import { resolveThread } from '../conversation/resolve-thread.ts';
-import { routeMessage } from './route.ts';
-import { verdictTags } from './verdict-tags.ts';
-import { rejectedAttachments } from './attachment-policy.ts';
-
-/** What happens to the message after the decision. */
-export type Disposition =
-  /** Put on the chosen skill queue. */
-  | 'route'
-  /** Stored with its conversation (or unattached) but not queued: automatic mail without an open conversation, second copies. */
-  | 'record'
-  /** Virus-positive: stored, tagged, never routed. */
-  | 'quarantine'
-  /** Spam under a `drop` policy: raw copy kept, nothing else. */
-  | 'drop';
+import type { MimeParser } from '../ports/mime.ts';
+import { decideMessage, type InboundDecision } from './decide-message.ts';
 
 export interface InboundInput {
   readonly raw: Uint8Array;
@@ -29,36 +11,6 @@ export interface InboundInput {
   readonly verdicts?: ReceiptVerdicts | undefined;
   /** Envelope recipients (SES receipt `recipients`), lowercase. */
   readonly envelopeRecipients?: readonly string[] | undefined;
-}
-
-export interface ParsedInboundInput {
-  readonly message: ParsedMessage;
-  readonly channel: ChannelSettings;
-  readonly verdicts?: ReceiptVerdicts | undefined;
-  /** Envelope recipients (SES receipt `recipients`), lowercase. */
-  readonly envelopeRecipients?: readonly string[] | undefined;
-}
-
-export interface InboundDecision {
-  readonly message: ParsedMessage;
-  readonly reply: ExtractedReply;
-  readonly classification: Classification;
-  /** Classifier tags, verdict tags, threading flags and attachment-policy tags. */
-  readonly tags: readonly string[];
-  readonly ticketNumber: string | null;
-  readonly thread: ThreadDecision;
-  readonly route: { readonly skill: string; readonly rule: string; readonly priority: Priority } | null;
-  readonly disposition: Disposition;
-  /** Attachment file names refused by the channel's extension allow-list. */
-  readonly rejectedAttachments: readonly string[];
-  /** False for automatic and bulk mail and anything flagged: never send an acknowledgement. */
-  readonly autoAnswerAllowed: boolean;
-}
-
-/** Everything the channel knows about one recipient list: envelope plus To and Cc, lowercase, unique. */
-export function allRecipients(message: ParsedMessage, envelope: readonly string[] = []): string[] {
-  const list = [...envelope, ...message.to.map((a) => a.address), ...message.cc.map((a) => a.address)];
-  return [...new Set(list.map((a) => a.toLowerCase()).filter((a) => a.length > 0))];
 }
 
 /**
@@ -79,56 +31,3 @@ export function parseInbound(parser: MimeParser, raw: Uint8Array, channel: Chann
   return parser.parse(raw, { maxBytes: channel.maxMessageBytes }, { html: 'omit' });
 }
 
-/** The inbound decision for a message that is already parsed. */
-export async function decideMessage(
-  deps: { readonly lookup: ThreadLookup },
-  input: ParsedInboundInput,
-): Promise<InboundDecision> {
-  const { channel, message } = input;
-  const reply = extractReply(message.text, message.htmlReply);
-  const classification = classify(message, { ownAddresses: [channel.address, ...channel.aliases] });
-  const recipients = allRecipients(message, input.envelopeRecipients);
-  const verdicts = verdictTags(input.verdicts);
-  const senderAuthenticated = !verdicts.some((t) => UNAUTHENTICATED.has(t));
-  const thread = await resolveThread(deps, { channel, message, classification, recipients, senderAuthenticated });
-
-  const rejected = rejectedAttachments(message.attachments, channel.allowedAttachmentExtensions);
-  const tagSet = new Set<string>([...classification.tags, ...verdicts, ...thread.flags]);
-  if (rejected.length > 0) tagSet.add('attachment-rejected');
-  const tags = [...tagSet];
-
-  const disposition = dispositionOf(channel, tags, thread, classification.lane);
-  const route =
-    disposition === 'route'
-      ? routeMessage({ channel, message, reply: reply.reply, lane: classification.lane, tags, recipients })
-      : null;
-
-  return {
-    message,
-    reply,
-    classification,
-    tags,
-    // Threading read it already: every ticket number in the subject becomes a signal.
-    ticketNumber: thread.signals.find((s) => s.kind === 'ticket-number')?.value ?? null,
-    thread,
-    route,
-    disposition,
-    rejectedAttachments: rejected,
-    autoAnswerAllowed: classification.lane === 'human' && !tags.some((t) => BLOCKS_AUTO_ANSWER.has(t)),
-  };
-}
-
-/** Verdict tags that make the From address worthless as proof of who wrote. */
-const UNAUTHENTICATED = new Set(['dmarc-fail', 'spoofing-suspected']);
-
-const BLOCKS_AUTO_ANSWER = new Set(['spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant']);
-
-function dispositionOf(channel: ChannelSettings, tags: readonly string[], thread: ThreadDecision, lane: Lane): Disposition {
-  if (tags.includes('virus')) return 'quarantine';
-  if (tags.includes('spam') && channel.spamPolicy === 'drop') return 'drop';
-  // Automatic mail that answers nothing we know is kept for the record but bothers no agent.
-  if (thread.action === 'unattached') return 'record';
-  // Nor does an automatic answer in a closed conversation: it joins without reopening it.
-  if (ANSWERING_LANES.includes(lane) && thread.conversation?.status === 'closed') return 'record';
-  return 'route';
-}

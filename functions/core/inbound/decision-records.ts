@@ -3,7 +3,7 @@ import type { InboundRecord } from '../model/inbound-record.ts';
 import type { InboundStoredMessage } from '../model/stored-message.ts';
 import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/routed-message.ts';
 import type { AppliedThread } from '../conversation/apply-thread.ts';
-import type { InboundDecision } from './decide-inbound.ts';
+import type { InboundDecision } from './decide-message.ts';
 import { customerAddress } from '../mail/participants.ts';
 
 const PREVIEW_CHARS = 280;

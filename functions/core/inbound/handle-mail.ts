@@ -11,7 +11,8 @@ import type { MessageStore, RawMailStore, RoutedQueue } from '../ports/inbound.t
 import type { MimeParser } from '../ports/mime.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
 import { acknowledgeMail, applyInboundReport, type AcknowledgementStepDeps, type ReportStepDeps } from './after-decision.ts';
-import { decideMessage, parseInbound } from './decide-inbound.ts';
+import { parseInbound } from './decide-inbound.ts';
+import { decideMessage } from './decide-message.ts';
 import { asDuplicate, routedMessageOf, storedMessageOf, withTags } from './decision-records.ts';
 
 export interface HandleMailDeps {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MailParseError } from '../../../functions/core/errors.ts';
-import { allRecipients, decideInbound, decideMessage } from '../../../functions/core/inbound/decide-inbound.ts';
+import { decideInbound } from '../../../functions/core/inbound/decide-inbound.ts';
+import { allRecipients, decideMessage } from '../../../functions/core/inbound/decide-message.ts';
 import { rejectedAttachments } from '../../../functions/core/inbound/attachment-policy.ts';
 import { InMemoryThreading } from '../../../functions/cli/in-memory-threading.ts';
 import type { ParsedMessage } from '../../../functions/core/model/message.ts';

@@ -3,7 +3,7 @@ import { MailparserMimeParser } from '../../../../functions/adapters/mailparser-
 import { MemoryAcknowledgementLedger } from '../../../../functions/adapters/memory/memory-acknowledgement-ledger.ts';
 import { MemoryConversationStore } from '../../../../functions/adapters/memory/memory-conversation-store.ts';
 import { MemorySuppressionList } from '../../../../functions/adapters/memory/memory-suppression-list.ts';
-import { decideMessage } from '../../../../functions/core/inbound/decide-inbound.ts';
+import { decideMessage } from '../../../../functions/core/inbound/decide-message.ts';
 import { AcknowledgementSettingsSchema } from '../../../../functions/core/model/acknowledgement-settings.ts';
 import type { ChannelSettings } from '../../../../functions/core/model/channel.ts';
 import { acknowledgementHeaders, planAcknowledgement, renderAcknowledgement, type AcknowledgementDecision } from '../../../../functions/core/outbound/acknowledgement.ts';
