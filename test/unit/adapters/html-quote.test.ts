@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MailparserMimeParser } from '../../../functions/adapters/mailparser-mime-parser.ts';
 import { htmlReplyOf } from '../../../functions/adapters/mime/html-quote.ts';
+import { loadSanitizeHtml } from '../../../functions/adapters/mime/sanitize-html-lib.ts';
+
+// The parser loads sanitize-html before it reads HTML; called directly, the test does.
+beforeAll(async () => {
+  await loadSanitizeHtml();
+});
 
 describe('htmlReplyOf', () => {
   it.each([
