@@ -1,4 +1,6 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -16,7 +18,7 @@ import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import { AppError } from '../core/errors.ts';
 import type { AttachmentRef } from '../core/model/outbound-mail.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
-import { queueReply } from '../core/outbound/queue-reply.ts';
+import { type QueueReplyDeps, queueReply } from '../core/outbound/queue-reply.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
 import { sandboxClients } from './sandbox-clients.ts';
@@ -120,13 +122,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
       attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
     }
     const queued = await queueReply(
-      {
-        channels, conversations, history: messages, messages, clock, ids: new UuidIdGenerator(),
-        plans: new S3OutboundPlanStore(clients.s3, info.bucket),
-        queue: new SqsOutboundQueue(clients.sqs, info.outboundQueue.url),
-        suppression: new DynamoSuppressionList(clients.db, info.table),
-        attachments: new S3AttachmentStager(clients.s3, info.bucket, new S3RawMailStore(clients.s3, info.bucket), new UuidIdGenerator()),
-      },
+      queueReplyDeps(clients, { table: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url }, { channels, conversations, messages, clock }),
       {
         conversationId,
         reply: { agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments },
@@ -136,6 +132,28 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
   } finally {
     clients.destroy();
   }
+}
+
+/**
+ * The adapters `queueReply` runs on, as an agent's app (or the admin API) would wire them; the
+ * stores the caller already built can be handed in. The benchmark counts the calls of this wiring.
+ */
+export function queueReplyDeps(
+  clients: { readonly db: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient },
+  names: { readonly table: string; readonly bucket: string; readonly outboundQueueUrl: string },
+  built: { readonly channels?: DynamoChannelDirectory; readonly conversations?: DynamoConversationStore; readonly messages?: DynamoMessageStore; readonly clock?: SystemClock } = {},
+): QueueReplyDeps {
+  const clock = built.clock ?? new SystemClock();
+  const messages = built.messages ?? new DynamoMessageStore(clients.db, names.table);
+  return {
+    channels: built.channels ?? new DynamoChannelDirectory(clients.db, names.table, { clock, cacheMs: 0 }),
+    conversations: built.conversations ?? new DynamoConversationStore(clients.db, names.table),
+    history: messages, messages, clock, ids: new UuidIdGenerator(),
+    plans: new S3OutboundPlanStore(clients.s3, names.bucket),
+    queue: new SqsOutboundQueue(clients.sqs, names.outboundQueueUrl),
+    suppression: new DynamoSuppressionList(clients.db, names.table),
+    attachments: new S3AttachmentStager(clients.s3, names.bucket, new S3RawMailStore(clients.s3, names.bucket), new UuidIdGenerator()),
+  };
 }
 
 async function findByTicket(channels: DynamoChannelDirectory, conversations: DynamoConversationStore, ticket: string): Promise<string> {
