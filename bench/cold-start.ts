@@ -49,6 +49,8 @@ export interface ImportRow {
   readonly byGroup: readonly ImportShare[];
   /** The largest packages by self time. */
   readonly topPackages: readonly ImportShare[];
+  /** Bundle bytes by the same groups: V8's compile of the whole file (`compileSourceTextModule`) goes roughly by size. */
+  readonly bytesByGroup: readonly { readonly group: string; readonly bytes: number }[];
 }
 
 export interface ColdStartResult {
@@ -226,6 +228,7 @@ async function measureImport(bundle: Bundle & { role: FunctionRole }, runs: numb
     env: Object.keys(bundle.env).sort(), profiledMs: round(ms, 1),
     byGroup: sumByGroup(selfTimes, (r) => r.name, (r) => r.ms, groups).map((g) => ({ group: g.group, ms: round(g.value, 1) })),
     topPackages: selfTimes.sort((a, b) => b.ms - a.ms).slice(0, 12).map((r) => ({ group: r.name, ms: round(r.ms, 1) })),
+    bytesByGroup: sumByGroup(bundle.packages, (p) => p.name, (p) => p.bytes, groups).map((g) => ({ group: g.group, bytes: g.value })),
   };
 }
 

@@ -11,7 +11,11 @@ const run = promisify(execFile);
 
 /** The parts of a V8 CPU profile (`Profiler.stop`) the attribution reads. */
 export interface CpuProfile {
-  readonly nodes: readonly { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number } }[];
+  readonly nodes: readonly {
+    readonly id: number;
+    readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
+    readonly children?: readonly number[];
+  }[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
 }
@@ -28,6 +32,11 @@ export const NODE_INTERNALS = '(node internals and builtins)';
  * Self time (ms) of a profile per npm package: a sample in a bundle function goes to the package
  * its position maps to through the source map; V8's own entries keep their name. Idle and root
  * samples are left out.
+ *
+ * The self time of esbuild's require wrappers is mostly V8 compiling, on first call, the module
+ * body the wrapper calls (the callee has no frame yet, so the sample lands on the wrapper). It is
+ * handed on to the packages of the wrapper's callees, in proportion to their total time; only
+ * what has no callee in the bundle stays with the wrappers.
  */
 export function selfTimeByPackage(profile: CpuProfile, bundleUrl: string, lines: readonly (readonly Segment[])[], sources: readonly string[]): Map<string, number> {
   const labelOf = new Map<number, string | null>();
@@ -46,12 +55,32 @@ export function selfTimeByPackage(profile: CpuProfile, bundleUrl: string, lines:
     else label = '(harness)';
     labelOf.set(node.id, label);
   }
+  const self = new Map<number, number>();
+  for (const [i, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<number, number>();
+  const total = (id: number): number => {
+    const known = totals.get(id);
+    if (known !== undefined) return known;
+    const t = (self.get(id) ?? 0) + (byId.get(id)?.children ?? []).reduce((sum, c) => sum + total(c), 0);
+    totals.set(id, t);
+    return t;
+  };
   const out = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const label = labelOf.get(id);
-    if (!label) return;
-    out.set(label, (out.get(label) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-  });
+  const add = (label: string, ms: number) => out.set(label, (out.get(label) ?? 0) + ms);
+  for (const node of profile.nodes) {
+    const label = labelOf.get(node.id);
+    const ms = self.get(node.id) ?? 0;
+    if (!label || ms === 0) continue;
+    const inPackage = (c: number) => !(labelOf.get(c) ?? '(').startsWith('(');
+    const callees = label === GLUE ? (node.children ?? []).filter(inPackage) : [];
+    const weight = callees.reduce((sum, c) => sum + total(c), 0);
+    if (weight === 0) {
+      add(label, ms);
+      continue;
+    }
+    for (const c of callees) add(labelOf.get(c) ?? GLUE, (ms * total(c)) / weight);
+  }
   return out;
 }
 

@@ -93,8 +93,8 @@ function profileLines(name: string, p: CallProfile): string {
 export function sendPathLines(p: SendPathResult): string[] {
   const both = (name: string, c: ReplyCalls) => [
     `  ${name}: ${c.total} calls = queue ${c.queue.total} + send ${c.send.total}`,
-    profileLines('queue', c.queue),
-    profileLines('send', c.send),
+    ...profileLines('queue', c.queue).split('\n'),
+    ...profileLines('send', c.send).split('\n'),
   ];
   return [
     ...both('first reply in a container', p.firstReply),
@@ -111,8 +111,11 @@ export function importLines(rows: readonly ImportRow[], runs: number): string[] 
     `  fresh process each, median of ${runs}; env from the template (tokens replaced): the import must export handler`,
   ];
   for (const i of rows) {
-    out.push(`  ${i.role}, where one profiled import spends its self time (ms, no source maps):`);
+    const size = i.bytesByGroup.reduce((sum, g) => sum + g.bytes, 0) || 1;
+    out.push(`  ${i.role}: self time of one profiled import (${i.profiledMs.toFixed(0)} ms, no source maps), ms:`);
     out.push(`    ${i.byGroup.filter((g) => g.ms >= 0.5).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join('; ')}`);
+    out.push(`    top packages: ${i.topPackages.filter((g) => !g.group.startsWith('(')).slice(0, 8).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join(', ')}`);
+    out.push(`    bundle by group (share of bytes): ${i.bytesByGroup.map((g) => `${g.group} ${((100 * g.bytes) / size).toFixed(0)}%`).join(', ')}`);
   }
   return out;
 }
