@@ -115,7 +115,7 @@ export function importLines(rows: readonly ImportRow[], runs: number): string[] 
     out.push(`  ${i.role}: self time of one profiled import (${i.profiledMs.toFixed(0)} ms, no source maps), ms:`);
     out.push(`    ${i.byGroup.filter((g) => g.ms >= 0.5).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join('; ')}`);
     out.push(`    top packages: ${i.topPackages.filter((g) => !g.group.startsWith('(')).slice(0, 8).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join(', ')}`);
-    out.push(`    bundle by group (share of bytes): ${i.bytesByGroup.map((g) => `${g.group} ${((100 * g.bytes) / size).toFixed(0)}%`).join(', ')}`);
+    out.push(`    bundle by group (share of bytes): ${i.bytesByGroup.filter((g) => g.bytes / size >= 0.005).map((g) => `${g.group} ${((100 * g.bytes) / size).toFixed(0)}%`).join(', ')}`);
   }
   return out;
 }
