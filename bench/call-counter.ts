@@ -25,17 +25,31 @@ function keyText(value: unknown): string {
   return typeof s === 'string' ? s : '';
 }
 
-/**
- * The kind of item a DynamoDB request touches, from its key's prefix (`INBOUND`, `CONV`, `MSGID`,
- * ...; a message is `MSG`, from its sort key). Empty for other services.
- */
-export function itemKindOf(input: object): string {
-  const i = input as { Item?: Record<string, unknown>; Key?: Record<string, unknown>; RequestItems?: Record<string, { Keys?: Record<string, unknown>[] }>; ExpressionAttributeValues?: Record<string, unknown> };
-  const batchKey = Object.values(i.RequestItems ?? {})[0]?.Keys?.[0];
-  const item = i.Item ?? i.Key ?? batchKey;
-  if (!item) return i.ExpressionAttributeValues?.[':pk'] !== undefined ? keyText(i.ExpressionAttributeValues[':pk']) : '';
+/** The kind of one item from its key: the partition key's prefix, `MSG` for a message (its sort key). */
+function kindOfKey(item: Record<string, unknown>): string {
   const sk = keyText(item.sk);
   return sk.startsWith('MSG#') ? 'MSG' : (keyText(item.pk).split('#')[0] ?? '');
+}
+
+type Key = Record<string, unknown>;
+type BatchRequests = { Keys?: Key[] } | { PutRequest?: { Item?: Key }; DeleteRequest?: { Key?: Key } }[];
+
+/**
+ * The kind of item a DynamoDB request touches, from its key's prefix (`INBOUND`, `CONV`, `MSGID`,
+ * ...; a message is `MSG`, from its sort key; a query names its partition's prefix). A batch
+ * names the distinct kinds of its items joined by `+`. Empty for other services.
+ */
+export function itemKindOf(input: object): string {
+  const i = input as { Item?: Record<string, unknown>; Key?: Record<string, unknown>; RequestItems?: Record<string, BatchRequests>; ExpressionAttributeValues?: Record<string, unknown> };
+  const item = i.Item ?? i.Key;
+  if (item) return kindOfKey(item);
+  if (i.RequestItems) {
+    const keys = Object.values(i.RequestItems).flatMap((requests): Record<string, unknown>[] =>
+      Array.isArray(requests) ? requests.flatMap((r): Key[] => { const k = r.PutRequest?.Item ?? r.DeleteRequest?.Key; return k ? [k] : []; }) : (requests.Keys ?? []));
+    return [...new Set(keys.map(kindOfKey))].join('+');
+  }
+  const pk = i.ExpressionAttributeValues?.[':pk'];
+  return pk === undefined ? '' : (keyText(pk).split('#')[0] ?? '');
 }
 
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);

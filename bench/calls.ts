@@ -34,19 +34,27 @@ export interface CallsResult {
   readonly handlerMsReply: number;
 }
 
-function serviceOf(client: object): string {
+/** The service an SDK client talks to, from its class name. */
+export function serviceOf(client: object): string {
   const name = client.constructor.name;
   if (name.startsWith('DynamoDB')) return 'DynamoDB';
   if (name.startsWith('S3')) return 'S3';
   if (name.startsWith('SQS')) return 'SQS';
+  if (name.startsWith('SESv2')) return 'SES';
+  if (name.startsWith('KMS')) return 'KMS';
   return name;
 }
 
 /** The real `createInboundDeps`, with a stand-in tracer that puts a counter on every client it is handed. */
-function countingDeps(aws: LocalAws, counter: CallCounter): ReceiveMailDeps {
+export function countingDeps(aws: LocalAws, counter: CallCounter): ReceiveMailDeps {
   const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, RAW_MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls) });
+  return createInboundDeps(env, countingTracer(counter));
+}
+
+/** A stand-in for the Powertools tracer: every client handed to it gets the counter. */
+export function countingTracer(counter: CallCounter): Tracer {
   const tracer = { captureAWSv3Client: <C extends CountableClient>(client: C) => counter.attach(client, serviceOf(client)) };
-  return createInboundDeps(env, tracer as unknown as Tracer);
+  return tracer as unknown as Tracer;
 }
 
 // fauxqs takes request bodies up to 11 MiB; larger raw copies go up in parts, as real S3 allows.
@@ -65,11 +73,12 @@ export async function putRaw(aws: LocalAws, key: string, raw: Buffer): Promise<v
   await aws.s3.send(new CompleteMultipartUploadCommand({ Bucket: aws.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
 }
 
-/** Points the SDK's environment at the local servers for as long as `fn` runs. */
-async function withLocalEnv<T>(aws: LocalAws, fn: () => Promise<T>): Promise<T> {
+/** Points the SDK's environment at the local servers (and `extra`, e.g. a local SES) for as long as `fn` runs. */
+export async function withLocalEnv<T>(aws: LocalAws, fn: () => Promise<T>, extra: Readonly<Record<string, string>> = {}): Promise<T> {
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb, AWS_ENDPOINT_URL_S3: aws.endpoints.s3, AWS_ENDPOINT_URL_SQS: aws.endpoints.sqs,
+    ...extra,
   };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);

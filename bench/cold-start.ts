@@ -5,18 +5,52 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { median } from './stats.ts';
+import { FUNCTION_ROLES, type FunctionRole, type PackageBytes, bundleFlags, groupPackages, installedDependencies, packageBytes, roleOf, sumByGroup } from './bundle-packages.ts';
+import { profileImport, selfTimeByPackage } from './import-profile.ts';
+import { decodeMappings, type SourceMapV3 } from './source-map.ts';
+import { median, round } from './stats.ts';
 
 const run = promisify(execFile);
 
 export interface BundleRow {
   /** The construct path, e.g. `Postroom/Inbound/Process/Function/Resource`. */
   readonly path: string;
+  /** Which Postroom function (by construct path); null for CDK's own functions (custom resource providers). */
+  readonly role: FunctionRole | null;
   readonly file: string;
   readonly bytes: number;
   readonly sourceMapBytes: number;
   readonly memoryMb: number | null;
   readonly architecture: string | null;
+  /** npm packages in the bundle with the bytes they take (from the source map), largest first; empty without a map. */
+  readonly packages: readonly PackageBytes[];
+  /** Packages the bundle carries but must not, or lacks (`BUNDLE_RULES`): empty when it keeps its rules. */
+  readonly flags: readonly string[];
+}
+
+/** Where the import time of one bundle goes, from one profiled import: self time per package group. */
+export interface ImportShare {
+  readonly group: string;
+  readonly ms: number;
+}
+
+/** Import of one Postroom function's bundle in fresh processes. */
+export interface ImportRow {
+  readonly path: string;
+  readonly role: FunctionRole;
+  /** Median ms with `--enable-source-maps` (the deployed `NODE_OPTIONS`). */
+  readonly importMs: number;
+  readonly importMsNoSourceMaps: number;
+  /** The environment variables the import ran with (from the template, tokens replaced). */
+  readonly env: readonly string[];
+  /** The import as measured inside the profiled process (the profiler slows it). */
+  readonly profiledMs: number;
+  /** Self time of the profiled import by package group, largest first. */
+  readonly byGroup: readonly ImportShare[];
+  /** The largest packages by self time. */
+  readonly topPackages: readonly ImportShare[];
+  /** Bundle bytes by the same groups: V8's compile of the whole file (`compileSourceTextModule`) goes roughly by size. */
+  readonly bytesByGroup: readonly { readonly group: string; readonly bytes: number }[];
 }
 
 export interface ColdStartResult {
@@ -27,18 +61,91 @@ export interface ColdStartResult {
   readonly importMs: number;
   /** The same without source maps. */
   readonly importMsNoSourceMaps: number;
+  /** Every Postroom function of the assembly, inbound first. */
+  readonly imports: readonly ImportRow[];
+  /** Postroom functions the assembly has none of (e.g. a handler without a construct yet). */
+  readonly missing: readonly FunctionRole[];
   readonly runs: number;
   /** The inbound function's configured memory (MB), for the cost figures. */
   readonly inboundMemoryMb: number;
-  /** Median ms to import the admin API bundle (mailparser, nodemailer and the Encryption SDK load lazily), with source maps; null without one. */
-  readonly adminImportMs: number | null;
-  readonly adminImportMsNoSourceMaps: number | null;
 }
 
 interface TemplateResource {
   readonly Type: string;
   readonly Metadata?: Record<string, unknown>;
-  readonly Properties?: { Code?: { S3Key?: unknown }; MemorySize?: number; Architectures?: string[] };
+  readonly Properties?: {
+    Code?: { S3Key?: unknown };
+    MemorySize?: number;
+    Architectures?: string[];
+    Environment?: { Variables?: Record<string, unknown> };
+    FifoQueue?: boolean;
+    QueueName?: unknown;
+  };
+}
+
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+const PSEUDO: Record<string, string> = { 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Postroom' };
+
+/** A plausible value of `{ Ref: id }`: what CloudFormation returns for the resource's type. */
+function refValue(id: string, resource: TemplateResource | undefined): string {
+  const name = id.toLowerCase();
+  switch (resource?.Type) {
+    case 'AWS::SQS::Queue':
+      return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}${resource.Properties?.FifoQueue ? '.fifo' : ''}`;
+    case 'AWS::KMS::Key':
+      return '00000000-0000-4000-8000-000000000000';
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+    default:
+      return name;
+  }
+}
+
+/** A plausible value of `{ Fn::GetAtt: [id, attribute] }`. */
+function attributeValue(id: string, attribute: string, resource: TemplateResource | undefined): string {
+  const type = resource?.Type ?? '';
+  const service = type.split('::')[1]?.toLowerCase() ?? 'unknown';
+  if (attribute === 'QueueUrl') return refValue(id, resource);
+  if (attribute === 'QueueName') return `${id.toLowerCase()}${resource?.Properties?.FifoQueue ? '.fifo' : ''}`;
+  if (attribute === 'Arn' && type === 'AWS::KMS::Key') return `arn:aws:kms:${REGION}:${ACCOUNT}:key/${refValue(id, resource)}`;
+  if (attribute === 'Arn' && type === 'AWS::SQS::Queue') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${attributeValue(id, 'QueueName', resource)}`;
+  if (attribute === 'Arn' && type === 'AWS::DynamoDB::Table') return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id.toLowerCase()}`;
+  if (attribute === 'Arn') return `arn:aws:${service}:${REGION}:${ACCOUNT}:${id.toLowerCase()}`;
+  return `${id.toLowerCase()}-${attribute.toLowerCase()}`;
+}
+
+/**
+ * A template value with CloudFormation's intrinsic functions replaced by plausible values (a
+ * queue's Ref is a queue URL, a KMS key's Arn a key ARN, pseudo parameters us-east-1 and a dummy
+ * account), so a bundle's environment schema accepts it. Throws on a function it does not know.
+ */
+export function resolveTemplateValue(value: unknown, resources: Readonly<Record<string, TemplateResource>>): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]]; 'Fn::Sub'?: string };
+  if (v.Ref !== undefined) return PSEUDO[v.Ref] ?? refValue(v.Ref, resources[v.Ref]);
+  if (v['Fn::GetAtt']) {
+    const [id, attribute] = v['Fn::GetAtt'];
+    return attributeValue(id, attribute, resources[id]);
+  }
+  if (v['Fn::Join']) {
+    const [separator, parts] = v['Fn::Join'];
+    return parts.map((p) => resolveTemplateValue(p, resources)).join(separator);
+  }
+  if (typeof v['Fn::Sub'] === 'string') {
+    return v['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      const [id = '', attribute] = name.split('.');
+      return attribute ? attributeValue(id, attribute, resources[id]) : (PSEUDO[id] ?? refValue(id, resources[id]));
+    });
+  }
+  throw new Error(`cannot resolve template value ${JSON.stringify(value)}`);
+}
+
+/** A function's environment from its template resource, tokens resolved; `NODE_OPTIONS` left out (the runs set the flag themselves). */
+export function functionEnv(resource: TemplateResource, resources: Readonly<Record<string, TemplateResource>>): Record<string, string> {
+  const variables = resource.Properties?.Environment?.Variables ?? {};
+  return Object.fromEntries(Object.entries(variables).filter(([k]) => k !== 'NODE_OPTIONS').map(([k, v]) => [k, resolveTemplateValue(v, resources)]));
 }
 
 const ROOT = join(import.meta.dirname, '..');
@@ -53,44 +160,82 @@ async function newestMtime(path: string): Promise<number> {
   return Math.max(info.mtimeMs, ...times);
 }
 
+interface Bundle extends BundleRow {
+  readonly env: Record<string, string>;
+}
+
+/** The packages of a bundle, from its source map; empty without one. */
+async function packagesOf(file: string): Promise<PackageBytes[]> {
+  const map = await readFile(`${file}.map`, 'utf8').catch(() => null);
+  if (map === null) return [];
+  return packageBytes(JSON.parse(map) as SourceMapV3, await readFile(file, 'utf8'));
+}
+
 /** Bundles per Lambda function of a cloud assembly; null when an asset is missing (a stale assembly). */
-async function bundlesOf(out: string): Promise<BundleRow[] | null> {
+async function bundlesOf(out: string): Promise<Bundle[] | null> {
   const template = JSON.parse(await readFile(join(out, 'Postroom.template.json'), 'utf8')) as { Resources: Record<string, TemplateResource> };
-  const rows: BundleRow[] = [];
+  const rows: Bundle[] = [];
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const key = resource.Properties?.Code?.S3Key;
     const dir = join(out, `asset.${String(key).replace(/\.zip$/, '')}`);
     const file = ['index.mjs', 'index.js'].map((f) => join(dir, f)).find((f) => existsSync(f));
     if (!file) return null;
+    const path = String(resource.Metadata?.['aws:cdk:path'] ?? id);
+    const role = roleOf(path);
+    const packages = await packagesOf(file);
     rows.push({
-      path: String(resource.Metadata?.['aws:cdk:path'] ?? id), file, bytes: (await stat(file)).size,
+      path, role, file, bytes: (await stat(file)).size,
       sourceMapBytes: await stat(`${file}.map`).then((s) => s.size, () => 0),
       memoryMb: resource.Properties?.MemorySize ?? null, architecture: resource.Properties?.Architectures?.[0] ?? null,
+      packages, flags: bundleFlags(role, packages.map((p) => p.name)),
+      env: role ? functionEnv(resource, template.Resources) : {},
     });
   }
   return rows;
 }
 
-/** Time to import `file` in a fresh Node process, measured inside it (ms). */
-async function importOnce(file: string, sourceMaps: boolean): Promise<number> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
-  const env = {
-    PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TABLE_NAME: 'postroom', RAW_MAIL_BUCKET: 'postroom-mail',
-    SKILL_QUEUE_URLS: JSON.stringify({ support: 'https://sqs.us-east-1.amazonaws.com/000000000000/support.fifo' }),
-    // The admin function's environment (the inbound one ignores these).
-    DOMAINS: 'example.com', SKILL_QUEUE_PREFIX: 'postroom-skill-', RECEIPT_RULE_SET: 'postroom', RAW_MAIL_PREFIX: 'inbound/raw/',
-    INBOUND_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:inbound',
-    CREDENTIAL_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000',
+/** The environment of an import run: the function's own, plus what the Lambda runtime would set. */
+function runEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '', AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env,
   };
+}
+
+/** Time to import `file` in a fresh Node process, measured inside it (ms); fails unless it exports `handler`. */
+async function importOnce(file: string, sourceMaps: boolean, env: Readonly<Record<string, string>>): Promise<number> {
+  const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const ms = performance.now() - t; if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(String(ms));`;
   const args = [...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', script];
-  const { stdout } = await run(process.execPath, args, { env });
+  const { stdout } = await run(process.execPath, args, { env: runEnv(env) });
   return Number(stdout);
 }
 
+/** Import times of one bundle (runs interleaved with and without source maps) and where one profiled import spends its time. */
+async function measureImport(bundle: Bundle & { role: FunctionRole }, runs: number): Promise<ImportRow> {
+  const withMaps: number[] = [];
+  const without: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    withMaps.push(await importOnce(bundle.file, true, bundle.env));
+    without.push(await importOnce(bundle.file, false, bundle.env));
+  }
+  const { ms, profile } = await profileImport(bundle.file, runEnv(bundle.env));
+  const map = JSON.parse(await readFile(`${bundle.file}.map`, 'utf8')) as SourceMapV3;
+  const selfTimes = [...selfTimeByPackage(profile, pathToFileURL(bundle.file).href, decodeMappings(map.mappings), map.sources)].map(([name, t]) => ({ name, ms: t }));
+  const groups = groupPackages(installedDependencies(ROOT), undefined, new Set(bundle.packages.map((p) => p.name)));
+  return {
+    path: bundle.path, role: bundle.role, importMs: round(median(withMaps), 1), importMsNoSourceMaps: round(median(without), 1),
+    env: Object.keys(bundle.env).sort(), profiledMs: round(ms, 1),
+    byGroup: sumByGroup(selfTimes, (r) => r.name, (r) => r.ms, groups).map((g) => ({ group: g.group, ms: round(g.value, 1) })),
+    topPackages: selfTimes.sort((a, b) => b.ms - a.ms).slice(0, 12).map((r) => ({ group: r.name, ms: round(r.ms, 1) })),
+    bytesByGroup: sumByGroup(bundle.packages, (p) => p.name, (p) => p.bytes, groups).map((g) => ({ group: g.group, bytes: g.value })),
+  };
+}
+
 /**
- * Bundle sizes of every Lambda function and the import time of the inbound bundle. Reuses
+ * Bundle sizes and packages of every Lambda function, and for each Postroom function (found by
+ * construct path) the import time in fresh processes with its environment from the template,
+ * and where the time of one profiled import goes. Reuses
  * `cdk.out` when it is newer than every input and holds every asset; otherwise runs
  * `cdk synth -q` into a temporary folder (about 8 s).
  */
@@ -107,25 +252,17 @@ export async function measureColdStart(options: { readonly runs: number }): Prom
       bundles = await bundlesOf(temp);
     }
     if (!bundles) throw new Error('cdk synth produced no function bundles');
-    const inbound = bundles.find((b) => b.path.includes('/Inbound/'));
+    const ours = bundles.filter((b): b is Bundle & { role: FunctionRole } => b.role !== null).sort((a, b) => FUNCTION_ROLES.indexOf(a.role) - FUNCTION_ROLES.indexOf(b.role));
+    const inbound = ours.find((b) => b.role === 'inbound');
     if (!inbound) throw new Error('no inbound function in the cloud assembly');
-    const withMaps: number[] = [];
-    const without: number[] = [];
-    const admin = bundles.find((b) => b.path.includes('/AdminApi/'));
-    const adminWithMaps: number[] = [];
-    const adminWithout: number[] = [];
-    for (let i = 0; i < options.runs; i++) {
-      withMaps.push(await importOnce(inbound.file, true));
-      without.push(await importOnce(inbound.file, false));
-      if (admin) {
-        adminWithMaps.push(await importOnce(admin.file, true));
-        adminWithout.push(await importOnce(admin.file, false));
-      }
-    }
+    const imports: ImportRow[] = [];
+    for (const bundle of ours) imports.push(await measureImport(bundle, options.runs));
+    const inboundImport = imports[0] as ImportRow;
     return {
-      source, bundles: bundles.map((b) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
-      importMs: median(withMaps), importMsNoSourceMaps: median(without), runs: options.runs, inboundMemoryMb: inbound.memoryMb ?? 128,
-      adminImportMs: admin ? median(adminWithMaps) : null, adminImportMsNoSourceMaps: admin ? median(adminWithout) : null,
+      source, bundles: bundles.map(({ env: _env, ...b }) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
+      importMs: inboundImport.importMs, importMsNoSourceMaps: inboundImport.importMsNoSourceMaps, imports,
+      missing: FUNCTION_ROLES.filter((role) => role !== 'admin' && !ours.some((b) => b.role === role)),
+      runs: options.runs, inboundMemoryMb: inbound.memoryMb ?? 128,
     };
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });

@@ -1,10 +1,13 @@
 import type { CallProfile, CallsResult } from './calls.ts';
-import type { ColdStartResult } from './cold-start.ts';
+import { BUNDLE_RULES } from './bundle-packages.ts';
+import type { ColdStartResult, ImportRow } from './cold-start.ts';
+import { type ComposeRow, formatComposeRows } from './compose.ts';
 import type { CoreRatioRow } from './core-ratio.ts';
 import type { CostPerMillion } from './cost.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MailKind } from './mails.ts';
 import type { MemoryRow } from './memory.ts';
+import type { ReplyCalls, SendPathResult } from './send-path.ts';
 
 /** The performance goals; the benchmark prints PASS or MISS against each. */
 export const GOALS = {
@@ -30,6 +33,10 @@ export interface BenchResult {
   readonly seconds: number;
   readonly coreRatio: readonly CoreRatioRow[];
   readonly calls: CallsResult;
+  /** AWS calls of one agent reply: queueing it and sending it. */
+  readonly sendPath: SendPathResult;
+  /** Outbound composition time per mail shape. */
+  readonly compose: readonly ComposeRow[];
   readonly endToEnd: EndToEndResult | null;
   readonly memory: readonly MemoryRow[];
   readonly coldStart: ColdStartResult;
@@ -54,6 +61,13 @@ export function checkGoals(r: Omit<BenchResult, 'goals'>): GoalCheck[] {
     { goal: `AWS calls for a reply <= ${GOALS.replyCalls}`, measured: String(r.calls.reply.total), pass: r.calls.reply.total <= GOALS.replyCalls },
     { goal: `inbound bundle import <= ${GOALS.importMs} ms`, measured: `${r.coldStart.importMs.toFixed(0)} ms`, pass: r.coldStart.importMs <= GOALS.importMs },
   ];
+  for (const b of r.coldStart.bundles) {
+    if (b.role === null) continue;
+    const rules = BUNDLE_RULES[b.role];
+    if (rules.must.length + rules.mustNot.length === 0) continue;
+    const said = [...rules.must.map((p) => `carries ${p}`), ...rules.mustNot.map((p) => `no ${p}`)].join(', ');
+    checks.push({ goal: `${b.role} bundle: ${said}`, measured: b.flags.length ? b.flags.join(', ') : 'as required', pass: b.flags.length === 0 });
+  }
   if (big) checks.push({ goal: `40 MB mail peak RSS <= ${GOALS.peakMb40} MB (512 MB function, 25% spare)`, measured: `${big.peakMb.toFixed(0)} MB`, pass: big.peakMb <= GOALS.peakMb40 });
   if (r.endToEnd) {
     const e = r.endToEnd;
@@ -75,6 +89,53 @@ function profileLines(name: string, p: CallProfile): string {
   return `  ${name.padEnd(11)} ${String(p.total).padStart(2)} calls: ${ops}\n  ${''.padEnd(11)} order: ${p.sequence.join(' > ')}`;
 }
 
+/** The send path's lines: calls of the queueing and the sending side, in order, and the median times. */
+export function sendPathLines(p: SendPathResult): string[] {
+  const both = (name: string, c: ReplyCalls) => [
+    `  ${name}: ${c.total} calls = queue ${c.queue.total} + send ${c.send.total}`,
+    ...profileLines('queue', c.queue).split('\n'),
+    ...profileLines('send', c.send).split('\n'),
+  ];
+  return [
+    ...both('first reply in a container', p.firstReply),
+    ...both('reply', p.reply),
+    `  median of ${p.rounds}: queueReply ${p.queueMs.toFixed(1)} ms, send handler (sendOutbound) ${p.sendMs.toFixed(1)} ms`,
+  ];
+}
+
+/** The import rows of every Postroom function, and where each one's profiled import spends its time. */
+export function importLines(rows: readonly ImportRow[], runs: number): string[] {
+  const out = [
+    table(['function', 'import ms (source maps)', 'without', 'profiled'],
+      rows.map((i) => [i.path.replace(/\/Function\/Resource$/, ''), i.importMs.toFixed(0), i.importMsNoSourceMaps.toFixed(0), i.profiledMs.toFixed(0)])),
+    `  fresh process each, median of ${runs}; env from the template (tokens replaced): the import must export handler`,
+  ];
+  for (const i of rows) {
+    const size = i.bytesByGroup.reduce((sum, g) => sum + g.bytes, 0) || 1;
+    out.push(`  ${i.role}: self time of one profiled import (${i.profiledMs.toFixed(0)} ms, no source maps), ms:`);
+    out.push(`    ${i.byGroup.filter((g) => g.ms >= 0.5).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join('; ')}`);
+    out.push(`    top packages: ${i.topPackages.filter((g) => !g.group.startsWith('(')).slice(0, 8).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join(', ')}`);
+    out.push(`    bundle by group (share of bytes): ${i.bytesByGroup.filter((g) => g.bytes / size >= 0.005).map((g) => `${g.group} ${((100 * g.bytes) / size).toFixed(0)}%`).join(', ')}`);
+  }
+  return out;
+}
+
+/** Packages of a bundle, largest first, wrapped. */
+function packageLines(names: readonly { name: string; bytes: number }[]): string[] {
+  const words = names.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)}`);
+  const lines: string[] = [];
+  let line = '   ';
+  for (const w of words) {
+    if (line.length + w.length > 110) {
+      lines.push(line);
+      line = '   ';
+    }
+    line += ` ${w},`;
+  }
+  if (line.trim()) lines.push(line.replace(/,$/, ''));
+  return lines;
+}
+
 /** The human-readable report. */
 export function formatReport(r: BenchResult): string {
   const out: string[] = [];
@@ -87,25 +148,32 @@ export function formatReport(r: BenchResult): string {
   out.push('', `2. AWS calls per mail (inbound handler, production adapters, dynalite + fauxqs)${c.stable ? '' : ' [counts varied between runs]'}`);
   out.push(profileLines('first mail', c.firstMail), profileLines('new mail', c.newMail), profileLines('reply', c.reply));
   out.push(`  handler time (local servers, median): new ${c.handlerMsNew.toFixed(1)} ms, reply ${c.handlerMsReply.toFixed(1)} ms`);
+  out.push('', `3. AWS calls per agent reply (queueReply as \`postroom reply\` wires it; sendOutbound on createOutboundDeps; dynalite, fauxqs, aws-ses-v2-local)${r.sendPath.stable ? '' : ' [counts varied between runs]'}`);
+  out.push(...sendPathLines(r.sendPath));
+  out.push('', '4. Compose time per reply shape (median ms; bare = nodemailer MailComposer on the same options)');
+  out.push(formatComposeRows(r.compose).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
   if (r.endToEnd) {
     const e = r.endToEnd;
-    out.push('', `3. End to end through the sandbox (SMTP send start to 250 = pointer on its queue), ${e.connections} connections`);
+    out.push('', `5. End to end through the sandbox (SMTP send start to 250 = pointer on its queue), ${e.connections} connections`);
     if (e.capped) out.push(`  stopped by the time cap: ${e.sent} of ${e.target} mails sent`);
     out.push(`  ${e.sent} mails (${e.newMails} new, ${e.replies} replies) in ${e.seconds.toFixed(1)} s: ${e.perSecond.toFixed(1)} mails/s, p50 ${e.p50Ms.toFixed(0)} ms, p99 ${e.p99Ms.toFixed(0)} ms`);
     out.push(`  on the queues: ${e.onQueues} (${Object.entries(e.byQueue).map(([k, v]) => `${k} ${v}`).join(', ')}); new conversations ${e.newConversations}`);
   } else {
-    out.push('', '3. End to end: skipped');
+    out.push('', '5. End to end: skipped');
   }
-  out.push('', '4. Peak RSS deciding one mail in a fresh process (MB)');
+  out.push('', '6. Peak RSS deciding one mail in a fresh process (MB)');
   out.push(table(['mail', 'size MB', 'baseline', 'peak'], r.memory.map((x) => [x.kind, mb(x.bytes), x.baselineMb.toFixed(0), x.peakMb.toFixed(0)])));
   const s = r.coldStart;
-  out.push('', `5. Cold start (bundles from ${s.source})`);
-  out.push(table(['function', 'bundle KB', 'map KB', 'memory MB', 'arch'], s.bundles.map((b) => [b.path, (b.bytes / 1024).toFixed(0), (b.sourceMapBytes / 1024).toFixed(0), b.memoryMb ?? '-', b.architecture ?? '-'])));
-  out.push(`  import of the inbound bundle, fresh process, median of ${s.runs}: ${s.importMs.toFixed(0)} ms with --enable-source-maps (as deployed), ${s.importMsNoSourceMaps.toFixed(0)} ms without`);
-  if (s.adminImportMs !== null) {
-    out.push(`  import of the admin API bundle (MIME parser, nodemailer, Encryption SDK loaded on first use): ${s.adminImportMs.toFixed(0)} ms with source maps, ${(s.adminImportMsNoSourceMaps ?? 0).toFixed(0)} ms without`);
+  out.push('', `7. Cold start (bundles from ${s.source})`);
+  out.push(table(['function', 'role', 'bundle KB', 'map KB', 'memory MB', 'arch', 'packages', 'flags'],
+    s.bundles.map((b) => [b.path, b.role ?? '-', (b.bytes / 1024).toFixed(0), (b.sourceMapBytes / 1024).toFixed(0), b.memoryMb ?? '-', b.architecture ?? '-', b.packages.length || '-', b.flags.join(', ') || '-'])));
+  if (s.missing.length) out.push(`  not in the assembly: ${s.missing.join(', ')}`);
+  for (const b of s.bundles) {
+    if (b.packages.length === 0) continue;
+    out.push(`  ${b.role ?? b.path} packages (KB in the bundle, from its source map):`, ...packageLines(b.packages));
   }
-  out.push('', `6. Cost per 1,000,000 inbound mails (USD, half new mails and half replies, ${r.cost.memoryMb} MB arm64)`);
+  out.push(...importLines(s.imports, s.runs));
+  out.push('', `8. Cost per 1,000,000 inbound mails (USD, half new mails and half replies, ${r.cost.memoryMb} MB arm64)`);
   out.push(table(['mail', 'billed ms', 'SES', 'S3', 'Lambda', 'SQS', 'DynamoDB', 'total', 'Connect'],
     Object.entries(r.cost.bySize).map(([kind, x]) => [kind, x.billedMs, usd(x.ses), usd(x.s3), usd(x.lambda), usd(x.sqs), usd(x.dynamodb), usd(x.total), usd(x.connect)])));
   out.push('  Connect = Amazon Connect email list price for inbound email, $0.0035 per message (its pricing page).');

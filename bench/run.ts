@@ -1,12 +1,14 @@
 import { cpus, platform, release, totalmem } from 'node:os';
 import { measureCalls, type CallProfile } from './calls.ts';
 import { measureColdStart } from './cold-start.ts';
+import { measureCompose } from './compose.ts';
 import { measureCoreRatio } from './core-ratio.ts';
 import { costPerMillion, type CostPerMillion } from './cost.ts';
 import { measureEndToEnd } from './end-to-end.ts';
 import { MAIL_KINDS, type MailKind } from './mails.ts';
 import { measureMemory } from './memory.ts';
 import { checkGoals, type BenchResult, type Machine } from './report.ts';
+import { measureSendPath } from './send-path.ts';
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -41,6 +43,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
   const coreRatio = await step('core decision vs mailparser', () => measureCoreRatio({ quick: options.quick }));
   const calls = await step('AWS calls per mail', () => measureCalls({ quick: options.quick }));
+  const sendPath = await step('AWS calls per reply (queue and send)', () => measureSendPath({ quick: options.quick }));
+  const compose = await step('compose time per reply shape', () => measureCompose({ quick: options.quick }));
   const endToEnd = options.mails > 0 ? await step(`end to end, ${options.mails} mails`, () => measureEndToEnd({ total: options.mails, connections: options.connections, maxSeconds: options.e2eSeconds })) : null;
   const memory = await step('peak memory per size', () => measureMemory());
   const coldStart = await step('bundles and cold start', () => measureColdStart({ runs: options.quick ? 3 : 7 }));
@@ -59,7 +63,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
   const partial = {
     machine: machine(), quick: options.quick, seconds: (performance.now() - started) / 1000,
-    coreRatio, calls, endToEnd, memory, coldStart, cost: { memoryMb: coldStart.inboundMemoryMb, bySize },
+    coreRatio, calls, sendPath, compose, endToEnd, memory, coldStart, cost: { memoryMb: coldStart.inboundMemoryMb, bySize },
   };
   return { ...partial, goals: checkGoals(partial) };
 }

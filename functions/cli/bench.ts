@@ -7,8 +7,10 @@ const HELP = `Usage: postroom bench [--json] [--quick] [--mails N] [--connection
 
 Benchmarks the inbound path on generated mail (5 KB reply, 60 KB newsletter, 2 MB with two
 attachments, 25 MB and 40 MB with one): core decision vs bare mailparser, AWS calls per mail,
-end to end through the sandbox, peak memory per size, bundle size and import time of each
-Lambda function, and the cost per 1,000,000 mails. Prints PASS or MISS against each goal.
+end to end through the sandbox, peak memory per size, and the cost per 1,000,000 mails; and the
+send path: AWS calls per agent reply (queueing and sending, against a local SES) and compose
+time per reply shape. For every Lambda function: bundle size, the npm packages it carries, and
+the import time of each Postroom function with where it goes. Prints PASS or MISS against each goal.
 Runs local servers on 127.0.0.1 only. Exit code 0 even when a goal is missed.
 
 Options:

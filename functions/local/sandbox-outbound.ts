@@ -139,8 +139,8 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
 
 type StartSes = (config: { host: string; port: number }) => Promise<Server>;
 
-/** aws-ses-v2-local is CommonJS with an ES default export: under Node's ESM loader it sits one level down. */
-function startSesLocal(config: { host: string; port: number }): Promise<Server> {
+/** Starts aws-ses-v2-local in this process. It is CommonJS with an ES default export: under Node's ESM loader it sits one level down. */
+export function startSesLocal(config: { host: string; port: number }): Promise<Server> {
   const module = sesLocalModule as unknown as { default: StartSes | { default: StartSes } };
   const start = typeof module.default === 'function' ? module.default : module.default.default;
   return start(config);

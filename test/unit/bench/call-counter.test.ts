@@ -66,4 +66,12 @@ describe('CallCounter', () => {
     expect(itemKindOf({ ExpressionAttributeValues: { ':pk': 'CHANNEL' } })).toBe('CHANNEL');
     expect(itemKindOf({ Bucket: 'b', Key: undefined })).toBe('');
   });
+
+  it('names the kinds of a batch write and a query by partition prefix, so sequences do not carry ids', () => {
+    const write = { RequestItems: { t: [{ PutRequest: { Item: { pk: 'TICKET#support#0000013', sk: 'TICKET' } } }, { PutRequest: { Item: { pk: 'TOKEN#abc', sk: 'TOKEN' } } }, { DeleteRequest: { Key: { pk: 'TOKEN#old', sk: 'TOKEN' } } }] } };
+
+    expect(itemKindOf(write)).toBe('TICKET+TOKEN');
+    expect(itemKindOf({ ExpressionAttributeValues: { ':pk': 'CONV#6f0c1e2a' } })).toBe('CONV');
+    expect(itemKindOf({ RequestItems: { t: { Keys: [{ pk: { S: 'SUPP#support#a@x' }, sk: { S: 'SUPP' } }] } } })).toBe('SUPP');
+  });
 });

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { CallProfile } from '../../../bench/calls.ts';
+import type { BundleRow, ColdStartResult, ImportRow } from '../../../bench/cold-start.ts';
+import { type BenchResult, checkGoals, importLines, sendPathLines } from '../../../bench/report.ts';
+import type { SendPathResult } from '../../../bench/send-path.ts';
+
+const profile = (sequence: string[]): CallProfile => ({
+  total: sequence.length,
+  byOperation: [{ service: 'DynamoDB', operation: 'PutItem', calls: sequence.length, readUnits: 0, writeUnits: sequence.length }],
+  sequence,
+});
+
+const bundle = (role: BundleRow['role'], flags: string[]): BundleRow => ({
+  path: `Postroom/${role ?? 'AWS679f'}/Function/Resource`, role, file: 'index.mjs', bytes: 1024, sourceMapBytes: 0, memoryMb: 1024, architecture: 'arm64', packages: [], flags,
+});
+
+function result(bundles: BundleRow[], importMs: number): Omit<BenchResult, 'goals'> {
+  const coldStart = { source: 'synth', bundles, importMs, importMsNoSourceMaps: importMs, imports: [], missing: [], runs: 3, inboundMemoryMb: 1024 } satisfies ColdStartResult;
+  return { coreRatio: [], calls: { reply: profile(['a', 'b', 'c', 'd', 'e']) }, memory: [], endToEnd: null, coldStart } as unknown as Omit<BenchResult, 'goals'>;
+}
+
+describe('benchmark goals', () => {
+  it('checks each Postroom bundle against its package rules, and skips CDK providers', () => {
+    // Act
+    const goals = checkGoals(result([bundle('inbound', []), bundle('outbound', ['carries mailparser']), bundle(null, [])], 120));
+
+    // Assert
+    expect(goals).toEqual([
+      { goal: 'AWS calls for a reply <= 5', measured: '5', pass: true },
+      { goal: 'inbound bundle import <= 150 ms', measured: '120 ms', pass: true },
+      { goal: 'inbound bundle: carries mailparser, no nodemailer', measured: 'as required', pass: true },
+      { goal: 'outbound bundle: carries nodemailer, no mailparser', measured: 'carries mailparser', pass: false },
+    ]);
+  });
+
+  it('keeps the inbound import goal at 150 ms', () => {
+    expect(checkGoals(result([], 151)).find((g) => g.goal.startsWith('inbound bundle import'))?.pass).toBe(false);
+  });
+});
+
+describe('send path and import lines', () => {
+  it('prints both sides of a reply with their order, and the median times', () => {
+    // Arrange
+    const calls = { queue: profile(['SQS SendMessage']), send: profile(['DynamoDB PutItem OUTBOUND', 'SES SendEmail']), total: 3 };
+    const path: SendPathResult = { firstReply: calls, reply: calls, stable: true, rounds: 15, queueMs: 12.34, sendMs: 30.06 };
+
+    // Act
+    const lines = sendPathLines(path);
+
+    // Assert
+    expect(lines[0]).toBe('  first reply in a container: 3 calls = queue 1 + send 2');
+    expect(lines).toContain('              order: DynamoDB PutItem OUTBOUND > SES SendEmail');
+    expect(lines.at(-1)).toBe('  median of 15: queueReply 12.3 ms, send handler (sendOutbound) 30.1 ms');
+  });
+
+  it('prints an import row per function and where its time goes, small shares left out', () => {
+    const row: ImportRow = {
+      path: 'Postroom/Outbound/Send/Function/Resource', role: 'outbound', importMs: 240.4, importMsNoSourceMaps: 190.2, env: ['TABLE_NAME'], profiledMs: 250,
+      byGroup: [{ group: '(V8 compiling the bundle: compileSourceTextModule)', ms: 110 }, { group: 'zod', ms: 15.04 }, { group: 'other', ms: 0.2 }],
+      topPackages: [{ group: '(garbage collector)', ms: 9 }, { group: 'zod', ms: 15.04 }],
+      bytesByGroup: [{ group: 'zod', bytes: 300 }, { group: 'nodemailer', bytes: 100 }],
+    };
+
+    const lines = importLines([row], 7).join('\n');
+
+    expect(lines).toMatch(/Postroom\/Outbound\/Send\s+240\s+190\s+250/);
+    expect(lines).toContain('(V8 compiling the bundle: compileSourceTextModule) 110.0; zod 15.0\n');
+    expect(lines).toContain('top packages: zod 15.0\n');
+    expect(lines).toContain('bundle by group (share of bytes): zod 75%, nodemailer 25%');
+  });
+});
