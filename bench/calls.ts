@@ -47,7 +47,7 @@ export function serviceOf(client: object): string {
 
 /** The real `createInboundDeps`, with a stand-in tracer that puts a counter on every client it is handed. */
 export function countingDeps(aws: LocalAws, counter: CallCounter): ReceiveMailDeps {
-  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, RAW_MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls) });
+  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, RAW_MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl });
   return createInboundDeps(env, countingTracer(counter));
 }
 

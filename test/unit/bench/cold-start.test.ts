@@ -28,6 +28,7 @@ describe('function environment from the template', () => {
     const inbound = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: {
       NODE_OPTIONS: '--enable-source-maps', TABLE_NAME: { Ref: 'Table' }, RAW_MAIL_BUCKET: { Ref: 'Bucket' },
       SKILL_QUEUE_URLS: { 'Fn::Join': ['', ['{"support":"', { Ref: 'SupportQueue' }, '"}']] }, CHANNEL_CACHE_SECONDS: '60', LEASE_SECONDS: '70',
+      OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
     } } } };
     const outbound = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: {
       TABLE_NAME: { Ref: 'Table' }, MAIL_BUCKET: { Ref: 'Bucket' }, OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
