@@ -14,7 +14,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
       // Set just under what the suite reaches, so a change that drops coverage fails `npm test`.
-      thresholds: { lines: 82, branches: 74, functions: 79, statements: 80 },
+      thresholds: { lines: 86, branches: 74, functions: 83, statements: 83 },
     },
   },
 });
