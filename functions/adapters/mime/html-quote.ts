@@ -20,9 +20,9 @@ const STARTERS: readonly { readonly marker: string; readonly test: RegExp }[] = 
   { marker: 'outlook-border-top', test: /\bstyle\s*=\s*["'][^"']*border:\s*none;\s*border-top:\s*solid\s+#[0-9a-f]{6}\s+1\.0pt/i },
   { marker: 'hr-stopSpelling', test: /\bid\s*=\s*["']?stopSpelling\b/i },
 ];
-// Short, case-sensitive pieces of the markers above: a fast first look at every HTML mail.
-const MARKER_PIECES = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top/;
-const RULE_OR_QUOTE = /<(?:blockquote|hr)\b/i;
+// Short pieces of the markers above, and the elements that can hold a quote: one pass over
+// every HTML mail decides whether the tag scan runs at all.
+const FIRST_LOOK = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top|<(?:blockquote|hr)\b/i;
 const TAG_HEAD = /^(\/?)([a-zA-Z][\w:-]*)/;
 const VOID = new Set(['br', 'hr', 'img', 'meta', 'link', 'input', 'col', 'area', 'base', 'wbr', 'source']);
 // The text after an <hr> that makes it Outlook's or Yahoo's separator: a quoted header block.
@@ -49,7 +49,7 @@ interface Cut {
  */
 export function htmlReplyOf(html: string): HtmlReply | null {
   // Most HTML (newsletters, notifications) has none of these: plain substring scans first.
-  if (!RULE_OR_QUOTE.test(html) && !MARKER_PIECES.test(html)) return null;
+  if (!FIRST_LOOK.test(html)) return null;
   const cuts = findCuts(html);
   if (cuts.length === 0) return null;
   let kept = '';
