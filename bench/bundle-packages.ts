@@ -9,7 +9,8 @@ export type FunctionRole = (typeof FUNCTION_ROLES)[number];
 /** The role of a function from its construct path; null for functions of CDK's own (custom resource providers). */
 export function roleOf(constructPath: string): FunctionRole | null {
   const parts = constructPath.split('/').map((p) => p.toLowerCase());
-  return FUNCTION_ROLES.find((role) => parts.includes(role)) ?? null;
+  // The admin function sits under `AdminApi`, the others under their role's name.
+  return FUNCTION_ROLES.find((role) => parts.includes(role) || parts.includes(`${role}api`)) ?? null;
 }
 
 /**

@@ -5,6 +5,7 @@ describe('bundle packages', () => {
   it('tells the Postroom functions apart by construct path, and CDK providers from them', () => {
     expect(roleOf('Postroom/Inbound/Process/Function/Resource')).toBe('inbound');
     expect(roleOf('Postroom/Outbound/Send/Function/Resource')).toBe('outbound');
+    expect(roleOf('Postroom/AdminApi/Handler/Function/Resource')).toBe('admin');
     expect(roleOf('Postroom/Feedback/Process/Function/Resource')).toBe('feedback');
     expect(roleOf('Postroom/AWS679f53fac002430cb0da5b7982bd2287/Resource')).toBeNull();
   });
