@@ -1,8 +1,8 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FailedMailSchema, type FailedMail } from '../core/model/inbound-record.ts';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FailedMail } from '../core/model/inbound-record.ts';
 import type { FailedMailStore } from '../core/ports/inbound.ts';
-import { FAILED_PARTITION, TABLE_SCHEMA, itemKeys } from './dynamo-schema.ts';
-import { withoutKeys } from './dynamo-util.ts';
+import { DynamoFailedMailAdmin } from './dynamo-failed-mail-admin.ts';
+import { FAILED_PARTITION, itemKeys } from './dynamo-schema.ts';
 
 /** Failed mail next to its inbound record, listed newest first through the sparse `gsi1` index. */
 export class DynamoFailedMailStore implements FailedMailStore {
@@ -21,18 +21,8 @@ export class DynamoFailedMailStore implements FailedMailStore {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
-  /** The most recent failures, newest first (for operators and replays). */
+  /** The most recent failures, newest first (for operators and replays): the first page the admin API lists. */
   async list(limit = 50): Promise<FailedMail[]> {
-    const { indexName, partitionKey } = TABLE_SCHEMA.failedIndex;
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      IndexName: indexName,
-      KeyConditionExpression: '#pk = :failed',
-      ExpressionAttributeNames: { '#pk': partitionKey },
-      ExpressionAttributeValues: { ':failed': FAILED_PARTITION },
-      ScanIndexForward: false,
-      Limit: limit,
-    }));
-    return (out.Items ?? []).map((i) => FailedMailSchema.parse(withoutKeys(i)));
+    return [...(await new DynamoFailedMailAdmin(this.client, this.tableName).list({ limit })).items];
   }
 }

@@ -1,16 +1,16 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
 import { DynamoSuppressionList } from '../../functions/adapters/dynamo-suppression-list.ts';
 import { sandboxClients } from '../../functions/cli/sandbox-clients.ts';
 import { replyInSandbox } from '../../functions/cli/reply.ts';
 import { PolicyError } from '../../functions/core/errors.ts';
 import { PostroomConfigSchema, type PostroomConfig } from '../../functions/core/model/postroom-config.ts';
-import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
+import type { RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { OutboundStoredMessage, StoredMessage } from '../../functions/core/model/stored-message.ts';
 import { startSandbox, type Sandbox } from '../../functions/local/sandbox.ts';
 
@@ -38,23 +38,9 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function send(mail: SendMailOptions): Promise<void> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sandbox.info.smtp.port, secure: false, ignoreTLS: true });
-  try {
-    await transport.sendMail(mail);
-  } finally {
-    transport.close();
-  }
-}
+const send = (mail: SendMailOptions): Promise<void> => sendToSandbox(sandbox.info, mail);
 
-/** The pointers on the support skill queue, taken off it. */
-async function take(): Promise<RoutedMessage[]> {
-  const url = sandbox.info.queues.support ?? '';
-  const page = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-  const messages = page.Messages ?? [];
-  if (messages.length > 0) await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })) }));
-  return messages.map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? '')));
-}
+const take = (): Promise<RoutedMessage[]> => takeFromSandbox(sandbox.info);
 
 /** A customer opens a conversation; its pointer. */
 async function open(mail: SendMailOptions): Promise<RoutedMessage> {

@@ -1,14 +1,13 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 import { replyInSandbox } from '../../functions/cli/reply.ts';
 import { PostroomConfigSchema, type PostroomConfig } from '../../functions/core/model/postroom-config.ts';
-import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
+import type { RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import { startSandbox, type Sandbox } from '../../functions/local/sandbox.ts';
-import { createSqsClient } from '../../functions/runtime/clients.ts';
 
 const config: PostroomConfig = PostroomConfigSchema.parse({
   domains: ['example.test'],
@@ -33,29 +32,9 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function send(mail: SendMailOptions): Promise<void> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sandbox.info.smtp.port, secure: false, ignoreTLS: true });
-  try {
-    await transport.sendMail(mail);
-  } finally {
-    transport.close();
-  }
-}
+const send = (mail: SendMailOptions): Promise<void> => sendToSandbox(sandbox.info, mail);
 
-async function take(): Promise<RoutedMessage[]> {
-  const { aws, queues } = sandbox.info;
-  const sqs = createSqsClient({ region: aws.region, endpoint: aws.endpoints.sqs, credentials: { ...aws.credentials } });
-  try {
-    const page = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.support, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    const messages = page.Messages ?? [];
-    if (messages.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.support, Entries: messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })) }));
-    }
-    return messages.map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? '')));
-  } finally {
-    sqs.destroy();
-  }
-}
+const take = (): Promise<RoutedMessage[]> => takeFromSandbox(sandbox.info);
 
 /** The newest mail in the outbox once there are `count`, parsed. */
 async function outboxMail(count: number): Promise<ParsedMail & { raw: string }> {
