@@ -6,6 +6,7 @@ import type { InboundStoredMessage } from '../core/model/stored-message.ts';
 import type { AttachmentLinks } from '../core/ports/admin.ts';
 import type { RawMailStore } from '../core/ports/inbound.ts';
 import { OUTBOUND_UPLOAD_PREFIX } from './outbound/s3-attachment-stager.ts';
+import { presignAttachmentUpload } from './outbound/s3-upload-url.ts';
 
 /** Prefix of files uploaded for replies: where the outbound function reads attachments. */
 export const OUTBOUND_ATTACHMENT_PREFIX = OUTBOUND_UPLOAD_PREFIX;
@@ -55,10 +56,16 @@ export class S3AttachmentLinks implements AttachmentLinks {
     return this.sign(new GetObjectCommand({ Bucket: this.options.bucket, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"` }));
   }
 
+  /**
+   * A presigned PUT for a reply attachment, under the uploads prefix the outbound function reads:
+   * the filename and content type checked as a header takes them, no body checksum signed in.
+   */
   async upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<{ url: string; key: string; expiresAt: string }> {
-    const key = `${OUTBOUND_ATTACHMENT_PREFIX}${randomUUID()}/${safeName(input.filename, 'attachment')}`;
-    const signed = await this.sign(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, ContentType: input.contentType, ContentLength: input.size }));
-    return { ...signed, key };
+    const seconds = this.options.expiresSeconds ?? 300;
+    const signed = await presignAttachmentUpload(this.client, this.options.bucket, { next: () => randomUUID() }, {
+      channelId: 'agents', filename: safeName(input.filename, 'attachment'), contentType: input.contentType, expiresIn: Math.max(60, seconds),
+    });
+    return { url: signed.url, key: signed.ref.key, expiresAt: new Date(Date.now() + signed.expiresIn * 1000).toISOString() };
   }
 
   private async sign(command: GetObjectCommand | PutObjectCommand): Promise<{ url: string; expiresAt: string }> {

@@ -19,10 +19,14 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
   }));
 }
 
-/** S3 client; path-style addressing when an endpoint override is set (local servers have no bucket DNS). */
+/**
+ * S3 client; path-style addressing when an endpoint override is set (local servers have no
+ * bucket DNS). Body checksums only where S3 requires them: by default the SDK signs a CRC32 of
+ * the (empty) body into presigned upload URLs, and S3 then refuses every real upload.
+ */
 export function createS3Client(config: S3ClientConfig = {}): S3Client {
   const local = Boolean(config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  return withDomainErrors(new S3Client({ forcePathStyle: local, ...config }));
+  return withDomainErrors(new S3Client({ forcePathStyle: local, requestChecksumCalculation: 'WHEN_REQUIRED', ...config }));
 }
 
 /**
