@@ -44,6 +44,7 @@ export class PostroomStack extends Stack {
       storage: this.storage,
       table: this.tables.table,
       domains: config.domains,
+      allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
       logRetention,
     });
     const suppression = { ...DEFAULT_SUPPRESSION, scope: config.suppression.scope };

@@ -60,6 +60,12 @@ export const ApiSchema = z.object({
     .default({ rateLimit: 50, burstLimit: 100 }),
 });
 export type ApiConfig = z.infer<typeof ApiSchema>;
+/** Sending: which private networks an admin-set SMTP host or token URL may reach (none by default). */
+export const OutboundConfigSchema = z.object({
+  /** CIDR blocks such as `10.20.0.0/16` (a relay inside the company's network); loopback, link-local and metadata addresses stay refused. */
+  allowedPrivateCidrs: z.array(z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, 'a CIDR block such as 10.20.0.0/16')).default([]),
+});
+
 export const SuppressionConfigSchema = z.object({
   /** Where delivery feedback suppresses an address: the channel that sent the mail, or every channel (`account`). */
   scope: z.enum(['channel', 'account']).default('channel'),
@@ -81,6 +87,7 @@ export const PostroomConfigSchema = z
     /** The admin API: authorization, CORS, throttling. */
     api: ApiSchema.default(ApiSchema.parse({})),
     suppression: SuppressionConfigSchema.default(SuppressionConfigSchema.parse({})),
+    outbound: OutboundConfigSchema.default(OutboundConfigSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const skills = new Set(config.skills.map((s) => s.name));

@@ -46,3 +46,18 @@ describe('PostroomConfigSchema', () => {
     expect(result.error?.issues.map((i) => i.message)).toEqual(['skills a-b, ab differ only in dashes; their resource ids would collide']);
   });
 });
+
+describe('PostroomConfigSchema outbound', () => {
+  it('allows no private network by default, and takes CIDR blocks only', () => {
+    // Arrange
+    const base = { domains: ['example.com'], skills: ['support'], channels: [{ id: 's', address: 's@example.com', defaultSkill: 'support' }] };
+    // Act
+    const defaults = PostroomConfigSchema.parse(base);
+    const relay = PostroomConfigSchema.parse({ ...base, outbound: { allowedPrivateCidrs: ['10.20.0.0/16'] } });
+    const wrong = PostroomConfigSchema.safeParse({ ...base, outbound: { allowedPrivateCidrs: ['smtp.internal'] } });
+    // Assert
+    expect(defaults.outbound.allowedPrivateCidrs).toEqual([]);
+    expect(relay.outbound.allowedPrivateCidrs).toEqual(['10.20.0.0/16']);
+    expect(wrong.error?.issues[0]?.path).toEqual(['outbound', 'allowedPrivateCidrs', 0]);
+  });
+});
