@@ -31,11 +31,11 @@ export class DynamoChannelDirectory implements ChannelDirectory, ChannelLookup {
     };
     // A channel created through the admin API since the cache was filled receives at once: a
     // miss reads the table again (at most once a second) before the mail is failed.
-    return match(await this.all()) ?? ((await this.refreshed()) ? match(await this.all()) : null);
+    return match(await this.all()) ?? (this.refreshed() ? match(await this.all()) : null);
   }
 
   /** Drops a cache older than a second; true when it did. */
-  private async refreshed(): Promise<boolean> {
+  private refreshed(): boolean {
     if (!this.cache || this.options.clock.now().getTime() - this.cache.at < 1000) return false;
     this.cache = null;
     return true;
@@ -44,7 +44,7 @@ export class DynamoChannelDirectory implements ChannelDirectory, ChannelLookup {
   /** The channel with this id; `NotFoundError` when there is none. */
   async getChannel(channelId: string): Promise<ChannelSettings> {
     const find = async () => (await this.all()).find((c) => c.id === channelId);
-    const channel = (await find()) ?? ((await this.refreshed()) ? await find() : undefined);
+    const channel = (await find()) ?? (this.refreshed() ? await find() : undefined);
     if (!channel) throw new NotFoundError(`channel ${channelId} does not exist`);
     return channel;
   }

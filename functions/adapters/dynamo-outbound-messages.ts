@@ -4,8 +4,10 @@ import { messageTime, OutboundStoredMessageSchema, type OutboundStoredMessage } 
 import type { OutboundMessageLookup } from '../core/ports/outbound-messages.ts';
 import { itemKeys, type ItemKey } from './dynamo-schema.ts';
 import { batchPut, isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
+import { bareMessageId } from '../core/model/outbound-mail.ts';
 
-const bare = (id: string): string => id.trim().replace(/^<|>$/g, '');
+/** Lookups are keyed by the bare id, however a report or a header wrote it. */
+const bare = (id: string): string => bareMessageId(id.trim());
 
 /**
  * Outbound messages in the Postroom table: the message item where the message store keeps it

@@ -5,20 +5,17 @@ import { FINAL_STATES, InboundRecordSchema, type InboundRecord } from '../core/m
 import { OUTBOUND_FINAL_STATES, OutboundRecordSchema, type OutboundRecord } from '../core/model/outbound-job.ts';
 import type { LeasedRecord } from '../core/model/processing-record.ts';
 import type { AcquireOptions, LedgerEntry, ProcessingLedger } from '../core/ports/processing-ledger.ts';
+import { type LeaseRules, leaseUntil, nextLease } from '../core/processing/lease.ts';
 import { itemKeys, type ItemKey } from './dynamo-schema.ts';
 import { isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
 
 /** What the ledger needs to know of one kind of processing record. */
-export interface RecordKind<R extends LeasedRecord> {
+export interface RecordKind<R extends LeasedRecord> extends LeaseRules<R> {
   /** Human name, for errors: `inbound record`, `outbound job`. */
   readonly name: string;
   readonly keyOf: (record: R) => ItemKey;
   /** Validates an item read back. */
   readonly schema: ZodType<R>;
-  /** States after which nothing is left to do (`failed` among them). */
-  readonly finalStates: readonly string[];
-  /** The state a replayed failed record starts over in. */
-  readonly firstState: R['state'];
   /** Names the record in errors (never anything secret). */
   readonly describe: (record: R) => string;
 }
@@ -56,9 +53,8 @@ export class DynamoProcessingLedger<R extends LeasedRecord> implements Processin
   ) {}
 
   async acquire(record: R, options: AcquireOptions): Promise<LedgerEntry<R>> {
-    const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
     const k = this.kind.keyOf(record);
-    const fresh: R = { ...record, leaseUntil, attempts: 1 };
+    const fresh: R = { ...record, leaseUntil: leaseUntil(options), attempts: 1 };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, ...fresh }, ConditionExpression: 'attribute_not_exists(pk)' }));
       return { kind: 'acquired', record: fresh };
@@ -67,11 +63,10 @@ export class DynamoProcessingLedger<R extends LeasedRecord> implements Processin
     }
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(k), ConsistentRead: true }));
     const stored = this.kind.schema.parse(withoutKeys(out.Item ?? {}));
-    const replaying = options.replay && stored.state === 'failed';
-    if (this.kind.finalStates.includes(stored.state) && !replaying) return { kind: 'done', record: stored };
-    if (!replaying && stored.leaseUntil !== null && stored.leaseUntil > options.now.toISOString()) return { kind: 'busy', record: stored };
+    const step = nextLease(stored, options, this.kind);
+    if (step.kind !== 'take') return { kind: step.kind, record: stored };
     // Counted with the lease, so an attempt that crashes before its first save still counts.
-    const taken: R = { ...stored, leaseUntil, state: replaying ? this.kind.firstState : stored.state, attempts: replaying ? 1 : stored.attempts + 1 };
+    const taken = step.record;
     try {
       await this.client.send(new UpdateCommand({
         TableName: this.tableName,
@@ -80,7 +75,7 @@ export class DynamoProcessingLedger<R extends LeasedRecord> implements Processin
         ConditionExpression: stored.leaseUntil === null ? 'attribute_type(leaseUntil, :null)' : 'leaseUntil = :old',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
-          ':lease': leaseUntil,
+          ':lease': taken.leaseUntil,
           ':state': taken.state,
           ':attempts': taken.attempts,
           ...(stored.leaseUntil === null ? { ':null': 'NULL' } : { ':old': stored.leaseUntil }),

@@ -15,12 +15,14 @@ export class QueueReplySender implements ReplySender {
 
   async reply(request: ReplyRequest): Promise<OutboundStoredMessage> {
     const attachments: AttachmentRef[] = [];
+    // Read only when an attachment is forwarded, and once for all of them.
+    let history: Awaited<ReturnType<QueueReplyDeps['history']['list']>> | undefined;
     for (const a of request.attachments ?? []) {
       if (a.source === 's3') {
         attachments.push(a);
         continue;
       }
-      const history = await this.deps.history.list(request.conversationId);
+      history ??= await this.deps.history.list(request.conversationId);
       const carrier = history.find((m) => m.direction === 'inbound' && m.messageId === a.messageId);
       if (carrier?.direction !== 'inbound') throw new NotFoundError(`message ${a.messageId} is no customer message of this conversation`);
       attachments.push({ source: 'inbound', rawKey: carrier.rawKey, messageId: a.messageId, filename: a.filename });

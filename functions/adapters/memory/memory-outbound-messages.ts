@@ -1,8 +1,10 @@
 import { BusyError } from '../../core/errors.ts';
 import type { OutboundStoredMessage } from '../../core/model/stored-message.ts';
 import type { OutboundMessageLookup } from '../../core/ports/outbound-messages.ts';
+import { bareMessageId } from '../../core/model/outbound-mail.ts';
 
-const bare = (id: string): string => id.trim().replace(/^<|>$/g, '');
+/** Lookups are keyed by the bare id, however a report or a header wrote it. */
+const bare = (id: string): string => bareMessageId(id.trim());
 
 /** Messages we sent, in memory, findable as in DynamoDB by SES id and by any of their Message-IDs. */
 export class MemoryOutboundMessages implements OutboundMessageLookup {

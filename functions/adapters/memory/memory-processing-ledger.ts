@@ -1,6 +1,7 @@
 import { BusyError } from '../../core/errors.ts';
 import type { LeasedRecord } from '../../core/model/processing-record.ts';
 import type { AcquireOptions, LedgerEntry, ProcessingLedger } from '../../core/ports/processing-ledger.ts';
+import { type LeaseRules, leaseUntil, nextLease } from '../../core/processing/lease.ts';
 
 /**
  * Processing records in memory, with the DynamoDB ledger's semantics: a lease fences attempts,
@@ -11,23 +12,20 @@ export class MemoryProcessingLedger<R extends LeasedRecord> implements Processin
 
   constructor(
     private readonly keyOf: (record: R) => string,
-    private readonly options: { readonly finalStates: readonly string[]; readonly firstState: R['state'] },
+    private readonly options: LeaseRules<R>,
   ) {}
 
   async acquire(record: R, options: AcquireOptions): Promise<LedgerEntry<R>> {
-    const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
     const stored = this.records.get(this.keyOf(record));
     if (!stored) {
-      const fresh: R = { ...record, leaseUntil, attempts: 1 };
+      const fresh: R = { ...record, leaseUntil: leaseUntil(options), attempts: 1 };
       this.records.set(this.keyOf(record), fresh);
       return { kind: 'acquired', record: fresh };
     }
-    const replaying = options.replay && stored.state === 'failed';
-    if (this.options.finalStates.includes(stored.state) && !replaying) return { kind: 'done', record: stored };
-    if (!replaying && stored.leaseUntil !== null && stored.leaseUntil > options.now.toISOString()) return { kind: 'busy', record: stored };
-    const taken: R = { ...stored, leaseUntil, state: replaying ? this.options.firstState : stored.state, attempts: replaying ? 1 : stored.attempts + 1 };
-    this.records.set(this.keyOf(record), taken);
-    return { kind: 'acquired', record: taken };
+    const step = nextLease(stored, options, this.options);
+    if (step.kind !== 'take') return { kind: step.kind, record: stored };
+    this.records.set(this.keyOf(record), step.record);
+    return { kind: 'acquired', record: step.record };
   }
 
   async save(record: R): Promise<void> {

@@ -3,6 +3,7 @@ import { AppError, DependencyError, NotFoundError, ValidationError } from '../..
 import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
 import type { AttachmentContent, AttachmentSource } from '../../core/ports/composer.ts';
+import { isMissing } from '../s3-raw-mail-store.ts';
 
 export interface S3AttachmentSourceOptions {
   /** Bucket the agents' apps upload attachments to (through presigned URLs). */
@@ -13,11 +14,6 @@ export interface S3AttachmentSourceOptions {
 
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
-
-function isMissing(error: unknown): boolean {
-  const name = error instanceof Error ? error.name : '';
-  return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
 }
 
 /**

@@ -5,8 +5,8 @@ import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/rout
 import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { InboundDecision } from './decide-message.ts';
 import { customerAddress } from '../mail/participants.ts';
+import { previewOf } from '../mail/preview.ts';
 
-const PREVIEW_CHARS = 280;
 /** References kept on a stored message: enough to continue the thread in an answer. */
 const STORED_REFERENCES = 20;
 
@@ -98,10 +98,6 @@ function cappedReferences(ids: readonly string[]): string[] {
   return [ids[0] ?? '', ...ids.slice(-(STORED_REFERENCES - 1))];
 }
 
-function previewOf(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= PREVIEW_CHARS ? flat : `${flat.slice(0, PREVIEW_CHARS - 1)}…`;
-}
 
 function customerOf(message: InboundDecision['message']): { address: string; name: string } | null {
   const customer = customerAddress(message);

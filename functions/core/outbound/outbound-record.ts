@@ -3,8 +3,8 @@ import type { OutboundJob } from '../model/outbound-job.ts';
 import { OUTBOUND_JOB_SCHEMA_VERSION } from '../model/outbound-job.ts';
 import type { OutboundMail } from '../model/outbound-mail.ts';
 import type { OutboundStoredMessage } from '../model/stored-message.ts';
+import { previewOf } from '../mail/preview.ts';
 
-const PREVIEW_CHARS = 280;
 
 /** The stored form of a planned mail, `queued`, every recipient `queued`. */
 export function queuedMessageOf(
@@ -53,9 +53,4 @@ export function jobOf(message: OutboundStoredMessage): OutboundJob {
 
 function stripTags(html: string): string {
   return html.replace(/<(style|script)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<[^>]*>/g, ' ');
-}
-
-function previewOf(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= PREVIEW_CHARS ? flat : `${flat.slice(0, PREVIEW_CHARS - 1)}…`;
 }

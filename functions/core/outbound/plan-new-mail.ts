@@ -1,13 +1,14 @@
 import { PolicyError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import { NewMailRequestSchema, type NewMailRequestInput } from '../model/agent-reply.ts';
-import type { ExtraHeader, OutboundMail } from '../model/outbound-mail.ts';
+import type { ExtraHeader } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
 import { parseOrThrow } from '../validation.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';
-import { checkAttachments, checkHeaders, contentOf, ownAddresses, resolveFrom, resolveReplyTo, transportOf, type PlanConversation } from './plan-parts.ts';
-import type { PlanDeps, PlannedMail } from './plan-reply.ts';
+import { assembleMail, type PlannedMail } from './assemble-mail.ts';
+import { ownAddresses, resolveFrom, type PlanConversation } from './plan-parts.ts';
+import type { PlanDeps } from './plan-reply.ts';
 import { replyRecipients } from './reply-recipients.ts';
 import { newMailSubject } from './reply-subject.ts';
 import { threadHeaders } from './thread-headers.ts';
@@ -44,24 +45,7 @@ export function planNewMail(deps: PlanDeps, input: PlanNewMailInput): PlannedMai
   assertSafeHeaderText('subject', subject);
   const messageId = newMessageId(deps.ids, domainOf(channel.address));
   const thread = threadHeaders({ answered: null, ownMessageId: messageId });
-  const mail: OutboundMail = {
-    kind: 'new',
-    channelId: channel.id,
-    conversationId: conversation.id,
-    agentId: request.agentId,
-    from,
-    replyTo: resolveReplyTo(channel, conversation, from),
-    to: [...recipients.to],
-    cc: [...recipients.cc],
-    bcc: [...recipients.bcc],
-    subject,
-    messageId,
-    inReplyTo: null,
-    references: [...thread.references],
-    content: contentOf(channel, outbound, conversation, request),
-    attachments: checkAttachments(request.attachments),
-    headers: checkHeaders(input.headers ?? []),
-    transport: transportOf(outbound),
-  };
-  return { mail, recipientsFrom: recipients.source, dropped: recipients.dropped, referencesTrimmed: thread.trimmed };
+  return assembleMail({
+    kind: 'new', channel, outbound, conversation, agent: request, from, recipients, subject, messageId, thread, headers: input.headers ?? [],
+  });
 }

@@ -1,14 +1,15 @@
 import type { ChannelSettings } from '../model/channel.ts';
 import { AgentReplySchema, type AgentReplyInput } from '../model/agent-reply.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ExtraHeader, OutboundMail } from '../model/outbound-mail.ts';
+import type { ExtraHeader } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import { parseOrThrow } from '../validation.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';
-import { checkAttachments, checkHeaders, contentOf, ownAddresses, resolveFrom, resolveReplyTo, transportOf, type PlanConversation } from './plan-parts.ts';
-import { replyRecipients, type Recipients } from './reply-recipients.ts';
+import { assembleMail, type PlannedMail } from './assemble-mail.ts';
+import { ownAddresses, resolveFrom, type PlanConversation } from './plan-parts.ts';
+import { replyRecipients } from './reply-recipients.ts';
 import { replySubject } from './reply-subject.ts';
 import { threadHeaders } from './thread-headers.ts';
 
@@ -32,15 +33,7 @@ export interface PlanReplyInput {
   readonly headers?: readonly ExtraHeader[];
 }
 
-/** A planned mail and the reasons behind its recipients and threading. */
-export interface PlannedMail {
-  readonly mail: OutboundMail;
-  readonly recipientsFrom: Recipients['source'];
-  /** Addresses left out, with why. */
-  readonly dropped: readonly string[];
-  /** References dropped to stay within the limits. */
-  readonly referencesTrimmed: number;
-}
+export type { PlannedMail };
 
 /**
  * Plans an agent's reply to a customer's message: From (the channel address or an allowed one),
@@ -62,24 +55,7 @@ export function planReply(deps: PlanDeps, input: PlanReplyInput): PlannedMail {
   assertSafeHeaderText('subject', subject);
   const messageId = newMessageId(deps.ids, domainOf(channel.address));
   const thread = threadHeaders({ answered, ownMessageId: messageId, previousSentIds: input.previousSentIds ?? [] });
-  const mail: OutboundMail = {
-    kind: 'reply',
-    channelId: channel.id,
-    conversationId: conversation.id,
-    agentId: reply.agentId,
-    from,
-    replyTo: resolveReplyTo(channel, conversation, from),
-    to: [...recipients.to],
-    cc: [...recipients.cc],
-    bcc: [...recipients.bcc],
-    subject,
-    messageId,
-    inReplyTo: thread.inReplyTo,
-    references: [...thread.references],
-    content: contentOf(channel, outbound, conversation, reply),
-    attachments: checkAttachments(reply.attachments),
-    headers: checkHeaders(input.headers ?? []),
-    transport: transportOf(outbound),
-  };
-  return { mail, recipientsFrom: recipients.source, dropped: recipients.dropped, referencesTrimmed: thread.trimmed };
+  return assembleMail({
+    kind: 'reply', channel, outbound, conversation, agent: reply, from, recipients, subject, messageId, thread, headers: input.headers ?? [],
+  });
 }

@@ -1,4 +1,4 @@
-import { AppError, BusyError } from '../errors.ts';
+import { AppError, BusyError, describeFailure } from '../errors.ts';
 import type { ErrorInfo, LeasedRecord } from '../model/processing-record.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ProcessingLedger } from '../ports/processing-ledger.ts';
@@ -67,13 +67,14 @@ export async function processOnce<R extends LeasedRecord>(
     const final = await step(record, checkpoint);
     return { kind: 'processed', record: await checkpoint(final) };
   } catch (error) {
-    const permanent = isPermanent(error);
+    const failure = describeFailure(error);
+    const permanent = !failure.retryable;
     if (!permanent && record.attempts < (deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
       // The retry need not wait for the lease; a failure to release only makes it wait.
       await deps.ledger.release(record).catch(() => undefined);
       throw error;
     }
-    const info = errorInfo(error, permanent ? null : record.attempts);
+    const info = errorInfo(error, failure, permanent ? null : record.attempts);
     await options.onFailed?.(record, info);
     const failed = await save(deps, { ...record, state: 'failed', error: info });
     return { kind: 'failed', record: failed, error: info };
@@ -86,15 +87,12 @@ async function save<R extends LeasedRecord>(deps: ProcessOnceDeps<R>, record: R)
   return next;
 }
 
-/** Only our own non-retryable errors are permanent; anything unknown might pass on a retry. */
-function isPermanent(error: unknown): boolean {
-  return error instanceof AppError && !error.retryable;
-}
-
-function errorInfo(error: unknown, attempts: number | null): ErrorInfo {
-  const code = error instanceof AppError ? error.code : 'unexpected-error';
-  const message = error instanceof Error ? error.message : String(error);
-  const reason = error instanceof AppError || !(error instanceof Error) ? message : `${error.name}: ${message}`;
+/**
+ * The record's error: the failure's code and reason (a foreign error's class named, since its
+ * message alone may not say what it is), and for a transient one how often it was tried.
+ */
+function errorInfo(error: unknown, failure: ReturnType<typeof describeFailure>, attempts: number | null): ErrorInfo {
+  const reason = error instanceof Error && !(error instanceof AppError) ? `${error.name}: ${failure.reason}` : failure.reason;
   const suffix = attempts === null ? '' : ` (gave up after ${attempts} attempts)`;
-  return { code, reason: `${reason.slice(0, 500)}${suffix}` };
+  return { code: failure.code, reason: `${reason.slice(0, 500)}${suffix}` };
 }
