@@ -18,7 +18,7 @@ import { createObservability } from './runtime/observability.ts';
 const env = readEnv(AdminEnvSchema);
 const { logger, tracer } = createObservability({ serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE });
 const sqs = tracer.captureAWSv3Client(createSqsClient());
-const outbound = lazy(() => import('./runtime/admin-outbound.ts').then((m) => m.createAdminOutbound({ keyArn: env.CREDENTIAL_KEY_ARN })));
+const outbound = lazy(() => import('./runtime/admin-outbound.ts').then((m) => m.createAdminOutbound({ keyArn: env.CREDENTIAL_KEY_ARN, allowedCidrs: env.ALLOWED_PRIVATE_CIDRS })));
 
 const db = tracer.captureAWSv3Client(createDocumentClient());
 const s3 = tracer.captureAWSv3Client(createS3Client());
@@ -27,6 +27,7 @@ const deps = createAdminDeps({
   s3,
   sqs,
   tableName: env.TABLE_NAME,
+  auditTableName: env.AUDIT_TABLE_NAME,
   bucket: env.RAW_MAIL_BUCKET,
   domains: env.DOMAINS,
   queuePrefix: env.SKILL_QUEUE_PREFIX,
@@ -46,4 +47,4 @@ const deps = createAdminDeps({
 });
 
 /** API Gateway HTTP API (payload v2) events; the authorizer (IAM or JWT) ran before. */
-export const handler = handle(createAdminApp(deps, { authenticate: apiGatewayPrincipal(), logger }));
+export const handler = handle(createAdminApp(deps, { authenticate: apiGatewayPrincipal(), logger, roleClaim: env.API_ROLE_CLAIM }));

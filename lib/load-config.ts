@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../functions/core/errors.ts';
 import { PostroomConfigSchema, type PostroomConfig } from '../functions/core/model/postroom-config.ts';
+import { validationIssues } from '../functions/core/validation.ts';
 
 /** The config file used when no `-c config=path` is given, relative to the working directory. */
 export const DEFAULT_CONFIG_FILE = 'postroom.config.json';
@@ -20,7 +21,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_FILE): PostroomConfig {
   }
   const result = PostroomConfigSchema.safeParse(json);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const problems = validationIssues(result.error).map((i) => `  ${i.path}: ${i.message}`);
     throw new ConfigError(`invalid config ${file}:\n${problems.join('\n')}`);
   }
   return result.data;

@@ -1,19 +1,54 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../core/errors.ts';
 import { AuditEntrySchema, type AuditEntry } from '../core/model/admin-resources.ts';
 import type { AuditLog, Page, PageRequest } from '../core/ports/admin.ts';
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
 import { AUDIT_PARTITION, itemKeys } from './dynamo-schema.ts';
-import { withoutKeys } from './dynamo-util.ts';
+import { isConditionFailed, withoutKeys } from './dynamo-util.ts';
 
-/** Audit records under one partition, sorted by time (admin changes are few). */
+/**
+ * The audit table: a table of its own, so its policy can make it append-only (the admin function
+ * may only put and query; nobody may update or delete an entry). Entries are keyed as
+ * `itemKeys.audit` says: one partition, sorted by time. Shared by the CDK `Tables` construct and
+ * the local servers, so they cannot drift apart.
+ */
+export const AUDIT_TABLE_SCHEMA = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** A CreateTable request for the audit table (what the CDK construct declares), for local servers and tests. */
+export function createAuditTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey } = AUDIT_TABLE_SCHEMA;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [partitionKey, sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+  };
+}
+
+/** Audit records in the append-only audit table, newest first on reading (admin changes are few). */
 export class DynamoAuditLog implements AuditLog {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
+  /** Writes a new entry; an entry with the same time and id is never overwritten (`ConflictError`). */
   async append(entry: AuditEntry): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...itemKeys.audit(entry.at, entry.id), ...AuditEntrySchema.parse(entry) } }));
+    const key = itemKeys.audit(entry.at, entry.id);
+    try {
+      await this.client.send(new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key, ...AuditEntrySchema.parse(entry) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+    } catch (error) {
+      if (isConditionFailed(error)) throw new ConflictError(`audit entry ${entry.id} exists already; entries are never overwritten`);
+      throw error;
+    }
   }
 
   async list(page: PageRequest): Promise<Page<AuditEntry>> {

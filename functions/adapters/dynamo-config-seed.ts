@@ -1,4 +1,5 @@
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Agent } from '../core/model/agent.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import type { SkillRecord } from '../core/model/admin-resources.ts';
 import { itemKeys, type ItemKey } from './dynamo-schema.ts';
@@ -18,12 +19,16 @@ export const SEED_DELETE_CONDITION = 'attribute_not_exists(managedBy) OR managed
 /** One seeded item: where it goes, the attribute its JSON goes into, and the value. */
 export interface SeedItem {
   readonly key: ItemKey;
-  readonly attribute: 'settings' | 'skill';
+  readonly attribute: 'settings' | 'skill' | 'agent';
   readonly value: string;
 }
 
 export function channelSeedItem(channel: ChannelSettings): SeedItem {
   return { key: itemKeys.channel(channel.id), attribute: 'settings', value: JSON.stringify(channel) };
+}
+
+export function agentSeedItem(agent: Agent): SeedItem {
+  return { key: itemKeys.agent(agent.id), attribute: 'agent', value: JSON.stringify(agent) };
 }
 
 export function skillSeedItem(skill: SkillRecord): SeedItem {

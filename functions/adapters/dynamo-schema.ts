@@ -30,8 +30,9 @@ import { createHash } from 'node:crypto';
  * | skill (`skill` JSON with its queue URLs, `version`, `managedBy`) | `SKILL` | `<name>` |
  * | template of a channel | `TEMPLATE#<channelId>` | `<name>` |
  * | signature of an agent | `SIGNATURE` | `<agentId>` |
+ * | agent (`agent` JSON: role, display name, channels, skills, identities; `version`, `managedBy`) | `AGENT` | `<agentId>` |
  * | credentials of a channel (ciphertexts only) | `CREDENTIAL#<channelId>` | `SMTP` |
- * | audit record | `AUDIT` | `<at>#<id>` |
+ * | audit record, in the append-only audit table of its own (`dynamo-audit-log.ts`) | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -67,12 +68,14 @@ export const itemKeys = {
   acknowledgement: (channelId: string, sender: string): ItemKey => ({ pk: `ACK#${channelId}#${bounded(sender)}`, sk: 'ACK' }),
   note: (conversationId: string, at: string, noteId: string): ItemKey => ({ pk: `CONV#${conversationId}`, sk: `NOTE#${at}#${noteId}` }),
   skill: (name: string): ItemKey => ({ pk: SKILL_PARTITION, sk: name }),
+  agent: (id: string): ItemKey => ({ pk: AGENT_PARTITION, sk: id }),
   credentials: (channelId: string): ItemKey => ({ pk: `CREDENTIAL#${channelId}`, sk: 'SMTP' }),
   audit: (at: string, id: string): ItemKey => ({ pk: AUDIT_PARTITION, sk: `${at}#${id}` }),
 };
 
 /** Partition of the skills (few, small: read in one query). */
 export const SKILL_PARTITION = 'SKILL';
+export const AGENT_PARTITION = 'AGENT';
 /** Partition of the audit records. */
 export const AUDIT_PARTITION = 'AUDIT';
 /** Partition of the sparse conversation list in `gsi1`. */

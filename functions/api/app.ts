@@ -1,9 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { randomUUID } from 'node:crypto';
+import { bodyLimit } from 'hono/body-limit';
+import { resolveCaller } from '../core/admin/agent-directory.ts';
 import type { Authenticate } from './auth.ts';
 import type { AdminApp, AdminEnv } from './context.ts';
 import type { AdminApiDeps, ApiLogger } from './deps.ts';
-import { errorAnswer, fieldOf } from './errors.ts';
+import { validationIssues } from '../core/validation.ts';
+import { errorAnswer } from './errors.ts';
+import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { conversationRoutes } from './routes/conversations.ts';
@@ -19,7 +23,15 @@ export type { AdminApp, AdminEnv } from './context.ts';
 export interface AdminAppOptions {
   readonly authenticate: Authenticate;
   readonly logger?: ApiLogger;
+  /** A JWT claim whose values name roles (`cognito:groups`, `groups`, `scope`); see `resolveCaller`. */
+  readonly roleClaim?: string | undefined;
 }
+
+/** The largest request body: API Gateway's own payload limit. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+const JSON_TYPE = /^application\/json[ \t]*(;|$)/i;
+const MAIL_TYPE = /^message\/rfc822[ \t]*(;|$)/i;
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -41,7 +53,7 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
     defaultHook: (result, c) => {
       if (result.success) return;
       const header = result.target === 'header';
-      const issues = result.error.issues.map((i) => ({ field: header ? fieldOf(i.path).replace(/^if-match$/, 'If-Match') : fieldOf(i.path), problem: i.message }));
+      const issues = validationIssues(result.error).map((i) => ({ field: header ? i.path.replace(/^if-match$/, 'If-Match') : i.path, problem: i.message }));
       return c.json({ error: { code: 'validation', message: issues.map((i) => `${i.field}: ${i.problem}`).join('; '), issues } }, 400);
     },
   });
@@ -53,12 +65,37 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
     c.header('X-Request-Id', requestId);
     c.header('Cache-Control', 'no-store');
     if (c.req.path === '/openapi.json') return next();
-    const actor = options.authenticate(c);
-    if (!actor) {
+    const identity = options.authenticate(c);
+    if (!identity) {
       return c.json({ error: { code: 'unauthorized', message: 'authorization required', issues: [] } }, 401, { 'WWW-Authenticate': 'Bearer' });
     }
-    c.set('actor', actor);
+    const caller = await resolveCaller(deps.agentDirectory, identity, { roleClaim: options.roleClaim });
+    if (!caller) {
+      return c.json({ error: { code: 'forbidden', message: `no agent is set up for this identity (${identity.kind}); an admin adds it to an agent's identities`, issues: [] } }, 403);
+    }
+    c.set('caller', caller);
+    c.set('actor', { kind: identity.kind, id: identity.id, agentId: caller.agentId, role: caller.role });
     return next();
+  });
+
+  app.use('*', bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json({ error: { code: 'validation', message: `the request body is over ${MAX_BODY_BYTES} bytes`, issues: [{ field: 'body', problem: 'too large' }] } }, 413),
+  }));
+
+  // A body must be what the route reads: JSON everywhere, the raw mail for a dry run. Anything
+  // else is a 415 before any validation, never a body read as empty.
+  app.use('*', async (c, next) => {
+    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return next();
+    const type = c.req.header('content-type')?.trim() ?? '';
+    const mail = c.req.path.endsWith('/dry-run');
+    if (type === '') {
+      if ((await c.req.arrayBuffer()).byteLength === 0) return next();
+    } else if ((mail ? MAIL_TYPE : JSON_TYPE).test(type)) {
+      return next();
+    }
+    const wanted = mail ? 'message/rfc822' : 'application/json';
+    return c.json({ error: { code: 'unsupported-media-type', message: `send the body as ${wanted}${type ? `, not ${type.slice(0, 100)}` : ' (Content-Type is missing)'}`, issues: [{ field: 'Content-Type', problem: `must be ${wanted}` }] } }, 415);
   });
 
   app.onError((error, c) => {
@@ -85,6 +122,7 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
   credentialRoutes(app, deps);
   templateRoutes(app, deps);
   auditRoutes(app, deps);
+  agentRoutes(app, deps);
 
   app.doc31('/openapi.json', { ...OPENAPI_INFO, security: [{ sigv4: [] }, { bearer: [] }] });
   return app;

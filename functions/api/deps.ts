@@ -1,3 +1,4 @@
+import type { AgentAdminDeps } from '../core/admin/agent-admin.ts';
 import type { ChannelAdminDeps } from '../core/admin/channel-admin.ts';
 import type { ConversationAdminDeps } from '../core/admin/conversation-admin.ts';
 import type { CredentialAdminDeps } from '../core/admin/credential-admin.ts';
@@ -10,7 +11,7 @@ import type { SuppressionList } from '../core/ports/suppression.ts';
 
 /** What the admin API's routes need; the composition root (`runtime/admin-deps.ts`, the sandbox, tests) wires it. */
 export interface AdminApiDeps
-  extends ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps {
+  extends AgentAdminDeps, ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps {
   readonly suppressions: SuppressionList;
   readonly attachments: AttachmentLinks;
 }

@@ -1,7 +1,7 @@
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import {
-  AppError, BusyError, ConfigError, ConflictError, DependencyError, HeaderInjectionError, NotFoundError, PolicyError, TransportError, ValidationError,
+  AppError, BusyError, ForbiddenError, ConfigError, ConflictError, DependencyError, HeaderInjectionError, NotFoundError, PayloadTooLargeError, PolicyError, TransportError, ValidationError,
 } from '../core/errors.ts';
 
 /** `If-Match` is missing on a write that needs it: 428, the caller must read the resource first. */
@@ -25,7 +25,7 @@ export const ErrorBodySchema = z
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 export interface ErrorAnswer {
-  readonly status: 400 | 401 | 404 | 409 | 413 | 422 | 428 | 500 | 502 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 428 | 500 | 502 | 503;
   readonly body: ErrorBody;
   readonly headers?: Record<string, string>;
   /** Log the cause: the client gets a generic message. */
@@ -48,6 +48,8 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
     const issues = error.issues.map((i) => ({ field: i.path, problem: i.message }));
     return answer(400, error.code, error.message, issues);
   }
+  if (error instanceof ForbiddenError) return answer(403, error.code, error.message);
+  if (error instanceof PayloadTooLargeError) return answer(413, error.code, error.message, [{ field: 'body', problem: error.message }]);
   if (error instanceof NotFoundError) return answer(404, error.code, error.message);
   if (error instanceof ConflictError) return answer(409, error.code, error.message);
   if (error instanceof PolicyError) return answer(422, error.code, error.message);
@@ -67,9 +69,3 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
   return answer(500, 'unexpected-error', `internal error (request ${requestId})`, [], true);
 }
 
-/** A zod issue path as a dotted field name, `(root)` for the whole value. */
-export function fieldOf(path: readonly PropertyKey[], prefix = ''): string {
-  let out = prefix;
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
-  return out || '(root)';
-}

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { ChannelResourceSchema, SkillRecordSchema, TemplateSchema, SignatureSchema, NoteSchema, CredentialStatusSchema, AuditEntrySchema } from '../core/model/admin-resources.ts';
+import {
+  ChannelResourceSchema, SkillRecordSchema, TemplateSchema, SignatureSchema, NoteSchema, CredentialStatusSchema, AuditEntrySchema, SECRET_KINDS,
+} from '../core/model/admin-resources.ts';
+import { AgentInputSchema, AgentSchema, RoleSchema } from '../core/model/agent.ts';
 import { RoutingRuleSchema } from '../core/model/channel.ts';
 import { SkillSchema } from '../core/model/postroom-config.ts';
 import { InboundStoredMessageSchema, OutboundStoredMessageSchema } from '../core/model/stored-message.ts';
@@ -97,12 +100,29 @@ export const SuppressionInputSchema = z.object({
 export const SuppressionScopeQuerySchema = z.object({ channelId: z.string().min(1).optional().meta({ description: 'A channel\'s list; the account-wide one when absent.' }) });
 
 export const CredentialStatusOutSchema = CredentialStatusSchema.meta({ id: 'CredentialStatus' });
-export const PasswordInputSchema = z.object({ password: z.string().min(1).max(1024) }).meta({ id: 'SmtpPasswordInput' });
-export const ClientSecretInputSchema = z.object({ clientSecret: z.string().min(1).max(4096) }).meta({ id: 'OAuthClientSecretInput' });
-export const ConsentInputSchema = z.object({ state: z.string().min(8).max(200).optional(), redirectUri: z.url().optional() }).meta({ id: 'OAuthConsentInput' });
-export const ConsentOutSchema = z.object({ url: z.string(), state: z.string() }).meta({ id: 'OAuthConsent' });
-export const ExchangeInputSchema = z.object({ code: z.string().min(1).max(4096), redirectUri: z.url().optional() }).meta({ id: 'OAuthCodeExchangeInput' });
-export const TestInputSchema = z.object({ to: z.email().optional().meta({ description: 'Also send a test mail here.' }) }).meta({ id: 'CredentialTestInput' });
+export const PasswordInputSchema = z.strictObject({ password: z.string().min(1).max(1024) }).meta({ id: 'SmtpPasswordInput' });
+export const ClientSecretInputSchema = z.strictObject({ clientSecret: z.string().min(1).max(4096) }).meta({ id: 'OAuthClientSecretInput' });
+/** RFC 6749 `state`: printable ASCII; long enough not to be guessed. */
+const OAuthState = z.string().regex(/^[\x21-\x7e]{8,200}$/, '8 to 200 printable ASCII characters, no spaces');
+export const ConsentInputSchema = z.strictObject({
+  state: OAuthState.optional().meta({ description: 'The state to hand out; a random one when absent.' }),
+  redirectUri: z.url().max(2048).optional(),
+}).meta({ id: 'OAuthConsentInput' });
+export const ConsentOutSchema = z.object({
+  url: z.string(), state: z.string(), expiresAt: z.string().meta({ description: 'Until when the code exchange takes this state (15 minutes).' }),
+}).meta({ id: 'OAuthConsent' });
+export const ExchangeInputSchema = z.strictObject({
+  code: z.string().min(1).max(4096),
+  state: OAuthState.meta({ description: 'The state the consent handed out and the provider sent back; good once, for 15 minutes.' }),
+  redirectUri: z.url().max(2048).optional(),
+}).meta({ id: 'OAuthCodeExchangeInput' });
+export const TestInputSchema = z.strictObject({ to: z.email().max(320).optional().meta({ description: 'Also send a test mail here.' }) }).meta({ id: 'CredentialTestInput' });
+/** A channel as PUT or PATCH wrote it, with the secrets the write cleared. */
+export const ChannelWriteSchema = ChannelSchema.extend({
+  credentialsCleared: z.array(z.enum(SECRET_KINDS)).meta({
+    description: 'Secrets cleared because a setting they are used with changed (SMTP host, port, security, Force TLS, user, auth type, OAuth client, endpoints, tenant, scope): set them again.',
+  }),
+}).meta({ id: 'ChannelWrite' });
 
 export const TemplateInputSchema = TemplateSchema.omit({ name: true }).meta({ id: 'TemplateInput' });
 export const TemplateOutSchema = TemplateSchema.extend({ channelId: z.string(), ...VersionFields }).meta({ id: 'Template' });
@@ -111,6 +131,13 @@ export const PreviewInputSchema = z.object({ text: z.string().max(100_000), agen
 export const PreviewSchema = z.object({ html: z.string(), text: z.string() }).meta({ id: 'Preview' });
 export const SignatureInputSchema = SignatureSchema.meta({ id: 'SignatureInput' });
 export const SignatureOutSchema = SignatureSchema.extend({ agentId: z.string(), ...VersionFields }).meta({ id: 'Signature' });
+
+export const AgentInputOutSchema = AgentInputSchema.meta({ id: 'AgentInput', description: 'An agent: role (agent, supervisor, admin), display name, channels and skills they work on, identities that sign in as them.' });
+export const AgentOutSchema = AgentSchema.extend(VersionFields).meta({ id: 'Agent' });
+export const AgentPageSchema = pageOf(AgentOutSchema, 'AgentPage');
+export const MeSchema = z.object({
+  agentId: z.string(), role: RoleSchema, displayName: z.string(), channels: z.array(z.string()), skills: z.array(z.string()),
+}).meta({ id: 'Me' });
 
 export const AuditEntryOutSchema = AuditEntrySchema.meta({ id: 'AuditEntry' });
 export const AuditPageSchema = pageOf(AuditEntryOutSchema, 'AuditPage');

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { startSandbox, type SandboxInfo } from '../local/sandbox.ts';
 import { ALL_PASS, parseVerdicts } from '../local/ses-receipt.ts';
 import { loadConfig } from '../../lib/load-config.ts';
@@ -33,8 +33,9 @@ Environment:
   POSTROOM_SMTP_PORT         SMTP port where SES receiving stands (default 2525)
   POSTROOM_OUTBOX_SMTP_PORT  the sandbox's own SMTP server, where a channel's SMTP server stands (default 2587)
   POSTROOM_API_PORT          admin API port (default 8787), http://127.0.0.1:PORT, OpenAPI at /openapi.json
-  POSTROOM_ADMIN_TOKEN       bearer token of the admin API (default: a new one, printed at start and
-                             written to .postroom/admin-token, readable by you only)
+  POSTROOM_ADMIN_TOKEN       bearer token of the admin user (default: a new one); every user of the
+                             config gets a token in .postroom/tokens/<user> (mode 0600), the admin's
+                             also in .postroom/admin-token; only their first characters are printed
 
 Examples:
   npm start
@@ -49,8 +50,14 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-function describe(info: SandboxInfo, token: string | null, generated: boolean): string {
+/** A token as the terminal may show it: its first characters only (the whole one is in its file). */
+function hint(token: string): string {
+  return `${token.slice(0, 8)}…`;
+}
+
+function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): string {
   const width = Math.max(...Object.keys(info.queues).map((s) => s.length));
+  const users = Math.max(0, ...Object.keys(tokens).map((u) => u.length));
   const queues = Object.entries(info.queues).map(([skill, url], i) => `${i === 0 ? '  queues      ' : '              '}${skill.padEnd(width)}  ${url}`);
   return [
     'Postroom sandbox',
@@ -64,9 +71,10 @@ function describe(info: SandboxInfo, token: string | null, generated: boolean): 
     info.adminApi
       ? `  admin API   ${info.adminApi.url}   (OpenAPI: ${info.adminApi.url}/openapi.json)`
       : '  admin API   off',
-    ...(info.adminApi && token
-      ? [`  API token   ${generated ? token : '(from POSTROOM_ADMIN_TOKEN)'}${info.adminApi.tokenFile ? `   also in ${SANDBOX_TOKEN_FILE} (mode 0600)` : ''}`]
-      : []),
+    ...Object.entries(tokens).map(([user, token], i) => {
+      const file = info.adminApi?.tokens[user];
+      return `${i === 0 ? '  API tokens  ' : '              '}${user.padEnd(users)}  ${hint(token)}${file ? `   ${relative(process.cwd(), file)} (mode 0600)` : ''}`;
+    }),
     `  state       ${info.dataDir ? `kept in ${info.dataDir}` : 'in memory (--data DIR keeps it)'}`,
     `  endpoints   ${SANDBOX_STATE_FILE}`,
     '',
@@ -97,7 +105,7 @@ export const startCommand: Command = {
       apiPort: portFromEnv('POSTROOM_API_PORT', 8787),
       adminToken: process.env.POSTROOM_ADMIN_TOKEN || undefined,
     });
-    process.stdout.write(describe(sandbox.info, sandbox.adminToken, sandbox.adminTokenGenerated));
+    process.stdout.write(describe(sandbox.info, sandbox.tokens));
     process.stdout.write('postroom: ready\n');
 
     await new Promise<void>((done) => {

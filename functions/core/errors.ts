@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'validation',
   'config',
   'not-found',
+  'forbidden',
   'unknown-recipient',
   // concurrency: a race that a retry settles, and a conflict a caller must resolve
   'busy',
@@ -103,6 +104,15 @@ export class HeaderInjectionError extends AppError {
 }
 
 /** A lookup found nothing. */
+/** The caller's role does not allow this: a 403 naming the role it needs. */
+export class ForbiddenError extends AppError {
+  override name = 'ForbiddenError';
+
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
 export class NotFoundError extends AppError {
   override name = 'NotFoundError';
 
@@ -150,6 +160,18 @@ export class ConfigError extends AppError {
 
   constructor(message: string) {
     super('config', message);
+  }
+}
+
+/** An input is larger than the limit it is checked against (a mail over its channel's size): the API answers 413. */
+export class PayloadTooLargeError extends AppError {
+  override name = 'PayloadTooLargeError';
+  /** The limit, in bytes. */
+  readonly limit: number;
+
+  constructor(message: string, limit: number) {
+    super('limit-size', message);
+    this.limit = limit;
   }
 }
 

@@ -1,12 +1,11 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
 import { createAdminApp } from '../api/app.ts';
-import { bearerToken } from '../api/auth.ts';
+import { bearerTokens } from '../api/auth.ts';
 import type { ReceiptRules, ReplySender } from '../core/ports/admin.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 import { createAdminDeps } from '../runtime/admin-deps.ts';
@@ -19,10 +18,19 @@ export interface AdminServerOptions {
   readonly aws: LocalAws;
   /** Port on 127.0.0.1; 0 takes a free one. */
   readonly port: number;
-  /** The bearer token; a random one when absent. */
-  readonly token?: string | undefined;
+  /** User id → bearer token: each token signs in as that sandbox user (`token:<id>` among the agent's identities). */
+  readonly tokens: Readonly<Record<string, string>>;
   /** Where the local credential key lives; a temporary folder when absent. */
   readonly dataDir?: string | undefined;
+  /**
+   * The deployment's local credential key (`localKeyring`): the sender decrypts with the same
+   * one, so a secret set through the API is the one mail is sent with. `dataDir/local.key` when absent.
+   */
+  readonly keyFile?: string | undefined;
+  /** Extra CA (PEM) an SMTP server's certificate may chain to, for the credentials test (the sandbox's own). */
+  readonly ca?: string | undefined;
+  /** Domains a channel address must be on; any when absent or empty. */
+  readonly domains?: readonly string[] | undefined;
   /** The send path (the sandbox outbox), when wired; replies answer 503 without it. */
   readonly replies?: ReplySender | null | undefined;
   readonly suppressions?: SuppressionList | undefined;
@@ -30,9 +38,6 @@ export interface AdminServerOptions {
 
 export interface AdminServer {
   readonly url: string;
-  readonly token: string;
-  /** True when the token was generated (and must be printed for the user). */
-  readonly generated: boolean;
   close(): Promise<void>;
 }
 
@@ -41,21 +46,22 @@ const tableIsTheReceiptRule: ReceiptRules = { put: async () => undefined, remove
 
 /**
  * The admin API of the sandbox: the same app as in AWS, on `@hono/node-server` at
- * 127.0.0.1:`port`, behind a bearer token; credentials encrypted under a local AES key.
+ * 127.0.0.1:`port`, behind one bearer token per sandbox user; credentials encrypted under a local AES key.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { aws } = options;
-  const token = options.token ?? randomBytes(24).toString('base64url');
-  const keyDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'postroom-key-')));
+  const tempDir = options.keyFile || options.dataDir ? null : await mkdtemp(join(tmpdir(), 'postroom-key-'));
+  const keyFile = options.keyFile ?? join(options.dataDir ?? tempDir ?? '.', 'local.key');
   const outbound = lazy(async () => {
     const [{ createAdminOutbound }, { localKeyring }] = await Promise.all([
       import('../runtime/admin-outbound.ts'), import('../adapters/outbound/encryption-sdk-secret-cipher.ts'),
     ]);
-    return createAdminOutbound({ keyring: await localKeyring(join(keyDir, 'local.key')), allowLoopback: true });
+    const keyring = await localKeyring(keyFile);
+    return createAdminOutbound({ keyring, allowLoopback: true, ...(options.ca ? { ca: options.ca } : {}) });
   });
   const deps = createAdminDeps({
-    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket,
-    domains: [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
+    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
+    domains: options.domains ?? [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt: tableIsTheReceiptRule,
     queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
     cipher: async () => (await outbound()).cipher,
@@ -65,20 +71,18 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     replies: options.replies ?? null,
   });
   const app = createAdminApp(deps, {
-    authenticate: bearerToken(token),
+    authenticate: bearerTokens(Object.fromEntries(Object.entries(options.tokens).map(([user, token]) => [token, user]))),
     logger: { error: (message, fields) => process.stderr.write(`postroom: admin API ${message} (request ${String(fields.requestId)}): ${String((fields.error as Error | undefined)?.message ?? '')}\n`), info: () => undefined },
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as unknown as Server;
   const port = await listen(server, options.port, 'admin API', 'POSTROOM_API_PORT');
   return {
     url: `http://127.0.0.1:${port}`,
-    token,
-    generated: options.token === undefined,
     async close() {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closing;
-      if (!options.dataDir) await rm(keyDir, { recursive: true, force: true });
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };
 }

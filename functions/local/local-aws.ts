@@ -5,6 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import type { AddressInfo } from 'node:net';
+import { createAuditTableInput } from '../adapters/dynamo-audit-log.ts';
 import { createTableInput } from '../adapters/dynamo-schema.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../runtime/clients.ts';
 
@@ -18,6 +19,8 @@ export interface LocalAwsOptions {
   /** Folder for dynalite's LevelDB files; in memory when absent. */
   readonly dynamoPath?: string | undefined;
   readonly tableName?: string;
+  /** @default `<tableName>-audit` */
+  readonly auditTableName?: string;
   readonly bucket?: string;
 }
 
@@ -28,6 +31,8 @@ export interface LocalAws {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly tableName: string;
+  /** The append-only audit table, as in AWS a table of its own. */
+  readonly auditTableName: string;
   readonly bucket: string;
   /** Skill name → FIFO queue URL. */
   readonly queueUrls: Record<string, string>;
@@ -74,8 +79,11 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
   const tableName = options.tableName ?? 'postroom';
   const bucket = options.bucket ?? 'postroom-mail';
-  const tableExists = await db.send(new DescribeTableCommand({ TableName: tableName })).then(() => true, () => false);
-  if (!tableExists) await db.send(new CreateTableCommand(createTableInput(tableName)));
+  const auditTableName = options.auditTableName ?? `${tableName}-audit`;
+  for (const input of [createTableInput(tableName), createAuditTableInput(auditTableName)]) {
+    const exists = await db.send(new DescribeTableCommand({ TableName: input.TableName })).then(() => true, () => false);
+    if (!exists) await db.send(new CreateTableCommand(input));
+  }
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const queueUrls: Record<string, string> = {};
   const deadLetterQueueUrls: Record<string, string> = {};
@@ -101,7 +109,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const feedback = { queueUrl: feedbackUrl, queueArn: await queueArn(sqs, feedbackUrl), deadLetterQueueUrl: feedbackDlq };
 
   return {
-    endpoints, db, s3, sqs, tableName, bucket, queueUrls, deadLetterQueueUrls, outbound, feedback,
+    endpoints, db, s3, sqs, tableName, auditTableName, bucket, queueUrls, deadLetterQueueUrls, outbound, feedback,
     async putRaw(key, raw) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
     },

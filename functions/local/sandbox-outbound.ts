@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import * as sesLocalModule from 'aws-ses-v2-local';
 import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
 import { EncryptionSdkSecretCipher, localKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
+import { credentialEndpointKey } from '../core/model/credential-endpoint.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws } from './local-aws.ts';
 import { startOutboundPoller } from './outbound-poller.ts';
 import { capturingSesMail, OutboxFolder } from './outbox.ts';
@@ -34,7 +35,15 @@ export interface SandboxOutbound {
   readonly outboxDir: string;
   readonly ses: { readonly endpoint: string };
   readonly smtp: { readonly host: string; readonly port: number };
+  /** The deployment's local credential key: the admin API encrypts and the sender decrypts with it. */
   readonly keyFile: string;
+  /** PEM of the sandbox SMTP server's certificate: the extra CA the sender and the credentials test trust. */
+  readonly ca: string;
+  /**
+   * File (mode 0600) with the sandbox SMTP server's password (user `postroom`), for a channel an
+   * admin points at it through the API (`PUT …/credentials/smtp-password`); removed at stop.
+   */
+  readonly passwordFile: string;
   /** Channels as the sandbox runs them: an SMTP channel on `localhost` points at the sandbox's SMTP server. */
   channels(config: readonly ChannelSettings[]): ChannelSettings[];
   /** Stores the sandbox SMTP login, encrypted, for each channel that sends through it. */
@@ -61,11 +70,14 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
   await mkdir(outbox.dir, { recursive: true });
   const keyFile = join(options.dir, 'credentials.key');
   const caFile = join(options.dir, 'sandbox-ca.pem');
+  const passwordFile = join(options.dir, 'sandbox-smtp-password');
   const ses = await startSesLocal({ host: '127.0.0.1', port: 0 });
   let smtp: OutboxSmtp;
   try {
     smtp = await startOutboxSmtp({ port: options.smtpPort, outbox });
     await writeFile(caFile, smtp.ca);
+    await writeFile(passwordFile, `${smtp.password}\n`, { mode: 0o600 });
+    await chmod(passwordFile, 0o600);
   } catch (error) {
     await new Promise<void>((resolve) => ses.close(() => resolve()));
     throw error;
@@ -80,6 +92,8 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
     ses: { endpoint: sesEndpoint },
     smtp: { host: smtp.host, port: smtp.port },
     keyFile,
+    ca: smtp.ca,
+    passwordFile,
     channels: (config) =>
       config.map((c) =>
         c.smtp && c.smtp.host === SANDBOX_SMTP_HOST
@@ -91,7 +105,8 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
       const store = new DynamoCredentialStore(aws.db, aws.tableName);
       for (const channel of channels) {
         if (channel.smtp?.host !== smtp.host || channel.smtp.port !== smtp.port) continue;
-        const ciphertext = await cipher.encrypt(smtp.password, { channelId: channel.id, purpose: 'smtp-password' });
+        const context = { channelId: channel.id, purpose: 'smtp-password', endpoint: credentialEndpointKey(channel.smtp) } as const;
+        const ciphertext = await cipher.encrypt(smtp.password, context);
         await store.putSecret(channel.id, 'smtpPassword', ciphertext, new Date().toISOString());
       }
     },
@@ -133,6 +148,7 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
       await feedback?.stop();
       await smtp.close();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
+      await rm(passwordFile, { force: true });
     },
   };
 }

@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
-import { channelSeedItem, seedItems, skillSeedItem } from '../adapters/dynamo-config-seed.ts';
+import { agentSeedItem, channelSeedItem, seedItems, skillSeedItem } from '../adapters/dynamo-config-seed.ts';
 import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
 import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
 import { SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
@@ -14,6 +14,7 @@ import { SkillRecordSchema } from '../core/model/admin-resources.ts';
 import type { ReplySender } from '../core/ports/admin.ts';
 import { startAdminServer, type AdminServer } from './admin-server.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
+import type { Agent } from '../core/model/agent.ts';
 import type { ReceiptVerdicts } from '../core/model/classification.ts';
 import type { PostroomConfig } from '../core/model/postroom-config.ts';
 import { RAW_MAIL_PREFIX } from '../runtime/ses-event.ts';
@@ -47,7 +48,7 @@ export interface SandboxOptions {
   readonly outboxSmtpPort?: number | undefined;
   /** Admin API port on 127.0.0.1; 0 takes a free one (the default), null runs no admin API. */
   readonly apiPort?: number | null | undefined;
-  /** Bearer token of the admin API; generated when absent. */
+  /** Bearer token of the sandbox's admin user; generated when absent. Every other user's is generated. */
   readonly adminToken?: string | undefined;
   /** The send path for the reply route; the sandbox's own outbound queue when absent. */
   readonly replies?: ReplySender | null | undefined;
@@ -57,10 +58,11 @@ export interface SandboxOptions {
 export interface SandboxInfo {
   readonly smtp: { readonly host: string; readonly port: number };
   /**
-   * The admin API, behind a bearer token. The token is not in this file (it is a secret): it is
-   * printed at start, and written to `tokenFile` (mode 0600) next to this file when there is one.
+   * The admin API, behind one bearer token per user of the config (`users`). Tokens are secrets, so
+   * this file holds where they are: `tokens` maps each user id to its file (mode 0600, beside this
+   * file), and `tokenFile` is the admin's (`.postroom/admin-token`).
    */
-  readonly adminApi: { readonly url: string; readonly tokenFile: string | null } | null;
+  readonly adminApi: { readonly url: string; readonly tokenFile: string | null; readonly tokens: Readonly<Record<string, string>> } | null;
   readonly aws: {
     readonly region: string;
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -85,10 +87,10 @@ export interface SandboxInfo {
 
 export interface Sandbox {
   readonly info: SandboxInfo;
-  /** The admin API's bearer token; null without the admin API. */
+  /** The admin user's bearer token; null without the admin API. */
   readonly adminToken: string | null;
-  /** True when the token was generated here (print it). */
-  readonly adminTokenGenerated: boolean;
+  /** User id → bearer token; empty without the admin API. */
+  readonly tokens: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -116,11 +118,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     stopOutbound = () => outbound.stop();
     const channels = outbound.channels(config.channels);
+    const users = sandboxUsers(config.users);
     const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
     // As a deploy seeds them: what the admin API changed (kept with --data) is not overwritten.
     await seedItems(aws.db, aws.tableName, [
       ...channels.map(channelSeedItem),
       ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+      ...users.map(agentSeedItem),
     ], new Date().toISOString());
     await restoreApiSkillQueues(aws);
     await outbound.seedCredentials(channels);
@@ -161,17 +165,25 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     listening = true;
     await outbound.start({ host: '127.0.0.1', port });
     const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
+    const adminUser = (users.find((u) => u.id === 'admin' && u.role === 'admin') ?? users.find((u) => u.role === 'admin'))?.id;
+    const tokens: Record<string, string> = options.apiPort === null ? {} : Object.fromEntries(users.map((u) => [
+      u.id, u.id === adminUser && options.adminToken ? options.adminToken : randomBytes(24).toString('base64url'),
+    ]));
     const admin: AdminServer | null = options.apiPort === null
       ? null
-      : await startAdminServer({ aws, port: options.apiPort ?? 0, token: options.adminToken, dataDir: options.dataDir, replies }).catch(async (error: unknown) => {
+      : await startAdminServer({
+        aws, port: options.apiPort ?? 0, tokens, dataDir: options.dataDir, replies, keyFile: outbound.keyFile, ca: outbound.ca, domains: config.domains,
+      }).catch(async (error: unknown) => {
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         throw error;
       });
-    const tokenFile = admin && options.stateFile ? join(dirname(options.stateFile), 'admin-token') : null;
+    const stateDir = options.stateFile ? dirname(options.stateFile) : null;
+    const tokenFile = admin && stateDir && adminUser ? join(stateDir, 'admin-token') : null;
+    const tokenFiles: Record<string, string> = admin && stateDir ? Object.fromEntries(users.map((u) => [u.id, join(stateDir, 'tokens', u.id)])) : {};
 
     const info: SandboxInfo = {
       smtp: { host: '127.0.0.1', port },
-      adminApi: admin ? { url: admin.url, tokenFile } : null,
+      adminApi: admin ? { url: admin.url, tokenFile, tokens: tokenFiles } : null,
       aws: { region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoints: aws.endpoints },
       table: aws.tableName,
       bucket: aws.bucket,
@@ -187,16 +199,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (options.stateFile) {
       await mkdir(dirname(options.stateFile), { recursive: true });
       await writeFile(options.stateFile, `${JSON.stringify(info, null, 2)}\n`);
-      if (admin && tokenFile) {
-        await writeFile(tokenFile, `${admin.token}\n`, { mode: 0o600 });
-        await chmod(tokenFile, 0o600);
-      }
+      for (const [user, file] of Object.entries(tokenFiles)) await writeSecret(file, tokens[user] ?? '');
+      if (tokenFile && adminUser) await writeSecret(tokenFile, tokens[adminUser] ?? '');
     }
 
     return {
       info,
-      adminToken: admin?.token ?? null,
-      adminTokenGenerated: admin?.generated ?? false,
+      adminToken: admin && adminUser ? (tokens[adminUser] ?? null) : null,
+      tokens: admin ? tokens : {},
       async stop() {
         await admin?.close();
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
@@ -205,6 +215,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         await aws.stop();
         if (options.stateFile) await rm(options.stateFile, { force: true });
         if (tokenFile) await rm(tokenFile, { force: true });
+        for (const file of Object.values(tokenFiles)) await rm(file, { force: true });
       },
     };
   } catch (error) {
@@ -258,4 +269,20 @@ function lambdaContext(name: string): Context {
 /** The reply route of the sandbox's admin API: the outbound use case on the local servers. */
 function sandboxReplySender(aws: LocalAws): ReplySender {
   return new QueueReplySender(createQueueReplyDeps({ db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl }));
+}
+
+/**
+ * The config's users as agents the sandbox seeds, each signing in with its own token
+ * (`token:<id>`). A config without users gets one admin, so the API stays usable.
+ */
+function sandboxUsers(users: readonly Agent[]): Agent[] {
+  const list = users.length > 0 ? users : [{ id: 'admin', role: 'admin' as const, displayName: 'Sandbox admin', channels: [], skills: [], identities: [] }];
+  return list.map((u) => ({ ...u, identities: [...new Set([...u.identities, `token:${u.id}`])] }));
+}
+
+/** A secret file readable by its owner only (the mode applies to a file that already existed too). */
+async function writeSecret(file: string, secret: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
 }

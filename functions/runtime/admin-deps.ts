@@ -11,7 +11,9 @@ import { S3AttachmentLinks } from '../adapters/s3-attachment-links.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
-import { CHANNEL_PARTITION, SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
+import { AGENT_PARTITION, CHANNEL_PARTITION, SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
+import { AgentDirectory } from '../core/admin/agent-directory.ts';
+import { AgentSchema } from '../core/model/agent.ts';
 import type { AdminApiDeps } from '../api/deps.ts';
 import { RawMailMessageBodies } from '../core/admin/message-bodies.ts';
 import type { CodeExchange, TransportTester } from '../core/admin/credential-admin.ts';
@@ -28,6 +30,8 @@ export interface AdminClients {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly tableName: string;
+  /** The append-only audit table. */
+  readonly auditTableName: string;
   readonly bucket: string;
   readonly domains: readonly string[];
   readonly queuePrefix: string;
@@ -55,15 +59,19 @@ export const loadParser = lazy(async (): Promise<MimeParser> => new (await impor
 export function createAdminDeps(c: AdminClients): AdminApiDeps {
   const { db, tableName } = c;
   const raw = new S3RawMailStore(c.s3, c.bucket);
+  const clock = new SystemClock();
+  const agents = new DynamoVersionedStore(db, tableName, { partition: AGENT_PARTITION, attribute: 'agent', schema: AgentSchema });
   const replayDeps = lazy(async () => (await import('./replay-deps.ts')).createReplayDeps(c));
   return {
-    clock: new SystemClock(),
+    clock,
     ids: new UuidIdGenerator(),
-    audit: new DynamoAuditLog(db, tableName),
+    audit: new DynamoAuditLog(db, c.auditTableName),
     channels: new DynamoVersionedStore(db, tableName, { partition: CHANNEL_PARTITION, attribute: 'settings', schema: ChannelResourceSchema }),
     skills: new DynamoVersionedStore(db, tableName, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema }),
     templates: (channelId) => new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: TemplateSchema }),
     signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: SignatureSchema }),
+    agents,
+    agentDirectory: new AgentDirectory(agents, clock),
     receipt: c.receipt,
     queues: c.queues,
     domains: c.domains,

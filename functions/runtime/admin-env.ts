@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CidrListSchema } from './outbound-env.ts';
 
 const flag = (fallback: 'true' | 'false') => z.enum(['true', 'false']).default(fallback).transform((v) => v === 'true');
 const positiveSeconds = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
@@ -6,6 +7,8 @@ const positiveSeconds = (fallback: string) => z.string().default(fallback).trans
 /** Environment of `admin-api`. The CDK construct sets exactly `AdminEnvInput`. */
 export const AdminEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
+  /** The append-only audit table (the function may only put and query entries). */
+  AUDIT_TABLE_NAME: z.string().min(1),
   RAW_MAIL_BUCKET: z.string().min(1),
   /** Comma-separated domains SES receives for; a channel address must be in one. */
   DOMAINS: z.string().min(1).transform((s) => s.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0)),
@@ -23,8 +26,12 @@ export const AdminEnvSchema = z.object({
   CREDENTIAL_KEY_ARN: z.string().min(1),
   /** The outbound FIFO queue, where the reply route queues agents' replies. */
   OUTBOUND_QUEUE_URL: z.url(),
+  /** Private ranges the credential test and the OAuth code exchange may reach, as the outbound function (config `outbound.allowedPrivateCidrs`). */
+  ALLOWED_PRIVATE_CIDRS: CidrListSchema,
   /** Lease of a replayed inbound mail: the function timeout plus a margin. */
   LEASE_SECONDS: positiveSeconds('70'),
+  /** Under JWT: the claim whose values name roles (config `api.roleClaim`); empty when roles come from agent records only. */
+  API_ROLE_CLAIM: z.string().default('').transform((v) => v.trim() || undefined),
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-admin'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
 });

@@ -12,15 +12,25 @@ export interface AdminOutbound {
   tester(): Promise<TransportTester>;
 }
 
+export interface AdminOutboundOptions {
+  readonly keyArn?: string;
+  readonly keyring?: KeyringNode;
+  /** Private CIDRs admin-set hosts may reach (config `outbound.allowedPrivateCidrs`), as for the outbound function. */
+  readonly allowedCidrs?: readonly string[];
+  /** The sandbox only: its local servers listen on loopback. */
+  readonly allowLoopback?: boolean;
+  readonly ca?: string | Buffer;
+}
+
 /**
  * The credential side of the admin API: envelope encryption under the KMS key (or a local
  * keyring in the sandbox), the OAuth code exchange and the SMTP tester behind the host guard.
  * Imported on the first credential route only.
  */
-export function createAdminOutbound(options: { readonly keyArn?: string; readonly keyring?: KeyringNode; readonly allowLoopback?: boolean; readonly ca?: string | Buffer }): AdminOutbound {
+export function createAdminOutbound(options: AdminOutboundOptions): AdminOutbound {
   const keyring = options.keyring ?? kmsKeyring({ keyArn: options.keyArn ?? '' });
   const cipher = new EncryptionSdkSecretCipher(keyring);
-  const guard = new HostGuard({ allow: { loopback: options.allowLoopback ?? false } });
+  const guard = new HostGuard({ allow: { loopback: options.allowLoopback ?? false, cidrs: options.allowedCidrs ?? [] } });
   const tokens = new OAuthTokenProvider({ guard, ...(options.ca ? { ca: options.ca } : {}) });
   return {
     cipher,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import { describeIssues, validationIssues } from '../core/validation.ts';
 
 const SkillQueueUrlsSchema = z
   .string()
@@ -68,6 +69,5 @@ export type FeedbackEnvInput = { readonly [K in keyof z.input<typeof FeedbackEnv
 export function readEnv<S extends z.ZodType>(schema: S, source: Record<string, string | undefined> = process.env): z.infer<S> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-  throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  throw new ConfigError(`invalid environment: ${describeIssues(validationIssues(result.error))}`);
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 const positiveInt = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
 /** Comma-separated CIDR blocks an admin-set SMTP host or token URL may reach although private. */
-const CidrListSchema = z
+export const CidrListSchema = z
   .string()
   .default('')
   .transform((text) => text.split(',').map((c) => c.trim()).filter((c) => c.length > 0))

@@ -43,7 +43,8 @@ export class RuntimeTransportFactory implements TransportFactory {
       clock: options.clock,
       ...(options.ca ? { ca: options.ca } : {}),
       onRefreshTokenRotated: async (owner, refreshToken) => {
-        const ciphertext = await options.cipher.encrypt(refreshToken, { channelId: owner.channelId, purpose: 'oauth-refresh-token' });
+        // Bound to the endpoint it was refreshed at: after an admin changed it, this copy stays unusable.
+        const ciphertext = await options.cipher.encrypt(refreshToken, { channelId: owner.channelId, purpose: 'oauth-refresh-token', endpoint: owner.endpoint });
         await options.credentials.putSecret(owner.channelId, 'oauthRefreshToken', ciphertext, options.clock.now().toISOString());
       },
       onRefreshRefused: (owner, oauthError) => this.unhealthy(owner.channelId, `the token endpoint refused the refresh token (${oauthError})`),
@@ -62,7 +63,7 @@ export class RuntimeTransportFactory implements TransportFactory {
     }
     if (!channel.smtp) throw new ConfigError(`channel ${channel.id} sends by SMTP but has no SMTP settings`);
     const stored = await this.options.credentials.get(channel.id);
-    const credentials = smtpCredentials(channel.id, channel.smtp.auth, stored?.ciphertexts ?? {}, { cipher: this.options.cipher, tokens: this.tokens });
+    const credentials = smtpCredentials(channel.id, channel.smtp, stored?.ciphertexts ?? {}, { cipher: this.options.cipher, tokens: this.tokens });
     const smtp = new SmtpMailTransport({ channelId: channel.id, settings: channel.smtp, guard: this.guard, credentials, ...(this.options.ca ? { ca: this.options.ca } : {}) });
     return { send: (raw, envelope, options) => this.watched(channel.id, () => smtp.send(raw, envelope, options)) } satisfies MailTransport;
   }

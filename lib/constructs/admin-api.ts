@@ -92,6 +92,7 @@ export class AdminApi extends Construct {
         CREDENTIAL_KEY_ARN: this.credentialKey.keyArn,
         OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
         LEASE_SECONDS: '40',
+        API_ROLE_CLAIM: props.api.roleClaim ?? '',
         POWERTOOLS_SERVICE_NAME: 'postroom-admin',
         POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
       },

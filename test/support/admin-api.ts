@@ -1,11 +1,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelSeedItem, seedItems, skillSeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
+import { agentSeedItem, channelSeedItem, seedItems, skillSeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
+import type { Agent } from '../../functions/core/model/agent.ts';
 import { EncryptionSdkSecretCipher, localKeyring } from '../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts';
 import { SqsSkillQueues } from '../../functions/adapters/sqs-skill-queues.ts';
 import { createAdminApp, type AdminApp } from '../../functions/api/app.ts';
-import { bearerToken } from '../../functions/api/auth.ts';
+import { bearerTokens } from '../../functions/api/auth.ts';
 import type { AdminApiDeps } from '../../functions/api/deps.ts';
 import type { CodeExchange, TransportTester } from '../../functions/core/admin/credential-admin.ts';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
@@ -18,6 +19,20 @@ import { EXAMPLE_CONFIG, startLocalAws, type LocalAws } from './local-aws.ts';
 import { MemorySuppressionList } from './memory-suppression-list.ts';
 
 export const TOKEN = 'test-admin-token-0123456789';
+
+/**
+ * The users of the sandbox's config, as the harness seeds them: each signs in with `TOKENS[id]`
+ * (`TOKEN` is the admin's). agent-1 works on support and billing, agent-2 on billing only.
+ */
+export const USERS: readonly Agent[] = [
+  { id: 'admin', role: 'admin', displayName: 'Ada Admin', channels: [], skills: [], identities: ['token:admin'] },
+  { id: 'supervisor-1', role: 'supervisor', displayName: 'Sam Supervisor', channels: [], skills: [], identities: ['token:supervisor-1'] },
+  { id: 'agent-1', role: 'agent', displayName: 'Alex Agent', channels: [], skills: ['support', 'billing'], identities: ['token:agent-1'] },
+  { id: 'agent-2', role: 'agent', displayName: 'Blair Agent', channels: [], skills: ['billing'], identities: ['token:agent-2'] },
+];
+export const TOKENS: Readonly<Record<string, string>> = {
+  admin: TOKEN, 'supervisor-1': 'test-supervisor-token-0123456789', 'agent-1': 'test-agent-1-token-0123456789', 'agent-2': 'test-agent-2-token-0123456789',
+};
 
 /** Receipt rules kept in memory: which addresses would receive. */
 export class RecordingReceiptRules implements ReceiptRules {
@@ -56,8 +71,10 @@ export interface AdminHarness {
   readonly tested: Parameters<TransportTester['test']>[0][];
   /** Every line the app logged, as JSON. */
   readonly logs: string[];
-  /** A request with the bearer token (unless `token: null`), JSON bodies encoded. */
+  /** A request with the admin's bearer token (another `token`, or none with `token: null`), JSON bodies encoded. */
   call(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null; raw?: string }): Promise<Response>;
+  /** A request as one of `USERS`. */
+  as(user: string, method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +85,7 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
   await seedItems(aws.db, aws.tableName, [
     ...config.channels.map(channelSeedItem),
     ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+    ...USERS.filter((u) => u.skills.every((skill) => config.skills.some((s) => s.name === skill))).map(agentSeedItem),
   ], at);
   const receipt = new RecordingReceiptRules();
   const replies = new RecordingReplySender();
@@ -90,7 +108,7 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
     },
   };
   const deps = createAdminDeps({
-    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket,
+    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
     domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
     cipher: async () => cipher, oauth: async () => oauth, tester: async () => tester,
@@ -98,7 +116,8 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
   });
   const logs: string[] = [];
   const record = (message: string, fields: Record<string, unknown>) => logs.push(JSON.stringify({ message, ...fields, error: String(fields.error ?? '') }));
-  const app = createAdminApp(deps, { authenticate: bearerToken(TOKEN), logger: { error: record, info: record } });
+  const byToken = Object.fromEntries(Object.entries(TOKENS).map(([user, token]) => [token, user]));
+  const app = createAdminApp(deps, { authenticate: bearerTokens(byToken), logger: { error: record, info: record } });
   return {
     aws, app, deps, receipt, replies, suppressions, exchanged, tested, logs,
     call(method, path, options = {}) {
@@ -111,6 +130,11 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
         headers['content-type'] = 'application/json';
       }
       return Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }));
+    },
+    as(user, method, path, options = {}) {
+      const token = TOKENS[user];
+      if (!token) throw new Error(`no test user ${user}`);
+      return this.call(method, path, { ...options, token });
     },
     stop: () => aws.stop(),
   };

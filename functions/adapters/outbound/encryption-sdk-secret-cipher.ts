@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import {
   CommitmentPolicy,
@@ -15,6 +15,8 @@ import type { SecretCipher, SecretContext } from '../../core/ports/outbound.ts';
 
 export const CONTEXT_CHANNEL = 'postroom:channel';
 export const CONTEXT_PURPOSE = 'postroom:purpose';
+/** SHA-256 (hex) of the endpoint the secret is used with: the context holds no host or user in clear. */
+export const CONTEXT_ENDPOINT = 'postroom:endpoint';
 // The SDK adds its own pairs (the signing key of the algorithm suite) under this prefix.
 const SDK_CONTEXT_PREFIX = 'aws-crypto-';
 const MAX_SECRET_CHARS = 16 * 1024;
@@ -30,9 +32,13 @@ export interface EncryptionSdkSecretCipherOptions {
   readonly maxEncryptedDataKeys?: number;
 }
 
-/** The encryption context of a secret: it binds the ciphertext to its channel and purpose. */
+/** The encryption context of a secret: it binds the ciphertext to its channel, purpose and endpoint. */
 export function encryptionContext(context: SecretContext): Record<string, string> {
-  return { [CONTEXT_CHANNEL]: context.channelId, [CONTEXT_PURPOSE]: context.purpose };
+  return {
+    [CONTEXT_CHANNEL]: context.channelId,
+    [CONTEXT_PURPOSE]: context.purpose,
+    [CONTEXT_ENDPOINT]: createHash('sha256').update(context.endpoint, 'utf8').digest('hex'),
+  };
 }
 
 /**
@@ -82,13 +88,19 @@ export class EncryptionSdkSecretCipher implements SecretCipher {
     const matches = ours.length === Object.keys(expected).length && Object.entries(expected).every(([k, v]) => found[k] === v);
     if (!matches) {
       decrypted.plaintext.fill(0);
-      const problem = found[CONTEXT_CHANNEL] === context.channelId ? `is not a ${context.purpose}` : `does not belong to channel ${context.channelId}`;
-      throw new DependencyError('credentials', `credential ${problem}`);
+      throw new DependencyError('credentials', `credential ${mismatch(found, context)}`);
     }
     const plaintext = decrypted.plaintext.toString('utf8');
     decrypted.plaintext.fill(0);
     return plaintext;
   }
+}
+
+/** Why a stored context is not the expected one, most telling first; never a value of it. */
+function mismatch(found: Record<string, string>, context: SecretContext): string {
+  if (found[CONTEXT_CHANNEL] !== context.channelId) return `does not belong to channel ${context.channelId}`;
+  if (found[CONTEXT_PURPOSE] !== context.purpose) return `is not a ${context.purpose}`;
+  return `was set for another endpoint of channel ${context.channelId} (its SMTP or OAuth settings changed): set it again`;
 }
 
 const UNAVAILABLE = /Throttl|ServiceUnavailable|KMSInternal|DependencyTimeout|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|TimeoutError/;

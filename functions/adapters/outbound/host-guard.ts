@@ -1,7 +1,7 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { DependencyError, PolicyError } from '../../core/errors.ts';
-import { NEVER_ALLOWED, blockedRangeOf, type BlockedRangeKind } from './ip-ranges.ts';
+import { ALLOW_LISTABLE, blockedRangeOf, embeddedIpv4, type BlockedRangeKind } from './ip-ranges.ts';
 
 /** What the deployment lets admin-set hosts reach besides the public internet. */
 export interface HostAllowance {
@@ -12,8 +12,9 @@ export interface HostAllowance {
   readonly loopback?: boolean;
   /**
    * CIDRs (`10.20.0.0/16`, `fd12::/48`) that may be reached although they are private, e.g. an
-   * SMTP relay inside the customer's VPC. Metadata, unspecified, multicast and broadcast
-   * addresses stay blocked whatever this says.
+   * SMTP relay inside the customer's VPC. Only private, CGNAT and reserved addresses open:
+   * metadata, loopback, link-local, unspecified, multicast and broadcast addresses stay blocked
+   * whatever this says, even under an entry that contains them (`0.0.0.0/0`).
    * @default []
    */
   readonly cidrs?: readonly string[];
@@ -80,13 +81,16 @@ export class HostGuard {
     this.resolveAll = options.resolve ?? ((host) => dns.lookup(host, { all: true, verbatim: true }));
   }
 
-  /** Why `address` is refused, or null when it may be reached. */
+  /** Why `address` is refused, or null when it may be reached. The protected ranges come before the allow-list. */
   refusal(address: string): BlockedRangeKind | null {
     const kind = blockedRangeOf(address);
-    if (kind === null || NEVER_ALLOWED.has(kind)) return kind;
-    if (kind === 'loopback' && this.allowLoopback) return null;
+    if (kind === null) return null;
+    if (kind === 'loopback') return this.allowLoopback ? null : kind;
+    if (!ALLOW_LISTABLE.has(kind)) return kind;
+    // The IPv4 address a mapped, NAT64 or 6to4 address reaches is the one the allow-list must hold.
     const bare = address.replace(/%.*$/, '');
-    return this.allowList.check(bare, isIP(bare) === 4 ? 'ipv4' : 'ipv6') ? null : kind;
+    const target = embeddedIpv4(bare) ?? bare;
+    return this.allowList.check(target, isIP(target) === 4 ? 'ipv4' : 'ipv6') ? null : kind;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
+import { PROTECTED_NETWORKS } from '../../core/outbound/protected-networks.ts';
 
 /** Why an address may not be reached from an admin-set host name. */
 export type BlockedRangeKind =
@@ -12,22 +13,29 @@ export type BlockedRangeKind =
   | 'broadcast'
   | 'reserved';
 
-/** Ranges that no allowance opens: nothing legitimate listens there for SMTP or OAuth. */
-export const NEVER_ALLOWED: ReadonlySet<BlockedRangeKind> = new Set(['metadata', 'unspecified', 'multicast', 'broadcast']);
+/**
+ * The only kinds a deployment's allow-list of private CIDRs can open. Metadata, loopback and
+ * link-local (`PROTECTED_NETWORKS`), unspecified, multicast and broadcast are checked before it,
+ * so even an allow-list entry like `0.0.0.0/0` cannot reach them; loopback opens for the sandbox only.
+ */
+export const ALLOW_LISTABLE: ReadonlySet<BlockedRangeKind> = new Set(['private', 'cgnat', 'reserved']);
 
 type Range = readonly [kind: BlockedRangeKind, network: string, prefix: number];
 
-// Order matters: the first kind listed that matches names the range, so the instance metadata addresses come
-// before the link-local and private ranges that contain them.
+const protectedRanges = (family: 4 | 6): Range[] =>
+  PROTECTED_NETWORKS.flatMap(({ kind, cidr }) => {
+    const [network = '', prefix = ''] = cidr.split('/');
+    return isIP(network) === family ? [[kind, network, Number(prefix)] as const] : [];
+  });
+
+// Order matters: the first kind listed that matches names the range, so the protected networks (metadata
+// first) come before the link-local, CGNAT and private ranges that contain them.
 const V4: readonly Range[] = [
-  ['metadata', '169.254.169.254', 32], // AWS, GCP, Azure, OCI instance metadata
-  ['metadata', '169.254.170.2', 32], // ECS task metadata and credentials
+  ...protectedRanges(4),
   ['unspecified', '0.0.0.0', 8], // 0.0.0.0 connects to this host on Linux
   ['broadcast', '255.255.255.255', 32], // before 240/4, which holds it
   ['private', '10.0.0.0', 8],
-  ['cgnat', '100.64.0.0', 10], // RFC 6598, also Alibaba's metadata 100.100.100.200
-  ['loopback', '127.0.0.0', 8],
-  ['link-local', '169.254.0.0', 16],
+  ['cgnat', '100.64.0.0', 10], // RFC 6598
   ['private', '172.16.0.0', 12],
   ['reserved', '192.0.0.0', 24], // IETF protocol assignments
   ['reserved', '192.0.2.0', 24], // TEST-NET-1
@@ -40,12 +48,9 @@ const V4: readonly Range[] = [
 ];
 
 const V6: readonly Range[] = [
-  ['metadata', 'fd00:ec2::254', 128], // EC2 instance metadata over IPv6
-  ['metadata', 'fd00:ec2::23', 128], // EC2 IPv6 DNS resolver
+  ...protectedRanges(6),
   ['unspecified', '::', 128],
-  ['loopback', '::1', 128],
   ['private', 'fc00::', 7], // unique local
-  ['link-local', 'fe80::', 10],
   ['reserved', 'fec0::', 10], // deprecated site-local
   ['multicast', 'ff00::', 8],
   ['reserved', '64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)

@@ -3,10 +3,12 @@ import type { Clock } from '../../core/ports/clock.ts';
 import { postForm, type GuardedPostOptions } from './guarded-post.ts';
 import type { HostGuard } from './host-guard.ts';
 
-/** Which mailbox of which channel a token is for. */
+/** Which mailbox of which channel a token is for, and the endpoint its secrets are bound to. */
 export interface TokenOwner {
   readonly channelId: string;
   readonly user: string;
+  /** The channel's `credentialEndpointKey`: a rotated refresh token is stored for this endpoint only. */
+  readonly endpoint: string;
 }
 
 /** The public part of an OAuth 2.0 client and its endpoint (from the channel's settings). */
@@ -116,7 +118,7 @@ export class OAuthTokenProvider {
    * admin ever handles one. Throws `TokenRefusedError` for a used, expired or foreign code.
    */
   async exchangeAuthorizationCode(
-    client: Omit<OAuthClient, 'channelId' | 'user'>,
+    client: Omit<OAuthClient, keyof TokenOwner>,
     input: { readonly code: string; readonly redirectUri: string; readonly clientSecret: string },
   ): Promise<AuthorizationGrant> {
     const response = await this.tokenRequest(client.tokenUrl, {
@@ -136,7 +138,7 @@ export class OAuthTokenProvider {
   private async refresh(client: OAuthClient, key: string, secrets: () => Promise<OAuthSecrets>): Promise<string> {
     const loaded = await secrets();
     const refreshToken = this.cache.get(key)?.refreshToken ?? loaded.refreshToken;
-    const owner = { channelId: client.channelId, user: client.user };
+    const owner = { channelId: client.channelId, user: client.user, endpoint: client.endpoint };
     let response: TokenResponse;
     try {
       response = await this.tokenRequest(client.tokenUrl, {
@@ -191,7 +193,7 @@ export class OAuthTokenProvider {
 }
 
 function cacheKey(client: OAuthClient): string {
-  return JSON.stringify([client.channelId, client.user, client.tokenUrl, client.clientId, client.scope]);
+  return JSON.stringify([client.channelId, client.endpoint, client.user, client.tokenUrl, client.clientId, client.scope]);
 }
 
 function parseJson(body: string): Record<string, unknown> | null {

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../core/errors.ts';
-import type { SmtpAuth } from '../../core/model/transport-settings.ts';
-import type { SecretCipher } from '../../core/ports/outbound.ts';
+import { credentialEndpointKey } from '../../core/model/credential-endpoint.ts';
+import type { SmtpTransportSettings } from '../../core/model/transport-settings.ts';
+import type { SecretCipher, SecretPurpose } from '../../core/ports/outbound.ts';
 import type { OAuthTokenProvider } from './oauth-token-provider.ts';
 import type { SmtpCredentials } from './smtp-mail-transport.ts';
 
@@ -13,12 +14,13 @@ export interface StoredSmtpSecrets {
 
 /**
  * The transport's credentials for a channel, decrypting each secret only when a login or a
- * token refresh needs it (a cached access token costs no KMS call). A secret that was never
+ * token refresh needs it (a cached access token costs no KMS call), and only for the endpoint
+ * in `settings`: a secret set for other settings does not decrypt. A secret that was never
  * stored is a `ConfigError` naming what is missing, raised at once.
  */
 export function smtpCredentials(
   channelId: string,
-  auth: SmtpAuth,
+  settings: SmtpTransportSettings,
   stored: StoredSmtpSecrets,
   deps: { readonly cipher: SecretCipher; readonly tokens: OAuthTokenProvider },
 ): SmtpCredentials {
@@ -26,9 +28,11 @@ export function smtpCredentials(
     if (!value) throw new ConfigError(`channel ${channelId} has no ${what} stored`);
     return value;
   };
-  if (auth.type === 'password') {
+  const endpoint = credentialEndpointKey(settings);
+  const decrypt = (ciphertext: string, purpose: SecretPurpose) => deps.cipher.decrypt(ciphertext, { channelId, purpose, endpoint });
+  if (settings.auth.type === 'password') {
     const password = need(stored.smtpPassword, 'SMTP password');
-    return { type: 'password', password: () => deps.cipher.decrypt(password, { channelId, purpose: 'smtp-password' }) };
+    return { type: 'password', password: () => decrypt(password, 'smtp-password') };
   }
   const clientSecret = need(stored.oauthClientSecret, 'OAuth client secret');
   const refreshToken = need(stored.oauthRefreshToken, 'OAuth refresh token (the admin has not consented yet)');
@@ -36,8 +40,8 @@ export function smtpCredentials(
     type: 'oauth2',
     tokens: deps.tokens,
     secrets: async () => ({
-      clientSecret: await deps.cipher.decrypt(clientSecret, { channelId, purpose: 'oauth-client-secret' }),
-      refreshToken: await deps.cipher.decrypt(refreshToken, { channelId, purpose: 'oauth-refresh-token' }),
+      clientSecret: await decrypt(clientSecret, 'oauth-client-secret'),
+      refreshToken: await decrypt(refreshToken, 'oauth-refresh-token'),
     }),
   };
 }

@@ -1,6 +1,7 @@
 import nodemailer, { type Mail } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { ConfigError, DependencyError, TransportError } from '../../core/errors.ts';
+import { credentialEndpointKey } from '../../core/model/credential-endpoint.ts';
 import { oauthEndpoints, type SmtpTransportSettings } from '../../core/model/transport-settings.ts';
 import { queueIdFromReply } from '../../core/outbound/smtp-reply.ts';
 import type { Envelope, MailTransport, SentMail } from '../../core/ports/outbound.ts';
@@ -159,6 +160,6 @@ export class SmtpMailTransport implements MailTransport {
     const { auth } = this.settings;
     if (auth.type !== 'oauth2') throw new ConfigError(`channel ${this.options.channelId} does not use OAuth`);
     const { tokenUrl, scope } = oauthEndpoints(auth);
-    return { channelId: this.options.channelId, user: auth.user, tokenUrl, scope, clientId: auth.clientId };
+    return { channelId: this.options.channelId, user: auth.user, endpoint: credentialEndpointKey(this.settings), tokenUrl, scope, clientId: auth.clientId };
   }
 }

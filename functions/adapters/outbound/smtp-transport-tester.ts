@@ -35,7 +35,7 @@ export class SmtpTransportTester implements TransportTester {
 
   async test(input: Parameters<TransportTester['test']>[0]): Promise<{ ok: boolean; detail: string }> {
     try {
-      const credentials = smtpCredentials(input.channelId, input.settings.auth, input.stored.ciphertexts, { cipher: this.deps.cipher, tokens: this.deps.tokens });
+      const credentials = smtpCredentials(input.channelId, input.settings, input.stored.ciphertexts, { cipher: this.deps.cipher, tokens: this.deps.tokens });
       const transport = new SmtpMailTransport({
         channelId: input.channelId, settings: input.settings, guard: this.deps.guard, credentials, ...(this.deps.ca ? { ca: this.deps.ca } : {}),
       });

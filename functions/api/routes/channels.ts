@@ -1,17 +1,18 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { createChannel, deleteChannel, patchChannel, replaceChannel } from '../../core/admin/channel-admin.ts';
 import { channelOf } from '../../core/admin/rule-admin.ts';
 import { dryRun } from '../../core/admin/dry-run.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
 import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PRECONDITION, PageQuerySchema, etagOf, json, jsonBody, versionFrom, versioned } from '../http.ts';
-import { ChannelInputSchema, ChannelPageSchema, ChannelPatchSchema, ChannelSchema, DryRunQuerySchema, DryRunResultSchema } from '../schemas.ts';
+import { ChannelInputSchema, ChannelPageSchema, ChannelPatchSchema, ChannelSchema, ChannelWriteSchema, DryRunQuerySchema, DryRunResultSchema } from '../schemas.ts';
 
 const tags = ['channels'];
 const ChannelParams = z.object({ channelId: z.string().min(1).max(100) });
 
 export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/channels', tags, summary: 'List channels',
     request: { query: PageQuerySchema },
     responses: { 200: json(ChannelPageSchema, 'A page of channels'), ...ERRORS },
@@ -20,7 +21,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ items: page.items.map(versioned), cursor: page.cursor }, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'post', path: '/channels', tags, summary: 'Create a channel (it receives mail at once, no redeploy)',
     request: jsonBody(ChannelInputSchema),
     responses: { 201: json(ChannelSchema, 'The channel'), ...ERRORS },
@@ -29,7 +30,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(versioned(stored), 201, { [ETAG_HEADER]: etagOf(stored.version), Location: `/channels/${stored.value.id}` });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/channels/{channelId}', tags, summary: 'Read a channel',
     request: { params: ChannelParams },
     responses: { 200: json(ChannelSchema, 'The channel, with its ETag'), ...ERRORS },
@@ -38,27 +39,27 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'put', path: '/channels/{channelId}', tags, summary: 'Replace a channel\'s settings',
     request: { params: ChannelParams, headers: IfMatchHeaderSchema, ...jsonBody(ChannelInputSchema) },
-    responses: { 200: json(ChannelSchema, 'The channel'), ...ERRORS, ...PRECONDITION },
+    responses: { 200: json(ChannelWriteSchema, 'The channel, and the secrets the change cleared'), ...ERRORS, ...PRECONDITION },
   }), async (c) => {
     const { channelId } = c.req.valid('param');
     const stored = await replaceChannel(deps, adminRequest(c), channelId, c.req.valid('json'), versionFrom(c.req.header('if-match')));
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return c.json({ ...versioned(stored), credentialsCleared: [...stored.credentialsCleared] }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'patch', path: '/channels/{channelId}', tags, summary: 'Change some of a channel\'s settings',
     request: { params: ChannelParams, headers: IfMatchHeaderSchema, ...jsonBody(ChannelPatchSchema) },
-    responses: { 200: json(ChannelSchema, 'The channel'), ...ERRORS, ...PRECONDITION },
+    responses: { 200: json(ChannelWriteSchema, 'The channel, and the secrets the change cleared'), ...ERRORS, ...PRECONDITION },
   }), async (c) => {
     const { channelId } = c.req.valid('param');
     const stored = await patchChannel(deps, adminRequest(c), channelId, c.req.valid('json'), versionFrom(c.req.header('if-match')));
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return c.json({ ...versioned(stored), credentialsCleared: [...stored.credentialsCleared] }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'delete', path: '/channels/{channelId}', tags, summary: 'Delete a channel (its addresses stop receiving)',
     request: { params: ChannelParams, headers: IfMatchHeaderSchema },
     responses: { 204: { description: 'Deleted' }, ...ERRORS, ...PRECONDITION },
@@ -67,7 +68,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.body(null, 204);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'post', path: '/channels/{channelId}/dry-run', tags: ['rules'],
     summary: 'What the channel would do with a mail: lane, tags, thread decision and skill with their reasons; stores nothing',
     request: {

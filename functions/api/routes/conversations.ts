@@ -1,7 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
-import { everything } from '../../core/admin/admin-context.ts';
-import { addNote, assign, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
+import { everything, recordChange } from '../../core/admin/admin-context.ts';
+import { addNote, assign, getConversation, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
+import { canWorkOn } from '../../core/model/agent.ts';
 import type { ConversationSummary } from '../../core/ports/admin.ts';
 import { ReplyBodySchema } from '../../core/model/reply-request.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
@@ -28,30 +30,33 @@ function expectedUpdatedAt(header: string | undefined): string | undefined {
 const withConversation = (c: ConversationSummary) => ({ ...c, participants: [...c.participants] });
 
 export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/conversations', tags, summary: 'Find conversations by ticket number, participant, status, skill, channel, date (newest first)',
     request: { query: PageQuerySchema.extend(ConversationQuerySchema.shape) },
     responses: { 200: json(ConversationPageSchema, 'A page of conversations'), ...ERRORS },
   }), async (c) => {
     const { limit, cursor, ticket, ...filter } = c.req.valid('query');
+    const { caller } = adminRequest(c);
+    const visible = (conversation: ConversationSummary) => canWorkOn(caller, conversation);
     if (ticket !== undefined) {
       if (!/^\d{5,12}$/.test(ticket)) throw new ValidationError('ticket: 5 to 12 digits', [{ path: 'ticket', message: '5 to 12 digits, e.g. 0000013' }]);
       const channels = filter.channelId ? [filter.channelId] : (await everything((p) => deps.channels.list(p))).map((ch) => ch.value.id);
       const found = (await Promise.all(channels.map((id) => deps.conversations.findByTicketNumber(id, ticket)))).filter((x): x is ConversationSummary => x !== null);
-      return c.json({ items: found.map(withConversation), cursor: null }, 200);
+      return c.json({ items: found.filter(visible).map(withConversation), cursor: null }, 200);
     }
+    // An agent's page holds only what they may see, so it can be shorter than `limit`; follow `cursor`.
     const page = await deps.conversations.list(filter, { limit, cursor });
-    return c.json({ items: page.items.map(withConversation), cursor: page.cursor }, 200);
+    return c.json({ items: page.items.filter(visible).map(withConversation), cursor: page.cursor }, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/conversations/{conversationId}', tags,
     summary: 'The whole history: every message in order (direction, lane, tags, new and full text, sanitized HTML, attachments, thread decision, delivery status) and notes',
     request: { params: Params, query: z.object({ bodies: z.enum(['true', 'false']).default('true').meta({ description: 'Read bodies from the raw mail (slower).' }) }) },
     responses: { 200: json(HistorySchema, 'The history'), ...ERRORS },
   }), async (c) => {
     const { conversationId } = c.req.valid('param');
-    const history = await readHistory(deps, conversationId, { bodies: c.req.valid('query').bodies === 'true' });
+    const history = await readHistory(deps, adminRequest(c), conversationId, { bodies: c.req.valid('query').bodies === 'true' });
     const entries = history.entries.map((e) => {
       if (e.type === 'note') return e;
       const links = e.message.direction === 'inbound'
@@ -66,7 +71,7 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
   });
 
   for (const [action, status] of [['close', 'closed'], ['reopen', 'open']] as const) {
-    app.openapi(createRoute({
+    app.openapi(route({ role: 'agent' }, {
       method: 'post', path: `/conversations/{conversationId}/${action}`, tags, summary: action === 'close' ? 'Close a conversation' : 'Reopen a conversation',
       request: { params: Params, headers: IfMatchHeaderSchema },
       responses: { 200: json(ConversationSchema, 'The conversation'), ...ERRORS },
@@ -76,7 +81,7 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     });
   }
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'post', path: '/conversations/{conversationId}/assign', tags, summary: 'Assign an agent (the next routed message carries them as previousAgent)',
     request: { params: Params, headers: IfMatchHeaderSchema, ...jsonBody(AssignInputSchema) },
     responses: { 200: json(ConversationSchema, 'The conversation'), ...ERRORS },
@@ -85,7 +90,7 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(withConversation(updated), 200, { [ETAG_HEADER]: etagOf(updated) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'post', path: '/conversations/{conversationId}/notes', tags, summary: 'Add an internal note (never sent)',
     request: { params: Params, ...jsonBody(NoteInputSchema) },
     responses: { 201: json(NoteOutSchema, 'The note'), ...ERRORS },
@@ -94,7 +99,7 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(note, 201);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'post', path: '/conversations/{conversationId}/reply', tags, summary: 'Reply: queued for sending through the channel\'s transport',
     request: { params: Params, ...jsonBody(ReplyBodySchema.meta({ id: 'ReplyInput' })) },
     responses: { 202: json(OutboundMessageSchema, 'The reply, queued'), ...ERRORS },
@@ -103,21 +108,23 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(queued, 202);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/conversations/{conversationId}/messages/{messageId}/attachments/{index}', tags,
     summary: 'A short-lived presigned download URL for an attachment of an inbound message',
     request: { params: Params.extend({ messageId: z.string().min(1), index: z.coerce.number().int().min(0).max(999) }) },
     responses: { 200: json(DownloadLinkSchema, 'The link'), ...ERRORS },
   }), async (c) => {
     const { conversationId, messageId, index } = c.req.valid('param');
-    const conversation = await deps.conversations.get(conversationId);
-    if (!conversation) throw new NotFoundError(`conversation ${conversationId} not found`);
+    const request = adminRequest(c);
+    const conversation = await getConversation(deps, request.caller, conversationId);
     const message = (await deps.conversations.messages(conversation.id)).find((m) => m.messageId === messageId);
     if (message?.direction !== 'inbound') throw new NotFoundError(`conversation ${conversationId} has no inbound message ${messageId}`);
-    return c.json(await deps.attachments.download(message, index), 200);
+    const link = await deps.attachments.download(message, index);
+    await recordChange(deps, request, 'attachment.download', { type: 'attachment', id: `${conversation.id}/${messageId}/${index}` });
+    return c.json(link, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'post', path: '/attachments', tags, summary: 'A presigned S3 PUT URL for a reply attachment; name its key in the reply',
     request: jsonBody(UploadInputSchema),
     responses: { 201: json(UploadLinkSchema, 'Where to PUT the file'), ...ERRORS },

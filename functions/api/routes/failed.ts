@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { failedId, replayAll, replayOne, type ReplayResult } from '../../core/admin/failed-admin.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
@@ -14,7 +15,7 @@ function resultOf(r: ReplayResult) {
 }
 
 export function failedRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/failed-messages', tags, summary: 'Mail that could not be processed, newest first, with the reason',
     request: { query: PageQuerySchema },
     responses: { 200: json(FailedPageSchema, 'A page of failed mail'), ...ERRORS },
@@ -23,13 +24,13 @@ export function failedRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ items: page.items.map((f) => ({ ...f, id: failedId(f) })), cursor: page.cursor }, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'post', path: '/failed-messages/{id}/replay', tags, summary: 'Process one failed mail again (it leaves the list when it succeeds)',
     request: { params: z.object({ id: z.string().min(3).max(400) }) },
     responses: { 200: json(ReplayResultSchema, 'What happened'), ...ERRORS },
   }), async (c) => c.json(resultOf(await replayOne(deps, adminRequest(c), c.req.valid('param').id)), 200));
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'post', path: '/failed-messages/replay', tags, summary: 'Replay a page of failed mail; call again with the cursor to go on',
     request: jsonBody(ReplayAllInputSchema),
     responses: { 200: json(ReplayAllResultSchema, 'What happened to each'), ...ERRORS },

@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { addRule, channelOf, deleteRule, replaceRules } from '../../core/admin/rule-admin.ts';
 import type { ChannelResource } from '../../core/model/admin-resources.ts';
 import type { Versioned } from '../../core/ports/admin.ts';
@@ -16,7 +17,7 @@ function rulesOf(channel: Versioned<ChannelResource>) {
 
 /** A channel's ordered routing rules; they share the channel's ETag. */
 export function ruleRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/channels/{channelId}/rules', tags, summary: 'A channel\'s routing rules, in the order they are tried',
     request: { params: ChannelParams },
     responses: { 200: json(RulesSchema, 'The rules, with the channel\'s ETag'), ...ERRORS },
@@ -25,7 +26,7 @@ export function ruleRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(rulesOf(channel), 200, { [ETAG_HEADER]: etagOf(channel.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'put', path: '/channels/{channelId}/rules', tags, summary: 'Replace the whole ordered list',
     request: { params: ChannelParams, headers: IfMatchHeaderSchema, ...jsonBody(RulesInputSchema) },
     responses: { 200: json(RulesSchema, 'The rules'), ...ERRORS, ...PRECONDITION },
@@ -34,7 +35,7 @@ export function ruleRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(rulesOf(channel), 200, { [ETAG_HEADER]: etagOf(channel.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'post', path: '/channels/{channelId}/rules', tags, summary: 'Add a rule at a position (last by default)',
     request: { params: ChannelParams, headers: IfMatchHeaderSchema, ...jsonBody(RuleInputSchema) },
     responses: { 201: json(RulesSchema, 'The rules'), ...ERRORS, ...PRECONDITION },
@@ -44,7 +45,7 @@ export function ruleRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(rulesOf(channel), 201, { [ETAG_HEADER]: etagOf(channel.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'delete', path: '/channels/{channelId}/rules/{ruleName}', tags, summary: 'Remove a rule',
     request: { params: ChannelParams.extend({ ruleName: z.string().min(1) }), headers: IfMatchHeaderSchema },
     responses: { 200: json(RulesSchema, 'The rules left'), ...ERRORS, ...PRECONDITION },

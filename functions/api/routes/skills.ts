@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { createSkill, deleteSkill, updateSkill } from '../../core/admin/skill-admin.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
@@ -10,7 +11,7 @@ const tags = ['skills'];
 const SkillParams = z.object({ skill: z.string().min(1).max(40) });
 
 export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/skills', tags, summary: 'List skills with their queues',
     request: { query: PageQuerySchema },
     responses: { 200: json(SkillPageSchema, 'A page of skills'), ...ERRORS },
@@ -19,7 +20,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ items: page.items.map(versioned), cursor: page.cursor }, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'post', path: '/skills', tags, summary: 'Create a skill: its FIFO queue and dead-letter queue are created at once',
     request: jsonBody(SkillInputSchema),
     responses: { 201: json(SkillOutSchema, 'The skill'), ...ERRORS },
@@ -28,7 +29,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(versioned(stored), 201, { [ETAG_HEADER]: etagOf(stored.version), Location: `/skills/${stored.value.name}` });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/skills/{skill}', tags, summary: 'Read a skill',
     request: { params: SkillParams },
     responses: { 200: json(SkillOutSchema, 'The skill'), ...ERRORS },
@@ -39,7 +40,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'patch', path: '/skills/{skill}', tags, summary: 'Change a skill\'s description',
     request: { params: SkillParams, headers: IfMatchHeaderSchema, ...jsonBody(SkillPatchSchema) },
     responses: { 200: json(SkillOutSchema, 'The skill'), ...ERRORS, ...PRECONDITION },
@@ -48,7 +49,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'delete', path: '/skills/{skill}', tags,
     summary: 'Delete a skill and its queues; refused while a channel or rule names it or messages wait',
     request: { params: SkillParams, headers: IfMatchHeaderSchema },

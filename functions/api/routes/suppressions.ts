@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { recordChange } from '../../core/admin/admin-context.ts';
 import { channelOf } from '../../core/admin/rule-admin.ts';
 import { NotFoundError } from '../../core/errors.ts';
@@ -19,7 +20,7 @@ async function scopeOf(deps: AdminApiDeps, channelId: string | undefined): Promi
 const scopeId = (scope: SuppressionScope): string => (scope.kind === 'account' ? 'account' : `channel:${scope.channelId}`);
 
 export function suppressionRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'get', path: '/suppressions', tags, summary: 'Addresses no mail is sent to: the account-wide list, or a channel\'s',
     request: { query: PageQuerySchema.extend(SuppressionScopeQuerySchema.shape) },
     responses: { 200: json(SuppressionPageSchema, 'A page of suppressed addresses'), ...ERRORS },
@@ -29,7 +30,7 @@ export function suppressionRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ items: [...page.entries], cursor: page.cursor }, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'post', path: '/suppressions', tags, summary: 'Suppress an address by hand',
     request: jsonBody(SuppressionInputSchema),
     responses: { 201: json(SuppressionSchema, 'The entry'), ...ERRORS },
@@ -46,7 +47,7 @@ export function suppressionRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json(entry, 201);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'supervisor' }, {
     method: 'delete', path: '/suppressions/{address}', tags, summary: 'Remove an address from a list',
     request: { params: z.object({ address: z.string().min(3).max(320) }), query: SuppressionScopeQuerySchema },
     responses: { 204: { description: 'Removed' }, ...ERRORS },

@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route } from '../roles.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { channelOf } from '../../core/admin/rule-admin.ts';
 import { deleteSignature, deleteTemplate, previewSignature, previewTemplate, putSignature, putTemplate } from '../../core/admin/template-admin.ts';
@@ -13,7 +14,7 @@ const AgentParams = z.object({ agentId: z.string().min(1).max(200) });
 /** Templates per channel and signatures per agent; PUT creates (no If-Match) or replaces (with it). */
 export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
   const tags = ['templates'];
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/channels/{channelId}/templates', tags, summary: 'A channel\'s templates',
     request: { params: TemplateParams.pick({ channelId: true }), query: PageQuerySchema },
     responses: { 200: json(TemplatePageSchema, 'A page of templates'), ...ERRORS },
@@ -24,7 +25,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ items: page.items.map((t) => ({ ...versioned(t), channelId })), cursor: page.cursor }, 200);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/channels/{channelId}/templates/{name}', tags, summary: 'Read a template',
     request: { params: TemplateParams },
     responses: { 200: json(TemplateOutSchema, 'The template'), ...ERRORS },
@@ -35,7 +36,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ ...versioned(stored), channelId }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'put', path: '/channels/{channelId}/templates/{name}', tags, summary: 'Create (without If-Match) or replace (with it) a template',
     request: { params: TemplateParams, headers: IfMatchHeaderSchema, ...jsonBody(TemplateInputSchema) },
     responses: { 200: json(TemplateOutSchema, 'The template'), ...ERRORS },
@@ -45,7 +46,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ ...versioned(stored), channelId }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'admin' }, {
     method: 'delete', path: '/channels/{channelId}/templates/{name}', tags, summary: 'Delete a template',
     request: { params: TemplateParams, headers: IfMatchHeaderSchema },
     responses: { 204: { description: 'Deleted' }, ...ERRORS, ...PRECONDITION },
@@ -55,7 +56,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.body(null, 204);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent' }, {
     method: 'post', path: '/channels/{channelId}/templates/{name}/preview', tags, summary: 'Render a reply with the template and an agent\'s signature',
     request: { params: TemplateParams, ...jsonBody(PreviewInputSchema) },
     responses: { 200: json(PreviewSchema, 'The rendered reply'), ...ERRORS },
@@ -65,7 +66,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
   });
 
   const sigTags = ['signatures'];
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent', own: true }, {
     method: 'get', path: '/agents/{agentId}/signature', tags: sigTags, summary: 'Read an agent\'s signature',
     request: { params: AgentParams },
     responses: { 200: json(SignatureOutSchema, 'The signature'), ...ERRORS },
@@ -76,7 +77,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ ...versioned(stored), agentId }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent', own: true }, {
     method: 'put', path: '/agents/{agentId}/signature', tags: sigTags, summary: 'Create (without If-Match) or replace (with it) an agent\'s signature',
     request: { params: AgentParams, headers: IfMatchHeaderSchema, ...jsonBody(SignatureInputSchema) },
     responses: { 200: json(SignatureOutSchema, 'The signature'), ...ERRORS },
@@ -86,7 +87,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.json({ ...versioned(stored), agentId }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent', own: true }, {
     method: 'delete', path: '/agents/{agentId}/signature', tags: sigTags, summary: 'Delete an agent\'s signature',
     request: { params: AgentParams, headers: IfMatchHeaderSchema },
     responses: { 204: { description: 'Deleted' }, ...ERRORS, ...PRECONDITION },
@@ -95,7 +96,7 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     return c.body(null, 204);
   });
 
-  app.openapi(createRoute({
+  app.openapi(route({ role: 'agent', own: true }, {
     method: 'post', path: '/agents/{agentId}/signature/preview', tags: sigTags, summary: 'Render an agent\'s signature',
     request: { params: AgentParams },
     responses: { 200: json(PreviewSchema, 'The signature as HTML and text'), ...ERRORS },

@@ -1,4 +1,5 @@
 import type { Actor } from '../model/admin-resources.ts';
+import type { Caller } from '../model/agent.ts';
 import type { Clock, IdGenerator } from '../ports/clock.ts';
 import type { AuditLog, Page, PageRequest } from '../ports/admin.ts';
 
@@ -6,6 +7,8 @@ import type { AuditLog, Page, PageRequest } from '../ports/admin.ts';
 export interface AdminRequest {
   readonly actor: Actor;
   readonly requestId: string | null;
+  /** The agent the identity resolved to: what they may see and do. */
+  readonly caller: Caller;
 }
 
 /** What every admin use case needs to stamp and record a change. */
@@ -22,6 +25,7 @@ export async function recordChange(
   action: string,
   resource: { readonly type: string; readonly id: string },
   fields: readonly string[] = [],
+  extra: { readonly onBehalfOf?: string } = {},
 ): Promise<void> {
   await deps.audit.append({
     id: deps.ids.next(),
@@ -31,6 +35,7 @@ export async function recordChange(
     resource: { ...resource },
     fields: [...fields].sort(),
     requestId: request.requestId,
+    ...(extra.onBehalfOf ? { onBehalfOf: extra.onBehalfOf } : {}),
   });
 }
 

@@ -1,16 +1,25 @@
-import { NotFoundError, ValidationError, type ValidationIssue } from '../errors.ts';
-import { ChannelResourceSchema, type ChannelResource } from '../model/admin-resources.ts';
-import type { ChannelStore, ReceiptRules, SkillStore, Versioned } from '../ports/admin.ts';
+import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from '../errors.ts';
+import { ChannelResourceSchema, type ChannelResource, type SecretKind } from '../model/admin-resources.ts';
+import { endpointChanges } from '../model/credential-endpoint.ts';
+import type { ChannelStore, ConversationAdmin, CredentialStore, ReceiptRules, SkillStore, Versioned } from '../ports/admin.ts';
 import { parseOrThrow } from '../validation.ts';
 import { changedFields, everything, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
+import { clearCredentials } from './clear-credentials.ts';
 
 export interface ChannelAdminDeps extends AuditDeps {
   readonly channels: ChannelStore;
   readonly skills: SkillStore;
   readonly receipt: ReceiptRules;
-  /** Domains the mail service receives for; a channel address must be in one. Empty: any domain (sandbox). */
+  /** Domains the mail service receives for; a channel address must be in one. Empty: any domain. */
   readonly domains: readonly string[];
+  /** Secrets of the channels' SMTP logins: cleared when the settings they are used with change. */
+  readonly credentials: CredentialStore;
+  /** A channel with open conversations is not deleted. */
+  readonly conversations: Pick<ConversationAdmin, 'list'>;
 }
+
+/** A channel as written, and the secrets the write cleared because their endpoint settings changed. */
+export type ChannelWrite = Versioned<ChannelResource> & { readonly credentialsCleared: readonly SecretKind[] };
 
 /** Channel ids the API creates: they name receipt rules and appear in URLs. */
 export const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -26,10 +35,15 @@ export async function createChannel(deps: ChannelAdminDeps, request: AdminReques
   await deps.receipt.put(channel);
   const stored = await deps.channels.create(channel.id, channel, now(deps));
   await recordChange(deps, request, 'channel.create', { type: 'channel', id: channel.id }, Object.keys(channel));
+  await recordForceTlsOff(deps, request, null, channel);
   return stored;
 }
 
-/** Replaces a channel's settings at the version the caller read (`If-Match`). */
+/**
+ * Replaces a channel's settings at the version the caller read (`If-Match`). When a setting its
+ * secrets are used with changes (SMTP host, port, security, Force TLS, user, auth type, OAuth
+ * client, endpoints, tenant, scope), the stored secrets are cleared and the answer names them.
+ */
 export async function replaceChannel(
   deps: ChannelAdminDeps,
   request: AdminRequest,
@@ -37,7 +51,7 @@ export async function replaceChannel(
   input: unknown,
   expectedVersion: number,
   action = 'channel.update',
-): Promise<Versioned<ChannelResource>> {
+): Promise<ChannelWrite> {
   const current = await deps.channels.get(id);
   if (!current) throw new NotFoundError(`channel ${id} not found`);
   const channel = parseOrThrow(ChannelResourceSchema, { ...(input as object), id }, 'channel');
@@ -47,11 +61,14 @@ export async function replaceChannel(
   if (addressesChanged) await deps.receipt.put(channel);
   const stored = await deps.channels.replace(id, channel, expectedVersion, now(deps));
   await recordChange(deps, request, action, { type: 'channel', id }, changedFields(current.value, channel));
-  return stored;
+  await recordForceTlsOff(deps, request, current.value, channel);
+  const changes = endpointChanges(current.value.smtp, channel.smtp);
+  const credentialsCleared = changes.length > 0 ? await clearCredentials(deps, request, id, changes) : [];
+  return { ...stored, credentialsCleared };
 }
 
 /** Merges top-level fields into the stored channel (JSON merge patch of one level), then replaces it. */
-export async function patchChannel(deps: ChannelAdminDeps, request: AdminRequest, id: string, patch: Record<string, unknown>, expectedVersion: number): Promise<Versioned<ChannelResource>> {
+export async function patchChannel(deps: ChannelAdminDeps, request: AdminRequest, id: string, patch: Record<string, unknown>, expectedVersion: number): Promise<ChannelWrite> {
   const current = await deps.channels.get(id);
   if (!current) throw new NotFoundError(`channel ${id} not found`);
   const merged: Record<string, unknown> = { ...current.value };
@@ -62,11 +79,42 @@ export async function patchChannel(deps: ChannelAdminDeps, request: AdminRequest
   return replaceChannel(deps, request, id, merged, expectedVersion);
 }
 
-/** Deletes a channel: its item first (no more routing), then its receipt rule. */
+/**
+ * Deletes a channel: its item first (no more routing), then its receipt rule and its secrets.
+ * Refused (`ConflictError`) for a channel the deploy config seeds (a redeploy would bring it
+ * back) and for one with open conversations (their answers would have nowhere to go).
+ */
 export async function deleteChannel(deps: ChannelAdminDeps, request: AdminRequest, id: string, expectedVersion: number): Promise<void> {
+  const current = await deps.channels.get(id);
+  if (!current) throw new NotFoundError(`channel ${id} not found`);
+  if (current.managedBy === 'config') {
+    throw new ConflictError(`channel ${id} is seeded by the deploy config: disable it instead, or remove it from the config and redeploy`);
+  }
+  if (await hasOpenConversations(deps, id)) {
+    throw new ConflictError(`channel ${id} has open conversations: disable it instead, or close them first`);
+  }
   await deps.channels.delete(id, expectedVersion);
   await deps.receipt.remove(id);
+  await clearCredentials(deps, request, id, 'deleted');
   await recordChange(deps, request, 'channel.delete', { type: 'channel', id });
+}
+
+async function hasOpenConversations(deps: Pick<ChannelAdminDeps, 'conversations'>, channelId: string): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    // A page may come back empty with a cursor (the store filters after reading): go on.
+    const page = await deps.conversations.list({ channelId, status: 'open' }, { limit: 100, cursor });
+    if (page.items.length > 0) return true;
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  return false;
+}
+
+/** Turning Force TLS off lets a server without STARTTLS get mail (and the login) in clear: its own audit record. */
+async function recordForceTlsOff(deps: AuditDeps, request: AdminRequest, before: ChannelResource | null, after: ChannelResource): Promise<void> {
+  if (after.smtp?.forceTls === false && before?.smtp?.forceTls !== false) {
+    await recordChange(deps, request, 'channel.force-tls-off', { type: 'channel', id: after.id }, ['smtp.forceTls']);
+  }
 }
 
 /** The skills a channel names, with the field that names each. */
@@ -91,8 +139,8 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
     const field = i === 0 ? 'address' : `aliases[${i - 1}]`;
     const owner = others.find((c) => [c.value.address, ...c.value.aliases].includes(address));
     if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
-    const domain = address.slice(address.lastIndexOf('@') + 1);
-    if (deps.domains.length > 0 && !deps.domains.includes(domain)) issues.push({ path: field, message: `${domain} is not a domain this installation receives for (${deps.domains.join(', ')})` });
+    const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+    if (deps.domains.length > 0 && !deps.domains.some((d) => d.toLowerCase() === domain)) issues.push({ path: field, message: `${domain} is not a domain this installation receives for (${deps.domains.join(', ')})` });
   });
   const seen = new Set<string>();
   channel.routing.forEach((rule, i) => {

@@ -1,13 +1,15 @@
-import { DependencyError, NotFoundError, ValidationError } from '../errors.ts';
+import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { canWorkOn, hasRole, type Caller } from '../model/agent.ts';
 import type { Note } from '../model/admin-resources.ts';
 import { messageTime, type OutboundStoredMessage, type StoredMessage } from '../model/stored-message.ts';
 import { ReplyRequestSchema } from '../model/reply-request.ts';
-import type { ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
+import type { AgentStore, ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
 import { parseOrThrow } from '../validation.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 
 export interface ConversationAdminDeps extends AuditDeps {
   readonly conversations: ConversationAdmin;
+  readonly agents: AgentStore;
   readonly bodies: MessageBodies;
   /** The send path; absent where it is not wired (the route then answers 503). */
   readonly replies: ReplySender | null;
@@ -23,18 +25,29 @@ export interface History {
   readonly entries: readonly HistoryEntry[];
 }
 
-export async function getConversation(deps: Pick<ConversationAdminDeps, 'conversations'>, id: string): Promise<ConversationSummary> {
+/**
+ * A conversation the caller may work on. One they may not see is "not found", exactly as one that
+ * does not exist, so its existence does not leak.
+ */
+export async function getConversation(deps: Pick<ConversationAdminDeps, 'conversations'>, caller: Caller, id: string): Promise<ConversationSummary> {
   const conversation = await deps.conversations.get(id);
-  if (!conversation) throw new NotFoundError(`conversation ${id} not found`);
+  if (!conversation || !canWorkOn(caller, conversation)) throw new NotFoundError(`conversation ${id} not found`);
   return conversation;
+}
+
+/** Refuses (403) a caller acting for another agent unless they are a supervisor; returns the agent acted for. */
+export function actingAgent(caller: Caller, agentId: string | undefined, what: string): { readonly agentId: string; readonly onBehalfOf?: string } {
+  if (agentId === undefined || agentId === caller.agentId) return { agentId: caller.agentId };
+  if (!hasRole(caller.role, 'supervisor')) throw new ForbiddenError(`${what} as agent ${agentId} needs the supervisor role; leave agentId out to act as yourself`);
+  return { agentId, onBehalfOf: agentId };
 }
 
 /**
  * The whole history in time order: every message (with its lane, tags, thread decision and, for
  * our replies, delivery status) and every note; bodies read when `bodies` is set.
  */
-export async function readHistory(deps: ConversationAdminDeps, id: string, options: { readonly bodies: boolean }): Promise<History> {
-  const conversation = await getConversation(deps, id);
+export async function readHistory(deps: ConversationAdminDeps, request: AdminRequest, id: string, options: { readonly bodies: boolean }): Promise<History> {
+  const conversation = await getConversation(deps, request.caller, id);
   // A merged conversation resolves to where it ended: read that one's messages.
   const [messages, notes] = await Promise.all([deps.conversations.messages(conversation.id), deps.conversations.notes(conversation.id)]);
   const bodies = options.bodies ? await Promise.all(messages.map((m) => deps.bodies.read(m))) : messages.map(() => null);
@@ -42,21 +55,32 @@ export async function readHistory(deps: ConversationAdminDeps, id: string, optio
     ...messages.map((message, i) => ({ type: 'message' as const, at: messageTime(message), message, body: bodies[i] ?? null })),
     ...notes.map((note) => ({ type: 'note' as const, at: note.at, note })),
   ].sort((a, b) => a.at.localeCompare(b.at));
+  // Reading a customer's mail is recorded as a change is: data protection asks who saw what.
+  await recordChange(deps, request, 'conversation.read', { type: 'conversation', id: conversation.id });
   return { conversation, entries };
 }
 
 /** Closes or reopens a conversation. */
 export async function setStatus(deps: ConversationAdminDeps, request: AdminRequest, id: string, status: 'open' | 'closed', expectedUpdatedAt?: string): Promise<ConversationSummary> {
-  await getConversation(deps, id);
+  await getConversation(deps, request.caller, id);
   const updated = await deps.conversations.update(id, { status }, now(deps), expectedUpdatedAt);
   await recordChange(deps, request, status === 'closed' ? 'conversation.close' : 'conversation.reopen', { type: 'conversation', id }, ['status']);
   return updated;
 }
 
-/** Assigns an agent: the next routed message of the conversation carries them as `previousAgent`. */
+/**
+ * Assigns an agent: the next routed message of the conversation carries them as `previousAgent`.
+ * Agents assign to themselves; supervisors to any agent that exists.
+ */
 export async function assign(deps: ConversationAdminDeps, request: AdminRequest, id: string, agentId: string, expectedUpdatedAt?: string): Promise<ConversationSummary> {
   if (agentId.trim() === '') throw new ValidationError('agentId: must not be empty', [{ path: 'agentId', message: 'must not be empty' }]);
-  await getConversation(deps, id);
+  if (agentId !== request.caller.agentId && !hasRole(request.caller.role, 'supervisor')) {
+    throw new ForbiddenError(`assigning to another agent needs the supervisor role; an agent assigns to themselves (${request.caller.agentId})`);
+  }
+  await getConversation(deps, request.caller, id);
+  if (agentId !== request.caller.agentId && !(await deps.agents.get(agentId))) {
+    throw new ValidationError(`agentId: no agent ${agentId}`, [{ path: 'agentId', message: `no agent ${agentId}` }]);
+  }
   const updated = await deps.conversations.update(id, { agent: agentId }, now(deps), expectedUpdatedAt);
   await recordChange(deps, request, 'conversation.assign', { type: 'conversation', id }, ['lastAgent']);
   return updated;
@@ -64,20 +88,24 @@ export async function assign(deps: ConversationAdminDeps, request: AdminRequest,
 
 /** Adds an internal note: part of the history, never sent to the customer. */
 export async function addNote(deps: ConversationAdminDeps, request: AdminRequest, id: string, text: string): Promise<Note> {
-  const conversation = await getConversation(deps, id);
+  const conversation = await getConversation(deps, request.caller, id);
   const note: Note = { id: deps.ids.next(), conversationId: conversation.id, author: request.actor, text, at: now(deps) };
   await deps.conversations.addNote(note);
   await recordChange(deps, request, 'conversation.note', { type: 'conversation', id: conversation.id }, ['notes']);
   return note;
 }
 
-/** Queues an agent's reply through the send path; the agent is the caller unless the body names one. */
+/**
+ * Queues an agent's reply through the send path, as the caller. A body naming another agent is
+ * refused (403) unless the caller is a supervisor acting for them, which the audit record says.
+ */
 export async function reply(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: Record<string, unknown>): Promise<OutboundStoredMessage> {
-  const conversation = await getConversation(deps, id);
-  const input = parseOrThrow(ReplyRequestSchema, { ...body, conversationId: conversation.id, agentId: body.agentId ?? request.actor.id }, 'reply');
+  const acting = actingAgent(request.caller, typeof body.agentId === 'string' ? body.agentId : undefined, 'replying');
+  const conversation = await getConversation(deps, request.caller, id);
+  const input = parseOrThrow(ReplyRequestSchema, { ...body, conversationId: conversation.id, agentId: acting.agentId }, 'reply');
   if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
   const queued = await deps.replies.reply(input);
-  await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages']);
+  await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages'], acting);
   return queued;
 }
 

@@ -1,4 +1,6 @@
+import { MailParseError, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import { decideInbound } from '../inbound/decide-inbound.ts';
+import type { InboundDecision } from '../inbound/decide-message.ts';
 import type { ReceiptVerdicts } from '../model/classification.ts';
 import type { ThreadSignal } from '../model/conversation.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
@@ -51,13 +53,26 @@ const DISPOSITION_REASONS: Record<string, string> = {
   drop: 'spam under the channel\'s drop policy: only the raw copy is kept',
 };
 
-/** Runs the inbound decision for a raw mail against a channel's current settings and the stored conversations. */
+/**
+ * Runs the inbound decision for a raw mail against a channel's current settings and the stored
+ * conversations. What is not a mail (empty, no header block, unparsable, past a structure limit)
+ * is a `ValidationError` with the parser's reason; a mail over the channel's size limit, which
+ * the inbound function would refuse too, a `PayloadTooLargeError`.
+ */
 export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryRunResult> {
   const channel = (await channelOf(deps, input.channelId)).value;
-  const parser = await deps.parser();
-  const decision = await decideInbound({ parser, lookup: deps.lookup }, {
-    raw: input.raw, channel, verdicts: input.verdicts, envelopeRecipients: input.recipients ?? [channel.address],
-  });
+  if (input.raw.byteLength === 0) throw notAMail('the body is empty');
+  // Checked before the parser is loaded: a body past the limit is never read.
+  if (input.raw.byteLength > channel.maxMessageBytes) throw tooLarge(input.raw.byteLength, channel.id, channel.maxMessageBytes);
+  let decision: InboundDecision;
+  try {
+    decision = await decideInbound({ parser: await deps.parser(), lookup: deps.lookup }, {
+      raw: input.raw, channel, verdicts: input.verdicts, envelopeRecipients: input.recipients ?? [channel.address],
+    });
+  } catch (error) {
+    if (!(error instanceof MailParseError)) throw error;
+    throw error.limit === 'size' ? tooLarge(input.raw.byteLength, channel.id, channel.maxMessageBytes) : notAMail(error.message);
+  }
   const { route } = decision;
   return {
     message: { messageId: decision.message.messageId, subject: decision.message.subject, from: decision.message.from?.address ?? null },
@@ -76,6 +91,14 @@ export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryR
     autoAnswerAllowed: decision.autoAnswerAllowed,
     rejectedAttachments: decision.rejectedAttachments,
   };
+}
+
+function notAMail(reason: string): ValidationError {
+  return new ValidationError(`not a mail the channel would accept: ${reason}`, [{ path: 'body', message: reason }]);
+}
+
+function tooLarge(bytes: number, channelId: string, limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`the mail is ${bytes} bytes; channel ${channelId} accepts at most ${limit} (maxMessageBytes)`, limit);
 }
 
 function routeReason(rule: string, skill: string): string {

@@ -1,21 +1,46 @@
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { SignatureSchema, TemplateSchema, type Signature, type Template } from '../model/admin-resources.ts';
-import type { ChannelStore, SignatureStore, TemplateStoreFactory, Versioned } from '../ports/admin.ts';
+import type { ChannelStore, Page, PageRequest, SignatureStore, TemplateStoreFactory, Versioned } from '../ports/admin.ts';
+import type { HtmlSanitizer } from '../ports/html.ts';
+import { contentOf } from '../outbound/plan-parts.ts';
+import { renderBodies, renderSignature, type RenderedBodies } from '../outbound/render-bodies.ts';
+import { checkTemplate } from '../outbound/render-template.ts';
+import { mailTemplateOf } from '../outbound/reply-template.ts';
 import { parseOrThrow } from '../validation.ts';
 import { changedFields, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
-import { escapeHtml, renderHtml, renderText, textToHtml } from './render-template.ts';
 import { channelOf } from './rule-admin.ts';
 
 export interface TemplateAdminDeps extends AuditDeps {
   readonly channels: ChannelStore;
   readonly templates: TemplateStoreFactory;
   readonly signatures: SignatureStore;
+  /** The HTML sanitizer, built on first use (it is heavy for a cold start). */
+  readonly sanitizer: () => Promise<HtmlSanitizer>;
 }
 
-/** Creates or replaces a channel's template: create without `If-Match`, replace with it. */
+/** A template with its HTML sanitized as a mail document. */
+function sanitizedTemplate(sanitizer: HtmlSanitizer, template: Template): Template {
+  return { ...template, html: sanitizer.document(template.html) };
+}
+
+/** A signature with its HTML sanitized as a fragment. */
+function sanitizedSignature(sanitizer: HtmlSanitizer, signature: Signature): Signature {
+  return { ...signature, html: signature.html === '' ? '' : sanitizer.fragment(signature.html) };
+}
+
+const readAs = <T>(stored: Versioned<T>, value: T): Versioned<T> => ({ ...stored, value });
+
+/**
+ * Creates or replaces a channel's template: create without `If-Match`, replace with it. The HTML
+ * is stored sanitized; the placeholders are checked before and after (`ValidationError` on
+ * `html` or `text` naming every unknown placeholder, or a missing `{{body}}`, also one that only
+ * stood inside markup sanitizing removed).
+ */
 export async function putTemplate(deps: TemplateAdminDeps, request: AdminRequest, channelId: string, name: string, input: unknown, expectedVersion: number | null): Promise<Versioned<Template>> {
   await channelOf(deps, channelId);
-  const template = parseOrThrow(TemplateSchema, { ...(input as object), name }, 'template');
+  const template = sanitizedTemplate(await deps.sanitizer(), parseOrThrow(TemplateSchema, { ...(input as object), name }, 'template'));
+  const issues = checkTemplate(template.html, 'html');
+  if (issues.length > 0) throw new ValidationError(`template: ${issues.map((i) => `${i.path}: ${i.message} (after sanitizing)`).join('; ')}`, issues);
   const store = deps.templates(channelId);
   const at = deps.clock.now().toISOString();
   const before = expectedVersion === null ? null : await store.get(name);
@@ -24,18 +49,41 @@ export async function putTemplate(deps: TemplateAdminDeps, request: AdminRequest
   return stored;
 }
 
+/** A channel's template as stored, sanitized again on the way out (a stored value is never trusted to be clean). */
+export async function readTemplate(deps: TemplateAdminDeps, channelId: string, name: string): Promise<Versioned<Template>> {
+  const stored = await deps.templates(channelId).get(name);
+  if (!stored) throw new NotFoundError(`channel ${channelId} has no template ${name}`);
+  return readAs(stored, sanitizedTemplate(await deps.sanitizer(), stored.value));
+}
+
+/** A page of a channel's templates, each sanitized on the way out. */
+export async function listTemplates(deps: TemplateAdminDeps, channelId: string, page: PageRequest): Promise<Page<Versioned<Template>>> {
+  await channelOf(deps, channelId);
+  const found = await deps.templates(channelId).list(page);
+  const sanitizer = await deps.sanitizer();
+  return { ...found, items: found.items.map((t) => readAs(t, sanitizedTemplate(sanitizer, t.value))) };
+}
+
 export async function deleteTemplate(deps: TemplateAdminDeps, request: AdminRequest, channelId: string, name: string, expectedVersion: number): Promise<void> {
   await deps.templates(channelId).delete(name, expectedVersion);
   await recordChange(deps, request, 'template.delete', { type: 'template', id: `${channelId}/${name}` });
 }
 
+/** Creates or replaces an agent's signature; its HTML is stored sanitized. Every later reply of the agent carries it. */
 export async function putSignature(deps: TemplateAdminDeps, request: AdminRequest, agentId: string, input: unknown, expectedVersion: number | null): Promise<Versioned<Signature>> {
-  const signature = parseOrThrow(SignatureSchema, input, 'signature');
+  const signature = sanitizedSignature(await deps.sanitizer(), parseOrThrow(SignatureSchema, input, 'signature'));
   const at = deps.clock.now().toISOString();
   const before = expectedVersion === null ? null : await deps.signatures.get(agentId);
   const stored = expectedVersion === null ? await deps.signatures.create(agentId, signature, at) : await deps.signatures.replace(agentId, signature, expectedVersion, at);
   await recordChange(deps, request, expectedVersion === null ? 'signature.create' : 'signature.update', { type: 'signature', id: agentId }, changedFields(before?.value ?? null, signature));
   return stored;
+}
+
+/** An agent's signature as stored, sanitized again on the way out. */
+export async function readSignature(deps: TemplateAdminDeps, agentId: string): Promise<Versioned<Signature>> {
+  const stored = await deps.signatures.get(agentId);
+  if (!stored) throw new NotFoundError(`agent ${agentId} has no signature`);
+  return readAs(stored, sanitizedSignature(await deps.sanitizer(), stored.value));
 }
 
 export async function deleteSignature(deps: TemplateAdminDeps, request: AdminRequest, agentId: string, expectedVersion: number): Promise<void> {
@@ -45,25 +93,37 @@ export async function deleteSignature(deps: TemplateAdminDeps, request: AdminReq
 
 export interface PreviewInput {
   readonly text: string;
+  /** The agent whose stored signature the preview carries; none when absent. */
   readonly agentId?: string | undefined;
+  /** For `{{agentName}}`. */
+  readonly agentName?: string | undefined;
   readonly ticketNumber?: string | undefined;
+  /** For `{{subject}}`. */
+  readonly subject?: string | undefined;
 }
 
-/** A reply as the customer would see it: the channel's template around the text and the agent's signature. */
-export async function previewTemplate(deps: TemplateAdminDeps, channelId: string, name: string, input: PreviewInput): Promise<{ readonly html: string; readonly text: string }> {
+/**
+ * A reply as the customer would get it: the channel's template around the text and the agent's
+ * stored signature, put together by the planner's `contentOf` and rendered by `renderBodies`,
+ * the functions that build the HTML and text of every sent reply. The preview is the mail body.
+ */
+export async function previewTemplate(deps: TemplateAdminDeps, channelId: string, name: string, input: PreviewInput): Promise<RenderedBodies> {
   const channel = (await channelOf(deps, channelId)).value;
   const template = await deps.templates(channelId).get(name);
   if (!template) throw new NotFoundError(`channel ${channelId} has no template ${name}`);
-  const signature = input.agentId ? (await deps.signatures.get(input.agentId))?.value ?? null : null;
-  const common = { ticketNumber: input.ticketNumber ?? '0000000', channelName: channel.name || channel.address, agentId: input.agentId ?? '' };
-  const html = renderHtml(template.value.html, { ...common, content: textToHtml(input.text), signature: signature?.html || textToHtml(signature?.text ?? '') });
-  const text = renderText(template.value.text ?? '{{{content}}}\n\n{{{signature}}}', { ...common, content: input.text, signature: signature?.text ?? '' });
-  return { html, text: text.trimEnd() };
+  const signature = input.agentId ? ((await deps.signatures.get(input.agentId))?.value ?? null) : null;
+  const conversation = { id: 'preview', ticketNumber: input.ticketNumber ?? '0000000', replyToken: null };
+  const content = contentOf(channel, channel, conversation, {
+    agentId: input.agentId ?? '', agentName: input.agentName ?? '', text: input.text, html: null, cc: [], bcc: [], attachments: [],
+    template: mailTemplateOf(template.value), signature,
+  });
+  return renderBodies(content, input.subject ?? '', await deps.sanitizer());
 }
 
-/** An agent's signature on its own, in both forms. */
-export async function previewSignature(deps: TemplateAdminDeps, agentId: string): Promise<{ readonly html: string; readonly text: string }> {
+/** An agent's stored signature on its own, in both forms, as a reply carries it (`renderSignature`). */
+export async function previewSignature(deps: TemplateAdminDeps, agentId: string): Promise<RenderedBodies> {
   const signature = await deps.signatures.get(agentId);
   if (!signature) throw new NotFoundError(`agent ${agentId} has no signature`);
-  return { html: signature.value.html || (signature.value.text ? `<p>${escapeHtml(signature.value.text)}</p>` : ''), text: signature.value.text };
+  const blank = (s: string): string | null => (s.trim() === '' ? null : s);
+  return renderSignature({ html: blank(signature.value.html), text: blank(signature.value.text) }, await deps.sanitizer());
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isHeaderSafe } from './fields.ts';
 
 /** Placeholders an acknowledgement template may use. */
 export const ACKNOWLEDGEMENT_PLACEHOLDERS = ['ticketNumber', 'subject', 'customerName', 'channelName'] as const;
@@ -20,10 +21,10 @@ const template = (max: number) =>
  * the breaker keep it from answering the same sender twice a day (RFC 3834 §2) or from feeding a
  * mail loop with a responder that does not mark its mail automatic.
  */
-export const AcknowledgementSettingsSchema = z.object({
+export const AcknowledgementSettingsSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** Subject of the acknowledgement; the composer adds the ticket number as the channel formats it. */
-  subject: template(200).default('Re: {{subject}}'),
+  subject: template(200).refine(isHeaderSafe, 'no line breaks or control characters').default('Re: {{subject}}'),
   /** Plain-text body. */
   body: template(10_000).default(
     'Hello {{customerName}},\n\nthank you for your message. We have opened ticket {{ticketNumber}} and will answer as soon as we can.\n' +
@@ -33,7 +34,7 @@ export const AcknowledgementSettingsSchema = z.object({
   windowHours: z.number().int().min(1).max(24 * 30).default(24),
   /** This many mails from one sender within `minutes` stop acknowledgements to it and tag the conversation. */
   breaker: z
-    .object({
+    .strictObject({
       mails: z.number().int().min(2).max(1000).default(5),
       minutes: z.number().int().min(1).max(24 * 60).default(10),
     })

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ChannelSettingsSchema, RoutingRuleSchema } from './channel.ts';
 import { SkillSchema } from './postroom-config.ts';
+import { checkTemplate } from '../outbound/render-template.ts';
+import { IdSchema } from './fields.ts';
 
 /**
  * Resources the admin API writes, composed around the channel model so the inbound and outbound
@@ -11,6 +13,9 @@ import { SkillSchema } from './postroom-config.ts';
 export const ActorSchema = z.object({
   kind: z.enum(['iam', 'jwt', 'token']),
   id: z.string(),
+  /** The agent record the identity resolved to, and the role it acted with. */
+  agentId: z.string().optional(),
+  role: z.enum(['agent', 'supervisor', 'admin']).optional(),
 });
 export type Actor = z.infer<typeof ActorSchema>;
 
@@ -36,18 +41,29 @@ export const SkillRecordSchema = SkillSchema.extend({
 });
 export type SkillRecord = z.infer<typeof SkillRecordSchema>;
 
-/** A channel's HTML template for replies; `{{content}}`, `{{signature}}`, `{{ticketNumber}}`, `{{channelName}}`, `{{agentId}}`. */
-export const TemplateSchema = z.object({
-  /** Lowercase letters, digits and dashes; `default` is used unless a reply names another. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40'),
-  html: z.string().min(1).max(100_000),
-  /** Plain-text variant; derived from the HTML by the send path when absent. */
-  text: z.string().max(100_000).optional(),
+/** The placeholder check of a template field: issues name the field (`html`, `text`) and every unknown placeholder. */
+const placeholdersChecked = (field: 'html' | 'text') => (template: string, ctx: z.RefinementCtx) => {
+  for (const issue of checkTemplate(template, field)) ctx.addIssue({ code: 'custom', message: issue.message });
+};
+
+/**
+ * A channel's mail layout for replies, stored sanitized (scripts, event handlers, `javascript:`
+ * URLs, frames and forms removed; document structure, tables and inline styles kept). It uses
+ * the placeholders sending fills: `{{body}}` (required), `{{signature}}`, `{{ticketNumber}}`,
+ * `{{agentName}}`, `{{channelName}}`, `{{subject}}`; any other is refused. A reply that names no
+ * template is rendered with the channel's `default` one when it exists.
+ */
+export const TemplateSchema = z.strictObject({
+  /** An id; `default` is used unless a reply names another. */
+  name: IdSchema,
+  html: z.string().min(1).max(100_000).superRefine(placeholdersChecked('html')),
+  /** Plain-text variant, same placeholders; without it the text is the body, then the signature after `-- `. */
+  text: z.string().max(100_000).superRefine(placeholdersChecked('text')).optional(),
 });
 export type Template = z.infer<typeof TemplateSchema>;
 
-/** An agent's signature, in HTML and plain text. */
-export const SignatureSchema = z.object({
+/** An agent's signature, in HTML (stored sanitized) and plain text: what every reply of the agent carries. */
+export const SignatureSchema = z.strictObject({
   html: z.string().max(20_000).default(''),
   text: z.string().max(20_000).default(''),
 });
@@ -73,13 +89,16 @@ export const AuditEntrySchema = z.object({
   /** Names of the fields that changed; never their values, so no secret can land here. */
   fields: z.array(z.string()),
   requestId: z.string().nullable(),
+  /** A supervisor acting for another agent (a reply sent as them): that agent's id. */
+  onBehalfOf: z.string().optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 /** Whether a credential is stored, since when: never its value. */
 export const SecretStatusSchema = z.object({ set: z.boolean(), setAt: z.string().nullable() });
 export const CredentialHealthSchema = z.object({
-  status: z.enum(['unknown', 'healthy', 'failing']),
+  /** `unset`: the secrets were cleared (their endpoint settings changed) and must be set again. */
+  status: z.enum(['unknown', 'healthy', 'failing', 'unset']),
   checkedAt: z.string().nullable(),
   /** What the last check said (SMTP reply, token endpoint error code), never a secret. */
   detail: z.string().nullable(),

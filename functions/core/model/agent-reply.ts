@@ -1,50 +1,39 @@
 import { z } from 'zod';
-import { AttachmentRefSchema, type OutboundAddress } from './outbound-mail.ts';
+import type { MailTemplate } from '../outbound/render-template.ts';
+import type { Signature } from './admin-resources.ts';
+import { AddressSchema, headerSafeText, TEXT_LIMITS } from './fields.ts';
+import type { AttachmentRef, OutboundAddress } from './outbound-mail.ts';
 
-/**
- * An address as an API caller gives it: a bare address, or an address with a display name.
- * Not checked here beyond its shape: header safety names the field of an unsafe value.
- */
+/** An address as an API caller gives it: a bare address, or an address with a display name. */
 export const AddressInputSchema = z.union([
-  z.string().max(254).transform((address): OutboundAddress => ({ address: address.trim(), name: '' })),
-  z.object({ address: z.string().max(254).transform((a) => a.trim()), name: z.string().max(200).default('') }),
+  AddressSchema.transform((address): OutboundAddress => ({ address, name: '' })),
+  z.strictObject({ address: AddressSchema, name: headerSafeText(TEXT_LIMITS.name).default('') }),
 ]);
 export type AddressInput = z.input<typeof AddressInputSchema>;
 
-/** The agent's signature; either part may be missing (the other is derived). */
-export const SignatureSchema = z.object({
-  text: z.string().max(16 * 1024).nullable().default(null),
-  html: z.string().max(64 * 1024).nullable().default(null),
-});
-
-/** What an agent's app sends to answer a conversation. */
-const AgentReplyFields = z.object({
-  agentId: z.string().min(1).max(200),
+/**
+ * An agent's mail as the planner takes it: the fields of a `ReplyRequest` after its one parse,
+ * attachments resolved to where their bytes are, the template and signature chosen
+ * (`chooseTemplate`, `replySignature`). Planning checks header safety again, and nothing else.
+ */
+export interface AgentReply {
+  readonly agentId: string;
   /** Shown in the template's `{{agentName}}`. */
-  agentName: z.string().max(200).default(''),
+  readonly agentName: string;
   /** One of the channel's From addresses; the channel address when missing. */
-  from: z.string().max(254).optional(),
-  text: z.string().max(2 * 1024 * 1024).nullable().default(null),
-  html: z.string().max(8 * 1024 * 1024).nullable().default(null),
-  signature: SignatureSchema.nullable().default(null),
-  cc: z.array(AddressInputSchema).max(50).default([]),
-  bcc: z.array(AddressInputSchema).max(50).default([]),
-  attachments: z.array(AttachmentRefSchema).max(100).default([]),
-});
+  readonly from?: string | undefined;
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly cc: readonly OutboundAddress[];
+  readonly bcc: readonly OutboundAddress[];
+  readonly attachments: readonly AttachmentRef[];
+  readonly template: MailTemplate;
+  /** The agent's signature; null (or both parts empty) for none. */
+  readonly signature: Signature | null;
+}
 
-const hasBody = (r: { text: string | null; html: string | null }): boolean => (r.text ?? '').trim() !== '' || (r.html ?? '').trim() !== '';
-
-export const AgentReplySchema = AgentReplyFields.refine(hasBody, { message: 'give text or html', path: ['text'] });
-export type AgentReply = z.infer<typeof AgentReplySchema>;
-export type AgentReplyInput = z.input<typeof AgentReplySchema>;
-
-/** A new outbound mail (not an answer): the reply fields plus To and a subject. */
-export const NewMailRequestSchema = z
-  .object({
-    ...AgentReplyFields.shape,
-    to: z.array(AddressInputSchema).min(1).max(50),
-    subject: z.string().max(998),
-  })
-  .refine(hasBody, { message: 'give text or html', path: ['text'] });
-export type NewMailRequest = z.infer<typeof NewMailRequestSchema>;
-export type NewMailRequestInput = z.input<typeof NewMailRequestSchema>;
+/** A new outbound mail (one that answers nothing): an agent's mail plus To and a subject. */
+export interface NewMail extends AgentReply {
+  readonly to: readonly OutboundAddress[];
+  readonly subject: string;
+}

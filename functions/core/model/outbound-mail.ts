@@ -11,8 +11,11 @@ export type OutboundAddress = z.infer<typeof OutboundAddressSchema>;
 // type/subtype per RFC 6838 §4.2, without parameters.
 const CONTENT_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
-/** A file the agent's app uploaded to the outbound attachment bucket (through a presigned URL). */
-export const S3AttachmentRefSchema = z.object({
+/** Largest file an agent's app may upload for a reply: the signed upload form refuses a larger one. */
+export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+/** A file the agent's app uploaded to the outbound attachment bucket (through a presigned upload form). */
+export const S3AttachmentRefSchema = z.strictObject({
   source: z.literal('s3'),
   key: z.string().min(1).max(1024),
   filename: z.string().min(1).max(255),
@@ -24,11 +27,11 @@ export const S3AttachmentRefSchema = z.object({
  * position in the stored message's `attachments` list (`partIndex`) or its filename.
  */
 export const InboundAttachmentRefSchema = z
-  .object({
+  .strictObject({
     source: z.literal('inbound'),
     rawKey: z.string().min(1).max(1024),
     /** Postroom id of the stored message, for the record. */
-    messageId: z.string().min(1).optional(),
+    messageId: z.string().min(1).max(200).optional(),
     partIndex: z.number().int().nonnegative().max(10_000).optional(),
     filename: z.string().min(1).max(255).optional(),
   })
@@ -50,8 +53,10 @@ export const OutboundContentSchema = z.object({
   text: z.string().nullable(),
   html: z.string().nullable(),
   signature: z.object({ text: z.string().nullable(), html: z.string().nullable() }).nullable(),
-  /** The channel's template, or the default one. */
+  /** The HTML template: the one the reply named, the channel's stored `default`, its inline one, or the built-in one. */
   template: z.string(),
+  /** That template's plain-text variant; null for body and signature after the `-- ` line. */
+  textTemplate: z.string().nullable().default(null),
   ticketNumber: z.string(),
   agentName: z.string(),
   channelName: z.string(),

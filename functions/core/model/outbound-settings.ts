@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { checkTemplate } from '../outbound/render-template.ts';
+import { AddressSchema, headerSafeText, TEXT_LIMITS } from './fields.ts';
 
 /** A From address a channel may send as, with the display name shown for it. */
-export const FromAddressSchema = z.object({
-  address: z.email().transform((a) => a.toLowerCase()),
+export const FromAddressSchema = z.strictObject({
+  address: AddressSchema,
   /** Display name; empty falls back to the channel's `displayName`. */
-  name: z.string().max(200).default(''),
+  name: headerSafeText(TEXT_LIMITS.name).default(''),
 });
 export type FromAddress = z.infer<typeof FromAddressSchema>;
 
@@ -13,7 +14,7 @@ export type FromAddress = z.infer<typeof FromAddressSchema>;
  * How a channel sends. SMTP server details (host, port, TLS, credentials) are not here: they
  * belong to the transport settings, kept apart so this part can be read without secrets.
  */
-export const OutboundSwitchSchema = z.object({
+export const OutboundSwitchSchema = z.strictObject({
   /** New outbound mail (not a reply) may be sent from this channel. Replies are always allowed. */
   enabled: z.boolean().default(false),
   transport: z.enum(['ses', 'smtp']).default('ses'),
@@ -23,9 +24,9 @@ export const OutboundSwitchSchema = z.object({
 export type OutboundSwitch = z.infer<typeof OutboundSwitchSchema>;
 
 /** The outbound part of a channel's settings: From addresses, branding, transport choice. */
-export const OutboundSettingsSchema = z.object({
+export const OutboundSettingsSchema = z.strictObject({
   /** Display name of the channel address; empty falls back to the channel's `name`. */
-  displayName: z.string().max(200).default(''),
+  displayName: headerSafeText(TEXT_LIMITS.name).default(''),
   /** Further addresses agents may send as, besides the channel address. */
   allowedFrom: z.array(FromAddressSchema).max(100).default([]),
   /** Branded HTML template with `{{body}}` and the other placeholders; null uses the default template. */

@@ -1,29 +1,31 @@
 import { z } from 'zod';
+import { AgentSchema } from './agent.ts';
 import { ChannelSettingsSchema } from './channel.ts';
+import { parseCidr, protectedOverlap } from '../outbound/protected-networks.ts';
+import { IdSchema, TEXT_LIMITS } from './fields.ts';
 
 const DomainSchema = z
   .string()
+  .max(TEXT_LIMITS.domain)
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'not a domain name')
   .transform((d) => d.toLowerCase());
 
 /** A skill: the unit of routing. Each skill gets one SQS FIFO queue (and its DLQ). */
-const SkillNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40');
-
-export const SkillSchema = z.object({
-  /** Lowercase letters, digits and dashes; used in construct ids and queue lookups. */
-  name: SkillNameSchema,
-  description: z.string().default(''),
+export const SkillSchema = z.strictObject({
+  /** An id; used in construct ids, queue names and queue lookups. */
+  name: IdSchema,
+  description: z.string().max(TEXT_LIMITS.description).default(''),
 });
 export type Skill = z.infer<typeof SkillSchema>;
 
-export const ReceivingSchema = z.object({
+export const ReceivingSchema = z.strictObject({
   /** SES spam and virus scanning on the receipt rules. */
   scanEnabled: z.boolean().default(true),
   /** Refuse mail that is not delivered over TLS (receipt rule `tlsPolicy: Require`). */
   requireTls: z.boolean().default(true),
 });
 
-export const RetentionSchema = z.object({
+export const RetentionSchema = z.strictObject({
   /** Days raw mail (and anything else under the mail bucket) is kept. */
   rawMailDays: z.number().int().min(1).max(3650).default(365),
   /** Days the Lambda log groups are kept. */
@@ -33,40 +35,56 @@ export const RetentionSchema = z.object({
 /** Who may call the admin API: IAM (SigV4, the default) or a JWT from an OIDC issuer (Cognito or any other). */
 export const ApiAuthSchema = z.union([
   z.literal('iam'),
-  z.object({
-    jwt: z.object({
+  z.strictObject({
+    jwt: z.strictObject({
       /** The issuer URL, e.g. `https://cognito-idp.<region>.amazonaws.com/<pool id>`. */
-      issuer: z.url().refine((u) => u.startsWith('https://'), 'the issuer must use https'),
+      issuer: z.url().max(TEXT_LIMITS.url).refine((u) => u.startsWith('https://'), 'the issuer must use https'),
       /** Accepted `aud` (or Cognito `client_id`) values. */
-      audience: z.array(z.string().min(1)).min(1),
+      audience: z.array(z.string().min(1).max(256)).min(1).max(20),
     }),
   }),
 ]);
 
-export const ApiSchema = z.object({
+export const ApiSchema = z.strictObject({
   auth: ApiAuthSchema.default('iam'),
+  /**
+   * Under JWT: a claim whose values name roles (`cognito:groups`, `groups`, `roles`, `scope`), as
+   * `admin`, `supervisor` or `agent`, optionally prefixed `postroom-`; it overrides an agent's stored role.
+   */
+  roleClaim: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'a claim name without spaces').optional(),
   /** CORS for browser clients; off unless set. */
   cors: z
-    .object({
-      allowOrigins: z.array(z.url()).min(1),
+    .strictObject({
+      allowOrigins: z.array(z.url().max(TEXT_LIMITS.url)).min(1).max(50),
       /** @default ['authorization', 'content-type', 'if-match', 'x-amz-date', 'x-amz-security-token'] */
-      allowHeaders: z.array(z.string().min(1)).default(['authorization', 'content-type', 'if-match', 'x-amz-date', 'x-amz-security-token']),
+      allowHeaders: z.array(z.string().min(1).max(100)).max(50).default(['authorization', 'content-type', 'if-match', 'x-amz-date', 'x-amz-security-token']),
       maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
     })
     .optional(),
   /** Stage throttling: steady requests per second and burst. */
   throttle: z
-    .object({ rateLimit: z.number().positive().max(10_000).default(50), burstLimit: z.number().int().positive().max(5_000).default(100) })
+    .strictObject({ rateLimit: z.number().positive().max(10_000).default(50), burstLimit: z.number().int().positive().max(5_000).default(100) })
     .default({ rateLimit: 50, burstLimit: 100 }),
 });
 export type ApiConfig = z.infer<typeof ApiSchema>;
-/** Sending: which private networks an admin-set SMTP host or token URL may reach (none by default). */
-export const OutboundConfigSchema = z.object({
-  /** CIDR blocks such as `10.20.0.0/16` (a relay inside the company's network); loopback, link-local and metadata addresses stay refused. */
-  allowedPrivateCidrs: z.array(z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, 'a CIDR block such as 10.20.0.0/16')).default([]),
+/** A private network an admin-set host may reach: a CIDR block that overlaps no protected network (metadata, loopback, link-local). */
+const AllowedCidrSchema = z.string().max(64).superRefine((text, ctx) => {
+  const cidr = parseCidr(text);
+  if (!cidr) {
+    ctx.addIssue({ code: 'custom', message: `${text} is not a CIDR block such as 10.20.0.0/16` });
+    return;
+  }
+  const hit = protectedOverlap(cidr);
+  if (hit) ctx.addIssue({ code: 'custom', message: `${text} overlaps ${hit.cidr} (${hit.what}), which outbound connections may never reach` });
 });
 
-export const SuppressionConfigSchema = z.object({
+/** Sending: which private networks an admin-set SMTP host or token URL may reach (none by default). */
+export const OutboundConfigSchema = z.strictObject({
+  /** CIDR blocks such as `10.20.0.0/16` (a relay inside the company's network); loopback, link-local and metadata addresses stay refused. */
+  allowedPrivateCidrs: z.array(AllowedCidrSchema).max(50).default([]),
+});
+
+export const SuppressionConfigSchema = z.strictObject({
   /** Where delivery feedback suppresses an address: the channel that sent the mail, or every channel (`account`). */
   scope: z.enum(['channel', 'account']).default('channel'),
 });
@@ -76,18 +94,23 @@ export const SuppressionConfigSchema = z.object({
  * CDK context (`-c config=path`) or `postroom.config.json`. Channels carry their own routing.
  */
 export const PostroomConfigSchema = z
-  .object({
+  .strictObject({
     /** Domains SES receives mail for (verified in SES, MX pointing at SES inbound). */
-    domains: z.array(DomainSchema).min(1),
-    /** Skill names, or `{ name, description }` objects. */
-    skills: z.array(z.union([SkillNameSchema.transform((name) => ({ name, description: '' })), SkillSchema])).min(1),
-    channels: z.array(ChannelSettingsSchema).min(1),
+    domains: z.array(DomainSchema).min(1).max(100),
+    /** Skill names, or `{ name, description }` objects. Each adds queues to the stack (more can be added through the API). */
+    skills: z.array(z.union([IdSchema.transform((name) => ({ name, description: '' })), SkillSchema])).min(1).max(100),
+    channels: z.array(ChannelSettingsSchema).min(1).max(100),
     receiving: ReceivingSchema.default(ReceivingSchema.parse({})),
     retention: RetentionSchema.default(RetentionSchema.parse({})),
     /** The admin API: authorization, CORS, throttling. */
     api: ApiSchema.default(ApiSchema.parse({})),
     suppression: SuppressionConfigSchema.default(SuppressionConfigSchema.parse({})),
     outbound: OutboundConfigSchema.default(OutboundConfigSchema.parse({})),
+    /**
+     * The first agents, seeded like channels (the API owns one once it changes it): at least one
+     * admin, with the identity (JWT subject or IAM principal ARN) that signs in as them.
+     */
+    users: z.array(AgentSchema).max(1000).default([]),
   })
   .superRefine((config, ctx) => {
     const skills = new Set(config.skills.map((s) => s.name));
@@ -105,6 +128,13 @@ export const PostroomConfigSchema = z
       if (names.length > 1) issue(['skills'], `skills ${names.join(', ')} differ only in dashes; their resource ids would collide`);
     }
     for (const id of duplicates(config.channels.map((c) => c.id))) issue(['channels'], `channel id ${id} is used twice`);
+    for (const id of duplicates(config.users.map((u) => u.id))) issue(['users'], `user ${id} is listed twice`);
+    for (const identity of duplicates(config.users.flatMap((u) => u.identities))) issue(['users'], `identity ${identity} belongs to two users`);
+    const channelIds = new Set(config.channels.map((c) => c.id));
+    config.users.forEach((user, i) => {
+      for (const skill of user.skills) if (!skills.has(skill)) issue(['users', i, 'skills'], `user ${user.id} names unknown skill ${skill}`);
+      for (const channel of user.channels) if (!channelIds.has(channel)) issue(['users', i, 'channels'], `user ${user.id} names unknown channel ${channel}`);
+    });
     const addresses = config.channels.flatMap((c) => [c.address, ...c.aliases]);
     for (const a of duplicates(addresses)) issue(['channels'], `address ${a} belongs to two channels`);
     config.channels.forEach((channel, i) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEXT_LIMITS } from './fields.ts';
 
 /**
  * A channel's own SMTP server (OUT-2). Secrets are not part of this model: the SMTP password,
@@ -51,6 +52,7 @@ export function isIpv6Literal(text: string): boolean {
 /** A host name or IP literal; no scheme, port, path, user info or brackets survive. */
 export const SmtpHostSchema = z
   .string()
+  .max(TEXT_LIMITS.domain + 2)
   .trim()
   .transform((h) => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h).toLowerCase())
   .refine((h) => IPV4.test(h) || isIpv6Literal(h) || isHostname(h), {
@@ -61,7 +63,9 @@ export const SmtpHostSchema = z
 const LineSafe = z.string().min(1).max(320).regex(/^[^\r\n\0]+$/, 'no line breaks');
 
 function httpsUrl(what: string, options: { loopbackHttp?: boolean } = {}) {
-  return z.url({ error: `${what} must be a URL` }).superRefine((value, ctx) => {
+  return z.url({ error: `${what} must be a URL` }).max(TEXT_LIMITS.url).superRefine((value, ctx) => {
+    // Refinements run after a failed format check too: an unparsable value has its issue already.
+    if (!URL.canParse(value)) return;
     const url = new URL(value);
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
     if (url.protocol !== 'https:' && !(options.loopbackHttp && url.protocol === 'http:' && loopback)) {
@@ -108,7 +112,7 @@ export const SmtpAuthSchema = z.discriminatedUnion('type', [PasswordAuthSchema, 
 export type SmtpAuth = z.infer<typeof SmtpAuthSchema>;
 export type OAuth2Auth = z.infer<typeof OAuth2AuthSchema>;
 
-export const SmtpTimeoutsSchema = z.object({
+export const SmtpTimeoutsSchema = z.strictObject({
   /** TCP connect (and TLS handshake for implicit TLS). */
   connectMs: z.number().int().min(1000).max(120_000).default(10_000),
   /** Waiting for the 220 greeting. */
@@ -118,7 +122,7 @@ export const SmtpTimeoutsSchema = z.object({
 });
 
 export const SmtpTransportSettingsSchema = z
-  .object({
+  .strictObject({
     host: SmtpHostSchema,
     /** 465 for implicit TLS, 587 for STARTTLS when absent. */
     port: z.number().int().min(1).max(65_535).optional(),

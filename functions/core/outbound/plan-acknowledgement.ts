@@ -3,7 +3,7 @@ import type { ParsedMessage } from '../model/message.ts';
 import type { OutboundMail } from '../model/outbound-mail.ts';
 import { acknowledgementHeaders, renderAcknowledgement } from './acknowledgement.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
-import type { PlanConversation } from './plan-parts.ts';
+import { channelTemplate, type PlanConversation } from './plan-parts.ts';
 import { planReply, type PlanDeps } from './plan-reply.ts';
 import { newMailSubject, stripReplyPrefixes } from './reply-subject.ts';
 
@@ -44,7 +44,10 @@ export function planAcknowledgementMail(deps: PlanDeps, input: PlanAcknowledgeme
     outbound: channel,
     conversation,
     answered,
-    reply: { agentId: ACKNOWLEDGEMENT_AGENT, text: rendered.text },
+    reply: {
+      agentId: ACKNOWLEDGEMENT_AGENT, agentName: '', text: rendered.text, html: null, cc: [], bcc: [], attachments: [],
+      template: channelTemplate(channel), signature: null,
+    },
     headers: acknowledgementHeaders(channel.address, answered).filter((h) => !THREADING.has(h.name)),
   });
   const subject = newMailSubject(rendered.subject, conversation.ticketNumber, channel.ticket);

@@ -1,9 +1,8 @@
 import { PolicyError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
-import { NewMailRequestSchema, type NewMailRequestInput } from '../model/agent-reply.ts';
+import type { NewMail } from '../model/agent-reply.ts';
 import type { ExtraHeader } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
-import { parseOrThrow } from '../validation.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';
 import { assembleMail, type PlannedMail } from './assemble-mail.ts';
@@ -18,7 +17,8 @@ export interface PlanNewMailInput {
   readonly outbound: OutboundSettings;
   /** The conversation the new mail opens (created by the caller, with its ticket number). */
   readonly conversation: PlanConversation;
-  readonly request: NewMailRequestInput;
+  /** The agent's mail: validated, attachments resolved, template and signature chosen. */
+  readonly request: NewMail;
   readonly headers?: readonly ExtraHeader[];
 }
 
@@ -29,14 +29,13 @@ export interface PlanNewMailInput {
  *
  * Throws `PolicyError('policy')` when the channel does not allow new outbound mail or the From
  * address is not allowed, `HeaderInjectionError` for an unsafe subject, name or address, and
- * `ValidationError` for a malformed request or too many recipients.
+ * `ValidationError` for too many recipients or an unusable template.
  */
 export function planNewMail(deps: PlanDeps, input: PlanNewMailInput): PlannedMail {
-  const { channel, outbound, conversation } = input;
+  const { channel, outbound, conversation, request } = input;
   if (!outbound.outbound.enabled) {
     throw new PolicyError('policy', `channel ${channel.id} does not send new outbound mail; only replies are allowed`);
   }
-  const request = parseOrThrow(NewMailRequestSchema, input.request, 'new mail');
   // The agent typed this subject: refused, not repaired, before the ticket number goes in.
   assertSafeHeaderText('subject', request.subject);
   const from = resolveFrom(channel, outbound, request.from);

@@ -5,7 +5,7 @@ import type { AttachmentRef, ExtraHeader, OutboundAddress, OutboundContent, Outb
 import type { OutboundSettings } from '../model/outbound-settings.ts';
 import { assertAttachmentFilename, assertSafeAddress, assertSafeDisplayName, assertSafeExtraHeader } from './header-safety.ts';
 import { replyTokenAddress } from './message-id.ts';
-import { DEFAULT_TEMPLATE, assertTemplate } from './render-template.ts';
+import { DEFAULT_TEMPLATE, assertTemplate, type MailTemplate } from './render-template.ts';
 
 /** The conversation a mail belongs to, as planning needs it. */
 export interface PlanConversation {
@@ -50,10 +50,19 @@ export function ownAddresses(channel: ChannelSettings, outbound: OutboundSetting
   return [channel.address, ...channel.aliases, ...outbound.allowedFrom.map((f) => f.address)];
 }
 
-/** The content pieces of a mail: the agent's text and HTML as given, the template checked. */
+/** The template a reply uses when it names none and the channel stores no `default`: the inline one, else the built-in one. */
+export function channelTemplate(outbound: OutboundSettings): MailTemplate {
+  return { html: outbound.template ?? DEFAULT_TEMPLATE, text: null };
+}
+
+/**
+ * The content pieces of a mail: the agent's text and HTML as given, the chosen template checked
+ * (both variants), the signature (null when both parts are blank). Sanitizing and rendering are
+ * `renderBodies`', when the mail is composed or previewed.
+ */
 export function contentOf(channel: ChannelSettings, outbound: OutboundSettings, conversation: PlanConversation, reply: AgentReply): OutboundContent {
-  const template = outbound.template ?? DEFAULT_TEMPLATE;
-  assertTemplate(template);
+  assertTemplate(reply.template.html, 'html');
+  if (reply.template.text !== null) assertTemplate(reply.template.text, 'text');
   const blank = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s : null);
   const signature = reply.signature && (blank(reply.signature.text) || blank(reply.signature.html))
     ? { text: blank(reply.signature.text), html: blank(reply.signature.html) }
@@ -62,7 +71,8 @@ export function contentOf(channel: ChannelSettings, outbound: OutboundSettings, 
     text: blank(reply.text),
     html: blank(reply.html),
     signature,
-    template,
+    template: reply.template.html,
+    textTemplate: reply.template.text,
     ticketNumber: conversation.ticketNumber,
     agentName: reply.agentName.trim(),
     channelName: (outbound.displayName || channel.name).trim(),

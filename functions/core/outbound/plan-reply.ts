@@ -1,10 +1,9 @@
 import type { ChannelSettings } from '../model/channel.ts';
-import { AgentReplySchema, type AgentReplyInput } from '../model/agent-reply.ts';
+import type { AgentReply } from '../model/agent-reply.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { ExtraHeader } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
 import type { IdGenerator } from '../ports/clock.ts';
-import { parseOrThrow } from '../validation.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';
 import { assembleMail, type PlannedMail } from './assemble-mail.ts';
@@ -25,8 +24,8 @@ export interface PlanReplyInput {
   readonly outbound: OutboundSettings;
   readonly conversation: PlanConversation;
   readonly answered: AnsweredMessage;
-  /** The agent's reply, as the API received it; validated here. */
-  readonly reply: AgentReplyInput;
+  /** The agent's reply: validated (`ReplyRequestSchema`), attachments resolved, template and signature chosen. */
+  readonly reply: AgentReply;
   /** Ids of our earlier mails in the conversation (ours and the provider's). */
   readonly previousSentIds?: readonly string[];
   /** Headers set by the system, not the agent (e.g. `Auto-Submitted` on an acknowledgement). */
@@ -42,13 +41,12 @@ export type { PlannedMail };
  * channel's domain, In-Reply-To and References continuing the customer's thread, the content
  * pieces and attachment references. Replies are allowed even when new outbound mail is off.
  *
- * Throws `ValidationError` (a malformed reply, no or too many recipients, an unusable template),
+ * Throws `ValidationError` (no or too many recipients, an unusable template),
  * `HeaderInjectionError` (a value that would break a header, naming the field) and
  * `PolicyError('policy')` (a From address the channel does not allow).
  */
 export function planReply(deps: PlanDeps, input: PlanReplyInput): PlannedMail {
-  const { channel, outbound, conversation, answered } = input;
-  const reply = parseOrThrow(AgentReplySchema, input.reply, 'reply');
+  const { channel, outbound, conversation, answered, reply } = input;
   const from = resolveFrom(channel, outbound, reply.from);
   const recipients = replyRecipients({ answered, cc: reply.cc, bcc: reply.bcc, own: ownAddresses(channel, outbound) });
   const subject = replySubject(answered.subject, conversation.ticketNumber, channel.ticket);

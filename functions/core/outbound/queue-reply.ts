@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { AgentReplySchema, type AgentReplyInput } from '../model/agent-reply.ts';
 import type { ConversationRef } from '../model/conversation.ts';
-import { mailEnvelope } from '../model/outbound-mail.ts';
+import { mailEnvelope, type AttachmentRef } from '../model/outbound-mail.ts';
+import { ReplyRequestSchema, type ReplyAttachment, type ReplyRequestInput } from '../model/reply-request.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
 import type { Clock, IdGenerator } from '../ports/clock.ts';
 import type { ConversationStore } from '../ports/conversation-store.ts';
@@ -13,8 +13,9 @@ import { parseOrThrow } from '../validation.ts';
 import { checkNotSuppressed } from './suppression-policy.ts';
 import { jobOf, queuedMessageOf } from './outbound-record.ts';
 import { planReply } from './plan-reply.ts';
+import { chooseTemplate, replySignature, type ReplyLayoutStores } from './reply-template.ts';
 
-export interface QueueReplyDeps {
+export interface QueueReplyDeps extends ReplyLayoutStores {
   readonly channels: ChannelLookup;
   readonly conversations: Pick<ConversationStore, 'getConversations'>;
   readonly history: ConversationMessages;
@@ -28,47 +29,56 @@ export interface QueueReplyDeps {
   readonly ids: IdGenerator;
 }
 
-export interface ReplyRequest {
-  readonly conversationId: string;
-  /** The agent's reply, as the API received it; validated here. */
-  readonly reply: AgentReplyInput;
-  /** The Postroom id of the customer's message answered; the newest one of the conversation when missing. */
-  readonly inReplyTo?: string;
-}
-
 /** Ids of our earlier mails kept in References of the next one. */
 const PREVIOUS_SENT_IDS = 5;
 
 /**
- * Queues an agent's reply: validates it, plans the mail (From, To, subject with the ticket
- * number, threading headers, template), refuses suppressed recipients before anything is
- * stored, keeps the plan, records the message on the conversation as `queued` and puts a job on
- * the outbound FIFO queue. Returns the stored message; the outbound function sends it.
+ * Queues an agent's reply: validates the request (the one parse of a reply, for the API, the
+ * `postroom reply` command and the sandbox alike), resolves forwarded attachments from the
+ * conversation's history, chooses the template (`chooseTemplate`: the named one, the channel's
+ * stored `default`, its inline one, the built-in one) and the signature (the agent's stored one
+ * unless the request gives one), plans the mail (From, To, subject with the ticket number,
+ * threading headers), refuses suppressed recipients before anything is stored, keeps the plan,
+ * records the message on the conversation as `queued` and puts a job on the outbound FIFO queue.
+ * Returns the stored message; the outbound function sends it.
  *
- * Throws `NotFoundError` (no such conversation or message), `ValidationError`,
- * `HeaderInjectionError` and `PolicyError` (a From not allowed, a suppressed recipient).
+ * Throws `NotFoundError` (no such conversation or message), `ValidationError` (a malformed
+ * request, a template the channel does not have), `HeaderInjectionError` and `PolicyError` (a
+ * From not allowed, a suppressed recipient).
  */
-export async function queueReply(deps: QueueReplyDeps, request: ReplyRequest): Promise<OutboundStoredMessage> {
-  const reply = parseOrThrow(AgentReplySchema, request.reply, 'reply');
+export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput): Promise<OutboundStoredMessage> {
+  const request = parseOrThrow(ReplyRequestSchema, input, 'reply');
   const conversation = await conversationOf(deps, request.conversationId);
   const channel = await deps.channels.getChannel(conversation.channelId);
   const history = await deps.history.list(conversation.id);
   const answered = answeredMessage(history, request.inReplyTo);
-  const attachments = await Promise.all(reply.attachments.map((a) => (a.source === 'inbound' ? deps.attachments.stage(a, channel.id) : a)));
+  const attachments = await Promise.all(request.attachments.map((a) => attachmentOf(deps, history, a, channel.id)));
+  const [template, signature] = await Promise.all([chooseTemplate(deps, channel, request.template), replySignature(deps, request.agentId, request.signature)]);
   const planned = planReply(deps, {
     channel,
     outbound: channel,
     conversation,
     answered: { ...answered, messageId: answered.internetMessageId },
-    reply: { ...reply, attachments },
+    reply: { ...request, attachments, template, signature },
     previousSentIds: sentIds(history),
   });
   await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
-  const stored = queuedMessageOf(planned.mail, { messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply, at: deps.clock.now().toISOString() });
+  const stored = queuedMessageOf(planned.mail, { messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at: deps.clock.now().toISOString() });
   await deps.plans.put(planned.mail, stored.messageId);
   await deps.messages.put(stored);
   await deps.queue.send(jobOf(stored));
   return stored;
+}
+
+/**
+ * Where an attachment's bytes are: an upload as it is; a forwarded attachment of an inbound
+ * message of this conversation copied into the uploads, so the sender reads only uploads.
+ */
+async function attachmentOf(deps: QueueReplyDeps, history: readonly StoredMessage[], a: ReplyAttachment, channelId: string): Promise<AttachmentRef> {
+  if (a.source === 's3') return a;
+  const carrier = history.find((m): m is InboundStoredMessage => m.direction === 'inbound' && m.messageId === a.messageId);
+  if (!carrier) throw new NotFoundError(`message ${a.messageId} is no customer message of this conversation`);
+  return deps.attachments.stage({ source: 'inbound', rawKey: carrier.rawKey, messageId: a.messageId, filename: a.filename }, channelId);
 }
 
 async function conversationOf(deps: QueueReplyDeps, id: string): Promise<ConversationRef> {

@@ -26,12 +26,20 @@ export const DEFAULT_TEMPLATE = `<!DOCTYPE html>
 </table>
 </body></html>`;
 
+/** The layout a mail is rendered with: the HTML template and, when it has one, its plain-text variant. */
+export interface MailTemplate {
+  readonly html: string;
+  /** The plain-text variant; null renders the body, then the signature after the `-- ` line. */
+  readonly text: string | null;
+}
+
 /**
- * Problems of a template: placeholders it names that do not exist (a typo would otherwise reach
- * the customer as literal `{{agnetName}}`), and a missing `{{body}}` (the agent's text would be
- * dropped). Empty when the template is usable.
+ * Problems of a template (HTML or its text variant): placeholders it names that do not exist (a
+ * typo would otherwise reach the customer as literal `{{agnetName}}`), and a missing `{{body}}`
+ * (the agent's text would be dropped). Each issue carries `path`, the field the template came in.
+ * Empty when the template is usable.
  */
-export function checkTemplate(template: string): ValidationIssue[] {
+export function checkTemplate(template: string, path = 'template'): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const unknown = new Set<string>();
   let hasBody = false;
@@ -40,16 +48,17 @@ export function checkTemplate(template: string): ValidationIssue[] {
     if (name === 'body') hasBody = true;
     if (!KNOWN.has(name)) unknown.add(name);
   }
-  for (const name of unknown) {
-    issues.push({ path: 'template', message: `unknown placeholder {{${name}}}; known: ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+  if (unknown.size > 0) {
+    const names = [...unknown].map((n) => `{{${n}}}`).join(', ');
+    issues.push({ path, message: `unknown placeholder${unknown.size > 1 ? 's' : ''} ${names}; known: ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
   }
-  if (!hasBody) issues.push({ path: 'template', message: 'the template has no {{body}} placeholder' });
+  if (!hasBody) issues.push({ path, message: 'the template has no {{body}} placeholder' });
   return issues;
 }
 
 /** Throws `ValidationError` listing every problem `checkTemplate` finds. */
-export function assertTemplate(template: string): void {
-  const issues = checkTemplate(template);
+export function assertTemplate(template: string, path = 'template'): void {
+  const issues = checkTemplate(template, path);
   if (issues.length > 0) throw new ValidationError(`the channel template is not usable: ${issues.map((i) => i.message).join('; ')}`, issues);
 }
 
@@ -90,7 +99,7 @@ export interface TemplateValues {
  * Throws `ValidationError` for an unusable template.
  */
 export function renderHtmlTemplate(template: string, values: TemplateValues): string {
-  assertTemplate(template);
+  assertTemplate(template, 'html');
   const fill: Record<TemplatePlaceholder, string> = {
     body: values.bodyHtml,
     signature: values.signatureHtml,
@@ -102,12 +111,35 @@ export function renderHtmlTemplate(template: string, values: TemplateValues): st
   return template.replace(PLACEHOLDER, (_whole, name: string) => fill[name as TemplatePlaceholder]);
 }
 
+/** What fills the plain-text variant: the same pieces as the HTML, as text. */
+export interface TextTemplateValues {
+  readonly bodyText: string;
+  readonly signatureText: string;
+  readonly ticketNumber: string;
+  readonly agentName: string;
+  readonly channelName: string;
+  readonly subject: string;
+}
+
 /**
- * The plain-text alternative from the same pieces: the body, then the signature after the
- * `-- ` line (RFC 3676 §4.3), which lets clients recognise and fold it.
+ * The plain-text alternative from the same pieces. With the template's text variant, its
+ * placeholders are filled in one pass (nothing escaped: it is text). Without one, the body,
+ * then the signature after the `-- ` line (RFC 3676 §4.3), which lets clients recognise and fold
+ * it. Line ends are LF and the result ends in one. Throws `ValidationError` for an unusable variant.
  */
-export function renderTextTemplate(values: { readonly bodyText: string; readonly signatureText: string }): string {
-  const body = values.bodyText.replace(/\r\n?/g, '\n').trim();
-  const signature = values.signatureText.replace(/\r\n?/g, '\n').trim();
-  return signature === '' ? `${body}\n` : `${body}\n\n-- \n${signature}\n`;
+export function renderTextTemplate(values: TextTemplateValues, template: string | null = null): string {
+  const lf = (s: string): string => s.replace(/\r\n?/g, '\n');
+  const body = lf(values.bodyText).trim();
+  const signature = lf(values.signatureText).trim();
+  if (template === null) return signature === '' ? `${body}\n` : `${body}\n\n-- \n${signature}\n`;
+  assertTemplate(template, 'text');
+  const fill: Record<TemplatePlaceholder, string> = {
+    body,
+    signature,
+    ticketNumber: values.ticketNumber,
+    agentName: values.agentName,
+    channelName: values.channelName,
+    subject: values.subject,
+  };
+  return `${lf(template.replace(PLACEHOLDER, (_whole, name: string) => fill[name as TemplatePlaceholder])).trimEnd()}\n`;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { enhancedCode } from '../mail/smtp-status.ts';
 import type { DeliveryFeedback, FeedbackKind, RecipientUpdate } from '../model/delivery-feedback.ts';
+import { parseOrThrow } from '../validation.ts';
 
 /*
  * Amazon SES event publishing records (configuration set event destinations) and the older
@@ -106,12 +107,7 @@ export function sesRecordOf(body: string): SesEventRecord | null {
   }
   const type = data && typeof data === 'object' ? (data.eventType ?? data.notificationType) : undefined;
   if (typeof type === 'string' && IGNORED.has(type)) return null;
-  const parsed = RecordSchema.safeParse(data);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new ValidationError('not an SES event record', issues);
-  }
-  return parsed.data;
+  return parseOrThrow(RecordSchema, data, 'not an SES event record');
 }
 
 /**

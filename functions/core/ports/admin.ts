@@ -1,4 +1,5 @@
 import type { AuditEntry, ChannelResource, CredentialHealth, ManagedBy, Note, SecretKind, Signature, SkillRecord, Template } from '../model/admin-resources.ts';
+import type { Agent } from '../model/agent.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { ConversationRef } from '../model/conversation.ts';
 import type { FailedMail } from '../model/inbound-record.ts';
@@ -124,12 +125,19 @@ export interface CredentialStore {
   /** Stores one ciphertext (and resets the health to unknown). */
   putSecret(channelId: string, kind: SecretKind, ciphertext: string, at: string): Promise<void>;
   putHealth(channelId: string, health: CredentialHealth): Promise<void>;
+  /** Removes every secret and pending OAuth state of a channel and records `health`; returns the kinds that were set. */
+  clear(channelId: string, health: CredentialHealth): Promise<SecretKind[]>;
+  /** Records an OAuth `state` handed out with a consent page, good until `expiresAt`; forgets states expired by `now`. */
+  putOAuthState(channelId: string, state: string, expiresAt: string, now: string): Promise<void>;
+  /** Consumes a recorded state that has not expired by `now`: true once, false for an unknown, used or expired one. */
+  takeOAuthState(channelId: string, state: string, now: string): Promise<boolean>;
 }
 
 export type TemplateStoreFactory = (channelId: string) => VersionedStore<Template>;
 export type SignatureStore = VersionedStore<Signature>;
 export type ChannelStore = VersionedStore<ChannelResource>;
 export type SkillStore = VersionedStore<SkillRecord>;
+export type AgentStore = VersionedStore<Agent>;
 
 /** Queues an agent's reply (the outbound use case); returns the stored outbound message in `queued`. */
 export interface ReplySender {

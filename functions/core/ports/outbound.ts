@@ -35,15 +35,21 @@ export interface MailTransport {
 /** Why a secret is stored; part of its encryption context. */
 export type SecretPurpose = 'smtp-password' | 'oauth-client-secret' | 'oauth-refresh-token';
 
-/** Binds a ciphertext to the channel and purpose it was written for. */
+/** Binds a ciphertext to the channel, purpose and endpoint it was written for. */
 export interface SecretContext {
   readonly channelId: string;
   readonly purpose: SecretPurpose;
+  /**
+   * The settings the secret is used with, as `credentialEndpointKey` writes them (host, port,
+   * security, user, auth type, OAuth client and endpoints). The cipher binds a hash of it, so a
+   * secret never decrypts for an endpoint other than the one it was set for.
+   */
+  readonly endpoint: string;
 }
 
 /**
  * Envelope encryption of credentials. A ciphertext decrypts only under the context it was
- * encrypted with (another channel's copy fails), with the right key, untampered; any failure is
+ * encrypted with (another channel's or endpoint's copy fails), with the right key, untampered; any failure is
  * a `DependencyError('credentials')` and never reveals the plaintext.
  */
 export interface SecretCipher {

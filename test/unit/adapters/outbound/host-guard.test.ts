@@ -103,19 +103,59 @@ describe('HostGuard with allowances', () => {
     expect(stillBlocked).toBeInstanceOf(PolicyError);
   });
 
-  it('opens the CIDRs of the allow-list but never the metadata address', async () => {
+  it('opens the CIDRs of the allow-list, also for an IPv4 address written as IPv6', async () => {
     // Arrange
-    const guard = new HostGuard({ allow: { cidrs: ['10.20.0.0/16', '169.254.0.0/16', 'fd12:3456::/32'] } });
+    const guard = new HostGuard({ allow: { cidrs: ['10.20.0.0/16', 'fd12:3456::/32'] } });
     // Act
     const inside = await guard.vet('10.20.1.1');
+    const mapped = await guard.vet('::ffff:10.20.1.2');
+    const nat64 = await guard.vet('64:ff9b::a14:103');
     const v6Inside = await guard.vet('fd12:3456::25');
     const outside = await refusalOf(guard, '10.21.0.1');
-    const metadata = await refusalOf(guard, '169.254.169.254');
+    const outsideNat64 = await refusalOf(guard, '64:ff9b::a15:1');
     // Assert
     expect(inside.address).toBe('10.20.1.1');
+    expect(mapped.address).toBe('::ffff:10.20.1.2');
+    expect(nat64.address).toBe('64:ff9b::a14:103');
     expect(v6Inside.address).toBe('fd12:3456::25');
     expect(outside).toBeInstanceOf(PolicyError);
-    expect((metadata as Error).message).toContain('an instance metadata address');
+    expect(outsideNat64).toBeInstanceOf(PolicyError);
+  });
+
+  it.each([
+    ['169.254.169.254', 'an instance metadata address'],
+    ['169.254.170.23', 'an instance metadata address'],
+    ['100.100.100.200', 'an instance metadata address'],
+    ['fd00:ec2::254', 'an instance metadata address'],
+    ['fd00:ec2::253', 'an instance metadata address'],
+    ['127.0.0.1', 'a loopback address'],
+    ['::ffff:127.0.0.1', 'a loopback address'],
+    ['::1', 'a loopback address'],
+    ['169.254.10.1', 'a link-local address'],
+    ['fe80::1', 'a link-local address'],
+    ['0.0.0.0', 'the unspecified address'],
+  ])('never opens %s (%s), even to an allow-list that contains it', async (host, kind) => {
+    // Arrange: entries that overlap every protected range
+    const guard = new HostGuard({ allow: { cidrs: ['0.0.0.0/0', '169.254.0.0/15', '::/0', 'fc00::/7', 'fe80::/9'] } });
+    // Act
+    const error = await refusalOf(guard, host);
+    // Assert
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as Error).message).toBe(`host ${host} is ${kind}, which outbound connections may not reach`);
+  });
+
+  it('still opens private addresses under such a wide entry, and loopback only through the sandbox allowance', async () => {
+    // Arrange
+    const wide = new HostGuard({ allow: { cidrs: ['0.0.0.0/0'] } });
+    const sandbox = new HostGuard({ allow: { loopback: true, cidrs: ['0.0.0.0/0'] } });
+    // Act
+    const privateAddress = await wide.vet('192.168.7.7');
+    const loopback = await sandbox.vet('127.0.0.1');
+    const metadata = await refusalOf(sandbox, '169.254.169.254');
+    // Assert
+    expect(privateAddress.address).toBe('192.168.7.7');
+    expect(loopback.address).toBe('127.0.0.1');
+    expect(metadata).toBeInstanceOf(PolicyError);
   });
 
   it('refuses a malformed allow-list entry at construction', () => {
