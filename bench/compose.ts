@@ -6,6 +6,8 @@ import { formatTicketNumber } from '../functions/core/mail/ticket-number.ts';
 import { ChannelSettingsSchema } from '../functions/core/model/channel.ts';
 import type { AttachmentRef } from '../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema } from '../functions/core/model/outbound-settings.ts';
+import type { AgentReply } from '../functions/core/model/agent-reply.ts';
+import { channelTemplate } from '../functions/core/outbound/plan-parts.ts';
 import { planReply } from '../functions/core/outbound/plan-reply.ts';
 import type { AttachmentContent, AttachmentSource } from '../functions/core/ports/composer.ts';
 import { median, round, timeMs } from './stats.ts';
@@ -55,16 +57,16 @@ class MemorySource implements AttachmentSource {
   }
 }
 
-function replyInput(kind: ComposeKind): { reply: Record<string, unknown>; files: Map<string, AttachmentContent> } {
+function replyInput(kind: ComposeKind): { reply: Partial<AgentReply>; files: Map<string, AttachmentContent> } {
   const files = new Map<string, AttachmentContent>();
   if (kind === 'text-reply') return { reply: { text: `Hello Jane,\n\n${PARAGRAPH.repeat(6)}\n\nBest regards` }, files };
   if (kind === 'html-reply-20k') {
     const html = `<p>Hello <b>Jane</b>,</p>${`<p style="color:#333">${PARAGRAPH}<a href="https://acme.example/faq">FAQ</a></p>`.repeat(150)}<table><tr><td>Tray</td><td>A4</td></tr></table>`;
-    return { reply: { text: null, html, signature: { html: '<p><b>Max</b><br>ACME Support</p>' } }, files };
+    return { reply: { text: null, html, signature: { html: '<p><b>Max</b><br>ACME Support</p>', text: '' } }, files };
   }
   const attachments = [1, 2].map((n) => {
     files.set(`up/${n}`, { filename: `report-${n}.pdf`, contentType: 'application/pdf', content: noise(1024 * 1024, n) });
-    return { source: 's3', key: `up/${n}`, filename: `report-${n}.pdf`, contentType: 'application/pdf' };
+    return { source: 's3' as const, key: `up/${n}`, filename: `report-${n}.pdf`, contentType: 'application/pdf' };
   });
   return { reply: { text: `Hello Jane,\n\n${PARAGRAPH}`, attachments }, files };
 }
@@ -103,7 +105,9 @@ export async function measureCompose(options: ComposeBenchOptions): Promise<Comp
       channel, outbound,
       conversation: { id: 'conv-1', ticketNumber: ticket, replyToken: 'tok' },
       answered: { messageId: 'c2@customer.example', inReplyTo: 'c1@customer.example', references: ['c1@customer.example'], subject: 'AW: Printer broken', from: { address: 'jane@customer.example', name: 'Jane Doe' }, replyTo: [], sender: null },
-      reply: { agentId: 'agent-1', agentName: 'Max', ...reply },
+      reply: {
+        agentId: 'agent-1', agentName: 'Max', text: null, html: null, cc: [], bcc: [], attachments: [], template: channelTemplate(outbound), signature: null, ...reply,
+      },
     }).mail;
     const mail = plan();
     const fetched = await Promise.all(mail.attachments.map((ref) => source.fetch(ref)));

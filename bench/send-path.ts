@@ -99,7 +99,7 @@ export async function measureSendPath(options: { readonly quick: boolean }): Pro
         const conversationId = arrived.conversationId;
 
         queueCounter.reset();
-        const queueMs = await timeMs(() => queueReply(queueDeps, { conversationId, reply: { agentId: 'agent-1', text: 'Hello Anna,\n\nthe tray settings are back to A4. Please try again.\n\nMax' } }));
+        const queueMs = await timeMs(() => queueReply(queueDeps, { conversationId, agentId: 'agent-1', text: 'Hello Anna,\n\nthe tray settings are back to A4. Please try again.\n\nMax' }));
         const queue = profileOf(queueCounter);
         const job = await takeJob(aws.sqs, aws.outbound.queueUrl);
         sendCounter.reset();

@@ -59,7 +59,7 @@ export class PostroomStack extends Stack {
     });
     this.feedback = new FeedbackPipeline(this, 'Feedback', { table: this.tables.table, configurationSet: this.outbound.configurationSet, suppression, logRetention });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
-    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, logRetention });
+    new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, agents: config.users, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
       channels: config.channels,
       bucket: this.storage.bucket,
@@ -71,6 +71,7 @@ export class PostroomStack extends Stack {
     this.admin = new AdminApi(this, 'AdminApi', {
       api: config.api,
       table: this.tables.table,
+      auditTable: this.tables.audit,
       storage: this.storage,
       queues: this.queues,
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
@@ -81,6 +82,7 @@ export class PostroomStack extends Stack {
       requireTls: config.receiving.requireTls,
       outboundQueue: this.outbound.queue,
       credentialKey: this.outbound.credentialsKey,
+      allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
       logRetention,
     });
 
@@ -90,6 +92,7 @@ export class PostroomStack extends Stack {
     });
     new CfnOutput(this, 'MailBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
+    new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.table.tableName, description: 'The append-only audit log' });
     new CfnOutput(this, 'FailedMailQueueUrl', { value: this.queues.failedMail.queueUrl });
     new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: 'Agents\' replies waiting to be sent' });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.outbound.configurationSet.configurationSetName });

@@ -3,7 +3,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../core/errors.ts';
 import type { InboundStoredMessage } from '../core/model/stored-message.ts';
-import type { AttachmentLinks } from '../core/ports/admin.ts';
+import type { AttachmentLinks, UploadLink } from '../core/ports/admin.ts';
 import type { RawMailStore } from '../core/ports/inbound.ts';
 import { OUTBOUND_UPLOAD_PREFIX } from './outbound/s3-attachment-stager.ts';
 import { presignAttachmentUpload } from './outbound/s3-upload-url.ts';
@@ -57,18 +57,18 @@ export class S3AttachmentLinks implements AttachmentLinks {
   }
 
   /**
-   * A presigned PUT for a reply attachment, under the uploads prefix the outbound function reads:
-   * the filename and content type checked as a header takes them, no body checksum signed in.
+   * A presigned POST form for a reply attachment, under the uploads prefix the outbound function
+   * reads: the filename and content type checked as a header takes them, the size fixed by the policy.
    */
-  async upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<{ url: string; key: string; expiresAt: string }> {
+  async upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink> {
     const seconds = this.options.expiresSeconds ?? 300;
     const signed = await presignAttachmentUpload(this.client, this.options.bucket, { next: () => randomUUID() }, {
-      channelId: 'agents', filename: safeName(input.filename, 'attachment'), contentType: input.contentType, expiresIn: Math.max(60, seconds),
+      channelId: 'agents', filename: safeName(input.filename, 'attachment'), contentType: input.contentType, size: input.size, expiresIn: Math.max(60, seconds),
     });
-    return { url: signed.url, key: signed.ref.key, expiresAt: new Date(Date.now() + signed.expiresIn * 1000).toISOString() };
+    return { url: signed.url, fields: signed.fields, key: signed.ref.key, expiresAt: new Date(Date.now() + signed.expiresIn * 1000).toISOString() };
   }
 
-  private async sign(command: GetObjectCommand | PutObjectCommand): Promise<{ url: string; expiresAt: string }> {
+  private async sign(command: GetObjectCommand): Promise<{ url: string; expiresAt: string }> {
     const seconds = this.options.expiresSeconds ?? 300;
     const url = await getSignedUrl(this.client, command, { expiresIn: seconds });
     return { url, expiresAt: new Date(Date.now() + seconds * 1000).toISOString() };

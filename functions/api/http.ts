@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
 import type { Versioned } from '../core/ports/admin.ts';
@@ -41,6 +42,16 @@ export const VersionFields = {
 
 export function versioned<T extends object>(v: Versioned<T>): T & { version: number; updatedAt: string; managedBy: 'config' | 'api' } {
   return { ...v.value, version: v.version, updatedAt: v.updatedAt, managedBy: v.managedBy };
+}
+
+/**
+ * The answer of one versioned resource: its value with the version fields (and `extra`, such as
+ * the path id of a sub-resource) as JSON, its ETag in the header, any other headers given.
+ */
+export function versionedJson<T extends object, X extends object, S extends 200 | 201>(
+  c: Context, stored: Versioned<T>, status: S, extra: X, headers: Record<string, string> = {},
+) {
+  return c.json({ ...versioned(stored), ...extra }, status, { [ETAG_HEADER]: etagOf(stored.version), ...headers });
 }
 
 const error = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBodySchema } } });

@@ -8,7 +8,9 @@ import { SkillSchema } from '../core/model/postroom-config.ts';
 import { InboundStoredMessageSchema, OutboundStoredMessageSchema } from '../core/model/stored-message.ts';
 import { FailedMailSchema } from '../core/model/inbound-record.ts';
 import { SuppressionEntrySchema } from '../core/model/suppression.ts';
+import { MAX_UPLOAD_BYTES } from '../core/model/outbound-mail.ts';
 import { VersionFields, pageOf } from './http.ts';
+import { headerSafeText, IdSchema, TEXT_LIMITS } from '../core/model/fields.ts';
 
 /*
  * The API's shapes, built from the core's zod models so the OpenAPI document and the validation
@@ -75,12 +77,18 @@ export const NoteInputSchema = z.object({ text: z.string().min(1).max(20_000) })
 export const NoteOutSchema = NoteSchema.meta({ id: 'Note' });
 export const AssignInputSchema = z.object({ agentId: z.string().min(1).max(200) }).meta({ id: 'AssignInput' });
 export const DownloadLinkSchema = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'DownloadLink' });
-export const UploadInputSchema = z.object({
+export const UploadInputSchema = z.strictObject({
   filename: z.string().min(1).max(255).regex(/^[^/\\\0\r\n]+$/, 'a file name without path or line breaks'),
   contentType: z.string().min(3).max(255).regex(/^[\w.+-]+\/[\w.+-]+$/, 'a MIME type such as application/pdf'),
-  size: z.number().int().min(1).max(25 * 1024 * 1024).meta({ description: 'Bytes; at most 25 MB.' }),
+  size: z.number().int().min(1).max(MAX_UPLOAD_BYTES).meta({ description: 'Bytes; at most 25 MB. The upload must be exactly this size.' }),
 }).meta({ id: 'UploadInput' });
-export const UploadLinkSchema = z.object({ url: z.string(), key: z.string(), expiresAt: z.string(), method: z.literal('PUT'), headers: z.record(z.string(), z.string()) }).meta({ id: 'UploadLink' });
+export const UploadLinkSchema = z.object({
+  url: z.string().meta({ description: 'POST a multipart/form-data form here.' }),
+  fields: z.record(z.string(), z.string()).meta({ description: 'Form fields to send first, as they are (key, Content-Type, policy, signature); then the file as the field `file`.' }),
+  key: z.string().meta({ description: 'Name it in the reply: `{ "source": "s3", "key": … }`.' }),
+  expiresAt: z.string(),
+  method: z.literal('POST'),
+}).meta({ id: 'UploadLink', description: 'An S3 browser-based upload form whose signed policy fixes the key, the Content-Type and the size.' });
 export const OutboundMessageSchema = OutboundStoredMessageSchema.meta({ id: 'OutboundMessage' });
 
 export const FailedMessageSchema = FailedMailSchema.extend({ id: z.string() }).meta({ id: 'FailedMessage' });
@@ -124,11 +132,17 @@ export const ChannelWriteSchema = ChannelSchema.extend({
   }),
 }).meta({ id: 'ChannelWrite' });
 
-export const TemplateInputSchema = TemplateSchema.omit({ name: true }).meta({ id: 'TemplateInput' });
+export const TemplateInputSchema = TemplateSchema.omit({ name: true }).meta({ id: 'TemplateInput', description: 'The name is in the path. `html` is stored sanitized; unknown placeholders are refused.' });
 export const TemplateOutSchema = TemplateSchema.extend({ channelId: z.string(), ...VersionFields }).meta({ id: 'Template' });
 export const TemplatePageSchema = pageOf(TemplateOutSchema, 'TemplatePage');
-export const PreviewInputSchema = z.object({ text: z.string().max(100_000), agentId: z.string().max(200).optional(), ticketNumber: z.string().max(40).optional() }).meta({ id: 'PreviewInput' });
-export const PreviewSchema = z.object({ html: z.string(), text: z.string() }).meta({ id: 'Preview' });
+export const PreviewInputSchema = z.strictObject({
+  text: z.string().max(100_000).meta({ description: 'The reply text the preview renders in `{{body}}`.' }),
+  agentId: IdSchema.optional().meta({ description: 'The agent whose stored signature goes in `{{signature}}`; none when absent.' }),
+  agentName: headerSafeText(TEXT_LIMITS.name).optional().meta({ description: 'For `{{agentName}}`.' }),
+  ticketNumber: z.string().regex(/^\d{5,12}$/, '5 to 12 digits').optional().meta({ description: 'For `{{ticketNumber}}`; 0000000 when absent.' }),
+  subject: headerSafeText(998).optional().meta({ description: 'For `{{subject}}`.' }),
+}).meta({ id: 'PreviewInput' });
+export const PreviewSchema = z.object({ html: z.string(), text: z.string() }).meta({ id: 'Preview', description: 'The HTML and text alternative exactly as a sent mail carries them.' });
 export const SignatureInputSchema = SignatureSchema.meta({ id: 'SignatureInput' });
 export const SignatureOutSchema = SignatureSchema.extend({ agentId: z.string(), ...VersionFields }).meta({ id: 'Signature' });
 

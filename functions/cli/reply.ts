@@ -9,7 +9,7 @@ import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { OUTBOUND_UPLOAD_PREFIX } from '../adapters/outbound/s3-attachment-stager.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { AppError } from '../core/errors.ts';
-import type { AttachmentRef } from '../core/model/outbound-mail.ts';
+import type { ReplyAttachment } from '../core/model/reply-request.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
 import { queueReply } from '../core/outbound/queue-reply.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
@@ -109,16 +109,16 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
     const conversations = new DynamoConversationStore(clients.db, info.table);
     const messages = new DynamoMessageStore(clients.db, info.table);
     const conversationId = request.conversationId ?? (await findByTicket(channels, conversations, request.ticket ?? ''));
-    const attachments: AttachmentRef[] = [];
+    const attachments: ReplyAttachment[] = [];
     for (const { file, content } of request.attachments) {
-      const key = `${OUTBOUND_UPLOAD_PREFIX}sandbox/${randomUUID()}/${basename(file)}`;
+      // The key keeps to the characters an upload key may have; the filename stays as it is.
+      const key = `${OUTBOUND_UPLOAD_PREFIX}sandbox/${randomUUID()}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
       await clients.s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: content }));
       attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
     }
     const deps = createQueueReplyDeps({ db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url });
     const queued = await queueReply(deps, {
-      conversationId,
-      reply: { agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments },
+      conversationId, agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments,
     });
     return request.wait ? await settled(messages, queued) : queued;
   } finally {

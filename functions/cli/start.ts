@@ -7,10 +7,8 @@ import { type Command, UsageError } from './command.ts';
 
 /** Where `npm start` finds its config when no --config is given. */
 export const SANDBOX_CONFIG_FILE = 'postroom.sandbox.json';
-/** Where the running sandbox writes its endpoints. */
+/** Where the running sandbox writes its endpoints (and, beside it, `admin-token` and `tokens/<user>`, mode 0600). */
 export const SANDBOX_STATE_FILE = '.postroom/sandbox.json';
-/** Where the running sandbox writes the admin API's bearer token (mode 0600). */
-export const SANDBOX_TOKEN_FILE = '.postroom/admin-token';
 
 const HELP = `Usage: postroom start [--config FILE] [--data DIR] [--verdicts LIST] [--quiet]
 

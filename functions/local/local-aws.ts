@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuditTableInput } from '../adapters/dynamo-audit-log.ts';
 import { createTableInput } from '../adapters/dynamo-schema.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../runtime/clients.ts';
+import { acceptFormUploads } from './s3-form-uploads.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 /** Local servers accept any credentials; the SDK still wants some. */
@@ -64,6 +65,8 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     dynamo.listen(0, '127.0.0.1', () => resolve());
   });
   const fauxqs = buildApp({ logger: false });
+  // Reply attachments are uploaded with presigned POST forms, which fauxqs does not take by itself.
+  acceptFormUploads(fauxqs, { secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey, s3: () => s3 });
   await fauxqs.listen({ host: '127.0.0.1', port: 0 });
 
   const endpoints = {

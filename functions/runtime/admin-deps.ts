@@ -18,12 +18,14 @@ import type { AdminApiDeps } from '../api/deps.ts';
 import { RawMailMessageBodies } from '../core/admin/message-bodies.ts';
 import type { CodeExchange, TransportTester } from '../core/admin/credential-admin.ts';
 import { receiveMail } from '../core/inbound/receive-mail.ts';
-import { ChannelResourceSchema, SignatureSchema, SkillRecordSchema, TemplateSchema } from '../core/model/admin-resources.ts';
+import { ChannelResourceSchema, SkillRecordSchema } from '../core/model/admin-resources.ts';
 import type { ReceiptRules, ReplySender, SkillQueues } from '../core/ports/admin.ts';
+import type { HtmlSanitizer } from '../core/ports/html.ts';
 import type { MimeParser } from '../core/ports/mime.ts';
 import type { SecretCipher } from '../core/ports/outbound.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 import { lazy, lazyCipher } from './lazy.ts';
+import { templateStores } from './queue-reply-deps.ts';
 
 export interface AdminClients {
   readonly db: DynamoDBDocumentClient;
@@ -55,6 +57,9 @@ export interface AdminClients {
 /** Loads the MIME parser on first use: only the dry run, bodies and replays need it. */
 export const loadParser = lazy(async (): Promise<MimeParser> => new (await import('../adapters/mailparser-mime-parser.ts')).MailparserMimeParser());
 
+/** Loads the HTML sanitizer on first use: only template and signature routes need it. */
+export const loadSanitizer = lazy(async (): Promise<HtmlSanitizer> => new (await import('../adapters/outbound/agent-html-sanitizer.ts')).AgentHtmlSanitizer());
+
 /** The admin API's adapters, shared by the Lambda entry point and the sandbox. */
 export function createAdminDeps(c: AdminClients): AdminApiDeps {
   const { db, tableName } = c;
@@ -68,8 +73,8 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     audit: new DynamoAuditLog(db, c.auditTableName),
     channels: new DynamoVersionedStore(db, tableName, { partition: CHANNEL_PARTITION, attribute: 'settings', schema: ChannelResourceSchema }),
     skills: new DynamoVersionedStore(db, tableName, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema }),
-    templates: (channelId) => new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: TemplateSchema }),
-    signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: SignatureSchema }),
+    ...templateStores(db, tableName),
+    sanitizer: loadSanitizer,
     agents,
     agentDirectory: new AgentDirectory(agents, clock),
     receipt: c.receipt,

@@ -5,13 +5,24 @@ import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts'
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
+import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
 import { S3AttachmentStager } from '../adapters/outbound/s3-attachment-stager.ts';
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
+import { SignatureSchema, TemplateSchema } from '../core/model/admin-resources.ts';
 import type { QueueReplyDeps } from '../core/outbound/queue-reply.ts';
+import type { SignatureStore, TemplateStoreFactory } from '../core/ports/admin.ts';
+
+/** The stores of channels' templates and agents' signatures: written by the admin API, read by every reply. */
+export function templateStores(db: DynamoDBDocumentClient, tableName: string): { readonly templates: TemplateStoreFactory; readonly signatures: SignatureStore } {
+  return {
+    templates: (channelId) => new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: TemplateSchema }),
+    signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: SignatureSchema }),
+  };
+}
 
 /** The adapters of `queueReply`: where the admin API, `postroom reply` and the sandbox queue replies. */
 export function createQueueReplyDeps(c: {
@@ -27,6 +38,7 @@ export function createQueueReplyDeps(c: {
   const ids = new UuidIdGenerator();
   const messages = new DynamoMessageStore(c.db, c.tableName);
   return {
+    ...templateStores(c.db, c.tableName),
     channels: new DynamoChannelDirectory(c.db, c.tableName, { clock, cacheMs: c.channelCacheMs ?? 0 }),
     conversations: new DynamoConversationStore(c.db, c.tableName),
     history: messages,

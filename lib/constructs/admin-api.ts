@@ -5,7 +5,7 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as ses from 'aws-cdk-lib/aws-ses';
@@ -17,6 +17,8 @@ import { INBOUND_ATTACHMENT_PREFIX, OUTBOUND_ATTACHMENT_PREFIX } from '../../fun
 import type { ApiConfig } from '../../functions/core/model/postroom-config.ts';
 import type { AdminEnvInput } from '../../functions/runtime/admin-env.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import type { AuditTable } from './audit-table.ts';
+import { administeredKey, allowCredentialUse } from './key-policy.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
@@ -26,6 +28,8 @@ import type { SkillQueues } from './skill-queues.ts';
 export interface AdminApiProps {
   readonly api: ApiConfig;
   readonly table: dynamodb.ITable;
+  /** The append-only audit log; the admin function becomes its one writer. */
+  readonly auditTable: AuditTable;
   readonly storage: MailStorage;
   readonly queues: SkillQueues;
   /** Name prefix of skill queues the API creates at runtime. */
@@ -42,6 +46,11 @@ export interface AdminApiProps {
    * @default a new KMS key with rotation
    */
   readonly credentialKey?: kms.IKey;
+  /**
+   * Private CIDR blocks the credential test and the OAuth code exchange may reach, as the outbound function.
+   * @default none
+   */
+  readonly allowedPrivateCidrs?: readonly string[];
   /**
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -72,7 +81,7 @@ export class AdminApi extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { table, storage } = props;
-    this.credentialKey = props.credentialKey ?? new kms.Key(this, 'CredentialKey', { enableKeyRotation: true, description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
+    this.credentialKey = props.credentialKey ?? administeredKey(this, 'CredentialKey', { description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
 
     this.handler = new PostroomFunction<AdminEnvInput>(this, 'Handler', {
       entry: fileURLToPath(new URL('../../functions/admin-api.ts', import.meta.url)),
@@ -81,6 +90,7 @@ export class AdminApi extends Construct {
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
         TABLE_NAME: table.tableName,
+        AUDIT_TABLE_NAME: props.auditTable.table.tableName,
         RAW_MAIL_BUCKET: storage.bucket.bucketName,
         DOMAINS: props.domains.join(','),
         SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
@@ -91,6 +101,8 @@ export class AdminApi extends Construct {
         REQUIRE_TLS: String(props.requireTls),
         CREDENTIAL_KEY_ARN: this.credentialKey.keyArn,
         OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
+        ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
+        API_ROLE_CLAIM: props.api.roleClaim ?? '',
         LEASE_SECONDS: '40',
         API_ROLE_CLAIM: props.api.roleClaim ?? '',
         POWERTOOLS_SERVICE_NAME: 'postroom-admin',
@@ -148,9 +160,10 @@ export class AdminApi extends Construct {
     statement(['dynamodb:Query'], [`${table.tableArn}/index/gsi1`]);
     statement(['s3:GetObject'], [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)]);
     statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${INBOUND_ATTACHMENT_PREFIX}*`), storage.bucket.arnForObjects(`${OUTBOUND_ATTACHMENT_PREFIX}*`)]);
-    // Encryption SDK and SSE-KMS need these three; no ReEncrypt, no wildcard.
-    storage.key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.credentialKey.grant(role, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
+    // SSE-KMS of what it reads and writes in the bucket; the Encryption SDK (GenerateDataKey, Decrypt) for credentials.
+    storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    allowCredentialUse(this.credentialKey, role);
+    props.auditTable.allowWriter(role);
     const runtimeQueues = `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`;
     statement(['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:SendMessage'], [runtimeQueues]);
     for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);

@@ -4,8 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { SEED_CONDITION, SEED_DELETE_CONDITION, SEED_UPDATE_EXPRESSION, channelSeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
+import { SEED_CONDITION, SEED_DELETE_CONDITION, SEED_UPDATE_EXPRESSION, agentSeedItem, channelSeedItem, type SeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
 import { itemKeys, type ItemKey } from '../../functions/adapters/dynamo-schema.ts';
+import type { Agent } from '../../functions/core/model/agent.ts';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
 import type { SkillQueue } from './skill-queues.ts';
 
@@ -14,6 +15,8 @@ export interface ChannelSeedProps {
   readonly channels: readonly ChannelSettings[];
   /** The config's skills with their queues: seeded as `SKILL` items, so the API lists and protects them. */
   readonly skills?: ReadonlyMap<string, SkillQueue & { readonly description: string }>;
+  /** The config's first agents (`users`): seeded as `AGENT` items, so the API knows who may sign in. */
+  readonly agents?: readonly Agent[];
   /**
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -21,7 +24,7 @@ export interface ChannelSeedProps {
 }
 
 /**
- * Seeds the configured channels (the item `DynamoChannelDirectory` reads) and skills into the
+ * Seeds the configured channels (the item `DynamoChannelDirectory` reads), skills and agents into the
  * table on deploy, again whenever their config changes, and deletes an item that leaves the
  * config. The config wins only until the admin API changes an item: from then on the API owns
  * it (`managedBy = api`), and a redeploy neither overwrites nor deletes it
@@ -38,7 +41,7 @@ export class ChannelSeed extends Construct {
       resources: [props.table.tableArn],
     }));
 
-    const seed = (resourceId: string, itemKey: ItemKey, attribute: 'settings' | 'skill', value: string): void => {
+    const seed = (resourceId: string, itemKey: ItemKey, attribute: SeedItem['attribute'], value: string): void => {
       const key = { pk: { S: itemKey.pk }, sk: { S: itemKey.sk } };
       const update: cr.AwsSdkCall = {
         service: 'DynamoDB',
@@ -73,6 +76,10 @@ export class ChannelSeed extends Construct {
     for (const [name, skill] of props.skills ?? new Map()) {
       const value = Stack.of(this).toJsonString({ name, description: skill.description, queueUrl: skill.queue.queueUrl, deadLetterQueueUrl: skill.deadLetterQueue.queueUrl });
       seed(`Skill-${name}`, itemKeys.skill(name), 'skill', value);
+    }
+    for (const agent of props.agents ?? []) {
+      const item = agentSeedItem(agent);
+      seed(`Agent-${agent.id}`, item.key, item.attribute, item.value);
     }
   }
 }

@@ -1,8 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { FEEDBACK_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import type { FeedbackEnvInput } from '../../functions/runtime/env.ts';
+import { administeredKey } from './key-policy.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { depthAlarm } from './skill-queues.ts';
 
@@ -65,7 +66,7 @@ const MAX_RECEIVES = 5;
 
 /**
  * Delivery feedback: the configuration set publishes every delivery event to an SNS topic
- * (encrypted with a rotating key SES may use, TLS only), the topic delivers SNS envelopes into an
+ * (encrypted with a rotating key only SES may use, for this configuration set, TLS only), the topic delivers SNS envelopes into an
  * SQS queue (what `parseSesFeedback` reads; with a dead-letter queue and its alarm), and the
  * feedback function (`functions/feedback-process.ts`) applies each event to the exact message it
  * is about, with partial batch responses.
@@ -85,13 +86,17 @@ export class FeedbackPipeline extends Construct {
     super(scope, id);
     const { table } = props;
 
-    this.topicKey = new kms.Key(this, 'TopicKey', { description: 'Postroom: SES delivery events on their SNS topic', enableKeyRotation: true });
-    // SES encrypts what it publishes to an encrypted topic with the topic's key.
+    const stack = Stack.of(this);
+    this.topicKey = administeredKey(this, 'TopicKey', { description: 'Postroom: SES delivery events on their SNS topic' });
+    // SES encrypts what it publishes to an encrypted topic with the topic's key: only for events of our configuration set.
+    const configurationSetArn = stack.formatArn({
+      service: 'ses', resource: 'configuration-set', resourceName: props.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     this.topicKey.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
       actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': this.topicKey.stack.account } },
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': configurationSetArn } },
     }));
     this.topic = new sns.Topic(this, 'Events', { masterKey: this.topicKey, enforceSSL: true, displayName: 'Postroom SES delivery events' });
 

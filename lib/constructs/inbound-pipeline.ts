@@ -112,9 +112,8 @@ export class InboundPipeline extends Construct {
       actions: ['s3:PutObject'],
       resources: [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)],
     }));
-    storage.key.grantDecrypt(role);
     // Writing under the bucket's default SSE-KMS needs a data key.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [storage.key.keyArn] }));
+    storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
     for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
     // Skills created through the admin API: their queues exist only at runtime, under the prefix.
     const stack = Stack.of(this);

@@ -1,8 +1,9 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { administeredKey, allowKeyUse } from './key-policy.ts';
 
 export interface MailStorageProps {
   /** Days raw mail is kept before S3 deletes it (ADM-2). */
@@ -23,6 +24,9 @@ export interface MailStorageProps {
  * The raw-mail bucket: SSE-KMS with a rotating customer key (default bucket encryption, so SES's
  * S3 action needs no key of its own and readers use plain GetObject), public access blocked,
  * TLS only, expiry from the retention setting, server access logs to a second bucket.
+ *
+ * The key's policy names its users: the functions (`allowKeyUse`, through S3 only) and SES for
+ * the receipt rules' writes (`RawMailAction`); the account only administers it.
  */
 export class MailStorage extends Construct {
   readonly key: kms.Key;
@@ -32,20 +36,7 @@ export class MailStorage extends Construct {
   constructor(scope: Construct, id: string, props: MailStorageProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Postroom mail data (raw mail and attachments)',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    // SES writes with the bucket's default SSE-KMS; the service needs the key for that PutObject.
-    // (Giving the S3 action a key instead would make SES encrypt client-side, readable only with
-    // the S3 Encryption Client.)
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-    }));
+    this.key = administeredKey(this, 'Key', { description: 'Postroom mail data (raw mail and attachments)', removalPolicy });
 
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -70,5 +61,13 @@ export class MailStorage extends Construct {
       ],
       removalPolicy,
     });
+  }
+
+  /**
+   * Lets `role` use the bucket key for objects it reads (`kms:Decrypt`) or writes
+   * (`kms:GenerateDataKey`), named in the key policy and only through S3 in the stack's region.
+   */
+  allowKeyUse(role: iam.IRole, ...actions: ('kms:Decrypt' | 'kms:GenerateDataKey')[]): void {
+    allowKeyUse(this.key, role, actions, { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } });
   }
 }

@@ -2,7 +2,7 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -13,6 +13,7 @@ import { OUTBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-sch
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
 import type { OutboundEnvInput } from '../../functions/runtime/outbound-env.ts';
 import { OUTBOUND_UPLOAD_PREFIX } from '../../functions/adapters/outbound/s3-attachment-stager.ts';
+import { administeredKey, allowCredentialUse } from './key-policy.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { depthAlarm } from './skill-queues.ts';
@@ -53,8 +54,8 @@ const MAX_RECEIVES = MAX_ATTEMPTS + 2;
  * encrypts channel credentials (rotating), and the SES configuration set replies are sent with.
  *
  * Grants are narrow: `ses:SendRawEmail` on the channel domains' identities and the configuration
- * set only; `kms:Decrypt`/`kms:GenerateDataKey` on the credentials key only for ciphertexts whose
- * encryption context names a channel; reads of planned mails and uploads (forwarded parts of
+ * set only; `kms:Decrypt`/`kms:GenerateDataKey` on the credentials key, named in its policy, only
+ * for ciphertexts whose full encryption context names a channel, a purpose and an endpoint; reads of planned mails and uploads (forwarded parts of
  * inbound mail are staged there when a reply is queued, so no MIME parser is bundled); writes to the
  * outbound partitions of the table.
  */
@@ -86,9 +87,8 @@ export class OutboundPipeline extends Construct {
     });
     this.deadLetterAlarm = depthAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'Outbound jobs the outbound function could not process');
 
-    this.credentialsKey = new kms.Key(this, 'CredentialsKey', {
+    this.credentialsKey = administeredKey(this, 'CredentialsKey', {
       description: 'Postroom: envelope encryption of channel credentials (SMTP passwords, OAuth secrets)',
-      enableKeyRotation: true,
     });
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       sendingEnabled: true,
@@ -132,7 +132,7 @@ export class OutboundPipeline extends Construct {
       actions: ['s3:GetObject'],
       resources: readable.map((prefix) => storage.bucket.arnForObjects(`${prefix}*`)),
     }));
-    storage.key.grantDecrypt(role);
+    storage.allowKeyUse(role, 'kms:Decrypt');
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ses:SendRawEmail', 'ses:SendEmail'],
       resources: [
@@ -140,12 +140,8 @@ export class OutboundPipeline extends Construct {
         stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
       ],
     }));
-    // Only ciphertexts bound to a channel: the Encryption SDK puts the channel into the context.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [this.credentialsKey.keyArn],
-      conditions: { StringLike: { 'kms:EncryptionContext:postroom:channel': '?*' } },
-    }));
+    // Decrypts the channel's secrets; encrypts the refresh tokens an OAuth server rotates.
+    allowCredentialUse(this.credentialsKey, role);
     this.queue.grantSendMessages(role);
     this.queue.grant(role, 'sqs:ChangeMessageVisibility');
 

@@ -1,3 +1,5 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -5,7 +7,7 @@ import * as actions from 'aws-cdk-lib/aws-ses-actions';
 import { Construct } from 'constructs';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
-import { RawMailAction } from './raw-mail-action.ts';
+import { RawMailAction, receiptRulesArn } from './raw-mail-action.ts';
 
 export interface ReceivingProps {
   readonly channels: readonly ChannelSettings[];
@@ -30,7 +32,9 @@ export interface ReceivingProps {
  * the inbound function as an `Event` invocation (it reads the raw copy the first action wrote).
  * No Stop action: a mail to two channels runs both rules, and SES tells each invocation which of
  * its recipients that rule matched. No rule matches any other address, so SES rejects unknown
- * recipients instead of turning them into tickets on some channel.
+ * recipients instead of turning them into tickets on some channel. SES may invoke the function
+ * for this account's rules of this rule set only (`aws:SourceAccount`, `aws:SourceArn`), the
+ * ones the admin API adds included.
  *
  * CloudFormation cannot activate a rule set: activate it once after the first deploy
  * (`aws ses set-active-receipt-rule-set --rule-set-name <RuleSetName output>`).
@@ -42,6 +46,13 @@ export class Receiving extends Construct {
   constructor(scope: Construct, id: string, props: ReceivingProps) {
     super(scope, id);
     this.ruleSet = new ses.ReceiptRuleSet(this, 'RuleSet');
+    // The Lambda action adds a permission with `aws:SourceAccount` only, unless one with its id exists.
+    props.handler.addPermission('AllowSes', {
+      action: 'lambda:InvokeFunction',
+      principal: new iam.ServicePrincipal('ses.amazonaws.com'),
+      sourceAccount: Stack.of(this).account,
+      sourceArn: receiptRulesArn(this, this.ruleSet.receiptRuleSetName),
+    });
     const rules = new Map<string, ses.ReceiptRule>();
     let previous: ses.IReceiptRule | undefined;
     for (const channel of props.channels) {

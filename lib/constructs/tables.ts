@@ -2,10 +2,11 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../functions/adapters/dynamo-schema.ts';
+import { AuditTable } from './audit-table.ts';
 
 export interface TablesProps {
   /**
-   * What happens to the table when the stack is deleted.
+   * What happens to the tables when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -15,9 +16,11 @@ export interface TablesProps {
  * The Postroom table: conversations, messages, Message-ID claims, ticket and reply-token
  * indexes, ticket counters, inbound records, failed mail and channel settings, keyed as
  * `functions/adapters/dynamo-schema.ts` describes. On demand, point-in-time recovery, encrypted.
+ * Beside it, the append-only audit table (`AuditTable`).
  */
 export class Tables extends Construct {
   readonly table: dynamodb.Table;
+  readonly audit: AuditTable;
 
   constructor(scope: Construct, id: string, props: TablesProps = {}) {
     super(scope, id);
@@ -41,5 +44,6 @@ export class Tables extends Construct {
       sortKey: { name: failedIndex.sortKey, type: string },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    this.audit = new AuditTable(this, 'Audit', { removalPolicy });
   }
 }

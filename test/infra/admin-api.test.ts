@@ -67,11 +67,11 @@ describe('admin API', () => {
     expect(withCors?.Properties.CorsConfiguration).toMatchObject({ AllowOrigins: ['https://agents.example.com'] });
   });
 
-  it('seeds channels and skills with a condition that leaves API-owned items alone', () => {
+  it('seeds channels, skills and users with a condition that leaves API-owned items alone', () => {
     // Arrange
     const seeds = Object.values(iam.findResources('Custom::AWS') as Resources).map((r) => JSON.stringify(r.Properties.Create));
-    // Assert: two channels and three skills of the example config
-    expect(seeds).toHaveLength(5);
+    // Assert: two channels, three skills and one user of the example config
+    expect(seeds).toHaveLength(6);
     for (const create of seeds) {
       expect(create).toContain('UpdateItem');
       expect(create).toContain(SEED_CONDITION);

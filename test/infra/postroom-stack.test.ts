@@ -58,14 +58,18 @@ describe('mail storage', () => {
     });
   });
 
-  it('lets SES use the key for the bucket default encryption, only for this account', () => {
+  it('lets SES use the key for the bucket default encryption, only for this account and this rule set', () => {
+    const [ruleSetId] = Object.keys(resourcesOf('AWS::SES::ReceiptRuleSet'));
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 'ses.amazonaws.com' },
             Action: Match.arrayWith(['kms:GenerateDataKey']),
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([':receipt-rule-set/', { Ref: ruleSetId }, ':receipt-rule/*'])] } },
+            },
           }),
         ]),
       },
@@ -158,11 +162,13 @@ describe('receiving', () => {
     expect(recipients.every((r) => r.includes('@'))).toBe(true);
   });
 
-  it('lets SES invoke the inbound function from this account only', () => {
+  it('lets SES invoke the inbound function from this account and the rules of this rule set only', () => {
+    const [ruleSetId] = Object.keys(resourcesOf('AWS::SES::ReceiptRuleSet'));
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'ses.amazonaws.com',
       SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith([':receipt-rule-set/', { Ref: ruleSetId }, ':receipt-rule/*'])] },
     });
   });
 
@@ -245,13 +251,15 @@ describe('inbound function', () => {
 });
 
 describe('channel seed', () => {
-  it('writes each configured channel and skill into the table', () => {
+  it('writes each configured channel, skill and user into the table', () => {
     // Arrange
     const seeds = Object.values(resourcesOf('Custom::AWS'));
     const create = JSON.stringify(seeds.map((s) => s.Properties.Create));
     // Assert
-    expect(seeds).toHaveLength(config.channels.length + config.skills.length);
+    expect(config.users.length).toBeGreaterThan(0);
+    expect(seeds).toHaveLength(config.channels.length + config.skills.length + config.users.length);
     for (const channel of config.channels) expect(create).toContain(channel.address);
+    for (const user of config.users) expect(create).toContain(`\\"sk\\":{\\"S\\":\\"${user.id}\\"}`);
   });
 });
 
@@ -282,12 +290,14 @@ describe('outbound pipeline', () => {
     // Arrange
     const statements = statementsOf('OutboundSend');
     const send = statements.find((s) => [s.Action].flat().includes('ses:SendRawEmail'));
-    const kms = statements.find((s) => [s.Action].flat().includes('kms:Decrypt') && s.Condition);
+    const [keyId] = Object.keys(resourcesOf('AWS::KMS::Key')).filter((id) => id.includes('CredentialsKey'));
+    const keyPolicy = (resourcesOf('AWS::KMS::Key')[keyId ?? '']?.Properties.KeyPolicy as { Statement: (Statement & { Principal: unknown })[] }).Statement;
+    const kms = keyPolicy.find((s) => [s.Action].flat().includes('kms:Decrypt') && JSON.stringify(s.Principal).includes('OutboundSendRole'));
     // Assert
     expect(JSON.stringify(send?.Resource)).toContain(':identity/');
     expect(JSON.stringify(send?.Resource)).toContain(':configuration-set/');
     expect(JSON.stringify(send?.Resource)).not.toContain('"*"');
-    expect(kms?.Condition).toEqual({ StringLike: { 'kms:EncryptionContext:postroom:channel': '?*' } });
+    expect(kms?.Condition?.StringLike).toMatchObject({ 'kms:EncryptionContext:postroom:channel': '?*' });
     const writes = statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'));
     expect(writes?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(expect.arrayContaining(['OUTBOUND#*', 'CONV#*']));
     expect(JSON.stringify(writes?.Condition)).not.toContain('CHANNEL');

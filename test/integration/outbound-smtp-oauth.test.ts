@@ -3,6 +3,7 @@ import { HostGuard } from '../../functions/adapters/outbound/host-guard.ts';
 import { OAuthTokenProvider, TokenRefusedError, type OAuthClient, type TokenOwner } from '../../functions/adapters/outbound/oauth-token-provider.ts';
 import { SmtpMailTransport } from '../../functions/adapters/outbound/smtp-mail-transport.ts';
 import { DependencyError, PolicyError } from '../../functions/core/errors.ts';
+import { credentialEndpointKey } from '../../functions/core/model/credential-endpoint.ts';
 import { SmtpTransportSettingsSchema } from '../../functions/core/model/transport-settings.ts';
 import type { Clock } from '../../functions/core/ports/clock.ts';
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SMTP_USER, TEST_TLS, TestTokenEndpoint, startSmtp, type TestSmtp } from './outbound-peers.ts';
@@ -53,18 +54,24 @@ function newProvider(guard: HostGuard): OAuthTokenProvider {
   });
 }
 
-function transport(provider = tokens): SmtpMailTransport {
-  const settings = SmtpTransportSettingsSchema.parse({
+function settingsOf() {
+  return SmtpTransportSettingsSchema.parse({
     host: 'localhost', port: smtp.port, timeouts: { connectMs: 2000, greetingMs: 2000, socketMs: 5000 },
     auth: { type: 'oauth2', user: SMTP_USER, provider: 'custom', tokenUrl: endpoint.url, clientId: CLIENT_ID, scope: 'https://mail.google.com/' },
   });
+}
+
+function transport(provider = tokens): SmtpMailTransport {
+  const settings = settingsOf();
   return new SmtpMailTransport({
     channelId: 'support', settings, guard: SANDBOX, ca: TEST_TLS.ca,
     credentials: { type: 'oauth2', tokens: provider, secrets: async () => ({ clientSecret: CLIENT_SECRET, refreshToken }) },
   });
 }
 
-const client = (): OAuthClient => ({ channelId: 'support', user: SMTP_USER, tokenUrl: endpoint.url, clientId: CLIENT_ID, scope: 'https://mail.google.com/' });
+const client = (): OAuthClient => ({
+  channelId: 'support', user: SMTP_USER, endpoint: credentialEndpointKey(settingsOf()), tokenUrl: endpoint.url, clientId: CLIENT_ID, scope: 'https://mail.google.com/',
+});
 const secrets = async () => ({ clientSecret: CLIENT_SECRET, refreshToken });
 
 describe('XOAUTH2 through the SMTP transport', () => {
@@ -100,7 +107,7 @@ describe('XOAUTH2 through the SMTP transport', () => {
     expect(error).toBeInstanceOf(TokenRefusedError);
     expect(error).toMatchObject({ code: 'credentials', retryable: false, oauthError: 'invalid_grant' });
     expect((error as Error).message).toBe(`token endpoint ${new URL(endpoint.url).host} refused the refresh token (invalid_grant): AADSTS70008: The refresh token has expired or was revoked.`);
-    expect(refused).toEqual([{ owner: { channelId: 'support', user: SMTP_USER }, oauthError: 'invalid_grant' }]);
+    expect(refused).toEqual([{ owner: { channelId: 'support', user: SMTP_USER, endpoint: credentialEndpointKey(settingsOf()) }, oauthError: 'invalid_grant' }]);
     expect(JSON.stringify(error) + (error as Error).message).not.toMatch(new RegExp(`${refreshToken}|${CLIENT_SECRET}`));
     expect(smtp.received.length).toBe(before);
   });
@@ -136,6 +143,7 @@ describe('OAuthTokenProvider', () => {
     await tokens.accessToken(client(), secrets, { forceRefresh: true });
     // Assert: the endpoint refuses a rotated token's reuse, so the second refresh used the new one.
     expect(rotated).toHaveLength(2);
+    expect(rotated[0]?.owner).toEqual({ channelId: 'support', user: SMTP_USER, endpoint: credentialEndpointKey(settingsOf()) });
     expect(rotated[0]?.refreshToken).not.toBe(refreshToken);
     expect(rotated[1]?.refreshToken).not.toBe(rotated[0]?.refreshToken);
     expect(refused).toEqual([]);

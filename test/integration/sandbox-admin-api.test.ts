@@ -66,7 +66,7 @@ describe('sandbox: a new admin sets up a channel through the API and an agent an
     sqs.destroy();
     const listed = await api('GET', '/conversations?skill=vip&status=open');
     const history = await api('GET', `/conversations/${pointer.conversationId}`);
-    const reply = await api('POST', `/conversations/${pointer.conversationId}/reply`, { text: 'Hello Vera, we are on it.', agentId: 'agent-7' });
+    const reply = await api('POST', `/conversations/${pointer.conversationId}/reply`, { text: 'Hello Vera, we are on it.' });
     const mail = await waitFor(async () => {
       const names = (await readdir(sandbox.info.outbox)).filter((n) => n.endsWith('.eml'));
       return names[0] ? simpleParser(await readFile(join(sandbox.info.outbox, names[0]))) : undefined;

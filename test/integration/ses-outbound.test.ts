@@ -70,7 +70,7 @@ describe('SES outbound against aws-ses-v2-local', () => {
   it('delivers the composed reply and reports our id and the rewritten one, as SES would', async () => {
     // Arrange
     const mail = plannedReply({
-      cc: ['boss@customer.example'],
+      cc: [{ address: 'boss@customer.example', name: '' }],
       attachments: [{ source: 's3', key: 'up/1', filename: 'invoice.pdf', contentType: 'application/pdf' }],
     });
     const source = new MemoryAttachmentSource({ 'up/1': { filename: 'invoice.pdf', contentType: 'application/pdf', content: new TextEncoder().encode('%PDF fake') } });

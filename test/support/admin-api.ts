@@ -14,9 +14,10 @@ import type { PostroomConfig } from '../../functions/core/model/postroom-config.
 import type { OutboundStoredMessage } from '../../functions/core/model/stored-message.ts';
 import type { ReceiptRules, ReplySender } from '../../functions/core/ports/admin.ts';
 import type { ReplyRequest } from '../../functions/core/model/reply-request.ts';
+import type { SecretCipher } from '../../functions/core/ports/outbound.ts';
 import { createAdminDeps } from '../../functions/runtime/admin-deps.ts';
 import { EXAMPLE_CONFIG, startLocalAws, type LocalAws } from './local-aws.ts';
-import { MemorySuppressionList } from './memory-suppression-list.ts';
+import { MemorySuppressionList } from '../../functions/adapters/memory/memory-suppression-list.ts';
 
 export const TOKEN = 'test-admin-token-0123456789';
 
@@ -79,7 +80,14 @@ export interface AdminHarness {
 }
 
 /** The admin app on dynalite and fauxqs with the real adapters, seeded with a config like a deploy. */
-export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG): Promise<AdminHarness> {
+export async function startAdminHarness(
+  config: PostroomConfig = EXAMPLE_CONFIG,
+  options: {
+    readonly tester?: (cipher: SecretCipher) => TransportTester;
+    /** The send path behind the reply route; the recording stand-in when absent. */
+    readonly replies?: (aws: LocalAws) => ReplySender;
+  } = {},
+): Promise<AdminHarness> {
   const aws = await startLocalAws(config.skills.map((s) => s.name));
   const at = '2026-11-22T09:00:00.000Z';
   await seedItems(aws.db, aws.tableName, [
@@ -111,8 +119,8 @@ export async function startAdminHarness(config: PostroomConfig = EXAMPLE_CONFIG)
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
     domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
-    cipher: async () => cipher, oauth: async () => oauth, tester: async () => tester,
-    suppressions, replies,
+    cipher: async () => cipher, oauth: async () => oauth, tester: async () => options.tester?.(cipher) ?? tester,
+    suppressions, replies: options.replies?.(aws) ?? replies,
   });
   const logs: string[] = [];
   const record = (message: string, fields: Record<string, unknown>) => logs.push(JSON.stringify({ message, ...fields, error: String(fields.error ?? '') }));

@@ -1,8 +1,10 @@
 import { MemoryConversationStore } from '../../functions/adapters/memory/memory-conversation-store.ts';
 import { MemoryProcessingLedger } from '../../functions/adapters/memory/memory-processing-ledger.ts';
 import { MemorySuppressionList } from '../../functions/adapters/memory/memory-suppression-list.ts';
+import { MemoryVersionedStore } from '../../functions/adapters/memory/memory-versioned-store.ts';
 import { NodemailerMimeComposer } from '../../functions/adapters/outbound/nodemailer-mime-composer.ts';
 import { NotFoundError, TransportError } from '../../functions/core/errors.ts';
+import type { Signature, Template } from '../../functions/core/model/admin-resources.ts';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
 import { OUTBOUND_FINAL_STATES, type OutboundJob, type OutboundRecord } from '../../functions/core/model/outbound-job.ts';
 import type { OutboundMail } from '../../functions/core/model/outbound-mail.ts';
@@ -77,8 +79,12 @@ export function outboundWorld(channel: ChannelSettings) {
   const ledger = new MemoryProcessingLedger<OutboundRecord>((r) => r.messageId, { finalStates: OUTBOUND_FINAL_STATES, firstState: 'queued' });
   const channels = { getChannel: async (id: string) => (id === channel.id ? channel : Promise.reject(new NotFoundError(id))) };
   const noAttachments: AttachmentSource = { fetch: async () => Promise.reject(new NotFoundError('no attachments here')) };
+  // The stores the admin API writes: a channel's templates, agents' signatures.
+  const templates = new MemoryVersionedStore<Template>();
+  const signatures = new MemoryVersionedStore<Signature>();
   const queueDeps: QueueReplyDeps = {
     channels, conversations, history: messages, messages, plans: planStore, queue, suppression, clock, ids,
+    templates: (channelId) => (channelId === channel.id ? templates : new MemoryVersionedStore<Template>()), signatures,
     attachments: { stage: async () => Promise.reject(new NotFoundError('no staging here')) },
   };
   const sendDeps: SendOutboundDeps = {
@@ -86,7 +92,7 @@ export function outboundWorld(channel: ChannelSettings) {
     composer: new NodemailerMimeComposer({ clock }), attachments: noAttachments,
     transports: { forChannel: async () => transport }, clock, leaseMs: 60_000, maxAttempts: 3,
   };
-  return { clock, ids, conversations, messages, jobs, suppression, transport, ledger, queueDeps, sendDeps };
+  return { clock, ids, conversations, messages, jobs, suppression, transport, ledger, templates, signatures, queueDeps, sendDeps };
 }
 
 export const transient = (): TransportError => new TransportError('451 4.3.0 try again later', { permanent: false, status: '451' });

@@ -1,4 +1,5 @@
 import { sanitizeHtmlLib } from './sanitize-html-lib.ts';
+import { NON_TEXT_TAGS } from './sanitize-html-policy.ts';
 
 const BLOCK_END = /<\/(?:p|div|tr|li|h[1-6]|table|blockquote|pre|ul|ol|dl|dt|dd|section|article|header|footer|address)\s*>/gi;
 const BLOCK_START = /<(?:p|div|tr|li|h[1-6]|table|blockquote|pre|hr|section|article|header|footer)\b/gi;
@@ -20,7 +21,7 @@ export function htmlToText(html: string): string {
   const stripped = sanitizeHtmlLib()(marked, {
     allowedTags: [],
     allowedAttributes: {},
-    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'template', 'xmp'],
+    nonTextTags: NON_TEXT_TAGS,
   });
   return stripped
     .replace(/&(?:amp|lt|gt|quot);/g, (entity) => ESCAPES[entity] ?? entity)

@@ -4,13 +4,17 @@ import { bracketMessageId, type OutboundAddress, type OutboundMail } from '../..
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
 import type { AttachmentContent, AttachmentSource, MimeComposer } from '../../core/ports/composer.ts';
 import type { Clock } from '../../core/ports/clock.ts';
-import { renderBodies } from './render-content.ts';
+import type { HtmlSanitizer } from '../../core/ports/html.ts';
+import { renderBodies } from '../../core/outbound/render-bodies.ts';
+import { AgentHtmlSanitizer } from './agent-html-sanitizer.ts';
 
 export interface NodemailerMimeComposerOptions {
   /** Date header source. @default the wall clock */
   readonly clock?: Clock;
   /** Largest composed message in bytes. @default MAX_MESSAGE_BYTES (SES's 40 MB) */
   readonly maxBytes?: number;
+  /** Sanitizes the HTML of body, signature and template. @default AgentHtmlSanitizer */
+  readonly sanitizer?: HtmlSanitizer;
 }
 
 function address(a: OutboundAddress): MimeNodeAddress {
@@ -34,11 +38,12 @@ async function fetchAttachments(mail: OutboundMail, source: AttachmentSource, ma
 }
 
 /**
- * The nodemailer options of a planned mail. Only given content: file and URL access are off, so
- * no value of the plan can make the composer read a local file or fetch a URL.
+ * The nodemailer options of a planned mail, its bodies rendered by `renderBodies` (as previews
+ * are). Only given content: file and URL access are off, so no value of the plan can make the
+ * composer read a local file or fetch a URL.
  */
-export function composerOptions(mail: OutboundMail, files: readonly AttachmentContent[], date: Date): MailComposerOptions {
-  const bodies = renderBodies(mail.content, mail.subject);
+export function composerOptions(mail: OutboundMail, files: readonly AttachmentContent[], date: Date, sanitizer: HtmlSanitizer = new AgentHtmlSanitizer()): MailComposerOptions {
+  const bodies = renderBodies(mail.content, mail.subject, sanitizer);
   const attachments: MailComposerAttachment[] = files.map((f) => ({
     filename: f.filename,
     contentType: f.contentType,
@@ -70,15 +75,17 @@ export function composerOptions(mail: OutboundMail, files: readonly AttachmentCo
 export class NodemailerMimeComposer implements MimeComposer {
   private readonly clock: Clock;
   private readonly maxBytes: number;
+  private readonly sanitizer: HtmlSanitizer;
 
   constructor(options: NodemailerMimeComposerOptions = {}) {
     this.clock = options.clock ?? { now: () => new Date() };
     this.maxBytes = options.maxBytes ?? MAX_MESSAGE_BYTES;
+    this.sanitizer = options.sanitizer ?? new AgentHtmlSanitizer();
   }
 
   async compose(mail: OutboundMail, source: AttachmentSource): Promise<Uint8Array> {
     const files = await fetchAttachments(mail, source, this.maxBytes);
-    const raw = await new MailComposer(composerOptions(mail, files, this.clock.now())).compile().build();
+    const raw = await new MailComposer(composerOptions(mail, files, this.clock.now(), this.sanitizer)).compile().build();
     assertMessageSize(raw.byteLength, 'the composed mail', this.maxBytes);
     return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   }

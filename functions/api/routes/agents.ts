@@ -3,7 +3,7 @@ import { agentOf, deleteAgent, putAgent } from '../../core/admin/agent-admin.ts'
 import { AgentIdSchema } from '../../core/model/agent.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
-import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PRECONDITION, PageQuerySchema, etagOf, json, jsonBody, optionalVersion, versionFrom, versioned } from '../http.ts';
+import { ERRORS, IfMatchHeaderSchema, json, jsonBody, optionalVersion, PageQuerySchema, PRECONDITION, versioned, versionedJson, versionFrom } from '../http.ts';
 import { route } from '../roles.ts';
 import { AgentInputOutSchema, AgentOutSchema, AgentPageSchema, MeSchema } from '../schemas.ts';
 
@@ -35,7 +35,7 @@ export function agentRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 200: json(AgentOutSchema, 'The agent, with its ETag'), ...ERRORS },
   }), async (c) => {
     const stored = await agentOf(deps, c.req.valid('param').agentId);
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, {});
   });
 
   app.openapi(route({ role: 'admin' }, {
@@ -46,7 +46,7 @@ export function agentRoutes(app: AdminApp, deps: AdminApiDeps): void {
   }), async (c) => {
     const { agentId } = c.req.valid('param');
     const stored = await putAgent(deps, adminRequest(c), agentId, c.req.valid('json'), optionalVersion(c.req.header('if-match')));
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, {});
   });
 
   app.openapi(route({ role: 'admin' }, {

@@ -5,7 +5,7 @@ import { channelOf } from '../../core/admin/rule-admin.ts';
 import { dryRun } from '../../core/admin/dry-run.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
-import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PRECONDITION, PageQuerySchema, etagOf, json, jsonBody, versionFrom, versioned } from '../http.ts';
+import { ERRORS, IfMatchHeaderSchema, json, jsonBody, PageQuerySchema, PRECONDITION, versioned, versionedJson, versionFrom } from '../http.ts';
 import { ChannelInputSchema, ChannelPageSchema, ChannelPatchSchema, ChannelSchema, ChannelWriteSchema, DryRunQuerySchema, DryRunResultSchema } from '../schemas.ts';
 
 const tags = ['channels'];
@@ -27,7 +27,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 201: json(ChannelSchema, 'The channel'), ...ERRORS },
   }), async (c) => {
     const stored = await createChannel(deps, adminRequest(c), c.req.valid('json'));
-    return c.json(versioned(stored), 201, { [ETAG_HEADER]: etagOf(stored.version), Location: `/channels/${stored.value.id}` });
+    return versionedJson(c, stored, 201, {}, { Location: `/channels/${stored.value.id}` });
   });
 
   app.openapi(route({ role: 'supervisor' }, {
@@ -36,7 +36,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 200: json(ChannelSchema, 'The channel, with its ETag'), ...ERRORS },
   }), async (c) => {
     const stored = await channelOf(deps, c.req.valid('param').channelId);
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, {});
   });
 
   app.openapi(route({ role: 'admin' }, {
@@ -46,7 +46,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
   }), async (c) => {
     const { channelId } = c.req.valid('param');
     const stored = await replaceChannel(deps, adminRequest(c), channelId, c.req.valid('json'), versionFrom(c.req.header('if-match')));
-    return c.json({ ...versioned(stored), credentialsCleared: [...stored.credentialsCleared] }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, { credentialsCleared: [...stored.credentialsCleared] });
   });
 
   app.openapi(route({ role: 'admin' }, {
@@ -56,7 +56,7 @@ export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
   }), async (c) => {
     const { channelId } = c.req.valid('param');
     const stored = await patchChannel(deps, adminRequest(c), channelId, c.req.valid('json'), versionFrom(c.req.header('if-match')));
-    return c.json({ ...versioned(stored), credentialsCleared: [...stored.credentialsCleared] }, 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, { credentialsCleared: [...stored.credentialsCleared] });
   });
 
   app.openapi(route({ role: 'admin' }, {

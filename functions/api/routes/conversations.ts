@@ -125,12 +125,11 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
   });
 
   app.openapi(route({ role: 'agent' }, {
-    method: 'post', path: '/attachments', tags, summary: 'A presigned S3 PUT URL for a reply attachment; name its key in the reply',
+    method: 'post', path: '/attachments', tags, summary: 'A presigned S3 upload form for a reply attachment of the declared size; name its key in the reply',
     request: jsonBody(UploadInputSchema),
-    responses: { 201: json(UploadLinkSchema, 'Where to PUT the file'), ...ERRORS },
+    responses: { 201: json(UploadLinkSchema, 'Where and how to POST the file'), ...ERRORS },
   }), async (c) => {
-    const input = c.req.valid('json');
-    const link = await deps.attachments.upload(input);
-    return c.json({ ...link, method: 'PUT' as const, headers: { 'Content-Type': input.contentType } }, 201);
+    const link = await deps.attachments.upload(c.req.valid('json'));
+    return c.json({ ...link, method: 'POST' as const }, 201);
   });
 }

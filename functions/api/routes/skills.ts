@@ -4,7 +4,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import { createSkill, deleteSkill, updateSkill } from '../../core/admin/skill-admin.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
-import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PRECONDITION, PageQuerySchema, etagOf, json, jsonBody, versionFrom, versioned } from '../http.ts';
+import { ERRORS, IfMatchHeaderSchema, json, jsonBody, PageQuerySchema, PRECONDITION, versioned, versionedJson, versionFrom } from '../http.ts';
 import { SkillInputSchema, SkillOutSchema, SkillPageSchema, SkillPatchSchema } from '../schemas.ts';
 
 const tags = ['skills'];
@@ -26,7 +26,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 201: json(SkillOutSchema, 'The skill'), ...ERRORS },
   }), async (c) => {
     const stored = await createSkill(deps, adminRequest(c), c.req.valid('json'));
-    return c.json(versioned(stored), 201, { [ETAG_HEADER]: etagOf(stored.version), Location: `/skills/${stored.value.name}` });
+    return versionedJson(c, stored, 201, {}, { Location: `/skills/${stored.value.name}` });
   });
 
   app.openapi(route({ role: 'supervisor' }, {
@@ -37,7 +37,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     const { skill } = c.req.valid('param');
     const stored = await deps.skills.get(skill);
     if (!stored) throw new NotFoundError(`skill ${skill} not found`);
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, {});
   });
 
   app.openapi(route({ role: 'admin' }, {
@@ -46,7 +46,7 @@ export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 200: json(SkillOutSchema, 'The skill'), ...ERRORS, ...PRECONDITION },
   }), async (c) => {
     const stored = await updateSkill(deps, adminRequest(c), c.req.valid('param').skill, c.req.valid('json'), versionFrom(c.req.header('if-match')));
-    return c.json(versioned(stored), 200, { [ETAG_HEADER]: etagOf(stored.version) });
+    return versionedJson(c, stored, 200, {});
   });
 
   app.openapi(route({ role: 'admin' }, {

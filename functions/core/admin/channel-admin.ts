@@ -15,7 +15,7 @@ export interface ChannelAdminDeps extends AuditDeps {
   /** Secrets of the channels' SMTP logins: cleared when the settings they are used with change. */
   readonly credentials: CredentialStore;
   /** A channel with open conversations is not deleted. */
-  readonly conversations: Pick<ConversationAdmin, 'list'>;
+  readonly conversations: ConversationAdmin;
 }
 
 /** A channel as written, and the secrets the write cleared because their endpoint settings changed. */

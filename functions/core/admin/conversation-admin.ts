@@ -102,6 +102,9 @@ export async function addNote(deps: ConversationAdminDeps, request: AdminRequest
 export async function reply(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: Record<string, unknown>): Promise<OutboundStoredMessage> {
   const acting = actingAgent(request.caller, typeof body.agentId === 'string' ? body.agentId : undefined, 'replying');
   const conversation = await getConversation(deps, request.caller, id);
+  if (acting.onBehalfOf && !(await deps.agents.get(acting.onBehalfOf))) {
+    throw new ValidationError(`agentId: no agent ${acting.onBehalfOf}`, [{ path: 'agentId', message: `no agent ${acting.onBehalfOf}` }]);
+  }
   const input = parseOrThrow(ReplyRequestSchema, { ...body, conversationId: conversation.id, agentId: acting.agentId }, 'reply');
   if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
   const queued = await deps.replies.reply(input);

@@ -5,10 +5,13 @@ import { AddressSchema, headerSafeText, TEXT_LIMITS } from './fields.ts';
 import type { AttachmentRef, OutboundAddress } from './outbound-mail.ts';
 
 /** An address as an API caller gives it: a bare address, or an address with a display name. */
-export const AddressInputSchema = z.union([
-  AddressSchema.transform((address): OutboundAddress => ({ address, name: '' })),
-  z.strictObject({ address: AddressSchema, name: headerSafeText(TEXT_LIMITS.name).default('') }),
-]);
+export const AddressInputSchema = z.union(
+  [
+    AddressSchema.transform((address): OutboundAddress => ({ address, name: '' })),
+    z.strictObject({ address: AddressSchema, name: headerSafeText(TEXT_LIMITS.name).default('') }),
+  ],
+  { error: 'an email address, or { "address": an email address, "name": a name without line breaks }' },
+);
 export type AddressInput = z.input<typeof AddressInputSchema>;
 
 /**

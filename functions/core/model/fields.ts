@@ -36,6 +36,7 @@ export const IdSchema = z
   .meta({ description: 'An id: lowercase letters, digits and dashes, starting with a letter or digit, at most 40 characters (`^[a-z0-9][a-z0-9-]{0,39}$`).' });
 
 // C0 controls but TAB, DEL, C1 controls, and the Unicode line and paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
 const HEADER_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/;
 
 /** True when the text can stand in a mail header: no line break or other control character. */

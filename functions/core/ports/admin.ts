@@ -163,6 +163,17 @@ export interface MessageBodies {
 export interface AttachmentLinks {
   /** A presigned GET URL for the `index`th attachment of an inbound message. `NotFoundError` when there is none. */
   download(message: InboundStoredMessage, index: number): Promise<{ readonly url: string; readonly expiresAt: string }>;
-  /** A presigned PUT URL for a reply attachment, and the key a reply names it by. */
-  upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<{ readonly url: string; readonly key: string; readonly expiresAt: string }>;
+  /**
+   * A presigned upload form for a reply attachment of exactly `size` bytes and the content type
+   * given (the storage refuses any other), and the key a reply names it by.
+   */
+  upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink>;
+}
+
+/** Where and how to upload a file: POST a multipart form of `fields` and then the file (`file`) to `url`. */
+export interface UploadLink {
+  readonly url: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly key: string;
+  readonly expiresAt: string;
 }

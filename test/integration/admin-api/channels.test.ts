@@ -129,7 +129,7 @@ describe('channels', () => {
     const { items } = (await res.json()) as { items: { action: string; actor: { kind: string; id: string }; resource: { id: string }; fields: string[] }[] };
     const press = items.filter((i) => i.resource.id === 'press').map((i) => i.action);
     expect(press).toEqual(['channel.update', 'channel.update', 'channel.create']);
-    expect(items[0]?.actor).toEqual({ kind: 'token', id: 'sandbox-admin' });
+    expect(items[0]?.actor).toEqual({ kind: 'token', id: 'admin', agentId: 'admin', role: 'admin' });
     expect(items.find((i) => i.action === 'channel.update' && i.fields.includes('aliases'))).toBeDefined();
   });
 });

@@ -54,16 +54,36 @@ describe('credentials (write-only)', () => {
     // Act
     await call('PUT', '/channels/support/credentials/oauth-client', { body: { clientSecret: CLIENT_SECRET } });
     const consent = await call('POST', '/channels/support/credentials/oauth/consent', { body: { state: 'state-1234567' } });
-    const exchanged = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'code-1' } });
-    const refused = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'bad-code' } });
+    const exchanged = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'code-1', state: 'state-1234567' } });
+    const second = await call('POST', '/channels/support/credentials/oauth/consent', { body: {} });
+    const refused = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'bad-code', state: second.body.state } });
     // Assert
     const url = new URL(String(consent.body.url));
     expect(url.origin).toBe('https://login.microsoftonline.com');
     expect(url.searchParams.get('client_id')).toBe('client-id-1');
     expect(url.searchParams.get('state')).toBe('state-1234567');
+    expect(Date.parse(String(consent.body.expiresAt)) - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(second.body.state).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(h.exchanged[0]).toEqual({ code: 'code-1', clientSecret: CLIENT_SECRET });
     expect(exchanged.body).toMatchObject({ oauthClientSecret: { set: true }, oauthRefreshToken: { set: true }, health: { status: 'healthy' } });
     expect(refused.status).toBe(422);
+  });
+
+  it('exchanges a code only with a state a consent of the channel handed out, once: 400 naming state otherwise', async () => {
+    // Arrange
+    const consent = await call('POST', '/channels/support/credentials/oauth/consent', { body: { state: 'state-once-0001' } });
+    const before = h.exchanged.length;
+    // Act
+    const missing = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'code-2' } });
+    const forged = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'code-2', state: 'state-forged-01' } });
+    const used = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'code-2', state: consent.body.state } });
+    const replayed = await call('POST', '/channels/support/credentials/oauth/exchange', { body: { code: 'code-3', state: consent.body.state } });
+    // Assert
+    expect([missing.status, forged.status, used.status, replayed.status]).toEqual([400, 400, 200, 400]);
+    for (const res of [missing, forged, replayed]) {
+      expect((res.body.error as { issues: { field: string }[] }).issues.map((i) => i.field)).toEqual(['state']);
+    }
+    expect(h.exchanged.slice(before).map((e) => e.code)).toEqual(['code-2']);
   });
 
   it('refuses OAuth routes for a password channel and unknown channels', async () => {

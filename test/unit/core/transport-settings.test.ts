@@ -42,9 +42,9 @@ describe('SmtpTransportSettingsSchema', () => {
   });
 
   it('keeps secrets out: a password or refresh token in the settings is refused, not silently kept', () => {
-    expect(problem({ host: 'smtp.example.com', auth: { ...password, password: 'hunter2' } })).toMatch(/auth: Unrecognized key: "password"/);
+    expect(problem({ host: 'smtp.example.com', auth: { ...password, password: 'hunter2' } })).toMatch(/auth.password: unknown field/);
     const oauth = { type: 'oauth2', user: 'a@example.com', provider: 'google', clientId: 'id', refreshToken: 'r' };
-    expect(problem({ host: 'smtp.example.com', auth: oauth })).toMatch(/Unrecognized key: "refreshToken"/);
+    expect(problem({ host: 'smtp.example.com', auth: oauth })).toMatch(/auth.refreshToken: unknown field/);
     expect(problem({ host: 'smtp.example.com', auth: { ...password, user: 'a@example.com\r\nRCPT TO:<x>' } })).toContain('auth.user: no line breaks');
   });
 });
@@ -59,6 +59,13 @@ describe('OAuth2AuthSchema', () => {
     expect(custom.error?.issues.map((i) => i.message)).toEqual(['a custom provider needs a https token URL', 'a custom provider needs a scope']);
     expect(http.error?.issues.map((i) => i.message)).toEqual(['tokenUrl must use https']);
     expect(creds.error?.issues.map((i) => i.message)).toEqual(['tokenUrl must not carry credentials']);
+  });
+
+  it('names an unparsable or overlong token URL as an issue instead of throwing', () => {
+    const bad = OAuth2AuthSchema.safeParse({ ...base, provider: 'custom', tokenUrl: 'not a url', scope: 'smtp' });
+    const long = OAuth2AuthSchema.safeParse({ ...base, provider: 'custom', tokenUrl: `https://idp.example.com/${'x'.repeat(2048)}`, scope: 'smtp' });
+    expect(bad.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['tokenUrl: tokenUrl must be a URL']);
+    expect(long.error?.issues.map((i) => `${i.path.join('.')}: ${i.code}`)).toEqual(['tokenUrl: too_big']);
   });
 
   it('refuses a token URL or tenant that the preset does not take', () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  EncryptionSdkSecretCipher, createLocalKeyFile, loadLocalKey, localKeyring,
+  CONTEXT_CHANNEL, CONTEXT_ENDPOINT, CONTEXT_PURPOSE, EncryptionSdkSecretCipher, createLocalKeyFile, encryptionContext, loadLocalKey, localKeyring,
 } from '../../../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts';
 import { ConfigError, DependencyError } from '../../../../functions/core/errors.ts';
 import type { SecretContext } from '../../../../functions/core/ports/outbound.ts';
@@ -14,7 +14,8 @@ import type { SecretContext } from '../../../../functions/core/ports/outbound.ts
 const run = promisify(execFile);
 const MODULE = resolve(import.meta.dirname, '../../../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts');
 const SECRET = 'refresh-0.AXoA-very-secret-token';
-const ctx: SecretContext = { channelId: 'support', purpose: 'oauth-refresh-token' };
+const ENDPOINT = 'v1:[["smtp.host","smtp.example.com"],["smtp.port",587],["smtp.auth.user","support@example.com"]]';
+const ctx: SecretContext = { channelId: 'support', purpose: 'oauth-refresh-token', endpoint: ENDPOINT };
 
 let dir: string;
 let keyPath: string;
@@ -66,11 +67,11 @@ describe('EncryptionSdkSecretCipher with the local AES keyring', () => {
     const script = [
       `import { EncryptionSdkSecretCipher, localKeyring } from ${JSON.stringify(MODULE)};`,
       'const cipher = new EncryptionSdkSecretCipher(await localKeyring(process.env.KEY_PATH));',
-      "process.stdout.write(await cipher.decrypt(process.env.CIPHERTEXT, { channelId: 'support', purpose: 'oauth-refresh-token' }));",
+      "process.stdout.write(await cipher.decrypt(process.env.CIPHERTEXT, { channelId: 'support', purpose: 'oauth-refresh-token', endpoint: process.env.ENDPOINT }));",
     ].join('\n');
     // Act
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: { ...process.env, KEY_PATH: keyPath, CIPHERTEXT: ciphertext },
+      env: { ...process.env, KEY_PATH: keyPath, CIPHERTEXT: ciphertext, ENDPOINT },
     });
     // Assert
     expect(stdout).toBe(SECRET);
@@ -95,12 +96,41 @@ describe('EncryptionSdkSecretCipher with the local AES keyring', () => {
     // Arrange
     const ciphertext = await cipher.encrypt(SECRET, ctx);
     // Act
-    const otherChannel = await failureOf(cipher.decrypt(ciphertext, { channelId: 'sales', purpose: 'oauth-refresh-token' }));
-    const otherPurpose = await failureOf(cipher.decrypt(ciphertext, { channelId: 'support', purpose: 'smtp-password' }));
+    const otherChannel = await failureOf(cipher.decrypt(ciphertext, { ...ctx, channelId: 'sales' }));
+    const otherPurpose = await failureOf(cipher.decrypt(ciphertext, { ...ctx, purpose: 'smtp-password' }));
     // Assert
     expect(otherChannel.message).toBe('credential does not belong to channel sales');
     expect(otherPurpose.message).toBe('credential is not a smtp-password');
     expectNoSecret(otherChannel, ciphertext);
+  });
+
+  it('refuses a copy onto another endpoint of the same channel, and binds only a hash of the endpoint', async () => {
+    // Arrange
+    const ciphertext = await cipher.encrypt(SECRET, ctx);
+    const moved = ENDPOINT.replace('smtp.example.com', 'smtp.attacker.example');
+    // Act
+    const error = await failureOf(cipher.decrypt(ciphertext, { ...ctx, endpoint: moved }));
+    // Assert
+    expect(error.code).toBe('credentials');
+    expect(error.message).toBe('credential was set for another endpoint of channel support (its SMTP or OAuth settings changed): set it again');
+    expectNoSecret(error, ciphertext);
+    const header = Buffer.from(ciphertext, 'base64');
+    expect(header.includes(Buffer.from('smtp.example.com'))).toBe(false);
+    expect(header.includes(Buffer.from(encryptionContext(ctx)[CONTEXT_ENDPOINT] ?? 'missing'))).toBe(true);
+    expect(encryptionContext(ctx)[CONTEXT_ENDPOINT]).not.toBe(encryptionContext({ ...ctx, endpoint: moved })[CONTEXT_ENDPOINT]);
+  });
+
+  it('refuses a ciphertext made without an endpoint (before secrets were bound to one)', async () => {
+    // Arrange: the same key, the old context of channel and purpose only
+    const { buildClient, CommitmentPolicy } = await import('@aws-crypto/client-node');
+    const legacy = buildClient({ commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT });
+    const { result } = await legacy.encrypt(await localKeyring(keyPath), SECRET, {
+      encryptionContext: { [CONTEXT_CHANNEL]: 'support', [CONTEXT_PURPOSE]: 'oauth-refresh-token' },
+    });
+    // Act
+    const error = await failureOf(cipher.decrypt(result.toString('base64'), ctx));
+    // Assert
+    expect(error.message).toMatch(/^credential was set for another endpoint of channel support/);
   });
 
   it('fails closed on a flipped byte anywhere in the ciphertext', async () => {

@@ -22,7 +22,7 @@ describe('kmsKeyring', () => {
       return { KeyId: KEY_ARN, Plaintext: new Uint8Array(dataKey) };
     });
     const cipher = new EncryptionSdkSecretCipher(kmsKeyring({ keyArn: KEY_ARN, grantTokens: ['grant-1'], clientProvider }));
-    const ctx = { channelId: 'support', purpose: 'smtp-password' } as const;
+    const ctx = { channelId: 'support', purpose: 'smtp-password', endpoint: 'v1:smtp.example.com' } as const;
     // Act
     const ciphertext = await cipher.encrypt('hunter2', ctx);
     const plaintext = await cipher.decrypt(ciphertext, ctx);
@@ -30,7 +30,7 @@ describe('kmsKeyring', () => {
     expect(plaintext).toBe('hunter2');
     const generate = kms.commandCalls(GenerateDataKeyCommand)[0]?.args[0].input;
     expect(generate).toMatchObject({ KeyId: KEY_ARN, GrantTokens: ['grant-1'], NumberOfBytes: 32 });
-    expect(generate?.EncryptionContext).toMatchObject({ 'postroom:channel': 'support', 'postroom:purpose': 'smtp-password' });
+    expect(generate?.EncryptionContext).toMatchObject({ 'postroom:channel': 'support', 'postroom:purpose': 'smtp-password', 'postroom:endpoint': expect.stringMatching(/^[0-9a-f]{64}$/) });
     const decrypt = kms.commandCalls(DecryptCommand)[0]?.args[0].input;
     expect(decrypt).toMatchObject({ KeyId: KEY_ARN, GrantTokens: ['grant-1'] });
     expect(decrypt?.EncryptionContext).toEqual(generate?.EncryptionContext);
@@ -41,7 +41,7 @@ describe('kmsKeyring', () => {
     kms.on(GenerateDataKeyCommand).rejectsOnce(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }))
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const cipher = new EncryptionSdkSecretCipher(kmsKeyring({ keyArn: KEY_ARN, clientProvider }));
-    const ctx = { channelId: 'support', purpose: 'smtp-password' } as const;
+    const ctx = { channelId: 'support', purpose: 'smtp-password', endpoint: 'v1:smtp.example.com' } as const;
     // Act
     const denied = await cipher.encrypt('hunter2', ctx).catch((e: unknown) => e);
     const throttled = await cipher.encrypt('hunter2', ctx).catch((e: unknown) => e);

@@ -19,8 +19,8 @@ describe('NodemailerMimeComposer', () => {
     // Arrange
     const mail = plannedReply({
       cc: [{ address: 'boss@customer.example', name: 'Boss, The' }],
-      bcc: ['hidden@customer.example'],
-      signature: { text: 'Max\nACME' },
+      bcc: [{ address: 'hidden@customer.example', name: '' }],
+      signature: { text: 'Max\nACME', html: '' },
       attachments: [
         { source: 's3', key: 'up/1', filename: 'Rechnung März.pdf', contentType: 'application/pdf' },
         { source: 'inbound', rawKey: 'raw/1', partIndex: 0 },

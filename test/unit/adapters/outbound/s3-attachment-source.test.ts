@@ -7,8 +7,7 @@ import { MailparserMimeParser } from '../../../../functions/adapters/mailparser-
 import { extractInboundAttachment } from '../../../../functions/adapters/outbound/inbound-attachment.ts';
 import { S3AttachmentSource } from '../../../../functions/adapters/outbound/s3-attachment-source.ts';
 import { S3AttachmentStager } from '../../../../functions/adapters/outbound/s3-attachment-stager.ts';
-import { presignAttachmentUpload } from '../../../../functions/adapters/outbound/s3-upload-url.ts';
-import { ConfigError, DependencyError, HeaderInjectionError, NotFoundError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
+import { DependencyError, NotFoundError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
 
 const s3 = mockClient(S3Client);
 const FIXTURE = readFileSync(join(import.meta.dirname, '../../../fixtures/mail/parse/outlook-html-related-cid.eml'));
@@ -79,30 +78,3 @@ describe('S3AttachmentSource', () => {
   });
 });
 
-describe('presignAttachmentUpload', () => {
-  it('signs a PUT under the channel prefix with the content type, and returns the reference to send', async () => {
-    // Arrange
-    const client = new S3Client({ region: 'eu-west-1', requestChecksumCalculation: 'WHEN_REQUIRED', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
-
-    // Act
-    const upload = await presignAttachmentUpload(client, 'uploads', { next: () => 'u-1' }, { channelId: 'support', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
-
-    // Assert
-    expect(upload.ref).toEqual({ source: 's3', key: 'outbound/uploads/support/u-1/Rechnung_M_rz.pdf', filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
-    const url = new URL(upload.url);
-    expect(url.pathname).toBe('/outbound/uploads/support/u-1/Rechnung_M_rz.pdf');
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
-    expect(url.searchParams.get('X-Amz-SignedHeaders')).toContain('content-type');
-  });
-
-  it('refuses a client that would sign an empty-body checksum into the URL', async () => {
-    const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    await expect(presignAttachmentUpload(client, 'uploads', { next: () => 'u' }, { channelId: 's', filename: 'a.txt', contentType: 'text/plain' })).rejects.toThrow(ConfigError);
-  });
-
-  it('refuses a filename with a line break or a path', async () => {
-    const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    await expect(presignAttachmentUpload(client, 'uploads', { next: () => 'u' }, { channelId: 's', filename: 'a\r\nb', contentType: 'text/plain' })).rejects.toThrow(HeaderInjectionError);
-    await expect(presignAttachmentUpload(client, 'uploads', { next: () => 'u' }, { channelId: 's', filename: '../../etc/passwd', contentType: 'text/plain' })).rejects.toThrow(ValidationError);
-  });
-});

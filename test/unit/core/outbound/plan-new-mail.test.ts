@@ -3,6 +3,7 @@ import { HeaderInjectionError, PolicyError } from '../../../../functions/core/er
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
 import { planNewMail, type PlanNewMailInput } from '../../../../functions/core/outbound/plan-new-mail.ts';
+import { agentReply } from '../../../support/agent-reply.ts';
 import { channelSettings } from '../../../support/factories.ts';
 
 const ticket = formatTicketNumber(5, channelSettings().ticket);
@@ -13,7 +14,7 @@ function input(enabled: boolean, request: Partial<PlanNewMailInput['request']> =
     channel: channelSettings({ ticket: { placement: 'start' } }),
     outbound: OutboundSettingsSchema.parse({ displayName: 'ACME', outbound: { enabled } }),
     conversation: { id: 'conv-9', ticketNumber: ticket, replyToken: 'tok' },
-    request: { agentId: 'agent-1', to: ['Jane@Customer.example'], subject: 'Your order', text: 'Hello', ...request },
+    request: { ...agentReply(), to: [{ address: 'jane@customer.example', name: '' }], subject: 'Your order', ...request },
   };
 }
 

@@ -5,6 +5,7 @@ import { OutboundMailSchema, mailEnvelope } from '../../../../functions/core/mod
 import { OutboundSettingsSchema, type OutboundSettingsInput } from '../../../../functions/core/model/outbound-settings.ts';
 import { planReply, type PlanReplyInput } from '../../../../functions/core/outbound/plan-reply.ts';
 import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/render-template.ts';
+import { agentReply } from '../../../support/agent-reply.ts';
 import { addr, channelSettings, parsedMessage } from '../../../support/factories.ts';
 
 const ticket = formatTicketNumber(1, channelSettings().ticket);
@@ -20,9 +21,14 @@ function input(overrides: Partial<PlanReplyInput> = {}, outbound: OutboundSettin
     outbound: OutboundSettingsSchema.parse({ allowedFrom: [{ address: 'billing@example.com', name: 'ACME Billing' }], ...outbound }),
     conversation: { id: 'conv-1', ticketNumber: ticket, replyToken: 'tok123' },
     answered: parsedMessage({ subject: 'AW: Printer broken', messageId: 'c2@customer.example', references: ['c1@customer.example'] }),
-    reply: { agentId: 'agent-7', agentName: 'Max', text: 'We are on it.', cc: ['boss@customer.example'] },
+    reply: agentReply({ agentId: 'agent-7', agentName: 'Max', text: 'We are on it.', cc: [{ address: 'boss@customer.example', name: '' }] }),
     ...overrides,
   };
+}
+
+function error(e: unknown): unknown {
+  expect(e).toBeInstanceOf(ValidationError);
+  return (e as ValidationError).issues;
 }
 
 function thrown(fn: () => unknown): unknown {
@@ -57,18 +63,18 @@ describe('planReply', () => {
       references: ['c1@customer.example', 'id-1@example.com', 'c2@customer.example'],
       transport: { kind: 'ses', configurationSet: null },
     });
-    expect(mail.content).toMatchObject({ text: 'We are on it.', html: null, signature: null, template: DEFAULT_TEMPLATE, ticketNumber: ticket, agentName: 'Max', channelName: 'ACME Support' });
+    expect(mail.content).toMatchObject({ text: 'We are on it.', html: null, signature: null, template: DEFAULT_TEMPLATE, textTemplate: null, ticketNumber: ticket, agentName: 'Max', channelName: 'ACME Support' });
     expect(recipientsFrom).toBe('from');
     expect(mailEnvelope(mail)).toEqual({ from: 'support@example.com', to: ['customer@customer.example', 'boss@customer.example'] });
   });
 
   it('sends as an allowed From address with its display name', () => {
-    const { mail } = planReply({ ids: counter() }, input({ reply: { agentId: 'a', text: 'x', from: 'Billing@example.com' } }));
+    const { mail } = planReply({ ids: counter() }, input({ reply: agentReply({ agentId: 'a', text: 'x', from: 'Billing@example.com' }) }));
     expect(mail.from).toEqual({ address: 'billing@example.com', name: 'ACME Billing' });
   });
 
   it('refuses a From address the channel does not allow', () => {
-    const error = thrown(() => planReply({ ids: counter() }, input({ reply: { agentId: 'a', text: 'x', from: 'ceo@example.com' } })));
+    const error = thrown(() => planReply({ ids: counter() }, input({ reply: agentReply({ agentId: 'a', text: 'x', from: 'ceo@example.com' }) })));
     expect(error).toBeInstanceOf(PolicyError);
     expect((error as PolicyError).code).toBe('policy');
     expect((error as PolicyError).message).toMatch(/ceo@example.com is not an allowed From address of channel support/);
@@ -77,23 +83,23 @@ describe('planReply', () => {
   it('without reply tokens, Reply-To points at the channel only when From is not a receiving address', () => {
     const noTokens = { channel: channelSettings({ replyToken: false }), conversation: { id: 'c', ticketNumber: ticket, replyToken: null } };
     expect(planReply({ ids: counter() }, input(noTokens)).mail.replyTo).toBeNull();
-    const billing = planReply({ ids: counter() }, input({ ...noTokens, reply: { agentId: 'a', text: 'x', from: 'billing@example.com' } }));
+    const billing = planReply({ ids: counter() }, input({ ...noTokens, reply: agentReply({ agentId: 'a', text: 'x', from: 'billing@example.com' }) }));
     expect(billing.mail.replyTo).toEqual({ address: 'support@example.com', name: 'ACME Billing' });
   });
 
   it('carries the agent HTML, signature, attachments, extra headers and the channel template and configuration set', () => {
     // Arrange
-    const template = '<div>{{body}}{{signature}}</div>';
-    const reply = {
-      agentId: 'a', html: '<p>Hi</p>', signature: { html: '<b>Max</b>' },
+    const template = { html: '<div>{{body}}{{signature}}</div>', text: '{{body}}\n{{signature}}' };
+    const reply = agentReply({
+      agentId: 'a', text: null, html: '<p>Hi</p>', signature: { html: '<b>Max</b>', text: ' ' }, template,
       attachments: [{ source: 's3' as const, key: 'up/1', filename: 'invoice.pdf', contentType: 'application/pdf' }, { source: 'inbound' as const, rawKey: 'raw/1', partIndex: 0 }],
-    };
+    });
 
     // Act
-    const { mail } = planReply({ ids: counter() }, input({ reply, headers: [{ name: 'Auto-Submitted', value: 'auto-replied' }] }, { template, outbound: { configurationSet: 'postroom-support' } }));
+    const { mail } = planReply({ ids: counter() }, input({ reply, headers: [{ name: 'Auto-Submitted', value: 'auto-replied' }] }, { outbound: { configurationSet: 'postroom-support' } }));
 
     // Assert
-    expect(mail.content).toMatchObject({ text: null, html: '<p>Hi</p>', signature: { text: null, html: '<b>Max</b>' }, template });
+    expect(mail.content).toMatchObject({ text: null, html: '<p>Hi</p>', signature: { text: null, html: '<b>Max</b>' }, template: template.html, textTemplate: template.text });
     expect(mail.attachments).toHaveLength(2);
     expect(mail.headers).toEqual([{ name: 'Auto-Submitted', value: 'auto-replied' }]);
     expect(mail.transport).toEqual({ kind: 'ses', configurationSet: 'postroom-support' });
@@ -105,24 +111,31 @@ describe('planReply', () => {
   });
 
   it.each([
-    ['a CRLF in a Cc name', { agentId: 'a', text: 'x', cc: [{ address: 'a@x.example', name: 'A\r\nBcc: e@evil.example' }] }, 'cc[0].name'],
-    ['a list in a Bcc address', { agentId: 'a', text: 'x', bcc: ['a@x.example, e@evil.example'] }, 'bcc[0].address'],
-    ['a LF in an attachment filename', { agentId: 'a', text: 'x', attachments: [{ source: 's3', key: 'k', filename: 'a\nContent-Type: text/html', contentType: 'text/plain' }] }, 'attachments[0].filename'],
-  ])('refuses %s with a HeaderInjectionError naming the field', (_name, reply, field) => {
-    const error = thrown(() => planReply({ ids: counter() }, input({ reply: reply as PlanReplyInput['reply'] })));
+    ['a CRLF in a Cc name', agentReply({ cc: [{ address: 'a@x.example', name: 'A\r\nBcc: e@evil.example' }] }), 'cc[0].name'],
+    ['a list in a Bcc address', agentReply({ bcc: [{ address: 'a@x.example, e@evil.example', name: '' }] }), 'bcc[0].address'],
+    ['a LF in an attachment filename', agentReply({ attachments: [{ source: 's3', key: 'k', filename: 'a\nContent-Type: text/html', contentType: 'text/plain' }] }), 'attachments[0].filename'],
+  ])('refuses %s with a HeaderInjectionError naming the field (defence behind the request schema)', (_name, reply, field) => {
+    const error = thrown(() => planReply({ ids: counter() }, input({ reply })));
     expect(error).toBeInstanceOf(HeaderInjectionError);
     expect((error as HeaderInjectionError).field).toBe(field);
   });
 
   it('refuses an unsafe display name in the channel settings and an unsafe extra header', () => {
-    expect(thrown(() => planReply({ ids: counter() }, input({}, { displayName: 'ACME\r\nBcc: x@y.example' })))).toBeInstanceOf(HeaderInjectionError);
+    // The settings schema refuses it on write; a value stored before that must still never reach a header.
+    const stored = input();
+    const unsafe = { ...stored, outbound: { ...stored.outbound, displayName: 'ACME\r\nBcc: x@y.example' } };
+    expect(thrown(() => planReply({ ids: counter() }, unsafe))).toBeInstanceOf(HeaderInjectionError);
     expect(thrown(() => planReply({ ids: counter() }, input({ headers: [{ name: 'X-Note', value: 'a\r\nBcc: x@y.example' }] })))).toBeInstanceOf(HeaderInjectionError);
   });
 
-  it('refuses an empty reply with a ValidationError that names the field', () => {
-    const error = thrown(() => planReply({ ids: counter() }, input({ reply: { agentId: 'a', text: '  ' } })));
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).issues).toEqual([{ path: 'text', message: 'give text or html' }]);
+  it('refuses an unusable template or text variant with a ValidationError naming the field', () => {
+    const html = thrown(() => planReply({ ids: counter() }, input({ reply: agentReply({ template: { html: '<p>{{content}}</p>', text: null } }) })));
+    const text = thrown(() => planReply({ ids: counter() }, input({ reply: agentReply({ template: { html: '{{body}}', text: '{{signature}}' } }) })));
+    expect(error(html)).toEqual([
+      { path: 'html', message: expect.stringMatching(/^unknown placeholder \{\{content\}\}; known: \{\{body\}\}/) },
+      { path: 'html', message: 'the template has no {{body}} placeholder' },
+    ]);
+    expect(error(text)).toEqual([{ path: 'text', message: 'the template has no {{body}} placeholder' }]);
   });
 
   it('answers the Reply-To of the customer and neutralises a hostile customer subject', () => {

@@ -56,8 +56,20 @@ describe('textToHtml', () => {
 });
 
 describe('renderTextTemplate', () => {
+  const text = { bodyText: 'Hello\r\n', signatureText: 'Max', ticketNumber: '0000011', agentName: 'Max <Admin>', channelName: 'ACME & Co', subject: 'Re: x' };
+
   it('puts the signature after the RFC 3676 delimiter, and nothing without a signature', () => {
-    expect(renderTextTemplate({ bodyText: 'Hello\r\n', signatureText: 'Max' })).toBe('Hello\n\n-- \nMax\n');
-    expect(renderTextTemplate({ bodyText: 'Hello', signatureText: '  ' })).toBe('Hello\n');
+    expect(renderTextTemplate(text)).toBe('Hello\n\n-- \nMax\n');
+    expect(renderTextTemplate({ ...text, bodyText: 'Hello', signatureText: '  ' })).toBe('Hello\n');
+  });
+
+  it('fills a text variant without escaping, in one pass, with LF line ends', () => {
+    const filled = renderTextTemplate({ ...text, bodyText: '{{signature}}' }, '{{channelName}} #{{ticketNumber}}\r\n\r\n{{body}}\r\n-- \r\n{{ signature }} ({{agentName}})\r\n\r\n');
+    expect(filled).toBe('ACME & Co #0000011\n\n{{signature}}\n-- \nMax (Max <Admin>)\n');
+  });
+
+  it('refuses an unknown placeholder of a text variant on the field text', () => {
+    expect(() => renderTextTemplate(text, '{{body}} {{content}}')).toThrow(ValidationError);
+    expect(checkTemplate('{{body}} {{content}} {{agentId}}', 'text')).toEqual([{ path: 'text', message: expect.stringMatching(/^unknown placeholders \{\{content\}\}, \{\{agentId\}\}; known: /) }]);
   });
 });

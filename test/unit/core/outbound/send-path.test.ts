@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeaderInjectionError, NotFoundError, PolicyError, TransportError, ValidationError } from '../../../../functions/core/errors.ts';
+import { NotFoundError, PolicyError, TransportError, ValidationError } from '../../../../functions/core/errors.ts';
 import type { InboundStoredMessage } from '../../../../functions/core/model/stored-message.ts';
 import { queueReply } from '../../../../functions/core/outbound/queue-reply.ts';
 import { sendOutbound } from '../../../../functions/core/outbound/send-outbound.ts';
@@ -23,7 +23,7 @@ async function setup() {
   };
   await world.messages.put(question);
   const queue = (text = 'It left today.', extra: Record<string, unknown> = {}) =>
-    queueReply(world.queueDeps, { conversationId: 'conv-1', reply: { agentId: 'agent-7', text, ...extra } });
+    queueReply(world.queueDeps, { conversationId: 'conv-1', agentId: 'agent-7', text, ...extra });
   const send = () => {
     const job = world.jobs.at(-1);
     if (!job) throw new Error('no job');
@@ -59,17 +59,20 @@ describe('queueReply', () => {
     expect([...messages.byId.values()].filter((m) => m.direction === 'outbound')).toEqual([]);
   });
 
-  it('answers 404 for an unknown conversation, and refuses a Cc that would add a header', async () => {
+  it('answers 404 for an unknown conversation, and refuses a Cc that would add a header, naming the field', async () => {
     // Arrange
     const world = await setup();
     // Act
-    const missing = queueReply(world.queueDeps, { conversationId: 'nope', reply: { agentId: 'a', text: 'x' } });
-    const injected = world.queue('x', { cc: ['eve@evil.example\r\nBcc: all@example.com'] });
-    const empty = world.queue('   ');
+    const missing = await queueReply(world.queueDeps, { conversationId: 'nope', agentId: 'a', text: 'x' }).catch((e: unknown) => e);
+    const injected = await world.queue('x', { cc: ['eve@evil.example\r\nBcc: all@example.com'] }).catch((e: unknown) => e);
+    const named = await world.queue('x', { cc: [{ address: 'eve@evil.example', name: 'Eve\r\nBcc: all@example.com' }] }).catch((e: unknown) => e);
+    const empty = await world.queue('   ').catch((e: unknown) => e);
     // Assert
-    await expect(missing).rejects.toBeInstanceOf(NotFoundError);
-    await expect(injected).rejects.toBeInstanceOf(HeaderInjectionError);
-    await expect(empty).rejects.toBeInstanceOf(ValidationError);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(injected).toBeInstanceOf(ValidationError);
+    expect((injected as ValidationError).issues).toEqual([{ path: 'cc[0]', message: expect.stringMatching(/^an email address, or/) }]);
+    expect((named as ValidationError).issues).toEqual([{ path: 'cc[0].name', message: 'no line breaks or control characters' }]);
+    expect((empty as ValidationError).issues).toEqual([{ path: 'text', message: 'give text or html' }]);
     expect(world.jobs).toEqual([]);
   });
 });
