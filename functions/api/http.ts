@@ -62,6 +62,8 @@ export const ERRORS = {
   401: error('No or invalid credentials'),
   404: error('Not found'),
   409: error('Version conflict, or a resource that exists or is in use'),
+  413: error('The body (or the mail of a dry run) is over its size limit'),
+  415: error('The body is not in the content type the route reads (application/json; message/rfc822 for a dry run)'),
   422: error('Refused by a rule of the product'),
   503: error('Busy or a dependency is unavailable; retry (see Retry-After)'),
 } as const;

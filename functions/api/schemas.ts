@@ -10,7 +10,7 @@ import { FailedMailSchema } from '../core/model/inbound-record.ts';
 import { SuppressionEntrySchema } from '../core/model/suppression.ts';
 import { MAX_UPLOAD_BYTES } from '../core/model/outbound-mail.ts';
 import { VersionFields, pageOf } from './http.ts';
-import { headerSafeText, IdSchema, TEXT_LIMITS } from '../core/model/fields.ts';
+import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from '../core/model/fields.ts';
 
 /*
  * The API's shapes, built from the core's zod models so the OpenAPI document and the validation
@@ -24,11 +24,11 @@ export const ChannelPageSchema = pageOf(ChannelSchema, 'ChannelPage');
 
 export const RuleSchema = RoutingRuleSchema.meta({ id: 'RoutingRule' });
 export const RulesSchema = z.object({ channelId: z.string(), rules: z.array(RuleSchema), version: z.number().int() }).meta({ id: 'RoutingRules' });
-export const RulesInputSchema = z.object({ rules: z.array(RoutingRuleSchema) }).meta({ id: 'RoutingRulesInput' });
+export const RulesInputSchema = z.strictObject({ rules: z.array(RoutingRuleSchema) }).meta({ id: 'RoutingRulesInput' });
 export const RuleInputSchema = RoutingRuleSchema.extend({ position: z.number().int().min(0).optional().meta({ description: '0 = tried first; last when absent.' }) }).meta({ id: 'RoutingRuleInput' });
 
 export const SkillInputSchema = SkillSchema.meta({ id: 'SkillInput' });
-export const SkillPatchSchema = z.object({ description: z.string().max(1000) }).meta({ id: 'SkillPatch' });
+export const SkillPatchSchema = z.strictObject({ description: z.string().max(TEXT_LIMITS.description) }).meta({ id: 'SkillPatch' });
 export const SkillOutSchema = SkillRecordSchema.extend(VersionFields).meta({ id: 'Skill' });
 export const SkillPageSchema = pageOf(SkillOutSchema, 'SkillPage');
 
@@ -73,9 +73,9 @@ export const HistoryEntrySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('note'), at: z.string(), note: NoteSchema }),
 ]).meta({ id: 'HistoryEntry' });
 export const HistorySchema = z.object({ conversation: ConversationSchema, entries: z.array(HistoryEntrySchema) }).meta({ id: 'ConversationHistory' });
-export const NoteInputSchema = z.object({ text: z.string().min(1).max(20_000) }).meta({ id: 'NoteInput' });
+export const NoteInputSchema = z.strictObject({ text: z.string().min(1).max(20_000) }).meta({ id: 'NoteInput' });
 export const NoteOutSchema = NoteSchema.meta({ id: 'Note' });
-export const AssignInputSchema = z.object({ agentId: z.string().min(1).max(200) }).meta({ id: 'AssignInput' });
+export const AssignInputSchema = z.strictObject({ agentId: IdSchema }).meta({ id: 'AssignInput' });
 export const DownloadLinkSchema = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'DownloadLink' });
 export const UploadInputSchema = z.strictObject({
   filename: z.string().min(1).max(255).regex(/^[^/\\\0\r\n]+$/, 'a file name without path or line breaks'),
@@ -84,7 +84,8 @@ export const UploadInputSchema = z.strictObject({
 }).meta({ id: 'UploadInput' });
 export const UploadLinkSchema = z.object({
   url: z.string().meta({ description: 'POST a multipart/form-data form here.' }),
-  fields: z.record(z.string(), z.string()).meta({ description: 'Form fields to send first, as they are (key, Content-Type, policy, signature); then the file as the field `file`.' }),
+  fields: z.record(z.string(), z.string())
+    .meta({ description: 'Form fields to send first, as they are (key, Content-Type, policy, signature); then the file as the field `file`.' }),
   key: z.string().meta({ description: 'Name it in the reply: `{ "source": "s3", "key": … }`.' }),
   expiresAt: z.string(),
   method: z.literal('POST'),
@@ -95,14 +96,14 @@ export const FailedMessageSchema = FailedMailSchema.extend({ id: z.string() }).m
 export const FailedPageSchema = pageOf(FailedMessageSchema, 'FailedMessagePage');
 const OutcomeSchema = z.object({ status: z.string(), duplicate: z.boolean(), channelId: z.string().nullable(), conversationId: z.string().nullable().optional(), skill: z.string().nullable().optional(), error: z.object({ code: z.string(), reason: z.string() }).optional() });
 export const ReplayResultSchema = z.object({ id: z.string(), outcome: OutcomeSchema }).meta({ id: 'ReplayResult' });
-export const ReplayAllInputSchema = z.object({ limit: z.number().int().min(1).max(50).default(25), cursor: z.string().optional() }).meta({ id: 'ReplayAllInput' });
+export const ReplayAllInputSchema = z.strictObject({ limit: z.number().int().min(1).max(50).default(25), cursor: z.string().max(2000).optional() }).meta({ id: 'ReplayAllInput' });
 export const ReplayAllResultSchema = z.object({ results: z.array(ReplayResultSchema), cursor: z.string().nullable() }).meta({ id: 'ReplayAllResult' });
 
 export const SuppressionSchema = SuppressionEntrySchema.meta({ id: 'Suppression' });
 export const SuppressionPageSchema = pageOf(SuppressionSchema, 'SuppressionPage');
-export const SuppressionInputSchema = z.object({
-  address: z.email().transform((a) => a.toLowerCase()),
-  channelId: z.string().min(1).optional().meta({ description: 'The channel whose list it joins; the account-wide list when absent.' }),
+export const SuppressionInputSchema = z.strictObject({
+  address: AddressSchema,
+  channelId: IdSchema.optional().meta({ description: 'The channel whose list it joins; the account-wide list when absent.' }),
   detail: z.string().max(500).optional(),
 }).meta({ id: 'SuppressionInput' });
 export const SuppressionScopeQuerySchema = z.object({ channelId: z.string().min(1).optional().meta({ description: 'A channel\'s list; the account-wide one when absent.' }) });

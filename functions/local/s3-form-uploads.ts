@@ -50,7 +50,8 @@ export function acceptFormUploads(app: LocalS3App, options: FormUploadOptions): 
       reply.code(204).send();
     } catch (error) {
       const refusal = error instanceof Refusal ? error : new Refusal(500, 'InternalError', error instanceof Error ? error.message : String(error));
-      reply.code(refusal.status).type('application/xml').send(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${escapeXml(refusal.message)}</Message></Error>`);
+      const xml = `<Error><Code>${refusal.code}</Code><Message>${escapeXml(refusal.message)}</Message></Error>`;
+      reply.code(refusal.status).type('application/xml').send(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
     }
     return reply;
   });
@@ -88,7 +89,9 @@ function checkForm(form: FormData, bucket: string, secretAccessKey: string, now:
     throw new Refusal(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   }
   const policy = policyOf(policyText);
-  if (!policy.expiration || Date.parse(policy.expiration) <= now.getTime()) throw new Refusal(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+  if (!policy.expiration || Date.parse(policy.expiration) <= now.getTime()) {
+    throw new Refusal(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+  }
   const value = (name: string) => (name === 'bucket' ? bucket : fields.get(name));
   const named = new Set<string>(['bucket']);
   for (const condition of policy.conditions ?? []) {

@@ -17,7 +17,10 @@ import type { QueueReplyDeps } from '../core/outbound/queue-reply.ts';
 import type { SignatureStore, TemplateStoreFactory } from '../core/ports/admin.ts';
 
 /** The stores of channels' templates and agents' signatures: written by the admin API, read by every reply. */
-export function templateStores(db: DynamoDBDocumentClient, tableName: string): { readonly templates: TemplateStoreFactory; readonly signatures: SignatureStore } {
+export function templateStores(db: DynamoDBDocumentClient, tableName: string): {
+  readonly templates: TemplateStoreFactory;
+  readonly signatures: SignatureStore;
+} {
   return {
     templates: (channelId) => new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: TemplateSchema }),
     signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: SignatureSchema }),

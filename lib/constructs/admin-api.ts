@@ -81,7 +81,8 @@ export class AdminApi extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { table, storage } = props;
-    this.credentialKey = props.credentialKey ?? administeredKey(this, 'CredentialKey', { description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
+    this.credentialKey = props.credentialKey
+      ?? administeredKey(this, 'CredentialKey', { description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
 
     this.handler = new PostroomFunction<AdminEnvInput>(this, 'Handler', {
       entry: fileURLToPath(new URL('../../functions/admin-api.ts', import.meta.url)),
@@ -104,7 +105,6 @@ export class AdminApi extends Construct {
         ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
         API_ROLE_CLAIM: props.api.roleClaim ?? '',
         LEASE_SECONDS: '40',
-        API_ROLE_CLAIM: props.api.roleClaim ?? '',
         POWERTOOLS_SERVICE_NAME: 'postroom-admin',
         POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
       },

@@ -4,8 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { SEED_CONDITION, SEED_DELETE_CONDITION, SEED_UPDATE_EXPRESSION, agentSeedItem, channelSeedItem, type SeedItem } from '../../functions/adapters/dynamo-config-seed.ts';
-import { itemKeys, type ItemKey } from '../../functions/adapters/dynamo-schema.ts';
+import {
+  SEED_CONDITION, SEED_DELETE_CONDITION, SEED_UPDATE_EXPRESSION, agentSeedItem, channelSeedItem, type SeedItem,
+} from '../../functions/adapters/dynamo-config-seed.ts';
+import { AGENT_PARTITION, CHANNEL_PARTITION, SKILL_PARTITION, itemKeys, type ItemKey } from '../../functions/adapters/dynamo-schema.ts';
 import type { Agent } from '../../functions/core/model/agent.ts';
 import type { ChannelSettings } from '../../functions/core/model/channel.ts';
 import type { SkillQueue } from './skill-queues.ts';
@@ -36,9 +38,11 @@ export class ChannelSeed extends Construct {
     const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
     logGroup.grantWrite(role);
+    // Only the partitions it seeds: channels, skills and agents.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [props.table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CHANNEL_PARTITION, SKILL_PARTITION, AGENT_PARTITION] } },
     }));
 
     const seed = (resourceId: string, itemKey: ItemKey, attribute: SeedItem['attribute'], value: string): void => {

@@ -9,7 +9,9 @@ import { AuditTable } from '../../lib/constructs/audit-table.ts';
 import { PostroomFunction } from '../../lib/constructs/postroom-function.ts';
 import { exampleConfig, synthPostroom, synthWithNag, type NagReport } from './synth-postroom.ts';
 
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>>;
+};
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 const NO_BUNDLE = { 'aws:cdk:bundling-stacks': [] };
@@ -26,6 +28,8 @@ beforeAll(() => {
 });
 
 const resources = (type: string): Resources => template.findResources(type) as Resources;
+const functionsWith = (variable: string) =>
+  Object.values(resources('AWS::Lambda::Function')).filter((f) => JSON.stringify(f.Properties.Environment ?? {}).includes(variable));
 const idOf = (type: string, fragment: string): string => {
   const ids = Object.keys(resources(type)).filter((id) => id.includes(fragment));
   if (ids.length !== 1) throw new Error(`expected one ${type} with ${fragment}, found ${ids.join(', ') || 'none'}`);
@@ -68,7 +72,8 @@ describe('KMS key policies name their users', () => {
     const use = keyStatements('MailStorageKey').filter((s) => actionsOf(s).some((a) => USE_ACTIONS.test(a)));
     const roles = use.filter((s) => awsPrincipals(s).length > 0);
     // Assert
-    expect(roles.flatMap(awsPrincipals)).toEqual(expect.arrayContaining([roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole')]));
+    const users = [roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole')];
+    expect(roles.flatMap(awsPrincipals)).toEqual(expect.arrayContaining(users));
     expect(roles.flatMap(awsPrincipals)).toHaveLength(3);
     for (const s of roles) expect(JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'])).toContain('"s3."');
     const outbound = roles.find((s) => JSON.stringify(awsPrincipals(s)).includes('OutboundSendRole'));
@@ -121,7 +126,8 @@ describe('SES may use a resource only for this account and its own rules or conf
 
   it('lets SES use the mail key only for the receipt rules of the stack rule set', () => {
     const [mailKey] = keyStatements('MailStorageKey').filter((s) => JSON.stringify(s.Principal).includes('ses.amazonaws.com'));
-    expect(mailKey?.Condition?.ArnLike?.['aws:SourceArn']).toEqual({ 'Fn::Join': ['', expect.arrayContaining([':receipt-rule-set/', { Ref: ruleSetId() }, ':receipt-rule/*'])] });
+    const rules = { 'Fn::Join': ['', expect.arrayContaining([':receipt-rule-set/', { Ref: ruleSetId() }, ':receipt-rule/*'])] };
+    expect(mailKey?.Condition?.ArnLike?.['aws:SourceArn']).toEqual(rules);
   });
 
   it('lets SES use the topic key only for the configuration set it publishes events of', () => {
@@ -160,7 +166,7 @@ describe('wildcard resources', () => {
   it('acknowledges Resource::* on the tracing policies only, each function still traced', () => {
     // Arrange
     const acknowledged = nag.suppressedViolations.filter((v) => v.ruleName === 'AwsSolutions-IAM5[Resource::*]');
-    const functions = Object.values(resources('AWS::Lambda::Function')).filter((f) => JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
+    const functions = functionsWith('POWERTOOLS_SERVICE_NAME');
     // Assert
     expect(acknowledged.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).not.toHaveLength(0);
     for (const v of acknowledged) for (const c of v.violatingConstructs) expect(c.constructPath).toMatch(/\/Tracing\/Resource$/);
@@ -172,7 +178,8 @@ describe('wildcard resources', () => {
     // Act
     const { nag: bad } = synthWithNag((app) => {
       const stack = new Stack(app, 'Wild');
-      const fn = new PostroomFunction(stack, 'Fn', { entry: fileURLToPath(new URL('../../functions/admin-api.ts', import.meta.url)), description: 'probe', environment: {} });
+      const entry = fileURLToPath(new URL('../../functions/admin-api.ts', import.meta.url));
+      const fn = new PostroomFunction(stack, 'Fn', { entry, description: 'probe', environment: {} });
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['*'] }));
       return stack;
     }, NO_BUNDLE);
@@ -184,13 +191,13 @@ describe('wildcard resources', () => {
 
 describe('admin function', () => {
   const adminEnv = (): Record<string, string> => {
-    const fn = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Description === 'Postroom admin API: channels, skills, rules, conversations, credentials');
+    const [fn] = functionsWith('AUDIT_TABLE_NAME');
     return (fn?.Properties.Environment as { Variables: Record<string, string> }).Variables;
   };
 
   it('applies the private-CIDR allow-list of the outbound function, and reads roles from the configured claim', () => {
     // Arrange
-    const outbound = Object.values(resources('AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties.Environment ?? {}).includes('CREDENTIALS_KEY_ARN'));
+    const [outbound] = functionsWith('CREDENTIALS_KEY_ARN');
     // Assert
     expect(adminEnv().ALLOWED_PRIVATE_CIDRS).toBe('10.20.0.0/16');
     expect((outbound?.Properties.Environment as { Variables: Record<string, string> }).Variables.ALLOWED_PRIVATE_CIDRS).toBe('10.20.0.0/16');
@@ -205,7 +212,8 @@ describe('admin function', () => {
     const main = writes.filter((s) => JSON.stringify(s.Resource).includes(idOf('AWS::DynamoDB::Table', 'TablesTable')));
     // Assert
     expect(main).toHaveLength(1);
-    expect(actionsOf(main[0] as Statement)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
+    const crud = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+    expect(actionsOf(main[0] as Statement)).toEqual(expect.arrayContaining(crud));
     expect(main[0]?.Condition).toBeUndefined();
   });
 
@@ -218,6 +226,14 @@ describe('admin function', () => {
     expect(create).toContain('\\"pk\\":{\\"S\\":\\"AGENT\\"}');
     expect(create).toContain('\\"#value\\":\\"agent\\"');
     expect(create).toContain('jwt:0123-4567');
+  });
+
+  it('lets the seed write only the partitions it seeds', () => {
+    // Arrange
+    const seedWrites = identityStatements().filter((s) => s.policy.includes('ChannelSeedRole') && actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    // Assert
+    expect(seedWrites).toHaveLength(1);
+    expect(seedWrites[0]?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CHANNEL', 'SKILL', 'AGENT'] } });
   });
 });
 

@@ -50,7 +50,8 @@ describe('sandbox: one credential key for the admin API and the sender', () => {
     // Act
     const set = await api('PUT', '/channels/sales/credentials/smtp-password', { password });
     const tested = await api('POST', '/channels/sales/credentials/test', {});
-    const sent = await replyInSandbox(sandbox.info, { conversationId: question.conversationId, agentId: 'agent-7', text: 'Our quote follows.', html: null, cc: [], attachments: [], wait: true });
+    const reply = { conversationId: question.conversationId, agentId: 'agent-7', text: 'Our quote follows.', html: null, cc: [], attachments: [], wait: true };
+    const sent = await replyInSandbox(sandbox.info, reply);
     // Assert
     expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
     expect(set.status).toBe(200);

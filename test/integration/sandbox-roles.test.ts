@@ -142,7 +142,7 @@ describe('an agent works within their skills, as themselves', () => {
 
   it('puts agent-1\'s stored signature, sanitized, into the mail the customer gets', async () => {
     // Arrange
-    const id = await customerWrites('Invoice copy', 'Please resend my invoice.', '<invoice-1@customer.example>');
+    const id = await customerWrites('Password reset', 'I cannot sign in any more.', '<password-1@customer.example>');
     const signature = await as('agent-1', 'PUT', '/agents/agent-1/signature', {
       html: '<p>Alex from Support<img src=x onerror="alert(1)"><script>alert(2)</script></p>', text: 'Alex from Support',
     });
@@ -150,7 +150,7 @@ describe('an agent works within their skills, as themselves', () => {
     // Act
     const read = await as('agent-1', 'GET', '/agents/agent-1/signature');
     const answered = await as('agent-1', 'POST', `/conversations/${id}/reply`, { text: 'Attached again.' });
-    const mail = await outboxMail((m) => m.subject?.startsWith('Re: Invoice copy') ?? false);
+    const mail = await outboxMail((m) => m.subject?.startsWith('Re: Password reset') ?? false);
     // Assert
     expect(signature.status).toBe(200);
     expect(othersSignature.status).toBe(403);

@@ -126,23 +126,24 @@ export async function startAdminHarness(
   const record = (message: string, fields: Record<string, unknown>) => logs.push(JSON.stringify({ message, ...fields, error: String(fields.error ?? '') }));
   const byToken = Object.fromEntries(Object.entries(TOKENS).map(([user, token]) => [token, user]));
   const app = createAdminApp(deps, { authenticate: bearerTokens(byToken), logger: { error: record, info: record } });
+  const call: AdminHarness['call'] = (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TOKEN}`;
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    return Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }));
+  };
   return {
     aws, app, deps, receipt, replies, suppressions, exchanged, tested, logs,
-    call(method, path, options = {}) {
-      const headers: Record<string, string> = { ...(options.headers ?? {}) };
-      if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TOKEN}`;
-      let body: string | undefined;
-      if (options.raw !== undefined) body = options.raw;
-      else if (options.body !== undefined) {
-        body = JSON.stringify(options.body);
-        headers['content-type'] = 'application/json';
-      }
-      return Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }));
-    },
+    call,
     as(user, method, path, options = {}) {
       const token = TOKENS[user];
       if (!token) throw new Error(`no test user ${user}`);
-      return this.call(method, path, { ...options, token });
+      return call(method, path, { ...options, token });
     },
     stop: () => aws.stop(),
   };

@@ -5,9 +5,17 @@ import type {
 } from '../../functions/core/ports/admin.ts';
 import type { SecretCipher, SecretContext } from '../../functions/core/ports/outbound.ts';
 
+interface CredentialItem {
+  ciphertexts: Partial<Record<SecretKind, string>>;
+  setAt: Partial<Record<SecretKind, string>>;
+  health: CredentialHealth;
+  /** Pending OAuth states → expiry. */
+  states: Map<string, string>;
+}
+
 /** Credentials and pending OAuth states in memory, with the store's once-only consumption of a state. */
 export class MemoryCredentialStore implements CredentialStore {
-  readonly items = new Map<string, { ciphertexts: Partial<Record<SecretKind, string>>; setAt: Partial<Record<SecretKind, string>>; health: CredentialHealth; states: Map<string, string> }>();
+  readonly items = new Map<string, CredentialItem>();
 
   async get(channelId: string): Promise<StoredCredentials | null> {
     const item = this.items.get(channelId);

@@ -42,7 +42,9 @@ async function fetchAttachments(mail: OutboundMail, source: AttachmentSource, ma
  * are). Only given content: file and URL access are off, so no value of the plan can make the
  * composer read a local file or fetch a URL.
  */
-export function composerOptions(mail: OutboundMail, files: readonly AttachmentContent[], date: Date, sanitizer: HtmlSanitizer = new AgentHtmlSanitizer()): MailComposerOptions {
+export function composerOptions(
+  mail: OutboundMail, files: readonly AttachmentContent[], date: Date, sanitizer: HtmlSanitizer = new AgentHtmlSanitizer(),
+): MailComposerOptions {
   const bodies = renderBodies(mail.content, mail.subject, sanitizer);
   const attachments: MailComposerAttachment[] = files.map((f) => ({
     filename: f.filename,

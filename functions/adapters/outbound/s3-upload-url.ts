@@ -48,7 +48,9 @@ export async function presignAttachmentUpload(client: S3Client, bucket: string, 
   assertAttachmentFilename('filename', request.filename);
   const expiresIn = request.expiresIn ?? 900;
   if (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > 7 * 24 * 3600) throw outOfRange('expiresIn', 'whole seconds between 60 and 604800');
-  if (!Number.isInteger(request.size) || request.size < 1 || request.size > MAX_UPLOAD_BYTES) throw outOfRange('size', `whole bytes between 1 and ${MAX_UPLOAD_BYTES}`);
+  if (!Number.isInteger(request.size) || request.size < 1 || request.size > MAX_UPLOAD_BYTES) {
+    throw outOfRange('size', `whole bytes between 1 and ${MAX_UPLOAD_BYTES}`);
+  }
   const key = `${OUTBOUND_UPLOAD_PREFIX}${encodeURIComponent(request.channelId)}/${ids.next()}/${keySafe(request.filename)}`;
   const ref = parseOrThrow(S3AttachmentRefSchema, { source: 's3', key, filename: request.filename, contentType: request.contentType }, 'attachment upload');
   // Fields become exact-match conditions of the policy: the upload must send this Content-Type.

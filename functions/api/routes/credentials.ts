@@ -43,7 +43,8 @@ export function credentialRoutes(app: AdminApp, deps: AdminApiDeps): void {
   });
 
   app.openapi(route({ role: 'admin' }, {
-    method: 'post', path: '/channels/{channelId}/credentials/oauth/exchange', tags, summary: 'Exchange the authorization code (with the consent\'s state) for a refresh token (stored encrypted, never shown)',
+    method: 'post', path: '/channels/{channelId}/credentials/oauth/exchange', tags,
+    summary: 'Exchange the authorization code and the consent\'s state for a refresh token (stored encrypted, never shown)',
     request: { params: Params, ...jsonBody(ExchangeInputSchema) },
     responses: { 200: status, ...ERRORS },
   }), async (c) => c.json(await exchangeCode(deps, adminRequest(c), c.req.valid('param').channelId, c.req.valid('json')), 200));

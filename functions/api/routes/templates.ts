@@ -6,14 +6,17 @@ import {
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
 import { ERRORS, IfMatchHeaderSchema, json, jsonBody, optionalVersion, PageQuerySchema, PRECONDITION, versioned, versionedJson, versionFrom } from '../http.ts';
-import { PreviewInputSchema, PreviewSchema, SignatureInputSchema, SignatureOutSchema, TemplateInputSchema, TemplateOutSchema, TemplatePageSchema } from '../schemas.ts';
+import {
+  PreviewInputSchema, PreviewSchema, SignatureInputSchema, SignatureOutSchema, TemplateInputSchema, TemplateOutSchema, TemplatePageSchema,
+} from '../schemas.ts';
 
 const TemplateParams = z.object({ channelId: z.string().min(1).max(100), name: z.string().min(1).max(40) });
 const AgentParams = z.object({ agentId: z.string().min(1).max(200) });
 
 const TEMPLATE_PUT = 'Stored with its HTML sanitized (scripts, event handlers, `javascript:` URLs, frames and forms removed). '
-  + 'Placeholders: `{{body}}` (required), `{{signature}}`, `{{ticketNumber}}`, `{{agentName}}`, `{{channelName}}`, `{{subject}}`; any other is a 400 naming it. '
-  + 'A reply renders with the template it names, else the channel\'s `default` template, else the channel\'s inline `outbound.template`, else the built-in layout.';
+  + 'Placeholders: `{{body}}` (required), `{{signature}}`, `{{ticketNumber}}`, `{{agentName}}`, `{{channelName}}`, `{{subject}}`; '
+  + 'any other is a 400 naming it. A reply renders with the template it names, else the channel\'s `default` template, '
+  + 'else the channel\'s inline `outbound.template`, else the built-in layout.';
 
 /**
  * Templates per channel and signatures per agent; PUT creates (no If-Match) or replaces (with

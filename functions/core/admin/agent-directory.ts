@@ -1,3 +1,4 @@
+import { TEXT_LIMITS, isHeaderSafe } from '../model/fields.ts';
 import { AgentIdSchema, ROLES, hasRole, type Agent, type Caller, type Role } from '../model/agent.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AgentStore } from '../ports/admin.ts';
@@ -69,18 +70,10 @@ export async function resolveCaller(directory: AgentDirectory, identity: CallerI
   const id = AgentIdSchema.safeParse(identity.id.toLowerCase());
   if (!id.success) return null;
   const name = identity.claims.name ?? identity.claims.email;
-  return { agentId: id.data, role: claimed, displayName: typeof name === 'string' ? printable(name).slice(0, 200) : '', channels: [], skills: [] };
+  return { agentId: id.data, role: claimed, displayName: typeof name === 'string' && isHeaderSafe(name) ? name.slice(0, TEXT_LIMITS.name) : '', channels: [], skills: [] };
 }
 
-/** A claim's text fit for a mail header (`{{agentName}}`): control characters and line breaks become spaces. */
-function printable(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 ? ' ' : ch;
-  }
-  return out;
-}
+
 
 /**
  * The highest role a claim value names. API Gateway passes a list claim as `[a b c]`; a scope

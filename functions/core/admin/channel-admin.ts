@@ -68,7 +68,13 @@ export async function replaceChannel(
 }
 
 /** Merges top-level fields into the stored channel (JSON merge patch of one level), then replaces it. */
-export async function patchChannel(deps: ChannelAdminDeps, request: AdminRequest, id: string, patch: Record<string, unknown>, expectedVersion: number): Promise<ChannelWrite> {
+export async function patchChannel(
+  deps: ChannelAdminDeps,
+  request: AdminRequest,
+  id: string,
+  patch: Record<string, unknown>,
+  expectedVersion: number,
+): Promise<ChannelWrite> {
   const current = await deps.channels.get(id);
   if (!current) throw new NotFoundError(`channel ${id} not found`);
   const merged: Record<string, unknown> = { ...current.value };
@@ -140,7 +146,9 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
     const owner = others.find((c) => [c.value.address, ...c.value.aliases].includes(address));
     if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-    if (deps.domains.length > 0 && !deps.domains.some((d) => d.toLowerCase() === domain)) issues.push({ path: field, message: `${domain} is not a domain this installation receives for (${deps.domains.join(', ')})` });
+    if (deps.domains.length > 0 && !deps.domains.some((d) => d.toLowerCase() === domain)) {
+      issues.push({ path: field, message: `${domain} is not a domain this installation receives for (${deps.domains.join(', ')})` });
+    }
   });
   const seen = new Set<string>();
   channel.routing.forEach((rule, i) => {

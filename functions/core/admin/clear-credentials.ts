@@ -20,7 +20,8 @@ export async function clearCredentials(
   const detail = because === 'deleted' ? 'cleared: the channel was deleted' : `cleared: ${because.join(', ')} changed; set the credentials again`;
   const cleared = await deps.credentials.clear(channelId, { status: 'unset', checkedAt: deps.clock.now().toISOString(), detail });
   if (cleared.length > 0) {
-    await recordChange(deps, request, 'credentials.clear', { type: 'channel-credentials', id: channelId }, because === 'deleted' ? cleared : [...cleared, ...because]);
+    const fields = because === 'deleted' ? cleared : [...cleared, ...because];
+    await recordChange(deps, request, 'credentials.clear', { type: 'channel-credentials', id: channelId }, fields);
   }
   return cleared;
 }

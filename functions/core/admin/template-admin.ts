@@ -36,16 +36,21 @@ const readAs = <T>(stored: Versioned<T>, value: T): Versioned<T> => ({ ...stored
  * `html` or `text` naming every unknown placeholder, or a missing `{{body}}`, also one that only
  * stood inside markup sanitizing removed).
  */
-export async function putTemplate(deps: TemplateAdminDeps, request: AdminRequest, channelId: string, name: string, input: unknown, expectedVersion: number | null): Promise<Versioned<Template>> {
+export async function putTemplate(
+  deps: TemplateAdminDeps, request: AdminRequest, channelId: string, name: string, input: unknown, expectedVersion: number | null,
+): Promise<Versioned<Template>> {
   await channelOf(deps, channelId);
   const template = sanitizedTemplate(await deps.sanitizer(), parseOrThrow(TemplateSchema, { ...(input as object), name }, 'template'));
   const issues = checkTemplate(template.html, 'html');
-  if (issues.length > 0) throw new ValidationError(`template: ${issues.map((i) => `${i.path}: ${i.message} (after sanitizing)`).join('; ')}`, issues);
+  if (issues.length > 0) {
+    throw new ValidationError(`template: ${issues.map((i) => `${i.path}: ${i.message} (after sanitizing)`).join('; ')}`, issues);
+  }
   const store = deps.templates(channelId);
   const at = deps.clock.now().toISOString();
   const before = expectedVersion === null ? null : await store.get(name);
   const stored = expectedVersion === null ? await store.create(name, template, at) : await store.replace(name, template, expectedVersion, at);
-  await recordChange(deps, request, expectedVersion === null ? 'template.create' : 'template.update', { type: 'template', id: `${channelId}/${name}` }, changedFields(before?.value ?? null, template));
+  const action = expectedVersion === null ? 'template.create' : 'template.update';
+  await recordChange(deps, request, action, { type: 'template', id: `${channelId}/${name}` }, changedFields(before?.value ?? null, template));
   return stored;
 }
 
@@ -70,12 +75,17 @@ export async function deleteTemplate(deps: TemplateAdminDeps, request: AdminRequ
 }
 
 /** Creates or replaces an agent's signature; its HTML is stored sanitized. Every later reply of the agent carries it. */
-export async function putSignature(deps: TemplateAdminDeps, request: AdminRequest, agentId: string, input: unknown, expectedVersion: number | null): Promise<Versioned<Signature>> {
+export async function putSignature(
+  deps: TemplateAdminDeps, request: AdminRequest, agentId: string, input: unknown, expectedVersion: number | null,
+): Promise<Versioned<Signature>> {
   const signature = sanitizedSignature(await deps.sanitizer(), parseOrThrow(SignatureSchema, input, 'signature'));
   const at = deps.clock.now().toISOString();
   const before = expectedVersion === null ? null : await deps.signatures.get(agentId);
-  const stored = expectedVersion === null ? await deps.signatures.create(agentId, signature, at) : await deps.signatures.replace(agentId, signature, expectedVersion, at);
-  await recordChange(deps, request, expectedVersion === null ? 'signature.create' : 'signature.update', { type: 'signature', id: agentId }, changedFields(before?.value ?? null, signature));
+  const stored = expectedVersion === null
+    ? await deps.signatures.create(agentId, signature, at)
+    : await deps.signatures.replace(agentId, signature, expectedVersion, at);
+  const action = expectedVersion === null ? 'signature.create' : 'signature.update';
+  await recordChange(deps, request, action, { type: 'signature', id: agentId }, changedFields(before?.value ?? null, signature));
   return stored;
 }
 

@@ -4,6 +4,7 @@ import type { ConversationRef, ThreadDecision, ThreadSignal } from '../model/con
 import type { ParsedMessage } from '../model/message.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
 import { headerIds, isMessageId, originalMessageIds, replyTokens } from '../mail/thread-signals.ts';
+import type { SenderAuthentication } from '../mail/sender-authentication.ts';
 import { extractTicketNumber } from '../mail/ticket-number.ts';
 
 export interface ResolveThreadDeps {
@@ -17,16 +18,21 @@ export interface ResolveThreadInput {
   /** Envelope recipients plus To and Cc, lowercase. */
   readonly recipients: readonly string[];
   /**
-   * False when the receiving side found the From address forged or unverifiable (DMARC failed).
-   * Such a sender counts as no participant: a From header alone proves nothing.
-   * @default true
+   * Whether the From address is proven (`authenticateSender`: DMARC pass, or an SPF or DKIM pass
+   * aligned with the From domain), with the reason. A ticket number or reply token joins only
+   * from an authenticated participant. @default authenticated
    */
-  readonly senderAuthenticated?: boolean;
+  readonly authentication?: SenderAuthentication;
 }
 
 export const FLAG_TICKET_FROM_STRANGER = 'ticket-number-from-non-participant';
 export const FLAG_TOKEN_FROM_STRANGER = 'reply-token-from-non-participant';
 export const FLAG_SIGNALS_DISAGREE = 'thread-signals-disagree';
+/** A ticket number or reply token that named a conversation it could not join: the mail opened a new one, linked to it. */
+export const FLAG_UNAUTHENTICATED_FOLLOW_UP = 'unauthenticated-follow-up';
+
+/** Signals that name a conversation by a secret a person types or keeps: usable only from an authenticated participant. */
+const FOLLOW_UP_SIGNALS: readonly ThreadSignal['kind'][] = ['ticket-number', 'reply-token'];
 
 const HEADERS_IGNORED = 'channel ignores In-Reply-To and References';
 
@@ -44,11 +50,14 @@ interface Evidence {
  *
  * Order under `prefer-in-reply-to`: original message (reports), In-Reply-To, References newest
  * first, reply token, ticket number. Under `ignore-in-reply-to` the headers are recorded but
- * unused. A ticket number that decides alone only counts when the From address is a participant
- * of its conversation; otherwise human and bulk mail opens a new conversation and automatic mail
- * stays unattached, flagged `ticket-number-from-non-participant`. A reply token is a
- * per-conversation secret and suffices alone, but a stranger using it is flagged. Automatic
- * answers (`ANSWERING_LANES`) never open a conversation.
+ * unused. A reply token or ticket number only counts when the sender is authenticated and its
+ * From address a participant of the conversation; otherwise human and bulk mail opens a new
+ * conversation and automatic mail stays unattached, flagged `unauthenticated-follow-up` (plus
+ * `ticket-number-from-non-participant` or `reply-token-from-non-participant` for a From address
+ * that is no participant), and `linkedConversationId` names the conversation it did not join.
+ * Message-IDs of In-Reply-To and References need neither: they are never typed or shown, only
+ * received, and automatic mail threads by nothing else. Automatic answers (`ANSWERING_LANES`)
+ * never open a conversation.
  *
  * `claimIds` lists the message's own id (when it has a well-formed one) and the referenced ids
  * not known yet, so later mail of the same thread, even replies to messages never seen (ghost
@@ -56,7 +65,7 @@ interface Evidence {
  */
 export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThreadInput): Promise<ThreadDecision> {
   const { channel, message, classification } = input;
-  const authenticated = input.senderAuthenticated ?? true;
+  const authentication = input.authentication ?? { authenticated: true, reason: 'authenticated' };
   const useHeaders = channel.threading === 'prefer-in-reply-to';
   const headers = headerIds(message);
   const originals = originalMessageIds(classification);
@@ -79,13 +88,13 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
   const evidence: Evidence[] = [
     ...originals.map((id) => ({ kind: 'original-message' as const, value: id, conversation: byId.get(id) ?? null, unusable: null })),
     ...(useHeaders ? fromHeaders : []),
-    ...tokens.map((t, i) => ({ kind: 'reply-token' as const, value: t, conversation: byToken[i] ?? null, unusable: null })),
-    ...(ticket ? [ticketEvidence(ticket, byTicket, message, authenticated)] : []),
+    ...tokens.map((t, i) => followUpEvidence('reply-token', t, byToken[i] ?? null, message, authentication)),
+    ...(ticket ? [followUpEvidence('ticket-number', ticket, byTicket, message, authentication)] : []),
     ...(useHeaders ? [] : fromHeaders),
   ];
 
   const chosen = evidence.find((e) => e.conversation && !e.unusable) ?? null;
-  const flags = flagsFor(evidence, chosen, message, authenticated);
+  const flags = flagsFor(evidence, chosen, message);
   const signals = evidence.map((e) => toSignal(e, chosen));
   const ownId = message.messageId && isMessageId(message.messageId) ? [message.messageId] : [];
   const unknownRefs = useHeaders ? headers.filter((h) => !h.malformed && !byId.has(h.value)).map((h) => h.value) : [];
@@ -103,14 +112,14 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
       claimIds,
     };
   }
-  const stranger = flags.includes(FLAG_TICKET_FROM_STRANGER) ? ' (ticket number from a non-participant)' : '';
+  const refused = flags.includes(FLAG_UNAUTHENTICATED_FOLLOW_UP) ? ` (${refusedFollowUp(evidence)})` : '';
   if (ANSWERING_LANES.includes(classification.lane)) {
     return {
       action: 'unattached',
       rule: 'unattached',
       conversation: null,
       signals,
-      reason: `${classification.lane} answers no known conversation${stranger}`,
+      reason: `${classification.lane} answers no known conversation${refused}`,
       flags,
       claimIds: ownId,
     };
@@ -120,32 +129,53 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
     rule: 'new-conversation',
     conversation: null,
     signals,
-    reason: `no signal points at a usable conversation${stranger}`,
+    reason: `no signal points at a usable conversation${refused}`,
     flags,
     claimIds,
   };
 }
 
-function ticketEvidence(ticket: string, conversation: ConversationRef | null, message: ParsedMessage, authenticated: boolean): Evidence {
+/**
+ * The conversation an unauthenticated follow-up named and did not join (the decision opened a
+ * new conversation instead, or left the mail unattached), or null.
+ */
+export function linkedConversationId(decision: Pick<ThreadDecision, 'action' | 'flags' | 'signals'>): string | null {
+  if (decision.action === 'join' || !decision.flags.includes(FLAG_UNAUTHENTICATED_FOLLOW_UP)) return null;
+  return decision.signals.find((s) => FOLLOW_UP_SIGNALS.includes(s.kind) && s.conversationId !== null && s.ignored !== null)?.conversationId ?? null;
+}
+
+function followUpEvidence(
+  kind: 'ticket-number' | 'reply-token',
+  value: string,
+  conversation: ConversationRef | null,
+  message: ParsedMessage,
+  authentication: SenderAuthentication,
+): Evidence {
   let unusable: string | null = null;
-  if (conversation && !authenticated) unusable = 'sender is not authenticated (DMARC failed)';
-  else if (conversation && !isParticipant(conversation, message, authenticated)) unusable = 'sender is not a participant';
-  return { kind: 'ticket-number', value: ticket, conversation, unusable };
+  if (conversation && !isParticipant(conversation, message)) unusable = 'sender is not a participant';
+  else if (conversation && !authentication.authenticated) unusable = `sender is not authenticated (${authentication.reason})`;
+  return { kind, value, conversation, unusable };
 }
 
-function isParticipant(conversation: ConversationRef, message: ParsedMessage, authenticated: boolean): boolean {
+function isParticipant(conversation: ConversationRef, message: ParsedMessage): boolean {
   const from = message.from?.address.toLowerCase();
-  return authenticated && from !== undefined && conversation.participants.some((p) => p.toLowerCase() === from);
+  return from !== undefined && conversation.participants.some((p) => p.toLowerCase() === from);
 }
 
-function flagsFor(evidence: readonly Evidence[], chosen: Evidence | null, message: ParsedMessage, authenticated: boolean): string[] {
+/** The first refused follow-up signal that named a conversation, as `<kind> of conversation <id>: <why>`. */
+function refusedFollowUp(evidence: readonly Evidence[]): string {
+  const e = evidence.find((x) => FOLLOW_UP_SIGNALS.includes(x.kind) && x.conversation && x.unusable);
+  return e ? `${e.kind} of conversation ${e.conversation?.id}: ${e.unusable}` : 'follow-up refused';
+}
+
+function flagsFor(evidence: readonly Evidence[], chosen: Evidence | null, message: ParsedMessage): string[] {
   const flags: string[] = [];
-  const ticket = evidence.find((e) => e.kind === 'ticket-number');
-  // Only when the ticket would have decided: a header or token match outranks it.
-  if (!chosen && ticket?.unusable && ticket.conversation) flags.push(FLAG_TICKET_FROM_STRANGER);
-  if (chosen?.kind === 'reply-token' && chosen.conversation && !isParticipant(chosen.conversation, message, authenticated)) {
-    flags.push(FLAG_TOKEN_FROM_STRANGER);
-  }
+  // Only when a refused secret would have decided: a header match outranks it.
+  const refused = chosen ? [] : evidence.filter((e) => FOLLOW_UP_SIGNALS.includes(e.kind) && e.conversation && e.unusable);
+  const strangers = refused.filter((e) => e.conversation && !isParticipant(e.conversation, message));
+  if (strangers.some((e) => e.kind === 'ticket-number')) flags.push(FLAG_TICKET_FROM_STRANGER);
+  if (strangers.some((e) => e.kind === 'reply-token')) flags.push(FLAG_TOKEN_FROM_STRANGER);
+  if (refused.length > 0) flags.push(FLAG_UNAUTHENTICATED_FOLLOW_UP);
   const usable = new Set(evidence.filter((e) => e.conversation && !e.unusable).map((e) => e.conversation?.id));
   if (usable.size > 1) flags.push(FLAG_SIGNALS_DISAGREE);
   return flags;

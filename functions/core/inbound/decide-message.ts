@@ -6,7 +6,9 @@ import type { Priority } from '../model/routed-message.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
 import { classify } from './classify.ts';
 import { extractReply, type ExtractedReply } from './extract-reply.ts';
-import { resolveThread } from '../conversation/resolve-thread.ts';
+import { FLAG_UNAUTHENTICATED_FOLLOW_UP, resolveThread } from '../conversation/resolve-thread.ts';
+import { authenticateSender, TAG_UNAUTHENTICATED } from '../mail/sender-authentication.ts';
+import { FLAG_REPLY_TO_DIFFERS, replyToDiffers } from '../mail/participants.ts';
 import { routeMessage } from './route.ts';
 import { verdictTags } from './verdict-tags.ts';
 import { rejectedAttachments } from './attachment-policy.ts';
@@ -28,6 +30,8 @@ export interface ParsedInboundInput {
   readonly verdicts?: ReceiptVerdicts | undefined;
   /** Envelope recipients (SES receipt `recipients`), lowercase. */
   readonly envelopeRecipients?: readonly string[] | undefined;
+  /** The SMTP envelope sender (SES `mail.source`), which SPF checked; undefined when unknown. */
+  readonly envelopeSender?: string | undefined;
 }
 
 export interface InboundDecision {
@@ -62,11 +66,13 @@ export async function decideMessage(
   const classification = classify(message, { ownAddresses: [channel.address, ...channel.aliases] });
   const recipients = allRecipients(message, input.envelopeRecipients);
   const verdicts = verdictTags(input.verdicts);
-  const senderAuthenticated = !verdicts.some((t) => UNAUTHENTICATED.has(t));
-  const thread = await resolveThread(deps, { channel, message, classification, recipients, senderAuthenticated });
+  const authentication = authenticateSender({ from: message.from, headers: message.headers, verdicts: input.verdicts, envelopeSender: input.envelopeSender });
+  const thread = await resolveThread(deps, { channel, message, classification, recipients, authentication });
 
   const rejected = rejectedAttachments(message.attachments, channel.allowedAttachmentExtensions);
   const tagSet = new Set<string>([...classification.tags, ...verdicts, ...thread.flags]);
+  if (!authentication.authenticated) tagSet.add(TAG_UNAUTHENTICATED);
+  if (replyToDiffers(channel, message, thread, authentication.authenticated)) tagSet.add(FLAG_REPLY_TO_DIFFERS);
   if (rejected.length > 0) tagSet.add('attachment-rejected');
   const tags = [...tagSet];
 
@@ -91,10 +97,8 @@ export async function decideMessage(
   };
 }
 
-/** Verdict tags that make the From address worthless as proof of who wrote. */
-const UNAUTHENTICATED = new Set(['dmarc-fail', 'spoofing-suspected']);
-
-const BLOCKS_AUTO_ANSWER = new Set(['spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant']);
+/** Flags after which nothing answers automatically: an agent decides, and whom to answer. */
+const BLOCKS_AUTO_ANSWER = new Set(['spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant', FLAG_UNAUTHENTICATED_FOLLOW_UP, FLAG_REPLY_TO_DIFFERS]);
 
 function dispositionOf(channel: ChannelSettings, tags: readonly string[], thread: ThreadDecision, lane: Lane): Disposition {
   if (tags.includes('virus')) return 'quarantine';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdSchema, TEXT_LIMITS, headerSafeText } from './fields.ts';
 
 /**
  * Who may do what in the API. `agent`: conversations of the channels and skills they belong to
@@ -16,11 +17,8 @@ export function hasRole(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }
 
-/** An agent id: lowercase letters, digits and dashes, 1–63 characters, starting with a letter or digit. */
-export const AgentIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, 1 to 63, starting with a letter or digit')
-  .meta({ description: 'Lowercase letters, digits and dashes, 1–63 characters.' });
+/** An agent id: the one id pattern (`IdSchema`). */
+export const AgentIdSchema = IdSchema;
 
 /**
  * An identity the API's authorizer vouches for: `jwt:<subject>` (the JWT's `sub`), `iam:<ARN>`
@@ -32,18 +30,12 @@ export const IdentitySchema = z
   .max(2048)
   .regex(/^(jwt|iam|token):[\x21-\x7e]{1,2000}$/, 'jwt:<subject>, iam:<principal ARN> or token:<user id>, printable ASCII without spaces');
 
-/** Display names end up in mail headers (`{{agentName}}`, From names): no control characters. */
-const DisplayNameSchema = z
-  .string()
-  .max(200)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-  .regex(/^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$/, 'no line breaks or other control characters');
-
 /** An agent of the contact center as the API stores it: role, name, membership and the identities that act as it. */
 export const AgentSchema = z.strictObject({
   id: AgentIdSchema,
   role: RoleSchema,
-  displayName: DisplayNameSchema.default(''),
+  /** Fills the templates' `{{agentName}}`: a header-safe text. */
+  displayName: headerSafeText(TEXT_LIMITS.name).default(''),
   /** Channels whose every conversation the agent may work on. */
   channels: z.array(AgentIdSchema).max(200).default([]),
   /** Skills whose conversations (routed there last) the agent may work on. */

@@ -34,7 +34,12 @@ const replyFields = {
   /** One of the channel's allowed From addresses; the channel address when absent. */
   from: AddressSchema.optional().meta({ description: 'One of the channel\'s allowed From addresses; the channel address when absent.' }),
   text: z.string().max(REPLY_LIMITS.text).nullable().default(null),
-  html: z.string().max(REPLY_LIMITS.html).nullable().default(null).meta({ description: 'Sanitized before sending; the text alternative is derived from it when `text` is absent.' }),
+  html: z
+    .string()
+    .max(REPLY_LIMITS.html)
+    .nullable()
+    .default(null)
+    .meta({ description: 'Sanitized before sending; the text alternative is derived from it when `text` is absent.' }),
   cc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
   bcc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
   attachments: z.array(ReplyAttachmentSchema).max(REPLY_LIMITS.attachments).default([]),

@@ -54,10 +54,10 @@ function parseIpv6(text: string): bigint | null {
   const words = (half: string | undefined): string[] => (half ? half.split(':') : []);
   const [left, right] = [words(halves[0]), words(halves[1])];
   if (![...left, ...right].every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return null;
-  const given = [...left, ...right].map((g) => BigInt(`0x${g}`));
-  const missing = 8 - given.length - tail.length;
+  const hex = (g: string): bigint => BigInt(`0x${g}`);
+  const missing = 8 - left.length - right.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const all = [...left.map((g) => BigInt(`0x${g}`)), ...Array<bigint>(halves.length === 1 ? 0 : missing).fill(0n), ...right.map((g) => BigInt(`0x${g}`)), ...tail];
+  const all = [...left.map(hex), ...Array<bigint>(halves.length === 1 ? 0 : missing).fill(0n), ...right.map(hex), ...tail];
   return all.reduce((n, g) => (n << 16n) | g, 0n);
 }
 

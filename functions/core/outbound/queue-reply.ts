@@ -53,7 +53,10 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
   const history = await deps.history.list(conversation.id);
   const answered = answeredMessage(history, request.inReplyTo);
   const attachments = await Promise.all(request.attachments.map((a) => attachmentOf(deps, history, a, channel.id)));
-  const [template, signature] = await Promise.all([chooseTemplate(deps, channel, request.template), replySignature(deps, request.agentId, request.signature)]);
+  const [template, signature] = await Promise.all([
+    chooseTemplate(deps, channel, request.template),
+    replySignature(deps, request.agentId, request.signature),
+  ]);
   const planned = planReply(deps, {
     channel,
     outbound: channel,
@@ -63,7 +66,8 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
     previousSentIds: sentIds(history),
   });
   await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
-  const stored = queuedMessageOf(planned.mail, { messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at: deps.clock.now().toISOString() });
+  const at = deps.clock.now().toISOString();
+  const stored = queuedMessageOf(planned.mail, { messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at });
   await deps.plans.put(planned.mail, stored.messageId);
   await deps.messages.put(stored);
   await deps.queue.send(jobOf(stored));

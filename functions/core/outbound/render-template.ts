@@ -50,9 +50,12 @@ export function checkTemplate(template: string, path = 'template'): ValidationIs
   }
   if (unknown.size > 0) {
     const names = [...unknown].map((n) => `{{${n}}}`).join(', ');
-    issues.push({ path, message: `unknown placeholder${unknown.size > 1 ? 's' : ''} ${names}; known: ${TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+    const known = TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ');
+    issues.push({ path, message: `unknown placeholder${unknown.size > 1 ? 's' : ''} ${names}; known: ${known}` });
   }
   if (!hasBody) issues.push({ path, message: 'the template has no {{body}} placeholder' });
+  // `{{{name}}}` would render the value between stray braces: every placeholder is `{{name}}`.
+  if (/\{\{\{|\}\}\}/.test(template)) issues.push({ path, message: 'write placeholders as {{name}}, not {{{name}}}' });
   return issues;
 }
 

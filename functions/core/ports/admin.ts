@@ -4,7 +4,7 @@ import type { ChannelSettings } from '../model/channel.ts';
 import type { ConversationRef } from '../model/conversation.ts';
 import type { FailedMail } from '../model/inbound-record.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
-import type { ReplyRequest } from '../model/reply-request.ts';
+import type { ReplyRequestInput } from '../model/reply-request.ts';
 
 /** A stored value with the version its ETag names and who owns it. */
 export interface Versioned<T> {
@@ -139,9 +139,12 @@ export type ChannelStore = VersionedStore<ChannelResource>;
 export type SkillStore = VersionedStore<SkillRecord>;
 export type AgentStore = VersionedStore<Agent>;
 
-/** Queues an agent's reply (the outbound use case); returns the stored outbound message in `queued`. */
+/**
+ * Queues an agent's reply (the outbound use case, which validates the request: the one parse of a
+ * reply); returns the stored outbound message in `queued`.
+ */
 export interface ReplySender {
-  reply(request: ReplyRequest): Promise<OutboundStoredMessage>;
+  reply(request: ReplyRequestInput): Promise<OutboundStoredMessage>;
 }
 
 /** The body of a stored message, read from where it is kept (raw mail for inbound messages). */

@@ -50,7 +50,8 @@ describe('credentials bound to their endpoint, through the API', () => {
     expect(first.authMethodsSeen).toEqual(['PLAIN']);
     expect(patched.status).toBe(200);
     expect(patched.body.credentialsCleared).toEqual(['smtpPassword']);
-    expect(status.body).toMatchObject({ smtpPassword: { set: false, setAt: null }, health: { status: 'unset', detail: 'cleared: smtp.host, smtp.port changed; set the credentials again' } });
+    const detail = 'cleared: smtp.host, smtp.port changed; set the credentials again';
+    expect(status.body).toMatchObject({ smtpPassword: { set: false, setAt: null }, health: { status: 'unset', detail } });
     expect(tested.status).toBe(422);
     expect((tested.body.error as { message: string }).message).toMatch(/^credentials unset: channel billing has no smtpPassword/);
     expect(second.authMethodsSeen).toEqual([]);

@@ -20,10 +20,12 @@ function dryRun(channelId: string, body: Uint8Array | string): Promise<Response>
 
 const MAIL = 'From: Ann <ann@customer.example>\r\nTo: small@example.com\r\nSubject: Refund\r\nMessage-ID: <r1@customer.example>\r\n\r\nPlease refund.\r\n';
 
+const HEADER_NAMES = ['From', 'To', 'Subject', 'Content-Type', 'References', 'In-Reply-To', 'X-Any', 'Content-Transfer-Encoding'];
+
 /** Header-like lines and a body of random text: close enough to mail to reach the decision. */
 const mailLike = fc
   .tuple(
-    fc.array(fc.tuple(fc.constantFrom('From', 'To', 'Subject', 'Content-Type', 'References', 'In-Reply-To', 'X-Any', 'Content-Transfer-Encoding'), fc.string({ maxLength: 80 })), { maxLength: 8 }),
+    fc.array(fc.tuple(fc.constantFrom(...HEADER_NAMES), fc.string({ maxLength: 80 })), { maxLength: 8 }),
     fc.string({ maxLength: 400 }),
   )
   .map(([headers, body]) => new TextEncoder().encode(`${headers.map(([n, v]) => `${n}: ${v}`).join('\r\n')}\r\n\r\n${body}`));

@@ -14,9 +14,9 @@ const json = async (res: Response) => (await res.json()) as Record<string, unkno
 describe('templates and signatures', () => {
   it('creates, replaces with If-Match, refuses a stale one and previews a reply with the signature, escaped', async () => {
     // Act
-    const created = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<div>{{{content}}}<hr>{{{signature}}}<p>Ticket {{ticketNumber}} · {{channelName}}</p></div>' } });
-    const stale = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<p>x</p>' }, headers: { 'if-match': '"9"' } });
-    const replaced = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<main>{{{content}}}{{{signature}}}<p>#{{ticketNumber}}</p></main>' }, headers: { 'if-match': '"1"' } });
+    const created = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<div>{{body}}<hr>{{signature}}<p>Ticket {{ticketNumber}} · {{channelName}}</p></div>' } });
+    const stale = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<p>{{body}}</p>' }, headers: { 'if-match': '"9"' } });
+    const replaced = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<main>{{body}}{{signature}}<p>#{{ticketNumber}}</p></main>' }, headers: { 'if-match': '"1"' } });
     const signature = await h.call('PUT', '/agents/agent-7/signature', { body: { html: '<p>Ana, Support</p>', text: 'Ana, Support' } });
     const preview = await h.call('POST', '/channels/support/templates/default/preview', { body: { text: 'Hello <b>you</b>\n\nBye', agentId: 'agent-7', ticketNumber: '0000013' } });
     const missing = await h.call('POST', '/channels/support/templates/other/preview', { body: { text: 'x' } });
@@ -28,7 +28,7 @@ describe('templates and signatures', () => {
     expect(signature.status).toBe(200);
     expect(await json(preview)).toEqual({
       html: '<main><p>Hello &lt;b&gt;you&lt;/b&gt;</p>\n<p>Bye</p><p>Ana, Support</p><p>#0000013</p></main>',
-      text: 'Hello <b>you</b>\n\nBye\n\nAna, Support',
+      text: 'Hello <b>you</b>\n\nBye\n\n-- \nAna, Support\n',
     });
     expect(missing.status).toBe(404);
   });

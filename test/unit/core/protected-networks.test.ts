@@ -22,12 +22,12 @@ describe('parseCidr', () => {
     expect(parseCidr(text)).toEqual(expected);
   });
 
-  it.each(['10.0.0.0', '10.0.0.0/33', '::/129', '256.0.0.0/8', '10.0.0/8', '010.0.0.0/8', '1::2::3/64', '1:2:3:4:5:6:7:8:9/64', 'fg::/16', 'intranet/8', '10.0.0.0/8/1', ':::/8'])(
-    'refuses %s',
-    (text) => {
-      expect(parseCidr(text)).toBeNull();
-    },
-  );
+  it.each([
+    '10.0.0.0', '10.0.0.0/33', '::/129', '256.0.0.0/8', '10.0.0/8', '010.0.0.0/8',
+    '1::2::3/64', '1:2:3:4:5:6:7:8:9/64', '1:2:3:4:5:6:7/64', 'fg::/16', 'intranet/8', '10.0.0.0/8/1', ':::/8',
+  ])('refuses %s', (text) => {
+    expect(parseCidr(text)).toBeNull();
+  });
 });
 
 describe('protectedOverlap', () => {
@@ -66,7 +66,10 @@ describe('OutboundConfigSchema allowedPrivateCidrs', () => {
     // Assert
     expect(good.data?.allowedPrivateCidrs).toEqual(['10.20.0.0/16', 'fd12::/48']);
     expect(bad.error?.issues.map((i) => [i.path, i.message])).toEqual([
-      [['allowedPrivateCidrs', 1], '0.0.0.0/0 overlaps 169.254.169.254/32 (the instance metadata service (AWS, GCP, Azure, OCI)), which outbound connections may never reach'],
+      [
+        ['allowedPrivateCidrs', 1],
+        '0.0.0.0/0 overlaps 169.254.169.254/32 (the instance metadata service (AWS, GCP, Azure, OCI)), which outbound connections may never reach',
+      ],
       [['allowedPrivateCidrs', 2], '127.0.0.1/32 overlaps 127.0.0.0/8 (loopback), which outbound connections may never reach'],
       [['allowedPrivateCidrs', 3], 'fe80::/10 overlaps fe80::/10 (link-local addresses), which outbound connections may never reach'],
       [['allowedPrivateCidrs', 4], 'smtp.internal is not a CIDR block such as 10.20.0.0/16'],

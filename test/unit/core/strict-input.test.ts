@@ -11,6 +11,7 @@ import { PostroomConfigSchema, SkillSchema } from '../../../functions/core/model
 import { parseOrThrow, validationIssues } from '../../../functions/core/validation.ts';
 
 const CHANNEL = { id: 'support', address: 'support@example.com', defaultSkill: 'support' };
+const RULE = { name: 'r', skill: 's' };
 const SMTP = { host: 'smtp.example.com', auth: { type: 'password', user: 'postroom' } };
 
 /** The issues of a parse that must fail, as `field: problem`. */
@@ -30,27 +31,34 @@ function issues(schema: z.ZodType, input: unknown): string[] {
 describe('unknown fields', () => {
   it('are named one by one, wherever they are, instead of being dropped', () => {
     // Act
-    const found = issues(ChannelSettingsSchema, { ...CHANNEL, maxMessageByte: 10, smtp: { ...SMTP, maxMessageByte: 1, tls: true }, ticket: { digit: 8 } });
+    const input = { ...CHANNEL, maxMessageByte: 10, smtp: { ...SMTP, maxMessageByte: 1, tls: true }, ticket: { digit: 8 } };
+    const found = issues(ChannelSettingsSchema, input);
     // Assert
-    expect(found).toEqual(expect.arrayContaining(['maxMessageByte: unknown field', 'smtp.maxMessageByte: unknown field', 'smtp.tls: unknown field', 'ticket.digit: unknown field']));
+    expect(found).toEqual(expect.arrayContaining([
+      'maxMessageByte: unknown field', 'smtp.maxMessageByte: unknown field', 'smtp.tls: unknown field', 'ticket.digit: unknown field',
+    ]));
   });
 
   it('are refused in the deploy config, at every level', () => {
     // Arrange
     const config = {
-      domains: ['example.com'], skills: [{ name: 'support', descripton: 'typo' }], channels: [{ ...CHANNEL, routing: [{ name: 'r', skill: 'support', when: { subjectKeyword: ['x'] } }] }],
+      domains: ['example.com'],
+      skills: [{ name: 'support', descripton: 'typo' }],
+      channels: [{ ...CHANNEL, routing: [{ name: 'r', skill: 'support', when: { subjectKeyword: ['x'] } }] }],
       receving: {}, api: { throttle: { rate: 5 } },
     };
     // Act
     const found = issues(PostroomConfigSchema, config);
     // Assert
     expect(found).toEqual(expect.arrayContaining([
-      'skills[0].descripton: unknown field', 'channels[0].routing[0].when.subjectKeyword: unknown field', 'receving: unknown field', 'api.throttle.rate: unknown field',
+      'skills[0].descripton: unknown field', 'channels[0].routing[0].when.subjectKeyword: unknown field',
+      'receving: unknown field', 'api.throttle.rate: unknown field',
     ]));
   });
 
   it('are refused in an attachment reference and the acknowledgement settings', () => {
-    expect(issues(S3AttachmentRefSchema, { source: 's3', key: 'k', filename: 'a.pdf', contentType: 'application/pdf', size: 3 })).toEqual(['size: unknown field']);
+    const ref = { source: 's3', key: 'k', filename: 'a.pdf', contentType: 'application/pdf', size: 3 };
+    expect(issues(S3AttachmentRefSchema, ref)).toEqual(['size: unknown field']);
     expect(issues(AcknowledgementSettingsSchema, { enabled: true, breaker: { mails: 3, minute: 5 } })).toEqual(['breaker.minute: unknown field']);
   });
 });
@@ -73,9 +81,9 @@ describe('lengths', () => {
     ['a skill description', SkillSchema, { name: 'support', description: 'x'.repeat(1001) }, 'description: at most 1000 characters'],
     ['a channel name', ChannelSettingsSchema, { ...CHANNEL, name: 'x'.repeat(201) }, 'name: at most 200 characters'],
     ['an address', ChannelSettingsSchema, { ...CHANNEL, address: `${'a'.repeat(250)}@example.com` }, 'address: at most 254 characters'],
-    ['a keyword', RoutingRuleSchema, { name: 'r', skill: 's', when: { subjectKeywords: ['x'.repeat(201)] } }, 'when.subjectKeywords[0]: at most 200 characters'],
-    ['a list of keywords', RoutingRuleSchema, { name: 'r', skill: 's', when: { bodyKeywords: Array(101).fill('x') } }, 'when.bodyKeywords: at most 100 items'],
-    ['a list of aliases', ChannelSettingsSchema, { ...CHANNEL, aliases: Array.from({ length: 101 }, (_, i) => `a${i}@example.com`) }, 'aliases: at most 100 items'],
+    ['a keyword', RoutingRuleSchema, { ...RULE, when: { subjectKeywords: ['x'.repeat(201)] } }, 'when.subjectKeywords[0]: at most 200 characters'],
+    ['a list of keywords', RoutingRuleSchema, { ...RULE, when: { bodyKeywords: Array(101).fill('x') } }, 'when.bodyKeywords: at most 100 items'],
+    ['a list of aliases', ChannelSettingsSchema, { ...CHANNEL, aliases: Array.from({ length: 101 }, (_, i) => `a${i}@x.com`) }, 'aliases: at most 100 items'],
   ])('%s over its limit is named with the limit', (_, schema, input, issue) => {
     expect(issues(schema, input)).toContain(issue);
   });

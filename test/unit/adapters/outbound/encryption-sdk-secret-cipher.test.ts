@@ -123,7 +123,7 @@ describe('EncryptionSdkSecretCipher with the local AES keyring', () => {
   it('refuses a ciphertext made without an endpoint (before secrets were bound to one)', async () => {
     // Arrange: the same key, the old context of channel and purpose only
     const { buildClient, CommitmentPolicy } = await import('@aws-crypto/client-node');
-    const legacy = buildClient({ commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT });
+    const legacy = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
     const { result } = await legacy.encrypt(await localKeyring(keyPath), SECRET, {
       encryptionContext: { [CONTEXT_CHANNEL]: 'support', [CONTEXT_PURPOSE]: 'oauth-refresh-token' },
     });

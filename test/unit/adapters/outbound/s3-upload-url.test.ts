@@ -63,7 +63,8 @@ describe('presignAttachmentUpload', () => {
   });
 
   it('refuses a filename with a line break or a path, and a type that is no MIME type', async () => {
-    const at = (filename: string, contentType = 'text/plain') => presignAttachmentUpload(client(), 'uploads', { next: () => 'u' }, { ...request, filename, contentType });
+    const at = (filename: string, contentType = 'text/plain') =>
+      presignAttachmentUpload(client(), 'uploads', { next: () => 'u' }, { ...request, filename, contentType });
     await expect(at('a\r\nb')).rejects.toThrow(HeaderInjectionError);
     await expect(at('../../etc/passwd')).rejects.toThrow(ValidationError);
     await expect(at('a.txt', 'text/plain\r\nX-Evil: 1')).rejects.toThrow(ValidationError);

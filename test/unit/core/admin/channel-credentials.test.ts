@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryVersionedStore } from '../../../../functions/adapters/memory/memory-versioned-store.ts';
 import type { AdminRequest } from '../../../../functions/core/admin/admin-context.ts';
 import { createChannel, deleteChannel, patchChannel, replaceChannel, type ChannelAdminDeps } from '../../../../functions/core/admin/channel-admin.ts';
-import { consentUrl, exchangeCode, OAUTH_STATE_TTL_MS, setSecret, testCredentials, type CredentialAdminDeps } from '../../../../functions/core/admin/credential-admin.ts';
+import {
+  consentUrl, exchangeCode, OAUTH_STATE_TTL_MS, setSecret, testCredentials, type CredentialAdminDeps,
+} from '../../../../functions/core/admin/credential-admin.ts';
 import { ConflictError, DependencyError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
 import { ChannelResourceSchema, type AuditEntry, type ChannelResource, type SkillRecord } from '../../../../functions/core/model/admin-resources.ts';
 import type { ChannelResourceInput } from '../../../../functions/core/model/admin-resources.ts';
 import type { Caller } from '../../../../functions/core/model/agent.ts';
+import type { ConversationSummary } from '../../../../functions/core/ports/admin.ts';
 import { credentialEndpointKey } from '../../../../functions/core/model/credential-endpoint.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { ContextCheckingCipher, MemoryConversationList, MemoryCredentialStore } from '../../../support/memory-admin.ts';
@@ -41,8 +44,10 @@ function world(smtp: ChannelResourceInput['smtp'] = PASSWORD_SMTP) {
     oauth: { exchange: async (_client, input) => { exchanged.push(input.code); return { refreshToken: `rt-for-${input.code}` }; } },
     tester: { test: async (input) => { tested.push(input); return { ok: true, detail: 'logged in' }; } },
   };
-  skills.items.set('support', { value: { name: 'support', description: '', queueUrl: 'q', deadLetterQueueUrl: 'd' }, version: 1, updatedAt: 'now', managedBy: 'config' });
-  const channel = ChannelResourceSchema.parse({ id: 'support', address: 'support@example.com', defaultSkill: 'support', outbound: { enabled: true, transport: smtp ? 'smtp' : 'ses' }, smtp });
+  const skill = { name: 'support', description: '', queueUrl: 'q', deadLetterQueueUrl: 'd' };
+  skills.items.set('support', { value: skill, version: 1, updatedAt: 'now', managedBy: 'config' });
+  const outbound = { enabled: true, transport: smtp ? 'smtp' : 'ses' } as const;
+  const channel = ChannelResourceSchema.parse({ id: 'support', address: 'support@example.com', defaultSkill: 'support', outbound, smtp });
   channels.items.set('support', { value: channel, version: 1, updatedAt: 'now', managedBy: 'api' });
   return { deps, channels, credentials, conversations, cipher, audit, tested, exchanged, removedRules, clock, channel };
 }
@@ -54,7 +59,8 @@ describe('secrets bound to the endpoint they were set for', () => {
     // Act
     await setSecret(w.deps, request, 'support', 'smtpPassword', 'pw-1');
     // Assert
-    expect(w.cipher.calls).toEqual([{ op: 'encrypt', context: { channelId: 'support', purpose: 'smtp-password', endpoint: credentialEndpointKey(w.channel.smtp!) } }]);
+    const context = { channelId: 'support', purpose: 'smtp-password', endpoint: credentialEndpointKey(w.channel.smtp!) };
+    expect(w.cipher.calls).toEqual([{ op: 'encrypt', context }]);
     expect(credentialEndpointKey(w.channel.smtp!)).toContain('"smtp.host","smtp.example.com"');
   });
 
@@ -69,7 +75,8 @@ describe('secrets bound to the endpoint they were set for', () => {
     expect(written.value.smtp?.host).toBe('smtp.elsewhere.example');
     const stored = await w.credentials.get('support');
     expect(stored?.ciphertexts).toEqual({});
-    expect(stored?.health).toEqual({ status: 'unset', checkedAt: w.clock.now().toISOString(), detail: 'cleared: smtp.host changed; set the credentials again' });
+    const detail = 'cleared: smtp.host changed; set the credentials again';
+    expect(stored?.health).toEqual({ status: 'unset', checkedAt: w.clock.now().toISOString(), detail });
     expect(w.audit.map((e) => [e.action, e.fields])).toEqual([
       ['credentials.set', ['smtpPassword']],
       ['channel.update', ['smtp']],
@@ -172,6 +179,10 @@ describe('Force TLS off is audited on its own', () => {
   });
 });
 
+function conversation(id: string, channelId: string, status: 'open' | 'closed'): ConversationSummary {
+  return { id, channelId, status, ticketNumber: '1', participants: [], lastAgent: null, replyToken: null, createdAt: 'now', updatedAt: 'now', lastSkill: null };
+}
+
 describe('deleting a channel', () => {
   it('is refused for a channel the deploy config seeds', async () => {
     // Arrange
@@ -188,9 +199,8 @@ describe('deleting a channel', () => {
   it('is refused while a conversation is open, even one that is not on the first page read', async () => {
     // Arrange
     const w = world();
-    const summary = { channelId: 'support', ticketNumber: '1', participants: [], lastAgent: null, replyToken: null, createdAt: 'now', updatedAt: 'now', lastSkill: null };
-    for (let i = 0; i < 150; i++) w.conversations.items.push({ ...summary, id: `c${i}`, status: 'closed', channelId: i % 2 ? 'support' : 'sales' });
-    w.conversations.items.push({ ...summary, id: 'open-1', status: 'open' });
+    for (let i = 0; i < 150; i++) w.conversations.items.push(conversation(`c${i}`, i % 2 ? 'support' : 'sales', 'closed'));
+    w.conversations.items.push(conversation('open-1', 'support', 'open'));
     // Act
     const error = await deleteChannel(w.deps, request, 'support', 1).catch((e: unknown) => e);
     // Assert
@@ -203,7 +213,7 @@ describe('deleting a channel', () => {
     // Arrange
     const w = world();
     await setSecret(w.deps, request, 'support', 'smtpPassword', 'pw-1');
-    w.conversations.items.push({ id: 'c1', channelId: 'support', ticketNumber: '1', participants: [], status: 'closed', lastAgent: null, replyToken: null, createdAt: 'now', updatedAt: 'now', lastSkill: null });
+    w.conversations.items.push(conversation('c1', 'support', 'closed'));
     // Act
     await deleteChannel(w.deps, request, 'support', 1);
     // Assert
@@ -269,7 +279,9 @@ describe('OAuth state on the code exchange', () => {
     const expired = await exchangeCode(w.deps, request, 'support', { code: 'c', state: 'state-0123456789' }).catch((e: unknown) => e);
     // Assert
     expect([unknown, foreign, expired].map(stateError)).toEqual([['state'], ['state'], ['state']]);
-    expect((unknown as Error).message).toBe('state: not handed out by a consent of this channel, expired (15 minutes) or used already: start the consent again');
+    expect((unknown as Error).message).toBe(
+      'state: not handed out by a consent of this channel, expired (15 minutes) or used already: start the consent again',
+    );
     expect(w.exchanged).toEqual([]);
   });
 

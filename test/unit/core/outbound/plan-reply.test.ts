@@ -63,7 +63,9 @@ describe('planReply', () => {
       references: ['c1@customer.example', 'id-1@example.com', 'c2@customer.example'],
       transport: { kind: 'ses', configurationSet: null },
     });
-    expect(mail.content).toMatchObject({ text: 'We are on it.', html: null, signature: null, template: DEFAULT_TEMPLATE, textTemplate: null, ticketNumber: ticket, agentName: 'Max', channelName: 'ACME Support' });
+    expect(mail.content).toMatchObject({
+      text: 'We are on it.', html: null, signature: null, template: DEFAULT_TEMPLATE, textTemplate: null, ticketNumber: ticket, agentName: 'Max', channelName: 'ACME Support',
+    });
     expect(recipientsFrom).toBe('from');
     expect(mailEnvelope(mail)).toEqual({ from: 'support@example.com', to: ['customer@customer.example', 'boss@customer.example'] });
   });
@@ -96,10 +98,13 @@ describe('planReply', () => {
     });
 
     // Act
-    const { mail } = planReply({ ids: counter() }, input({ reply, headers: [{ name: 'Auto-Submitted', value: 'auto-replied' }] }, { outbound: { configurationSet: 'postroom-support' } }));
+    const headers = [{ name: 'Auto-Submitted', value: 'auto-replied' }];
+    const { mail } = planReply({ ids: counter() }, input({ reply, headers }, { outbound: { configurationSet: 'postroom-support' } }));
 
     // Assert
-    expect(mail.content).toMatchObject({ text: null, html: '<p>Hi</p>', signature: { text: null, html: '<b>Max</b>' }, template: template.html, textTemplate: template.text });
+    expect(mail.content).toMatchObject({
+      text: null, html: '<p>Hi</p>', signature: { text: null, html: '<b>Max</b>' }, template: template.html, textTemplate: template.text,
+    });
     expect(mail.attachments).toHaveLength(2);
     expect(mail.headers).toEqual([{ name: 'Auto-Submitted', value: 'auto-replied' }]);
     expect(mail.transport).toEqual({ kind: 'ses', configurationSet: 'postroom-support' });
@@ -113,7 +118,11 @@ describe('planReply', () => {
   it.each([
     ['a CRLF in a Cc name', agentReply({ cc: [{ address: 'a@x.example', name: 'A\r\nBcc: e@evil.example' }] }), 'cc[0].name'],
     ['a list in a Bcc address', agentReply({ bcc: [{ address: 'a@x.example, e@evil.example', name: '' }] }), 'bcc[0].address'],
-    ['a LF in an attachment filename', agentReply({ attachments: [{ source: 's3', key: 'k', filename: 'a\nContent-Type: text/html', contentType: 'text/plain' }] }), 'attachments[0].filename'],
+    [
+      'a LF in an attachment filename',
+      agentReply({ attachments: [{ source: 's3', key: 'k', filename: 'a\nContent-Type: text/html', contentType: 'text/plain' }] }),
+      'attachments[0].filename',
+    ],
   ])('refuses %s with a HeaderInjectionError naming the field (defence behind the request schema)', (_name, reply, field) => {
     const error = thrown(() => planReply({ ids: counter() }, input({ reply })));
     expect(error).toBeInstanceOf(HeaderInjectionError);

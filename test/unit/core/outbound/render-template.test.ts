@@ -64,12 +64,14 @@ describe('renderTextTemplate', () => {
   });
 
   it('fills a text variant without escaping, in one pass, with LF line ends', () => {
-    const filled = renderTextTemplate({ ...text, bodyText: '{{signature}}' }, '{{channelName}} #{{ticketNumber}}\r\n\r\n{{body}}\r\n-- \r\n{{ signature }} ({{agentName}})\r\n\r\n');
+    const variant = '{{channelName}} #{{ticketNumber}}\r\n\r\n{{body}}\r\n-- \r\n{{ signature }} ({{agentName}})\r\n\r\n';
+    const filled = renderTextTemplate({ ...text, bodyText: '{{signature}}' }, variant);
     expect(filled).toBe('ACME & Co #0000011\n\n{{signature}}\n-- \nMax (Max <Admin>)\n');
   });
 
   it('refuses an unknown placeholder of a text variant on the field text', () => {
     expect(() => renderTextTemplate(text, '{{body}} {{content}}')).toThrow(ValidationError);
-    expect(checkTemplate('{{body}} {{content}} {{agentId}}', 'text')).toEqual([{ path: 'text', message: expect.stringMatching(/^unknown placeholders \{\{content\}\}, \{\{agentId\}\}; known: /) }]);
+    const message = expect.stringMatching(/^unknown placeholders \{\{content\}\}, \{\{agentId\}\}; known: /);
+    expect(checkTemplate('{{body}} {{content}} {{agentId}}', 'text')).toEqual([{ path: 'text', message }]);
   });
 });
