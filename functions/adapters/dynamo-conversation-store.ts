@@ -97,17 +97,26 @@ export class DynamoConversationStore implements ConversationStore {
     return String(out.Item?.conversationId);
   }
 
-  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim> {
+  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string): Promise<MessageIdClaim> {
     const k = key(itemKeys.claim(channelId, messageId));
+    const sets = ['channelId = :channel', 'messageId = :id', 'ownerMessageId = :owner'];
+    const values: Record<string, string> = { ':channel': channelId, ':id': messageId, ':owner': owner };
+    if (receipt !== undefined) {
+      sets.push('ownerReceipt = :receipt');
+      values[':receipt'] = receipt;
+    }
+    if (conversationId !== null) {
+      sets.push('conversationId = if_not_exists(conversationId, :conversation)');
+      values[':conversation'] = conversationId;
+    }
     try {
       // Only while no other message owns the id: a second copy must not claim it for a conversation of its own.
       const out = await this.client.send(new UpdateCommand({
         TableName: this.tableName,
         Key: k,
-        UpdateExpression: `SET channelId = :channel, messageId = :id, ownerMessageId = :owner${
-          conversationId === null ? '' : ', conversationId = if_not_exists(conversationId, :conversation)'}`,
+        UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_not_exists(ownerMessageId) OR ownerMessageId = :owner',
-        ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':owner': owner, ...(conversationId === null ? {} : { ':conversation': conversationId }) },
+        ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }));
       return claimOf(out.Attributes ?? {});
@@ -257,10 +266,11 @@ export class DynamoConversationStore implements ConversationStore {
 }
 
 function claimOf(item: Record<string, unknown>): MessageIdClaim {
-  return {
+  const claim = {
     conversationId: typeof item.conversationId === 'string' ? item.conversationId : null,
     owner: typeof item.ownerMessageId === 'string' ? item.ownerMessageId : null,
   };
+  return typeof item.ownerReceipt === 'string' ? { ...claim, receipt: item.ownerReceipt } : claim;
 }
 
 function toRef(item: ConversationItem): ConversationRef {

@@ -11,10 +11,11 @@ import { createHash } from 'node:crypto';
  * | conversation | `CONV#<id>` | `CONV` |
  * | message of a conversation | `CONV#<id>` | `MSG#<receivedAt>#<messageId>` |
  * | message without conversation | `LOOSE#<channelId>` | `MSG#<receivedAt>#<messageId>` |
- * | Message-ID claim (`conversationId`) and owner (`ownerMessageId`: the stored message carrying it as its own) | `MSGID#<channelId>#<message-id>`, or `MSGIDH#<channelId>#<sha-256>` for a long id | `MSGID` |
+ * | Message-ID claim (`conversationId`) and owner (`ownerMessageId`: the stored message carrying it as its own; `ownerReceipt`: its SES message id) | `MSGID#<channelId>#<message-id>`, or `MSGIDH#<channelId>#<sha-256>` for a long id | `MSGID` |
  * | ticket number index | `TICKET#<channelId>#<ticket>` | `TICKET` |
  * | reply token index | `TOKEN#<channelId>#<token>` | `TOKEN` |
- * | ticket counter | `COUNTER#<channelId>` | `TICKET` |
+ * | ticket counter of the deployment (`value`), seeded from the per-channel counters of before | `COUNTER#*` | `TICKET` |
+ * | ticket counter of a channel, before ticket numbers were unique across channels (read once, to seed) | `COUNTER#<channelId>` | `TICKET` |
  * | inbound record (idempotency) | `INBOUND#<sesMessageId>` | `CHANNEL#<channelId>` |
  * | failed mail | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
  * | outbound record (idempotency of a send) | `OUTBOUND#<messageId>` | `OUTBOUND` |
@@ -56,6 +57,8 @@ export const itemKeys = {
   ticket: (channelId: string, ticket: string): ItemKey => ({ pk: `TICKET#${channelId}#${ticket}`, sk: 'TICKET' }),
   replyToken: (channelId: string, token: string): ItemKey => ({ pk: `TOKEN#${channelId}#${token.toLowerCase()}`, sk: 'TOKEN' }),
   counter: (channelId: string): ItemKey => ({ pk: `COUNTER#${channelId}`, sk: 'TICKET' }),
+  /** `*` is no channel id (`IdSchema`), so it cannot meet a channel's counter of before. */
+  deploymentCounter: (): ItemKey => ({ pk: 'COUNTER#*', sk: 'TICKET' }),
   inbound: (sesMessageId: string, channelId: string): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }),
   failed: (sesMessageId: string, channelId: string | null): ItemKey => ({ pk: `INBOUND#${sesMessageId}`, sk: `FAILED#${channelId ?? '-'}` }),
   channel: (channelId: string): ItemKey => ({ pk: 'CHANNEL', sk: channelId }),

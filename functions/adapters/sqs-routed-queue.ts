@@ -3,6 +3,23 @@ import { ConfigError } from '../core/errors.ts';
 import type { RoutedMessage } from '../core/model/routed-message.ts';
 import type { RoutedQueue } from '../core/ports/inbound.ts';
 
+/**
+ * Characters every SQS accepts in a message body (#x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD),
+ * matched per UTF-16 code unit: real SQS also takes #x10000 and above, the local stand-in does
+ * not, and neither takes U+FFFE or U+FFFF.
+ */
+const QUEUE_UNSAFE = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/g;
+
+/**
+ * JSON whose every character outside `QUEUE_UNSAFE`'s set is written as a `\uXXXX` escape (an
+ * astral character as its two surrogate escapes), so any queue takes it and `JSON.parse` gives
+ * the same strings back. JSON has such characters only inside strings, where an escape means the
+ * character itself.
+ */
+export function queueSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(QUEUE_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Finds the queue of a skill the environment does not name (one created through the admin API), or null. */
 export type SkillQueueLookup = (skill: string) => Promise<string | null>;
 
@@ -26,7 +43,7 @@ export class SqsRoutedQueue implements RoutedQueue {
     if (!queueUrl) throw new ConfigError(`no queue for skill ${message.skill}`);
     await this.client.send(new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify(message),
+      MessageBody: queueSafeJson(message),
       // One group per conversation: in order, and never in two agents' hands at once.
       MessageGroupId: message.conversationId,
       // The Postroom message id is fixed on the first attempt: a resend within 5 minutes is dropped.

@@ -8,7 +8,8 @@ import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.t
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { OUTBOUND_UPLOAD_PREFIX } from '../adapters/outbound/s3-attachment-stager.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
-import { AppError } from '../core/errors.ts';
+import { conversationsWithTicket, onlyConversation } from '../core/conversation/find-by-ticket.ts';
+import { AppError, ConflictError } from '../core/errors.ts';
 import type { ReplyAttachment } from '../core/model/reply-request.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
 import { queueReply } from '../core/outbound/queue-reply.ts';
@@ -126,10 +127,16 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
   }
 }
 
+/** The one conversation of a ticket number on any channel; several (numbers from before they were unique) are refused, each named. */
 async function findByTicket(channels: DynamoChannelDirectory, conversations: DynamoConversationStore, ticket: string): Promise<string> {
-  for (const channel of await channels.all()) {
-    const found = await conversations.findByTicketNumber(channel.id, ticket.replace(/^#/, ''));
-    if (found) return found.id;
+  const ids = (await channels.all()).map((c) => c.id);
+  const found = await conversationsWithTicket((id, t) => conversations.findByTicketNumber(id, t), ids, ticket);
+  try {
+    const one = onlyConversation(found, ticket);
+    if (one) return one.id;
+  } catch (error) {
+    if (error instanceof ConflictError) throw new UsageError(`${error.message} (--conversation ID)`);
+    throw error;
   }
   throw new UsageError(`no conversation has ticket number ${ticket}`);
 }

@@ -147,6 +147,9 @@ describe('an agent works within their skills, as themselves', () => {
       html: '<p>Alex from Support<img src=x onerror="alert(1)"><script>alert(2)</script></p>', text: 'Alex from Support',
     });
     const othersSignature = await as('agent-1', 'PUT', '/agents/agent-2/signature', { text: 'not mine' });
+    const template = await as('admin', 'PUT', '/channels/support/templates/default', {
+      html: '<html><body><p>{{body}}</p><p>Yours, {{agentName}}</p>{{signature}}<p>{{channelName}} {{ticketNumber}}</p></body></html>',
+    });
     // Act
     const read = await as('agent-1', 'GET', '/agents/agent-1/signature');
     const answered = await as('agent-1', 'POST', `/conversations/${id}/reply`, { text: 'Attached again.' });
@@ -154,6 +157,8 @@ describe('an agent works within their skills, as themselves', () => {
     // Assert
     expect(signature.status).toBe(200);
     expect(othersSignature.status).toBe(403);
+    expect(template.status).toBe(200);
+    expect(String(mail.html)).toContain('Yours, Alex Agent');
     expect(JSON.stringify(read.body)).not.toMatch(/onerror|<script/i);
     expect(answered.status).toBe(202);
     expect(mail.text).toContain('Alex from Support');

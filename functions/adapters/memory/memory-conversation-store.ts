@@ -28,6 +28,8 @@ export class MemoryConversationStore implements ConversationStore {
   private readonly claims = new Map<string, string>();
   /** Stored message carrying each Message-ID as its own. */
   private readonly owners = new Map<string, string>();
+  /** SES message id of the mail each inbound owner was stored from. */
+  private readonly receipts = new Map<string, string>();
 
   async findByMessageIds(channelId: string, messageIds: readonly string[]): Promise<Map<string, ConversationRef>> {
     const found = new Map<string, ConversationRef>();
@@ -62,24 +64,32 @@ export class MemoryConversationStore implements ConversationStore {
     return this.claims.get(key) ?? conversationId;
   }
 
-  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim> {
+  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string): Promise<MessageIdClaim> {
     const key = claimKey(channelId, messageId);
     const first = this.owners.get(key);
     // Owned by another message: a second copy writes nothing, as in DynamoDB.
-    if (first !== undefined && first !== owner) return { owner: first, conversationId: this.claims.get(key) ?? null };
+    if (first !== undefined && first !== owner) return this.claimOf(key) ?? { owner: first, conversationId: null };
     this.owners.set(key, owner);
+    if (receipt !== undefined) this.receipts.set(key, receipt);
     if (conversationId !== null && !this.claims.has(key)) this.claims.set(key, conversationId);
-    return { owner, conversationId: this.claims.get(key) ?? null };
+    return this.claimOf(key) ?? { owner, conversationId: null };
   }
 
   async findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>> {
     const found = new Map<string, MessageIdClaim>();
     for (const id of messageIds) {
-      const key = claimKey(channelId, id);
-      const claim = { conversationId: this.claims.get(key) ?? null, owner: this.owners.get(key) ?? null };
-      if (claim.conversationId !== null || claim.owner !== null) found.set(id, claim);
+      const claim = this.claimOf(claimKey(channelId, id));
+      if (claim) found.set(id, claim);
     }
     return found;
+  }
+
+  private claimOf(key: string): MessageIdClaim | null {
+    const conversationId = this.claims.get(key) ?? null;
+    const owner = this.owners.get(key) ?? null;
+    if (conversationId === null && owner === null) return null;
+    const receipt = this.receipts.get(key);
+    return receipt === undefined ? { conversationId, owner } : { conversationId, owner, receipt };
   }
 
   async getConversations(ids: readonly string[]): Promise<Map<string, ConversationRef>> {

@@ -1,12 +1,11 @@
 import type { TicketSequence } from '../../core/ports/conversation-store.ts';
 
-/** Counts per channel from 1, like the DynamoDB atomic counter. */
+/** One counter for every channel from 1, like the deployment's DynamoDB counter. */
 export class MemoryTicketSequence implements TicketSequence {
-  private readonly values = new Map<string, number>();
+  private value = 0;
 
-  async next(channelId: string): Promise<number> {
-    const value = (this.values.get(channelId) ?? 0) + 1;
-    this.values.set(channelId, value);
-    return value;
+  async next(_channelId: string): Promise<number> {
+    this.value += 1;
+    return this.value;
   }
 }

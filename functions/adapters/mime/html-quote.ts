@@ -1,4 +1,5 @@
 import type { HtmlReply } from '../../core/inbound/extract-reply.ts';
+import { opensWithHeaderKey } from '../../core/inbound/reply-markers.ts';
 import { htmlToText } from './html-to-text.ts';
 
 /**
@@ -25,8 +26,6 @@ const STARTERS: readonly { readonly marker: string; readonly test: RegExp }[] = 
 const FIRST_LOOK = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top|<(?:blockquote|hr)\b/i;
 const TAG_HEAD = /^(\/?)([a-zA-Z][\w:-]*)/;
 const VOID = new Set(['br', 'hr', 'img', 'meta', 'link', 'input', 'col', 'area', 'base', 'wbr', 'source']);
-// The text after an <hr> that makes it Outlook's or Yahoo's separator: a quoted header block.
-const HEADERS_AFTER_RULE = /^\s*(?:from|date|sent|to|von|de|da|van|fra|från|od|от|gesendet|envoyé)\s*:/i;
 
 /** Hostile input limits: past these the scan stops and the plain text is used. */
 const MAX_TAGS = 200_000;
@@ -90,7 +89,8 @@ function findCuts(html: string): Cut[] {
       continue;
     }
     const starter = STARTERS.find((s) => s.test.test(attributes));
-    const ruleStarter = name === 'hr' && HEADERS_AFTER_RULE.test(textAfter(html, end));
+    // The text after an <hr> that makes it Outlook's or Yahoo's separator: a quoted header block.
+    const ruleStarter = name === 'hr' && opensWithHeaderKey(textAfter(html, end));
     // A reply header with nothing above it heads a forward, not the quote of a reply.
     if ((starter || ruleStarter) && marked === 0 && seen(start)) {
       return [...holders, { start, end: html.length, marker: starter?.marker ?? 'hr' }];

@@ -3,6 +3,7 @@ import { route } from '../roles.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { everything, recordChange } from '../../core/admin/admin-context.ts';
 import { addNote, assign, getConversation, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
+import { conversationsWithTicket, onlyConversation } from '../../core/conversation/find-by-ticket.ts';
 import { canWorkOn } from '../../core/model/agent.ts';
 import type { ConversationSummary } from '../../core/ports/admin.ts';
 import { ReplyBodySchema } from '../../core/model/reply-request.ts';
@@ -41,8 +42,9 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     if (ticket !== undefined) {
       if (!/^\d{5,12}$/.test(ticket)) throw new ValidationError('ticket: 5 to 12 digits', [{ path: 'ticket', message: '5 to 12 digits, e.g. 0000013' }]);
       const channels = filter.channelId ? [filter.channelId] : (await everything((p) => deps.channels.list(p))).map((ch) => ch.value.id);
-      const found = (await Promise.all(channels.map((id) => deps.conversations.findByTicketNumber(id, ticket)))).filter((x): x is ConversationSummary => x !== null);
-      return c.json({ items: found.filter(visible).map(withConversation), cursor: null }, 200);
+      // At most one: a number from before tickets were unique across channels may name several (409, each named).
+      const found = onlyConversation((await conversationsWithTicket((id, t) => deps.conversations.findByTicketNumber(id, t), channels, ticket)).filter(visible), ticket);
+      return c.json({ items: found ? [withConversation(found)] : [], cursor: null }, 200);
     }
     // An agent's page holds only what they may see, so it can be shorter than `limit`; follow `cursor`.
     const page = await deps.conversations.list(filter, { limit, cursor });

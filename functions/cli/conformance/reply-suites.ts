@@ -50,6 +50,7 @@ const SUITES: readonly { id: string; compare: Compare }[] = [
   { id: 'planer', compare: 'reply-and-signature' },
   { id: 'email-reply-parser', compare: 'visible' },
   { id: 'postroom', compare: 'visible' },
+  { id: 'postroom-world', compare: 'visible' },
 ];
 
 /** Reads every suite's `cases.json` (inputs inline or in files beside it). */

@@ -51,6 +51,7 @@ const THRESHOLDS: readonly { name: string; min: number; measure: (card: Measured
   { name: 'reply text right on planer suite', min: 0.961, measure: (c) => replyRate(c, 'planer') },
   { name: 'reply text right on email-reply-parser suite', min: 1, measure: (c) => replyRate(c, 'email-reply-parser') },
   { name: 'reply text right on postroom suite', min: 1, measure: (c) => replyRate(c, 'postroom') },
+  { name: 'reply text right on postroom-world suite', min: 1, measure: (c) => replyRate(c, 'postroom-world') },
 ];
 
 export function evaluateThresholds(card: Measured): Threshold[] {

@@ -2,9 +2,8 @@ import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from 
 import { canWorkOn, hasRole, type Caller } from '../model/agent.ts';
 import type { Note } from '../model/admin-resources.ts';
 import { messageTime, type OutboundStoredMessage, type StoredMessage } from '../model/stored-message.ts';
-import { ReplyRequestSchema } from '../model/reply-request.ts';
+import type { ReplyBody } from '../model/reply-request.ts';
 import type { AgentStore, ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
-import { parseOrThrow } from '../validation.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 
 export interface ConversationAdminDeps extends AuditDeps {
@@ -99,15 +98,18 @@ export async function addNote(deps: ConversationAdminDeps, request: AdminRequest
  * Queues an agent's reply through the send path, as the caller. A body naming another agent is
  * refused (403) unless the caller is a supervisor acting for them, which the audit record says.
  */
-export async function reply(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: Record<string, unknown>): Promise<OutboundStoredMessage> {
-  const acting = actingAgent(request.caller, typeof body.agentId === 'string' ? body.agentId : undefined, 'replying');
+export async function reply(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: ReplyBody): Promise<OutboundStoredMessage> {
+  const acting = actingAgent(request.caller, body.agentId, 'replying');
   const conversation = await getConversation(deps, request.caller, id);
-  if (acting.onBehalfOf && !(await deps.agents.get(acting.onBehalfOf))) {
-    throw new ValidationError(`agentId: no agent ${acting.onBehalfOf}`, [{ path: 'agentId', message: `no agent ${acting.onBehalfOf}` }]);
+  // The template's {{agentName}} is the replying agent's display name, never the caller's say-so.
+  let agentName = request.caller.displayName;
+  if (acting.onBehalfOf) {
+    const agent = await deps.agents.get(acting.onBehalfOf);
+    if (!agent) throw new ValidationError(`agentId: no agent ${acting.onBehalfOf}`, [{ path: 'agentId', message: `no agent ${acting.onBehalfOf}` }]);
+    agentName = agent.value.displayName;
   }
-  const input = parseOrThrow(ReplyRequestSchema, { ...body, conversationId: conversation.id, agentId: acting.agentId }, 'reply');
   if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
-  const queued = await deps.replies.reply(input);
+  const queued = await deps.replies.reply({ ...body, conversationId: conversation.id, agentId: acting.agentId, agentName });
   await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages'], acting);
   return queued;
 }

@@ -31,6 +31,8 @@ export interface ApplyThreadInput {
    * write as the claim; a Message-ID another stored message owns makes it a second `copy`.
    */
   readonly owner?: string;
+  /** The SES message id of the owner's mail, recorded with its ownership (a later copy finds its inbound record by it). */
+  readonly receipt?: string;
   /** ISO time of the write. */
   readonly at: string;
   /** Lane of the message: automatic answers join a closed conversation without reopening it. @default 'human' */
@@ -55,6 +57,12 @@ export interface ApplyThreadInput {
  * message that is in no conversation (nothing is threaded for it).
  */
 export type AppliedThread = ConversationRef & { readonly created: boolean; readonly copy?: true };
+
+/** The stored message that owns a copy's Message-ID, and the SES message id it was stored from (null when not recorded). */
+export interface OriginalMessage {
+  readonly messageId: string;
+  readonly receipt: string | null;
+}
 
 /** Waits while a joined conversation is still pending: its creator settles it within milliseconds unless it crashed. */
 const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
@@ -87,13 +95,26 @@ const SETTLE_DELAYS_MS = [20, 40, 80, 160, 320, 640];
  * the candidate there, so no claim it holds leads to a conversation pending forever.
  */
 export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput): Promise<AppliedThread | null> {
+  return (await applyThreadOf(deps, input)).conversation;
+}
+
+/** `applyThread`, and the stored message that owns the Message-ID when this one turned out a copy. */
+export async function applyThreadOf(
+  deps: ApplyThreadDeps,
+  input: ApplyThreadInput,
+): Promise<{ readonly conversation: AppliedThread | null; readonly original: OriginalMessage | null }> {
+  const claims = claimer(deps.store, input);
+  const conversation = await write(deps, input, claims);
+  return { conversation, original: claims.original };
+}
+
+async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Claimer): Promise<AppliedThread | null> {
   const { decision, channel } = input;
   const { store } = deps;
   if (decision.action === 'unattached') return null;
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
   const options = { reopen: !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}) };
   const join = (id: string): Promise<ConversationRef> => settled(deps, () => store.join(id, participants, input.at, options));
-  const claims = claimer(store, input);
 
   const candidate = input.candidate;
   const joined = decision.action === 'join' ? decision.conversation?.id : undefined;
@@ -149,16 +170,20 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
  * true if another stored message owns it; the claim is then not written, and `one` returns the
  * conversation of that copy, or null when it is in none.
  */
+type Claimer = ReturnType<typeof claimer>;
+
 function claimer(store: ConversationStore, input: ApplyThreadInput) {
   const channelId = input.channel.id;
   const ownId = input.owner !== undefined ? input.message.messageId : null;
   const state = {
     copy: false,
+    original: null as OriginalMessage | null,
     async one(messageId: string, conversationId: string): Promise<string | null> {
       if (messageId !== ownId || input.owner === undefined) return store.claim(channelId, messageId, conversationId);
-      const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId);
+      const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId, input.receipt);
       if (claim.owner === input.owner) return claim.conversationId ?? conversationId;
       state.copy = true;
+      state.original = claim.owner === null ? null : { messageId: claim.owner, receipt: claim.receipt ?? null };
       return claim.conversationId;
     },
     /** Claims for a settled conversation. */

@@ -3,8 +3,8 @@ import type { Lane } from '../model/classification.ts';
 import type { ThreadDecision } from '../model/conversation.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
-import type { ConversationStore, TicketSequence } from '../ports/conversation-store.ts';
-import { type AppliedThread, applyThread } from './apply-thread.ts';
+import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
+import { type AppliedThread, applyThreadOf, type OriginalMessage } from './apply-thread.ts';
 import type { OwnIdSeen } from './own-id-probe.ts';
 import { settleCandidate } from './settle-candidate.ts';
 
@@ -24,6 +24,8 @@ export interface ThreadMessageInput {
   readonly candidate: Candidate | null;
   /** The stored message this is: its own Message-ID is claimed as owned by it. */
   readonly owner: string;
+  /** The SES message id of the mail, recorded with the ownership. */
+  readonly receipt: string;
   /** ISO time of the writes. */
   readonly at: string;
   readonly lane: Lane;
@@ -36,10 +38,14 @@ export interface ThreadMessageInput {
   readonly skill?: string | undefined;
 }
 
-/** Where a message ended: its conversation (null when in none) and whether it is a second copy of a stored message. */
+/**
+ * Where a message ended: its conversation (null when in none) and whether it is a second copy of
+ * a stored message, with that message (`original`, null when unknown or not a copy).
+ */
 export interface ThreadedMessage {
   readonly conversation: AppliedThread | null;
   readonly copy: boolean;
+  readonly original?: OriginalMessage | null;
 }
 
 /**
@@ -51,20 +57,20 @@ export async function threadMessage(deps: ThreadMessageDeps, input: ThreadMessag
   const { decision } = input;
   const earlierCopy = await storedCopyOf(deps.store, input);
   if (earlierCopy) {
-    const { conversation } = earlierCopy;
+    const { conversation, original } = earlierCopy;
     // An earlier attempt may have threaded it before the first copy took its id: its candidate goes where that copy is.
     if (input.retry && input.candidate && conversation) {
       await settleCandidate(deps.store, input, input.candidate.conversationId, conversation.id);
     }
-    return { conversation, copy: true };
+    return { conversation, copy: true, original };
   }
-  const conversation = await applyThread(
+  const { conversation, original } = await applyThreadOf(
     { store: deps.store, ...(deps.tickets ? { tickets: deps.tickets } : {}), ...(deps.pause ? { pause: deps.pause } : {}) },
-    { ...input, owner: input.owner },
+    { ...input, owner: input.owner, receipt: input.receipt },
   );
   // A copy that raced the first one: the own-id claim found the other owner (null: that copy is in no conversation).
   const copy = conversation?.copy === true || (conversation === null && decision.action !== 'unattached');
-  return { conversation, copy };
+  return { conversation, copy, original: copy ? original : null };
 }
 
 /**
@@ -78,22 +84,28 @@ export async function threadMessage(deps: ThreadMessageDeps, input: ThreadMessag
  * join, so that a copy coming later never joins (and reopens) anything; a new conversation's
  * claims find a copy in their order.
  */
-async function storedCopyOf(store: ConversationStore, input: ThreadMessageInput): Promise<{ conversation: AppliedThread | null } | null> {
+async function storedCopyOf(store: ConversationStore, input: ThreadMessageInput): Promise<{ conversation: AppliedThread | null; original: OriginalMessage | null } | null> {
   const { decision, channel, owner: me, seen } = input;
   const ownId = input.message.messageId;
   // resolveThread claims the own id only when it is well-formed.
   if (!ownId || !decision.claimIds.includes(ownId)) return null;
   const seenOwner = seen?.claim?.owner ?? null;
-  if (seenOwner !== null && seenOwner !== me) return { conversation: seen?.conversation ? { ...seen.conversation, created: false } : null };
+  if (seenOwner !== null && seenOwner !== me) {
+    return { conversation: seen?.conversation ? { ...seen.conversation, created: false } : null, original: originalOf(seen?.claim ?? null) };
+  }
   const { action, conversation: target } = decision;
   const joinsUnread = action === 'join' && seen === undefined && target?.id !== input.candidate?.conversationId;
   const unattachedUnowned = action === 'unattached' && seenOwner !== me;
   if (!joinsUnread && !unattachedUnowned) return null;
-  const claim = await store.claimOwn(channel.id, ownId, me, null);
+  const claim = await store.claimOwn(channel.id, ownId, me, null, input.receipt);
   if (claim.owner === me) return null;
   const found = claim.conversationId ? (await store.getConversations([claim.conversationId])).get(claim.conversationId) : undefined;
   // The first copy claimed its id before joining and has not claimed it for the conversation yet:
   // this copy, with the same signals, belongs where it was going (recorded only, nothing joined).
   const conversation = found ?? target;
-  return { conversation: conversation ? { ...conversation, created: false } : null };
+  return { conversation: conversation ? { ...conversation, created: false } : null, original: originalOf(claim) };
+}
+
+function originalOf(claim: MessageIdClaim | null): OriginalMessage | null {
+  return claim?.owner ? { messageId: claim.owner, receipt: claim.receipt ?? null } : null;
 }

@@ -11,6 +11,8 @@ export interface InboundInput {
   readonly verdicts?: ReceiptVerdicts | undefined;
   /** Envelope recipients (SES receipt `recipients`), lowercase. */
   readonly envelopeRecipients?: readonly string[] | undefined;
+  /** The SMTP envelope sender, which SPF checked; undefined when unknown. */
+  readonly envelopeSender?: string | undefined;
 }
 
 /**

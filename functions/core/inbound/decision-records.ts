@@ -4,6 +4,7 @@ import type { InboundStoredMessage } from '../model/stored-message.ts';
 import { ROUTED_MESSAGE_SCHEMA_VERSION, type RoutedMessage } from '../model/routed-message.ts';
 import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { InboundDecision } from './decide-message.ts';
+import { linkedConversationId } from '../conversation/resolve-thread.ts';
 import { customerAddress } from '../mail/participants.ts';
 import { previewOf } from '../mail/preview.ts';
 
@@ -54,7 +55,7 @@ export function storedMessageOf(
     tags: [...decision.tags],
     disposition: decision.disposition,
     route: decision.route ? { ...decision.route } : null,
-    thread: { rule: decision.thread.rule, reason: decision.thread.reason, flags: [...decision.thread.flags] },
+    thread: { rule: decision.thread.rule, reason: decision.thread.reason, flags: [...decision.thread.flags], linkedConversationId: linkedConversationId(decision.thread) },
     preview: previewOf(decision.reply.reply),
     attachments: message.attachments,
     rejectedAttachments: [...decision.rejectedAttachments],

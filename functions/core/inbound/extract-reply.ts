@@ -1,5 +1,5 @@
 import { classifyLines, type CutRule, type Kind } from './reply-lines.ts';
-import { isSignatureDelimiter, type SignatureRule, signatureStart } from './reply-signature.ts';
+import { isMobileFooter, isSignatureDelimiter, type SignatureRule, signatureStart } from './reply-signature.ts';
 
 /** Which rule ended the new text: the client's HTML quote markup, or a text pattern. */
 export type ReplyRule = `html:${string}` | CutRule | 'none';
@@ -92,13 +92,18 @@ function sameWords(plain: string, html: string): boolean {
 
 function extractText(text: string): ExtractedReply {
   if (text.length > MAX_REPLY_SCAN_CHARS) {
-    const cut = text.lastIndexOf('\n', MAX_REPLY_SCAN_CHARS) + 1 || MAX_REPLY_SCAN_CHARS;
+    // The head ends with the last line break inside the limit, so it is never longer than the limit.
+    const cut = text.lastIndexOf('\n', MAX_REPLY_SCAN_CHARS - 1) + 1 || MAX_REPLY_SCAN_CHARS;
     const head = extractText(text.slice(0, cut));
-    const tail = text.slice(cut).replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+    // trimEnd, not /\s+$/: that pattern is quadratic on a long run of spaces followed by text.
+    const tail = text.slice(cut).replace(/\r\n?/g, '\n').replace(/^\n+/, '').trimEnd();
     return { ...head, quoted: head.quoted ? `${head.quoted}\n${tail}` : tail };
   }
   const { lines, kinds, rule } = classifyLines((text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text).split('\n'));
-  const textIndexes = indexesOf(kinds, 'text');
+  const allText = indexesOf(kinds, 'text');
+  // A footer that the app put first cut nothing (see classifyLines); it is no new text either.
+  const lead = leadingFooter(lines, allText);
+  const textIndexes = lead === null ? allText : allText.filter((index) => index !== lead);
   const found = findSignature(lines, kinds, textIndexes);
   const signatureAt = found?.index ?? null;
   const replyIndexes = signatureAt === null ? textIndexes : textIndexes.filter((index) => index < signatureAt);
@@ -113,6 +118,10 @@ function extractText(text: string): ExtractedReply {
     signature = null;
     signatureRule = null;
   }
+  if (signature === null && lead !== null) {
+    signature = (lines[lead] ?? '').trim();
+    signatureRule = 'mobile-footer';
+  }
   const quoted = join(lines, indexesOf(kinds, 'quoted'));
   const sure = CONFIDENCE[rule] - (signatureRule === 'sign-off' ? 0.1 : 0);
   return { reply, quoted, signature, rule, signatureRule, confidence: Math.round(sure * 100) / 100 };
@@ -122,6 +131,12 @@ function indexesOf(kinds: readonly Kind[], kind: Kind): number[] {
   const indexes: number[] = [];
   for (let index = 0; index < kinds.length; index++) if (kinds[index] === kind) indexes.push(index);
   return indexes;
+}
+
+/** The first text line, when it is a mail app's footer and more text follows it. */
+function leadingFooter(lines: readonly string[], textIndexes: readonly number[]): number | null {
+  const [first, ...rest] = textIndexes.filter((index) => (lines[index] ?? '').trim() !== '');
+  return first !== undefined && rest.length > 0 && isMobileFooter(lines[first] ?? '') ? first : null;
 }
 
 function findSignature(lines: readonly string[], kinds: readonly Kind[], textIndexes: readonly number[]): { index: number; rule: SignatureRule } | null {

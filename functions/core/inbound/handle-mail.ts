@@ -37,6 +37,12 @@ export interface HandleMailInput {
   readonly at: string;
   /** An operator's replay of a failed record. */
   readonly replay: boolean;
+  /**
+   * Completes the inbound record of a message's first copy (by its SES message id), for a second
+   * copy: the first may have been stored and never queued (it failed, or its attempt died between
+   * the two). Resolves once the first copy is final and not failed; throws otherwise.
+   */
+  readonly completeOriginal?: (receipt: string) => Promise<void>;
 }
 
 /**
@@ -69,7 +75,9 @@ async function decideMail(deps: HandleMailDeps, input: HandleMailInput, start: I
   const message = await parseInbound(deps.parser, raw, channel);
   // The own id's claim is read with the claims threading reads anyway: a later copy is known before any write.
   const probe = new OwnIdProbe(deps.conversations, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
-  let decision = await decideMessage({ lookup: probe }, { message, channel, verdicts: record.mail.verdicts, envelopeRecipients: record.mail.recipients });
+  let decision = await decideMessage({ lookup: probe }, {
+    message, channel, verdicts: record.mail.verdicts, envelopeRecipients: record.mail.recipients, envelopeSender: record.mail.envelopeSender,
+  });
 
   let threaded: ThreadedMessage = { conversation: null, copy: false };
   if (decision.disposition === 'route' || decision.disposition === 'record') {
@@ -80,13 +88,18 @@ async function decideMail(deps: HandleMailDeps, input: HandleMailInput, start: I
     threaded = await threadMessage(
       { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
       {
-        channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, at,
+        channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, receipt: record.sesMessageId, at,
         lane: decision.classification.lane, tags: decision.tags, seen: probe.seen, skill: decision.route?.skill,
         // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
         retry: record.attempts > 1 || input.replay,
       },
     );
-    if (threaded.copy) decision = asDuplicate(decision);
+    if (threaded.copy) {
+      // Nothing of this copy is written before its first copy is routed (or recorded): a copy is never all that is left of a mail.
+      const receipt = threaded.original?.receipt;
+      if (receipt && receipt !== record.sesMessageId) await input.completeOriginal?.(receipt);
+      decision = asDuplicate(decision);
+    }
   }
   const { conversation } = threaded;
   // Idempotent per report: a retry of the mail applies nothing twice.

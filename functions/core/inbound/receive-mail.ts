@@ -3,6 +3,7 @@ import type { Lane } from '../model/classification.ts';
 import type { AcknowledgementRecord, ErrorInfo, InboundMail, InboundRecord, InboundState } from '../model/inbound-record.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ChannelDirectory, FailedMailStore, InboundLedger } from '../ports/inbound.ts';
+import { AppError, BusyError, ERROR_CODES } from '../errors.ts';
 import { DEFAULT_MAX_ATTEMPTS, processOnce, type ProcessResult } from '../processing/process-once.ts';
 import { handleMail, type HandleMailDeps } from './handle-mail.ts';
 
@@ -38,7 +39,8 @@ export const MAX_ATTEMPTS = DEFAULT_MAX_ATTEMPTS;
  * record, listed for replay, and the outcome `failed`; it is not thrown. Retryable errors are.
  *
  * A second copy of a stored message (same Message-ID, new SES id) is recorded, tagged
- * `duplicate-message-id`, and not routed.
+ * `duplicate-message-id`, and not routed; before that it completes the first copy's record
+ * (`completeFirstCopy`), so a first copy that was stored and never queued is queued now.
  */
 export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, options: ReceiveMailOptions = {}): Promise<ReceiveOutcome> {
   const channel = await deps.channels.findByRecipients(mail.recipients);
@@ -47,18 +49,56 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
     await deps.failed.put({ sesMessageId: mail.sesMessageId, channelId: null, rawKey: mail.rawKey, ...error, failedAt: now(deps), mail });
     return { status: 'failed', duplicate: false, channelId: null, error };
   }
-  const replay = options.replay ?? false;
-  const result = await processOnce(
+  const completeOriginal = (receipt: string): Promise<void> => completeFirstCopy(deps, channel, mail, receipt);
+  return outcomeOf(await processMail(deps, channel, mail, { replay: options.replay ?? false, completeOriginal }));
+}
+
+/** One mail on one channel, once (`processOnce`); a failure is listed with the record's own mail. */
+function processMail(
+  deps: ReceiveMailDeps,
+  channel: ChannelSettings,
+  mail: InboundMail,
+  options: { readonly replay: boolean; readonly completeOriginal?: (receipt: string) => Promise<void> },
+): Promise<ProcessResult<InboundRecord>> {
+  const { replay, completeOriginal } = options;
+  return processOnce(
     { ledger: deps.ledger, clock: deps.clock, leaseMs: deps.leaseMs, maxAttempts: MAX_ATTEMPTS },
     newRecord(deps, channel, mail),
-    (record, checkpoint) => handleMail(deps, { channel, at: now(deps), replay }, record, checkpoint),
+    (record, checkpoint) => handleMail(deps, { channel, at: now(deps), replay, ...(completeOriginal ? { completeOriginal } : {}) }, record, checkpoint),
     {
       replay,
       onFailed: (record, error) =>
-        deps.failed.put({ sesMessageId: mail.sesMessageId, channelId: channel.id, rawKey: mail.rawKey, ...error, failedAt: now(deps), mail: record.mail }),
+        deps.failed.put({ sesMessageId: record.sesMessageId, channelId: channel.id, rawKey: record.mail.rawKey, ...error, failedAt: now(deps), mail: record.mail }),
     },
   );
-  return outcomeOf(result);
+}
+
+/** Waits while the first copy's own attempt holds its record: it settles within a second unless it crashed. */
+const FIRST_COPY_DELAYS_MS = [50, 100, 200, 400, 800];
+
+/**
+ * Brings the first copy of a message (SES message id `receipt`, on the same channel) to its end,
+ * for a second copy that found it owning the Message-ID: a record that failed is replayed, one
+ * whose attempt died (an expired lease, or one given back after a retryable error) is taken over
+ * and resumes where it stood, so its stored message reaches its queue once (the pointer's
+ * deduplication id is its message id). A final record is left as it is. A first copy that fails
+ * again fails the second copy with its reason (both are listed, either replays); one still in
+ * another attempt's hands after the waits is a `BusyError` (the second copy is retried).
+ */
+async function completeFirstCopy(deps: ReceiveMailDeps, channel: ChannelSettings, copy: InboundMail, receipt: string): Promise<void> {
+  // The record exists (the claim names it); the copy's mail only stands in should it have vanished.
+  const first = { ...copy, sesMessageId: receipt };
+  for (const delay of [...(deps.pause ? FIRST_COPY_DELAYS_MS : []), null]) {
+    try {
+      const { record } = await processMail(deps, channel, first, { replay: true });
+      if (record.state !== 'failed') return;
+      const code = ERROR_CODES.find((c) => c === record.error?.code) ?? 'unexpected-error';
+      throw new AppError(code, `the first copy of this message (${receipt}) failed: ${record.error?.reason ?? 'unknown'}`);
+    } catch (error) {
+      if (!(error instanceof BusyError) || delay === null) throw error;
+      await deps.pause?.(delay);
+    }
+  }
 }
 
 /**

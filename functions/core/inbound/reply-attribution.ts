@@ -5,15 +5,19 @@
  */
 
 // The verb of "X wrote:" per language. Longest forms first where one is a prefix of another.
+// Besides Gmail's, Apple Mail's and Outlook's, the verbs of Thunderbird for Android's reply
+// header (message_compose_reply_header_fmt, per locale). A gender ending may follow the verb
+// ("napisał/a", "napisał(a)", "כתב/ה").
 const VERBS = [
-  'wrote', 'sent', 'writes', 'schrieb', 'schreibt', 'a\\s+écrit', 'a\\s+ecrit', 'écrit', 'escribió', 'escribio', 'escreveu', 'ha\\s+scritto',
-  'scrisse', 'a\\s+scris', 'napisał\\(a\\)', 'napisała', 'napisał', 'pisze', 'napsal\\(a\\)', 'napsala', 'napsal', 'skrev', 'kirjoitti',
-  'írta', 'написал\\(а\\)', 'написала', 'написал', 'пишет', 'пише', 'έγραψε', 'كتب', 'het\\s+volgende\\s+geschreven', 'schreef',
-  'yazdı', 'đã\\s+viết', 'כתב', 'skrifaði',
+  'wrote', 'sent', 'writes', 'schrieb', 'schreibt', 'a\\s+écrit', 'a\\s+ecrit', 'écrit', 'escribió', 'escribio', 'escribiu', 'escreveu',
+  'ha\\s+escrit', 'ha\\s+scritto', 'hà\\s+scrittu', 'scrisse', 'a\\s+scris', 'napisała', 'napisał', 'pisze', 'napsala', 'napsal',
+  'napísal', 'je\\s+napisao', 'sporoča', 'skrev', 'skreiv', 'kirjoitti', 'kirjutas', 'írta', 'rakstīja', 'parašė', 'shkroi', 'menulis',
+  'написала', 'написал', 'написа', 'пишет', 'пише', 'піша', 'έγραψε', 'كتب', 'het\\s+volgende\\s+geschreven', 'schreef', 'yazdı',
+  'đã\\s+viết', 'כתב', 'skrifaði', 'skribis',
 ].join('|');
 // Chinese, Japanese and Korean verbs follow the date or address without a space.
-const CJK_VERBS = '写道|寫道|のメッセージ|작성';
-const VERB = `(?:(?:^|[\\s,>)"'”])(?:${VERBS})|(?:${CJK_VERBS}))`;
+const CJK_VERBS = '写道|寫道|寫到|のメッセージ|のメール|작성';
+const VERB = `(?:(?:^|[\\s,،>)"'”])(?:${VERBS})(?:/\\p{L}{1,2}|\\(\\p{L}{1,2}\\))?|(?:${CJK_VERBS}))`;
 
 // Verb at the end, optionally followed by the name ("schrieb Max <max@x>:"), then a colon.
 const VERB_AT_END = new RegExp(`${VERB}(?:\\s[^:：\\n]{0,160})?\\s*[:：]\\s*$`, 'iu');
@@ -21,9 +25,14 @@ const VERB_AT_END = new RegExp(`${VERB}(?:\\s[^:：\\n]{0,160})?\\s*[:：]\\s*$`
 const VERB_ANYWHERE = new RegExp(`${VERB}(?=[\\s:：(]|$)`, 'iu');
 // Verb at the very end without a colon; only after an intro word or between dashes.
 const VERB_NO_COLON = new RegExp(`(?:^|\\s)(?:${VERBS})\\s*$`, 'iu');
-// Words that open an attribution ("On", "Am", "Le", "El", "Op", "Il", "In data", "W dniu", "Den", "På", "Em", "Pe", "Dne", "Στις", "في", "在").
-const INTRO = /^(?:on|am|le|el|op|il|in\s+data|w\s+dniu|den|på|em|pe|dne|στις|في|在)\s/iu;
-const INTRO_AFTER_SPACE = /^\s*(?:on|am|le|el|op|il|in\s+data|w\s+dniu|den|på|em|pe|dne|στις|في|在)\s/iu;
+// Words that open an attribution ("On", "Am", "Le", "El", "Op", "Il", "In data", "W dniu", "Dnia", "Den", "På", "Em", "Pe",
+// "Dne", "Ekkor:", "Στις", "في", "بتاريخ", "在"), and Apple Mail's Polish "Wiadomość napisana przez".
+const INTROS = 'on|am|le|el|op|il|in\\s+data|w\\s+dniu|dnia|den|på|em|pe|dne|ekkor:?|στις|في|بتاريخ|在|wiadomość\\s+napisana\\s+przez';
+const INTRO = new RegExp(`^(?:${INTROS})\\s`, 'iu');
+const INTRO_AFTER_SPACE = new RegExp(`^\\s*(?:${INTROS})\\s`, 'iu');
+// Openings that only attributions use, whose verb comes first ("Wiadomość napisana przez <name>
+// w dniu <date>, o godz. <time>:", Apple Mail in Polish) or that have none ("بتاريخ <date>، <name>:").
+const OPENING = /^(?:wiadomość\s+napisana\s+przez|بتاريخ)\s/iu;
 
 const ADDRESS_COLON = /(?:<\s*[^<>\s]+@[^<>\s]+\s*>|\(\s*[^()\s]+@[^()\s]+\s*\)|[^\s<>()]+@[^\s<>()]+)\s*[:：]\s*$/u;
 const ADDRESS_END = /<\s*[^<>\s]+@[^<>\s]+\s*>\s*$/u;
@@ -78,6 +87,7 @@ function matchAttribution(raw: string): Attribution | null {
   // Without the colon it needs more: dashes, or an address or a year as well as the time.
   const sure = dashed(raw) || (DATE_OR_TIME.test(joined) && (hasAddress || /\b(?:19|20)\d\d\b/u.test(joined)));
   if (VERB_NO_COLON.test(joined) && (INTRO.test(joined) || dashed(raw)) && sure) return { length: 1, needsQuote: false };
+  if (OPENING.test(joined) && /[:：]$/u.test(joined) && (hasAddress || DATE_OR_TIME.test(joined))) return { length: 1, needsQuote: false };
   // Gmail's date-first form: "2014-03-20 8:48 GMT+01:00 Name <a@b>:", "ср, 30 апр. 2025 г. в 15:19, Name <a@b>:".
   if (ADDRESS_COLON.test(joined) && DATE_OR_TIME.test(joined)) return { length: 1, needsQuote: false };
   if (ADDRESS_END.test(joined) && DATE_FIRST.test(joined)) return { length: 1, needsQuote: true };

@@ -1,5 +1,6 @@
 import { attributionAt, splitInlineAttribution } from './reply-attribution.ts';
-import { isHeaderBlock, isHistoryMarker, isQuotedLine, startsUnprefixedHistory } from './reply-markers.ts';
+import { headerBlockEnd, isHistoryMarker, isQuotedLine, splitGluedMarker, startsUnprefixedHistory } from './reply-markers.ts';
+import { matchForm } from './reply-match-form.ts';
 import { isMobileFooter } from './reply-signature.ts';
 
 export type Kind = 'text' | 'quoted';
@@ -16,28 +17,31 @@ export interface ClassifiedLines {
 
 /**
  * Marks every line as new text or quoted history (see `extractReply`), and names the first
- * rule that cut history off.
+ * rule that cut history off. The recognizers read each line's match form (`matchForm`); the
+ * lines come back as sent.
  */
 export function classifyLines(input: readonly string[]): ClassifiedLines {
   const lines = splitInline(input);
+  const view = lines.map(matchForm);
   const kinds: Kind[] = lines.map(() => 'text');
   let rule: CutRule | 'none' = 'none';
   let textSeen = false;
+  let footerSeen = false;
   const cut = (from: number, why: CutRule): ClassifiedLines => {
     for (let index = from; index < lines.length; index++) kinds[index] = 'quoted';
     return { lines, kinds, rule: rule === 'none' ? why : rule };
   };
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index] ?? '';
+  for (let index = 0; index < view.length; index++) {
+    const line = view[index] ?? '';
     if (isQuotedLine(line)) {
       kinds[index] = 'quoted';
       if (rule === 'none') rule = 'quote-prefix';
-      index = wrappedContinuation(lines, kinds, index);
+      index = wrappedContinuation(view, kinds, index);
       continue;
     }
-    const attribution = attributionAt(lines, index);
+    const attribution = attributionAt(view, index);
     if (attribution) {
-      const quoteFollows = isQuotedLine(nextNonBlank(lines, index + attribution.length) ?? '');
+      const quoteFollows = isQuotedLine(nextNonBlank(view, index + attribution.length) ?? '');
       if (!quoteFollows && !attribution.needsQuote) return cut(index, 'attribution');
       if (quoteFollows) {
         for (let offset = 0; offset < attribution.length; offset++) kinds[index + offset] = 'quoted';
@@ -46,17 +50,23 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
         continue;
       }
     }
-    if (startsUnprefixedHistory(lines, index)) {
-      const header = isHeaderBlock(lines, index);
+    if (startsUnprefixedHistory(view, index)) {
+      const headerEnd = headerBlockEnd(view, index);
       // A header block with nothing above it heads a forward: its own lines are the history.
-      if (!header || textSeen || rule !== 'none') {
-        return cut(index, header ? 'header-block' : 'history-marker');
+      if (headerEnd === -1 || textSeen || footerSeen || rule !== 'none') {
+        return cut(index, headerEnd === -1 ? 'history-marker' : 'header-block');
       }
-      while (index < lines.length && (lines[index] ?? '').trim() !== '') kinds[index++] = 'quoted';
+      while (index < headerEnd) kinds[index++] = 'quoted';
+      index--;
       continue;
     }
-    // Mail apps write their footer directly above the unprefixed original.
-    if (isMobileFooter(line) && nextNonBlank(lines, index + 1) !== undefined) return cut(index + 1, 'app-footer');
+    if (isMobileFooter(line)) {
+      // Mail apps write their footer directly above the unprefixed original; a footer with no
+      // text above it (the app put it first) cuts nothing: what follows is the reply.
+      if (textSeen && nextNonBlank(view, index + 1) !== undefined) return cut(index + 1, 'app-footer');
+      footerSeen = true;
+      continue;
+    }
     if (line.trim() !== '') textSeen = true;
   }
   return { lines, kinds, rule };
@@ -64,6 +74,10 @@ export function classifyLines(input: readonly string[]): ClassifiedLines {
 
 const INLINE_ON = /[ -]On\s/u;
 
+/**
+ * Moves history that shares a line with the end of the reply onto its own line: an attribution
+ * ("reply On … wrote:" above `>` lines) or an "Original Message" marker between rules.
+ */
 function splitInline(lines: readonly string[]): string[] {
   const out: string[] = [];
   for (let index = 0; index < lines.length; index++) {
@@ -71,7 +85,9 @@ function splitInline(lines: readonly string[]): string[] {
     const split =
       INLINE_ON.test(line) && !isQuotedLine(line) && isQuotedLine(nextNonBlank(lines, index + 1) ?? '')
         ? splitInlineAttribution(line)
-        : null;
+        : isQuotedLine(line)
+          ? null
+          : splitGluedMarker(line);
     if (split) out.push(...split);
     else out.push(line);
   }

@@ -12,8 +12,10 @@ import { replyRecipients } from './reply-recipients.ts';
 import { replySubject } from './reply-subject.ts';
 import { threadHeaders } from './thread-headers.ts';
 
-/** The customer's message being answered: the fields of the parsed (or stored) message threading needs. */
-export type AnsweredMessage = Pick<ParsedMessage, 'messageId' | 'inReplyTo' | 'references' | 'subject' | 'from' | 'replyTo' | 'sender'>;
+/** The customer's message being answered: the fields of the parsed (or stored) message threading needs, and its stored tags. */
+export type AnsweredMessage = Pick<ParsedMessage, 'messageId' | 'inReplyTo' | 'references' | 'subject' | 'from' | 'replyTo' | 'sender'> & {
+  readonly tags?: readonly string[];
+};
 
 export interface PlanDeps {
   readonly ids: IdGenerator;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import { FLAG_REPLY_TO_DIFFERS } from '../mail/participants.ts';
 import type { MailAddress } from '../model/message.ts';
 import type { OutboundAddress } from '../model/outbound-mail.ts';
 import { assertSafeAddress, assertSafeDisplayName, isSafeAddress, isSafeDisplayName } from './header-safety.ts';
@@ -11,6 +12,8 @@ export interface AnsweredParties {
   readonly from: MailAddress | null;
   readonly replyTo: readonly MailAddress[];
   readonly sender: MailAddress | null;
+  /** The stored message's tags: `reply-to-differs` keeps its Reply-To from being the default recipient. */
+  readonly tags?: readonly string[];
 }
 
 export interface RecipientsInput {
@@ -73,7 +76,9 @@ function fromAgent(field: string, addresses: readonly OutboundAddress[]): Outbou
 /**
  * The recipients of a reply or new mail. A reply goes to the customer's Reply-To when it names
  * anyone but us, else to From, else to Sender (RFC 5322 §3.6.2: a mail without a usable From
- * answers to Sender); the agent's To, Cc and Bcc are added. Our own addresses are left out (a
+ * answers to Sender); a message flagged `reply-to-differs` (a Reply-To an existing conversation
+ * does not know, or one of an unauthenticated first mail) goes to From, and its Reply-To only
+ * when the agent adds it. The agent's To, Cc and Bcc are added. Our own addresses are left out (a
  * mail to ourselves comes back in as a new message), and duplicates across To, Cc and Bcc are
  * dropped case-insensitively, To first. Throws `HeaderInjectionError`/`ValidationError` for an
  * unsafe agent address, and `ValidationError` when nobody is left or more than `MAX_RECIPIENTS`.
@@ -86,8 +91,9 @@ export function replyRecipients(input: RecipientsInput): Recipients {
   let source: Recipients['source'] = 'agent';
   let customer: OutboundAddress[] = [];
   if (input.answered) {
-    const { replyTo, from, sender } = input.answered;
-    const candidates: [Recipients['source'], (MailAddress | null)[]][] = [['reply-to', [...replyTo]], ['from', [from]], ['sender', [sender]]];
+    const { replyTo, from, sender, tags = [] } = input.answered;
+    const honoured = tags.includes(FLAG_REPLY_TO_DIFFERS) ? [] : [...replyTo];
+    const candidates: [Recipients['source'], (MailAddress | null)[]][] = [['reply-to', honoured], ['from', [from]], ['sender', [sender]]];
     for (const [name, list] of candidates) {
       const usable = fromMessage(list, dropped).filter((a) => !isOwn(a.address, input.own));
       if (usable.length > 0) {

@@ -8,7 +8,11 @@ export interface ThreadLookup {
   findByReplyToken(channelId: string, token: string): Promise<ConversationRef | null>;
 }
 
-/** Hands out the next value of a channel's ticket counter (1, 2, 3, …). */
+/**
+ * Hands out ticket sequence values (1, 2, 3, …) from one counter for the whole deployment, so a
+ * ticket number names one conversation whatever the channel; `channelId` is the channel the
+ * number is drawn for.
+ */
 export interface TicketSequence {
   next(channelId: string): Promise<number>;
 }
@@ -31,6 +35,12 @@ export interface NewConversation {
 export interface MessageIdClaim {
   readonly conversationId: string | null;
   readonly owner: string | null;
+  /**
+   * The SES message id of the mail the owner was stored from, when an inbound message owns the id
+   * (absent for ours, and for claims written before receipts were recorded): a later copy finds
+   * the first copy's inbound record by it.
+   */
+  readonly receipt?: string | null;
 }
 
 /** How a message joins a conversation. */
@@ -63,9 +73,10 @@ export interface ConversationStore extends ThreadLookup {
    * and, given a conversation, claims the id for it unless it is claimed (first writer wins for
    * each). When another message owns the id already, nothing is written: a second copy never
    * claims. Returns the owner and the claim as they stand afterwards. An id claimed only as a
-   * reference (a parent arriving late) has no owner yet.
+   * reference (a parent arriving late) has no owner yet. `receipt` (the SES message id of an
+   * inbound owner's mail) is recorded with the owner.
    */
-  claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null): Promise<MessageIdClaim>;
+  claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string): Promise<MessageIdClaim>;
   /** The claims of the Message-IDs that have one, as stored (a conversation id may be merged or pending). */
   findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>>;
   /** Conversations by id; a merged one resolves to the conversation it ended in, a pending one is returned as it is. */

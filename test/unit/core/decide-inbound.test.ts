@@ -189,8 +189,88 @@ describe('decideMessage: spoofing', () => {
 
     // Assert
     expect(passed.thread.rule).toBe('ticket-number');
-    expect(failed.thread).toMatchObject({ action: 'new', flags: ['ticket-number-from-non-participant'] });
-    expect(failed.tags).toEqual(expect.arrayContaining(['dmarc-fail', 'spoofing-suspected', 'ticket-number-from-non-participant']));
+    expect(failed.thread).toMatchObject({ action: 'new', flags: ['unauthenticated-follow-up'] });
+    expect(failed.tags).toEqual(expect.arrayContaining(['dmarc-fail', 'spoofing-suspected', 'unauthenticated-follow-up', 'unauthenticated-sender']));
     expect(failed.autoAnswerAllowed).toBe(false);
+  });
+
+  /** A conversation of the customer, opened by an authenticated first mail. */
+  async function customerConversation() {
+    const lookup = store();
+    const channel = channelSettings();
+    const message = parsedMessage({ messageId: 'root@customer.example' });
+    const first = await decideMessage({ lookup }, { message, channel, verdicts: { dmarcVerdict: 'PASS' } });
+    const applied = await lookup.apply(channel.id, first.thread, { channel, message, tags: first.tags });
+    if (!applied) throw new Error('not created');
+    return { lookup, channel, conversation: applied };
+  }
+
+  it('opens a linked, flagged conversation for the spoofed follow-up: spf=FAIL, dmarc=GRAY, a Reply-To of the forger', async () => {
+    // Arrange: the customer's domain publishes no DMARC record, so nothing proves the From address
+    const { lookup, channel, conversation } = await customerConversation();
+    const spoofed = parsedMessage({
+      messageId: 'spoof@attacker.example', subject: `Re: Help please [#${conversation.ticketNumber}]`, replyTo: [addr('attacker@attacker.example')],
+    });
+
+    // Act
+    const decision = await decideMessage({ lookup }, {
+      message: spoofed, channel, envelopeSender: 'bounce@attacker.example', verdicts: { spfVerdict: 'FAIL', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
+    });
+
+    // Assert
+    expect(decision.thread).toMatchObject({ action: 'new', rule: 'new-conversation', flags: ['unauthenticated-follow-up'] });
+    expect(decision.thread.signals.find((s) => s.kind === 'ticket-number')).toMatchObject({
+      conversationId: conversation.id,
+      ignored: 'sender is not authenticated (dmarc=gray, spf=fail, dkim=gray: no pass aligned with customer.example)',
+    });
+    expect(decision.tags).toEqual(expect.arrayContaining(['unauthenticated-follow-up', 'unauthenticated-sender', 'reply-to-differs']));
+    expect(decision.autoAnswerAllowed).toBe(false);
+    expect(decision.disposition).toBe('route');
+  });
+
+  it('joins the customer’s follow-up with an aligned SPF pass and no DMARC record', async () => {
+    // Arrange
+    const { lookup, channel, conversation } = await customerConversation();
+    const followUp = parsedMessage({ messageId: 'two@customer.example', subject: `Re: Help please [#${conversation.ticketNumber}]` });
+
+    // Act
+    const decision = await decideMessage({ lookup }, {
+      message: followUp, channel, envelopeSender: 'bounces@mail.customer.example', verdicts: { spfVerdict: 'PASS', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
+    });
+
+    // Assert
+    expect(decision.thread).toMatchObject({ action: 'join', rule: 'ticket-number', flags: [] });
+    expect(decision.tags).not.toContain('unauthenticated-sender');
+  });
+
+  it('flags an authenticated follow-up whose Reply-To the conversation does not know, and still joins it', async () => {
+    // Arrange
+    const { lookup, channel, conversation } = await customerConversation();
+    const followUp = parsedMessage({
+      messageId: 'three@customer.example', inReplyTo: 'root@customer.example', replyTo: [addr('someone-else@other.example')],
+      subject: `Re: Help please [#${conversation.ticketNumber}]`,
+    });
+
+    // Act
+    const decision = await decideMessage({ lookup }, { message: followUp, channel, verdicts: { dmarcVerdict: 'PASS' } });
+
+    // Assert
+    expect(decision.thread).toMatchObject({ action: 'join', rule: 'in-reply-to' });
+    expect(decision.tags).toContain('reply-to-differs');
+  });
+
+  it('honours the Reply-To of an authenticated first mail (a web form sends as itself for the customer)', async () => {
+    // Arrange
+    const form = parsedMessage({ messageId: 'form-1@shop.example', from: addr('noreply@shop.example'), replyTo: [addr('carla@customer.example')] });
+
+    // Act
+    const authenticated = await decideMessage({ lookup: store() }, { message: form, channel: channelSettings(), verdicts: { dmarcVerdict: 'PASS' } });
+    const unproven = await decideMessage({ lookup: store() }, { message: form, channel: channelSettings(), verdicts: { dmarcVerdict: 'GRAY' } });
+
+    // Assert
+    expect(authenticated.tags).not.toContain('reply-to-differs');
+    expect(authenticated.autoAnswerAllowed).toBe(true);
+    expect(unproven.tags).toEqual(expect.arrayContaining(['reply-to-differs', 'unauthenticated-sender']));
+    expect(unproven.autoAnswerAllowed).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryThreading } from '../../../../functions/cli/in-memory-threading.ts';
 import { recordSentMessage } from '../../../../functions/core/conversation/record-sent.ts';
-import { resolveThread, type ResolveThreadInput } from '../../../../functions/core/conversation/resolve-thread.ts';
+import { linkedConversationId, resolveThread, type ResolveThreadInput } from '../../../../functions/core/conversation/resolve-thread.ts';
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import type { ChannelSettings } from '../../../../functions/core/model/channel.ts';
 import type { Classification } from '../../../../functions/core/model/classification.ts';
@@ -276,7 +276,10 @@ describe('resolveThread: ticket numbers', () => {
     );
 
     // Assert
-    expect(decision).toMatchObject({ action: 'new', rule: 'new-conversation', conversation: null, flags: ['ticket-number-from-non-participant'] });
+    expect(decision).toMatchObject({
+      action: 'new', rule: 'new-conversation', conversation: null, flags: ['ticket-number-from-non-participant', 'unauthenticated-follow-up'],
+    });
+    expect(linkedConversationId(decision)).toBe(conversation.id);
     expect(signal(decision, 'ticket-number')).toEqual({
       kind: 'ticket-number',
       value: conversation.ticketNumber,
@@ -309,7 +312,8 @@ describe('resolveThread: ticket numbers', () => {
     );
 
     // Assert
-    expect(decision).toMatchObject({ action: 'unattached', rule: 'unattached', flags: ['ticket-number-from-non-participant'] });
+    expect(decision).toMatchObject({ action: 'unattached', rule: 'unattached', flags: ['ticket-number-from-non-participant', 'unauthenticated-follow-up'] });
+    expect(linkedConversationId(decision)).toBe(conversation.id);
   });
 
   it('lets a stranger join through a header match, ticket number or not', async () => {
@@ -368,8 +372,8 @@ describe('resolveThread: reply tokens', () => {
     expect(decision.rule).toBe('reply-token');
   });
 
-  it('joins a stranger who uses the token but flags it', async () => {
-    // Arrange: the token address may have been forwarded; it is a per-conversation secret.
+  it('opens a linked conversation for a stranger who uses the token', async () => {
+    // Arrange: the token address may have been forwarded; whoever has it is not the customer.
     const { resolve, open } = setup();
     const conversation = await open('root@customer.example');
 
@@ -379,7 +383,9 @@ describe('resolveThread: reply tokens', () => {
     });
 
     // Assert
-    expect(decision).toMatchObject({ action: 'join', rule: 'reply-token', flags: ['reply-token-from-non-participant'] });
+    expect(decision).toMatchObject({ action: 'new', rule: 'new-conversation', flags: ['reply-token-from-non-participant', 'unauthenticated-follow-up'] });
+    expect(decision.reason).toBe(`no signal points at a usable conversation (reply-token of conversation ${conversation.id}: sender is not a participant)`);
+    expect(linkedConversationId(decision)).toBe(conversation.id);
   });
 
   it('ranks the token above the ticket number', async () => {
@@ -536,30 +542,65 @@ describe('resolveThread: ignore-in-reply-to policy', () => {
 });
 
 describe('resolveThread: forged senders', () => {
-  it('does not let a sender whose From failed DMARC post with a participant’s address and ticket number', async () => {
-    // Arrange: the From header names the customer, but the receiving side could not verify it
+  const UNPROVEN = { authenticated: false, reason: 'dmarc=gray, spf=fail, dkim=gray: no pass aligned with customer.example' };
+
+  it('does not let an unauthenticated sender post with a participant’s address and ticket number', async () => {
+    // Arrange: the From header names the customer, but nothing the receiving side checked proves it
     const { resolve, open } = setup();
     const conversation = await open('root@customer.example');
 
     // Act
     const decision = await resolve(parsedMessage({ messageId: 'forged@evil.example', subject: `Re: [#${conversation.ticketNumber}]` }), {
-      senderAuthenticated: false,
+      authentication: UNPROVEN,
     });
 
     // Assert
-    expect(decision).toMatchObject({ action: 'new', flags: ['ticket-number-from-non-participant'] });
-    expect(signal(decision, 'ticket-number')?.ignored).toBe('sender is not authenticated (DMARC failed)');
+    expect(decision).toMatchObject({ action: 'new', rule: 'new-conversation', flags: ['unauthenticated-follow-up'] });
+    expect(signal(decision, 'ticket-number')?.ignored).toBe(`sender is not authenticated (${UNPROVEN.reason})`);
+    expect(linkedConversationId(decision)).toBe(conversation.id);
   });
 
-  it('flags a reply-token join from an unauthenticated sender even when the From address is a participant', async () => {
+  it('does not let an unauthenticated participant join by the reply token either', async () => {
+    // Arrange
     const { resolve, open } = setup();
     const conversation = await open('root@customer.example');
 
-    const decision = await resolve(parsedMessage(), {
-      recipients: [`support+${conversation.replyToken}@example.com`],
-      senderAuthenticated: false,
+    // Act
+    const decision = await resolve(parsedMessage(), { recipients: [`support+${conversation.replyToken}@example.com`], authentication: UNPROVEN });
+
+    // Assert
+    expect(decision).toMatchObject({ action: 'new', flags: ['unauthenticated-follow-up'] });
+    expect(signal(decision, 'reply-token')).toMatchObject({ conversationId: conversation.id, ignored: `sender is not authenticated (${UNPROVEN.reason})` });
+  });
+
+  it('lets an authenticated participant join by ticket number and by reply token', async () => {
+    // Arrange
+    const { resolve, open } = setup();
+    const conversation = await open('root@customer.example');
+    const proven = { authenticated: true, reason: 'spf=pass aligned (customer.example)' };
+
+    // Act
+    const byTicket = await resolve(parsedMessage({ subject: `Re: [#${conversation.ticketNumber}]` }), { authentication: proven });
+    const byToken = await resolve(parsedMessage(), { recipients: [`support+${conversation.replyToken}@example.com`], authentication: proven });
+
+    // Assert
+    expect(byTicket).toMatchObject({ action: 'join', rule: 'ticket-number', flags: [] });
+    expect(byToken).toMatchObject({ action: 'join', rule: 'reply-token', flags: [] });
+    expect(linkedConversationId(byTicket)).toBeNull();
+  });
+
+  it('threads an unauthenticated reply by In-Reply-To: a Message-ID is only ever received, never typed', async () => {
+    // Arrange
+    const { resolve, open } = setup();
+    const conversation = await open('root@customer.example');
+
+    // Act
+    const decision = await resolve(parsedMessage({ inReplyTo: 'root@customer.example', subject: `Re: [#${conversation.ticketNumber}]` }), {
+      authentication: UNPROVEN,
     });
 
-    expect(decision).toMatchObject({ action: 'join', rule: 'reply-token', flags: ['reply-token-from-non-participant'] });
+    // Assert
+    expect(decision).toMatchObject({ action: 'join', rule: 'in-reply-to', flags: [] });
+    expect(linkedConversationId(decision)).toBeNull();
   });
 });
