@@ -80,7 +80,7 @@ describe('receiveMail retries and copies against dynalite', () => {
     expect(first).toMatchObject({ status: 'recorded', conversationId: null });
     expect(second).toMatchObject({ status: 'recorded', conversationId: null });
     expect(second.tags).toContain('duplicate-message-id');
-    expect(await store.findClaims('support', [messageId])).toEqual(new Map([[messageId, { conversationId: null, owner: expect.any(String) }]]));
+    expect(await store.findClaims('support', [messageId])).toEqual(new Map([[messageId, { conversationId: null, owner: expect.any(String), receipt: expect.any(String) }]]));
     expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(0);
   });
 

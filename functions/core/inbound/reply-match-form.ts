@@ -20,7 +20,8 @@ export function matchForm(line: string): string {
     .replace(DASH_RUN, (run) => '-'.repeat(run.length));
 }
 
-const NON_ASCII = /[^\u0000-\u007f]/u;
+// Printable ASCII and tabs pass as they are; anything else (rarely a control character) takes the long way.
+const NON_ASCII = /[^\t -~]/u;
 // Bidi marks and embeddings (U+200E/F, U+202A–E, U+2066–9), zero-width characters and the BOM,
 // Arabic harakat (U+064B–U+0652), the superscript alef (U+0670) and the tatweel (U+0640).
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u064b-\u0652\u0670\u0640]/gu;

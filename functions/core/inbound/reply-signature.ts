@@ -10,10 +10,12 @@ import { matchForm } from './reply-match-form.ts';
 const DELIMITER = /^(?:-- ?|--)$/u;
 const SEPARATOR = /^[ \t]*(?:_{2,}|\*[ \t]*\*[ \t]*\*|\*{3,})[ \t]*$/u;
 
-// The footers that mail apps add, as the apps localize them: Outlook for iOS and Android ("Get
-// Outlook for iOS" and its translations), the iOS and Android mail apps ("Sent from my iPhone",
-// Samsung's "Sent from my Galaxy"), Windows Mail ("Sent from Mail for Windows"), Yahoo.
-// The apps put a link after the app's name or at the end; it is removed before matching.
+// The footers that mail apps add, in the apps' own translations: Outlook for iOS and Android's
+// signature ("Get Outlook for iOS<https://aka.ms/o0ukef>", "Outlook für iOS<…> beziehen"), iOS
+// Mail's "Sent from my iPhone" ("Von meinem iPhone gesendet", "Az iPhone-omról küldve",
+// "أُرسلت من الـ iPhone"), Samsung Email's "Sent from my Galaxy", Windows Mail's "Sent from
+// Mail<…> for Windows", Yahoo Mail's "Sent from Yahoo Mail on Android". The apps put the link
+// after the app's name or at the end of the line; it is removed before matching.
 // "<app> for <platform>" lines, whole (P is the platform):
 const P = '(?:ios|android)';
 const APP_FOOTER = [
@@ -40,14 +42,23 @@ const DEVICE_FOOTER = [
 ];
 // Footers whose verb comes last: German "Von Outlook für iOS gesendet", Hungarian "Az
 // iPhone-omról küldve", Turkish "iPhone'umdan gönderildi", Japanese, Chinese, Korean.
-const DEVICE_FOOTER_LAST = `(?:von \\S.{0,40} gesendet|\\S.{0,40}(?:ról|ről) küldve|\\S.{0,40}(?:dan|den|tan|ten) gönderildi|\\S{1,30}(?:から送信|发送|發送|에서 보냄))`;
-const FOOTER = new RegExp(
-  `^[ \\t]*(?:(?:${APP_FOOTER.join('|')})|${PLATFORM_FIRST}|(?:${DEVICE_FOOTER.join('|')})\\S[^,;\\n]{0,48}|${DEVICE_FOOTER_LAST}\\.?)[ \\t]*$`,
+const DEVICE_FOOTER_LAST = [
+  'von \\S.{0,40} gesendet', '\\S.{0,40}(?:ról|ről) küldve', '\\S.{0,40}(?:dan|den|tan|ten) gönderildi', '\\S{1,30}(?:から送信|发送|發送|에서 보냄)',
+].join('|');
+const FOOTER = new RegExp(`^[ \\t]*(?:(?:${APP_FOOTER.join('|')})|${PLATFORM_FIRST}|(?:${DEVICE_FOOTER_LAST})\\.?)[ \\t]*$`, 'iu');
+const DEVICE_LINE = new RegExp(`^[ \\t]*(?:${DEVICE_FOOTER.join('|')})(\\S[^,;\\n]{0,48})[ \\t]*$`, 'iu');
+// What a "sent from" line names is a device or an app: a brand or product name (capitals or
+// digits: "iPhone", "Samsung Galaxy", "Mail for Windows 10"), a device word, or words in a
+// script without case (Arabic, Hebrew, Chinese). "Sent from my office" is a sentence.
+const DEVICE_WORDS = new RegExp(
+  ['phone', 'mobile', 'tablet', 'handy', 'telefo', 'téléphone', 'teléfono', 'telemóvel', 'celular', 'móvil', 'cellulare', 'puhelin',
+    'телефон', 'смартфон', 'τηλέφωνο', 'android', 'ipad', 'mail'].join('|'),
   'iu',
 );
 const LINK = /<https?:\/\/[^>\s]*>/gu;
 
-// Closing phrases that open a sign-off block, per language; "ß" also matches the Swiss "ss".
+// Closing phrases that open a sign-off block, per language (no mail client writes these: they
+// are the usual closings of business mail in each language); "ß" also matches the Swiss "ss".
 // A second closing may follow after a slash ("Mit freundlichen Grüßen / Kind regards"), then a
 // comma, "!", "." or ":" (Hungarian "Üdvözlettel:"), or the sender's name on the same line.
 const CLOSINGS = [
@@ -98,7 +109,10 @@ export function isMobileFooter(line: string): boolean {
   if (line.length > 160) return false;
   const form = matchForm(line);
   const text = form.includes('<http') ? form.replace(LINK, '') : form;
-  return text.trim().length <= 64 && FOOTER.test(text);
+  if (text.trim().length > 64) return false;
+  if (FOOTER.test(text)) return true;
+  const named = DEVICE_LINE.exec(text)?.[1];
+  return named !== undefined && (/[\p{Lu}\d]/u.test(named) || DEVICE_WORDS.test(named) || !/\p{Ll}/u.test(named));
 }
 
 export type SignatureRule = 'signature-delimiter' | 'signature-separator' | 'sign-off' | 'mobile-footer';

@@ -169,13 +169,15 @@ describe('DynamoConversationStore merges and joins', () => {
 });
 
 describe('DynamoTicketSequence', () => {
-  it('counts with an atomic ADD', async () => {
+  it('counts every channel with one atomic ADD on the deployment counter', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { value: 42 } });
     expect(await new DynamoTicketSequence(client, 't').next('support')).toBe(42);
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
-      Key: { pk: 'COUNTER#support', sk: 'TICKET' },
+      Key: { pk: 'COUNTER#*', sk: 'TICKET' },
       UpdateExpression: 'ADD #value :one',
+      ConditionExpression: 'attribute_exists(pk)',
     });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
 

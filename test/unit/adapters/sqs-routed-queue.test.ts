@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SqsRoutedQueue } from '../../../functions/adapters/sqs-routed-queue.ts';
+import { queueSafeJson, SqsRoutedQueue } from '../../../functions/adapters/sqs-routed-queue.ts';
 import { ConfigError } from '../../../functions/core/errors.ts';
 import type { RoutedMessage } from '../../../functions/core/model/routed-message.ts';
 
@@ -38,5 +38,20 @@ describe('SqsRoutedQueue', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).retryable).toBe(false);
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('queueSafeJson', () => {
+  it('escapes what a queue refuses, so JSON.parse gives the same strings back', () => {
+    // Arrange: an emoji (astral), U+FFFE (no queue takes it), a control character, ordinary non-ASCII text
+    const value = { subject: '📦 Paket \uFFFE \u0001 — Grüße', name: '𝒞arla' };
+
+    // Act
+    const body = queueSafeJson(value);
+
+    // Assert
+    expect(body).toMatch(/^[\t\n\r\x20-\ud7ff\ue000-\ufffd]*$/);
+    expect(body).toContain('\\ud83d\\udce6 Paket \\ufffe \\u0001 — Grüße');
+    expect(JSON.parse(body)).toEqual(value);
   });
 });

@@ -261,7 +261,7 @@ describe('decideMessage: spoofing', () => {
 
   it('honours the Reply-To of an authenticated first mail (a web form sends as itself for the customer)', async () => {
     // Arrange
-    const form = parsedMessage({ messageId: 'form-1@shop.example', from: addr('noreply@shop.example'), replyTo: [addr('carla@customer.example')] });
+    const form = parsedMessage({ messageId: 'form-1@shop.example', from: addr('forms@shop.example'), replyTo: [addr('carla@customer.example')] });
 
     // Act
     const authenticated = await decideMessage({ lookup: store() }, { message: form, channel: channelSettings(), verdicts: { dmarcVerdict: 'PASS' } });

@@ -59,6 +59,17 @@ describe('extractReply with a footer at the start', () => {
     expect(result).toMatchObject({ reply: 'Danke.', quoted: 'Alte Nachricht', rule: 'app-footer' });
   });
 
+  it.each([
+    ['a "sent from" line that names no device', 'Hi,\n\nSent from my office\n\nthe parcel is missing.'],
+    ['a "gesendet von" line that names a place in lower case', 'Hallo,\n\ngesendet von unterwegs\n\ndie Lieferung fehlt.'],
+  ])('keeps the text after %s', (_, text) => {
+    // Act
+    const result = extractReply(text);
+
+    // Assert
+    expect(result).toMatchObject({ reply: text, quoted: '', rule: 'none', signature: null });
+  });
+
   it('lets a header block below a lone footer cut: the footer was all the sender wrote', () => {
     // Act
     const result = extractReply('Sent from my iPhone\n\nFrom: Support <support@example.com>\nDate: 12.03.2024 10:15\n\nold');

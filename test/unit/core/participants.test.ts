@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseAddress, customerAddress, isOwnAddress, participantsOf } from '../../../functions/core/mail/participants.ts';
+import { baseAddress, customerAddress, isOwnAddress, participantsOf, replyToDiffers } from '../../../functions/core/mail/participants.ts';
 import type { ParsedMessage } from '../../../functions/core/model/message.ts';
 import { addr, channelSettings, parsedMessage } from '../../support/factories.ts';
 
@@ -33,9 +33,45 @@ describe('participantsOf', () => {
     expect(participantsOf(channel, message, ['reply-token-from-non-participant'])).toEqual(['a@customer.example']);
   });
 
-  it('takes nobody from an unauthenticated mail: its From proves nothing', () => {
+  it('takes nobody from a mail whose DMARC failed: its From is a forgery', () => {
     expect(participantsOf(channel, message, ['dmarc-fail'])).toEqual([]);
     expect(participantsOf(channel, message, ['spoofing-suspected'])).toEqual([]);
+  });
+
+  it('takes only From from a mail nothing authenticates, or a refused follow-up: the other headers are the writer’s choice', () => {
+    expect(participantsOf(channel, message, ['unauthenticated-sender'])).toEqual(['a@customer.example']);
+    expect(participantsOf(channel, message, ['unauthenticated-follow-up'])).toEqual(['a@customer.example']);
+  });
+
+  it('never takes a Reply-To that was not honoured', () => {
+    expect(participantsOf(channel, message, ['reply-to-differs'])).toEqual(['a@customer.example', 'colleague@customer.example']);
+  });
+});
+
+describe('replyToDiffers', () => {
+  const withReplyTo = (replyTo: string[]) => parsedMessage({ from: addr('carla@customer.example'), replyTo: replyTo.map(addr) });
+  const join = (participants: string[]) => ({ action: 'join' as const, conversation: { participants } });
+  const opens = { action: 'new' as const, conversation: null };
+
+  it('is false without a Reply-To, or one naming the From address or the channel', () => {
+    expect(replyToDiffers(channel, withReplyTo([]), opens, false)).toBe(false);
+    expect(replyToDiffers(channel, withReplyTo(['Carla@Customer.example']), opens, false)).toBe(false);
+    expect(replyToDiffers(channel, withReplyTo(['support+tok@example.com']), join([]), true)).toBe(false);
+  });
+
+  it('in a conversation, honours only a Reply-To whose every address is a participant already', () => {
+    expect(replyToDiffers(channel, withReplyTo(['team@customer.example']), join(['carla@customer.example', 'team@customer.example']), true)).toBe(false);
+    expect(replyToDiffers(channel, withReplyTo(['attacker@attacker.example']), join(['carla@customer.example']), true)).toBe(true);
+    expect(replyToDiffers(channel, withReplyTo(['team@customer.example', 'x@attacker.example']), join(['team@customer.example']), true)).toBe(true);
+  });
+
+  it('in the first mail of a conversation, honours a Reply-To only from an authenticated sender', () => {
+    expect(replyToDiffers(channel, withReplyTo(['carla@home.example']), opens, true)).toBe(false);
+    expect(replyToDiffers(channel, withReplyTo(['attacker@attacker.example']), opens, false)).toBe(true);
+  });
+
+  it('is false for a mail without From: the Reply-To is whom it names', () => {
+    expect(replyToDiffers(channel, parsedMessage({ from: null, replyTo: [addr('x@y.example')] }), opens, false)).toBe(false);
   });
 });
 

@@ -247,10 +247,11 @@ describe('InMemoryThreading.apply', () => {
     const a = await deliver(message);
     const b = await deliver(message, sales);
 
-    // Assert
+    // Assert: two conversations, and two ticket numbers: one counter serves every channel
     expect(b?.id).not.toBe(a?.id);
-    expect(b?.ticketNumber).toBe(a?.ticketNumber);
-    expect(await store.findByTicketNumber('sales', a?.ticketNumber ?? '')).toMatchObject({ id: b?.id });
+    expect(b?.ticketNumber).not.toBe(a?.ticketNumber);
+    expect(await store.findByTicketNumber('sales', b?.ticketNumber ?? '')).toMatchObject({ id: b?.id });
+    expect(await store.findByTicketNumber('sales', a?.ticketNumber ?? '')).toBeNull();
   });
 });
 

@@ -23,6 +23,19 @@ describe('replyRecipients', () => {
     expect(r.source).toBe('reply-to');
   });
 
+  it('answers From, not a Reply-To flagged reply-to-differs, unless the agent adds it', () => {
+    // Arrange: a follow-up whose Reply-To the conversation never knew
+    const flagged = { ...answered({ from: 'Jane <jane@customer.example>', replyTo: ['x@attacker.example'] }), tags: ['reply-to-differs'] };
+
+    // Act
+    const byDefault = replyRecipients({ answered: flagged, own: OWN });
+    const chosen = replyRecipients({ answered: flagged, to: [{ address: 'x@attacker.example', name: '' }], own: OWN });
+
+    // Assert
+    expect(byDefault).toMatchObject({ source: 'from', to: [{ address: 'jane@customer.example', name: 'Jane' }] });
+    expect(chosen.to.map((a) => a.address)).toEqual(['jane@customer.example', 'x@attacker.example']);
+  });
+
   it('answers From without Reply-To, and Sender without a usable From', () => {
     expect(replyRecipients({ answered: answered({ from: 'jane@customer.example' }), own: OWN }).source).toBe('from');
     const r = replyRecipients({ answered: answered({ from: 'not an address', sender: 'Sec <sec@customer.example>' }), own: OWN });
