@@ -34,7 +34,8 @@ Message-IDs a reply to it may carry.
 
 Options:
   --conversation ID   the conversation (conversationId of \`npx postroom queue SKILL --json\`)
-  --ticket NUMBER     or its ticket number
+  --ticket NUMBER     or its ticket number (one number names one conversation; an old number
+                      that names several on different channels is refused, each named)
   --text TEXT         the reply's text
   --html FILE         an HTML body (the text alternative is made from it when --text is missing)
   --from ADDRESS      one of the channel's allowed From addresses (default: the channel address)

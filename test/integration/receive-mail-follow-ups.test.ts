@@ -45,7 +45,8 @@ async function ticketOf(conversationId: string): Promise<string> {
 
 /** An agent's answer, queued as the admin API queues it; returns whom it is addressed to (To, then Cc). */
 async function answer(conversationId: string, cc: string[] = []): Promise<string[]> {
-  const deps = createQueueReplyDeps({ db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl });
+  const { db, s3, sqs, tableName, bucket } = aws;
+  const deps = createQueueReplyDeps({ db, s3, sqs, tableName, bucket, outboundQueueUrl: aws.outbound.queueUrl });
   const queued = await queueReply(deps, { conversationId, agentId: 'agent-1', text: 'Your parcel left today.', cc });
   return [...queued.to, ...queued.cc].map((a) => a.address);
 }
@@ -57,7 +58,8 @@ describe('follow-ups by ticket number against dynalite and fauxqs', () => {
     const original = opened.status === 'failed' ? '' : (opened.conversationId ?? '');
     const ticket = await ticketOf(original);
     await aws.drain(aws.queueUrls.support ?? '');
-    const forged = withReplyTo(customerMail({ messageId: `${sesId('spoof')}@attacker.example`, subject: `Re: My order [#${ticket}]` }), 'attacker@attacker.example');
+    const mail = customerMail({ messageId: `${sesId('spoof')}@attacker.example`, subject: `Re: My order [#${ticket}]` });
+    const forged = withReplyTo(mail, 'attacker@attacker.example');
 
     // Act
     const outcome = await deliver(forged, 'spoof', { verdicts: FORGED, envelopeSender: 'bounce@attacker.example' });

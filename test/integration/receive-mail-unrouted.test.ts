@@ -27,7 +27,8 @@ async function routed(): Promise<RoutedMessage[]> {
 }
 
 async function record(sesMessageId: string): Promise<InboundRecord> {
-  const out = await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${sesMessageId}`, sk: 'CHANNEL#support' }, ConsistentRead: true }));
+  const key = { pk: `INBOUND#${sesMessageId}`, sk: 'CHANNEL#support' };
+  const out = await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: key, ConsistentRead: true }));
   return out.Item as unknown as InboundRecord;
 }
 
@@ -139,7 +140,9 @@ describe('nothing stored but unrouted, against dynalite and fauxqs', () => {
   it('puts a pointer whose subject and sender name hold emoji and U+FFFE on the local queue, unchanged for its reader', async () => {
     // Arrange: fauxqs, like SQS, refuses U+FFFE; unlike SQS it refuses characters above U+FFFF too
     const subject = '📦 Wo ist mein Paket? \uFFFE 🚚';
-    const raw = customerMail({ messageId: `${sesId('emoji')}@customer.example`, subject: `=?UTF-8?B?${Buffer.from(subject).toString('base64')}?=`, from: '=?UTF-8?B?8J+Ru0Nhcmxh?= <carla@customer.example>' });
+    const encoded = (text: string): string => `=?UTF-8?B?${Buffer.from(text).toString('base64')}?=`;
+    const from = `${encoded('👻Carla')} <carla@customer.example>`;
+    const raw = customerMail({ messageId: `${sesId('emoji')}@customer.example`, subject: encoded(subject), from });
     const id = await stored(raw, 'emoji');
 
     // Act

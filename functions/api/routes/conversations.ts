@@ -43,7 +43,8 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
       if (!/^\d{5,12}$/.test(ticket)) throw new ValidationError('ticket: 5 to 12 digits', [{ path: 'ticket', message: '5 to 12 digits, e.g. 0000013' }]);
       const channels = filter.channelId ? [filter.channelId] : (await everything((p) => deps.channels.list(p))).map((ch) => ch.value.id);
       // At most one: a number from before tickets were unique across channels may name several (409, each named).
-      const found = onlyConversation((await conversationsWithTicket((id, t) => deps.conversations.findByTicketNumber(id, t), channels, ticket)).filter(visible), ticket);
+      const all = await conversationsWithTicket((id, t) => deps.conversations.findByTicketNumber(id, t), channels, ticket);
+      const found = onlyConversation(all.filter(visible), ticket);
       return c.json({ items: found ? [withConversation(found)] : [], cursor: null }, 200);
     }
     // An agent's page holds only what they may see, so it can be shorter than `limit`; follow `cursor`.

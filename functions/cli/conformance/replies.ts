@@ -1,4 +1,5 @@
 import { htmlToText } from '../../adapters/mime/html-to-text.ts';
+import { loadSanitizeHtml } from '../../adapters/mime/sanitize-html-lib.ts';
 import { type Contender, libraryContenders, type ParsedReply, postroom } from './reply-contenders.ts';
 import { type Compare, type ReplyCase, readReplySuites } from './reply-suites.ts';
 
@@ -75,6 +76,8 @@ function run(contender: Contender, c: ReplyCase): ParsedReply {
 
 /** Runs postroom and the kept libraries over every reply suite and scores them side by side. */
 export async function checkReplies(): Promise<ReplyScores> {
+  // HTML cases are read through htmlToText, which needs the sanitizer loaded (it is lazy).
+  await loadSanitizeHtml();
   const suites = await readReplySuites();
   const contenders = [postroom, ...((await libraryContenders()) ?? [])];
   const misses: ReplyMiss[] = [];

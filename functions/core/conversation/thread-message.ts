@@ -84,7 +84,10 @@ export async function threadMessage(deps: ThreadMessageDeps, input: ThreadMessag
  * join, so that a copy coming later never joins (and reopens) anything; a new conversation's
  * claims find a copy in their order.
  */
-async function storedCopyOf(store: ConversationStore, input: ThreadMessageInput): Promise<{ conversation: AppliedThread | null; original: OriginalMessage | null } | null> {
+async function storedCopyOf(
+  store: ConversationStore,
+  input: ThreadMessageInput,
+): Promise<{ conversation: AppliedThread | null; original: OriginalMessage | null } | null> {
   const { decision, channel, owner: me, seen } = input;
   const ownId = input.message.messageId;
   // resolveThread claims the own id only when it is well-formed.

@@ -98,7 +98,9 @@ export async function decideMessage(
 }
 
 /** Flags after which nothing answers automatically: an agent decides, and whom to answer. */
-const BLOCKS_AUTO_ANSWER = new Set(['spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant', FLAG_UNAUTHENTICATED_FOLLOW_UP, FLAG_REPLY_TO_DIFFERS]);
+const BLOCKS_AUTO_ANSWER = new Set([
+  'spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant', FLAG_UNAUTHENTICATED_FOLLOW_UP, FLAG_REPLY_TO_DIFFERS,
+]);
 
 function dispositionOf(channel: ChannelSettings, tags: readonly string[], thread: ThreadDecision, lane: Lane): Disposition {
   if (tags.includes('virus')) return 'quarantine';

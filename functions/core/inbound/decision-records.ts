@@ -55,7 +55,10 @@ export function storedMessageOf(
     tags: [...decision.tags],
     disposition: decision.disposition,
     route: decision.route ? { ...decision.route } : null,
-    thread: { rule: decision.thread.rule, reason: decision.thread.reason, flags: [...decision.thread.flags], linkedConversationId: linkedConversationId(decision.thread) },
+    thread: {
+      rule: decision.thread.rule, reason: decision.thread.reason, flags: [...decision.thread.flags],
+      linkedConversationId: linkedConversationId(decision.thread),
+    },
     preview: previewOf(decision.reply.reply),
     attachments: message.attachments,
     rejectedAttachments: [...decision.rejectedAttachments],

@@ -67,8 +67,9 @@ function processMail(
     (record, checkpoint) => handleMail(deps, { channel, at: now(deps), replay, ...(completeOriginal ? { completeOriginal } : {}) }, record, checkpoint),
     {
       replay,
-      onFailed: (record, error) =>
-        deps.failed.put({ sesMessageId: record.sesMessageId, channelId: channel.id, rawKey: record.mail.rawKey, ...error, failedAt: now(deps), mail: record.mail }),
+      onFailed: (record, error) => deps.failed.put({
+        sesMessageId: record.sesMessageId, channelId: channel.id, rawKey: record.mail.rawKey, ...error, failedAt: now(deps), mail: record.mail,
+      }),
     },
   );
 }

@@ -27,14 +27,17 @@ export interface SenderAuthenticationInput {
   readonly from: MailAddress | null;
   readonly headers: readonly Header[];
   /**
-   * The receiving side's verdicts. Undefined when no receiving side judged the mail (a file fed to
-   * `postroom thread` or a dry run without verdicts): the sender then counts as authenticated, as
-   * such a tool shows what the mail would do had it passed. Mail received by SES always has them.
+   * The receiving side's verdicts. Undefined, or reporting none of SPF, DKIM and DMARC, when no
+   * receiving side judged the mail (a file fed to `postroom thread`, a dry run given only a spam
+   * verdict): the sender then counts as authenticated, as such a tool shows what the mail would do
+   * had it passed. SES reports all three for every mail it receives.
    */
   readonly verdicts: ReceiptVerdicts | undefined;
   /** The SMTP envelope sender (`''` for the null sender); undefined when unknown. */
   readonly envelopeSender?: string | undefined;
 }
+
+const AUTHENTICATION_CHECKS = ['dmarc', 'spf', 'dkim'] as const;
 
 /** Tag of a mail whose From address the verdicts do not prove. */
 export const TAG_UNAUTHENTICATED = 'unauthenticated-sender';
@@ -42,7 +45,9 @@ export const TAG_UNAUTHENTICATED = 'unauthenticated-sender';
 /** Decides whether the From address of a mail is proven; see the rules above. */
 export function authenticateSender(input: SenderAuthenticationInput): SenderAuthentication {
   const { verdicts } = input;
-  if (verdicts === undefined) return { authenticated: true, reason: 'no receipt verdicts (not judged)' };
+  if (verdicts === undefined || AUTHENTICATION_CHECKS.every((check) => verdicts[`${check}Verdict`] === undefined)) {
+    return { authenticated: true, reason: 'no authentication verdicts (not judged)' };
+  }
   const fromDomain = domainOf(input.from?.address ?? '');
   if (fromDomain === null) return { authenticated: false, reason: 'no From domain' };
   if (verdicts.dmarcVerdict === 'PASS') return { authenticated: true, reason: 'dmarc=pass' };
@@ -56,7 +61,7 @@ export function authenticateSender(input: SenderAuthenticationInput): SenderAuth
   if (verdicts.dkimVerdict === 'PASS' && signers.length > 0 && signers.every((d) => aligned(d, fromDomain))) {
     return { authenticated: true, reason: `dkim=pass aligned (${signers.join(', ')})` };
   }
-  const seen = (['dmarc', 'spf', 'dkim'] as const).map((check) => `${check}=${(verdicts[`${check}Verdict`] ?? 'none').toLowerCase()}`);
+  const seen = AUTHENTICATION_CHECKS.map((check) => `${check}=${(verdicts[`${check}Verdict`] ?? 'none').toLowerCase()}`);
   return { authenticated: false, reason: `${seen.join(', ')}: no pass aligned with ${fromDomain}` };
 }
 

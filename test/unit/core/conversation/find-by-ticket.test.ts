@@ -3,7 +3,10 @@ import { conversationsWithTicket, onlyConversation } from '../../../../functions
 import { ConflictError } from '../../../../functions/core/errors.ts';
 
 const index: Record<string, Record<string, { id: string; channelId: string; ticketNumber: string }>> = {
-  support: { '0000013': { id: 'c-support', channelId: 'support', ticketNumber: '0000013' }, '0000024': { id: 'c-new', channelId: 'support', ticketNumber: '0000024' } },
+  support: {
+    '0000013': { id: 'c-support', channelId: 'support', ticketNumber: '0000013' },
+    '0000024': { id: 'c-new', channelId: 'support', ticketNumber: '0000024' },
+  },
   sales: { '0000013': { id: 'c-sales', channelId: 'sales', ticketNumber: '0000013' } },
 };
 const lookup = async (channelId: string, ticket: string) => index[channelId]?.[ticket] ?? null;

@@ -76,14 +76,21 @@ describe('authenticateSender', () => {
     expect(authenticateSender({ from: addr('local-only'), headers: [], verdicts: { dmarcVerdict: 'PASS' } }).authenticated).toBe(false);
   });
 
-  it('counts a mail no receiving side judged (a file fed to a tool) as authenticated', () => {
-    expect(authenticateSender({ from: FROM, headers: [], verdicts: undefined })).toEqual({ authenticated: true, reason: 'no receipt verdicts (not judged)' });
+  it('counts a mail no receiving side judged (a file fed to a tool, a dry run with only a spam verdict) as authenticated', () => {
+    const judged = { authenticated: true, reason: 'no authentication verdicts (not judged)' };
+    expect(authenticateSender({ from: FROM, headers: [], verdicts: undefined })).toEqual(judged);
+    expect(authenticateSender({ from: FROM, headers: [], verdicts: { spamVerdict: 'PASS' } })).toEqual(judged);
   });
 
-  it('counts verdicts that say nothing (all missing) as no proof', () => {
-    expect(authenticateSender({ from: FROM, headers: [], verdicts: {} })).toEqual({
-      authenticated: false, reason: 'dmarc=none, spf=none, dkim=none: no pass aligned with customer.example',
+  it('counts one authentication verdict reported, the others missing, as no proof', () => {
+    expect(authenticateSender({ from: FROM, headers: [], verdicts: { spfVerdict: 'GRAY' } })).toEqual({
+      authenticated: false, reason: 'dmarc=none, spf=gray, dkim=none: no pass aligned with customer.example',
     });
+  });
+
+  it('counts checks SES did not run (DISABLED) as no proof', () => {
+    const result = authenticateSender({ from: FROM, headers: [], verdicts: { spfVerdict: 'DISABLED', dkimVerdict: 'DISABLED', dmarcVerdict: 'DISABLED' } });
+    expect(result.authenticated).toBe(false);
   });
 });
 
