@@ -9,7 +9,7 @@ import { extractReply, type ExtractedReply } from './extract-reply.ts';
 import { FLAG_UNAUTHENTICATED_FOLLOW_UP, resolveThread } from '../conversation/resolve-thread.ts';
 import { authenticateSender, TAG_UNAUTHENTICATED } from '../mail/sender-authentication.ts';
 import { FLAG_REPLY_TO_DIFFERS, replyToDiffers } from '../mail/participants.ts';
-import { routeMessage } from './route.ts';
+import { routeMessage } from './route-message.ts';
 import { verdictTags } from './verdict-tags.ts';
 import { rejectedAttachments } from './attachment-policy.ts';
 
@@ -95,6 +95,19 @@ export async function decideMessage(
     rejectedAttachments: rejected,
     autoAnswerAllowed: classification.lane === 'human' && !tags.some((t) => BLOCKS_AUTO_ANSWER.has(t)),
   };
+}
+
+/** Tag of a second copy of a stored message (same Message-ID, delivered again). */
+export const TAG_DUPLICATE = 'duplicate-message-id';
+
+/** The decision for a second copy of a stored message: kept for the record, routed nowhere, never answered. */
+export function asDuplicate(decision: InboundDecision): InboundDecision {
+  return { ...decision, disposition: 'record', route: null, autoAnswerAllowed: false, tags: [...new Set([...decision.tags, TAG_DUPLICATE])] };
+}
+
+/** The decision with more tags (the acknowledgement breaker's), each once. */
+export function withTags(decision: InboundDecision, tags: readonly string[]): InboundDecision {
+  return tags.length === 0 ? decision : { ...decision, tags: [...new Set([...decision.tags, ...tags])] };
 }
 
 /** Flags after which nothing answers automatically: an agent decides, and whom to answer. */

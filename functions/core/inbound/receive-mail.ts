@@ -5,9 +5,9 @@ import type { Clock } from '../ports/clock.ts';
 import type { ChannelDirectory, FailedMailStore, InboundLedger } from '../ports/inbound.ts';
 import { AppError, BusyError, ERROR_CODES } from '../errors.ts';
 import { DEFAULT_MAX_ATTEMPTS, processOnce, type ProcessResult } from '../processing/process-once.ts';
-import { handleMail, type HandleMailDeps } from './handle-mail.ts';
+import { receiveStep, type ReceiveStepDeps } from './receive-step.ts';
 
-export interface ReceiveMailDeps extends HandleMailDeps {
+export interface ReceiveMailDeps extends ReceiveStepDeps {
   readonly channels: ChannelDirectory;
   readonly ledger: InboundLedger;
   readonly failed: FailedMailStore;
@@ -23,7 +23,11 @@ export interface ReceiveMailOptions {
 
 /** What happened to one mail; `duplicate` when an earlier delivery already did the work. */
 export type ReceiveOutcome =
-  | { readonly status: Exclude<InboundState, 'received' | 'decided' | 'failed'>; readonly duplicate: boolean; readonly messageId: string; readonly channelId: string; readonly conversationId: string | null; readonly skill: string | null; readonly lane: Lane | null; readonly tags: readonly string[]; readonly acknowledgement: AcknowledgementRecord | null }
+  | {
+      readonly status: Exclude<InboundState, 'received' | 'decided' | 'failed'>; readonly duplicate: boolean; readonly messageId: string;
+      readonly channelId: string; readonly conversationId: string | null; readonly skill: string | null; readonly lane: Lane | null;
+      readonly tags: readonly string[]; readonly acknowledgement: AcknowledgementRecord | null;
+    }
   | { readonly status: 'failed'; readonly duplicate: boolean; readonly channelId: string | null; readonly error: ErrorInfo };
 
 /** Attempts (counted by the ledger with the lease) after which any error fails the mail. */
@@ -31,7 +35,8 @@ export const MAX_ATTEMPTS = DEFAULT_MAX_ATTEMPTS;
 
 /**
  * Receives one mail SES stored: find its channel, then, once per (SES message id, channel)
- * however often SES delivers it (`processOnce`), decide, thread, store and queue it (`handleMail`).
+ * however often SES delivers it (`processOnce`), run its steps (`receiveStep`: load and parse,
+ * decide, thread, apply a delivery report, acknowledge, store, queue).
  *
  * The record moves `received → decided → routed` for mail it queues and `received → recorded |
  * quarantined | dropped` otherwise. Mail that cannot be processed (no channel, raw copy missing,
@@ -44,17 +49,20 @@ export const MAX_ATTEMPTS = DEFAULT_MAX_ATTEMPTS;
  */
 export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, options: ReceiveMailOptions = {}): Promise<ReceiveOutcome> {
   const channel = await deps.channels.findByRecipients(mail.recipients);
-  if (!channel) {
-    const error: ErrorInfo = { code: 'unknown-recipient', reason: `no channel for ${mail.recipients.join(', ') || '(no recipients)'}` };
-    await deps.failed.put({ sesMessageId: mail.sesMessageId, channelId: null, rawKey: mail.rawKey, ...error, failedAt: now(deps), mail });
-    return { status: 'failed', duplicate: false, channelId: null, error };
-  }
+  if (!channel) return failUnknownRecipient(deps, mail);
   const completeOriginal = (receipt: string): Promise<void> => completeFirstCopy(deps, channel, mail, receipt);
-  return outcomeOf(await processMail(deps, channel, mail, { replay: options.replay ?? false, completeOriginal }));
+  return outcomeOf(await receiveOnce(deps, channel, mail, { replay: options.replay ?? false, completeOriginal }));
+}
+
+/** Mail for no channel of ours: listed as failed, with no record to lease; a replay looks for its channel again. */
+async function failUnknownRecipient(deps: ReceiveMailDeps, mail: InboundMail): Promise<ReceiveOutcome> {
+  const error: ErrorInfo = { code: 'unknown-recipient', reason: `no channel for ${mail.recipients.join(', ') || '(no recipients)'}` };
+  await deps.failed.put({ sesMessageId: mail.sesMessageId, channelId: null, rawKey: mail.rawKey, ...error, failedAt: now(deps), mail });
+  return { status: 'failed', duplicate: false, channelId: null, error };
 }
 
 /** One mail on one channel, once (`processOnce`); a failure is listed with the record's own mail. */
-function processMail(
+function receiveOnce(
   deps: ReceiveMailDeps,
   channel: ChannelSettings,
   mail: InboundMail,
@@ -64,7 +72,7 @@ function processMail(
   return processOnce(
     { ledger: deps.ledger, clock: deps.clock, leaseMs: deps.leaseMs, maxAttempts: MAX_ATTEMPTS },
     newRecord(deps, channel, mail),
-    (record, checkpoint) => handleMail(deps, { channel, at: now(deps), replay, ...(completeOriginal ? { completeOriginal } : {}) }, record, checkpoint),
+    (record, checkpoint) => receiveStep(deps, { channel, at: now(deps), replay, ...(completeOriginal ? { completeOriginal } : {}) }, record, checkpoint),
     {
       replay,
       onFailed: (record, error) => deps.failed.put({
@@ -91,7 +99,7 @@ async function completeFirstCopy(deps: ReceiveMailDeps, channel: ChannelSettings
   const first = { ...copy, sesMessageId: receipt };
   for (const delay of [...(deps.pause ? FIRST_COPY_DELAYS_MS : []), null]) {
     try {
-      const { record } = await processMail(deps, channel, first, { replay: true });
+      const { record } = await receiveOnce(deps, channel, first, { replay: true });
       if (record.state !== 'failed') return;
       const code = ERROR_CODES.find((c) => c === record.error?.code) ?? 'unexpected-error';
       throw new AppError(code, `the first copy of this message (${receipt}) failed: ${record.error?.reason ?? 'unknown'}`);

@@ -34,8 +34,6 @@ const INTRO_AFTER_SPACE = new RegExp(`^\\s*(?:${INTROS})\\s`, 'iu');
 // w dniu <date>, o godz. <time>:", Apple Mail in Polish) or that have none ("بتاريخ <date>، <name>:").
 const OPENING = /^(?:wiadomość\s+napisana\s+przez|بتاريخ)\s/iu;
 
-const ADDRESS_COLON = /(?:<\s*[^<>\s]+@[^<>\s]+\s*>|\(\s*[^()\s]+@[^()\s]+\s*\)|[^\s<>()]+@[^\s<>()]+)\s*[:：]\s*$/u;
-const ADDRESS_END = /<\s*[^<>\s]+@[^<>\s]+\s*>\s*$/u;
 const DATE_OR_TIME = /\d{1,2}[:.]\d{2}|\d{4}[-/.]\s?\d{1,2}[-/.]\s?\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}/u;
 const DATE_FIRST = /^\d{1,4}[-/.年]\s?\d{1,2}/u;
 const HAS_ANCHOR = /[\d@]/u;
@@ -50,12 +48,53 @@ export interface Attribution {
   readonly needsQuote: boolean;
 }
 
+/*
+ * Every test below runs in one pass over the line: what is looked for at the end of a line is
+ * found from the end (a pattern such as `-{2,}\s*$` or `x+@y+\s*:\s*$` retries from every
+ * position and backtracks; a line of `a@a@…a@(:` took seconds), and no two adjacent
+ * quantifiers can take the same characters.
+ */
+
+const isDecoration = (char: string): boolean => char === '*' || char === '_' || char === '=' || char === '-' || /\s/u.test(char);
+
+/** The line without the decoration (`*`, `_`, `=`, `-` and spaces) at its end. */
+function trimDecorationEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && isDecoration(line[end - 1] as string)) end--;
+  return line.slice(0, end);
+}
+
 function strip(line: string): string {
-  return line.replace(/^[\s*_=-]+/u, '').replace(/[\s*_=-]+$/u, '');
+  return trimDecorationEnd(line.replace(/^[\s*_=-]+/u, ''));
 }
 
 function dashed(line: string): boolean {
-  return /^\s*-{2,}/u.test(line) && /-{2,}\s*$/u.test(line);
+  return /^\s*-{2,}/u.test(line) && line.trimEnd().endsWith('--');
+}
+
+const BRACKETED = { '<': /^[^<>\s]+@[^<>\s]+$/u, '(': /^[^()\s]+@[^()\s]+$/u } as const;
+
+/** `<a@b>` (or `(a@b)`) ends the text, spaces aside. */
+function endsWithBracketedAddress(text: string, open: '<' | '('): boolean {
+  const trimmed = text.trimEnd();
+  const at = trimmed.lastIndexOf(open);
+  return at >= 0 && trimmed.endsWith(open === '<' ? '>' : ')') && BRACKETED[open].test(trimmed.slice(at + 1, -1).trim());
+}
+
+/** A bare `a@b` ends the text: the run after the last space or bracket has an `@` inside it. */
+function endsWithBareAddress(text: string): boolean {
+  let start = text.length;
+  while (start > 0 && !/[\s<>()]/u.test(text[start - 1] as string)) start--;
+  const at = text.indexOf('@', start + 1);
+  return at > start && at < text.length - 1;
+}
+
+/** An address, then a colon, ends the text: `Name <a@b>:`, `(a@b) :`, `a@b:`. */
+function endsWithAddressColon(text: string): boolean {
+  const trimmed = text.trimEnd();
+  if (!trimmed.endsWith(':') && !trimmed.endsWith('：')) return false;
+  const before = trimmed.slice(0, -1).trimEnd();
+  return endsWithBracketedAddress(before, '<') || endsWithBracketedAddress(before, '(') || endsWithBareAddress(before);
 }
 
 /**
@@ -67,7 +106,7 @@ function candidate(raw: string): boolean {
   const last = trimmed.at(-1);
   if (last === ':' || last === '：' || last === '>') return true;
   if (last === '-' || last === '*' || last === '_' || last === '=') {
-    const end = trimmed.replace(/[\s*_=-]+$/u, '').at(-1);
+    const end = trimDecorationEnd(trimmed).at(-1);
     if (end === ':' || end === '：' || end === '>' || /^\s*-{2,}/u.test(raw)) return true;
   }
   return INTRO_AFTER_SPACE.test(raw);
@@ -89,8 +128,8 @@ function matchAttribution(raw: string): Attribution | null {
   if (VERB_NO_COLON.test(joined) && (INTRO.test(joined) || dashed(raw)) && sure) return { length: 1, needsQuote: false };
   if (OPENING.test(joined) && /[:：]$/u.test(joined) && (hasAddress || DATE_OR_TIME.test(joined))) return { length: 1, needsQuote: false };
   // Gmail's date-first form: "2014-03-20 8:48 GMT+01:00 Name <a@b>:", "ср, 30 апр. 2025 г. в 15:19, Name <a@b>:".
-  if (ADDRESS_COLON.test(joined) && DATE_OR_TIME.test(joined)) return { length: 1, needsQuote: false };
-  if (ADDRESS_END.test(joined) && DATE_FIRST.test(joined)) return { length: 1, needsQuote: true };
+  if (endsWithAddressColon(joined) && DATE_OR_TIME.test(joined)) return { length: 1, needsQuote: false };
+  if (endsWithBracketedAddress(joined, '<') && DATE_FIRST.test(joined)) return { length: 1, needsQuote: true };
   return null;
 }
 
@@ -119,7 +158,8 @@ export function attributionAt(lines: readonly string[], index: number): Attribut
     // A complete line above a one-line attribution is text, not its first half.
     const alone = matchAttribution(next);
     if (alone && !alone.needsQuote && !continues(joined)) return null;
-    joined = `${joined} ${next.trim()}`.replace(/([<(])\s+/gu, '$1').replace(/\s+([>)])/gu, '$1');
+    // `(?<!\s)`: a run of spaces is tried once, from its start, not from each of its spaces.
+    joined = `${joined} ${next.trim()}`.replace(/([<(])\s+/gu, '$1').replace(/(?<!\s)\s+([>)])/gu, '$1');
     const match = matchAttribution(joined);
     if (match) return { ...match, length };
   }
@@ -138,7 +178,8 @@ function continues(joined: string): boolean {
 
 // Text and an attribution on one line: "reply On Wed, Apr 4, 2012 at 3:59 PM, bob@x wrote:"
 // or "reply--- On …". The attribution part must start with "On" after a space or dashes.
-const INLINE_ATTRIBUTION = /^(.*?\S)(?:\s+|\s*-{2,}\s*)(On\s.{8,300})$/u;
+// The separator is tried only where a run of spaces or dashes starts (after a non-space).
+const INLINE_SEPARATOR = /(?<=\S)(?:\s+|\s*-{2,}\s*)(?=On\s)/gu;
 
 /**
  * Splits a line that holds the end of the reply and an attribution into two lines, when the
@@ -146,8 +187,12 @@ const INLINE_ATTRIBUTION = /^(.*?\S)(?:\s+|\s*-{2,}\s*)(On\s.{8,300})$/u;
  */
 export function splitInlineAttribution(line: string): [string, string] | null {
   if (line.length > MAX_JOINED || !/wrote|sent/iu.test(line)) return null;
-  const match = INLINE_ATTRIBUTION.exec(line);
-  if (!match) return null;
-  const [, head = '', tail = ''] = match;
-  return matchAttribution(tail) ? [head.replace(/-+$/u, '').trimEnd(), tail] : null;
+  for (const separator of line.matchAll(INLINE_SEPARATOR)) {
+    const tail = line.slice(separator.index + separator[0].length);
+    // "On", a space and 8 to 300 more characters to the end of the line.
+    if (tail.length < 11 || tail.length > 303 || /[\r\u2028\u2029]/u.test(tail)) continue;
+    const head = line.slice(0, separator.index);
+    return matchAttribution(tail) ? [head.replace(/(?<!-)-+$/u, '').trimEnd(), tail] : null;
+  }
+  return null;
 }

@@ -102,7 +102,8 @@ function nextNonBlank(lines: readonly string[], from: number): string | undefine
   return undefined;
 }
 
-const LINK_LINE = /^\s*[(<]?https?:\/\/\S+[)>]?\s*>?\s*$/u;
+// A link alone, perhaps with a `>` after spaces. (`\S+` takes a closing bracket; `\s*>?\s*` would try every split of a run of spaces.)
+const LINK_LINE = /^\s*[(<]?https?:\/\/\S+(?:\s+>)?\s*$/u;
 
 /**
  * A quoted line's client may have wrapped it without `>` (Outlook answering on a list, long

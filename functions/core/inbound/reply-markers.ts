@@ -27,7 +27,8 @@ const HISTORY_PHRASES = [
   'pesan asli', 'pesan orisinal', '原始邮件', '原始郵件', '转发的邮件', '元のメッセージ', '元メール', '転送されたメッセージ', '원본 메시지',
   '전달된 메시지',
 ];
-const HISTORY_MARKER = new RegExp(`^[ \\t]*[-=_*]{2,}[ \\t]*(?:${HISTORY_PHRASES.join('|')})[ \\t]*[-=_*:]*[ \\t]*$`, 'iu');
+// Every quantifier is anchored or between disjoint classes (no `[ \\t]*` beside another), so a line costs one pass.
+const HISTORY_MARKER = new RegExp(`^[ \\t]*[-=_*]{2,}[ \\t]*(?:${HISTORY_PHRASES.join('|')})[ \\t]*(?:[-=_*:]+[ \\t]*)?$`, 'iu');
 
 const FORWARD_INTRO =
   /^[ \t]*(?:begin forwarded message|anfang der weitergeleiteten nachricht|début du message réexpédié|inicio del mensaje reenviado|início da mensagem reencaminhada|inizio messaggio inoltrato|begin doorgestuurd bericht)\s*:[ \t]*$/iu;
@@ -69,14 +70,27 @@ function roleOf(line: string): Role | null {
   return null;
 }
 
-// ">>> Visit our site <<<": arrows that point at a banner, not quote markers.
-const BANNER = /^[ \t]*>{2,}.*<{2,}[ \t]*$/u;
+// ">>> Visit our site <<<": arrows that point at a banner, not quote markers. Tested by
+// looking at both ends: as a pattern (`>{2,}.*<{2,}`) a run of `>` before `<<` backtracks.
+function isBanner(line: string): boolean {
+  const trimmed = trimSpaceTab(line);
+  return trimmed.length >= 4 && trimmed.startsWith('>>') && trimmed.endsWith('<<') && !/[\r\u2028\u2029]/u.test(trimmed);
+}
+
+/** The line without leading and trailing spaces and tabs (only those, as `[ \t]*` in a pattern). */
+function trimSpaceTab(line: string): string {
+  let start = 0;
+  let end = line.length;
+  while (start < end && (line[start] === ' ' || line[start] === '\t')) start++;
+  while (end > start && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  return line.slice(start, end);
+}
 
 const RAW_HEADER = /^[ \t]*(?:message-id|mime-version|content-type|content-transfer-encoding|received|return-path|dkim-signature)[ \t]*:/iu;
 
 /** A `>`-quoted line. */
 export function isQuotedLine(line: string): boolean {
-  return QUOTED_LINE.test(line) && !(line.includes('<<') && BANNER.test(line));
+  return QUOTED_LINE.test(line) && !(line.includes('<<') && isBanner(line));
 }
 
 // A lone "From: someone@example.com" line after a blank line: what is left of a header block

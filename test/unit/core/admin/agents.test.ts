@@ -4,7 +4,7 @@ import type { AdminRequest } from '../../../../functions/core/admin/admin-contex
 import { deleteAgent, putAgent, type AgentAdminDeps } from '../../../../functions/core/admin/agent-admin.ts';
 import { AGENT_CACHE_MS, AgentDirectory, resolveCaller, roleFromClaim, type CallerIdentity } from '../../../../functions/core/admin/agent-directory.ts';
 import { actingAgent } from '../../../../functions/core/admin/conversation-admin.ts';
-import { ConflictError, ForbiddenError, ValidationError } from '../../../../functions/core/errors.ts';
+import { ConflictError, ForbiddenError, type ValidationError } from '../../../../functions/core/errors.ts';
 import type { AuditEntry, ChannelResource, SkillRecord } from '../../../../functions/core/model/admin-resources.ts';
 import { canWorkOn, type Agent, type Caller } from '../../../../functions/core/model/agent.ts';
 import { TestClock } from '../../../support/clock.ts';

@@ -3,45 +3,22 @@ import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { AcknowledgementRecord, InboundRecord } from '../model/inbound-record.ts';
 import { OUTBOUND_JOB_SCHEMA_VERSION, type OutboundJob } from '../model/outbound-job.ts';
-import type { ApplyFeedbackOptions } from '../outbound/apply-feedback.ts';
 import { acknowledgementRecipient, planAcknowledgement, type AcknowledgementDecision, type AcknowledgementDeps } from '../outbound/acknowledgement.ts';
-import { correlateReport } from '../outbound/correlate-report.ts';
 import { isSafeAddress } from '../outbound/header-safety.ts';
 import { queuedMessageOf } from '../outbound/outbound-record.ts';
 import { planAcknowledgementMail } from '../outbound/plan-acknowledgement.ts';
-import { processFeedback, type ProcessedFeedback, type ProcessFeedbackDeps } from '../outbound/process-feedback.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import type { MessageStore } from '../ports/inbound.ts';
 import type { OutboundPlanStore, OutboundQueue } from '../ports/outbound-store.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
 import type { InboundDecision } from './decide-message.ts';
 
-/** What a DSN or ARF report that reached a channel needs: the feedback function's use case and options. */
-export interface ReportStepDeps extends ProcessFeedbackDeps {
-  /** Where feedback suppresses and how soft failures count, as the feedback function has them. */
-  readonly options: ApplyFeedbackOptions;
-}
-
 /** What acknowledging a new conversation needs: its state, and the outbound path's plan store and queue. */
-export interface AcknowledgementStepDeps extends AcknowledgementDeps {
+export interface AcknowledgeDeps extends AcknowledgementDeps {
   readonly plans: OutboundPlanStore;
   readonly queue: OutboundQueue;
   /** Every address and alias of every channel of the deployment: never acknowledged. */
   ownAddresses(): Promise<readonly string[]>;
-}
-
-/**
- * Applies a delivery report (a DSN or ARF report: mail we sent over the channel's SMTP server
- * comes back this way) to the reply it reports on, as an SES event is applied: the recipient's
- * status and the suppression list, once per report (`processFeedback`). Null for mail of any
- * other lane. A report on no mail of ours changes nothing.
- */
-export async function applyInboundReport(deps: ReportStepDeps, channel: ChannelSettings, record: InboundRecord, decision: InboundDecision): Promise<ProcessedFeedback | null> {
-  const feedback = correlateReport({
-    channelId: channel.id, message: decision.message, classification: decision.classification,
-    receivedAt: record.mail.receivedAt, receiptId: record.sesMessageId,
-  });
-  return feedback === null ? null : processFeedback(deps, feedback, deps.options);
 }
 
 export interface AcknowledgeInput {
@@ -71,8 +48,8 @@ export interface Acknowledged {
  * queue's deduplication id and the sender's once-per-message record drop a second copy); a
  * retry of the mail that won the claim keeps it (`markAcknowledged` by mail id).
  */
-export async function acknowledgeMail(
-  deps: AcknowledgementStepDeps & { readonly messages: MessageStore; readonly ids: IdGenerator },
+export async function acknowledgeMessage(
+  deps: AcknowledgeDeps & { readonly messages: MessageStore; readonly ids: IdGenerator },
   input: AcknowledgeInput,
   checkpoint: Checkpoint<InboundRecord>,
 ): Promise<Acknowledged> {
@@ -103,7 +80,8 @@ export async function acknowledgeMail(
 
   let mail: ReturnType<typeof planAcknowledgementMail>;
   try {
-    mail = planAcknowledgementMail(deps, { channel, conversation: { id: opened.id, ticketNumber: opened.ticketNumber, replyToken: opened.replyToken }, answered: decision.message, to: verdict.to });
+    const conversationRef = { id: opened.id, ticketNumber: opened.ticketNumber, replyToken: opened.replyToken };
+    mail = planAcknowledgementMail(deps, { channel, conversation: conversationRef, answered: decision.message, to: verdict.to });
   } catch (error) {
     // A mail the planner refuses (an unusable subject, a From the channel no longer allows) is never answered automatically.
     if (error instanceof AppError && !error.retryable) return { record: withAcknowledgement(record, { skipped: 'not-plannable', job: null }), tags: [] };
@@ -113,7 +91,9 @@ export async function acknowledgeMail(
     ? fixed
     : { schemaVersion: OUTBOUND_JOB_SCHEMA_VERSION, channelId: channel.id, conversationId: opened.id, messageId: deps.ids.next(), createdAt: input.at };
   if (!resumed) record = await checkpoint(withAcknowledgement(record, { skipped: null, job }));
-  const stored = queuedMessageOf(mail, { messageId: job.messageId, purpose: 'acknowledgement', inReplyTo: record.messageId, reply: { text: mail.content.text, html: null }, at: job.createdAt });
+  const stored = queuedMessageOf(mail, {
+    messageId: job.messageId, purpose: 'acknowledgement', inReplyTo: record.messageId, reply: { text: mail.content.text, html: null }, at: job.createdAt,
+  });
   await deps.plans.put(mail, job.messageId);
   await deps.messages.put(stored);
   return { record: withAcknowledgement(record, { skipped: null, job }), tags: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasKeyword, messagePriority, routeMessage, type RouteInput } from '../../../functions/core/inbound/route.ts';
+import { hasKeyword, messagePriority, routeMessage, type RouteInput } from '../../../functions/core/inbound/route-message.ts';
 import type { ChannelSettingsInput, RoutingRule } from '../../../functions/core/model/channel.ts';
 import { addr, channelSettings, parsedMessage } from '../../support/factories.ts';
 

@@ -11,19 +11,6 @@ import { previewOf } from '../mail/preview.ts';
 /** References kept on a stored message: enough to continue the thread in an answer. */
 const STORED_REFERENCES = 20;
 
-/** Tag of a second copy of a stored message (same Message-ID, delivered again). */
-export const TAG_DUPLICATE = 'duplicate-message-id';
-
-/** The decision for a second copy of a stored message: kept for the record, routed nowhere, never answered. */
-export function asDuplicate(decision: InboundDecision): InboundDecision {
-  return { ...decision, disposition: 'record', route: null, autoAnswerAllowed: false, tags: [...new Set([...decision.tags, TAG_DUPLICATE])] };
-}
-
-/** The decision with more tags (the acknowledgement breaker's), each once. */
-export function withTags(decision: InboundDecision, tags: readonly string[]): InboundDecision {
-  return tags.length === 0 ? decision : { ...decision, tags: [...new Set([...decision.tags, ...tags])] };
-}
-
 /** The stored form of a decided message: metadata and a preview of the new text, no bodies. */
 export function storedMessageOf(
   record: InboundRecord,
@@ -101,7 +88,6 @@ function cappedReferences(ids: readonly string[]): string[] {
   if (ids.length <= STORED_REFERENCES) return [...ids];
   return [ids[0] ?? '', ...ids.slice(-(STORED_REFERENCES - 1))];
 }
-
 
 function customerOf(message: InboundDecision['message']): { address: string; name: string } | null {
   const customer = customerAddress(message);
