@@ -18,10 +18,12 @@ const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
 /**
  * `MimeParser` on mailparser 3.9.31. Limits: size is checked before parsing; header block
  * size and part count by mailsplit and the structure guard; nesting depth by the structure
- * guard while streaming; References are truncated to the newest `maxReferences`.
+ * guard while streaming; References are truncated to the newest `maxReferences`; body lines
+ * and HTML depth are bounded before anything reads them (`toBodyParts`).
  *
  * A multipart from which mailparser read neither text nor HTML is parsed once more after a
- * structure repair (broken boundary fold, undeclared boundary; see `structure-repair.ts`).
+ * structure repair (broken boundary fold, undeclared or missing boundary, or none that
+ * delimits, read as one text part; see `structure-repair.ts`), and tagged `structure-repaired`.
  *
  * A message "has nothing", and is rejected as `malformed-mail`, when its top-level header
  * block holds no syntactically valid header field: empty input, binary garbage, or plain text
@@ -37,9 +39,9 @@ export class MailparserMimeParser implements MimeParser {
       }
       const buffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       const first = await runMailparser(buffer, effective);
-      const { output, bytes } = lostBody(first) ? await reparseRepaired(first, buffer, effective) : { output: first, bytes: buffer };
-      if (output.html !== null) await loadSanitizeHtml();
-      return toParsedMessage(output, bytes, raw.byteLength, effective, options.html ?? 'sanitized');
+      const read = lostBody(first) ? await reparseRepaired(first, buffer, effective) : { output: first, bytes: buffer, repaired: false };
+      if (read.output.html !== null) await loadSanitizeHtml();
+      return toParsedMessage(read, raw.byteLength, effective, options.html ?? 'sanitized');
     } catch (error) {
       throw toParseError(error);
     }
@@ -56,14 +58,22 @@ function lostBody(output: MailparserOutput): boolean {
  * Parses a structure-repaired copy; keeps the first result unless the repair found a body.
  * The repair is best effort: if the second pass fails (a limit included), the first stands.
  */
-async function reparseRepaired(first: MailparserOutput, raw: Buffer, limits: ParseLimits): Promise<{ output: MailparserOutput; bytes: Buffer }> {
+async function reparseRepaired(first: MailparserOutput, raw: Buffer, limits: ParseLimits): Promise<ReadMail> {
   const repaired = repairStructure(raw);
   const second = repaired ? await runMailparser(repaired, limits).catch(() => null) : null;
-  return second && repaired && !lostBody(second) ? { output: second, bytes: repaired } : { output: first, bytes: raw };
+  return second && repaired && !lostBody(second) ? { output: second, bytes: repaired, repaired: true } : { output: first, bytes: raw, repaired: false };
 }
 
-/** `raw` is what `output` was parsed from (possibly repaired); `size` is the received size. */
-function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, limits: ParseLimits, html: 'sanitized' | 'omit'): ParsedMessage {
+/** What mailparser read, from which bytes (the received ones, or a structure-repaired copy). */
+interface ReadMail {
+  readonly output: MailparserOutput;
+  readonly bytes: Buffer;
+  readonly repaired: boolean;
+}
+
+/** `size` is the received size. */
+function toParsedMessage(read: ReadMail, size: number, limits: ParseLimits, html: 'sanitized' | 'omit'): ParsedMessage {
+  const { output, bytes: raw } = read;
   if (!output.headerLines.some(isHeaderField)) {
     throw new MailParseError('No header block: input is not a mail message');
   }
@@ -72,7 +82,7 @@ function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, li
   const headers = toHeaders(output.headerLines, output.decodeWords, fallbackCharset);
   const contentType = mediaType(contentTypeHeader?.value);
   const reportType = param(contentTypeHeader, 'report-type');
-  const body = toBodyParts(output, html);
+  const { parseTags, ...body } = toBodyParts(output, html, limits);
   let enclosedLines = output.enclosedHeaderLines;
   const boundary = param(contentTypeHeader, 'boundary');
   if (contentType === 'multipart/report' && body.reports.length === 0 && boundary) {
@@ -97,6 +107,7 @@ function toParsedMessage(output: MailparserOutput, raw: Buffer, size: number, li
     ...body,
     enclosedHeaders: enclosedLines ? toHeaders(enclosedLines, output.decodeWords, fallbackCharset) : null,
     size,
+    parseTags: read.repaired ? ['structure-repaired', ...parseTags] : parseTags,
   };
 }
 

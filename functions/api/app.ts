@@ -30,8 +30,6 @@ export interface AdminAppOptions {
 /** The largest request body: API Gateway's own payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-const JSON_TYPE = /^application\/json[ \t]*(;|$)/i;
-const MAIL_TYPE = /^message\/rfc822[ \t]*(;|$)/i;
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -83,20 +81,6 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
     onError: (c) => c.json({ error: { code: 'validation', message: `the request body is over ${MAX_BODY_BYTES} bytes`, issues: [{ field: 'body', problem: 'too large' }] } }, 413),
   }));
 
-  // A body must be what the route reads: JSON everywhere, the raw mail for a dry run. Anything
-  // else is a 415 before any validation, never a body read as empty.
-  app.use('*', async (c, next) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return next();
-    const type = c.req.header('content-type')?.trim() ?? '';
-    const mail = c.req.path.endsWith('/dry-run');
-    if (type === '') {
-      if ((await c.req.arrayBuffer()).byteLength === 0) return next();
-    } else if ((mail ? MAIL_TYPE : JSON_TYPE).test(type)) {
-      return next();
-    }
-    const wanted = mail ? 'message/rfc822' : 'application/json';
-    return c.json({ error: { code: 'unsupported-media-type', message: `send the body as ${wanted}${type ? `, not ${type.slice(0, 100)}` : ' (Content-Type is missing)'}`, issues: [{ field: 'Content-Type', problem: `must be ${wanted}` }] } }, 415);
-  });
 
   app.onError((error, c) => {
     const requestId = c.get('requestId') ?? 'unknown';

@@ -23,7 +23,7 @@ export function optionalVersion(header: string | undefined): number | null {
   return header === undefined || header.trim() === '' ? null : versionFrom(header);
 }
 
-export const PageQuerySchema = z.object({
+export const PageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(25).meta({ description: 'Items per page (1–100).' }),
   cursor: z.string().max(2000).optional().meta({ description: 'The `cursor` of the previous page.' }),
 });

@@ -33,7 +33,7 @@ export const SkillOutSchema = SkillRecordSchema.extend(VersionFields).meta({ id:
 export const SkillPageSchema = pageOf(SkillOutSchema, 'SkillPage');
 
 const Verdict = z.enum(['PASS', 'FAIL', 'GRAY', 'PROCESSING_FAILED']).optional();
-export const DryRunQuerySchema = z.object({
+export const DryRunQuerySchema = z.strictObject({
   spam: Verdict, virus: Verdict, spf: Verdict, dkim: Verdict, dmarc: Verdict,
   recipients: z.string().optional().meta({ description: 'Comma-separated envelope recipients; the channel address when absent.' }),
 });
@@ -57,7 +57,7 @@ export const ConversationSchema = z.object({
   createdAt: z.string(), updatedAt: z.string(), lastSkill: z.string().nullable(),
 }).meta({ id: 'Conversation' });
 export const ConversationPageSchema = pageOf(ConversationSchema, 'ConversationPage');
-export const ConversationQuerySchema = z.object({
+export const ConversationQuerySchema = z.strictObject({
   ticket: z.string().max(40).optional().meta({ description: 'Ticket number (digits); with channelId, or searched on every channel.' }),
   channelId: z.string().optional(),
   participant: z.string().max(320).optional().meta({ description: 'An address that wrote or was written to.' }),
@@ -106,7 +106,7 @@ export const SuppressionInputSchema = z.strictObject({
   channelId: IdSchema.optional().meta({ description: 'The channel whose list it joins; the account-wide list when absent.' }),
   detail: z.string().max(500).optional(),
 }).meta({ id: 'SuppressionInput' });
-export const SuppressionScopeQuerySchema = z.object({ channelId: z.string().min(1).optional().meta({ description: 'A channel\'s list; the account-wide one when absent.' }) });
+export const SuppressionScopeQuerySchema = z.strictObject({ channelId: IdSchema.optional().meta({ description: 'A channel\'s list; the account-wide one when absent.' }) });
 
 export const CredentialStatusOutSchema = CredentialStatusSchema.meta({ id: 'CredentialStatus' });
 export const PasswordInputSchema = z.strictObject({ password: z.string().min(1).max(1024) }).meta({ id: 'SmtpPasswordInput' });

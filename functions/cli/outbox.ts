@@ -15,7 +15,7 @@ the folder \`.postroom/sandbox.json\` names under "outbox".
 
 Options:
   --json     one JSON line per mail: file, date, from, to, cc, subject, messageId, inReplyTo,
-             references, replyTo, autoSubmitted
+             references, replyTo, autoSubmitted, text
   --last N   only the newest N
 
 Examples:
@@ -46,6 +46,8 @@ export const outboxCommand: Command = {
         references: typeof mail.references === 'string' ? [mail.references] : (mail.references ?? []),
         replyTo: mail.replyTo?.text ?? null,
         autoSubmitted: mail.headers.get('auto-submitted') ?? null,
+        /** The plain-text part: what a text-only client shows (the signature after `-- `). */
+        text: mail.text ?? null,
       };
       if (values.json) await writeJsonLine(line);
       else process.stdout.write(`${line.date ?? '-'}  ${line.from}  →  ${line.to}  "${line.subject}"  ${line.messageId}${line.inReplyTo ? `  (re ${line.inReplyTo})` : ''}\n`);

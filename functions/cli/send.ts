@@ -58,7 +58,8 @@ export const sendCommand: Command = {
 
 function sampleMail(from: string, to: string, subject: string): SendMailOptions {
   return {
-    from: { name: 'Casey Customer', address: from },
+    // The sample's name belongs to the sample's address; another sender is named by their address only.
+    from: from === 'customer@customer.example' ? { name: 'Casey Customer', address: from } : from,
     to,
     subject,
     text: 'Hello,\n\nmy order #4711 has not arrived yet. Can you tell me where it is?\n\nThanks,\nCasey',

@@ -125,6 +125,20 @@ describe('an agent works within their skills, as themselves', () => {
     expect(answered.body).toMatchObject({ agentId: 'agent-1' });
   });
 
+  it('refuses giving a conversation to an agent who does not work on it, and answers a role question before a content type', async () => {
+    // Arrange
+    const id = await customerWrites('Broken zipper', 'The zipper broke on day one.', '<zipper-1@customer.example>');
+    // Act
+    const assigned = await as('supervisor-1', 'POST', `/conversations/${id}/assign`, { agentId: 'agent-2' });
+    const forAgent2 = await as('supervisor-1', 'POST', `/conversations/${id}/reply`, { text: 'On it.', agentId: 'agent-2' });
+    const form = await as('agent-2', 'POST', '/skills', 'name=vip', { 'content-type': 'application/x-www-form-urlencoded' });
+    // Assert
+    expect(assigned.status).toBe(400);
+    expect(assigned.body.error?.issues[0]?.field).toBe('agentId');
+    expect(forAgent2.status).toBe(400);
+    expect(form.status).toBe(403);
+  });
+
   it('lets a supervisor answer for agent-1, and the audit record says so', async () => {
     // Arrange
     const id = await customerWrites('Wrong size', 'The shoes are too small.', '<size-1@customer.example>');
@@ -187,6 +201,13 @@ describe('an admin\'s settings and hostile input', () => {
     ['an unknown field', 'PATCH', '/channels/support', { maxMessageByte: 5 }, 400, 'maxMessageByte'],
     ['a 1 MB skill description', 'POST', '/skills', { name: 'huge', description: 'x'.repeat(1_000_000) }, 400, 'description'],
     ['an id with a path in it', 'PUT', '/agents/..%2F..%2Fetc', { role: 'agent' }, 400, 'agentId'],
+    ['an id with CR/LF in the path', 'GET', '/channels/a%0d%0ab', undefined, 400, 'channelId'],
+    ['a bidi override in a display name', 'PATCH', '/channels/support', { name: 'Sales\u202Elivé' }, 400, 'name'],
+    ['a lone surrogate in a display name', 'PATCH', '/channels/support', { name: 'Sales\ud800' }, 400, 'name'],
+    ['a From address on a foreign domain', 'PATCH', '/channels/support', { allowedFrom: [{ address: 'ceo@gmail.com', name: 'CEO' }] }, 400, 'allowedFrom[0].address'],
+    ['a plus address, which carries reply tokens', 'POST', '/channels', { id: 'dup', address: 'orders+x@example.test', defaultSkill: 'support' }, 400, 'address'],
+    ['another id in a patch', 'PATCH', '/channels/support', { id: 'other' }, 400, 'id'],
+    ['an unknown query parameter', 'GET', '/conversations?bogus=1', undefined, 400, 'bogus'],
   ])('answers %s with a named 4xx', async (_what, method, path, body, status, field) => {
     // Arrange
     const channel = await as('admin', 'GET', '/channels/support');

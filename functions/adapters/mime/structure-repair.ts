@@ -1,12 +1,17 @@
 /**
- * Repairs of two MIME breakages that make mailparser find no part of a multipart at all
- * (seen in bounces from Apache James, Exchange and Postfix):
+ * Repairs of the MIME breakages that make mailparser find no part of a multipart at all, so
+ * that the mail shows an empty body (seen in bounces from Apache James, Exchange and Postfix,
+ * and in hand-written or truncated mail):
  *
  * - a broken fold: `Content-Type: multipart/alternative;` followed by an unindented
  *   `boundary="..."` line, so the multipart has no boundary;
- * - a boundary mismatch: the parts are delimited by another token than the declared one.
+ * - a boundary mismatch: the parts are delimited by another token than the declared one;
+ * - no boundary at all: the top-level multipart declares none, but delimiter lines of one
+ *   token divide its body, which is then declared;
+ * - nothing delimits: a multipart (top-level, or a part's) whose boundary is missing or never
+ *   appears is read as one text/plain part (its charset kept), so its body is the text.
  *
- * Both are repaired in a copy of the raw bytes, which the caller parses again.
+ * All are repaired in a copy of the raw bytes, which the caller parses again.
  */
 
 // Only worth a second pass for mail of bounce size; bigger mail keeps what the parser found.
@@ -29,7 +34,8 @@ export function repairStructure(raw: Buffer): Buffer | null {
   const original = raw.toString('latin1');
   const refolded = refoldParameters(original);
   const remapped = remapBoundaries(refolded);
-  return remapped === original ? null : Buffer.from(remapped, 'latin1');
+  const retyped = retypeUndelimited(declareTopBoundary(remapped));
+  return retyped === original ? null : Buffer.from(retyped, 'latin1');
 }
 
 /** Indents parameter lines that continue a Content-Type field ending in `;` but lost their fold. */
@@ -111,4 +117,104 @@ function delimitsParts(token: string, counts: ReadonlyMap<string, number>): bool
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
+}
+
+/** A Content-Type field: where it starts and ends (folded lines included), and its text. */
+interface Field {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** The Content-Type fields that head a header block (the message's, or a part's after a delimiter line). */
+function contentTypeFields(text: string): Field[] {
+  const fields: Field[] = [];
+  let seen = 0;
+  for (const match of text.matchAll(CONTENT_TYPE_FIELD)) {
+    // A message has at most `maxParts` header blocks; past this many fields the rest is body text.
+    if (++seen > MAX_FIELDS) break;
+    if (!inHeaderBlock(text, match.index)) continue;
+    let end = lineEnd(text, match.index);
+    for (let n = 0; n < MAX_FIELD_LINES && end < text.length && /^[ \t]/.test(text.slice(end + 1, end + 2)); n++) end = lineEnd(text, end + 1);
+    const field = text.slice(match.index, end).replace(/\r$/, '');
+    fields.push({ start: match.index, end: match.index + field.length, text: field });
+  }
+  return fields;
+}
+
+// How far back a field looks for the start of its header block: a block is a few dozen lines.
+const MAX_HEADER_LINES = 200;
+const MAX_FIELDS = 1_000;
+
+/** The line at `at` belongs to the message's header block or to one right after a delimiter line. */
+function inHeaderBlock(text: string, at: number): boolean {
+  let start = at;
+  for (let n = 0; n < MAX_HEADER_LINES; n++) {
+    if (start === 0) return true;
+    const previousStart = text.lastIndexOf('\n', start - 2) + 1;
+    const previous = text.slice(previousStart, start - 1).replace(/\r$/, '');
+    if (previous === '') return false;
+    if (previous.startsWith('--')) return true;
+    start = previousStart;
+  }
+  return false;
+}
+
+const isMultipart = (field: Field): boolean => /^content-type[ \t]*:[ \t]*multipart\//i.test(field.text);
+
+function boundaryOf(field: Field): string | null {
+  const match = new RegExp(DECLARED_BOUNDARY.source, 'i').exec(field.text);
+  const boundary = (match?.[1] ?? match?.[2] ?? '').trimEnd();
+  return boundary === '' ? null : boundary;
+}
+
+function delimiterCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const match of text.matchAll(DELIMITER_LINE)) {
+    const token = (match[1] ?? '').trimEnd();
+    counts.set(token, (counts.get(token) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * A top-level multipart that names no boundary, while the lines of one token divide its body
+ * (and no other multipart claims that token), gets that token as its boundary.
+ */
+function declareTopBoundary(text: string): string {
+  const fields = contentTypeFields(text);
+  const headerEnd = text.search(/\r?\n\r?\n/);
+  const top = fields[0];
+  if (top === undefined || (headerEnd !== -1 && top.start > headerEnd) || !isMultipart(top) || boundaryOf(top) !== null) return text;
+  const counts = delimiterCounts(text);
+  const declared = new Set(fields.map(boundaryOf));
+  const tokens = unique([...counts.keys()].map((t) => openingOf(t, counts))).filter(
+    (t) => t.length > 0 && t.length <= MAX_BOUNDARY && !declared.has(t) && !/["\\]/.test(t) && delimitsParts(t, counts),
+  );
+  const token = tokens[0];
+  if (token === undefined) return text;
+  const head = top.text.replace(/[ \t;]+$/, '');
+  return `${text.slice(0, top.start)}${head}; boundary="${token}"${text.slice(top.end)}`;
+}
+
+/**
+ * Every multipart whose boundary is missing or delimits nothing becomes text/plain with its
+ * charset: mailparser would read no part of it, and its body is the only text there is.
+ */
+function retypeUndelimited(text: string): string {
+  const counts = delimiterCounts(text);
+  const broken = contentTypeFields(text).filter((field) => {
+    const boundary = boundaryOf(field);
+    return isMultipart(field) && (boundary === null || (!counts.has(boundary) && !counts.has(`${boundary}--`)));
+  });
+  if (broken.length === 0) return text;
+  const pieces: string[] = [];
+  let from = 0;
+  for (const field of broken) {
+    const charset = /\bcharset[ \t]*=[ \t]*"?([\w.:-]{1,60})/i.exec(field.text)?.[1];
+    pieces.push(text.slice(from, field.start), `Content-Type: text/plain${charset ? `; charset=${charset}` : ''}`);
+    from = field.end;
+  }
+  pieces.push(text.slice(from));
+  return pieces.join('');
 }

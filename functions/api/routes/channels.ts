@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { IdSchema } from '../../core/model/fields.ts';
 import { createChannel, deleteChannel, patchChannel, replaceChannel } from '../../core/admin/channel-admin.ts';
 import { channelOf } from '../../core/admin/rule-admin.ts';
 import { dryRun } from '../../core/admin/dry-run.ts';
@@ -9,7 +10,7 @@ import { ERRORS, IfMatchHeaderSchema, json, jsonBody, PageQuerySchema, PRECONDIT
 import { ChannelInputSchema, ChannelPageSchema, ChannelPatchSchema, ChannelSchema, ChannelWriteSchema, DryRunQuerySchema, DryRunResultSchema } from '../schemas.ts';
 
 const tags = ['channels'];
-const ChannelParams = z.object({ channelId: z.string().min(1).max(100) });
+const ChannelParams = z.object({ channelId: IdSchema });
 
 export function channelRoutes(app: AdminApp, deps: AdminApiDeps): void {
   app.openapi(route({ role: 'supervisor' }, {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { RecordIdSchema } from '../../core/model/fields.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { everything, recordChange } from '../../core/admin/admin-context.ts';
 import { addNote, assign, getConversation, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
@@ -16,7 +17,7 @@ import {
 } from '../schemas.ts';
 
 const tags = ['conversations'];
-const Params = z.object({ conversationId: z.string().min(1).max(100) });
+const Params = z.object({ conversationId: RecordIdSchema });
 
 /** A conversation's ETag: its last change in epoch milliseconds (every write stamps `updatedAt`). */
 function etagOf(conversation: ConversationSummary): string {
@@ -55,7 +56,7 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
   app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/conversations/{conversationId}', tags,
     summary: 'The whole history: every message in order (direction, lane, tags, new and full text, sanitized HTML, attachments, thread decision, delivery status) and notes',
-    request: { params: Params, query: z.object({ bodies: z.enum(['true', 'false']).default('true').meta({ description: 'Read bodies from the raw mail (slower).' }) }) },
+    request: { params: Params, query: z.strictObject({ bodies: z.enum(['true', 'false']).default('true').meta({ description: 'Read bodies from the raw mail (slower).' }) }) },
     responses: { 200: json(HistorySchema, 'The history'), ...ERRORS },
   }), async (c) => {
     const { conversationId } = c.req.valid('param');
@@ -114,7 +115,7 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
   app.openapi(route({ role: 'agent' }, {
     method: 'get', path: '/conversations/{conversationId}/messages/{messageId}/attachments/{index}', tags,
     summary: 'A short-lived presigned download URL for an attachment of an inbound message',
-    request: { params: Params.extend({ messageId: z.string().min(1), index: z.coerce.number().int().min(0).max(999) }) },
+    request: { params: Params.extend({ messageId: RecordIdSchema, index: z.coerce.number().int().min(0).max(999) }) },
     responses: { 200: json(DownloadLinkSchema, 'The link'), ...ERRORS },
   }), async (c) => {
     const { conversationId, messageId, index } = c.req.valid('param');

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { IdSchema } from '../../core/model/fields.ts';
 import { randomBytes } from 'node:crypto';
 import { consentUrl, credentialStatus, exchangeCode, setSecret, testCredentials } from '../../core/admin/credential-admin.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
@@ -8,7 +9,7 @@ import { ERRORS, json, jsonBody } from '../http.ts';
 import { ClientSecretInputSchema, ConsentInputSchema, ConsentOutSchema, CredentialStatusOutSchema, ExchangeInputSchema, PasswordInputSchema, TestInputSchema } from '../schemas.ts';
 
 const tags = ['credentials'];
-const Params = z.object({ channelId: z.string().min(1).max(100) });
+const Params = z.object({ channelId: IdSchema });
 const status = json(CredentialStatusOutSchema, 'Whether each secret is set, since when, and the last health check; never a value');
 
 /** Write-only credentials of a channel's SMTP transport: set, rotate, exchange, test; reads say only whether they are set. */

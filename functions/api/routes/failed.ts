@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { RecordIdSchema } from '../../core/model/fields.ts';
 import { failedId, replayAll, replayOne, type ReplayResult } from '../../core/admin/failed-admin.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
@@ -26,7 +27,7 @@ export function failedRoutes(app: AdminApp, deps: AdminApiDeps): void {
 
   app.openapi(route({ role: 'supervisor' }, {
     method: 'post', path: '/failed-messages/{id}/replay', tags, summary: 'Process one failed mail again (it leaves the list when it succeeds)',
-    request: { params: z.object({ id: z.string().min(3).max(400) }) },
+    request: { params: z.object({ id: RecordIdSchema }) },
     responses: { 200: json(ReplayResultSchema, 'What happened'), ...ERRORS },
   }), async (c) => c.json(resultOf(await replayOne(deps, adminRequest(c), c.req.valid('param').id)), 200));
 

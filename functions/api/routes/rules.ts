@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { IdSchema } from '../../core/model/fields.ts';
 import { addRule, channelOf, deleteRule, replaceRules } from '../../core/admin/rule-admin.ts';
 import type { ChannelResource } from '../../core/model/admin-resources.ts';
 import type { Versioned } from '../../core/ports/admin.ts';
@@ -9,7 +10,7 @@ import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PRECONDITION, etagOf, json, j
 import { RuleInputSchema, RulesInputSchema, RulesSchema } from '../schemas.ts';
 
 const tags = ['rules'];
-const ChannelParams = z.object({ channelId: z.string().min(1).max(100) });
+const ChannelParams = z.object({ channelId: IdSchema });
 
 function rulesOf(channel: Versioned<ChannelResource>) {
   return { channelId: channel.value.id, rules: channel.value.routing, version: channel.version };
@@ -47,7 +48,7 @@ export function ruleRoutes(app: AdminApp, deps: AdminApiDeps): void {
 
   app.openapi(route({ role: 'admin' }, {
     method: 'delete', path: '/channels/{channelId}/rules/{ruleName}', tags, summary: 'Remove a rule',
-    request: { params: ChannelParams.extend({ ruleName: z.string().min(1) }), headers: IfMatchHeaderSchema },
+    request: { params: ChannelParams.extend({ ruleName: IdSchema }), headers: IfMatchHeaderSchema },
     responses: { 200: json(RulesSchema, 'The rules left'), ...ERRORS, ...PRECONDITION },
   }), async (c) => {
     const { channelId, ruleName } = c.req.valid('param');

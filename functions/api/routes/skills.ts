@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { IdSchema } from '../../core/model/fields.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { createSkill, deleteSkill, updateSkill } from '../../core/admin/skill-admin.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
@@ -8,7 +9,7 @@ import { ERRORS, IfMatchHeaderSchema, json, jsonBody, PageQuerySchema, PRECONDIT
 import { SkillInputSchema, SkillOutSchema, SkillPageSchema, SkillPatchSchema } from '../schemas.ts';
 
 const tags = ['skills'];
-const SkillParams = z.object({ skill: z.string().min(1).max(40) });
+const SkillParams = z.object({ skill: IdSchema });
 
 export function skillRoutes(app: AdminApp, deps: AdminApiDeps): void {
   app.openapi(route({ role: 'supervisor' }, {

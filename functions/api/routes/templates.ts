@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { IdSchema } from '../../core/model/fields.ts';
 import {
   deleteSignature, deleteTemplate, listTemplates, previewSignature, previewTemplate, putSignature, putTemplate, readSignature, readTemplate,
 } from '../../core/admin/template-admin.ts';
@@ -10,8 +11,8 @@ import {
   PreviewInputSchema, PreviewSchema, SignatureInputSchema, SignatureOutSchema, TemplateInputSchema, TemplateOutSchema, TemplatePageSchema,
 } from '../schemas.ts';
 
-const TemplateParams = z.object({ channelId: z.string().min(1).max(100), name: z.string().min(1).max(40) });
-const AgentParams = z.object({ agentId: z.string().min(1).max(200) });
+const TemplateParams = z.object({ channelId: IdSchema, name: IdSchema });
+const AgentParams = z.object({ agentId: IdSchema });
 
 const TEMPLATE_PUT = 'Stored with its HTML sanitized (scripts, event handlers, `javascript:` URLs, frames and forms removed). '
   + 'Placeholders: `{{body}}` (required), `{{signature}}`, `{{ticketNumber}}`, `{{agentName}}`, `{{channelName}}`, `{{subject}}`; '

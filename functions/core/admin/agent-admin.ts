@@ -22,7 +22,8 @@ export async function agentOf(deps: Pick<AgentAdminDeps, 'agents'>, id: string):
 /**
  * Creates (`expectedVersion` null) or replaces an agent. Its channels and skills must exist, and
  * none of its identities may belong to another agent (one identity signs in as one agent). The
- * last admin cannot be demoted: someone must be able to manage the agents.
+ * last admin who can sign in cannot be demoted or lose their identities: someone must be able to
+ * manage the agents.
  */
 export async function putAgent(deps: AgentAdminDeps, request: AdminRequest, id: string, input: unknown, expectedVersion: number | null): Promise<Versioned<Agent>> {
   const agent: Agent = { id, ...parseOrThrow(AgentInputSchema, input, 'agent') };
@@ -35,8 +36,10 @@ export async function putAgent(deps: AgentAdminDeps, request: AdminRequest, id: 
   });
   if (issues.length > 0) throw new ValidationError(`agent: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   const before = all.find((a) => a.id === id) ?? null;
-  if (before?.role === 'admin' && agent.role !== 'admin' && !all.some((a) => a.id !== id && a.role === 'admin')) {
-    throw new ConflictError(`agent ${id} is the last admin; make another agent admin first`);
+  // Someone must still be able to sign in as an admin: the last one keeps the role and an identity.
+  const signsInAsAdmin = (a: Agent) => a.role === 'admin' && a.identities.length > 0;
+  if (before && signsInAsAdmin(before) && !signsInAsAdmin(agent) && !all.some((a) => a.id !== id && signsInAsAdmin(a))) {
+    throw new ConflictError(`agent ${id} is the last admin who can sign in; make another agent admin (with an identity) first`);
   }
   const at = deps.clock.now().toISOString();
   const stored = expectedVersion === null ? await deps.agents.create(id, agent, at) : await deps.agents.replace(id, agent, expectedVersion, at);
@@ -48,9 +51,9 @@ export async function putAgent(deps: AgentAdminDeps, request: AdminRequest, id: 
 /** Deletes an agent: their identities sign in as nobody from then on. The last admin stays. */
 export async function deleteAgent(deps: AgentAdminDeps, request: AdminRequest, id: string, expectedVersion: number): Promise<void> {
   const current = await agentOf(deps, id);
-  if (current.value.role === 'admin') {
-    const admins = (await everything((p) => deps.agents.list(p))).filter((a) => a.value.role === 'admin');
-    if (admins.length <= 1) throw new ConflictError(`agent ${id} is the last admin; make another agent admin first`);
+  if (current.value.role === 'admin' && current.value.identities.length > 0) {
+    const others = (await everything((p) => deps.agents.list(p))).filter((a) => a.value.id !== id && a.value.role === 'admin' && a.value.identities.length > 0);
+    if (others.length === 0) throw new ConflictError(`agent ${id} is the last admin who can sign in; make another agent admin (with an identity) first`);
   }
   await deps.agents.delete(id, expectedVersion);
   deps.agentDirectory.invalidate();

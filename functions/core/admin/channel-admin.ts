@@ -54,6 +54,7 @@ export async function replaceChannel(
 ): Promise<ChannelWrite> {
   const current = await deps.channels.get(id);
   if (!current) throw new NotFoundError(`channel ${id} not found`);
+  refuseOtherId(input, id);
   const channel = parseOrThrow(ChannelResourceSchema, { ...(input as object), id }, 'channel');
   await checkChannel(deps, channel);
   const addressesChanged = changedFields(pick(current.value), pick(channel)).length > 0;
@@ -77,6 +78,7 @@ export async function patchChannel(
 ): Promise<ChannelWrite> {
   const current = await deps.channels.get(id);
   if (!current) throw new NotFoundError(`channel ${id} not found`);
+  refuseOtherId(patch, id);
   const merged: Record<string, unknown> = { ...current.value };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null && key !== 'allowedAttachmentExtensions') delete merged[key];
@@ -141,21 +143,36 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
   }
   const others = (await everything((p) => deps.channels.list(p))).filter((c) => c.value.id !== channel.id);
   const addresses = [channel.address, ...channel.aliases];
-  addresses.forEach((address, i) => {
-    const field = i === 0 ? 'address' : `aliases[${i - 1}]`;
-    const owner = others.find((c) => [c.value.address, ...c.value.aliases].includes(address));
-    if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
+  const onOurDomains = (address: string, field: string) => {
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
     if (deps.domains.length > 0 && !deps.domains.some((d) => d.toLowerCase() === domain)) {
       issues.push({ path: field, message: `${domain} is not a domain this installation receives for (${deps.domains.join(', ')})` });
     }
+  };
+  addresses.forEach((address, i) => {
+    const field = i === 0 ? 'address' : `aliases[${i - 1}]`;
+    const owner = others.find((c) => [c.value.address, ...c.value.aliases].includes(address));
+    if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
+    // `local+TOKEN@domain` carries a conversation's reply token: such an address belongs to the channel of `local@domain`.
+    if (address.slice(0, address.lastIndexOf('@')).includes('+')) issues.push({ path: field, message: 'no "+" in a channel address: plus addresses carry reply tokens' });
+    onOurDomains(address, field);
   });
+  // A From address sends as this installation: it must be on a domain it owns (and signs for).
+  channel.allowedFrom.forEach((from, i) => onOurDomains(from.address, `allowedFrom[${i}].address`));
   const seen = new Set<string>();
   channel.routing.forEach((rule, i) => {
     if (seen.has(rule.name)) issues.push({ path: `routing[${i}].name`, message: `another rule is named ${rule.name}` });
     seen.add(rule.name);
   });
   if (issues.length > 0) throw new ValidationError(`channel: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+}
+
+/** The path names the channel: a body naming another id is refused, never silently ignored. */
+function refuseOtherId(input: unknown, id: string): void {
+  const given = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+  if (given !== undefined && given !== id) {
+    throw new ValidationError(`id: the path names channel ${id}; a channel's id cannot change`, [{ path: 'id', message: `cannot change; the path names channel ${id}` }]);
+  }
 }
 
 function pick(channel: ChannelResource): { address: string; aliases: readonly string[] } {

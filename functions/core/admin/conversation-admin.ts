@@ -1,5 +1,5 @@
 import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { canWorkOn, hasRole, type Caller } from '../model/agent.ts';
+import { canWorkOn, hasRole, type Agent, type Caller } from '../model/agent.ts';
 import type { Note } from '../model/admin-resources.ts';
 import { messageTime, type OutboundStoredMessage, type StoredMessage } from '../model/stored-message.ts';
 import type { ReplyBody } from '../model/reply-request.ts';
@@ -76,10 +76,8 @@ export async function assign(deps: ConversationAdminDeps, request: AdminRequest,
   if (agentId !== request.caller.agentId && !hasRole(request.caller.role, 'supervisor')) {
     throw new ForbiddenError(`assigning to another agent needs the supervisor role; an agent assigns to themselves (${request.caller.agentId})`);
   }
-  await getConversation(deps, request.caller, id);
-  if (agentId !== request.caller.agentId && !(await deps.agents.get(agentId))) {
-    throw new ValidationError(`agentId: no agent ${agentId}`, [{ path: 'agentId', message: `no agent ${agentId}` }]);
-  }
+  const conversation = await getConversation(deps, request.caller, id);
+  if (agentId !== request.caller.agentId) await otherAgentFor(deps, conversation, agentId);
   const updated = await deps.conversations.update(id, { agent: agentId }, now(deps), expectedUpdatedAt);
   await recordChange(deps, request, 'conversation.assign', { type: 'conversation', id }, ['lastAgent']);
   return updated;
@@ -102,16 +100,25 @@ export async function reply(deps: ConversationAdminDeps, request: AdminRequest, 
   const acting = actingAgent(request.caller, body.agentId, 'replying');
   const conversation = await getConversation(deps, request.caller, id);
   // The template's {{agentName}} is the replying agent's display name, never the caller's say-so.
-  let agentName = request.caller.displayName;
-  if (acting.onBehalfOf) {
-    const agent = await deps.agents.get(acting.onBehalfOf);
-    if (!agent) throw new ValidationError(`agentId: no agent ${acting.onBehalfOf}`, [{ path: 'agentId', message: `no agent ${acting.onBehalfOf}` }]);
-    agentName = agent.value.displayName;
-  }
+  const agentName = acting.onBehalfOf ? (await otherAgentFor(deps, conversation, acting.onBehalfOf)).displayName : request.caller.displayName;
   if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
   const queued = await deps.replies.reply({ ...body, conversationId: conversation.id, agentId: acting.agentId, agentName });
   await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages'], acting);
   return queued;
+}
+
+/**
+ * The agent a supervisor acts for (an assignment, a reply on their behalf): one that exists and
+ * works on the conversation's channel or skill, else a 400 naming `agentId`.
+ */
+async function otherAgentFor(deps: Pick<ConversationAdminDeps, 'agents'>, conversation: ConversationSummary, agentId: string): Promise<Agent> {
+  const agent = (await deps.agents.get(agentId))?.value;
+  if (!agent) throw new ValidationError(`agentId: no agent ${agentId}`, [{ path: 'agentId', message: `no agent ${agentId}` }]);
+  if (!canWorkOn(agent, conversation)) {
+    const problem = `agent ${agentId} does not work on channel ${conversation.channelId} or skill ${conversation.lastSkill ?? '(none)'}: add it to their channels or skills first`;
+    throw new ValidationError(`agentId: ${problem}`, [{ path: 'agentId', message: problem }]);
+  }
+  return agent;
 }
 
 function now(deps: AuditDeps): string {

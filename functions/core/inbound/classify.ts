@@ -49,7 +49,8 @@ export function classify(message: ParsedMessage, context: ClassifyContext = {}):
 }
 
 function baseTags(message: ParsedMessage, own: ReadonlySet<string>): string[] {
-  const tags: string[] = [];
+  // What the parser changed to read the mail (a limit, a repair) stays visible on it.
+  const tags: string[] = [...(message.parseTags ?? [])];
   if (headerValue(message.headers, 'list-id') !== null) tags.push('list');
   if (loopsThroughUs(message, own)) tags.push('loop');
   return tags;

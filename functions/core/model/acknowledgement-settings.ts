@@ -24,7 +24,7 @@ const template = (max: number) =>
 export const AcknowledgementSettingsSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** Subject of the acknowledgement; the composer adds the ticket number as the channel formats it. */
-  subject: template(200).refine(isHeaderSafe, 'no line breaks or control characters').default('Re: {{subject}}'),
+  subject: template(200).refine(isHeaderSafe, 'no line breaks, control or bidi override characters, or lone surrogates').default('Re: {{subject}}'),
   /** Plain-text body. */
   body: template(10_000).default(
     'Hello {{customerName}},\n\nthank you for your message. We have opened ticket {{ticketNumber}} and will answer as soon as we can.\n' +

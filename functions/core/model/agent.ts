@@ -61,8 +61,8 @@ export interface Caller {
   readonly skills: readonly string[];
 }
 
-/** Whether a caller may work on a conversation of `channelId` last routed to `skill`. */
-export function canWorkOn(caller: Caller, conversation: { readonly channelId: string; readonly lastSkill: string | null }): boolean {
+/** Whether a caller (or an agent) may work on a conversation of `channelId` last routed to `skill`. */
+export function canWorkOn(caller: Pick<Caller, 'role' | 'channels' | 'skills'>, conversation: { readonly channelId: string; readonly lastSkill: string | null }): boolean {
   if (hasRole(caller.role, 'supervisor')) return true;
   if (caller.channels.includes(conversation.channelId)) return true;
   return conversation.lastSkill !== null && caller.skills.includes(conversation.lastSkill);

@@ -35,13 +35,28 @@ export const IdSchema = z
   .regex(ID_PATTERN, 'lowercase letters, digits and dashes, starting with a letter or digit, at most 40')
   .meta({ description: 'An id: lowercase letters, digits and dashes, starting with a letter or digit, at most 40 characters (`^[a-z0-9][a-z0-9-]{0,39}$`).' });
 
-// C0 controls but TAB, DEL, C1 controls, and the Unicode line and paragraph separators.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
-const HEADER_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/;
+/**
+ * An id the product generates (a conversation, a message, a mail service's message id): letters,
+ * digits and `.`, `_`, `:`, `-`, at most 128. Path parameters use it, so a hostile id is a 400.
+ */
+export const RecordIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, ".", "_", ":" and "-", at most 128')
+  .meta({ description: 'An id the product made: letters, digits, `.`, `_`, `:`, `-`, at most 128 characters.' });
 
-/** True when the text can stand in a mail header: no line break or other control character. */
+// C0 controls but TAB, DEL, C1 controls, the Unicode line and paragraph separators, the bidi
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069: they make `Sales` read as
+// something else), and the byte-order mark. Left-to-right and right-to-left marks stay: names
+// mixing scripts need them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
+const HEADER_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+/**
+ * True when the text can stand in a mail header: no line break, control or bidi override
+ * character, and no lone surrogate (which no encoding can carry).
+ */
 export function isHeaderSafe(text: string): boolean {
-  return !HEADER_UNSAFE.test(text);
+  return !HEADER_UNSAFE.test(text) && text.isWellFormed();
 }
 
 /**
@@ -49,7 +64,7 @@ export function isHeaderSafe(text: string): boolean {
  * no CR, LF or other control character, which would end the header line or hide in it.
  */
 export function headerSafeText(max: number) {
-  return z.string().max(max).refine(isHeaderSafe, 'no line breaks or control characters');
+  return z.string().max(max).refine(isHeaderSafe, 'no line breaks, control or bidi override characters, or lone surrogates');
 }
 
 /** An address, lowercased: at most 254 characters (RFC 5321). */

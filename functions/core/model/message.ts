@@ -37,6 +37,19 @@ export const ReportPartSchema = z.object({
 export type ReportPart = z.infer<typeof ReportPartSchema>;
 
 /**
+ * What the parser changed to read a hostile or broken mail. Each is also a tag of the message
+ * (the classifier adds it), for route rules and the agent.
+ *
+ * | tag | meaning |
+ * |---|---|
+ * | `limit-line-length` | a body line was longer than `maxLineChars` (parse limits) and was cut into lines; no text is lost |
+ * | `limit-html-depth` | the HTML nested deeper than `maxHtmlDepth`; the deeper elements lost their tags, their text stays |
+ * | `structure-repaired` | the MIME structure hid the body (a lost boundary fold, a boundary that never appears, or none) and was read repaired |
+ */
+export const PARSE_TAGS = ['limit-line-length', 'limit-html-depth', 'structure-repaired'] as const;
+export type ParseTag = (typeof PARSE_TAGS)[number];
+
+/**
  * The normalized message the core works on. Produced by a `MimeParser`; holds no bodies of
  * attachments. Message ids are stored without angle brackets.
  */
@@ -75,6 +88,8 @@ export const ParsedMessageSchema = z.object({
   enclosedHeaders: z.array(HeaderSchema).nullable(),
   /** Size of the raw message in bytes. */
   size: z.number().int().nonnegative(),
+  /** See `PARSE_TAGS`; absent or empty when the mail was read as it came. */
+  parseTags: z.array(z.enum(PARSE_TAGS)).optional(),
 });
 export type ParsedMessage = z.infer<typeof ParsedMessageSchema>;
 

@@ -15,6 +15,17 @@ export const ParseLimitsSchema = z.object({
   maxHeaderBytes: limit,
   /** Most Message-IDs kept from References (the newest are kept). */
   maxReferences: limit,
+  /**
+   * Longest line of body text, in characters: a longer line is cut into lines of this length
+   * (at a space near the end when there is one; no character is dropped) before anything reads
+   * the text, and the message is tagged `limit-line-length`.
+   */
+  maxLineChars: limit,
+  /**
+   * Deepest nesting of HTML elements: deeper elements lose their tags (their text stays) before
+   * the HTML is parsed, converted or searched for quotes, and the message is tagged `limit-html-depth`.
+   */
+  maxHtmlDepth: limit,
 });
 export type ParseLimits = z.infer<typeof ParseLimitsSchema>;
 
@@ -24,6 +35,12 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
   maxParts: 500,
   maxHeaderBytes: 256 * 1024,
   maxReferences: 100,
+  // Mail clients wrap at 78 and send paragraphs as one line; 4,000 characters is a paragraph of
+  // some 600 words. Past it a line is a pasted log, an encoded blob or an attack.
+  maxLineChars: 4_000,
+  // Gmail nests three or four elements per quoted reply, so 256 keeps some sixty levels of a
+  // thread; browsers stop at 512. The parser's work grows with the depth (150,000 levels: 32 s).
+  maxHtmlDepth: 256,
 };
 
 /**

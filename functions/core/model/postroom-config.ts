@@ -7,7 +7,7 @@ import { IdSchema, TEXT_LIMITS } from './fields.ts';
 const DomainSchema = z
   .string()
   .max(TEXT_LIMITS.domain)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'not a domain name')
+  .regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/, 'not a domain name')
   .transform((d) => d.toLowerCase());
 
 /** A skill: the unit of routing. Each skill gets one SQS FIFO queue (and its DLQ). */

@@ -88,7 +88,7 @@ export const OAuth2AuthSchema = z
     user: LineSafe,
     provider: z.enum(OAUTH_PROVIDERS),
     /** Microsoft only: tenant id or domain; `common` when absent. */
-    tenant: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,99}$/i, 'a tenant id or domain').optional(),
+    tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'a tenant id or domain').optional(),
     /** Custom provider only: the token endpoint (https). */
     tokenUrl: httpsUrl('tokenUrl').optional(),
     /** Custom provider only: the consent page the admin opens for the authorization code. */

@@ -79,13 +79,15 @@ describe('channels', () => {
     const receivingAfterPatch = h.receipt.rules.get('press');
     const stale = await h.call('PATCH', '/channels/press', { body: { name: 'Again' }, headers: { 'if-match': '"1"' } });
     const without = await h.call('PATCH', '/channels/press', { body: { name: 'Again' } });
-    const put = await h.call('PUT', '/channels/press', { body: { ...newChannel('ignored', 'press@example.com'), name: 'Put' }, headers: { 'if-match': '"2"' } });
+    const otherId = await h.call('PUT', '/channels/press', { body: { ...newChannel('ignored', 'press@example.com'), name: 'Put' }, headers: { 'if-match': '"2"' } });
+    const put = await h.call('PUT', '/channels/press', { body: { ...newChannel('press', 'press@example.com'), name: 'Put' }, headers: { 'if-match': '"2"' } });
     // Assert
     expect(patched.status).toBe(200);
     expect(patched.headers.get('etag')).toBe('"2"');
     expect(receivingAfterPatch).toEqual(['press@example.com', 'media@example.com']);
     expect(h.receipt.rules.get('press')).toEqual(['press@example.com']);
     expect(stale.status).toBe(409);
+    expect(otherId.status).toBe(400);
     expect(without.status).toBe(428);
     expect(((await without.json()) as { error: { issues: { field: string }[] } }).error.issues[0]?.field).toBe('If-Match');
     expect(put.status).toBe(200);

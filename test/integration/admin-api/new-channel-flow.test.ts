@@ -88,7 +88,7 @@ describe('a new admin: second channel, skill, rule, mail on the new queue, read 
 
   it('assigns, notes, replies, closes and reopens through the API', async () => {
     // Act
-    const assigned = await h.call('POST', `/conversations/${conversationId}/assign`, { body: { agentId: 'agent-2' } });
+    const assigned = await h.call('POST', `/conversations/${conversationId}/assign`, { body: { agentId: 'supervisor-1' } });
     const etag = assigned.headers.get('etag') ?? '';
     const note = await h.call('POST', `/conversations/${conversationId}/notes`, { body: { text: 'Key account, be quick' } });
     const reply = await h.call('POST', `/conversations/${conversationId}/reply`, { body: { text: 'Hello Vera, we are on it.' } });
@@ -98,7 +98,7 @@ describe('a new admin: second channel, skill, rule, mail on the new queue, read 
     const history = (await (await h.call('GET', `/conversations/${conversationId}?bodies=false`)).json()) as { entries: { type: string }[] };
     // Assert
     expect(assigned.status).toBe(200);
-    expect(await assigned.json()).toMatchObject({ lastAgent: 'agent-2' });
+    expect(await assigned.json()).toMatchObject({ lastAgent: 'supervisor-1' });
     expect(note.status).toBe(201);
     expect(reply.status).toBe(202);
     expect(await reply.json()).toMatchObject({ direction: 'outbound', status: 'queued', conversationId });

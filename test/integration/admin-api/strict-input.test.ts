@@ -42,7 +42,7 @@ describe('strict input through the API', () => {
     });
     const read = (await (await h.call('GET', '/channels/support')).json()) as { name: string };
     // Assert
-    const problem = 'no line breaks or control characters';
+    const problem = 'no line breaks, control or bidi override characters, or lone surrogates';
     expect(await refusal(res)).toEqual({ status: 400, issues: [`name: ${problem}`, `displayName: ${problem}`] });
     expect(read.name).toBe('Example Support');
   });

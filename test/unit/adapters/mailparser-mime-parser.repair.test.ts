@@ -83,7 +83,7 @@ describe('MailparserMimeParser structure repair', () => {
     expect(message.reports).toEqual([]);
   });
 
-  it('does not invent parts from dash lines that delimit nothing', async () => {
+  it('does not invent parts from dash lines that delimit nothing: the body is read as one text part', async () => {
     // Arrange
     const raw = crlf([
       'From: Jane <jane@example.org>',
@@ -102,9 +102,9 @@ describe('MailparserMimeParser structure repair', () => {
     const message = await parser.parse(raw);
 
     // Assert
-    expect(repairStructure(raw)).toBeNull();
-    expect(message.text).toBe('');
+    expect(message.text).toBe('-----Original Message-----\nFrom: someone@example.com\n\nHello\n-- \nJane\n');
     expect(message.attachments).toEqual([]);
+    expect(message.parseTags).toEqual(['structure-repaired']);
   });
 
   it('leaves well-formed fixtures alone', () => {

@@ -105,8 +105,8 @@ describe('header-safe text', () => {
     ];
     // Assert
     expect(found).toEqual(expect.arrayContaining([
-      'name: no line breaks or control characters', 'displayName: no line breaks or control characters',
-      'allowedFrom[0].name: no line breaks or control characters', 'subject: no line breaks or control characters',
+      'name: no line breaks, control or bidi override characters, or lone surrogates', 'displayName: no line breaks, control or bidi override characters, or lone surrogates',
+      'allowedFrom[0].name: no line breaks, control or bidi override characters, or lone surrogates', 'subject: no line breaks, control or bidi override characters, or lone surrogates',
     ]));
     expect(found.some((f) => f.startsWith('ticket.hook: '))).toBe(true);
   });

@@ -56,14 +56,17 @@ describe('agents', () => {
     expect(messages).toEqual(['skills[0]', 'identities[0]', 'rol', 'displayName']);
   });
 
-  it('keeps the last admin: it can be neither demoted nor deleted', async () => {
+  it('keeps the last admin who can sign in: not demoted, not deleted, not stripped of their identities', async () => {
     // Arrange
     const w = world();
-    const root = await putAgent(w.deps, request, 'root', { role: 'admin' }, null);
+    const root = await putAgent(w.deps, request, 'root', { role: 'admin', identities: ['jwt:root'] }, null);
     // Act / Assert
-    await expect(putAgent(w.deps, request, 'root', { role: 'agent' }, root.version)).rejects.toBeInstanceOf(ConflictError);
+    await expect(putAgent(w.deps, request, 'root', { role: 'agent', identities: ['jwt:root'] }, root.version)).rejects.toBeInstanceOf(ConflictError);
+    await expect(putAgent(w.deps, request, 'root', { role: 'admin', identities: [] }, root.version)).rejects.toBeInstanceOf(ConflictError);
     await expect(deleteAgent(w.deps, request, 'root', root.version)).rejects.toBeInstanceOf(ConflictError);
     await putAgent(w.deps, request, 'second', { role: 'admin' }, null);
+    await expect(deleteAgent(w.deps, request, 'root', root.version)).rejects.toBeInstanceOf(ConflictError);
+    await putAgent(w.deps, request, 'third', { role: 'admin', identities: ['iam:arn:aws:iam::123456789012:user/third'] }, null);
     await expect(deleteAgent(w.deps, request, 'root', root.version)).resolves.toBeUndefined();
   });
 });

@@ -71,7 +71,7 @@ describe('queueReply', () => {
     expect(missing).toBeInstanceOf(NotFoundError);
     expect(injected).toBeInstanceOf(ValidationError);
     expect((injected as ValidationError).issues).toEqual([{ path: 'cc[0]', message: expect.stringMatching(/^an email address, or/) }]);
-    expect((named as ValidationError).issues).toEqual([{ path: 'cc[0].name', message: 'no line breaks or control characters' }]);
+    expect((named as ValidationError).issues).toEqual([{ path: 'cc[0].name', message: 'no line breaks, control or bidi override characters, or lone surrogates' }]);
     expect((empty as ValidationError).issues).toEqual([{ path: 'text', message: 'give text or html' }]);
     expect(world.jobs).toEqual([]);
   });
