@@ -158,7 +158,9 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
     onOurDomains(address, field);
   });
   // A From address sends as this installation: it must be on a domain it owns (and signs for).
-  channel.allowedFrom.forEach((from, i) => onOurDomains(from.address, `allowedFrom[${i}].address`));
+  channel.allowedFrom.forEach((from, i) => {
+    onOurDomains(from.address, `allowedFrom[${i}].address`);
+  });
   const seen = new Set<string>();
   channel.routing.forEach((rule, i) => {
     if (seen.has(rule.name)) issues.push({ path: `routing[${i}].name`, message: `another rule is named ${rule.name}` });
