@@ -3,6 +3,7 @@ import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPar
 import { DynamoChannelDirectory } from '../functions/adapters/dynamo-channel-directory.ts';
 import { SystemClock } from '../functions/adapters/system-clock.ts';
 import { receiveMail, type ReceiveMailDeps } from '../functions/core/inbound/receive-mail.ts';
+import type { ChannelSettings } from '../functions/core/model/channel.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalAws, type LocalAws } from '../functions/local/local-aws.ts';
 import { ALL_PASS, newSesMessageId, sesReceiptEvent } from '../functions/local/ses-receipt.ts';
 import { InboundEnvSchema, readEnv } from '../functions/runtime/env.ts';
@@ -47,7 +48,7 @@ export function serviceOf(client: object): string {
 
 /** The real `createInboundDeps`, with a stand-in tracer that puts a counter on every client it is handed. */
 export function countingDeps(aws: LocalAws, counter: CallCounter): ReceiveMailDeps {
-  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, RAW_MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl });
+  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl });
   return createInboundDeps(env, countingTracer(counter));
 }
 
@@ -92,6 +93,64 @@ export async function withLocalEnv<T>(aws: LocalAws, fn: () => Promise<T>, extra
   }
 }
 
+/** The calls of mails that thread, on a table whose channel and ticket counter exist. */
+export interface ThreadCalls {
+  readonly firstMail: CallProfile;
+  readonly newMail: CallProfile;
+  readonly reply: CallProfile;
+  readonly stable: boolean;
+  readonly handlerMsNew: number;
+  readonly handlerMsReply: number;
+}
+
+/** One mail delivered as SES would, with the handler's calls and time. */
+export type Deliver = (raw: Buffer) => Promise<{ ms: number; profile: CallProfile }>;
+
+/** Delivers mails as SES would (raw copy stored, receipt event) to `receiveMail` on `deps`, counting its calls. */
+export function delivery(aws: LocalAws, channel: ChannelSettings, deps: ReceiveMailDeps, counter: CallCounter): Deliver {
+  return async (raw) => {
+    const sesMessageId = newSesMessageId();
+    await putRaw(aws, `${RAW_MAIL_PREFIX}${sesMessageId}`, raw);
+    const event = sesReceiptEvent({ sesMessageId, mailFrom: 'anna@customer.example', recipients: [channel.address], verdicts: ALL_PASS, receivedAt: new Date() });
+    const [mail] = inboundMailsOf(event, RAW_MAIL_PREFIX);
+    if (!mail) throw new Error('no mail in the receipt event');
+    counter.reset();
+    const ms = await timeMs(async () => {
+      const outcome = await receiveMail(deps, mail);
+      if (outcome.status !== 'routed') throw new Error(`benchmark mail was not routed: ${JSON.stringify(outcome)}`);
+    });
+    return { ms, profile: { total: counter.total(), byOperation: counter.snapshot(), sequence: counter.sequence() } };
+  };
+}
+
+/**
+ * Counts the calls of new mails and replies to them (`rounds` of each) that `deliver` hands to a
+ * fresh container (channel settings not cached yet). The deployment's first mail, which seeds the
+ * ticket counter once per deployment, runs before it in another container.
+ */
+export async function measureThreadCalls(aws: LocalAws, channel: ChannelSettings, deliver: Deliver, rounds: number): Promise<ThreadCalls> {
+  const mail = (n: number, parent: string | null) =>
+    generateMail('reply-5k', { messageId: `m${n}@customer.example`, inReplyTo: parent, subject: parent ? 'Re: Printer broken' : 'Printer broken' });
+  const seeding = new CallCounter();
+  await delivery(aws, channel, countingDeps(aws, seeding), seeding)(mail(-1, null));
+  const first = await deliver(mail(0, null));
+  const news: { ms: number; profile: CallProfile }[] = [];
+  const replies: { ms: number; profile: CallProfile }[] = [];
+  for (let n = 1; n <= rounds; n++) {
+    news.push(await deliver(mail(n, null)));
+    replies.push(await deliver(mail(1000 + n, `m${n}@customer.example`)));
+  }
+  const same = (list: { profile: CallProfile }[]) => list.every((x) => JSON.stringify(x.profile) === JSON.stringify(list[0]?.profile));
+  return {
+    firstMail: first.profile,
+    newMail: news.at(-1)?.profile ?? first.profile,
+    reply: replies.at(-1)?.profile ?? first.profile,
+    stable: same(news) && same(replies),
+    handlerMsNew: median(news.map((x) => x.ms)),
+    handlerMsReply: median(replies.map((x) => x.ms)),
+  };
+}
+
 /**
  * Runs the inbound use case with the production adapters against dynalite and fauxqs and counts
  * every AWS call per mail: a first mail, then new mails and replies to them, then each size.
@@ -103,32 +162,8 @@ export async function measureCalls(options: { readonly quick: boolean }): Promis
     await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 }).put(channel);
     return await withLocalEnv(aws, async () => {
       const counter = new CallCounter();
-      const deps = countingDeps(aws, counter);
-      const deliver = async (raw: Buffer): Promise<{ ms: number; profile: CallProfile }> => {
-        const sesMessageId = newSesMessageId();
-        await putRaw(aws, `${RAW_MAIL_PREFIX}${sesMessageId}`, raw);
-        const event = sesReceiptEvent({ sesMessageId, mailFrom: 'anna@customer.example', recipients: [channel.address], verdicts: ALL_PASS, receivedAt: new Date() });
-        const [mail] = inboundMailsOf(event, RAW_MAIL_PREFIX);
-        if (!mail) throw new Error('no mail in the receipt event');
-        counter.reset();
-        const ms = await timeMs(async () => {
-          const outcome = await receiveMail(deps, mail);
-          if (outcome.status !== 'routed') throw new Error(`benchmark mail was not routed: ${JSON.stringify(outcome)}`);
-        });
-        return { ms, profile: { total: counter.total(), byOperation: counter.snapshot(), sequence: counter.sequence() } };
-      };
-      const mail = (n: number, parent: string | null) =>
-        generateMail('reply-5k', { messageId: `m${n}@customer.example`, inReplyTo: parent, subject: parent ? 'Re: Printer broken' : 'Printer broken' });
-
-      const first = await deliver(mail(0, null));
-      const news: { ms: number; profile: CallProfile }[] = [];
-      const replies: { ms: number; profile: CallProfile }[] = [];
-      for (let n = 1; n <= (options.quick ? 5 : 15); n++) {
-        news.push(await deliver(mail(n, null)));
-        replies.push(await deliver(mail(1000 + n, `m${n}@customer.example`)));
-      }
-      const same = (list: { profile: CallProfile }[]) => list.every((x) => JSON.stringify(x.profile) === JSON.stringify(list[0]?.profile));
-
+      const deliver = delivery(aws, channel, countingDeps(aws, counter), counter);
+      const threads = await measureThreadCalls(aws, channel, deliver, options.quick ? 5 : 15);
       const handlerMs = {} as Record<MailKind, number>;
       for (const kind of MAIL_KINDS) {
         const runs: number[] = [];
@@ -136,15 +171,7 @@ export async function measureCalls(options: { readonly quick: boolean }): Promis
         for (let i = 0; i < reps; i++) runs.push((await deliver(generateMail(kind, { messageId: `${kind}-${i}@customer.example` }))).ms);
         handlerMs[kind] = median(runs);
       }
-      return {
-        firstMail: first.profile,
-        newMail: news.at(-1)?.profile ?? first.profile,
-        reply: replies.at(-1)?.profile ?? first.profile,
-        stable: same(news) && same(replies),
-        handlerMs,
-        handlerMsNew: median(news.map((x) => x.ms)),
-        handlerMsReply: median(replies.map((x) => x.ms)),
-      };
+      return { ...threads, handlerMs };
     });
   } finally {
     await aws.stop();

@@ -39,7 +39,7 @@ function collector(): () => void {
 }
 
 /** The options `run-mailparser.ts` passes, for the lean floor. */
-const LEAN: MailParserOptions = { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true };
+export const LEAN: MailParserOptions = { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true };
 
 /** Bare mailparser: parse to the end, drain and release each attachment, keep nothing. */
 export function bareParse(raw: Buffer, options: MailParserOptions = {}): Promise<void> {
@@ -51,7 +51,8 @@ export function bareParse(raw: Buffer, options: MailParserOptions = {}): Promise
       data.content.resume();
     });
     parser.once('end', () => resolve());
-    parser.once('error', reject);
+    // `on`, not `once`: mailparser's HTML conversion can emit a second error for hostile HTML.
+    parser.on('error', reject);
     parser.end(raw);
   });
 }

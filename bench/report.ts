@@ -4,6 +4,7 @@ import type { ColdStartResult, ImportRow } from './cold-start.ts';
 import { type ComposeRow, formatComposeRows } from './compose.ts';
 import type { CoreRatioRow } from './core-ratio.ts';
 import type { CostPerMillion } from './cost.ts';
+import type { HostileResult } from './hostile.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MailKind } from './mails.ts';
 import type { MemoryRow } from './memory.ts';
@@ -16,6 +17,8 @@ export const GOALS = {
   importMs: 150,
   /** The 40 MB mail's peak RSS must leave a quarter of a 512 MB function free. */
   peakMb40: 512 * 0.75,
+  /** The slowest ~1 MB pathological mail's decision, ms: seconds at most in a Lambda with a fraction of this CPU. */
+  hostileMs: 1000,
 } as const;
 
 export interface Machine {
@@ -32,6 +35,7 @@ export interface BenchResult {
   readonly quick: boolean;
   readonly seconds: number;
   readonly coreRatio: readonly CoreRatioRow[];
+  readonly hostile: HostileResult;
   readonly calls: CallsResult;
   /** AWS calls of one agent reply: queueing it and sending it. */
   readonly sendPath: SendPathResult;
@@ -58,6 +62,11 @@ export function checkGoals(r: Omit<BenchResult, 'goals'>): GoalCheck[] {
   const big = r.memory.find((m) => m.kind === 'attachment-40m');
   const checks: GoalCheck[] = [
     ...r.coreRatio.map((row) => ({ goal: `core/parser ratio ${row.kind} <= ${GOALS.coreRatio}`, measured: row.ratio.toFixed(2), pass: row.ratio <= GOALS.coreRatio })),
+    {
+      goal: `slowest hostile mail decided in <= ${GOALS.hostileMs} ms`,
+      measured: `${r.hostile.slowest.decideMs.toFixed(0)} ms (${r.hostile.slowest.kind})`,
+      pass: r.hostile.slowest.decideMs <= GOALS.hostileMs,
+    },
     { goal: `AWS calls for a reply <= ${GOALS.replyCalls}`, measured: String(r.calls.reply.total), pass: r.calls.reply.total <= GOALS.replyCalls },
     { goal: `inbound bundle import <= ${GOALS.importMs} ms`, measured: `${r.coldStart.importMs.toFixed(0)} ms`, pass: r.coldStart.importMs <= GOALS.importMs },
   ];
@@ -136,6 +145,19 @@ function packageLines(names: readonly { name: string; bytes: number }[]): string
   return lines;
 }
 
+/** The hostile-mail table: each ~1 MB pathological mail against the parser floors, the slowest named. */
+export function hostileLines(h: HostileResult): string[] {
+  const s = h.slowest;
+  return [
+    '',
+    `1b. Hostile mail, about 1 MB each (median of ${h.rounds}; floor as above, * = mailparser rejected the mail; lean = the adapter's options)`,
+    table(['mail', 'bytes', 'floor', 'floor lean', 'decide', 'ratio', 'vs lean', 'limits and repairs'],
+      h.rows.map((x) => [x.kind, x.bytes, `${x.floorMs.toFixed(1)}${x.floorFailed ? '*' : ''}`, x.floorLeanMs.toFixed(1), x.decideMs.toFixed(1),
+        (x.decideMs / x.floorMs).toFixed(2), (x.decideMs / x.floorLeanMs).toFixed(2), x.tags.filter((t) => /^(?:limit-|structure-)/.test(t)).join(' ') || '-'])),
+    `  slowest: ${s.kind}, ${s.decideMs.toFixed(0)} ms; ${(s.decideMs / s.floorMs).toFixed(2)} of the floor, ${(s.decideMs / s.floorLeanMs).toFixed(2)} of the lean floor`,
+  ];
+}
+
 /** The human-readable report. */
 export function formatReport(r: BenchResult): string {
   const out: string[] = [];
@@ -144,6 +166,7 @@ export function formatReport(r: BenchResult): string {
   out.push('', '1. Core decision vs bare mailparser (median ms; floor = MailParser stream, default options, attachments drained)');
   out.push(table(['mail', 'bytes', 'runs', 'floor', 'floor lean', 'adapter parse', 'decide', 'ratio', 'vs lean'],
     r.coreRatio.map((c) => [c.kind, c.bytes, c.rounds, c.floorMs.toFixed(2), c.floorLeanMs.toFixed(2), c.adapterParseMs.toFixed(2), c.decideMs.toFixed(2), c.ratio.toFixed(2), c.ratioLean.toFixed(2)])));
+  out.push(...hostileLines(r.hostile));
   const c = r.calls;
   out.push('', `2. AWS calls per mail (inbound handler, production adapters, dynalite + fauxqs)${c.stable ? '' : ' [counts varied between runs]'}`);
   out.push(profileLines('first mail', c.firstMail), profileLines('new mail', c.newMail), profileLines('reply', c.reply));

@@ -56,6 +56,7 @@ export class PostroomStack extends Stack {
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       suppression,
       logRetention,
+      reservedConcurrency: config.receiving.reservedConcurrency,
     });
     this.feedback = new FeedbackPipeline(this, 'Feedback', { table: this.tables.table, configurationSet: this.outbound.configurationSet, suppression, logRetention });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));

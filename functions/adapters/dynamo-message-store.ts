@@ -1,13 +1,20 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../core/errors.ts';
-import { messageTime, StoredMessageSchema, type OutboundStoredMessage, type StoredMessage } from '../core/model/stored-message.ts';
-import type { MessageStore } from '../core/ports/inbound.ts';
+import { z } from 'zod';
+import { BusyError, NotFoundError } from '../core/errors.ts';
+import { AcknowledgementRecordSchema } from '../core/model/inbound-record.ts';
+import { RoutedMessageSchema } from '../core/model/routed-message.ts';
+import { messageTime, StoredMessageSchema, type InboundStoredMessage, type OutboundStoredMessage, type StoredMessage } from '../core/model/stored-message.ts';
+import type { DecidedCheckpoint, DecidedMessage, DecidedMessages, InboundMessageKey, MessageStore } from '../core/ports/inbound.ts';
 import type { ConversationMessages } from '../core/ports/outbound-store.ts';
 import { itemKeys } from './dynamo-schema.ts';
-import { key, withoutKeys } from './dynamo-util.ts';
+import { isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
 
-/** Messages of both directions under their conversation's partition (or the channel's loose partition), sorted by time. */
-export class DynamoMessageStore implements MessageStore, ConversationMessages {
+/**
+ * Messages of both directions under their conversation's partition (or the channel's loose
+ * partition), sorted by time. An inbound message may carry its mail's decided checkpoint
+ * (`decided`, first writer wins), which reads of the message leave out.
+ */
+export class DynamoMessageStore implements MessageStore, DecidedMessages, ConversationMessages {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -16,6 +23,31 @@ export class DynamoMessageStore implements MessageStore, ConversationMessages {
   async put(message: StoredMessage): Promise<void> {
     const k = itemKeys.message(message.channelId, message.conversationId, messageTime(message), message.messageId);
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, kind: 'message', ...message } }));
+  }
+
+  async putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean }): Promise<DecidedMessage> {
+    const k = { channelId: message.channelId, conversationId: message.conversationId, receivedAt: message.receivedAt, messageId: message.messageId };
+    const item = { ...itemKeys.message(k.channelId, k.conversationId, k.receivedAt, k.messageId), kind: 'message', ...message, [DECIDED]: decided };
+    const firstOnly = { ConditionExpression: 'attribute_not_exists(#decided)', ExpressionAttributeNames: { '#decided': DECIDED } };
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...(options.replace ? {} : firstOnly) }));
+      return { message, decided };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    // Another attempt of the mail stored it first: its checkpoint stands.
+    const stands = await this.findDecided(k);
+    if (!stands) throw new BusyError(`message ${message.messageId} lost its checkpoint while being stored`);
+    return stands;
+  }
+
+  async findDecided(k: InboundMessageKey): Promise<DecidedMessage | null> {
+    const itemKey = key(itemKeys.message(k.channelId, k.conversationId, k.receivedAt, k.messageId));
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true }));
+    if (!out.Item?.[DECIDED]) return null;
+    const message = parseMessage(out.Item);
+    if (message.direction !== 'inbound') return null;
+    return { message, decided: DecidedCheckpointSchema.parse(out.Item[DECIDED]) };
   }
 
   async list(conversationId: string): Promise<StoredMessage[]> {
@@ -44,8 +76,13 @@ export class DynamoMessageStore implements MessageStore, ConversationMessages {
   }
 }
 
+/** The attribute holding the decided checkpoint of an inbound message (processing state, not part of the message). */
+const DECIDED = 'decided';
+
+const DecidedCheckpointSchema = z.object({ routed: RoutedMessageSchema.nullable(), acknowledgement: AcknowledgementRecordSchema.nullable() });
+
 function parseMessage(item: Record<string, unknown>): StoredMessage {
-  const { kind: _kind, ...rest } = withoutKeys(item);
+  const { kind: _kind, [DECIDED]: _decided, ...rest } = withoutKeys(item);
   // Messages written before both directions were stored are inbound.
   return StoredMessageSchema.parse({ direction: 'inbound', ...rest });
 }

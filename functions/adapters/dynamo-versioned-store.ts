@@ -11,7 +11,7 @@ export interface VersionedItemFormat<T> {
   readonly partition: string;
   /** Attribute holding the value as a JSON string (`settings` for channels, as the inbound function reads them). */
   readonly attribute: string;
-  /** Validates what is read back; the same schema the API writes with. */
+  /** Validates what is read back: the shape the API writes (its write limits may be left out, so older values still load). */
   readonly schema: z.ZodType<T>;
 }
 

@@ -9,7 +9,7 @@ import { toParseError } from './mime/parse-errors.ts';
 import { firstMessageId, normalizeReferences, parseMailDate } from './mime/message-ids.ts';
 import { salvageReport } from './mime/report-salvage.ts';
 import { runMailparser, type MailparserOutput } from './mime/run-mailparser.ts';
-import { repairStructure } from './mime/structure-repair.ts';
+import { readAsOnePart, repairStructure } from './mime/structure-repair.ts';
 import { loadSanitizeHtml } from './mime/sanitize-html-lib.ts';
 
 // RFC 2045 §5.1 token "/" token; anything else is treated as the default text/plain.
@@ -55,13 +55,17 @@ function lostBody(output: MailparserOutput): boolean {
 }
 
 /**
- * Parses a structure-repaired copy; keeps the first result unless the repair found a body.
- * The repair is best effort: if the second pass fails (a limit included), the first stands.
+ * Parses a structure-repaired copy, and when that cannot be read (a limit included) one that
+ * reads an undelimited top-level multipart as one text part; keeps the first result unless a
+ * repair found a body.
  */
 async function reparseRepaired(first: MailparserOutput, raw: Buffer, limits: ParseLimits): Promise<ReadMail> {
-  const repaired = repairStructure(raw);
-  const second = repaired ? await runMailparser(repaired, limits).catch(() => null) : null;
-  return second && repaired && !lostBody(second) ? { output: second, bytes: repaired, repaired: true } : { output: first, bytes: raw, repaired: false };
+  for (const repair of [repairStructure, readAsOnePart]) {
+    const repaired = repair(raw);
+    const second = repaired ? await runMailparser(repaired, limits).catch(() => null) : null;
+    if (second && repaired && !lostBody(second)) return { output: second, bytes: repaired, repaired: true };
+  }
+  return { output: first, bytes: raw, repaired: false };
 }
 
 /** What mailparser read, from which bytes (the received ones, or a structure-repaired copy). */

@@ -57,13 +57,14 @@ export class S3AttachmentLinks implements AttachmentLinks {
   }
 
   /**
-   * A presigned POST form for a reply attachment, under the uploads prefix the outbound function
-   * reads: the filename and content type checked as a header takes them, the size fixed by the policy.
+   * A presigned POST form for a reply attachment, under the uploading agent's prefix below the
+   * uploads the outbound function reads: the filename and content type checked as a header takes them, the size fixed by the policy.
    */
-  async upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink> {
+  async upload(input: { readonly agentId: string; readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink> {
     const seconds = this.options.expiresSeconds ?? 300;
     const signed = await presignAttachmentUpload(this.client, this.options.bucket, { next: () => randomUUID() }, {
-      channelId: 'agents', filename: safeName(input.filename, 'attachment'), contentType: input.contentType, size: input.size, expiresIn: Math.max(60, seconds),
+      agentId: input.agentId, filename: safeName(input.filename, 'attachment'), contentType: input.contentType, size: input.size,
+      expiresIn: Math.max(60, seconds),
     });
     return { url: signed.url, fields: signed.fields, key: signed.ref.key, expiresAt: new Date(Date.now() + signed.expiresIn * 1000).toISOString() };
   }

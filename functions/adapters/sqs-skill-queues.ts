@@ -3,8 +3,8 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQ
 export interface SqsSkillQueuesOptions {
   /** Prepended to the skill name: `<prefix><skill>.fifo` and `<prefix><skill>-dlq.fifo`. */
   readonly prefix: string;
-  /** Receives before a message moves to the dead-letter queue. @default 5 */
-  readonly maxReceiveCount?: number;
+  /** Receives before a message moves to the dead-letter queue, as for the stack's skill queues (`SKILL_MAX_RECEIVES`). */
+  readonly maxReceiveCount: number;
   /** @default 300 */
   readonly visibilityTimeoutSeconds?: number;
   /** Adds a queue policy denying requests without TLS (in AWS; local servers have no policies). @default true */
@@ -40,7 +40,7 @@ export class SqsSkillQueues {
       DeduplicationScope: 'messageGroup',
       FifoThroughputLimit: 'perMessageGroupId',
       VisibilityTimeout: String(this.options.visibilityTimeoutSeconds ?? 300),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: this.options.maxReceiveCount ?? 5 }),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: this.options.maxReceiveCount }),
     });
     return { queueUrl, deadLetterQueueUrl };
   }

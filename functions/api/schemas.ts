@@ -138,8 +138,10 @@ export const TemplateOutSchema = TemplateSchema.extend({ channelId: z.string(), 
 export const TemplatePageSchema = pageOf(TemplateOutSchema, 'TemplatePage');
 export const PreviewInputSchema = z.strictObject({
   text: z.string().max(100_000).meta({ description: 'The reply text the preview renders in `{{body}}`.' }),
-  agentId: IdSchema.optional().meta({ description: 'The agent whose stored signature goes in `{{signature}}`; none when absent.' }),
-  agentName: headerSafeText(TEXT_LIMITS.name).optional().meta({ description: 'For `{{agentName}}`.' }),
+  agentId: IdSchema.optional().meta({
+    description: 'The agent whose stored signature goes in `{{signature}}` and display name in `{{agentName}}`, as in their replies; none when absent.',
+  }),
+  agentName: headerSafeText(TEXT_LIMITS.name).optional().meta({ description: 'For `{{agentName}}` when no `agentId` is given.' }),
   ticketNumber: z.string().regex(/^\d{5,12}$/, '5 to 12 digits').optional().meta({ description: 'For `{{ticketNumber}}`; 0000000 when absent.' }),
   subject: headerSafeText(998).optional().meta({ description: 'For `{{subject}}`.' }),
 }).meta({ id: 'PreviewInput' });

@@ -6,13 +6,13 @@ import { parseArgs } from 'node:util';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
-import { OUTBOUND_UPLOAD_PREFIX } from '../adapters/outbound/s3-attachment-stager.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { conversationsWithTicket, onlyConversation } from '../core/conversation/find-by-ticket.ts';
 import { AppError, ConflictError } from '../core/errors.ts';
 import type { ReplyAttachment } from '../core/model/reply-request.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
 import { queueReply } from '../core/outbound/queue-reply.ts';
+import { agentUploadPrefix } from '../core/outbound/upload-keys.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
@@ -114,7 +114,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
     const attachments: ReplyAttachment[] = [];
     for (const { file, content } of request.attachments) {
       // The key keeps to the characters an upload key may have; the filename stays as it is.
-      const key = `${OUTBOUND_UPLOAD_PREFIX}sandbox/${randomUUID()}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+      const key = `${agentUploadPrefix(request.agentId)}${randomUUID()}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
       await clients.s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: content }));
       attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
     }

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'limit-parts',
   'limit-header-size',
   'limit-references',
+  // mail that cannot be built
+  'compose-failed',
   // input and configuration
   'validation',
   'config',
@@ -204,6 +206,18 @@ export class TransportError extends AppError {
       cause: options.cause,
     });
     this.status = options.status ?? null;
+  }
+}
+
+/**
+ * A planned mail could not be turned into MIME (the sanitizer or the composer gave up on its
+ * content): the same plan fails the same way again, so it is not retryable.
+ */
+export class ComposeError extends AppError {
+  override name = 'ComposeError';
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('compose-failed', message, { cause: options.cause });
   }
 }
 

@@ -9,6 +9,7 @@ import { bearerTokens } from '../api/auth.ts';
 import type { ReceiptRules, ReplySender } from '../core/ports/admin.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 import { createAdminDeps } from '../runtime/admin-deps.ts';
+import { SKILL_MAX_RECEIVES } from '../runtime/attempts.ts';
 import { lazy } from '../runtime/lazy.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
 import type { LocalAws } from './local-aws.ts';
@@ -63,7 +64,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
     domains: options.domains ?? [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt: tableIsTheReceiptRule,
-    queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
+    queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
     cipher: async () => (await outbound()).cipher,
     oauth: async () => (await outbound()).oauth,
     tester: async () => (await outbound()).tester(),

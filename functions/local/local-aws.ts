@@ -7,7 +7,8 @@ import { buildApp } from 'fauxqs';
 import type { AddressInfo } from 'node:net';
 import { createAuditTableInput } from '../adapters/dynamo-audit-log.ts';
 import { createTableInput } from '../adapters/dynamo-schema.ts';
-import { createDocumentClient, createS3Client, createSqsClient } from '../runtime/clients.ts';
+import { FEEDBACK_MAX_RECEIVES, OUTBOUND_MAX_RECEIVES, SKILL_MAX_RECEIVES } from '../runtime/attempts.ts';
+import { createDocumentClient, createS3Client, createSqsClient, type HandlerOptions } from '../runtime/clients.ts';
 import { acceptFormUploads } from './s3-form-uploads.ts';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -47,12 +48,10 @@ export interface LocalAws {
   stop(): Promise<void>;
 }
 
-/** Receives after this many failed attempts move a pointer to the skill's dead-letter queue. */
-const MAX_RECEIVES = 5;
-/** The outbound queue redrives later than the function gives up (it fails the reply at its last attempt). */
-const OUTBOUND_MAX_RECEIVES = 10;
-/** As the feedback queue of a deployment (`FeedbackPipeline`). */
-const FEEDBACK_MAX_RECEIVES = 5;
+/** What the sandbox gives the handler factories: its servers' clients, logs at `logLevel`, no metrics or traces to publish. */
+export function localHandlerOptions(aws: LocalAws, logLevel = 'INFO'): Required<HandlerOptions> {
+  return { clients: { db: aws.db, s3: aws.s3, sqs: aws.sqs }, observability: { logLevel, publish: false } };
+}
 
 /**
  * Starts dynalite and fauxqs in this process, bound to 127.0.0.1 only (fauxqs binds every
@@ -94,7 +93,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     deadLetterQueueUrls[skill] = await createFifoQueue(sqs, `${skill}-dlq.fifo`, {});
     const dlqArn = await queueArn(sqs, deadLetterQueueUrls[skill]);
     queueUrls[skill] = await createFifoQueue(sqs, `${skill}.fifo`, {
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVES }),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: SKILL_MAX_RECEIVES }),
     });
   }
 

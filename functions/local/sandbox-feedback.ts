@@ -1,11 +1,11 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import nodemailer from 'nodemailer';
 import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
-import type { LocalAws } from './local-aws.ts';
+import { type FeedbackEnvInput, FeedbackEnvSchema, readEnv } from '../runtime/env.ts';
+import { createFeedbackHandler } from '../runtime/feedback-handler.ts';
+import { type LocalAws, localHandlerOptions } from './local-aws.ts';
 import { startOutboundPoller } from './outbound-poller.ts';
 import type { CapturedSend } from './outbox.ts';
 import { simulateSesFeedback } from './ses-feedback-simulator.ts';
@@ -26,29 +26,21 @@ export interface SandboxFeedback {
   stop(): Promise<void>;
 }
 
-type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-let instances = 0;
 /** How long an `ooto@` reply waits for its send to be recorded (so it threads by the SES Message-ID). */
 const RECORDED_WAIT_MS = 10_000;
 
 /**
  * The feedback half of the sandbox: every send through SES to a mailbox-simulator address gets
  * the events SES would publish (`simulateSesFeedback`), put on the local feedback queue as SNS
- * delivers them and fed to the real feedback handler (`functions/feedback-process.ts`) the way
+ * delivers them and fed to the feedback handler as Lambda builds it (`createFeedbackHandler`) the way
  * Lambda's event source mapping would, redelivering what it reports failed (an event that
  * arrives before its send is recorded). The `ooto@` vacation reply goes to the SMTP ingress once
  * the reply it answers is recorded as sent.
  */
 export async function startSandboxFeedback(options: SandboxFeedbackOptions): Promise<SandboxFeedback> {
   const { aws } = options;
-  const handler = await loadFeedbackHandler({
-    TABLE_NAME: aws.tableName,
-    SUPPRESSION_SCOPE: options.suppressionScope,
-    POWERTOOLS_SERVICE_NAME: 'postroom-feedback',
-    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_TRACE_ENABLED: 'false',
-  });
+  const env = readEnv(FeedbackEnvSchema, { TABLE_NAME: aws.tableName, SUPPRESSION_SCOPE: options.suppressionScope } satisfies Partial<FeedbackEnvInput>);
+  const handler = createFeedbackHandler(env, localHandlerOptions(aws, options.logLevel));
   const poller = startOutboundPoller({
     sqs: aws.sqs,
     queueUrl: aws.feedback.queueUrl,
@@ -91,15 +83,6 @@ export async function startSandboxFeedback(options: SandboxFeedbackOptions): Pro
       await poller.stop();
     },
   };
-}
-
-/** Imports the Lambda entry point with its environment set, one module instance per sandbox (it reads the environment once). */
-async function loadFeedbackHandler(env: Record<string, string>): Promise<Handler> {
-  Object.assign(process.env, env);
-  instances += 1;
-  const url = pathToFileURL(join(import.meta.dirname, '../feedback-process.ts'));
-  url.search = `?sandbox=${instances}`;
-  return ((await import(url.href)) as { handler: Handler }).handler;
 }
 
 async function recorded(messages: DynamoOutboundMessages, sesMessageId: string): Promise<void> {

@@ -8,7 +8,11 @@ import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
 import { EncryptionSdkSecretCipher, localKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
 import { credentialEndpointKey } from '../core/model/credential-endpoint.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws } from './local-aws.ts';
+import { createSesClient } from '../runtime/clients.ts';
+import { readEnv } from '../runtime/env.ts';
+import { type OutboundEnv, OutboundEnvSchema } from '../runtime/outbound-env.ts';
+import { createOutboundHandler } from '../runtime/outbound-handler.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws, localHandlerOptions } from './local-aws.ts';
 import { startOutboundPoller } from './outbound-poller.ts';
 import { capturingSesMail, OutboxFolder } from './outbox.ts';
 import { type OutboxSmtp, startOutboxSmtp } from './outbox-smtp.ts';
@@ -83,6 +87,7 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
     throw error;
   }
   const sesEndpoint = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
+  const sesClient = createSesClient({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: sesEndpoint });
   let poller: { stop(): Promise<void> } | null = null;
   let feedback: SandboxFeedback | null = null;
   const report = (what: string) => (error: unknown) => process.stderr.write(`postroom: ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -115,11 +120,8 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
         aws, ingress, suppressionScope: options.suppressionScope, logLevel: options.logLevel, context: options.context, onError: report('feedback'),
       });
       feedback = started;
-      Object.assign(process.env, {
-        AWS_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_SESV2: sesEndpoint,
+      // The outbound function as Lambda builds it, on the local servers' clients and the sandbox's key and CA.
+      const env = readEnv(OutboundEnvSchema, {
         TABLE_NAME: aws.tableName,
         MAIL_BUCKET: aws.bucket,
         OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
@@ -127,13 +129,13 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
         ALLOW_LOOPBACK_HOSTS: 'true',
         SMTP_EXTRA_CA_FILE: caFile,
         CHANNEL_CACHE_SECONDS: '1',
-        POWERTOOLS_SERVICE_NAME: 'postroom-outbound',
-        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        POWERTOOLS_TRACE_ENABLED: 'false',
+      } satisfies Partial<Record<keyof OutboundEnv, string>>);
+      const local = localHandlerOptions(aws, options.logLevel);
+      const handler = createOutboundHandler(env, {
+        ...local,
+        clients: { ...local.clients, ses: sesClient },
+        wrapTransports: (factory) => capturingSesMail(factory, outbox, (sent) => started.onSent(sent)),
       });
-      const { createHandler } = await import('../outbound-send.ts');
-      const handler = await createHandler({ wrapTransports: (factory) => capturingSesMail(factory, outbox, (sent) => started.onSent(sent)) });
       poller = startOutboundPoller({
         sqs: aws.sqs,
         queueUrl: aws.outbound.queueUrl,
@@ -147,6 +149,7 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
       await poller?.stop();
       await feedback?.stop();
       await smtp.close();
+      sesClient.destroy();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
       await rm(passwordFile, { force: true });
     },

@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { agentSeedItem, channelSeedItem, seedItems, skillSeedItem } from '../adapters/dynamo-config-seed.ts';
 import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
@@ -17,8 +16,11 @@ import { SystemClock } from '../adapters/system-clock.ts';
 import type { Agent } from '../core/model/agent.ts';
 import type { ReceiptVerdicts } from '../core/model/classification.ts';
 import type { PostroomConfig } from '../core/model/postroom-config.ts';
+import { SKILL_MAX_RECEIVES } from '../runtime/attempts.ts';
+import { type InboundEnvInput, InboundEnvSchema, readEnv } from '../runtime/env.ts';
+import { createInboundHandler } from '../runtime/inbound-handler.ts';
 import { RAW_MAIL_PREFIX } from '../runtime/ses-event.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws, startLocalAws } from './local-aws.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalAws, localHandlerOptions, startLocalAws } from './local-aws.ts';
 import { ALL_PASS, sesReceiptEvent } from './ses-receipt.ts';
 import { createSmtpIngress } from './smtp-ingress.ts';
 import { restoreSnapshot, saveSnapshot } from './snapshot.ts';
@@ -94,8 +96,6 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-let instances = 0;
-
 /**
  * Starts the whole channel on 127.0.0.1: dynalite and fauxqs for DynamoDB, S3 and SQS, the
  * channels seeded into the table as a deployment seeds them, an SMTP server that stores each mail
@@ -129,23 +129,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await restoreApiSkillQueues(aws);
     await outbound.seedCredentials(channels);
 
-    const handler = await loadHandler({
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb,
-      AWS_ENDPOINT_URL_S3: aws.endpoints.s3,
-      AWS_ENDPOINT_URL_SQS: aws.endpoints.sqs,
+    // The inbound function as Lambda builds it, on the local servers' clients.
+    const inboundEnv = readEnv(InboundEnvSchema, {
       TABLE_NAME: aws.tableName,
-      RAW_MAIL_BUCKET: aws.bucket,
+      MAIL_BUCKET: aws.bucket,
       SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
       OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
       SUPPRESSION_SCOPE: config.suppression.scope,
-      POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
-      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_TRACE_ENABLED: 'false',
-    });
+    } satisfies Partial<InboundEnvInput>);
+    const handler = createInboundHandler(inboundEnv, localHandlerOptions(aws, options.logLevel));
 
     const smtp = createSmtpIngress({
       channels: () => directory.all(),
@@ -228,25 +220,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 /** Skills created through the admin API in an earlier run (kept with --data): their local queues again. */
 async function restoreApiSkillQueues(aws: Awaited<ReturnType<typeof startLocalAws>>): Promise<void> {
   const skills = new DynamoVersionedStore(aws.db, aws.tableName, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema });
-  const queues = new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false });
+  const queues = new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false });
   for (const skill of await everything((p) => skills.list(p))) {
     if (skill.managedBy === 'api') await queues.create(skill.value.name);
   }
-}
-
-type Handler = (event: unknown, context: Context) => Promise<void>;
-
-/**
- * Imports the Lambda entry point with its environment set, as Lambda would start it. The query
- * string gives each sandbox its own instance of the module (it reads the environment once).
- */
-async function loadHandler(env: Record<string, string>): Promise<Handler> {
-  Object.assign(process.env, env);
-  instances += 1;
-  const url = pathToFileURL(join(import.meta.dirname, '../inbound-process.ts'));
-  url.search = `?sandbox=${instances}`;
-  const module = (await import(url.href)) as { handler: Handler };
-  return module.handler;
 }
 
 function lambdaContext(name: string): Context {

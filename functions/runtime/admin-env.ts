@@ -9,21 +9,20 @@ export const AdminEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** The append-only audit table (the function may only put and query entries). */
   AUDIT_TABLE_NAME: z.string().min(1),
-  RAW_MAIL_BUCKET: z.string().min(1),
+  /** The mail bucket: raw mail (bodies, attachments, replays), planned mails and uploads. */
+  MAIL_BUCKET: z.string().min(1),
   /** Comma-separated domains SES receives for; a channel address must be in one. */
   DOMAINS: z.string().min(1).transform((s) => s.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0)),
   /** Name prefix of skill queues created through the API (`<prefix><skill>.fifo`). */
   SKILL_QUEUE_PREFIX: z.string().min(1),
   /** The stack's SES receipt rule set, where the API manages rules of its channels. */
   RECEIPT_RULE_SET: z.string().min(1),
-  /** Object key prefix of raw mail (the receipt rules' S3 action). */
-  RAW_MAIL_PREFIX: z.string().min(1),
   /** ARN of the inbound function the receipt rules invoke. */
   INBOUND_FUNCTION_ARN: z.string().min(1),
   SCAN_ENABLED: flag('true'),
   REQUIRE_TLS: flag('true'),
-  /** KMS key of channel credentials (envelope encryption). */
-  CREDENTIAL_KEY_ARN: z.string().min(1),
+  /** KMS key of channel credentials (envelope encryption): the one the outbound function decrypts with. */
+  CREDENTIALS_KEY_ARN: z.string().min(1),
   /** The outbound FIFO queue, where the reply route queues agents' replies. */
   OUTBOUND_QUEUE_URL: z.url(),
   /** Private ranges the credential test and the OAuth code exchange may reach, as the outbound function (config `outbound.allowedPrivateCidrs`). */

@@ -30,7 +30,7 @@ const SuppressionFields = {
 export const InboundEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** The mail bucket: raw mail under the SES prefix, and the plans of queued acknowledgements. */
-  RAW_MAIL_BUCKET: z.string().min(1),
+  MAIL_BUCKET: z.string().min(1),
   /** The outbound FIFO queue acknowledgements are queued on. */
   OUTBOUND_QUEUE_URL: z.url(),
   ...SuppressionFields,

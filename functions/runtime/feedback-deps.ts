@@ -1,15 +1,12 @@
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
 import { FEEDBACK_RECORDS } from '../adapters/dynamo-feedback-records.ts';
 import { DynamoProcessingLedger } from '../adapters/dynamo-processing-ledger.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
 import { DynamoWindowCounter } from '../adapters/dynamo-window-counter.ts';
-import { SystemClock } from '../adapters/system-clock.ts';
 import type { ApplyFeedbackOptions } from '../core/outbound/apply-feedback.ts';
 import type { ProcessFeedbackDeps } from '../core/outbound/process-feedback.ts';
 import type { Clock } from '../core/ports/clock.ts';
-import { createDocumentClient } from './clients.ts';
 import type { FeedbackEnv } from './env.ts';
 
 /** The settings of how feedback suppresses, as both environments that apply feedback carry them. */
@@ -31,9 +28,4 @@ export function feedbackAdapters(db: DynamoDBDocumentClient, table: string, cloc
       transient: { failures: env.TRANSIENT_FAILURES, windowMs: env.TRANSIENT_WINDOW_SECONDS * 1000 },
     },
   };
-}
-
-/** The AWS adapters of `processFeedback` and its options from the environment, clients built once and traced. */
-export function createFeedbackDeps(env: FeedbackEnv, tracer: Tracer): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
-  return feedbackAdapters(tracer.captureAWSv3Client(createDocumentClient()), env.TABLE_NAME, new SystemClock(), env);
 }

@@ -1,7 +1,4 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAcknowledgementLedger } from '../adapters/dynamo-acknowledgement-ledger.ts';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
@@ -18,20 +15,17 @@ import { skillQueueLookup } from '../adapters/skill-queue-lookup.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
-import { createDocumentClient, createS3Client, createSqsClient } from './clients.ts';
+import { type AwsClients, tracedClients } from './clients.ts';
 import type { InboundEnv } from './env.ts';
 import { feedbackAdapters } from './feedback-deps.ts';
 
 /** The AWS adapters of `receiveMail`, with SDK clients built once and traced. */
 export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailDeps {
-  return inboundAdapters(
-    { db: tracer.captureAWSv3Client(createDocumentClient()), s3: tracer.captureAWSv3Client(createS3Client()), sqs: tracer.captureAWSv3Client(createSqsClient()) },
-    env,
-  );
+  return inboundAdapters(tracedClients(tracer), env);
 }
 
-/** The adapters of `receiveMail` on given clients: the inbound function's, and the admin API's replays. */
-export function inboundAdapters(clients: { readonly db: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient }, env: InboundEnv): ReceiveMailDeps {
+/** The adapters of `receiveMail` on given clients: the inbound function's, the sandbox's and the admin API's replays. */
+export function inboundAdapters(clients: AwsClients, env: InboundEnv): ReceiveMailDeps {
   const { db, s3, sqs } = clients;
   const table = env.TABLE_NAME;
   const clock = new SystemClock();
@@ -40,7 +34,7 @@ export function inboundAdapters(clients: { readonly db: DynamoDBDocumentClient; 
   return {
     parser: new MailparserMimeParser(),
     channels,
-    rawMail: new S3RawMailStore(s3, env.RAW_MAIL_BUCKET),
+    rawMail: new S3RawMailStore(s3, env.MAIL_BUCKET),
     ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
     conversations: new DynamoConversationStore(db, table),
     messages: new DynamoMessageStore(db, table),
@@ -56,7 +50,7 @@ export function inboundAdapters(clients: { readonly db: DynamoDBDocumentClient; 
       ledger: new DynamoAcknowledgementLedger(db, table),
       suppression: feedback.deps.suppression,
       clock,
-      plans: new S3OutboundPlanStore(s3, env.RAW_MAIL_BUCKET),
+      plans: new S3OutboundPlanStore(s3, env.MAIL_BUCKET),
       queue: new SqsOutboundQueue(sqs, env.OUTBOUND_QUEUE_URL),
       ownAddresses: async () => (await channels.all()).flatMap((c) => [c.address, ...c.aliases, ...c.allowedFrom.map((f) => f.address)]),
     },

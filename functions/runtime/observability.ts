@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
@@ -19,18 +20,44 @@ export function redact(key: string, value: unknown): unknown {
   return value;
 }
 
+/** What the handlers do with metrics: Powertools' `Metrics` in Lambda, nothing in the sandbox. */
+export interface MetricsSink {
+  addMetric(name: string, unit: Parameters<Metrics['addMetric']>[1], value: number): void;
+  singleMetric(): Pick<MetricsSink, 'addMetric' | 'addDimension'>;
+  addDimension(name: string, value: string): void;
+  publishStoredMetrics(): void;
+}
+
 export interface Observability {
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: MetricsSink;
   readonly tracer: Tracer;
 }
 
+export interface ObservabilityOptions {
+  readonly serviceName: string;
+  readonly namespace: string;
+  /** Instead of `POWERTOOLS_LOG_LEVEL` (the sandbox's `--log-level`, `SILENT` in tests). */
+  readonly logLevel?: string | undefined;
+  /** `false`: metrics go nowhere and nothing is traced (the sandbox and tests, outside Lambda). @default true */
+  readonly publish?: boolean;
+}
+
+/** Metrics that go nowhere: Powertools' own switch is an environment variable only. */
+const NO_METRICS: MetricsSink = {
+  addMetric: () => undefined,
+  singleMetric: () => NO_METRICS,
+  addDimension: () => undefined,
+  publishStoredMetrics: () => undefined,
+};
+
 /** Logger, Metrics and Tracer for one function, built once per container. */
-export function createObservability(options: { readonly serviceName: string; readonly namespace: string }): Observability {
+export function createObservability(options: ObservabilityOptions): Observability {
+  const publish = options.publish ?? true;
   return {
-    logger: new Logger({ serviceName: options.serviceName, jsonReplacerFn: redact }),
-    metrics: new Metrics({ serviceName: options.serviceName, namespace: options.namespace }),
-    tracer: new Tracer({ serviceName: options.serviceName }),
+    logger: new Logger({ serviceName: options.serviceName, jsonReplacerFn: redact, ...(options.logLevel ? { logLevel: options.logLevel as LogLevel } : {}) }),
+    metrics: publish ? new Metrics({ serviceName: options.serviceName, namespace: options.namespace }) : NO_METRICS,
+    tracer: new Tracer({ serviceName: options.serviceName, ...(publish ? {} : { enabled: false }) }),
   };
 }
 
@@ -39,7 +66,7 @@ export function createObservability(options: { readonly serviceName: string; rea
  * recorded/quarantined/dropped mail), `spam`, `auto` and `bounced` by tags and lane, and
  * `latency` from SES receipt to the end of processing. Duplicates count as `duplicate` only.
  */
-export function recordInboundOutcome(metrics: Metrics, outcome: ReceiveOutcome, latencyMs: number): void {
+export function recordInboundOutcome(metrics: MetricsSink, outcome: ReceiveOutcome, latencyMs: number): void {
   if (outcome.duplicate) {
     metrics.addMetric('duplicate', MetricUnit.Count, 1);
     return;
@@ -58,7 +85,7 @@ export function recordInboundOutcome(metrics: Metrics, outcome: ReceiveOutcome, 
 }
 
 /** Outbound metrics: `repliesSent` or `repliesFailed` per job processed; duplicates count as `duplicateJobs` only. */
-export function recordOutboundOutcome(metrics: Metrics, outcome: SendOutcome): void {
+export function recordOutboundOutcome(metrics: MetricsSink, outcome: SendOutcome): void {
   if (outcome.duplicate) {
     metrics.addMetric('duplicateJobs', MetricUnit.Count, 1);
     return;
@@ -70,7 +97,7 @@ export function recordOutboundOutcome(metrics: Metrics, outcome: SendOutcome): v
  * Feedback metrics, per recipient: `bounced` and `complained` for recipients newly in that
  * state, `suppressed` for each address a report suppressed. A repeated report adds nothing.
  */
-export function recordFeedbackOutcome(metrics: Metrics, outcome: FeedbackOutcome): void {
+export function recordFeedbackOutcome(metrics: MetricsSink, outcome: FeedbackOutcome): void {
   if (outcome.kind === 'unknown-message') {
     metrics.addMetric('feedbackUnmatched', MetricUnit.Count, 1);
     return;
@@ -87,7 +114,7 @@ export function recordFeedbackOutcome(metrics: Metrics, outcome: FeedbackOutcome
  * its dimension (one single-dimension metric each, so the function's other metrics keep theirs).
  * A mail that joins a conversation is no candidate at all and counts nowhere.
  */
-export function recordAcknowledgement(metrics: Metrics, acknowledgement: AcknowledgementRecord): void {
+export function recordAcknowledgement(metrics: MetricsSink, acknowledgement: AcknowledgementRecord): void {
   if (acknowledgement.skipped === null) {
     metrics.addMetric('acknowledgementSent', MetricUnit.Count, 1);
     return;

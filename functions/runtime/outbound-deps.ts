@@ -1,4 +1,5 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { readFileSync } from 'node:fs';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
@@ -13,9 +14,10 @@ import { S3AttachmentSource } from '../adapters/outbound/s3-attachment-source.ts
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
 import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
+import { DEFAULT_RETRY_POLICY } from '../core/outbound/retry-policy.ts';
 import type { SendOutboundDeps } from '../core/outbound/send-outbound.ts';
 import type { TransportFactory } from '../core/ports/outbound-store.ts';
-import { createDocumentClient, createS3Client, createSesClient, createSqsClient } from './clients.ts';
+import { type AwsClients, createSesClient, tracedClients } from './clients.ts';
 import type { OutboundEnv } from './outbound-env.ts';
 import { RuntimeTransportFactory } from './transport-factory.ts';
 
@@ -24,7 +26,14 @@ export interface OutboundDeps {
   readonly queue: SqsOutboundQueue;
 }
 
+/** The clients of the outbound function: SES besides DynamoDB, S3 and SQS. */
+export interface OutboundClients extends AwsClients {
+  readonly ses: SESv2Client;
+}
+
 export interface OutboundDepsOptions {
+  /** Clients on local endpoints (the sandbox's); traced clients of the Lambda environment when absent. */
+  readonly clients?: OutboundClients;
   /** Wraps the transports (the sandbox keeps a copy of every mail sent). */
   readonly wrapTransports?: (factory: TransportFactory) => TransportFactory;
   /** Called when a channel's credentials are refused. */
@@ -33,15 +42,15 @@ export interface OutboundDepsOptions {
 
 /** The adapters of `sendOutbound`, with SDK clients built once and traced. */
 export async function createOutboundDeps(env: OutboundEnv, tracer: Tracer, options: OutboundDepsOptions = {}): Promise<OutboundDeps> {
-  const db = tracer.captureAWSv3Client(createDocumentClient());
-  const s3 = tracer.captureAWSv3Client(createS3Client());
+  const { db, s3, sqs, ses } = options.clients ?? { ...tracedClients(tracer), ses: tracer.captureAWSv3Client(createSesClient()) };
   const table = env.TABLE_NAME;
   const clock = new SystemClock();
-  const region = process.env.AWS_REGION ?? 'us-east-1';
+  // The region SES sends from names the domain of the Message-ID SES gives a mail.
+  const region = await ses.config.region().catch(() => 'us-east-1');
   const keyring = env.CREDENTIALS_KEY_FILE ? await localKeyring(env.CREDENTIALS_KEY_FILE) : kmsKeyring({ keyArn: env.CREDENTIALS_KEY_ARN });
   const messages = new DynamoMessageStore(db, table);
   const transports = new RuntimeTransportFactory({
-    ses: tracer.captureAWSv3Client(createSesClient()),
+    ses,
     region,
     defaultConfigurationSet: env.SES_CONFIGURATION_SET,
     credentials: new DynamoCredentialStore(db, table),
@@ -51,7 +60,7 @@ export async function createOutboundDeps(env: OutboundEnv, tracer: Tracer, optio
     ...(env.SMTP_EXTRA_CA_FILE ? { ca: readFileSync(env.SMTP_EXTRA_CA_FILE, 'utf8') } : {}),
     ...(options.onUnhealthy ? { onUnhealthy: options.onUnhealthy } : {}),
   });
-  const queue = new SqsOutboundQueue(tracer.captureAWSv3Client(createSqsClient()), env.OUTBOUND_QUEUE_URL);
+  const queue = new SqsOutboundQueue(sqs, env.OUTBOUND_QUEUE_URL);
   return {
     queue,
     send: {
@@ -67,7 +76,8 @@ export async function createOutboundDeps(env: OutboundEnv, tracer: Tracer, optio
       transports: options.wrapTransports ? options.wrapTransports(transports) : transports,
       clock,
       leaseMs: env.LEASE_SECONDS * 1000,
-      maxAttempts: env.MAX_ATTEMPTS,
+      // The attempts `retryDecision` backs off for; `attempts.ts` derives the queue's redrive from them.
+      maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts,
     },
   };
 }

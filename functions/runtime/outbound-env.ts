@@ -30,8 +30,6 @@ export const OutboundEnvSchema = z.object({
   ALLOWED_PRIVATE_CIDRS: CidrListSchema,
   /** Lease of one send attempt: the function timeout plus a margin. */
   LEASE_SECONDS: positiveInt('70'),
-  /** Attempts after which a transient failure fails the reply for good (the queue's redrive count is higher). */
-  MAX_ATTEMPTS: positiveInt('8'),
   CHANNEL_CACHE_SECONDS: positiveInt('60'),
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-outbound'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),

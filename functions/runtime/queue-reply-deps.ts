@@ -12,18 +12,22 @@ import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
-import { SignatureSchema, TemplateSchema } from '../core/model/admin-resources.ts';
+import { StoredSignatureSchema, StoredTemplateSchema } from '../core/model/admin-resources.ts';
 import type { QueueReplyDeps } from '../core/outbound/queue-reply.ts';
 import type { SignatureStore, TemplateStoreFactory } from '../core/ports/admin.ts';
 
-/** The stores of channels' templates and agents' signatures: written by the admin API, read by every reply. */
+/**
+ * The stores of channels' templates and agents' signatures: written by the admin API (which checks
+ * the limits), read by every reply (without them, so an oversized stored value cannot break reads).
+ */
 export function templateStores(db: DynamoDBDocumentClient, tableName: string): {
   readonly templates: TemplateStoreFactory;
   readonly signatures: SignatureStore;
 } {
   return {
-    templates: (channelId) => new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: TemplateSchema }),
-    signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: SignatureSchema }),
+    templates: (channelId) =>
+      new DynamoVersionedStore(db, tableName, { partition: `TEMPLATE#${channelId}`, attribute: 'template', schema: StoredTemplateSchema }),
+    signatures: new DynamoVersionedStore(db, tableName, { partition: 'SIGNATURE', attribute: 'signature', schema: StoredSignatureSchema }),
   };
 }
 

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
-import { InboundEnvSchema, readEnv } from './env.ts';
+import { type InboundEnvInput, InboundEnvSchema, readEnv } from './env.ts';
 import { inboundAdapters } from './inbound-deps.ts';
 
 export interface ReplayClients {
@@ -27,12 +27,12 @@ export interface ReplayClients {
 export function createReplayDeps(c: ReplayClients): ReceiveMailDeps {
   const env = readEnv(InboundEnvSchema, {
     TABLE_NAME: c.tableName,
-    RAW_MAIL_BUCKET: c.bucket,
+    MAIL_BUCKET: c.bucket,
     SKILL_QUEUE_URLS: JSON.stringify(c.queueUrls),
     SKILL_QUEUE_PREFIX: c.queuePrefix,
     OUTBOUND_QUEUE_URL: c.outboundQueueUrl,
     CHANNEL_CACHE_SECONDS: '1',
     LEASE_SECONDS: String(Math.ceil(c.leaseMs / 1000)),
-  });
+  } satisfies Partial<InboundEnvInput>);
   return inboundAdapters(c, env);
 }

@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { FEEDBACK_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
+import { FEEDBACK_MAX_RECEIVES } from '../../functions/runtime/attempts.ts';
 import type { FeedbackEnvInput } from '../../functions/runtime/env.ts';
 import { administeredKey } from './key-policy.ts';
 import { PostroomFunction } from './postroom-function.ts';
@@ -62,7 +63,6 @@ export const FEEDBACK_EVENTS: readonly ses.EmailSendingEvent[] = [
 const TIMEOUT = Duration.seconds(30);
 /** Longer than the timeout by clock skew only (see `InboundPipeline`). */
 const LEASE = TIMEOUT.plus(Duration.seconds(10));
-const MAX_RECEIVES = 5;
 
 /**
  * Delivery feedback: the configuration set publishes every delivery event to an SNS topic
@@ -107,7 +107,7 @@ export class FeedbackPipeline extends Construct {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: FEEDBACK_MAX_RECEIVES },
     });
     this.deadLetterAlarm = depthAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'SES delivery events the feedback function could not apply');
     // SNS envelopes, not raw delivery: the envelope keeps the topic and time the function logs.

@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { INBOUND_ASYNC_RETRIES } from '../../functions/runtime/attempts.ts';
 import type { InboundEnvInput } from '../../functions/runtime/env.ts';
 import { ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, FEEDBACK_WRITE_KEY_PREFIXES, INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
@@ -38,6 +39,12 @@ export interface InboundPipelineProps {
    * @default 'Postroom'
    */
   readonly metricsNamespace?: string;
+  /**
+   * Concurrency reserved for the function (`receiving.reservedConcurrency`): a flood of mail waits
+   * in Lambda's asynchronous queue instead of taking the account's other functions' capacity.
+   * @default none
+   */
+  readonly reservedConcurrency?: number;
 }
 
 const TIMEOUT = Duration.seconds(60);
@@ -55,8 +62,10 @@ const LEASE = TIMEOUT.plus(Duration.seconds(10));
  * mail under the SES prefix, item-level reads on the table (no index, no scan) and writes to the
  * inbound partitions only (`dynamodb:LeadingKeys`, never channel settings), send
  * to the skill queues; for delivery reports and acknowledgements, writes to the feedback and
- * acknowledgement partitions, plans under the plan prefix and jobs on the outbound queue. Asynchronous invocations (SES's Lambda action) retry twice; an event that
- * failed them all lands on the failed-mail queue with its error, for replay.
+ * acknowledgement partitions, plans under the plan prefix and jobs on the outbound queue.
+ * Asynchronous invocations (SES's Lambda action) are retried until the mail used its attempts
+ * (`INBOUND_ASYNC_RETRIES`); an event that failed them all lands on the failed-mail queue with its
+ * error, for replay.
  */
 export class InboundPipeline extends Construct {
   readonly handler: PostroomFunction<InboundEnvInput>;
@@ -69,10 +78,11 @@ export class InboundPipeline extends Construct {
       entry: fileURLToPath(new URL('../../functions/inbound-process.ts', import.meta.url)),
       description: 'Postroom inbound: SES receipt, raw mail, decision, conversation, skill queue',
       timeout: TIMEOUT,
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
         TABLE_NAME: table.tableName,
-        RAW_MAIL_BUCKET: storage.bucket.bucketName,
+        MAIL_BUCKET: storage.bucket.bucketName,
         SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
         SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
         OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
@@ -85,7 +95,8 @@ export class InboundPipeline extends Construct {
     });
     const fn = this.handler.function;
     fn.configureAsyncInvoke({
-      retryAttempts: 2,
+      // The first call and the retries are the mail's attempts (see `functions/runtime/attempts.ts`).
+      retryAttempts: INBOUND_ASYNC_RETRIES,
       maxEventAge: Duration.hours(6),
       onFailure: new SqsDestination(queues.failedMail),
     });

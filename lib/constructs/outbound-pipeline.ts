@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { OUTBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
+import { OUTBOUND_MAX_RECEIVES } from '../../functions/runtime/attempts.ts';
 import type { OutboundEnvInput } from '../../functions/runtime/outbound-env.ts';
 import { OUTBOUND_UPLOAD_PREFIX } from '../../functions/adapters/outbound/s3-attachment-stager.ts';
 import { administeredKey, allowCredentialUse } from './key-policy.ts';
@@ -42,10 +43,6 @@ export interface OutboundPipelineProps {
 const TIMEOUT = Duration.seconds(60);
 /** Longer than the timeout by clock skew only, as the inbound lease (see `InboundPipeline`). */
 const LEASE = TIMEOUT.plus(Duration.seconds(10));
-/** The function gives a transient failure up at this attempt and fails the reply. */
-const MAX_ATTEMPTS = 8;
-/** The queue redrives later, so only jobs that could not even be recorded (crashes) reach the DLQ. */
-const MAX_RECEIVES = MAX_ATTEMPTS + 2;
 
 /**
  * The sending half: the outbound FIFO queue (group = conversation, so one conversation's replies
@@ -83,7 +80,7 @@ export class OutboundPipeline extends Construct {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: OUTBOUND_MAX_RECEIVES },
     });
     this.deadLetterAlarm = depthAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'Outbound jobs the outbound function could not process');
 
@@ -109,7 +106,6 @@ export class OutboundPipeline extends Construct {
         SES_CONFIGURATION_SET: this.configurationSet.configurationSetName,
         ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
         LEASE_SECONDS: String(LEASE.toSeconds()),
-        MAX_ATTEMPTS: String(MAX_ATTEMPTS),
         CHANNEL_CACHE_SECONDS: '60',
         POWERTOOLS_SERVICE_NAME: 'postroom-outbound',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',

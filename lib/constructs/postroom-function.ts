@@ -24,6 +24,11 @@ export interface PostroomFunctionProps<Env extends Readonly<Record<string, strin
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Concurrency reserved for (and capping) the function.
+   * @default none: it shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** The newest Node.js runtime this aws-cdk-lib offers. */
@@ -69,6 +74,7 @@ export class PostroomFunction<Env extends Readonly<Record<string, string>>> exte
       // Tracing is switched on below, so Lambda does not add the X-Ray statement to the default policy.
       timeout: props.timeout ?? Duration.seconds(60),
       memorySize: props.memorySize ?? 1024,
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Skill } from '../../functions/core/model/postroom-config.ts';
+import { SKILL_MAX_RECEIVES } from '../../functions/runtime/attempts.ts';
 
 export interface SkillQueuesProps {
   readonly skills: readonly Skill[];
@@ -13,7 +14,7 @@ export interface SkillQueuesProps {
   readonly visibilityTimeout?: Duration;
   /**
    * Receives before a message moves to its skill's dead-letter queue.
-   * @default 5
+   * @default SKILL_MAX_RECEIVES, as for the queues the admin API creates
    */
   readonly maxReceiveCount?: number;
 }
@@ -58,7 +59,7 @@ export class SkillQueues extends Construct {
         retentionPeriod: RETENTION,
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? SKILL_MAX_RECEIVES },
       });
       const alarm = depthAlarm(scopeOf, 'DepthAlarm', deadLetterQueue, `Messages of skill ${skill.name} that agents' apps failed to handle`);
       skills.set(skill.name, { queue, deadLetterQueue, alarm });

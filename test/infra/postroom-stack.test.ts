@@ -189,7 +189,8 @@ describe('receiving', () => {
 });
 
 describe('inbound function', () => {
-  const inbound = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'index.handler' && (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.RAW_MAIL_BUCKET);
+  const inbound = () => Object.values(resourcesOf('AWS::Lambda::Function'))
+    .find((f) => f.Properties.Handler === 'index.handler' && (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.SKILL_QUEUE_URLS);
 
   it('runs on the newest Node runtime of aws-cdk-lib, ARM64, with active tracing', () => {
     // Arrange
@@ -276,7 +277,7 @@ describe('outbound pipeline', () => {
     const variables = (outbound()?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     // Assert
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
-    expect(Object.keys(variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'MAIL_BUCKET', 'OUTBOUND_QUEUE_URL', 'CREDENTIALS_KEY_ARN', 'SES_CONFIGURATION_SET', 'LEASE_SECONDS', 'MAX_ATTEMPTS']));
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'MAIL_BUCKET', 'OUTBOUND_QUEUE_URL', 'CREDENTIALS_KEY_ARN', 'SES_CONFIGURATION_SET', 'LEASE_SECONDS']));
     expect(variables).not.toHaveProperty('ALLOW_LOOPBACK_HOSTS');
     expect(variables).not.toHaveProperty('CREDENTIALS_KEY_FILE');
   });

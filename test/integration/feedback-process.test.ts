@@ -2,7 +2,10 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoOutboundMessages } from '../../functions/adapters/dynamo-outbound-messages.ts';
 import { DynamoSuppressionList } from '../../functions/adapters/dynamo-suppression-list.ts';
+import { localHandlerOptions } from '../../functions/local/local-aws.ts';
 import { simulateSesFeedback } from '../../functions/local/ses-feedback-simulator.ts';
+import { FeedbackEnvSchema, readEnv } from '../../functions/runtime/env.ts';
+import { createFeedbackHandler, type FeedbackHandler } from '../../functions/runtime/feedback-handler.ts';
 import { addr } from '../support/factories.ts';
 import { SES_ID, sentMessage } from '../support/outbound.ts';
 import { sesEventText, snsEnvelope, sqsEvent } from '../support/ses-events.ts';
@@ -11,22 +14,18 @@ import { startLocalAws, type LocalAws } from '../support/local-aws.ts';
 let aws: LocalAws;
 let messages: DynamoOutboundMessages;
 let suppression: DynamoSuppressionList;
-const saved = { ...process.env };
+let handler: FeedbackHandler;
 const context = { functionName: 'feedback', awsRequestId: 'req-1' } as Context;
 
 beforeAll(async () => {
   aws = await startLocalAws([]);
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb, TABLE_NAME: aws.tableName,
-    POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  // The feedback function as Lambda builds it (`functions/feedback-process.ts`), on the local servers.
+  handler = createFeedbackHandler(readEnv(FeedbackEnvSchema, { TABLE_NAME: aws.tableName }), localHandlerOptions(aws, 'SILENT'));
   messages = new DynamoOutboundMessages(aws.db, aws.tableName);
   suppression = new DynamoSuppressionList(aws.db, aws.tableName);
 });
 
 afterAll(async () => {
-  process.env = saved;
   await aws.stop();
 });
 
@@ -34,7 +33,6 @@ describe('feedback-process handler (SNS-wrapped SES events from SQS, against dyn
   it('applies each event to its message, suppresses, and reports only the bad record as a batch item failure', async () => {
     // Arrange
     await messages.put(sentMessage());
-    const { handler } = await import('../../functions/feedback-process.ts');
     const event = sqsEvent([snsEnvelope(sesEventText('bounce-permanent.json')), '{"not": "an SES event"}', snsEnvelope(sesEventText('delivery.json')), snsEnvelope(sesEventText('open.json'))]);
 
     // Act
@@ -64,7 +62,6 @@ describe('feedback-process handler (SNS-wrapped SES events from SQS, against dyn
       { sesMessageId: 'sim-ses-1', source: 'Support <support@example.com>', destinations: to, messageId: 'out-sim@example.com', subject: 'Re: Test', sentAt },
       { newId: () => `id-${++n}` },
     );
-    const { handler } = await import('../../functions/feedback-process.ts');
 
     // Act
     const response = await handler(simulated.event, context);
@@ -92,7 +89,6 @@ describe('feedback-process handler (SNS-wrapped SES events from SQS, against dyn
       { sesMessageId: 'sim-ses-late', source: 'support@example.com', destinations: ['success@simulator.amazonses.com'], messageId: 'late@example.com', subject: 'Hi', sentAt: now },
       { newId: () => `late-${++n}` },
     );
-    const { handler } = await import('../../functions/feedback-process.ts');
 
     // Act
     const first = await handler(simulated.event, context).catch((e: unknown) => e);

@@ -5,11 +5,11 @@ import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-stor
 import { DynamoOutboundMessages } from '../../functions/adapters/dynamo-outbound-messages.ts';
 import { DynamoSuppressionList } from '../../functions/adapters/dynamo-suppression-list.ts';
 import { S3OutboundPlanStore } from '../../functions/adapters/s3-outbound-plan-store.ts';
-import { receiveMail, type ReceiveOutcome } from '../../functions/core/inbound/receive-mail.ts';
+import { receiveMail, type ReceiveMailDeps, type ReceiveOutcome } from '../../functions/core/inbound/receive-mail.ts';
 import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import type { OutboundJob } from '../../functions/core/model/outbound-job.ts';
 import type { OutboundStoredMessage, StoredMessage } from '../../functions/core/model/stored-message.ts';
-import type { InboundLedger, MessageStore, RoutedQueue } from '../../functions/core/ports/inbound.ts';
+import type { DecidedCheckpoint, InboundLedger, RoutedQueue } from '../../functions/core/ports/inbound.ts';
 import { addr } from '../support/factories.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
 import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
@@ -58,17 +58,17 @@ const acknowledgementsOf = (messages: readonly StoredMessage[]) =>
   messages.filter((m): m is OutboundStoredMessage => m.direction === 'outbound' && m.purpose === 'acknowledgement');
 
 /** A store that fails the first write of an inbound message: the attempt crashes after the acknowledgement was written. */
-function crashOnceOnInbound(store: MessageStore): MessageStore {
+function crashOnceOnInbound(store: ReceiveMailDeps['messages']): ReceiveMailDeps['messages'] {
   let crashed = false;
-  return {
-    async put(message) {
+  return Object.assign(Object.create(store) as ReceiveMailDeps['messages'], {
+    async put(message: StoredMessage, decided?: DecidedCheckpoint) {
       if (message.direction === 'inbound' && !crashed) {
         crashed = true;
         throw new Error('lambda died');
       }
-      return store.put(message);
+      return store.put(message, decided);
     },
-  };
+  });
 }
 
 describe('receiveMail: DSN and ARF reports on mail we sent over SMTP', () => {

@@ -5,7 +5,8 @@ import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-stor
 import { AppError } from '../../functions/core/errors.ts';
 import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
-import type { InboundLedger, MessageStore } from '../../functions/core/ports/inbound.ts';
+import type { InboundLedger } from '../../functions/core/ports/inbound.ts';
+import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from '../support/inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
@@ -38,7 +39,10 @@ async function queued(): Promise<number> {
   return (await aws.drain(aws.queueUrls.support ?? '')).length;
 }
 
-const failing = (error: Error): MessageStore => ({ put: async () => Promise.reject(error) });
+type Messages = ReceiveMailDeps['messages'];
+/** The real message store with another `put`. */
+const withPut = (put: Messages['put']): Messages => Object.assign(Object.create(new DynamoMessageStore(aws.db, aws.tableName)) as Messages, { put });
+const failing = (error: Error): Messages => withPut(async () => Promise.reject(error));
 
 describe('receiveMail outcomes against dynalite and fauxqs', () => {
   it('records a second copy of a stored mail (new SES id, same Message-ID) without routing it', async () => {
@@ -156,7 +160,7 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
     const deps = inboundDeps(aws, new TestClock());
     let failures = 1;
-    const flaky: MessageStore = { put: async (m) => (failures-- > 0 ? Promise.reject(new Error('throttled')) : deps.messages.put(m)) };
+    const flaky = withPut(async (m, decided) => (failures-- > 0 ? Promise.reject(new Error('throttled')) : deps.messages.put(m, decided)));
     // Act
     const crashed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id)).catch((e: unknown) => e);
     const resumed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id));
@@ -234,7 +238,7 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     const id = sesId('invalid');
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
     const store = new DynamoMessageStore(aws.db, aws.tableName);
-    const oversized: MessageStore = { put: (message) => store.put({ ...message, preview: 'x'.repeat(420 * 1024) }) };
+    const oversized = withPut((message, decided) => store.put({ ...message, preview: 'x'.repeat(420 * 1024) }, decided));
     // Act
     const outcome = await receiveMail(inboundDeps(aws, new TestClock(), { messages: oversized }), inboundMail(id));
     // Assert

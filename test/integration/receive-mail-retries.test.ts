@@ -2,11 +2,14 @@ import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
+import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
-import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
+import { receiveMail, type ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
+import type { RoutedMessage } from '../../functions/core/model/routed-message.ts';
+import type { StoredMessage } from '../../functions/core/model/stored-message.ts';
 import type { ConversationStore } from '../../functions/core/ports/conversation-store.ts';
-import type { InboundLedger } from '../../functions/core/ports/inbound.ts';
+import type { InboundLedger, RoutedQueue } from '../../functions/core/ports/inbound.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
@@ -43,6 +46,37 @@ async function item(pk: string, sk: string): Promise<Record<string, unknown> | u
 const automatic = (raw: string): string => raw.replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
 /** A crash gives nothing back: the lease stays until it expires. */
 const noRelease = (ledger: InboundLedger): InboundLedger => Object.assign(Object.create(ledger) as InboundLedger, { release: async () => undefined });
+
+/** A conversation and message store that fail any write: an attempt using them may resume, never decide and store again. */
+function decidingNothing(): Pick<ReceiveMailDeps, 'conversations' | 'messages'> {
+  const deps = inboundDeps(aws, new TestClock());
+  const refuse = async () => Promise.reject(new Error('the retry decided again'));
+  return {
+    conversations: Object.assign(Object.create(deps.conversations) as ConversationStore, { join: refuse, create: refuse, claim: refuse, claimOwn: refuse }),
+    messages: Object.assign(Object.create(deps.messages) as ReceiveMailDeps['messages'], { put: refuse }),
+  };
+}
+
+/** The real skill queue; its first send fails as a crash would (nothing reaches SQS), and every pointer sent is kept. */
+function crashingQueue(): { queue: RoutedQueue; sent: RoutedMessage[] } {
+  const real = inboundDeps(aws, new TestClock()).queue;
+  const sent: RoutedMessage[] = [];
+  let crashes = 1;
+  const queue: RoutedQueue = {
+    send: async (message) => {
+      if (crashes-- > 0) throw new Error('lambda died');
+      sent.push(message);
+      await real.send(message);
+    },
+  };
+  return { queue, sent };
+}
+
+/** The inbound messages of a conversation stored from the mail with this SES id. */
+async function inboundOf(conversationId: string | null, sesMessageId: string): Promise<StoredMessage[]> {
+  const all = await new DynamoMessageStore(aws.db, aws.tableName).list(conversationId ?? '');
+  return all.filter((m) => m.direction === 'inbound' && m.sesMessageId === sesMessageId);
+}
 
 describe('receiveMail retries and copies against dynalite', () => {
   it('settles the candidate of a reply that crashed before its parent arrived: answers to the reply still route', async () => {
@@ -130,15 +164,121 @@ describe('receiveMail retries and copies against dynalite', () => {
       save: async (r: InboundRecord) => (r.state === 'routed' ? Promise.reject(new Error('lambda died')) : ledger.save(r)),
     });
     await expect(receiveMail(inboundDeps(aws, clock, { queue, ledger: crashing }), inboundMail(id))).rejects.toThrow('lambda died');
-    // Act: the retry may not decide again (the raw copy is not read): it resends what the `decided` save stored
+    // Act: the retry may not decide again (it threads and stores nothing): it resends what the stored message carries
     clock.advance(LEASE_MS + 1);
-    const unread = { get: async () => Promise.reject(new Error('the retry read the raw mail: it decided again')) };
-    const resumed = await receiveMail(inboundDeps(aws, clock, { queue, rawMail: unread }), inboundMail(id));
+    const resumed = await receiveMail(inboundDeps(aws, clock, { queue, ...decidingNothing() }), inboundMail(id));
     // Assert
     expect(resumed).toMatchObject({ status: 'routed' });
     expect(sends).toHaveLength(2);
     expect(sends[1]).toEqual(sends[0]);
     expect(sends[0]?.dedupId).toBe((resumed as { messageId: string }).messageId);
     expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(1);
+  });
+
+  it('sends exactly the pointer a reply was stored with after a crash before queueing, whatever changed since', async () => {
+    // Arrange: the reply joins on its claims, stores its message with the pointer and dies sending it; then an agent takes the conversation
+    const clock = new TestClock();
+    const parentId = `${sesId('p')}@customer.example`;
+    const parent = await deliver(customerMail({ messageId: parentId }), 'p', clock);
+    await aws.drain(aws.queueUrls.support ?? '');
+    const id = await stored(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: parentId, subject: 'Re: My order' }), 'r');
+    const { queue, sent } = crashingQueue();
+    const deps = inboundDeps(aws, clock, { queue });
+    await expect(receiveMail({ ...deps, ledger: noRelease(deps.ledger) }, inboundMail(id))).rejects.toThrow('lambda died');
+    const key = { pk: `CONV#${parent.conversationId ?? ''}`, sk: 'CONV' };
+    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: key, UpdateExpression: 'SET lastAgent = :a', ExpressionAttributeValues: { ':a': 'agent-7' } }));
+    const waiting = (await inboundOf(parent.conversationId, id))[0];
+    // Act: the retry may not decide again; it finds the pointer on the stored message
+    clock.advance(LEASE_MS + 1);
+    const resumed = await receiveMail(inboundDeps(aws, clock, { queue, ...decidingNothing() }), inboundMail(id));
+    // Assert
+    expect(resumed).toMatchObject({ status: 'routed', conversationId: parent.conversationId });
+    expect(sent).toEqual([expect.objectContaining({ messageId: waiting?.messageId, conversationId: parent.conversationId, previousAgent: null })]);
+    expect(await inboundOf(parent.conversationId, id)).toHaveLength(1);
+    expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(1);
+  });
+
+  it('decides a reply again after a crash between claiming its own Message-ID and storing it: one message, one pointer', async () => {
+    // Arrange
+    const clock = new TestClock();
+    const parentId = `${sesId('p')}@customer.example`;
+    const parent = await deliver(customerMail({ messageId: parentId }), 'p', clock);
+    await aws.drain(aws.queueUrls.support ?? '');
+    const id = await stored(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: parentId, subject: 'Re: My order' }), 'r');
+    const deps = inboundDeps(aws, clock);
+    const dying = Object.assign(Object.create(deps.conversations) as ConversationStore, {
+      claimOwn: async (...a: Parameters<ConversationStore['claimOwn']>) => { await deps.conversations.claimOwn(...a); throw new Error('lambda died'); },
+    });
+    await expect(receiveMail({ ...deps, conversations: dying, ledger: noRelease(deps.ledger) }, inboundMail(id))).rejects.toThrow('lambda died');
+    // Act
+    clock.advance(LEASE_MS + 1);
+    const retried = await receiveMail(inboundDeps(aws, clock), inboundMail(id));
+    // Assert
+    expect(retried).toMatchObject({ status: 'routed', conversationId: parent.conversationId });
+    expect(await inboundOf(parent.conversationId, id)).toHaveLength(1);
+    expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(1);
+  });
+
+  it('keeps the pointer on the record when the own Message-ID’s claim names another conversation (a reply came first)', async () => {
+    // Arrange: R answers the unseen P and opens X (claiming P for it); P itself answers Q, so P joins Q's conversation
+    const clock = new TestClock();
+    const [q, p] = [`${sesId('q')}@customer.example`, `${sesId('p')}@customer.example`];
+    const asked = await deliver(customerMail({ messageId: q }), 'q', clock);
+    const early = await deliver(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: p, subject: 'Re: order', from: 'Bob <bob@other.example>' }), 'r', clock);
+    await aws.drain(aws.queueUrls.support ?? '');
+    const id = await stored(customerMail({ messageId: p, inReplyTo: q, subject: 'Re: order' }), 'p');
+    const { queue, sent } = crashingQueue();
+    const deps = inboundDeps(aws, clock, { queue });
+    await expect(receiveMail({ ...deps, ledger: noRelease(deps.ledger) }, inboundMail(id))).rejects.toThrow('lambda died');
+    const crashed = (await item(`INBOUND#${id}`, 'CHANNEL#support')) as unknown as InboundRecord;
+    // Act: resumed from the record, the raw mail is not read again
+    clock.advance(LEASE_MS + 1);
+    const unread = { get: async () => Promise.reject(new Error('the retry read the raw mail')) };
+    const resumed = await receiveMail(inboundDeps(aws, clock, { queue, rawMail: unread }), inboundMail(id));
+    // Assert
+    expect((await store.findClaims('support', [p])).get(p)?.conversationId).toBe(early.conversationId);
+    expect(crashed).toMatchObject({ state: 'decided', conversationId: asked.conversationId, routed: expect.objectContaining({ conversationId: asked.conversationId }) });
+    expect(resumed).toMatchObject({ status: 'routed', conversationId: asked.conversationId });
+    expect(sent).toEqual([crashed.routed]);
+    expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(1);
+  });
+
+  it('keeps the pointer on the record for a mail without a Message-ID', async () => {
+    // Arrange
+    const clock = new TestClock();
+    const id = await stored(customerMail({ messageId: 'dropped' }).replace(/^Message-ID: <dropped>\r\n/m, ''), 'no-id');
+    const { queue, sent } = crashingQueue();
+    const deps = inboundDeps(aws, clock, { queue });
+    await expect(receiveMail({ ...deps, ledger: noRelease(deps.ledger) }, inboundMail(id))).rejects.toThrow('lambda died');
+    const crashed = (await item(`INBOUND#${id}`, 'CHANNEL#support')) as unknown as InboundRecord;
+    // Act
+    clock.advance(LEASE_MS + 1);
+    const unread = { get: async () => Promise.reject(new Error('the retry read the raw mail')) };
+    const resumed = await receiveMail(inboundDeps(aws, clock, { queue, rawMail: unread }), inboundMail(id));
+    // Assert
+    expect(crashed).toMatchObject({ state: 'decided', routed: expect.objectContaining({ isNewConversation: true }) });
+    expect(resumed).toMatchObject({ status: 'routed' });
+    expect(sent).toEqual([crashed.routed]);
+    await aws.drain(aws.queueUrls.support ?? '');
+  });
+
+  it('joins a reply decided on its parent’s claim where a merged conversation ended, and says so in its reason', async () => {
+    // Arrange: the parent's id was claimed for a candidate that lost its race to W
+    const at = '2026-11-22T10:00:00.000Z';
+    const [w, c, parentId] = [sesId('conv-w'), sesId('conv-c'), `${sesId('p')}@customer.example`];
+    await store.create({ id: w, channelId: 'support', ticketNumber: '0000077', replyToken: null, createdAt: at });
+    await store.publish({ id: w, channelId: 'support', ticketNumber: '0000077', replyToken: null, createdAt: at }, ['carla@customer.example'], at, { reopen: true });
+    await store.create({ id: c, channelId: 'support', ticketNumber: '0000078', replyToken: null, createdAt: at });
+    await store.claim('support', parentId, c);
+    await store.markMerged(c, w, at);
+    // Act
+    const id = await stored(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: parentId, subject: 'Re: order' }), 'r');
+    const reply = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail(id));
+    // Assert
+    const [pointer] = (await aws.drain(aws.queueUrls.support ?? '')).map((m) => JSON.parse(m.Body ?? '{}') as RoutedMessage);
+    const [message] = await inboundOf(w, id);
+    expect(reply).toMatchObject({ status: 'routed', conversationId: w });
+    expect(pointer).toMatchObject({ conversationId: w, ticketNumber: '0000077', isNewConversation: false });
+    expect(message?.direction === 'inbound' && message.thread.reason).toBe(`in-reply-to ${parentId} belongs to conversation ${w} (ticket 0000077)`);
   });
 });

@@ -91,12 +91,13 @@ describe('nothing stored but unrouted, against dynalite and fauxqs', () => {
     // Act
     const second = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail(secondId));
 
-    // Assert: the first copy's message is on the queue once; the second is kept as a copy
-    expect(stranded).toMatchObject({ state: 'decided' });
-    expect(second).toMatchObject({ status: 'recorded', conversationId: stranded.conversationId });
+    // Assert: the first copy's message (it carries the pointer; the record waits) is on the queue once; the second is kept as a copy
+    expect(stranded).toMatchObject({ state: 'received', routed: null });
+    const completed = await record(firstId);
+    expect(completed).toMatchObject({ state: 'routed', conversationId: expect.any(String) });
+    expect(second).toMatchObject({ status: 'recorded', conversationId: completed.conversationId });
     expect(second.status === 'recorded' && second.tags).toContain('duplicate-message-id');
     expect((await routed()).map((p) => p.messageId)).toEqual([stranded.messageId]);
-    expect(await record(firstId)).toMatchObject({ state: 'routed' });
   });
 
   it('completes a first copy that failed and was listed when a second copy arrives', async () => {

@@ -16,6 +16,7 @@ import type { ReceiptRules, ReplySender } from '../../functions/core/ports/admin
 import type { ReplyRequest } from '../../functions/core/model/reply-request.ts';
 import type { SecretCipher } from '../../functions/core/ports/outbound.ts';
 import { createAdminDeps } from '../../functions/runtime/admin-deps.ts';
+import { SKILL_MAX_RECEIVES } from '../../functions/runtime/attempts.ts';
 import { EXAMPLE_CONFIG, startLocalAws, type LocalAws } from './local-aws.ts';
 import { MemorySuppressionList } from '../../functions/adapters/memory/memory-suppression-list.ts';
 
@@ -118,7 +119,7 @@ export async function startAdminHarness(
   const deps = createAdminDeps({
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
     domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
-    receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', denyInsecureTransport: false }),
+    receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
     cipher: async () => cipher, oauth: async () => oauth, tester: async () => options.tester?.(cipher) ?? tester,
     suppressions, replies: options.replies?.(aws) ?? replies,
   });

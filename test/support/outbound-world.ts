@@ -82,17 +82,19 @@ export function outboundWorld(channel: ChannelSettings) {
   // The stores the admin API writes: a channel's templates, agents' signatures.
   const templates = new MemoryVersionedStore<Template>();
   const signatures = new MemoryVersionedStore<Signature>();
+  // Files uploaded for replies: key → size.
+  const uploads = new Map<string, number>();
   const queueDeps: QueueReplyDeps = {
     channels, conversations, history: messages, messages, plans: planStore, queue, suppression, clock, ids,
     templates: (channelId) => (channelId === channel.id ? templates : new MemoryVersionedStore<Template>()), signatures,
-    attachments: { stage: async () => Promise.reject(new NotFoundError('no staging here')) },
+    attachments: { stage: async () => Promise.reject(new NotFoundError('no staging here')), sizeOf: async (key) => uploads.get(key) ?? null },
   };
   const sendDeps: SendOutboundDeps = {
     ledger, channels, plans: planStore, history: messages, messages, conversations, suppression,
     composer: new NodemailerMimeComposer({ clock }), attachments: noAttachments,
     transports: { forChannel: async () => transport }, clock, leaseMs: 60_000, maxAttempts: 3,
   };
-  return { clock, ids, conversations, messages, jobs, suppression, transport, ledger, templates, signatures, queueDeps, sendDeps };
+  return { clock, ids, conversations, messages, jobs, suppression, transport, ledger, templates, signatures, uploads, queueDeps, sendDeps };
 }
 
 export const transient = (): TransportError => new TransportError('451 4.3.0 try again later', { permanent: false, status: '451' });

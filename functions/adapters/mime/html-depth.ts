@@ -8,27 +8,41 @@
  * depth stays bounded for every later step.
  *
  * The scan is one pass of `indexOf` over the markup, counting open elements as an HTML parser
- * would: void elements (`<br>`, `<img>`) open nothing, a `<p>`, `<li>`, `<dt>`/`<dd>`, `<tr>`,
- * `<td>`/`<th>` or `<option>` closes the open one of its kind before it (so unclosed paragraphs
- * do not add up), a close tag closes its element and everything opened inside it, and comments,
- * declarations and the raw text of `<script>`, `<style>`, `<textarea>`, `<title>` and `<xmp>`
- * are skipped. A `>` inside a quoted attribute value ends the tag early, which only shortens
+ * does: void elements (`<br>`, `<img>`) open nothing; a block closes an open `<p>`, and `<li>`,
+ * `<dt>`/`<dd>`, `<tr>`, `<td>`/`<th>` and `<option>` close the open one of their kind (so
+ * unclosed paragraphs and items do not add up); a close tag closes its element and everything
+ * opened inside it; comments, declarations and the raw text of `<script>`, `<style>`,
+ * `<textarea>`, `<title>` and `<xmp>` are skipped. `<div/>` opens a `div`, as in HTML (a parser
+ * ignores the slash, and after `<style/>` reads no raw text), except in SVG and MathML, where it
+ * closes itself. A `>` inside a quoted attribute value ends the tag early, which only shortens
  * what the scan reads as its attributes.
  */
 
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp']);
-// The open element that an element of this name closes when it opens (HTML's implied end tags).
+// The open elements that an element of this name closes when it opens (HTML's implied end
+// tags): a block closes the paragraph it would sit in, an item the item before it. Never more
+// than htmlparser2 closes, so the depth counted here is never less than the one it builds.
+const BLOCKS = [
+  'address', 'article', 'aside', 'blockquote', 'div', 'dl', 'fieldset', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr',
+  'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul',
+];
 const CLOSES: Readonly<Record<string, readonly string[]>> = {
-  p: ['p'],
+  ...Object.fromEntries(BLOCKS.map((name) => [name, ['p']])),
   li: ['li'],
   dt: ['dt', 'dd'],
   dd: ['dt', 'dd'],
   tr: ['tr', 'td', 'th'],
   td: ['td', 'th'],
-  th: ['td', 'th'],
+  th: ['th'],
+  tbody: ['tbody'],
+  tfoot: ['tbody'],
   option: ['option'],
+  optgroup: ['optgroup', 'option'],
 };
+// Inside these, `<x/>` closes itself (foreign content); inside the integration points HTML resumes.
+const FOREIGN = new Set(['svg', 'math']);
+const INTEGRATION = new Set(['mi', 'mo', 'mn', 'ms', 'mtext', 'annotation-xml', 'foreignobject', 'desc', 'title']);
 const NAME = /^[a-zA-Z][^\s/>]*/;
 
 export interface BoundedHtml {
@@ -41,6 +55,8 @@ interface Open {
   readonly name: string;
   /** Its tags are removed: it opened deeper than the bound. */
   readonly dropped: boolean;
+  /** Inside it, `<x/>` closes itself. */
+  readonly foreign: boolean;
 }
 
 /** `html` with every element nested deeper than `maxDepth` replaced by its content. */
@@ -49,7 +65,8 @@ export function boundHtmlDepth(html: string, maxDepth: number): BoundedHtml {
   const counts = new Map<string, number>();
   const removed: [number, number][] = [];
   const push = (name: string, dropped: boolean): void => {
-    open.push({ name, dropped });
+    const foreign = FOREIGN.has(name) || (!INTEGRATION.has(name) && (open.at(-1)?.foreign ?? false));
+    open.push({ name, dropped, foreign });
     counts.set(name, (counts.get(name) ?? 0) + 1);
   };
   const pop = (): Open | undefined => {
@@ -85,7 +102,12 @@ export function boundHtmlDepth(html: string, maxDepth: number): BoundedHtml {
       at = html.indexOf('<', end + 1);
       continue;
     }
-    if (RAW_TEXT.has(name)) {
+    const slash = html[end - 1] === '/';
+    if (slash && open.at(-1)?.foreign) {
+      at = html.indexOf('<', end + 1);
+      continue;
+    }
+    if (RAW_TEXT.has(name) && !slash) {
       // Raw text holds no elements; its close tag is ignored below (none of its name is open).
       const close = rawTextEnd(html, name, end + 1);
       if (close === -1) break;

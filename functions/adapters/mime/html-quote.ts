@@ -9,18 +9,28 @@ import { htmlToText } from './html-to-text.ts';
  * Elements that hold the quote are removed with their content; elements that start it remove
  * everything from them to the end (the quoted mail follows them as siblings).
  */
-const HOLDERS: readonly { readonly marker: string; readonly test: RegExp }[] = [
-  { marker: 'gmail_quote', test: /\bclass\s*=\s*["']?[^"'>]*\bgmail_quote\b/i },
-  { marker: 'yahoo_quoted', test: /\b(?:class|id)\s*=\s*["']?[^"'>]*\byahoo_quoted\b/i },
-  { marker: 'moz-cite-prefix', test: /\bclass\s*=\s*["']?[^"'>]*\bmoz-cite-prefix\b/i },
+// Each marker is an attribute's value: the attributes of a tag are read once, in one pass (a
+// pattern such as `class\s*=\s*["']?[^"'>]*\bgmail_quote` retried at every `class` of a long
+// tag and backtracked over its value).
+interface Marker {
+  readonly marker: string;
+  readonly attributes: readonly string[];
+  readonly test: RegExp;
+}
+const HOLDERS: readonly Marker[] = [
+  { marker: 'gmail_quote', attributes: ['class'], test: /\bgmail_quote\b/i },
+  { marker: 'yahoo_quoted', attributes: ['class', 'id'], test: /\byahoo_quoted\b/i },
+  { marker: 'moz-cite-prefix', attributes: ['class'], test: /\bmoz-cite-prefix\b/i },
 ];
-const CITE = /\btype\s*=\s*["']?cite\b/i;
-const STARTERS: readonly { readonly marker: string; readonly test: RegExp }[] = [
-  { marker: 'divRplyFwdMsg', test: /\bid\s*=\s*["']?(?:divRplyFwdMsg|x_divRplyFwdMsg|appendonsend)\b/i },
-  { marker: 'OLK_SRC_BODY_SECTION', test: /\bid\s*=\s*["']?OLK_SRC_BODY_SECTION\b/i },
-  { marker: 'outlook-border-top', test: /\bstyle\s*=\s*["'][^"']*border:\s*none;\s*border-top:\s*solid\s+#[0-9a-f]{6}\s+1\.0pt/i },
-  { marker: 'hr-stopSpelling', test: /\bid\s*=\s*["']?stopSpelling\b/i },
+const CITE: Marker = { marker: 'blockquote-cite', attributes: ['type'], test: /^cite\b/i };
+const STARTERS: readonly Marker[] = [
+  { marker: 'divRplyFwdMsg', attributes: ['id'], test: /^(?:divRplyFwdMsg|x_divRplyFwdMsg|appendonsend)\b/i },
+  { marker: 'OLK_SRC_BODY_SECTION', attributes: ['id'], test: /^OLK_SRC_BODY_SECTION\b/i },
+  { marker: 'outlook-border-top', attributes: ['style'], test: /border:\s*none;\s*border-top:\s*solid\s+#[0-9a-f]{6}\s+1\.0pt/i },
+  { marker: 'hr-stopSpelling', attributes: ['id'], test: /^stopSpelling\b/i },
 ];
+// A tag whose attributes hold none of these holds no marker: most tags are passed by this test.
+const MARKER_WORDS = /quote|cite|RplyFwd|appendonsend|OLK_SRC|border-top|stopSpelling/i;
 // Short pieces of the markers above, and the elements that can hold a quote: one pass over
 // every HTML mail decides whether the tag scan runs at all.
 const FIRST_LOOK = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top|<(?:blockquote|hr)\b/i;
@@ -88,7 +98,8 @@ function findCuts(html: string): Cut[] {
       if (element?.marker && marked === 0) (element.plain ? plainQuotes : holders).push({ start: element.start, end, marker: element.marker });
       continue;
     }
-    const starter = STARTERS.find((s) => s.test.test(attributes));
+    const values = MARKER_WORDS.test(attributes) ? attributeValues(attributes) : null;
+    const starter = values && STARTERS.find((s) => marks(values, s));
     // The text after an <hr> that makes it Outlook's or Yahoo's separator: a quoted header block.
     const ruleStarter = name === 'hr' && opensWithHeaderKey(textAfter(html, end));
     // A reply header with nothing above it heads a forward, not the quote of a reply.
@@ -96,9 +107,9 @@ function findCuts(html: string): Cut[] {
       return [...holders, { start, end: html.length, marker: starter?.marker ?? 'hr' }];
     }
     if (VOID.has(name) || selfClosing) continue;
-    const cite = name === 'blockquote' && CITE.test(attributes);
+    const cite = name === 'blockquote' && values !== null && marks(values, CITE);
     const plain = name === 'blockquote' && !cite;
-    const marker = cite ? 'blockquote-cite' : plain ? 'blockquote' : (HOLDERS.find((h) => h.test.test(attributes))?.marker ?? null);
+    const marker = cite ? CITE.marker : plain ? 'blockquote' : ((values && HOLDERS.find((h) => marks(values, h))?.marker) ?? null);
     if (marker) marked++;
     open.push({ name, start, marker, plain });
   }
@@ -127,19 +138,105 @@ function* scanTags(html: string): Generator<{ start: number; end: number; closin
   }
 }
 
-/** Whether there is text (a letter or digit outside tags) before a position; positions only grow. */
+function marks(values: ReadonlyMap<string, string>, marker: Marker): boolean {
+  return marker.attributes.some((name) => marker.test.test(values.get(name) ?? ''));
+}
+
+const isSpace = (char: string | undefined): boolean => char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\f';
+
+/**
+ * The attributes of a tag (what follows its name), lowercase name to value; the first of a
+ * name wins, as in a browser. One pass: a quoted value is found with `indexOf`.
+ */
+function attributeValues(source: string): Map<string, string> {
+  const values = new Map<string, string>();
+  const length = source.length;
+  let at = 0;
+  while (at < length) {
+    while (at < length && (isSpace(source[at]) || source[at] === '/')) at++;
+    let end = at;
+    while (end < length && !isSpace(source[end]) && source[end] !== '=' && source[end] !== '/') end++;
+    // A stray `=` names nothing: skip it.
+    if (end === at) {
+      at++;
+      continue;
+    }
+    const name = source.slice(at, end).toLowerCase();
+    at = end;
+    while (at < length && isSpace(source[at])) at++;
+    let value = '';
+    if (source[at] === '=') {
+      at++;
+      while (at < length && isSpace(source[at])) at++;
+      const quote = source[at];
+      if (quote === '"' || quote === "'") {
+        const close = source.indexOf(quote, at + 1);
+        const stop = close === -1 ? length : close;
+        value = source.slice(at + 1, stop);
+        at = stop + 1;
+      } else {
+        let stop = at;
+        while (stop < length && !isSpace(source[stop])) stop++;
+        value = source.slice(at, stop);
+        at = stop;
+      }
+    }
+    if (!values.has(name)) values.set(name, value);
+  }
+  return values;
+}
+
+const RAW_TEXT_OPEN = /^<(style|script|head|title)\b/i;
+
+/**
+ * Whether there is text (a letter or digit outside tags, `&nbsp;` aside) before a position;
+ * positions only grow. One scan from `<body>` on, resumed where the last call stopped: tags
+ * are passed with `indexOf('>')`, and `<style>`, `<script>`, `<head>` and `<title>` up to their
+ * close tag, whose next position per name is remembered (a run of unclosed `<style>` costs one
+ * search, not one per tag).
+ */
 function textSeen(html: string): (position: number) => boolean {
-  const from = Math.max(0, html.search(/<body\b/i));
-  let checked = from;
+  let at = Math.max(0, html.search(/<body\b/i));
   let found = false;
+  const closes = new Map<string, number>();
+  const closeAfter = (name: string, from: number): number => {
+    const known = closes.get(name);
+    if (known !== undefined && known >= from) return known;
+    const next = closeTagAt(html, name, from);
+    closes.set(name, next);
+    return next;
+  };
+  const letters = (from: number, to: number): boolean => /[\p{L}\p{N}]/u.test(html.slice(from, to).replace(/&nbsp;|&#160;/gi, ' '));
   return (position) => {
-    if (!found && position > checked) {
-      const slice = html.slice(checked, position).replace(/<(style|script|head|title)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/&nbsp;|&#160;/gi, ' ');
-      found = /[\p{L}\p{N}]/u.test(slice);
-      checked = position;
+    while (!found && at < position) {
+      const open = html.indexOf('<', at);
+      const textEnd = open === -1 || open > position ? position : open;
+      found = letters(at, textEnd);
+      if (found || textEnd === position) {
+        at = textEnd;
+        break;
+      }
+      const raw = RAW_TEXT_OPEN.exec(html.slice(open, open + 8))?.[1]?.toLowerCase();
+      const close = raw === undefined ? -1 : closeAfter(raw, open);
+      const tagEnd = html.indexOf('>', close !== -1 && close < position ? close : open + 1);
+      // A tag that does not end before the position is text, as an unclosed `<` is.
+      if (tagEnd === -1 || tagEnd >= position) {
+        found = letters(open, position);
+        at = position;
+        break;
+      }
+      at = tagEnd + 1;
     }
     return found;
   };
+}
+
+/** Where the next `</name` starts at or after `from`, or `Infinity`. */
+function closeTagAt(html: string, name: string, from: number): number {
+  for (let at = html.indexOf('</', from); at !== -1; at = html.indexOf('</', at + 2)) {
+    if (html.slice(at + 2, at + 2 + name.length).toLowerCase() === name) return at;
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 function findOpen(open: readonly { name: string }[], name: string): number {
@@ -148,5 +245,6 @@ function findOpen(open: readonly { name: string }[], name: string): number {
 }
 
 function textAfter(html: string, from: number): string {
-  return html.slice(from, from + 400).replace(/<[^>]*>/g, ' ').replace(/&nbsp;/g, ' ');
+  // `[^<>]`: an unclosed `<` is passed at the next `<`, not searched past to the end each time.
+  return html.slice(from, from + 400).replace(/<[^<>]*>/g, ' ').replace(/&nbsp;/g, ' ');
 }

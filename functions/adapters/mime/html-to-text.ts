@@ -14,7 +14,8 @@ const ESCAPES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>'
 export function htmlToText(html: string): string {
   const marked = html
     .replace(/\s+/g, ' ')
-    .replace(/<br\b[^>]*>/gi, '\n')
+    // `[^<>]`: an unclosed `<br` stops at the next `<` instead of searching on to the end each time.
+    .replace(/<br\b[^<>]*>/gi, '\n')
     .replace(BLOCK_END, (tag) => `${tag}\n`)
     .replace(BLOCK_START, (tag) => `\n${tag}`)
     .replace(/<\/t[dh]\s*>/gi, (tag) => `${tag} `);

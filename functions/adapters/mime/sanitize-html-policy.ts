@@ -12,9 +12,11 @@ import type sanitizeHtml from 'sanitize-html';
  * - Images: `cid:` (the mail's own parts) and `data:image/…` of raster types stay; any other
  *   source (a relative path, `data:text/html`, `javascript:`) is dropped, since a relative src
  *   would make the reading app fetch one of its own URLs (request forgery).
- * - Inline CSS keeps layout and typography properties whose values call no function that can
- *   fetch (`url(`, `image-set(`, `expression(`…); `position` is never allowed, so no content can
- *   overlay the page it is shown in (the agent's app, the channel's template).
+ * - Inline CSS keeps layout and typography properties (never `behavior` or `-moz-binding`) whose
+ *   values call no function that can fetch or run (`url(` of any scheme, `image-set(`,
+ *   `expression(`…) and hold no comment (which could split such a name) or escape; `position` is
+ *   never allowed, so no content can overlay the page it is shown in (the agent's app, the
+ *   channel's template).
  *
  * The differences, on purpose:
  * | | shown to agents (inbound) | sent to customers (outbound) |
@@ -24,8 +26,12 @@ import type sanitizeHtml from 'sanitize-html';
  * | documents | fragments only | templates also keep `<!DOCTYPE html>`, `html`, `head`, `title`, `meta`, `body` |
  */
 
-/** A CSS value without functions that fetch or run, escapes, or markup. */
-export const SAFE_CSS_VALUE = /^(?![\s\S]*(?:url|image|expression|image-set|element|var|attr|-moz-binding|behavior)\s*\()[^\\<>@]*$/i;
+/**
+ * A CSS value without functions that fetch or run, escapes, comments, or markup. A comment can
+ * split a name (`expr`, an empty comment, `ession(` reads as `expression(` to old IE), so a value
+ * with one is dropped.
+ */
+export const SAFE_CSS_VALUE = /^(?![\s\S]*(?:(?:url|image|expression|image-set|element|var|attr|-moz-binding|behavior)\s*\(|\/\*|\*\/))[^\\<>@]*$/i;
 
 const CSS_PROPERTIES = [
   'color', 'background-color', 'font', 'font-family', 'font-size', 'font-style', 'font-weight',

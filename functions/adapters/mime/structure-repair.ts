@@ -144,12 +144,13 @@ function contentTypeFields(text: string): Field[] {
 
 // How far back a field looks for the start of its header block: a block is a few dozen lines.
 const MAX_HEADER_LINES = 200;
+const MAX_HEADER_CHARS = 64 * 1024;
 const MAX_FIELDS = 1_000;
 
 /** The line at `at` belongs to the message's header block or to one right after a delimiter line. */
 function inHeaderBlock(text: string, at: number): boolean {
   let start = at;
-  for (let n = 0; n < MAX_HEADER_LINES; n++) {
+  for (let n = 0; n < MAX_HEADER_LINES && at - start <= MAX_HEADER_CHARS; n++) {
     if (start === 0) return true;
     const previousStart = text.lastIndexOf('\n', start - 2) + 1;
     const previous = text.slice(previousStart, start - 1).replace(/\r$/, '');
@@ -177,15 +178,21 @@ function delimiterCounts(text: string): Map<string, number> {
   return counts;
 }
 
+/** The message's own Content-Type field, when it has one. */
+function topField(text: string, fields: readonly Field[]): Field | null {
+  const headerEnd = text.search(/\r?\n\r?\n/);
+  const top = fields[0];
+  return top !== undefined && (headerEnd === -1 || top.start < headerEnd) ? top : null;
+}
+
 /**
  * A top-level multipart that names no boundary, while the lines of one token divide its body
  * (and no other multipart claims that token), gets that token as its boundary.
  */
 function declareTopBoundary(text: string): string {
   const fields = contentTypeFields(text);
-  const headerEnd = text.search(/\r?\n\r?\n/);
-  const top = fields[0];
-  if (top === undefined || (headerEnd !== -1 && top.start > headerEnd) || !isMultipart(top) || boundaryOf(top) !== null) return text;
+  const top = topField(text, fields);
+  if (top === null || !isMultipart(top) || boundaryOf(top) !== null) return text;
   const counts = delimiterCounts(text);
   const declared = new Set(fields.map(boundaryOf));
   const tokens = unique([...counts.keys()].map((t) => openingOf(t, counts))).filter(
@@ -197,20 +204,35 @@ function declareTopBoundary(text: string): string {
   return `${text.slice(0, top.start)}${head}; boundary="${token}"${text.slice(top.end)}`;
 }
 
-/**
- * Every multipart whose boundary is missing or delimits nothing becomes text/plain with its
- * charset: mailparser would read no part of it, and its body is the only text there is.
- */
+/** A multipart whose boundary is missing or delimits nothing: mailparser reads no part of it. */
+function undelimited(field: Field, counts: ReadonlyMap<string, number>): boolean {
+  const boundary = boundaryOf(field);
+  return isMultipart(field) && (boundary === null || (!counts.has(boundary) && !counts.has(`${boundary}--`)));
+}
+
+/** Every undelimited multipart becomes text/plain with its charset: its body is the only text there is. */
 function retypeUndelimited(text: string): string {
   const counts = delimiterCounts(text);
-  const broken = contentTypeFields(text).filter((field) => {
-    const boundary = boundaryOf(field);
-    return isMultipart(field) && (boundary === null || (!counts.has(boundary) && !counts.has(`${boundary}--`)));
-  });
-  if (broken.length === 0) return text;
+  return retype(text, contentTypeFields(text).filter((field) => undelimited(field, counts)));
+}
+
+/**
+ * The last resort when the repaired copy cannot be read either (a declared boundary that
+ * delimits more parts than the limit allows): a top-level multipart whose own boundary is
+ * missing or delimits nothing is read as one text/plain part. Null when that is not the case.
+ */
+export function readAsOnePart(raw: Buffer): Buffer | null {
+  if (raw.byteLength > REPAIR_MAX_BYTES) return null;
+  const text = raw.toString('latin1');
+  const top = topField(text, contentTypeFields(text));
+  return top !== null && undelimited(top, delimiterCounts(text)) ? Buffer.from(retype(text, [top]), 'latin1') : null;
+}
+
+function retype(text: string, fields: readonly Field[]): string {
+  if (fields.length === 0) return text;
   const pieces: string[] = [];
   let from = 0;
-  for (const field of broken) {
+  for (const field of fields) {
     const charset = /\bcharset[ \t]*=[ \t]*"?([\w.:-]{1,60})/i.exec(field.text)?.[1];
     pieces.push(text.slice(from, field.start), `Content-Type: text/plain${charset ? `; charset=${charset}` : ''}`);
     from = field.end;

@@ -1,14 +1,20 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DependencyError } from '../../core/errors.ts';
 import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
+import { UPLOAD_PREFIX, stagedUploadPrefix } from '../../core/outbound/upload-keys.ts';
 import type { IdGenerator } from '../../core/ports/clock.ts';
 import type { AttachmentStager } from '../../core/ports/composer.ts';
 import type { RawMailStore } from '../../core/ports/inbound.ts';
+import { isMissing } from '../s3-raw-mail-store.ts';
 
 /** Where staged and uploaded attachments live in the mail bucket (the outbound function reads this prefix). */
-export const OUTBOUND_UPLOAD_PREFIX = 'outbound/uploads/';
+export const OUTBOUND_UPLOAD_PREFIX = UPLOAD_PREFIX;
 
-/** Forwarded attachments decoded from the raw inbound copy and written under the uploads prefix. */
+/**
+ * Uploads looked up with HeadObject; forwarded attachments decoded from the raw inbound copy and
+ * written under the channel's staging prefix.
+ */
 export class S3AttachmentStager implements AttachmentStager {
   constructor(
     private readonly client: S3Client,
@@ -23,8 +29,22 @@ export class S3AttachmentStager implements AttachmentStager {
     const { extractInboundAttachment } = await import('./inbound-attachment.ts');
     const part = await extractInboundAttachment(raw, { ...(ref.partIndex !== undefined ? { partIndex: ref.partIndex } : {}), ...(ref.filename !== undefined ? { filename: ref.filename } : {}) });
     assertMessageSize(base64Size(part.content.byteLength), `attachment ${part.filename}`, MAX_MESSAGE_BYTES);
-    const key = `${OUTBOUND_UPLOAD_PREFIX}${encodeURIComponent(channelId)}/${this.ids.next()}/${encodeURIComponent(part.filename)}`;
+    const key = `${stagedUploadPrefix(channelId)}${this.ids.next()}/${encodeURIComponent(part.filename)}`;
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: part.content, ContentType: part.contentType }));
     return { source: 's3', key, filename: part.filename, contentType: part.contentType };
+  }
+
+  async sizeOf(key: string): Promise<number | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // Without s3:ListBucket (not granted: no one lists the uploads) S3 answers 403, not 404, for a
+      // missing key; the role may read every key below the uploads prefix, so a 403 there is "none".
+      if (isMissing(error) || status === 403) return null;
+      const transient = status === undefined || status >= 500 || status === 429;
+      throw new DependencyError(transient ? 'dependency-unavailable' : 'dependency-rejected', `looking up upload ${key} failed`, { cause: error });
+    }
   }
 }

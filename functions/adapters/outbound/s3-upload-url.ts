@@ -3,12 +3,13 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { ValidationError } from '../../core/errors.ts';
 import { MAX_UPLOAD_BYTES, S3AttachmentRefSchema } from '../../core/model/outbound-mail.ts';
 import { assertAttachmentFilename } from '../../core/outbound/header-safety.ts';
-import { OUTBOUND_UPLOAD_PREFIX } from './s3-attachment-stager.ts';
+import { agentUploadPrefix } from '../../core/outbound/upload-keys.ts';
 import type { IdGenerator } from '../../core/ports/clock.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 
 export interface UploadUrlRequest {
-  readonly channelId: string;
+  /** The uploading agent: the key is below their prefix, and only their replies (or a supervisor's for them) may attach it. */
+  readonly agentId: string;
   readonly filename: string;
   readonly contentType: string;
   /** The file's size in bytes: S3 refuses an upload of any other size. */
@@ -38,8 +39,8 @@ function outOfRange(field: string, message: string): ValidationError {
 
 /**
  * A presigned POST (browser-based upload) for an attachment the agent's app uploads before
- * sending a reply, under `outbound/uploads/CHANNEL/ID/FILENAME` (a lifecycle rule should expire
- * the prefix). The signed policy fixes the key, the Content-Type and the size: S3 refuses a file
+ * sending a reply, under `outbound/uploads/agents/AGENT/ID/FILENAME` (a lifecycle rule should
+ * expire the prefix). The signed policy fixes the key, the Content-Type and the size: S3 refuses a file
  * larger or smaller than declared (`content-length-range`), which a presigned PUT cannot.
  * Throws `ValidationError` / `HeaderInjectionError` for a filename (a path, a line break), a
  * type that cannot go into a mail header, or a size or lifetime out of range.
@@ -51,7 +52,7 @@ export async function presignAttachmentUpload(client: S3Client, bucket: string, 
   if (!Number.isInteger(request.size) || request.size < 1 || request.size > MAX_UPLOAD_BYTES) {
     throw outOfRange('size', `whole bytes between 1 and ${MAX_UPLOAD_BYTES}`);
   }
-  const key = `${OUTBOUND_UPLOAD_PREFIX}${encodeURIComponent(request.channelId)}/${ids.next()}/${keySafe(request.filename)}`;
+  const key = `${agentUploadPrefix(request.agentId)}${ids.next()}/${keySafe(request.filename)}`;
   const ref = parseOrThrow(S3AttachmentRefSchema, { source: 's3', key, filename: request.filename, contentType: request.contentType }, 'attachment upload');
   // Fields become exact-match conditions of the policy: the upload must send this Content-Type.
   const form = await createPresignedPost(client, {

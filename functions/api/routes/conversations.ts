@@ -130,10 +130,13 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
 
   app.openapi(route({ role: 'agent' }, {
     method: 'post', path: '/attachments', tags, summary: 'A presigned S3 upload form for a reply attachment of the declared size; name its key in the reply',
+    description: 'The key is below the caller\'s uploads (`outbound/uploads/agents/<agentId>/`): a reply attaches only keys of its agent '
+      + '(a supervisor replying on an agent\'s behalf: the agent\'s or their own), and only once the file is uploaded; any other key is a 400.',
     request: jsonBody(UploadInputSchema),
     responses: { 201: json(UploadLinkSchema, 'Where and how to POST the file'), ...ERRORS },
   }), async (c) => {
-    const link = await deps.attachments.upload(c.req.valid('json'));
+    // The key is below the caller's prefix: only their replies (or a supervisor's on their behalf) can attach it.
+    const link = await deps.attachments.upload({ ...c.req.valid('json'), agentId: adminRequest(c).caller.agentId });
     return c.json({ ...link, method: 'POST' as const }, 201);
   });
 }

@@ -16,7 +16,9 @@ const AgentParams = z.object({ agentId: IdSchema });
 
 const TEMPLATE_PUT = 'Stored with its HTML sanitized (scripts, event handlers, `javascript:` URLs, frames and forms removed). '
   + 'Placeholders: `{{body}}` (required), `{{signature}}`, `{{ticketNumber}}`, `{{agentName}}`, `{{channelName}}`, `{{subject}}`; '
-  + 'any other is a 400 naming it. A reply renders with the template it names, else the channel\'s `default` template, '
+  + 'any other, and one inside a tag, attribute value or comment (placeholders belong in text content), is a 400 naming it. '
+  + 'The sanitized HTML is checked against the same limits (length, nesting depth) and refused with a 400 "… (after sanitizing)". '
+  + 'A reply renders with the template it names, else the channel\'s `default` template, '
   + 'else the channel\'s inline `outbound.template`, else the built-in layout.';
 
 /**
@@ -89,7 +91,8 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
 
   app.openapi(route({ role: 'agent', own: true }, {
     method: 'put', path: '/agents/{agentId}/signature', tags: sigTags, summary: 'Create (without If-Match) or replace (with it) an agent\'s signature',
-    description: 'Stored with its HTML sanitized. Every later reply of the agent carries it; a reply cannot name another.',
+    description: 'Stored with its HTML sanitized, checked again after sanitizing (length, nesting depth); no `{{…}}` placeholders. '
+      + 'Every later reply of the agent carries it; a reply cannot name another.',
     request: { params: AgentParams, headers: IfMatchHeaderSchema, ...jsonBody(SignatureInputSchema) },
     responses: { 200: json(SignatureOutSchema, 'The signature'), ...ERRORS },
   }), async (c) => {

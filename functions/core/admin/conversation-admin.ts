@@ -102,7 +102,9 @@ export async function reply(deps: ConversationAdminDeps, request: AdminRequest, 
   // The template's {{agentName}} is the replying agent's display name, never the caller's say-so.
   const agentName = acting.onBehalfOf ? (await otherAgentFor(deps, conversation, acting.onBehalfOf)).displayName : request.caller.displayName;
   if (!deps.replies) throw new DependencyError('dependency-unavailable', 'replies are not wired into this API (the send path is not deployed)');
-  const queued = await deps.replies.reply({ ...body, conversationId: conversation.id, agentId: acting.agentId, agentName });
+  // A supervisor replying for an agent may attach the agent's uploads or their own.
+  const callerId = acting.onBehalfOf ? { callerId: request.caller.agentId } : {};
+  const queued = await deps.replies.reply({ ...body, conversationId: conversation.id, agentId: acting.agentId, agentName, ...callerId });
   await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages'], acting);
   return queued;
 }

@@ -98,14 +98,18 @@ export async function applyThread(deps: ApplyThreadDeps, input: ApplyThreadInput
   return (await applyThreadOf(deps, input)).conversation;
 }
 
-/** `applyThread`, and the stored message that owns the Message-ID when this one turned out a copy. */
+/**
+ * `applyThread`, the stored message that owns the Message-ID when this one turned out a copy, and
+ * the claim of the message's own Message-ID as its ownership write left it (null when it wrote
+ * none, or another message owns the id).
+ */
 export async function applyThreadOf(
   deps: ApplyThreadDeps,
   input: ApplyThreadInput,
-): Promise<{ readonly conversation: AppliedThread | null; readonly original: OriginalMessage | null }> {
+): Promise<{ readonly conversation: AppliedThread | null; readonly original: OriginalMessage | null; readonly ownClaim: MessageIdClaim | null }> {
   const claims = claimer(deps.store, input);
   const conversation = await write(deps, input, claims);
-  return { conversation, original: claims.original };
+  return { conversation, original: claims.original, ownClaim: claims.copy ? null : claims.own };
 }
 
 async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Claimer): Promise<AppliedThread | null> {
@@ -178,10 +182,15 @@ function claimer(store: ConversationStore, input: ApplyThreadInput) {
   const state = {
     copy: false,
     original: null as OriginalMessage | null,
+    /** The own id's claim after this message's last ownership write. */
+    own: null as MessageIdClaim | null,
     async one(messageId: string, conversationId: string): Promise<string | null> {
       if (messageId !== ownId || input.owner === undefined) return store.claim(channelId, messageId, conversationId);
       const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId, input.receipt);
-      if (claim.owner === input.owner) return claim.conversationId ?? conversationId;
+      if (claim.owner === input.owner) {
+        state.own = claim;
+        return claim.conversationId ?? conversationId;
+      }
       state.copy = true;
       state.original = claim.owner === null ? null : { messageId: claim.owner, receipt: claim.receipt ?? null };
       return claim.conversationId;

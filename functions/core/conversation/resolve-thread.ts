@@ -107,7 +107,7 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
       rule: chosen.kind,
       conversation: c,
       signals,
-      reason: `${chosen.kind} ${chosen.value} belongs to conversation ${c.id} (ticket ${c.ticketNumber})`,
+      reason: joinReason(chosen.kind, chosen.value, c),
       flags,
       claimIds,
     };
@@ -133,6 +133,28 @@ export async function resolveThread(deps: ResolveThreadDeps, input: ResolveThrea
     flags,
     claimIds,
   };
+}
+
+/**
+ * A join decided while its conversation was known by id alone (a Message-ID's claim), completed
+ * with the conversation the join wrote (`joined`, where a merged one ended): the decision names
+ * it, and its reason and signals say where the mail went. Nothing else of a decision depends on
+ * the conversation when it may be taken on claims (see `decideOnClaims`).
+ */
+export function confirmJoin(decision: ThreadDecision, joined: ConversationRef): ThreadDecision {
+  const provisional = decision.conversation?.id;
+  if (decision.action !== 'join' || provisional === undefined) return decision;
+  const chosen = decision.signals.find((s) => s.kind === decision.rule && s.conversationId === provisional && s.ignored === null);
+  const signals = decision.signals.map((s) => (s.conversationId === provisional ? { ...s, conversationId: joined.id } : s));
+  const conversation: ConversationRef = {
+    id: joined.id, channelId: joined.channelId, ticketNumber: joined.ticketNumber, participants: [...joined.participants],
+    status: joined.status, lastAgent: joined.lastAgent, replyToken: joined.replyToken,
+  };
+  return { ...decision, conversation, signals, reason: joinReason(decision.rule, chosen?.value ?? '', conversation) };
+}
+
+function joinReason(kind: string, value: string, c: ConversationRef): string {
+  return `${kind} ${value} belongs to conversation ${c.id} (ticket ${c.ticketNumber})`;
 }
 
 /**

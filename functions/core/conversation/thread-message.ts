@@ -1,6 +1,6 @@
 import type { ChannelSettings } from '../model/channel.ts';
+import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
 import type { Lane } from '../model/classification.ts';
-import type { ThreadDecision } from '../model/conversation.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
@@ -46,6 +46,8 @@ export interface ThreadedMessage {
   readonly conversation: AppliedThread | null;
   readonly copy: boolean;
   readonly original?: OriginalMessage | null;
+  /** The claim of the message's own Message-ID as its ownership write left it; null when it wrote none (or is a copy). */
+  readonly ownClaim: MessageIdClaim | null;
 }
 
 /**
@@ -62,15 +64,15 @@ export async function threadMessage(deps: ThreadMessageDeps, input: ThreadMessag
     if (input.retry && input.candidate && conversation) {
       await settleCandidate(deps.store, input, input.candidate.conversationId, conversation.id);
     }
-    return { conversation, copy: true, original };
+    return { conversation, copy: true, original, ownClaim: null };
   }
-  const { conversation, original } = await applyThreadOf(
+  const { conversation, original, ownClaim } = await applyThreadOf(
     { store: deps.store, ...(deps.tickets ? { tickets: deps.tickets } : {}), ...(deps.pause ? { pause: deps.pause } : {}) },
     { ...input, owner: input.owner, receipt: input.receipt },
   );
   // A copy that raced the first one: the own-id claim found the other owner (null: that copy is in no conversation).
   const copy = conversation?.copy === true || (conversation === null && decision.action !== 'unattached');
-  return { conversation, copy, original: copy ? original : null };
+  return { conversation, copy, original: copy ? original : null, ownClaim: copy ? null : ownClaim };
 }
 
 /**
@@ -93,8 +95,10 @@ async function storedCopyOf(
   // resolveThread claims the own id only when it is well-formed.
   if (!ownId || !decision.claimIds.includes(ownId)) return null;
   const seenOwner = seen?.claim?.owner ?? null;
-  if (seenOwner !== null && seenOwner !== me) {
-    return { conversation: seen?.conversation ? { ...seen.conversation, created: false } : null, original: originalOf(seen?.claim ?? null) };
+  if (seen && seenOwner !== null && seenOwner !== me) {
+    // Read now if the lookup answered on claims alone.
+    const found = seen.conversation !== undefined ? seen.conversation : await claimedConversation(store, seen.claim);
+    return { conversation: found ? { ...found, created: false } : null, original: originalOf(seen.claim) };
   }
   const { action, conversation: target } = decision;
   const joinsUnread = action === 'join' && seen === undefined && target?.id !== input.candidate?.conversationId;
@@ -107,6 +111,11 @@ async function storedCopyOf(
   // this copy, with the same signals, belongs where it was going (recorded only, nothing joined).
   const conversation = found ?? target;
   return { conversation: conversation ? { ...conversation, created: false } : null, original: originalOf(claim) };
+}
+
+async function claimedConversation(store: ConversationStore, claim: MessageIdClaim | null): Promise<ConversationRef | null> {
+  const id = claim?.conversationId;
+  return id ? ((await store.getConversations([id])).get(id) ?? null) : null;
 }
 
 function originalOf(claim: MessageIdClaim | null): OriginalMessage | null {

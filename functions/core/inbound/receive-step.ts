@@ -1,27 +1,27 @@
 import type { AppliedThread } from '../conversation/apply-thread.ts';
 import { newCandidate } from '../conversation/candidate.ts';
-import { OwnIdProbe, type OwnIdSeen } from '../conversation/own-id-probe.ts';
 import { threadMessage } from '../conversation/thread-message.ts';
-import { isMessageId } from '../mail/thread-signals.ts';
 import type { ChannelSettings } from '../model/channel.ts';
-import type { InboundMail, InboundRecord, InboundState } from '../model/inbound-record.ts';
+import type { InboundRecord, InboundState } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { IdGenerator } from '../ports/clock.ts';
-import type { ConversationStore, TicketSequence } from '../ports/conversation-store.ts';
-import type { MessageStore, RawMailStore, RoutedQueue } from '../ports/inbound.ts';
+import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
+import type { DecidedMessages, MessageStore, RawMailStore, RoutedQueue } from '../ports/inbound.ts';
 import type { MimeParser } from '../ports/mime.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
 import { acknowledgeMessage, type AcknowledgeDeps } from './acknowledge-message.ts';
 import { applyDeliveryReport, type DeliveryReportDeps } from './apply-delivery-report.ts';
-import { asDuplicate, decideMessage, type InboundDecision, withTags } from './decide-message.ts';
+import { type ClaimsDecision, confirmOnJoin, decideOnClaims } from './decide-on-claims.ts';
+import { asDuplicate, type InboundDecision, withTags } from './decide-message.ts';
 import { loadMessage } from './load-message.ts';
 import { routedMessageOf, storedMessageOf } from './message-forms.ts';
+import { decidedRecord, resumeDecided } from './resume-decided.ts';
 
 export interface ReceiveStepDeps {
   readonly parser: MimeParser;
   readonly rawMail: RawMailStore;
   readonly conversations: ConversationStore;
-  readonly messages: MessageStore;
+  readonly messages: MessageStore & DecidedMessages;
   readonly queue: RoutedQueue;
   readonly tickets: TicketSequence;
   readonly ids: IdGenerator;
@@ -52,15 +52,17 @@ interface Progress {
   readonly record: InboundRecord;
   readonly decision: InboundDecision;
   readonly conversation: AppliedThread | null;
+  /** The claim of the message's own Message-ID as its ownership write left it (null when it wrote none). */
+  readonly ownClaim: MessageIdClaim | null;
 }
 
 /**
  * The work `receiveMail` runs once per record: load and parse, decide, thread, apply a delivery
  * report, acknowledge, store, queue. It resumes where the record stands: from `received` it runs
  * every step again with the candidate conversation (and any acknowledgement's ids) fixed on the
- * record; from `decided` the message is stored and only the saved pointer and acknowledgement job
- * are sent again (the queues drop them by deduplication id if they were sent). Returns the record
- * in its final state.
+ * record; from `decided` (on the record, or on the stored message: `resumeDecided`) only the saved
+ * pointer and acknowledgement job are sent again (the queues drop them by deduplication id if
+ * they were sent). Returns the record in its final state.
  */
 export async function receiveStep(
   deps: ReceiveStepDeps,
@@ -71,66 +73,74 @@ export async function receiveStep(
   let record = start;
   if (record.state !== 'decided') {
     const message = await loadMessage(deps, record.mail, input.channel);
-    const { decision, seen } = await decide(deps, input.channel, record.mail, message);
-    const threaded = await thread(deps, input, { record, decision }, seen, checkpoint);
-    // Idempotent per report: a retry of the mail applies nothing twice.
-    await applyDeliveryReport(deps.reports, input.channel, threaded.record, threaded.decision);
-    const acknowledged = await acknowledge(deps, input, threaded, checkpoint);
-    record = await store(deps, input.channel, acknowledged, checkpoint);
+    // An attempt after the first may find the decided state an earlier one stored with the message.
+    const resumed = record.attempts > 1 ? await resumeDecided(deps, input.channel, record, message) : null;
+    record = resumed ?? (await decideAndStore(deps, input, record, message, checkpoint));
   }
   await queue(deps, record);
   return { ...record, state: finalState(record) };
 }
 
-/**
- * Decides the message (`decideMessage`). Its thread lookup also reads the claim of the message's
- * own Message-ID (`OwnIdProbe`), with the claims threading reads anyway: a later copy is known
- * before any write.
- */
-async function decide(
+/** Decides, threads, applies a delivery report, acknowledges and stores a mail; returns its record in `decided`. */
+async function decideAndStore(
   deps: ReceiveStepDeps,
-  channel: ChannelSettings,
-  mail: InboundMail,
+  input: ReceiveStepInput,
+  record: InboundRecord,
   message: ParsedMessage,
-): Promise<{ readonly decision: InboundDecision; readonly seen: OwnIdSeen | undefined }> {
-  const probe = new OwnIdProbe(deps.conversations, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
-  const decision = await decideMessage({ lookup: probe }, {
-    message, channel, verdicts: mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: mail.envelopeSender,
-  });
-  return { decision, seen: probe.seen };
+  checkpoint: Checkpoint<InboundRecord>,
+): Promise<InboundRecord> {
+  const decided = await decide(deps, input.channel, record, message);
+  const threaded = await thread(deps, input, record, decided, checkpoint);
+  // Idempotent per report: a retry of the mail applies nothing twice.
+  await applyDeliveryReport(deps.reports, input.channel, threaded.record, threaded.decision);
+  const acknowledged = await acknowledge(deps, input, threaded, checkpoint);
+  return store(deps, input, acknowledged, checkpoint);
 }
 
 /**
- * Threads a kept mail into its conversation (`threadMessage`). A second copy of a stored message
- * joins nothing and is kept as a duplicate, after its first copy is brought to its end: nothing
- * of a copy is written before its first copy is routed (or recorded), so a copy is never all that
- * is left of a mail.
+ * Decides the message (`decideOnClaims`: on the Message-ID claims alone where they decide it, the
+ * join then reads the conversation). The thread lookup also reads the claim of the message's own
+ * Message-ID, with the claims threading reads anyway: a later copy is known before any write.
+ */
+function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: InboundRecord, message: ParsedMessage): Promise<ClaimsDecision> {
+  const { mail } = record;
+  const input = { message, channel, verdicts: mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: mail.envelopeSender };
+  return decideOnClaims(deps.conversations, input, record.messageId);
+}
+
+/**
+ * Threads a kept mail into its conversation (`threadMessage`); a decision taken on claims is
+ * completed with the conversation the join wrote (`confirmOnJoin`). A second copy of a stored
+ * message joins nothing and is kept as a duplicate, after its first copy is brought to its end:
+ * nothing of a copy is written before its first copy is routed (or recorded), so a copy is never
+ * all that is left of a mail.
  */
 async function thread(
   deps: ReceiveStepDeps,
   input: ReceiveStepInput,
-  decided: Omit<Progress, 'conversation'>,
-  seen: OwnIdSeen | undefined,
+  start: InboundRecord,
+  decided: ClaimsDecision,
   checkpoint: Checkpoint<InboundRecord>,
 ): Promise<Progress> {
   const { channel, at } = input;
   const { decision } = decided;
-  if (!isKept(decision)) return { ...decided, conversation: null };
-  const record = await withCandidate(deps, channel, decided.record, decision, checkpoint);
+  if (!isKept(decision)) return { record: start, decision, conversation: null, ownClaim: null };
+  const record = await withCandidate(deps, channel, start, decision, checkpoint);
   const threaded = await threadMessage(
     { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
     {
       channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, receipt: record.sesMessageId, at,
-      lane: decision.classification.lane, tags: decision.tags, seen, skill: decision.route?.skill,
+      lane: decision.classification.lane, tags: decision.tags, seen: decided.seen, skill: decision.route?.skill,
       // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
       retry: record.attempts > 1 || input.replay,
     },
   );
   const { conversation } = threaded;
-  if (!threaded.copy) return { record, decision, conversation };
+  const confirmed = confirmOnJoin(decided, conversation);
+  if (!threaded.copy) return { record, decision: confirmed, conversation, ownClaim: threaded.ownClaim };
   const receipt = threaded.original?.receipt;
   if (receipt && receipt !== record.sesMessageId) await input.completeOriginal?.(receipt);
-  return { record, decision: asDuplicate(decision), conversation };
+  return { record, decision: asDuplicate(confirmed), conversation, ownClaim: null };
 }
 
 /**
@@ -159,17 +169,28 @@ async function acknowledge(deps: ReceiveStepDeps, input: ReceiveStepInput, progr
 
 /**
  * Stores the message and returns the record in `decided`, with the pointer for its skill queue.
- * A pointer or acknowledgement job is saved before it is sent, so a retry resends exactly it;
- * without either, the final save comes next.
+ * A pointer or acknowledgement job is saved before it is sent, so a retry resends exactly it: on
+ * the stored message, in the same write, when its own Message-ID's claim leads a retry to it
+ * (`resumeDecided`); else on the record. Without either, the final save comes next.
  */
-async function store(deps: ReceiveStepDeps, channel: ChannelSettings, progress: Progress, checkpoint: Checkpoint<InboundRecord>): Promise<InboundRecord> {
-  const { record, decision, conversation } = progress;
-  await deps.messages.put(storedMessageOf(record, channel, decision, conversation));
+async function store(deps: ReceiveStepDeps, input: ReceiveStepInput, progress: Progress, checkpoint: Checkpoint<InboundRecord>): Promise<InboundRecord> {
+  const { channel } = input;
+  const { record, decision, conversation, ownClaim } = progress;
   const decided: InboundRecord = {
     ...record, state: 'decided', conversationId: conversation?.id ?? null, routed: routedMessageOf(record, channel, decision, conversation), error: null,
     disposition: decision.disposition, lane: decision.classification.lane, tags: [...decision.tags],
   };
-  return decided.routed || decided.acknowledgement?.job ? checkpoint(decided) : decided;
+  const pending = decided.routed !== null || Boolean(decided.acknowledgement?.job);
+  // The message carries the checkpoint where a retry finds it (`resumeDecided`): its own Message-ID's claim names its conversation.
+  const onMessage = pending && conversation !== null && ownClaim?.conversationId === conversation.id;
+  const message = storedMessageOf(record, channel, decision, conversation);
+  if (!onMessage) {
+    await deps.messages.put(message);
+    return pending ? checkpoint(decided) : decided;
+  }
+  // The first checkpoint stands: another attempt of this mail that stored it first is followed.
+  const stands = await deps.messages.putDecided(message, { routed: decided.routed, acknowledgement: decided.acknowledgement }, { replace: input.replay });
+  return checkpoint(decidedRecord(decided, stands), { write: false });
 }
 
 /** Sends the saved pointer to its skill queue and the acknowledgement job to the outbound queue. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChannelSettingsSchema, RoutingRuleSchema } from './channel.ts';
 import { SkillSchema } from './postroom-config.ts';
+import { checkHtmlDepth } from '../outbound/html-depth.ts';
 import { checkTemplate } from '../outbound/render-template.ts';
 import { IdSchema } from './fields.ts';
 
@@ -43,31 +44,53 @@ export type SkillRecord = z.infer<typeof SkillRecordSchema>;
 
 /** The placeholder check of a template field: issues name the field (`html`, `text`) and every unknown placeholder. */
 const placeholdersChecked = (field: 'html' | 'text') => (template: string, ctx: z.RefinementCtx) => {
-  for (const issue of checkTemplate(template, field)) ctx.addIssue({ code: 'custom', message: issue.message });
+  for (const issue of checkTemplate(template, field, field)) ctx.addIssue({ code: 'custom', message: issue.message });
 };
+
+/** HTML nested deeper than `MAX_HTML_DEPTH` is refused: the sanitizer and every reader would choke on it. */
+const depthChecked = (html: string, ctx: z.RefinementCtx) => {
+  for (const issue of checkHtmlDepth(html, 'html')) ctx.addIssue({ code: 'custom', message: issue.message });
+};
+
+/** A signature is sent as written: a `{{…}}` in it would reach the customer literally, since it fills no template. */
+const noPlaceholders = (text: string, ctx: z.RefinementCtx) => {
+  if (text.includes('{{') || text.includes('}}')) ctx.addIssue({ code: 'custom', message: 'signatures take no placeholders ({{ or }})' });
+};
+
+/** Longest template and signature fields, checked on what is given and again on what sanitizing stores. */
+export const LAYOUT_LIMITS = { template: 100_000, signature: 20_000 } as const;
 
 /**
  * A channel's mail layout for replies, stored sanitized (scripts, event handlers, `javascript:`
  * URLs, frames and forms removed; document structure, tables and inline styles kept). It uses
- * the placeholders sending fills: `{{body}}` (required), `{{signature}}`, `{{ticketNumber}}`,
- * `{{agentName}}`, `{{channelName}}`, `{{subject}}`; any other is refused. A reply that names no
- * template is rendered with the channel's `default` one when it exists.
+ * the placeholders sending fills, in text content only: `{{body}}` (required), `{{signature}}`,
+ * `{{ticketNumber}}`, `{{agentName}}`, `{{channelName}}`, `{{subject}}`; any other, and one inside
+ * a tag or attribute value, is refused. A reply that names no template is rendered with the
+ * channel's `default` one when it exists.
  */
 export const TemplateSchema = z.strictObject({
   /** An id; `default` is used unless a reply names another. */
   name: IdSchema,
-  html: z.string().min(1).max(100_000).superRefine(placeholdersChecked('html')),
+  html: z.string().min(1).max(LAYOUT_LIMITS.template).superRefine(depthChecked).superRefine(placeholdersChecked('html')),
   /** Plain-text variant, same placeholders; without it the text is the body, then the signature after `-- `. */
-  text: z.string().max(100_000).superRefine(placeholdersChecked('text')).optional(),
+  text: z.string().max(LAYOUT_LIMITS.template).superRefine(placeholdersChecked('text')).optional(),
 });
 export type Template = z.infer<typeof TemplateSchema>;
 
-/** An agent's signature, in HTML (stored sanitized) and plain text: what every reply of the agent carries. */
+/** An agent's signature, in HTML (stored sanitized) and plain text: what every reply of the agent carries. No placeholders. */
 export const SignatureSchema = z.strictObject({
-  html: z.string().max(20_000).default(''),
-  text: z.string().max(20_000).default(''),
+  html: z.string().max(LAYOUT_LIMITS.signature).superRefine(depthChecked).superRefine(noPlaceholders).default(''),
+  text: z.string().max(LAYOUT_LIMITS.signature).superRefine(noPlaceholders).default(''),
 });
 export type Signature = z.infer<typeof SignatureSchema>;
+
+/*
+ * Templates and signatures as the stores read them back: the write limits are not checked again,
+ * so a value stored under older (or no) limits still loads, is sanitized again on the way out and
+ * can be replaced, instead of failing every read and every reply of its channel or agent.
+ */
+export const StoredTemplateSchema: z.ZodType<Template> = z.object({ name: z.string(), html: z.string(), text: z.string().optional() });
+export const StoredSignatureSchema: z.ZodType<Signature> = z.object({ html: z.string().default(''), text: z.string().default('') });
 
 /** An internal note on a conversation: seen by agents, never sent. */
 export const NoteSchema = z.object({

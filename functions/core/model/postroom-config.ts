@@ -23,6 +23,15 @@ export const ReceivingSchema = z.strictObject({
   scanEnabled: z.boolean().default(true),
   /** Refuse mail that is not delivered over TLS (receipt rule `tlsPolicy: Require`). */
   requireTls: z.boolean().default(true),
+  /**
+   * Reserved concurrency of the inbound function: the most mails it processes at once, and
+   * capacity no other function of the account can take. A flood of mail waits in Lambda's
+   * asynchronous queue (and its retries, up to six hours) instead of starving the account's
+   * other functions. The account must keep 100 unreserved: a new account with a quota of 10
+   * asks for a higher one first.
+   * @default 20
+   */
+  reservedConcurrency: z.number().int().min(1).max(1000).default(20),
 });
 
 export const RetentionSchema = z.strictObject({

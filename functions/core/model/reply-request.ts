@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkHtmlDepth, MAX_HTML_DEPTH } from '../outbound/html-depth.ts';
 import { SignatureSchema } from './admin-resources.ts';
 import { AddressInputSchema } from './agent-reply.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from './fields.ts';
@@ -7,8 +8,14 @@ import { S3AttachmentRefSchema } from './outbound-mail.ts';
 /** An attachment of a reply: uploaded beforehand (`POST /attachments`), or one of an inbound message of the conversation. */
 export const ReplyAttachmentSchema = z.discriminatedUnion('source', [
   S3AttachmentRefSchema.extend({
-    /** The key the upload route handed out (under `outbound/uploads/`). */
-    key: z.string().max(1024).regex(/^outbound\/uploads\/[A-Za-z0-9._\-/]+$/, 'a key from POST /attachments'),
+    /**
+     * The key the upload route handed out (`outbound/uploads/agents/<agentId>/…`): one the replying
+     * agent uploaded (a supervisor replying for an agent: theirs or the supervisor's own), still stored.
+     */
+    key: z.string().max(1024).regex(/^outbound\/uploads\/[A-Za-z0-9._\-/]+$/, 'a key from POST /attachments').meta({
+      description: 'A key `POST /attachments` handed out to the replying agent (a supervisor replying on an agent\'s behalf: '
+        + 'the agent\'s or their own); the file must be uploaded. Any other key is a 400 naming it.',
+    }),
   }),
   z.strictObject({
     source: z.literal('inbound'),
@@ -37,13 +44,24 @@ const replyFields = {
   html: z
     .string()
     .max(REPLY_LIMITS.html)
+    .superRefine((html, ctx) => {
+      for (const issue of checkHtmlDepth(html, 'html')) ctx.addIssue({ code: 'custom', message: issue.message });
+    })
     .nullable()
     .default(null)
-    .meta({ description: 'Sanitized before sending; the text alternative is derived from it when `text` is absent.' }),
+    .meta({
+      description: 'Sanitized before sending; the text alternative is derived from it when `text` is absent. '
+        + `Elements may nest at most ${MAX_HTML_DEPTH} deep.`,
+    }),
   cc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
   bcc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
   attachments: z.array(ReplyAttachmentSchema).max(REPLY_LIMITS.attachments).default([]),
   template: IdSchema.optional().meta({ description: TEMPLATE_ORDER }),
+  /**
+   * The caller, when a supervisor replies on an agent's behalf: their own uploads may be attached
+   * too. Set by the server, never by an API caller.
+   */
+  callerId: IdSchema.optional(),
   /** A signature given by the caller (the `postroom reply` command); else the agent's stored one. Not in the API body. */
   signature: SignatureSchema.optional(),
   /** Postroom id of the customer's message answered; the newest inbound one when absent. */
@@ -66,9 +84,9 @@ export type ReplyRequestInput = z.input<typeof ReplyRequestSchema>;
 /**
  * The body of `POST /conversations/{id}/reply`, derived from the request: the conversation is in
  * the path, the agent is the caller (`agentId` may name them), and neither the display name nor
- * the signature can be set: both are the replying agent's stored ones.
+ * the signature can be set (both are the replying agent's stored ones), nor the caller's id.
  */
-const { agentName: _agentName, signature: _signature, ...bodyFields } = replyFields;
+const { agentName: _agentName, signature: _signature, callerId: _callerId, ...bodyFields } = replyFields;
 export const ReplyBodySchema = z
   .strictObject({ ...bodyFields, agentId: IdSchema.optional().meta({ description: 'The replying agent: the caller when absent.' }) })
   .refine(hasBody, BODY_NEEDED);

@@ -3,6 +3,7 @@ import type { ChannelSettings } from '../model/channel.ts';
 import type { AgentReply } from '../model/agent-reply.ts';
 import type { AttachmentRef, ExtraHeader, OutboundAddress, OutboundContent, OutboundMail } from '../model/outbound-mail.ts';
 import type { OutboundSettings } from '../model/outbound-settings.ts';
+import { assertHtmlDepth } from './html-depth.ts';
 import { assertAttachmentFilename, assertSafeAddress, assertSafeDisplayName, assertSafeExtraHeader } from './header-safety.ts';
 import { replyTokenAddress } from './message-id.ts';
 import { DEFAULT_TEMPLATE, assertTemplate, type MailTemplate } from './render-template.ts';
@@ -57,12 +58,15 @@ export function channelTemplate(outbound: OutboundSettings): MailTemplate {
 
 /**
  * The content pieces of a mail: the agent's text and HTML as given, the chosen template checked
- * (both variants), the signature (null when both parts are blank). Sanitizing and rendering are
+ * (both variants, and its nesting depth, as the signature's), the signature (null when both parts are blank). Sanitizing and rendering are
  * `renderBodies`', when the mail is composed or previewed.
  */
 export function contentOf(channel: ChannelSettings, outbound: OutboundSettings, conversation: PlanConversation, reply: AgentReply): OutboundContent {
+  // Stored before there were limits: refused when the reply is queued rather than when it is sent.
+  assertHtmlDepth(reply.template.html, 'template');
+  if (reply.signature?.html) assertHtmlDepth(reply.signature.html, 'signature.html');
   assertTemplate(reply.template.html, 'html');
-  if (reply.template.text !== null) assertTemplate(reply.template.text, 'text');
+  if (reply.template.text !== null) assertTemplate(reply.template.text, 'text', 'text');
   const blank = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s : null);
   const signature = reply.signature && (blank(reply.signature.text) || blank(reply.signature.html))
     ? { text: blank(reply.signature.text), html: blank(reply.signature.html) }

@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { ConversationRef } from '../model/conversation.ts';
+import type { Attachment } from '../model/message.ts';
 import { mailEnvelope, type AttachmentRef } from '../model/outbound-mail.ts';
 import { ReplyRequestSchema, type ReplyAttachment, type ReplyRequestInput } from '../model/reply-request.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
@@ -14,6 +15,7 @@ import { checkNotSuppressed } from './suppression-policy.ts';
 import { jobOf, queuedMessageOf } from './outbound-record.ts';
 import { planReply } from './plan-reply.ts';
 import { chooseTemplate, replySignature, type ReplyLayoutStores } from './reply-template.ts';
+import { agentUploadPrefix, isUploadOf } from './upload-keys.ts';
 
 export interface QueueReplyDeps extends ReplyLayoutStores {
   readonly channels: ChannelLookup;
@@ -23,7 +25,7 @@ export interface QueueReplyDeps extends ReplyLayoutStores {
   readonly plans: OutboundPlanStore;
   readonly queue: OutboundQueue;
   readonly suppression: SuppressionList;
-  /** Copies forwarded attachments of inbound messages into the uploads. */
+  /** Finds uploads by key, and copies forwarded attachments of inbound messages into the uploads. */
   readonly attachments: AttachmentStager;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -35,16 +37,18 @@ const PREVIOUS_SENT_IDS = 5;
 /**
  * Queues an agent's reply: validates the request (the one parse of a reply, for the API, the
  * `postroom reply` command and the sandbox alike), resolves forwarded attachments from the
- * conversation's history, chooses the template (`chooseTemplate`: the named one, the channel's
+ * conversation's history and checks that every upload is the agent's own (a supervisor replying
+ * for an agent: the agent's or the supervisor's) and stored, chooses the template
+ * (`chooseTemplate`: the named one, the channel's
  * stored `default`, its inline one, the built-in one) and the signature (the agent's stored one
  * unless the request gives one), plans the mail (From, To, subject with the ticket number,
  * threading headers), refuses suppressed recipients before anything is stored, keeps the plan,
- * records the message on the conversation as `queued` and puts a job on the outbound FIFO queue.
- * Returns the stored message; the outbound function sends it.
+ * records the message on the conversation as `queued` with its attachments and puts a job on the
+ * outbound FIFO queue. Returns the stored message; the outbound function sends it.
  *
  * Throws `NotFoundError` (no such conversation or message), `ValidationError` (a malformed
- * request, a template the channel does not have), `HeaderInjectionError` and `PolicyError` (a
- * From not allowed, a suppressed recipient).
+ * request, a template the channel does not have, an upload key of another agent or with no file),
+ * `HeaderInjectionError` and `PolicyError` (a From not allowed, a suppressed recipient).
  */
 export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput): Promise<OutboundStoredMessage> {
   const request = parseOrThrow(ReplyRequestSchema, input, 'reply');
@@ -52,7 +56,8 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
   const channel = await deps.channels.getChannel(conversation.channelId);
   const history = await deps.history.list(conversation.id);
   const answered = answeredMessage(history, request.inReplyTo);
-  const attachments = await Promise.all(request.attachments.map((a) => attachmentOf(deps, history, a, channel.id)));
+  const uploaders = [request.agentId, ...(request.callerId ? [request.callerId] : [])];
+  const attachments = await Promise.all(request.attachments.map((a, i) => attachmentOf(deps, history, a, { index: i, channelId: channel.id, uploaders })));
   const [template, signature] = await Promise.all([
     chooseTemplate(deps, channel, request.template),
     replySignature(deps, request.agentId, request.signature),
@@ -62,12 +67,14 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
     outbound: channel,
     conversation,
     answered: { ...answered, messageId: answered.internetMessageId },
-    reply: { ...request, attachments, template, signature },
+    reply: { ...request, attachments: attachments.map((a) => a.ref), template, signature },
     previousSentIds: sentIds(history),
   });
   await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
   const at = deps.clock.now().toISOString();
-  const stored = queuedMessageOf(planned.mail, { messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at });
+  const stored = queuedMessageOf(planned.mail, {
+    messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at, attachments: attachments.map((a) => a.stored),
+  });
   await deps.plans.put(planned.mail, stored.messageId);
   await deps.messages.put(stored);
   await deps.queue.send(jobOf(stored));
@@ -75,14 +82,35 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
 }
 
 /**
- * Where an attachment's bytes are: an upload as it is; a forwarded attachment of an inbound
- * message of this conversation copied into the uploads, so the sender reads only uploads.
+ * Where an attachment's bytes are, and what the stored message records of it: an upload as it is,
+ * if it is below the prefix of one of `uploaders` and a file is stored under it; a forwarded
+ * attachment of an inbound message of this conversation copied into the uploads, so the sender
+ * reads only uploads.
  */
-async function attachmentOf(deps: QueueReplyDeps, history: readonly StoredMessage[], a: ReplyAttachment, channelId: string): Promise<AttachmentRef> {
-  if (a.source === 's3') return a;
-  const carrier = history.find((m): m is InboundStoredMessage => m.direction === 'inbound' && m.messageId === a.messageId);
-  if (!carrier) throw new NotFoundError(`message ${a.messageId} is no customer message of this conversation`);
-  return deps.attachments.stage({ source: 'inbound', rawKey: carrier.rawKey, messageId: a.messageId, filename: a.filename }, channelId);
+async function attachmentOf(
+  deps: QueueReplyDeps, history: readonly StoredMessage[], a: ReplyAttachment,
+  at: { readonly index: number; readonly channelId: string; readonly uploaders: readonly string[] },
+): Promise<{ readonly ref: Extract<AttachmentRef, { source: 's3' }>; readonly stored: Attachment }> {
+  const field = `attachments[${at.index}]${a.source === 's3' ? '.key' : ''}`;
+  let ref: Extract<AttachmentRef, { source: 's3' }>;
+  if (a.source === 's3') {
+    if (!isUploadOf(a.key, at.uploaders)) {
+      const own = at.uploaders.map((id) => `${agentUploadPrefix(id)}…`).join(' or ');
+      throw invalid(field, `not an upload of the replying agent: attach a key POST /attachments gave (${own})`);
+    }
+    ref = a;
+  } else {
+    const carrier = history.find((m): m is InboundStoredMessage => m.direction === 'inbound' && m.messageId === a.messageId);
+    if (!carrier) throw new NotFoundError(`message ${a.messageId} is no customer message of this conversation`);
+    ref = await deps.attachments.stage({ source: 'inbound', rawKey: carrier.rawKey, messageId: a.messageId, filename: a.filename }, at.channelId);
+  }
+  const size = await deps.attachments.sizeOf(ref.key);
+  if (size === null) throw invalid(field, 'no file is stored under this key: upload it with the form POST /attachments gave, then reply');
+  return { ref, stored: { filename: ref.filename, contentType: ref.contentType, size, inline: false, contentId: null, checksum: null } };
+}
+
+function invalid(path: string, message: string): ValidationError {
+  return new ValidationError(`${path}: ${message}`, [{ path, message }]);
 }
 
 async function conversationOf(deps: QueueReplyDeps, id: string): Promise<ConversationRef> {

@@ -4,8 +4,11 @@ import { ValidationError, type ValidationIssue } from '../errors.ts';
 export const TEMPLATE_PLACEHOLDERS = ['body', 'signature', 'ticketNumber', 'agentName', 'channelName', 'subject'] as const;
 export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+// No quantifier next to another that can match the same characters: linear, however long the run.
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const KNOWN: ReadonlySet<string> = new Set(TEMPLATE_PLACEHOLDERS);
+/** The name of a `{{ name }}` match, spaces inside allowed. */
+const nameOf = (inner: string | undefined): string => (inner ?? '').trim();
 
 /**
  * The template a channel without its own uses: a centred 600 px column (the width mail clients
@@ -35,16 +38,18 @@ export interface MailTemplate {
 
 /**
  * Problems of a template (HTML or its text variant): placeholders it names that do not exist (a
- * typo would otherwise reach the customer as literal `{{agnetName}}`), and a missing `{{body}}`
- * (the agent's text would be dropped). Each issue carries `path`, the field the template came in.
- * Empty when the template is usable.
+ * typo would otherwise reach the customer as literal `{{agnetName}}`), a missing `{{body}}` (the
+ * agent's text would be dropped), and in HTML a placeholder inside a tag, an attribute value or a
+ * comment (`href="{{subject}}"` would let a customer's subject become a `javascript:` link the
+ * sanitizer never saw: values are filled after sanitizing). Each issue carries `path`, the field
+ * the template came in. Empty when the template is usable.
  */
-export function checkTemplate(template: string, path = 'template'): ValidationIssue[] {
+export function checkTemplate(template: string, path = 'template', kind: 'html' | 'text' = 'html'): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const unknown = new Set<string>();
   let hasBody = false;
   for (const m of template.matchAll(PLACEHOLDER)) {
-    const name = m[1] ?? '';
+    const name = nameOf(m[1]);
     if (name === 'body') hasBody = true;
     if (!KNOWN.has(name)) unknown.add(name);
   }
@@ -56,12 +61,56 @@ export function checkTemplate(template: string, path = 'template'): ValidationIs
   if (!hasBody) issues.push({ path, message: 'the template has no {{body}} placeholder' });
   // `{{{name}}}` would render the value between stray braces: every placeholder is `{{name}}`.
   if (/\{\{\{|\}\}\}/.test(template)) issues.push({ path, message: 'write placeholders as {{name}}, not {{{name}}}' });
+  const inMarkup = kind === 'html' ? placeholdersInMarkup(template) : [];
+  if (inMarkup.length > 0) {
+    const names = inMarkup.map((n) => `{{${n}}}`).join(', ');
+    issues.push({ path, message: `${names} inside a tag, attribute value or comment: placeholders belong in text content` });
+  }
   return issues;
 }
 
+/**
+ * Names of the placeholders that stand inside markup (a tag with its attribute values, a
+ * comment, a doctype) rather than in text content. One pass, no backtracking: a tag ends at the
+ * first `>` outside a quoted attribute value.
+ */
+export function placeholdersInMarkup(html: string): string[] {
+  const found = new Set<string>();
+  let i = html.indexOf('<');
+  while (i >= 0) {
+    const end = markupEnd(html, i);
+    if (end > i + 1) for (const m of html.slice(i, end).matchAll(PLACEHOLDER)) found.add(nameOf(m[1]));
+    i = html.indexOf('<', end);
+  }
+  return [...found];
+}
+
+/** Where the markup that starts at `html[start] === '<'` ends (exclusive); `start + 1` for a `<` that starts none (`a < b`). */
+function markupEnd(html: string, start: number): number {
+  if (html.startsWith('<!--', start)) {
+    const close = html.indexOf('-->', start + 4);
+    return close < 0 ? html.length : close + 3;
+  }
+  if (!/[A-Za-z/!?]/.test(html.charAt(start + 1))) return start + 1;
+  let afterEquals = false;
+  for (let i = start + 1; i < html.length; i++) {
+    const ch = html.charAt(i);
+    if (ch === '>') return i + 1;
+    if (afterEquals && (ch === '"' || ch === "'")) {
+      // A quoted attribute value: a `>` inside does not end the tag.
+      const close = html.indexOf(ch, i + 1);
+      if (close < 0) return html.length;
+      i = close;
+    }
+    if (ch === '=') afterEquals = true;
+    else if (!/\s/.test(ch)) afterEquals = false;
+  }
+  return html.length;
+}
+
 /** Throws `ValidationError` listing every problem `checkTemplate` finds. */
-export function assertTemplate(template: string, path = 'template'): void {
-  const issues = checkTemplate(template, path);
+export function assertTemplate(template: string, path = 'template', kind: 'html' | 'text' = 'html'): void {
+  const issues = checkTemplate(template, path, kind);
   if (issues.length > 0) throw new ValidationError(`the channel template is not usable: ${issues.map((i) => i.message).join('; ')}`, issues);
 }
 
@@ -111,7 +160,7 @@ export function renderHtmlTemplate(template: string, values: TemplateValues): st
     channelName: escapeHtml(values.channelName),
     subject: escapeHtml(values.subject),
   };
-  return template.replace(PLACEHOLDER, (_whole, name: string) => fill[name as TemplatePlaceholder]);
+  return template.replace(PLACEHOLDER, (_whole, name: string) => fill[nameOf(name) as TemplatePlaceholder]);
 }
 
 /** What fills the plain-text variant: the same pieces as the HTML, as text. */
@@ -135,7 +184,7 @@ export function renderTextTemplate(values: TextTemplateValues, template: string 
   const body = lf(values.bodyText).trim();
   const signature = lf(values.signatureText).trim();
   if (template === null) return signature === '' ? `${body}\n` : `${body}\n\n-- \n${signature}\n`;
-  assertTemplate(template, 'text');
+  assertTemplate(template, 'text', 'text');
   const fill: Record<TemplatePlaceholder, string> = {
     body,
     signature,
@@ -144,5 +193,5 @@ export function renderTextTemplate(values: TextTemplateValues, template: string 
     channelName: values.channelName,
     subject: values.subject,
   };
-  return `${lf(template.replace(PLACEHOLDER, (_whole, name: string) => fill[name as TemplatePlaceholder])).trimEnd()}\n`;
+  return `${lf(template.replace(PLACEHOLDER, (_whole, name: string) => fill[nameOf(name) as TemplatePlaceholder])).trimEnd()}\n`;
 }

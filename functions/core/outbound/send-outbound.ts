@@ -1,7 +1,7 @@
 import { recordSentMessage } from '../conversation/record-sent.ts';
-import { AppError, TransportError } from '../errors.ts';
+import { AppError, ComposeError, TransportError } from '../errors.ts';
 import type { OutboundJob, OutboundRecord } from '../model/outbound-job.ts';
-import { bareMessageId, mailEnvelope } from '../model/outbound-mail.ts';
+import { bareMessageId, mailEnvelope, type OutboundMail } from '../model/outbound-mail.ts';
 import type { ErrorInfo } from '../model/processing-record.ts';
 import type { OutboundStoredMessage } from '../model/stored-message.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -46,8 +46,8 @@ export type SendOutcome =
  *
  * A transient failure (4xx, a timeout, throttling) is recorded on the message as `failed` with
  * `retrying: true` and thrown, so the queue delivers the job again; a permanent one (5xx, a
- * refused From, a suppressed address, a mail too large) and the last attempt fail the message for
- * good with the reason. A retry after a crash in the middle of a send does not send again: the
+ * refused From, a suppressed address, a mail too large, content the composer cannot build) and the
+ * last attempt fail the message for good with the reason. A retry after a crash in the middle of a send does not send again: the
  * mail may have left, so it is failed as "outcome unknown" rather than risk a second copy.
  */
 export async function sendOutbound(deps: SendOutboundDeps, job: OutboundJob): Promise<SendOutcome> {
@@ -95,7 +95,7 @@ async function transmit(deps: SendOutboundDeps, start: OutboundRecord, checkpoin
   const envelope = mailEnvelope(mail);
   // Feedback may have suppressed an address since the reply was queued.
   await checkNotSuppressed(deps.suppression, channel.id, envelope.to);
-  const raw = await deps.composer.compose(mail, deps.attachments);
+  const raw = await compose(deps, mail);
   const transport = await deps.transports.forChannel(channel);
   const sending = await checkpoint({ ...start, state: 'sending' });
   try {
@@ -109,6 +109,22 @@ async function transmit(deps: SendOutboundDeps, start: OutboundRecord, checkpoin
       await recordFailure(deps, sending, { code: error.code, reason: error.message }, true);
     }
     throw error;
+  }
+}
+
+/**
+ * The raw mail. An error that is not one of ours (a sanitizer or composer that gave up on the
+ * content, e.g. on a stack overflow) fails for good with its reason: the same plan would fail the
+ * same way on every retry, and each retry would hold the conversation's queue group meanwhile.
+ * Ours keep their flag: an attachment store that is down is retried.
+ */
+async function compose(deps: SendOutboundDeps, mail: OutboundMail): Promise<Uint8Array> {
+  try {
+    return await deps.composer.compose(mail, deps.attachments);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new ComposeError(`the mail could not be composed: ${reason}`, { cause: error });
   }
 }
 

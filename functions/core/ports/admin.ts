@@ -168,9 +168,10 @@ export interface AttachmentLinks {
   download(message: InboundStoredMessage, index: number): Promise<{ readonly url: string; readonly expiresAt: string }>;
   /**
    * A presigned upload form for a reply attachment of exactly `size` bytes and the content type
-   * given (the storage refuses any other), and the key a reply names it by.
+   * given (the storage refuses any other), and the key a reply names it by: below the uploading
+   * agent's prefix, so only their replies can attach it.
    */
-  upload(input: { readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink>;
+  upload(input: { readonly agentId: string; readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink>;
 }
 
 /** Where and how to upload a file: POST a multipart form of `fields` and then the file (`file`) to `url`. */

@@ -31,9 +31,12 @@ export interface MimeComposer {
 }
 
 /**
- * Copies a forwarded attachment of an inbound message into the outbound uploads when a reply is
- * queued, so the sender reads only uploads (and carries no MIME parser).
+ * Readies a reply's attachments when it is queued: finds what is stored under an upload key, and
+ * copies a forwarded attachment of an inbound message into the outbound uploads, so the sender
+ * reads only uploads (and carries no MIME parser).
  */
 export interface AttachmentStager {
   stage(ref: Extract<AttachmentRef, { source: 'inbound' }>, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>>;
+  /** The size in bytes of the file stored under an upload key; null when there is none. `DependencyError` when the store fails. */
+  sizeOf(key: string): Promise<number | null>;
 }

@@ -1,7 +1,7 @@
 import type { ChannelSettings } from '../model/channel.ts';
-import type { FailedMail, InboundRecord } from '../model/inbound-record.ts';
+import type { AcknowledgementRecord, FailedMail, InboundRecord } from '../model/inbound-record.ts';
 import type { RoutedMessage } from '../model/routed-message.ts';
-import type { StoredMessage } from '../model/stored-message.ts';
+import type { InboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
 import type { ProcessingLedger } from './processing-ledger.ts';
 
 /** Raw MIME as SES stored it, keyed by object key (prefix + SES message id). */
@@ -26,6 +26,42 @@ export type InboundLedger = ProcessingLedger<InboundRecord>;
 export interface MessageStore {
   /** Writes the message; writing the same message again is harmless. */
   put(message: StoredMessage): Promise<void>;
+}
+
+/** What an inbound message is queued with: the pointer for its skill queue and the acknowledgement job, each null when none. */
+export interface DecidedCheckpoint {
+  readonly routed: RoutedMessage | null;
+  readonly acknowledgement: AcknowledgementRecord | null;
+}
+
+/** Where an inbound message is stored: its conversation (null: the channel's loose messages), arrival and Postroom id. */
+export interface InboundMessageKey {
+  readonly channelId: string;
+  readonly conversationId: string | null;
+  readonly receivedAt: string;
+  readonly messageId: string;
+}
+
+/** An inbound message and the decided checkpoint it was stored with. */
+export interface DecidedMessage {
+  readonly message: InboundStoredMessage;
+  readonly decided: DecidedCheckpoint;
+}
+
+/**
+ * Inbound messages that carry the decided checkpoint of their mail (what it is queued with),
+ * written with the message before anything is sent: a retry after a crash that finds the message
+ * finds exactly the pointer the crashed attempt was about to send.
+ */
+export interface DecidedMessages {
+  /**
+   * Writes the message with its checkpoint unless it is stored with one already: the first
+   * checkpoint stands, so attempts of one mail never queue two pointers. `replace` overwrites it
+   * (an operator's replay decides again). Returns the message and checkpoint that stand.
+   */
+  putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean }): Promise<DecidedMessage>;
+  /** The message stored under the key and the checkpoint it was stored with; null when absent or stored without one. */
+  findDecided(key: InboundMessageKey): Promise<DecidedMessage | null>;
 }
 
 /** The skill queues agents' apps read. */

@@ -12,8 +12,12 @@ export interface ProcessOnceDeps<R extends LeasedRecord> {
   readonly maxAttempts?: number;
 }
 
-/** Saves the next state of the record the step works on (the wrapper holds the lease). */
-export type Checkpoint<R> = (next: R) => Promise<R>;
+/**
+ * Saves the next state of the record the step works on (the wrapper holds the lease). With
+ * `{ write: false }` the step has already made that state durable in a write of its own, where a
+ * retry finds it: the wrapper only carries it on, into the failed record or the next save.
+ */
+export type Checkpoint<R> = (next: R, options?: { readonly write?: boolean }) => Promise<R>;
 
 /**
  * The business step guarded by `processOnce`: it gets the record as stored (a retry resumes from
@@ -62,7 +66,7 @@ export async function processOnce<R extends LeasedRecord>(
 
   // Every save goes through `checkpoint`, so the error path writes the latest record.
   let record: R = { ...entry.record, error: null };
-  const checkpoint: Checkpoint<R> = async (next) => (record = await save(deps, next));
+  const checkpoint: Checkpoint<R> = async (next, options) => (record = options?.write === false ? next : await save(deps, next));
   try {
     const final = await step(record, checkpoint);
     return { kind: 'processed', record: await checkpoint(final) };

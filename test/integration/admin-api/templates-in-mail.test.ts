@@ -27,7 +27,7 @@ afterAll(async () => h.stop());
 const HOSTILE_SIGNATURE = '<p><b>Alex</b> from Support<img src="x" onerror="alert(1)"></p><script>alert(2)</script><a href="javascript:alert(3)">me</a>';
 const LAYOUT = '<!DOCTYPE html><html><head><title>{{subject}}</title></head><body onload="x()"><table role="presentation">'
   + '<tr><td style="color:#123456">{{body}}</td></tr><tr><td style="font-size:12px">{{signature}}</td></tr>'
-  + '<tr><td>{{channelName}} · {{ticketNumber}}</td></tr></table>'
+  + '<tr><td>{{agentName}}</td></tr><tr><td>{{channelName}} · {{ticketNumber}}</td></tr></table>'
   + '<script>track()</script></body></html>';
 
 let n = 0;
@@ -50,7 +50,7 @@ async function composed(messageId: string): Promise<ParsedMail & { ticketNumber:
 const crlf = (s: string | false | undefined): string => String(s).replace(/\r\n/g, '\n');
 
 describe('what is set is sent: stored templates and signatures in the mail of a reply', () => {
-  it('renders a reply with the channel\'s stored default template and the agent\'s stored signature, sanitized; the preview is that mail', async () => {
+  it('renders a reply with the channel\'s default template and the agent\'s signature and name, sanitized; the preview is that mail', async () => {
     // Arrange
     const text = '{{body}}\n\n-- \n{{signature}}\n{{channelName}} #{{ticketNumber}}';
     const template = await h.call('PUT', '/channels/support/templates/default', { body: { html: LAYOUT, text } });
@@ -72,7 +72,7 @@ describe('what is set is sent: stored templates and signatures in the mail of a 
     expect(html).toMatch(/^<!DOCTYPE html>\n<html><head><title>Re: Parcel missing \[#\d{7}\]<\/title><\/head><body><table role="presentation">/);
     expect(html).toContain('<td style="color:#123456"><p>Hello Carla,</p>\n<p>it left our warehouse today.</p></td>');
     expect(html).toContain('<td style="font-size:12px"><p><b>Alex</b> from Support<img /></p><a>me</a></td>');
-    expect(html).toContain(`<td>Example Support · ${mail.ticketNumber}</td>`);
+    expect(html).toContain(`<td>Alex Agent</td></tr><tr><td>Example Support · ${mail.ticketNumber}</td>`);
     expect(html).not.toMatch(/onerror|onload|<script|javascript:|track\(/);
     expect(crlf(mail.text)).toBe(`Hello Carla,\n\nit left our warehouse today.\n\n-- \nAlex from Support\nExample Support #${mail.ticketNumber}\n`);
     expect(preview.status).toBe(200);
@@ -138,5 +138,50 @@ describe('stored HTML comes back sanitized', () => {
     expect(await text.json()).toMatchObject({ error: { issues: [{ field: 'text', problem: expect.stringMatching(/^unknown placeholder \{\{agentId\}\}/) }] } });
     expect(await noBody.json()).toMatchObject({ error: { issues: [{ field: 'html', problem: 'the template has no {{body}} placeholder' }] } });
     expect((await h.call('GET', '/channels/support/templates/old')).status).toBe(404);
+  });
+});
+
+describe('what is stored can always be read and sent', () => {
+  const problems = async (response: Response) => ((await response.json()) as { error: { issues: { field: string; problem: string }[] } }).error.issues;
+
+  it('refuses a signature or template over its limits after sanitizing, or nested too deep, naming html; nothing is stored', async () => {
+    // Act
+    const amps = await h.call('PUT', '/agents/admin/signature', { body: { html: '&'.repeat(15_000) } });
+    const deep = await h.call('PUT', '/channels/support/templates/deep', { body: { html: `{{body}}${'<b>'.repeat(33_000)}` } });
+    const signature = await h.call('GET', '/agents/admin/signature');
+    const template = await h.call('GET', '/channels/support/templates/deep');
+    // Assert
+    expect(amps.status).toBe(400);
+    expect(await problems(amps)).toEqual([{ field: 'html', problem: 'at most 20000 characters (after sanitizing)' }]);
+    expect(deep.status).toBe(400);
+    expect(await problems(deep)).toEqual([{ field: 'html', problem: 'HTML nested more than 200 elements deep; flatten it' }]);
+    expect([signature.status, template.status]).toEqual([404, 404]);
+  });
+
+  it('reads, previews and sends with a signature stored over the limit before it was checked', async () => {
+    // Arrange: what the store held after the unchecked write
+    await h.deps.signatures.create('supervisor-1', { html: '&amp;'.repeat(15_000), text: '' }, '2026-11-22T09:00:00.000Z');
+    const conversationId = await customerWrites('Refund');
+    // Act
+    const read = await h.as('supervisor-1', 'GET', '/agents/supervisor-1/signature');
+    const preview = await h.as('supervisor-1', 'POST', '/agents/supervisor-1/signature/preview');
+    const reply = await h.as('supervisor-1', 'POST', `/conversations/${conversationId}/reply`, { body: { text: 'Refunded.' } });
+    // Assert
+    expect([read.status, preview.status, reply.status]).toEqual([200, 200, 202]);
+    expect(((await read.json()) as { html: string }).html).toHaveLength(75_000);
+    const mail = await composed(((await reply.json()) as { messageId: string }).messageId);
+    expect(crlf(mail.text)).toContain(`-- \n${'&'.repeat(15_000)}`);
+  });
+
+  it('refuses placeholders in a signature, and in a template\'s tags, naming the field and the placeholder', async () => {
+    // Act
+    const signature = await h.as('agent-2', 'PUT', '/agents/agent-2/signature', { body: { html: '{{body}}{{unknown}}' } });
+    const href = await h.call('PUT', '/channels/support/templates/linked', { body: { html: '<a href="{{subject}}">{{body}}</a>' } });
+    // Assert
+    expect(signature.status).toBe(400);
+    expect(await problems(signature)).toEqual([{ field: 'html', problem: 'signatures take no placeholders ({{ or }})' }]);
+    expect(href.status).toBe(400);
+    const inTag = '{{subject}} inside a tag, attribute value or comment: placeholders belong in text content';
+    expect(await problems(href)).toEqual([{ field: 'html', problem: inTag }]);
   });
 });

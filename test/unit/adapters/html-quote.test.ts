@@ -64,6 +64,44 @@ describe('htmlReplyOf', () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
+  it.each([
+    ['an unquoted class among others', '<div>New text</div><div id=x class=gmail_quote data-x="1">Old text</div>', 'gmail_quote'],
+    ['single quotes and spaces around =', "<div>New text</div><blockquote type = 'cite' >Old text</blockquote>", 'blockquote-cite'],
+    ['an id among classes', '<div>New text</div><div class="x" id="x_divRplyFwdMsg">From: Bob</div><div>Old text</div>', 'divRplyFwdMsg'],
+  ])('reads the markers from the attributes: %s', (_, html, marker) => {
+    // Act
+    const result = htmlReplyOf(html);
+
+    // Assert
+    expect(result?.marker).toBe(marker);
+    expect(result?.text).not.toContain('Old text');
+  });
+
+  it('takes a marker only from its attribute: not from another attribute that ends in the same name, nor from a second class', () => {
+    // Arrange
+    const dataClass = '<div>New text</div><div data-class="gmail_quote">Not a quote</div>';
+    const second = '<div>New text</div><div class="note" class="gmail_quote">Not a quote</div>';
+
+    // Act
+    const results = [htmlReplyOf(dataClass), htmlReplyOf(second)];
+
+    // Assert
+    expect(results).toEqual([null, null]);
+  });
+
+  it('sees no text in style, head and title elements, also when one is left unclosed', () => {
+    // Arrange: a reply header with only styles above it heads a forward
+    const styled = '<head><title>Mail</title></head><body><style>p { color: red }</style><div id="divRplyFwdMsg">From: Bob</div><div>Old</div></body>';
+    const unclosed = `<body>${'<style>'.repeat(1000)}<p>New text</p><div id="divRplyFwdMsg">From: Bob</div><div>Old</div></body>`;
+
+    // Act
+    const results = [htmlReplyOf(styled), htmlReplyOf(unclosed)];
+
+    // Assert
+    expect(results[0]).toBeNull();
+    expect(results[1]?.marker).toBe('divRplyFwdMsg');
+  });
+
   it('scans deeply nested hostile markup in linear time', () => {
     // Arrange: 100,000 nested quote holders
     const html = `<div>New</div>${'<blockquote type="cite">'.repeat(100_000)}old${'</blockquote>'.repeat(100_000)}`;

@@ -9,6 +9,62 @@ const fixture = (name: string): Buffer => readFileSync(new URL(name, directory))
 const crlf = (lines: readonly string[]): Buffer => Buffer.from(lines.join('\r\n'));
 const parser = new MailparserMimeParser();
 
+// Multiparts whose structure hides the body, and words of the body the agent must see.
+const BODY_KEPT: readonly (readonly [string, string, string])[] = [
+  ['multipart-without-boundary.eml', 'die Rechnung 4711 wurde zweimal abgebucht', 'text/plain'],
+  ['multipart-boundary-never-appears.eml', 'my order 1234 has not arrived after three weeks.\n-----\nOla', 'text/plain'],
+  ['multipart-undeclared-delimiters.eml', 'Por favor, envíen el pedido a mi nueva dirección.', 'multipart/alternative'],
+  ['nested-multipart-without-boundary.eml', 'The screen cracked on the second day. Photo attached.', 'multipart/mixed'],
+];
+
+describe('MailparserMimeParser: broken structure keeps the body', () => {
+  it.each(BODY_KEPT)('%s shows its text, tagged structure-repaired', async (name, words, contentType) => {
+    // Arrange
+    const raw = fixture(name);
+
+    // Act
+    const message = await parser.parse(raw);
+
+    // Assert
+    expect(message.text).toContain(words);
+    expect(message.contentType).toBe(contentType);
+    expect(message.parseTags).toEqual(['structure-repaired']);
+    expect(message.size).toBe(raw.byteLength);
+  });
+
+  it('reads the parts of a multipart that names no boundary when one token delimits them', async () => {
+    // Act
+    const message = await parser.parse(fixture('multipart-undeclared-delimiters.eml'), {}, { html: 'sanitized' });
+
+    // Assert
+    expect(message.text).toBe('Por favor, envíen el pedido a mi nueva dirección.');
+    expect(message.html).toContain('<p>Por favor');
+    expect(message.text).not.toContain('--ana-part');
+  });
+
+  it('keeps the attachment beside a nested multipart that delimits nothing', async () => {
+    // Act
+    const message = await parser.parse(fixture('nested-multipart-without-boundary.eml'));
+
+    // Assert
+    expect(message.attachments.map((a) => a.filename)).toEqual(['screen.png']);
+  });
+
+  it('gives the charset of the broken multipart to its text', async () => {
+    // Arrange
+    const raw = Buffer.from(
+      'From: a@customer.example\r\nContent-Type: multipart/alternative; charset=iso-8859-1\r\n\r\nGr\xfc\xdfe aus K\xf6ln\r\n',
+      'latin1',
+    );
+
+    // Act
+    const message = await parser.parse(raw);
+
+    // Assert
+    expect(message.text.trim()).toBe('Grüße aus Köln');
+  });
+});
+
 describe('MailparserMimeParser structure repair', () => {
   it('re-folds parameter lines that lost their indentation and keeps the other parts', async () => {
     // Arrange
@@ -70,7 +126,7 @@ describe('MailparserMimeParser structure repair', () => {
     expect(message.size).toBe(raw.byteLength);
   });
 
-  it('keeps the first result when the repaired structure exceeds a limit', async () => {
+  it('reads the body as one text part when the repaired structure exceeds a limit', async () => {
     // Arrange
     const raw = fixture('boundary-mismatch.eml');
 
@@ -79,8 +135,33 @@ describe('MailparserMimeParser structure repair', () => {
 
     // Assert
     expect(message.subject).toBe('Undelivered Mail Returned to Sender');
-    expect(message.text).toBe('');
+    expect(message.text).toContain('<bob@example.de>: host mx.example.de said: 550 5.1.1 User unknown');
     expect(message.reports).toEqual([]);
+    expect(message.parseTags).toEqual(['structure-repaired']);
+  });
+
+  it('keeps a multipart of attachments alone: its boundary delimits, it only has no text', async () => {
+    // Arrange
+    const raw = crlf([
+      'From: Scanner <scanner@example.org>',
+      'Content-Type: multipart/mixed; boundary="scan"',
+      '',
+      '--scan',
+      'Content-Type: application/pdf; name="scan.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      'JVBERi0xLjQK',
+      '--scan--',
+      '',
+    ]);
+
+    // Act
+    const message = await parser.parse(raw);
+
+    // Assert
+    expect(message.text).toBe('');
+    expect(message.attachments.map((a) => a.filename)).toEqual(['scan.pdf']);
+    expect(message.parseTags).toEqual([]);
   });
 
   it('does not invent parts from dash lines that delimit nothing: the body is read as one text part', async () => {
@@ -109,7 +190,8 @@ describe('MailparserMimeParser structure repair', () => {
 
   it('leaves well-formed fixtures alone', () => {
     // Arrange
-    const names = readdirSync(directory).filter((name) => name.endsWith('.eml') && !['unfolded-boundary-parameter.eml', 'boundary-mismatch.eml'].includes(name));
+    const broken = ['unfolded-boundary-parameter.eml', 'boundary-mismatch.eml', ...BODY_KEPT.map(([name]) => name)];
+    const names = readdirSync(directory).filter((name) => name.endsWith('.eml') && !broken.includes(name));
 
     // Act
     const repaired = names.filter((name) => repairStructure(fixture(name)) !== null);

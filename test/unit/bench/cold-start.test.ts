@@ -26,7 +26,7 @@ describe('function environment from the template', () => {
   it('gives values each function’s environment schema accepts, without NODE_OPTIONS', () => {
     // Arrange: the variables as the constructs set them
     const inbound = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: {
-      NODE_OPTIONS: '--enable-source-maps', TABLE_NAME: { Ref: 'Table' }, RAW_MAIL_BUCKET: { Ref: 'Bucket' },
+      NODE_OPTIONS: '--enable-source-maps', TABLE_NAME: { Ref: 'Table' }, MAIL_BUCKET: { Ref: 'Bucket' },
       SKILL_QUEUE_URLS: { 'Fn::Join': ['', ['{"support":"', { Ref: 'SupportQueue' }, '"}']] }, CHANNEL_CACHE_SECONDS: '60', LEASE_SECONDS: '70',
       OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
     } } } };

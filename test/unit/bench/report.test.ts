@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallProfile } from '../../../bench/calls.ts';
 import type { BundleRow, ColdStartResult, ImportRow } from '../../../bench/cold-start.ts';
-import { type BenchResult, checkGoals, importLines, sendPathLines } from '../../../bench/report.ts';
+import type { HostileResult, HostileRow } from '../../../bench/hostile.ts';
+import { type BenchResult, checkGoals, hostileLines, importLines, sendPathLines } from '../../../bench/report.ts';
 import type { SendPathResult } from '../../../bench/send-path.ts';
 
 const profile = (sequence: string[]): CallProfile => ({
@@ -14,9 +15,17 @@ const bundle = (role: BundleRow['role'], flags: string[]): BundleRow => ({
   path: `Postroom/${role ?? 'AWS679f'}/Function/Resource`, role, file: 'index.mjs', bytes: 1024, sourceMapBytes: 0, memoryMb: 1024, architecture: 'arm64', packages: [], flags,
 });
 
-function result(bundles: BundleRow[], importMs: number): Omit<BenchResult, 'goals'> {
+const hostileRow = (kind: HostileRow['kind'], decideMs: number, tags: string[] = []): HostileRow => ({
+  kind, bytes: 1_048_576, floorMs: 200, floorFailed: false, floorLeanMs: 20, decideMs, tags,
+});
+
+function hostileResult(rows: HostileRow[]): HostileResult {
+  return { rounds: 3, rows, slowest: rows.reduce((a, b) => (b.decideMs > a.decideMs ? b : a)) };
+}
+
+function result(bundles: BundleRow[], importMs: number, hostile = hostileResult([hostileRow('long-line', 40)])): Omit<BenchResult, 'goals'> {
   const coldStart = { source: 'synth', bundles, importMs, importMsNoSourceMaps: importMs, imports: [], missing: [], runs: 3, inboundMemoryMb: 1024 } satisfies ColdStartResult;
-  return { coreRatio: [], calls: { reply: profile(['a', 'b', 'c', 'd', 'e']) }, memory: [], endToEnd: null, coldStart } as unknown as Omit<BenchResult, 'goals'>;
+  return { coreRatio: [], hostile, calls: { reply: profile(['a', 'b', 'c', 'd', 'e']) }, memory: [], endToEnd: null, coldStart } as unknown as Omit<BenchResult, 'goals'>;
 }
 
 describe('benchmark goals', () => {
@@ -26,6 +35,7 @@ describe('benchmark goals', () => {
 
     // Assert
     expect(goals).toEqual([
+      { goal: 'slowest hostile mail decided in <= 1000 ms', measured: '40 ms (long-line)', pass: true },
       { goal: 'AWS calls for a reply <= 5', measured: '5', pass: true },
       { goal: 'inbound bundle import <= 150 ms', measured: '120 ms', pass: true },
       { goal: 'inbound bundle: carries mailparser, no nodemailer', measured: 'as required', pass: true },
@@ -35,6 +45,32 @@ describe('benchmark goals', () => {
 
   it('keeps the inbound import goal at 150 ms', () => {
     expect(checkGoals(result([], 151)).find((g) => g.goal.startsWith('inbound bundle import'))?.pass).toBe(false);
+  });
+
+  it('misses the hostile-mail goal when the slowest pathological mail takes more than a second', () => {
+    // Arrange
+    const hostile = hostileResult([hostileRow('long-line', 40), hostileRow('html-nested-div', 1200), hostileRow('header-keys', 90)]);
+
+    // Act
+    const goal = checkGoals(result([], 100, hostile)).find((g) => g.goal.startsWith('slowest hostile mail'));
+
+    // Assert
+    expect(goal).toEqual({ goal: 'slowest hostile mail decided in <= 1000 ms', measured: '1200 ms (html-nested-div)', pass: false });
+  });
+});
+
+describe('hostile mail lines', () => {
+  it('prints a row per mail with both ratios and the limits it met, and names the slowest', () => {
+    // Arrange
+    const hostile = hostileResult([hostileRow('long-line', 40, ['limit-line-length', 'list']), { ...hostileRow('html-nested-div', 300, ['limit-html-depth']), floorFailed: true }]);
+
+    // Act
+    const lines = hostileLines(hostile).join('\n');
+
+    // Assert
+    expect(lines).toMatch(/long-line\s+1048576\s+200\.0\s+20\.0\s+40\.0\s+0\.20\s+2\.00\s+limit-line-length\n/);
+    expect(lines).toMatch(/html-nested-div\s+1048576\s+200\.0\*\s+20\.0\s+300\.0\s+1\.50\s+15\.00\s+limit-html-depth/);
+    expect(lines).toContain('slowest: html-nested-div, 300 ms; 1.50 of the floor, 15.00 of the lean floor');
   });
 });
 

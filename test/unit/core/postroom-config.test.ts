@@ -15,7 +15,7 @@ describe('PostroomConfigSchema', () => {
   it('accepts skills given as names', () => {
     const config = PostroomConfigSchema.parse({ domains: ['example.com'], skills: ['support'], channels: [{ id: 's', address: 'support@example.com', defaultSkill: 'support' }] });
     expect(config.skills).toEqual([{ name: 'support', description: '' }]);
-    expect(config.receiving).toEqual({ scanEnabled: true, requireTls: true });
+    expect(config.receiving).toEqual({ scanEnabled: true, requireTls: true, reservedConcurrency: 20 });
   });
 
   it('lists every cross-reference problem: unknown skills, foreign domains, duplicates', () => {

@@ -39,9 +39,9 @@ describe('the admin function’s host guard', () => {
   it('reads the allow-list from ALLOWED_PRIVATE_CIDRS', () => {
     // Arrange
     const env = {
-      TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', RAW_MAIL_BUCKET: 'b', DOMAINS: 'example.com', SKILL_QUEUE_PREFIX: 'p-',
-      RECEIPT_RULE_SET: 'r', RAW_MAIL_PREFIX: 'inbound/raw/',
-      INBOUND_FUNCTION_ARN: 'arn', CREDENTIAL_KEY_ARN: KEY_ARN, OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/out.fifo',
+      TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', MAIL_BUCKET: 'b', DOMAINS: 'example.com', SKILL_QUEUE_PREFIX: 'p-',
+      RECEIPT_RULE_SET: 'r', INBOUND_FUNCTION_ARN: 'arn', CREDENTIALS_KEY_ARN: KEY_ARN,
+      OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/out.fifo',
     };
     // Act
     const none = AdminEnvSchema.parse(env);

@@ -5,7 +5,7 @@ import { InboundEnvSchema, readEnv } from '../../../functions/runtime/env.ts';
 describe('readEnv(InboundEnvSchema)', () => {
   it('parses the environment the stack sets', () => {
     const env = readEnv(InboundEnvSchema, {
-      TABLE_NAME: 't', RAW_MAIL_BUCKET: 'b', SKILL_QUEUE_URLS: '{"support":"https://sqs.eu-west-1.amazonaws.com/1/s.fifo"}',
+      TABLE_NAME: 't', MAIL_BUCKET: 'b', SKILL_QUEUE_URLS: '{"support":"https://sqs.eu-west-1.amazonaws.com/1/s.fifo"}',
       CHANNEL_CACHE_SECONDS: '30', LEASE_SECONDS: '120', OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/outbound.fifo', SUPPRESSION_SCOPE: 'account',
     });
     expect(env).toMatchObject({
@@ -23,6 +23,6 @@ describe('readEnv(InboundEnvSchema)', () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    for (const name of ['TABLE_NAME', 'RAW_MAIL_BUCKET', 'SKILL_QUEUE_URLS', 'LEASE_SECONDS', 'OUTBOUND_QUEUE_URL']) expect((error as Error).message).toContain(name);
+    for (const name of ['TABLE_NAME', 'MAIL_BUCKET', 'SKILL_QUEUE_URLS', 'LEASE_SECONDS', 'OUTBOUND_QUEUE_URL']) expect((error as Error).message).toContain(name);
   });
 });

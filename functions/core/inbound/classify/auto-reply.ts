@@ -32,7 +32,7 @@ const VENDOR_HEADERS: readonly (readonly [string, RegExp])[] = [
 // Subject prefixes of auto responders, per language. Anchored: a person's "Re:" never matches.
 const AUTO_SUBJECT = new RegExp(
   // An optional leading ticket tag: RT writes "[host #123] AutoReply: ...".
-  '^\\s*(?:\\[[^\\]]{1,80}\\]\\s*)?[[(]?\\s*(?:auto(?:matic|matische|matisk|matisch)?[- ]?(?:reply|response|answer|antwort|antwoord|svar|respuesta)|' +
+  '^\\s*(?:\\[[^\\]]{1,80}\\]\\s*)?(?:[[(]\\s*)?(?:auto(?:matic|matische|matisk|matisch)?[- ]?(?:reply|response|answer|antwort|antwoord|svar|respuesta)|' +
     'autosvar|autoreply|auto|réponse automatique|reponse automatique|respuesta automática|respuesta automatica|' +
     'risposta automatica|resposta automática|automatyczna odpowiedź|automaattinen vastaus|automatikus válasz|' +
     'automatická odpověď|otomatik yanıt|автоответ|автоматический ответ|自動応答|自動返信|自动回复|자동 응답)\\s*[:\\])]',
@@ -42,7 +42,7 @@ const AUTO_SUBJECT_ANYWHERE = /\((?:automatic|auto)[- ](?:response|reply)\)|^\s*
 
 // Vacation/absence words. In a subject they must open it; in a body they only refine another signal.
 const OOO_SUBJECT =
-  /^\s*[[(]?\s*(?:out of (?:the )?office|ooo|oof|abwesenheitsnotiz|abwesenheit|abwesend|absence du bureau|absence|absent|en congés|fuera de la oficina|ausencia|fuori ufficio|afwezig(?:heid)?|frånvaro|fravær|poza biurem|不在|休暇)(?=\s*(?:$|[:\])\-–]|(?:auto)?\s*reply|notice|notification|message|until|bis|jusqu))/i;
+  /^\s*(?:[[(]\s*)?(?:out of (?:the )?office|ooo|oof|abwesenheitsnotiz|abwesenheit|abwesend|absence du bureau|absence|absent|en congés|fuera de la oficina|ausencia|fuori ufficio|afwezig(?:heid)?|frånvaro|fravær|poza biurem|不在|休暇)(?=\s*(?:$|[:\])\-–]|(?:auto)?\s*reply|notice|notification|message|until|bis|jusqu))/i;
 const OOO_WORDS =
   /out of (?:the )?office|\bon (?:annual |parental |maternity |sick )?(?:leave|vacation|holiday)|\baway (?:from|until|till)\b|i am away|i'm away|\b(?:urlaub|ferien|vacation|holidays?|congés|vacances|vacaciones)\b|abwesend|abwesenheit|nicht im (?:büro|hause)|im urlaub|urlaubsbedingt|absent(?:e)? du bureau|je suis absent|en congés|fuera de la oficina|de vacaciones|estoy ausente|in ferie|fuori ufficio|sono assente|afwezig|met vakantie|poza biurem|不在|休暇|外出/i;
 

@@ -56,7 +56,7 @@ export function hasListEnvelope(message: ParsedMessage): boolean {
 }
 
 // Reply and forward prefixes in the common languages (Re, Fwd, AW, WG, SV, VS, RE, TR, RV, Odp...).
-const PREFIX = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rv|odp|antw|ynt|res|enc|r|i|doorst|vl|rif|转发|回复|答复)\s*(?:\[\d+\])?\s*[:：]\s*)+/i;
+const PREFIX = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rv|odp|antw|ynt|res|enc|r|i|doorst|vl|rif|转发|回复|答复)\s*(?:\[\d+\]\s*)?[:：]\s*)+/i;
 
 /** The subject starts with a reply or forward prefix: a person answering or forwarding. */
 export function isReplyOrForward(subject: string): boolean {

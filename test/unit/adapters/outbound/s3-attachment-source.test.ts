@@ -65,8 +65,30 @@ describe('S3AttachmentSource', () => {
     expect(parsed.attachments.length).toBeGreaterThan(0);
     expect(staged.map((r) => [r.filename, r.contentType])).toEqual(parsed.attachments.map((a) => [a.filename, a.contentType]));
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(puts.map((p) => [p.Key?.startsWith('outbound/uploads/support/id'), (p.Body as Uint8Array).byteLength])).toEqual(parsed.attachments.map((a) => [true, a.size]));
+    const written = puts.map((p) => [p.Key?.startsWith('outbound/uploads/staged/support/id'), (p.Body as Uint8Array).byteLength]);
+    expect(written).toEqual(parsed.attachments.map((a) => [true, a.size]));
     await expect(refused).rejects.toThrow(ValidationError);
+  });
+
+  it('looks an upload up by key: its size, null when none is stored (404, or 403 without ListBucket), a DependencyError when S3 fails', async () => {
+    // Arrange
+    const stager = new S3AttachmentStager(new S3Client({}), 'uploads', rawMail, { next: () => 'id' });
+    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/agents/agent-1/u/a.txt' }).resolves({ ContentLength: 12 });
+    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/nope' }).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/hidden' })
+      .rejects(new S3ServiceException({ name: 'Forbidden', $fault: 'client', message: '', $metadata: { httpStatusCode: 403 } }));
+    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/boom' })
+      .rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: { httpStatusCode: 500 } }));
+    // Act
+    const found = await stager.sizeOf('outbound/uploads/agents/agent-1/u/a.txt');
+    const missing = await stager.sizeOf('outbound/uploads/nope');
+    const hidden = await stager.sizeOf('outbound/uploads/hidden');
+    const failing = await stager.sizeOf('outbound/uploads/boom').catch((e: unknown) => e);
+    // Assert
+    expect([found, missing, hidden]).toEqual([12, null, null]);
+    expect(failing).toBeInstanceOf(DependencyError);
+    expect((failing as DependencyError).retryable).toBe(true);
+    expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'uploads', Key: 'outbound/uploads/agents/agent-1/u/a.txt' });
   });
 
   it('finds an inbound attachment by filename, and refuses one that is not there', async () => {

@@ -6,7 +6,7 @@ import { HeaderInjectionError, ValidationError } from '../../../../functions/cor
 
 const SECRET = 'secret';
 const client = () => new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET } });
-const request = { channelId: 'support', filename: 'Rechnung März.pdf', contentType: 'application/pdf', size: 1234 };
+const request = { agentId: 'agent-1', filename: 'Rechnung März.pdf', contentType: 'application/pdf', size: 1234 };
 
 /** The policy document of a form, decoded. */
 function policyOf(fields: Readonly<Record<string, string>>): { expiration: string; conditions: unknown[] } {
@@ -21,13 +21,13 @@ function sign(policy: string, date: string): string {
 }
 
 describe('presignAttachmentUpload', () => {
-  it('signs a POST policy that fixes the key, the Content-Type and the exact size', async () => {
+  it('signs a POST policy that fixes the key (below the uploading agent\'s prefix), the Content-Type and the exact size', async () => {
     // Arrange
     const before = Date.now();
     // Act
     const form = await presignAttachmentUpload(client(), 'uploads', { next: () => 'u-1' }, request);
     // Assert
-    const key = 'outbound/uploads/support/u-1/Rechnung_M_rz.pdf';
+    const key = 'outbound/uploads/agents/agent-1/u-1/Rechnung_M_rz.pdf';
     expect(form.ref).toEqual({ source: 's3', key, filename: 'Rechnung März.pdf', contentType: 'application/pdf' });
     expect(new URL(form.url).hostname).toBe('uploads.s3.eu-west-1.amazonaws.com');
     expect(form.fields).toMatchObject({ key, 'Content-Type': 'application/pdf', bucket: 'uploads', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });

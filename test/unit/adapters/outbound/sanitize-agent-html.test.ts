@@ -42,6 +42,28 @@ describe('sanitizeTemplateHtml: a mail layout', () => {
   });
 });
 
+describe('inline CSS', () => {
+  it.each([
+    ['expression() split by a comment', 'width:expr/**/ession(alert(1))'],
+    ['any comment inside a value', 'font-family:Arial/* x */, sans-serif'],
+    ['expression()', 'width:expression(alert(1))'],
+    ['url() with javascript:', 'background-color:url(javascript:alert(1))'],
+    ['url() with data:', 'background-color:url(data:text/html;base64,PHNjcmlwdD4=)'],
+    ['behavior', 'behavior:url(x.htc)'],
+    ['-moz-binding', '-moz-binding:url(https://evil.example/x.xml#x)'],
+    ['an escaped name', 'width:e\\xpression(alert(1))'],
+  ])('drops a declaration with %s and keeps the others, sent and shown alike', (_, declaration) => {
+    // Arrange
+    const html = `<p style="color:red;${declaration};margin:0">x</p>`;
+    // Act
+    const sent = sanitizeAgentHtml(html);
+    const shown = sanitizeMailHtml(html);
+    // Assert
+    expect(sent).toBe('<p style="color:red;margin:0">x</p>');
+    expect(shown).toBe(sent);
+  });
+});
+
 describe('one base policy: what is sent and what agents see differ only where written down', () => {
   it('removes the same active content from a reply body and from a customer\'s mail', () => {
     expect(sanitizeAgentHtml(ACTIVE)).toBe('<img /><a>x</a><p>over</p>');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../../functions/core/inbound/classify.ts';
 import { addr, parsedMessage } from '../../../support/factories.ts';
+import { growth, LINEAR_BOUND } from '../../../support/growth.ts';
 
 const bouncy = (text: string) =>
   parsedMessage({
@@ -26,6 +27,20 @@ describe('classify: hostile input', () => {
     // Assert
     expect(result.lane).toBe('bounce');
     expect(result.deliveryReport?.recipients.length ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    ['a run of tabs', (n: number) => `${'\t'.repeat(n)}x`],
+    ['a reply prefix, then spaces', (n: number) => `Re${' \t'.repeat(n)}x`],
+    ['a list tag, then spaces', (n: number) => `[list]${'\t '.repeat(n)}Out of office`],
+  ])('reads a subject of %s in time linear in its length', async (_name, make) => {
+    // Act
+    // Without and with an auto-reply header: the subject patterns of both paths run.
+    const run = (subject: string) => [classify(parsedMessage({ subject })), classify(parsedMessage({ subject, headers: [{ name: 'auto-submitted', value: 'auto-replied' }] }))];
+    const measured = await growth(make, run, 4000);
+
+    // Assert
+    expect(measured.ratio).toBeLessThan(LINEAR_BOUND);
   });
 
   it('keeps a delivery-status report that names nobody a bounce', () => {

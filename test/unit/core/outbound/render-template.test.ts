@@ -49,6 +49,31 @@ describe('renderHtmlTemplate', () => {
   });
 });
 
+describe('checkTemplate: hostile templates', () => {
+  it('refuses a placeholder inside markup in HTML only; a text variant has no markup', () => {
+    // Act
+    const html = checkTemplate('<a href="{{subject}}">{{body}}</a>', 'html');
+    const text = checkTemplate('<{{subject}}> {{body}}', 'text', 'text');
+    // Assert
+    expect(html).toEqual([{ path: 'html', message: '{{subject}} inside a tag, attribute value or comment: placeholders belong in text content' }]);
+    expect(text).toEqual([]);
+    expect(() => renderHtmlTemplate('<img alt="{{agentName}}">{{body}}', values)).toThrow(ValidationError);
+  });
+
+  it.each([
+    ['an unclosed placeholder before a long run of spaces', `{{body}}{{${' '.repeat(100_000)}`],
+    ['many unclosed tags', `{{body}}${'<a title="'.repeat(10_000)}`],
+    ['many unclosed comments', `{{body}}${'<!--'.repeat(25_000)}`],
+    ['many single braces', `{{body}}${'{ }'.repeat(33_000)}`],
+  ])('checks %s (100 kB) in linear time', (_, template) => {
+    // Act
+    const started = performance.now();
+    checkTemplate(template, 'html');
+    // Assert: the old placeholder pattern took 45 s for 5,000 spaces, and grows with their cube
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe('textToHtml', () => {
   it('makes paragraphs at blank lines and breaks at single newlines, escaped', () => {
     expect(textToHtml('Hi Jane,\r\n\r\nline 1\nline <2>\n\n\n')).toBe('<p>Hi Jane,</p>\n<p>line 1<br>\nline &lt;2&gt;</p>');

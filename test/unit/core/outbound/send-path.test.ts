@@ -77,6 +77,87 @@ describe('queueReply', () => {
   });
 });
 
+describe('queueReply: hostile HTML', () => {
+  it('refuses HTML nested deeper than the limit with a 400 on html, before anything is stored', async () => {
+    // Arrange
+    const world = await setup();
+    // Act
+    const error = await world.queue('', { html: `${'<b>'.repeat(300_000)}x` }).catch((e: unknown) => e);
+    // Assert
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([{ path: 'html', message: 'HTML nested more than 200 elements deep; flatten it' }]);
+    expect(world.jobs).toEqual([]);
+  });
+
+  it('previews a reply of a hundred thousand unclosed <style in linear time', async () => {
+    // Arrange
+    const world = await setup();
+    const started = performance.now();
+    // Act
+    const queued = await world.queue('', { text: null, html: `<p>Hello</p>${'<style'.repeat(100_000)}` });
+    const closed = await world.queue('', { text: null, html: '<style>p{color:red}</style><p>Hello</p><script>x()</script>' });
+    // Assert: the old pattern took minutes on this
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(queued.preview).toMatch(/^Hello <style<style<style.*…$/);
+    expect(closed.preview).toBe('Hello');
+  });
+});
+
+describe('queueReply: attachments', () => {
+  const file = (key: string) => ({ source: 's3', key, filename: 'a.txt', contentType: 'text/plain' });
+  const issuesOf = (error: unknown) => (error as ValidationError).issues;
+
+  it('records an uploaded file of the agent on the stored reply, queued and sent', async () => {
+    // Arrange
+    const world = await setup();
+    world.uploads.set('outbound/uploads/agents/agent-7/u-1/a.txt', 12);
+    const source = { fetch: async () => ({ filename: 'a.txt', contentType: 'text/plain', content: new TextEncoder().encode('hello world\n') }) };
+    // Act
+    const queued = await world.queue('See the file.', { attachments: [file('outbound/uploads/agents/agent-7/u-1/a.txt')] });
+    const job = world.jobs.at(-1);
+    if (!job) throw new Error('no job');
+    const outcome = await sendOutbound({ ...world.sendDeps, attachments: source }, job);
+    // Assert
+    expect(queued.attachments).toEqual([{ filename: 'a.txt', contentType: 'text/plain', size: 12, inline: false, contentId: null, checksum: null }]);
+    expect(outcome.status).toBe('sent');
+    expect(world.transport.sent[0]?.raw).toMatch(/^Content-Disposition: attachment; filename=a\.txt/m);
+    expect(await world.messages.getOutbound(queued)).toMatchObject({ status: 'sent', attachments: queued.attachments });
+  });
+
+  it('refuses a key with no file, and one of another agent, naming attachments[i].key, before anything is stored', async () => {
+    // Arrange
+    const world = await setup();
+    world.uploads.set('outbound/uploads/agents/agent-2/u-2/b.txt', 5);
+    world.uploads.set('outbound/uploads/agents/agent-7/u-1/a.txt', 12);
+    // Act
+    const missing = await world.queue('x', { attachments: [file('outbound/uploads/nope')] }).catch((e: unknown) => e);
+    const notUploaded = await world.queue('x', { attachments: [file('outbound/uploads/agents/agent-7/u-9/a.txt')] }).catch((e: unknown) => e);
+    const foreign = await world.queue('x', {
+      attachments: [file('outbound/uploads/agents/agent-7/u-1/a.txt'), file('outbound/uploads/agents/agent-2/u-2/b.txt')],
+    }).catch((e: unknown) => e);
+    // Assert
+    expect(issuesOf(missing)).toEqual([{ path: 'attachments[0].key', message: expect.stringMatching(/^not an upload of the replying agent/) }]);
+    expect(issuesOf(notUploaded)).toEqual([{ path: 'attachments[0].key', message: expect.stringMatching(/^no file is stored under this key/) }]);
+    expect(issuesOf(foreign)).toEqual([{ path: 'attachments[1].key', message: expect.stringContaining('outbound/uploads/agents/agent-7/') }]);
+    expect(world.jobs).toEqual([]);
+  });
+
+  it('lets a supervisor replying for an agent attach the agent\'s uploads and their own, no one else\'s', async () => {
+    // Arrange
+    const world = await setup();
+    world.uploads.set('outbound/uploads/agents/agent-7/u-1/a.txt', 12);
+    world.uploads.set('outbound/uploads/agents/sup-1/u-2/a.txt', 3);
+    world.uploads.set('outbound/uploads/agents/agent-2/u-3/a.txt', 4);
+    const forAgent = (key: string) => world.queue('x', { callerId: 'sup-1', attachments: [file('outbound/uploads/agents/agent-7/u-1/a.txt'), file(key)] });
+    // Act
+    const queued = await forAgent('outbound/uploads/agents/sup-1/u-2/a.txt');
+    const refused = await forAgent('outbound/uploads/agents/agent-2/u-3/a.txt').catch((e: unknown) => e);
+    // Assert
+    expect(queued.attachments.map((a) => a.size)).toEqual([12, 3]);
+    expect(issuesOf(refused)).toEqual([{ path: 'attachments[1].key', message: expect.stringMatching(/agent-7\/….*sup-1\/…/) }]);
+  });
+});
+
 describe('sendOutbound', () => {
   it('sends once, records sent with our id and the provider\'s, claims both and sets the last agent; a redelivered job sends nothing', async () => {
     // Arrange
@@ -149,6 +230,23 @@ describe('sendOutbound', () => {
     expect(transport.sent).toHaveLength(1);
     expect(retried).toMatchObject({ status: 'failed', error: { code: 'transport-permanent' } });
     expect((await messages.getOutbound(queued)).statusReason).toMatch(/may have left/);
+  });
+
+  it('fails a mail the composer cannot build at once, with the reason, instead of retrying it', async () => {
+    // Arrange: a sanitizer that overflows its stack on the content
+    const world = await setup();
+    const queued = await world.queue();
+    const job = world.jobs.at(-1);
+    if (!job) throw new Error('no job');
+    const overflowing = { compose: async () => Promise.reject(new RangeError('Maximum call stack size exceeded')) };
+    // Act
+    const outcome = await sendOutbound({ ...world.sendDeps, composer: overflowing }, job);
+    // Assert
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'compose-failed' } });
+    const stored = await world.messages.getOutbound(queued);
+    expect(stored).toMatchObject({ status: 'failed', retrying: false });
+    expect(stored.statusReason).toBe('the mail could not be composed: RangeError: Maximum call stack size exceeded');
+    expect(world.transport.sent).toHaveLength(0);
   });
 
   it('refuses at send time an address suppressed after the reply was queued', async () => {

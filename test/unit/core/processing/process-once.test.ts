@@ -100,6 +100,26 @@ describe('processOnce', () => {
     expect(ledger.get('job-1')).toMatchObject({ state: 'failed', error: { code: 'malformed-mail' } });
   });
 
+  it('carries progress the step wrote elsewhere ({ write: false }) into the failed record without saving it first', async () => {
+    // Arrange: the step keeps `halfway` in a store of its own; the ledger sees no save of it
+    const { deps, job, ledger } = setup();
+    const saved: string[] = [];
+    const ledgerSave = ledger.save.bind(ledger);
+    ledger.save = async (record: Job) => {
+      saved.push(record.state);
+      await ledgerSave(record);
+    };
+    // Act
+    const result = await processOnce(deps, job(), async (record, checkpoint) => {
+      await checkpoint({ ...record, state: 'halfway', steps: ['stored with the step'] }, { write: false });
+      throw new MailParseError('No header block');
+    });
+    // Assert
+    expect(saved).toEqual(['failed']);
+    expect(result).toMatchObject({ kind: 'failed', record: { state: 'failed', steps: ['stored with the step'] } });
+    expect(ledger.get('job-1')?.steps).toEqual(['stored with the step']);
+  });
+
   it('gives the lease back and rethrows a transient error, then fails the record at the last attempt', async () => {
     // Arrange
     const { deps, job, ledger } = setup(3);
