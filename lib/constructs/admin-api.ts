@@ -176,7 +176,7 @@ export class AdminApi extends Construct {
     const bucketArn = `<${stack.getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>`;
     ack(`${bucketArn}/${RAW_MAIL_PREFIX}*`, 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays.');
     ack(`${bucketArn}/${INBOUND_ATTACHMENT_PREFIX}*`, 'Attachments extracted for download are keyed by message id and index under this prefix only.');
-    ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned PUT URLs under random keys below this prefix only.');
+    ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned POSTs (exact size and type) under per-agent random keys below this prefix only.');
     ack(`${bucketArn}/${OUTBOUND_PLAN_PREFIX}*`, 'Planned replies are written under this prefix only, keyed by channel and message id, for the outbound function to send.');
     ack(nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`), 'Skills created through the API get their queues at runtime; the function manages only queues with the stack\'s skill prefix.');
     ack(nagArn(stack, 'ses', `receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`), 'The function manages only the receipt rules of API channels (api-channel-<id>) in the stack\'s rule set.');

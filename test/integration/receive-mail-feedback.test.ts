@@ -8,7 +8,7 @@ import { S3OutboundPlanStore } from '../../functions/adapters/s3-outbound-plan-s
 import { receiveMail, type ReceiveMailDeps, type ReceiveOutcome } from '../../functions/core/inbound/receive-mail.ts';
 import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import type { OutboundJob } from '../../functions/core/model/outbound-job.ts';
-import type { OutboundStoredMessage, StoredMessage } from '../../functions/core/model/stored-message.ts';
+import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../../functions/core/model/stored-message.ts';
 import type { DecidedCheckpoint, InboundLedger, RoutedQueue } from '../../functions/core/ports/inbound.ts';
 import { addr } from '../support/factories.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
@@ -60,14 +60,15 @@ const acknowledgementsOf = (messages: readonly StoredMessage[]) =>
 /** A store that fails the first write of an inbound message: the attempt crashes after the acknowledgement was written. */
 function crashOnceOnInbound(store: ReceiveMailDeps['messages']): ReceiveMailDeps['messages'] {
   let crashed = false;
+  const crash = (message: StoredMessage): void => {
+    if (message.direction === 'inbound' && !crashed) {
+      crashed = true;
+      throw new Error('lambda died');
+    }
+  };
   return Object.assign(Object.create(store) as ReceiveMailDeps['messages'], {
-    async put(message: StoredMessage, decided?: DecidedCheckpoint) {
-      if (message.direction === 'inbound' && !crashed) {
-        crashed = true;
-        throw new Error('lambda died');
-      }
-      return store.put(message, decided);
-    },
+    put: async (message: StoredMessage) => (crash(message), store.put(message)),
+    putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) => (crash(message), store.putDecided(message, decided, options)),
   });
 }
 

@@ -5,7 +5,8 @@ import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-stor
 import { AppError } from '../../functions/core/errors.ts';
 import { MAX_ATTEMPTS, receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail, InboundRecord } from '../../functions/core/model/inbound-record.ts';
-import type { InboundLedger } from '../../functions/core/ports/inbound.ts';
+import type { DecidedCheckpoint, InboundLedger } from '../../functions/core/ports/inbound.ts';
+import type { InboundStoredMessage, StoredMessage } from '../../functions/core/model/stored-message.ts';
 import type { ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail, retrying } from '../support/inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
@@ -40,9 +41,15 @@ async function queued(): Promise<number> {
 }
 
 type Messages = ReceiveMailDeps['messages'];
-/** The real message store with another `put`. */
-const withPut = (put: Messages['put']): Messages => Object.assign(Object.create(new DynamoMessageStore(aws.db, aws.tableName)) as Messages, { put });
-const failing = (error: Error): Messages => withPut(async () => Promise.reject(error));
+/** The real message store whose writes (of a message alone or with its checkpoint) pass `write` first. */
+function withWrite(write: <M extends StoredMessage>(message: M) => Promise<M>): Messages {
+  const real = new DynamoMessageStore(aws.db, aws.tableName);
+  return Object.assign(Object.create(real) as Messages, {
+    put: async (message: StoredMessage) => real.put(await write(message)),
+    putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) => real.putDecided(await write(message), decided, options),
+  });
+}
+const failing = (error: Error): Messages => withWrite(async () => Promise.reject(error));
 
 describe('receiveMail outcomes against dynalite and fauxqs', () => {
   it('records a second copy of a stored mail (new SES id, same Message-ID) without routing it', async () => {
@@ -160,7 +167,7 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
     const deps = inboundDeps(aws, new TestClock());
     let failures = 1;
-    const flaky = withPut(async (m, decided) => (failures-- > 0 ? Promise.reject(new Error('throttled')) : deps.messages.put(m, decided)));
+    const flaky = withWrite(async (m) => (failures-- > 0 ? Promise.reject(new Error('throttled')) : m));
     // Act
     const crashed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id)).catch((e: unknown) => e);
     const resumed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id));
@@ -237,8 +244,7 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     // Arrange: the message store writes an item DynamoDB refuses with a ValidationException
     const id = sesId('invalid');
     await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example` }));
-    const store = new DynamoMessageStore(aws.db, aws.tableName);
-    const oversized = withPut((message, decided) => store.put({ ...message, preview: 'x'.repeat(420 * 1024) }, decided));
+    const oversized = withWrite(async (message) => ({ ...message, preview: 'x'.repeat(420 * 1024) }));
     // Act
     const outcome = await receiveMail(inboundDeps(aws, new TestClock(), { messages: oversized }), inboundMail(id));
     // Assert

@@ -7,9 +7,10 @@ import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
 import { receiveMail, type ReceiveMailDeps } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundRecord } from '../../functions/core/model/inbound-record.ts';
 import type { RoutedMessage } from '../../functions/core/model/routed-message.ts';
-import type { StoredMessage } from '../../functions/core/model/stored-message.ts';
+import type { InboundStoredMessage, StoredMessage } from '../../functions/core/model/stored-message.ts';
 import type { ConversationStore } from '../../functions/core/ports/conversation-store.ts';
-import type { InboundLedger, RoutedQueue } from '../../functions/core/ports/inbound.ts';
+import type { DecidedCheckpoint, InboundLedger, RoutedQueue } from '../../functions/core/ports/inbound.ts';
+import { BusyError } from '../../functions/core/errors.ts';
 import { LEASE_MS, TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 
@@ -70,6 +71,29 @@ function crashingQueue(): { queue: RoutedQueue; sent: RoutedMessage[] } {
     },
   };
   return { queue, sent };
+}
+
+function inboundMessage(key: Pick<InboundStoredMessage, 'messageId' | 'conversationId' | 'receivedAt'>): InboundStoredMessage {
+  return {
+    direction: 'inbound', ...key, channelId: 'support', sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1', internetMessageId: 'a@customer.example',
+    subject: 'Help', from: { address: 'carla@customer.example', name: 'Carla' }, to: [], cc: [], date: null, replyTo: [], sender: null, inReplyTo: null,
+    references: [], lane: 'human', laneReason: 'a person wrote it', tags: [], disposition: 'route', route: { skill: 'support', rule: 'default', priority: 'normal' },
+    thread: { rule: 'new-conversation', reason: 'new', flags: [], linkedConversationId: null }, preview: 'Hello', attachments: [], rejectedAttachments: [],
+  };
+}
+
+function routedMessage(overrides: Pick<RoutedMessage, 'messageId' | 'skill'>): RoutedMessage {
+  return {
+    schemaVersion: 1, channelId: 'support', internetMessageId: 'a@customer.example', conversationId: 'c-1', ticketNumber: '0000013', isNewConversation: true,
+    lane: 'human', laneReason: 'a person wrote it', tags: [], routingRule: 'default', priority: 'normal', from: null, subject: 'Help',
+    receivedAt: '2026-11-22T10:00:00.000Z', previousAgent: null, autoAnswerAllowed: true, ...overrides,
+  };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** The inbound messages of a conversation stored from the mail with this SES id. */
@@ -280,5 +304,59 @@ describe('receiveMail retries and copies against dynalite', () => {
     expect(reply).toMatchObject({ status: 'routed', conversationId: w });
     expect(pointer).toMatchObject({ conversationId: w, ticketNumber: '0000077', isNewConversation: false });
     expect(message?.direction === 'inbound' && message.thread.reason).toBe(`in-reply-to ${parentId} belongs to conversation ${w} (ticket 0000077)`);
+  });
+
+  it('queues one pointer for two overlapping attempts of one mail: the checkpoint stored first stands', async () => {
+    // Arrange: attempt A outlives its lease just before storing; B takes over and decides again after an agent answered
+    const parentId = `${sesId('p')}@customer.example`;
+    const parent = await deliver(customerMail({ messageId: parentId }), 'p');
+    await aws.drain(aws.queueUrls.support ?? '');
+    const id = await stored(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: parentId, subject: 'Re: My order' }), 'r');
+    const [reached, resume] = [deferred(), deferred()];
+    const depsA = inboundDeps(aws, new TestClock());
+    const slow = Object.assign(Object.create(depsA.messages) as ReceiveMailDeps['messages'], {
+      putDecided: async (...a: Parameters<ReceiveMailDeps['messages']['putDecided']>) => {
+        reached.resolve();
+        await resume.promise;
+        return depsA.messages.putDecided(...a);
+      },
+    });
+    const sentByA: RoutedMessage[] = [];
+    const queueA: RoutedQueue = { send: async (m) => void sentByA.push(m) };
+    const attemptA = receiveMail({ ...depsA, messages: slow, queue: queueA }, inboundMail(id)).catch((e: unknown) => e);
+    await reached.promise;
+    const key = { pk: `CONV#${parent.conversationId ?? ''}`, sk: 'CONV' };
+    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: key, UpdateExpression: 'SET lastAgent = :a', ExpressionAttributeValues: { ':a': 'agent-7' } }));
+    const clockB = new TestClock();
+    clockB.advance(LEASE_MS + 1);
+    // Act
+    const attemptB = await receiveMail(inboundDeps(aws, clockB), inboundMail(id));
+    resume.resolve();
+    const endedA = await attemptA;
+    // Assert: A sends what B stored, then finds its lease taken
+    const pointers = (await aws.drain(aws.queueUrls.support ?? '')).map((m) => JSON.parse(m.Body ?? '{}') as RoutedMessage);
+    expect(attemptB).toMatchObject({ status: 'routed', conversationId: parent.conversationId });
+    expect(pointers).toEqual([expect.objectContaining({ previousAgent: 'agent-7' })]);
+    expect(sentByA).toEqual(pointers);
+    expect(endedA).toBeInstanceOf(BusyError);
+    expect(await inboundOf(parent.conversationId, id)).toHaveLength(1);
+  });
+
+  it('keeps the first checkpoint a message is stored with; a replay replaces it', async () => {
+    // Arrange
+    const messages = new DynamoMessageStore(aws.db, aws.tableName);
+    const message = inboundMessage({ messageId: sesId('m'), conversationId: sesId('conv'), receivedAt: '2026-11-22T10:00:00.000Z' });
+    const pointer = (skill: string): DecidedCheckpoint => ({ routed: routedMessage({ messageId: message.messageId, skill }), acknowledgement: null });
+    // Act
+    const first = await messages.putDecided(message, pointer('support'), { replace: false });
+    const second = await messages.putDecided({ ...message, preview: 'changed' }, pointer('billing'), { replace: false });
+    const replayed = await messages.putDecided({ ...message, preview: 'replayed' }, pointer('billing'), { replace: true });
+    const found = await messages.findDecided({ ...message, conversationId: message.conversationId });
+    // Assert
+    expect(first.decided.routed?.skill).toBe('support');
+    expect(second).toEqual(first);
+    expect(replayed.decided.routed?.skill).toBe('billing');
+    expect(found).toEqual({ message: { ...message, preview: 'replayed' }, decided: pointer('billing') });
+    expect((await messages.list(message.conversationId ?? '')).map((m) => m.preview)).toEqual(['replayed']);
   });
 });

@@ -43,7 +43,8 @@ const CLOSES: Readonly<Record<string, readonly string[]>> = {
 // Inside these, `<x/>` closes itself (foreign content); inside the integration points HTML resumes.
 const FOREIGN = new Set(['svg', 'math']);
 const INTEGRATION = new Set(['mi', 'mo', 'mn', 'ms', 'mtext', 'annotation-xml', 'foreignobject', 'desc', 'title']);
-const NAME = /^[a-zA-Z][^\s/>]*/;
+// A tag name: a letter, then anything up to a space, `/` or `>`; longer names are no HTML element.
+const MAX_NAME = 128;
 
 export interface BoundedHtml {
   readonly html: string;
@@ -63,9 +64,10 @@ interface Open {
 export function boundHtmlDepth(html: string, maxDepth: number): BoundedHtml {
   const open: Open[] = [];
   const counts = new Map<string, number>();
-  const removed: [number, number][] = [];
+  // Start and end of each tag to remove, in pairs.
+  const removed: number[] = [];
   const push = (name: string, dropped: boolean): void => {
-    const foreign = FOREIGN.has(name) || (!INTEGRATION.has(name) && (open.at(-1)?.foreign ?? false));
+    const foreign = FOREIGN.has(name) || (!INTEGRATION.has(name) && (open[open.length - 1]?.foreign ?? false));
     open.push({ name, dropped, foreign });
     counts.set(name, (counts.get(name) ?? 0) + 1);
   };
@@ -84,8 +86,8 @@ export function boundHtmlDepth(html: string, maxDepth: number): BoundedHtml {
       continue;
     }
     const closing = next === '/';
-    const name = NAME.exec(html.slice(at + (closing ? 2 : 1), at + 130))?.[0]?.toLowerCase();
-    if (name === undefined) {
+    const name = tagName(html, at + (closing ? 2 : 1));
+    if (name === null) {
       at = html.indexOf('<', at + 1);
       continue;
     }
@@ -97,13 +99,13 @@ export function boundHtmlDepth(html: string, maxDepth: number): BoundedHtml {
       if ((counts.get(name) ?? 0) > 0) {
         let element = pop();
         while (element && element.name !== name) element = pop();
-        if (element?.dropped) removed.push([at, end + 1]);
+        if (element?.dropped) removed.push(at, end + 1);
       }
       at = html.indexOf('<', end + 1);
       continue;
     }
     const slash = html[end - 1] === '/';
-    if (slash && open.at(-1)?.foreign) {
+    if (slash && open[open.length - 1]?.foreign) {
       at = html.indexOf('<', end + 1);
       continue;
     }
@@ -115,24 +117,39 @@ export function boundHtmlDepth(html: string, maxDepth: number): BoundedHtml {
       continue;
     }
     const implied = CLOSES[name];
-    while (implied && open.length > 0 && implied.includes(open.at(-1)?.name ?? '')) pop();
+    while (implied && open.length > 0 && implied.includes(open[open.length - 1]?.name ?? '')) pop();
     // Void elements nest nothing and keep their tags (a `<br>` still breaks the line).
     if (!VOID.has(name)) {
       const dropped = open.length >= maxDepth;
       push(name, dropped);
-      if (dropped) removed.push([at, end + 1]);
+      if (dropped) removed.push(at, end + 1);
     }
     at = html.indexOf('<', end + 1);
   }
   if (removed.length === 0) return { html, flattened: false };
   const kept: string[] = [];
   let from = 0;
-  for (const [start, stop] of removed) {
-    kept.push(html.slice(from, start));
-    from = stop;
+  for (let index = 0; index < removed.length; index += 2) {
+    kept.push(html.slice(from, removed[index]));
+    from = removed[index + 1] as number;
   }
   kept.push(html.slice(from));
   return { html: kept.join(''), flattened: true };
+}
+
+/** The lowercase tag name that starts at `from`, or null when no letter starts one there. */
+function tagName(html: string, from: number): string | null {
+  const first = html.charCodeAt(from) | 0x20;
+  if (first < 0x61 || first > 0x7a) return null;
+  let end = from + 1;
+  const limit = Math.min(html.length, from + MAX_NAME);
+  while (end < limit) {
+    const code = html.charCodeAt(end);
+    // Space, tab, line feed, form feed, carriage return, `/`, `>`.
+    if (code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x2f || code === 0x3e) break;
+    end++;
+  }
+  return html.slice(from, end).toLowerCase();
 }
 
 /** Where the close tag of a raw-text element starts (`</style`), or -1. */

@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { route } from '../roles.ts';
+import { ForbiddenError } from '../../core/errors.ts';
+import { hasRole } from '../../core/model/agent.ts';
 import { IdSchema } from '../../core/model/fields.ts';
 import {
   deleteSignature, deleteTemplate, listTemplates, previewSignature, previewTemplate, putSignature, putTemplate, readSignature, readTemplate,
@@ -75,7 +77,13 @@ export function templateRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 200: json(PreviewSchema, 'The rendered reply'), ...ERRORS },
   }), async (c) => {
     const { channelId, name } = c.req.valid('param');
-    return c.json(await previewTemplate(deps, channelId, name, c.req.valid('json')), 200);
+    const input = c.req.valid('json');
+    const { caller } = adminRequest(c);
+    // An agent previews with their own signature; another agent's is a supervisor's to look at.
+    if (input.agentId !== undefined && input.agentId !== caller.agentId && !hasRole(caller.role, 'supervisor')) {
+      throw new ForbiddenError(`a preview as agent ${input.agentId} needs the supervisor role; leave agentId out or name yourself (${caller.agentId})`);
+    }
+    return c.json(await previewTemplate(deps, channelId, name, input), 200);
   });
 
   const sigTags = ['signatures'];

@@ -107,6 +107,8 @@ export async function deleteTemplate(deps: TemplateAdminDeps, request: AdminRequ
 export async function putSignature(
   deps: TemplateAdminDeps, request: AdminRequest, agentId: string, input: unknown, expectedVersion: number | null,
 ): Promise<Versioned<Signature>> {
+  // A signature belongs to an agent: none is kept for an id that names nobody.
+  if (!(await deps.agents.get(agentId))) throw new NotFoundError(`agent ${agentId} not found`);
   const given = parseOrThrow(SignatureSchema, input, 'signature');
   const signature = checkSanitized(SignatureSchema, sanitizedSignature(await deps.sanitizer(), given), 'signature');
   const at = deps.clock.now().toISOString();

@@ -17,8 +17,8 @@ describe('templates and signatures', () => {
     const created = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<div>{{body}}<hr>{{signature}}<p>Ticket {{ticketNumber}} · {{channelName}}</p></div>' } });
     const stale = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<p>{{body}}</p>' }, headers: { 'if-match': '"9"' } });
     const replaced = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<main>{{body}}{{signature}}<p>#{{ticketNumber}}</p></main>' }, headers: { 'if-match': '"1"' } });
-    const signature = await h.call('PUT', '/agents/agent-7/signature', { body: { html: '<p>Ana, Support</p>', text: 'Ana, Support' } });
-    const preview = await h.call('POST', '/channels/support/templates/default/preview', { body: { text: 'Hello <b>you</b>\n\nBye', agentId: 'agent-7', ticketNumber: '0000013' } });
+    const signature = await h.call('PUT', '/agents/agent-1/signature', { body: { html: '<p>Ana, Support</p>', text: 'Ana, Support' } });
+    const preview = await h.call('POST', '/channels/support/templates/default/preview', { body: { text: 'Hello <b>you</b>\n\nBye', agentId: 'agent-1', ticketNumber: '0000013' } });
     const missing = await h.call('POST', '/channels/support/templates/other/preview', { body: { text: 'x' } });
     // Assert
     expect(created.status).toBe(200);
@@ -38,7 +38,7 @@ describe('templates and signatures', () => {
     const list = await json(await h.call('GET', '/channels/support/templates'));
     const noMatch = await h.call('DELETE', '/channels/support/templates/default');
     const deleted = await h.call('DELETE', '/channels/support/templates/default', { headers: { 'if-match': '"2"' } });
-    const signature = await json(await h.call('POST', '/agents/agent-7/signature/preview'));
+    const signature = await json(await h.call('POST', '/agents/agent-1/signature/preview'));
     // Assert
     expect((list.items as { name: string; channelId: string }[]).map((t) => [t.channelId, t.name])).toEqual([['support', 'default']]);
     expect(noMatch.status).toBe(428);

@@ -43,6 +43,7 @@ function world() {
   const templates = new MemoryVersionedStore<Template>();
   const signatures = new MemoryVersionedStore<Signature>();
   const agents = new MemoryVersionedStore<Agent>();
+  agents.items.set('agent-7', { value: AGENT_7, version: 1, updatedAt: 'now', managedBy: 'api' });
   const sanitizer = new CountingSanitizer();
   const audit: AuditEntry[] = [];
   let n = 0;
@@ -259,7 +260,7 @@ describe('previewTemplate: the preview is the mail body', () => {
     const layout = { html: LAYOUT, text: '{{channelName}} #{{ticketNumber}}\n\n{{body}}\n-- \n{{signature}}' };
     const template = await putTemplate(w.deps, request, 'support', 'default', layout, null);
     const signature = await putSignature(w.deps, request, 'agent-7', { html: '<p><b>Ana</b> &amp; team</p>', text: 'Ana & team' }, null);
-    await w.agents.create('agent-7', { ...AGENT_7, displayName: 'Ana' }, 'now');
+    w.agents.items.set('agent-7', { value: { ...AGENT_7, displayName: 'Ana' }, version: 1, updatedAt: 'now', managedBy: 'api' });
     const text = 'Hello Jane,\n\nyour parcel <left> today.';
     // Act
     const input = { text, agentId: 'agent-7', ticketNumber: '0000013', subject: 'Re: Parcel [#0000013]' };
@@ -283,7 +284,7 @@ describe('previewTemplate: the preview is the mail body', () => {
     // Arrange
     const w = world();
     await putTemplate(w.deps, request, 'support', 'default', { html: '<p>{{body}}</p><p>{{agentName}}</p>', text: '{{body}} / {{agentName}}' }, null);
-    await w.agents.create('agent-7', AGENT_7, 'now');
+    w.agents.items.set('agent-7', { value: AGENT_7, version: 1, updatedAt: 'now', managedBy: 'api' });
     // Act
     const named = await previewTemplate(w.deps, 'support', 'default', { text: 'Hi', agentId: 'agent-7', agentName: 'Someone Else' });
     const anonymous = await previewTemplate(w.deps, 'support', 'default', { text: 'Hi', agentName: 'Sample Agent' });
