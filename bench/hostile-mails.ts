@@ -36,7 +36,7 @@ export const HOSTILE_SHAPES: Readonly<Record<HostileKind, string>> = {
   'html-nested-blockquote': 'text/html, 40,000 nested `<blockquote type="cite">`, then an Outlook reply header',
   'html-unclosed-raw-text': 'text/html, 130,000 `<style/>` (no close tag), then an Outlook reply header',
   'html-long-attributes': 'text/html, tags with 3,600 characters of `class=quote` attributes',
-  'html-unclosed-br': 'text/html, 330,000 `<br` without `>`',
+  'html-unclosed-br': 'text/html, 350,000 `<br` without `>`',
   'multipart-no-boundary': 'multipart/alternative without a boundary, a body of Content-Type and `--x` lines',
 };
 

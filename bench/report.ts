@@ -5,6 +5,7 @@ import { type ComposeRow, formatComposeRows } from './compose.ts';
 import type { CoreRatioRow } from './core-ratio.ts';
 import type { CostPerMillion } from './cost.ts';
 import type { HostileResult } from './hostile.ts';
+import { HOSTILE_SHAPES } from './hostile-mails.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MailKind } from './mails.ts';
 import type { MemoryRow } from './memory.ts';
@@ -154,7 +155,8 @@ export function hostileLines(h: HostileResult): string[] {
     table(['mail', 'bytes', 'floor', 'floor lean', 'decide', 'ratio', 'vs lean', 'limits and repairs'],
       h.rows.map((x) => [x.kind, x.bytes, `${x.floorMs.toFixed(1)}${x.floorFailed ? '*' : ''}`, x.floorLeanMs.toFixed(1), x.decideMs.toFixed(1),
         (x.decideMs / x.floorMs).toFixed(2), (x.decideMs / x.floorLeanMs).toFixed(2), x.tags.filter((t) => /^(?:limit-|structure-)/.test(t)).join(' ') || '-'])),
-    `  slowest: ${s.kind}, ${s.decideMs.toFixed(0)} ms; ${(s.decideMs / s.floorMs).toFixed(2)} of the floor, ${(s.decideMs / s.floorLeanMs).toFixed(2)} of the lean floor`,
+    `  slowest: ${s.kind} (${HOSTILE_SHAPES[s.kind]}), ${s.decideMs.toFixed(0)} ms;`,
+    `    ${(s.decideMs / s.floorMs).toFixed(2)} of the floor, ${(s.decideMs / s.floorLeanMs).toFixed(2)} of the lean floor`,
   ];
 }
 

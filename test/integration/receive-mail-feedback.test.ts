@@ -67,8 +67,14 @@ function crashOnceOnInbound(store: ReceiveMailDeps['messages']): ReceiveMailDeps
     }
   };
   return Object.assign(Object.create(store) as ReceiveMailDeps['messages'], {
-    put: async (message: StoredMessage) => (crash(message), store.put(message)),
-    putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) => (crash(message), store.putDecided(message, decided, options)),
+    put: async (message: StoredMessage) => {
+      crash(message);
+      return store.put(message);
+    },
+    putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) => {
+      crash(message);
+      return store.putDecided(message, decided, options);
+    },
   });
 }
 

@@ -44,6 +44,7 @@ export class OwnIdProbe implements ThreadLookup {
         const claim = found.get(id);
         if (claim) this.claims.set(id, claim);
       }
+      if (this.conversations) await this.readConversations();
     }
     if (own) this.seen = { claim: this.claims.get(own) ?? null, conversation: this.conversations ? (this.refOf(channelId, own) ?? null) : undefined };
     const found = new Map<string, ConversationRef>();
@@ -75,11 +76,18 @@ export class OwnIdProbe implements ThreadLookup {
   /** Reads the conversations the claims name (following merges, one request); the lookup answers with them from now on. */
   async resolve(channelId: string): Promise<void> {
     if (this.conversations) return;
-    const targets = [...new Set([...this.claims.values()].flatMap((c) => (c.conversationId ? [c.conversationId] : [])))];
-    this.conversations = targets.length > 0 ? await this.store.getConversations(targets) : new Map();
+    await this.readConversations();
     this.provisionalIds.clear();
     const own = this.ownId;
     if (own && this.seen) this.seen = { claim: this.seen.claim, conversation: this.refOf(channelId, own) ?? null };
+  }
+
+  /** Reads the conversations the claims name that are not read yet. */
+  private async readConversations(): Promise<void> {
+    const known = this.conversations ?? new Map<string, ConversationRef>();
+    const targets = [...new Set([...this.claims.values()].flatMap((c) => (c.conversationId && !known.has(c.conversationId) ? [c.conversationId] : [])))];
+    const found = targets.length > 0 ? await this.store.getConversations(targets) : new Map<string, ConversationRef>();
+    this.conversations = new Map([...known, ...found]);
   }
 
   /** The conversation a Message-ID's claim names: as read once resolved, else known by its id alone. */

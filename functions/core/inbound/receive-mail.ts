@@ -38,8 +38,9 @@ export const MAX_ATTEMPTS = DEFAULT_MAX_ATTEMPTS;
  * however often SES delivers it (`processOnce`), run its steps (`receiveStep`: load and parse,
  * decide, thread, apply a delivery report, acknowledge, store, queue).
  *
- * The record moves `received → decided → routed` for mail it queues and `received → recorded |
- * quarantined | dropped` otherwise. Mail that cannot be processed (no channel, raw copy missing,
+ * The record moves `received → decided → routed` for mail it queues (`decided` kept with the
+ * stored message instead when a retry finds it there: `resumeDecided`, one save less) and
+ * `received → recorded | quarantined | dropped` otherwise. Mail that cannot be processed (no channel, raw copy missing,
  * unparseable, any permanent error, or an error still there at the last attempt) gets a failed
  * record, listed for replay, and the outcome `failed`; it is not thrown. Retryable errors are.
  *

@@ -95,7 +95,7 @@ export function isQuotedLine(line: string): boolean {
 
 // A lone "From: someone@example.com" line after a blank line: what is left of a header block
 // whose other lines the sender's client dropped or wrapped into links.
-const LONE_FROM = /^\*?(?:from|von|de|van|fra|från)\*?[ \t]*:\*?[ \t]+(?:[^<>@\s]+@[^<>@\s]+|[^<>@]{1,80}<[^<>@\s]+@[^<>@\s]+>)[ \t]*$/iu;
+const LONE_FROM = /^\*?(?:from|von|de|van|fra|från)\*?[ \t]*:\*?[ \t]+(?:[^<>@\s]+@[^<>@\s]+|[^<>@\s][^<>@]{0,79}<[^<>@\s]+@[^<>@\s]+>)[ \t]*$/iu;
 
 /**
  * A quoted header block starts at `index`: a From, Date, To or Subject line and, within the next

@@ -53,6 +53,37 @@ describe('MailparserMimeParser line and HTML depth limits', () => {
     expect(message.parseTags).toEqual(['limit-line-length']);
   });
 
+  it('applies maxLineChars to report parts', async () => {
+    // Arrange
+    const raw = crlf([
+      'From: MAILER-DAEMON@mx.example',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+      '',
+      '--r',
+      'Content-Type: text/plain',
+      '',
+      'Delivery failed.',
+      '--r',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example',
+      '',
+      'Final-Recipient: rfc822; bob@example.org',
+      'Status: 5.1.1',
+      `Diagnostic-Code: smtp; 550 ${'no such user '.repeat(10)}`,
+      '--r--',
+      '',
+    ]);
+
+    // Act
+    const message = await parser.parse(raw, { maxLineChars: 60 });
+
+    // Assert
+    expect(message.reports[0]?.text.split('\n').every((line) => line.length <= 60)).toBe(true);
+    expect(message.reports[0]?.text).toContain('Status: 5.1.1');
+    expect(message.parseTags).toEqual(['limit-line-length']);
+  });
+
   it('flattens HTML nested deeper than maxHtmlDepth: the text stays, the mail is tagged', async () => {
     // Arrange
     const raw = fixture('html-nested-deeper-than-limit.eml');

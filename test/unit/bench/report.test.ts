@@ -70,7 +70,7 @@ describe('hostile mail lines', () => {
     // Assert
     expect(lines).toMatch(/long-line\s+1048576\s+200\.0\s+20\.0\s+40\.0\s+0\.20\s+2\.00\s+limit-line-length\n/);
     expect(lines).toMatch(/html-nested-div\s+1048576\s+200\.0\*\s+20\.0\s+300\.0\s+1\.50\s+15\.00\s+limit-html-depth/);
-    expect(lines).toContain('slowest: html-nested-div, 300 ms; 1.50 of the floor, 15.00 of the lean floor');
+    expect(lines).toContain('slowest: html-nested-div (text/html, 200,000 unclosed `<div>`), 300 ms;\n    1.50 of the floor, 15.00 of the lean floor');
   });
 });
 

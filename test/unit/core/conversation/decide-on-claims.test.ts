@@ -16,10 +16,14 @@ const [ticketC, ticketD, ticketK] = [1, 2, 3].map((n) => formatTicketNumber(n, c
 async function world(setup: (store: MemoryConversationStore) => Promise<void> = async () => undefined) {
   const store = new MemoryConversationStore();
   const reads = { conversations: 0, claims: 0, tickets: 0 };
+  const counting = <A extends unknown[], T>(name: keyof typeof reads, read: (...a: A) => T) => (...a: A): T => {
+    reads[name] += 1;
+    return read(...a);
+  };
   const counted = Object.assign(Object.create(store) as MemoryConversationStore, {
-    getConversations: (ids: readonly string[]) => (reads.conversations++, store.getConversations(ids)),
-    findClaims: (c: string, ids: readonly string[]) => (reads.claims++, store.findClaims(c, ids)),
-    findByTicketNumber: (c: string, t: string) => (reads.tickets++, store.findByTicketNumber(c, t)),
+    getConversations: counting('conversations', (ids: readonly string[]) => store.getConversations(ids)),
+    findClaims: counting('claims', (c: string, ids: readonly string[]) => store.findClaims(c, ids)),
+    findByTicketNumber: counting('tickets', (c: string, t: string) => store.findByTicketNumber(c, t)),
   });
   const open = async (id: string, ticketNumber: string, participants: string[], ids: string[]) => {
     const c = { id, channelId: channel.id, ticketNumber, replyToken: null, createdAt: at };
@@ -142,6 +146,19 @@ describe('OwnIdProbe', () => {
     expect(after.get('p@customer.example')).toMatchObject({ id: 'conv-c', ticketNumber: ticketC, participants: ['carla@customer.example'] });
     expect(reads).toEqual({ conversations: 1, claims: 1, tickets: 0 });
     expect(probe.seen).toEqual({ claim: null, conversation: null });
+  });
+
+  it('reads the conversations of claims first asked after it resolved', async () => {
+    // Arrange
+    const { counted, reads } = await world();
+    const probe = new OwnIdProbe(counted, null);
+    await probe.findByMessageIds(channel.id, ['p@customer.example']);
+    await probe.resolve(channel.id);
+    // Act
+    const later = await probe.findByMessageIds(channel.id, ['q@customer.example', 'p@customer.example']);
+    // Assert
+    expect([...later.values()].map((c) => [c.id, c.ticketNumber])).toEqual([['conv-d', ticketD], ['conv-c', ticketC]]);
+    expect(reads).toEqual({ conversations: 2, claims: 2, tickets: 0 });
   });
 });
 
