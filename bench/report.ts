@@ -7,6 +7,7 @@ import type { CostPerMillion } from './cost.ts';
 import type { HostileResult } from './hostile.ts';
 import { HOSTILE_SHAPES } from './hostile-mails.ts';
 import type { EndToEndResult } from './end-to-end.ts';
+import type { ExtractionResult } from './extraction.ts';
 import type { MailKind } from './mails.ts';
 import type { MemoryRow } from './memory.ts';
 import type { ReplyCalls, SendPathResult } from './send-path.ts';
@@ -37,6 +38,8 @@ export interface BenchResult {
   readonly seconds: number;
   readonly coreRatio: readonly CoreRatioRow[];
   readonly hostile: HostileResult;
+  /** Reply extraction per message: Postroom and the kept libraries on conformance's reply suites. */
+  readonly extraction: ExtractionResult;
   readonly calls: CallsResult;
   /** AWS calls of one agent reply: queueing it and sending it. */
   readonly sendPath: SendPathResult;
@@ -160,15 +163,41 @@ export function hostileLines(h: HostileResult): string[] {
   ];
 }
 
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The extraction table: per suite, each contender's time per message and ratios to Postroom, with conformance's accuracy. */
+export function extractionLines(x: ExtractionResult): string[] {
+  const rows = x.suites.flatMap((suite) =>
+    x.contenders.flatMap((name, index) => {
+      const t = suite.byContender[name];
+      if (!t) return [];
+      const right = t.score ? `${t.score.right}/${t.score.total} ${pct(t.score.rate)}` : '-';
+      const head = index === 0 ? [suite.suite, suite.cases] : ['', ''];
+      return [[...head, name, t.medianUs.toFixed(1), t.p99Us.toFixed(1), t.medianRatio.toFixed(2), t.p99Ratio.toFixed(2), right]];
+    }),
+  );
+  const missing = x.contenders.length === 1 ? ['  planer and email-reply-parser are not installed (devDependencies): Postroom alone'] : [];
+  return [
+    '',
+    `1c. Reply extraction per message (µs; each message's median of ${x.rounds} rounds, then median and p99 over the suite; x = ratio to postroom)`,
+    table(['suite', 'cases', 'contender', 'median', 'p99', 'median x', 'p99 x', 'right (conformance)'], rows),
+    '  each contender as conformance runs it (reply-contenders.ts), .eml cases parsed beforehand; under 100 messages, p99 is the slowest message',
+    ...missing,
+  ];
+}
+
 /** The human-readable report. */
 export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`Postroom benchmark${r.quick ? ' (--quick)' : ''}: node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; ${r.seconds.toFixed(0)} s`);
   out.push('', '1. Core decision vs bare mailparser (median ms; floor = MailParser stream, default options, attachments drained)');
-  out.push(table(['mail', 'bytes', 'runs', 'floor', 'floor lean', 'adapter parse', 'decide', 'ratio', 'vs lean'],
-    r.coreRatio.map((c) => [c.kind, c.bytes, c.rounds, c.floorMs.toFixed(2), c.floorLeanMs.toFixed(2), c.adapterParseMs.toFixed(2), c.decideMs.toFixed(2), c.ratio.toFixed(2), c.ratioLean.toFixed(2)])));
+  out.push(table(['mail', 'bytes', 'runs', 'floor', 'floor lean', 'adapter parse', '+ sanitize', 'decide', 'ratio', 'vs lean'],
+    r.coreRatio.map((c) => [c.kind, c.bytes, c.rounds, c.floorMs.toFixed(2), c.floorLeanMs.toFixed(2), c.adapterParseMs.toFixed(2),
+      c.sanitizedParseMs?.toFixed(2) ?? '-', c.decideMs.toFixed(2), c.ratio.toFixed(2), c.ratioLean.toFixed(2)])));
+  out.push('  adapter parse: HTML omitted, as the decision parses; + sanitize: the HTML sanitized as the admin API reads it, timed alone after the others');
   out.push(...hostileLines(r.hostile));
+  out.push(...extractionLines(r.extraction));
   const c = r.calls;
   out.push('', `2. AWS calls per mail (inbound handler, production adapters, dynalite + fauxqs)${c.stable ? '' : ' [counts varied between runs]'}`);
   out.push(profileLines('first mail', c.firstMail), profileLines('new mail', c.newMail), profileLines('reply', c.reply));

@@ -5,6 +5,7 @@ import { measureCompose } from './compose.ts';
 import { measureCoreRatio } from './core-ratio.ts';
 import { costPerMillion, type CostPerMillion } from './cost.ts';
 import { measureEndToEnd } from './end-to-end.ts';
+import { measureExtraction } from './extraction.ts';
 import { measureHostile } from './hostile.ts';
 import { MAIL_KINDS, type MailKind } from './mails.ts';
 import { measureMemory } from './memory.ts';
@@ -44,6 +45,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
   const coreRatio = await step('core decision vs mailparser', () => measureCoreRatio({ quick: options.quick }));
   const hostile = await step('hostile mail (about 1 MB each)', () => measureHostile({ quick: options.quick }));
+  const extraction = await step('reply extraction: postroom, planer, email-reply-parser', () => measureExtraction({ quick: options.quick }));
   const calls = await step('AWS calls per mail', () => measureCalls({ quick: options.quick }));
   const sendPath = await step('AWS calls per reply (queue and send)', () => measureSendPath({ quick: options.quick }));
   const compose = await step('compose time per reply shape', () => measureCompose({ quick: options.quick }));
@@ -65,7 +67,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
   const partial = {
     machine: machine(), quick: options.quick, seconds: (performance.now() - started) / 1000,
-    coreRatio, hostile, calls, sendPath, compose, endToEnd, memory, coldStart, cost: { memoryMb: coldStart.inboundMemoryMb, bySize },
+    coreRatio, hostile, extraction, calls, sendPath, compose, endToEnd, memory, coldStart, cost: { memoryMb: coldStart.inboundMemoryMb, bySize },
   };
   return { ...partial, goals: checkGoals(partial) };
 }

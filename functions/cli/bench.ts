@@ -8,7 +8,8 @@ const HELP = `Usage: postroom bench [--json] [--quick] [--mails N] [--connection
 Benchmarks the inbound path on generated mail (5 KB reply, 60 KB newsletter, 2 MB with two
 attachments, 25 MB and 40 MB with one): core decision vs bare mailparser, the slowest of
 fourteen hostile mails of about 1 MB (lines that made patterns backtrack, deep HTML, broken
-MIME), AWS calls per mail, end to end through the sandbox, peak memory per size, and the cost
+MIME), reply extraction per message against planer and email-reply-parser on conformance's
+reply suites, AWS calls per mail, end to end through the sandbox, peak memory per size, and the cost
 per 1,000,000 mails; and the
 send path: AWS calls per agent reply (queueing and sending, against a local SES) and compose
 time per reply shape. For every Lambda function: bundle size, the npm packages it carries, and

@@ -52,7 +52,12 @@ export function toBodyParts(
   const plain = cleanBodyText(output.text);
   // The text converter keeps no markup at all, so it may read the HTML before sanitizing.
   const text = lines(plain.trim().length === 0 && rawHtml !== null ? cleanBodyText(htmlToText(html ?? rawHtml)) : plain);
-  const referenced = new Set([...(rawHtml ?? '').matchAll(CID_REFERENCE)].map((match) => (match[1] ?? '').toLowerCase()));
+  // The HTML's cid: references are read only when a part has a Content-ID to look up.
+  let referenced: ReadonlySet<string> | undefined;
+  const isReferenced = (contentId: string): boolean => {
+    referenced ??= new Set([...(rawHtml ?? '').matchAll(CID_REFERENCE)].map((match) => (match[1] ?? '').toLowerCase()));
+    return referenced.has(contentId.toLowerCase());
+  };
   const attachments: Attachment[] = [];
   const reports: ReportPart[] = [];
   for (const part of output.attachments) {
@@ -65,7 +70,7 @@ export function toBodyParts(
       filename: safeFilename(part.filename),
       contentType: part.contentType,
       size: part.size,
-      inline: part.disposition === 'inline' || (contentId !== null && referenced.has(contentId.toLowerCase())),
+      inline: part.disposition === 'inline' || (contentId !== null && isReferenced(contentId)),
       contentId,
       checksum: part.checksum,
     });

@@ -31,9 +31,10 @@ const STARTERS: readonly Marker[] = [
 ];
 // A tag whose attributes hold none of these holds no marker: most tags are passed by this test.
 const MARKER_WORDS = /quote|cite|RplyFwd|appendonsend|OLK_SRC|border-top|stopSpelling/i;
-// Short pieces of the markers above, and the elements that can hold a quote: one pass over
-// every HTML mail decides whether the tag scan runs at all.
-const FIRST_LOOK = /_quote|RplyFwd|cite-prefix|appendonsend|OLK_SRC|border-top|<(?:blockquote|hr)\b/i;
+// Short pieces of the markers above, and the elements that can hold a quote: a few scans over
+// every HTML mail decide whether the tag scan runs at all. One pattern per piece: in V8 the seven
+// in turn take two thirds of the time of one case-insensitive alternation (40 KB newsletter HTML).
+const FIRST_LOOK = [/_quote/i, /RplyFwd/i, /cite-prefix/i, /appendonsend/i, /OLK_SRC/i, /border-top/i, /<(?:blockquote|hr)\b/i];
 const TAG_HEAD = /^(\/?)([a-zA-Z][\w:-]*)/;
 const VOID = new Set(['br', 'hr', 'img', 'meta', 'link', 'input', 'col', 'area', 'base', 'wbr', 'source']);
 
@@ -58,7 +59,7 @@ interface Cut {
  */
 export function htmlReplyOf(html: string): HtmlReply | null {
   // Most HTML (newsletters, notifications) has none of these: plain substring scans first.
-  if (!FIRST_LOOK.test(html)) return null;
+  if (!FIRST_LOOK.some((piece) => piece.test(html))) return null;
   const cuts = findCuts(html);
   if (cuts.length === 0) return null;
   let kept = '';

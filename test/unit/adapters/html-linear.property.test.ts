@@ -35,11 +35,16 @@ function readHtml(input: string): void {
 
 describe('HTML handling on pathological input grows linearly', () => {
   it('finds the quadratic nesting of the HTML parser when the depth is not bounded (the check can fail)', async () => {
-    // Act
-    const measured = await growth((scale) => html({ unit: '<div>', tail: '' }, scale), (input) => htmlToText(input), 8000, { rounds: 2, attempts: 1 });
+    // Act: a busy machine can slow the small input more than the large one; the highest of three
+    // measurements is the one to compare, as the linear checks keep the lowest.
+    let highest = 0;
+    for (let attempt = 0; attempt < 3 && highest <= LINEAR_BOUND; attempt++) {
+      const measured = await growth((scale) => html({ unit: '<div>', tail: '' }, scale), (input) => htmlToText(input), 10_000, { rounds: 2, attempts: 1 });
+      highest = Math.max(highest, measured.ratio);
+    }
 
     // Assert
-    expect(measured.ratio).toBeGreaterThan(LINEAR_BOUND);
+    expect(highest).toBeGreaterThan(LINEAR_BOUND);
   });
 
   it('from 2,000 to 8,000 repetitions of hostile markup', async () => {

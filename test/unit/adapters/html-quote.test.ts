@@ -28,6 +28,21 @@ describe('htmlReplyOf', () => {
     expect(result?.text).not.toContain('Old text');
   });
 
+  it.each([
+    ['gmail_quote', '<DIV>New text</DIV><DIV CLASS="GMAIL_QUOTE">On Tue, Bob wrote:<BR>Old text</DIV>'],
+    ['blockquote-cite', '<P>New text</P><BLOCKQUOTE TYPE="CITE">Old text</BLOCKQUOTE>'],
+    ['divRplyFwdMsg', '<P>New text</P><DIV ID="DIVRPLYFWDMSG"><B>From:</B> Bob</DIV><P>Old text</P>'],
+    ['hr', '<DIV>New text<HR>From: Bob &lt;bob@example.com&gt;<BR>Sent: Tuesday<BR>Old text</DIV>'],
+  ])('finds the %s markup written in capitals, as old clients write tags', (marker, html) => {
+    // Act
+    const result = htmlReplyOf(html);
+
+    // Assert
+    expect(result?.marker).toBe(marker);
+    expect(result?.text).toContain('New text');
+    expect(result?.text).not.toContain('Old text');
+  });
+
   it('returns null for HTML without quote markup, and keeps an <hr> that no header block follows', () => {
     // Arrange
     const plain = '<p>Hello</p><p>my order has not arrived.</p>';

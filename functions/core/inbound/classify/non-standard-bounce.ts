@@ -79,23 +79,33 @@ export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   const system = isSystemSender(message) || (fromless && (nullPath || hasSystemReturnPath(message)));
   const robot = system || fromless || nullPath || isNoReplySender(message);
   const subject = BOUNCE_SUBJECT.exec(message.subject)?.[0];
-  const body = BOUNCE_BODY.exec(notice)?.[0];
   const personal = isReplyOrForward(message.subject) && !system;
   let evidence: string | null = null;
   if (failedRecipients.length > 0) evidence = 'x-failed-recipients';
-  else if (LIST_REJECTION.test(notice) && (hasListEnvelope(message) || /-(?:admin|owner|request)@/i.test(message.from?.address ?? ''))) {
+  else if ((hasListEnvelope(message) || /-(?:admin|owner|request)@/i.test(message.from?.address ?? '')) && LIST_REJECTION.test(notice)) {
     evidence = 'mailing list manager rejected the message';
   }
   else if (personal) return null;
-  else if (system && (subject || body)) evidence = `system sender; ${subject ? `subject "${subject}"` : `body "${body}"`}`;
-  else if (system && replyCode(notice) && detailFromPhrase(notice)) evidence = 'system sender; smtp reply in body';
-  else if (robot && subject && body) evidence = `${nullPath ? 'null return-path' : 'robot sender'}; subject "${subject}"`;
-  // au by KDDI and other carriers: a null return path, a no-reply sender, a neutral subject.
-  else if (robot && body && strongBody(notice)) evidence = `${nullPath ? 'null return-path' : 'robot sender'}; body "${body}"`;
-  else if (subject && body && strongBody(notice)) evidence = `subject "${subject}"; body "${body}"`;
+  // Every prose rule needs a robot sender (system senders are robots) or a bounce subject: a
+  // newsletter's or a person's text is not searched for MTA phrases.
+  else if (robot || subject) evidence = proseEvidence(notice, { system, robot, nullPath, subject });
   if (evidence === null) return null;
   const delayed = DELAY.test(message.subject) || (DELAY.test(notice) && !GAVE_UP.test(notice));
   return { lane: delayed ? 'delay' : 'bounce', evidence, failedRecipients };
+}
+
+/** The evidence of a bounce written as prose: the sender, the subject and the notice's phrases together. */
+function proseEvidence(notice: string, sender: { system: boolean; robot: boolean; nullPath: boolean; subject: string | undefined }): string | null {
+  const { system, robot, nullPath, subject } = sender;
+  const body = BOUNCE_BODY.exec(notice)?.[0];
+  const robotName = nullPath ? 'null return-path' : 'robot sender';
+  if (system && (subject || body)) return `system sender; ${subject ? `subject "${subject}"` : `body "${body}"`}`;
+  if (system && replyCode(notice) && detailFromPhrase(notice)) return 'system sender; smtp reply in body';
+  if (robot && subject && body) return `${robotName}; subject "${subject}"`;
+  // au by KDDI and other carriers: a null return path, a no-reply sender, a neutral subject.
+  if (robot && body && strongBody(notice)) return `${robotName}; body "${body}"`;
+  if (subject && body && strongBody(notice)) return `subject "${subject}"; body "${body}"`;
+  return null;
 }
 
 // Without a system sender, only MTA signatures that a person would not type count.

@@ -128,6 +128,37 @@ describe('classify: non-standard bounces', () => {
     },
   );
 
+  it("reads the MTA phrases of a robot sender's notice under a neutral subject (a carrier's)", () => {
+    // Arrange
+    const message = parsedMessage({
+      from: addr('no-reply@carrier.example'),
+      subject: 'Notice',
+      text: 'This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered.\n',
+    });
+
+    // Act
+    const result = classify(message, own);
+
+    // Assert
+    expect(result.lane).toBe('bounce');
+    expect(result.reason).toBe('non-standard bounce: robot sender; body "This message was created automatically by mail delivery software"');
+  });
+
+  it("does not take MTA phrases in a person's mail under an ordinary subject for a bounce", () => {
+    // Arrange
+    const message = parsedMessage({
+      from: addr('anna@customer.example'),
+      subject: 'My order',
+      text: 'Our IT says: "This message was created automatically by mail delivery software. Delivery has failed to these recipients."\n',
+    });
+
+    // Act
+    const result = classify(message, own);
+
+    // Assert
+    expect(result.lane).toBe('human');
+  });
+
   it('needs more than a bounce-like subject from a person', () => {
     // Arrange
     const message = parsedMessage({ subject: 'Undeliverable parcel', text: 'My parcel was undeliverable, please help.' });
