@@ -198,8 +198,7 @@ async function bundlesOf(out: string): Promise<Bundle[] | null> {
 /** The environment of an import run: the function's own, plus what the Lambda runtime would set. */
 function runEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '', AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env,
+    PATH: process.env.PATH ?? '', AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', ...env,
   };
 }
 

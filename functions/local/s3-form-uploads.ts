@@ -4,11 +4,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MAX_UPLOAD_BYTES } from '../core/model/outbound-mail.ts';
 
 /**
- * Browser-based uploads (a presigned POST, "POST Object") for the sandbox's S3, which fauxqs
- * does not offer: the upload route hands out such forms, so without this the sandbox could not
- * take an agent's attachment. Checked as S3 documents it: the SigV4 signature of the policy,
- * its expiration, every condition (exact match, `eq`, `starts-with`, `content-length-range`),
- * and no form field that the policy does not name. The object is then stored through fauxqs.
+ * Browser-based uploads (a presigned POST, "POST Object") for the sandbox's S3, checked as S3
+ * checks them: fauxqs takes such forms but skips the policy, so it would store what S3 refuses.
+ * The upload route hands out these forms for agents' attachments. Checked as S3 documents it: the
+ * SigV4 signature of the policy, its expiration, every condition (exact match, `eq`,
+ * `starts-with`, `content-length-range`), and no form field that the policy does not name. The
+ * object is then stored through fauxqs.
  */
 
 type LocalS3App = ReturnType<typeof buildApp>;
@@ -36,7 +37,7 @@ const UNCONDITIONED = new Set(['policy', 'x-amz-signature', 'file']);
 // Room for the form's other fields and its boundaries around the largest file.
 const MAX_FORM_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
 
-/** Adds form uploads (`POST /<bucket>` with `multipart/form-data`) to a fauxqs app; call before it listens. */
+/** Answers form uploads (`POST /<bucket>` with `multipart/form-data`) before fauxqs's own route; call before it listens. */
 export function acceptFormUploads(app: LocalS3App, options: FormUploadOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     const type = String(request.headers['content-type'] ?? '');

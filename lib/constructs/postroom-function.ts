@@ -31,8 +31,14 @@ export interface PostroomFunctionProps<Env extends Readonly<Record<string, strin
   readonly reservedConcurrentExecutions?: number;
 }
 
-/** The newest Node.js runtime this aws-cdk-lib offers. */
+/**
+ * The newest Node.js runtime this aws-cdk-lib offers, and the Node the project itself runs on
+ * (`package.json` installs that version as the `node` dev dependency).
+ */
 export const POSTROOM_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** esbuild's target for the bundles: the runtime's Node (`nodejs24.x` → `node24`). */
+export const POSTROOM_BUNDLE_TARGET = POSTROOM_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
 
 /** What active tracing needs: X-Ray's trace actions support no resource-level permissions. */
 const TRACING_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
@@ -82,7 +88,7 @@ export class PostroomFunction<Env extends Readonly<Record<string, string>>> exte
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node24',
+        target: POSTROOM_BUNDLE_TARGET,
         mainFields: ['module', 'main'],
         sourceMap: true,
         sourcesContent: false,

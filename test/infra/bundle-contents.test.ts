@@ -1,12 +1,13 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { POSTROOM_BUNDLE_TARGET } from '../../lib/constructs/postroom-function.ts';
 
 /** The packages a function's bundle pulls in, as esbuild's metafile lists them. */
 async function packagesOf(entry: string): Promise<Set<string>> {
   const result = await build({
     entryPoints: [join(import.meta.dirname, '../../functions', entry)],
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', mainFields: ['module', 'main'], write: false, metafile: true, logLevel: 'silent',
+    bundle: true, platform: 'node', format: 'esm', target: POSTROOM_BUNDLE_TARGET, mainFields: ['module', 'main'], write: false, metafile: true, logLevel: 'silent',
   });
   return new Set(Object.keys(result.metafile.inputs).flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
 }

@@ -34,17 +34,22 @@ function readHtml(input: string): void {
 }
 
 describe('HTML handling on pathological input grows linearly', () => {
-  it('finds the quadratic nesting of the HTML parser when the depth is not bounded (the check can fail)', async () => {
-    // Act: a busy machine can slow the small input more than the large one; the highest of three
-    // measurements is the one to compare, as the linear checks keep the lowest.
-    let highest = 0;
-    for (let attempt = 0; attempt < 3 && highest <= LINEAR_BOUND; attempt++) {
-      const measured = await growth((scale) => html({ unit: '<div>', tail: '' }, scale), (input) => htmlToText(input), 10_000, { rounds: 2, attempts: 1 });
-      highest = Math.max(highest, measured.ratio);
-    }
+  // The HTML parser's unbounded nesting is no longer the example: on Node 24 it grows 6–12 times
+  // when 8,000 or 10,000 levels become four times as many, too close to the bound (36–59 times on
+  // Node 20), though 128,000 levels still take about 2 s, so the depth bound stays.
+  it('finds quadratic work (the check can fail)', async () => {
+    // Arrange: every character compared with each one before it
+    const quadratic = (input: string): number => {
+      let same = 0;
+      for (let i = 0; i < input.length; i++) for (let j = 0; j < i; j++) if (input.charCodeAt(i) === input.charCodeAt(j)) same++;
+      return same;
+    };
+
+    // Act
+    const measured = await growth((scale) => 'x'.repeat(scale), quadratic, 2000, { rounds: 2, attempts: 1 });
 
     // Assert
-    expect(highest).toBeGreaterThan(LINEAR_BOUND);
+    expect(measured.ratio).toBeGreaterThan(LINEAR_BOUND);
   });
 
   it('from 2,000 to 8,000 repetitions of hostile markup', async () => {
