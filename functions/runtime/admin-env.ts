@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { positiveInt } from './env-fields.ts';
 import { CidrListSchema } from './outbound-env.ts';
 
 const flag = (fallback: 'true' | 'false') => z.enum(['true', 'false']).default(fallback).transform((v) => v === 'true');
-const positiveSeconds = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
 /** Environment of `admin-api`. The CDK construct sets exactly `AdminEnvInput`. */
 export const AdminEnvSchema = z.object({
@@ -28,7 +28,7 @@ export const AdminEnvSchema = z.object({
   /** Private ranges the credential test and the OAuth code exchange may reach, as the outbound function (config `outbound.allowedPrivateCidrs`). */
   ALLOWED_PRIVATE_CIDRS: CidrListSchema,
   /** Lease of a replayed inbound mail: the function timeout plus a margin. */
-  LEASE_SECONDS: positiveSeconds('70'),
+  LEASE_SECONDS: positiveInt('70'),
   /** Under JWT: the claim whose values name roles (config `api.roleClaim`); empty when roles come from agent records only. */
   API_ROLE_CLAIM: z.string().default('').transform((v) => v.trim() || undefined),
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-admin'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { positiveInt } from './env-fields.ts';
 import { ConfigError } from '../core/errors.ts';
 import { describeIssues, validationIssues } from '../core/validation.ts';
 
@@ -15,7 +16,6 @@ const SkillQueueUrlsSchema = z
   .pipe(z.record(z.string(), z.url()));
 
 /** A whole number of seconds, kept in seconds: the name of a variable says its unit after parsing too. */
-const positiveSeconds = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
 /** How feedback suppresses: shared by the feedback function and the inbound one (DSN and ARF reports). */
 const SuppressionFields = {
@@ -23,7 +23,7 @@ const SuppressionFields = {
   SUPPRESSION_SCOPE: z.enum(['channel', 'account']).default('channel'),
   /** Soft failures (full mailbox, policy refusals) of one address within the window that suppress it. */
   TRANSIENT_FAILURES: z.string().default('3').transform(Number).pipe(z.number().int().min(1)),
-  TRANSIENT_WINDOW_SECONDS: positiveSeconds(String(7 * 24 * 3600)),
+  TRANSIENT_WINDOW_SECONDS: positiveInt(String(7 * 24 * 3600)),
 };
 
 /** Environment of `inbound-process`. The CDK construct sets exactly `InboundEnvInput`. */
@@ -39,9 +39,9 @@ export const InboundEnvSchema = z.object({
   /** Name prefix of skill queues the admin API creates (`<prefix><skill>.fifo`); empty: only table items name them. */
   SKILL_QUEUE_PREFIX: z.string().default(''),
   /** How long channel settings are cached per container. */
-  CHANNEL_CACHE_SECONDS: positiveSeconds('60'),
+  CHANNEL_CACHE_SECONDS: positiveInt('60'),
   /** Lease of one processing attempt: the function timeout plus a small margin (see `InboundPipeline`). */
-  LEASE_SECONDS: positiveSeconds('70'),
+  LEASE_SECONDS: positiveInt('70'),
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-inbound'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
 });
@@ -53,7 +53,7 @@ export type InboundEnvInput = { readonly [K in keyof z.input<typeof InboundEnvSc
 export const FeedbackEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** Lease of one processing attempt: the function timeout plus a small margin. */
-  LEASE_SECONDS: positiveSeconds('40'),
+  LEASE_SECONDS: positiveInt('40'),
   ...SuppressionFields,
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-feedback'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),

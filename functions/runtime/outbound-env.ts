@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { positiveInt } from './env-fields.ts';
 
-const positiveInt = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
 /** Comma-separated CIDR blocks an admin-set SMTP host or token URL may reach although private. */
 export const CidrListSchema = z
