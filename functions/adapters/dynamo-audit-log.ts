@@ -4,7 +4,7 @@ import { ConflictError } from '../core/errors.ts';
 import { AuditEntrySchema, type AuditEntry } from '../core/model/admin-resources.ts';
 import type { AuditLog, Page, PageRequest } from '../core/ports/admin.ts';
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
-import { AUDIT_PARTITION, itemKeys } from './dynamo-schema.ts';
+import { AUDIT_PARTITION, itemKeys, keyedTableInput } from './dynamo-schema.ts';
 import { isConditionFailed, withoutKeys } from './dynamo-util.ts';
 
 /**
@@ -17,16 +17,7 @@ export const AUDIT_TABLE_SCHEMA = { partitionKey: 'pk', sortKey: 'sk' } as const
 
 /** A CreateTable request for the audit table (what the CDK construct declares), for local servers and tests. */
 export function createAuditTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, sortKey } = AUDIT_TABLE_SCHEMA;
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [
-      { AttributeName: partitionKey, KeyType: 'HASH' },
-      { AttributeName: sortKey, KeyType: 'RANGE' },
-    ],
-    AttributeDefinitions: [partitionKey, sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-  };
+  return keyedTableInput(tableName, AUDIT_TABLE_SCHEMA);
 }
 
 /** Audit records in the append-only audit table, newest first on reading (admin changes are few). */

@@ -1,4 +1,5 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './dynamo-util.ts';
 import { ChannelSettingsSchema, type ChannelSettings, type ChannelSettingsInput } from '../core/model/channel.ts';
 import { isOwnAddress } from '../core/mail/participants.ts';
 import type { ChannelDirectory } from '../core/ports/inbound.ts';
@@ -53,19 +54,9 @@ export class DynamoChannelDirectory implements ChannelDirectory, ChannelLookup {
   async all(): Promise<ChannelSettings[]> {
     const now = this.options.clock.now().getTime();
     if (this.cache && now - this.cache.at < this.options.cacheMs) return this.cache.channels;
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.client, {
+      TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION }, ConsistentRead: true,
+    });
     const channels = items.map((i) => ChannelSettingsSchema.parse(JSON.parse(String(i.settings))));
     this.cache = { at: now, channels };
     return channels;

@@ -6,7 +6,7 @@ import { StoredMessageSchema, type StoredMessage } from '../core/model/stored-me
 import type { ConversationAdmin, ConversationFilter, ConversationSummary, Page, PageRequest } from '../core/ports/admin.ts';
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
 import { CONVERSATION_LIST_PARTITION, TABLE_SCHEMA, itemKeys } from './dynamo-schema.ts';
-import { isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
+import { isConditionFailed, key, queryAll, withoutKeys } from './dynamo-util.ts';
 
 /** Queries one list page may run before it hands back a cursor (filters can skip many items). */
 const MAX_QUERIES_PER_PAGE = 10;
@@ -149,20 +149,12 @@ export class DynamoConversationAdmin implements ConversationAdmin {
   }
 
   private async partition(id: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': itemKeys.conversation(id).pk, ':prefix': prefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    return queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': itemKeys.conversation(id).pk, ':prefix': prefix },
+      ConsistentRead: true,
+    });
   }
 }
 

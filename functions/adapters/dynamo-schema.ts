@@ -128,20 +128,24 @@ export const CHANNEL_PARTITION = 'CHANNEL';
 /** Partition of the sparse failed-mail index. */
 export const FAILED_PARTITION = 'FAILED';
 
-/** A CreateTable request for the table (what the CDK construct declares), for local servers and tests. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, sortKey, failedIndex } = TABLE_SCHEMA;
+/** A CreateTable request for an on-demand table keyed by string `pk`/`sk`, with the string attributes its indexes use. */
+export function keyedTableInput(tableName: string, keys: { readonly partitionKey: string; readonly sortKey: string }, indexAttributes: readonly string[] = []): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     KeySchema: [
-      { AttributeName: partitionKey, KeyType: 'HASH' },
-      { AttributeName: sortKey, KeyType: 'RANGE' },
+      { AttributeName: keys.partitionKey, KeyType: 'HASH' },
+      { AttributeName: keys.sortKey, KeyType: 'RANGE' },
     ],
-    AttributeDefinitions: [partitionKey, sortKey, failedIndex.partitionKey, failedIndex.sortKey].map((name) => ({
-      AttributeName: name,
-      AttributeType: 'S',
-    })),
+    AttributeDefinitions: [keys.partitionKey, keys.sortKey, ...indexAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+  };
+}
+
+/** A CreateTable request for the table (what the CDK construct declares), for local servers and tests. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { failedIndex } = TABLE_SCHEMA;
+  return {
+    ...keyedTableInput(tableName, TABLE_SCHEMA, [failedIndex.partitionKey, failedIndex.sortKey]),
     GlobalSecondaryIndexes: [
       {
         IndexName: failedIndex.indexName,

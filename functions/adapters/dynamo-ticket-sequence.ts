@@ -1,7 +1,7 @@
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TicketSequence } from '../core/ports/conversation-store.ts';
 import { CHANNEL_PARTITION, itemKeys } from './dynamo-schema.ts';
-import { batchGet, isConditionFailed, key } from './dynamo-util.ts';
+import { batchGet, isConditionFailed, key, queryAll } from './dynamo-util.ts';
 
 /**
  * The deployment's ticket counter: one atomic `ADD` on one item, so no two conversations of any
@@ -62,19 +62,9 @@ export class DynamoTicketSequence implements TicketSequence {
   }
 
   private async channelIds(): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION },
-        ProjectionExpression: 'sk',
-        ExclusiveStartKey: start,
-      }));
-      ids.push(...(out.Items ?? []).map((item) => String(item.sk)));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION }, ProjectionExpression: 'sk',
+    });
+    return items.map((item) => String(item.sk));
   }
 }

@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ItemKey } from './dynamo-schema.ts';
 
 /** True for a failed `ConditionExpression` (the loser of a first-writer-wins write). */
@@ -47,6 +47,18 @@ export async function batchGet(
     }
   }
   return found;
+}
+
+/** Every item a query matches, following `LastEvaluatedKey` page by page. */
+export async function queryAll(client: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 /** Writes items without conditions with BatchWriteItem (25 per request), retrying unprocessed ones. */

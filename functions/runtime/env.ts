@@ -15,8 +15,6 @@ const SkillQueueUrlsSchema = z
   })
   .pipe(z.record(z.string(), z.url()));
 
-/** A whole number of seconds, kept in seconds: the name of a variable says its unit after parsing too. */
-
 /** How feedback suppresses: shared by the feedback function and the inbound one (DSN and ARF reports). */
 const SuppressionFields = {
   /** Where feedback suppresses an address: the channel that sent the mail, or every channel of the account. */

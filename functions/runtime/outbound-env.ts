@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { positiveInt } from './env-fields.ts';
 
-
 /** Comma-separated CIDR blocks an admin-set SMTP host or token URL may reach although private. */
 export const CidrListSchema = z
   .string()

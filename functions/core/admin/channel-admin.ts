@@ -21,16 +21,12 @@ export interface ChannelAdminDeps extends AuditDeps {
 /** A channel as written, and the secrets the write cleared because their endpoint settings changed. */
 export type ChannelWrite = Versioned<ChannelResource> & { readonly credentialsCleared: readonly SecretKind[] };
 
-/** Channel ids the API creates: they name receipt rules and appear in URLs. */
-export const CHANNEL_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
-
 /**
  * Creates a channel and makes its addresses receive mail at once (no redeploy): the receipt
  * rule first, so a channel that exists always receives. `ConflictError` when the id is taken.
  */
 export async function createChannel(deps: ChannelAdminDeps, request: AdminRequest, input: unknown): Promise<Versioned<ChannelResource>> {
   const channel = parseOrThrow(ChannelResourceSchema, input, 'channel');
-  if (!CHANNEL_ID.test(channel.id)) throw new ValidationError('channel: id: lowercase letters, digits and dashes, at most 40', [{ path: 'id', message: 'lowercase letters, digits and dashes, at most 40' }]);
   await checkChannel(deps, channel);
   await deps.receipt.put(channel);
   const stored = await deps.channels.create(channel.id, channel, now(deps));

@@ -72,7 +72,6 @@ export async function setStatus(deps: ConversationAdminDeps, request: AdminReque
  * Agents assign to themselves; supervisors to any agent that exists.
  */
 export async function assign(deps: ConversationAdminDeps, request: AdminRequest, id: string, agentId: string, expectedUpdatedAt?: string): Promise<ConversationSummary> {
-  if (agentId.trim() === '') throw new ValidationError('agentId: must not be empty', [{ path: 'agentId', message: 'must not be empty' }]);
   if (agentId !== request.caller.agentId && !hasRole(request.caller.role, 'supervisor')) {
     throw new ForbiddenError(`assigning to another agent needs the supervisor role; an agent assigns to themselves (${request.caller.agentId})`);
   }
