@@ -62,7 +62,7 @@ export class DynamoConversationStore implements ConversationStore {
 
   async create(c: NewConversation): Promise<NewConversation> {
     const item = {
-      ...itemKeys.conversation(c.id), ...c, status: 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt,
+      ...itemKeys.conversation(c.id), ...c, status: c.status ?? 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt,
       // The admin API's list entry (sparse gsi1, newest first); a pending one is filtered out there.
       gsi1pk: CONVERSATION_LIST_PARTITION, gsi1sk: `${c.createdAt}#${c.id}`,
     };

@@ -33,6 +33,9 @@ import { createHash } from 'node:crypto';
  * | signature of an agent | `SIGNATURE` | `<agentId>` |
  * | agent (`agent` JSON: role, display name, channels, skills, identities; `version`, `managedBy`) | `AGENT` | `<agentId>` |
  * | credentials of a channel (ciphertexts only) | `CREDENTIAL#<channelId>` | `SMTP` |
+ * | mailbox source state (`state` JSON, `version`, poll lease `leaseUntil`) | `SOURCE#<channelId>` | `STATE` |
+ * | a mailbox message key whose mail is final: the move owed to the mailbox (`entry` JSON) | `SRCKEY#<channelId>` | `<source key>` |
+ * | content hash of a mailbox or imported message → the mail id that holds it | `SRCHASH#<channelId>` | `<sha-256>` |
  * | audit record, in the append-only audit table of its own (`dynamo-audit-log.ts`) | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
@@ -74,6 +77,9 @@ export const itemKeys = {
   agent: (id: string): ItemKey => ({ pk: AGENT_PARTITION, sk: id }),
   credentials: (channelId: string): ItemKey => ({ pk: `CREDENTIAL#${channelId}`, sk: 'SMTP' }),
   audit: (at: string, id: string): ItemKey => ({ pk: AUDIT_PARTITION, sk: `${at}#${id}` }),
+  sourceState: (channelId: string): ItemKey => ({ pk: `SOURCE#${channelId}`, sk: 'STATE' }),
+  sourceKey: (channelId: string, key: string): ItemKey => ({ pk: `SRCKEY#${channelId}`, sk: bounded(key) }),
+  sourceHash: (channelId: string, sha256hex: string): ItemKey => ({ pk: `SRCHASH#${channelId}`, sk: sha256hex }),
 };
 
 /** Partition of the skills (few, small: read in one query). */

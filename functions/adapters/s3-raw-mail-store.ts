@@ -1,9 +1,10 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../core/errors.ts';
 import type { RawMailStore } from '../core/ports/inbound.ts';
+import type { RawMailWriter } from '../core/ports/source-state.ts';
 
-/** Raw mail SES's S3 action wrote (SSE-KMS by bucket default: plain GetObject decrypts). */
-export class S3RawMailStore implements RawMailStore {
+/** Raw mail SES's S3 action wrote, or a mailbox source or an import (SSE-KMS by bucket default: plain GetObject decrypts). */
+export class S3RawMailStore implements RawMailStore, RawMailWriter {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
@@ -18,6 +19,10 @@ export class S3RawMailStore implements RawMailStore {
       if (isMissing(error)) throw new NotFoundError(`raw mail s3://${this.bucket}/${key} does not exist`);
       throw error;
     }
+  }
+
+  async put(key: string, raw: Uint8Array): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: raw, ContentType: 'message/rfc822' }));
   }
 }
 

@@ -7,6 +7,7 @@ import type { AdminApp, AdminEnv } from './context.ts';
 import type { AdminApiDeps, ApiLogger } from './deps.ts';
 import { validationIssues } from '../core/validation.ts';
 import { errorAnswer } from './errors.ts';
+import { sourceRoutes } from './routes/sources.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { channelRoutes } from './routes/channels.ts';
@@ -107,6 +108,7 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
   templateRoutes(app, deps);
   auditRoutes(app, deps);
   agentRoutes(app, deps);
+  sourceRoutes(app, deps);
 
   app.doc31('/openapi.json', { ...OPENAPI_INFO, security: [{ sigv4: [] }, { bearer: [] }] });
   return app;

@@ -5,13 +5,14 @@ import type { CredentialAdminDeps } from '../core/admin/credential-admin.ts';
 import type { DryRunDeps } from '../core/admin/dry-run.ts';
 import type { FailedAdminDeps } from '../core/admin/failed-admin.ts';
 import type { SkillAdminDeps } from '../core/admin/skill-admin.ts';
+import type { SourceAdminDeps } from '../core/admin/source-admin.ts';
 import type { TemplateAdminDeps } from '../core/admin/template-admin.ts';
 import type { AttachmentLinks } from '../core/ports/admin.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 
 /** What the admin API's routes need; the composition root (`runtime/admin-deps.ts`, the sandbox, tests) wires it. */
 export interface AdminApiDeps
-  extends AgentAdminDeps, ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps {
+  extends AgentAdminDeps, ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps, SourceAdminDeps {
   readonly suppressions: SuppressionList;
   readonly attachments: AttachmentLinks;
 }

@@ -110,6 +110,7 @@ export const SuppressionScopeQuerySchema = z.strictObject({ channelId: IdSchema.
 
 export const CredentialStatusOutSchema = CredentialStatusSchema.meta({ id: 'CredentialStatus' });
 export const PasswordInputSchema = z.strictObject({ password: z.string().min(1).max(1024) }).meta({ id: 'SmtpPasswordInput' });
+export const SourcePasswordInputSchema = z.strictObject({ password: z.string().min(1).max(1024) }).meta({ id: 'SourcePasswordInput' });
 export const ClientSecretInputSchema = z.strictObject({ clientSecret: z.string().min(1).max(4096) }).meta({ id: 'OAuthClientSecretInput' });
 /** RFC 6749 `state`: printable ASCII; long enough not to be guessed. */
 const OAuthState = z.string().regex(/^[\x21-\x7e]{8,200}$/, '8 to 200 printable ASCII characters, no spaces');
@@ -158,3 +159,35 @@ export const MeSchema = z.object({
 
 export const AuditEntryOutSchema = AuditEntrySchema.meta({ id: 'AuditEntry' });
 export const AuditPageSchema = pageOf(AuditEntryOutSchema, 'AuditPage');
+
+const SourceHealthOut = z.object({
+  status: z.enum(['unknown', 'healthy', 'failing']),
+  reason: z.string().nullable(),
+  since: z.string().nullable(),
+  unreachablePolls: z.number().int(),
+});
+const SourceCountsOut = z.object({
+  fetched: z.number().int(), routed: z.number().int(), imported: z.number().int(), recorded: z.number().int(), duplicates: z.number().int(), failed: z.number().int(),
+});
+export const SourceStatusOutSchema = z.object({
+  channelId: z.string(),
+  type: z.enum(['ses', 'imap', 'pop3', 'graph']),
+  health: SourceHealthOut,
+  lastPollAt: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  notBefore: z.string().nullable(),
+  cursor: z.record(z.string(), z.unknown()).nullable(),
+  initialized: z.boolean(),
+  counts: SourceCountsOut,
+}).meta({ id: 'SourceStatus' });
+export const PollReportOutSchema = z.object({
+  channelId: z.string(),
+  status: z.enum(['polled', 'busy', 'waiting', 'failing']),
+  items: z.array(z.object({
+    key: z.string(), mailId: z.string(), outcome: z.enum(['routed', 'imported', 'recorded', 'duplicate', 'failed']), reason: z.string().optional(),
+  })),
+  counts: SourceCountsOut,
+  more: z.boolean(),
+  health: SourceHealthOut,
+  rescan: z.boolean(),
+}).meta({ id: 'PollReport' });

@@ -25,6 +25,8 @@ import type { MimeParser } from '../core/ports/mime.ts';
 import type { SecretCipher } from '../core/ports/outbound.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 import { lazy, lazyCipher } from './lazy.ts';
+import type { HostAllowance } from '../adapters/outbound/host-guard.ts';
+import { DynamoSourceStateStore } from '../adapters/dynamo-source-state.ts';
 import { templateStores } from './queue-reply-deps.ts';
 
 export interface AdminClients {
@@ -52,6 +54,8 @@ export interface AdminClients {
   readonly suppressions: SuppressionList;
   /** The send path; null where it is not wired (reply answers 503). */
   readonly replies: ReplySender | null;
+  /** What admin-set mailbox hosts may reach besides public addresses (the sandbox: loopback), and extra CAs. */
+  readonly sourceHosts?: { readonly allow: HostAllowance; readonly ca?: string };
 }
 
 /** Loads the MIME parser on first use: only the dry run, bodies and replays need it. */
@@ -67,6 +71,12 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
   const clock = new SystemClock();
   const agents = new DynamoVersionedStore(db, tableName, { partition: AGENT_PARTITION, attribute: 'agent', schema: AgentSchema });
   const replayDeps = lazy(async () => (await import('./replay-deps.ts')).createReplayDeps(c));
+  // Built on the first poll: it brings the mailbox clients.
+  const sourceDeps = lazy(async () => {
+    const hosts = c.sourceHosts ?? { allow: { loopback: false } };
+    const options = { tableName, bucket: c.bucket, cipher: await c.cipher(), allow: hosts.allow, ...(hosts.ca ? { ca: hosts.ca } : {}) };
+    return (await import('./source-deps.ts')).sourceAdapters(c, await replayDeps(), options);
+  });
   return {
     clock,
     ids: new UuidIdGenerator(),
@@ -93,5 +103,8 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     tester: { test: async (input) => (await c.tester()).test(input) },
     suppressions: c.suppressions,
     attachments: new S3AttachmentLinks(c.s3, raw, { bucket: c.bucket }),
+    sourceStates: new DynamoSourceStateStore(db, tableName),
+    // An admin's poll reads a page and answers within the API's time limit; the schedule reads the rest.
+    pollSource: async (channel) => (await import('../core/sources/poll-source.ts')).pollSource(await sourceDeps(), channel, { force: true, limit: 25, budgetMs: 20_000 }),
   };
 }

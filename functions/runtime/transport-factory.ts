@@ -6,6 +6,7 @@ import { smtpCredentials } from '../adapters/outbound/smtp-credentials.ts';
 import { SmtpMailTransport } from '../adapters/outbound/smtp-mail-transport.ts';
 import { ConfigError, DependencyError } from '../core/errors.ts';
 import type { ChannelSettings } from '../core/model/channel.ts';
+import { channelOAuthClient, secretEndpointKey } from '../core/model/channel-credentials.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { CredentialStore } from '../core/ports/admin.ts';
 import type { MailTransport, SecretCipher, SentMail } from '../core/ports/outbound.ts';
@@ -63,8 +64,13 @@ export class RuntimeTransportFactory implements TransportFactory {
     }
     if (!channel.smtp) throw new ConfigError(`channel ${channel.id} sends by SMTP but has no SMTP settings`);
     const stored = await this.options.credentials.get(channel.id);
-    const credentials = smtpCredentials(channel.id, channel.smtp, stored?.ciphertexts ?? {}, { cipher: this.options.cipher, tokens: this.tokens });
-    const smtp = new SmtpMailTransport({ channelId: channel.id, settings: channel.smtp, guard: this.guard, credentials, ...(this.options.ca ? { ca: this.options.ca } : {}) });
+    const oauthEndpoint = secretEndpointKey(channel, 'oauth-refresh-token');
+    const oauth = channelOAuthClient(channel);
+    const credentials = smtpCredentials(channel.id, channel.smtp, stored?.ciphertexts ?? {}, { cipher: this.options.cipher, tokens: this.tokens }, oauthEndpoint);
+    const smtp = new SmtpMailTransport({
+      channelId: channel.id, settings: channel.smtp, guard: this.guard, credentials, ...(this.options.ca ? { ca: this.options.ca } : {}),
+      ...(oauth ? { oauth: { endpoint: oauthEndpoint, scope: oauth.scope } } : {}),
+    });
     return { send: (raw, envelope, options) => this.watched(channel.id, () => smtp.send(raw, envelope, options)) } satisfies MailTransport;
   }
 

@@ -66,7 +66,7 @@ export function allowKeyUse(key: kms.IKey, role: iam.IRole, actions: readonly st
 }
 
 // A record, so a purpose added to `SecretPurpose` fails `tsc` here until the key policy knows it.
-const PURPOSES: Record<SecretPurpose, true> = { 'smtp-password': true, 'oauth-client-secret': true, 'oauth-refresh-token': true };
+const PURPOSES: Record<SecretPurpose, true> = { 'smtp-password': true, 'source-password': true, 'oauth-client-secret': true, 'oauth-refresh-token': true };
 /** Every purpose a credential is stored for (`SecretPurpose`). */
 export const SECRET_PURPOSES = Object.keys(PURPOSES) as SecretPurpose[];
 /** The pair the Encryption SDK adds to the context of a signing algorithm suite (its default). */

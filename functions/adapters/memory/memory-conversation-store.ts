@@ -52,7 +52,7 @@ export class MemoryConversationStore implements ConversationStore {
   async create(c: NewConversation): Promise<NewConversation> {
     const stored = this.conversations.get(c.id) ?? {
       id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, createdAt: c.createdAt, participants: new Set<string>(),
-      status: 'open' as const, lastAgent: null, replyToken: c.replyToken, visibility: 'pending' as const, mergedInto: null,
+      status: c.status ?? ('open' as const), lastAgent: null, replyToken: c.replyToken, visibility: 'pending' as const, mergedInto: null,
     };
     this.conversations.set(c.id, stored);
     return { id: stored.id, channelId: stored.channelId, ticketNumber: stored.ticketNumber, replyToken: stored.replyToken, createdAt: stored.createdAt };

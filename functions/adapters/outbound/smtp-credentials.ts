@@ -23,13 +23,16 @@ export function smtpCredentials(
   settings: SmtpTransportSettings,
   stored: StoredSmtpSecrets,
   deps: { readonly cipher: SecretCipher; readonly tokens: OAuthTokenProvider },
+  /** The OAuth secrets' endpoint key when the channel's mailbox source shares the client (`secretEndpointKey`). */
+  oauthEndpoint?: string,
 ): SmtpCredentials {
   const need = (value: string | null | undefined, what: string): string => {
     if (!value) throw new ConfigError(`channel ${channelId} has no ${what} stored`);
     return value;
   };
   const endpoint = credentialEndpointKey(settings);
-  const decrypt = (ciphertext: string, purpose: SecretPurpose) => deps.cipher.decrypt(ciphertext, { channelId, purpose, endpoint });
+  const decrypt = (ciphertext: string, purpose: SecretPurpose) =>
+    deps.cipher.decrypt(ciphertext, { channelId, purpose, endpoint: purpose === 'smtp-password' ? endpoint : (oauthEndpoint ?? endpoint) });
   if (settings.auth.type === 'password') {
     const password = need(stored.smtpPassword, 'SMTP password');
     return { type: 'password', password: () => decrypt(password, 'smtp-password') };

@@ -25,6 +25,11 @@ export interface SmtpMailTransportOptions {
   readonly ehloName?: string;
   /** Most resolved addresses tried when connecting fails. @default 3 */
   readonly maxAddresses?: number;
+  /**
+   * The OAuth client's endpoint key and scope when the channel shares it with its mailbox source
+   * (`secretEndpointKey`, `channelOAuthClient`); the SMTP settings' own otherwise.
+   */
+  readonly oauth?: { readonly endpoint: string; readonly scope: string };
 }
 
 /** What an admin's "test connection" learned. */
@@ -160,6 +165,9 @@ export class SmtpMailTransport implements MailTransport {
     const { auth } = this.settings;
     if (auth.type !== 'oauth2') throw new ConfigError(`channel ${this.options.channelId} does not use OAuth`);
     const { tokenUrl, scope } = oauthEndpoints(auth);
-    return { channelId: this.options.channelId, user: auth.user, endpoint: credentialEndpointKey(this.settings), tokenUrl, scope, clientId: auth.clientId };
+    const shared = this.options.oauth;
+    return {
+      channelId: this.options.channelId, user: auth.user, endpoint: shared?.endpoint ?? credentialEndpointKey(this.settings), tokenUrl, scope: shared?.scope ?? scope, clientId: auth.clientId,
+    };
   }
 }

@@ -6,7 +6,7 @@ import { consentUrl, credentialStatus, exchangeCode, setSecret, testCredentials 
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
 import { ERRORS, json, jsonBody } from '../http.ts';
-import { ClientSecretInputSchema, ConsentInputSchema, ConsentOutSchema, CredentialStatusOutSchema, ExchangeInputSchema, PasswordInputSchema, TestInputSchema } from '../schemas.ts';
+import { ClientSecretInputSchema, ConsentInputSchema, ConsentOutSchema, CredentialStatusOutSchema, ExchangeInputSchema, PasswordInputSchema, SourcePasswordInputSchema, TestInputSchema } from '../schemas.ts';
 
 const tags = ['credentials'];
 const Params = z.object({ channelId: IdSchema });
@@ -25,6 +25,12 @@ export function credentialRoutes(app: AdminApp, deps: AdminApiDeps): void {
     request: { params: Params, ...jsonBody(PasswordInputSchema) },
     responses: { 200: status, ...ERRORS },
   }), async (c) => c.json(await setSecret(deps, adminRequest(c), c.req.valid('param').channelId, 'smtpPassword', c.req.valid('json').password), 200));
+
+  app.openapi(route({ role: 'admin' }, {
+    method: 'put', path: '/channels/{channelId}/credentials/source-password', tags, summary: 'Set or rotate the mailbox source\'s password (IMAP, POP3; stored encrypted)',
+    request: { params: Params, ...jsonBody(SourcePasswordInputSchema) },
+    responses: { 200: status, ...ERRORS },
+  }), async (c) => c.json(await setSecret(deps, adminRequest(c), c.req.valid('param').channelId, 'sourcePassword', c.req.valid('json').password), 200));
 
   app.openapi(route({ role: 'admin' }, {
     method: 'put', path: '/channels/{channelId}/credentials/oauth-client', tags, summary: 'Set or rotate the OAuth 2.0 client secret (stored encrypted)',

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from '../errors.ts';
 import { ChannelResourceSchema, type ChannelResource, type SecretKind } from '../model/admin-resources.ts';
-import { endpointChanges } from '../model/credential-endpoint.ts';
+import { channelEndpointChanges } from '../model/channel-credentials.ts';
+import { isMailboxSource } from '../model/mail-source.ts';
 import type { ChannelStore, ConversationAdmin, CredentialStore, ReceiptRules, SkillStore, Versioned } from '../ports/admin.ts';
 import { parseOrThrow } from '../validation.ts';
 import { changedFields, everything, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
@@ -28,7 +29,7 @@ export type ChannelWrite = Versioned<ChannelResource> & { readonly credentialsCl
 export async function createChannel(deps: ChannelAdminDeps, request: AdminRequest, input: unknown): Promise<Versioned<ChannelResource>> {
   const channel = parseOrThrow(ChannelResourceSchema, input, 'channel');
   await checkChannel(deps, channel);
-  await deps.receipt.put(channel);
+  await receive(deps, channel);
   const stored = await deps.channels.create(channel.id, channel, now(deps));
   await recordChange(deps, request, 'channel.create', { type: 'channel', id: channel.id }, Object.keys(channel));
   await recordForceTlsOff(deps, request, null, channel);
@@ -55,11 +56,11 @@ export async function replaceChannel(
   await checkChannel(deps, channel);
   const addressesChanged = changedFields(pick(current.value), pick(channel)).length > 0;
   // Rule first when addresses are added, so the new ones receive from the moment the API says so.
-  if (addressesChanged) await deps.receipt.put(channel);
+  if (addressesChanged || isMailboxSource(current.value.source) !== isMailboxSource(channel.source)) await receive(deps, channel);
   const stored = await deps.channels.replace(id, channel, expectedVersion, now(deps));
   await recordChange(deps, request, action, { type: 'channel', id }, changedFields(current.value, channel));
   await recordForceTlsOff(deps, request, current.value, channel);
-  const changes = endpointChanges(current.value.smtp, channel.smtp);
+  const changes = channelEndpointChanges(current.value, channel);
   const credentialsCleared = changes.length > 0 ? await clearCredentials(deps, request, id, changes) : [];
   return { ...stored, credentialsCleared };
 }
@@ -130,6 +131,15 @@ export function skillReferences(channel: ChannelResource): { readonly field: str
   ];
 }
 
+/**
+ * Makes the channel receive: an SES receipt rule for its addresses, or none for a channel that
+ * reads its own mailbox (its address need not be on a domain SES receives for).
+ */
+async function receive(deps: Pick<ChannelAdminDeps, 'receipt'>, channel: ChannelResource): Promise<void> {
+  if (isMailboxSource(channel.source)) await deps.receipt.remove(channel.id);
+  else await deps.receipt.put(channel);
+}
+
 /** What the schema cannot see: skills that exist, addresses no other channel owns, configured domains, unique rule names. */
 async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): Promise<void> {
   const issues: ValidationIssue[] = [];
@@ -151,7 +161,7 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
     if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
     // `local+TOKEN@domain` carries a conversation's reply token: such an address belongs to the channel of `local@domain`.
     if (address.slice(0, address.lastIndexOf('@')).includes('+')) issues.push({ path: field, message: 'no "+" in a channel address: plus addresses carry reply tokens' });
-    onOurDomains(address, field);
+    if (!isMailboxSource(channel.source)) onOurDomains(address, field);
   });
   // A From address sends as this installation: it must be on a domain it owns (and signs for).
   channel.allowedFrom.forEach((from, i) => {

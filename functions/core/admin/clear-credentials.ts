@@ -1,5 +1,4 @@
 import type { SecretKind } from '../model/admin-resources.ts';
-import type { EndpointField } from '../model/credential-endpoint.ts';
 import type { CredentialStore } from '../ports/admin.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 
@@ -14,7 +13,7 @@ export async function clearCredentials(
   deps: AuditDeps & { readonly credentials: CredentialStore },
   request: AdminRequest,
   channelId: string,
-  because: readonly EndpointField[] | 'deleted',
+  because: readonly string[] | 'deleted',
 ): Promise<SecretKind[]> {
   if (!(await deps.credentials.get(channelId))) return [];
   const detail = because === 'deleted' ? 'cleared: the channel was deleted' : `cleared: ${because.join(', ')} changed; set the credentials again`;

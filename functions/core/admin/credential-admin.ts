@@ -1,7 +1,7 @@
 import { PolicyError, ValidationError } from '../errors.ts';
 import type { ChannelResource, CredentialHealth, CredentialStatus, SecretKind } from '../model/admin-resources.ts';
-import { credentialEndpointKey } from '../model/credential-endpoint.ts';
-import { authorizationUrl, oauthEndpoints, type OAuth2Auth, type SmtpAuth, type SmtpTransportSettings } from '../model/transport-settings.ts';
+import { type ChannelOAuthClient, channelOAuthClient, secretEndpointKey } from '../model/channel-credentials.ts';
+import { authorizationUrl, type SmtpTransportSettings } from '../model/transport-settings.ts';
 import type { ChannelStore, CredentialStore, StoredCredentials } from '../ports/admin.ts';
 import type { SecretCipher, SecretContext, SecretPurpose } from '../ports/outbound.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
@@ -27,6 +27,7 @@ export interface CredentialAdminDeps extends AuditDeps {
 
 const PURPOSE: Record<SecretKind, SecretPurpose> = {
   smtpPassword: 'smtp-password',
+  sourcePassword: 'source-password',
   oauthClientSecret: 'oauth-client-secret',
   oauthRefreshToken: 'oauth-refresh-token',
 };
@@ -36,14 +37,19 @@ const UNKNOWN: CredentialHealth = { status: 'unknown', checkedAt: null, detail: 
 /** How long a consent's `state` can be exchanged: long enough to sign in, short enough to be useless later. */
 export const OAUTH_STATE_TTL_MS = 15 * 60_000;
 
-/** The secrets a login of this kind uses. */
-function secretsOf(auth: SmtpAuth): readonly SecretKind[] {
-  return auth.type === 'password' ? ['smtpPassword'] : ['oauthClientSecret', 'oauthRefreshToken'];
+/** The secrets a channel's logins use (SMTP and mailbox source); the OAuth ones once for both. */
+export function secretsOf(channel: ChannelResource): readonly SecretKind[] {
+  const kinds: SecretKind[] = [];
+  if (channel.smtp?.auth.type === 'password') kinds.push('smtpPassword');
+  if ((channel.source.type === 'imap' || channel.source.type === 'pop3') && channel.source.auth === 'password') kinds.push('sourcePassword');
+  const oauth = channelOAuthClient(channel);
+  if (oauth) kinds.push(...(oauth.grant === 'client_credentials' ? (['oauthClientSecret'] as const) : (['oauthClientSecret', 'oauthRefreshToken'] as const)));
+  return kinds;
 }
 
 /** The encryption context of a channel's secret: bound to the endpoint settings it is used with. */
-function contextOf(channelId: string, settings: SmtpTransportSettings, purpose: SecretPurpose): SecretContext {
-  return { channelId, purpose, endpoint: credentialEndpointKey(settings) };
+export function contextOf(channel: ChannelResource, purpose: SecretPurpose): SecretContext {
+  return { channelId: channel.id, purpose, endpoint: secretEndpointKey(channel, purpose) };
 }
 
 /**
@@ -55,10 +61,12 @@ export function smtpSettingsOf(channel: ChannelResource): SmtpTransportSettings 
   return channel.smtp;
 }
 
-function oauthOf(channel: ChannelResource): OAuth2Auth {
-  const settings = smtpSettingsOf(channel);
-  if (settings.auth.type !== 'oauth2') throw new PolicyError('policy', `channel ${channel.id} logs in with a password, not OAuth 2.0`);
-  return settings.auth;
+/** The channel's OAuth client that an admin consents to (authorization code), or a `PolicyError`. */
+function consentClientOf(channel: ChannelResource): ChannelOAuthClient {
+  const client = channelOAuthClient(channel);
+  if (!client) throw new PolicyError('policy', `channel ${channel.id} logs in with a password, not OAuth 2.0`);
+  if (client.grant === 'client_credentials') throw new PolicyError('policy', `channel ${channel.id} reads its mailbox with the application's own permission (client credentials): there is no consent to give`);
+  return client;
 }
 
 /** What is stored, since when, and how the last check went; never a value. */
@@ -66,7 +74,7 @@ export async function credentialStatus(deps: Pick<CredentialAdminDeps, 'channels
   await channelOf(deps, channelId);
   const stored = await deps.credentials.get(channelId);
   const status = (kind: SecretKind) => ({ set: Boolean(stored?.ciphertexts[kind]), setAt: stored?.setAt[kind] ?? null });
-  return { channelId, smtpPassword: status('smtpPassword'), oauthClientSecret: status('oauthClientSecret'), oauthRefreshToken: status('oauthRefreshToken'), health: stored?.health ?? UNKNOWN };
+  return { channelId, smtpPassword: status('smtpPassword'), sourcePassword: status('sourcePassword'), oauthClientSecret: status('oauthClientSecret'), oauthRefreshToken: status('oauthRefreshToken'), health: stored?.health ?? UNKNOWN };
 }
 
 /**
@@ -75,13 +83,14 @@ export async function credentialStatus(deps: Pick<CredentialAdminDeps, 'channels
  * refused (`PolicyError`): it could only wait for an endpoint it was never meant for.
  */
 export async function setSecret(deps: CredentialAdminDeps, request: AdminRequest, channelId: string, kind: SecretKind, plaintext: string): Promise<CredentialStatus> {
-  const settings = smtpSettingsOf((await channelOf(deps, channelId)).value);
+  const channel = (await channelOf(deps, channelId)).value;
   if (plaintext.length === 0) throw new ValidationError(`${kind}: must not be empty`, [{ path: kind, message: 'must not be empty' }]);
-  if (kind === 'oauthRefreshToken' || !secretsOf(settings.auth).includes(kind)) {
-    const uses = settings.auth.type === 'password' ? 'a password' : 'OAuth 2.0';
-    throw new PolicyError('policy', `channel ${channelId} logs in with ${uses}: it does not use a ${PURPOSE[kind]}`);
+  const uses = secretsOf(channel);
+  if (kind === 'oauthRefreshToken' || !uses.includes(kind)) {
+    const what = uses.filter((k) => k !== 'oauthRefreshToken').map((k) => PURPOSE[k]).join(', ') || 'no secret';
+    throw new PolicyError('policy', `channel ${channelId} does not use a ${PURPOSE[kind]} (its logins use: ${what})`);
   }
-  const ciphertext = await deps.cipher.encrypt(plaintext, contextOf(channelId, settings, PURPOSE[kind]));
+  const ciphertext = await deps.cipher.encrypt(plaintext, contextOf(channel, PURPOSE[kind]));
   await deps.credentials.putSecret(channelId, kind, ciphertext, deps.clock.now().toISOString());
   await recordChange(deps, request, 'credentials.set', { type: 'channel-credentials', id: channelId }, [kind]);
   return credentialStatus(deps, channelId);
@@ -97,8 +106,8 @@ export async function consentUrl(
   channelId: string,
   input: { readonly state: string; readonly redirectUri?: string | undefined },
 ): Promise<{ readonly url: string; readonly expiresAt: string }> {
-  const auth = oauthOf((await channelOf(deps, channelId)).value);
-  const url = authorizationUrl(auth, { state: input.state, ...(input.redirectUri ? { redirectUri: input.redirectUri } : {}) });
+  const { auth, scope } = consentClientOf((await channelOf(deps, channelId)).value);
+  const url = authorizationUrl({ ...auth, scope }, { state: input.state, ...(input.redirectUri ? { redirectUri: input.redirectUri } : {}) });
   if (!url) throw new PolicyError('policy', `channel ${channelId} has no authorize URL or redirect URI in its OAuth settings`);
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + OAUTH_STATE_TTL_MS).toISOString();
@@ -117,8 +126,8 @@ export async function exchangeCode(
   input: { readonly code: string; readonly state: string; readonly redirectUri?: string | undefined },
 ): Promise<CredentialStatus> {
   const channel = (await channelOf(deps, channelId)).value;
-  const settings = smtpSettingsOf(channel);
-  const auth = oauthOf(channel);
+  const client = consentClientOf(channel);
+  const { auth } = client;
   const redirectUri = input.redirectUri ?? auth.redirectUri;
   if (!redirectUri) throw new ValidationError('redirectUri: the channel has none; send the one the consent used', [{ path: 'redirectUri', message: 'required: the channel\'s OAuth settings have none' }]);
   const stored = await deps.credentials.get(channelId);
@@ -128,10 +137,9 @@ export async function exchangeCode(
     const message = 'not handed out by a consent of this channel, expired (15 minutes) or used already: start the consent again';
     throw new ValidationError(`state: ${message}`, [{ path: 'state', message }]);
   }
-  const clientSecret = await deps.cipher.decrypt(secret, contextOf(channelId, settings, 'oauth-client-secret'));
-  const { tokenUrl, scope } = oauthEndpoints(auth);
-  const grant = await deps.oauth.exchange({ tokenUrl, clientId: auth.clientId, scope }, { code: input.code, redirectUri, clientSecret });
-  const ciphertext = await deps.cipher.encrypt(grant.refreshToken, contextOf(channelId, settings, 'oauth-refresh-token'));
+  const clientSecret = await deps.cipher.decrypt(secret, contextOf(channel, 'oauth-client-secret'));
+  const grant = await deps.oauth.exchange({ tokenUrl: client.tokenUrl, clientId: auth.clientId, scope: client.scope }, { code: input.code, redirectUri, clientSecret });
+  const ciphertext = await deps.cipher.encrypt(grant.refreshToken, contextOf(channel, 'oauth-refresh-token'));
   const at = deps.clock.now().toISOString();
   await deps.credentials.putSecret(channelId, 'oauthRefreshToken', ciphertext, at);
   await deps.credentials.putHealth(channelId, { status: 'healthy', checkedAt: at, detail: 'authorization code exchanged for a refresh token' });
@@ -147,7 +155,7 @@ export async function testCredentials(deps: CredentialAdminDeps, request: AdminR
   const channel = (await channelOf(deps, channelId)).value;
   const settings = smtpSettingsOf(channel);
   const stored = (await deps.credentials.get(channelId)) ?? { ciphertexts: {}, setAt: {}, health: UNKNOWN };
-  const missing = secretsOf(settings.auth).filter((kind) => !stored.ciphertexts[kind]);
+  const missing = secretsOf({ ...channel, source: { type: 'ses' } }).filter((kind) => !stored.ciphertexts[kind]);
   if (missing.length > 0) {
     const why = stored.health.status === 'unset' && stored.health.detail ? ` (${stored.health.detail})` : '';
     throw new PolicyError('policy', `credentials unset: channel ${channelId} has no ${missing.join(', ')}${why}`);

@@ -48,6 +48,8 @@ export interface ApplyThreadInput {
   readonly retry?: boolean;
   /** The skill the message is routed to, recorded on the conversation it joins (for lists by skill). */
   readonly skill?: string | undefined;
+  /** Old mail being imported: it creates closed conversations and reopens none. @default false */
+  readonly imported?: boolean | undefined;
 }
 
 /**
@@ -117,7 +119,7 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   const { store } = deps;
   if (decision.action === 'unattached') return null;
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
-  const options = { reopen: !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}) };
+  const options = { reopen: !input.imported && !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}) };
   const join = (id: string): Promise<ConversationRef> => settled(deps, () => store.join(id, participants, input.at, options));
 
   const candidate = input.candidate;
@@ -136,7 +138,9 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   if (!candidate) throw new TypeError('new conversation decision without a candidate');
   const own = candidate.conversationId;
   const ticketNumber = candidate.ticketNumber ?? (await drawTicket(deps, channel));
-  const conversation = await store.create({ id: own, channelId: channel.id, ticketNumber, replyToken: candidate.replyToken, createdAt: input.at });
+  const conversation = await store.create({
+    id: own, channelId: channel.id, ticketNumber, replyToken: candidate.replyToken, createdAt: input.at, ...(input.imported ? { status: 'closed' as const } : {}),
+  });
 
   // A resumed creation claims what its first attempt did (every header id was unknown then, or it
   // would have joined): an id lost to another conversation before the crash is now known, so it

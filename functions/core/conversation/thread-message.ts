@@ -36,6 +36,8 @@ export interface ThreadMessageInput {
   readonly seen: OwnIdSeen | undefined;
   /** The skill the message is routed to, if any. */
   readonly skill?: string | undefined;
+  /** Old mail being imported: closed conversations, nothing reopened. */
+  readonly imported?: boolean | undefined;
 }
 
 /**

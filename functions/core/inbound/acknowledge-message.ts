@@ -57,6 +57,8 @@ export async function acknowledgeMessage(
   let record = input.record;
   const settings = channel.acknowledgement;
   if (!settings.enabled) return { record, tags: [] };
+  // Old mail brought in by an import was answered (or not) long ago.
+  if (record.mail.imported) return { record: withAcknowledgement(record, { skipped: 'imported', job: null }), tags: [] };
   const opened = conversation?.created && conversation.copy !== true ? conversation : null;
   const fixed = record.acknowledgement?.job ?? null;
   const resumed = fixed !== null && opened !== null && fixed.conversationId === opened.id;

@@ -105,6 +105,18 @@ export function asDuplicate(decision: InboundDecision): InboundDecision {
   return { ...decision, disposition: 'record', route: null, autoAnswerAllowed: false, tags: [...new Set([...decision.tags, TAG_DUPLICATE])] };
 }
 
+/** Tag of old mail brought in by an import (or a mailbox's first sync with `import-closed`). */
+export const TAG_IMPORTED = 'imported';
+
+/**
+ * The decision for old mail being imported: kept (quarantined or dropped as any mail would be)
+ * but routed nowhere and never answered; its conversation is created closed.
+ */
+export function asImported(decision: InboundDecision): InboundDecision {
+  const disposition = decision.disposition === 'route' ? 'record' : decision.disposition;
+  return { ...decision, disposition, route: null, autoAnswerAllowed: false, tags: [...new Set([...decision.tags, TAG_IMPORTED])] };
+}
+
 /** The decision with more tags (the acknowledgement breaker's), each once. */
 export function withTags(decision: InboundDecision, tags: readonly string[]): InboundDecision {
   return tags.length === 0 ? decision : { ...decision, tags: [...new Set([...decision.tags, ...tags])] };

@@ -51,6 +51,14 @@ export const MAX_ATTEMPTS = DEFAULT_MAX_ATTEMPTS;
 export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, options: ReceiveMailOptions = {}): Promise<ReceiveOutcome> {
   const channel = await deps.channels.findByRecipients(mail.recipients);
   if (!channel) return failUnknownRecipient(deps, mail);
+  return receiveForChannel(deps, channel, mail, options);
+}
+
+/**
+ * Receives one mail for a channel known beforehand (read from the channel's own mailbox, or
+ * imported into it), exactly as `receiveMail` does once it found the channel by recipients.
+ */
+export async function receiveForChannel(deps: ReceiveMailDeps, channel: ChannelSettings, mail: InboundMail, options: ReceiveMailOptions = {}): Promise<ReceiveOutcome> {
   const completeOriginal = (receipt: string): Promise<void> => completeFirstCopy(deps, channel, mail, receipt);
   return outcomeOf(await receiveOnce(deps, channel, mail, { replay: options.replay ?? false, completeOriginal }));
 }

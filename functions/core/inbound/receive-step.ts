@@ -12,7 +12,7 @@ import type { Checkpoint } from '../processing/process-once.ts';
 import { acknowledgeMessage, type AcknowledgeDeps } from './acknowledge-message.ts';
 import { applyDeliveryReport, type DeliveryReportDeps } from './apply-delivery-report.ts';
 import { type ClaimsDecision, confirmOnJoin, decideOnClaims } from './decide-on-claims.ts';
-import { asDuplicate, type InboundDecision, withTags } from './decide-message.ts';
+import { asDuplicate, asImported, type InboundDecision, withTags } from './decide-message.ts';
 import { loadMessage } from './load-message.ts';
 import { routedMessageOf, storedMessageOf } from './message-forms.ts';
 import { decidedRecord, resumeDecided } from './resume-decided.ts';
@@ -102,10 +102,11 @@ async function decideAndStore(
  * join then reads the conversation). The thread lookup also reads the claim of the message's own
  * Message-ID, with the claims threading reads anyway: a later copy is known before any write.
  */
-function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: InboundRecord, message: ParsedMessage): Promise<ClaimsDecision> {
+async function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: InboundRecord, message: ParsedMessage): Promise<ClaimsDecision> {
   const { mail } = record;
   const input = { message, channel, verdicts: mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: mail.envelopeSender };
-  return decideOnClaims(deps.conversations, input, record.messageId);
+  const decided = await decideOnClaims(deps.conversations, input, record.messageId);
+  return mail.imported ? { ...decided, decision: asImported(decided.decision) } : decided;
 }
 
 /**
@@ -133,6 +134,7 @@ async function thread(
       lane: decision.classification.lane, tags: decision.tags, seen: decided.seen, skill: decision.route?.skill,
       // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
       retry: record.attempts > 1 || input.replay,
+      imported: record.mail.imported,
     },
   );
   const { conversation } = threaded;

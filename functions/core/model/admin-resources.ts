@@ -130,11 +130,13 @@ export type CredentialHealth = z.infer<typeof CredentialHealthSchema>;
 export const CredentialStatusSchema = z.object({
   channelId: z.string(),
   smtpPassword: SecretStatusSchema,
+  /** The mailbox source's password (IMAP, POP3). */
+  sourcePassword: SecretStatusSchema,
   oauthClientSecret: SecretStatusSchema,
   oauthRefreshToken: SecretStatusSchema,
   health: CredentialHealthSchema,
 });
 export type CredentialStatus = z.infer<typeof CredentialStatusSchema>;
 
-export const SECRET_KINDS = ['smtpPassword', 'oauthClientSecret', 'oauthRefreshToken'] as const;
+export const SECRET_KINDS = ['smtpPassword', 'sourcePassword', 'oauthClientSecret', 'oauthRefreshToken'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];

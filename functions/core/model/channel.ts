@@ -3,6 +3,7 @@ import { AcknowledgementSettingsSchema } from './acknowledgement-settings.ts';
 import { LaneSchema } from './classification.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from './fields.ts';
 import { OutboundSettingsSchema } from './outbound-settings.ts';
+import { MailSourceSchema } from './mail-source.ts';
 import { SmtpTransportSettingsSchema } from './transport-settings.ts';
 
 export const TicketFormatSchema = z.strictObject({
@@ -81,8 +82,17 @@ export const ChannelSettingsSchema = z.strictObject({
   ...OutboundSettingsSchema.shape,
   /** The channel's own SMTP server, when `outbound.transport` is `smtp`; its secrets are stored apart, encrypted. */
   smtp: SmtpTransportSettingsSchema.nullable().default(null),
+  /** Where inbound mail comes from: SES receiving (the default) or a mailbox read over IMAP, POP3 or Microsoft Graph. */
+  source: MailSourceSchema.default({ type: 'ses' }),
   /** Automatic acknowledgement of new conversations opened by a person's mail; off by default. */
   acknowledgement: AcknowledgementSettingsSchema.default(AcknowledgementSettingsSchema.parse({})),
-}).refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] });
+})
+  .refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] })
+  .refine((c) => !(c.smtp?.auth.type === 'oauth2' && 'oauth' in c.source && c.source.oauth), {
+    message: 'one OAuth client per channel: leave source.oauth out and the source uses the SMTP one (one consent for both directions)', path: ['source', 'oauth'],
+  })
+  .refine((c) => !((c.source.type === 'imap' || c.source.type === 'pop3') && c.source.auth === 'oauth2' && !c.source.oauth && c.smtp?.auth.type !== 'oauth2'), {
+    message: 'auth oauth2 needs source.oauth (provider, clientId), or an OAuth 2.0 smtp.auth to share', path: ['source', 'oauth'],
+  });
 export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 export type ChannelSettingsInput = z.input<typeof ChannelSettingsSchema>;

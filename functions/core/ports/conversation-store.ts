@@ -24,6 +24,8 @@ export interface NewConversation {
   readonly ticketNumber: string;
   readonly replyToken: string | null;
   readonly createdAt: string;
+  /** `closed` for a conversation made by importing old mail; `open` when absent. */
+  readonly status?: 'open' | 'closed';
 }
 
 /**

@@ -33,7 +33,7 @@ export interface MailTransport {
 }
 
 /** Why a secret is stored; part of its encryption context. */
-export type SecretPurpose = 'smtp-password' | 'oauth-client-secret' | 'oauth-refresh-token';
+export type SecretPurpose = 'smtp-password' | 'source-password' | 'oauth-client-secret' | 'oauth-refresh-token';
 
 /** Binds a ciphertext to the channel, purpose and endpoint it was written for. */
 export interface SecretContext {
