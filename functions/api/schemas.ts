@@ -182,7 +182,8 @@ export const SourceStatusOutSchema = z.object({
 }).meta({ id: 'SourceStatus' });
 export const PollReportOutSchema = z.object({
   channelId: z.string(),
-  status: z.enum(['polled', 'busy', 'waiting', 'failing']),
+  status: z.enum(['polled', 'busy', 'waiting', 'error']),
+  error: z.string().optional(),
   items: z.array(z.object({
     key: z.string(), mailId: z.string(), outcome: z.enum(['routed', 'imported', 'recorded', 'duplicate', 'failed']), reason: z.string().optional(),
   })),

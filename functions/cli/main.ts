@@ -31,6 +31,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'list, add or remove suppressed addresses in the running sandbox',
     load: async () => (await import('./suppression.ts')).suppressionCommand,
   },
+  import: {
+    summary: 'import an mbox, Maildir or .eml files into a channel as closed conversations',
+    load: async () => (await import('./import.ts')).importCommand,
+  },
   inspect: {
     summary: 'parse and classify mail files, one JSON line each',
     load: async () => (await import('./inspect.ts')).inspectCommand,

@@ -101,51 +101,88 @@ export class InboundPipeline extends Construct {
       onFailure: new SqsDestination(queues.failedMail),
     });
 
-    const role = this.handler.role;
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-      resources: [table.tableArn],
-    }));
-    // Writes only to the partitions inbound processing owns, delivery reports update and
-    // acknowledgements claim: never channel settings (`CHANNEL`) or credentials.
-    const writable = [...new Set([...INBOUND_WRITE_KEY_PREFIXES, ...FEEDBACK_WRITE_KEY_PREFIXES, ...ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES])];
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-      resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': writable.map((p) => `${p}*`) } },
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
-    }));
-    // The plan of a queued acknowledgement, which the outbound function reads.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:PutObject'],
-      resources: [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)],
-    }));
-    // Writing under the bucket's default SSE-KMS needs a data key.
-    storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
-    // Skills created through the admin API: their queues exist only at runtime, under the prefix.
-    const stack = Stack.of(this);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-      resources: [`arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`],
-    }));
-    props.outboundQueue.grantSendMessages(role);
-
-    const bucketId = Stack.of(this).getLogicalId(storage.bucket.node.defaultChild as never);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`)}]`,
-      reason: 'Skills created through the admin API get their queues at runtime under this name prefix; the function may only find and send to those.',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RAW_MAIL_PREFIX}*]`,
-      reason: 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the function reads only that prefix.',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${OUTBOUND_PLAN_PREFIX}*]`,
-      reason: 'Planned acknowledgements are keyed by channel and a new message id under the plan prefix; the function only writes there, one plan per acknowledgement it queues.',
-    });
+    allowReceiveMail(this.handler.role, { storage, table, queues, outboundQueue: props.outboundQueue, runtimeQueuePrefix: props.runtimeQueuePrefix });
   }
+}
+
+/** What a function that runs mail through `receiveMail` works on. */
+export interface ReceiveMailGrantProps {
+  readonly storage: MailStorage;
+  readonly table: dynamodb.ITable;
+  readonly queues: SkillQueues;
+  readonly outboundQueue: sqs.IQueue;
+  readonly runtimeQueuePrefix: string;
+  /**
+   * Table partitions the function writes besides those of inbound processing, delivery reports
+   * and acknowledgements.
+   * @default none
+   */
+  readonly extraWritePrefixes?: readonly string[];
+  /**
+   * `read-write` for a function that stores the raw mail itself (mailbox sources) rather than
+   * reading what SES's S3 action stored.
+   * @default 'read'
+   */
+  readonly rawMail?: 'read' | 'read-write';
+}
+
+/**
+ * The grants `receiveMail` needs, shared by every function that runs it (the inbound function and
+ * the mailbox function), so a step added to the pipeline cannot leave one of them short: item
+ * reads of the table (no index, no scan), writes to the inbound, feedback and acknowledgement
+ * partitions only (`dynamodb:LeadingKeys`: never channel settings), raw mail under the SES
+ * prefix, plans of acknowledgements, the mail key through S3, and sends to the skill queues
+ * (configured and runtime) and the outbound queue. With the cdk-nag acknowledgements of the
+ * prefixes, on `role`.
+ */
+export function allowReceiveMail(role: iam.Role, props: ReceiveMailGrantProps): void {
+  const { storage, table, queues } = props;
+  const stack = Stack.of(role);
+  const writesRaw = props.rawMail === 'read-write';
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+    resources: [table.tableArn],
+  }));
+  // Writes only to the partitions inbound processing owns, delivery reports update,
+  // acknowledgements claim and the caller adds: never channel settings (`CHANNEL`).
+  const writable = [...new Set([...INBOUND_WRITE_KEY_PREFIXES, ...FEEDBACK_WRITE_KEY_PREFIXES, ...ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, ...(props.extraWritePrefixes ?? [])])];
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': writable.map((p) => `${p}*`) } },
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: writesRaw ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+    resources: [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
+  }));
+  // The plan of a queued acknowledgement, which the outbound function reads.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['s3:PutObject'],
+    resources: [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)],
+  }));
+  // Writing under the bucket's default SSE-KMS needs a data key.
+  storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+  for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
+  // Skills created through the admin API: their queues exist only at runtime, under the prefix.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+    resources: [`arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`],
+  }));
+  props.outboundQueue.grantSendMessages(role);
+
+  const bucketId = stack.getLogicalId(storage.bucket.node.defaultChild as never);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`)}]`,
+    reason: 'Skills created through the admin API get their queues at runtime under this name prefix; the function may only find and send to those.',
+  });
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${RAW_MAIL_PREFIX}*]`,
+    reason: writesRaw
+      ? 'Raw mail objects are keyed by mail id under the receipt rule prefix; the function stores the mail it fetches from a mailbox there and reads it back, and touches no other prefix of raw mail.'
+      : 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the function reads only that prefix.',
+  });
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${OUTBOUND_PLAN_PREFIX}*]`,
+    reason: 'Planned acknowledgements are keyed by channel and a new message id under the plan prefix; the function only writes there, one plan per acknowledgement it queues.',
+  });
 }

@@ -53,6 +53,8 @@ export interface Dovecot {
   list(user: string, folder: string): Promise<StoredMessage[]>;
   /** Gives a folder a new UIDVALIDITY, as a server does after rebuilding its index. */
   setUidValidity(user: string, folder: string, uidValidity: number): Promise<void>;
+  /** Ends the user's sessions from the server side, as an admin or an idle timeout would. */
+  kick(user: string): Promise<void>;
   /** The server's log so far (logins, with their mechanism, and errors). */
   log(): Promise<string>;
   stop(): Promise<void>;
@@ -244,6 +246,9 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
     },
     async setUidValidity(user, folder, uidValidity) {
       await doveadm(['mailbox', 'update', '-u', user, '--uid-validity', String(uidValidity), folder]);
+    },
+    async kick(user) {
+      await doveadm(['kick', user]);
     },
     log: readLog,
     stop,

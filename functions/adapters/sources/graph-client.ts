@@ -308,6 +308,7 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Graph
       scope: options.scope ?? 'https://graph.microsoft.com/.default',
     });
     let status: number;
+    let retryAfter: string | null;
     let json: Record<string, unknown> | null;
     try {
       const res = await doFetch(tokenUrl, {
@@ -318,6 +319,7 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Graph
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
       status = res.status;
+      retryAfter = res.headers.get('retry-after');
       const bytes = await readLimited(res, MAX_TOKEN_ANSWER, () => new DependencyError('dependency-rejected', `${where} answered more than ${MAX_TOKEN_ANSWER} bytes`));
       json = parseJson(new TextDecoder().decode(bytes));
     } catch (error) {
@@ -335,7 +337,7 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Graph
     // Entra's first line names the AADSTS code (AADSTS7000215: Invalid client secret provided …).
     const described = oneLine(json?.error_description);
     const detail = `${status}${oauthError ? ` ${oauthError}` : ''}${described ? `: ${described}` : ''}`;
-    if (status >= 500 || status === 429 || status === 408) throw new MailboxUnavailableError(`${where} answered ${detail}`);
+    if (status >= 500 || status === 429 || status === 408) throw new MailboxUnavailableError(`${where} answered ${detail}`, retryAfterMs(retryAfter, clock.now().getTime()));
     if ((oauthError && REFUSED.has(oauthError)) || status === 401) throw new MailboxAuthError(`${where} refused the client credentials (${detail})`);
     throw new DependencyError('dependency-rejected', `${where} answered ${detail}`);
   };

@@ -60,12 +60,13 @@ export class ImapMailboxConnector implements MailboxConnector {
     const { source, credentials, guard } = this.options;
     const vetted = await vetMailboxHost(guard, source.host);
     const where = `IMAP server ${source.host}:${source.port}`;
-    const client = await loginWithRetry(credentials, (secret) =>
-      eachAddress(vetted, (address) => this.connect(address, vetted, secret)).catch((error: unknown) => {
-        throw unavailable(error, `cannot reach ${where}`);
-      }),
-    );
-    return new ImapMailboxSession(client, source, where);
+    const login = (): Promise<ImapFlow> =>
+      loginWithRetry(credentials, (secret) =>
+        eachAddress(vetted, (address) => this.connect(address, vetted, secret)).catch((error: unknown) => {
+          throw unavailable(error, `cannot reach ${where}`);
+        }),
+      );
+    return new ImapMailboxSession(await login(), login, source, where);
   }
 
   private async connect(address: string, vetted: VettedHost, secret: MailboxSecret): Promise<ImapFlow> {
@@ -117,7 +118,8 @@ class ImapMailboxSession implements MailboxSession {
   private readonly folders = new Set<string>();
 
   constructor(
-    private readonly client: ImapFlow,
+    private client: ImapFlow,
+    private readonly login: () => Promise<ImapFlow>,
     private readonly source: ImapSource,
     private readonly where: string,
   ) {}
@@ -251,6 +253,12 @@ class ImapMailboxSession implements MailboxSession {
 
   private async guarded<T>(work: () => Promise<T>): Promise<T> {
     try {
+      if (!this.client.usable) {
+        // The server or a NAT dropped the connection while the caller worked: log in again.
+        this.client.close();
+        this.client = await this.login();
+        this.folders.clear();
+      }
       return await work();
     } catch (error) {
       throw unavailable(error, this.where);

@@ -34,8 +34,10 @@ export type ItemOutcome = SettledKey['outcome'];
 /** What one poll did. */
 export interface PollReport {
   readonly channelId: string;
-  /** `polled`; `busy` when another poll holds the mailbox; `waiting` before the server's Retry-After; `failing` when the login or connection failed. */
-  readonly status: 'polled' | 'busy' | 'waiting' | 'failing';
+  /** `polled`; `busy` when another poll holds the mailbox; `waiting` before the server's Retry-After; `error` when the login or connection failed (`health` says whether the source is failing). */
+  readonly status: 'polled' | 'busy' | 'waiting' | 'error';
+  /** Why the poll stopped, when it did (`error`). */
+  readonly error?: string;
   readonly items: readonly { readonly key: string; readonly mailId: string; readonly outcome: ItemOutcome; readonly reason?: string }[];
   readonly counts: SourceCounts;
   /** True when the mailbox holds more than this poll read. */
@@ -87,7 +89,7 @@ export async function pollSource(deps: PollSourceDeps, channel: ChannelSettings,
     });
   } catch (error) {
     const failed = await recordFailure(deps, state, error);
-    if (failed) return report(failed, 'failing', [], false, false);
+    if (failed) return { ...report(failed, 'error', [], false, false), error: error instanceof Error ? error.message.slice(0, 500) : String(error) };
     throw error;
   } finally {
     await deps.states.release(channel.id).catch(() => undefined);

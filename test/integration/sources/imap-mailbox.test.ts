@@ -15,7 +15,7 @@ import { type Dovecot, type Introspection, startDovecot, startIntrospection } fr
 import { TEST_TLS } from '../outbound-peers.ts';
 
 const PASSWORD = 'imap-pass-1-secret';
-const NAMES = ['plain', 'tls', 'wrong', 'oauth', 'revoked', 'cursor', 'rescan', 'move', 'delete', 'keep', 'large', 'end', 'stale'] as const;
+const NAMES = ['plain', 'tls', 'wrong', 'oauth', 'revoked', 'cursor', 'rescan', 'move', 'delete', 'keep', 'large', 'end', 'stale', 'dropped'] as const;
 const user = (name: (typeof NAMES)[number]): string => `${name}@example.com`;
 const SANDBOX = new HostGuard({ allow: { loopback: true } });
 
@@ -239,6 +239,30 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
     expect(timedOut).toBeInstanceOf(MailboxUnavailableError);
     expect(timedOut?.message).toMatch(/^cannot reach IMAP server 127\.0\.0\.1:\d+: timed out \(\w+\)$/);
     expect(waited).toBeLessThan(3_000);
+  });
+});
+
+describe('ImapMailboxConnector: a dropped connection', () => {
+  it('logs in again when the server ended the session or it timed out while the caller worked', async () => {
+    // Arrange
+    await dovecot.deliver(user('dropped'), mail('Still there'));
+    const session = await connector(imapSource('dropped'), { timeoutMs: 1_000 }).open();
+    try {
+      const { items } = await session.list(null, 10);
+      // Act
+      await dovecot.kick(user('dropped'));
+      await new Promise((done) => setTimeout(done, 200));
+      const afterKick = await session.fetch(items[0]!, 100_000);
+      await new Promise((done) => setTimeout(done, 1_500));
+      const afterIdle = await session.list(null, 10);
+      // Assert
+      expect(Buffer.from(afterKick).toString()).toBe(mail('Still there'));
+      expect(afterIdle.items.map((i) => i.key)).toEqual(items.map((i) => i.key));
+    } finally {
+      await session.close();
+    }
+    const logins = (await dovecot.log()).split('\n').filter((l) => l.includes(`Login: user=<${user('dropped')}>`));
+    expect(logins).toHaveLength(3);
   });
 });
 
