@@ -6,6 +6,7 @@ import { AdminApi } from './constructs/admin-api.ts';
 import { ChannelSeed } from './constructs/channel-seed.ts';
 import { DEFAULT_SUPPRESSION, FeedbackPipeline } from './constructs/feedback-pipeline.ts';
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
+import { MailboxSources } from './constructs/mailbox-sources.ts';
 import { MailStorage } from './constructs/mail-storage.ts';
 import { OutboundPipeline } from './constructs/outbound-pipeline.ts';
 import { Receiving } from './constructs/receiving.ts';
@@ -19,7 +20,7 @@ export interface PostroomStackProps extends StackProps {
 
 /**
  * Everything Postroom needs in one stack, so `cdk deploy` just works: mail storage, the table,
- * skill queues, the inbound pipeline, the SES receipt rules, the outbound pipeline and delivery feedback. Stateful resources are retained
+ * skill queues, the inbound pipeline, the SES receipt rules, mailbox sources (IMAP, POP3, Graph), the outbound pipeline and delivery feedback. Stateful resources are retained
  * when the stack is deleted.
  */
 export class PostroomStack extends Stack {
@@ -31,6 +32,7 @@ export class PostroomStack extends Stack {
   readonly outbound: OutboundPipeline;
   readonly admin: AdminApi;
   readonly feedback: FeedbackPipeline;
+  readonly sources: MailboxSources;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
     super(scope, id, props);
@@ -59,6 +61,18 @@ export class PostroomStack extends Stack {
       reservedConcurrency: config.receiving.reservedConcurrency,
     });
     this.feedback = new FeedbackPipeline(this, 'Feedback', { table: this.tables.table, configurationSet: this.outbound.configurationSet, suppression, logRetention });
+    this.sources = new MailboxSources(this, 'Sources', {
+      storage: this.storage,
+      table: this.tables.table,
+      queues: this.queues,
+      outboundQueue: this.outbound.queue,
+      credentialsKey: this.outbound.credentialsKey,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
+      suppression,
+      // Mailbox hosts are admin-set like SMTP hosts: one allow-list for both.
+      allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
+      logRetention,
+    });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, agents: config.users, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
@@ -96,6 +110,7 @@ export class PostroomStack extends Stack {
     new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.table.tableName, description: 'The append-only audit log' });
     new CfnOutput(this, 'FailedMailQueueUrl', { value: this.queues.failedMail.queueUrl });
     new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: 'Agents\' replies waiting to be sent' });
+    new CfnOutput(this, 'SourcePollDeadLetterQueueUrl', { value: this.sources.deadLetterQueue.queueUrl, description: 'Mailbox polls that failed every receive' });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.outbound.configurationSet.configurationSetName });
     for (const [skill, { queue }] of this.queues.skills) {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });

@@ -62,16 +62,21 @@ export const importCommand: Command = {
       const deps = {
         receive, keys: new DynamoSourceKeys(clients.db, info.table), raw, rawKeyOf: (id: string) => `${RAW_MAIL_PREFIX}${id}`, failed: receive.failed, now: () => new Date(),
       };
+      // What an interrupted run finished is not read again: the total counts what is left.
+      const archives = [];
       let total = 0;
-      for (const path of positionals) total += (await countArchive(path)).messages;
-      const progress = createProgress({ label: `import into ${channel.id}`, total });
-      const failures: string[] = [];
       for (const path of positionals) {
         const checkpoint = await checkpointFile(info.dataDir, channel.id, path);
         const startAt = values.restart ? undefined : await readCheckpoint(checkpoint);
+        total += (await countArchive(path)).messages - (startAt?.index ?? 0);
+        archives.push({ path, checkpoint, startAt });
+      }
+      const progress = createProgress({ label: `import into ${channel.id}`, total });
+      const failures: string[] = [];
+      for (const { path, checkpoint, startAt } of archives) {
+        if (startAt) process.stderr.write(`${path}: resuming after message ${startAt.index} (--restart reads it from the start)\n`);
         let done = 0;
         let position: ArchivePosition | undefined = startAt;
-        if (startAt) for (let i = 0; i < startAt.index; i += 1) progress.tick('duplicate');
         for await (const message of readArchive(path, { maxMessageBytes: channel.maxMessageBytes, ...(startAt ? { startAt } : {}) })) {
           const result = await importMail(deps, channel, message);
           progress.tick(result.outcome);

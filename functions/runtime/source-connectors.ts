@@ -1,6 +1,6 @@
 import { HostGuard, type HostAllowance } from '../adapters/outbound/host-guard.ts';
 import { OAuthTokenProvider } from '../adapters/outbound/oauth-token-provider.ts';
-import { clientCredentialsToken } from '../adapters/sources/graph-client.ts';
+import { clientCredentialsToken, graphScope } from '../adapters/sources/graph-client.ts';
 import { GraphMailboxConnector } from '../adapters/sources/graph-mailbox.ts';
 import { ImapMailboxConnector } from '../adapters/sources/imap-mailbox.ts';
 import { Pop3MailboxConnector } from '../adapters/sources/pop3-mailbox.ts';
@@ -39,6 +39,8 @@ export function sourceConnectors(options: SourceConnectorOptions): (channel: Mai
       await options.credentials.putSecret(owner.channelId, 'oauthRefreshToken', ciphertext, options.clock.now().toISOString());
     },
   });
+  // A client-credentials token is cached by its getter: one getter per channel and endpoint, per container.
+  const appTokens = new Map<string, (options?: { readonly fresh?: boolean }) => Promise<string>>();
   return async (channel) => {
     const stored = (await options.credentials.get(channel.id)) ?? { ciphertexts: {}, setAt: {}, health: { status: 'unknown', checkedAt: null, detail: null } };
     const decrypt = (purpose: SecretPurpose, kind: keyof StoredCredentials['ciphertexts'], what: string) => {
@@ -50,8 +52,11 @@ export function sourceConnectors(options: SourceConnectorOptions): (channel: Mai
     const common = { guard, ...(options.ca ? { ca: options.ca } : {}) };
     if (source.type === 'graph') {
       const clientSecret = decrypt('oauth-client-secret', 'oauthClientSecret', 'OAuth client secret');
+      const cacheKey = `${channel.id}\n${secretEndpointKey(channel, 'oauth-client-secret')}\n${stored.setAt.oauthClientSecret ?? ''}`;
+      const appToken = appTokens.get(cacheKey) ?? clientCredentialsToken({ loginUrl: source.loginUrl, tenantId: source.tenantId, clientId: source.clientId, clientSecret, guard, scope: graphScope(source.graphUrl) });
+      if (source.auth === 'client-credentials') appTokens.set(cacheKey, appToken);
       const token = source.auth === 'client-credentials'
-        ? clientCredentialsToken({ loginUrl: source.loginUrl, tenantId: source.tenantId, clientId: source.clientId, clientSecret, guard, scope: `${new URL(source.graphUrl).origin}/.default` })
+        ? appToken
         : delegatedToken(channel, tokens, clientSecret, decrypt('oauth-refresh-token', 'oauthRefreshToken', 'OAuth refresh token (no consent given yet)'));
       return new GraphMailboxConnector({ source, token, guard });
     }

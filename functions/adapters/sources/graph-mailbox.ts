@@ -6,6 +6,7 @@ import {
   type MailboxItem,
   type MailboxListing,
   type MailboxSession,
+  MailboxItemGoneError,
   MailboxTooLargeError,
   type SettleAction,
   type SourceBoundary,
@@ -101,7 +102,12 @@ class GraphMailboxSession implements MailboxSession {
 
   async fetch(item: MailboxItem, maxBytes: number): Promise<Uint8Array> {
     if (item.size !== null && item.size > maxBytes) throw new MailboxTooLargeError(`the message is larger than ${maxBytes} bytes`);
-    return this.client.getBytes(`${this.user}/messages/${encodeURIComponent(idOf(item))}/$value`, maxBytes);
+    try {
+      return await this.client.getBytes(`${this.user}/messages/${encodeURIComponent(idOf(item))}/$value`, maxBytes);
+    } catch (error) {
+      if (error instanceof GraphRequestError && error.status === 404) throw new MailboxItemGoneError('the message is no longer in the mailbox');
+      throw error;
+    }
   }
 
   async settle(item: MailboxItem, action: SettleAction): Promise<void> {
@@ -147,23 +153,27 @@ class GraphMailboxSession implements MailboxSession {
   private async gather(folderId: string, link: string | null, limit: number, rescan: boolean): Promise<MailboxListing> {
     const items: MailboxItem[] = [];
     let url = link ?? this.deltaStart(folderId);
+    // The link after the last page taken whole: where the cursor stands once its items are settled.
+    let position: string | null = null;
+    const done = (more: boolean): MailboxListing => ({ items, more, rescan, ...(position ? { cursor: { folderId, link: position } satisfies GraphCursor } : {}) });
     for (let pages = 0; pages < MAX_PAGES_PER_LIST; pages++) {
       const wanted = limit - items.length;
       const page = await this.page(url, Math.min(wanted, MAX_PAGE));
       const after = page.nextLink ?? page.deltaLink ?? '';
       // Graph asked for at most `wanted` sent more: a page is never cut (its link would list the
       // same first items again), so it waits for the next call, unless it is the first.
-      if (page.entries.length > wanted && items.length > 0) return { items, more: true, rescan };
+      if (page.entries.length > wanted && items.length > 0) return done(true);
       page.entries.forEach((entry, i) => {
         const cursorAfter: GraphCursor = { folderId, link: i === page.entries.length - 1 ? after : url };
         items.push({ key: `${KEY_PREFIX}${entry.id}`, size: null, receivedAt: entry.receivedAt, cursorAfter });
       });
-      if (page.nextLink === null) return { items, more: false, rescan };
-      if (items.length >= limit) return { items, more: true, rescan };
+      position = after;
+      if (page.nextLink === null) return done(false);
+      if (items.length >= limit) return done(true);
       url = page.nextLink;
     }
     // Only empty pages since the last item: nothing gained by another call now.
-    return { items, more: items.length > 0, rescan };
+    return done(items.length > 0);
   }
 
   private async page(url: string, size: number): Promise<DeltaPage> {

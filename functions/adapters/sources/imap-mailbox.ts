@@ -100,12 +100,13 @@ export class ImapMailboxConnector implements MailboxConnector {
     } catch (error) {
       client.close();
       const e = error as ImapFlowFailure;
+      // imapflow's words when the server offers neither XOAUTH2 nor OAUTHBEARER.
       if ((error as Error).message === 'Unsupported authentication mechanism') {
-        throw new MailboxAuthError(`IMAP server ${source.host} offers no ${secret.type === 'oauth2' ? 'XOAUTH2 or OAUTHBEARER' : 'PLAIN or LOGIN'} login`);
+        throw new MailboxAuthError(`IMAP server ${source.host} offers no OAuth login (XOAUTH2 or OAUTHBEARER)`);
       }
       if (!e.authenticationFailed) throw error;
       const code = e.serverResponseCode ?? '';
-      const text = serverText(e.responseText ?? e.response);
+      const text = serverText(e.responseText ?? e.response) || serverText((error as Error).message);
       const reason = [code && !text.startsWith(`[${code}]`) ? `[${code}]` : '', text].filter(Boolean).join(' ') || 'no reason given';
       if (TEMPORARY_REFUSALS.has(code)) throw new MailboxUnavailableError(`IMAP server ${source.host} cannot log in ${source.user} now: ${reason}`);
       throw new MailboxAuthError(`IMAP server ${source.host} refused the login of ${source.user}: ${reason}`);
@@ -149,11 +150,11 @@ class ImapMailboxSession implements MailboxSession {
     });
   }
 
-  fetch(item: MailboxItem, maxBytes: number): Promise<Uint8Array> {
+  async fetch(item: MailboxItem, maxBytes: number): Promise<Uint8Array> {
     const ref = this.ref(item);
+    const limit = Math.min(maxBytes, LARGEST_MESSAGE_BYTES);
+    if (item.size !== null && item.size > limit) throw tooLarge(item.key, item.size, limit);
     return this.guarded(async () => {
-      const limit = Math.min(maxBytes, LARGEST_MESSAGE_BYTES);
-      if (item.size !== null && item.size > limit) throw tooLarge(item.key, item.size, limit);
       const box = await this.current();
       const gone = new MailboxUnavailableError(`message ${item.key} is no longer in ${this.source.folder}`);
       if (ref.folder !== this.source.folder || ref.uidValidity !== box.uidValidity.toString()) throw gone;
@@ -166,9 +167,9 @@ class ImapMailboxSession implements MailboxSession {
     });
   }
 
-  settle(item: MailboxItem, action: SettleAction): Promise<void> {
+  async settle(item: MailboxItem, action: SettleAction): Promise<void> {
     const ref = this.ref(item);
-    if (action.type === 'keep') return Promise.resolve();
+    if (action.type === 'keep') return;
     return this.guarded(async () => {
       const box = await this.current();
       // Under another UIDVALIDITY the UID names another message, or none: leave it.
@@ -178,7 +179,7 @@ class ImapMailboxSession implements MailboxSession {
         await this.ensureFolder(action.folder);
         await this.client.messageMove(uid, action.folder, { uid: true });
       } else {
-        // With UIDPLUS imapflow expunges this UID only (UID EXPUNGE), never others marked \Deleted.
+        // With UIDPLUS, UID EXPUNGE removes this message only; without, EXPUNGE also takes what others marked \Deleted.
         await this.client.messageDelete(uid, { uid: true });
       }
     });

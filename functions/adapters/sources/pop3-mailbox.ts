@@ -113,7 +113,7 @@ export class Pop3MailboxConnector implements MailboxConnector {
       if (!isOk(login)) throw refused(login);
       return;
     }
-    // No initial response on the AUTH line: a token makes it longer than the 255 octets RFC 5034 allows.
+    // The token waits for the server's "+": on the AUTH line it would break the 255-octet limit of a command (RFC 2449 §4, RFC 5034 §4).
     const start = await wire.command('AUTH XOAUTH2');
     if (!start.startsWith('+ ') && start !== '+') throw refused(start, ' (AUTH XOAUTH2)');
     const answer = await wire.command(Buffer.from(`user=${user}\x01auth=Bearer ${secret.accessToken}\x01\x01`).toString('base64'));
@@ -125,9 +125,12 @@ export class Pop3MailboxConnector implements MailboxConnector {
   }
 }
 
+/** The maildrop as one connection numbers it: UIDL to message number and size, in maildrop order. */
+type Maildrop = ReadonlyMap<string, { readonly number: number; readonly size: number }>;
+
 class Pop3MailboxSession implements MailboxSession {
-  /** The maildrop as this connection numbers it: UIDL to message number and size, in maildrop order. */
-  private maildrop: Map<string, { readonly number: number; readonly size: number }> | null = null;
+  /** Fixed for the connection: a POP3 server shows no mail that arrives during a session. */
+  private maildrop: Maildrop | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly boundaries = new WeakMap<object, ReadonlySet<string>>();
 
@@ -155,10 +158,10 @@ class Pop3MailboxSession implements MailboxSession {
     });
   }
 
-  fetch(item: MailboxItem, maxBytes: number): Promise<Uint8Array> {
+  async fetch(item: MailboxItem, maxBytes: number): Promise<Uint8Array> {
     const uidl = uidlOf(item);
     const limit = Math.min(maxBytes, LARGEST_MESSAGE_BYTES);
-    if (item.size !== null && item.size > limit) return Promise.reject(tooLarge(item.key, item.size, limit));
+    if (item.size !== null && item.size > limit) throw tooLarge(item.key, item.size, limit);
     return this.run(async (wire) => {
       const entry = (await this.read(wire)).get(uidl);
       if (!entry) throw new MailboxUnavailableError(`message ${item.key} is no longer in the maildrop`);
@@ -171,11 +174,11 @@ class Pop3MailboxSession implements MailboxSession {
     });
   }
 
-  settle(item: MailboxItem, action: SettleAction): Promise<void> {
+  async settle(item: MailboxItem, action: SettleAction): Promise<void> {
     const uidl = uidlOf(item);
-    if (action.type === 'keep') return Promise.resolve();
+    if (action.type === 'keep') return;
     if (action.type === 'move') {
-      return Promise.reject(new ConfigError(`POP3 has no folders: a POP3 source deletes or keeps a message, it cannot move ${item.key} to ${action.folder}`));
+      throw new ConfigError(`POP3 has no folders: a POP3 source deletes or keeps a message, it cannot move ${item.key} to ${action.folder}`);
     }
     return this.run(async (wire) => {
       const entry = (await this.read(wire)).get(uidl);
@@ -245,7 +248,7 @@ class Pop3MailboxSession implements MailboxSession {
     return next;
   }
 
-  private async read(wire: Pop3Wire): Promise<NonNullable<Pop3MailboxSession['maildrop']>> {
+  private async read(wire: Pop3Wire): Promise<Maildrop> {
     if (this.maildrop) return this.maildrop;
     const uidls = await this.listing(wire, 'UIDL');
     const sizes = new Map((await this.listing(wire, 'LIST')).map(([n, size]) => [n, Number(size)]));

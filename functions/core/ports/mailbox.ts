@@ -33,6 +33,12 @@ export interface MailboxListing {
    * delta link): the listing starts from the beginning of the folder again.
    */
   readonly rescan: boolean;
+  /**
+   * The position after everything this listing covered, when the mailbox can say (a Graph delta
+   * round's link, an IMAP folder's last UID): stored once every item is settled, and also when
+   * there were none, so a cursor moves on past pages that held no new mail.
+   */
+  readonly cursor?: SourceCursor;
 }
 
 /** What becomes of a message once its processing record is final. */
@@ -81,6 +87,11 @@ export class MailboxUnavailableError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The message left the mailbox between listing and reading (a person moved it): nothing to do. */
+export class MailboxItemGoneError extends Error {
+  override readonly name = 'MailboxItemGoneError';
 }
 
 /** A message larger than the fetch allowed; it is settled into the Failed folder with this reason. */

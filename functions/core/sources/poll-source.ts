@@ -5,7 +5,7 @@ import { EMPTY_COUNTS, type SettledKey, type SourceCounts, type SourceHealth, ty
 import { AppError, ConfigError, ConflictError, PolicyError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import {
-  MailboxAuthError, type MailboxConnector, type MailboxItem, type MailboxSession, MailboxTooLargeError, MailboxUnavailableError, type SettleAction,
+  MailboxAuthError, type MailboxConnector, type MailboxItem, MailboxItemGoneError, type MailboxSession, MailboxTooLargeError, MailboxUnavailableError, type SettleAction,
   type SourceCursor,
 } from '../ports/mailbox.ts';
 import type { FailedMailStore } from '../ports/inbound.ts';
@@ -135,10 +135,11 @@ async function pollLeased(
         break;
       }
       const settled = settledKeys.get(item.key) ?? (await processItem(deps, channel, state, session, item));
+      cursor = item.cursorAfter;
+      if (settled === null) continue;
       await session.settle(item, actionFor(channel.source, settled.outcome));
       if (!settledKeys.has(item.key)) counts = count(counts, settled.outcome);
       items.push({ key: item.key, mailId: settled.mailId, outcome: settled.outcome, ...(reasonOf(settled) ? { reason: reasonOf(settled) } : {}) });
-      cursor = item.cursorAfter;
       unsaved += 1;
       if (unsaved >= CURSOR_EVERY) {
         state = await save(deps, { ...state, cursor, counts });
@@ -146,6 +147,8 @@ async function pollLeased(
         unsaved = 0;
       }
     }
+    // Everything listed is settled: the cursor may move past pages that held nothing new.
+    if (!stoppedEarly && listing.cursor) cursor = listing.cursor;
     const at = deps.clock.now().toISOString();
     const health: SourceHealth = { status: 'healthy', reason: null, since: state.health.status === 'healthy' ? state.health.since : at, unreachablePolls: 0 };
     state = await save(deps, { ...state, cursor, counts, health, lastPollAt: at, lastSuccessAt: at, notBefore: null });
@@ -172,7 +175,7 @@ async function processItem(
   state: SourceState,
   session: MailboxSession,
   item: MailboxItem,
-): Promise<Settled> {
+): Promise<Settled | null> {
   const at = deps.clock.now().toISOString();
   const imported = state.boundary !== null && session.precedes(item, state.boundary);
   let settled: Settled;
@@ -181,6 +184,8 @@ async function processItem(
     const outcome = await ingestMail(deps, channel, { origin: { type: channel.source.type, key: item.key }, raw, receivedAt: item.receivedAt ?? at, imported });
     settled = { key: item.key, mailId: outcome.mailId, outcome: outcomeOf(outcome, imported), at, ...(outcome.status === 'failed' ? { reason: outcome.error.reason } : {}) };
   } catch (error) {
+    // Moved away by a person since the listing: not ours to settle.
+    if (error instanceof MailboxItemGoneError) return null;
     if (!(error instanceof MailboxTooLargeError)) throw error;
     settled = await tooLarge(deps, channel, item, error, at);
   }

@@ -1,0 +1,206 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { itemKeys } from '../../functions/adapters/dynamo-schema.ts';
+import type { SourceEnvInput } from '../../functions/runtime/source-env.ts';
+import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
+import { allowReceiveMail } from './inbound-pipeline.ts';
+import { allowCredentialUse } from './key-policy.ts';
+import type { MailStorage } from './mail-storage.ts';
+import { PostroomFunction } from './postroom-function.ts';
+import { depthAlarm, type SkillQueues } from './skill-queues.ts';
+
+export interface MailboxSourcesProps {
+  readonly storage: MailStorage;
+  readonly table: dynamodb.ITable;
+  readonly queues: SkillQueues;
+  /** The outbound FIFO queue: acknowledgements of polled mail are queued there as for SES mail. */
+  readonly outboundQueue: sqs.IQueue;
+  /** The key channel credentials are encrypted with (`OutboundPipeline.credentialsKey`). */
+  readonly credentialsKey: kms.IKey;
+  /** Name prefix of the skill queues the admin API creates at runtime (as the inbound function's). */
+  readonly runtimeQueuePrefix: string;
+  /** How DSN and ARF reports suppress, as the inbound function does. @default DEFAULT_SUPPRESSION */
+  readonly suppression?: SuppressionOptions;
+  /**
+   * Private CIDR blocks an admin-set mailbox host may reach: the list the outbound function
+   * applies to SMTP hosts (config `outbound.allowedPrivateCidrs`).
+   * @default none
+   */
+  readonly allowedPrivateCidrs?: readonly string[];
+  /**
+   * Most mailboxes polled at once (the poll queue's event source maximum concurrency, 2 to 1000).
+   * @default DEFAULT_POLL_CONCURRENCY
+   */
+  readonly maxConcurrency?: number;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default 'Postroom' */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * A poll is bounded by time, not by mailbox size: the handler stops taking messages when the
+ * time left runs low (keeping 20 s to save the cursor and log out) and queues the next poll. Five
+ * minutes let one poll read a useful batch from a slow server, up to `POLL_LIMIT` messages of up
+ * to 40 MB each, without holding a connection open for long.
+ */
+const TIMEOUT = Duration.minutes(5);
+/** Longer than the timeout by clock skew only, as the inbound lease (see `InboundPipeline`): imported mail takes the same processing records. */
+const LEASE = TIMEOUT.plus(Duration.seconds(10));
+/**
+ * How many mailboxes are open at once: the event source's maximum concurrency. Providers limit
+ * concurrent connections and requests per account (IMAP and POP3 servers per user and client
+ * address, Graph per app and tenant), and several channels often read mailboxes of one provider
+ * account. The FIFO group per channel already keeps polls of one mailbox apart; five keep a few
+ * slow servers from holding up the rest without opening many connections at once.
+ */
+export const DEFAULT_POLL_CONCURRENCY = 5;
+/** Receives of one poll message before it moves to the dead-letter queue: a poll that keeps crashing is worth a look, the schedule dispatches a fresh one anyway. */
+export const POLL_MAX_RECEIVES = 3;
+/** The function's Powertools service name: the `service` dimension of its metrics. */
+export const SOURCES_SERVICE_NAME = 'postroom-sources';
+/**
+ * Partitions the poller writes besides those of inbound processing: the source state, settled
+ * message keys, content hashes, and the channel's credentials (an OAuth server that rotates the
+ * refresh token gets the new one stored again). Taken from the item keys, so they cannot drift.
+ */
+export const SOURCE_WRITE_KEY_PREFIXES: readonly string[] = [
+  itemKeys.sourceState(''),
+  itemKeys.sourceKey('', 'key'),
+  itemKeys.sourceHash('', 'hash'),
+  itemKeys.credentials(''),
+].map((k) => k.pk);
+
+/**
+ * Mailbox sources (IMAP, POP3, Microsoft Graph): the mailbox function (`functions/source-poll.ts`)
+ * with the schedule that dispatches it every minute, the FIFO poll queue it dispatches to and
+ * polls from (group = channel, so one mailbox is never polled twice at once; with a FIFO
+ * dead-letter queue and its alarm), and alarms on its errors, throttles and failing sources.
+ *
+ * One fan-out schedule rather than an EventBridge Scheduler schedule per source: sources are
+ * created at run time through the API, and a schedule each would have the admin function create,
+ * update and delete schedules (an IAM role to pass, more permissions, state to keep in step with
+ * the table). The dispatcher reads every channel and queues those whose `pollSeconds` have passed.
+ *
+ * Grants are those of the inbound function (polled mail takes the SES path), raw mail written
+ * under the SES prefix, the source partitions and credentials of the table, sends to the poll
+ * queue, and the credentials key for channel-bound ciphertexts only (`allowCredentialUse`).
+ */
+export class MailboxSources extends Construct {
+  readonly handler: PostroomFunction<SourceEnvInput>;
+  readonly pollQueue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedule: events.Rule;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+  readonly errorsAlarm: cloudwatch.Alarm;
+  readonly throttlesAlarm: cloudwatch.Alarm;
+  readonly failingSourceAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: MailboxSourcesProps) {
+    super(scope, id);
+    const { storage, table, queues } = props;
+    const namespace = props.metricsNamespace ?? 'Postroom';
+
+    this.deadLetterQueue = new sqs.Queue(this, 'PollDeadLetterQueue', { fifo: true, retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.pollQueue = new sqs.Queue(this, 'PollQueue', {
+      fifo: true,
+      // The handler sets deduplication ids: per channel and minute for dispatches, so a tick
+      // delivered twice queues a mailbox once.
+      contentBasedDeduplication: false,
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      // Six times the function timeout, as AWS advises for an SQS event source.
+      visibilityTimeout: Duration.seconds(TIMEOUT.toSeconds() * 6),
+      // Long enough for a message to use its receives (each waits out the visibility timeout)
+      // and reach the dead-letter queue; an older poll is superseded by the schedule's next one.
+      retentionPeriod: Duration.days(1),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: POLL_MAX_RECEIVES },
+    });
+
+    const queueUrls = Object.fromEntries([...queues.skills].map(([name, q]) => [name, q.queue.queueUrl]));
+    this.handler = new PostroomFunction<SourceEnvInput>(this, 'Poll', {
+      entry: fileURLToPath(new URL('../../functions/source-poll.ts', import.meta.url)),
+      description: 'Postroom mailbox sources: dispatch due mailboxes, poll one (IMAP, POP3, Graph) into the inbound path',
+      timeout: TIMEOUT,
+      // A fetched message of up to 40 MB is held and parsed in memory.
+      memorySize: 1024,
+      // No reserved concurrency: the event source's maximum concurrency caps the polls, and a
+      // reservation would take capacity from the account's unreserved pool for a function that
+      // runs a few instances (one below the maximum concurrency would throttle polls into retries).
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      environment: {
+        TABLE_NAME: table.tableName,
+        MAIL_BUCKET: storage.bucket.bucketName,
+        OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
+        SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
+        SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
+        ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
+        CHANNEL_CACHE_SECONDS: '60',
+        LEASE_SECONDS: String(LEASE.toSeconds()),
+        CREDENTIALS_KEY_ARN: props.credentialsKey.keyArn,
+        POLL_QUEUE_URL: this.pollQueue.queueUrl,
+        POLL_LIMIT: '50',
+        ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
+        POWERTOOLS_SERVICE_NAME: SOURCES_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: namespace,
+      },
+    });
+    const fn = this.handler.function;
+    // The schedule is the only asynchronous caller: a failed dispatch is done again by the next
+    // tick a minute later, so Lambda's retries would only repeat it.
+    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    // One message is one mailbox: a poll that fails returns that message alone to the queue.
+    fn.addEventSource(new SqsEventSource(this.pollQueue, { batchSize: 1, maxConcurrency: props.maxConcurrency ?? DEFAULT_POLL_CONCURRENCY }));
+
+    this.schedule = new events.Rule(this, 'Dispatch', {
+      description: 'Postroom: queue a poll of every mailbox source whose interval has passed',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      // A tick EventBridge cannot deliver is replaced by the next one.
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+
+    const role = this.handler.role;
+    allowReceiveMail(role, {
+      storage, table, queues, outboundQueue: props.outboundQueue, runtimeQueuePrefix: props.runtimeQueuePrefix,
+      extraWritePrefixes: SOURCE_WRITE_KEY_PREFIXES, rawMail: 'read-write',
+    });
+    // Dispatches, and the follow-up poll of a mailbox that has more than one poll reads.
+    this.pollQueue.grantSendMessages(role);
+    // Decrypts the mailbox credentials; encrypts (a data key from GenerateDataKey, through the
+    // Encryption SDK) the refresh tokens an OAuth server rotates.
+    allowCredentialUse(props.credentialsKey, role);
+
+    this.deadLetterAlarm = depthAlarm(this, 'PollDeadLetterAlarm', this.deadLetterQueue, 'Mailbox polls the mailbox function failed on every receive');
+    const atLeastOnce = (metric: cloudwatch.Metric, alarmId: string, description: string): cloudwatch.Alarm => metric.createAlarm(this, alarmId, {
+      alarmDescription: description,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const fiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    this.errorsAlarm = atLeastOnce(fn.metricErrors(fiveMinutes), 'ErrorsAlarm', 'The mailbox function failed: a dispatch (mailboxes not polled) or a poll (retried, then dead-lettered)');
+    this.throttlesAlarm = atLeastOnce(fn.metricThrottles(fiveMinutes), 'ThrottlesAlarm', 'The mailbox function was throttled: the account ran out of concurrency');
+    // What `recordPoll` emits: 1 for a poll that left its source failing (a refused login, a
+    // server unreachable poll after poll), under Powertools' `service` dimension.
+    const failing = new cloudwatch.Metric({
+      namespace,
+      metricName: 'SourceFailing',
+      dimensionsMap: { service: SOURCES_SERVICE_NAME },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(5),
+    });
+    this.failingSourceAlarm = atLeastOnce(failing, 'SourceFailingAlarm', 'A mailbox source is failing (login refused or server unreachable): GET /channels/{id}/source says which and why');
+  }
+}
