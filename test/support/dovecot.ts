@@ -3,14 +3,15 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
  * A dovecot of the test's own on 127.0.0.1: IMAP and POP3, plaintext (with STARTTLS/STLS) and
  * implicit TLS with the test-only certificate, users from a passwd file, XOAUTH2 and
  * OAUTHBEARER against a local introspection endpoint. Debian's `dovecot-imapd` and
- * `dovecot-pop3d` provide it; the master runs as root and drops to the `dovecot` user.
+ * `dovecot-pop3d` provide it. Run as root, its processes drop to the `dovecot` and `dovenull`
+ * users; run as anyone else, every process and mail file is that user's.
  */
 
 const DOVECOT = '/usr/sbin/dovecot';
@@ -88,7 +89,17 @@ async function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** The uid and gid of a system user, from /etc/passwd (the harness needs `dovecot`'s to own the homes). */
+/** Who dovecot's processes run as, and who owns the mail. */
+interface Accounts {
+  readonly internalUser: string;
+  readonly internalGroup: string;
+  readonly loginUser: string;
+  /** The static userdb's owner of every mailbox. */
+  readonly mailUid: number;
+  readonly mailGid: number;
+}
+
+/** The uid and gid of a system user, from /etc/passwd. */
 async function systemUser(name: string): Promise<{ uid: number; gid: number }> {
   const line = (await readFile('/etc/passwd', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
   const [, , uid, gid] = line?.split(':') ?? [];
@@ -96,7 +107,18 @@ async function systemUser(name: string): Promise<{ uid: number; gid: number }> {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function config(dir: string, ports: DovecotPorts, options: DovecotOptions): string {
+async function accounts(): Promise<Accounts> {
+  if (process.getuid?.() === 0) {
+    const owner = await systemUser('dovecot');
+    return { internalUser: 'dovecot', internalGroup: 'dovecot', loginUser: 'dovenull', mailUid: owner.uid, mailGid: owner.gid };
+  }
+  // Unprivileged, dovecot cannot switch users: every process is ours.
+  const me = userInfo();
+  const group = (await run('/usr/bin/id', ['-gn'])).trim();
+  return { internalUser: me.username, internalGroup: group, loginUser: me.username, mailUid: me.uid, mailGid: me.gid };
+}
+
+function config(dir: string, ports: DovecotPorts, options: DovecotOptions, who: Accounts): string {
   const oauth = options.oauth2
     ? `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/oauth2.conf.ext\n}\n`
     : '';
@@ -108,8 +130,9 @@ base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 instance_name = postroom-test-${ports.imap}
-default_internal_user = dovecot
-default_login_user = dovenull
+default_internal_user = ${who.internalUser}
+default_internal_group = ${who.internalGroup}
+default_login_user = ${who.loginUser}
 first_valid_uid = 1
 disable_plaintext_auth = no
 auth_mechanisms = plain login${options.oauth2 ? ' xoauth2 oauthbearer' : ''}
@@ -128,13 +151,15 @@ ${oauth}passdb {
 # allow_all_users: the passdbs answer for one mechanism each, so doveadm's user lookups skip them.
 userdb {
   driver = static
-  args = uid=dovecot gid=dovecot home=${dir}/home/%u allow_all_users=yes
+  args = uid=${who.mailUid} gid=${who.mailGid} home=${dir}/home/%u allow_all_users=yes
 }
 namespace inbox {
   inbox = yes
   separator = /
 ${folders}}
+# No chroot: an unprivileged dovecot cannot, and a test's own instance gains nothing from it.
 service imap-login {
+  chroot =
   inet_listener imap {
     port = ${ports.imap}
   }
@@ -144,6 +169,7 @@ service imap-login {
   }
 }
 service pop3-login {
+  chroot =
   inet_listener pop3 {
     port = ${ports.pop3}
   }
@@ -154,6 +180,7 @@ service pop3-login {
 }
 # No growing delay after refused logins (the auth penalty) either.
 service anvil {
+  chroot =
   unix_listener anvil-auth-penalty {
     mode = 0
   }
@@ -166,13 +193,12 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   if (!existsSync(DOVECOT) || !existsSync(DOVEADM)) {
     throw new Error('dovecot is not installed: these tests need it (apt-get install dovecot-imapd dovecot-pop3d)');
   }
-  if (process.getuid?.() !== 0) throw new Error('the dovecot harness runs dovecot as root (it drops to the dovecot user): run these tests as root');
-  const owner = await systemUser('dovecot');
+  const who = await accounts();
   const dir = await mkdtemp(join(tmpdir(), 'postroom-dovecot-'));
-  // dovecot's auth and mail processes run as other users: a 0700 folder would lock them out.
+  // dovecot's auth and mail processes may run as other users: a 0700 folder would lock them out.
   await chmod(dir, 0o755);
   await mkdir(join(dir, 'home'));
-  await chown(join(dir, 'home'), owner.uid, owner.gid);
+  await chown(join(dir, 'home'), who.mailUid, who.mailGid);
   for (const { user, password } of options.users) {
     if (/[:\r\n]/.test(user + password)) throw new Error(`dovecot harness: ${user}: no ':' or line breaks in a passwd-file entry`);
   }
@@ -192,7 +218,7 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const [imap = 0, imaps = 0, pop3 = 0, pop3s = 0] = await freePorts(4);
   const ports: DovecotPorts = { imap, imaps, pop3, pop3s };
   const file = join(dir, 'dovecot.conf');
-  await writeFile(file, config(dir, ports, options), { mode: 0o644 });
+  await writeFile(file, config(dir, ports, options, who), { mode: 0o644 });
 
   const master = spawn(DOVECOT, ['-F', '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -1,5 +1,6 @@
 import type { AppliedThread } from '../conversation/apply-thread.ts';
 import { newCandidate } from '../conversation/candidate.ts';
+import { mailboxVerdicts } from '../mail/authentication-results.ts';
 import { threadMessage } from '../conversation/thread-message.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { InboundRecord, InboundState } from '../model/inbound-record.ts';
@@ -104,7 +105,11 @@ async function decideAndStore(
  */
 async function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: InboundRecord, message: ParsedMessage): Promise<ClaimsDecision> {
   const { mail } = record;
-  const input = { message, channel, verdicts: mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: mail.envelopeSender };
+  // Mail read from a mailbox has no SES receipt: its provider's Authentication-Results say what was checked.
+  const fromMailbox = mail.origin !== undefined && mail.origin.type !== 'import' ? mailboxVerdicts(message.headers) : null;
+  const input = {
+    message, channel, verdicts: fromMailbox?.verdicts ?? mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: fromMailbox ? fromMailbox.envelopeSender : mail.envelopeSender,
+  };
   const decided = await decideOnClaims(deps.conversations, input, record.messageId);
   return mail.imported ? { ...decided, decision: asImported(decided.decision) } : decided;
 }
