@@ -70,6 +70,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     tester: async () => (await outbound()).tester(),
     suppressions: options.suppressions ?? new DynamoSuppressionList(options.aws.db, options.aws.tableName),
     replies: options.replies ?? null,
+    // The sandbox's own mailbox server listens on loopback.
+    sourceHosts: { allow: { loopback: true }, ...(options.ca ? { ca: options.ca } : {}) },
   });
   const app = createAdminApp(deps, {
     authenticate: bearerTokens(Object.fromEntries(Object.entries(options.tokens).map(([user, token]) => [token, user]))),

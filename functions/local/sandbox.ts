@@ -26,6 +26,7 @@ import { createSmtpIngress } from './smtp-ingress.ts';
 import { restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import { listen } from './listen.ts';
 import { prepareSandboxOutbound } from './sandbox-outbound.ts';
+import { startSandboxSources } from './sandbox-sources.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../runtime/reply-sender.ts';
 
@@ -110,6 +111,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     dynamoPath: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined,
   });
   let stopOutbound = async (): Promise<void> => undefined;
+  let stopSources = async (): Promise<void> => undefined;
   try {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
@@ -156,6 +158,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const port = await listen(smtp.server, options.smtpPort, 'SMTP', 'POSTROOM_SMTP_PORT');
     listening = true;
     await outbound.start({ host: '127.0.0.1', port });
+    const sources = await startSandboxSources({
+      aws, keyFile: outbound.keyFile, ...(outbound.ca ? { ca: outbound.ca } : {}), suppressionScope: config.suppression.scope,
+      onError: (error) => process.stderr.write(`postroom: mailbox poll: ${error.message}\n`),
+    });
+    stopSources = () => sources.stop();
     const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
     const adminUser = (users.find((u) => u.id === 'admin' && u.role === 'admin') ?? users.find((u) => u.role === 'admin'))?.id;
     const tokens: Record<string, string> = options.apiPort === null ? {} : Object.fromEntries(users.map((u) => [
@@ -201,6 +208,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       tokens: admin ? tokens : {},
       async stop() {
         await admin?.close();
+        await stopSources();
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         await outbound.stop();
         if (options.dataDir) await saveSnapshot(aws, options.dataDir);
@@ -211,6 +219,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       },
     };
   } catch (error) {
+    await stopSources().catch(() => undefined);
     await stopOutbound().catch(() => undefined);
     await aws.stop().catch(() => undefined);
     throw error;

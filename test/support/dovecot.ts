@@ -25,8 +25,12 @@ export interface DovecotUser {
 
 export interface DovecotOptions {
   readonly users: readonly DovecotUser[];
-  /** XOAUTH2 and OAUTHBEARER logins, checked against this RFC 7662 introspection endpoint (POST). */
-  readonly oauth2?: { readonly introspectionUrl: string };
+  /** OAuth logins, checked against this RFC 7662 introspection endpoint (POST). */
+  readonly oauth2?: {
+    readonly introspectionUrl: string;
+    /** The SASL mechanisms offered. @default ['xoauth2', 'oauthbearer'] */
+    readonly mechanisms?: readonly ('xoauth2' | 'oauthbearer')[];
+  };
   /** Folders dovecot creates by itself at the first login; the adapters create the others. */
   readonly autoFolders?: readonly string[];
 }
@@ -119,9 +123,8 @@ async function accounts(): Promise<Accounts> {
 }
 
 function config(dir: string, ports: DovecotPorts, options: DovecotOptions, who: Accounts): string {
-  const oauth = options.oauth2
-    ? `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/oauth2.conf.ext\n}\n`
-    : '';
+  const mechanisms = options.oauth2 ? (options.oauth2.mechanisms ?? ['xoauth2', 'oauthbearer']).join(' ') : '';
+  const oauth = options.oauth2 ? `passdb {\n  driver = oauth2\n  mechanisms = ${mechanisms}\n  args = ${dir}/oauth2.conf.ext\n}\n` : '';
   const folders = (options.autoFolders ?? []).map((f) => `  mailbox "${f}" {\n    auto = create\n  }\n`).join('');
   return `# A test's own dovecot: nothing here is fit for a real server.
 protocols = imap pop3
@@ -135,7 +138,7 @@ default_internal_group = ${who.internalGroup}
 default_login_user = ${who.loginUser}
 first_valid_uid = 1
 disable_plaintext_auth = no
-auth_mechanisms = plain login${options.oauth2 ? ' xoauth2 oauthbearer' : ''}
+auth_mechanisms = plain login ${mechanisms}
 # A refused login is answered at once: the tests refuse many on purpose.
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir

@@ -192,7 +192,24 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
     expect(listing).toEqual({ items: [], more: false, rescan: false });
     expect(asked).toEqual([false, true]);
     expect(introspection.asked.slice(-2)).toEqual(['at-cached-1', 'at-fresh-1']);
-    expect(await dovecot.log()).toMatch(new RegExp(`Login: user=<${user('oauth')}>, method=(XOAUTH2|OAUTHBEARER)`));
+    // imapflow prefers OAUTHBEARER (RFC 7628) when the server offers it.
+    expect(await dovecot.log()).toContain(`imap-login: Info: Login: user=<${user('oauth')}>, method=OAUTHBEARER`);
+  });
+
+  it('logs in with XOAUTH2 where the server offers no OAUTHBEARER, as Microsoft 365 does', async () => {
+    // Arrange
+    const xoauth2Only = await startDovecot({ users: [], oauth2: { introspectionUrl: introspection.url, mechanisms: ['xoauth2'] } });
+    introspection.grant('at-xoauth2', user('oauth'));
+    const credentials: MailboxCredentials = { type: 'oauth2', accessToken: async () => 'at-xoauth2' };
+    try {
+      // Act
+      const session = await connector(imapSource('oauth', { port: xoauth2Only.ports.imap }), { credentials }).open();
+      await session.close();
+      // Assert
+      expect(await xoauth2Only.log()).toContain(`imap-login: Info: Login: user=<${user('oauth')}>, method=XOAUTH2`);
+    } finally {
+      await xoauth2Only.stop();
+    }
   });
 
   it('gives up with MailboxAuthError when the fresh token is refused too', async () => {
