@@ -13,6 +13,8 @@ export const SourceEnvSchema = InboundEnvSchema.extend({
   POLL_LIMIT: positiveInt('50'),
   /** Private ranges an admin-set mailbox host may reach (the SSRF guard); none by default. */
   ALLOWED_PRIVATE_CIDRS: CidrListSchema,
+  /** The public base URL of the API (`https://…execute-api…`): Graph's change notifications go to `<base>/webhooks/graph/<channel>`; empty: polling only. */
+  NOTIFICATION_BASE_URL: z.string().default(''),
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-sources'),
 });
 export type SourceEnv = z.infer<typeof SourceEnvSchema>;

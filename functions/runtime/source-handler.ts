@@ -10,10 +10,11 @@ import { type HandlerOptions, tracedClients } from './clients.ts';
 import { inboundAdapters } from './inbound-deps.ts';
 import { lazyCipher } from './lazy.ts';
 import { createObservability, type MetricsSink } from './observability.ts';
+import { answerGraphWebhook, graphNotificationUrl, type WebhookAnswer, type WebhookEvent } from './graph-webhook.ts';
 import { sourceAdapters } from './source-deps.ts';
 import type { SourceEnv } from './source-env.ts';
 
-export type SourceHandler = (event: unknown, context: Context) => Promise<void>;
+export type SourceHandler = (event: unknown, context: Context) => Promise<WebhookAnswer | undefined>;
 
 /** Time kept back from the function's timeout for saving the cursor and closing the connection. */
 const RESERVE_MS = 20_000;
@@ -31,10 +32,16 @@ export function createSourceHandler(env: SourceEnv, options: HandlerOptions = {}
   const clients = options.clients ?? tracedClients(tracer);
   const receive = inboundAdapters(clients, env);
   const cipher = lazyCipher(async () => new EncryptionSdkSecretCipher(kmsKeyring({ keyArn: env.CREDENTIALS_KEY_ARN })));
-  const deps = sourceAdapters(clients, receive, { tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, cipher, allow: { loopback: false, cidrs: env.ALLOWED_PRIVATE_CIDRS } });
+  const deps = {
+    ...sourceAdapters(clients, receive, { tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, cipher, allow: { loopback: false, cidrs: env.ALLOWED_PRIVATE_CIDRS } }),
+    notificationUrl: (channelId: string) => (env.NOTIFICATION_BASE_URL ? graphNotificationUrl(env.NOTIFICATION_BASE_URL, channelId) : null),
+  };
   const directory = new DynamoChannelDirectory(clients.db, env.TABLE_NAME, { clock: receive.clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 });
+  const webhook = { states: deps.states, enqueuePoll: (channelId: string) => enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channelId, `${channelId}-notified-${Math.floor(Date.now() / 10_000)}`) };
   return async (event, context) => {
     logger.addContext(context);
+    // Graph's change notifications, through the API's one route without authorization.
+    if (isHttpEvent(event)) return answerGraphWebhook(webhook, event);
     try {
       const records = sqsRecords(event);
       if (records === null) {
@@ -73,6 +80,10 @@ export async function dueChannels(channels: readonly ChannelSettings[], states: 
 
 async function enqueuePoll(sqs: SQSClient, queueUrl: string, channelId: string, deduplicationId: string): Promise<void> {
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ channelId }), MessageGroupId: channelId, MessageDeduplicationId: deduplicationId }));
+}
+
+function isHttpEvent(event: unknown): event is WebhookEvent {
+  return typeof (event as WebhookEvent | null)?.requestContext?.http === 'object';
 }
 
 /** The channel ids of an SQS event; null for anything else (the schedule). */

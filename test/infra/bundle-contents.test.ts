@@ -20,4 +20,14 @@ describe('bundles', () => {
     expect(packages.has('nodemailer')).toBe(true);
     expect(packages.has('mailparser')).toBe(false);
   });
+
+  it('gives the mailbox function its IMAP client, the MIME parser and the Encryption SDK, and no mail sender (acknowledgements are queued for the outbound function)', async () => {
+    // Act
+    const packages = await packagesOf('source-poll.ts');
+    // Assert
+    expect(packages.has('imapflow')).toBe(true);
+    expect(packages.has('@aws-crypto/client-node')).toBe(true);
+    expect(packages.has('mailparser')).toBe(true);
+    expect(packages.has('nodemailer')).toBe(false);
+  });
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT_CHANNEL, CONTEXT_ENDPOINT, CONTEXT_PURPOSE } from '../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts';
 import { AdminEnvSchema } from '../../functions/runtime/admin-env.ts';
 import { AuditTable } from '../../lib/constructs/audit-table.ts';
+import { SECRET_PURPOSES } from '../../lib/constructs/key-policy.ts';
 import { PostroomFunction } from '../../lib/constructs/postroom-function.ts';
 import { exampleConfig, synthPostroom, synthWithNag, type NagReport } from './synth-postroom.ts';
 
@@ -58,12 +59,12 @@ describe('KMS key policies name their users', () => {
     }
   });
 
-  it('names the admin and outbound roles, and no one else, as users of the credentials key', () => {
+  it('names the admin, outbound and mailbox roles, and no one else, as users of the credentials key', () => {
     // Arrange
     const use = keyStatements('CredentialsKey').filter((s) => actionsOf(s).some((a) => USE_ACTIONS.test(a)));
     // Assert
-    expect(use.flatMap(awsPrincipals)).toEqual(expect.arrayContaining([roleArn('AdminApiHandlerRole'), roleArn('OutboundSendRole')]));
-    expect(use.flatMap(awsPrincipals)).toHaveLength(2);
+    expect(use.flatMap(awsPrincipals)).toEqual(expect.arrayContaining([roleArn('AdminApiHandlerRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole')]));
+    expect(use.flatMap(awsPrincipals)).toHaveLength(3);
     expect(use.every((s) => s.Principal && !JSON.stringify(s.Principal).includes('Service'))).toBe(true);
   });
 
@@ -72,9 +73,9 @@ describe('KMS key policies name their users', () => {
     const use = keyStatements('MailStorageKey').filter((s) => actionsOf(s).some((a) => USE_ACTIONS.test(a)));
     const roles = use.filter((s) => awsPrincipals(s).length > 0);
     // Assert
-    const users = [roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole')];
+    const users = [roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole')];
     expect(roles.flatMap(awsPrincipals)).toEqual(expect.arrayContaining(users));
-    expect(roles.flatMap(awsPrincipals)).toHaveLength(3);
+    expect(roles.flatMap(awsPrincipals)).toHaveLength(4);
     for (const s of roles) expect(JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'])).toContain('"s3."');
     const outbound = roles.find((s) => JSON.stringify(awsPrincipals(s)).includes('OutboundSendRole'));
     expect(actionsOf(outbound as Statement)).toEqual(['kms:Decrypt']);
@@ -88,12 +89,12 @@ describe('KMS key policies name their users', () => {
 describe('credentials key', () => {
   it('binds Decrypt and GenerateDataKey to the full encryption context: channel, purpose, endpoint, and nothing else', () => {
     // Arrange
-    const [use] = keyStatements('CredentialsKey').filter((s) => s.Effect === 'Allow' && awsPrincipals(s).length === 2);
+    const [use] = keyStatements('CredentialsKey').filter((s) => s.Effect === 'Allow' && awsPrincipals(s).length === 3);
     // Assert
     expect(actionsOf(use as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(use?.Condition).toEqual({
       StringLike: { [`kms:EncryptionContext:${CONTEXT_CHANNEL}`]: '?*', [`kms:EncryptionContext:${CONTEXT_ENDPOINT}`]: '?*' },
-      StringEquals: { [`kms:EncryptionContext:${CONTEXT_PURPOSE}`]: ['smtp-password', 'oauth-client-secret', 'oauth-refresh-token'] },
+      StringEquals: { [`kms:EncryptionContext:${CONTEXT_PURPOSE}`]: SECRET_PURPOSES },
       'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [CONTEXT_CHANNEL, CONTEXT_PURPOSE, CONTEXT_ENDPOINT, 'aws-crypto-public-key'] },
     });
   });
@@ -170,7 +171,7 @@ describe('wildcard resources', () => {
     // Assert
     expect(acknowledged.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).not.toHaveLength(0);
     for (const v of acknowledged) for (const c of v.violatingConstructs) expect(c.constructPath).toMatch(/\/Tracing\/Resource$/);
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const fn of functions) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
@@ -197,10 +198,10 @@ describe('admin function', () => {
 
   it('applies the private-CIDR allow-list of the outbound function, and reads roles from the configured claim', () => {
     // Arrange
-    const [outbound] = functionsWith('CREDENTIALS_KEY_ARN');
-    // Assert
+    const allowLists = functionsWith('CREDENTIALS_KEY_ARN').map((f) => (f.Properties.Environment as { Variables: Record<string, string> }).Variables.ALLOWED_PRIVATE_CIDRS);
+    // Assert: the outbound, admin and mailbox functions, one list
+    expect(allowLists).toEqual(['10.20.0.0/16', '10.20.0.0/16', '10.20.0.0/16']);
     expect(adminEnv().ALLOWED_PRIVATE_CIDRS).toBe('10.20.0.0/16');
-    expect((outbound?.Properties.Environment as { Variables: Record<string, string> }).Variables.ALLOWED_PRIVATE_CIDRS).toBe('10.20.0.0/16');
     expect(adminEnv().API_ROLE_CLAIM).toBe('cognito:groups');
     expect(Object.keys(adminEnv())).toEqual(expect.arrayContaining(Object.keys(AdminEnvSchema.shape)));
     expect(adminEnv().AUDIT_TABLE_NAME).toEqual({ Ref: idOf('AWS::DynamoDB::Table', 'Audit') });

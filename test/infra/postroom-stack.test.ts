@@ -106,13 +106,13 @@ describe('table', () => {
 });
 
 describe('skill queues', () => {
-  it('has one FIFO queue per skill (and the outbound queue) with explicit deduplication and a FIFO dead-letter queue', () => {
+  it('has one FIFO queue per skill (and the outbound and poll queues) with explicit deduplication and a FIFO dead-letter queue', () => {
     // Arrange
     const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
     // The feedback queue is a standard one: SNS delivers to standard queues.
     const skillQueues = queues.filter((q) => q.Properties.RedrivePolicy !== undefined && q.Properties.FifoQueue === true);
     // Assert
-    expect(skillQueues).toHaveLength(config.skills.length + 1);
+    expect(skillQueues).toHaveLength(config.skills.length + 2);
     for (const q of skillQueues) {
       expect(q.Properties).toMatchObject({
         FifoQueue: true,
@@ -126,11 +126,17 @@ describe('skill queues', () => {
     }
   });
 
-  it('alarms on the depth of every dead-letter queue (the skills\', the outbound and the feedback one) and of the failed-mail queue', () => {
+  it('alarms on the depth of every dead-letter queue (the skills\', the outbound, the feedback and the poll one) and of the failed-mail queue', () => {
     // Arrange
-    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
+    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.Namespace === 'AWS/SQS');
+    const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
+    const deadLetterTargets = new Set(queues.flatMap((q) => {
+      const target = (q.Properties.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.deadLetterTargetArn;
+      return target ? [target['Fn::GetAtt'][0]] : [];
+    }));
     // Assert
-    expect(alarms).toHaveLength(config.skills.length + 3);
+    expect(alarms).toHaveLength(config.skills.length + 4);
+    expect(alarms).toHaveLength(deadLetterTargets.size + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -235,8 +241,11 @@ describe('inbound function', () => {
     // Assert
     expect(actions).not.toContain('dynamodb:Scan');
     expect(actions.filter((a) => a.endsWith('*'))).toEqual([]);
-    const writes = statements.filter((s) => [s.Action].flat().some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'));
-    const inboundWrites = writes.filter((s) => JSON.stringify(s).includes('INBOUND#'));
+    // The inbound function's own: the mailbox function writes the same partitions and its own.
+    const inboundWrites = Object.values(resourcesOf('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('InboundProcess'))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: typeof statements }).Statement)
+      .filter((s) => [s.Action].flat().some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'));
     expect(inboundWrites).toHaveLength(1);
     const leadingKeys = inboundWrites[0]?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
     expect(leadingKeys).toEqual(expect.arrayContaining(['CONV#*', 'MSGID#*', 'INBOUND#*', 'TICKET#*', 'COUNTER#*']));

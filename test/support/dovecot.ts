@@ -227,8 +227,12 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   let stderr = '';
   master.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const exited = new Promise<void>((done) => master.once('exit', () => done()));
+  // A test run that ends without stop() (a crash, a timeout) must not leave this dovecot behind.
+  const orphanGuard = (): void => stopChild(master);
+  process.once('exit', orphanGuard);
   const readLog = (): Promise<string> => readFile(join(dir, 'dovecot.log'), 'utf8').catch(() => '');
   const stop = async (): Promise<void> => {
+    process.off('exit', orphanGuard);
     if (master.exitCode === null && master.signalCode === null) {
       await run(DOVEADM, ['-c', file, 'stop']).catch(() => stopChild(master));
       await Promise.race([exited, new Promise((done) => setTimeout(done, 5_000))]);

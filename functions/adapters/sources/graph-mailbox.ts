@@ -7,12 +7,15 @@ import {
   type MailboxListing,
   type MailboxSession,
   MailboxItemGoneError,
+  type MailboxSubscription,
+  type WatchInput,
   MailboxTooLargeError,
   type SettleAction,
   type SourceBoundary,
   type SourceCursor,
 } from '../../core/ports/mailbox.ts';
 import type { HostGuard } from '../outbound/host-guard.ts';
+import { createSubscription, needsRenewal, renewSubscription, subscriptionExpiry } from './graph-subscriptions.ts';
 import { GraphClient, type GraphJson, GraphRequestError, type GraphToken } from './graph-client.ts';
 
 export interface GraphMailboxConnectorOptions {
@@ -132,7 +135,9 @@ class GraphMailboxSession implements MailboxSession {
   }
 
   async boundary(): Promise<SourceBoundary> {
-    return { before: this.clock.now().toISOString() };
+    // Graph's receivedDateTime has whole seconds: mail of the connecting second counts as new (routed, never hidden as old).
+    const now = this.clock.now().getTime();
+    return { before: new Date(now - (now % 1000)).toISOString() };
   }
 
   precedes(item: MailboxItem, boundary: SourceBoundary): boolean {
@@ -143,6 +148,18 @@ class GraphMailboxSession implements MailboxSession {
 
   async close(): Promise<void> {
     // Plain HTTPS requests: no connection or login to end.
+  }
+
+  async watch(input: WatchInput): Promise<MailboxSubscription> {
+    const now = this.clock.now();
+    if (input.current && !needsRenewal(input.current.expiresAt, now)) return input.current;
+    const expiresAt = subscriptionExpiry(now);
+    const renewed = input.current ? await renewSubscription(this.client, input.current.id, expiresAt) : null;
+    const subscription = renewed ?? (await createSubscription(this.client, {
+      mailbox: this.source.mailbox, folderId: await this.sourceFolderId(), notificationUrl: input.notificationUrl,
+      lifecycleNotificationUrl: input.notificationUrl, clientState: input.clientState, expiresAt,
+    }));
+    return { id: subscription.id, expiresAt: subscription.expiresAt };
   }
 
   /**

@@ -64,7 +64,26 @@ export interface MailboxSession {
   /** The position to remember at the first connection, and whether an item was already there then. */
   boundary(): Promise<SourceBoundary>;
   precedes(item: MailboxItem, boundary: SourceBoundary): boolean;
+  /**
+   * Change notifications, where the mailbox offers them (Graph): subscribes `notificationUrl` to
+   * new mail in the folder, or renews `current` when it expires soon; returns the subscription
+   * that stands. Polling stays the safety net: a notification only makes the next poll come sooner.
+   */
+  watch?(input: WatchInput): Promise<MailboxSubscription>;
   close(): Promise<void>;
+}
+
+export interface MailboxSubscription {
+  readonly id: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+}
+
+export interface WatchInput {
+  readonly notificationUrl: string;
+  /** The shared secret every notification carries back. */
+  readonly clientState: string;
+  readonly current: MailboxSubscription | null;
 }
 
 /** Opens sessions. Throws `MailboxAuthError` when the login is refused, `MailboxUnavailableError` when the server cannot be reached. */

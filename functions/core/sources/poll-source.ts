@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChannelSettings } from '../model/channel.ts';
 import { sourceEndpoint } from '../model/channel-credentials.ts';
 import type { MailboxSource } from '../model/mail-source.ts';
@@ -18,6 +19,8 @@ export interface PollSourceDeps extends IngestDeps {
   readonly clock: Clock;
   /** Opens the channel's mailbox with its stored credentials. */
   readonly connect: (channel: ChannelSettings & { readonly source: MailboxSource }) => Promise<MailboxConnector>;
+  /** Where a mailbox that offers change notifications (Graph) sends them for a channel; none when absent. */
+  readonly notificationUrl?: (channelId: string) => string | null;
 }
 
 export interface PollOptions {
@@ -149,13 +152,31 @@ async function pollLeased(
     }
     // Everything listed is settled: the cursor may move past pages that held nothing new.
     if (!stoppedEarly && listing.cursor) cursor = listing.cursor;
+    const subscription = await watch(deps, channel.id, session, state.subscription);
     const at = deps.clock.now().toISOString();
     const health: SourceHealth = { status: 'healthy', reason: null, since: state.health.status === 'healthy' ? state.health.since : at, unreachablePolls: 0 };
-    state = await save(deps, { ...state, cursor, counts, health, lastPollAt: at, lastSuccessAt: at, notBefore: null });
+    state = await save(deps, { ...state, cursor, counts, health, lastPollAt: at, lastSuccessAt: at, notBefore: null, subscription });
     track(state);
     return report(state, 'polled', items, listing.more || stoppedEarly, listing.rescan);
   } finally {
     await session.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Keeps the mailbox's change notifications subscribed (created, or renewed before they expire).
+ * A failure leaves the subscription as it was: polling is the safety net, a notification only
+ * makes a poll come sooner.
+ */
+async function watch(deps: PollSourceDeps, channelId: string, session: MailboxSession, current: SourceState['subscription']): Promise<SourceState['subscription']> {
+  const notificationUrl = deps.notificationUrl?.(channelId) ?? null;
+  if (!session.watch || !notificationUrl) return current;
+  const clientState = current?.clientState ?? randomBytes(32).toString('base64url');
+  try {
+    const subscription = await session.watch({ notificationUrl, clientState, current: current ? { id: current.id, expiresAt: current.expiresAt } : null });
+    return { id: subscription.id, expiresAt: subscription.expiresAt, clientState };
+  } catch {
+    return current;
   }
 }
 
