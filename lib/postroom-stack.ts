@@ -71,6 +71,9 @@ export class PostroomStack extends Stack {
       suppression,
       // Mailbox hosts are admin-set like SMTP hosts: one allow-list for both.
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
+      // Polling only: the API has no route for Graph's change notifications, which would be its one
+      // route without authorization (Graph cannot sign in); a subscription to a URL without it fails.
+      notificationBaseUrl: '',
       logRetention,
     });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));

@@ -36,6 +36,7 @@ import { createHash } from 'node:crypto';
  * | mailbox source state (`state` JSON, `version`, poll lease `leaseUntil`) | `SOURCE#<channelId>` | `STATE` |
  * | a mailbox message key whose mail is final: the move owed to the mailbox (`entry` JSON) | `SRCKEY#<channelId>` | `<source key>` |
  * | content hash of a mailbox or imported message → the mail id that holds it | `SRCHASH#<channelId>` | `<sha-256>` |
+ * | import job of an uploaded archive (`job` JSON, `version`) | `IMPORT#<channelId>` | `<importId>` |
  * | audit record, in the append-only audit table of its own (`dynamo-audit-log.ts`) | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
@@ -80,6 +81,7 @@ export const itemKeys = {
   sourceState: (channelId: string): ItemKey => ({ pk: `SOURCE#${channelId}`, sk: 'STATE' }),
   sourceKey: (channelId: string, key: string): ItemKey => ({ pk: `SRCKEY#${channelId}`, sk: bounded(key) }),
   sourceHash: (channelId: string, sha256hex: string): ItemKey => ({ pk: `SRCHASH#${channelId}`, sk: sha256hex }),
+  importJob: (channelId: string, id: string): ItemKey => ({ pk: `IMPORT#${channelId}`, sk: id }),
 };
 
 /** Partition of the skills (few, small: read in one query). */

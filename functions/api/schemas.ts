@@ -192,3 +192,27 @@ export const PollReportOutSchema = z.object({
   health: SourceHealthOut,
   rescan: z.boolean(),
 }).meta({ id: 'PollReport' });
+
+export const ImportJobOutSchema = z.object({
+  id: z.string(),
+  channelId: z.string(),
+  status: z.enum(['awaiting-upload', 'queued', 'running', 'done', 'failed']),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  counts: z.object({ processed: z.number().int(), imported: z.number().int(), duplicates: z.number().int(), failed: z.number().int() }),
+  failures: z.array(z.string()),
+  error: z.string().nullable(),
+  /** True once some of the archive is done: a stopped run goes on from there. */
+  resumable: z.boolean(),
+}).meta({ id: 'ImportJob' });
+export const ImportCreatedOutSchema = z.object({
+  import: ImportJobOutSchema,
+  upload: z.object({
+    url: z.string(),
+    fields: z.record(z.string(), z.string()),
+    expiresIn: z.number().int(),
+    maxBytes: z.number().int(),
+  }),
+}).meta({ id: 'ImportCreated' });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
 import { createAdminApp } from '../api/app.ts';
 import { bearerTokens } from '../api/auth.ts';
+import type { ImportJob } from '../core/model/import-job.ts';
 import type { ReceiptRules, ReplySender } from '../core/ports/admin.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 import { createAdminDeps } from '../runtime/admin-deps.ts';
@@ -70,6 +71,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     tester: async () => (await outbound()).tester(),
     suppressions: options.suppressions ?? new DynamoSuppressionList(options.aws.db, options.aws.tableName),
     replies: options.replies ?? null,
+    runImport: async (job) => {
+      // In the background, as the mailbox function's queue runs it in AWS: the API answers at once.
+      void runImportInBackground(aws, job).catch((error: Error) => process.stderr.write(`postroom: import ${job.id}: ${error.message}\n`));
+    },
     // The sandbox's own mailbox server listens on loopback.
     sourceHosts: { allow: { loopback: true }, ...(options.ca ? { ca: options.ca } : {}) },
   });
@@ -88,4 +93,20 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs an import job to its end in steps, as the mailbox function does in AWS (one step per queue message). */
+async function runImportInBackground(aws: AdminServerOptions['aws'], job: ImportJob): Promise<void> {
+  const [{ importRunner }, { createReplayDeps }, { DynamoChannelDirectory }] = await Promise.all([
+    import('../runtime/import-runner.ts'), import('../runtime/replay-deps.ts'), import('../adapters/dynamo-channel-directory.ts'),
+  ]);
+  const receive = createReplayDeps({
+    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, queueUrls: aws.queueUrls, queuePrefix: '', outboundQueueUrl: aws.outbound.queueUrl, leaseMs: 120_000,
+  });
+  const runner = importRunner({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, receive, { tableName: aws.tableName, bucket: aws.bucket });
+  const channel = (await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: receive.clock, cacheMs: 0 }).all()).find((c) => c.id === job.channelId);
+  if (!channel) return;
+  let current = job;
+  do current = await runner.run(channel, current, 60_000);
+  while (current.status === 'running');
 }

@@ -27,6 +27,10 @@ import type { SuppressionList } from '../core/ports/suppression.ts';
 import { lazy, lazyCipher } from './lazy.ts';
 import type { HostAllowance } from '../adapters/outbound/host-guard.ts';
 import { DynamoSourceStateStore } from '../adapters/dynamo-source-state.ts';
+import { DynamoImportJobs } from '../adapters/dynamo-import-jobs.ts';
+import { S3ImportArchives } from '../adapters/s3-import-archives.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { ImportJob } from '../core/model/import-job.ts';
 import { templateStores } from './queue-reply-deps.ts';
 
 export interface AdminClients {
@@ -54,6 +58,8 @@ export interface AdminClients {
   readonly suppressions: SuppressionList;
   /** The send path; null where it is not wired (reply answers 503). */
   readonly replies: ReplySender | null;
+  /** Hands a started import to what runs it: the mailbox function's queue in AWS, a background task in the sandbox. */
+  readonly runImport?: (job: ImportJob) => Promise<void>;
   /** What admin-set mailbox hosts may reach besides public addresses (the sandbox: loopback), and extra CAs. */
   readonly sourceHosts?: { readonly allow: HostAllowance; readonly ca?: string };
 }
@@ -104,6 +110,11 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     suppressions: c.suppressions,
     attachments: new S3AttachmentLinks(c.s3, raw, { bucket: c.bucket }),
     sourceStates: new DynamoSourceStateStore(db, tableName),
+    importJobs: new DynamoImportJobs(db, tableName),
+    importArchives: new S3ImportArchives(c.s3, c.bucket),
+    runImport: c.runImport ?? (async () => {
+      throw new ConfigError('imports are not wired in this deployment (no runner for import jobs)');
+    }),
     // An admin's poll reads a page and answers within the API's time limit; the schedule reads the rest.
     pollSource: async (channel) => (await import('../core/sources/poll-source.ts')).pollSource(await sourceDeps(), channel, { force: true, limit: 25, budgetMs: 20_000 }),
   };

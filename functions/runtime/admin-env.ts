@@ -27,6 +27,8 @@ export const AdminEnvSchema = z.object({
   OUTBOUND_QUEUE_URL: z.url(),
   /** Private ranges the credential test and the OAuth code exchange may reach, as the outbound function (config `outbound.allowedPrivateCidrs`). */
   ALLOWED_PRIVATE_CIDRS: CidrListSchema,
+  /** The mailbox function's FIFO poll queue: a started import is handed to it (`{"import": …}`). */
+  POLL_QUEUE_URL: z.url(),
   /** Lease of a replayed inbound mail: the function timeout plus a margin. */
   LEASE_SECONDS: positiveInt('70'),
   /** Under JWT: the claim whose values name roles (config `api.roleClaim`); empty when roles come from agent records only. */

@@ -6,6 +6,7 @@ import { SqsSkillQueues } from '../adapters/sqs-skill-queues.ts';
 import { createAdminApp } from '../api/app.ts';
 import { apiGatewayPrincipal } from '../api/auth.ts';
 import { createAdminDeps } from './admin-deps.ts';
+import { enqueueImport } from './source-queue.ts';
 import type { AdminEnv } from './admin-env.ts';
 import { SKILL_MAX_RECEIVES } from './attempts.ts';
 import { tracedClients } from './clients.ts';
@@ -49,6 +50,7 @@ export function createAdminHandler(env: AdminEnv) {
     oauth: async () => (await outbound()).oauth,
     tester: async () => (await outbound()).tester(),
     suppressions: new DynamoSuppressionList(db, env.TABLE_NAME),
+    runImport: async (job) => enqueueImport(sqs, env.POLL_QUEUE_URL, job),
     replies: new QueueReplySender(createQueueReplyDeps({
       db, s3, sqs, tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, outboundQueueUrl: env.OUTBOUND_QUEUE_URL, channelCacheMs: 5_000,
     })),

@@ -1,4 +1,3 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { EncryptionSdkSecretCipher, kmsKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
@@ -11,7 +10,9 @@ import { inboundAdapters } from './inbound-deps.ts';
 import { lazyCipher } from './lazy.ts';
 import { createObservability, type MetricsSink } from './observability.ts';
 import { answerGraphWebhook, graphNotificationUrl, type WebhookAnswer, type WebhookEvent } from './graph-webhook.ts';
+import { importRunner } from './import-runner.ts';
 import { sourceAdapters } from './source-deps.ts';
+import { enqueueImport, enqueuePoll, sourceQueueMessages } from './source-queue.ts';
 import type { SourceEnv } from './source-env.ts';
 
 export type SourceHandler = (event: unknown, context: Context) => Promise<WebhookAnswer | undefined>;
@@ -37,28 +38,48 @@ export function createSourceHandler(env: SourceEnv, options: HandlerOptions = {}
     notificationUrl: (channelId: string) => (env.NOTIFICATION_BASE_URL ? graphNotificationUrl(env.NOTIFICATION_BASE_URL, channelId) : null),
   };
   const directory = new DynamoChannelDirectory(clients.db, env.TABLE_NAME, { clock: receive.clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 });
-  const webhook = { states: deps.states, enqueuePoll: (channelId: string) => enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channelId, `${channelId}-notified-${Math.floor(Date.now() / 10_000)}`) };
+  const webhook = {
+    states: deps.states, enqueuePoll: (channelId: string) => enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channelId, `${channelId}-notified-${Math.floor(Date.now() / 10_000)}`, 'notified'),
+  };
+  const imports = importRunner(clients, receive, { tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET });
+  /** One step of an import job within the time left; the next step is queued while the archive has more. */
+  const importStep = async (target: { readonly channelId: string; readonly importId: string }, budgetMs: number): Promise<void> => {
+    const channel = (await directory.all()).find((c) => c.id === target.channelId);
+    const job = await imports.deps.jobs.get(target.channelId, target.importId);
+    if (!channel || !job) return;
+    const after = await imports.run(channel, job, budgetMs);
+    logger.info('import step', { channelId: channel.id, importId: job.id, status: after.status, ...after.counts });
+    if (after.status === 'running') await enqueueImport(clients.sqs, env.POLL_QUEUE_URL, after);
+  };
   return async (event, context) => {
     logger.addContext(context);
     // Graph's change notifications, through the API's one route without authorization.
     if (isHttpEvent(event)) return answerGraphWebhook(webhook, event);
     try {
-      const records = sqsRecords(event);
-      if (records === null) {
+      const messages = sourceQueueMessages(event);
+      if (messages === null) {
         const due = await dueChannels(await directory.all(), deps.states, receive.clock.now());
-        for (const channel of due) await enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channel.id, `${channel.id}-${Math.floor(receive.clock.now().getTime() / 60_000)}`);
+        const minute = Math.floor(receive.clock.now().getTime() / 60_000);
+        for (const channel of due) await enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channel.id, `${channel.id}-${minute}`, 'schedule');
         logger.info('mailbox polls dispatched', { channels: due.map((c) => c.id) });
-        return;
+        return undefined;
       }
-      for (const channelId of records) {
-        const channel = (await directory.all()).find((c) => c.id === channelId);
-        if (!channel || !isMailboxSource(channel.source)) continue;
+      for (const message of messages) {
         const budgetMs = Math.max(5_000, context.getRemainingTimeInMillis() - RESERVE_MS);
+        if ('import' in message) {
+          await importStep(message.import, budgetMs);
+          continue;
+        }
+        const channel = (await directory.all()).find((c) => c.id === message.channelId);
+        if (!channel || !isMailboxSource(channel.source)) continue;
+        // A scheduled poll queued behind a long one finds the mailbox polled already: nothing to do.
+        if (message.reason === 'schedule' && (await dueChannels([channel], deps.states, receive.clock.now())).length === 0) continue;
         const report = await pollSource(deps, channel, { limit: env.POLL_LIMIT, budgetMs });
         recordPoll(metrics, report);
-        logger.info('mailbox polled', { channelId, status: report.status, fetched: report.items.length, more: report.more, health: report.health.status });
-        if (report.more) await enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channelId, `${channelId}-more-${receive.clock.now().getTime()}`);
+        logger.info('mailbox polled', { channelId: channel.id, status: report.status, fetched: report.items.length, more: report.more, health: report.health.status });
+        if (report.more) await enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channel.id, `${channel.id}-more-${receive.clock.now().getTime()}`, 'more');
       }
+      return undefined;
     } finally {
       metrics.publishStoredMetrics();
     }
@@ -78,26 +99,8 @@ export async function dueChannels(channels: readonly ChannelSettings[], states: 
   return due;
 }
 
-async function enqueuePoll(sqs: SQSClient, queueUrl: string, channelId: string, deduplicationId: string): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ channelId }), MessageGroupId: channelId, MessageDeduplicationId: deduplicationId }));
-}
-
 function isHttpEvent(event: unknown): event is WebhookEvent {
   return typeof (event as WebhookEvent | null)?.requestContext?.http === 'object';
-}
-
-/** The channel ids of an SQS event; null for anything else (the schedule). */
-function sqsRecords(event: unknown): string[] | null {
-  const records = (event as { Records?: unknown })?.Records;
-  if (!Array.isArray(records)) return null;
-  return records.flatMap((r) => {
-    try {
-      const body = JSON.parse(String((r as { body?: unknown }).body)) as { channelId?: unknown };
-      return typeof body.channelId === 'string' ? [body.channelId] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 /** Polls, messages fetched and failing sources, for the dashboard and the alarm on failing sources. */

@@ -37,6 +37,14 @@ export interface MailboxSourcesProps {
    */
   readonly allowedPrivateCidrs?: readonly string[];
   /**
+   * Public base URL under which `POST /webhooks/graph/{channelId}` reaches this function: Graph
+   * sources then subscribe to change notifications and are polled as soon as mail arrives. Graph
+   * validates the URL when a subscription is created, so it must be set only once that route
+   * exists.
+   * @default '' (polling only)
+   */
+  readonly notificationBaseUrl?: string;
+  /**
    * Most mailboxes polled at once (the poll queue's event source maximum concurrency, 2 to 1000).
    * @default DEFAULT_POLL_CONCURRENCY
    */
@@ -137,7 +145,7 @@ export class MailboxSources extends Construct {
       memorySize: 1024,
       // No reserved concurrency: the event source's maximum concurrency caps the polls, and a
       // reservation would take capacity from the account's unreserved pool for a function that
-      // runs a few instances (one below the maximum concurrency would throttle polls into retries).
+      // runs a few instances, and one set below the maximum concurrency would throttle polls into retries.
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
         TABLE_NAME: table.tableName,
@@ -152,6 +160,7 @@ export class MailboxSources extends Construct {
         POLL_QUEUE_URL: this.pollQueue.queueUrl,
         POLL_LIMIT: '50',
         ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
+        NOTIFICATION_BASE_URL: props.notificationBaseUrl ?? '',
         POWERTOOLS_SERVICE_NAME: SOURCES_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: namespace,
       },

@@ -66,6 +66,8 @@ describe('mailbox function', () => {
       SKILL_QUEUE_PREFIX: 'postroom-skill-',
       POWERTOOLS_SERVICE_NAME: 'postroom-sources',
       POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
+      // No webhook route on the API: Graph sources are polled, not notified.
+      NOTIFICATION_BASE_URL: '',
     });
     expect(Number(vars.LEASE_SECONDS)).toBeGreaterThan(fn().Timeout as number);
     expect(Number(vars.LEASE_SECONDS)).toBeLessThan((fn().Timeout as number) + 60);

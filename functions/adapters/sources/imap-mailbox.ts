@@ -4,6 +4,7 @@ import {
   MailboxAuthError,
   type MailboxConnector,
   type MailboxItem,
+  MailboxItemGoneError,
   type MailboxListing,
   type MailboxSession,
   MailboxTooLargeError,
@@ -132,13 +133,16 @@ class ImapMailboxSession implements MailboxSession {
       const from = cursor === null ? null : readCursor(cursor);
       const rescan = cursor !== null && from?.uidValidity !== uidValidity;
       const lastUid = rescan || from === null ? 0 : from.lastUid;
-      if (box.exists === 0) return { items: [], more: false, rescan };
+      // Stored even when nothing was listed: after a UIDVALIDITY change an empty folder would otherwise rescan at every poll.
+      const covered = (uid: number): ImapCursor => ({ uidValidity, lastUid: uid });
+      if (box.exists === 0) return { items: [], more: false, rescan, cursor: covered(lastUid) };
       // `n:*` also matches the highest UID when that is below n (RFC 3501 §6.4.8): filter.
       const found = await this.client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
       const uids = (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
       const chosen = uids.slice(0, Math.max(0, limit));
       const more = uids.length > chosen.length;
-      if (chosen.length === 0) return { items: [], more, rescan };
+      const reached = covered(chosen.at(-1) ?? lastUid);
+      if (chosen.length === 0) return { items: [], more, rescan, cursor: reached };
       const rows = await this.client.fetchAll(uidSet(chosen), { uid: true, size: true, internalDate: true }, { uid: true });
       const byUid = new Map(rows.map((row) => [row.uid, row]));
       // A UID expunged between SEARCH and FETCH is simply not listed.
@@ -146,7 +150,7 @@ class ImapMailboxSession implements MailboxSession {
         const row = byUid.get(uid);
         return row ? [this.item(uidValidity, row)] : [];
       });
-      return { items, more, rescan };
+      return { items, more, rescan, cursor: reached };
     });
   }
 
@@ -156,7 +160,7 @@ class ImapMailboxSession implements MailboxSession {
     if (item.size !== null && item.size > limit) throw tooLarge(item.key, item.size, limit);
     return this.guarded(async () => {
       const box = await this.current();
-      const gone = new MailboxUnavailableError(`message ${item.key} is no longer in ${this.source.folder}`);
+      const gone = new MailboxItemGoneError(`message ${item.key} is no longer in ${this.source.folder}`);
       if (ref.folder !== this.source.folder || ref.uidValidity !== box.uidValidity.toString()) throw gone;
       // BODY.PEEK[]<0.limit+1>: leaves \Seen alone, and a server that said the wrong size still sends no more than that.
       const row = await this.client.fetchOne(String(ref.uid), { uid: true, source: { maxLength: limit + 1 } }, { uid: true });

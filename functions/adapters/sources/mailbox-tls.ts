@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { AppError, DependencyError } from '../../core/errors.ts';
 import { DEFAULT_PARSE_LIMITS } from '../../core/model/parse-limits.ts';
-import { MailboxAuthError, type MailboxCredentials, MailboxTooLargeError, MailboxUnavailableError } from '../../core/ports/mailbox.ts';
+import { MailboxAuthError, type MailboxCredentials, MailboxItemGoneError, MailboxTooLargeError, MailboxUnavailableError } from '../../core/ports/mailbox.ts';
 import type { HostGuard, VettedHost } from '../outbound/host-guard.ts';
 
 /** What the IMAP and POP3 connectors are built with. */
@@ -103,7 +103,7 @@ const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOST
 
 /** A failure to reach or keep talking to the server, as the port's error; the port's and the app's own errors pass through. */
 export function unavailable(error: unknown, where: string): Error {
-  const ours = [MailboxUnavailableError, MailboxAuthError, MailboxTooLargeError, AppError];
+  const ours = [MailboxUnavailableError, MailboxAuthError, MailboxTooLargeError, MailboxItemGoneError, AppError];
   if (ours.some((type) => error instanceof type)) return error as Error;
   const code = errorCode(error);
   const text = serverText((error as Error | null)?.message);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import { ConfigError } from '../../core/errors.ts';
@@ -6,6 +7,7 @@ import {
   MailboxAuthError,
   type MailboxConnector,
   type MailboxItem,
+  MailboxItemGoneError,
   type MailboxListing,
   type MailboxSession,
   MailboxTooLargeError,
@@ -36,7 +38,9 @@ export type Pop3Cursor = { readonly seen: readonly string[] };
 export type Pop3Boundary = { readonly uidls: readonly string[] };
 
 /** The most UIDLs a cursor remembers: the most recent ones, so a stored cursor stays small. */
-export const MAX_SEEN_UIDLS = 10_000;
+export const MAX_SEEN_UIDLS = 5_000;
+/** UIDLs of the maildrop remembered as old at the first connection (`import-closed`). */
+export const MAX_BOUNDARY_UIDLS = 15_000;
 
 /** RFC 1939 allows 512 octets for a reply line; some servers send longer texts. */
 const MAX_REPLY_LINE = 8 * 1024;
@@ -145,16 +149,19 @@ class Pop3MailboxSession implements MailboxSession {
       const drop = await this.read(wire);
       const given = cursor === null ? [] : readSeen(cursor);
       // A UIDL is never given to another message (RFC 1939 §7): one gone from the maildrop can be forgotten.
-      let seen = (given ?? []).filter((uidl) => drop.has(uidl));
+      const present = new Set([...drop.keys()].map(uidlTag));
+      let seen = (given ?? []).filter((tag) => present.has(tag));
       const known = new Set(seen);
-      const fresh = [...drop].filter(([uidl]) => !known.has(uidl));
+      const fresh = [...drop].filter(([uidl]) => !known.has(uidlTag(uidl)));
       const chosen = fresh.slice(0, Math.max(0, limit));
       const items = chosen.map(([uidl, { size }]): MailboxItem => {
-        seen = capped([...seen, uidl]);
+        seen = capped([...seen, uidlTag(uidl)]);
         const cursorAfter: Pop3Cursor = { seen };
         return { key: `pop3:${uidl}`, size, receivedAt: null, cursorAfter };
       });
-      return { items, more: fresh.length > chosen.length, rescan: cursor !== null && given === null };
+      // Also when nothing was listed: the UIDLs gone from the maildrop leave the stored cursor.
+      const covered: Pop3Cursor = { seen: capped(seen) };
+      return { items, more: fresh.length > chosen.length, rescan: cursor !== null && given === null, cursor: covered };
     });
   }
 
@@ -164,7 +171,7 @@ class Pop3MailboxSession implements MailboxSession {
     if (item.size !== null && item.size > limit) throw tooLarge(item.key, item.size, limit);
     return this.run(async (wire) => {
       const entry = (await this.read(wire)).get(uidl);
-      if (!entry) throw new MailboxUnavailableError(`message ${item.key} is no longer in the maildrop`);
+      if (!entry) throw new MailboxItemGoneError(`message ${item.key} is no longer in the maildrop`);
       if (entry.size > limit) throw tooLarge(item.key, entry.size, limit);
       const reply = await wire.command(`RETR ${entry.number}`);
       if (!isOk(reply)) throw new MailboxUnavailableError(`${this.where} refused RETR of ${item.key}: ${serverText(reply)}`);
@@ -194,15 +201,15 @@ class Pop3MailboxSession implements MailboxSession {
 
   end(): Promise<SourceCursor> {
     return this.run(async (wire) => {
-      const cursor: Pop3Cursor = { seen: capped([...(await this.read(wire)).keys()]) };
+      const cursor: Pop3Cursor = { seen: capped([...(await this.read(wire)).keys()].map(uidlTag)) };
       return cursor;
     });
   }
 
   boundary(): Promise<SourceBoundary> {
     return this.run(async (wire) => {
-      // Not capped: every message there now must stay "old", however full the maildrop.
-      const boundary: Pop3Boundary = { uidls: [...(await this.read(wire)).keys()] };
+      // Every message there now stays "old" up to MAX_BOUNDARY_UIDLS (the state item's 400 KB bound); beyond, the newest count as new.
+      const boundary: Pop3Boundary = { uidls: [...(await this.read(wire)).keys()].slice(0, MAX_BOUNDARY_UIDLS).map(uidlTag) };
       return boundary;
     });
   }
@@ -214,7 +221,7 @@ class Pop3MailboxSession implements MailboxSession {
       uidls = new Set(Array.isArray(list) ? list.filter((u): u is string => typeof u === 'string') : []);
       this.boundaries.set(boundary, uidls);
     }
-    return item.key.startsWith('pop3:') && uidls.has(item.key.slice(5));
+    return item.key.startsWith('pop3:') && uidls.has(uidlTag(item.key.slice(5)));
   }
 
   async close(): Promise<void> {
@@ -240,7 +247,8 @@ class Pop3MailboxSession implements MailboxSession {
         this.wire ??= await this.login();
         return await work(this.wire);
       } catch (error) {
-        if (!(error instanceof MailboxUnavailableError || error instanceof MailboxTooLargeError) || this.wire?.broken) this.disconnect();
+        const answered = [MailboxUnavailableError, MailboxTooLargeError, MailboxItemGoneError].some((type) => error instanceof type);
+        if (!answered || this.wire?.broken) this.disconnect();
         throw unavailable(error, this.where);
       }
     });
@@ -470,6 +478,14 @@ function uidlOf(item: MailboxItem): string {
 function readSeen(cursor: SourceCursor): string[] | null {
   const { seen } = cursor;
   return Array.isArray(seen) && seen.every((u) => typeof u === 'string') ? (seen as string[]) : null;
+}
+
+/**
+ * What the cursor and boundary keep of a UIDL: 12 characters of its SHA-256 (a UIDL may be 70),
+ * so 5,000 seen and 15,000 boundary entries stay well inside one DynamoDB item.
+ */
+export function uidlTag(uidl: string): string {
+  return createHash('sha256').update(uidl).digest('base64url').slice(0, 12);
 }
 
 function capped(uidls: string[]): string[] {

@@ -5,6 +5,9 @@ import { EMPTY_COUNTS, type SourceCounts, type SourceHealth } from '../model/sou
 import type { ChannelStore } from '../ports/admin.ts';
 import type { SourceStateStore } from '../ports/source-state.ts';
 import type { PollReport } from '../sources/poll-source.ts';
+import type { ImportJob } from '../model/import-job.ts';
+import type { ArchiveUploadForm, ImportArchives, ImportJobStore } from '../ports/import-jobs.ts';
+import { createImportJob, importJobOf, startImportJob } from '../sources/import-job.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 import { channelOf } from './rule-admin.ts';
 
@@ -13,6 +16,35 @@ export interface SourceAdminDeps extends AuditDeps {
   readonly sourceStates: SourceStateStore;
   /** Polls a channel's mailbox now (the same poll the schedule runs). */
   readonly pollSource: (channel: ChannelResource) => Promise<PollReport>;
+  readonly importJobs: ImportJobStore;
+  readonly importArchives: ImportArchives;
+  /** Hands a queued import to whatever runs it (the mailbox function's queue in AWS, a background task in the sandbox). */
+  readonly runImport: (job: ImportJob) => Promise<void>;
+}
+
+/** Creates an import job for an archive the caller uploads with the returned form. */
+export async function createImport(deps: SourceAdminDeps, request: AdminRequest, channelId: string): Promise<{ readonly job: ImportJob; readonly upload: ArchiveUploadForm }> {
+  const channel = (await channelOf(deps, channelId)).value;
+  const created = await createImportJob({ jobs: deps.importJobs, archives: deps.importArchives, ids: deps.ids, now: () => deps.clock.now() }, channel, request.caller.agentId);
+  await recordChange(deps, request, 'import.create', { type: 'import', id: created.job.id }, ['channelId']);
+  return created;
+}
+
+/** Starts an import whose archive is uploaded; starting it again changes nothing. */
+export async function startImport(deps: SourceAdminDeps, request: AdminRequest, channelId: string, importId: string): Promise<ImportJob> {
+  await channelOf(deps, channelId);
+  const before = await importJobOf({ jobs: deps.importJobs }, channelId, importId);
+  const job = await startImportJob({ jobs: deps.importJobs, archives: deps.importArchives, ids: deps.ids, now: () => deps.clock.now() }, channelId, importId);
+  if (before.status === 'awaiting-upload' && job.status === 'queued') {
+    await deps.runImport(job);
+    await recordChange(deps, request, 'import.start', { type: 'import', id: importId }, ['status']);
+  }
+  return job;
+}
+
+export async function importStatus(deps: Pick<SourceAdminDeps, 'channels' | 'importJobs'>, channelId: string, importId: string): Promise<ImportJob> {
+  await channelOf(deps, channelId);
+  return importJobOf({ jobs: deps.importJobs }, channelId, importId);
 }
 
 /** What `GET /channels/{id}/source` answers: the source's kind, health, last poll, cursor and counts; never a secret. */

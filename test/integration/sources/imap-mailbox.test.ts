@@ -7,6 +7,7 @@ import { type ImapSource, MailSourceSchema } from '../../../functions/core/model
 import {
   MailboxAuthError,
   type MailboxCredentials,
+  MailboxItemGoneError,
   type MailboxSession,
   MailboxTooLargeError,
   MailboxUnavailableError,
@@ -15,7 +16,7 @@ import { type Dovecot, type Introspection, startDovecot, startIntrospection } fr
 import { TEST_TLS } from '../outbound-peers.ts';
 
 const PASSWORD = 'imap-pass-1-secret';
-const NAMES = ['plain', 'tls', 'wrong', 'oauth', 'revoked', 'cursor', 'rescan', 'move', 'delete', 'keep', 'large', 'end', 'stale', 'dropped'] as const;
+const NAMES = ['plain', 'tls', 'wrong', 'oauth', 'revoked', 'cursor', 'rescan', 'move', 'delete', 'keep', 'large', 'end', 'stale', 'dropped', 'empty', 'gone'] as const;
 const user = (name: (typeof NAMES)[number]): string => `${name}@example.com`;
 const SANDBOX = new HostGuard({ allow: { loopback: true } });
 
@@ -113,6 +114,7 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
       ],
       more: false,
       rescan: false,
+      cursor: { uidValidity, lastUid: 2 },
     });
     expect(Buffer.from(fetched).toString()).toBe(raw);
     expect((await dovecot.list(user('plain'), 'INBOX')).map((m) => m.flags.includes('\\Seen'))).toEqual([false, false]);
@@ -189,7 +191,7 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
     const listing = await session.list(null, 10);
     await session.close();
     // Assert
-    expect(listing).toEqual({ items: [], more: false, rescan: false });
+    expect(listing).toMatchObject({ items: [], more: false, rescan: false });
     expect(asked).toEqual([false, true]);
     expect(introspection.asked.slice(-2)).toEqual(['at-cached-1', 'at-fresh-1']);
     // imapflow prefers OAUTHBEARER (RFC 7628) when the server offers it.
@@ -300,7 +302,8 @@ describe('ImapMailboxConnector: listing from a cursor', () => {
     expect([uids(first), first!.more]).toEqual([[1, 2], true]);
     expect([uids(second), second!.more]).toEqual([[3, 4], true]);
     expect([uids(third), third!.more]).toEqual([[5], false]);
-    expect(later).toEqual({ items: [], more: false, rescan: false });
+    expect(later).toMatchObject({ items: [], more: false, rescan: false });
+    expect(first!.cursor).toEqual(first!.items[1]!.cursorAfter);
   });
 
   it('starts again from the beginning, with rescan, when the folder\'s UIDVALIDITY changed', async () => {
@@ -313,6 +316,25 @@ describe('ImapMailboxConnector: listing from a cursor', () => {
     // Assert
     expect(listing.rescan).toBe(true);
     expect(listing.items.map((i) => i.key)).toEqual(['imap:INBOX:424242:1']);
+  });
+
+  it('hands back the new UIDVALIDITY of an empty folder, so the next poll does not rescan again', async () => {
+    // Arrange
+    await dovecot.deliver(user('empty'), mail('Soon gone'));
+    const cursor = await withSession(imapSource('empty'), async (s) => {
+      const { items } = await s.list(null, 10);
+      await s.settle(items[0]!, { type: 'delete' });
+      return items[0]!.cursorAfter;
+    });
+    await dovecot.setUidValidity(user('empty'), 'INBOX', 515151);
+    // Act
+    const [rescanned, next] = await withSession(imapSource('empty'), async (s) => {
+      const rescanned = await s.list(cursor, 10);
+      return [rescanned, await s.list(rescanned.cursor!, 10)];
+    });
+    // Assert
+    expect(rescanned).toEqual({ items: [], more: false, rescan: true, cursor: { uidValidity: '515151', lastUid: 0 } });
+    expect(next!.rescan).toBe(false);
   });
 
   it('tells which mail was there at the first connection', async () => {
@@ -364,6 +386,23 @@ describe('ImapMailboxConnector: fetching and settling', () => {
     // Assert
     expect((await dovecot.list(user('delete'), 'INBOX')).map((m) => [m.subject, m.flags])).toEqual([['Other', []]]);
     expect((await dovecot.list(user('keep'), 'INBOX')).map((m) => m.subject)).toEqual(['Keep me']);
+  });
+
+  it('says a message is gone when someone else removed it between listing and fetching', async () => {
+    // Arrange
+    await dovecot.deliver(user('gone'), mail('Taken by a person'));
+    const reader = await connector(imapSource('gone')).open();
+    try {
+      const { items } = await reader.list(null, 10);
+      await withSession(imapSource('gone'), (other) => other.settle(items[0]!, { type: 'move', folder: 'Archive' }));
+      // Act
+      const error = await failure(reader.fetch(items[0]!, 100_000));
+      // Assert
+      expect(error).toBeInstanceOf(MailboxItemGoneError);
+      expect(error?.message).toBe(`message ${items[0]!.key} is no longer in INBOX`);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('leaves a message alone when its UIDVALIDITY is no longer the folder\'s', async () => {

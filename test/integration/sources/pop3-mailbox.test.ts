@@ -1,12 +1,13 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostGuard } from '../../../functions/adapters/outbound/host-guard.ts';
-import { MAX_SEEN_UIDLS, Pop3MailboxConnector } from '../../../functions/adapters/sources/pop3-mailbox.ts';
+import { MAX_SEEN_UIDLS, Pop3MailboxConnector, uidlTag } from '../../../functions/adapters/sources/pop3-mailbox.ts';
 import { ConfigError, PolicyError } from '../../../functions/core/errors.ts';
 import { MailSourceSchema, type Pop3Source } from '../../../functions/core/model/mail-source.ts';
 import {
   MailboxAuthError,
   type MailboxCredentials,
+  MailboxItemGoneError,
   type MailboxSession,
   MailboxTooLargeError,
   MailboxUnavailableError,
@@ -113,8 +114,8 @@ describe('Pop3MailboxConnector: connecting and logging in', () => {
     const [first, second] = listing.items;
     expect(listing.more).toBe(false);
     expect(listing.rescan).toBe(false);
-    expect(first).toEqual({ key: expect.stringMatching(/^pop3:[0-9a-f]{16}$/), size: stored[0]!.size, receivedAt: null, cursorAfter: { seen: [first!.key.slice(5)] } });
-    expect(second?.cursorAfter).toEqual({ seen: [first!.key.slice(5), second!.key.slice(5)] });
+    expect(first).toEqual({ key: expect.stringMatching(/^pop3:[0-9a-f]{16}$/), size: stored[0]!.size, receivedAt: null, cursorAfter: { seen: [uidlTag(first!.key.slice(5))] } });
+    expect(second?.cursorAfter).toEqual({ seen: [uidlTag(first!.key.slice(5)), uidlTag(second!.key.slice(5))] });
     expect(Buffer.from(fetched).toString()).toBe(raw);
   });
 
@@ -200,7 +201,7 @@ describe('Pop3MailboxConnector: connecting and logging in', () => {
     const listing = await session.list(null, 10);
     await session.close();
     // Assert
-    expect(listing).toEqual({ items: [], more: false, rescan: false });
+    expect(listing).toEqual({ items: [], more: false, rescan: false, cursor: { seen: [] } });
     expect(asked).toEqual([false, true]);
     expect(introspection.asked.slice(-2)).toEqual(['pop-cached-1', 'pop-fresh-1']);
     expect(await dovecot.log()).toContain(`pop3-login: Info: Login: user=<${user('oauth')}>, method=XOAUTH2`);
@@ -294,7 +295,7 @@ describe('Pop3MailboxConnector: cursor and settling', () => {
     expect(first.more).toBe(true);
     expect(second.items).toHaveLength(2);
     expect(second.more).toBe(false);
-    expect(second.items.at(-1)?.cursorAfter).toEqual({ seen: [...first.items, ...second.items].map((i) => i.key.slice(5)) });
+    expect(second.items.at(-1)?.cursorAfter).toEqual({ seen: [...first.items, ...second.items].map((i) => uidlTag(i.key.slice(5))) });
     expect(await subjects('keep')).toEqual(['Keep 1', 'Keep 2', 'Keep 3', 'Keep 4']);
   });
 
@@ -338,7 +339,22 @@ describe('Pop3MailboxConnector: cursor and settling', () => {
     // Act
     const listing = await withSession(pop3Source('forget', { afterProcessing: 'keep' }), (s) => s.list({ seen: stale }, 10));
     // Assert
-    expect(listing.items.map((i) => i.cursorAfter)).toEqual([{ seen: [listing.items[0]!.key.slice(5)] }]);
+    expect(listing.items.map((i) => i.cursorAfter)).toEqual([{ seen: [uidlTag(listing.items[0]!.key.slice(5))] }]);
+    expect(listing.cursor).toEqual(listing.items[0]!.cursorAfter);
+  });
+
+  it('says a message is gone when it left the maildrop between listing and fetching', async () => {
+    // Arrange
+    await dovecot.deliver(user('forget'), mail('Another'));
+    // Act
+    const { error, next } = await withSession(pop3Source('forget'), async (s) => {
+      const error = await failure(s.fetch({ key: 'pop3:no-such-uidl', size: 10, receivedAt: null, cursorAfter: { seen: [] } }, 100_000));
+      return { error, next: await s.list(null, 10) };
+    });
+    // Assert
+    expect(error).toBeInstanceOf(MailboxItemGoneError);
+    expect(error?.message).toBe('message pop3:no-such-uidl is no longer in the maildrop');
+    expect(next.items).toHaveLength(2);
   });
 
   it('refuses a message over the limit without downloading it, by the size listed or, without one, the maildrop\'s', async () => {
@@ -398,8 +414,8 @@ describe('Pop3MailboxConnector: cursor and settling', () => {
       return { all, fromEnd: await s.list(end, 10), precedes: all.items.map((i) => s.precedes(i, boundary)) };
     });
     // Assert
-    expect(boundary).toEqual({ uidls: [all.items[0]!.key.slice(5)] });
-    expect(end).toEqual({ seen: [all.items[0]!.key.slice(5)] });
+    expect(boundary).toEqual({ uidls: [uidlTag(all.items[0]!.key.slice(5))] });
+    expect(end).toEqual({ seen: [uidlTag(all.items[0]!.key.slice(5))] });
     expect(precedes).toEqual([true, false]);
     expect(fromEnd.items.map((i) => i.key)).toEqual([all.items[1]!.key]);
   });
