@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PostroomConfig } from '../functions/core/model/postroom-config.ts';
@@ -71,9 +71,10 @@ export class PostroomStack extends Stack {
       suppression,
       // Mailbox hosts are admin-set like SMTP hosts: one allow-list for both.
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
-      // Polling only: the API has no route for Graph's change notifications, which would be its one
-      // route without authorization (Graph cannot sign in); a subscription to a URL without it fails.
-      notificationBaseUrl: '',
+      // Graph's change notifications reach the function through the admin API's webhook route
+      // (its `$default` stage serves routes at the endpoint's root). The API is built below, as
+      // its function queues imports on this construct's poll queue; the URL resolves at synthesis.
+      notificationBaseUrl: Lazy.string({ produce: () => this.admin.api.apiEndpoint }),
       logRetention,
     });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
@@ -99,6 +100,8 @@ export class PostroomStack extends Stack {
       scanEnabled: config.receiving.scanEnabled,
       requireTls: config.receiving.requireTls,
       outboundQueue: this.outbound.queue,
+      pollQueue: this.sources.pollQueue,
+      graphWebhook: this.sources.handler.function,
       credentialKey: this.outbound.credentialsKey,
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
       logRetention,

@@ -31,6 +31,8 @@ Environment:
   POSTROOM_SMTP_PORT         SMTP port where SES receiving stands (default 2525)
   POSTROOM_OUTBOX_SMTP_PORT  the sandbox's own SMTP server, where a channel's SMTP server stands (default 2587)
   POSTROOM_API_PORT          admin API port (default 8787), http://127.0.0.1:PORT, OpenAPI at /openapi.json
+  POSTROOM_IMAP_PORT         the sandbox's mailbox server (dovecot), IMAP (default 1143)
+  POSTROOM_POP3_PORT         the sandbox's mailbox server, POP3 (default 1110)
   POSTROOM_ADMIN_TOKEN       bearer token of the admin user (default: a new one); every user of the
                              config gets a token in .postroom/tokens/<user> (mode 0600), the admin's
                              also in .postroom/admin-token; only their first characters are printed
@@ -66,6 +68,9 @@ function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): 
     ...queues,
     `  sending     SES ${info.sending.ses} (aws-ses-v2-local)   SMTP ${info.sending.smtp.host}:${info.sending.smtp.port} (STARTTLS)`,
     `  outbox      ${info.outbox}`,
+    info.mailbox
+      ? `  mailbox     IMAP ${info.mailbox.imap.host}:${info.mailbox.imap.port}   POP3 ${info.mailbox.pop3.host}:${info.mailbox.pop3.port}   user ${info.mailbox.user} (dovecot; password in ${relative(process.cwd(), info.mailbox.passwordFile)})`
+      : '  mailbox     off (apt-get install dovecot-imapd dovecot-pop3d for the local IMAP/POP3 mailbox)',
     info.adminApi
       ? `  admin API   ${info.adminApi.url}   (OpenAPI: ${info.adminApi.url}/openapi.json)`
       : '  admin API   off',
@@ -80,6 +85,7 @@ function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): 
     `      npx postroom queue ${Object.keys(info.queues)[0] ?? 'SKILL'}     (what waits on that skill's queue)`,
     '      npx postroom reply --ticket NUMBER --text "Thanks!"   (answer it; the mail lands in the outbox)',
     '      npx postroom outbox          (what was sent)',
+    ...(info.mailbox ? ['      npx postroom send --mailbox  (a mail into the local IMAP mailbox; the mailbox channel polls it)'] : []),
     '',
   ].join('\n');
 }
@@ -96,6 +102,8 @@ export const startCommand: Command = {
       config,
       smtpPort: portFromEnv('POSTROOM_SMTP_PORT', 2525),
       outboxSmtpPort: portFromEnv('POSTROOM_OUTBOX_SMTP_PORT', 2587),
+      imapPort: portFromEnv('POSTROOM_IMAP_PORT', 1143),
+      pop3Port: portFromEnv('POSTROOM_POP3_PORT', 1110),
       dataDir: values.data ? resolve(values.data) : undefined,
       verdicts: values.verdicts ? parseVerdicts(values.verdicts, ALL_PASS) : undefined,
       logLevel: values.quiet ? 'WARN' : 'INFO',

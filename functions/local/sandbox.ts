@@ -27,6 +27,8 @@ import { restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import { listen } from './listen.ts';
 import { prepareSandboxOutbound } from './sandbox-outbound.ts';
 import { startSandboxSources } from './sandbox-sources.ts';
+import { isMailboxSource } from '../core/model/mail-source.ts';
+import { prepareSandboxMailbox, type SandboxMailboxInfo } from './sandbox-mailbox.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../runtime/reply-sender.ts';
 
@@ -49,6 +51,9 @@ export interface SandboxOptions {
   readonly workDir?: string | undefined;
   /** Port of the sandbox's own SMTP server (where a channel's SMTP server stands); 0 takes a free one. */
   readonly outboxSmtpPort?: number | undefined;
+  /** Ports of the sandbox's mailbox server (IMAP, POP3), for channels reading `localhost`; 0 takes a free one. */
+  readonly imapPort?: number | undefined;
+  readonly pop3Port?: number | undefined;
   /** Admin API port on 127.0.0.1; 0 takes a free one (the default), null runs no admin API. */
   readonly apiPort?: number | null | undefined;
   /** Bearer token of the sandbox's admin user; generated when absent. Every other user's is generated. */
@@ -86,6 +91,8 @@ export interface SandboxInfo {
   readonly feedbackQueue: { readonly url: string; readonly deadLetterUrl: string };
   /** aws-ses-v2-local (where SES sending stands; its web inbox at `/`) and the sandbox's SMTP server. */
   readonly sending: { readonly ses: string; readonly smtp: { readonly host: string; readonly port: number } };
+  /** The sandbox's own mailbox server (IMAP, POP3) and its sample account; null without dovecot. */
+  readonly mailbox: SandboxMailboxInfo | null;
 }
 
 export interface Sandbox {
@@ -112,6 +119,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   let stopOutbound = async (): Promise<void> => undefined;
   let stopSources = async (): Promise<void> => undefined;
+  let stopMailbox = async (): Promise<void> => undefined;
   try {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
@@ -119,7 +127,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, keepOutbox: Boolean(options.dataDir), logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
     });
     stopOutbound = () => outbound.stop();
-    const channels = outbound.channels(config.channels);
+    const mailbox = await prepareSandboxMailbox({
+      aws, dir: join(workDir, 'mailbox-server'), imapPort: options.imapPort ?? 0, pop3Port: options.pop3Port ?? 0, fresh: !options.dataDir,
+    });
+    stopMailbox = () => mailbox.stop();
+    if (mailbox.note && config.channels.some((c) => c.source.type === 'imap' || c.source.type === 'pop3')) process.stderr.write(`postroom: ${mailbox.note}\n`);
+    const channels = mailbox.channels(outbound.channels(config.channels));
     const users = sandboxUsers(config.users);
     const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
     // As a deploy seeds them: what the admin API changed (kept with --data) is not overwritten.
@@ -130,6 +143,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     ], new Date().toISOString());
     await restoreApiSkillQueues(aws);
     await outbound.seedCredentials(channels);
+    await mailbox.seedCredentials(channels, outbound.keyFile);
 
     // The inbound function as Lambda builds it, on the local servers' clients.
     const inboundEnv = readEnv(InboundEnvSchema, {
@@ -142,7 +156,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const handler = createInboundHandler(inboundEnv, localHandlerOptions(aws, options.logLevel));
 
     const smtp = createSmtpIngress({
-      channels: () => directory.all(),
+      // A channel reading its own mailbox receives nothing by SMTP, as it has no receipt rule in AWS.
+      channels: async () => (await directory.all()).filter((c) => !isMailboxSource(c.source)),
       verdicts: options.verdicts ?? ALL_PASS,
       store: (id, raw) => aws.putRaw(`${RAW_MAIL_PREFIX}${id}`, raw),
       deliver: async (mail) => {
@@ -194,6 +209,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       outboundQueue: { url: aws.outbound.queueUrl, deadLetterUrl: aws.outbound.deadLetterQueueUrl },
       feedbackQueue: { url: aws.feedback.queueUrl, deadLetterUrl: aws.feedback.deadLetterQueueUrl },
       sending: { ses: outbound.ses.endpoint, smtp: outbound.smtp },
+      mailbox: mailbox.info,
     };
     if (options.stateFile) {
       await mkdir(dirname(options.stateFile), { recursive: true });
@@ -211,6 +227,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         await stopSources();
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         await outbound.stop();
+        await stopMailbox();
         if (options.dataDir) await saveSnapshot(aws, options.dataDir);
         await aws.stop();
         if (options.stateFile) await rm(options.stateFile, { force: true });
@@ -221,6 +238,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   } catch (error) {
     await stopSources().catch(() => undefined);
     await stopOutbound().catch(() => undefined);
+    await stopMailbox().catch(() => undefined);
     await aws.stop().catch(() => undefined);
     throw error;
   }

@@ -19,7 +19,7 @@ import type { AdminEnvInput } from '../../functions/runtime/admin-env.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { AuditTable } from './audit-table.ts';
 import { administeredKey, allowCredentialUse } from './key-policy.ts';
-import type { MailStorage } from './mail-storage.ts';
+import { IMPORT_ARCHIVE_PREFIX, type MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
 import { nagArn } from './nag-arn.ts';
@@ -41,6 +41,14 @@ export interface AdminApiProps {
   readonly requireTls: boolean;
   /** The outbound FIFO queue: the reply route queues agents' replies there. */
   readonly outboundQueue: sqs.IQueue;
+  /** The mailbox function's FIFO poll queue (`MailboxSources.pollQueue`): a started import job is queued there. */
+  readonly pollQueue: sqs.IQueue;
+  /**
+   * The mailbox function (`MailboxSources.handler`), served `POST /webhooks/graph/{channelId}`
+   * for Microsoft Graph's change notifications: the API's one route without authorization.
+   * @default no webhook route (Graph sources are polled only)
+   */
+  readonly graphWebhook?: lambda.IFunction;
   /**
    * Key of channel credentials; a rotating key of its own when absent.
    * @default a new KMS key with rotation
@@ -57,6 +65,20 @@ export interface AdminApiProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/**
+ * The route of Graph's change notifications, not part of the admin app (its OpenAPI document):
+ * the mailbox function answers it. `graphNotificationUrl` (`functions/runtime/graph-webhook.ts`)
+ * builds the URL Graph is given from the API endpoint and this path.
+ */
+export const GRAPH_WEBHOOK_PATH = '/webhooks/graph/{channelId}';
+/**
+ * Throttling of the webhook route, below the stage's (and never above it): Graph sends one
+ * notification per new message and subscription, so a busy mailbox stays well under it, while
+ * anyone who knows the URL can call it. A notification refused with 429 is retried by Graph, and
+ * a lost one only means the mailbox is read at its next scheduled poll.
+ */
+export const GRAPH_WEBHOOK_THROTTLE = { rateLimit: 20, burstLimit: 50 } as const;
+
 /** The routes of the admin app, from the committed OpenAPI document (a test keeps it in step with the code). */
 function documentedRoutes(): { path: string; method: apigwv2.HttpMethod }[] {
   const doc = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/openapi.json', import.meta.url)), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
@@ -69,13 +91,17 @@ function documentedRoutes(): { path: string; method: apigwv2.HttpMethod }[] {
  * The admin and agent API: an API Gateway HTTP API with one route per documented operation,
  * each behind the IAM authorizer (SigV4, the default) or a JWT authorizer (config
  * `api.auth.jwt`), stage throttling, JSON access logs, CORS only when configured; served by one
- * admin function (`functions/admin-api.ts`) with grants for what its routes touch.
+ * admin function (`functions/admin-api.ts`) with grants for what its routes touch. With
+ * `graphWebhook`, one more route without authorization, throttled on its own: Graph's change
+ * notifications for the mailbox function.
  */
 export class AdminApi extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly handler: PostroomFunction<AdminEnvInput>;
   readonly credentialKey: kms.IKey;
   readonly accessLogs: logs.LogGroup;
+  /** `POST /webhooks/graph/{channelId}`, when `graphWebhook` is given. */
+  readonly graphWebhookRoute?: apigwv2.HttpRoute;
 
   constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
@@ -101,6 +127,7 @@ export class AdminApi extends Construct {
         REQUIRE_TLS: String(props.requireTls),
         CREDENTIALS_KEY_ARN: this.credentialKey.keyArn,
         OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
+        POLL_QUEUE_URL: props.pollQueue.queueUrl,
         ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
         API_ROLE_CLAIM: props.api.roleClaim ?? '',
         LEASE_SECONDS: '40',
@@ -131,9 +158,10 @@ export class AdminApi extends Construct {
       scopePermissionToRoute: false,
     });
     for (const route of documentedRoutes()) this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+    if (props.graphWebhook) this.graphWebhookRoute = this.addGraphWebhook(props.graphWebhook);
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
-    new apigwv2.HttpStage(this, 'Stage', {
+    const stage = new apigwv2.HttpStage(this, 'Stage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
@@ -147,7 +175,40 @@ export class AdminApi extends Construct {
         })),
       },
     });
+    if (this.graphWebhookRoute) {
+      // The L2 stage has no route settings. API Gateway refuses settings for a route key it does
+      // not know yet, hence the dependency.
+      (stage.node.defaultChild as apigwv2.CfnStage).routeSettings = {
+        [`POST ${GRAPH_WEBHOOK_PATH}`]: {
+          ThrottlingRateLimit: Math.min(GRAPH_WEBHOOK_THROTTLE.rateLimit, props.api.throttle.rateLimit),
+          ThrottlingBurstLimit: Math.min(GRAPH_WEBHOOK_THROTTLE.burstLimit, props.api.throttle.burstLimit),
+        },
+      };
+      stage.node.addDependency(this.graphWebhookRoute);
+    }
     new CfnOutput(stack, 'AdminApiUrl', { value: this.api.apiEndpoint, description: 'The admin API (SigV4 or JWT, see docs/openapi.json)' });
+  }
+
+  /**
+   * Graph cannot sign in, so the route has no authorizer (overriding the API's default). What
+   * protects it is the handler: it acts only on notifications carrying the `clientState` secret
+   * of the channel's subscription, answers anything else the same 202, and the most a caller can
+   * cause is an earlier poll of a mailbox (one at a time per channel on the FIFO queue).
+   */
+  private addGraphWebhook(handler: lambda.IFunction): apigwv2.HttpRoute {
+    const [route] = this.api.addRoutes({
+      path: GRAPH_WEBHOOK_PATH,
+      methods: [apigwv2.HttpMethod.POST],
+      // Lambda's permission is scoped to this route: the mailbox function serves no other.
+      integration: new HttpLambdaIntegration('GraphWebhook', handler, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 }),
+      authorizer: new apigwv2.HttpNoneAuthorizer(),
+    });
+    if (!route) throw new Error('no route added for the Graph webhook');
+    Validations.of(route).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG4',
+      reason: 'Microsoft Graph delivers change notifications without credentials; the handler acts only on those carrying the clientState secret of the channel\'s subscription, and at worst a caller makes a mailbox poll come sooner. Throttled on its own.',
+    });
+    return route;
   }
 
   private grant(props: AdminApiProps): void {
@@ -157,7 +218,12 @@ export class AdminApi extends Construct {
     const statement = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
     statement(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], [table.tableArn]);
     statement(['dynamodb:Query'], [`${table.tableArn}/index/gsi1`]);
-    statement(['s3:GetObject'], [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)]);
+    // Raw mail: bodies, attachments and replays read it; a poll through the API stores what it fetched.
+    statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)]);
+    // Import archives: the presigned POST of an upload is signed with the function's credentials
+    // (S3 checks PutObject against them), and starting a job looks for the upload (HeadObject,
+    // which s3:GetObject covers).
+    statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${IMPORT_ARCHIVE_PREFIX}*`)]);
     statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${INBOUND_ATTACHMENT_PREFIX}*`), storage.bucket.arnForObjects(`${OUTBOUND_ATTACHMENT_PREFIX}*`)]);
     // SSE-KMS of what it reads and writes in the bucket; the Encryption SDK (GenerateDataKey, Decrypt) for credentials.
     storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
@@ -169,12 +235,15 @@ export class AdminApi extends Construct {
     // The reply route: the planned mail under its prefix, the job on the outbound queue.
     statement(['s3:PutObject'], [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)]);
     props.outboundQueue.grantSendMessages(role);
+    // Started import jobs go to the mailbox function's queue; nothing else is sent or read there.
+    statement(['sqs:SendMessage'], [props.pollQueue.queueArn]);
     const ruleSet = `arn:${stack.partition}:ses:${stack.region}:${stack.account}:receipt-rule-set/${props.ruleSet.receiptRuleSetName}`;
     statement(['ses:CreateReceiptRule', 'ses:UpdateReceiptRule', 'ses:DeleteReceiptRule'], [ruleSet, `${ruleSet}:receipt-rule/api-channel-*`]);
 
     const ack = (resource: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`, reason });
     const bucketArn = `<${stack.getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>`;
-    ack(`${bucketArn}/${RAW_MAIL_PREFIX}*`, 'Raw mail objects are keyed by SES message id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays.');
+    ack(`${bucketArn}/${RAW_MAIL_PREFIX}*`, 'Raw mail objects are keyed by mail id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays, and stores the mail a poll through the API fetches.');
+    ack(`${bucketArn}/${IMPORT_ARCHIVE_PREFIX}*`, 'Import archives are keyed by channel and import id under this prefix only; the function signs their upload forms (exact key, capped size) and checks that an upload arrived.');
     ack(`${bucketArn}/${INBOUND_ATTACHMENT_PREFIX}*`, 'Attachments extracted for download are keyed by message id and index under this prefix only.');
     ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned POSTs (exact size and type) under per-agent random keys below this prefix only.');
     ack(`${bucketArn}/${OUTBOUND_PLAN_PREFIX}*`, 'Planned replies are written under this prefix only, keyed by channel and message id, for the outbound function to send.');

@@ -5,6 +5,18 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { administeredKey, allowKeyUse } from './key-policy.ts';
 
+/**
+ * Where uploaded mailbox archives wait for their import job: `imports/<channel>/<import>/archive`,
+ * the key `createImportJob` (`functions/core/sources/import-job.ts`) gives a job.
+ */
+export const IMPORT_ARCHIVE_PREFIX = 'imports/';
+/**
+ * Days an uploaded archive is kept. A job reads its archive within hours of the upload; a week
+ * leaves time to look into a failed import, and archives of up to 5 GB are not kept for the raw
+ * mail retention (what they hold is stored as raw mail once imported).
+ */
+export const IMPORT_ARCHIVE_DAYS = 7;
+
 export interface MailStorageProps {
   /** Days raw mail is kept before S3 deletes it (ADM-2). */
   readonly retentionDays: number;
@@ -23,7 +35,8 @@ export interface MailStorageProps {
 /**
  * The raw-mail bucket: SSE-KMS with a rotating customer key (default bucket encryption, so SES's
  * S3 action needs no key of its own and readers use plain GetObject), public access blocked,
- * TLS only, expiry from the retention setting, server access logs to a second bucket.
+ * TLS only, expiry from the retention setting (uploaded import archives after a week), server
+ * access logs to a second bucket.
  *
  * The key's policy names its users: the functions (`allowKeyUse`, through S3 only) and SES for
  * the receipt rules' writes (`RawMailAction`); the account only administers it.
@@ -58,6 +71,7 @@ export class MailStorage extends Construct {
       lifecycleRules: [
         { id: 'retention', expiration: Duration.days(props.retentionDays) },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        { id: 'import-archives', prefix: IMPORT_ARCHIVE_PREFIX, expiration: Duration.days(IMPORT_ARCHIVE_DAYS) },
       ],
       removalPolicy,
     });

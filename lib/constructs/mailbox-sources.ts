@@ -1,7 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,7 +15,7 @@ import type { SourceEnvInput } from '../../functions/runtime/source-env.ts';
 import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
 import { allowReceiveMail } from './inbound-pipeline.ts';
 import { allowCredentialUse } from './key-policy.ts';
-import type { MailStorage } from './mail-storage.ts';
+import { IMPORT_ARCHIVE_PREFIX, type MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { depthAlarm, type SkillQueues } from './skill-queues.ts';
 
@@ -37,10 +38,10 @@ export interface MailboxSourcesProps {
    */
   readonly allowedPrivateCidrs?: readonly string[];
   /**
-   * Public base URL under which `POST /webhooks/graph/{channelId}` reaches this function: Graph
-   * sources then subscribe to change notifications and are polled as soon as mail arrives. Graph
-   * validates the URL when a subscription is created, so it must be set only once that route
-   * exists.
+   * Public base URL under which `POST /webhooks/graph/{channelId}` reaches this function (the
+   * admin API's endpoint, `AdminApiProps.graphWebhook`): Graph sources then subscribe to change
+   * notifications and are polled as soon as mail arrives. Graph validates the URL when a
+   * subscription is created, so it must be set only where that route exists.
    * @default '' (polling only)
    */
   readonly notificationBaseUrl?: string;
@@ -78,21 +79,31 @@ export const POLL_MAX_RECEIVES = 3;
 export const SOURCES_SERVICE_NAME = 'postroom-sources';
 /**
  * Partitions the poller writes besides those of inbound processing: the source state, settled
- * message keys, content hashes, and the channel's credentials (an OAuth server that rotates the
- * refresh token gets the new one stored again). Taken from the item keys, so they cannot drift.
+ * message keys, content hashes, the channel's credentials (an OAuth server that rotates the
+ * refresh token gets the new one stored again), and import jobs (their progress, step by step).
+ * Taken from the item keys, so they cannot drift.
  */
 export const SOURCE_WRITE_KEY_PREFIXES: readonly string[] = [
   itemKeys.sourceState(''),
   itemKeys.sourceKey('', 'key'),
   itemKeys.sourceHash('', 'hash'),
   itemKeys.credentials(''),
+  itemKeys.importJob('', 'id'),
 ].map((k) => k.pk);
+/**
+ * The function's /tmp: an import step copies the uploaded archive there for the streaming reader,
+ * and an archive may have 5 GB (one presigned POST's limit); 10 GiB, Lambda's most, holds it
+ * with room to spare.
+ */
+export const SOURCES_TMP_SIZE = Size.gibibytes(10);
 
 /**
  * Mailbox sources (IMAP, POP3, Microsoft Graph): the mailbox function (`functions/source-poll.ts`)
  * with the schedule that dispatches it every minute, the FIFO poll queue it dispatches to and
  * polls from (group = channel, so one mailbox is never polled twice at once; with a FIFO
- * dead-letter queue and its alarm), and alarms on its errors, throttles and failing sources.
+ * dead-letter queue and its alarm), and alarms on its errors, throttles and failing sources. The
+ * same queue carries the steps of import jobs (uploaded archives), which the function runs too;
+ * the admin API routes Graph's change notifications to it (`AdminApiProps.graphWebhook`).
  *
  * One fan-out schedule rather than an EventBridge Scheduler schedule per source: sources are
  * created at run time through the API, and a schedule each would have the admin function create,
@@ -100,8 +111,9 @@ export const SOURCE_WRITE_KEY_PREFIXES: readonly string[] = [
  * the table). The dispatcher reads every channel and queues those whose `pollSeconds` have passed.
  *
  * Grants are those of the inbound function (polled mail takes the SES path), raw mail written
- * under the SES prefix, the source partitions and credentials of the table, sends to the poll
- * queue, and the credentials key for channel-bound ciphertexts only (`allowCredentialUse`).
+ * under the SES prefix, the source and import partitions and credentials of the table, reads of
+ * uploaded archives, sends to the poll queue, and the credentials key for channel-bound
+ * ciphertexts only (`allowCredentialUse`).
  */
 export class MailboxSources extends Construct {
   readonly handler: PostroomFunction<SourceEnvInput>;
@@ -143,6 +155,7 @@ export class MailboxSources extends Construct {
       timeout: TIMEOUT,
       // A fetched message of up to 40 MB is held and parsed in memory.
       memorySize: 1024,
+      ephemeralStorageSize: SOURCES_TMP_SIZE,
       // No reserved concurrency: the event source's maximum concurrency caps the polls, and a
       // reservation would take capacity from the account's unreserved pool for a function that
       // runs a few instances, and one set below the maximum concurrency would throttle polls into retries.
@@ -184,8 +197,15 @@ export class MailboxSources extends Construct {
       storage, table, queues, outboundQueue: props.outboundQueue, runtimeQueuePrefix: props.runtimeQueuePrefix,
       extraWritePrefixes: SOURCE_WRITE_KEY_PREFIXES, rawMail: 'read-write',
     });
-    // Dispatches, and the follow-up poll of a mailbox that has more than one poll reads.
+    // Dispatches, the follow-up poll of a mailbox that has more than one poll reads, the next step
+    // of an import, and polls Graph's notifications ask for.
     this.pollQueue.grantSendMessages(role);
+    // An import step reads the uploaded archive (the mail key's Decrypt through S3 is granted above).
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [storage.bucket.arnForObjects(`${IMPORT_ARCHIVE_PREFIX}*`)] }));
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>/${IMPORT_ARCHIVE_PREFIX}*]`,
+      reason: 'Uploaded archives are keyed by channel and import id under this prefix; the function only reads them, one archive per import job it runs.',
+    });
     // Decrypts the mailbox credentials; encrypts (a data key from GenerateDataKey, through the
     // Encryption SDK) the refresh tokens an OAuth server rotates.
     allowCredentialUse(props.credentialsKey, role);

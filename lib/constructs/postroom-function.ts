@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -19,6 +19,11 @@ export interface PostroomFunctionProps<Env extends Readonly<Record<string, strin
    * @default 1024
    */
   readonly memorySize?: number;
+  /**
+   * Size of the function's /tmp.
+   * @default Lambda's 512 MiB
+   */
+  readonly ephemeralStorageSize?: Size;
   /**
    * How long the function's logs are kept.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -81,6 +86,7 @@ export class PostroomFunction<Env extends Readonly<Record<string, string>>> exte
       timeout: props.timeout ?? Duration.seconds(60),
       memorySize: props.memorySize ?? 1024,
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.ephemeralStorageSize === undefined ? {} : { ephemeralStorageSize: props.ephemeralStorageSize }),
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,

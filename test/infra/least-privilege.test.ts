@@ -203,11 +203,36 @@ describe('admin function', () => {
     expect(allowLists).toEqual(['10.20.0.0/16', '10.20.0.0/16', '10.20.0.0/16']);
     expect(adminEnv().ALLOWED_PRIVATE_CIDRS).toBe('10.20.0.0/16');
     expect(adminEnv().API_ROLE_CLAIM).toBe('cognito:groups');
-    expect(Object.keys(adminEnv())).toEqual(expect.arrayContaining(Object.keys(AdminEnvSchema.shape)));
+    expect(Object.keys(adminEnv()).filter((k) => k !== 'NODE_OPTIONS').sort()).toEqual(Object.keys(AdminEnvSchema.shape).sort());
     expect(adminEnv().AUDIT_TABLE_NAME).toEqual({ Ref: idOf('AWS::DynamoDB::Table', 'Audit') });
+    expect(adminEnv().POLL_QUEUE_URL).toEqual({ Ref: idOf('AWS::SQS::Queue', 'SourcesPollQueue') });
   });
 
-  it('may write AGENT items as it does CHANNEL and SKILL items: the main table with no partition condition', () => {
+  const adminStatements = () => identityStatements().filter((s) => s.policy.includes('AdminApiHandlerRole'));
+  const prefixOf = (resource: unknown): string => String(((resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1] ?? []).at(-1));
+
+  it('sends to the poll queue (started imports) with SendMessage alone, and never receives from it', () => {
+    // Arrange
+    const onPollQueue = adminStatements().filter((s) => JSON.stringify(s.Resource).includes(idOf('AWS::SQS::Queue', 'SourcesPollQueue')));
+    // Assert
+    expect(onPollQueue).toHaveLength(1);
+    expect(actionsOf(onPollQueue[0] as Statement)).toEqual(['sqs:SendMessage']);
+    expect(onPollQueue[0]?.Resource).toEqual({ 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'SourcesPollQueue'), 'Arn'] });
+    expect(JSON.stringify(adminStatements())).not.toContain('SourcesPollDeadLetterQueue');
+  });
+
+  it('reads and writes S3 objects only under its prefixes: raw mail (polls), attachments, uploads, import archives; plans write-only; no delete', () => {
+    // Arrange
+    const s3 = adminStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    const withActions = (actions: string[]) => s3.filter((s) => JSON.stringify(actionsOf(s).sort()) === JSON.stringify(actions)).flatMap((s) => [s.Resource].flat()).map(prefixOf).sort();
+    // Assert
+    expect(s3.flatMap(actionsOf).filter((a) => a !== 's3:GetObject' && a !== 's3:PutObject')).toEqual([]);
+    expect(withActions(['s3:GetObject', 's3:PutObject'])).toEqual(['/attachments/*', '/imports/*', '/inbound/raw/*', '/outbound/uploads/*']);
+    expect(withActions(['s3:PutObject'])).toEqual(['/outbound/plans/*']);
+    expect(withActions(['s3:GetObject'])).toEqual([]);
+  });
+
+  it('may write AGENT items as it does CHANNEL and SKILL items (and source, import and inbound ones): the main table with no partition condition', () => {
     // Arrange
     const writes = identityStatements().filter((s) => s.policy.includes('AdminApiHandlerRole') && actionsOf(s).includes('dynamodb:PutItem'));
     const main = writes.filter((s) => JSON.stringify(s.Resource).includes(idOf('AWS::DynamoDB::Table', 'TablesTable')));

@@ -1,9 +1,14 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT_CHANNEL, CONTEXT_ENDPOINT, CONTEXT_PURPOSE } from '../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts';
 import { SourceEnvSchema } from '../../functions/runtime/source-env.ts';
 import { SECRET_PURPOSES } from '../../lib/constructs/key-policy.ts';
+import { MAX_ARCHIVE_BYTES } from '../../functions/adapters/s3-import-archives.ts';
+import type { ChannelSettings } from '../../functions/core/model/channel.ts';
+import type { ImportJob } from '../../functions/core/model/import-job.ts';
+import { createImportJob, type ImportJobDeps } from '../../functions/core/sources/import-job.ts';
 import { DEFAULT_POLL_CONCURRENCY, POLL_MAX_RECEIVES } from '../../lib/constructs/mailbox-sources.ts';
+import { IMPORT_ARCHIVE_DAYS, IMPORT_ARCHIVE_PREFIX } from '../../lib/constructs/mail-storage.ts';
 import { POSTROOM_RUNTIME } from '../../lib/constructs/postroom-function.ts';
 import { exampleConfig, synthPostroom, type NagReport } from './synth-postroom.ts';
 
@@ -52,6 +57,12 @@ describe('mailbox function', () => {
     expect(fn().ReservedConcurrentExecutions).toBeUndefined();
   });
 
+  it('has a /tmp that holds the largest archive an import uploads (10 GiB, Lambda’s most)', () => {
+    const size = (fn().EphemeralStorage as { Size: number }).Size;
+    expect(size).toBe(10240);
+    expect(size * 1024 ** 2).toBeGreaterThan(MAX_ARCHIVE_BYTES);
+  });
+
   it('gets exactly the variables its env schema reads, from the stack’s resources and the deploy config', () => {
     // Arrange
     const vars = variables();
@@ -66,13 +77,13 @@ describe('mailbox function', () => {
       SKILL_QUEUE_PREFIX: 'postroom-skill-',
       POWERTOOLS_SERVICE_NAME: 'postroom-sources',
       POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
-      // No webhook route on the API: Graph sources are polled, not notified.
-      NOTIFICATION_BASE_URL: '',
+      // The admin API's endpoint, where its webhook route takes Graph's change notifications.
+      NOTIFICATION_BASE_URL: { 'Fn::GetAtt': [idOf('AWS::ApiGatewayV2::Api', 'AdminApi'), 'ApiEndpoint'] },
     });
     expect(Number(vars.LEASE_SECONDS)).toBeGreaterThan(fn().Timeout as number);
     expect(Number(vars.LEASE_SECONDS)).toBeLessThan((fn().Timeout as number) + 60);
     // The env schema accepts what the stack sets (tokens stood in for by plausible values).
-    const concrete = { ...vars, TABLE_NAME: 't', MAIL_BUCKET: 'b', POLL_QUEUE_URL: 'https://sqs.example/1/p.fifo', OUTBOUND_QUEUE_URL: 'https://sqs.example/1/o.fifo', CREDENTIALS_KEY_ARN: 'arn:k', SKILL_QUEUE_URLS: '{}' };
+    const concrete = { ...vars, NOTIFICATION_BASE_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com', TABLE_NAME: 't', MAIL_BUCKET: 'b', POLL_QUEUE_URL: 'https://sqs.example/1/p.fifo', OUTBOUND_QUEUE_URL: 'https://sqs.example/1/o.fifo', CREDENTIALS_KEY_ARN: 'arn:k', SKILL_QUEUE_URLS: '{}' };
     expect(SourceEnvSchema.safeParse(concrete).success).toBe(true);
   });
 });
@@ -179,17 +190,39 @@ describe('grants', () => {
     return String(parts.at(-1));
   };
 
-  it('writes S3 objects only under the raw-mail prefix (what it fetches) and the plan prefix (acknowledgements), and deletes none', () => {
+  it('writes S3 objects only under the raw-mail prefix (what it fetches) and the plan prefix (acknowledgements), reads import archives, and deletes none', () => {
     // Arrange
     const s3 = roleStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     const writes = s3.filter((s) => actionsOf(s).some((a) => S3_WRITE.test(a)));
+    const archives = s3.filter((s) => [s.Resource].flat().map(prefixOf).includes(`/${IMPORT_ARCHIVE_PREFIX}*`));
     // Assert
     expect(writes.flatMap((s) => [s.Resource].flat()).map(prefixOf).sort()).toEqual(['/inbound/raw/*', '/outbound/plans/*']);
     expect(writes.flatMap(actionsOf).filter((a) => S3_WRITE.test(a))).toEqual(['s3:PutObject', 's3:PutObject']);
-    expect(s3.flatMap((s) => [s.Resource].flat()).map(prefixOf).sort()).toEqual(['/inbound/raw/*', '/outbound/plans/*']);
+    expect(s3.flatMap((s) => [s.Resource].flat()).map(prefixOf).sort()).toEqual(['/imports/*', '/inbound/raw/*', '/outbound/plans/*']);
+    expect(archives).toHaveLength(1);
+    expect(actionsOf(archives[0] as Statement)).toEqual(['s3:GetObject']);
+    expect([archives[0]?.Resource].flat()).toHaveLength(1);
   });
 
-  it('reads items of the table and writes only inbound, feedback, acknowledgement and source partitions, and the credentials', () => {
+  it('reads archives under the prefix import jobs store them at, which the bucket expires', async () => {
+    // Arrange
+    let stored: ImportJob | undefined;
+    const deps: ImportJobDeps = {
+      jobs: { get: async () => null, put: async (job: ImportJob) => { stored = job; return true; } },
+      archives: { uploadForm: async () => ({ url: 'https://b', fields: {}, expiresIn: 3600, maxBytes: MAX_ARCHIVE_BYTES }), exists: async () => false, localCopy: async () => { throw new Error('unused'); } },
+      ids: { next: () => 'import-1' },
+      now: () => new Date('2026-01-01T00:00:00Z'),
+    };
+    // Act
+    await createImportJob(deps, { id: 'support' } as ChannelSettings, 'ops-admin');
+    // Assert
+    expect(stored?.objectKey.startsWith(IMPORT_ARCHIVE_PREFIX)).toBe(true);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'import-archives', Prefix: IMPORT_ARCHIVE_PREFIX, ExpirationInDays: IMPORT_ARCHIVE_DAYS, Status: 'Enabled' }]) },
+    });
+  });
+
+  it('reads items of the table and writes only inbound, feedback, acknowledgement, source and import partitions, and the credentials', () => {
     // Arrange
     const dynamo = roleStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     const writes = dynamo.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
@@ -197,7 +230,7 @@ describe('grants', () => {
     // Assert
     expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(writes).toHaveLength(1);
-    expect(leadingKeys).toEqual(expect.arrayContaining(['SOURCE#*', 'SRCKEY#*', 'SRCHASH#*', 'CREDENTIAL#*', 'INBOUND#*', 'CONV#*', 'MSGID#*', 'ACK#*']));
+    expect(leadingKeys).toEqual(expect.arrayContaining(['SOURCE#*', 'SRCKEY#*', 'SRCHASH#*', 'CREDENTIAL#*', 'IMPORT#*', 'INBOUND#*', 'CONV#*', 'MSGID#*', 'ACK#*']));
     expect(leadingKeys.filter((k) => /^(CHANNEL|SKILL|AGENT|AUDIT|OUTBOUND)/.test(k))).toEqual([]);
   });
 
@@ -240,6 +273,7 @@ describe('cdk-nag', () => {
     // Assert
     expect([...new Set(onSources.map((v) => v.ruleName))].sort()).toEqual([
       'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/imports/*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/inbound/raw/*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/plans/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:postroom-skill-*]',
