@@ -36,8 +36,6 @@ export interface DovecotOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** Ports to listen on; a missing or 0 one takes a free port. */
   readonly ports?: Partial<DovecotPorts>;
-  /** Where the mailboxes live (kept across restarts); a temporary folder, removed at stop, when absent. */
-  readonly mailDir?: string;
   /** The name in the config's first line and the instance name. @default 'test' */
   readonly purpose?: string;
 }
@@ -136,7 +134,7 @@ function config(dir: string, ports: DovecotPorts, options: DovecotOptions, who: 
   const tls = options.tls
     ? `ssl = yes\nssl_cert = <${options.tls.certFile}\nssl_key = <${options.tls.keyFile}\nssl_min_protocol = TLSv1.2`
     : 'ssl = no';
-  const home = options.mailDir ?? `${dir}/home`;
+  const home = `${dir}/home`;
   return `# A ${options.purpose ?? 'test'}'s own dovecot on loopback: nothing here is fit for a real server.
 protocols = imap pop3
 listen = 127.0.0.1
@@ -212,9 +210,8 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const dir = await mkdtemp(join(tmpdir(), 'postroom-dovecot-'));
   // dovecot's auth and mail processes may run as other users: a 0700 folder would lock them out.
   await chmod(dir, 0o755);
-  const home = options.mailDir ?? join(dir, 'home');
-  await mkdir(home, { recursive: true });
-  await chown(home, who.mailUid, who.mailGid);
+  await mkdir(join(dir, 'home'));
+  await chown(join(dir, 'home'), who.mailUid, who.mailGid);
   for (const { user, password } of options.users) {
     if (/[:\r\n]/.test(user + password)) throw new Error(`dovecot harness: ${user}: no ':' or line breaks in a passwd-file entry`);
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
 import { EncryptionSdkSecretCipher, localKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
@@ -41,8 +41,7 @@ const OLD_MAIL = [
 ] as const;
 
 /**
- * The sandbox's mailbox server: Debian's dovecot on 127.0.0.1 with one sample account, its mail
- * kept in the sandbox's folder. Channels of the sandbox config whose source names the host
+ * The sandbox's mailbox server: Debian's dovecot on 127.0.0.1 with one sample account. Channels of the sandbox config whose source names the host
  * `localhost` read it (plaintext on loopback, which only the sandbox allows); at its first start
  * the INBOX holds three old mails. Without dovecot the sandbox runs on, and says how to get it.
  */
@@ -51,8 +50,8 @@ export async function prepareSandboxMailbox(options: {
   readonly dir: string;
   readonly imapPort: number;
   readonly pop3Port: number;
-  /** Start from the sample mailbox again (the sandbox's state is in memory): the three old mails are back. */
-  readonly fresh: boolean;
+  /** Whether any channel of the config reads the sandbox's mailbox: without one, no server is started. */
+  readonly wanted: boolean;
 }): Promise<SandboxMailbox> {
   const rewrite = (server: SandboxMailboxInfo | null) => (config: readonly ChannelSettings[]): ChannelSettings[] =>
     config.map((c) => {
@@ -61,28 +60,25 @@ export async function prepareSandboxMailbox(options: {
       const port = source.type === 'imap' ? server.imap.port : server.pop3.port;
       return { ...c, source: { ...source, host: '127.0.0.1', port, security: 'none' as const, user: server.user, auth: 'password' as const } };
     });
+  if (!options.wanted) return { info: null, note: null, channels: rewrite(null), seedCredentials: async () => undefined, stop: async () => undefined };
   if (!dovecotInstalled()) {
     const note = 'the sample mailbox channel needs a local IMAP/POP3 server: apt-get install dovecot-imapd dovecot-pop3d, then npm start again';
     return { info: null, note, channels: rewrite(null), seedCredentials: async () => undefined, stop: async () => undefined };
   }
-  if (options.fresh) await rm(options.dir, { recursive: true, force: true });
   const passwordFile = join(options.dir, 'mailbox-password');
   const password = await readFile(passwordFile, 'utf8').then((p) => p.trim()).catch(() => randomBytes(18).toString('base64url'));
   await mkdir(options.dir, { recursive: true });
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-  const mailDir = join(options.dir, 'mailbox');
-  const firstStart = await readFile(join(options.dir, 'mailbox-seeded'), 'utf8').then(() => false, () => true);
-  const server: Dovecot = await startDovecot({
-    users: [{ user: SANDBOX_MAILBOX_USER, password }], ports: { imap: options.imapPort, pop3: options.pop3Port }, mailDir, purpose: 'sandbox',
-  });
-  if (firstStart) {
+  // The mail lives in dovecot's own folder, gone at stop: each start begins with the three old mails.
+  // A source kept with --data finds a new UIDVALIDITY then, rescans, and knows the old mails by content.
+  const server: Dovecot = await startDovecot({ users: [{ user: SANDBOX_MAILBOX_USER, password }], ports: { imap: options.imapPort, pop3: options.pop3Port }, purpose: 'sandbox' });
+  {
     for (const [i, [from, subject, text]] of OLD_MAIL.entries()) {
       const date = new Date(Date.UTC(2026, 0, 10 + i, 9, 30)).toUTCString().replace('GMT', '+0000');
       const raw = [`From: ${from}`, `To: Example Mailbox <${SANDBOX_MAILBOX_USER}@example.test>`, `Subject: ${subject}`, `Date: ${date}`,
         `Message-ID: <old-${i + 1}.${randomBytes(4).toString('hex')}@customer.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', text, ''].join('\r\n');
       await server.deliver(SANDBOX_MAILBOX_USER, raw);
     }
-    await writeFile(join(options.dir, 'mailbox-seeded'), `${new Date().toISOString()}\n`);
   }
   const info: SandboxMailboxInfo = {
     imap: { host: server.host, port: server.ports.imap }, pop3: { host: server.host, port: server.ports.pop3 }, user: SANDBOX_MAILBOX_USER, passwordFile,

@@ -28,7 +28,7 @@ import { listen } from './listen.ts';
 import { prepareSandboxOutbound } from './sandbox-outbound.ts';
 import { startSandboxSources } from './sandbox-sources.ts';
 import { isMailboxSource } from '../core/model/mail-source.ts';
-import { prepareSandboxMailbox, type SandboxMailboxInfo } from './sandbox-mailbox.ts';
+import { prepareSandboxMailbox, SANDBOX_MAILBOX_HOST, type SandboxMailboxInfo } from './sandbox-mailbox.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../runtime/reply-sender.ts';
 
@@ -128,10 +128,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     stopOutbound = () => outbound.stop();
     const mailbox = await prepareSandboxMailbox({
-      aws, dir: join(workDir, 'mailbox-server'), imapPort: options.imapPort ?? 0, pop3Port: options.pop3Port ?? 0, fresh: !options.dataDir,
+      aws, dir: join(workDir, 'mailbox-server'), imapPort: options.imapPort ?? 0, pop3Port: options.pop3Port ?? 0,
+      wanted: config.channels.some((c) => (c.source.type === 'imap' || c.source.type === 'pop3') && c.source.host === SANDBOX_MAILBOX_HOST),
     });
     stopMailbox = () => mailbox.stop();
-    if (mailbox.note && config.channels.some((c) => c.source.type === 'imap' || c.source.type === 'pop3')) process.stderr.write(`postroom: ${mailbox.note}\n`);
+    if (mailbox.note) process.stderr.write(`postroom: ${mailbox.note}\n`);
     const channels = mailbox.channels(outbound.channels(config.channels));
     const users = sandboxUsers(config.users);
     const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });

@@ -72,9 +72,9 @@ export interface AdminApiProps {
  */
 export const GRAPH_WEBHOOK_PATH = '/webhooks/graph/{channelId}';
 /**
- * Throttling of the webhook route, below the stage's (and never above it): Graph sends one
- * notification per new message and subscription, so a busy mailbox stays well under it, while
- * anyone who knows the URL can call it. A notification refused with 429 is retried by Graph, and
+ * Throttling of the webhook route, lower than the stage's default and capped by it: anyone who
+ * knows the URL can call it, while Graph sends one notification per new message and subscription,
+ * which a busy mailbox keeps well under. A notification refused with 429 is retried by Graph, and
  * a lost one only means the mailbox is read at its next scheduled poll.
  */
 export const GRAPH_WEBHOOK_THROTTLE = { rateLimit: 20, burstLimit: 50 } as const;
@@ -192,8 +192,9 @@ export class AdminApi extends Construct {
   /**
    * Graph cannot sign in, so the route has no authorizer (overriding the API's default). What
    * protects it is the handler: it acts only on notifications carrying the `clientState` secret
-   * of the channel's subscription, answers anything else the same 202, and the most a caller can
-   * cause is an earlier poll of a mailbox (one at a time per channel on the FIFO queue).
+   * of the channel's subscription, answers a wrong secret and an unknown channel with the same 202,
+   * and the most a caller can cause is an earlier poll of a mailbox (one at a time per channel on
+   * the FIFO queue).
    */
   private addGraphWebhook(handler: lambda.IFunction): apigwv2.HttpRoute {
     const [route] = this.api.addRoutes({

@@ -24,8 +24,12 @@ describe('cdk-nag AwsSolutions', () => {
     // Assert
     // Unique findings (X-Ray's PutTraceSegments has no resource: acknowledged once per function).
     expect([...new Set(acknowledged)]).toEqual([
+      // Graph's webhook, the API's one route without authorization (Graph cannot sign in).
+      'AwsSolutions-APIG4',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/attachments/*]',
+      // Import archives: the admin function signs their uploads, the mailbox function reads them.
+      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/imports/*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/inbound/raw/*]',
       // The outbound function reads plans; the inbound (acknowledgements) and admin (replies) functions write them.
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/plans/*]',
