@@ -105,7 +105,7 @@ interface Checkpoint {
   readonly stamp: string;
 }
 
-async function checkpointFile(dataDir: string | null, channelId: string, path: string): Promise<Checkpoint> {
+export async function checkpointFile(dataDir: string | null, channelId: string, path: string): Promise<Checkpoint> {
   const absolute = resolve(path);
   const info = await stat(absolute).catch(() => null);
   const name = createHash('sha256').update(`${channelId}\n${absolute}`).digest('hex').slice(0, 24);
@@ -122,7 +122,7 @@ async function readCheckpoint(checkpoint: Checkpoint): Promise<ArchivePosition |
   }
 }
 
-async function saveCheckpoint(checkpoint: Checkpoint, position: ArchivePosition | undefined): Promise<void> {
+export async function saveCheckpoint(checkpoint: Checkpoint, position: ArchivePosition | undefined): Promise<void> {
   if (!position) return;
   await mkdir(dirname(checkpoint.file), { recursive: true });
   await writeFile(checkpoint.file, JSON.stringify({ stamp: checkpoint.stamp, position }));
