@@ -3,12 +3,10 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
-import { DynamoSourceKeys } from '../adapters/dynamo-source-state.ts';
-import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
 import { type ArchivePosition, countArchive, readArchive } from '../adapters/sources/mail-archive.ts';
 import { importMail } from '../core/sources/import-mail.ts';
+import { importAdapters } from '../runtime/import-runner.ts';
 import { createReplayDeps } from '../runtime/replay-deps.ts';
-import { RAW_MAIL_PREFIX } from '../runtime/ses-event.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
 import { createProgress } from './progress.ts';
@@ -58,10 +56,7 @@ export const importCommand: Command = {
       });
       const channel = (await new DynamoChannelDirectory(clients.db, info.table, { clock: receive.clock, cacheMs: 0 }).all()).find((c) => c.id === values.channel);
       if (!channel) throw new UsageError(`no channel ${values.channel} in the running sandbox`);
-      const raw = new S3RawMailStore(clients.s3, info.bucket);
-      const deps = {
-        receive, keys: new DynamoSourceKeys(clients.db, info.table), raw, rawKeyOf: (id: string) => `${RAW_MAIL_PREFIX}${id}`, failed: receive.failed, now: () => new Date(),
-      };
+      const deps = importAdapters(clients, receive, { tableName: info.table, bucket: info.bucket });
       // What an interrupted run finished is not read again: the total counts what is left.
       const archives = [];
       let total = 0;

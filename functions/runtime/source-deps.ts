@@ -6,6 +6,7 @@ import type { SecretCipher } from '../core/ports/outbound.ts';
 import type { PollSourceDeps } from '../core/sources/poll-source.ts';
 import type { HostAllowance } from '../adapters/outbound/host-guard.ts';
 import type { AwsClients } from './clients.ts';
+import { randomSecret, sha256Hex } from '../adapters/node-digests.ts';
 import { RAW_MAIL_PREFIX } from './ses-event.ts';
 import { sourceConnectors } from './source-connectors.ts';
 
@@ -34,6 +35,8 @@ export function sourceAdapters(clients: AwsClients, receive: ReceiveMailDeps, op
     keys: new DynamoSourceKeys(db, options.tableName),
     raw: new S3RawMailStore(clients.s3, options.bucket),
     rawKeyOf: (mailId) => `${RAW_MAIL_PREFIX}${mailId}`,
+    sha256: sha256Hex,
+    secret: randomSecret,
     failed: receive.failed,
     clock: receive.clock,
     connect,

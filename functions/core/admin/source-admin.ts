@@ -26,7 +26,7 @@ export interface SourceAdminDeps extends AuditDeps {
 export async function createImport(deps: SourceAdminDeps, request: AdminRequest, channelId: string): Promise<{ readonly job: ImportJob; readonly upload: ArchiveUploadForm }> {
   const channel = (await channelOf(deps, channelId)).value;
   const created = await createImportJob({ jobs: deps.importJobs, archives: deps.importArchives, ids: deps.ids, now: () => deps.clock.now() }, channel, request.caller.agentId);
-  await recordChange(deps, request, 'import.create', { type: 'import', id: created.job.id }, ['channelId']);
+  await recordChange(deps, request, 'import.create', { type: 'import-job', id: created.job.id }, ['channelId']);
   return created;
 }
 
@@ -37,7 +37,7 @@ export async function startImport(deps: SourceAdminDeps, request: AdminRequest, 
   const job = await startImportJob({ jobs: deps.importJobs, archives: deps.importArchives, ids: deps.ids, now: () => deps.clock.now() }, channelId, importId);
   if (before.status === 'awaiting-upload' && job.status === 'queued') {
     await deps.runImport(job);
-    await recordChange(deps, request, 'import.start', { type: 'import', id: importId }, ['status']);
+    await recordChange(deps, request, 'import.start', { type: 'import-job', id: importId }, ['status']);
   }
   return job;
 }

@@ -17,7 +17,7 @@ export const InboundMailSchema = z.object({
   /** The SMTP envelope sender (SES `mail.source`); `''` for the null return path; absent when unknown. */
   envelopeSender: z.string().optional(),
   /** Where a mail read from a mailbox or an archive came from (absent: SES receiving), by its source-specific key. */
-  origin: z.object({ type: z.enum(['imap', 'pop3', 'graph', 'import']), key: z.string() }).optional(),
+  origin: z.object({ type: z.enum(['imap', 'pop3', 'graph', 'archive']), key: z.string() }).optional(),
   /**
    * Old mail (a mailbox's first sync with `import-closed`, or `postroom import`): it becomes or
    * joins a closed conversation, is queued nowhere and never acknowledged.

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { FailedMailStore } from '../ports/inbound.ts';
 import { type IngestDeps, ingestMail, sourceMailId } from './ingest-mail.ts';
@@ -39,17 +38,17 @@ export interface ImportedMail {
 export async function importMail(deps: ImportDeps, channel: ChannelSettings, mail: ArchivedMail): Promise<ImportedMail> {
   if (mail.tooLarge || mail.unreadable) {
     const key = `import:origin:${mail.origin}`;
-    const mailId = sourceMailId(channel.id, key);
+    const mailId = sourceMailId(deps, channel.id, key);
     const reason = mail.tooLarge ? `${mail.origin}: larger than the channel's limit of ${channel.maxMessageBytes} bytes; not imported` : `${mail.origin}: ${mail.unreadable}`;
     const at = deps.now().toISOString();
     await deps.failed.put({
       sesMessageId: mailId, channelId: channel.id, rawKey: '', code: mail.tooLarge ? 'too-large' : 'unparseable', reason, failedAt: at,
-      mail: { sesMessageId: mailId, rawKey: '', recipients: [channel.address.toLowerCase()], verdicts: {}, receivedAt: at, origin: { type: 'import', key }, imported: true },
+      mail: { sesMessageId: mailId, rawKey: '', recipients: [channel.address.toLowerCase()], verdicts: {}, receivedAt: at, origin: { type: 'archive', key }, imported: true },
     });
     return { outcome: 'failed', mailId, conversationId: null, reason };
   }
-  const key = `import:${createHash('sha256').update(mail.raw).digest('hex')}`;
-  const outcome = await ingestMail(deps, channel, { origin: { type: 'import', key }, raw: mail.raw, receivedAt: deps.now().toISOString(), imported: true });
+  const key = `import:${deps.sha256(mail.raw)}`;
+  const outcome = await ingestMail(deps, channel, { origin: { type: 'archive', key }, raw: mail.raw, receivedAt: deps.now().toISOString(), imported: true });
   if (outcome.status === 'failed') return { outcome: 'failed', mailId: outcome.mailId, conversationId: null, reason: `${mail.origin}: ${outcome.error.reason}` };
   return { outcome: outcome.duplicate ? 'duplicate' : 'imported', mailId: outcome.mailId, conversationId: outcome.conversationId };
 }

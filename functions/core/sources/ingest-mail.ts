@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { InboundMail } from '../model/inbound-record.ts';
 import { type ReceiveMailDeps, type ReceiveOutcome, receiveForChannel } from '../inbound/receive-mail.ts';
@@ -10,6 +9,8 @@ export interface IngestDeps {
   readonly raw: RawMailWriter;
   /** Where the raw copy of a mail id is stored (the same prefix as SES's, so retention treats both alike). */
   readonly rawKeyOf: (mailId: string) => string;
+  /** SHA-256 as lowercase hex (`node:crypto` in the adapters: the core imports no platform module). */
+  readonly sha256: (data: Uint8Array | string) => string;
 }
 
 /** One message read from a mailbox or an archive. */
@@ -24,8 +25,8 @@ export interface IngestInput {
 export type IngestOutcome = ReceiveOutcome & { readonly mailId: string };
 
 /** The processing record id of a source key: stable, so every poll and every re-run of an import finds the same record. */
-export function sourceMailId(channelId: string, key: string): string {
-  return `src-${createHash('sha256').update(`${channelId}\n${key}`).digest('hex').slice(0, 40)}`;
+export function sourceMailId(deps: Pick<IngestDeps, 'sha256'>, channelId: string, key: string): string {
+  return `src-${deps.sha256(`${channelId}\n${key}`).slice(0, 40)}`;
 }
 
 /**
@@ -38,8 +39,8 @@ export function sourceMailId(channelId: string, key: string): string {
  * that record, which is a duplicate once it is final and is finished otherwise.
  */
 export async function ingestMail(deps: IngestDeps, channel: ChannelSettings, input: IngestInput): Promise<IngestOutcome> {
-  const own = sourceMailId(channel.id, input.origin.key);
-  const sha256 = createHash('sha256').update(input.raw).digest('hex');
+  const own = sourceMailId(deps, channel.id, input.origin.key);
+  const sha256 = deps.sha256(input.raw);
   const mailId = await deps.keys.claimHash(channel.id, sha256, own);
   const rawKey = deps.rawKeyOf(mailId);
   await deps.raw.put(rawKey, input.raw);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ChannelSettings } from '../model/channel.ts';
 import { sourceEndpoint } from '../model/channel-credentials.ts';
 import type { MailboxSource } from '../model/mail-source.ts';
@@ -19,6 +18,8 @@ export interface PollSourceDeps extends IngestDeps {
   readonly clock: Clock;
   /** Opens the channel's mailbox with its stored credentials. */
   readonly connect: (channel: ChannelSettings & { readonly source: MailboxSource }) => Promise<MailboxConnector>;
+  /** A new random secret (a subscription's `clientState`), URL-safe. */
+  readonly secret: () => string;
   /** Where a mailbox that offers change notifications (Graph) sends them for a channel; none when absent. */
   readonly notificationUrl?: (channelId: string) => string | null;
 }
@@ -171,7 +172,7 @@ async function pollLeased(
 async function watch(deps: PollSourceDeps, channelId: string, session: MailboxSession, current: SourceState['subscription']): Promise<SourceState['subscription']> {
   const notificationUrl = deps.notificationUrl?.(channelId) ?? null;
   if (!session.watch || !notificationUrl) return current;
-  const clientState = current?.clientState ?? randomBytes(32).toString('base64url');
+  const clientState = current?.clientState ?? deps.secret();
   try {
     const subscription = await session.watch({ notificationUrl, clientState, current: current ? { id: current.id, expiresAt: current.expiresAt } : null });
     return { id: subscription.id, expiresAt: subscription.expiresAt, clientState };
@@ -216,7 +217,7 @@ async function processItem(
 
 /** A message too large to read: listed as failed with its reason; its only copy stays in the mailbox's Failed folder. */
 async function tooLarge(deps: PollSourceDeps, channel: ChannelSettings & { readonly source: MailboxSource }, item: MailboxItem, error: Error, at: string): Promise<Settled> {
-  const mailId = sourceMailId(channel.id, item.key);
+  const mailId = sourceMailId(deps, channel.id, item.key);
   const where = channel.source.type === 'pop3' ? 'it stays in the mailbox' : `it stays in the mailbox's ${channel.source.failedFolder} folder`;
   const reason = `${error.message}; ${where}`;
   await deps.failed.put({

@@ -34,7 +34,7 @@ describe('credentials (write-only)', () => {
     const res = await call('GET', '/channels/billing/credentials');
     // Assert
     expect(res.body).toEqual({
-      channelId: 'billing', smtpPassword: { set: false, setAt: null }, oauthClientSecret: { set: false, setAt: null }, oauthRefreshToken: { set: false, setAt: null },
+      channelId: 'billing', smtpPassword: { set: false, setAt: null }, sourcePassword: { set: false, setAt: null }, oauthClientSecret: { set: false, setAt: null }, oauthRefreshToken: { set: false, setAt: null },
       health: { status: 'unknown', checkedAt: null, detail: null },
     });
   });

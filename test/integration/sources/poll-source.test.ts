@@ -3,6 +3,7 @@ import { DynamoChannelDirectory } from '../../../functions/adapters/dynamo-chann
 import { DynamoConversationAdmin } from '../../../functions/adapters/dynamo-conversation-admin.ts';
 import { DynamoSourceKeys, DynamoSourceStateStore } from '../../../functions/adapters/dynamo-source-state.ts';
 import { S3RawMailStore } from '../../../functions/adapters/s3-raw-mail-store.ts';
+import { randomSecret, sha256Hex } from '../../../functions/adapters/node-digests.ts';
 import { ChannelSettingsSchema, type ChannelSettings } from '../../../functions/core/model/channel.ts';
 import {
   MailboxAuthError, type MailboxConnector, type MailboxItem, type MailboxSession, MailboxTooLargeError, MailboxUnavailableError, type SettleAction,
@@ -111,6 +112,7 @@ function pollDeps(box: FakeMailbox): PollSourceDeps {
   return {
     receive, states: new DynamoSourceStateStore(aws.db, aws.tableName), keys: new DynamoSourceKeys(aws.db, aws.tableName),
     raw: new S3RawMailStore(aws.s3, aws.bucket), rawKeyOf: (id) => `${RAW_MAIL_PREFIX}${id}`, failed: receive.failed, clock: { now: () => new Date() },
+    sha256: sha256Hex, secret: randomSecret,
     connect: async () => box,
   };
 }

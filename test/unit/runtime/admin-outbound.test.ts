@@ -42,6 +42,7 @@ describe('the admin function’s host guard', () => {
       TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', MAIL_BUCKET: 'b', DOMAINS: 'example.com', SKILL_QUEUE_PREFIX: 'p-',
       RECEIPT_RULE_SET: 'r', INBOUND_FUNCTION_ARN: 'arn', CREDENTIALS_KEY_ARN: KEY_ARN,
       OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/out.fifo',
+      POLL_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/poll.fifo',
     };
     // Act
     const none = AdminEnvSchema.parse(env);

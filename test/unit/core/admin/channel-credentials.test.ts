@@ -146,7 +146,7 @@ describe('secrets bound to the endpoint they were set for', () => {
     expect(w.tested).toEqual([]);
   });
 
-  it('refuses a secret the login does not use, and any secret before SMTP settings exist', async () => {
+  it('refuses a secret no login of the channel uses, and says which it uses', async () => {
     // Arrange
     const w = world();
     const noSmtp = world(null);
@@ -157,8 +157,8 @@ describe('secrets bound to the endpoint they were set for', () => {
     ]);
     // Assert
     expect(attempts.map((a) => (a.status === 'rejected' ? (a.reason as Error).message : 'accepted'))).toEqual([
-      'channel support logs in with a password: it does not use a oauth-client-secret',
-      'channel support has no SMTP settings (smtp): set them first',
+      'channel support does not use a oauth-client-secret (its logins use: smtp-password)',
+      'channel support does not use a smtp-password (its logins use: no secret)',
     ]);
     expect(w.cipher.calls).toEqual([]);
   });
