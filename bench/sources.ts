@@ -14,7 +14,9 @@ import { pollSource } from '../functions/core/sources/poll-source.ts';
 import { startLocalAws } from '../functions/local/local-aws.ts';
 import { importAdapters } from '../functions/runtime/import-runner.ts';
 import { CallCounter } from './call-counter.ts';
-import { countingDeps, serviceOf } from './calls.ts';
+import { serviceOf } from './calls.ts';
+import { InboundEnvSchema, readEnv } from '../functions/runtime/env.ts';
+import { inboundAdapters } from '../functions/runtime/inbound-deps.ts';
 import { generateMail } from './mails.ts';
 
 /**
@@ -29,10 +31,12 @@ const aws = await startLocalAws({ skills: ['support'], tableName: 'postroom-benc
 const dir = await mkdtemp(join(tmpdir(), 'postroom-bench-sources-'));
 try {
   const counter = new CallCounter();
-  const receive = countingDeps(aws, counter);
   const attach = <C extends object>(client: C): C => counter.attach(client as never, serviceOf(client)) as unknown as C;
   const db = attach(aws.db);
   const s3 = attach(aws.s3);
+  const sqs = attach(aws.sqs);
+  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl });
+  const receive = inboundAdapters({ db, s3, sqs }, env);
   const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 });
   const channel = ChannelSettingsSchema.parse({ id: 'support', address: 'support@example.com', defaultSkill: 'support' });
   await directory.put(channel);
@@ -103,7 +107,7 @@ try {
     `  first run   ${seconds.toFixed(1)} s  ${(mails / seconds).toFixed(0)} mails/s  imported ${outcomes.imported}, duplicates ${outcomes.duplicate}, failed ${outcomes.failed}`,
     `              ${(importCalls / mails).toFixed(2)} AWS calls per mail: ${byOperation.join(', ')}`,
     `  second run  ${rerunSeconds.toFixed(1)} s  ${(mails / rerunSeconds).toFixed(0)} mails/s  ${(rerunCalls / mails).toFixed(2)} AWS calls per mail (all duplicates)`,
-    `one poll of a mailbox with 20 new mails: ${report.items.length} imported, ${pollCalls} AWS calls (${(pollCalls / 20).toFixed(2)} per mail, ${inboundPerMail.toFixed(2)} of them the inbound path's)`,
+    `one poll of a mailbox with 20 new mails: ${report.items.length} processed (${report.items.filter((i) => i.outcome === 'routed').length} routed), ${pollCalls} AWS calls (${(pollCalls / 20).toFixed(2)} per mail, ${inboundPerMail.toFixed(2)} of them the inbound path's)`,
     `a poll that finds nothing new: ${emptyPollCalls} AWS calls`,
     '',
   ].join('\n'));
