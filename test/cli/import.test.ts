@@ -46,8 +46,11 @@ afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
 
+// Each case starts the CLI several times (tsx compiles the sources at every start).
+const CLI_TIMEOUT = { timeout: 90_000 };
+
 describe('npx postroom import', () => {
-  it('imports a real thread, an automatic mail and a duplicate as closed conversations, queues nothing, and a second run finds each message once', async () => {
+  it('imports a real thread, an automatic mail and a duplicate as closed conversations, queues nothing, and a second run finds each message once', CLI_TIMEOUT, async () => {
     const thread = await Promise.all(['01.eml', '02.eml', 'foo_cur_07.eml', 'foo_baz_11.eml', 'cur_40.eml'].map((f) => readFile(join(CORPUS, 'notmuch/default', f), 'utf8')));
     const automatic = readdirSync(join(CORPUS, 'alaveteli/eml')).sort()[0] ?? '';
     const mails = [...thread, await readFile(join(CORPUS, 'alaveteli/eml', automatic), 'utf8'), thread[1] ?? ''];
@@ -71,7 +74,7 @@ describe('npx postroom import', () => {
     expect(await aws.drain(aws.outbound.queueUrl)).toEqual([]);
   });
 
-  it('resumes an interrupted run after the last message it finished, and refuses what it cannot read with a clear message', async () => {
+  it('resumes an interrupted run after the last message it finished, and refuses what it cannot read with a clear message', CLI_TIMEOUT, async () => {
     const mails = await Promise.all(['bar_17.eml', 'bar_18.eml', 'bar_baz_05.eml', 'bar_baz_23.eml'].map((f) => readFile(join(CORPUS, 'notmuch/default', f), 'utf8')));
     const file = join(cwd, 'interrupted.mbox');
     const text = mbox(mails);

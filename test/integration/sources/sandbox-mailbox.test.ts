@@ -47,7 +47,7 @@ async function imap<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
   }
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await read();
@@ -61,7 +61,8 @@ function mbox(mails: readonly string[]): string {
   return mails.map((m) => `From import@example.test Mon Jan  5 09:00:00 2026\n${m.replace(/\r\n/g, '\n').replace(/^(>*From )/gm, '>$1')}\n`).join('');
 }
 
-describe('a mailbox channel and an import in the sandbox', () => {
+// The sandbox polls every few seconds and runs imports in the background: on a loaded machine that takes a while.
+describe('a mailbox channel and an import in the sandbox', { timeout: 90_000 }, () => {
   it('makes the three old mails closed conversations, routes the two new ones, and moves every processed mail to Handled', async () => {
     const source = await until(() => api('GET', '/channels/mailbox/source'), (r) => (r.body.counts as { imported: number }).imported === 3);
     await imap(async (client) => {
