@@ -8,8 +8,10 @@ import { DEFAULT_SUPPRESSION, FeedbackPipeline } from './constructs/feedback-pip
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
 import { MailboxSources } from './constructs/mailbox-sources.ts';
 import { MailStorage } from './constructs/mail-storage.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { OutboundPipeline } from './constructs/outbound-pipeline.ts';
 import { Receiving } from './constructs/receiving.ts';
+import { Reconciliation } from './constructs/reconciliation.ts';
 import { SkillQueues } from './constructs/skill-queues.ts';
 import { Tables } from './constructs/tables.ts';
 
@@ -20,8 +22,9 @@ export interface PostroomStackProps extends StackProps {
 
 /**
  * Everything Postroom needs in one stack, so `cdk deploy` just works: mail storage, the table,
- * skill queues, the inbound pipeline, the SES receipt rules, mailbox sources (IMAP, POP3, Graph), the outbound pipeline and delivery feedback. Stateful resources are retained
- * when the stack is deleted.
+ * skill queues, the inbound pipeline, the SES receipt rules, mailbox sources (IMAP, POP3, Graph), the outbound pipeline and delivery feedback,
+ * the reconciliation of raw mail with processing records, and the alarms (to an SNS topic) and dashboard of it all.
+ * Stateful resources are retained when the stack is deleted.
  */
 export class PostroomStack extends Stack {
   readonly storage: MailStorage;
@@ -33,6 +36,8 @@ export class PostroomStack extends Stack {
   readonly admin: AdminApi;
   readonly feedback: FeedbackPipeline;
   readonly sources: MailboxSources;
+  readonly reconciliation: Reconciliation;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
     super(scope, id, props);
@@ -77,6 +82,15 @@ export class PostroomStack extends Stack {
       notificationBaseUrl: Lazy.string({ produce: () => this.admin.api.apiEndpoint }),
       logRetention,
     });
+    this.reconciliation = new Reconciliation(this, 'Reconciliation', {
+      storage: this.storage,
+      table: this.tables.table,
+      queues: this.queues,
+      outboundQueue: this.outbound.queue,
+      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
+      suppression,
+      logRetention,
+    });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, agents: config.users, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
@@ -107,6 +121,8 @@ export class PostroomStack extends Stack {
       logRetention,
     });
 
+    this.monitoring = this.monitor(config);
+
     new CfnOutput(this, 'RuleSetName', {
       value: this.receiving.ruleSet.receiptRuleSetName,
       description: 'Activate once after the first deploy: aws ses set-active-receipt-rule-set --rule-set-name <this>',
@@ -117,10 +133,73 @@ export class PostroomStack extends Stack {
     new CfnOutput(this, 'FailedMailQueueUrl', { value: this.queues.failedMail.queueUrl });
     new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: 'Agents\' replies waiting to be sent' });
     new CfnOutput(this, 'SourcePollDeadLetterQueueUrl', { value: this.sources.deadLetterQueue.queueUrl, description: 'Mailbox polls that failed every receive' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Every alarm of the stack notifies this topic' });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.outbound.configurationSet.configurationSetName });
     for (const [skill, { queue }] of this.queues.skills) {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
     }
+  }
+
+  /**
+   * Alarms, all to one topic, and the dashboard: errors and throttles of every function, every
+   * dead-letter queue (and the failed-mail destination), failing mailbox sources, and the
+   * reconciliation's findings.
+   */
+  private monitor(config: PostroomConfig): Monitoring {
+    const monitoring = new Monitoring(this, 'Monitoring', { emails: config.alarms.emails });
+    const crashed = (what: string) => `The ${what} function crashed: the batch returns to the queue, is retried, then dead-lettered`;
+    monitoring
+      .monitorFunction({
+        name: 'Inbound', function: this.inbound.handler.function,
+        errors: 'The inbound function failed on a mail: Lambda retries it, then puts the SES event on the failed-mail queue',
+      })
+      .monitorFunction({ name: 'Outbound', function: this.outbound.handler.function, errors: crashed('outbound') })
+      .monitorFunction({ name: 'Feedback', function: this.feedback.handler.function, errors: crashed('feedback') })
+      .monitorFunction({
+        name: 'Sources', function: this.sources.handler.function,
+        errors: 'The mailbox function failed: a dispatch (mailboxes not polled) or a poll (retried, then dead-lettered)',
+      })
+      .monitorFunction({ name: 'AdminApi', function: this.admin.handler.function, errors: 'The admin API function crashed: the request was answered with a server error' })
+      .monitorFunction({
+        name: 'Reconciliation', function: this.reconciliation.handler.function,
+        errors: 'A reconciliation run failed: a mail without a processing record could not be recovered (the logs name it) or the run broke; the next run tries again',
+      });
+    for (const [skill, { queue, deadLetterQueue }] of this.queues.skills) {
+      monitoring.monitorQueue({ name: `Skill-${skill}`, queue, deadLetterQueue, deadLetters: `Messages of skill ${skill} that agents' apps failed to handle` });
+    }
+    const { outbound, feedback, sources, reconciliation } = this;
+    monitoring
+      .monitorDeadLetters({ name: 'FailedMail', queue: this.queues.failedMail, deadLetters: 'Inbound mail whose processing failed every retry, with its SES event, for replay' })
+      .monitorQueue({ name: 'Outbound', queue: outbound.queue, deadLetterQueue: outbound.deadLetterQueue, deadLetters: 'Outbound jobs the outbound function could not process' })
+      .monitorQueue({ name: 'Feedback', queue: feedback.queue, deadLetterQueue: feedback.deadLetterQueue, deadLetters: 'SES delivery events the feedback function could not apply' })
+      .monitorQueue({ name: 'SourcePolls', queue: sources.pollQueue, deadLetterQueue: sources.deadLetterQueue, deadLetters: 'Mailbox polls the mailbox function failed on every receive' })
+      .monitorCounts('Mailbox sources', [{
+        name: 'SourceFailing', title: 'Failing sources', metric: sources.failingSources,
+        description: 'A mailbox source is failing (login refused or server unreachable): GET /channels/{id}/source says which and why',
+      }])
+      .monitorCounts('Channel credentials', [{
+        name: 'CredentialsFailing', title: 'Refused SMTP logins and OAuth refreshes', metric: outbound.failingCredentials,
+        description: 'A channel\'s SMTP server or OAuth token endpoint refused its credentials (changed password, revoked consent): '
+          + 'GET /channels/{id}/credentials says which and why; replies of that channel fail until an admin sets them again',
+      }])
+      .monitorCounts('Reconciliation', [
+        {
+          name: 'ReconciledMails', title: 'Mails whose invocation was lost, run now', metric: reconciliation.reconciledMails,
+          description: 'SES stored mail whose inbound invocation never ran: the reconciliation ran it through the inbound path, with unknown verdicts '
+            + '("lost invocation reconciled" in its logs). Find out why invocations are lost.',
+        },
+        {
+          name: 'LostMails', title: 'Mails whose invocation was lost, no channel found', metric: reconciliation.lostMails,
+          description: 'SES stored mail whose inbound invocation never ran, and its headers name no channel: listed as failed (lost-invocation) for an operator',
+        },
+        {
+          name: 'ReconciliationIncomplete', title: 'Runs stopped short of their window', metric: reconciliation.incompleteRuns,
+          description: 'A reconciliation run stopped short of its window (time, checks or recoveries per run): the next run goes on; '
+            + 'if this persists, mail may leave the window unchecked',
+        },
+      ])
+      .showCounts('Raw mails checked', [reconciliation.checkedMails]);
+    return monitoring;
   }
 }
 

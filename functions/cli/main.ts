@@ -39,6 +39,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'parse and classify mail files, one JSON line each',
     load: async () => (await import('./inspect.ts')).inspectCommand,
   },
+  feedback: {
+    summary: 'read SES event payloads as the feedback function does, one JSON line each',
+    load: async () => (await import('./feedback.ts')).feedbackCommand,
+  },
   thread: {
     summary: 'thread mail files into conversations, one JSON line each',
     load: async () => (await import('./thread.ts')).threadCommand,

@@ -27,7 +27,13 @@ export function createOutboundHandler(env: OutboundEnv, options: OutboundHandler
     const observability = createObservability({
       serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
     });
-    return sendJobs(await createOutboundDeps(env, observability.tracer, options), observability);
+    // A refused login marks the channel's credentials failing: a metric with an alarm, and a log line naming the channel.
+    const onUnhealthy = (channelId: string, reason: string): void => {
+      observability.metrics.addMetric('CredentialsFailing', 'Count', 1);
+      observability.logger.warn('channel credentials refused', { channelId, reason });
+      options.onUnhealthy?.(channelId, reason);
+    };
+    return sendJobs(await createOutboundDeps(env, observability.tracer, { ...options, onUnhealthy }), observability);
   });
   return async (event, context) => (await ready())(event, context);
 }
@@ -52,8 +58,20 @@ function sendJobs(deps: OutboundDeps, { logger, metrics }: Observability): Outbo
   };
   return async (event, context) => {
     logger.addContext(context);
+    // A batch of the FIFO queue may hold several jobs of one conversation (its message group), in
+    // queue order; processed in parallel the later one could leave first. Each waits for the one
+    // before it and is not sent when that one failed (it goes back to the queue, behind it). Jobs
+    // of different conversations still go in parallel.
+    const groupTails = new Map<string, Promise<void>>();
+    const inGroupOrder = (record: SQSRecord): Promise<void> => {
+      const group = record.attributes.MessageGroupId;
+      if (group === undefined) return sendOne(record);
+      const run = (groupTails.get(group) ?? Promise.resolve()).then(() => sendOne(record));
+      groupTails.set(group, run);
+      return run;
+    };
     try {
-      return await processPartialResponse(event, sendOne, processor, { context });
+      return await processPartialResponse(event, inGroupOrder, processor, { context });
     } finally {
       metrics.publishStoredMetrics();
     }

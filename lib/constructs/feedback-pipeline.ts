@@ -1,5 +1,4 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,7 +15,6 @@ import { FEEDBACK_MAX_RECEIVES } from '../../functions/runtime/attempts.ts';
 import type { FeedbackEnvInput } from '../../functions/runtime/env.ts';
 import { administeredKey } from './key-policy.ts';
 import { PostroomFunction } from './postroom-function.ts';
-import { depthAlarm } from './skill-queues.ts';
 
 /** How feedback suppresses addresses; the inbound function applies DSN and ARF reports with the same settings. */
 export interface SuppressionOptions {
@@ -67,7 +65,7 @@ const LEASE = TIMEOUT.plus(Duration.seconds(10));
 /**
  * Delivery feedback: the configuration set publishes every delivery event to an SNS topic
  * (encrypted with a rotating key only SES may use, for this configuration set, TLS only), the topic delivers SNS envelopes into an
- * SQS queue (what `parseSesFeedback` reads; with a dead-letter queue and its alarm), and the
+ * SQS queue (what `parseSesFeedback` reads; with a dead-letter queue, alarmed by `Monitoring`), and the
  * feedback function (`functions/feedback-process.ts`) applies each event to the exact message it
  * is about, with partial batch responses.
  *
@@ -79,7 +77,6 @@ export class FeedbackPipeline extends Construct {
   readonly topicKey: kms.Key;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly deadLetterAlarm: cloudwatch.Alarm;
   readonly handler: PostroomFunction<FeedbackEnvInput>;
 
   constructor(scope: Construct, id: string, props: FeedbackPipelineProps) {
@@ -109,7 +106,6 @@ export class FeedbackPipeline extends Construct {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: FEEDBACK_MAX_RECEIVES },
     });
-    this.deadLetterAlarm = depthAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'SES delivery events the feedback function could not apply');
     // SNS envelopes, not raw delivery: the envelope keeps the topic and time the function logs.
     this.topic.addSubscription(new SqsSubscription(this.queue, { rawMessageDelivery: false }));
 

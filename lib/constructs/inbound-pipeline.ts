@@ -55,7 +55,7 @@ const TIMEOUT = Duration.seconds(60);
  * still running then turns that retry into a wasted "busy" attempt. Attempts that fail with an
  * error release their lease at once.
  */
-const LEASE = TIMEOUT.plus(Duration.seconds(10));
+export const INBOUND_LEASE = TIMEOUT.plus(Duration.seconds(10));
 
 /**
  * The inbound function (`functions/inbound-process.ts`) with least-privilege grants: read raw
@@ -88,7 +88,7 @@ export class InboundPipeline extends Construct {
         OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
         ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
         CHANNEL_CACHE_SECONDS: '60',
-        LEASE_SECONDS: String(LEASE.toSeconds()),
+        LEASE_SECONDS: String(INBOUND_LEASE.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',
       },

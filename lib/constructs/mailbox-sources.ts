@@ -17,7 +17,7 @@ import { allowReceiveMail } from './inbound-pipeline.ts';
 import { allowCredentialUse } from './key-policy.ts';
 import { IMPORT_ARCHIVE_PREFIX, type MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
-import { depthAlarm, type SkillQueues } from './skill-queues.ts';
+import type { SkillQueues } from './skill-queues.ts';
 
 export interface MailboxSourcesProps {
   readonly storage: MailStorage;
@@ -101,9 +101,10 @@ export const SOURCES_TMP_SIZE = Size.gibibytes(10);
  * Mailbox sources (IMAP, POP3, Microsoft Graph): the mailbox function (`functions/source-poll.ts`)
  * with the schedule that dispatches it every minute, the FIFO poll queue it dispatches to and
  * polls from (group = channel, so one mailbox is never polled twice at once; with a FIFO
- * dead-letter queue and its alarm), and alarms on its errors, throttles and failing sources. The
- * same queue carries the steps of import jobs (uploaded archives), which the function runs too;
- * the admin API routes Graph's change notifications to it (`AdminApiProps.graphWebhook`).
+ * dead-letter queue), and the metric of failing sources (`Monitoring` alarms on both, and on the
+ * function's errors and throttles). The same queue carries the steps of import jobs (uploaded
+ * archives), which the function runs too; the admin API routes Graph's change notifications to
+ * it (`AdminApiProps.graphWebhook`).
  *
  * One fan-out schedule rather than an EventBridge Scheduler schedule per source: sources are
  * created at run time through the API, and a schedule each would have the admin function create,
@@ -120,10 +121,8 @@ export class MailboxSources extends Construct {
   readonly pollQueue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedule: events.Rule;
-  readonly deadLetterAlarm: cloudwatch.Alarm;
-  readonly errorsAlarm: cloudwatch.Alarm;
-  readonly throttlesAlarm: cloudwatch.Alarm;
-  readonly failingSourceAlarm: cloudwatch.Alarm;
+  /** 1 for a poll that left its source failing (a refused login, a server unreachable poll after poll). */
+  readonly failingSources: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: MailboxSourcesProps) {
     super(scope, id);
@@ -210,26 +209,13 @@ export class MailboxSources extends Construct {
     // Encryption SDK) the refresh tokens an OAuth server rotates.
     allowCredentialUse(props.credentialsKey, role);
 
-    this.deadLetterAlarm = depthAlarm(this, 'PollDeadLetterAlarm', this.deadLetterQueue, 'Mailbox polls the mailbox function failed on every receive');
-    const atLeastOnce = (metric: cloudwatch.Metric, alarmId: string, description: string): cloudwatch.Alarm => metric.createAlarm(this, alarmId, {
-      alarmDescription: description,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const fiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
-    this.errorsAlarm = atLeastOnce(fn.metricErrors(fiveMinutes), 'ErrorsAlarm', 'The mailbox function failed: a dispatch (mailboxes not polled) or a poll (retried, then dead-lettered)');
-    this.throttlesAlarm = atLeastOnce(fn.metricThrottles(fiveMinutes), 'ThrottlesAlarm', 'The mailbox function was throttled: the account ran out of concurrency');
-    // What `recordPoll` emits: 1 for a poll that left its source failing (a refused login, a
-    // server unreachable poll after poll), under Powertools' `service` dimension.
-    const failing = new cloudwatch.Metric({
+    // What `recordPoll` emits: 1 for a poll that left its source failing, under Powertools' `service` dimension.
+    this.failingSources = new cloudwatch.Metric({
       namespace,
       metricName: 'SourceFailing',
       dimensionsMap: { service: SOURCES_SERVICE_NAME },
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(5),
     });
-    this.failingSourceAlarm = atLeastOnce(failing, 'SourceFailingAlarm', 'A mailbox source is failing (login refused or server unreachable): GET /channels/{id}/source says which and why');
   }
 }

@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,7 +17,6 @@ import { OUTBOUND_UPLOAD_PREFIX } from '../../functions/adapters/outbound/s3-att
 import { administeredKey, allowCredentialUse } from './key-policy.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
-import { depthAlarm } from './skill-queues.ts';
 
 export interface OutboundPipelineProps {
   readonly storage: MailStorage;
@@ -46,7 +45,7 @@ const LEASE = TIMEOUT.plus(Duration.seconds(10));
 
 /**
  * The sending half: the outbound FIFO queue (group = conversation, so one conversation's replies
- * leave in order) with its dead-letter queue and alarm, the outbound function
+ * leave in order) with its dead-letter queue (alarmed by `Monitoring`), the outbound function
  * (`functions/outbound-send.ts`) fed by it with partial batch responses, the KMS key that
  * encrypts channel credentials (rotating), and the SES configuration set replies are sent with.
  *
@@ -60,9 +59,10 @@ export class OutboundPipeline extends Construct {
   readonly handler: PostroomFunction<OutboundEnvInput>;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly deadLetterAlarm: cloudwatch.Alarm;
   readonly credentialsKey: kms.Key;
   readonly configurationSet: ses.ConfigurationSet;
+  /** Refused SMTP logins and OAuth refreshes the outbound function counts (`CredentialsFailing`). */
+  readonly failingCredentials: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: OutboundPipelineProps) {
     super(scope, id);
@@ -82,7 +82,6 @@ export class OutboundPipeline extends Construct {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: OUTBOUND_MAX_RECEIVES },
     });
-    this.deadLetterAlarm = depthAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'Outbound jobs the outbound function could not process');
 
     this.credentialsKey = administeredKey(this, 'CredentialsKey', {
       description: 'Postroom: envelope encryption of channel credentials (SMTP passwords, OAuth secrets)',
@@ -112,6 +111,10 @@ export class OutboundPipeline extends Construct {
       },
     });
     this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    this.failingCredentials = new cloudwatch.Metric({
+      namespace: props.metricsNamespace ?? 'Postroom', metricName: 'CredentialsFailing', dimensionsMap: { service: 'postroom-outbound' },
+      statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5),
+    });
 
     const role = this.handler.role;
     role.addToPrincipalPolicy(new iam.PolicyStatement({

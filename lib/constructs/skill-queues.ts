@@ -1,5 +1,4 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Skill } from '../../functions/core/model/postroom-config.ts';
@@ -19,11 +18,10 @@ export interface SkillQueuesProps {
   readonly maxReceiveCount?: number;
 }
 
-/** One skill's queue and its dead-letter queue and alarm. */
+/** One skill's queue and its dead-letter queue (alarmed by `Monitoring`). */
 export interface SkillQueue {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly alarm: cloudwatch.Alarm;
 }
 
 const RETENTION = Duration.days(14);
@@ -31,13 +29,12 @@ const RETENTION = Duration.days(14);
 /**
  * One SQS FIFO queue per skill: message group = conversation (a conversation stays in order and
  * is never with two agents at once), explicit deduplication ids, high-throughput FIFO, a FIFO
- * dead-letter queue each with an alarm on its depth. Plus the failed-mail queue, where inbound
+ * dead-letter queue each (`Monitoring` alarms on its depth). Plus the failed-mail queue, where inbound
  * invocations that failed every retry land with their SES event, for replay.
  */
 export class SkillQueues extends Construct {
   readonly skills: ReadonlyMap<string, SkillQueue>;
   readonly failedMail: sqs.Queue;
-  readonly failedMailAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SkillQueuesProps) {
     super(scope, id);
@@ -61,8 +58,7 @@ export class SkillQueues extends Construct {
         enforceSSL: true,
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? SKILL_MAX_RECEIVES },
       });
-      const alarm = depthAlarm(scopeOf, 'DepthAlarm', deadLetterQueue, `Messages of skill ${skill.name} that agents' apps failed to handle`);
-      skills.set(skill.name, { queue, deadLetterQueue, alarm });
+      skills.set(skill.name, { queue, deadLetterQueue });
     }
     this.skills = skills;
 
@@ -75,19 +71,5 @@ export class SkillQueues extends Construct {
       id: 'AwsSolutions::AwsSolutions-SQS3',
       reason: 'This queue is the inbound function\'s on-failure destination, a dead-letter queue in all but name; nothing consumes it automatically, so a DLQ behind it would never receive anything.',
     });
-    this.failedMailAlarm = depthAlarm(this, 'FailedMailDepthAlarm', this.failedMail, 'Inbound mail whose processing failed every retry');
   }
-}
-
-/** An alarm as soon as one message waits on `queue` (a dead-letter queue: nothing should ever land there). */
-export function depthAlarm(scope: Construct, id: string, queue: sqs.Queue, description: string): cloudwatch.Alarm {
-  return queue
-    .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
-    .createAlarm(scope, id, {
-      alarmDescription: description,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 }

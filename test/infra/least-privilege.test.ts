@@ -51,7 +51,8 @@ describe('KMS key policies name their users', () => {
     // Arrange
     const keys = Object.keys(resources('AWS::KMS::Key'));
     // Assert
-    expect(keys).toHaveLength(3);
+    // Mail, credentials, delivery events' topic, alarms' topic.
+    expect(keys).toHaveLength(4);
     for (const id of keys) {
       const rootStatements = keyStatements(id).filter((s) => JSON.stringify(s.Principal).includes(':root'));
       expect(rootStatements).toHaveLength(1);
@@ -73,9 +74,9 @@ describe('KMS key policies name their users', () => {
     const use = keyStatements('MailStorageKey').filter((s) => actionsOf(s).some((a) => USE_ACTIONS.test(a)));
     const roles = use.filter((s) => awsPrincipals(s).length > 0);
     // Assert
-    const users = [roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole')];
+    const users = [roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole'), roleArn('ReconciliationRunRole')];
     expect(roles.flatMap(awsPrincipals)).toEqual(expect.arrayContaining(users));
-    expect(roles.flatMap(awsPrincipals)).toHaveLength(4);
+    expect(roles.flatMap(awsPrincipals)).toHaveLength(5);
     for (const s of roles) expect(JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'])).toContain('"s3."');
     const outbound = roles.find((s) => JSON.stringify(awsPrincipals(s)).includes('OutboundSendRole'));
     expect(actionsOf(outbound as Statement)).toEqual(['kms:Decrypt']);
@@ -171,7 +172,7 @@ describe('wildcard resources', () => {
     // Assert
     expect(acknowledged.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).not.toHaveLength(0);
     for (const v of acknowledged) for (const c of v.violatingConstructs) expect(c.constructPath).toMatch(/\/Tracing\/Resource$/);
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 

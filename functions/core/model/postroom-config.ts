@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AgentSchema } from './agent.ts';
 import { ChannelSettingsSchema } from './channel.ts';
 import { parseCidr, protectedOverlap } from '../outbound/protected-networks.ts';
-import { IdSchema, TEXT_LIMITS } from './fields.ts';
+import { AddressSchema, IdSchema, TEXT_LIMITS } from './fields.ts';
 
 const DomainSchema = z
   .string()
@@ -98,6 +98,16 @@ export const SuppressionConfigSchema = z.strictObject({
   scope: z.enum(['channel', 'account']).default('channel'),
 });
 
+/** Where the stack's alarms go: one SNS topic, each address subscribed to it by email. */
+export const AlarmsConfigSchema = z.strictObject({
+  /**
+   * Addresses notified when an alarm fires (dead-letter queues, function errors and throttles,
+   * failing sources, mail whose invocation was lost). Each confirms its subscription once, from
+   * the mail SNS sends after the deploy. None: the alarms still fire, on the dashboard and the topic.
+   */
+  emails: z.array(AddressSchema).max(50).default([]),
+});
+
 /**
  * The deploy-time configuration of one Postroom installation: what `bin/postroom.ts` reads from
  * CDK context (`-c config=path`) or `postroom.config.json`. Channels carry their own routing.
@@ -115,6 +125,7 @@ export const PostroomConfigSchema = z
     api: ApiSchema.default(ApiSchema.parse({})),
     suppression: SuppressionConfigSchema.default(SuppressionConfigSchema.parse({})),
     outbound: OutboundConfigSchema.default(OutboundConfigSchema.parse({})),
+    alarms: AlarmsConfigSchema.default(AlarmsConfigSchema.parse({})),
     /**
      * The first agents, seeded like channels (the API owns one once it changes it): at least one
      * admin, with the identity (JWT subject or IAM principal ARN) that signs in as them.
@@ -139,6 +150,7 @@ export const PostroomConfigSchema = z
     for (const id of duplicates(config.channels.map((c) => c.id))) issue(['channels'], `channel id ${id} is used twice`);
     for (const id of duplicates(config.users.map((u) => u.id))) issue(['users'], `user ${id} is listed twice`);
     for (const identity of duplicates(config.users.flatMap((u) => u.identities))) issue(['users'], `identity ${identity} belongs to two users`);
+    for (const address of duplicates(config.alarms.emails)) issue(['alarms', 'emails'], `${address} is listed twice`);
     const channelIds = new Set(config.channels.map((c) => c.id));
     config.users.forEach((user, i) => {
       for (const skill of user.skills) if (!skills.has(skill)) issue(['users', i, 'skills'], `user ${user.id} names unknown skill ${skill}`);
