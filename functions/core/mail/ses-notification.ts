@@ -15,7 +15,8 @@ const RecipientSchema = z.object({
   diagnosticCode: z.string().optional(),
 });
 const NotificationSchema = z.object({
-  notificationType: z.enum(['Bounce', 'Complaint', 'Delivery']),
+  // Real notifications spell types in any case (`bounce`, `BOUNCE`); read them all alike.
+  notificationType: z.string().transform((t) => t.toLowerCase()).pipe(z.enum(['bounce', 'complaint', 'delivery'])),
   bounce: z.object({ bounceType: z.string().optional(), bouncedRecipients: z.array(RecipientSchema) }).optional(),
   complaint: z
     .object({ complaintFeedbackType: z.string().optional(), complainedRecipients: z.array(RecipientSchema) })
@@ -47,11 +48,11 @@ export function sesNotification(message: ParsedMessage): SesNotification | null 
   if (!parsed.success) return null;
   const n = parsed.data;
   const originalMessageId = n.mail?.commonHeaders?.messageId?.replace(/^<|>$/g, '') ?? null;
-  if (n.notificationType === 'Complaint') {
+  if (n.notificationType === 'complaint') {
     const recipients = (n.complaint?.complainedRecipients ?? []).map((r) => r.emailAddress.toLowerCase());
     return { kind: 'feedback-report', report: { feedbackType: n.complaint?.complaintFeedbackType ?? null, recipients, originalMessageId } };
   }
-  if (n.notificationType === 'Delivery') {
+  if (n.notificationType === 'delivery') {
     const recipients = (n.delivery?.recipients ?? []).map((address) => ({
       address: address.toLowerCase(),
       status: enhancedCode(n.delivery?.smtpResponse ?? '') ?? '2.0.0',
@@ -61,7 +62,9 @@ export function sesNotification(message: ParsedMessage): SesNotification | null 
     }));
     return { kind: 'delivery-report', recipients, originalMessageId };
   }
-  const transient = n.bounce?.bounceType === 'Transient';
+  // A Transient or Undetermined bounce is never permanent, whatever its code (a 5.x.x included) or its spelling.
+  const bounceType = n.bounce?.bounceType?.toLowerCase();
+  const transient = bounceType === 'transient' || bounceType === 'undetermined';
   const recipients = (n.bounce?.bouncedRecipients ?? []).map((r) => {
     const status = enhancedCode(r.status ?? '') ?? enhancedCode(r.diagnosticCode ?? '');
     const action = r.action?.toLowerCase() ?? 'failed';

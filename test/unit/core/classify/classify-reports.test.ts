@@ -154,6 +154,23 @@ describe('classify: machine-readable reports', () => {
     expect(results[1]?.deliveryReport?.recipients[0]?.status).toBe('2.6.0');
   });
 
+  it('reads SES notifications spelled in lower case, and never takes a Transient bounce with a 5.x.x code for a permanent one', () => {
+    // Arrange
+    const transient = parsedMessage({
+      text: '{"notificationType":"bounce","bounce":{"bounceType":"transient","bouncedRecipients":[{"emailAddress":"full@x.example","status":"5.2.2","action":"failed"}]}}',
+    });
+    const undetermined = parsedMessage({
+      text: '{"notificationType":"BOUNCE","bounce":{"bounceType":"Undetermined","bouncedRecipients":[{"emailAddress":"odd@x.example","status":"5.0.0"}]}}',
+    });
+
+    // Act
+    const results = [classify(transient), classify(undetermined)];
+
+    // Assert
+    expect(results.map((r) => r.lane)).toEqual(['bounce', 'bounce']);
+    expect(results.map((r) => r.deliveryReport?.recipients[0]?.permanent)).toEqual([false, false]);
+  });
+
   it('ignores JSON that only looks like an SES notification', () => {
     // Arrange
     const message = parsedMessage({ text: '{"notificationType":"Bounce", broken' });
