@@ -19,6 +19,14 @@ export interface S3AttachmentLinksOptions {
   readonly expiresSeconds?: number;
 }
 
+// type/subtype (RFC 6838 §4.2), the most of a customer's Content-Type the download's header repeats.
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+
+/** A content type safe in a Content-Type header: a broken one (a control character is refused by the HTTP client) is sent as octets. */
+function safeType(type: string): string {
+  return MEDIA_TYPE.test(type) ? type : 'application/octet-stream';
+}
+
 /** A file name safe in an object key and a Content-Disposition header. */
 function safeName(name: string | null, fallback: string): string {
   const cleaned = (name ?? '').replace(/[^\w.\- ]+/g, '_').trim().slice(0, 120);
@@ -49,7 +57,7 @@ export class S3AttachmentLinks implements AttachmentLinks {
       const found = parsed.attachments.find((a) => attachment.checksum !== null && a.checksum === attachment.checksum) ?? parsed.attachments[index];
       if (!found) throw new NotFoundError(`attachment ${index} of message ${message.messageId} is not in its raw copy`);
       await this.client.send(new PutObjectCommand({
-        Bucket: this.options.bucket, Key: key, Body: found.content, ContentType: attachment.contentType,
+        Bucket: this.options.bucket, Key: key, Body: found.content, ContentType: safeType(attachment.contentType),
         ContentDisposition: `attachment; filename="${filename}"`,
       }));
     }

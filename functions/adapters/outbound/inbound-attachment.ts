@@ -4,6 +4,9 @@ import type { AttachmentContent } from '../../core/ports/composer.ts';
 import { cleanHeaderText } from '../mime/header-text.ts';
 import { REPORT_TYPES } from '../mime/report-types.ts';
 
+// type/subtype per RFC 6838 §4.2, as a planned mail's attachment takes it (`S3AttachmentRefSchema`).
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
 /** Which attachment of an inbound message to forward. */
 export interface InboundPartSelector {
   /** Position in the stored message's `attachments` list. */
@@ -43,9 +46,11 @@ export async function extractInboundAttachment(raw: Uint8Array, selector: Inboun
     const wanted = [selector.partIndex !== undefined ? `#${selector.partIndex}` : null, selector.filename ? `named ${selector.filename}` : null].filter(Boolean).join(' ');
     throw new NotFoundError(`the inbound message has no attachment ${wanted}`);
   }
+  const type = (found.contentType || '').toLowerCase();
   return {
     filename: name ?? `attachment-${selector.partIndex ?? 0}`,
-    contentType: (found.contentType || 'application/octet-stream').toLowerCase(),
+    // A planned mail takes `type/subtype` only: a broken type (quoted, unterminated) would make the reply unsendable.
+    contentType: MEDIA_TYPE.test(type) ? type : 'application/octet-stream',
     content: new Uint8Array(found.content.buffer, found.content.byteOffset, found.content.byteLength),
   };
 }

@@ -1,4 +1,5 @@
 import MailComposer, { type MailComposerAttachment, type MailComposerOptions } from 'nodemailer/lib/mail-composer';
+import { encodeWord } from 'nodemailer/lib/mime-funcs';
 import type { MimeNodeAddress } from 'nodemailer/lib/mime-node';
 import { bracketMessageId, type OutboundAddress, type OutboundMail } from '../../core/model/outbound-mail.ts';
 import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
@@ -17,8 +18,23 @@ export interface NodemailerMimeComposerOptions {
   readonly sanitizer?: HtmlSanitizer;
 }
 
+// Text a decoder reads as an RFC 2047 encoded word (`=?charset?B|Q?text?=`, as libmime matches
+// it); each part stops at the next `?`, so the scan is linear.
+const ENCODED_WORD = /=\?[^?]+\?[BbQq]\?[^?]*\?=/;
+
+/**
+ * Header text as it was written. nodemailer sends ASCII text as it is, so text that merely looks
+ * like an encoded word (a name or subject typed as `=?utf-8?Q?Eve=0D=0ABcc:…?=`, or a customer's
+ * subject that was encoded twice) would be decoded by the recipient, into a line break or a
+ * second header line where a client writes the value out again. Such text is sent encoded
+ * itself: it decodes once, to the text as written.
+ */
+function literal(text: string): string {
+  return ENCODED_WORD.test(text) ? encodeWord(text, 'B', 52) : text;
+}
+
 function address(a: OutboundAddress): MimeNodeAddress {
-  return a.name === '' ? { address: a.address } : { name: a.name, address: a.address };
+  return a.name === '' ? { address: a.address } : { name: literal(a.name), address: a.address };
 }
 
 /**
@@ -47,7 +63,7 @@ export function composerOptions(
 ): MailComposerOptions {
   const bodies = renderBodies(mail.content, mail.subject, sanitizer);
   const attachments: MailComposerAttachment[] = files.map((f) => ({
-    filename: f.filename,
+    filename: literal(f.filename),
     contentType: f.contentType,
     content: Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength),
   }));
@@ -57,7 +73,7 @@ export function composerOptions(
     to: mail.to.map(address),
     ...(mail.cc.length > 0 ? { cc: mail.cc.map(address) } : {}),
     // Bcc recipients go into the envelope only: MailComposer leaves the Bcc header out.
-    subject: mail.subject,
+    subject: literal(mail.subject),
     messageId: bracketMessageId(mail.messageId),
     ...(mail.inReplyTo ? { inReplyTo: bracketMessageId(mail.inReplyTo) } : {}),
     ...(mail.references.length > 0 ? { references: mail.references.map(bracketMessageId) } : {}),

@@ -3,6 +3,7 @@ import { ChannelResourceSchema, type ChannelResource, type SecretKind } from '..
 import { channelEndpointChanges } from '../model/channel-credentials.ts';
 import { isMailboxSource } from '../model/mail-source.ts';
 import type { ChannelStore, ConversationAdmin, CredentialStore, ReceiptRules, SkillStore, Versioned } from '../ports/admin.ts';
+import { isSafeDisplayName } from '../outbound/header-safety.ts';
 import { parseOrThrow } from '../validation.ts';
 import { changedFields, everything, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 import { clearCredentials } from './clear-credentials.ts';
@@ -167,6 +168,11 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
   channel.allowedFrom.forEach((from, i) => {
     onOurDomains(from.address, `allowedFrom[${i}].address`);
   });
+  // The names From and Reply-To show: one the sender refuses (an address in it, `<…>`) would fail every mail of the channel.
+  const names = [['name', channel.name], ['displayName', channel.displayName], ...channel.allowedFrom.map((f, i) => [`allowedFrom[${i}].name`, f.name])];
+  for (const [path = '', name = ''] of names) {
+    if (!isSafeDisplayName(name.trim())) issues.push({ path, message: 'a display name cannot hold an angle bracket, or an @ together with , or ;' });
+  }
   const seen = new Set<string>();
   channel.routing.forEach((rule, i) => {
     if (seen.has(rule.name)) issues.push({ path: `routing[${i}].name`, message: `another rule is named ${rule.name}` });

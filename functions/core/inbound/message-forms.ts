@@ -10,6 +10,18 @@ import { previewOf } from '../mail/preview.ts';
 
 /** References kept on a stored message: enough to continue the thread in an answer. */
 const STORED_REFERENCES = 20;
+/**
+ * Longest subject kept on the stored message and the routed pointer (RFC 5322's line limit). The
+ * parse limits let a header reach 256 KB; stored twice, such a subject would push the item over
+ * DynamoDB's 400 KB and fail the mail on every replay. The whole subject stays in the raw copy.
+ */
+const STORED_SUBJECT = 998;
+/** Addresses kept per To and Cc on the stored message, for the same reason. */
+const STORED_ADDRESSES = 200;
+
+function storedSubject(subject: string): string {
+  return subject.length > STORED_SUBJECT ? `${subject.slice(0, STORED_SUBJECT - 1)}…` : subject;
+}
 
 /** The stored form of a decided message: metadata and a preview of the new text, no bodies. */
 export function storedMessageOf(
@@ -27,10 +39,10 @@ export function storedMessageOf(
     sesMessageId: record.sesMessageId,
     rawKey: record.mail.rawKey,
     internetMessageId: message.messageId,
-    subject: message.subject,
+    subject: storedSubject(message.subject),
     from: customerAddress(message),
-    to: message.to,
-    cc: message.cc,
+    to: message.to.slice(0, STORED_ADDRESSES),
+    cc: message.cc.slice(0, STORED_ADDRESSES),
     date: message.date,
     receivedAt: record.mail.receivedAt,
     replyTo: message.replyTo,
@@ -76,7 +88,7 @@ export function routedMessageOf(
     routingRule: decision.route.rule,
     priority: decision.route.priority,
     from: customerOf(message),
-    subject: message.subject,
+    subject: storedSubject(message.subject),
     receivedAt: record.mail.receivedAt,
     previousAgent: conversation.lastAgent,
     autoAnswerAllowed: decision.autoAnswerAllowed,

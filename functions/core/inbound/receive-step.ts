@@ -106,7 +106,8 @@ async function decideAndStore(
 async function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: InboundRecord, message: ParsedMessage): Promise<ClaimsDecision> {
   const { mail } = record;
   // Mail read from a mailbox has no SES receipt: its provider's Authentication-Results say what was checked.
-  const fromMailbox = mail.origin !== undefined && mail.origin.type !== 'archive' ? mailboxVerdicts(message.headers) : null;
+  const trusted = 'trustAuthenticationResults' in channel.source ? channel.source.trustAuthenticationResults : null;
+  const fromMailbox = mail.origin !== undefined && mail.origin.type !== 'archive' ? mailboxVerdicts(message.headers, trusted) : null;
   const input = {
     message, channel, verdicts: fromMailbox?.verdicts ?? mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: fromMailbox ? fromMailbox.envelopeSender : mail.envelopeSender,
   };

@@ -5,13 +5,15 @@ import { headerValues, type Header } from '../model/message.ts';
  * The verdicts of mail read from a mailbox (IMAP, POP3, Graph), where no SES receipt reports
  * them: the mailbox provider checked SPF, DKIM and DMARC when the mail arrived and wrote its
  * results into an Authentication-Results header (RFC 8601), on top of any the mail carried. So
- * only the topmost header counts: one a sender wrote sits below the provider's.
+ * only the topmost header counts, and only when the source says whose it is (its authserv-id, or
+ * `*` for a provider that always writes one): a server that writes none would leave a header the
+ * sender wrote on top.
  *
  * Microsoft 365 writes `spf=pass (…) smtp.mailfrom=example.com; dkim=pass (…) header.d=example.com;
  * dmarc=pass action=none header.from=example.com`, Gmail `mx.google.com; dkim=pass header.i=@…;
- * spf=pass (…) smtp.mailfrom=…; dmarc=pass (p=NONE …) header.from=…`. A mail with no such header
- * was judged by nobody we can see: SPF, DKIM and DMARC count as unproven (`GRAY`), so a ticket
- * number or reply token in it joins nothing on its own (docs/threading.md).
+ * spf=pass (…) smtp.mailfrom=…; dmarc=pass (p=NONE …) header.from=…`. A mail without a trusted
+ * header was judged by nobody we can see: SPF, DKIM and DMARC count as unproven (`GRAY`), so a
+ * ticket number or reply token in it joins nothing on its own (docs/threading.md).
  */
 
 export interface MailboxVerdicts {
@@ -25,9 +27,17 @@ type Method = (typeof METHODS)[number];
 /** Longest header value read: providers' headers are a few hundred bytes, a forged one may be anything. */
 const MAX_VALUE = 8192;
 
-/** The verdicts the topmost Authentication-Results header gives; GRAY for each check it does not report. */
-export function mailboxVerdicts(headers: readonly Header[]): MailboxVerdicts {
+const UNPROVEN: MailboxVerdicts = { verdicts: { spfVerdict: 'GRAY', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' } };
+
+/**
+ * The verdicts the topmost Authentication-Results header gives, GRAY for each check it does not
+ * report; all GRAY unless that header is one the source trusts (`trusted`: its authserv-id, or
+ * `*` for the topmost whatever its id; null believes none).
+ */
+export function mailboxVerdicts(headers: readonly Header[], trusted: string | null): MailboxVerdicts {
   const top = headerValues(headers, 'authentication-results')[0];
+  if (trusted === null || top === undefined) return UNPROVEN;
+  if (trusted !== '*' && authservIdOf(top)?.toLowerCase() !== trusted.toLowerCase()) return UNPROVEN;
   const results = new Map<Method, string[]>();
   let mailFrom: string | undefined;
   for (const clause of (top ?? '').slice(0, MAX_VALUE).split(';')) {
@@ -41,6 +51,13 @@ export function mailboxVerdicts(headers: readonly Header[]): MailboxVerdicts {
   const verdict = (method: Method) => verdictOf(results.get(method) ?? []);
   const verdicts: ReceiptVerdicts = { spfVerdict: verdict('spf'), dkimVerdict: verdict('dkim'), dmarcVerdict: verdict('dmarc') };
   return { verdicts, ...(mailFrom ? { envelopeSender: mailFrom.includes('@') ? mailFrom : `postmaster@${mailFrom}` } : {}) };
+}
+
+/** The authserv-id a header starts with (`mx.google.com; …`), or null when it starts with a result (Microsoft 365's). */
+function authservIdOf(value: string): string | null {
+  const first = withoutComments(value.slice(0, MAX_VALUE).split(';')[0] ?? '').trim();
+  if (first === '' || first.includes('=')) return null;
+  return first.split(/\s/)[0] ?? null;
 }
 
 /** One result per signature for DKIM: any pass is a pass, as SES reports it. */

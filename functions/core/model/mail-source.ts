@@ -33,6 +33,15 @@ export const SourceOAuthSchema = z.strictObject({
 });
 export type SourceOAuth = z.infer<typeof SourceOAuthSchema>;
 
+/**
+ * Whose Authentication-Results header a mailbox's mail is judged by (RFC 8601 §5: only a header
+ * the receiving side wrote may be believed): the authserv-id of the mailbox provider's, e.g.
+ * `mx.google.com`, or `*` for the topmost header whatever its id (Microsoft 365 writes none, and
+ * stamps its own on top of any a sender wrote). `null`: none is believed, so SPF, DKIM and DMARC
+ * count as unproven (a server that writes no header of its own, such as a plain dovecot).
+ */
+const TrustedResultsSchema = z.string().regex(/^(?:\*|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$/, 'an authserv-id (a host name) or "*"').nullable();
+
 const common = {
   host: SmtpHostSchema,
   /** 993 (IMAP) or 995 (POP3) for `tls`, 143 or 110 otherwise, when absent. */
@@ -46,6 +55,7 @@ const common = {
   initialSync: z.enum(['import-closed', 'skip']).default('skip'),
   /** Seconds between polls (the schedule's granularity is a minute). */
   pollSeconds: z.number().int().min(60).max(86_400).default(60),
+  trustAuthenticationResults: TrustedResultsSchema.default(null),
 };
 
 export const ImapSourceSchema = z.strictObject({
@@ -80,6 +90,8 @@ export const GraphSourceSchema = z.strictObject({
   afterProcessing: z.enum(['move', 'delete', 'keep']).default('move'),
   initialSync: z.enum(['import-closed', 'skip']).default('skip'),
   pollSeconds: z.number().int().min(60).max(86_400).default(300),
+  /** Exchange Online stamps its own Authentication-Results on every mail it delivers. */
+  trustAuthenticationResults: TrustedResultsSchema.default('*'),
   /** Graph and sign-in endpoints; the public cloud's when absent (national clouds, the sandbox's stand-in). */
   graphUrl: z.url().max(TEXT_LIMITS.url).default('https://graph.microsoft.com/v1.0'),
   loginUrl: z.url().max(TEXT_LIMITS.url).default('https://login.microsoftonline.com'),

@@ -16,6 +16,8 @@ export const ReplyAttachmentSchema = z.discriminatedUnion('source', [
       description: 'A key `POST /attachments` handed out to the replying agent (a supervisor replying on an agent\'s behalf: '
         + 'the agent\'s or their own); the file must be uploaded. Any other key is a 400 naming it.',
     }),
+    /** The name the mail gives the file: header text, so no bidi override (`invoice\u202Efdp.exe`) or lone surrogate either. */
+    filename: headerSafeText(255).min(1),
   }),
   z.strictObject({
     source: z.literal('inbound'),

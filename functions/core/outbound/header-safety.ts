@@ -71,6 +71,8 @@ export function isSafeDisplayName(name: string): boolean {
 // Characters that carry structure in an address header: a comment, a group, a list, a route,
 // a quoted string, a domain literal. None belongs in the plain `local@domain` we accept.
 const ADDRESS_SPECIALS = /[\s<>()[\],;:"\\]/u;
+// An RFC 2047 encoded word as decoders match it; each part stops at the next `?` (linear).
+const ENCODED_WORD = /=\?[^?]+\?[BbQq]\?[^?]*\?=/;
 // RFC 5322 dot-atom of atext, ASCII only: SES does not accept SMTPUTF8 local parts.
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 // LDH labels; non-ASCII letters are allowed for IDNs (the composer punycodes them).
@@ -92,6 +94,10 @@ export function assertSafeAddress(field: string, address: string): void {
   const at = address.indexOf('@');
   if (at !== address.lastIndexOf('@')) {
     throw new HeaderInjectionError(field, `${field} contains more than one @`);
+  }
+  // `=?…?=` is atext, but RFC 2047 §5 keeps encoded words out of addresses: clients that decode one anyway read another address, or a line break.
+  if (ENCODED_WORD.test(address)) {
+    throw new HeaderInjectionError(field, `${field} holds an encoded word (=?…?=); give the address as it is`);
   }
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
