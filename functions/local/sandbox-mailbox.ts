@@ -72,11 +72,12 @@ export async function prepareSandboxMailbox(options: {
   // The mail lives in dovecot's own folder, gone at stop: each start begins with the three old mails.
   // A source kept with --data finds a new UIDVALIDITY then, rescans, and knows the old mails by content.
   const server: Dovecot = await startDovecot({ users: [{ user: SANDBOX_MAILBOX_USER, password }], ports: { imap: options.imapPort, pop3: options.pop3Port }, purpose: 'sandbox' });
-  for (const [i, [from, subject, text]] of OLD_MAIL.entries()) {
-      const date = new Date(Date.UTC(2026, 0, 10 + i, 9, 30)).toUTCString().replace('GMT', '+0000');
-      const raw = [`From: ${from}`, `To: Example Mailbox <${SANDBOX_MAILBOX_USER}@example.test>`, `Subject: ${subject}`, `Date: ${date}`,
-        `Message-ID: <old-${i + 1}@sandbox-mailbox.example.test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', text, ''].join('\r\n');
-    await server.deliver(SANDBOX_MAILBOX_USER, raw);
+  try {
+    await seedOldMail(server);
+  } catch (error) {
+    // A server that could not take the sample mail is stopped, not left running without an owner.
+    await server.stop().catch(() => undefined);
+    throw error;
   }
   const info: SandboxMailboxInfo = {
     imap: { host: server.host, port: server.ports.imap }, pop3: { host: server.host, port: server.ports.pop3 }, user: SANDBOX_MAILBOX_USER, passwordFile,
@@ -97,4 +98,14 @@ export async function prepareSandboxMailbox(options: {
     },
     stop: () => server.stop(),
   };
+}
+
+/** Puts the three old mails into the sample account's INBOX, as its mail server once delivered them. */
+async function seedOldMail(server: Dovecot): Promise<void> {
+  for (const [i, [from, subject, text]] of OLD_MAIL.entries()) {
+    const date = new Date(Date.UTC(2026, 0, 10 + i, 9, 30)).toUTCString().replace('GMT', '+0000');
+    const raw = [`From: ${from}`, `To: Example Mailbox <${SANDBOX_MAILBOX_USER}@example.test>`, `Subject: ${subject}`, `Date: ${date}`,
+      `Message-ID: <old-${i + 1}@sandbox-mailbox.example.test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', text, ''].join('\r\n');
+    await server.deliver(SANDBOX_MAILBOX_USER, raw);
+  }
 }
