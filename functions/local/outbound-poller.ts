@@ -49,7 +49,8 @@ export function startOutboundPoller(options: {
   };
 }
 
-function recordOf(message: Message, queueArn: string): SQSRecord {
+/** An SQS record as Lambda's event source mapping hands a received message to a function. */
+export function recordOf(message: Message, queueArn: string): SQSRecord {
   const a = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? '',

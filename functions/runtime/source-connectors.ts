@@ -41,6 +41,11 @@ export function sourceConnectors(options: SourceConnectorOptions): (channel: Mai
   });
   // A client-credentials token is cached by its getter: one getter per channel and endpoint, per container.
   const appTokens = new Map<string, (options?: { readonly fresh?: boolean }) => Promise<string>>();
+  const appTokenOf = (key: string, build: () => (options?: { readonly fresh?: boolean }) => Promise<string>) => {
+    const token = appTokens.get(key) ?? build();
+    appTokens.set(key, token);
+    return token;
+  };
   return async (channel) => {
     const stored = (await options.credentials.get(channel.id)) ?? { ciphertexts: {}, setAt: {}, health: { status: 'unknown', checkedAt: null, detail: null } };
     const decrypt = (purpose: SecretPurpose, kind: keyof StoredCredentials['ciphertexts'], what: string) => {
@@ -52,11 +57,9 @@ export function sourceConnectors(options: SourceConnectorOptions): (channel: Mai
     const common = { guard, ...(options.ca ? { ca: options.ca } : {}) };
     if (source.type === 'graph') {
       const clientSecret = decrypt('oauth-client-secret', 'oauthClientSecret', 'OAuth client secret');
-      const cacheKey = `${channel.id}\n${secretEndpointKey(channel, 'oauth-client-secret')}\n${stored.setAt.oauthClientSecret ?? ''}`;
-      const appToken = appTokens.get(cacheKey) ?? clientCredentialsToken({ loginUrl: source.loginUrl, tenantId: source.tenantId, clientId: source.clientId, clientSecret, guard, scope: graphScope(source.graphUrl) });
-      if (source.auth === 'client-credentials') appTokens.set(cacheKey, appToken);
       const token = source.auth === 'client-credentials'
-        ? appToken
+        ? appTokenOf(`${channel.id}\n${secretEndpointKey(channel, 'oauth-client-secret')}\n${stored.setAt.oauthClientSecret ?? ''}`, () =>
+            clientCredentialsToken({ loginUrl: source.loginUrl, tenantId: source.tenantId, clientId: source.clientId, clientSecret, guard, scope: graphScope(source.graphUrl) }))
         : delegatedToken(channel, tokens, clientSecret, decrypt('oauth-refresh-token', 'oauthRefreshToken', 'OAuth refresh token (no consent given yet)'));
       return new GraphMailboxConnector({ source, token, guard });
     }

@@ -67,13 +67,29 @@ export const INBOUND_LEASE = TIMEOUT.plus(Duration.seconds(10));
  * (`INBOUND_ASYNC_RETRIES`); an event that failed them all lands on the failed-mail queue with its
  * error, for replay.
  */
+/** What a function that runs the inbound steps (`receiveMail`) is told: the inbound function, the mailbox function, the reconciliation. */
+export type ReceiveMailEnvProps = Pick<InboundPipelineProps, 'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'runtimeQueuePrefix'>;
+
+/** The environment of the inbound steps, the same in every function that runs them. */
+export function receiveMailEnv(scope: Construct, props: ReceiveMailEnvProps) {
+  const queueUrls = Object.fromEntries([...props.queues.skills].map(([name, q]) => [name, q.queue.queueUrl]));
+  return {
+    TABLE_NAME: props.table.tableName,
+    MAIL_BUCKET: props.storage.bucket.bucketName,
+    SKILL_QUEUE_URLS: Stack.of(scope).toJsonString(queueUrls),
+    SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
+    OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
+    ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
+    CHANNEL_CACHE_SECONDS: '60',
+  } satisfies Partial<InboundEnvInput>;
+}
+
 export class InboundPipeline extends Construct {
   readonly handler: PostroomFunction<InboundEnvInput>;
 
   constructor(scope: Construct, id: string, props: InboundPipelineProps) {
     super(scope, id);
     const { storage, table, queues } = props;
-    const queueUrls = Object.fromEntries([...queues.skills].map(([name, q]) => [name, q.queue.queueUrl]));
     this.handler = new PostroomFunction<InboundEnvInput>(this, 'Process', {
       entry: fileURLToPath(new URL('../../functions/inbound-process.ts', import.meta.url)),
       description: 'Postroom inbound: SES receipt, raw mail, decision, conversation, skill queue',
@@ -81,13 +97,7 @@ export class InboundPipeline extends Construct {
       ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
-        TABLE_NAME: table.tableName,
-        MAIL_BUCKET: storage.bucket.bucketName,
-        SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
-        SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
-        OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
-        ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
-        CHANNEL_CACHE_SECONDS: '60',
+        ...receiveMailEnv(this, props),
         LEASE_SECONDS: String(INBOUND_LEASE.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'postroom-inbound',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',

@@ -12,8 +12,8 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { itemKeys } from '../../functions/adapters/dynamo-schema.ts';
 import type { SourceEnvInput } from '../../functions/runtime/source-env.ts';
-import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
-import { allowReceiveMail } from './inbound-pipeline.ts';
+import type { SuppressionOptions } from './feedback-pipeline.ts';
+import { allowReceiveMail, receiveMailEnv } from './inbound-pipeline.ts';
 import { allowCredentialUse } from './key-policy.ts';
 import { IMPORT_ARCHIVE_PREFIX, type MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
@@ -147,7 +147,6 @@ export class MailboxSources extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: POLL_MAX_RECEIVES },
     });
 
-    const queueUrls = Object.fromEntries([...queues.skills].map(([name, q]) => [name, q.queue.queueUrl]));
     this.handler = new PostroomFunction<SourceEnvInput>(this, 'Poll', {
       entry: fileURLToPath(new URL('../../functions/source-poll.ts', import.meta.url)),
       description: 'Postroom mailbox sources: dispatch due mailboxes, poll one (IMAP, POP3, Graph) into the inbound path',
@@ -160,13 +159,7 @@ export class MailboxSources extends Construct {
       // runs a few instances, and one set below the maximum concurrency would throttle polls into retries.
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
-        TABLE_NAME: table.tableName,
-        MAIL_BUCKET: storage.bucket.bucketName,
-        OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
-        SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
-        SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
-        ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
-        CHANNEL_CACHE_SECONDS: '60',
+        ...receiveMailEnv(this, props),
         LEASE_SECONDS: String(LEASE.toSeconds()),
         CREDENTIALS_KEY_ARN: props.credentialsKey.keyArn,
         POLL_QUEUE_URL: this.pollQueue.queueUrl,

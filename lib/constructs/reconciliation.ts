@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -10,8 +10,8 @@ import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { ReconcileEnvInput } from '../../functions/runtime/reconcile-env.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
-import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
-import { allowReceiveMail, INBOUND_LEASE } from './inbound-pipeline.ts';
+import type { SuppressionOptions } from './feedback-pipeline.ts';
+import { allowReceiveMail, INBOUND_LEASE, receiveMailEnv } from './inbound-pipeline.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import type { SkillQueues } from './skill-queues.ts';
@@ -79,20 +79,13 @@ export class Reconciliation extends Construct {
     const { storage, table, queues } = props;
     const namespace = props.metricsNamespace ?? 'Postroom';
     const every = props.every ?? Duration.minutes(15);
-    const queueUrls = Object.fromEntries([...queues.skills].map(([name, q]) => [name, q.queue.queueUrl]));
     this.handler = new PostroomFunction<ReconcileEnvInput>(this, 'Run', {
       entry: fileURLToPath(new URL('../../functions/reconcile.ts', import.meta.url)),
       description: 'Postroom reconciliation: raw mail SES stored without a processing record is run through the inbound path',
       timeout: TIMEOUT,
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
-        TABLE_NAME: table.tableName,
-        MAIL_BUCKET: storage.bucket.bucketName,
-        SKILL_QUEUE_URLS: Stack.of(this).toJsonString(queueUrls),
-        SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
-        OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
-        ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
-        CHANNEL_CACHE_SECONDS: '60',
+        ...receiveMailEnv(this, props),
         // The records it creates are the inbound function's, leased as that function leases them.
         LEASE_SECONDS: String(INBOUND_LEASE.toSeconds()),
         RECONCILE_WINDOW_MINUTES: String((props.window ?? Duration.hours(2)).toMinutes()),

@@ -1,6 +1,7 @@
+import { scanTable as scanAll } from './support/world.ts';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -174,16 +175,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 // ---------------------------------------------------------------------------------------------
 // What the servers hold
 
-async function scanTable(): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await aws.db.send(new ScanCommand({ TableName: aws.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+const scanTable = (): Promise<Record<string, unknown>[]> => scanAll(aws);
 
 async function inboundRecord(sesMessageId: string, channelId: string): Promise<InboundRecord | undefined> {
   const out = await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }, ConsistentRead: true }));

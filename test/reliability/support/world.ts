@@ -1,3 +1,4 @@
+import { recordOf } from '../../../functions/local/outbound-poller.ts';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -59,7 +60,7 @@ export function lambdaContext(functionName: string, requestId = 'req'): Context 
 }
 
 /** Every item of the table (a consistent scan, page by page). */
-export async function scanTable(aws: LocalAws): Promise<Record<string, unknown>[]> {
+export async function scanTable(aws: Pick<LocalAws, 'db' | 'tableName'>): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -243,29 +244,8 @@ export async function remove(aws: LocalAws, queueUrl: string, messages: readonly
   await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
 }
 
-/** An SQS record as Lambda's event source mapping hands a received message to a function. */
-export function sqsRecord(message: Message, queueArn: string): SQSRecord {
-  const a = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
-      SenderId: a.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
-      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
-      ...(a.SequenceNumber ? { SequenceNumber: a.SequenceNumber } : {}),
-    },
-    messageAttributes: {},
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: LOCAL_REGION,
-  };
-}
+/** An SQS record as Lambda's event source mapping hands a received message to a function (the sandbox's poller's). */
+export const sqsRecord = recordOf;
 
 export function sqsEventOf(records: readonly SQSRecord[]): SQSEvent {
   return { Records: [...records] };
