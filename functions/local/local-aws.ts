@@ -4,7 +4,9 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
+import { fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createAuditTableInput } from '../adapters/dynamo-audit-log.ts';
 import { createTableInput } from '../adapters/dynamo-schema.ts';
 import { FEEDBACK_MAX_RECEIVES, OUTBOUND_MAX_RECEIVES, SKILL_MAX_RECEIVES } from '../runtime/attempts.ts';
@@ -24,6 +26,8 @@ export interface LocalAwsOptions {
   /** @default `<tableName>-audit` */
   readonly auditTableName?: string;
   readonly bucket?: string;
+  /** Runs the servers in a child process, as the services live outside the functions in AWS; in this process by default. */
+  readonly separateProcess?: boolean | undefined;
 }
 
 /** Local stand-ins for DynamoDB (dynalite), S3 and SQS (fauxqs), on 127.0.0.1 with free ports. */
@@ -44,6 +48,8 @@ export interface LocalAws {
   readonly outbound: { readonly queueUrl: string; readonly queueArn: string; readonly deadLetterQueueUrl: string };
   /** The feedback queue (SES events as SNS delivers them) and its dead-letter queue: standard queues, as in AWS. */
   readonly feedback: { readonly queueUrl: string; readonly queueArn: string; readonly deadLetterQueueUrl: string };
+  /** The pids of the servers' child processes; empty when they run in this process. */
+  readonly serverPids: readonly number[];
   putRaw(key: string, raw: string | Uint8Array): Promise<void>;
   stop(): Promise<void>;
 }
@@ -53,25 +59,99 @@ export function localHandlerOptions(aws: LocalAws, logLevel = 'INFO'): Required<
   return { clients: { db: aws.db, s3: aws.s3, sqs: aws.sqs }, observability: { logLevel, publish: false } };
 }
 
+/** dynalite and fauxqs listening on 127.0.0.1, in this process. */
+export interface LocalServers {
+  readonly ports: { readonly dynamodb: number; readonly s3: number };
+  stop(): Promise<void>;
+}
+
 /**
  * Starts dynalite and fauxqs in this process, bound to 127.0.0.1 only (fauxqs binds every
- * interface unless told otherwise), and creates the table, the mail bucket and the queues.
+ * interface unless told otherwise). `dynamoPath` keeps dynalite's LevelDB files; in memory when absent.
  */
-export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dynamoPath ? { path: options.dynamoPath } : {}) });
+export async function startLocalServers(dynamoPath?: string): Promise<LocalServers> {
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dynamoPath ? { path: dynamoPath } : {}) });
   await new Promise<void>((resolve, reject) => {
     dynamo.once('error', reject);
     dynamo.listen(0, '127.0.0.1', () => resolve());
   });
   const fauxqs = buildApp({ logger: false });
-  // Reply attachments are uploaded with presigned POST forms, which fauxqs does not take by itself.
-  acceptFormUploads(fauxqs, { secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey, s3: () => s3 });
+  let uploads: S3Client | null = null;
+  // Reply attachments are uploaded with presigned POST forms, which fauxqs does not take by itself:
+  // accepted forms are stored through fauxqs's own S3 API.
+  acceptFormUploads(fauxqs, {
+    secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
+    s3: () => (uploads ??= createS3Client({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: `http://127.0.0.1:${port(fauxqs.server)}` })),
+  });
   await fauxqs.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    ports: { dynamodb: port(dynamo), s3: port(fauxqs.server) },
+    async stop() {
+      uploads?.destroy();
+      await fauxqs.close();
+      await new Promise<void>((resolve, reject) => dynamo.close((e) => (e ? reject(e) : resolve())));
+    },
+  };
+}
 
+const port = (server: { address(): AddressInfo | string | null }): number => (server.address() as AddressInfo).port;
+
+const CHILD = join(import.meta.dirname, 'local-aws-child.ts');
+
+/** What `local-aws-child.ts` gets as argv[2] (JSON). */
+export interface LocalAwsChildSpec {
+  readonly dynamoPath?: string | undefined;
+}
+
+/**
+ * `startLocalServers` in a child process (`local-aws-child.ts`, loaded through tsx), ended with
+ * SIGTERM by `stop` or by the IPC channel closing when this process dies.
+ */
+async function startServersProcess(dynamoPath?: string): Promise<LocalServers & { readonly pid: number }> {
+  const spec: LocalAwsChildSpec = { dynamoPath };
+  const child = fork(CHILD, [JSON.stringify(spec)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = `${stderr}${chunk.toString()}`.slice(-2000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ports = await new Promise<LocalServers['ports']>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the local AWS servers did not start in 30 s: ${stderr}`));
+    }, 30_000);
+    child.once('message', (message: { ready?: LocalServers['ports']; error?: string }) => {
+      clearTimeout(timer);
+      if (message.ready) resolve(message.ready);
+      else reject(new Error(`the local AWS servers failed: ${message.error ?? 'unknown'} ${stderr}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the local AWS servers exited before they were ready (${code ?? signal}): ${stderr}`));
+    });
+  });
+  return {
+    ports,
+    pid: child.pid ?? 0,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Starts dynalite and fauxqs, in this process or (`separateProcess`) in a child process, and
+ * creates the table, the mail bucket and the queues.
+ */
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const servers: LocalServers & { readonly pid: number | null } = options.separateProcess
+    ? await startServersProcess(options.dynamoPath)
+    : { ...(await startLocalServers(options.dynamoPath)), pid: null };
   const endpoints = {
-    dynamodb: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
-    s3: `http://127.0.0.1:${(fauxqs.server.address() as AddressInfo).port}`,
-    sqs: `http://127.0.0.1:${(fauxqs.server.address() as AddressInfo).port}`,
+    dynamodb: `http://127.0.0.1:${servers.ports.dynamodb}`,
+    s3: `http://127.0.0.1:${servers.ports.s3}`,
+    sqs: `http://127.0.0.1:${servers.ports.s3}`,
   };
   // Each client gets its own copy: the SDK writes bookkeeping fields into the object it is given.
   const common = () => ({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
@@ -112,6 +192,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
   return {
     endpoints, db, s3, sqs, tableName, auditTableName, bucket, queueUrls, deadLetterQueueUrls, outbound, feedback,
+    serverPids: servers.pid === null ? [] : [servers.pid],
     async putRaw(key, raw) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
     },
@@ -119,8 +200,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       db.destroy();
       s3.destroy();
       sqs.destroy();
-      await fauxqs.close();
-      await new Promise<void>((resolve, reject) => dynamo.close((e) => (e ? reject(e) : resolve())));
+      await servers.stop();
     },
   };
 }

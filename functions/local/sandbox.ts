@@ -60,6 +60,8 @@ export interface SandboxOptions {
   readonly adminToken?: string | undefined;
   /** The send path for the reply route; the sandbox's own outbound queue when absent. */
   readonly replies?: ReplySender | null | undefined;
+  /** Runs dynalite and fauxqs in a child process (as the services live outside the functions in AWS); in this process by default. */
+  readonly separateAwsProcess?: boolean | undefined;
 }
 
 /** What a script or an agent's app needs to talk to the sandbox; written to `.postroom/sandbox.json`. */
@@ -101,6 +103,8 @@ export interface Sandbox {
   readonly adminToken: string | null;
   /** User id → bearer token; empty without the admin API. */
   readonly tokens: Readonly<Record<string, string>>;
+  /** The pids of the local AWS servers' child processes (`separateAwsProcess`); empty otherwise. */
+  readonly awsServerPids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -116,6 +120,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const aws = await startLocalAws({
     skills: config.skills.map((s) => s.name),
     dynamoPath: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined,
+    separateProcess: options.separateAwsProcess,
   });
   let stopOutbound = async (): Promise<void> => undefined;
   let stopSources = async (): Promise<void> => undefined;
@@ -223,6 +228,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       info,
       adminToken: admin && adminUser ? (tokens[adminUser] ?? null) : null,
       tokens: admin ? tokens : {},
+      awsServerPids: aws.serverPids,
       async stop() {
         await admin?.close();
         await stopSources();

@@ -175,6 +175,9 @@ export async function startSeparateServers(dir: string, skills: readonly string[
 
   const aws: LocalAws = {
     endpoints, db, s3, sqs, tableName, auditTableName, bucket, queueUrls, deadLetterQueueUrls,
+    get serverPids() {
+      return [dynamodb.pid, sqsS3.pid].filter((pid) => pid !== null);
+    },
     outbound: { queueUrl: outboundUrl, queueArn: await arnOf(sqs, outboundUrl), deadLetterQueueUrl: outboundDlq },
     feedback: { queueUrl: feedbackUrl, queueArn: await arnOf(sqs, feedbackUrl), deadLetterQueueUrl: feedbackDlq },
     async putRaw(key, raw) {
