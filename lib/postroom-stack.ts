@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PostroomConfig } from '../functions/core/model/postroom-config.ts';
 import { AdminApi } from './constructs/admin-api.ts';
+import { AgentConsole } from './constructs/console.ts';
 import { ChannelSeed } from './constructs/channel-seed.ts';
 import { DEFAULT_SUPPRESSION, FeedbackPipeline } from './constructs/feedback-pipeline.ts';
 import { InboundPipeline } from './constructs/inbound-pipeline.ts';
@@ -14,6 +15,8 @@ import { Receiving } from './constructs/receiving.ts';
 import { Reconciliation } from './constructs/reconciliation.ts';
 import { SkillQueues } from './constructs/skill-queues.ts';
 import { Tables } from './constructs/tables.ts';
+import { Retention } from './constructs/retention.ts';
+import { Privacy } from './constructs/privacy.ts';
 
 export interface PostroomStackProps extends StackProps {
   /** The validated configuration (`PostroomConfigSchema`). */
@@ -34,9 +37,14 @@ export class PostroomStack extends Stack {
   readonly receiving: Receiving;
   readonly outbound: OutboundPipeline;
   readonly admin: AdminApi;
+  /** The agent console, when the API takes JWTs (a browser cannot sign SigV4 requests); undefined under IAM. */
+  readonly console?: AgentConsole;
   readonly feedback: FeedbackPipeline;
   readonly sources: MailboxSources;
   readonly reconciliation: Reconciliation;
+  readonly retention: Retention;
+  /** Export and erasure of one address's data (ADM-2). */
+  readonly privacy: Privacy;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PostroomStackProps) {
@@ -44,7 +52,7 @@ export class PostroomStack extends Stack {
     const { config } = props;
     const logRetention = retentionOf(config.retention.logDays);
 
-    this.storage = new MailStorage(this, 'MailStorage', { retentionDays: config.retention.rawMailDays });
+    this.storage = new MailStorage(this, 'MailStorage');
     this.tables = new Tables(this, 'Tables');
     this.queues = new SkillQueues(this, 'SkillQueues', { skills: config.skills });
     this.outbound = new OutboundPipeline(this, 'Outbound', {
@@ -52,6 +60,7 @@ export class PostroomStack extends Stack {
       table: this.tables.table,
       domains: config.domains,
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
+      retention: config.retention,
       logRetention,
     });
     const suppression = { ...DEFAULT_SUPPRESSION, scope: config.suppression.scope };
@@ -62,6 +71,7 @@ export class PostroomStack extends Stack {
       outboundQueue: this.outbound.queue,
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       suppression,
+      retention: config.retention,
       logRetention,
       reservedConcurrency: config.receiving.reservedConcurrency,
     });
@@ -74,6 +84,7 @@ export class PostroomStack extends Stack {
       credentialsKey: this.outbound.credentialsKey,
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       suppression,
+      retention: config.retention,
       // Mailbox hosts are admin-set like SMTP hosts: one allow-list for both.
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
       // Graph's change notifications reach the function through the admin API's webhook route
@@ -89,6 +100,7 @@ export class PostroomStack extends Stack {
       outboundQueue: this.outbound.queue,
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       suppression,
+      retention: config.retention,
       logRetention,
     });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
@@ -101,6 +113,7 @@ export class PostroomStack extends Stack {
       requireTls: config.receiving.requireTls,
     });
 
+    this.privacy = new Privacy(this, 'Privacy', { storage: this.storage, table: this.tables.table, auditTable: this.tables.audit, logRetention });
     this.admin = new AdminApi(this, 'AdminApi', {
       api: config.api,
       table: this.tables.table,
@@ -115,11 +128,25 @@ export class PostroomStack extends Stack {
       requireTls: config.receiving.requireTls,
       outboundQueue: this.outbound.queue,
       pollQueue: this.sources.pollQueue,
+      privacyQueue: this.privacy.queue,
       graphWebhook: this.sources.handler.function,
       credentialKey: this.outbound.credentialsKey,
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
+      retention: config.retention,
       logRetention,
     });
+
+    // Retention: TTL on the records, the stream's expiry of what they leave behind, settings for every writer.
+    this.retention = new Retention(this, 'Retention', {
+      settings: config.retention,
+      storage: this.storage,
+      table: this.tables.table,
+      logRetention,
+    });
+
+    if (config.api.auth !== 'iam') {
+      this.console = new AgentConsole(this, 'Console', { api: this.admin.api, uploads: this.storage.bucket, accessLogs: this.storage.accessLogs, logRetention });
+    }
 
     this.monitoring = this.monitor(config);
 
@@ -161,6 +188,14 @@ export class PostroomStack extends Stack {
       })
       .monitorFunction({ name: 'AdminApi', function: this.admin.handler.function, errors: 'The admin API function crashed: the request was answered with a server error' })
       .monitorFunction({
+        name: 'Retention', function: this.retention.handler.function,
+        errors: 'The expiry failed on what DynamoDB TTL deleted: the stream retries the record, then puts it on the retention dead-letter queue',
+      })
+      .monitorFunction({
+        name: 'Privacy', function: this.privacy.handler.function,
+        errors: 'An export or erasure step failed: the queue delivers it again (the job goes on from its last save), then dead-letters it',
+      })
+      .monitorFunction({
         name: 'Reconciliation', function: this.reconciliation.handler.function,
         errors: 'A reconciliation run failed: a mail without a processing record could not be recovered (the logs name it) or the run broke; the next run tries again',
       });
@@ -170,8 +205,16 @@ export class PostroomStack extends Stack {
     const { outbound, feedback, sources, reconciliation } = this;
     monitoring
       .monitorDeadLetters({ name: 'FailedMail', queue: this.queues.failedMail, deadLetters: 'Inbound mail whose processing failed every retry, with its SES event, for replay' })
+      .monitorDeadLetters({
+        name: 'RetentionExpiry', queue: this.retention.deadLetterQueue,
+        deadLetters: 'Expired records whose leftovers (messages, raw mail, attachments) the expiry could not delete: each names its stream position; see docs/retention.md',
+      })
       .monitorQueue({ name: 'Outbound', queue: outbound.queue, deadLetterQueue: outbound.deadLetterQueue, deadLetters: 'Outbound jobs the outbound function could not process' })
       .monitorQueue({ name: 'Feedback', queue: feedback.queue, deadLetterQueue: feedback.deadLetterQueue, deadLetters: 'SES delivery events the feedback function could not apply' })
+      .monitorQueue({
+        name: 'Privacy', queue: this.privacy.queue, deadLetterQueue: this.privacy.deadLetterQueue,
+        deadLetters: 'Steps of export or erasure jobs that failed every receive: GET /privacy/erasures/{id} (or exports) shows where the job stopped; queue its id again to go on',
+      })
       .monitorQueue({ name: 'SourcePolls', queue: sources.pollQueue, deadLetterQueue: sources.deadLetterQueue, deadLetters: 'Mailbox polls the mailbox function failed on every receive' })
       .monitorCounts('Mailbox sources', [{
         name: 'SourceFailing', title: 'Failing sources', metric: sources.failingSources,

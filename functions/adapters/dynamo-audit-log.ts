@@ -4,6 +4,8 @@ import { ConflictError } from '../core/errors.ts';
 import { AuditEntrySchema, type AuditEntry } from '../core/model/admin-resources.ts';
 import type { AuditLog, Page, PageRequest } from '../core/ports/admin.ts';
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
+import { expiryAfter } from '../core/retention/expiry.ts';
 import { AUDIT_PARTITION, itemKeys, keyedTableInput } from './dynamo-schema.ts';
 import { isConditionFailed, withoutKeys } from './dynamo-util.ts';
 
@@ -22,10 +24,16 @@ export function createAuditTableInput(tableName: string): CreateTableCommandInpu
 
 /** Audit records in the append-only audit table, newest first on reading (admin changes are few). */
 export class DynamoAuditLog implements AuditLog {
+  private readonly auditDays: number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    /** The account-wide retention: entries are kept `auditDays` after they were written (the table's TTL deletes them, nobody else may). */
+    options: { readonly retention?: Pick<RetentionSettings, 'auditDays'> } = {},
+  ) {
+    this.auditDays = options.retention?.auditDays ?? RETENTION_DEFAULTS.auditDays;
+  }
 
   /** Writes a new entry; an entry with the same time and id is never overwritten (`ConflictError`). */
   async append(entry: AuditEntry): Promise<void> {
@@ -33,7 +41,7 @@ export class DynamoAuditLog implements AuditLog {
     try {
       await this.client.send(new PutCommand({
         TableName: this.tableName,
-        Item: { ...key, ...AuditEntrySchema.parse(entry) },
+        Item: { ...key, ...AuditEntrySchema.parse(entry), expiresAt: expiryAfter(entry.at, this.auditDays) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
     } catch (error) {

@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { MAX_MERGE_HOPS } from '../core/conversation/merge-chain.ts';
 import { NoteSchema, type Note } from '../core/model/admin-resources.ts';
+import { LegalHoldSchema } from '../core/model/retention.ts';
 import { StoredMessageSchema, type StoredMessage } from '../core/model/stored-message.ts';
 import type { ConversationAdmin, ConversationFilter, ConversationSummary, Page, PageRequest } from '../core/ports/admin.ts';
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
@@ -158,7 +159,7 @@ export class DynamoConversationAdmin implements ConversationAdmin {
   }
 }
 
-function summaryOf(item: Record<string, unknown>): ConversationSummary {
+export function summaryOf(item: Record<string, unknown>): ConversationSummary {
   const participants = item.participants instanceof Set ? [...(item.participants as Set<string>)] : [];
   return {
     id: String(item.id),
@@ -171,5 +172,8 @@ function summaryOf(item: Record<string, unknown>): ConversationSummary {
     createdAt: String(item.createdAt ?? ''),
     updatedAt: String(item.updatedAt ?? ''),
     lastSkill: typeof item.lastSkill === 'string' ? item.lastSkill : null,
+    // The retention attributes (`legalHold`, TTL `expiresAt` in epoch seconds), as the API shows them.
+    legalHold: LegalHoldSchema.safeParse(item.legalHold).data ?? null,
+    expiresAt: typeof item.expiresAt === 'number' ? new Date(item.expiresAt * 1000).toISOString() : null,
   };
 }

@@ -2,6 +2,8 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { AppError, BusyError, NotFoundError } from '../core/errors.ts';
 import { MAX_MERGE_HOPS, mergeLoopError, nextHop, rootOf } from '../core/conversation/merge-chain.ts';
 import type { ConversationRef } from '../core/model/conversation.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
+import { epochSeconds, retentionSeconds } from '../core/retention/expiry.ts';
 import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports/conversation-store.ts';
 import { CONVERSATION_LIST_PARTITION, itemKeys } from './dynamo-schema.ts';
 import { batchGet, batchPut, isConditionFailed, key } from './dynamo-util.ts';
@@ -18,6 +20,12 @@ interface ConversationItem {
   lastAgent: string | null;
   visibility: 'pending' | 'published' | 'merged';
   mergedInto?: string;
+  legalHold?: unknown;
+}
+
+export interface DynamoConversationStoreOptions {
+  /** The account-wide retention: a conversation whose channel has none of its own is kept `mailDays` after its last message. */
+  readonly retention?: Pick<RetentionSettings, 'mailDays'>;
 }
 
 /**
@@ -25,12 +33,23 @@ interface ConversationItem {
  * Claims are first-writer-wins updates of the Message-ID's item, which also records the stored
  * message owning the id; visibility moves only `pending → published` or `pending → merged`, by
  * conditional updates; nothing needs a transaction.
+ *
+ * Retention rides on the same writes: the conversation item carries its retention period
+ * (`retentionSeconds`, fixed when it is created) and its TTL (`expiresAt`, epoch seconds), which
+ * every publish and join moves to the write's time plus that period, unless a legal hold stands.
+ * Its messages and the rest of it go when the conversation item expires (`expireRecord`).
  */
 export class DynamoConversationStore implements ConversationStore {
+  /** The period of a conversation created before periods were stored on it. */
+  private readonly fallbackSeconds: number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: DynamoConversationStoreOptions = {},
+  ) {
+    this.fallbackSeconds = retentionSeconds(options.retention?.mailDays ?? RETENTION_DEFAULTS.mailDays);
+  }
 
   async findByMessageIds(channelId: string, messageIds: readonly string[]): Promise<Map<string, ConversationRef>> {
     const claims = await this.findClaims(channelId, messageIds);
@@ -60,11 +79,15 @@ export class DynamoConversationStore implements ConversationStore {
     return this.viaIndex(itemKeys.replyToken(channelId, token));
   }
 
-  async create(c: NewConversation): Promise<NewConversation> {
+  async create(input: NewConversation): Promise<NewConversation> {
+    const { retentionDays, ...c } = input;
+    const seconds = retentionDays === undefined ? this.fallbackSeconds : retentionSeconds(retentionDays);
     const item = {
       ...itemKeys.conversation(c.id), ...c, status: c.status ?? 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt,
       // The admin API's list entry (sparse gsi1, newest first); a pending one is filtered out there.
       gsi1pk: CONVERSATION_LIST_PARTITION, gsi1sk: `${c.createdAt}#${c.id}`,
+      // A candidate that never wins its race expires too: nothing pending stays forever.
+      retentionSeconds: seconds, expiresAt: epochSeconds(c.createdAt) + seconds,
     };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -146,17 +169,19 @@ export class DynamoConversationStore implements ConversationStore {
     const skill = options.skill !== undefined;
     const seen = new Set<string>();
     let id = conversationId;
+    // A held conversation gets no expiry: its join is written again without one (held ones are few).
+    let held = false;
     for (;;) {
       try {
         const out = await this.client.send(new UpdateCommand({
           TableName: this.tableName,
           Key: key(itemKeys.conversation(id)),
-          UpdateExpression: `SET updatedAt = :at${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
+          UpdateExpression: `SET updatedAt = :at${held ? '' : `, ${EXPIRY_MOVES}`}${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
           // Only a published conversation: a merged one is followed, a pending one may yet lose.
-          ConditionExpression: '#visibility = :published',
+          ConditionExpression: held ? '#visibility = :published' : '#visibility = :published AND attribute_not_exists(legalHold)',
           ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
           ExpressionAttributeValues: {
-            ':published': 'published', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
+            ':published': 'published', ':at': at, ...(held ? {} : this.expiryValues(at)), ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
             ...(agent ? { ':agent': options.agent } : {}), ...(skill ? { ':skill': options.skill } : {}),
           },
           ReturnValues: 'ALL_NEW',
@@ -169,6 +194,7 @@ export class DynamoConversationStore implements ConversationStore {
       if (!item) throw new NotFoundError(`conversation ${id} not found`);
       if (item.visibility === 'pending') throw new BusyError(`conversation ${id} is another attempt's pending candidate`);
       if (item.visibility === 'merged' && item.mergedInto) id = nextHop(seen, id, item.mergedInto);
+      else if (item.visibility === 'published' && item.legalHold !== undefined && !held) held = true;
       else if (item.visibility !== 'published') throw new AppError('conversation-state', `conversation ${id} is ${String(item.visibility)}`);
     }
   }
@@ -186,11 +212,12 @@ export class DynamoConversationStore implements ConversationStore {
       const out = await this.client.send(new UpdateCommand({
         TableName: this.tableName,
         Key: key(itemKeys.conversation(c.id)),
-        UpdateExpression: `SET #visibility = :published, updatedAt = :at${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
-        ConditionExpression: '#visibility <> :merged',
+        UpdateExpression: `SET #visibility = :published, updatedAt = :at, ${EXPIRY_MOVES}${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
+        // Holds are placed on published conversations only: a retry that finds one held joins as `join` does, without an expiry.
+        ConditionExpression: '#visibility <> :merged AND attribute_not_exists(legalHold)',
         ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
         ExpressionAttributeValues: {
-          ':published': 'published', ':merged': 'merged', ':at': at, ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
+          ':published': 'published', ':merged': 'merged', ':at': at, ...this.expiryValues(at), ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
           ...(options.skill ? { ':skill': options.skill } : {}),
         },
         ReturnValues: 'ALL_NEW',
@@ -199,7 +226,7 @@ export class DynamoConversationStore implements ConversationStore {
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
     }
-    // Merged after all: the join follows the pointer to where it ended.
+    // Merged after all (the join follows the pointer to where it ended), or held since an earlier attempt published it.
     return this.join(c.id, participants, at, options);
   }
 
@@ -214,6 +241,11 @@ export class DynamoConversationStore implements ConversationStore {
     }
     const item = await this.item(conversationId);
     return item?.visibility === 'merged' && item.mergedInto ? this.rootOf(item.mergedInto) : conversationId;
+  }
+
+  /** The values `EXPIRY_MOVES` reads: the write's time in epoch seconds, and the period of a conversation that carries none. */
+  private expiryValues(at: string): Record<string, number> {
+    return { ':atSeconds': epochSeconds(at), ':fallbackSeconds': this.fallbackSeconds };
   }
 
   /** The conversation `id` ends in after following merge pointers. */
@@ -264,6 +296,12 @@ export class DynamoConversationStore implements ConversationStore {
     }));
   }
 }
+
+/**
+ * Moves a conversation's TTL to the write's time plus its retention period, in the write that
+ * joins a message anyway (no call of its own; see `expiryAfter`, the same rule in the core).
+ */
+const EXPIRY_MOVES = 'expiresAt = :atSeconds + if_not_exists(retentionSeconds, :fallbackSeconds)';
 
 function claimOf(item: Record<string, unknown>): MessageIdClaim {
   const claim = {

@@ -4,8 +4,10 @@ import { BusyError, NotFoundError } from '../core/errors.ts';
 import { AcknowledgementRecordSchema } from '../core/model/inbound-record.ts';
 import { RoutedMessageSchema } from '../core/model/routed-message.ts';
 import { messageTime, StoredMessageSchema, type InboundStoredMessage, type OutboundStoredMessage, type StoredMessage } from '../core/model/stored-message.ts';
-import type { DecidedCheckpoint, DecidedMessage, DecidedMessages, InboundMessageKey, MessageStore } from '../core/ports/inbound.ts';
+import type { DecidedCheckpoint, DecidedMessage, DecidedMessages, InboundMessageKey, MessageRetention, MessageStore } from '../core/ports/inbound.ts';
 import type { ConversationMessages } from '../core/ports/outbound-store.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
+import { expiryAfter } from '../core/retention/expiry.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
 
@@ -15,19 +17,26 @@ import { isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
  * (`decided`, first writer wins), which reads of the message leave out.
  */
 export class DynamoMessageStore implements MessageStore, DecidedMessages, ConversationMessages {
+  private readonly mailDays: number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
-
-  async put(message: StoredMessage): Promise<void> {
-    const k = itemKeys.message(message.channelId, message.conversationId, messageTime(message), message.messageId);
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, kind: 'message', ...message } }));
+    /** The account-wide retention: a message outside any conversation is kept `mailDays` after it arrived, unless its channel says otherwise. */
+    options: { readonly retention?: Pick<RetentionSettings, 'mailDays'> } = {},
+  ) {
+    this.mailDays = options.retention?.mailDays ?? RETENTION_DEFAULTS.mailDays;
   }
 
-  async putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean }): Promise<DecidedMessage> {
+  async put(message: StoredMessage, options: MessageRetention = {}): Promise<void> {
+    const at = messageTime(message);
+    const k = itemKeys.message(message.channelId, message.conversationId, at, message.messageId);
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, kind: 'message', ...message, ...this.retention(message, options) } }));
+  }
+
+  async putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean } & MessageRetention): Promise<DecidedMessage> {
     const k = { channelId: message.channelId, conversationId: message.conversationId, receivedAt: message.receivedAt, messageId: message.messageId };
-    const item = { ...itemKeys.message(k.channelId, k.conversationId, k.receivedAt, k.messageId), kind: 'message', ...message, [DECIDED]: decided };
+    const item = { ...itemKeys.message(k.channelId, k.conversationId, k.receivedAt, k.messageId), kind: 'message', ...message, ...this.retention(message, options), [DECIDED]: decided };
     const firstOnly = { ConditionExpression: 'attribute_not_exists(#decided)', ExpressionAttributeNames: { '#decided': DECIDED } };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...(options.replace ? {} : firstOnly) }));
@@ -39,6 +48,17 @@ export class DynamoMessageStore implements MessageStore, DecidedMessages, Conver
     const stands = await this.findDecided(k);
     if (!stands) throw new BusyError(`message ${message.messageId} lost its checkpoint while being stored`);
     return stands;
+  }
+
+  /**
+   * What the expiry reads of the item (never read back as the message): only a message outside any
+   * conversation carries a TTL, the others go when their conversation does; `claimIds`, the claims
+   * to delete with it.
+   */
+  private retention(message: StoredMessage, options: MessageRetention): Record<string, unknown> {
+    const ids = options.claimIds && options.claimIds.length > 0 ? { [CLAIM_IDS]: [...new Set(options.claimIds)] } : {};
+    if (message.conversationId !== null) return ids;
+    return { ...ids, expiresAt: expiryAfter(messageTime(message), options.retentionDays ?? this.mailDays) };
   }
 
   async findDecided(k: InboundMessageKey): Promise<DecidedMessage | null> {
@@ -78,11 +98,13 @@ export class DynamoMessageStore implements MessageStore, DecidedMessages, Conver
 
 /** The attribute holding the decided checkpoint of an inbound message (processing state, not part of the message). */
 const DECIDED = 'decided';
+/** The attribute listing the Message-IDs an inbound message's threading claimed (`expiringMessageOf` reads it). */
+export const CLAIM_IDS = 'claimIds';
 
 const DecidedCheckpointSchema = z.object({ routed: RoutedMessageSchema.nullable(), acknowledgement: AcknowledgementRecordSchema.nullable() });
 
 function parseMessage(item: Record<string, unknown>): StoredMessage {
-  const { kind: _kind, [DECIDED]: _decided, ...rest } = withoutKeys(item);
+  const { kind: _kind, [DECIDED]: _decided, [CLAIM_IDS]: _claims, ...rest } = withoutKeys(item);
   // Messages written before both directions were stored are inbound.
   return StoredMessageSchema.parse({ direction: 'inbound', ...rest });
 }

@@ -8,16 +8,16 @@ import { createHash } from 'node:crypto';
  *
  * | item | pk | sk |
  * |---|---|---|
- * | conversation | `CONV#<id>` | `CONV` |
- * | message of a conversation | `CONV#<id>` | `MSG#<receivedAt>#<messageId>` |
- * | message without conversation | `LOOSE#<channelId>` | `MSG#<receivedAt>#<messageId>` |
+ * | conversation (retention: `retentionSeconds`, TTL `expiresAt` moved by each message, `legalHold`; see `docs/retention.md`) | `CONV#<id>` | `CONV` |
+ * | message of a conversation (`claimIds`: the Message-IDs its threading claimed, which its expiry deletes) | `CONV#<id>` | `MSG#<receivedAt>#<messageId>` |
+ * | message without conversation (TTL `expiresAt`) | `LOOSE#<channelId>` | `MSG#<receivedAt>#<messageId>` |
  * | Message-ID claim (`conversationId`) and owner (`ownerMessageId`: the stored message carrying it as its own; `ownerReceipt`: its SES message id) | `MSGID#<channelId>#<message-id>`, or `MSGIDH#<channelId>#<sha-256>` for a long id | `MSGID` |
  * | ticket number index | `TICKET#<channelId>#<ticket>` | `TICKET` |
  * | reply token index | `TOKEN#<channelId>#<token>` | `TOKEN` |
  * | ticket counter of the deployment (`value`), seeded from the per-channel counters of before | `COUNTER#*` | `TICKET` |
  * | ticket counter of a channel, before ticket numbers were unique across channels (read once, to seed) | `COUNTER#<channelId>` | `TICKET` |
  * | inbound record (idempotency) | `INBOUND#<sesMessageId>` | `CHANNEL#<channelId>` |
- * | failed mail | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
+ * | failed mail (TTL `expiresAt`) | `INBOUND#<sesMessageId>` | `FAILED#<channelId or ->` (gsi1: `FAILED`, `<failedAt>#<ses id>`) |
  * | outbound record (idempotency of a send) | `OUTBOUND#<messageId>` | `OUTBOUND` |
  * | suppressed address | `SUPP#<channelId>`, or `SUPP#*` account-wide | `<address>` |
  * | outbound message by provider (SES) id → message key (`targetPk`, `targetSk`) | `OUTMSG#<providerMessageId>` | `OUTMSG` |
@@ -37,7 +37,12 @@ import { createHash } from 'node:crypto';
  * | a mailbox message key whose mail is final: the move owed to the mailbox (`entry` JSON) | `SRCKEY#<channelId>` | `<source key>` |
  * | content hash of a mailbox or imported message → the mail id that holds it | `SRCHASH#<channelId>` | `<sha-256>` |
  * | import job of an uploaded archive (`job` JSON, `version`) | `IMPORT#<channelId>` | `<importId>` |
- * | audit record, in the append-only audit table of its own (`dynamo-audit-log.ts`) | `AUDIT` | `<at>#<id>` |
+ * | export or erasure job of one address (`job` JSON, `version`, `addressHash`; the address is dropped once an erasure is done) | `PRIVACY` | `<jobId>` |
+ * | an erased address's hashed suppression (`hashed: true`, reason `erasure`) | `SUPP#*` | `sha256:<hex of the lowercase address>` |
+ * | work lease: a skill-queue message an agent took (`lease` JSON with the receipt handle and `expiresAt` ISO; TTL `expiresAt`) | `LEASE#<leaseId>` | `LEASE` |
+ * | a conversation's lease, to find it by conversation (`agentId`; TTL `expiresAt`, past any lease's end) | `LEASES#<conversationId>` | `<leaseId>` |
+ * | presence of an agent on a conversation (`presence` JSON: state, since, display name, `until`; TTL `expiresAt`) | `PRESENCE#<conversationId>` | `<agentId>` |
+ * | audit record, in the append-only audit table of its own (`dynamo-audit-log.ts`; TTL `expiresAt`) | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -82,11 +87,17 @@ export const itemKeys = {
   sourceKey: (channelId: string, key: string): ItemKey => ({ pk: `SRCKEY#${channelId}`, sk: bounded(key) }),
   sourceHash: (channelId: string, sha256hex: string): ItemKey => ({ pk: `SRCHASH#${channelId}`, sk: sha256hex }),
   importJob: (channelId: string, id: string): ItemKey => ({ pk: `IMPORT#${channelId}`, sk: id }),
+  privacyJob: (id: string): ItemKey => ({ pk: PRIVACY_PARTITION, sk: id }),
+  lease: (leaseId: string): ItemKey => ({ pk: `LEASE#${leaseId}`, sk: 'LEASE' }),
+  conversationLease: (conversationId: string, leaseId: string): ItemKey => ({ pk: `LEASES#${conversationId}`, sk: leaseId }),
+  presence: (conversationId: string, agentId: string): ItemKey => ({ pk: `PRESENCE#${conversationId}`, sk: agentId }),
 };
 
 /** Partition of the skills (few, small: read in one query). */
 export const SKILL_PARTITION = 'SKILL';
 export const AGENT_PARTITION = 'AGENT';
+/** Partition of the export and erasure jobs (few: one per request). */
+export const PRIVACY_PARTITION = 'PRIVACY';
 /** Partition of the audit records. */
 export const AUDIT_PARTITION = 'AUDIT';
 /** Partition of the sparse conversation list in `gsi1`. */
@@ -128,7 +139,11 @@ export const FEEDBACK_WRITE_KEY_PREFIXES = ['CONV#', 'SUPP#', 'HITS#', 'FEEDBACK
 export const ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES = ['ACK#', 'HITS#'] as const;
 /** Leading key prefixes the send path writes besides the message itself: the lookups feedback finds it by. */
 export const OUTBOUND_LOOKUP_KEY_PREFIXES = ['OUTMSG#', 'OUTMID#', 'OUTMIDH#'] as const;
-/** TTL attribute (epoch seconds) of the items that expire: window events, acknowledgement claims. */
+/**
+ * TTL attribute (epoch seconds) of the items that expire: window events, acknowledgement claims,
+ * work leases, presence, and by the retention settings conversations, messages outside any,
+ * failed mail and audit records.
+ */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Partition holding every channel's settings (few, small: read in one query). */

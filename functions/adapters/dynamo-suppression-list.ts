@@ -1,8 +1,9 @@
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SuppressionEntrySchema, type SuppressionEntry, type SuppressionScope } from '../core/model/suppression.ts';
+import { HASHED_ADDRESS_PREFIX, SuppressionEntrySchema, type SuppressionEntry, type SuppressionScope } from '../core/model/suppression.ts';
 import type { SuppressionList } from '../core/ports/suppression.ts';
 import { itemKeys } from './dynamo-schema.ts';
 import { batchGet, key, withoutKeys } from './dynamo-util.ts';
+import { sha256Hex } from './node-digests.ts';
 
 /** The partition part of a scope: the channel id, or `*` for the account-wide list. */
 export function suppressionScopeKey(scope: SuppressionScope): string {
@@ -10,6 +11,11 @@ export function suppressionScopeKey(scope: SuppressionScope): string {
 }
 
 const normal = (address: string): string => address.trim().toLowerCase();
+
+/** The account-wide key of an erased address's hashed entry (`sha256:<hex>`: no address has no `@`, so the two never meet). */
+export function hashedSuppressionAddress(address: string): string {
+  return `${HASHED_ADDRESS_PREFIX}${sha256Hex(normal(address))}`;
+}
 
 /**
  * The suppression list in the Postroom table: one item per (scope, address) under
@@ -25,10 +31,15 @@ export class DynamoSuppressionList implements SuppressionList {
   async find(channelId: string, address: string): Promise<SuppressionEntry | null> {
     const wanted = normal(address);
     const own = itemKeys.suppression(channelId, wanted);
-    const items = await batchGet(this.client, this.tableName, [own, itemKeys.suppression('*', wanted)]);
+    // The hashed entry an erasure left rides in the same BatchGetItem: no extra call per send.
+    const hashed = itemKeys.suppression('*', hashedSuppressionAddress(wanted));
+    const items = await batchGet(this.client, this.tableName, [own, itemKeys.suppression('*', wanted), hashed]);
     // The channel's own entry first: it says more (which channel's mail bounced) than the account's.
-    const item = items.find((i) => i.pk === own.pk) ?? items[0];
-    return item ? SuppressionEntrySchema.parse(withoutKeys(item)) : null;
+    const item = items.find((i) => i.pk === own.pk) ?? items.find((i) => i.sk === wanted) ?? items[0];
+    if (!item) return null;
+    const entry = SuppressionEntrySchema.parse(withoutKeys(item));
+    // A hashed entry names the address it was found for, so a refusal says whom it refused.
+    return entry.hashed ? { ...entry, address: wanted } : entry;
   }
 
   async put(entry: SuppressionEntry): Promise<void> {

@@ -17,14 +17,14 @@ export class S3OutboundPlanStore implements OutboundPlanStore {
   async put(mail: OutboundMail, postroomMessageId: string): Promise<void> {
     await this.client.send(new PutObjectCommand({
       Bucket: this.bucket,
-      Key: keyOf(mail.channelId, postroomMessageId),
+      Key: outboundPlanKey(mail.channelId, postroomMessageId),
       Body: JSON.stringify(mail),
       ContentType: 'application/json',
     }));
   }
 
   async get(channelId: string, postroomMessageId: string): Promise<OutboundMail> {
-    const key = keyOf(channelId, postroomMessageId);
+    const key = outboundPlanKey(channelId, postroomMessageId);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) throw new NotFoundError(`no planned mail at ${key}`);
@@ -36,6 +36,7 @@ export class S3OutboundPlanStore implements OutboundPlanStore {
   }
 }
 
-function keyOf(channelId: string, messageId: string): string {
+/** Where the planned mail of a message is kept (an erasure deletes or redacts it there too). */
+export function outboundPlanKey(channelId: string, messageId: string): string {
   return `${OUTBOUND_PLAN_PREFIX}${encodeURIComponent(channelId)}/${encodeURIComponent(messageId)}.json`;
 }

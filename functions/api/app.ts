@@ -8,6 +8,7 @@ import type { AdminApiDeps, ApiLogger } from './deps.ts';
 import { validationIssues } from '../core/validation.ts';
 import { errorAnswer } from './errors.ts';
 import { sourceRoutes } from './routes/sources.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { channelRoutes } from './routes/channels.ts';
@@ -18,6 +19,8 @@ import { ruleRoutes } from './routes/rules.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { suppressionRoutes } from './routes/suppressions.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { workRoutes } from './routes/work.ts';
+import { privacyRoutes } from './routes/privacy.ts';
 
 export type { AdminApp, AdminEnv } from './context.ts';
 
@@ -109,6 +112,9 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
   auditRoutes(app, deps);
   agentRoutes(app, deps);
   sourceRoutes(app, deps);
+  retentionRoutes(app, deps);
+  workRoutes(app, deps);
+  privacyRoutes(app, deps);
 
   app.doc31('/openapi.json', { ...OPENAPI_INFO, security: [{ sigv4: [] }, { bearer: [] }] });
   return app;

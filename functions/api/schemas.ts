@@ -9,6 +9,7 @@ import { InboundStoredMessageSchema, OutboundStoredMessageSchema } from '../core
 import { FailedMailSchema } from '../core/model/inbound-record.ts';
 import { SuppressionEntrySchema } from '../core/model/suppression.ts';
 import { MAX_UPLOAD_BYTES } from '../core/model/outbound-mail.ts';
+import { LegalHoldSchema } from '../core/model/retention.ts';
 import { VersionFields, pageOf } from './http.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from '../core/model/fields.ts';
 
@@ -55,6 +56,8 @@ export const ConversationSchema = z.object({
   id: z.string(), channelId: z.string(), ticketNumber: z.string(), participants: z.array(z.string()),
   status: z.enum(['open', 'closed']), lastAgent: z.string().nullable(), replyToken: z.string().nullable(),
   createdAt: z.string(), updatedAt: z.string(), lastSkill: z.string().nullable(),
+  legalHold: LegalHoldSchema.nullable().optional().meta({ description: 'The legal hold that keeps it from expiring (PUT/DELETE `/conversations/{id}/legal-hold`); null when none.' }),
+  expiresAt: z.string().nullable().optional().meta({ description: 'When it expires with its mail (ISO 8601), moved on by each new message; null while held.' }),
 }).meta({ id: 'Conversation' });
 export const ConversationPageSchema = pageOf(ConversationSchema, 'ConversationPage');
 export const ConversationQuerySchema = z.strictObject({

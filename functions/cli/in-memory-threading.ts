@@ -17,6 +17,8 @@ export interface InMemoryThreadInput {
   readonly lane?: Lane;
   /** Tags of the inbound decision (verdicts, flags). @default [] */
   readonly tags?: readonly string[];
+  /** The stored message this is: given, a second message with its Message-ID threads as a `copy` of it, as in the Lambda. */
+  readonly owner?: string;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from './command.ts';
 
 interface Entry {
@@ -31,9 +32,21 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'list, add or remove suppressed addresses in the running sandbox',
     load: async () => (await import('./suppression.ts')).suppressionCommand,
   },
+  retention: {
+    summary: 'expire what is due in the running sandbox now (as TTL and lifecycle rules do in AWS)',
+    load: async () => (await import('./retention.ts')).retentionCommand,
+  },
   import: {
     summary: 'import an mbox, Maildir or .eml files into a channel as closed conversations',
     load: async () => (await import('./import.ts')).importCommand,
+  },
+  export: {
+    summary: 'export everything held about one email address as a zip archive (subject access)',
+    load: async () => (await import('./export.ts')).exportCommand,
+  },
+  erase: {
+    summary: 'erase one email address: delete or redact its data, suppress it by hash',
+    load: async () => (await import('./erase.ts')).eraseCommand,
   },
   inspect: {
     summary: 'parse and classify mail files, one JSON line each',
@@ -69,16 +82,27 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `postroom <command> --help` for the options and examples of a command.',
+    'Run `postroom <command> --help` for the options and examples of a command, `postroom --version` for the version.',
   ].join('\n');
+}
+
+/** The version of this checkout, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return String(pkg.version ?? 'unknown');
 }
 
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // Asking for the overview is no mistake: usage on stdout, exit 0, with or without --help.
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 1 : 0;
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
   const entry = COMMANDS[name];
   if (!entry) {

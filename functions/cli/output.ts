@@ -5,10 +5,23 @@ export function writeJsonLine(value: unknown): Promise<void> {
   });
 }
 
+/** What a file error says, in words, for the codes a user meets. */
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
 /** The line printed for a file that could not be processed. */
 export function errorLine(file: string, error: unknown): { file: string; error: string } {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+    if (typeof code === 'string' && typeof syscall === 'string') {
+      // Node's own text repeats the code and the path the line names already ("ENOENT: no such file or directory, open 'x'").
+      const said = error.message.startsWith(`${code}: `) ? error.message.slice(code.length + 2).split(', ')[0] : error.message;
+      return { file, error: `${FILE_ERRORS[code] ?? said} (${code})` };
+    }
     return { file, error: typeof code === 'string' ? `${code}: ${error.message}` : error.message };
   }
   return { file, error: String(error) };

@@ -1,10 +1,15 @@
-import { DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
+import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
+import { SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
+import { everything } from '../core/admin/admin-context.ts';
+import { SkillRecordSchema } from '../core/model/admin-resources.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../core/model/routed-message.ts';
-import { createSqsClient } from '../runtime/clients.ts';
+import { createDocumentClient, createSqsClient } from '../runtime/clients.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
 import type { SandboxInfo } from '../local/sandbox.ts';
+import { unreachable } from './sandbox-clients.ts';
 import { readSandboxInfo } from './sandbox-file.ts';
 
 const HELP = `Usage: postroom queue SKILL [--json] [--take]
@@ -13,6 +18,8 @@ Shows what waits on a skill's queue in the running sandbox: one line per routed 
 new or joining conversation, lane, priority, sender, subject, tags), in queue order. Looking
 uses the local SQS server's inspection endpoint, so every message of a FIFO group shows and
 nothing changes on the queue. --take receives and deletes them through the SQS API instead.
+SKILL is one of the sandbox's config or one created through the admin API since; another name
+exits 1, listing the skills there are.
 
 Options:
   --json   print each routed-message record as a JSON line (docs/schemas/routed-message.v1.json)
@@ -29,8 +36,13 @@ export const queueCommand: Command = {
     const { values, positionals } = parseArgs({ args: [...args], options: { json: { type: 'boolean' }, take: { type: 'boolean' } }, allowPositionals: true });
     const info = await readSandboxInfo();
     const skill = positionals[0];
-    const url = skill ? (info.queues[skill] ?? (await apiSkillQueue(info, skill))) : undefined;
-    if (!skill || !url) throw new UsageError(`name a skill: ${Object.keys(info.queues).join(', ')}, or one created through the admin API`);
+    const queues = await skillQueues(info);
+    if (!skill) throw new UsageError(`name a skill: ${[...queues.keys()].join(', ')}`);
+    const url = queues.get(skill);
+    if (!url) {
+      process.stderr.write(`postroom queue: unknown skill '${skill}': the sandbox has ${[...queues.keys()].join(', ')}\n`);
+      return 1;
+    }
     const bodies = values.take ? await take(info, url) : await peek(info.aws.endpoints.sqs, url);
     for (const body of bodies) {
       const record = RoutedMessageSchema.parse(JSON.parse(body));
@@ -42,17 +54,23 @@ export const queueCommand: Command = {
   },
 };
 
-/** The queue of a skill created through the admin API (not in the sandbox file): found by its name. */
-async function apiSkillQueue(info: SandboxInfo, skill: string): Promise<string | undefined> {
-  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(skill)) return undefined;
-  const sqs = createSqsClient({ region: info.aws.region, credentials: info.aws.credentials, endpoint: info.aws.endpoints.sqs });
+/**
+ * Every skill of the running sandbox with its queue URL: those of its config (in the sandbox file)
+ * and those created through the admin API since, from their items in the table.
+ */
+async function skillQueues(info: SandboxInfo): Promise<Map<string, string>> {
+  const queues = new Map(Object.entries(info.queues));
+  // One attempt: a sandbox that stopped without cleaning up is said at once, not retried.
+  const db = createDocumentClient({ region: info.aws.region, endpoint: info.aws.endpoints.dynamodb, credentials: { ...info.aws.credentials }, maxAttempts: 1 });
   try {
-    return (await sqs.send(new GetQueueUrlCommand({ QueueName: `${skill}.fifo` }))).QueueUrl;
-  } catch {
-    return undefined;
+    const store = new DynamoVersionedStore(db, info.table, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema });
+    for (const { value } of await everything((page) => store.list(page))) if (value.queueUrl) queues.set(value.name, value.queueUrl);
+  } catch (error) {
+    throw unreachable(error, info.aws.endpoints.dynamodb);
   } finally {
-    sqs.destroy();
+    db.destroy();
   }
+  return queues;
 }
 
 function summary(m: RoutedMessage): string {

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SandboxInfo } from '../local/sandbox.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../runtime/clients.ts';
+import { UsageError } from './command.ts';
 
 /** SDK clients pointed at a running sandbox's local servers. */
 export function sandboxClients(info: SandboxInfo): { readonly db: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient; destroy(): void } {
@@ -18,4 +19,13 @@ export function sandboxClients(info: SandboxInfo): { readonly db: DynamoDBDocume
       sqs.destroy();
     },
   };
+}
+
+/** A refused connection means the sandbox that wrote the state file is gone: say so, and how to start one. */
+export function unreachable(error: unknown, endpoint: string): unknown {
+  const text = error instanceof Error ? `${error.name} ${error.message} ${String((error as { code?: unknown }).code ?? '')}` : '';
+  if (/ECONNREFUSED|ECONNRESET|socket hang up/i.test(text)) {
+    return new UsageError(`the sandbox's DynamoDB at ${endpoint} does not answer (stopped without cleaning up?): start one with \`npm start\``);
+  }
+  return error;
 }

@@ -13,7 +13,10 @@ mail; exits 1 when the sandbox refused one (unknown address 550, too large 552).
 
 Options:
   --to ADDRESS      envelope recipient (default: the first channel's address)
-  --from ADDRESS    envelope sender (default: customer@customer.example)
+  --from SENDER     who writes: the sample mail's From header (the address a reply goes to, with
+                    the display name given, as in "Vera Buyer <vera@bigcorp.example>") and the
+                    envelope sender; for .eml files the envelope sender only, their headers stay
+                    as they are (default: Casey Customer <customer@customer.example>)
   --subject TEXT    subject of the sample mail (default: "Hello from postroom send")
   --mailbox         put the mail into the sandbox's local IMAP mailbox (as its mail server would
                     deliver it) instead of sending it by SMTP: a channel reading that mailbox
@@ -21,6 +24,7 @@ Options:
 
 Examples:
   npx postroom send
+  npx postroom send --from "Vera Buyer <vera@bigcorp.example>" --subject "Volume licence"
   npx postroom send --subject "Refund for invoice 42"
   npx postroom send reply.eml --to support@example.test
   npx postroom send --mailbox --subject "Where is my parcel?"`;
@@ -37,13 +41,13 @@ export const sendCommand: Command = {
     if (values.mailbox) return deliverToMailbox(info, positionals, values);
     const to = values.to ?? info.channels[0]?.addresses[0];
     if (!to) throw new UsageError('the sandbox has no channel; give --to');
-    const from = values.from ?? 'customer@customer.example';
+    const from = senderOf(values.from);
     const transport = nodemailer.createTransport({ host: info.smtp.host, port: info.smtp.port, secure: false, ignoreTLS: true });
     let refused = 0;
     try {
       const mails =
         positionals.length > 0
-          ? await Promise.all(positionals.map(async (file) => ({ label: file, message: { envelope: { from, to }, raw: await readFile(file) } })))
+          ? await Promise.all(positionals.map(async (file) => ({ label: file, message: { envelope: { from: from.address, to }, raw: await readFile(file) } })))
           : [{ label: 'sample mail', message: sampleMail(from, to, values.subject ?? 'Hello from postroom send') }];
       for (const { label, message } of mails) {
         try {
@@ -62,13 +66,35 @@ export const sendCommand: Command = {
   },
 };
 
-function sampleMail(from: string, to: string, subject: string): SendMailOptions {
+/** A sender as `--from` names it: `Name <address>` or a bare address. */
+interface Sender {
+  readonly name: string;
+  readonly address: string;
+}
+
+const SAMPLE_SENDER: Sender = { name: 'Casey Customer', address: 'customer@customer.example' };
+
+/** `--from` read as `Display Name <address>` or a bare address (no pattern that could backtrack: it is split at its last `<`). */
+function senderOf(text: string | undefined): Sender {
+  if (text === undefined) return SAMPLE_SENDER;
+  const given = text.trim();
+  const open = given.lastIndexOf('<');
+  const sender = open >= 0 && given.endsWith('>')
+    ? { name: given.slice(0, open).trim().replace(/^"(.*)"$/, '$1'), address: given.slice(open + 1, -1).trim() }
+    : { name: '', address: given };
+  if (!/^[^\s@<>"]+@[^\s@<>"]+$/.test(sender.address)) throw new UsageError(`--from: '${text}' is not an address (e.g. vera@bigcorp.example or "Vera Buyer <vera@bigcorp.example>")`);
+  return sender;
+}
+
+/** The sample mail, from the sender given: their name in From and under the text, so an answer goes to them by name. */
+function sampleMail(from: Sender, to: string, subject: string): SendMailOptions {
+  const signed = from.name.split(' ')[0] ?? '';
   return {
-    // The sample's name belongs to the sample's address; another sender is named by their address only.
-    from: from === 'customer@customer.example' ? { name: 'Casey Customer', address: from } : from,
+    from: from.name ? { name: from.name, address: from.address } : from.address,
+    envelope: { from: from.address, to },
     to,
     subject,
-    text: 'Hello,\n\nmy order #4711 has not arrived yet. Can you tell me where it is?\n\nThanks,\nCasey',
+    text: `Hello,\n\nmy order #4711 has not arrived yet. Can you tell me where it is?\n\nThanks${signed ? `,\n${signed}` : ''}`,
   };
 }
 
@@ -78,10 +104,10 @@ async function deliverToMailbox(info: SandboxInfo, files: readonly string[], val
   if (!mailbox) throw new UsageError('the sandbox runs no mailbox server: apt-get install dovecot-imapd dovecot-pop3d, then npm start again');
   const password = (await readFile(mailbox.passwordFile, 'utf8')).trim();
   const to = values.to ?? `${mailbox.user}@example.test`;
-  const from = values.from ?? 'customer@customer.example';
+  const from = senderOf(values.from);
   const raws = files.length > 0
     ? await Promise.all(files.map(async (file) => ({ label: file, raw: await readFile(file) })))
-    : [{ label: 'sample mail', raw: stamped(await compose(sampleMail(from, to, values.subject ?? 'Hello from postroom send')), from) }];
+    : [{ label: 'sample mail', raw: stamped(await compose(sampleMail(from, to, values.subject ?? 'Hello from postroom send')), from.address) }];
   const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({ host: mailbox.imap.host, port: mailbox.imap.port, secure: false, auth: { user: mailbox.user, pass: password }, logger: false });
   await client.connect();

@@ -31,6 +31,7 @@ Environment:
   POSTROOM_SMTP_PORT         SMTP port where SES receiving stands (default 2525)
   POSTROOM_OUTBOX_SMTP_PORT  the sandbox's own SMTP server, where a channel's SMTP server stands (default 2587)
   POSTROOM_API_PORT          admin API port (default 8787), http://127.0.0.1:PORT, OpenAPI at /openapi.json
+  POSTROOM_CONSOLE_PORT      the agent console in the browser (default 8788), http://127.0.0.1:PORT/
   POSTROOM_IMAP_PORT         the sandbox's mailbox server (dovecot), IMAP (default 1143)
   POSTROOM_POP3_PORT         the sandbox's mailbox server, POP3 (default 1110)
   POSTROOM_ADMIN_TOKEN       bearer token of the admin user (default: a new one); every user of the
@@ -50,9 +51,18 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-/** A token as the terminal may show it: its first characters only (the whole one is in its file). */
-function hint(token: string): string {
-  return `${token.slice(0, 8)}…`;
+/**
+ * A token as the terminal (and any log the banner is piped to) may show it: a few first characters,
+ * never more than a quarter of it, so a short POSTROOM_ADMIN_TOKEN is not given away; the whole
+ * one is in its file.
+ */
+export function hint(token: string): string {
+  return `${token.slice(0, Math.min(8, Math.floor(token.length / 4)))}…`;
+}
+
+/** Whom the banner suggests signing in to the console as: the sample config's first agent, else the first user. */
+function signInAs(tokens: Readonly<Record<string, string>>): string {
+  return 'agent-1' in tokens ? 'agent-1' : (Object.keys(tokens)[0] ?? 'admin');
 }
 
 function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): string {
@@ -67,13 +77,14 @@ function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): 
     `  SQS         ${info.aws.endpoints.sqs}`,
     ...queues,
     `  sending     SES ${info.sending.ses} (aws-ses-v2-local)   SMTP ${info.sending.smtp.host}:${info.sending.smtp.port} (STARTTLS)`,
-    `  outbox      ${info.outbox}`,
+    `  outbox      ${relative(process.cwd(), info.outbox) || '.'}`,
     info.mailbox
       ? `  mailbox     IMAP ${info.mailbox.imap.host}:${info.mailbox.imap.port}   POP3 ${info.mailbox.pop3.host}:${info.mailbox.pop3.port}   user ${info.mailbox.user} (dovecot; password in ${relative(process.cwd(), info.mailbox.passwordFile)})`
       : '  mailbox     off (apt-get install dovecot-imapd dovecot-pop3d for the local IMAP/POP3 mailbox)',
     info.adminApi
       ? `  admin API   ${info.adminApi.url}   (OpenAPI: ${info.adminApi.url}/openapi.json)`
       : '  admin API   off',
+    `  console     ${info.console ? `${info.console.url}   (the agent console: sign in with a token below)` : 'off'}`,
     ...Object.entries(tokens).map(([user, token], i) => {
       const file = info.adminApi?.tokens[user];
       return `${i === 0 ? '  API tokens  ' : '              '}${user.padEnd(users)}  ${hint(token)}${file ? `   ${relative(process.cwd(), file)} (mode 0600)` : ''}`;
@@ -81,8 +92,9 @@ function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): 
     `  state       ${info.dataDir ? `kept in ${info.dataDir}` : 'in memory (--data DIR keeps it)'}`,
     `  endpoints   ${SANDBOX_STATE_FILE}`,
     '',
+    ...(info.console ? [`Open  ${info.console.url}   (the console; sign in as ${signInAs(tokens)} with the token in ${relative(process.cwd(), info.adminApi?.tokens[signInAs(tokens)] ?? '.postroom/tokens')})`] : []),
     'Try:  npx postroom send            (a sample mail to the first channel)',
-    `      npx postroom queue ${Object.keys(info.queues)[0] ?? 'SKILL'}     (what waits on that skill's queue)`,
+    `      ${`npx postroom queue ${Object.keys(info.queues)[0] ?? 'SKILL'}`.padEnd(28)} (what waits on that skill's queue)`,
     '      npx postroom reply --ticket NUMBER --text "Thanks!"   (answer it; the mail lands in the outbox)',
     '      npx postroom outbox          (what was sent)',
     ...(info.mailbox ? ['      npx postroom send --mailbox  (a mail into the local IMAP mailbox; the mailbox channel polls it)'] : []),
@@ -109,6 +121,7 @@ export const startCommand: Command = {
       logLevel: values.quiet ? 'WARN' : 'INFO',
       stateFile: resolve(SANDBOX_STATE_FILE),
       apiPort: portFromEnv('POSTROOM_API_PORT', 8787),
+      consolePort: portFromEnv('POSTROOM_CONSOLE_PORT', 8788),
       adminToken: process.env.POSTROOM_ADMIN_TOKEN || undefined,
     });
     process.stdout.write(describe(sandbox.info, sandbox.tokens));

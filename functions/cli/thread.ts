@@ -13,7 +13,9 @@ in-memory conversation store, and prints one JSON line per file: file, conversat
 rule (in-reply-to, references, ticket-number, reply-token, original-message, new-conversation,
 unattached), isNew, plus lane, action, flags and the reason. Automatic mail (bounces,
 auto-replies, out-of-office) never opens a conversation: it joins the one it answers, or is
-unattached (conversation null). A file that cannot be parsed gives {"file", "error"}.
+unattached (conversation null). A file with the Message-ID of an earlier one is the same mail
+delivered twice: rule and action "duplicate", duplicateOf naming the first file, in its
+conversation. A file that cannot be parsed gives {"file", "error"}.
 
 Options:
   --channel FILE   channel settings JSON: ticket number format, threading policy
@@ -33,16 +35,28 @@ export class SequentialIds implements IdGenerator {
   }
 }
 
-/** Threads one parsed message into the store and returns the line `thread` prints for it. */
+/** The files threaded so far, by Message-ID: the first file of each, which a second copy names. */
+export type ThreadedFiles = Map<string, string>;
+
+/**
+ * Threads one parsed message into the store and returns the line `thread` prints for it. With
+ * `threaded`, each file is a stored message of its own, so a second file with a Message-ID seen
+ * before is what the Lambda makes of the same mail delivered twice: a `duplicate` of the first,
+ * in its conversation, opening nothing.
+ */
 export async function threadOne(
   store: InMemoryThreading,
   channel: ChannelSettings,
   file: string,
   message: ParsedMessage,
+  threaded?: ThreadedFiles,
 ): Promise<Record<string, unknown>> {
   const decision = await decideMessage({ lookup: store }, { message, channel });
-  const applied = await store.apply(channel.id, decision.thread, { channel, message, lane: decision.classification.lane, tags: decision.tags });
-  return {
+  const owner = threaded ? { owner: `file-${threaded.size + 1}-${file}` } : {};
+  const applied = await store.apply(channel.id, decision.thread, { channel, message, lane: decision.classification.lane, tags: decision.tags, ...owner });
+  const first = message.messageId ? threaded?.get(message.messageId) : undefined;
+  if (threaded && message.messageId && first === undefined) threaded.set(message.messageId, file);
+  const line = {
     file,
     conversation: applied?.id ?? null,
     ticketNumber: applied?.ticketNumber ?? null,
@@ -53,6 +67,8 @@ export async function threadOne(
     flags: decision.thread.flags,
     reason: decision.thread.reason,
   };
+  if (!applied?.copy && first === undefined) return line;
+  return { ...line, rule: 'duplicate', isNew: false, action: 'duplicate', duplicateOf: first ?? null, reason: `a second copy of ${first ?? 'a mail seen before'} (same Message-ID), in its conversation` };
 }
 
 export const threadCommand: Command = {
@@ -60,6 +76,7 @@ export const threadCommand: Command = {
   run: (args) =>
     runOverMailFiles(args, (channel) => {
       const store = new InMemoryThreading({ ids: new SequentialIds('conv-') });
-      return (file, message) => threadOne(store, channel, file, message);
+      const threaded: ThreadedFiles = new Map();
+      return (file, message) => threadOne(store, channel, file, message, threaded);
     }),
 };

@@ -1,3 +1,4 @@
+import type { RetentionSettings } from '../core/model/retention.ts';
 import { createAdaptorServer } from '@hono/node-server';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:net';
@@ -32,6 +33,8 @@ export interface AdminServerOptions {
   /** Extra CA (PEM) an SMTP server's certificate may chain to, for the credentials test (the sandbox's own). */
   readonly ca?: string | undefined;
   /** Domains a channel address must be on; any when absent or empty. */
+  /** The account-wide retention (config `retention`) the records get; the documented defaults when absent. */
+  readonly retention?: RetentionSettings | undefined;
   readonly domains?: readonly string[] | undefined;
   /** The send path (the sandbox outbox), when wired; replies answer 503 without it. */
   readonly replies?: ReplySender | null | undefined;
@@ -63,7 +66,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   const deps = createAdminDeps({
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
-    domains: options.domains ?? [], queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
+    domains: options.domains ?? [], queuePrefix: '', ...(options.retention ? { retention: options.retention } : {}), queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt: tableIsTheReceiptRule,
     queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
     cipher: async () => (await outbound()).cipher,
@@ -74,6 +77,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     runImport: async (job) => {
       // In the background, as the mailbox function's queue runs it in AWS: the API answers at once.
       void runImportInBackground(aws, job).catch((error: Error) => process.stderr.write(`postroom: import ${job.id}: ${error.message}\n`));
+    },
+    runPrivacyJob: async (job) => {
+      // In the background, as the privacy function's queue runs it in AWS: the API answers 202 at once.
+      void runPrivacyJobInBackground(aws, job.id).catch((error: Error) => process.stderr.write(`postroom: privacy job ${job.id}: ${error.message}\n`));
     },
     // The sandbox's own mailbox server listens on loopback.
     sourceHosts: { allow: { loopback: true }, ...(options.ca ? { ca: options.ca } : {}) },
@@ -109,4 +116,10 @@ async function runImportInBackground(aws: AdminServerOptions['aws'], job: Import
   let current = job;
   do current = await runner.run(channel, current, 60_000);
   while (current.status === 'running');
+}
+
+/** Runs an export or erasure job to its end in this process, the same steps the privacy function takes in AWS. */
+async function runPrivacyJobInBackground(aws: AdminServerOptions['aws'], id: string): Promise<void> {
+  const { createPrivacyRunDeps, runPrivacyJobToEnd } = await import('../runtime/privacy-deps.ts');
+  await runPrivacyJobToEnd(createPrivacyRunDeps({ db: aws.db, s3: aws.s3, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket }), id);
 }

@@ -32,6 +32,9 @@ class Refusal extends Error {
   }
 }
 
+/** An origin on this machine (the sandbox's console): the only ones the local S3 answers cross-origin. */
+const LOOPBACK_ORIGIN = /^http:\/\/(?:127\.0\.0\.1|localhost):\d{1,5}$/;
+
 // Fields S3 leaves out of the "every field needs a condition" rule.
 const UNCONDITIONED = new Set(['policy', 'x-amz-signature', 'file']);
 // Room for the form's other fields and its boundaries around the largest file.
@@ -43,6 +46,10 @@ export function acceptFormUploads(app: LocalS3App, options: FormUploadOptions): 
     const type = String(request.headers['content-type'] ?? '');
     const bucket = /^\/([^/?]+)\/?(?:\?.*)?$/.exec(request.url)?.[1];
     if (request.method !== 'POST' || !bucket || !type.toLowerCase().startsWith('multipart/form-data')) return;
+    // The agent console uploads from its own origin on this machine, as the stack's CORS rule lets
+    // the console's origin upload to the bucket: the browser may then read whether S3 took the file.
+    const origin = String(request.headers.origin ?? '');
+    if (LOOPBACK_ORIGIN.test(origin)) reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     try {
       const form = await readForm(request.raw, type);
       const name = decodeURIComponent(bucket);

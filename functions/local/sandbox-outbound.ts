@@ -1,3 +1,5 @@
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
+import { retentionEnv } from '../runtime/env-fields.ts';
 import type { Context } from 'aws-lambda';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -33,6 +35,8 @@ export interface SandboxOutboundOptions {
   readonly context: (name: string) => Context;
   /** Where feedback suppresses (the deployment's `suppression.scope`). */
   readonly suppressionScope: 'channel' | 'account';
+  /** The account-wide retention (config `retention`) the records get; the documented defaults when absent. */
+  readonly retention?: RetentionSettings | undefined;
 }
 
 export interface SandboxOutbound {
@@ -129,6 +133,7 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
         ALLOW_LOOPBACK_HOSTS: 'true',
         SMTP_EXTRA_CA_FILE: caFile,
         CHANNEL_CACHE_SECONDS: '1',
+        ...retentionEnv(options.retention ?? RETENTION_DEFAULTS),
       } satisfies Partial<Record<keyof OutboundEnv, string>>);
       const local = localHandlerOptions(aws, options.logLevel);
       const handler = createOutboundHandler(env, {

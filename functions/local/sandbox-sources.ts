@@ -1,3 +1,5 @@
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
+import { retentionEnv } from '../runtime/env-fields.ts';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { EncryptionSdkSecretCipher, localKeyring } from '../adapters/outbound/encryption-sdk-secret-cipher.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
@@ -16,6 +18,8 @@ export interface SandboxSourcesOptions {
   /** How often every mailbox channel is polled; the sandbox does not wait for `pollSeconds`. @default 5000 */
   readonly intervalMs?: number;
   readonly suppressionScope: 'channel' | 'account';
+  /** The account-wide retention (config `retention`) the records get; the documented defaults when absent. */
+  readonly retention?: RetentionSettings | undefined;
   readonly onError?: (error: Error) => void;
 }
 
@@ -35,6 +39,7 @@ export async function startSandboxSources(options: SandboxSourcesOptions): Promi
   const env = readEnv(InboundEnvSchema, {
     TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
     SUPPRESSION_SCOPE: options.suppressionScope, CHANNEL_CACHE_SECONDS: '1',
+    ...retentionEnv(options.retention ?? RETENTION_DEFAULTS),
   } satisfies Partial<InboundEnvInput>);
   const clients: AwsClients = { db: aws.db, s3: aws.s3, sqs: aws.sqs };
   const receive = inboundAdapters(clients, env);

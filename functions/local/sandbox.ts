@@ -12,6 +12,7 @@ import { everything } from '../core/admin/admin-context.ts';
 import { SkillRecordSchema } from '../core/model/admin-resources.ts';
 import type { ReplySender } from '../core/ports/admin.ts';
 import { startAdminServer, type AdminServer } from './admin-server.ts';
+import { startSandboxConsole } from './console-server.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import type { Agent } from '../core/model/agent.ts';
 import type { ReceiptVerdicts } from '../core/model/classification.ts';
@@ -31,6 +32,9 @@ import { isMailboxSource } from '../core/model/mail-source.ts';
 import { prepareSandboxMailbox, SANDBOX_MAILBOX_HOST, type SandboxMailboxInfo } from './sandbox-mailbox.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../runtime/reply-sender.ts';
+import { startSandboxRetention } from './sandbox-retention.ts';
+import { retentionEnv } from '../runtime/env-fields.ts';
+import type { RetentionSettings } from '../core/model/retention.ts';
 
 /** Port of the sandbox's own SMTP server (`POSTROOM_OUTBOX_SMTP_PORT`). */
 export const DEFAULT_OUTBOX_SMTP_PORT = 2587;
@@ -56,6 +60,8 @@ export interface SandboxOptions {
   readonly pop3Port?: number | undefined;
   /** Admin API port on 127.0.0.1; 0 takes a free one (the default), null runs no admin API. */
   readonly apiPort?: number | null | undefined;
+  /** The agent console's port on 127.0.0.1 (needs the admin API); 0 takes a free one, null or absent serves none. */
+  readonly consolePort?: number | null | undefined;
   /** Bearer token of the sandbox's admin user; generated when absent. Every other user's is generated. */
   readonly adminToken?: string | undefined;
   /** The send path for the reply route; the sandbox's own outbound queue when absent. */
@@ -79,6 +85,8 @@ export interface SandboxInfo {
     readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly sqs: string };
   };
   readonly table: string;
+  /** The append-only audit table (`<table>-audit` when absent: files written before it was named). */
+  readonly auditTable?: string;
   readonly bucket: string;
   /** Skill → FIFO queue URL. */
   readonly queues: Record<string, string>;
@@ -95,6 +103,10 @@ export interface SandboxInfo {
   readonly sending: { readonly ses: string; readonly smtp: { readonly host: string; readonly port: number } };
   /** The sandbox's own mailbox server (IMAP, POP3) and its sample account; null without dovecot. */
   readonly mailbox: SandboxMailboxInfo | null;
+  /** The account-wide retention the sandbox runs with (config `retention`), for `postroom retention sweep`. */
+  readonly retention?: RetentionSettings;
+  /** The agent console in the browser (sign in with a user's token); null when not served. */
+  readonly console: { readonly url: string } | null;
 }
 
 export interface Sandbox {
@@ -125,11 +137,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let stopOutbound = async (): Promise<void> => undefined;
   let stopSources = async (): Promise<void> => undefined;
   let stopMailbox = async (): Promise<void> => undefined;
+  let stopRetention = async (): Promise<void> => undefined;
   try {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
     const outbound = await prepareSandboxOutbound({
       aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, keepOutbox: Boolean(options.dataDir), logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
+      retention: config.retention,
     });
     stopOutbound = () => outbound.stop();
     const mailbox = await prepareSandboxMailbox({
@@ -158,6 +172,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
       OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
       SUPPRESSION_SCOPE: config.suppression.scope,
+      ...retentionEnv(config.retention),
     } satisfies Partial<InboundEnvInput>);
     const handler = createInboundHandler(inboundEnv, localHandlerOptions(aws, options.logLevel));
 
@@ -180,10 +195,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     listening = true;
     await outbound.start({ host: '127.0.0.1', port });
     const sources = await startSandboxSources({
-      aws, keyFile: outbound.keyFile, ...(outbound.ca ? { ca: outbound.ca } : {}), suppressionScope: config.suppression.scope,
+      aws, keyFile: outbound.keyFile, ...(outbound.ca ? { ca: outbound.ca } : {}), suppressionScope: config.suppression.scope, retention: config.retention,
       onError: (error) => process.stderr.write(`postroom: mailbox poll: ${error.message}\n`),
     });
     stopSources = () => sources.stop();
+    // dynalite has no TTL and fauxqs no lifecycle rules: the same expiry runs as a periodic sweep.
+    const retention = startSandboxRetention({
+      target: { db: aws.db, s3: aws.s3, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket }, settings: config.retention,
+      onError: (error) => process.stderr.write(`postroom: retention sweep: ${error.message}\n`),
+    });
+    stopRetention = () => retention.stop();
     const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
     const adminUser = (users.find((u) => u.id === 'admin' && u.role === 'admin') ?? users.find((u) => u.role === 'admin'))?.id;
     const tokens: Record<string, string> = options.apiPort === null ? {} : Object.fromEntries(users.map((u) => [
@@ -192,11 +213,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const admin: AdminServer | null = options.apiPort === null
       ? null
       : await startAdminServer({
-        aws, port: options.apiPort ?? 0, tokens, dataDir: options.dataDir, replies, keyFile: outbound.keyFile, ca: outbound.ca, domains: config.domains,
+        aws, port: options.apiPort ?? 0, tokens, dataDir: options.dataDir, replies, keyFile: outbound.keyFile, ca: outbound.ca, domains: config.domains, retention: config.retention,
       }).catch(async (error: unknown) => {
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         throw error;
       });
+    const agentConsole = admin
+      ? await startSandboxConsole(options.consolePort, admin.url, aws.endpoints.s3).catch(async (error: unknown) => {
+        await admin.close();
+        await new Promise<void>((resolve) => smtp.close(() => resolve()));
+        throw error;
+      })
+      : null;
     const stateDir = options.stateFile ? dirname(options.stateFile) : null;
     const tokenFile = admin && stateDir && adminUser ? join(stateDir, 'admin-token') : null;
     const tokenFiles: Record<string, string> = admin && stateDir ? Object.fromEntries(users.map((u) => [u.id, join(stateDir, 'tokens', u.id)])) : {};
@@ -206,6 +234,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       adminApi: admin ? { url: admin.url, tokenFile, tokens: tokenFiles } : null,
       aws: { region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoints: aws.endpoints },
       table: aws.tableName,
+      auditTable: aws.auditTableName,
       bucket: aws.bucket,
       queues: aws.queueUrls,
       deadLetterQueues: aws.deadLetterQueueUrls,
@@ -216,6 +245,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       feedbackQueue: { url: aws.feedback.queueUrl, deadLetterUrl: aws.feedback.deadLetterQueueUrl },
       sending: { ses: outbound.ses.endpoint, smtp: outbound.smtp },
       mailbox: mailbox.info,
+      retention: config.retention,
+      console: agentConsole ? { url: agentConsole.url } : null,
     };
     if (options.stateFile) {
       await mkdir(dirname(options.stateFile), { recursive: true });
@@ -230,8 +261,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       tokens: admin ? tokens : {},
       awsServerPids: aws.serverPids,
       async stop() {
+        await agentConsole?.close();
         await admin?.close();
         await stopSources();
+        await stopRetention();
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         await outbound.stop();
         await stopMailbox();
@@ -244,6 +277,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     };
   } catch (error) {
     await stopSources().catch(() => undefined);
+    await stopRetention().catch(() => undefined);
     await stopOutbound().catch(() => undefined);
     await stopMailbox().catch(() => undefined);
     await aws.stop().catch(() => undefined);

@@ -31,7 +31,14 @@ import { DynamoImportJobs } from '../adapters/dynamo-import-jobs.ts';
 import { S3ImportArchives } from '../adapters/s3-import-archives.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ImportJob } from '../core/model/import-job.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
 import { templateStores } from './queue-reply-deps.ts';
+import type { PrivacyJob } from '../core/governance/privacy-job.ts';
+import { privacyAdminAdapters } from './privacy-deps.ts';
+import { DynamoPresence } from '../adapters/dynamo-presence.ts';
+import { DynamoWorkLeases } from '../adapters/dynamo-work-leases.ts';
+import { SqsWorkQueue } from '../adapters/sqs-work-queue.ts';
+import { DynamoLegalHolds } from '../adapters/dynamo-legal-holds.ts';
 
 export interface AdminClients {
   readonly db: DynamoDBDocumentClient;
@@ -60,8 +67,12 @@ export interface AdminClients {
   readonly replies: ReplySender | null;
   /** Hands a started import to what runs it: the mailbox function's queue in AWS, a background task in the sandbox. */
   readonly runImport?: (job: ImportJob) => Promise<void>;
+  /** Hands a requested export or erasure to what runs it: the privacy queue in AWS, a background task in the sandbox. */
+  readonly runPrivacyJob?: (job: PrivacyJob) => Promise<void>;
   /** What admin-set mailbox hosts may reach besides public addresses (the sandbox: loopback), and extra CAs. */
   readonly sourceHosts?: { readonly allow: HostAllowance; readonly ca?: string };
+  /** The account-wide retention (config `retention`); its documented defaults when absent. */
+  readonly retention?: RetentionSettings;
 }
 
 /** Loads the MIME parser on first use: only the dry run, bodies and replays need it. */
@@ -73,6 +84,7 @@ export const loadSanitizer = lazy(async (): Promise<HtmlSanitizer> => new (await
 /** The admin API's adapters, shared by the Lambda entry point and the sandbox. */
 export function createAdminDeps(c: AdminClients): AdminApiDeps {
   const { db, tableName } = c;
+  const retention = c.retention ?? RETENTION_DEFAULTS;
   const raw = new S3RawMailStore(c.s3, c.bucket);
   const clock = new SystemClock();
   const agents = new DynamoVersionedStore(db, tableName, { partition: AGENT_PARTITION, attribute: 'agent', schema: AgentSchema });
@@ -86,7 +98,7 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
   return {
     clock,
     ids: new UuidIdGenerator(),
-    audit: new DynamoAuditLog(db, c.auditTableName),
+    audit: new DynamoAuditLog(db, c.auditTableName, { retention }),
     channels: new DynamoVersionedStore(db, tableName, { partition: CHANNEL_PARTITION, attribute: 'settings', schema: ChannelResourceSchema }),
     skills: new DynamoVersionedStore(db, tableName, { partition: SKILL_PARTITION, attribute: 'skill', schema: SkillRecordSchema }),
     ...templateStores(db, tableName),
@@ -97,7 +109,7 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     queues: c.queues,
     domains: c.domains,
     parser: loadParser,
-    lookup: new DynamoConversationStore(db, tableName),
+    lookup: new DynamoConversationStore(db, tableName, { retention }),
     conversations: new DynamoConversationAdmin(db, tableName),
     bodies: new RawMailMessageBodies(raw, loadParser),
     replies: c.replies,
@@ -109,11 +121,19 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     tester: { test: async (input) => (await c.tester()).test(input) },
     suppressions: c.suppressions,
     attachments: new S3AttachmentLinks(c.s3, raw, { bucket: c.bucket }),
+    holds: new DynamoLegalHolds(db, tableName),
+    retention,
     sourceStates: new DynamoSourceStateStore(db, tableName),
     importJobs: new DynamoImportJobs(db, tableName),
     importArchives: new S3ImportArchives(c.s3, c.bucket),
+    // The work routes: agents' apps take skill-queue messages under leases, and say who has a conversation open.
+    work: { queue: new SqsWorkQueue(c.sqs), leases: new DynamoWorkLeases(db, tableName), presence: new DynamoPresence(db, tableName) },
     runImport: c.runImport ?? (async () => {
       throw new ConfigError('imports are not wired in this deployment (no runner for import jobs)');
+    }),
+    ...privacyAdminAdapters({ db, s3: c.s3, tableName, bucket: c.bucket }),
+    runPrivacyJob: c.runPrivacyJob ?? (async () => {
+      throw new ConfigError('privacy jobs are not wired in this deployment (no runner for export and erasure jobs)');
     }),
     // An admin's poll reads a page and answers within the API's time limit; the schedule reads the rest.
     pollSource: async (channel) => (await import('../core/sources/poll-source.ts')).pollSource(await sourceDeps(), channel, { force: true, limit: 25, budgetMs: 20_000 }),

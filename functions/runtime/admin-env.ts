@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveInt } from './env-fields.ts';
+import { positiveInt, RetentionFields } from './env-fields.ts';
 import { CidrListSchema } from './outbound-env.ts';
 
 const flag = (fallback: 'true' | 'false') => z.enum(['true', 'false']).default(fallback).transform((v) => v === 'true');
@@ -29,10 +29,14 @@ export const AdminEnvSchema = z.object({
   ALLOWED_PRIVATE_CIDRS: CidrListSchema,
   /** The mailbox function's FIFO poll queue: a started import is handed to it (`{"import": …}`). */
   POLL_QUEUE_URL: z.url(),
+  /** The privacy function's queue: a requested export or erasure is handed to it (`{"privacyJob": id}`). */
+  PRIVACY_QUEUE_URL: z.url(),
   /** Lease of a replayed inbound mail: the function timeout plus a margin. */
   LEASE_SECONDS: positiveInt('70'),
   /** Under JWT: the claim whose values name roles (config `api.roleClaim`); empty when roles come from agent records only. */
   API_ROLE_CLAIM: z.string().default('').transform((v) => v.trim() || undefined),
+  /** Replays, notes and holds write what expires; a lifted hold restores the expiry. */
+  ...RetentionFields,
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-admin'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
 });

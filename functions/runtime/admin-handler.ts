@@ -7,6 +7,7 @@ import { createAdminApp } from '../api/app.ts';
 import { apiGatewayPrincipal } from '../api/auth.ts';
 import { createAdminDeps } from './admin-deps.ts';
 import { enqueueImport } from './source-queue.ts';
+import { enqueuePrivacyJob } from './privacy-queue.ts';
 import type { AdminEnv } from './admin-env.ts';
 import { SKILL_MAX_RECEIVES } from './attempts.ts';
 import { tracedClients } from './clients.ts';
@@ -15,6 +16,7 @@ import { createObservability } from './observability.ts';
 import { createQueueReplyDeps } from './queue-reply-deps.ts';
 import { QueueReplySender } from './reply-sender.ts';
 import { RAW_MAIL_PREFIX } from './ses-event.ts';
+import { retentionOf } from './env-fields.ts';
 
 /**
  * The admin function: observability, clients and the app built once per container, for API
@@ -41,6 +43,7 @@ export function createAdminHandler(env: AdminEnv) {
     queueUrls: {},
     outboundQueueUrl: env.OUTBOUND_QUEUE_URL,
     leaseMs: env.LEASE_SECONDS * 1000,
+    retention: retentionOf(env),
     receipt: new SesReceiptRules(tracer.captureAWSv3Client(new SESClient({})), {
       ruleSetName: env.RECEIPT_RULE_SET, bucketName: env.MAIL_BUCKET, objectKeyPrefix: RAW_MAIL_PREFIX,
       functionArn: env.INBOUND_FUNCTION_ARN, scanEnabled: env.SCAN_ENABLED, requireTls: env.REQUIRE_TLS,
@@ -51,6 +54,7 @@ export function createAdminHandler(env: AdminEnv) {
     tester: async () => (await outbound()).tester(),
     suppressions: new DynamoSuppressionList(db, env.TABLE_NAME),
     runImport: async (job) => enqueueImport(sqs, env.POLL_QUEUE_URL, job),
+    runPrivacyJob: async (job) => enqueuePrivacyJob(sqs, env.PRIVACY_QUEUE_URL, job.id),
     replies: new QueueReplySender(createQueueReplyDeps({
       db, s3, sqs, tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, outboundQueueUrl: env.OUTBOUND_QUEUE_URL, channelCacheMs: 5_000,
     })),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveInt } from './env-fields.ts';
+import { positiveInt, RetentionFields } from './env-fields.ts';
 import { ConfigError } from '../core/errors.ts';
 import { describeIssues, validationIssues } from '../core/validation.ts';
 
@@ -32,6 +32,7 @@ export const InboundEnvSchema = z.object({
   /** The outbound FIFO queue acknowledgements are queued on. */
   OUTBOUND_QUEUE_URL: z.url(),
   ...SuppressionFields,
+  ...RetentionFields,
   /** JSON object: skill name → FIFO queue URL. */
   SKILL_QUEUE_URLS: SkillQueueUrlsSchema,
   /** Name prefix of skill queues the admin API creates (`<prefix><skill>.fifo`); empty: only table items name them. */

@@ -18,6 +18,7 @@ import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
 import { type AwsClients, tracedClients } from './clients.ts';
 import type { InboundEnv } from './env.ts';
 import { feedbackAdapters } from './feedback-deps.ts';
+import { retentionOf } from './env-fields.ts';
 
 /** The AWS adapters of `receiveMail`, with SDK clients built once and traced. */
 export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailDeps {
@@ -31,15 +32,17 @@ export function inboundAdapters(clients: AwsClients, env: InboundEnv): ReceiveMa
   const clock = new SystemClock();
   const channels = new DynamoChannelDirectory(db, table, { clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 });
   const feedback = feedbackAdapters(db, table, clock, env);
+  // The expiry of what the inbound path writes rides on its writes.
+  const retention = retentionOf(env);
   return {
     parser: new MailparserMimeParser(),
     channels,
     rawMail: new S3RawMailStore(s3, env.MAIL_BUCKET),
     ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
-    conversations: new DynamoConversationStore(db, table),
-    messages: new DynamoMessageStore(db, table),
+    conversations: new DynamoConversationStore(db, table, { retention }),
+    messages: new DynamoMessageStore(db, table, { retention }),
     queue: new SqsRoutedQueue(sqs, env.SKILL_QUEUE_URLS, skillQueueLookup({ db, tableName: table, sqs, prefix: env.SKILL_QUEUE_PREFIX })),
-    failed: new DynamoFailedMailStore(db, table),
+    failed: new DynamoFailedMailStore(db, table, { retention }),
     tickets: new DynamoTicketSequence(db, table),
     clock,
     ids: new UuidIdGenerator(),

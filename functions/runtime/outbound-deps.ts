@@ -20,6 +20,7 @@ import type { TransportFactory } from '../core/ports/outbound-store.ts';
 import { type AwsClients, createSesClient, tracedClients } from './clients.ts';
 import type { OutboundEnv } from './outbound-env.ts';
 import { RuntimeTransportFactory } from './transport-factory.ts';
+import { retentionOf } from './env-fields.ts';
 
 export interface OutboundDeps {
   readonly send: SendOutboundDeps;
@@ -69,7 +70,8 @@ export async function createOutboundDeps(env: OutboundEnv, tracer: Tracer, optio
       plans: new S3OutboundPlanStore(s3, env.MAIL_BUCKET),
       history: messages,
       messages: new DynamoOutboundMessages(db, table),
-      conversations: new DynamoConversationStore(db, table),
+      // A reply sent moves its conversation's expiry: the account's period for one created before periods were stored on it.
+      conversations: new DynamoConversationStore(db, table, { retention: retentionOf(env) }),
       suppression: new DynamoSuppressionList(db, table),
       composer: new NodemailerMimeComposer({ clock }),
       attachments: new S3AttachmentSource(s3, { uploadsBucket: env.MAIL_BUCKET }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveInt } from './env-fields.ts';
+import { positiveInt, RetentionFields } from './env-fields.ts';
 
 /** Comma-separated CIDR blocks an admin-set SMTP host or token URL may reach although private. */
 export const CidrListSchema = z
@@ -30,6 +30,8 @@ export const OutboundEnvSchema = z.object({
   /** Lease of one send attempt: the function timeout plus a margin. */
   LEASE_SECONDS: positiveInt('70'),
   CHANNEL_CACHE_SECONDS: positiveInt('60'),
+  /** A sent reply moves its conversation's expiry. */
+  ...RetentionFields,
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-outbound'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Postroom'),
 }).refine((env) => (env.CREDENTIALS_KEY_ARN === '') !== (env.CREDENTIALS_KEY_FILE === ''), {

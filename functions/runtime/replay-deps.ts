@@ -2,7 +2,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ReceiveMailDeps } from '../core/inbound/receive-mail.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../core/model/retention.ts';
 import { type InboundEnvInput, InboundEnvSchema, readEnv } from './env.ts';
+import { retentionEnv } from './env-fields.ts';
 import { inboundAdapters } from './inbound-deps.ts';
 
 export interface ReplayClients {
@@ -17,6 +19,8 @@ export interface ReplayClients {
   /** The outbound queue, where acknowledgements of replayed mail are queued. */
   readonly outboundQueueUrl: string;
   readonly leaseMs: number;
+  /** The account-wide retention the replayed mail's records get; the documented defaults when absent. */
+  readonly retention?: RetentionSettings | undefined;
 }
 
 /**
@@ -33,6 +37,7 @@ export function createReplayDeps(c: ReplayClients): ReceiveMailDeps {
     OUTBOUND_QUEUE_URL: c.outboundQueueUrl,
     CHANNEL_CACHE_SECONDS: '1',
     LEASE_SECONDS: String(Math.ceil(c.leaseMs / 1000)),
+    ...retentionEnv(c.retention ?? RETENTION_DEFAULTS),
   } satisfies Partial<InboundEnvInput>);
   return inboundAdapters(c, env);
 }

@@ -1,3 +1,5 @@
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../../functions/core/model/retention.ts';
+import { retentionEnv } from '../../functions/runtime/env-fields.ts';
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -22,6 +24,7 @@ import { administeredKey, allowCredentialUse } from './key-policy.ts';
 import { IMPORT_ARCHIVE_PREFIX, type MailStorage } from './mail-storage.ts';
 import { PostroomFunction } from './postroom-function.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
+import { EXPORT_ARCHIVE_PREFIX } from '../../functions/adapters/s3-export-archives.ts';
 import { nagArn } from './nag-arn.ts';
 import type { SkillQueues } from './skill-queues.ts';
 
@@ -43,6 +46,8 @@ export interface AdminApiProps {
   readonly outboundQueue: sqs.IQueue;
   /** The mailbox function's FIFO poll queue (`MailboxSources.pollQueue`): a started import job is queued there. */
   readonly pollQueue: sqs.IQueue;
+  /** The privacy function's queue (`Privacy.queue`): a requested export or erasure is queued there. */
+  readonly privacyQueue: sqs.IQueue;
   /**
    * The mailbox function (`MailboxSources.handler`), served `POST /webhooks/graph/{channelId}`
    * for Microsoft Graph's change notifications: the API's one route without authorization.
@@ -63,6 +68,8 @@ export interface AdminApiProps {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /** The account-wide retention (config `retention`): each record's expiry rides on the write that stores it; the documented defaults when absent. */
+  readonly retention?: RetentionSettings;
 }
 
 /**
@@ -128,9 +135,11 @@ export class AdminApi extends Construct {
         CREDENTIALS_KEY_ARN: this.credentialKey.keyArn,
         OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
         POLL_QUEUE_URL: props.pollQueue.queueUrl,
+        PRIVACY_QUEUE_URL: props.privacyQueue.queueUrl,
         ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
         API_ROLE_CLAIM: props.api.roleClaim ?? '',
         LEASE_SECONDS: '40',
+        ...retentionEnv(props.retention ?? RETENTION_DEFAULTS),
         POWERTOOLS_SERVICE_NAME: 'postroom-admin',
         POWERTOOLS_METRICS_NAMESPACE: 'Postroom',
       },
@@ -233,11 +242,20 @@ export class AdminApi extends Construct {
     const runtimeQueues = `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`;
     statement(['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:SendMessage'], [runtimeQueues]);
     for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
+    // The work routes: an agent's app takes one message at a time (receive, keep invisible, delete)
+    // and counts what waits, on the skill queues: the stack's (not their dead-letter queues) and the
+    // runtime ones under the prefix, which their dead-letter queues share.
+    const skillQueueArns = [...queues.skills.values()].map(({ queue }) => queue.queueArn);
+    statement(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [runtimeQueues, ...skillQueueArns]);
     // The reply route: the planned mail under its prefix, the job on the outbound queue.
     statement(['s3:PutObject'], [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)]);
     props.outboundQueue.grantSendMessages(role);
     // Started import jobs go to the mailbox function's queue; nothing else is sent or read there.
     statement(['sqs:SendMessage'], [props.pollQueue.queueArn]);
+    // Requested exports and erasures go to the privacy function's queue; a finished export is
+    // downloaded through a link the function presigns (S3 checks GetObject against its role).
+    statement(['sqs:SendMessage'], [props.privacyQueue.queueArn]);
+    statement(['s3:GetObject'], [storage.bucket.arnForObjects(`${EXPORT_ARCHIVE_PREFIX}*`)]);
     const ruleSet = `arn:${stack.partition}:ses:${stack.region}:${stack.account}:receipt-rule-set/${props.ruleSet.receiptRuleSetName}`;
     statement(['ses:CreateReceiptRule', 'ses:UpdateReceiptRule', 'ses:DeleteReceiptRule'], [ruleSet, `${ruleSet}:receipt-rule/api-channel-*`]);
 
@@ -247,6 +265,7 @@ export class AdminApi extends Construct {
     ack(`${bucketArn}/${IMPORT_ARCHIVE_PREFIX}*`, 'Import archives are keyed by channel and import id under this prefix only; the function signs their upload forms (exact key, capped size) and checks that an upload arrived.');
     ack(`${bucketArn}/${INBOUND_ATTACHMENT_PREFIX}*`, 'Attachments extracted for download are keyed by message id and index under this prefix only.');
     ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned POSTs (exact size and type) under per-agent random keys below this prefix only.');
+    ack(`${bucketArn}/${EXPORT_ARCHIVE_PREFIX}*`, 'Export archives are keyed by job id under this prefix only; the function presigns short-lived download links to them.');
     ack(`${bucketArn}/${OUTBOUND_PLAN_PREFIX}*`, 'Planned replies are written under this prefix only, keyed by channel and message id, for the outbound function to send.');
     ack(nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`), 'Skills created through the API get their queues at runtime; the function manages only queues with the stack\'s skill prefix.');
     ack(nagArn(stack, 'ses', `receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`), 'The function manages only the receipt rules of API channels (api-channel-<id>) in the stack\'s rule set.');

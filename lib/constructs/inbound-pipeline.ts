@@ -11,6 +11,8 @@ import type { InboundEnvInput } from '../../functions/runtime/env.ts';
 import { ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, FEEDBACK_WRITE_KEY_PREFIXES, INBOUND_WRITE_KEY_PREFIXES } from '../../functions/adapters/dynamo-schema.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../../functions/core/model/retention.ts';
+import { retentionEnv } from '../../functions/runtime/env-fields.ts';
 import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { nagArn } from './nag-arn.ts';
@@ -25,6 +27,8 @@ export interface InboundPipelineProps {
   readonly outboundQueue: sqs.IQueue;
   /** How DSN and ARF reports suppress, as the feedback function does. @default DEFAULT_SUPPRESSION */
   readonly suppression?: SuppressionOptions;
+  /** The account-wide retention (config `retention`): each record's expiry rides on the write that stores it; the documented defaults when absent. */
+  readonly retention?: RetentionSettings;
   /**
    * Name prefix of the skill queues the admin API creates at runtime; the function may find
    * (`sqs:GetQueueUrl`) and send to queues with it.
@@ -68,7 +72,7 @@ export const INBOUND_LEASE = TIMEOUT.plus(Duration.seconds(10));
  * error, for replay.
  */
 /** What a function that runs the inbound steps (`receiveMail`) is told: the inbound function, the mailbox function, the reconciliation. */
-export type ReceiveMailEnvProps = Pick<InboundPipelineProps, 'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'runtimeQueuePrefix'>;
+export type ReceiveMailEnvProps = Pick<InboundPipelineProps, 'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'retention' | 'runtimeQueuePrefix'>;
 
 /** The environment of the inbound steps, the same in every function that runs them. */
 export function receiveMailEnv(scope: Construct, props: ReceiveMailEnvProps) {
@@ -80,6 +84,7 @@ export function receiveMailEnv(scope: Construct, props: ReceiveMailEnvProps) {
     SKILL_QUEUE_PREFIX: props.runtimeQueuePrefix,
     OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
     ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
+    ...retentionEnv(props.retention ?? RETENTION_DEFAULTS),
     CHANNEL_CACHE_SECONDS: '60',
   } satisfies Partial<InboundEnvInput>;
 }

@@ -18,8 +18,6 @@ export const IMPORT_ARCHIVE_PREFIX = 'imports/';
 export const IMPORT_ARCHIVE_DAYS = 7;
 
 export interface MailStorageProps {
-  /** Days raw mail is kept before S3 deletes it (ADM-2). */
-  readonly retentionDays: number;
   /**
    * What happens to the bucket, its key and the access logs when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -35,8 +33,9 @@ export interface MailStorageProps {
 /**
  * The raw-mail bucket: SSE-KMS with a rotating customer key (default bucket encryption, so SES's
  * S3 action needs no key of its own and readers use plain GetObject), public access blocked,
- * TLS only, expiry from the retention setting (uploaded import archives after a week), server
- * access logs to a second bucket.
+ * TLS only, uploaded import archives expired after a week, server access logs to a second bucket.
+ * Mail is deleted with its records, not by age (`Retention`: a lifecycle rule would see neither a
+ * legal hold nor a channel's retention), so no rule expires the whole bucket.
  *
  * The key's policy names its users: the functions (`allowKeyUse`, through S3 only) and SES for
  * the receipt rules' writes (`RawMailAction`); the account only administers it.
@@ -46,7 +45,7 @@ export class MailStorage extends Construct {
   readonly bucket: s3.Bucket;
   readonly accessLogs: s3.Bucket;
 
-  constructor(scope: Construct, id: string, props: MailStorageProps) {
+  constructor(scope: Construct, id: string, props: MailStorageProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.key = administeredKey(this, 'Key', { description: 'Postroom mail data (raw mail and attachments)', removalPolicy });
@@ -69,7 +68,6 @@ export class MailStorage extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'mail/',
       lifecycleRules: [
-        { id: 'retention', expiration: Duration.days(props.retentionDays) },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         { id: 'import-archives', prefix: IMPORT_ARCHIVE_PREFIX, expiration: Duration.days(IMPORT_ARCHIVE_DAYS) },
       ],

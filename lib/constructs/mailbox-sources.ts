@@ -1,3 +1,4 @@
+import type { RetentionSettings } from '../../functions/core/model/retention.ts';
 import { Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -31,6 +32,8 @@ export interface MailboxSourcesProps {
   readonly runtimeQueuePrefix: string;
   /** How DSN and ARF reports suppress, as the inbound function does. @default DEFAULT_SUPPRESSION */
   readonly suppression?: SuppressionOptions;
+  /** The account-wide retention (config `retention`): each record's expiry rides on the write that stores it; the documented defaults when absent. */
+  readonly retention?: RetentionSettings;
   /**
    * Private CIDR blocks an admin-set mailbox host may reach: the list the outbound function
    * applies to SMTP hosts (config `outbound.allowedPrivateCidrs`).

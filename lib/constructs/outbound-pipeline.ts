@@ -1,3 +1,5 @@
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../../functions/core/model/retention.ts';
+import { retentionEnv } from '../../functions/runtime/env-fields.ts';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -27,6 +29,8 @@ export interface OutboundPipelineProps {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /** The account-wide retention (config `retention`): each record's expiry rides on the write that stores it; the documented defaults when absent. */
+  readonly retention?: RetentionSettings;
   /**
    * Private CIDR blocks an admin-set SMTP host may reach (a relay inside the customer's network).
    * @default none
@@ -106,6 +110,7 @@ export class OutboundPipeline extends Construct {
         ALLOWED_PRIVATE_CIDRS: (props.allowedPrivateCidrs ?? []).join(','),
         LEASE_SECONDS: String(LEASE.toSeconds()),
         CHANNEL_CACHE_SECONDS: '60',
+        ...retentionEnv(props.retention ?? RETENTION_DEFAULTS),
         POWERTOOLS_SERVICE_NAME: 'postroom-outbound',
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'Postroom',
       },

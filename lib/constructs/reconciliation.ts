@@ -1,3 +1,4 @@
+import type { RetentionSettings } from '../../functions/core/model/retention.ts';
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,6 +27,8 @@ export interface ReconciliationProps {
   readonly runtimeQueuePrefix: string;
   /** @default DEFAULT_SUPPRESSION */
   readonly suppression?: SuppressionOptions;
+  /** The account-wide retention (config `retention`): each record's expiry rides on the write that stores it; the documented defaults when absent. */
+  readonly retention?: RetentionSettings;
   /**
    * How often a run starts; a mail whose invocation was lost is recovered within grace plus this.
    * @default Duration.minutes(15)

@@ -33,8 +33,11 @@ export class Tables extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // Window events and acknowledgement claims expire once they no longer count.
+      // Window events and acknowledgement claims expire once they no longer count; conversations,
+      // messages outside them and failed mail by the retention settings (`Retention`).
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // What TTL deleted, for the expiry to delete what the item leaves behind (`Retention`).
+      stream: dynamodb.StreamViewType.OLD_IMAGE,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });

@@ -106,7 +106,7 @@ describe('npx postroom feedback inspect FILE...', () => {
     expect(result.code).toBe(1);
     expect(lines(result.stdout)).toEqual([
       { file: garbage, error: 'validation: the message body is not JSON' },
-      { file: missing, error: expect.stringMatching(/^ENOENT: /) },
+      { file: missing, error: 'no such file (ENOENT)' },
       { file: stranger, error: 'validation: not an SES event record: no eventType or notificationType, and no event object to tell it' },
       { file: join(REAL, 'sisimai-amazonses-01.json'), kind: 'bounce', messageId: '01010157e48f9b9b-891e9a0e-9c9d-4773-9bfe-608f2ef4756d-000000', recipients: [{ address: 'bounce@simulator.amazonses.com', smtpStatus: '5.1.1', action: 'suppress' }] },
     ]);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +25,21 @@ function parseLines(stdout: string): Record<string, unknown>[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+describe('postroom', () => {
+  it('prints the package version with --version, and the usage alone, each with exit 0', async () => {
+    // Arrange
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    // Act
+    const version = await postroom('--version');
+    const bare = await postroom();
+    const unknown = await postroom('--versoin');
+    // Assert
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    expect(bare).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: postroom <command>'), stderr: '' });
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command '--versoin'") });
+  });
+});
 
 describe('postroom inspect', () => {
   it('prints one JSON line per file, in order, with an error line for a file that is not mail', async () => {
@@ -57,10 +72,13 @@ describe('postroom inspect', () => {
     expect(ooo).toMatchObject({ lane: 'out-of-office', laneReason: expect.any(String) });
   });
 
-  it('exits 1 and says so for a file that does not exist', async () => {
-    const result = await postroom('inspect', 'no/such/file.eml');
+  it('exits 1 and says so for a file that does not exist, once and in words, and for a directory', async () => {
+    const result = await postroom('inspect', 'no/such/file.eml', 'test');
     expect(result.code).toBe(1);
-    expect(result.lines).toEqual([{ file: 'no/such/file.eml', error: expect.stringContaining('ENOENT') }]);
+    expect(result.lines).toEqual([
+      { file: 'no/such/file.eml', error: 'no such file (ENOENT)' },
+      { file: 'test', error: 'a directory, not a file (EISDIR)' },
+    ]);
   });
 
   it('has --help with examples', async () => {
@@ -97,6 +115,24 @@ describe('postroom thread', () => {
     ]);
     expect(lines[4]?.flags).toContain('ticket-number-from-non-participant');
     expect(lines.map((l) => l.file)).toEqual(files);
+  });
+
+  it('names a second copy of a mail (same Message-ID) a duplicate of the first, in its conversation, opening nothing', async () => {
+    // Arrange
+    const question = join(CONVERSATION, '01-new-question.eml');
+    const stranger = join(CONVERSATION, '05-stranger-with-ticket-number.eml');
+    // Act
+    const { code, lines } = await postroom('thread', question, question, join(CONVERSATION, '02-agent-answer.eml'), stranger);
+    // Assert
+    expect(code).toBe(0);
+    expect(lines.map((l) => [l.conversation, l.rule, l.action, l.isNew])).toEqual([
+      ['conv-1', 'new-conversation', 'new', true],
+      ['conv-1', 'duplicate', 'duplicate', false],
+      ['conv-1', 'in-reply-to', 'join', false],
+      [expect.not.stringMatching(/^conv-1$/), 'new-conversation', 'new', true],
+    ]);
+    expect(lines[1]).toMatchObject({ duplicateOf: question, reason: expect.stringContaining('second copy') });
+    expect(lines[0]?.duplicateOf).toBeUndefined();
   });
 
   it('follows the channel policy: ignore-in-reply-to threads by ticket number only', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoChannelDirectory } from '../../functions/adapters/dynamo-channel-directory.ts';
 import { DynamoSuppressionList } from '../../functions/adapters/dynamo-suppression-list.ts';
 import { startLocalAws, type LocalAws } from '../support/local-aws.ts';
 
@@ -35,6 +36,9 @@ async function sandboxDir(dynamodb: string): Promise<string> {
 
 beforeAll(async () => {
   aws = await startLocalAws([]);
+  // The sandbox's channels, as it seeds them; `sales` as one created through the API would be.
+  const channels = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 });
+  for (const id of ['support', 'sales']) await channels.put({ id, address: `${id}@example.test`, defaultSkill: 'support' });
   cwd = await sandboxDir(aws.endpoints.dynamodb);
 });
 afterAll(async () => {
@@ -64,8 +68,33 @@ describe('postroom suppression', () => {
     expect(await list.find('support', 'carla@customer.example')).toBeNull();
   }, 60_000);
 
+  it('lists every list without a scope: the account-wide one, then each channel\'s', async () => {
+    // Arrange
+    await postroom(cwd, 'add', 'erin@customer.example', '--channel', 'sales', '--reason', 'complaint');
+    // Act
+    const all = await postroom(cwd, 'list');
+    const json = await postroom(cwd, 'list', '--json');
+    // Assert
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^dan@customer\.example\s+bounce .*\n1 suppressed address\(es\) \(account-wide\)\nerin@customer\.example\s+complaint .*\n1 suppressed address\(es\) \(channel sales\)\n0 suppressed address\(es\) \(channel support\)\n$/);
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).address)).toEqual(['dan@customer.example', 'erin@customer.example']);
+  }, 60_000);
+
+  it('says a channel the sandbox does not have is unknown (exit 1), naming those it has, for every command', async () => {
+    // Act
+    const answers = await Promise.all([
+      postroom(cwd, 'list', '--channel', 'nope'),
+      postroom(cwd, 'add', 'x@customer.example', '--channel', 'nope'),
+      postroom(cwd, 'remove', 'x@customer.example', '--channel', 'nope'),
+    ]);
+    // Assert
+    for (const answer of answers) expect(answer).toMatchObject({ code: 1, stdout: '', stderr: "postroom suppression: unknown channel 'nope': the sandbox has sales, support\n" });
+    expect(await new DynamoSuppressionList(aws.db, aws.tableName).list({ kind: 'channel', channelId: 'nope' }, { limit: 10 })).toMatchObject({ entries: [] });
+  }, 60_000);
+
   it('says what is wrong with the arguments', async () => {
-    expect(await postroom(cwd, 'list')).toMatchObject({ code: 2, stderr: expect.stringContaining('--channel ID or --account') });
+    expect(await postroom(cwd, 'add', 'a@b.example')).toMatchObject({ code: 2, stderr: expect.stringContaining('--channel ID or --account') });
+    expect(await postroom(cwd, 'list', '--cursor', 'a@b.example')).toMatchObject({ code: 2, stderr: expect.stringContaining('--cursor continues one list') });
     expect(await postroom(cwd, 'add', 'not-an-address', '--account')).toMatchObject({ code: 2, stderr: expect.stringContaining('is not an email address') });
     expect(await postroom(cwd, 'add', 'a@b.example', '--account', '--reason', 'spite')).toMatchObject({ code: 2, stderr: expect.stringContaining('--reason is one of') });
     expect(await postroom(cwd, 'purge', '--account')).toMatchObject({ code: 2, stderr: expect.stringContaining('list, add or remove') });

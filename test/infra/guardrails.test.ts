@@ -34,6 +34,9 @@ describe('cdk-nag AwsSolutions', () => {
       // The outbound function reads plans; the inbound (acknowledgements) and admin (replies) functions write them.
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/plans/*]',
       'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/uploads/*]',
+      // Export archives and staged findings: the privacy function's own prefix; the admin function presigns downloads.
+      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/privacy/*]',
+      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/privacy/exports/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:receipt-rule-set/<ReceivingRuleSet9CD12539>:receipt-rule/api-channel-*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:postroom-skill-*]',
       'AwsSolutions-SQS3',
@@ -54,7 +57,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('guardrails', () => {
-  it('gives every queue a dead-letter queue, except dead-letter queues and the failed-mail destination', () => {
+  it('gives every queue a dead-letter queue, except dead-letter queues, the failed-mail destination and the expiry stream\'s', () => {
     // Arrange
     const queues = template.findResources('AWS::SQS::Queue') as Resources;
     const dlqIds = new Set(
@@ -70,11 +73,19 @@ describe('guardrails', () => {
         return onFailure ? [onFailure.Destination['Fn::GetAtt'][0]] : [];
       }),
     );
+    // A stream's event source mapping (retention's expiry) sends what failed every retry to its on-failure queue.
+    const streamDestinations = new Set(
+      Object.values(template.findResources('AWS::Lambda::EventSourceMapping') as Resources).flatMap((m) => {
+        const onFailure = (m.Properties?.DestinationConfig as { OnFailure?: { Destination: { 'Fn::GetAtt': [string] } } } | undefined)?.OnFailure;
+        return onFailure ? [onFailure.Destination['Fn::GetAtt'][0]] : [];
+      }),
+    );
     // Act
-    const withoutDlq = Object.entries(queues).filter(([id, q]) => !q.Properties?.RedrivePolicy && !dlqIds.has(id) && !destinations.has(id));
+    const withoutDlq = Object.entries(queues).filter(([id, q]) => !q.Properties?.RedrivePolicy && !dlqIds.has(id) && !destinations.has(id) && !streamDestinations.has(id));
     // Assert
     expect(withoutDlq.map(([id]) => id)).toEqual([]);
     expect(destinations.size).toBe(1);
+    expect(streamDestinations.size).toBe(1);
   });
 
   it('gives every function a log group with retention', () => {

@@ -74,9 +74,11 @@ describe('KMS key policies name their users', () => {
     const use = keyStatements('MailStorageKey').filter((s) => actionsOf(s).some((a) => USE_ACTIONS.test(a)));
     const roles = use.filter((s) => awsPrincipals(s).length > 0);
     // Assert
-    const users = [roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole'), roleArn('ReconciliationRunRole')];
+    const users = [
+      roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole'), roleArn('ReconciliationRunRole'), roleArn('PrivacyJobRole'),
+    ];
     expect(roles.flatMap(awsPrincipals)).toEqual(expect.arrayContaining(users));
-    expect(roles.flatMap(awsPrincipals)).toHaveLength(5);
+    expect(roles.flatMap(awsPrincipals)).toHaveLength(6);
     for (const s of roles) expect(JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'])).toContain('"s3."');
     const outbound = roles.find((s) => JSON.stringify(awsPrincipals(s)).includes('OutboundSendRole'));
     expect(actionsOf(outbound as Statement)).toEqual(['kms:Decrypt']);
@@ -172,7 +174,8 @@ describe('wildcard resources', () => {
     // Assert
     expect(acknowledged.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).not.toHaveLength(0);
     for (const v of acknowledged) for (const c of v.violatingConstructs) expect(c.constructPath).toMatch(/\/Tracing\/Resource$/);
-    expect(functions).toHaveLength(6);
+    // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy.
+    expect(functions).toHaveLength(8);
     for (const fn of functions) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
@@ -193,7 +196,8 @@ describe('wildcard resources', () => {
 
 describe('admin function', () => {
   const adminEnv = (): Record<string, string> => {
-    const [fn] = functionsWith('AUDIT_TABLE_NAME');
+    // The admin function's own variable: the privacy function names the audit table too.
+    const [fn] = functionsWith('RECEIPT_RULE_SET');
     return (fn?.Properties.Environment as { Variables: Record<string, string> }).Variables;
   };
 
@@ -218,11 +222,16 @@ describe('admin function', () => {
     // Assert
     expect(onPollQueue).toHaveLength(1);
     expect(actionsOf(onPollQueue[0] as Statement)).toEqual(['sqs:SendMessage']);
-    expect(onPollQueue[0]?.Resource).toEqual({ 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'SourcesPollQueue'), 'Arn'] });
+    // One statement with the privacy queue's SendMessage (requested exports and erasures): CDK merges the two.
+    const queues = [onPollQueue[0]?.Resource].flat();
+    expect(queues).toHaveLength(2);
+    expect(queues).toEqual(expect.arrayContaining([
+      { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'SourcesPollQueue'), 'Arn'] }, { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'PrivacyQueue'), 'Arn'] },
+    ]));
     expect(JSON.stringify(adminStatements())).not.toContain('SourcesPollDeadLetterQueue');
   });
 
-  it('reads and writes S3 objects only under its prefixes: raw mail (polls), attachments, uploads, import archives; plans write-only; no delete', () => {
+  it('reads and writes S3 objects only under its prefixes: raw mail (polls), attachments, uploads, import archives; plans write-only; export archives read-only; no delete', () => {
     // Arrange
     const s3 = adminStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     const withActions = (actions: string[]) => s3.filter((s) => JSON.stringify(actionsOf(s).sort()) === JSON.stringify(actions)).flatMap((s) => [s.Resource].flat()).map(prefixOf).sort();
@@ -230,7 +239,8 @@ describe('admin function', () => {
     expect(s3.flatMap(actionsOf).filter((a) => a !== 's3:GetObject' && a !== 's3:PutObject')).toEqual([]);
     expect(withActions(['s3:GetObject', 's3:PutObject'])).toEqual(['/attachments/*', '/imports/*', '/inbound/raw/*', '/outbound/uploads/*']);
     expect(withActions(['s3:PutObject'])).toEqual(['/outbound/plans/*']);
-    expect(withActions(['s3:GetObject'])).toEqual([]);
+    // Export archives: the function presigns their download links (S3 checks GetObject against its role).
+    expect(withActions(['s3:GetObject'])).toEqual(['/privacy/exports/*']);
   });
 
   it('may write AGENT items as it does CHANNEL and SKILL items (and source, import and inbound ones): the main table with no partition condition', () => {
@@ -274,28 +284,34 @@ describe('audit log', () => {
     expect(table?.Properties).toMatchObject({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true });
   });
 
-  it('lets only the admin role put and query entries, and no role update, delete or batch-write them', () => {
+  it('lets the admin role put and query entries, the privacy role also update them (redacting an erased address), and no role delete or batch-write them', () => {
     // Arrange
     const statements = identityStatements().filter(onAudit);
+    const admin = statements.filter((s) => /AdminApiHandlerRole/.test(s.policy));
+    const privacy = statements.filter((s) => /PrivacyJobRole/.test(s.policy));
     // Assert
-    expect(statements).toHaveLength(1);
-    expect(statements[0]?.policy).toMatch(/AdminApiHandlerRole/);
-    expect(actionsOf(statements[0] as Statement).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    expect(statements).toHaveLength(2);
+    expect(admin.flatMap(actionsOf).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    expect(privacy.flatMap(actionsOf).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     const anyRole = identityStatements().filter((s) => [s.Resource].flat().includes('*') || onAudit(s));
-    expect(anyRole.flatMap(actionsOf).filter((a) => /^dynamodb:(DeleteItem|UpdateItem|BatchWriteItem|PartiQL)/.test(a))).toEqual([]);
+    expect(anyRole.flatMap(actionsOf).filter((a) => /^dynamodb:(DeleteItem|BatchWriteItem|PartiQL)/.test(a))).toEqual([]);
+    expect(anyRole.filter((s) => actionsOf(s).includes('dynamodb:UpdateItem')).map((s) => s.policy)).toEqual([expect.stringMatching(/PrivacyJobRole/)]);
   });
 
   it('denies every principal changing entries, and everyone but the admin role adding them, in the table policy', () => {
     // Arrange
     const policy = (resources('AWS::DynamoDB::Table')[auditId()]?.Properties.ResourcePolicy as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument;
     const never = policy.Statement.find((s) => s.Sid === 'EntriesAreNeverChanged');
+    const onlyRedactor = policy.Statement.find((s) => s.Sid === 'OnlyTheRedactorChanges');
     const onlyWriter = policy.Statement.find((s) => s.Sid === 'OnlyTheWriterAppends');
     // Assert
     expect(policy.Statement.every((s) => s.Effect === 'Deny')).toBe(true);
     expect(never).toMatchObject({ Principal: { AWS: '*' } });
     expect(never?.Condition).toBeUndefined();
-    expect(actionsOf(never as Statement)).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']));
-    expect(onlyWriter).toMatchObject({ Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('AdminApiHandlerRole') } } });
+    expect(actionsOf(never as Statement)).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']));
+    // Changing an entry in place: the privacy function's redaction of an erased address, nobody else's.
+    expect(onlyRedactor).toMatchObject({ Principal: { AWS: '*' }, Action: 'dynamodb:UpdateItem', Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('PrivacyJobRole') } } });
+    expect(onlyWriter).toMatchObject({ Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleArn('AdminApiHandlerRole'), roleArn('PrivacyJobRole')] } } });
     expect(actionsOf(onlyWriter as Statement)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:PartiQLInsert']));
   });
 

@@ -102,7 +102,8 @@ describe('alarms', () => {
     // Arrange
     const functions = Object.entries(resources('AWS::Lambda::Function')).filter(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
     // Assert
-    expect(functions).toHaveLength(6);
+    // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy.
+    expect(functions).toHaveLength(8);
     for (const [id] of functions) {
       for (const metric of ['Errors', 'Throttles']) {
         const on = alarms().filter((a) => a.MetricName === metric && JSON.stringify(dimensionOf(a, 'FunctionName')) === JSON.stringify({ Ref: id }));
@@ -119,7 +120,13 @@ describe('alarms', () => {
       const target = (q.Properties.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.deadLetterTargetArn;
       return target ? [target['Fn::GetAtt'][0]] : [];
     });
-    const watched = [...deadLetterIds, idOf('AWS::SQS::Queue', /FailedMail/)];
+    // A stream's failed batches go to an on-failure destination (retention's expiry): a dead-letter queue too.
+    const onFailureIds = Object.values(resources('AWS::Lambda::EventSourceMapping')).flatMap((m) => {
+      const target = (m.Properties.DestinationConfig as { OnFailure?: { Destination?: { 'Fn::GetAtt': [string] } } } | undefined)?.OnFailure?.Destination;
+      return target ? [target['Fn::GetAtt'][0]] : [];
+    });
+    expect(onFailureIds).toHaveLength(1);
+    const watched = [...deadLetterIds, ...onFailureIds, idOf('AWS::SQS::Queue', /FailedMail/)];
     // Assert
     for (const id of watched) {
       const on = alarms().filter((a) => JSON.stringify(dimensionOf(a, 'QueueName')) === JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] }));

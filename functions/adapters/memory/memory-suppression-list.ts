@@ -1,5 +1,7 @@
 import type { SuppressionEntry, SuppressionScope } from '../../core/model/suppression.ts';
 import type { SuppressionList } from '../../core/ports/suppression.ts';
+import { HASHED_ADDRESS_PREFIX } from '../../core/model/suppression.ts';
+import { sha256Hex } from '../node-digests.ts';
 
 const scopeKey = (scope: SuppressionScope): string => (scope.kind === 'account' ? '*' : scope.channelId);
 
@@ -9,7 +11,10 @@ export class MemorySuppressionList implements SuppressionList {
 
   async find(channelId: string, address: string): Promise<SuppressionEntry | null> {
     const wanted = address.trim().toLowerCase();
-    return this.entries.get(channelId)?.get(wanted) ?? this.entries.get('*')?.get(wanted) ?? null;
+    const found = this.entries.get(channelId)?.get(wanted) ?? this.entries.get('*')?.get(wanted);
+    if (found) return found;
+    const hashed = this.entries.get('*')?.get(`${HASHED_ADDRESS_PREFIX}${sha256Hex(wanted)}`);
+    return hashed ? { ...hashed, address: wanted } : null;
   }
 
   async put(entry: SuppressionEntry): Promise<void> {

@@ -6,6 +6,7 @@ import { everything, recordChange } from '../../core/admin/admin-context.ts';
 import { addNote, assign, getConversation, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
 import { conversationsWithTicket, onlyConversation } from '../../core/conversation/find-by-ticket.ts';
 import { canWorkOn } from '../../core/model/agent.ts';
+import { channelOf } from '../../core/admin/rule-admin.ts';
 import type { ConversationSummary } from '../../core/ports/admin.ts';
 import { ReplyBodySchema } from '../../core/model/reply-request.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
@@ -30,6 +31,15 @@ function expectedUpdatedAt(header: string | undefined): string | undefined {
 }
 
 const withConversation = (c: ConversationSummary) => ({ ...c, participants: [...c.participants] });
+
+const SendersSchema = z.object({
+  channelId: z.string(),
+  items: z.array(z.object({
+    address: z.string(),
+    name: z.string().meta({ description: 'The display name the mail carries from this address.' }),
+    default: z.boolean().meta({ description: 'The channel address: what a reply naming no `from` is sent from.' }),
+  })),
+}).meta({ id: 'Senders' });
 
 export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
   app.openapi(route({ role: 'agent' }, {
@@ -92,6 +102,22 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
   }), async (c) => {
     const updated = await assign(deps, adminRequest(c), c.req.valid('param').conversationId, c.req.valid('json').agentId, expectedUpdatedAt(c.req.header('if-match')));
     return c.json(withConversation(updated), 200, { [ETAG_HEADER]: etagOf(updated) });
+  });
+
+  app.openapi(route({ role: 'agent' }, {
+    method: 'get', path: '/conversations/{conversationId}/senders', tags,
+    summary: 'The From addresses a reply in this conversation may name: the channel address, then the channel\'s allowed ones',
+    request: { params: Params },
+    responses: { 200: json(SendersSchema, 'The From choices, the default first'), ...ERRORS },
+  }), async (c) => {
+    // Whoever may answer the conversation may see what it can be answered from (the channel's settings stay with supervisors).
+    const conversation = await getConversation(deps, adminRequest(c).caller, c.req.valid('param').conversationId);
+    const channel = (await channelOf(deps, conversation.channelId)).value;
+    const name = channel.displayName || channel.name;
+    return c.json({
+      channelId: channel.id,
+      items: [{ address: channel.address, name, default: true }, ...channel.allowedFrom.map((f) => ({ address: f.address, name: f.name || name, default: false }))],
+    }, 200);
   });
 
   app.openapi(route({ role: 'agent' }, {

@@ -5,8 +5,9 @@ import { messageTime, type OutboundStoredMessage, type StoredMessage } from '../
 import type { ReplyBody } from '../model/reply-request.ts';
 import type { AgentStore, ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
+import { completeOwnLeases, type LeaseDeps } from '../work/lease-actions.ts';
 
-export interface ConversationAdminDeps extends AuditDeps {
+export interface ConversationAdminDeps extends AuditDeps, LeaseDeps {
   readonly conversations: ConversationAdmin;
   readonly agents: AgentStore;
   readonly bodies: MessageBodies;
@@ -64,6 +65,8 @@ export async function setStatus(deps: ConversationAdminDeps, request: AdminReque
   await getConversation(deps, request.caller, id);
   const updated = await deps.conversations.update(id, { status }, now(deps), expectedUpdatedAt);
   await recordChange(deps, request, status === 'closed' ? 'conversation.close' : 'conversation.reopen', { type: 'conversation', id }, ['status']);
+  // A closed conversation needs no more work: the caller's queue message of it is done.
+  if (status === 'closed') await completeOwnLeases(deps, request, [id, updated.id]);
   return updated;
 }
 
@@ -105,6 +108,8 @@ export async function reply(deps: ConversationAdminDeps, request: AdminRequest, 
   const callerId = acting.onBehalfOf ? { callerId: request.caller.agentId } : {};
   const queued = await deps.replies.reply({ ...body, conversationId: conversation.id, agentId: acting.agentId, agentName, ...callerId });
   await recordChange(deps, request, 'conversation.reply', { type: 'conversation', id: conversation.id }, ['messages'], acting);
+  // Answered: the caller's queue message of this conversation is done, whichever app they answer from.
+  await completeOwnLeases(deps, request, [id, conversation.id]);
   return queued;
 }
 

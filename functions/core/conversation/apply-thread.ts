@@ -140,6 +140,8 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   const ticketNumber = candidate.ticketNumber ?? (await drawTicket(deps, channel));
   const conversation = await store.create({
     id: own, channelId: channel.id, ticketNumber, replyToken: candidate.replyToken, createdAt: input.at, ...(input.imported ? { status: 'closed' as const } : {}),
+    // The channel's own retention, fixed for the conversation's life; without one the store applies the account's.
+    ...(channel.retention ? { retentionDays: channel.retention.mailDays } : {}),
   });
 
   // A resumed creation claims what its first attempt did (every header id was unknown then, or it

@@ -193,11 +193,14 @@ async function store(deps: ReceiveStepDeps, input: ReceiveStepInput, progress: P
   const onMessage = pending && conversation !== null && ownClaim?.conversationId === conversation.id;
   const message = storedMessageOf(record, channel, decision, conversation);
   if (!onMessage) {
-    await deps.messages.put(message);
+    // A message outside any conversation expires on its own, after its channel's retention.
+    await deps.messages.put(message, { retentionDays: channel.retention?.mailDays, claimIds: decision.thread.claimIds });
     return pending ? checkpoint(decided) : decided;
   }
   // The first checkpoint stands: another attempt of this mail that stored it first is followed.
-  const stands = await deps.messages.putDecided(message, { routed: decided.routed, acknowledgement: decided.acknowledgement }, { replace: input.replay });
+  const stands = await deps.messages.putDecided(
+    message, { routed: decided.routed, acknowledgement: decided.acknowledgement }, { replace: input.replay, claimIds: decision.thread.claimIds },
+  );
   return checkpoint(decidedRecord(decided, stands), { write: false });
 }
 

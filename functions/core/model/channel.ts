@@ -4,6 +4,7 @@ import { LaneSchema } from './classification.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from './fields.ts';
 import { OutboundSettingsSchema } from './outbound-settings.ts';
 import { MailSourceSchema } from './mail-source.ts';
+import { ChannelRetentionSchema } from './retention.ts';
 import { SmtpTransportSettingsSchema } from './transport-settings.ts';
 
 export const TicketFormatSchema = z.strictObject({
@@ -86,6 +87,8 @@ export const ChannelSettingsSchema = z.strictObject({
   source: MailSourceSchema.default({ type: 'ses' }),
   /** Automatic acknowledgement of new conversations opened by a person's mail; off by default. */
   acknowledgement: AcknowledgementSettingsSchema.default(AcknowledgementSettingsSchema.parse({})),
+  /** How long its conversations are kept after their last message; absent: the account-wide `retention.mailDays`. */
+  retention: ChannelRetentionSchema.optional(),
 })
   .refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] })
   .refine((c) => !(c.smtp?.auth.type === 'oauth2' && 'oauth' in c.source && c.source.oauth), {

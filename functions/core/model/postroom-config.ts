@@ -3,6 +3,7 @@ import { AgentSchema } from './agent.ts';
 import { ChannelSettingsSchema } from './channel.ts';
 import { parseCidr, protectedOverlap } from '../outbound/protected-networks.ts';
 import { AddressSchema, IdSchema, TEXT_LIMITS } from './fields.ts';
+import { ACCOUNT_RETENTION_FIELDS, RETENTION_DEFAULTS, retentionDays } from './retention.ts';
 
 const DomainSchema = z
   .string()
@@ -34,12 +35,20 @@ export const ReceivingSchema = z.strictObject({
   reservedConcurrency: z.number().int().min(1).max(1000).default(20),
 });
 
-export const RetentionSchema = z.strictObject({
-  /** Days raw mail (and anything else under the mail bucket) is kept. */
-  rawMailDays: z.number().int().min(1).max(3650).default(365),
-  /** Days the Lambda log groups are kept. */
-  logDays: z.number().int().min(1).max(3650).default(90),
-});
+/**
+ * Retention (ADM-2; `docs/retention.md`): conversations with their raw mail, attachments and
+ * plans (`mailDays` after their last message, unless a channel sets its own `retention`), failed
+ * mail, reply uploads and the audit log, each with a documented default.
+ */
+export const RetentionSchema = z
+  .strictObject({
+    ...ACCOUNT_RETENTION_FIELDS,
+    /** The name `mailDays` had before conversations expired as a whole: read as `mailDays` when that is not given. */
+    rawMailDays: retentionDays('mailDays').optional(),
+    /** Days the Lambda log groups are kept. */
+    logDays: z.number().int().min(1).max(3650).default(90),
+  })
+  .transform(({ rawMailDays, mailDays, ...rest }) => ({ mailDays: mailDays ?? rawMailDays ?? RETENTION_DEFAULTS.mailDays, ...rest }));
 
 /** Who may call the admin API: IAM (SigV4, the default) or a JWT from an OIDC issuer (Cognito or any other). */
 export const ApiAuthSchema = z.union([

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Why an address is suppressed. */
-export const SUPPRESSION_REASONS = ['bounce', 'complaint', 'repeated-transient', 'manual'] as const;
+export const SUPPRESSION_REASONS = ['bounce', 'complaint', 'repeated-transient', 'manual', 'erasure'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 /** Suppressions of one channel, or of every channel of the account (`scope: 'account'`). */
@@ -23,5 +23,13 @@ export const SuppressionEntrySchema = z.object({
   messageId: z.string().nullable(),
   /** ISO time it was added. */
   since: z.string(),
+  /**
+   * True for the entry an erasure leaves (`reason: 'erasure'`, account-wide): `address` is
+   * `sha256:` and the SHA-256 (hex) of the lowercase address, which itself is not kept.
+   */
+  hashed: z.boolean().optional(),
 });
 export type SuppressionEntry = z.infer<typeof SuppressionEntrySchema>;
+
+/** How a hashed entry's `address` starts: the SHA-256 (hex) of the lowercase address follows. */
+export const HASHED_ADDRESS_PREFIX = 'sha256:';

@@ -5,6 +5,7 @@ import type { ConversationRef } from '../model/conversation.ts';
 import type { FailedMail } from '../model/inbound-record.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
 import type { ReplyRequestInput } from '../model/reply-request.ts';
+import type { LegalHold } from '../model/retention.ts';
 
 /** A stored value with the version its ETag names and who owns it. */
 export interface Versioned<T> {
@@ -84,6 +85,10 @@ export interface ConversationSummary extends ConversationRef {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly lastSkill: string | null;
+  /** The legal hold that keeps it from expiring; null (or absent) when none stands. */
+  readonly legalHold?: LegalHold | null;
+  /** When it expires (ISO 8601), moved by each new message; null while held (or for one stored before expiry was kept). */
+  readonly expiresAt?: string | null;
 }
 
 /** Read and admin side of conversations (the inbound side is `ConversationStore`). */

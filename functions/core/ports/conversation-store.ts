@@ -26,6 +26,11 @@ export interface NewConversation {
   readonly createdAt: string;
   /** `closed` for a conversation made by importing old mail; `open` when absent. */
   readonly status?: 'open' | 'closed';
+  /**
+   * Days it is kept after its last message: its channel's own retention setting. Absent: the
+   * account-wide one, which the store knows. Fixed for the conversation's life.
+   */
+  readonly retentionDays?: number;
 }
 
 /**

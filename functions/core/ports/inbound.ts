@@ -22,10 +22,23 @@ export interface ChannelDirectory {
  */
 export type InboundLedger = ProcessingLedger<InboundRecord>;
 
+/** What the expiry of a stored message needs beyond the message (`docs/retention.md`). */
+export interface MessageRetention {
+  /** Its channel's own retention days; absent: the account's. Read for a message outside any conversation. */
+  readonly retentionDays?: number | undefined;
+  /** Every Message-ID its threading claimed (its own, and references it did not know): more than the capped `references` it keeps. */
+  readonly claimIds?: readonly string[] | undefined;
+}
+
 /** Stored messages of both directions (metadata and a preview; bodies stay in the raw mail store). */
 export interface MessageStore {
-  /** Writes the message; writing the same message again is harmless. */
-  put(message: StoredMessage): Promise<void>;
+  /**
+   * Writes the message; writing the same message again is harmless. A message outside any
+   * conversation expires on its own, `retentionDays` (its channel's setting; absent: the
+   * account's) after it arrived; one in a conversation goes with the conversation, and
+   * `claimIds` (the Message-IDs its threading claimed) tell the expiry which claims to delete then.
+   */
+  put(message: StoredMessage, options?: MessageRetention): Promise<void>;
 }
 
 /** What an inbound message is queued with: the pointer for its skill queue and the acknowledgement job, each null when none. */
@@ -59,7 +72,7 @@ export interface DecidedMessages {
    * checkpoint stands, so attempts of one mail never queue two pointers. `replace` overwrites it
    * (an operator's replay decides again). Returns the message and checkpoint that stand.
    */
-  putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean }): Promise<DecidedMessage>;
+  putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean } & MessageRetention): Promise<DecidedMessage>;
   /** The message stored under the key and the checkpoint it was stored with; null when absent or stored without one. */
   findDecided(key: InboundMessageKey): Promise<DecidedMessage | null>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -27,7 +28,11 @@ describe('DynamoSuppressionList command shapes', () => {
     const entry = await new DynamoSuppressionList(client, 't').find('support', ' A@B.example ');
     // Assert
     expect(entry?.reason).toBe('bounce');
-    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t).toEqual({ Keys: [{ pk: 'SUPP#support', sk: 'a@b.example' }, { pk: 'SUPP#*', sk: 'a@b.example' }], ConsistentRead: true });
+    // The hashed entry an erasure leaves rides in the same request.
+    const hashed = `sha256:${createHash('sha256').update('a@b.example').digest('hex')}`;
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t).toEqual({
+      Keys: [{ pk: 'SUPP#support', sk: 'a@b.example' }, { pk: 'SUPP#*', sk: 'a@b.example' }, { pk: 'SUPP#*', sk: hashed }], ConsistentRead: true,
+    });
   });
 
   it('puts under the scope, deletes with ALL_OLD and lists one partition from a cursor', async () => {

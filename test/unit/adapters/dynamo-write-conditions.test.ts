@@ -106,8 +106,9 @@ describe('DynamoConversationStore own ids and creation', () => {
     const updates = ddb.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
     expect(updates[0]?.args[0].input).toMatchObject({
-      UpdateExpression: 'SET #visibility = :published, updatedAt = :at, #status = :open ADD participants :p',
-      ConditionExpression: '#visibility <> :merged',
+      // The conversation's TTL moves in the same write (retention): no call of its own.
+      UpdateExpression: 'SET #visibility = :published, updatedAt = :at, expiresAt = :atSeconds + if_not_exists(retentionSeconds, :fallbackSeconds), #status = :open ADD participants :p',
+      ConditionExpression: '#visibility <> :merged AND attribute_not_exists(legalHold)',
       ReturnValues: 'ALL_NEW',
     });
   });
@@ -157,7 +158,10 @@ describe('DynamoConversationStore merges and joins', () => {
     const ref = await new DynamoConversationStore(client, 't').join('c-1', [], '2026-11-22T10:00:00.000Z', { reopen: false });
     expect(ref.status).toBe('closed');
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ ConditionExpression: '#visibility = :published', UpdateExpression: 'SET updatedAt = :at' });
+    expect(input).toMatchObject({
+      ConditionExpression: '#visibility = :published AND attribute_not_exists(legalHold)',
+      UpdateExpression: 'SET updatedAt = :at, expiresAt = :atSeconds + if_not_exists(retentionSeconds, :fallbackSeconds)',
+    });
   });
 
   it('refuses to join a pending candidate with a retryable BusyError', async () => {

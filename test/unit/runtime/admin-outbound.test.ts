@@ -43,6 +43,7 @@ describe('the admin function’s host guard', () => {
       RECEIPT_RULE_SET: 'r', INBOUND_FUNCTION_ARN: 'arn', CREDENTIALS_KEY_ARN: KEY_ARN,
       OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/out.fifo',
       POLL_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/poll.fifo',
+      PRIVACY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/privacy',
     };
     // Act
     const none = AdminEnvSchema.parse(env);
