@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SubjectMatcher } from '../core/governance/address-match.ts';
+import { bareMessageId, type SubjectMatcher } from '../core/governance/address-match.ts';
 import { redactValue } from '../core/governance/redact-records.ts';
 import { NoteSchema, type Note } from '../core/model/admin-resources.ts';
 import { SettledKeySchema } from '../core/model/source-state.ts';
@@ -174,6 +174,22 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
     return removed + (await this.deleteAll(records.map((r) => ({ pk: String(r.pk), sk: String(r.sk) }))));
   }
 
+  async heldSharers(sesMessageId: string): Promise<readonly string[]> {
+    const records = await this.partition(`INBOUND#${sesMessageId}`);
+    const ids = [...new Set(records.flatMap((r) => (typeof r.conversationId === 'string' && r.conversationId !== '' ? [r.conversationId] : [])))];
+    const held: string[] = [];
+    for (const id of ids) {
+      const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.conversation(id)), ConsistentRead: true, ProjectionExpression: 'legalHold' }));
+      if (out.Item?.legalHold !== undefined) held.push(id);
+    }
+    return held;
+  }
+
+  async eraseInboundRecordsOnly(sesMessageId: string, keep: readonly string[]): Promise<number> {
+    const records = await this.partition(`INBOUND#${sesMessageId}`);
+    return this.deleteAll(records.filter((r) => !keep.includes(String(r.conversationId ?? ''))).map((r) => ({ pk: String(r.pk), sk: String(r.sk) })));
+  }
+
   async redactInboundRecords(sesMessageId: string, m: SubjectMatcher): Promise<number> {
     let changed = 0;
     for (const record of await this.partition(`INBOUND#${sesMessageId}`)) {
@@ -211,7 +227,7 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
   }
 
   async releaseClaims(channelId: string, ids: readonly string[], owners: readonly string[]): Promise<number> {
-    const bare = [...new Set(ids.map((id) => id.trim().replace(/^<\s*/, '').replace(/\s*>$/, '')).filter((id) => id.length > 0))];
+    const bare = [...new Set(ids.map(bareMessageId).filter((id) => id.length > 0))];
     let released = 0;
     for (const id of bare) {
       for (const form of [id, `<${id}>`]) {

@@ -17,6 +17,7 @@ const KINDS: readonly (readonly [string, string])[] = [
   ['ACK#', 'acknowledgement claim'], ['HITS#', 'window event'], ['FEEDBACK', 'feedback record'], ['OUTBOUND#', 'send record'],
   ['OUTMSG#', 'outbound lookup'], ['OUTMID', 'outbound lookup'], ['MSGID', 'Message-ID claim'], ['SRCHASH#', 'source content hash'],
   ['SRCKEY#', 'source message key'], ['SOURCE#', 'mailbox source state'], ['IMPORT#', 'import job'], ['SUPP#', 'suppression entry'],
+  ['LEASES#', 'work lease lookup'], ['LEASE#', 'work lease'], ['PRESENCE#', 'presence'],
 ];
 /** Settings: never changed by a job, reported. */
 const CONFIGURATION: readonly (readonly [string, string])[] = [
@@ -84,7 +85,8 @@ export function findingsOf(item: Record<string, unknown>, m: SubjectMatcher): Fi
   if (setting) return [{ kind: 'configuration', what: `${setting[1]} ${pk.includes('#') ? `${pk.slice(pk.indexOf('#') + 1)}/` : ''}${sk}` }];
   const what = KINDS.find(([prefix]) => pk.startsWith(prefix))?.[1] ?? 'item';
   // A claim naming the person is theirs: it goes, and its conversation is worked too.
-  const own: Finding = inKey || pk.startsWith('MSGID') ? { kind: 'keyed', what, ref, item: attributes } : { kind: 'record', what, ref, item: attributes };
+  // It names its conversation too: an item of a held conversation stays as it is, as the conversation does.
+  const own: Finding = { kind: inKey || pk.startsWith('MSGID') ? 'keyed' : 'record', what, ref, item: attributes, conversationId: conversation };
   return conversation ? [{ kind: 'conversation', conversationId: conversation }, own] : [own];
 }
 

@@ -189,7 +189,7 @@ function addrSpecOf(mailbox: string): string {
   const open = mailbox.lastIndexOf('<');
   const close = mailbox.indexOf('>', open);
   if (open >= 0 && close > open) return mailbox.slice(open + 1, close).trim();
-  const words = mailbox.replace(/\([^)]*\)/g, ' ').trim().split(/\s+/);
+  const words = mailbox.replace(/\([^()]*\)/g, ' ').trim().split(/\s+/);
   return (words[words.length - 1] ?? '').replace(/^.*:/, '').replace(/[;,]$/, '');
 }
 

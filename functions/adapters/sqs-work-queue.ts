@@ -51,7 +51,7 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async counts(queueUrl: string): Promise<QueueCounts> {
-    const out = await this.call(queueUrl, () => this.client.send(new GetQueueAttributesCommand({
+    const out = await this.call(() => this.client.send(new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     })));
@@ -61,7 +61,7 @@ export class SqsWorkQueue implements WorkQueue {
   }
 
   async receive(queueUrl: string, visibilitySeconds: number): Promise<ReceivedMessage | null> {
-    const out = await this.call(queueUrl, () => this.client.send(new ReceiveMessageCommand({
+    const out = await this.call(() => this.client.send(new ReceiveMessageCommand({
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 1,
       VisibilityTimeout: visibilitySeconds,
@@ -77,7 +77,7 @@ export class SqsWorkQueue implements WorkQueue {
 
   async setVisibility(queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
     try {
-      await this.call(queueUrl, () => this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds })));
+      await this.call(() => this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds })));
     } catch (error) {
       if (isPastHoldLimit(error)) throw new PolicyError('policy', 'a message can be held at most 12 hours after it was taken: finish it or release it');
       throw error;
@@ -85,16 +85,16 @@ export class SqsWorkQueue implements WorkQueue {
   }
 
   async delete(queueUrl: string, receiptHandle: string): Promise<void> {
-    await this.call(queueUrl, () => this.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle })));
+    await this.call(() => this.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle })));
   }
 
   /** One call, its SQS errors turned into what the use cases act on. */
-  private async call<T>(queueUrl: string, request: () => Promise<T>): Promise<T> {
+  private async call<T>(request: () => Promise<T>): Promise<T> {
     try {
       return await request();
     } catch (error) {
-      if (isHandleGone(error)) throw new LeaseGoneError(`the queue no longer holds this message under its receipt handle (${nameOf(error)})`);
-      if (isMissingQueue(error)) throw new ConfigError(`queue ${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)} does not exist`);
+      if (isHandleGone(error)) throw new LeaseGoneError('the queue no longer holds this message under this lease: take the next one');
+      if (isMissingQueue(error)) throw new ConfigError('the skill\'s queue does not exist: ask an admin to check the skill');
       throw error;
     }
   }

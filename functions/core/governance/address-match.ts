@@ -59,9 +59,21 @@ export function normalAddress(address: string): string {
   return address.trim().replace(/^<|>$/g, '').trim().toLowerCase();
 }
 
+/**
+ * A Message-ID without its angle brackets and the space around and inside them. No pattern: a
+ * trailing `\s*>$` backtracks over every run of spaces not followed by `>` (quadratic on a
+ * header of spaces, and these run on every string of an item being redacted).
+ */
+export function bareMessageId(id: string): string {
+  let bare = id.trim();
+  if (bare.startsWith('<')) bare = bare.slice(1).trimStart();
+  if (bare.endsWith('>')) bare = bare.slice(0, -1).trimEnd();
+  return bare;
+}
+
 /** A Message-ID without brackets and surrounding space, lowercase for comparison. */
 function normalId(id: string): string {
-  return id.trim().replace(/^<\s*/, '').replace(/\s*>$/, '').toLowerCase();
+  return bareMessageId(id).toLowerCase();
 }
 
 function usableName(name: string): boolean {

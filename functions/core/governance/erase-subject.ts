@@ -1,7 +1,7 @@
 import { ANSWERING_LANES } from '../model/classification.ts';
 import type { StoredMessage } from '../model/stored-message.ts';
 import type { Finding, MailContents, MailRedactor, SubjectData, SubjectEraser } from '../ports/privacy.ts';
-import type { SubjectMatcher } from './address-match.ts';
+import { bareMessageId, type SubjectMatcher } from './address-match.ts';
 import { authoredBy, erasedStub, messageIdsOf, namesOf, redactNote, redactValue, referencedIdsOf } from './redact-records.ts';
 
 export interface ErasureDeps {
@@ -26,6 +26,8 @@ export interface ErasureTally {
 /** Merged conversations point at the one they were merged into; followed this far at most. */
 const MAX_MERGE_FOLLOW = 5;
 
+const isHeld = (tally: ErasureTally, conversationId: string | null | undefined): boolean => Boolean(conversationId && tally.held.has(conversationId));
+
 function add(tally: ErasureTally, name: string, n = 1): void {
   if (n > 0) tally.counts[name] = (tally.counts[name] ?? 0) + n;
 }
@@ -41,10 +43,13 @@ export async function eraseFinding(deps: ErasureDeps, tally: ErasureTally, findi
       return eraseMail(deps, tally, finding);
     case 'suppression':
     case 'keyed':
+      // A claim or record of a held conversation is kept with it (its conversation finding comes first).
+      if (finding.kind === 'keyed' && isHeld(tally, finding.conversationId)) return;
       // The key names the address: an item can only go. The hashed entry replaces suppressions.
       await deps.eraser.deleteItem(finding.ref);
       return add(tally, finding.kind === 'suppression' ? 'suppressionEntriesDeleted' : 'itemsDeleted');
     case 'record': {
+      if (isHeld(tally, finding.conversationId)) return;
       const redacted = redactValue(finding.item, tally.matcher);
       if (!redacted.changed) return;
       await deps.eraser.replaceItem(finding.ref, { ...redacted.value });
@@ -114,7 +119,7 @@ export async function eraseConversation(deps: ErasureDeps, tally: ErasureTally, 
 async function eraseMessageWhole(deps: ErasureDeps, tally: ErasureTally, message: StoredMessage, ids: readonly string[], owners: readonly string[]): Promise<void> {
   add(tally, 'claimsDeleted', await deps.eraser.releaseClaims(message.channelId, ids, owners));
   if (message.direction === 'inbound') {
-    add(tally, 'mailPartsDeleted', await deps.eraser.eraseInboundMail({ sesMessageId: message.sesMessageId, rawKey: message.rawKey, messageId: message.messageId }));
+    await eraseInboundParts(deps, tally, { sesMessageId: message.sesMessageId, rawKey: message.rawKey, messageId: message.messageId });
   } else {
     add(tally, 'mailPartsDeleted', await deps.eraser.eraseOutbound(message));
   }
@@ -125,7 +130,8 @@ async function redactOthersMessage(deps: ErasureDeps, tally: ErasureTally, messa
   const m = tally.matcher;
   if (await deps.eraser.redactMessage(message, m)) add(tally, 'messagesRedacted');
   if (message.direction === 'inbound') {
-    const raw = await deps.data.rawMail(message.rawKey);
+    // A raw copy a held conversation shares (the same mail to another channel) stays as the hold keeps it.
+    const raw = (await sharedWithHeld(deps, tally, message.sesMessageId)) ? null : await deps.data.rawMail(message.rawKey);
     if (raw) {
       const redacted = deps.mail.redact(raw, m);
       if (redacted.changed) {
@@ -166,11 +172,11 @@ async function eraseMail(deps: ErasureDeps, tally: ErasureTally, mail: Extract<F
     await eraseConversation(deps, tally, mail.conversationId);
     if (tally.held.has(mail.conversationId)) return;
   }
-  const raw = mail.rawKey ? await deps.data.rawMail(mail.rawKey) : null;
+  const raw = mail.rawKey && !(await sharedWithHeld(deps, tally, mail.sesMessageId)) ? await deps.data.rawMail(mail.rawKey) : null;
   if (raw && mail.rawKey) {
     const read = await deps.contents.read(raw);
     if (read.from.some((a) => tally.matcher.isAddress(a))) {
-      add(tally, 'mailPartsDeleted', await deps.eraser.eraseInboundMail({ sesMessageId: mail.sesMessageId, rawKey: mail.rawKey, messageId: null }));
+      await eraseInboundParts(deps, tally, { sesMessageId: mail.sesMessageId, rawKey: mail.rawKey, messageId: null });
       return;
     }
     const redacted = deps.mail.redact(raw, tally.matcher);
@@ -183,5 +189,20 @@ async function eraseMail(deps: ErasureDeps, tally: ErasureTally, mail: Extract<F
 }
 
 function normalId(id: string): string {
-  return id.trim().replace(/^<\s*/, '').replace(/\s*>$/, '').toLowerCase();
+  return bareMessageId(id).toLowerCase();
+}
+
+/** Whether a held conversation shares this mail's raw copy (noted as held: the erasure leaves it). */
+async function sharedWithHeld(deps: ErasureDeps, tally: ErasureTally, sesMessageId: string): Promise<boolean> {
+  const held = await deps.eraser.heldSharers(sesMessageId);
+  for (const id of held) tally.held.add(id);
+  return held.length > 0;
+}
+
+/** An inbound mail whole, unless a held conversation shares it: then only the records of the others go. */
+async function eraseInboundParts(deps: ErasureDeps, tally: ErasureTally, mail: { readonly sesMessageId: string; readonly rawKey: string | null; readonly messageId: string | null }): Promise<void> {
+  const held = await deps.eraser.heldSharers(mail.sesMessageId);
+  for (const id of held) tally.held.add(id);
+  const removed = held.length > 0 ? await deps.eraser.eraseInboundRecordsOnly(mail.sesMessageId, held) : await deps.eraser.eraseInboundMail(mail);
+  add(tally, 'mailPartsDeleted', removed);
 }

@@ -29,9 +29,24 @@ export function stageOf(finding: Finding): StagedFinding {
       return { kind: 'suppression', entry: finding.entry };
     case 'keyed':
     case 'record':
-      return { kind: 'record', what: finding.what, item: jsonSafe(finding.item) };
+      return { kind: 'record', what: finding.what, item: jsonSafe(exportable(finding.ref.pk ?? '', finding.item)) };
     case 'configuration':
       return { kind: 'configuration', what: finding.what };
+  }
+}
+
+/**
+ * What of an item goes into an archive: a work lease (`LEASE#`) without the queue's receipt handle
+ * (it acts on the message in the queue) and the queue's URL; any other item as it is.
+ */
+function exportable(pk: string, item: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (!pk.startsWith('LEASE#')) return item;
+  const { lease, ...rest } = item;
+  try {
+    const { receiptHandle: _handle, queueUrl: _queue, ...kept } = JSON.parse(String(lease)) as Record<string, unknown>;
+    return { ...rest, lease: kept };
+  } catch {
+    return rest;
   }
 }
 

@@ -33,9 +33,9 @@ export type Finding =
   | { readonly kind: 'mail'; readonly sesMessageId: string; readonly rawKey: string | null; readonly channelId: string | null; readonly conversationId: string | null }
   | { readonly kind: 'suppression'; readonly entry: SuppressionEntry; readonly ref: ItemRef }
   /** An item whose key names the person (an acknowledgement claim, a window event): it can only be deleted. */
-  | { readonly kind: 'keyed'; readonly what: string; readonly ref: ItemRef; readonly item: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'keyed'; readonly what: string; readonly ref: ItemRef; readonly item: Readonly<Record<string, unknown>>; readonly conversationId?: string | null }
   /** Any other item naming the person in its attributes (a feedback record, an outbound record): redacted in place. */
-  | { readonly kind: 'record'; readonly what: string; readonly ref: ItemRef; readonly item: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'record'; readonly what: string; readonly ref: ItemRef; readonly item: Readonly<Record<string, unknown>>; readonly conversationId?: string | null }
   /** Settings naming the address (a routing rule, an agent): never changed by a job, reported for an admin to review. */
   | { readonly kind: 'configuration'; readonly what: string };
 
@@ -111,6 +111,13 @@ export interface SubjectEraser {
    * the raw copy, then its processing records and failed-mail items. Returns what it removed.
    */
   eraseInboundMail(mail: { readonly sesMessageId: string; readonly rawKey: string | null; readonly messageId: string | null }): Promise<number>;
+  /**
+   * Conversations under a legal hold that a record of this mail belongs to (one mail to two
+   * channels has one raw copy and a record per channel): its raw copy and attachments are theirs too.
+   */
+  heldSharers(sesMessageId: string): Promise<readonly string[]>;
+  /** Deletes an inbound mail's records but those of the `keep` conversations; the raw copy and attachments stay. */
+  eraseInboundRecordsOnly(sesMessageId: string, keep: readonly string[]): Promise<number>;
   /** Redacts the processing records and failed-mail items of an inbound mail. */
   redactInboundRecords(sesMessageId: string, m: SubjectMatcher): Promise<number>;
   /** Deletes a message we sent whole but its item: its send record, feedback lookups, planned mail and uploads. */

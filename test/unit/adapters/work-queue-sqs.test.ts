@@ -54,7 +54,8 @@ describe('SqsWorkQueue', () => {
     expect(errors[3]).toBeInstanceOf(PolicyError);
     expect((errors[3] as Error).message).toMatch(/at most 12 hours/);
     expect(missing).toBeInstanceOf(ConfigError);
-    expect((missing as Error).message).toBe('queue support.fifo does not exist');
+    expect((missing as Error).message).toBe('the skill\'s queue does not exist: ask an admin to check the skill');
+    expect(errors.slice(0, 3).map((e) => (e as Error).message).join(' ')).not.toMatch(/ReceiptHandle|MessageNotInflight|InvalidParameter/);
   });
 
   it('lets other failures through as they are (a throttle stays retryable), for the API to answer them', async () => {

@@ -24,8 +24,9 @@ function outbound(id: string, to: string[]): OutboundStoredMessage {
 }
 
 /** The conversation in memory, and every write the erasure asks for, by name. */
-function world(messages: StoredMessage[], options: { held?: boolean } = {}) {
+function world(messages: StoredMessage[], options: { held?: boolean; sharedWithHeld?: readonly string[] } = {}) {
   const calls: string[] = [];
+  const heldSharers = options.sharedWithHeld ?? [];
   const bundle: ConversationBundle = {
     conversation: { id: 'c1', channelId: 'support', ticketNumber: '1', status: 'open', createdAt: at, participants: [ALICE, 'bob@customer.example'], legalHold: options.held ?? false, mergedInto: null },
     messages, notes: [{ id: 'n1', conversationId: 'c1', author: { kind: 'token', id: 'agent-1' }, text: `rang ${ALICE}`, at }],
@@ -36,11 +37,12 @@ function world(messages: StoredMessage[], options: { held?: boolean } = {}) {
   const record = (name: string) => async (...args: unknown[]) => {
     const named = args.map((a) => (typeof a === 'object' && a && 'messageId' in a ? (a as { messageId: string }).messageId : typeof a === 'string' ? a : ''));
     calls.push(`${name} ${named.filter((n) => n !== '').join(' ')}`.trim());
+    if (name === 'heldSharers') return heldSharers;
     return name === 'redactMessage' || name === 'redactConversation' ? true : 1;
   };
   const eraser = Object.fromEntries([
     'deleteConversation', 'redactConversation', 'putMessage', 'deleteMessage', 'redactMessage', 'putNote', 'eraseInboundMail', 'redactInboundRecords', 'eraseOutbound',
-    'redactOutboundRecord', 'releaseClaims', 'putRawMail', 'putPlan', 'deleteItem', 'replaceItem', 'putSuppression',
+    'redactOutboundRecord', 'releaseClaims', 'putRawMail', 'putPlan', 'deleteItem', 'replaceItem', 'putSuppression', 'heldSharers', 'eraseInboundRecordsOnly',
   ].map((n) => [n, record(n)])) as unknown as SubjectEraser;
   const tally: ErasureTally = { counts: {}, held: new Set(), configuration: new Set(), done: new Set(), matcher: subjectMatcher({ address: ALICE }) };
   const deps = { data, eraser, mail: { redact: (raw: Uint8Array) => ({ value: raw, changed: false }) }, contents: { read: async () => ({ from: [], subject: '', text: '', attachments: [] }) } };
@@ -48,6 +50,18 @@ function world(messages: StoredMessage[], options: { held?: boolean } = {}) {
 }
 
 describe('erasing a conversation', () => {
+  it('leaves the raw copy of a mail a held conversation of another channel shares: only the records outside it go, and the hold is reported', async () => {
+    // Arrange: the person's mail went to two channels; the other channel's conversation is held
+    const w = world([inbound('q1', ALICE), inbound('b1', 'bob@customer.example')], { sharedWithHeld: ['held-9'] });
+    // Act
+    await w.run();
+    // Assert
+    expect(w.calls).toContain('eraseInboundRecordsOnly ses-q1');
+    expect(w.calls.some((c) => c.startsWith('eraseInboundMail'))).toBe(false);
+    expect(w.calls.some((c) => c.startsWith('putRawMail'))).toBe(false);
+    expect([...w.tally.held]).toEqual(['held-9']);
+  });
+
   it('deletes a conversation of the person alone whole, a machine\'s answer to their mail with it', async () => {
     // Arrange
     const w = world([inbound('q1', ALICE), outbound('r1', [ALICE]), inbound('d1', 'mailer-daemon@customer.example', { lane: 'bounce' })]);
