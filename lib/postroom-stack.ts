@@ -64,7 +64,8 @@ export class PostroomStack extends Stack {
       logRetention,
     });
     const suppression = { ...DEFAULT_SUPPRESSION, scope: config.suppression.scope };
-    this.inbound = new InboundPipeline(this, 'Inbound', {
+    // What every function that runs the inbound steps is built on: inbound, mailbox sources, reconciliation.
+    const receiveMail = {
       storage: this.storage,
       table: this.tables.table,
       queues: this.queues,
@@ -73,36 +74,20 @@ export class PostroomStack extends Stack {
       suppression,
       retention: config.retention,
       logRetention,
-      reservedConcurrency: config.receiving.reservedConcurrency,
-    });
+    };
+    this.inbound = new InboundPipeline(this, 'Inbound', { ...receiveMail, reservedConcurrency: config.receiving.reservedConcurrency });
     this.feedback = new FeedbackPipeline(this, 'Feedback', { table: this.tables.table, configurationSet: this.outbound.configurationSet, suppression, logRetention });
     this.sources = new MailboxSources(this, 'Sources', {
-      storage: this.storage,
-      table: this.tables.table,
-      queues: this.queues,
-      outboundQueue: this.outbound.queue,
+      ...receiveMail,
       credentialsKey: this.outbound.credentialsKey,
-      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
-      suppression,
-      retention: config.retention,
       // Mailbox hosts are admin-set like SMTP hosts: one allow-list for both.
       allowedPrivateCidrs: config.outbound.allowedPrivateCidrs,
       // Graph's change notifications reach the function through the admin API's webhook route
       // (its `$default` stage serves routes at the endpoint's root). The API is built below, as
       // its function queues imports on this construct's poll queue; the URL resolves at synthesis.
       notificationBaseUrl: Lazy.string({ produce: () => this.admin.api.apiEndpoint }),
-      logRetention,
     });
-    this.reconciliation = new Reconciliation(this, 'Reconciliation', {
-      storage: this.storage,
-      table: this.tables.table,
-      queues: this.queues,
-      outboundQueue: this.outbound.queue,
-      runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
-      suppression,
-      retention: config.retention,
-      logRetention,
-    });
+    this.reconciliation = new Reconciliation(this, 'Reconciliation', receiveMail);
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, agents: config.users, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {

@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PrivacyJobSchema, type PrivacyJob } from '../core/governance/privacy-job.ts';
 import type { PrivacyJobStore } from '../core/ports/privacy.ts';
 import { PRIVACY_PARTITION, itemKeys } from './dynamo-schema.ts';
-import { isConditionFailed, queryAll } from './dynamo-util.ts';
+import { putNextVersion, queryAll } from './dynamo-util.ts';
 
 /** Export and erasure jobs: `job` JSON, `version` and `addressHash`, in one partition. */
 export class DynamoPrivacyJobs implements PrivacyJobStore {
@@ -16,19 +16,10 @@ export class DynamoPrivacyJobs implements PrivacyJobStore {
     return typeof out.Item?.job === 'string' ? PrivacyJobSchema.parse(JSON.parse(out.Item.job)) : null;
   }
 
-  async put(job: PrivacyJob): Promise<boolean> {
-    try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...itemKeys.privacyJob(job.id), job: JSON.stringify(PrivacyJobSchema.parse(job)), version: job.version, addressHash: job.addressHash },
-        ConditionExpression: job.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
-        ...(job.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': job.version - 1 } }),
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+  put(job: PrivacyJob): Promise<boolean> {
+    return putNextVersion(this.client, this.tableName, {
+      ...itemKeys.privacyJob(job.id), job: JSON.stringify(PrivacyJobSchema.parse(job)), version: job.version, addressHash: job.addressHash,
+    });
   }
 
   async list(): Promise<PrivacyJob[]> {

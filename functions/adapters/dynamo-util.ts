@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ItemKey } from './dynamo-schema.ts';
 
 /** True for a failed `ConditionExpression` (the loser of a first-writer-wins write). */
@@ -70,5 +70,24 @@ export async function batchPut(client: DynamoDBDocumentClient, tableName: string
       const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
     }
+  }
+}
+
+/**
+ * Saves an item whose `version` counts its saves (a job's): version 1 only where there is none
+ * yet, every later one only over the version before it. False when another writer came first.
+ */
+export async function putNextVersion(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown> & { readonly version: number }): Promise<boolean> {
+  try {
+    await client.send(new PutCommand({
+      TableName: tableName,
+      Item: item,
+      ConditionExpression: item.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
+      ...(item.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': item.version - 1 } }),
+    }));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
   }
 }

@@ -153,15 +153,28 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     s3: `http://127.0.0.1:${servers.ports.s3}`,
     sqs: `http://127.0.0.1:${servers.ports.s3}`,
   };
+  return provisionLocalAws(endpoints, options, { pids: () => (servers.pid === null ? [] : [servers.pid]), stop: () => servers.stop() });
+}
+
+/**
+ * Creates on servers that speak the AWS APIs what a deployment has: the table and the audit
+ * table, the mail bucket, a FIFO queue and dead-letter queue per skill, the outbound and feedback
+ * queues; answers the clients and names. `servers` says where they run and ends them with `stop`.
+ */
+export async function provisionLocalAws(
+  endpoints: LocalAws['endpoints'],
+  names: Pick<LocalAwsOptions, 'skills' | 'tableName' | 'auditTableName' | 'bucket'>,
+  servers: { pids(): readonly number[]; stop(): Promise<void> },
+): Promise<LocalAws> {
   // Each client gets its own copy: the SDK writes bookkeeping fields into the object it is given.
   const common = () => ({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
   const db = createDocumentClient({ ...common(), endpoint: endpoints.dynamodb });
   const s3 = createS3Client({ ...common(), endpoint: endpoints.s3 });
   const sqs = createSqsClient({ ...common(), endpoint: endpoints.sqs });
 
-  const tableName = options.tableName ?? 'postroom';
-  const bucket = options.bucket ?? 'postroom-mail';
-  const auditTableName = options.auditTableName ?? `${tableName}-audit`;
+  const tableName = names.tableName ?? 'postroom';
+  const bucket = names.bucket ?? 'postroom-mail';
+  const auditTableName = names.auditTableName ?? `${tableName}-audit`;
   for (const input of [createTableInput(tableName), createAuditTableInput(auditTableName)]) {
     const exists = await db.send(new DescribeTableCommand({ TableName: input.TableName })).then(() => true, () => false);
     if (!exists) await db.send(new CreateTableCommand(input));
@@ -169,7 +182,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const queueUrls: Record<string, string> = {};
   const deadLetterQueueUrls: Record<string, string> = {};
-  for (const skill of options.skills) {
+  for (const skill of names.skills) {
     deadLetterQueueUrls[skill] = await createFifoQueue(sqs, `${skill}-dlq.fifo`, {});
     const dlqArn = await queueArn(sqs, deadLetterQueueUrls[skill]);
     queueUrls[skill] = await createFifoQueue(sqs, `${skill}.fifo`, {
@@ -192,7 +205,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
   return {
     endpoints, db, s3, sqs, tableName, auditTableName, bucket, queueUrls, deadLetterQueueUrls, outbound, feedback,
-    serverPids: servers.pid === null ? [] : [servers.pid],
+    get serverPids() {
+      return servers.pids();
+    },
     async putRaw(key, raw) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
     },

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import type { SandboxInfo } from '../../functions/local/sandbox.ts';
 import { startSandbox, type Sandbox } from '../../functions/local/sandbox.ts';
 import { loadConfig } from '../../lib/load-config.ts';
 import { sendToSandbox } from '../support/sandbox.ts';
+import { CHROMIUM, HAVE_CHROMIUM, SKIPPED } from '../support/browser.ts';
 
 /*
  * The agent console in a real headless Chromium (Debian's, driven by playwright-core; nothing
@@ -18,9 +18,6 @@ import { sendToSandbox } from '../support/sandbox.ts';
  * go to docs/screenshots (the README shows them); otherwise to a temporary folder.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SKIPPED = HAVE_CHROMIUM ? '' : ` (SKIPPED: ${CHROMIUM} is missing; install Debian's chromium: apt-get install -y chromium)`;
 const ROOT = join(import.meta.dirname, '../..');
 
 // The sample config without the IMAP channel: no mailbox server is needed here.

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -10,6 +7,7 @@ import { PostroomConfigSchema } from '../../functions/core/model/postroom-config
 import { startSandbox, type Sandbox } from '../../functions/local/sandbox.ts';
 import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 import { encodedParts, trackerImage, xssPayloads, type XssPayload } from './support/xss-payloads.ts';
+import { CHROMIUM, HAVE_CHROMIUM, SKIPPED, startTrap } from '../support/browser.ts';
 
 /*
  * 8. Hostile HTML in a real browser. Every payload (`support/xss-payloads.ts`) goes in as a
@@ -26,9 +24,6 @@ import { encodedParts, trackerImage, xssPayloads, type XssPayload } from './supp
  * detector must see each one that is active in Chromium as written.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SKIPPED = HAVE_CHROMIUM ? '' : ` (SKIPPED: ${CHROMIUM} is missing; install Debian's chromium: apt-get install -y chromium)`;
 
 const config = PostroomConfigSchema.parse({
   domains: ['example.test'],
@@ -250,24 +245,6 @@ class Renderer {
     replaying = false;
     return slot;
   }
-}
-
-/** A local HTTP server every payload's remote URL points at: each request it hears is an attempt seen. */
-async function startTrap(): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
-  const hits: string[] = [];
-  const server: Server = createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    res.writeHead(204).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 /** Every string under a key `html` of a JSON value, with its JSON path. */

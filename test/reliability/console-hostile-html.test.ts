@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import { startSandbox, type Sandbox } from '../../functions/local/sandbox.ts';
 import { sendToSandbox } from '../support/sandbox.ts';
 import { encodedParts, trackerImage, xssPayloads } from './support/xss-payloads.ts';
+import { CHROMIUM, HAVE_CHROMIUM, SKIPPED, startTrap } from '../support/browser.ts';
 
 /*
  * Hostile HTML mail, opened in the agent console as an agent opens it. Every payload of
@@ -21,9 +19,6 @@ import { encodedParts, trackerImage, xssPayloads } from './support/xss-payloads.
  * for ("Load remote images") does reach the trap.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SKIPPED = HAVE_CHROMIUM ? '' : ` (SKIPPED: ${CHROMIUM} is missing; install Debian's chromium: apt-get install -y chromium)`;
 const ROOT_ID = '<hostile-root@customer.example>';
 
 const config = PostroomConfigSchema.parse({
@@ -35,24 +30,6 @@ const config = PostroomConfigSchema.parse({
     { id: 'agent-1', role: 'agent', displayName: 'Alex Agent', skills: ['support'] },
   ],
 });
-
-/** A local HTTP server every payload's remote URL points at: each request it hears is an attempt seen. */
-async function startTrap(): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
-  const hits: string[] = [];
-  const server: Server = createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    res.writeHead(204).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 /** What the page tried that it must not. */
 interface Watch {

@@ -17,10 +17,13 @@ export interface LocalAws extends Servers {
 }
 
 export async function startLocalAws(skills: readonly string[]): Promise<LocalAws> {
-  const servers = await startServers({ skills, tableName: 'postroom-test' });
-  return {
-    ...servers,
-    async drain(queueUrl) {
+  return withDrain(await startServers({ skills, tableName: 'postroom-test' }));
+}
+
+/** Local servers with `drain`, a test's way to empty a queue. */
+export function withDrain(servers: Servers): LocalAws {
+  return Object.assign(servers, {
+    async drain(queueUrl: string) {
       const messages: Message[] = [];
       for (;;) {
         const out = await servers.sqs.send(new ReceiveMessageCommand({
@@ -34,7 +37,7 @@ export async function startLocalAws(skills: readonly string[]): Promise<LocalAws
         for (const m of out.Messages) await servers.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
       }
     },
-  };
+  });
 }
 
 /** Local servers with a queue per skill of `config` and its channels written as a deployment seeds them. */

@@ -131,7 +131,7 @@ async function redactOthersMessage(deps: ErasureDeps, tally: ErasureTally, messa
   if (await deps.eraser.redactMessage(message, m)) add(tally, 'messagesRedacted');
   if (message.direction === 'inbound') {
     // A raw copy a held conversation shares (the same mail to another channel) stays as the hold keeps it.
-    const raw = (await sharedWithHeld(deps, tally, message.sesMessageId)) ? null : await deps.data.rawMail(message.rawKey);
+    const raw = (await heldSharing(deps, tally, message.sesMessageId)).length > 0 ? null : await deps.data.rawMail(message.rawKey);
     if (raw) {
       const redacted = deps.mail.redact(raw, m);
       if (redacted.changed) {
@@ -172,11 +172,12 @@ async function eraseMail(deps: ErasureDeps, tally: ErasureTally, mail: Extract<F
     await eraseConversation(deps, tally, mail.conversationId);
     if (tally.held.has(mail.conversationId)) return;
   }
-  const raw = mail.rawKey && !(await sharedWithHeld(deps, tally, mail.sesMessageId)) ? await deps.data.rawMail(mail.rawKey) : null;
+  // A raw copy a held conversation shares stays as it is (its records are redacted below).
+  const raw = mail.rawKey && (await heldSharing(deps, tally, mail.sesMessageId)).length === 0 ? await deps.data.rawMail(mail.rawKey) : null;
   if (raw && mail.rawKey) {
     const read = await deps.contents.read(raw);
     if (read.from.some((a) => tally.matcher.isAddress(a))) {
-      await eraseInboundParts(deps, tally, { sesMessageId: mail.sesMessageId, rawKey: mail.rawKey, messageId: null });
+      add(tally, 'mailPartsDeleted', await deps.eraser.eraseInboundMail({ sesMessageId: mail.sesMessageId, rawKey: mail.rawKey, messageId: null }));
       return;
     }
     const redacted = deps.mail.redact(raw, tally.matcher);
@@ -192,17 +193,16 @@ function normalId(id: string): string {
   return bareMessageId(id).toLowerCase();
 }
 
-/** Whether a held conversation shares this mail's raw copy (noted as held: the erasure leaves it). */
-async function sharedWithHeld(deps: ErasureDeps, tally: ErasureTally, sesMessageId: string): Promise<boolean> {
+/** The held conversations that share this mail's raw copy (one mail to two channels), noted as held: the erasure leaves them. */
+async function heldSharing(deps: ErasureDeps, tally: ErasureTally, sesMessageId: string): Promise<readonly string[]> {
   const held = await deps.eraser.heldSharers(sesMessageId);
   for (const id of held) tally.held.add(id);
-  return held.length > 0;
+  return held;
 }
 
 /** An inbound mail whole, unless a held conversation shares it: then only the records of the others go. */
 async function eraseInboundParts(deps: ErasureDeps, tally: ErasureTally, mail: { readonly sesMessageId: string; readonly rawKey: string | null; readonly messageId: string | null }): Promise<void> {
-  const held = await deps.eraser.heldSharers(mail.sesMessageId);
-  for (const id of held) tally.held.add(id);
+  const held = await heldSharing(deps, tally, mail.sesMessageId);
   const removed = held.length > 0 ? await deps.eraser.eraseInboundRecordsOnly(mail.sesMessageId, held) : await deps.eraser.eraseInboundMail(mail);
   add(tally, 'mailPartsDeleted', removed);
 }

@@ -1,15 +1,8 @@
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAuditTableInput } from '../../../functions/adapters/dynamo-audit-log.ts';
-import { createTableInput } from '../../../functions/adapters/dynamo-schema.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../functions/local/local-aws.ts';
-import { FEEDBACK_MAX_RECEIVES, OUTBOUND_MAX_RECEIVES, SKILL_MAX_RECEIVES } from '../../../functions/runtime/attempts.ts';
-import { createDocumentClient, createS3Client, createSqsClient } from '../../../functions/runtime/clients.ts';
-import type { LocalAws } from '../../support/local-aws.ts';
+import { provisionLocalAws } from '../../../functions/local/local-aws.ts';
+import { type LocalAws, withDrain } from '../../support/local-aws.ts';
 import type { ChildSpec, PeerReceipt } from './servers-child.ts';
 
 export type { PeerReceipt };
@@ -149,57 +142,12 @@ export async function startSeparateServers(dir: string, skills: readonly string[
     startServerProcess({ kind: 'dynamodb', dir: join(dir, 'dynamodb') }),
     startServerProcess({ kind: 'sqs-s3', dir: join(dir, 'sqs-s3') }),
   ]);
-  const common = () => ({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
   const endpoints = { dynamodb: dynamodb.endpoint, s3: sqsS3.endpoint, sqs: sqsS3.endpoint };
-  const db = createDocumentClient({ ...common(), endpoint: endpoints.dynamodb });
-  const s3 = createS3Client({ ...common(), endpoint: endpoints.s3 });
-  const sqs = createSqsClient({ ...common(), endpoint: endpoints.sqs });
-  const tableName = 'postroom-faults';
-  const auditTableName = `${tableName}-audit`;
-  const bucket = 'postroom-faults-mail';
-  for (const input of [createTableInput(tableName), createAuditTableInput(auditTableName)]) {
-    const exists = await db.send(new DescribeTableCommand({ TableName: input.TableName })).then(() => true, () => false);
-    if (!exists) await db.send(new CreateTableCommand(input));
-  }
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const queueUrls: Record<string, string> = {};
-  const deadLetterQueueUrls: Record<string, string> = {};
-  for (const skill of skills) {
-    deadLetterQueueUrls[skill] = await createQueue(sqs, `${skill}-dlq.fifo`, FIFO);
-    queueUrls[skill] = await createQueue(sqs, `${skill}.fifo`, { ...FIFO, ...(await redrive(sqs, deadLetterQueueUrls[skill], SKILL_MAX_RECEIVES)) });
-  }
-  const outboundDlq = await createQueue(sqs, 'outbound-dlq.fifo', FIFO);
-  const outboundUrl = await createQueue(sqs, 'outbound.fifo', { ...FIFO, ...(await redrive(sqs, outboundDlq, OUTBOUND_MAX_RECEIVES)) });
-  const feedbackDlq = await createQueue(sqs, 'feedback-dlq', {});
-  const feedbackUrl = await createQueue(sqs, 'feedback', { VisibilityTimeout: '1', ...(await redrive(sqs, feedbackDlq, FEEDBACK_MAX_RECEIVES)) });
-
-  const aws: LocalAws = {
-    endpoints, db, s3, sqs, tableName, auditTableName, bucket, queueUrls, deadLetterQueueUrls,
-    get serverPids() {
-      return [dynamodb.pid, sqsS3.pid].filter((pid) => pid !== null);
-    },
-    outbound: { queueUrl: outboundUrl, queueArn: await arnOf(sqs, outboundUrl), deadLetterQueueUrl: outboundDlq },
-    feedback: { queueUrl: feedbackUrl, queueArn: await arnOf(sqs, feedbackUrl), deadLetterQueueUrl: feedbackDlq },
-    async putRaw(key, raw) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: raw }));
-    },
-    async drain(queueUrl) {
-      const messages: Message[] = [];
-      for (;;) {
-        const out = await sqs.send(new ReceiveMessageCommand({
-          QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
-        }));
-        if (!out.Messages?.length) return messages;
-        messages.push(...out.Messages);
-        for (const m of out.Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
-      }
-    },
-    async stop() {
-      db.destroy();
-      s3.destroy();
-      sqs.destroy();
-    },
-  };
+  // The servers are ended by `stop` below (and killed and restarted by the tests): the clients only here.
+  const aws = withDrain(await provisionLocalAws(endpoints, { skills, tableName: 'postroom-faults', bucket: 'postroom-faults-mail' }, {
+    pids: () => [dynamodb.pid, sqsS3.pid].filter((pid) => pid !== null),
+    stop: async () => undefined,
+  }));
   return {
     dynamodb, sqsS3, aws,
     async stop() {
@@ -207,24 +155,6 @@ export async function startSeparateServers(dir: string, skills: readonly string[
       await Promise.all([dynamodb.stop(), sqsS3.stop()]);
     },
   };
-}
-
-const FIFO = { FifoQueue: 'true', ContentBasedDeduplication: 'false' } as const;
-
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
-  const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  if (!out.QueueUrl) throw new Error(`no URL for queue ${name}`);
-  return out.QueueUrl;
-}
-
-async function arnOf(sqs: SQSClient, url: string): Promise<string> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  if (!out.Attributes?.QueueArn) throw new Error(`no ARN for queue ${url}`);
-  return out.Attributes.QueueArn;
-}
-
-async function redrive(sqs: SQSClient, deadLetterUrl: string, maxReceiveCount: number): Promise<Record<string, string>> {
-  return { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(sqs, deadLetterUrl), maxReceiveCount }) };
 }
 
 /** The login the SMTP peer takes. */
