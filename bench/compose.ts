@@ -7,8 +7,8 @@ import { ChannelSettingsSchema } from '../functions/core/model/channel.ts';
 import type { AttachmentRef } from '../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema } from '../functions/core/model/outbound-settings.ts';
 import type { AgentReply } from '../functions/core/model/agent-reply.ts';
-import { channelTemplate } from '../functions/core/outbound/plan-parts.ts';
-import { planReply } from '../functions/core/outbound/plan-reply.ts';
+import { channelTemplate } from '../functions/core/outbound/compose/plan-parts.ts';
+import { planReply } from '../functions/core/outbound/compose/plan-reply.ts';
 import type { AttachmentContent, AttachmentSource } from '../functions/core/ports/composer.ts';
 import { median, round, timeMs } from './stats.ts';
 

@@ -6,7 +6,7 @@ import { NoteSchema, type Note } from '../core/model/admin-resources.ts';
 import { SettledKeySchema } from '../core/model/source-state.ts';
 import { messageTime, StoredMessageSchema, type OutboundStoredMessage, type StoredMessage } from '../core/model/stored-message.ts';
 import type { SuppressionEntry } from '../core/model/suppression.ts';
-import { UPLOAD_PREFIX } from '../core/outbound/upload-keys.ts';
+import { UPLOAD_PREFIX } from '../core/outbound/compose/upload-keys.ts';
 import type { ConversationBundle, ItemRef, SubjectData, SubjectEraser } from '../core/ports/privacy.ts';
 import { TTL_ATTRIBUTE, itemKeys, type ItemKey } from './dynamo-schema.ts';
 import { DynamoSuppressionList } from './dynamo-suppression-list.ts';

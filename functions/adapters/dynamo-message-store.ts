@@ -28,7 +28,7 @@ export class DynamoMessageStore implements MessageStore, DecidedMessages, Conver
     this.mailDays = options.retention?.mailDays ?? RETENTION_DEFAULTS.mailDays;
   }
 
-  async put(message: StoredMessage, options: MessageRetention = {}): Promise<void> {
+  async put(message: InboundStoredMessage, options: MessageRetention = {}): Promise<void> {
     const at = messageTime(message);
     const k = itemKeys.message(message.channelId, message.conversationId, at, message.messageId);
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, kind: 'message', ...message, ...this.retention(message, options) } }));

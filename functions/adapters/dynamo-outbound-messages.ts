@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BusyError } from '../core/errors.ts';
 import { messageTime, OutboundStoredMessageSchema, type OutboundStoredMessage } from '../core/model/stored-message.ts';
-import type { OutboundMessageLookup } from '../core/ports/outbound-messages.ts';
+import type { OutboundMessageStore } from '../core/ports/outbound-messages.ts';
 import { itemKeys, type ItemKey } from './dynamo-schema.ts';
 import { batchPut, isConditionFailed, key, withoutKeys } from './dynamo-util.ts';
 import { bareMessageId } from '../core/model/outbound-mail.ts';
@@ -16,7 +16,7 @@ const bare = (id: string): string => bareMessageId(id.trim());
  * conditions (the same message writes the same pointers); feedback updates of the message are
  * conditional on the `updatedAt` they read, so two reports on one message never lose a recipient.
  */
-export class DynamoOutboundMessages implements OutboundMessageLookup {
+export class DynamoOutboundMessages implements OutboundMessageStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

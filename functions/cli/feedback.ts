@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { policyAction, readSesFeedback } from '../core/outbound/ses-event.ts';
+import { policyAction, readSesFeedback } from '../core/outbound/feedback/ses-event.ts';
 import type { RecipientUpdate } from '../core/model/delivery-feedback.ts';
 import { type Command, UsageError } from './command.ts';
 import { errorLine, writeJsonLine } from './output.ts';

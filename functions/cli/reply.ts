@@ -11,8 +11,8 @@ import { conversationsWithTicket, onlyConversation } from '../core/conversation/
 import { AppError, ConflictError } from '../core/errors.ts';
 import type { ReplyAttachment } from '../core/model/reply-request.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
-import { queueReply } from '../core/outbound/queue-reply.ts';
-import { agentUploadPrefix } from '../core/outbound/upload-keys.ts';
+import { queueReply } from '../core/outbound/compose/queue-reply.ts';
+import { agentUploadPrefix } from '../core/outbound/compose/upload-keys.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
 import { SUPPRESSION_REASONS, SuppressionEntrySchema, type SuppressionEntry, type SuppressionReason, type SuppressionScope } from '../core/model/suppression.ts';
-import { describeSuppression } from '../core/outbound/suppression-policy.ts';
+import { describeSuppression } from '../core/outbound/send/suppression-check.ts';
 import { createDocumentClient } from '../runtime/clients.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';

@@ -1,5 +1,5 @@
 import { MAX_ATTEMPTS as INBOUND_ATTEMPTS } from '../core/inbound/receive-mail.ts';
-import { DEFAULT_RETRY_POLICY } from '../core/outbound/retry-policy.ts';
+import { DEFAULT_RETRY_POLICY } from '../core/outbound/send/retry-policy.ts';
 import { DEFAULT_MAX_ATTEMPTS } from '../core/processing/process-once.ts';
 
 /*

@@ -4,8 +4,8 @@ import { FEEDBACK_RECORDS } from '../adapters/dynamo-feedback-records.ts';
 import { DynamoProcessingLedger } from '../adapters/dynamo-processing-ledger.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
 import { DynamoWindowCounter } from '../adapters/dynamo-window-counter.ts';
-import type { ApplyFeedbackOptions } from '../core/outbound/apply-feedback.ts';
-import type { ProcessFeedbackDeps } from '../core/outbound/process-feedback.ts';
+import type { ApplyFeedbackOptions } from '../core/outbound/feedback/apply-feedback.ts';
+import type { ProcessFeedbackDeps } from '../core/outbound/feedback/process-feedback.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { FeedbackEnv } from './env.ts';
 

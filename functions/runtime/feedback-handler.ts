@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SystemClock } from '../adapters/system-clock.ts';
-import { readSesFeedback } from '../core/outbound/ses-event.ts';
-import { processFeedback } from '../core/outbound/process-feedback.ts';
+import { readSesFeedback } from '../core/outbound/feedback/ses-event.ts';
+import { processFeedback } from '../core/outbound/feedback/process-feedback.ts';
 import { type AwsClients, createDocumentClient, type HandlerOptions } from './clients.ts';
 import type { FeedbackEnv } from './env.ts';
 import { feedbackAdapters } from './feedback-deps.ts';
@@ -13,7 +13,7 @@ export type FeedbackHandler = (event: SQSEvent, context: Context) => Promise<SQS
 /**
  * The feedback function, its observability and adapters built once per container. It is
  * SQS-triggered (`ReportBatchItemFailures`), one SES event record from the SNS topic per message
- * (see `core/outbound/ses-event.ts`): a record that throws (a retryable error, a body that is no
+ * (see `core/outbound/feedback/ses-event.ts`): a record that throws (a retryable error, a body that is no
  * SES event) goes back to the queue alone, then to its dead-letter queue; the rest of the batch is done.
  * What is no delivery feedback but no fault either is a log line and the message is deleted:
  * SNS control messages (subscription and unsubscribe confirmations, SES's "Successfully

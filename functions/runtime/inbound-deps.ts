@@ -5,6 +5,7 @@ import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.t
 import { DynamoFailedMailStore } from '../adapters/dynamo-failed-mail-store.ts';
 import { DynamoProcessingLedger, INBOUND_RECORDS } from '../adapters/dynamo-processing-ledger.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
+import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
 import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
@@ -55,6 +56,7 @@ export function inboundAdapters(clients: AwsClients, env: InboundEnv): ReceiveMa
       clock,
       plans: new S3OutboundPlanStore(s3, env.MAIL_BUCKET),
       queue: new SqsOutboundQueue(sqs, env.OUTBOUND_QUEUE_URL),
+      messages: new DynamoOutboundMessages(db, table),
       ownAddresses: async () => (await channels.all()).flatMap((c) => [c.address, ...c.aliases, ...c.allowedFrom.map((f) => f.address)]),
     },
   };

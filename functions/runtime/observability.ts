@@ -3,9 +3,9 @@ import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
-import type { SendOutcome } from '../core/outbound/send-outbound.ts';
+import type { SendOutcome } from '../core/outbound/send/send-outbound.ts';
 import type { AcknowledgementRecord } from '../core/model/inbound-record.ts';
-import type { FeedbackOutcome } from '../core/outbound/apply-feedback.ts';
+import type { FeedbackOutcome } from '../core/outbound/feedback/apply-feedback.ts';
 
 /** Field names whose values never reach a log line. */
 export const SECRET_FIELD = /pass|secret|token|authorization|refresh|cookie|credential/i;

@@ -14,8 +14,8 @@ import { S3AttachmentSource } from '../adapters/outbound/s3-attachment-source.ts
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
 import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
-import { DEFAULT_RETRY_POLICY } from '../core/outbound/retry-policy.ts';
-import type { SendOutboundDeps } from '../core/outbound/send-outbound.ts';
+import { DEFAULT_RETRY_POLICY } from '../core/outbound/send/retry-policy.ts';
+import type { SendOutboundDeps } from '../core/outbound/send/send-outbound.ts';
 import type { TransportFactory } from '../core/ports/outbound-store.ts';
 import { type AwsClients, createSesClient, tracedClients } from './clients.ts';
 import type { OutboundEnv } from './outbound-env.ts';

@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OutboundJobSchema } from '../core/model/outbound-job.ts';
-import { retryDecision } from '../core/outbound/retry-policy.ts';
-import { sendOutbound } from '../core/outbound/send-outbound.ts';
+import { retryDecision } from '../core/outbound/send/retry-policy.ts';
+import { sendOutbound } from '../core/outbound/send/send-outbound.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import type { HandlerOptions } from './clients.ts';
 import { lazy } from './lazy.ts';

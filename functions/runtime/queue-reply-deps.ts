@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
+import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
 import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
 import { S3AttachmentStager } from '../adapters/outbound/s3-attachment-stager.ts';
@@ -13,7 +14,7 @@ import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import { StoredSignatureSchema, StoredTemplateSchema } from '../core/model/admin-resources.ts';
-import type { QueueReplyDeps } from '../core/outbound/queue-reply.ts';
+import type { QueueReplyDeps } from '../core/outbound/compose/queue-reply.ts';
 import type { SignatureStore, TemplateStoreFactory } from '../core/ports/admin.ts';
 
 /**
@@ -49,7 +50,7 @@ export function createQueueReplyDeps(c: {
     channels: new DynamoChannelDirectory(c.db, c.tableName, { clock, cacheMs: c.channelCacheMs ?? 0 }),
     conversations: new DynamoConversationStore(c.db, c.tableName),
     history: messages,
-    messages,
+    messages: new DynamoOutboundMessages(c.db, c.tableName),
     plans: new S3OutboundPlanStore(c.s3, c.bucket),
     queue: new SqsOutboundQueue(c.sqs, c.outboundQueueUrl),
     suppression: new DynamoSuppressionList(c.db, c.tableName),

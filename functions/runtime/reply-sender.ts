@@ -1,6 +1,6 @@
 import type { ReplyRequestInput } from '../core/model/reply-request.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
-import { type QueueReplyDeps, queueReply } from '../core/outbound/queue-reply.ts';
+import { type QueueReplyDeps, queueReply } from '../core/outbound/compose/queue-reply.ts';
 import type { ReplySender } from '../core/ports/admin.ts';
 
 /**

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { INBOUND_ATTACHMENT_PREFIX } from '../../functions/adapters/s3-attachment-links.ts';
 import { PRIVACY_PREFIX } from '../../functions/adapters/s3-export-archives.ts';
 import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-store.ts';
-import { UPLOAD_PREFIX } from '../../functions/core/outbound/upload-keys.ts';
+import { UPLOAD_PREFIX } from '../../functions/core/outbound/compose/upload-keys.ts';
 import type { PrivacyEnvInput } from '../../functions/runtime/privacy-env.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import type { AuditTable } from './audit-table.ts';

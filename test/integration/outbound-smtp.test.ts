@@ -4,7 +4,7 @@ import { HostGuard } from '../../functions/adapters/outbound/host-guard.ts';
 import { SmtpMailTransport } from '../../functions/adapters/outbound/smtp-mail-transport.ts';
 import { type AppError, DependencyError, PolicyError, TransportError } from '../../functions/core/errors.ts';
 import { SmtpTransportSettingsSchema, type SmtpTransportSettingsInput } from '../../functions/core/model/transport-settings.ts';
-import { retryDecision } from '../../functions/core/outbound/retry-policy.ts';
+import { retryDecision } from '../../functions/core/outbound/send/retry-policy.ts';
 import { SMTP_PASSWORD, SMTP_USER, TEST_TLS, startSmtp, type TestSmtp } from './outbound-peers.ts';
 
 const RAW = 'From: Support <support@example.com>\r\nTo: ann@example.org\r\nSubject: Your ticket [#1000001]\r\nMessage-ID: <m-1@postroom.example.com>\r\n\r\nHello Ann\r\n';

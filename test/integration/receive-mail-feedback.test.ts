@@ -67,7 +67,7 @@ function crashOnceOnInbound(store: ReceiveMailDeps['messages']): ReceiveMailDeps
     }
   };
   return Object.assign(Object.create(store) as ReceiveMailDeps['messages'], {
-    put: async (message: StoredMessage) => {
+    put: async (message: InboundStoredMessage) => {
       crash(message);
       return store.put(message);
     },

@@ -5,7 +5,7 @@ import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
 import { RoutedMessageSchema } from '../../functions/core/model/routed-message.ts';
 import type { InboundStoredMessage } from '../../functions/core/model/stored-message.ts';
-import { queueReply } from '../../functions/core/outbound/queue-reply.ts';
+import { queueReply } from '../../functions/core/outbound/compose/queue-reply.ts';
 import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
 import { startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';

@@ -45,7 +45,7 @@ type Messages = ReceiveMailDeps['messages'];
 function withWrite(write: <M extends StoredMessage>(message: M) => Promise<M>): Messages {
   const real = new DynamoMessageStore(aws.db, aws.tableName);
   return Object.assign(Object.create(real) as Messages, {
-    put: async (message: StoredMessage) => real.put(await write(message)),
+    put: async (message: InboundStoredMessage) => real.put(await write(message)),
     putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) => real.putDecided(await write(message), decided, options),
   });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoConversationStore } from '../../functions/adapters/dynamo-conversation-store.ts';
-import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
+import { DynamoOutboundMessages } from '../../functions/adapters/dynamo-outbound-messages.ts';
 import { recordSentMessage } from '../../functions/core/conversation/record-sent.ts';
 import { receiveMail } from '../../functions/core/inbound/receive-mail.ts';
 import { RoutedMessageSchema } from '../../functions/core/model/routed-message.ts';
@@ -34,7 +34,7 @@ describe('a sent message in the DynamoDB conversation store', () => {
       status: 'sent', statusReason: null, retrying: false, recipients: [], createdAt: '2026-11-22T10:05:00.000Z', sentAt: '2026-11-22T10:05:01.000Z', updatedAt: '2026-11-22T10:05:01.000Z',
     };
     // Act
-    await new DynamoMessageStore(aws.db, aws.tableName).put(sent);
+    await new DynamoOutboundMessages(aws.db, aws.tableName).put(sent);
     const recorded = await recordSentMessage(store, { ...sent, recipients: ['Carla@Customer.example'], at: sent.updatedAt });
     await aws.putRaw(inboundMail('sent-r').rawKey, customerMail({ messageId: 'answer@customer.example', inReplyTo: '0100abc@email.amazonses.com', subject: 'Re: My order' }));
     const answer = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail('sent-r'));

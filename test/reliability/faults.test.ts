@@ -22,7 +22,7 @@ import type { InboundMail, InboundRecord } from '../../functions/core/model/inbo
 import { OutboundJobSchema, type OutboundJob, type OutboundRecord } from '../../functions/core/model/outbound-job.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { OutboundStoredMessage } from '../../functions/core/model/stored-message.ts';
-import { queueReply } from '../../functions/core/outbound/queue-reply.ts';
+import { queueReply } from '../../functions/core/outbound/compose/queue-reply.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../functions/local/local-aws.ts';
 import { createSesClient } from '../../functions/runtime/clients.ts';
 import { readEnv } from '../../functions/runtime/env.ts';

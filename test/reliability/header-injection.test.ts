@@ -8,7 +8,7 @@ import { AppError, HeaderInjectionError, ValidationError } from '../../functions
 import { formatTicketNumber } from '../../functions/core/mail/ticket-number.ts';
 import { mailEnvelope, type OutboundMail } from '../../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema } from '../../functions/core/model/outbound-settings.ts';
-import { planNewMail } from '../../functions/core/outbound/plan-new-mail.ts';
+import { planNewMail } from '../../functions/core/outbound/compose/plan-new-mail.ts';
 import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../../functions/runtime/reply-sender.ts';
 import { startAdminHarness, type AdminHarness } from '../support/admin-api.ts';

@@ -6,7 +6,7 @@ import { DynamoConversationStore } from '../../functions/adapters/dynamo-convers
 import { PostroomConfigSchema } from '../../functions/core/model/postroom-config.ts';
 import { RoutedMessageSchema, type RoutedMessage } from '../../functions/core/model/routed-message.ts';
 import type { OutboundStoredMessage } from '../../functions/core/model/stored-message.ts';
-import { queueReply } from '../../functions/core/outbound/queue-reply.ts';
+import { queueReply } from '../../functions/core/outbound/compose/queue-reply.ts';
 import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.ts';
 import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 import {

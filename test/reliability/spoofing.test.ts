@@ -16,7 +16,7 @@ import type { InboundMail } from '../../functions/core/model/inbound-record.ts';
 import { RoutedMessageSchema } from '../../functions/core/model/routed-message.ts';
 import { PostroomConfigSchema, type PostroomConfig } from '../../functions/core/model/postroom-config.ts';
 import type { InboundStoredMessage } from '../../functions/core/model/stored-message.ts';
-import { queueReply } from '../../functions/core/outbound/queue-reply.ts';
+import { queueReply } from '../../functions/core/outbound/compose/queue-reply.ts';
 import { pollSource } from '../../functions/core/sources/poll-source.ts';
 import { dovecotInstalled } from '../../functions/local/dovecot.ts';
 import { startSandbox, type Sandbox } from '../../functions/local/sandbox.ts';

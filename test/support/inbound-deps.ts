@@ -3,6 +3,7 @@ import { DynamoConversationStore } from '../../functions/adapters/dynamo-convers
 import { DynamoFailedMailStore } from '../../functions/adapters/dynamo-failed-mail-store.ts';
 import { DynamoProcessingLedger, INBOUND_RECORDS } from '../../functions/adapters/dynamo-processing-ledger.ts';
 import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-store.ts';
+import { DynamoOutboundMessages } from '../../functions/adapters/dynamo-outbound-messages.ts';
 import { DynamoTicketSequence } from '../../functions/adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../../functions/adapters/mailparser-mime-parser.ts';
 import { S3RawMailStore } from '../../functions/adapters/s3-raw-mail-store.ts';
@@ -50,6 +51,7 @@ export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<Rece
       clock,
       plans: new S3OutboundPlanStore(aws.s3, aws.bucket),
       queue: new SqsOutboundQueue(aws.sqs, aws.outbound.queueUrl),
+      messages: new DynamoOutboundMessages(db, tableName),
       ownAddresses: async () => (await channels.all()).flatMap((c) => [c.address, ...c.aliases]),
     },
     ...overrides,

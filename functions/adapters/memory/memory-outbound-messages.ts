@@ -1,13 +1,13 @@
 import { BusyError } from '../../core/errors.ts';
 import type { OutboundStoredMessage } from '../../core/model/stored-message.ts';
-import type { OutboundMessageLookup } from '../../core/ports/outbound-messages.ts';
+import type { OutboundMessageStore } from '../../core/ports/outbound-messages.ts';
 import { bareMessageId } from '../../core/model/outbound-mail.ts';
 
 /** Lookups are keyed by the bare id, however a report or a header wrote it. */
 const bare = (id: string): string => bareMessageId(id.trim());
 
 /** Messages we sent, in memory, findable as in DynamoDB by SES id and by any of their Message-IDs. */
-export class MemoryOutboundMessages implements OutboundMessageLookup {
+export class MemoryOutboundMessages implements OutboundMessageStore {
   private readonly messages = new Map<string, OutboundStoredMessage>();
   private readonly byProviderId = new Map<string, string>();
   private readonly byInternetId = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
-import { PROTECTED_NETWORKS } from '../../core/outbound/protected-networks.ts';
+import { PROTECTED_NETWORKS } from '../../core/outbound/send/protected-networks.ts';
 
 /** Why an address may not be reached from an admin-set host name. */
 export type BlockedRangeKind =

@@ -2,11 +2,11 @@ import MailComposer, { type MailComposerAttachment, type MailComposerOptions } f
 import { encodeWord } from 'nodemailer/lib/mime-funcs';
 import type { MimeNodeAddress } from 'nodemailer/lib/mime-node';
 import { bracketMessageId, type OutboundAddress, type OutboundMail } from '../../core/model/outbound-mail.ts';
-import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
+import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/compose/message-size.ts';
 import type { AttachmentContent, AttachmentSource, MimeComposer } from '../../core/ports/composer.ts';
 import type { Clock } from '../../core/ports/clock.ts';
 import type { HtmlSanitizer } from '../../core/ports/html.ts';
-import { renderBodies } from '../../core/outbound/render-bodies.ts';
+import { renderBodies } from '../../core/outbound/compose/render-bodies.ts';
 import { AgentHtmlSanitizer } from './agent-html-sanitizer.ts';
 
 export interface NodemailerMimeComposerOptions {

@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError, DependencyError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
-import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
+import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/compose/message-size.ts';
 import type { AttachmentContent, AttachmentSource } from '../../core/ports/composer.ts';
 import { isMissing } from '../s3-raw-mail-store.ts';
 

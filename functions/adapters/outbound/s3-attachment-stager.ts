@@ -1,8 +1,8 @@
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DependencyError } from '../../core/errors.ts';
 import type { AttachmentRef } from '../../core/model/outbound-mail.ts';
-import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/message-size.ts';
-import { UPLOAD_PREFIX, stagedUploadPrefix } from '../../core/outbound/upload-keys.ts';
+import { MAX_MESSAGE_BYTES, assertMessageSize, base64Size } from '../../core/outbound/compose/message-size.ts';
+import { UPLOAD_PREFIX, stagedUploadPrefix } from '../../core/outbound/compose/upload-keys.ts';
 import type { IdGenerator } from '../../core/ports/clock.ts';
 import type { AttachmentStager } from '../../core/ports/composer.ts';
 import type { RawMailStore } from '../../core/ports/inbound.ts';

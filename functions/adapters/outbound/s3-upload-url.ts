@@ -2,8 +2,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { ValidationError } from '../../core/errors.ts';
 import { MAX_UPLOAD_BYTES, S3AttachmentRefSchema } from '../../core/model/outbound-mail.ts';
-import { assertAttachmentFilename } from '../../core/outbound/header-safety.ts';
-import { agentUploadPrefix } from '../../core/outbound/upload-keys.ts';
+import { assertAttachmentFilename } from '../../core/outbound/compose/header-safety.ts';
+import { agentUploadPrefix } from '../../core/outbound/compose/upload-keys.ts';
 import type { IdGenerator } from '../../core/ports/clock.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 

@@ -1,5 +1,5 @@
 import { AppError, DependencyError, TransportError } from '../../core/errors.ts';
-import { classifySmtpReply } from '../../core/outbound/smtp-reply.ts';
+import { classifySmtpReply } from '../../core/outbound/send/smtp-reply.ts';
 
 /** The fields nodemailer puts on its errors. */
 interface NodemailerError extends Error {

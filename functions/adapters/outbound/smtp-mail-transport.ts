@@ -3,7 +3,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { ConfigError, DependencyError, TransportError } from '../../core/errors.ts';
 import { credentialEndpointKey } from '../../core/model/credential-endpoint.ts';
 import { oauthEndpoints, type SmtpTransportSettings } from '../../core/model/transport-settings.ts';
-import { queueIdFromReply } from '../../core/outbound/smtp-reply.ts';
+import { queueIdFromReply } from '../../core/outbound/send/smtp-reply.ts';
 import type { Envelope, MailTransport, SentMail } from '../../core/ports/outbound.ts';
 import type { HostGuard, VettedHost } from './host-guard.ts';
 import type { OAuthClient, OAuthSecrets, OAuthTokenProvider } from './oauth-token-provider.ts';

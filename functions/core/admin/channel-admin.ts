@@ -3,7 +3,7 @@ import { ChannelResourceSchema, type ChannelResource, type SecretKind } from '..
 import { channelEndpointChanges } from '../model/channel-credentials.ts';
 import { isMailboxSource } from '../model/mail-source.ts';
 import type { ChannelStore, ConversationAdmin, CredentialStore, ReceiptRules, SkillStore, Versioned } from '../ports/admin.ts';
-import { isSafeDisplayName } from '../outbound/header-safety.ts';
+import { isSafeDisplayName } from '../outbound/compose/header-safety.ts';
 import { parseOrThrow } from '../validation.ts';
 import { changedFields, everything, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 import { clearCredentials } from './clear-credentials.ts';

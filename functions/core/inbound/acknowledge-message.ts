@@ -3,12 +3,12 @@ import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { AcknowledgementRecord, InboundRecord } from '../model/inbound-record.ts';
 import { OUTBOUND_JOB_SCHEMA_VERSION, type OutboundJob } from '../model/outbound-job.ts';
-import { acknowledgementRecipient, planAcknowledgement, type AcknowledgementDecision, type AcknowledgementDeps } from '../outbound/acknowledgement.ts';
-import { isSafeAddress } from '../outbound/header-safety.ts';
-import { queuedMessageOf } from '../outbound/outbound-record.ts';
-import { planAcknowledgementMail } from '../outbound/plan-acknowledgement.ts';
+import { acknowledgementRecipient, planAcknowledgement, type AcknowledgementDecision, type AcknowledgementDeps } from '../outbound/acknowledgement/acknowledgement.ts';
+import { isSafeAddress } from '../outbound/compose/header-safety.ts';
+import { queuedMessageOf } from '../outbound/send/outbound-record.ts';
+import { planAcknowledgementMail } from '../outbound/acknowledgement/plan-acknowledgement.ts';
 import type { IdGenerator } from '../ports/clock.ts';
-import type { MessageStore } from '../ports/inbound.ts';
+import type { OutboundMessageStore } from '../ports/outbound-messages.ts';
 import type { OutboundPlanStore, OutboundQueue } from '../ports/outbound-store.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
 import type { InboundDecision } from './decide-message.ts';
@@ -17,6 +17,8 @@ import type { InboundDecision } from './decide-message.ts';
 export interface AcknowledgeDeps extends AcknowledgementDeps {
   readonly plans: OutboundPlanStore;
   readonly queue: OutboundQueue;
+  /** Writes the acknowledgement as a queued outbound message. */
+  readonly messages: Pick<OutboundMessageStore, 'put'>;
   /** Every address and alias of every channel of the deployment: never acknowledged. */
   ownAddresses(): Promise<readonly string[]>;
 }
@@ -49,7 +51,7 @@ export interface Acknowledged {
  * retry of the mail that won the claim keeps it (`markAcknowledged` by mail id).
  */
 export async function acknowledgeMessage(
-  deps: AcknowledgeDeps & { readonly messages: MessageStore; readonly ids: IdGenerator },
+  deps: AcknowledgeDeps & { readonly ids: IdGenerator },
   input: AcknowledgeInput,
   checkpoint: Checkpoint<InboundRecord>,
 ): Promise<Acknowledged> {

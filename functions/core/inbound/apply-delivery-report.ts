@@ -1,8 +1,8 @@
 import type { ChannelSettings } from '../model/channel.ts';
 import type { InboundRecord } from '../model/inbound-record.ts';
-import type { ApplyFeedbackOptions } from '../outbound/apply-feedback.ts';
-import { correlateReport } from '../outbound/correlate-report.ts';
-import { processFeedback, type ProcessedFeedback, type ProcessFeedbackDeps } from '../outbound/process-feedback.ts';
+import type { ApplyFeedbackOptions } from '../outbound/feedback/apply-feedback.ts';
+import { correlateReport } from '../outbound/feedback/correlate-report.ts';
+import { processFeedback, type ProcessedFeedback, type ProcessFeedbackDeps } from '../outbound/feedback/process-feedback.ts';
 import type { InboundDecision } from './decide-message.ts';
 
 /** What a DSN or ARF report that reached a channel needs: the feedback function's use case and options. */

@@ -170,7 +170,7 @@ async function withCandidate(
 /** Decides and prepares the channel's acknowledgement of a kept mail (`acknowledgeMessage`), with the tags it adds. */
 async function acknowledge(deps: ReceiveStepDeps, input: ReceiveStepInput, progress: Progress, checkpoint: Checkpoint<InboundRecord>): Promise<Progress> {
   if (!isKept(progress.decision)) return progress;
-  const acknowledgeDeps = { ...deps.acknowledgements, messages: deps.messages, ids: deps.ids };
+  const acknowledgeDeps = { ...deps.acknowledgements, ids: deps.ids };
   const { record, tags } = await acknowledgeMessage(acknowledgeDeps, { channel: input.channel, ...progress, at: input.at }, checkpoint);
   return { ...progress, record, decision: withTags(progress.decision, tags) };
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ChannelSettingsSchema, RoutingRuleSchema } from './channel.ts';
 import { SkillSchema } from './postroom-config.ts';
-import { checkHtmlDepth } from '../outbound/html-depth.ts';
-import { checkTemplate } from '../outbound/render-template.ts';
+import { checkHtmlDepth } from '../outbound/compose/html-depth.ts';
+import { checkTemplate } from '../outbound/compose/render-template.ts';
 import { IdSchema } from './fields.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MailTemplate } from '../outbound/render-template.ts';
+import type { MailTemplate } from '../outbound/compose/render-template.ts';
 import type { Signature } from './admin-resources.ts';
 import { AddressSchema, headerSafeText, TEXT_LIMITS } from './fields.ts';
 import type { AttachmentRef, OutboundAddress } from './outbound-mail.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkTemplate } from '../outbound/render-template.ts';
+import { checkTemplate } from '../outbound/compose/render-template.ts';
 import { AddressSchema, headerSafeText, TEXT_LIMITS } from './fields.ts';
 
 /** A From address a channel may send as, with the display name shown for it. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentSchema } from './agent.ts';
 import { ChannelSettingsSchema } from './channel.ts';
-import { parseCidr, protectedOverlap } from '../outbound/protected-networks.ts';
+import { parseCidr, protectedOverlap } from '../outbound/send/protected-networks.ts';
 import { AddressSchema, IdSchema, TEXT_LIMITS } from './fields.ts';
 import { ACCOUNT_RETENTION_FIELDS, RETENTION_DEFAULTS, retentionDays } from './retention.ts';
 

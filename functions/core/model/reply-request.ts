@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkHtmlDepth, MAX_HTML_DEPTH } from '../outbound/html-depth.ts';
+import { checkHtmlDepth, MAX_HTML_DEPTH } from '../outbound/compose/html-depth.ts';
 import { SignatureSchema } from './admin-resources.ts';
 import { AddressInputSchema } from './agent-reply.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from './fields.ts';

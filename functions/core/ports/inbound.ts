@@ -1,7 +1,7 @@
 import type { ChannelSettings } from '../model/channel.ts';
 import type { AcknowledgementRecord, FailedMail, InboundRecord } from '../model/inbound-record.ts';
 import type { RoutedMessage } from '../model/routed-message.ts';
-import type { InboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
+import type { InboundStoredMessage } from '../model/stored-message.ts';
 import type { ProcessingLedger } from './processing-ledger.ts';
 
 /** Raw MIME as SES stored it, keyed by object key (prefix + SES message id). */
@@ -31,6 +31,7 @@ export interface MessageRetention {
 }
 
 /** Stored messages of both directions (metadata and a preview; bodies stay in the raw mail store). */
+/** Inbound messages (outbound ones are written by `OutboundMessageStore` alone). */
 export interface MessageStore {
   /**
    * Writes the message; writing the same message again is harmless. A message outside any
@@ -38,7 +39,7 @@ export interface MessageStore {
    * account's) after it arrived; one in a conversation goes with the conversation, and
    * `claimIds` (the Message-IDs its threading claimed) tell the expiry which claims to delete then.
    */
-  put(message: StoredMessage, options?: MessageRetention): Promise<void>;
+  put(message: InboundStoredMessage, options?: MessageRetention): Promise<void>;
 }
 
 /** What an inbound message is queued with: the pointer for its skill queue and the acknowledgement job, each null when none. */

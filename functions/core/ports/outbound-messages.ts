@@ -1,10 +1,11 @@
 import type { OutboundStoredMessage } from '../model/stored-message.ts';
 
 /**
- * Messages we sent, found by what delivery feedback names: the SES message id of an SES event,
- * or a Message-ID that a DSN or ARF report encloses.
+ * Messages we send (replies, new mails, forwards, acknowledgements): the one writer of their
+ * items, from queued to delivered, and their lookups by what delivery feedback names: the SES
+ * message id of an SES event, or a Message-ID that a DSN or ARF report encloses.
  */
-export interface OutboundMessageLookup {
+export interface OutboundMessageStore {
   /** The message SES sent under this id (its `providerMessageId`), or null. */
   findBySesMessageId(sesMessageId: string): Promise<OutboundStoredMessage | null>;
   /**

@@ -1,5 +1,5 @@
 import type { RetentionSettings } from '../model/retention.ts';
-import { UPLOAD_PREFIX } from '../outbound/upload-keys.ts';
+import { UPLOAD_PREFIX } from '../outbound/compose/upload-keys.ts';
 
 /** A bucket lifecycle rule that expires objects under a prefix some days after they were written. */
 export interface AgeRule {

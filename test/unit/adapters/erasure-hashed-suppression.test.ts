@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoSuppressionList, hashedSuppressionAddress } from '../../../functions/adapters/dynamo-suppression-list.ts';
 import { MemorySuppressionList } from '../../../functions/adapters/memory/memory-suppression-list.ts';
-import { checkNotSuppressed } from '../../../functions/core/outbound/suppression-policy.ts';
+import { checkNotSuppressed } from '../../../functions/core/outbound/send/suppression-check.ts';
 
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
 const ddb = mockClient(client);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutboundConfigSchema } from '../../../functions/core/model/postroom-config.ts';
-import { parseCidr, protectedOverlap } from '../../../functions/core/outbound/protected-networks.ts';
+import { parseCidr, protectedOverlap } from '../../../functions/core/outbound/send/protected-networks.ts';
 
 const overlapOf = (text: string): string | null => {
   const cidr = parseCidr(text);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MailparserMimeParser } from '../../../functions/adapters/mailparser-mime-parser.ts';
 import { classify } from '../../../functions/core/inbound/classify.ts';
-import { parseSesFeedback } from '../../../functions/core/outbound/ses-event.ts';
+import { parseSesFeedback } from '../../../functions/core/outbound/feedback/ses-event.ts';
 import { simulateSesFeedback, simulatorBehaviour } from '../../../functions/local/ses-feedback-simulator.ts';
 
 const sentAt = new Date('2026-12-01T10:00:00.000Z');

@@ -2,7 +2,7 @@ import { formatTicketNumber } from '../../../../functions/core/mail/ticket-numbe
 import type { AttachmentRef, OutboundMail } from '../../../../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
 import type { AttachmentContent, AttachmentSource } from '../../../../functions/core/ports/composer.ts';
-import { planReply } from '../../../../functions/core/outbound/plan-reply.ts';
+import { planReply } from '../../../../functions/core/outbound/compose/plan-reply.ts';
 import type { AgentReply } from '../../../../functions/core/model/agent-reply.ts';
 import { agentReply } from '../../../support/agent-reply.ts';
 import { channelSettings, parsedMessage } from '../../../support/factories.ts';

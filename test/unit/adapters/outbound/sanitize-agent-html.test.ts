@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSanitizeHtml } from '../../../../functions/adapters/mime/sanitize-html-lib.ts';
 import { sanitizeMailHtml } from '../../../../functions/adapters/mime/sanitize-html.ts';
 import { sanitizeAgentHtml, sanitizeTemplateHtml } from '../../../../functions/adapters/outbound/sanitize-agent-html.ts';
-import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/render-template.ts';
+import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/compose/render-template.ts';
 
 beforeAll(async () => {
   await loadSanitizeHtml();

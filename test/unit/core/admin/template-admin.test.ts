@@ -11,8 +11,8 @@ import {
   ChannelResourceSchema, type AuditEntry, type ChannelResource, type Signature, type Template,
 } from '../../../../functions/core/model/admin-resources.ts';
 import type { Agent, Caller } from '../../../../functions/core/model/agent.ts';
-import { planReply } from '../../../../functions/core/outbound/plan-reply.ts';
-import { mailTemplateOf } from '../../../../functions/core/outbound/reply-template.ts';
+import { planReply } from '../../../../functions/core/outbound/compose/plan-reply.ts';
+import { mailTemplateOf } from '../../../../functions/core/outbound/compose/reply-template.ts';
 import type { HtmlSanitizer } from '../../../../functions/core/ports/html.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { agentReply } from '../../../support/agent-reply.ts';

@@ -6,7 +6,7 @@ import { MemorySuppressionList } from '../../../../functions/adapters/memory/mem
 import { decideMessage } from '../../../../functions/core/inbound/decide-message.ts';
 import { AcknowledgementSettingsSchema } from '../../../../functions/core/model/acknowledgement-settings.ts';
 import type { ChannelSettings } from '../../../../functions/core/model/channel.ts';
-import { acknowledgementHeaders, planAcknowledgement, renderAcknowledgement, type AcknowledgementDecision } from '../../../../functions/core/outbound/acknowledgement.ts';
+import { acknowledgementHeaders, planAcknowledgement, renderAcknowledgement, type AcknowledgementDecision } from '../../../../functions/core/outbound/acknowledgement/acknowledgement.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { channelSettings } from '../../../support/factories.ts';
 

@@ -9,7 +9,7 @@ import {
   planAcknowledgement,
   renderAcknowledgement,
   type AcknowledgementInput,
-} from '../../../../functions/core/outbound/acknowledgement.ts';
+} from '../../../../functions/core/outbound/acknowledgement/acknowledgement.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { addr, parsedMessage } from '../../../support/factories.ts';
 

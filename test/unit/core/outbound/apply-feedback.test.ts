@@ -4,8 +4,8 @@ import { MemorySuppressionList } from '../../../../functions/adapters/memory/mem
 import { MemoryWindowCounter } from '../../../../functions/adapters/memory/memory-window-counter.ts';
 import { BusyError } from '../../../../functions/core/errors.ts';
 import type { DeliveryFeedback, RecipientUpdate } from '../../../../functions/core/model/delivery-feedback.ts';
-import { applyFeedback, type ApplyFeedbackDeps } from '../../../../functions/core/outbound/apply-feedback.ts';
-import { parseSesFeedback } from '../../../../functions/core/outbound/ses-event.ts';
+import { applyFeedback, type ApplyFeedbackDeps } from '../../../../functions/core/outbound/feedback/apply-feedback.ts';
+import { parseSesFeedback } from '../../../../functions/core/outbound/feedback/ses-event.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { SES_ID, sentMessage } from '../../../support/outbound.ts';
 import { sesEventText } from '../../../support/ses-events.ts';

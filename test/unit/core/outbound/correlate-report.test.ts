@@ -6,8 +6,8 @@ import { MemoryOutboundMessages } from '../../../../functions/adapters/memory/me
 import { MemorySuppressionList } from '../../../../functions/adapters/memory/memory-suppression-list.ts';
 import { MemoryWindowCounter } from '../../../../functions/adapters/memory/memory-window-counter.ts';
 import { classify } from '../../../../functions/core/inbound/classify.ts';
-import { applyFeedback } from '../../../../functions/core/outbound/apply-feedback.ts';
-import { correlateReport } from '../../../../functions/core/outbound/correlate-report.ts';
+import { applyFeedback } from '../../../../functions/core/outbound/feedback/apply-feedback.ts';
+import { correlateReport } from '../../../../functions/core/outbound/feedback/correlate-report.ts';
 import { addr } from '../../../support/factories.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { sentMessage } from '../../../support/outbound.ts';

@@ -5,7 +5,7 @@ import {
   assertSafeAddress,
   assertSafeDisplayName,
   assertSafeHeaderText,
-} from '../../../../functions/core/outbound/header-safety.ts';
+} from '../../../../functions/core/outbound/compose/header-safety.ts';
 
 const controlArb = fc.oneof(
   fc.integer({ min: 0, max: 0x1f }),

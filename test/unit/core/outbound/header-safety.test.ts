@@ -5,7 +5,7 @@ import {
   assertSafeDisplayName,
   assertSafeExtraHeader,
   assertSafeHeaderText,
-} from '../../../../functions/core/outbound/header-safety.ts';
+} from '../../../../functions/core/outbound/compose/header-safety.ts';
 
 function thrown(fn: () => void): unknown {
   try {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { AgentHtmlSanitizer } from '../../../../functions/adapters/outbound/agent-html-sanitizer.ts';
 import { ValidationError } from '../../../../functions/core/errors.ts';
 import type { OutboundContent } from '../../../../functions/core/model/outbound-mail.ts';
-import { MAX_HTML_DEPTH, checkHtmlDepth, htmlDepth } from '../../../../functions/core/outbound/html-depth.ts';
-import { renderBodies } from '../../../../functions/core/outbound/render-bodies.ts';
-import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/render-template.ts';
+import { MAX_HTML_DEPTH, checkHtmlDepth, htmlDepth } from '../../../../functions/core/outbound/compose/html-depth.ts';
+import { renderBodies } from '../../../../functions/core/outbound/compose/render-bodies.ts';
+import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/compose/render-template.ts';
 import type { HtmlSanitizer } from '../../../../functions/core/ports/html.ts';
 
 const nested = (tag: string, depth: number): string => `${`<${tag}>`.repeat(depth)}x${`</${tag}>`.repeat(depth)}`;

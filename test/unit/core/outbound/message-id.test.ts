@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../functions/core/errors.ts';
-import { domainOf, newMessageId, replyTokenAddress } from '../../../../functions/core/outbound/message-id.ts';
+import { domainOf, newMessageId, replyTokenAddress } from '../../../../functions/core/outbound/compose/message-id.ts';
 
 const ids = (value: string) => ({ next: () => value });
 

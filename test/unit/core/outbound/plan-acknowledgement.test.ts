@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundMailSchema } from '../../../../functions/core/model/outbound-mail.ts';
-import { ACKNOWLEDGEMENT_AGENT, planAcknowledgementMail } from '../../../../functions/core/outbound/plan-acknowledgement.ts';
+import { ACKNOWLEDGEMENT_AGENT, planAcknowledgementMail } from '../../../../functions/core/outbound/acknowledgement/plan-acknowledgement.ts';
 import { addr, channelSettings, parsedMessage } from '../../../support/factories.ts';
 
 const channel = channelSettings({ name: 'ACME Support', acknowledgement: { enabled: true } });

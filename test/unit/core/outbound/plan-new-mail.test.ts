@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HeaderInjectionError, PolicyError } from '../../../../functions/core/errors.ts';
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
-import { planNewMail, type PlanNewMailInput } from '../../../../functions/core/outbound/plan-new-mail.ts';
+import { planNewMail, type PlanNewMailInput } from '../../../../functions/core/outbound/compose/plan-new-mail.ts';
 import { agentReply } from '../../../support/agent-reply.ts';
 import { channelSettings } from '../../../support/factories.ts';
 

@@ -3,8 +3,8 @@ import { HeaderInjectionError, PolicyError, ValidationError } from '../../../../
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundMailSchema, mailEnvelope } from '../../../../functions/core/model/outbound-mail.ts';
 import { OutboundSettingsSchema, type OutboundSettingsInput } from '../../../../functions/core/model/outbound-settings.ts';
-import { planReply, type PlanReplyInput } from '../../../../functions/core/outbound/plan-reply.ts';
-import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/render-template.ts';
+import { planReply, type PlanReplyInput } from '../../../../functions/core/outbound/compose/plan-reply.ts';
+import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/compose/render-template.ts';
 import { agentReply } from '../../../support/agent-reply.ts';
 import { addr, channelSettings, parsedMessage } from '../../../support/factories.ts';
 

@@ -5,8 +5,8 @@ import { MemorySuppressionList } from '../../../../functions/adapters/memory/mem
 import { MemoryWindowCounter } from '../../../../functions/adapters/memory/memory-window-counter.ts';
 import { ValidationError } from '../../../../functions/core/errors.ts';
 import { FEEDBACK_FINAL_STATES, type FeedbackRecord } from '../../../../functions/core/model/feedback-record.ts';
-import { processFeedback, type ProcessFeedbackDeps } from '../../../../functions/core/outbound/process-feedback.ts';
-import { parseSesFeedback } from '../../../../functions/core/outbound/ses-event.ts';
+import { processFeedback, type ProcessFeedbackDeps } from '../../../../functions/core/outbound/feedback/process-feedback.ts';
+import { parseSesFeedback } from '../../../../functions/core/outbound/feedback/ses-event.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { sentMessage } from '../../../support/outbound.ts';
 import { sesEventText } from '../../../support/ses-events.ts';

@@ -7,7 +7,7 @@ import {
   renderHtmlTemplate,
   renderTextTemplate,
   textToHtml,
-} from '../../../../functions/core/outbound/render-template.ts';
+} from '../../../../functions/core/outbound/compose/render-template.ts';
 
 const values = {
   bodyHtml: '<p>Hello <b>Jane</b></p>',

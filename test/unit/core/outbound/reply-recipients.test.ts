@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderInjectionError, ValidationError } from '../../../../functions/core/errors.ts';
-import { MAX_RECIPIENTS, replyRecipients } from '../../../../functions/core/outbound/reply-recipients.ts';
+import { MAX_RECIPIENTS, replyRecipients } from '../../../../functions/core/outbound/compose/reply-recipients.ts';
 import { addr } from '../../../support/factories.ts';
 
 const OWN = ['support@example.com', 'help@example.com'];

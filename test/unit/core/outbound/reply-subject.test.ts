@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extractTicketNumber, formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { TicketFormatSchema, type TicketFormat } from '../../../../functions/core/model/channel.ts';
-import { newMailSubject, replySubject, stripReplyPrefixes } from '../../../../functions/core/outbound/reply-subject.ts';
+import { newMailSubject, replySubject, stripReplyPrefixes } from '../../../../functions/core/outbound/compose/reply-subject.ts';
 
 const END = TicketFormatSchema.parse({});
 const START = TicketFormatSchema.parse({ placement: 'start' });

@@ -2,9 +2,9 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../functions/core/errors.ts';
 import type { InboundStoredMessage } from '../../../../functions/core/model/stored-message.ts';
-import { queueReply } from '../../../../functions/core/outbound/queue-reply.ts';
-import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/render-template.ts';
-import { sendOutbound } from '../../../../functions/core/outbound/send-outbound.ts';
+import { queueReply } from '../../../../functions/core/outbound/compose/queue-reply.ts';
+import { DEFAULT_TEMPLATE } from '../../../../functions/core/outbound/compose/render-template.ts';
+import { sendOutbound } from '../../../../functions/core/outbound/send/send-outbound.ts';
 import { channelSettings } from '../../../support/factories.ts';
 import { outboundWorld } from '../../../support/outbound-world.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyError, PolicyError, TransportError } from '../../../../functions/core/errors.ts';
-import { DEFAULT_RETRY_POLICY, retryDecision } from '../../../../functions/core/outbound/retry-policy.ts';
+import { DEFAULT_RETRY_POLICY, retryDecision } from '../../../../functions/core/outbound/send/retry-policy.ts';
 
 const policy = { maxAttempts: 5, baseMs: 1000, maxMs: 5000 };
 const transient = new TransportError('451 try later', { permanent: false, status: '451' });

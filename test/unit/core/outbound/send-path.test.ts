@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, PolicyError, TransportError, ValidationError } from '../../../../functions/core/errors.ts';
 import type { InboundStoredMessage } from '../../../../functions/core/model/stored-message.ts';
-import { queueReply } from '../../../../functions/core/outbound/queue-reply.ts';
-import { sendOutbound } from '../../../../functions/core/outbound/send-outbound.ts';
+import { queueReply } from '../../../../functions/core/outbound/compose/queue-reply.ts';
+import { sendOutbound } from '../../../../functions/core/outbound/send/send-outbound.ts';
 import { channelSettings } from '../../../support/factories.ts';
 import { outboundWorld, permanent, transient } from '../../../support/outbound-world.ts';
 

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../functions/core/errors.ts';
-import { bareAddress, isoTime, readSesPayload } from '../../../../functions/core/outbound/ses-event-normalize.ts';
-import { policyAction, readSesFeedback, type SesFeedbackRead } from '../../../../functions/core/outbound/ses-event.ts';
-import { classifySesBounce } from '../../../../functions/core/outbound/suppression-policy.ts';
+import { bareAddress, isoTime, readSesPayload } from '../../../../functions/core/outbound/feedback/ses-event-normalize.ts';
+import { policyAction, readSesFeedback, type SesFeedbackRead } from '../../../../functions/core/outbound/feedback/ses-event.ts';
+import { classifySesBounce } from '../../../../functions/core/outbound/feedback/suppression-policy.ts';
 
 const DIR = join(import.meta.dirname, '../../../fixtures/ses-events/real');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../functions/core/errors.ts';
-import { parseSesFeedback } from '../../../../functions/core/outbound/ses-event.ts';
+import { parseSesFeedback } from '../../../../functions/core/outbound/feedback/ses-event.ts';
 import { sesEventText, snsEnvelope } from '../../../support/ses-events.ts';
 
 const SES_ID = '0100019ad1c2e3f4-5a6b7c8d-1111-2222-3333-444455556666-000000';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySmtpReply, queueIdFromReply } from '../../../../functions/core/outbound/smtp-reply.ts';
+import { classifySmtpReply, queueIdFromReply } from '../../../../functions/core/outbound/send/smtp-reply.ts';
 
 describe('classifySmtpReply', () => {
   it.each([

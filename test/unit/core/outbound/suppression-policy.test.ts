@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySuppressionList } from '../../../../functions/adapters/memory/memory-suppression-list.ts';
 import { PolicyError } from '../../../../functions/core/errors.ts';
+import { checkNotSuppressed, describeSuppression } from '../../../../functions/core/outbound/send/suppression-check.ts';
 import {
-  checkNotSuppressed,
   classifyComplaint,
   classifyFailure,
   classifySesBounce,
-  describeSuppression,
   repeatedTransient,
   SUPPRESSING_CODES,
-} from '../../../../functions/core/outbound/suppression-policy.ts';
+} from '../../../../functions/core/outbound/feedback/suppression-policy.ts';
 
 const permanent = (status: string | null, diagnostic: string | null = null) => classifyFailure({ status, permanent: true, diagnostic });
 

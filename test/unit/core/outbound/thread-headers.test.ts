@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REFERENCES, MAX_REFERENCES_CHARS, threadHeaders } from '../../../../functions/core/outbound/thread-headers.ts';
+import { MAX_REFERENCES, MAX_REFERENCES_CHARS, threadHeaders } from '../../../../functions/core/outbound/compose/thread-headers.ts';
 
 const OWN = 'own-1@example.com';
 

@@ -1,4 +1,4 @@
-import { bareMessageId } from '../model/outbound-mail.ts';
+import { bareMessageId } from '../../model/outbound-mail.ts';
 
 /**
  * Most ids kept in References. Clients thread by In-Reply-To and the last few references; the

@@ -1,4 +1,4 @@
-import { ValidationError, type ValidationIssue } from '../errors.ts';
+import { ValidationError, type ValidationIssue } from '../../errors.ts';
 
 /**
  * Deepest element nesting accepted in HTML people write (a reply, a signature, a template). Mail

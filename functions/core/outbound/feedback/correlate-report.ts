@@ -1,7 +1,7 @@
-import type { Classification, DeliveryRecipient } from '../model/classification.ts';
-import type { DeliveryFeedback, RecipientUpdate } from '../model/delivery-feedback.ts';
-import { headerValue, type ParsedMessage } from '../model/message.ts';
-import type { DeliveryStatus } from '../model/stored-message.ts';
+import type { Classification, DeliveryRecipient } from '../../model/classification.ts';
+import type { DeliveryFeedback, RecipientUpdate } from '../../model/delivery-feedback.ts';
+import { headerValue, type ParsedMessage } from '../../model/message.ts';
+import type { DeliveryStatus } from '../../model/stored-message.ts';
 
 export interface ReportInput {
   /** The channel the report reached: our mail it reports on was sent from this channel. */

@@ -1,7 +1,7 @@
-import type { AgentReply } from '../model/agent-reply.ts';
-import type { ChannelSettings } from '../model/channel.ts';
-import type { ExtraHeader, OutboundAddress, OutboundMail } from '../model/outbound-mail.ts';
-import type { OutboundSettings } from '../model/outbound-settings.ts';
+import type { AgentReply } from '../../model/agent-reply.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { ExtraHeader, OutboundAddress, OutboundMail } from '../../model/outbound-mail.ts';
+import type { OutboundSettings } from '../../model/outbound-settings.ts';
 import { checkAttachments, checkHeaders, contentOf, resolveReplyTo, transportOf, type PlanConversation } from './plan-parts.ts';
 import type { Recipients } from './reply-recipients.ts';
 import type { ThreadHeaders } from './thread-headers.ts';

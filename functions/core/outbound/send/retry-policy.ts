@@ -1,4 +1,4 @@
-import { describeFailure } from '../errors.ts';
+import { describeFailure } from '../../errors.ts';
 
 /** Backoff of a send: exponential from `baseMs`, capped at `maxMs`, at most `maxAttempts`. */
 export interface RetryPolicy {

@@ -1,10 +1,10 @@
-import type { AgentReply } from '../model/agent-reply.ts';
-import type { OutboundJob } from '../model/outbound-job.ts';
-import { OUTBOUND_JOB_SCHEMA_VERSION } from '../model/outbound-job.ts';
-import type { Attachment } from '../model/message.ts';
-import type { OutboundMail } from '../model/outbound-mail.ts';
-import type { OutboundStoredMessage } from '../model/stored-message.ts';
-import { previewOf } from '../mail/preview.ts';
+import type { AgentReply } from '../../model/agent-reply.ts';
+import type { OutboundJob } from '../../model/outbound-job.ts';
+import { OUTBOUND_JOB_SCHEMA_VERSION } from '../../model/outbound-job.ts';
+import type { Attachment } from '../../model/message.ts';
+import type { OutboundMail } from '../../model/outbound-mail.ts';
+import type { OutboundStoredMessage } from '../../model/stored-message.ts';
+import { previewOf } from '../../mail/preview.ts';
 
 
 /** What the stored form of a planned mail records besides the plan; `attachments` are what the mail carries (none when absent). */

@@ -1,6 +1,6 @@
-import { ValidationError } from '../errors.ts';
-import { enhancedCode } from '../mail/smtp-status.ts';
-import type { DeliveryFeedback, FeedbackKind, RecipientUpdate } from '../model/delivery-feedback.ts';
+import { ValidationError } from '../../errors.ts';
+import { enhancedCode } from '../../mail/smtp-status.ts';
+import type { DeliveryFeedback, FeedbackKind, RecipientUpdate } from '../../model/delivery-feedback.ts';
 import { readSesPayload, type SesEventType, type SesRecord } from './ses-event-normalize.ts';
 import { classifyComplaint, classifySesBounce, type FailureAction } from './suppression-policy.ts';
 

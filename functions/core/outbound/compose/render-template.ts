@@ -1,4 +1,4 @@
-import { ValidationError, type ValidationIssue } from '../errors.ts';
+import { ValidationError, type ValidationIssue } from '../../errors.ts';
 
 /** The placeholders a channel's HTML template may use, as `{{name}}` (spaces inside allowed). */
 export const TEMPLATE_PLACEHOLDERS = ['body', 'signature', 'ticketNumber', 'agentName', 'channelName', 'subject'] as const;

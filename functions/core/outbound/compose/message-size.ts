@@ -1,4 +1,4 @@
-import { PolicyError } from '../errors.ts';
+import { PolicyError } from '../../errors.ts';
 
 /**
  * Largest outbound message SES sends: 40 MB, counted on the MIME message as sent, so after the

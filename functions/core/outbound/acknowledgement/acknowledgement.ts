@@ -1,12 +1,12 @@
-import { baseAddress } from '../mail/participants.ts';
-import { hasNullReturnPath } from '../inbound/classify/sender.ts';
-import { renderTemplate, type AcknowledgementSettings, type AcknowledgementValues } from '../model/acknowledgement-settings.ts';
-import { headerValue, type Header, type ParsedMessage } from '../model/message.ts';
-import type { SuppressionEntry } from '../model/suppression.ts';
-import type { AcknowledgementLedger } from '../ports/acknowledgement.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { SuppressionList } from '../ports/suppression.ts';
-import { describeSuppression } from './suppression-policy.ts';
+import { baseAddress } from '../../mail/participants.ts';
+import { hasNullReturnPath } from '../../inbound/classify/sender.ts';
+import { renderTemplate, type AcknowledgementSettings, type AcknowledgementValues } from '../../model/acknowledgement-settings.ts';
+import { headerValue, type Header, type ParsedMessage } from '../../model/message.ts';
+import type { SuppressionEntry } from '../../model/suppression.ts';
+import type { AcknowledgementLedger } from '../../ports/acknowledgement.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { SuppressionList } from '../../ports/suppression.ts';
+import { describeSuppression } from '../send/suppression-check.ts';
 
 /** Why no acknowledgement is sent; stable, for metrics and the conversation's history. */
 export const SKIP_REASONS = [

@@ -1,4 +1,4 @@
-import { isPermanent, statusFromDiagnostic } from '../mail/smtp-status.ts';
+import { isPermanent, statusFromDiagnostic } from '../../mail/smtp-status.ts';
 
 /** What a refused SMTP command means for the send. */
 export interface SmtpReplyVerdict {

@@ -1,7 +1,7 @@
-import { ValidationError } from '../errors.ts';
-import { FLAG_REPLY_TO_DIFFERS } from '../mail/participants.ts';
-import type { MailAddress } from '../model/message.ts';
-import type { OutboundAddress } from '../model/outbound-mail.ts';
+import { ValidationError } from '../../errors.ts';
+import { FLAG_REPLY_TO_DIFFERS } from '../../mail/participants.ts';
+import type { MailAddress } from '../../model/message.ts';
+import type { OutboundAddress } from '../../model/outbound-mail.ts';
 import { assertSafeAddress, assertSafeDisplayName, isSafeAddress, isSafeDisplayName } from './header-safety.ts';
 
 /** SES accepts at most 50 recipients per message, To, Cc and Bcc together. */

@@ -1,8 +1,8 @@
-import { PolicyError } from '../errors.ts';
-import type { ChannelSettings } from '../model/channel.ts';
-import type { NewMail } from '../model/agent-reply.ts';
-import type { ExtraHeader } from '../model/outbound-mail.ts';
-import type { OutboundSettings } from '../model/outbound-settings.ts';
+import { PolicyError } from '../../errors.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { NewMail } from '../../model/agent-reply.ts';
+import type { ExtraHeader } from '../../model/outbound-mail.ts';
+import type { OutboundSettings } from '../../model/outbound-settings.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';
 import { assembleMail, type PlannedMail } from './assemble-mail.ts';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../../errors.ts';
 
 /*
  * Amazon SES event payloads as they really reach a queue, read into one shape. The documented

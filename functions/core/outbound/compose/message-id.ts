@@ -1,5 +1,5 @@
-import { ValidationError } from '../errors.ts';
-import type { IdGenerator } from '../ports/clock.ts';
+import { ValidationError } from '../../errors.ts';
+import type { IdGenerator } from '../../ports/clock.ts';
 import { isUsableMessageId } from './thread-headers.ts';
 
 /** The domain of an address, lowercase. Throws `ValidationError` for a string without one. */

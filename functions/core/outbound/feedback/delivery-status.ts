@@ -1,5 +1,5 @@
-import type { RecipientUpdate } from '../model/delivery-feedback.ts';
-import type { DeliveryStatus, RecipientDelivery } from '../model/stored-message.ts';
+import type { RecipientUpdate } from '../../model/delivery-feedback.ts';
+import type { DeliveryStatus, RecipientDelivery } from '../../model/stored-message.ts';
 
 /** States a recipient does not leave for a non-final one: a later delay or send is stale news. */
 const FINAL: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'bounced', 'failed', 'complained']);

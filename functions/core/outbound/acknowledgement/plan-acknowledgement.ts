@@ -1,11 +1,11 @@
-import type { ChannelSettings } from '../model/channel.ts';
-import type { ParsedMessage } from '../model/message.ts';
-import type { OutboundMail } from '../model/outbound-mail.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { ParsedMessage } from '../../model/message.ts';
+import type { OutboundMail } from '../../model/outbound-mail.ts';
 import { acknowledgementHeaders, renderAcknowledgement } from './acknowledgement.ts';
-import { assertSafeHeaderText } from './header-safety.ts';
-import { channelTemplate, type PlanConversation } from './plan-parts.ts';
-import { planReply, type PlanDeps } from './plan-reply.ts';
-import { newMailSubject, stripReplyPrefixes } from './reply-subject.ts';
+import { assertSafeHeaderText } from '../compose/header-safety.ts';
+import { channelTemplate, type PlanConversation } from '../compose/plan-parts.ts';
+import { planReply, type PlanDeps } from '../compose/plan-reply.ts';
+import { newMailSubject, stripReplyPrefixes } from '../compose/reply-subject.ts';
 
 /** The agent id a planned acknowledgement carries; the stored message keeps no agent (`agentId: null`). */
 export const ACKNOWLEDGEMENT_AGENT = 'postroom-acknowledgement';

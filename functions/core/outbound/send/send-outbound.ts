@@ -1,18 +1,18 @@
-import { recordSentMessage } from '../conversation/record-sent.ts';
-import { AppError, ComposeError, TransportError } from '../errors.ts';
-import type { OutboundJob, OutboundRecord } from '../model/outbound-job.ts';
-import { bareMessageId, mailEnvelope, type OutboundMail } from '../model/outbound-mail.ts';
-import type { ErrorInfo } from '../model/processing-record.ts';
-import type { OutboundStoredMessage } from '../model/stored-message.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { AttachmentSource, MimeComposer } from '../ports/composer.ts';
-import type { ConversationStore } from '../ports/conversation-store.ts';
-import type { OutboundMessageLookup } from '../ports/outbound-messages.ts';
-import type { ChannelLookup, ConversationMessages, OutboundPlanStore, TransportFactory } from '../ports/outbound-store.ts';
-import type { ProcessingLedger } from '../ports/processing-ledger.ts';
-import type { SuppressionList } from '../ports/suppression.ts';
-import { type Checkpoint, processOnce } from '../processing/process-once.ts';
-import { checkNotSuppressed } from './suppression-policy.ts';
+import { recordSentMessage } from '../../conversation/record-sent.ts';
+import { AppError, ComposeError, TransportError } from '../../errors.ts';
+import type { OutboundJob, OutboundRecord } from '../../model/outbound-job.ts';
+import { bareMessageId, mailEnvelope, type OutboundMail } from '../../model/outbound-mail.ts';
+import type { ErrorInfo } from '../../model/processing-record.ts';
+import type { OutboundStoredMessage } from '../../model/stored-message.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { AttachmentSource, MimeComposer } from '../../ports/composer.ts';
+import type { ConversationStore } from '../../ports/conversation-store.ts';
+import type { OutboundMessageStore } from '../../ports/outbound-messages.ts';
+import type { ChannelLookup, ConversationMessages, OutboundPlanStore, TransportFactory } from '../../ports/outbound-store.ts';
+import type { ProcessingLedger } from '../../ports/processing-ledger.ts';
+import type { SuppressionList } from '../../ports/suppression.ts';
+import { type Checkpoint, processOnce } from '../../processing/process-once.ts';
+import { checkNotSuppressed } from './suppression-check.ts';
 
 export interface SendOutboundDeps {
   readonly ledger: ProcessingLedger<OutboundRecord>;
@@ -20,7 +20,7 @@ export interface SendOutboundDeps {
   readonly plans: OutboundPlanStore;
   readonly history: ConversationMessages;
   /** Writes the outbound message and the lookups delivery feedback finds it by (provider id, Message-IDs). */
-  readonly messages: Pick<OutboundMessageLookup, 'put'>;
+  readonly messages: Pick<OutboundMessageStore, 'put'>;
   readonly conversations: ConversationStore;
   readonly suppression: SuppressionList;
   readonly composer: MimeComposer;

@@ -1,9 +1,9 @@
-import type { ChannelSettings } from '../model/channel.ts';
-import type { AgentReply } from '../model/agent-reply.ts';
-import type { ParsedMessage } from '../model/message.ts';
-import type { ExtraHeader } from '../model/outbound-mail.ts';
-import type { OutboundSettings } from '../model/outbound-settings.ts';
-import type { IdGenerator } from '../ports/clock.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { AgentReply } from '../../model/agent-reply.ts';
+import type { ParsedMessage } from '../../model/message.ts';
+import type { ExtraHeader } from '../../model/outbound-mail.ts';
+import type { OutboundSettings } from '../../model/outbound-settings.ts';
+import type { IdGenerator } from '../../ports/clock.ts';
 import { assertSafeHeaderText } from './header-safety.ts';
 import { domainOf, newMessageId } from './message-id.ts';
 import { assembleMail, type PlannedMail } from './assemble-mail.ts';

@@ -1,5 +1,5 @@
-import { renderSubject } from '../mail/ticket-number.ts';
-import type { TicketFormat } from '../model/channel.ts';
+import { renderSubject } from '../../mail/ticket-number.ts';
+import type { TicketFormat } from '../../model/channel.ts';
 
 /*
  * Reply and forward prefixes that mail clients put in front of a subject, by language. Forward

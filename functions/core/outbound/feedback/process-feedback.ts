@@ -1,7 +1,7 @@
-import type { DeliveryFeedback } from '../model/delivery-feedback.ts';
-import type { FeedbackRecord } from '../model/feedback-record.ts';
-import type { ProcessingLedger } from '../ports/processing-ledger.ts';
-import { processOnce } from '../processing/process-once.ts';
+import type { DeliveryFeedback } from '../../model/delivery-feedback.ts';
+import type { FeedbackRecord } from '../../model/feedback-record.ts';
+import type { ProcessingLedger } from '../../ports/processing-ledger.ts';
+import { processOnce } from '../../processing/process-once.ts';
 import { applyFeedback, type ApplyFeedbackDeps, type ApplyFeedbackOptions, type FeedbackOutcome } from './apply-feedback.ts';
 
 export interface ProcessFeedbackDeps extends ApplyFeedbackDeps {

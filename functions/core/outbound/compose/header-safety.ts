@@ -1,4 +1,4 @@
-import { HeaderInjectionError, ValidationError } from '../errors.ts';
+import { HeaderInjectionError, ValidationError } from '../../errors.ts';
 
 /*
  * Every value a user (agent, admin, API caller) hands us that ends up in a header of an outbound

@@ -1,7 +1,7 @@
-import { ValidationError } from '../errors.ts';
-import type { Signature, Template } from '../model/admin-resources.ts';
-import type { ChannelSettings } from '../model/channel.ts';
-import type { VersionedStore } from '../ports/admin.ts';
+import { ValidationError } from '../../errors.ts';
+import type { Signature, Template } from '../../model/admin-resources.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { VersionedStore } from '../../ports/admin.ts';
 import { channelTemplate } from './plan-parts.ts';
 import type { MailTemplate } from './render-template.ts';
 

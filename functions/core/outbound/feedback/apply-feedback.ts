@@ -1,16 +1,16 @@
-import { BusyError } from '../errors.ts';
-import type { DeliveryFeedback, RecipientUpdate } from '../model/delivery-feedback.ts';
-import type { OutboundStoredMessage, RecipientDelivery, DeliveryStatus } from '../model/stored-message.ts';
-import type { SuppressionEntry, SuppressionReason, SuppressionScope } from '../model/suppression.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { OutboundMessageLookup } from '../ports/outbound-messages.ts';
-import type { SuppressionList } from '../ports/suppression.ts';
-import type { WindowCounter } from '../ports/window-counter.ts';
+import { BusyError } from '../../errors.ts';
+import type { DeliveryFeedback, RecipientUpdate } from '../../model/delivery-feedback.ts';
+import type { OutboundStoredMessage, RecipientDelivery, DeliveryStatus } from '../../model/stored-message.ts';
+import type { SuppressionEntry, SuppressionReason, SuppressionScope } from '../../model/suppression.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { OutboundMessageStore } from '../../ports/outbound-messages.ts';
+import type { SuppressionList } from '../../ports/suppression.ts';
+import type { WindowCounter } from '../../ports/window-counter.ts';
 import { mergeRecipient, overallStatus } from './delivery-status.ts';
 import { classifyComplaint, classifySesBounce, DEFAULT_TRANSIENT_POLICY, repeatedTransient, type FailureVerdict, type TransientPolicy } from './suppression-policy.ts';
 
 export interface ApplyFeedbackDeps {
-  readonly messages: OutboundMessageLookup;
+  readonly messages: OutboundMessageStore;
   readonly suppression: SuppressionList;
   /** Soft failures per address, for `repeated-transient`. */
   readonly failures: WindowCounter;

@@ -1,5 +1,5 @@
-import type { OutboundContent } from '../model/outbound-mail.ts';
-import type { HtmlSanitizer } from '../ports/html.ts';
+import type { OutboundContent } from '../../model/outbound-mail.ts';
+import type { HtmlSanitizer } from '../../ports/html.ts';
 import { assertHtmlDepth } from './html-depth.ts';
 import { renderHtmlTemplate, renderTextTemplate, textToHtml } from './render-template.ts';
 

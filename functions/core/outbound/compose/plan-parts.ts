@@ -1,8 +1,8 @@
-import { PolicyError } from '../errors.ts';
-import type { ChannelSettings } from '../model/channel.ts';
-import type { AgentReply } from '../model/agent-reply.ts';
-import type { AttachmentRef, ExtraHeader, OutboundAddress, OutboundContent, OutboundMail } from '../model/outbound-mail.ts';
-import type { OutboundSettings } from '../model/outbound-settings.ts';
+import { PolicyError } from '../../errors.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { AgentReply } from '../../model/agent-reply.ts';
+import type { AttachmentRef, ExtraHeader, OutboundAddress, OutboundContent, OutboundMail } from '../../model/outbound-mail.ts';
+import type { OutboundSettings } from '../../model/outbound-settings.ts';
 import { assertHtmlDepth } from './html-depth.ts';
 import { assertAttachmentFilename, assertSafeAddress, assertSafeDisplayName, assertSafeExtraHeader } from './header-safety.ts';
 import { replyTokenAddress } from './message-id.ts';
