@@ -13,6 +13,7 @@ import { Monitoring } from './constructs/monitoring.ts';
 import { OutboundPipeline } from './constructs/outbound-pipeline.ts';
 import { Receiving } from './constructs/receiving.ts';
 import { Reconciliation } from './constructs/reconciliation.ts';
+import { Sla } from './constructs/sla.ts';
 import { SkillQueues } from './constructs/skill-queues.ts';
 import { Tables } from './constructs/tables.ts';
 import { Retention } from './constructs/retention.ts';
@@ -42,6 +43,7 @@ export class PostroomStack extends Stack {
   readonly feedback: FeedbackPipeline;
   readonly sources: MailboxSources;
   readonly reconciliation: Reconciliation;
+  readonly sla: Sla;
   readonly retention: Retention;
   /** Export and erasure of one address's data (ADM-2). */
   readonly privacy: Privacy;
@@ -73,6 +75,8 @@ export class PostroomStack extends Stack {
       runtimeQueuePrefix: runtimeQueuePrefix(this.stackName),
       suppression,
       retention: config.retention,
+      // The account's default SLA, for channels without their own: the clocks start on the inbound path.
+      sla: config.sla,
       logRetention,
     };
     this.inbound = new InboundPipeline(this, 'Inbound', { ...receiveMail, reservedConcurrency: config.receiving.reservedConcurrency });
@@ -88,6 +92,8 @@ export class PostroomStack extends Stack {
       notificationBaseUrl: Lazy.string({ produce: () => this.admin.api.apiEndpoint }),
     });
     this.reconciliation = new Reconciliation(this, 'Reconciliation', receiveMail);
+    // SLA warnings and breaches: a check every minute, events to an SNS topic (docs/sla.md).
+    this.sla = new Sla(this, 'Sla', { table: this.tables.table, logRetention });
     const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, agents: config.users, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
@@ -146,6 +152,7 @@ export class PostroomStack extends Stack {
     new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: 'Agents\' replies waiting to be sent' });
     new CfnOutput(this, 'SourcePollDeadLetterQueueUrl', { value: this.sources.deadLetterQueue.queueUrl, description: 'Mailbox polls that failed every receive' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Every alarm of the stack notifies this topic' });
+    new CfnOutput(this, 'SlaTopicArn', { value: this.sla.topic.topicArn, description: 'SLA warning and breach events (docs/sla.md): subscribe a queue, a function or mail' });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.outbound.configurationSet.configurationSetName });
     for (const [skill, { queue }] of this.queues.skills) {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
@@ -179,6 +186,10 @@ export class PostroomStack extends Stack {
       .monitorFunction({
         name: 'Privacy', function: this.privacy.handler.function,
         errors: 'An export or erasure step failed: the queue delivers it again (the job goes on from its last save), then dead-letters it',
+      })
+      .monitorFunction({
+        name: 'SlaCheck', function: this.sla.handler.function,
+        errors: 'An SLA check failed (the table or the topic refused): the next check, a minute later, publishes what this one did not',
       })
       .monitorFunction({
         name: 'Reconciliation', function: this.reconciliation.handler.function,
@@ -226,7 +237,8 @@ export class PostroomStack extends Stack {
             + 'if this persists, mail may leave the window unchecked',
         },
       ])
-      .showCounts('Raw mails checked', [reconciliation.checkedMails]);
+      .showCounts('Raw mails checked', [reconciliation.checkedMails])
+      .showCounts('SLA warnings and breaches', [this.sla.warnings, this.sla.breaches]);
     return monitoring;
   }
 }

@@ -2,6 +2,7 @@ import { ApiError, path } from './api.ts';
 import { type ConsoleContext, messageOf } from './context.ts';
 import { field, h, replace } from './dom.ts';
 import { size } from './format.ts';
+import { ForwardForm } from './forward.ts';
 import { mailFrame } from './mail-frame.ts';
 import type { PresenceState } from './presence.ts';
 import type { Page, Senders, Rendered, Template, UploadLink } from './types.ts';
@@ -82,7 +83,8 @@ export class Composer {
     field('Internal note', this.note, 'Seen by agents only; never sent.'),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'secondary' }, 'Add note')),
     );
-    this.element = h('section', { class: 'answer', 'aria-label': 'Answer and notes' }, form, noteForm);
+    const forward = new ForwardForm(ctx, target.conversationId, () => this.events.noted());
+    this.element = h('section', { class: 'answer', 'aria-label': 'Answer and notes' }, form, noteForm, forward.element);
     void this.loadChoices();
   }
 

@@ -25,6 +25,7 @@ const WARNINGS: Readonly<Record<string, string>> = {
   'unauthenticated-sender': 'Nothing proves who sent it (no SPF, DKIM or DMARC pass)',
   'dmarc-fail': 'DMARC failed: the From address may be forged',
   'spoofing-suspected': 'The sender may be forged',
+  'external-party': 'From someone this conversation was forwarded to (not the customer): a reply that names no message still answers the customer',
   spam: 'Marked as spam',
   virus: 'A virus was found',
 };

@@ -51,6 +51,8 @@ export interface Conversation {
   readonly channelId: string;
   readonly ticketNumber: string;
   readonly participants: readonly string[];
+  /** Addresses mail of it was forwarded to: never its customers. */
+  readonly externalParties?: readonly string[];
   readonly status: 'open' | 'closed';
   readonly lastAgent: string | null;
   readonly lastSkill: string | null;
@@ -103,7 +105,7 @@ export interface RecipientDelivery {
 
 export interface OutboundMessage extends MessageCommon {
   readonly direction: 'outbound';
-  readonly purpose: 'reply' | 'new' | 'acknowledgement';
+  readonly purpose: 'reply' | 'new' | 'forward' | 'acknowledgement';
   readonly agentId: string | null;
   readonly status: string;
   readonly statusReason: string | null;

@@ -8,6 +8,8 @@ import type { ConversationAdmin, ConversationFilter, ConversationSummary, Page, 
 import { decodeCursor, encodeCursor } from './dynamo-cursor.ts';
 import { CONVERSATION_LIST_PARTITION, TABLE_SCHEMA, itemKeys } from './dynamo-schema.ts';
 import { isConditionFailed, key, queryAll, withoutKeys } from './dynamo-util.ts';
+import { SLA_ANSWER, slaStateOf } from './dynamo-sla-attributes.ts';
+import { slaView } from '../core/sla/sla-clock.ts';
 
 /** Queries one list page may run before it hands back a cursor (filters can skip many items). */
 const MAX_QUERIES_PER_PAGE = 10;
@@ -72,7 +74,7 @@ export class DynamoConversationAdmin implements ConversationAdmin {
         Limit: page.limit - items.length,
         ExclusiveStartKey: start,
       }));
-      items.push(...(out.Items ?? []).map(summaryOf));
+      items.push(...(out.Items ?? []).map((i) => summaryOf(i)));
       start = out.LastEvaluatedKey as Record<string, string> | undefined;
       if (!start) break;
     }
@@ -125,6 +127,12 @@ export class DynamoConversationAdmin implements ConversationAdmin {
       sets.push('lastAgent = :agent');
       values[':agent'] = change.agent;
     }
+    // Closing stops the SLA clocks: the solution target is met (or was missed) now; nothing more is owed.
+    const closing = change.status === 'closed';
+    if (closing) {
+      sets.push('slaPausedSince = if_not_exists(slaPausedSince, :at)', 'slaRev = if_not_exists(slaRev, :zero) + :one');
+      Object.assign(values, SLA_ANSWER.values);
+    }
     let condition = '#visibility = :published';
     if (expectedUpdatedAt !== undefined) {
       condition += ' AND updatedAt = :expected';
@@ -132,7 +140,7 @@ export class DynamoConversationAdmin implements ConversationAdmin {
     }
     try {
       const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName, Key: key(itemKeys.conversation(id)), UpdateExpression: `SET ${sets.join(', ')}`,
+        TableName: this.tableName, Key: key(itemKeys.conversation(id)), UpdateExpression: `SET ${sets.join(', ')}${closing ? ` REMOVE ${SLA_ANSWER.remove}` : ''}`,
         ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW',
       }));
       return summaryOf(out.Attributes ?? {});
@@ -159,13 +167,15 @@ export class DynamoConversationAdmin implements ConversationAdmin {
   }
 }
 
-export function summaryOf(item: Record<string, unknown>): ConversationSummary {
+export function summaryOf(item: Record<string, unknown>, now: string = new Date().toISOString()): ConversationSummary {
+  const sla = slaStateOf(item);
   const participants = item.participants instanceof Set ? [...(item.participants as Set<string>)] : [];
   return {
     id: String(item.id),
     channelId: String(item.channelId),
     ticketNumber: String(item.ticketNumber),
     participants: participants.sort(),
+    externalParties: item.externalParties instanceof Set ? [...(item.externalParties as Set<string>)].sort() : [],
     status: item.status === 'closed' ? 'closed' : 'open',
     lastAgent: typeof item.lastAgent === 'string' ? item.lastAgent : null,
     replyToken: typeof item.replyToken === 'string' ? item.replyToken : null,
@@ -175,5 +185,6 @@ export function summaryOf(item: Record<string, unknown>): ConversationSummary {
     // The retention attributes (`legalHold`, TTL `expiresAt` in epoch seconds), as the API shows them.
     legalHold: LegalHoldSchema.safeParse(item.legalHold).data ?? null,
     expiresAt: typeof item.expiresAt === 'number' ? new Date(item.expiresAt * 1000).toISOString() : null,
+    sla: sla ? slaView(sla, now) : null,
   };
 }

@@ -7,6 +7,8 @@ import { epochSeconds, retentionSeconds } from '../core/retention/expiry.ts';
 import type { ConversationStore, JoinOptions, MessageIdClaim, NewConversation } from '../core/ports/conversation-store.ts';
 import { CONVERSATION_LIST_PARTITION, itemKeys } from './dynamo-schema.ts';
 import { batchGet, batchPut, isConditionFailed, key } from './dynamo-util.ts';
+import { SLA_ANSWER, SLA_PARTITION, slaNextKey, slaStartParts, slaStateOf } from './dynamo-sla-attributes.ts';
+import type { SlaRecord } from '../core/sla/sla-clock.ts';
 
 /** Conversation item attributes besides the key. `visibility` hides candidates until they win. */
 interface ConversationItem {
@@ -17,6 +19,7 @@ interface ConversationItem {
   replyToken: string | null;
   status: 'open' | 'closed';
   participants?: Set<string>;
+  externalParties?: Set<string>;
   lastAgent: string | null;
   visibility: 'pending' | 'published' | 'merged';
   mergedInto?: string;
@@ -165,8 +168,12 @@ export class DynamoConversationStore implements ConversationStore {
 
   async join(conversationId: string, participants: readonly string[], at: string, options: JoinOptions): Promise<ConversationRef> {
     const add = participants.length > 0;
+    // A forward's recipients are external parties, kept apart from the participants.
+    const addTo = options.external ? 'externalParties' : 'participants';
     const agent = options.agent !== undefined;
     const skill = options.skill !== undefined;
+    // An agent's answer meets the first response and pauses the SLA clocks in the same write.
+    const answer = options.answer === true;
     const seen = new Set<string>();
     let id = conversationId;
     // A held conversation gets no expiry: its join is written again without one (held ones are few).
@@ -176,13 +183,13 @@ export class DynamoConversationStore implements ConversationStore {
         const out = await this.client.send(new UpdateCommand({
           TableName: this.tableName,
           Key: key(itemKeys.conversation(id)),
-          UpdateExpression: `SET updatedAt = :at${held ? '' : `, ${EXPIRY_MOVES}`}${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
+          UpdateExpression: `SET updatedAt = :at${held ? '' : `, ${EXPIRY_MOVES}`}${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${answer ? `, ${SLA_ANSWER.set}` : ''}${add ? ` ADD ${addTo} :p` : ''}${answer ? ` REMOVE ${SLA_ANSWER.remove}` : ''}`,
           // Only a published conversation: a merged one is followed, a pending one may yet lose.
           ConditionExpression: held ? '#visibility = :published' : '#visibility = :published AND attribute_not_exists(legalHold)',
           ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
           ExpressionAttributeValues: {
             ':published': 'published', ':at': at, ...(held ? {} : this.expiryValues(at)), ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
-            ...(agent ? { ':agent': options.agent } : {}), ...(skill ? { ':skill': options.skill } : {}),
+            ...(agent ? { ':agent': options.agent } : {}), ...(skill ? { ':skill': options.skill } : {}), ...(answer ? SLA_ANSWER.values : {}),
           },
           ReturnValues: 'ALL_NEW',
         }));
@@ -207,18 +214,20 @@ export class DynamoConversationStore implements ConversationStore {
       ...(c.replyToken ? [{ ...itemKeys.replyToken(c.channelId, c.replyToken), ...index }] : []),
     ]);
     const add = participants.length > 0;
+    // A person's new mail starts the SLA clocks in the same write.
+    const sla = options.sla ? slaStartParts(c.id, options.sla) : { sets: [], values: {} };
     try {
       // Publication and the first message's join in one write.
       const out = await this.client.send(new UpdateCommand({
         TableName: this.tableName,
         Key: key(itemKeys.conversation(c.id)),
-        UpdateExpression: `SET #visibility = :published, updatedAt = :at, ${EXPIRY_MOVES}${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${add ? ' ADD participants :p' : ''}`,
+        UpdateExpression: `SET #visibility = :published, updatedAt = :at, ${EXPIRY_MOVES}${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${sla.sets.map((s) => `, ${s}`).join('')}${add ? ' ADD participants :p' : ''}`,
         // Holds are placed on published conversations only: a retry that finds one held joins as `join` does, without an expiry.
         ConditionExpression: '#visibility <> :merged AND attribute_not_exists(legalHold)',
         ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
         ExpressionAttributeValues: {
           ':published': 'published', ':merged': 'merged', ':at': at, ...this.expiryValues(at), ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
-          ...(options.skill ? { ':skill': options.skill } : {}),
+          ...(options.skill ? { ':skill': options.skill } : {}), ...sla.values,
         },
         ReturnValues: 'ALL_NEW',
       }));
@@ -228,6 +237,35 @@ export class DynamoConversationStore implements ConversationStore {
     }
     // Merged after all (the join follows the pointer to where it ended), or held since an earlier attempt published it.
     return this.join(c.id, participants, at, options);
+  }
+
+  async writeSla(conversationId: string, expectedRev: number | null, record: SlaRecord, next: string | null): Promise<ConversationRef | null> {
+    const start = expectedRev === null;
+    const sets = ['sla = :sla', 'slaRev = if_not_exists(slaRev, :zero) + :one'];
+    // A start forgets what an answer wrote before there were clocks.
+    const removes = ['slaPausedSince', ...(start ? ['slaRespondedAt', 'slaEvents'] : [])];
+    const values: Record<string, unknown> = { ':sla': record, ':zero': 0, ':one': 1, ':published': 'published' };
+    if (next === null) removes.push('slaPk', 'slaNext');
+    else {
+      sets.push('slaPk = :slaPk', 'slaNext = :slaNext');
+      Object.assign(values, { ':slaPk': SLA_PARTITION, ':slaNext': slaNextKey(next, conversationId) });
+    }
+    if (!start) values[':rev'] = expectedRev;
+    try {
+      const out = await this.client.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(itemKeys.conversation(conversationId)),
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+        ConditionExpression: `#visibility = :published AND ${start ? 'attribute_not_exists(sla)' : 'slaRev = :rev'}`,
+        ExpressionAttributeNames: { '#visibility': 'visibility' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }));
+      return toRef(out.Attributes as unknown as ConversationItem);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return null;
+    }
   }
 
   async markMerged(conversationId: string, into: string, at: string): Promise<string> {
@@ -320,7 +358,15 @@ function toRef(item: ConversationItem): ConversationRef {
     status: item.status,
     lastAgent: item.lastAgent ?? null,
     replyToken: item.replyToken ?? null,
+    ...slaOf(item),
+    ...(item.externalParties && item.externalParties.size > 0 ? { externalParties: [...item.externalParties].sort() } : {}),
   };
+}
+
+/** The SLA state, only on a conversation that has clocks (so refs without stay as they were). */
+function slaOf(item: ConversationItem): { sla?: NonNullable<ConversationRef['sla']> } {
+  const sla = slaStateOf(item as unknown as Record<string, unknown>);
+  return sla ? { sla } : {};
 }
 
 function ignoreConditionFailed(error: unknown): void {

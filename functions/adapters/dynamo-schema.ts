@@ -42,6 +42,8 @@ import { createHash } from 'node:crypto';
  * | work lease: a skill-queue message an agent took (`lease` JSON with the receipt handle and `expiresAt` ISO; TTL `expiresAt`) | `LEASE#<leaseId>` | `LEASE` |
  * | a conversation's lease, to find it by conversation (`agentId`; TTL `expiresAt`, past any lease's end) | `LEASES#<conversationId>` | `<leaseId>` |
  * | presence of an agent on a conversation (`presence` JSON: state, since, display name, `until`; TTL `expiresAt`) | `PRESENCE#<conversationId>` | `<agentId>` |
+ * | business calendar (`calendar` JSON: time zone, hours, holidays; `version`, `managedBy`) | `CALENDAR` | `<calendarId>` |
+ * | SLA schedule entry (attributes of the conversation item, `dynamo-sla-attributes.ts`) | sla: `SLA` | sla: `<next event time>#<id>` |
  * | audit record, in the append-only audit table of its own (`dynamo-audit-log.ts`; TTL `expiresAt`) | `AUDIT` | `<at>#<id>` |
  */
 export const TABLE_SCHEMA = {
@@ -49,6 +51,8 @@ export const TABLE_SCHEMA = {
   sortKey: 'sk',
   /** Sparse index listing failed mail by time. */
   failedIndex: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Sparse index of conversations by the time their next SLA event falls due (`docs/sla.md`), keys only plus the SLA state. */
+  slaIndex: { indexName: 'sla', partitionKey: 'slaPk', sortKey: 'slaNext' },
 } as const;
 
 export interface ItemKey {
@@ -100,6 +104,8 @@ export const AGENT_PARTITION = 'AGENT';
 export const PRIVACY_PARTITION = 'PRIVACY';
 /** Partition of the audit records. */
 export const AUDIT_PARTITION = 'AUDIT';
+/** Partition of the business calendars (few, small). */
+export const CALENDAR_PARTITION = 'CALENDAR';
 /** Partition of the sparse conversation list in `gsi1`. */
 export const CONVERSATION_LIST_PARTITION = 'CONVERSATIONS';
 
@@ -123,6 +129,9 @@ function bounded(value: string): string {
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
+
+/** What the `sla` index carries besides the keys: what the check reads of a conversation. */
+export const SLA_INDEX_ATTRIBUTES = ['id', 'channelId', 'ticketNumber', 'sla', 'slaRespondedAt', 'slaPausedSince', 'slaEvents', 'slaRev'] as const;
 
 /** Leading key prefixes the inbound function writes (its IAM `dynamodb:LeadingKeys` condition). */
 export const INBOUND_WRITE_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#', 'TICKET#', 'TOKEN#', 'COUNTER#', 'INBOUND#'] as const;
@@ -166,9 +175,9 @@ export function keyedTableInput(tableName: string, keys: { readonly partitionKey
 
 /** A CreateTable request for the table (what the CDK construct declares), for local servers and tests. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { failedIndex } = TABLE_SCHEMA;
+  const { failedIndex, slaIndex } = TABLE_SCHEMA;
   return {
-    ...keyedTableInput(tableName, TABLE_SCHEMA, [failedIndex.partitionKey, failedIndex.sortKey]),
+    ...keyedTableInput(tableName, TABLE_SCHEMA, [failedIndex.partitionKey, failedIndex.sortKey, slaIndex.partitionKey, slaIndex.sortKey]),
     GlobalSecondaryIndexes: [
       {
         IndexName: failedIndex.indexName,
@@ -177,6 +186,14 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           { AttributeName: failedIndex.sortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: slaIndex.indexName,
+        KeySchema: [
+          { AttributeName: slaIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: slaIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...SLA_INDEX_ATTRIBUTES] },
       },
     ],
   };

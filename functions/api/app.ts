@@ -21,6 +21,7 @@ import { suppressionRoutes } from './routes/suppressions.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { workRoutes } from './routes/work.ts';
 import { privacyRoutes } from './routes/privacy.ts';
+import { calendarRoutes } from './routes/calendars.ts';
 
 export type { AdminApp, AdminEnv } from './context.ts';
 
@@ -115,6 +116,7 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
   retentionRoutes(app, deps);
   workRoutes(app, deps);
   privacyRoutes(app, deps);
+  calendarRoutes(app, deps);
 
   app.doc31('/openapi.json', { ...OPENAPI_INFO, security: [{ sigv4: [] }, { bearer: [] }] });
   return app;

@@ -1,5 +1,6 @@
 import type { AgentAdminDeps } from '../core/admin/agent-admin.ts';
 import type { ChannelAdminDeps } from '../core/admin/channel-admin.ts';
+import type { CalendarAdminDeps, CalendarStore } from '../core/admin/calendar-admin.ts';
 import type { ConversationAdminDeps } from '../core/admin/conversation-admin.ts';
 import type { CredentialAdminDeps } from '../core/admin/credential-admin.ts';
 import type { DryRunDeps } from '../core/admin/dry-run.ts';
@@ -16,7 +17,9 @@ import type { PrivacyAdminDeps } from '../core/governance/privacy-admin.ts';
 
 /** What the admin API's routes need; the composition root (`runtime/admin-deps.ts`, the sandbox, tests) wires it. */
 export interface AdminApiDeps
-  extends AgentAdminDeps, ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps, SourceAdminDeps, WorkDeps, PrivacyAdminDeps {
+  extends AgentAdminDeps, ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps, SourceAdminDeps, WorkDeps, PrivacyAdminDeps, CalendarAdminDeps {
+  /** Business calendars of the SLA clocks (`routes/calendars.ts`). */
+  readonly calendars: CalendarStore;
   readonly suppressions: SuppressionList;
   readonly attachments: AttachmentLinks;
   /** Legal holds on conversations (`routes/retention.ts`). */

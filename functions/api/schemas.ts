@@ -10,6 +10,7 @@ import { FailedMailSchema } from '../core/model/inbound-record.ts';
 import { SuppressionEntrySchema } from '../core/model/suppression.ts';
 import { MAX_UPLOAD_BYTES } from '../core/model/outbound-mail.ts';
 import { LegalHoldSchema } from '../core/model/retention.ts';
+import { SlaViewSchema } from '../core/sla/sla-clock.ts';
 import { VersionFields, pageOf } from './http.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from '../core/model/fields.ts';
 
@@ -41,6 +42,7 @@ export const DryRunQuerySchema = z.strictObject({
 const Signal = z.object({ kind: z.string(), value: z.string(), conversationId: z.string().nullable(), ignored: z.string().nullable() });
 export const DryRunResultSchema = z.object({
   message: z.object({ messageId: z.string().nullable(), subject: z.string(), from: z.string().nullable() }),
+  language: z.string().nullable().meta({ description: 'ISO 639-1 code of the new text (quoted history and signature removed), or null when unsure.' }),
   lane: z.string(), laneReason: z.string(), tags: z.array(z.string()),
   disposition: z.string(), dispositionReason: z.string(), ticketNumber: z.string().nullable(),
   thread: z.object({
@@ -54,10 +56,12 @@ export const DryRunResultSchema = z.object({
 
 export const ConversationSchema = z.object({
   id: z.string(), channelId: z.string(), ticketNumber: z.string(), participants: z.array(z.string()),
+  externalParties: z.array(z.string()).optional().meta({ description: 'Addresses an agent forwarded its mail to (suppliers, specialists): their answers are flagged `external-party`, never the customer\'s.' }),
   status: z.enum(['open', 'closed']), lastAgent: z.string().nullable(), replyToken: z.string().nullable(),
   createdAt: z.string(), updatedAt: z.string(), lastSkill: z.string().nullable(),
   legalHold: LegalHoldSchema.nullable().optional().meta({ description: 'The legal hold that keeps it from expiring (PUT/DELETE `/conversations/{id}/legal-hold`); null when none.' }),
   expiresAt: z.string().nullable().optional().meta({ description: 'When it expires with its mail (ISO 8601), moved on by each new message; null while held.' }),
+  sla: SlaViewSchema.nullable().optional(),
 }).meta({ id: 'Conversation' });
 export const ConversationPageSchema = pageOf(ConversationSchema, 'ConversationPage');
 export const ConversationQuerySchema = z.strictObject({

@@ -24,6 +24,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "answer a conversation in the running sandbox; the mail lands in the outbox",
     load: async () => (await import('./reply.ts')).replyCommand,
   },
+  compose: {
+    summary: 'start a conversation in the running sandbox with a new mail to a customer',
+    load: async () => (await import('./compose.ts')).composeCommand,
+  },
   outbox: {
     summary: 'list the mail the running sandbox has sent',
     load: async () => (await import('./outbox.ts')).outboxCommand,

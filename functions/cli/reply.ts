@@ -111,13 +111,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
     const conversations = new DynamoConversationStore(clients.db, info.table);
     const messages = new DynamoMessageStore(clients.db, info.table);
     const conversationId = request.conversationId ?? (await findByTicket(channels, conversations, request.ticket ?? ''));
-    const attachments: ReplyAttachment[] = [];
-    for (const { file, content } of request.attachments) {
-      // The key keeps to the characters an upload key may have; the filename stays as it is.
-      const key = `${agentUploadPrefix(request.agentId)}${randomUUID()}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
-      await clients.s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: content }));
-      attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
-    }
+    const attachments = await uploadAttachments(clients, info, request.agentId, request.attachments);
     const deps = createQueueReplyDeps({ db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url });
     const queued = await queueReply(deps, {
       conversationId, agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments,
@@ -126,6 +120,20 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
   } finally {
     clients.destroy();
   }
+}
+
+/** Uploads files to the mail bucket below the agent's uploads, as an agent's app does through `POST /attachments`. */
+export async function uploadAttachments(
+  clients: ReturnType<typeof sandboxClients>, info: SandboxInfo, agentId: string, files: readonly { readonly file: string; readonly content: Uint8Array }[],
+): Promise<ReplyAttachment[]> {
+  const attachments: ReplyAttachment[] = [];
+  for (const { file, content } of files) {
+    // The key keeps to the characters an upload key may have; the filename stays as it is.
+    const key = `${agentUploadPrefix(agentId)}${randomUUID()}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: content }));
+    attachments.push({ source: 's3', key, filename: basename(file), contentType: TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
+  }
+  return attachments;
 }
 
 /** The one conversation of a ticket number on any channel; several (numbers from before they were unique) are refused, each named. */
@@ -143,7 +151,7 @@ async function findByTicket(channels: DynamoChannelDirectory, conversations: Dyn
 }
 
 /** The stored message once the outbound function has sent it (or given up on it), or as queued after 20 s. */
-async function settled(messages: DynamoMessageStore, queued: OutboundStoredMessage): Promise<OutboundStoredMessage> {
+export async function settled(messages: DynamoMessageStore, queued: OutboundStoredMessage): Promise<OutboundStoredMessage> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const current = await messages.getOutbound(queued);

@@ -1,4 +1,5 @@
 import type { RetentionSettings } from '../core/model/retention.ts';
+import type { SlaSettings } from '../core/sla/sla-settings.ts';
 import { createAdaptorServer } from '@hono/node-server';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:net';
@@ -35,6 +36,8 @@ export interface AdminServerOptions {
   /** Domains a channel address must be on; any when absent or empty. */
   /** The account-wide retention (config `retention`) the records get; the documented defaults when absent. */
   readonly retention?: RetentionSettings | undefined;
+  /** The account's default SLA (config `sla`): its calendar is not deleted. */
+  readonly slaDefault?: SlaSettings | null | undefined;
   readonly domains?: readonly string[] | undefined;
   /** The send path (the sandbox outbox), when wired; replies answer 503 without it. */
   readonly replies?: ReplySender | null | undefined;
@@ -66,7 +69,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   const deps = createAdminDeps({
     db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
-    domains: options.domains ?? [], queuePrefix: '', ...(options.retention ? { retention: options.retention } : {}), queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
+    domains: options.domains ?? [], queuePrefix: '', ...(options.retention ? { retention: options.retention } : {}), ...(options.slaDefault ? { slaDefault: options.slaDefault } : {}), queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
     receipt: tableIsTheReceiptRule,
     queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
     cipher: async () => (await outbound()).cipher,

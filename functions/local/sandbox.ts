@@ -33,6 +33,9 @@ import { prepareSandboxMailbox, SANDBOX_MAILBOX_HOST, type SandboxMailboxInfo } 
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../runtime/reply-sender.ts';
 import { startSandboxRetention } from './sandbox-retention.ts';
+import { startSandboxSla } from './sandbox-sla.ts';
+import { slaEnv } from '../runtime/sla-env.ts';
+import type { SlaCheckReport } from '../core/sla/check-sla.ts';
 import { retentionEnv } from '../runtime/env-fields.ts';
 import type { RetentionSettings } from '../core/model/retention.ts';
 
@@ -107,6 +110,8 @@ export interface SandboxInfo {
   readonly retention?: RetentionSettings;
   /** The agent console in the browser (sign in with a user's token); null when not served. */
   readonly console: { readonly url: string } | null;
+  /** The local queue SLA warning and breach events go to (where AWS has an SNS topic), one JSON message each (`docs/sla.md`). */
+  readonly slaEventsQueue?: { readonly url: string };
 }
 
 export interface Sandbox {
@@ -117,6 +122,8 @@ export interface Sandbox {
   readonly tokens: Readonly<Record<string, string>>;
   /** The pids of the local AWS servers' child processes (`separateAwsProcess`); empty otherwise. */
   readonly awsServerPids: readonly number[];
+  /** Runs the SLA check now (or as if it were `now`), as the interval does. */
+  slaCheck(now?: Date): Promise<SlaCheckReport>;
   stop(): Promise<void>;
 }
 
@@ -138,6 +145,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let stopSources = async (): Promise<void> => undefined;
   let stopMailbox = async (): Promise<void> => undefined;
   let stopRetention = async (): Promise<void> => undefined;
+  let stopSla = async (): Promise<void> => undefined;
   try {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
@@ -173,6 +181,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
       SUPPRESSION_SCOPE: config.suppression.scope,
       ...retentionEnv(config.retention),
+      ...slaEnv(config.sla),
+      CALENDAR_CACHE_SECONDS: '0',
     } satisfies Partial<InboundEnvInput>);
     const handler = createInboundHandler(inboundEnv, localHandlerOptions(aws, options.logLevel));
 
@@ -205,6 +215,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       onError: (error) => process.stderr.write(`postroom: retention sweep: ${error.message}\n`),
     });
     stopRetention = () => retention.stop();
+    // The scheduled SLA check, on an interval (POSTROOM_SLA_CHECK_SECONDS), its events on a local queue.
+    const sla = await startSandboxSla({
+      db: aws.db, sqs: aws.sqs, tableName: aws.tableName, onError: (error) => process.stderr.write(`postroom: sla check: ${error.message}\n`),
+    });
+    stopSla = () => sla.stop();
     const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
     const adminUser = (users.find((u) => u.id === 'admin' && u.role === 'admin') ?? users.find((u) => u.role === 'admin'))?.id;
     const tokens: Record<string, string> = options.apiPort === null ? {} : Object.fromEntries(users.map((u) => [
@@ -213,7 +228,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const admin: AdminServer | null = options.apiPort === null
       ? null
       : await startAdminServer({
-        aws, port: options.apiPort ?? 0, tokens, dataDir: options.dataDir, replies, keyFile: outbound.keyFile, ca: outbound.ca, domains: config.domains, retention: config.retention,
+        aws, port: options.apiPort ?? 0, tokens, dataDir: options.dataDir, replies, keyFile: outbound.keyFile, ca: outbound.ca, domains: config.domains, retention: config.retention, slaDefault: config.sla ?? null,
       }).catch(async (error: unknown) => {
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         throw error;
@@ -247,6 +262,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       mailbox: mailbox.info,
       retention: config.retention,
       console: agentConsole ? { url: agentConsole.url } : null,
+      slaEventsQueue: { url: sla.queueUrl },
     };
     if (options.stateFile) {
       await mkdir(dirname(options.stateFile), { recursive: true });
@@ -260,11 +276,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       adminToken: admin && adminUser ? (tokens[adminUser] ?? null) : null,
       tokens: admin ? tokens : {},
       awsServerPids: aws.serverPids,
+      slaCheck: (now) => sla.check(now),
       async stop() {
         await agentConsole?.close();
         await admin?.close();
         await stopSources();
         await stopRetention();
+        await stopSla();
         await new Promise<void>((resolve) => smtp.close(() => resolve()));
         await outbound.stop();
         await stopMailbox();
@@ -278,6 +296,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   } catch (error) {
     await stopSources().catch(() => undefined);
     await stopRetention().catch(() => undefined);
+    await stopSla().catch(() => undefined);
     await stopOutbound().catch(() => undefined);
     await stopMailbox().catch(() => undefined);
     await aws.stop().catch(() => undefined);

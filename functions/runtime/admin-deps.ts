@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.ts';
 import { DynamoConversationAdmin } from '../adapters/dynamo-conversation-admin.ts';
 import { DynamoConversationStore } from '../adapters/dynamo-conversation-store.ts';
+import { EldLanguageDetector } from '../adapters/eld-language-detector.ts';
 import { DynamoCredentialStore } from '../adapters/dynamo-credential-store.ts';
 import { DynamoFailedMailAdmin } from '../adapters/dynamo-failed-mail-admin.ts';
 import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
@@ -39,6 +40,8 @@ import { DynamoPresence } from '../adapters/dynamo-presence.ts';
 import { DynamoWorkLeases } from '../adapters/dynamo-work-leases.ts';
 import { SqsWorkQueue } from '../adapters/sqs-work-queue.ts';
 import { DynamoLegalHolds } from '../adapters/dynamo-legal-holds.ts';
+import { dynamoCalendarStore } from '../adapters/dynamo-calendar-store.ts';
+import type { SlaSettings } from '../core/sla/sla-settings.ts';
 
 export interface AdminClients {
   readonly db: DynamoDBDocumentClient;
@@ -73,6 +76,8 @@ export interface AdminClients {
   readonly sourceHosts?: { readonly allow: HostAllowance; readonly ca?: string };
   /** The account-wide retention (config `retention`); its documented defaults when absent. */
   readonly retention?: RetentionSettings;
+  /** The account's default SLA (config `sla`): its calendar is not deleted. */
+  readonly slaDefault?: SlaSettings | null;
 }
 
 /** Loads the MIME parser on first use: only the dry run, bodies and replays need it. */
@@ -109,6 +114,8 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     queues: c.queues,
     domains: c.domains,
     parser: loadParser,
+    // eld's data loads on the first detection: only a dry run detects here.
+    language: new EldLanguageDetector(),
     lookup: new DynamoConversationStore(db, tableName, { retention }),
     conversations: new DynamoConversationAdmin(db, tableName),
     bodies: new RawMailMessageBodies(raw, loadParser),
@@ -122,6 +129,8 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     suppressions: c.suppressions,
     attachments: new S3AttachmentLinks(c.s3, raw, { bucket: c.bucket }),
     holds: new DynamoLegalHolds(db, tableName),
+    calendars: dynamoCalendarStore(db, tableName),
+    slaDefault: c.slaDefault ?? null,
     retention,
     sourceStates: new DynamoSourceStateStore(db, tableName),
     importJobs: new DynamoImportJobs(db, tableName),

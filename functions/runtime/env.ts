@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { positiveInt, RetentionFields } from './env-fields.ts';
+import { SlaDefaultFields } from './sla-env.ts';
 import { ConfigError } from '../core/errors.ts';
 import { describeIssues, validationIssues } from '../core/validation.ts';
 
@@ -33,6 +34,8 @@ export const InboundEnvSchema = z.object({
   OUTBOUND_QUEUE_URL: z.url(),
   ...SuppressionFields,
   ...RetentionFields,
+  /** The account's default SLA and the calendar cache (`docs/sla.md`). */
+  ...SlaDefaultFields,
   /** JSON object: skill name → FIFO queue URL. */
   SKILL_QUEUE_URLS: SkillQueueUrlsSchema,
   /** Name prefix of skill queues the admin API creates (`<prefix><skill>.fifo`); empty: only table items name them. */

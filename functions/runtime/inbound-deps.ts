@@ -7,6 +7,7 @@ import { DynamoProcessingLedger, INBOUND_RECORDS } from '../adapters/dynamo-proc
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { DynamoOutboundMessages } from '../adapters/dynamo-outbound-messages.ts';
 import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
+import { EldLanguageDetector } from '../adapters/eld-language-detector.ts';
 import { MailparserMimeParser } from '../adapters/mailparser-mime-parser.ts';
 import { S3OutboundPlanStore } from '../adapters/s3-outbound-plan-store.ts';
 import { S3RawMailStore } from '../adapters/s3-raw-mail-store.ts';
@@ -20,6 +21,9 @@ import { type AwsClients, tracedClients } from './clients.ts';
 import type { InboundEnv } from './env.ts';
 import { feedbackAdapters } from './feedback-deps.ts';
 import { retentionOf } from './env-fields.ts';
+import { CachedCalendarLookup } from '../adapters/dynamo-calendar-lookup.ts';
+import { dynamoCalendarStore } from '../adapters/dynamo-calendar-store.ts';
+import { slaPolicies } from '../core/sla/sla-policies.ts';
 
 /** The AWS adapters of `receiveMail`, with SDK clients built once and traced. */
 export function createInboundDeps(env: InboundEnv, tracer: Tracer): ReceiveMailDeps {
@@ -35,12 +39,19 @@ export function inboundAdapters(clients: AwsClients, env: InboundEnv): ReceiveMa
   const feedback = feedbackAdapters(db, table, clock, env);
   // The expiry of what the inbound path writes rides on its writes.
   const retention = retentionOf(env);
+  const conversations = new DynamoConversationStore(db, table, { retention });
+  // The SLA clocks: calendars read when a clock starts or resumes, cached as channels are.
+  const calendars = new CachedCalendarLookup(dynamoCalendarStore(db, table), {
+    clock, cacheMs: env.CALENDAR_CACHE_SECONDS * 1000,
+  });
   return {
     parser: new MailparserMimeParser(),
+    language: new EldLanguageDetector(),
     channels,
     rawMail: new S3RawMailStore(s3, env.MAIL_BUCKET),
     ledger: new DynamoProcessingLedger(db, table, INBOUND_RECORDS),
-    conversations: new DynamoConversationStore(db, table, { retention }),
+    conversations,
+    sla: { policies: slaPolicies(calendars, env.SLA_DEFAULT), store: conversations },
     messages: new DynamoMessageStore(db, table, { retention }),
     queue: new SqsRoutedQueue(sqs, env.SKILL_QUEUE_URLS, skillQueueLookup({ db, tableName: table, sqs, prefix: env.SKILL_QUEUE_PREFIX })),
     failed: new DynamoFailedMailStore(db, table, { retention }),

@@ -15,6 +15,8 @@ import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import { StoredSignatureSchema, StoredTemplateSchema } from '../core/model/admin-resources.ts';
 import type { QueueReplyDeps } from '../core/outbound/compose/queue-reply.ts';
+import type { StartConversationDeps } from '../core/outbound/compose/start-conversation.ts';
+import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
 import type { SignatureStore, TemplateStoreFactory } from '../core/ports/admin.ts';
 
 /**
@@ -32,7 +34,7 @@ export function templateStores(db: DynamoDBDocumentClient, tableName: string): {
   };
 }
 
-/** The adapters of `queueReply`: where the admin API, `postroom reply` and the sandbox queue replies. */
+/** The adapters of `queueReply`, `queueForward` and `startConversation`: where the admin API, `postroom reply`/`compose` and the sandbox queue agents' mail. */
 export function createQueueReplyDeps(c: {
   readonly db: DynamoDBDocumentClient;
   readonly s3: S3Client;
@@ -41,7 +43,7 @@ export function createQueueReplyDeps(c: {
   readonly bucket: string;
   readonly outboundQueueUrl: string;
   readonly channelCacheMs?: number;
-}): QueueReplyDeps {
+}): QueueReplyDeps & StartConversationDeps {
   const clock = new SystemClock();
   const ids = new UuidIdGenerator();
   const messages = new DynamoMessageStore(c.db, c.tableName);
@@ -49,6 +51,7 @@ export function createQueueReplyDeps(c: {
     ...templateStores(c.db, c.tableName),
     channels: new DynamoChannelDirectory(c.db, c.tableName, { clock, cacheMs: c.channelCacheMs ?? 0 }),
     conversations: new DynamoConversationStore(c.db, c.tableName),
+    tickets: new DynamoTicketSequence(c.db, c.tableName),
     history: messages,
     messages: new DynamoOutboundMessages(c.db, c.tableName),
     plans: new S3OutboundPlanStore(c.s3, c.bucket),

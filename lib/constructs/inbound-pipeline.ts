@@ -13,6 +13,8 @@ import { OUTBOUND_PLAN_PREFIX } from '../../functions/adapters/s3-outbound-plan-
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
 import { RETENTION_DEFAULTS, type RetentionSettings } from '../../functions/core/model/retention.ts';
 import { retentionEnv } from '../../functions/runtime/env-fields.ts';
+import { slaEnv } from '../../functions/runtime/sla-env.ts';
+import type { SlaSettings } from '../../functions/core/sla/sla-settings.ts';
 import { DEFAULT_SUPPRESSION, suppressionEnv, type SuppressionOptions } from './feedback-pipeline.ts';
 import type { MailStorage } from './mail-storage.ts';
 import { nagArn } from './nag-arn.ts';
@@ -29,6 +31,8 @@ export interface InboundPipelineProps {
   readonly suppression?: SuppressionOptions;
   /** The account-wide retention (config `retention`): each record's expiry rides on the write that stores it; the documented defaults when absent. */
   readonly retention?: RetentionSettings;
+  /** The account's default SLA (config `sla`), for channels without their own; none when absent. */
+  readonly sla?: SlaSettings | undefined;
   /**
    * Name prefix of the skill queues the admin API creates at runtime; the function may find
    * (`sqs:GetQueueUrl`) and send to queues with it.
@@ -72,7 +76,7 @@ export const INBOUND_LEASE = TIMEOUT.plus(Duration.seconds(10));
  * error, for replay.
  */
 /** What a function that runs the inbound steps (`receiveMail`) is told: the inbound function, the mailbox function, the reconciliation. */
-export type ReceiveMailEnvProps = Pick<InboundPipelineProps, 'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'retention' | 'runtimeQueuePrefix'>;
+export type ReceiveMailEnvProps = Pick<InboundPipelineProps, 'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'retention' | 'runtimeQueuePrefix' | 'sla'>;
 
 /** The environment of the inbound steps, the same in every function that runs them. */
 export function receiveMailEnv(scope: Construct, props: ReceiveMailEnvProps) {
@@ -85,7 +89,9 @@ export function receiveMailEnv(scope: Construct, props: ReceiveMailEnvProps) {
     OUTBOUND_QUEUE_URL: props.outboundQueue.queueUrl,
     ...suppressionEnv(props.suppression ?? DEFAULT_SUPPRESSION),
     ...retentionEnv(props.retention ?? RETENTION_DEFAULTS),
+    ...slaEnv(props.sla),
     CHANNEL_CACHE_SECONDS: '60',
+    CALENDAR_CACHE_SECONDS: '60',
   } satisfies Partial<InboundEnvInput>;
 }
 

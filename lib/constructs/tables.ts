@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../functions/adapters/dynamo-schema.ts';
+import { SLA_INDEX_ATTRIBUTES, TABLE_SCHEMA, TTL_ATTRIBUTE } from '../../functions/adapters/dynamo-schema.ts';
 import { AuditTable } from './audit-table.ts';
 
 export interface TablesProps {
@@ -24,7 +24,7 @@ export class Tables extends Construct {
 
   constructor(scope: Construct, id: string, props: TablesProps = {}) {
     super(scope, id);
-    const { partitionKey, sortKey, failedIndex } = TABLE_SCHEMA;
+    const { partitionKey, sortKey, failedIndex, slaIndex } = TABLE_SCHEMA;
     const string = dynamodb.AttributeType.STRING;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.table = new dynamodb.Table(this, 'Table', {
@@ -46,6 +46,14 @@ export class Tables extends Construct {
       partitionKey: { name: failedIndex.partitionKey, type: string },
       sortKey: { name: failedIndex.sortKey, type: string },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+    // Conversations by when their next SLA event falls due; only those that owe one (sparse).
+    this.table.addGlobalSecondaryIndex({
+      indexName: slaIndex.indexName,
+      partitionKey: { name: slaIndex.partitionKey, type: string },
+      sortKey: { name: slaIndex.sortKey, type: string },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...SLA_INDEX_ATTRIBUTES],
     });
     this.audit = new AuditTable(this, 'Audit', { removalPolicy });
   }

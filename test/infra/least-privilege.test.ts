@@ -51,8 +51,8 @@ describe('KMS key policies name their users', () => {
     // Arrange
     const keys = Object.keys(resources('AWS::KMS::Key'));
     // Assert
-    // Mail, credentials, delivery events' topic, alarms' topic.
-    expect(keys).toHaveLength(4);
+    // Mail, credentials, delivery events' topic, alarms' topic, SLA events' topic.
+    expect(keys).toHaveLength(5);
     for (const id of keys) {
       const rootStatements = keyStatements(id).filter((s) => JSON.stringify(s.Principal).includes(':root'));
       expect(rootStatements).toHaveLength(1);
@@ -174,8 +174,8 @@ describe('wildcard resources', () => {
     // Assert
     expect(acknowledged.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).not.toHaveLength(0);
     for (const v of acknowledged) for (const c of v.violatingConstructs) expect(c.constructPath).toMatch(/\/Tracing\/Resource$/);
-    // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy.
-    expect(functions).toHaveLength(8);
+    // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy, SLA check.
+    expect(functions).toHaveLength(9);
     for (const fn of functions) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 

@@ -102,8 +102,8 @@ describe('alarms', () => {
     // Arrange
     const functions = Object.entries(resources('AWS::Lambda::Function')).filter(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
     // Assert
-    // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy.
-    expect(functions).toHaveLength(8);
+    // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy, SLA check.
+    expect(functions).toHaveLength(9);
     for (const [id] of functions) {
       for (const metric of ['Errors', 'Throttles']) {
         const on = alarms().filter((a) => a.MetricName === metric && JSON.stringify(dimensionOf(a, 'FunctionName')) === JSON.stringify({ Ref: id }));

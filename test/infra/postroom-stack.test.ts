@@ -110,6 +110,11 @@ describe('table', () => {
           KeySchema: wanted.GlobalSecondaryIndexes?.[0]?.KeySchema,
           Projection: { ProjectionType: 'ALL' },
         }),
+        Match.objectLike({
+          IndexName: wanted.GlobalSecondaryIndexes?.[1]?.IndexName,
+          KeySchema: wanted.GlobalSecondaryIndexes?.[1]?.KeySchema,
+          Projection: wanted.GlobalSecondaryIndexes?.[1]?.Projection,
+        }),
       ],
     });
   });

@@ -262,6 +262,28 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     expect((history.json.entries as { type: string }[]).filter((e) => e.type === 'message')).toHaveLength(4); // mail, acknowledgement, reply, answer
   }, 60_000);
 
+  it('forwards the customer\'s mail to a supplier; the supplier\'s answer shows in the conversation, marked as not the customer\'s', async () => {
+    // Act
+    await agent1.getByText('Forward the customer\'s mail').click();
+    await agent1.getByRole('textbox', { name: 'Forward to' }).fill('parts@supplier.example');
+    await agent1.getByRole('textbox', { name: 'Note to them' }).fill('Can you check the tracking?');
+    await agent1.getByRole('button', { name: 'Forward', exact: true }).click();
+    const forwarded = await outboxMail((m) => (m.subject ?? '').startsWith('Fwd:'));
+    await sendToSandbox(sandbox.info, {
+      from: 'Parts Desk <parts@supplier.example>', to: forwarded.replyTo?.value[0]?.address ?? 'support@example.test', subject: `Re: ${forwarded.subject}`,
+      inReplyTo: forwarded.messageId, references: [forwarded.messageId ?? ''], text: 'Tracking says delivered.',
+    });
+    const answer = agent1.getByRole('article', { name: /^Message from Parts Desk/ });
+    await answer.waitFor({ timeout: 20_000 });
+    // Assert
+    expect(forwarded.to).toMatchObject({ value: [{ address: 'parts@supplier.example' }] });
+    expect(forwarded.text).toContain('Can you check the tracking?');
+    expect(await answer.textContent()).toContain('not the customer');
+    const facts = (await agent1.locator('.facts').textContent()) ?? '';
+    expect(facts).toMatch(/Forwarded to\s*parts@supplier\.example/);
+    expect(/Participants(.*?)Forwarded to/s.exec(facts)?.[1]).not.toContain('parts@supplier');
+  }, 60_000);
+
   it('shows agent-2 (billing only) neither the support queue nor the conversation', async () => {
     // Arrange
     const agent2 = await signIn('agent-2');

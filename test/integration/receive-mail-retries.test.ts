@@ -78,7 +78,7 @@ function inboundMessage(key: Pick<InboundStoredMessage, 'messageId' | 'conversat
     direction: 'inbound', ...key, channelId: 'support', sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1', internetMessageId: 'a@customer.example',
     subject: 'Help', from: { address: 'carla@customer.example', name: 'Carla' }, to: [], cc: [], date: null, replyTo: [], sender: null, inReplyTo: null,
     references: [], lane: 'human', laneReason: 'a person wrote it', tags: [], disposition: 'route', route: { skill: 'support', rule: 'default', priority: 'normal' },
-    thread: { rule: 'new-conversation', reason: 'new', flags: [], linkedConversationId: null }, preview: 'Hello', attachments: [], rejectedAttachments: [],
+    thread: { rule: 'new-conversation', reason: 'new', flags: [], linkedConversationId: null }, preview: 'Hello', attachments: [], rejectedAttachments: [], language: null,
   };
 }
 
@@ -86,7 +86,7 @@ function routedMessage(overrides: Pick<RoutedMessage, 'messageId' | 'skill'>): R
   return {
     schemaVersion: 1, channelId: 'support', internetMessageId: 'a@customer.example', conversationId: 'c-1', ticketNumber: '0000013', isNewConversation: true,
     lane: 'human', laneReason: 'a person wrote it', tags: [], routingRule: 'default', priority: 'normal', from: null, subject: 'Help',
-    receivedAt: '2026-11-22T10:00:00.000Z', previousAgent: null, autoAnswerAllowed: true, ...overrides,
+    receivedAt: '2026-11-22T10:00:00.000Z', previousAgent: null, autoAnswerAllowed: true, language: null, sla: null, ...overrides,
   };
 }
 

@@ -1,3 +1,4 @@
+import { DependencyError } from '../../functions/core/errors.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,14 @@ export class RecordingReplySender implements ReplySender {
       inReplyTo: request.inReplyTo ?? null, providerMessageId: null, threadIds: [], status: 'queued', statusReason: null, retrying: false, recipients: [],
       createdAt: at, sentAt: null, updatedAt: at,
     };
+  }
+
+  async startConversation(): Promise<never> {
+    throw new DependencyError('dependency-unavailable', 'the recording stand-in starts no conversations');
+  }
+
+  async forward(): Promise<never> {
+    throw new DependencyError('dependency-unavailable', 'the recording stand-in forwards nothing');
   }
 }
 

@@ -6,6 +6,7 @@ import { DynamoMessageStore } from '../../functions/adapters/dynamo-message-stor
 import { DynamoOutboundMessages } from '../../functions/adapters/dynamo-outbound-messages.ts';
 import { DynamoTicketSequence } from '../../functions/adapters/dynamo-ticket-sequence.ts';
 import { MailparserMimeParser } from '../../functions/adapters/mailparser-mime-parser.ts';
+import { EldLanguageDetector } from '../../functions/adapters/eld-language-detector.ts';
 import { S3RawMailStore } from '../../functions/adapters/s3-raw-mail-store.ts';
 import { SqsRoutedQueue } from '../../functions/adapters/sqs-routed-queue.ts';
 import { UuidIdGenerator } from '../../functions/adapters/uuid-id-generator.ts';
@@ -32,6 +33,7 @@ export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<Rece
   const feedback = feedbackAdapters(db, tableName, clock, { SUPPRESSION_SCOPE: 'channel', TRANSIENT_FAILURES: 3, TRANSIENT_WINDOW_SECONDS: 7 * 86_400, LEASE_SECONDS: LEASE_MS / 1000 });
   return {
     parser: new MailparserMimeParser(),
+    language: new EldLanguageDetector(),
     channels,
     rawMail: new S3RawMailStore(aws.s3, aws.bucket),
     ledger: new DynamoProcessingLedger(db, tableName, INBOUND_RECORDS),

@@ -87,7 +87,7 @@ export function outboundWorld(channel: ChannelSettings) {
   const queueDeps: QueueReplyDeps = {
     channels, conversations, history: messages, messages, plans: planStore, queue, suppression, clock, ids,
     templates: (channelId) => (channelId === channel.id ? templates : new MemoryVersionedStore<Template>()), signatures,
-    attachments: { stage: async () => Promise.reject(new NotFoundError('no staging here')), sizeOf: async (key) => uploads.get(key) ?? null },
+    attachments: { stage: async () => Promise.reject(new NotFoundError('no staging here')), enclose: async () => Promise.reject(new NotFoundError('no staging here')), sizeOf: async (key) => uploads.get(key) ?? null },
   };
   const sendDeps: SendOutboundDeps = {
     ledger, channels, plans: planStore, history: messages, messages, conversations, suppression,

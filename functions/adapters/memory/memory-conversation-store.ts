@@ -9,6 +9,7 @@ interface Conversation {
   ticketNumber: string;
   createdAt: string;
   participants: Set<string>;
+  externalParties: Set<string>;
   status: 'open' | 'closed';
   lastAgent: string | null;
   replyToken: string | null;
@@ -51,7 +52,7 @@ export class MemoryConversationStore implements ConversationStore {
 
   async create(c: NewConversation): Promise<NewConversation> {
     const stored = this.conversations.get(c.id) ?? {
-      id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, createdAt: c.createdAt, participants: new Set<string>(),
+      id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, createdAt: c.createdAt, participants: new Set<string>(), externalParties: new Set<string>(),
       status: c.status ?? ('open' as const), lastAgent: null, replyToken: c.replyToken, visibility: 'pending' as const, mergedInto: null,
     };
     this.conversations.set(c.id, stored);
@@ -106,7 +107,7 @@ export class MemoryConversationStore implements ConversationStore {
   async join(conversationId: string, participants: readonly string[], _at: string, options: JoinOptions): Promise<ConversationRef> {
     const c = this.get(await this.rootOf(conversationId));
     if (c.visibility === 'pending') throw new BusyError(`conversation ${c.id} is another attempt's pending candidate`);
-    for (const p of participants) c.participants.add(p);
+    for (const p of participants) (options.external ? c.externalParties : c.participants).add(p);
     if (options.reopen) c.status = 'open';
     if (options.agent !== undefined) c.lastAgent = options.agent;
     return this.ref(c.id);
@@ -174,6 +175,7 @@ export class MemoryConversationStore implements ConversationStore {
       status: c.status,
       lastAgent: c.lastAgent,
       replyToken: c.replyToken,
+      ...(c.externalParties.size > 0 ? { externalParties: [...c.externalParties].sort() } : {}),
     };
   }
 }

@@ -3,12 +3,12 @@ import { route } from '../roles.ts';
 import { RecordIdSchema } from '../../core/model/fields.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { everything, recordChange } from '../../core/admin/admin-context.ts';
-import { addNote, assign, getConversation, readHistory, reply, setStatus } from '../../core/admin/conversation-admin.ts';
+import { addNote, assign, forward, getConversation, readHistory, reply, setStatus, startConversation } from '../../core/admin/conversation-admin.ts';
 import { conversationsWithTicket, onlyConversation } from '../../core/conversation/find-by-ticket.ts';
 import { canWorkOn } from '../../core/model/agent.ts';
 import { channelOf } from '../../core/admin/rule-admin.ts';
 import type { ConversationSummary } from '../../core/ports/admin.ts';
-import { ReplyBodySchema } from '../../core/model/reply-request.ts';
+import { ForwardBodySchema, NewConversationBodySchema, ReplyBodySchema } from '../../core/model/reply-request.ts';
 import { adminRequest, type AdminApp } from '../context.ts';
 import type { AdminApiDeps } from '../deps.ts';
 import { ERRORS, ETAG_HEADER, IfMatchHeaderSchema, PageQuerySchema, json, jsonBody, optionalVersion } from '../http.ts';
@@ -31,6 +31,8 @@ function expectedUpdatedAt(header: string | undefined): string | undefined {
 }
 
 const withConversation = (c: ConversationSummary) => ({ ...c, participants: [...c.participants] });
+
+const StartedConversationSchema = ConversationSchema.extend({ message: OutboundMessageSchema }).meta({ id: 'StartedConversation' });
 
 const SendersSchema = z.object({
   channelId: z.string(),
@@ -61,6 +63,18 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     // An agent's page holds only what they may see, so it can be shorter than `limit`; follow `cursor`.
     const page = await deps.conversations.list(filter, { limit, cursor });
     return c.json({ items: page.items.filter(visible).map(withConversation), cursor: page.cursor }, 200);
+  });
+
+  app.openapi(route({ role: 'agent' }, {
+    method: 'post', path: '/conversations', tags,
+    summary: 'Start a conversation: a new mail to a customer, with a ticket number and reply token, queued for sending (the channel\'s `outboundFlow` must be on)',
+    description: 'On a channel whose `outboundFlow` is on (409 naming the setting otherwise) and that the caller works on (its channel or its default skill). '
+      + 'The mail is planned, checked against the suppression lists and queued like a reply; the customer\'s answer joins the conversation.',
+    request: jsonBody(NewConversationBodySchema.meta({ id: 'NewConversationInput' })),
+    responses: { 201: json(StartedConversationSchema, 'The conversation, with its first mail queued'), ...ERRORS },
+  }), async (c) => {
+    const started = await startConversation(deps, adminRequest(c), c.req.valid('json'));
+    return c.json({ ...withConversation(started.conversation), message: started.message }, 201, { [ETAG_HEADER]: etagOf(started.conversation) });
   });
 
   app.openapi(route({ role: 'agent' }, {
@@ -135,6 +149,19 @@ export function conversationRoutes(app: AdminApp, deps: AdminApiDeps): void {
     responses: { 202: json(OutboundMessageSchema, 'The reply, queued'), ...ERRORS },
   }), async (c) => {
     const queued = await reply(deps, adminRequest(c), c.req.valid('param').conversationId, c.req.valid('json'));
+    return c.json(queued, 202);
+  });
+
+  app.openapi(route({ role: 'agent' }, {
+    method: 'post', path: '/conversations/{conversationId}/forward', tags,
+    summary: 'Forward customer mail to an external party (a specialist, a supplier): queued, recorded with purpose `forward`',
+    description: 'Each named customer message (the newest when `messageIds` is absent) is enclosed as it was received, as a `message/rfc822` attachment, '
+      + 'below the note. The recipients become the conversation\'s external parties: their answer threads to it flagged `external-party` and never becomes the customer\'s. '
+      + 'A customer of the conversation is refused as a recipient (reply instead).',
+    request: { params: Params, ...jsonBody(ForwardBodySchema.meta({ id: 'ForwardInput' })) },
+    responses: { 202: json(OutboundMessageSchema, 'The forward, queued'), ...ERRORS },
+  }), async (c) => {
+    const queued = await forward(deps, adminRequest(c), c.req.valid('param').conversationId, c.req.valid('json'));
     return c.json(queued, 202);
   });
 

@@ -7,6 +7,7 @@ import { isSafeDisplayName } from '../outbound/compose/header-safety.ts';
 import { parseOrThrow } from '../validation.ts';
 import { changedFields, everything, recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 import { clearCredentials } from './clear-credentials.ts';
+import { channelCalendarIssues, type CalendarStore } from './calendar-admin.ts';
 
 export interface ChannelAdminDeps extends AuditDeps {
   readonly channels: ChannelStore;
@@ -18,6 +19,8 @@ export interface ChannelAdminDeps extends AuditDeps {
   readonly credentials: CredentialStore;
   /** A channel with open conversations is not deleted. */
   readonly conversations: ConversationAdmin;
+  /** The calendar a channel's `sla` names must exist (`always` is built in); unchecked without. */
+  readonly calendars?: CalendarStore;
 }
 
 /** A channel as written, and the secrets the write cleared because their endpoint settings changed. */
@@ -178,6 +181,7 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
     if (seen.has(rule.name)) issues.push({ path: `routing[${i}].name`, message: `another rule is named ${rule.name}` });
     seen.add(rule.name);
   });
+  issues.push(...(await channelCalendarIssues(deps.calendars, channel)));
   if (issues.length > 0) throw new ValidationError(`channel: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
 }
 

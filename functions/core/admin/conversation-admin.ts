@@ -2,8 +2,8 @@ import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from 
 import { canWorkOn, hasRole, type Agent, type Caller } from '../model/agent.ts';
 import type { Note } from '../model/admin-resources.ts';
 import { messageTime, type OutboundStoredMessage, type StoredMessage } from '../model/stored-message.ts';
-import type { ReplyBody } from '../model/reply-request.ts';
-import type { AgentStore, ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
+import type { ForwardBody, NewConversationBody, ReplyBody } from '../model/reply-request.ts';
+import type { AgentStore, ChannelStore, ConversationAdmin, ConversationSummary, MessageBodies, MessageBody, ReplySender } from '../ports/admin.ts';
 import { recordChange, type AdminRequest, type AuditDeps } from './admin-context.ts';
 import { completeOwnLeases, type LeaseDeps } from '../work/lease-actions.ts';
 
@@ -114,10 +114,50 @@ export async function reply(deps: ConversationAdminDeps, request: AdminRequest, 
 }
 
 /**
+ * Starts a conversation with the caller's (or, for a supervisor, the named agent's) new mail to a
+ * customer on a channel they work on (its channel, or its default skill); the channel's
+ * `outboundFlow` must be on (409 otherwise). Returns the conversation and the queued mail.
+ */
+export async function startConversation(
+  deps: ConversationAdminDeps & { readonly channels: ChannelStore }, request: AdminRequest, body: NewConversationBody,
+): Promise<{ readonly conversation: ConversationSummary; readonly message: OutboundStoredMessage }> {
+  const acting = actingAgent(request.caller, body.agentId, 'starting a conversation');
+  const channel = await deps.channels.get(body.channelId);
+  if (!channel) throw new NotFoundError(`channel ${body.channelId} not found`);
+  const where = { channelId: channel.value.id, lastSkill: channel.value.defaultSkill };
+  const writer = acting.onBehalfOf ? await otherAgentFor(deps, where, acting.onBehalfOf) : request.caller;
+  if (!canWorkOn(request.caller, where)) {
+    throw new ForbiddenError(`you do not work on channel ${channel.value.id} or its default skill ${channel.value.defaultSkill}`);
+  }
+  if (!deps.replies) throw new DependencyError('dependency-unavailable', 'new conversations are not wired into this API (the send path is not deployed)');
+  const callerId = acting.onBehalfOf ? { callerId: request.caller.agentId } : {};
+  const started = await deps.replies.startConversation({ ...body, agentId: acting.agentId, agentName: writer.displayName, ...callerId });
+  await recordChange(deps, request, 'conversation.start', { type: 'conversation', id: started.conversation.id }, ['messages'], acting);
+  const conversation = await deps.conversations.get(started.conversation.id);
+  if (!conversation) throw new NotFoundError(`conversation ${started.conversation.id} vanished after it was started`);
+  return { conversation, message: started.message };
+}
+
+/**
+ * Forwards customer mail of a conversation the caller works on to an external party; the mail is
+ * queued and recorded on the conversation with purpose `forward`.
+ */
+export async function forward(deps: ConversationAdminDeps, request: AdminRequest, id: string, body: ForwardBody): Promise<OutboundStoredMessage> {
+  const acting = actingAgent(request.caller, body.agentId, 'forwarding');
+  const conversation = await getConversation(deps, request.caller, id);
+  const agentName = acting.onBehalfOf ? (await otherAgentFor(deps, conversation, acting.onBehalfOf)).displayName : request.caller.displayName;
+  if (!deps.replies) throw new DependencyError('dependency-unavailable', 'forwards are not wired into this API (the send path is not deployed)');
+  const callerId = acting.onBehalfOf ? { callerId: request.caller.agentId } : {};
+  const queued = await deps.replies.forward({ ...body, conversationId: conversation.id, agentId: acting.agentId, agentName, ...callerId });
+  await recordChange(deps, request, 'conversation.forward', { type: 'conversation', id: conversation.id }, ['messages'], acting);
+  return queued;
+}
+
+/**
  * The agent a supervisor acts for (an assignment, a reply on their behalf): one that exists and
  * works on the conversation's channel or skill, else a 400 naming `agentId`.
  */
-async function otherAgentFor(deps: Pick<ConversationAdminDeps, 'agents'>, conversation: ConversationSummary, agentId: string): Promise<Agent> {
+async function otherAgentFor(deps: Pick<ConversationAdminDeps, 'agents'>, conversation: { readonly channelId: string; readonly lastSkill: string | null }, agentId: string): Promise<Agent> {
   const agent = (await deps.agents.get(agentId))?.value;
   if (!agent) throw new ValidationError(`agentId: no agent ${agentId}`, [{ path: 'agentId', message: `no agent ${agentId}` }]);
   if (!canWorkOn(agent, conversation)) {

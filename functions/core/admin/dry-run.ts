@@ -4,6 +4,7 @@ import type { InboundDecision } from '../inbound/decide-message.ts';
 import type { ReceiptVerdicts } from '../model/classification.ts';
 import type { ThreadSignal } from '../model/conversation.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
+import type { LanguageDetector } from '../ports/language.ts';
 import type { MimeParser } from '../ports/mime.ts';
 import type { ChannelStore } from '../ports/admin.ts';
 import { channelOf } from './rule-admin.ts';
@@ -14,6 +15,8 @@ export interface DryRunDeps {
   readonly parser: () => Promise<MimeParser>;
   /** Read-only: a dry run stores nothing. */
   readonly lookup: ThreadLookup;
+  /** Tells the language of the new text, as the inbound function does; without it the language is null. */
+  readonly language?: LanguageDetector | undefined;
 }
 
 export interface DryRunInput {
@@ -26,6 +29,8 @@ export interface DryRunInput {
 /** What the inbound function would decide for a mail, with the reasons; nothing is stored or queued. */
 export interface DryRunResult {
   readonly message: { readonly messageId: string | null; readonly subject: string; readonly from: string | null };
+  /** ISO 639-1 code of the new text, or null when unsure (what `when.languages` rules match). */
+  readonly language: string | null;
   readonly lane: string;
   readonly laneReason: string;
   readonly tags: readonly string[];
@@ -66,7 +71,7 @@ export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryR
   if (input.raw.byteLength > channel.maxMessageBytes) throw tooLarge(input.raw.byteLength, channel.id, channel.maxMessageBytes);
   let decision: InboundDecision;
   try {
-    decision = await decideInbound({ parser: await deps.parser(), lookup: deps.lookup }, {
+    decision = await decideInbound({ parser: await deps.parser(), lookup: deps.lookup, language: deps.language }, {
       raw: input.raw, channel, verdicts: input.verdicts, envelopeRecipients: input.recipients ?? [channel.address],
     });
   } catch (error) {
@@ -76,6 +81,7 @@ export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryR
   const { route } = decision;
   return {
     message: { messageId: decision.message.messageId, subject: decision.message.subject, from: decision.message.from?.address ?? null },
+    language: decision.language,
     lane: decision.classification.lane,
     laneReason: decision.classification.reason,
     tags: decision.tags,

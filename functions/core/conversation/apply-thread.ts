@@ -8,6 +8,9 @@ import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports
 import { participantsOf } from '../mail/participants.ts';
 import { referencedIds, settleCandidate } from './settle-candidate.ts';
 import { formatTicketNumber } from '../mail/ticket-number.ts';
+import { isCustomerAnswer, slaOnCustomerMail, slaStart } from '../sla/customer-mail.ts';
+import type { SlaPolicies } from '../sla/sla-policies.ts';
+import type { SlaStateStore } from '../sla/ports.ts';
 
 export interface ApplyThreadDeps {
   readonly store: ConversationStore;
@@ -18,6 +21,14 @@ export interface ApplyThreadDeps {
   readonly pause?: (ms: number) => Promise<void>;
   /** Draws the ticket number of a candidate that has none yet; required for such a candidate. */
   readonly tickets?: TicketSequence;
+  /** SLA clocks (`docs/sla.md`): a person's mail starts or resumes them. Without it no clocks are written. */
+  readonly sla?: SlaDeps;
+}
+
+/** What the SLA clocks of threading need: the policies and the conditional write of a state. */
+export interface SlaDeps {
+  readonly policies: SlaPolicies;
+  readonly store: SlaStateStore;
 }
 
 export interface ApplyThreadInput {
@@ -120,7 +131,14 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   if (decision.action === 'unattached') return null;
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
   const options = { reopen: !input.imported && !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}) };
-  const join = (id: string): Promise<ConversationRef> => settled(deps, () => store.join(id, participants, input.at, options));
+  // The customer's own mail starts or resumes the SLA clocks (never automatic mail, a stranger's or a forward's answer).
+  const customer = deps.sla && isCustomerAnswer(input.lane ?? 'human', [...(input.tags ?? []), ...decision.flags], input.imported === true) ? deps.sla : null;
+  const join = async (id: string): Promise<ConversationRef> => {
+    const joined = await settled(deps, () => store.join(id, participants, input.at, options));
+    const from = input.message.from?.address.toLowerCase();
+    if (!customer || (from !== undefined && (joined.externalParties ?? []).includes(from))) return joined;
+    return slaOnCustomerMail(customer, channel, joined, input.at);
+  };
 
   const candidate = input.candidate;
   const joined = decision.action === 'join' ? decision.conversation?.id : undefined;
@@ -171,7 +189,8 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
     await claims.all(order.slice(i + 1), winner.id);
     return applied(winner, false, claims.copy);
   }
-  return applied(await store.publish(conversation, participants, input.at, options), true, claims.copy);
+  const sla = customer ? await slaStart(customer.policies, channel, input.at) : null;
+  return applied(await store.publish(conversation, participants, input.at, sla ? { ...options, sla } : options), true, claims.copy);
 }
 
 /**

@@ -12,6 +12,8 @@ export interface SentMessageInput {
   readonly recipients: readonly string[];
   /** The agent who wrote it; null for an automatic message (an acknowledgement). */
   readonly agentId: string | null;
+  /** A forward: its recipients become external parties of the conversation, not participants. @default false */
+  readonly forward?: boolean;
   /** ISO time of the write. */
   readonly at: string;
 }
@@ -29,6 +31,9 @@ export async function recordSentMessage(store: ConversationStore, input: SentMes
     // An agent's reply leaves the conversation's status to the agent's app.
     reopen: false,
     ...(input.agentId !== null ? { agent: input.agentId } : {}),
+    ...(input.forward ? { external: true } : {}),
+    // An agent's mail to the customer (a reply, a new mail; not an acknowledgement or a forward) meets the first response and pauses the SLA clocks.
+    ...(input.agentId !== null && !input.forward ? { answer: true } : {}),
   });
   for (const id of new Set(input.threadIds)) await store.claimOwn(input.channelId, id, input.messageId, conversation.id);
   return conversation;

@@ -4,7 +4,7 @@ import type { Lane } from '../model/classification.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
-import { type AppliedThread, applyThreadOf, type OriginalMessage } from './apply-thread.ts';
+import { type AppliedThread, applyThreadOf, type OriginalMessage, type SlaDeps } from './apply-thread.ts';
 import type { OwnIdSeen } from './own-id-probe.ts';
 import { settleCandidate } from './settle-candidate.ts';
 
@@ -14,6 +14,8 @@ export interface ThreadMessageDeps {
   readonly tickets?: TicketSequence;
   /** Waits a little (a racing attempt's conversation is about to settle); without it such a race is retried at once. */
   readonly pause?: (ms: number) => Promise<void>;
+  /** SLA clocks a person's mail starts or resumes; none written without. */
+  readonly sla?: SlaDeps | undefined;
 }
 
 export interface ThreadMessageInput {
@@ -69,7 +71,7 @@ export async function threadMessage(deps: ThreadMessageDeps, input: ThreadMessag
     return { conversation, copy: true, original, ownClaim: null };
   }
   const { conversation, original, ownClaim } = await applyThreadOf(
-    { store: deps.store, ...(deps.tickets ? { tickets: deps.tickets } : {}), ...(deps.pause ? { pause: deps.pause } : {}) },
+    { store: deps.store, ...(deps.tickets ? { tickets: deps.tickets } : {}), ...(deps.pause ? { pause: deps.pause } : {}), ...(deps.sla ? { sla: deps.sla } : {}) },
     { ...input, owner: input.owner, receipt: input.receipt },
   );
   // A copy that raced the first one: the own-id claim found the other owner (null: that copy is in no conversation).

@@ -1,6 +1,7 @@
 import type { ChannelSettings } from '../model/channel.ts';
 import type { ReceiptVerdicts } from '../model/classification.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
+import type { LanguageDetector } from '../ports/language.ts';
 import type { MimeParser } from '../ports/mime.ts';
 import { decideMessage, type InboundDecision } from './decide-message.ts';
 import { parseMail } from './load-message.ts';
@@ -21,7 +22,7 @@ export interface InboundInput {
  * `receiveMail` takes the same two steps and then writes.
  */
 export async function decideInbound(
-  deps: { readonly parser: MimeParser; readonly lookup: ThreadLookup },
+  deps: { readonly parser: MimeParser; readonly lookup: ThreadLookup; readonly language?: LanguageDetector | undefined },
   input: InboundInput,
 ): Promise<InboundDecision> {
   const message = await parseMail(deps.parser, input.raw, input.channel);

@@ -4,11 +4,13 @@ import type { ThreadDecision } from '../model/conversation.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { Priority } from '../model/routed-message.ts';
 import type { ThreadLookup } from '../ports/conversation-store.ts';
+import type { LanguageDetector } from '../ports/language.ts';
 import { classify } from './classify.ts';
 import { extractReply, type ExtractedReply } from './extract-reply.ts';
 import { FLAG_UNAUTHENTICATED_FOLLOW_UP, resolveThread } from '../conversation/resolve-thread.ts';
 import { authenticateSender, TAG_UNAUTHENTICATED } from '../mail/sender-authentication.ts';
 import { FLAG_REPLY_TO_DIFFERS, replyToDiffers } from '../mail/participants.ts';
+import { replyLanguage } from './reply-language.ts';
 import { routeMessage } from './route-message.ts';
 import { verdictTags } from './verdict-tags.ts';
 import { rejectedAttachments } from './attachment-policy.ts';
@@ -37,6 +39,8 @@ export interface ParsedInboundInput {
 export interface InboundDecision {
   readonly message: ParsedMessage;
   readonly reply: ExtractedReply;
+  /** ISO 639-1 code of the new text (`replyLanguage`), or null when unsure. */
+  readonly language: string | null;
   readonly classification: Classification;
   /** Classifier tags, verdict tags, threading flags and attachment-policy tags. */
   readonly tags: readonly string[];
@@ -58,11 +62,12 @@ export function allRecipients(message: ParsedMessage, envelope: readonly string[
 
 /** The inbound decision for a message that is already parsed. */
 export async function decideMessage(
-  deps: { readonly lookup: ThreadLookup },
+  deps: { readonly lookup: ThreadLookup; readonly language?: LanguageDetector | undefined },
   input: ParsedInboundInput,
 ): Promise<InboundDecision> {
   const { channel, message } = input;
   const reply = extractReply(message.text, message.htmlReply);
+  const language = await replyLanguage(deps.language, reply.reply);
   const classification = classify(message, { ownAddresses: [channel.address, ...channel.aliases] });
   const recipients = allRecipients(message, input.envelopeRecipients);
   const verdicts = verdictTags(input.verdicts);
@@ -79,12 +84,13 @@ export async function decideMessage(
   const disposition = dispositionOf(channel, tags, thread, classification.lane);
   const route =
     disposition === 'route'
-      ? routeMessage({ channel, message, reply: reply.reply, lane: classification.lane, tags, recipients })
+      ? routeMessage({ channel, message, reply: reply.reply, language, lane: classification.lane, tags, recipients })
       : null;
 
   return {
     message,
     reply,
+    language,
     classification,
     tags,
     // Threading read it already: every ticket number in the subject becomes a signal.

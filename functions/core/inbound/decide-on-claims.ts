@@ -5,6 +5,7 @@ import { replyToDiffers } from '../mail/participants.ts';
 import { isMessageId } from '../mail/thread-signals.ts';
 import { ANSWERING_LANES } from '../model/classification.ts';
 import type { ConversationStore } from '../ports/conversation-store.ts';
+import type { LanguageDetector } from '../ports/language.ts';
 import { decideMessage, type InboundDecision, type ParsedInboundInput } from './decide-message.ts';
 
 /** A decision and what its lookup read. */
@@ -30,17 +31,20 @@ export interface ClaimsDecision {
  * exists (conversations are never deleted): a join on claims fails only where the creation the
  * read path would attempt fails too.
  *
- * `owner` is the stored message this mail is (its own Message-ID's claim may name it on a retry).
+ * `owner` is the stored message this mail is (its own Message-ID's claim may name it on a retry);
+ * `language` tells the language of its new text.
  */
-export async function decideOnClaims(store: ConversationStore, input: ParsedInboundInput, owner: string): Promise<ClaimsDecision> {
+export async function decideOnClaims(
+  store: ConversationStore, input: ParsedInboundInput, owner: string, language?: LanguageDetector,
+): Promise<ClaimsDecision> {
   const { message } = input;
   const probe = new OwnIdProbe(store, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
-  const decision = await decideMessage({ lookup: probe }, input);
+  const decision = await decideMessage({ lookup: probe, language }, input);
   if (!probe.provisional || claimsSuffice(decision, input, probe, owner)) {
     return { decision, seen: probe.seen, onClaims: probe.isProvisional(decision.thread.conversation?.id) };
   }
   await probe.resolve(input.channel.id);
-  return { decision: await decideMessage({ lookup: probe }, input), seen: probe.seen, onClaims: false };
+  return { decision: await decideMessage({ lookup: probe, language }, input), seen: probe.seen, onClaims: false };
 }
 
 /** The decision completed with the conversation its join wrote, when it was taken on claims. */

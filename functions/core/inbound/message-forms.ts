@@ -7,6 +7,7 @@ import type { InboundDecision } from './decide-message.ts';
 import { linkedConversationId } from '../conversation/resolve-thread.ts';
 import { customerAddress } from '../mail/participants.ts';
 import { previewOf } from '../mail/preview.ts';
+import { slaView } from '../sla/sla-clock.ts';
 
 /** References kept on a stored message: enough to continue the thread in an answer. */
 const STORED_REFERENCES = 20;
@@ -61,6 +62,7 @@ export function storedMessageOf(
     preview: previewOf(decision.reply.reply),
     attachments: message.attachments,
     rejectedAttachments: [...decision.rejectedAttachments],
+    language: decision.language,
   };
 }
 
@@ -92,6 +94,9 @@ export function routedMessageOf(
     receivedAt: record.mail.receivedAt,
     previousAgent: conversation.lastAgent,
     autoAnswerAllowed: decision.autoAnswerAllowed,
+    language: decision.language,
+    // As the conversation stands after this mail (its clocks started or resumed), for agents' apps to sort by.
+    sla: conversation.sla ? slaView(conversation.sla, record.mail.receivedAt) : null,
   };
 }
 

@@ -1,13 +1,15 @@
-import type { AppliedThread } from '../conversation/apply-thread.ts';
+import type { AppliedThread, SlaDeps } from '../conversation/apply-thread.ts';
 import { newCandidate } from '../conversation/candidate.ts';
 import { mailboxVerdicts } from '../mail/authentication-results.ts';
 import { threadMessage } from '../conversation/thread-message.ts';
+import { flagExternalParty } from './external-party.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { InboundRecord, InboundState } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { IdGenerator } from '../ports/clock.ts';
 import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
 import type { DecidedMessages, MessageStore, RawMailStore, RoutedQueue } from '../ports/inbound.ts';
+import type { LanguageDetector } from '../ports/language.ts';
 import type { MimeParser } from '../ports/mime.ts';
 import type { Checkpoint } from '../processing/process-once.ts';
 import { acknowledgeMessage, type AcknowledgeDeps } from './acknowledge-message.ts';
@@ -20,8 +22,12 @@ import { decidedRecord, resumeDecided } from './resume-decided.ts';
 
 export interface ReceiveStepDeps {
   readonly parser: MimeParser;
+  /** Tells the language of each mail's new text, for the stored message, the pointer and `when.languages` rules. */
+  readonly language: LanguageDetector;
   readonly rawMail: RawMailStore;
   readonly conversations: ConversationStore;
+  /** SLA clocks a person's mail starts or resumes (`docs/sla.md`); none without. */
+  readonly sla?: SlaDeps | undefined;
   readonly messages: MessageStore & DecidedMessages;
   readonly queue: RoutedQueue;
   readonly tickets: TicketSequence;
@@ -111,7 +117,7 @@ async function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: I
   const input = {
     message, channel, verdicts: fromMailbox?.verdicts ?? mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: fromMailbox ? fromMailbox.envelopeSender : mail.envelopeSender,
   };
-  const decided = await decideOnClaims(deps.conversations, input, record.messageId);
+  const decided = await decideOnClaims(deps.conversations, input, record.messageId, deps.language);
   return mail.imported ? { ...decided, decision: asImported(decided.decision) } : decided;
 }
 
@@ -134,7 +140,7 @@ async function thread(
   if (!isKept(decision)) return { record: start, decision, conversation: null, ownClaim: null };
   const record = await withCandidate(deps, channel, start, decision, checkpoint);
   const threaded = await threadMessage(
-    { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}) },
+    { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}), ...(deps.sla ? { sla: deps.sla } : {}) },
     {
       channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, receipt: record.sesMessageId, at,
       lane: decision.classification.lane, tags: decision.tags, seen: decided.seen, skill: decision.route?.skill,
@@ -144,7 +150,8 @@ async function thread(
     },
   );
   const { conversation } = threaded;
-  const confirmed = confirmOnJoin(decided, conversation);
+  // A supplier's answer to a forward joins, flagged: it never speaks for the customer.
+  const confirmed = flagExternalParty(confirmOnJoin(decided, conversation), conversation);
   if (!threaded.copy) return { record, decision: confirmed, conversation, ownClaim: threaded.ownClaim };
   const receipt = threaded.original?.receipt;
   if (receipt && receipt !== record.sesMessageId) await input.completeOriginal?.(receipt);

@@ -9,6 +9,8 @@ export interface RouteInput {
   readonly message: ParsedMessage;
   /** The new text of the body, without quoted history and signature. */
   readonly reply: string;
+  /** ISO 639-1 code of the new text, or null when unknown. */
+  readonly language?: string | null | undefined;
   readonly lane: Lane;
   readonly tags: readonly string[];
   /** Envelope recipients plus To and Cc, lowercase. */
@@ -86,6 +88,7 @@ function matches(when: RoutingCondition, input: RouteInput, priority: Priority):
     !given(when.tags) || when.tags.every((t) => input.tags.includes(t)),
     !given(when.lanes) || when.lanes.includes(input.lane),
     !given(when.priorities) || when.priorities.includes(priority),
+    !given(when.languages) || (input.language != null && when.languages.includes(input.language)),
   ];
   return checks.every(Boolean);
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { AcknowledgementSettingsSchema } from './acknowledgement-settings.ts';
 import { LaneSchema } from './classification.ts';
+import { LanguageCodeSchema } from './language.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from './fields.ts';
-import { OutboundSettingsSchema } from './outbound-settings.ts';
+import { OutboundSettingsSchema, withOutboundFlow } from './outbound-settings.ts';
 import { MailSourceSchema } from './mail-source.ts';
 import { ChannelRetentionSchema } from './retention.ts';
 import { SmtpTransportSettingsSchema } from './transport-settings.ts';
+import { SlaSettingsSchema } from '../sla/sla-settings.ts';
 
 export const TicketFormatSchema = z.strictObject({
   /** Where the ticket number goes in a subject; `hidden` keeps it out of subjects altogether. */
@@ -40,6 +42,8 @@ export const RoutingConditionSchema = z.strictObject({
   lanes: values(LaneSchema),
   /** Any of these message priorities. */
   priorities: values(z.enum(['high', 'normal', 'low'])),
+  /** Any of these languages of the new text (ISO 639-1, lowercase); a mail whose language is unknown matches none. */
+  languages: values(LanguageCodeSchema),
 });
 export type RoutingCondition = z.infer<typeof RoutingConditionSchema>;
 
@@ -89,6 +93,8 @@ export const ChannelSettingsSchema = z.strictObject({
   acknowledgement: AcknowledgementSettingsSchema.default(AcknowledgementSettingsSchema.parse({})),
   /** How long its conversations are kept after their last message; absent: the account-wide `retention.mailDays`. */
   retention: ChannelRetentionSchema.optional(),
+  /** SLA targets in business minutes of a calendar (`docs/sla.md`); absent: the account's `sla`, if any. */
+  sla: SlaSettingsSchema.optional(),
 })
   .refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] })
   .refine((c) => !(c.smtp?.auth.type === 'oauth2' && 'oauth' in c.source && c.source.oauth), {
@@ -96,6 +102,7 @@ export const ChannelSettingsSchema = z.strictObject({
   })
   .refine((c) => !((c.source.type === 'imap' || c.source.type === 'pop3') && c.source.auth === 'oauth2' && !c.source.oauth && c.smtp?.auth.type !== 'oauth2'), {
     message: 'auth oauth2 needs source.oauth (provider, clientId), or an OAuth 2.0 smtp.auth to share', path: ['source', 'oauth'],
-  });
+  })
+  .overwrite(withOutboundFlow);
 export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 export type ChannelSettingsInput = z.input<typeof ChannelSettingsSchema>;

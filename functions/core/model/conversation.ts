@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SlaStateSchema } from '../sla/sla-clock.ts';
 
 /** What threading needs to know about an existing conversation. */
 export const ConversationRefSchema = z.object({
@@ -11,6 +12,10 @@ export const ConversationRefSchema = z.object({
   /** Agent who last answered, for preferred-agent routing. */
   lastAgent: z.string().nullable(),
   replyToken: z.string().nullable(),
+  /** Lowercase addresses an agent forwarded mail of the conversation to (suppliers, specialists): never its customers. */
+  externalParties: z.array(z.string()).optional(),
+  /** Its SLA clocks, when it has them (`docs/sla.md`). */
+  sla: SlaStateSchema.optional(),
 });
 export type ConversationRef = z.infer<typeof ConversationRefSchema>;
 
@@ -53,3 +58,6 @@ export const ThreadDecisionSchema = z.object({
   claimIds: z.array(z.string()),
 });
 export type ThreadDecision = z.infer<typeof ThreadDecisionSchema>;
+
+/** Tag and thread flag of a mail from an external party of its conversation (`externalParties`): someone an agent forwarded its mail to. */
+export const TAG_EXTERNAL_PARTY = 'external-party';

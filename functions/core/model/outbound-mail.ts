@@ -68,7 +68,7 @@ export type OutboundContent = z.infer<typeof OutboundContentSchema>;
  * without angle brackets, like the ids of inbound messages.
  */
 export const OutboundMailSchema = z.object({
-  kind: z.enum(['reply', 'new']),
+  kind: z.enum(['reply', 'new', 'forward']),
   channelId: z.string(),
   conversationId: z.string(),
   agentId: z.string(),

@@ -15,8 +15,8 @@ export type FromAddress = z.infer<typeof FromAddressSchema>;
  * belong to the transport settings, kept apart so this part can be read without secrets.
  */
 export const OutboundSwitchSchema = z.strictObject({
-  /** New outbound mail (not a reply) may be sent from this channel. Replies are always allowed. */
-  enabled: z.boolean().default(false),
+  /** Deprecated: the name `outboundFlow` had before; read as `outboundFlow` and not stored. */
+  enabled: z.boolean().optional().meta({ deprecated: true, description: 'Deprecated: use the channel field `outboundFlow`.' }),
   transport: z.enum(['ses', 'smtp']).default('ses'),
   /** SES configuration set for event publishing (bounces, complaints, deliveries); SES only. */
   configurationSet: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _, at most 64').optional(),
@@ -39,7 +39,22 @@ export const OutboundSettingsSchema = z.strictObject({
       if (template === null) return;
       for (const issue of checkTemplate(template)) ctx.addIssue({ code: 'custom', message: issue.message });
     }),
+  /**
+   * Agents may start conversations on this channel (`POST /conversations`): a new mail to a
+   * customer that is no reply. Off by default; replies and forwards are always allowed.
+   */
+  outboundFlow: z.boolean().default(false),
   outbound: OutboundSwitchSchema.default(OutboundSwitchSchema.parse({})),
-});
+}).overwrite((s) => withOutboundFlow(s));
+
+/**
+ * Settings stored under the old name: `outbound.enabled` turns `outboundFlow` on and is dropped,
+ * so a stored channel and a config file written before the rename read the same.
+ */
+export function withOutboundFlow<T extends { readonly outboundFlow: boolean; readonly outbound: OutboundSwitch }>(settings: T): T {
+  const { enabled, ...outbound } = settings.outbound;
+  if (enabled === undefined) return settings;
+  return { ...settings, outboundFlow: settings.outboundFlow || enabled, outbound };
+}
 export type OutboundSettings = z.infer<typeof OutboundSettingsSchema>;
 export type OutboundSettingsInput = z.input<typeof OutboundSettingsSchema>;

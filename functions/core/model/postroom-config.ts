@@ -4,6 +4,7 @@ import { ChannelSettingsSchema } from './channel.ts';
 import { parseCidr, protectedOverlap } from '../outbound/send/protected-networks.ts';
 import { AddressSchema, IdSchema, TEXT_LIMITS } from './fields.ts';
 import { ACCOUNT_RETENTION_FIELDS, RETENTION_DEFAULTS, retentionDays } from './retention.ts';
+import { SlaSettingsSchema } from '../sla/sla-settings.ts';
 
 const DomainSchema = z
   .string()
@@ -140,6 +141,8 @@ export const PostroomConfigSchema = z
      * admin, with the identity (JWT subject or IAM principal ARN) that signs in as them.
      */
     users: z.array(AgentSchema).max(1000).default([]),
+    /** The SLA of channels that set none (`docs/sla.md`); absent: only channels with their own `sla` have one. */
+    sla: SlaSettingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const skills = new Set(config.skills.map((s) => s.name));

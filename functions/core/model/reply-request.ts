@@ -93,3 +93,70 @@ export const ReplyBodySchema = z
   .strictObject({ ...bodyFields, agentId: IdSchema.optional().meta({ description: 'The replying agent: the caller when absent.' }) })
   .refine(hasBody, BODY_NEEDED);
 export type ReplyBody = z.output<typeof ReplyBodySchema>;
+
+/** The To of a new conversation or a forward: at least one address. */
+const toField = z.array(AddressInputSchema).min(1, 'name at least one recipient').max(REPLY_LIMITS.recipients);
+/** The subject an agent types: header text, one line. */
+const subjectField = headerSafeText(TEXT_LIMITS.name).refine((s) => s.trim() !== '', 'a subject is needed');
+
+const { inReplyTo: _inReplyTo, ...mailFields } = replyFields;
+const { inReplyTo: _bodyInReplyTo, ...mailBodyFields } = bodyFields;
+
+/**
+ * An agent's new mail to a customer that starts a conversation (`POST /conversations`, `postroom
+ * compose`): the channel, To, a subject, and the fields of a reply but the message answered.
+ */
+export const NewConversationRequestSchema = z
+  .strictObject({ channelId: IdSchema, to: toField, subject: subjectField, ...mailFields })
+  .refine(hasBody, BODY_NEEDED);
+export type NewConversationRequest = z.output<typeof NewConversationRequestSchema>;
+export type NewConversationRequestInput = z.input<typeof NewConversationRequestSchema>;
+
+/** The body of `POST /conversations`: the agent is the caller (`agentId` may name them, as for a reply). */
+export const NewConversationBodySchema = z
+  .strictObject({
+    channelId: IdSchema.meta({ description: 'The channel the conversation is on; its `outboundFlow` must be on (409 naming it otherwise).' }),
+    to: toField,
+    subject: subjectField.meta({ description: 'The ticket number is placed in it per the channel\'s ticket format.' }),
+    ...mailBodyFields,
+    agentId: IdSchema.optional().meta({ description: 'The writing agent: the caller when absent.' }),
+  })
+  .refine(hasBody, BODY_NEEDED);
+export type NewConversationBody = z.output<typeof NewConversationBodySchema>;
+
+/** Most messages one forward encloses. */
+export const MAX_FORWARDED = 20;
+
+const forwardFields = {
+  to: toField,
+  cc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
+  note: z.string().max(REPLY_LIMITS.text).optional().meta({ description: 'A note to the recipient, above the forwarded mail.' }),
+  messageIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_FORWARDED).optional().meta({
+    description: 'Postroom ids of the customer messages of this conversation to forward, each enclosed as it was received (message/rfc822, '
+      + 'its attachments with it); the newest customer message when absent.',
+  }),
+  from: replyFields.from,
+};
+
+/**
+ * An agent's forward of customer mail to an external party (a specialist, a supplier): recorded on
+ * the conversation as an outbound message with purpose `forward`; the recipients become the
+ * conversation's external parties, never its customers.
+ */
+export const ForwardRequestSchema = z.strictObject({
+  conversationId: z.string().min(1).max(200),
+  agentId: IdSchema,
+  agentName: replyFields.agentName,
+  callerId: replyFields.callerId,
+  signature: replyFields.signature,
+  ...forwardFields,
+});
+export type ForwardRequest = z.output<typeof ForwardRequestSchema>;
+export type ForwardRequestInput = z.input<typeof ForwardRequestSchema>;
+
+/** The body of `POST /conversations/{id}/forward`. */
+export const ForwardBodySchema = z.strictObject({
+  ...forwardFields,
+  agentId: IdSchema.optional().meta({ description: 'The forwarding agent: the caller when absent.' }),
+});
+export type ForwardBody = z.output<typeof ForwardBodySchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LaneSchema } from './classification.ts';
+import { SlaViewSchema } from '../sla/sla-clock.ts';
 
 /** Version of the routed-message record; bump on any breaking change. */
 export const ROUTED_MESSAGE_SCHEMA_VERSION = 1 as const;
@@ -35,6 +36,12 @@ export const RoutedMessageSchema = z
     receivedAt: z.string().describe('ISO 8601 time Postroom received the mail.'),
     previousAgent: z.string().nullable().describe('Agent who last answered in this conversation, for preferred-agent routing.'),
     autoAnswerAllowed: z.boolean().describe('False for automatic and bulk mail: never send an acknowledgement.'),
+    language: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('ISO 639-1 code (lowercase) of the new text, without quoted history and signature; null when unsure.'),
+    sla: SlaViewSchema.nullable().default(null).describe('The SLA of the conversation when the mail was routed (due times to sort by), or null without one.'),
   })
   .describe('Postroom routed message: one per inbound mail on a skill queue.');
 export type RoutedMessage = z.infer<typeof RoutedMessageSchema>;

@@ -50,6 +50,8 @@ export const InboundStoredMessageSchema = z.object({
     linkedConversationId: z.string().nullable().optional(),
   }),
   rejectedAttachments: z.array(z.string()),
+  /** ISO 639-1 code of the new text, null when unsure (and on messages stored before detection). */
+  language: z.string().nullable().default(null),
 });
 export type InboundStoredMessage = z.infer<typeof InboundStoredMessageSchema>;
 
@@ -77,8 +79,8 @@ export const OutboundStoredMessageSchema = z.object({
   direction: z.literal('outbound'),
   ...commonFields,
   conversationId: z.string(),
-  /** An agent's reply, a new mail to a customer, or an automatic acknowledgement. */
-  purpose: z.enum(['reply', 'new', 'acknowledgement']),
+  /** An agent's reply, a new mail to a customer (it started the conversation), a forward to an external party, or an automatic acknowledgement. */
+  purpose: z.enum(['reply', 'new', 'forward', 'acknowledgement']),
   /** The agent who wrote it; null for an acknowledgement. */
   agentId: z.string().nullable(),
   bcc: z.array(MailAddressSchema),

@@ -4,8 +4,9 @@ import type { ChannelSettings } from '../model/channel.ts';
 import type { ConversationRef } from '../model/conversation.ts';
 import type { FailedMail } from '../model/inbound-record.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../model/stored-message.ts';
-import type { ReplyRequestInput } from '../model/reply-request.ts';
+import type { ForwardRequestInput, NewConversationRequestInput, ReplyRequestInput } from '../model/reply-request.ts';
 import type { LegalHold } from '../model/retention.ts';
+import type { SlaView } from '../sla/sla-clock.ts';
 
 /** A stored value with the version its ETag names and who owns it. */
 export interface Versioned<T> {
@@ -81,7 +82,7 @@ export interface ConversationFilter {
 }
 
 /** A conversation as the API lists it. */
-export interface ConversationSummary extends ConversationRef {
+export interface ConversationSummary extends Omit<ConversationRef, 'sla'> {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly lastSkill: string | null;
@@ -89,6 +90,8 @@ export interface ConversationSummary extends ConversationRef {
   readonly legalHold?: LegalHold | null;
   /** When it expires (ISO 8601), moved by each new message; null while held (or for one stored before expiry was kept). */
   readonly expiresAt?: string | null;
+  /** Its SLA as it stands now (`docs/sla.md`); null when it has none. */
+  readonly sla?: SlaView | null;
 }
 
 /** Read and admin side of conversations (the inbound side is `ConversationStore`). */
@@ -150,6 +153,10 @@ export type AgentStore = VersionedStore<Agent>;
  */
 export interface ReplySender {
   reply(request: ReplyRequestInput): Promise<OutboundStoredMessage>;
+  /** An agent's new mail that starts a conversation (`startConversation`): the conversation and the mail, `queued`. */
+  startConversation(request: NewConversationRequestInput): Promise<{ readonly conversation: ConversationRef; readonly message: OutboundStoredMessage }>;
+  /** An agent's forward of customer mail to an external party (`queueForward`), `queued`. */
+  forward(request: ForwardRequestInput): Promise<OutboundStoredMessage>;
 }
 
 /** The body of a stored message, read from where it is kept (raw mail for inbound messages). */

@@ -37,6 +37,11 @@ export interface MimeComposer {
  */
 export interface AttachmentStager {
   stage(ref: Extract<AttachmentRef, { source: 'inbound' }>, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>>;
+  /**
+   * Copies a received mail, exactly as it arrived, into the uploads as a `message/rfc822` file named
+   * `filename`, for a forward to enclose. `NotFoundError` when its raw copy is gone.
+   */
+  enclose(mail: { readonly rawKey: string; readonly filename: string }, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>>;
   /** The size in bytes of the file stored under an upload key; null when there is none. `DependencyError` when the store fails. */
   sizeOf(key: string): Promise<number | null>;
 }

@@ -1,4 +1,5 @@
 import type { ConversationRef } from '../model/conversation.ts';
+import type { SlaRecord } from '../sla/sla-clock.ts';
 
 /** Read side of the conversation store, as threading needs it. */
 export interface ThreadLookup {
@@ -58,6 +59,15 @@ export interface JoinOptions {
   readonly agent?: string;
   /** The skill the message is routed to: the conversation's `lastSkill`, which the admin API filters by. */
   readonly skill?: string;
+  /**
+   * The addresses given are external parties (the recipients of a forward), not participants:
+   * their answers thread to the conversation flagged `external-party` and never become the customer's.
+   */
+  readonly external?: boolean;
+  /** `publish` only: the SLA clocks a person's new mail starts, and when the check next looks (`docs/sla.md`). */
+  readonly sla?: { readonly record: SlaRecord; readonly next: string | null };
+  /** An agent's answer (not an acknowledgement, not a forward): meets the first response and pauses the SLA clocks. */
+  readonly answer?: boolean;
 }
 
 /**

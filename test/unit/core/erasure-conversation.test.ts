@@ -11,7 +11,7 @@ function inbound(id: string, from: string, extra: Partial<InboundStoredMessage> 
   return {
     direction: 'inbound', messageId: id, channelId: 'support', internetMessageId: `${id}@mail.example`, subject: 'Parcel', from: { address: from, name: '' }, to: [], cc: [], preview: 'text',
     attachments: [], conversationId: 'c1', sesMessageId: `ses-${id}`, rawKey: `raw/${id}`, date: at, receivedAt: at, replyTo: [], sender: null, inReplyTo: null, references: [],
-    lane: 'human', laneReason: '', tags: [], disposition: 'route', route: null, thread: { rule: 'in-reply-to', reason: '', flags: [] }, rejectedAttachments: [], ...extra,
+    lane: 'human', laneReason: '', tags: [], disposition: 'route', route: null, thread: { rule: 'in-reply-to', reason: '', flags: [] }, rejectedAttachments: [], language: null, ...extra,
   };
 }
 

@@ -13,7 +13,7 @@ function inbound(from: string, cc: string[] = [], extra: Partial<InboundStoredMe
     direction: 'inbound', messageId: `m-${n}`, channelId: 'support', internetMessageId: `q.${n}@mail.example`, subject: 'Order 4711', from: { address: from, name: from === 'alice@customer.example' ? 'Alice Example' : 'Bob' },
     to: [{ address: 'support@example.test', name: 'Support' }], cc: cc.map((address) => ({ address, name: 'Alice Example' })), preview: 'Where is it?', attachments: [],
     conversationId: 'c1', sesMessageId: `ses-${n}`, rawKey: `inbound/raw/ses-${n}`, date: at, receivedAt: at, replyTo: [], sender: null, inReplyTo: null, references: [],
-    lane: 'human', laneReason: 'a person wrote', tags: ['spf-pass'], disposition: 'route', route: null, thread: { rule: 'new-conversation', reason: 'no signal', flags: [] }, rejectedAttachments: [],
+    lane: 'human', laneReason: 'a person wrote', tags: ['spf-pass'], disposition: 'route', route: null, thread: { rule: 'new-conversation', reason: 'no signal', flags: [] }, rejectedAttachments: [], language: null,
     ...extra,
   };
 }

@@ -1,4 +1,4 @@
-import { PolicyError } from '../../errors.ts';
+import { ConflictError } from '../../errors.ts';
 import type { ChannelSettings } from '../../model/channel.ts';
 import type { NewMail } from '../../model/agent-reply.ts';
 import type { ExtraHeader } from '../../model/outbound-mail.ts';
@@ -27,15 +27,13 @@ export interface PlanNewMailInput {
  * with the ticket number placed per the channel's format, our Message-ID (also in References,
  * so a reply threads after SES rewrites the Message-ID), no In-Reply-To.
  *
- * Throws `PolicyError('policy')` when the channel does not allow new outbound mail or the From
- * address is not allowed, `HeaderInjectionError` for an unsafe subject, name or address, and
+ * Throws `ConflictError` when the channel's `outboundFlow` is off, `PolicyError('policy')` when the
+ * From address is not allowed, `HeaderInjectionError` for an unsafe subject, name or address, and
  * `ValidationError` for too many recipients or an unusable template.
  */
 export function planNewMail(deps: PlanDeps, input: PlanNewMailInput): PlannedMail {
   const { channel, outbound, conversation, request } = input;
-  if (!outbound.outbound.enabled) {
-    throw new PolicyError('policy', `channel ${channel.id} does not send new outbound mail; only replies are allowed`);
-  }
+  if (!outbound.outboundFlow) throw outboundFlowOff(channel.id);
   // The agent typed this subject: refused, not repaired, before the ticket number goes in.
   assertSafeHeaderText('subject', request.subject);
   const from = resolveFrom(channel, outbound, request.from);
@@ -47,4 +45,9 @@ export function planNewMail(deps: PlanDeps, input: PlanNewMailInput): PlannedMai
   return assembleMail({
     kind: 'new', channel, outbound, conversation, agent: request, from, recipients, subject, messageId, thread, headers: input.headers ?? [],
   });
+}
+
+/** The 409 of a new conversation on a channel whose outbound flow is off, naming the setting. */
+export function outboundFlowOff(channelId: string): ConflictError {
+  return new ConflictError(`channel ${channelId} has outboundFlow off: agents may only answer there; an admin sets "outboundFlow": true on the channel to let agents start conversations`);
 }

@@ -1,7 +1,9 @@
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import type { ConversationRef } from '../../model/conversation.ts';
+import type { ChannelSettings } from '../../model/channel.ts';
+import type { Signature } from '../../model/admin-resources.ts';
+import { type ConversationRef, TAG_EXTERNAL_PARTY } from '../../model/conversation.ts';
 import type { Attachment } from '../../model/message.ts';
-import { mailEnvelope, type AttachmentRef } from '../../model/outbound-mail.ts';
+import { mailEnvelope, type AttachmentRef, type OutboundMail } from '../../model/outbound-mail.ts';
 import { ReplyRequestSchema, type ReplyAttachment, type ReplyRequestInput } from '../../model/reply-request.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../../model/stored-message.ts';
 import type { Clock, IdGenerator } from '../../ports/clock.ts';
@@ -15,6 +17,7 @@ import { checkNotSuppressed } from '../send/suppression-check.ts';
 import { jobOf, queuedMessageOf } from '../send/outbound-record.ts';
 import { planReply } from './plan-reply.ts';
 import { chooseTemplate, replySignature, type ReplyLayoutStores } from './reply-template.ts';
+import type { MailTemplate } from './render-template.ts';
 import { agentUploadPrefix, isUploadOf } from './upload-keys.ts';
 
 export interface QueueReplyDeps extends ReplyLayoutStores {
@@ -56,12 +59,7 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
   const channel = await deps.channels.getChannel(conversation.channelId);
   const history = await deps.history.list(conversation.id);
   const answered = answeredMessage(history, request.inReplyTo);
-  const uploaders = [request.agentId, ...(request.callerId ? [request.callerId] : [])];
-  const attachments = await Promise.all(request.attachments.map((a, i) => attachmentOf(deps, history, a, { index: i, channelId: channel.id, uploaders })));
-  const [template, signature] = await Promise.all([
-    chooseTemplate(deps, channel, request.template),
-    replySignature(deps, request.agentId, request.signature),
-  ]);
+  const { attachments, template, signature } = await agentParts(deps, channel, history, request);
   const planned = planReply(deps, {
     channel,
     outbound: channel,
@@ -72,13 +70,42 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
   });
   await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
   const at = deps.clock.now().toISOString();
-  const stored = queuedMessageOf(planned.mail, {
+  return queueStored(deps, planned.mail, queuedMessageOf(planned.mail, {
     messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at, attachments: attachments.map((a) => a.stored),
-  });
-  await deps.plans.put(planned.mail, stored.messageId);
+  }));
+}
+
+/** What an agent's mail carries besides its text: attachments resolved, the template and the signature chosen. */
+export async function agentParts(
+  deps: ReplyLayoutStores & Pick<QueueReplyDeps, 'attachments'>, channel: ChannelSettings, history: readonly StoredMessage[],
+  request: { readonly agentId: string; readonly callerId?: string | undefined; readonly attachments: readonly ReplyAttachment[]; readonly template?: string | undefined; readonly signature?: Signature | undefined },
+): Promise<{ readonly attachments: readonly ResolvedAttachment[]; readonly template: MailTemplate; readonly signature: Signature | null }> {
+  const uploaders = [request.agentId, ...(request.callerId ? [request.callerId] : [])];
+  const [attachments, template, signature] = await Promise.all([
+    Promise.all(request.attachments.map((a, i) => attachmentOf(deps, history, a, { index: i, channelId: channel.id, uploaders }))),
+    chooseTemplate(deps, channel, request.template),
+    replySignature(deps, request.agentId, request.signature),
+  ]);
+  return { attachments, template, signature };
+}
+
+/**
+ * Keeps the plan, records the message `queued` and puts its job on the outbound queue, in that
+ * order: a job always finds its message and plan.
+ */
+export async function queueStored(
+  deps: Pick<QueueReplyDeps, 'plans' | 'messages' | 'queue'>, mail: OutboundMail, stored: OutboundStoredMessage,
+): Promise<OutboundStoredMessage> {
+  await deps.plans.put(mail, stored.messageId);
   await deps.messages.put(stored);
   await deps.queue.send(jobOf(stored));
   return stored;
+}
+
+/** An attachment where its bytes are, and what the stored message records of it. */
+export interface ResolvedAttachment {
+  readonly ref: Extract<AttachmentRef, { source: 's3' }>;
+  readonly stored: Attachment;
 }
 
 /**
@@ -88,9 +115,9 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
  * reads only uploads.
  */
 async function attachmentOf(
-  deps: QueueReplyDeps, history: readonly StoredMessage[], a: ReplyAttachment,
+  deps: Pick<QueueReplyDeps, 'attachments'>, history: readonly StoredMessage[], a: ReplyAttachment,
   at: { readonly index: number; readonly channelId: string; readonly uploaders: readonly string[] },
-): Promise<{ readonly ref: Extract<AttachmentRef, { source: 's3' }>; readonly stored: Attachment }> {
+): Promise<ResolvedAttachment> {
   const field = `attachments[${at.index}]${a.source === 's3' ? '.key' : ''}`;
   let ref: Extract<AttachmentRef, { source: 's3' }>;
   if (a.source === 's3') {
@@ -113,21 +140,24 @@ function invalid(path: string, message: string): ValidationError {
   return new ValidationError(`${path}: ${message}`, [{ path, message }]);
 }
 
-async function conversationOf(deps: QueueReplyDeps, id: string): Promise<ConversationRef> {
+export async function conversationOf(deps: Pick<QueueReplyDeps, 'conversations'>, id: string): Promise<ConversationRef> {
   const conversation = (await deps.conversations.getConversations([id])).get(id);
   if (!conversation) throw new NotFoundError(`conversation ${id} does not exist`);
   return conversation;
 }
 
-/** The customer's message answered: the one named, else the newest inbound one. */
-function answeredMessage(history: readonly StoredMessage[], messageId: string | undefined): InboundStoredMessage {
+/**
+ * The customer's message answered: the one named, else the newest inbound one that is the
+ * customer's (not an external party's answer to a forward, which a reply names to answer it).
+ */
+export function answeredMessage(history: readonly StoredMessage[], messageId: string | undefined): InboundStoredMessage {
   const inbound = history.filter((m): m is InboundStoredMessage => m.direction === 'inbound');
   if (messageId !== undefined) {
     const named = inbound.find((m) => m.messageId === messageId);
     if (!named) throw new NotFoundError(`message ${messageId} is no customer message of this conversation`);
     return named;
   }
-  const newest = inbound.at(-1);
+  const newest = inbound.filter((m) => !m.tags.includes(TAG_EXTERNAL_PARTY)).at(-1);
   if (!newest) throw new ValidationError('the conversation has no customer message to answer', [{ path: 'inReplyTo', message: 'nothing to answer: send a new mail instead' }]);
   return newest;
 }

@@ -74,13 +74,22 @@ function truncate(text: string, max: number): string {
  * characters in it become spaces.
  */
 export function replySubject(original: string, ticket: string, format: TicketFormat): string {
+  return prefixedSubject('Re:', original, ticket, format);
+}
+
+/** The subject of a forward: `Fwd: ` and the forwarded subject, the ticket number placed as in a reply. */
+export function forwardSubject(original: string, ticket: string, format: TicketFormat): string {
+  return prefixedSubject('Fwd:', original, ticket, format);
+}
+
+function prefixedSubject(prefix: 'Re:' | 'Fwd:', original: string, ticket: string, format: TicketFormat): string {
   const subject = normalize(original);
   // renderSubject drops stale numbers; then ours comes out too, so that prefixes on both sides
   // of a number at the start (`Re: [#…] AW: x`) form one chain, and goes back in its place.
   const cleaned = format.placement === 'hidden' ? subject : normalize(stripTicket(renderSubject(subject, ticket, format), ticket, format));
   const core = truncate(stripReplyPrefixes(cleaned), MAX_SUBJECT);
   const placed = normalize(renderSubject(core, ticket, format));
-  return placed === '' ? 'Re:' : `Re: ${placed}`;
+  return placed === '' ? prefix : `${prefix} ${placed}`;
 }
 
 /** The subject of a new outbound mail: the agent's subject with the ticket number placed per the format. */

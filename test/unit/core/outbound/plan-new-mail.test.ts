@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeaderInjectionError, PolicyError } from '../../../../functions/core/errors.ts';
+import { ConflictError, HeaderInjectionError } from '../../../../functions/core/errors.ts';
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import { OutboundSettingsSchema } from '../../../../functions/core/model/outbound-settings.ts';
 import { planNewMail, type PlanNewMailInput } from '../../../../functions/core/outbound/compose/plan-new-mail.ts';
@@ -12,7 +12,7 @@ const ids = { next: () => 'new-1' };
 function input(enabled: boolean, request: Partial<PlanNewMailInput['request']> = {}): PlanNewMailInput {
   return {
     channel: channelSettings({ ticket: { placement: 'start' } }),
-    outbound: OutboundSettingsSchema.parse({ displayName: 'ACME', outbound: { enabled } }),
+    outbound: OutboundSettingsSchema.parse({ displayName: 'ACME', outboundFlow: enabled }),
     conversation: { id: 'conv-9', ticketNumber: ticket, replyToken: 'tok' },
     request: { ...agentReply(), to: [{ address: 'jane@customer.example', name: '' }], subject: 'Your order', ...request },
   };
@@ -48,8 +48,17 @@ describe('planNewMail', () => {
     })();
 
     // Assert
-    expect(error).toBeInstanceOf(PolicyError);
-    expect((error as PolicyError).code).toBe('policy');
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).message).toContain('outboundFlow');
+  });
+
+  it('reads the setting\'s old name, outbound.enabled, as outboundFlow and does not keep it', () => {
+    const legacy = OutboundSettingsSchema.parse({ outbound: { enabled: true, transport: 'smtp' } });
+    expect(legacy.outboundFlow).toBe(true);
+    expect(legacy.outbound).toEqual({ transport: 'smtp' });
+    expect(OutboundSettingsSchema.parse({ outbound: { enabled: false } }).outboundFlow).toBe(false);
+    expect(channelSettings({ outbound: { enabled: true } }).outboundFlow).toBe(true);
+    expect(() => planNewMail({ ids }, { ...input(false), outbound: legacy })).not.toThrow();
   });
 
   it('refuses a subject with a line break instead of repairing it', () => {

@@ -21,7 +21,7 @@ async function setup(template: string | null = null) {
     internetMessageId: 'q-1@customer.example', subject: 'Where is my parcel?', from: { address: 'carla@customer.example', name: 'Carla' },
     to: [{ address: 'support@example.com', name: '' }], cc: [], date: AT, receivedAt: AT, replyTo: [], sender: null, inReplyTo: null, references: [],
     lane: 'human', laneReason: 'no automatic signal', tags: [], disposition: 'route', route: null,
-    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [],
+    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [], language: null,
   };
   await world.messages.put(question);
   const stored = (name: string, html: string, text?: string) =>

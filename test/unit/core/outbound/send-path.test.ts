@@ -19,7 +19,7 @@ async function setup() {
     internetMessageId: 'q-1@customer.example', subject: 'Where is my parcel?', from: { address: 'carla@customer.example', name: 'Carla' },
     to: [{ address: channel.address, name: '' }], cc: [], date: AT, receivedAt: AT, replyTo: [], sender: null, inReplyTo: null, references: [],
     lane: 'human', laneReason: 'no automatic signal', tags: [], disposition: 'route', route: null,
-    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [],
+    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [], language: null,
   };
   await world.messages.put(question);
   const queue = (text = 'It left today.', extra: Record<string, unknown> = {}) =>
