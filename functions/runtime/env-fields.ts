@@ -4,6 +4,19 @@ import { RETENTION_DEFAULTS, retentionDays, type RetentionSetting, type Retentio
 /** A positive whole number from an environment variable (seconds, counts), `fallback` when unset. */
 export const positiveInt = (fallback: string) => z.string().default(fallback).transform(Number).pipe(z.number().int().positive());
 
+/** A variable that holds JSON (with `fallback` when unset): parsed, or an issue saying it is not JSON. */
+export function jsonText(fallback?: string) {
+  const text = fallback === undefined ? z.string() : z.string().default(fallback);
+  return text.transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  });
+}
+
 const days = (setting: RetentionSetting) => z.string().default(String(RETENTION_DEFAULTS[setting])).transform(Number).pipe(retentionDays(setting));
 
 /**

@@ -1,20 +1,10 @@
 import { z } from 'zod';
-import { positiveInt, RetentionFields } from './env-fields.ts';
+import { jsonText, positiveInt, RetentionFields } from './env-fields.ts';
 import { SlaDefaultFields } from './sla-env.ts';
 import { ConfigError } from '../core/errors.ts';
 import { describeIssues, validationIssues } from '../core/validation.ts';
 
-const SkillQueueUrlsSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string(), z.url()));
+const SkillQueueUrlsSchema = jsonText().pipe(z.record(z.string(), z.url()));
 
 /** How feedback suppresses: shared by the feedback function and the inbound one (DSN and ARF reports). */
 const SuppressionFields = {

@@ -1,20 +1,10 @@
 import { z } from 'zod';
 import { SlaSettingsSchema, type SlaSettings } from '../core/sla/sla-settings.ts';
+import { jsonText } from './env-fields.ts';
 
 /** The account's default SLA (config `sla`) as JSON, `null` when none: in every function that starts the clocks. */
 export const SlaDefaultFields = {
-  SLA_DEFAULT: z
-    .string()
-    .default('null')
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(SlaSettingsSchema.nullable()),
+  SLA_DEFAULT: jsonText('null').pipe(SlaSettingsSchema.nullable()),
   /** How long calendars are cached per container, in seconds. */
   CALENDAR_CACHE_SECONDS: z.string().default('60').transform(Number).pipe(z.number().int().min(0).max(3600)),
 };
