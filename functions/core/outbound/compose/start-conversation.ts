@@ -7,9 +7,9 @@ import type { OutboundStoredMessage } from '../../model/stored-message.ts';
 import type { ConversationStore, TicketSequence } from '../../ports/conversation-store.ts';
 import { parseOrThrow } from '../../validation.ts';
 import { checkNotSuppressed } from '../send/suppression-check.ts';
-import { queuedMessageOf } from '../send/outbound-record.ts';
+import { jobOf, queuedMessageOf } from '../send/outbound-record.ts';
 import { outboundFlowOff, planNewMail } from './plan-new-mail.ts';
-import { agentParts, queueStored, type QueueReplyDeps } from './queue-reply.ts';
+import { agentParts, type QueueReplyDeps } from './queue-reply.ts';
 
 export interface StartConversationDeps extends Omit<QueueReplyDeps, 'conversations' | 'history'> {
   readonly conversations: Pick<ConversationStore, 'create' | 'publish'>;
@@ -27,9 +27,10 @@ export interface StartedConversation {
  * flow): on a channel whose `outboundFlow` is on, validates the request, resolves its uploads,
  * chooses template and signature, draws a ticket number and reply token as a customer's first
  * mail does, plans the mail (ticket number in the subject, our Message-ID in References, Reply-To
- * with the token), refuses suppressed recipients before anything is stored, then creates and
- * publishes the conversation (its recipients the participants, its skill the channel's default)
- * and queues the mail on the same outbound queue as a reply. The sender records it sent and claims
+ * with the token), refuses suppressed recipients before anything is stored, then creates the
+ * conversation, stores the plan and the mail `queued`, publishes the conversation (its recipients
+ * the participants, its skill the channel's default) and queues the mail on the same outbound
+ * queue as a reply. The sender records it sent and claims
  * its Message-IDs, so the customer's answer joins the conversation.
  *
  * Throws `ConflictError` (the channel's `outboundFlow` is off), `NotFoundError` (no such channel),
@@ -57,11 +58,16 @@ export async function startConversation(deps: StartConversationDeps, input: NewC
     id: conversation.id, channelId: channel.id, ticketNumber: conversation.ticketNumber, replyToken: conversation.replyToken, createdAt: at,
     ...(channel.retention ? { retentionDays: channel.retention.mailDays } : {}),
   });
+  const message = queuedMessageOf(planned.mail, {
+    messageId: deps.ids.next(), purpose: 'new', inReplyTo: null, reply: request, at, attachments: attachments.map((a) => a.stored),
+  });
+  // Published only once its mail is stored: a failure before leaves a pending conversation no one
+  // sees, which expires as an unpublished candidate does.
+  await deps.plans.put(planned.mail, message.messageId);
+  await deps.messages.put(message);
   // Its recipients are the customers: their answer (and a ticket number they quote) is trusted as a participant's.
   const participants = [...new Set(envelope.to.map((a) => a.toLowerCase()))];
   const published = await deps.conversations.publish(created, participants, at, { reopen: false, agent: request.agentId, skill: channel.defaultSkill });
-  const message = await queueStored(deps, planned.mail, queuedMessageOf(planned.mail, {
-    messageId: deps.ids.next(), purpose: 'new', inReplyTo: null, reply: request, at, attachments: attachments.map((a) => a.stored),
-  }));
+  await deps.queue.send(jobOf(message));
   return { conversation: published, message };
 }
