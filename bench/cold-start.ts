@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { FUNCTION_ROLES, type FunctionRole, type PackageBytes, bundleFlags, groupPackages, installedDependencies, packageBytes, roleOf, sumByGroup } from './bundle-packages.ts';
-import { profileImport, selfTimeByPackage } from './import-profile.ts';
+import { measureFirstMail, type FirstMailResult } from './first-mail.ts';
+import { type MappedFile, profileImport, selfTimeByPackage } from './import-profile.ts';
 import { decodeMappings, type SourceMapV3 } from './source-map.ts';
 import { median, round } from './stats.ts';
 
@@ -18,11 +19,16 @@ export interface BundleRow {
   /** Which Postroom function (by construct path); null for CDK's own functions (custom resource providers). */
   readonly role: FunctionRole | null;
   readonly file: string;
+  /** Bytes the import loads: `index.mjs` and the chunks it imports statically (code splitting). */
   readonly bytes: number;
+  /** Every file of the asset: the chunks loaded on first use and the lazily required files too. */
+  readonly assetBytes: number;
+  /** Output files the import loads (`index.mjs` first). */
+  readonly files: number;
   readonly sourceMapBytes: number;
   readonly memoryMb: number | null;
   readonly architecture: string | null;
-  /** npm packages in the bundle with the bytes they take (from the source map), largest first; empty without a map. */
+  /** npm packages in what the import loads, with the bytes they take (from the source maps), largest first; empty without maps. */
   readonly packages: readonly PackageBytes[];
   /** Packages the bundle carries but must not, or lacks (`BUNDLE_RULES`): empty when it keeps its rules. */
   readonly flags: readonly string[];
@@ -38,8 +44,12 @@ export interface ImportShare {
 export interface ImportRow {
   readonly path: string;
   readonly role: FunctionRole;
-  /** Median ms with `--enable-source-maps` (the deployed `NODE_OPTIONS`). */
+  /** Median ms as deployed: with `--enable-source-maps` only if the template's `NODE_OPTIONS` has it. */
   readonly importMs: number;
+  /** Whether the deployed `NODE_OPTIONS` enables source maps. */
+  readonly sourceMaps: boolean;
+  /** Median ms with `--enable-source-maps`. */
+  readonly importMsSourceMaps: number;
   readonly importMsNoSourceMaps: number;
   /** The environment variables the import ran with (from the template, tokens replaced). */
   readonly env: readonly string[];
@@ -57,10 +67,12 @@ export interface ColdStartResult {
   /** Where the bundles came from: a fresh `cdk.out` or a synth into a temporary folder. */
   readonly source: 'cdk.out' | 'synth';
   readonly bundles: readonly BundleRow[];
-  /** Median ms to import the inbound bundle in a fresh process, with `--enable-source-maps` as deployed. */
+  /** Median ms to import the inbound bundle in a fresh process, as deployed (see `ImportRow.sourceMaps`). */
   readonly importMs: number;
   /** The same without source maps. */
   readonly importMsNoSourceMaps: number;
+  /** The inbound function's import plus its first mail in fresh processes (local servers), as deployed; null when skipped. */
+  readonly firstMail: FirstMailResult | null;
   /** Every Postroom function of the assembly, inbound first. */
   readonly imports: readonly ImportRow[];
   /** Postroom functions the assembly has none of (e.g. a handler without a construct yet). */
@@ -162,14 +174,47 @@ async function newestMtime(path: string): Promise<number> {
 
 interface Bundle extends BundleRow {
   readonly env: Record<string, string>;
+  /** The deployed `NODE_OPTIONS` enables source maps. */
+  readonly sourceMaps: boolean;
+  /** The output files the import loads, `file` first. */
+  readonly loaded: readonly string[];
 }
 
-/** The packages of a bundle, from its source map; empty without one. */
-async function packagesOf(file: string): Promise<PackageBytes[]> {
-  const map = await readFile(`${file}.map`, 'utf8').catch(() => null);
-  if (map === null) return [];
-  return packageBytes(JSON.parse(map) as SourceMapV3, await readFile(file, 'utf8'));
+/** Static imports of other output files (`import{a}from"./chunks/chunk-X.mjs"`), not `import()`. */
+const STATIC_IMPORT = /(?:^|[;}\n])\s*(?:import|export)\s*(?:[^;"'()]*?\bfrom\s*)?"(\.{1,2}\/[^"]+\.mjs)"/g;
+
+/** The output files an ESM bundle loads when imported: itself and the chunks it imports statically, transitively. */
+export function importClosure(file: string, read: (path: string) => string): string[] {
+  const seen = [file];
+  for (let i = 0; i < seen.length; i++) {
+    const current = seen[i] as string;
+    for (const match of read(current).matchAll(STATIC_IMPORT)) {
+      const next = join(dirname(current), match[1] ?? '');
+      if (!seen.includes(next)) seen.push(next);
+    }
+  }
+  return seen;
 }
+
+/** The packages of the files an import loads, from their source maps; empty without them. */
+async function packagesOf(files: readonly string[]): Promise<PackageBytes[]> {
+  const byName = new Map<string, number>();
+  for (const file of files) {
+    const map = await readFile(`${file}.map`, 'utf8').catch(() => null);
+    if (map === null) return [];
+    for (const p of packageBytes(JSON.parse(map) as SourceMapV3, await readFile(file, 'utf8'))) byName.set(p.name, (byName.get(p.name) ?? 0) + p.bytes);
+  }
+  return [...byName].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Bytes of every file under a folder. */
+async function folderBytes(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size)));
+  return sizes.reduce((sum, n) => sum + n, 0);
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, n) => total + n, 0);
 
 /** Bundles per Lambda function of a cloud assembly; null when an asset is missing (a stale assembly). */
 async function bundlesOf(out: string): Promise<Bundle[] | null> {
@@ -183,13 +228,17 @@ async function bundlesOf(out: string): Promise<Bundle[] | null> {
     if (!file) return null;
     const path = String(resource.Metadata?.['aws:cdk:path'] ?? id);
     const role = roleOf(path);
-    const packages = await packagesOf(file);
+    const loaded = importClosure(file, (f) => readFileSync(f, 'utf8'));
+    const packages = await packagesOf(loaded);
+    const options = resource.Properties?.Environment?.Variables?.NODE_OPTIONS;
     rows.push({
-      path, role, file, bytes: (await stat(file)).size,
-      sourceMapBytes: await stat(`${file}.map`).then((s) => s.size, () => 0),
+      path, role, file, bytes: sum(await Promise.all(loaded.map((f) => stat(f).then((s) => s.size)))),
+      assetBytes: await folderBytes(dir), files: loaded.length,
+      sourceMapBytes: sum(await Promise.all(loaded.map((f) => stat(`${f}.map`).then((s) => s.size, () => 0)))),
       memoryMb: resource.Properties?.MemorySize ?? null, architecture: resource.Properties?.Architectures?.[0] ?? null,
       packages, flags: bundleFlags(role, packages.map((p) => p.name)),
       env: role ? functionEnv(resource, template.Resources) : {},
+      sourceMaps: typeof options === 'string' && options.includes('--enable-source-maps'), loaded,
     });
   }
   return rows;
@@ -219,11 +268,19 @@ async function measureImport(bundle: Bundle & { role: FunctionRole }, runs: numb
     without.push(await importOnce(bundle.file, false, bundle.env));
   }
   const { ms, profile } = await profileImport(bundle.file, runEnv(bundle.env));
-  const map = JSON.parse(await readFile(`${bundle.file}.map`, 'utf8')) as SourceMapV3;
-  const selfTimes = [...selfTimeByPackage(profile, pathToFileURL(bundle.file).href, decodeMappings(map.mappings), map.sources)].map(([name, t]) => ({ name, ms: t }));
+  const mapped = async (file: string): Promise<MappedFile> => {
+    const map = JSON.parse(await readFile(`${file}.map`, 'utf8')) as SourceMapV3;
+    return { lines: decodeMappings(map.mappings), sources: map.sources };
+  };
+  const main = await mapped(bundle.file);
+  const chunks = new Map(await Promise.all(bundle.loaded.slice(1).map(async (f) => [pathToFileURL(f).href, await mapped(f)] as const)));
+  const selfTimes = [...selfTimeByPackage(profile, pathToFileURL(bundle.file).href, main.lines, main.sources, chunks)].map(([name, t]) => ({ name, ms: t }));
   const groups = groupPackages(installedDependencies(ROOT), undefined, new Set(bundle.packages.map((p) => p.name)));
+  const withMs = round(median(withMaps), 1);
+  const withoutMs = round(median(without), 1);
   return {
-    path: bundle.path, role: bundle.role, importMs: round(median(withMaps), 1), importMsNoSourceMaps: round(median(without), 1),
+    path: bundle.path, role: bundle.role, importMs: bundle.sourceMaps ? withMs : withoutMs, sourceMaps: bundle.sourceMaps,
+    importMsSourceMaps: withMs, importMsNoSourceMaps: withoutMs,
     env: Object.keys(bundle.env).sort(), profiledMs: round(ms, 1),
     byGroup: sumByGroup(selfTimes, (r) => r.name, (r) => r.ms, groups).map((g) => ({ group: g.group, ms: round(g.value, 1) })),
     topPackages: selfTimes.sort((a, b) => b.ms - a.ms).slice(0, 12).map((r) => ({ group: r.name, ms: round(r.ms, 1) })),
@@ -238,7 +295,7 @@ async function measureImport(bundle: Bundle & { role: FunctionRole }, runs: numb
  * `cdk.out` when it is newer than every input and holds every asset; otherwise runs
  * `cdk synth -q` into a temporary folder (about 8 s).
  */
-export async function measureColdStart(options: { readonly runs: number }): Promise<ColdStartResult> {
+export async function measureColdStart(options: { readonly runs: number; readonly progress?: (line: string) => void }): Promise<ColdStartResult> {
   const cdkOut = join(ROOT, 'cdk.out');
   const inputsAt = Math.max(...(await Promise.all(INPUTS.map((p) => newestMtime(join(ROOT, p))))));
   const builtAt = await stat(join(cdkOut, 'manifest.json')).then((s) => s.mtimeMs, () => 0);
@@ -255,11 +312,16 @@ export async function measureColdStart(options: { readonly runs: number }): Prom
     const inbound = ours.find((b) => b.role === 'inbound');
     if (!inbound) throw new Error('no inbound function in the cloud assembly');
     const imports: ImportRow[] = [];
-    for (const bundle of ours) imports.push(await measureImport(bundle, options.runs));
+    for (const bundle of ours) {
+      options.progress?.(`bench: import of ${bundle.role} (${options.runs} runs each way)`);
+      imports.push(await measureImport(bundle, options.runs));
+    }
     const inboundImport = imports[0] as ImportRow;
+    options.progress?.('bench: inbound import plus its first mail (local servers)');
+    const firstMail = await measureFirstMail(inbound.file, inbound.env, { runs: options.runs, sourceMaps: inbound.sourceMaps });
     return {
-      source, bundles: bundles.map(({ env: _env, ...b }) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
-      importMs: inboundImport.importMs, importMsNoSourceMaps: inboundImport.importMsNoSourceMaps, imports,
+      source, bundles: bundles.map(({ env: _env, sourceMaps: _maps, loaded: _loaded, ...b }) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
+      importMs: inboundImport.importMs, importMsNoSourceMaps: inboundImport.importMsNoSourceMaps, firstMail, imports,
       missing: FUNCTION_ROLES.filter((role) => role !== 'admin' && !ours.some((b) => b.role === role)),
       runs: options.runs, inboundMemoryMb: inbound.memoryMb ?? 128,
     };

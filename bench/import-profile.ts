@@ -20,6 +20,12 @@ export interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
+/** An output file of a bundle (the entry or a chunk it imports) with its source map's decoded mappings. */
+export interface MappedFile {
+  readonly lines: readonly (readonly Segment[])[];
+  readonly sources: readonly string[];
+}
+
 /** Labels of time that is not in a package's functions. */
 export const COMPILE_MODULE = '(V8 compiling the bundle: compileSourceTextModule)';
 export const V8_OTHER = '(V8 program: lazy compile, native)';
@@ -36,16 +42,21 @@ export const NODE_INTERNALS = '(node internals and builtins)';
  * The self time of esbuild's require wrappers is mostly V8 compiling, on first call, the module
  * body the wrapper calls (the callee has no frame yet, so the sample lands on the wrapper). It is
  * handed on to the packages of the wrapper's callees, in proportion to their total time; only
- * what has no callee in the bundle stays with the wrappers.
+ * what has no callee in the bundle stays with the wrappers. `chunks` maps the other output files
+ * the import loads (code splitting's chunks, by URL) the same way.
  */
-export function selfTimeByPackage(profile: CpuProfile, bundleUrl: string, lines: readonly (readonly Segment[])[], sources: readonly string[]): Map<string, number> {
+export function selfTimeByPackage(
+  profile: CpuProfile, bundleUrl: string, lines: readonly (readonly Segment[])[], sources: readonly string[], chunks: ReadonlyMap<string, MappedFile> = new Map(),
+): Map<string, number> {
+  const files = new Map([...chunks, [bundleUrl, { lines, sources }]]);
   const labelOf = new Map<number, string | null>();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber, columnNumber } = node.callFrame;
     let label: string | null;
-    if (url === bundleUrl) {
-      const source = sourceAt(lines, lineNumber, columnNumber);
-      if (source >= 0) label = packageOfSource(sources[source] ?? '');
+    const file = files.get(url);
+    if (file) {
+      const source = sourceAt(file.lines, lineNumber, columnNumber);
+      if (source >= 0) label = packageOfSource(file.sources[source] ?? '');
       else label = lineNumber === 0 && columnNumber === 0 ? TOP_LEVEL : GLUE;
     } else if (functionName === 'compileSourceTextModule') label = COMPILE_MODULE;
     else if (functionName === '(program)') label = V8_OTHER;

@@ -9,7 +9,7 @@ import { measureExtraction } from './extraction.ts';
 import { measureHostile } from './hostile.ts';
 import { MAIL_KINDS, type MailKind } from './mails.ts';
 import { measureMemory } from './memory.ts';
-import { checkGoals, type BenchResult, type Machine } from './report.ts';
+import { checkGoals, coldStartGoals, type BenchResult, type ColdStartBenchResult, type Machine } from './report.ts';
 import { measureSendPath } from './send-path.ts';
 
 export interface BenchOptions {
@@ -33,6 +33,14 @@ function units(p: CallProfile, service: string, operation?: string): number {
   return p.byOperation.filter((o) => o.service === service && (operation === undefined || o.operation === operation)).reduce((sum, o) => sum + o.calls, 0);
 }
 
+/** The cold start alone (`bench --only cold-start`): bundles, imports, the inbound first mail, and their goals. */
+export async function runColdStartBench(options: Pick<BenchOptions, 'quick' | 'progress'>): Promise<ColdStartBenchResult> {
+  const started = performance.now();
+  options.progress('bench: bundles and cold start...');
+  const coldStart = await measureColdStart({ runs: options.quick ? 3 : 7, progress: options.progress });
+  return { only: 'cold-start', machine: machine(), quick: options.quick, seconds: (performance.now() - started) / 1000, coldStart, goals: coldStartGoals(coldStart) };
+}
+
 /** Runs every measurement in turn and checks the goals. */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const started = performance.now();
@@ -51,7 +59,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const compose = await step('compose time per reply shape', () => measureCompose({ quick: options.quick }));
   const endToEnd = options.mails > 0 ? await step(`end to end, ${options.mails} mails`, () => measureEndToEnd({ total: options.mails, connections: options.connections, maxSeconds: options.e2eSeconds })) : null;
   const memory = await step('peak memory per size', () => measureMemory());
-  const coldStart = await step('bundles and cold start', () => measureColdStart({ runs: options.quick ? 3 : 7 }));
+  const coldStart = await step('bundles and cold start', () => measureColdStart({ runs: options.quick ? 3 : 7, progress: options.progress }));
 
   // A mail stream of half new mails and half replies: their counts averaged.
   const half = (f: (p: CallProfile) => number) => (f(calls.newMail) + f(calls.reply)) / 2;

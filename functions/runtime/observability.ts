@@ -6,17 +6,22 @@ import type { ReceiveOutcome } from '../core/inbound/receive-mail.ts';
 import type { SendOutcome } from '../core/outbound/send/send-outbound.ts';
 import type { AcknowledgementRecord } from '../core/model/inbound-record.ts';
 import type { FeedbackOutcome } from '../core/outbound/feedback/apply-feedback.ts';
+import { withSourceStack } from './source-stack.ts';
 
 /** Field names whose values never reach a log line. */
 export const SECRET_FIELD = /pass|secret|token|authorization|refresh|cookie|credential/i;
 /** Field names that would carry mail content; dropped rather than logged. */
 const CONTENT_FIELD = /^(raw|body|html|text|preview|attachments?)$/i;
 
-/** JSON replacer for the Logger: secrets become `[redacted]`, mail content is left out. */
+/**
+ * JSON replacer for the Logger: secrets become `[redacted]`, mail content is left out, and an
+ * error's stack is mapped to the sources (the bundles ship source maps; see `source-stack.ts`).
+ */
 export function redact(key: string, value: unknown): unknown {
   if (key === '') return value;
   if (SECRET_FIELD.test(key)) return '[redacted]';
   if (CONTENT_FIELD.test(key)) return undefined;
+  if (value instanceof Error) return withSourceStack(value);
   return value;
 }
 

@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, type Size, Validations } from 'aws-cdk-lib';
+import { AssetHashType, Duration, RemovalPolicy, type Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { dirname } from 'node:path';
+import { BUNDLE_TARGET, bundleFunctionSync } from '../bundling.ts';
 
 export interface PostroomFunctionProps<Env extends Readonly<Record<string, string>>> {
   /** Absolute path of the entry file (`functions/<name>.ts`). */
@@ -44,6 +45,30 @@ export const POSTROOM_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** esbuild's target for the bundles: the runtime's Node (`nodejs24.x` → `node24`). */
 export const POSTROOM_BUNDLE_TARGET = POSTROOM_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
+if (POSTROOM_BUNDLE_TARGET !== BUNDLE_TARGET) throw new Error(`lib/bundling.ts targets ${BUNDLE_TARGET}, the runtime is ${POSTROOM_RUNTIME.name}`);
+
+/**
+ * The function's code: its entry bundled locally by `lib/bundling.ts` (ESM, minified, source
+ * maps, code splitting, the mail libraries' rarely used parts as lazily required files), hashed
+ * by what the bundle holds.
+ */
+function bundledCode(entry: string): lambda.Code {
+  return lambda.Code.fromAsset(dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: the local bundling always runs (esbuild is a dependency) or throws.
+      image: POSTROOM_RUNTIME.bundlingImage,
+      // Tells one function's bundling from another's (the asset cache keys on these options).
+      command: ['postroom-bundle', entry],
+      local: {
+        tryBundle(outputDir) {
+          bundleFunctionSync(entry, outputDir);
+          return true;
+        },
+      },
+    },
+  });
+}
 
 /** What active tracing needs: X-Ray's trace actions support no resource-level permissions. */
 const TRACING_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
@@ -51,14 +76,14 @@ const TRACING_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 /**
  * A Lambda function with the house defaults: newest Node runtime, ARM64, active tracing, its own
  * log group with retention, a role with no managed policies (logs to its log group only), and an
- * ESM bundle built locally by esbuild (no Docker) with source maps, minified, SDK included so the
- * code runs on the versions it was tested with.
+ * ESM bundle built locally by esbuild (no Docker, `lib/bundling.ts`) with source maps, minified,
+ * split where the code imports lazily, SDK included so the code runs on the versions it was tested with.
  *
  * The X-Ray statement (`Resource: *`) sits in a policy of its own, the only one whose wildcard
  * resource is acknowledged: a `*` in any grant of the role's default policy fails cdk-nag.
  */
 export class PostroomFunction<Env extends Readonly<Record<string, string>>> extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
   /** The role's X-Ray statement, alone in its policy. */
@@ -76,9 +101,9 @@ export class PostroomFunction<Env extends Readonly<Record<string, string>>> exte
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: bundledCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: POSTROOM_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -90,21 +115,10 @@ export class PostroomFunction<Env extends Readonly<Record<string, string>>> exte
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: POSTROOM_BUNDLE_TARGET,
-        mainFields: ['module', 'main'],
-        sourceMap: true,
-        sourcesContent: false,
-        minify: true,
-        // Class names survive minification, so errors and logs name `MailParseError`, not `e`.
-        keepNames: true,
-        externalModules: [],
-        // Bundled CommonJS dependencies call `require`; ESM output has none without this shim.
-        banner: "import { createRequire as __postroomCreateRequire } from 'node:module'; const require = __postroomCreateRequire(import.meta.url);",
-      },
+      // No `--enable-source-maps`: Node would parse each file's map as it loads (the import and the
+      // first mail pay for it). The maps ship in the asset; logged errors are mapped from them
+      // (functions/runtime/source-stack.ts), and the bundles keep names.
+      environment: { ...props.environment },
     });
     this.tracingPolicy = new iam.Policy(this, 'Tracing', {
       roles: [this.role],

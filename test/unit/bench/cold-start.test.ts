@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionEnv, resolveTemplateValue } from '../../../bench/cold-start.ts';
+import { functionEnv, importClosure, resolveTemplateValue } from '../../../bench/cold-start.ts';
 import { InboundEnvSchema, readEnv } from '../../../functions/runtime/env.ts';
 import { OutboundEnvSchema } from '../../../functions/runtime/outbound-env.ts';
 
@@ -43,5 +43,20 @@ describe('function environment from the template', () => {
     expect(inboundEnv).not.toHaveProperty('NODE_OPTIONS');
     expect(readEnv(InboundEnvSchema, inboundEnv).SKILL_QUEUE_URLS).toEqual({ support: 'https://sqs.us-east-1.amazonaws.com/000000000000/supportqueue.fifo' });
     expect(readEnv(OutboundEnvSchema, outboundEnv).CREDENTIALS_KEY_ARN).toMatch(/^arn:aws:kms:/);
+  });
+});
+
+describe('importClosure', () => {
+  it('follows static imports of chunks, transitively and once each, and not dynamic import()', () => {
+    // Arrange: minified ESM as esbuild writes it with code splitting
+    const files: Record<string, string> = {
+      '/a/index.mjs': `import { createRequire as r } from 'node:module'; const require = r(import.meta.url);import{a as b}from"./chunks/chunk-A.mjs";import"./chunks/chunk-B.mjs";var l=()=>import("./chunks/eld-C.mjs");`,
+      '/a/chunks/chunk-A.mjs': 'import{c}from"./chunk-B.mjs";export{c as a};',
+      '/a/chunks/chunk-B.mjs': 'var c=1;export{c};',
+    };
+    // Act
+    const loaded = importClosure('/a/index.mjs', (path) => files[path] ?? '');
+    // Assert
+    expect(loaded).toEqual(['/a/index.mjs', '/a/chunks/chunk-A.mjs', '/a/chunks/chunk-B.mjs']);
   });
 });

@@ -12,7 +12,7 @@ const profile = (sequence: string[]): CallProfile => ({
 });
 
 const bundle = (role: BundleRow['role'], flags: string[]): BundleRow => ({
-  path: `Postroom/${role ?? 'AWS679f'}/Function/Resource`, role, file: 'index.mjs', bytes: 1024, sourceMapBytes: 0, memoryMb: 1024, architecture: 'arm64', packages: [], flags,
+  path: `Postroom/${role ?? 'AWS679f'}/Function/Resource`, role, file: 'index.mjs', bytes: 1024, assetBytes: 2048, files: 1, sourceMapBytes: 0, memoryMb: 1024, architecture: 'arm64', packages: [], flags,
 });
 
 const hostileRow = (kind: HostileRow['kind'], decideMs: number, tags: string[] = []): HostileRow => ({
@@ -24,7 +24,7 @@ function hostileResult(rows: HostileRow[]): HostileResult {
 }
 
 function result(bundles: BundleRow[], importMs: number, hostile = hostileResult([hostileRow('long-line', 40)])): Omit<BenchResult, 'goals'> {
-  const coldStart = { source: 'synth', bundles, importMs, importMsNoSourceMaps: importMs, imports: [], missing: [], runs: 3, inboundMemoryMb: 1024 } satisfies ColdStartResult;
+  const coldStart = { source: 'synth', bundles, importMs, importMsNoSourceMaps: importMs, firstMail: null, imports: [], missing: [], runs: 3, inboundMemoryMb: 1024 } satisfies ColdStartResult;
   return { coreRatio: [], hostile, calls: { reply: profile(['a', 'b', 'c', 'd', 'e']) }, memory: [], endToEnd: null, coldStart } as unknown as Omit<BenchResult, 'goals'>;
 }
 
@@ -91,7 +91,7 @@ describe('send path and import lines', () => {
 
   it('prints an import row per function and where its time goes, small shares left out', () => {
     const row: ImportRow = {
-      path: 'Postroom/Outbound/Send/Function/Resource', role: 'outbound', importMs: 240.4, importMsNoSourceMaps: 190.2, env: ['TABLE_NAME'], profiledMs: 250,
+      path: 'Postroom/Outbound/Send/Function/Resource', role: 'outbound', importMs: 190.2, sourceMaps: false, importMsSourceMaps: 240.4, importMsNoSourceMaps: 190.2, env: ['TABLE_NAME'], profiledMs: 250,
       byGroup: [{ group: '(V8 compiling the bundle: compileSourceTextModule)', ms: 110 }, { group: 'zod', ms: 15.04 }, { group: 'other', ms: 0.2 }],
       topPackages: [{ group: '(garbage collector)', ms: 9 }, { group: 'zod', ms: 15.04 }],
       bytesByGroup: [{ group: 'zod', bytes: 300 }, { group: 'nodemailer', bytes: 100 }],
@@ -99,9 +99,15 @@ describe('send path and import lines', () => {
 
     const lines = importLines([row], 7).join('\n');
 
-    expect(lines).toMatch(/Postroom\/Outbound\/Send\s+240\s+190\s+250/);
+    expect(lines).toMatch(/Postroom\/Outbound\/Send\s+190\s+240\s+190\s+250/);
     expect(lines).toContain('(V8 compiling the bundle: compileSourceTextModule) 110.0; zod 15.0\n');
     expect(lines).toContain('top packages: zod 15.0\n');
     expect(lines).toContain('bundle by group (share of bytes): zod 75%, nodemailer 25%');
+  });
+
+  it('prints the inbound first mail beside the imports: import, handling and their sum', () => {
+    const lines = importLines([], 7, { importMs: 120.4, handleMs: 301.2, totalMs: 424.9, sourceMaps: false, runs: 7 }).join('\n');
+
+    expect(lines).toContain('inbound first mail (a new 5 KB mail, local servers, without source maps, median of 7): import 120 ms + handling 301 ms = 425 ms');
   });
 });
