@@ -139,13 +139,14 @@ export class ConversationView {
     replace(this.heading, subject);
     const lease = this.ctx.leases.forConversation(conversation.id);
     const previous = lease?.pointer.previousAgent ?? conversation.lastAgent;
+    // External parties: whom its mail was forwarded to, and who wrote in answering a forward.
+    const outside = (conversation.externalParties ?? []).filter((p) => !conversation.participants.includes(p));
     replace(this.facts,
       h('dt', {}, 'Ticket'), h('dd', { class: 'ticket' }, `#${conversation.ticketNumber}`),
       h('dt', {}, 'Status'), h('dd', {}, badge(conversation.status, `status-${conversation.status}`)),
       h('dt', {}, 'Channel'), h('dd', {}, conversation.channelId),
-      h('dt', {}, 'Participants'), h('dd', {}, conversation.participants.filter((p) => !conversation.externalParties?.includes(p)).join(', ') || '(none)'),
-      (conversation.externalParties?.length ?? 0) > 0 && h('dt', {}, 'Forwarded to'),
-      (conversation.externalParties?.length ?? 0) > 0 && h('dd', {}, conversation.externalParties?.join(', ')),
+      h('dt', {}, 'Participants'), h('dd', {}, conversation.participants.join(', ') || '(none)'),
+      outside.length > 0 && h('dt', {}, 'Forwarded to'), outside.length > 0 && h('dd', {}, outside.join(', ')),
       h('dt', {}, 'Previous agent'), h('dd', {}, previous ?? 'none'),
       conversation.lastSkill && h('dt', {}, 'Skill'), conversation.lastSkill && h('dd', {}, conversation.lastSkill),
       lease && h('dt', {}, 'Held by you'), lease && h('dd', {}, `until ${when(lease.expiresAt)} (kept while you work)`),

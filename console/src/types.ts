@@ -20,7 +20,7 @@ export interface QueueSummary {
   readonly inFlight: number;
 }
 
-/** The routed-message record as queued (`docs/schemas/routed-message.v1.json`). */
+/** The routed-message record as queued (`docs/schemas/routed-message.v2.json`). */
 export interface RoutedPointer {
   readonly channelId: string;
   readonly messageId: string;

@@ -123,10 +123,17 @@ export class DynamoConversationStore implements ConversationStore {
     return String(out.Item?.conversationId);
   }
 
-  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string): Promise<MessageIdClaim> {
+  async claimOwn(
+    channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string, options: { readonly external?: boolean } = {},
+  ): Promise<MessageIdClaim> {
     const k = key(itemKeys.claim(channelId, messageId));
     const sets = ['channelId = :channel', 'messageId = :id', 'ownerMessageId = :owner'];
-    const values: Record<string, string> = { ':channel': channelId, ':id': messageId, ':owner': owner };
+    const values: Record<string, string | boolean> = { ':channel': channelId, ':id': messageId, ':owner': owner };
+    // `external` is a reserved word of DynamoDB's expressions: named through a placeholder.
+    if (options.external) {
+      sets.push('#external = :external');
+      values[':external'] = true;
+    }
     if (receipt !== undefined) {
       sets.push('ownerReceipt = :receipt');
       values[':receipt'] = receipt;
@@ -142,6 +149,7 @@ export class DynamoConversationStore implements ConversationStore {
         Key: k,
         UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_not_exists(ownerMessageId) OR ownerMessageId = :owner',
+        ...(options.external ? { ExpressionAttributeNames: { '#external': 'external' } } : {}),
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }));
@@ -346,7 +354,7 @@ function claimOf(item: Record<string, unknown>): MessageIdClaim {
     conversationId: typeof item.conversationId === 'string' ? item.conversationId : null,
     owner: typeof item.ownerMessageId === 'string' ? item.ownerMessageId : null,
   };
-  return typeof item.ownerReceipt === 'string' ? { ...claim, receipt: item.ownerReceipt } : claim;
+  return { ...claim, ...(typeof item.ownerReceipt === 'string' ? { receipt: item.ownerReceipt } : {}), ...(item.external === true ? { external: true as const } : {}) };
 }
 
 function toRef(item: ConversationItem): ConversationRef {

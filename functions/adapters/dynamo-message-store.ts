@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { z } from 'zod';
 import { BusyError, NotFoundError } from '../core/errors.ts';
 import { AcknowledgementRecordSchema } from '../core/model/inbound-record.ts';
-import { RoutedMessageSchema } from '../core/model/routed-message.ts';
+import { StoredRoutedMessageSchema } from '../core/model/routed-message.ts';
 import { messageTime, StoredMessageSchema, type InboundStoredMessage, type OutboundStoredMessage, type StoredMessage } from '../core/model/stored-message.ts';
 import type { DecidedCheckpoint, DecidedMessage, DecidedMessages, InboundMessageKey, MessageRetention, MessageStore } from '../core/ports/inbound.ts';
 import type { ConversationMessages } from '../core/ports/outbound-store.ts';
@@ -101,7 +101,7 @@ const DECIDED = 'decided';
 /** The attribute listing the Message-IDs an inbound message's threading claimed (`expiringMessageOf` reads it). */
 export const CLAIM_IDS = 'claimIds';
 
-const DecidedCheckpointSchema = z.object({ routed: RoutedMessageSchema.nullable(), acknowledgement: AcknowledgementRecordSchema.nullable() });
+const DecidedCheckpointSchema = z.object({ routed: StoredRoutedMessageSchema.nullable(), acknowledgement: AcknowledgementRecordSchema.nullable() });
 
 function parseMessage(item: Record<string, unknown>): StoredMessage {
   const { kind: _kind, [DECIDED]: _decided, [CLAIM_IDS]: _claims, ...rest } = withoutKeys(item);

@@ -90,7 +90,10 @@ async function composeInSandbox(info: SandboxInfo, request: SandboxCompose): Pro
   const clients = sandboxClients(info);
   try {
     const attachments = await uploadAttachments(clients, info, request.agentId, request.files);
-    const deps = createQueueReplyDeps({ db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url });
+    const deps = createQueueReplyDeps({
+      db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url,
+      ...(info.retention ? { retention: info.retention } : {}),
+    });
     const started = await startConversation(deps, {
       channelId: request.channelId, to: [...request.to], subject: request.subject, agentId: request.agentId, text: request.text, html: request.html,
       ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments,

@@ -4,7 +4,7 @@ import { DynamoVersionedStore } from '../adapters/dynamo-versioned-store.ts';
 import { SKILL_PARTITION } from '../adapters/dynamo-schema.ts';
 import { everything } from '../core/admin/admin-context.ts';
 import { SkillRecordSchema } from '../core/model/admin-resources.ts';
-import { RoutedMessageSchema, type RoutedMessage } from '../core/model/routed-message.ts';
+import { StoredRoutedMessageSchema, type RoutedMessage } from '../core/model/routed-message.ts';
 import { createDocumentClient, createSqsClient } from '../runtime/clients.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
@@ -22,7 +22,7 @@ SKILL is one of the sandbox's config or one created through the admin API since;
 exits 1, listing the skills there are.
 
 Options:
-  --json   print each routed-message record as a JSON line (docs/schemas/routed-message.v1.json)
+  --json   print each routed-message record as a JSON line (docs/schemas/routed-message.v2.json)
   --take   delete the messages after printing them, as an agent's app would after handling them
 
 Examples:
@@ -45,7 +45,7 @@ export const queueCommand: Command = {
     }
     const bodies = values.take ? await take(info, url) : await peek(info.aws.endpoints.sqs, url);
     for (const body of bodies) {
-      const record = RoutedMessageSchema.parse(JSON.parse(body));
+      const record = StoredRoutedMessageSchema.parse(JSON.parse(body));
       if (values.json) await writeJsonLine(record);
       else process.stdout.write(`${summary(record)}\n`);
     }

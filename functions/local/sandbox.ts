@@ -220,7 +220,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       db: aws.db, sqs: aws.sqs, tableName: aws.tableName, onError: (error) => process.stderr.write(`postroom: sla check: ${error.message}\n`),
     });
     stopSla = () => sla.stop();
-    const replies = options.replies === undefined ? sandboxReplySender(aws) : options.replies;
+    const replies = options.replies === undefined ? sandboxReplySender(aws, config.retention) : options.replies;
     const adminUser = (users.find((u) => u.id === 'admin' && u.role === 'admin') ?? users.find((u) => u.role === 'admin'))?.id;
     const tokens: Record<string, string> = options.apiPort === null ? {} : Object.fromEntries(users.map((u) => [
       u.id, u.id === adminUser && options.adminToken ? options.adminToken : randomBytes(24).toString('base64url'),
@@ -331,8 +331,10 @@ function lambdaContext(name: string): Context {
 }
 
 /** The reply route of the sandbox's admin API: the outbound use case on the local servers. */
-function sandboxReplySender(aws: LocalAws): ReplySender {
-  return new QueueReplySender(createQueueReplyDeps({ db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl }));
+function sandboxReplySender(aws: LocalAws, retention: RetentionSettings): ReplySender {
+  return new QueueReplySender(createQueueReplyDeps({
+    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl, retention,
+  }));
 }
 
 /**

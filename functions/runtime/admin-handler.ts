@@ -56,7 +56,7 @@ export function createAdminHandler(env: AdminEnv) {
     runImport: async (job) => enqueueImport(sqs, env.POLL_QUEUE_URL, job),
     runPrivacyJob: async (job) => enqueuePrivacyJob(sqs, env.PRIVACY_QUEUE_URL, job.id),
     replies: new QueueReplySender(createQueueReplyDeps({
-      db, s3, sqs, tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, outboundQueueUrl: env.OUTBOUND_QUEUE_URL, channelCacheMs: 5_000,
+      db, s3, sqs, tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, outboundQueueUrl: env.OUTBOUND_QUEUE_URL, channelCacheMs: 5_000, retention: retentionOf(env),
     })),
   });
   return handle(createAdminApp(deps, { authenticate: apiGatewayPrincipal(), logger, roleClaim: env.API_ROLE_CLAIM }));

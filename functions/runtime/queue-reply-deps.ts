@@ -14,6 +14,7 @@ import { SqsOutboundQueue } from '../adapters/sqs-outbound-queue.ts';
 import { SystemClock } from '../adapters/system-clock.ts';
 import { UuidIdGenerator } from '../adapters/uuid-id-generator.ts';
 import { StoredSignatureSchema, StoredTemplateSchema } from '../core/model/admin-resources.ts';
+import type { RetentionSettings } from '../core/model/retention.ts';
 import type { QueueReplyDeps } from '../core/outbound/compose/queue-reply.ts';
 import type { StartConversationDeps } from '../core/outbound/compose/start-conversation.ts';
 import { DynamoTicketSequence } from '../adapters/dynamo-ticket-sequence.ts';
@@ -43,6 +44,8 @@ export function createQueueReplyDeps(c: {
   readonly bucket: string;
   readonly outboundQueueUrl: string;
   readonly channelCacheMs?: number;
+  /** The account-wide retention: a conversation an agent starts is kept `mailDays` after its last message, unless its channel says otherwise. */
+  readonly retention?: Pick<RetentionSettings, 'mailDays'>;
 }): QueueReplyDeps & StartConversationDeps {
   const clock = new SystemClock();
   const ids = new UuidIdGenerator();
@@ -50,7 +53,7 @@ export function createQueueReplyDeps(c: {
   return {
     ...templateStores(c.db, c.tableName),
     channels: new DynamoChannelDirectory(c.db, c.tableName, { clock, cacheMs: c.channelCacheMs ?? 0 }),
-    conversations: new DynamoConversationStore(c.db, c.tableName),
+    conversations: new DynamoConversationStore(c.db, c.tableName, c.retention ? { retention: c.retention } : {}),
     tickets: new DynamoTicketSequence(c.db, c.tableName),
     history: messages,
     messages: new DynamoOutboundMessages(c.db, c.tableName),

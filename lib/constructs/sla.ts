@@ -59,6 +59,8 @@ export class Sla extends Construct {
       entry: fileURLToPath(new URL('../../functions/sla-check.ts', import.meta.url)),
       description: 'Postroom SLA check: warning and breach events of conversations whose targets fell due',
       timeout: Duration.seconds(50),
+      // One check at a time: a second one would only lose the conditional writes to the first.
+      reservedConcurrentExecutions: 1,
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       environment: {
         TABLE_NAME: props.table.tableName,

@@ -84,7 +84,7 @@ function inboundMessage(key: Pick<InboundStoredMessage, 'messageId' | 'conversat
 
 function routedMessage(overrides: Pick<RoutedMessage, 'messageId' | 'skill'>): RoutedMessage {
   return {
-    schemaVersion: 1, channelId: 'support', internetMessageId: 'a@customer.example', conversationId: 'c-1', ticketNumber: '0000013', isNewConversation: true,
+    schemaVersion: 2, channelId: 'support', internetMessageId: 'a@customer.example', conversationId: 'c-1', ticketNumber: '0000013', isNewConversation: true,
     lane: 'human', laneReason: 'a person wrote it', tags: [], routingRule: 'default', priority: 'normal', from: null, subject: 'Help',
     receivedAt: '2026-11-22T10:00:00.000Z', previousAgent: null, autoAnswerAllowed: true, language: null, sla: null, ...overrides,
   };

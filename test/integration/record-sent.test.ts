@@ -29,7 +29,7 @@ describe('a sent message in the DynamoDB conversation store', () => {
     const sent: OutboundStoredMessage = {
       direction: 'outbound', purpose: 'reply', messageId: 'out-1', channelId: 'support', conversationId: opened.conversationId,
       internetMessageId: '<ours-1@example.com>', subject: 'Re: My order has not arrived', from: { address: 'support@example.com', name: 'Support' },
-      to: [{ address: 'carla@customer.example', name: '' }], cc: [], bcc: [], preview: 'It ships today.', attachments: [], agentId: 'agent-7',
+      to: [{ address: 'carla@customer.example', name: '' }], cc: [], bcc: [], preview: 'It ships today.', attachments: [], agentId: 'agent-7', external: false,
       inReplyTo: opened.messageId, providerMessageId: '0100abc', threadIds: ['ours-1@example.com', '0100abc@email.amazonses.com'],
       status: 'sent', statusReason: null, retrying: false, recipients: [], createdAt: '2026-11-22T10:05:00.000Z', sentAt: '2026-11-22T10:05:01.000Z', updatedAt: '2026-11-22T10:05:01.000Z',
     };

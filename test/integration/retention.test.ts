@@ -159,7 +159,7 @@ describe('retention on the local servers', () => {
     const sent: OutboundStoredMessage = {
       direction: 'outbound', purpose: 'reply', messageId: 'sweep-out', channelId: 'support', conversationId: a, internetMessageId: 'sweep-out@example.com',
       subject: 'Re: Broken parcel', from: { address: 'support@example.com', name: 'Support' }, to: [{ address: 'carla@customer.example', name: '' }], cc: [], bcc: [],
-      preview: 'A new one is on its way.', attachments: [], agentId: 'agent-1', inReplyTo: String(a1Message?.messageId), providerMessageId: '0100sweep',
+      preview: 'A new one is on its way.', attachments: [], agentId: 'agent-1', external: false, inReplyTo: String(a1Message?.messageId), providerMessageId: '0100sweep',
       threadIds: ['sweep-out@example.com', '0100sweep@email.amazonses.com'], status: 'sent', statusReason: null, retrying: false, recipients: [],
       createdAt: clock.now().toISOString(), sentAt: clock.now().toISOString(), updatedAt: clock.now().toISOString(),
     };

@@ -11,9 +11,11 @@ import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 // outbound function sends into the outbox, SMTP in and the real inbound handler thread the answers.
 const VERA = 'vera@customer.example';
 const SUPPLIER = 'parts@supplier.example';
+const COLLEAGUE = 'colleague@supplier.example';
 const config = PostroomConfigSchema.parse({
   domains: ['example.test'],
   skills: ['support', 'billing'],
+  retention: { mailDays: 30 },
   channels: [
     { id: 'support', address: 'support@example.test', name: 'Example Support', defaultSkill: 'support' },
     { id: 'billing', address: 'billing@example.test', name: 'Example Billing', defaultSkill: 'billing' },
@@ -110,6 +112,10 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     expect(ticketNumber).toMatch(/^\d{7}$/);
     expect(body.participants).toEqual([VERA]);
     expect((body.message as Record<string, unknown>).purpose).toBe('new');
+    // Kept as long as the account's retention says, like a conversation a customer opened.
+    const days = (Date.parse(String(body.expiresAt)) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29);
+    expect(days).toBeLessThan(31);
 
     const [sent] = await outbox(1);
     expect(sent?.subject).toBe(`Your replacement part [#${ticketNumber}]`);
@@ -147,15 +153,18 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     expect(part).toContain('Thanks, Monday is fine.');
 
     // The supplier answers the forward: recorded on the conversation, flagged, and not the customer.
+    // It copies a colleague: neither becomes a participant.
     await sendToSandbox(sandbox.info, {
-      from: SUPPLIER, to: forwarded?.replyTo?.value[0]?.address ?? 'support@example.test', subject: `Re: ${forwarded?.subject}`, text: 'Confirmed, it ships Monday.',
-      inReplyTo: forwarded?.messageId ?? '', references: forwarded?.messageId ?? '',
+      from: SUPPLIER, to: forwarded?.replyTo?.value[0]?.address ?? 'support@example.test', cc: COLLEAGUE, subject: `Re: ${forwarded?.subject}`,
+      messageId: '<supplier-answer@supplier.example>', text: 'Confirmed, it ships Monday.', inReplyTo: forwarded?.messageId ?? '', references: forwarded?.messageId ?? '',
     });
     const pointer = await take();
     expect(pointer.conversationId).toBe(conversationId);
     expect(pointer.tags).toContain('external-party');
+    expect(pointer.autoAnswerAllowed).toBe(false);
     const conversation = (await api('GET', `/conversations/${conversationId}?bodies=false`)).body.conversation as Record<string, unknown>;
-    expect(conversation.externalParties).toEqual([SUPPLIER]);
+    expect(conversation.externalParties).toEqual([COLLEAGUE, SUPPLIER]);
+    expect(conversation.participants).toEqual([VERA]);
     const answer = (await history(conversationId)).at(-1);
     expect(answer?.from).toMatchObject({ address: SUPPLIER });
     expect(answer?.tags).toContain('external-party');
@@ -166,7 +175,33 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     expect((replied.body.to as { address: string }[]).map((a) => a.address)).toEqual([VERA]);
   });
 
-  it('answers wrong input with a 4xx naming the field, and an agent off the channel with 403', async () => {
+  it('takes a later mail of an external party that answers no forward as theirs, not the customer\'s', async () => {
+    // The colleague answers the supplier's mail, not our forward: known as an external party by address.
+    await sendToSandbox(sandbox.info, {
+      from: COLLEAGUE, to: 'support@example.test', subject: 'Re: Your replacement part', text: 'Tracking: 1Z999.',
+      inReplyTo: '<supplier-answer@supplier.example>', references: '<supplier-answer@supplier.example>',
+    });
+    const pointer = await take();
+    expect(pointer.conversationId).toBe(conversationId);
+    expect(pointer.tags).toContain('external-party');
+    const conversation = (await api('GET', `/conversations/${conversationId}?bodies=false`)).body.conversation as Record<string, unknown>;
+    expect(conversation.participants).toEqual([VERA]);
+  });
+
+  it('answers the supplier when the reply names their mail, and keeps them outside the customers', async () => {
+    const supplierMail = (await history(conversationId)).find((m) => (m.from as { address?: string } | null)?.address === SUPPLIER);
+    const replied = await api('POST', `/conversations/${conversationId}/reply`, { text: 'Thanks, noted.', inReplyTo: supplierMail?.messageId });
+    expect(replied.status).toBe(202);
+    expect(replied.body.external).toBe(true);
+    expect((replied.body.to as { address: string }[]).map((a) => a.address)).toEqual([SUPPLIER]);
+    await outbox(4);
+    for (let i = 0; i < 50 && (await history(conversationId)).some((m) => m.status === 'queued'); i++) await sleep(100);
+    const conversation = (await api('GET', `/conversations/${conversationId}?bodies=false`)).body.conversation as Record<string, unknown>;
+    expect(conversation.participants).toEqual([VERA]);
+    expect(conversation.externalParties).toEqual([COLLEAGUE, SUPPLIER]);
+  });
+
+  it('answers wrong input with a 4xx naming the field, and a channel the agent does not work on as unknown (404)', async () => {
     const bad: [unknown, string][] = [
       [{ channelId: 'support', to: [], subject: 'x', text: 'y' }, 'to'],
       [{ channelId: 'support', to: ['not an address'], subject: 'x', text: 'y' }, 'to'],
@@ -181,10 +216,15 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     }
     expect((await api('POST', '/conversations', { channelId: 'nope', to: [VERA], subject: 'x', text: 'y' })).status).toBe(404);
     expect(await outboundFlowOn('billing')).toBe(200);
-    expect((await api('POST', '/conversations', { channelId: 'billing', to: [VERA], subject: 'x', text: 'y' })).status).toBe(403);
+    expect((await api('POST', '/conversations', { channelId: 'billing', to: [VERA], subject: 'x', text: 'y' })).status).toBe(404);
 
     const forward = (body: unknown) => api('POST', `/conversations/${conversationId}/forward`, body);
     expect((await forward({ to: [VERA] })).status).toBe(400);
+    // Another channel's address: the mail would come back in as a customer's.
+    const loop = await forward({ to: ['billing@example.test'] });
+    expect(loop.status).toBe(400);
+    expect(JSON.stringify(loop.body)).toContain('channel billing');
+    expect((await api('POST', '/conversations', { channelId: 'support', to: ['billing@example.test'], subject: 'x', text: 'y' })).status).toBe(400);
     expect((await forward({ to: [] })).status).toBe(400);
     expect((await forward({ to: [SUPPLIER], messageIds: ['no-such-message'] })).status).toBe(404);
     expect((await forward({ to: [SUPPLIER], note: 'x', extra: true })).status).toBe(400);

@@ -56,7 +56,7 @@ export class RecordingReplySender implements ReplySender {
     const at = '2026-11-22T10:00:00.000Z';
     return {
       direction: 'outbound', messageId: `out-${this.sent.length}`, channelId: 'support', internetMessageId: null, subject: 'Re: x', from: null, to: [], cc: [],
-      preview: request.text ?? '', attachments: [], conversationId: request.conversationId, purpose: 'reply', agentId: request.agentId, bcc: [],
+      preview: request.text ?? '', attachments: [], conversationId: request.conversationId, purpose: 'reply', agentId: request.agentId, external: false, bcc: [],
       inReplyTo: request.inReplyTo ?? null, providerMessageId: null, threadIds: [], status: 'queued', statusReason: null, retrying: false, recipients: [],
       createdAt: at, sentAt: null, updatedAt: at,
     };

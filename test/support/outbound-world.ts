@@ -77,7 +77,7 @@ export function outboundWorld(channel: ChannelSettings) {
   const suppression = new MemorySuppressionList();
   const transport = new RecordingTransport();
   const ledger = new MemoryProcessingLedger<OutboundRecord>((r) => r.messageId, { finalStates: OUTBOUND_FINAL_STATES, firstState: 'queued' });
-  const channels = { getChannel: async (id: string) => (id === channel.id ? channel : Promise.reject(new NotFoundError(id))) };
+  const channels = { getChannel: async (id: string) => (id === channel.id ? channel : Promise.reject(new NotFoundError(id))), all: async () => [channel] };
   const noAttachments: AttachmentSource = { fetch: async () => Promise.reject(new NotFoundError('no attachments here')) };
   // The stores the admin API writes: a channel's templates, agents' signatures.
   const templates = new MemoryVersionedStore<Template>();

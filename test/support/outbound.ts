@@ -21,6 +21,7 @@ export function sentMessage(overrides: Partial<OutboundStoredMessage> = {}): Out
     conversationId: 'conv-1',
     purpose: 'reply',
     agentId: 'agent-7',
+    external: false,
     inReplyTo: 'in-1',
     providerMessageId: SES_ID,
     threadIds: ['out-1.agent@example.com', `${SES_ID}@email.amazonses.com`],

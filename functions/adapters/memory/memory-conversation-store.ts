@@ -31,6 +31,7 @@ export class MemoryConversationStore implements ConversationStore {
   private readonly owners = new Map<string, string>();
   /** SES message id of the mail each inbound owner was stored from. */
   private readonly receipts = new Map<string, string>();
+  private readonly external = new Set<string>();
 
   async findByMessageIds(channelId: string, messageIds: readonly string[]): Promise<Map<string, ConversationRef>> {
     const found = new Map<string, ConversationRef>();
@@ -65,13 +66,16 @@ export class MemoryConversationStore implements ConversationStore {
     return this.claims.get(key) ?? conversationId;
   }
 
-  async claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string): Promise<MessageIdClaim> {
+  async claimOwn(
+    channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string, options: { readonly external?: boolean } = {},
+  ): Promise<MessageIdClaim> {
     const key = claimKey(channelId, messageId);
     const first = this.owners.get(key);
     // Owned by another message: a second copy writes nothing, as in DynamoDB.
     if (first !== undefined && first !== owner) return this.claimOf(key) ?? { owner: first, conversationId: null };
     this.owners.set(key, owner);
     if (receipt !== undefined) this.receipts.set(key, receipt);
+    if (options.external) this.external.add(key);
     if (conversationId !== null && !this.claims.has(key)) this.claims.set(key, conversationId);
     return this.claimOf(key) ?? { owner, conversationId: null };
   }
@@ -90,7 +94,7 @@ export class MemoryConversationStore implements ConversationStore {
     const owner = this.owners.get(key) ?? null;
     if (conversationId === null && owner === null) return null;
     const receipt = this.receipts.get(key);
-    return receipt === undefined ? { conversationId, owner } : { conversationId, owner, receipt };
+    return { conversationId, owner, ...(receipt === undefined ? {} : { receipt }), ...(this.external.has(key) ? { external: true as const } : {}) };
   }
 
   async getConversations(ids: readonly string[]): Promise<Map<string, ConversationRef>> {

@@ -37,7 +37,7 @@ const LeaseSchema = z.object({
     expiresAt: z.string().meta({ description: 'ISO time the message goes back on the queue unless extended, released or done.' }),
     conversationId: z.string().nullable(),
     messageId: z.string(),
-    pointer: z.record(z.string(), z.unknown()).meta({ description: 'The routed-message record as it was queued (docs/schemas/routed-message.v1.json).' }),
+    pointer: z.record(z.string(), z.unknown()).meta({ description: 'The routed-message record as it was queued (docs/schemas/routed-message.v2.json).' }),
   }),
 }).meta({ id: 'WorkLease' });
 

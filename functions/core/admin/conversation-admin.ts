@@ -123,12 +123,10 @@ export async function startConversation(
 ): Promise<{ readonly conversation: ConversationSummary; readonly message: OutboundStoredMessage }> {
   const acting = actingAgent(request.caller, body.agentId, 'starting a conversation');
   const channel = await deps.channels.get(body.channelId);
-  if (!channel) throw new NotFoundError(`channel ${body.channelId} not found`);
-  const where = { channelId: channel.value.id, lastSkill: channel.value.defaultSkill };
+  const where = channel ? { channelId: channel.value.id, lastSkill: channel.value.defaultSkill } : null;
+  // A channel the caller does not work on is as unknown to them as one that does not exist.
+  if (!where || !canWorkOn(request.caller, where)) throw new NotFoundError(`channel ${body.channelId} not found among the channels you work on`);
   const writer = acting.onBehalfOf ? await otherAgentFor(deps, where, acting.onBehalfOf) : request.caller;
-  if (!canWorkOn(request.caller, where)) {
-    throw new ForbiddenError(`you do not work on channel ${channel.value.id} or its default skill ${channel.value.defaultSkill}`);
-  }
   if (!deps.replies) throw new DependencyError('dependency-unavailable', 'new conversations are not wired into this API (the send path is not deployed)');
   const callerId = acting.onBehalfOf ? { callerId: request.caller.agentId } : {};
   const started = await deps.replies.startConversation({ ...body, agentId: acting.agentId, agentName: writer.displayName, ...callerId });

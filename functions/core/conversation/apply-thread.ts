@@ -1,7 +1,7 @@
 import { BusyError, NotFoundError } from '../errors.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import { ANSWERING_LANES, type Lane } from '../model/classification.ts';
-import type { ConversationRef, ThreadDecision } from '../model/conversation.ts';
+import { type ConversationRef, TAG_EXTERNAL_PARTY, type ThreadDecision } from '../model/conversation.ts';
 import type { Candidate } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
 import type { ConversationStore, MessageIdClaim, TicketSequence } from '../ports/conversation-store.ts';
@@ -130,13 +130,16 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   const { store } = deps;
   if (decision.action === 'unattached') return null;
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
-  const options = { reopen: !input.imported && !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}) };
-  // The customer's own mail starts or resumes the SLA clocks (never automatic mail, a stranger's or a forward's answer).
+  const options = {
+    reopen: !input.imported && !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}),
+    // An answer to a forward: its addresses are the conversation's external parties, never its participants.
+    ...(decision.flags.includes(TAG_EXTERNAL_PARTY) ? { external: true } : {}),
+  };
+  // The customer's own mail starts or resumes the SLA clocks (never automatic mail, a stranger's or an external party's).
   const customer = deps.sla && isCustomerAnswer(input.lane ?? 'human', [...(input.tags ?? []), ...decision.flags], input.imported === true) ? deps.sla : null;
   const join = async (id: string): Promise<ConversationRef> => {
     const joined = await settled(deps, () => store.join(id, participants, input.at, options));
-    const from = input.message.from?.address.toLowerCase();
-    if (!customer || (from !== undefined && (joined.externalParties ?? []).includes(from))) return joined;
+    if (!customer) return joined;
     return slaOnCustomerMail(customer, channel, joined, input.at);
   };
 
@@ -211,7 +214,9 @@ function claimer(store: ConversationStore, input: ApplyThreadInput) {
     own: null as MessageIdClaim | null,
     async one(messageId: string, conversationId: string): Promise<string | null> {
       if (messageId !== ownId || input.owner === undefined) return store.claim(channelId, messageId, conversationId);
-      const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId, input.receipt);
+      // An external party's mail: a mail answering it is theirs too (their colleague's, or a second answer).
+      const external = input.decision.flags.includes(TAG_EXTERNAL_PARTY) ? { external: true } : {};
+      const claim: MessageIdClaim = await store.claimOwn(channelId, messageId, input.owner, conversationId, input.receipt, external);
       if (claim.owner === input.owner) {
         state.own = claim;
         return claim.conversationId ?? conversationId;

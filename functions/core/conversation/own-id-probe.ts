@@ -55,6 +55,11 @@ export class OwnIdProbe implements ThreadLookup {
     return found;
   }
 
+  /** True when the claim read for this Message-ID is an external party's thread (`MessageIdClaim.external`). */
+  isExternal(messageId: string): boolean {
+    return this.claims.get(messageId)?.external === true;
+  }
+
   findByTicketNumber(channelId: string, ticketNumber: string): Promise<ConversationRef | null> {
     return once(this.byTicket, `${channelId}\u0000${ticketNumber}`, () => this.store.findByTicketNumber(channelId, ticketNumber));
   }

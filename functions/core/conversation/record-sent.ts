@@ -12,8 +12,12 @@ export interface SentMessageInput {
   readonly recipients: readonly string[];
   /** The agent who wrote it; null for an automatic message (an acknowledgement). */
   readonly agentId: string | null;
-  /** A forward: its recipients become external parties of the conversation, not participants. @default false */
-  readonly forward?: boolean;
+  /**
+   * Sent to external parties (a forward, or a reply to an external party's mail): its recipients
+   * become external parties of the conversation, not participants, and its Message-IDs are marked,
+   * so a mail answering it is known as theirs. It answers no customer (the SLA does not count it). @default false
+   */
+  readonly external?: boolean;
   /** ISO time of the write. */
   readonly at: string;
 }
@@ -31,10 +35,12 @@ export async function recordSentMessage(store: ConversationStore, input: SentMes
     // An agent's reply leaves the conversation's status to the agent's app.
     reopen: false,
     ...(input.agentId !== null ? { agent: input.agentId } : {}),
-    ...(input.forward ? { external: true } : {}),
-    // An agent's mail to the customer (a reply, a new mail; not an acknowledgement or a forward) meets the first response and pauses the SLA clocks.
-    ...(input.agentId !== null && !input.forward ? { answer: true } : {}),
+    ...(input.external ? { external: true } : {}),
+    // An agent's mail to the customer (a reply, a new mail; not an acknowledgement or a mail to external parties) meets the first response and pauses the SLA clocks.
+    ...(input.agentId !== null && !input.external ? { answer: true } : {}),
   });
-  for (const id of new Set(input.threadIds)) await store.claimOwn(input.channelId, id, input.messageId, conversation.id);
+  // Ids of a mail to external parties are marked: a mail answering one is theirs, whoever it names.
+  const claim = input.external ? { external: true } : {};
+  for (const id of new Set(input.threadIds)) await store.claimOwn(input.channelId, id, input.messageId, conversation.id, undefined, claim);
   return conversation;
 }

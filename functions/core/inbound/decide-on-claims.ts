@@ -7,6 +7,7 @@ import { ANSWERING_LANES } from '../model/classification.ts';
 import type { ConversationStore } from '../ports/conversation-store.ts';
 import type { LanguageDetector } from '../ports/language.ts';
 import { decideMessage, type InboundDecision, type ParsedInboundInput } from './decide-message.ts';
+import { asExternalParty } from './external-party.ts';
 
 /** A decision and what its lookup read. */
 export interface ClaimsDecision {
@@ -39,12 +40,24 @@ export async function decideOnClaims(
 ): Promise<ClaimsDecision> {
   const { message } = input;
   const probe = new OwnIdProbe(store, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
-  const decision = await decideMessage({ lookup: probe, language }, input);
+  const decision = answeringForward(await decideMessage({ lookup: probe, language }, input), probe);
   if (!probe.provisional || claimsSuffice(decision, input, probe, owner)) {
     return { decision, seen: probe.seen, onClaims: probe.isProvisional(decision.thread.conversation?.id) };
   }
   await probe.resolve(input.channel.id);
-  return { decision: await decideMessage({ lookup: probe, language }, input), seen: probe.seen, onClaims: false };
+  return { decision: answeringForward(await decideMessage({ lookup: probe, language }, input), probe), seen: probe.seen, onClaims: false };
+}
+
+/**
+ * A mail whose In-Reply-To is in an external party's thread (a forward we sent, our reply to an
+ * external party, or an external party's own mail) is that party's, whoever it is from and whoever
+ * it copies: it joins the conversation as theirs. A customer's mail caught this way (one a supplier
+ * copied) is told apart once the join names the participants (`settleExternalParty`).
+ */
+function answeringForward(decision: InboundDecision, probe: OwnIdProbe): InboundDecision {
+  const answered = decision.message.inReplyTo;
+  if (decision.thread.action !== 'join' || !answered || !probe.isExternal(answered)) return decision;
+  return asExternalParty(decision);
 }
 
 /** The decision completed with the conversation its join wrote, when it was taken on claims. */

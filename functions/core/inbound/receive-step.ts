@@ -2,7 +2,7 @@ import type { AppliedThread, SlaDeps } from '../conversation/apply-thread.ts';
 import { newCandidate } from '../conversation/candidate.ts';
 import { mailboxVerdicts } from '../mail/authentication-results.ts';
 import { threadMessage } from '../conversation/thread-message.ts';
-import { flagExternalParty } from './external-party.ts';
+import { settleExternalParty } from './external-party.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { InboundRecord, InboundState } from '../model/inbound-record.ts';
 import type { ParsedMessage } from '../model/message.ts';
@@ -150,8 +150,8 @@ async function thread(
     },
   );
   const { conversation } = threaded;
-  // A supplier's answer to a forward joins, flagged: it never speaks for the customer.
-  const confirmed = flagExternalParty(confirmOnJoin(decided, conversation), conversation);
+  // An external party's mail joins flagged (it never speaks for the customer), unless its sender is a customer after all.
+  const confirmed = settleExternalParty(confirmOnJoin(decided, conversation), conversation);
   if (!threaded.copy) return { record, decision: confirmed, conversation, ownClaim: threaded.ownClaim };
   const receipt = threaded.original?.receipt;
   if (receipt && receipt !== record.sesMessageId) await input.completeOriginal?.(receipt);

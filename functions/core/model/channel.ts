@@ -3,7 +3,7 @@ import { AcknowledgementSettingsSchema } from './acknowledgement-settings.ts';
 import { LaneSchema } from './classification.ts';
 import { LanguageCodeSchema } from './language.ts';
 import { AddressSchema, headerSafeText, IdSchema, TEXT_LIMITS } from './fields.ts';
-import { OutboundSettingsSchema, withOutboundFlow } from './outbound-settings.ts';
+import { OUTBOUND_FLOW_CONFLICT, OutboundSettingsSchema, oneOutboundFlow, withOutboundFlow } from './outbound-settings.ts';
 import { MailSourceSchema } from './mail-source.ts';
 import { ChannelRetentionSchema } from './retention.ts';
 import { SmtpTransportSettingsSchema } from './transport-settings.ts';
@@ -103,6 +103,7 @@ export const ChannelSettingsSchema = z.strictObject({
   .refine((c) => !((c.source.type === 'imap' || c.source.type === 'pop3') && c.source.auth === 'oauth2' && !c.source.oauth && c.smtp?.auth.type !== 'oauth2'), {
     message: 'auth oauth2 needs source.oauth (provider, clientId), or an OAuth 2.0 smtp.auth to share', path: ['source', 'oauth'],
   })
+  .refine(oneOutboundFlow, OUTBOUND_FLOW_CONFLICT)
   .overwrite(withOutboundFlow);
 export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 export type ChannelSettingsInput = z.input<typeof ChannelSettingsSchema>;

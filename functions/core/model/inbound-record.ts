@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LaneSchema, ReceiptVerdictsSchema } from './classification.ts';
 import { OutboundJobSchema } from './outbound-job.ts';
 import { LeaseFieldsSchema } from './processing-record.ts';
-import { RoutedMessageSchema } from './routed-message.ts';
+import { StoredRoutedMessageSchema } from './routed-message.ts';
 
 /** One mail as SES hands it over: where the raw copy is, who it was for, what SES thought of it. */
 export const InboundMailSchema = z.object({
@@ -69,7 +69,7 @@ export const InboundRecordSchema = z.object({
   lane: LaneSchema.nullable(),
   tags: z.array(z.string()),
   /** Set from `decided` on when the message goes to a queue: what was (or will be) sent. */
-  routed: RoutedMessageSchema.nullable(),
+  routed: StoredRoutedMessageSchema.nullable(),
   /**
    * The channel's automatic acknowledgement of this mail, once decided (null when the channel
    * does not acknowledge): `skipped` names why none is sent; `job` is the queued one, fixed before

@@ -23,6 +23,10 @@ export const OutboundSwitchSchema = z.strictObject({
 });
 export type OutboundSwitch = z.infer<typeof OutboundSwitchSchema>;
 
+export const OUTBOUND_FLOW_CONFLICT = {
+  message: 'outbound.enabled is the old name of outboundFlow and says otherwise: give outboundFlow alone', path: ['outbound', 'enabled'],
+};
+
 /** The outbound part of a channel's settings: From addresses, branding, transport choice. */
 export const OutboundSettingsSchema = z.strictObject({
   /** Display name of the channel address; empty falls back to the channel's `name`. */
@@ -43,18 +47,27 @@ export const OutboundSettingsSchema = z.strictObject({
    * Agents may start conversations on this channel (`POST /conversations`): a new mail to a
    * customer that is no reply. Off by default; replies and forwards are always allowed.
    */
-  outboundFlow: z.boolean().default(false),
+  outboundFlow: z.boolean().optional().meta({ description: 'Agents may start conversations on this channel (POST /conversations). Off (false) when absent.' }),
   outbound: OutboundSwitchSchema.default(OutboundSwitchSchema.parse({})),
-}).overwrite((s) => withOutboundFlow(s));
+})
+  .refine(oneOutboundFlow, OUTBOUND_FLOW_CONFLICT)
+  .overwrite((s) => withOutboundFlow(s));
 
 /**
- * Settings stored under the old name: `outbound.enabled` turns `outboundFlow` on and is dropped,
- * so a stored channel and a config file written before the rename read the same.
+ * Settings stored under the old name: `outbound.enabled` is read as `outboundFlow` when that is
+ * not given, and dropped, so a stored channel and a config file written before the rename read the
+ * same; `outboundFlow` is false when neither is given.
  */
-export function withOutboundFlow<T extends { readonly outboundFlow: boolean; readonly outbound: OutboundSwitch }>(settings: T): T {
+export function withOutboundFlow<T extends { readonly outboundFlow?: boolean | undefined; readonly outbound: OutboundSwitch }>(settings: T): T {
   const { enabled, ...outbound } = settings.outbound;
-  if (enabled === undefined) return settings;
-  return { ...settings, outboundFlow: settings.outboundFlow || enabled, outbound };
+  return { ...settings, outboundFlow: settings.outboundFlow ?? enabled ?? false, outbound };
 }
+
+/** Both names given with different values: refused rather than one silently winning. */
+export function oneOutboundFlow(settings: { readonly outboundFlow?: boolean | undefined; readonly outbound: OutboundSwitch }): boolean {
+  const { enabled } = settings.outbound;
+  return enabled === undefined || settings.outboundFlow === undefined || enabled === settings.outboundFlow;
+}
+
 export type OutboundSettings = z.infer<typeof OutboundSettingsSchema>;
 export type OutboundSettingsInput = z.input<typeof OutboundSettingsSchema>;

@@ -3,7 +3,7 @@ import { LaneSchema } from './classification.ts';
 import { SlaViewSchema } from '../sla/sla-clock.ts';
 
 /** Version of the routed-message record; bump on any breaking change. */
-export const ROUTED_MESSAGE_SCHEMA_VERSION = 1 as const;
+export const ROUTED_MESSAGE_SCHEMA_VERSION = 2 as const;
 
 export const PrioritySchema = z.enum(['high', 'normal', 'low']);
 export type Priority = z.infer<typeof PrioritySchema>;
@@ -45,6 +45,16 @@ export const RoutedMessageSchema = z
   })
   .describe('Postroom routed message: one per inbound mail on a skill queue.');
 export type RoutedMessage = z.infer<typeof RoutedMessageSchema>;
+
+/**
+ * A record as an earlier version wrote it, read as the current one: version 1 (before `language`
+ * and `sla`; both read as null) is still found on the queues and in the checkpoints of mail
+ * stored before an upgrade.
+ */
+export const StoredRoutedMessageSchema = z.preprocess(
+  (value) => (typeof value === 'object' && value !== null && (value as { schemaVersion?: unknown }).schemaVersion === 1 ? { ...value, schemaVersion: ROUTED_MESSAGE_SCHEMA_VERSION } : value),
+  RoutedMessageSchema,
+);
 
 /** The JSON Schema (draft 2020-12) of the routed-message record, generated from its zod schema. */
 export function routedMessageJsonSchema(): Record<string, unknown> {

@@ -83,6 +83,11 @@ export const OutboundStoredMessageSchema = z.object({
   purpose: z.enum(['reply', 'new', 'forward', 'acknowledgement']),
   /** The agent who wrote it; null for an acknowledgement. */
   agentId: z.string().nullable(),
+  /**
+   * Sent to external parties (a forward, or a reply to an external party's mail): its recipients
+   * become the conversation's external parties, not participants, and it answers no customer.
+   */
+  external: z.boolean().default(false),
   bcc: z.array(MailAddressSchema),
   /** The Postroom message this answers, when it is a reply. */
   inReplyTo: z.string().nullable(),

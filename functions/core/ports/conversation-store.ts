@@ -49,6 +49,8 @@ export interface MessageIdClaim {
    * the first copy's inbound record by it.
    */
   readonly receipt?: string | null;
+  /** The owner is a forward we sent to an external party: a mail answering this id is that party's. */
+  readonly external?: true;
 }
 
 /** How a message joins a conversation. */
@@ -91,9 +93,9 @@ export interface ConversationStore extends ThreadLookup {
    * each). When another message owns the id already, nothing is written: a second copy never
    * claims. Returns the owner and the claim as they stand afterwards. An id claimed only as a
    * reference (a parent arriving late) has no owner yet. `receipt` (the SES message id of an
-   * inbound owner's mail) is recorded with the owner.
+   * inbound owner's mail) is recorded with the owner; `external` marks the id of a forward we sent.
    */
-  claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string): Promise<MessageIdClaim>;
+  claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string, options?: { readonly external?: boolean }): Promise<MessageIdClaim>;
   /** The claims of the Message-IDs that have one, as stored (a conversation id may be merged or pending). */
   findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>>;
   /** Conversations by id; a merged one resolves to the conversation it ended in, a pending one is returned as it is. */

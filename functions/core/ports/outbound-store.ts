@@ -33,4 +33,6 @@ export interface TransportFactory {
 export interface ChannelLookup {
   /** Throws `NotFoundError` for an unknown channel. */
   getChannel(channelId: string): Promise<ChannelSettings>;
+  /** Every channel of the deployment: a mail an agent starts or forwards goes to none of their addresses. */
+  all(): Promise<ChannelSettings[]>;
 }

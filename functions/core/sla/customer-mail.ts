@@ -1,6 +1,6 @@
 import type { ChannelSettings } from '../model/channel.ts';
 import type { Lane } from '../model/classification.ts';
-import type { ConversationRef } from '../model/conversation.ts';
+import { type ConversationRef, TAG_EXTERNAL_PARTY } from '../model/conversation.ts';
 import { STRANGER_FLAGS } from '../mail/participants.ts';
 import { ALWAYS_CALENDAR } from './calendar.ts';
 import { freshState, nextEventAt, resumeSla, startSla, type SlaRecord } from './sla-clock.ts';
@@ -13,10 +13,10 @@ const MAX_TRIES = 3;
 /**
  * True when a mail is the customer's own answer: a person's mail (lane `human`; never an automatic
  * reply, out-of-office, bounce or bulk mail), not imported, and not from someone who used a
- * ticket number or reply token they were never given.
+ * ticket number or reply token they were never given, nor an external party answering a forward.
  */
 export function isCustomerAnswer(lane: Lane, tags: readonly string[], imported: boolean): boolean {
-  return lane === 'human' && !imported && !tags.some((t) => STRANGER_FLAGS.includes(t));
+  return lane === 'human' && !imported && !tags.some((t) => STRANGER_FLAGS.includes(t) || t === TAG_EXTERNAL_PARTY);
 }
 
 /** The clocks a new conversation opened by a person's mail starts with, or null without an SLA. */

@@ -80,7 +80,7 @@ describe('taking the next message', () => {
     const empty = await as('agent-2', 'POST', '/work/queues/billing/take', {});
     // Assert
     expect(taken.status).toBe(200);
-    expect(leaseOf(taken)).toMatchObject({ skill: 'billing', conversationId: first.conversationId, pointer: { subject: 'Refund for invoice 2', skill: 'billing', schemaVersion: 1 } });
+    expect(leaseOf(taken)).toMatchObject({ skill: 'billing', conversationId: first.conversationId, pointer: { subject: 'Refund for invoice 2', skill: 'billing', schemaVersion: 2 } });
     expect(JSON.stringify(taken.body)).not.toMatch(/receipt/i);
     expect(second.status).toBe(204);
     expect(counts).toMatchObject({ waiting: 1, inFlight: 1 });

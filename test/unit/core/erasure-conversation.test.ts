@@ -18,7 +18,7 @@ function inbound(id: string, from: string, extra: Partial<InboundStoredMessage> 
 function outbound(id: string, to: string[]): OutboundStoredMessage {
   return {
     direction: 'outbound', messageId: id, channelId: 'support', internetMessageId: `${id}@example.test`, subject: 'Re: Parcel', from: { address: 'support@example.test', name: '' },
-    to: to.map((address) => ({ address, name: '' })), cc: [], bcc: [], preview: 'answer', attachments: [], conversationId: 'c1', purpose: 'reply', agentId: 'agent-1', inReplyTo: null,
+    to: to.map((address) => ({ address, name: '' })), cc: [], bcc: [], preview: 'answer', attachments: [], conversationId: 'c1', purpose: 'reply', agentId: 'agent-1', external: false, inReplyTo: null,
     providerMessageId: null, threadIds: [`${id}@example.test`], status: 'sent', statusReason: null, retrying: false, recipients: [], createdAt: at, sentAt: at, updatedAt: at,
   };
 }

@@ -22,7 +22,7 @@ function outbound(to: string[], cc: string[] = []): OutboundStoredMessage {
   return {
     direction: 'outbound', messageId: 'o1', channelId: 'support', internetMessageId: 'ours@example.test', subject: 'Re: Order 4711', from: { address: 'support@example.test', name: 'Support' },
     to: to.map((address) => ({ address, name: '' })), cc: cc.map((address) => ({ address, name: '' })), bcc: [], preview: 'It left today.', attachments: [],
-    conversationId: 'c1', purpose: 'reply', agentId: 'agent-1', inReplyTo: 'm-1', providerMessageId: 'ses-out', threadIds: ['ours@example.test'], status: 'sent', statusReason: null,
+    conversationId: 'c1', purpose: 'reply', agentId: 'agent-1', external: false, inReplyTo: 'm-1', providerMessageId: 'ses-out', threadIds: ['ours@example.test'], status: 'sent', statusReason: null,
     retrying: false, recipients: [...to, ...cc].map((address) => ({ address, status: 'sent', smtpStatus: null, detail: null, at })), createdAt: at, sentAt: at, updatedAt: at,
   };
 }

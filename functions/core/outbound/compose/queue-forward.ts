@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { NotFoundError, PolicyError, ValidationError } from '../../errors.ts';
 import { TAG_EXTERNAL_PARTY } from '../../model/conversation.ts';
 import type { Attachment } from '../../model/message.ts';
 import { mailEnvelope } from '../../model/outbound-mail.ts';
@@ -9,7 +9,7 @@ import { queuedMessageOf } from '../send/outbound-record.ts';
 import { checkNotSuppressed } from '../send/suppression-check.ts';
 import { assertMessageSize } from './message-size.ts';
 import { planForward } from './plan-forward.ts';
-import { agentParts, conversationOf, queueStored, type QueueReplyDeps } from './queue-reply.ts';
+import { agentParts, conversationOf, queueStored, refuseOwnRecipients, type QueueReplyDeps } from './queue-reply.ts';
 
 /**
  * Queues an agent's forward of customer mail to an external party (a specialist, a supplier),
@@ -18,10 +18,11 @@ import { agentParts, conversationOf, queueStored, type QueueReplyDeps } from './
  * (`message/rfc822`, their attachments with them) below the agent's note; the mail goes through
  * the same plan, suppression check, queue and transport as a reply and is recorded on the
  * conversation as an outbound message with purpose `forward`. Once sent, its recipients are the
- * conversation's external parties: their answer threads to it (by our Message-ID or the reply
- * token) flagged `external-party`, and never becomes the customer's.
+ * conversation's external parties: their answer threads to it (by our Message-ID) flagged
+ * `external-party`, and never becomes the customer's.
  *
- * A recipient that is a customer of the conversation (a participant) is refused: that is a reply.
+ * A recipient that is a customer of the conversation (a participant) is refused (that is a
+ * reply), and so is any address of the deployment.
  * Throws `NotFoundError` (no such conversation, or a named message that is no customer message
  * of it), `ValidationError`, `HeaderInjectionError` and `PolicyError` (a From not allowed, a
  * suppressed recipient).
@@ -38,9 +39,12 @@ export async function queueForward(deps: QueueReplyDeps, input: ForwardRequestIn
       throw new ValidationError(`${field}[${i}]: ${message}`, [{ path: `${field}[${i}]`, message }]);
     }
   }
+  await refuseOwnRecipients(deps.channels, [['to', request.to], ['cc', request.cc]]);
   const channel = await deps.channels.getChannel(conversation.channelId);
   const history = await deps.history.list(conversation.id);
   const forwarded = forwardedMessages(history, request.messageIds);
+  // Before any copy of the customer's mail is made: a refused recipient leaves nothing behind.
+  await checkNotSuppressed(deps.suppression, channel.id, [...request.to, ...request.cc].map((a) => a.address));
   const enclosed = await Promise.all(forwarded.map(async (m, i) => {
     const ref = await deps.attachments.enclose({ rawKey: m.rawKey, filename: `forwarded-${conversation.ticketNumber || 'mail'}-${i + 1}.eml` }, channel.id);
     const size = (await deps.attachments.sizeOf(ref.key)) ?? 0;
@@ -64,17 +68,31 @@ export async function queueForward(deps: QueueReplyDeps, input: ForwardRequestIn
   }));
 }
 
-/** The customer messages to enclose, oldest first: the named ones, else the newest customer message. */
+/**
+ * The customer messages to enclose, oldest first: the named ones, else the newest customer message.
+ * A message carrying attachments the channel's policy refused is not enclosed as received (it would
+ * send those files on): `PolicyError`.
+ */
 function forwardedMessages(history: readonly StoredMessage[], named: readonly string[] | undefined): InboundStoredMessage[] {
   const inbound = history.filter((m): m is InboundStoredMessage => m.direction === 'inbound');
-  if (named === undefined) {
-    const newest = inbound.filter((m) => !m.tags.includes(TAG_EXTERNAL_PARTY)).at(-1);
-    if (!newest) {
-      const message = 'the conversation has no customer message to forward';
-      throw new ValidationError(`messageIds: ${message}`, [{ path: 'messageIds', message }]);
-    }
-    return [newest];
+  const chosen = named === undefined ? newestCustomerMessage(inbound) : namedMessages(inbound, named);
+  const refused = chosen.find((m) => m.rejectedAttachments.length > 0);
+  if (refused) {
+    throw new PolicyError('policy', `message ${refused.messageId} carries attachments the channel refused (${refused.rejectedAttachments.join(', ')}): it is not forwarded as received`);
   }
+  return chosen;
+}
+
+function newestCustomerMessage(inbound: readonly InboundStoredMessage[]): InboundStoredMessage[] {
+  const newest = inbound.filter((m) => !m.tags.includes(TAG_EXTERNAL_PARTY)).at(-1);
+  if (!newest) {
+    const message = 'the conversation has no customer message to forward';
+    throw new ValidationError(`messageIds: ${message}`, [{ path: 'messageIds', message }]);
+  }
+  return [newest];
+}
+
+function namedMessages(inbound: readonly InboundStoredMessage[], named: readonly string[]): InboundStoredMessage[] {
   const wanted = new Set(named);
   for (const id of wanted) {
     if (!inbound.some((m) => m.messageId === id)) throw new NotFoundError(`message ${id} is no received message of this conversation`);

@@ -72,6 +72,8 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
   const at = deps.clock.now().toISOString();
   return queueStored(deps, planned.mail, queuedMessageOf(planned.mail, {
     messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at, attachments: attachments.map((a) => a.stored),
+    // Answering an external party (a supplier's answer to a forward) keeps them outside the customers.
+    external: answered.tags.includes(TAG_EXTERNAL_PARTY),
   }));
 }
 
@@ -168,4 +170,24 @@ function sentIds(history: readonly StoredMessage[]): string[] {
     .filter((m): m is OutboundStoredMessage => m.direction === 'outbound' && m.status !== 'queued' && m.status !== 'failed')
     .flatMap((m) => m.threadIds.slice(0, 1))
     .slice(-PREVIOUS_SENT_IDS);
+}
+
+/**
+ * Refuses a recipient that is an address of the deployment (any channel's address, alias or
+ * allowed From): a new mail or a forward to it would come back in as a customer's mail of that
+ * channel, with this conversation's reply token. A 400 naming the field and the channel.
+ */
+export async function refuseOwnRecipients(
+  channels: Pick<ChannelLookup, 'all'>, lists: readonly (readonly [string, readonly { readonly address: string }[]])[],
+): Promise<void> {
+  const owners = new Map<string, string>();
+  for (const c of await channels.all()) {
+    for (const a of [c.address, ...c.aliases, ...c.allowedFrom.map((f) => f.address)]) owners.set(a.toLowerCase(), c.id);
+  }
+  for (const [field, list] of lists) {
+    const i = list.findIndex((a) => owners.has(a.address.toLowerCase()));
+    if (i < 0) continue;
+    const message = `${list[i]?.address} is an address of channel ${owners.get(list[i]?.address.toLowerCase() ?? '')}: mail to it would come back in as a customer's`;
+    throw new ValidationError(`${field}[${i}]: ${message}`, [{ path: `${field}[${i}]`, message }]);
+  }
 }

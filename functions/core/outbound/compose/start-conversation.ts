@@ -9,7 +9,7 @@ import { parseOrThrow } from '../../validation.ts';
 import { checkNotSuppressed } from '../send/suppression-check.ts';
 import { jobOf, queuedMessageOf } from '../send/outbound-record.ts';
 import { outboundFlowOff, planNewMail } from './plan-new-mail.ts';
-import { agentParts, type QueueReplyDeps } from './queue-reply.ts';
+import { agentParts, refuseOwnRecipients, type QueueReplyDeps } from './queue-reply.ts';
 
 export interface StartConversationDeps extends Omit<QueueReplyDeps, 'conversations' | 'history'> {
   readonly conversations: Pick<ConversationStore, 'create' | 'publish'>;
@@ -40,6 +40,7 @@ export async function startConversation(deps: StartConversationDeps, input: NewC
   const request = parseOrThrow(NewConversationRequestSchema, input, 'new conversation');
   const channel = await deps.channels.getChannel(request.channelId);
   if (!channel.outboundFlow) throw outboundFlowOff(channel.id);
+  await refuseOwnRecipients(deps.channels, [['to', request.to], ['cc', request.cc], ['bcc', request.bcc]]);
   const forwarded = request.attachments.findIndex((a) => a.source === 'inbound');
   if (forwarded >= 0) {
     const message = 'a new conversation has no customer message to take attachments from: upload the file (POST /attachments) and name its key';

@@ -11,6 +11,8 @@ import { previewOf } from '../../mail/preview.ts';
 export interface QueuedMessageInput {
   readonly messageId: string;
   readonly purpose: OutboundStoredMessage['purpose'];
+  /** To external parties: a forward, or a reply to an external party's mail. @default false */
+  readonly external?: boolean;
   readonly inReplyTo: string | null;
   readonly reply: Pick<AgentReply, 'text' | 'html'>;
   readonly at: string;
@@ -23,6 +25,7 @@ export function queuedMessageOf(mail: OutboundMail, input: QueuedMessageInput): 
   return {
     direction: 'outbound',
     purpose: input.purpose,
+    external: input.external ?? input.purpose === 'forward',
     messageId: input.messageId,
     channelId: mail.channelId,
     conversationId: mail.conversationId,

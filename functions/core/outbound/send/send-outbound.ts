@@ -83,7 +83,7 @@ async function sendStep(deps: SendOutboundDeps, start: OutboundRecord, checkpoin
   });
   await recordSentMessage(deps.conversations, {
     channelId: record.channelId, conversationId: record.conversationId, messageId: record.messageId, threadIds: accepted.threadIds,
-    recipients: stored.recipients.map((r) => r.address), agentId: stored.agentId, at, forward: stored.purpose === 'forward',
+    recipients: stored.recipients.map((r) => r.address), agentId: stored.agentId, at, external: stored.external,
   });
   return { ...record, state: 'sent' };
 }

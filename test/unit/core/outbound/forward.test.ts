@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryConversationStore } from '../../../../functions/adapters/memory/memory-conversation-store.ts';
-import { flagExternalParty } from '../../../../functions/core/inbound/external-party.ts';
+import { asExternalParty, settleExternalParty } from '../../../../functions/core/inbound/external-party.ts';
 import { decideMessage } from '../../../../functions/core/inbound/decide-message.ts';
 import { formatTicketNumber } from '../../../../functions/core/mail/ticket-number.ts';
 import type { ConversationRef } from '../../../../functions/core/model/conversation.ts';
@@ -68,26 +68,30 @@ describe('external parties', () => {
     await store.publish(created, ['vera@customer.example'], '2026-12-01T09:00:00.000Z', { reopen: false });
     const after = await recordSentMessage(store, {
       channelId: 'support', conversationId: 'conv-1', messageId: 'out-1', threadIds: ['fwd-1@example.com'], recipients: ['Parts@Supplier.example'],
-      agentId: 'agent-1', at: '2026-12-01T10:00:00.000Z', forward: true,
+      agentId: 'agent-1', at: '2026-12-01T10:00:00.000Z', external: true,
     });
     expect(after.participants).toEqual(['vera@customer.example']);
     expect(after.externalParties).toEqual(['parts@supplier.example']);
+    // Its Message-ID is marked: a mail answering it is the external party's.
+    expect((await store.findClaims('support', ['fwd-1@example.com'])).get('fwd-1@example.com')).toMatchObject({ conversationId: 'conv-1', owner: 'out-1', external: true });
   });
 
-  it('flags a mail from an external party, and only such a mail', async () => {
+  it('marks an external party\'s mail, and gives the mark back when its sender is a customer after all', async () => {
     const joined: ConversationRef = {
       id: 'conv-1', channelId: 'support', ticketNumber: ticket, participants: ['vera@customer.example'], status: 'open', lastAgent: 'agent-1',
       replyToken: null, externalParties: ['parts@supplier.example'],
     };
     const lookup = new MemoryConversationStore();
-    const fromSupplier = await decideMessage({ lookup }, { channel, message: parsedMessage({ from: addr('PARTS@supplier.example') }) });
-    const flagged = flagExternalParty(fromSupplier, joined);
-    expect(flagged.tags).toContain('external-party');
-    expect(flagged.thread.flags).toContain('external-party');
-    expect(flagged.autoAnswerAllowed).toBe(false);
-    const fromVera = await decideMessage({ lookup }, { channel, message: parsedMessage({ from: addr('vera@customer.example') }) });
-    expect(flagExternalParty(fromVera, joined)).toBe(fromVera);
-    expect(flagExternalParty(fromSupplier, { ...joined, externalParties: undefined })).toBe(fromSupplier);
+    const fromSupplier = asExternalParty(await decideMessage({ lookup }, { channel, message: parsedMessage({ from: addr('PARTS@supplier.example') }) }));
+    expect(fromSupplier.tags).toContain('external-party');
+    expect(fromSupplier.thread.flags).toContain('external-party');
+    expect(fromSupplier.autoAnswerAllowed).toBe(false);
+    expect(settleExternalParty(fromSupplier, joined)).toBe(fromSupplier);
+    // Vera, copied by the supplier, answers the supplier's mail: hers, not the supplier's.
+    const fromVera = asExternalParty(await decideMessage({ lookup }, { channel, message: parsedMessage({ from: addr('vera@customer.example') }) }));
+    const settled = settleExternalParty(fromVera, joined);
+    expect(settled.tags).not.toContain('external-party');
+    expect(settled.thread.flags).not.toContain('external-party');
   });
 
   it('answers the customer\'s newest message by default, not an external party\'s newer one', () => {

@@ -59,6 +59,11 @@ describe('planNewMail', () => {
     expect(OutboundSettingsSchema.parse({ outbound: { enabled: false } }).outboundFlow).toBe(false);
     expect(channelSettings({ outbound: { enabled: true } }).outboundFlow).toBe(true);
     expect(() => planNewMail({ ids }, { ...input(false), outbound: legacy })).not.toThrow();
+    // The new name wins where both agree; where they disagree neither wins silently.
+    expect(OutboundSettingsSchema.parse({ outboundFlow: false, outbound: { enabled: false } }).outboundFlow).toBe(false);
+    expect(OutboundSettingsSchema.safeParse({ outboundFlow: false, outbound: { enabled: true } }).success).toBe(false);
+    expect(() => channelSettings({ outboundFlow: true, outbound: { enabled: false } })).toThrow(/old name of outboundFlow/);
+    expect(OutboundSettingsSchema.parse({}).outboundFlow).toBe(false);
   });
 
   it('refuses a subject with a line break instead of repairing it', () => {
