@@ -10,13 +10,13 @@ function reservations(config = exampleConfig()): Record<string, unknown> {
 }
 
 describe('inbound function concurrency', () => {
-  it('reserves the documented default for the inbound function and for no other', () => {
+  it('reserves the documented default for the inbound function, one for the SLA check (one run at a time), and none for any other', () => {
     // Act
     const reserved = reservations();
 
     // Assert
     expect(reserved['Postroom inbound']).toBe(20);
-    expect(Object.entries(reserved).filter(([, value]) => value !== undefined)).toEqual([['Postroom inbound', 20]]);
+    expect(Object.entries(reserved).filter(([, value]) => value !== undefined).sort()).toEqual([['Postroom SLA check', 1], ['Postroom inbound', 20]]);
   });
 
   it('takes receiving.reservedConcurrency from the config', () => {
