@@ -40,12 +40,23 @@ type BatchRequests = { Keys?: Key[] } | { PutRequest?: { Item?: Key }; DeleteReq
  * names the distinct kinds of its items joined by `+`. Empty for other services.
  */
 export function itemKindOf(input: object): string {
-  const i = input as { Item?: Record<string, unknown>; Key?: Record<string, unknown>; RequestItems?: Record<string, BatchRequests>; ExpressionAttributeValues?: Record<string, unknown> };
+  const i = input as {
+    Item?: Record<string, unknown>;
+    Key?: Record<string, unknown>;
+    RequestItems?: Record<string, BatchRequests>;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  };
   const item = i.Item ?? i.Key;
   if (item) return kindOfKey(item);
   if (i.RequestItems) {
     const keys = Object.values(i.RequestItems).flatMap((requests): Record<string, unknown>[] =>
-      Array.isArray(requests) ? requests.flatMap((r): Key[] => { const k = r.PutRequest?.Item ?? r.DeleteRequest?.Key; return k ? [k] : []; }) : (requests.Keys ?? []));
+      Array.isArray(requests)
+        ? requests.flatMap((r): Key[] => {
+            const k = r.PutRequest?.Item ?? r.DeleteRequest?.Key;
+            return k ? [k] : [];
+          })
+        : (requests.Keys ?? []),
+    );
     return [...new Set(keys.map(kindOfKey))].join('+');
   }
   const pk = i.ExpressionAttributeValues?.[':pk'];

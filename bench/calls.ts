@@ -48,7 +48,12 @@ export function serviceOf(client: object): string {
 
 /** The real `createInboundDeps`, with a stand-in tracer that puts a counter on every client it is handed. */
 export function countingDeps(aws: LocalAws, counter: CallCounter): ReceiveMailDeps {
-  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl });
+  const env = readEnv(InboundEnvSchema, {
+    TABLE_NAME: aws.tableName,
+    MAIL_BUCKET: aws.bucket,
+    SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+    OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+  });
   return createInboundDeps(env, countingTracer(counter));
 }
 
@@ -77,8 +82,12 @@ export async function putRaw(aws: LocalAws, key: string, raw: Buffer): Promise<v
 /** Points the SDK's environment at the local servers (and `extra`, e.g. a local SES) for as long as `fn` runs. */
 export async function withLocalEnv<T>(aws: LocalAws, fn: () => Promise<T>, extra: Readonly<Record<string, string>> = {}): Promise<T> {
   const env: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb, AWS_ENDPOINT_URL_S3: aws.endpoints.s3, AWS_ENDPOINT_URL_SQS: aws.endpoints.sqs,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: aws.endpoints.s3,
+    AWS_ENDPOINT_URL_SQS: aws.endpoints.sqs,
     ...extra,
   };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
@@ -111,7 +120,13 @@ export function delivery(aws: LocalAws, channel: ChannelSettings, deps: ReceiveM
   return async (raw) => {
     const sesMessageId = newSesMessageId();
     await putRaw(aws, `${RAW_MAIL_PREFIX}${sesMessageId}`, raw);
-    const event = sesReceiptEvent({ sesMessageId, mailFrom: 'anna@customer.example', recipients: [channel.address], verdicts: ALL_PASS, receivedAt: new Date() });
+    const event = sesReceiptEvent({
+      sesMessageId,
+      mailFrom: 'anna@customer.example',
+      recipients: [channel.address],
+      verdicts: ALL_PASS,
+      receivedAt: new Date(),
+    });
     const [mail] = inboundMailsOf(event, RAW_MAIL_PREFIX);
     if (!mail) throw new Error('no mail in the receipt event');
     counter.reset();

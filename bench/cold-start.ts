@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { FUNCTION_ROLES, type FunctionRole, type PackageBytes, bundleFlags, groupPackages, installedDependencies, packageBytes, roleOf, sumByGroup } from './bundle-packages.ts';
+import {
+  FUNCTION_ROLES,
+  type FunctionRole,
+  type PackageBytes,
+  bundleFlags,
+  groupPackages,
+  installedDependencies,
+  packageBytes,
+  roleOf,
+  sumByGroup,
+} from './bundle-packages.ts';
 import { measureFirstMail, type FirstMailResult } from './first-mail.ts';
 import { type MappedFile, profileImport, selfTimeByPackage } from './import-profile.ts';
 import { decodeMappings, type SourceMapV3 } from './source-map.ts';
@@ -97,7 +107,13 @@ interface TemplateResource {
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
-const PSEUDO: Record<string, string> = { 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Postroom' };
+const PSEUDO: Record<string, string> = {
+  'AWS::Region': REGION,
+  'AWS::AccountId': ACCOUNT,
+  'AWS::Partition': 'aws',
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::StackName': 'Postroom',
+};
 
 /** A plausible value of `{ Ref: id }`: what CloudFormation returns for the resource's type. */
 function refValue(id: string, resource: TemplateResource | undefined): string {
@@ -157,7 +173,11 @@ export function resolveTemplateValue(value: unknown, resources: Readonly<Record<
 /** A function's environment from its template resource, tokens resolved; `NODE_OPTIONS` left out (the runs set the flag themselves). */
 export function functionEnv(resource: TemplateResource, resources: Readonly<Record<string, TemplateResource>>): Record<string, string> {
   const variables = resource.Properties?.Environment?.Variables ?? {};
-  return Object.fromEntries(Object.entries(variables).filter(([k]) => k !== 'NODE_OPTIONS').map(([k, v]) => [k, resolveTemplateValue(v, resources)]));
+  return Object.fromEntries(
+    Object.entries(variables)
+      .filter(([k]) => k !== 'NODE_OPTIONS')
+      .map(([k, v]) => [k, resolveTemplateValue(v, resources)]),
+  );
 }
 
 const ROOT = join(import.meta.dirname, '..');
@@ -168,7 +188,14 @@ async function newestMtime(path: string): Promise<number> {
   if (!info) return 0;
   if (!info.isDirectory()) return info.mtimeMs;
   const entries = await readdir(path, { recursive: true });
-  const times = await Promise.all(entries.map((e) => stat(join(path, e)).then((s) => s.mtimeMs, () => 0)));
+  const times = await Promise.all(
+    entries.map((e) =>
+      stat(join(path, e)).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  );
   return Math.max(info.mtimeMs, ...times);
 }
 
@@ -232,13 +259,32 @@ async function bundlesOf(out: string): Promise<Bundle[] | null> {
     const packages = await packagesOf(loaded);
     const options = resource.Properties?.Environment?.Variables?.NODE_OPTIONS;
     rows.push({
-      path, role, file, bytes: sum(await Promise.all(loaded.map((f) => stat(f).then((s) => s.size)))),
-      assetBytes: await folderBytes(dir), files: loaded.length,
-      sourceMapBytes: sum(await Promise.all(loaded.map((f) => stat(`${f}.map`).then((s) => s.size, () => 0)))),
-      memoryMb: resource.Properties?.MemorySize ?? null, architecture: resource.Properties?.Architectures?.[0] ?? null,
-      packages, flags: bundleFlags(role, packages.map((p) => p.name)),
+      path,
+      role,
+      file,
+      bytes: sum(await Promise.all(loaded.map((f) => stat(f).then((s) => s.size)))),
+      assetBytes: await folderBytes(dir),
+      files: loaded.length,
+      sourceMapBytes: sum(
+        await Promise.all(
+          loaded.map((f) =>
+            stat(`${f}.map`).then(
+              (s) => s.size,
+              () => 0,
+            ),
+          ),
+        ),
+      ),
+      memoryMb: resource.Properties?.MemorySize ?? null,
+      architecture: resource.Properties?.Architectures?.[0] ?? null,
+      packages,
+      flags: bundleFlags(
+        role,
+        packages.map((p) => p.name),
+      ),
       env: role ? functionEnv(resource, template.Resources) : {},
-      sourceMaps: typeof options === 'string' && options.includes('--enable-source-maps'), loaded,
+      sourceMaps: typeof options === 'string' && options.includes('--enable-source-maps'),
+      loaded,
     });
   }
   return rows;
@@ -247,7 +293,11 @@ async function bundlesOf(out: string): Promise<Bundle[] | null> {
 /** The environment of an import run: the function's own, plus what the Lambda runtime would set. */
 function runEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '', AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', ...env,
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    ...env,
   };
 }
 
@@ -279,12 +329,30 @@ async function measureImport(bundle: Bundle & { role: FunctionRole }, runs: numb
   const withMs = round(median(withMaps), 1);
   const withoutMs = round(median(without), 1);
   return {
-    path: bundle.path, role: bundle.role, importMs: bundle.sourceMaps ? withMs : withoutMs, sourceMaps: bundle.sourceMaps,
-    importMsSourceMaps: withMs, importMsNoSourceMaps: withoutMs,
-    env: Object.keys(bundle.env).sort(), profiledMs: round(ms, 1),
-    byGroup: sumByGroup(selfTimes, (r) => r.name, (r) => r.ms, groups).map((g) => ({ group: g.group, ms: round(g.value, 1) })),
-    topPackages: selfTimes.sort((a, b) => b.ms - a.ms).slice(0, 12).map((r) => ({ group: r.name, ms: round(r.ms, 1) })),
-    bytesByGroup: sumByGroup(bundle.packages, (p) => p.name, (p) => p.bytes, groups).map((g) => ({ group: g.group, bytes: g.value })),
+    path: bundle.path,
+    role: bundle.role,
+    importMs: bundle.sourceMaps ? withMs : withoutMs,
+    sourceMaps: bundle.sourceMaps,
+    importMsSourceMaps: withMs,
+    importMsNoSourceMaps: withoutMs,
+    env: Object.keys(bundle.env).sort(),
+    profiledMs: round(ms, 1),
+    byGroup: sumByGroup(
+      selfTimes,
+      (r) => r.name,
+      (r) => r.ms,
+      groups,
+    ).map((g) => ({ group: g.group, ms: round(g.value, 1) })),
+    topPackages: selfTimes
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 12)
+      .map((r) => ({ group: r.name, ms: round(r.ms, 1) })),
+    bytesByGroup: sumByGroup(
+      bundle.packages,
+      (p) => p.name,
+      (p) => p.bytes,
+      groups,
+    ).map((g) => ({ group: g.group, bytes: g.value })),
   };
 }
 
@@ -298,7 +366,10 @@ async function measureImport(bundle: Bundle & { role: FunctionRole }, runs: numb
 export async function measureColdStart(options: { readonly runs: number; readonly progress?: (line: string) => void }): Promise<ColdStartResult> {
   const cdkOut = join(ROOT, 'cdk.out');
   const inputsAt = Math.max(...(await Promise.all(INPUTS.map((p) => newestMtime(join(ROOT, p))))));
-  const builtAt = await stat(join(cdkOut, 'manifest.json')).then((s) => s.mtimeMs, () => 0);
+  const builtAt = await stat(join(cdkOut, 'manifest.json')).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   let bundles = builtAt > inputsAt ? await bundlesOf(cdkOut).catch(() => null) : null;
   const source = bundles ? 'cdk.out' : 'synth';
   const temp = bundles ? null : await mkdtemp(join(tmpdir(), 'postroom-bench-synth-'));
@@ -308,7 +379,9 @@ export async function measureColdStart(options: { readonly runs: number; readonl
       bundles = await bundlesOf(temp);
     }
     if (!bundles) throw new Error('cdk synth produced no function bundles');
-    const ours = bundles.filter((b): b is Bundle & { role: FunctionRole } => b.role !== null).sort((a, b) => FUNCTION_ROLES.indexOf(a.role) - FUNCTION_ROLES.indexOf(b.role));
+    const ours = bundles
+      .filter((b): b is Bundle & { role: FunctionRole } => b.role !== null)
+      .sort((a, b) => FUNCTION_ROLES.indexOf(a.role) - FUNCTION_ROLES.indexOf(b.role));
     const inbound = ours.find((b) => b.role === 'inbound');
     if (!inbound) throw new Error('no inbound function in the cloud assembly');
     const imports: ImportRow[] = [];
@@ -320,10 +393,15 @@ export async function measureColdStart(options: { readonly runs: number; readonl
     options.progress?.('bench: inbound import plus its first mail (local servers)');
     const firstMail = await measureFirstMail(inbound.file, inbound.env, { runs: options.runs, sourceMaps: inbound.sourceMaps });
     return {
-      source, bundles: bundles.map(({ env: _env, sourceMaps: _maps, loaded: _loaded, ...b }) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
-      importMs: inboundImport.importMs, importMsNoSourceMaps: inboundImport.importMsNoSourceMaps, firstMail, imports,
+      source,
+      bundles: bundles.map(({ env: _env, sourceMaps: _maps, loaded: _loaded, ...b }) => ({ ...b, file: b.file.replace(temp ?? ROOT, temp ? '<synth>' : '.') })),
+      importMs: inboundImport.importMs,
+      importMsNoSourceMaps: inboundImport.importMsNoSourceMaps,
+      firstMail,
+      imports,
       missing: FUNCTION_ROLES.filter((role) => role !== 'admin' && !ours.some((b) => b.role === role)),
-      runs: options.runs, inboundMemoryMb: inbound.memoryMb ?? 128,
+      runs: options.runs,
+      inboundMemoryMb: inbound.memoryMb ?? 128,
     };
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });

@@ -101,14 +101,36 @@ export async function measureCompose(options: ComposeBenchOptions): Promise<Comp
     const { reply, files } = replyInput(kind);
     const source = new MemorySource(files);
     let n = 0;
-    const plan = () => planReply({ ids: { next: () => `bench-${++n}` } }, {
-      channel, outbound,
-      conversation: { id: 'conv-1', ticketNumber: ticket, replyToken: 'tok' },
-      answered: { messageId: 'c2@customer.example', inReplyTo: 'c1@customer.example', references: ['c1@customer.example'], subject: 'AW: Printer broken', from: { address: 'jane@customer.example', name: 'Jane Doe' }, replyTo: [], sender: null },
-      reply: {
-        agentId: 'agent-1', agentName: 'Max', text: null, html: null, cc: [], bcc: [], attachments: [], template: channelTemplate(outbound), signature: null, ...reply,
-      },
-    }).mail;
+    const plan = () =>
+      planReply(
+        { ids: { next: () => `bench-${++n}` } },
+        {
+          channel,
+          outbound,
+          conversation: { id: 'conv-1', ticketNumber: ticket, replyToken: 'tok' },
+          answered: {
+            messageId: 'c2@customer.example',
+            inReplyTo: 'c1@customer.example',
+            references: ['c1@customer.example'],
+            subject: 'AW: Printer broken',
+            from: { address: 'jane@customer.example', name: 'Jane Doe' },
+            replyTo: [],
+            sender: null,
+          },
+          reply: {
+            agentId: 'agent-1',
+            agentName: 'Max',
+            text: null,
+            html: null,
+            cc: [],
+            bcc: [],
+            attachments: [],
+            template: channelTemplate(outbound),
+            signature: null,
+            ...reply,
+          },
+        },
+      ).mail;
     const mail = plan();
     const fetched = await Promise.all(mail.attachments.map((ref) => source.fetch(ref)));
     const bareOptions = composerOptions(mail, fetched, date);
@@ -133,7 +155,15 @@ export async function measureCompose(options: ComposeBenchOptions): Promise<Comp
     }
     const composeMs = median(composeTimes);
     const bareMs = median(bareTimes);
-    rows.push({ kind, bytes, rounds, planMs: round(median(planTimes), 3), composeMs: round(composeMs, 3), bareMs: round(bareMs, 3), ratio: round(composeMs / bareMs) });
+    rows.push({
+      kind,
+      bytes,
+      rounds,
+      planMs: round(median(planTimes), 3),
+      composeMs: round(composeMs, 3),
+      bareMs: round(bareMs, 3),
+      ratio: round(composeMs / bareMs),
+    });
   }
   return rows;
 }
@@ -142,7 +172,9 @@ export async function measureCompose(options: ComposeBenchOptions): Promise<Comp
 export function formatComposeRows(rows: readonly ComposeRow[]): string {
   const lines = ['kind              bytes       plan ms  compose ms  bare ms  ratio'];
   for (const r of rows) {
-    lines.push(`${r.kind.padEnd(16)} ${String(r.bytes).padStart(9)} ${r.planMs.toFixed(3).padStart(10)} ${r.composeMs.toFixed(3).padStart(11)} ${r.bareMs.toFixed(3).padStart(8)} ${r.ratio.toFixed(2).padStart(6)}`);
+    lines.push(
+      `${r.kind.padEnd(16)} ${String(r.bytes).padStart(9)} ${r.planMs.toFixed(3).padStart(10)} ${r.composeMs.toFixed(3).padStart(11)} ${r.bareMs.toFixed(3).padStart(8)} ${r.ratio.toFixed(2).padStart(6)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

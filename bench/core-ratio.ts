@@ -131,8 +131,16 @@ export async function measureCoreRatio(options: CoreRatioOptions): Promise<CoreR
     const floorLeanMs = median(times.floorLean);
     const decideMs = median(times.decide);
     rows.push({
-      kind, bytes: raw.byteLength, rounds: times.decide.length, floorMs, floorLeanMs, adapterParseMs: median(times.adapter),
-      sanitizedParseMs: sanitized === null ? null : median(sanitized), decideMs, ratio: decideMs / floorMs, ratioLean: decideMs / floorLeanMs,
+      kind,
+      bytes: raw.byteLength,
+      rounds: times.decide.length,
+      floorMs,
+      floorLeanMs,
+      adapterParseMs: median(times.adapter),
+      sanitizedParseMs: sanitized === null ? null : median(sanitized),
+      decideMs,
+      ratio: decideMs / floorMs,
+      ratioLean: decideMs / floorLeanMs,
     });
   }
   return rows;

@@ -46,7 +46,7 @@ export function costPerMillion(input: CostInput, prices: Prices = PRICES, assump
   const perMail = { ses, s3, lambda, sqs, dynamodb };
   const total = ses + s3 + lambda + sqs + dynamodb;
   return {
-    ...Object.fromEntries(Object.entries(perMail).map(([k, v]) => [k, v * MILLION])) as Omit<CostPerMillion, 'total' | 'billedMs' | 'connect'>,
+    ...(Object.fromEntries(Object.entries(perMail).map(([k, v]) => [k, v * MILLION])) as Omit<CostPerMillion, 'total' | 'billedMs' | 'connect'>),
     total: total * MILLION,
     billedMs,
     connect: prices.connectInboundEmail.usd * MILLION,

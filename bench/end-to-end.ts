@@ -31,7 +31,14 @@ function sandboxConfig() {
   return PostroomConfigSchema.parse({
     domains: ['example.com'],
     skills: ['support', 'billing'],
-    channels: [{ id: 'support', address: ADDRESS, defaultSkill: 'support', routing: [{ name: 'billing-words', when: { subjectKeywords: ['invoice'] }, skill: 'billing' }] }],
+    channels: [
+      {
+        id: 'support',
+        address: ADDRESS,
+        defaultSkill: 'support',
+        routing: [{ name: 'billing-words', when: { subjectKeywords: ['invoice'] }, skill: 'billing' }],
+      },
+    ],
   });
 }
 
@@ -73,7 +80,14 @@ export async function measureEndToEnd(options: { readonly total: number; readonl
   let newMails = 0;
   try {
     const worker = async (w: number): Promise<void> => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sandbox.info.smtp.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: sandbox.info.smtp.port,
+        secure: false,
+        ignoreTLS: true,
+        pool: true,
+        maxConnections: 1,
+      });
       let parent: string | null = null;
       try {
         // A reply is always sent after its parent, even past the deadline, so threading is checked.
@@ -97,9 +111,19 @@ export async function measureEndToEnd(options: { readonly total: number; readonl
     const seconds = (performance.now() - started) / 1000;
     const { byQueue, newConversations } = await drain(sandbox);
     return {
-      target: options.total, capped: latencies.length < options.total, sent: latencies.length, newMails, replies: latencies.length - newMails, connections: options.connections, seconds,
-      perSecond: latencies.length / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99),
-      onQueues: Object.values(byQueue).reduce((a, b) => a + b, 0), byQueue, newConversations,
+      target: options.total,
+      capped: latencies.length < options.total,
+      sent: latencies.length,
+      newMails,
+      replies: latencies.length - newMails,
+      connections: options.connections,
+      seconds,
+      perSecond: latencies.length / seconds,
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
+      onQueues: Object.values(byQueue).reduce((a, b) => a + b, 0),
+      byQueue,
+      newConversations,
     };
   } finally {
     await sandbox.stop();

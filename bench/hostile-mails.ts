@@ -82,7 +82,10 @@ function body(kind: HostileKind): { contentType: string; text: string } {
     case 'attribution-fragments':
       return { contentType: plain, text: fill(`Hello,${CRLF}`, lines(`${'On 1.2.2026 12:30 a@b.example wrote '.repeat(13)}:`, '> x')) };
     case 'decoration-runs':
-      return { contentType: plain, text: fill(`Hello,${CRLF}`, lines(`${'- '.repeat(240)}x`, `${'-'.repeat(480)}x`, `a${' '.repeat(480)}b>`, `http://x${' '.repeat(480)}y`)) };
+      return {
+        contentType: plain,
+        text: fill(`Hello,${CRLF}`, lines(`${'- '.repeat(240)}x`, `${'-'.repeat(480)}x`, `a${' '.repeat(480)}b>`, `http://x${' '.repeat(480)}y`)),
+      };
     case 'header-keys':
       return { contentType: plain, text: fill(`Hello,${CRLF}`, lines('From: a@b.example', '', 'To: c@d.example', '', 'Date: 1.2.2026 12:30', '', 'Subject:')) };
     case 'long-line':

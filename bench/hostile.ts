@@ -64,7 +64,15 @@ export async function measureHostile(options: { readonly quick: boolean; readonl
         }),
       );
     }
-    rows.push({ kind, bytes: raw.byteLength, floorMs: median(times.floor), floorFailed, floorLeanMs: median(times.floorLean), decideMs: median(times.decide), tags });
+    rows.push({
+      kind,
+      bytes: raw.byteLength,
+      floorMs: median(times.floor),
+      floorFailed,
+      floorLeanMs: median(times.floorLean),
+      decideMs: median(times.decide),
+      tags,
+    });
   }
   const slowest = rows.reduce((worst, row) => (row.decideMs > worst.decideMs ? row : worst));
   return { rounds, rows, slowest };

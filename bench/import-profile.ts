@@ -46,7 +46,11 @@ export const NODE_INTERNALS = '(node internals and builtins)';
  * the import loads (code splitting's chunks, by URL) the same way.
  */
 export function selfTimeByPackage(
-  profile: CpuProfile, bundleUrl: string, lines: readonly (readonly Segment[])[], sources: readonly string[], chunks: ReadonlyMap<string, MappedFile> = new Map(),
+  profile: CpuProfile,
+  bundleUrl: string,
+  lines: readonly (readonly Segment[])[],
+  sources: readonly string[],
+  chunks: ReadonlyMap<string, MappedFile> = new Map(),
 ): Map<string, number> {
   const files = new Map([...chunks, [bundleUrl, { lines, sources }]]);
   const labelOf = new Map<number, string | null>();

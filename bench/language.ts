@@ -30,51 +30,137 @@ const { values: args } = parseArgs({ options: { modules: { type: 'string' }, rou
 const MODULES = resolve(args.modules ?? ROOT);
 const ROUNDS = Number(args.rounds ?? 20);
 
-interface Sample { readonly set: 'suites' | 'corpus' | 'own'; readonly lang: string; readonly text: string }
+interface Sample {
+  readonly set: 'suites' | 'corpus' | 'own';
+  readonly lang: string;
+  readonly text: string;
+}
 type Detect = (text: string) => string | null;
-interface Candidate { readonly name: string; readonly pkg: string; readonly subpath: string; readonly make: (mod: Record<string, unknown>) => Promise<Detect> }
+interface Candidate {
+  readonly name: string;
+  readonly pkg: string;
+  readonly subpath: string;
+  readonly make: (mod: Record<string, unknown>) => Promise<Detect>;
+}
 
 /** ISO 639-3 (franc, lande) to ISO 639-1, for the languages the samples hold and their neighbours. */
 const ISO3: Readonly<Record<string, string>> = {
-  afr: 'af', arb: 'ar', ara: 'ar', bos: 'bs', bul: 'bg', cat: 'ca', ces: 'cs', cmn: 'zh', dan: 'da', deu: 'de', ell: 'el', eng: 'en',
-  est: 'et', fin: 'fi', fra: 'fr', glg: 'gl', heb: 'he', hin: 'hi', hrv: 'hr', hun: 'hu', ind: 'id', ita: 'it', jpn: 'ja', kor: 'ko',
-  lit: 'lt', lvs: 'lv', lav: 'lv', nld: 'nl', nob: 'no', nno: 'no', pol: 'pl', por: 'pt', ron: 'ro', rus: 'ru', slk: 'sk', slv: 'sl',
-  spa: 'es', srp: 'sr', swe: 'sv', tur: 'tr', ukr: 'uk', vie: 'vi', zlm: 'ms', tgl: 'tl', sco: 'sco', lat: 'la',
+  afr: 'af',
+  arb: 'ar',
+  ara: 'ar',
+  bos: 'bs',
+  bul: 'bg',
+  cat: 'ca',
+  ces: 'cs',
+  cmn: 'zh',
+  dan: 'da',
+  deu: 'de',
+  ell: 'el',
+  eng: 'en',
+  est: 'et',
+  fin: 'fi',
+  fra: 'fr',
+  glg: 'gl',
+  heb: 'he',
+  hin: 'hi',
+  hrv: 'hr',
+  hun: 'hu',
+  ind: 'id',
+  ita: 'it',
+  jpn: 'ja',
+  kor: 'ko',
+  lit: 'lt',
+  lvs: 'lv',
+  lav: 'lv',
+  nld: 'nl',
+  nob: 'no',
+  nno: 'no',
+  pol: 'pl',
+  por: 'pt',
+  ron: 'ro',
+  rus: 'ru',
+  slk: 'sk',
+  slv: 'sl',
+  spa: 'es',
+  srp: 'sr',
+  swe: 'sv',
+  tur: 'tr',
+  ukr: 'uk',
+  vie: 'vi',
+  zlm: 'ms',
+  tgl: 'tl',
+  sco: 'sco',
+  lat: 'la',
 };
 const NAMES: Readonly<Record<string, string>> = {
-  arabic: 'ar', czech: 'cs', danish: 'da', dutch: 'nl', english: 'en', finnish: 'fi', french: 'fr', german: 'de', hungarian: 'hu',
-  italian: 'it', norwegian: 'no', polish: 'pl', portuguese: 'pt', romanian: 'ro', russian: 'ru', spanish: 'es', swedish: 'sv', turkish: 'tr',
+  arabic: 'ar',
+  czech: 'cs',
+  danish: 'da',
+  dutch: 'nl',
+  english: 'en',
+  finnish: 'fi',
+  french: 'fr',
+  german: 'de',
+  hungarian: 'hu',
+  italian: 'it',
+  norwegian: 'no',
+  polish: 'pl',
+  portuguese: 'pt',
+  romanian: 'ro',
+  russian: 'ru',
+  spanish: 'es',
+  swedish: 'sv',
+  turkish: 'tr',
 };
 const iso3 = (code: string | undefined): string | null => (!code || code === 'und' ? null : (ISO3[code] ?? `?${code}`));
 
 const eldCandidate = (size: string): Candidate => ({
-  name: `eld ${size}`, pkg: 'eld', subpath: `./${size}`,
+  name: `eld ${size}`,
+  pkg: 'eld',
+  subpath: `./${size}`,
   make: async (m) => {
     const eld = m.eld as { detect(t: string): { language: string; isReliable(): boolean } };
-    return (t) => { const r = eld.detect(t); return r.language && r.isReliable() ? r.language : null; };
+    return (t) => {
+      const r = eld.detect(t);
+      return r.language && r.isReliable() ? r.language : null;
+    };
   },
 });
 
 const CANDIDATES: readonly Candidate[] = [
-  eldCandidate('extrasmall'), eldCandidate('small'), eldCandidate('medium'),
+  eldCandidate('extrasmall'),
+  eldCandidate('small'),
+  eldCandidate('medium'),
   { name: 'franc-min', pkg: 'franc-min', subpath: '.', make: async (m) => (t) => iso3((m.franc as (t: string) => string)(t)) },
   { name: 'tinyld', pkg: 'tinyld', subpath: '.', make: async (m) => (t) => (m.detect as (t: string) => string)(t) || null },
   { name: 'tinyld light', pkg: 'tinyld', subpath: './light', make: async (m) => (t) => (m.detect as (t: string) => string)(t) || null },
   {
-    name: 'cld3-asm', pkg: 'cld3-asm', subpath: '.',
+    name: 'cld3-asm',
+    pkg: 'cld3-asm',
+    subpath: '.',
     make: async (m) => {
       const load = m.loadModule ?? (m.default as Record<string, unknown>).loadModule;
-      const factory = await (load as () => Promise<{ create(min: number, max: number): { findLanguage(t: string): { language: string; is_reliable: boolean } } }>)();
+      const factory = await (
+        load as () => Promise<{ create(min: number, max: number): { findLanguage(t: string): { language: string; is_reliable: boolean } } }>
+      )();
       const identifier = factory.create(0, 2000);
-      return (t) => { const r = identifier.findLanguage(t); return r.is_reliable && r.language !== 'und' ? r.language.replace(/^iw$/u, 'he').replace(/-Latn$/u, '?latn') : null; };
+      return (t) => {
+        const r = identifier.findLanguage(t);
+        return r.is_reliable && r.language !== 'und' ? r.language.replace(/^iw$/u, 'he').replace(/-Latn$/u, '?latn') : null;
+      };
     },
   },
   { name: 'lande', pkg: 'lande', subpath: '.', make: async (m) => (t) => iso3((m.default as (t: string) => [string, number][])(t)[0]?.[0]) },
   {
-    name: 'languagedetect', pkg: 'languagedetect', subpath: '.',
+    name: 'languagedetect',
+    pkg: 'languagedetect',
+    subpath: '.',
     make: async (m) => {
       const detector = new (m.default as new () => { detect(t: string, n: number): [string, number][] })();
-      return (t) => { const name = detector.detect(t, 1)[0]?.[0]; return name ? (NAMES[name] ?? `?${name}`) : null; };
+      return (t) => {
+        const name = detector.detect(t, 1)[0]?.[0];
+        return name ? (NAMES[name] ?? `?${name}`) : null;
+      };
     },
   },
 ];
@@ -83,11 +169,19 @@ const CANDIDATES: readonly Candidate[] = [
 async function entryOf(dir: string, pkg: string, subpath: string): Promise<string | null> {
   const base = join(dir, 'node_modules', pkg);
   if (!existsSync(join(base, 'package.json'))) return null;
-  const manifest = JSON.parse(await readFile(join(base, 'package.json'), 'utf8')) as { version: string; main?: string; module?: string; exports?: Record<string, unknown> };
+  const manifest = JSON.parse(await readFile(join(base, 'package.json'), 'utf8')) as {
+    version: string;
+    main?: string;
+    module?: string;
+    exports?: Record<string, unknown>;
+  };
   const exported = manifest.exports?.[subpath];
-  const target = typeof exported === 'string' ? exported
-    : (exported as Record<string, string> | undefined)?.import ?? (exported as Record<string, string> | undefined)?.default
-      ?? (subpath === '.' ? manifest.main ?? manifest.module ?? 'index.js' : null);
+  const target =
+    typeof exported === 'string'
+      ? exported
+      : ((exported as Record<string, string> | undefined)?.import ??
+        (exported as Record<string, string> | undefined)?.default ??
+        (subpath === '.' ? (manifest.main ?? manifest.module ?? 'index.js') : null));
   return target ? join(base, target) : null;
 }
 
@@ -119,7 +213,12 @@ async function samples(): Promise<Sample[]> {
 
 const LONG_TEXT = 'Sehr geehrte Damen und Herren, die Lieferung kam leider unvollständig an, es fehlen zwei Kartons. '.repeat(21).slice(0, 2000);
 
-interface Score { right: number; wrong: number; none: number; n: number }
+interface Score {
+  right: number;
+  wrong: number;
+  none: number;
+  n: number;
+}
 const pct = (part: number, n: number): string => (n === 0 ? '-' : `${((100 * part) / n).toFixed(1)}`);
 
 function score(detect: Detect, list: readonly Sample[]): Score {
@@ -173,8 +272,16 @@ async function timingAsync(detector: EldLanguageDetector, list: readonly Sample[
 async function footprint(entry: string): Promise<{ kb: number; importMs: number }> {
   const result = await build({
     stdin: { contents: `import * as m from ${JSON.stringify(entry)}; globalThis.__language = m;`, resolveDir: ROOT, loader: 'js' },
-    bundle: true, platform: 'node', format: 'esm', target: POSTROOM_BUNDLE_TARGET, mainFields: ['module', 'main'], minify: true, keepNames: true,
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" }, write: false, logLevel: 'silent',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: POSTROOM_BUNDLE_TARGET,
+    mainFields: ['module', 'main'],
+    minify: true,
+    keepNames: true,
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+    write: false,
+    logLevel: 'silent',
   });
   const code = result.outputFiles[0]?.contents ?? new Uint8Array();
   const dir = await mkdtemp(join(tmpdir(), 'postroom-language-'));
@@ -219,7 +326,11 @@ for (const [name, version, detect, entry] of rows) {
   });
   const time = entry ? timing(detect, all) : await timingAsync(postroom, all);
   const size = entry ? await footprint(entry) : null;
-  console.log([name, version, ...cells, time.perMail.toFixed(1), time.long.toFixed(0), size ? size.kb.toFixed(0) : '-', size ? size.importMs.toFixed(0) : '-'].join(' | '));
+  console.log(
+    [name, version, ...cells, time.perMail.toFixed(1), time.long.toFixed(0), size ? size.kb.toFixed(0) : '-', size ? size.importMs.toFixed(0) : '-'].join(
+      ' | ',
+    ),
+  );
 }
 
 // The chosen detector's misses, to read.

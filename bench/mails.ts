@@ -75,7 +75,15 @@ function headers(kind: MailKind, options: MailOptions, contentType: string, extr
 /** A plain reply: two lines of new text, a signature, and quoted history up to the target size. */
 function plainReply(options: MailOptions, target: number, random: () => number): string {
   const head = headers('reply-5k', options, 'text/plain; charset=utf-8', ['Content-Transfer-Encoding: 8bit']);
-  const body = [sentence(random), sentence(random), '', '-- ', 'Anna Customer', '', 'On Mon, 2 Nov 2026 at 17:02, Example Support <support@example.com> wrote:'];
+  const body = [
+    sentence(random),
+    sentence(random),
+    '',
+    '-- ',
+    'Anna Customer',
+    '',
+    'On Mon, 2 Nov 2026 at 17:02, Example Support <support@example.com> wrote:',
+  ];
   let text = head + CRLF + body.join(CRLF) + CRLF;
   while (text.length < target - 80) text += `> ${sentence(random, 10)}${CRLF}`;
   return text;
@@ -121,10 +129,21 @@ function newsletter(options: MailOptions, target: number, random: () => number):
   ]);
   const parts = (html: string, text: string): string =>
     [
-      head, `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(text),
-      `--${boundary}`, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '',
-      quotedPrintable(`<!DOCTYPE html><html><head><style>td{font-family:Arial}</style></head><body>\n<table width="600" align="center" cellpadding="0" cellspacing="0" border="0">\n${html}</table></body></html>`),
-      `--${boundary}--`, '',
+      head,
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      quotedPrintable(text),
+      `--${boundary}`,
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      quotedPrintable(
+        `<!DOCTYPE html><html><head><style>td{font-family:Arial}</style></head><body>\n<table width="600" align="center" cellpadding="0" cellspacing="0" border="0">\n${html}</table></body></html>`,
+      ),
+      `--${boundary}--`,
+      '',
     ].join(CRLF);
   let html = '';
   let text = '';
@@ -150,10 +169,24 @@ function base64Lines(bytes: number, random: () => number): string {
 function withAttachments(kind: MailKind, options: MailOptions, target: number, random: () => number, shares: readonly number[]): string {
   const boundary = 'bench-mixed-0001';
   const head = headers(kind, options, `multipart/mixed; boundary="${boundary}"`);
-  const intro = [head, `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '', `${sentence(random)} ${sentence(random)}`, 'The files are attached.', ''].join(CRLF);
+  const intro = [
+    head,
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    `${sentence(random)} ${sentence(random)}`,
+    'The files are attached.',
+    '',
+  ].join(CRLF);
   const partHead = (i: number) =>
-    [`--${boundary}`, `Content-Type: application/pdf; name="document-${i + 1}.pdf"`, 'Content-Transfer-Encoding: base64',
-      `Content-Disposition: attachment; filename="document-${i + 1}.pdf"`, '', ''].join(CRLF);
+    [
+      `--${boundary}`,
+      `Content-Type: application/pdf; name="document-${i + 1}.pdf"`,
+      'Content-Transfer-Encoding: base64',
+      `Content-Disposition: attachment; filename="document-${i + 1}.pdf"`,
+      '',
+      '',
+    ].join(CRLF);
   const closing = `${CRLF}--${boundary}--${CRLF}`;
   const overhead = intro.length + shares.reduce((sum, _s, i) => sum + partHead(i).length + CRLF.length, 0) + closing.length;
   // 57 raw bytes make one 76-character base64 line plus CRLF.

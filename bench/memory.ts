@@ -29,8 +29,14 @@ export async function measureMemory(kinds: readonly MailKind[] = MAIL_KINDS): Pr
   try {
     const child = join(dir, 'memory-child.mjs');
     await build({
-      entryPoints: [join(import.meta.dirname, 'memory-child.ts')], outfile: child, bundle: true, platform: 'node', format: 'esm',
-      target: 'node24', mainFields: ['module', 'main'], logLevel: 'silent',
+      entryPoints: [join(import.meta.dirname, 'memory-child.ts')],
+      outfile: child,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      logLevel: 'silent',
       banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
     });
     const rows: MemoryRow[] = [];

@@ -69,7 +69,11 @@ const usd = (v: number) => `$${v.toFixed(2)}`;
 export function checkGoals(r: Omit<BenchResult, 'goals'>): GoalCheck[] {
   const big = r.memory.find((m) => m.kind === 'attachment-40m');
   const checks: GoalCheck[] = [
-    ...r.coreRatio.map((row) => ({ goal: `core/parser ratio ${row.kind} <= ${GOALS.coreRatio}`, measured: row.ratio.toFixed(2), pass: row.ratio <= GOALS.coreRatio })),
+    ...r.coreRatio.map((row) => ({
+      goal: `core/parser ratio ${row.kind} <= ${GOALS.coreRatio}`,
+      measured: row.ratio.toFixed(2),
+      pass: row.ratio <= GOALS.coreRatio,
+    })),
     {
       goal: `slowest hostile mail decided in <= ${GOALS.hostileMs} ms`,
       measured: `${r.hostile.slowest.decideMs.toFixed(0)} ms (${r.hostile.slowest.kind})`,
@@ -78,11 +82,20 @@ export function checkGoals(r: Omit<BenchResult, 'goals'>): GoalCheck[] {
     { goal: `AWS calls for a reply <= ${GOALS.replyCalls}`, measured: String(r.calls.reply.total), pass: r.calls.reply.total <= GOALS.replyCalls },
   ];
   checks.push(...coldStartGoals(r.coldStart));
-  if (big) checks.push({ goal: `40 MB mail peak RSS <= ${GOALS.peakMb40} MB (512 MB function, 25% spare)`, measured: `${big.peakMb.toFixed(0)} MB`, pass: big.peakMb <= GOALS.peakMb40 });
+  if (big)
+    checks.push({
+      goal: `40 MB mail peak RSS <= ${GOALS.peakMb40} MB (512 MB function, 25% spare)`,
+      measured: `${big.peakMb.toFixed(0)} MB`,
+      pass: big.peakMb <= GOALS.peakMb40,
+    });
   if (r.endToEnd) {
     const e = r.endToEnd;
     checks.push({ goal: 'end to end: pointers on the queues = mails sent', measured: `${e.onQueues}/${e.sent}`, pass: e.onQueues === e.sent });
-    checks.push({ goal: 'end to end: new conversations = new mails (replies threaded)', measured: `${e.newConversations}/${e.newMails}`, pass: e.newConversations === e.newMails });
+    checks.push({
+      goal: 'end to end: new conversations = new mails (replies threaded)',
+      measured: `${e.newConversations}/${e.newMails}`,
+      pass: e.newConversations === e.newMails,
+    });
   }
   return checks;
 }
@@ -91,7 +104,9 @@ export function checkGoals(r: Omit<BenchResult, 'goals'>): GoalCheck[] {
 export function coldStartGoals(c: ColdStartResult): GoalCheck[] {
   const inbound = c.imports[0];
   const how = inbound ? (inbound.sourceMaps ? ', with source maps as deployed' : ', as deployed (no --enable-source-maps)') : '';
-  const checks: GoalCheck[] = [{ goal: `inbound bundle import <= ${GOALS.importMs} ms`, measured: `${c.importMs.toFixed(0)} ms${how}`, pass: c.importMs <= GOALS.importMs }];
+  const checks: GoalCheck[] = [
+    { goal: `inbound bundle import <= ${GOALS.importMs} ms`, measured: `${c.importMs.toFixed(0)} ms${how}`, pass: c.importMs <= GOALS.importMs },
+  ];
   for (const b of c.bundles) {
     if (b.role === null) continue;
     const rules = BUNDLE_RULES[b.role];
@@ -131,20 +146,46 @@ export function sendPathLines(p: SendPathResult): string[] {
 /** The import rows of every Postroom function, and where each one's profiled import spends its time. */
 export function importLines(rows: readonly ImportRow[], runs: number, firstMail: FirstMailResult | null = null): string[] {
   const out = [
-    table(['function', 'import ms (as deployed)', 'with source maps', 'without', 'profiled'],
-      rows.map((i) => [i.path.replace(/\/Function\/Resource$/, ''), i.importMs.toFixed(0), i.importMsSourceMaps.toFixed(0), i.importMsNoSourceMaps.toFixed(0), i.profiledMs.toFixed(0)])),
+    table(
+      ['function', 'import ms (as deployed)', 'with source maps', 'without', 'profiled'],
+      rows.map((i) => [
+        i.path.replace(/\/Function\/Resource$/, ''),
+        i.importMs.toFixed(0),
+        i.importMsSourceMaps.toFixed(0),
+        i.importMsNoSourceMaps.toFixed(0),
+        i.profiledMs.toFixed(0),
+      ]),
+    ),
     `  fresh process each, median of ${runs}; env from the template (tokens replaced): the import must export handler;`,
     `  as deployed = with --enable-source-maps only if the template's NODE_OPTIONS has it`,
   ];
   if (firstMail) {
-    out.push(`  inbound first mail (a new 5 KB mail, local servers, ${firstMail.sourceMaps ? 'with' : 'without'} source maps, median of ${firstMail.runs}): import ${firstMail.importMs.toFixed(0)} ms + handling ${firstMail.handleMs.toFixed(0)} ms = ${firstMail.totalMs.toFixed(0)} ms`);
+    out.push(
+      `  inbound first mail (a new 5 KB mail, local servers, ${firstMail.sourceMaps ? 'with' : 'without'} source maps, median of ${firstMail.runs}): import ${firstMail.importMs.toFixed(0)} ms + handling ${firstMail.handleMs.toFixed(0)} ms = ${firstMail.totalMs.toFixed(0)} ms`,
+    );
   }
   for (const i of rows) {
     const size = i.bytesByGroup.reduce((sum, g) => sum + g.bytes, 0) || 1;
     out.push(`  ${i.role}: self time of one profiled import (${i.profiledMs.toFixed(0)} ms, no source maps), ms:`);
-    out.push(`    ${i.byGroup.filter((g) => g.ms >= 0.5).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join('; ')}`);
-    out.push(`    top packages: ${i.topPackages.filter((g) => !g.group.startsWith('(')).slice(0, 8).map((g) => `${g.group} ${g.ms.toFixed(1)}`).join(', ')}`);
-    out.push(`    bundle by group (share of bytes): ${i.bytesByGroup.filter((g) => g.bytes / size >= 0.005).map((g) => `${g.group} ${((100 * g.bytes) / size).toFixed(0)}%`).join(', ')}`);
+    out.push(
+      `    ${i.byGroup
+        .filter((g) => g.ms >= 0.5)
+        .map((g) => `${g.group} ${g.ms.toFixed(1)}`)
+        .join('; ')}`,
+    );
+    out.push(
+      `    top packages: ${i.topPackages
+        .filter((g) => !g.group.startsWith('('))
+        .slice(0, 8)
+        .map((g) => `${g.group} ${g.ms.toFixed(1)}`)
+        .join(', ')}`,
+    );
+    out.push(
+      `    bundle by group (share of bytes): ${i.bytesByGroup
+        .filter((g) => g.bytes / size >= 0.005)
+        .map((g) => `${g.group} ${((100 * g.bytes) / size).toFixed(0)}%`)
+        .join(', ')}`,
+    );
   }
   return out;
 }
@@ -171,9 +212,19 @@ export function hostileLines(h: HostileResult): string[] {
   return [
     '',
     `1b. Hostile mail, about 1 MB each (median of ${h.rounds}; floor as above, * = mailparser rejected the mail; lean = the adapter's options)`,
-    table(['mail', 'bytes', 'floor', 'floor lean', 'decide', 'ratio', 'vs lean', 'limits and repairs'],
-      h.rows.map((x) => [x.kind, x.bytes, `${x.floorMs.toFixed(1)}${x.floorFailed ? '*' : ''}`, x.floorLeanMs.toFixed(1), x.decideMs.toFixed(1),
-        (x.decideMs / x.floorMs).toFixed(2), (x.decideMs / x.floorLeanMs).toFixed(2), x.tags.filter((t) => /^(?:limit-|structure-)/.test(t)).join(' ') || '-'])),
+    table(
+      ['mail', 'bytes', 'floor', 'floor lean', 'decide', 'ratio', 'vs lean', 'limits and repairs'],
+      h.rows.map((x) => [
+        x.kind,
+        x.bytes,
+        `${x.floorMs.toFixed(1)}${x.floorFailed ? '*' : ''}`,
+        x.floorLeanMs.toFixed(1),
+        x.decideMs.toFixed(1),
+        (x.decideMs / x.floorMs).toFixed(2),
+        (x.decideMs / x.floorLeanMs).toFixed(2),
+        x.tags.filter((t) => /^(?:limit-|structure-)/.test(t)).join(' ') || '-',
+      ]),
+    ),
     `  slowest: ${s.kind} (${HOSTILE_SHAPES[s.kind]}), ${s.decideMs.toFixed(0)} ms;`,
     `    ${(s.decideMs / s.floorMs).toFixed(2)} of the floor, ${(s.decideMs / s.floorLeanMs).toFixed(2)} of the lean floor`,
   ];
@@ -204,8 +255,23 @@ export function extractionLines(x: ExtractionResult): string[] {
 
 /** Section 7: bundles (what the import loads and the whole asset), their packages, imports and the inbound first mail. */
 export function coldStartLines(s: ColdStartResult): string[] {
-  const out = [table(['function', 'role', 'import KB', 'files', 'asset KB', 'map KB', 'memory MB', 'arch', 'packages', 'flags'],
-    s.bundles.map((b) => [b.path, b.role ?? '-', (b.bytes / 1024).toFixed(0), b.files ?? 1, ((b.assetBytes ?? b.bytes) / 1024).toFixed(0), (b.sourceMapBytes / 1024).toFixed(0), b.memoryMb ?? '-', b.architecture ?? '-', b.packages.length || '-', b.flags.join(', ') || '-']))];
+  const out = [
+    table(
+      ['function', 'role', 'import KB', 'files', 'asset KB', 'map KB', 'memory MB', 'arch', 'packages', 'flags'],
+      s.bundles.map((b) => [
+        b.path,
+        b.role ?? '-',
+        (b.bytes / 1024).toFixed(0),
+        b.files ?? 1,
+        ((b.assetBytes ?? b.bytes) / 1024).toFixed(0),
+        (b.sourceMapBytes / 1024).toFixed(0),
+        b.memoryMb ?? '-',
+        b.architecture ?? '-',
+        b.packages.length || '-',
+        b.flags.join(', ') || '-',
+      ]),
+    ),
+  ];
   out.push('  import KB: index.mjs and the chunks it imports statically; asset KB: every file, with the chunks and files loaded on first use');
   if (s.missing.length) out.push(`  not in the assembly: ${s.missing.join(', ')}`);
   for (const b of s.bundles) {
@@ -219,7 +285,9 @@ export function coldStartLines(s: ColdStartResult): string[] {
 /** The report of `bench --only cold-start`: section 7 and its goals. */
 export function formatColdStartReport(r: ColdStartBenchResult): string {
   const m = r.machine;
-  const out = [`Postroom benchmark, cold start only${r.quick ? ' (--quick)' : ''}: node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; ${r.seconds.toFixed(0)} s`];
+  const out = [
+    `Postroom benchmark, cold start only${r.quick ? ' (--quick)' : ''}: node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; ${r.seconds.toFixed(0)} s`,
+  ];
   out.push('', `7. Cold start (bundles from ${r.coldStart.source})`, ...coldStartLines(r.coldStart), '', 'Goals');
   for (const g of r.goals) out.push(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.goal}: ${g.measured}`);
   return `${out.join('\n')}\n`;
@@ -229,11 +297,27 @@ export function formatColdStartReport(r: ColdStartBenchResult): string {
 export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`Postroom benchmark${r.quick ? ' (--quick)' : ''}: node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; ${r.seconds.toFixed(0)} s`);
+  out.push(
+    `Postroom benchmark${r.quick ? ' (--quick)' : ''}: node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; ${r.seconds.toFixed(0)} s`,
+  );
   out.push('', '1. Core decision vs bare mailparser (median ms; floor = MailParser stream, default options, attachments drained)');
-  out.push(table(['mail', 'bytes', 'runs', 'floor', 'floor lean', 'adapter parse', '+ sanitize', 'decide', 'ratio', 'vs lean'],
-    r.coreRatio.map((c) => [c.kind, c.bytes, c.rounds, c.floorMs.toFixed(2), c.floorLeanMs.toFixed(2), c.adapterParseMs.toFixed(2),
-      c.sanitizedParseMs?.toFixed(2) ?? '-', c.decideMs.toFixed(2), c.ratio.toFixed(2), c.ratioLean.toFixed(2)])));
+  out.push(
+    table(
+      ['mail', 'bytes', 'runs', 'floor', 'floor lean', 'adapter parse', '+ sanitize', 'decide', 'ratio', 'vs lean'],
+      r.coreRatio.map((c) => [
+        c.kind,
+        c.bytes,
+        c.rounds,
+        c.floorMs.toFixed(2),
+        c.floorLeanMs.toFixed(2),
+        c.adapterParseMs.toFixed(2),
+        c.sanitizedParseMs?.toFixed(2) ?? '-',
+        c.decideMs.toFixed(2),
+        c.ratio.toFixed(2),
+        c.ratioLean.toFixed(2),
+      ]),
+    ),
+  );
   out.push('  adapter parse: HTML omitted, as the decision parses; + sanitize: the HTML sanitized as the admin API reads it, timed alone after the others');
   out.push(...hostileLines(r.hostile));
   out.push(...extractionLines(r.extraction));
@@ -241,27 +325,61 @@ export function formatReport(r: BenchResult): string {
   out.push('', `2. AWS calls per mail (inbound handler, production adapters, dynalite + fauxqs)${c.stable ? '' : ' [counts varied between runs]'}`);
   out.push(profileLines('first mail', c.firstMail), profileLines('new mail', c.newMail), profileLines('reply', c.reply));
   out.push(`  handler time (local servers, median): new ${c.handlerMsNew.toFixed(1)} ms, reply ${c.handlerMsReply.toFixed(1)} ms`);
-  out.push('', `3. AWS calls per agent reply (queueReply as \`postroom reply\` wires it; sendOutbound on createOutboundDeps; dynalite, fauxqs, aws-ses-v2-local)${r.sendPath.stable ? '' : ' [counts varied between runs]'}`);
+  out.push(
+    '',
+    `3. AWS calls per agent reply (queueReply as \`postroom reply\` wires it; sendOutbound on createOutboundDeps; dynalite, fauxqs, aws-ses-v2-local)${r.sendPath.stable ? '' : ' [counts varied between runs]'}`,
+  );
   out.push(...sendPathLines(r.sendPath));
   out.push('', '4. Compose time per reply shape (median ms; bare = nodemailer MailComposer on the same options)');
-  out.push(formatComposeRows(r.compose).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+  out.push(
+    formatComposeRows(r.compose)
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  );
   if (r.endToEnd) {
     const e = r.endToEnd;
     out.push('', `5. End to end through the sandbox (SMTP send start to 250 = pointer on its queue), ${e.connections} connections`);
     if (e.capped) out.push(`  stopped by the time cap: ${e.sent} of ${e.target} mails sent`);
-    out.push(`  ${e.sent} mails (${e.newMails} new, ${e.replies} replies) in ${e.seconds.toFixed(1)} s: ${e.perSecond.toFixed(1)} mails/s, p50 ${e.p50Ms.toFixed(0)} ms, p99 ${e.p99Ms.toFixed(0)} ms`);
-    out.push(`  on the queues: ${e.onQueues} (${Object.entries(e.byQueue).map(([k, v]) => `${k} ${v}`).join(', ')}); new conversations ${e.newConversations}`);
+    out.push(
+      `  ${e.sent} mails (${e.newMails} new, ${e.replies} replies) in ${e.seconds.toFixed(1)} s: ${e.perSecond.toFixed(1)} mails/s, p50 ${e.p50Ms.toFixed(0)} ms, p99 ${e.p99Ms.toFixed(0)} ms`,
+    );
+    out.push(
+      `  on the queues: ${e.onQueues} (${Object.entries(e.byQueue)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}); new conversations ${e.newConversations}`,
+    );
   } else {
     out.push('', '5. End to end: skipped');
   }
   out.push('', '6. Peak RSS deciding one mail in a fresh process (MB)');
-  out.push(table(['mail', 'size MB', 'baseline', 'peak'], r.memory.map((x) => [x.kind, mb(x.bytes), x.baselineMb.toFixed(0), x.peakMb.toFixed(0)])));
+  out.push(
+    table(
+      ['mail', 'size MB', 'baseline', 'peak'],
+      r.memory.map((x) => [x.kind, mb(x.bytes), x.baselineMb.toFixed(0), x.peakMb.toFixed(0)]),
+    ),
+  );
   const s = r.coldStart;
   out.push('', `7. Cold start (bundles from ${s.source})`);
   out.push(...coldStartLines(s));
   out.push('', `8. Cost per 1,000,000 inbound mails (USD, half new mails and half replies, ${r.cost.memoryMb} MB arm64)`);
-  out.push(table(['mail', 'billed ms', 'SES', 'S3', 'Lambda', 'SQS', 'DynamoDB', 'total', 'Connect'],
-    Object.entries(r.cost.bySize).map(([kind, x]) => [kind, x.billedMs, usd(x.ses), usd(x.s3), usd(x.lambda), usd(x.sqs), usd(x.dynamodb), usd(x.total), usd(x.connect)])));
+  out.push(
+    table(
+      ['mail', 'billed ms', 'SES', 'S3', 'Lambda', 'SQS', 'DynamoDB', 'total', 'Connect'],
+      Object.entries(r.cost.bySize).map(([kind, x]) => [
+        kind,
+        x.billedMs,
+        usd(x.ses),
+        usd(x.s3),
+        usd(x.lambda),
+        usd(x.sqs),
+        usd(x.dynamodb),
+        usd(x.total),
+        usd(x.connect),
+      ]),
+    ),
+  );
   out.push('  Connect = Amazon Connect email list price for inbound email, $0.0035 per message (its pricing page).');
   out.push('', 'Goals');
   for (const g of r.goals) out.push(`  ${g.pass ? 'PASS' : 'MISS'}  ${g.goal}: ${g.measured}`);

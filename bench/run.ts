@@ -26,7 +26,13 @@ export interface BenchOptions {
 /** The machine the figures come from. */
 export function machine(): Machine {
   const cpu = cpus();
-  return { node: process.version, cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, memoryGb: totalmem() / 1024 ** 3, platform: `${platform()} ${release()}` };
+  return {
+    node: process.version,
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGb: totalmem() / 1024 ** 3,
+    platform: `${platform()} ${release()}`,
+  };
 }
 
 function units(p: CallProfile, service: string, operation?: string): number {
@@ -38,7 +44,14 @@ export async function runColdStartBench(options: Pick<BenchOptions, 'quick' | 'p
   const started = performance.now();
   options.progress('bench: bundles and cold start...');
   const coldStart = await measureColdStart({ runs: options.quick ? 3 : 7, progress: options.progress });
-  return { only: 'cold-start', machine: machine(), quick: options.quick, seconds: (performance.now() - started) / 1000, coldStart, goals: coldStartGoals(coldStart) };
+  return {
+    only: 'cold-start',
+    machine: machine(),
+    quick: options.quick,
+    seconds: (performance.now() - started) / 1000,
+    coldStart,
+    goals: coldStartGoals(coldStart),
+  };
 }
 
 /** Runs every measurement in turn and checks the goals. */
@@ -57,7 +70,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const calls = await step('AWS calls per mail', () => measureCalls({ quick: options.quick }));
   const sendPath = await step('AWS calls per reply (queue and send)', () => measureSendPath({ quick: options.quick }));
   const compose = await step('compose time per reply shape', () => measureCompose({ quick: options.quick }));
-  const endToEnd = options.mails > 0 ? await step(`end to end, ${options.mails} mails`, () => measureEndToEnd({ total: options.mails, connections: options.connections, maxSeconds: options.e2eSeconds })) : null;
+  const endToEnd =
+    options.mails > 0
+      ? await step(`end to end, ${options.mails} mails`, () =>
+          measureEndToEnd({ total: options.mails, connections: options.connections, maxSeconds: options.e2eSeconds }),
+        )
+      : null;
   const memory = await step('peak memory per size', () => measureMemory());
   const coldStart = await step('bundles and cold start', () => measureColdStart({ runs: options.quick ? 3 : 7, progress: options.progress }));
 
@@ -68,14 +86,30 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   for (const kind of MAIL_KINDS) {
     const bytes = coreRatio.find((r) => r.kind === kind)?.bytes ?? 0;
     bySize[kind] = costPerMillion({
-      bytes, handlerMs: calls.handlerMs[kind], awsCalls: half((p) => p.total), memoryMb: coldStart.inboundMemoryMb,
-      s3Gets: half((p) => units(p, 'S3', 'GetObject')), sqsSends: half((p) => units(p, 'SQS', 'SendMessage')),
-      readUnits: half((p) => sum(p, 'readUnits')), writeUnits: half((p) => sum(p, 'writeUnits')),
+      bytes,
+      handlerMs: calls.handlerMs[kind],
+      awsCalls: half((p) => p.total),
+      memoryMb: coldStart.inboundMemoryMb,
+      s3Gets: half((p) => units(p, 'S3', 'GetObject')),
+      sqsSends: half((p) => units(p, 'SQS', 'SendMessage')),
+      readUnits: half((p) => sum(p, 'readUnits')),
+      writeUnits: half((p) => sum(p, 'writeUnits')),
     });
   }
   const partial = {
-    machine: machine(), quick: options.quick, seconds: (performance.now() - started) / 1000,
-    coreRatio, hostile, extraction, calls, sendPath, compose, endToEnd, memory, coldStart, cost: { memoryMb: coldStart.inboundMemoryMb, bySize },
+    machine: machine(),
+    quick: options.quick,
+    seconds: (performance.now() - started) / 1000,
+    coreRatio,
+    hostile,
+    extraction,
+    calls,
+    sendPath,
+    compose,
+    endToEnd,
+    memory,
+    coldStart,
+    cost: { memoryMb: coldStart.inboundMemoryMb, bySize },
   };
   return { ...partial, goals: checkGoals(partial) };
 }

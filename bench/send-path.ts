@@ -79,52 +79,74 @@ export async function measureSendPath(options: { readonly quick: boolean }): Pro
     await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 }).put(channel);
     ses = await startSesLocal({ host: '127.0.0.1', port: 0 });
     const sesEndpoint = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
-    return await withLocalEnv(aws, async () => {
-      const inbound = countingDeps(aws, new CallCounter());
-      const queueCounter = new CallCounter();
-      const tracer = countingTracer(queueCounter);
-      const clients = { db: tracer.captureAWSv3Client(createDocumentClient()), s3: tracer.captureAWSv3Client(createS3Client()), sqs: tracer.captureAWSv3Client(createSqsClient()) };
-      const queueDeps = createQueueReplyDeps({ ...clients, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl });
-      const sendCounter = new CallCounter();
-      const env = readEnv(OutboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, OUTBOUND_QUEUE_URL: aws.outbound.queueUrl, CREDENTIALS_KEY_FILE: join(dir, 'credentials.key') });
-      const outbound = await createOutboundDeps(env, countingTracer(sendCounter));
-
-      const round1 = async (n: number): Promise<{ calls: ReplyCalls; queueMs: number; sendMs: number }> => {
-        const sesMessageId = newSesMessageId();
-        await putRaw(aws, `${RAW_MAIL_PREFIX}${sesMessageId}`, generateMail('reply-5k', { messageId: `send-${n}@customer.example`, inReplyTo: null, subject: `Printer broken ${n}` }));
-        const [mail] = inboundMailsOf(sesReceiptEvent({ sesMessageId, mailFrom: 'anna@customer.example', recipients: [channel.address], verdicts: ALL_PASS, receivedAt: new Date() }), RAW_MAIL_PREFIX);
-        if (!mail) throw new Error('no mail in the receipt event');
-        const arrived = await receiveMail(inbound, mail);
-        if (arrived.status !== 'routed' || !arrived.conversationId) throw new Error(`customer mail was not routed: ${JSON.stringify(arrived)}`);
-        const conversationId = arrived.conversationId;
-
-        queueCounter.reset();
-        const queueMs = await timeMs(() => queueReply(queueDeps, { conversationId, agentId: 'agent-1', text: 'Hello Anna,\n\nthe tray settings are back to A4. Please try again.\n\nMax' }));
-        const queue = profileOf(queueCounter);
-        const job = await takeJob(aws.sqs, aws.outbound.queueUrl);
-        sendCounter.reset();
-        const sendMs = await timeMs(async () => {
-          const outcome = await sendOutbound(outbound.send, job);
-          if (outcome.status !== 'sent') throw new Error(`benchmark reply was not sent: ${JSON.stringify(outcome)}`);
+    return await withLocalEnv(
+      aws,
+      async () => {
+        const inbound = countingDeps(aws, new CallCounter());
+        const queueCounter = new CallCounter();
+        const tracer = countingTracer(queueCounter);
+        const clients = {
+          db: tracer.captureAWSv3Client(createDocumentClient()),
+          s3: tracer.captureAWSv3Client(createS3Client()),
+          sqs: tracer.captureAWSv3Client(createSqsClient()),
+        };
+        const queueDeps = createQueueReplyDeps({ ...clients, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl });
+        const sendCounter = new CallCounter();
+        const env = readEnv(OutboundEnvSchema, {
+          TABLE_NAME: aws.tableName,
+          MAIL_BUCKET: aws.bucket,
+          OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+          CREDENTIALS_KEY_FILE: join(dir, 'credentials.key'),
         });
-        const send = profileOf(sendCounter);
-        return { calls: { queue, send, total: queue.total + send.total }, queueMs, sendMs };
-      };
+        const outbound = await createOutboundDeps(env, countingTracer(sendCounter));
 
-      const first = await round1(0);
-      const rounds = options.quick ? 5 : 15;
-      const rest: Awaited<ReturnType<typeof round1>>[] = [];
-      for (let n = 1; n <= rounds; n++) rest.push(await round1(n));
-      const same = rest.every((x) => JSON.stringify(x.calls) === JSON.stringify(rest[0]?.calls));
-      return {
-        firstReply: first.calls,
-        reply: rest.at(-1)?.calls ?? first.calls,
-        stable: same,
-        rounds,
-        queueMs: round(median(rest.map((x) => x.queueMs)), 1),
-        sendMs: round(median(rest.map((x) => x.sendMs)), 1),
-      };
-    }, { AWS_ENDPOINT_URL_SESV2: sesEndpoint });
+        const round1 = async (n: number): Promise<{ calls: ReplyCalls; queueMs: number; sendMs: number }> => {
+          const sesMessageId = newSesMessageId();
+          await putRaw(
+            aws,
+            `${RAW_MAIL_PREFIX}${sesMessageId}`,
+            generateMail('reply-5k', { messageId: `send-${n}@customer.example`, inReplyTo: null, subject: `Printer broken ${n}` }),
+          );
+          const [mail] = inboundMailsOf(
+            sesReceiptEvent({ sesMessageId, mailFrom: 'anna@customer.example', recipients: [channel.address], verdicts: ALL_PASS, receivedAt: new Date() }),
+            RAW_MAIL_PREFIX,
+          );
+          if (!mail) throw new Error('no mail in the receipt event');
+          const arrived = await receiveMail(inbound, mail);
+          if (arrived.status !== 'routed' || !arrived.conversationId) throw new Error(`customer mail was not routed: ${JSON.stringify(arrived)}`);
+          const conversationId = arrived.conversationId;
+
+          queueCounter.reset();
+          const queueMs = await timeMs(() =>
+            queueReply(queueDeps, { conversationId, agentId: 'agent-1', text: 'Hello Anna,\n\nthe tray settings are back to A4. Please try again.\n\nMax' }),
+          );
+          const queue = profileOf(queueCounter);
+          const job = await takeJob(aws.sqs, aws.outbound.queueUrl);
+          sendCounter.reset();
+          const sendMs = await timeMs(async () => {
+            const outcome = await sendOutbound(outbound.send, job);
+            if (outcome.status !== 'sent') throw new Error(`benchmark reply was not sent: ${JSON.stringify(outcome)}`);
+          });
+          const send = profileOf(sendCounter);
+          return { calls: { queue, send, total: queue.total + send.total }, queueMs, sendMs };
+        };
+
+        const first = await round1(0);
+        const rounds = options.quick ? 5 : 15;
+        const rest: Awaited<ReturnType<typeof round1>>[] = [];
+        for (let n = 1; n <= rounds; n++) rest.push(await round1(n));
+        const same = rest.every((x) => JSON.stringify(x.calls) === JSON.stringify(rest[0]?.calls));
+        return {
+          firstReply: first.calls,
+          reply: rest.at(-1)?.calls ?? first.calls,
+          stable: same,
+          rounds,
+          queueMs: round(median(rest.map((x) => x.queueMs)), 1),
+          sendMs: round(median(rest.map((x) => x.sendMs)), 1),
+        };
+      },
+      { AWS_ENDPOINT_URL_SESV2: sesEndpoint },
+    );
   } finally {
     const server = ses;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -98,10 +98,21 @@ function shortMail(o: { messageId: string; from: string; to: string; subject: st
   const random = seededRandom(o.seed);
   const words = 'order parcel invoice printer address delivery refund account password update'.split(' ');
   const body = Array.from({ length: 20 + Math.floor(random() * 60) }, () => words[Math.floor(random() * words.length)]).join(' ');
-  return Buffer.from([
-    `From: ${o.from}`, `To: ${o.to}`, `Subject: ${o.subject}`, 'Date: Tue, 03 Nov 2026 09:15:00 +0100', `Message-ID: <${o.messageId}>`,
-    'MIME-Version: 1.0', ...(o.extra ?? []), 'Content-Type: text/plain; charset=utf-8', '', body, '',
-  ].join('\r\n'));
+  return Buffer.from(
+    [
+      `From: ${o.from}`,
+      `To: ${o.to}`,
+      `Subject: ${o.subject}`,
+      'Date: Tue, 03 Nov 2026 09:15:00 +0100',
+      `Message-ID: <${o.messageId}>`,
+      'MIME-Version: 1.0',
+      ...(o.extra ?? []),
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      body,
+      '',
+    ].join('\r\n'),
+  );
 }
 
 /** A process's resident set in bytes, from /proc (Linux); 0 where it cannot be read. */
@@ -114,13 +125,20 @@ function rssOf(pid: number): number {
   }
 }
 
-const withHeader = (raw: Buffer, header: string): Buffer => Buffer.from(raw.toString('latin1').replace('MIME-Version: 1.0', `${header}\r\nMIME-Version: 1.0`), 'latin1');
+const withHeader = (raw: Buffer, header: string): Buffer =>
+  Buffer.from(raw.toString('latin1').replace('MIME-Version: 1.0', `${header}\r\nMIME-Version: 1.0`), 'latin1');
 
 const dir = await mkdtemp(join(tmpdir(), 'postroom-soak-'));
 let exitCode = 0;
 try {
   const sandbox = await startSandbox({
-    config, smtpPort: 0, stateFile: null, logLevel: 'SILENT', apiPort: null, dataDir: join(dir, 'data'), workDir: join(dir, 'work'),
+    config,
+    smtpPort: 0,
+    stateFile: null,
+    logLevel: 'SILENT',
+    apiPort: null,
+    dataDir: join(dir, 'data'),
+    workDir: join(dir, 'work'),
     separateAwsProcess: true,
   });
   const { info } = sandbox;
@@ -148,7 +166,13 @@ try {
   });
 
   const transport = nodemailer.createTransport({
-    host: '127.0.0.1', port: info.smtp.port, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Number.POSITIVE_INFINITY,
+    host: '127.0.0.1',
+    port: info.smtp.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: CONNECTIONS,
+    maxMessages: Number.POSITIVE_INFINITY,
   });
   const random = seededRandom(20_261_103);
   const planned = Array.from({ length: MAILS }, () => plan(random));
@@ -170,7 +194,11 @@ try {
     gc?.();
     const m = process.memoryUsage();
     samples.push({
-      mails, seconds: round((performance.now() - started) / 1000, 1), rssMb: round(m.rss / MB, 1), heapMb: round(m.heapUsed / MB, 1), arrayBuffersMb: round(m.arrayBuffers / MB, 1),
+      mails,
+      seconds: round((performance.now() - started) / 1000, 1),
+      rssMb: round(m.rss / MB, 1),
+      heapMb: round(m.heapUsed / MB, 1),
+      arrayBuffersMb: round(m.arrayBuffers / MB, 1),
       standInsRssMb: round(sandbox.awsServerPids.reduce((sum, pid) => sum + rssOf(pid), 0) / MB, 1),
     });
   };
@@ -228,9 +256,11 @@ try {
     done++;
     if (done % every === 0 || done === MAILS) sample(done);
   };
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (next < MAILS) await sendOne(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < MAILS) await sendOne(next++);
+    }),
+  );
   const sendSeconds = (performance.now() - started) / 1000;
   transport.close();
 
@@ -240,10 +270,16 @@ try {
   let failedListed = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new ScanCommand({
-      TableName: info.table, ExclusiveStartKey: start, ProjectionExpression: 'pk, sk, #s, sesMessageId', ExpressionAttributeNames: { '#s': 'state' },
-      FilterExpression: 'begins_with(pk, :inbound)', ExpressionAttributeValues: { ':inbound': 'INBOUND#' },
-    }));
+    const page = await db.send(
+      new ScanCommand({
+        TableName: info.table,
+        ExclusiveStartKey: start,
+        ProjectionExpression: 'pk, sk, #s, sesMessageId',
+        ExpressionAttributeNames: { '#s': 'state' },
+        FilterExpression: 'begins_with(pk, :inbound)',
+        ExpressionAttributeValues: { ':inbound': 'INBOUND#' },
+      }),
+    );
     for (const item of page.Items ?? []) {
       if (String(item.sk).startsWith('FAILED#')) failedListed++;
       else {
@@ -273,7 +309,11 @@ try {
   await sandbox.stop();
   const stopSeconds = (performance.now() - stopStarted) / 1000;
 
-  const quarter = (q: number) => samples.slice(1).filter((_, i, all) => i >= Math.floor((all.length * (q - 1)) / 4) && i < Math.floor((all.length * q) / 4)).map((s) => s.rssMb);
+  const quarter = (q: number) =>
+    samples
+      .slice(1)
+      .filter((_, i, all) => i >= Math.floor((all.length * (q - 1)) / 4) && i < Math.floor((all.length * q) / 4))
+      .map((s) => s.rssMb);
   const q2 = median(quarter(2));
   const q4 = median(quarter(4));
   const growth = q4 / q2 - 1;
@@ -281,37 +321,73 @@ try {
   const middle = (q: number) => samples.slice(1)[Math.floor(((samples.length - 1) * (2 * q - 1)) / 8)] ?? samples[0];
   const [from, to] = [middle(2), middle(4)];
   const perMailKb = (a: number, b: number) => (from && to && to.mails > from.mails ? round(((b - a) * 1024) / (to.mails - from.mails), 1) : Number.NaN);
-  const growthPerMailKb = from && to ? {
-    rss: perMailKb(from.rssMb, to.rssMb), heap: perMailKb(from.heapMb, to.heapMb), arrayBuffers: perMailKb(from.arrayBuffersMb, to.arrayBuffersMb),
-    native: perMailKb(from.rssMb - from.heapMb - from.arrayBuffersMb, to.rssMb - to.heapMb - to.arrayBuffersMb),
-  } : null;
-  const plannedRejects = { unknownRecipient: planned.filter((k) => k === 'unknown-recipient').length, tooLarge: planned.filter((k) => k === 'too-large').length };
+  const growthPerMailKb =
+    from && to
+      ? {
+          rss: perMailKb(from.rssMb, to.rssMb),
+          heap: perMailKb(from.heapMb, to.heapMb),
+          arrayBuffers: perMailKb(from.arrayBuffersMb, to.arrayBuffersMb),
+          native: perMailKb(from.rssMb - from.heapMb - from.arrayBuffersMb, to.rssMb - to.heapMb - to.arrayBuffersMb),
+        }
+      : null;
+  const plannedRejects = {
+    unknownRecipient: planned.filter((k) => k === 'unknown-recipient').length,
+    tooLarge: planned.filter((k) => k === 'too-large').length,
+  };
   const checks = {
     'routed + recorded + quarantined + dropped + failed = accepted': final === counts.accepted,
     'one record per accepted mail, none in flight': records === counts.accepted && [...acceptedIds].every((id) => recordIds.has(id)),
-    'every planned refusal refused, nothing else': counts.rejectedUnknownRecipient === plannedRejects.unknownRecipient && counts.rejectedTooLarge === plannedRejects.tooLarge && counts.unexpected === 0,
+    'every planned refusal refused, nothing else':
+      counts.rejectedUnknownRecipient === plannedRejects.unknownRecipient && counts.rejectedTooLarge === plannedRejects.tooLarge && counts.unexpected === 0,
     'one pointer per routed mail': pointerTotal === routed && pointers.size === routed && duplicatePointers === 0,
     [`RSS: last quarter's median at most ${round(MAX_GROWTH * 100, 0)} % above the second quarter's`]: Number.isFinite(growth) && growth <= MAX_GROWTH,
   };
   const summary = {
-    mails: MAILS, connections: CONNECTIONS, ...counts, plannedRejects, records, states, failedListed,
+    mails: MAILS,
+    connections: CONNECTIONS,
+    ...counts,
+    plannedRejects,
+    records,
+    states,
+    failedListed,
     pointers: { total: pointerTotal, unique: pointers.size, duplicates: duplicatePointers, bySkill },
-    seconds: round(sendSeconds, 1), mailsPerSecond: round(MAILS / sendSeconds, 1), stopSeconds: round(stopSeconds, 1),
-    rawBytesAccepted, rawCopiesDeleted: DELETE_RAW,
-    rss: { q2MedianMb: round(q2, 1), q4MedianMb: round(q4, 1), growthPercent: round(growth * 100, 1), maxGrowthPercent: round(MAX_GROWTH * 100, 1), growthPerMailKb },
-    rssSamples: samples, unexpected, checks,
+    seconds: round(sendSeconds, 1),
+    mailsPerSecond: round(MAILS / sendSeconds, 1),
+    stopSeconds: round(stopSeconds, 1),
+    rawBytesAccepted,
+    rawCopiesDeleted: DELETE_RAW,
+    rss: {
+      q2MedianMb: round(q2, 1),
+      q4MedianMb: round(q4, 1),
+      growthPercent: round(growth * 100, 1),
+      maxGrowthPercent: round(MAX_GROWTH * 100, 1),
+      growthPerMailKb,
+    },
+    rssSamples: samples,
+    unexpected,
+    checks,
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`\nSoak: ${MAILS} mails sent over ${CONNECTIONS} connections in ${round(sendSeconds, 1)} s (${summary.mailsPerSecond} mails/s)\n`);
-  process.stdout.write(`  accepted ${counts.accepted}, refused ${counts.rejectedUnknownRecipient} (unknown recipient) + ${counts.rejectedTooLarge} (too large), deferred ${counts.deferred}, unexpected ${counts.unexpected}\n`);
-  process.stdout.write(`  records: ${Object.entries(states).map(([s, n]) => `${s} ${n}`).join(', ')}; failed list ${failedListed}; pointers taken ${pointerTotal}\n`);
+  process.stdout.write(
+    `  accepted ${counts.accepted}, refused ${counts.rejectedUnknownRecipient} (unknown recipient) + ${counts.rejectedTooLarge} (too large), deferred ${counts.deferred}, unexpected ${counts.unexpected}\n`,
+  );
+  process.stdout.write(
+    `  records: ${Object.entries(states)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}; failed list ${failedListed}; pointers taken ${pointerTotal}\n`,
+  );
   process.stdout.write(`  RSS MB: ${samples.map((s) => s.rssMb).join(' ')}\n`);
   process.stdout.write(`  stand-ins' RSS MB (dynalite + fauxqs, another process; not checked): ${samples.map((s) => s.standInsRssMb).join(' ')}\n`);
   process.stdout.write(`  heap MB (after GC): ${samples.map((s) => s.heapMb).join(' ')}\n`);
   process.stdout.write(`  array buffers MB: ${samples.map((s) => s.arrayBuffersMb).join(' ')}\n`);
-  process.stdout.write(`  RSS median 2nd quarter ${round(q2, 1)} MB, last quarter ${round(q4, 1)} MB: ${round(growth * 100, 1)} % (limit ${round(MAX_GROWTH * 100, 1)} %)\n`);
+  process.stdout.write(
+    `  RSS median 2nd quarter ${round(q2, 1)} MB, last quarter ${round(q4, 1)} MB: ${round(growth * 100, 1)} % (limit ${round(MAX_GROWTH * 100, 1)} %)\n`,
+  );
   if (growthPerMailKb) {
-    process.stdout.write(`  growth per mail between the quarters: RSS ${growthPerMailKb.rss} KB = heap ${growthPerMailKb.heap} + array buffers ${growthPerMailKb.arrayBuffers} + native ${growthPerMailKb.native}\n`);
+    process.stdout.write(
+      `  growth per mail between the quarters: RSS ${growthPerMailKb.rss} KB = heap ${growthPerMailKb.heap} + array buffers ${growthPerMailKb.arrayBuffers} + native ${growthPerMailKb.native}\n`,
+    );
   }
   for (const [check, ok] of Object.entries(checks)) process.stdout.write(`  ${ok ? 'ok  ' : 'FAIL'} ${check}\n`);
   if (Object.values(checks).some((ok) => !ok)) exitCode = 1;

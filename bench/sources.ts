@@ -35,7 +35,12 @@ try {
   const db = attach(aws.db);
   const s3 = attach(aws.s3);
   const sqs = attach(aws.sqs);
-  const env = readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl });
+  const env = readEnv(InboundEnvSchema, {
+    TABLE_NAME: aws.tableName,
+    MAIL_BUCKET: aws.bucket,
+    SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+    OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+  });
   const receive = inboundAdapters({ db, s3, sqs }, env);
   const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 });
   const channel = ChannelSettingsSchema.parse({ id: 'support', address: 'support@example.com', defaultSkill: 'support' });
@@ -48,7 +53,14 @@ try {
   for (let i = 0; i < mails; i += 1) {
     const parent = i % 5 === 0 ? null : `bench-${i - 1}@customer.example`;
     const mail = generateMail('reply-5k', { messageId: `bench-${i}@customer.example`, inReplyTo: parent, seed: i, subject: `Order ${Math.floor(i / 5)}` });
-    if (!out.write(`From bench@customer.example Mon Jan  5 09:00:00 2026\n${mail.toString('latin1').replace(/\r\n/g, '\n').replace(/^(>*From )/gm, '>$1')}\n`)) {
+    if (
+      !out.write(
+        `From bench@customer.example Mon Jan  5 09:00:00 2026\n${mail
+          .toString('latin1')
+          .replace(/\r\n/g, '\n')
+          .replace(/^(>*From )/gm, '>$1')}\n`,
+      )
+    ) {
       await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
@@ -76,8 +88,16 @@ try {
   const session: MailboxSession = {
     list: async (cursor: SourceCursor | null, limit: number) => {
       const after = Number(cursor?.lastUid ?? 0);
-      const items: MailboxItem[] = inbox.map((_, i) => i + 1).filter((uid) => uid > after).slice(0, limit)
-        .map((uid) => ({ key: `imap:INBOX:1:${uid}`, size: inbox[uid - 1]?.length ?? 0, receivedAt: new Date().toISOString(), cursorAfter: { uidValidity: 1, lastUid: uid } }));
+      const items: MailboxItem[] = inbox
+        .map((_, i) => i + 1)
+        .filter((uid) => uid > after)
+        .slice(0, limit)
+        .map((uid) => ({
+          key: `imap:INBOX:1:${uid}`,
+          size: inbox[uid - 1]?.length ?? 0,
+          receivedAt: new Date().toISOString(),
+          cursorAfter: { uidValidity: 1, lastUid: uid },
+        }));
       return { items, more: false, rescan: false };
     },
     fetch: async (item: MailboxItem) => new Uint8Array(inbox[Number(item.key.split(':')[3]) - 1] ?? Buffer.alloc(0)),
@@ -87,10 +107,19 @@ try {
     precedes: () => false,
     close: async () => undefined,
   };
-  const mailbox = ChannelSettingsSchema.parse({ id: 'mailbox', address: 'mailbox@example.org', defaultSkill: 'support', source: { type: 'imap', host: 'imap.example.org', user: 'mailbox', initialSync: 'import-closed' } });
+  const mailbox = ChannelSettingsSchema.parse({
+    id: 'mailbox',
+    address: 'mailbox@example.org',
+    defaultSkill: 'support',
+    source: { type: 'imap', host: 'imap.example.org', user: 'mailbox', initialSync: 'import-closed' },
+  });
   await directory.put(mailbox);
   const pollDeps = {
-    ...importing, states: new DynamoSourceStateStore(db, aws.tableName), clock: { now: () => new Date() }, connect: async () => ({ open: async () => session }), secret: randomSecret,
+    ...importing,
+    states: new DynamoSourceStateStore(db, aws.tableName),
+    clock: { now: () => new Date() },
+    connect: async () => ({ open: async () => session }),
+    secret: randomSecret,
   };
   counter.reset();
   const report = await pollSource(pollDeps, mailbox, { limit: 50 });
@@ -102,15 +131,17 @@ try {
   const inboundPerMail = pollSequence.filter((s) => !/SOURCE|SRCKEY|SRCHASH|PutObject/.test(s)).length / 20;
 
   const digest = createHash('sha256').update(String(bytes)).digest('hex').slice(0, 8);
-  process.stdout.write([
-    `import of an mbox of ${mails} mails (${(bytes / 1024 / 1024).toFixed(1)} MB, ${digest}), CLI path on the local servers`,
-    `  first run   ${seconds.toFixed(1)} s  ${(mails / seconds).toFixed(0)} mails/s  imported ${outcomes.imported}, duplicates ${outcomes.duplicate}, failed ${outcomes.failed}`,
-    `              ${(importCalls / mails).toFixed(2)} AWS calls per mail: ${byOperation.join(', ')}`,
-    `  second run  ${rerunSeconds.toFixed(1)} s  ${(mails / rerunSeconds).toFixed(0)} mails/s  ${(rerunCalls / mails).toFixed(2)} AWS calls per mail (all duplicates)`,
-    `one poll of a mailbox with 20 new mails: ${report.items.length} processed (${report.items.filter((i) => i.outcome === 'routed').length} routed), ${pollCalls} AWS calls (${(pollCalls / 20).toFixed(2)} per mail, ${inboundPerMail.toFixed(2)} of them the inbound path's)`,
-    `a poll that finds nothing new: ${emptyPollCalls} AWS calls`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `import of an mbox of ${mails} mails (${(bytes / 1024 / 1024).toFixed(1)} MB, ${digest}), CLI path on the local servers`,
+      `  first run   ${seconds.toFixed(1)} s  ${(mails / seconds).toFixed(0)} mails/s  imported ${outcomes.imported}, duplicates ${outcomes.duplicate}, failed ${outcomes.failed}`,
+      `              ${(importCalls / mails).toFixed(2)} AWS calls per mail: ${byOperation.join(', ')}`,
+      `  second run  ${rerunSeconds.toFixed(1)} s  ${(mails / rerunSeconds).toFixed(0)} mails/s  ${(rerunCalls / mails).toFixed(2)} AWS calls per mail (all duplicates)`,
+      `one poll of a mailbox with 20 new mails: ${report.items.length} processed (${report.items.filter((i) => i.outcome === 'routed').length} routed), ${pollCalls} AWS calls (${(pollCalls / 20).toFixed(2)} per mail, ${inboundPerMail.toFixed(2)} of them the inbound path's)`,
+      `a poll that finds nothing new: ${emptyPollCalls} AWS calls`,
+      '',
+    ].join('\n'),
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
   await aws.stop();

@@ -8,7 +8,9 @@ import { register } from 'tsx/esm/api';
 // node_modules/.bin/node: npm scripts and `npx postroom` find it first on their PATH.
 const wanted = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).devDependencies.node;
 if (process.versions.node.split('.')[0] !== wanted.split('.')[0]) {
-  process.stderr.write(`postroom: running on Node ${process.versions.node}, but Postroom runs on Node ${wanted} (Lambda's runtime); start it with \`npx postroom\` or an npm script\n`);
+  process.stderr.write(
+    `postroom: running on Node ${process.versions.node}, but Postroom runs on Node ${wanted} (Lambda's runtime); start it with \`npx postroom\` or an npm script\n`,
+  );
 }
 register();
 const { main } = await import('../functions/cli/main.ts');

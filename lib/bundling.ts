@@ -177,8 +177,18 @@ export async function bundleFunction(entry: string, outdir: string): Promise<voi
       continue;
     }
     await build({
-      entryPoints: [file.source], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: BUNDLE_TARGET,
-      mainFields: ['main', 'module'], minify: true, keepNames: true, sourcemap: true, sourcesContent: false, logLevel: 'warning',
+      entryPoints: [file.source],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: BUNDLE_TARGET,
+      mainFields: ['main', 'module'],
+      minify: true,
+      keepNames: true,
+      sourcemap: true,
+      sourcesContent: false,
+      logLevel: 'warning',
     });
   }
 }
@@ -188,7 +198,10 @@ export async function bundleFunction(entry: string, outdir: string): Promise<voi
  * file), so the esbuild plugin can run. Throws with esbuild's output when the bundle fails.
  */
 export function bundleFunctionSync(entry: string, outdir: string): void {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, entry, outdir], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, entry, outdir], {
+    cwd: join(import.meta.dirname, '..'),
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`bundling ${entry} failed:\n${result.stderr}${result.stdout}`);
   if (result.stderr) process.stderr.write(result.stderr);
 }

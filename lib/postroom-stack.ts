@@ -80,7 +80,12 @@ export class PostroomStack extends Stack {
       logRetention,
     };
     this.inbound = new InboundPipeline(this, 'Inbound', { ...receiveMail, reservedConcurrency: config.receiving.reservedConcurrency });
-    this.feedback = new FeedbackPipeline(this, 'Feedback', { table: this.tables.table, configurationSet: this.outbound.configurationSet, suppression, logRetention });
+    this.feedback = new FeedbackPipeline(this, 'Feedback', {
+      table: this.tables.table,
+      configurationSet: this.outbound.configurationSet,
+      suppression,
+      logRetention,
+    });
     this.sources = new MailboxSources(this, 'Sources', {
       ...receiveMail,
       credentialsKey: this.outbound.credentialsKey,
@@ -94,7 +99,9 @@ export class PostroomStack extends Stack {
     this.reconciliation = new Reconciliation(this, 'Reconciliation', receiveMail);
     // SLA warnings and breaches: a check every minute, events to an SNS topic (docs/sla.md).
     this.sla = new Sla(this, 'Sla', { table: this.tables.table, logRetention });
-    const skills = new Map([...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]));
+    const skills = new Map(
+      [...this.queues.skills].map(([name, q]) => [name, { ...q, description: config.skills.find((s) => s.name === name)?.description ?? '' }]),
+    );
     new ChannelSeed(this, 'ChannelSeed', { table: this.tables.table, channels: config.channels, skills, agents: config.users, logRetention });
     this.receiving = new Receiving(this, 'Receiving', {
       channels: config.channels,
@@ -136,7 +143,12 @@ export class PostroomStack extends Stack {
     });
 
     if (config.api.auth !== 'iam') {
-      this.console = new AgentConsole(this, 'Console', { api: this.admin.api, uploads: this.storage.bucket, accessLogs: this.storage.accessLogs, logRetention });
+      this.console = new AgentConsole(this, 'Console', {
+        api: this.admin.api,
+        uploads: this.storage.bucket,
+        accessLogs: this.storage.accessLogs,
+        logRetention,
+      });
     }
 
     this.monitoring = this.monitor(config);
@@ -149,10 +161,16 @@ export class PostroomStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
     new CfnOutput(this, 'AuditTableName', { value: this.tables.audit.table.tableName, description: 'The append-only audit log' });
     new CfnOutput(this, 'FailedMailQueueUrl', { value: this.queues.failedMail.queueUrl });
-    new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: 'Agents\' replies waiting to be sent' });
-    new CfnOutput(this, 'SourcePollDeadLetterQueueUrl', { value: this.sources.deadLetterQueue.queueUrl, description: 'Mailbox polls that failed every receive' });
+    new CfnOutput(this, 'OutboundQueueUrl', { value: this.outbound.queue.queueUrl, description: "Agents' replies waiting to be sent" });
+    new CfnOutput(this, 'SourcePollDeadLetterQueueUrl', {
+      value: this.sources.deadLetterQueue.queueUrl,
+      description: 'Mailbox polls that failed every receive',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Every alarm of the stack notifies this topic' });
-    new CfnOutput(this, 'SlaTopicArn', { value: this.sla.topic.topicArn, description: 'SLA warning and breach events (docs/sla.md): subscribe a queue, a function or mail' });
+    new CfnOutput(this, 'SlaTopicArn', {
+      value: this.sla.topic.topicArn,
+      description: 'SLA warning and breach events (docs/sla.md): subscribe a queue, a function or mail',
+    });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.outbound.configurationSet.configurationSetName });
     for (const [skill, { queue }] of this.queues.skills) {
       new CfnOutput(this, `SkillQueueUrl-${skill}`, { value: queue.queueUrl, description: `Routed messages for skill ${skill}` });
@@ -169,72 +187,125 @@ export class PostroomStack extends Stack {
     const crashed = (what: string) => `The ${what} function crashed: the batch returns to the queue, is retried, then dead-lettered`;
     monitoring
       .monitorFunction({
-        name: 'Inbound', function: this.inbound.handler.function,
+        name: 'Inbound',
+        function: this.inbound.handler.function,
         errors: 'The inbound function failed on a mail: Lambda retries it, then puts the SES event on the failed-mail queue',
       })
       .monitorFunction({ name: 'Outbound', function: this.outbound.handler.function, errors: crashed('outbound') })
       .monitorFunction({ name: 'Feedback', function: this.feedback.handler.function, errors: crashed('feedback') })
       .monitorFunction({
-        name: 'Sources', function: this.sources.handler.function,
+        name: 'Sources',
+        function: this.sources.handler.function,
         errors: 'The mailbox function failed: a dispatch (mailboxes not polled) or a poll (retried, then dead-lettered)',
       })
-      .monitorFunction({ name: 'AdminApi', function: this.admin.handler.function, errors: 'The admin API function crashed: the request was answered with a server error' })
       .monitorFunction({
-        name: 'Retention', function: this.retention.handler.function,
+        name: 'AdminApi',
+        function: this.admin.handler.function,
+        errors: 'The admin API function crashed: the request was answered with a server error',
+      })
+      .monitorFunction({
+        name: 'Retention',
+        function: this.retention.handler.function,
         errors: 'The expiry failed on what DynamoDB TTL deleted: the stream retries the record, then puts it on the retention dead-letter queue',
       })
       .monitorFunction({
-        name: 'Privacy', function: this.privacy.handler.function,
+        name: 'Privacy',
+        function: this.privacy.handler.function,
         errors: 'An export or erasure step failed: the queue delivers it again (the job goes on from its last save), then dead-letters it',
       })
       .monitorFunction({
-        name: 'SlaCheck', function: this.sla.handler.function,
+        name: 'SlaCheck',
+        function: this.sla.handler.function,
         errors: 'An SLA check failed (the table or the topic refused): the next check, a minute later, publishes what this one did not',
       })
       .monitorFunction({
-        name: 'Reconciliation', function: this.reconciliation.handler.function,
-        errors: 'A reconciliation run failed: a mail without a processing record could not be recovered (the logs name it) or the run broke; the next run tries again',
+        name: 'Reconciliation',
+        function: this.reconciliation.handler.function,
+        errors:
+          'A reconciliation run failed: a mail without a processing record could not be recovered (the logs name it) or the run broke; the next run tries again',
       });
     for (const [skill, { queue, deadLetterQueue }] of this.queues.skills) {
       monitoring.monitorQueue({ name: `Skill-${skill}`, queue, deadLetterQueue, deadLetters: `Messages of skill ${skill} that agents' apps failed to handle` });
     }
     const { outbound, feedback, sources, reconciliation } = this;
     monitoring
-      .monitorDeadLetters({ name: 'FailedMail', queue: this.queues.failedMail, deadLetters: 'Inbound mail whose processing failed every retry, with its SES event, for replay' })
       .monitorDeadLetters({
-        name: 'RetentionExpiry', queue: this.retention.deadLetterQueue,
-        deadLetters: 'Expired records whose leftovers (messages, raw mail, attachments) the expiry could not delete: each names its stream position; see docs/retention.md',
+        name: 'FailedMail',
+        queue: this.queues.failedMail,
+        deadLetters: 'Inbound mail whose processing failed every retry, with its SES event, for replay',
       })
-      .monitorQueue({ name: 'Outbound', queue: outbound.queue, deadLetterQueue: outbound.deadLetterQueue, deadLetters: 'Outbound jobs the outbound function could not process' })
-      .monitorQueue({ name: 'Feedback', queue: feedback.queue, deadLetterQueue: feedback.deadLetterQueue, deadLetters: 'SES delivery events the feedback function could not apply' })
+      .monitorDeadLetters({
+        name: 'RetentionExpiry',
+        queue: this.retention.deadLetterQueue,
+        deadLetters:
+          'Expired records whose leftovers (messages, raw mail, attachments) the expiry could not delete: each names its stream position; see docs/retention.md',
+      })
       .monitorQueue({
-        name: 'Privacy', queue: this.privacy.queue, deadLetterQueue: this.privacy.deadLetterQueue,
-        deadLetters: 'Steps of export or erasure jobs that failed every receive: GET /privacy/erasures/{id} (or exports) shows where the job stopped; queue its id again to go on',
+        name: 'Outbound',
+        queue: outbound.queue,
+        deadLetterQueue: outbound.deadLetterQueue,
+        deadLetters: 'Outbound jobs the outbound function could not process',
       })
-      .monitorQueue({ name: 'SourcePolls', queue: sources.pollQueue, deadLetterQueue: sources.deadLetterQueue, deadLetters: 'Mailbox polls the mailbox function failed on every receive' })
-      .monitorCounts('Mailbox sources', [{
-        name: 'SourceFailing', title: 'Failing sources', metric: sources.failingSources,
-        description: 'A mailbox source is failing (login refused or server unreachable): GET /channels/{id}/source says which and why',
-      }])
-      .monitorCounts('Channel credentials', [{
-        name: 'CredentialsFailing', title: 'Refused SMTP logins and OAuth refreshes', metric: outbound.failingCredentials,
-        description: 'A channel\'s SMTP server or OAuth token endpoint refused its credentials (changed password, revoked consent): '
-          + 'GET /channels/{id}/credentials says which and why; replies of that channel fail until an admin sets them again',
-      }])
+      .monitorQueue({
+        name: 'Feedback',
+        queue: feedback.queue,
+        deadLetterQueue: feedback.deadLetterQueue,
+        deadLetters: 'SES delivery events the feedback function could not apply',
+      })
+      .monitorQueue({
+        name: 'Privacy',
+        queue: this.privacy.queue,
+        deadLetterQueue: this.privacy.deadLetterQueue,
+        deadLetters:
+          'Steps of export or erasure jobs that failed every receive: GET /privacy/erasures/{id} (or exports) shows where the job stopped; queue its id again to go on',
+      })
+      .monitorQueue({
+        name: 'SourcePolls',
+        queue: sources.pollQueue,
+        deadLetterQueue: sources.deadLetterQueue,
+        deadLetters: 'Mailbox polls the mailbox function failed on every receive',
+      })
+      .monitorCounts('Mailbox sources', [
+        {
+          name: 'SourceFailing',
+          title: 'Failing sources',
+          metric: sources.failingSources,
+          description: 'A mailbox source is failing (login refused or server unreachable): GET /channels/{id}/source says which and why',
+        },
+      ])
+      .monitorCounts('Channel credentials', [
+        {
+          name: 'CredentialsFailing',
+          title: 'Refused SMTP logins and OAuth refreshes',
+          metric: outbound.failingCredentials,
+          description:
+            "A channel's SMTP server or OAuth token endpoint refused its credentials (changed password, revoked consent): " +
+            'GET /channels/{id}/credentials says which and why; replies of that channel fail until an admin sets them again',
+        },
+      ])
       .monitorCounts('Reconciliation', [
         {
-          name: 'ReconciledMails', title: 'Mails whose invocation was lost, run now', metric: reconciliation.reconciledMails,
-          description: 'SES stored mail whose inbound invocation never ran: the reconciliation ran it through the inbound path, with unknown verdicts '
-            + '("lost invocation reconciled" in its logs). Find out why invocations are lost.',
+          name: 'ReconciledMails',
+          title: 'Mails whose invocation was lost, run now',
+          metric: reconciliation.reconciledMails,
+          description:
+            'SES stored mail whose inbound invocation never ran: the reconciliation ran it through the inbound path, with unknown verdicts ' +
+            '("lost invocation reconciled" in its logs). Find out why invocations are lost.',
         },
         {
-          name: 'LostMails', title: 'Mails whose invocation was lost, no channel found', metric: reconciliation.lostMails,
-          description: 'SES stored mail whose inbound invocation never ran, and its headers name no channel: listed as failed (lost-invocation) for an operator',
+          name: 'LostMails',
+          title: 'Mails whose invocation was lost, no channel found',
+          metric: reconciliation.lostMails,
+          description:
+            'SES stored mail whose inbound invocation never ran, and its headers name no channel: listed as failed (lost-invocation) for an operator',
         },
         {
-          name: 'ReconciliationIncomplete', title: 'Runs stopped short of their window', metric: reconciliation.incompleteRuns,
-          description: 'A reconciliation run stopped short of its window (time, checks or recoveries per run): the next run goes on; '
-            + 'if this persists, mail may leave the window unchecked',
+          name: 'ReconciliationIncomplete',
+          title: 'Runs stopped short of their window',
+          metric: reconciliation.incompleteRuns,
+          description:
+            'A reconciliation run stopped short of its window (time, checks or recoveries per run): the next run goes on; ' +
+            'if this persists, mail may leave the window unchecked',
         },
       ])
       .showCounts('Raw mails checked', [reconciliation.checkedMails])
@@ -248,7 +319,10 @@ export class PostroomStack extends Stack {
  * name, short enough that prefix, a 40-character skill and `-dlq.fifo` fit SQS's 80 characters.
  */
 export function runtimeQueuePrefix(stackName: string): string {
-  return `${stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24)}-skill-`;
+  return `${stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 24)}-skill-`;
 }
 
 /** CloudWatch Logs accepts only certain retention periods: the shortest one that keeps `days`. */

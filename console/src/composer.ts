@@ -62,26 +62,35 @@ export class Composer {
       this.files.value = '';
       this.showFiles();
     });
-    const form = h('form', { class: 'composer', 'aria-label': 'Answer', onsubmit: (e: Event) => {
-      e.preventDefault();
-      void this.send();
-    } },
-    h('div', { class: 'row' }, field('Template', this.template), field('From', this.from)),
-    field('Reply', this.reply, 'Ctrl+Enter sends. Your stored signature is added.'),
-    field('Attach files', this.files),
-    this.fileList,
-    h('div', { class: 'buttons' },
-      this.sendButton,
-      h('button', { type: 'button', class: 'secondary', onclick: () => void this.showPreview() }, 'Preview'),
-    ),
-    this.preview,
+    const form = h(
+      'form',
+      {
+        class: 'composer',
+        'aria-label': 'Answer',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void this.send();
+        },
+      },
+      h('div', { class: 'row' }, field('Template', this.template), field('From', this.from)),
+      field('Reply', this.reply, 'Ctrl+Enter sends. Your stored signature is added.'),
+      field('Attach files', this.files),
+      this.fileList,
+      h('div', { class: 'buttons' }, this.sendButton, h('button', { type: 'button', class: 'secondary', onclick: () => void this.showPreview() }, 'Preview')),
+      this.preview,
     );
-    const noteForm = h('form', { class: 'note-form', 'aria-label': 'Notes', onsubmit: (e: Event) => {
-      e.preventDefault();
-      void this.addNote();
-    } },
-    field('Internal note', this.note, 'Seen by agents only; never sent.'),
-    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'secondary' }, 'Add note')),
+    const noteForm = h(
+      'form',
+      {
+        class: 'note-form',
+        'aria-label': 'Notes',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void this.addNote();
+        },
+      },
+      field('Internal note', this.note, 'Seen by agents only; never sent.'),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'secondary' }, 'Add note')),
     );
     const forward = new ForwardForm(ctx, target.conversationId, () => this.events.noted());
     this.element = h('section', { class: 'answer', 'aria-label': 'Answer and notes' }, form, noteForm, forward.element);
@@ -105,20 +114,40 @@ export class Composer {
     // Whoever may answer the conversation may read what it can be answered from.
     try {
       const senders = await api.get<Senders>(path('/conversations/{id}/senders', { id: this.target.conversationId }));
-      replace(this.from, ...senders.items.map((f) => h('option', { value: f.default ? '' : f.address }, `${f.name ? `${f.name} ` : ''}<${f.address}>${f.default ? ' (channel address)' : ''}`)));
+      replace(
+        this.from,
+        ...senders.items.map((f) =>
+          h('option', { value: f.default ? '' : f.address }, `${f.name ? `${f.name} ` : ''}<${f.address}>${f.default ? ' (channel address)' : ''}`),
+        ),
+      );
     } catch (error) {
       this.ctx.fail(error);
     }
   }
 
   private showFiles(): void {
-    replace(this.fileList, ...this.chosen.map((file, i) => h('li', {},
-      `${file.name} (${size(file.size)}) `,
-      h('button', { type: 'button', class: 'link', onclick: () => {
-        this.chosen.splice(i, 1);
-        this.showFiles();
-      } }, `Remove ${file.name}`),
-    )));
+    replace(
+      this.fileList,
+      ...this.chosen.map((file, i) =>
+        h(
+          'li',
+          {},
+          `${file.name} (${size(file.size)}) `,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              onclick: () => {
+                this.chosen.splice(i, 1);
+                this.showFiles();
+              },
+            },
+            `Remove ${file.name}`,
+          ),
+        ),
+      ),
+    );
   }
 
   /** The mail as it will be sent: the template's preview route, else the signature's with the text before it. */
@@ -129,7 +158,10 @@ export class Composer {
     try {
       if (name) {
         const { data } = await api.post<Rendered>(path('/channels/{id}/templates/{name}/preview', { id: this.target.channelId, name }), {
-          text, agentId: me.agentId, ticketNumber: this.target.ticketNumber, subject: this.target.subject,
+          text,
+          agentId: me.agentId,
+          ticketNumber: this.target.ticketNumber,
+          subject: this.target.subject,
         });
         this.renderPreview(data, `Preview with template ${name}`);
         return;
@@ -141,15 +173,18 @@ export class Composer {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }
       const html = `<div style="white-space:pre-wrap">${escapeHtml(text)}</div>${signature ? `<div>${signature.html}</div>` : ''}`;
-      this.renderPreview({ html, text: signature ? `${text}\n\n-- \n${signature.text}` : text },
-        `Preview: your text and ${signature ? 'your signature' : 'no signature (none is stored)'}; the channel's layout frames them when sent`);
+      this.renderPreview(
+        { html, text: signature ? `${text}\n\n-- \n${signature.text}` : text },
+        `Preview: your text and ${signature ? 'your signature' : 'no signature (none is stored)'}; the channel's layout frames them when sent`,
+      );
     } catch (error) {
       this.ctx.fail(error);
     }
   }
 
   private renderPreview(rendered: Rendered, title: string): void {
-    replace(this.preview,
+    replace(
+      this.preview,
       h('h3', {}, title),
       mailFrame(rendered.html, title),
       h('details', {}, h('summary', {}, 'Plain-text part'), h('p', { class: 'text' }, rendered.text)),

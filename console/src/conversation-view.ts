@@ -34,7 +34,9 @@ export class ConversationView {
     private readonly ctx: ConsoleContext,
     readonly conversationId: string,
   ) {
-    this.element = h('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' },
+    this.element = h(
+      'section',
+      { class: 'conversation', 'aria-labelledby': 'conversation-title' },
       h('header', { class: 'conversation-header' }, this.heading, this.facts, this.others, this.actions),
       this.list,
     );
@@ -96,9 +98,13 @@ export class ConversationView {
         await this.load();
         const arrived = [...this.inboundIds()].filter((id) => !seen.has(id));
         if (arrived.length > 0 || attempt > 0) {
-          this.ctx.fail(new Error(arrived.length > 0
-            ? 'A new message arrived meanwhile; it is shown now: read it, then decide again.'
-            : 'The conversation changed again meanwhile; it is shown now: try again.'));
+          this.ctx.fail(
+            new Error(
+              arrived.length > 0
+                ? 'A new message arrived meanwhile; it is shown now: read it, then decide again.'
+                : 'The conversation changed again meanwhile; it is shown now: try again.',
+            ),
+          );
           break;
         }
       }
@@ -124,7 +130,9 @@ export class ConversationView {
         const gone = error instanceof ApiError && (error.status === 404 || error.status === 403);
         replace(this.heading, gone ? 'Conversation not found' : 'The conversation could not be read');
         replace(this.facts);
-        this.list.replaceChildren(h('li', { class: 'empty' }, gone ? 'It does not exist, or it is not on your channels and skills.' : String((error as Error).message)));
+        this.list.replaceChildren(
+          h('li', { class: 'empty' }, gone ? 'It does not exist, or it is not on your channels and skills.' : String((error as Error).message)),
+        );
         if (this.timer !== undefined) window.clearInterval(this.timer);
       }
       return false;
@@ -141,17 +149,27 @@ export class ConversationView {
     const previous = lease?.pointer.previousAgent ?? conversation.lastAgent;
     // External parties: whom its mail was forwarded to, and who wrote in answering a forward.
     const outside = (conversation.externalParties ?? []).filter((p) => !conversation.participants.includes(p));
-    replace(this.facts,
-      h('dt', {}, 'Ticket'), h('dd', { class: 'ticket' }, `#${conversation.ticketNumber}`),
-      h('dt', {}, 'Status'), h('dd', {}, badge(conversation.status, `status-${conversation.status}`)),
-      h('dt', {}, 'Channel'), h('dd', {}, conversation.channelId),
-      h('dt', {}, 'Participants'), h('dd', {}, conversation.participants.join(', ') || '(none)'),
-      outside.length > 0 && h('dt', {}, 'Forwarded to'), outside.length > 0 && h('dd', {}, outside.join(', ')),
-      h('dt', {}, 'Previous agent'), h('dd', {}, previous ?? 'none'),
-      conversation.lastSkill && h('dt', {}, 'Skill'), conversation.lastSkill && h('dd', {}, conversation.lastSkill),
-      lease && h('dt', {}, 'Held by you'), lease && h('dd', {}, `until ${when(lease.expiresAt)} (kept while you work)`),
+    replace(
+      this.facts,
+      h('dt', {}, 'Ticket'),
+      h('dd', { class: 'ticket' }, `#${conversation.ticketNumber}`),
+      h('dt', {}, 'Status'),
+      h('dd', {}, badge(conversation.status, `status-${conversation.status}`)),
+      h('dt', {}, 'Channel'),
+      h('dd', {}, conversation.channelId),
+      h('dt', {}, 'Participants'),
+      h('dd', {}, conversation.participants.join(', ') || '(none)'),
+      outside.length > 0 && h('dt', {}, 'Forwarded to'),
+      outside.length > 0 && h('dd', {}, outside.join(', ')),
+      h('dt', {}, 'Previous agent'),
+      h('dd', {}, previous ?? 'none'),
+      conversation.lastSkill && h('dt', {}, 'Skill'),
+      conversation.lastSkill && h('dd', {}, conversation.lastSkill),
+      lease && h('dt', {}, 'Held by you'),
+      lease && h('dd', {}, `until ${when(lease.expiresAt)} (kept while you work)`),
     );
-    replace(this.actions,
+    replace(
+      this.actions,
       conversation.status === 'open'
         ? h('button', { type: 'button', class: 'danger', 'aria-keyshortcuts': 'c', onclick: () => void this.close() }, 'Close')
         : h('button', { type: 'button', class: 'secondary', onclick: () => void this.reopen() }, 'Reopen'),
@@ -160,20 +178,24 @@ export class ConversationView {
     this.renderEntries(entries);
     if (!this.composer) {
       const inbound = [...entries].reverse().find((e) => e.type === 'message' && e.message.direction === 'inbound');
-      this.composer = new Composer(this.ctx, {
-        conversationId: conversation.id,
-        channelId: conversation.channelId,
-        ticketNumber: conversation.ticketNumber,
-        subject: inbound?.type === 'message' ? inbound.message.subject : subject,
-      }, {
-        sent: () => {
-          this.ctx.leases.forget(conversation.id);
-          this.ctx.refreshQueues();
-          void this.load();
+      this.composer = new Composer(
+        this.ctx,
+        {
+          conversationId: conversation.id,
+          channelId: conversation.channelId,
+          ticketNumber: conversation.ticketNumber,
+          subject: inbound?.type === 'message' ? inbound.message.subject : subject,
         },
-        noted: () => void this.load(),
-        state: (state) => this.presence?.set(state),
-      });
+        {
+          sent: () => {
+            this.ctx.leases.forget(conversation.id);
+            this.ctx.refreshQueues();
+            void this.load();
+          },
+          noted: () => void this.load(),
+          state: (state) => this.presence?.set(state),
+        },
+      );
       this.element.append(this.composer.element);
     }
   }
@@ -203,10 +225,11 @@ export class ConversationView {
   }
 
   private showOthers(others: readonly PresenceEntry[]): void {
-    replace(this.others, others.length === 0
-      ? ''
-      : `Also here: ${others.map((o) => `${o.displayName || o.agentId} (${o.state})`).join(', ')}`);
-    this.others.classList.toggle('collision', others.some((o) => o.state === 'answering'));
+    replace(this.others, others.length === 0 ? '' : `Also here: ${others.map((o) => `${o.displayName || o.agentId} (${o.state})`).join(', ')}`);
+    this.others.classList.toggle(
+      'collision',
+      others.some((o) => o.state === 'answering'),
+    );
   }
 
   private async putBack(): Promise<void> {

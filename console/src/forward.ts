@@ -18,19 +18,28 @@ export class ForwardForm {
     private readonly conversationId: string,
     private readonly forwarded: () => void,
   ) {
-    const form = h('form', { class: 'forward-form', 'aria-label': 'Forward', onsubmit: (e: Event) => {
-      e.preventDefault();
-      void this.send();
-    } },
-    field('Forward to', this.to, 'Addresses outside, separated by commas. Their answer comes back here, marked as theirs.'),
-    field('Note to them', this.note),
-    h('div', { class: 'buttons' }, this.button),
+    const form = h(
+      'form',
+      {
+        class: 'forward-form',
+        'aria-label': 'Forward',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void this.send();
+        },
+      },
+      field('Forward to', this.to, 'Addresses outside, separated by commas. Their answer comes back here, marked as theirs.'),
+      field('Note to them', this.note),
+      h('div', { class: 'buttons' }, this.button),
     );
-    this.element = h('details', { class: 'forward' }, h('summary', {}, 'Forward the customer\'s mail'), form);
+    this.element = h('details', { class: 'forward' }, h('summary', {}, "Forward the customer's mail"), form);
   }
 
   private async send(): Promise<void> {
-    const to = this.to.value.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    const to = this.to.value
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
     if (to.length === 0) {
       this.ctx.fail(new Error('Name who to forward to.'));
       this.to.focus();

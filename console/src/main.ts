@@ -34,20 +34,24 @@ function signInView(config: ConsoleConfig, message = ''): void {
   const token = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, spellcheck: false });
   const problem = h('p', { class: 'problem', role: 'alert' }, message);
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const form = h('form', { class: 'sign-in-form', onsubmit: (e: Event) => {
-    e.preventDefault();
-    button.disabled = true;
-    void signIn(config, token.value.trim()).catch((error: unknown) => {
-      button.disabled = false;
-      problem.textContent = error instanceof ApiError && (error.status === 401 || error.status === 403)
-        ? `That token does not sign in: ${error.message}`
-        : messageOf(error);
-      token.focus();
-    });
-  } },
-  field('Token', token, 'Your API token. In the sandbox: the file .postroom/tokens/<user> (e.g. agent-1).'),
-  button,
-  problem,
+  const form = h(
+    'form',
+    {
+      class: 'sign-in-form',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        button.disabled = true;
+        void signIn(config, token.value.trim()).catch((error: unknown) => {
+          button.disabled = false;
+          problem.textContent =
+            error instanceof ApiError && (error.status === 401 || error.status === 403) ? `That token does not sign in: ${error.message}` : messageOf(error);
+          token.focus();
+        });
+      },
+    },
+    field('Token', token, 'Your API token. In the sandbox: the file .postroom/tokens/<user> (e.g. agent-1).'),
+    button,
+    problem,
   );
   replace(root, h('main', { class: 'sign-in' }, h('h1', {}, 'Postroom console'), form));
   token.focus();
@@ -94,11 +98,18 @@ class Shell {
     me: Me,
     private readonly ended: () => void,
   ) {
-    this.leases = new Leases(api, me.agentId, () => this.queues?.showHeld(), (lease, reason) => {
-      this.fail(new Error(`Your hold on #${lease.pointer.ticketNumber} ended (${reason}); the mail may go to another agent.`));
-    });
+    this.leases = new Leases(
+      api,
+      me.agentId,
+      () => this.queues?.showHeld(),
+      (lease, reason) => {
+        this.fail(new Error(`Your hold on #${lease.pointer.ticketNumber} ended (${reason}); the mail may go to another agent.`));
+      },
+    );
     this.ctx = {
-      api, me, leases: this.leases,
+      api,
+      me,
+      leases: this.leases,
       announce: (text) => this.announce(text),
       fail: (error) => this.fail(error),
       open: (id) => {
@@ -110,8 +121,11 @@ class Shell {
     };
     this.queues = new QueuePanel(this.ctx);
     this.search = new SearchPanel(this.ctx);
-    replace(root,
-      h('header', { class: 'top' },
+    replace(
+      root,
+      h(
+        'header',
+        { class: 'top' },
         h('h1', {}, 'Postroom'),
         h('p', { class: 'who' }, h('span', { class: 'name' }, me.displayName || me.agentId), ' · ', h('span', { class: 'role' }, me.role), ` (${me.agentId})`),
         h('button', { type: 'button', class: 'secondary', 'aria-keyshortcuts': '?', onclick: () => this.shortcuts.dialog.showModal() }, 'Keyboard shortcuts'),
@@ -162,10 +176,15 @@ class Shell {
     this.view?.destroy();
     this.view = null;
     if (!conversationId) {
-      replace(this.main, h('section', { class: 'welcome' },
-        h('h2', {}, 'Ready'),
-        h('p', {}, 'Take the next mail from one of your queues (press n), or find a conversation by ticket number or address. Press ? for every shortcut.'),
-      ));
+      replace(
+        this.main,
+        h(
+          'section',
+          { class: 'welcome' },
+          h('h2', {}, 'Ready'),
+          h('p', {}, 'Take the next mail from one of your queues (press n), or find a conversation by ticket number or address. Press ? for every shortcut.'),
+        ),
+      );
       return;
     }
     const view = new ConversationView(this.ctx, conversationId);
@@ -189,7 +208,10 @@ async function boot(): Promise<void> {
   try {
     config = await loadConfig();
   } catch (error) {
-    replace(root, h('main', { class: 'sign-in' }, h('h1', {}, 'Postroom console'), h('p', { role: 'alert' }, `The console is not set up: ${messageOf(error)}`)));
+    replace(
+      root,
+      h('main', { class: 'sign-in' }, h('h1', {}, 'Postroom console'), h('p', { role: 'alert' }, `The console is not set up: ${messageOf(error)}`)),
+    );
     return;
   }
   const token = sessionStorage.getItem(TOKEN_KEY);

@@ -18,7 +18,9 @@ export function entryView(ctx: ConsoleContext, entry: HistoryEntry): HTMLElement
 
 function noteView(entry: NoteEntry): HTMLElement {
   const author = entry.note.author.agentId ?? entry.note.author.id;
-  return h('article', { class: 'entry note', 'aria-label': `Internal note by ${author}` },
+  return h(
+    'article',
+    { class: 'entry note', 'aria-label': `Internal note by ${author}` },
     h('header', {}, badge('internal note', 'note'), h('span', { class: 'who' }, author), h('time', { datetime: entry.at }, when(entry.at))),
     h('p', { class: 'text' }, entry.note.text),
   );
@@ -28,18 +30,23 @@ function messageView(ctx: ConsoleContext, entry: MessageEntry): HTMLElement {
   const m = entry.message;
   const inbound = m.direction === 'inbound';
   const label = inbound ? `Message from ${address(m.from)}` : `Sent (${m.purpose}) by ${m.agentId ?? 'Postroom'}`;
-  const article = h('article', { class: `entry message ${m.direction}`, 'aria-label': `${label}: ${m.subject}` },
-    h('header', {},
-      badge(m.direction, m.direction),
-      ...(inbound ? inboundBadges(m) : outboundBadges(m)),
-      h('time', { datetime: entry.at }, when(entry.at)),
-    ),
-    h('dl', { class: 'headers' },
-      h('dt', {}, 'From'), h('dd', {}, address(m.from)),
-      h('dt', {}, 'To'), h('dd', {}, addresses(m.to)),
-      m.cc.length > 0 && h('dt', {}, 'Cc'), m.cc.length > 0 && h('dd', {}, addresses(m.cc)),
-      inbound && m.replyTo.length > 0 && h('dt', {}, 'Reply-To'), inbound && m.replyTo.length > 0 && h('dd', {}, addresses(m.replyTo)),
-      h('dt', {}, 'Subject'), h('dd', {}, m.subject),
+  const article = h(
+    'article',
+    { class: `entry message ${m.direction}`, 'aria-label': `${label}: ${m.subject}` },
+    h('header', {}, badge(m.direction, m.direction), ...(inbound ? inboundBadges(m) : outboundBadges(m)), h('time', { datetime: entry.at }, when(entry.at))),
+    h(
+      'dl',
+      { class: 'headers' },
+      h('dt', {}, 'From'),
+      h('dd', {}, address(m.from)),
+      h('dt', {}, 'To'),
+      h('dd', {}, addresses(m.to)),
+      m.cc.length > 0 && h('dt', {}, 'Cc'),
+      m.cc.length > 0 && h('dd', {}, addresses(m.cc)),
+      inbound && m.replyTo.length > 0 && h('dt', {}, 'Reply-To'),
+      inbound && m.replyTo.length > 0 && h('dd', {}, addresses(m.replyTo)),
+      h('dt', {}, 'Subject'),
+      h('dd', {}, m.subject),
     ),
     ...(inbound ? inboundNotes(m) : [deliveryView(m)]),
     bodyView(entry),
@@ -72,9 +79,16 @@ function inboundNotes(m: InboundMessage): HTMLElement[] {
 
 /** Where a reply stands: queued, sent, delivered, bounced…, per recipient. */
 function deliveryView(m: OutboundMessage): HTMLElement {
-  return h('div', { class: 'delivery' },
+  return h(
+    'div',
+    { class: 'delivery' },
     h('p', {}, `Delivery: ${m.status}${m.retrying ? ' (retrying)' : ''}${m.statusReason ? ` — ${m.statusReason}` : ''}`),
-    m.recipients.length > 0 && h('ul', { class: 'recipients' }, ...m.recipients.map((r) => h('li', {}, `${r.address}: ${r.status}${r.smtpStatus ? ` (${r.smtpStatus})` : ''}${r.detail ? ` — ${r.detail}` : ''}`))),
+    m.recipients.length > 0 &&
+      h(
+        'ul',
+        { class: 'recipients' },
+        ...m.recipients.map((r) => h('li', {}, `${r.address}: ${r.status}${r.smtpStatus ? ` (${r.smtpStatus})` : ''}${r.detail ? ` — ${r.detail}` : ''}`)),
+      ),
   );
 }
 
@@ -88,7 +102,9 @@ function bodyView(entry: MessageEntry): HTMLElement {
   if (!body) return h('p', { class: 'text preview' }, m.preview);
   const newText = body.newText.trim() === '' ? body.text : body.newText;
   const hasHistory = body.text.trim() !== newText.trim();
-  const wrapper = h('div', { class: 'body' },
+  const wrapper = h(
+    'div',
+    { class: 'body' },
     h('p', { class: 'text' }, newText),
     hasHistory && h('details', { class: 'history' }, h('summary', {}, 'Quoted history'), h('p', { class: 'text quoted' }, body.text)),
   );
@@ -101,7 +117,8 @@ function htmlView(html: string, subject: string): HTMLElement {
   const holder = h('div', { class: 'frame-holder' });
   const details = h('details', { class: 'html' }, h('summary', {}, 'Formatted message (HTML)'), holder);
   const show = (remoteImages: boolean) => {
-    replace(holder,
+    replace(
+      holder,
       mailFrame(html, `Message: ${subject}`, remoteImages),
       remote > 0 && !remoteImages && h('button', { type: 'button', class: 'secondary', onclick: () => show(true) }, `Load remote images (${remote})`),
     );
@@ -117,11 +134,15 @@ function attachmentsView(ctx: ConsoleContext, entry: MessageEntry): HTMLElement 
   const m = entry.message;
   if (m.attachments.length === 0) return null;
   const links = new Map(entry.attachmentLinks.map((l) => [l.index, l]));
-  return h('ul', { class: 'attachments', 'aria-label': 'Attachments' }, ...m.attachments.map((a, index) => {
-    const link = links.get(index);
-    const label = `${a.filename ?? 'unnamed'} (${a.contentType}, ${size(a.size)})`;
-    return h('li', {}, link ? h('button', { type: 'button', class: 'link', onclick: () => void download(ctx, link) }, `Download ${label}`) : label);
-  }));
+  return h(
+    'ul',
+    { class: 'attachments', 'aria-label': 'Attachments' },
+    ...m.attachments.map((a, index) => {
+      const link = links.get(index);
+      const label = `${a.filename ?? 'unnamed'} (${a.contentType}, ${size(a.size)})`;
+      return h('li', {}, link ? h('button', { type: 'button', class: 'link', onclick: () => void download(ctx, link) }, `Download ${label}`) : label);
+    }),
+  );
 }
 
 /**

@@ -16,10 +16,25 @@ export class QueuePanel {
   private timer: number | undefined;
 
   constructor(private readonly ctx: ConsoleContext) {
-    this.element = h('section', { class: 'queues', 'aria-labelledby': 'queues-title' },
+    this.element = h(
+      'section',
+      { class: 'queues', 'aria-labelledby': 'queues-title' },
       h('h2', { id: 'queues-title' }, 'Queues'),
-      h('table', {},
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Skill'), h('th', { scope: 'col' }, 'Waiting'), h('th', { scope: 'col' }, 'In progress'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Action')))),
+      h(
+        'table',
+        {},
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Skill'),
+            h('th', { scope: 'col' }, 'Waiting'),
+            h('th', { scope: 'col' }, 'In progress'),
+            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Action')),
+          ),
+        ),
         this.body,
       ),
       h('h3', {}, 'Mail you hold'),
@@ -48,10 +63,22 @@ export class QueuePanel {
 
   showHeld(): void {
     const leases = this.ctx.leases.all();
-    replace(this.held, ...(leases.length === 0
-      ? [h('li', { class: 'empty' }, 'Nothing: take the next mail from a queue.')]
-      : leases.map((l) => h('li', {}, h('a', { href: `#/conversations/${encodeURIComponent(l.conversationId ?? '')}` },
-        `#${l.pointer.ticketNumber} ${l.pointer.subject || '(no subject)'}`)))));
+    replace(
+      this.held,
+      ...(leases.length === 0
+        ? [h('li', { class: 'empty' }, 'Nothing: take the next mail from a queue.')]
+        : leases.map((l) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                { href: `#/conversations/${encodeURIComponent(l.conversationId ?? '')}` },
+                `#${l.pointer.ticketNumber} ${l.pointer.subject || '(no subject)'}`,
+              ),
+            ),
+          )),
+    );
   }
 
   /** Takes the next mail of `skill`, or of the first skill with mail waiting; opens its conversation. */
@@ -82,14 +109,33 @@ export class QueuePanel {
       replace(this.body, h('tr', {}, h('td', { colspan: 4 }, 'You are on no skill queue.')));
       return;
     }
-    replace(this.body, ...this.queues.map((q) => h('tr', { 'data-skill': q.skill },
-      h('th', { scope: 'row' }, h('span', { class: 'skill' }, q.skill), q.description ? h('small', {}, q.description) : null),
-      h('td', { class: 'count' }, q.waiting),
-      h('td', { class: 'count' }, q.inFlight),
-      h('td', {}, h('button', {
-        type: 'button', class: 'primary', 'aria-describedby': `skill-${cssId(q.skill)}`, onclick: () => void this.takeNext(q.skill),
-      }, 'Take next'), h('span', { id: `skill-${cssId(q.skill)}`, class: 'visually-hidden' }, `from ${q.skill}`)),
-    )));
+    replace(
+      this.body,
+      ...this.queues.map((q) =>
+        h(
+          'tr',
+          { 'data-skill': q.skill },
+          h('th', { scope: 'row' }, h('span', { class: 'skill' }, q.skill), q.description ? h('small', {}, q.description) : null),
+          h('td', { class: 'count' }, q.waiting),
+          h('td', { class: 'count' }, q.inFlight),
+          h(
+            'td',
+            {},
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'primary',
+                'aria-describedby': `skill-${cssId(q.skill)}`,
+                onclick: () => void this.takeNext(q.skill),
+              },
+              'Take next',
+            ),
+            h('span', { id: `skill-${cssId(q.skill)}`, class: 'visually-hidden' }, `from ${q.skill}`),
+          ),
+        ),
+      ),
+    );
   }
 }
 

@@ -10,14 +10,21 @@ export class SearchPanel {
   private readonly results = h('ul', { class: 'results', 'aria-label': 'Search results' });
 
   constructor(private readonly ctx: ConsoleContext) {
-    this.element = h('section', { class: 'search', 'aria-labelledby': 'search-title' },
+    this.element = h(
+      'section',
+      { class: 'search', 'aria-labelledby': 'search-title' },
       h('h2', { id: 'search-title' }, 'Find'),
-      h('form', { role: 'search', onsubmit: (e: Event) => {
-        e.preventDefault();
-        void this.search();
-      } },
-      field('Search', this.input, 'A ticket number or an address'),
-      h('button', { type: 'submit', class: 'secondary' }, 'Search'),
+      h(
+        'form',
+        {
+          role: 'search',
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            void this.search();
+          },
+        },
+        field('Search', this.input, 'A ticket number or an address'),
+        h('button', { type: 'submit', class: 'secondary' }, 'Search'),
       ),
       this.results,
     );
@@ -32,10 +39,22 @@ export class SearchPanel {
     const params = new URLSearchParams({ ...query, limit: '25' });
     try {
       const page = await this.ctx.api.get<Page<Conversation>>(`/conversations?${params.toString()}`);
-      replace(this.results, ...(page.items.length === 0
-        ? [h('li', { class: 'empty' }, 'No conversation found (or none on your channels and skills).')]
-        : page.items.map((c) => h('li', {}, h('a', { href: `#/conversations/${encodeURIComponent(c.id)}` },
-          `#${c.ticketNumber} · ${c.status} · ${c.participants.join(', ') || '(no participants)'}`)))));
+      replace(
+        this.results,
+        ...(page.items.length === 0
+          ? [h('li', { class: 'empty' }, 'No conversation found (or none on your channels and skills).')]
+          : page.items.map((c) =>
+              h(
+                'li',
+                {},
+                h(
+                  'a',
+                  { href: `#/conversations/${encodeURIComponent(c.id)}` },
+                  `#${c.ticketNumber} · ${c.status} · ${c.participants.join(', ') || '(no participants)'}`,
+                ),
+              ),
+            )),
+      );
     } catch (error) {
       this.ctx.fail(error);
     }

@@ -30,7 +30,9 @@ function typing(target: EventTarget | null): boolean {
  * Ctrl/⌘+Enter sends from anywhere in a conversation; Esc leaves a field.
  */
 export function installShortcuts(actions: ShortcutActions): { dialog: HTMLDialogElement; remove(): void } {
-  const dialog = h('dialog', { class: 'shortcuts', 'aria-labelledby': 'shortcuts-title' },
+  const dialog = h(
+    'dialog',
+    { class: 'shortcuts', 'aria-labelledby': 'shortcuts-title' },
     h('h2', { id: 'shortcuts-title' }, 'Keyboard shortcuts'),
     h('dl', {}, ...SHORTCUTS.flatMap(([keys, what]) => [h('dt', {}, h('kbd', {}, keys)), h('dd', {}, what)])),
     h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Done'),
@@ -51,7 +53,11 @@ export function installShortcuts(actions: ShortcutActions): { dialog: HTMLDialog
     }
     if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey || dialog.open) return;
     const act: Record<string, () => void> = {
-      n: actions.takeNext, r: actions.reply, c: actions.close, '/': actions.search, '?': () => dialog.showModal(),
+      n: actions.takeNext,
+      r: actions.reply,
+      c: actions.close,
+      '/': actions.search,
+      '?': () => dialog.showModal(),
     };
     const action = act[e.key];
     if (!action) return;

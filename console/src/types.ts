@@ -134,7 +134,12 @@ export interface MessageEntry {
 export interface NoteEntry {
   readonly type: 'note';
   readonly at: string;
-  readonly note: { readonly id: string; readonly text: string; readonly at: string; readonly author: { readonly kind: string; readonly id: string; readonly agentId?: string } };
+  readonly note: {
+    readonly id: string;
+    readonly text: string;
+    readonly at: string;
+    readonly author: { readonly kind: string; readonly id: string; readonly agentId?: string };
+  };
 }
 
 export type HistoryEntry = MessageEntry | NoteEntry;

@@ -41,7 +41,10 @@ export function translateAwsError(error: unknown): unknown {
 
 interface WithMiddleware {
   readonly middlewareStack: {
-    add(middleware: (next: (args: never) => Promise<unknown>) => (args: never) => Promise<unknown>, options: { step: 'initialize'; name: string; override?: boolean }): void;
+    add(
+      middleware: (next: (args: never) => Promise<unknown>) => (args: never) => Promise<unknown>,
+      options: { step: 'initialize'; name: string; override?: boolean },
+    ): void;
   };
 }
 

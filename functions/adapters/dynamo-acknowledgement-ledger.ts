@@ -27,7 +27,9 @@ export class DynamoAcknowledgementLedger implements AcknowledgementLedger {
   }
 
   async lastAcknowledged(channelId: string, sender: string): Promise<{ at: string; mailId: string } | null> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.acknowledgement(channelId, normal(sender))), ConsistentRead: true }));
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key(itemKeys.acknowledgement(channelId, normal(sender))), ConsistentRead: true }),
+    );
     const { at, mailId } = out.Item ?? {};
     return typeof at === 'string' && typeof mailId === 'string' ? { at, mailId } : null;
   }
@@ -35,14 +37,22 @@ export class DynamoAcknowledgementLedger implements AcknowledgementLedger {
   async markAcknowledged(channelId: string, sender: string, claim: { readonly mailId: string; readonly at: Date }, windowMs: number): Promise<boolean> {
     const at = claim.at.toISOString();
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...itemKeys.acknowledgement(channelId, normal(sender)), kind: 'acknowledgement', mailId: claim.mailId, at, [TTL_ATTRIBUTE]: Math.ceil((claim.at.getTime() + windowMs) / 1000) },
-        // Free when never claimed, when the last claim left the window, or when it is this mail's own (a retry).
-        ConditionExpression: 'attribute_not_exists(pk) OR #at <= :cutoff OR mailId = :mailId',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':cutoff': new Date(claim.at.getTime() - windowMs).toISOString(), ':mailId': claim.mailId },
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...itemKeys.acknowledgement(channelId, normal(sender)),
+            kind: 'acknowledgement',
+            mailId: claim.mailId,
+            at,
+            [TTL_ATTRIBUTE]: Math.ceil((claim.at.getTime() + windowMs) / 1000),
+          },
+          // Free when never claimed, when the last claim left the window, or when it is this mail's own (a retry).
+          ConditionExpression: 'attribute_not_exists(pk) OR #at <= :cutoff OR mailId = :mailId',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':cutoff': new Date(claim.at.getTime() - windowMs).toISOString(), ':mailId': claim.mailId },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;

@@ -39,11 +39,13 @@ export class DynamoAuditLog implements AuditLog {
   async append(entry: AuditEntry): Promise<void> {
     const key = itemKeys.audit(entry.at, entry.id);
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...key, ...AuditEntrySchema.parse(entry), expiresAt: expiryAfter(entry.at, this.auditDays) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...AuditEntrySchema.parse(entry), expiresAt: expiryAfter(entry.at, this.auditDays) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (error) {
       if (isConditionFailed(error)) throw new ConflictError(`audit entry ${entry.id} exists already; entries are never overwritten`);
       throw error;
@@ -51,14 +53,16 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async list(page: PageRequest): Promise<Page<AuditEntry>> {
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': AUDIT_PARTITION },
-      ScanIndexForward: false,
-      Limit: page.limit,
-      ExclusiveStartKey: decodeCursor(page.cursor),
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': AUDIT_PARTITION },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: decodeCursor(page.cursor),
+      }),
+    );
     return { items: (out.Items ?? []).map((i) => AuditEntrySchema.parse(withoutKeys(i))), cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 }

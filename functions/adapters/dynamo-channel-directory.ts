@@ -55,7 +55,10 @@ export class DynamoChannelDirectory implements ChannelDirectory, ChannelLookup {
     const now = this.options.clock.now().getTime();
     if (this.cache && now - this.cache.at < this.options.cacheMs) return this.cache.channels;
     const items = await queryAll(this.client, {
-      TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION }, ConsistentRead: true,
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION },
+      ConsistentRead: true,
     });
     const channels = items.map((i) => ChannelSettingsSchema.parse(JSON.parse(String(i.settings))));
     this.cache = { at: now, channels };

@@ -64,7 +64,14 @@ export async function seedItems(client: DynamoDBDocumentClient, tableName: strin
 /** Removes a seeded item that left the config, unless the API owns it by now. */
 export async function unseedItem(client: DynamoDBDocumentClient, tableName: string, itemKey: ItemKey): Promise<boolean> {
   try {
-    await client.send(new DeleteCommand({ TableName: tableName, Key: key(itemKey), ConditionExpression: SEED_DELETE_CONDITION, ExpressionAttributeValues: { ':config': 'config' } }));
+    await client.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: key(itemKey),
+        ConditionExpression: SEED_DELETE_CONDITION,
+        ExpressionAttributeValues: { ':config': 'config' },
+      }),
+    );
     return true;
   } catch (error) {
     if (isConditionFailed(error)) return false;

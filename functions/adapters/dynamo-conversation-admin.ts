@@ -62,18 +62,20 @@ export class DynamoConversationAdmin implements ConversationAdmin {
     const items: ConversationSummary[] = [];
     let start = decodeCursor(page.cursor);
     for (let i = 0; i < MAX_QUERIES_PER_PAGE && items.length < page.limit; i++) {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: `#pk = :list${range}`,
-        FilterExpression: filters.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        // Limit counts items read before the filter: the cursor is where reading stopped.
-        Limit: page.limit - items.length,
-        ExclusiveStartKey: start,
-      }));
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: `#pk = :list${range}`,
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // Limit counts items read before the filter: the cursor is where reading stopped.
+          Limit: page.limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
       items.push(...(out.Items ?? []).map((i) => summaryOf(i)));
       start = out.LastEvaluatedKey as Record<string, string> | undefined;
       if (!start) break;
@@ -114,7 +116,12 @@ export class DynamoConversationAdmin implements ConversationAdmin {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...itemKeys.note(note.conversationId, note.at, note.id), ...note } }));
   }
 
-  async update(id: string, change: { readonly status?: 'open' | 'closed'; readonly agent?: string }, at: string, expectedUpdatedAt?: string): Promise<ConversationSummary> {
+  async update(
+    id: string,
+    change: { readonly status?: 'open' | 'closed'; readonly agent?: string },
+    at: string,
+    expectedUpdatedAt?: string,
+  ): Promise<ConversationSummary> {
     const sets = ['updatedAt = :at'];
     const values: Record<string, unknown> = { ':at': at, ':published': 'published' };
     const names: Record<string, string> = { '#visibility': 'visibility' };
@@ -139,10 +146,17 @@ export class DynamoConversationAdmin implements ConversationAdmin {
       values[':expected'] = expectedUpdatedAt;
     }
     try {
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName, Key: key(itemKeys.conversation(id)), UpdateExpression: `SET ${sets.join(', ')}${closing ? ` REMOVE ${SLA_ANSWER.remove}` : ''}`,
-        ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(id)),
+          UpdateExpression: `SET ${sets.join(', ')}${closing ? ` REMOVE ${SLA_ANSWER.remove}` : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return summaryOf(out.Attributes ?? {});
     } catch (error) {
       if (!isConditionFailed(error)) throw error;

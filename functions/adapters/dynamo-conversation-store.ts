@@ -66,7 +66,11 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>> {
-    const items = await batchGet(this.client, this.tableName, messageIds.map((id) => itemKeys.claim(channelId, id)));
+    const items = await batchGet(
+      this.client,
+      this.tableName,
+      messageIds.map((id) => itemKeys.claim(channelId, id)),
+    );
     return new Map(items.map((item) => [String(item.messageId), claimOf(item)]));
   }
 
@@ -86,11 +90,18 @@ export class DynamoConversationStore implements ConversationStore {
     const { retentionDays, ...c } = input;
     const seconds = retentionDays === undefined ? this.fallbackSeconds : retentionSeconds(retentionDays);
     const item = {
-      ...itemKeys.conversation(c.id), ...c, status: c.status ?? 'open', lastAgent: null, visibility: 'pending', updatedAt: c.createdAt,
+      ...itemKeys.conversation(c.id),
+      ...c,
+      status: c.status ?? 'open',
+      lastAgent: null,
+      visibility: 'pending',
+      updatedAt: c.createdAt,
       // The admin API's list entry (sparse gsi1, newest first); a pending one is filtered out there.
-      gsi1pk: CONVERSATION_LIST_PARTITION, gsi1sk: `${c.createdAt}#${c.id}`,
+      gsi1pk: CONVERSATION_LIST_PARTITION,
+      gsi1sk: `${c.createdAt}#${c.id}`,
       // A candidate that never wins its race expires too: nothing pending stays forever.
-      retentionSeconds: seconds, expiresAt: epochSeconds(c.createdAt) + seconds,
+      retentionSeconds: seconds,
+      expiresAt: epochSeconds(c.createdAt) + seconds,
     };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -101,20 +112,28 @@ export class DynamoConversationStore implements ConversationStore {
     // Exists already: written by an earlier attempt with the same id, whose ticket number stands.
     const stored = await this.item(c.id);
     if (!stored) throw new BusyError(`conversation ${c.id} vanished while being created`);
-    return { id: stored.id, channelId: stored.channelId, ticketNumber: stored.ticketNumber, replyToken: stored.replyToken ?? null, createdAt: stored.createdAt ?? c.createdAt };
+    return {
+      id: stored.id,
+      channelId: stored.channelId,
+      ticketNumber: stored.ticketNumber,
+      replyToken: stored.replyToken ?? null,
+      createdAt: stored.createdAt ?? c.createdAt,
+    };
   }
 
   async claim(channelId: string, messageId: string, conversationId: string): Promise<string> {
     const k = itemKeys.claim(channelId, messageId);
     try {
       // An update, not a put: the item may exist with only its owner (an unattached message's own id).
-      await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(k),
-        UpdateExpression: 'SET channelId = :channel, messageId = :id, conversationId = :conversation',
-        ConditionExpression: 'attribute_not_exists(conversationId)',
-        ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':conversation': conversationId },
-      }));
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(k),
+          UpdateExpression: 'SET channelId = :channel, messageId = :id, conversationId = :conversation',
+          ConditionExpression: 'attribute_not_exists(conversationId)',
+          ExpressionAttributeValues: { ':channel': channelId, ':id': messageId, ':conversation': conversationId },
+        }),
+      );
       return conversationId;
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
@@ -124,7 +143,12 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async claimOwn(
-    channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string, options: { readonly external?: boolean } = {},
+    channelId: string,
+    messageId: string,
+    owner: string,
+    conversationId: string | null,
+    receipt?: string,
+    options: { readonly external?: boolean } = {},
   ): Promise<MessageIdClaim> {
     const k = key(itemKeys.claim(channelId, messageId));
     const sets = ['channelId = :channel', 'messageId = :id', 'ownerMessageId = :owner'];
@@ -144,15 +168,17 @@ export class DynamoConversationStore implements ConversationStore {
     }
     try {
       // Only while no other message owns the id: a second copy must not claim it for a conversation of its own.
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: k,
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_not_exists(ownerMessageId) OR ownerMessageId = :owner',
-        ...(options.external ? { ExpressionAttributeNames: { '#external': 'external' } } : {}),
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: k,
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(ownerMessageId) OR ownerMessageId = :owner',
+          ...(options.external ? { ExpressionAttributeNames: { '#external': 'external' } } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return claimOf(out.Attributes ?? {});
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
@@ -164,13 +190,15 @@ export class DynamoConversationStore implements ConversationStore {
 
   async moveClaim(channelId: string, messageId: string, from: string, to: string): Promise<void> {
     await this.client
-      .send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(itemKeys.claim(channelId, messageId)),
-        UpdateExpression: 'SET conversationId = :to',
-        ConditionExpression: 'conversationId = :from',
-        ExpressionAttributeValues: { ':to': to, ':from': from },
-      }))
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.claim(channelId, messageId)),
+          UpdateExpression: 'SET conversationId = :to',
+          ConditionExpression: 'conversationId = :from',
+          ExpressionAttributeValues: { ':to': to, ':from': from },
+        }),
+      )
       .catch(ignoreConditionFailed);
   }
 
@@ -188,19 +216,27 @@ export class DynamoConversationStore implements ConversationStore {
     let held = false;
     for (;;) {
       try {
-        const out = await this.client.send(new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(itemKeys.conversation(id)),
-          UpdateExpression: `SET updatedAt = :at${held ? '' : `, ${EXPIRY_MOVES}`}${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${answer ? `, ${SLA_ANSWER.set}` : ''}${add ? ` ADD ${addTo} :p` : ''}${answer ? ` REMOVE ${SLA_ANSWER.remove}` : ''}`,
-          // Only a published conversation: a merged one is followed, a pending one may yet lose.
-          ConditionExpression: held ? '#visibility = :published' : '#visibility = :published AND attribute_not_exists(legalHold)',
-          ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: {
-            ':published': 'published', ':at': at, ...(held ? {} : this.expiryValues(at)), ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
-            ...(agent ? { ':agent': options.agent } : {}), ...(skill ? { ':skill': options.skill } : {}), ...(answer ? SLA_ANSWER.values : {}),
-          },
-          ReturnValues: 'ALL_NEW',
-        }));
+        const out = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key(itemKeys.conversation(id)),
+            UpdateExpression: `SET updatedAt = :at${held ? '' : `, ${EXPIRY_MOVES}`}${options.reopen ? ', #status = :open' : ''}${agent ? ', lastAgent = :agent' : ''}${skill ? ', lastSkill = :skill' : ''}${answer ? `, ${SLA_ANSWER.set}` : ''}${add ? ` ADD ${addTo} :p` : ''}${answer ? ` REMOVE ${SLA_ANSWER.remove}` : ''}`,
+            // Only a published conversation: a merged one is followed, a pending one may yet lose.
+            ConditionExpression: held ? '#visibility = :published' : '#visibility = :published AND attribute_not_exists(legalHold)',
+            ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
+            ExpressionAttributeValues: {
+              ':published': 'published',
+              ':at': at,
+              ...(held ? {} : this.expiryValues(at)),
+              ...(options.reopen ? { ':open': 'open' } : {}),
+              ...(add ? { ':p': new Set(participants) } : {}),
+              ...(agent ? { ':agent': options.agent } : {}),
+              ...(skill ? { ':skill': options.skill } : {}),
+              ...(answer ? SLA_ANSWER.values : {}),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
         return toRef(out.Attributes as unknown as ConversationItem);
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
@@ -226,19 +262,27 @@ export class DynamoConversationStore implements ConversationStore {
     const sla = options.sla ? slaStartParts(c.id, options.sla) : { sets: [], values: {} };
     try {
       // Publication and the first message's join in one write.
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(itemKeys.conversation(c.id)),
-        UpdateExpression: `SET #visibility = :published, updatedAt = :at, ${EXPIRY_MOVES}${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${sla.sets.map((s) => `, ${s}`).join('')}${add ? ' ADD participants :p' : ''}`,
-        // Holds are placed on published conversations only: a retry that finds one held joins as `join` does, without an expiry.
-        ConditionExpression: '#visibility <> :merged AND attribute_not_exists(legalHold)',
-        ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
-        ExpressionAttributeValues: {
-          ':published': 'published', ':merged': 'merged', ':at': at, ...this.expiryValues(at), ...(options.reopen ? { ':open': 'open' } : {}), ...(add ? { ':p': new Set(participants) } : {}),
-          ...(options.skill ? { ':skill': options.skill } : {}), ...sla.values,
-        },
-        ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(c.id)),
+          UpdateExpression: `SET #visibility = :published, updatedAt = :at, ${EXPIRY_MOVES}${options.reopen ? ', #status = :open' : ''}${options.skill ? ', lastSkill = :skill' : ''}${sla.sets.map((s) => `, ${s}`).join('')}${add ? ' ADD participants :p' : ''}`,
+          // Holds are placed on published conversations only: a retry that finds one held joins as `join` does, without an expiry.
+          ConditionExpression: '#visibility <> :merged AND attribute_not_exists(legalHold)',
+          ExpressionAttributeNames: { '#visibility': 'visibility', ...(options.reopen ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: {
+            ':published': 'published',
+            ':merged': 'merged',
+            ':at': at,
+            ...this.expiryValues(at),
+            ...(options.reopen ? { ':open': 'open' } : {}),
+            ...(add ? { ':p': new Set(participants) } : {}),
+            ...(options.skill ? { ':skill': options.skill } : {}),
+            ...sla.values,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return toRef(out.Attributes as unknown as ConversationItem);
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
@@ -260,15 +304,17 @@ export class DynamoConversationStore implements ConversationStore {
     }
     if (!start) values[':rev'] = expectedRev;
     try {
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(itemKeys.conversation(conversationId)),
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-        ConditionExpression: `#visibility = :published AND ${start ? 'attribute_not_exists(sla)' : 'slaRev = :rev'}`,
-        ExpressionAttributeNames: { '#visibility': 'visibility' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(conversationId)),
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+          ConditionExpression: `#visibility = :published AND ${start ? 'attribute_not_exists(sla)' : 'slaRev = :rev'}`,
+          ExpressionAttributeNames: { '#visibility': 'visibility' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return toRef(out.Attributes as unknown as ConversationItem);
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
@@ -320,7 +366,13 @@ export class DynamoConversationStore implements ConversationStore {
     if (hops > MAX_MERGE_HOPS) throw mergeLoopError(ids.join(', '));
     const items = (await batchGet(this.client, this.tableName, ids.map(itemKeys.conversation))) as unknown as ConversationItem[];
     const merged = items.filter((i) => i.visibility === 'merged' && i.mergedInto);
-    const targets = merged.length > 0 ? await this.getMany(merged.map((i) => i.mergedInto ?? ''), hops + 1) : new Map<string, ConversationRef>();
+    const targets =
+      merged.length > 0
+        ? await this.getMany(
+            merged.map((i) => i.mergedInto ?? ''),
+            hops + 1,
+          )
+        : new Map<string, ConversationRef>();
     const result = new Map<string, ConversationRef>();
     for (const item of items) {
       const ref = item.visibility === 'merged' ? targets.get(item.mergedInto ?? '') : toRef(item);
@@ -332,14 +384,16 @@ export class DynamoConversationStore implements ConversationStore {
   /** Moves a pending conversation to `visibility`; fails its condition unless it is pending. */
   private async leavePending(id: string, visibility: ConversationItem['visibility'], extra: Record<string, string> = {}): Promise<void> {
     const names = Object.keys(extra);
-    await this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: key(itemKeys.conversation(id)),
-      UpdateExpression: `SET #visibility = :visibility${names.map((n) => `, #${n} = :${n}`).join('')}`,
-      ConditionExpression: '#visibility = :pending',
-      ExpressionAttributeNames: Object.fromEntries(['visibility', ...names].map((n) => [`#${n}`, n])),
-      ExpressionAttributeValues: { ':visibility': visibility, ':pending': 'pending', ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])) },
-    }));
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(itemKeys.conversation(id)),
+        UpdateExpression: `SET #visibility = :visibility${names.map((n) => `, #${n} = :${n}`).join('')}`,
+        ConditionExpression: '#visibility = :pending',
+        ExpressionAttributeNames: Object.fromEntries(['visibility', ...names].map((n) => [`#${n}`, n])),
+        ExpressionAttributeValues: { ':visibility': visibility, ':pending': 'pending', ...Object.fromEntries(names.map((n) => [`:${n}`, extra[n]])) },
+      }),
+    );
   }
 }
 
@@ -354,7 +408,11 @@ function claimOf(item: Record<string, unknown>): MessageIdClaim {
     conversationId: typeof item.conversationId === 'string' ? item.conversationId : null,
     owner: typeof item.ownerMessageId === 'string' ? item.ownerMessageId : null,
   };
-  return { ...claim, ...(typeof item.ownerReceipt === 'string' ? { receipt: item.ownerReceipt } : {}), ...(item.external === true ? { external: true as const } : {}) };
+  return {
+    ...claim,
+    ...(typeof item.ownerReceipt === 'string' ? { receipt: item.ownerReceipt } : {}),
+    ...(item.external === true ? { external: true as const } : {}),
+  };
 }
 
 function toRef(item: ConversationItem): ConversationRef {

@@ -42,25 +42,34 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
     const items = await this.partition(itemKeys.conversation(id).pk);
     const head = items.find((i) => i.sk === 'CONV');
     if (!head) return null;
-    const messages = items.filter((i) => String(i.sk).startsWith('MSG#')).flatMap((i) => {
-      const { kind: _kind, decided: _decided, ...rest } = withoutKeys(i);
-      // Messages written before both directions were stored are inbound (as the message store reads them).
-      const parsed = StoredMessageSchema.safeParse({ direction: 'inbound', ...rest });
-      return parsed.success ? [parsed.data] : [];
-    });
-    const notes = items.filter((i) => String(i.sk).startsWith('NOTE#')).flatMap((i) => {
-      const parsed = NoteSchema.safeParse(withoutKeys(i));
-      return parsed.success ? [parsed.data] : [];
-    });
+    const messages = items
+      .filter((i) => String(i.sk).startsWith('MSG#'))
+      .flatMap((i) => {
+        const { kind: _kind, decided: _decided, ...rest } = withoutKeys(i);
+        // Messages written before both directions were stored are inbound (as the message store reads them).
+        const parsed = StoredMessageSchema.safeParse({ direction: 'inbound', ...rest });
+        return parsed.success ? [parsed.data] : [];
+      });
+    const notes = items
+      .filter((i) => String(i.sk).startsWith('NOTE#'))
+      .flatMap((i) => {
+        const parsed = NoteSchema.safeParse(withoutKeys(i));
+        return parsed.success ? [parsed.data] : [];
+      });
     const participants = head.participants instanceof Set ? [...(head.participants as Set<string>)] : [];
     return {
       conversation: {
-        id, channelId: String(head.channelId ?? ''), ticketNumber: String(head.ticketNumber ?? ''), status: String(head.status ?? 'open'),
-        createdAt: String(head.createdAt ?? ''), participants,
+        id,
+        channelId: String(head.channelId ?? ''),
+        ticketNumber: String(head.ticketNumber ?? ''),
+        status: String(head.status ?? 'open'),
+        createdAt: String(head.createdAt ?? ''),
+        participants,
         legalHold: head.legalHold !== undefined && head.legalHold !== null,
         mergedInto: typeof head.mergedInto === 'string' ? head.mergedInto : null,
       },
-      messages, notes,
+      messages,
+      notes,
     };
   }
 
@@ -115,10 +124,18 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
       clauses.push('DELETE participants :gone');
       values[':gone'] = new Set(theirs);
     }
-    await this.db.send(new UpdateCommand({
-      TableName: this.tableName, Key: key(k), UpdateExpression: clauses.join(' '), ConditionExpression: 'attribute_exists(pk)',
-      ...(sets.length > 0 ? { ExpressionAttributeNames: names } : {}), ExpressionAttributeValues: values,
-    })).catch(ignoreConditionFailed);
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(k),
+          UpdateExpression: clauses.join(' '),
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(sets.length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        }),
+      )
+      .catch(ignoreConditionFailed);
     return true;
   }
 
@@ -142,7 +159,15 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
 
   /** The TTL attribute of an item that is about to be replaced: its expiry stays what retention set. */
   private async expiryOf(k: ItemKey): Promise<Record<string, unknown>> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(k), ConsistentRead: true, ProjectionExpression: '#ttl', ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE } }));
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: key(k),
+        ConsistentRead: true,
+        ProjectionExpression: '#ttl',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+      }),
+    );
     return out.Item?.[TTL_ATTRIBUTE] === undefined ? {} : { [TTL_ATTRIBUTE]: out.Item[TTL_ATTRIBUTE] };
   }
 
@@ -153,7 +178,8 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
     const raw = mail.rawKey ? await this.object(mail.rawKey) : null;
     if (raw) {
       const hash = sha256Hex(raw);
-      for (const channelId of channels) if (await this.deleteIf(itemKeys.sourceHash(channelId, hash), 'mailId = :mail', { ':mail': mail.sesMessageId })) removed += 1;
+      for (const channelId of channels)
+        if (await this.deleteIf(itemKeys.sourceHash(channelId, hash), 'mailId = :mail', { ':mail': mail.sesMessageId })) removed += 1;
     }
     for (const record of records) {
       const origin = (record.mail as { origin?: { key?: unknown } } | undefined)?.origin?.key;
@@ -179,7 +205,9 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
     const ids = [...new Set(records.flatMap((r) => (typeof r.conversationId === 'string' && r.conversationId !== '' ? [r.conversationId] : [])))];
     const held: string[] = [];
     for (const id of ids) {
-      const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.conversation(id)), ConsistentRead: true, ProjectionExpression: 'legalHold' }));
+      const out = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: key(itemKeys.conversation(id)), ConsistentRead: true, ProjectionExpression: 'legalHold' }),
+      );
       if (out.Item?.legalHold !== undefined) held.push(id);
     }
     return held;
@@ -249,7 +277,9 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
   }
 
   async putPlan(channelId: string, messageId: string, plan: Record<string, unknown>): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: outboundPlanKey(channelId, messageId), Body: JSON.stringify(plan), ContentType: 'application/json' }));
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: outboundPlanKey(channelId, messageId), Body: JSON.stringify(plan), ContentType: 'application/json' }),
+    );
   }
 
   async deleteItem(ref: ItemRef): Promise<void> {
@@ -281,9 +311,14 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
 
   private async deleteIf(k: ItemKey, condition: string, values?: Record<string, unknown>): Promise<boolean> {
     try {
-      await this.db.send(new DeleteCommand({
-        TableName: this.tableName, Key: key(k), ConditionExpression: `attribute_exists(pk) AND (${condition})`, ...(values ? { ExpressionAttributeValues: values } : {}),
-      }));
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key(k),
+          ConditionExpression: `attribute_exists(pk) AND (${condition})`,
+          ...(values ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -297,7 +332,9 @@ export class DynamoErasureStore implements SubjectData, SubjectEraser {
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
         const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key as Record<string, string> } }] : []));
+        pending = (out.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) =>
+          r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key as Record<string, string> } }] : [],
+        );
       }
     }
     return keys.length;

@@ -14,16 +14,18 @@ export class DynamoFailedMailAdmin implements FailedMailAdmin {
 
   async list(page: PageRequest): Promise<Page<FailedMail>> {
     const { indexName, partitionKey } = TABLE_SCHEMA.failedIndex;
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      IndexName: indexName,
-      KeyConditionExpression: '#pk = :failed',
-      ExpressionAttributeNames: { '#pk': partitionKey },
-      ExpressionAttributeValues: { ':failed': FAILED_PARTITION },
-      ScanIndexForward: false,
-      Limit: page.limit,
-      ExclusiveStartKey: decodeCursor(page.cursor),
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#pk = :failed',
+        ExpressionAttributeNames: { '#pk': partitionKey },
+        ExpressionAttributeValues: { ':failed': FAILED_PARTITION },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: decodeCursor(page.cursor),
+      }),
+    );
     return { items: (out.Items ?? []).map((i) => FailedMailSchema.parse(withoutKeys(i))), cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 

@@ -14,13 +14,15 @@ export class DynamoInboundRecordsLookup implements InboundRecordsLookup {
   ) {}
 
   async exists(mailId: string): Promise<boolean> {
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': itemKeys.inbound(mailId, '').pk },
-      ProjectionExpression: 'pk',
-      Limit: 1,
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.inbound(mailId, '').pk },
+        ProjectionExpression: 'pk',
+        Limit: 1,
+      }),
+    );
     return (out.Items?.length ?? 0) > 0;
   }
 }

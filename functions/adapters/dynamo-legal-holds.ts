@@ -39,10 +39,17 @@ export class DynamoLegalHolds implements LegalHolds {
       ConsistentRead: true,
     });
     for (const item of stray.filter((i) => i.sk !== itemKeys.conversation(conversationId).sk)) {
-      await this.client.send(new UpdateCommand({
-        TableName: this.tableName, Key: { pk: String(item.pk), sk: String(item.sk) }, UpdateExpression: 'REMOVE #ttl', ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ConditionExpression: 'attribute_exists(pk)',
-      })).catch(ignoreConditionFailed);
+      await this.client
+        .send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: String(item.pk), sk: String(item.sk) },
+            UpdateExpression: 'REMOVE #ttl',
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        )
+        .catch(ignoreConditionFailed);
     }
     return held;
   }
@@ -63,12 +70,20 @@ export class DynamoLegalHolds implements LegalHolds {
   /** The conditional update of the conversation item; null when its condition failed. */
   private async update(
     conversationId: string,
-    expression: Pick<ConstructorParameters<typeof UpdateCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    expression: Pick<
+      ConstructorParameters<typeof UpdateCommand>[0],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
   ): Promise<ConversationSummary | null> {
     try {
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName, Key: key(itemKeys.conversation(conversationId)), ...expression, ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(conversationId)),
+          ...expression,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return summaryOf(out.Attributes ?? {});
     } catch (error) {
       if (isConditionFailed(error)) return null;

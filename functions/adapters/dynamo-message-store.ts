@@ -34,9 +34,19 @@ export class DynamoMessageStore implements MessageStore, DecidedMessages, Conver
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...k, kind: 'message', ...message, ...this.retention(message, options) } }));
   }
 
-  async putDecided(message: InboundStoredMessage, decided: DecidedCheckpoint, options: { readonly replace: boolean } & MessageRetention): Promise<DecidedMessage> {
+  async putDecided(
+    message: InboundStoredMessage,
+    decided: DecidedCheckpoint,
+    options: { readonly replace: boolean } & MessageRetention,
+  ): Promise<DecidedMessage> {
     const k = { channelId: message.channelId, conversationId: message.conversationId, receivedAt: message.receivedAt, messageId: message.messageId };
-    const item = { ...itemKeys.message(k.channelId, k.conversationId, k.receivedAt, k.messageId), kind: 'message', ...message, ...this.retention(message, options), [DECIDED]: decided };
+    const item = {
+      ...itemKeys.message(k.channelId, k.conversationId, k.receivedAt, k.messageId),
+      kind: 'message',
+      ...message,
+      ...this.retention(message, options),
+      [DECIDED]: decided,
+    };
     const firstOnly = { ConditionExpression: 'attribute_not_exists(#decided)', ExpressionAttributeNames: { '#decided': DECIDED } };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...(options.replace ? {} : firstOnly) }));
@@ -74,13 +84,15 @@ export class DynamoMessageStore implements MessageStore, DecidedMessages, Conver
     const messages: StoredMessage[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-        ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':msg': 'MSG#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':msg': 'MSG#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
       for (const item of out.Items ?? []) messages.push(parseMessage(item));
       start = out.LastEvaluatedKey;
     } while (start);

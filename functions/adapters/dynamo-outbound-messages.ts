@@ -39,12 +39,14 @@ export class DynamoOutboundMessages implements OutboundMessageStore {
       return;
     }
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: item,
-        ConditionExpression: 'updatedAt = :expected',
-        ExpressionAttributeValues: { ':expected': options.expectedUpdatedAt },
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'updatedAt = :expected',
+          ExpressionAttributeValues: { ':expected': options.expectedUpdatedAt },
+        }),
+      );
     } catch (error) {
       if (isConditionFailed(error)) throw new BusyError(`outbound message ${parsed.messageId} changed since it was read`, { cause: error });
       throw error;

@@ -17,15 +17,24 @@ export class DynamoPresence implements PresenceStore {
   ) {}
 
   async get(conversationId: string, agentId: string): Promise<PresenceRecord | null> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(itemKeys.presence(conversationId, agentId)), ConsistentRead: true }));
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key(itemKeys.presence(conversationId, agentId)), ConsistentRead: true }),
+    );
     return parse(out.Item);
   }
 
   async put(record: PresenceRecord): Promise<void> {
-    await this.client.send(new PutCommand({
-      TableName: this.tableName,
-      Item: { ...itemKeys.presence(record.conversationId, record.agentId), kind: 'presence', presence: JSON.stringify(record), [TTL_ATTRIBUTE]: Math.ceil(Date.parse(record.until) / 1000) },
-    }));
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...itemKeys.presence(record.conversationId, record.agentId),
+          kind: 'presence',
+          presence: JSON.stringify(record),
+          [TTL_ATTRIBUTE]: Math.ceil(Date.parse(record.until) / 1000),
+        },
+      }),
+    );
   }
 
   async remove(conversationId: string, agentId: string): Promise<void> {

@@ -18,13 +18,19 @@ export class DynamoPrivacyJobs implements PrivacyJobStore {
 
   put(job: PrivacyJob): Promise<boolean> {
     return putNextVersion(this.client, this.tableName, {
-      ...itemKeys.privacyJob(job.id), job: JSON.stringify(PrivacyJobSchema.parse(job)), version: job.version, addressHash: job.addressHash,
+      ...itemKeys.privacyJob(job.id),
+      job: JSON.stringify(PrivacyJobSchema.parse(job)),
+      version: job.version,
+      addressHash: job.addressHash,
     });
   }
 
   async list(): Promise<PrivacyJob[]> {
     const items = await queryAll(this.client, {
-      TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PRIVACY_PARTITION }, ConsistentRead: true,
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': PRIVACY_PARTITION },
+      ConsistentRead: true,
     });
     return items.flatMap((i) => (typeof i.job === 'string' ? [PrivacyJobSchema.parse(JSON.parse(i.job))] : []));
   }

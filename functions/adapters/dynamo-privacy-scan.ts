@@ -14,14 +14,30 @@ export const SCAN_PAGE_ITEMS = 250;
 
 /** Item kinds by key prefix, for the names of findings (`what`). */
 const KINDS: readonly (readonly [string, string])[] = [
-  ['ACK#', 'acknowledgement claim'], ['HITS#', 'window event'], ['FEEDBACK', 'feedback record'], ['OUTBOUND#', 'send record'],
-  ['OUTMSG#', 'outbound lookup'], ['OUTMID', 'outbound lookup'], ['MSGID', 'Message-ID claim'], ['SRCHASH#', 'source content hash'],
-  ['SRCKEY#', 'source message key'], ['SOURCE#', 'mailbox source state'], ['IMPORT#', 'import job'], ['SUPP#', 'suppression entry'],
-  ['LEASES#', 'work lease lookup'], ['LEASE#', 'work lease'], ['PRESENCE#', 'presence'],
+  ['ACK#', 'acknowledgement claim'],
+  ['HITS#', 'window event'],
+  ['FEEDBACK', 'feedback record'],
+  ['OUTBOUND#', 'send record'],
+  ['OUTMSG#', 'outbound lookup'],
+  ['OUTMID', 'outbound lookup'],
+  ['MSGID', 'Message-ID claim'],
+  ['SRCHASH#', 'source content hash'],
+  ['SRCKEY#', 'source message key'],
+  ['SOURCE#', 'mailbox source state'],
+  ['IMPORT#', 'import job'],
+  ['SUPP#', 'suppression entry'],
+  ['LEASES#', 'work lease lookup'],
+  ['LEASE#', 'work lease'],
+  ['PRESENCE#', 'presence'],
 ];
 /** Settings: never changed by a job, reported. */
 const CONFIGURATION: readonly (readonly [string, string])[] = [
-  ['CHANNEL', 'channel'], ['SKILL', 'skill'], ['AGENT', 'agent'], ['SIGNATURE', 'signature of agent'], ['TEMPLATE#', 'template'], ['CREDENTIAL#', 'credentials'],
+  ['CHANNEL', 'channel'],
+  ['SKILL', 'skill'],
+  ['AGENT', 'agent'],
+  ['SIGNATURE', 'signature of agent'],
+  ['TEMPLATE#', 'template'],
+  ['CREDENTIAL#', 'credentials'],
 ];
 
 /**
@@ -39,9 +55,14 @@ export class DynamoSubjectScan implements SubjectScan {
   ) {}
 
   async page(m: SubjectMatcher, cursor: ScanCursor | null): Promise<ScanPage> {
-    const out = await this.client.send(new ScanCommand({
-      TableName: this.tableName, Limit: this.pageItems, ConsistentRead: true, ...(cursor ? { ExclusiveStartKey: { ...cursor } } : {}),
-    }));
+    const out = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: this.pageItems,
+        ConsistentRead: true,
+        ...(cursor ? { ExclusiveStartKey: { ...cursor } } : {}),
+      }),
+    );
     const items = out.Items ?? [];
     const findings = items.flatMap((item) => findingsOf(item, m));
     const next = out.LastEvaluatedKey ? Object.fromEntries(Object.entries(out.LastEvaluatedKey).map(([k, v]) => [k, String(v)])) : null;
@@ -73,7 +94,8 @@ export function findingsOf(item: Record<string, unknown>, m: SubjectMatcher): Fi
   }
   if (pk.startsWith('INBOUND#')) {
     const mail = attributes.mail as { rawKey?: unknown } | undefined;
-    const rawKey = typeof attributes.rawKey === 'string' && attributes.rawKey !== '' ? attributes.rawKey : typeof mail?.rawKey === 'string' ? mail.rawKey : null;
+    const rawKey =
+      typeof attributes.rawKey === 'string' && attributes.rawKey !== '' ? attributes.rawKey : typeof mail?.rawKey === 'string' ? mail.rawKey : null;
     const channelId = typeof attributes.channelId === 'string' ? attributes.channelId : null;
     return [{ kind: 'mail', sesMessageId: pk.slice('INBOUND#'.length), rawKey, channelId, conversationId: conversation }];
   }
@@ -112,10 +134,16 @@ export class DynamoAuditRecords implements AuditRecords {
   }
 
   async page(cursor: ScanCursor | null): Promise<{ entries: AuditEntry[]; cursor: ScanCursor | null }> {
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': AUDIT_PARTITION },
-      Limit: this.pageItems, ConsistentRead: true, ...(cursor ? { ExclusiveStartKey: { ...cursor } } : {}),
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': AUDIT_PARTITION },
+        Limit: this.pageItems,
+        ConsistentRead: true,
+        ...(cursor ? { ExclusiveStartKey: { ...cursor } } : {}),
+      }),
+    );
     const entries = (out.Items ?? []).flatMap((i) => {
       const parsed = AuditEntrySchema.safeParse(withoutKeys(i));
       return parsed.success ? [parsed.data] : [];
@@ -126,18 +154,31 @@ export class DynamoAuditRecords implements AuditRecords {
 
   async replace(entry: AuditEntry): Promise<void> {
     const parsed = AuditEntrySchema.parse(entry);
-    await this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: itemKeys.audit(parsed.at, parsed.id),
-      // Every name through a placeholder: `fields` and `action` are DynamoDB reserved words.
-      UpdateExpression: `SET #actor = :actor, #resource = :resource, #fields = :fields, #action = :action, #request = :request${parsed.onBehalfOf === undefined ? ' REMOVE #behalf' : ', #behalf = :behalf'}`,
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#actor': 'actor', '#resource': 'resource', '#fields': 'fields', '#action': 'action', '#request': 'requestId', '#behalf': 'onBehalfOf' },
-      ExpressionAttributeValues: {
-        ':actor': parsed.actor, ':resource': parsed.resource, ':fields': parsed.fields, ':action': parsed.action, ':request': parsed.requestId,
-        ...(parsed.onBehalfOf === undefined ? {} : { ':behalf': parsed.onBehalfOf }),
-      },
-    }));
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: itemKeys.audit(parsed.at, parsed.id),
+        // Every name through a placeholder: `fields` and `action` are DynamoDB reserved words.
+        UpdateExpression: `SET #actor = :actor, #resource = :resource, #fields = :fields, #action = :action, #request = :request${parsed.onBehalfOf === undefined ? ' REMOVE #behalf' : ', #behalf = :behalf'}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: {
+          '#actor': 'actor',
+          '#resource': 'resource',
+          '#fields': 'fields',
+          '#action': 'action',
+          '#request': 'requestId',
+          '#behalf': 'onBehalfOf',
+        },
+        ExpressionAttributeValues: {
+          ':actor': parsed.actor,
+          ':resource': parsed.resource,
+          ':fields': parsed.fields,
+          ':action': parsed.action,
+          ':request': parsed.requestId,
+          ...(parsed.onBehalfOf === undefined ? {} : { ':behalf': parsed.onBehalfOf }),
+        },
+      }),
+    );
   }
 
   append(entry: AuditEntry): Promise<void> {

@@ -68,19 +68,21 @@ export class DynamoProcessingLedger<R extends LeasedRecord> implements Processin
     // Counted with the lease, so an attempt that crashes before its first save still counts.
     const taken = step.record;
     try {
-      await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(k),
-        UpdateExpression: 'SET leaseUntil = :lease, #state = :state, attempts = :attempts',
-        ConditionExpression: stored.leaseUntil === null ? 'attribute_type(leaseUntil, :null)' : 'leaseUntil = :old',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':lease': taken.leaseUntil,
-          ':state': taken.state,
-          ':attempts': taken.attempts,
-          ...(stored.leaseUntil === null ? { ':null': 'NULL' } : { ':old': stored.leaseUntil }),
-        },
-      }));
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(k),
+          UpdateExpression: 'SET leaseUntil = :lease, #state = :state, attempts = :attempts',
+          ConditionExpression: stored.leaseUntil === null ? 'attribute_type(leaseUntil, :null)' : 'leaseUntil = :old',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':lease': taken.leaseUntil,
+            ':state': taken.state,
+            ':attempts': taken.attempts,
+            ...(stored.leaseUntil === null ? { ':null': 'NULL' } : { ':old': stored.leaseUntil }),
+          },
+        }),
+      );
     } catch (error) {
       if (isConditionFailed(error)) return { kind: 'busy', record: stored };
       throw error;
@@ -90,13 +92,15 @@ export class DynamoProcessingLedger<R extends LeasedRecord> implements Processin
 
   async release(record: R): Promise<void> {
     await this.client
-      .send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(this.kind.keyOf(record)),
-        UpdateExpression: 'SET leaseUntil = :null',
-        ConditionExpression: 'leaseUntil = :lease',
-        ExpressionAttributeValues: { ':null': null, ':lease': record.leaseUntil },
-      }))
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(this.kind.keyOf(record)),
+          UpdateExpression: 'SET leaseUntil = :null',
+          ConditionExpression: 'leaseUntil = :lease',
+          ExpressionAttributeValues: { ':null': null, ':lease': record.leaseUntil },
+        }),
+      )
       .catch((error: unknown) => {
         if (!isConditionFailed(error)) throw error; // taken over: the lease is someone else's now
       });
@@ -104,12 +108,14 @@ export class DynamoProcessingLedger<R extends LeasedRecord> implements Processin
 
   async save(record: R): Promise<void> {
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...this.kind.keyOf(record), ...record },
-        ConditionExpression: 'leaseUntil = :lease',
-        ExpressionAttributeValues: { ':lease': record.leaseUntil },
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...this.kind.keyOf(record), ...record },
+          ConditionExpression: 'leaseUntil = :lease',
+          ExpressionAttributeValues: { ':lease': record.leaseUntil },
+        }),
+      );
     } catch (error) {
       if (isConditionFailed(error)) throw new BusyError(`${this.kind.name} ${this.kind.describe(record)} was taken over by another attempt`, { cause: error });
       throw error;

@@ -19,7 +19,19 @@ import { isConditionFailed, key, queryAll } from './dynamo-util.ts';
  * conversation's partition and its index entries, messages outside any conversation, Message-ID
  * claims, processing and sending records, and the lookups delivery feedback finds a message by.
  */
-export const RETENTION_KEY_PREFIXES = ['CONV#', 'LOOSE#', 'MSGID#', 'MSGIDH#', 'TICKET#', 'TOKEN#', 'INBOUND#', 'OUTBOUND#', 'OUTMSG#', 'OUTMID#', 'OUTMIDH#'] as const;
+export const RETENTION_KEY_PREFIXES = [
+  'CONV#',
+  'LOOSE#',
+  'MSGID#',
+  'MSGIDH#',
+  'TICKET#',
+  'TOKEN#',
+  'INBOUND#',
+  'OUTBOUND#',
+  'OUTMSG#',
+  'OUTMID#',
+  'OUTMIDH#',
+] as const;
 
 /**
  * Leading key prefixes of the items whose expiry leaves something behind (conversations, messages
@@ -37,7 +49,10 @@ export function expiredRecordOf(item: Record<string, unknown>): ExpiredRecord {
   const sk = str(item.sk) ?? '';
   if (pk.startsWith('CONV#') && sk === 'CONV') {
     const conversation: ExpiredConversation = {
-      id: str(item.id) ?? pk.slice('CONV#'.length), channelId: str(item.channelId) ?? '', ticketNumber: str(item.ticketNumber) ?? '', replyToken: str(item.replyToken),
+      id: str(item.id) ?? pk.slice('CONV#'.length),
+      channelId: str(item.channelId) ?? '',
+      ticketNumber: str(item.ticketNumber) ?? '',
+      replyToken: str(item.replyToken),
     };
     return { kind: 'conversation', conversation };
   }
@@ -65,7 +80,14 @@ export function expiringMessageOf(item: Record<string, unknown>): ExpiringMessag
     sesMessageId: outbound ? null : str(item.sesMessageId),
     rawKey: outbound ? null : str(item.rawKey),
     attachmentCount: Array.isArray(item.attachments) ? item.attachments.length : 0,
-    messageIds: [...new Set(ids.filter((id): id is string => id !== null).map((id) => bareMessageId(id.trim())).filter((id) => id.length > 0))],
+    messageIds: [
+      ...new Set(
+        ids
+          .filter((id): id is string => id !== null)
+          .map((id) => bareMessageId(id.trim()))
+          .filter((id) => id.length > 0),
+      ),
+    ],
     providerMessageId: outbound ? str(item.providerMessageId) : null,
   };
 }
@@ -91,9 +113,12 @@ export class DynamoRetentionRecords implements RetentionRecords {
     const { channelId, conversationId } = message;
     for (const id of message.messageIds) {
       // A claim for this conversation, or (outside any) the ownership of this message alone: another's stays.
-      await this.deleteIf(itemKeys.claim(channelId, id), conversationId
-        ? { condition: 'conversationId = :conversation', values: { ':conversation': conversationId } }
-        : { condition: 'ownerMessageId = :owner AND attribute_not_exists(conversationId)', values: { ':owner': message.messageId } });
+      await this.deleteIf(
+        itemKeys.claim(channelId, id),
+        conversationId
+          ? { condition: 'conversationId = :conversation', values: { ':conversation': conversationId } }
+          : { condition: 'ownerMessageId = :owner AND attribute_not_exists(conversationId)', values: { ':owner': message.messageId } },
+      );
     }
     if (message.direction === 'outbound') {
       await this.delete(itemKeys.outbound(message.messageId));
@@ -130,20 +155,27 @@ export class DynamoRetentionRecords implements RetentionRecords {
 
   async forgetFailedMail(sesMessageId: string, channelId: string | null): Promise<{ readonly rawUnused: boolean }> {
     // Its processing record, while it still says failed: a replay that succeeded since keeps it (and its message).
-    if (channelId) await this.deleteIf(itemKeys.inbound(sesMessageId, channelId), { condition: '#state = :failed', values: { ':failed': 'failed' }, names: { '#state': 'state' } });
+    if (channelId)
+      await this.deleteIf(itemKeys.inbound(sesMessageId, channelId), {
+        condition: '#state = :failed',
+        values: { ':failed': 'failed' },
+        names: { '#state': 'state' },
+      });
     return { rawUnused: await this.nothingLeftOf(sesMessageId) };
   }
 
   /** True when no record of the mail remains on any channel (processing record or failed entry). */
   private async nothingLeftOf(sesMessageId: string): Promise<boolean> {
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': itemKeys.inbound(sesMessageId, '').pk },
-      ProjectionExpression: 'pk',
-      Limit: 1,
-      ConsistentRead: true,
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.inbound(sesMessageId, '').pk },
+        ProjectionExpression: 'pk',
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
     return (out.Items ?? []).length === 0;
   }
 
@@ -151,12 +183,20 @@ export class DynamoRetentionRecords implements RetentionRecords {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(k) }));
   }
 
-  private async deleteIf(k: ItemKey, when: { readonly condition: string; readonly values: Record<string, string>; readonly names?: Record<string, string> }): Promise<void> {
+  private async deleteIf(
+    k: ItemKey,
+    when: { readonly condition: string; readonly values: Record<string, string>; readonly names?: Record<string, string> },
+  ): Promise<void> {
     try {
-      await this.client.send(new DeleteCommand({
-        TableName: this.tableName, Key: key(k), ConditionExpression: when.condition, ExpressionAttributeValues: when.values,
-        ...(when.names ? { ExpressionAttributeNames: when.names } : {}),
-      }));
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key(k),
+          ConditionExpression: when.condition,
+          ExpressionAttributeValues: when.values,
+          ...(when.names ? { ExpressionAttributeNames: when.names } : {}),
+        }),
+      );
     } catch (error) {
       // Absent, or another's: nothing of this record to delete.
       if (!isConditionFailed(error)) throw error;
@@ -179,30 +219,37 @@ export class DynamoExpiringItems implements ExpiringItems {
   ) {}
 
   async scan(before: Date, cursor: string | null): Promise<{ readonly items: readonly ExpiryCandidate[]; readonly cursor: string | null }> {
-    const out = await this.client.send(new ScanCommand({
-      TableName: this.tableName,
-      FilterExpression: '#ttl < :before',
-      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-      ExpressionAttributeValues: { ':before': epochSeconds(before) },
-      Limit: SCAN_PAGE,
-      ExclusiveStartKey: decodeCursor(cursor ?? undefined),
-    }));
+    const out = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: '#ttl < :before',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':before': epochSeconds(before) },
+        Limit: SCAN_PAGE,
+        ExclusiveStartKey: decodeCursor(cursor ?? undefined),
+      }),
+    );
     const items = (out.Items ?? []).map((item) => ({
-      expiresAt: item[TTL_ATTRIBUTE], legalHold: item.legalHold, record: expiredRecordOf(item), ref: { pk: String(item.pk), sk: String(item.sk) } satisfies ItemKey,
+      expiresAt: item[TTL_ATTRIBUTE],
+      legalHold: item.legalHold,
+      record: expiredRecordOf(item),
+      ref: { pk: String(item.pk), sk: String(item.sk) } satisfies ItemKey,
     }));
     return { items, cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   async take(candidate: ExpiryCandidate, now: Date): Promise<boolean> {
     try {
-      await this.client.send(new DeleteCommand({
-        TableName: this.tableName,
-        Key: key(candidate.ref as ItemKey),
-        // As TTL: only while it is still due; a hold or a new message since the scan keeps it.
-        ConditionExpression: '#ttl < :now AND attribute_not_exists(legalHold)',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: { ':now': epochSeconds(now) },
-      }));
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key(candidate.ref as ItemKey),
+          // As TTL: only while it is still due; a hold or a new message since the scan keeps it.
+          ConditionExpression: '#ttl < :now AND attribute_not_exists(legalHold)',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': epochSeconds(now) },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;

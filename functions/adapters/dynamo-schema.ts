@@ -79,7 +79,10 @@ export const itemKeys = {
   suppression: (scopeKey: string, address: string): ItemKey => ({ pk: `SUPP#${scopeKey}`, sk: address }),
   outboundByProviderId: (providerMessageId: string): ItemKey => ({ pk: `OUTMSG#${providerMessageId}`, sk: 'OUTMSG' }),
   outboundByMessageId: (channelId: string, messageId: string): ItemKey => ({ pk: idKey('OUTMID', channelId, messageId), sk: 'OUTMID' }),
-  feedback: (key: string): ItemKey => ({ pk: Buffer.byteLength(key, 'utf8') <= MAX_KEYED_ID_BYTES ? `FEEDBACK#${key}` : `FEEDBACKH#${sha256(key)}`, sk: 'FEEDBACK' }),
+  feedback: (key: string): ItemKey => ({
+    pk: Buffer.byteLength(key, 'utf8') <= MAX_KEYED_ID_BYTES ? `FEEDBACK#${key}` : `FEEDBACKH#${sha256(key)}`,
+    sk: 'FEEDBACK',
+  }),
   hit: (key: string, at: string, eventId: string): ItemKey => ({ pk: `HITS#${bounded(key)}`, sk: `${at}#${bounded(eventId)}` }),
   acknowledgement: (channelId: string, sender: string): ItemKey => ({ pk: `ACK#${channelId}#${bounded(sender)}`, sk: 'ACK' }),
   note: (conversationId: string, at: string, noteId: string): ItemKey => ({ pk: `CONV#${conversationId}`, sk: `NOTE#${at}#${noteId}` }),
@@ -161,7 +164,11 @@ export const CHANNEL_PARTITION = 'CHANNEL';
 export const FAILED_PARTITION = 'FAILED';
 
 /** A CreateTable request for an on-demand table keyed by string `pk`/`sk`, with the string attributes its indexes use. */
-export function keyedTableInput(tableName: string, keys: { readonly partitionKey: string; readonly sortKey: string }, indexAttributes: readonly string[] = []): CreateTableCommandInput {
+export function keyedTableInput(
+  tableName: string,
+  keys: { readonly partitionKey: string; readonly sortKey: string },
+  indexAttributes: readonly string[] = [],
+): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',

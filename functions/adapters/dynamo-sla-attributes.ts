@@ -46,7 +46,10 @@ export const SLA_ANSWER = {
 } as const;
 
 /** The sets and values that start the clocks in the publish of a new conversation, unless they run already (a retry). */
-export function slaStartParts(conversationId: string, start: { readonly record: SlaRecord; readonly next: string | null }): { sets: string[]; values: Record<string, unknown> } {
+export function slaStartParts(
+  conversationId: string,
+  start: { readonly record: SlaRecord; readonly next: string | null },
+): { sets: string[]; values: Record<string, unknown> } {
   const sets = ['sla = if_not_exists(sla, :sla)', 'slaRev = if_not_exists(slaRev, :slaRev)'];
   const values: Record<string, unknown> = { ':sla': start.record, ':slaRev': 1 };
   if (start.next !== null) {

@@ -23,16 +23,18 @@ export class DynamoSlaSchedule implements SlaSchedule {
     const found: SlaDueConversation[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        IndexName: SLA_INDEX.indexName,
-        KeyConditionExpression: '#pk = :pk AND #next <= :now',
-        ExpressionAttributeNames: { '#pk': SLA_INDEX.partitionKey, '#next': SLA_INDEX.sortKey },
-        // `\uffff` sorts after any id: every entry due at `now` itself is in.
-        ExpressionAttributeValues: { ':pk': SLA_PARTITION, ':now': `${now}#\uffff` },
-        Limit: Math.min(PAGE, limit - found.length),
-        ExclusiveStartKey: start,
-      }));
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: SLA_INDEX.indexName,
+          KeyConditionExpression: '#pk = :pk AND #next <= :now',
+          ExpressionAttributeNames: { '#pk': SLA_INDEX.partitionKey, '#next': SLA_INDEX.sortKey },
+          // `\uffff` sorts after any id: every entry due at `now` itself is in.
+          ExpressionAttributeValues: { ':pk': SLA_PARTITION, ':now': `${now}#\uffff` },
+          Limit: Math.min(PAGE, limit - found.length),
+          ExclusiveStartKey: start,
+        }),
+      );
       for (const item of out.Items ?? []) {
         const sla = slaStateOf(item);
         if (sla) found.push({ conversationId: String(item.id), channelId: String(item.channelId), ticketNumber: String(item.ticketNumber), sla });
@@ -44,13 +46,15 @@ export class DynamoSlaSchedule implements SlaSchedule {
 
   async markPublished(conversationId: string, eventKey: SlaEventKey, rev: number, next: string | null): Promise<boolean> {
     try {
-      await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(itemKeys.conversation(conversationId)),
-        UpdateExpression: `ADD slaEvents :event ${next === null ? 'REMOVE slaPk, slaNext' : 'SET slaPk = :pk, slaNext = :next'}`,
-        ConditionExpression: 'slaRev = :rev AND NOT contains(slaEvents, :key)',
-        ExpressionAttributeValues: { ':event': new Set([eventKey]), ':key': eventKey, ':rev': rev, ...this.place(conversationId, next) },
-      }));
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(conversationId)),
+          UpdateExpression: `ADD slaEvents :event ${next === null ? 'REMOVE slaPk, slaNext' : 'SET slaPk = :pk, slaNext = :next'}`,
+          ConditionExpression: 'slaRev = :rev AND NOT contains(slaEvents, :key)',
+          ExpressionAttributeValues: { ':event': new Set([eventKey]), ':key': eventKey, ':rev': rev, ...this.place(conversationId, next) },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -59,27 +63,35 @@ export class DynamoSlaSchedule implements SlaSchedule {
   }
 
   async unmarkPublished(conversationId: string, eventKey: SlaEventKey, at: string): Promise<void> {
-    await this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: key(itemKeys.conversation(conversationId)),
-      UpdateExpression: 'DELETE slaEvents :event SET slaPk = :pk, slaNext = :next',
-      ConditionExpression: 'attribute_exists(sla)',
-      ExpressionAttributeValues: { ':event': new Set([eventKey]), ...this.place(conversationId, at) },
-    })).catch((error: unknown) => {
-      if (!isConditionFailed(error)) throw error;
-    });
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(conversationId)),
+          UpdateExpression: 'DELETE slaEvents :event SET slaPk = :pk, slaNext = :next',
+          ConditionExpression: 'attribute_exists(sla)',
+          ExpressionAttributeValues: { ':event': new Set([eventKey]), ...this.place(conversationId, at) },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailed(error)) throw error;
+      });
   }
 
   async reschedule(conversationId: string, rev: number, next: string | null): Promise<void> {
-    await this.client.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: key(itemKeys.conversation(conversationId)),
-      UpdateExpression: next === null ? 'REMOVE slaPk, slaNext' : 'SET slaPk = :pk, slaNext = :next',
-      ConditionExpression: 'slaRev = :rev',
-      ExpressionAttributeValues: { ':rev': rev, ...this.place(conversationId, next) },
-    })).catch((error: unknown) => {
-      if (!isConditionFailed(error)) throw error;
-    });
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.conversation(conversationId)),
+          UpdateExpression: next === null ? 'REMOVE slaPk, slaNext' : 'SET slaPk = :pk, slaNext = :next',
+          ConditionExpression: 'slaRev = :rev',
+          ExpressionAttributeValues: { ':rev': rev, ...this.place(conversationId, next) },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailed(error)) throw error;
+      });
   }
 
   private place(conversationId: string, next: string | null): Record<string, string> {

@@ -1,4 +1,12 @@
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { SettledKeySchema, SourceStateSchema, type SettledKey, type SourceState } from '../core/model/source-state.ts';
 import type { SourceKeys, SourceStateStore } from '../core/ports/source-state.ts';
 import { itemKeys } from './dynamo-schema.ts';
@@ -19,14 +27,16 @@ export class DynamoSourceStateStore implements SourceStateStore {
 
   async put(state: SourceState): Promise<boolean> {
     try {
-      await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: itemKeys.sourceState(state.channelId),
-        UpdateExpression: 'SET #state = :state, version = :version',
-        ConditionExpression: state.version === 1 ? 'attribute_not_exists(version) OR version = :previous' : 'version = :previous',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':state': JSON.stringify(state), ':version': state.version, ':previous': state.version - 1 },
-      }));
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.sourceState(state.channelId),
+          UpdateExpression: 'SET #state = :state, version = :version',
+          ConditionExpression: state.version === 1 ? 'attribute_not_exists(version) OR version = :previous' : 'version = :previous',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':state': JSON.stringify(state), ':version': state.version, ':previous': state.version - 1 },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -36,13 +46,15 @@ export class DynamoSourceStateStore implements SourceStateStore {
 
   async lease(channelId: string, now: string, until: string): Promise<boolean> {
     try {
-      await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: itemKeys.sourceState(channelId),
-        UpdateExpression: 'SET leaseUntil = :until',
-        ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-        ExpressionAttributeValues: { ':until': until, ':now': now },
-      }));
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.sourceState(channelId),
+          UpdateExpression: 'SET leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':until': until, ':now': now },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;

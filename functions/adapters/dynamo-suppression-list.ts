@@ -54,16 +54,21 @@ export class DynamoSuppressionList implements SuppressionList {
     return out.Attributes !== undefined;
   }
 
-  async list(scope: SuppressionScope, options: { readonly limit: number; readonly cursor?: string }): Promise<{ entries: SuppressionEntry[]; cursor: string | null }> {
+  async list(
+    scope: SuppressionScope,
+    options: { readonly limit: number; readonly cursor?: string },
+  ): Promise<{ entries: SuppressionEntry[]; cursor: string | null }> {
     const pk = itemKeys.suppression(suppressionScopeKey(scope), '').pk;
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-      Limit: Math.max(1, Math.min(options.limit, 1000)),
-      ConsistentRead: true,
-      ...(options.cursor ? { ExclusiveStartKey: { pk, sk: normal(options.cursor) } } : {}),
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        Limit: Math.max(1, Math.min(options.limit, 1000)),
+        ConsistentRead: true,
+        ...(options.cursor ? { ExclusiveStartKey: { pk, sk: normal(options.cursor) } } : {}),
+      }),
+    );
     const entries = (out.Items ?? []).map((i) => SuppressionEntrySchema.parse(withoutKeys(i)));
     const last = out.LastEvaluatedKey?.sk;
     return { entries, cursor: typeof last === 'string' ? last : null };

@@ -30,15 +30,17 @@ export class DynamoTicketSequence implements TicketSequence {
   /** Adds one; with `seeded`, only to a counter that exists (null when it does not). */
   private async add(options: { readonly seeded: boolean }): Promise<number | null> {
     try {
-      const out = await this.client.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(itemKeys.deploymentCounter()),
-        UpdateExpression: 'ADD #value :one',
-        ...(options.seeded ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
-        ExpressionAttributeNames: { '#value': 'value' },
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }));
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(itemKeys.deploymentCounter()),
+          UpdateExpression: 'ADD #value :one',
+          ...(options.seeded ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
+          ExpressionAttributeNames: { '#value': 'value' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
       return Number(out.Attributes?.value);
     } catch (error) {
       if (options.seeded && isConditionFailed(error)) return null;
@@ -48,14 +50,20 @@ export class DynamoTicketSequence implements TicketSequence {
 
   private async seed(channelId: string): Promise<void> {
     const channels = new Set([channelId, ...(await this.channelIds())]);
-    const counters = await batchGet(this.client, this.tableName, [...channels].map((id) => itemKeys.counter(id)));
+    const counters = await batchGet(
+      this.client,
+      this.tableName,
+      [...channels].map((id) => itemKeys.counter(id)),
+    );
     const start = Math.max(0, ...counters.map((item) => Number(item.value) || 0));
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...itemKeys.deploymentCounter(), value: start },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...itemKeys.deploymentCounter(), value: start },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (error) {
       if (!isConditionFailed(error)) throw error; // another first draw seeded it
     }
@@ -63,7 +71,10 @@ export class DynamoTicketSequence implements TicketSequence {
 
   private async channelIds(): Promise<string[]> {
     const items = await queryAll(this.client, {
-      TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION }, ProjectionExpression: 'sk',
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': CHANNEL_PARTITION },
+      ProjectionExpression: 'sk',
     });
     return items.map((item) => String(item.sk));
   }

@@ -28,20 +28,14 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
  * Reads many items by key with BatchGetItem (strongly consistent), retrying unprocessed keys.
  * Returns the items found, in no particular order.
  */
-export async function batchGet(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  keys: readonly ItemKey[],
-): Promise<Record<string, unknown>[]> {
+export async function batchGet(client: DynamoDBDocumentClient, tableName: string, keys: readonly ItemKey[]): Promise<Record<string, unknown>[]> {
   const unique = [...new Map(keys.map((k) => [`${k.pk}\u0000${k.sk}`, key(k)])).values()];
   const found: Record<string, unknown>[] = [];
   for (const batch of chunks(unique, 100)) {
     let pending: Record<string, unknown>[] = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const out = await client.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
+      const out = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
       found.push(...(out.Responses?.[tableName] ?? []));
       pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
     }
@@ -77,14 +71,20 @@ export async function batchPut(client: DynamoDBDocumentClient, tableName: string
  * Saves an item whose `version` counts its saves (a job's): version 1 only where there is none
  * yet, every later one only over the version before it. False when another writer came first.
  */
-export async function putNextVersion(client: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown> & { readonly version: number }): Promise<boolean> {
+export async function putNextVersion(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown> & { readonly version: number },
+): Promise<boolean> {
   try {
-    await client.send(new PutCommand({
-      TableName: tableName,
-      Item: item,
-      ConditionExpression: item.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
-      ...(item.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': item.version - 1 } }),
-    }));
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: item.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
+        ...(item.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': item.version - 1 } }),
+      }),
+    );
     return true;
   } catch (error) {
     if (isConditionFailed(error)) return false;

@@ -34,14 +34,16 @@ export class DynamoVersionedStore<T> implements VersionedStore<T> {
   }
 
   async list(page: PageRequest): Promise<Page<Versioned<T>>> {
-    const out = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': this.format.partition },
-      ConsistentRead: true,
-      Limit: page.limit,
-      ExclusiveStartKey: decodeCursor(page.cursor),
-    }));
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': this.format.partition },
+        ConsistentRead: true,
+        Limit: page.limit,
+        ExclusiveStartKey: decodeCursor(page.cursor),
+      }),
+    );
     return { items: (out.Items ?? []).map((i) => this.parse(i)), cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
@@ -92,7 +94,13 @@ export class DynamoVersionedStore<T> implements VersionedStore<T> {
   }
 
   private item(id: string, stored: Versioned<T>): Record<string, unknown> {
-    return { ...this.key(id), [this.format.attribute]: JSON.stringify(stored.value), version: stored.version, updatedAt: stored.updatedAt, managedBy: stored.managedBy };
+    return {
+      ...this.key(id),
+      [this.format.attribute]: JSON.stringify(stored.value),
+      version: stored.version,
+      updatedAt: stored.updatedAt,
+      managedBy: stored.managedBy,
+    };
   }
 
   private parse(item: Record<string, unknown>): Versioned<T> {

@@ -23,14 +23,16 @@ export class DynamoWindowCounter implements WindowCounter {
     let count = 0;
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': k.pk, ':from': from, ':to': `${at}#\uffff` },
-        Select: 'COUNT',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': k.pk, ':from': from, ':to': `${at}#\uffff` },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
       count += out.Count ?? 0;
       start = out.LastEvaluatedKey;
     } while (start);

@@ -30,10 +30,18 @@ export class DynamoWorkLeases implements LeaseStore {
 
   async put(lease: WorkLease): Promise<void> {
     if (lease.conversationId) {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...itemKeys.conversationLease(lease.conversationId, lease.id), kind: 'conversation-lease', agentId: lease.agentId, takenAt: lease.takenAt, [TTL_ATTRIBUTE]: ttlOf(lease.takenAt, INDEX_TTL_SECONDS) },
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...itemKeys.conversationLease(lease.conversationId, lease.id),
+            kind: 'conversation-lease',
+            agentId: lease.agentId,
+            takenAt: lease.takenAt,
+            [TTL_ATTRIBUTE]: ttlOf(lease.takenAt, INDEX_TTL_SECONDS),
+          },
+        }),
+      );
     }
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: this.item(lease), ConditionExpression: 'attribute_not_exists(pk)' }));
   }
@@ -55,7 +63,8 @@ export class DynamoWorkLeases implements LeaseStore {
 
   async remove(lease: WorkLease): Promise<void> {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(itemKeys.lease(lease.id)) }));
-    if (lease.conversationId) await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(itemKeys.conversationLease(lease.conversationId, lease.id)) }));
+    if (lease.conversationId)
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(itemKeys.conversationLease(lease.conversationId, lease.id)) }));
   }
 
   async onConversation(conversationId: string): Promise<WorkLease[]> {
@@ -65,13 +74,20 @@ export class DynamoWorkLeases implements LeaseStore {
       ExpressionAttributeValues: { ':pk': itemKeys.conversationLease(conversationId, '').pk },
       ConsistentRead: true,
     });
-    const found = (await batchGet(this.client, this.tableName, entries.map((e) => itemKeys.lease(String(e.sk)))))
+    const found = (
+      await batchGet(
+        this.client,
+        this.tableName,
+        entries.map((e) => itemKeys.lease(String(e.sk))),
+      )
+    )
       .map((item) => this.parse(item))
       .filter((lease): lease is WorkLease => lease !== null);
     // Entries whose lease is gone (a remove cut short, a put that never came); not a young one, whose lease may be being written.
     const settled = Date.now() - ORPHAN_AFTER_MS;
     const orphans = entries.filter((e) => !found.some((l) => l.id === e.sk) && Date.parse(String(e.takenAt)) < settled);
-    for (const e of orphans) await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(itemKeys.conversationLease(conversationId, String(e.sk))) }));
+    for (const e of orphans)
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(itemKeys.conversationLease(conversationId, String(e.sk))) }));
     return found;
   }
 

@@ -3,7 +3,7 @@ import type { LanguageDetector, LanguageGuess } from '../core/ports/language.ts'
 /** Fewer letters than this (any script) and no guess is made: an empty or numbers-only reply says nothing. */
 export const MIN_LETTERS = 4;
 
-type Eld = (typeof import('eld/extrasmall'))['eld'];
+type Eld = typeof import('eld/extrasmall')['eld'];
 
 /**
  * The language detector the functions run: eld (Efficient Language Detector, Apache-2.0) with its

@@ -9,9 +9,30 @@ const MAX_PARTS = 2000;
 
 /** Headers whose value is a list of mailboxes: a mailbox of the person is replaced whole, display name and all. */
 const ADDRESS_HEADERS = new Set([
-  'from', 'to', 'cc', 'bcc', 'reply-to', 'sender', 'resent-from', 'resent-to', 'resent-cc', 'resent-bcc', 'resent-sender',
-  'delivered-to', 'return-path', 'x-original-to', 'errors-to', 'disposition-notification-to', 'return-receipt-to',
-  'envelope-to', 'x-envelope-to', 'x-forwarded-to', 'mail-followup-to', 'mail-reply-to', 'x-original-from', 'x-original-sender',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'reply-to',
+  'sender',
+  'resent-from',
+  'resent-to',
+  'resent-cc',
+  'resent-bcc',
+  'resent-sender',
+  'delivered-to',
+  'return-path',
+  'x-original-to',
+  'errors-to',
+  'disposition-notification-to',
+  'return-receipt-to',
+  'envelope-to',
+  'x-envelope-to',
+  'x-forwarded-to',
+  'mail-followup-to',
+  'mail-reply-to',
+  'x-original-from',
+  'x-original-sender',
 ]);
 
 /**
@@ -112,7 +133,11 @@ function headerValue(headers: readonly HeaderLine[], name: string): string | nul
 }
 
 function unfoldValue(raw: string): string {
-  return raw.slice(raw.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').replace(/\r?\n$/, '').trim();
+  return raw
+    .slice(raw.indexOf(':') + 1)
+    .replace(/\r?\n(?=[ \t])/g, '')
+    .replace(/\r?\n$/, '')
+    .trim();
 }
 
 /** A header without the person: address lists mailbox by mailbox, anything else as text. */
@@ -163,20 +188,22 @@ function redactAddressList(value: string, m: SubjectMatcher): string {
     }
   }
   segments.push(value.slice(start));
-  return segments.map((segment) => {
-    const separator = /[,;]$/.test(segment) ? segment.slice(-1) : '';
-    const body = separator ? segment.slice(0, -1) : segment;
-    const decoded = decodeEncodedWords(body);
-    if (!m.mentions(decoded)) return segment;
-    if (!m.isAddress(addrSpecOf(decoded)) && !mentionsAddress(decoded, m)) {
-      // Someone else's mailbox whose display name or comment holds the person's name: that text goes.
-      return m.redact(body) + separator;
-    }
-    const lead = body.slice(0, body.length - body.trimStart().length);
-    const group = /^([^<"(]*?:)/.exec(body.slice(lead.length))?.[1] ?? '';
-    const trail = body.slice(body.trimEnd().length);
-    return `${lead}${group ? `${group} ` : ''}${ERASED_ADDRESS}${trail}${separator}`;
-  }).join('');
+  return segments
+    .map((segment) => {
+      const separator = /[,;]$/.test(segment) ? segment.slice(-1) : '';
+      const body = separator ? segment.slice(0, -1) : segment;
+      const decoded = decodeEncodedWords(body);
+      if (!m.mentions(decoded)) return segment;
+      if (!m.isAddress(addrSpecOf(decoded)) && !mentionsAddress(decoded, m)) {
+        // Someone else's mailbox whose display name or comment holds the person's name: that text goes.
+        return m.redact(body) + separator;
+      }
+      const lead = body.slice(0, body.length - body.trimStart().length);
+      const group = /^([^<"(]*?:)/.exec(body.slice(lead.length))?.[1] ?? '';
+      const trail = body.slice(body.trimEnd().length);
+      return `${lead}${group ? `${group} ` : ''}${ERASED_ADDRESS}${trail}${separator}`;
+    })
+    .join('');
 }
 
 /** True when the text names the address itself (not only a display name of theirs). */
@@ -189,7 +216,10 @@ function addrSpecOf(mailbox: string): string {
   const open = mailbox.lastIndexOf('<');
   const close = mailbox.indexOf('>', open);
   if (open >= 0 && close > open) return mailbox.slice(open + 1, close).trim();
-  const words = mailbox.replace(/\([^()]*\)/g, ' ').trim().split(/\s+/);
+  const words = mailbox
+    .replace(/\([^()]*\)/g, ' ')
+    .trim()
+    .split(/\s+/);
   return (words[words.length - 1] ?? '').replace(/^.*:/, '').replace(/[;,]$/, '');
 }
 
@@ -253,7 +283,7 @@ function redactMultipart(body: string, boundary: string, m: SubjectMatcher, inne
     return after === undefined || after === '\r' || after === '\n' || after === ' ' || after === '\t' || after === '-';
   };
   if (body.startsWith(delimiter) && isDelimiterAt(0)) marks.push(0);
-  for (let from = 0; ;) {
+  for (let from = 0; ; ) {
     const found = body.indexOf(`\n${delimiter}`, from);
     if (found < 0) break;
     if (isDelimiterAt(found + 1)) marks.push(found + 1);
@@ -313,25 +343,28 @@ function encodeTransfer(bytes: string, encoding: string, eol: string): string {
 /** RFC 2045 §6.7 quoted-printable: lines of at most 76 characters, soft breaks where needed. */
 function quotedPrintable(bytes: string, eol: string): string {
   const lines = bytes.split(/\r?\n/);
-  return lines.map((line) => {
-    let encoded = '';
-    for (let i = 0; i < line.length; i++) {
-      const code = line.charCodeAt(i);
-      const trailingSpace = (code === 0x20 || code === 0x09) && i === line.length - 1;
-      encoded += code === 0x3d || code > 0x7e || (code < 0x20 && code !== 0x09) || trailingSpace ? `=${code.toString(16).toUpperCase().padStart(2, '0')}` : line[i];
-    }
-    const out: string[] = [];
-    while (encoded.length > 76) {
-      // Never split an =XX escape.
-      let cut = 75;
-      if (encoded[cut - 1] === '=') cut -= 1;
-      else if (encoded[cut - 2] === '=') cut -= 2;
-      out.push(`${encoded.slice(0, cut)}=`);
-      encoded = encoded.slice(cut);
-    }
-    out.push(encoded);
-    return out.join(eol);
-  }).join(eol);
+  return lines
+    .map((line) => {
+      let encoded = '';
+      for (let i = 0; i < line.length; i++) {
+        const code = line.charCodeAt(i);
+        const trailingSpace = (code === 0x20 || code === 0x09) && i === line.length - 1;
+        encoded +=
+          code === 0x3d || code > 0x7e || (code < 0x20 && code !== 0x09) || trailingSpace ? `=${code.toString(16).toUpperCase().padStart(2, '0')}` : line[i];
+      }
+      const out: string[] = [];
+      while (encoded.length > 76) {
+        // Never split an =XX escape.
+        let cut = 75;
+        if (encoded[cut - 1] === '=') cut -= 1;
+        else if (encoded[cut - 2] === '=') cut -= 2;
+        out.push(`${encoded.slice(0, cut)}=`);
+        encoded = encoded.slice(cut);
+      }
+      out.push(encoded);
+      return out.join(eol);
+    })
+    .join(eol);
 }
 
 function decodeCharset(bytes: string, charset: string): string {

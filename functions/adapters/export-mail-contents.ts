@@ -14,14 +14,20 @@ export class MailparserMailContents implements MailContents {
     if (raw.byteLength > MAX_READ_BYTES) return empty;
     try {
       const { simpleParser } = await import('mailparser');
-      const parsed = await simpleParser(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true });
+      const parsed = await simpleParser(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
+        skipImageLinks: true,
+        skipTextLinks: true,
+        skipTextToHtml: true,
+      });
       const from = (parsed.from?.value ?? []).flatMap((a) => (a.address ? [a.address.toLowerCase()] : []));
       return {
         from,
         subject: parsed.subject ?? '',
         text: parsed.text ?? '',
         attachments: parsed.attachments.map((a, i) => ({
-          filename: a.filename ?? `attachment-${i + 1}`, contentType: a.contentType, content: new Uint8Array(a.content),
+          filename: a.filename ?? `attachment-${i + 1}`,
+          contentType: a.contentType,
+          content: new Uint8Array(a.content),
         })),
       };
     } catch {

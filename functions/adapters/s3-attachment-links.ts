@@ -29,7 +29,10 @@ function safeType(type: string): string {
 
 /** A file name safe in an object key and a Content-Disposition header. */
 function safeName(name: string | null, fallback: string): string {
-  const cleaned = (name ?? '').replace(/[^\w.\- ]+/g, '_').trim().slice(0, 120);
+  const cleaned = (name ?? '')
+    .replace(/[^\w.\- ]+/g, '_')
+    .trim()
+    .slice(0, 120);
   return cleaned || fallback;
 }
 
@@ -56,10 +59,15 @@ export class S3AttachmentLinks implements AttachmentLinks {
       const parsed = await simpleParser(Buffer.from(raw), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
       const found = parsed.attachments.find((a) => attachment.checksum !== null && a.checksum === attachment.checksum) ?? parsed.attachments[index];
       if (!found) throw new NotFoundError(`attachment ${index} of message ${message.messageId} is not in its raw copy`);
-      await this.client.send(new PutObjectCommand({
-        Bucket: this.options.bucket, Key: key, Body: found.content, ContentType: safeType(attachment.contentType),
-        ContentDisposition: `attachment; filename="${filename}"`,
-      }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Body: found.content,
+          ContentType: safeType(attachment.contentType),
+          ContentDisposition: `attachment; filename="${filename}"`,
+        }),
+      );
     }
     return this.sign(new GetObjectCommand({ Bucket: this.options.bucket, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"` }));
   }
@@ -70,10 +78,18 @@ export class S3AttachmentLinks implements AttachmentLinks {
    */
   async upload(input: { readonly agentId: string; readonly filename: string; readonly contentType: string; readonly size: number }): Promise<UploadLink> {
     const seconds = this.options.expiresSeconds ?? 300;
-    const signed = await presignAttachmentUpload(this.client, this.options.bucket, { next: () => randomUUID() }, {
-      agentId: input.agentId, filename: safeName(input.filename, 'attachment'), contentType: input.contentType, size: input.size,
-      expiresIn: Math.max(60, seconds),
-    });
+    const signed = await presignAttachmentUpload(
+      this.client,
+      this.options.bucket,
+      { next: () => randomUUID() },
+      {
+        agentId: input.agentId,
+        filename: safeName(input.filename, 'attachment'),
+        contentType: input.contentType,
+        size: input.size,
+        expiresIn: Math.max(60, seconds),
+      },
+    );
     return { url: signed.url, fields: signed.fields, key: signed.ref.key, expiresAt: new Date(Date.now() + signed.expiresIn * 1000).toISOString() };
   }
 

@@ -53,10 +53,13 @@ export class S3ExportArchives implements ExportArchives, ExportStaging {
         return;
       }
       // Backpressure: the next entry waits until the file has taken what is buffered.
-      if (!out.write(chunk) && !waiting) waiting = new Promise((resolve) => out.once('drain', () => {
-        waiting = null;
-        resolve();
-      }));
+      if (!out.write(chunk) && !waiting)
+        waiting = new Promise((resolve) =>
+          out.once('drain', () => {
+            waiting = null;
+            resolve();
+          }),
+        );
       if (final) out.end(() => finished());
     });
     const key = `${EXPORT_ARCHIVE_PREFIX}${jobId}.zip`;
@@ -76,9 +79,15 @@ export class S3ExportArchives implements ExportArchives, ExportStaging {
         try {
           if (failure) throw failure;
           const bytes = (await stat(file)).size;
-          await this.client.send(new PutObjectCommand({
-            Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentLength: bytes, ContentType: 'application/zip',
-          }));
+          await this.client.send(
+            new PutObjectCommand({
+              Bucket: this.bucket,
+              Key: key,
+              Body: createReadStream(file),
+              ContentLength: bytes,
+              ContentType: 'application/zip',
+            }),
+          );
           return { key, bytes };
         } finally {
           await cleanup();
@@ -95,7 +104,11 @@ export class S3ExportArchives implements ExportArchives, ExportStaging {
   async downloadUrl(archiveKey: string): Promise<{ url: string; expiresAt: string }> {
     const seconds = this.options.linkSeconds ?? DOWNLOAD_LINK_SECONDS;
     const name = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
-    const command = new GetObjectCommand({ Bucket: this.bucket, Key: archiveKey, ResponseContentDisposition: `attachment; filename="postroom-export-${name}"` });
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: archiveKey,
+      ResponseContentDisposition: `attachment; filename="postroom-export-${name}"`,
+    });
     const url = await getSignedUrl(this.client, command, { expiresIn: seconds });
     return { url, expiresAt: new Date(Date.now() + seconds * 1000).toISOString() };
   }
@@ -105,7 +118,9 @@ export class S3ExportArchives implements ExportArchives, ExportStaging {
   }
 
   async put(jobId: string, part: number, data: unknown): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: stagingKey(jobId, part), Body: JSON.stringify(data), ContentType: 'application/json' }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: stagingKey(jobId, part), Body: JSON.stringify(data), ContentType: 'application/json' }),
+    );
   }
 
   async get(jobId: string, part: number): Promise<unknown> {
@@ -122,7 +137,9 @@ export class S3ExportArchives implements ExportArchives, ExportStaging {
   async clear(jobId: string): Promise<void> {
     let token: string | undefined;
     do {
-      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${EXPORT_STAGING_PREFIX}${jobId}/`, ...(token ? { ContinuationToken: token } : {}) }));
+      const out = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${EXPORT_STAGING_PREFIX}${jobId}/`, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of out.Contents ?? []) if (o.Key) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: o.Key }));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);

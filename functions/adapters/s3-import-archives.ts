@@ -26,7 +26,10 @@ export class S3ImportArchives implements ImportArchives {
   async uploadForm(objectKey: string): Promise<ArchiveUploadForm> {
     const expiresIn = 3600;
     const form = await createPresignedPost(this.client, {
-      Bucket: this.bucket, Key: objectKey, Expires: expiresIn, Conditions: [['content-length-range', 1, MAX_ARCHIVE_BYTES]],
+      Bucket: this.bucket,
+      Key: objectKey,
+      Expires: expiresIn,
+      Conditions: [['content-length-range', 1, MAX_ARCHIVE_BYTES]],
     });
     return { url: form.url, fields: form.fields, expiresIn, maxBytes: MAX_ARCHIVE_BYTES };
   }

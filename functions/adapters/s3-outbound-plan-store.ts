@@ -15,12 +15,14 @@ export class S3OutboundPlanStore implements OutboundPlanStore {
   ) {}
 
   async put(mail: OutboundMail, postroomMessageId: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.bucket,
-      Key: outboundPlanKey(mail.channelId, postroomMessageId),
-      Body: JSON.stringify(mail),
-      ContentType: 'application/json',
-    }));
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: outboundPlanKey(mail.channelId, postroomMessageId),
+        Body: JSON.stringify(mail),
+        ContentType: 'application/json',
+      }),
+    );
   }
 
   async get(channelId: string, postroomMessageId: string): Promise<OutboundMail> {

@@ -14,12 +14,14 @@ export class S3RawMailListing implements RawMailListing {
   ) {}
 
   async list(cursor: string | null): Promise<RawMailPage> {
-    const out = await this.client.send(new ListObjectsV2Command({
-      Bucket: this.bucket,
-      Prefix: this.prefix,
-      MaxKeys: this.pageSize,
-      ...(cursor === null ? {} : { ContinuationToken: cursor }),
-    }));
+    const out = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: this.prefix,
+        MaxKeys: this.pageSize,
+        ...(cursor === null ? {} : { ContinuationToken: cursor }),
+      }),
+    );
     const objects = (out.Contents ?? []).flatMap((o) => (o.Key && o.LastModified ? [{ key: o.Key, lastModified: o.LastModified.toISOString() }] : []));
     return { objects, cursor: out.IsTruncated && out.NextContinuationToken ? out.NextContinuationToken : null };
   }

@@ -54,7 +54,11 @@ export class S3RetentionObjects implements RetentionObjects, AgedObjects {
       const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false } }));
       const failed = out.Errors ?? [];
       // Retried: the expiry runs again (the stream redelivers, the next sweep finds the rest).
-      if (failed.length > 0) throw new DependencyError('dependency-unavailable', `S3 did not delete ${failed.length} object(s) of the mail bucket (${failed[0]?.Code ?? 'unknown'})`);
+      if (failed.length > 0)
+        throw new DependencyError(
+          'dependency-unavailable',
+          `S3 did not delete ${failed.length} object(s) of the mail bucket (${failed[0]?.Code ?? 'unknown'})`,
+        );
       deleted += (out.Deleted ?? []).length;
     }
     return deleted;

@@ -9,7 +9,12 @@ import type { SkillQueueLookup } from './sqs-routed-queue.ts';
  * The queue of a skill created through the admin API: its `SKILL` item's queue URL, else
  * `GetQueueUrl` by the naming convention the admin API creates queues with (when a prefix is set).
  */
-export function skillQueueLookup(deps: { readonly db: DynamoDBDocumentClient; readonly tableName: string; readonly sqs: SQSClient; readonly prefix: string }): SkillQueueLookup {
+export function skillQueueLookup(deps: {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly sqs: SQSClient;
+  readonly prefix: string;
+}): SkillQueueLookup {
   return async (skill) => {
     const out = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: key(itemKeys.skill(skill)), ConsistentRead: true }));
     const stored = typeof out.Item?.skill === 'string' ? (JSON.parse(out.Item.skill) as { queueUrl?: unknown }).queueUrl : undefined;

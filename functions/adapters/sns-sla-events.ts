@@ -13,14 +13,16 @@ export class SnsSlaEvents implements SlaEventPublisher {
   ) {}
 
   async publish(event: SlaEvent): Promise<void> {
-    await this.sns.send(new PublishCommand({
-      TopicArn: this.topicArn,
-      Message: JSON.stringify(event),
-      MessageAttributes: {
-        type: { DataType: 'String', StringValue: event.type },
-        target: { DataType: 'String', StringValue: event.target },
-        channelId: { DataType: 'String', StringValue: event.channelId },
-      },
-    }));
+    await this.sns.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Message: JSON.stringify(event),
+        MessageAttributes: {
+          type: { DataType: 'String', StringValue: event.type },
+          target: { DataType: 'String', StringValue: event.target },
+          channelId: { DataType: 'String', StringValue: event.channelId },
+        },
+      }),
+    );
   }
 }

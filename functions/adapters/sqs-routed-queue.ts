@@ -41,18 +41,20 @@ export class SqsRoutedQueue implements RoutedQueue {
     const queueUrl = await this.queueUrl(message.skill);
     // Not retryable: a channel routes to a skill that has no queue (config drift).
     if (!queueUrl) throw new ConfigError(`no queue for skill ${message.skill}`);
-    await this.client.send(new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: queueSafeJson(message),
-      // One group per conversation: in order, and never in two agents' hands at once.
-      MessageGroupId: message.conversationId,
-      // The Postroom message id is fixed on the first attempt: a resend within 5 minutes is dropped.
-      MessageDeduplicationId: message.messageId,
-      MessageAttributes: {
-        schemaVersion: { DataType: 'Number', StringValue: String(message.schemaVersion) },
-        channelId: { DataType: 'String', StringValue: message.channelId },
-      },
-    }));
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: queueSafeJson(message),
+        // One group per conversation: in order, and never in two agents' hands at once.
+        MessageGroupId: message.conversationId,
+        // The Postroom message id is fixed on the first attempt: a resend within 5 minutes is dropped.
+        MessageDeduplicationId: message.messageId,
+        MessageAttributes: {
+          schemaVersion: { DataType: 'Number', StringValue: String(message.schemaVersion) },
+          channelId: { DataType: 'String', StringValue: message.channelId },
+        },
+      }),
+    );
   }
 
   private async queueUrl(skill: string): Promise<string | null> {

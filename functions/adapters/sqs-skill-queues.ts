@@ -50,10 +50,12 @@ export class SqsSkillQueues {
     for (const name of Object.values(skillQueueNames(this.options.prefix, skill))) {
       const url = await this.urlOf(name);
       if (!url) continue;
-      const out = await this.client.send(new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }));
+      const out = await this.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
       total += Object.values(out.Attributes ?? {}).reduce((sum, v) => sum + (Number(v) || 0), 0);
     }
     return total;
@@ -67,7 +69,9 @@ export class SqsSkillQueues {
   }
 
   private async createQueue(name: string, attributes: Record<string, string>): Promise<string> {
-    const out = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: { ...attributes, ...this.policy() }, tags: { 'postroom:created-by': 'admin-api' } }));
+    const out = await this.client.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: { ...attributes, ...this.policy() }, tags: { 'postroom:created-by': 'admin-api' } }),
+    );
     if (!out.QueueUrl) throw new Error(`SQS returned no URL for ${name}`);
     return out.QueueUrl;
   }
@@ -77,7 +81,16 @@ export class SqsSkillQueues {
     return {
       Policy: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+        Statement: [
+          {
+            Sid: 'DenyInsecureTransport',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sqs:*',
+            Resource: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
       }),
     };
   }

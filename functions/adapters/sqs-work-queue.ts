@@ -51,25 +51,33 @@ export class SqsWorkQueue implements WorkQueue {
   ) {}
 
   async counts(queueUrl: string): Promise<QueueCounts> {
-    const out = await this.call(() => this.client.send(new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    })));
+    const out = await this.call(() =>
+      this.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      ),
+    );
     const attributes: Record<string, string | undefined> = out.Attributes ?? {};
     const count = (name: string): number => Number(attributes[name]) || 0;
     return { waiting: count('ApproximateNumberOfMessages'), inFlight: count('ApproximateNumberOfMessagesNotVisible') };
   }
 
   async receive(queueUrl: string, visibilitySeconds: number): Promise<ReceivedMessage | null> {
-    const out = await this.call(() => this.client.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 1,
-      VisibilityTimeout: visibilitySeconds,
-      WaitTimeSeconds: this.options.waitSeconds ?? 1,
-      // FIFO: the SDK's own retry of a receive whose answer was lost gets the same message back,
-      // instead of a second one while the first stays invisible with nobody holding it.
-      ReceiveRequestAttemptId: randomUUID(),
-    })));
+    const out = await this.call(() =>
+      this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 1,
+          VisibilityTimeout: visibilitySeconds,
+          WaitTimeSeconds: this.options.waitSeconds ?? 1,
+          // FIFO: the SDK's own retry of a receive whose answer was lost gets the same message back,
+          // instead of a second one while the first stays invisible with nobody holding it.
+          ReceiveRequestAttemptId: randomUUID(),
+        }),
+      ),
+    );
     const [message] = out.Messages ?? [];
     if (!message?.ReceiptHandle) return null;
     return { body: message.Body ?? '', receiptHandle: message.ReceiptHandle, queueMessageId: message.MessageId ?? '' };
@@ -77,7 +85,9 @@ export class SqsWorkQueue implements WorkQueue {
 
   async setVisibility(queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
     try {
-      await this.call(() => this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds })));
+      await this.call(() =>
+        this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds })),
+      );
     } catch (error) {
       if (isPastHoldLimit(error)) throw new PolicyError('policy', 'a message can be held at most 12 hours after it was taken: finish it or release it');
       throw error;
@@ -94,7 +104,7 @@ export class SqsWorkQueue implements WorkQueue {
       return await request();
     } catch (error) {
       if (isHandleGone(error)) throw new LeaseGoneError('the queue no longer holds this message under this lease: take the next one');
-      if (isMissingQueue(error)) throw new ConfigError('the skill\'s queue does not exist: ask an admin to check the skill');
+      if (isMissingQueue(error)) throw new ConfigError("the skill's queue does not exist: ask an admin to check the skill");
       throw error;
     }
   }

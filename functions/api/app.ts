@@ -35,13 +35,13 @@ export interface AdminAppOptions {
 /** The largest request body: API Gateway's own payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-
 export const OPENAPI_INFO = {
   openapi: '3.1.0',
   info: {
     title: 'Postroom admin and agent API',
     version: '1.0.0',
-    description: 'Channels, skills, routing rules, templates, signatures, credentials, suppression list, conversations and failed mail of a Postroom installation. Every route but this document needs authorization: AWS SigV4 (IAM) or a JWT behind API Gateway, a bearer token in the sandbox.',
+    description:
+      'Channels, skills, routing rules, templates, signatures, credentials, suppression list, conversations and failed mail of a Postroom installation. Every route but this document needs authorization: AWS SigV4 (IAM) or a JWT behind API Gateway, a bearer token in the sandbox.',
   },
 } as const;
 
@@ -74,18 +74,33 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
     }
     const caller = await resolveCaller(deps.agentDirectory, identity, { roleClaim: options.roleClaim });
     if (!caller) {
-      return c.json({ error: { code: 'forbidden', message: `no agent is set up for this identity (${identity.kind}); an admin adds it to an agent's identities`, issues: [] } }, 403);
+      return c.json(
+        {
+          error: {
+            code: 'forbidden',
+            message: `no agent is set up for this identity (${identity.kind}); an admin adds it to an agent's identities`,
+            issues: [],
+          },
+        },
+        403,
+      );
     }
     c.set('caller', caller);
     c.set('actor', { kind: identity.kind, id: identity.id, agentId: caller.agentId, role: caller.role });
     return next();
   });
 
-  app.use('*', bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json({ error: { code: 'validation', message: `the request body is over ${MAX_BODY_BYTES} bytes`, issues: [{ field: 'body', problem: 'too large' }] } }, 413),
-  }));
-
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          { error: { code: 'validation', message: `the request body is over ${MAX_BODY_BYTES} bytes`, issues: [{ field: 'body', problem: 'too large' }] } },
+          413,
+        ),
+    }),
+  );
 
   app.onError((error, c) => {
     const requestId = c.get('requestId') ?? 'unknown';
@@ -98,9 +113,16 @@ export function createAdminApp(deps: AdminApiDeps, options: AdminAppOptions): Ad
   app.notFound((c) => c.json({ error: { code: 'not-found', message: `no route ${c.req.method} ${c.req.path}`, issues: [] } }, 404));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'sigv4', {
-    type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM), the default behind API Gateway.',
+    type: 'apiKey',
+    name: 'Authorization',
+    in: 'header',
+    description: 'AWS Signature Version 4 (IAM), the default behind API Gateway.',
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A JWT (when configured), or the sandbox token.' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A JWT (when configured), or the sandbox token.',
+  });
 
   channelRoutes(app, deps);
   ruleRoutes(app, deps);

@@ -17,7 +17,18 @@ import type { PrivacyAdminDeps } from '../core/governance/privacy-admin.ts';
 
 /** What the admin API's routes need; the composition root (`runtime/admin-deps.ts`, the sandbox, tests) wires it. */
 export interface AdminApiDeps
-  extends AgentAdminDeps, ChannelAdminDeps, SkillAdminDeps, DryRunDeps, ConversationAdminDeps, FailedAdminDeps, CredentialAdminDeps, TemplateAdminDeps, SourceAdminDeps, WorkDeps, PrivacyAdminDeps, CalendarAdminDeps {
+  extends AgentAdminDeps,
+    ChannelAdminDeps,
+    SkillAdminDeps,
+    DryRunDeps,
+    ConversationAdminDeps,
+    FailedAdminDeps,
+    CredentialAdminDeps,
+    TemplateAdminDeps,
+    SourceAdminDeps,
+    WorkDeps,
+    PrivacyAdminDeps,
+    CalendarAdminDeps {
   /** Business calendars of the SLA clocks (`routes/calendars.ts`). */
   readonly calendars: CalendarStore;
   readonly suppressions: SuppressionList;

@@ -1,7 +1,18 @@
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import {
-  AppError, BusyError, ForbiddenError, ConfigError, ConflictError, DependencyError, HeaderInjectionError, NotFoundError, PayloadTooLargeError, PolicyError, TransportError, ValidationError,
+  AppError,
+  BusyError,
+  ForbiddenError,
+  ConfigError,
+  ConflictError,
+  DependencyError,
+  HeaderInjectionError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PolicyError,
+  TransportError,
+  ValidationError,
 } from '../core/errors.ts';
 
 /** `If-Match` is missing on a write that needs it: 428, the caller must read the resource first. */
@@ -33,7 +44,9 @@ export interface ErrorAnswer {
 }
 
 const answer = (status: ErrorAnswer['status'], code: string, message: string, issues: { field: string; problem: string }[] = [], log = false): ErrorAnswer => ({
-  status, body: { error: { code, message, issues } }, log,
+  status,
+  body: { error: { code, message, issues } },
+  log,
 });
 
 /**
@@ -42,7 +55,13 @@ const answer = (status: ErrorAnswer['status'], code: string, message: string, is
  * dependencies 502/503. Never an error object or a stack; unknown errors become a bare 500.
  */
 export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
-  if (error instanceof PreconditionRequiredError) return answer(428, 'validation', error.message, error.issues.map((i) => ({ field: i.path, problem: i.message })));
+  if (error instanceof PreconditionRequiredError)
+    return answer(
+      428,
+      'validation',
+      error.message,
+      error.issues.map((i) => ({ field: i.path, problem: i.message })),
+    );
   if (error instanceof HeaderInjectionError) return answer(400, error.code, error.message, [{ field: error.field, problem: error.message }]);
   if (error instanceof ValidationError) {
     const issues = error.issues.map((i) => ({ field: i.path, problem: i.message }));
@@ -53,7 +72,8 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
   if (error instanceof NotFoundError) return answer(404, error.code, error.message);
   if (error instanceof ConflictError) return answer(409, error.code, error.message);
   if (error instanceof PolicyError) return answer(422, error.code, error.message);
-  if (error instanceof BusyError) return { ...answer(503, error.code, 'another request is changing this right now; retry in a moment'), headers: { 'Retry-After': '1' } };
+  if (error instanceof BusyError)
+    return { ...answer(503, error.code, 'another request is changing this right now; retry in a moment'), headers: { 'Retry-After': '1' } };
   if (error instanceof ConfigError) return answer(422, error.code, error.message);
   if (error instanceof DependencyError) {
     if (error.code === 'credentials') return answer(422, error.code, error.message);
@@ -68,4 +88,3 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
   }
   return answer(500, 'unexpected-error', `internal error (request ${requestId})`, [], true);
 }
-

@@ -14,7 +14,8 @@ export function etagOf(version: number): string {
 export function versionFrom(header: string | undefined): number {
   if (header === undefined || header.trim() === '') throw new PreconditionRequiredError();
   const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
-  if (!match?.[1]) throw new ValidationError('If-Match: not an ETag of this API (e.g. "3")', [{ path: 'If-Match', message: 'not an ETag of this API, e.g. "3"' }]);
+  if (!match?.[1])
+    throw new ValidationError('If-Match: not an ETag of this API (e.g. "3")', [{ path: 'If-Match', message: 'not an ETag of this API, e.g. "3"' }]);
   return Number(match[1]);
 }
 
@@ -37,7 +38,9 @@ export function pageOf<T extends z.ZodType>(item: T, id: string) {
 export const VersionFields = {
   version: z.number().int().meta({ description: 'Bumped by every write; the ETag is `"<version>"`.' }),
   updatedAt: z.string(),
-  managedBy: z.enum(['config', 'api']).meta({ description: '`config`: the deploy config may still rewrite it; `api`: changed through the API, a redeploy never overwrites it.' }),
+  managedBy: z
+    .enum(['config', 'api'])
+    .meta({ description: '`config`: the deploy config may still rewrite it; `api`: changed through the API, a redeploy never overwrites it.' }),
 };
 
 export function versioned<T extends object>(v: Versioned<T>): T & { version: number; updatedAt: string; managedBy: 'config' | 'api' } {
@@ -49,7 +52,11 @@ export function versioned<T extends object>(v: Versioned<T>): T & { version: num
  * the path id of a sub-resource) as JSON, its ETag in the header, any other headers given.
  */
 export function versionedJson<T extends object, X extends object, S extends 200 | 201>(
-  c: Context, stored: Versioned<T>, status: S, extra: X, headers: Record<string, string> = {},
+  c: Context,
+  stored: Versioned<T>,
+  status: S,
+  extra: X,
+  headers: Record<string, string> = {},
 ) {
   return c.json({ ...versioned(stored), ...extra }, status, { [ETAG_HEADER]: etagOf(stored.version), ...headers });
 }

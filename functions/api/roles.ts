@@ -53,7 +53,7 @@ function bodyOf(config: Omit<RouteConfig, 'middleware'>): 'json' | 'mail' | null
   return 'application/json' in content ? 'json' : null;
 }
 
-const forbidden = { description: 'The caller\'s role does not allow this', content: { 'application/json': { schema: ErrorBodySchema } } };
+const forbidden = { description: "The caller's role does not allow this", content: { 'application/json': { schema: ErrorBodySchema } } };
 
 /**
  * `createRoute` with the role the route needs: checked before the handler runs, written into the

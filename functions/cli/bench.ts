@@ -35,7 +35,14 @@ export const benchCommand: Command = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
-      options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' }, mails: { type: 'string' }, connections: { type: 'string' }, 'e2e-seconds': { type: 'string' } },
+      options: {
+        json: { type: 'boolean' },
+        quick: { type: 'boolean' },
+        only: { type: 'string' },
+        mails: { type: 'string' },
+        connections: { type: 'string' },
+        'e2e-seconds': { type: 'string' },
+      },
     });
     const quick = values.quick ?? false;
     const progress = (line: string) => process.stderr.write(`${line}\n`);

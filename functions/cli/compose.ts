@@ -44,8 +44,15 @@ export const composeCommand: Command = {
     const { values } = parseArgs({
       args: [...args],
       options: {
-        channel: { type: 'string' }, to: { type: 'string', multiple: true }, subject: { type: 'string' }, text: { type: 'string' }, html: { type: 'string' },
-        from: { type: 'string' }, agent: { type: 'string' }, attach: { type: 'string', multiple: true }, cc: { type: 'string', multiple: true },
+        channel: { type: 'string' },
+        to: { type: 'string', multiple: true },
+        subject: { type: 'string' },
+        text: { type: 'string' },
+        html: { type: 'string' },
+        from: { type: 'string' },
+        agent: { type: 'string' },
+        attach: { type: 'string', multiple: true },
+        cc: { type: 'string', multiple: true },
         'no-wait': { type: 'boolean' },
       },
     });
@@ -57,16 +64,31 @@ export const composeCommand: Command = {
     const files = await Promise.all((values.attach ?? []).map(async (file) => ({ file, content: await readFile(file) })));
     const html = values.html ? await readFile(values.html, 'utf8') : null;
     const started = await composeInSandbox(info, {
-      channelId: values.channel, to: values.to, subject: values.subject, text: values.text ?? null, html, agentId: values.agent ?? 'agent-1',
-      ...(values.from ? { from: values.from } : {}), cc: values.cc ?? [], files, wait: !values['no-wait'],
+      channelId: values.channel,
+      to: values.to,
+      subject: values.subject,
+      text: values.text ?? null,
+      html,
+      agentId: values.agent ?? 'agent-1',
+      ...(values.from ? { from: values.from } : {}),
+      cc: values.cc ?? [],
+      files,
+      wait: !values['no-wait'],
     }).catch((error: unknown) => {
       if (error instanceof AppError) throw new UsageError(`new conversation refused (${error.code}): ${error.message}`);
       throw error;
     });
     const m = started.message;
     await writeJsonLine({
-      conversationId: started.conversation.id, ticketNumber: started.conversation.ticketNumber, messageId: m.messageId, state: m.status,
-      reason: m.statusReason, retrying: m.retrying, subject: m.subject, to: m.to.map((a) => a.address), threadIds: m.threadIds,
+      conversationId: started.conversation.id,
+      ticketNumber: started.conversation.ticketNumber,
+      messageId: m.messageId,
+      state: m.status,
+      reason: m.statusReason,
+      retrying: m.retrying,
+      subject: m.subject,
+      to: m.to.map((a) => a.address),
+      threadIds: m.threadIds,
     });
     return m.status === 'failed' && !m.retrying ? 1 : 0;
   },
@@ -91,12 +113,24 @@ async function composeInSandbox(info: SandboxInfo, request: SandboxCompose): Pro
   try {
     const attachments = await uploadAttachments(clients, info, request.agentId, request.files);
     const deps = createQueueReplyDeps({
-      db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url,
+      db: clients.db,
+      s3: clients.s3,
+      sqs: clients.sqs,
+      tableName: info.table,
+      bucket: info.bucket,
+      outboundQueueUrl: info.outboundQueue.url,
       ...(info.retention ? { retention: info.retention } : {}),
     });
     const started = await startConversation(deps, {
-      channelId: request.channelId, to: [...request.to], subject: request.subject, agentId: request.agentId, text: request.text, html: request.html,
-      ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments,
+      channelId: request.channelId,
+      to: [...request.to],
+      subject: request.subject,
+      agentId: request.agentId,
+      text: request.text,
+      html: request.html,
+      ...(request.from ? { from: request.from } : {}),
+      cc: [...request.cc],
+      attachments,
     });
     const message = request.wait ? await settled(new DynamoMessageStore(clients.db, info.table), started.message) : started.message;
     return { ...started, message };

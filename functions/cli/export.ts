@@ -39,7 +39,11 @@ Example:
 export const exportCommand: Command = {
   help: HELP,
   async run(args) {
-    const { values, positionals } = parseArgs({ args: [...args], options: { address: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: { address: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
     const address = addressOf(values.address);
     if (!values.out) throw new UsageError('name the archive to write: --out FILE.zip');
@@ -78,21 +82,35 @@ export function addressOf(value: string | undefined): string {
  * privacy function does in AWS; the request is recorded in the audit log as the CLI's (the
  * sandbox's operator). Progress goes to `stream`.
  */
-export async function privacyJobInSandbox(info: SandboxInfo, kind: PrivacyJobKind, address: string, stream: ProgressStream = process.stderr): Promise<PrivacyJob> {
+export async function privacyJobInSandbox(
+  info: SandboxInfo,
+  kind: PrivacyJobKind,
+  address: string,
+  stream: ProgressStream = process.stderr,
+): Promise<PrivacyJob> {
   const clients = sandboxClients(info);
   const tables = { tableName: info.table, auditTableName: info.auditTable ?? `${info.table}-audit`, bucket: info.bucket };
   try {
     const clock = new SystemClock();
     const ids = new UuidIdGenerator();
     const operator = `postroom-cli:${userInfo().username}`;
-    const created = await requestPrivacyJob({
-      ...privacyAdminAdapters({ db: clients.db, s3: clients.s3, ...tables }), audit: new DynamoAuditLog(clients.db, tables.auditTableName), clock, ids,
-      // Run below, in this process.
-      runPrivacyJob: async () => undefined,
-    }, {
-      actor: { kind: 'token', id: operator, role: 'admin' }, requestId: null,
-      caller: { agentId: operator, role: 'admin', displayName: 'postroom CLI', channels: [], skills: [] },
-    }, kind, address);
+    const created = await requestPrivacyJob(
+      {
+        ...privacyAdminAdapters({ db: clients.db, s3: clients.s3, ...tables }),
+        audit: new DynamoAuditLog(clients.db, tables.auditTableName),
+        clock,
+        ids,
+        // Run below, in this process.
+        runPrivacyJob: async () => undefined,
+      },
+      {
+        actor: { kind: 'token', id: operator, role: 'admin' },
+        requestId: null,
+        caller: { agentId: operator, role: 'admin', displayName: 'postroom CLI', channels: [], skills: [] },
+      },
+      kind,
+      address,
+    );
     const progress = progressLine(stream, `${kind} ${created.id}`);
     progress(created);
     const job = await runPrivacyJobToEnd(createPrivacyRunDeps({ db: clients.db, s3: clients.s3, ...tables }), created.id, { onStep: progress });
@@ -105,7 +123,10 @@ export async function privacyJobInSandbox(info: SandboxInfo, kind: PrivacyJobKin
 
 /** What a finished job found or did, in one line. */
 export function summary(job: PrivacyJob): string {
-  const counts = Object.entries(job.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  const counts = Object.entries(job.counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   const held = job.heldConversations.length > 0 ? `; under legal hold, not erased: ${job.heldConversations.join(', ')}` : '';
   const settings = job.configuration.length > 0 ? `; named in settings (review by hand): ${job.configuration.join(', ')}` : '';
   return `${counts || 'nothing found'}${held}${settings}`;

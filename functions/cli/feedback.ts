@@ -54,7 +54,12 @@ export function describePayload(file: string, body: string): Line {
     const read = readSesFeedback(body);
     switch (read.kind) {
       case 'feedback':
-        return { file, kind: read.feedback.kind, messageId: read.feedback.target.kind === 'ses' ? read.feedback.target.sesMessageId : null, recipients: recipientsOf(read.feedback.updates) };
+        return {
+          file,
+          kind: read.feedback.kind,
+          messageId: read.feedback.target.kind === 'ses' ? read.feedback.target.sesMessageId : null,
+          recipients: recipientsOf(read.feedback.updates),
+        };
       case 'unaddressed':
         return { file, kind: read.feedbackKind, messageId: null, recipients: recipientsOf(read.updates) };
       case 'ignored':
@@ -95,7 +100,8 @@ export const feedbackCommand: Command = {
   async run(args) {
     const { positionals } = parseArgs({ args: [...args], options: {}, allowPositionals: true });
     const [action, ...files] = positionals;
-    if (action !== 'inspect') throw new UsageError(action === undefined ? 'name a command: inspect (see --help)' : `unknown command '${action}': inspect (see --help)`);
+    if (action !== 'inspect')
+      throw new UsageError(action === undefined ? 'name a command: inspect (see --help)' : `unknown command '${action}': inspect (see --help)`);
     if (files.length === 0) throw new UsageError('no files given (see --help)');
     let unreadable = 0;
     for (const file of files) {

@@ -44,7 +44,9 @@ export const importCommand: Command = {
   help: HELP,
   async run(args) {
     const { values, positionals } = parseArgs({
-      args: [...args], options: { channel: { type: 'string' }, json: { type: 'boolean' }, restart: { type: 'boolean' } }, allowPositionals: true,
+      args: [...args],
+      options: { channel: { type: 'string' }, json: { type: 'boolean' }, restart: { type: 'boolean' } },
+      allowPositionals: true,
     });
     if (!values.channel) throw new UsageError('name the channel to import into: --channel ID');
     if (positionals.length === 0) throw new UsageError('name at least one mbox, Maildir, folder of .eml files or .eml file');
@@ -52,9 +54,17 @@ export const importCommand: Command = {
     const clients = sandboxClients(info);
     try {
       const receive = createReplayDeps({
-        ...clients, tableName: info.table, bucket: info.bucket, queueUrls: info.queues, queuePrefix: '', outboundQueueUrl: info.outboundQueue.url, leaseMs: 120_000,
+        ...clients,
+        tableName: info.table,
+        bucket: info.bucket,
+        queueUrls: info.queues,
+        queuePrefix: '',
+        outboundQueueUrl: info.outboundQueue.url,
+        leaseMs: 120_000,
       });
-      const channel = (await new DynamoChannelDirectory(clients.db, info.table, { clock: receive.clock, cacheMs: 0 }).all()).find((c) => c.id === values.channel);
+      const channel = (await new DynamoChannelDirectory(clients.db, info.table, { clock: receive.clock, cacheMs: 0 }).all()).find(
+        (c) => c.id === values.channel,
+      );
       if (!channel) throw new UsageError(`no channel ${values.channel} in the running sandbox`);
       const deps = importAdapters(clients, receive, { tableName: info.table, bucket: info.bucket });
       // What an interrupted run finished is not read again: the total counts what is left.
@@ -84,7 +94,9 @@ export const importCommand: Command = {
         await rm(checkpoint.file, { force: true });
       }
       const summary = progress.done();
-      process.stderr.write(`imported ${summary.imported}, duplicates skipped ${summary.duplicates}, failed ${summary.failed} in ${(summary.elapsedMs / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `imported ${summary.imported}, duplicates skipped ${summary.duplicates}, failed ${summary.failed} in ${(summary.elapsedMs / 1000).toFixed(1)} s\n`,
+      );
       for (const reason of failures.slice(0, 50)) process.stderr.write(`  failed: ${reason}\n`);
       if (failures.length > 50) process.stderr.write(`  … and ${failures.length - 50} more (GET /failed-messages lists them all)\n`);
       return summary.failed > 0 ? 1 : 0;

@@ -21,7 +21,7 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./queue.ts')).queueCommand,
   },
   reply: {
-    summary: "answer a conversation in the running sandbox; the mail lands in the outbox",
+    summary: 'answer a conversation in the running sandbox; the mail lands in the outbox',
     load: async () => (await import('./reply.ts')).replyCommand,
   },
   compose: {

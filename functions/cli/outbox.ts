@@ -50,7 +50,10 @@ export const outboxCommand: Command = {
         text: mail.text ?? null,
       };
       if (values.json) await writeJsonLine(line);
-      else process.stdout.write(`${line.date ?? '-'}  ${line.from}  →  ${line.to}  "${line.subject}"  ${line.messageId}${line.inReplyTo ? `  (re ${line.inReplyTo})` : ''}\n`);
+      else
+        process.stdout.write(
+          `${line.date ?? '-'}  ${line.from}  →  ${line.to}  "${line.subject}"  ${line.messageId}${line.inReplyTo ? `  (re ${line.inReplyTo})` : ''}\n`,
+        );
     }
     if (!values.json) process.stdout.write(`${files.length} mail(s) in ${info.outbox}\n`);
     return 0;

@@ -88,7 +88,11 @@ export function createProgress(options: ProgressOptions): Progress {
     const parts = [options.label];
     if (total !== undefined) {
       const filled = Math.min(BAR_WIDTH, Math.floor((processed / total) * BAR_WIDTH));
-      parts.push(`[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`, `${processed}/${total}`, `${Math.min(100, (processed / total) * 100).toFixed(1)}%`);
+      parts.push(
+        `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`,
+        `${processed}/${total}`,
+        `${Math.min(100, (processed / total) * 100).toFixed(1)}%`,
+      );
     } else {
       parts.push(`${processed}`);
     }

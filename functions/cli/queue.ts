@@ -29,7 +29,6 @@ Examples:
   npx postroom queue support
   npx postroom queue billing --json | jq .ticketNumber`;
 
-
 export const queueCommand: Command = {
   help: HELP,
   async run(args) {

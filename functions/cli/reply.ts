@@ -48,7 +48,15 @@ Examples:
   npx postroom reply --ticket 0000013 --text "Your parcel left today."
   npx postroom reply --conversation 6f0c… --text "See the invoice." --attach invoice.pdf`;
 
-const TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.txt': 'text/plain', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.csv': 'text/csv', '.html': 'text/html' };
+const TYPES: Record<string, string> = {
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.csv': 'text/csv',
+  '.html': 'text/html',
+};
 
 export const replyCommand: Command = {
   help: HELP,
@@ -56,8 +64,14 @@ export const replyCommand: Command = {
     const { values } = parseArgs({
       args: [...args],
       options: {
-        conversation: { type: 'string' }, ticket: { type: 'string' }, text: { type: 'string' }, html: { type: 'string' },
-        from: { type: 'string' }, agent: { type: 'string' }, attach: { type: 'string', multiple: true }, cc: { type: 'string', multiple: true },
+        conversation: { type: 'string' },
+        ticket: { type: 'string' },
+        text: { type: 'string' },
+        html: { type: 'string' },
+        from: { type: 'string' },
+        agent: { type: 'string' },
+        attach: { type: 'string', multiple: true },
+        cc: { type: 'string', multiple: true },
         'no-wait': { type: 'boolean' },
       },
     });
@@ -79,8 +93,14 @@ export const replyCommand: Command = {
       throw error;
     });
     await writeJsonLine({
-      messageId: final.messageId, conversationId: final.conversationId, state: final.status, reason: final.statusReason,
-      retrying: final.retrying, subject: final.subject, to: final.to.map((a) => a.address), threadIds: final.threadIds,
+      messageId: final.messageId,
+      conversationId: final.conversationId,
+      state: final.status,
+      reason: final.statusReason,
+      retrying: final.retrying,
+      subject: final.subject,
+      to: final.to.map((a) => a.address),
+      threadIds: final.threadIds,
     });
     return final.status === 'failed' && !final.retrying ? 1 : 0;
   },
@@ -112,9 +132,22 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
     const messages = new DynamoMessageStore(clients.db, info.table);
     const conversationId = request.conversationId ?? (await findByTicket(channels, conversations, request.ticket ?? ''));
     const attachments = await uploadAttachments(clients, info, request.agentId, request.attachments);
-    const deps = createQueueReplyDeps({ db: clients.db, s3: clients.s3, sqs: clients.sqs, tableName: info.table, bucket: info.bucket, outboundQueueUrl: info.outboundQueue.url });
+    const deps = createQueueReplyDeps({
+      db: clients.db,
+      s3: clients.s3,
+      sqs: clients.sqs,
+      tableName: info.table,
+      bucket: info.bucket,
+      outboundQueueUrl: info.outboundQueue.url,
+    });
     const queued = await queueReply(deps, {
-      conversationId, agentId: request.agentId, text: request.text, html: request.html, ...(request.from ? { from: request.from } : {}), cc: [...request.cc], attachments,
+      conversationId,
+      agentId: request.agentId,
+      text: request.text,
+      html: request.html,
+      ...(request.from ? { from: request.from } : {}),
+      cc: [...request.cc],
+      attachments,
     });
     return request.wait ? await settled(messages, queued) : queued;
   } finally {
@@ -124,7 +157,10 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
 
 /** Uploads files to the mail bucket below the agent's uploads, as an agent's app does through `POST /attachments`. */
 export async function uploadAttachments(
-  clients: ReturnType<typeof sandboxClients>, info: SandboxInfo, agentId: string, files: readonly { readonly file: string; readonly content: Uint8Array }[],
+  clients: ReturnType<typeof sandboxClients>,
+  info: SandboxInfo,
+  agentId: string,
+  files: readonly { readonly file: string; readonly content: Uint8Array }[],
 ): Promise<ReplyAttachment[]> {
   const attachments: ReplyAttachment[] = [];
   for (const { file, content } of files) {

@@ -64,7 +64,9 @@ function describe(report: SweepReport): string {
   const count = (kind: string) => report.expired.filter((e) => e.kind === kind);
   for (const e of count('conversation')) {
     const c = e.conversation;
-    lines.push(`expired conversation ${c?.id ?? '?'} (ticket ${c?.ticketNumber || '-'}, channel ${c?.channelId || '-'}): ${e.messages} message(s), ${e.objects} object(s)`);
+    lines.push(
+      `expired conversation ${c?.id ?? '?'} (ticket ${c?.ticketNumber || '-'}, channel ${c?.channelId || '-'}): ${e.messages} message(s), ${e.objects} object(s)`,
+    );
   }
   const loose = count('message');
   if (loose.length > 0) lines.push(`expired ${loose.length} message(s) outside a conversation, ${sum(loose.map((e) => e.objects))} object(s)`);
@@ -74,7 +76,9 @@ function describe(report: SweepReport): string {
   if (other.length > 0) lines.push(`expired ${other.length} other item(s) (window events, acknowledgement claims, audit records)`);
   if (report.aged > 0) lines.push(`expired ${report.aged} reply upload(s) by age`);
   if (report.kept > 0) lines.push(`kept ${report.kept} item(s) past their expiry: a legal hold or a newer write stands`);
-  lines.push(`swept as of ${report.now}: ${report.expired.length} item(s) expired${report.expired.length === 0 && report.aged === 0 ? ' (nothing was due)' : ''}`);
+  lines.push(
+    `swept as of ${report.now}: ${report.expired.length} item(s) expired${report.expired.length === 0 && report.aged === 0 ? ' (nothing was due)' : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

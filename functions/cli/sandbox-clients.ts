@@ -12,7 +12,9 @@ export function sandboxClients(info: SandboxInfo): { readonly db: DynamoDBDocume
   const s3 = createS3Client({ ...common(), endpoint: info.aws.endpoints.s3 });
   const sqs = createSqsClient({ ...common(), endpoint: info.aws.endpoints.sqs });
   return {
-    db, s3, sqs,
+    db,
+    s3,
+    sqs,
     destroy() {
       db.destroy();
       s3.destroy();

@@ -79,10 +79,18 @@ function senderOf(text: string | undefined): Sender {
   if (text === undefined) return SAMPLE_SENDER;
   const given = text.trim();
   const open = given.lastIndexOf('<');
-  const sender = open >= 0 && given.endsWith('>')
-    ? { name: given.slice(0, open).trim().replace(/^"(.*)"$/, '$1'), address: given.slice(open + 1, -1).trim() }
-    : { name: '', address: given };
-  if (!/^[^\s@<>"]+@[^\s@<>"]+$/.test(sender.address)) throw new UsageError(`--from: '${text}' is not an address (e.g. vera@bigcorp.example or "Vera Buyer <vera@bigcorp.example>")`);
+  const sender =
+    open >= 0 && given.endsWith('>')
+      ? {
+          name: given
+            .slice(0, open)
+            .trim()
+            .replace(/^"(.*)"$/, '$1'),
+          address: given.slice(open + 1, -1).trim(),
+        }
+      : { name: '', address: given };
+  if (!/^[^\s@<>"]+@[^\s@<>"]+$/.test(sender.address))
+    throw new UsageError(`--from: '${text}' is not an address (e.g. vera@bigcorp.example or "Vera Buyer <vera@bigcorp.example>")`);
   return sender;
 }
 
@@ -99,15 +107,20 @@ function sampleMail(from: Sender, to: string, subject: string): SendMailOptions 
 }
 
 /** APPENDs each mail to the INBOX of the sandbox's mailbox server, as its mail server would deliver it. */
-async function deliverToMailbox(info: SandboxInfo, files: readonly string[], values: { readonly to?: string | undefined; readonly from?: string | undefined; readonly subject?: string | undefined }): Promise<number> {
+async function deliverToMailbox(
+  info: SandboxInfo,
+  files: readonly string[],
+  values: { readonly to?: string | undefined; readonly from?: string | undefined; readonly subject?: string | undefined },
+): Promise<number> {
   const mailbox = info.mailbox;
   if (!mailbox) throw new UsageError('the sandbox runs no mailbox server: apt-get install dovecot-imapd dovecot-pop3d, then npm start again');
   const password = (await readFile(mailbox.passwordFile, 'utf8')).trim();
   const to = values.to ?? `${mailbox.user}@example.test`;
   const from = senderOf(values.from);
-  const raws = files.length > 0
-    ? await Promise.all(files.map(async (file) => ({ label: file, raw: await readFile(file) })))
-    : [{ label: 'sample mail', raw: stamped(await compose(sampleMail(from, to, values.subject ?? 'Hello from postroom send')), from.address) }];
+  const raws =
+    files.length > 0
+      ? await Promise.all(files.map(async (file) => ({ label: file, raw: await readFile(file) })))
+      : [{ label: 'sample mail', raw: stamped(await compose(sampleMail(from, to, values.subject ?? 'Hello from postroom send')), from.address) }];
   const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({ host: mailbox.imap.host, port: mailbox.imap.port, secure: false, auth: { user: mailbox.user, pass: password }, logger: false });
   await client.connect();

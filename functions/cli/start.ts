@@ -81,9 +81,7 @@ function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): 
     info.mailbox
       ? `  mailbox     IMAP ${info.mailbox.imap.host}:${info.mailbox.imap.port}   POP3 ${info.mailbox.pop3.host}:${info.mailbox.pop3.port}   user ${info.mailbox.user} (dovecot; password in ${relative(process.cwd(), info.mailbox.passwordFile)})`
       : '  mailbox     off (apt-get install dovecot-imapd dovecot-pop3d for the local IMAP/POP3 mailbox)',
-    info.adminApi
-      ? `  admin API   ${info.adminApi.url}   (OpenAPI: ${info.adminApi.url}/openapi.json)`
-      : '  admin API   off',
+    info.adminApi ? `  admin API   ${info.adminApi.url}   (OpenAPI: ${info.adminApi.url}/openapi.json)` : '  admin API   off',
     `  console     ${info.console ? `${info.console.url}   (the agent console: sign in with a token below)` : 'off'}`,
     ...Object.entries(tokens).map(([user, token], i) => {
       const file = info.adminApi?.tokens[user];
@@ -92,7 +90,11 @@ function describe(info: SandboxInfo, tokens: Readonly<Record<string, string>>): 
     `  state       ${info.dataDir ? `kept in ${info.dataDir}` : 'in memory (--data DIR keeps it)'}`,
     `  endpoints   ${SANDBOX_STATE_FILE}`,
     '',
-    ...(info.console ? [`Open  ${info.console.url}   (the console; sign in as ${signInAs(tokens)} with the token in ${relative(process.cwd(), info.adminApi?.tokens[signInAs(tokens)] ?? '.postroom/tokens')})`] : []),
+    ...(info.console
+      ? [
+          `Open  ${info.console.url}   (the console; sign in as ${signInAs(tokens)} with the token in ${relative(process.cwd(), info.adminApi?.tokens[signInAs(tokens)] ?? '.postroom/tokens')})`,
+        ]
+      : []),
     'Try:  npx postroom send            (a sample mail to the first channel)',
     `      ${`npx postroom queue ${Object.keys(info.queues)[0] ?? 'SKILL'}`.padEnd(28)} (what waits on that skill's queue)`,
     '      npx postroom reply --ticket NUMBER --text "Thanks!"   (answer it; the mail lands in the outbox)',
@@ -133,13 +135,16 @@ export const startCommand: Command = {
         if (stopping) process.exit(1);
         stopping = true;
         process.stdout.write('postroom: stopping\n');
-        sandbox.stop().then(() => {
-          process.stdout.write('postroom: stopped\n');
-          done();
-        }, (error: unknown) => {
-          process.stderr.write(`postroom: error while stopping: ${String(error)}\n`);
-          done();
-        });
+        sandbox.stop().then(
+          () => {
+            process.stdout.write('postroom: stopped\n');
+            done();
+          },
+          (error: unknown) => {
+            process.stderr.write(`postroom: error while stopping: ${String(error)}\n`);
+            done();
+          },
+        );
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

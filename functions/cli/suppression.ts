@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
 import { DynamoChannelDirectory } from '../adapters/dynamo-channel-directory.ts';
 import { DynamoSuppressionList } from '../adapters/dynamo-suppression-list.ts';
-import { SUPPRESSION_REASONS, SuppressionEntrySchema, type SuppressionEntry, type SuppressionReason, type SuppressionScope } from '../core/model/suppression.ts';
+import {
+  SUPPRESSION_REASONS,
+  SuppressionEntrySchema,
+  type SuppressionEntry,
+  type SuppressionReason,
+  type SuppressionScope,
+} from '../core/model/suppression.ts';
 import { describeSuppression } from '../core/outbound/send/suppression-check.ts';
 import { createDocumentClient } from '../runtime/clients.ts';
 import { type Command, UsageError } from './command.ts';
@@ -58,7 +64,12 @@ export const suppressionCommand: Command = {
     const scope = action === 'list' && !values.channel && !values.account ? null : scopeOf(values.channel, values.account ?? false);
     if (!scope && values.cursor) throw new UsageError('--cursor continues one list: name it with --channel ID or --account');
     const info = await readSandboxInfo();
-    const client = createDocumentClient({ region: info.aws.region, endpoint: info.aws.endpoints.dynamodb, credentials: { ...info.aws.credentials }, maxAttempts: 1 });
+    const client = createDocumentClient({
+      region: info.aws.region,
+      endpoint: info.aws.endpoints.dynamodb,
+      credentials: { ...info.aws.credentials },
+      maxAttempts: 1,
+    });
     const list = new DynamoSuppressionList(client, info.table);
     try {
       const channels = (await new DynamoChannelDirectory(client, info.table, { clock: { now: () => new Date() }, cacheMs: 0 }).all()).map((c) => c.id);
@@ -76,7 +87,8 @@ export const suppressionCommand: Command = {
       if (action === 'remove') {
         const removed = await list.remove(scope, wanted);
         if (values.json) await writeJsonLine({ address: wanted, scope, removed });
-        else process.stdout.write(removed ? `${wanted} is no longer suppressed (${scopeText(scope)})\n` : `${wanted} was not suppressed (${scopeText(scope)})\n`);
+        else
+          process.stdout.write(removed ? `${wanted} is no longer suppressed (${scopeText(scope)})\n` : `${wanted} was not suppressed (${scopeText(scope)})\n`);
         return removed ? 0 : 1;
       }
       const entry = SuppressionEntrySchema.parse({
@@ -100,7 +112,11 @@ export const suppressionCommand: Command = {
 };
 
 /** One list's entries, a page of `--limit` from `--cursor`; with `all`, every page of it. */
-async function listEntries(list: DynamoSuppressionList, scope: SuppressionScope, values: { limit?: string; cursor?: string; json?: boolean; all?: boolean }): Promise<void> {
+async function listEntries(
+  list: DynamoSuppressionList,
+  scope: SuppressionScope,
+  values: { limit?: string; cursor?: string; json?: boolean; all?: boolean },
+): Promise<void> {
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit takes a whole number above 0');
   let cursor = values.cursor;

@@ -68,7 +68,14 @@ export async function threadOne(
     reason: decision.thread.reason,
   };
   if (!applied?.copy && first === undefined) return line;
-  return { ...line, rule: 'duplicate', isNew: false, action: 'duplicate', duplicateOf: first ?? null, reason: `a second copy of ${first ?? 'a mail seen before'} (same Message-ID), in its conversation` };
+  return {
+    ...line,
+    rule: 'duplicate',
+    isNew: false,
+    action: 'duplicate',
+    duplicateOf: first ?? null,
+    reason: `a second copy of ${first ?? 'a mail seen before'} (same Message-ID), in its conversation`,
+  };
 }
 
 export const threadCommand: Command = {

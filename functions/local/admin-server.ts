@@ -62,14 +62,26 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const keyFile = options.keyFile ?? join(options.dataDir ?? tempDir ?? '.', 'local.key');
   const outbound = lazy(async () => {
     const [{ createAdminOutbound }, { localKeyring }] = await Promise.all([
-      import('../runtime/admin-outbound.ts'), import('../adapters/outbound/encryption-sdk-secret-cipher.ts'),
+      import('../runtime/admin-outbound.ts'),
+      import('../adapters/outbound/encryption-sdk-secret-cipher.ts'),
     ]);
     const keyring = await localKeyring(keyFile);
     return createAdminOutbound({ keyring, allowLoopback: true, ...(options.ca ? { ca: options.ca } : {}) });
   });
   const deps = createAdminDeps({
-    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
-    domains: options.domains ?? [], queuePrefix: '', ...(options.retention ? { retention: options.retention } : {}), ...(options.slaDefault ? { slaDefault: options.slaDefault } : {}), queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
+    db: aws.db,
+    s3: aws.s3,
+    sqs: aws.sqs,
+    tableName: aws.tableName,
+    auditTableName: aws.auditTableName,
+    bucket: aws.bucket,
+    domains: options.domains ?? [],
+    queuePrefix: '',
+    ...(options.retention ? { retention: options.retention } : {}),
+    ...(options.slaDefault ? { slaDefault: options.slaDefault } : {}),
+    queueUrls: aws.queueUrls,
+    leaseMs: 120_000,
+    outboundQueueUrl: aws.outbound.queueUrl,
     receipt: tableIsTheReceiptRule,
     queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
     cipher: async () => (await outbound()).cipher,
@@ -90,7 +102,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   const app = createAdminApp(deps, {
     authenticate: bearerTokens(Object.fromEntries(Object.entries(options.tokens).map(([user, token]) => [token, user]))),
-    logger: { error: (message, fields) => process.stderr.write(`postroom: admin API ${message} (request ${String(fields.requestId)}): ${String((fields.error as Error | undefined)?.message ?? '')}\n`), info: () => undefined },
+    logger: {
+      error: (message, fields) =>
+        process.stderr.write(
+          `postroom: admin API ${message} (request ${String(fields.requestId)}): ${String((fields.error as Error | undefined)?.message ?? '')}\n`,
+        ),
+      info: () => undefined,
+    },
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as unknown as Server;
   const port = await listen(server, options.port, 'admin API', 'POSTROOM_API_PORT');
@@ -108,10 +126,20 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 /** Runs an import job to its end in steps, as the mailbox function does in AWS (one step per queue message). */
 async function runImportInBackground(aws: AdminServerOptions['aws'], job: ImportJob): Promise<void> {
   const [{ importRunner }, { createReplayDeps }, { DynamoChannelDirectory }] = await Promise.all([
-    import('../runtime/import-runner.ts'), import('../runtime/replay-deps.ts'), import('../adapters/dynamo-channel-directory.ts'),
+    import('../runtime/import-runner.ts'),
+    import('../runtime/replay-deps.ts'),
+    import('../adapters/dynamo-channel-directory.ts'),
   ]);
   const receive = createReplayDeps({
-    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, queueUrls: aws.queueUrls, queuePrefix: '', outboundQueueUrl: aws.outbound.queueUrl, leaseMs: 120_000,
+    db: aws.db,
+    s3: aws.s3,
+    sqs: aws.sqs,
+    tableName: aws.tableName,
+    bucket: aws.bucket,
+    queueUrls: aws.queueUrls,
+    queuePrefix: '',
+    outboundQueueUrl: aws.outbound.queueUrl,
+    leaseMs: 120_000,
   });
   const runner = importRunner({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, receive, { tableName: aws.tableName, bucket: aws.bucket });
   const channel = (await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: receive.clock, cacheMs: 0 }).all()).find((c) => c.id === job.channelId);
@@ -124,5 +152,8 @@ async function runImportInBackground(aws: AdminServerOptions['aws'], job: Import
 /** Runs an export or erasure job to its end in this process, the same steps the privacy function takes in AWS. */
 async function runPrivacyJobInBackground(aws: AdminServerOptions['aws'], id: string): Promise<void> {
   const { createPrivacyRunDeps, runPrivacyJobToEnd } = await import('../runtime/privacy-deps.ts');
-  await runPrivacyJobToEnd(createPrivacyRunDeps({ db: aws.db, s3: aws.s3, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket }), id);
+  await runPrivacyJobToEnd(
+    createPrivacyRunDeps({ db: aws.db, s3: aws.s3, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket }),
+    id,
+  );
 }

@@ -81,10 +81,16 @@ function run(file: string, args: readonly string[], input?: string | Uint8Array)
 }
 
 async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((done) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => done(server));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((done) => {
+          const server = createServer();
+          server.listen(0, '127.0.0.1', () => done(server));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
   return ports;
@@ -93,7 +99,10 @@ async function freePorts(count: number): Promise<number[]> {
 async function accepts(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); done(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
     socket.once('error', () => done(false));
   });
 }
@@ -131,9 +140,7 @@ function config(dir: string, ports: DovecotPorts, options: DovecotOptions, who: 
   const mechanisms = options.oauth2 ? (options.oauth2.mechanisms ?? ['xoauth2', 'oauthbearer']).join(' ') : '';
   const oauth = options.oauth2 ? `passdb {\n  driver = oauth2\n  mechanisms = ${mechanisms}\n  args = ${dir}/oauth2.conf.ext\n}\n` : '';
   const folders = (options.autoFolders ?? []).map((f) => `  mailbox "${f}" {\n    auto = create\n  }\n`).join('');
-  const tls = options.tls
-    ? `ssl = yes\nssl_cert = <${options.tls.certFile}\nssl_key = <${options.tls.keyFile}\nssl_min_protocol = TLSv1.2`
-    : 'ssl = no';
+  const tls = options.tls ? `ssl = yes\nssl_cert = <${options.tls.certFile}\nssl_key = <${options.tls.keyFile}\nssl_min_protocol = TLSv1.2` : 'ssl = no';
   const home = `${dir}/home`;
   return `# A ${options.purpose ?? 'test'}'s own dovecot on loopback: nothing here is fit for a real server.
 protocols = imap pop3
@@ -217,16 +224,20 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   }
   await writeFile(join(dir, 'passwd'), options.users.map((u) => `${u.user}:{PLAIN}${u.password}::::::\n`).join(''), { mode: 0o644 });
   if (options.oauth2) {
-    await writeFile(join(dir, 'oauth2.conf.ext'), [
-      'introspection_mode = post',
-      `introspection_url = ${options.oauth2.introspectionUrl}`,
-      'force_introspection = yes',
-      'username_attribute = username',
-      'active_attribute = active',
-      'active_value = true',
-      'timeout_msecs = 5000',
-      '',
-    ].join('\n'), { mode: 0o644 });
+    await writeFile(
+      join(dir, 'oauth2.conf.ext'),
+      [
+        'introspection_mode = post',
+        `introspection_url = ${options.oauth2.introspectionUrl}`,
+        'force_introspection = yes',
+        'username_attribute = username',
+        'active_attribute = active',
+        'active_value = true',
+        'timeout_msecs = 5000',
+        '',
+      ].join('\n'),
+      { mode: 0o644 },
+    );
   }
   const [imap = 0, imaps = 0, pop3 = 0, pop3s = 0] = await freePorts(4);
   const wanted = options.ports ?? {};
@@ -237,7 +248,9 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
 
   const master = spawn(DOVECOT, ['-F', '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  master.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  master.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<void>((done) => master.once('exit', () => done()));
   // A test run that ends without stop() (a crash, a timeout) must not leave this dovecot behind.
   const orphanGuard = (): void => stopChild(master);
@@ -322,7 +335,9 @@ export async function startIntrospection(): Promise<Introspection> {
   const asked: string[] = [];
   const server = createHttpServer((req, res) => {
     let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
     req.on('end', () => {
       const token = new URLSearchParams(body).get('token') ?? '';
       asked.push(token);
@@ -335,8 +350,12 @@ export async function startIntrospection(): Promise<Introspection> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`,
     asked,
-    grant: (token, username) => { tokens.set(token, username); },
-    revoke: (token) => { tokens.delete(token); },
+    grant: (token, username) => {
+      tokens.set(token, username);
+    },
+    revoke: (token) => {
+      tokens.delete(token);
+    },
     close: () => new Promise((done) => server.close(() => done())),
   };
 }

@@ -81,7 +81,8 @@ export async function startLocalServers(dynamoPath?: string): Promise<LocalServe
   // accepted forms are stored through fauxqs's own S3 API.
   acceptFormUploads(fauxqs, {
     secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
-    s3: () => (uploads ??= createS3Client({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: `http://127.0.0.1:${port(fauxqs.server)}` })),
+    s3: () =>
+      (uploads ??= createS3Client({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: `http://127.0.0.1:${port(fauxqs.server)}` })),
   });
   await fauxqs.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -176,7 +177,10 @@ export async function provisionLocalAws(
   const bucket = names.bucket ?? 'postroom-mail';
   const auditTableName = names.auditTableName ?? `${tableName}-audit`;
   for (const input of [createTableInput(tableName), createAuditTableInput(auditTableName)]) {
-    const exists = await db.send(new DescribeTableCommand({ TableName: input.TableName })).then(() => true, () => false);
+    const exists = await db.send(new DescribeTableCommand({ TableName: input.TableName })).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await db.send(new CreateTableCommand(input));
   }
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -204,7 +208,17 @@ export async function provisionLocalAws(
   const feedback = { queueUrl: feedbackUrl, queueArn: await queueArn(sqs, feedbackUrl), deadLetterQueueUrl: feedbackDlq };
 
   return {
-    endpoints, db, s3, sqs, tableName, auditTableName, bucket, queueUrls, deadLetterQueueUrls, outbound, feedback,
+    endpoints,
+    db,
+    s3,
+    sqs,
+    tableName,
+    auditTableName,
+    bucket,
+    queueUrls,
+    deadLetterQueueUrls,
+    outbound,
+    feedback,
     get serverPids() {
       return servers.pids();
     },

@@ -21,19 +21,26 @@ export function startOutboundPoller(options: {
   const loop = (async () => {
     while (running) {
       try {
-        const out = await options.sqs.send(new ReceiveMessageCommand({
-          QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'],
-        }));
+        const out = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
         const messages = out.Messages ?? [];
         if (messages.length === 0 || !running) continue;
         const result = await options.handler({ Records: messages.map((m) => recordOf(m, options.queueArn)) }, options.context());
         const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
         const done = messages.filter((m) => m.MessageId && !failed.has(m.MessageId));
         if (done.length > 0) {
-          await options.sqs.send(new DeleteMessageBatchCommand({
-            QueueUrl: options.queueUrl,
-            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-          }));
+          await options.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+            }),
+          );
         }
       } catch (error) {
         if (running) options.onError?.(error);

@@ -21,12 +21,24 @@ export interface OutboxSmtp {
  * Starts an SMTP server on 127.0.0.1 that takes mail only after STARTTLS and a password login,
  * and writes every message as it arrived into the outbox. The certificate is made at start.
  */
-export async function startOutboxSmtp(options: { readonly port: number; readonly outbox: OutboxFolder; readonly onMail?: (file: string) => void }): Promise<OutboxSmtp> {
+export async function startOutboxSmtp(options: {
+  readonly port: number;
+  readonly outbox: OutboxFolder;
+  readonly onMail?: (file: string) => void;
+}): Promise<OutboxSmtp> {
   const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     notAfterDate: new Date(Date.now() + 30 * 24 * 3600 * 1000),
     keyType: 'ec',
     curve: 'P-256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   const user = 'postroom';
   const password = randomBytes(18).toString('base64url');

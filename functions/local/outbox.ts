@@ -23,7 +23,10 @@ export class OutboxFolder {
   /** The `.eml` files, oldest first. */
   async list(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith('.eml')).sort().map((n) => join(this.dir, n));
+    return names
+      .filter((n) => n.endsWith('.eml'))
+      .sort()
+      .map((n) => join(this.dir, n));
   }
 
   read(file: string): Promise<Buffer> {

@@ -118,7 +118,7 @@ function checkForm(form: FormData, bucket: string, secretAccessKey: string, now:
   const extra = [...fields.keys()].filter((name) => !UNCONDITIONED.has(name) && !name.startsWith('x-ignore-') && !named.has(name));
   if (extra.length > 0) throw new Refusal(403, 'AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
   const key = fields.get('key');
-  if (!key) throw new Refusal(400, 'InvalidArgument', 'Bucket POST must contain a field named \'key\'.');
+  if (!key) throw new Refusal(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.");
   return { key, contentType: fields.get('content-type') ?? 'binary/octet-stream', file };
 }
 

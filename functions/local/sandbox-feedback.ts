@@ -65,17 +65,26 @@ export async function startSandboxFeedback(options: SandboxFeedbackOptions): Pro
       if (!sent.providerMessageId) return;
       const sesMessageId = sent.providerMessageId;
       const feedback = simulateSesFeedback(
-        { sesMessageId, source: sent.envelope.from, destinations: sent.envelope.to, messageId: sent.messageId, subject: subjectOf(sent.raw), sentAt: new Date() },
+        {
+          sesMessageId,
+          source: sent.envelope.from,
+          destinations: sent.envelope.to,
+          messageId: sent.messageId,
+          subject: subjectOf(sent.raw),
+          sentAt: new Date(),
+        },
         { newId: randomUUID },
       );
       for (const record of feedback.event.Records) {
         track(aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.feedback.queueUrl, MessageBody: record.body })).then(() => undefined));
       }
       for (const reply of feedback.autoReplies) {
-        track((async () => {
-          await recorded(messages, sesMessageId);
-          await deliver(options.ingress, reply);
-        })());
+        track(
+          (async () => {
+            await recorded(messages, sesMessageId);
+            await deliver(options.ingress, reply);
+          })(),
+        );
       }
     },
     async stop() {
@@ -106,5 +115,10 @@ async function deliver(ingress: { host: string; port: number }, mail: { from: st
 function subjectOf(raw: Uint8Array): string {
   const text = Buffer.from(raw.subarray(0, 64 * 1024)).toString('utf8');
   const head = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
-  return /^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im.exec(head)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim() ?? '';
+  return (
+    /^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im
+      .exec(head)?.[1]
+      ?.replace(/\r?\n[ \t]+/g, ' ')
+      .trim() ?? ''
+  );
 }

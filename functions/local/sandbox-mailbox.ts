@@ -53,25 +53,33 @@ export async function prepareSandboxMailbox(options: {
   /** Whether any channel of the config reads the sandbox's mailbox: without one, no server is started. */
   readonly wanted: boolean;
 }): Promise<SandboxMailbox> {
-  const rewrite = (server: SandboxMailboxInfo | null) => (config: readonly ChannelSettings[]): ChannelSettings[] =>
-    config.map((c) => {
-      const { source } = c;
-      if ((source.type !== 'imap' && source.type !== 'pop3') || source.host !== SANDBOX_MAILBOX_HOST || !server) return c;
-      const port = source.type === 'imap' ? server.imap.port : server.pop3.port;
-      return { ...c, source: { ...source, host: '127.0.0.1', port, security: 'none' as const, user: server.user, auth: 'password' as const } };
-    });
+  const rewrite =
+    (server: SandboxMailboxInfo | null) =>
+    (config: readonly ChannelSettings[]): ChannelSettings[] =>
+      config.map((c) => {
+        const { source } = c;
+        if ((source.type !== 'imap' && source.type !== 'pop3') || source.host !== SANDBOX_MAILBOX_HOST || !server) return c;
+        const port = source.type === 'imap' ? server.imap.port : server.pop3.port;
+        return { ...c, source: { ...source, host: '127.0.0.1', port, security: 'none' as const, user: server.user, auth: 'password' as const } };
+      });
   if (!options.wanted) return { info: null, note: null, channels: rewrite(null), seedCredentials: async () => undefined, stop: async () => undefined };
   if (!dovecotInstalled()) {
     const note = 'the sample mailbox channel needs a local IMAP/POP3 server: apt-get install dovecot-imapd dovecot-pop3d, then npm start again';
     return { info: null, note, channels: rewrite(null), seedCredentials: async () => undefined, stop: async () => undefined };
   }
   const passwordFile = join(options.dir, 'mailbox-password');
-  const password = await readFile(passwordFile, 'utf8').then((p) => p.trim()).catch(() => randomBytes(18).toString('base64url'));
+  const password = await readFile(passwordFile, 'utf8')
+    .then((p) => p.trim())
+    .catch(() => randomBytes(18).toString('base64url'));
   await mkdir(options.dir, { recursive: true });
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   // The mail lives in dovecot's own folder, gone at stop: each start begins with the three old mails.
   // A source kept with --data finds a new UIDVALIDITY then, rescans, and knows the old mails by content.
-  const server: Dovecot = await startDovecot({ users: [{ user: SANDBOX_MAILBOX_USER, password }], ports: { imap: options.imapPort, pop3: options.pop3Port }, purpose: 'sandbox' });
+  const server: Dovecot = await startDovecot({
+    users: [{ user: SANDBOX_MAILBOX_USER, password }],
+    ports: { imap: options.imapPort, pop3: options.pop3Port },
+    purpose: 'sandbox',
+  });
   try {
     await seedOldMail(server);
   } catch (error) {
@@ -80,7 +88,10 @@ export async function prepareSandboxMailbox(options: {
     throw error;
   }
   const info: SandboxMailboxInfo = {
-    imap: { host: server.host, port: server.ports.imap }, pop3: { host: server.host, port: server.ports.pop3 }, user: SANDBOX_MAILBOX_USER, passwordFile,
+    imap: { host: server.host, port: server.ports.imap },
+    pop3: { host: server.host, port: server.ports.pop3 },
+    user: SANDBOX_MAILBOX_USER,
+    passwordFile,
   };
   return {
     info,
@@ -91,8 +102,17 @@ export async function prepareSandboxMailbox(options: {
       const store = new DynamoCredentialStore(options.aws.db, options.aws.tableName);
       for (const channel of channels) {
         const { source } = channel;
-        if ((source.type !== 'imap' && source.type !== 'pop3') || source.host !== '127.0.0.1' || source.port !== (source.type === 'imap' ? info.imap.port : info.pop3.port)) continue;
-        const ciphertext = await cipher.encrypt(password, { channelId: channel.id, purpose: 'source-password', endpoint: secretEndpointKey(channel, 'source-password') });
+        if (
+          (source.type !== 'imap' && source.type !== 'pop3') ||
+          source.host !== '127.0.0.1' ||
+          source.port !== (source.type === 'imap' ? info.imap.port : info.pop3.port)
+        )
+          continue;
+        const ciphertext = await cipher.encrypt(password, {
+          channelId: channel.id,
+          purpose: 'source-password',
+          endpoint: secretEndpointKey(channel, 'source-password'),
+        });
         await store.putSecret(channel.id, 'sourcePassword', ciphertext, new Date().toISOString());
       }
     },
@@ -104,8 +124,18 @@ export async function prepareSandboxMailbox(options: {
 async function seedOldMail(server: Dovecot): Promise<void> {
   for (const [i, [from, subject, text]] of OLD_MAIL.entries()) {
     const date = new Date(Date.UTC(2026, 0, 10 + i, 9, 30)).toUTCString().replace('GMT', '+0000');
-    const raw = [`From: ${from}`, `To: Example Mailbox <${SANDBOX_MAILBOX_USER}@example.test>`, `Subject: ${subject}`, `Date: ${date}`,
-      `Message-ID: <old-${i + 1}@sandbox-mailbox.example.test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', text, ''].join('\r\n');
+    const raw = [
+      `From: ${from}`,
+      `To: Example Mailbox <${SANDBOX_MAILBOX_USER}@example.test>`,
+      `Subject: ${subject}`,
+      `Date: ${date}`,
+      `Message-ID: <old-${i + 1}@sandbox-mailbox.example.test>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      text,
+      '',
+    ].join('\r\n');
     await server.deliver(SANDBOX_MAILBOX_USER, raw);
   }
 }

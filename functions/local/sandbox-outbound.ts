@@ -121,7 +121,12 @@ export async function prepareSandboxOutbound(options: SandboxOutboundOptions): P
     },
     async start(ingress) {
       const started = await startSandboxFeedback({
-        aws, ingress, suppressionScope: options.suppressionScope, logLevel: options.logLevel, context: options.context, onError: report('feedback'),
+        aws,
+        ingress,
+        suppressionScope: options.suppressionScope,
+        logLevel: options.logLevel,
+        context: options.context,
+        onError: report('feedback'),
       });
       feedback = started;
       // The outbound function as Lambda builds it, on the local servers' clients and the sandbox's key and CA.

@@ -54,7 +54,10 @@ export function startSandboxRetention(options: {
     return next;
   };
   const tick = () => {
-    sweep().then((report) => options.onSwept?.(report), (error: unknown) => options.onError(error instanceof Error ? error : new Error(String(error))));
+    sweep().then(
+      (report) => options.onSwept?.(report),
+      (error: unknown) => options.onError(error instanceof Error ? error : new Error(String(error))),
+    );
   };
   tick();
   const timer = setInterval(tick, options.everyMs ?? SANDBOX_SWEEP_EVERY_MS);

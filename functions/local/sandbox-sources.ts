@@ -37,14 +37,24 @@ export interface SandboxSources {
 export async function startSandboxSources(options: SandboxSourcesOptions): Promise<SandboxSources> {
   const { aws } = options;
   const env = readEnv(InboundEnvSchema, {
-    TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
-    SUPPRESSION_SCOPE: options.suppressionScope, CHANNEL_CACHE_SECONDS: '1',
+    TABLE_NAME: aws.tableName,
+    MAIL_BUCKET: aws.bucket,
+    SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+    OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+    SUPPRESSION_SCOPE: options.suppressionScope,
+    CHANNEL_CACHE_SECONDS: '1',
     ...retentionEnv(options.retention ?? RETENTION_DEFAULTS),
   } satisfies Partial<InboundEnvInput>);
   const clients: AwsClients = { db: aws.db, s3: aws.s3, sqs: aws.sqs };
   const receive = inboundAdapters(clients, env);
   const cipher = new EncryptionSdkSecretCipher(await localKeyring(options.keyFile));
-  const deps = sourceAdapters(clients, receive, { tableName: aws.tableName, bucket: aws.bucket, cipher, allow: { loopback: true }, ...(options.ca ? { ca: options.ca } : {}) });
+  const deps = sourceAdapters(clients, receive, {
+    tableName: aws.tableName,
+    bucket: aws.bucket,
+    cipher,
+    allow: { loopback: true },
+    ...(options.ca ? { ca: options.ca } : {}),
+  });
   const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
   let running: Promise<void> | null = null;
   const pollAll = async (): Promise<void> => {

@@ -94,7 +94,12 @@ export interface SandboxInfo {
   /** Skill → FIFO queue URL. */
   readonly queues: Record<string, string>;
   readonly deadLetterQueues: Record<string, string>;
-  readonly channels: readonly { readonly id: string; readonly addresses: readonly string[]; readonly defaultSkill: string; readonly transport: 'ses' | 'smtp' }[];
+  readonly channels: readonly {
+    readonly id: string;
+    readonly addresses: readonly string[];
+    readonly defaultSkill: string;
+    readonly transport: 'ses' | 'smtp';
+  }[];
   readonly dataDir: string | null;
   /** Folder where every mail sent lands as a raw `.eml`. */
   readonly outbox: string;
@@ -150,12 +155,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (options.dataDir) await restoreSnapshot(aws, options.dataDir);
     const workDir = options.workDir ?? options.dataDir ?? (options.stateFile ? dirname(options.stateFile) : await mkdtemp(join(tmpdir(), 'postroom-')));
     const outbound = await prepareSandboxOutbound({
-      aws, dir: workDir, smtpPort: options.outboxSmtpPort ?? 0, keepOutbox: Boolean(options.dataDir), logLevel: options.logLevel, context: lambdaContext, suppressionScope: config.suppression.scope,
+      aws,
+      dir: workDir,
+      smtpPort: options.outboxSmtpPort ?? 0,
+      keepOutbox: Boolean(options.dataDir),
+      logLevel: options.logLevel,
+      context: lambdaContext,
+      suppressionScope: config.suppression.scope,
       retention: config.retention,
     });
     stopOutbound = () => outbound.stop();
     const mailbox = await prepareSandboxMailbox({
-      aws, dir: join(workDir, 'mailbox-server'), imapPort: options.imapPort ?? 0, pop3Port: options.pop3Port ?? 0,
+      aws,
+      dir: join(workDir, 'mailbox-server'),
+      imapPort: options.imapPort ?? 0,
+      pop3Port: options.pop3Port ?? 0,
       wanted: config.channels.some((c) => (c.source.type === 'imap' || c.source.type === 'pop3') && c.source.host === SANDBOX_MAILBOX_HOST),
     });
     stopMailbox = () => mailbox.stop();
@@ -164,11 +178,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const users = sandboxUsers(config.users);
     const directory = new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new SystemClock(), cacheMs: 0 });
     // As a deploy seeds them: what the admin API changed (kept with --data) is not overwritten.
-    await seedItems(aws.db, aws.tableName, [
-      ...channels.map(channelSeedItem),
-      ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
-      ...users.map(agentSeedItem),
-    ], new Date().toISOString());
+    await seedItems(
+      aws.db,
+      aws.tableName,
+      [
+        ...channels.map(channelSeedItem),
+        ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+        ...users.map(agentSeedItem),
+      ],
+      new Date().toISOString(),
+    );
     await restoreApiSkillQueues(aws);
     await outbound.seedCredentials(channels);
     await mailbox.seedCredentials(channels, outbound.keyFile);
@@ -205,40 +224,59 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     listening = true;
     await outbound.start({ host: '127.0.0.1', port });
     const sources = await startSandboxSources({
-      aws, keyFile: outbound.keyFile, ...(outbound.ca ? { ca: outbound.ca } : {}), suppressionScope: config.suppression.scope, retention: config.retention,
+      aws,
+      keyFile: outbound.keyFile,
+      ...(outbound.ca ? { ca: outbound.ca } : {}),
+      suppressionScope: config.suppression.scope,
+      retention: config.retention,
       onError: (error) => process.stderr.write(`postroom: mailbox poll: ${error.message}\n`),
     });
     stopSources = () => sources.stop();
     // dynalite has no TTL and fauxqs no lifecycle rules: the same expiry runs as a periodic sweep.
     const retention = startSandboxRetention({
-      target: { db: aws.db, s3: aws.s3, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket }, settings: config.retention,
+      target: { db: aws.db, s3: aws.s3, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket },
+      settings: config.retention,
       onError: (error) => process.stderr.write(`postroom: retention sweep: ${error.message}\n`),
     });
     stopRetention = () => retention.stop();
     // The scheduled SLA check, on an interval (POSTROOM_SLA_CHECK_SECONDS), its events on a local queue.
     const sla = await startSandboxSla({
-      db: aws.db, sqs: aws.sqs, tableName: aws.tableName, onError: (error) => process.stderr.write(`postroom: sla check: ${error.message}\n`),
+      db: aws.db,
+      sqs: aws.sqs,
+      tableName: aws.tableName,
+      onError: (error) => process.stderr.write(`postroom: sla check: ${error.message}\n`),
     });
     stopSla = () => sla.stop();
     const replies = options.replies === undefined ? sandboxReplySender(aws, config.retention) : options.replies;
     const adminUser = (users.find((u) => u.id === 'admin' && u.role === 'admin') ?? users.find((u) => u.role === 'admin'))?.id;
-    const tokens: Record<string, string> = options.apiPort === null ? {} : Object.fromEntries(users.map((u) => [
-      u.id, u.id === adminUser && options.adminToken ? options.adminToken : randomBytes(24).toString('base64url'),
-    ]));
-    const admin: AdminServer | null = options.apiPort === null
-      ? null
-      : await startAdminServer({
-        aws, port: options.apiPort ?? 0, tokens, dataDir: options.dataDir, replies, keyFile: outbound.keyFile, ca: outbound.ca, domains: config.domains, retention: config.retention, slaDefault: config.sla ?? null,
-      }).catch(async (error: unknown) => {
-        await new Promise<void>((resolve) => smtp.close(() => resolve()));
-        throw error;
-      });
+    const tokens: Record<string, string> =
+      options.apiPort === null
+        ? {}
+        : Object.fromEntries(users.map((u) => [u.id, u.id === adminUser && options.adminToken ? options.adminToken : randomBytes(24).toString('base64url')]));
+    const admin: AdminServer | null =
+      options.apiPort === null
+        ? null
+        : await startAdminServer({
+            aws,
+            port: options.apiPort ?? 0,
+            tokens,
+            dataDir: options.dataDir,
+            replies,
+            keyFile: outbound.keyFile,
+            ca: outbound.ca,
+            domains: config.domains,
+            retention: config.retention,
+            slaDefault: config.sla ?? null,
+          }).catch(async (error: unknown) => {
+            await new Promise<void>((resolve) => smtp.close(() => resolve()));
+            throw error;
+          });
     const agentConsole = admin
       ? await startSandboxConsole(options.consolePort, admin.url, aws.endpoints.s3).catch(async (error: unknown) => {
-        await admin.close();
-        await new Promise<void>((resolve) => smtp.close(() => resolve()));
-        throw error;
-      })
+          await admin.close();
+          await new Promise<void>((resolve) => smtp.close(() => resolve()));
+          throw error;
+        })
       : null;
     const stateDir = options.stateFile ? dirname(options.stateFile) : null;
     const tokenFile = admin && stateDir && adminUser ? join(stateDir, 'admin-token') : null;
@@ -332,9 +370,17 @@ function lambdaContext(name: string): Context {
 
 /** The reply route of the sandbox's admin API: the outbound use case on the local servers. */
 function sandboxReplySender(aws: LocalAws, retention: RetentionSettings): ReplySender {
-  return new QueueReplySender(createQueueReplyDeps({
-    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl, retention,
-  }));
+  return new QueueReplySender(
+    createQueueReplyDeps({
+      db: aws.db,
+      s3: aws.s3,
+      sqs: aws.sqs,
+      tableName: aws.tableName,
+      bucket: aws.bucket,
+      outboundQueueUrl: aws.outbound.queueUrl,
+      retention,
+    }),
+  );
 }
 
 /**

@@ -65,10 +65,22 @@ export function simulateSesFeedback(send: SimulatedSend, options: SimulatorOptio
     const address = recipient.trim().toLowerCase();
     const behaviour = simulatorBehaviour(address);
     if (behaviour === null) continue;
-    const delivery = { eventType: 'Delivery', mail, delivery: { timestamp: at(1000), processingTimeMillis: 1000, recipients: [address], smtpResponse: '250 2.6.0 Message received', reportingMTA: `a1-1.smtp-out.${region}.amazonses.com` } };
+    const delivery = {
+      eventType: 'Delivery',
+      mail,
+      delivery: {
+        timestamp: at(1000),
+        processingTimeMillis: 1000,
+        recipients: [address],
+        smtpResponse: '250 2.6.0 Message received',
+        reportingMTA: `a1-1.smtp-out.${region}.amazonses.com`,
+      },
+    };
     if (behaviour === 'bounce' || behaviour === 'suppressionlist') {
       const suppressed = behaviour === 'suppressionlist';
-      const diagnosticCode = suppressed ? 'Amazon SES did not send the message to this address because it is on the suppression list for your account.' : 'smtp; 550 5.1.1 user unknown';
+      const diagnosticCode = suppressed
+        ? 'Amazon SES did not send the message to this address because it is on the suppression list for your account.'
+        : 'smtp; 550 5.1.1 user unknown';
       records.push({
         eventType: 'Bounce',
         mail,

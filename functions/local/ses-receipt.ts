@@ -66,7 +66,10 @@ const VERDICT_KEYS: Readonly<Record<string, keyof ReceiptVerdicts>> = {
  */
 export function parseVerdicts(text: string, base: ReceiptVerdicts): ReceiptVerdicts {
   const out: Record<string, string> = { ...base };
-  for (const part of text.split(/[,;]/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(/[,;]/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name = '', value = ''] = part.split('=').map((s) => s.trim());
     const key = VERDICT_KEYS[name.toLowerCase()];
     if (!key) throw new Error(`unknown verdict '${name}' (use ${Object.keys(VERDICT_KEYS).join(', ')})`);

@@ -67,7 +67,8 @@ export function createSmtpIngress(options: SmtpIngressOptions): SMTPServer {
     onData(stream, session, callback) {
       receive(stream, session, options, channelOf, maxBytes).then(
         (id) => callback(null, `Ok: queued as ${id}`),
-        (error: unknown) => callback(error instanceof Error && 'responseCode' in error ? (error as SmtpError) : smtpError(451, `4.3.0 temporary failure: ${String(error)}`)),
+        (error: unknown) =>
+          callback(error instanceof Error && 'responseCode' in error ? (error as SmtpError) : smtpError(451, `4.3.0 temporary failure: ${String(error)}`)),
       );
     },
   });

@@ -64,16 +64,22 @@ function prefixed(urls: Record<string, string>, prefix: string): Record<string, 
 async function takeAll(aws: LocalAws, url: string): Promise<QueuedMessage[]> {
   const out: QueuedMessage[] = [];
   for (;;) {
-    const page = await aws.sqs.send(new ReceiveMessageCommand({
-      QueueUrl: url,
-      MaxNumberOfMessages: 10,
-      VisibilityTimeout: 60,
-      MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
-    }));
+    const page = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 60,
+        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+      }),
+    );
     const messages = page.Messages ?? [];
     if (messages.length === 0) return out;
     for (const m of messages) {
-      out.push({ body: m.Body ?? '', groupId: m.Attributes?.MessageGroupId ?? 'default', deduplicationId: m.Attributes?.MessageDeduplicationId ?? m.MessageId ?? '' });
+      out.push({
+        body: m.Body ?? '',
+        groupId: m.Attributes?.MessageGroupId ?? 'default',
+        deduplicationId: m.Attributes?.MessageDeduplicationId ?? m.MessageId ?? '',
+      });
     }
     await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
   }

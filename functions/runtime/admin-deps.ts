@@ -137,14 +137,19 @@ export function createAdminDeps(c: AdminClients): AdminApiDeps {
     importArchives: new S3ImportArchives(c.s3, c.bucket),
     // The work routes: agents' apps take skill-queue messages under leases, and say who has a conversation open.
     work: { queue: new SqsWorkQueue(c.sqs), leases: new DynamoWorkLeases(db, tableName), presence: new DynamoPresence(db, tableName) },
-    runImport: c.runImport ?? (async () => {
-      throw new ConfigError('imports are not wired in this deployment (no runner for import jobs)');
-    }),
+    runImport:
+      c.runImport ??
+      (async () => {
+        throw new ConfigError('imports are not wired in this deployment (no runner for import jobs)');
+      }),
     ...privacyAdminAdapters({ db, s3: c.s3, tableName, bucket: c.bucket }),
-    runPrivacyJob: c.runPrivacyJob ?? (async () => {
-      throw new ConfigError('privacy jobs are not wired in this deployment (no runner for export and erasure jobs)');
-    }),
+    runPrivacyJob:
+      c.runPrivacyJob ??
+      (async () => {
+        throw new ConfigError('privacy jobs are not wired in this deployment (no runner for export and erasure jobs)');
+      }),
     // An admin's poll reads a page and answers within the API's time limit; the schedule reads the rest.
-    pollSource: async (channel) => (await import('../core/sources/poll-source.ts')).pollSource(await sourceDeps(), channel, { force: true, limit: 25, budgetMs: 20_000 }),
+    pollSource: async (channel) =>
+      (await import('../core/sources/poll-source.ts')).pollSource(await sourceDeps(), channel, { force: true, limit: 25, budgetMs: 20_000 }),
   };
 }

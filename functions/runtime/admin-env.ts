@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { positiveInt, RetentionFields } from './env-fields.ts';
 import { CidrListSchema } from './outbound-env.ts';
 
-const flag = (fallback: 'true' | 'false') => z.enum(['true', 'false']).default(fallback).transform((v) => v === 'true');
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback)
+    .transform((v) => v === 'true');
 
 /** Environment of `admin-api`. The CDK construct sets exactly `AdminEnvInput`. */
 export const AdminEnvSchema = z.object({
@@ -12,7 +16,15 @@ export const AdminEnvSchema = z.object({
   /** The mail bucket: raw mail (bodies, attachments, replays), planned mails and uploads. */
   MAIL_BUCKET: z.string().min(1),
   /** Comma-separated domains SES receives for; a channel address must be in one. */
-  DOMAINS: z.string().min(1).transform((s) => s.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0)),
+  DOMAINS: z
+    .string()
+    .min(1)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((d) => d.trim().toLowerCase())
+        .filter((d) => d.length > 0),
+    ),
   /** Name prefix of skill queues created through the API (`<prefix><skill>.fifo`). */
   SKILL_QUEUE_PREFIX: z.string().min(1),
   /** The stack's SES receipt rule set, where the API manages rules of its channels. */
@@ -34,7 +46,10 @@ export const AdminEnvSchema = z.object({
   /** Lease of a replayed inbound mail: the function timeout plus a margin. */
   LEASE_SECONDS: positiveInt('70'),
   /** Under JWT: the claim whose values name roles (config `api.roleClaim`); empty when roles come from agent records only. */
-  API_ROLE_CLAIM: z.string().default('').transform((v) => v.trim() || undefined),
+  API_ROLE_CLAIM: z
+    .string()
+    .default('')
+    .transform((v) => v.trim() || undefined),
   /** Replays, notes and holds write what expires; a lifted hold restores the expiry. */
   ...RetentionFields,
   POWERTOOLS_SERVICE_NAME: z.string().default('postroom-admin'),

@@ -45,8 +45,12 @@ export function createAdminHandler(env: AdminEnv) {
     leaseMs: env.LEASE_SECONDS * 1000,
     retention: retentionOf(env),
     receipt: new SesReceiptRules(tracer.captureAWSv3Client(new SESClient({})), {
-      ruleSetName: env.RECEIPT_RULE_SET, bucketName: env.MAIL_BUCKET, objectKeyPrefix: RAW_MAIL_PREFIX,
-      functionArn: env.INBOUND_FUNCTION_ARN, scanEnabled: env.SCAN_ENABLED, requireTls: env.REQUIRE_TLS,
+      ruleSetName: env.RECEIPT_RULE_SET,
+      bucketName: env.MAIL_BUCKET,
+      objectKeyPrefix: RAW_MAIL_PREFIX,
+      functionArn: env.INBOUND_FUNCTION_ARN,
+      scanEnabled: env.SCAN_ENABLED,
+      requireTls: env.REQUIRE_TLS,
     }),
     queues: new SqsSkillQueues(sqs, { prefix: env.SKILL_QUEUE_PREFIX, maxReceiveCount: SKILL_MAX_RECEIVES }),
     cipher: async () => (await outbound()).cipher,
@@ -55,9 +59,18 @@ export function createAdminHandler(env: AdminEnv) {
     suppressions: new DynamoSuppressionList(db, env.TABLE_NAME),
     runImport: async (job) => enqueueImport(sqs, env.POLL_QUEUE_URL, job),
     runPrivacyJob: async (job) => enqueuePrivacyJob(sqs, env.PRIVACY_QUEUE_URL, job.id),
-    replies: new QueueReplySender(createQueueReplyDeps({
-      db, s3, sqs, tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, outboundQueueUrl: env.OUTBOUND_QUEUE_URL, channelCacheMs: 5_000, retention: retentionOf(env),
-    })),
+    replies: new QueueReplySender(
+      createQueueReplyDeps({
+        db,
+        s3,
+        sqs,
+        tableName: env.TABLE_NAME,
+        bucket: env.MAIL_BUCKET,
+        outboundQueueUrl: env.OUTBOUND_QUEUE_URL,
+        channelCacheMs: 5_000,
+        retention: retentionOf(env),
+      }),
+    ),
   });
   return handle(createAdminApp(deps, { authenticate: apiGatewayPrincipal(), logger, roleClaim: env.API_ROLE_CLAIM }));
 }

@@ -41,9 +41,11 @@ export function tracedClients(tracer: Pick<Tracer, 'captureAWSv3Client'>): AwsCl
 
 /** DynamoDB document client; `undefined` fields are dropped, Sets become string sets. */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return withDomainErrors(DynamoDBDocumentClient.from(withDomainErrors(new DynamoDBClient(config)), {
-    marshallOptions: { removeUndefinedValues: true },
-  }));
+  return withDomainErrors(
+    DynamoDBDocumentClient.from(withDomainErrors(new DynamoDBClient(config)), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  );
 }
 
 /**

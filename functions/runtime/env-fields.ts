@@ -42,5 +42,10 @@ export function retentionEnv(settings: RetentionSettings) {
 
 /** The settings a parsed environment carries. */
 export function retentionOf(env: { readonly [K in keyof typeof RetentionFields]: number }): RetentionSettings {
-  return { mailDays: env.RETENTION_MAIL_DAYS, failedMailDays: env.RETENTION_FAILED_MAIL_DAYS, uploadDays: env.RETENTION_UPLOAD_DAYS, auditDays: env.RETENTION_AUDIT_DAYS };
+  return {
+    mailDays: env.RETENTION_MAIL_DAYS,
+    failedMailDays: env.RETENTION_FAILED_MAIL_DAYS,
+    uploadDays: env.RETENTION_UPLOAD_DAYS,
+    auditDays: env.RETENTION_AUDIT_DAYS,
+  };
 }

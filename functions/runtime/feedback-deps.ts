@@ -13,7 +13,12 @@ import type { FeedbackEnv } from './env.ts';
 export type SuppressionEnv = Pick<FeedbackEnv, 'SUPPRESSION_SCOPE' | 'TRANSIENT_FAILURES' | 'TRANSIENT_WINDOW_SECONDS'>;
 
 /** The DynamoDB adapters of `processFeedback` on one client and table, and its options. */
-export function feedbackAdapters(db: DynamoDBDocumentClient, table: string, clock: Clock, env: SuppressionEnv & { readonly LEASE_SECONDS: number }): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
+export function feedbackAdapters(
+  db: DynamoDBDocumentClient,
+  table: string,
+  clock: Clock,
+  env: SuppressionEnv & { readonly LEASE_SECONDS: number },
+): { deps: ProcessFeedbackDeps; options: ApplyFeedbackOptions } {
   return {
     deps: {
       messages: new DynamoOutboundMessages(db, table),

@@ -22,7 +22,9 @@ export type FeedbackHandler = (event: SQSEvent, context: Context) => Promise<SQS
  */
 export function createFeedbackHandler(env: FeedbackEnv, options: HandlerOptions<Pick<AwsClients, 'db'>> = {}): FeedbackHandler {
   const { logger, metrics, tracer } = createObservability({
-    serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
   });
   const db = options.clients?.db ?? tracer.captureAWSv3Client(createDocumentClient());
   const { deps, options: feedbackOptions } = feedbackAdapters(db, env.TABLE_NAME, new SystemClock(), env);
@@ -36,7 +38,12 @@ export function createFeedbackHandler(env: FeedbackEnv, options: HandlerOptions<
     }
     if (read.kind === 'ignored') return; // Send, Open, Click, Subscription: nothing about delivery
     if (read.kind === 'unaddressed') {
-      logger.warn('feedback names no message', { sqsMessageId: record.messageId, kind: read.feedbackKind, recipients: read.updates.length, reason: read.reason });
+      logger.warn('feedback names no message', {
+        sqsMessageId: record.messageId,
+        kind: read.feedbackKind,
+        recipients: read.updates.length,
+        reason: read.reason,
+      });
       return;
     }
     const feedback = read.feedback;

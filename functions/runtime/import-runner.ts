@@ -18,10 +18,19 @@ export const readArchiveFile: ArchiveReader = (path, options) =>
   readArchive(path, { maxMessageBytes: options.maxMessageBytes, ...(options.startAt ? { startAt: options.startAt as unknown as ArchivePosition } : {}) });
 
 /** The adapters of `importMail` on given clients (the CLI's, the mailbox function's, the bench's). */
-export function importAdapters(clients: Pick<AwsClients, 'db' | 's3'>, receive: ReceiveMailDeps, options: { readonly tableName: string; readonly bucket: string }): ImportDeps {
+export function importAdapters(
+  clients: Pick<AwsClients, 'db' | 's3'>,
+  receive: ReceiveMailDeps,
+  options: { readonly tableName: string; readonly bucket: string },
+): ImportDeps {
   return {
-    receive, keys: new DynamoSourceKeys(clients.db, options.tableName), raw: new S3RawMailStore(clients.s3, options.bucket),
-    rawKeyOf: (id) => `${RAW_MAIL_PREFIX}${id}`, failed: receive.failed, now: () => new Date(), sha256: sha256Hex,
+    receive,
+    keys: new DynamoSourceKeys(clients.db, options.tableName),
+    raw: new S3RawMailStore(clients.s3, options.bucket),
+    rawKeyOf: (id) => `${RAW_MAIL_PREFIX}${id}`,
+    failed: receive.failed,
+    now: () => new Date(),
+    sha256: sha256Hex,
   };
 }
 

@@ -42,7 +42,8 @@ export function inboundAdapters(clients: AwsClients, env: InboundEnv): ReceiveMa
   const conversations = new DynamoConversationStore(db, table, { retention });
   // The SLA clocks: calendars read when a clock starts or resumes, cached as channels are.
   const calendars = new CachedCalendarLookup(dynamoCalendarStore(db, table), {
-    clock, cacheMs: env.CALENDAR_CACHE_SECONDS * 1000,
+    clock,
+    cacheMs: env.CALENDAR_CACHE_SECONDS * 1000,
   });
   return {
     parser: new MailparserMimeParser(),

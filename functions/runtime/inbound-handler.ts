@@ -15,7 +15,9 @@ export type InboundHandler = (event: unknown, context: Context) => Promise<void>
  */
 export function createInboundHandler(env: InboundEnv, options: HandlerOptions = {}): InboundHandler {
   const { logger, metrics, tracer } = createObservability({
-    serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
   });
   const deps = inboundAdapters(options.clients ?? tracedClients(tracer), env);
   return async (event, context) => {

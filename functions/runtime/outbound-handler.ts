@@ -25,7 +25,9 @@ export type OutboundHandlerOptions = OutboundDepsOptions & Pick<HandlerOptions, 
 export function createOutboundHandler(env: OutboundEnv, options: OutboundHandlerOptions = {}): OutboundHandler {
   const ready = lazy(async () => {
     const observability = createObservability({
-      serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
+      serviceName: env.POWERTOOLS_SERVICE_NAME,
+      namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+      ...options.observability,
     });
     // A refused login marks the channel's credentials failing: a metric with an alarm, and a log line naming the channel.
     const onUnhealthy = (channelId: string, reason: string): void => {

@@ -43,7 +43,9 @@ export function createPrivacyRunDeps(c: PrivacyClients): PrivacyRunDeps {
 }
 
 /** What the admin API needs of privacy jobs besides the audit log: the jobs, the download links, the digest. */
-export function privacyAdminAdapters(c: Pick<PrivacyClients, 'db' | 's3' | 'tableName' | 'bucket'>): Pick<PrivacyAdminDeps, 'privacyJobs' | 'exportArchives' | 'digest'> {
+export function privacyAdminAdapters(
+  c: Pick<PrivacyClients, 'db' | 's3' | 'tableName' | 'bucket'>,
+): Pick<PrivacyAdminDeps, 'privacyJobs' | 'exportArchives' | 'digest'> {
   return { privacyJobs: new DynamoPrivacyJobs(c.db, c.tableName), exportArchives: new S3ExportArchives(c.s3, c.bucket), digest: sha256Hex };
 }
 
@@ -51,7 +53,11 @@ export function privacyAdminAdapters(c: Pick<PrivacyClients, 'db' | 's3' | 'tabl
  * Runs a job to its end in runs of `stepMs`, in this process (the sandbox's background task and
  * the CLI, where no queue carries the steps). `onStep` sees the job after each step of a run.
  */
-export async function runPrivacyJobToEnd(deps: PrivacyRunDeps, id: string, options: { readonly stepMs?: number; readonly onStep?: (job: PrivacyJob) => void } = {}): Promise<PrivacyJob> {
+export async function runPrivacyJobToEnd(
+  deps: PrivacyRunDeps,
+  id: string,
+  options: { readonly stepMs?: number; readonly onStep?: (job: PrivacyJob) => void } = {},
+): Promise<PrivacyJob> {
   for (;;) {
     const job = await runPrivacyJob(deps, id, options.stepMs ?? 60_000, options.onStep);
     if (job.status !== 'running' && job.status !== 'queued') return job;

@@ -21,15 +21,32 @@ const MIN_STEP_MS = 10_000;
  * dead-letters it. Logs name the job, its phase and counts, never the address.
  */
 export function createPrivacyHandler(env: PrivacyEnv, options: HandlerOptions = {}): PrivacyHandler {
-  const { logger, tracer } = createObservability({ serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability });
+  const { logger, tracer } = createObservability({
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
+  });
   const clients = options.clients ?? tracedClients(tracer);
-  const deps = createPrivacyRunDeps({ db: clients.db, s3: clients.s3, tableName: env.TABLE_NAME, auditTableName: env.AUDIT_TABLE_NAME, bucket: env.MAIL_BUCKET });
+  const deps = createPrivacyRunDeps({
+    db: clients.db,
+    s3: clients.s3,
+    tableName: env.TABLE_NAME,
+    auditTableName: env.AUDIT_TABLE_NAME,
+    bucket: env.MAIL_BUCKET,
+  });
   return async (event, context) => {
     logger.addContext(context);
     for (const id of privacyJobIds(event)) {
       const budget = Math.max(MIN_STEP_MS, context.getRemainingTimeInMillis() - RESERVE_MS);
       const job = await runPrivacyJob(deps, id, budget);
-      logger.info('privacy job step', { jobId: job.id, kind: job.kind, status: job.status, phase: job.phase, scannedItems: job.scannedItems, counts: job.counts });
+      logger.info('privacy job step', {
+        jobId: job.id,
+        kind: job.kind,
+        status: job.status,
+        phase: job.phase,
+        scannedItems: job.scannedItems,
+        counts: job.counts,
+      });
       // Only a run that worked and let go of the job queues its next step: a job another run holds
       // (its lease) is that run's to go on with, and a second message would only spin.
       if (job.status === 'running' && job.leaseUntil === null) await enqueuePrivacyJob(clients.sqs, env.PRIVACY_QUEUE_URL, job.id);

@@ -24,7 +24,10 @@ import type { SignatureStore, TemplateStoreFactory } from '../core/ports/admin.t
  * The stores of channels' templates and agents' signatures: written by the admin API (which checks
  * the limits), read by every reply (without them, so an oversized stored value cannot break reads).
  */
-export function templateStores(db: DynamoDBDocumentClient, tableName: string): {
+export function templateStores(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+): {
   readonly templates: TemplateStoreFactory;
   readonly signatures: SignatureStore;
 } {

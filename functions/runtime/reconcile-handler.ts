@@ -21,7 +21,14 @@ const RESERVE_MS = 75_000;
  * The schedule's event, or a manual invocation asking for a wider window once (after an outage
  * longer than the window: `{"windowMinutes": 1440}`). Other fields (the schedule's) are ignored.
  */
-const ReconcileEventSchema = z.looseObject({ windowMinutes: z.number().int().min(1).max(60 * 24 * 400).optional() });
+const ReconcileEventSchema = z.looseObject({
+  windowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 400)
+    .optional(),
+});
 
 /**
  * The reconciliation function: compares the raw mail of the window with the processing records
@@ -32,7 +39,9 @@ const ReconcileEventSchema = z.looseObject({ windowMinutes: z.number().int().min
  */
 export function createReconcileHandler(env: ReconcileEnv, options: HandlerOptions = {}): ReconcileHandler {
   const { logger, metrics, tracer } = createObservability({
-    serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
   });
   const clients = options.clients ?? tracedClients(tracer);
   const inbound = inboundAdapters(clients, env);
@@ -60,14 +69,30 @@ export function createReconcileHandler(env: ReconcileEnv, options: HandlerOption
       });
       recordReconciliation(metrics, report);
       for (const mail of report.reconciled) {
-        logger.warn('lost invocation reconciled', { sesMessageId: mail.sesMessageId, recipientsFrom: mail.source, outcomes: mail.outcomes.map(outcomeSummary) });
+        logger.warn('lost invocation reconciled', {
+          sesMessageId: mail.sesMessageId,
+          recipientsFrom: mail.source,
+          outcomes: mail.outcomes.map(outcomeSummary),
+        });
       }
       for (const mail of report.lost) logger.error('lost invocation listed as failed', { ...mail });
       for (const { sesMessageId, error } of report.errors) logger.error('lost invocation not recovered; the next run tries again', { sesMessageId, error });
       const { listed, due, checked, busy, shortfall } = report;
-      logger.info('reconciliation run', { listed, due, checked, reconciled: report.reconciled.length, lost: report.lost.length, busy, errors: report.errors.length, shortfall });
+      logger.info('reconciliation run', {
+        listed,
+        due,
+        checked,
+        reconciled: report.reconciled.length,
+        lost: report.lost.length,
+        busy,
+        errors: report.errors.length,
+        shortfall,
+      });
       if (report.errors.length > 0) {
-        throw new AppError('unexpected-error', `${report.errors.length} mails without a record could not be recovered`, { retryable: true, cause: report.errors[0]?.error });
+        throw new AppError('unexpected-error', `${report.errors.length} mails without a record could not be recovered`, {
+          retryable: true,
+          cause: report.errors[0]?.error,
+        });
       }
       return report;
     } finally {

@@ -24,7 +24,9 @@ export function retentionAdapters(clients: Pick<AwsClients, 'db' | 's3'>, names:
  */
 export function createRetentionHandler(env: RetentionExpiryEnv, options: HandlerOptions<Pick<AwsClients, 'db' | 's3'>> = {}): RetentionHandler {
   const { logger, metrics, tracer } = createObservability({
-    serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
   });
   const deps = retentionAdapters(options.clients ?? tracedClients(tracer), { tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET });
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
@@ -35,7 +37,8 @@ export function createRetentionHandler(env: RetentionExpiryEnv, options: Handler
     const outcome = await expireRecord(deps, expiredRecordOf(imageItem(image)));
     recordExpiry(metrics, outcome);
     // Ids and counts only: never an address or a subject.
-    if (outcome.kind !== 'other') logger.info('expired', { kind: outcome.kind, conversationId: outcome.conversation?.id, messages: outcome.messages, objects: outcome.objects });
+    if (outcome.kind !== 'other')
+      logger.info('expired', { kind: outcome.kind, conversationId: outcome.conversation?.id, messages: outcome.messages, objects: outcome.objects });
   };
 
   return async (event, context) => {

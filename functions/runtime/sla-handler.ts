@@ -30,7 +30,9 @@ export function recordSlaCheck(metrics: MetricsSink, report: SlaCheckReport): vo
  */
 export function createSlaCheckHandler(env: SlaCheckEnv, options: HandlerOptions<Pick<AwsClients, 'db'>> & { readonly sns?: SNSClient } = {}): SlaCheckHandler {
   const { logger, metrics, tracer } = createObservability({
-    serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability,
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
   });
   const { db } = options.clients ?? tracedClients(tracer);
   const sns = options.sns ?? tracer.captureAWSv3Client(new SNSClient({}));
@@ -41,7 +43,8 @@ export function createSlaCheckHandler(env: SlaCheckEnv, options: HandlerOptions<
       const report = await checkSla(deps);
       recordSlaCheck(metrics, report);
       // Ids only: a conversation's events, never an address or a subject.
-      for (const event of report.published) logger.info('sla event', { type: event.type, target: event.target, conversationId: event.conversationId, channelId: event.channelId });
+      for (const event of report.published)
+        logger.info('sla event', { type: event.type, target: event.target, conversationId: event.conversationId, channelId: event.channelId });
       return report;
     } finally {
       metrics.publishStoredMetrics();

@@ -33,7 +33,9 @@ type MailboxChannel = ChannelSettings & { readonly source: MailboxSource };
 export function sourceConnectors(options: SourceConnectorOptions): (channel: MailboxChannel) => Promise<MailboxConnector> {
   const guard = new HostGuard({ allow: options.allow });
   const tokens = new OAuthTokenProvider({
-    guard, clock: options.clock, ...(options.ca ? { ca: options.ca } : {}),
+    guard,
+    clock: options.clock,
+    ...(options.ca ? { ca: options.ca } : {}),
     onRefreshTokenRotated: async (owner, refreshToken) => {
       const ciphertext = await options.cipher.encrypt(refreshToken, { channelId: owner.channelId, purpose: 'oauth-refresh-token', endpoint: owner.endpoint });
       await options.credentials.putSecret(owner.channelId, 'oauthRefreshToken', ciphertext, options.clock.now().toISOString());
@@ -57,20 +59,30 @@ export function sourceConnectors(options: SourceConnectorOptions): (channel: Mai
     const common = { guard, ...(options.ca ? { ca: options.ca } : {}) };
     if (source.type === 'graph') {
       const clientSecret = decrypt('oauth-client-secret', 'oauthClientSecret', 'OAuth client secret');
-      const token = source.auth === 'client-credentials'
-        ? appTokenOf(`${channel.id}\n${secretEndpointKey(channel, 'oauth-client-secret')}\n${stored.setAt.oauthClientSecret ?? ''}`, () =>
-            clientCredentialsToken({ loginUrl: source.loginUrl, tenantId: source.tenantId, clientId: source.clientId, clientSecret, guard, scope: graphScope(source.graphUrl) }))
-        : delegatedToken(channel, tokens, clientSecret, decrypt('oauth-refresh-token', 'oauthRefreshToken', 'OAuth refresh token (no consent given yet)'));
+      const token =
+        source.auth === 'client-credentials'
+          ? appTokenOf(`${channel.id}\n${secretEndpointKey(channel, 'oauth-client-secret')}\n${stored.setAt.oauthClientSecret ?? ''}`, () =>
+              clientCredentialsToken({
+                loginUrl: source.loginUrl,
+                tenantId: source.tenantId,
+                clientId: source.clientId,
+                clientSecret,
+                guard,
+                scope: graphScope(source.graphUrl),
+              }),
+            )
+          : delegatedToken(channel, tokens, clientSecret, decrypt('oauth-refresh-token', 'oauthRefreshToken', 'OAuth refresh token (no consent given yet)'));
       return new GraphMailboxConnector({ source, token, guard });
     }
-    const credentials: MailboxCredentials = source.auth === 'password'
-      ? { type: 'password', password: decrypt('source-password', 'sourcePassword', 'source password') }
-      : (() => {
-          const clientSecret = decrypt('oauth-client-secret', 'oauthClientSecret', 'OAuth client secret');
-          const refreshToken = decrypt('oauth-refresh-token', 'oauthRefreshToken', 'OAuth refresh token (no consent given yet)');
-          const accessToken = delegatedToken(channel, tokens, clientSecret, refreshToken);
-          return { type: 'oauth2' as const, accessToken };
-        })();
+    const credentials: MailboxCredentials =
+      source.auth === 'password'
+        ? { type: 'password', password: decrypt('source-password', 'sourcePassword', 'source password') }
+        : (() => {
+            const clientSecret = decrypt('oauth-client-secret', 'oauthClientSecret', 'OAuth client secret');
+            const refreshToken = decrypt('oauth-refresh-token', 'oauthRefreshToken', 'OAuth refresh token (no consent given yet)');
+            const accessToken = delegatedToken(channel, tokens, clientSecret, refreshToken);
+            return { type: 'oauth2' as const, accessToken };
+          })();
     return source.type === 'imap' ? new ImapMailboxConnector({ source, credentials, ...common }) : new Pop3MailboxConnector({ source, credentials, ...common });
   };
 }

@@ -27,7 +27,11 @@ export function sourceAdapters(clients: AwsClients, receive: ReceiveMailDeps, op
   const { db } = clients;
   // One token cache and host guard per container.
   const connect = sourceConnectors({
-    credentials: new DynamoCredentialStore(db, options.tableName), cipher: options.cipher, clock: receive.clock, allow: options.allow, ...(options.ca ? { ca: options.ca } : {}),
+    credentials: new DynamoCredentialStore(db, options.tableName),
+    cipher: options.cipher,
+    clock: receive.clock,
+    allow: options.allow,
+    ...(options.ca ? { ca: options.ca } : {}),
   });
   return {
     receive,

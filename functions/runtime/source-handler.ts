@@ -29,17 +29,28 @@ const RESERVE_MS = 20_000;
  * queues the next one at once.
  */
 export function createSourceHandler(env: SourceEnv, options: HandlerOptions = {}): SourceHandler {
-  const { logger, metrics, tracer } = createObservability({ serviceName: env.POWERTOOLS_SERVICE_NAME, namespace: env.POWERTOOLS_METRICS_NAMESPACE, ...options.observability });
+  const { logger, metrics, tracer } = createObservability({
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+    ...options.observability,
+  });
   const clients = options.clients ?? tracedClients(tracer);
   const receive = inboundAdapters(clients, env);
   const cipher = lazyCipher(async () => new EncryptionSdkSecretCipher(kmsKeyring({ keyArn: env.CREDENTIALS_KEY_ARN })));
   const deps = {
-    ...sourceAdapters(clients, receive, { tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET, cipher, allow: { loopback: false, cidrs: env.ALLOWED_PRIVATE_CIDRS } }),
+    ...sourceAdapters(clients, receive, {
+      tableName: env.TABLE_NAME,
+      bucket: env.MAIL_BUCKET,
+      cipher,
+      allow: { loopback: false, cidrs: env.ALLOWED_PRIVATE_CIDRS },
+    }),
     notificationUrl: (channelId: string) => (env.NOTIFICATION_BASE_URL ? graphNotificationUrl(env.NOTIFICATION_BASE_URL, channelId) : null),
   };
   const directory = new DynamoChannelDirectory(clients.db, env.TABLE_NAME, { clock: receive.clock, cacheMs: env.CHANNEL_CACHE_SECONDS * 1000 });
   const webhook = {
-    states: deps.states, enqueuePoll: (channelId: string) => enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channelId, `${channelId}-notified-${Math.floor(Date.now() / 10_000)}`, 'notified'),
+    states: deps.states,
+    enqueuePoll: (channelId: string) =>
+      enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channelId, `${channelId}-notified-${Math.floor(Date.now() / 10_000)}`, 'notified'),
   };
   const imports = importRunner(clients, receive, { tableName: env.TABLE_NAME, bucket: env.MAIL_BUCKET });
   /** One step of an import job within the time left; the next step is queued while the archive has more. */
@@ -76,7 +87,13 @@ export function createSourceHandler(env: SourceEnv, options: HandlerOptions = {}
         if (message.reason === 'schedule' && (await dueChannels([channel], deps.states, receive.clock.now())).length === 0) continue;
         const report = await pollSource(deps, channel, { limit: env.POLL_LIMIT, budgetMs });
         recordPoll(metrics, report);
-        logger.info('mailbox polled', { channelId: channel.id, status: report.status, fetched: report.items.length, more: report.more, health: report.health.status });
+        logger.info('mailbox polled', {
+          channelId: channel.id,
+          status: report.status,
+          fetched: report.items.length,
+          more: report.more,
+          health: report.health.status,
+        });
         if (report.more) await enqueuePoll(clients.sqs, env.POLL_QUEUE_URL, channel.id, `${channel.id}-more-${receive.clock.now().getTime()}`, 'more');
       }
       return undefined;

@@ -8,8 +8,7 @@ import type { ImportJob } from '../core/model/import-job.ts';
  */
 export type SourceQueueMessage =
   /** `schedule`: the dispatcher's (skipped when the mailbox was polled since); `more`: the last poll left mail; `notified`: Graph said mail arrived. */
-  | { readonly channelId: string; readonly reason: PollReason }
-  | { readonly import: { readonly channelId: string; readonly importId: string } };
+  { readonly channelId: string; readonly reason: PollReason } | { readonly import: { readonly channelId: string; readonly importId: string } };
 
 export type PollReason = 'schedule' | 'more' | 'notified';
 
@@ -23,7 +22,14 @@ export async function enqueueImport(sqs: SQSClient, queueUrl: string, job: Pick<
 }
 
 async function send(sqs: SQSClient, queueUrl: string, body: SourceQueueMessage, group: string, deduplicationId: string): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body), MessageGroupId: group, MessageDeduplicationId: deduplicationId.slice(0, 128) }));
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(body),
+      MessageGroupId: group,
+      MessageDeduplicationId: deduplicationId.slice(0, 128),
+    }),
+  );
 }
 
 /** The messages of an SQS event; null for anything else (the schedule). */
@@ -38,7 +44,8 @@ export function sourceQueueMessages(event: unknown): SourceQueueMessage[] | null
         return [{ channelId: body.channelId, reason }];
       }
       const job = body.import as Record<string, unknown> | undefined;
-      if (job && typeof job.channelId === 'string' && typeof job.importId === 'string') return [{ import: { channelId: job.channelId, importId: job.importId } }];
+      if (job && typeof job.channelId === 'string' && typeof job.importId === 'string')
+        return [{ import: { channelId: job.channelId, importId: job.importId } }];
       return [];
     } catch {
       return [];

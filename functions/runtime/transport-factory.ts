@@ -66,9 +66,19 @@ export class RuntimeTransportFactory implements TransportFactory {
     const stored = await this.options.credentials.get(channel.id);
     const oauthEndpoint = secretEndpointKey(channel, 'oauth-refresh-token');
     const oauth = channelOAuthClient(channel);
-    const credentials = smtpCredentials(channel.id, channel.smtp, stored?.ciphertexts ?? {}, { cipher: this.options.cipher, tokens: this.tokens }, oauthEndpoint);
+    const credentials = smtpCredentials(
+      channel.id,
+      channel.smtp,
+      stored?.ciphertexts ?? {},
+      { cipher: this.options.cipher, tokens: this.tokens },
+      oauthEndpoint,
+    );
     const smtp = new SmtpMailTransport({
-      channelId: channel.id, settings: channel.smtp, guard: this.guard, credentials, ...(this.options.ca ? { ca: this.options.ca } : {}),
+      channelId: channel.id,
+      settings: channel.smtp,
+      guard: this.guard,
+      credentials,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
       ...(oauth ? { oauth: { endpoint: oauthEndpoint, scope: oauth.scope } } : {}),
     });
     return { send: (raw, envelope, options) => this.watched(channel.id, () => smtp.send(raw, envelope, options)) } satisfies MailTransport;
@@ -90,4 +100,3 @@ export class RuntimeTransportFactory implements TransportFactory {
     void this.options.credentials.putHealth(channelId, health).catch(() => undefined);
   }
 }
-

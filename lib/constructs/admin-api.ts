@@ -88,10 +88,10 @@ export const GRAPH_WEBHOOK_THROTTLE = { rateLimit: 20, burstLimit: 50 } as const
 
 /** The routes of the admin app, from the committed OpenAPI document (a test keeps it in step with the code). */
 function documentedRoutes(): { path: string; method: apigwv2.HttpMethod }[] {
-  const doc = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/openapi.json', import.meta.url)), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
-  return Object.entries(doc.paths).flatMap(([path, methods]) =>
-    Object.keys(methods).map((m) => ({ path, method: m.toUpperCase() as apigwv2.HttpMethod })),
-  );
+  const doc = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/openapi.json', import.meta.url)), 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  return Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => ({ path, method: m.toUpperCase() as apigwv2.HttpMethod })));
 }
 
 /**
@@ -114,8 +114,8 @@ export class AdminApi extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { table, storage } = props;
-    this.credentialKey = props.credentialKey
-      ?? administeredKey(this, 'CredentialKey', { description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
+    this.credentialKey =
+      props.credentialKey ?? administeredKey(this, 'CredentialKey', { description: 'Postroom channel credentials (SMTP passwords, OAuth secrets)' });
 
     this.handler = new PostroomFunction<AdminEnvInput>(this, 'Handler', {
       entry: fileURLToPath(new URL('../../functions/admin-api.ts', import.meta.url)),
@@ -146,20 +146,26 @@ export class AdminApi extends Construct {
     });
     this.grant(props);
 
-    const authorizer = props.api.auth === 'iam'
-      ? new HttpIamAuthorizer()
-      : new HttpJwtAuthorizer('Jwt', props.api.auth.jwt.issuer, { jwtAudience: [...props.api.auth.jwt.audience] });
+    const authorizer =
+      props.api.auth === 'iam'
+        ? new HttpIamAuthorizer()
+        : new HttpJwtAuthorizer('Jwt', props.api.auth.jwt.issuer, { jwtAudience: [...props.api.auth.jwt.audience] });
     const cors = props.api.cors;
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Postroom admin and agent API',
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
-      ...(cors ? {
-        corsPreflight: {
-          allowOrigins: [...cors.allowOrigins], allowHeaders: [...cors.allowHeaders], exposeHeaders: ['etag', 'x-request-id'],
-          allowMethods: [apigwv2.CorsHttpMethod.ANY], maxAge: Duration.seconds(cors.maxAgeSeconds),
-        },
-      } : {}),
+      ...(cors
+        ? {
+            corsPreflight: {
+              allowOrigins: [...cors.allowOrigins],
+              allowHeaders: [...cors.allowHeaders],
+              exposeHeaders: ['etag', 'x-request-id'],
+              allowMethods: [apigwv2.CorsHttpMethod.ANY],
+              maxAge: Duration.seconds(cors.maxAgeSeconds),
+            },
+          }
+        : {}),
     });
     const integration = new HttpLambdaIntegration('Admin', this.handler.function, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
@@ -177,11 +183,21 @@ export class AdminApi extends Construct {
       throttle: { rateLimit: props.api.throttle.rateLimit, burstLimit: props.api.throttle.burstLimit },
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
-        format: apigw.AccessLogFormat.custom(JSON.stringify({
-          requestId: '$context.requestId', ip: '$context.identity.sourceIp', principal: '$context.identity.userArn', jwtSub: '$context.authorizer.claims.sub',
-          requestTime: '$context.requestTime', method: '$context.httpMethod', route: '$context.routeKey', status: '$context.status',
-          length: '$context.responseLength', latencyMs: '$context.responseLatency', error: '$context.error.message',
-        })),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            principal: '$context.identity.userArn',
+            jwtSub: '$context.authorizer.claims.sub',
+            requestTime: '$context.requestTime',
+            method: '$context.httpMethod',
+            route: '$context.routeKey',
+            status: '$context.status',
+            length: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            error: '$context.error.message',
+          }),
+        ),
       },
     });
     if (this.graphWebhookRoute) {
@@ -216,7 +232,8 @@ export class AdminApi extends Construct {
     if (!route) throw new Error('no route added for the Graph webhook');
     Validations.of(route).acknowledge({
       id: 'AwsSolutions::AwsSolutions-APIG4',
-      reason: 'Microsoft Graph delivers change notifications without credentials; the handler acts only on those carrying the clientState secret of the channel\'s subscription, and at worst a caller makes a mailbox poll come sooner. Throttled on its own.',
+      reason:
+        "Microsoft Graph delivers change notifications without credentials; the handler acts only on those carrying the clientState secret of the channel's subscription, and at worst a caller makes a mailbox poll come sooner. Throttled on its own.",
     });
     return route;
   }
@@ -226,7 +243,18 @@ export class AdminApi extends Construct {
     const role = this.handler.role;
     const { table, storage, queues } = props;
     const statement = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
-    statement(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'], [table.tableArn]);
+    statement(
+      [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ],
+      [table.tableArn],
+    );
     statement(['dynamodb:Query'], [`${table.tableArn}/index/gsi1`]);
     // Raw mail: bodies, attachments and replays read it; a poll through the API stores what it fetched.
     statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)]);
@@ -234,13 +262,19 @@ export class AdminApi extends Construct {
     // (S3 checks PutObject against them), and starting a job looks for the upload (HeadObject,
     // which s3:GetObject covers).
     statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${IMPORT_ARCHIVE_PREFIX}*`)]);
-    statement(['s3:GetObject', 's3:PutObject'], [storage.bucket.arnForObjects(`${INBOUND_ATTACHMENT_PREFIX}*`), storage.bucket.arnForObjects(`${OUTBOUND_ATTACHMENT_PREFIX}*`)]);
+    statement(
+      ['s3:GetObject', 's3:PutObject'],
+      [storage.bucket.arnForObjects(`${INBOUND_ATTACHMENT_PREFIX}*`), storage.bucket.arnForObjects(`${OUTBOUND_ATTACHMENT_PREFIX}*`)],
+    );
     // SSE-KMS of what it reads and writes in the bucket; the Encryption SDK (GenerateDataKey, Decrypt) for credentials.
     storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
     allowCredentialUse(this.credentialKey, role);
     props.auditTable.allowWriter(role);
     const runtimeQueues = `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`;
-    statement(['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:SendMessage'], [runtimeQueues]);
+    statement(
+      ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:SendMessage'],
+      [runtimeQueues],
+    );
     for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
     // The work routes: an agent's app takes one message at a time (receive, keep invisible, delete)
     // and counts what waits, on the skill queues: the stack's (not their dead-letter queues) and the
@@ -259,15 +293,37 @@ export class AdminApi extends Construct {
     const ruleSet = `arn:${stack.partition}:ses:${stack.region}:${stack.account}:receipt-rule-set/${props.ruleSet.receiptRuleSetName}`;
     statement(['ses:CreateReceiptRule', 'ses:UpdateReceiptRule', 'ses:DeleteReceiptRule'], [ruleSet, `${ruleSet}:receipt-rule/api-channel-*`]);
 
-    const ack = (resource: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    const ack = (resource: string, reason: string) =>
+      Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`, reason });
     const bucketArn = `<${stack.getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>`;
-    ack(`${bucketArn}/${RAW_MAIL_PREFIX}*`, 'Raw mail objects are keyed by mail id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays, and stores the mail a poll through the API fetches.');
-    ack(`${bucketArn}/${IMPORT_ARCHIVE_PREFIX}*`, 'Import archives are keyed by channel and import id under this prefix only; the function signs their upload forms (exact key, capped size) and checks that an upload arrived.');
+    ack(
+      `${bucketArn}/${RAW_MAIL_PREFIX}*`,
+      'Raw mail objects are keyed by mail id under the receipt rule prefix; the admin function reads them for bodies, attachments and replays, and stores the mail a poll through the API fetches.',
+    );
+    ack(
+      `${bucketArn}/${IMPORT_ARCHIVE_PREFIX}*`,
+      'Import archives are keyed by channel and import id under this prefix only; the function signs their upload forms (exact key, capped size) and checks that an upload arrived.',
+    );
     ack(`${bucketArn}/${INBOUND_ATTACHMENT_PREFIX}*`, 'Attachments extracted for download are keyed by message id and index under this prefix only.');
-    ack(`${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`, 'Reply attachments are uploaded through presigned POSTs (exact size and type) under per-agent random keys below this prefix only.');
-    ack(`${bucketArn}/${EXPORT_ARCHIVE_PREFIX}*`, 'Export archives are keyed by job id under this prefix only; the function presigns short-lived download links to them.');
-    ack(`${bucketArn}/${OUTBOUND_PLAN_PREFIX}*`, 'Planned replies are written under this prefix only, keyed by channel and message id, for the outbound function to send.');
-    ack(nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`), 'Skills created through the API get their queues at runtime; the function manages only queues with the stack\'s skill prefix.');
-    ack(nagArn(stack, 'ses', `receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`), 'The function manages only the receipt rules of API channels (api-channel-<id>) in the stack\'s rule set.');
+    ack(
+      `${bucketArn}/${OUTBOUND_ATTACHMENT_PREFIX}*`,
+      'Reply attachments are uploaded through presigned POSTs (exact size and type) under per-agent random keys below this prefix only.',
+    );
+    ack(
+      `${bucketArn}/${EXPORT_ARCHIVE_PREFIX}*`,
+      'Export archives are keyed by job id under this prefix only; the function presigns short-lived download links to them.',
+    );
+    ack(
+      `${bucketArn}/${OUTBOUND_PLAN_PREFIX}*`,
+      'Planned replies are written under this prefix only, keyed by channel and message id, for the outbound function to send.',
+    );
+    ack(
+      nagArn(stack, 'sqs', `${props.runtimeQueuePrefix}*`),
+      "Skills created through the API get their queues at runtime; the function manages only queues with the stack's skill prefix.",
+    );
+    ack(
+      nagArn(stack, 'ses', `receipt-rule-set/<${stack.getLogicalId(props.ruleSet.node.defaultChild as never)}>:receipt-rule/api-channel-*`),
+      "The function manages only the receipt rules of API channels (api-channel-<id>) in the stack's rule set.",
+    );
   }
 }

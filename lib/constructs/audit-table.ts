@@ -14,12 +14,7 @@ export interface AuditTableProps {
 }
 
 /** Writes that remove entries or change them in bulk: no principal may make them. */
-export const AUDIT_DENIED_FOR_ALL = [
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:PartiQLUpdate',
-  'dynamodb:PartiQLDelete',
-] as const;
+export const AUDIT_DENIED_FOR_ALL = ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'] as const;
 /** Writes that add an entry: only the writer (and the redactor, for the record of its erasure) may make them. */
 export const AUDIT_APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:PartiQLInsert'] as const;
 /**
@@ -59,13 +54,15 @@ export class AuditTable extends Construct {
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
-    this.table.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'EntriesAreNeverChanged',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: [...AUDIT_DENIED_FOR_ALL],
-      resources: ['*'],
-    }));
+    this.table.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EntriesAreNeverChanged',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...AUDIT_DENIED_FOR_ALL],
+        resources: ['*'],
+      }),
+    );
     // Without a redactor nobody may change an entry; `allowRedactor` excepts that one role.
     this.onlyTheRedactorChanges = new iam.PolicyStatement({
       sid: 'OnlyTheRedactorChanges',
@@ -84,20 +81,26 @@ export class AuditTable extends Construct {
   allowWriter(role: iam.IRole): void {
     if (this.writer) throw new Error(`${this.node.path}: the audit table has a writer already`);
     this.writer = role;
-    this.table.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'OnlyTheWriterAppends',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: [...AUDIT_APPEND_ACTIONS],
-      resources: ['*'],
-      // The redactor appends the record of each erasure it made.
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': Lazy.any({ produce: () => (this.redactor ? [role.roleArn, this.redactor.roleArn] : role.roleArn) }) } },
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:Query'],
-      resources: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION] } },
-    }));
+    this.table.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheWriterAppends',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...AUDIT_APPEND_ACTIONS],
+        resources: ['*'],
+        // The redactor appends the record of each erasure it made.
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': Lazy.any({ produce: () => (this.redactor ? [role.roleArn, this.redactor.roleArn] : role.roleArn) }) },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:Query'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION] } },
+      }),
+    );
   }
 
   /**
@@ -109,10 +112,12 @@ export class AuditTable extends Construct {
     if (this.redactor) throw new Error(`${this.node.path}: the audit table has a redactor already`);
     this.redactor = role;
     this.onlyTheRedactorChanges.addCondition('ArnNotEquals', { 'aws:PrincipalArn': role.roleArn });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-      resources: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION] } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION] } },
+      }),
+    );
   }
 }

@@ -5,7 +5,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import {
-  SEED_CONDITION, SEED_DELETE_CONDITION, SEED_UPDATE_EXPRESSION, agentSeedItem, channelSeedItem, type SeedItem,
+  SEED_CONDITION,
+  SEED_DELETE_CONDITION,
+  SEED_UPDATE_EXPRESSION,
+  agentSeedItem,
+  channelSeedItem,
+  type SeedItem,
 } from '../../functions/adapters/dynamo-config-seed.ts';
 import { AGENT_PARTITION, CHANNEL_PARTITION, SKILL_PARTITION, itemKeys, type ItemKey } from '../../functions/adapters/dynamo-schema.ts';
 import type { Agent } from '../../functions/core/model/agent.ts';
@@ -39,11 +44,13 @@ export class ChannelSeed extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
     logGroup.grantWrite(role);
     // Only the partitions it seeds: channels, skills and agents.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resources: [props.table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CHANNEL_PARTITION, SKILL_PARTITION, AGENT_PARTITION] } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CHANNEL_PARTITION, SKILL_PARTITION, AGENT_PARTITION] } },
+      }),
+    );
 
     const seed = (resourceId: string, itemKey: ItemKey, attribute: SeedItem['attribute'], value: string): void => {
       const key = { pk: { S: itemKey.pk }, sk: { S: itemKey.sk } };
@@ -51,8 +58,10 @@ export class ChannelSeed extends Construct {
         service: 'DynamoDB',
         action: 'UpdateItem',
         parameters: {
-          TableName: props.table.tableName, Key: key,
-          UpdateExpression: SEED_UPDATE_EXPRESSION, ConditionExpression: SEED_CONDITION,
+          TableName: props.table.tableName,
+          Key: key,
+          UpdateExpression: SEED_UPDATE_EXPRESSION,
+          ConditionExpression: SEED_CONDITION,
           ExpressionAttributeNames: { '#value': attribute },
           ExpressionAttributeValues: { ':value': { S: value }, ':config': { S: 'config' }, ':at': { S: new Date(0).toISOString() }, ':one': { N: '1' } },
         },
@@ -63,8 +72,14 @@ export class ChannelSeed extends Construct {
         onCreate: update,
         onUpdate: update,
         onDelete: {
-          service: 'DynamoDB', action: 'DeleteItem',
-          parameters: { TableName: props.table.tableName, Key: key, ConditionExpression: SEED_DELETE_CONDITION, ExpressionAttributeValues: { ':config': { S: 'config' } } },
+          service: 'DynamoDB',
+          action: 'DeleteItem',
+          parameters: {
+            TableName: props.table.tableName,
+            Key: key,
+            ConditionExpression: SEED_DELETE_CONDITION,
+            ExpressionAttributeValues: { ':config': { S: 'config' } },
+          },
           ignoreErrorCodesMatching: 'ConditionalCheckFailedException',
         },
         role,
@@ -78,7 +93,12 @@ export class ChannelSeed extends Construct {
       seed(`Channel-${channel.id}`, item.key, item.attribute, item.value);
     }
     for (const [name, skill] of props.skills ?? new Map()) {
-      const value = Stack.of(this).toJsonString({ name, description: skill.description, queueUrl: skill.queue.queueUrl, deadLetterQueueUrl: skill.deadLetterQueue.queueUrl });
+      const value = Stack.of(this).toJsonString({
+        name,
+        description: skill.description,
+        queueUrl: skill.queue.queueUrl,
+        deadLetterQueueUrl: skill.deadLetterQueue.queueUrl,
+      });
       seed(`Skill-${name}`, itemKeys.skill(name), 'skill', value);
     }
     for (const agent of props.agents ?? []) {

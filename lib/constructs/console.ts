@@ -97,7 +97,11 @@ export class AgentConsole extends Construct {
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       ...(props.domain
-        ? { domainNames: [...props.domain.names], certificate: props.domain.certificate, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 }
+        ? {
+            domainNames: [...props.domain.names],
+            certificate: props.domain.certificate,
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
         : {}),
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
@@ -108,7 +112,10 @@ export class AgentConsole extends Construct {
       },
       additionalBehaviors: {
         [`${CONSOLE_API_PATH.slice(1)}/*`]: {
-          origin: new origins.HttpOrigin(apiDomain, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY, originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2] }),
+          origin: new origins.HttpOrigin(apiDomain, {
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          }),
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
           // Never cached: every answer is per agent. With caching off, the viewer's Authorization
@@ -116,14 +123,16 @@ export class AgentConsole extends Construct {
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
-          functionAssociations: [{
-            eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
-            function: new cloudfront.Function(this, 'StripApiPrefix', {
-              code: cloudfront.FunctionCode.fromInline(STRIP_API_PREFIX),
-              runtime: cloudfront.FunctionRuntime.JS_2_0,
-              comment: 'Postroom console: /api/<route> to the API as /<route>',
-            }),
-          }],
+          functionAssociations: [
+            {
+              eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
+              function: new cloudfront.Function(this, 'StripApiPrefix', {
+                code: cloudfront.FunctionCode.fromInline(STRIP_API_PREFIX),
+                runtime: cloudfront.FunctionRuntime.JS_2_0,
+                comment: 'Postroom console: /api/<route> to the API as /<route>',
+              }),
+            },
+          ],
         },
       },
     });
@@ -151,11 +160,14 @@ export class AgentConsole extends Construct {
       // The files go with the stack (the deployment deletes them), so the bucket can go too.
       retainOnDelete: false,
       memoryLimit: 256,
-      logGroup: new logs.LogGroup(this, 'DeployLogs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: new logs.LogGroup(this, 'DeployLogs', {
+        retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
     });
 
     this.acknowledge(stack, props.domain !== undefined);
-    new CfnOutput(stack, 'ConsoleUrl', { value: this.url, description: 'The agent console (sign in with a JWT of the API\'s issuer)' });
+    new CfnOutput(stack, 'ConsoleUrl', { value: this.url, description: "The agent console (sign in with a JWT of the API's issuer)" });
   }
 
   private acknowledge(stack: Stack, ownDomain: boolean): void {
@@ -165,34 +177,53 @@ export class AgentConsole extends Construct {
     const distribution = Validations.of(this.distribution);
     distribution.acknowledge({
       id: 'AwsSolutions::AwsSolutions-CFR1',
-      reason: 'Agents of a contact center work from wherever they are; who may use the console is decided by the JWT issuer and the API authorizer, not by country.',
+      reason:
+        'Agents of a contact center work from wherever they are; who may use the console is decided by the JWT issuer and the API authorizer, not by country.',
     });
     distribution.acknowledge({
       id: 'AwsSolutions::AwsSolutions-CFR2',
-      reason: 'The console is static files plus the API, whose stage is throttled and whose every route needs a JWT; a WAF web ACL is an account-level choice (and cost) an operator can attach to the distribution.',
+      reason:
+        'The console is static files plus the API, whose stage is throttled and whose every route needs a JWT; a WAF web ACL is an account-level choice (and cost) an operator can attach to the distribution.',
     });
     distribution.acknowledge({
       id: 'AwsSolutions::AwsSolutions-CFR3',
-      reason: 'What matters is logged where it happens: every API call in API Gateway\'s access logs (with the JWT subject), the files\' bucket in S3 server access logs; CloudFront standard logs would need a bucket with ACLs enabled.',
+      reason:
+        "What matters is logged where it happens: every API call in API Gateway's access logs (with the JWT subject), the files' bucket in S3 server access logs; CloudFront standard logs would need a bucket with ACLs enabled.",
     });
     if (!ownDomain) {
       distribution.acknowledge({
         id: 'AwsSolutions::AwsSolutions-CFR4',
-        reason: 'The default *.cloudfront.net certificate allows no minimum protocol version; with a domain of the company\'s (props.domain) the distribution requires TLS 1.2 (TLSv1.2_2021).',
+        reason:
+          "The default *.cloudfront.net certificate allows no minimum protocol version; with a domain of the company's (props.domain) the distribution requires TLS 1.2 (TLSv1.2_2021).",
       });
     }
     // The deployment's provider function is CDK's own singleton, a child of the stack (its id ends
     // in a hash of the deployment's settings), not of this construct.
     for (const provider of stack.node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'))) {
       const v = Validations.of(provider);
-      v.acknowledge({ id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s BucketDeployment provider writes its logs with the basic execution role; it runs only during deploys.' });
-      const copies = 'CDK\'s BucketDeployment provider copies the console\'s build from the CDK asset bucket into the console bucket during deploys';
+      v.acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK's BucketDeployment provider writes its logs with the basic execution role; it runs only during deploys.",
+      });
+      const copies = "CDK's BucketDeployment provider copies the console's build from the CDK asset bucket into the console bucket during deploys";
       for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
-        v.acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`, reason: `${copies}; CDK grants its S3 actions as wildcards (${action}), on those two buckets only.` });
+        v.acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
+          reason: `${copies}; CDK grants its S3 actions as wildcards (${action}), on those two buckets only.`,
+        });
       }
-      v.acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${assetBucket}/*]`, reason: `${copies}: it reads the asset objects, whose names are content hashes.` });
-      v.acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`, reason: `${copies}: it writes and prunes every file of the console bucket, which holds nothing else.` });
-      v.acknowledge({ id: 'AwsSolutions::AwsSolutions-L1', reason: 'The runtime of CDK\'s BucketDeployment provider is chosen by aws-cdk-lib, which moves it forward with its releases.' });
+      v.acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${assetBucket}/*]`,
+        reason: `${copies}: it reads the asset objects, whose names are content hashes.`,
+      });
+      v.acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        reason: `${copies}: it writes and prunes every file of the console bucket, which holds nothing else.`,
+      });
+      v.acknowledge({
+        id: 'AwsSolutions::AwsSolutions-L1',
+        reason: "The runtime of CDK's BucketDeployment provider is chosen by aws-cdk-lib, which moves it forward with its releases.",
+      });
     }
   }
 }

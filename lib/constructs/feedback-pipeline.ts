@@ -87,17 +87,26 @@ export class FeedbackPipeline extends Construct {
     this.topicKey = administeredKey(this, 'TopicKey', { description: 'Postroom: SES delivery events on their SNS topic' });
     // SES encrypts what it publishes to an encrypted topic with the topic's key: only for events of our configuration set.
     const configurationSetArn = stack.formatArn({
-      service: 'ses', resource: 'configuration-set', resourceName: props.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: props.configurationSet.configurationSetName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    this.topicKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': configurationSetArn } },
-    }));
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': configurationSetArn } },
+      }),
+    );
     this.topic = new sns.Topic(this, 'Events', { masterKey: this.topicKey, enforceSSL: true, displayName: 'Postroom SES delivery events' });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
     this.queue = new sqs.Queue(this, 'Queue', {
       // Six times the function timeout, as AWS advises for an SQS event source.
       visibilityTimeout: Duration.seconds(TIMEOUT.toSeconds() * 6),
@@ -133,14 +142,18 @@ export class FeedbackPipeline extends Construct {
     this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     const role = this.handler.role;
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      resources: [table.tableArn],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': FEEDBACK_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resources: [table.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': FEEDBACK_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
+      }),
+    );
   }
 }

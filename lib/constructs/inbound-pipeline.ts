@@ -76,7 +76,10 @@ export const INBOUND_LEASE = TIMEOUT.plus(Duration.seconds(10));
  * error, for replay.
  */
 /** What a function that runs the inbound steps (`receiveMail`) is told: the inbound function, the mailbox function, the reconciliation. */
-export type ReceiveMailEnvProps = Pick<InboundPipelineProps, 'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'retention' | 'runtimeQueuePrefix' | 'sla'>;
+export type ReceiveMailEnvProps = Pick<
+  InboundPipelineProps,
+  'storage' | 'table' | 'queues' | 'outboundQueue' | 'suppression' | 'retention' | 'runtimeQueuePrefix' | 'sla'
+>;
 
 /** The environment of the inbound steps, the same in every function that runs them. */
 export function receiveMailEnv(scope: Construct, props: ReceiveMailEnvProps) {
@@ -160,35 +163,47 @@ export function allowReceiveMail(role: iam.Role, props: ReceiveMailGrantProps): 
   const { storage, table, queues } = props;
   const stack = Stack.of(role);
   const writesRaw = props.rawMail === 'read-write';
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-    resources: [table.tableArn],
-  }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+      resources: [table.tableArn],
+    }),
+  );
   // Writes only to the partitions inbound processing owns, delivery reports update,
   // acknowledgements claim and the caller adds: never channel settings (`CHANNEL`).
-  const writable = [...new Set([...INBOUND_WRITE_KEY_PREFIXES, ...FEEDBACK_WRITE_KEY_PREFIXES, ...ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, ...(props.extraWritePrefixes ?? [])])];
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-    resources: [table.tableArn],
-    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': writable.map((p) => `${p}*`) } },
-  }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: writesRaw ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
-    resources: [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
-  }));
+  const writable = [
+    ...new Set([...INBOUND_WRITE_KEY_PREFIXES, ...FEEDBACK_WRITE_KEY_PREFIXES, ...ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, ...(props.extraWritePrefixes ?? [])]),
+  ];
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': writable.map((p) => `${p}*`) } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: writesRaw ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+      resources: [storage.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)],
+    }),
+  );
   // The plan of a queued acknowledgement, which the outbound function reads.
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    resources: [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)],
-  }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [storage.bucket.arnForObjects(`${OUTBOUND_PLAN_PREFIX}*`)],
+    }),
+  );
   // Writing under the bucket's default SSE-KMS needs a data key.
   storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
   for (const { queue } of queues.skills.values()) queue.grantSendMessages(role);
   // Skills created through the admin API: their queues exist only at runtime, under the prefix.
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-    resources: [`arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`],
-  }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+      resources: [`arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${props.runtimeQueuePrefix}*`],
+    }),
+  );
   props.outboundQueue.grantSendMessages(role);
 
   const bucketId = stack.getLogicalId(storage.bucket.node.defaultChild as never);
@@ -204,6 +219,7 @@ export function allowReceiveMail(role: iam.Role, props: ReceiveMailGrantProps): 
   });
   Validations.of(role).acknowledge({
     id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${OUTBOUND_PLAN_PREFIX}*]`,
-    reason: 'Planned acknowledgements are keyed by channel and a new message id under the plan prefix; the function only writes there, one plan per acknowledgement it queues.',
+    reason:
+      'Planned acknowledgements are keyed by channel and a new message id under the plan prefix; the function only writes there, one plan per acknowledgement it queues.',
   });
 }

@@ -45,24 +45,28 @@ export function administeredKey(scope: Construct, id: string, props: Administere
     enableKeyRotation: true,
     ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
     policy: new iam.PolicyDocument({
-      statements: [new iam.PolicyStatement({
-        sid: 'AccountAdministersOnly',
-        principals: [new iam.AccountRootPrincipal()],
-        actions: [...KEY_ADMIN_ACTIONS],
-        resources: ['*'],
-      })],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AccountAdministersOnly',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: [...KEY_ADMIN_ACTIONS],
+          resources: ['*'],
+        }),
+      ],
     }),
   });
 }
 
 /** Lets `role` use `key` for `actions`, named in the key policy, under `conditions`. */
 export function allowKeyUse(key: kms.IKey, role: iam.IRole, actions: readonly string[], conditions?: Record<string, Record<string, unknown>>): void {
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ArnPrincipal(role.roleArn)],
-    actions: [...actions],
-    resources: ['*'],
-    ...(conditions ? { conditions } : {}),
-  }));
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ArnPrincipal(role.roleArn)],
+      actions: [...actions],
+      resources: ['*'],
+      ...(conditions ? { conditions } : {}),
+    }),
+  );
 }
 
 // A record, so a purpose added to `SecretPurpose` fails `tsc` here until the key policy knows it.

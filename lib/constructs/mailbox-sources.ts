@@ -132,7 +132,12 @@ export class MailboxSources extends Construct {
     const { storage, table, queues } = props;
     const namespace = props.metricsNamespace ?? 'Postroom';
 
-    this.deadLetterQueue = new sqs.Queue(this, 'PollDeadLetterQueue', { fifo: true, retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deadLetterQueue = new sqs.Queue(this, 'PollDeadLetterQueue', {
+      fifo: true,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
     this.pollQueue = new sqs.Queue(this, 'PollQueue', {
       fifo: true,
       // The handler sets deduplication ids: per channel and minute for dispatches, so a tick
@@ -189,8 +194,13 @@ export class MailboxSources extends Construct {
 
     const role = this.handler.role;
     allowReceiveMail(role, {
-      storage, table, queues, outboundQueue: props.outboundQueue, runtimeQueuePrefix: props.runtimeQueuePrefix,
-      extraWritePrefixes: SOURCE_WRITE_KEY_PREFIXES, rawMail: 'read-write',
+      storage,
+      table,
+      queues,
+      outboundQueue: props.outboundQueue,
+      runtimeQueuePrefix: props.runtimeQueuePrefix,
+      extraWritePrefixes: SOURCE_WRITE_KEY_PREFIXES,
+      rawMail: 'read-write',
     });
     // Dispatches, the follow-up poll of a mailbox that has more than one poll reads, the next step
     // of an import, and polls Graph's notifications ask for.

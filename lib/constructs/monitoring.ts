@@ -76,18 +76,22 @@ export class Monitoring extends Construct {
     this.topicKey = administeredKey(this, 'TopicKey', { description: 'Postroom: alarm notifications on their SNS topic' });
     // An encrypted topic takes messages only from a publisher that may use its key. KMS requests
     // made for an alarm carry no source ARN to condition on; the topic policy below does.
-    this.topicKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [cloudWatch],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-    }));
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
     this.topic = new sns.Topic(this, 'Alarms', { masterKey: this.topicKey, enforceSSL: true, displayName: 'Postroom alarms' });
-    this.topic.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [cloudWatch],
-      actions: ['sns:Publish'],
-      resources: [this.topic.topicArn],
-      conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': alarms } },
-    }));
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': alarms } },
+      }),
+    );
     for (const email of props.emails ?? []) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
 
     this.facade = new MonitoringFacade(this, 'Facade', {
@@ -114,7 +118,11 @@ export class Monitoring extends Construct {
       humanReadableName: target.name,
       addFaultCountAlarm: { Critical: { maxErrorCount: 1, ...AT_LEAST_ONE, alarmDescriptionOverride: target.errors } },
       addThrottlesCountAlarm: {
-        Critical: { maxErrorCount: 1, ...AT_LEAST_ONE, alarmDescriptionOverride: `${target.name} was throttled: the account or its reserved concurrency ran out` },
+        Critical: {
+          maxErrorCount: 1,
+          ...AT_LEAST_ONE,
+          alarmDescriptionOverride: `${target.name} was throttled: the account or its reserved concurrency ran out`,
+        },
       },
     });
     return this;
@@ -150,13 +158,20 @@ export class Monitoring extends Construct {
       humanReadableName: title,
       metricGroups: counts.map((count) => ({
         title: count.title,
-        metrics: [{
-          metric: count.metric,
-          alarmFriendlyName: count.name,
-          addAlarm: {
-            Critical: { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, ...AT_LEAST_ONE, alarmDescriptionOverride: count.description },
+        metrics: [
+          {
+            metric: count.metric,
+            alarmFriendlyName: count.name,
+            addAlarm: {
+              Critical: {
+                threshold: 1,
+                comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                ...AT_LEAST_ONE,
+                alarmDescriptionOverride: count.description,
+              },
+            },
           },
-        }],
+        ],
       })),
     });
     return this;

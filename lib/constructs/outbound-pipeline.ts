@@ -73,7 +73,12 @@ export class OutboundPipeline extends Construct {
     const { storage, table } = props;
     const stack = Stack.of(this);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { fifo: true, retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      fifo: true,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo: true,
       contentBasedDeduplication: false,
@@ -117,33 +122,51 @@ export class OutboundPipeline extends Construct {
     });
     this.handler.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
     this.failingCredentials = new cloudwatch.Metric({
-      namespace: props.metricsNamespace ?? 'Postroom', metricName: 'CredentialsFailing', dimensionsMap: { service: 'postroom-outbound' },
-      statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5),
+      namespace: props.metricsNamespace ?? 'Postroom',
+      metricName: 'CredentialsFailing',
+      dimensionsMap: { service: 'postroom-outbound' },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
     });
 
     const role = this.handler.role;
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-      resources: [table.tableArn],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-      resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': OUTBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+        resources: [table.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': OUTBOUND_WRITE_KEY_PREFIXES.map((p) => `${p}*`) } },
+      }),
+    );
     const readable = [OUTBOUND_PLAN_PREFIX, OUTBOUND_UPLOAD_PREFIX];
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: readable.map((prefix) => storage.bucket.arnForObjects(`${prefix}*`)),
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: readable.map((prefix) => storage.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
     storage.allowKeyUse(role, 'kms:Decrypt');
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['ses:SendRawEmail', 'ses:SendEmail'],
-      resources: [
-        ...props.domains.map((domain) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: domain, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })),
-        stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-      ],
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendRawEmail', 'ses:SendEmail'],
+        resources: [
+          ...props.domains.map((domain) =>
+            stack.formatArn({ service: 'ses', resource: 'identity', resourceName: domain, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+          ),
+          stack.formatArn({
+            service: 'ses',
+            resource: 'configuration-set',
+            resourceName: this.configurationSet.configurationSetName,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
     // Decrypts the channel's secrets; encrypts the refresh tokens an OAuth server rotates.
     allowCredentialUse(this.credentialsKey, role);
     this.queue.grantSendMessages(role);
@@ -152,7 +175,8 @@ export class OutboundPipeline extends Construct {
     const bucketId = stack.getLogicalId(storage.bucket.node.defaultChild as never);
     const reasons: Record<string, string> = {
       [OUTBOUND_PLAN_PREFIX]: 'Planned mails are keyed by channel and message id under their own prefix; the function reads the plan of the job it sends.',
-      [OUTBOUND_UPLOAD_PREFIX]: "Attachments agents' apps upload through presigned URLs are keyed by a random id under this prefix; the function reads those a reply names.",
+      [OUTBOUND_UPLOAD_PREFIX]:
+        "Attachments agents' apps upload through presigned URLs are keyed by a random id under this prefix; the function reads those a reply names.",
     };
     for (const prefix of readable) {
       Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason: reasons[prefix] ?? '' });

@@ -61,7 +61,11 @@ export class Privacy extends Construct {
   constructor(scope: Construct, id: string, props: PrivacyProps) {
     super(scope, id);
     const { storage, table } = props;
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
     this.queue = new sqs.Queue(this, 'Queue', {
       // Six times the function timeout, as AWS advises for an SQS event source.
       visibilityTimeout: Duration.seconds(TIMEOUT.toSeconds() * 6),
@@ -100,12 +104,25 @@ export class Privacy extends Construct {
     const { table, storage } = props;
     const statement = (actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
-    statement([
-      'dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable',
-    ], [table.tableArn]);
+    statement(
+      [
+        'dynamodb:Scan',
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DescribeTable',
+      ],
+      [table.tableArn],
+    );
     const prefixes = [RAW_MAIL_PREFIX, INBOUND_ATTACHMENT_PREFIX, OUTBOUND_PLAN_PREFIX, UPLOAD_PREFIX, PRIVACY_PREFIX];
-    statement(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], prefixes.map((p) => storage.bucket.arnForObjects(`${p}*`)));
+    statement(
+      ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      prefixes.map((p) => storage.bucket.arnForObjects(`${p}*`)),
+    );
     // Listing only where a job deletes by prefix: a message's extracted attachments, an export's staged findings.
     statement(['s3:ListBucket'], [storage.bucket.bucketArn], { StringLike: { 's3:prefix': [`${INBOUND_ATTACHMENT_PREFIX}*`, `${PRIVACY_PREFIX}*`] } });
     storage.allowKeyUse(role, 'kms:Decrypt', 'kms:GenerateDataKey');
@@ -114,11 +131,15 @@ export class Privacy extends Construct {
 
     const bucketArn = `<${stack.getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>`;
     const reasons: Record<string, string> = {
-      [RAW_MAIL_PREFIX]: 'Raw mail is keyed by mail id under the receipt rule prefix; an erasure deletes the person\'s and rewrites others\' without them, an export reads them.',
-      [INBOUND_ATTACHMENT_PREFIX]: 'Attachments extracted for download are keyed by message id under this prefix; an erasure deletes those of the person\'s messages.',
-      [OUTBOUND_PLAN_PREFIX]: 'Planned mails are keyed by channel and message id under this prefix; an erasure deletes or redacts them, an export reads their text.',
-      [UPLOAD_PREFIX]: 'Reply attachments are keyed per agent and upload under this prefix; an erasure deletes those of replies to the person, an export reads them.',
-      [PRIVACY_PREFIX]: 'Export archives and an export\'s staged findings are keyed by job id under this prefix, the function\'s own.',
+      [RAW_MAIL_PREFIX]:
+        "Raw mail is keyed by mail id under the receipt rule prefix; an erasure deletes the person's and rewrites others' without them, an export reads them.",
+      [INBOUND_ATTACHMENT_PREFIX]:
+        "Attachments extracted for download are keyed by message id under this prefix; an erasure deletes those of the person's messages.",
+      [OUTBOUND_PLAN_PREFIX]:
+        'Planned mails are keyed by channel and message id under this prefix; an erasure deletes or redacts them, an export reads their text.',
+      [UPLOAD_PREFIX]:
+        'Reply attachments are keyed per agent and upload under this prefix; an erasure deletes those of replies to the person, an export reads them.',
+      [PRIVACY_PREFIX]: "Export archives and an export's staged findings are keyed by job id under this prefix, the function's own.",
     };
     for (const [prefix, reason] of Object.entries(reasons)) {
       Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason });

@@ -45,18 +45,22 @@ export class RawMailAction implements ses.IReceiptRuleAction {
     const ses = new iam.ServicePrincipal('ses.amazonaws.com');
     const conditions = receiptRuleConditions(rule, ruleSetName);
     // Every rule binds the same statements; the policy documents keep one of each.
-    bucket.addToResourcePolicy(new iam.PolicyStatement({
-      actions: ['s3:PutObject'],
-      principals: [ses],
-      resources: [bucket.arnForObjects(`${objectKeyPrefix}*`)],
-      conditions,
-    }));
-    bucket.encryptionKey?.addToResourcePolicy(new iam.PolicyStatement({
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      principals: [ses],
-      resources: ['*'],
-      conditions,
-    }));
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        principals: [ses],
+        resources: [bucket.arnForObjects(`${objectKeyPrefix}*`)],
+        conditions,
+      }),
+    );
+    bucket.encryptionKey?.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        principals: [ses],
+        resources: ['*'],
+        conditions,
+      }),
+    );
     const policy = bucket.node.tryFindChild('Policy');
     if (policy) rule.node.addDependency(policy);
     return { s3Action: { bucketName: bucket.bucketName, objectKeyPrefix } };

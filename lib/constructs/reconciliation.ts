@@ -110,16 +110,23 @@ export class Reconciliation extends Construct {
 
     const role = this.handler.role;
     allowReceiveMail(role, { storage, table, queues, outboundQueue: props.outboundQueue, runtimeQueuePrefix: props.runtimeQueuePrefix });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [storage.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': `${RAW_MAIL_PREFIX}*` } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [storage.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': `${RAW_MAIL_PREFIX}*` } },
+      }),
+    );
 
     // What `recordReconciliation` emits once per run, under Powertools' `service` dimension.
-    const count = (metricName: string, statistic: string = cloudwatch.Stats.SUM) => new cloudwatch.Metric({
-      namespace, metricName, dimensionsMap: { service: RECONCILE_SERVICE_NAME }, statistic, period: every,
-    });
+    const count = (metricName: string, statistic: string = cloudwatch.Stats.SUM) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: RECONCILE_SERVICE_NAME },
+        statistic,
+        period: every,
+      });
     this.reconciledMails = count('ReconciledMails');
     this.lostMails = count('LostMails');
     this.incompleteRuns = count('ReconciliationIncomplete', cloudwatch.Stats.MAXIMUM);

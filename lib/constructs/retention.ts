@@ -74,11 +74,14 @@ export class Retention extends Construct {
       },
     });
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is the on-failure destination of the expiry\'s stream (records of batches that failed every retry), a dead-letter queue in all but name; an alarm watches it.',
+      reason:
+        "This queue is the on-failure destination of the expiry's stream (records of batches that failed every retry), a dead-letter queue in all but name; an alarm watches it.",
     });
     this.events = new lambda.EventSourceMapping(this, 'TtlDeletions', {
       target: this.handler.function,
@@ -87,11 +90,13 @@ export class Retention extends Construct {
       batchSize: 25,
       // Only TTL's deletions of items that leave something behind: no other write of the table
       // invokes the function, nor the expiry of window events and acknowledgement claims.
-      filters: [lambda.FilterCriteria.filter({
-        eventName: lambda.FilterRule.isEqual('REMOVE'),
-        userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
-        dynamodb: { Keys: { pk: { S: EXPIRY_TRIGGER_PREFIXES.map((prefix) => ({ prefix })) } } },
-      })],
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('REMOVE'),
+          userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
+          dynamodb: { Keys: { pk: { S: EXPIRY_TRIGGER_PREFIXES.map((prefix) => ({ prefix })) } } },
+        }),
+      ],
       reportBatchItemFailures: true,
       bisectBatchOnError: true,
       retryAttempts: 10,
@@ -101,23 +106,30 @@ export class Retention extends Construct {
     });
 
     const role = this.handler.role;
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-      resources: [streamArn],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:Query', 'dynamodb:DeleteItem'],
-      resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RETENTION_KEY_PREFIXES.map((p) => `${p}*`) } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        resources: [streamArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': RETENTION_KEY_PREFIXES.map((p) => `${p}*`) } },
+      }),
+    );
     const prefixes = [RAW_MAIL_PREFIX, INBOUND_ATTACHMENT_PREFIX, OUTBOUND_PLAN_PREFIX];
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: prefixes.map((p) => storage.bucket.arnForObjects(`${p}*`)) }));
     const stack = Stack.of(this);
     const bucketArn = `<${stack.getLogicalId(storage.bucket.node.defaultChild as never)}.Arn>`;
     const why: Record<string, string> = {
-      [RAW_MAIL_PREFIX]: 'Raw mail is keyed by mail id under the receipt rule prefix; the expiry deletes the raw copy of an expired message once no record of its mail remains, by its key.',
-      [INBOUND_ATTACHMENT_PREFIX]: 'Attachments extracted for download are keyed by message id and index under this prefix; the expiry deletes those of an expired message by their keys.',
-      [OUTBOUND_PLAN_PREFIX]: 'Planned mails are keyed by channel and message id under this prefix; the expiry deletes the plan of an expired message we sent, by its key.',
+      [RAW_MAIL_PREFIX]:
+        'Raw mail is keyed by mail id under the receipt rule prefix; the expiry deletes the raw copy of an expired message once no record of its mail remains, by its key.',
+      [INBOUND_ATTACHMENT_PREFIX]:
+        'Attachments extracted for download are keyed by message id and index under this prefix; the expiry deletes those of an expired message by their keys.',
+      [OUTBOUND_PLAN_PREFIX]:
+        'Planned mails are keyed by channel and message id under this prefix; the expiry deletes the plan of an expired message we sent, by its key.',
     };
     for (const prefix of prefixes) {
       Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`, reason: why[prefix] ?? '' });

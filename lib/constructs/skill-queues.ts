@@ -69,7 +69,8 @@ export class SkillQueues extends Construct {
     });
     Validations.of(this.failedMail).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is the inbound function\'s on-failure destination, a dead-letter queue in all but name; nothing consumes it automatically, so a DLQ behind it would never receive anything.',
+      reason:
+        "This queue is the inbound function's on-failure destination, a dead-letter queue in all but name; nothing consumes it automatically, so a DLQ behind it would never receive anything.",
     });
   }
 }

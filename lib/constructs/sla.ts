@@ -79,22 +79,31 @@ export class Sla extends Construct {
     });
 
     const role = this.handler.role;
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:Query'],
-      resources: [`${props.table.tableArn}/index/${TABLE_SCHEMA.slaIndex.indexName}`],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:UpdateItem'],
-      resources: [props.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONV#*'] } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/${TABLE_SCHEMA.slaIndex.indexName}`],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONV#*'] } },
+      }),
+    );
     // Publishing to the encrypted topic: the topic by ARN, the key by its policy (which names the role; no IAM wildcard).
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
     allowKeyUse(this.topicKey, role, ['kms:GenerateDataKey', 'kms:Decrypt']);
 
-    const count = (metricName: string) => new cloudwatch.Metric({
-      namespace, metricName, dimensionsMap: { service: SLA_SERVICE_NAME }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5),
-    });
+    const count = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: SLA_SERVICE_NAME },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(5),
+      });
     this.warnings = count('SlaWarnings');
     this.breaches = count('SlaBreaches');
   }

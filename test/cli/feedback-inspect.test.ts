@@ -76,12 +76,21 @@ describe('npx postroom feedback inspect FILE...', () => {
       messageId: 'ref-soft-5xx',
       recipients: [{ address: 'bounce@simulator.amazonses.com', smtpStatus: '5.1.1', action: 'count' }],
     });
-    expect(byName['constructed-pascalcase-record.json']).toMatchObject({ kind: 'complaint', recipients: [{ address: 'complaint@simulator.amazonses.com', smtpStatus: null, action: 'suppress' }] });
+    expect(byName['constructed-pascalcase-record.json']).toMatchObject({
+      kind: 'complaint',
+      recipients: [{ address: 'complaint@simulator.amazonses.com', smtpStatus: null, action: 'suppress' }],
+    });
     expect(byName['listmonk-issue-1463-transient-5xx-no-mail.json']).toMatchObject({ kind: 'bounce', messageId: null, recipients: [{ action: 'count' }] });
     expect(byName['constructed-eventbridge-delivery-delay.json']).toMatchObject({ kind: 'delay', recipients: [{ smtpStatus: '4.4.1', action: 'none' }] });
     expect(byName['anymail-rendering-failure.json']).toMatchObject({ kind: 'rendering-failure' });
     expect(byName['laravel-ses-reject-pretty.json']).toMatchObject({ kind: 'reject' });
-    for (const control of ['anymail-setup-validated.json', 'constructed-raw-setup-notice.json', 'anymail-subscription-confirmation.json', 'anymail-unsubscribe-confirmation.json', 'otel-sns-test-message.json']) {
+    for (const control of [
+      'anymail-setup-validated.json',
+      'constructed-raw-setup-notice.json',
+      'anymail-subscription-confirmation.json',
+      'anymail-unsubscribe-confirmation.json',
+      'otel-sns-test-message.json',
+    ]) {
       expect(byName[control]).toMatchObject({ kind: 'ignored', messageId: null, recipients: [] });
     }
     expect(byName['anymail-inbound-received-on-tracking-topic.json']).toEqual({
@@ -108,7 +117,12 @@ describe('npx postroom feedback inspect FILE...', () => {
       { file: garbage, error: 'validation: the message body is not JSON' },
       { file: missing, error: 'no such file (ENOENT)' },
       { file: stranger, error: 'validation: not an SES event record: no eventType or notificationType, and no event object to tell it' },
-      { file: join(REAL, 'sisimai-amazonses-01.json'), kind: 'bounce', messageId: '01010157e48f9b9b-891e9a0e-9c9d-4773-9bfe-608f2ef4756d-000000', recipients: [{ address: 'bounce@simulator.amazonses.com', smtpStatus: '5.1.1', action: 'suppress' }] },
+      {
+        file: join(REAL, 'sisimai-amazonses-01.json'),
+        kind: 'bounce',
+        messageId: '01010157e48f9b9b-891e9a0e-9c9d-4773-9bfe-608f2ef4756d-000000',
+        recipients: [{ address: 'bounce@simulator.amazonses.com', smtpStatus: '5.1.1', action: 'suppress' }],
+      },
     ]);
   }, 30_000);
 

@@ -36,7 +36,11 @@ beforeAll(async () => {
   await mkdir(join(cwd, '.postroom'));
   const info = {
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoints: aws.endpoints },
-    table: aws.tableName, bucket: aws.bucket, queues: aws.queueUrls, outboundQueue: { url: aws.outbound.queueUrl, deadLetterUrl: '' }, dataDir: null,
+    table: aws.tableName,
+    bucket: aws.bucket,
+    queues: aws.queueUrls,
+    outboundQueue: { url: aws.outbound.queueUrl, deadLetterUrl: '' },
+    dataDir: null,
   };
   await writeFile(join(cwd, '.postroom/sandbox.json'), JSON.stringify(info));
 });
@@ -50,32 +54,43 @@ afterAll(async () => {
 const CLI_TIMEOUT = { timeout: 90_000 };
 
 describe('npx postroom import', () => {
-  it('imports a real thread, an automatic mail and a duplicate as closed conversations, queues nothing, and a second run finds each message once', CLI_TIMEOUT, async () => {
-    const thread = await Promise.all(['01.eml', '02.eml', 'foo_cur_07.eml', 'foo_baz_11.eml', 'cur_40.eml'].map((f) => readFile(join(CORPUS, 'notmuch/default', f), 'utf8')));
-    const automatic = readdirSync(join(CORPUS, 'alaveteli/eml')).sort()[0] ?? '';
-    const mails = [...thread, await readFile(join(CORPUS, 'alaveteli/eml', automatic), 'utf8'), thread[1] ?? ''];
-    const file = join(cwd, 'old.mbox');
-    await writeFile(file, mbox(mails));
-    await aws.drain(aws.queueUrls.support ?? '');
+  it(
+    'imports a real thread, an automatic mail and a duplicate as closed conversations, queues nothing, and a second run finds each message once',
+    CLI_TIMEOUT,
+    async () => {
+      const thread = await Promise.all(
+        ['01.eml', '02.eml', 'foo_cur_07.eml', 'foo_baz_11.eml', 'cur_40.eml'].map((f) => readFile(join(CORPUS, 'notmuch/default', f), 'utf8')),
+      );
+      const automatic = readdirSync(join(CORPUS, 'alaveteli/eml')).sort()[0] ?? '';
+      const mails = [...thread, await readFile(join(CORPUS, 'alaveteli/eml', automatic), 'utf8'), thread[1] ?? ''];
+      const file = join(cwd, 'old.mbox');
+      await writeFile(file, mbox(mails));
+      await aws.drain(aws.queueUrls.support ?? '');
 
-    const first = await postroom('--channel', 'support', file, '--json');
-    const second = await postroom('--channel', 'support', file);
-    const lines = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; conversationId: string | null });
-    const admin = new DynamoConversationAdmin(aws.db, aws.tableName);
-    const threadConversation = lines[0]?.conversationId ?? '';
+      const first = await postroom('--channel', 'support', file, '--json');
+      const second = await postroom('--channel', 'support', file);
+      const lines = first.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { outcome: string; conversationId: string | null });
+      const admin = new DynamoConversationAdmin(aws.db, aws.tableName);
+      const threadConversation = lines[0]?.conversationId ?? '';
 
-    expect(first.code).toBe(0);
-    expect(lines.map((l) => l.outcome)).toEqual([...mails.slice(0, -1).map(() => 'imported'), 'duplicate']);
-    expect(new Set(lines.slice(0, 5).map((l) => l.conversationId))).toEqual(new Set([threadConversation]));
-    expect((await admin.get(threadConversation))?.status).toBe('closed');
-    expect(first.stderr).toMatch(new RegExp(`imported ${mails.length - 1}, duplicates skipped 1, failed 0`));
-    expect(second.stderr).toMatch(new RegExp(`imported 0, duplicates skipped ${mails.length}, failed 0`));
-    expect(await aws.drain(aws.queueUrls.support ?? '')).toEqual([]);
-    expect(await aws.drain(aws.outbound.queueUrl)).toEqual([]);
-  });
+      expect(first.code).toBe(0);
+      expect(lines.map((l) => l.outcome)).toEqual([...mails.slice(0, -1).map(() => 'imported'), 'duplicate']);
+      expect(new Set(lines.slice(0, 5).map((l) => l.conversationId))).toEqual(new Set([threadConversation]));
+      expect((await admin.get(threadConversation))?.status).toBe('closed');
+      expect(first.stderr).toMatch(new RegExp(`imported ${mails.length - 1}, duplicates skipped 1, failed 0`));
+      expect(second.stderr).toMatch(new RegExp(`imported 0, duplicates skipped ${mails.length}, failed 0`));
+      expect(await aws.drain(aws.queueUrls.support ?? '')).toEqual([]);
+      expect(await aws.drain(aws.outbound.queueUrl)).toEqual([]);
+    },
+  );
 
   it('resumes an interrupted run after the last message it finished, and refuses what it cannot read with a clear message', CLI_TIMEOUT, async () => {
-    const mails = await Promise.all(['bar_17.eml', 'bar_18.eml', 'bar_baz_05.eml', 'bar_baz_23.eml'].map((f) => readFile(join(CORPUS, 'notmuch/default', f), 'utf8')));
+    const mails = await Promise.all(
+      ['bar_17.eml', 'bar_18.eml', 'bar_baz_05.eml', 'bar_baz_23.eml'].map((f) => readFile(join(CORPUS, 'notmuch/default', f), 'utf8')),
+    );
     const file = join(cwd, 'interrupted.mbox');
     const text = mbox(mails);
     await writeFile(file, text);
@@ -83,7 +98,10 @@ describe('npx postroom import', () => {
     const third = text.split('From import@example.com').slice(0, 3).join('From import@example.com').length;
     await saveCheckpoint(await checkpointFile(join(cwd, '.postroom'), 'support', join(cwd, 'interrupted.mbox')), { kind: 'mbox', offset: third, index: 2 });
 
-    const resumed = await run('node', [CLI, 'import', '--channel', 'support', 'interrupted.mbox', '--json'], { cwd }).then((r) => r, (e: { stdout: string; stderr: string }) => e);
+    const resumed = await run('node', [CLI, 'import', '--channel', 'support', 'interrupted.mbox', '--json'], { cwd }).then(
+      (r) => r,
+      (e: { stdout: string; stderr: string }) => e,
+    );
     const missing = await postroom('--channel', 'support', join(cwd, 'nope.mbox'));
     const noChannel = await postroom('--channel', 'nope', file);
 

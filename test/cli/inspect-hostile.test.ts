@@ -26,7 +26,10 @@ describe('postroom inspect on hostile mail', () => {
       const started = performance.now();
       const { stdout } = await run('node', ['cli/postroom.js', 'inspect', ...files], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
       const seconds = (performance.now() - started) / 1000;
-      const lines = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { subject: string; tags: string[]; error?: string });
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { subject: string; tags: string[]; error?: string });
       const tags = Object.fromEntries(lines.map((line) => [line.subject.replace('Hostile ', ''), line.tags.filter((t) => /^(?:limit-|structure-)/.test(t))]));
 
       // Assert: minutes per mail before the limits (a line of `>` before `<<x`, `a@…a@(:` lines, deep HTML)

@@ -45,9 +45,15 @@ afterAll(async () => {
 const CLI_TIMEOUT = { timeout: 90_000 };
 
 describe('npx postroom export and erase', () => {
-  it('exports a customer\'s mail as a zip with progress, then erases it; erasing again is harmless', CLI_TIMEOUT, async () => {
+  it("exports a customer's mail as a zip with progress, then erases it; erasing again is harmless", CLI_TIMEOUT, async () => {
     // Arrange
-    await sendToSandbox(sandbox.info, { from: 'Carla Customer <carla@customer.example>', to: 'support@example.test', subject: 'Broken lamp', text: 'It flickers since Monday.', messageId: '<lamp1@customer.example>' });
+    await sendToSandbox(sandbox.info, {
+      from: 'Carla Customer <carla@customer.example>',
+      to: 'support@example.test',
+      subject: 'Broken lamp',
+      text: 'It flickers since Monday.',
+      messageId: '<lamp1@customer.example>',
+    });
     const [pointer] = await takeFromSandbox(sandbox.info);
 
     // Act

@@ -35,8 +35,14 @@ async function sandboxDir(dynamodb: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'postroom-retention-'));
   await mkdir(join(dir, '.postroom'));
   const info = {
-    aws: { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoints: { dynamodb, s3: aws.endpoints.s3, sqs: aws.endpoints.sqs } },
-    table: aws.tableName, bucket: aws.bucket, retention: { mailDays: 30, failedMailDays: 14, uploadDays: 30, auditDays: 400 },
+    aws: {
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      endpoints: { dynamodb, s3: aws.endpoints.s3, sqs: aws.endpoints.sqs },
+    },
+    table: aws.tableName,
+    bucket: aws.bucket,
+    retention: { mailDays: 30, failedMailDays: 14, uploadDays: 30, auditDays: 400 },
   };
   await writeFile(join(dir, '.postroom/sandbox.json'), JSON.stringify(info));
   return dir;
@@ -65,8 +71,13 @@ afterAll(async () => {
   await aws.stop();
 });
 
-const conversation = async (id: string) => (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `CONV#${id}`, sk: 'CONV' }, ConsistentRead: true }))).Item;
-const exists = (key: string) => aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: key })).then(() => true, () => false);
+const conversation = async (id: string) =>
+  (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `CONV#${id}`, sk: 'CONV' }, ConsistentRead: true }))).Item;
+const exists = (key: string) =>
+  aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
 
 describe('postroom retention sweep', () => {
   it('expires nothing before its time, then the due conversation with its mail, leaving the held one, and prints what it expired', async () => {
@@ -81,7 +92,9 @@ describe('postroom retention sweep', () => {
     expect(early.stdout).toBe('swept as of 2027-02-01T00:00:00.000Z: 0 item(s) expired (nothing was due)\n');
     expect(keptEarly).toBeDefined();
     expect(due.code).toBe(0);
-    expect(due.stdout).toMatch(new RegExp(`^expired conversation ${expiring.conversationId} \\(ticket \\d{7}, channel support\\): 1 message\\(s\\), \\d+ object\\(s\\)$`, 'm'));
+    expect(due.stdout).toMatch(
+      new RegExp(`^expired conversation ${expiring.conversationId} \\(ticket \\d{7}, channel support\\): 1 message\\(s\\), \\d+ object\\(s\\)$`, 'm'),
+    );
     expect(due.stdout).toMatch(/^swept as of 2027-03-01T00:00:00\.000Z: \d+ item\(s\) expired$/m);
     expect(due.stdout).not.toContain(held);
     expect(due.stdout).not.toMatch(/carla|dan@/i);

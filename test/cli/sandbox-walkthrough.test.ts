@@ -32,7 +32,10 @@ beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'postroom-walkthrough-'));
   await mkdir(join(cwd, '.postroom/outbox'), { recursive: true });
   await writeFile(join(cwd, '.postroom/outbox/from-last-run.eml'), 'Subject: an earlier run\r\n\r\nold\r\n');
-  child = spawn('node', [CLI, 'start', '--quiet', '--config', join(ROOT, 'postroom.sandbox.json')], { cwd, env: { ...process.env, ...Object.fromEntries(PORTS) } });
+  child = spawn('node', [CLI, 'start', '--quiet', '--config', join(ROOT, 'postroom.sandbox.json')], {
+    cwd,
+    env: { ...process.env, ...Object.fromEntries(PORTS) },
+  });
   banner = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -52,7 +55,11 @@ afterAll(async () => {
 });
 
 /** A banner line with what changes from run to run (ports, token characters) made alike. */
-const alike = (line: string): string => line.replace(/(127\.0\.0\.1|localhost):\d+/g, '$1:PORT').replace(/\S+…/g, 'TOKEN…').trimEnd();
+const alike = (line: string): string =>
+  line
+    .replace(/(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
+    .replace(/\S+…/g, 'TOKEN…')
+    .trimEnd();
 
 describe('the sandbox a new user starts', () => {
   it('prints the banner the README shows, with no whole token in it', async () => {
@@ -63,7 +70,11 @@ describe('the sandbox a new user starts', () => {
     const tokens = await Promise.all((await readdir(join(cwd, '.postroom/tokens'))).map((user) => readFile(join(cwd, '.postroom/tokens', user), 'utf8')));
     // Without dovecot the mailbox lines differ, as the banner says.
     const mailboxOff = banner.includes('  mailbox     off');
-    const comparable = (text: string) => text.split('\n').map(alike).filter((l) => !(mailboxOff && /mailbox/.test(l)));
+    const comparable = (text: string) =>
+      text
+        .split('\n')
+        .map(alike)
+        .filter((l) => !(mailboxOff && /mailbox/.test(l)));
     // Assert
     expect(readme.indexOf(intro)).toBeGreaterThan(0);
     expect(comparable(banner)).toEqual(comparable(shown));
@@ -82,10 +93,16 @@ describe('the sandbox a new user starts', () => {
     expect(outbox.stdout).toMatch(/^0 mail\(s\) in /);
   });
 
-  it('sends as the --from sender of the README\'s walkthrough, so the reply goes to them by name', async () => {
+  it("sends as the --from sender of the README's walkthrough, so the reply goes to them by name", async () => {
     // Act
     const sent = await postroom('send', '--from', 'Vera Buyer <vera@bigcorp.example>', '--subject', 'Volume licence');
-    const queued = await waitFor(async () => (await postroom('queue', 'support', '--json')).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.subject === 'Volume licence'));
+    const queued = await waitFor(async () =>
+      (await postroom('queue', 'support', '--json')).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((r) => r.subject === 'Volume licence'),
+    );
     const replied = await postroom('reply', '--ticket', String(queued.ticketNumber), '--text', 'Hello Vera, we are on it.');
     const mail = JSON.parse((await postroom('outbox', '--json', '--last', '1')).stdout) as { to: string; text: string; subject: string };
     const bad = await postroom('send', '--from', 'Vera <not an address>');
@@ -103,7 +120,9 @@ describe('the sandbox a new user starts', () => {
     const info = JSON.parse(await readFile(join(cwd, '.postroom/sandbox.json'), 'utf8')) as { adminApi: { url: string; tokenFile: string } };
     const token = (await readFile(info.adminApi.tokenFile, 'utf8')).trim();
     const created = await fetch(`${info.adminApi.url}/skills`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'vip', description: 'Key accounts' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'vip', description: 'Key accounts' }),
     });
     // Act
     const vip = await postroom('queue', 'vip');
@@ -112,7 +131,11 @@ describe('the sandbox a new user starts', () => {
     // Assert
     expect(created.status).toBe(201);
     expect(vip).toMatchObject({ code: 0, stdout: '0 message(s) on vip\n' });
-    expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: "postroom queue: unknown skill 'nosuchskill': the sandbox has support, billing, spam-review, vip\n" });
+    expect(unknown).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: "postroom queue: unknown skill 'nosuchskill': the sandbox has support, billing, spam-review, vip\n",
+    });
     expect(none).toMatchObject({ code: 2, stderr: expect.stringContaining('name a skill: support, billing, spam-review, vip') });
   });
 });

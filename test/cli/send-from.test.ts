@@ -33,7 +33,10 @@ beforeAll(async () => {
   const { port } = server.server.address() as AddressInfo;
   cwd = await mkdtemp(join(tmpdir(), 'postroom-send-'));
   await mkdir(join(cwd, '.postroom'));
-  await writeFile(join(cwd, '.postroom/sandbox.json'), JSON.stringify({ smtp: { host: '127.0.0.1', port }, channels: [{ id: 'support', addresses: ['support@example.test'] }] }));
+  await writeFile(
+    join(cwd, '.postroom/sandbox.json'),
+    JSON.stringify({ smtp: { host: '127.0.0.1', port }, channels: [{ id: 'support', addresses: ['support@example.test'] }] }),
+  );
 });
 afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
 

@@ -56,10 +56,20 @@ describe('postroom suppression', () => {
     const removedAgain = await postroom(cwd, 'remove', 'carla@customer.example', '--channel', 'support', '--json');
 
     // Assert
-    expect(added).toMatchObject({ code: 0, stdout: expect.stringMatching(/^carla@customer\.example is suppressed since \d{4}-\d\d-\d\d \(manual: asked to stop\)\n$/) });
+    expect(added).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^carla@customer\.example is suppressed since \d{4}-\d\d-\d\d \(manual: asked to stop\)\n$/),
+    });
     expect(JSON.parse(account.stdout)).toMatchObject({ address: 'dan@customer.example', scope: { kind: 'account' }, reason: 'bounce' });
-    expect(listed.stdout).toMatch(/^carla@customer\.example\s+manual\s+since \d{4}-\d\d-\d\d {2}asked to stop\n1 suppressed address\(es\) \(channel support\)\n$/);
-    expect(listedJson.stdout.trim().split('\n').map((l) => JSON.parse(l).address)).toEqual(['dan@customer.example']);
+    expect(listed.stdout).toMatch(
+      /^carla@customer\.example\s+manual\s+since \d{4}-\d\d-\d\d {2}asked to stop\n1 suppressed address\(es\) \(channel support\)\n$/,
+    );
+    expect(
+      listedJson.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).address),
+    ).toEqual(['dan@customer.example']);
     expect(removed).toMatchObject({ code: 0, stdout: 'carla@customer.example is no longer suppressed (channel support)\n' });
     expect(removedAgain.code).toBe(1);
     expect(JSON.parse(removedAgain.stdout)).toMatchObject({ removed: false });
@@ -68,7 +78,7 @@ describe('postroom suppression', () => {
     expect(await list.find('support', 'carla@customer.example')).toBeNull();
   }, 60_000);
 
-  it('lists every list without a scope: the account-wide one, then each channel\'s', async () => {
+  it("lists every list without a scope: the account-wide one, then each channel's", async () => {
     // Arrange
     await postroom(cwd, 'add', 'erin@customer.example', '--channel', 'sales', '--reason', 'complaint');
     // Act
@@ -76,8 +86,15 @@ describe('postroom suppression', () => {
     const json = await postroom(cwd, 'list', '--json');
     // Assert
     expect(all.code).toBe(0);
-    expect(all.stdout).toMatch(/^dan@customer\.example\s+bounce .*\n1 suppressed address\(es\) \(account-wide\)\nerin@customer\.example\s+complaint .*\n1 suppressed address\(es\) \(channel sales\)\n0 suppressed address\(es\) \(channel support\)\n$/);
-    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).address)).toEqual(['dan@customer.example', 'erin@customer.example']);
+    expect(all.stdout).toMatch(
+      /^dan@customer\.example\s+bounce .*\n1 suppressed address\(es\) \(account-wide\)\nerin@customer\.example\s+complaint .*\n1 suppressed address\(es\) \(channel sales\)\n0 suppressed address\(es\) \(channel support\)\n$/,
+    );
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).address),
+    ).toEqual(['dan@customer.example', 'erin@customer.example']);
   }, 60_000);
 
   it('says a channel the sandbox does not have is unknown (exit 1), naming those it has, for every command', async () => {
@@ -88,7 +105,8 @@ describe('postroom suppression', () => {
       postroom(cwd, 'remove', 'x@customer.example', '--channel', 'nope'),
     ]);
     // Assert
-    for (const answer of answers) expect(answer).toMatchObject({ code: 1, stdout: '', stderr: "postroom suppression: unknown channel 'nope': the sandbox has sales, support\n" });
+    for (const answer of answers)
+      expect(answer).toMatchObject({ code: 1, stdout: '', stderr: "postroom suppression: unknown channel 'nope': the sandbox has sales, support\n" });
     expect(await new DynamoSuppressionList(aws.db, aws.tableName).list({ kind: 'channel', channelId: 'nope' }, { limit: 10 })).toMatchObject({ entries: [] });
   }, 60_000);
 
@@ -96,7 +114,10 @@ describe('postroom suppression', () => {
     expect(await postroom(cwd, 'add', 'a@b.example')).toMatchObject({ code: 2, stderr: expect.stringContaining('--channel ID or --account') });
     expect(await postroom(cwd, 'list', '--cursor', 'a@b.example')).toMatchObject({ code: 2, stderr: expect.stringContaining('--cursor continues one list') });
     expect(await postroom(cwd, 'add', 'not-an-address', '--account')).toMatchObject({ code: 2, stderr: expect.stringContaining('is not an email address') });
-    expect(await postroom(cwd, 'add', 'a@b.example', '--account', '--reason', 'spite')).toMatchObject({ code: 2, stderr: expect.stringContaining('--reason is one of') });
+    expect(await postroom(cwd, 'add', 'a@b.example', '--account', '--reason', 'spite')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--reason is one of'),
+    });
     expect(await postroom(cwd, 'purge', '--account')).toMatchObject({ code: 2, stderr: expect.stringContaining('list, add or remove') });
   }, 60_000);
 

@@ -9,16 +9,25 @@ import { exampleConfig, synthPostroom, type NagReport } from './synth-postroom.t
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 const doc = JSON.parse(readFileSync(join(import.meta.dirname, '../../docs/openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
-const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+const documented = Object.entries(doc.paths)
+  .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
+  .sort();
 
 let iam: Template;
 let jwt: { template: Template; nag: NagReport };
 
 beforeAll(() => {
   iam = synthPostroom(exampleConfig(), { bundle: false }).template;
-  jwt = synthPostroom(exampleConfig({
-    api: { auth: { jwt: { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', audience: ['client-1'] } }, cors: { allowOrigins: ['https://agents.example.com'] }, throttle: { rateLimit: 20, burstLimit: 40 } },
-  }), { bundle: false });
+  jwt = synthPostroom(
+    exampleConfig({
+      api: {
+        auth: { jwt: { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', audience: ['client-1'] } },
+        cors: { allowOrigins: ['https://agents.example.com'] },
+        throttle: { rateLimit: 20, burstLimit: 40 },
+      },
+    }),
+    { bundle: false },
+  );
 });
 
 const WEBHOOK = `POST ${GRAPH_WEBHOOK_PATH}`;
@@ -31,7 +40,7 @@ const idOf = (t: Template, type: string, fragment: string): string => {
   return ids[0] as string;
 };
 const integrationOf = (t: Template, route: { Properties: Record<string, unknown> }) => {
-  const ref = ((route.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] })['Fn::Join'][1][1]).Ref;
+  const ref = (route.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] })['Fn::Join'][1][1].Ref;
   return (t.findResources('AWS::ApiGatewayV2::Integration') as Resources)[ref]?.Properties;
 };
 
@@ -55,7 +64,10 @@ describe('admin API', () => {
       expect(r.Properties.AuthorizerId).toBeDefined();
     }
     expect(authorizers).toHaveLength(1);
-    expect(authorizers[0]?.Properties).toMatchObject({ AuthorizerType: 'JWT', JwtConfiguration: { Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', Audience: ['client-1'] } });
+    expect(authorizers[0]?.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', Audience: ['client-1'] },
+    });
     expect(jwt.nag.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
@@ -68,7 +80,11 @@ describe('admin API', () => {
       expect(unauthorized.map((r) => r.Properties.RouteKey)).toEqual([WEBHOOK]);
       expect(unauthorized[0]?.Properties.AuthorizationType).toBe('NONE');
       expect(unauthorized[0]?.Properties.AuthorizerId).toBeUndefined();
-      expect(integrationOf(t, unauthorized[0] as never)).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': [sources, 'Arn'] } });
+      expect(integrationOf(t, unauthorized[0] as never)).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [sources, 'Arn'] },
+      });
       // …and the mailbox function serves no other route
       const others = adminRoutesOf(t).map((r) => JSON.stringify(integrationOf(t, r)));
       expect(others.filter((i) => i.includes(sources))).toEqual([]);
@@ -78,8 +94,9 @@ describe('admin API', () => {
   it('lets API Gateway invoke the mailbox function for the webhook route only', () => {
     // Arrange
     const sources = idOf(iam, 'AWS::Lambda::Function', 'SourcesPoll');
-    const permissions = Object.values(iam.findResources('AWS::Lambda::Permission') as Resources)
-      .filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com' && JSON.stringify(p.Properties.FunctionName).includes(sources));
+    const permissions = Object.values(iam.findResources('AWS::Lambda::Permission') as Resources).filter(
+      (p) => p.Properties.Principal === 'apigateway.amazonaws.com' && JSON.stringify(p.Properties.FunctionName).includes(sources),
+    );
     // Assert
     expect(permissions).toHaveLength(1);
     const arn = (permissions[0]?.Properties.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
@@ -94,7 +111,9 @@ describe('admin API', () => {
     // Act
     const url = new URL(graphNotificationUrl('https://abc123.execute-api.eu-west-1.amazonaws.com', 'support'));
     // Assert: the endpoint itself (the `$default` stage serves routes at its root), so the URL's path is the route's
-    expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NOTIFICATION_BASE_URL).toEqual({ 'Fn::GetAtt': [idOf(iam, 'AWS::ApiGatewayV2::Api', 'AdminApi'), 'ApiEndpoint'] });
+    expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NOTIFICATION_BASE_URL).toEqual({
+      'Fn::GetAtt': [idOf(iam, 'AWS::ApiGatewayV2::Api', 'AdminApi'), 'ApiEndpoint'],
+    });
     expect(stage.map((s) => s.Properties.StageName)).toEqual(['$default']);
     expect(url.pathname).toBe(GRAPH_WEBHOOK_PATH.replace('{channelId}', 'support'));
   });
@@ -103,7 +122,9 @@ describe('admin API', () => {
     // Arrange
     const apig4 = jwt.nag.suppressedViolations.filter((v) => v.ruleName === 'AwsSolutions-APIG4');
     // Assert
-    expect(apig4.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).toEqual(['Postroom/AdminApi/Api/POST--webhooks--graph--{channelId}/Resource']);
+    expect(apig4.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).toEqual([
+      'Postroom/AdminApi/Api/POST--webhooks--graph--{channelId}/Resource',
+    ]);
     expect(apig4[0]?.reason).toMatch(/clientState/);
   });
 
@@ -114,7 +135,9 @@ describe('admin API', () => {
     const stageId = idOf(iam, 'AWS::ApiGatewayV2::Stage', 'AdminApiStage');
     const webhookId = Object.entries(iam.findResources('AWS::ApiGatewayV2::Route') as Resources).find(([, r]) => r.Properties.RouteKey === WEBHOOK)?.[0];
     // Assert
-    expect(stage?.Properties.RouteSettings).toEqual({ [WEBHOOK]: { ThrottlingRateLimit: GRAPH_WEBHOOK_THROTTLE.rateLimit, ThrottlingBurstLimit: GRAPH_WEBHOOK_THROTTLE.burstLimit } });
+    expect(stage?.Properties.RouteSettings).toEqual({
+      [WEBHOOK]: { ThrottlingRateLimit: GRAPH_WEBHOOK_THROTTLE.rateLimit, ThrottlingBurstLimit: GRAPH_WEBHOOK_THROTTLE.burstLimit },
+    });
     // The JWT config's stage allows 20 requests a second, bursts of 40.
     expect(jwtStage?.Properties.RouteSettings).toEqual({ [WEBHOOK]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } });
     // API Gateway refuses settings for a route it does not have yet.
@@ -157,7 +180,11 @@ describe('admin API', () => {
 
   it('lets the inbound function find and send to runtime skill queues under the stack prefix only', () => {
     // Arrange
-    const [fn] = Object.values(iam.findResources('AWS::Lambda::Function', { Properties: { Description: 'Postroom inbound: SES receipt, raw mail, decision, conversation, skill queue' } }) as Resources);
+    const [fn] = Object.values(
+      iam.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Postroom inbound: SES receipt, raw mail, decision, conversation, skill queue' },
+      }) as Resources,
+    );
     const policies = JSON.stringify(iam.findResources('AWS::IAM::Policy'));
     // Assert
     expect((fn?.Properties.Environment as { Variables: Record<string, string> }).Variables.SKILL_QUEUE_PREFIX).toBe('postroom-skill-');

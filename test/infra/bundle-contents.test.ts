@@ -7,7 +7,14 @@ import { POSTROOM_BUNDLE_TARGET } from '../../lib/constructs/postroom-function.t
 async function packagesOf(entry: string): Promise<Set<string>> {
   const result = await build({
     entryPoints: [join(import.meta.dirname, '../../functions', entry)],
-    bundle: true, platform: 'node', format: 'esm', target: POSTROOM_BUNDLE_TARGET, mainFields: ['module', 'main'], write: false, metafile: true, logLevel: 'silent',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: POSTROOM_BUNDLE_TARGET,
+    mainFields: ['module', 'main'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
   });
   return new Set(Object.keys(result.metafile.inputs).flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
 }

@@ -17,13 +17,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Sources (from the source maps) of the files an import of `index.mjs` loads. */
 function sourcesAtImport(outdir: string): string[] {
-  return importClosure(join(outdir, 'index.mjs'), (f) => readFileSync(f, 'utf8')).flatMap((f) => (JSON.parse(readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources);
+  return importClosure(join(outdir, 'index.mjs'), (f) => readFileSync(f, 'utf8')).flatMap(
+    (f) => (JSON.parse(readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources,
+  );
 }
 
 /** Mails whose charsets the bundle decodes with lazily required files: ISO-2022-JP (encoding-japanese), GB2312 and Shift_JIS (iconv-lite's tables). */
 function charsetMails(): Record<string, Buffer> {
   const mail = (charset: string, subject: Buffer, body: Buffer) =>
-    Buffer.concat([Buffer.from(`From: a@example.com\r\nTo: b@example.com\r\nSubject: =?${charset}?B?${subject.toString('base64')}?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 7bit\r\n\r\n`), body]);
+    Buffer.concat([
+      Buffer.from(
+        `From: a@example.com\r\nTo: b@example.com\r\nSubject: =?${charset}?B?${subject.toString('base64')}?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 7bit\r\n\r\n`,
+      ),
+      body,
+    ]);
   // ISO-2022-JP for こんにちは, by hand: iconv-lite decodes it (with encoding-japanese's help) but does not encode it.
   const hello = Buffer.from('\x1b$B$3$s$K$A$O\x1b(B', 'latin1');
   return {
@@ -39,7 +46,10 @@ describe('function bundles (lib/bundling.ts)', () => {
 
   beforeAll(async () => {
     await bundleFunction(join(ROOT, 'functions/inbound-process.ts'), inbound);
-    writeFileSync(join(dir, 'parser-entry.ts'), `export { MailparserMimeParser } from ${JSON.stringify(join(ROOT, 'functions/adapters/mailparser-mime-parser.ts'))};\n`);
+    writeFileSync(
+      join(dir, 'parser-entry.ts'),
+      `export { MailparserMimeParser } from ${JSON.stringify(join(ROOT, 'functions/adapters/mailparser-mime-parser.ts'))};\n`,
+    );
     await bundleFunction(join(dir, 'parser-entry.ts'), parser);
   }, 120_000);
 
@@ -48,10 +58,27 @@ describe('function bundles (lib/bundling.ts)', () => {
     const sources = sourcesAtImport(inbound);
     // Assert
     expect(sources.some((s) => s.includes('node_modules/mailparser/'))).toBe(true);
-    for (const left of ['node_modules/eld/', 'node_modules/encoding-japanese/', 'node_modules/html-to-text/', 'node_modules/linkify-it/', 'node_modules/semver/', 'iconv-lite/encodings/tables/', 'zod/v4/locales/de.js', 'libmime/lib/mimetypes.js']) {
+    for (const left of [
+      'node_modules/eld/',
+      'node_modules/encoding-japanese/',
+      'node_modules/html-to-text/',
+      'node_modules/linkify-it/',
+      'node_modules/semver/',
+      'iconv-lite/encodings/tables/',
+      'zod/v4/locales/de.js',
+      'libmime/lib/mimetypes.js',
+    ]) {
       expect(sources.filter((s) => s.includes(left))).toEqual([]);
     }
-    for (const file of ['encoding-japanese.cjs', 'html-to-text.cjs', 'linkify-it.cjs', 'semver.cjs', 'zod-locales.cjs', 'libmime-mimetypes.cjs', 'iconv-lite-tables/cp936.json']) {
+    for (const file of [
+      'encoding-japanese.cjs',
+      'html-to-text.cjs',
+      'linkify-it.cjs',
+      'semver.cjs',
+      'zod-locales.cjs',
+      'libmime-mimetypes.cjs',
+      'iconv-lite-tables/cp936.json',
+    ]) {
       expect(existsSync(join(inbound, 'node_modules', LAZY, file))).toBe(true);
     }
   });
@@ -59,10 +86,14 @@ describe('function bundles (lib/bundling.ts)', () => {
   it('decodes mail in charsets whose decoders load lazily exactly as the unbundled parser does', async () => {
     // Arrange
     const mails = charsetMails();
-    const expected = Object.fromEntries(await Promise.all(Object.entries(mails).map(async ([k, raw]) => {
-      const m = await new MailparserMimeParser().parse(raw);
-      return [k, { subject: m.subject, text: m.text }] as const;
-    })));
+    const expected = Object.fromEntries(
+      await Promise.all(
+        Object.entries(mails).map(async ([k, raw]) => {
+          const m = await new MailparserMimeParser().parse(raw);
+          return [k, { subject: m.subject, text: m.text }] as const;
+        }),
+      ),
+    );
     writeFileSync(join(dir, 'mails.json'), JSON.stringify(Object.fromEntries(Object.entries(mails).map(([k, v]) => [k, v.toString('base64')]))));
     const script = `
       const { MailparserMimeParser } = await import(${JSON.stringify(pathToFileURL(join(parser, 'index.mjs')).href)});
@@ -115,9 +146,17 @@ describe('lazyModuleSource', () => {
     // Arrange
     const calls: string[] = [];
     const factory = (name: string) => ({
-      tlds(list: string[]) { calls.push(`tlds ${list.join(',')}`); return this; },
-      add(key: string) { calls.push(`add ${key}`); return this; },
-      test(text: string) { return `${name}:${calls.join(';')}:${text}`; },
+      tlds(list: string[]) {
+        calls.push(`tlds ${list.join(',')}`);
+        return this;
+      },
+      add(key: string) {
+        calls.push(`add ${key}`);
+        return this;
+      },
+      test(text: string) {
+        return `${name}:${calls.join(';')}:${text}`;
+      },
     });
     const lazy = evaluate(lazyModuleSource('postroom-lazy/l.cjs', {}, ['tlds', 'add']), 'postroom-lazy/l.cjs', factory);
     // Act

@@ -37,10 +37,13 @@ describe('agent console', () => {
     expect(jwt.template.findOutputs('ConsoleUrl')).toBeDefined();
   });
 
-  it('serves the files from a private bucket through origin access control, under the console\'s CSP', () => {
+  it("serves the files from a private bucket through origin access control, under the console's CSP", () => {
     // Arrange
     const distribution = only(jwt.template, 'AWS::CloudFront::Distribution').DistributionConfig as Record<string, unknown>;
-    const headers = (only(jwt.template, 'AWS::CloudFront::ResponseHeadersPolicy').ResponseHeadersPolicyConfig as Record<string, Record<string, Record<string, unknown>>>);
+    const headers = only(jwt.template, 'AWS::CloudFront::ResponseHeadersPolicy').ResponseHeadersPolicyConfig as Record<
+      string,
+      Record<string, Record<string, unknown>>
+    >;
     const policy = headers.SecurityHeadersConfig?.ContentSecurityPolicy?.ContentSecurityPolicy;
     const csp = JSON.stringify(policy);
     const oac = only(jwt.template, 'AWS::CloudFront::OriginAccessControl').OriginAccessControlConfig as Record<string, unknown>;
@@ -51,23 +54,31 @@ describe('agent console', () => {
     expect(distribution.DefaultCacheBehavior).toMatchObject({ ViewerProtocolPolicy: 'redirect-to-https' });
     expect(oac).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
     expect(origins.filter((o) => o.OriginAccessControlId !== undefined)).toHaveLength(1);
-    expect(filesBucket?.[1].Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(filesBucket?.[1].Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(csp).toContain("script-src 'self';");
     expect(csp).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
     expect(csp).toContain("frame-ancestors 'none'");
     // connect-src names the mail bucket, where attachments are uploaded, and nothing else besides the console's origin.
     expect(policy).toEqual({
-      'Fn::Join': ['', [
-        expect.stringMatching(/connect-src 'self' https:\/\/$/),
-        { 'Fn::GetAtt': [expect.stringMatching(/^MailStorageBucket/), 'RegionalDomainName'] },
-        expect.stringMatching(/^; frame-src 'none';/),
-      ]],
+      'Fn::Join': [
+        '',
+        [
+          expect.stringMatching(/connect-src 'self' https:\/\/$/),
+          { 'Fn::GetAtt': [expect.stringMatching(/^MailStorageBucket/), 'RegionalDomainName'] },
+          expect.stringMatching(/^; frame-src 'none';/),
+        ],
+      ],
     });
     expect(headers.SecurityHeadersConfig?.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
     expect(headers.SecurityHeadersConfig?.ContentTypeOptions).toMatchObject({ Override: true });
   });
 
-  it('passes /api/* to the API uncached, with the viewer\'s Authorization, the prefix stripped by a function that does just that', () => {
+  it("passes /api/* to the API uncached, with the viewer's Authorization, the prefix stripped by a function that does just that", () => {
     // Arrange
     const distribution = only(jwt.template, 'AWS::CloudFront::Distribution').DistributionConfig as Record<string, unknown>;
     const [api] = distribution.CacheBehaviors as Record<string, unknown>[];
@@ -77,7 +88,10 @@ describe('agent console', () => {
     const rewritten = ['/api/me', '/api/conversations/c-1/reply', '/api/', '/api/work/queues'].map((uri) => handler({ request: { uri } }).uri);
     // Assert
     expect(api).toMatchObject({
-      PathPattern: `${CONSOLE_API_PATH.slice(1)}/*`, ViewerProtocolPolicy: 'https-only', CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
+      PathPattern: `${CONSOLE_API_PATH.slice(1)}/*`,
+      ViewerProtocolPolicy: 'https-only',
+      CachePolicyId: CACHING_DISABLED,
+      OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
       AllowedMethods: expect.arrayContaining(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']),
     });
     expect((api?.FunctionAssociations as { EventType: string }[])[0]?.EventType).toBe('viewer-request');
@@ -89,7 +103,9 @@ describe('agent console', () => {
     // Arrange
     const mail = Object.entries(jwt.template.findResources('AWS::S3::Bucket') as Resources).find(([id]) => id.startsWith('MailStorageBucket'))?.[1];
     // Assert
-    expect(mail?.Properties.CorsConfiguration).toEqual({ CorsRules: [{ AllowedMethods: ['POST'], AllowedOrigins: ['https://*.cloudfront.net'], MaxAge: 3600 }] });
+    expect(mail?.Properties.CorsConfiguration).toEqual({
+      CorsRules: [{ AllowedMethods: ['POST'], AllowedOrigins: ['https://*.cloudfront.net'], MaxAge: 3600 }],
+    });
   });
 
   it('deploys the built files (revalidated, no invalidation needed) with a log group that expires, and stays cdk-nag clean with a reason for each acknowledgement', () => {
@@ -107,22 +123,31 @@ describe('agent console', () => {
     for (const v of acknowledged) expect(v.reason?.length ?? 0).toBeGreaterThan(40);
   });
 
-  it('requires TLS 1.2 and names the company\'s domain in the upload CORS rule when given one', () => {
+  it("requires TLS 1.2 and names the company's domain in the upload CORS rule when given one", () => {
     // Act
-    const { template, nag } = synthWithNag((app: App) => {
-      const stack = new Stack(app, 'ConsoleOnly', { env: { account: '123456789012', region: 'eu-west-1' } });
-      const bucket = (id: string, logs?: s3.IBucket) => new s3.Bucket(stack, id, {
-        enforceSSL: true, blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL, ...(logs ? { serverAccessLogsBucket: logs } : {}),
-      });
-      const accessLogs = bucket('Logs');
-      new AgentConsole(stack, 'Console', {
-        api: new apigwv2.HttpApi(stack, 'Api', { createDefaultStage: false }),
-        uploads: bucket('Mail', accessLogs),
-        accessLogs,
-        domain: { names: ['agents.example.com'], certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc') },
-      });
-      return stack;
-    }, { 'aws:cdk:bundling-stacks': [] });
+    const { template, nag } = synthWithNag(
+      (app: App) => {
+        const stack = new Stack(app, 'ConsoleOnly', { env: { account: '123456789012', region: 'eu-west-1' } });
+        const bucket = (id: string, logs?: s3.IBucket) =>
+          new s3.Bucket(stack, id, {
+            enforceSSL: true,
+            blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+            ...(logs ? { serverAccessLogsBucket: logs } : {}),
+          });
+        const accessLogs = bucket('Logs');
+        new AgentConsole(stack, 'Console', {
+          api: new apigwv2.HttpApi(stack, 'Api', { createDefaultStage: false }),
+          uploads: bucket('Mail', accessLogs),
+          accessLogs,
+          domain: {
+            names: ['agents.example.com'],
+            certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+          },
+        });
+        return stack;
+      },
+      { 'aws:cdk:bundling-stacks': [] },
+    );
     const distribution = only(template, 'AWS::CloudFront::Distribution').DistributionConfig as Record<string, unknown>;
     const mail = Object.entries(template.findResources('AWS::S3::Bucket') as Resources).find(([id]) => id.startsWith('Mail'))?.[1];
     // Assert

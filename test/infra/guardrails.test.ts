@@ -57,7 +57,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('guardrails', () => {
-  it('gives every queue a dead-letter queue, except dead-letter queues, the failed-mail destination and the expiry stream\'s', () => {
+  it("gives every queue a dead-letter queue, except dead-letter queues, the failed-mail destination and the expiry stream's", () => {
     // Arrange
     const queues = template.findResources('AWS::SQS::Queue') as Resources;
     const dlqIds = new Set(
@@ -81,7 +81,9 @@ describe('guardrails', () => {
       }),
     );
     // Act
-    const withoutDlq = Object.entries(queues).filter(([id, q]) => !q.Properties?.RedrivePolicy && !dlqIds.has(id) && !destinations.has(id) && !streamDestinations.has(id));
+    const withoutDlq = Object.entries(queues).filter(
+      ([id, q]) => !q.Properties?.RedrivePolicy && !dlqIds.has(id) && !destinations.has(id) && !streamDestinations.has(id),
+    );
     // Assert
     expect(withoutDlq.map(([id]) => id)).toEqual([]);
     expect(destinations.size).toBe(1);
@@ -114,7 +116,10 @@ describe('guardrails', () => {
     // Assert
     for (const [id, bucket] of Object.entries(buckets)) {
       expect(bucket.Properties?.PublicAccessBlockConfiguration).toEqual({
-        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
       });
       const policy = policies.find((p) => (p.Properties?.Bucket as { Ref: string }).Ref === id);
       expect(JSON.stringify(policy?.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');

@@ -3,7 +3,10 @@ import { exampleConfig, synthPostroom } from './synth-postroom.ts';
 
 /** ReservedConcurrentExecutions of each function, by its description's first words. */
 function reservations(config = exampleConfig()): Record<string, unknown> {
-  const functions = synthPostroom(config, { bundle: false }).template.findResources('AWS::Lambda::Function') as Record<string, { Properties: Record<string, unknown> }>;
+  const functions = synthPostroom(config, { bundle: false }).template.findResources('AWS::Lambda::Function') as Record<
+    string,
+    { Properties: Record<string, unknown> }
+  >;
   return Object.fromEntries(
     Object.values(functions).map((f) => [String(f.Properties.Description ?? '').split(':')[0], f.Properties.ReservedConcurrentExecutions]),
   );
@@ -16,7 +19,14 @@ describe('inbound function concurrency', () => {
 
     // Assert
     expect(reserved['Postroom inbound']).toBe(20);
-    expect(Object.entries(reserved).filter(([, value]) => value !== undefined).sort()).toEqual([['Postroom SLA check', 1], ['Postroom inbound', 20]]);
+    expect(
+      Object.entries(reserved)
+        .filter(([, value]) => value !== undefined)
+        .sort(),
+    ).toEqual([
+      ['Postroom SLA check', 1],
+      ['Postroom inbound', 20],
+    ]);
   });
 
   it('takes receiving.reservedConcurrency from the config', () => {

@@ -11,7 +11,12 @@ import { PostroomFunction } from '../../lib/constructs/postroom-function.ts';
 import { exampleConfig, synthPostroom, synthWithNag, type NagReport } from './synth-postroom.ts';
 
 type Statement = {
-  Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>>;
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 };
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -42,7 +47,8 @@ const keyStatements = (fragment: string): Statement[] =>
   (resources('AWS::KMS::Key')[idOf('AWS::KMS::Key', fragment)]?.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
 const identityStatements = (): (Statement & { policy: string })[] =>
   Object.entries(resources('AWS::IAM::Policy')).flatMap(([policy, p]) =>
-    (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.map((s) => ({ ...s, policy })));
+    (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.map((s) => ({ ...s, policy })),
+  );
 const awsPrincipals = (s: Statement): unknown[] => [(s.Principal as { AWS?: unknown } | undefined)?.AWS ?? []].flat();
 const USE_ACTIONS = /^kms:(\*|Decrypt|Encrypt|GenerateDataKey.*|ReEncrypt.*|CreateGrant)$/;
 
@@ -64,7 +70,9 @@ describe('KMS key policies name their users', () => {
     // Arrange
     const use = keyStatements('CredentialsKey').filter((s) => actionsOf(s).some((a) => USE_ACTIONS.test(a)));
     // Assert
-    expect(use.flatMap(awsPrincipals)).toEqual(expect.arrayContaining([roleArn('AdminApiHandlerRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole')]));
+    expect(use.flatMap(awsPrincipals)).toEqual(
+      expect.arrayContaining([roleArn('AdminApiHandlerRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole')]),
+    );
     expect(use.flatMap(awsPrincipals)).toHaveLength(3);
     expect(use.every((s) => s.Principal && !JSON.stringify(s.Principal).includes('Service'))).toBe(true);
   });
@@ -75,7 +83,12 @@ describe('KMS key policies name their users', () => {
     const roles = use.filter((s) => awsPrincipals(s).length > 0);
     // Assert
     const users = [
-      roleArn('AdminApiHandlerRole'), roleArn('InboundProcessRole'), roleArn('OutboundSendRole'), roleArn('SourcesPollRole'), roleArn('ReconciliationRunRole'), roleArn('PrivacyJobRole'),
+      roleArn('AdminApiHandlerRole'),
+      roleArn('InboundProcessRole'),
+      roleArn('OutboundSendRole'),
+      roleArn('SourcesPollRole'),
+      roleArn('ReconciliationRunRole'),
+      roleArn('PrivacyJobRole'),
     ];
     expect(roles.flatMap(awsPrincipals)).toEqual(expect.arrayContaining(users));
     expect(roles.flatMap(awsPrincipals)).toHaveLength(6);
@@ -110,11 +123,13 @@ describe('credentials key', () => {
 
 describe('SES may use a resource only for this account and its own rules or configuration set', () => {
   const ruleSetId = () => idOf('AWS::SES::ReceiptRuleSet', 'RuleSet');
-  const sesStatements = (): Statement[] => [
-    ...Object.keys(resources('AWS::KMS::Key')).flatMap(keyStatements),
-    ...['AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy'].flatMap((type) =>
-      Object.values(resources(type)).flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)),
-  ].filter((s) => JSON.stringify(s.Principal ?? '').includes('ses.amazonaws.com'));
+  const sesStatements = (): Statement[] =>
+    [
+      ...Object.keys(resources('AWS::KMS::Key')).flatMap(keyStatements),
+      ...['AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy'].flatMap((type) =>
+        Object.values(resources(type)).flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement),
+      ),
+    ].filter((s) => JSON.stringify(s.Principal ?? '').includes('ses.amazonaws.com'));
 
   it('conditions every SES statement of key, bucket and topic policies on aws:SourceAccount and aws:SourceArn', () => {
     // Arrange
@@ -203,12 +218,18 @@ describe('admin function', () => {
 
   it('applies the private-CIDR allow-list of the outbound function, and reads roles from the configured claim', () => {
     // Arrange
-    const allowLists = functionsWith('CREDENTIALS_KEY_ARN').map((f) => (f.Properties.Environment as { Variables: Record<string, string> }).Variables.ALLOWED_PRIVATE_CIDRS);
+    const allowLists = functionsWith('CREDENTIALS_KEY_ARN').map(
+      (f) => (f.Properties.Environment as { Variables: Record<string, string> }).Variables.ALLOWED_PRIVATE_CIDRS,
+    );
     // Assert: the outbound, admin and mailbox functions, one list
     expect(allowLists).toEqual(['10.20.0.0/16', '10.20.0.0/16', '10.20.0.0/16']);
     expect(adminEnv().ALLOWED_PRIVATE_CIDRS).toBe('10.20.0.0/16');
     expect(adminEnv().API_ROLE_CLAIM).toBe('cognito:groups');
-    expect(Object.keys(adminEnv()).filter((k) => k !== 'NODE_OPTIONS').sort()).toEqual(Object.keys(AdminEnvSchema.shape).sort());
+    expect(
+      Object.keys(adminEnv())
+        .filter((k) => k !== 'NODE_OPTIONS')
+        .sort(),
+    ).toEqual(Object.keys(AdminEnvSchema.shape).sort());
     expect(adminEnv().AUDIT_TABLE_NAME).toEqual({ Ref: idOf('AWS::DynamoDB::Table', 'Audit') });
     expect(adminEnv().POLL_QUEUE_URL).toEqual({ Ref: idOf('AWS::SQS::Queue', 'SourcesPollQueue') });
   });
@@ -225,16 +246,24 @@ describe('admin function', () => {
     // One statement with the privacy queue's SendMessage (requested exports and erasures): CDK merges the two.
     const queues = [onPollQueue[0]?.Resource].flat();
     expect(queues).toHaveLength(2);
-    expect(queues).toEqual(expect.arrayContaining([
-      { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'SourcesPollQueue'), 'Arn'] }, { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'PrivacyQueue'), 'Arn'] },
-    ]));
+    expect(queues).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'SourcesPollQueue'), 'Arn'] },
+        { 'Fn::GetAtt': [idOf('AWS::SQS::Queue', 'PrivacyQueue'), 'Arn'] },
+      ]),
+    );
     expect(JSON.stringify(adminStatements())).not.toContain('SourcesPollDeadLetterQueue');
   });
 
   it('reads and writes S3 objects only under its prefixes: raw mail (polls), attachments, uploads, import archives; plans write-only; export archives read-only; no delete', () => {
     // Arrange
     const s3 = adminStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
-    const withActions = (actions: string[]) => s3.filter((s) => JSON.stringify(actionsOf(s).sort()) === JSON.stringify(actions)).flatMap((s) => [s.Resource].flat()).map(prefixOf).sort();
+    const withActions = (actions: string[]) =>
+      s3
+        .filter((s) => JSON.stringify(actionsOf(s).sort()) === JSON.stringify(actions))
+        .flatMap((s) => [s.Resource].flat())
+        .map(prefixOf)
+        .sort();
     // Assert
     expect(s3.flatMap(actionsOf).filter((a) => a !== 's3:GetObject' && a !== 's3:PutObject')).toEqual([]);
     expect(withActions(['s3:GetObject', 's3:PutObject'])).toEqual(['/attachments/*', '/imports/*', '/inbound/raw/*', '/outbound/uploads/*']);
@@ -310,8 +339,15 @@ describe('audit log', () => {
     expect(never?.Condition).toBeUndefined();
     expect(actionsOf(never as Statement)).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']));
     // Changing an entry in place: the privacy function's redaction of an erased address, nobody else's.
-    expect(onlyRedactor).toMatchObject({ Principal: { AWS: '*' }, Action: 'dynamodb:UpdateItem', Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('PrivacyJobRole') } } });
-    expect(onlyWriter).toMatchObject({ Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleArn('AdminApiHandlerRole'), roleArn('PrivacyJobRole')] } } });
+    expect(onlyRedactor).toMatchObject({
+      Principal: { AWS: '*' },
+      Action: 'dynamodb:UpdateItem',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('PrivacyJobRole') } },
+    });
+    expect(onlyWriter).toMatchObject({
+      Principal: { AWS: '*' },
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleArn('AdminApiHandlerRole'), roleArn('PrivacyJobRole')] } },
+    });
     expect(actionsOf(onlyWriter as Statement)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:PartiQLInsert']));
   });
 

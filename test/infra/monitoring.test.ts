@@ -36,12 +36,16 @@ const alarmProperties = (alarm: Resource): Record<string, unknown> => {
 const alarms = (from: Template = template) => Object.values(resources('AWS::CloudWatch::Alarm', from)).map(alarmProperties);
 const dimensionOf = (alarm: Record<string, unknown>, name: string): unknown =>
   (alarm.Dimensions as { Name: string; Value: unknown }[] | undefined)?.find((d) => d.Name === name)?.Value;
-const reconcileFunction = () => Object.entries(resources('AWS::Lambda::Function'))
-  .find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes(RECONCILE_SERVICE_NAME)) as [string, Resource];
+const reconcileFunction = () =>
+  Object.entries(resources('AWS::Lambda::Function')).find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes(RECONCILE_SERVICE_NAME)) as [
+    string,
+    Resource,
+  ];
 const variables = () => (reconcileFunction()[1].Properties.Environment as { Variables: Record<string, string> }).Variables;
-const reconcileStatements = (): Statement[] => Object.values(resources('AWS::IAM::Policy'))
-  .filter((p) => JSON.stringify(p.Properties.Roles).includes('ReconciliationRunRole'))
-  .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const reconcileStatements = (): Statement[] =>
+  Object.values(resources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes('ReconciliationRunRole'))
+    .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 const actionsOf = (s: Statement): string[] => [s.Action].flat();
 
 describe('alarm topic', () => {
@@ -71,9 +75,10 @@ describe('alarm topic', () => {
 
   it('subscribes each configured address by email, and none when the config names none', () => {
     // Arrange
-    const emails = (from: Template) => Object.values(resources('AWS::SNS::Subscription', from))
-      .filter((s) => s.Properties.Protocol === 'email')
-      .map((s) => ({ endpoint: s.Properties.Endpoint, topic: s.Properties.TopicArn }));
+    const emails = (from: Template) =>
+      Object.values(resources('AWS::SNS::Subscription', from))
+        .filter((s) => s.Properties.Protocol === 'email')
+        .map((s) => ({ endpoint: s.Properties.Endpoint, topic: s.Properties.TopicArn }));
     // Act
     const { template: bare } = synthPostroom(exampleConfig({ alarms: { emails: [] } }), { bundle: false });
     // Assert
@@ -93,14 +98,21 @@ describe('alarms', () => {
     // Assert
     expect(all.length).toBeGreaterThan(0);
     for (const alarm of all) {
-      expect(alarm, String(alarm.AlarmName)).toMatchObject({ AlarmActions: [{ Ref: topicId() }], ActionsEnabled: true, EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+      expect(alarm, String(alarm.AlarmName)).toMatchObject({
+        AlarmActions: [{ Ref: topicId() }],
+        ActionsEnabled: true,
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+      });
       expect(String(alarm.AlarmName)).toMatch(/^Postroom-/);
     }
   });
 
   it('alarms on the errors and on the throttles of every function', () => {
     // Arrange
-    const functions = Object.entries(resources('AWS::Lambda::Function')).filter(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
+    const functions = Object.entries(resources('AWS::Lambda::Function')).filter(([, f]) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('POWERTOOLS_SERVICE_NAME'),
+    );
     // Assert
     // Inbound, outbound, feedback, sources, admin, reconciliation, retention's expiry, privacy, SLA check.
     expect(functions).toHaveLength(9);
@@ -108,7 +120,13 @@ describe('alarms', () => {
       for (const metric of ['Errors', 'Throttles']) {
         const on = alarms().filter((a) => a.MetricName === metric && JSON.stringify(dimensionOf(a, 'FunctionName')) === JSON.stringify({ Ref: id }));
         expect(on, `${metric} of ${id}`).toHaveLength(1);
-        expect(on[0]).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+        expect(on[0]).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        });
       }
     }
   });
@@ -131,7 +149,12 @@ describe('alarms', () => {
     for (const id of watched) {
       const on = alarms().filter((a) => JSON.stringify(dimensionOf(a, 'QueueName')) === JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] }));
       expect(on, id).toHaveLength(1);
-      expect(on[0]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(on[0]).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
       expect(String(on[0]?.AlarmDescription).length).toBeGreaterThan(30);
     }
     // No alarm on a working queue's depth: busy is not broken.
@@ -152,8 +175,13 @@ describe('alarms', () => {
       const on = alarms().filter((a) => a.MetricName === metric);
       expect(on, metric).toHaveLength(1);
       expect(on[0]).toMatchObject({
-        Namespace: variables().POWERTOOLS_METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: service }], Statistic: statistic, Period: period,
-        Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+        Namespace: variables().POWERTOOLS_METRICS_NAMESPACE,
+        Dimensions: [{ Name: 'service', Value: service }],
+        Statistic: statistic,
+        Period: period,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
       });
     }
   });
@@ -162,8 +190,10 @@ describe('alarms', () => {
     // Act
     const { template: extended } = synthWithNag((app) => {
       const stack = new PostroomStack(app, 'Postroom', { config });
-      new cloudwatch.Metric({ namespace: 'Custom', metricName: 'Probe', period: Duration.minutes(5) })
-        .createAlarm(stack, 'ProbeAlarm', { threshold: 1, evaluationPeriods: 1 });
+      new cloudwatch.Metric({ namespace: 'Custom', metricName: 'Probe', period: Duration.minutes(5) }).createAlarm(stack, 'ProbeAlarm', {
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
       return stack;
     }, NO_BUNDLE);
     // Assert
@@ -215,7 +245,10 @@ describe('reconciliation', () => {
     const prefixOf = (resource: unknown): string => String(((resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1] ?? []).at(-1));
     // Assert
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MailStorageBucket/), 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'inbound/raw/*' } } });
+    expect(list[0]).toMatchObject({
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MailStorageBucket/), 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': 'inbound/raw/*' } },
+    });
     expect(s3.filter((s) => actionsOf(s).includes('s3:GetObject')).map((s) => prefixOf(s.Resource))).toEqual(['/inbound/raw/*']);
     expect(s3.filter((s) => actionsOf(s).includes('s3:PutObject')).map((s) => prefixOf(s.Resource))).toEqual(['/outbound/plans/*']);
     expect(s3.flatMap(actionsOf).filter((a) => /Delete/.test(a))).toEqual([]);

@@ -42,10 +42,14 @@ describe('mail storage', () => {
 
   it('expires reply uploads by age but no mail by a rule (mail goes with its records: retention), and logs access to the log bucket', () => {
     // Arrange
-    const mail = Object.values(resourcesOf('AWS::S3::Bucket')).find((b) => (b.Properties.LoggingConfiguration as { LogFilePrefix?: string } | undefined)?.LogFilePrefix === 'mail/');
+    const mail = Object.values(resourcesOf('AWS::S3::Bucket')).find(
+      (b) => (b.Properties.LoggingConfiguration as { LogFilePrefix?: string } | undefined)?.LogFilePrefix === 'mail/',
+    );
     const rules = (mail?.Properties.LifecycleConfiguration as { Rules: { Prefix?: string; ExpirationInDays?: number }[] }).Rules;
     // Assert
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => [r.Prefix, r.ExpirationInDays])).toEqual(expect.arrayContaining([['outbound/uploads/', config.retention.uploadDays]]));
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => [r.Prefix, r.ExpirationInDays])).toEqual(
+      expect.arrayContaining([['outbound/uploads/', config.retention.uploadDays]]),
+    );
     expect(rules.filter((r) => r.ExpirationInDays !== undefined && (r.Prefix ?? '') === '')).toEqual([]);
     template.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'mail/' } });
   });
@@ -136,20 +140,22 @@ describe('skill queues', () => {
         FifoThroughputLimit: 'perMessageGroupId',
         SqsManagedSseEnabled: true,
       });
-      const dlqId = ((q.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string] } }).deadLetterTargetArn)['Fn::GetAtt'][0];
+      const dlqId = (q.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string] } }).deadLetterTargetArn['Fn::GetAtt'][0];
       expect(resourcesOf('AWS::SQS::Queue')[dlqId]?.Properties).toMatchObject({ FifoQueue: true });
     }
   });
 
-  it('alarms on the depth of every dead-letter queue (the skills\', the outbound, the feedback, the poll and the privacy one) and of the failed-mail and expiry queues', () => {
+  it("alarms on the depth of every dead-letter queue (the skills', the outbound, the feedback, the poll and the privacy one) and of the failed-mail and expiry queues", () => {
     // Arrange
     const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm')).filter((a) => alarmMetric(a).Namespace === 'AWS/SQS');
     const topicId = Object.keys(resourcesOf('AWS::SNS::Topic')).find((id) => id.startsWith('MonitoringAlarms'));
     const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
-    const deadLetterTargets = new Set(queues.flatMap((q) => {
-      const target = (q.Properties.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.deadLetterTargetArn;
-      return target ? [target['Fn::GetAtt'][0]] : [];
-    }));
+    const deadLetterTargets = new Set(
+      queues.flatMap((q) => {
+        const target = (q.Properties.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt': [string] } } | undefined)?.deadLetterTargetArn;
+        return target ? [target['Fn::GetAtt'][0]] : [];
+      }),
+    );
     // Assert
     // The failed-mail queue and the expiry stream's on-failure queue are dead-letter queues no redrive names.
     // Outbound, feedback, poll and privacy dead-letter queues, the failed-mail and expiry queues.
@@ -214,8 +220,12 @@ describe('receiving', () => {
 });
 
 describe('inbound function', () => {
-  const inbound = () => Object.values(resourcesOf('AWS::Lambda::Function'))
-    .find((f) => f.Properties.Handler === 'index.handler' && (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.SKILL_QUEUE_URLS);
+  const inbound = () =>
+    Object.values(resourcesOf('AWS::Lambda::Function')).find(
+      (f) =>
+        f.Properties.Handler === 'index.handler' &&
+        (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.SKILL_QUEUE_URLS,
+    );
 
   it('runs on the newest Node runtime of aws-cdk-lib, ARM64, with active tracing', () => {
     // Arrange
@@ -254,7 +264,9 @@ describe('inbound function', () => {
   it('may read only raw mail objects and items of the table (no scan, no index, no delete)', () => {
     // Arrange
     const statements = Object.values(resourcesOf('AWS::IAM::Policy')).flatMap(
-      (p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string[]>> }[] }).Statement,
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string[]>> }[] })
+          .Statement,
     );
     const actions = statements.flatMap((s) => [s.Action].flat());
     // The privacy function alone reads the whole table: there is no index by address.
@@ -276,9 +288,7 @@ describe('inbound function', () => {
     expect(leadingKeys?.some((k) => k.startsWith('CHANNEL'))).toBe(false);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [Match.anyValue(), '/inbound/raw/*']] } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [Match.anyValue(), '/inbound/raw/*']] } })]),
       },
     });
   });
@@ -299,7 +309,10 @@ describe('channel seed', () => {
 
 describe('outbound pipeline', () => {
   type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
-  const outbound = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.OUTBOUND_QUEUE_URL);
+  const outbound = () =>
+    Object.values(resourcesOf('AWS::Lambda::Function')).find(
+      (f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.OUTBOUND_QUEUE_URL,
+    );
   const statementsOf = (fragment: string): Statement[] =>
     Object.values(resourcesOf('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(fragment))
@@ -310,7 +323,9 @@ describe('outbound pipeline', () => {
     const variables = (outbound()?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     // Assert
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
-    expect(Object.keys(variables)).toEqual(expect.arrayContaining(['TABLE_NAME', 'MAIL_BUCKET', 'OUTBOUND_QUEUE_URL', 'CREDENTIALS_KEY_ARN', 'SES_CONFIGURATION_SET', 'LEASE_SECONDS']));
+    expect(Object.keys(variables)).toEqual(
+      expect.arrayContaining(['TABLE_NAME', 'MAIL_BUCKET', 'OUTBOUND_QUEUE_URL', 'CREDENTIALS_KEY_ARN', 'SES_CONFIGURATION_SET', 'LEASE_SECONDS']),
+    );
     expect(variables).not.toHaveProperty('ALLOW_LOOPBACK_HOSTS');
     expect(variables).not.toHaveProperty('CREDENTIALS_KEY_FILE');
   });
@@ -340,7 +355,10 @@ describe('outbound pipeline', () => {
 
 describe('feedback pipeline', () => {
   type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
-  const feedback = () => Object.values(resourcesOf('AWS::Lambda::Function')).find((f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME === 'postroom-feedback');
+  const feedback = () =>
+    Object.values(resourcesOf('AWS::Lambda::Function')).find(
+      (f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME === 'postroom-feedback',
+    );
   const logicalId = (type: string, fragment: string): string => Object.keys(resourcesOf(type)).find((id) => id.includes(fragment)) ?? '';
 
   it('publishes every delivery event of the configuration set to an encrypted, TLS-only topic', () => {
@@ -356,12 +374,16 @@ describe('feedback pipeline', () => {
     expect(resourcesOf('AWS::SNS::Topic')[topicId]?.Properties.KmsMasterKeyId).toBeDefined();
     expect(JSON.stringify(resourcesOf('AWS::SNS::TopicPolicy'))).toContain('"aws:SecureTransport":"false"');
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'ses.amazonaws.com' }, Effect: 'Allow' })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'ses.amazonaws.com' }, Effect: 'Allow' })]),
+      },
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       Description: Match.stringLikeRegexp('SES delivery events'),
       EnableKeyRotation: true,
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'ses.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]),
+      },
     });
   });
 
@@ -370,12 +392,21 @@ describe('feedback pipeline', () => {
     const queueId = logicalId('AWS::SQS::Queue', 'FeedbackQueue');
     const dlqId = logicalId('AWS::SQS::Queue', 'FeedbackDeadLetterQueue');
     // Assert
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': [queueId, 'Arn'] }, TopicArn: { Ref: logicalId('AWS::SNS::Topic', 'FeedbackEvents') } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      Endpoint: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      TopicArn: { Ref: logicalId('AWS::SNS::Topic', 'FeedbackEvents') },
+    });
     // parseSesFeedback reads SNS envelopes: no raw delivery.
     const sqsSubscriptions = Object.values(resourcesOf('AWS::SNS::Subscription')).filter((sub) => sub.Properties.Protocol === 'sqs');
     expect(sqsSubscriptions.map((sub) => sub.Properties.RawMessageDelivery ?? false)).toEqual([false]);
-    expect(resourcesOf('AWS::SQS::Queue')[queueId]?.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
-    const depth = Object.values(resourcesOf('AWS::CloudWatch::Alarm')).filter((a) => JSON.stringify(alarmMetric(a).Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]));
+    expect(resourcesOf('AWS::SQS::Queue')[queueId]?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    const depth = Object.values(resourcesOf('AWS::CloudWatch::Alarm')).filter(
+      (a) => JSON.stringify(alarmMetric(a).Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]),
+    );
     expect(depth.map((a) => a.Properties.Threshold)).toEqual([1]);
   });
 
@@ -419,9 +450,9 @@ describe('feedback pipeline', () => {
     // Assert
     expect(leadingKeys).toEqual(expect.arrayContaining(['ACK#*', 'HITS#*', 'SUPP#*', 'FEEDBACK#*', 'INBOUND#*']));
     expect(JSON.stringify(leadingKeys)).not.toMatch(/CHANNEL|CRED|OUTBOUND#/);
-    expect(statements).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [expect.anything(), '/outbound/plans/*']] } }),
-    ]));
+    expect(statements).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [expect.anything(), '/outbound/plans/*']] } })]),
+    );
     const send = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'));
     expect([send?.Resource].flat()).toContainEqual({ 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'OutboundQueue'), 'Arn'] });
     expect(JSON.stringify([send?.Resource].flat())).not.toContain('Feedback');

@@ -28,24 +28,34 @@ const statementsOf = (roleFragment: string): Statement[] =>
     .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleFragment))
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 const auditPolicy = (): Statement[] =>
-  (resources('AWS::DynamoDB::Table')[idOf('AWS::DynamoDB::Table', 'Audit')]?.Properties.ResourcePolicy as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement;
+  (resources('AWS::DynamoDB::Table')[idOf('AWS::DynamoDB::Table', 'Audit')]?.Properties.ResourcePolicy as { PolicyDocument: { Statement: Statement[] } })
+    .PolicyDocument.Statement;
 
 describe('privacy jobs in AWS', () => {
   it('runs the privacy function from its own queue, one step per message, with a dead-letter queue', () => {
     // Arrange
-    const fn = Object.values(resources('AWS::Lambda::Function')).find((f) => JSON.stringify(f.Properties.Environment ?? {}).includes('PRIVACY_QUEUE_URL') && JSON.stringify(f.Properties.Environment).includes('postroom-privacy'));
+    const fn = Object.values(resources('AWS::Lambda::Function')).find(
+      (f) =>
+        JSON.stringify(f.Properties.Environment ?? {}).includes('PRIVACY_QUEUE_URL') && JSON.stringify(f.Properties.Environment).includes('postroom-privacy'),
+    );
     const queueId = idOf('AWS::SQS::Queue', 'PrivacyQueue');
     const mapping = Object.values(resources('AWS::Lambda::EventSourceMapping')).find((m) => JSON.stringify(m.Properties.EventSourceArn).includes(queueId));
     // Assert
     expect(fn?.Properties.Timeout).toBe(900);
-    expect(Object.keys((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables).filter((k) => k !== 'NODE_OPTIONS').sort()).toEqual(Object.keys(PrivacyEnvSchema.shape).sort());
+    expect(
+      Object.keys((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables)
+        .filter((k) => k !== 'NODE_OPTIONS')
+        .sort(),
+    ).toEqual(Object.keys(PrivacyEnvSchema.shape).sort());
     expect(mapping?.Properties).toMatchObject({ BatchSize: 1 });
     expect(resources('AWS::SQS::Queue')[queueId]?.Properties).toMatchObject({
-      RedrivePolicy: { maxReceiveCount: PRIVACY_MAX_RECEIVES }, VisibilityTimeout: 900 * 6, SqsManagedSseEnabled: true,
+      RedrivePolicy: { maxReceiveCount: PRIVACY_MAX_RECEIVES },
+      VisibilityTimeout: 900 * 6,
+      SqsManagedSseEnabled: true,
     });
   });
 
-  it('grants the function the table whole, the mail bucket\'s prefixes of a person\'s mail and its own, and the admin function the queue and the archives only', () => {
+  it("grants the function the table whole, the mail bucket's prefixes of a person's mail and its own, and the admin function the queue and the archives only", () => {
     // Arrange
     const privacy = statementsOf('PrivacyJobRole');
     const admin = statementsOf('AdminApiHandlerRole');
@@ -54,7 +64,8 @@ describe('privacy jobs in AWS', () => {
     const onTable = privacy.filter((s) => JSON.stringify(s.Resource).includes(tableId));
     expect(onTable.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']));
     const objects = privacy.find((s) => actionsOf(s).includes('s3:DeleteObject'));
-    for (const prefix of ['inbound/raw/*', 'attachments/*', 'outbound/plans/*', 'outbound/uploads/*', 'privacy/*']) expect(JSON.stringify(objects?.Resource)).toContain(prefix);
+    for (const prefix of ['inbound/raw/*', 'attachments/*', 'outbound/plans/*', 'outbound/uploads/*', 'privacy/*'])
+      expect(JSON.stringify(objects?.Resource)).toContain(prefix);
     expect(JSON.stringify(objects?.Resource)).not.toContain('imports/');
     expect(privacy.find((s) => actionsOf(s).includes('s3:ListBucket'))?.Condition).toEqual({ StringLike: { 's3:prefix': ['attachments/*', 'privacy/*'] } });
     expect(admin.some((s) => actionsOf(s).includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes('PrivacyQueue'))).toBe(true);
@@ -62,7 +73,7 @@ describe('privacy jobs in AWS', () => {
     expect(JSON.stringify(admin.filter((s) => JSON.stringify(s.Resource).includes('privacy/')).map((s) => s.Resource))).toContain('privacy/exports/*');
   });
 
-  it('makes the privacy function the audit table\'s one redactor: it may update entries, nobody else may, and nobody may delete them', () => {
+  it("makes the privacy function the audit table's one redactor: it may update entries, nobody else may, and nobody may delete them", () => {
     // Arrange
     const policy = auditPolicy();
     const redact = policy.find((s) => s.Sid === 'OnlyTheRedactorChanges');

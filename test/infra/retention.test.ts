@@ -32,7 +32,10 @@ describe('retention in AWS', () => {
     const [, table] = only('AWS::DynamoDB::Table', 'TablesTable');
     const [, audit] = only('AWS::DynamoDB::Table', 'TablesAudit');
     // Assert
-    expect(table.Properties).toMatchObject({ TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true }, StreamSpecification: { StreamViewType: 'OLD_IMAGE' } });
+    expect(table.Properties).toMatchObject({
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      StreamSpecification: { StreamViewType: 'OLD_IMAGE' },
+    });
     expect(audit.Properties).toMatchObject({ TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
     expect(audit.Properties).not.toHaveProperty('StreamSpecification');
   });
@@ -51,10 +54,13 @@ describe('retention in AWS', () => {
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
     });
     const filters = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
-    expect(filters).toEqual([{
-      eventName: ['REMOVE'], userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
-      dynamodb: { Keys: { pk: { S: [{ prefix: 'CONV#' }, { prefix: 'LOOSE#' }, { prefix: 'INBOUND#' }] } } },
-    }]);
+    expect(filters).toEqual([
+      {
+        eventName: ['REMOVE'],
+        userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
+        dynamodb: { Keys: { pk: { S: [{ prefix: 'CONV#' }, { prefix: 'LOOSE#' }, { prefix: 'INBOUND#' }] } } },
+      },
+    ]);
   });
 
   it('lets the expiry read its stream, query and delete only the partitions expiry touches, and delete (never read) mail objects by key', () => {
@@ -64,8 +70,18 @@ describe('retention in AWS', () => {
     const [tableId] = only('AWS::DynamoDB::Table', 'TablesTable');
     // Assert
     expect(actions).toEqual([
-      'dynamodb:DeleteItem', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:Query',
-      'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage',
+      'dynamodb:DeleteItem',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:DeleteObject',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
     ]);
     const stream = statements.find((s) => [s.Action].flat().includes('dynamodb:GetRecords'));
     expect(stream?.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
@@ -91,10 +107,10 @@ describe('retention in AWS', () => {
     expect(expiring.filter(([prefix]) => mail(prefix))).toEqual([]);
   });
 
-  it('gives every function that writes what expires the configured settings, and alarms on the expiry\'s failures', () => {
+  it("gives every function that writes what expires the configured settings, and alarms on the expiry's failures", () => {
     // Arrange
     const withSettings = Object.values(resources('AWS::Lambda::Function'))
-      .map((f) => ((f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}))
+      .map((f) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
       .filter((v) => 'RETENTION_MAIL_DAYS' in v);
     const services = withSettings.map((v) => String(v.POWERTOOLS_SERVICE_NAME)).sort();
     const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties));
@@ -103,7 +119,12 @@ describe('retention in AWS', () => {
     expect(services).toEqual(['postroom-admin', 'postroom-inbound', 'postroom-outbound', 'postroom-reconcile', 'postroom-sources']);
     for (const variables of withSettings) {
       expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.keys(RetentionFields)));
-      expect(variables).toMatchObject({ RETENTION_MAIL_DAYS: '400', RETENTION_FAILED_MAIL_DAYS: '60', RETENTION_UPLOAD_DAYS: '10', RETENTION_AUDIT_DAYS: '3000' });
+      expect(variables).toMatchObject({
+        RETENTION_MAIL_DAYS: '400',
+        RETENTION_FAILED_MAIL_DAYS: '60',
+        RETENTION_UPLOAD_DAYS: '10',
+        RETENTION_AUDIT_DAYS: '3000',
+      });
     }
     expect(alarms.some((a) => a.includes(dlqId))).toBe(true);
   });
@@ -112,13 +133,15 @@ describe('retention in AWS', () => {
     // Assert
     expect(nag.violations.map((v) => v.ruleName)).toEqual([]);
     const ours = nag.suppressedViolations.filter((v) => v.violatingConstructs.some((c) => c.constructPath.includes('/Retention/')));
-    expect(ours.map((v) => v.ruleName).sort()).toEqual([
-      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/attachments/*]',
-      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/inbound/raw/*]',
-      'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/plans/*]',
-      'AwsSolutions-IAM5[Resource::*]',
-      'AwsSolutions-SQS3',
-    ].sort());
+    expect(ours.map((v) => v.ruleName).sort()).toEqual(
+      [
+        'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/attachments/*]',
+        'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/inbound/raw/*]',
+        'AwsSolutions-IAM5[Resource::<MailStorageBucketF6CFF9AD.Arn>/outbound/plans/*]',
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-SQS3',
+      ].sort(),
+    );
     for (const v of ours) expect(v.reason?.length ?? 0).toBeGreaterThan(40);
   });
 });

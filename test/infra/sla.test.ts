@@ -36,7 +36,11 @@ describe('SLA check in AWS', () => {
     expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
     expect(JSON.stringify(rule.Properties.Targets)).toContain(fnId);
     expect(invokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
-    expect(Object.keys(envOf(fn)).filter((k) => k !== 'NODE_OPTIONS').sort()).toEqual(Object.keys(SlaCheckEnvSchema.shape).sort());
+    expect(
+      Object.keys(envOf(fn))
+        .filter((k) => k !== 'NODE_OPTIONS')
+        .sort(),
+    ).toEqual(Object.keys(SlaCheckEnvSchema.shape).sort());
   });
 
   it('publishes to a KMS-encrypted topic that refuses plain HTTP', () => {
@@ -75,7 +79,10 @@ describe('SLA check in AWS', () => {
     const indexes = table.Properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[];
     // Assert
     expect(indexes.find((i) => i.IndexName === 'sla')).toMatchObject({
-      KeySchema: [{ AttributeName: 'slaPk', KeyType: 'HASH' }, { AttributeName: 'slaNext', KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: 'slaPk', KeyType: 'HASH' },
+        { AttributeName: 'slaNext', KeyType: 'RANGE' },
+      ],
       Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: expect.arrayContaining(['sla', 'slaEvents', 'slaRev', 'slaPausedSince']) },
     });
   });
@@ -105,7 +112,14 @@ describe('SLA check bundle', () => {
     // Act
     const result = await build({
       entryPoints: [join(import.meta.dirname, '../../functions/sla-check.ts')],
-      bundle: true, platform: 'node', format: 'esm', target: POSTROOM_BUNDLE_TARGET, mainFields: ['module', 'main'], write: false, metafile: true, logLevel: 'silent',
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: POSTROOM_BUNDLE_TARGET,
+      mainFields: ['module', 'main'],
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
     });
     const packages = new Set(Object.keys(result.metafile.inputs).flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
     // Assert

@@ -73,7 +73,11 @@ describe('mailbox function', () => {
     // Arrange
     const vars = variables();
     // Assert
-    expect(Object.keys(vars).filter((k) => k !== 'NODE_OPTIONS').sort()).toEqual(Object.keys(SourceEnvSchema.shape).sort());
+    expect(
+      Object.keys(vars)
+        .filter((k) => k !== 'NODE_OPTIONS')
+        .sort(),
+    ).toEqual(Object.keys(SourceEnvSchema.shape).sort());
     expect(vars).toMatchObject({
       POLL_QUEUE_URL: { Ref: pollQueueId() },
       CREDENTIALS_KEY_ARN: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'CredentialsKey'), 'Arn'] },
@@ -89,7 +93,16 @@ describe('mailbox function', () => {
     expect(Number(vars.LEASE_SECONDS)).toBeGreaterThan(fn().Timeout as number);
     expect(Number(vars.LEASE_SECONDS)).toBeLessThan((fn().Timeout as number) + 60);
     // The env schema accepts what the stack sets (tokens stood in for by plausible values).
-    const concrete = { ...vars, NOTIFICATION_BASE_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com', TABLE_NAME: 't', MAIL_BUCKET: 'b', POLL_QUEUE_URL: 'https://sqs.example/1/p.fifo', OUTBOUND_QUEUE_URL: 'https://sqs.example/1/o.fifo', CREDENTIALS_KEY_ARN: 'arn:k', SKILL_QUEUE_URLS: '{}' };
+    const concrete = {
+      ...vars,
+      NOTIFICATION_BASE_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+      TABLE_NAME: 't',
+      MAIL_BUCKET: 'b',
+      POLL_QUEUE_URL: 'https://sqs.example/1/p.fifo',
+      OUTBOUND_QUEUE_URL: 'https://sqs.example/1/o.fifo',
+      CREDENTIALS_KEY_ARN: 'arn:k',
+      SKILL_QUEUE_URLS: '{}',
+    };
     expect(SourceEnvSchema.safeParse(concrete).success).toBe(true);
   });
 });
@@ -109,8 +122,9 @@ describe('dispatch schedule', () => {
   });
 
   it('lets EventBridge invoke the function for this rule only', () => {
-    const permissions = Object.values(resources('AWS::Lambda::Permission'))
-      .filter((p) => p.Properties.Principal === 'events.amazonaws.com' && JSON.stringify(p.Properties.FunctionName).includes(fnId()));
+    const permissions = Object.values(resources('AWS::Lambda::Permission')).filter(
+      (p) => p.Properties.Principal === 'events.amazonaws.com' && JSON.stringify(p.Properties.FunctionName).includes(fnId()),
+    );
     expect(permissions).toHaveLength(1);
     expect(permissions[0]?.Properties).toMatchObject({
       Action: 'lambda:InvokeFunction',
@@ -137,10 +151,16 @@ describe('poll queue', () => {
     expect(resources('AWS::SQS::Queue')[deadLetterId()]?.Properties).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
     // Enough time for the receives to happen before the message expires.
     expect(queue?.MessageRetentionPeriod).toBeGreaterThan(POLL_MAX_RECEIVES * (queue?.VisibilityTimeout as number));
-    const depth = Object.values(resources('AWS::CloudWatch::Alarm')).map(alarmProperties)
+    const depth = Object.values(resources('AWS::CloudWatch::Alarm'))
+      .map(alarmProperties)
       .filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterId(), 'QueueName'] } }]));
     expect(depth).toHaveLength(1);
-    expect(depth[0]).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(depth[0]).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 
   it('denies requests without TLS on both queues', () => {
@@ -152,7 +172,9 @@ describe('poll queue', () => {
 
   it('feeds the function one mailbox per invocation, at most DEFAULT_POLL_CONCURRENCY at once', () => {
     // Arrange
-    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).filter((m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: fnId() }));
+    const mappings = Object.values(resources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: fnId() }),
+    );
     // Assert
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.Properties).toMatchObject({
@@ -164,7 +186,10 @@ describe('poll queue', () => {
 });
 
 describe('alarms', () => {
-  const alarmOn = (metricName: string) => Object.values(resources('AWS::CloudWatch::Alarm')).map(alarmProperties).filter((a) => a.MetricName === metricName);
+  const alarmOn = (metricName: string) =>
+    Object.values(resources('AWS::CloudWatch::Alarm'))
+      .map(alarmProperties)
+      .filter((a) => a.MetricName === metricName);
 
   it('alarms on a failing source: SourceFailing under the function’s namespace and Powertools service dimension, maximum ≥ 1 over five minutes', () => {
     // Arrange
@@ -204,9 +229,19 @@ describe('grants', () => {
     const writes = s3.filter((s) => actionsOf(s).some((a) => S3_WRITE.test(a)));
     const archives = s3.filter((s) => [s.Resource].flat().map(prefixOf).includes(`/${IMPORT_ARCHIVE_PREFIX}*`));
     // Assert
-    expect(writes.flatMap((s) => [s.Resource].flat()).map(prefixOf).sort()).toEqual(['/inbound/raw/*', '/outbound/plans/*']);
+    expect(
+      writes
+        .flatMap((s) => [s.Resource].flat())
+        .map(prefixOf)
+        .sort(),
+    ).toEqual(['/inbound/raw/*', '/outbound/plans/*']);
     expect(writes.flatMap(actionsOf).filter((a) => S3_WRITE.test(a))).toEqual(['s3:PutObject', 's3:PutObject']);
-    expect(s3.flatMap((s) => [s.Resource].flat()).map(prefixOf).sort()).toEqual(['/imports/*', '/inbound/raw/*', '/outbound/plans/*']);
+    expect(
+      s3
+        .flatMap((s) => [s.Resource].flat())
+        .map(prefixOf)
+        .sort(),
+    ).toEqual(['/imports/*', '/inbound/raw/*', '/outbound/plans/*']);
     expect(archives).toHaveLength(1);
     expect(actionsOf(archives[0] as Statement)).toEqual(['s3:GetObject']);
     expect([archives[0]?.Resource].flat()).toHaveLength(1);
@@ -216,8 +251,20 @@ describe('grants', () => {
     // Arrange
     let stored: ImportJob | undefined;
     const deps: ImportJobDeps = {
-      jobs: { get: async () => null, put: async (job: ImportJob) => { stored = job; return true; } },
-      archives: { uploadForm: async () => ({ url: 'https://b', fields: {}, expiresIn: 3600, maxBytes: MAX_ARCHIVE_BYTES }), exists: async () => false, localCopy: async () => { throw new Error('unused'); } },
+      jobs: {
+        get: async () => null,
+        put: async (job: ImportJob) => {
+          stored = job;
+          return true;
+        },
+      },
+      archives: {
+        uploadForm: async () => ({ url: 'https://b', fields: {}, expiresIn: 3600, maxBytes: MAX_ARCHIVE_BYTES }),
+        exists: async () => false,
+        localCopy: async () => {
+          throw new Error('unused');
+        },
+      },
       ids: { next: () => 'import-1' },
       now: () => new Date('2026-01-01T00:00:00Z'),
     };
@@ -226,7 +273,9 @@ describe('grants', () => {
     // Assert
     expect(stored?.objectKey.startsWith(IMPORT_ARCHIVE_PREFIX)).toBe(true);
     template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'import-archives', Prefix: IMPORT_ARCHIVE_PREFIX, ExpirationInDays: IMPORT_ARCHIVE_DAYS, Status: 'Enabled' }]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([{ Id: 'import-archives', Prefix: IMPORT_ARCHIVE_PREFIX, ExpirationInDays: IMPORT_ARCHIVE_DAYS, Status: 'Enabled' }]),
+      },
     });
   });
 
@@ -236,18 +285,35 @@ describe('grants', () => {
     const writes = dynamo.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
     const leadingKeys = writes[0]?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[];
     // Assert
-    expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamo.flatMap(actionsOf).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     expect(writes).toHaveLength(1);
-    expect(leadingKeys).toEqual(expect.arrayContaining(['SOURCE#*', 'SRCKEY#*', 'SRCHASH#*', 'CREDENTIAL#*', 'IMPORT#*', 'INBOUND#*', 'CONV#*', 'MSGID#*', 'ACK#*']));
+    expect(leadingKeys).toEqual(
+      expect.arrayContaining(['SOURCE#*', 'SRCKEY#*', 'SRCHASH#*', 'CREDENTIAL#*', 'IMPORT#*', 'INBOUND#*', 'CONV#*', 'MSGID#*', 'ACK#*']),
+    );
     expect(leadingKeys.filter((k) => /^(CHANNEL|SKILL|AGENT|AUDIT|OUTBOUND)/.test(k))).toEqual([]);
   });
 
   it('sends to the poll queue, the skill queues and the outbound queue', () => {
     // Arrange
-    const send = roleStatements().filter((s) => actionsOf(s).includes('sqs:SendMessage')).flatMap((s) => [s.Resource].flat());
+    const send = roleStatements()
+      .filter((s) => actionsOf(s).includes('sqs:SendMessage'))
+      .flatMap((s) => [s.Resource].flat());
     // Assert
     const queue = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
-    expect(send).toEqual(expect.arrayContaining([queue(pollQueueId()), queue(idOf('AWS::SQS::Queue', 'OutboundQueue')), ...config.skills.map((s) => queue(idOf('AWS::SQS::Queue', `Skill${s.name.replace(/-/g, '')}Queue`)))]));
+    expect(send).toEqual(
+      expect.arrayContaining([
+        queue(pollQueueId()),
+        queue(idOf('AWS::SQS::Queue', 'OutboundQueue')),
+        ...config.skills.map((s) => queue(idOf('AWS::SQS::Queue', `Skill${s.name.replace(/-/g, '')}Queue`))),
+      ]),
+    );
     expect(JSON.stringify(send)).not.toMatch(/DeadLetter|FailedMail|Feedback/);
   });
 
@@ -266,7 +332,11 @@ describe('grants', () => {
     expect(mail).toHaveLength(1);
     expect(actionsOf(mail[0] as Statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(JSON.stringify(mail[0]?.Condition?.StringEquals?.['kms:ViaService'])).toContain('"s3."');
-    expect(roleStatements().flatMap(actionsOf).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    expect(
+      roleStatements()
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('kms:')),
+    ).toEqual([]);
   });
 });
 

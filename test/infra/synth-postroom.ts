@@ -23,10 +23,7 @@ export interface NagReport {
 }
 
 /** Synthesizes a stack-building function in an app with the AwsSolutions checks, as `bin/` does. */
-export function synthWithNag<S extends Stack>(
-  build: (app: App) => S,
-  context: Record<string, unknown> = {},
-): { stack: S; template: Template; nag: NagReport } {
+export function synthWithNag<S extends Stack>(build: (app: App) => S, context: Record<string, unknown> = {}): { stack: S; template: Template; nag: NagReport } {
   const outdir = mkdtempSync(join(tmpdir(), 'postroom-cdk-'));
   const app = new App({ outdir, context: { ...cdkJsonContext(), ...context } });
   const stack = build(app);

@@ -17,10 +17,11 @@ const adminStatements = (): Statement[] =>
   Object.entries(template.findResources('AWS::IAM::Policy') as Resources)
     .filter(([id]) => id.includes('AdminApiHandlerRole'))
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-const queueIds = (fragment: string) => Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('SkillQueuesSkill') && id.includes(fragment));
+const queueIds = (fragment: string) =>
+  Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('SkillQueuesSkill') && id.includes(fragment));
 
 describe('the admin function on the skill queues (the work routes)', () => {
-  it('may receive, keep invisible, delete and count messages of every skill queue: the stack\'s and those under the runtime prefix', () => {
+  it("may receive, keep invisible, delete and count messages of every skill queue: the stack's and those under the runtime prefix", () => {
     // Arrange
     const work = adminStatements().filter((s) => [s.Action].flat().includes('sqs:ReceiveMessage'));
     const resources = JSON.stringify(work.map((s) => s.Resource));
@@ -33,7 +34,7 @@ describe('the admin function on the skill queues (the work routes)', () => {
     for (const id of queues) expect(resources).toContain(`"${id}"`);
   });
 
-  it('never receives from or deletes on a stack skill\'s dead-letter queue, and stays cdk-nag clean', () => {
+  it("never receives from or deletes on a stack skill's dead-letter queue, and stays cdk-nag clean", () => {
     // Arrange
     const deadLetter = queueIds('DeadLetterQueue');
     const consuming = adminStatements().filter((s) => [s.Action].flat().some((a) => /^sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|\*)$/.test(a)));

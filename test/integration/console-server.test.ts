@@ -98,13 +98,19 @@ describe('the sandbox console server', () => {
     expect(local.status).toBe(200);
   });
 
-  it('passes /api/* on to the API without the prefix: method, path, query, body and the agent\'s own Authorization, nothing else', async () => {
+  it("passes /api/* on to the API without the prefix: method, path, query, body and the agent's own Authorization, nothing else", async () => {
     // Arrange
     heard = [];
     // Act
     const answer = await fetch(new URL('api/conversations/c-1/reply?x=1', server.url), {
       method: 'POST',
-      headers: { authorization: 'Bearer agent-token', 'content-type': 'application/json', 'if-match': '"3"', cookie: 'session=1', 'x-forwarded-for': '10.0.0.1' },
+      headers: {
+        authorization: 'Bearer agent-token',
+        'content-type': 'application/json',
+        'if-match': '"3"',
+        cookie: 'session=1',
+        'x-forwarded-for': '10.0.0.1',
+      },
       body: JSON.stringify({ text: 'Hello' }),
     });
     // Assert
@@ -120,7 +126,7 @@ describe('the sandbox console server', () => {
     expect(heard[0]?.headers['x-forwarded-for']).toBeUndefined();
   });
 
-  it('passes the API\'s refusals on as they are, and says so when the API is down', async () => {
+  it("passes the API's refusals on as they are, and says so when the API is down", async () => {
     // Arrange
     const down = await startConsoleServer({ port: 0, apiUrl: 'http://127.0.0.1:9', uploadOrigins: [] });
     try {

@@ -155,12 +155,18 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     expect(await agent1.locator('.top .role').textContent()).toBe('agent');
   }, 60_000);
 
-  it('shows a customer\'s mail on agent-1\'s queue; Take next opens it with its badges, thread decision and attachment', async () => {
+  it("shows a customer's mail on agent-1's queue; Take next opens it with its badges, thread decision and attachment", async () => {
     // Arrange: agent-1's stored signature, set as themselves through the API
-    const signature = await api('agent-1', 'PUT', '/agents/agent-1/signature', { html: '<p>Alex Agent<br>Example Support</p>', text: 'Alex Agent\nExample Support' });
+    const signature = await api('agent-1', 'PUT', '/agents/agent-1/signature', {
+      html: '<p>Alex Agent<br>Example Support</p>',
+      text: 'Alex Agent\nExample Support',
+    });
     expect(signature.status).toBe(200);
     await sendToSandbox(sandbox.info, {
-      from: 'Casey Customer <casey@customer.example>', to: 'support@example.test', subject: 'Where is my parcel?', messageId: '<parcel-1@customer.example>',
+      from: 'Casey Customer <casey@customer.example>',
+      to: 'support@example.test',
+      subject: 'Where is my parcel?',
+      messageId: '<parcel-1@customer.example>',
       text: 'Hello,\n\nmy parcel has not arrived. The receipt is attached.\n\nCasey\n\nOn Monday, Casey wrote:\n> an older note',
       html: '<p>Hello,</p><p>my parcel has <b>not</b> arrived. The receipt is attached.</p><p>Casey</p>',
       attachments: [{ filename: 'receipt.pdf', content: Buffer.from('%PDF-1.4 receipt 42'), contentType: 'application/pdf' }],
@@ -192,13 +198,17 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     expect(await readFile(await file.path(), 'utf8')).toBe('%PDF-1.4 receipt 42');
     expect(await agent1.frameLocator('iframe.mail-frame').locator('b').textContent()).toBe('not');
     expect(await agent1.locator('.facts').textContent()).toMatch(/Participants\s*casey@customer\.example/);
-    await until('the queue to show the mail in progress', async () => {
-      const c = await counts(agent1, 'support');
-      return c?.waiting === 0 && c.inFlight === 1;
-    }, 15_000);
+    await until(
+      'the queue to show the mail in progress',
+      async () => {
+        const c = await counts(agent1, 'support');
+        return c?.waiting === 0 && c.inFlight === 1;
+      },
+      15_000,
+    );
   }, 60_000);
 
-  it('replies with a template and an attachment: the preview is the mail; it lands in the outbox with agent-1\'s signature and the file, and the lease is done', async () => {
+  it("replies with a template and an attachment: the preview is the mail; it lands in the outbox with agent-1's signature and the file, and the lease is done", async () => {
     // Arrange: a template of the channel, created by the admin (the reply names it)
     const template = await api('admin', 'PUT', '/channels/support/templates/formal', {
       html: '<p>Dear customer,</p>{{body}}<p>{{signature}}</p><p>Kind regards from Example Support, ticket {{ticketNumber}}</p>',
@@ -211,7 +221,9 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     await agent1.getByLabel('Template', { exact: true }).selectOption('formal');
     const reply = agent1.getByRole('textbox', { name: 'Reply', exact: true });
     await reply.fill('Hi Casey,\n\nyour parcel left our warehouse today; the invoice is attached.');
-    await agent1.getByLabel('Attach files', { exact: true }).setInputFiles({ name: 'invoice-42.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 invoice 42') });
+    await agent1
+      .getByLabel('Attach files', { exact: true })
+      .setInputFiles({ name: 'invoice-42.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 invoice 42') });
     await agent1.getByRole('button', { name: 'Preview', exact: true }).click();
     const preview = agent1.frameLocator('.preview iframe.mail-frame');
     await preview.getByText(`Kind regards from Example Support, ticket ${ticket}`).waitFor();
@@ -237,20 +249,28 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     const queues = (await api('agent-1', 'GET', '/work/queues')).json.queues as { skill: string; waiting: number; inFlight: number }[];
     expect(queues.find((q) => q.skill === 'support')).toMatchObject({ waiting: 0, inFlight: 0 });
     const ours = agent1.getByRole('article', { name: /^Sent \(reply\) by agent-1/ });
-    await until('the reply\'s delivery status', async () => (await ours.locator('.badge-status-sent').count()) === 1);
+    await until("the reply's delivery status", async () => (await ours.locator('.badge-status-sent').count()) === 1);
   }, 60_000);
 
-  it('shows the customer\'s answer (In-Reply-To our reply) in the same conversation, joined by In-Reply-To', async () => {
+  it("shows the customer's answer (In-Reply-To our reply) in the same conversation, joined by In-Reply-To", async () => {
     // Arrange
     const ours = await outboxMail((m) => (m.text ?? '').includes('your parcel left our warehouse today'));
     // Act
     await sendToSandbox(sandbox.info, {
-      from: 'Casey Customer <casey@customer.example>', to: 'support@example.test', subject: `Re: ${ours.subject}`, messageId: '<parcel-2@customer.example>',
-      inReplyTo: ours.messageId, references: [ours.messageId ?? ''], text: 'Thanks, it just arrived!',
+      from: 'Casey Customer <casey@customer.example>',
+      to: 'support@example.test',
+      subject: `Re: ${ours.subject}`,
+      messageId: '<parcel-2@customer.example>',
+      inReplyTo: ours.messageId,
+      references: [ours.messageId ?? ''],
+      text: 'Thanks, it just arrived!',
     });
     const answer = agent1.getByRole('article', { name: /^Message from Casey Customer.*Re: / });
     await answer.waitFor({ timeout: 20_000 });
-    await agent1.getByRole('article', { name: /^Message from Casey Customer.*: Where is my parcel\?$/ }).getByText('Formatted message (HTML)').click();
+    await agent1
+      .getByRole('article', { name: /^Message from Casey Customer.*: Where is my parcel\?$/ })
+      .getByText('Formatted message (HTML)')
+      .click();
     await agent1.frameLocator('iframe.mail-frame').first().locator('b').waitFor();
     await shot(agent1, 'console-conversation.png');
     // Assert
@@ -262,16 +282,20 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     expect((history.json.entries as { type: string }[]).filter((e) => e.type === 'message')).toHaveLength(4); // mail, acknowledgement, reply, answer
   }, 60_000);
 
-  it('forwards the customer\'s mail to a supplier; the supplier\'s answer shows in the conversation, marked as not the customer\'s', async () => {
+  it("forwards the customer's mail to a supplier; the supplier's answer shows in the conversation, marked as not the customer's", async () => {
     // Act
-    await agent1.getByText('Forward the customer\'s mail').click();
+    await agent1.getByText("Forward the customer's mail").click();
     await agent1.getByRole('textbox', { name: 'Forward to' }).fill('parts@supplier.example');
     await agent1.getByRole('textbox', { name: 'Note to them' }).fill('Can you check the tracking?');
     await agent1.getByRole('button', { name: 'Forward', exact: true }).click();
     const forwarded = await outboxMail((m) => (m.subject ?? '').startsWith('Fwd:'));
     await sendToSandbox(sandbox.info, {
-      from: 'Parts Desk <parts@supplier.example>', to: forwarded.replyTo?.value[0]?.address ?? 'support@example.test', subject: `Re: ${forwarded.subject}`,
-      inReplyTo: forwarded.messageId, references: [forwarded.messageId ?? ''], text: 'Tracking says delivered.',
+      from: 'Parts Desk <parts@supplier.example>',
+      to: forwarded.replyTo?.value[0]?.address ?? 'support@example.test',
+      subject: `Re: ${forwarded.subject}`,
+      inReplyTo: forwarded.messageId,
+      references: [forwarded.messageId ?? ''],
+      text: 'Tracking says delivered.',
     });
     const answer = agent1.getByRole('article', { name: /^Message from Parts Desk/ });
     await answer.waitFor({ timeout: 20_000 });
@@ -343,7 +367,12 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     // Arrange: a billing mail, on the queue both agents share
     await drain('agent-1', 'billing');
     const agent2 = await signIn('agent-2');
-    await sendToSandbox(sandbox.info, { from: 'Dana <dana@customer.example>', to: 'support@example.test', subject: 'Refund for invoice 7', text: 'Please refund invoice 7.' });
+    await sendToSandbox(sandbox.info, {
+      from: 'Dana <dana@customer.example>',
+      to: 'support@example.test',
+      subject: 'Refund for invoice 7',
+      text: 'Please refund invoice 7.',
+    });
     await until('the billing mail', async () => {
       await agent2.reload();
       return (await counts(agent2, 'billing'))?.waiting === 1;
@@ -370,15 +399,28 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     // Arrange: no verdict passes, so nothing proves who sent either mail
     const unproven = { 'X-Sandbox-Verdicts': 'spf=GRAY, dkim=GRAY, dmarc=GRAY' };
     await sendToSandbox(sandbox.info, {
-      from: 'Riley <riley@customer.example>', replyTo: 'collector@elsewhere.example', to: 'support@example.test', subject: 'Change my bank details', text: 'New IBAN attached.', headers: unproven,
+      from: 'Riley <riley@customer.example>',
+      replyTo: 'collector@elsewhere.example',
+      to: 'support@example.test',
+      subject: 'Change my bank details',
+      text: 'New IBAN attached.',
+      headers: unproven,
     });
     await sendToSandbox(sandbox.info, {
-      from: 'Casey Customer <casey@customer.example>', to: 'support@example.test', subject: `Re: Where is my parcel? [#${ticket}]`, text: 'Send it elsewhere.', headers: unproven,
+      from: 'Casey Customer <casey@customer.example>',
+      to: 'support@example.test',
+      subject: `Re: Where is my parcel? [#${ticket}]`,
+      text: 'Send it elsewhere.',
+      headers: unproven,
     });
-    const find = (participant: string, other: (c: { id: string; ticketNumber: string }) => boolean) => until(`a conversation of ${participant}`, async () => {
-      const items = (await api('agent-1', 'GET', `/conversations?participant=${encodeURIComponent(participant)}`)).json.items as { id: string; ticketNumber: string }[];
-      return items.find(other)?.id;
-    });
+    const find = (participant: string, other: (c: { id: string; ticketNumber: string }) => boolean) =>
+      until(`a conversation of ${participant}`, async () => {
+        const items = (await api('agent-1', 'GET', `/conversations?participant=${encodeURIComponent(participant)}`)).json.items as {
+          id: string;
+          ticketNumber: string;
+        }[];
+        return items.find(other)?.id;
+      });
     const riley = await find('riley@customer.example', () => true);
     const followUp = await find('casey@customer.example', (c) => c.ticketNumber !== ticket);
     // Act
@@ -390,7 +432,9 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     await agent1.getByRole('heading', { name: /^Re: Where is my parcel\?/ }).waitFor();
     const followUpFlags = await agent1.locator('.flag').allTextContents();
     // Assert
-    expect(rileyFlags).toEqual(expect.arrayContaining([expect.stringMatching(/^⚠ Reply-To differs from the sender/), expect.stringMatching(/^⚠ Nothing proves who sent it/)]));
+    expect(rileyFlags).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^⚠ Reply-To differs from the sender/), expect.stringMatching(/^⚠ Nothing proves who sent it/)]),
+    );
     expect(replyTo).toContain('collector@elsewhere.example');
     expect(followUpFlags).toEqual(expect.arrayContaining([expect.stringMatching(/^⚠ Unauthenticated follow-up/)]));
     expect(rileyFlags.join(' ')).not.toMatch(/Unauthenticated follow-up/);
@@ -421,9 +465,12 @@ describe.skipIf(!HAVE_CHROMIUM)(`the agent console in Chromium${SKIPPED}`, () =>
     await agent1.getByText('Reply queued for sending.').waitFor();
     await agent1.keyboard.press('Escape');
     await agent1.keyboard.press('c');
-    await agent1.getByText('Conversation closed.').waitFor({ timeout: 10_000 }).catch(async (e: Error) => {
-      throw new Error(`${e.message}; alert: ${await agent1.locator('.alert').textContent()}; status: ${await agent1.locator('.status').textContent()}`);
-    });
+    await agent1
+      .getByText('Conversation closed.')
+      .waitFor({ timeout: 10_000 })
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}; alert: ${await agent1.locator('.alert').textContent()}; status: ${await agent1.locator('.status').textContent()}`);
+      });
     await agent1.getByRole('button', { name: 'Reopen', exact: true }).waitFor();
     const closed = (await api('agent-1', 'GET', `/conversations/${conversationIdOf(agent1)}`)).json.conversation;
     await agent1.getByRole('button', { name: 'Reopen', exact: true }).click();

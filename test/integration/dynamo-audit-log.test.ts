@@ -13,8 +13,13 @@ beforeAll(async () => {
 afterAll(() => aws.stop());
 
 const entry = (id: string, at: string, action = 'channel.update'): AuditEntry => ({
-  id, at, actor: { kind: 'iam', id: 'arn:aws:iam::123456789012:role/admin' }, action,
-  resource: { type: 'channel', id: 'support' }, fields: ['displayName'], requestId: 'req-1',
+  id,
+  at,
+  actor: { kind: 'iam', id: 'arn:aws:iam::123456789012:role/admin' },
+  action,
+  resource: { type: 'channel', id: 'support' },
+  fields: ['displayName'],
+  requestId: 'req-1',
 });
 
 describe('DynamoAuditLog on dynalite', () => {

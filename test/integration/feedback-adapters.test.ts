@@ -16,7 +16,14 @@ afterAll(async () => {
   await aws.stop();
 });
 
-const entry = (address: string, scope: SuppressionEntry['scope'], reason: SuppressionEntry['reason'] = 'bounce'): SuppressionEntry => ({ address, scope, reason, detail: '5.1.1', messageId: null, since: '2026-12-01T10:00:00.000Z' });
+const entry = (address: string, scope: SuppressionEntry['scope'], reason: SuppressionEntry['reason'] = 'bounce'): SuppressionEntry => ({
+  address,
+  scope,
+  reason,
+  detail: '5.1.1',
+  messageId: null,
+  since: '2026-12-01T10:00:00.000Z',
+});
 
 describe('DynamoSuppressionList on dynalite', () => {
   it('finds channel and account entries, lists a scope in address order page by page, removes', async () => {
@@ -53,7 +60,9 @@ describe('DynamoOutboundMessages on dynalite', () => {
     const byOurs = await messages.findByInternetMessageId('support', '<out-1.agent@example.com>');
     const bySesRewrite = await messages.findByInternetMessageId('support', `${SES_ID}@email.amazonses.com`);
     await messages.put({ ...sentMessage(), status: 'delivered', updatedAt: '2026-12-01T10:00:01.000Z' }, { expectedUpdatedAt: '2026-12-01T10:00:00.000Z' });
-    const stale = await messages.put({ ...sentMessage(), status: 'bounced', updatedAt: '2026-12-01T10:00:02.000Z' }, { expectedUpdatedAt: '2026-12-01T10:00:00.000Z' }).catch((e: unknown) => e);
+    const stale = await messages
+      .put({ ...sentMessage(), status: 'bounced', updatedAt: '2026-12-01T10:00:02.000Z' }, { expectedUpdatedAt: '2026-12-01T10:00:00.000Z' })
+      .catch((e: unknown) => e);
 
     // Assert
     expect(bySes).toEqual(sentMessage());

@@ -33,7 +33,12 @@ describe('feedback-process handler (SNS-wrapped SES events from SQS, against dyn
   it('applies each event to its message, suppresses, and reports only the bad record as a batch item failure', async () => {
     // Arrange
     await messages.put(sentMessage());
-    const event = sqsEvent([snsEnvelope(sesEventText('bounce-permanent.json')), '{"not": "an SES event"}', snsEnvelope(sesEventText('delivery.json')), snsEnvelope(sesEventText('open.json'))]);
+    const event = sqsEvent([
+      snsEnvelope(sesEventText('bounce-permanent.json')),
+      '{"not": "an SES event"}',
+      snsEnvelope(sesEventText('delivery.json')),
+      snsEnvelope(sesEventText('open.json')),
+    ]);
 
     // Act
     const response = await handler(event, context);
@@ -48,15 +53,34 @@ describe('feedback-process handler (SNS-wrapped SES events from SQS, against dyn
       ['dan@customer.example', 'delivered'],
     ]);
     expect(stored?.status).toBe('bounced');
-    expect(await suppression.find('support', 'carla@customer.example')).toMatchObject({ reason: 'bounce', messageId: 'out-1', since: '2026-12-01T10:00:05.669Z' });
+    expect(await suppression.find('support', 'carla@customer.example')).toMatchObject({
+      reason: 'bounce',
+      messageId: 'out-1',
+      since: '2026-12-01T10:00:05.669Z',
+    });
     expect(await suppression.find('support', 'dan@customer.example')).toBeNull();
   });
 
   it('takes the sandbox simulator’s events for a reply to the SES mailbox simulator addresses', async () => {
     // Arrange: a reply just sent through SES to four simulator addresses
-    const to = ['success@simulator.amazonses.com', 'bounce@simulator.amazonses.com', 'complaint+1@simulator.amazonses.com', 'suppressionlist@simulator.amazonses.com'];
+    const to = [
+      'success@simulator.amazonses.com',
+      'bounce@simulator.amazonses.com',
+      'complaint+1@simulator.amazonses.com',
+      'suppressionlist@simulator.amazonses.com',
+    ];
     const sentAt = new Date();
-    await messages.put(sentMessage({ messageId: 'out-sim', providerMessageId: 'sim-ses-1', internetMessageId: 'out-sim@example.com', threadIds: ['out-sim@example.com'], to: to.map((a) => addr(a)), recipients: [], sentAt: sentAt.toISOString() }));
+    await messages.put(
+      sentMessage({
+        messageId: 'out-sim',
+        providerMessageId: 'sim-ses-1',
+        internetMessageId: 'out-sim@example.com',
+        threadIds: ['out-sim@example.com'],
+        to: to.map((a) => addr(a)),
+        recipients: [],
+        sentAt: sentAt.toISOString(),
+      }),
+    );
     let n = 0;
     const simulated = simulateSesFeedback(
       { sesMessageId: 'sim-ses-1', source: 'Support <support@example.com>', destinations: to, messageId: 'out-sim@example.com', subject: 'Re: Test', sentAt },
@@ -86,13 +110,29 @@ describe('feedback-process handler (SNS-wrapped SES events from SQS, against dyn
     const now = new Date();
     let n = 0;
     const simulated = simulateSesFeedback(
-      { sesMessageId: 'sim-ses-late', source: 'support@example.com', destinations: ['success@simulator.amazonses.com'], messageId: 'late@example.com', subject: 'Hi', sentAt: now },
+      {
+        sesMessageId: 'sim-ses-late',
+        source: 'support@example.com',
+        destinations: ['success@simulator.amazonses.com'],
+        messageId: 'late@example.com',
+        subject: 'Hi',
+        sentAt: now,
+      },
       { newId: () => `late-${++n}` },
     );
 
     // Act
     const first = await handler(simulated.event, context).catch((e: unknown) => e);
-    await messages.put(sentMessage({ messageId: 'out-late', providerMessageId: 'sim-ses-late', internetMessageId: 'late@example.com', threadIds: [], to: [addr('success@simulator.amazonses.com')], recipients: [] }));
+    await messages.put(
+      sentMessage({
+        messageId: 'out-late',
+        providerMessageId: 'sim-ses-late',
+        internetMessageId: 'late@example.com',
+        threadIds: [],
+        to: [addr('success@simulator.amazonses.com')],
+        recipients: [],
+      }),
+    );
     // The lease of the first attempt was released when it failed, so the redelivery takes it at once.
     const second = await handler(simulated.event, context);
 

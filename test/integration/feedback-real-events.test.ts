@@ -62,7 +62,9 @@ function sent(channelId: string, sesId: string, to: readonly string[]) {
 }
 
 async function queueDepth(queueUrl: string): Promise<number> {
-  const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const out = await aws.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
@@ -106,10 +108,14 @@ describe('feedback-process on SES events as they really come (local SQS and Dyna
     await messages.put(sent('spam', JUHASEV_COMPLAINT, ['complaint@simulator.amazonses.com']));
     await messages.put(sent('ok', JUHASEV_DELIVERY, ['recipient@sampleninja.example']));
     await messages.put(sent('old', DJANGO_SES, ['recipient1@example.com', 'recipient2@example.com']));
-    const files = readdirSync(REAL).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(REAL)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     for (let i = 0; i < files.length; i += 10) {
       const batch = files.slice(i, i + 10);
-      await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: aws.feedback.queueUrl, Entries: batch.map((f, n) => ({ Id: String(n), MessageBody: body(f) })) }));
+      await aws.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: aws.feedback.queueUrl, Entries: batch.map((f, n) => ({ Id: String(n), MessageBody: body(f) })) }),
+      );
     }
     const captured = captureLogs();
 
@@ -134,7 +140,12 @@ describe('feedback-process on SES events as they really come (local SQS and Dyna
     expect(control).toHaveLength(CONTROL.length);
     expect(control.map((l) => l.reason).join('\n')).toMatch(/Successfully validated SNS topic for Amazon SES event publishing/);
     expect(control.map((l) => l.reason).join('\n')).toMatch(/SNS subscription confirmation for arn:aws:sns:us-west-2:123456789012:SES_Notifications/);
-    expect(logs.filter((l) => l.message === 'feedback names no message').map((l) => l.kind).sort()).toEqual(['bounce', 'complaint', 'delivery']);
+    expect(
+      logs
+        .filter((l) => l.message === 'feedback names no message')
+        .map((l) => l.kind)
+        .sort(),
+    ).toEqual(['bounce', 'complaint', 'delivery']);
     // A hard bounce read from SNS, EventBridge and a lower-case copy: applied once, suppressed
     const hard = await messages.findBySesMessageId(JUHASEV_BOUNCE);
     expect(hard?.recipients).toEqual([expect.objectContaining({ address: 'bounce@simulator.amazonses.com', status: 'bounced', smtpStatus: '5.1.1' })]);
@@ -162,7 +173,9 @@ describe('feedback-process on SES events as they really come (local SQS and Dyna
   it('reports no batch item failure for control messages and unaddressed feedback, and still one for a body that is no SES event', async () => {
     // Act
     const captured = captureLogs();
-    const response = await handler(sqsEvent([...CONTROL.map(body), ...UNADDRESSED.map(body), body(NOT_SES), 'not json']), context).finally(() => captured.restore());
+    const response = await handler(sqsEvent([...CONTROL.map(body), ...UNADDRESSED.map(body), body(NOT_SES), 'not json']), context).finally(() =>
+      captured.restore(),
+    );
 
     // Assert
     const n = CONTROL.length + UNADDRESSED.length;

@@ -20,11 +20,16 @@ let handler: InboundHandler;
 beforeAll(async () => {
   aws = await startLocalAws(['support']);
   await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 }).put({
-    id: 'support', address: 'support@example.com', defaultSkill: 'support',
+    id: 'support',
+    address: 'support@example.com',
+    defaultSkill: 'support',
   });
   // The inbound function as Lambda builds it (`functions/inbound-process.ts`), on the local servers.
   const env = readEnv(InboundEnvSchema, {
-    TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+    TABLE_NAME: aws.tableName,
+    MAIL_BUCKET: aws.bucket,
+    SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+    OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
   });
   handler = createInboundHandler(env, localHandlerOptions(aws, 'SILENT'));
 });

@@ -7,10 +7,14 @@ import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 const config = PostroomConfigSchema.parse({
   domains: ['example.test'],
   skills: ['support', 'german'],
-  channels: [{
-    id: 'support', address: 'support@example.test', defaultSkill: 'support',
-    routing: [{ name: 'german-speakers', when: { languages: ['de'] }, skill: 'german' }],
-  }],
+  channels: [
+    {
+      id: 'support',
+      address: 'support@example.test',
+      defaultSkill: 'support',
+      routing: [{ name: 'german-speakers', when: { languages: ['de'] }, skill: 'german' }],
+    },
+  ],
 });
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -24,11 +28,20 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const binary = typeof body === 'string';
   const response = await fetch(`${sandbox.info.adminApi?.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': binary ? 'message/rfc822' : 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': binary ? 'message/rfc822' : 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: binary ? body : JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -54,7 +67,10 @@ describe('sandbox: routing by the language of the new text', () => {
   it('puts a German answer above an English quote on the skill a languages ["de"] rule names, with language "de" on the pointer and in the API', async () => {
     // Act
     await sendToSandbox(sandbox.info, {
-      from: 'Greta <greta@kunde.example>', to: 'support@example.test', subject: 'Re: Lieferung', messageId: '<greta-1@kunde.example>',
+      from: 'Greta <greta@kunde.example>',
+      to: 'support@example.test',
+      subject: 'Re: Lieferung',
+      messageId: '<greta-1@kunde.example>',
       text: `Guten Tag, die Lieferung ist leider immer noch nicht angekommen. Können Sie bitte nachsehen?\n\n${ENGLISH_QUOTE}\n`,
     });
     const pointer = await pointerOn('german');
@@ -68,12 +84,19 @@ describe('sandbox: routing by the language of the new text', () => {
   it('leaves an English mail and a mail too short to tell on the default skill, with language "en" and null', async () => {
     // Act
     await sendToSandbox(sandbox.info, {
-      from: 'Carla <carla@customer.example>', to: 'support@example.test', subject: 'Parcel', messageId: '<carla-1@customer.example>',
+      from: 'Carla <carla@customer.example>',
+      to: 'support@example.test',
+      subject: 'Parcel',
+      messageId: '<carla-1@customer.example>',
       text: 'Hello, my parcel has not arrived yet. Could you please check where it is?\n',
     });
     const english = await pointerOn('support');
     await sendToSandbox(sandbox.info, {
-      from: 'Dirk <dirk@kunde.example>', to: 'support@example.test', subject: 'Passt', messageId: '<dirk-1@kunde.example>', text: 'Passt.\n',
+      from: 'Dirk <dirk@kunde.example>',
+      to: 'support@example.test',
+      subject: 'Passt',
+      messageId: '<dirk-1@kunde.example>',
+      text: 'Passt.\n',
     });
     const short = await pointerOn('support');
     // Assert
@@ -84,8 +107,14 @@ describe('sandbox: routing by the language of the new text', () => {
   it('shows the detected language in the dry run, and the rule that matched', async () => {
     // Arrange
     const raw = [
-      'From: Greta <greta@kunde.example>', 'To: support@example.test', 'Subject: Rechnung', 'Message-ID: <dry-1@kunde.example>',
-      'Content-Type: text/plain; charset=utf-8', '', 'Hallo, auf der Rechnung fehlt die Bestellnummer. Bitte senden Sie eine neue.', '',
+      'From: Greta <greta@kunde.example>',
+      'To: support@example.test',
+      'Subject: Rechnung',
+      'Message-ID: <dry-1@kunde.example>',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Hallo, auf der Rechnung fehlt die Bestellnummer. Bitte senden Sie eine neue.',
+      '',
     ].join('\r\n');
     // Act
     const result = await api('POST', '/channels/support/dry-run', raw);
@@ -98,7 +127,12 @@ describe('sandbox: routing by the language of the new text', () => {
     // Arrange
     const etag = (await fetch(`${sandbox.info.adminApi?.url}/channels/support`, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get('etag') ?? '';
     // Act
-    const bad = await api('POST', '/channels/support/rules', { name: 'french', when: { languages: ['fr', 'DE', 'deu'] }, skill: 'support' }, { 'if-match': etag });
+    const bad = await api(
+      'POST',
+      '/channels/support/rules',
+      { name: 'french', when: { languages: ['fr', 'DE', 'deu'] }, skill: 'support' },
+      { 'if-match': etag },
+    );
     // Assert
     expect(bad.status).toBe(400);
     const issues = (bad.body.error as { issues: { field: string; problem: string }[] }).issues;

@@ -111,7 +111,9 @@ export class TestTokenEndpoint {
   async start(): Promise<this> {
     this.server = createServer({ key: TEST_TLS.key, cert: TEST_TLS.cert }, (req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       req.on('end', () => {
         const answer = (status: number, json: object): void => {
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
@@ -182,6 +184,12 @@ export class TestTokenEndpoint {
   private tokens(refreshToken: string | null): object {
     const accessToken = `at-${randomBytes(12).toString('hex')}`;
     this.accessTokens.set(accessToken, { expiresAt: Date.now() + this.expiresIn * 1000 });
-    return { token_type: 'Bearer', access_token: accessToken, expires_in: this.expiresIn, scope: 'https://mail.google.com/', ...(refreshToken ? { refresh_token: refreshToken } : {}) };
+    return {
+      token_type: 'Bearer',
+      access_token: accessToken,
+      expires_in: this.expiresIn,
+      scope: 'https://mail.google.com/',
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    };
   }
 }

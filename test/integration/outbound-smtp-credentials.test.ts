@@ -46,9 +46,23 @@ describe('SMTP credentials stored as ciphertext', () => {
   it('sends with a password decrypted for its channel, and refuses the same ciphertext on another channel', async () => {
     // Arrange
     const s = settings({ type: 'password', user: SMTP_USER });
-    const stored = { smtpPassword: await cipher.encrypt(SMTP_PASSWORD, { channelId: 'support', purpose: 'smtp-password', endpoint: credentialEndpointKey(s) }) };
-    const mine = new SmtpMailTransport({ channelId: 'support', settings: s, guard, ca: TEST_TLS.ca, credentials: smtpCredentials('support', s, stored, { cipher, tokens }) });
-    const copied = new SmtpMailTransport({ channelId: 'sales', settings: s, guard, ca: TEST_TLS.ca, credentials: smtpCredentials('sales', s, stored, { cipher, tokens }) });
+    const stored = {
+      smtpPassword: await cipher.encrypt(SMTP_PASSWORD, { channelId: 'support', purpose: 'smtp-password', endpoint: credentialEndpointKey(s) }),
+    };
+    const mine = new SmtpMailTransport({
+      channelId: 'support',
+      settings: s,
+      guard,
+      ca: TEST_TLS.ca,
+      credentials: smtpCredentials('support', s, stored, { cipher, tokens }),
+    });
+    const copied = new SmtpMailTransport({
+      channelId: 'sales',
+      settings: s,
+      guard,
+      ca: TEST_TLS.ca,
+      credentials: smtpCredentials('sales', s, stored, { cipher, tokens }),
+    });
     // Act
     await mine.send(RAW, ENVELOPE, { messageId: '<a@x>' });
     const error = await copied.send(RAW, ENVELOPE, { messageId: '<b@x>' }).catch((e: unknown) => e);
@@ -66,7 +80,13 @@ describe('SMTP credentials stored as ciphertext', () => {
       oauthClientSecret: await cipher.encrypt(CLIENT_SECRET, { ...bound, purpose: 'oauth-client-secret' }),
       oauthRefreshToken: await cipher.encrypt(endpoint.newRefreshToken(), { ...bound, purpose: 'oauth-refresh-token' }),
     };
-    const transport = new SmtpMailTransport({ channelId: 'support', settings: s, guard, ca: TEST_TLS.ca, credentials: smtpCredentials('support', s, stored, { cipher, tokens }) });
+    const transport = new SmtpMailTransport({
+      channelId: 'support',
+      settings: s,
+      guard,
+      ca: TEST_TLS.ca,
+      credentials: smtpCredentials('support', s, stored, { cipher, tokens }),
+    });
     // Act
     await transport.send(RAW, ENVELOPE, { messageId: '<c@x>' });
     // Assert
@@ -76,8 +96,9 @@ describe('SMTP credentials stored as ciphertext', () => {
 
   it('says which secret is missing before connecting', () => {
     const s = settings({ type: 'oauth2', user: SMTP_USER, provider: 'google', clientId: CLIENT_ID });
-    expect(() => smtpCredentials('support', s, { oauthClientSecret: 'x' }, { cipher, tokens }))
-      .toThrow(new ConfigError('channel support has no OAuth refresh token (the admin has not consented yet) stored'));
+    expect(() => smtpCredentials('support', s, { oauthClientSecret: 'x' }, { cipher, tokens })).toThrow(
+      new ConfigError('channel support has no OAuth refresh token (the admin has not consented yet) stored'),
+    );
   });
 });
 
@@ -92,10 +113,23 @@ describe('the outbound sender with secrets bound to their endpoint', () => {
     await credentials.putSecret('support', 'smtpPassword', ciphertext, new Date().toISOString());
     const unhealthy: string[] = [];
     const factory = new RuntimeTransportFactory({
-      ses: new SESv2Client({ region: 'us-east-1' }), region: 'us-east-1', defaultConfigurationSet: '', credentials, cipher,
-      clock: { now: () => new Date() }, allow: { loopback: true }, ca: TEST_TLS.ca, onUnhealthy: (_channel, reason) => unhealthy.push(reason),
+      ses: new SESv2Client({ region: 'us-east-1' }),
+      region: 'us-east-1',
+      defaultConfigurationSet: '',
+      credentials,
+      cipher,
+      clock: { now: () => new Date() },
+      allow: { loopback: true },
+      ca: TEST_TLS.ca,
+      onUnhealthy: (_channel, reason) => unhealthy.push(reason),
     });
-    const channel = ChannelSettingsSchema.parse({ id: 'support', address: 'support@example.com', defaultSkill: 'support', outbound: { enabled: true, transport: 'smtp' }, smtp: after });
+    const channel = ChannelSettingsSchema.parse({
+      id: 'support',
+      address: 'support@example.com',
+      defaultSkill: 'support',
+      outbound: { enabled: true, transport: 'smtp' },
+      smtp: after,
+    });
     try {
       // Act
       const transport = await factory.forChannel(channel);

@@ -48,15 +48,23 @@ beforeEach(() => {
 
 function newProvider(guard: HostGuard): OAuthTokenProvider {
   return new OAuthTokenProvider({
-    guard, clock, ca: TEST_TLS.ca,
-    onRefreshTokenRotated: async (owner, token) => { rotated.push({ owner, refreshToken: token }); },
-    onRefreshRefused: (owner, oauthError) => { refused.push({ owner, oauthError }); },
+    guard,
+    clock,
+    ca: TEST_TLS.ca,
+    onRefreshTokenRotated: async (owner, token) => {
+      rotated.push({ owner, refreshToken: token });
+    },
+    onRefreshRefused: (owner, oauthError) => {
+      refused.push({ owner, oauthError });
+    },
   });
 }
 
 function settingsOf() {
   return SmtpTransportSettingsSchema.parse({
-    host: 'localhost', port: smtp.port, timeouts: { connectMs: 2000, greetingMs: 2000, socketMs: 5000 },
+    host: 'localhost',
+    port: smtp.port,
+    timeouts: { connectMs: 2000, greetingMs: 2000, socketMs: 5000 },
     auth: { type: 'oauth2', user: SMTP_USER, provider: 'custom', tokenUrl: endpoint.url, clientId: CLIENT_ID, scope: 'https://mail.google.com/' },
   });
 }
@@ -64,13 +72,21 @@ function settingsOf() {
 function transport(provider = tokens): SmtpMailTransport {
   const settings = settingsOf();
   return new SmtpMailTransport({
-    channelId: 'support', settings, guard: SANDBOX, ca: TEST_TLS.ca,
+    channelId: 'support',
+    settings,
+    guard: SANDBOX,
+    ca: TEST_TLS.ca,
     credentials: { type: 'oauth2', tokens: provider, secrets: async () => ({ clientSecret: CLIENT_SECRET, refreshToken }) },
   });
 }
 
 const client = (): OAuthClient => ({
-  channelId: 'support', user: SMTP_USER, endpoint: credentialEndpointKey(settingsOf()), tokenUrl: endpoint.url, clientId: CLIENT_ID, scope: 'https://mail.google.com/',
+  channelId: 'support',
+  user: SMTP_USER,
+  endpoint: credentialEndpointKey(settingsOf()),
+  tokenUrl: endpoint.url,
+  clientId: CLIENT_ID,
+  scope: 'https://mail.google.com/',
 });
 const secrets = async () => ({ clientSecret: CLIENT_SECRET, refreshToken });
 
@@ -102,11 +118,15 @@ describe('XOAUTH2 through the SMTP transport', () => {
     endpoint.revoke(refreshToken);
     const before = smtp.received.length;
     // Act
-    const error = await transport().send(RAW, ENVELOPE, { messageId: '<a@x>' }).catch((e: unknown) => e);
+    const error = await transport()
+      .send(RAW, ENVELOPE, { messageId: '<a@x>' })
+      .catch((e: unknown) => e);
     // Assert
     expect(error).toBeInstanceOf(TokenRefusedError);
     expect(error).toMatchObject({ code: 'credentials', retryable: false, oauthError: 'invalid_grant' });
-    expect((error as Error).message).toBe(`token endpoint ${new URL(endpoint.url).host} refused the refresh token (invalid_grant): AADSTS70008: The refresh token has expired or was revoked.`);
+    expect((error as Error).message).toBe(
+      `token endpoint ${new URL(endpoint.url).host} refused the refresh token (invalid_grant): AADSTS70008: The refresh token has expired or was revoked.`,
+    );
     expect(refused).toEqual([{ owner: { channelId: 'support', user: SMTP_USER, endpoint: credentialEndpointKey(settingsOf()) }, oauthError: 'invalid_grant' }]);
     expect(JSON.stringify(error) + (error as Error).message).not.toMatch(new RegExp(`${refreshToken}|${CLIENT_SECRET}`));
     expect(smtp.received.length).toBe(before);

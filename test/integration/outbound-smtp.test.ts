@@ -7,24 +7,37 @@ import { SmtpTransportSettingsSchema, type SmtpTransportSettingsInput } from '..
 import { retryDecision } from '../../functions/core/outbound/send/retry-policy.ts';
 import { SMTP_PASSWORD, SMTP_USER, TEST_TLS, startSmtp, type TestSmtp } from './outbound-peers.ts';
 
-const RAW = 'From: Support <support@example.com>\r\nTo: ann@example.org\r\nSubject: Your ticket [#1000001]\r\nMessage-ID: <m-1@postroom.example.com>\r\n\r\nHello Ann\r\n';
+const RAW =
+  'From: Support <support@example.com>\r\nTo: ann@example.org\r\nSubject: Your ticket [#1000001]\r\nMessage-ID: <m-1@postroom.example.com>\r\n\r\nHello Ann\r\n';
 const ENVELOPE = { from: 'support@example.com', to: ['ann@example.org'] };
 const SANDBOX = new HostGuard({ allow: { loopback: true } });
 
-function transport(input: Partial<SmtpTransportSettingsInput> & { port: number }, options: { guard?: HostGuard; password?: string; ca?: string | null } = {}): SmtpMailTransport {
+function transport(
+  input: Partial<SmtpTransportSettingsInput> & { port: number },
+  options: { guard?: HostGuard; password?: string; ca?: string | null } = {},
+): SmtpMailTransport {
   const settings = SmtpTransportSettingsSchema.parse({
-    host: 'localhost', security: 'starttls', auth: { type: 'password', user: SMTP_USER },
-    timeouts: { connectMs: 2000, greetingMs: 2000, socketMs: 5000 }, ...input,
+    host: 'localhost',
+    security: 'starttls',
+    auth: { type: 'password', user: SMTP_USER },
+    timeouts: { connectMs: 2000, greetingMs: 2000, socketMs: 5000 },
+    ...input,
   });
   return new SmtpMailTransport({
-    channelId: 'support', settings, guard: options.guard ?? SANDBOX,
+    channelId: 'support',
+    settings,
+    guard: options.guard ?? SANDBOX,
     credentials: { type: 'password', password: async () => options.password ?? SMTP_PASSWORD },
     ca: options.ca === null ? undefined : (options.ca ?? TEST_TLS.ca),
   });
 }
 
 const send = (t: SmtpMailTransport) => t.send(new TextEncoder().encode(RAW), ENVELOPE, { messageId: '<m-1@postroom.example.com>' });
-const failure = (t: SmtpMailTransport) => send(t).then(() => null, (e: unknown) => e as AppError);
+const failure = (t: SmtpMailTransport) =>
+  send(t).then(
+    () => null,
+    (e: unknown) => e as AppError,
+  );
 
 function expectNoSecret(error: unknown): void {
   const text = `${(error as Error).message} ${JSON.stringify(error)} ${String((error as Error).cause ?? '')}`;
@@ -40,8 +53,10 @@ describe('SmtpMailTransport over STARTTLS and implicit TLS', () => {
   let implicit: TestSmtp;
   beforeAll(async () => {
     [starttls, plainOnly, loginOnly, implicit] = await Promise.all([
-      startSmtp({ security: 'starttls' }), startSmtp({ security: 'starttls', authMethods: ['PLAIN'] }),
-      startSmtp({ security: 'starttls', authMethods: ['LOGIN'] }), startSmtp({ security: 'tls' }),
+      startSmtp({ security: 'starttls' }),
+      startSmtp({ security: 'starttls', authMethods: ['PLAIN'] }),
+      startSmtp({ security: 'starttls', authMethods: ['LOGIN'] }),
+      startSmtp({ security: 'tls' }),
     ]);
   });
   afterAll(() => Promise.all([starttls, plainOnly, loginOnly, implicit].map((s) => s.close())));
@@ -52,7 +67,11 @@ describe('SmtpMailTransport over STARTTLS and implicit TLS', () => {
     // Assert
     expect(plainOnly.received).toEqual([{ from: 'support@example.com', to: ['ann@example.org'], raw: RAW, user: SMTP_USER, secure: true }]);
     expect(plainOnly.authMethodsSeen).toEqual(['PLAIN']);
-    expect(sent).toEqual({ messageIds: ['<m-1@postroom.example.com>'], providerMessageId: expect.stringMatching(/^Q1X[0-9A-F]{6}$/), response: expect.stringMatching(/^250 2\.0\.0 Ok: queued as Q1X/) });
+    expect(sent).toEqual({
+      messageIds: ['<m-1@postroom.example.com>'],
+      providerMessageId: expect.stringMatching(/^Q1X[0-9A-F]{6}$/),
+      response: expect.stringMatching(/^250 2\.0\.0 Ok: queued as Q1X/),
+    });
   });
 
   it('logs in with AUTH LOGIN when that is what the server offers', async () => {
@@ -84,7 +103,10 @@ describe('SmtpMailTransport over STARTTLS and implicit TLS', () => {
     // Act
     const error = await failure(transport({ port: starttls.port, host: 'smtp.customer.example' }, { guard: pinned }));
     // Assert: the test certificate is for localhost and 127.0.0.1, not for smtp.customer.example.
-    expect(error).toMatchObject({ code: 'transport-permanent', message: 'the TLS certificate of smtp.customer.example is not valid for this host name; nothing was sent' });
+    expect(error).toMatchObject({
+      code: 'transport-permanent',
+      message: 'the TLS certificate of smtp.customer.example is not valid for this host name; nothing was sent',
+    });
     expect(starttls.received).toHaveLength(0);
   });
 
@@ -119,7 +141,11 @@ describe('Force TLS', () => {
     const error = await failure(transport({ port: noTls.port }));
     // Assert
     expect(error).toBeInstanceOf(TransportError);
-    expect(error).toMatchObject({ code: 'transport-permanent', status: '500', message: 'localhost does not offer STARTTLS and Force TLS is on; nothing was sent' });
+    expect(error).toMatchObject({
+      code: 'transport-permanent',
+      status: '500',
+      message: 'localhost does not offer STARTTLS and Force TLS is on; nothing was sent',
+    });
     expect(retryDecision(error, 1, () => 0).retry).toBe(false);
     expect(noTls.received).toHaveLength(0);
     expect(noTls.authMethodsSeen).toHaveLength(0);
@@ -133,7 +159,10 @@ describe('Force TLS', () => {
   it('fails when implicit TLS meets a plain server', async () => {
     const error = await failure(transport({ port: noTls.port, security: 'tls' }));
     expect(error).toBeInstanceOf(TransportError);
-    expect(error).toMatchObject({ code: 'transport-permanent', message: 'localhost does not speak TLS 1.2 or later (or no TLS on this port); nothing was sent' });
+    expect(error).toMatchObject({
+      code: 'transport-permanent',
+      message: 'localhost does not speak TLS 1.2 or later (or no TLS on this port); nothing was sent',
+    });
   });
 });
 
@@ -184,13 +213,16 @@ describe('SSRF guard on the SMTP host', () => {
   });
   afterAll(() => server.close());
 
-  it.each(['localhost', '127.0.0.1', '[::1]', '10.0.0.1', '169.254.169.254', 'fc00::1'])('refuses %s without the loopback allowance and connects nowhere', async (host) => {
-    // Act
-    const error = await failure(transport({ port: server.port, host }, { guard: new HostGuard() }));
-    // Assert
-    expect(error).toBeInstanceOf(PolicyError);
-    expect(error?.code).toBe('blocked-host');
-    expect(server.received).toHaveLength(0);
-    expect(server.authMethodsSeen).toHaveLength(0);
-  });
+  it.each(['localhost', '127.0.0.1', '[::1]', '10.0.0.1', '169.254.169.254', 'fc00::1'])(
+    'refuses %s without the loopback allowance and connects nowhere',
+    async (host) => {
+      // Act
+      const error = await failure(transport({ port: server.port, host }, { guard: new HostGuard() }));
+      // Assert
+      expect(error).toBeInstanceOf(PolicyError);
+      expect(error?.code).toBe('blocked-host');
+      expect(server.received).toHaveLength(0);
+      expect(server.authMethodsSeen).toHaveLength(0);
+    },
+  );
 });

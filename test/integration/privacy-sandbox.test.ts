@@ -108,7 +108,7 @@ async function allObjects(): Promise<{ key: string; bytes: Buffer }[]> {
     for (const o of out.Contents ?? []) {
       if (!o.Key) continue;
       const got = await clients.s3.send(new GetObjectCommand({ Bucket: sandbox.info.bucket, Key: o.Key }));
-      objects.push({ key: o.Key, bytes: Buffer.from(await got.Body?.transformToByteArray() ?? new Uint8Array()) });
+      objects.push({ key: o.Key, bytes: Buffer.from((await got.Body?.transformToByteArray()) ?? new Uint8Array()) });
     }
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
@@ -155,12 +155,18 @@ async function leftovers(held: (item: Record<string, unknown>) => boolean, heldK
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('a person\'s data, exported and erased (ADM-2)', () => {
-  it('exports what was sent and received, erases it everywhere but under a legal hold, keeps the other customer\'s messages, and never mails the address again', { timeout: 120_000 }, async () => {
+describe("a person's data, exported and erased (ADM-2)", () => {
+  it("exports what was sent and received, erases it everywhere but under a legal hold, keeps the other customer's messages, and never mails the address again", {
+    timeout: 120_000,
+  }, async () => {
     // Arrange: Alice writes; the agent answers Alice and Bob; Bob answers with Alice in Cc, then once more without her.
     await send({
-      from: { name: ALICE_NAME, address: ALICE }, to: 'support@example.test', subject: 'Parcel 4711 missing', messageId: '<q1.alice@customer.example>',
-      text: `Where is my parcel 4711? Call me back.\n\n${ALICE_NAME}`, attachments: [{ filename: 'receipt.txt', content: `Receipt of ${ALICE}` }],
+      from: { name: ALICE_NAME, address: ALICE },
+      to: 'support@example.test',
+      subject: 'Parcel 4711 missing',
+      messageId: '<q1.alice@customer.example>',
+      text: `Where is my parcel 4711? Call me back.\n\n${ALICE_NAME}`,
+      attachments: [{ filename: 'receipt.txt', content: `Receipt of ${ALICE}` }],
     });
     const first = await take();
     const shared = first.conversationId;
@@ -168,24 +174,52 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     expect(answer.status).toBe('sent');
     const answerId = `<${answer.threadIds[0]}>`;
     await send({
-      from: { name: 'Bob Buyer', address: BOB }, to: 'support@example.test', cc: { name: ALICE_NAME, address: ALICE }, subject: `Re: Parcel 4711 missing [#${first.ticketNumber}]`,
-      messageId: '<b1@customer.example>', inReplyTo: answerId, references: ['<q1.alice@customer.example>', answerId],
+      from: { name: 'Bob Buyer', address: BOB },
+      to: 'support@example.test',
+      cc: { name: ALICE_NAME, address: ALICE },
+      subject: `Re: Parcel 4711 missing [#${first.ticketNumber}]`,
+      messageId: '<b1@customer.example>',
+      inReplyTo: answerId,
+      references: ['<q1.alice@customer.example>', answerId],
       text: `Thanks, that works for me too.\n\nOn Mon, 7 Dec 2026, ${ALICE_NAME} <${ALICE}> wrote:\n> Where is my parcel 4711?`,
       html: `<p>Thanks, that works for me too.</p><blockquote>${ALICE_NAME} &lt;<a href="mailto:${ALICE}">${ALICE}</a>&gt; wrote: Where is my parcel?</blockquote>`,
     });
     const bobs = await take();
-    await send({ from: { name: 'Bob Buyer', address: BOB }, to: 'support@example.test', subject: `Re: Parcel 4711 missing [#${first.ticketNumber}]`, messageId: '<b2@customer.example>', inReplyTo: answerId, text: 'One more question about the invoice.' });
+    await send({
+      from: { name: 'Bob Buyer', address: BOB },
+      to: 'support@example.test',
+      subject: `Re: Parcel 4711 missing [#${first.ticketNumber}]`,
+      messageId: '<b2@customer.example>',
+      inReplyTo: answerId,
+      text: 'One more question about the invoice.',
+    });
     const bobAgain = await take();
     // Alice alone: a conversation answered, and one an admin put under a legal hold.
-    await send({ from: { name: ALICE_NAME, address: ALICE }, to: 'support@example.test', subject: 'Invoice address', messageId: '<q2.alice@customer.example>', text: 'Please change my invoice address.' });
+    await send({
+      from: { name: ALICE_NAME, address: ALICE },
+      to: 'support@example.test',
+      subject: 'Invoice address',
+      messageId: '<q2.alice@customer.example>',
+      text: 'Please change my invoice address.',
+    });
     const own = await take();
     const ownAnswer = await reply(own.conversationId, 'Done, the next invoice goes to the new address.');
-    await send({ from: { name: ALICE_NAME, address: ALICE }, to: 'support@example.test', subject: 'Contract dispute', messageId: '<q3.alice@customer.example>', text: 'I dispute clause 7.' });
+    await send({
+      from: { name: ALICE_NAME, address: ALICE },
+      to: 'support@example.test',
+      subject: 'Contract dispute',
+      messageId: '<q3.alice@customer.example>',
+      text: 'I dispute clause 7.',
+    });
     const disputed = await take();
-    await clients.db.send(new UpdateCommand({
-      TableName: sandbox.info.table, Key: { pk: `CONV#${disputed.conversationId}`, sk: 'CONV' },
-      UpdateExpression: 'SET legalHold = :hold', ExpressionAttributeValues: { ':hold': { since: new Date().toISOString(), by: 'admin', reason: 'litigation' } },
-    }));
+    await clients.db.send(
+      new UpdateCommand({
+        TableName: sandbox.info.table,
+        Key: { pk: `CONV#${disputed.conversationId}`, sk: 'CONV' },
+        UpdateExpression: 'SET legalHold = :hold',
+        ExpressionAttributeValues: { ':hold': { since: new Date().toISOString(), by: 'admin', reason: 'litigation' } },
+      }),
+    );
     expect((await api('POST', `/conversations/${shared}/notes`, { text: `Called ${ALICE} back about the parcel.` })).status).toBe(201);
     expect((await api('POST', '/suppressions', { address: ALICE, detail: 'asked to stop marketing' })).status).toBe(201);
     await settled();
@@ -210,7 +244,9 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     expect(manifest.address).toBe(ALICE);
     expect(manifest.counts).toMatchObject({ conversations: 3, suppressions: 1 });
     expect(manifest.files.map((f) => f.path).sort()).toEqual(files.filter((f) => f !== 'manifest.json').sort());
-    const messages = file(/^conversations\/.*\.json$/).filter((f) => f.includes('/messages/')).map((f) => JSON.parse(read(f)) as StoredMessage & { text: string | null });
+    const messages = file(/^conversations\/.*\.json$/)
+      .filter((f) => f.includes('/messages/'))
+      .map((f) => JSON.parse(read(f)) as StoredMessage & { text: string | null });
     const texts = messages.map((m) => m.text ?? '').join('\n');
     expect(texts).toContain('Where is my parcel 4711? Call me back.');
     expect(texts).toContain('the parcel left our warehouse today');
@@ -229,10 +265,15 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     expect(JSON.parse(read('suppressions.json'))).toEqual([expect.objectContaining({ address: ALICE, reason: 'manual', detail: 'asked to stop marketing' })]);
     expect(JSON.parse(read('audit.json'))).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'suppression.add' })]));
     expect(read('records.json')).toContain('acknowledgement claim');
-    expect(file(/notes\.json$/).map(read).join('')).toContain('Called');
+    expect(
+      file(/notes\.json$/)
+        .map(read)
+        .join(''),
+    ).toContain('Called');
 
     // Arrange 2: what is under the hold, as it stands
-    const heldMessages = (await new DynamoErasureStore(clients.db, clients.s3, sandbox.info.table, sandbox.info.bucket).conversation(disputed.conversationId))?.messages ?? [];
+    const heldMessages =
+      (await new DynamoErasureStore(clients.db, clients.s3, sandbox.info.table, sandbox.info.bucket).conversation(disputed.conversationId))?.messages ?? [];
     const heldSes = new Set(heldMessages.flatMap((m) => (m.direction === 'inbound' ? [m.sesMessageId] : [])));
     const heldRaw = new Set(heldMessages.flatMap((m) => (m.direction === 'inbound' ? [m.rawKey] : [])));
     const isHeld = (item: Record<string, unknown>) =>
@@ -247,7 +288,13 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     expect(erasure.status).toBe(202);
     expect(erased.error).toBeNull();
     expect(erased).toMatchObject({ status: 'done', address: null, heldConversations: [disputed.conversationId], download: null });
-    expect(erased.counts).toMatchObject({ conversationsDeleted: 1, conversationsRedacted: 1, hashedSuppressions: 1, suppressionEntriesDeleted: 1, auditEntriesRedacted: 1 });
+    expect(erased.counts).toMatchObject({
+      conversationsDeleted: 1,
+      conversationsRedacted: 1,
+      hashedSuppressions: 1,
+      suppressionEntriesDeleted: 1,
+      auditEntriesRedacted: 1,
+    });
     expect(await leftovers(isHeld, heldRaw)).toEqual([]);
     expect(await heldState(disputed.conversationId, heldRaw)).toEqual(heldBefore);
     await expectBobKept(shared);
@@ -256,7 +303,9 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     expect((await fetch(download.url)).status).toBe(404);
     const suppressions = await api('GET', '/suppressions');
     const hash = createHash('sha256').update(ALICE).digest('hex');
-    expect(suppressions.body.items).toEqual([expect.objectContaining({ address: `sha256:${hash}`, reason: 'erasure', hashed: true, scope: { kind: 'account' } })]);
+    expect(suppressions.body.items).toEqual([
+      expect.objectContaining({ address: `sha256:${hash}`, reason: 'erasure', hashed: true, scope: { kind: 'account' } }),
+    ]);
     const audit = (await api('GET', '/audit?limit=100')).body.items as { action: string; resource: { id: string }; actor: { id: string }; fields: string[] }[];
     const record = audit.find((e) => e.action === 'privacy.erasure.done');
     expect(record).toMatchObject({ resource: { id: erasure.body.id }, actor: { id: 'admin' } });
@@ -275,8 +324,13 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     // Act 4: Alice writes again, answering the mail she got before the erasure
     const before = (await readdir(sandbox.info.outbox)).length;
     await send({
-      from: { name: ALICE_NAME, address: ALICE }, to: 'support@example.test', subject: 'Hello again', messageId: '<q4.alice@customer.example>',
-      inReplyTo: `<${ownAnswer.threadIds[0]}>`, references: ['<q2.alice@customer.example>', `<${ownAnswer.threadIds[0]}>`], text: 'Me again.',
+      from: { name: ALICE_NAME, address: ALICE },
+      to: 'support@example.test',
+      subject: 'Hello again',
+      messageId: '<q4.alice@customer.example>',
+      inReplyTo: `<${ownAnswer.threadIds[0]}>`,
+      references: ['<q2.alice@customer.example>', `<${ownAnswer.threadIds[0]}>`],
+      text: 'Me again.',
     });
     const later = await take();
 
@@ -286,8 +340,19 @@ describe('a person\'s data, exported and erased (ADM-2)', () => {
     await expect(reply(later.conversationId, 'Welcome back.')).rejects.toThrow(/suppressed/);
     await settled();
     expect((await readdir(sandbox.info.outbox)).length).toBe(before);
-    const ack = (await allItems(sandbox.info.table)).find((i) => String(i.sk).startsWith('MSG#') && i.conversationId === later.conversationId && i.direction === 'inbound');
-    const record4 = (await clients.db.send(new QueryCommand({ TableName: sandbox.info.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `INBOUND#${String(ack?.sesMessageId)}` } }))).Items ?? [];
+    const ack = (await allItems(sandbox.info.table)).find(
+      (i) => String(i.sk).startsWith('MSG#') && i.conversationId === later.conversationId && i.direction === 'inbound',
+    );
+    const record4 =
+      (
+        await clients.db.send(
+          new QueryCommand({
+            TableName: sandbox.info.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `INBOUND#${String(ack?.sesMessageId)}` },
+          }),
+        )
+      ).Items ?? [];
     expect(asText(record4)).toContain('"skipped":"suppressed"');
   });
 });
@@ -298,7 +363,9 @@ async function heldState(conversationId: string, rawKeys: ReadonlySet<string>): 
   const raws: Record<string, string> = {};
   for (const key of rawKeys) {
     const got = await clients.s3.send(new GetObjectCommand({ Bucket: sandbox.info.bucket, Key: key }));
-    raws[key] = createHash('sha256').update(await got.Body?.transformToByteArray() ?? new Uint8Array()).digest('hex');
+    raws[key] = createHash('sha256')
+      .update((await got.Body?.transformToByteArray()) ?? new Uint8Array())
+      .digest('hex');
   }
   return { items: items.map(asText).sort(), raws };
 }

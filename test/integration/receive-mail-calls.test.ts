@@ -27,15 +27,29 @@ describe('AWS calls per mail with the production adapters (dynalite, fauxqs)', (
   it('answers a reply in 8 calls: the join reads the conversation, the stored message carries the pointer', () => {
     expect(calls.stable).toBe(true);
     expect(calls.reply.sequence).toEqual([
-      'DynamoDB PutItem INBOUND', 'S3 GetObject', 'DynamoDB BatchGetItem MSGID', 'DynamoDB UpdateItem CONV', 'DynamoDB UpdateItem MSGID',
-      'DynamoDB PutItem MSG', 'SQS SendMessage', 'DynamoDB PutItem INBOUND',
+      'DynamoDB PutItem INBOUND',
+      'S3 GetObject',
+      'DynamoDB BatchGetItem MSGID',
+      'DynamoDB UpdateItem CONV',
+      'DynamoDB UpdateItem MSGID',
+      'DynamoDB PutItem MSG',
+      'SQS SendMessage',
+      'DynamoDB PutItem INBOUND',
     ]);
   });
 
   it('opens a new conversation in 10 calls, and the first mail in a container reads the channels once more', () => {
     expect(calls.newMail.sequence).toEqual([
-      'DynamoDB PutItem INBOUND', 'S3 GetObject', 'DynamoDB UpdateItem COUNTER', 'DynamoDB PutItem CONV', 'DynamoDB UpdateItem MSGID',
-      'DynamoDB BatchWriteItem TICKET+TOKEN', 'DynamoDB UpdateItem CONV', 'DynamoDB PutItem MSG', 'SQS SendMessage', 'DynamoDB PutItem INBOUND',
+      'DynamoDB PutItem INBOUND',
+      'S3 GetObject',
+      'DynamoDB UpdateItem COUNTER',
+      'DynamoDB PutItem CONV',
+      'DynamoDB UpdateItem MSGID',
+      'DynamoDB BatchWriteItem TICKET+TOKEN',
+      'DynamoDB UpdateItem CONV',
+      'DynamoDB PutItem MSG',
+      'SQS SendMessage',
+      'DynamoDB PutItem INBOUND',
     ]);
     expect(calls.firstMail.sequence).toEqual(['DynamoDB Query CHANNEL', ...calls.newMail.sequence]);
   });

@@ -39,7 +39,12 @@ beforeEach(async () => {
 
 type Done = Exclude<ReceiveOutcome, { status: 'failed' }>;
 
-async function deliver(raw: string, overrides: Parameters<typeof inboundDeps>[2] = {}, clock = new TestClock(), recipients = ['support@example.com']): Promise<Done> {
+async function deliver(
+  raw: string,
+  overrides: Parameters<typeof inboundDeps>[2] = {},
+  clock = new TestClock(),
+  recipients = ['support@example.com'],
+): Promise<Done> {
   const id = `fb-${++n}-0100018c`;
   await aws.putRaw(inboundMail(id).rawKey, raw);
   return (await receiveMail(inboundDeps(aws, clock, overrides), { ...inboundMail(id, recipients), envelopeSender: 'sender@customer.example' })) as Done;
@@ -47,7 +52,11 @@ async function deliver(raw: string, overrides: Parameters<typeof inboundDeps>[2]
 
 async function jobs(): Promise<{ job: OutboundJob; group: string | undefined; dedup: string | undefined }[]> {
   const messages = await aws.drain(aws.outbound.queueUrl);
-  return messages.map((m) => ({ job: JSON.parse(m.Body ?? '') as OutboundJob, group: m.Attributes?.MessageGroupId, dedup: m.Attributes?.MessageDeduplicationId }));
+  return messages.map((m) => ({
+    job: JSON.parse(m.Body ?? '') as OutboundJob,
+    group: m.Attributes?.MessageGroupId,
+    dedup: m.Attributes?.MessageDeduplicationId,
+  }));
 }
 
 async function history(conversationId: string | null): Promise<StoredMessage[]> {
@@ -83,7 +92,16 @@ describe('receiveMail: DSN and ARF reports on mail we sent over SMTP', () => {
     // Arrange: a reply the channel sent over its SMTP server to gone@example.org
     const outbound = new DynamoOutboundMessages(aws.db, aws.tableName);
     const to = [addr('gone@example.org')];
-    await outbound.put(sentMessage({ messageId: 'out-dsn', internetMessageId: 'reply-42@support.example.com', threadIds: ['reply-42@support.example.com'], providerMessageId: null, to, recipients: [{ address: 'gone@example.org', status: 'sent', smtpStatus: null, detail: null, at: '2026-12-01T10:00:00.000Z' }] }));
+    await outbound.put(
+      sentMessage({
+        messageId: 'out-dsn',
+        internetMessageId: 'reply-42@support.example.com',
+        threadIds: ['reply-42@support.example.com'],
+        providerMessageId: null,
+        to,
+        recipients: [{ address: 'gone@example.org', status: 'sent', smtpStatus: null, detail: null, at: '2026-12-01T10:00:00.000Z' }],
+      }),
+    );
     const dsn = readFileSync(join(import.meta.dirname, '../fixtures/mail/classify/postfix-dsn-failed.eml'), 'utf8');
 
     // Act
@@ -96,14 +114,26 @@ describe('receiveMail: DSN and ARF reports on mail we sent over SMTP', () => {
     expect(outcome).toMatchObject({ lane: 'bounce', acknowledgement: expect.objectContaining({ skipped: expect.any(String), job: null }) });
     expect(before).toMatchObject({ status: 'bounced', recipients: [expect.objectContaining({ address: 'gone@example.org', status: 'bounced' })] });
     expect(after?.updatedAt).toBe(before?.updatedAt);
-    expect(await new DynamoSuppressionList(aws.db, aws.tableName).find('support', 'gone@example.org')).toMatchObject({ reason: 'bounce', messageId: 'out-dsn' });
+    expect(await new DynamoSuppressionList(aws.db, aws.tableName).find('support', 'gone@example.org')).toMatchObject({
+      reason: 'bounce',
+      messageId: 'out-dsn',
+    });
     expect(await jobs()).toEqual([]);
   });
 
   it('marks an ARF abuse report complained and suppresses the complainer', async () => {
     // Arrange
     const outbound = new DynamoOutboundMessages(aws.db, aws.tableName);
-    await outbound.put(sentMessage({ messageId: 'out-arf', internetMessageId: 'reply-77@support.example.com', threadIds: ['reply-77@support.example.com'], providerMessageId: null, to: [addr('angry@isp.example')], recipients: [{ address: 'angry@isp.example', status: 'sent', smtpStatus: null, detail: null, at: '2026-12-01T10:00:00.000Z' }] }));
+    await outbound.put(
+      sentMessage({
+        messageId: 'out-arf',
+        internetMessageId: 'reply-77@support.example.com',
+        threadIds: ['reply-77@support.example.com'],
+        providerMessageId: null,
+        to: [addr('angry@isp.example')],
+        recipients: [{ address: 'angry@isp.example', status: 'sent', smtpStatus: null, detail: null, at: '2026-12-01T10:00:00.000Z' }],
+      }),
+    );
 
     // Act
     await deliver(arfReport('reply-77@support.example.com', 'angry@isp.example'));
@@ -127,12 +157,26 @@ describe('receiveMail: acknowledgements of new conversations', () => {
     const second = await deliver(customerMail({ messageId: 'nora-2@customer.example', from, subject: 'Another question' }), {}, clock);
 
     // Assert
-    expect(first).toMatchObject({ status: 'routed', acknowledgement: { skipped: null, job: expect.objectContaining({ conversationId: first.conversationId }) } });
+    expect(first).toMatchObject({
+      status: 'routed',
+      acknowledgement: { skipped: null, job: expect.objectContaining({ conversationId: first.conversationId }) },
+    });
     expect(queued).toEqual([{ job: first.acknowledgement?.job, group: first.conversationId, dedup: first.acknowledgement?.job?.messageId }]);
     const [ack] = acknowledgementsOf(await history(first.conversationId));
-    expect(ack).toMatchObject({ messageId: first.acknowledgement?.job?.messageId, agentId: null, status: 'queued', inReplyTo: first.messageId, to: [{ address: 'nora@customer.example', name: 'Nora Newcomer' }] });
+    expect(ack).toMatchObject({
+      messageId: first.acknowledgement?.job?.messageId,
+      agentId: null,
+      status: 'queued',
+      inReplyTo: first.messageId,
+      to: [{ address: 'nora@customer.example', name: 'Nora Newcomer' }],
+    });
     const plan = await new S3OutboundPlanStore(aws.s3, aws.bucket).get('support', ack?.messageId ?? '');
-    expect(plan.headers).toEqual(expect.arrayContaining([{ name: 'auto-submitted', value: 'auto-replied' }, { name: 'x-auto-response-suppress', value: 'All' }]));
+    expect(plan.headers).toEqual(
+      expect.arrayContaining([
+        { name: 'auto-submitted', value: 'auto-replied' },
+        { name: 'x-auto-response-suppress', value: 'All' },
+      ]),
+    );
     expect(plan).toMatchObject({ inReplyTo: 'nora-1@customer.example', references: expect.arrayContaining(['nora-1@customer.example']), cc: [], bcc: [] });
     expect(plan.subject).toMatch(/^Re: Printer does not start \[#\d{7}\]$/);
     expect(plan.content.text).toContain('Nora Newcomer');
@@ -142,7 +186,12 @@ describe('receiveMail: acknowledgements of new conversations', () => {
   });
 
   it('never acknowledges on a channel that does not turn it on', async () => {
-    const outcome = await deliver(customerMail({ messageId: 'bill-1@customer.example', from: 'pia@customer.example', to: 'billing@example.com' }), {}, new TestClock(), ['billing@example.com']);
+    const outcome = await deliver(
+      customerMail({ messageId: 'bill-1@customer.example', from: 'pia@customer.example', to: 'billing@example.com' }),
+      {},
+      new TestClock(),
+      ['billing@example.com'],
+    );
     expect(outcome).toMatchObject({ status: 'routed', channelId: 'billing', acknowledgement: null });
     expect(await jobs()).toEqual([]);
   });
@@ -182,7 +231,12 @@ describe('receiveMail: acknowledgements of new conversations', () => {
       },
     });
     const sent: string[] = [];
-    const queue: RoutedQueue = { send: async (m) => { sent.push(m.messageId); await real.queue.send(m); } };
+    const queue: RoutedQueue = {
+      send: async (m) => {
+        sent.push(m.messageId);
+        await real.queue.send(m);
+      },
+    };
 
     // Act
     await expect(receiveMail({ ...real, ledger, queue }, inboundMail(id))).rejects.toThrow('dynamodb timed out');
@@ -201,7 +255,9 @@ describe('receiveMail: acknowledgements of new conversations', () => {
 
     // Act
     for (let i = 1; i <= 3; i++) {
-      outcomes.push(await deliver(customerMail({ messageId: `burst-${i}@robot.example`, from: 'robot@robot.example', subject: `Case ${i} opened` }), {}, clock));
+      outcomes.push(
+        await deliver(customerMail({ messageId: `burst-${i}@robot.example`, from: 'robot@robot.example', subject: `Case ${i} opened` }), {}, clock),
+      );
       clock.advance(10_000);
     }
 

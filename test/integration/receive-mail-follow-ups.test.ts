@@ -91,7 +91,9 @@ describe('follow-ups by ticket number against dynalite and fauxqs', () => {
 
     // Act
     const outcome = await deliver(followUp, 'own', {
-      verdicts: { ...FORGED, spfVerdict: 'PASS' }, envelopeSender: 'carla@customer.example', receivedAt: '2026-11-22T10:30:00.000Z',
+      verdicts: { ...FORGED, spfVerdict: 'PASS' },
+      envelopeSender: 'carla@customer.example',
+      receivedAt: '2026-11-22T10:30:00.000Z',
     });
     const to = await answer(original);
     const chosen = await answer(original, ['carla@home.example']);

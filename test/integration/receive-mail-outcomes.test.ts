@@ -46,7 +46,8 @@ function withWrite(write: <M extends StoredMessage>(message: M) => Promise<M>): 
   const real = new DynamoMessageStore(aws.db, aws.tableName);
   return Object.assign(Object.create(real) as Messages, {
     put: async (message: InboundStoredMessage) => real.put(await write(message)),
-    putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) => real.putDecided(await write(message), decided, options),
+    putDecided: async (message: InboundStoredMessage, decided: DecidedCheckpoint, options: { replace: boolean }) =>
+      real.putDecided(await write(message), decided, options),
   });
 }
 const failing = (error: Error): Messages => withWrite(async () => Promise.reject(error));
@@ -78,14 +79,27 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     const opened = await deliver(customerMail({ messageId: question }), 'q');
     const reply = customerMail({ messageId: `${sesId('reply')}@customer.example`, inReplyTo: question, subject: 'Re: My order' });
     const first = await deliver(reply, 'reply-a');
-    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    await aws.db.send(
+      new UpdateCommand({
+        TableName: aws.tableName,
+        Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' },
+        UpdateExpression: 'SET #s = :c',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'closed' },
+      }),
+    );
     await queued();
     const before = await conversation(opened.conversationId);
     const id = sesId('reply-b');
     await aws.putRaw(inboundMail(id).rawKey, reply);
     const deps = inboundDeps(aws, new TestClock());
     let saves = 0;
-    const ledger = Object.assign(Object.create(deps.ledger) as InboundLedger, { save: async (r: InboundRecord) => { saves++; return deps.ledger.save(r); } });
+    const ledger = Object.assign(Object.create(deps.ledger) as InboundLedger, {
+      save: async (r: InboundRecord) => {
+        saves++;
+        return deps.ledger.save(r);
+      },
+    });
     // Act
     const second = (await receiveMail({ ...deps, ledger }, inboundMail(id))) as unknown as Routed;
     // Assert
@@ -103,7 +117,9 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     const second = await deliver(raw, 'first-b');
     expect(second).toMatchObject({ status: 'recorded', conversationId: first.conversationId });
     const items = (await aws.db.send(new ScanCommand({ TableName: aws.tableName, ConsistentRead: true }))).Items ?? [];
-    const candidates = items.filter((i) => i.sk === 'CONV' && i.createdAt !== undefined && i.id !== first.conversationId && i.mergedInto === first.conversationId);
+    const candidates = items.filter(
+      (i) => i.sk === 'CONV' && i.createdAt !== undefined && i.id !== first.conversationId && i.mergedInto === first.conversationId,
+    );
     expect(candidates.map((c) => c.visibility)).toEqual(['merged']);
     expect(items.filter((i) => String(i.pk).startsWith('TICKET#') && i.conversationId === candidates[0]?.id)).toEqual([]);
     expect(await queued()).toBe(1);
@@ -117,7 +133,9 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
       await aws.putRaw(inboundMail(a).rawKey, raw);
       await aws.putRaw(inboundMail(b).rawKey, raw);
       // Act
-      const outcomes = (await Promise.all([a, b].map((id) => retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(id)))))) as unknown as Routed[];
+      const outcomes = (await Promise.all(
+        [a, b].map((id) => retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(id)))),
+      )) as unknown as Routed[];
       // Assert
       expect(outcomes.map((o) => o.status).sort()).toEqual(['recorded', 'routed']);
       expect(outcomes[0]?.conversationId).toBe(outcomes[1]?.conversationId);
@@ -127,7 +145,10 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
   });
 
   it('records a later copy of an unattached automatic answer as a copy', async () => {
-    const ooo = customerMail({ messageId: `${sesId('ooo')}@customer.example`, subject: 'Automatic reply: hello' }).replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
+    const ooo = customerMail({ messageId: `${sesId('ooo')}@customer.example`, subject: 'Automatic reply: hello' }).replace(
+      'MIME-Version',
+      'Auto-Submitted: auto-replied\r\nMIME-Version',
+    );
     const first = await deliver(ooo, 'ooo-a');
     const second = await deliver(ooo, 'ooo-b');
     expect(first).toMatchObject({ status: 'recorded', conversationId: null });
@@ -142,7 +163,15 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     const ticket = String((await conversation(opened.conversationId))?.ticketNumber);
     const reply = customerMail({ messageId: `${sesId('t')}@customer.example`, subject: `Re: My order [#${ticket}]` });
     const first = await deliver(reply, 'ticket-a');
-    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    await aws.db.send(
+      new UpdateCommand({
+        TableName: aws.tableName,
+        Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' },
+        UpdateExpression: 'SET #s = :c',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'closed' },
+      }),
+    );
     // Act
     const second = await deliver(reply, 'ticket-b');
     // Assert
@@ -173,7 +202,9 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     const resumed = await receiveMail({ ...deps, messages: flaky }, inboundMail(id));
     // Assert
     expect(crashed).toBeInstanceOf(Error);
-    const [routed] = (await aws.drain(aws.queueUrls.support ?? '')).map((m) => JSON.parse(m.Body ?? '{}') as { ticketNumber: string; conversationId: string; isNewConversation: boolean });
+    const [routed] = (await aws.drain(aws.queueUrls.support ?? '')).map(
+      (m) => JSON.parse(m.Body ?? '{}') as { ticketNumber: string; conversationId: string; isNewConversation: boolean },
+    );
     expect(resumed).toMatchObject({ status: 'routed', conversationId: routed?.conversationId });
     expect(routed?.isNewConversation).toBe(true);
     const stored = await conversation(routed?.conversationId ?? '');
@@ -186,9 +217,20 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
     // Arrange
     const question = `${sesId('q')}@customer.example`;
     const opened = await deliver(customerMail({ messageId: question }), 'q');
-    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    await aws.db.send(
+      new UpdateCommand({
+        TableName: aws.tableName,
+        Key: { pk: `CONV#${opened.conversationId}`, sk: 'CONV' },
+        UpdateExpression: 'SET #s = :c',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'closed' },
+      }),
+    );
     await queued();
-    const ooo = customerMail({ messageId: `${sesId('ooo')}@customer.example`, inReplyTo: question, subject: 'Automatic reply: My order' }).replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
+    const ooo = customerMail({ messageId: `${sesId('ooo')}@customer.example`, inReplyTo: question, subject: 'Automatic reply: My order' }).replace(
+      'MIME-Version',
+      'Auto-Submitted: auto-replied\r\nMIME-Version',
+    );
     // Act
     const automatic = await deliver(ooo, 'ooo');
     const afterAutomatic = await conversation(opened.conversationId);
@@ -204,8 +246,10 @@ describe('receiveMail outcomes against dynalite and fauxqs', () => {
   it('adds no participants from a forged (DMARC-failed) reply', async () => {
     const question = `${sesId('q')}@customer.example`;
     const opened = await deliver(customerMail({ messageId: question }), 'q');
-    const forged = customerMail({ messageId: `${sesId('forged')}@evil.example`, inReplyTo: question, subject: 'Re: order' })
-      .replace('MIME-Version', 'Reply-To: mallory@evil.example\r\nCc: eve@evil.example\r\nMIME-Version');
+    const forged = customerMail({ messageId: `${sesId('forged')}@evil.example`, inReplyTo: question, subject: 'Re: order' }).replace(
+      'MIME-Version',
+      'Reply-To: mallory@evil.example\r\nCc: eve@evil.example\r\nMIME-Version',
+    );
     const spoofed = await deliver(forged, 'forged', { verdicts: { dmarcVerdict: 'FAIL', dmarcPolicy: 'REJECT', spfVerdict: 'FAIL', dkimVerdict: 'FAIL' } });
     expect(spoofed.conversationId).toBe(opened.conversationId);
     expect([...((await conversation(opened.conversationId))?.participants as Set<string>)]).toEqual(['carla@customer.example']);

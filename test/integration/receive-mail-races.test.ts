@@ -63,7 +63,15 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-const newDecision = (claimIds: string[]): ThreadDecision => ({ action: 'new', rule: 'new-conversation', conversation: null, signals: [], reason: '', flags: [], claimIds });
+const newDecision = (claimIds: string[]): ThreadDecision => ({
+  action: 'new',
+  rule: 'new-conversation',
+  conversation: null,
+  signals: [],
+  reason: '',
+  flags: [],
+  claimIds,
+});
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('racing new-thread mails against dynalite', () => {
@@ -72,7 +80,16 @@ describe('racing new-thread mails against dynalite', () => {
       // Arrange: X replies to an unseen P; Y answers X (In-Reply-To X, References P X)
       const [p, x, y] = [`${uid('p')}@customer.example`, uid('x'), uid('y')];
       await aws.putRaw(inboundMail(x).rawKey, customerMail({ messageId: `${x}@customer.example`, inReplyTo: p, subject: 'Re: order' }));
-      await aws.putRaw(inboundMail(y).rawKey, customerMail({ messageId: `${y}@other.example`, inReplyTo: `${x}@customer.example`, references: [p, `${x}@customer.example`], subject: 'Re: order', from: 'Bob <bob@other.example>' }));
+      await aws.putRaw(
+        inboundMail(y).rawKey,
+        customerMail({
+          messageId: `${y}@other.example`,
+          inReplyTo: `${x}@customer.example`,
+          references: [p, `${x}@customer.example`],
+          subject: 'Re: order',
+          from: 'Bob <bob@other.example>',
+        }),
+      );
       // Act
       const [outX, outY] = await Promise.all([
         retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(x))),
@@ -97,8 +114,20 @@ describe('racing new-thread mails against dynalite', () => {
     const Y = parsedMessage({ messageId: y1, inReplyTo: x1, references: [p, x1], from: addr('bob@other.example') });
     // Act
     const [ax, ay] = await Promise.all([
-      applyThread({ store: gate('X'), pause }, { channel, message: X, decision: newDecision([x1, p]), candidate: { conversationId: uid('conv-x'), ticketNumber: '0000011', replyToken: null }, at }),
-      applyThread({ store: gate('Y'), pause }, { channel, message: Y, decision: newDecision([y1, x1, p]), candidate: { conversationId: uid('conv-y'), ticketNumber: '0000029', replyToken: null }, at }),
+      applyThread(
+        { store: gate('X'), pause },
+        { channel, message: X, decision: newDecision([x1, p]), candidate: { conversationId: uid('conv-x'), ticketNumber: '0000011', replyToken: null }, at },
+      ),
+      applyThread(
+        { store: gate('Y'), pause },
+        {
+          channel,
+          message: Y,
+          decision: newDecision([y1, x1, p]),
+          candidate: { conversationId: uid('conv-y'), ticketNumber: '0000029', replyToken: null },
+          at,
+        },
+      ),
     ]);
     // Assert: one conversation, and lookups through the claims come back
     expect(ax?.id).toBe(ay?.id);
@@ -117,10 +146,12 @@ describe('racing new-thread mails against dynalite', () => {
     expect(owned).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
     expect(copy).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
     expect(claimedLater).toBe('conv-d');
-    expect(await store.findClaims(channel.id, [parent, ooo, uid('unknown')])).toEqual(new Map([
-      [parent, { conversationId: 'conv-a', owner: 'm-parent' }],
-      [ooo, { conversationId: 'conv-d', owner: 'm-ooo' }],
-    ]));
+    expect(await store.findClaims(channel.id, [parent, ooo, uid('unknown')])).toEqual(
+      new Map([
+        [parent, { conversationId: 'conv-a', owner: 'm-parent' }],
+        [ooo, { conversationId: 'conv-d', owner: 'm-ooo' }],
+      ]),
+    );
   });
 
   it('does not file a mail under another attempt’s candidate that then loses its race', async () => {
@@ -134,19 +165,40 @@ describe('racing new-thread mails against dynalite', () => {
     let claims = 0;
     const paused = Object.assign(Object.create(store) as ConversationStore, {
       claim: async (c: string, id: string, conv: string) => {
-        if (++claims === 2) { held.resolve(); await resumeX.promise; }
+        if (++claims === 2) {
+          held.resolve();
+          await resumeX.promise;
+        }
         return store.claim(c, id, conv);
       },
     });
     const X = parsedMessage({ messageId: `${uid('x1')}`, inReplyTo: p1, references: [p2, p1] });
-    const xDone = applyThread({ store: paused, pause }, { channel, message: X, decision: newDecision([X.messageId ?? '', p1, p2]), candidate: { conversationId: x, ticketNumber: '0000029', replyToken: null }, at });
+    const xDone = applyThread(
+      { store: paused, pause },
+      {
+        channel,
+        message: X,
+        decision: newDecision([X.messageId ?? '', p1, p2]),
+        candidate: { conversationId: x, ticketNumber: '0000029', replyToken: null },
+        at,
+      },
+    );
     await held.promise;
     const pending = (await store.findByMessageIds(channel.id, [p1])).get(p1) ?? null;
     const Z = parsedMessage({ messageId: uid('z1'), inReplyTo: p1, references: [p1], from: addr('zed@x.example') });
     const zDecision: ThreadDecision = { ...newDecision([Z.messageId ?? '']), action: 'join', rule: 'in-reply-to', conversation: pending };
     // Act: without waiting Z must not join; waiting while X settles, Z lands where X ended
     const refused = await applyThread({ store }, { channel, message: Z, decision: zDecision, candidate: null, at }).catch((e: unknown) => e);
-    const z = await applyThread({ store, pause: async (ms) => { resumeX.resolve(); await pause(ms); } }, { channel, message: Z, decision: zDecision, candidate: null, at });
+    const z = await applyThread(
+      {
+        store,
+        pause: async (ms) => {
+          resumeX.resolve();
+          await pause(ms);
+        },
+      },
+      { channel, message: Z, decision: zDecision, candidate: null, at },
+    );
     const xEnded = await xDone;
     // Assert
     expect(pending?.id).toBe(x);

@@ -75,18 +75,55 @@ function crashingQueue(): { queue: RoutedQueue; sent: RoutedMessage[] } {
 
 function inboundMessage(key: Pick<InboundStoredMessage, 'messageId' | 'conversationId' | 'receivedAt'>): InboundStoredMessage {
   return {
-    direction: 'inbound', ...key, channelId: 'support', sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1', internetMessageId: 'a@customer.example',
-    subject: 'Help', from: { address: 'carla@customer.example', name: 'Carla' }, to: [], cc: [], date: null, replyTo: [], sender: null, inReplyTo: null,
-    references: [], lane: 'human', laneReason: 'a person wrote it', tags: [], disposition: 'route', route: { skill: 'support', rule: 'default', priority: 'normal' },
-    thread: { rule: 'new-conversation', reason: 'new', flags: [], linkedConversationId: null }, preview: 'Hello', attachments: [], rejectedAttachments: [], language: null,
+    direction: 'inbound',
+    ...key,
+    channelId: 'support',
+    sesMessageId: 'ses-1',
+    rawKey: 'inbound/raw/ses-1',
+    internetMessageId: 'a@customer.example',
+    subject: 'Help',
+    from: { address: 'carla@customer.example', name: 'Carla' },
+    to: [],
+    cc: [],
+    date: null,
+    replyTo: [],
+    sender: null,
+    inReplyTo: null,
+    references: [],
+    lane: 'human',
+    laneReason: 'a person wrote it',
+    tags: [],
+    disposition: 'route',
+    route: { skill: 'support', rule: 'default', priority: 'normal' },
+    thread: { rule: 'new-conversation', reason: 'new', flags: [], linkedConversationId: null },
+    preview: 'Hello',
+    attachments: [],
+    rejectedAttachments: [],
+    language: null,
   };
 }
 
 function routedMessage(overrides: Pick<RoutedMessage, 'messageId' | 'skill'>): RoutedMessage {
   return {
-    schemaVersion: 2, channelId: 'support', internetMessageId: 'a@customer.example', conversationId: 'c-1', ticketNumber: '0000013', isNewConversation: true,
-    lane: 'human', laneReason: 'a person wrote it', tags: [], routingRule: 'default', priority: 'normal', from: null, subject: 'Help',
-    receivedAt: '2026-11-22T10:00:00.000Z', previousAgent: null, autoAnswerAllowed: true, language: null, sla: null, ...overrides,
+    schemaVersion: 2,
+    channelId: 'support',
+    internetMessageId: 'a@customer.example',
+    conversationId: 'c-1',
+    ticketNumber: '0000013',
+    isNewConversation: true,
+    lane: 'human',
+    laneReason: 'a person wrote it',
+    tags: [],
+    routingRule: 'default',
+    priority: 'normal',
+    from: null,
+    subject: 'Help',
+    receivedAt: '2026-11-22T10:00:00.000Z',
+    previousAgent: null,
+    autoAnswerAllowed: true,
+    language: null,
+    sla: null,
+    ...overrides,
   };
 }
 
@@ -110,7 +147,10 @@ describe('receiveMail retries and copies against dynalite', () => {
     const replyId = await stored(customerMail({ messageId: r, inReplyTo: p, subject: 'Re: order', from: 'Bob <bob@other.example>' }), 'r');
     const deps = inboundDeps(aws, clock, { ledger: noRelease(inboundDeps(aws, clock).ledger) });
     const dying = Object.assign(Object.create(deps.conversations) as ConversationStore, {
-      claimOwn: async (...a: Parameters<ConversationStore['claimOwn']>) => { await deps.conversations.claimOwn(...a); throw new Error('lambda died'); },
+      claimOwn: async (...a: Parameters<ConversationStore['claimOwn']>) => {
+        await deps.conversations.claimOwn(...a);
+        throw new Error('lambda died');
+      },
     });
     await expect(receiveMail({ ...deps, conversations: dying }, inboundMail(replyId))).rejects.toThrow('lambda died');
     const parent = await deliver(customerMail({ messageId: p }), 'p', clock);
@@ -138,12 +178,16 @@ describe('receiveMail retries and copies against dynalite', () => {
     expect(first).toMatchObject({ status: 'recorded', conversationId: null });
     expect(second).toMatchObject({ status: 'recorded', conversationId: null });
     expect(second.tags).toContain('duplicate-message-id');
-    expect(await store.findClaims('support', [messageId])).toEqual(new Map([[messageId, { conversationId: null, owner: expect.any(String), receipt: expect.any(String) }]]));
+    expect(await store.findClaims('support', [messageId])).toEqual(
+      new Map([[messageId, { conversationId: null, owner: expect.any(String), receipt: expect.any(String) }]]),
+    );
     expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(0);
   });
 
   it('records a later copy of an unattached out-of-office with In-Reply-To (to an unknown message) as a copy', async () => {
-    const ooo = automatic(customerMail({ messageId: `${sesId('ooo')}@customer.example`, inReplyTo: `${sesId('unknown')}@customer.example`, subject: 'Automatic reply: Re: hello' }));
+    const ooo = automatic(
+      customerMail({ messageId: `${sesId('ooo')}@customer.example`, inReplyTo: `${sesId('unknown')}@customer.example`, subject: 'Automatic reply: Re: hello' }),
+    );
     const first = await deliver(ooo, 'ooo-a');
     const second = await deliver(ooo, 'ooo-b');
     expect(first).toMatchObject({ status: 'recorded', conversationId: null });
@@ -159,7 +203,15 @@ describe('receiveMail retries and copies against dynalite', () => {
     const ticket = String((await item(conversationKey.pk, 'CONV'))?.ticketNumber);
     const messageId = `${sesId('t')}@customer.example`;
     await store.claimOwn('support', messageId, 'm-first-copy', null);
-    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: conversationKey, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'closed' } }));
+    await aws.db.send(
+      new UpdateCommand({
+        TableName: aws.tableName,
+        Key: conversationKey,
+        UpdateExpression: 'SET #s = :c',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'closed' },
+      }),
+    );
     const before = await item(conversationKey.pk, 'CONV');
     await aws.drain(aws.queueUrls.support ?? '');
     // Act
@@ -210,7 +262,9 @@ describe('receiveMail retries and copies against dynalite', () => {
     const deps = inboundDeps(aws, clock, { queue });
     await expect(receiveMail({ ...deps, ledger: noRelease(deps.ledger) }, inboundMail(id))).rejects.toThrow('lambda died');
     const key = { pk: `CONV#${parent.conversationId ?? ''}`, sk: 'CONV' };
-    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: key, UpdateExpression: 'SET lastAgent = :a', ExpressionAttributeValues: { ':a': 'agent-7' } }));
+    await aws.db.send(
+      new UpdateCommand({ TableName: aws.tableName, Key: key, UpdateExpression: 'SET lastAgent = :a', ExpressionAttributeValues: { ':a': 'agent-7' } }),
+    );
     const waiting = (await inboundOf(parent.conversationId, id))[0];
     // Act: the retry may not decide again; it finds the pointer on the stored message
     clock.advance(LEASE_MS + 1);
@@ -231,7 +285,10 @@ describe('receiveMail retries and copies against dynalite', () => {
     const id = await stored(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: parentId, subject: 'Re: My order' }), 'r');
     const deps = inboundDeps(aws, clock);
     const dying = Object.assign(Object.create(deps.conversations) as ConversationStore, {
-      claimOwn: async (...a: Parameters<ConversationStore['claimOwn']>) => { await deps.conversations.claimOwn(...a); throw new Error('lambda died'); },
+      claimOwn: async (...a: Parameters<ConversationStore['claimOwn']>) => {
+        await deps.conversations.claimOwn(...a);
+        throw new Error('lambda died');
+      },
     });
     await expect(receiveMail({ ...deps, conversations: dying, ledger: noRelease(deps.ledger) }, inboundMail(id))).rejects.toThrow('lambda died');
     // Act
@@ -248,7 +305,11 @@ describe('receiveMail retries and copies against dynalite', () => {
     const clock = new TestClock();
     const [q, p] = [`${sesId('q')}@customer.example`, `${sesId('p')}@customer.example`];
     const asked = await deliver(customerMail({ messageId: q }), 'q', clock);
-    const early = await deliver(customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: p, subject: 'Re: order', from: 'Bob <bob@other.example>' }), 'r', clock);
+    const early = await deliver(
+      customerMail({ messageId: `${sesId('r')}@customer.example`, inReplyTo: p, subject: 'Re: order', from: 'Bob <bob@other.example>' }),
+      'r',
+      clock,
+    );
     await aws.drain(aws.queueUrls.support ?? '');
     const id = await stored(customerMail({ messageId: p, inReplyTo: q, subject: 'Re: order' }), 'p');
     const { queue, sent } = crashingQueue();
@@ -261,7 +322,11 @@ describe('receiveMail retries and copies against dynalite', () => {
     const resumed = await receiveMail(inboundDeps(aws, clock, { queue, rawMail: unread }), inboundMail(id));
     // Assert
     expect((await store.findClaims('support', [p])).get(p)?.conversationId).toBe(early.conversationId);
-    expect(crashed).toMatchObject({ state: 'decided', conversationId: asked.conversationId, routed: expect.objectContaining({ conversationId: asked.conversationId }) });
+    expect(crashed).toMatchObject({
+      state: 'decided',
+      conversationId: asked.conversationId,
+      routed: expect.objectContaining({ conversationId: asked.conversationId }),
+    });
     expect(resumed).toMatchObject({ status: 'routed', conversationId: asked.conversationId });
     expect(sent).toEqual([crashed.routed]);
     expect(await aws.drain(aws.queueUrls.support ?? '')).toHaveLength(1);
@@ -291,7 +356,9 @@ describe('receiveMail retries and copies against dynalite', () => {
     const at = '2026-11-22T10:00:00.000Z';
     const [w, c, parentId] = [sesId('conv-w'), sesId('conv-c'), `${sesId('p')}@customer.example`];
     await store.create({ id: w, channelId: 'support', ticketNumber: '0000077', replyToken: null, createdAt: at });
-    await store.publish({ id: w, channelId: 'support', ticketNumber: '0000077', replyToken: null, createdAt: at }, ['carla@customer.example'], at, { reopen: true });
+    await store.publish({ id: w, channelId: 'support', ticketNumber: '0000077', replyToken: null, createdAt: at }, ['carla@customer.example'], at, {
+      reopen: true,
+    });
     await store.create({ id: c, channelId: 'support', ticketNumber: '0000078', replyToken: null, createdAt: at });
     await store.claim('support', parentId, c);
     await store.markMerged(c, w, at);
@@ -326,7 +393,9 @@ describe('receiveMail retries and copies against dynalite', () => {
     const attemptA = receiveMail({ ...depsA, messages: slow, queue: queueA }, inboundMail(id)).catch((e: unknown) => e);
     await reached.promise;
     const key = { pk: `CONV#${parent.conversationId ?? ''}`, sk: 'CONV' };
-    await aws.db.send(new UpdateCommand({ TableName: aws.tableName, Key: key, UpdateExpression: 'SET lastAgent = :a', ExpressionAttributeValues: { ':a': 'agent-7' } }));
+    await aws.db.send(
+      new UpdateCommand({ TableName: aws.tableName, Key: key, UpdateExpression: 'SET lastAgent = :a', ExpressionAttributeValues: { ':a': 'agent-7' } }),
+    );
     const clockB = new TestClock();
     clockB.advance(LEASE_MS + 1);
     // Act

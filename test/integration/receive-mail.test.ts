@@ -86,7 +86,10 @@ describe('receiveMail against dynalite and fauxqs', () => {
       const root = `${sesId('root')}@customer.example`;
       const [a, b] = [sesId('race-a'), sesId('race-b')];
       await aws.putRaw(inboundMail(a).rawKey, customerMail({ messageId: `${a}@customer.example`, inReplyTo: root, subject: 'Re: order' }));
-      await aws.putRaw(inboundMail(b).rawKey, customerMail({ messageId: `${b}@other.example`, inReplyTo: root, subject: 'Re: order', from: 'Bob <bob@other.example>' }));
+      await aws.putRaw(
+        inboundMail(b).rawKey,
+        customerMail({ messageId: `${b}@other.example`, inReplyTo: root, subject: 'Re: order', from: 'Bob <bob@other.example>' }),
+      );
       // Act
       const [outA, outB] = await Promise.all([
         retrying(() => receiveMail(inboundDeps(aws, new TestClock()), inboundMail(a))),

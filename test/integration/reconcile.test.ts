@@ -24,12 +24,22 @@ function receiptEvent(messageId: string): SesReceiptEvent {
   const at = new Date().toISOString();
   const pass = { status: 'PASS' };
   return {
-    Records: [{
-      ses: {
-        mail: { messageId, timestamp: at, source: 'carla@customer.example' },
-        receipt: { timestamp: at, recipients: ['support@example.com'], spamVerdict: pass, virusVerdict: pass, spfVerdict: pass, dkimVerdict: pass, dmarcVerdict: pass },
+    Records: [
+      {
+        ses: {
+          mail: { messageId, timestamp: at, source: 'carla@customer.example' },
+          receipt: {
+            timestamp: at,
+            recipients: ['support@example.com'],
+            spamVerdict: pass,
+            virusVerdict: pass,
+            spfVerdict: pass,
+            dkimVerdict: pass,
+            dmarcVerdict: pass,
+          },
+        },
       },
-    }],
+    ],
   };
 }
 
@@ -43,7 +53,10 @@ beforeAll(async () => {
   // The reconciliation as Lambda builds it (`functions/reconcile.ts`), on the local servers; no
   // grace, since the objects are stored by the test a moment before.
   const env = readEnv(ReconcileEnvSchema, {
-    TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+    TABLE_NAME: aws.tableName,
+    MAIL_BUCKET: aws.bucket,
+    SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+    OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
     RECONCILE_GRACE_MINUTES: '0',
   });
   reconcile = createReconcileHandler(env, localHandlerOptions(aws, 'SILENT'));
@@ -57,13 +70,21 @@ describe('the reconciliation function', () => {
   it('runs mail SES stored without an invocation through the inbound path, lists one with no channel as failed, and does it once', async () => {
     // Arrange
     const inbound = createInboundHandler(
-      readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl }),
+      readEnv(InboundEnvSchema, {
+        TABLE_NAME: aws.tableName,
+        MAIL_BUCKET: aws.bucket,
+        SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+        OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      }),
       localHandlerOptions(aws, 'SILENT'),
     );
     await aws.putRaw(`${RAW_MAIL_PREFIX}invoked`, customerMail({ messageId: 'invoked@customer.example' }));
     await inbound(receiptEvent('invoked'), context('inbound-1'));
     await aws.drain(aws.queueUrls.support ?? '');
-    await aws.putRaw(`${RAW_MAIL_PREFIX}lost`, asStoredBySes('lost', customerMail({ messageId: 'lost@customer.example', to: 'Team <team@customer.example>' }), 'support@example.com'));
+    await aws.putRaw(
+      `${RAW_MAIL_PREFIX}lost`,
+      asStoredBySes('lost', customerMail({ messageId: 'lost@customer.example', to: 'Team <team@customer.example>' }), 'support@example.com'),
+    );
     await aws.putRaw(`${RAW_MAIL_PREFIX}nameless`, customerMail({ messageId: 'nameless@customer.example', to: 'Undisclosed recipients:;' }));
     await aws.putRaw(`${RAW_MAIL_PREFIX}AMAZON_SES_SETUP_NOTIFICATION`, 'Amazon SES setup notification');
     // Act
@@ -71,7 +92,9 @@ describe('the reconciliation function', () => {
     const again = await reconcile({}, context('run-2'));
     // Assert
     expect(report).toMatchObject({ due: 3, checked: 3, busy: 0, errors: [], shortfall: null });
-    expect(report.reconciled).toEqual([{ sesMessageId: 'lost', source: 'received', outcomes: [expect.objectContaining({ status: 'routed', channelId: 'support', duplicate: false })] }]);
+    expect(report.reconciled).toEqual([
+      { sesMessageId: 'lost', source: 'received', outcomes: [expect.objectContaining({ status: 'routed', channelId: 'support', duplicate: false })] },
+    ]);
     expect(report.lost.map((m) => m.sesMessageId)).toEqual(['nameless']);
     const routed = (await aws.drain(aws.queueUrls.support ?? '')).map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? '')));
     expect(routed.map((r) => r.internetMessageId)).toEqual(['lost@customer.example']);
@@ -85,7 +108,12 @@ describe('the reconciliation function', () => {
   it('leaves a late SES invocation of a reconciled mail nothing to do', async () => {
     // Arrange
     const inbound = createInboundHandler(
-      readEnv(InboundEnvSchema, { TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl }),
+      readEnv(InboundEnvSchema, {
+        TABLE_NAME: aws.tableName,
+        MAIL_BUCKET: aws.bucket,
+        SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+        OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      }),
       localHandlerOptions(aws, 'SILENT'),
     );
     await aws.putRaw(`${RAW_MAIL_PREFIX}late`, asStoredBySes('late', customerMail({ messageId: 'late@customer.example' }), 'support@example.com'));
@@ -107,7 +135,9 @@ describe('metrics', () => {
     // Arrange
     const published: [string, number][] = [];
     const sink: MetricsSink = {
-      addMetric: (name, _unit, value) => { published.push([name, value]); },
+      addMetric: (name, _unit, value) => {
+        published.push([name, value]);
+      },
       singleMetric: () => sink,
       addDimension: () => undefined,
       publishStoredMetrics: () => undefined,
@@ -116,7 +146,12 @@ describe('metrics', () => {
     // Act
     recordReconciliation(sink, { listed: 9, due: 4, checked: 4, reconciled: [], lost: [lost, lost], busy: 0, errors: [], shortfall: 'max-checks' });
     // Assert
-    expect(published).toEqual([['CheckedMails', 4], ['ReconciledMails', 0], ['LostMails', 2], ['ReconciliationIncomplete', 1]]);
+    expect(published).toEqual([
+      ['CheckedMails', 4],
+      ['ReconciledMails', 0],
+      ['LostMails', 2],
+      ['ReconciliationIncomplete', 1],
+    ]);
   });
 });
 
@@ -141,8 +176,13 @@ describe('adapters', () => {
     // Arrange
     const lookup = new DynamoInboundRecordsLookup(aws.db, aws.tableName);
     await new DynamoFailedMailStore(aws.db, aws.tableName).put({
-      sesMessageId: 'only-failed', channelId: null, rawKey: `${RAW_MAIL_PREFIX}only-failed`, code: 'unknown-recipient', reason: 'no channel',
-      failedAt: new Date().toISOString(), mail: inboundMail('only-failed', ['nobody@example.com']),
+      sesMessageId: 'only-failed',
+      channelId: null,
+      rawKey: `${RAW_MAIL_PREFIX}only-failed`,
+      code: 'unknown-recipient',
+      reason: 'no channel',
+      failedAt: new Date().toISOString(),
+      mail: inboundMail('only-failed', ['nobody@example.com']),
     });
     // Act
     const found = await Promise.all(['invoked', 'only-failed', 'never-seen'].map((id) => lookup.exists(id)));

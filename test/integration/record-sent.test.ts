@@ -27,16 +27,39 @@ describe('a sent message in the DynamoDB conversation store', () => {
     await aws.drain(aws.queueUrls.support ?? '');
     const store = new DynamoConversationStore(aws.db, aws.tableName);
     const sent: OutboundStoredMessage = {
-      direction: 'outbound', purpose: 'reply', messageId: 'out-1', channelId: 'support', conversationId: opened.conversationId,
-      internetMessageId: '<ours-1@example.com>', subject: 'Re: My order has not arrived', from: { address: 'support@example.com', name: 'Support' },
-      to: [{ address: 'carla@customer.example', name: '' }], cc: [], bcc: [], preview: 'It ships today.', attachments: [], agentId: 'agent-7', external: false,
-      inReplyTo: opened.messageId, providerMessageId: '0100abc', threadIds: ['ours-1@example.com', '0100abc@email.amazonses.com'],
-      status: 'sent', statusReason: null, retrying: false, recipients: [], createdAt: '2026-11-22T10:05:00.000Z', sentAt: '2026-11-22T10:05:01.000Z', updatedAt: '2026-11-22T10:05:01.000Z',
+      direction: 'outbound',
+      purpose: 'reply',
+      messageId: 'out-1',
+      channelId: 'support',
+      conversationId: opened.conversationId,
+      internetMessageId: '<ours-1@example.com>',
+      subject: 'Re: My order has not arrived',
+      from: { address: 'support@example.com', name: 'Support' },
+      to: [{ address: 'carla@customer.example', name: '' }],
+      cc: [],
+      bcc: [],
+      preview: 'It ships today.',
+      attachments: [],
+      agentId: 'agent-7',
+      external: false,
+      inReplyTo: opened.messageId,
+      providerMessageId: '0100abc',
+      threadIds: ['ours-1@example.com', '0100abc@email.amazonses.com'],
+      status: 'sent',
+      statusReason: null,
+      retrying: false,
+      recipients: [],
+      createdAt: '2026-11-22T10:05:00.000Z',
+      sentAt: '2026-11-22T10:05:01.000Z',
+      updatedAt: '2026-11-22T10:05:01.000Z',
     };
     // Act
     await new DynamoOutboundMessages(aws.db, aws.tableName).put(sent);
     const recorded = await recordSentMessage(store, { ...sent, recipients: ['Carla@Customer.example'], at: sent.updatedAt });
-    await aws.putRaw(inboundMail('sent-r').rawKey, customerMail({ messageId: 'answer@customer.example', inReplyTo: '0100abc@email.amazonses.com', subject: 'Re: My order' }));
+    await aws.putRaw(
+      inboundMail('sent-r').rawKey,
+      customerMail({ messageId: 'answer@customer.example', inReplyTo: '0100abc@email.amazonses.com', subject: 'Re: My order' }),
+    );
     const answer = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail('sent-r'));
     const [pointer] = await aws.drain(aws.queueUrls.support ?? '');
     // Assert
@@ -54,11 +77,19 @@ describe('a sent message in the DynamoDB conversation store', () => {
     await aws.drain(aws.queueUrls.support ?? '');
     const store = new DynamoConversationStore(aws.db, aws.tableName);
     await recordSentMessage(store, {
-      channelId: 'support', conversationId: opened.conversationId, messageId: 'out-2', threadIds: ['ours-2@example.com'],
-      recipients: ['carla@customer.example'], agentId: 'agent-7', at: '2026-11-22T10:05:00.000Z',
+      channelId: 'support',
+      conversationId: opened.conversationId,
+      messageId: 'out-2',
+      threadIds: ['ours-2@example.com'],
+      recipients: ['carla@customer.example'],
+      agentId: 'agent-7',
+      at: '2026-11-22T10:05:00.000Z',
     });
     // Act: the same mail arrives at the channel (Bcc to ourselves, a forwarding loop)
-    await aws.putRaw(inboundMail('own-copy').rawKey, customerMail({ messageId: 'ours-2@example.com', from: 'Support <support@example.com>', inReplyTo: 'own-question@customer.example' }));
+    await aws.putRaw(
+      inboundMail('own-copy').rawKey,
+      customerMail({ messageId: 'ours-2@example.com', from: 'Support <support@example.com>', inReplyTo: 'own-question@customer.example' }),
+    );
     const copy = await receiveMail(inboundDeps(aws, new TestClock()), inboundMail('own-copy'));
     // Assert
     expect(copy).toMatchObject({ status: 'recorded', conversationId: opened.conversationId });

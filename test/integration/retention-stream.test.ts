@@ -26,7 +26,10 @@ async function ttlDeletes(key: { pk: string; sk: string }): Promise<DynamoDBReco
   const old = await aws.db.send(new GetItemCommand({ TableName: aws.tableName, Key, ConsistentRead: true }));
   await aws.db.send(new DeleteItemCommand({ TableName: aws.tableName, Key }));
   return {
-    eventID: '1', eventName: 'REMOVE', eventSource: 'aws:dynamodb', userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+    eventID: '1',
+    eventName: 'REMOVE',
+    eventSource: 'aws:dynamodb',
+    userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
     dynamodb: { Keys: Key, OldImage: old.Item, SequenceNumber: '100', StreamViewType: 'OLD_IMAGE' },
   } as DynamoDBRecord;
 }
@@ -44,7 +47,10 @@ describe('the expiry function behind the stream', () => {
     const broken = createRetentionHandler({ ...env, TABLE_NAME: 'no-such-table' }, localHandlerOptions(aws, 'SILENT'));
     const context = { functionName: 'retention', awsRequestId: 'r1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
     // Act
-    const windowEvent = { ...record, dynamodb: { SequenceNumber: '99', OldImage: { pk: { S: 'HITS#x' }, sk: { S: '1#e' }, expiresAt: { N: '1' } } } } as DynamoDBRecord;
+    const windowEvent = {
+      ...record,
+      dynamodb: { SequenceNumber: '99', OldImage: { pk: { S: 'HITS#x' }, sk: { S: '1#e' }, expiresAt: { N: '1' } } },
+    } as DynamoDBRecord;
     const failed = await broken({ Records: [windowEvent, record] } as DynamoDBStreamEvent, context);
     const allFailed = await broken({ Records: [record] } as DynamoDBStreamEvent, context).catch((e: unknown) => e);
     const done = await handler({ Records: [{ ...record, eventName: 'MODIFY' }, record] } as DynamoDBStreamEvent, context);
@@ -53,9 +59,16 @@ describe('the expiry function behind the stream', () => {
     expect(failed.batchItemFailures).toEqual([{ itemIdentifier: '100' }]);
     expect(String(allFailed)).toMatch(/All records failed processing/);
     expect(done.batchItemFailures).toEqual([]);
-    const left = await aws.db.send(new QueryCommand({ TableName: aws.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CONV#${opened.conversationId}` } }));
+    const left = await aws.db.send(
+      new QueryCommand({ TableName: aws.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CONV#${opened.conversationId}` } }),
+    );
     expect(left.Items).toEqual([]);
-    expect(await aws.s3.send(new (await import('@aws-sdk/client-s3')).HeadObjectCommand({ Bucket: aws.bucket, Key: inboundMail('stream-1').rawKey })).then(() => true, () => false)).toBe(false);
+    expect(
+      await aws.s3.send(new (await import('@aws-sdk/client-s3')).HeadObjectCommand({ Bucket: aws.bucket, Key: inboundMail('stream-1').rawKey })).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
     await aws.drain(aws.queueUrls.support ?? '');
   });
 });

@@ -38,7 +38,13 @@ beforeAll(async () => {
   aws = await startSeededLocalAws();
   // The billing channel keeps its mail longer than the account: its own setting.
   const billing = EXAMPLE_CONFIG.channels.find((c) => c.id === 'billing');
-  await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 }).put({ ...billing, id: 'billing', address: 'billing@example.com', defaultSkill: 'billing', retention: { mailDays: 90 } });
+  await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: new TestClock(), cacheMs: 0 }).put({
+    ...billing,
+    id: 'billing',
+    address: 'billing@example.com',
+    defaultSkill: 'billing',
+    retention: { mailDays: 90 },
+  });
 });
 
 afterAll(async () => {
@@ -80,20 +86,42 @@ const conversationItem = async (id: string): Promise<Item | undefined> =>
   (await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `CONV#${id}`, sk: 'CONV' }, ConsistentRead: true }))).Item;
 
 /** Every item of a conversation: its partition, and what names it (claims, index entries, records, lookups). */
-const relatedTo = (id: string) => (item: Item): boolean => item.pk === `CONV#${id}` || item.conversationId === id || item.targetPk === `CONV#${id}`;
+const relatedTo =
+  (id: string) =>
+  (item: Item): boolean =>
+    item.pk === `CONV#${id}` || item.conversationId === id || item.targetPk === `CONV#${id}`;
 
 async function exists(key: string): Promise<boolean> {
-  return aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: key })).then(() => true, () => false);
+  return aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A customer's mail with one attachment, so an extracted copy can exist beside the raw one. */
 function mailWithAttachment(messageId: string): string {
   return [
-    'From: Carla Customer <carla@customer.example>', 'To: Example Support <support@example.com>', 'Subject: Broken parcel', `Message-ID: <${messageId}>`,
-    'Date: Sun, 10 Jan 2027 09:59:50 +0000', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
-    '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'The parcel came broken, photo attached.', '',
-    '--b1', 'Content-Type: image/png; name="photo.png"', 'Content-Disposition: attachment; filename="photo.png"', 'Content-Transfer-Encoding: base64', '',
-    'iVBORw0KGgo=', '--b1--', '',
+    'From: Carla Customer <carla@customer.example>',
+    'To: Example Support <support@example.com>',
+    'Subject: Broken parcel',
+    `Message-ID: <${messageId}>`,
+    'Date: Sun, 10 Jan 2027 09:59:50 +0000',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'The parcel came broken, photo attached.',
+    '',
+    '--b1',
+    'Content-Type: image/png; name="photo.png"',
+    'Content-Disposition: attachment; filename="photo.png"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    'iVBORw0KGgo=',
+    '--b1--',
+    '',
   ].join('\r\n');
 }
 
@@ -101,14 +129,27 @@ describe('expiry written by the inbound handler, from the environment the stack 
   it('gives a new conversation its TTL and period in the writes it makes anyway, and its message none of its own', async () => {
     // Arrange: the function as Lambda builds it, with the account's settings in its environment
     const env = readEnv(InboundEnvSchema, {
-      TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl, ...retentionEnv(SETTINGS),
+      TABLE_NAME: aws.tableName,
+      MAIL_BUCKET: aws.bucket,
+      SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+      OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      ...retentionEnv(SETTINGS),
     });
     const handler = createInboundHandler(env, localHandlerOptions(aws, 'SILENT'));
     const id = sesId('handler');
     await aws.putRaw(`inbound/raw/${id}`, customerMail({ messageId: `${id}@customer.example` }));
     const before = epochSeconds(new Date());
     // Act
-    await handler(sesReceiptEvent({ sesMessageId: id, recipients: ['support@example.com'], envelopeSender: 'carla@customer.example', verdicts: ALL_PASS, receivedAt: new Date() } as never), { functionName: 'inbound', awsRequestId: 'r1' } as Context);
+    await handler(
+      sesReceiptEvent({
+        sesMessageId: id,
+        recipients: ['support@example.com'],
+        envelopeSender: 'carla@customer.example',
+        verdicts: ALL_PASS,
+        receivedAt: new Date(),
+      } as never),
+      { functionName: 'inbound', awsRequestId: 'r1' } as Context,
+    );
     // Assert
     const items = await scan();
     const message = items.find((i) => i.kind === 'message' && i.sesMessageId === id);
@@ -122,7 +163,7 @@ describe('expiry written by the inbound handler, from the environment the stack 
 });
 
 describe('retention on the local servers', () => {
-  it('moves a conversation\'s expiry with each message either way, and uses the channel\'s own period', async () => {
+  it("moves a conversation's expiry with each message either way, and uses the channel's own period", async () => {
     // Arrange
     const clock = new TestClock(T0);
     // Act: a customer writes, answers five days later, an agent replies the next day
@@ -133,8 +174,13 @@ describe('retention on the local servers', () => {
     const afterReply = await conversationItem(String(opened.conversationId));
     clock.advance(DAY * 1000);
     await recordSentMessage(new DynamoConversationStore(aws.db, aws.tableName, { retention: SETTINGS }), {
-      channelId: 'support', conversationId: String(opened.conversationId), messageId: 'move-out', threadIds: ['move-out@example.com'], recipients: ['carla@customer.example'],
-      agentId: 'agent-1', at: clock.now().toISOString(),
+      channelId: 'support',
+      conversationId: String(opened.conversationId),
+      messageId: 'move-out',
+      threadIds: ['move-out@example.com'],
+      recipients: ['carla@customer.example'],
+      agentId: 'agent-1',
+      at: clock.now().toISOString(),
     });
     const afterAnswer = await conversationItem(String(opened.conversationId));
     const billing = await arrive(new TestClock(T0), customerMail({ messageId: 'move-b@customer.example', to: 'billing@example.com' }), ['billing@example.com']);
@@ -155,21 +201,51 @@ describe('retention on the local servers', () => {
     const [a1Message] = (await scan()).filter((i) => i.kind === 'message' && i.sesMessageId === a1.sesMessageId);
     await aws.putRaw(`attachments/${String(a1Message?.messageId)}/0`, 'extracted on a download');
     clock.advance(DAY * 1000);
-    const a2 = await arrive(clock, customerMail({ messageId: 'sweep-a2@customer.example', inReplyTo: 'sweep-a1@customer.example', subject: 'Re: Broken parcel' }));
+    const a2 = await arrive(
+      clock,
+      customerMail({ messageId: 'sweep-a2@customer.example', inReplyTo: 'sweep-a1@customer.example', subject: 'Re: Broken parcel' }),
+    );
     const sent: OutboundStoredMessage = {
-      direction: 'outbound', purpose: 'reply', messageId: 'sweep-out', channelId: 'support', conversationId: a, internetMessageId: 'sweep-out@example.com',
-      subject: 'Re: Broken parcel', from: { address: 'support@example.com', name: 'Support' }, to: [{ address: 'carla@customer.example', name: '' }], cc: [], bcc: [],
-      preview: 'A new one is on its way.', attachments: [], agentId: 'agent-1', external: false, inReplyTo: String(a1Message?.messageId), providerMessageId: '0100sweep',
-      threadIds: ['sweep-out@example.com', '0100sweep@email.amazonses.com'], status: 'sent', statusReason: null, retrying: false, recipients: [],
-      createdAt: clock.now().toISOString(), sentAt: clock.now().toISOString(), updatedAt: clock.now().toISOString(),
+      direction: 'outbound',
+      purpose: 'reply',
+      messageId: 'sweep-out',
+      channelId: 'support',
+      conversationId: a,
+      internetMessageId: 'sweep-out@example.com',
+      subject: 'Re: Broken parcel',
+      from: { address: 'support@example.com', name: 'Support' },
+      to: [{ address: 'carla@customer.example', name: '' }],
+      cc: [],
+      bcc: [],
+      preview: 'A new one is on its way.',
+      attachments: [],
+      agentId: 'agent-1',
+      external: false,
+      inReplyTo: String(a1Message?.messageId),
+      providerMessageId: '0100sweep',
+      threadIds: ['sweep-out@example.com', '0100sweep@email.amazonses.com'],
+      status: 'sent',
+      statusReason: null,
+      retrying: false,
+      recipients: [],
+      createdAt: clock.now().toISOString(),
+      sentAt: clock.now().toISOString(),
+      updatedAt: clock.now().toISOString(),
     };
     await new DynamoOutboundMessages(aws.db, aws.tableName).put(sent);
     await aws.putRaw(outboundPlanKey('support', 'sweep-out'), '{"planned":"mail"}');
-    await recordSentMessage(new DynamoConversationStore(aws.db, aws.tableName, { retention: SETTINGS }), { ...sent, recipients: ['carla@customer.example'], at: clock.now().toISOString() });
+    await recordSentMessage(new DynamoConversationStore(aws.db, aws.tableName, { retention: SETTINGS }), {
+      ...sent,
+      recipients: ['carla@customer.example'],
+      at: clock.now().toISOString(),
+    });
     const b1 = await arrive(new TestClock(T0), customerMail({ messageId: 'sweep-b1@customer.example', from: 'Dan <dan@customer.example>' }));
     const b = String(b1.conversationId);
     const held = await new DynamoLegalHolds(aws.db, aws.tableName).place(b, { since: T0.toISOString(), by: 'admin', reason: 'case 2027-14' });
-    const c1 = await arrive(new TestClock(new Date(T0.getTime() + 20 * DAY * 1000)), customerMail({ messageId: 'sweep-c1@customer.example', from: 'Eve <eve@customer.example>' }));
+    const c1 = await arrive(
+      new TestClock(new Date(T0.getTime() + 20 * DAY * 1000)),
+      customerMail({ messageId: 'sweep-c1@customer.example', from: 'Eve <eve@customer.example>' }),
+    );
     const c = String(c1.conversationId);
     await aws.drain(aws.queueUrls.support ?? '');
     const before = await scan();
@@ -187,7 +263,8 @@ describe('retention on the local servers', () => {
     expect(after.filter((i) => String(i.pk).startsWith('MSGID#support#sweep-a') || String(i.pk).startsWith('MSGID#support#sweep-out'))).toEqual([]);
     expect(after.filter((i) => String(i.pk).startsWith('OUTMSG#0100sweep') || String(i.pk).startsWith('OUTMID#support#sweep-out'))).toEqual([]);
     expect(after.filter((i) => i.pk === `INBOUND#${a1.sesMessageId}` || i.pk === `INBOUND#${a2.sesMessageId}`)).toEqual([]);
-    for (const key of [a1.rawKey, a2.rawKey, `attachments/${String(a1Message?.messageId)}/0`, outboundPlanKey('support', 'sweep-out')]) expect(await exists(key), key).toBe(false);
+    for (const key of [a1.rawKey, a2.rawKey, `attachments/${String(a1Message?.messageId)}/0`, outboundPlanKey('support', 'sweep-out')])
+      expect(await exists(key), key).toBe(false);
     // B (held) and C (not due) are exactly as they were, objects included
     for (const id of [b, c]) expect(after.filter(relatedTo(id))).toEqual(before.filter(relatedTo(id)));
     expect(held.legalHold).toEqual({ since: T0.toISOString(), by: 'admin', reason: 'case 2027-14' });
@@ -217,15 +294,27 @@ describe('retention on the local servers', () => {
     await holds.place(id, { since: T0.toISOString(), by: 'admin', reason: 'case 2027-15' });
     clock.advance(10 * DAY * 1000);
     // Act
-    const reply = await arrive(clock, customerMail({ messageId: 'held-2@customer.example', from: 'Finn <finn@customer.example>', inReplyTo: 'held-1@customer.example', subject: 'Re: x' }));
+    const reply = await arrive(
+      clock,
+      customerMail({ messageId: 'held-2@customer.example', from: 'Finn <finn@customer.example>', inReplyTo: 'held-1@customer.example', subject: 'Re: x' }),
+    );
     const whileHeld = await conversationItem(id);
     await recordSentMessage(new DynamoConversationStore(aws.db, aws.tableName, { retention: SETTINGS }), {
-      channelId: 'support', conversationId: id, messageId: 'held-out', threadIds: ['held-out@example.com'], recipients: ['finn@customer.example'], agentId: 'agent-1', at: clock.now().toISOString(),
+      channelId: 'support',
+      conversationId: id,
+      messageId: 'held-out',
+      threadIds: ['held-out@example.com'],
+      recipients: ['finn@customer.example'],
+      agentId: 'agent-1',
+      at: clock.now().toISOString(),
     });
     const afterAnswer = await conversationItem(id);
     await holds.release(id, { expiresAt: epochSeconds(clock.now()) + 30 * DAY, retentionDays: 30 });
     clock.advance(DAY * 1000);
-    await arrive(clock, customerMail({ messageId: 'held-3@customer.example', from: 'Finn <finn@customer.example>', inReplyTo: 'held-2@customer.example', subject: 'Re: x' }));
+    await arrive(
+      clock,
+      customerMail({ messageId: 'held-3@customer.example', from: 'Finn <finn@customer.example>', inReplyTo: 'held-2@customer.example', subject: 'Re: x' }),
+    );
     // Assert
     expect(reply.conversationId).toBe(id);
     expect(whileHeld).toMatchObject({ legalHold: { reason: 'case 2027-15' } });
@@ -235,11 +324,14 @@ describe('retention on the local servers', () => {
     await aws.drain(aws.queueUrls.support ?? '');
   });
 
-  it('deletes every Message-ID claim a conversation\'s threading made, also those past the references a message keeps', async () => {
+  it("deletes every Message-ID claim a conversation's threading made, also those past the references a message keeps", async () => {
     // Arrange: a first mail referring to 30 messages never seen claims them all for its conversation
     const clock = new TestClock(T0);
     const refs = Array.from({ length: 30 }, (_, i) => `claims-ref-${i}@customer.example`);
-    const opened = await arrive(clock, customerMail({ messageId: 'claims-1@customer.example', references: refs, subject: 'Fwd: long thread', from: 'Gil <gil@customer.example>' }));
+    const opened = await arrive(
+      clock,
+      customerMail({ messageId: 'claims-1@customer.example', references: refs, subject: 'Fwd: long thread', from: 'Gil <gil@customer.example>' }),
+    );
     const id = String(opened.conversationId);
     const claims = async () => (await scan()).filter((i) => String(i.pk).startsWith('MSGID#') && i.conversationId === id);
     const before = await claims();
@@ -254,10 +346,13 @@ describe('retention on the local servers', () => {
     await aws.drain(aws.queueUrls.support ?? '');
   });
 
-  it('expires a message outside any conversation on its own, by its channel\'s days after it arrived', async () => {
+  it("expires a message outside any conversation on its own, by its channel's days after it arrived", async () => {
     // Arrange: an out-of-office answer that answers nothing known stays unattached
     const clock = new TestClock(T0);
-    const raw = customerMail({ messageId: 'loose-1@customer.example', subject: 'Out of office' }).replace('MIME-Version', 'Auto-Submitted: auto-replied\r\nMIME-Version');
+    const raw = customerMail({ messageId: 'loose-1@customer.example', subject: 'Out of office' }).replace(
+      'MIME-Version',
+      'Auto-Submitted: auto-replied\r\nMIME-Version',
+    );
     const loose = await arrive(clock, raw);
     const item = (await scan()).find((i) => i.kind === 'message' && i.sesMessageId === loose.sesMessageId);
     // Act
@@ -272,11 +367,19 @@ describe('retention on the local servers', () => {
     expect(await exists(loose.rawKey)).toBe(false);
   });
 
-  it('expires failed mail with its raw copy, unless another channel\'s record of the mail still needs it', async () => {
+  it("expires failed mail with its raw copy, unless another channel's record of the mail still needs it", async () => {
     // Arrange
     const failedAt = T0.toISOString();
     const store = new DynamoFailedMailStore(aws.db, aws.tableName, { retention: SETTINGS });
-    const failure = (id: string) => ({ sesMessageId: id, channelId: 'support', rawKey: `inbound/raw/${id}`, code: 'malformed-mail', reason: 'no header section', failedAt, mail: inboundMail(id) });
+    const failure = (id: string) => ({
+      sesMessageId: id,
+      channelId: 'support',
+      rawKey: `inbound/raw/${id}`,
+      code: 'malformed-mail',
+      reason: 'no header section',
+      failedAt,
+      mail: inboundMail(id),
+    });
     const alone = sesId('failed');
     const shared = sesId('failed-shared');
     for (const id of [alone, shared]) {
@@ -295,7 +398,7 @@ describe('retention on the local servers', () => {
     expect((await scan()).filter((i) => String(i.pk).startsWith(`INBOUND#${alone}`) || String(i.sk).startsWith('FAILED#'))).toEqual([]);
   });
 
-  it('expires reply uploads by age, as the bucket\'s lifecycle rule does', async () => {
+  it("expires reply uploads by age, as the bucket's lifecycle rule does", async () => {
     // Arrange: an upload written now
     const key = 'outbound/uploads/agents/agent-1/u1/quote.pdf';
     await aws.putRaw(key, 'pdf');
@@ -313,7 +416,15 @@ describe('retention on the local servers', () => {
   it('keeps audit records their own, longer period', async () => {
     // Arrange
     const log = new DynamoAuditLog(aws.db, aws.auditTableName, { retention: SETTINGS });
-    await log.append({ id: 'audit-1', at: T0.toISOString(), actor: { kind: 'token', id: 'admin' }, action: 'channel.update', resource: { type: 'channel', id: 'support' }, fields: [], requestId: null });
+    await log.append({
+      id: 'audit-1',
+      at: T0.toISOString(),
+      actor: { kind: 'token', id: 'admin' },
+      action: 'channel.update',
+      resource: { type: 'channel', id: 'support' },
+      fields: [],
+      requestId: null,
+    });
     const entry = async () => (await scan(aws.auditTableName)).filter((i) => i.id === 'audit-1');
     // Act
     await sweepExpired(sandboxSweepDeps(aws, SETTINGS), new Date(T0.getTime() + 399 * DAY * 1000));

@@ -26,7 +26,12 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; etag: string | null }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; etag: string | null }> {
   const response = await fetch(`${sandbox.info.adminApi?.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -50,10 +55,21 @@ describe('sandbox: a new admin sets up a channel through the API and an agent an
     // Arrange: a skill (its queues), a second channel, a rule sending bigcorp mail to the skill
     const skill = await api('POST', '/skills', { name: 'vip', description: 'Key accounts' });
     const channel = await api('POST', '/channels', { id: 'sales', address: 'sales@example.test', name: 'Example Sales', defaultSkill: 'support' });
-    const rule = await api('POST', '/channels/sales/rules', { name: 'key-accounts', when: { senderDomains: ['bigcorp.example'] }, skill: 'vip' }, { 'if-match': channel.etag ?? '' });
+    const rule = await api(
+      'POST',
+      '/channels/sales/rules',
+      { name: 'key-accounts', when: { senderDomains: ['bigcorp.example'] }, skill: 'vip' },
+      { 'if-match': channel.etag ?? '' },
+    );
     // Act: the customer writes to the new address
     const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: sandbox.info.smtp.port, secure: false, ignoreTLS: true });
-    await smtp.sendMail({ from: 'Vera <vera@bigcorp.example>', to: 'sales@example.test', subject: 'Volume licence', text: 'We need 500 seats.', messageId: '<vera-1@bigcorp.example>' });
+    await smtp.sendMail({
+      from: 'Vera <vera@bigcorp.example>',
+      to: 'sales@example.test',
+      subject: 'Volume licence',
+      text: 'We need 500 seats.',
+      messageId: '<vera-1@bigcorp.example>',
+    });
     smtp.close();
     const queueUrl = (skill.body.queueUrl as string | undefined) ?? '';
     const { aws } = sandbox.info;

@@ -45,7 +45,9 @@ async function api(method: string, path: string, body?: unknown, user = 'agent-1
   const res = await fetch(`${sandbox.info.adminApi?.url}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${sandbox.tokens[user]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(ifMatch ? { 'if-match': ifMatch } : {}),
+      authorization: `Bearer ${sandbox.tokens[user]}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(ifMatch ? { 'if-match': ifMatch } : {}),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -58,10 +60,12 @@ async function outbox(count: number): Promise<(ParsedMail & { raw: string })[]> 
   for (let i = 0; i < 200; i++) {
     const names = (await readdir(sandbox.info.outbox)).filter((n) => n.endsWith('.eml')).sort();
     if (names.length >= count) {
-      return Promise.all(names.map(async (n) => {
-        const raw = await readFile(join(sandbox.info.outbox, n));
-        return Object.assign(await simpleParser(raw), { raw: raw.toString('utf8') });
-      }));
+      return Promise.all(
+        names.map(async (n) => {
+          const raw = await readFile(join(sandbox.info.outbox, n));
+          return Object.assign(await simpleParser(raw), { raw: raw.toString('utf8') });
+        }),
+      );
     }
     await sleep(100);
   }
@@ -95,16 +99,19 @@ describe('agents start conversations and forward mail (sandbox)', () => {
   let conversationId = '';
   let ticketNumber = '';
 
-  it('refuses a new conversation while the channel\'s outboundFlow is off, naming the setting', async () => {
+  it("refuses a new conversation while the channel's outboundFlow is off, naming the setting", async () => {
     const { status, body } = await api('POST', '/conversations', { channelId: 'support', to: [VERA], subject: 'Your replacement part', text: 'Hello Vera' });
     expect(status).toBe(409);
     expect((body.error as { message: string }).message).toContain('outboundFlow');
   });
 
-  it('starts a conversation: 201 with id and ticket number, the mail leaves with both, and the customer\'s answer joins it', async () => {
+  it("starts a conversation: 201 with id and ticket number, the mail leaves with both, and the customer's answer joins it", async () => {
     expect(await outboundFlowOn('support')).toBe(200);
     const { status, body } = await api('POST', '/conversations', {
-      channelId: 'support', to: [{ address: VERA, name: 'Vera Kunde' }], subject: 'Your replacement part', text: 'Hello Vera, the part ships on Monday.',
+      channelId: 'support',
+      to: [{ address: VERA, name: 'Vera Kunde' }],
+      subject: 'Your replacement part',
+      text: 'Hello Vera, the part ships on Monday.',
     });
     expect(status).toBe(201);
     conversationId = String(body.id);
@@ -124,17 +131,24 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     expect(sent?.replyTo?.value[0]?.address).toMatch(/^support\+[a-z0-9-]+@example\.test$/);
 
     await sendToSandbox(sandbox.info, {
-      from: VERA, to: 'support@example.test', subject: `Re: ${sent?.subject}`, text: 'Thanks, Monday is fine.',
-      inReplyTo: sent?.messageId ?? '', references: sent?.messageId ?? '',
+      from: VERA,
+      to: 'support@example.test',
+      subject: `Re: ${sent?.subject}`,
+      text: 'Thanks, Monday is fine.',
+      inReplyTo: sent?.messageId ?? '',
+      references: sent?.messageId ?? '',
     });
     const pointer = await take();
     expect(pointer.conversationId).toBe(conversationId);
     expect(pointer.isNewConversation).toBe(false);
     const messages = await history(conversationId);
-    expect(messages.map((m) => [m.direction, m.purpose ?? null])).toEqual([['outbound', 'new'], ['inbound', null]]);
+    expect(messages.map((m) => [m.direction, m.purpose ?? null])).toEqual([
+      ['outbound', 'new'],
+      ['inbound', null],
+    ]);
   });
 
-  it('forwards the customer\'s mail to a supplier: 202, the original enclosed as message/rfc822, recorded with purpose forward', async () => {
+  it("forwards the customer's mail to a supplier: 202, the original enclosed as message/rfc822, recorded with purpose forward", async () => {
     const { status, body } = await api('POST', `/conversations/${conversationId}/forward`, { to: [SUPPLIER], note: 'Can you confirm the part ships Monday?' });
     expect(status).toBe(202);
     expect(body.purpose).toBe('forward');
@@ -155,8 +169,14 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     // The supplier answers the forward: recorded on the conversation, flagged, and not the customer.
     // It copies a colleague: neither becomes a participant.
     await sendToSandbox(sandbox.info, {
-      from: SUPPLIER, to: forwarded?.replyTo?.value[0]?.address ?? 'support@example.test', cc: COLLEAGUE, subject: `Re: ${forwarded?.subject}`,
-      messageId: '<supplier-answer@supplier.example>', text: 'Confirmed, it ships Monday.', inReplyTo: forwarded?.messageId ?? '', references: forwarded?.messageId ?? '',
+      from: SUPPLIER,
+      to: forwarded?.replyTo?.value[0]?.address ?? 'support@example.test',
+      cc: COLLEAGUE,
+      subject: `Re: ${forwarded?.subject}`,
+      messageId: '<supplier-answer@supplier.example>',
+      text: 'Confirmed, it ships Monday.',
+      inReplyTo: forwarded?.messageId ?? '',
+      references: forwarded?.messageId ?? '',
     });
     const pointer = await take();
     expect(pointer.conversationId).toBe(conversationId);
@@ -175,11 +195,15 @@ describe('agents start conversations and forward mail (sandbox)', () => {
     expect((replied.body.to as { address: string }[]).map((a) => a.address)).toEqual([VERA]);
   });
 
-  it('takes a later mail of an external party that answers no forward as theirs, not the customer\'s', async () => {
+  it("takes a later mail of an external party that answers no forward as theirs, not the customer's", async () => {
     // The colleague answers the supplier's mail, not our forward: known as an external party by address.
     await sendToSandbox(sandbox.info, {
-      from: COLLEAGUE, to: 'support@example.test', subject: 'Re: Your replacement part', text: 'Tracking: 1Z999.',
-      inReplyTo: '<supplier-answer@supplier.example>', references: '<supplier-answer@supplier.example>',
+      from: COLLEAGUE,
+      to: 'support@example.test',
+      subject: 'Re: Your replacement part',
+      text: 'Tracking: 1Z999.',
+      inReplyTo: '<supplier-answer@supplier.example>',
+      references: '<supplier-answer@supplier.example>',
     });
     const pointer = await take();
     expect(pointer.conversationId).toBe(conversationId);

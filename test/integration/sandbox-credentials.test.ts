@@ -10,11 +10,16 @@ import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 const config: PostroomConfig = PostroomConfigSchema.parse({
   domains: ['example.test'],
   skills: ['support'],
-  channels: [{
-    id: 'sales', address: 'sales@example.test', name: 'Example Sales', defaultSkill: 'support',
-    outbound: { enabled: true, transport: 'smtp' },
-    smtp: { host: 'localhost', port: 587, security: 'starttls', auth: { type: 'password', user: 'postroom' } },
-  }],
+  channels: [
+    {
+      id: 'sales',
+      address: 'sales@example.test',
+      name: 'Example Sales',
+      defaultSkill: 'support',
+      outbound: { enabled: true, transport: 'smtp' },
+      smtp: { host: 'localhost', port: 587, security: 'starttls', auth: { type: 'password', user: 'postroom' } },
+    },
+  ],
 });
 
 let sandbox: Sandbox;
@@ -62,7 +67,7 @@ describe('sandbox: one credential key for the admin API and the sender', () => {
     expect(await readFile(join(sandbox.info.outbox, mails[0] ?? ''), 'utf8')).toContain('Our quote follows.');
   });
 
-  it('takes channel addresses on the deployment\'s domains only', async () => {
+  it("takes channel addresses on the deployment's domains only", async () => {
     // Act
     const other = await api('POST', '/channels', { id: 'shop', address: 'shop@elsewhere.example', defaultSkill: 'support' });
     const ours = await api('POST', '/channels', { id: 'shop', address: 'shop@example.test', defaultSkill: 'support' });

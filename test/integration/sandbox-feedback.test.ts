@@ -67,7 +67,13 @@ async function eventually<T>(check: () => Promise<T | null | undefined>, what: s
 
 /** The outbound message once feedback moved it to `status`. */
 const settledAs = (sent: OutboundStoredMessage, status: OutboundStoredMessage['status']) =>
-  eventually(async () => (await history(sent.conversationId)).find((m): m is OutboundStoredMessage => m.direction === 'outbound' && m.messageId === sent.messageId && m.status === status), `${sent.messageId} ${status}`);
+  eventually(
+    async () =>
+      (await history(sent.conversationId)).find(
+        (m): m is OutboundStoredMessage => m.direction === 'outbound' && m.messageId === sent.messageId && m.status === status,
+      ),
+    `${sent.messageId} ${status}`,
+  );
 
 /** Outbox mails to `address`, parsed. */
 async function outboxTo(address: string): Promise<ParsedMail[]> {
@@ -90,7 +96,10 @@ describe('sandbox: SES delivery feedback through the real feedback function', ()
     expect(bounced.recipients).toEqual([expect.objectContaining({ address: 'bounce@simulator.amazonses.com', status: 'bounced', smtpStatus: '5.1.1' })]);
     expect(entry).toMatchObject({ reason: 'bounce', messageId: first.messageId, scope: { kind: 'channel', channelId: 'orders' } });
     await expect(second).rejects.toBeInstanceOf(PolicyError);
-    await expect(second).rejects.toMatchObject({ code: 'suppressed', message: expect.stringMatching(new RegExp(`bounce@simulator\\.amazonses\\.com is suppressed since ${entry?.since.slice(0, 10)} \\(bounce`)) });
+    await expect(second).rejects.toMatchObject({
+      code: 'suppressed',
+      message: expect.stringMatching(new RegExp(`bounce@simulator\\.amazonses\\.com is suppressed since ${entry?.since.slice(0, 10)} \\(bounce`)),
+    });
     expect((await history(question.conversationId)).filter((m) => m.direction === 'outbound')).toHaveLength(1);
     expect(await outboxTo('bounce@simulator.amazonses.com')).toHaveLength(1);
   });
@@ -104,7 +113,9 @@ describe('sandbox: SES delivery feedback through the real feedback function', ()
     const toHappy = await reply(happy.conversationId, 'Thanks for your order.');
     // Assert
     expect((await settledAs(toComplainer, 'complained')).recipients[0]).toMatchObject({ status: 'complained', detail: expect.stringContaining('abuse') });
-    expect(await new DynamoSuppressionList(clients.db, sandbox.info.table).find('orders', 'complaint@simulator.amazonses.com')).toMatchObject({ reason: 'complaint' });
+    expect(await new DynamoSuppressionList(clients.db, sandbox.info.table).find('orders', 'complaint@simulator.amazonses.com')).toMatchObject({
+      reason: 'complaint',
+    });
     expect((await settledAs(toHappy, 'delivered')).recipients[0]).toMatchObject({ status: 'delivered' });
     expect(await new DynamoSuppressionList(clients.db, sandbox.info.table).find('orders', 'success@simulator.amazonses.com')).toBeNull();
   });
@@ -115,10 +126,25 @@ describe('sandbox: automatic acknowledgements', () => {
     // Arrange
     const from = 'Carla Customer <carla@customer.example>';
     // Act
-    const first = await open({ from, to: 'support@example.test', subject: 'Printer broken', text: 'It does not start.', messageId: '<carla-1@customer.example>' });
+    const first = await open({
+      from,
+      to: 'support@example.test',
+      subject: 'Printer broken',
+      text: 'It does not start.',
+      messageId: '<carla-1@customer.example>',
+    });
     const ack = await eventually(async () => (await outboxTo('carla@customer.example'))[0], 'the acknowledgement');
-    const second = await open({ from, to: 'support@example.test', subject: 'Also the scanner', text: 'Same problem.', messageId: '<carla-2@customer.example>' });
-    const stored = await eventually(async () => (await history(first.conversationId)).find((m): m is OutboundStoredMessage => m.direction === 'outbound' && m.status === 'sent'), 'the stored acknowledgement');
+    const second = await open({
+      from,
+      to: 'support@example.test',
+      subject: 'Also the scanner',
+      text: 'Same problem.',
+      messageId: '<carla-2@customer.example>',
+    });
+    const stored = await eventually(
+      async () => (await history(first.conversationId)).find((m): m is OutboundStoredMessage => m.direction === 'outbound' && m.status === 'sent'),
+      'the stored acknowledgement',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     // Assert
     expect(second.isNewConversation).toBe(true);
@@ -137,8 +163,18 @@ describe('sandbox: automatic acknowledgements', () => {
     // Arrange
     const before = (await readdir(sandbox.info.outbox)).length;
     // Act: one channel writes to the other; the ooto@ responder writes in and answers the acknowledgement with a vacation reply
-    const internal = await open({ from: 'Example Partner Desk <partner@example.test>', to: 'support@example.test', subject: 'Shared customer', text: 'Can you take this one?' });
-    const traveller = await open({ from: 'ooto@simulator.amazonses.com', to: 'support@example.test', subject: 'Question before my trip', text: 'Is my order shipped?' });
+    const internal = await open({
+      from: 'Example Partner Desk <partner@example.test>',
+      to: 'support@example.test',
+      subject: 'Shared customer',
+      text: 'Can you take this one?',
+    });
+    const traveller = await open({
+      from: 'ooto@simulator.amazonses.com',
+      to: 'support@example.test',
+      subject: 'Question before my trip',
+      text: 'Is my order shipped?',
+    });
     const vacation = await eventually(async () => {
       const inbound = (await history(traveller.conversationId)).filter((m) => m.direction === 'inbound');
       return inbound.length > 1 ? inbound[1] : null;

@@ -41,12 +41,21 @@ describe('the sandbox: emoji subjects and spoofed follow-ups', () => {
 
     // Act: SPF fails and the customer's domain publishes no DMARC record
     await sendToSandbox(sandbox.info, {
-      from: customer, replyTo: 'attacker@attacker.example', to: 'support@example.test', subject: `Re: Printer broken [#${opened?.ticketNumber}]`,
-      text: 'Please send the invoice to my new address.', headers: { 'X-Sandbox-Verdicts': 'spf=FAIL, dkim=GRAY, dmarc=GRAY' },
+      from: customer,
+      replyTo: 'attacker@attacker.example',
+      to: 'support@example.test',
+      subject: `Re: Printer broken [#${opened?.ticketNumber}]`,
+      text: 'Please send the invoice to my new address.',
+      headers: { 'X-Sandbox-Verdicts': 'spf=FAIL, dkim=GRAY, dmarc=GRAY' },
     });
     const [forged] = await takeFromSandbox(sandbox.info);
     const answer = await replyInSandbox(sandbox.info, {
-      conversationId: forged?.conversationId ?? '', agentId: 'agent-1', text: 'We sent it to the address we know.', html: null, cc: [], attachments: [],
+      conversationId: forged?.conversationId ?? '',
+      agentId: 'agent-1',
+      text: 'We sent it to the address we know.',
+      html: null,
+      cc: [],
+      attachments: [],
       wait: false,
     });
 

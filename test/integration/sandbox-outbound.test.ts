@@ -15,7 +15,10 @@ const config: PostroomConfig = PostroomConfigSchema.parse({
   channels: [
     { id: 'support', address: 'support@example.test', name: 'Example Support', defaultSkill: 'support' },
     {
-      id: 'sales', address: 'sales@example.test', name: 'Example Sales', defaultSkill: 'support',
+      id: 'sales',
+      address: 'sales@example.test',
+      name: 'Example Sales',
+      defaultSkill: 'support',
       outbound: { enabled: true, transport: 'smtp' },
       smtp: { host: 'localhost', port: 587, security: 'starttls', auth: { type: 'password', user: 'postroom' } },
     },
@@ -56,13 +59,26 @@ const reply = (conversationId: string, text: string) =>
 describe('sandbox: an agent answers and the customer answer threads back', () => {
   it('SES path: the reply has the threading headers, the ticket number and a reply token, and an answer carrying only the SES Message-ID joins', async () => {
     // Arrange: a customer writes to the SES channel
-    await send({ from: 'Carla Customer <carla@customer.example>', to: 'support@example.test', subject: 'Where is my parcel?', text: 'Order 4711.', messageId: '<q-ses@customer.example>' });
+    await send({
+      from: 'Carla Customer <carla@customer.example>',
+      to: 'support@example.test',
+      subject: 'Where is my parcel?',
+      text: 'Order 4711.',
+      messageId: '<q-ses@customer.example>',
+    });
     const [question] = await take();
     if (!question) throw new Error('no pointer');
     // Act: the agent replies; the customer answers the mail she got
     const sent = await reply(question.conversationId, 'It left our warehouse today.');
     const mail = await outboxMail(1);
-    await send({ from: 'carla@customer.example', to: 'support@example.test', subject: `Re: ${mail.subject}`, text: 'Thanks!', inReplyTo: mail.messageId ?? '', references: [mail.messageId ?? ''] });
+    await send({
+      from: 'carla@customer.example',
+      to: 'support@example.test',
+      subject: `Re: ${mail.subject}`,
+      text: 'Thanks!',
+      inReplyTo: mail.messageId ?? '',
+      references: [mail.messageId ?? ''],
+    });
     const [answer] = await take();
     // Assert
     expect(sent).toMatchObject({ status: 'sent', retrying: false });
@@ -80,7 +96,13 @@ describe('sandbox: an agent answers and the customer answer threads back', () =>
 
   it('SMTP path: the reply crosses STARTTLS with a login into the outbox, and the answer by its Message-ID joins', async () => {
     // Arrange
-    await send({ from: 'dan@buyer.example', to: 'sales@example.test', subject: 'Quote for 40 chairs', text: 'Please send a quote.', messageId: '<q-smtp@buyer.example>' });
+    await send({
+      from: 'dan@buyer.example',
+      to: 'sales@example.test',
+      subject: 'Quote for 40 chairs',
+      text: 'Please send a quote.',
+      messageId: '<q-smtp@buyer.example>',
+    });
     const [question] = await take();
     if (!question) throw new Error('no pointer');
     // Act

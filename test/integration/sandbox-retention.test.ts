@@ -15,12 +15,20 @@ afterAll(async () => {
   await aws.stop();
 });
 
-describe('the sandbox\'s retention sweep', () => {
+describe("the sandbox's retention sweep", () => {
   it('sweeps once at start and again on demand, one sweep at a time, and stops', async () => {
     // Arrange: failed mail from long ago (its expiry passed), and one from today
     const settings = { mailDays: 30, failedMailDays: 14, uploadDays: 30, auditDays: 400 };
     const store = new DynamoFailedMailStore(aws.db, aws.tableName, { retention: settings });
-    const failure = (id: string, failedAt: string) => ({ sesMessageId: id, channelId: null, rawKey: `inbound/raw/${id}`, code: 'config', reason: 'no channel', failedAt, mail: inboundMail(id) });
+    const failure = (id: string, failedAt: string) => ({
+      sesMessageId: id,
+      channelId: null,
+      rawKey: `inbound/raw/${id}`,
+      code: 'config',
+      reason: 'no channel',
+      failedAt,
+      mail: inboundMail(id),
+    });
     await store.put(failure('old-failure', '2026-01-01T00:00:00.000Z'));
     await store.put(failure('new-failure', new Date().toISOString()));
     let sweptAtStart: (report: SweepReport) => void = () => undefined;
@@ -29,7 +37,10 @@ describe('the sandbox\'s retention sweep', () => {
     });
     // Act
     const retention = startSandboxRetention({
-      target: aws, settings, everyMs: 3_600_000, onSwept: (report) => sweptAtStart(report),
+      target: aws,
+      settings,
+      everyMs: 3_600_000,
+      onSwept: (report) => sweptAtStart(report),
       onError: (error) => {
         throw error;
       },

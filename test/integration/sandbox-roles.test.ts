@@ -16,7 +16,12 @@ let info: SandboxInfo;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'postroom-roles-'));
   sandbox = await startSandbox({
-    config: loadConfig('postroom.sandbox.json'), smtpPort: 0, outboxSmtpPort: 0, apiPort: 0, logLevel: 'SILENT', stateFile: join(dir, 'sandbox.json'),
+    config: loadConfig('postroom.sandbox.json'),
+    smtpPort: 0,
+    outboxSmtpPort: 0,
+    apiPort: 0,
+    logLevel: 'SILENT',
+    stateFile: join(dir, 'sandbox.json'),
   });
   info = JSON.parse(await readFile(join(dir, 'sandbox.json'), 'utf8')) as SandboxInfo;
 });
@@ -148,17 +153,19 @@ describe('an agent works within their skills, as themselves', () => {
     // Assert
     expect(answered.status).toBe(202);
     expect(answered.body).toMatchObject({ agentId: 'agent-1' });
-    const entry = (audit.body.items as { action: string; resource: { id: string }; actor: { agentId?: string }; onBehalfOf?: string }[])
-      .find((e) => e.action === 'conversation.reply' && e.resource.id === id);
+    const entry = (audit.body.items as { action: string; resource: { id: string }; actor: { agentId?: string }; onBehalfOf?: string }[]).find(
+      (e) => e.action === 'conversation.reply' && e.resource.id === id,
+    );
     expect(entry).toMatchObject({ actor: { agentId: 'supervisor-1', role: 'supervisor' }, onBehalfOf: 'agent-1' });
     expect((audit.body.items as { action: string; resource: { id: string } }[]).some((e) => e.action === 'conversation.read')).toBe(true);
   });
 
-  it('puts agent-1\'s stored signature, sanitized, into the mail the customer gets', async () => {
+  it("puts agent-1's stored signature, sanitized, into the mail the customer gets", async () => {
     // Arrange
     const id = await customerWrites('Password reset', 'I cannot sign in any more.', '<password-1@customer.example>');
     const signature = await as('agent-1', 'PUT', '/agents/agent-1/signature', {
-      html: '<p>Alex from Support<img src=x onerror="alert(1)"><script>alert(2)</script></p>', text: 'Alex from Support',
+      html: '<p>Alex from Support<img src=x onerror="alert(1)"><script>alert(2)</script></p>',
+      text: 'Alex from Support',
     });
     const othersSignature = await as('agent-1', 'PUT', '/agents/agent-2/signature', { text: 'not mine' });
     const template = await as('admin', 'PUT', '/channels/support/templates/default', {
@@ -181,13 +188,19 @@ describe('an agent works within their skills, as themselves', () => {
   });
 });
 
-describe('an admin\'s settings and hostile input', () => {
+describe("an admin's settings and hostile input", () => {
   it('forgets the SMTP password when the host changes', async () => {
     // Arrange
     const set = await as('admin', 'PUT', '/channels/orders/credentials/smtp-password', { password: 'correct horse battery staple' });
     const channel = await as('admin', 'GET', '/channels/orders');
     // Act
-    const moved = await as('admin', 'PATCH', '/channels/orders', { smtp: { ...(channel.body.smtp as object), host: 'smtp.elsewhere.example' } }, { 'if-match': channel.etag ?? '' });
+    const moved = await as(
+      'admin',
+      'PATCH',
+      '/channels/orders',
+      { smtp: { ...(channel.body.smtp as object), host: 'smtp.elsewhere.example' } },
+      { 'if-match': channel.etag ?? '' },
+    );
     const status = await as('admin', 'GET', '/channels/orders/credentials');
     // Assert
     expect(set.status).toBe(200);
@@ -204,8 +217,22 @@ describe('an admin\'s settings and hostile input', () => {
     ['an id with CR/LF in the path', 'GET', '/channels/a%0d%0ab', undefined, 400, 'channelId'],
     ['a bidi override in a display name', 'PATCH', '/channels/support', { name: 'Sales\u202Elivé' }, 400, 'name'],
     ['a lone surrogate in a display name', 'PATCH', '/channels/support', { name: 'Sales\ud800' }, 400, 'name'],
-    ['a From address on a foreign domain', 'PATCH', '/channels/support', { allowedFrom: [{ address: 'ceo@gmail.com', name: 'CEO' }] }, 400, 'allowedFrom[0].address'],
-    ['a plus address, which carries reply tokens', 'POST', '/channels', { id: 'dup', address: 'orders+x@example.test', defaultSkill: 'support' }, 400, 'address'],
+    [
+      'a From address on a foreign domain',
+      'PATCH',
+      '/channels/support',
+      { allowedFrom: [{ address: 'ceo@gmail.com', name: 'CEO' }] },
+      400,
+      'allowedFrom[0].address',
+    ],
+    [
+      'a plus address, which carries reply tokens',
+      'POST',
+      '/channels',
+      { id: 'dup', address: 'orders+x@example.test', defaultSkill: 'support' },
+      400,
+      'address',
+    ],
     ['another id in a patch', 'PATCH', '/channels/support', { id: 'other' }, 400, 'id'],
     ['an unknown query parameter', 'GET', '/conversations?bogus=1', undefined, 400, 'bogus'],
   ])('answers %s with a named 4xx', async (_what, method, path, body, status, field) => {

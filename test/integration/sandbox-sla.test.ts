@@ -10,7 +10,9 @@ import { sendToSandbox, takeFromSandbox } from '../support/sandbox.ts';
 const config: PostroomConfig = PostroomConfigSchema.parse({
   domains: ['example.test'],
   skills: ['support'],
-  channels: [{ id: 'support', address: 'support@example.test', name: 'Example Support', defaultSkill: 'support', sla: { firstResponseMinutes: 1, calendar: 'always' } }],
+  channels: [
+    { id: 'support', address: 'support@example.test', name: 'Example Support', defaultSkill: 'support', sla: { firstResponseMinutes: 1, calendar: 'always' } },
+  ],
 });
 
 let sandbox: Sandbox;
@@ -44,7 +46,9 @@ async function slaEvents(): Promise<Record<string, unknown>[]> {
 }
 
 async function conversation(id: string): Promise<{ sla: Record<string, unknown> | null }> {
-  const response = await fetch(`${sandbox.info.adminApi?.url}/conversations/${id}?bodies=false`, { headers: { authorization: `Bearer ${sandbox.adminToken}` } });
+  const response = await fetch(`${sandbox.info.adminApi?.url}/conversations/${id}?bodies=false`, {
+    headers: { authorization: `Bearer ${sandbox.adminToken}` },
+  });
   expect(response.status).toBe(200);
   return ((await response.json()) as { conversation: { sla: Record<string, unknown> | null } }).conversation;
 }
@@ -61,7 +65,15 @@ describe('sandbox: a one-minute first-response target on the always calendar', (
     // Arrange: two customers write; the agent answers the second at once
     const unanswered = await question('Where is my parcel?', 'carla@customer.example');
     const answered = await question('Invoice copy', 'dora@customer.example');
-    await replyInSandbox(sandbox.info, { conversationId: answered.conversationId, agentId: 'agent-7', text: 'Attached.', html: null, cc: [], attachments: [], wait: true });
+    await replyInSandbox(sandbox.info, {
+      conversationId: answered.conversationId,
+      agentId: 'agent-7',
+      text: 'Attached.',
+      html: null,
+      cc: [],
+      attachments: [],
+      wait: true,
+    });
     const shown = await conversation(unanswered.conversationId);
 
     // Act: the check as it runs once the minute has passed, and again later
@@ -78,10 +90,17 @@ describe('sandbox: a one-minute first-response target on the always calendar', (
     expect(shown.sla).toMatchObject({ firstResponseDueAt: dueAt, solutionDueAt: null });
     expect(first.published).toHaveLength(1);
     expect(second.published).toEqual([]);
-    expect(events).toEqual([{
-      type: 'sla.breach', conversationId: unanswered.conversationId, channelId: 'support', ticketNumber: unanswered.ticketNumber,
-      target: 'firstResponse', dueAt, at: dueAt,
-    }]);
+    expect(events).toEqual([
+      {
+        type: 'sla.breach',
+        conversationId: unanswered.conversationId,
+        channelId: 'support',
+        ticketNumber: unanswered.ticketNumber,
+        target: 'firstResponse',
+        dueAt,
+        at: dueAt,
+      },
+    ]);
     expect((await conversation(unanswered.conversationId)).sla).toMatchObject({ state: 'breached' });
     const answeredSla = (await conversation(answered.conversationId)).sla;
     expect(answeredSla).toMatchObject({ state: 'ok' });

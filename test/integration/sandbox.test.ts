@@ -56,7 +56,9 @@ async function take(skill: string): Promise<RoutedMessage[]> {
       const page = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues[skill], MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       if (!page.Messages?.length) return out;
       out.push(...page.Messages.map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? ''))));
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues[skill], Entries: page.Messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queues[skill], Entries: page.Messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })) }),
+      );
     }
   } finally {
     sqs.destroy();
@@ -76,7 +78,14 @@ describe('the sandbox, end to end over SMTP', () => {
     expect(opened?.ticketNumber).toMatch(/^\d{7}$/);
 
     // Act: a reply with In-Reply-To, and one with only the ticket number in the subject
-    await send({ from: customer, to: 'support@example.test', subject: 'Re: Printer broken', text: 'Still broken.', inReplyTo: '<first@customer.example>', references: ['<first@customer.example>'] });
+    await send({
+      from: customer,
+      to: 'support@example.test',
+      subject: 'Re: Printer broken',
+      text: 'Still broken.',
+      inReplyTo: '<first@customer.example>',
+      references: ['<first@customer.example>'],
+    });
     await send({ from: customer, to: 'support@example.test', subject: `Printer again [#${opened?.ticketNumber}]`, text: 'Any news?' });
     const joined = await take('support');
 

@@ -73,7 +73,9 @@ describe('SES outbound against aws-ses-v2-local', () => {
       cc: [{ address: 'boss@customer.example', name: '' }],
       attachments: [{ source: 's3', key: 'up/1', filename: 'invoice.pdf', contentType: 'application/pdf' }],
     });
-    const source = new MemoryAttachmentSource({ 'up/1': { filename: 'invoice.pdf', contentType: 'application/pdf', content: new TextEncoder().encode('%PDF fake') } });
+    const source = new MemoryAttachmentSource({
+      'up/1': { filename: 'invoice.pdf', contentType: 'application/pdf', content: new TextEncoder().encode('%PDF fake') },
+    });
     const raw = await new NodemailerMimeComposer().compose(mail, source);
     const transport = new SesMailTransport(client(), { configurationSet: 'postroom-support' });
 

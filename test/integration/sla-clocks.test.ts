@@ -15,7 +15,9 @@ import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from '../support/l
 
 const config: PostroomConfig = {
   ...EXAMPLE_CONFIG,
-  channels: EXAMPLE_CONFIG.channels.map((c) => (c.id === 'support' ? { ...c, sla: { firstResponseMinutes: 60, solutionMinutes: 120, calendar: 'always', warningPercent: 50 } } : c)),
+  channels: EXAMPLE_CONFIG.channels.map((c) =>
+    c.id === 'support' ? { ...c, sla: { firstResponseMinutes: 60, solutionMinutes: 120, calendar: 'always', warningPercent: 50 } } : c,
+  ),
 };
 const MINUTE = 60_000;
 
@@ -44,11 +46,14 @@ function world(clock: TestClock) {
   return { store, receive, sla };
 }
 
-const outOfOffice = (messageId: string, inReplyTo: string) => customerMail({ messageId, inReplyTo, subject: 'Automatic reply: Re: My order' })
-  .replace('MIME-Version: 1.0', 'Auto-Submitted: auto-replied\r\nMIME-Version: 1.0');
+const outOfOffice = (messageId: string, inReplyTo: string) =>
+  customerMail({ messageId, inReplyTo, subject: 'Automatic reply: Re: My order' }).replace(
+    'MIME-Version: 1.0',
+    'Auto-Submitted: auto-replied\r\nMIME-Version: 1.0',
+  );
 
 describe('SLA clocks on the DynamoDB store', () => {
-  it('starts with a customer\'s mail, pauses on the answer, ignores an out-of-office, resumes with the customer\'s answer, stops on close', async () => {
+  it("starts with a customer's mail, pauses on the answer, ignores an out-of-office, resumes with the customer's answer, stops on close", async () => {
     // Arrange
     const clock = new TestClock(new Date('2026-11-22T10:00:00.000Z'));
     const { store, receive, sla } = world(clock);
@@ -58,7 +63,12 @@ describe('SLA clocks on the DynamoDB store', () => {
     const started = await sla(id);
     clock.advance(30 * MINUTE);
     await recordSentMessage(store, {
-      channelId: 'support', conversationId: id, messageId: 'sla-out-1', threadIds: ['sla-out-1@example.com'], recipients: ['carla@customer.example'], agentId: 'agent-7',
+      channelId: 'support',
+      conversationId: id,
+      messageId: 'sla-out-1',
+      threadIds: ['sla-out-1@example.com'],
+      recipients: ['carla@customer.example'],
+      agentId: 'agent-7',
       at: clock.now().toISOString(),
     });
     const answered = await sla(id);
@@ -73,15 +83,31 @@ describe('SLA clocks on the DynamoDB store', () => {
 
     // Assert
     expect(started).toMatchObject({
-      firstResponseDueAt: '2026-11-22T11:00:00.000Z', solutionDueAt: '2026-11-22T12:00:00.000Z', solutionWarnAt: '2026-11-22T11:00:00.000Z',
-      respondedAt: null, pausedSince: null, rev: 1,
+      firstResponseDueAt: '2026-11-22T11:00:00.000Z',
+      solutionDueAt: '2026-11-22T12:00:00.000Z',
+      solutionWarnAt: '2026-11-22T11:00:00.000Z',
+      respondedAt: null,
+      pausedSince: null,
+      rev: 1,
     });
     expect(answered).toMatchObject({ respondedAt: '2026-11-22T10:30:00.000Z', pausedSince: '2026-11-22T10:30:00.000Z', rev: 2 });
     expect(afterAutoReply).toEqual(answered);
     // 90 of the 120 minutes were left when it paused: due 90 minutes after the customer's answer.
-    expect(resumed).toMatchObject({ pausedSince: null, solutionDueAt: '2026-11-22T13:00:00.000Z', solutionWarnAt: '2026-11-22T12:00:00.000Z', respondedAt: '2026-11-22T10:30:00.000Z' });
-    expect(closed.sla).toEqual({ firstResponseDueAt: '2026-11-22T11:00:00.000Z', solutionDueAt: '2026-11-22T13:00:00.000Z', state: 'ok', pausedSince: '2026-11-22T11:40:00.000Z' });
-    expect(await new DynamoSlaSchedule(aws.db, aws.tableName).due('2030-01-01T00:00:00.000Z', 100)).not.toContainEqual(expect.objectContaining({ conversationId: id }));
+    expect(resumed).toMatchObject({
+      pausedSince: null,
+      solutionDueAt: '2026-11-22T13:00:00.000Z',
+      solutionWarnAt: '2026-11-22T12:00:00.000Z',
+      respondedAt: '2026-11-22T10:30:00.000Z',
+    });
+    expect(closed.sla).toEqual({
+      firstResponseDueAt: '2026-11-22T11:00:00.000Z',
+      solutionDueAt: '2026-11-22T13:00:00.000Z',
+      state: 'ok',
+      pausedSince: '2026-11-22T11:40:00.000Z',
+    });
+    expect(await new DynamoSlaSchedule(aws.db, aws.tableName).due('2030-01-01T00:00:00.000Z', 100)).not.toContainEqual(
+      expect.objectContaining({ conversationId: id }),
+    );
   });
 
   it('publishes each warning and breach once with two checks running at the same time', async () => {
@@ -91,7 +117,11 @@ describe('SLA clocks on the DynamoDB store', () => {
     const id = await receive('sla-race', customerMail({ messageId: 'sla-race@customer.example', subject: 'Nobody answers' }));
     const published: SlaEvent[] = [];
     const check = (at: string) => {
-      const deps = { schedule: new DynamoSlaSchedule(aws.db, aws.tableName), events: { publish: async (e: SlaEvent) => void published.push(e) }, clock: { now: () => new Date(at) } };
+      const deps = {
+        schedule: new DynamoSlaSchedule(aws.db, aws.tableName),
+        events: { publish: async (e: SlaEvent) => void published.push(e) },
+        clock: { now: () => new Date(at) },
+      };
       return Promise.all([checkSla(deps), checkSla(deps)]);
     };
 

@@ -14,12 +14,21 @@ beforeAll(async () => {
 afterAll(async () => aws.stop());
 
 const lease = (id: string, conversationId: string | null, agentId = 'agent-1'): WorkLease => ({
-  id, skill: 'support', agentId, queueUrl: 'q', receiptHandle: `handle-${id}`, conversationId, messageId: `m-${id}`,
-  pointer: { subject: 'Where is my parcel?' }, visibilitySeconds: 600, takenAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 600_000).toISOString(),
+  id,
+  skill: 'support',
+  agentId,
+  queueUrl: 'q',
+  receiptHandle: `handle-${id}`,
+  conversationId,
+  messageId: `m-${id}`,
+  pointer: { subject: 'Where is my parcel?' },
+  visibilitySeconds: 600,
+  takenAt: new Date().toISOString(),
+  expiresAt: new Date(Date.now() + 600_000).toISOString(),
 });
 
 describe('DynamoWorkLeases', () => {
-  it('stores a lease with the table\'s TTL, finds it by id and by conversation, replaces it only while it exists', async () => {
+  it("stores a lease with the table's TTL, finds it by id and by conversation, replaces it only while it exists", async () => {
     // Arrange
     const store = new DynamoWorkLeases(aws.db, aws.tableName);
     const taken = lease('l-1', 'c-1');
@@ -38,7 +47,10 @@ describe('DynamoWorkLeases', () => {
     expect(item.Item?.expiresAt).toBe(Math.ceil(Date.parse(taken.expiresAt) / 1000));
     expect(await store.get('l-3')).toEqual(loose);
     expect(replaced).toBe(true);
-    expect(onConversation.map((l) => [l.id, l.agentId, l.expiresAt]).sort()).toEqual([['l-1', 'agent-1', longer.expiresAt], ['l-2', 'agent-2', expect.any(String)]]);
+    expect(onConversation.map((l) => [l.id, l.agentId, l.expiresAt]).sort()).toEqual([
+      ['l-1', 'agent-1', longer.expiresAt],
+      ['l-2', 'agent-2', expect.any(String)],
+    ]);
     expect(await store.get('l-1')).toBeNull();
     expect(afterRemove).toBe(false);
     expect((await store.onConversation('c-1')).map((l) => l.id)).toEqual(['l-2']);
@@ -65,7 +77,7 @@ describe('DynamoWorkLeases', () => {
 });
 
 describe('DynamoPresence', () => {
-  it('keeps one entry per agent and conversation with the table\'s TTL, lists a conversation\'s, removes one', async () => {
+  it("keeps one entry per agent and conversation with the table's TTL, lists a conversation's, removes one", async () => {
     // Arrange
     const store = new DynamoPresence(aws.db, aws.tableName);
     const until = new Date(Date.now() + 60_000).toISOString();
@@ -79,7 +91,10 @@ describe('DynamoPresence', () => {
     const item = await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: itemKeys.presence('c-9', 'agent-1') }));
     await store.remove('c-9', 'agent-2');
     // Assert
-    expect(listed.map((p) => [p.agentId, p.state])).toEqual([['agent-1', 'answering'], ['agent-2', 'viewing']]);
+    expect(listed.map((p) => [p.agentId, p.state])).toEqual([
+      ['agent-1', 'answering'],
+      ['agent-2', 'viewing'],
+    ]);
     expect(item.Item?.expiresAt).toBe(Math.ceil(Date.parse(until) / 1000));
     expect(await store.get('c-9', 'agent-1')).toMatchObject({ state: 'answering', displayName: 'Alex Agent' });
     expect((await store.list('c-9')).map((p) => p.agentId)).toEqual(['agent-1']);

@@ -24,7 +24,6 @@ import { CHROMIUM, HAVE_CHROMIUM, SKIPPED, startTrap } from '../support/browser.
  * detector must see each one that is active in Chromium as written.
  */
 
-
 const config = PostroomConfigSchema.parse({
   domains: ['example.test'],
   skills: ['support'],
@@ -141,9 +140,11 @@ class Renderer {
     const key = `${served.remoteImages}:${served.html}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    this.pending.push(this.render(served).then((found) => {
-      this.all.push(...found);
-    }));
+    this.pending.push(
+      this.render(served).then((found) => {
+        this.all.push(...found);
+      }),
+    );
   }
 
   /** Renders `served` now and returns what it tried (no deduplication). */
@@ -214,7 +215,8 @@ class Renderer {
     page.on('popup', (popup) => found('popup', popup.url()));
     page.on('request', (request) => {
       const served = slot.rendering?.served;
-      if (served && !allowedRequest(request.url(), request.resourceType(), served, this.trap)) found('request', `${request.resourceType()} ${request.url().slice(0, 120)}`);
+      if (served && !allowedRequest(request.url(), request.resourceType(), served, this.trap))
+        found('request', `${request.resourceType()} ${request.url().slice(0, 120)}`);
     });
     const cdp = await this.context.newCDPSession(page);
     // Every script compiled in the page's own world is reported, whatever compiled it: an inline
@@ -234,7 +236,8 @@ class Renderer {
       const rendering = slot.rendering;
       const check = cdp.send('Debugger.getScriptSource', { scriptId: event.scriptId }).then(
         ({ scriptSource }) => {
-          if (!scriptSource.includes(AUDIT_MARKER)) report(rendering, 'script', `a script was compiled in the page: ${JSON.stringify(scriptSource.slice(0, 80))}`);
+          if (!scriptSource.includes(AUDIT_MARKER))
+            report(rendering, 'script', `a script was compiled in the page: ${JSON.stringify(scriptSource.slice(0, 80))}`);
         },
         () => report(rendering, 'script', `a script was compiled in the page (${event.length ?? 0} characters)`),
       );
@@ -251,11 +254,16 @@ class Renderer {
 function htmlFields(value: unknown, path = '$'): { path: string; html: string }[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => htmlFields(v, `${path}[${i}]`));
   if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, v]) => (key === 'html' && typeof v === 'string' ? [{ path: `${path}.html`, html: v }] : htmlFields(v, `${path}.${key}`)));
+  return Object.entries(value).flatMap(([key, v]) =>
+    key === 'html' && typeof v === 'string' ? [{ path: `${path}.html`, html: v }] : htmlFields(v, `${path}.${key}`),
+  );
 }
 
 /** The operations of an OpenAPI document whose success answer carries an `html` property anywhere. */
-function htmlRoutes(document: { paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>; components?: { schemas?: Record<string, unknown> } }): string[] {
+function htmlRoutes(document: {
+  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+  components?: { schemas?: Record<string, unknown> };
+}): string[] {
   const schemas = document.components?.schemas ?? {};
   const hasHtml = (schema: unknown, seen: Set<string>): boolean => {
     if (Array.isArray(schema)) return schema.some((s) => hasHtml(s, seen));
@@ -316,7 +324,9 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML rendered in headless Chromium${SKI
     // Arrange
     const control = new Renderer(context, controlTrap.url);
     // Act
-    const raw = await Promise.all(xssPayloads(controlTrap.url).map(async (p) => ({ p, findings: await control.render({ where: `raw ${p.id}`, html: p.html, remoteImages: false }) })));
+    const raw = await Promise.all(
+      xssPayloads(controlTrap.url).map(async (p) => ({ p, findings: await control.render({ where: `raw ${p.id}`, html: p.html, remoteImages: false }) })),
+    );
     // Assert
     const missed = raw.filter((r) => r.findings.length === 0 && !r.p.inert).map((r) => r.p.id);
     const inertButSeen = raw.filter((r) => r.findings.length > 0 && r.p.inert).map((r) => r.p.id);
@@ -354,19 +364,33 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML rendered in headless Chromium${SKI
 
     // Act 1: every payload as a customer's HTML mail, a few connections at a time
     let nextMail = 0;
-    await Promise.all(Array.from({ length: 3 }, async () => {
-      while (nextMail < payloads.length) {
-        const p = payloads[nextMail++] as XssPayload;
-        await sendToSandbox(sandbox.info, {
-          from: 'Carla Customer <carla@customer.example>', to: 'support@example.test', subject: `XSS probe ${p.id}`, html: p.html, messageId: `<xss-${p.id}@customer.example>`,
-        });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (nextMail < payloads.length) {
+          const p = payloads[nextMail++] as XssPayload;
+          await sendToSandbox(sandbox.info, {
+            from: 'Carla Customer <carla@customer.example>',
+            to: 'support@example.test',
+            subject: `XSS probe ${p.id}`,
+            html: p.html,
+            messageId: `<xss-${p.id}@customer.example>`,
+          });
+        }
+      }),
+    );
     // …and the parts whose markup only the MIME decoding reveals
     for (const part of encodedParts()) {
       const raw = [
-        'From: Carla Customer <carla@customer.example>', 'To: support@example.test', `Subject: XSS probe ${part.id}`, `Message-ID: <xss-${part.id}@customer.example>`,
-        'Date: Mon, 07 Dec 2026 10:00:00 +0000', 'MIME-Version: 1.0', ...part.headers, '', part.body, '',
+        'From: Carla Customer <carla@customer.example>',
+        'To: support@example.test',
+        `Subject: XSS probe ${part.id}`,
+        `Message-ID: <xss-${part.id}@customer.example>`,
+        'Date: Mon, 07 Dec 2026 10:00:00 +0000',
+        'MIME-Version: 1.0',
+        ...part.headers,
+        '',
+        part.body,
+        '',
       ].join('\r\n');
       await sendToSandbox(sandbox.info, { envelope: { from: 'carla@customer.example', to: ['support@example.test'] }, raw });
     }
@@ -382,27 +406,52 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML rendered in headless Chromium${SKI
     for (const p of payloads) {
       const name = `x-${p.id}`;
       const templateHtml = `<!DOCTYPE html><html><head><title>{{subject}}</title></head><body><div>{{body}}</div><div>{{signature}}</div>${p.html}</body></html>`;
-      const template = await api('admin', 'PUT /channels/{channelId}/templates/{name}', { channelId: 'support', name, payload: p.id }, { html: templateHtml, text: '{{body}}\n\n{{signature}}' });
+      const template = await api(
+        'admin',
+        'PUT /channels/{channelId}/templates/{name}',
+        { channelId: 'support', name, payload: p.id },
+        { html: templateHtml, text: '{{body}}\n\n{{signature}}' },
+      );
       note(p.id, 'template', template.status);
-      const signature = await api('agent-1', 'PUT /agents/{agentId}/signature', { agentId: 'agent-1', payload: p.id }, { html: p.html, text: 'Alex Agent' }, signatureTag ? { 'if-match': signatureTag } : {});
+      const signature = await api(
+        'agent-1',
+        'PUT /agents/{agentId}/signature',
+        { agentId: 'agent-1', payload: p.id },
+        { html: p.html, text: 'Alex Agent' },
+        signatureTag ? { 'if-match': signatureTag } : {},
+      );
       note(p.id, 'signature', signature.status);
       if (signature.etag) signatureTag = signature.etag;
       await api('agent-1', 'GET /agents/{agentId}/signature', { agentId: 'agent-1', payload: p.id });
       await api('agent-1', 'POST /agents/{agentId}/signature/preview', { agentId: 'agent-1', payload: p.id });
       // Read back once per kind of resource; the template list below reads every template back (sanitized again).
-      if (template.status === 200 && p === payloads[0]) await api('agent-1', 'GET /channels/{channelId}/templates/{name}', { channelId: 'support', name, payload: p.id });
+      if (template.status === 200 && p === payloads[0])
+        await api('agent-1', 'GET /channels/{channelId}/templates/{name}', { channelId: 'support', name, payload: p.id });
       if (template.status === 200) {
-        const preview = await api('agent-1', 'POST /channels/{channelId}/templates/{name}/preview', { channelId: 'support', name, payload: p.id }, {
-          // The payload as the reply's text, and a subject that tries to leave the template's <title>.
-          text: p.html.replace(/\u0000/g, ''), agentId: 'agent-1', subject: `</title><script>__xss('preview-subject')</script>`,
-        });
+        const preview = await api(
+          'agent-1',
+          'POST /channels/{channelId}/templates/{name}/preview',
+          { channelId: 'support', name, payload: p.id },
+          {
+            // The payload as the reply's text, and a subject that tries to leave the template's <title>.
+            text: p.html.replace(/\u0000/g, ''),
+            agentId: 'agent-1',
+            subject: `</title><script>__xss('preview-subject')</script>`,
+          },
+        );
         note(p.id, 'preview', preview.status);
       }
       const conversationId = conversationOf.get(p.id);
       if (conversationId) {
-        const reply = await api('agent-1', 'POST /conversations/{conversationId}/reply', { conversationId, payload: p.id }, {
-          html: p.html, ...(template.status === 200 ? { template: name } : {}),
-        });
+        const reply = await api(
+          'agent-1',
+          'POST /conversations/{conversationId}/reply',
+          { conversationId, payload: p.id },
+          {
+            html: p.html,
+            ...(template.status === 200 ? { template: name } : {}),
+          },
+        );
         note(p.id, 'reply', reply.status);
         if (reply.status === 202) replied.push(p.id);
       }
@@ -412,7 +461,10 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML rendered in headless Chromium${SKI
     for (const [id, conversationId] of conversationOf) await api('agent-1', 'GET /conversations/{conversationId}', { conversationId, payload: id });
     let cursor: string | null = null;
     do {
-      const page = await api('agent-1', `GET /channels/{channelId}/templates${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`, { channelId: 'support', payload: 'list' });
+      const page = await api('agent-1', `GET /channels/{channelId}/templates${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        channelId: 'support',
+        payload: 'list',
+      });
       cursor = (page.json.cursor as string | null | undefined) ?? null;
     } while (cursor);
 
@@ -443,11 +495,19 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML rendered in headless Chromium${SKI
     const apiDoc = (await (await fetch(`${sandbox.info.adminApi?.url}/openapi.json`)).json()) as Parameters<typeof htmlRoutes>[0];
     const routes = htmlRoutes(apiDoc);
     expect(routes.length).toBeGreaterThan(0);
-    expect(routes.filter((r) => !called.has(r)), 'routes serving HTML that the test did not call').toEqual([]);
+    expect(
+      routes.filter((r) => !called.has(r)),
+      'routes serving HTML that the test did not call',
+    ).toEqual([]);
     const renderedRoutes = new Set(served.map((s) => s.where.split(' $')[0]));
-    expect(routes.filter((r) => !renderedRoutes.has(r)), 'routes serving HTML whose HTML was not rendered').toEqual([]);
+    expect(
+      routes.filter((r) => !renderedRoutes.has(r)),
+      'routes serving HTML whose HTML was not rendered',
+    ).toEqual([]);
     // The MIME-encoded parts were decoded into markup before sanitizing (else they tested nothing).
-    const decoded = encodedParts().map((part) => served.find((x) => x.where.startsWith('GET /conversations/{conversationId}') && x.where.endsWith(`(${part.id})`))?.html ?? '');
+    const decoded = encodedParts().map(
+      (part) => served.find((x) => x.where.startsWith('GET /conversations/{conversationId}') && x.where.endsWith(`(${part.id})`))?.html ?? '',
+    );
     expect(decoded.map((html) => html.includes('<p>hi</p>'))).toEqual(encodedParts().map(() => true));
     // A payload refused at the door is no failure; most must have been stored to be tested on the way out.
     const stored = (what: string) => Object.values(outcomes).filter((o) => o[what] === 200).length;

@@ -117,21 +117,37 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML mail in the agent console${SKIPPED
     await sendToSandbox(sandbox.info, { from: customer, to: 'support@example.test', subject: 'Hostile mail', text: 'Here it comes.', messageId: ROOT_ID });
     for (const p of payloads) {
       await sendToSandbox(sandbox.info, {
-        from: customer, to: 'support@example.test', subject: `XSS probe ${p.id}`, html: p.html, messageId: `<xss-${p.id}@customer.example>`, inReplyTo: ROOT_ID, references: [ROOT_ID],
+        from: customer,
+        to: 'support@example.test',
+        subject: `XSS probe ${p.id}`,
+        html: p.html,
+        messageId: `<xss-${p.id}@customer.example>`,
+        inReplyTo: ROOT_ID,
+        references: [ROOT_ID],
       });
     }
     for (const part of encodedParts()) {
       const raw = [
-        `From: ${customer}`, 'To: support@example.test', `Subject: XSS probe ${part.id}`, `Message-ID: <xss-${part.id}@customer.example>`, `In-Reply-To: ${ROOT_ID}`,
-        'Date: Mon, 07 Dec 2026 10:00:00 +0000', 'MIME-Version: 1.0', ...part.headers, '', part.body, '',
+        `From: ${customer}`,
+        'To: support@example.test',
+        `Subject: XSS probe ${part.id}`,
+        `Message-ID: <xss-${part.id}@customer.example>`,
+        `In-Reply-To: ${ROOT_ID}`,
+        'Date: Mon, 07 Dec 2026 10:00:00 +0000',
+        'MIME-Version: 1.0',
+        ...part.headers,
+        '',
+        part.body,
+        '',
       ].join('\r\n');
       await sendToSandbox(sandbox.info, { envelope: { from: 'carla@customer.example', to: ['support@example.test'] }, raw });
     }
     const mails = 1 + payloads.length + encodedParts().length;
     const token = sandbox.tokens['agent-1'] ?? '';
-    const read = async (path: string) => (await fetch(`${sandbox.info.adminApi?.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
+    const read = async (path: string) =>
+      (await fetch(`${sandbox.info.adminApi?.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
     const found = await read('/conversations?participant=carla@customer.example');
-    const conversationId = ((found.items as { id: string }[])[0])?.id ?? '';
+    const conversationId = (found.items as { id: string }[])[0]?.id ?? '';
     for (let i = 0; i < 100; i++) {
       const history = await read(`/conversations/${conversationId}?bodies=false`);
       if ((history.entries as unknown[]).length >= mails) break;
@@ -157,10 +173,13 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML mail in the agent console${SKIPPED
     for (let i = 0; i < 100 && (await frames.count()) < withHtml; i++) await pause(100);
     // Handlers that would fire a moment later: animations, media errors, focus, toggles.
     await pause(1_500);
-    const before = { ...Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])) as unknown as Watch, hits: [...trap.hits] };
+    const before = { ...(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])) as unknown as Watch), hits: [...trap.hits] };
     const sandboxes = new Set(await frames.evaluateAll((list) => list.map((f) => f.getAttribute('sandbox'))));
-    const policies = new Set((await frames.evaluateAll((list) => list.map((f) => f.getAttribute('srcdoc') ?? '')))
-      .map((doc) => /^<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(doc)?.[1] ?? ''));
+    const policies = new Set(
+      (await frames.evaluateAll((list) => list.map((f) => f.getAttribute('srcdoc') ?? ''))).map(
+        (doc) => /^<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(doc)?.[1] ?? '',
+      ),
+    );
     const rendered = await page.frameLocator('iframe.mail-frame').first().locator('body').textContent();
 
     // Controls. A script run in a mail frame (by the debugger: the frame itself runs none) and one
@@ -192,11 +211,17 @@ describe.skipIf(!HAVE_CHROMIUM)(`hostile HTML mail in the agent console${SKIPPED
     expect(before.canary, 'canary calls').toEqual([]);
     expect(before.dialogs, 'dialogs').toEqual([]);
     expect(before.popups, 'popups').toEqual([]);
-    expect(before.requests, 'requests off the console\'s origin').toEqual([]);
+    expect(before.requests, "requests off the console's origin").toEqual([]);
     expect(before.errors, 'page errors').toEqual([]);
     expect(before.hits, 'requests the trap server heard').toEqual([]);
-    expect(control.scripts.some((s) => s.includes('in a frame')), 'the control script in a mail frame').toBe(true);
-    expect(control.scripts.some((s) => s.includes('in the page')), 'the control script in the page').toBe(true);
+    expect(
+      control.scripts.some((s) => s.includes('in a frame')),
+      'the control script in a mail frame',
+    ).toBe(true);
+    expect(
+      control.scripts.some((s) => s.includes('in the page')),
+      'the control script in the page',
+    ).toBe(true);
     expect(control.canary, 'the control canary call').toEqual(['control']);
     expect(seen.canary, 'canary calls of the unsandboxed frame').toEqual(['control']);
     expect(trap.hits).toEqual([`GET ${new URL(trackerImage(trap.url)).pathname}`]);

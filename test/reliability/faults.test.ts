@@ -31,7 +31,15 @@ import { createOutboundHandler } from '../../functions/runtime/outbound-handler.
 import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.ts';
 import { TestClock, customerMail, inboundDeps, inboundMail } from '../support/inbound-deps.ts';
 import { EXAMPLE_CONFIG, type LocalAws } from '../support/local-aws.ts';
-import { PEER_CA_FILE, PEER_PASSWORD, PEER_USER, type SeparateServers, type SmtpPeerProcess, startSeparateServers, startSmtpPeer } from './support/servers-process.ts';
+import {
+  PEER_CA_FILE,
+  PEER_PASSWORD,
+  PEER_USER,
+  type SeparateServers,
+  type SmtpPeerProcess,
+  startSeparateServers,
+  startSmtpPeer,
+} from './support/servers-process.ts';
 
 /*
  * Faults against real servers in processes of their own (`support/servers-process.ts`):
@@ -60,16 +68,26 @@ const tag = Date.now().toString(36);
 
 /** A channel that acknowledges new conversations: its mails write a plan, an outbound message and a job besides the pointer. */
 const WELCOME = ChannelSettingsSchema.parse({
-  id: 'welcome', address: 'welcome@example.com', name: 'Welcome desk', defaultSkill: 'support', acknowledgement: { enabled: true, windowHours: 24 },
+  id: 'welcome',
+  address: 'welcome@example.com',
+  name: 'Welcome desk',
+  defaultSkill: 'support',
+  acknowledgement: { enabled: true, windowHours: 24 },
 });
 
 /** A channel that sends through its own SMTP server: the peer child. */
 function deskChannel(port: number): ChannelSettings {
   return ChannelSettingsSchema.parse({
-    id: 'desk', address: 'desk@example.com', name: 'Desk', defaultSkill: 'support',
+    id: 'desk',
+    address: 'desk@example.com',
+    name: 'Desk',
+    defaultSkill: 'support',
     outbound: { enabled: true, transport: 'smtp' },
     smtp: {
-      host: '127.0.0.1', port, security: 'starttls', auth: { type: 'password', user: PEER_USER },
+      host: '127.0.0.1',
+      port,
+      security: 'starttls',
+      auth: { type: 'password', user: PEER_USER },
       // Short timeouts: a dead peer refuses at once, a stuck one must not hold the run.
       timeouts: { connectMs: 2000, greetingMs: 2000, socketMs: 5000 },
     },
@@ -79,7 +97,10 @@ function deskChannel(port: number): ChannelSettings {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'postroom-faults-'));
   [servers, peer] = await Promise.all([
-    startSeparateServers(join(dir, 'aws'), EXAMPLE_CONFIG.skills.map((s) => s.name)),
+    startSeparateServers(
+      join(dir, 'aws'),
+      EXAMPLE_CONFIG.skills.map((s) => s.name),
+    ),
     // 40 ms between the end of DATA and the 250: a kill finds sessions in that window.
     startSmtpPeer(join(dir, 'peer'), 40),
   ]);
@@ -90,7 +111,11 @@ beforeAll(async () => {
   // The desk's SMTP password, encrypted for its channel and endpoint as the admin API stores it.
   keyFile = join(dir, 'credentials.key');
   const cipher = new EncryptionSdkSecretCipher(await localKeyring(keyFile));
-  const ciphertext = await cipher.encrypt(PEER_PASSWORD, { channelId: desk.id, purpose: 'smtp-password', endpoint: credentialEndpointKey(desk.smtp ?? never()) });
+  const ciphertext = await cipher.encrypt(PEER_PASSWORD, {
+    channelId: desk.id,
+    purpose: 'smtp-password',
+    endpoint: credentialEndpointKey(desk.smtp ?? never()),
+  });
   await new DynamoCredentialStore(aws.db, aws.tableName).putSecret(desk.id, 'smtpPassword', ciphertext, new Date().toISOString());
 });
 
@@ -156,12 +181,14 @@ async function invokeAsync(
 /** Runs `work` on every item with `workers` in parallel (Lambda's concurrency). */
 async function pool<T>(items: readonly T[], workers: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index] as T, index);
+      }
+    }),
+  );
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -178,12 +205,17 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 const scanTable = (): Promise<Record<string, unknown>[]> => scanAll(aws);
 
 async function inboundRecord(sesMessageId: string, channelId: string): Promise<InboundRecord | undefined> {
-  const out = await aws.db.send(new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }, ConsistentRead: true }));
+  const out = await aws.db.send(
+    new GetCommand({ TableName: aws.tableName, Key: { pk: `INBOUND#${sesMessageId}`, sk: `CHANNEL#${channelId}` }, ConsistentRead: true }),
+  );
   return out.Item as InboundRecord | undefined;
 }
 
 async function rawExists(key: string): Promise<boolean> {
-  return aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: key })).then(() => true, () => false);
+  return aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Takes every message off the skill queues; the dead-letter queues must stay empty. */
@@ -222,7 +254,9 @@ function tableFacts(items: readonly Record<string, unknown>[]) {
     /** A published conversation no message belongs to: an agent would see an empty ticket. */
     emptyPublished: conversations.filter((c) => c.visibility === 'published' && !withMessages.has(String(c.id))).map((c) => String(c.id)),
     /** Messages in a conversation that is not published (or does not exist). */
-    inHidden: inbound.filter((m) => m.conversationId !== null && !conversations.some((c) => c.id === m.conversationId && c.visibility === 'published')).map((m) => String(m.messageId)),
+    inHidden: inbound
+      .filter((m) => m.conversationId !== null && !conversations.some((c) => c.id === m.conversationId && c.visibility === 'published'))
+      .map((m) => String(m.messageId)),
   };
 }
 
@@ -253,9 +287,13 @@ function mailBatch(label: string, count: number): TestMail[] {
     const messageId = `${label}-${i}-${tag}@customer.example`;
     const parent = kind === 'reply' ? i - 3 : null;
     const from = `Customer ${parent ?? i} <c${parent ?? i}.${label}.${tag}@customer.example>`;
-    const subject = kind === 'automatic' ? `Automatic reply: away until Monday (${i})` : i % 10 === 1 ? `Invoice ${i} is wrong` : `Order ${parent ?? i} has not arrived`;
+    const subject =
+      kind === 'automatic' ? `Automatic reply: away until Monday (${i})` : i % 10 === 1 ? `Invoice ${i} is wrong` : `Order ${parent ?? i} has not arrived`;
     const base = customerMail({
-      messageId, from, subject: kind === 'reply' ? `Re: ${subject}` : subject, ...(parent !== null ? { inReplyTo: out[parent]?.messageId ?? never() } : {}),
+      messageId,
+      from,
+      subject: kind === 'reply' ? `Re: ${subject}` : subject,
+      ...(parent !== null ? { inReplyTo: out[parent]?.messageId ?? never() } : {}),
     });
     const raw = kind === 'automatic' ? automatic(base) : base;
     out.push({ kind, mail: inboundMail(`${label}-${i}-${tag}`), raw, messageId, parent, skill: subject.startsWith('Invoice') ? 'billing' : 'support' });
@@ -309,7 +347,8 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     for (const m of mails) {
       const record = await inboundRecord(m.mail.sesMessageId, 'support');
       const final = record?.state === expectedState(m);
-      if (!final && !listedBefore.has(m.mail.sesMessageId) && !parkedBefore.has(m.mail.sesMessageId)) unaccounted.push(`${m.mail.sesMessageId}: ${record?.state ?? 'no record'}`);
+      if (!final && !listedBefore.has(m.mail.sesMessageId) && !parkedBefore.has(m.mail.sesMessageId))
+        unaccounted.push(`${m.mail.sesMessageId}: ${record?.state ?? 'no record'}`);
       expect(await rawExists(m.mail.rawKey), `raw copy of ${m.mail.sesMessageId}`).toBe(true);
     }
     expect(unaccounted).toEqual([]);
@@ -331,11 +370,15 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     const replayClock = new TestClock();
     replayClock.advance(30 * 60_000);
     const replayDeps: FailedAdminDeps = {
-      audit: new DynamoAuditLog(aws.db, aws.auditTableName), clock: replayClock, ids: new UuidIdGenerator(), failed: failedAdmin,
+      audit: new DynamoAuditLog(aws.db, aws.auditTableName),
+      clock: replayClock,
+      ids: new UuidIdGenerator(),
+      failed: failedAdmin,
       replay: (mail) => receiveMail(inboundDeps(aws, replayClock, { leaseMs: LEASE_MS }), mail, { replay: true }),
     };
     const request: AdminRequest = {
-      actor: { kind: 'token', id: 'ops', agentId: 'ops', role: 'admin' }, requestId: null,
+      actor: { kind: 'token', id: 'ops', agentId: 'ops', role: 'admin' },
+      requestId: null,
       caller: { agentId: 'ops', role: 'admin', displayName: 'Operations', channels: [], skills: [] },
     };
     const replayed: { id: string; status: string }[] = [];
@@ -376,10 +419,20 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     }
     for (const m of mails.filter((x) => x.kind === 'automatic')) expect(records.get(m.mail.sesMessageId)?.routed).toBeNull();
 
-    console.info(JSON.stringify({
-      test: 'inbound kills', ms: Date.now() - began, mails: mails.length, outages, attemptsThrown: log.thrown.length, thrownWhileDown: Object.fromEntries(thrownWhileDown),
-      parked: resent.length, listedFailed: listedBefore.size, replayed: replayed.length, pointers: pointers.length,
-    }));
+    console.info(
+      JSON.stringify({
+        test: 'inbound kills',
+        ms: Date.now() - began,
+        mails: mails.length,
+        outages,
+        attemptsThrown: log.thrown.length,
+        thrownWhileDown: Object.fromEntries(thrownWhileDown),
+        parked: resent.length,
+        listedFailed: listedBefore.size,
+        replayed: replayed.length,
+        pointers: pointers.length,
+      }),
+    );
   }, 45_000);
 
   it('loses and duplicates nothing when an attempt stops right after any one AWS call, by timeout or by a lost response', async () => {
@@ -400,10 +453,20 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
       const messageId = `${id}@customer.example`;
       if (kind === 'acknowledged-new') {
         // A sender of its own: one acknowledgement per sender per window.
-        const raw = customerMail({ messageId, from: `Dana ${n} <dana.${n}.${tag}@customer.example>`, to: 'Welcome <welcome@example.com>', subject: `Question ${n}` });
+        const raw = customerMail({
+          messageId,
+          from: `Dana ${n} <dana.${n}.${tag}@customer.example>`,
+          to: 'Welcome <welcome@example.com>',
+          subject: `Question ${n}`,
+        });
         return { kind, id, raw, channelId: 'welcome', mail: inboundMail(id, ['welcome@example.com']) };
       }
-      const raw = customerMail({ messageId, inReplyTo: parentMail.messageId, from: `Customer 0 <c0.cut-parent.${tag}@customer.example>`, subject: 'Re: Order 0 has not arrived' });
+      const raw = customerMail({
+        messageId,
+        inReplyTo: parentMail.messageId,
+        from: `Customer 0 <c0.cut-parent.${tag}@customer.example>`,
+        subject: 'Re: Order 0 has not arrived',
+      });
       return { kind, id, raw, channelId: 'support', mail: inboundMail(id) };
     };
     type Case = ReturnType<typeof newCase> & { readonly cut: { readonly after: number; readonly mode: 'timeout' | 'lost-response' } | null };
@@ -412,13 +475,21 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     const labelOf = (service: string, command: { constructor: { name: string }; input: Record<string, unknown> }): string => {
       const op = command.constructor.name.replace(/Command$/, '');
       const input = command.input as {
-        Item?: { pk?: string; state?: string }; Key?: { pk?: string } | string; QueueUrl?: string; ExpressionAttributeValues?: Record<string, unknown>;
+        Item?: { pk?: string; state?: string };
+        Key?: { pk?: string } | string;
+        QueueUrl?: string;
+        ExpressionAttributeValues?: Record<string, unknown>;
         RequestItems?: Record<string, { PutRequest?: { Item: { pk?: string } }; Keys?: { pk?: string }[] }[] | { Keys?: { pk?: string }[] }>;
       };
-      if (service === 'sqs') return `${op} ${String(input.QueueUrl ?? '').split('/').pop()}`;
+      if (service === 'sqs')
+        return `${op} ${String(input.QueueUrl ?? '')
+          .split('/')
+          .pop()}`;
       if (service === 's3') return `${op} ${String(input.Key ?? '').split('/')[0]}`;
       const kindOf = (pk: unknown): string => String(pk ?? '').split('#')[0] ?? '';
-      const batch = Object.values(input.RequestItems ?? {}).flatMap((r) => (Array.isArray(r) ? r.map((w) => w.PutRequest?.Item.pk) : (r.Keys ?? []).map((k) => k.pk)));
+      const batch = Object.values(input.RequestItems ?? {}).flatMap((r) =>
+        Array.isArray(r) ? r.map((w) => w.PutRequest?.Item.pk) : (r.Keys ?? []).map((k) => k.pk),
+      );
       const values = Object.values(input.ExpressionAttributeValues ?? {}).filter((v) => typeof v === 'string');
       const queried = values.find((v) => v.includes('#')) ?? values[0];
       const keys = input.Item?.pk ?? (typeof input.Key === 'object' ? input.Key.pk : undefined) ?? queried;
@@ -439,21 +510,25 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
       let cutAt: string | null = null;
       let stop: () => void = () => undefined;
       const stopped = new Promise<void>((resolve) => (stop = resolve));
-      const counting = <T extends object>(client: T, service: string): T => Object.assign(Object.create(client) as T, {
-        send: async (command: never, ...rest: unknown[]) => {
-          const out = await (client as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send(command, ...rest);
-          calls.push(labelOf(service, command));
-          if (c.cut && calls.length === c.cut.after) {
-            cutAt = calls.at(-1) ?? null;
-            stop();
-            if (c.cut.mode === 'timeout') return new Promise(() => undefined);
-            throw new Error(`the response of ${cutAt} was lost`);
-          }
-          return out;
-        },
-      });
+      const counting = <T extends object>(client: T, service: string): T =>
+        Object.assign(Object.create(client) as T, {
+          send: async (command: never, ...rest: unknown[]) => {
+            const out = await (client as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send(command, ...rest);
+            calls.push(labelOf(service, command));
+            if (c.cut && calls.length === c.cut.after) {
+              cutAt = calls.at(-1) ?? null;
+              stop();
+              if (c.cut.mode === 'timeout') return new Promise(() => undefined);
+              throw new Error(`the response of ${cutAt} was lost`);
+            }
+            return out;
+          },
+        });
       const cutAws: LocalAws = { ...aws, db: counting(aws.db, 'dynamodb'), s3: counting(aws.s3, 's3'), sqs: counting(aws.sqs, 'sqs') };
-      const first = receiveMail(inboundDeps(cutAws, clock, { leaseMs: LEASE_MS }), c.mail).then((o) => ({ outcome: o }), (e: unknown) => ({ error: describeError(e) }));
+      const first = receiveMail(inboundDeps(cutAws, clock, { leaseMs: LEASE_MS }), c.mail).then(
+        (o) => ({ outcome: o }),
+        (e: unknown) => ({ error: describeError(e) }),
+      );
       const ended = await Promise.race([first, c.cut?.mode === 'timeout' ? stopped.then(() => null) : new Promise<never>(() => undefined)]);
       const log: InvocationLog = { parked: [], thrown: [] };
       const outcome = ended && 'outcome' in ended ? ended.outcome : await invokeAsync(c.mail, clock, log, { firstAttemptDone: true, pauseMs: 0 });
@@ -461,7 +536,10 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     };
 
     // The calls of one whole attempt of each kind, uncut: the cut points.
-    const probes = { 'acknowledged-new': await run({ ...newCase('acknowledged-new', 'probe'), cut: null }), reply: await run({ ...newCase('reply', 'probe'), cut: null }) };
+    const probes = {
+      'acknowledged-new': await run({ ...newCase('acknowledged-new', 'probe'), cut: null }),
+      reply: await run({ ...newCase('reply', 'probe'), cut: null }),
+    };
     const cases: Case[] = [];
     for (const kind of ['acknowledged-new', 'reply'] as const) {
       for (const mode of ['timeout', 'lost-response'] as const) {
@@ -496,7 +574,10 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
       const record = (await inboundRecord(r.case.id, r.case.channelId)) ?? never();
       expect(facts.inboundBySes.get(r.case.id), `stored copies of ${where}`).toBe(1);
       expect(pointerCount.get(record.messageId), `pointers of ${where}`).toBe(1);
-      expect(pointers.find((p) => p.messageId === record.messageId), where).toEqual(record.routed);
+      expect(
+        pointers.find((p) => p.messageId === record.messageId),
+        where,
+      ).toEqual(record.routed);
       if (r.case.kind === 'acknowledged-new') {
         const job = record.acknowledgement?.job ?? never();
         expect(jobCount.get(job.messageId), `acknowledgement jobs of ${where}`).toBe(1);
@@ -510,11 +591,15 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     expect(facts.emptyPublished).toEqual([]);
     expect(facts.inHidden).toEqual([]);
 
-    console.info(JSON.stringify({
-      test: 'cut points', ms: Date.now() - began, cases: cases.length,
-      cutPoints: Object.fromEntries(Object.entries(probes).map(([k, p]) => [k, p.calls])),
-      busyRetries: results.reduce((s, r) => s + r.log.thrown.length, 0),
-    }));
+    console.info(
+      JSON.stringify({
+        test: 'cut points',
+        ms: Date.now() - began,
+        cases: cases.length,
+        cutPoints: Object.fromEntries(Object.entries(probes).map(([k, p]) => [k, p.calls])),
+        busyRetries: results.reduce((s, r) => s + r.log.thrown.length, 0),
+      }),
+    );
   }, 60_000);
 
   it('sends every reply exactly once (by Message-ID) through a kill of the SMTP peer, or fails it with a reason', async () => {
@@ -524,23 +609,41 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     const opened: string[] = [];
     for (let i = 0; i < count; i++) {
       const id = `desk-${i}-${tag}`;
-      await aws.putRaw(inboundMail(id).rawKey, customerMail({ messageId: `${id}@customer.example`, from: `Erin ${i} <erin.${i}.${tag}@customer.example>`, to: 'Desk <desk@example.com>' }));
+      await aws.putRaw(
+        inboundMail(id).rawKey,
+        customerMail({ messageId: `${id}@customer.example`, from: `Erin ${i} <erin.${i}.${tag}@customer.example>`, to: 'Desk <desk@example.com>' }),
+      );
       const outcome = await receiveMail(inboundDeps(aws, new TestClock(), { leaseMs: LEASE_MS }), inboundMail(id, ['desk@example.com']));
       opened.push(outcome.status === 'routed' ? (outcome.conversationId ?? never()) : never());
     }
     await drainPointers();
     await aws.drain(aws.outbound.queueUrl);
-    const queueDeps = createQueueReplyDeps({ db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl });
+    const queueDeps = createQueueReplyDeps({
+      db: aws.db,
+      s3: aws.s3,
+      sqs: aws.sqs,
+      tableName: aws.tableName,
+      bucket: aws.bucket,
+      outboundQueueUrl: aws.outbound.queueUrl,
+    });
     const replies: OutboundStoredMessage[] = [];
     for (const conversationId of opened) replies.push(await queueReply(queueDeps, { conversationId, agentId: 'agent-1', text: 'Your parcel left today.' }));
 
     // The outbound function as Lambda builds it, on the child servers; SES is never used by this channel.
     const env = readEnv(OutboundEnvSchema, {
-      TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, OUTBOUND_QUEUE_URL: aws.outbound.queueUrl, CREDENTIALS_KEY_FILE: keyFile,
-      ALLOW_LOOPBACK_HOSTS: 'true', SMTP_EXTRA_CA_FILE: PEER_CA_FILE, CHANNEL_CACHE_SECONDS: '1',
+      TABLE_NAME: aws.tableName,
+      MAIL_BUCKET: aws.bucket,
+      OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      CREDENTIALS_KEY_FILE: keyFile,
+      ALLOW_LOOPBACK_HOSTS: 'true',
+      SMTP_EXTRA_CA_FILE: PEER_CA_FILE,
+      CHANNEL_CACHE_SECONDS: '1',
     } satisfies Partial<Record<keyof OutboundEnv, string>>);
     const ses = createSesClient({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: 'http://127.0.0.1:9' });
-    const handler = createOutboundHandler(env, { clients: { db: aws.db, s3: aws.s3, sqs: aws.sqs, ses }, observability: { logLevel: 'SILENT', publish: false } });
+    const handler = createOutboundHandler(env, {
+      clients: { db: aws.db, s3: aws.s3, sqs: aws.sqs, ses },
+      observability: { logLevel: 'SILENT', publish: false },
+    });
 
     // Act: the SQS event source (batches of 10, as deployed) feeds the handler; the peer dies
     // once it stored 8 mails and comes back a second later. A job the handler failed is backed
@@ -554,14 +657,17 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     let batches = 0;
     let pumping = true;
     const pumpOnce = async (): Promise<void> => {
-      const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.outbound.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+      const out = await aws.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: aws.outbound.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+      );
       const messages = out.Messages ?? [];
       if (messages.length === 0) return sleep(20);
       batches++;
       // A batch whose every record failed makes the handler throw (Powertools' full batch failure):
       // the event source then leaves every message on the queue, as for reported failures.
-      const result = await handler({ Records: messages.map((m) => sqsRecord(m, aws.outbound.queueArn)) }, lambdaContext())
-        .catch(() => ({ batchItemFailures: messages.map((m) => ({ itemIdentifier: m.MessageId ?? '' })) }));
+      const result = await handler({ Records: messages.map((m) => sqsRecord(m, aws.outbound.queueArn)) }, lambdaContext()).catch(() => ({
+        batchItemFailures: messages.map((m) => ({ itemIdentifier: m.MessageId ?? '' })),
+      }));
       const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
       failedDeliveries += failed.size;
       for (const m of messages.filter((x) => failed.has(x.MessageId ?? ''))) {
@@ -570,7 +676,12 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
       }
       const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
       if (done.length > 0) {
-        await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: aws.outbound.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+        await aws.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: aws.outbound.queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
       }
     };
     const pump = (async () => {
@@ -595,10 +706,14 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
       peerUp = true;
       failedWhileDown = failedDeliveries;
       for (const handle of backedOff) await backOffOver(handle);
-      await until('every reply to end', async () => {
-        const records = await Promise.all(replies.map((r) => outboundRecord(r.messageId)));
-        return records.every((r) => r?.state === 'sent' || r?.state === 'failed');
-      }, 20_000);
+      await until(
+        'every reply to end',
+        async () => {
+          const records = await Promise.all(replies.map((r) => outboundRecord(r.messageId)));
+          return records.every((r) => r?.state === 'sent' || r?.state === 'failed');
+        },
+        20_000,
+      );
     } finally {
       pumping = false;
       await pump;
@@ -629,14 +744,31 @@ describe('faults: servers killed with SIGKILL mid-run and restarted on the same 
     expect(sent.length + failed.length).toBe(count);
     expect(failed.filter((f) => f.reason === '')).toEqual([]);
     expect([...uniqueIds].sort()).toEqual([...sent].sort());
-    const queue = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: aws.outbound.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const queue = await aws.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: aws.outbound.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     expect(queue.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
     expect(await aws.drain(aws.outbound.deadLetterQueueUrl)).toHaveLength(0);
 
-    console.info(JSON.stringify({
-      test: 'smtp peer kill', ms: Date.now() - began, replies: count, storedAtKill, waitingAtKill, failedDeliveries, batches, sent: sent.length, failed,
-      peerReceipts: received.length, peerDuplicates: received.length - uniqueIds.size, peerLives: new Set(received.map((r) => r.pid)).size,
-    }));
+    console.info(
+      JSON.stringify({
+        test: 'smtp peer kill',
+        ms: Date.now() - began,
+        replies: count,
+        storedAtKill,
+        waitingAtKill,
+        failedDeliveries,
+        batches,
+        sent: sent.length,
+        failed,
+        peerReceipts: received.length,
+        peerDuplicates: received.length - uniqueIds.size,
+        peerLives: new Set(received.map((r) => r.pid)).size,
+      }),
+    );
   }, 30_000);
 });
 
@@ -649,20 +781,38 @@ async function outboundRecord(messageId: string): Promise<OutboundRecord | undef
 function sqsRecord(message: Message, queueArn: string): SQSRecord {
   const a = message.Attributes ?? {};
   return {
-    messageId: message.MessageId ?? '', receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '',
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
     attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1', SentTimestamp: a.SentTimestamp ?? String(Date.now()), SenderId: 'local',
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: 'local',
       ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}), ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
+      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
+      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
     },
-    messageAttributes: {}, md5OfBody: message.MD5OfBody ?? '', eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: LOCAL_REGION,
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: LOCAL_REGION,
   };
 }
 
 function lambdaContext(): Context {
   return {
-    functionName: 'postroom-outbound-faults', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:postroom-outbound-faults',
-    memoryLimitInMB: '512', awsRequestId: `req-${Date.now()}`, logGroupName: '/aws/lambda/postroom-outbound-faults', logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 60_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+    functionName: 'postroom-outbound-faults',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:postroom-outbound-faults',
+    memoryLimitInMB: '512',
+    awsRequestId: `req-${Date.now()}`,
+    logGroupName: '/aws/lambda/postroom-outbound-faults',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }

@@ -66,23 +66,33 @@ const PART_BYTES = 8 * 1024 * 1024;
 const CONFIG = PostroomConfigSchema.parse({
   domains: ['example.com'],
   skills: ['support', 'billing', 'spam-review'],
-  channels: [{
-    id: 'support', address: 'support@example.com', name: 'Example Support', aliases: ['help@example.com'], defaultSkill: 'support',
-    ticket: { placement: 'end', delimiter: 'brackets', hook: '#', digits: 7 },
-    routing: [
-      { name: 'billing-words', when: { subjectKeywords: ['invoice', 'refund', 'payment'] }, skill: 'billing' },
-      { name: 'urgent', when: { priorities: ['high'] }, skill: 'support', priority: 'high' },
-    ],
-    spamPolicy: 'route', spamSkill: 'spam-review', replyToken: true,
-    acknowledgement: { enabled: true, subject: 'Re: {{subject}} ({{customerName}})' },
-  }],
+  channels: [
+    {
+      id: 'support',
+      address: 'support@example.com',
+      name: 'Example Support',
+      aliases: ['help@example.com'],
+      defaultSkill: 'support',
+      ticket: { placement: 'end', delimiter: 'brackets', hook: '#', digits: 7 },
+      routing: [
+        { name: 'billing-words', when: { subjectKeywords: ['invoice', 'refund', 'payment'] }, skill: 'billing' },
+        { name: 'urgent', when: { priorities: ['high'] }, skill: 'support', priority: 'high' },
+      ],
+      spamPolicy: 'route',
+      spamSkill: 'spam-review',
+      replyToken: true,
+      acknowledgement: { enabled: true, subject: 'Re: {{subject}} ({{customerName}})' },
+    },
+  ],
 });
 
 if (!hasCorpus) console.warn(`fuzz: skipped: no corpus at ${CORPUS} (it ships beside the project as ../shared/corpus)`);
 
 /** Corpus files from the index, in its order. */
 function corpusFiles(): string[] {
-  const [header, ...rows] = readFileSync(join(CORPUS, 'index.csv'), 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const [header, ...rows] = readFileSync(join(CORPUS, 'index.csv'), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const column = (header ?? '').split(',').indexOf('file');
   return rows.map((row) => row.split(',')[column] ?? '').filter((file) => file !== '' && existsSync(join(CORPUS, file)));
 }
@@ -127,12 +137,17 @@ function limitProblems(m: ParsedMessage): string[] {
   const problems: string[] = [];
   const longest = (text: string): number => text.split('\n').reduce((max, line) => Math.max(max, line.length), 0);
   const texts = [m.text, m.htmlReply?.text ?? '', ...m.reports.map((r) => r.text)];
-  if (texts.some((t) => longest(t) > limits.maxLineChars)) problems.push(`a body line of ${Math.max(...texts.map(longest))} characters (limit ${limits.maxLineChars})`);
+  if (texts.some((t) => longest(t) > limits.maxLineChars))
+    problems.push(`a body line of ${Math.max(...texts.map(longest))} characters (limit ${limits.maxLineChars})`);
   if (m.references.length > limits.maxReferences) problems.push(`${m.references.length} references (limit ${limits.maxReferences})`);
   if (m.attachments.length + m.reports.length > limits.maxParts) problems.push(`${m.attachments.length + m.reports.length} parts (limit ${limits.maxParts})`);
   const headerChars = m.headers.reduce((sum, h) => sum + h.name.length + h.value.length, 0);
   if (headerChars > limits.maxHeaderBytes) problems.push(`${headerChars} characters of headers (limit ${limits.maxHeaderBytes} bytes)`);
-  const headerTexts = [m.subject, ...m.headers.map((h) => h.value), ...[m.from, m.sender, ...m.to, ...m.cc, ...m.replyTo].flatMap((a) => (a ? [a.name, a.address] : []))];
+  const headerTexts = [
+    m.subject,
+    ...m.headers.map((h) => h.value),
+    ...[m.from, m.sender, ...m.to, ...m.cc, ...m.replyTo].flatMap((a) => (a ? [a.name, a.address] : [])),
+  ];
   if (headerTexts.some((t) => HEADER_CONTROL.test(t))) problems.push('a control character or line separator in header text');
   if (BODY_CONTROL.test(m.text)) problems.push('a control character in the body text');
   return problems;
@@ -144,7 +159,9 @@ const BREAKS = /[\r\n\u0000\u0085\u2028\u2029]/u;
 /** The acknowledgement a fuzzed mail caused, composed as the outbound function would: what is wrong with its headers. */
 async function acknowledgementProblems(messageId: string): Promise<string[]> {
   const plan = await new S3OutboundPlanStore(aws.s3, aws.bucket).get('support', messageId);
-  const raw = Buffer.from(await new NodemailerMimeComposer().compose(plan, { fetch: async () => Promise.reject(new Error('an acknowledgement has no attachments')) }));
+  const raw = Buffer.from(
+    await new NodemailerMimeComposer().compose(plan, { fetch: async () => Promise.reject(new Error('an acknowledgement has no attachments')) }),
+  );
   const text = raw.toString('latin1');
   const head = text.slice(0, text.indexOf('\r\n\r\n'));
   const problems: string[] = [];
@@ -154,7 +171,8 @@ async function acknowledgementProblems(messageId: string): Promise<string[]> {
   for (const value of [parsed.subject ?? '', parsed.inReplyTo ?? '', ...[parsed.references ?? []].flat(), ...names]) {
     if (BREAKS.test(value)) problems.push(`the acknowledgement has a header value that decodes to ${JSON.stringify(value.slice(0, 80))}`);
   }
-  if (parsed.headers.has('bcc') || [parsed.to ?? []].flat().flatMap((o) => o.value).length !== 1) problems.push('the acknowledgement goes to other than one recipient');
+  if (parsed.headers.has('bcc') || [parsed.to ?? []].flat().flatMap((o) => o.value).length !== 1)
+    problems.push('the acknowledgement goes to other than one recipient');
   return problems;
 }
 
@@ -220,11 +238,16 @@ async function checkOutcome(input: FuzzInput, sesId: string, outcome: ReceiveOut
 
   if (outcome.status === 'failed') {
     bump(tally.failures, outcome.error.code);
-    if (!PARSE_FAILURES.has(outcome.error.code)) tally.otherFailures.push(`#${input.index} ${input.mutator}/${input.variant}: ${outcome.error.code}: ${outcome.error.reason.slice(0, 120)}`);
-    if (input.mustFailWith && !input.mustFailWith.includes(outcome.error.code)) problem(`failed with ${outcome.error.code}, expected ${input.mustFailWith.join(' or ')}`);
+    if (!PARSE_FAILURES.has(outcome.error.code))
+      tally.otherFailures.push(`#${input.index} ${input.mutator}/${input.variant}: ${outcome.error.code}: ${outcome.error.reason.slice(0, 120)}`);
+    if (input.mustFailWith && !input.mustFailWith.includes(outcome.error.code))
+      problem(`failed with ${outcome.error.code}, expected ${input.mustFailWith.join(' or ')}`);
     const listed = await item(itemKeys.failed(sesId, outcome.channelId));
     if (listed?.rawKey !== mail.rawKey) problem('failed, but not listed as failed mail with its raw key');
-    const kept = await aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: mail.rawKey })).then(() => true, () => false);
+    const kept = await aws.s3.send(new HeadObjectCommand({ Bucket: aws.bucket, Key: mail.rawKey })).then(
+      () => true,
+      () => false,
+    );
     if (!kept) problem('failed, and its raw copy is gone');
     if (pointers.length + jobs.length > 0) problem(`failed, yet ${pointers.length} pointer(s) and ${jobs.length} acknowledgement(s) were queued`);
     return;
@@ -232,7 +255,8 @@ async function checkOutcome(input: FuzzInput, sesId: string, outcome: ReceiveOut
   if (input.mustFailWith) problem(`${outcome.status}, though it breaks a parse limit (${input.mustFailWith.join(' or ')})`);
   const expected = outcome.status === 'routed' ? 1 : 0;
   const own = pointers.filter((p) => p.messageId === outcome.messageId).length;
-  if (own !== expected || pointers.length !== expected) problem(`${outcome.status} with ${own} pointer(s) of its own and ${pointers.length} in all on the queues`);
+  if (own !== expected || pointers.length !== expected)
+    problem(`${outcome.status} with ${own} pointer(s) of its own and ${pointers.length} in all on the queues`);
   const job = outcome.acknowledgement?.job?.messageId;
   if (jobs.length !== (job ? 1 : 0) || (job && jobs[0]?.messageId !== job)) problem(`acknowledgement ${job ?? 'none'}, ${jobs.length} job(s) queued`);
   if (job) {
@@ -254,8 +278,15 @@ async function checkOutcome(input: FuzzInput, sesId: string, outcome: ReceiveOut
 }
 
 function report(tally: Tally, count: number, wallMs: number): string {
-  const table = (map: Map<string, number>): string => [...map.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
-  const slowest = [...tally.times].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => `${t.ms.toFixed(0)} ms ${t.label} (${(t.bytes / 1024).toFixed(0)} KB)`);
+  const table = (map: Map<string, number>): string =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  const slowest = [...tally.times]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map((t) => `${t.ms.toFixed(0)} ms ${t.label} (${(t.bytes / 1024).toFixed(0)} KB)`);
   return [
     `fuzz: seed ${SEED}, ${count} inputs in ${(wallMs / 1000).toFixed(1)} s`,
     `  by mutator: ${table(tally.byMutator)}`,
@@ -274,7 +305,15 @@ describe.skipIf(!hasCorpus)(`fuzzing the inbound path with mutated corpus mail${
       // Arrange
       const files = corpusFiles();
       let count = 0;
-      const tally: Tally = { byMutator: new Map(), outcomes: new Map(), failures: new Map(), times: [], problems: [], otherFailures: [], largestStored: { subject: 0, item: 0 } };
+      const tally: Tally = {
+        byMutator: new Map(),
+        outcomes: new Map(),
+        failures: new Map(),
+        times: [],
+        problems: [],
+        otherFailures: [],
+        largestStored: { subject: 0, item: 0 },
+      };
       const clock = new TestClock();
       const started = performance.now();
 

@@ -97,7 +97,20 @@ const CONTENT_TYPE_PAYLOADS: readonly (readonly [string, string, Kind])[] = [
 ];
 
 // Header fields of a composed mail, top level and in parts; anything else was injected.
-const TOP_FIELDS = new Set(['from', 'to', 'cc', 'reply-to', 'subject', 'message-id', 'in-reply-to', 'references', 'date', 'mime-version', 'content-type', 'content-transfer-encoding']);
+const TOP_FIELDS = new Set([
+  'from',
+  'to',
+  'cc',
+  'reply-to',
+  'subject',
+  'message-id',
+  'in-reply-to',
+  'references',
+  'date',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+]);
 const PART_FIELDS = new Set(['content-type', 'content-transfer-encoding', 'content-disposition', 'content-id']);
 const ONCE = ['from', 'to', 'cc', 'reply-to', 'subject', 'message-id', 'in-reply-to', 'references', 'date'];
 // What a decoded header value may never hold: a line break, NUL, or a Unicode line separator.
@@ -150,7 +163,12 @@ function decodedProblems(parsed: ParsedMail, plan: OutboundMail): string[] {
   check('Message-ID', parsed.messageId);
   check('In-Reply-To', parsed.inReplyTo);
   for (const r of [parsed.references ?? []].flat()) check('References', r);
-  for (const [field, list] of [['From', parsed.from], ['To', parsed.to], ['Cc', parsed.cc], ['Reply-To', parsed.replyTo]] as const) {
+  for (const [field, list] of [
+    ['From', parsed.from],
+    ['To', parsed.to],
+    ['Cc', parsed.cc],
+    ['Reply-To', parsed.replyTo],
+  ] as const) {
     for (const a of addresses(list)) {
       check(`${field} name`, a.name);
       check(`${field} address`, a.address);
@@ -160,7 +178,8 @@ function decodedProblems(parsed: ParsedMail, plan: OutboundMail): string[] {
   if (parsed.headers.has('bcc')) problems.push('a Bcc header');
   // Reply-To is the channel address or a reply-token address: one plain address, never one a value spelled.
   const replyTo = addresses(parsed.replyTo);
-  if (replyTo.length > 1 || replyTo.some((a) => !/^[a-z0-9._-]+(?:\+[a-z0-9-]+)?@example\.com$/.test(a.address))) problems.push(`Reply-To ${JSON.stringify(replyTo)}`);
+  if (replyTo.length > 1 || replyTo.some((a) => !/^[a-z0-9._-]+(?:\+[a-z0-9-]+)?@example\.com$/.test(a.address)))
+    problems.push(`Reply-To ${JSON.stringify(replyTo)}`);
   for (const a of parsed.attachments) {
     check('attachment filename', a.filename);
     check('attachment content type', a.contentType);
@@ -184,15 +203,25 @@ const count = (field: string): void => {
 
 beforeAll(async () => {
   h = await startAdminHarness(undefined, {
-    replies: (aws) => new QueueReplySender(createQueueReplyDeps({
-      db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl,
-    })),
+    replies: (aws) =>
+      new QueueReplySender(
+        createQueueReplyDeps({
+          db: aws.db,
+          s3: aws.s3,
+          sqs: aws.sqs,
+          tableName: aws.tableName,
+          bucket: aws.bucket,
+          outboundQueueUrl: aws.outbound.queueUrl,
+        }),
+      ),
   });
 });
 
 afterAll(async () => {
   const by = [...triedBy.entries()].map(([f, k]) => `${f} ${k}`).join(', ');
-  console.log(`header injection: ${tried} field × payload combinations, ${answers.refused} refused naming the field (a 400 from the API), ${answers.sent} accepted and checked (${by})`);
+  console.log(
+    `header injection: ${tried} field × payload combinations, ${answers.refused} refused naming the field (a 400 from the API), ${answers.sent} accepted and checked (${by})`,
+  );
   await h?.stop();
 });
 
@@ -231,7 +260,8 @@ async function answerProblems(label: string, field: string, kind: Kind, response
     return names ? [] : [`${label}: 400 names ${JSON.stringify(issues)}, not ${field}`];
   }
   if (response.status >= 200 && response.status < 300) {
-    if (kind !== 'encoded') return [`${label}: accepted ${kind === 'raw' ? 'a raw control character' : 'a bidi override or lone surrogate'} (${response.status})`];
+    if (kind !== 'encoded')
+      return [`${label}: accepted ${kind === 'raw' ? 'a raw control character' : 'a bidi override or lone surrogate'} (${response.status})`];
     answers.sent++;
     return (await accepted(body)).map((p) => `${label}: ${p}`);
   }
@@ -250,7 +280,9 @@ describe('header injection through the admin API and the send path', () => {
   beforeAll(async () => {
     conversationId = (await deliver(customerMail({ messageId: 'inj-question@customer.example', subject: 'Where is my parcel?' }))).conversationId ?? '';
     const file = new TextEncoder().encode('hello');
-    const link = (await (await h.as('agent-1', 'POST', '/attachments', { body: { filename: 'a.txt', contentType: 'text/plain', size: file.byteLength } })).json()) as { url: string; fields: Record<string, string>; key: string };
+    const link = (await (
+      await h.as('agent-1', 'POST', '/attachments', { body: { filename: 'a.txt', contentType: 'text/plain', size: file.byteLength } })
+    ).json()) as { url: string; fields: Record<string, string>; key: string };
     const form = new FormData();
     for (const [name, value] of Object.entries(link.fields)) form.append(name, value);
     form.append('file', new Blob([file], { type: 'text/plain' }), 'a.txt');
@@ -289,8 +321,9 @@ describe('header injection through the admin API and the send path', () => {
 
   it('answers a selector of a forwarded attachment that names no file with a 4xx, never a mail', async () => {
     // Arrange
-    const [message] = ((await (await h.as('agent-1', 'GET', `/conversations/${conversationId}`)).json()) as { entries: { message?: { messageId: string } }[] }).entries
-      .flatMap((e) => (e.message ? [e.message] : []));
+    const [message] = (
+      (await (await h.as('agent-1', 'GET', `/conversations/${conversationId}`)).json()) as { entries: { message?: { messageId: string } }[] }
+    ).entries.flatMap((e) => (e.message ? [e.message] : []));
     const problems: string[] = [];
     // Act
     for (const [name, value] of TEXT_PAYLOADS) {
@@ -306,7 +339,11 @@ describe('header injection through the admin API and the send path', () => {
     // Arrange: a channel of its own, acknowledging new conversations, replies carrying a reply token
     const created = await h.call('POST', '/channels', {
       body: {
-        id: 'inj', address: 'inj@example.com', name: 'Injection Desk', defaultSkill: 'support', replyToken: true,
+        id: 'inj',
+        address: 'inj@example.com',
+        name: 'Injection Desk',
+        defaultSkill: 'support',
+        replyToken: true,
         allowedFrom: [{ address: 'sales@example.com', name: 'Sales' }],
         acknowledgement: { enabled: true, subject: 'Re: {{subject}} ({{customerName}}, {{channelName}})' },
       },
@@ -316,7 +353,10 @@ describe('header injection through the admin API and the send path', () => {
     /** A new customer writes to the channel: the acknowledgement's problems, then the problems of an answer from `from`. */
     const mailsOfChannel = async (from = 'inj@example.com'): Promise<string[]> => {
       const sender = `customer-${++senders}@customer.example`;
-      const opened = await deliver(customerMail({ messageId: `inj-${senders}@customer.example`, from: `Carla <${sender}>`, to: 'inj@example.com' }), 'inj@example.com');
+      const opened = await deliver(
+        customerMail({ messageId: `inj-${senders}@customer.example`, from: `Carla <${sender}>`, to: 'inj@example.com' }),
+        'inj@example.com',
+      );
       const ack = opened.acknowledgement?.job?.messageId;
       const problems = ack ? await composedProblems('inj', ack) : ['no acknowledgement was planned'];
       const answered = await reply({ from }, 'admin', opened.conversationId ?? '');
@@ -351,7 +391,7 @@ describe('header injection through the admin API and the send path', () => {
     expect(problems).toEqual([]);
   });
 
-  it('refuses or neutralizes a hostile agent display name, and the preview\'s name and subject', async () => {
+  it("refuses or neutralizes a hostile agent display name, and the preview's name and subject", async () => {
     // Arrange
     expect((await h.call('PUT', '/channels/support/templates/inj', { body: { html: '<p>{{body}}</p><p>{{agentName}}: {{subject}}</p>' } })).status).toBe(200);
     const agent = (await (await h.call('GET', '/agents/agent-1')).json()) as Record<string, unknown>;
@@ -361,10 +401,14 @@ describe('header injection through the admin API and the send path', () => {
     for (const [name, value, kind] of TEXT_PAYLOADS) {
       count('agent displayName');
       const put = await h.call('PUT', '/agents/agent-1', { body: { ...input, displayName: value }, headers: { 'if-match': await etag('/agents/agent-1') } });
-      problems.push(...(await answerProblems(`agent displayName ${name}`, 'displayName', kind, put, async () => {
-        const answered = await reply({});
-        return answered.status === 202 ? composedProblems('support', ((await answered.json()) as { messageId: string }).messageId) : [`the reply got ${answered.status}`];
-      })));
+      problems.push(
+        ...(await answerProblems(`agent displayName ${name}`, 'displayName', kind, put, async () => {
+          const answered = await reply({});
+          return answered.status === 202
+            ? composedProblems('support', ((await answered.json()) as { messageId: string }).messageId)
+            : [`the reply got ${answered.status}`];
+        })),
+      );
       if (put.status === 200) await h.call('PUT', '/agents/agent-1', { body: input, headers: { 'if-match': await etag('/agents/agent-1') } });
       for (const field of ['agentName', 'subject']) {
         count(`preview ${field}`);
@@ -428,12 +472,19 @@ describe('header injection into a new outbound mail (planned by the core, on no 
         const label = `new mail ${field} ${name}`;
         let plan: OutboundMail;
         try {
-          plan = planNewMail({ ids: { next: () => `new-${tried}` } }, {
-            channel, outbound, conversation: { id: 'conv-new', ticketNumber, replyToken: 'tok' }, request: { ...agentReply(), ...request(value) },
-          }).mail;
+          plan = planNewMail(
+            { ids: { next: () => `new-${tried}` } },
+            {
+              channel,
+              outbound,
+              conversation: { id: 'conv-new', ticketNumber, replyToken: 'tok' },
+              request: { ...agentReply(), ...request(value) },
+            },
+          ).mail;
         } catch (error) {
           const named = error instanceof HeaderInjectionError ? [error.field] : error instanceof ValidationError ? error.issues.map((i) => i.path) : [];
-          if (!(error instanceof AppError) || !named.some((f) => f === field || field.startsWith(f) || f.startsWith(field))) problems.push(`${label}: ${String(error)}`);
+          if (!(error instanceof AppError) || !named.some((f) => f === field || field.startsWith(f) || f.startsWith(field)))
+            problems.push(`${label}: ${String(error)}`);
           else answers.refused++;
           continue;
         }
@@ -452,7 +503,7 @@ describe('header injection into a new outbound mail (planned by the core, on no 
   });
 });
 
-describe('header injection from a customer\'s mail into the answer and the acknowledgement', () => {
+describe("header injection from a customer's mail into the answer and the acknowledgement", () => {
   /** A customer mail whose every header a reply reuses is hostile: subject, From name, Message-ID, References, attachment names. */
   function hostileMail(id: string, from: string, to: string): Buffer {
     const doubled = `=?utf-8?B?${b64('=?utf-8?Q?Eve=0D=0ABcc:_victim@evil.example?=')}?=`;
@@ -512,14 +563,18 @@ describe('header injection from a customer\'s mail into the answer and the ackno
     const forwarded = (question?.attachments ?? []).map((a) => ({ source: 'inbound', messageId: question?.messageId, filename: a.filename ?? '' }));
     count('customer subject, From and Reply-To names, Message-ID, In-Reply-To, References, attachment names (answer)');
     // Act
-    const answered = await h.as('agent-1', 'POST', `/conversations/${opened.conversationId}/reply`, { body: { text: 'Here are your files back.', attachments: forwarded } });
+    const answered = await h.as('agent-1', 'POST', `/conversations/${opened.conversationId}/reply`, {
+      body: { text: 'Here are your files back.', attachments: forwarded },
+    });
     const body = (await answered.json()) as { messageId: string; attachments: unknown[] };
-    const downloads = await Promise.all(forwarded.map(async (_, index) => {
-      const link = await h.as('agent-1', 'GET', `/conversations/${opened.conversationId}/messages/${question?.messageId}/attachments/${index}`);
-      const url = link.status === 200 ? ((await link.json()) as { url: string }).url : null;
-      const file = url ? await fetch(url) : null;
-      return { status: link.status, disposition: file?.headers.get('content-disposition'), type: file?.headers.get('content-type') };
-    }));
+    const downloads = await Promise.all(
+      forwarded.map(async (_, index) => {
+        const link = await h.as('agent-1', 'GET', `/conversations/${opened.conversationId}/messages/${question?.messageId}/attachments/${index}`);
+        const url = link.status === 200 ? ((await link.json()) as { url: string }).url : null;
+        const file = url ? await fetch(url) : null;
+        return { status: link.status, disposition: file?.headers.get('content-disposition'), type: file?.headers.get('content-type') };
+      }),
+    );
     // Assert
     expect(answered.status).toBe(202);
     expect(forwarded).toHaveLength(4);
@@ -536,7 +591,14 @@ describe('header injection from a customer\'s mail into the answer and the ackno
   it('acknowledges the mail, with the reply-token Reply-To, and no header of the acknowledgement carries what the customer smuggled in', async () => {
     // Arrange: a channel that acknowledges with the customer's subject and name in its subject
     const created = await h.call('POST', '/channels', {
-      body: { id: 'ack', address: 'ack@example.com', name: 'Ack Desk', defaultSkill: 'support', replyToken: true, acknowledgement: { enabled: true, subject: 'Re: {{subject}} ({{customerName}})' } },
+      body: {
+        id: 'ack',
+        address: 'ack@example.com',
+        name: 'Ack Desk',
+        defaultSkill: 'support',
+        replyToken: true,
+        acknowledgement: { enabled: true, subject: 'Re: {{subject}} ({{customerName}})' },
+      },
     });
     count('customer subject, From name, Message-ID, References (acknowledgement)');
     // Act

@@ -17,8 +17,25 @@ import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.t
 import { startAdminHarness } from '../support/admin-api.ts';
 import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 import {
-  type InboundEvent, type SesStandIn, containerClients, deliverAsync, failuresOf, inParallel, inboundHandler, lambdaContext, outboundHandler, pause, rawMail,
-  receiptEvent, receive, remove, scanTable, sqsEventOf, sqsRecord, startSes, storeRaw,
+  type InboundEvent,
+  type SesStandIn,
+  containerClients,
+  deliverAsync,
+  failuresOf,
+  inParallel,
+  inboundHandler,
+  lambdaContext,
+  outboundHandler,
+  pause,
+  rawMail,
+  receiptEvent,
+  receive,
+  remove,
+  scanTable,
+  sqsEventOf,
+  sqsRecord,
+  startSes,
+  storeRaw,
 } from './support/world.ts';
 
 /*
@@ -73,14 +90,33 @@ describe('50 replies to one brand-new mail, at once', () => {
   function replyAllThread(label: string): { parent: InboundEvent; replies: InboundEvent[]; messageIds: string[] } {
     const parentId = `${label}@customer.example`;
     const parent: InboundEvent = {
-      sesMessageId: sesId(label), recipients: ['support@example.com'],
-      raw: rawMail({ messageId: parentId, from: 'Carla <carla@customer.example>', to: 'support@example.com', cc: 'team@customer.example', subject: 'Our whole office is offline', body: 'Nobody can log in.' }),
+      sesMessageId: sesId(label),
+      recipients: ['support@example.com'],
+      raw: rawMail({
+        messageId: parentId,
+        from: 'Carla <carla@customer.example>',
+        to: 'support@example.com',
+        cc: 'team@customer.example',
+        subject: 'Our whole office is offline',
+        body: 'Nobody can log in.',
+      }),
     };
     const replyIds = Array.from({ length: 50 }, (_, k) => `${label}-re-${k}@customer.example`);
-    const replies = replyIds.map((id, k): InboundEvent => ({
-      sesMessageId: sesId(`${label}-re`), recipients: ['support@example.com'],
-      raw: rawMail({ messageId: id, from: `colleague${k}@customer.example`, to: 'support@example.com', cc: 'carla@customer.example', subject: 'Re: Our whole office is offline', body: `Same here (desk ${k}).`, inReplyTo: parentId }),
-    }));
+    const replies = replyIds.map(
+      (id, k): InboundEvent => ({
+        sesMessageId: sesId(`${label}-re`),
+        recipients: ['support@example.com'],
+        raw: rawMail({
+          messageId: id,
+          from: `colleague${k}@customer.example`,
+          to: 'support@example.com',
+          cc: 'carla@customer.example',
+          subject: 'Re: Our whole office is offline',
+          body: `Same here (desk ${k}).`,
+          inReplyTo: parentId,
+        }),
+      }),
+    );
     return { parent, replies, messageIds: [parentId, ...replyIds] };
   }
 
@@ -101,7 +137,9 @@ describe('50 replies to one brand-new mail, at once', () => {
     expect(thread.messageIds.map((id) => found.get(id)?.id)).toEqual(thread.messageIds.map(() => conversationId));
     expect(items.filter((i) => i.pk === `TICKET#support#${String(conversation?.ticketNumber)}`)).toHaveLength(1);
     // The candidates that lost the race are merged into the winner, none left pending or published.
-    const lost = items.filter((i) => i.sk === 'CONV' && i.id !== conversationId && records.some((r) => (r?.candidate as { conversationId?: string } | null)?.conversationId === i.id));
+    const lost = items.filter(
+      (i) => i.sk === 'CONV' && i.id !== conversationId && records.some((r) => (r?.candidate as { conversationId?: string } | null)?.conversationId === i.id),
+    );
     expect(lost.filter((c) => c.visibility !== 'merged' || c.mergedInto !== conversationId)).toEqual([]);
     const pointers = routedOf(await aws.drain(aws.queueUrls.support ?? ''));
     expect(pointers.map((p) => p.internetMessageId).sort()).toEqual([...thread.messageIds].sort());
@@ -146,7 +184,10 @@ describe('ticket numbers', () => {
     await aws.db.send(new CreateTableCommand(createTableInput(tableName)));
     const directory = new DynamoChannelDirectory(aws.db, tableName, { clock: { now: () => new Date() }, cacheMs: 0 });
     for (const channel of EXAMPLE_CONFIG.channels) await directory.put(channel);
-    for (const [channelId, value] of [['support', 12], ['billing', 40]] as const) {
+    for (const [channelId, value] of [
+      ['support', 12],
+      ['billing', 40],
+    ] as const) {
       await aws.db.send(new PutCommand({ TableName: tableName, Item: { pk: `COUNTER#${channelId}`, sk: 'TICKET', value } }));
     }
     // Four containers of 50 connections each (the SDK's default): all 200 draws on the wire at once.
@@ -156,9 +197,13 @@ describe('ticket numbers', () => {
 
     // Act: new conversations on both channels, 200 draws in flight at any time
     try {
-      await inParallel(Array.from({ length: 10_000 }, (_, i) => i), 200, async (i) => {
-        drawn.push(await (sequences[i % sequences.length] as DynamoTicketSequence).next(i % 2 === 0 ? 'support' : 'billing'));
-      });
+      await inParallel(
+        Array.from({ length: 10_000 }, (_, i) => i),
+        200,
+        async (i) => {
+          drawn.push(await (sequences[i % sequences.length] as DynamoTicketSequence).next(i % 2 === 0 ? 'support' : 'billing'));
+        },
+      );
     } finally {
       for (const c of containers) c.destroy();
     }
@@ -175,10 +220,20 @@ describe('ticket numbers', () => {
 describe('two agents answering one conversation at once', () => {
   it('sends both replies, in the order the outbound queue holds them', { timeout: 120_000 }, async () => {
     // Arrange: 20 conversations
-    const mails = Array.from({ length: 20 }, (_, i): InboundEvent => ({
-      sesMessageId: sesId('printer'), recipients: ['support@example.com'],
-      raw: rawMail({ messageId: `printer-${i}@customer.example`, from: `c${i}@customer.example`, to: 'support@example.com', subject: `Broken printer ${i}`, body: 'It does not print.' }),
-    }));
+    const mails = Array.from(
+      { length: 20 },
+      (_, i): InboundEvent => ({
+        sesMessageId: sesId('printer'),
+        recipients: ['support@example.com'],
+        raw: rawMail({
+          messageId: `printer-${i}@customer.example`,
+          from: `c${i}@customer.example`,
+          to: 'support@example.com',
+          subject: `Broken printer ${i}`,
+          body: 'It does not print.',
+        }),
+      }),
+    );
     for (const m of mails) await storeRaw(aws, m);
     const inbound = inboundHandler(aws);
     for (const m of mails) await inbound(receiptEvent(m), lambdaContext('postroom-inbound'));
@@ -186,22 +241,30 @@ describe('two agents answering one conversation at once', () => {
     expect(conversationIds).toHaveLength(20);
     // Each agent's app (the admin API) in a container of its own.
     const agents = [containerClients(aws), containerClients(aws)];
-    const replyDeps = agents.map((c) => createQueueReplyDeps({ db: c.db, s3: c.s3, sqs: c.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl }));
+    const replyDeps = agents.map((c) =>
+      createQueueReplyDeps({ db: c.db, s3: c.s3, sqs: c.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl }),
+    );
 
     // One agent writes a long answer (slow to compose and send), the other a short one that could overtake it.
     const texts = ['Please try these steps one by one and tell us where it stops.\n\n'.repeat(2000), 'Quick note: it is a known fault, a fix is coming.'];
 
     // Act: in every conversation both agents reply at once
-    const queued = await Promise.all(conversationIds.map((conversationId) => Promise.all(replyDeps.map((deps, k) => queueReply(deps, { conversationId, agentId: `agent-${k + 1}`, text: texts[k] ?? '' })))));
+    const queued = await Promise.all(
+      conversationIds.map((conversationId) =>
+        Promise.all(replyDeps.map((deps, k) => queueReply(deps, { conversationId, agentId: `agent-${k + 1}`, text: texts[k] ?? '' }))),
+      ),
+    );
     for (const c of agents) c.destroy();
     // The queue's order within each conversation's group: a receive gives its head; the other reply is behind it.
     const heads: Message[] = [];
     while (heads.length < conversationIds.length) heads.push(...(await receive(aws, aws.outbound.queueUrl)));
-    const queueOrder = new Map(heads.map((head) => {
-      const first = (JSON.parse(head.Body ?? '{}') as { messageId: string }).messageId;
-      const pair = queued.find((p) => p.some((m) => m.messageId === first)) ?? [];
-      return [head.Attributes?.MessageGroupId ?? '', [first, ...pair.filter((m) => m.messageId !== first).map((m) => m.messageId)]] as const;
-    }));
+    const queueOrder = new Map(
+      heads.map((head) => {
+        const first = (JSON.parse(head.Body ?? '{}') as { messageId: string }).messageId;
+        const pair = queued.find((p) => p.some((m) => m.messageId === first)) ?? [];
+        return [head.Attributes?.MessageGroupId ?? '', [first, ...pair.filter((m) => m.messageId !== first).map((m) => m.messageId)]] as const;
+      }),
+    );
     // SQS FIFO returns as many messages of one group as it can in one receive (the local stand-in
     // returns one per group), so Lambda hands the function both replies of a conversation in one
     // batch of 10: the head, then the reply behind it, exactly as it was queued.
@@ -210,7 +273,9 @@ describe('two agents answering one conversation at once', () => {
       const records = heads.slice(i, i + 5).flatMap((head) => {
         const next = queued.flat().find((m) => m.messageId === queueOrder.get(head.Attributes?.MessageGroupId ?? '')?.[1]) as OutboundStoredMessage;
         const behind: Message = {
-          MessageId: `behind-${next.messageId}`, ReceiptHandle: `behind-${next.messageId}`, Body: JSON.stringify(jobOf(next)),
+          MessageId: `behind-${next.messageId}`,
+          ReceiptHandle: `behind-${next.messageId}`,
+          Body: JSON.stringify(jobOf(next)),
           Attributes: { ...head.Attributes, MessageDeduplicationId: next.messageId },
         };
         return [sqsRecord(head, aws.outbound.queueArn), sqsRecord(behind, aws.outbound.queueArn)];
@@ -244,10 +309,20 @@ describe('an admin editing a channel while its mail arrives', () => {
     // Arrange: the admin API on its own deployment; 120 mails for support, half of them about an order
     const h = await startAdminHarness();
     try {
-      const mails = Array.from({ length: 120 }, (_, i): InboundEvent => ({
-        sesMessageId: sesId('edit'), recipients: ['support@example.com'],
-        raw: rawMail({ messageId: `edit-${i}@customer.example`, from: `c${i}@customer.example`, to: 'support@example.com', subject: i % 2 === 0 ? `My order ${i}` : `Cannot log in ${i}`, body: 'Please help.' }),
-      }));
+      const mails = Array.from(
+        { length: 120 },
+        (_, i): InboundEvent => ({
+          sesMessageId: sesId('edit'),
+          recipients: ['support@example.com'],
+          raw: rawMail({
+            messageId: `edit-${i}@customer.example`,
+            from: `c${i}@customer.example`,
+            to: 'support@example.com',
+            subject: i % 2 === 0 ? `My order ${i}` : `Cannot log in ${i}`,
+            body: 'Please help.',
+          }),
+        }),
+      );
       for (const m of mails) await storeRaw(h.aws, m);
       const seeded = EXAMPLE_CONFIG.channels.find((c) => c.id === 'support')?.routing ?? [];
       const ordersRule = { name: 'orders', when: { subjectKeywords: ['order'] }, skill: 'billing' };
@@ -259,7 +334,8 @@ describe('an admin editing a channel while its mail arrives', () => {
       const admin = (async () => {
         let version = 1;
         while (arriving) {
-          const body = edits % 2 === 0 ? { routing: [ordersRule, ...seeded], name: 'Support (orders to billing)' } : { routing: seeded, name: 'Example Support' };
+          const body =
+            edits % 2 === 0 ? { routing: [ordersRule, ...seeded], name: 'Support (orders to billing)' } : { routing: seeded, name: 'Example Support' };
           const res = await h.call('PATCH', '/channels/support', { body, headers: { 'if-match': `"${version}"` } });
           if (res.status !== 200) throw new Error(`PATCH answered ${res.status}: ${await res.text()}`);
           version = Number(((await res.json()) as { version: number }).version);
@@ -288,7 +364,12 @@ describe('an admin editing a channel while its mail arrives', () => {
       const pointers = [...routedOf(await h.aws.drain(h.aws.queueUrls.support ?? '')), ...routedOf(await h.aws.drain(h.aws.queueUrls.billing ?? ''))];
       expect(pointers.map((p) => p.internetMessageId).sort()).toEqual(mails.map((_, i) => `edit-${i}@customer.example`).sort());
       for (const p of pointers) {
-        const allowed = p.subject?.startsWith('My order') ? [['support', 'default'], ['billing', 'orders']] : [['support', 'default']];
+        const allowed = p.subject?.startsWith('My order')
+          ? [
+              ['support', 'default'],
+              ['billing', 'orders'],
+            ]
+          : [['support', 'default']];
         expect(allowed, `${p.internetMessageId} went to ${p.skill} by ${p.routingRule}`).toContainEqual([p.skill, p.routingRule]);
         const stored = items.find((i) => String(i.sk).startsWith('MSG#') && i.messageId === p.messageId);
         expect(stored?.route as Record<string, unknown> | undefined, String(p.internetMessageId)).toMatchObject({ skill: p.skill, rule: p.routingRule });

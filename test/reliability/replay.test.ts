@@ -10,8 +10,30 @@ import { queueReply } from '../../functions/core/outbound/compose/queue-reply.ts
 import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.ts';
 import { EXAMPLE_CONFIG, startSeededLocalAws, type LocalAws } from '../support/local-aws.ts';
 import {
-  type InboundEvent, type SesStandIn, containerClients, deliverAsync, deliverBatches, feedbackHandler, feedbackRecord, failuresOf, inboundHandler, inParallel, lambdaContext,
-  outboundHandler, rawMail, receiptEvent, receive, remove, scanTable, seededRandom, sesEventRecord, shuffled, sqsEventOf, sqsRecord, startSes, storeRaw,
+  type InboundEvent,
+  type SesStandIn,
+  containerClients,
+  deliverAsync,
+  deliverBatches,
+  feedbackHandler,
+  feedbackRecord,
+  failuresOf,
+  inboundHandler,
+  inParallel,
+  lambdaContext,
+  outboundHandler,
+  rawMail,
+  receiptEvent,
+  receive,
+  remove,
+  scanTable,
+  seededRandom,
+  sesEventRecord,
+  shuffled,
+  sqsEventOf,
+  sqsRecord,
+  startSes,
+  storeRaw,
 } from './support/world.ts';
 
 /*
@@ -83,9 +105,23 @@ function firstBatch(): Planned[] {
     const to = openerTo(i);
     const subject = openerSubject(i);
     out.push({
-      kind: 'opener', channel: openerChannel(i), thread: i, sesMessageId: sesId('open'), recipients: [to], messageId: openerId(i), subject,
-      skill: skillFor(openerChannel(i), subject), envelopeSender: customer(i),
-      raw: rawMail({ messageId: openerId(i), from: `Customer ${i} <${customer(i)}>`, to, subject, body: `Hello, this is about ${i}.`, ...(i % 9 === 0 ? { importance: 'high' as const } : {}) }),
+      kind: 'opener',
+      channel: openerChannel(i),
+      thread: i,
+      sesMessageId: sesId('open'),
+      recipients: [to],
+      messageId: openerId(i),
+      subject,
+      skill: skillFor(openerChannel(i), subject),
+      envelopeSender: customer(i),
+      raw: rawMail({
+        messageId: openerId(i),
+        from: `Customer ${i} <${customer(i)}>`,
+        to,
+        subject,
+        body: `Hello, this is about ${i}.`,
+        ...(i % 9 === 0 ? { importance: 'high' as const } : {}),
+      }),
     });
   }
   for (let i = 0; i < FOLLOWED; i++) {
@@ -94,23 +130,53 @@ function firstBatch(): Planned[] {
     const own = `follow-${i}@customer${i % 7}.example`;
     const colleague = `colleague${i}@customer${i % 7}.example`;
     out.push({
-      kind: 'follow-up', channel: openerChannel(i), thread: i, sesMessageId: sesId('follow'), recipients: [to], messageId: own, subject,
-      skill: skillFor(openerChannel(i), subject), envelopeSender: customer(i),
+      kind: 'follow-up',
+      channel: openerChannel(i),
+      thread: i,
+      sesMessageId: sesId('follow'),
+      recipients: [to],
+      messageId: own,
+      subject,
+      skill: skillFor(openerChannel(i), subject),
+      envelopeSender: customer(i),
       raw: rawMail({ messageId: own, from: customer(i), to, subject, body: `One more thing about ${i}.`, inReplyTo: openerId(i) }),
     });
     const replyAll = `reply-all-${i}@customer${i % 7}.example`;
     out.push({
-      kind: 'reply-all', channel: openerChannel(i), thread: i, sesMessageId: sesId('reply-all'), recipients: [to], messageId: replyAll, subject,
-      skill: skillFor(openerChannel(i), subject), envelopeSender: colleague,
-      raw: rawMail({ messageId: replyAll, from: colleague, to, cc: customer(i), subject, body: `I can confirm ${i}.`, inReplyTo: own, references: [openerId(i), own] }),
+      kind: 'reply-all',
+      channel: openerChannel(i),
+      thread: i,
+      sesMessageId: sesId('reply-all'),
+      recipients: [to],
+      messageId: replyAll,
+      subject,
+      skill: skillFor(openerChannel(i), subject),
+      envelopeSender: colleague,
+      raw: rawMail({
+        messageId: replyAll,
+        from: colleague,
+        to,
+        cc: customer(i),
+        subject,
+        body: `I can confirm ${i}.`,
+        inReplyTo: own,
+        references: [openerId(i), own],
+      }),
     });
   }
   for (let k = 0; k < 20; k++) {
     const subject = `You have won ${k}`;
     const id = `prize-${k}@spam.example`;
     out.push({
-      kind: 'spam', channel: 'support', thread: null, sesMessageId: sesId('spam'), recipients: ['support@example.com'], messageId: id, subject,
-      skill: skillFor('support', subject, true), envelopeSender: `winner${k}@spam.example`,
+      kind: 'spam',
+      channel: 'support',
+      thread: null,
+      sesMessageId: sesId('spam'),
+      recipients: ['support@example.com'],
+      messageId: id,
+      subject,
+      skill: skillFor('support', subject, true),
+      envelopeSender: `winner${k}@spam.example`,
       verdicts: { spamVerdict: 'FAIL', virusVerdict: 'PASS', spfVerdict: 'PASS', dkimVerdict: 'PASS', dmarcVerdict: 'PASS' },
       raw: rawMail({ messageId: id, from: `winner${k}@spam.example`, to: 'support@example.com', subject, body: 'Claim your prize now.' }),
     });
@@ -119,9 +185,24 @@ function firstBatch(): Planned[] {
     const subject = `Automatic reply: our newsletter ${k}`;
     const id = `ooo-${k}@partner.example`;
     out.push({
-      kind: 'out-of-office', channel: 'support', thread: null, sesMessageId: sesId('ooo'), recipients: ['support@example.com'], messageId: id, subject, skill: null,
+      kind: 'out-of-office',
+      channel: 'support',
+      thread: null,
+      sesMessageId: sesId('ooo'),
+      recipients: ['support@example.com'],
+      messageId: id,
+      subject,
+      skill: null,
       envelopeSender: `away${k}@partner.example`,
-      raw: rawMail({ messageId: id, from: `away${k}@partner.example`, to: 'support@example.com', subject, body: 'I am out of the office.', inReplyTo: `old-${k}@example.com`, automatic: true }),
+      raw: rawMail({
+        messageId: id,
+        from: `away${k}@partner.example`,
+        to: 'support@example.com',
+        subject,
+        body: 'I am out of the office.',
+        inReplyTo: `old-${k}@example.com`,
+        automatic: true,
+      }),
     });
   }
   for (let k = 0; k < 20; k++) {
@@ -133,7 +214,10 @@ function firstBatch(): Planned[] {
 
 /** Every event of `mails` `times` times, shuffled: the order SES happens to deliver them in. */
 function deliveries(mails: readonly Planned[], times: number, random: () => number): Planned[] {
-  return shuffled(mails.flatMap((m) => Array.from({ length: times }, () => m)), random);
+  return shuffled(
+    mails.flatMap((m) => Array.from({ length: times }, () => m)),
+    random,
+  );
 }
 
 /** Invokes the inbound function for each event, `CONTAINERS` containers at once, retrying what it throws. */
@@ -153,7 +237,11 @@ async function deliverInbound(events: readonly Planned[]) {
 
 async function pointers(): Promise<Map<string, RoutedMessage[]>> {
   const out = new Map<string, RoutedMessage[]>();
-  for (const [skill, url] of Object.entries(aws.queueUrls)) out.set(skill, (await aws.drain(url)).map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? ''))));
+  for (const [skill, url] of Object.entries(aws.queueUrls))
+    out.set(
+      skill,
+      (await aws.drain(url)).map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? ''))),
+    );
   return out;
 }
 
@@ -174,7 +262,8 @@ function countedTwice(items: readonly Record<string, unknown>[]): string[] {
   return ids.filter((id, k) => ids.indexOf(id) !== k);
 }
 
-const inboundRecords = (items: readonly Record<string, unknown>[]) => items.filter((i) => String(i.pk).startsWith('INBOUND#') && String(i.sk).startsWith('CHANNEL#'));
+const inboundRecords = (items: readonly Record<string, unknown>[]) =>
+  items.filter((i) => String(i.pk).startsWith('INBOUND#') && String(i.sk).startsWith('CHANNEL#'));
 const storedMessages = (items: readonly Record<string, unknown>[], direction: 'inbound' | 'outbound') =>
   items.filter((i) => String(i.sk).startsWith('MSG#') && i.direction === direction);
 
@@ -225,7 +314,11 @@ async function drainOutbound(random: () => number): Promise<{ jobs: number; invo
     const failedIn = (failures: readonly string[], id: string) => failures.includes('*') || failures.includes(id);
     const stays = batch.filter((m) => failedIn(a, m.MessageId ?? '') && failedIn(b, m.MessageId ?? ''));
     failedTwice += stays.length;
-    await remove(aws, aws.outbound.queueUrl, batch.filter((m) => !stays.includes(m)));
+    await remove(
+      aws,
+      aws.outbound.queueUrl,
+      batch.filter((m) => !stays.includes(m)),
+    );
   }
 }
 
@@ -239,7 +332,11 @@ function twice(events: readonly string[], label: string): ReturnType<typeof feed
 }
 
 const sentOf = (m: OutboundStoredMessage) => ({
-  sesMessageId: m.providerMessageId ?? '', messageId: m.internetMessageId ?? '', from: m.from?.address ?? '', to: m.to[0]?.address ?? '', subject: m.subject,
+  sesMessageId: m.providerMessageId ?? '',
+  messageId: m.internetMessageId ?? '',
+  from: m.from?.address ?? '',
+  to: m.to[0]?.address ?? '',
+  subject: m.subject,
   sentAt: new Date(m.sentAt ?? ''),
 });
 
@@ -273,16 +370,26 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     // Of a mail and its copy, whichever SES id came first is routed and the other recorded as a copy (tagged).
     const copies = first.filter((m) => m.kind === 'copy');
     const originalOf = (copy: Planned) => first.find((m) => m.kind === 'opener' && m.messageId === copy.messageId) as Planned;
-    expect(copies.map((c) => [state.get(c.sesMessageId)?.state, state.get(originalOf(c).sesMessageId)?.state].sort())).toEqual(copies.map(() => ['recorded', 'routed']));
+    expect(copies.map((c) => [state.get(c.sesMessageId)?.state, state.get(originalOf(c).sesMessageId)?.state].sort())).toEqual(
+      copies.map(() => ['recorded', 'routed']),
+    );
     for (const c of copies) {
       const second = [c, originalOf(c)].find((m) => state.get(m.sesMessageId)?.state === 'recorded') as Planned;
       expect(state.get(second.sesMessageId)?.tags).toContain('duplicate-message-id');
     }
     const copiesFirst = copies.filter((c) => state.get(c.sesMessageId)?.state === 'routed').length;
-    expect(countBy(first, (m) => `${m.kind}:${String(state.get(m.sesMessageId)?.state)}`)).toEqual(counts({
-      'opener:routed': 200 - copiesFirst, 'opener:recorded': copiesFirst, 'copy:routed': copiesFirst, 'copy:recorded': 20 - copiesFirst,
-      'follow-up:routed': 60, 'reply-all:routed': 60, 'spam:routed': 20, 'out-of-office:recorded': 20,
-    }));
+    expect(countBy(first, (m) => `${m.kind}:${String(state.get(m.sesMessageId)?.state)}`)).toEqual(
+      counts({
+        'opener:routed': 200 - copiesFirst,
+        'opener:recorded': copiesFirst,
+        'copy:routed': copiesFirst,
+        'copy:recorded': 20 - copiesFirst,
+        'follow-up:routed': 60,
+        'reply-all:routed': 60,
+        'spam:routed': 20,
+        'out-of-office:recorded': 20,
+      }),
+    );
     expect(routed).toHaveLength(340);
     expect(storedMessages(items, 'inbound')).toHaveLength(380);
     expect(items.filter((i) => String(i.pk).startsWith('LOOSE#'))).toHaveLength(20);
@@ -307,9 +414,16 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     expect(new Set(all.map((p) => p.messageId)).size).toBe(340);
     expect(all.map((p) => p.internetMessageId).sort()).toEqual(routed.map((m) => m.messageId).sort());
     expect(Object.fromEntries([...queued].map(([skill, list]) => [skill, list.length]))).toEqual({
-      support: routed.filter((m) => m.skill === 'support').length, billing: routed.filter((m) => m.skill === 'billing').length, 'spam-review': 20,
+      support: routed.filter((m) => m.skill === 'support').length,
+      billing: routed.filter((m) => m.skill === 'billing').length,
+      'spam-review': 20,
     });
-    expect(countBy(all.filter((p) => p.isNewConversation), (p) => p.channelId)).toEqual({ support: 160, billing: 60 });
+    expect(
+      countBy(
+        all.filter((p) => p.isNewConversation),
+        (p) => p.channelId,
+      ),
+    ).toEqual({ support: 160, billing: 60 });
 
     // Acknowledgements: one per conversation a person opened on support (140), spam and billing none; still queued.
     const acknowledgements = outboundMessages(items).filter((m) => m.purpose === 'acknowledgement');
@@ -322,7 +436,14 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
   it('sends each acknowledgement and agent reply once, every outbound job delivered twice', { timeout: 120_000 }, async () => {
     // Arrange: an agent answers the openers 60–119
     const threads = await threadConversations(Array.from({ length: ANSWERED.to - ANSWERED.from }, (_, k) => ANSWERED.from + k));
-    const deps = createQueueReplyDeps({ db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl });
+    const deps = createQueueReplyDeps({
+      db: aws.db,
+      s3: aws.s3,
+      sqs: aws.sqs,
+      tableName: aws.tableName,
+      bucket: aws.bucket,
+      outboundQueueUrl: aws.outbound.queueUrl,
+    });
     for (const [t, c] of threads) await queueReply(deps, { conversationId: c.id, agentId: 'agent-1', text: `Thank you, we have looked into ${t}.` });
 
     // Act
@@ -343,7 +464,9 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     expect(await aws.drain(aws.outbound.deadLetterQueueUrl)).toEqual([]);
   });
 
-  it('applies each SES event once, every event delivered twice: one status change each, one suppression per hard bounce and complaint', { timeout: 120_000 }, async () => {
+  it('applies each SES event once, every event delivered twice: one status change each, one suppression per hard bounce and complaint', {
+    timeout: 120_000,
+  }, async () => {
     // Arrange: the acknowledgements are delivered; of the replies, every fourth bounces, every fourth
     // (one later) is delivered and complained about an hour later, the rest are delivered
     const outbound = outboundMessages(await scanTable(aws));
@@ -357,7 +480,9 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
       ...[...replies].map(([t, m]) => sesEventRecord(fate(t) === 'bounce' ? 'bounce' : 'delivery', sentOf(m), String(++n))),
     ];
     const complaints = [...replies].filter(([t]) => fate(t) === 'complaint').map(([, m]) => sesEventRecord('complaint', sentOf(m), String(++n)));
-    const handlers = [feedbackHandler(aws), feedbackHandler(aws)].map((h, c) => (event: Parameters<typeof h>[0]) => h(event, lambdaContext('postroom-feedback', `feedback-${c}`)));
+    const handlers = [feedbackHandler(aws), feedbackHandler(aws)].map(
+      (h, c) => (event: Parameters<typeof h>[0]) => h(event, lambdaContext('postroom-feedback', `feedback-${c}`)),
+    );
 
     // Act
     await deliverBatches(shuffled(twice(firstWave, 'first'), random), handlers);
@@ -370,9 +495,16 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     const items = await scanTable(aws);
     const feedback = items.filter((i) => String(i.pk).startsWith('FEEDBACK'));
     // One record per event, each applied by exactly one of its two copies (a second application would read `unchanged`).
-    expect(countBy(feedback, (r) => `${String(r.kind)}:${String(r.state)}`)).toEqual({ 'delivery:applied': 185, 'bounce:applied': 15, 'complaint:applied': 15 });
+    expect(countBy(feedback, (r) => `${String(r.kind)}:${String(r.state)}`)).toEqual({
+      'delivery:applied': 185,
+      'bounce:applied': 15,
+      'complaint:applied': 15,
+    });
     expect(countBy(outboundMessages(items), (m) => `${m.purpose}:${m.status}`)).toEqual({
-      'acknowledgement:delivered': 140, 'reply:bounced': 15, 'reply:complained': 15, 'reply:delivered': 30,
+      'acknowledgement:delivered': 140,
+      'reply:bounced': 15,
+      'reply:complained': 15,
+      'reply:delivered': 30,
     });
     const suppressed = items.filter((i) => String(i.pk).startsWith('SUPP#'));
     expect(countBy(suppressed, (s) => String(s.reason))).toEqual({ bounce: 15, complaint: 15 });
@@ -390,8 +522,15 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
       const subject = `Another question [#${c.ticketNumber}]`;
       const id = `ticket-${t}@customer${t % 7}.example`;
       second.push({
-        kind: 'ticket-follow-up', channel: openerChannel(t), thread: t, sesMessageId: sesId('ticket'), recipients: [to], messageId: id, subject,
-        skill: skillFor(openerChannel(t), subject), envelopeSender: customer(t),
+        kind: 'ticket-follow-up',
+        channel: openerChannel(t),
+        thread: t,
+        sesMessageId: sesId('ticket'),
+        recipients: [to],
+        messageId: id,
+        subject,
+        skill: skillFor(openerChannel(t), subject),
+        envelopeSender: customer(t),
         raw: rawMail({ messageId: id, from: customer(t), to, subject, body: `Still waiting for ${t}.` }),
       });
     }
@@ -403,9 +542,24 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
       const subject = `Re: ${reply.subject}`;
       const id = `answer-${t}@customer${t % 7}.example`;
       second.push({
-        kind: 'answer', channel: openerChannel(t), thread: t, sesMessageId: sesId('answer'), recipients: [to], messageId: id, subject,
-        skill: skillFor(openerChannel(t), subject), envelopeSender: customer(t),
-        raw: rawMail({ messageId: id, from: customer(t), to, subject, body: `Thanks, that helped with ${t}.`, inReplyTo: receivedIdOf(reply), references: [...reply.threadIds] }),
+        kind: 'answer',
+        channel: openerChannel(t),
+        thread: t,
+        sesMessageId: sesId('answer'),
+        recipients: [to],
+        messageId: id,
+        subject,
+        skill: skillFor(openerChannel(t), subject),
+        envelopeSender: customer(t),
+        raw: rawMail({
+          messageId: id,
+          from: customer(t),
+          to,
+          subject,
+          body: `Thanks, that helped with ${t}.`,
+          inReplyTo: receivedIdOf(reply),
+          references: [...reply.threadIds],
+        }),
       });
     }
     const late = await threadConversations(Array.from({ length: OPENERS - TICKETED.to }, (_, k) => TICKETED.to + k));
@@ -415,9 +569,24 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
       const subject = `Automatic reply: ${ack.subject}`;
       const id = `away-${t}@customer${t % 7}.example`;
       second.push({
-        kind: 'out-of-office-to-ack', channel: 'support', thread: t, sesMessageId: sesId('away'), recipients: ['support@example.com'], messageId: id, subject,
-        skill: skillFor('support', subject), envelopeSender: '',
-        raw: rawMail({ messageId: id, from, to: 'support@example.com', subject, body: 'I am away until Monday.', inReplyTo: receivedIdOf(ack), automatic: true }),
+        kind: 'out-of-office-to-ack',
+        channel: 'support',
+        thread: t,
+        sesMessageId: sesId('away'),
+        recipients: ['support@example.com'],
+        messageId: id,
+        subject,
+        skill: skillFor('support', subject),
+        envelopeSender: '',
+        raw: rawMail({
+          messageId: id,
+          from,
+          to: 'support@example.com',
+          subject,
+          body: 'I am away until Monday.',
+          inReplyTo: receivedIdOf(ack),
+          automatic: true,
+        }),
       });
     }
     for (const original of second.filter((m) => m.kind === 'ticket-follow-up').slice(0, 20)) {
@@ -436,15 +605,25 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     const state = new Map(inboundRecords(after).map((r) => [String(r.pk).slice('INBOUND#'.length), r]));
     const copies = second.filter((m) => m.kind === 'copy');
     const originalOf = (copy: Planned) => second.find((m) => m.kind === 'ticket-follow-up' && m.messageId === copy.messageId) as Planned;
-    expect(copies.map((c) => [state.get(c.sesMessageId)?.state, state.get(originalOf(c).sesMessageId)?.state].sort())).toEqual(copies.map(() => ['recorded', 'routed']));
+    expect(copies.map((c) => [state.get(c.sesMessageId)?.state, state.get(originalOf(c).sesMessageId)?.state].sort())).toEqual(
+      copies.map(() => ['recorded', 'routed']),
+    );
     const copiesFirst = copies.filter((c) => state.get(c.sesMessageId)?.state === 'routed').length;
-    expect(countBy(second, (m) => `${m.kind}:${String(state.get(m.sesMessageId)?.state)}`)).toEqual(counts({
-      'ticket-follow-up:routed': 50 - copiesFirst, 'ticket-follow-up:recorded': copiesFirst, 'copy:routed': copiesFirst, 'copy:recorded': 20 - copiesFirst,
-      'answer:routed': 30, 'out-of-office-to-ack:routed': 20,
-    }));
+    expect(countBy(second, (m) => `${m.kind}:${String(state.get(m.sesMessageId)?.state)}`)).toEqual(
+      counts({
+        'ticket-follow-up:routed': 50 - copiesFirst,
+        'ticket-follow-up:recorded': copiesFirst,
+        'copy:routed': copiesFirst,
+        'copy:recorded': 20 - copiesFirst,
+        'answer:routed': 30,
+        'out-of-office-to-ack:routed': 20,
+      }),
+    );
     expect(inboundRecords(after).filter((r) => r.state === 'failed')).toEqual([]);
     for (const m of second) {
-      expect(state.get(m.sesMessageId)?.conversationId, `${m.kind} of thread ${m.thread}`).toBe((tickets.get(m.thread ?? -1) ?? answered.get(m.thread ?? -1) ?? late.get(m.thread ?? -1))?.id);
+      expect(state.get(m.sesMessageId)?.conversationId, `${m.kind} of thread ${m.thread}`).toBe(
+        (tickets.get(m.thread ?? -1) ?? answered.get(m.thread ?? -1) ?? late.get(m.thread ?? -1))?.id,
+      );
     }
     const routed = second.filter((m) => state.get(m.sesMessageId)?.state === 'routed');
     const bySkill = await pointers();
@@ -453,7 +632,9 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     expect(new Set(queued.map((p) => p.messageId)).size).toBe(100);
     expect(queued.map((p) => p.internetMessageId).sort()).toEqual(routed.map((m) => m.messageId).sort());
     expect(Object.fromEntries([...bySkill].map(([skill, list]) => [skill, list.length]))).toEqual({
-      support: routed.filter((m) => m.skill === 'support').length, billing: routed.filter((m) => m.skill === 'billing').length, 'spam-review': 0,
+      support: routed.filter((m) => m.skill === 'support').length,
+      billing: routed.filter((m) => m.skill === 'billing').length,
+      'spam-review': 0,
     });
     expect(queued.filter((p) => p.isNewConversation)).toEqual([]);
     expect(countedTwice(after)).toEqual([]);
@@ -473,6 +654,7 @@ describe('replay: at-least-once delivery of a 500-mail run changes nothing twice
     expect(items.filter((i) => String(i.pk).startsWith('TICKET#'))).toHaveLength(220);
     expect(items.filter((i) => String(i.sk).startsWith('FAILED#'))).toEqual([]);
     expect(await ses.emails()).toHaveLength(200);
-    for (const url of [...Object.values(aws.deadLetterQueueUrls), aws.outbound.deadLetterQueueUrl, aws.feedback.deadLetterQueueUrl]) expect(await aws.drain(url)).toEqual([]);
+    for (const url of [...Object.values(aws.deadLetterQueueUrls), aws.outbound.deadLetterQueueUrl, aws.feedback.deadLetterQueueUrl])
+      expect(await aws.drain(url)).toEqual([]);
   });
 });

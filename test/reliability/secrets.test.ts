@@ -29,7 +29,16 @@ import { createOutboundHandler } from '../../functions/runtime/outbound-handler.
 import { createQueueReplyDeps } from '../../functions/runtime/queue-reply-deps.ts';
 import { QueueReplySender } from '../../functions/runtime/reply-sender.ts';
 import { RAW_MAIL_PREFIX } from '../../functions/runtime/ses-event.ts';
-import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SMTP_PASSWORD, SMTP_USER, TestTokenEndpoint, startSmtp, type TestSmtp } from '../integration/outbound-peers.ts';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REDIRECT_URI,
+  SMTP_PASSWORD,
+  SMTP_USER,
+  TestTokenEndpoint,
+  startSmtp,
+  type TestSmtp,
+} from '../integration/outbound-peers.ts';
 import { TOKENS, USERS } from '../support/admin-api.ts';
 import { customerMail } from '../support/inbound-deps.ts';
 import { startLocalAws, type LocalAws } from '../support/local-aws.ts';
@@ -83,13 +92,32 @@ describe('secrets in the sandbox', () => {
     channels: [
       { id: 'support', address: 'support@example.test', name: 'Example Support', defaultSkill: 'support', acknowledgement: { enabled: true } },
       {
-        id: 'orders', address: 'orders@example.test', name: 'Example Orders', defaultSkill: 'support', outbound: { enabled: true, transport: 'smtp' },
+        id: 'orders',
+        address: 'orders@example.test',
+        name: 'Example Orders',
+        defaultSkill: 'support',
+        outbound: { enabled: true, transport: 'smtp' },
         smtp: { host: 'localhost', port: 587, security: 'starttls', auth: { type: 'password', user: 'postroom' } },
       },
-      ...(WITH_MAILBOX ? [{
-        id: 'mailbox', address: 'mailbox@example.test', name: 'Example Mailbox', defaultSkill: 'support',
-        source: { type: 'imap', host: 'localhost', security: 'none', user: 'mailbox', auth: 'password', initialSync: 'import-closed', afterProcessing: 'move' },
-      }] : []),
+      ...(WITH_MAILBOX
+        ? [
+            {
+              id: 'mailbox',
+              address: 'mailbox@example.test',
+              name: 'Example Mailbox',
+              defaultSkill: 'support',
+              source: {
+                type: 'imap',
+                host: 'localhost',
+                security: 'none',
+                user: 'mailbox',
+                auth: 'password',
+                initialSync: 'import-closed',
+                afterProcessing: 'move',
+              },
+            },
+          ]
+        : []),
     ],
     users: [
       { id: 'admin', role: 'admin', displayName: 'Ada Admin' },
@@ -125,14 +153,15 @@ describe('secrets in the sandbox', () => {
     const mailboxPassword = WITH_MAILBOX ? (await readFile(join(dir, 'mailbox-server', 'mailbox-password'), 'utf8')).trim() : null;
     if (mailboxPassword) scan.add('sandbox mailbox password', mailboxPassword);
     const base = sandbox.info.adminApi?.url ?? '';
-    const api = (user: string | null, method: string, path: string, body?: unknown, raw?: string) => scan.fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(user === null ? {} : { authorization: `Bearer ${sandbox.tokens[user] ?? user}` }),
-        ...(body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const api = (user: string | null, method: string, path: string, body?: unknown, raw?: string) =>
+      scan.fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(user === null ? {} : { authorization: `Bearer ${sandbox.tokens[user] ?? user}` }),
+          ...(body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
 
     // Act: every user signs in; a mistyped token and no token are refused
     const me = await Promise.all(Object.keys(sandbox.tokens).map((user) => api(user, 'GET', '/me')));
@@ -231,35 +260,70 @@ describe('secrets in the functions as deployed, with OAuth 2.0', () => {
       skills: ['support', 'billing'],
       channels: [
         {
-          id: 'support', address: 'support@example.com', name: 'Example Support', defaultSkill: 'support', outbound: { enabled: true, transport: 'smtp' },
+          id: 'support',
+          address: 'support@example.com',
+          name: 'Example Support',
+          defaultSkill: 'support',
+          outbound: { enabled: true, transport: 'smtp' },
           smtp: {
-            host: 'localhost', port: smtp.port, security: 'starttls',
-            auth: { type: 'oauth2', user: SMTP_USER, provider: 'custom', tokenUrl: endpoint.url, authorizeUrl: 'https://localhost/authorize', clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: 'https://mail.google.com/' },
+            host: 'localhost',
+            port: smtp.port,
+            security: 'starttls',
+            auth: {
+              type: 'oauth2',
+              user: SMTP_USER,
+              provider: 'custom',
+              tokenUrl: endpoint.url,
+              authorizeUrl: 'https://localhost/authorize',
+              clientId: CLIENT_ID,
+              redirectUri: REDIRECT_URI,
+              scope: 'https://mail.google.com/',
+            },
           },
         },
         {
-          id: 'sales', address: 'sales@example.com', name: 'Example Sales', defaultSkill: 'support', outbound: { enabled: true, transport: 'smtp' },
+          id: 'sales',
+          address: 'sales@example.com',
+          name: 'Example Sales',
+          defaultSkill: 'support',
+          outbound: { enabled: true, transport: 'smtp' },
           smtp: { host: 'localhost', port: smtp.port, security: 'starttls', auth: { type: 'password', user: SMTP_USER } },
         },
       ],
     });
     aws = await startLocalAws(config.skills.map((s) => s.name));
-    await seedItems(aws.db, aws.tableName, [
-      ...config.channels.map(channelSeedItem),
-      ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
-      ...USERS.map(agentSeedItem),
-    ], new Date().toISOString());
+    await seedItems(
+      aws.db,
+      aws.tableName,
+      [
+        ...config.channels.map(channelSeedItem),
+        ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+        ...USERS.map(agentSeedItem),
+      ],
+      new Date().toISOString(),
+    );
     const keyFile = join(dir, 'credentials.key');
     const caFile = resolve(import.meta.dirname, '../fixtures/tls/test-only-ca.crt');
     const ca = await readFile(caFile, 'utf8');
     const outbound = createAdminOutbound({ keyring: await localKeyring(keyFile), allowLoopback: true, ca });
     const { db, s3, sqs, tableName, bucket } = aws;
     const deps = createAdminDeps({
-      db, s3, sqs, tableName, auditTableName: aws.auditTableName, bucket, domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000,
+      db,
+      s3,
+      sqs,
+      tableName,
+      auditTableName: aws.auditTableName,
+      bucket,
+      domains: config.domains,
+      queuePrefix: '',
+      queueUrls: aws.queueUrls,
+      leaseMs: 120_000,
       outboundQueueUrl: aws.outbound.queueUrl,
       receipt: { put: async () => undefined, remove: async () => undefined },
       queues: new SqsSkillQueues(sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
-      cipher: async () => outbound.cipher, oauth: async () => outbound.oauth, tester: async () => outbound.tester(),
+      cipher: async () => outbound.cipher,
+      oauth: async () => outbound.oauth,
+      tester: async () => outbound.tester(),
       suppressions: new DynamoSuppressionList(db, tableName),
       replies: new QueueReplySender(createQueueReplyDeps({ db, s3, sqs, tableName, bucket, outboundQueueUrl: aws.outbound.queueUrl })),
     });
@@ -269,16 +333,31 @@ describe('secrets in the functions as deployed, with OAuth 2.0', () => {
     server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as unknown as Server;
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const handler = createOutboundHandler(readEnv(OutboundEnvSchema, {
-      TABLE_NAME: tableName, MAIL_BUCKET: bucket, OUTBOUND_QUEUE_URL: aws.outbound.queueUrl, CREDENTIALS_KEY_FILE: keyFile,
-      ALLOW_LOOPBACK_HOSTS: 'true', SMTP_EXTRA_CA_FILE: caFile, CHANNEL_CACHE_SECONDS: '1',
-    }), (() => {
-      // Only SMTP channels here: the SES client is wired as in Lambda but never called.
-      const local = localHandlerOptions(aws, 'DEBUG');
-      return { ...local, clients: { ...local.clients, ses: createSesClient({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: 'http://127.0.0.1:9' }) } };
-    })());
+    const handler = createOutboundHandler(
+      readEnv(OutboundEnvSchema, {
+        TABLE_NAME: tableName,
+        MAIL_BUCKET: bucket,
+        OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+        CREDENTIALS_KEY_FILE: keyFile,
+        ALLOW_LOOPBACK_HOSTS: 'true',
+        SMTP_EXTRA_CA_FILE: caFile,
+        CHANNEL_CACHE_SECONDS: '1',
+      }),
+      (() => {
+        // Only SMTP channels here: the SES client is wired as in Lambda but never called.
+        const local = localHandlerOptions(aws, 'DEBUG');
+        return {
+          ...local,
+          clients: { ...local.clients, ses: createSesClient({ region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, endpoint: 'http://127.0.0.1:9' }) },
+        };
+      })(),
+    );
     poller = startOutboundPoller({
-      sqs, queueUrl: aws.outbound.queueUrl, queueArn: aws.outbound.queueArn, handler, context: () => context,
+      sqs,
+      queueUrl: aws.outbound.queueUrl,
+      queueArn: aws.outbound.queueArn,
+      handler,
+      context: () => context,
       onError: (error) => process.stderr.write(`outbound poller: ${error instanceof Error ? error.message : String(error)}\n`),
     });
   }, 60_000);
@@ -299,24 +378,39 @@ describe('secrets in the functions as deployed, with OAuth 2.0', () => {
     const wrongClientSecret = 'wrong-client-secret-3c1e55aa';
     const wrongPassword = 'wrong-smtp-password-88d0e4f1';
     const refusedCode = 'code-never-issued-4b7a2d9e';
-    for (const [label, value] of [['a wrong client secret', wrongClientSecret], ['a wrong SMTP password', wrongPassword], ['a refused authorization code', refusedCode]]) scan.add(label ?? '', value);
-    const api = (user: string, method: string, path: string, body?: unknown) => scan.fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKENS[user]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    for (const [label, value] of [
+      ['a wrong client secret', wrongClientSecret],
+      ['a wrong SMTP password', wrongPassword],
+      ['a refused authorization code', refusedCode],
+    ])
+      scan.add(label ?? '', value);
+    const api = (user: string, method: string, path: string, body?: unknown) =>
+      scan.fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKENS[user]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     const consent = async () => String((await api('admin', 'POST', '/channels/support/credentials/oauth/consent', {})).json.state);
     const code = () => {
       const issued = endpoint.authorizationCode();
       scan.add('an authorization code', issued);
       return issued;
     };
-    const inbound = createInboundHandler(readEnv(InboundEnvSchema, {
-      TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
-    }), localHandlerOptions(aws, 'DEBUG'));
+    const inbound = createInboundHandler(
+      readEnv(InboundEnvSchema, {
+        TABLE_NAME: aws.tableName,
+        MAIL_BUCKET: aws.bucket,
+        SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+        OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      }),
+      localHandlerOptions(aws, 'DEBUG'),
+    );
     const receive = async (id: string, to: string) => {
       await aws.putRaw(`${RAW_MAIL_PREFIX}${id}`, customerMail({ messageId: `${id}@customer.example`, to }));
-      await inbound(sesReceiptEvent({ sesMessageId: id, mailFrom: 'carla@customer.example', recipients: [to], verdicts: ALL_PASS, receivedAt: new Date() }), context);
+      await inbound(
+        sesReceiptEvent({ sesMessageId: id, mailFrom: 'carla@customer.example', recipients: [to], verdicts: ALL_PASS, receivedAt: new Date() }),
+        context,
+      );
     };
 
     // Act: every user signs in
@@ -408,7 +502,10 @@ describe('the scan', () => {
     // Act
     release();
     const leaks = scan.leaks();
-    const logLines = scan.texts().filter((t) => /^(stdout|stderr|console\.)/.test(t.where)).map((t) => t.text);
+    const logLines = scan
+      .texts()
+      .filter((t) => /^(stdout|stderr|console\.)/.test(t.where))
+      .map((t) => t.text);
     // Assert: enough was seen to mean something, the error paths among it
     expect(scan.secretCount).toBeGreaterThanOrEqual(20);
     expect(scan.answerCount).toBeGreaterThanOrEqual(40);

@@ -109,7 +109,11 @@ describe('follow-ups: who may join a conversation by ticket number or reply toke
     // Arrange
     const carla = await carlasConversation('a');
     const mail = withHeaders(
-      customerMail({ messageId: `${sesId('s')}@stranger.example`, from: 'Sam Stranger <sam@stranger.example>', subject: `Re: Refund [#${carla.ticketNumber}]` }),
+      customerMail({
+        messageId: `${sesId('s')}@stranger.example`,
+        from: 'Sam Stranger <sam@stranger.example>',
+        subject: `Re: Refund [#${carla.ticketNumber}]`,
+      }),
       'Cc: carla@customer.example',
     );
     // Act
@@ -132,9 +136,18 @@ describe('follow-ups: who may join a conversation by ticket number or reply toke
   it('a stranger who got hold of Carla’s reply token (the Reply-To of our answer) opens a new conversation, flagged', async () => {
     // Arrange
     const carla = await carlasConversation('b');
-    const mail = customerMail({ messageId: `${sesId('t')}@stranger.example`, from: 'sam@stranger.example', subject: 'Re: Refund', to: `support+${carla.replyToken}@example.com` });
+    const mail = customerMail({
+      messageId: `${sesId('t')}@stranger.example`,
+      from: 'sam@stranger.example',
+      subject: 'Re: Refund',
+      to: `support+${carla.replyToken}@example.com`,
+    });
     // Act
-    const outcome = await deliver(mail, 'token', { verdicts: PASS, envelopeSender: 'sam@stranger.example', recipients: [`support+${carla.replyToken}@example.com`] });
+    const outcome = await deliver(mail, 'token', {
+      verdicts: PASS,
+      envelopeSender: 'sam@stranger.example',
+      recipients: [`support+${carla.replyToken}@example.com`],
+    });
     // Assert
     expect(outcome.conversationId).not.toBe(carla.id);
     expect(outcome.tags).toEqual(expect.arrayContaining(['reply-token-from-non-participant']));
@@ -146,8 +159,15 @@ describe('follow-ups: who may join a conversation by ticket number or reply toke
     // Arrange: the domain's owner says this mail is not theirs; SES still reports aligned passes
     const carla = await carlasConversation('c');
     const failing = { ...PASS, dmarcVerdict: 'FAIL', dmarcPolicy: 'NONE' } as const;
-    const byTicket = withHeaders(customerMail({ messageId: `${sesId('f')}@customer.example`, subject: `Re: Refund [#${carla.ticketNumber}]` }), 'Reply-To: mallory@evil.example', 'Cc: eve@evil.example');
-    const byToken = withHeaders(customerMail({ messageId: `${sesId('g')}@customer.example`, subject: 'Re: Refund', to: `support+${carla.replyToken}@example.com` }), 'Reply-To: mallory@evil.example');
+    const byTicket = withHeaders(
+      customerMail({ messageId: `${sesId('f')}@customer.example`, subject: `Re: Refund [#${carla.ticketNumber}]` }),
+      'Reply-To: mallory@evil.example',
+      'Cc: eve@evil.example',
+    );
+    const byToken = withHeaders(
+      customerMail({ messageId: `${sesId('g')}@customer.example`, subject: 'Re: Refund', to: `support+${carla.replyToken}@example.com` }),
+      'Reply-To: mallory@evil.example',
+    );
     // Act
     const ticket = await deliver(byTicket, 'dmarc-ticket', { verdicts: failing });
     const token = await deliver(byToken, 'dmarc-token', { verdicts: failing, recipients: [`support+${carla.replyToken}@example.com`] });
@@ -168,7 +188,11 @@ describe('follow-ups: who may join a conversation by ticket number or reply toke
     // Arrange
     const carla = await carlasConversation('d');
     const followUp = (label: string, ...headers: string[]) =>
-      withHeaders(customerMail({ messageId: `${sesId(label)}@customer.example`, subject: `Re: Refund [#${carla.ticketNumber}]` }), 'Reply-To: mallory@evil.example', ...headers);
+      withHeaders(
+        customerMail({ messageId: `${sesId(label)}@customer.example`, subject: `Re: Refund [#${carla.ticketNumber}]` }),
+        'Reply-To: mallory@evil.example',
+        ...headers,
+      );
     const gray = { spamVerdict: 'PASS', virusVerdict: 'PASS', spfVerdict: 'GRAY', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' } as const;
     const disabled = { spamVerdict: 'DISABLED', virusVerdict: 'DISABLED', spfVerdict: 'DISABLED', dkimVerdict: 'DISABLED', dmarcVerdict: 'DISABLED' } as const;
     const signatures = [
@@ -197,10 +221,14 @@ describe('follow-ups: who may join a conversation by ticket number or reply toke
     const question = (await conversation(carla.id)).messages[0]?.internetMessageId ?? '';
     const forged = withHeaders(
       customerMail({ messageId: `${sesId('h')}@evil.example`, inReplyTo: question, subject: 'Re: Refund, new bank account' }),
-      'Reply-To: mallory@evil.example', 'Cc: eve@evil.example',
+      'Reply-To: mallory@evil.example',
+      'Cc: eve@evil.example',
     );
     // Act
-    const outcome = await deliver(forged, 'forged-reply', { verdicts: { ...PASS, spfVerdict: 'FAIL', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' }, envelopeSender: 'bounce@evil.example' });
+    const outcome = await deliver(forged, 'forged-reply', {
+      verdicts: { ...PASS, spfVerdict: 'FAIL', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
+      envelopeSender: 'bounce@evil.example',
+    });
     const to = await answer(carla.id);
     // Assert
     expect(outcome.conversationId).toBe(carla.id);
@@ -228,24 +256,51 @@ describe.skipIf(!dovecotInstalled())('follow-ups read from a mailbox (IMAP on do
     // docs/sources.md: without the provider's header nothing counts as proven, so a ticket number joins nothing.
     const cipher = new EncryptionSdkSecretCipher(await localKeyring(join(keyDir, 'local.key')));
     const channel = ChannelSettingsSchema.parse({
-      id: 'shop', address: 'shop@mail.example.org', defaultSkill: 'support',
-      source: { type: 'imap', host: '127.0.0.1', port: dovecot.ports.imap, security: 'none', user: 'shop@mail.example.org', auth: 'password', initialSync: 'skip' },
+      id: 'shop',
+      address: 'shop@mail.example.org',
+      defaultSkill: 'support',
+      source: {
+        type: 'imap',
+        host: '127.0.0.1',
+        port: dovecot.ports.imap,
+        security: 'none',
+        user: 'shop@mail.example.org',
+        auth: 'password',
+        initialSync: 'skip',
+      },
     });
     await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 }).put(channel);
-    const secret = await cipher.encrypt('shop-pass-1', { channelId: channel.id, purpose: 'source-password', endpoint: secretEndpointKey(channel, 'source-password') });
+    const secret = await cipher.encrypt('shop-pass-1', {
+      channelId: channel.id,
+      purpose: 'source-password',
+      endpoint: secretEndpointKey(channel, 'source-password'),
+    });
     await new DynamoCredentialStore(aws.db, aws.tableName).putSecret(channel.id, 'sourcePassword', secret, new Date().toISOString());
-    const deps = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, inboundDeps(aws, new TestClock()), { tableName: aws.tableName, bucket: aws.bucket, cipher, allow: { loopback: true } });
+    const deps = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, inboundDeps(aws, new TestClock()), {
+      tableName: aws.tableName,
+      bucket: aws.bucket,
+      cipher,
+      allow: { loopback: true },
+    });
     await pollSource(deps, channel);
     await aws.drain(aws.queueUrls.support ?? '');
     const pointers = async () => (await aws.drain(aws.queueUrls.support ?? '')).map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? '')));
-    const genuine = 'Authentication-Results: mx.mail.example.org; spf=pass smtp.mailfrom=customer.example; dkim=pass header.d=customer.example; dmarc=pass header.from=customer.example';
-    await dovecot.deliver('shop@mail.example.org', withHeaders(customerMail({ messageId: 'shop-q@customer.example', subject: 'Where is my parcel?', to: channel.address }), genuine));
+    const genuine =
+      'Authentication-Results: mx.mail.example.org; spf=pass smtp.mailfrom=customer.example; dkim=pass header.d=customer.example; dmarc=pass header.from=customer.example';
+    await dovecot.deliver(
+      'shop@mail.example.org',
+      withHeaders(customerMail({ messageId: 'shop-q@customer.example', subject: 'Where is my parcel?', to: channel.address }), genuine),
+    );
     await pollSource(deps, channel);
     const original = (await pointers())[0]?.conversationId ?? '';
     const { ticketNumber } = await conversationItem(original);
     // The forger writes the verdicts they would like to have had.
     const forgedVerdicts = 'Authentication-Results: mx.mail.example.org; spf=pass smtp.mailfrom=customer.example; dmarc=pass header.from=customer.example';
-    const forged = withHeaders(customerMail({ messageId: 'shop-f@evil.example', subject: `Re: Where is my parcel? [#${ticketNumber}]`, to: channel.address }), forgedVerdicts, 'Reply-To: mallory@evil.example');
+    const forged = withHeaders(
+      customerMail({ messageId: 'shop-f@evil.example', subject: `Re: Where is my parcel? [#${ticketNumber}]`, to: channel.address }),
+      forgedVerdicts,
+      'Reply-To: mallory@evil.example',
+    );
     // Act
     await dovecot.deliver('shop@mail.example.org', forged);
     const polled = await pollSource(deps, channel);
@@ -260,26 +315,32 @@ describe.skipIf(!dovecotInstalled())('follow-ups read from a mailbox (IMAP on do
 
 describe('mail from our own addresses', () => {
   async function fromOurs(from: string, label: string) {
-    const outcome = await deliver(customerMail({ messageId: `${sesId(label)}@example.com`, from: `Example <${from}>`, subject: `Printer broken (${label})` }), label, {
-      verdicts: PASS, envelopeSender: from.toLowerCase(),
-    });
+    const outcome = await deliver(
+      customerMail({ messageId: `${sesId(label)}@example.com`, from: `Example <${from}>`, subject: `Printer broken (${label})` }),
+      label,
+      {
+        verdicts: PASS,
+        envelopeSender: from.toLowerCase(),
+      },
+    );
     const { summary } = await conversation(outcome.conversationId ?? '');
     const answered = await answer(outcome.conversationId ?? '').catch((error: unknown) => error);
     await aws.drain(aws.queueUrls.support ?? '');
     return { outcome, participants: summary?.participants, answered };
   }
 
-  it.each([['the channel address', 'support@example.com'], ['an alias, in another case', 'Help@Example.com'], ['a +token form', 'support+1a2b3c@example.com']])(
-    'is never taken for a customer: %s is not a participant, not acknowledged, not answered',
-    async (_what, from) => {
-      // Act: a forgery in our name, or a mail of ours come back
-      const result = await fromOurs(from, `own-${from.split('@')[0]}`);
-      // Assert
-      expect(result.outcome.acknowledgement).toMatchObject({ skipped: 'own-address', job: null });
-      expect(result.participants).toEqual([]);
-      expect(result.answered, 'an answer to our own address was queued').toBeInstanceOf(ValidationError);
-    },
-  );
+  it.each([
+    ['the channel address', 'support@example.com'],
+    ['an alias, in another case', 'Help@Example.com'],
+    ['a +token form', 'support+1a2b3c@example.com'],
+  ])('is never taken for a customer: %s is not a participant, not acknowledged, not answered', async (_what, from) => {
+    // Act: a forgery in our name, or a mail of ours come back
+    const result = await fromOurs(from, `own-${from.split('@')[0]}`);
+    // Assert
+    expect(result.outcome.acknowledgement).toMatchObject({ skipped: 'own-address', job: null });
+    expect(result.participants).toEqual([]);
+    expect(result.answered, 'an answer to our own address was queued').toBeInstanceOf(ValidationError);
+  });
 
   it('never acknowledges mail from another channel of the same deployment, so two of our own channels cannot start a loop', async () => {
     // Act
@@ -291,17 +352,31 @@ describe('mail from our own addresses', () => {
 
 /** Two independent deployments (sandboxes), each with channels that acknowledge every new conversation. */
 describe('acknowledgement loops between two deployments', () => {
-  const loopConfig = (domain: string, locals: readonly string[]) => PostroomConfigSchema.parse({
-    domains: [domain],
-    skills: ['support'],
-    channels: locals.map((local) => ({ id: local, address: `${local}@${domain}`, name: `${local} at ${domain}`, defaultSkill: 'support', acknowledgement: { enabled: true } })),
-  });
+  const loopConfig = (domain: string, locals: readonly string[]) =>
+    PostroomConfigSchema.parse({
+      domains: [domain],
+      skills: ['support'],
+      channels: locals.map((local) => ({
+        id: local,
+        address: `${local}@${domain}`,
+        name: `${local} at ${domain}`,
+        defaultSkill: 'support',
+        acknowledgement: { enabled: true },
+      })),
+    });
   let a: Sandbox;
   let b: Sandbox;
 
   beforeAll(async () => {
     [a, b] = await Promise.all([
-      startSandbox({ config: loopConfig('a.example', ['support', 'sales']), smtpPort: 0, outboxSmtpPort: 0, apiPort: null, logLevel: 'SILENT', stateFile: null }),
+      startSandbox({
+        config: loopConfig('a.example', ['support', 'sales']),
+        smtpPort: 0,
+        outboxSmtpPort: 0,
+        apiPort: null,
+        logLevel: 'SILENT',
+        stateFile: null,
+      }),
       startSandbox({ config: loopConfig('b.example', ['help', 'orders']), smtpPort: 0, outboxSmtpPort: 0, apiPort: null, logLevel: 'SILENT', stateFile: null }),
     ]);
   }, 60_000);
@@ -321,8 +396,13 @@ describe('acknowledgement loops between two deployments', () => {
       const mail = await simpleParser(raw);
       const from = mail.from?.value[0]?.address ?? '';
       const ownAddresses = new Set(target.info.channels.flatMap((c) => c.addresses));
-      const to = [mail.to ?? []].flat().flatMap((t) => t.value.map((v) => v.address ?? '')).filter((x) => ownAddresses.has(x.replace(/\+[^@]*@/, '@')));
-      const stripped = strip ? raw.replace(/^(Auto-Submitted|X-Auto-Response-Suppress|Precedence|In-Reply-To|References|X-Loop):.*\r?\n(?:[ \t].*\r?\n)*/gim, '') : raw;
+      const to = [mail.to ?? []]
+        .flat()
+        .flatMap((t) => t.value.map((v) => v.address ?? ''))
+        .filter((x) => ownAddresses.has(x.replace(/\+[^@]*@/, '@')));
+      const stripped = strip
+        ? raw.replace(/^(Auto-Submitted|X-Auto-Response-Suppress|Precedence|In-Reply-To|References|X-Loop):.*\r?\n(?:[ \t].*\r?\n)*/gim, '')
+        : raw;
       await sendToSandbox(target.info, { envelope: { from, to }, raw: stripped });
     };
     const outboxMails = async (side: Sandbox) => (await readdir(side.info.outbox)).filter((f) => f.endsWith('.eml')).map((f) => join(side.info.outbox, f));
@@ -330,7 +410,10 @@ describe('acknowledgement loops between two deployments', () => {
     await deliverTo(opening.to, opening.raw);
     let quietSince = Date.now();
     while (Date.now() - quietSince < 2000 && crossed.length < limit) {
-      for (const [sender, from, to] of [['a', a, b], ['b', b, a]] as const) {
+      for (const [sender, from, to] of [
+        ['a', a, b],
+        ['b', b, a],
+      ] as const) {
         for (const file of await outboxMails(from)) {
           if (seen.has(file)) continue;
           seen.add(file);
@@ -345,10 +428,19 @@ describe('acknowledgement loops between two deployments', () => {
     return crossed;
   }
 
-  const opening = (from: string, to: string, id: string) => [
-    `From: ${from}`, `To: ${to}`, 'Subject: Your order 4711', `Message-ID: <${id}>`, 'Date: Mon, 07 Dec 2026 10:00:00 +0000',
-    'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Hello, a question about your order.', '',
-  ].join('\r\n');
+  const opening = (from: string, to: string, id: string) =>
+    [
+      `From: ${from}`,
+      `To: ${to}`,
+      'Subject: Your order 4711',
+      `Message-ID: <${id}>`,
+      'Date: Mon, 07 Dec 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Hello, a question about your order.',
+      '',
+    ].join('\r\n');
 
   it('stop after one exchange: B acknowledges A’s mail once, and A takes the acknowledgement for automatic mail', async () => {
     // Act

@@ -34,7 +34,10 @@ export const USERS: readonly Agent[] = [
   { id: 'agent-2', role: 'agent', displayName: 'Blair Agent', channels: [], skills: ['billing'], identities: ['token:agent-2'] },
 ];
 export const TOKENS: Readonly<Record<string, string>> = {
-  admin: TOKEN, 'supervisor-1': 'test-supervisor-token-0123456789', 'agent-1': 'test-agent-1-token-0123456789', 'agent-2': 'test-agent-2-token-0123456789',
+  admin: TOKEN,
+  'supervisor-1': 'test-supervisor-token-0123456789',
+  'agent-1': 'test-agent-1-token-0123456789',
+  'agent-2': 'test-agent-2-token-0123456789',
 };
 
 /** Receipt rules kept in memory: which addresses would receive. */
@@ -55,10 +58,31 @@ export class RecordingReplySender implements ReplySender {
     this.sent.push(request);
     const at = '2026-11-22T10:00:00.000Z';
     return {
-      direction: 'outbound', messageId: `out-${this.sent.length}`, channelId: 'support', internetMessageId: null, subject: 'Re: x', from: null, to: [], cc: [],
-      preview: request.text ?? '', attachments: [], conversationId: request.conversationId, purpose: 'reply', agentId: request.agentId, external: false, bcc: [],
-      inReplyTo: request.inReplyTo ?? null, providerMessageId: null, threadIds: [], status: 'queued', statusReason: null, retrying: false, recipients: [],
-      createdAt: at, sentAt: null, updatedAt: at,
+      direction: 'outbound',
+      messageId: `out-${this.sent.length}`,
+      channelId: 'support',
+      internetMessageId: null,
+      subject: 'Re: x',
+      from: null,
+      to: [],
+      cc: [],
+      preview: request.text ?? '',
+      attachments: [],
+      conversationId: request.conversationId,
+      purpose: 'reply',
+      agentId: request.agentId,
+      external: false,
+      bcc: [],
+      inReplyTo: request.inReplyTo ?? null,
+      providerMessageId: null,
+      threadIds: [],
+      status: 'queued',
+      statusReason: null,
+      retrying: false,
+      recipients: [],
+      createdAt: at,
+      sentAt: null,
+      updatedAt: at,
     };
   }
 
@@ -100,11 +124,16 @@ export async function startAdminHarness(
 ): Promise<AdminHarness> {
   const aws = await startLocalAws(config.skills.map((s) => s.name));
   const at = '2026-11-22T09:00:00.000Z';
-  await seedItems(aws.db, aws.tableName, [
-    ...config.channels.map(channelSeedItem),
-    ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
-    ...USERS.filter((u) => u.skills.every((skill) => config.skills.some((s) => s.name === skill))).map(agentSeedItem),
-  ], at);
+  await seedItems(
+    aws.db,
+    aws.tableName,
+    [
+      ...config.channels.map(channelSeedItem),
+      ...config.skills.map((s) => skillSeedItem({ ...s, queueUrl: aws.queueUrls[s.name] ?? '', deadLetterQueueUrl: aws.deadLetterQueueUrls[s.name] ?? '' })),
+      ...USERS.filter((u) => u.skills.every((skill) => config.skills.some((s) => s.name === skill))).map(agentSeedItem),
+    ],
+    at,
+  );
   const receipt = new RecordingReceiptRules();
   const replies = new RecordingReplySender();
   const suppressions = new MemorySuppressionList();
@@ -115,7 +144,8 @@ export async function startAdminHarness(
   const oauth: CodeExchange = {
     async exchange(_client, input) {
       exchanged.push({ code: input.code, clientSecret: input.clientSecret });
-      if (input.code === 'bad-code') throw new (await import('../../functions/core/errors.ts')).DependencyError('credentials', 'the token endpoint refused the code (invalid_grant)');
+      if (input.code === 'bad-code')
+        throw new (await import('../../functions/core/errors.ts')).DependencyError('credentials', 'the token endpoint refused the code (invalid_grant)');
       return { refreshToken: `refresh-for-${input.code}` };
     },
   };
@@ -126,11 +156,24 @@ export async function startAdminHarness(
     },
   };
   const deps = createAdminDeps({
-    db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, auditTableName: aws.auditTableName, bucket: aws.bucket,
-    domains: config.domains, queuePrefix: '', queueUrls: aws.queueUrls, leaseMs: 120_000, outboundQueueUrl: aws.outbound.queueUrl,
-    receipt, queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
-    cipher: async () => cipher, oauth: async () => oauth, tester: async () => options.tester?.(cipher) ?? tester,
-    suppressions, replies: options.replies?.(aws) ?? replies,
+    db: aws.db,
+    s3: aws.s3,
+    sqs: aws.sqs,
+    tableName: aws.tableName,
+    auditTableName: aws.auditTableName,
+    bucket: aws.bucket,
+    domains: config.domains,
+    queuePrefix: '',
+    queueUrls: aws.queueUrls,
+    leaseMs: 120_000,
+    outboundQueueUrl: aws.outbound.queueUrl,
+    receipt,
+    queues: new SqsSkillQueues(aws.sqs, { prefix: '', maxReceiveCount: SKILL_MAX_RECEIVES, denyInsecureTransport: false }),
+    cipher: async () => cipher,
+    oauth: async () => oauth,
+    tester: async () => options.tester?.(cipher) ?? tester,
+    suppressions,
+    replies: options.replies?.(aws) ?? replies,
   });
   const logs: string[] = [];
   const record = (message: string, fields: Record<string, unknown>) => logs.push(JSON.stringify({ message, ...fields, error: String(fields.error ?? '') }));
@@ -148,7 +191,15 @@ export async function startAdminHarness(
     return Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }));
   };
   return {
-    aws, app, deps, receipt, replies, suppressions, exchanged, tested, logs,
+    aws,
+    app,
+    deps,
+    receipt,
+    replies,
+    suppressions,
+    exchanged,
+    tested,
+    logs,
     call,
     as(user, method, path, options = {}) {
       const token = TOKENS[user];

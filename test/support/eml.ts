@@ -17,9 +17,16 @@ export function parseEml(raw: string): ParsedMessage {
   const reportType = /report-type="?([\w-]+)/i.exec(contentTypeValue)?.[1]?.toLowerCase() ?? null;
   const boundary = /boundary="?([^";]+)"?/i.exec(contentTypeValue)?.[1];
   const parts = boundary ? multipart(body, boundary) : [{ type: contentType, body }];
-  const text = parts.filter((p) => p.type === 'text/plain').map((p) => p.body).join('\n');
+  const text = parts
+    .filter((p) => p.type === 'text/plain')
+    .map((p) => p.body)
+    .join('\n');
   const enclosed = parts.find((p) => p.type === 'message/rfc822' || p.type === 'text/rfc822-headers');
-  const list = (name: string) => (get(name) ?? '').split(',').filter((s) => s.includes('@')).map(addr);
+  const list = (name: string) =>
+    (get(name) ?? '')
+      .split(',')
+      .filter((s) => s.includes('@'))
+      .map(addr);
   const id = (value: string | null) => value?.replace(/[<>]/g, '').trim() ?? null;
   return parsedMessage({
     messageId: id(get('message-id')),
@@ -64,7 +71,12 @@ function multipart(body: string, boundary: string): { type: string; body: string
     .filter((chunk) => !chunk.startsWith('--'))
     .map((chunk) => {
       const part = split(chunk.replace(/^\n/, ''));
-      const type = part.headers.find((h) => h.name === 'content-type')?.value.split(';')[0]?.trim().toLowerCase() ?? 'text/plain';
+      const type =
+        part.headers
+          .find((h) => h.name === 'content-type')
+          ?.value.split(';')[0]
+          ?.trim()
+          .toLowerCase() ?? 'text/plain';
       return { type, body: part.body };
     });
 }

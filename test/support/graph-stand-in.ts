@@ -65,7 +65,14 @@ export interface LoggedRequest {
 }
 
 const WELL_KNOWN = ['inbox', 'sentitems', 'deleteditems', 'drafts', 'junkemail', 'archive'];
-const DISPLAY: Record<string, string> = { inbox: 'Inbox', sentitems: 'Sent Items', deleteditems: 'Deleted Items', drafts: 'Drafts', junkemail: 'Junk Email', archive: 'Archive' };
+const DISPLAY: Record<string, string> = {
+  inbox: 'Inbox',
+  sentitems: 'Sent Items',
+  deleteditems: 'Deleted Items',
+  drafts: 'Drafts',
+  junkemail: 'Junk Email',
+  archive: 'Archive',
+};
 const MAX_SUBSCRIPTION_MINUTES = 10_080;
 const DEFAULT_PAGE = 10; // Graph's default page for message delta
 
@@ -131,7 +138,9 @@ export class GraphStandIn {
 
   addMailbox(upn: string): void {
     const rootId = folderId();
-    const folders = new Map<string, Folder>([[rootId, { id: rootId, displayName: 'Top of Information Store', wellKnown: 'msgfolderroot', parentFolderId: '' }]]);
+    const folders = new Map<string, Folder>([
+      [rootId, { id: rootId, displayName: 'Top of Information Store', wellKnown: 'msgfolderroot', parentFolderId: '' }],
+    ]);
     for (const name of WELL_KNOWN) {
       const id = folderId();
       folders.set(id, { id, displayName: DISPLAY[name] ?? name, wellKnown: name, parentFolderId: rootId });
@@ -225,12 +234,19 @@ export class GraphStandIn {
     this.requests.push({ method, path: url.pathname, query: url.search, prefer });
 
     const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-    if (!this.tokens.has(bearer)) return json(res, 401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } });
+    if (!this.tokens.has(bearer))
+      return json(res, 401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } });
     const preferences = (prefer ?? '').split(',').map((p) => p.trim());
-    if (!preferences.includes('IdType="ImmutableId"')) return json(res, 400, { error: { code: 'StandInImmutableIdRequired', message: 'send Prefer: IdType="ImmutableId"' } });
+    if (!preferences.includes('IdType="ImmutableId"'))
+      return json(res, 400, { error: { code: 'StandInImmutableIdRequired', message: 'send Prefer: IdType="ImmutableId"' } });
     if (this.throttled > 0) {
       this.throttled--;
-      return json(res, 429, { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } }, { 'retry-after': this.retryAfter });
+      return json(
+        res,
+        429,
+        { error: { code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' } },
+        { 'retry-after': this.retryAfter },
+      );
     }
     const pageSize = Number(preferences.find((p) => p.startsWith('odata.maxpagesize='))?.slice('odata.maxpagesize='.length) ?? DEFAULT_PAGE);
     const parts = url.pathname.slice('/v1.0/'.length).split('/').map(decodeURIComponent);
@@ -241,11 +257,17 @@ export class GraphStandIn {
   private token(res: ServerResponse, body: string): Answered {
     this.tokenRequests++;
     const form = new URLSearchParams(body);
-    if (form.get('grant_type') !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type', error_description: 'AADSTS70003: grant type not supported.' });
+    if (form.get('grant_type') !== 'client_credentials')
+      return json(res, 400, { error: 'unsupported_grant_type', error_description: 'AADSTS70003: grant type not supported.' });
     if (this.refuseClient || form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
-      return json(res, 401, { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided.\r\nTrace ID: ${randomUUID()}`, error_codes: [7000215] });
+      return json(res, 401, {
+        error: 'invalid_client',
+        error_description: `AADSTS7000215: Invalid client secret provided.\r\nTrace ID: ${randomUUID()}`,
+        error_codes: [7000215],
+      });
     }
-    if (!form.get('scope')?.endsWith('/.default')) return json(res, 400, { error: 'invalid_scope', error_description: 'AADSTS1002012: The provided value for scope is not valid.' });
+    if (!form.get('scope')?.endsWith('/.default'))
+      return json(res, 400, { error: 'invalid_scope', error_description: 'AADSTS1002012: The provided value for scope is not valid.' });
     const token = randomBytes(24).toString('base64url');
     this.tokens.add(token);
     return json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
@@ -294,7 +316,8 @@ export class GraphStandIn {
   private createFolder(res: ServerResponse, box: Mailbox, body: string): Answered {
     const displayName = (JSON.parse(body) as { displayName?: unknown }).displayName;
     if (typeof displayName !== 'string' || !displayName) return json(res, 400, { error: { code: 'ErrorInvalidRequest', message: 'displayName is required.' } });
-    if (this.folderByName(box, displayName)) return json(res, 409, { error: { code: 'ErrorFolderExists', message: 'A folder with the specified name already exists.' } });
+    if (this.folderByName(box, displayName))
+      return json(res, 409, { error: { code: 'ErrorFolderExists', message: 'A folder with the specified name already exists.' } });
     const id = this.addFolder(box.upn, displayName);
     return json(res, 201, folderJson(box.folders.get(id) as Folder));
   }
@@ -306,18 +329,34 @@ export class GraphStandIn {
     let state: DeltaState;
     if (carried !== null) {
       const decoded = JSON.parse(Buffer.from(carried, 'base64url').toString('utf8')) as DeltaState;
-      if (decoded.g !== this.generation || decoded.f !== folder.id) return json(res, 410, { error: { code: 'SyncStateNotFound', message: 'The sync state generation is not found.' } });
+      if (decoded.g !== this.generation || decoded.f !== folder.id)
+        return json(res, 410, { error: { code: 'SyncStateNotFound', message: 'The sync state generation is not found.' } });
       // A delta token starts a new round: everything since its watermark, up to now.
       state = skip !== null ? decoded : { ...decoded, s: this.seq, a: decoded.w };
     } else {
       const select = r.url.searchParams.get('$select');
-      state = { g: this.generation, u: box.upn, f: folder.id, sel: select ? select.split(',') : ['id', 'receivedDateTime', 'subject'], w: 0, s: this.seq, a: 0 };
+      state = {
+        g: this.generation,
+        u: box.upn,
+        f: folder.id,
+        sel: select ? select.split(',') : ['id', 'receivedDateTime', 'subject'],
+        w: 0,
+        s: this.seq,
+        a: 0,
+      };
     }
     const from = state.a ?? 0;
     const upTo = state.s ?? this.seq;
-    const present = [...box.messages.values()].filter((m) => m.folderId === folder.id && m.seq > from && m.seq <= upTo).map((m) => ({ seq: m.seq, entry: messageJson(m, state.sel) }));
+    const present = [...box.messages.values()]
+      .filter((m) => m.folderId === folder.id && m.seq > from && m.seq <= upTo)
+      .map((m) => ({ seq: m.seq, entry: messageJson(m, state.sel) }));
     // The first round lists what is there; only later rounds report what left.
-    const gone = state.w === 0 ? [] : box.departures.filter((d) => d.folderId === folder.id && d.seq > from && d.seq <= upTo).map((d) => ({ seq: d.seq, entry: { id: d.id, '@removed': { reason: 'deleted' } } }));
+    const gone =
+      state.w === 0
+        ? []
+        : box.departures
+            .filter((d) => d.folderId === folder.id && d.seq > from && d.seq <= upTo)
+            .map((d) => ({ seq: d.seq, entry: { id: d.id, '@removed': { reason: 'deleted' } } }));
     const events = [...present, ...gone].sort((a, b) => a.seq - b.seq);
     const size = this.pageSizeOverride ?? (Number.isInteger(r.pageSize) && r.pageSize > 0 ? r.pageSize : DEFAULT_PAGE);
     const page = events.slice(0, size);
@@ -384,9 +423,22 @@ export class GraphStandIn {
     if (clientState !== null && clientState.length > 128) return json(res, 400, { error: { code: 'ValidationError', message: 'clientState is too long.' } });
     const notificationUrl = typeof body.notificationUrl === 'string' ? body.notificationUrl : '';
     if (!(await validates(notificationUrl))) {
-      return json(res, 400, { error: { code: 'ValidationError', message: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.' } });
+      return json(res, 400, {
+        error: {
+          code: 'ValidationError',
+          message: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+        },
+      });
     }
-    const sub: Subscription = { id: randomUUID(), upn: box.upn, folderId: folder.id, resource, notificationUrl, clientState, expirationDateTime: body.expirationDateTime as string };
+    const sub: Subscription = {
+      id: randomUUID(),
+      upn: box.upn,
+      folderId: folder.id,
+      resource,
+      notificationUrl,
+      clientState,
+      expirationDateTime: body.expirationDateTime as string,
+    };
     this.subscriptions.set(sub.id, sub);
     return json(res, 201, subscriptionJson(sub));
   }
@@ -447,7 +499,15 @@ function expiryProblem(value: unknown): string | null {
 }
 
 function folderJson(f: Folder): Record<string, unknown> {
-  return { id: f.id, displayName: f.displayName, parentFolderId: f.parentFolderId, childFolderCount: 0, unreadItemCount: 0, totalItemCount: 0, isHidden: false };
+  return {
+    id: f.id,
+    displayName: f.displayName,
+    parentFolderId: f.parentFolderId,
+    childFolderCount: 0,
+    unreadItemCount: 0,
+    totalItemCount: 0,
+    isHidden: false,
+  };
 }
 
 function messageJson(m: StandInMessage, select: readonly string[]): Record<string, unknown> {
@@ -458,7 +518,15 @@ function messageJson(m: StandInMessage, select: readonly string[]): Record<strin
 }
 
 function subscriptionJson(s: Subscription): Record<string, unknown> {
-  return { id: s.id, resource: s.resource, changeType: 'created', notificationUrl: s.notificationUrl, expirationDateTime: s.expirationDateTime, clientState: s.clientState, applicationId: randomUUID() };
+  return {
+    id: s.id,
+    resource: s.resource,
+    changeType: 'created',
+    notificationUrl: s.notificationUrl,
+    expirationDateTime: s.expirationDateTime,
+    clientState: s.clientState,
+    applicationId: randomUUID(),
+  };
 }
 
 function folderId(): string {

@@ -44,7 +44,10 @@ export async function growth(
 async function measure(small: string, large: string, run: (input: string) => unknown, rounds: number): Promise<Growth> {
   const best = { small: Number.POSITIVE_INFINITY, large: Number.POSITIVE_INFINITY };
   for (let round = 0; round < rounds; round++) {
-    for (const [name, input] of [['small', small], ['large', large]] as const) {
+    for (const [name, input] of [
+      ['small', small],
+      ['large', large],
+    ] as const) {
       const started = performance.now();
       await run(input);
       best[name] = Math.min(best[name], performance.now() - started);

@@ -30,7 +30,12 @@ export const LEASE_MS = 120_000;
 export function inboundDeps(aws: LocalAws, clock: Clock, overrides: Partial<ReceiveMailDeps> = {}): ReceiveMailDeps {
   const { db, tableName } = aws;
   const channels = new DynamoChannelDirectory(db, tableName, { clock, cacheMs: 0 });
-  const feedback = feedbackAdapters(db, tableName, clock, { SUPPRESSION_SCOPE: 'channel', TRANSIENT_FAILURES: 3, TRANSIENT_WINDOW_SECONDS: 7 * 86_400, LEASE_SECONDS: LEASE_MS / 1000 });
+  const feedback = feedbackAdapters(db, tableName, clock, {
+    SUPPRESSION_SCOPE: 'channel',
+    TRANSIENT_FAILURES: 3,
+    TRANSIENT_WINDOW_SECONDS: 7 * 86_400,
+    LEASE_SECONDS: LEASE_MS / 1000,
+  });
   return {
     parser: new MailparserMimeParser(),
     language: new EldLanguageDetector(),
@@ -83,7 +88,14 @@ export async function retrying<T>(attempt: () => Promise<T>, times = 3): Promise
 }
 
 /** A plain customer mail; `inReplyTo` makes it a reply to a message we may never have seen. */
-export function customerMail(options: { messageId: string; subject?: string; from?: string; inReplyTo?: string; references?: readonly string[]; to?: string }): string {
+export function customerMail(options: {
+  messageId: string;
+  subject?: string;
+  from?: string;
+  inReplyTo?: string;
+  references?: readonly string[];
+  to?: string;
+}): string {
   const lines = [
     `From: ${options.from ?? 'Carla Customer <carla@customer.example>'}`,
     `To: ${options.to ?? 'Example Support <support@example.com>'}`,

@@ -26,12 +26,14 @@ export function withDrain(servers: Servers): LocalAws {
     async drain(queueUrl: string) {
       const messages: Message[] = [];
       for (;;) {
-        const out = await servers.sqs.send(new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
-        }));
+        const out = await servers.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+          }),
+        );
         if (!out.Messages?.length) return messages;
         messages.push(...out.Messages);
         for (const m of out.Messages) await servers.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));

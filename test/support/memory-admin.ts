@@ -1,7 +1,13 @@
 import { DependencyError } from '../../functions/core/errors.ts';
 import { SECRET_KINDS, type CredentialHealth, type SecretKind } from '../../functions/core/model/admin-resources.ts';
 import type {
-  ConversationAdmin, ConversationFilter, ConversationSummary, CredentialStore, Page, PageRequest, StoredCredentials,
+  ConversationAdmin,
+  ConversationFilter,
+  ConversationSummary,
+  CredentialStore,
+  Page,
+  PageRequest,
+  StoredCredentials,
 } from '../../functions/core/ports/admin.ts';
 import type { SecretCipher, SecretContext } from '../../functions/core/ports/outbound.ts';
 

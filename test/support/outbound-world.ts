@@ -52,7 +52,11 @@ export class RecordingTransport implements MailTransport {
     const failure = this.failures.shift();
     if (failure) throw failure;
     this.sent.push({ raw: Buffer.from(raw).toString('utf8'), envelope });
-    return { providerMessageId: `p-${this.sent.length}`, messageIds: [`<${options.messageId}>`, `<p-${this.sent.length}@eu-west-1.amazonses.com>`], response: '250 ok' };
+    return {
+      providerMessageId: `p-${this.sent.length}`,
+      messageIds: [`<${options.messageId}>`, `<p-${this.sent.length}@eu-west-1.amazonses.com>`],
+      response: '250 ok',
+    };
   }
 }
 
@@ -85,14 +89,37 @@ export function outboundWorld(channel: ChannelSettings) {
   // Files uploaded for replies: key → size.
   const uploads = new Map<string, number>();
   const queueDeps: QueueReplyDeps = {
-    channels, conversations, history: messages, messages, plans: planStore, queue, suppression, clock, ids,
-    templates: (channelId) => (channelId === channel.id ? templates : new MemoryVersionedStore<Template>()), signatures,
-    attachments: { stage: async () => Promise.reject(new NotFoundError('no staging here')), enclose: async () => Promise.reject(new NotFoundError('no staging here')), sizeOf: async (key) => uploads.get(key) ?? null },
+    channels,
+    conversations,
+    history: messages,
+    messages,
+    plans: planStore,
+    queue,
+    suppression,
+    clock,
+    ids,
+    templates: (channelId) => (channelId === channel.id ? templates : new MemoryVersionedStore<Template>()),
+    signatures,
+    attachments: {
+      stage: async () => Promise.reject(new NotFoundError('no staging here')),
+      enclose: async () => Promise.reject(new NotFoundError('no staging here')),
+      sizeOf: async (key) => uploads.get(key) ?? null,
+    },
   };
   const sendDeps: SendOutboundDeps = {
-    ledger, channels, plans: planStore, history: messages, messages, conversations, suppression,
-    composer: new NodemailerMimeComposer({ clock }), attachments: noAttachments,
-    transports: { forChannel: async () => transport }, clock, leaseMs: 60_000, maxAttempts: 3,
+    ledger,
+    channels,
+    plans: planStore,
+    history: messages,
+    messages,
+    conversations,
+    suppression,
+    composer: new NodemailerMimeComposer({ clock }),
+    attachments: noAttachments,
+    transports: { forChannel: async () => transport },
+    clock,
+    leaseMs: 60_000,
+    maxAttempts: 3,
   };
   return { clock, ids, conversations, messages, jobs, suppression, transport, ledger, templates, signatures, uploads, queueDeps, sendDeps };
 }

@@ -22,7 +22,8 @@ export async function takeFromSandbox(info: SandboxInfo, skill = 'support'): Pro
   try {
     const page = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     const messages = page.Messages ?? [];
-    if (messages.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })) }));
+    if (messages.length > 0)
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: `${i}`, ReceiptHandle: m.ReceiptHandle })) }));
     return messages.map((m) => RoutedMessageSchema.parse(JSON.parse(m.Body ?? '')));
   } finally {
     sqs.destroy();

@@ -60,7 +60,10 @@ export class MemoryWorkQueue implements WorkQueue {
   async delete(queueUrl: string, receiptHandle: string): Promise<void> {
     this.maybeFail('delete');
     const message = this.inFlight(queueUrl, receiptHandle);
-    this.queues.set(queueUrl, (this.queues.get(queueUrl) ?? []).filter((m) => m !== message));
+    this.queues.set(
+      queueUrl,
+      (this.queues.get(queueUrl) ?? []).filter((m) => m !== message),
+    );
   }
 
   private inFlight(queueUrl: string, handle: string): Queued {
@@ -120,7 +123,18 @@ export class MemoryConversations implements ConversationAdmin {
   readonly items = new Map<string, ConversationSummary>();
   add(id: string, channelId: string, lastSkill: string | null): void {
     const at = '2026-11-22T09:00:00.000Z';
-    this.items.set(id, { id, channelId, lastSkill, ticketNumber: '0000013', participants: [], status: 'open', lastAgent: null, replyToken: null, createdAt: at, updatedAt: at });
+    this.items.set(id, {
+      id,
+      channelId,
+      lastSkill,
+      ticketNumber: '0000013',
+      participants: [],
+      status: 'open',
+      lastAgent: null,
+      replyToken: null,
+      createdAt: at,
+      updatedAt: at,
+    });
   }
   async get(id: string): Promise<ConversationSummary | null> {
     return this.items.get(id) ?? null;
@@ -161,9 +175,16 @@ export async function workWorld() {
   const conversations = new MemoryConversations();
   const audit: AuditEntry[] = [];
   let n = 0;
-  for (const name of ['support', 'billing', 'spam-review']) await skills.create(name, { name, description: name === 'spam-review' ? '' : `${name} work`, queueUrl: `q/${name}`, deadLetterQueueUrl: `q/${name}-dlq` }, 'now');
+  for (const name of ['support', 'billing', 'spam-review'])
+    await skills.create(
+      name,
+      { name, description: name === 'spam-review' ? '' : `${name} work`, queueUrl: `q/${name}`, deadLetterQueueUrl: `q/${name}-dlq` },
+      'now',
+    );
   const deps = {
-    clock, skills, conversations,
+    clock,
+    skills,
+    conversations,
     ids: { next: () => `lease-${++n}` },
     audit: { append: async (e: AuditEntry) => void audit.push(e), list: async () => ({ items: audit, cursor: null }) },
     work: { queue, leases, presence },

@@ -8,7 +8,11 @@ describe('console search box', () => {
     const results = ['0000013', '#0000013', ' 123456789012 ', 'Casey@Customer.Example', 'a+tag@x.example'].map(searchQuery);
     // Assert
     expect(results).toEqual([
-      { ticket: '0000013' }, { ticket: '0000013' }, { ticket: '123456789012' }, { participant: 'casey@customer.example' }, { participant: 'a+tag@x.example' },
+      { ticket: '0000013' },
+      { ticket: '0000013' },
+      { ticket: '123456789012' },
+      { participant: 'casey@customer.example' },
+      { participant: 'a+tag@x.example' },
     ]);
   });
 

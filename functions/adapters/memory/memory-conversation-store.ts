@@ -53,8 +53,17 @@ export class MemoryConversationStore implements ConversationStore {
 
   async create(c: NewConversation): Promise<NewConversation> {
     const stored = this.conversations.get(c.id) ?? {
-      id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, createdAt: c.createdAt, participants: new Set<string>(), externalParties: new Set<string>(),
-      status: c.status ?? ('open' as const), lastAgent: null, replyToken: c.replyToken, visibility: 'pending' as const, mergedInto: null,
+      id: c.id,
+      channelId: c.channelId,
+      ticketNumber: c.ticketNumber,
+      createdAt: c.createdAt,
+      participants: new Set<string>(),
+      externalParties: new Set<string>(),
+      status: c.status ?? ('open' as const),
+      lastAgent: null,
+      replyToken: c.replyToken,
+      visibility: 'pending' as const,
+      mergedInto: null,
     };
     this.conversations.set(c.id, stored);
     return { id: stored.id, channelId: stored.channelId, ticketNumber: stored.ticketNumber, replyToken: stored.replyToken, createdAt: stored.createdAt };
@@ -67,7 +76,12 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async claimOwn(
-    channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string, options: { readonly external?: boolean } = {},
+    channelId: string,
+    messageId: string,
+    owner: string,
+    conversationId: string | null,
+    receipt?: string,
+    options: { readonly external?: boolean } = {},
   ): Promise<MessageIdClaim> {
     const key = claimKey(channelId, messageId);
     const first = this.owners.get(key);

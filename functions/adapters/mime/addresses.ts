@@ -43,7 +43,10 @@ function flatten(entries: readonly unknown[], into: MailAddress[], depth: number
 /** Lowercases and trims an address and drops control characters; empty when unusable. */
 export function normalizeAddress(value: unknown): string {
   if (typeof value !== 'string') return '';
-  return value.replace(/[\u0000-\u001f\u007f-\u009f]+/g, '').trim().toLowerCase();
+  return value
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, '')
+    .trim()
+    .toLowerCase();
 }
 
 /** All addresses of a mailparser address header (From, To, Cc, ...), groups flattened. */

@@ -45,7 +45,13 @@ export function splitHeaderBlock(bytes: Buffer): RawHeaderLine[] {
     if (last && /^[ \t]/.test(physical)) {
       lines[lines.length - 1] = { key: last.key, line: `${last.line}\r\n${physical}` };
     } else if (physical.length > 0) {
-      lines.push({ key: physical.slice(0, Math.max(0, physical.indexOf(':'))).trim().toLowerCase(), line: physical });
+      lines.push({
+        key: physical
+          .slice(0, Math.max(0, physical.indexOf(':')))
+          .trim()
+          .toLowerCase(),
+        line: physical,
+      });
     }
   }
   return lines;

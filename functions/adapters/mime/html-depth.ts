@@ -24,8 +24,31 @@ const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp']);
 // tags): a block closes the paragraph it would sit in, an item the item before it. Never more
 // than htmlparser2 closes, so the depth counted here is never less than the one it builds.
 const BLOCKS = [
-  'address', 'article', 'aside', 'blockquote', 'div', 'dl', 'fieldset', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr',
-  'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'div',
+  'dl',
+  'fieldset',
+  'footer',
+  'form',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'main',
+  'nav',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'ul',
 ];
 const CLOSES: Readonly<Record<string, readonly string[]>> = {
   ...Object.fromEntries(BLOCKS.map((name) => [name, ['p']])),

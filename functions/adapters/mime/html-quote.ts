@@ -247,5 +247,8 @@ function findOpen(open: readonly { name: string }[], name: string): number {
 
 function textAfter(html: string, from: number): string {
   // `[^<>]`: an unclosed `<` is passed at the next `<`, not searched past to the end each time.
-  return html.slice(from, from + 400).replace(/<[^<>]*>/g, ' ').replace(/&nbsp;/g, ' ');
+  return html
+    .slice(from, from + 400)
+    .replace(/<[^<>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ');
 }

@@ -40,7 +40,13 @@ export function normalizeReferences(value: string | null, max: number): string[]
 export function parseMailDate(value: string | null): string | null {
   if (!value) return null;
   // `[^()]`: a comment is matched from its last `(`, so a run of unclosed `(` costs one pass, not one per `(`.
-  const candidates = [value, value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim()];
+  const candidates = [
+    value,
+    value
+      .replace(/\([^()]*\)/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  ];
   for (const candidate of candidates) {
     const time = Date.parse(candidate);
     if (Number.isFinite(time)) {

@@ -29,7 +29,14 @@ function decodeBody(body: string, encoding: string): string {
 
 function fieldValue(lines: readonly RawHeaderLine[], key: string): string {
   const line = lines.find((candidate) => candidate.key === key)?.line ?? '';
-  return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').split(';')[0]?.trim().toLowerCase() ?? '';
+  return (
+    line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase() ?? ''
+  );
 }
 
 /**

@@ -7,9 +7,4 @@ export const REPORT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** Parts that carry the original message (or only its headers) of a bounce or a forward. */
-export const ENCLOSED_TYPES: ReadonlySet<string> = new Set([
-  'message/rfc822',
-  'message/global',
-  'text/rfc822-headers',
-  'message/global-headers',
-]);
+export const ENCLOSED_TYPES: ReadonlySet<string> = new Set(['message/rfc822', 'message/global', 'text/rfc822-headers', 'message/global-headers']);

@@ -213,7 +213,10 @@ function undelimited(field: Field, counts: ReadonlyMap<string, number>): boolean
 /** Every undelimited multipart becomes text/plain with its charset: its body is the only text there is. */
 function retypeUndelimited(text: string): string {
   const counts = delimiterCounts(text);
-  return retype(text, contentTypeFields(text).filter((field) => undelimited(field, counts)));
+  return retype(
+    text,
+    contentTypeFields(text).filter((field) => undelimited(field, counts)),
+  );
 }
 
 /**

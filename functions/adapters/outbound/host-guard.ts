@@ -125,7 +125,11 @@ export class HostGuard {
       (vetted) => {
         const wanted = options.family === 4 || options.family === 6 ? vetted.addresses.filter((a) => a.family === options.family) : vetted.addresses;
         const first = wanted[0];
-        if (options.all) callback(null, wanted.map((a) => ({ address: a.address, family: a.family })));
+        if (options.all)
+          callback(
+            null,
+            wanted.map((a) => ({ address: a.address, family: a.family })),
+          );
         else if (first) callback(null, first.address, first.family);
         else callback(Object.assign(new Error(`host ${hostname} has no IPv${options.family} address`), { code: 'ENOTFOUND' }), '', 0);
       },

@@ -38,12 +38,13 @@ export async function extractInboundAttachment(raw: Uint8Array, selector: Inboun
     skipImageLinks: true,
   });
   const listed = parsed.attachments.filter((a) => !REPORT_TYPES.has((a.contentType || '').toLowerCase()));
-  const found: Attachment | undefined = selector.partIndex !== undefined
-    ? listed[selector.partIndex]
-    : listed.find((a) => listedFilename(a.filename) === selector.filename);
+  const found: Attachment | undefined =
+    selector.partIndex !== undefined ? listed[selector.partIndex] : listed.find((a) => listedFilename(a.filename) === selector.filename);
   const name = listedFilename(found?.filename);
   if (!found || (selector.filename !== undefined && name !== selector.filename)) {
-    const wanted = [selector.partIndex !== undefined ? `#${selector.partIndex}` : null, selector.filename ? `named ${selector.filename}` : null].filter(Boolean).join(' ');
+    const wanted = [selector.partIndex !== undefined ? `#${selector.partIndex}` : null, selector.filename ? `named ${selector.filename}` : null]
+      .filter(Boolean)
+      .join(' ');
     throw new NotFoundError(`the inbound message has no attachment ${wanted}`);
   }
   const type = (found.contentType || '').toLowerCase();

@@ -2,16 +2,7 @@ import { BlockList, isIP, isIPv4 } from 'node:net';
 import { PROTECTED_NETWORKS } from '../../core/outbound/send/protected-networks.ts';
 
 /** Why an address may not be reached from an admin-set host name. */
-export type BlockedRangeKind =
-  | 'metadata'
-  | 'unspecified'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'cgnat'
-  | 'multicast'
-  | 'broadcast'
-  | 'reserved';
+export type BlockedRangeKind = 'metadata' | 'unspecified' | 'loopback' | 'private' | 'link-local' | 'cgnat' | 'multicast' | 'broadcast' | 'reserved';
 
 /**
  * The only kinds a deployment's allow-list of private CIDRs can open. Metadata, loopback and

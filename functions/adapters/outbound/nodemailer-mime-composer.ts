@@ -59,7 +59,10 @@ async function fetchAttachments(mail: OutboundMail, source: AttachmentSource, ma
  * composer read a local file or fetch a URL.
  */
 export function composerOptions(
-  mail: OutboundMail, files: readonly AttachmentContent[], date: Date, sanitizer: HtmlSanitizer = new AgentHtmlSanitizer(),
+  mail: OutboundMail,
+  files: readonly AttachmentContent[],
+  date: Date,
+  sanitizer: HtmlSanitizer = new AgentHtmlSanitizer(),
 ): MailComposerOptions {
   const bodies = renderBodies(mail.content, mail.subject, sanitizer);
   const attachments: MailComposerAttachment[] = files.map((f) => ({

@@ -75,7 +75,15 @@ export interface AuthorizationGrant {
 }
 
 // RFC 6749 §5.2 errors that mean the grant or client is no good, not that the endpoint is down.
-const REFUSED = new Set(['invalid_grant', 'unauthorized_client', 'invalid_client', 'access_denied', 'invalid_scope', 'interaction_required', 'consent_required']);
+const REFUSED = new Set([
+  'invalid_grant',
+  'unauthorized_client',
+  'invalid_client',
+  'access_denied',
+  'invalid_scope',
+  'interaction_required',
+  'consent_required',
+]);
 const DEFAULT_LIFETIME_MS = 10 * 60_000; // when the endpoint does not say
 
 /**
@@ -121,18 +129,30 @@ export class OAuthTokenProvider {
     client: Omit<OAuthClient, keyof TokenOwner>,
     input: { readonly code: string; readonly redirectUri: string; readonly clientSecret: string },
   ): Promise<AuthorizationGrant> {
-    const response = await this.tokenRequest(client.tokenUrl, {
-      grant_type: 'authorization_code',
-      code: input.code,
-      redirect_uri: input.redirectUri,
-      client_id: client.clientId,
-      client_secret: input.clientSecret,
-      scope: client.scope,
-    }, 'authorization code');
+    const response = await this.tokenRequest(
+      client.tokenUrl,
+      {
+        grant_type: 'authorization_code',
+        code: input.code,
+        redirect_uri: input.redirectUri,
+        client_id: client.clientId,
+        client_secret: input.clientSecret,
+        scope: client.scope,
+      },
+      'authorization code',
+    );
     if (!response.refreshToken) {
-      throw new DependencyError('credentials', 'the token endpoint returned no refresh token: the consent must ask for offline access (offline_access, or access_type=offline)');
+      throw new DependencyError(
+        'credentials',
+        'the token endpoint returned no refresh token: the consent must ask for offline access (offline_access, or access_type=offline)',
+      );
     }
-    return { refreshToken: response.refreshToken, accessToken: response.accessToken, expiresAt: new Date(this.now() + response.expiresInMs), scope: response.scope };
+    return {
+      refreshToken: response.refreshToken,
+      accessToken: response.accessToken,
+      expiresAt: new Date(this.now() + response.expiresInMs),
+      scope: response.scope,
+    };
   }
 
   private async refresh(client: OAuthClient, key: string, secrets: () => Promise<OAuthSecrets>): Promise<string> {
@@ -141,13 +161,17 @@ export class OAuthTokenProvider {
     const owner = { channelId: client.channelId, user: client.user, endpoint: client.endpoint };
     let response: TokenResponse;
     try {
-      response = await this.tokenRequest(client.tokenUrl, {
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        client_id: client.clientId,
-        client_secret: loaded.clientSecret,
-        scope: client.scope,
-      }, 'refresh token');
+      response = await this.tokenRequest(
+        client.tokenUrl,
+        {
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          client_id: client.clientId,
+          client_secret: loaded.clientSecret,
+          scope: client.scope,
+        },
+        'refresh token',
+      );
     } catch (error) {
       if (error instanceof TokenRefusedError) {
         this.cache.delete(key);
@@ -157,7 +181,11 @@ export class OAuthTokenProvider {
     }
     const rotated = response.refreshToken && response.refreshToken !== refreshToken ? response.refreshToken : null;
     const margin = Math.min(this.marginMs, response.expiresInMs / 10);
-    this.cache.set(key, { accessToken: response.accessToken, refreshAt: this.now() + response.expiresInMs - margin, refreshToken: rotated ?? this.cache.get(key)?.refreshToken ?? null });
+    this.cache.set(key, {
+      accessToken: response.accessToken,
+      refreshAt: this.now() + response.expiresInMs - margin,
+      refreshToken: rotated ?? this.cache.get(key)?.refreshToken ?? null,
+    });
     if (rotated) await this.options.onRefreshTokenRotated?.(owner, rotated);
     return response.accessToken;
   }

@@ -27,7 +27,10 @@ export class S3AttachmentStager implements AttachmentStager {
     const raw = await this.rawMail.get(ref.rawKey);
     // mailparser is loaded on the first forward, not when the admin function starts.
     const { extractInboundAttachment } = await import('./inbound-attachment.ts');
-    const part = await extractInboundAttachment(raw, { ...(ref.partIndex !== undefined ? { partIndex: ref.partIndex } : {}), ...(ref.filename !== undefined ? { filename: ref.filename } : {}) });
+    const part = await extractInboundAttachment(raw, {
+      ...(ref.partIndex !== undefined ? { partIndex: ref.partIndex } : {}),
+      ...(ref.filename !== undefined ? { filename: ref.filename } : {}),
+    });
     assertMessageSize(base64Size(part.content.byteLength), `attachment ${part.filename}`, MAX_MESSAGE_BYTES);
     const key = `${stagedUploadPrefix(channelId)}${this.ids.next()}/${encodeURIComponent(part.filename)}`;
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: part.content, ContentType: part.contentType }));

@@ -30,7 +30,12 @@ export interface UploadForm {
 
 /** A key segment from a filename: no path separators or characters S3 keys handle badly. */
 function keySafe(filename: string): string {
-  return filename.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(-100) || 'file';
+  return (
+    filename
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(-100) || 'file'
+  );
 }
 
 function outOfRange(field: string, message: string): ValidationError {

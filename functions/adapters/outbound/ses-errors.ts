@@ -5,14 +5,29 @@ import { DependencyError, TransportError, type AppError } from '../../core/error
  * `TransportError` (permanent or transient) or a `DependencyError('credentials')`.
  */
 const TRANSIENT = new Set([
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'LimitExceededException',
-  'ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalServerError',
-  'RequestTimeout', 'RequestTimeoutException', 'ExpiredTokenException', 'ExpiredToken',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ExpiredTokenException',
+  'ExpiredToken',
 ]);
 
 const CREDENTIALS = new Set([
-  'AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidClientTokenId',
-  'SignatureDoesNotMatch', 'InvalidSignatureException', 'MissingAuthenticationToken', 'IncompleteSignature',
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'MissingAuthenticationToken',
+  'IncompleteSignature',
 ]);
 
 /** Why SES refused, in words for the record; for names not listed, the SDK's message. */

@@ -40,12 +40,14 @@ export class SesMailTransport implements MailTransport {
   async send(raw: Uint8Array, envelope: Envelope, options: { readonly messageId: string }): Promise<SentMail> {
     let out: SendEmailCommandOutput;
     try {
-      out = await this.client.send(new SendEmailCommand({
-        FromEmailAddress: envelope.from,
-        Destination: { ToAddresses: [...envelope.to] },
-        Content: { Raw: { Data: raw } },
-        ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
-      }));
+      out = await this.client.send(
+        new SendEmailCommand({
+          FromEmailAddress: envelope.from,
+          Destination: { ToAddresses: [...envelope.to] },
+          Content: { Raw: { Data: raw } },
+          ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
+        }),
+      );
     } catch (error) {
       throw translateSesError(error);
     }

@@ -19,11 +19,15 @@ export interface SmtpErrorContext {
 
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH|certificate|altnames/i;
-const PROTOCOL_VERSION = /ERR_SSL_(?:UNSUPPORTED_PROTOCOL|TLSV1_ALERT_PROTOCOL_VERSION|NO_PROTOCOLS_AVAILABLE)|unsupported protocol|protocol version|wrong version number|WRONG_VERSION_NUMBER/i;
+const PROTOCOL_VERSION =
+  /ERR_SSL_(?:UNSUPPORTED_PROTOCOL|TLSV1_ALERT_PROTOCOL_VERSION|NO_PROTOCOLS_AVAILABLE)|unsupported protocol|protocol version|wrong version number|WRONG_VERSION_NUMBER/i;
 
 /** One line of a server reply, bounded: enough for the record, never a whole transcript. */
 export function replyLine(text: string | undefined): string {
-  return (text ?? '').replace(/[\r\n]+/g, ' ').trim().slice(0, 300);
+  return (text ?? '')
+    .replace(/[\r\n]+/g, ' ')
+    .trim()
+    .slice(0, 300);
 }
 
 /** True when the connection failed before the server greeted us: another address may work. */
@@ -56,7 +60,10 @@ export function translateSmtpError(error: unknown, ctx: SmtpErrorContext): AppEr
     return new TransportError(`${host} does not offer STARTTLS and Force TLS is on; nothing was sent`, { permanent: true, status: reply.slice(0, 3) });
   }
   if (code === 'ECONNECTION' && e.command === 'EHLO' && /STARTTLS/.test(e.message ?? '') && ctx.forceTls) {
-    return new TransportError(`${host} does not offer STARTTLS (no EHLO) and Force TLS is on; nothing was sent`, { permanent: true, status: reply.slice(0, 3) || null });
+    return new TransportError(`${host} does not offer STARTTLS (no EHLO) and Force TLS is on; nothing was sent`, {
+      permanent: true,
+      status: reply.slice(0, 3) || null,
+    });
   }
   if (CERTIFICATE.test(detail) && (code === 'ETLS' || code === 'ESOCKET' || code === 'ECONNECTION')) {
     const reason = /altname|HOSTNAME/i.test(detail) ? 'is not valid for this host name' : 'does not verify';

@@ -60,9 +60,7 @@ export class SmtpMailTransport implements MailTransport {
 
   async send(raw: Uint8Array, envelope: Envelope, options: { readonly messageId: string }): Promise<SentMail> {
     const message = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    const info = await this.session(async (transporter) =>
-      transporter.sendMail({ raw: message, envelope: { from: envelope.from, to: [...envelope.to] } }),
-    );
+    const info = await this.session(async (transporter) => transporter.sendMail({ raw: message, envelope: { from: envelope.from, to: [...envelope.to] } }));
     const response = replyLine(info.response) || null;
     return { providerMessageId: queueIdFromReply(response), messageIds: [options.messageId], response };
   }
@@ -167,7 +165,12 @@ export class SmtpMailTransport implements MailTransport {
     const { tokenUrl, scope } = oauthEndpoints(auth);
     const shared = this.options.oauth;
     return {
-      channelId: this.options.channelId, user: auth.user, endpoint: shared?.endpoint ?? credentialEndpointKey(this.settings), tokenUrl, scope: shared?.scope ?? scope, clientId: auth.clientId,
+      channelId: this.options.channelId,
+      user: auth.user,
+      endpoint: shared?.endpoint ?? credentialEndpointKey(this.settings),
+      tokenUrl,
+      scope: shared?.scope ?? scope,
+      clientId: auth.clientId,
     };
   }
 }

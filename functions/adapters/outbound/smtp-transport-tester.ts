@@ -18,9 +18,17 @@ export interface SmtpTransportTesterDeps {
 /** A short plain-text test mail; every value in it was validated as an address before. */
 function testMail(from: string, to: string, messageId: string): Uint8Array {
   const lines = [
-    `From: <${from}>`, `To: <${to}>`, 'Subject: Postroom test mail', `Message-ID: ${messageId}`, `Date: ${new Date().toUTCString()}`,
-    'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Auto-Submitted: auto-generated', '',
-    'This is a test mail from Postroom: the channel\'s SMTP login works.', '',
+    `From: <${from}>`,
+    `To: <${to}>`,
+    'Subject: Postroom test mail',
+    `Message-ID: ${messageId}`,
+    `Date: ${new Date().toUTCString()}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Auto-Submitted: auto-generated',
+    '',
+    "This is a test mail from Postroom: the channel's SMTP login works.",
+    '',
   ];
   return Buffer.from(lines.join('\r\n'), 'utf8');
 }
@@ -37,7 +45,11 @@ export class SmtpTransportTester implements TransportTester {
     try {
       const credentials = smtpCredentials(input.channelId, input.settings, input.stored.ciphertexts, { cipher: this.deps.cipher, tokens: this.deps.tokens });
       const transport = new SmtpMailTransport({
-        channelId: input.channelId, settings: input.settings, guard: this.deps.guard, credentials, ...(this.deps.ca ? { ca: this.deps.ca } : {}),
+        channelId: input.channelId,
+        settings: input.settings,
+        guard: this.deps.guard,
+        credentials,
+        ...(this.deps.ca ? { ca: this.deps.ca } : {}),
       });
       const check = await transport.verify();
       if (!input.to) return { ok: true, detail: `logged in to ${check.host} (${check.address}:${check.port})` };

@@ -151,7 +151,8 @@ export class GraphClient {
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
       return new MailboxUnavailableError(`Graph ${what} answered ${detail}`, retryAfterMs(res.headers.get('retry-after'), this.clock.now().getTime()));
     }
-    if (res.status >= 300 && res.status < 400) return new GraphRequestError(res.status, null, `Graph ${what} redirected (${res.status}); redirects are not followed`);
+    if (res.status >= 300 && res.status < 400)
+      return new GraphRequestError(res.status, null, `Graph ${what} redirected (${res.status}); redirects are not followed`);
     return new GraphRequestError(res.status, code, `Graph ${what} answered ${detail}`);
   }
 
@@ -320,7 +321,11 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Graph
       });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
-      const bytes = await readLimited(res, MAX_TOKEN_ANSWER, () => new DependencyError('dependency-rejected', `${where} answered more than ${MAX_TOKEN_ANSWER} bytes`));
+      const bytes = await readLimited(
+        res,
+        MAX_TOKEN_ANSWER,
+        () => new DependencyError('dependency-rejected', `${where} answered more than ${MAX_TOKEN_ANSWER} bytes`),
+      );
       json = parseJson(new TextDecoder().decode(bytes));
     } catch (error) {
       throw unavailable(error, `${where} POST`);
@@ -337,7 +342,8 @@ export function clientCredentialsToken(options: ClientCredentialsOptions): Graph
     // Entra's first line names the AADSTS code (AADSTS7000215: Invalid client secret provided …).
     const described = oneLine(json?.error_description);
     const detail = `${status}${oauthError ? ` ${oauthError}` : ''}${described ? `: ${described}` : ''}`;
-    if (status >= 500 || status === 429 || status === 408) throw new MailboxUnavailableError(`${where} answered ${detail}`, retryAfterMs(retryAfter, clock.now().getTime()));
+    if (status >= 500 || status === 429 || status === 408)
+      throw new MailboxUnavailableError(`${where} answered ${detail}`, retryAfterMs(retryAfter, clock.now().getTime()));
     if ((oauthError && REFUSED.has(oauthError)) || status === 401) throw new MailboxAuthError(`${where} refused the client credentials (${detail})`);
     throw new DependencyError('dependency-rejected', `${where} answered ${detail}`);
   };

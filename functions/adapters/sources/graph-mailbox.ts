@@ -155,10 +155,16 @@ class GraphMailboxSession implements MailboxSession {
     if (input.current && !needsRenewal(input.current.expiresAt, now)) return input.current;
     const expiresAt = subscriptionExpiry(now);
     const renewed = input.current ? await renewSubscription(this.client, input.current.id, expiresAt) : null;
-    const subscription = renewed ?? (await createSubscription(this.client, {
-      mailbox: this.source.mailbox, folderId: await this.sourceFolderId(), notificationUrl: input.notificationUrl,
-      lifecycleNotificationUrl: input.notificationUrl, clientState: input.clientState, expiresAt,
-    }));
+    const subscription =
+      renewed ??
+      (await createSubscription(this.client, {
+        mailbox: this.source.mailbox,
+        folderId: await this.sourceFolderId(),
+        notificationUrl: input.notificationUrl,
+        lifecycleNotificationUrl: input.notificationUrl,
+        clientState: input.clientState,
+        expiresAt,
+      }));
     return { id: subscription.id, expiresAt: subscription.expiresAt };
   }
 
@@ -172,7 +178,12 @@ class GraphMailboxSession implements MailboxSession {
     let url = link ?? this.deltaStart(folderId);
     // The link after the last page taken whole: where the cursor stands once its items are settled.
     let position: string | null = null;
-    const done = (more: boolean): MailboxListing => ({ items, more, rescan, ...(position ? { cursor: { folderId, link: position } satisfies GraphCursor } : {}) });
+    const done = (more: boolean): MailboxListing => ({
+      items,
+      more,
+      rescan,
+      ...(position ? { cursor: { folderId, link: position } satisfies GraphCursor } : {}),
+    });
     for (let pages = 0; pages < MAX_PAGES_PER_LIST; pages++) {
       const wanted = limit - items.length;
       const page = await this.page(url, Math.min(wanted, MAX_PAGE));
@@ -197,7 +208,8 @@ class GraphMailboxSession implements MailboxSession {
     const json = await this.client.get(url, { prefer: [`odata.maxpagesize=${size}`] });
     const nextLink = linkIn(json, '@odata.nextLink');
     const deltaLink = linkIn(json, '@odata.deltaLink');
-    if ((nextLink === null) === (deltaLink === null)) throw new DependencyError('dependency-rejected', 'Graph answered a delta page without exactly one of nextLink and deltaLink');
+    if ((nextLink === null) === (deltaLink === null))
+      throw new DependencyError('dependency-rejected', 'Graph answered a delta page without exactly one of nextLink and deltaLink');
     const entries = (Array.isArray(json.value) ? (json.value as unknown[]) : []).flatMap(entryOf);
     // Delta promises no order; within a page it costs nothing to list oldest first.
     entries.sort((a, b) => byReceived(a.receivedAt, b.receivedAt));

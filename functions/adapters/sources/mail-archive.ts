@@ -113,7 +113,10 @@ export async function* readArchive(path: string, options: ReadArchiveOptions = {
   const chunkBytes = positiveInteger(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, 'chunkBytes');
   const { startAt } = options;
   if (startAt !== undefined && startAt.kind !== (kind === 'mbox' ? 'mbox' : 'files')) {
-    throw new ArchiveError(path, `the resume position is for ${startAt.kind === 'mbox' ? 'an mbox' : 'files'}, but ${path} is ${kind === 'mbox' ? 'an mbox' : `a ${kind}`}`);
+    throw new ArchiveError(
+      path,
+      `the resume position is for ${startAt.kind === 'mbox' ? 'an mbox' : 'files'}, but ${path} is ${kind === 'mbox' ? 'an mbox' : `a ${kind}`}`,
+    );
   }
   if (kind === 'mbox') yield* readMbox(path, startAt?.kind === 'mbox' ? startAt : undefined, maxBytes, chunkBytes);
   else yield* readFiles(path, kind, startAt?.kind === 'files' ? startAt : undefined, maxBytes);
@@ -131,7 +134,12 @@ export async function countArchive(path: string, options: { chunkBytes?: number 
 
 // ---- mbox ----
 
-async function* readMbox(path: string, startAt: Extract<ArchivePosition, { kind: 'mbox' }> | undefined, maxBytes: number, chunkBytes: number): AsyncGenerator<ArchiveMessage> {
+async function* readMbox(
+  path: string,
+  startAt: Extract<ArchivePosition, { kind: 'mbox' }> | undefined,
+  maxBytes: number,
+  chunkBytes: number,
+): AsyncGenerator<ArchiveMessage> {
   const file = await openFile(path);
   try {
     let offset = 0;
@@ -248,7 +256,9 @@ class MboxSplitter {
       if (this.start === -1 && kind !== 'separator') {
         throw new ArchiveError(
           this.path,
-          base + at === 0 ? `${this.path} does not start with a "From " line: not an mbox` : `the resume position (byte ${base + at}) of ${this.path} is not the start of a message; has the file changed?`,
+          base + at === 0
+            ? `${this.path} does not start with a "From " line: not an mbox`
+            : `the resume position (byte ${base + at}) of ${this.path} is not the start of a message; has the file changed?`,
         );
       }
       if (kind === 'blank') {
@@ -361,7 +371,12 @@ interface FileEntry {
   readonly path: string;
 }
 
-async function* readFiles(path: string, kind: ArchiveKind, startAt: Extract<ArchivePosition, { kind: 'files' }> | undefined, maxBytes: number): AsyncGenerator<ArchiveMessage> {
+async function* readFiles(
+  path: string,
+  kind: ArchiveKind,
+  startAt: Extract<ArchivePosition, { kind: 'files' }> | undefined,
+  maxBytes: number,
+): AsyncGenerator<ArchiveMessage> {
   const entries = await listFiles(path, kind);
   let first = 0;
   if (startAt !== undefined) {

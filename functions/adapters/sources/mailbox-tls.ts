@@ -88,7 +88,12 @@ export async function loginWithRetry<T>(credentials: MailboxCredentials, login: 
 
 /** A server's text as a message may quote it: one line of printable ASCII, bounded. */
 export function serverText(text: unknown): string {
-  return typeof text === 'string' ? text.replace(/[^ -~]+/g, ' ').trim().slice(0, 200) : '';
+  return typeof text === 'string'
+    ? text
+        .replace(/[^ -~]+/g, ' ')
+        .trim()
+        .slice(0, 200)
+    : '';
 }
 
 /** The code Node or the protocol library put on an error, '' when none. */

@@ -16,28 +16,55 @@ function resultOf(r: ReplayResult) {
 }
 
 export function failedRoutes(app: AdminApp, deps: AdminApiDeps): void {
-  app.openapi(route({ role: 'supervisor' }, {
-    method: 'get', path: '/failed-messages', tags, summary: 'Mail that could not be processed, newest first, with the reason',
-    request: { query: PageQuerySchema },
-    responses: { 200: json(FailedPageSchema, 'A page of failed mail'), ...ERRORS },
-  }), async (c) => {
-    const page = await deps.failed.list(c.req.valid('query'));
-    return c.json({ items: page.items.map((f) => ({ ...f, id: failedId(f) })), cursor: page.cursor }, 200);
-  });
+  app.openapi(
+    route(
+      { role: 'supervisor' },
+      {
+        method: 'get',
+        path: '/failed-messages',
+        tags,
+        summary: 'Mail that could not be processed, newest first, with the reason',
+        request: { query: PageQuerySchema },
+        responses: { 200: json(FailedPageSchema, 'A page of failed mail'), ...ERRORS },
+      },
+    ),
+    async (c) => {
+      const page = await deps.failed.list(c.req.valid('query'));
+      return c.json({ items: page.items.map((f) => ({ ...f, id: failedId(f) })), cursor: page.cursor }, 200);
+    },
+  );
 
-  app.openapi(route({ role: 'supervisor' }, {
-    method: 'post', path: '/failed-messages/{id}/replay', tags, summary: 'Process one failed mail again (it leaves the list when it succeeds)',
-    request: { params: z.object({ id: RecordIdSchema }) },
-    responses: { 200: json(ReplayResultSchema, 'What happened'), ...ERRORS },
-  }), async (c) => c.json(resultOf(await replayOne(deps, adminRequest(c), c.req.valid('param').id)), 200));
+  app.openapi(
+    route(
+      { role: 'supervisor' },
+      {
+        method: 'post',
+        path: '/failed-messages/{id}/replay',
+        tags,
+        summary: 'Process one failed mail again (it leaves the list when it succeeds)',
+        request: { params: z.object({ id: RecordIdSchema }) },
+        responses: { 200: json(ReplayResultSchema, 'What happened'), ...ERRORS },
+      },
+    ),
+    async (c) => c.json(resultOf(await replayOne(deps, adminRequest(c), c.req.valid('param').id)), 200),
+  );
 
-  app.openapi(route({ role: 'supervisor' }, {
-    method: 'post', path: '/failed-messages/replay', tags, summary: 'Replay a page of failed mail; call again with the cursor to go on',
-    request: jsonBody(ReplayAllInputSchema),
-    responses: { 200: json(ReplayAllResultSchema, 'What happened to each'), ...ERRORS },
-  }), async (c) => {
-    const { limit, cursor } = c.req.valid('json');
-    const out = await replayAll(deps, adminRequest(c), limit, cursor);
-    return c.json({ results: out.results.map(resultOf), cursor: out.cursor }, 200);
-  });
+  app.openapi(
+    route(
+      { role: 'supervisor' },
+      {
+        method: 'post',
+        path: '/failed-messages/replay',
+        tags,
+        summary: 'Replay a page of failed mail; call again with the cursor to go on',
+        request: jsonBody(ReplayAllInputSchema),
+        responses: { 200: json(ReplayAllResultSchema, 'What happened to each'), ...ERRORS },
+      },
+    ),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('json');
+      const out = await replayAll(deps, adminRequest(c), limit, cursor);
+      return c.json({ results: out.results.map(resultOf), cursor: out.cursor }, 200);
+    },
+  );
 }

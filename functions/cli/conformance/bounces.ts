@@ -76,8 +76,7 @@ export async function checkBounceparser(dir: string, reportOf: ReportOf): Promis
       const got = recipients.find((r) => r.address === address.toLowerCase());
       const status = row.status ?? '';
       const code = row.smtp_code ?? '';
-      const statusAgrees =
-        status !== '' ? got?.status === status : code !== '' ? got?.status?.[0] === code[0] : true;
+      const statusAgrees = status !== '' ? got?.status === status : code !== '' ? got?.status?.[0] === code[0] : true;
       checks.push({
         file,
         expected: `${address} ${status || code || '(any status)'}`,

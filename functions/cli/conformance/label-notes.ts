@@ -56,7 +56,7 @@ export const THREAD_LABEL_NOTES: Readonly<Record<string, { notLinks: readonly st
   'edge-ghost-root': {
     notLinks: [],
     reason:
-      'index.csv names notmuch T510\'s ghost-root test case, which holds two separate trees: the RT ticket thread ' +
+      "index.csv names notmuch T510's ghost-root test case, which holds two separate trees: the RT ticket thread " +
       '(3 mails, linked through the ghost RT-Ticket-33575 reference) and the real-root/fake-root family (6 mails); ' +
       'no header links the two',
   },
@@ -73,10 +73,10 @@ export const RECIPIENT_LABEL_NOTES: Readonly<Record<string, { recipients: number
   },
   'sisimai/bounce/rhost-cox-01.eml': {
     recipients: 1,
-    reason: 'the file is a two-message mbox; the second DSN sits after the first message\'s closing boundary (its epilogue, ignored per RFC 2046 §5.1.1)',
+    reason: "the file is a two-message mbox; the second DSN sits after the first message's closing boundary (its epilogue, ignored per RFC 2046 §5.1.1)",
   },
   'sisimai/dsn-delivered/rfc3464-28.eml': {
     recipients: 1,
-    reason: 'the file is a two-message mbox; the second DSN sits after the first message\'s closing boundary (its epilogue, ignored per RFC 2046 §5.1.1)',
+    reason: "the file is a two-message mbox; the second DSN sits after the first message's closing boundary (its epilogue, ignored per RFC 2046 §5.1.1)",
   },
 };

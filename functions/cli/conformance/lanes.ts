@@ -1,4 +1,3 @@
-
 import type { IndexEntry } from './corpus.ts';
 import { LANE_LABEL_NOTES } from './label-notes.ts';
 import type { ScoredLane } from './scored-lane.ts';

@@ -29,10 +29,7 @@ const squash = (s: string): string => s.replace(/\s+/g, ' ').trim();
  * Compares the parsed subject, From address and attachment count with zammad's parse
  * expectations (attachments: the count without zammad's stored copy of the HTML body).
  */
-export async function checkZammad(
-  dir: string,
-  messageOf: (file: string) => ParsedMessage | null,
-): Promise<FieldCheck[]> {
+export async function checkZammad(dir: string, messageOf: (file: string) => ParsedMessage | null): Promise<FieldCheck[]> {
   const rows = await readCsv(dir, 'zammad/labels.csv');
   const checks: FieldCheck[] = [];
   for (const row of rows) {

@@ -38,7 +38,10 @@ export interface ReplyScores {
  * is not either).
  */
 export function normalize(text: string): string {
-  return text.replace(/^[ \t]*-- ?[ \t]*$/gm, '').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/^[ \t]*-- ?[ \t]*$/gm, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**

@@ -62,7 +62,11 @@ export async function libraryContenders(): Promise<Contender[] | null> {
       name: 'email-reply-parser',
       parse(c) {
         const email = new Erp().read(c.kind === 'html' ? htmlToText(c.input) : c.input);
-        const signature = email.getFragments().filter((f) => f.isSignature() && !f.isQuoted()).map((f) => f.getContent()).join('\n');
+        const signature = email
+          .getFragments()
+          .filter((f) => f.isSignature() && !f.isQuoted())
+          .map((f) => f.getContent())
+          .join('\n');
         return { reply: email.getVisibleText(), signature };
       },
     };

@@ -8,7 +8,7 @@ import { checkBounceparser, checkSisimai } from './bounces.ts';
 import { readIndex } from './corpus.ts';
 import { expectedLane, type LaneResult, scoredLane, scoreLanes } from './lanes.ts';
 import { type FieldCheck, checkZammad } from './parsing.ts';
-import { checkReplies, } from './replies.ts';
+import { checkReplies } from './replies.ts';
 import { checkThreads } from './threads.ts';
 import { evaluateThresholds } from './thresholds.ts';
 

@@ -37,9 +37,7 @@ function expectedThreads(files: readonly IndexEntry[], parsed: Parsed): Map<stri
     const union = (a: string, b: string): void => void parent.set(find(a), find(b));
     for (const entry of members) {
       const m = parsed.get(entry.file);
-      const ids = [m?.messageId, m?.inReplyTo, ...(m?.references ?? [])].filter(
-        (id): id is string => typeof id === 'string' && !note.notLinks.includes(id),
-      );
+      const ids = [m?.messageId, m?.inReplyTo, ...(m?.references ?? [])].filter((id): id is string => typeof id === 'string' && !note.notLinks.includes(id));
       for (const id of ids) union(`file:${entry.file}`, `id:${id}`);
     }
     for (const entry of members) expected.set(entry.file, `${thread}/${find(`file:${entry.file}`)}`);
@@ -49,7 +47,11 @@ function expectedThreads(files: readonly IndexEntry[], parsed: Parsed): Map<stri
 
 function peers(files: readonly IndexEntry[], key: (file: string) => string | undefined, file: string): string {
   const own = key(file);
-  return files.filter((e) => key(e.file) === own).map((e) => e.file).sort().join('\n');
+  return files
+    .filter((e) => key(e.file) === own)
+    .map((e) => e.file)
+    .sort()
+    .join('\n');
 }
 
 /**

@@ -21,8 +21,7 @@ function replyLead(card: Measured): number {
   return Math.min(...ratios);
 }
 
-const laneRate = (card: Measured, lane: string, kind: 'precision' | 'recall'): number =>
-  card.lanes.scores.find((s) => s.lane === lane)?.[kind] ?? 1;
+const laneRate = (card: Measured, lane: string, kind: 'precision' | 'recall'): number => card.lanes.scores.find((s) => s.lane === lane)?.[kind] ?? 1;
 
 /**
  * The bar the core must hold on the corpus. The first five are the product's promises; all
@@ -40,7 +39,11 @@ const THRESHOLDS: readonly { name: string; min: number; measure: (card: Measured
   { name: 'bounce precision', min: 1, measure: (c) => laneRate(c, 'bounce', 'precision') },
   { name: 'human precision', min: 0.988, measure: (c) => laneRate(c, 'human', 'precision') },
   { name: 'auto-reply precision and recall', min: 1, measure: (c) => Math.min(laneRate(c, 'auto-reply', 'precision'), laneRate(c, 'auto-reply', 'recall')) },
-  { name: 'delay, delivery and feedback report recall', min: 1, measure: (c) => Math.min(...(['delay', 'delivery-report', 'feedback-report'] as const).map((l) => laneRate(c, l, 'recall'))) },
+  {
+    name: 'delay, delivery and feedback report recall',
+    min: 1,
+    measure: (c) => Math.min(...(['delay', 'delivery-report', 'feedback-report'] as const).map((l) => laneRate(c, l, 'recall'))),
+  },
   { name: 'bulk recall', min: 0.764, measure: (c) => laneRate(c, 'bulk', 'recall') },
   { name: 'sisimai recipient+status agreement', min: 0.976, measure: (c) => c.bounces.sisimai.rate },
   { name: 'bounceparser recipient+status agreement', min: 1, measure: (c) => c.bounces.bounceparser.rate },

@@ -25,7 +25,13 @@ export async function agentOf(deps: Pick<AgentAdminDeps, 'agents'>, id: string):
  * last admin who can sign in cannot be demoted or lose their identities: someone must be able to
  * manage the agents.
  */
-export async function putAgent(deps: AgentAdminDeps, request: AdminRequest, id: string, input: unknown, expectedVersion: number | null): Promise<Versioned<Agent>> {
+export async function putAgent(
+  deps: AgentAdminDeps,
+  request: AdminRequest,
+  id: string,
+  input: unknown,
+  expectedVersion: number | null,
+): Promise<Versioned<Agent>> {
   const agent: Agent = { id, ...parseOrThrow(AgentInputSchema, input, 'agent') };
   const all = (await everything((p) => deps.agents.list(p))).map((v) => v.value);
   await checkMembership(deps, agent);

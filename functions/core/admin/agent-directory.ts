@@ -70,20 +70,31 @@ export async function resolveCaller(directory: AgentDirectory, identity: CallerI
   const id = AgentIdSchema.safeParse(identity.id.toLowerCase());
   if (!id.success) return null;
   const name = identity.claims.name ?? identity.claims.email;
-  return { agentId: id.data, role: claimed, displayName: typeof name === 'string' && isHeaderSafe(name) ? name.slice(0, TEXT_LIMITS.name) : '', channels: [], skills: [] };
+  return {
+    agentId: id.data,
+    role: claimed,
+    displayName: typeof name === 'string' && isHeaderSafe(name) ? name.slice(0, TEXT_LIMITS.name) : '',
+    channels: [],
+    skills: [],
+  };
 }
-
-
 
 /**
  * The highest role a claim value names. API Gateway passes a list claim as `[a b c]`; a scope
  * claim is space-separated; a JSON array arrives as an array.
  */
 export function roleFromClaim(value: unknown): Role | null {
-  const values = Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? value.replace(/^\[|\]$/g, '').split(/[\s,]+/) : [];
+  const values = Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === 'string')
+    : typeof value === 'string'
+      ? value.replace(/^\[|\]$/g, '').split(/[\s,]+/)
+      : [];
   let best: Role | null = null;
   for (const raw of values) {
-    const name = raw.trim().toLowerCase().replace(/^postroom[-:/]/, '');
+    const name = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^postroom[-:/]/, '');
     const role = ROLES.find((r) => r === name);
     if (role && (!best || hasRole(role, best))) best = role;
   }

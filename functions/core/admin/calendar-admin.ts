@@ -19,11 +19,20 @@ export interface CalendarAdminDeps extends AuditDeps {
 export type CalendarEntry = Versioned<Calendar> & { readonly id: string; readonly builtIn: boolean };
 
 /** The built-in `always`: every minute counts; read-only. */
-const ALWAYS_ENTRY: CalendarEntry = { id: ALWAYS_CALENDAR_ID, builtIn: true, value: ALWAYS_CALENDAR, version: 0, updatedAt: '1970-01-01T00:00:00.000Z', managedBy: 'config' };
+const ALWAYS_ENTRY: CalendarEntry = {
+  id: ALWAYS_CALENDAR_ID,
+  builtIn: true,
+  value: ALWAYS_CALENDAR,
+  version: 0,
+  updatedAt: '1970-01-01T00:00:00.000Z',
+  managedBy: 'config',
+};
 
 function refuseBuiltIn(id: string, what: string): void {
   if (id === ALWAYS_CALENDAR_ID) {
-    throw new ConflictError(`calendar ${ALWAYS_CALENDAR_ID} is built in (24 hours, 7 days, no holidays) and cannot be ${what}; use another id for a calendar of your own`);
+    throw new ConflictError(
+      `calendar ${ALWAYS_CALENDAR_ID} is built in (24 hours, 7 days, no holidays) and cannot be ${what}; use another id for a calendar of your own`,
+    );
   }
 }
 
@@ -48,7 +57,13 @@ export async function readCalendar(deps: Pick<CalendarAdminDeps, 'calendars'>, i
  * ranges with the start first and no overlaps, `24:00` as an end, dates, bounded lists). Running
  * clocks keep the due times they have; the next resume counts in the new hours.
  */
-export async function putCalendar(deps: CalendarAdminDeps, request: AdminRequest, id: string, input: unknown, expectedVersion: number | null): Promise<CalendarEntry> {
+export async function putCalendar(
+  deps: CalendarAdminDeps,
+  request: AdminRequest,
+  id: string,
+  input: unknown,
+  expectedVersion: number | null,
+): Promise<CalendarEntry> {
   refuseBuiltIn(id, 'changed');
   const calendar = parseOrThrow(CalendarSchema, input, 'calendar');
   const at = deps.clock.now().toISOString();

@@ -164,7 +164,8 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
     const owner = others.find((c) => [c.value.address, ...c.value.aliases].includes(address));
     if (owner) issues.push({ path: field, message: `${address} belongs to channel ${owner.value.id}` });
     // `local+TOKEN@domain` carries a conversation's reply token: such an address belongs to the channel of `local@domain`.
-    if (address.slice(0, address.lastIndexOf('@')).includes('+')) issues.push({ path: field, message: 'no "+" in a channel address: plus addresses carry reply tokens' });
+    if (address.slice(0, address.lastIndexOf('@')).includes('+'))
+      issues.push({ path: field, message: 'no "+" in a channel address: plus addresses carry reply tokens' });
     if (!isMailboxSource(channel.source)) onOurDomains(address, field);
   });
   // A From address sends as this installation: it must be on a domain it owns (and signs for).
@@ -189,7 +190,9 @@ async function checkChannel(deps: ChannelAdminDeps, channel: ChannelResource): P
 function refuseOtherId(input: unknown, id: string): void {
   const given = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
   if (given !== undefined && given !== id) {
-    throw new ValidationError(`id: the path names channel ${id}; a channel's id cannot change`, [{ path: 'id', message: `cannot change; the path names channel ${id}` }]);
+    throw new ValidationError(`id: the path names channel ${id}; a channel's id cannot change`, [
+      { path: 'id', message: `cannot change; the path names channel ${id}` },
+    ]);
   }
 }
 

@@ -38,7 +38,8 @@ export async function getConversation(deps: Pick<ConversationAdminDeps, 'convers
 /** Refuses (403) a caller acting for another agent unless they are a supervisor; returns the agent acted for. */
 export function actingAgent(caller: Caller, agentId: string | undefined, what: string): { readonly agentId: string; readonly onBehalfOf?: string } {
   if (agentId === undefined || agentId === caller.agentId) return { agentId: caller.agentId };
-  if (!hasRole(caller.role, 'supervisor')) throw new ForbiddenError(`${what} as agent ${agentId} needs the supervisor role; leave agentId out to act as yourself`);
+  if (!hasRole(caller.role, 'supervisor'))
+    throw new ForbiddenError(`${what} as agent ${agentId} needs the supervisor role; leave agentId out to act as yourself`);
   return { agentId, onBehalfOf: agentId };
 }
 
@@ -61,7 +62,13 @@ export async function readHistory(deps: ConversationAdminDeps, request: AdminReq
 }
 
 /** Closes or reopens a conversation. */
-export async function setStatus(deps: ConversationAdminDeps, request: AdminRequest, id: string, status: 'open' | 'closed', expectedUpdatedAt?: string): Promise<ConversationSummary> {
+export async function setStatus(
+  deps: ConversationAdminDeps,
+  request: AdminRequest,
+  id: string,
+  status: 'open' | 'closed',
+  expectedUpdatedAt?: string,
+): Promise<ConversationSummary> {
   await getConversation(deps, request.caller, id);
   const updated = await deps.conversations.update(id, { status }, now(deps), expectedUpdatedAt);
   await recordChange(deps, request, status === 'closed' ? 'conversation.close' : 'conversation.reopen', { type: 'conversation', id }, ['status']);
@@ -74,7 +81,13 @@ export async function setStatus(deps: ConversationAdminDeps, request: AdminReque
  * Assigns an agent: the next routed message of the conversation carries them as `previousAgent`.
  * Agents assign to themselves; supervisors to any agent that exists.
  */
-export async function assign(deps: ConversationAdminDeps, request: AdminRequest, id: string, agentId: string, expectedUpdatedAt?: string): Promise<ConversationSummary> {
+export async function assign(
+  deps: ConversationAdminDeps,
+  request: AdminRequest,
+  id: string,
+  agentId: string,
+  expectedUpdatedAt?: string,
+): Promise<ConversationSummary> {
   if (agentId !== request.caller.agentId && !hasRole(request.caller.role, 'supervisor')) {
     throw new ForbiddenError(`assigning to another agent needs the supervisor role; an agent assigns to themselves (${request.caller.agentId})`);
   }
@@ -119,7 +132,9 @@ export async function reply(deps: ConversationAdminDeps, request: AdminRequest, 
  * `outboundFlow` must be on (409 otherwise). Returns the conversation and the queued mail.
  */
 export async function startConversation(
-  deps: ConversationAdminDeps & { readonly channels: ChannelStore }, request: AdminRequest, body: NewConversationBody,
+  deps: ConversationAdminDeps & { readonly channels: ChannelStore },
+  request: AdminRequest,
+  body: NewConversationBody,
 ): Promise<{ readonly conversation: ConversationSummary; readonly message: OutboundStoredMessage }> {
   const acting = actingAgent(request.caller, body.agentId, 'starting a conversation');
   const channel = await deps.channels.get(body.channelId);
@@ -155,7 +170,11 @@ export async function forward(deps: ConversationAdminDeps, request: AdminRequest
  * The agent a supervisor acts for (an assignment, a reply on their behalf): one that exists and
  * works on the conversation's channel or skill, else a 400 naming `agentId`.
  */
-async function otherAgentFor(deps: Pick<ConversationAdminDeps, 'agents'>, conversation: { readonly channelId: string; readonly lastSkill: string | null }, agentId: string): Promise<Agent> {
+async function otherAgentFor(
+  deps: Pick<ConversationAdminDeps, 'agents'>,
+  conversation: { readonly channelId: string; readonly lastSkill: string | null },
+  agentId: string,
+): Promise<Agent> {
   const agent = (await deps.agents.get(agentId))?.value;
   if (!agent) throw new ValidationError(`agentId: no agent ${agentId}`, [{ path: 'agentId', message: `no agent ${agentId}` }]);
   if (!canWorkOn(agent, conversation)) {

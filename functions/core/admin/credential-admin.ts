@@ -9,12 +9,21 @@ import { channelOf } from './rule-admin.ts';
 
 /** The OAuth authorization-code exchange (RFC 6749 §4.1.3). */
 export interface CodeExchange {
-  exchange(client: { readonly tokenUrl: string; readonly clientId: string; readonly scope: string }, input: { readonly code: string; readonly redirectUri: string; readonly clientSecret: string }): Promise<{ readonly refreshToken: string }>;
+  exchange(
+    client: { readonly tokenUrl: string; readonly clientId: string; readonly scope: string },
+    input: { readonly code: string; readonly redirectUri: string; readonly clientSecret: string },
+  ): Promise<{ readonly refreshToken: string }>;
 }
 
 /** Checks a channel's SMTP login (and sends a test mail when `to` is given). Never returns a secret. */
 export interface TransportTester {
-  test(input: { readonly channelId: string; readonly settings: SmtpTransportSettings; readonly stored: StoredCredentials; readonly from: string; readonly to: string | null }): Promise<{ readonly ok: boolean; readonly detail: string }>;
+  test(input: {
+    readonly channelId: string;
+    readonly settings: SmtpTransportSettings;
+    readonly stored: StoredCredentials;
+    readonly from: string;
+    readonly to: string | null;
+  }): Promise<{ readonly ok: boolean; readonly detail: string }>;
 }
 
 export interface CredentialAdminDeps extends AuditDeps {
@@ -65,7 +74,11 @@ export function smtpSettingsOf(channel: ChannelResource): SmtpTransportSettings 
 function consentClientOf(channel: ChannelResource): ChannelOAuthClient {
   const client = channelOAuthClient(channel);
   if (!client) throw new PolicyError('policy', `channel ${channel.id} logs in with a password, not OAuth 2.0`);
-  if (client.grant === 'client_credentials') throw new PolicyError('policy', `channel ${channel.id} reads its mailbox with the application's own permission (client credentials): there is no consent to give`);
+  if (client.grant === 'client_credentials')
+    throw new PolicyError(
+      'policy',
+      `channel ${channel.id} reads its mailbox with the application's own permission (client credentials): there is no consent to give`,
+    );
   return client;
 }
 
@@ -74,7 +87,14 @@ export async function credentialStatus(deps: Pick<CredentialAdminDeps, 'channels
   await channelOf(deps, channelId);
   const stored = await deps.credentials.get(channelId);
   const status = (kind: SecretKind) => ({ set: Boolean(stored?.ciphertexts[kind]), setAt: stored?.setAt[kind] ?? null });
-  return { channelId, smtpPassword: status('smtpPassword'), sourcePassword: status('sourcePassword'), oauthClientSecret: status('oauthClientSecret'), oauthRefreshToken: status('oauthRefreshToken'), health: stored?.health ?? UNKNOWN };
+  return {
+    channelId,
+    smtpPassword: status('smtpPassword'),
+    sourcePassword: status('sourcePassword'),
+    oauthClientSecret: status('oauthClientSecret'),
+    oauthRefreshToken: status('oauthRefreshToken'),
+    health: stored?.health ?? UNKNOWN,
+  };
 }
 
 /**
@@ -82,12 +102,22 @@ export async function credentialStatus(deps: Pick<CredentialAdminDeps, 'channels
  * endpoint settings; only the ciphertext is stored. A secret the channel's login does not use is
  * refused (`PolicyError`): it could only wait for an endpoint it was never meant for.
  */
-export async function setSecret(deps: CredentialAdminDeps, request: AdminRequest, channelId: string, kind: SecretKind, plaintext: string): Promise<CredentialStatus> {
+export async function setSecret(
+  deps: CredentialAdminDeps,
+  request: AdminRequest,
+  channelId: string,
+  kind: SecretKind,
+  plaintext: string,
+): Promise<CredentialStatus> {
   const channel = (await channelOf(deps, channelId)).value;
   if (plaintext.length === 0) throw new ValidationError(`${kind}: must not be empty`, [{ path: kind, message: 'must not be empty' }]);
   const uses = secretsOf(channel);
   if (kind === 'oauthRefreshToken' || !uses.includes(kind)) {
-    const what = uses.filter((k) => k !== 'oauthRefreshToken').map((k) => PURPOSE[k]).join(', ') || 'no secret';
+    const what =
+      uses
+        .filter((k) => k !== 'oauthRefreshToken')
+        .map((k) => PURPOSE[k])
+        .join(', ') || 'no secret';
     throw new PolicyError('policy', `channel ${channelId} does not use a ${PURPOSE[kind]} (its logins use: ${what})`);
   }
   const ciphertext = await deps.cipher.encrypt(plaintext, contextOf(channel, PURPOSE[kind]));
@@ -129,7 +159,10 @@ export async function exchangeCode(
   const client = consentClientOf(channel);
   const { auth } = client;
   const redirectUri = input.redirectUri ?? auth.redirectUri;
-  if (!redirectUri) throw new ValidationError('redirectUri: the channel has none; send the one the consent used', [{ path: 'redirectUri', message: 'required: the channel\'s OAuth settings have none' }]);
+  if (!redirectUri)
+    throw new ValidationError('redirectUri: the channel has none; send the one the consent used', [
+      { path: 'redirectUri', message: "required: the channel's OAuth settings have none" },
+    ]);
   const stored = await deps.credentials.get(channelId);
   const secret = stored?.ciphertexts.oauthClientSecret;
   if (!secret) throw new PolicyError('policy', `channel ${channelId} has no OAuth client secret: set it first`);
@@ -138,7 +171,10 @@ export async function exchangeCode(
     throw new ValidationError(`state: ${message}`, [{ path: 'state', message }]);
   }
   const clientSecret = await deps.cipher.decrypt(secret, contextOf(channel, 'oauth-client-secret'));
-  const grant = await deps.oauth.exchange({ tokenUrl: client.tokenUrl, clientId: auth.clientId, scope: client.scope }, { code: input.code, redirectUri, clientSecret });
+  const grant = await deps.oauth.exchange(
+    { tokenUrl: client.tokenUrl, clientId: auth.clientId, scope: client.scope },
+    { code: input.code, redirectUri, clientSecret },
+  );
   const ciphertext = await deps.cipher.encrypt(grant.refreshToken, contextOf(channel, 'oauth-refresh-token'));
   const at = deps.clock.now().toISOString();
   await deps.credentials.putSecret(channelId, 'oauthRefreshToken', ciphertext, at);

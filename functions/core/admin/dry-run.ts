@@ -55,7 +55,7 @@ const DISPOSITION_REASONS: Record<string, string> = {
   route: 'goes to a skill queue',
   record: 'kept with its conversation (or unattached), not queued: automatic mail without an open conversation, or a second copy',
   quarantine: 'virus-positive: stored and tagged, never routed',
-  drop: 'spam under the channel\'s drop policy: only the raw copy is kept',
+  drop: "spam under the channel's drop policy: only the raw copy is kept",
 };
 
 /**
@@ -71,9 +71,15 @@ export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryR
   if (input.raw.byteLength > channel.maxMessageBytes) throw tooLarge(input.raw.byteLength, channel.id, channel.maxMessageBytes);
   let decision: InboundDecision;
   try {
-    decision = await decideInbound({ parser: await deps.parser(), lookup: deps.lookup, language: deps.language }, {
-      raw: input.raw, channel, verdicts: input.verdicts, envelopeRecipients: input.recipients ?? [channel.address],
-    });
+    decision = await decideInbound(
+      { parser: await deps.parser(), lookup: deps.lookup, language: deps.language },
+      {
+        raw: input.raw,
+        channel,
+        verdicts: input.verdicts,
+        envelopeRecipients: input.recipients ?? [channel.address],
+      },
+    );
   } catch (error) {
     if (!(error instanceof MailParseError)) throw error;
     throw error.limit === 'size' ? tooLarge(input.raw.byteLength, channel.id, channel.maxMessageBytes) : notAMail(error.message);
@@ -89,8 +95,12 @@ export async function dryRun(deps: DryRunDeps, input: DryRunInput): Promise<DryR
     dispositionReason: DISPOSITION_REASONS[decision.disposition] ?? decision.disposition,
     ticketNumber: decision.ticketNumber,
     thread: {
-      action: decision.thread.action, rule: decision.thread.rule, reason: decision.thread.reason, flags: decision.thread.flags,
-      conversationId: decision.thread.conversation?.id ?? null, ticketNumber: decision.thread.conversation?.ticketNumber ?? null,
+      action: decision.thread.action,
+      rule: decision.thread.rule,
+      reason: decision.thread.reason,
+      flags: decision.thread.flags,
+      conversationId: decision.thread.conversation?.id ?? null,
+      ticketNumber: decision.thread.conversation?.ticketNumber ?? null,
       signals: decision.thread.signals,
     },
     route: route ? { ...route, reason: routeReason(route.rule, route.skill) } : null,

@@ -17,7 +17,8 @@ export function failedId(failure: Pick<FailedMail, 'sesMessageId' | 'channelId'>
 
 export function parseFailedId(id: string): { readonly sesMessageId: string; readonly channelId: string | null } {
   const at = id.lastIndexOf(':');
-  if (at <= 0 || at === id.length - 1) throw new ValidationError('id: <sesMessageId>:<channelId or ->', [{ path: 'id', message: 'expected <sesMessageId>:<channelId or ->' }]);
+  if (at <= 0 || at === id.length - 1)
+    throw new ValidationError('id: <sesMessageId>:<channelId or ->', [{ path: 'id', message: 'expected <sesMessageId>:<channelId or ->' }]);
   const channel = id.slice(at + 1);
   return { sesMessageId: id.slice(0, at), channelId: channel === '-' ? null : channel };
 }
@@ -43,7 +44,12 @@ export async function replayOne(deps: FailedAdminDeps, request: AdminRequest, id
 }
 
 /** Replays up to `limit` failed mails, oldest listed last; returns each outcome and where to go on. */
-export async function replayAll(deps: FailedAdminDeps, request: AdminRequest, limit: number, cursor?: string): Promise<{ readonly results: readonly ReplayResult[]; readonly cursor: string | null }> {
+export async function replayAll(
+  deps: FailedAdminDeps,
+  request: AdminRequest,
+  limit: number,
+  cursor?: string,
+): Promise<{ readonly results: readonly ReplayResult[]; readonly cursor: string | null }> {
   const page = await deps.failed.list({ limit, cursor });
   const results: ReplayResult[] = [];
   for (const failure of page.items) results.push(await replayOne(deps, request, failedId(failure)));

@@ -17,13 +17,26 @@ export async function channelOf(deps: Pick<ChannelAdminDeps, 'channels'>, channe
 }
 
 /** Replaces the whole ordered list. */
-export async function replaceRules(deps: ChannelAdminDeps, request: AdminRequest, channelId: string, rules: readonly unknown[], expectedVersion: number): Promise<Versioned<ChannelResource>> {
+export async function replaceRules(
+  deps: ChannelAdminDeps,
+  request: AdminRequest,
+  channelId: string,
+  rules: readonly unknown[],
+  expectedVersion: number,
+): Promise<Versioned<ChannelResource>> {
   const channel = await channelOf(deps, channelId);
   return replaceChannel(deps, request, channelId, { ...channel.value, routing: rules }, expectedVersion, 'rules.replace');
 }
 
 /** Inserts one rule at `position` (0 = tried first; default: last). */
-export async function addRule(deps: ChannelAdminDeps, request: AdminRequest, channelId: string, input: unknown, position: number | undefined, expectedVersion: number): Promise<Versioned<ChannelResource>> {
+export async function addRule(
+  deps: ChannelAdminDeps,
+  request: AdminRequest,
+  channelId: string,
+  input: unknown,
+  position: number | undefined,
+  expectedVersion: number,
+): Promise<Versioned<ChannelResource>> {
   const rule = parseOrThrow(RoutingRuleSchema, input, 'rule');
   const channel = await channelOf(deps, channelId);
   const rules: RoutingRule[] = [...channel.value.routing];
@@ -34,7 +47,13 @@ export async function addRule(deps: ChannelAdminDeps, request: AdminRequest, cha
 }
 
 /** Removes the rule named `name`. */
-export async function deleteRule(deps: ChannelAdminDeps, request: AdminRequest, channelId: string, name: string, expectedVersion: number): Promise<Versioned<ChannelResource>> {
+export async function deleteRule(
+  deps: ChannelAdminDeps,
+  request: AdminRequest,
+  channelId: string,
+  name: string,
+  expectedVersion: number,
+): Promise<Versioned<ChannelResource>> {
   const channel = await channelOf(deps, channelId);
   if (!channel.value.routing.some((r) => r.name === name)) throw new NotFoundError(`channel ${channelId} has no rule ${name}`);
   const rules = channel.value.routing.filter((r) => r.name !== name);

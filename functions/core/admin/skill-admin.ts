@@ -26,7 +26,13 @@ export async function createSkill(deps: SkillAdminDeps, request: AdminRequest, i
 }
 
 /** Changes a skill's description (its name is its identity and its queue's). */
-export async function updateSkill(deps: SkillAdminDeps, request: AdminRequest, name: string, input: { readonly description: string }, expectedVersion: number): Promise<Versioned<SkillRecord>> {
+export async function updateSkill(
+  deps: SkillAdminDeps,
+  request: AdminRequest,
+  name: string,
+  input: { readonly description: string },
+  expectedVersion: number,
+): Promise<Versioned<SkillRecord>> {
   const current = await deps.skills.get(name);
   if (!current) throw new NotFoundError(`skill ${name} not found`);
   const stored = await deps.skills.replace(name, { ...current.value, description: input.description }, expectedVersion, deps.clock.now().toISOString());
@@ -44,7 +50,9 @@ export async function deleteSkill(deps: SkillAdminDeps, request: AdminRequest, n
   if (!current) throw new NotFoundError(`skill ${name} not found`);
   if (current.managedBy === 'config') throw new ConflictError(`skill ${name} comes from the deploy config; remove it there and redeploy`);
   const users = (await everything((p) => deps.channels.list(p))).flatMap((c) =>
-    skillReferences(c.value).filter((r) => r.skill === name).map((r) => `${c.value.id}.${r.field}`),
+    skillReferences(c.value)
+      .filter((r) => r.skill === name)
+      .map((r) => `${c.value.id}.${r.field}`),
   );
   if (users.length > 0) throw new ConflictError(`skill ${name} is in use: ${users.join(', ')}`);
   const waiting = await deps.queues.depth(name);

@@ -23,9 +23,17 @@ export interface SourceAdminDeps extends AuditDeps {
 }
 
 /** Creates an import job for an archive the caller uploads with the returned form. */
-export async function createImport(deps: SourceAdminDeps, request: AdminRequest, channelId: string): Promise<{ readonly job: ImportJob; readonly upload: ArchiveUploadForm }> {
+export async function createImport(
+  deps: SourceAdminDeps,
+  request: AdminRequest,
+  channelId: string,
+): Promise<{ readonly job: ImportJob; readonly upload: ArchiveUploadForm }> {
   const channel = (await channelOf(deps, channelId)).value;
-  const created = await createImportJob({ jobs: deps.importJobs, archives: deps.importArchives, ids: deps.ids, now: () => deps.clock.now() }, channel, request.caller.agentId);
+  const created = await createImportJob(
+    { jobs: deps.importJobs, archives: deps.importArchives, ids: deps.ids, now: () => deps.clock.now() },
+    channel,
+    request.caller.agentId,
+  );
   await recordChange(deps, request, 'import.create', { type: 'import-job', id: created.job.id }, ['channelId']);
   return created;
 }
@@ -69,14 +77,29 @@ const SES_HEALTH: SourceHealth = { status: 'healthy', reason: 'SES receiving: no
 export async function sourceStatus(deps: Pick<SourceAdminDeps, 'channels' | 'sourceStates'>, channelId: string): Promise<SourceStatus> {
   const channel = (await channelOf(deps, channelId)).value;
   if (!isMailboxSource(channel.source)) {
-    return { channelId, type: 'ses', health: SES_HEALTH, lastPollAt: null, lastSuccessAt: null, notBefore: null, cursor: null, initialized: true, counts: EMPTY_COUNTS };
+    return {
+      channelId,
+      type: 'ses',
+      health: SES_HEALTH,
+      lastPollAt: null,
+      lastSuccessAt: null,
+      notBefore: null,
+      cursor: null,
+      initialized: true,
+      counts: EMPTY_COUNTS,
+    };
   }
   const state = await deps.sourceStates.get(channelId);
   return {
-    channelId, type: channel.source.type,
+    channelId,
+    type: channel.source.type,
     health: state?.health ?? { status: 'unknown', reason: 'not polled yet', since: null, unreachablePolls: 0 },
-    lastPollAt: state?.lastPollAt ?? null, lastSuccessAt: state?.lastSuccessAt ?? null, notBefore: state?.notBefore ?? null,
-    cursor: state?.cursor ? summarize(state.cursor) : null, initialized: state?.initialized ?? false, counts: state?.counts ?? EMPTY_COUNTS,
+    lastPollAt: state?.lastPollAt ?? null,
+    lastSuccessAt: state?.lastSuccessAt ?? null,
+    notBefore: state?.notBefore ?? null,
+    cursor: state?.cursor ? summarize(state.cursor) : null,
+    initialized: state?.initialized ?? false,
+    counts: state?.counts ?? EMPTY_COUNTS,
   };
 }
 

@@ -66,7 +66,12 @@ const readAs = <T>(stored: Versioned<T>, value: T): Versioned<T> => ({ ...stored
  * limit or nesting too deep).
  */
 export async function putTemplate(
-  deps: TemplateAdminDeps, request: AdminRequest, channelId: string, name: string, input: unknown, expectedVersion: number | null,
+  deps: TemplateAdminDeps,
+  request: AdminRequest,
+  channelId: string,
+  name: string,
+  input: unknown,
+  expectedVersion: number | null,
 ): Promise<Versioned<Template>> {
   await channelOf(deps, channelId);
   const given = parseOrThrow(TemplateSchema, { ...(input as object), name }, 'template');
@@ -105,7 +110,11 @@ export async function deleteTemplate(deps: TemplateAdminDeps, request: AdminRequ
  * (length, nesting, no placeholders). Every later reply of the agent carries it.
  */
 export async function putSignature(
-  deps: TemplateAdminDeps, request: AdminRequest, agentId: string, input: unknown, expectedVersion: number | null,
+  deps: TemplateAdminDeps,
+  request: AdminRequest,
+  agentId: string,
+  input: unknown,
+  expectedVersion: number | null,
 ): Promise<Versioned<Signature>> {
   // A signature belongs to an agent: none is kept for an id that names nobody.
   if (!(await deps.agents.get(agentId))) throw new NotFoundError(`agent ${agentId} not found`);
@@ -113,9 +122,8 @@ export async function putSignature(
   const signature = checkSanitized(SignatureSchema, sanitizedSignature(await deps.sanitizer(), given), 'signature');
   const at = deps.clock.now().toISOString();
   const before = expectedVersion === null ? null : await deps.signatures.get(agentId);
-  const stored = expectedVersion === null
-    ? await deps.signatures.create(agentId, signature, at)
-    : await deps.signatures.replace(agentId, signature, expectedVersion, at);
+  const stored =
+    expectedVersion === null ? await deps.signatures.create(agentId, signature, at) : await deps.signatures.replace(agentId, signature, expectedVersion, at);
   const action = expectedVersion === null ? 'signature.create' : 'signature.update';
   await recordChange(deps, request, action, { type: 'signature', id: agentId }, changedFields(before?.value ?? null, signature));
   return stored;
@@ -165,8 +173,15 @@ export async function previewTemplate(deps: TemplateAdminDeps, channelId: string
   }
   const conversation = { id: 'preview', ticketNumber: input.ticketNumber ?? '0000000', replyToken: null };
   const content = contentOf(channel, channel, conversation, {
-    agentId: input.agentId ?? '', agentName, text: input.text, html: null, cc: [], bcc: [], attachments: [],
-    template: mailTemplateOf(template.value), signature,
+    agentId: input.agentId ?? '',
+    agentName,
+    text: input.text,
+    html: null,
+    cc: [],
+    bcc: [],
+    attachments: [],
+    template: mailTemplateOf(template.value),
+    signature,
   });
   return renderBodies(content, input.subject ?? '', await deps.sanitizer());
 }

@@ -131,7 +131,8 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   if (decision.action === 'unattached') return null;
   const participants = participantsOf(channel, input.message, [...(input.tags ?? []), ...decision.flags]);
   const options = {
-    reopen: !input.imported && !ANSWERING_LANES.includes(input.lane ?? 'human'), ...(input.skill ? { skill: input.skill } : {}),
+    reopen: !input.imported && !ANSWERING_LANES.includes(input.lane ?? 'human'),
+    ...(input.skill ? { skill: input.skill } : {}),
     // An answer to a forward: its addresses are the conversation's external parties, never its participants.
     ...(decision.flags.includes(TAG_EXTERNAL_PARTY) ? { external: true } : {}),
   };
@@ -160,7 +161,12 @@ async function write(deps: ApplyThreadDeps, input: ApplyThreadInput, claims: Cla
   const own = candidate.conversationId;
   const ticketNumber = candidate.ticketNumber ?? (await drawTicket(deps, channel));
   const conversation = await store.create({
-    id: own, channelId: channel.id, ticketNumber, replyToken: candidate.replyToken, createdAt: input.at, ...(input.imported ? { status: 'closed' as const } : {}),
+    id: own,
+    channelId: channel.id,
+    ticketNumber,
+    replyToken: candidate.replyToken,
+    createdAt: input.at,
+    ...(input.imported ? { status: 'closed' as const } : {}),
     // The channel's own retention, fixed for the conversation's life; without one the store applies the account's.
     ...(channel.retention ? { retentionDays: channel.retention.mailDays } : {}),
   });

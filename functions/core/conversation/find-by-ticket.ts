@@ -32,6 +32,8 @@ export async function conversationsWithTicket<C extends TicketHolder>(
 export function onlyConversation<C extends TicketHolder>(found: readonly C[], ticketNumber: string): C | null {
   if (found.length <= 1) return found[0] ?? null;
   const named = found.map((c) => `${c.id} (channel ${c.channelId})`).join(', ');
-  throw new ConflictError(`ticket number ${ticketNumber} names ${found.length} conversations, from before ticket numbers were unique `
-    + `across channels: ${named}; name the conversation by id, or the channel`);
+  throw new ConflictError(
+    `ticket number ${ticketNumber} names ${found.length} conversations, from before ticket numbers were unique ` +
+      `across channels: ${named}; name the conversation by id, or the channel`,
+  );
 }

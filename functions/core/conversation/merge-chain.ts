@@ -28,7 +28,7 @@ export function nextHop(seen: Set<string>, from: string, to: string): string {
  */
 export async function rootOf(read: (id: string) => Promise<MergeLink | undefined> | MergeLink | undefined, id: string): Promise<string> {
   const seen = new Set<string>();
-  for (let current = id; ;) {
+  for (let current = id; ; ) {
     const link = await read(current);
     if (link?.visibility !== 'merged' || !link.mergedInto) return current;
     current = nextHop(seen, current, link.mergedInto);

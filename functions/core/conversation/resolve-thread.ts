@@ -147,8 +147,13 @@ export function confirmJoin(decision: ThreadDecision, joined: ConversationRef): 
   const chosen = decision.signals.find((s) => s.kind === decision.rule && s.conversationId === provisional && s.ignored === null);
   const signals = decision.signals.map((s) => (s.conversationId === provisional ? { ...s, conversationId: joined.id } : s));
   const conversation: ConversationRef = {
-    id: joined.id, channelId: joined.channelId, ticketNumber: joined.ticketNumber, participants: [...joined.participants],
-    status: joined.status, lastAgent: joined.lastAgent, replyToken: joined.replyToken,
+    id: joined.id,
+    channelId: joined.channelId,
+    ticketNumber: joined.ticketNumber,
+    participants: [...joined.participants],
+    status: joined.status,
+    lastAgent: joined.lastAgent,
+    replyToken: joined.replyToken,
   };
   return { ...decision, conversation, signals, reason: joinReason(decision.rule, chosen?.value ?? '', conversation) };
 }

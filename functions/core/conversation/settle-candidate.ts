@@ -29,6 +29,7 @@ export async function settleCandidate(
 
 /** The well-formed Message-IDs a message's In-Reply-To and References name. */
 export function referencedIds(message: ParsedMessage): string[] {
-  return headerIds(message).filter((h) => !h.malformed).map((h) => h.value);
+  return headerIds(message)
+    .filter((h) => !h.malformed)
+    .map((h) => h.value);
 }
-

@@ -71,7 +71,12 @@ export async function threadMessage(deps: ThreadMessageDeps, input: ThreadMessag
     return { conversation, copy: true, original, ownClaim: null };
   }
   const { conversation, original, ownClaim } = await applyThreadOf(
-    { store: deps.store, ...(deps.tickets ? { tickets: deps.tickets } : {}), ...(deps.pause ? { pause: deps.pause } : {}), ...(deps.sla ? { sla: deps.sla } : {}) },
+    {
+      store: deps.store,
+      ...(deps.tickets ? { tickets: deps.tickets } : {}),
+      ...(deps.pause ? { pause: deps.pause } : {}),
+      ...(deps.sla ? { sla: deps.sla } : {}),
+    },
     { ...input, owner: input.owner, receipt: input.receipt },
   );
   // A copy that raced the first one: the own-id claim found the other owner (null: that copy is in no conversation).

@@ -93,8 +93,26 @@ export function subjectMatcher(terms: SubjectTerms): SubjectMatcher {
 
   const addressForms = new RegExp(`${literal(local)}(?:@|%40|&#0*64;|&#x0*40;)${literal(domain)}`, 'giu');
   // Longest first, so a Message-ID containing another is replaced whole.
-  const idForms = ids.length > 0 ? new RegExp([...ids].sort((a, b) => b.length - a.length).map(literal).join('|'), 'giu') : null;
-  const nameForms = names.length > 0 ? new RegExp([...names].sort((a, b) => b.length - a.length).map(literal).join('|'), 'giu') : null;
+  const idForms =
+    ids.length > 0
+      ? new RegExp(
+          [...ids]
+            .sort((a, b) => b.length - a.length)
+            .map(literal)
+            .join('|'),
+          'giu',
+        )
+      : null;
+  const nameForms =
+    names.length > 0
+      ? new RegExp(
+          [...names]
+            .sort((a, b) => b.length - a.length)
+            .map(literal)
+            .join('|'),
+          'giu',
+        )
+      : null;
 
   const bounded = (text: string, offset: number, length: number): boolean => {
     const before = text.slice(Math.max(0, offset - 2), offset);
@@ -126,8 +144,7 @@ export function subjectMatcher(terms: SubjectTerms): SubjectMatcher {
     for (const m of text.matchAll(pattern)) if (check(text, m.index, m[0].length)) return true;
     return false;
   };
-  const plainMentions = (text: string): boolean =>
-    found(text, addressForms, bounded) || found(text, idForms, bounded) || found(text, nameForms, wordBounded);
+  const plainMentions = (text: string): boolean => found(text, addressForms, bounded) || found(text, idForms, bounded) || found(text, nameForms, wordBounded);
 
   const matcher: SubjectMatcher = {
     address,
@@ -161,7 +178,9 @@ const BETWEEN_WORDS = /(\?=)[ \t\r\n]+(?==\?[^?\s]{1,64}\?[BbQq]\?)/g;
 
 /** The text of each RFC 2047 encoded word, decoded; other text as it is. A word that does not decode stays as written. */
 export function decodeEncodedWords(text: string): string {
-  return text.replace(BETWEEN_WORDS, '$1').replace(ENCODED_WORD, (word: string, charset: string, encoding: string, data: string) => decodeWord(charset, encoding, data) ?? word);
+  return text
+    .replace(BETWEEN_WORDS, '$1')
+    .replace(ENCODED_WORD, (word: string, charset: string, encoding: string, data: string) => decodeWord(charset, encoding, data) ?? word);
 }
 
 /**

@@ -80,7 +80,9 @@ export async function eraseConversation(deps: ErasureDeps, tally: ErasureTally, 
   const mine = bundle.messages.filter((message) => authoredBy(message, tally.matcher));
   // Shared when another person wrote or was written to; a machine's answer (a bounce, an
   // out-of-office) to the person's mail goes with the rest of it.
-  const shared = bundle.messages.some((message) => !authoredBy(message, tally.matcher) && (message.direction === 'outbound' || !ANSWERING_LANES.includes(message.lane)));
+  const shared = bundle.messages.some(
+    (message) => !authoredBy(message, tally.matcher) && (message.direction === 'outbound' || !ANSWERING_LANES.includes(message.lane)),
+  );
   const theirs = shared ? mine : bundle.messages;
   const others = shared ? bundle.messages.filter((message) => !mine.includes(message)) : [];
   tally.matcher = tally.matcher.with({
@@ -116,7 +118,13 @@ export async function eraseConversation(deps: ErasureDeps, tally: ErasureTally, 
 }
 
 /** Everything of a message but its item: claims, records, raw copy or planned mail, attachments. */
-async function eraseMessageWhole(deps: ErasureDeps, tally: ErasureTally, message: StoredMessage, ids: readonly string[], owners: readonly string[]): Promise<void> {
+async function eraseMessageWhole(
+  deps: ErasureDeps,
+  tally: ErasureTally,
+  message: StoredMessage,
+  ids: readonly string[],
+  owners: readonly string[],
+): Promise<void> {
   add(tally, 'claimsDeleted', await deps.eraser.releaseClaims(message.channelId, ids, owners));
   if (message.direction === 'inbound') {
     await eraseInboundParts(deps, tally, { sesMessageId: message.sesMessageId, rawKey: message.rawKey, messageId: message.messageId });
@@ -201,7 +209,11 @@ async function heldSharing(deps: ErasureDeps, tally: ErasureTally, sesMessageId:
 }
 
 /** An inbound mail whole, unless a held conversation shares it: then only the records of the others go. */
-async function eraseInboundParts(deps: ErasureDeps, tally: ErasureTally, mail: { readonly sesMessageId: string; readonly rawKey: string | null; readonly messageId: string | null }): Promise<void> {
+async function eraseInboundParts(
+  deps: ErasureDeps,
+  tally: ErasureTally,
+  mail: { readonly sesMessageId: string; readonly rawKey: string | null; readonly messageId: string | null },
+): Promise<void> {
   const held = await heldSharing(deps, tally, mail.sesMessageId);
   const removed = held.length > 0 ? await deps.eraser.eraseInboundRecordsOnly(mail.sesMessageId, held) : await deps.eraser.eraseInboundMail(mail);
   add(tally, 'mailPartsDeleted', removed);

@@ -78,7 +78,11 @@ export const EXPORT_FORMAT = 'postroom-subject-export/1';
  * `manifest.json` listing every file. Other people's messages in a shared conversation that do
  * not name the person are left out: they are those people's data.
  */
-export async function packExport(deps: ExportDeps, job: PrivacyJob, m: SubjectMatcher): Promise<{ readonly key: string; readonly bytes: number; readonly counts: Record<string, number> }> {
+export async function packExport(
+  deps: ExportDeps,
+  job: PrivacyJob,
+  m: SubjectMatcher,
+): Promise<{ readonly key: string; readonly bytes: number; readonly counts: Record<string, number> }> {
   const staged: StagedFinding[] = [];
   for (let part = 0; part < job.parts; part++) staged.push(...((await deps.staging.get(job.id, part)) as StagedFinding[]));
   const writer = await deps.archives.create(job.id);
@@ -93,7 +97,9 @@ export async function packExport(deps: ExportDeps, job: PrivacyJob, m: SubjectMa
   };
   const exportedMails = new Set<string>();
   try {
-    const conversationIds = [...new Set(staged.flatMap((s) => (s.kind === 'conversation' ? [s.id] : s.kind === 'mail' && s.conversationId ? [s.conversationId] : [])))];
+    const conversationIds = [
+      ...new Set(staged.flatMap((s) => (s.kind === 'conversation' ? [s.id] : s.kind === 'mail' && s.conversationId ? [s.conversationId] : []))),
+    ];
     for (const id of conversationIds) {
       const bundle = await deps.data.conversation(id);
       if (!bundle) continue;
@@ -106,7 +112,12 @@ export async function packExport(deps: ExportDeps, job: PrivacyJob, m: SubjectMa
       let n = 0;
       for (const message of wanted) {
         n += 1;
-        await exportMessage(deps, { put, count }, `${folder}/messages/${String(n).padStart(3, '0')}_${message.direction}_${segment(message.messageId)}`, message);
+        await exportMessage(
+          deps,
+          { put, count },
+          `${folder}/messages/${String(n).padStart(3, '0')}_${message.direction}_${segment(message.messageId)}`,
+          message,
+        );
         if (message.direction === 'inbound') exportedMails.add(message.sesMessageId);
       }
       if (notes.length > 0) {
@@ -127,7 +138,11 @@ export async function packExport(deps: ExportDeps, job: PrivacyJob, m: SubjectMa
       const read = await deps.contents.read(raw);
       if (!read.from.some((a) => m.isAddress(a)) && !m.mentions(new TextDecoder().decode(raw))) continue;
       await put(`other-mail/${segment(s.sesMessageId)}.eml`, 'raw-mail', raw);
-      await put(`other-mail/${segment(s.sesMessageId)}.json`, 'mail-text', json({ sesMessageId: s.sesMessageId, from: read.from, subject: read.subject, text: read.text }));
+      await put(
+        `other-mail/${segment(s.sesMessageId)}.json`,
+        'mail-text',
+        json({ sesMessageId: s.sesMessageId, from: read.from, subject: read.subject, text: read.text }),
+      );
       count('otherMails');
     }
     const suppressions = staged.flatMap((s) => (s.kind === 'suppression' ? [s.entry] : []));
@@ -140,15 +155,23 @@ export async function packExport(deps: ExportDeps, job: PrivacyJob, m: SubjectMa
     count('suppressions', suppressions.length);
     count('records', records.length);
     count('auditEntries', audit.length);
-    await writer.add('manifest.json', json({
-      format: EXPORT_FORMAT, address: m.address, jobId: job.id, requestedAt: job.createdAt, generatedAt: deps.now().toISOString(),
-      counts, configuration,
-      notIncluded: [
-        'messages of shared conversations that do not name this address: they are other people\'s data',
-        'mail already deleted by the retention period',
-      ],
-      files,
-    }));
+    await writer.add(
+      'manifest.json',
+      json({
+        format: EXPORT_FORMAT,
+        address: m.address,
+        jobId: job.id,
+        requestedAt: job.createdAt,
+        generatedAt: deps.now().toISOString(),
+        counts,
+        configuration,
+        notIncluded: [
+          "messages of shared conversations that do not name this address: they are other people's data",
+          'mail already deleted by the retention period',
+        ],
+        files,
+      }),
+    );
     const closed = await writer.close();
     return { ...closed, counts };
   } catch (error) {
@@ -182,9 +205,15 @@ async function exportMessage(deps: ExportDeps, sink: Sink, base: string, message
   }
   const plan = await deps.data.plan(message.channelId, message.messageId);
   const content = plan?.content as { text?: unknown; html?: unknown } | undefined;
-  await sink.put(`${base}.json`, 'message', json({
-    ...message, text: typeof content?.text === 'string' ? content.text : null, html: typeof content?.html === 'string' ? content.html : null,
-  }));
+  await sink.put(
+    `${base}.json`,
+    'message',
+    json({
+      ...message,
+      text: typeof content?.text === 'string' ? content.text : null,
+      html: typeof content?.html === 'string' ? content.html : null,
+    }),
+  );
   const attachments = Array.isArray(plan?.attachments) ? (plan.attachments as { source?: unknown; key?: unknown; filename?: unknown }[]) : [];
   let i = 0;
   for (const a of attachments) {
@@ -200,7 +229,15 @@ async function exportMessage(deps: ExportDeps, sink: Sink, base: string, message
 function conversationOf(bundle: ConversationBundle, messages: number) {
   const c = bundle.conversation;
   // Other participants' addresses are theirs: the file says how many there were, not who.
-  return { id: c.id, channelId: c.channelId, ticketNumber: c.ticketNumber, status: c.status, createdAt: c.createdAt, otherParticipants: Math.max(0, c.participants.length - 1), messagesIncluded: messages };
+  return {
+    id: c.id,
+    channelId: c.channelId,
+    ticketNumber: c.ticketNumber,
+    status: c.status,
+    createdAt: c.createdAt,
+    otherParticipants: Math.max(0, c.participants.length - 1),
+    messagesIncluded: messages,
+  };
 }
 
 function noteOf(note: Note) {
@@ -213,6 +250,9 @@ function json(value: unknown): string {
 
 /** A path segment safe in any unzip tool: letters, digits, `.`, `_`, `-`; never `..`. */
 function segment(text: string): string {
-  const cleaned = text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 100);
+  const cleaned = text
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 100);
   return cleaned === '' ? '_' : cleaned;
 }

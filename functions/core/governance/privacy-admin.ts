@@ -40,8 +40,13 @@ export interface PrivacyJobView {
 export async function requestPrivacyJob(deps: PrivacyAdminDeps, request: AdminRequest, kind: PrivacyJobKind, address: string): Promise<PrivacyJob> {
   const normal = normalAddress(address);
   const job = newPrivacyJob({
-    id: deps.ids.next().toLowerCase(), kind, address: normal, hash: deps.digest(normal), at: deps.clock.now().toISOString(),
-    requestedBy: request.actor, requestId: request.requestId,
+    id: deps.ids.next().toLowerCase(),
+    kind,
+    address: normal,
+    hash: deps.digest(normal),
+    at: deps.clock.now().toISOString(),
+    requestedBy: request.actor,
+    requestId: request.requestId,
   });
   await deps.privacyJobs.put(job);
   await recordChange(deps, request, `privacy.${kind}.request`, { type: `privacy-${kind}`, id: job.id });
@@ -63,8 +68,19 @@ export async function privacyJobStatus(deps: PrivacyAdminDeps, request: AdminReq
 
 export function viewOf(job: PrivacyJob, download: PrivacyJobView['download'] = null): PrivacyJobView {
   return {
-    id: job.id, kind: job.kind, status: job.status, address: job.address, progress: progressOf(job), counts: { ...job.counts },
-    heldConversations: [...job.heldConversations], configuration: [...job.configuration], requestedBy: job.requestedBy.id,
-    createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt, error: job.error, download,
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    address: job.address,
+    progress: progressOf(job),
+    counts: { ...job.counts },
+    heldConversations: [...job.heldConversations],
+    configuration: [...job.configuration],
+    requestedBy: job.requestedBy.id,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    error: job.error,
+    download,
   };
 }

@@ -56,14 +56,39 @@ export type PrivacyJob = z.infer<typeof PrivacyJobSchema>;
 
 /** A new job, queued. `address` is lowercase already; `hash` is its SHA-256. */
 export function newPrivacyJob(input: {
-  readonly id: string; readonly kind: PrivacyJobKind; readonly address: string; readonly hash: string; readonly at: string;
-  readonly requestedBy: Actor; readonly requestId: string | null;
+  readonly id: string;
+  readonly kind: PrivacyJobKind;
+  readonly address: string;
+  readonly hash: string;
+  readonly at: string;
+  readonly requestedBy: Actor;
+  readonly requestId: string | null;
 }): PrivacyJob {
   return {
-    id: input.id, kind: input.kind, address: input.address, addressHash: input.hash, status: 'queued',
-    phase: input.kind === 'erasure' ? 'suppress' : 'scan', cursor: null, scannedItems: 0, estimatedItems: null, counts: {},
-    heldConversations: [], configuration: [], terms: { names: [], messageIds: [] }, parts: 0, archiveKey: null, archiveBytes: null,
-    requestedBy: input.requestedBy, requestId: input.requestId, createdAt: input.at, startedAt: null, finishedAt: null, leaseUntil: null, error: null, version: 1,
+    id: input.id,
+    kind: input.kind,
+    address: input.address,
+    addressHash: input.hash,
+    status: 'queued',
+    phase: input.kind === 'erasure' ? 'suppress' : 'scan',
+    cursor: null,
+    scannedItems: 0,
+    estimatedItems: null,
+    counts: {},
+    heldConversations: [],
+    configuration: [],
+    terms: { names: [], messageIds: [] },
+    parts: 0,
+    archiveKey: null,
+    archiveBytes: null,
+    requestedBy: input.requestedBy,
+    requestId: input.requestId,
+    createdAt: input.at,
+    startedAt: null,
+    finishedAt: null,
+    leaseUntil: null,
+    error: null,
+    version: 1,
   };
 }
 

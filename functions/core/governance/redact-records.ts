@@ -44,7 +44,9 @@ export function involves(message: StoredMessage, m: SubjectMatcher): boolean {
 
 /** The display names the message gives the person. */
 export function namesOf(message: StoredMessage, m: SubjectMatcher): string[] {
-  return addressesOf(message).filter((a) => m.isAddress(a.address) && a.name.trim() !== '').map((a) => a.name);
+  return addressesOf(message)
+    .filter((a) => m.isAddress(a.address) && a.name.trim() !== '')
+    .map((a) => a.name);
 }
 
 /** The Message-IDs a message is known by: its own and, for one we sent, the ids a reply to it may carry. */
@@ -66,14 +68,32 @@ export function referencedIdsOf(message: StoredMessage): string[] {
  */
 export function erasedStub(message: StoredMessage): StoredMessage {
   const common = {
-    subject: ERASED_SUBJECT, preview: ERASED_PREVIEW, to: [], cc: [], attachments: [], internetMessageId: null,
+    subject: ERASED_SUBJECT,
+    preview: ERASED_PREVIEW,
+    to: [],
+    cc: [],
+    attachments: [],
+    internetMessageId: null,
     from: message.direction === 'outbound' ? message.from : null,
   };
   if (message.direction === 'inbound') {
     return {
-      ...message, ...common, replyTo: [], sender: null, inReplyTo: null, references: [], date: null, rejectedAttachments: [],
-      laneReason: 'erased on request', tags: [...new Set([...message.tags, ERASED_TAG])],
-      thread: { rule: message.thread.rule, reason: 'erased on request', flags: [], ...(message.thread.linkedConversationId ? { linkedConversationId: message.thread.linkedConversationId } : {}) },
+      ...message,
+      ...common,
+      replyTo: [],
+      sender: null,
+      inReplyTo: null,
+      references: [],
+      date: null,
+      rejectedAttachments: [],
+      laneReason: 'erased on request',
+      tags: [...new Set([...message.tags, ERASED_TAG])],
+      thread: {
+        rule: message.thread.rule,
+        reason: 'erased on request',
+        flags: [],
+        ...(message.thread.linkedConversationId ? { linkedConversationId: message.thread.linkedConversationId } : {}),
+      },
     };
   }
   return { ...message, ...common, bcc: [], threadIds: [], providerMessageId: null, statusReason: null, recipients: [] };
@@ -134,5 +154,12 @@ function isAddressObject(v: unknown): v is { address: string; name?: string } {
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Set) && !(v instanceof Uint8Array) && Object.getPrototypeOf(v) === Object.prototype;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Set) &&
+    !(v instanceof Uint8Array) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  );
 }

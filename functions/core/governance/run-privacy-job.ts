@@ -35,7 +35,10 @@ export async function runPrivacyJob(deps: PrivacyRunDeps, id: string, budgetMs: 
   let job: PrivacyJob;
   try {
     job = await save(deps, {
-      ...start, status: 'running', startedAt: start.startedAt ?? new Date(began).toISOString(), leaseUntil: new Date(began + budgetMs + LEASE_MARGIN_MS).toISOString(),
+      ...start,
+      status: 'running',
+      startedAt: start.startedAt ?? new Date(began).toISOString(),
+      leaseUntil: new Date(began + budgetMs + LEASE_MARGIN_MS).toISOString(),
     });
   } catch (error) {
     if (error instanceof ConflictError) return (await deps.jobs.get(id)) ?? start;
@@ -83,8 +86,13 @@ function matcherOf(job: PrivacyJob): SubjectMatcher {
 /** The hashed account-wide suppression before anything else: no mail leaves for the address while the rest runs, or after. */
 async function suppressFirst(deps: PrivacyRunDeps, job: PrivacyJob): Promise<PrivacyJob> {
   await deps.eraser.putSuppression({
-    address: `${HASHED_ADDRESS_PREFIX}${job.addressHash}`, scope: { kind: 'account' }, reason: 'erasure', hashed: true,
-    detail: `erased on request (job ${job.id})`, messageId: null, since: deps.clock.now().toISOString(),
+    address: `${HASHED_ADDRESS_PREFIX}${job.addressHash}`,
+    scope: { kind: 'account' },
+    reason: 'erasure',
+    hashed: true,
+    detail: `erased on request (job ${job.id})`,
+    messageId: null,
+    since: deps.clock.now().toISOString(),
   });
   const estimatedItems = await deps.scan.estimate();
   return save(deps, { ...job, phase: 'scan', estimatedItems, counts: { ...job.counts, hashedSuppressions: 1 } });
@@ -97,10 +105,22 @@ async function scanPage(deps: PrivacyRunDeps, job: PrivacyJob): Promise<PrivacyJ
   let next: PrivacyJob = { ...job, estimatedItems, scannedItems: job.scannedItems + page.scanned, cursor: page.cursor, phase: page.cursor ? 'scan' : 'audit' };
   if (job.kind === 'export') {
     next = await stage(deps, next, page.findings.map(stageOf));
-    return save(deps, { ...next, counts: countFindings(next.counts, page.findings.map((f) => f.kind)) });
+    return save(deps, {
+      ...next,
+      counts: countFindings(
+        next.counts,
+        page.findings.map((f) => f.kind),
+      ),
+    });
   }
   // The cursor moves on only once the whole page is worked: a run that dies reads the page again.
-  const tally: ErasureTally = { counts: { ...job.counts }, held: new Set(job.heldConversations), configuration: new Set(job.configuration), done: new Set(), matcher: m };
+  const tally: ErasureTally = {
+    counts: { ...job.counts },
+    held: new Set(job.heldConversations),
+    configuration: new Set(job.configuration),
+    done: new Set(),
+    matcher: m,
+  };
   for (const finding of page.findings) await eraseFinding(deps, tally, finding);
   return save(deps, { ...next, ...fromTally(tally) });
 }
@@ -112,8 +132,18 @@ async function auditPage(deps: PrivacyRunDeps, job: PrivacyJob): Promise<Privacy
   const after: PrivacyJob['phase'] = page.cursor ? 'audit' : job.kind === 'export' ? 'pack' : 'finish';
   let next: PrivacyJob = { ...job, cursor: page.cursor, phase: after };
   if (job.kind === 'export') {
-    next = await stage(deps, next, naming.map((entry) => ({ kind: 'audit', entry })));
-    return save(deps, { ...next, counts: countFindings(next.counts, naming.map(() => 'audit')) });
+    next = await stage(
+      deps,
+      next,
+      naming.map((entry) => ({ kind: 'audit', entry })),
+    );
+    return save(deps, {
+      ...next,
+      counts: countFindings(
+        next.counts,
+        naming.map(() => 'audit'),
+      ),
+    });
   }
   let redacted = 0;
   for (const entry of naming) {
@@ -122,7 +152,10 @@ async function auditPage(deps: PrivacyRunDeps, job: PrivacyJob): Promise<Privacy
     await deps.audit.replace(out.value);
     redacted += 1;
   }
-  return save(deps, { ...next, counts: redacted > 0 ? { ...next.counts, auditEntriesRedacted: (next.counts.auditEntriesRedacted ?? 0) + redacted } : next.counts });
+  return save(deps, {
+    ...next,
+    counts: redacted > 0 ? { ...next.counts, auditEntriesRedacted: (next.counts.auditEntriesRedacted ?? 0) + redacted } : next.counts,
+  });
 }
 
 async function stage(deps: PrivacyRunDeps, job: PrivacyJob, findings: readonly StagedFinding[]): Promise<PrivacyJob> {
@@ -135,8 +168,16 @@ async function pack(deps: PrivacyRunDeps, job: PrivacyJob): Promise<PrivacyJob> 
   const packed = await packExport({ ...deps, now: () => deps.clock.now() }, job, matcherOf(job));
   await deps.staging.clear(job.id);
   return save(deps, {
-    ...job, status: 'done', phase: 'done', archiveKey: packed.key, archiveBytes: packed.bytes, counts: packed.counts, parts: 0,
-    terms: { names: [], messageIds: [] }, finishedAt: deps.clock.now().toISOString(), leaseUntil: null,
+    ...job,
+    status: 'done',
+    phase: 'done',
+    archiveKey: packed.key,
+    archiveBytes: packed.bytes,
+    counts: packed.counts,
+    parts: 0,
+    terms: { names: [], messageIds: [] },
+    finishedAt: deps.clock.now().toISOString(),
+    leaseUntil: null,
   });
 }
 
@@ -162,7 +203,10 @@ async function finishErasure(deps: PrivacyRunDeps, job: PrivacyJob): Promise<Pri
   try {
     // Its id and time are the job's, so a finish that runs twice records once.
     await deps.audit.append({
-      id: `${job.id}.erased`, at: current.finishedAt ?? deps.clock.now().toISOString(), actor: job.requestedBy, action: 'privacy.erasure.done',
+      id: `${job.id}.erased`,
+      at: current.finishedAt ?? deps.clock.now().toISOString(),
+      actor: job.requestedBy,
+      action: 'privacy.erasure.done',
       resource: { type: 'privacy-erasure', id: job.id },
       fields: [...Object.entries(counts).map(([k, v]) => `${k}=${v}`), `heldConversations=${job.heldConversations.length}`].sort(),
       requestId: job.requestId,
@@ -175,7 +219,9 @@ async function finishErasure(deps: PrivacyRunDeps, job: PrivacyJob): Promise<Pri
 
 function fromTally(tally: ErasureTally): Pick<PrivacyJob, 'counts' | 'heldConversations' | 'configuration' | 'terms'> {
   return {
-    counts: tally.counts, heldConversations: [...tally.held].sort(), configuration: [...tally.configuration].sort(),
+    counts: tally.counts,
+    heldConversations: [...tally.held].sort(),
+    configuration: [...tally.configuration].sort(),
     terms: { names: termsOf(tally.matcher, 'names'), messageIds: termsOf(tally.matcher, 'messageIds') },
   };
 }

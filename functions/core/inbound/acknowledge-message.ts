@@ -3,7 +3,12 @@ import type { AppliedThread } from '../conversation/apply-thread.ts';
 import type { ChannelSettings } from '../model/channel.ts';
 import type { AcknowledgementRecord, InboundRecord } from '../model/inbound-record.ts';
 import { OUTBOUND_JOB_SCHEMA_VERSION, type OutboundJob } from '../model/outbound-job.ts';
-import { acknowledgementRecipient, planAcknowledgement, type AcknowledgementDecision, type AcknowledgementDeps } from '../outbound/acknowledgement/acknowledgement.ts';
+import {
+  acknowledgementRecipient,
+  planAcknowledgement,
+  type AcknowledgementDecision,
+  type AcknowledgementDeps,
+} from '../outbound/acknowledgement/acknowledgement.ts';
 import { isSafeAddress } from '../outbound/compose/header-safety.ts';
 import { queuedMessageOf } from '../outbound/send/outbound-record.ts';
 import { planAcknowledgementMail } from '../outbound/acknowledgement/plan-acknowledgement.ts';
@@ -91,12 +96,17 @@ export async function acknowledgeMessage(
     if (error instanceof AppError && !error.retryable) return { record: withAcknowledgement(record, { skipped: 'not-plannable', job: null }), tags: [] };
     throw error;
   }
-  const job: OutboundJob = resumed && fixed
-    ? fixed
-    : { schemaVersion: OUTBOUND_JOB_SCHEMA_VERSION, channelId: channel.id, conversationId: opened.id, messageId: deps.ids.next(), createdAt: input.at };
+  const job: OutboundJob =
+    resumed && fixed
+      ? fixed
+      : { schemaVersion: OUTBOUND_JOB_SCHEMA_VERSION, channelId: channel.id, conversationId: opened.id, messageId: deps.ids.next(), createdAt: input.at };
   if (!resumed) record = await checkpoint(withAcknowledgement(record, { skipped: null, job }));
   const stored = queuedMessageOf(mail, {
-    messageId: job.messageId, purpose: 'acknowledgement', inReplyTo: record.messageId, reply: { text: mail.content.text, html: null }, at: job.createdAt,
+    messageId: job.messageId,
+    purpose: 'acknowledgement',
+    inReplyTo: record.messageId,
+    reply: { text: mail.content.text, html: null },
+    at: job.createdAt,
   });
   await deps.plans.put(mail, job.messageId);
   await deps.messages.put(stored);

@@ -24,8 +24,11 @@ export async function applyDeliveryReport(
   decision: InboundDecision,
 ): Promise<ProcessedFeedback | null> {
   const feedback = correlateReport({
-    channelId: channel.id, message: decision.message, classification: decision.classification,
-    receivedAt: record.mail.receivedAt, receiptId: record.sesMessageId,
+    channelId: channel.id,
+    message: decision.message,
+    classification: decision.classification,
+    receivedAt: record.mail.receivedAt,
+    receiptId: record.sesMessageId,
   });
   return feedback === null ? null : processFeedback(deps, feedback, deps.options);
 }

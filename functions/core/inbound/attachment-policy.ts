@@ -6,10 +6,7 @@ import type { Attachment } from '../model/message.ts';
  * and always allowed. An attachment without a name is judged by the extension of nothing: refused
  * when a list is set, since its type cannot be checked.
  */
-export function rejectedAttachments(
-  attachments: readonly Attachment[],
-  allowedExtensions: readonly string[] | null,
-): string[] {
+export function rejectedAttachments(attachments: readonly Attachment[], allowedExtensions: readonly string[] | null): string[] {
   if (allowedExtensions === null) return [];
   const allowed = new Set(allowedExtensions.map((e) => e.toLowerCase().replace(/^\./, '')));
   return attachments

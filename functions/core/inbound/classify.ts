@@ -78,11 +78,19 @@ function classifyReport(message: ParsedMessage, tags: string[], originalId: stri
   }
   const ses = sesNotification(message);
   if (ses?.kind === 'feedback-report') {
-    return decide('feedback-report', `ses notification: complaint; feedback-type=${ses.report.feedbackType ?? 'unknown'}`, { tags, feedbackReport: ses.report, originalMessageId: ses.report.originalMessageId });
+    return decide('feedback-report', `ses notification: complaint; feedback-type=${ses.report.feedbackType ?? 'unknown'}`, {
+      tags,
+      feedbackReport: ses.report,
+      originalMessageId: ses.report.originalMessageId,
+    });
   }
   if (ses) {
     const deliveryReport = { recipients: ses.recipients, originalMessageId: ses.originalMessageId };
-    return decide(ses.kind, `ses notification: ${ses.kind === 'bounce' ? 'bounce' : 'delivery'}`, { tags, deliveryReport, originalMessageId: ses.originalMessageId });
+    return decide(ses.kind, `ses notification: ${ses.kind === 'bounce' ? 'bounce' : 'delivery'}`, {
+      tags,
+      deliveryReport,
+      originalMessageId: ses.originalMessageId,
+    });
   }
   const unsubscribe = unsubscribeRequest(message);
   if (unsubscribe) return decide('feedback-report', 'x-apple-unsubscribe: true', { tags, feedbackReport: unsubscribe });
@@ -93,7 +101,12 @@ function classifyReport(message: ParsedMessage, tags: string[], originalId: stri
     return decide('feedback-report', reason, { tags, feedbackReport: feedback, originalMessageId: originalId });
   }
   const jmrp = jmrpComplaint(message, originalId);
-  if (jmrp) return decide('feedback-report', 'jmrp complaint: x-hmxmroriginalrecipient in the enclosed message', { tags, feedbackReport: jmrp, originalMessageId: originalId });
+  if (jmrp)
+    return decide('feedback-report', 'jmrp complaint: x-hmxmroriginalrecipient in the enclosed message', {
+      tags,
+      feedbackReport: jmrp,
+      originalMessageId: originalId,
+    });
   const recipients = deliveryStatusRecipients(message);
   if (recipients === null || recipients.length === 0) return null;
   const lane = dsnLane(recipients);
@@ -118,7 +131,8 @@ function classifyTextBounce(message: ParsedMessage, own: ReadonlySet<string>, ta
   // A delivery-status report whose groups named nobody is still a bounce (Postfix writes
   // "Delivery report unavailable"); the text may still name the recipients.
   const dsnShaped = message.reportType === 'delivery-status' || deliveryStatusRecipients(message) !== null;
-  const found = detectTextBounce(message) ?? (dsnShaped ? { lane: 'bounce' as const, evidence: 'delivery-status report without recipients', failedRecipients: [] } : null);
+  const found =
+    detectTextBounce(message) ?? (dsnShaped ? { lane: 'bounce' as const, evidence: 'delivery-status report without recipients', failedRecipients: [] } : null);
   if (found === null) return null;
   const exclude = new Set([...own, ...message.to.map((a) => a.address.toLowerCase())]);
   if (message.from) exclude.add(message.from.address.toLowerCase());

@@ -82,10 +82,7 @@ export async function decideMessage(
   const tags = [...tagSet];
 
   const disposition = dispositionOf(channel, tags, thread, classification.lane);
-  const route =
-    disposition === 'route'
-      ? routeMessage({ channel, message, reply: reply.reply, language, lane: classification.lane, tags, recipients })
-      : null;
+  const route = disposition === 'route' ? routeMessage({ channel, message, reply: reply.reply, language, lane: classification.lane, tags, recipients }) : null;
 
   return {
     message,
@@ -130,7 +127,13 @@ export function withTags(decision: InboundDecision, tags: readonly string[]): In
 
 /** Flags after which nothing answers automatically: an agent decides, and whom to answer. */
 const BLOCKS_AUTO_ANSWER = new Set([
-  'spam', 'virus', 'dmarc-fail', 'loop', 'ticket-number-from-non-participant', FLAG_UNAUTHENTICATED_FOLLOW_UP, FLAG_REPLY_TO_DIFFERS,
+  'spam',
+  'virus',
+  'dmarc-fail',
+  'loop',
+  'ticket-number-from-non-participant',
+  FLAG_UNAUTHENTICATED_FOLLOW_UP,
+  FLAG_REPLY_TO_DIFFERS,
 ]);
 
 function dispositionOf(channel: ChannelSettings, tags: readonly string[], thread: ThreadDecision, lane: Lane): Disposition {

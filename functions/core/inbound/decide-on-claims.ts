@@ -35,9 +35,7 @@ export interface ClaimsDecision {
  * `owner` is the stored message this mail is (its own Message-ID's claim may name it on a retry);
  * `language` tells the language of its new text.
  */
-export async function decideOnClaims(
-  store: ConversationStore, input: ParsedInboundInput, owner: string, language?: LanguageDetector,
-): Promise<ClaimsDecision> {
+export async function decideOnClaims(store: ConversationStore, input: ParsedInboundInput, owner: string, language?: LanguageDetector): Promise<ClaimsDecision> {
   const { message } = input;
   const probe = new OwnIdProbe(store, message.messageId && isMessageId(message.messageId) ? message.messageId : null);
   const decision = answeringForward(await decideMessage({ lookup: probe, language }, input), probe);

@@ -111,7 +111,13 @@ function extractText(text: string): ExtractedReply {
   // The "-- " delimiter line itself is not part of the signature text.
   const delimited = signatureAt !== null && isSignatureDelimiter(lines[signatureAt] ?? '');
   const signatureFrom = signatureAt !== null && (delimited || found?.rule === 'signature-separator') ? signatureAt + 1 : signatureAt;
-  let signature = signatureFrom === null ? null : join(lines, textIndexes.filter((index) => index >= signatureFrom)) || null;
+  let signature =
+    signatureFrom === null
+      ? null
+      : join(
+          lines,
+          textIndexes.filter((index) => index >= signatureFrom),
+        ) || null;
   let signatureRule = found?.rule ?? null;
   if (reply === '' && signature !== null && (delimited || found?.rule === 'signature-separator')) {
     reply = signature;

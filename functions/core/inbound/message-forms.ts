@@ -56,7 +56,9 @@ export function storedMessageOf(
     disposition: decision.disposition,
     route: decision.route ? { ...decision.route } : null,
     thread: {
-      rule: decision.thread.rule, reason: decision.thread.reason, flags: [...decision.thread.flags],
+      rule: decision.thread.rule,
+      reason: decision.thread.reason,
+      flags: [...decision.thread.flags],
       linkedConversationId: linkedConversationId(decision.thread),
     },
     preview: previewOf(decision.reply.reply),

@@ -24,9 +24,15 @@ export interface ReceiveMailOptions {
 /** What happened to one mail; `duplicate` when an earlier delivery already did the work. */
 export type ReceiveOutcome =
   | {
-      readonly status: Exclude<InboundState, 'received' | 'decided' | 'failed'>; readonly duplicate: boolean; readonly messageId: string;
-      readonly channelId: string; readonly conversationId: string | null; readonly skill: string | null; readonly lane: Lane | null;
-      readonly tags: readonly string[]; readonly acknowledgement: AcknowledgementRecord | null;
+      readonly status: Exclude<InboundState, 'received' | 'decided' | 'failed'>;
+      readonly duplicate: boolean;
+      readonly messageId: string;
+      readonly channelId: string;
+      readonly conversationId: string | null;
+      readonly skill: string | null;
+      readonly lane: Lane | null;
+      readonly tags: readonly string[];
+      readonly acknowledgement: AcknowledgementRecord | null;
     }
   | { readonly status: 'failed'; readonly duplicate: boolean; readonly channelId: string | null; readonly error: ErrorInfo };
 
@@ -58,7 +64,12 @@ export async function receiveMail(deps: ReceiveMailDeps, mail: InboundMail, opti
  * Receives one mail for a channel known beforehand (read from the channel's own mailbox, or
  * imported into it), exactly as `receiveMail` does once it found the channel by recipients.
  */
-export async function receiveForChannel(deps: ReceiveMailDeps, channel: ChannelSettings, mail: InboundMail, options: ReceiveMailOptions = {}): Promise<ReceiveOutcome> {
+export async function receiveForChannel(
+  deps: ReceiveMailDeps,
+  channel: ChannelSettings,
+  mail: InboundMail,
+  options: ReceiveMailOptions = {},
+): Promise<ReceiveOutcome> {
   const completeOriginal = (receipt: string): Promise<void> => completeFirstCopy(deps, channel, mail, receipt);
   return outcomeOf(await receiveOnce(deps, channel, mail, { replay: options.replay ?? false, completeOriginal }));
 }
@@ -84,9 +95,15 @@ function receiveOnce(
     (record, checkpoint) => receiveStep(deps, { channel, at: now(deps), replay, ...(completeOriginal ? { completeOriginal } : {}) }, record, checkpoint),
     {
       replay,
-      onFailed: (record, error) => deps.failed.put({
-        sesMessageId: record.sesMessageId, channelId: channel.id, rawKey: record.mail.rawKey, ...error, failedAt: now(deps), mail: record.mail,
-      }),
+      onFailed: (record, error) =>
+        deps.failed.put({
+          sesMessageId: record.sesMessageId,
+          channelId: channel.id,
+          rawKey: record.mail.rawKey,
+          ...error,
+          failedAt: now(deps),
+          mail: record.mail,
+        }),
     },
   );
 }
@@ -128,9 +145,22 @@ function newRecord(deps: ReceiveMailDeps, channel: ChannelSettings, mail: Inboun
   const messageId = deps.ids.next();
   const candidate = { conversationId: deps.ids.next(), ticketNumber: null, replyToken: channel.replyToken ? deps.ids.next().toLowerCase() : null };
   return {
-    sesMessageId: mail.sesMessageId, channelId: channel.id, messageId, mail, state: 'received',
-    leaseUntil: null, attempts: 0, candidate, conversationId: null, disposition: null, lane: null, tags: [],
-    routed: null, acknowledgement: null, error: null, updatedAt: now(deps),
+    sesMessageId: mail.sesMessageId,
+    channelId: channel.id,
+    messageId,
+    mail,
+    state: 'received',
+    leaseUntil: null,
+    attempts: 0,
+    candidate,
+    conversationId: null,
+    disposition: null,
+    lane: null,
+    tags: [],
+    routed: null,
+    acknowledgement: null,
+    error: null,
+    updatedAt: now(deps),
   };
 }
 
@@ -142,8 +172,15 @@ function outcomeOf(result: ProcessResult<InboundRecord>): ReceiveOutcome {
   }
   const state = record.state === 'received' || record.state === 'decided' ? 'recorded' : record.state;
   return {
-    status: state, duplicate, messageId: record.messageId, channelId: record.channelId, conversationId: record.conversationId,
-    skill: record.routed?.skill ?? null, lane: record.lane, tags: record.tags, acknowledgement: record.acknowledgement,
+    status: state,
+    duplicate,
+    messageId: record.messageId,
+    channelId: record.channelId,
+    conversationId: record.conversationId,
+    skill: record.routed?.skill ?? null,
+    lane: record.lane,
+    tags: record.tags,
+    acknowledgement: record.acknowledgement,
   };
 }
 

@@ -115,7 +115,11 @@ async function decide(deps: ReceiveStepDeps, channel: ChannelSettings, record: I
   const trusted = 'trustAuthenticationResults' in channel.source ? channel.source.trustAuthenticationResults : null;
   const fromMailbox = mail.origin !== undefined && mail.origin.type !== 'archive' ? mailboxVerdicts(message.headers, trusted) : null;
   const input = {
-    message, channel, verdicts: fromMailbox?.verdicts ?? mail.verdicts, envelopeRecipients: mail.recipients, envelopeSender: fromMailbox ? fromMailbox.envelopeSender : mail.envelopeSender,
+    message,
+    channel,
+    verdicts: fromMailbox?.verdicts ?? mail.verdicts,
+    envelopeRecipients: mail.recipients,
+    envelopeSender: fromMailbox ? fromMailbox.envelopeSender : mail.envelopeSender,
   };
   const decided = await decideOnClaims(deps.conversations, input, record.messageId, deps.language);
   return mail.imported ? { ...decided, decision: asImported(decided.decision) } : decided;
@@ -142,8 +146,17 @@ async function thread(
   const threaded = await threadMessage(
     { store: deps.conversations, tickets: deps.tickets, ...(deps.pause ? { pause: deps.pause } : {}), ...(deps.sla ? { sla: deps.sla } : {}) },
     {
-      channel, message: decision.message, decision: decision.thread, candidate: record.candidate, owner: record.messageId, receipt: record.sesMessageId, at,
-      lane: decision.classification.lane, tags: decision.tags, seen: decided.seen, skill: decision.route?.skill,
+      channel,
+      message: decision.message,
+      decision: decision.thread,
+      candidate: record.candidate,
+      owner: record.messageId,
+      receipt: record.sesMessageId,
+      at,
+      lane: decision.classification.lane,
+      tags: decision.tags,
+      seen: decided.seen,
+      skill: decision.route?.skill,
       // Only an attempt after the first (or a replay) can find writes of its own candidate to settle.
       retry: record.attempts > 1 || input.replay,
       imported: record.mail.imported,
@@ -192,8 +205,14 @@ async function store(deps: ReceiveStepDeps, input: ReceiveStepInput, progress: P
   const { channel } = input;
   const { record, decision, conversation, ownClaim } = progress;
   const decided: InboundRecord = {
-    ...record, state: 'decided', conversationId: conversation?.id ?? null, routed: routedMessageOf(record, channel, decision, conversation), error: null,
-    disposition: decision.disposition, lane: decision.classification.lane, tags: [...decision.tags],
+    ...record,
+    state: 'decided',
+    conversationId: conversation?.id ?? null,
+    routed: routedMessageOf(record, channel, decision, conversation),
+    error: null,
+    disposition: decision.disposition,
+    lane: decision.classification.lane,
+    tags: [...decision.tags],
   };
   const pending = decided.routed !== null || Boolean(decided.acknowledgement?.job);
   // The message carries the checkpoint where a retry finds it (`resumeDecided`): its own Message-ID's claim names its conversation.
@@ -206,7 +225,9 @@ async function store(deps: ReceiveStepDeps, input: ReceiveStepInput, progress: P
   }
   // The first checkpoint stands: another attempt of this mail that stored it first is followed.
   const stands = await deps.messages.putDecided(
-    message, { routed: decided.routed, acknowledgement: decided.acknowledgement }, { replace: input.replay, claimIds: decision.thread.claimIds },
+    message,
+    { routed: decided.routed, acknowledgement: decided.acknowledgement },
+    { replace: input.replay, claimIds: decision.thread.claimIds },
   );
   return checkpoint(decidedRecord(decided, stands), { write: false });
 }

@@ -145,13 +145,22 @@ export async function reconcileRawMail(deps: ReconcileDeps, options: ReconcileOp
   const lost: LostMail[] = [];
   const errors: { sesMessageId: string; error: unknown }[] = [];
   for (const object of due) {
-    if (checked >= options.maxChecks) { shortfall ??= 'max-checks'; break; }
-    if (deps.clock.now().getTime() >= options.deadline.getTime()) { shortfall ??= 'check-time'; break; }
+    if (checked >= options.maxChecks) {
+      shortfall ??= 'max-checks';
+      break;
+    }
+    if (deps.clock.now().getTime() >= options.deadline.getTime()) {
+      shortfall ??= 'check-time';
+      break;
+    }
     const sesMessageId = object.key.slice(options.rawKeyPrefix.length);
     checked += 1;
     try {
       if (await deps.records.exists(sesMessageId)) continue;
-      if (reconciled.length + lost.length >= options.maxRecoveries) { shortfall ??= 'max-recoveries'; break; }
+      if (reconciled.length + lost.length >= options.maxRecoveries) {
+        shortfall ??= 'max-recoveries';
+        break;
+      }
       const result = await recover(deps, object, sesMessageId);
       if (result.reconciled) reconciled.push(result.reconciled);
       if (result.lost) lost.push(result.lost);
@@ -228,7 +237,13 @@ async function recover(deps: ReconcileDeps, object: RawMailObject, sesMessageId:
   const reason = `SES stored the mail but the inbound function never ran for it, and its headers name no channel address (${named.slice(0, 5).join(', ') || 'none'})`;
   // The addresses stay on the mail, so a replay after a channel or alias is added for one of them finds it.
   await deps.failed.put({
-    sesMessageId, channelId: null, rawKey: object.key, code: LOST_INVOCATION, reason, failedAt: deps.clock.now().toISOString(), mail: { ...base, recipients: named },
+    sesMessageId,
+    channelId: null,
+    rawKey: object.key,
+    code: LOST_INVOCATION,
+    reason,
+    failedAt: deps.clock.now().toISOString(),
+    mail: { ...base, recipients: named },
   });
   return { lost: { sesMessageId, rawKey: object.key, reason }, busy: 0, errors: [] };
 }

@@ -123,7 +123,8 @@ function wrappedContinuation(lines: readonly string[], kinds: Kind[], index: num
       above.length >= 60 ||
       isHistoryMarker(bare) ||
       /^\*?(?:from|to|cc|sent|date|subject|von|an|gesendet|betreff|de|à|objet|envoyé)\s*:/iu.test(bare) ||
-      (bare.split('(').length > bare.split(')').length || bare.split('<').length > bare.split('>').length) ||
+      bare.split('(').length > bare.split(')').length ||
+      bare.split('<').length > bare.split('>').length ||
       middle.every((line) => LINK_LINE.test(line));
     if (!wraps) return index;
     for (let offset = 1; offset <= length; offset++) kinds[index + offset] = 'quoted';

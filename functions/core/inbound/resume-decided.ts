@@ -34,7 +34,14 @@ export async function resumeDecided(
 /** The record in `decided` as a stored message and its checkpoint describe it. */
 export function decidedRecord(record: InboundRecord, { message, decided }: DecidedMessage): InboundRecord {
   return {
-    ...record, state: 'decided', conversationId: message.conversationId, routed: decided.routed, acknowledgement: decided.acknowledgement,
-    disposition: message.disposition, lane: message.lane, tags: [...message.tags], error: null,
+    ...record,
+    state: 'decided',
+    conversationId: message.conversationId,
+    routed: decided.routed,
+    acknowledgement: decided.acknowledgement,
+    disposition: message.disposition,
+    lane: message.lane,
+    tags: [...message.tags],
+    error: null,
   };
 }

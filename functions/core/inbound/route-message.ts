@@ -108,7 +108,11 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
  * side matches inside text. Whitespace inside a phrase matches any run of whitespace.
  */
 export function hasKeyword(text: string, keyword: string): boolean {
-  const words = keyword.normalize('NFC').trim().split(/\s+/u).filter((w) => w.length > 0);
+  const words = keyword
+    .normalize('NFC')
+    .trim()
+    .split(/\s+/u)
+    .filter((w) => w.length > 0);
   const first = [...(words[0] ?? '')].at(0);
   const last = [...(words[words.length - 1] ?? '')].at(-1);
   if (first === undefined || last === undefined) return false;

@@ -19,7 +19,10 @@ export const UNAUTHENTICATED_TAGS: readonly string[] = ['dmarc-fail', 'spoofing-
  * From address nothing proves (its Reply-To, To and Cc are whoever wrote it's choice).
  */
 export const STRANGER_FLAGS: readonly string[] = [
-  'ticket-number-from-non-participant', 'reply-token-from-non-participant', 'unauthenticated-follow-up', TAG_UNAUTHENTICATED,
+  'ticket-number-from-non-participant',
+  'reply-token-from-non-participant',
+  'unauthenticated-follow-up',
+  TAG_UNAUTHENTICATED,
 ];
 
 /**
@@ -52,9 +55,7 @@ export function replyToDiffers(
   const from = message.from?.address.trim().toLowerCase() ?? '';
   // Without a From address the Reply-To is whom the mail names (`customerAddress`): nothing differs from it.
   if (from === '') return false;
-  const others = message.replyTo
-    .map((a) => a.address.trim().toLowerCase())
-    .filter((a) => a !== '' && a !== from && !isOwnAddress(channel, a));
+  const others = message.replyTo.map((a) => a.address.trim().toLowerCase()).filter((a) => a !== '' && a !== from && !isOwnAddress(channel, a));
   if (others.length === 0) return false;
   if (thread.action === 'join') {
     const known = new Set((thread.conversation?.participants ?? []).map((p) => p.toLowerCase()));
@@ -96,11 +97,7 @@ export function isOwnAddress(channel: Pick<ChannelSettings, 'address' | 'aliases
  * adds nobody, since its From header is a forgery; a Reply-To that was not honoured
  * (`reply-to-differs`) is never added.
  */
-export function participantsOf(
-  channel: Pick<ChannelSettings, 'address' | 'aliases'>,
-  message: AddressedMessage,
-  tags: readonly string[] = [],
-): string[] {
+export function participantsOf(channel: Pick<ChannelSettings, 'address' | 'aliases'>, message: AddressedMessage, tags: readonly string[] = []): string[] {
   if (tags.some((t) => UNAUTHENTICATED_TAGS.includes(t))) return [];
   const flagged = tags.some((t) => STRANGER_FLAGS.includes(t));
   const replyTo = tags.includes(FLAG_REPLY_TO_DIFFERS) ? [] : message.replyTo;

@@ -78,7 +78,14 @@ export function aligned(a: string, b: string): boolean {
 /** The lowercase domain of an address, or null when it has none. */
 function domainOf(address: string): string | null {
   const at = address.lastIndexOf('@');
-  const domain = at < 0 ? '' : address.slice(at + 1).trim().toLowerCase().replace(/\.$/u, '');
+  const domain =
+    at < 0
+      ? ''
+      : address
+          .slice(at + 1)
+          .trim()
+          .toLowerCase()
+          .replace(/\.$/u, '');
   return domain.includes('.') ? domain : null;
 }
 

@@ -16,11 +16,12 @@ const RecipientSchema = z.object({
 });
 const NotificationSchema = z.object({
   // Real notifications spell types in any case (`bounce`, `BOUNCE`); read them all alike.
-  notificationType: z.string().transform((t) => t.toLowerCase()).pipe(z.enum(['bounce', 'complaint', 'delivery'])),
+  notificationType: z
+    .string()
+    .transform((t) => t.toLowerCase())
+    .pipe(z.enum(['bounce', 'complaint', 'delivery'])),
   bounce: z.object({ bounceType: z.string().optional(), bouncedRecipients: z.array(RecipientSchema) }).optional(),
-  complaint: z
-    .object({ complaintFeedbackType: z.string().optional(), complainedRecipients: z.array(RecipientSchema) })
-    .optional(),
+  complaint: z.object({ complaintFeedbackType: z.string().optional(), complainedRecipients: z.array(RecipientSchema) }).optional(),
   delivery: z.object({ recipients: z.array(z.string()), smtpResponse: z.string().optional() }).optional(),
   mail: z.object({ commonHeaders: z.object({ messageId: z.string().optional() }).optional() }).optional(),
 });
@@ -68,7 +69,13 @@ export function sesNotification(message: ParsedMessage): SesNotification | null 
   const recipients = (n.bounce?.bouncedRecipients ?? []).map((r) => {
     const status = enhancedCode(r.status ?? '') ?? enhancedCode(r.diagnosticCode ?? '');
     const action = r.action?.toLowerCase() ?? 'failed';
-    return { address: r.emailAddress.toLowerCase(), status, action, permanent: !transient && isPermanent(status, action), diagnostic: r.diagnosticCode ?? null };
+    return {
+      address: r.emailAddress.toLowerCase(),
+      status,
+      action,
+      permanent: !transient && isPermanent(status, action),
+      diagnostic: r.diagnosticCode ?? null,
+    };
   });
   return { kind: 'bounce', recipients, originalMessageId };
 }

@@ -34,12 +34,21 @@ export function replyCode(text: string): string | null {
 // Diagnostic phrases that name a cause. The detail (subject.detail of RFC 3463 §3) is
 // taken from here; the class (4 or 5) comes from the reply code or the context.
 const PHRASES: readonly (readonly [RegExp, string])[] = [
-  [/mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:the )?storage|insufficient (?:disk )?space|mailbox size limit|too many messages|mailfolder is full|disk full/i, '2.2'],
+  [
+    /mailbox (?:is )?full|over ?quota|quota exceeded|exceeded (?:the )?storage|insufficient (?:disk )?space|mailbox size limit|too many messages|mailfolder is full|disk full/i,
+    '2.2',
+  ],
   [/message (?:is )?too (?:large|big)|message size exceeds|exceeds (?:the )?(?:maximum|size)|size limit/i, '3.4'],
-  [/(?:host|domain) (?:not found|unknown|name lookup failed)|no such domain|unrouteable (?:mail )?domain|unroutable|no mx|nxdomain|couldn't find any host|host or domain name not found/i, '4.4'],
+  [
+    /(?:host|domain) (?:not found|unknown|name lookup failed)|no such domain|unrouteable (?:mail )?domain|unroutable|no mx|nxdomain|couldn't find any host|host or domain name not found/i,
+    '4.4',
+  ],
   [/relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|not (?:a|our) (?:gateway|relay)|not permitted to relay|rcpthosts|we do not relay/i, '7.1'],
   [/mailbox (?:is )?disabled|account (?:is |has been )?(?:disabled|deactivated|suspended|closed|locked|inactive)|deactivated|not active|inactive/i, '2.1'],
-  [/(?:user|recipient|mailbox|address|account)s? (?:is )?(?:unknown|not found|does not exist|doesn't exist|not exist|nonexistent|unavailable|invalid|not listed)|no such (?:user|mailbox|recipient|address|account)|unknown (?:user|recipient|address|local part)|invalid (?:recipient|mailbox|address)|does not like recipient|no mailbox here|not a valid (?:mailbox|user)|user doesn't have|mailbox not found|addressee unknown|recipient rejected|bad destination mailbox|mailbox unavailable|no account by that name|not listed in|recipnotfound/i, '1.1'],
+  [
+    /(?:user|recipient|mailbox|address|account)s? (?:is )?(?:unknown|not found|does not exist|doesn't exist|not exist|nonexistent|unavailable|invalid|not listed)|no such (?:user|mailbox|recipient|address|account)|unknown (?:user|recipient|address|local part)|invalid (?:recipient|mailbox|address)|does not like recipient|no mailbox here|not a valid (?:mailbox|user)|user doesn't have|mailbox not found|addressee unknown|recipient rejected|bad destination mailbox|mailbox unavailable|no account by that name|not listed in|recipnotfound/i,
+    '1.1',
+  ],
   [/spam|blocked|blacklist|blocklist|policy|rejected|denied|refused|virus/i, '7.1'],
   [/(?:timed? ?out|expired|could not be delivered (?:with)?in|retry time|too long in queue|giving up)/i, '4.7'],
 ];

@@ -50,11 +50,7 @@ export function headerIds(message: ParsedMessage): HeaderId[] {
 
 /** Message-IDs of the mail a report or automatic answer is about, without duplicates. */
 export function originalMessageIds(classification: Classification): string[] {
-  const ids = [
-    classification.deliveryReport?.originalMessageId,
-    classification.feedbackReport?.originalMessageId,
-    classification.originalMessageId,
-  ];
+  const ids = [classification.deliveryReport?.originalMessageId, classification.feedbackReport?.originalMessageId, classification.originalMessageId];
   return [...new Set(ids.filter((id): id is string => typeof id === 'string' && isMessageId(id)))];
 }
 

@@ -31,12 +31,22 @@ export const AcknowledgementSettingsSchema = z.strictObject({
       'Please keep the ticket number in the subject when you write to us about this request.\n\n{{channelName}}',
   ),
   /** At most one acknowledgement per sender in this many hours (RFC 3834 §2: "several days" at most once). */
-  windowHours: z.number().int().min(1).max(24 * 30).default(24),
+  windowHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** This many mails from one sender within `minutes` stop acknowledgements to it and tag the conversation. */
   breaker: z
     .strictObject({
       mails: z.number().int().min(2).max(1000).default(5),
-      minutes: z.number().int().min(1).max(24 * 60).default(10),
+      minutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(10),
     })
     .default({ mails: 5, minutes: 10 }),
 });

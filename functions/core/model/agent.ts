@@ -62,7 +62,10 @@ export interface Caller {
 }
 
 /** Whether a caller (or an agent) may work on a conversation of `channelId` last routed to `skill`. */
-export function canWorkOn(caller: Pick<Caller, 'role' | 'channels' | 'skills'>, conversation: { readonly channelId: string; readonly lastSkill: string | null }): boolean {
+export function canWorkOn(
+  caller: Pick<Caller, 'role' | 'channels' | 'skills'>,
+  conversation: { readonly channelId: string; readonly lastSkill: string | null },
+): boolean {
   if (hasRole(caller.role, 'supervisor')) return true;
   if (caller.channels.includes(conversation.channelId)) return true;
   return conversation.lastSkill !== null && caller.skills.includes(conversation.lastSkill);

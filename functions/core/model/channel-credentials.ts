@@ -35,13 +35,22 @@ export function sourceEndpoint(source: MailSource): ReadonlyMap<string, string |
   if (source.type === 'ses') return new Map();
   if (source.type === 'graph') {
     return new Map<string, string | number | null>([
-      ['source.type', 'graph'], ['source.tenantId', source.tenantId], ['source.mailbox', source.mailbox], ['source.auth', source.auth],
-      ['source.clientId', source.clientId], ['source.graphUrl', source.graphUrl], ['source.loginUrl', source.loginUrl],
+      ['source.type', 'graph'],
+      ['source.tenantId', source.tenantId],
+      ['source.mailbox', source.mailbox],
+      ['source.auth', source.auth],
+      ['source.clientId', source.clientId],
+      ['source.graphUrl', source.graphUrl],
+      ['source.loginUrl', source.loginUrl],
     ]);
   }
   const fields = new Map<string, string | number | null>([
-    ['source.type', source.type], ['source.host', source.host], ['source.port', source.port ?? null], ['source.security', source.security],
-    ['source.user', source.user], ['source.auth', source.auth],
+    ['source.type', source.type],
+    ['source.host', source.host],
+    ['source.port', source.port ?? null],
+    ['source.security', source.security],
+    ['source.user', source.user],
+    ['source.auth', source.auth],
   ]);
   if (source.oauth) {
     for (const [k, v] of Object.entries(source.oauth)) fields.set(`source.oauth.${k}`, v ?? null);
@@ -67,16 +76,27 @@ export function channelOAuthClient(channel: CredentialSettings): ChannelOAuthCli
     const graphOrigin = new URL(source.graphUrl).origin;
     const delegated = source.auth === 'delegated';
     const auth: OAuth2Auth = {
-      type: 'oauth2', user: source.mailbox, provider: 'custom', clientId: source.clientId,
-      tokenUrl: `${base}/${source.tenantId}/oauth2/v2.0/token`, authorizeUrl: `${base}/${source.tenantId}/oauth2/v2.0/authorize`,
+      type: 'oauth2',
+      user: source.mailbox,
+      provider: 'custom',
+      clientId: source.clientId,
+      tokenUrl: `${base}/${source.tenantId}/oauth2/v2.0/token`,
+      authorizeUrl: `${base}/${source.tenantId}/oauth2/v2.0/authorize`,
       scope: delegated ? `${graphOrigin}/Mail.ReadWrite offline_access` : `${graphOrigin}/.default`,
     };
-    return { grant: delegated ? 'authorization_code' : 'client_credentials', auth, tokenUrl: auth.tokenUrl ?? '', authorizeUrl: delegated ? (auth.authorizeUrl ?? null) : null, scope: auth.scope ?? '' };
+    return {
+      grant: delegated ? 'authorization_code' : 'client_credentials',
+      auth,
+      tokenUrl: auth.tokenUrl ?? '',
+      authorizeUrl: delegated ? (auth.authorizeUrl ?? null) : null,
+      scope: auth.scope ?? '',
+    };
   }
   const sourceOAuth = (source.type === 'imap' || source.type === 'pop3') && source.auth === 'oauth2' ? source : null;
   if (sourceOAuth?.oauth) {
     const own = sourceOAuth.oauth;
-    const preset = own.provider === 'microsoft' ? `${SOURCE_SCOPES[sourceOAuth.type]} offline_access` : own.provider === 'google' ? OAUTH_PRESETS.google.scope : '';
+    const preset =
+      own.provider === 'microsoft' ? `${SOURCE_SCOPES[sourceOAuth.type]} offline_access` : own.provider === 'google' ? OAUTH_PRESETS.google.scope : '';
     const auth: OAuth2Auth = { type: 'oauth2', user: sourceOAuth.user, ...own, scope: own.scope ?? preset };
     return codeClient(auth);
   }

@@ -15,7 +15,10 @@ export const TicketFormatSchema = z.strictObject({
   /** `none`: `#123456`; `brackets`: `[#123456]`; `braces`: `{#123456}`. */
   delimiter: z.enum(['none', 'brackets', 'braces']).default('brackets'),
   /** Text before the digits inside the delimiters, e.g. `#` or `Ticket#`. */
-  hook: headerSafeText(16).min(1).regex(/^[^\s\d[\]{}]+$/, 'no spaces, digits or brackets').default('#'),
+  hook: headerSafeText(16)
+    .min(1)
+    .regex(/^[^\s\d[\]{}]+$/, 'no spaces, digits or brackets')
+    .default('#'),
   /** Number of digits of a ticket number, check digit included. */
   digits: z.number().int().min(5).max(12).default(7),
 });
@@ -61,47 +64,55 @@ export type RoutingRule = z.infer<typeof RoutingRuleSchema>;
 /** Most routing rules of one channel (each mail is tried against them in order). */
 const MAX_RULES = 200;
 
-export const ChannelSettingsSchema = z.strictObject({
-  id: IdSchema,
-  /** The receiving address, e.g. `support@example.com`. */
-  address: AddressSchema,
-  /** The channel's name; the From display name when `displayName` is empty. */
-  name: headerSafeText(TEXT_LIMITS.name).default(''),
-  /** Further addresses that deliver into this channel. */
-  aliases: z.array(AddressSchema).max(100).default([]),
-  defaultSkill: IdSchema,
-  ticket: TicketFormatSchema.default(TicketFormatSchema.parse({})),
-  /** `prefer-in-reply-to` (default) or `ignore-in-reply-to` (ticket number and reply token only). */
-  threading: z.enum(['prefer-in-reply-to', 'ignore-in-reply-to']).default('prefer-in-reply-to'),
-  /** Reply address with a per-conversation token, `local+TOKEN@domain`. */
-  replyToken: z.boolean().default(true),
-  routing: z.array(RoutingRuleSchema).max(MAX_RULES).default([]),
-  /** Skill for mail SES marks as spam when `spamPolicy` is `route`. */
-  spamSkill: IdSchema.optional(),
-  spamPolicy: z.enum(['route', 'tag', 'drop']).default('tag'),
-  /** Largest message accepted, in bytes (SES receiving caps at 40 MB). */
-  maxMessageBytes: z.number().int().positive().max(40 * 1024 * 1024).default(40 * 1024 * 1024),
-  /** Lowercase extensions without dot; null allows every extension. */
-  allowedAttachmentExtensions: z.array(z.string().max(TEXT_LIMITS.extension)).max(200).nullable().default(null),
-  // Sending: display name, allowed From addresses, branded template, outbound switch and transport.
-  ...OutboundSettingsSchema.shape,
-  /** The channel's own SMTP server, when `outbound.transport` is `smtp`; its secrets are stored apart, encrypted. */
-  smtp: SmtpTransportSettingsSchema.nullable().default(null),
-  /** Where inbound mail comes from: SES receiving (the default) or a mailbox read over IMAP, POP3 or Microsoft Graph. */
-  source: MailSourceSchema.default({ type: 'ses' }),
-  /** Automatic acknowledgement of new conversations opened by a person's mail; off by default. */
-  acknowledgement: AcknowledgementSettingsSchema.default(AcknowledgementSettingsSchema.parse({})),
-  /** How long its conversations are kept after their last message; absent: the account-wide `retention.mailDays`. */
-  retention: ChannelRetentionSchema.optional(),
-  /** SLA targets in business minutes of a calendar (`docs/sla.md`); absent: the account's `sla`, if any. */
-  sla: SlaSettingsSchema.optional(),
-})
+export const ChannelSettingsSchema = z
+  .strictObject({
+    id: IdSchema,
+    /** The receiving address, e.g. `support@example.com`. */
+    address: AddressSchema,
+    /** The channel's name; the From display name when `displayName` is empty. */
+    name: headerSafeText(TEXT_LIMITS.name).default(''),
+    /** Further addresses that deliver into this channel. */
+    aliases: z.array(AddressSchema).max(100).default([]),
+    defaultSkill: IdSchema,
+    ticket: TicketFormatSchema.default(TicketFormatSchema.parse({})),
+    /** `prefer-in-reply-to` (default) or `ignore-in-reply-to` (ticket number and reply token only). */
+    threading: z.enum(['prefer-in-reply-to', 'ignore-in-reply-to']).default('prefer-in-reply-to'),
+    /** Reply address with a per-conversation token, `local+TOKEN@domain`. */
+    replyToken: z.boolean().default(true),
+    routing: z.array(RoutingRuleSchema).max(MAX_RULES).default([]),
+    /** Skill for mail SES marks as spam when `spamPolicy` is `route`. */
+    spamSkill: IdSchema.optional(),
+    spamPolicy: z.enum(['route', 'tag', 'drop']).default('tag'),
+    /** Largest message accepted, in bytes (SES receiving caps at 40 MB). */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(40 * 1024 * 1024)
+      .default(40 * 1024 * 1024),
+    /** Lowercase extensions without dot; null allows every extension. */
+    allowedAttachmentExtensions: z.array(z.string().max(TEXT_LIMITS.extension)).max(200).nullable().default(null),
+    // Sending: display name, allowed From addresses, branded template, outbound switch and transport.
+    ...OutboundSettingsSchema.shape,
+    /** The channel's own SMTP server, when `outbound.transport` is `smtp`; its secrets are stored apart, encrypted. */
+    smtp: SmtpTransportSettingsSchema.nullable().default(null),
+    /** Where inbound mail comes from: SES receiving (the default) or a mailbox read over IMAP, POP3 or Microsoft Graph. */
+    source: MailSourceSchema.default({ type: 'ses' }),
+    /** Automatic acknowledgement of new conversations opened by a person's mail; off by default. */
+    acknowledgement: AcknowledgementSettingsSchema.default(AcknowledgementSettingsSchema.parse({})),
+    /** How long its conversations are kept after their last message; absent: the account-wide `retention.mailDays`. */
+    retention: ChannelRetentionSchema.optional(),
+    /** SLA targets in business minutes of a calendar (`docs/sla.md`); absent: the account's `sla`, if any. */
+    sla: SlaSettingsSchema.optional(),
+  })
   .refine((c) => c.outbound.transport !== 'smtp' || c.smtp !== null, { message: 'an smtp transport needs smtp settings', path: ['smtp'] })
   .refine((c) => !(c.smtp?.auth.type === 'oauth2' && 'oauth' in c.source && c.source.oauth), {
-    message: 'one OAuth client per channel: leave source.oauth out and the source uses the SMTP one (one consent for both directions)', path: ['source', 'oauth'],
+    message: 'one OAuth client per channel: leave source.oauth out and the source uses the SMTP one (one consent for both directions)',
+    path: ['source', 'oauth'],
   })
   .refine((c) => !((c.source.type === 'imap' || c.source.type === 'pop3') && c.source.auth === 'oauth2' && !c.source.oauth && c.smtp?.auth.type !== 'oauth2'), {
-    message: 'auth oauth2 needs source.oauth (provider, clientId), or an OAuth 2.0 smtp.auth to share', path: ['source', 'oauth'],
+    message: 'auth oauth2 needs source.oauth (provider, clientId), or an OAuth 2.0 smtp.auth to share',
+    path: ['source', 'oauth'],
   })
   .refine(oneOutboundFlow, OUTBOUND_FLOW_CONFLICT)
   .overwrite(withOutboundFlow);

@@ -1,29 +1,11 @@
 import { z } from 'zod';
 
-export const LANES = [
-  'human',
-  'auto-reply',
-  'out-of-office',
-  'bounce',
-  'delay',
-  'delivery-report',
-  'feedback-report',
-  'read-receipt',
-  'bulk',
-] as const;
+export const LANES = ['human', 'auto-reply', 'out-of-office', 'bounce', 'delay', 'delivery-report', 'feedback-report', 'read-receipt', 'bulk'] as const;
 export const LaneSchema = z.enum(LANES);
 export type Lane = z.infer<typeof LaneSchema>;
 
 /** Lanes of mail written by a machine in answer to something: never open a conversation. */
-export const ANSWERING_LANES: readonly Lane[] = [
-  'auto-reply',
-  'out-of-office',
-  'bounce',
-  'delay',
-  'delivery-report',
-  'feedback-report',
-  'read-receipt',
-];
+export const ANSWERING_LANES: readonly Lane[] = ['auto-reply', 'out-of-office', 'bounce', 'delay', 'delivery-report', 'feedback-report', 'read-receipt'];
 
 export const DeliveryRecipientSchema = z.object({
   address: z.string(),

@@ -19,15 +19,7 @@ export const ConversationRefSchema = z.object({
 });
 export type ConversationRef = z.infer<typeof ConversationRefSchema>;
 
-export const THREAD_RULES = [
-  'in-reply-to',
-  'references',
-  'ticket-number',
-  'reply-token',
-  'original-message',
-  'new-conversation',
-  'unattached',
-] as const;
+export const THREAD_RULES = ['in-reply-to', 'references', 'ticket-number', 'reply-token', 'original-message', 'new-conversation', 'unattached'] as const;
 export type ThreadRule = (typeof THREAD_RULES)[number];
 
 export const ThreadSignalSchema = z.object({

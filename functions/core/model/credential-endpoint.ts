@@ -2,8 +2,18 @@ import { oauthEndpoints, type SmtpTransportSettings } from './transport-settings
 
 /** One setting a stored secret is used with, by its path in the channel. */
 export type EndpointField =
-  | 'smtp.host' | 'smtp.port' | 'smtp.security' | 'smtp.forceTls' | 'smtp.auth.type' | 'smtp.auth.user'
-  | 'smtp.auth.provider' | 'smtp.auth.tenant' | 'smtp.auth.tokenUrl' | 'smtp.auth.authorizeUrl' | 'smtp.auth.clientId' | 'smtp.auth.scope';
+  | 'smtp.host'
+  | 'smtp.port'
+  | 'smtp.security'
+  | 'smtp.forceTls'
+  | 'smtp.auth.type'
+  | 'smtp.auth.user'
+  | 'smtp.auth.provider'
+  | 'smtp.auth.tenant'
+  | 'smtp.auth.tokenUrl'
+  | 'smtp.auth.authorizeUrl'
+  | 'smtp.auth.clientId'
+  | 'smtp.auth.scope';
 
 /**
  * The settings a channel's secrets are used with, in a fixed order: where they go (host, port,

@@ -68,4 +68,7 @@ export function headerSafeText(max: number) {
 }
 
 /** An address, lowercased: at most 254 characters (RFC 5321). */
-export const AddressSchema = z.email().max(TEXT_LIMITS.address).transform((a) => a.toLowerCase());
+export const AddressSchema = z
+  .email()
+  .max(TEXT_LIMITS.address)
+  .transform((a) => a.toLowerCase());

@@ -55,28 +55,30 @@ export const AcknowledgementRecordSchema = z.object({
 export type AcknowledgementRecord = z.infer<typeof AcknowledgementRecordSchema>;
 
 /** Processing record of one mail on one channel: the idempotency key and its progress. */
-export const InboundRecordSchema = z.object({
-  sesMessageId: z.string(),
-  channelId: z.string(),
-  /** Postroom id of the message, fixed on the first attempt. */
-  messageId: z.string(),
-  mail: InboundMailSchema,
-  state: z.enum(INBOUND_STATES),
-  candidate: CandidateSchema.nullable(),
-  conversationId: z.string().nullable(),
-  /** Set once decided. */
-  disposition: z.enum(['route', 'record', 'quarantine', 'drop']).nullable(),
-  lane: LaneSchema.nullable(),
-  tags: z.array(z.string()),
-  /** Set from `decided` on when the message goes to a queue: what was (or will be) sent. */
-  routed: StoredRoutedMessageSchema.nullable(),
-  /**
-   * The channel's automatic acknowledgement of this mail, once decided (null when the channel
-   * does not acknowledge): `skipped` names why none is sent; `job` is the queued one, fixed before
-   * anything of it is written, so a retry writes and sends the same message again, never another.
-   */
-  acknowledgement: AcknowledgementRecordSchema.nullable().default(null),
-}).extend(LeaseFieldsSchema.shape);
+export const InboundRecordSchema = z
+  .object({
+    sesMessageId: z.string(),
+    channelId: z.string(),
+    /** Postroom id of the message, fixed on the first attempt. */
+    messageId: z.string(),
+    mail: InboundMailSchema,
+    state: z.enum(INBOUND_STATES),
+    candidate: CandidateSchema.nullable(),
+    conversationId: z.string().nullable(),
+    /** Set once decided. */
+    disposition: z.enum(['route', 'record', 'quarantine', 'drop']).nullable(),
+    lane: LaneSchema.nullable(),
+    tags: z.array(z.string()),
+    /** Set from `decided` on when the message goes to a queue: what was (or will be) sent. */
+    routed: StoredRoutedMessageSchema.nullable(),
+    /**
+     * The channel's automatic acknowledgement of this mail, once decided (null when the channel
+     * does not acknowledge): `skipped` names why none is sent; `job` is the queued one, fixed before
+     * anything of it is written, so a retry writes and sends the same message again, never another.
+     */
+    acknowledgement: AcknowledgementRecordSchema.nullable().default(null),
+  })
+  .extend(LeaseFieldsSchema.shape);
 export type InboundRecord = z.infer<typeof InboundRecordSchema>;
 
 /** Mail that could not be processed; `mail` holds all a replay needs. */

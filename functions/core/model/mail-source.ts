@@ -13,10 +13,18 @@ import { OAUTH_PROVIDERS, SmtpHostSchema } from './transport-settings.ts';
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
 
 /** One IMAP folder name as the server spells it (modified UTF-7 is the adapter's business). */
-const FolderSchema = z.string().min(1).max(200).regex(/^[^\r\n\0*%]+$/, 'a folder name, without line breaks, `*` or `%`');
+const FolderSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\r\n\0*%]+$/, 'a folder name, without line breaks, `*` or `%`');
 
 /** One line-safe login value (it goes into a LOGIN, USER or XOAUTH2 line). */
-const LoginSchema = z.string().min(1).max(TEXT_LIMITS.address).regex(/^[^\r\n\0]+$/, 'no line breaks');
+const LoginSchema = z
+  .string()
+  .min(1)
+  .max(TEXT_LIMITS.address)
+  .regex(/^[^\r\n\0]+$/, 'no line breaks');
 
 /**
  * The OAuth 2.0 client a mailbox source logs in with, when it is not the channel's SMTP one. Absent,
@@ -24,11 +32,19 @@ const LoginSchema = z.string().min(1).max(TEXT_LIMITS.address).regex(/^[^\r\n\0]
  */
 export const SourceOAuthSchema = z.strictObject({
   provider: z.enum(OAUTH_PROVIDERS),
-  tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'a tenant id or domain').optional(),
+  tenant: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'a tenant id or domain')
+    .optional(),
   tokenUrl: z.url().max(TEXT_LIMITS.url).optional(),
   authorizeUrl: z.url().max(TEXT_LIMITS.url).optional(),
   clientId: LoginSchema,
-  scope: z.string().min(1).max(1000).regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens').optional(),
+  scope: z
+    .string()
+    .min(1)
+    .max(1000)
+    .regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens')
+    .optional(),
   redirectUri: z.url().max(TEXT_LIMITS.url).optional(),
 });
 export type SourceOAuth = z.infer<typeof SourceOAuthSchema>;
@@ -40,7 +56,10 @@ export type SourceOAuth = z.infer<typeof SourceOAuthSchema>;
  * stamps its own on top of any a sender wrote). `null`: none is believed, so SPF, DKIM and DMARC
  * count as unproven (a server that writes no header of its own, such as a plain dovecot).
  */
-const TrustedResultsSchema = z.string().regex(/^(?:\*|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$/, 'an authserv-id (a host name) or "*"').nullable();
+const TrustedResultsSchema = z
+  .string()
+  .regex(/^(?:\*|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$/, 'an authserv-id (a host name) or "*"')
+  .nullable();
 
 const common = {
   host: SmtpHostSchema,
@@ -103,12 +122,22 @@ export const SesSourceSchema = z.strictObject({ type: z.literal('ses') });
 function checkSource(source: z.infer<typeof MailSourceUnion>, ctx: z.RefinementCtx): void {
   const issue = (path: string, message: string): void => ctx.addIssue({ code: 'custom', path: [path], message });
   if (source.type === 'imap' || source.type === 'pop3') {
-    if (source.security === 'none' && !LOOPBACK_HOSTS.has(source.host)) issue('security', '"none" (plaintext) only to a loopback host, in the sandbox: use tls or starttls');
+    if (source.security === 'none' && !LOOPBACK_HOSTS.has(source.host))
+      issue('security', '"none" (plaintext) only to a loopback host, in the sandbox: use tls or starttls');
     if (source.auth === 'password' && source.oauth) issue('oauth', 'only with auth "oauth2"');
   }
-  const urls: [string, string | undefined][] = source.type === 'graph'
-    ? [['graphUrl', source.graphUrl], ['loginUrl', source.loginUrl]]
-    : source.type === 'ses' ? [] : [['oauth.tokenUrl', source.oauth?.tokenUrl], ['oauth.authorizeUrl', source.oauth?.authorizeUrl]];
+  const urls: [string, string | undefined][] =
+    source.type === 'graph'
+      ? [
+          ['graphUrl', source.graphUrl],
+          ['loginUrl', source.loginUrl],
+        ]
+      : source.type === 'ses'
+        ? []
+        : [
+            ['oauth.tokenUrl', source.oauth?.tokenUrl],
+            ['oauth.authorizeUrl', source.oauth?.authorizeUrl],
+          ];
   for (const [path, value] of urls) {
     if (!value || !URL.canParse(value)) continue;
     const url = new URL(value);

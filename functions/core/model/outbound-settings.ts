@@ -19,37 +19,45 @@ export const OutboundSwitchSchema = z.strictObject({
   enabled: z.boolean().optional().meta({ deprecated: true, description: 'Deprecated: use the channel field `outboundFlow`.' }),
   transport: z.enum(['ses', 'smtp']).default('ses'),
   /** SES configuration set for event publishing (bounces, complaints, deliveries); SES only. */
-  configurationSet: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _, at most 64').optional(),
+  configurationSet: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _, at most 64')
+    .optional(),
 });
 export type OutboundSwitch = z.infer<typeof OutboundSwitchSchema>;
 
 export const OUTBOUND_FLOW_CONFLICT = {
-  message: 'outbound.enabled is the old name of outboundFlow and says otherwise: give outboundFlow alone', path: ['outbound', 'enabled'],
+  message: 'outbound.enabled is the old name of outboundFlow and says otherwise: give outboundFlow alone',
+  path: ['outbound', 'enabled'],
 };
 
 /** The outbound part of a channel's settings: From addresses, branding, transport choice. */
-export const OutboundSettingsSchema = z.strictObject({
-  /** Display name of the channel address; empty falls back to the channel's `name`. */
-  displayName: headerSafeText(TEXT_LIMITS.name).default(''),
-  /** Further addresses agents may send as, besides the channel address. */
-  allowedFrom: z.array(FromAddressSchema).max(100).default([]),
-  /** Branded HTML template with `{{body}}` and the other placeholders; null uses the default template. */
-  template: z
-    .string()
-    .max(256 * 1024)
-    .nullable()
-    .default(null)
-    .superRefine((template, ctx) => {
-      if (template === null) return;
-      for (const issue of checkTemplate(template)) ctx.addIssue({ code: 'custom', message: issue.message });
-    }),
-  /**
-   * Agents may start conversations on this channel (`POST /conversations`): a new mail to a
-   * customer that is no reply. Off by default; replies and forwards are always allowed.
-   */
-  outboundFlow: z.boolean().optional().meta({ description: 'Agents may start conversations on this channel (POST /conversations). Off (false) when absent.' }),
-  outbound: OutboundSwitchSchema.default(OutboundSwitchSchema.parse({})),
-})
+export const OutboundSettingsSchema = z
+  .strictObject({
+    /** Display name of the channel address; empty falls back to the channel's `name`. */
+    displayName: headerSafeText(TEXT_LIMITS.name).default(''),
+    /** Further addresses agents may send as, besides the channel address. */
+    allowedFrom: z.array(FromAddressSchema).max(100).default([]),
+    /** Branded HTML template with `{{body}}` and the other placeholders; null uses the default template. */
+    template: z
+      .string()
+      .max(256 * 1024)
+      .nullable()
+      .default(null)
+      .superRefine((template, ctx) => {
+        if (template === null) return;
+        for (const issue of checkTemplate(template)) ctx.addIssue({ code: 'custom', message: issue.message });
+      }),
+    /**
+     * Agents may start conversations on this channel (`POST /conversations`): a new mail to a
+     * customer that is no reply. Off by default; replies and forwards are always allowed.
+     */
+    outboundFlow: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Agents may start conversations on this channel (POST /conversations). Off (false) when absent.' }),
+    outbound: OutboundSwitchSchema.default(OutboundSwitchSchema.parse({})),
+  })
   .refine(oneOutboundFlow, OUTBOUND_FLOW_CONFLICT)
   .overwrite((s) => withOutboundFlow(s));
 

@@ -57,7 +57,10 @@ export const ApiAuthSchema = z.union([
   z.strictObject({
     jwt: z.strictObject({
       /** The issuer URL, e.g. `https://cognito-idp.<region>.amazonaws.com/<pool id>`. */
-      issuer: z.url().max(TEXT_LIMITS.url).refine((u) => u.startsWith('https://'), 'the issuer must use https'),
+      issuer: z
+        .url()
+        .max(TEXT_LIMITS.url)
+        .refine((u) => u.startsWith('https://'), 'the issuer must use https'),
       /** Accepted `aud` (or Cognito `client_id`) values. */
       audience: z.array(z.string().min(1).max(256)).min(1).max(20),
     }),
@@ -70,7 +73,12 @@ export const ApiSchema = z.strictObject({
    * Under JWT: a claim whose values name roles (`cognito:groups`, `groups`, `roles`, `scope`), as
    * `admin`, `supervisor` or `agent`, optionally prefixed `postroom-`; it overrides an agent's stored role.
    */
-  roleClaim: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'a claim name without spaces').optional(),
+  roleClaim: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'a claim name without spaces')
+    .optional(),
   /** CORS for browser clients; off unless set. */
   cors: z
     .strictObject({
@@ -87,15 +95,18 @@ export const ApiSchema = z.strictObject({
 });
 export type ApiConfig = z.infer<typeof ApiSchema>;
 /** A private network an admin-set host may reach: a CIDR block that overlaps no protected network (metadata, loopback, link-local). */
-const AllowedCidrSchema = z.string().max(64).superRefine((text, ctx) => {
-  const cidr = parseCidr(text);
-  if (!cidr) {
-    ctx.addIssue({ code: 'custom', message: `${text} is not a CIDR block such as 10.20.0.0/16` });
-    return;
-  }
-  const hit = protectedOverlap(cidr);
-  if (hit) ctx.addIssue({ code: 'custom', message: `${text} overlaps ${hit.cidr} (${hit.what}), which outbound connections may never reach` });
-});
+const AllowedCidrSchema = z
+  .string()
+  .max(64)
+  .superRefine((text, ctx) => {
+    const cidr = parseCidr(text);
+    if (!cidr) {
+      ctx.addIssue({ code: 'custom', message: `${text} is not a CIDR block such as 10.20.0.0/16` });
+      return;
+    }
+    const hit = protectedOverlap(cidr);
+    if (hit) ctx.addIssue({ code: 'custom', message: `${text} overlaps ${hit.cidr} (${hit.what}), which outbound connections may never reach` });
+  });
 
 /** Sending: which private networks an admin-set SMTP host or token URL may reach (none by default). */
 export const OutboundConfigSchema = z.strictObject({
@@ -127,7 +138,10 @@ export const PostroomConfigSchema = z
     /** Domains SES receives mail for (verified in SES, MX pointing at SES inbound). */
     domains: z.array(DomainSchema).min(1).max(100),
     /** Skill names, or `{ name, description }` objects. Each adds queues to the stack (more can be added through the API). */
-    skills: z.array(z.union([IdSchema.transform((name) => ({ name, description: '' })), SkillSchema])).min(1).max(100),
+    skills: z
+      .array(z.union([IdSchema.transform((name) => ({ name, description: '' })), SkillSchema]))
+      .min(1)
+      .max(100),
     channels: z.array(ChannelSettingsSchema).min(1).max(100),
     receiving: ReceivingSchema.default(ReceivingSchema.parse({})),
     retention: RetentionSchema.default(RetentionSchema.parse({})),

@@ -12,10 +12,15 @@ export const ReplyAttachmentSchema = z.discriminatedUnion('source', [
      * The key the upload route handed out (`outbound/uploads/agents/<agentId>/…`): one the replying
      * agent uploaded (a supervisor replying for an agent: theirs or the supervisor's own), still stored.
      */
-    key: z.string().max(1024).regex(/^outbound\/uploads\/[A-Za-z0-9._\-/]+$/, 'a key from POST /attachments').meta({
-      description: 'A key `POST /attachments` handed out to the replying agent (a supervisor replying on an agent\'s behalf: '
-        + 'the agent\'s or their own); the file must be uploaded. Any other key is a 400 naming it.',
-    }),
+    key: z
+      .string()
+      .max(1024)
+      .regex(/^outbound\/uploads\/[A-Za-z0-9._\-/]+$/, 'a key from POST /attachments')
+      .meta({
+        description:
+          "A key `POST /attachments` handed out to the replying agent (a supervisor replying on an agent's behalf: " +
+          "the agent's or their own); the file must be uploaded. Any other key is a 400 naming it.",
+      }),
     /** The name the mail gives the file: header text, so no bidi override (`invoice\u202Efdp.exe`) or lone surrogate either. */
     filename: headerSafeText(255).min(1),
   }),
@@ -33,7 +38,7 @@ export const REPLY_LIMITS = { text: 1_000_000, html: 2_000_000, recipients: 50, 
 
 const TEMPLATE_ORDER =
   'A template of the channel (`PUT /channels/{id}/templates/{name}`) to render the reply with; 400 when the channel has none of that name. ' +
-  'When absent: the channel\'s stored `default` template, else its inline `outbound.template`, else the built-in layout.';
+  "When absent: the channel's stored `default` template, else its inline `outbound.template`, else the built-in layout.";
 
 /** The fields of an agent's reply, defined once: the API's body is derived from them. */
 const replyFields = {
@@ -41,7 +46,7 @@ const replyFields = {
   /** The agent's display name for `{{agentName}}`: set by the server (the agents resource), never by an API caller. */
   agentName: headerSafeText(TEXT_LIMITS.name).default(''),
   /** One of the channel's allowed From addresses; the channel address when absent. */
-  from: AddressSchema.optional().meta({ description: 'One of the channel\'s allowed From addresses; the channel address when absent.' }),
+  from: AddressSchema.optional().meta({ description: "One of the channel's allowed From addresses; the channel address when absent." }),
   text: z.string().max(REPLY_LIMITS.text).nullable().default(null),
   html: z
     .string()
@@ -52,8 +57,8 @@ const replyFields = {
     .nullable()
     .default(null)
     .meta({
-      description: 'Sanitized before sending; the text alternative is derived from it when `text` is absent. '
-        + `Elements may nest at most ${MAX_HTML_DEPTH} deep.`,
+      description:
+        'Sanitized before sending; the text alternative is derived from it when `text` is absent. ' + `Elements may nest at most ${MAX_HTML_DEPTH} deep.`,
     }),
   cc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
   bcc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
@@ -67,7 +72,7 @@ const replyFields = {
   /** A signature given by the caller (the `postroom reply` command); else the agent's stored one. Not in the API body. */
   signature: SignatureSchema.optional(),
   /** Postroom id of the customer's message answered; the newest inbound one when absent. */
-  inReplyTo: z.string().min(1).max(200).optional().meta({ description: 'Postroom id of the customer\'s message answered; the newest one when absent.' }),
+  inReplyTo: z.string().min(1).max(200).optional().meta({ description: "Postroom id of the customer's message answered; the newest one when absent." }),
 };
 
 const hasBody = (r: { readonly text: string | null; readonly html: string | null }): boolean => (r.text ?? '').trim() !== '' || (r.html ?? '').trim() !== '';
@@ -77,9 +82,7 @@ const BODY_NEEDED = { message: 'give text or html', path: ['text'] };
  * An agent's reply in a conversation: what `queueReply` takes, from the API, the `postroom reply`
  * command and the sandbox alike. The signature is the one given, else the agent's stored one.
  */
-export const ReplyRequestSchema = z
-  .strictObject({ conversationId: z.string().min(1).max(200), ...replyFields })
-  .refine(hasBody, BODY_NEEDED);
+export const ReplyRequestSchema = z.strictObject({ conversationId: z.string().min(1).max(200), ...replyFields }).refine(hasBody, BODY_NEEDED);
 export type ReplyRequest = z.output<typeof ReplyRequestSchema>;
 export type ReplyRequestInput = z.input<typeof ReplyRequestSchema>;
 
@@ -117,7 +120,7 @@ export const NewConversationBodySchema = z
   .strictObject({
     channelId: IdSchema.meta({ description: 'The channel the conversation is on; its `outboundFlow` must be on (409 naming it otherwise).' }),
     to: toField,
-    subject: subjectField.meta({ description: 'The ticket number is placed in it per the channel\'s ticket format.' }),
+    subject: subjectField.meta({ description: "The ticket number is placed in it per the channel's ticket format." }),
     ...mailBodyFields,
     agentId: IdSchema.optional().meta({ description: 'The writing agent: the caller when absent.' }),
   })
@@ -131,10 +134,16 @@ const forwardFields = {
   to: toField,
   cc: z.array(AddressInputSchema).max(REPLY_LIMITS.recipients).default([]),
   note: z.string().max(REPLY_LIMITS.text).optional().meta({ description: 'A note to the recipient, above the forwarded mail.' }),
-  messageIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_FORWARDED).optional().meta({
-    description: 'Postroom ids of the customer messages of this conversation to forward, each enclosed as it was received (message/rfc822, '
-      + 'its attachments with it); the newest customer message when absent.',
-  }),
+  messageIds: z
+    .array(z.string().min(1).max(200))
+    .min(1)
+    .max(MAX_FORWARDED)
+    .optional()
+    .meta({
+      description:
+        'Postroom ids of the customer messages of this conversation to forward, each enclosed as it was received (message/rfc822, ' +
+        'its attachments with it); the newest customer message when absent.',
+    }),
   from: replyFields.from,
 };
 

@@ -49,9 +49,10 @@ export const ChannelRetentionSchema = z
   })
   .meta({
     id: 'ChannelRetention',
-    description: 'How long this channel\'s conversations (records, raw mail, attachments, outbound plans) are kept after their last message, '
-      + `in whole days (${RETENTION_LIMITS.mailDays.min}–${RETENTION_LIMITS.mailDays.max}); leave out for the account-wide setting `
-      + `(default ${RETENTION_DEFAULTS.mailDays}). A conversation keeps the period that applied when it began.`,
+    description:
+      "How long this channel's conversations (records, raw mail, attachments, outbound plans) are kept after their last message, " +
+      `in whole days (${RETENTION_LIMITS.mailDays.min}–${RETENTION_LIMITS.mailDays.max}); leave out for the account-wide setting ` +
+      `(default ${RETENTION_DEFAULTS.mailDays}). A conversation keeps the period that applied when it began.`,
   });
 export type ChannelRetention = z.infer<typeof ChannelRetentionSchema>;
 

@@ -52,7 +52,10 @@ export type RoutedMessage = z.infer<typeof RoutedMessageSchema>;
  * stored before an upgrade.
  */
 export const StoredRoutedMessageSchema = z.preprocess(
-  (value) => (typeof value === 'object' && value !== null && (value as { schemaVersion?: unknown }).schemaVersion === 1 ? { ...value, schemaVersion: ROUTED_MESSAGE_SCHEMA_VERSION } : value),
+  (value) =>
+    typeof value === 'object' && value !== null && (value as { schemaVersion?: unknown }).schemaVersion === 1
+      ? { ...value, schemaVersion: ROUTED_MESSAGE_SCHEMA_VERSION }
+      : value,
   RoutedMessageSchema,
 );
 

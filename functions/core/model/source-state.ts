@@ -49,12 +49,14 @@ export const SourceStateSchema = z.object({
   notBefore: z.string().nullable(),
   counts: SourceCountsSchema,
   /** Graph change notifications: the subscription and when it expires. */
-  subscription: z.object({
-    id: z.string(),
-    expiresAt: z.string(),
-    /** The secret Graph carries back with each notification; it lets a caller only make a poll come sooner. */
-    clientState: z.string(),
-  }).nullable(),
+  subscription: z
+    .object({
+      id: z.string(),
+      expiresAt: z.string(),
+      /** The secret Graph carries back with each notification; it lets a caller only make a poll come sooner. */
+      clientState: z.string(),
+    })
+    .nullable(),
   /** Optimistic version: a poll saves only over the state it read. */
   version: z.number().int().nonnegative(),
 });

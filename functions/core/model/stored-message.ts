@@ -45,7 +45,9 @@ export const InboundStoredMessageSchema = z.object({
   disposition: z.enum(['route', 'record', 'quarantine', 'drop']),
   route: z.object({ skill: z.string(), rule: z.string(), priority: PrioritySchema }).nullable(),
   thread: z.object({
-    rule: z.enum(THREAD_RULES), reason: z.string(), flags: z.array(z.string()),
+    rule: z.enum(THREAD_RULES),
+    reason: z.string(),
+    flags: z.array(z.string()),
     /** An unauthenticated follow-up (`unauthenticated-follow-up`): the conversation its ticket number or reply token named, not joined. */
     linkedConversationId: z.string().nullable().optional(),
   }),

@@ -60,20 +60,27 @@ export const SmtpHostSchema = z
   });
 
 /** One SMTP line-safe value: no CR, LF or NUL (they would end the AUTH or XOAUTH2 line). */
-const LineSafe = z.string().min(1).max(320).regex(/^[^\r\n\0]+$/, 'no line breaks');
+const LineSafe = z
+  .string()
+  .min(1)
+  .max(320)
+  .regex(/^[^\r\n\0]+$/, 'no line breaks');
 
 function httpsUrl(what: string, options: { loopbackHttp?: boolean } = {}) {
-  return z.url({ error: `${what} must be a URL` }).max(TEXT_LIMITS.url).superRefine((value, ctx) => {
-    // Refinements run after a failed format check too: an unparsable value has its issue already.
-    if (!URL.canParse(value)) return;
-    const url = new URL(value);
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !(options.loopbackHttp && url.protocol === 'http:' && loopback)) {
-      ctx.addIssue({ code: 'custom', message: `${what} must use https` });
-    }
-    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: `${what} must not carry credentials` });
-    if (url.hash) ctx.addIssue({ code: 'custom', message: `${what} must not have a fragment` });
-  });
+  return z
+    .url({ error: `${what} must be a URL` })
+    .max(TEXT_LIMITS.url)
+    .superRefine((value, ctx) => {
+      // Refinements run after a failed format check too: an unparsable value has its issue already.
+      if (!URL.canParse(value)) return;
+      const url = new URL(value);
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+      if (url.protocol !== 'https:' && !(options.loopbackHttp && url.protocol === 'http:' && loopback)) {
+        ctx.addIssue({ code: 'custom', message: `${what} must use https` });
+      }
+      if (url.username || url.password) ctx.addIssue({ code: 'custom', message: `${what} must not carry credentials` });
+      if (url.hash) ctx.addIssue({ code: 'custom', message: `${what} must not have a fragment` });
+    });
 }
 
 export const PasswordAuthSchema = z.strictObject({
@@ -88,14 +95,22 @@ export const OAuth2AuthSchema = z
     user: LineSafe,
     provider: z.enum(OAUTH_PROVIDERS),
     /** Microsoft only: tenant id or domain; `common` when absent. */
-    tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'a tenant id or domain').optional(),
+    tenant: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'a tenant id or domain')
+      .optional(),
     /** Custom provider only: the token endpoint (https). */
     tokenUrl: httpsUrl('tokenUrl').optional(),
     /** Custom provider only: the consent page the admin opens for the authorization code. */
     authorizeUrl: httpsUrl('authorizeUrl').optional(),
     clientId: LineSafe,
     /** Space-separated scopes; the preset's scope when absent. */
-    scope: z.string().min(1).max(1000).regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens').optional(),
+    scope: z
+      .string()
+      .min(1)
+      .max(1000)
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'space-separated scope tokens')
+      .optional(),
     /** Where the consent page sends the admin back with `?code=`; registered with the provider. */
     redirectUri: httpsUrl('redirectUri', { loopbackHttp: true }).optional(),
   })

@@ -110,7 +110,12 @@ export interface ConversationAdmin {
    * Sets the status and/or the agent (the `lastAgent` preferred-agent routing reads), only while
    * `updatedAt` is `expectedUpdatedAt` when given; `ConflictError` when it moved on.
    */
-  update(id: string, change: { readonly status?: 'open' | 'closed'; readonly agent?: string }, at: string, expectedUpdatedAt?: string): Promise<ConversationSummary>;
+  update(
+    id: string,
+    change: { readonly status?: 'open' | 'closed'; readonly agent?: string },
+    at: string,
+    expectedUpdatedAt?: string,
+  ): Promise<ConversationSummary>;
 }
 
 export interface FailedMailAdmin {

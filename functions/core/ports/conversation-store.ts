@@ -95,7 +95,14 @@ export interface ConversationStore extends ThreadLookup {
    * reference (a parent arriving late) has no owner yet. `receipt` (the SES message id of an
    * inbound owner's mail) is recorded with the owner; `external` marks the id of a forward we sent.
    */
-  claimOwn(channelId: string, messageId: string, owner: string, conversationId: string | null, receipt?: string, options?: { readonly external?: boolean }): Promise<MessageIdClaim>;
+  claimOwn(
+    channelId: string,
+    messageId: string,
+    owner: string,
+    conversationId: string | null,
+    receipt?: string,
+    options?: { readonly external?: boolean },
+  ): Promise<MessageIdClaim>;
   /** The claims of the Message-IDs that have one, as stored (a conversation id may be merged or pending). */
   findClaims(channelId: string, messageIds: readonly string[]): Promise<Map<string, MessageIdClaim>>;
   /** Conversations by id; a merged one resolves to the conversation it ended in, a pending one is returned as it is. */

@@ -30,12 +30,30 @@ export type Finding =
   /** A message kept without a conversation (quarantined, dropped, unattached). */
   | { readonly kind: 'loose-message'; readonly message: StoredMessage }
   /** A processing record or failed-mail item of an inbound mail: the raw copy behind it. */
-  | { readonly kind: 'mail'; readonly sesMessageId: string; readonly rawKey: string | null; readonly channelId: string | null; readonly conversationId: string | null }
+  | {
+      readonly kind: 'mail';
+      readonly sesMessageId: string;
+      readonly rawKey: string | null;
+      readonly channelId: string | null;
+      readonly conversationId: string | null;
+    }
   | { readonly kind: 'suppression'; readonly entry: SuppressionEntry; readonly ref: ItemRef }
   /** An item whose key names the person (an acknowledgement claim, a window event): it can only be deleted. */
-  | { readonly kind: 'keyed'; readonly what: string; readonly ref: ItemRef; readonly item: Readonly<Record<string, unknown>>; readonly conversationId?: string | null }
+  | {
+      readonly kind: 'keyed';
+      readonly what: string;
+      readonly ref: ItemRef;
+      readonly item: Readonly<Record<string, unknown>>;
+      readonly conversationId?: string | null;
+    }
   /** Any other item naming the person in its attributes (a feedback record, an outbound record): redacted in place. */
-  | { readonly kind: 'record'; readonly what: string; readonly ref: ItemRef; readonly item: Readonly<Record<string, unknown>>; readonly conversationId?: string | null }
+  | {
+      readonly kind: 'record';
+      readonly what: string;
+      readonly ref: ItemRef;
+      readonly item: Readonly<Record<string, unknown>>;
+      readonly conversationId?: string | null;
+    }
   /** Settings naming the address (a routing rule, an agent): never changed by a job, reported for an admin to review. */
   | { readonly kind: 'configuration'; readonly what: string };
 

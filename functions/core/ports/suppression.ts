@@ -12,5 +12,8 @@ export interface SuppressionList {
   /** Removes the entry; true when there was one. */
   remove(scope: SuppressionScope, address: string): Promise<boolean>;
   /** Entries of a scope in address order, `limit` at a time after the `cursor` address. */
-  list(scope: SuppressionScope, options: { readonly limit: number; readonly cursor?: string }): Promise<{ readonly entries: readonly SuppressionEntry[]; readonly cursor: string | null }>;
+  list(
+    scope: SuppressionScope,
+    options: { readonly limit: number; readonly cursor?: string },
+  ): Promise<{ readonly entries: readonly SuppressionEntry[]; readonly cursor: string | null }>;
 }

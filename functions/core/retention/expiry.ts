@@ -36,7 +36,11 @@ export function mailRetentionDays(channel: { readonly retention?: ChannelRetenti
  * The expiry of a conversation whose last message was at `lastActivity`: never while a legal hold
  * stands (null: no `expiresAt` at all), else `retentionDays` after it. Each new message moves it.
  */
-export function conversationExpiry(input: { readonly lastActivity: string; readonly retentionDays: number; readonly legalHold: LegalHold | null }): number | null {
+export function conversationExpiry(input: {
+  readonly lastActivity: string;
+  readonly retentionDays: number;
+  readonly legalHold: LegalHold | null;
+}): number | null {
   if (input.legalHold) return null;
   return expiryAfter(input.lastActivity, input.retentionDays);
 }

@@ -27,7 +27,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   let found = formatters.get(timeZone);
   if (!found) {
     found = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     formatters.set(timeZone, found);
   }
@@ -63,7 +70,7 @@ export function instantOf(local: number, timeZone: string): number {
 /** The local date (epoch ms of its midnight, read as UTC) an instant falls on in a zone. */
 function localDate(instant: number, timeZone: string): number {
   const wall = wallClock(instant, timeZone);
-  return wall - (wall % DAY_MS + DAY_MS) % DAY_MS;
+  return wall - (((wall % DAY_MS) + DAY_MS) % DAY_MS);
 }
 
 const holidaySets = new WeakMap<Calendar, ReadonlySet<string>>();
@@ -101,10 +108,13 @@ function dayIntervals(date: number, calendar: Calendar): [number, number][] {
 
 /** True for a calendar in which every moment counts (the built-in `always`, or one like it). */
 export function isAlwaysOpen(calendar: Calendar): boolean {
-  return calendar.holidays.length === 0 && WEEKDAYS.every((d) => {
-    const ranges = calendar.hours[d] ?? [];
-    return ranges.length === 1 && ranges[0]?.[0] === '00:00' && ranges[0]?.[1] === '24:00';
-  });
+  return (
+    calendar.holidays.length === 0 &&
+    WEEKDAYS.every((d) => {
+      const ranges = calendar.hours[d] ?? [];
+      return ranges.length === 1 && ranges[0]?.[0] === '00:00' && ranges[0]?.[1] === '24:00';
+    })
+  );
 }
 
 /**

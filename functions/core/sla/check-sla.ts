@@ -49,8 +49,12 @@ export async function checkSla(deps: CheckSlaDeps, options: { readonly limit?: n
       state = after;
       const message: SlaEvent = {
         type: event.kind === 'warning' ? 'sla.warning' : 'sla.breach',
-        conversationId: conversation.conversationId, channelId: conversation.channelId, ticketNumber: conversation.ticketNumber,
-        target: event.target, dueAt: event.dueAt, at: event.at,
+        conversationId: conversation.conversationId,
+        channelId: conversation.channelId,
+        ticketNumber: conversation.ticketNumber,
+        target: event.target,
+        dueAt: event.dueAt,
+        at: event.at,
       };
       try {
         await deps.events.publish(message);

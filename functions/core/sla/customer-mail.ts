@@ -20,7 +20,11 @@ export function isCustomerAnswer(lane: Lane, tags: readonly string[], imported: 
 }
 
 /** The clocks a new conversation opened by a person's mail starts with, or null without an SLA. */
-export async function slaStart(policies: SlaPolicies, channel: ChannelSettings, at: string): Promise<{ readonly record: SlaRecord; readonly next: string | null } | null> {
+export async function slaStart(
+  policies: SlaPolicies,
+  channel: ChannelSettings,
+  at: string,
+): Promise<{ readonly record: SlaRecord; readonly next: string | null } | null> {
   const policy = await policies.forChannel(channel);
   if (!policy) return null;
   const record = startSla(policy, at);

@@ -36,9 +36,19 @@ export interface SlaRecord {
 const Time = z.string().nullable();
 /** The stored state, as read back (`SlaState`). */
 export const SlaStateSchema = z.object({
-  calendar: z.string(), firstResponseMinutes: z.number().nullable(), solutionMinutes: z.number().nullable(), warningPercent: z.number(),
-  startedAt: z.string(), firstResponseDueAt: Time, firstResponseWarnAt: Time, solutionDueAt: Time, solutionWarnAt: Time,
-  respondedAt: Time, pausedSince: Time, events: z.array(z.enum(['firstResponse.warning', 'firstResponse.breach', 'solution.warning', 'solution.breach'])), rev: z.number(),
+  calendar: z.string(),
+  firstResponseMinutes: z.number().nullable(),
+  solutionMinutes: z.number().nullable(),
+  warningPercent: z.number(),
+  startedAt: z.string(),
+  firstResponseDueAt: Time,
+  firstResponseWarnAt: Time,
+  solutionDueAt: Time,
+  solutionWarnAt: Time,
+  respondedAt: Time,
+  pausedSince: Time,
+  events: z.array(z.enum(['firstResponse.warning', 'firstResponse.breach', 'solution.warning', 'solution.breach'])),
+  rev: z.number(),
 });
 
 /**
@@ -198,9 +208,8 @@ export function slaView(state: SlaState, at: string): SlaView {
   const now = isoTime(at);
   const missed = (dueAt: string | null, metAt: string | null) => dueAt !== null && (metAt ?? now) > dueAt;
   const firstResponseMet = state.respondedAt ?? state.pausedSince;
-  const breached = state.events.some((e) => e.endsWith('.breach'))
-    || missed(state.firstResponseDueAt, firstResponseMet)
-    || missed(state.solutionDueAt, state.pausedSince);
+  const breached =
+    state.events.some((e) => e.endsWith('.breach')) || missed(state.firstResponseDueAt, firstResponseMet) || missed(state.solutionDueAt, state.pausedSince);
   const warning = SLA_TARGETS.some((t) => running(state, t) && (timesOf(state, t).warnAt ?? '\uffff') <= now);
   return {
     firstResponseDueAt: state.firstResponseDueAt,

@@ -9,7 +9,10 @@ import { type ArchivedMail, type ImportDeps, importMail } from './import-mail.ts
 export type PositionedMail = ArchivedMail & { readonly position: Readonly<Record<string, unknown>> };
 
 /** Reads an archive from a local path, from a resume position. */
-export type ArchiveReader = (path: string, options: { readonly startAt?: Readonly<Record<string, unknown>>; readonly maxMessageBytes: number }) => AsyncIterable<PositionedMail>;
+export type ArchiveReader = (
+  path: string,
+  options: { readonly startAt?: Readonly<Record<string, unknown>>; readonly maxMessageBytes: number },
+) => AsyncIterable<PositionedMail>;
 
 export interface ImportJobDeps {
   readonly jobs: ImportJobStore;
@@ -24,11 +27,26 @@ export interface RunImportDeps extends ImportJobDeps {
 }
 
 /** A new job and the form its archive is uploaded with. */
-export async function createImportJob(deps: ImportJobDeps, channel: ChannelSettings, createdBy: string): Promise<{ readonly job: ImportJob; readonly upload: ArchiveUploadForm }> {
+export async function createImportJob(
+  deps: ImportJobDeps,
+  channel: ChannelSettings,
+  createdBy: string,
+): Promise<{ readonly job: ImportJob; readonly upload: ArchiveUploadForm }> {
   const id = deps.ids.next().toLowerCase();
   const job: ImportJob = {
-    id, channelId: channel.id, status: 'awaiting-upload', objectKey: `imports/${channel.id}/${id}/archive`, createdAt: deps.now().toISOString(), createdBy,
-    startedAt: null, finishedAt: null, position: null, counts: { processed: 0, imported: 0, duplicates: 0, failed: 0 }, failures: [], error: null, version: 1,
+    id,
+    channelId: channel.id,
+    status: 'awaiting-upload',
+    objectKey: `imports/${channel.id}/${id}/archive`,
+    createdAt: deps.now().toISOString(),
+    createdBy,
+    startedAt: null,
+    finishedAt: null,
+    position: null,
+    counts: { processed: 0, imported: 0, duplicates: 0, failed: 0 },
+    failures: [],
+    error: null,
+    version: 1,
   };
   await deps.jobs.put(job);
   return { job, upload: await deps.archives.uploadForm(job.objectKey) };
@@ -44,7 +62,8 @@ export async function importJobOf(deps: Pick<ImportJobDeps, 'jobs'>, channelId: 
 export async function startImportJob(deps: ImportJobDeps, channelId: string, id: string): Promise<ImportJob> {
   const job = await importJobOf(deps, channelId, id);
   if (job.status !== 'awaiting-upload') return job;
-  if (!(await deps.archives.exists(job.objectKey))) throw new PolicyError('policy', `import ${id}: upload the archive with the form first (nothing arrived yet)`);
+  if (!(await deps.archives.exists(job.objectKey)))
+    throw new PolicyError('policy', `import ${id}: upload the archive with the form first (nothing arrived yet)`);
   const queued: ImportJob = { ...job, status: 'queued', version: job.version + 1 };
   return (await deps.jobs.put(queued)) ? queued : importJobOf(deps, channelId, id);
 }
@@ -63,7 +82,12 @@ export async function runImportJob(deps: RunImportDeps, channel: ChannelSettings
   try {
     copy = await deps.archives.localCopy(job.objectKey);
   } catch (error) {
-    return save(deps, { ...job, status: 'failed', error: `the archive could not be read: ${(error as Error).message}`.slice(0, 500), finishedAt: deps.now().toISOString() });
+    return save(deps, {
+      ...job,
+      status: 'failed',
+      error: `the archive could not be read: ${(error as Error).message}`.slice(0, 500),
+      finishedAt: deps.now().toISOString(),
+    });
   }
   try {
     let unsaved = 0;

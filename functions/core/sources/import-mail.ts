@@ -39,16 +39,32 @@ export async function importMail(deps: ImportDeps, channel: ChannelSettings, mai
   if (mail.tooLarge || mail.unreadable) {
     const key = `import:origin:${mail.origin}`;
     const mailId = sourceMailId(deps, channel.id, key);
-    const reason = mail.tooLarge ? `${mail.origin}: larger than the channel's limit of ${channel.maxMessageBytes} bytes; not imported` : `${mail.origin}: ${mail.unreadable}`;
+    const reason = mail.tooLarge
+      ? `${mail.origin}: larger than the channel's limit of ${channel.maxMessageBytes} bytes; not imported`
+      : `${mail.origin}: ${mail.unreadable}`;
     const at = deps.now().toISOString();
     await deps.failed.put({
-      sesMessageId: mailId, channelId: channel.id, rawKey: '', code: mail.tooLarge ? 'too-large' : 'unparseable', reason, failedAt: at,
-      mail: { sesMessageId: mailId, rawKey: '', recipients: [channel.address.toLowerCase()], verdicts: {}, receivedAt: at, origin: { type: 'archive', key }, imported: true },
+      sesMessageId: mailId,
+      channelId: channel.id,
+      rawKey: '',
+      code: mail.tooLarge ? 'too-large' : 'unparseable',
+      reason,
+      failedAt: at,
+      mail: {
+        sesMessageId: mailId,
+        rawKey: '',
+        recipients: [channel.address.toLowerCase()],
+        verdicts: {},
+        receivedAt: at,
+        origin: { type: 'archive', key },
+        imported: true,
+      },
     });
     return { outcome: 'failed', mailId, conversationId: null, reason };
   }
   const key = `import:${deps.sha256(mail.raw)}`;
   const outcome = await ingestMail(deps, channel, { origin: { type: 'archive', key }, raw: mail.raw, receivedAt: deps.now().toISOString(), imported: true });
-  if (outcome.status === 'failed') return { outcome: 'failed', mailId: outcome.mailId, conversationId: null, reason: `${mail.origin}: ${outcome.error.reason}` };
+  if (outcome.status === 'failed')
+    return { outcome: 'failed', mailId: outcome.mailId, conversationId: null, reason: `${mail.origin}: ${outcome.error.reason}` };
   return { outcome: outcome.duplicate ? 'duplicate' : 'imported', mailId: outcome.mailId, conversationId: outcome.conversationId };
 }

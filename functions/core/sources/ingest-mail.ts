@@ -45,8 +45,13 @@ export async function ingestMail(deps: IngestDeps, channel: ChannelSettings, inp
   const rawKey = deps.rawKeyOf(mailId);
   await deps.raw.put(rawKey, input.raw);
   const mail: InboundMail = {
-    sesMessageId: mailId, rawKey, recipients: [channel.address.toLowerCase()], verdicts: {}, receivedAt: input.receivedAt,
-    origin: input.origin, ...(input.imported ? { imported: true } : {}),
+    sesMessageId: mailId,
+    rawKey,
+    recipients: [channel.address.toLowerCase()],
+    verdicts: {},
+    receivedAt: input.receivedAt,
+    origin: input.origin,
+    ...(input.imported ? { imported: true } : {}),
   };
   const outcome = await receiveForChannel(deps.receive, channel, mail);
   return { ...outcome, mailId };

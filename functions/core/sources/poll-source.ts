@@ -5,7 +5,14 @@ import { EMPTY_COUNTS, type SettledKey, type SourceCounts, type SourceHealth, ty
 import { AppError, ConfigError, ConflictError, PolicyError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import {
-  MailboxAuthError, type MailboxConnector, type MailboxItem, MailboxItemGoneError, type MailboxSession, MailboxTooLargeError, MailboxUnavailableError, type SettleAction,
+  MailboxAuthError,
+  type MailboxConnector,
+  type MailboxItem,
+  MailboxItemGoneError,
+  type MailboxSession,
+  MailboxTooLargeError,
+  MailboxUnavailableError,
+  type SettleAction,
   type SourceCursor,
 } from '../ports/mailbox.ts';
 import type { FailedMailStore } from '../ports/inbound.ts';
@@ -105,10 +112,19 @@ function freshState(channelId: string, source: MailboxSource, stored: SourceStat
   const endpoint = JSON.stringify([...sourceEndpoint(source), ['folder', 'folder' in source ? source.folder : null]]);
   if (stored && stored.endpoint === endpoint && stored.type === source.type) return stored;
   return {
-    channelId, type: source.type, endpoint, initialized: false, cursor: null, boundary: null,
+    channelId,
+    type: source.type,
+    endpoint,
+    initialized: false,
+    cursor: null,
+    boundary: null,
     health: stored?.health ?? { status: 'unknown', reason: null, since: null, unreachablePolls: 0 },
-    lastPollAt: stored?.lastPollAt ?? null, lastSuccessAt: stored?.lastSuccessAt ?? null, notBefore: null,
-    counts: stored?.counts ?? EMPTY_COUNTS, subscription: stored?.subscription ?? null, version: stored?.version ?? 0,
+    lastPollAt: stored?.lastPollAt ?? null,
+    lastSuccessAt: stored?.lastSuccessAt ?? null,
+    notBefore: null,
+    counts: stored?.counts ?? EMPTY_COUNTS,
+    subscription: stored?.subscription ?? null,
+    version: stored?.version ?? 0,
   };
 }
 
@@ -127,7 +143,10 @@ async function pollLeased(
     let state = await initialize(session, channel, start);
     track(state);
     const listing = await session.list(state.cursor, limit);
-    const settledKeys = await deps.keys.settled(channel.id, listing.items.map((i) => i.key));
+    const settledKeys = await deps.keys.settled(
+      channel.id,
+      listing.items.map((i) => i.key),
+    );
     const items: PollReport['items'][number][] = [];
     let counts = { ...state.counts };
     let cursor: SourceCursor | null = state.cursor;
@@ -169,7 +188,12 @@ async function pollLeased(
  * A failure leaves the subscription as it was: polling is the safety net, a notification only
  * makes a poll come sooner.
  */
-async function watch(deps: PollSourceDeps, channelId: string, session: MailboxSession, current: SourceState['subscription']): Promise<SourceState['subscription']> {
+async function watch(
+  deps: PollSourceDeps,
+  channelId: string,
+  session: MailboxSession,
+  current: SourceState['subscription'],
+): Promise<SourceState['subscription']> {
   const notificationUrl = deps.notificationUrl?.(channelId) ?? null;
   if (!session.watch || !notificationUrl) return current;
   const clientState = current?.clientState ?? deps.secret();
@@ -204,7 +228,13 @@ async function processItem(
   try {
     const raw = await session.fetch(item, channel.maxMessageBytes);
     const outcome = await ingestMail(deps, channel, { origin: { type: channel.source.type, key: item.key }, raw, receivedAt: item.receivedAt ?? at, imported });
-    settled = { key: item.key, mailId: outcome.mailId, outcome: outcomeOf(outcome, imported), at, ...(outcome.status === 'failed' ? { reason: outcome.error.reason } : {}) };
+    settled = {
+      key: item.key,
+      mailId: outcome.mailId,
+      outcome: outcomeOf(outcome, imported),
+      at,
+      ...(outcome.status === 'failed' ? { reason: outcome.error.reason } : {}),
+    };
   } catch (error) {
     // Moved away by a person since the listing: not ours to settle.
     if (error instanceof MailboxItemGoneError) return null;
@@ -216,13 +246,31 @@ async function processItem(
 }
 
 /** A message too large to read: listed as failed with its reason; its only copy stays in the mailbox's Failed folder. */
-async function tooLarge(deps: PollSourceDeps, channel: ChannelSettings & { readonly source: MailboxSource }, item: MailboxItem, error: Error, at: string): Promise<Settled> {
+async function tooLarge(
+  deps: PollSourceDeps,
+  channel: ChannelSettings & { readonly source: MailboxSource },
+  item: MailboxItem,
+  error: Error,
+  at: string,
+): Promise<Settled> {
   const mailId = sourceMailId(deps, channel.id, item.key);
   const where = channel.source.type === 'pop3' ? 'it stays in the mailbox' : `it stays in the mailbox's ${channel.source.failedFolder} folder`;
   const reason = `${error.message}; ${where}`;
   await deps.failed.put({
-    sesMessageId: mailId, channelId: channel.id, rawKey: '', code: 'too-large', reason, failedAt: at,
-    mail: { sesMessageId: mailId, rawKey: '', recipients: [channel.address.toLowerCase()], verdicts: {}, receivedAt: item.receivedAt ?? at, origin: { type: channel.source.type, key: item.key } },
+    sesMessageId: mailId,
+    channelId: channel.id,
+    rawKey: '',
+    code: 'too-large',
+    reason,
+    failedAt: at,
+    mail: {
+      sesMessageId: mailId,
+      rawKey: '',
+      recipients: [channel.address.toLowerCase()],
+      verdicts: {},
+      receivedAt: item.receivedAt ?? at,
+      origin: { type: channel.source.type, key: item.key },
+    },
   });
   return { key: item.key, mailId, outcome: 'failed', at, reason };
 }
@@ -267,7 +315,12 @@ async function recordFailure(deps: PollSourceDeps, state: SourceState, error: un
   // A refused refresh token (`DependencyError` code `credentials`) is a refused login too.
   const refused = error instanceof AppError && error.code === 'credentials';
   if (error instanceof MailboxAuthError || error instanceof PolicyError || error instanceof ConfigError || refused) {
-    health = { status: 'failing', reason: error.message.slice(0, 500), since: state.health.status === 'failing' ? state.health.since : at, unreachablePolls: 0 };
+    health = {
+      status: 'failing',
+      reason: error.message.slice(0, 500),
+      since: state.health.status === 'failing' ? state.health.since : at,
+      unreachablePolls: 0,
+    };
   } else if (error instanceof MailboxUnavailableError) {
     const polls = state.health.unreachablePolls + 1;
     const failing = polls >= UNREACHABLE_POLLS_BEFORE_FAILING;

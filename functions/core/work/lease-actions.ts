@@ -18,7 +18,10 @@ type LeaseAction = 'extend' | 'release' | 'done';
  */
 async function heldLease(deps: LeaseDeps, request: AdminRequest, leaseId: string, action: LeaseAction): Promise<WorkLease> {
   const lease = await deps.work.leases.get(leaseId);
-  if (!lease) throw new LeaseGoneError(`lease ${leaseId} not found: it was done (a reply or close by its holder does that too) or released, or never issued; take the next message`);
+  if (!lease)
+    throw new LeaseGoneError(
+      `lease ${leaseId} not found: it was done (a reply or close by its holder does that too) or released, or never issued; take the next message`,
+    );
   if (!isLive(lease.expiresAt, deps.clock.now())) {
     // The local stand-in keeps expired items (no TTL): forget it now; the queue shows the message again.
     await deps.work.leases.remove(lease).catch(() => undefined);

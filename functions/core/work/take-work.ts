@@ -26,11 +26,13 @@ export function worksOnSkill(caller: Pick<Caller, 'role' | 'skills'>, skill: str
 /** The skill queues the caller works (an agent: their own skills; supervisors and admins: every skill), with their counts. */
 export async function listQueues(deps: WorkDeps, caller: Caller): Promise<QueueSummary[]> {
   const skills = (await everything((page) => deps.skills.list(page))).map((s) => s.value).filter((s) => worksOnSkill(caller, s.name));
-  return Promise.all(skills.map(async (s) => ({
-    skill: s.name,
-    description: s.description === '' ? null : s.description,
-    ...(s.queueUrl ? await deps.work.queue.counts(s.queueUrl) : { waiting: 0, inFlight: 0 }),
-  })));
+  return Promise.all(
+    skills.map(async (s) => ({
+      skill: s.name,
+      description: s.description === '' ? null : s.description,
+      ...(s.queueUrl ? await deps.work.queue.counts(s.queueUrl) : { waiting: 0, inFlight: 0 }),
+    })),
+  );
 }
 
 /**

@@ -80,7 +80,8 @@ export function readPointer(body: string, queueMessageId: string): { pointer: Re
   } catch {
     parsed = null;
   }
-  const pointer = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { body: body.slice(0, 10_000) };
+  const pointer =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { body: body.slice(0, 10_000) };
   const text = (key: string): string | null => (typeof pointer[key] === 'string' && pointer[key] !== '' ? (pointer[key] as string) : null);
   return { pointer, conversationId: text('conversationId'), messageId: text('messageId') ?? queueMessageId };
 }

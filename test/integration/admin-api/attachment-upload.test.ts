@@ -13,9 +13,17 @@ let h: AdminHarness;
 // The reply route on the real send path (queueReply on dynalite, S3 and fauxqs): attachments are checked where they are stored.
 beforeAll(async () => {
   h = await startAdminHarness(undefined, {
-    replies: (aws) => new QueueReplySender(createQueueReplyDeps({
-      db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl,
-    })),
+    replies: (aws) =>
+      new QueueReplySender(
+        createQueueReplyDeps({
+          db: aws.db,
+          s3: aws.s3,
+          sqs: aws.sqs,
+          tableName: aws.tableName,
+          bucket: aws.bucket,
+          outboundQueueUrl: aws.outbound.queueUrl,
+        }),
+      ),
   });
 });
 afterAll(async () => h.stop());
@@ -59,7 +67,7 @@ function post(link: UploadLink, file: Uint8Array, type: string, extra: Record<st
 }
 
 describe('POST /attachments', () => {
-  it('hands out a POST form under the caller\'s uploads; a file of the declared size uploads and a reply attaches it, recorded on the message', async () => {
+  it("hands out a POST form under the caller's uploads; a file of the declared size uploads and a reply attaches it, recorded on the message", async () => {
     // Arrange
     const file = new TextEncoder().encode('%PDF-1.4 a small invoice');
     const conversationId = await customerWrites('Invoice copy');
@@ -113,7 +121,10 @@ describe('POST /attachments', () => {
     expect(onBehalf.status).toBe(202);
     const sent = (await onBehalf.json()) as { agentId: string; attachments: { filename: string; size: number }[] };
     expect(sent.agentId).toBe('agent-1');
-    expect(sent.attachments.map((a) => [a.filename, a.size])).toEqual([['a.txt', 5], ['c.txt', 19]]);
+    expect(sent.attachments.map((a) => [a.filename, a.size])).toEqual([
+      ['a.txt', 5],
+      ['c.txt', 19],
+    ]);
   });
 
   it('is refused by the storage for a file larger (or smaller) than declared, another type or an added field', async () => {

@@ -9,7 +9,17 @@ afterAll(async () => h.stop());
 
 type Body = { error?: { code: string; message: string; issues: { field: string; problem: string }[] }; [key: string]: unknown };
 const answer = async (res: Response) => ({ status: res.status, body: (await res.json().catch(() => ({}))) as Body });
-const BERLIN = { timeZone: 'Europe/Berlin', hours: { mon: [['09:00', '17:00']], tue: [['09:00', '12:00'], ['13:00', '17:00']] }, holidays: ['2026-12-25'] };
+const BERLIN = {
+  timeZone: 'Europe/Berlin',
+  hours: {
+    mon: [['09:00', '17:00']],
+    tue: [
+      ['09:00', '12:00'],
+      ['13:00', '17:00'],
+    ],
+  },
+  holidays: ['2026-12-25'],
+};
 
 describe('calendars', () => {
   it('lets an admin create, replace, read, list and delete a calendar, and agents read it', async () => {
@@ -48,7 +58,18 @@ describe('calendars', () => {
   it.each([
     [{ ...BERLIN, timeZone: 'Europe/Atlantis' }, 'timeZone'],
     [{ ...BERLIN, hours: { mon: [['17:00', '09:00']] } }, 'hours.mon[0]'],
-    [{ ...BERLIN, hours: { mon: [['09:00', '13:00'], ['12:00', '17:00']] } }, 'hours.mon[1]'],
+    [
+      {
+        ...BERLIN,
+        hours: {
+          mon: [
+            ['09:00', '13:00'],
+            ['12:00', '17:00'],
+          ],
+        },
+      },
+      'hours.mon[1]',
+    ],
     [{ ...BERLIN, hours: { mon: [['09:00', '25:00']] } }, 'hours.mon[0][1]'],
     [{ ...BERLIN, holidays: ['25.12.2026'] }, 'holidays[0]'],
     [{ ...BERLIN, hours: {} }, 'hours'],
@@ -62,16 +83,26 @@ describe('calendars', () => {
     // Arrange
     await h.call('PUT', '/calendars/support-hours', { body: BERLIN });
     // Act
-    const unknown = await answer(await h.call('PATCH', '/channels/support', { body: { sla: { firstResponseMinutes: 60, calendar: 'nowhere' } }, headers: { 'if-match': '"1"' } }));
+    const unknown = await answer(
+      await h.call('PATCH', '/channels/support', { body: { sla: { firstResponseMinutes: 60, calendar: 'nowhere' } }, headers: { 'if-match': '"1"' } }),
+    );
     const badSla = await answer(await h.call('PATCH', '/channels/support', { body: { sla: { calendar: 'always' } }, headers: { 'if-match': '"1"' } }));
-    const set = await answer(await h.call('PATCH', '/channels/support', { body: { sla: { firstResponseMinutes: 60, solutionMinutes: 960, calendar: 'support-hours' } }, headers: { 'if-match': '"1"' } }));
+    const set = await answer(
+      await h.call('PATCH', '/channels/support', {
+        body: { sla: { firstResponseMinutes: 60, solutionMinutes: 960, calendar: 'support-hours' } },
+        headers: { 'if-match': '"1"' },
+      }),
+    );
     const inUse = await answer(await h.call('DELETE', '/calendars/support-hours'));
     // Assert
     expect(unknown.status).toBe(400);
     expect(unknown.body.error?.issues.map((i) => i.field)).toContain('sla.calendar');
     expect(badSla.status).toBe(400);
     expect(badSla.body.error?.message).toContain('sla');
-    expect(set).toMatchObject({ status: 200, body: { sla: { firstResponseMinutes: 60, solutionMinutes: 960, calendar: 'support-hours', warningPercent: 80 } } });
+    expect(set).toMatchObject({
+      status: 200,
+      body: { sla: { firstResponseMinutes: 60, solutionMinutes: 960, calendar: 'support-hours', warningPercent: 80 } },
+    });
     expect(inUse).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining('channel support (sla.calendar)') } } });
   });
 });

@@ -22,7 +22,10 @@ describe('channels', () => {
     expect(await none.json()).toEqual({ error: { code: 'unauthorized', message: 'authorization required', issues: [] } });
     expect(ok.status).toBe(200);
     const body = (await ok.json()) as { items: { id: string; managedBy: string; version: number }[] };
-    expect(body.items.map((c) => [c.id, c.managedBy, c.version])).toEqual([['billing', 'config', 1], ['support', 'config', 1]]);
+    expect(body.items.map((c) => [c.id, c.managedBy, c.version])).toEqual([
+      ['billing', 'config', 1],
+      ['support', 'config', 1],
+    ]);
   });
 
   it('creates a channel that receives at once (its receipt rule) and reads it back with its ETag', async () => {
@@ -34,7 +37,14 @@ describe('channels', () => {
     expect(created.headers.get('etag')).toBe('"1"');
     expect(h.receipt.rules.get('sales')).toEqual(['sales@example.com']);
     expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id: 'sales', address: 'sales@example.com', defaultSkill: 'support', managedBy: 'api', version: 1, ticket: { digits: 7 } });
+    expect(await read.json()).toMatchObject({
+      id: 'sales',
+      address: 'sales@example.com',
+      defaultSkill: 'support',
+      managedBy: 'api',
+      version: 1,
+      ticket: { digits: 7 },
+    });
   });
 
   it('names each bad field and its problem', async () => {
@@ -54,11 +64,13 @@ describe('channels', () => {
     // Assert
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as { error: { issues: { field: string; problem: string }[] } };
-    expect(error.issues).toEqual(expect.arrayContaining([
-      { field: 'defaultSkill', problem: 'no skill nope: create it first (POST /skills)' },
-      { field: 'address', problem: 'help@example.com belongs to channel support' },
-      expect.objectContaining({ field: 'aliases[0]', problem: expect.stringContaining('elsewhere.org is not a domain') }),
-    ]));
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        { field: 'defaultSkill', problem: 'no skill nope: create it first (POST /skills)' },
+        { field: 'address', problem: 'help@example.com belongs to channel support' },
+        expect.objectContaining({ field: 'aliases[0]', problem: expect.stringContaining('elsewhere.org is not a domain') }),
+      ]),
+    );
   });
 
   it('answers 409 for an id that exists, 404 for one that does not', async () => {
@@ -75,11 +87,17 @@ describe('channels', () => {
     // Arrange
     await h.call('POST', '/channels', { body: newChannel('press', 'press@example.com') });
     // Act
-    const patched = await h.call('PATCH', '/channels/press', { body: { name: 'Press office', aliases: ['media@example.com'] }, headers: { 'if-match': '"1"' } });
+    const patched = await h.call('PATCH', '/channels/press', {
+      body: { name: 'Press office', aliases: ['media@example.com'] },
+      headers: { 'if-match': '"1"' },
+    });
     const receivingAfterPatch = h.receipt.rules.get('press');
     const stale = await h.call('PATCH', '/channels/press', { body: { name: 'Again' }, headers: { 'if-match': '"1"' } });
     const without = await h.call('PATCH', '/channels/press', { body: { name: 'Again' } });
-    const otherId = await h.call('PUT', '/channels/press', { body: { ...newChannel('ignored', 'press@example.com'), name: 'Put' }, headers: { 'if-match': '"2"' } });
+    const otherId = await h.call('PUT', '/channels/press', {
+      body: { ...newChannel('ignored', 'press@example.com'), name: 'Put' },
+      headers: { 'if-match': '"2"' },
+    });
     const put = await h.call('PUT', '/channels/press', { body: { ...newChannel('press', 'press@example.com'), name: 'Put' }, headers: { 'if-match': '"2"' } });
     // Assert
     expect(patched.status).toBe(200);

@@ -7,7 +7,11 @@ const PASSWORD = 'pw-Sup3r-S3cret-9931';
 const CLIENT_SECRET = 'cs-Client-S3cret-7734';
 const responses: string[] = [];
 
-async function call(method: string, path: string, options: Parameters<AdminHarness['call']>[2] = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  method: string,
+  path: string,
+  options: Parameters<AdminHarness['call']>[2] = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await h.call(method, path, options);
   const text = await res.text();
   responses.push(text, JSON.stringify([...res.headers]));
@@ -19,7 +23,13 @@ beforeAll(async () => {
   const channel = await call('GET', '/channels/support');
   await call('PATCH', '/channels/support', {
     headers: { 'if-match': `"${String(channel.body.version)}"` },
-    body: { outbound: { enabled: false, transport: 'smtp' }, smtp: { host: 'smtp.example.com', auth: { type: 'oauth2', user: 'support@example.com', provider: 'microsoft', clientId: 'client-id-1', redirectUri: 'https://admin.example.com/oauth' } } },
+    body: {
+      outbound: { enabled: false, transport: 'smtp' },
+      smtp: {
+        host: 'smtp.example.com',
+        auth: { type: 'oauth2', user: 'support@example.com', provider: 'microsoft', clientId: 'client-id-1', redirectUri: 'https://admin.example.com/oauth' },
+      },
+    },
   });
   await call('PATCH', '/channels/billing', {
     headers: { 'if-match': '"1"' },
@@ -34,7 +44,11 @@ describe('credentials (write-only)', () => {
     const res = await call('GET', '/channels/billing/credentials');
     // Assert
     expect(res.body).toEqual({
-      channelId: 'billing', smtpPassword: { set: false, setAt: null }, sourcePassword: { set: false, setAt: null }, oauthClientSecret: { set: false, setAt: null }, oauthRefreshToken: { set: false, setAt: null },
+      channelId: 'billing',
+      smtpPassword: { set: false, setAt: null },
+      sourcePassword: { set: false, setAt: null },
+      oauthClientSecret: { set: false, setAt: null },
+      oauthRefreshToken: { set: false, setAt: null },
       health: { status: 'unknown', checkedAt: null, detail: null },
     });
   });

@@ -13,9 +13,13 @@ beforeAll(async () => {
 afterAll(async () => h.stop());
 
 function dryRun(channelId: string, body: Uint8Array | string): Promise<Response> {
-  return Promise.resolve(h.app.request(`/channels/${channelId}/dry-run`, {
-    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'message/rfc822' }, body,
-  }));
+  return Promise.resolve(
+    h.app.request(`/channels/${channelId}/dry-run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'message/rfc822' },
+      body,
+    }),
+  );
 }
 
 const MAIL = 'From: Ann <ann@customer.example>\r\nTo: small@example.com\r\nSubject: Refund\r\nMessage-ID: <r1@customer.example>\r\n\r\nPlease refund.\r\n';
@@ -24,10 +28,7 @@ const HEADER_NAMES = ['From', 'To', 'Subject', 'Content-Type', 'References', 'In
 
 /** Header-like lines and a body of random text: close enough to mail to reach the decision. */
 const mailLike = fc
-  .tuple(
-    fc.array(fc.tuple(fc.constantFrom(...HEADER_NAMES), fc.string({ maxLength: 80 })), { maxLength: 8 }),
-    fc.string({ maxLength: 400 }),
-  )
+  .tuple(fc.array(fc.tuple(fc.constantFrom(...HEADER_NAMES), fc.string({ maxLength: 80 })), { maxLength: 8 }), fc.string({ maxLength: 400 }))
   .map(([headers, body]) => new TextEncoder().encode(`${headers.map(([n, v]) => `${n}: ${v}`).join('\r\n')}\r\n\r\n${body}`));
 
 describe('POST /channels/{id}/dry-run with what is not a good mail', () => {
@@ -57,7 +58,7 @@ describe('POST /channels/{id}/dry-run with what is not a good mail', () => {
     });
   });
 
-  it('answers 413 with the channel\'s limit for a mail over it', async () => {
+  it("answers 413 with the channel's limit for a mail over it", async () => {
     // Arrange
     const big = `${MAIL}${'x'.repeat(3000)}\r\n`;
     // Act
@@ -66,7 +67,8 @@ describe('POST /channels/{id}/dry-run with what is not a good mail', () => {
     // Assert
     expect(response.status).toBe(413);
     expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({
-      code: 'limit-size', message: `the mail is ${big.length} bytes; channel small accepts at most 2048 (maxMessageBytes)`,
+      code: 'limit-size',
+      message: `the mail is ${big.length} bytes; channel small accepts at most 2048 (maxMessageBytes)`,
     });
     expect(fits.status).toBe(200);
   });

@@ -16,14 +16,24 @@ interface Operation {
 }
 const doc = JSON.parse(openApiText()) as { paths: Record<string, Record<string, Operation>> };
 const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
-  Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, access: op[ROLE_EXTENSION] ?? '', mail: Boolean(op.requestBody?.content['message/rfc822']) })),
+  Object.entries(methods).map(([method, op]) => ({
+    method: method.toUpperCase(),
+    path,
+    access: op[ROLE_EXTENSION] ?? '',
+    mail: Boolean(op.requestBody?.content['message/rfc822']),
+  })),
 );
 /** A user of each role, as the harness seeds them. */
 const USER_OF: Record<Role, string> = { agent: 'agent-1', supervisor: 'supervisor-1', admin: 'admin' };
 /** A concrete URL for a documented path: the caller's own agent id, every other parameter a value that names nothing. */
 const concrete = (path: string, user: string) => path.replace(/\{[^}]+\}/g, (p) => (p === '{index}' ? '0' : p === '{agentId}' ? user : 'missing'));
 const request = (op: (typeof operations)[number], user: string) => {
-  const body = op.method === 'GET' || op.method === 'DELETE' ? {} : op.mail ? { raw: 'Subject: x\r\n\r\nbody', headers: { 'content-type': 'message/rfc822' } } : { body: {} };
+  const body =
+    op.method === 'GET' || op.method === 'DELETE'
+      ? {}
+      : op.mail
+        ? { raw: 'Subject: x\r\n\r\nbody', headers: { 'content-type': 'message/rfc822' } }
+        : { body: {} };
   return h.as(user, op.method, concrete(op.path, user), { ...body, headers: { 'if-match': '"1"', ...('headers' in body ? body.headers : {}) } });
 };
 
@@ -54,10 +64,11 @@ describe('every documented route', () => {
       expect(res.status, text).toBe(403);
       expect(JSON.parse(text)).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining(`needs the ${needed} role`) } });
     }
-    if (res.status >= 400) expect(JSON.parse(text)).toMatchObject({ error: { code: expect.any(String), message: expect.any(String), issues: expect.any(Array) } });
+    if (res.status >= 400)
+      expect(JSON.parse(text)).toMatchObject({ error: { code: expect.any(String), message: expect.any(String), issues: expect.any(Array) } });
   });
 
-  it.each(operations.filter((op) => op.access.endsWith(':own')))('$method $path: an agent cannot use another agent\'s, an admin can', async (op) => {
+  it.each(operations.filter((op) => op.access.endsWith(':own')))("$method $path: an agent cannot use another agent's, an admin can", async (op) => {
     // Act
     const other = await h.as('agent-1', op.method, op.path.replace('{agentId}', 'agent-2'), op.method === 'PUT' ? { body: { text: 'x' } } : {});
     const admin = await h.as('admin', op.method, op.path.replace('{agentId}', 'agent-2'), op.method === 'PUT' ? { body: { text: 'x' } } : {});
@@ -90,7 +101,11 @@ describe('every documented route', () => {
 
   it('answers a body that is not JSON with a 400 naming the body', async () => {
     // Act
-    const res = await h.app.request('/channels', { method: 'POST', body: '{nope', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+    const res = await h.app.request('/channels', {
+      method: 'POST',
+      body: '{nope',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    });
     // Assert
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { issues: { field: string }[] } }).error.issues[0]?.field).toBe('body');

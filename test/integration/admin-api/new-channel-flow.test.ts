@@ -33,7 +33,10 @@ describe('a new admin: second channel, skill, rule, mail on the new queue, read 
   it('creates the channel and a rule, and the dry run shows the decision without storing anything', async () => {
     // Act
     const channel = await h.call('POST', '/channels', { body: { id: 'sales', address: 'sales@example.com', name: 'Sales', defaultSkill: 'support' } });
-    const rule = await h.call('POST', '/channels/sales/rules', { body: { name: 'key-accounts', when: { senderDomains: ['bigcorp.example'] }, skill: 'vip' }, headers: { 'if-match': '"1"' } });
+    const rule = await h.call('POST', '/channels/sales/rules', {
+      body: { name: 'key-accounts', when: { senderDomains: ['bigcorp.example'] }, skill: 'vip' },
+      headers: { 'if-match': '"1"' },
+    });
     const dry = await h.call('POST', '/channels/sales/dry-run?spam=PASS', { raw: mail, headers: { 'content-type': 'message/rfc822' } });
     const conversations = await h.call('GET', '/conversations?channelId=sales');
     // Assert
@@ -42,14 +45,16 @@ describe('a new admin: second channel, skill, rule, mail on the new queue, read 
     expect(rule.headers.get('etag')).toBe('"2"');
     expect(dry.status).toBe(200);
     expect(await dry.json()).toMatchObject({
-      lane: 'human', disposition: 'route', tags: [],
+      lane: 'human',
+      disposition: 'route',
+      tags: [],
       thread: { action: 'new', rule: 'new-conversation' },
       route: { skill: 'vip', rule: 'key-accounts', reason: 'rule key-accounts matched first' },
     });
     expect(((await conversations.json()) as { items: unknown[] }).items).toEqual([]);
   });
 
-  it('routes a mail to the new address onto the new skill\'s queue, with no redeploy', async () => {
+  it("routes a mail to the new address onto the new skill's queue, with no redeploy", async () => {
     // Arrange: the inbound function's adapters, whose environment names only the deployed skills
     await h.aws.putRaw('inbound/raw/ses-vip-1', mail);
     const deps = inboundDeps(h.aws, new TestClock(), {
@@ -80,7 +85,9 @@ describe('a new admin: second channel, skill, rule, mail on the new queue, read 
     expect(byParticipant.items.map((c) => c.id)).toEqual([conversationId]);
     expect(byTicket.items.map((c) => c.id)).toEqual([conversationId]);
     expect(history.status).toBe(200);
-    const body = (await history.json()) as { entries: { type: string; message: { direction: string; lane: string; thread: { rule: string } }; body: { newText: string; text: string } }[] };
+    const body = (await history.json()) as {
+      entries: { type: string; message: { direction: string; lane: string; thread: { rule: string } }; body: { newText: string; text: string } }[];
+    };
     expect(body.entries).toHaveLength(1);
     expect(body.entries[0]).toMatchObject({ type: 'message', message: { direction: 'inbound', lane: 'human', thread: { rule: 'new-conversation' } } });
     expect(body.entries[0]?.body.newText).toContain('my order 4711 has not arrived');

@@ -52,16 +52,21 @@ describe('privacy routes', () => {
     const finished = await done('exports', String(created.body.id));
     const audit = await as('admin', 'GET', '/audit?limit=20');
     // Assert
-    expect(created).toMatchObject({ status: 202, body: { kind: 'export', status: 'queued', address: 'dora@customer.example', requestedBy: 'admin', download: null } });
+    expect(created).toMatchObject({
+      status: 202,
+      body: { kind: 'export', status: 'queued', address: 'dora@customer.example', requestedBy: 'admin', download: null },
+    });
     expect(finished).toMatchObject({ status: 200, body: { status: 'done', progress: { phase: 'done', percent: 100 }, error: null } });
     const download = finished.body.download as { url: string; expiresAt: string };
     expect(Date.parse(download.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
     expect((await fetch(download.url)).status).toBe(200);
     const entries = audit.body.items as { action: string; resource: { type: string; id: string } }[];
-    expect(entries).toEqual(expect.arrayContaining([
-      expect.objectContaining({ action: 'privacy.export.request', resource: { type: 'privacy-export', id: created.body.id } }),
-      expect.objectContaining({ action: 'privacy.export.download-link', resource: { type: 'privacy-export', id: created.body.id } }),
-    ]));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'privacy.export.request', resource: { type: 'privacy-export', id: created.body.id } }),
+        expect.objectContaining({ action: 'privacy.export.download-link', resource: { type: 'privacy-export', id: created.body.id } }),
+      ]),
+    );
     expect(JSON.stringify(entries)).not.toContain('dora@');
   });
 
@@ -79,8 +84,11 @@ describe('privacy routes', () => {
   });
 
   it.each([
-    ['agent-1', 'POST', '/privacy/exports'], ['agent-1', 'POST', '/privacy/erasures'], ['agent-1', 'GET', '/privacy/exports/x'],
-    ['supervisor-1', 'POST', '/privacy/erasures'], ['supervisor-1', 'GET', '/privacy/erasures/x'],
+    ['agent-1', 'POST', '/privacy/exports'],
+    ['agent-1', 'POST', '/privacy/erasures'],
+    ['agent-1', 'GET', '/privacy/exports/x'],
+    ['supervisor-1', 'POST', '/privacy/erasures'],
+    ['supervisor-1', 'GET', '/privacy/erasures/x'],
   ])('refuse %s: %s %s needs the admin role (403)', async (user, method, path) => {
     // Act
     const answer = await as(user, method, path, method === 'POST' ? { address: 'dora@customer.example' } : undefined);

@@ -14,11 +14,18 @@ const json = async (res: Response) => (await res.json()) as Record<string, unkno
 describe('templates and signatures', () => {
   it('creates, replaces with If-Match, refuses a stale one and previews a reply with the signature, escaped', async () => {
     // Act
-    const created = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<div>{{body}}<hr>{{signature}}<p>Ticket {{ticketNumber}} · {{channelName}}</p></div>' } });
+    const created = await h.call('PUT', '/channels/support/templates/default', {
+      body: { html: '<div>{{body}}<hr>{{signature}}<p>Ticket {{ticketNumber}} · {{channelName}}</p></div>' },
+    });
     const stale = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<p>{{body}}</p>' }, headers: { 'if-match': '"9"' } });
-    const replaced = await h.call('PUT', '/channels/support/templates/default', { body: { html: '<main>{{body}}{{signature}}<p>#{{ticketNumber}}</p></main>' }, headers: { 'if-match': '"1"' } });
+    const replaced = await h.call('PUT', '/channels/support/templates/default', {
+      body: { html: '<main>{{body}}{{signature}}<p>#{{ticketNumber}}</p></main>' },
+      headers: { 'if-match': '"1"' },
+    });
     const signature = await h.call('PUT', '/agents/agent-1/signature', { body: { html: '<p>Ana, Support</p>', text: 'Ana, Support' } });
-    const preview = await h.call('POST', '/channels/support/templates/default/preview', { body: { text: 'Hello <b>you</b>\n\nBye', agentId: 'agent-1', ticketNumber: '0000013' } });
+    const preview = await h.call('POST', '/channels/support/templates/default/preview', {
+      body: { text: 'Hello <b>you</b>\n\nBye', agentId: 'agent-1', ticketNumber: '0000013' },
+    });
     const missing = await h.call('POST', '/channels/support/templates/other/preview', { body: { text: 'x' } });
     // Assert
     expect(created.status).toBe(200);
@@ -33,7 +40,7 @@ describe('templates and signatures', () => {
     expect(missing.status).toBe(404);
   });
 
-  it('lists a channel\'s templates and deletes one with If-Match', async () => {
+  it("lists a channel's templates and deletes one with If-Match", async () => {
     // Act
     const list = await json(await h.call('GET', '/channels/support/templates'));
     const noMatch = await h.call('DELETE', '/channels/support/templates/default');

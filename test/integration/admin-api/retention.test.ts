@@ -20,15 +20,19 @@ beforeAll(async () => {
 });
 afterAll(async () => h.stop());
 
-const item = async () => (await h.aws.db.send(new GetCommand({ TableName: h.aws.tableName, Key: { pk: `CONV#${conversationId}`, sk: 'CONV' }, ConsistentRead: true }))).Item;
+const item = async () =>
+  (await h.aws.db.send(new GetCommand({ TableName: h.aws.tableName, Key: { pk: `CONV#${conversationId}`, sk: 'CONV' }, ConsistentRead: true }))).Item;
 
-describe('a channel\'s retention', () => {
+describe("a channel's retention", () => {
   it('is accepted, returned and removed through PUT and PATCH', async () => {
     // Arrange
     const read = await json(await h.call('GET', '/channels/support'));
     const { version: _v, updatedAt: _u, managedBy: _m, ...settings } = read;
     // Act
-    const put = await h.call('PUT', '/channels/support', { body: { ...settings, retention: { mailDays: 365 } }, headers: { 'if-match': `"${String(read.version)}"` } });
+    const put = await h.call('PUT', '/channels/support', {
+      body: { ...settings, retention: { mailDays: 365 } },
+      headers: { 'if-match': `"${String(read.version)}"` },
+    });
     const afterPut = await json(await h.call('GET', '/channels/support'));
     const patch = await h.call('PATCH', '/channels/support', { body: { retention: null }, headers: { 'if-match': `"${String(afterPut.version)}"` } });
     const afterPatch = await json(await h.call('GET', '/channels/support'));
@@ -44,7 +48,14 @@ describe('a channel\'s retention', () => {
     const read = await json(await h.call('GET', '/channels/billing'));
     const patch = (retention: unknown) => h.call('PATCH', '/channels/billing', { body: { retention }, headers: { 'if-match': `"${String(read.version)}"` } });
     // Act
-    const answers = await Promise.all([patch({ mailDays: 30.5 }), patch({ mailDays: 3 }), patch({ mailDays: 99_999 }), patch({ mailDays: '30' }), patch({ days: 30 }), patch(30)]);
+    const answers = await Promise.all([
+      patch({ mailDays: 30.5 }),
+      patch({ mailDays: 3 }),
+      patch({ mailDays: 99_999 }),
+      patch({ mailDays: '30' }),
+      patch({ days: 30 }),
+      patch(30),
+    ]);
     // Assert
     for (const res of answers) expect(res.status).toBe(400);
     const [fraction, short, long, text, unknown] = (await Promise.all(answers.map(json))) as [Body, Body, Body, Body, Body, Body];
@@ -90,7 +101,11 @@ describe('legal holds', () => {
     const audit = await json(await h.call('GET', '/audit?limit=20'));
     // Assert
     expect(placed.status).toBe(200);
-    expect(placedBody).toMatchObject({ id: conversationId, legalHold: { by: 'admin', reason: 'Matter 2027-14 (Smith v. Example)', since: expect.any(String) }, expiresAt: null });
+    expect(placedBody).toMatchObject({
+      id: conversationId,
+      legalHold: { by: 'admin', reason: 'Matter 2027-14 (Smith v. Example)', since: expect.any(String) },
+      expiresAt: null,
+    });
     expect(whileHeld).toMatchObject({ legalHold: { reason: 'Matter 2027-14 (Smith v. Example)' } });
     expect(whileHeld).not.toHaveProperty('expiresAt');
     expect((history.conversation as Body).legalHold).toMatchObject({ reason: 'Matter 2027-14 (Smith v. Example)' });
@@ -102,7 +117,9 @@ describe('legal holds', () => {
     expect((await item())?.expiresAt).toBe(Math.floor(Date.parse(String(released.expiresAt)) / 1000));
     expect(again.status).toBe(404);
     expect((await json(again)).error?.message).toMatch(/has no legal hold/);
-    const actions = (audit.items as { action: string; resource: { id: string }; fields: string[] }[]).filter((e) => e.resource.id === conversationId).map((e) => e.action);
+    const actions = (audit.items as { action: string; resource: { id: string }; fields: string[] }[])
+      .filter((e) => e.resource.id === conversationId)
+      .map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['conversation.legal-hold.place', 'conversation.legal-hold.release']));
     expect(JSON.stringify(audit)).not.toContain('Smith');
   });

@@ -6,14 +6,20 @@ import { startAdminHarness, TOKENS, type AdminHarness } from '../../support/admi
 let h: AdminHarness;
 const PASSWORD = 'src-Pa55word-that-never-shows';
 
-async function call(method: string, path: string, options: Parameters<AdminHarness['call']>[2] = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
+async function call(
+  method: string,
+  path: string,
+  options: Parameters<AdminHarness['call']>[2] = {},
+): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   const res = await h.call(method, path, options);
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, text };
 }
 
 const MAILBOX = {
-  id: 'inbox', address: 'service@company.example', defaultSkill: 'support',
+  id: 'inbox',
+  address: 'service@company.example',
+  defaultSkill: 'support',
   source: { type: 'imap', host: 'imap.company.example', user: 'service@company.example', auth: 'password', initialSync: 'import-closed' },
 };
 
@@ -30,7 +36,13 @@ describe('mailbox source routes', () => {
 
     expect(created.status).toBe(201);
     expect(h.receipt.rules.has('inbox')).toBe(false);
-    expect(status.body).toMatchObject({ channelId: 'inbox', type: 'imap', health: { status: 'unknown', reason: 'not polled yet' }, initialized: false, cursor: null });
+    expect(status.body).toMatchObject({
+      channelId: 'inbox',
+      type: 'imap',
+      health: { status: 'unknown', reason: 'not polled yet' },
+      initialized: false,
+      cursor: null,
+    });
     expect(ses.body).toMatchObject({ type: 'ses', health: { status: 'healthy' } });
   });
 
@@ -50,7 +62,10 @@ describe('mailbox source routes', () => {
 
   it('clears the source password when the host moves, so it never reaches the new host', async () => {
     const channel = await call('GET', '/channels/inbox');
-    const moved = await call('PATCH', '/channels/inbox', { headers: { 'if-match': `"${String(channel.body.version)}"` }, body: { source: { ...MAILBOX.source, host: 'imap.elsewhere.example' } } });
+    const moved = await call('PATCH', '/channels/inbox', {
+      headers: { 'if-match': `"${String(channel.body.version)}"` },
+      body: { source: { ...MAILBOX.source, host: 'imap.elsewhere.example' } },
+    });
     const read = await call('GET', '/channels/inbox/credentials');
 
     expect(moved.status).toBe(200);
@@ -59,10 +74,23 @@ describe('mailbox source routes', () => {
   });
 
   it('answers wrong and hostile input with clear 4xx: plaintext to a public host, a CR in the user, an unknown field, polling an SES channel or a missing one', async () => {
-    const plaintext = await call('POST', '/channels', { body: { ...MAILBOX, id: 'plain', address: 'plain@company.example', source: { ...MAILBOX.source, security: 'none' } } });
-    const injected = await call('POST', '/channels', { body: { ...MAILBOX, id: 'crlf', address: 'crlf@company.example', source: { ...MAILBOX.source, user: 'a\r\nA1 LOGOUT' } } });
-    const unknown = await call('POST', '/channels', { body: { ...MAILBOX, id: 'odd', address: 'odd@company.example', source: { ...MAILBOX.source, tunnel: true } } });
-    const graphHttp = await call('POST', '/channels', { body: { ...MAILBOX, id: 'graph', address: 'graph@company.example', source: { type: 'graph', tenantId: 't', mailbox: 'm@company.example', clientId: 'c', graphUrl: 'http://169.254.169.254/v1.0' } } });
+    const plaintext = await call('POST', '/channels', {
+      body: { ...MAILBOX, id: 'plain', address: 'plain@company.example', source: { ...MAILBOX.source, security: 'none' } },
+    });
+    const injected = await call('POST', '/channels', {
+      body: { ...MAILBOX, id: 'crlf', address: 'crlf@company.example', source: { ...MAILBOX.source, user: 'a\r\nA1 LOGOUT' } },
+    });
+    const unknown = await call('POST', '/channels', {
+      body: { ...MAILBOX, id: 'odd', address: 'odd@company.example', source: { ...MAILBOX.source, tunnel: true } },
+    });
+    const graphHttp = await call('POST', '/channels', {
+      body: {
+        ...MAILBOX,
+        id: 'graph',
+        address: 'graph@company.example',
+        source: { type: 'graph', tenantId: 't', mailbox: 'm@company.example', clientId: 'c', graphUrl: 'http://169.254.169.254/v1.0' },
+      },
+    });
     const pollSes = await call('POST', '/channels/support/source/poll');
     const pollMissing = await call('POST', '/channels/nope/source/poll');
     const badId = await call('GET', '/channels/inbox/imports/..%2F..%2Fetc');
@@ -98,7 +126,10 @@ describe('mailbox source routes', () => {
     const otherChannel = await call('GET', `/channels/billing/imports/${id}`);
 
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ import: { status: 'awaiting-upload', counts: { processed: 0 } }, upload: { url: expect.any(String), fields: expect.any(Object) } });
+    expect(created.body).toMatchObject({
+      import: { status: 'awaiting-upload', counts: { processed: 0 } },
+      upload: { url: expect.any(String), fields: expect.any(Object) },
+    });
     expect(JSON.stringify(created.body.import)).not.toContain('objectKey');
     expect(early.status).toBe(422);
     expect(status.body).toMatchObject({ id, status: 'awaiting-upload' });

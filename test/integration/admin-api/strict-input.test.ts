@@ -35,10 +35,11 @@ describe('strict input through the API', () => {
     expect((await h.call('GET', '/channels/typo')).status).toBe(404);
   });
 
-  it('refuses CR/LF in a channel\'s display names, and the channel keeps its name', async () => {
+  it("refuses CR/LF in a channel's display names, and the channel keeps its name", async () => {
     // Act
     const res = await h.call('PATCH', '/channels/support', {
-      body: { name: 'Support\r\nBcc: everyone@example.net', displayName: 'Support\u2028X' }, headers: { 'if-match': await etagOf('/channels/support') },
+      body: { name: 'Support\r\nBcc: everyone@example.net', displayName: 'Support\u2028X' },
+      headers: { 'if-match': await etagOf('/channels/support') },
     });
     const read = (await (await h.call('GET', '/channels/support')).json()) as { name: string };
     // Assert

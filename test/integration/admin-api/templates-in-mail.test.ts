@@ -17,18 +17,27 @@ import { TestClock, customerMail, inboundDeps, inboundMail } from '../../support
 let h: AdminHarness;
 beforeAll(async () => {
   h = await startAdminHarness(undefined, {
-    replies: (aws) => new QueueReplySender(createQueueReplyDeps({
-      db: aws.db, s3: aws.s3, sqs: aws.sqs, tableName: aws.tableName, bucket: aws.bucket, outboundQueueUrl: aws.outbound.queueUrl,
-    })),
+    replies: (aws) =>
+      new QueueReplySender(
+        createQueueReplyDeps({
+          db: aws.db,
+          s3: aws.s3,
+          sqs: aws.sqs,
+          tableName: aws.tableName,
+          bucket: aws.bucket,
+          outboundQueueUrl: aws.outbound.queueUrl,
+        }),
+      ),
   });
 });
 afterAll(async () => h.stop());
 
 const HOSTILE_SIGNATURE = '<p><b>Alex</b> from Support<img src="x" onerror="alert(1)"></p><script>alert(2)</script><a href="javascript:alert(3)">me</a>';
-const LAYOUT = '<!DOCTYPE html><html><head><title>{{subject}}</title></head><body onload="x()"><table role="presentation">'
-  + '<tr><td style="color:#123456">{{body}}</td></tr><tr><td style="font-size:12px">{{signature}}</td></tr>'
-  + '<tr><td>{{agentName}}</td></tr><tr><td>{{channelName}} · {{ticketNumber}}</td></tr></table>'
-  + '<script>track()</script></body></html>';
+const LAYOUT =
+  '<!DOCTYPE html><html><head><title>{{subject}}</title></head><body onload="x()"><table role="presentation">' +
+  '<tr><td style="color:#123456">{{body}}</td></tr><tr><td style="font-size:12px">{{signature}}</td></tr>' +
+  '<tr><td>{{agentName}}</td></tr><tr><td>{{channelName}} · {{ticketNumber}}</td></tr></table>' +
+  '<script>track()</script></body></html>';
 
 let n = 0;
 /** A customer's mail to the support channel, received as the inbound function would; its conversation id. */
@@ -50,7 +59,7 @@ async function composed(messageId: string): Promise<ParsedMail & { ticketNumber:
 const crlf = (s: string | false | undefined): string => String(s).replace(/\r\n/g, '\n');
 
 describe('what is set is sent: stored templates and signatures in the mail of a reply', () => {
-  it('renders a reply with the channel\'s default template and the agent\'s signature and name, sanitized; the preview is that mail', async () => {
+  it("renders a reply with the channel's default template and the agent's signature and name, sanitized; the preview is that mail", async () => {
     // Arrange
     const text = '{{body}}\n\n-- \n{{signature}}\n{{channelName}} #{{ticketNumber}}';
     const template = await h.call('PUT', '/channels/support/templates/default', { body: { html: LAYOUT, text } });
@@ -173,7 +182,7 @@ describe('what is stored can always be read and sent', () => {
     expect(crlf(mail.text)).toContain(`-- \n${'&'.repeat(15_000)}`);
   });
 
-  it('refuses placeholders in a signature, and in a template\'s tags, naming the field and the placeholder', async () => {
+  it("refuses placeholders in a signature, and in a template's tags, naming the field and the placeholder", async () => {
     // Act
     const signature = await h.as('agent-2', 'PUT', '/agents/agent-2/signature', { body: { html: '{{body}}{{unknown}}' } });
     const href = await h.call('PUT', '/channels/support/templates/linked', { body: { html: '<a href="{{subject}}">{{body}}</a>' } });

@@ -48,7 +48,7 @@ const queues = async (user: string) => (await as(user, 'GET', '/work/queues')).b
 const countOn = async (skill: string) => (await queues('admin')).find((q) => q.skill === skill);
 
 describe('the work queues', () => {
-  it('lists the caller\'s skills (every skill for an admin) with SQS counts', async () => {
+  it("lists the caller's skills (every skill for an admin) with SQS counts", async () => {
     // Arrange
     await customerWrites('Question about invoice 1');
     // Act
@@ -64,7 +64,7 @@ describe('the work queues', () => {
 });
 
 describe('taking the next message', () => {
-  it('hands it to one agent: invisible to a second agent\'s take, the conversation\'s next mail held back; released, the other takes it; done, it is gone', async () => {
+  it("hands it to one agent: invisible to a second agent's take, the conversation's next mail held back; released, the other takes it; done, it is gone", async () => {
     // Arrange
     const first = await customerWrites('Refund for invoice 2');
     await customerWrites('Re: Refund for invoice 2', { inReplyTo: first.messageId });
@@ -80,7 +80,11 @@ describe('taking the next message', () => {
     const empty = await as('agent-2', 'POST', '/work/queues/billing/take', {});
     // Assert
     expect(taken.status).toBe(200);
-    expect(leaseOf(taken)).toMatchObject({ skill: 'billing', conversationId: first.conversationId, pointer: { subject: 'Refund for invoice 2', skill: 'billing', schemaVersion: 2 } });
+    expect(leaseOf(taken)).toMatchObject({
+      skill: 'billing',
+      conversationId: first.conversationId,
+      pointer: { subject: 'Refund for invoice 2', skill: 'billing', schemaVersion: 2 },
+    });
     expect(JSON.stringify(taken.body)).not.toMatch(/receipt/i);
     expect(second.status).toBe(204);
     expect(counts).toMatchObject({ waiting: 1, inFlight: 1 });
@@ -93,7 +97,7 @@ describe('taking the next message', () => {
     expect(await countOn('billing')).toMatchObject({ waiting: 0, inFlight: 0 });
   });
 
-  it('extends a lease from now, and refuses another agent\'s lease (403) while a supervisor may release it', async () => {
+  it("extends a lease from now, and refuses another agent's lease (403) while a supervisor may release it", async () => {
     // Arrange
     await customerWrites('Payment failed');
     const taken = await as('agent-2', 'POST', '/work/queues/billing/take', { visibilitySeconds: 30 });
@@ -141,7 +145,16 @@ describe('taking the next message', () => {
     const text = await h.as('agent-1', 'POST', '/work/queues/support/take', { raw: 'visibilitySeconds=60', headers: { 'content-type': 'text/plain' } });
     // Assert
     expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400, 400, 400, 400, 400]);
-    expect(answers.map((a) => a.body.error?.issues[0]?.field)).toEqual(['visibilitySeconds', 'visibilitySeconds', 'visibility', 'skill', 'visibilitySeconds', 'leaseId', 'state', 'state']);
+    expect(answers.map((a) => a.body.error?.issues[0]?.field)).toEqual([
+      'visibilitySeconds',
+      'visibilitySeconds',
+      'visibility',
+      'skill',
+      'visibilitySeconds',
+      'leaseId',
+      'state',
+      'state',
+    ]);
     expect(text.status).toBe(415);
   });
 
@@ -156,7 +169,7 @@ describe('taking the next message', () => {
 });
 
 describe('answering or closing the conversation', () => {
-  it('completes the holder\'s lease when they reply: the message leaves the queue and the lease is gone', async () => {
+  it("completes the holder's lease when they reply: the message leaves the queue and the lease is gone", async () => {
     // Arrange
     const mail = await customerWrites('Where is my parcel?');
     const taken = await as('agent-1', 'POST', '/work/queues/support/take', {});
@@ -170,7 +183,7 @@ describe('answering or closing the conversation', () => {
     expect(await countOn('support')).toMatchObject({ waiting: 0, inFlight: 0 });
   });
 
-  it('completes the holder\'s lease on close, but not on another agent\'s reply', async () => {
+  it("completes the holder's lease on close, but not on another agent's reply", async () => {
     // Arrange
     const mail = await customerWrites('My parcel is damaged');
     const taken = await as('agent-1', 'POST', '/work/queues/support/take', {});
@@ -212,7 +225,10 @@ describe('presence', () => {
       { agentId: 'agent-1', displayName: 'Alex Agent', state: 'answering', since: expect.any(String), self: true },
       { agentId: 'agent-2', displayName: 'Blair Agent', state: 'viewing', since: expect.any(String), self: false },
     ]);
-    expect((seenBy2.body.agents as { agentId: string; self: boolean }[]).map((a) => [a.agentId, a.self])).toEqual([['agent-1', false], ['agent-2', true]]);
+    expect((seenBy2.body.agents as { agentId: string; self: boolean }[]).map((a) => [a.agentId, a.self])).toEqual([
+      ['agent-1', false],
+      ['agent-2', true],
+    ]);
     expect(left.status).toBe(204);
     expect((afterLeave.body.agents as { agentId: string }[]).map((a) => a.agentId)).toEqual(['agent-1']);
     expect(lapsed.body.agents).toEqual([]);
@@ -231,7 +247,8 @@ describe('the From choices of a reply', () => {
     const channel = await h.as('admin', 'GET', `/channels/${channelId}`);
     const address = ((await channel.json()) as { address: string }).address;
     const patched = await h.as('admin', 'PATCH', `/channels/${channelId}`, {
-      body: { allowedFrom: [{ address: 'orders@example.com', name: 'Orders' }] }, headers: { 'if-match': channel.headers.get('etag') ?? '' },
+      body: { allowedFrom: [{ address: 'orders@example.com', name: 'Orders' }] },
+      headers: { 'if-match': channel.headers.get('etag') ?? '' },
     });
     expect(patched.status, await patched.text()).toBe(200);
     // Act
@@ -241,7 +258,10 @@ describe('the From choices of a reply', () => {
     expect(agent.status).toBe(200);
     expect(agent.body).toEqual({
       channelId,
-      items: [{ address, name: expect.any(String), default: true }, { address: 'orders@example.com', name: 'Orders', default: false }],
+      items: [
+        { address, name: expect.any(String), default: true },
+        { address: 'orders@example.com', name: 'Orders', default: false },
+      ],
     });
     expect(stranger.status).toBe(404);
   });

@@ -42,13 +42,28 @@ beforeEach(() => {
 });
 
 function sourceOf(overrides: Record<string, unknown> = {}): GraphSource {
-  const source = MailSourceSchema.parse({ type: 'graph', tenantId: TENANT, mailbox, clientId: graph.clientId, graphUrl: graph.graphUrl, loginUrl: graph.loginUrl, ...overrides });
+  const source = MailSourceSchema.parse({
+    type: 'graph',
+    tenantId: TENANT,
+    mailbox,
+    clientId: graph.clientId,
+    graphUrl: graph.graphUrl,
+    loginUrl: graph.loginUrl,
+    ...overrides,
+  });
   if (source.type !== 'graph') throw new Error('not a graph source');
   return source;
 }
 
 function tokens(secret = graph.clientSecret, guard = SANDBOX): GraphToken {
-  return clientCredentialsToken({ loginUrl: graph.loginUrl, tenantId: TENANT, clientId: graph.clientId, clientSecret: async () => secret, guard, scope: graphScope(graph.graphUrl) });
+  return clientCredentialsToken({
+    loginUrl: graph.loginUrl,
+    tenantId: TENANT,
+    clientId: graph.clientId,
+    clientSecret: async () => secret,
+    guard,
+    scope: graphScope(graph.graphUrl),
+  });
 }
 
 function open(overrides: Record<string, unknown> = {}, token = tokens()): Promise<MailboxSession> {
@@ -76,7 +91,11 @@ async function failure<E = Error>(promise: Promise<unknown>): Promise<E> {
 const idsOf = (items: readonly MailboxItem[]): string[] => items.map((i) => i.key.replace(/^graph:/, ''));
 
 /** Lists everything from `cursor` in calls of `limit`, storing the last item's cursor as a poller would. */
-async function listAll(session: MailboxSession, cursor: SourceCursor | null, limit: number): Promise<{ items: MailboxItem[]; cursor: SourceCursor | null; calls: number }> {
+async function listAll(
+  session: MailboxSession,
+  cursor: SourceCursor | null,
+  limit: number,
+): Promise<{ items: MailboxItem[]; cursor: SourceCursor | null; calls: number }> {
   const items: MailboxItem[] = [];
   let calls = 0;
   for (;;) {
@@ -470,7 +489,9 @@ describe('change notifications', () => {
     const folderId = ((await session.end()) as { folderId: string }).folderId;
 
     // Act
-    const error = await failure(createSubscription(client(), { mailbox, folderId, notificationUrl: `${graph.graphUrl}/nowhere`, clientState, expiresAt: subscriptionExpiry(new Date()) }));
+    const error = await failure(
+      createSubscription(client(), { mailbox, folderId, notificationUrl: `${graph.graphUrl}/nowhere`, clientState, expiresAt: subscriptionExpiry(new Date()) }),
+    );
 
     // Assert
     expect(error).toBeInstanceOf(DependencyError);

@@ -31,7 +31,12 @@ beforeAll(async () => {
   keyDir = await mkdtemp(join(tmpdir(), 'postroom-graph-'));
   cipher = new EncryptionSdkSecretCipher(await localKeyring(join(keyDir, 'local.key')));
   const receive = inboundDeps(aws, new TestClock());
-  const adapters = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, receive, { tableName: aws.tableName, bucket: aws.bucket, cipher, allow: { loopback: true } });
+  const adapters = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, receive, {
+    tableName: aws.tableName,
+    bucket: aws.bucket,
+    cipher,
+    allow: { loopback: true },
+  });
   // The webhook as API Gateway hands it to the mailbox function: rawPath, query, body.
   webhook = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,12 +44,19 @@ beforeAll(async () => {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const event = {
-        rawPath: url.pathname, rawQueryString: url.search.slice(1), body: Buffer.concat(chunks).toString('utf8'), isBase64Encoded: false,
-        pathParameters: { channelId: url.pathname.split('/').pop() }, requestContext: { http: { method: req.method ?? 'GET' } },
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        body: Buffer.concat(chunks).toString('utf8'),
+        isBase64Encoded: false,
+        pathParameters: { channelId: url.pathname.split('/').pop() },
+        requestContext: { http: { method: req.method ?? 'GET' } },
       };
-      answerGraphWebhook({ states: adapters.states, enqueuePoll: async (id) => void polls.push(id) }, event).then((answer) => {
-        res.writeHead(answer.statusCode, answer.headers).end(answer.body);
-      }, () => res.writeHead(500).end());
+      answerGraphWebhook({ states: adapters.states, enqueuePoll: async (id) => void polls.push(id) }, event).then(
+        (answer) => {
+          res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+        },
+        () => res.writeHead(500).end(),
+      );
     });
   });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
@@ -64,11 +76,25 @@ async function graphChannel(id: string, secret: string): Promise<ChannelSettings
   const mailbox = `${id}@contoso.example`;
   graph.addMailbox(mailbox);
   const channel = ChannelSettingsSchema.parse({
-    id, address: mailbox, defaultSkill: 'support',
-    source: { type: 'graph', tenantId: 'contoso.example', mailbox, clientId: graph.clientId, graphUrl: graph.graphUrl, loginUrl: graph.loginUrl, initialSync: 'import-closed' },
+    id,
+    address: mailbox,
+    defaultSkill: 'support',
+    source: {
+      type: 'graph',
+      tenantId: 'contoso.example',
+      mailbox,
+      clientId: graph.clientId,
+      graphUrl: graph.graphUrl,
+      loginUrl: graph.loginUrl,
+      initialSync: 'import-closed',
+    },
   });
   await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 }).put(channel);
-  const ciphertext = await cipher.encrypt(secret, { channelId: id, purpose: 'oauth-client-secret', endpoint: secretEndpointKey(channel, 'oauth-client-secret') });
+  const ciphertext = await cipher.encrypt(secret, {
+    channelId: id,
+    purpose: 'oauth-client-secret',
+    endpoint: secretEndpointKey(channel, 'oauth-client-secret'),
+  });
   await new DynamoCredentialStore(aws.db, aws.tableName).putSecret(id, 'oauthClientSecret', ciphertext, new Date().toISOString());
   return channel;
 }

@@ -16,7 +16,24 @@ import { type Dovecot, type Introspection, startDovecot, startIntrospection } fr
 import { TEST_TLS } from '../outbound-peers.ts';
 
 const PASSWORD = 'imap-pass-1-secret';
-const NAMES = ['plain', 'tls', 'wrong', 'oauth', 'revoked', 'cursor', 'rescan', 'move', 'delete', 'keep', 'large', 'end', 'stale', 'dropped', 'empty', 'gone'] as const;
+const NAMES = [
+  'plain',
+  'tls',
+  'wrong',
+  'oauth',
+  'revoked',
+  'cursor',
+  'rescan',
+  'move',
+  'delete',
+  'keep',
+  'large',
+  'end',
+  'stale',
+  'dropped',
+  'empty',
+  'gone',
+] as const;
 const user = (name: (typeof NAMES)[number]): string => `${name}@example.com`;
 const SANDBOX = new HostGuard({ allow: { loopback: true } });
 
@@ -33,7 +50,10 @@ function imapSource(name: (typeof NAMES)[number], input: Record<string, unknown>
   return MailSourceSchema.parse({ type: 'imap', host: '127.0.0.1', port: dovecot.ports.imap, security: 'none', user: user(name), ...input }) as ImapSource;
 }
 
-function connector(source: ImapSource, options: { credentials?: MailboxCredentials; guard?: HostGuard; ca?: string | null; timeoutMs?: number } = {}): ImapMailboxConnector {
+function connector(
+  source: ImapSource,
+  options: { credentials?: MailboxCredentials; guard?: HostGuard; ca?: string | null; timeoutMs?: number } = {},
+): ImapMailboxConnector {
   return new ImapMailboxConnector({
     source,
     credentials: options.credentials ?? password(),
@@ -54,10 +74,19 @@ async function withSession<T>(source: ImapSource, work: (session: MailboxSession
 
 /** The server's last logout line for the user: what the session read and sent. */
 async function lastLogout(name: (typeof NAMES)[number]): Promise<string> {
-  return (await dovecot.log()).split('\n').filter((l) => l.includes(`(${user(name)})`) && l.includes('Logged out')).at(-1) ?? '';
+  return (
+    (await dovecot.log())
+      .split('\n')
+      .filter((l) => l.includes(`(${user(name)})`) && l.includes('Logged out'))
+      .at(-1) ?? ''
+  );
 }
 
-const failure = (promise: Promise<unknown>): Promise<Error | null> => promise.then(() => null, (error: unknown) => error as Error);
+const failure = (promise: Promise<unknown>): Promise<Error | null> =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as Error,
+  );
 
 /** A TCP server that greets with `greeting` (or never) and keeps what the client sent. */
 async function fakeServer(greeting: string | null): Promise<{ port: number; received: () => string; connections: () => number; close: () => Promise<void> }> {
@@ -78,7 +107,11 @@ async function fakeServer(greeting: string | null): Promise<{ port: number; rece
     port: (server.address() as AddressInfo).port,
     received: () => data,
     connections: () => count,
-    close: () => new Promise((done) => { server.close(() => done()); server.unref(); }),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.unref();
+      }),
   };
 }
 
@@ -109,7 +142,12 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
     const uidValidity = String((end as { uidValidity: string }).uidValidity);
     expect(listing).toEqual({
       items: [
-        { key: `imap:INBOX:${uidValidity}:1`, size: stored!.size, receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), cursorAfter: { uidValidity, lastUid: 1 } },
+        {
+          key: `imap:INBOX:${uidValidity}:1`,
+          size: stored!.size,
+          receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          cursorAfter: { uidValidity, lastUid: 1 },
+        },
         { key: `imap:INBOX:${uidValidity}:2`, size: expect.any(Number), receivedAt: expect.any(String), cursorAfter: { uidValidity, lastUid: 2 } },
       ],
       more: false,
@@ -164,7 +202,7 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
     expect(server.received()).not.toMatch(/LOGIN|AUTHENTICATE/);
   });
 
-  it('refuses a wrong password with MailboxAuthError and the server\'s reason, naming no secret', async () => {
+  it("refuses a wrong password with MailboxAuthError and the server's reason, naming no secret", async () => {
     // Act
     const error = await failure(connector(imapSource('wrong'), { credentials: password('not-the-password') }).open());
     // Assert
@@ -217,7 +255,13 @@ describe('ImapMailboxConnector: connecting and logging in', () => {
   it('gives up with MailboxAuthError when the fresh token is refused too', async () => {
     // Arrange
     const asked: boolean[] = [];
-    const credentials: MailboxCredentials = { type: 'oauth2', accessToken: async (o) => { asked.push(o?.fresh ?? false); return 'at-revoked'; } };
+    const credentials: MailboxCredentials = {
+      type: 'oauth2',
+      accessToken: async (o) => {
+        asked.push(o?.fresh ?? false);
+        return 'at-revoked';
+      },
+    };
     // Act
     const error = await failure(connector(imapSource('revoked'), { credentials }).open());
     // Assert
@@ -306,7 +350,7 @@ describe('ImapMailboxConnector: listing from a cursor', () => {
     expect(first!.cursor).toEqual(first!.items[1]!.cursorAfter);
   });
 
-  it('starts again from the beginning, with rescan, when the folder\'s UIDVALIDITY changed', async () => {
+  it("starts again from the beginning, with rescan, when the folder's UIDVALIDITY changed", async () => {
     // Arrange
     await dovecot.deliver(user('rescan'), mail('Before the rebuild'));
     const cursor = await withSession(imapSource('rescan'), async (s) => (await s.list(null, 10)).items[0]!.cursorAfter);
@@ -405,7 +449,7 @@ describe('ImapMailboxConnector: fetching and settling', () => {
     }
   });
 
-  it('leaves a message alone when its UIDVALIDITY is no longer the folder\'s', async () => {
+  it("leaves a message alone when its UIDVALIDITY is no longer the folder's", async () => {
     // Arrange
     await dovecot.deliver(user('stale'), mail('Listed before the rebuild'));
     const { items } = await withSession(imapSource('stale'), (s) => s.list(null, 10));

@@ -35,18 +35,29 @@ beforeAll(async () => {
   tokens = await new TestTokenEndpoint().start();
   introspection = createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => {
       const token = new URLSearchParams(body).get('token') ?? '';
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokens.isValid(token) ? { active: true, username: USER } : { active: false }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(tokens.isValid(token) ? { active: true, username: USER } : { active: false }));
     });
   });
   await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
-  dovecot = await startDovecot({ users: [], oauth2: { introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`, mechanisms: ['xoauth2'] } });
+  dovecot = await startDovecot({
+    users: [],
+    oauth2: { introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`, mechanisms: ['xoauth2'] },
+  });
   keyDir = await mkdtemp(join(tmpdir(), 'postroom-imap-oauth-'));
   cipher = new EncryptionSdkSecretCipher(await localKeyring(join(keyDir, 'local.key')));
   deps = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, inboundDeps(aws, new TestClock()), {
-    tableName: aws.tableName, bucket: aws.bucket, cipher, allow: { loopback: true }, ca: TEST_TLS.ca,
+    tableName: aws.tableName,
+    bucket: aws.bucket,
+    cipher,
+    allow: { loopback: true },
+    ca: TEST_TLS.ca,
   });
 });
 
@@ -60,16 +71,29 @@ afterAll(async () => {
 
 async function oauthChannel(refreshToken: string): Promise<ChannelSettings> {
   const channel = ChannelSettingsSchema.parse({
-    id: 'imap-oauth', address: USER, defaultSkill: 'support',
+    id: 'imap-oauth',
+    address: USER,
+    defaultSkill: 'support',
     source: {
-      type: 'imap', host: '127.0.0.1', port: dovecot.ports.imap, security: 'none', user: USER, auth: 'oauth2', initialSync: 'skip',
+      type: 'imap',
+      host: '127.0.0.1',
+      port: dovecot.ports.imap,
+      security: 'none',
+      user: USER,
+      auth: 'oauth2',
+      initialSync: 'skip',
       oauth: { provider: 'custom', tokenUrl: tokens.url, clientId: CLIENT_ID, scope: 'https://mail.google.com/' },
     },
   });
   await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 }).put(channel);
   const store = new DynamoCredentialStore(aws.db, aws.tableName);
   const put = async (kind: 'oauthClientSecret' | 'oauthRefreshToken', purpose: 'oauth-client-secret' | 'oauth-refresh-token', value: string) => {
-    await store.putSecret(channel.id, kind, await cipher.encrypt(value, { channelId: channel.id, purpose, endpoint: secretEndpointKey(channel, purpose) }), new Date().toISOString());
+    await store.putSecret(
+      channel.id,
+      kind,
+      await cipher.encrypt(value, { channelId: channel.id, purpose, endpoint: secretEndpointKey(channel, purpose) }),
+      new Date().toISOString(),
+    );
   };
   await put('oauthClientSecret', 'oauth-client-secret', CLIENT_SECRET);
   await put('oauthRefreshToken', 'oauth-refresh-token', refreshToken);

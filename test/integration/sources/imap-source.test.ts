@@ -24,10 +24,17 @@ let deps: PollSourceDeps;
 
 beforeAll(async () => {
   aws = await startSeededLocalAws();
-  dovecot = await startDovecot({ users: ['route', 'crash', 'bad', 'validity', 'login', 'forward'].map((u) => ({ user: `${u}@mail.example.org`, password: PASSWORD })) });
+  dovecot = await startDovecot({
+    users: ['route', 'crash', 'bad', 'validity', 'login', 'forward'].map((u) => ({ user: `${u}@mail.example.org`, password: PASSWORD })),
+  });
   keyDir = await mkdtemp(join(tmpdir(), 'postroom-imap-source-'));
   cipher = new EncryptionSdkSecretCipher(await localKeyring(join(keyDir, 'local.key')));
-  deps = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, inboundDeps(aws, new TestClock()), { tableName: aws.tableName, bucket: aws.bucket, cipher, allow: { loopback: true } });
+  deps = sourceAdapters({ db: aws.db, s3: aws.s3, sqs: aws.sqs }, inboundDeps(aws, new TestClock()), {
+    tableName: aws.tableName,
+    bucket: aws.bucket,
+    cipher,
+    allow: { loopback: true },
+  });
 });
 
 afterAll(async () => {
@@ -38,11 +45,17 @@ afterAll(async () => {
 
 async function imapChannel(name: string, source: Record<string, unknown> = {}, password = PASSWORD): Promise<ChannelSettings> {
   const channel = ChannelSettingsSchema.parse({
-    id: `imap-${name}`, address: `${name}@mail.example.org`, defaultSkill: 'support',
+    id: `imap-${name}`,
+    address: `${name}@mail.example.org`,
+    defaultSkill: 'support',
     source: { type: 'imap', host: '127.0.0.1', port: dovecot.ports.imap, security: 'none', user: `${name}@mail.example.org`, auth: 'password', ...source },
   });
   await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 }).put(channel);
-  const ciphertext = await cipher.encrypt(password, { channelId: channel.id, purpose: 'source-password', endpoint: secretEndpointKey(channel, 'source-password') });
+  const ciphertext = await cipher.encrypt(password, {
+    channelId: channel.id,
+    purpose: 'source-password',
+    endpoint: secretEndpointKey(channel, 'source-password'),
+  });
   await new DynamoCredentialStore(aws.db, aws.tableName).putSecret(channel.id, 'sourcePassword', ciphertext, new Date().toISOString());
   return channel;
 }
@@ -77,7 +90,19 @@ describe('an IMAP source polled on its production wiring against dovecot, dynali
         return {
           open: async () => {
             const session = await real.open();
-            return { ...session, list: session.list.bind(session), fetch: session.fetch.bind(session), end: session.end.bind(session), boundary: session.boundary.bind(session), precedes: session.precedes.bind(session), close: session.close.bind(session), settle: async () => { await dovecot.kick('crash@mail.example.org'); throw new Error('connection lost during MOVE'); } };
+            return {
+              ...session,
+              list: session.list.bind(session),
+              fetch: session.fetch.bind(session),
+              end: session.end.bind(session),
+              boundary: session.boundary.bind(session),
+              precedes: session.precedes.bind(session),
+              close: session.close.bind(session),
+              settle: async () => {
+                await dovecot.kick('crash@mail.example.org');
+                throw new Error('connection lost during MOVE');
+              },
+            };
           },
         };
       },
@@ -96,8 +121,14 @@ describe('an IMAP source polled on its production wiring against dovecot, dynali
   it('sends a huge and an unparseable mail to Failed with their reasons, and routes the one after them', async () => {
     const channel = await imapChannel('bad', { initialSync: 'skip' }).then((c) => ({ ...c, maxMessageBytes: 20_000 }));
     await pollSource(deps, channel);
-    await dovecot.deliver('bad@mail.example.org', customerMail({ messageId: 'b-1@customer.example', subject: 'Huge', to: channel.address }).replace('Hello,', `Hello, ${'x'.repeat(30_000)}`));
-    await dovecot.deliver('bad@mail.example.org', 'Subject: Broken\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=x-unknown\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!\r\n');
+    await dovecot.deliver(
+      'bad@mail.example.org',
+      customerMail({ messageId: 'b-1@customer.example', subject: 'Huge', to: channel.address }).replace('Hello,', `Hello, ${'x'.repeat(30_000)}`),
+    );
+    await dovecot.deliver(
+      'bad@mail.example.org',
+      'Subject: Broken\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=x-unknown\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!\r\n',
+    );
     await dovecot.deliver('bad@mail.example.org', customerMail({ messageId: 'b-3@customer.example', subject: 'Fine', to: channel.address }));
     const report = await pollSource(deps, channel);
 

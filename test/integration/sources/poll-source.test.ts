@@ -6,7 +6,13 @@ import { S3RawMailStore } from '../../../functions/adapters/s3-raw-mail-store.ts
 import { randomSecret, sha256Hex } from '../../../functions/adapters/node-digests.ts';
 import { ChannelSettingsSchema, type ChannelSettings } from '../../../functions/core/model/channel.ts';
 import {
-  MailboxAuthError, type MailboxConnector, type MailboxItem, type MailboxSession, MailboxTooLargeError, MailboxUnavailableError, type SettleAction,
+  MailboxAuthError,
+  type MailboxConnector,
+  type MailboxItem,
+  type MailboxSession,
+  MailboxTooLargeError,
+  MailboxUnavailableError,
+  type SettleAction,
   type SourceCursor,
 } from '../../../functions/core/ports/mailbox.ts';
 import { type PollSourceDeps, pollSource, UNREACHABLE_POLLS_BEFORE_FAILING } from '../../../functions/core/sources/poll-source.ts';
@@ -46,7 +52,10 @@ class FakeMailbox implements MailboxConnector {
         const after = cursor && !rescan ? Number(cursor.lastUid) : 0;
         const all = inbox().filter((m) => m.uid > after);
         const items: MailboxItem[] = all.slice(0, limit).map((m) => ({
-          key: key(m.uid), size: m.size, receivedAt: '2026-12-01T10:00:00.000Z', cursorAfter: { uidValidity: box.uidValidity, lastUid: m.uid },
+          key: key(m.uid),
+          size: m.size,
+          receivedAt: '2026-12-01T10:00:00.000Z',
+          cursorAfter: { uidValidity: box.uidValidity, lastUid: m.uid },
         }));
         return { items, more: all.length > limit, rescan };
       },
@@ -100,8 +109,11 @@ afterAll(async () => {
 
 async function mailboxChannel(id: string, source: Record<string, unknown>): Promise<ChannelSettings> {
   const channel = ChannelSettingsSchema.parse({
-    id, address: `${id}@mailbox.example.org`, defaultSkill: 'support',
-    acknowledgement: { enabled: true }, source: { type: 'imap', host: 'imap.example.org', user: `${id}@example.org`, ...source },
+    id,
+    address: `${id}@mailbox.example.org`,
+    defaultSkill: 'support',
+    acknowledgement: { enabled: true },
+    source: { type: 'imap', host: 'imap.example.org', user: `${id}@example.org`, ...source },
   });
   await new DynamoChannelDirectory(aws.db, aws.tableName, { clock: { now: () => new Date() }, cacheMs: 0 }).put(channel);
   return channel;
@@ -110,9 +122,15 @@ async function mailboxChannel(id: string, source: Record<string, unknown>): Prom
 function pollDeps(box: FakeMailbox): PollSourceDeps {
   const receive = inboundDeps(aws, new TestClock());
   return {
-    receive, states: new DynamoSourceStateStore(aws.db, aws.tableName), keys: new DynamoSourceKeys(aws.db, aws.tableName),
-    raw: new S3RawMailStore(aws.s3, aws.bucket), rawKeyOf: (id) => `${RAW_MAIL_PREFIX}${id}`, failed: receive.failed, clock: { now: () => new Date() },
-    sha256: sha256Hex, secret: randomSecret,
+    receive,
+    states: new DynamoSourceStateStore(aws.db, aws.tableName),
+    keys: new DynamoSourceKeys(aws.db, aws.tableName),
+    raw: new S3RawMailStore(aws.s3, aws.bucket),
+    rawKeyOf: (id) => `${RAW_MAIL_PREFIX}${id}`,
+    failed: receive.failed,
+    clock: { now: () => new Date() },
+    sha256: sha256Hex,
+    secret: randomSecret,
     connect: async () => box,
   };
 }

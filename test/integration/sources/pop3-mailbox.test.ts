@@ -34,7 +34,10 @@ function pop3Source(name: Name, input: Record<string, unknown> = {}): Pop3Source
   return MailSourceSchema.parse({ type: 'pop3', host: '127.0.0.1', port: dovecot.ports.pop3, security: 'none', user: user(name), ...input }) as Pop3Source;
 }
 
-function connector(source: Pop3Source, options: { credentials?: MailboxCredentials; guard?: HostGuard; ca?: string | null; timeoutMs?: number } = {}): Pop3MailboxConnector {
+function connector(
+  source: Pop3Source,
+  options: { credentials?: MailboxCredentials; guard?: HostGuard; ca?: string | null; timeoutMs?: number } = {},
+): Pop3MailboxConnector {
   return new Pop3MailboxConnector({
     source,
     credentials: options.credentials ?? password(),
@@ -53,12 +56,21 @@ async function withSession<T>(source: Pop3Source, work: (session: MailboxSession
   }
 }
 
-const failure = (promise: Promise<unknown>): Promise<Error | null> => promise.then(() => null, (error: unknown) => error as Error);
+const failure = (promise: Promise<unknown>): Promise<Error | null> =>
+  promise.then(
+    () => null,
+    (error: unknown) => error as Error,
+  );
 const subjects = async (name: Name): Promise<string[]> => (await dovecot.list(user(name), 'INBOX')).map((m) => m.subject);
 
 /** The server's last logout line for the user: what the session read. */
 async function lastLogout(name: Name): Promise<string> {
-  return (await dovecot.log()).split('\n').filter((l) => l.includes(`pop3(${user(name)})`) && l.includes('Logged out')).at(-1) ?? '';
+  return (
+    (await dovecot.log())
+      .split('\n')
+      .filter((l) => l.includes(`pop3(${user(name)})`) && l.includes('Logged out'))
+      .at(-1) ?? ''
+  );
 }
 
 /** A scripted POP3 server: greets, answers each command line with `answer`, keeps what it was sent. */
@@ -84,7 +96,11 @@ async function fakeServer(greeting: string | null, answer: (line: string, socket
     port: (server.address() as AddressInfo).port,
     received: () => received,
     connections: () => count,
-    close: () => new Promise<void>((done) => { server.close(() => done()); server.unref(); }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.unref();
+      }),
   };
 }
 
@@ -114,7 +130,12 @@ describe('Pop3MailboxConnector: connecting and logging in', () => {
     const [first, second] = listing.items;
     expect(listing.more).toBe(false);
     expect(listing.rescan).toBe(false);
-    expect(first).toEqual({ key: expect.stringMatching(/^pop3:[0-9a-f]{16}$/), size: stored[0]!.size, receivedAt: null, cursorAfter: { seen: [uidlTag(first!.key.slice(5))] } });
+    expect(first).toEqual({
+      key: expect.stringMatching(/^pop3:[0-9a-f]{16}$/),
+      size: stored[0]!.size,
+      receivedAt: null,
+      cursorAfter: { seen: [uidlTag(first!.key.slice(5))] },
+    });
     expect(second?.cursorAfter).toEqual({ seen: [uidlTag(first!.key.slice(5)), uidlTag(second!.key.slice(5))] });
     expect(Buffer.from(fetched).toString()).toBe(raw);
   });
@@ -168,7 +189,7 @@ describe('Pop3MailboxConnector: connecting and logging in', () => {
     expect(injecting.received()).toBe('STLS\r\n');
   });
 
-  it('refuses a wrong password with MailboxAuthError and the server\'s reason, naming no secret', async () => {
+  it("refuses a wrong password with MailboxAuthError and the server's reason, naming no secret", async () => {
     // Act
     const error = await failure(connector(pop3Source('wrong'), { credentials: password('not-the-password') }).open());
     // Assert
@@ -210,12 +231,20 @@ describe('Pop3MailboxConnector: connecting and logging in', () => {
   it('gives up with MailboxAuthError when the fresh token is refused too', async () => {
     // Arrange
     const asked: boolean[] = [];
-    const credentials: MailboxCredentials = { type: 'oauth2', accessToken: async (o) => { asked.push(o?.fresh ?? false); return 'pop-revoked'; } };
+    const credentials: MailboxCredentials = {
+      type: 'oauth2',
+      accessToken: async (o) => {
+        asked.push(o?.fresh ?? false);
+        return 'pop-revoked';
+      },
+    };
     // Act
     const error = await failure(connector(pop3Source('revoked'), { credentials }).open());
     // Assert
     expect(error).toBeInstanceOf(MailboxAuthError);
-    expect(error?.message).toBe('POP3 server 127.0.0.1 refused the login of revoked@example.com: [AUTH] Authentication failed. {"status":"401","schemes":"bearer","scope":"mail"}');
+    expect(error?.message).toBe(
+      'POP3 server 127.0.0.1 refused the login of revoked@example.com: [AUTH] Authentication failed. {"status":"401","schemes":"bearer","scope":"mail"}',
+    );
     expect(error?.message).not.toContain('pop-revoked');
     expect(asked).toEqual([false, true]);
   });
@@ -357,7 +386,7 @@ describe('Pop3MailboxConnector: cursor and settling', () => {
     expect(next.items).toHaveLength(2);
   });
 
-  it('refuses a message over the limit without downloading it, by the size listed or, without one, the maildrop\'s', async () => {
+  it("refuses a message over the limit without downloading it, by the size listed or, without one, the maildrop's", async () => {
     // Arrange
     await dovecot.deliver(user('large'), mail('Huge', `${'x'.repeat(76)}\r\n`.repeat(20_000)));
     await dovecot.deliver(user('large'), mail('Small'));

@@ -29,7 +29,8 @@ afterAll(async () => {
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${sandbox.info.adminApi?.url}${path}`, {
-    method, headers: { authorization: `Bearer ${sandbox.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    headers: { authorization: `Bearer ${sandbox.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -38,7 +39,13 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 async function imap<T>(work: (client: ImapFlow) => Promise<T>): Promise<T> {
   const box = sandbox.info.mailbox;
   if (!box) throw new Error('the sandbox runs no mailbox server (dovecot missing)');
-  const client = new ImapFlow({ host: box.imap.host, port: box.imap.port, secure: false, auth: { user: box.user, pass: (await readFile(box.passwordFile, 'utf8')).trim() }, logger: false });
+  const client = new ImapFlow({
+    host: box.imap.host,
+    port: box.imap.port,
+    secure: false,
+    auth: { user: box.user, pass: (await readFile(box.passwordFile, 'utf8')).trim() },
+    logger: false,
+  });
   await client.connect();
   try {
     return await work(client);
@@ -64,10 +71,16 @@ function mbox(mails: readonly string[]): string {
 // The sandbox polls every few seconds and runs imports in the background: on a loaded machine that takes a while.
 describe('a mailbox channel and an import in the sandbox', { timeout: 90_000 }, () => {
   it('makes the three old mails closed conversations, routes the two new ones, and moves every processed mail to Handled', async () => {
-    const source = await until(() => api('GET', '/channels/mailbox/source'), (r) => (r.body.counts as { imported: number }).imported === 3);
+    const source = await until(
+      () => api('GET', '/channels/mailbox/source'),
+      (r) => (r.body.counts as { imported: number }).imported === 3,
+    );
     await imap(async (client) => {
       await client.append('INBOX', customerMail({ messageId: 'new-1@customer.example', to: 'mailbox@example.test', subject: 'Where is my parcel?' }));
-      await client.append('INBOX', customerMail({ messageId: 'new-2@customer.example', to: 'mailbox@example.test', subject: 'Refund please', from: 'bob@customer.example' }));
+      await client.append(
+        'INBOX',
+        customerMail({ messageId: 'new-2@customer.example', to: 'mailbox@example.test', subject: 'Refund please', from: 'bob@customer.example' }),
+      );
     });
     const polled = await api('POST', '/channels/mailbox/source/poll');
     const queued = await takeFromSandbox(sandbox.info, 'support');
@@ -101,7 +114,10 @@ describe('a mailbox channel and an import in the sandbox', { timeout: 90_000 }, 
       const uploaded = await fetch(upload.url, { method: 'POST', body: form });
       const id = (created.body.import as { id: string }).id;
       const started = await api('POST', `/channels/support/imports/${id}/start`);
-      const finished = await until(() => api('GET', `/channels/support/imports/${id}`), (r) => r.body.status === 'done' || r.body.status === 'failed');
+      const finished = await until(
+        () => api('GET', `/channels/support/imports/${id}`),
+        (r) => r.body.status === 'done' || r.body.status === 'failed',
+      );
       return { created: created.status, uploaded: uploaded.status, started: started.status, finished: finished.body };
     };
 

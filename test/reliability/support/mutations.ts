@@ -113,7 +113,11 @@ function fieldsOf(head: string): string[] {
   return fields;
 }
 
-const fieldName = (field: string): string => field.slice(0, Math.max(0, field.indexOf(':'))).trim().toLowerCase();
+const fieldName = (field: string): string =>
+  field
+    .slice(0, Math.max(0, field.indexOf(':')))
+    .trim()
+    .toLowerCase();
 const withNl = (field: string, nl: string): string => field.split('\n').join(nl);
 const joinFields = (fields: readonly string[], nl: string): string => fields.map((f) => withNl(f, nl)).join(nl);
 
@@ -186,9 +190,12 @@ function base64Lines(data: Buffer, nl: string, width = 76): string {
 function truncate(rng: Rng, raw: Buffer): Mutated {
   const p = partsOf(raw);
   const variant = rng.pick(['anywhere', 'in-header', 'near-end']);
-  const at = variant === 'anywhere' ? rng.int(raw.length)
-    : variant === 'in-header' ? rng.int(Math.max(1, p.head.length))
-      : Math.max(0, raw.length - rng.between(1, 300));
+  const at =
+    variant === 'anywhere'
+      ? rng.int(raw.length)
+      : variant === 'in-header'
+        ? rng.int(Math.max(1, p.head.length))
+        : Math.max(0, raw.length - rng.between(1, 300));
   return { mutator: 'truncate', variant, raw: raw.subarray(0, at) };
 }
 
@@ -209,12 +216,18 @@ const DUPLICABLE = ['subject', 'from', 'message-id', 'content-type', 'to', 'date
 
 function conflicting(name: (typeof DUPLICABLE)[number], i: number): string {
   switch (name) {
-    case 'subject': return `Subject: duplicate ${i}`;
-    case 'from': return `From: Dup ${i} <dup${i}@evil.example>`;
-    case 'message-id': return `Message-ID: <dup${i}@evil.example>`;
-    case 'content-type': return i % 2 === 0 ? `Content-Type: multipart/mixed; boundary="dup-${i}"` : `Content-Type: text/html; charset=x-dup-${i}`;
-    case 'to': return `To: dup${i}@example.com`;
-    case 'date': return `Date: ${i % 2 === 0 ? 'Mon, 30 Feb 2026 25:61:61 +9999' : 'yesterday'}`;
+    case 'subject':
+      return `Subject: duplicate ${i}`;
+    case 'from':
+      return `From: Dup ${i} <dup${i}@evil.example>`;
+    case 'message-id':
+      return `Message-ID: <dup${i}@evil.example>`;
+    case 'content-type':
+      return i % 2 === 0 ? `Content-Type: multipart/mixed; boundary="dup-${i}"` : `Content-Type: text/html; charset=x-dup-${i}`;
+    case 'to':
+      return `To: dup${i}@example.com`;
+    case 'date':
+      return `Date: ${i % 2 === 0 ? 'Mon, 30 Feb 2026 25:61:61 +9999' : 'yesterday'}`;
   }
 }
 
@@ -295,7 +308,9 @@ function deepNesting(rng: Rng, raw: Buffer): Mutated {
   // Parsed nesting is deeper than maxDepth (20) at every level count here: the parse must stop.
   const parsedNesting = variant !== 'rfc822-attached';
   return {
-    mutator: 'deep-nesting', variant: `${variant}x${levels}`, raw: join({ head, body: top.body, nl }),
+    mutator: 'deep-nesting',
+    variant: `${variant}x${levels}`,
+    raw: join({ head, body: top.body, nl }),
     ...(parsedNesting ? { mustFailWith: ['limit-depth', 'limit-parts'] } : {}),
   };
 }
@@ -314,7 +329,12 @@ function hugeHeaders(rng: Rng, raw: Buffer): Mutated {
     case 'subject-1mb':
       return { mutator: 'huge-headers', variant, raw: subject('word '.repeat(mb / 5)), mustFailWith: ['limit-header-size'] };
     case 'folded-1mb':
-      return { mutator: 'huge-headers', variant, raw: add([`X-Folded: start${`${p.nl} folded-line-of-text`.repeat(mb / 20)}`]), mustFailWith: ['limit-header-size'] };
+      return {
+        mutator: 'huge-headers',
+        variant,
+        raw: add([`X-Folded: start${`${p.nl} folded-line-of-text`.repeat(mb / 20)}`]),
+        mustFailWith: ['limit-header-size'],
+      };
     case '10k-headers': {
       // Values of 0 to 50 characters: the block lands on either side of the limit, and must fail past it.
       const width = rng.between(0, 50);
@@ -352,19 +372,34 @@ function invalidCharset(rng: Rng, raw: Buffer): Mutated {
       const broken = () => rng.pick(['\x1b$B', '\x1b$', '\x1b(', '\x1b$B%F%9%H', '\x1b(J', randomBytes(rng, 4, 0x80, 0xff), '\x1b']);
       const body = sprinkle(rng, p.body, rng.between(3, 30), broken);
       const subject = `Subject: =?iso-2022-jp?B?${Buffer.from('\x1b$B%F%9\x1b', 'latin1').toString('base64')}?= ${broken()}`;
-      return { mutator: 'invalid-charset', variant, raw: join({ head: joinFields([...fieldsOf(setCharsets(p.head, 'iso-2022-jp')), subject], p.nl), body: setCharsets(body, 'iso-2022-jp'), nl: p.nl }) };
+      return {
+        mutator: 'invalid-charset',
+        variant,
+        raw: join({ head: joinFields([...fieldsOf(setCharsets(p.head, 'iso-2022-jp')), subject], p.nl), body: setCharsets(body, 'iso-2022-jp'), nl: p.nl }),
+      };
     }
     case 'invalid-utf8': {
       const invalid = () => rng.pick(['\xc0\x80', '\xed\xa0\x80', '\xf8\x88\x80\x80\x80', '\xff\xfe', '\x80', '\xe2\x82', '\xf4\x90\x80\x80']);
       const head = joinFields([...fieldsOf(setCharsets(p.head, 'utf-8')), `Subject: bad ${invalid()}${invalid()} utf-8`, `X-Name: ${invalid()}`], p.nl);
-      return { mutator: 'invalid-charset', variant, raw: join({ head, body: setCharsets(sprinkle(rng, p.body, rng.between(5, 50), invalid), 'utf-8'), nl: p.nl }) };
+      return {
+        mutator: 'invalid-charset',
+        variant,
+        raw: join({ head, body: setCharsets(sprinkle(rng, p.body, rng.between(5, 50), invalid), 'utf-8'), nl: p.nl }),
+      };
     }
     case 'utf-16-odd':
       return { mutator: 'invalid-charset', variant, raw: everywhere('utf-16', `${p.body}\x00`) };
     case 'charset-10kb':
       return { mutator: 'invalid-charset', variant, raw: everywhere(`x-${'c'.repeat(10_000)}`) };
     default: {
-      const words = ['=?x-unknown?B?aGVsbG8=?=', '=?utf-7?Q?+AGEAYgBj-?=', '=?ucs-4?B?AAAAYQ==?=', '=?iso-2022-jp?B?GyRCJUYlOSVIGyhC?=', '=??Q?empty?=', `=?${'x'.repeat(5000)}?Q?long?=`];
+      const words = [
+        '=?x-unknown?B?aGVsbG8=?=',
+        '=?utf-7?Q?+AGEAYgBj-?=',
+        '=?ucs-4?B?AAAAYQ==?=',
+        '=?iso-2022-jp?B?GyRCJUYlOSVIGyhC?=',
+        '=??Q?empty?=',
+        `=?${'x'.repeat(5000)}?Q?long?=`,
+      ];
       return { mutator: 'invalid-charset', variant, raw: join(setField(p, 'Subject', words.join(' '))) };
     }
   }
@@ -386,14 +421,21 @@ function base64Bomb(rng: Rng, raw: Buffer): Mutated {
   let part: string;
   switch (variant) {
     case 'claims-huge':
-      part = attachment([
-        'Content-Type: application/octet-stream; size=99999999999999999999', 'Content-Transfer-Encoding: base64', 'Content-Length: 99999999999999999999',
-        'Content-Disposition: attachment; filename="huge.iso"; size=99999999999999999999',
-      ], 'aGk=');
+      part = attachment(
+        [
+          'Content-Type: application/octet-stream; size=99999999999999999999',
+          'Content-Transfer-Encoding: base64',
+          'Content-Length: 99999999999999999999',
+          'Content-Disposition: attachment; filename="huge.iso"; size=99999999999999999999',
+        ],
+        'aGk=',
+      );
       break;
     case 'gzip-bomb':
-      part = attachment(['Content-Type: application/gzip', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="zeros.gz"'],
-        base64Lines(gzipBomb(), nl));
+      part = attachment(
+        ['Content-Type: application/gzip', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="zeros.gz"'],
+        base64Lines(gzipBomb(), nl),
+      );
       break;
     case 'garbage':
       part = attachment(octet, `${'!!@@##'.repeat(1000)}${nl}${'='.repeat(100_000)}${nl}QUJD${nl}${randomBytes(rng, 5000, 0, 255)}`);
@@ -427,7 +469,11 @@ function nulBytes(rng: Rng, raw: Buffer): Mutated {
     case 'body':
       return { mutator: 'nul-bytes', variant, raw: join({ ...p, body: sprinkle(rng, p.body, rng.between(1, 200), nul) }) };
     case 'header-name':
-      return { mutator: 'nul-bytes', variant, raw: join({ ...p, head: p.head.replace(/^(subject|from|content-type)(?=:)/gim, (n) => `${n.slice(0, 2)}\x00${n.slice(2)}`) }) };
+      return {
+        mutator: 'nul-bytes',
+        variant,
+        raw: join({ ...p, head: p.head.replace(/^(subject|from|content-type)(?=:)/gim, (n) => `${n.slice(0, 2)}\x00${n.slice(2)}`) }),
+      };
     default: {
       const out = Buffer.from(raw);
       for (let i = rng.int(50); i < out.length; i += 50) out[i] = 0;
@@ -461,10 +507,14 @@ function eightBitHeaders(rng: Rng, raw: Buffer): Mutated {
   const variant = rng.pick(['random', 'latin1', 'utf8-raw', 'c1-controls', 'in-name']);
   const text = (): string => {
     switch (variant) {
-      case 'random': return randomBytes(rng, rng.between(1, 200), 0x80, 0xff);
-      case 'latin1': return 'Gr\xfc\xdfe aus M\xfcnchen, \xe9t\xe9 \xe0 \xa3100';
-      case 'utf8-raw': return Buffer.from('Grüße 🎉 日本語 العربية', 'utf8').toString('latin1');
-      default: return randomBytes(rng, rng.between(1, 50), 0x80, 0x9f);
+      case 'random':
+        return randomBytes(rng, rng.between(1, 200), 0x80, 0xff);
+      case 'latin1':
+        return 'Gr\xfc\xdfe aus M\xfcnchen, \xe9t\xe9 \xe0 \xa3100';
+      case 'utf8-raw':
+        return Buffer.from('Grüße 🎉 日本語 العربية', 'utf8').toString('latin1');
+      default:
+        return randomBytes(rng, rng.between(1, 50), 0x80, 0x9f);
     }
   };
   if (variant === 'in-name') {
@@ -496,14 +546,30 @@ function encodedWordAbuse(rng: Rng, raw: Buffer): Mutated {
       return { mutator: 'encoded-word-abuse', variant, raw: join(out) };
     }
     case 'ew-malformed': {
-      const words = ['=?utf-8?Q?unterminated', '=?utf-8?X?bad-encoding?=', '=?utf-8?B?***not-base64***?=', '=?utf-8?B??=', '=?utf-8??x?=', '=?=?=?=?', `=?utf-8?Q?${'=FF'.repeat(3000)}?=`];
+      const words = [
+        '=?utf-8?Q?unterminated',
+        '=?utf-8?X?bad-encoding?=',
+        '=?utf-8?B?***not-base64***?=',
+        '=?utf-8?B??=',
+        '=?utf-8??x?=',
+        '=?=?=?=?',
+        `=?utf-8?Q?${'=FF'.repeat(3000)}?=`,
+      ];
       return { mutator: 'encoded-word-abuse', variant, raw: join(set('Subject', words.join(' '))) };
     }
     case 'ew-address':
-      return { mutator: 'encoded-word-abuse', variant, raw: join(setField(set('From', '=?utf-8?Q?carla=40customer.example?='), 'To', `=?utf-8?B?${b64('support@example.com, victim@evil.example')}?=`)) };
+      return {
+        mutator: 'encoded-word-abuse',
+        variant,
+        raw: join(setField(set('From', '=?utf-8?Q?carla=40customer.example?='), 'To', `=?utf-8?B?${b64('support@example.com, victim@evil.example')}?=`)),
+      };
     case 'ew-message-id': {
       const id = `<=?utf-8?Q?a=0D=0ABcc:_x?=@customer.example>`;
-      return { mutator: 'encoded-word-abuse', variant, raw: join(setField(setField(set('Message-ID', id), 'In-Reply-To', id), 'References', `${id} =?utf-8?B?${b64('<x\r\n@y>')}?=`)) };
+      return {
+        mutator: 'encoded-word-abuse',
+        variant,
+        raw: join(setField(setField(set('Message-ID', id), 'In-Reply-To', id), 'References', `${id} =?utf-8?B?${b64('<x\r\n@y>')}?=`)),
+      };
     }
     case 'ew-filename': {
       const continuation = Array.from({ length: 1000 }, (_, i) => ` filename*${i}*=utf-8''%0D%0AX-Injected%3A${i}`).join(';');
@@ -538,7 +604,16 @@ const SINGLE: Readonly<Record<Exclude<MutatorName, 'stacked'>, Mutator>> = {
 
 /** Two or three mutators one after the other (the sizes stay small: no stacking of the megabyte ones). */
 function stacked(rng: Rng, raw: Buffer): Mutated {
-  const light = (['truncate', 'bit-flip', 'duplicate-headers', 'broken-boundaries', 'invalid-charset', 'nul-bytes', 'line-endings', 'eight-bit-headers'] as const);
+  const light = [
+    'truncate',
+    'bit-flip',
+    'duplicate-headers',
+    'broken-boundaries',
+    'invalid-charset',
+    'nul-bytes',
+    'line-endings',
+    'eight-bit-headers',
+  ] as const;
   const steps = Array.from({ length: rng.between(2, 3) }, () => rng.pick(light));
   let out = raw;
   const variants: string[] = [];

@@ -77,7 +77,10 @@ export class SecretScan {
    * function is called. Nothing captured is passed on (the run's own output stays quiet and holds no secret).
    */
   capture(): () => void {
-    const streams = [['stdout', process.stdout], ['stderr', process.stderr]] as const;
+    const streams = [
+      ['stdout', process.stdout],
+      ['stderr', process.stderr],
+    ] as const;
     const originals = streams.map(([, stream]) => stream.write);
     for (const [name, stream] of streams) {
       stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -141,7 +144,10 @@ export class SecretScan {
       for (const [form, needle] of forms) {
         const at = text.indexOf(needle);
         if (at < 0) continue;
-        const around = text.slice(Math.max(0, at - 60), at + needle.length + 60).split(needle).join('«secret»');
+        const around = text
+          .slice(Math.max(0, at - 60), at + needle.length + 60)
+          .split(needle)
+          .join('«secret»');
         leaks.push({ secret: label, form, where, context: around.replace(/\s+/g, ' ') });
         break;
       }

@@ -130,7 +130,8 @@ async function startSqsS3(port: number, dir: string): Promise<number> {
     if (!queue.isFifo()) continue;
     const { ready, delayed, inflight } = queue.inspectMessages();
     for (const m of [...ready, ...delayed, ...inflight.map((i) => i.message)]) {
-      if (m.messageDeduplicationId && now - m.sentTimestamp < DEDUP_WINDOW_MS) queue.recordDeduplication(m.messageDeduplicationId, m.messageId, m.sequenceNumber);
+      if (m.messageDeduplicationId && now - m.sentTimestamp < DEDUP_WINDOW_MS)
+        queue.recordDeduplication(m.messageDeduplicationId, m.messageId, m.sequenceNumber);
     }
   }
   const app = buildApp({ logger: false, stores: { sqsStore, snsStore, s3Store } });

@@ -144,12 +144,20 @@ export async function startSeparateServers(dir: string, skills: readonly string[
   ]);
   const endpoints = { dynamodb: dynamodb.endpoint, s3: sqsS3.endpoint, sqs: sqsS3.endpoint };
   // The servers are ended by `stop` below (and killed and restarted by the tests): the clients only here.
-  const aws = withDrain(await provisionLocalAws(endpoints, { skills, tableName: 'postroom-faults', bucket: 'postroom-faults-mail' }, {
-    pids: () => [dynamodb.pid, sqsS3.pid].filter((pid) => pid !== null),
-    stop: async () => undefined,
-  }));
+  const aws = withDrain(
+    await provisionLocalAws(
+      endpoints,
+      { skills, tableName: 'postroom-faults', bucket: 'postroom-faults-mail' },
+      {
+        pids: () => [dynamodb.pid, sqsS3.pid].filter((pid) => pid !== null),
+        stop: async () => undefined,
+      },
+    ),
+  );
   return {
-    dynamodb, sqsS3, aws,
+    dynamodb,
+    sqsS3,
+    aws,
     async stop() {
       await aws.stop();
       await Promise.all([dynamodb.stop(), sqsS3.stop()]);
@@ -171,8 +179,13 @@ export interface SmtpPeerProcess extends ServerProcess {
 /** Starts the SMTP peer (STARTTLS, password login); `replyDelayMs` between the end of DATA and storing the mail. */
 export async function startSmtpPeer(dir: string, replyDelayMs: number): Promise<SmtpPeerProcess> {
   const peer = await startServerProcess({
-    kind: 'smtp', dir, user: PEER_USER, password: PEER_PASSWORD, replyDelayMs,
-    keyFile: join(TLS_DIR, 'test-only-server.key'), certFile: join(TLS_DIR, 'test-only-server.crt'),
+    kind: 'smtp',
+    dir,
+    user: PEER_USER,
+    password: PEER_PASSWORD,
+    replyDelayMs,
+    keyFile: join(TLS_DIR, 'test-only-server.key'),
+    certFile: join(TLS_DIR, 'test-only-server.crt'),
   });
   const log = join(dir, 'received.jsonl');
   return Object.assign(peer, {
@@ -183,7 +196,10 @@ export async function startSmtpPeer(dir: string, replyDelayMs: number): Promise<
       } catch {
         return [];
       }
-      return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as PeerReceipt);
+      return text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as PeerReceipt);
     },
   });
 }

@@ -95,7 +95,11 @@ export function inboundHandler(aws: LocalAws, env: Record<string, string> = {}, 
   const options = localHandlerOptions(aws, 'SILENT');
   return createInboundHandler(
     readEnv(InboundEnvSchema, {
-      TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls), OUTBOUND_QUEUE_URL: aws.outbound.queueUrl, ...env,
+      TABLE_NAME: aws.tableName,
+      MAIL_BUCKET: aws.bucket,
+      SKILL_QUEUE_URLS: JSON.stringify(aws.queueUrls),
+      OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+      ...env,
     }),
     { ...options, clients: clients ?? options.clients },
   );
@@ -226,7 +230,10 @@ export async function startSes(): Promise<SesStandIn> {
 /** The outbound function as Lambda builds it (`functions/outbound-send.ts`), sending through the SES stand-in. */
 export function outboundHandler(aws: LocalAws, ses: SesStandIn, keyDir: string): OutboundHandler {
   const env = readEnv(OutboundEnvSchema, {
-    TABLE_NAME: aws.tableName, MAIL_BUCKET: aws.bucket, OUTBOUND_QUEUE_URL: aws.outbound.queueUrl, CREDENTIALS_KEY_FILE: join(keyDir, 'credentials.key'),
+    TABLE_NAME: aws.tableName,
+    MAIL_BUCKET: aws.bucket,
+    OUTBOUND_QUEUE_URL: aws.outbound.queueUrl,
+    CREDENTIALS_KEY_FILE: join(keyDir, 'credentials.key'),
   });
   const local = localHandlerOptions(aws, 'SILENT');
   return createOutboundHandler(env, { ...local, clients: { ...local.clients, ses: ses.client } });
@@ -234,14 +241,18 @@ export function outboundHandler(aws: LocalAws, ses: SesStandIn, keyDir: string):
 
 /** Receives what a queue holds now, without deleting it (FIFO: the head of each group only). */
 export async function receive(aws: LocalAws, queueUrl: string, max = 10): Promise<Message[]> {
-  const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: max, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+  const out = await aws.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: max, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+  );
   return out.Messages ?? [];
 }
 
 /** Deletes received messages, as the event source mapping does after a batch succeeded. */
 export async function remove(aws: LocalAws, queueUrl: string, messages: readonly Message[]): Promise<void> {
   if (messages.length === 0) return;
-  await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+  await aws.sqs.send(
+    new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+  );
 }
 
 /** An SQS record as Lambda's event source mapping hands a received message to a function (the sandbox's poller's). */
@@ -381,24 +392,42 @@ export function sesEventRecord(kind: 'delivery' | 'bounce' | 'complaint', sent: 
   };
   if (kind === 'delivery') {
     return JSON.stringify({
-      eventType: 'Delivery', mail,
-      delivery: { timestamp: at(1000), processingTimeMillis: 1000, recipients: [sent.to], smtpResponse: '250 2.6.0 Message received', reportingMTA: 'a8-70.smtp-out.amazonses.com' },
+      eventType: 'Delivery',
+      mail,
+      delivery: {
+        timestamp: at(1000),
+        processingTimeMillis: 1000,
+        recipients: [sent.to],
+        smtpResponse: '250 2.6.0 Message received',
+        reportingMTA: 'a8-70.smtp-out.amazonses.com',
+      },
     });
   }
   if (kind === 'bounce') {
     return JSON.stringify({
-      eventType: 'Bounce', mail,
+      eventType: 'Bounce',
+      mail,
       bounce: {
-        bounceType: 'Permanent', bounceSubType: 'General', timestamp: at(2000), feedbackId: `${sent.sesMessageId}-bounce-${id}`, reportingMTA: 'dsn; mta.customer.example',
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        timestamp: at(2000),
+        feedbackId: `${sent.sesMessageId}-bounce-${id}`,
+        reportingMTA: 'dsn; mta.customer.example',
         bouncedRecipients: [{ emailAddress: sent.to, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
       },
     });
   }
   return JSON.stringify({
-    eventType: 'Complaint', mail,
+    eventType: 'Complaint',
+    mail,
     complaint: {
-      feedbackId: `${sent.sesMessageId}-complaint-${id}`, complaintSubType: null, complainedRecipients: [{ emailAddress: sent.to }],
-      timestamp: at(60_000), userAgent: 'Mail client', complaintFeedbackType: 'abuse', arrivalDate: at(59_000),
+      feedbackId: `${sent.sesMessageId}-complaint-${id}`,
+      complaintSubType: null,
+      complainedRecipients: [{ emailAddress: sent.to }],
+      timestamp: at(60_000),
+      userAgent: 'Mail client',
+      complaintFeedbackType: 'abuse',
+      arrivalDate: at(59_000),
     },
   });
 }
@@ -406,9 +435,15 @@ export function sesEventRecord(kind: 'delivery' | 'bounce' | 'complaint', sent: 
 /** An SES event as the feedback queue holds it: wrapped by SNS, one SQS message. */
 export function feedbackRecord(sesRecord: string, sqsMessageId: string, queueArn: string): SQSRecord {
   const body = JSON.stringify({
-    Type: 'Notification', MessageId: `sns-${sqsMessageId}`, TopicArn: 'arn:aws:sns:us-east-1:123456789012:postroom-ses-events', Message: sesRecord,
-    Timestamp: new Date().toISOString(), SignatureVersion: '1', Signature: 'EXAMPLE',
-    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem', UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+    Type: 'Notification',
+    MessageId: `sns-${sqsMessageId}`,
+    TopicArn: 'arn:aws:sns:us-east-1:123456789012:postroom-ses-events',
+    Message: sesRecord,
+    Timestamp: new Date().toISOString(),
+    SignatureVersion: '1',
+    Signature: 'EXAMPLE',
+    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem',
+    UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
   });
   return sqsRecord({ MessageId: sqsMessageId, ReceiptHandle: `handle-${sqsMessageId}`, Body: body }, queueArn);
 }

@@ -5,7 +5,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAcknowledgementLedger } from '../../../functions/adapters/dynamo-acknowledgement-ledger.ts';
 import { DynamoOutboundMessages } from '../../../functions/adapters/dynamo-outbound-messages.ts';
-import { ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES, FEEDBACK_WRITE_KEY_PREFIXES, itemKeys, MAX_KEYED_ID_BYTES, OUTBOUND_LOOKUP_KEY_PREFIXES } from '../../../functions/adapters/dynamo-schema.ts';
+import {
+  ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES,
+  FEEDBACK_WRITE_KEY_PREFIXES,
+  itemKeys,
+  MAX_KEYED_ID_BYTES,
+  OUTBOUND_LOOKUP_KEY_PREFIXES,
+} from '../../../functions/adapters/dynamo-schema.ts';
 import { DynamoSuppressionList } from '../../../functions/adapters/dynamo-suppression-list.ts';
 import { DynamoWindowCounter } from '../../../functions/adapters/dynamo-window-counter.ts';
 import { BusyError } from '../../../functions/core/errors.ts';
@@ -20,10 +26,32 @@ beforeEach(() => ddb.reset());
 describe('DynamoSuppressionList command shapes', () => {
   it('finds the channel entry and the account entry in one BatchGetItem, preferring the channel', async () => {
     // Arrange
-    ddb.on(BatchGetCommand).resolves({ Responses: { t: [
-      { pk: 'SUPP#*', sk: 'a@b.example', address: 'a@b.example', scope: { kind: 'account' }, reason: 'complaint', detail: null, messageId: null, since: '2026-12-01T00:00:00.000Z' },
-      { pk: 'SUPP#support', sk: 'a@b.example', address: 'a@b.example', scope: { kind: 'channel', channelId: 'support' }, reason: 'bounce', detail: '5.1.1', messageId: 'm', since: '2026-12-02T00:00:00.000Z' },
-    ] } });
+    ddb.on(BatchGetCommand).resolves({
+      Responses: {
+        t: [
+          {
+            pk: 'SUPP#*',
+            sk: 'a@b.example',
+            address: 'a@b.example',
+            scope: { kind: 'account' },
+            reason: 'complaint',
+            detail: null,
+            messageId: null,
+            since: '2026-12-01T00:00:00.000Z',
+          },
+          {
+            pk: 'SUPP#support',
+            sk: 'a@b.example',
+            address: 'a@b.example',
+            scope: { kind: 'channel', channelId: 'support' },
+            reason: 'bounce',
+            detail: '5.1.1',
+            messageId: 'm',
+            since: '2026-12-02T00:00:00.000Z',
+          },
+        ],
+      },
+    });
     // Act
     const entry = await new DynamoSuppressionList(client, 't').find('support', ' A@B.example ');
     // Assert
@@ -31,7 +59,12 @@ describe('DynamoSuppressionList command shapes', () => {
     // The hashed entry an erasure leaves rides in the same request.
     const hashed = `sha256:${createHash('sha256').update('a@b.example').digest('hex')}`;
     expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t).toEqual({
-      Keys: [{ pk: 'SUPP#support', sk: 'a@b.example' }, { pk: 'SUPP#*', sk: 'a@b.example' }, { pk: 'SUPP#*', sk: hashed }], ConsistentRead: true,
+      Keys: [
+        { pk: 'SUPP#support', sk: 'a@b.example' },
+        { pk: 'SUPP#*', sk: 'a@b.example' },
+        { pk: 'SUPP#*', sk: hashed },
+      ],
+      ConsistentRead: true,
     });
   });
 
@@ -42,14 +75,34 @@ describe('DynamoSuppressionList command shapes', () => {
     ddb.on(QueryCommand).resolves({ Items: [], LastEvaluatedKey: { pk: 'SUPP#*', sk: 'z@x' } });
     const list = new DynamoSuppressionList(client, 't');
     // Act
-    await list.put({ address: 'Carla@X.example', scope: { kind: 'account' }, reason: 'manual', detail: null, messageId: null, since: '2026-12-01T00:00:00.000Z' });
+    await list.put({
+      address: 'Carla@X.example',
+      scope: { kind: 'account' },
+      reason: 'manual',
+      detail: null,
+      messageId: null,
+      since: '2026-12-01T00:00:00.000Z',
+    });
     const removed = await list.remove({ kind: 'channel', channelId: 'support' }, 'carla@x.example');
     const page = await list.list({ kind: 'account' }, { limit: 10, cursor: 'm@x' });
     // Assert
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ pk: 'SUPP#*', sk: 'carla@x.example', address: 'carla@x.example', kind: 'suppression' });
-    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({ TableName: 't', Key: { pk: 'SUPP#support', sk: 'carla@x.example' }, ReturnValues: 'ALL_OLD' });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      pk: 'SUPP#*',
+      sk: 'carla@x.example',
+      address: 'carla@x.example',
+      kind: 'suppression',
+    });
+    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
+      TableName: 't',
+      Key: { pk: 'SUPP#support', sk: 'carla@x.example' },
+      ReturnValues: 'ALL_OLD',
+    });
     expect(removed).toBe(false);
-    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({ ExpressionAttributeValues: { ':pk': 'SUPP#*' }, Limit: 10, ExclusiveStartKey: { pk: 'SUPP#*', sk: 'm@x' } });
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      ExpressionAttributeValues: { ':pk': 'SUPP#*' },
+      Limit: 10,
+      ExclusiveStartKey: { pk: 'SUPP#*', sk: 'm@x' },
+    });
     expect(page.cursor).toBe('z@x');
   });
 });
@@ -75,7 +128,10 @@ describe('DynamoOutboundMessages command shapes', () => {
     ddb.on(PutCommand).rejects(conditionFailed);
     const act = new DynamoOutboundMessages(client, 't').put(sentMessage(), { expectedUpdatedAt: '2026-12-01T10:00:00.000Z' });
     await expect(act).rejects.toBeInstanceOf(BusyError);
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({ ConditionExpression: 'updatedAt = :expected', ExpressionAttributeValues: { ':expected': '2026-12-01T10:00:00.000Z' } });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression: 'updatedAt = :expected',
+      ExpressionAttributeValues: { ':expected': '2026-12-01T10:00:00.000Z' },
+    });
   });
 
   it('follows a lookup to the message with consistent reads, and finds nothing without one', async () => {
@@ -95,7 +151,11 @@ describe('window counter and acknowledgement ledger command shapes', () => {
     ddb.on(QueryCommand).resolves({ Count: 2 });
     const count = await new DynamoWindowCounter(client, 't').hit('soft#support#a@b', { id: 'e1', at: new Date('2026-12-08T00:00:00.000Z') }, 7 * 86_400_000);
     expect(count).toBe(2);
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ pk: 'HITS#soft#support#a@b', sk: '2026-12-08T00:00:00.000Z#e1', expiresAt: Date.parse('2026-12-08T00:00:00.000Z') / 1000 + 8 * 86_400 });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      pk: 'HITS#soft#support#a@b',
+      sk: '2026-12-08T00:00:00.000Z#e1',
+      expiresAt: Date.parse('2026-12-08T00:00:00.000Z') / 1000 + 8 * 86_400,
+    });
     expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':from': '2026-12-01T00:00:00.001Z', ':to': '2026-12-08T00:00:00.000Z#\uffff' },
@@ -105,7 +165,12 @@ describe('window counter and acknowledgement ledger command shapes', () => {
 
   it('claims an acknowledgement with a condition and reports a lost race as false', async () => {
     ddb.on(PutCommand).rejects(conditionFailed);
-    const won = await new DynamoAcknowledgementLedger(client, 't').markAcknowledged('support', 'Anna@X', { mailId: 'm2', at: new Date('2026-12-02T00:00:00.000Z') }, 86_400_000);
+    const won = await new DynamoAcknowledgementLedger(client, 't').markAcknowledged(
+      'support',
+      'Anna@X',
+      { mailId: 'm2', at: new Date('2026-12-02T00:00:00.000Z') },
+      86_400_000,
+    );
     expect(won).toBe(false);
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       Item: { pk: 'ACK#support#anna@x', sk: 'ACK', mailId: 'm2' },
@@ -121,9 +186,17 @@ describe('item keys of feedback', () => {
     expect(itemKeys.outboundByMessageId('s', long).pk).toMatch(/^OUTMIDH#s#[0-9a-f]{64}$/);
     expect(itemKeys.feedback(long).pk).toMatch(/^FEEDBACKH#[0-9a-f]{64}$/);
     expect(itemKeys.hit(long, 't', long)).toEqual({ pk: expect.stringMatching(/^HITS#H:[0-9a-f]{64}$/), sk: expect.stringMatching(/^t#H:[0-9a-f]{64}$/) });
-    const written = [itemKeys.suppression('*', 'a@b'), itemKeys.feedback('k'), itemKeys.feedback(long), itemKeys.hit('k', 't', 'e'), itemKeys.message('s', 'c', 't', 'm')];
+    const written = [
+      itemKeys.suppression('*', 'a@b'),
+      itemKeys.feedback('k'),
+      itemKeys.feedback(long),
+      itemKeys.hit('k', 't', 'e'),
+      itemKeys.message('s', 'c', 't', 'm'),
+    ];
     expect(written.filter((k) => !FEEDBACK_WRITE_KEY_PREFIXES.some((p) => k.pk.startsWith(p)))).toEqual([]);
     expect(ACKNOWLEDGEMENT_WRITE_KEY_PREFIXES.some((p) => itemKeys.acknowledgement('s', 'a').pk.startsWith(p))).toBe(true);
-    expect([itemKeys.outboundByProviderId('x'), itemKeys.outboundByMessageId('s', long)].every((k) => OUTBOUND_LOOKUP_KEY_PREFIXES.some((p) => k.pk.startsWith(p)))).toBe(true);
+    expect(
+      [itemKeys.outboundByProviderId('x'), itemKeys.outboundByMessageId('s', long)].every((k) => OUTBOUND_LOOKUP_KEY_PREFIXES.some((p) => k.pk.startsWith(p))),
+    ).toBe(true);
   });
 });

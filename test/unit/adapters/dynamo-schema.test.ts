@@ -6,9 +6,16 @@ describe('item keys', () => {
     // Arrange
     const long = 'x'.repeat(MAX_KEYED_ID_BYTES + 1);
     const written = [
-      itemKeys.conversation('c'), itemKeys.message('s', 'c', 't', 'm'), itemKeys.message('s', null, 't', 'm'),
-      itemKeys.claim('s', 'a@b'), itemKeys.claim('s', long),
-      itemKeys.ticket('s', '1'), itemKeys.replyToken('s', 'tok'), itemKeys.counter('s'), itemKeys.inbound('ses', 's'), itemKeys.failed('ses', null),
+      itemKeys.conversation('c'),
+      itemKeys.message('s', 'c', 't', 'm'),
+      itemKeys.message('s', null, 't', 'm'),
+      itemKeys.claim('s', 'a@b'),
+      itemKeys.claim('s', long),
+      itemKeys.ticket('s', '1'),
+      itemKeys.replyToken('s', 'tok'),
+      itemKeys.counter('s'),
+      itemKeys.inbound('ses', 's'),
+      itemKeys.failed('ses', null),
     ];
     const allowed = (pk: string): boolean => INBOUND_WRITE_KEY_PREFIXES.some((p) => pk.startsWith(p));
     // Assert

@@ -84,18 +84,31 @@ describe('DynamoConversationStore own ids and creation', () => {
 
   it('returns the stored conversation when an earlier attempt created it, keeping its ticket number', async () => {
     ddb.on(PutCommand).rejects(conditionFailed);
-    ddb.on(GetCommand).resolves({ Item: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T09:00:00.000Z', visibility: 'pending' } });
-    const stored = await new DynamoConversationStore(client, 't').create({ id: 'c-1', channelId: 'support', ticketNumber: '0000009', replyToken: 'tok', createdAt: '2026-11-22T10:00:00.000Z' });
+    ddb.on(GetCommand).resolves({
+      Item: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T09:00:00.000Z', visibility: 'pending' },
+    });
+    const stored = await new DynamoConversationStore(client, 't').create({
+      id: 'c-1',
+      channelId: 'support',
+      ticketNumber: '0000009',
+      replyToken: 'tok',
+      createdAt: '2026-11-22T10:00:00.000Z',
+    });
     expect(stored).toMatchObject({ id: 'c-1', ticketNumber: '0000007' });
   });
 
   it('publishes and joins the first message in one write, never reviving a merged candidate', async () => {
     // Arrange
     ddb.on(BatchWriteCommand).resolves({});
-    ddb.on(UpdateCommand).resolves({ Attributes: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', status: 'open', visibility: 'published', participants: new Set(['a@b']) } });
+    ddb.on(UpdateCommand).resolves({
+      Attributes: { id: 'c-1', channelId: 'support', ticketNumber: '0000007', status: 'open', visibility: 'published', participants: new Set(['a@b']) },
+    });
     // Act
     const ref = await new DynamoConversationStore(client, 't').publish(
-      { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T10:00:00.000Z' }, ['a@b'], '2026-11-22T10:00:00.000Z', { reopen: true },
+      { id: 'c-1', channelId: 'support', ticketNumber: '0000007', replyToken: 'tok', createdAt: '2026-11-22T10:00:00.000Z' },
+      ['a@b'],
+      '2026-11-22T10:00:00.000Z',
+      { reopen: true },
     );
     // Assert: the ticket and token indexes first, in one batch, then one update
     expect(ref).toMatchObject({ id: 'c-1', participants: ['a@b'] });
@@ -107,7 +120,8 @@ describe('DynamoConversationStore own ids and creation', () => {
     expect(updates).toHaveLength(1);
     expect(updates[0]?.args[0].input).toMatchObject({
       // The conversation's TTL moves in the same write (retention): no call of its own.
-      UpdateExpression: 'SET #visibility = :published, updatedAt = :at, expiresAt = :atSeconds + if_not_exists(retentionSeconds, :fallbackSeconds), #status = :open ADD participants :p',
+      UpdateExpression:
+        'SET #visibility = :published, updatedAt = :at, expiresAt = :atSeconds + if_not_exists(retentionSeconds, :fallbackSeconds), #status = :open ADD participants :p',
       ConditionExpression: '#visibility <> :merged AND attribute_not_exists(legalHold)',
       ReturnValues: 'ALL_NEW',
     });
@@ -187,15 +201,31 @@ describe('DynamoTicketSequence', () => {
 
 describe('DynamoInboundLedger', () => {
   const record: InboundRecord = {
-    sesMessageId: 'ses-1', channelId: 'support', messageId: 'm-1',
+    sesMessageId: 'ses-1',
+    channelId: 'support',
+    messageId: 'm-1',
     mail: { sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1', recipients: ['support@example.com'], verdicts: {}, receivedAt: '2026-11-22T10:00:00.000Z' },
-    state: 'received', leaseUntil: null, attempts: 0, candidate: null, conversationId: null, disposition: null, lane: null, tags: [],
-    routed: null, acknowledgement: null, error: null, updatedAt: '2026-11-22T10:00:00.000Z',
+    state: 'received',
+    leaseUntil: null,
+    attempts: 0,
+    candidate: null,
+    conversationId: null,
+    disposition: null,
+    lane: null,
+    tags: [],
+    routed: null,
+    acknowledgement: null,
+    error: null,
+    updatedAt: '2026-11-22T10:00:00.000Z',
   };
 
   it('creates the record with a lease only if it does not exist', async () => {
     ddb.on(PutCommand).resolves({});
-    const entry = await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS).acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 60_000, replay: false });
+    const entry = await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS).acquire(record, {
+      now: new Date('2026-11-22T10:00:00.000Z'),
+      leaseMs: 60_000,
+      replay: false,
+    });
     expect(entry).toMatchObject({ kind: 'acquired', record: { leaseUntil: '2026-11-22T10:01:00.000Z' } });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
   });
@@ -205,7 +235,10 @@ describe('DynamoInboundLedger', () => {
     ddb.on(PutCommand).rejects(conditionFailed);
     ddb.on(UpdateCommand).resolves({});
     const stale = { ...record, leaseUntil: '2026-11-22T09:00:00.000Z', attempts: 2 };
-    ddb.on(GetCommand).resolvesOnce({ Item: stale }).resolvesOnce({ Item: { ...stale, state: 'failed' } });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: stale })
+      .resolvesOnce({ Item: { ...stale, state: 'failed' } });
     const ledger = new DynamoProcessingLedger(client, 't', INBOUND_RECORDS);
     // Act
     const taken = await ledger.acquire(record, { now: new Date('2026-11-22T10:00:00.000Z'), leaseMs: 70_000, replay: false });
@@ -231,7 +264,9 @@ describe('DynamoInboundLedger', () => {
 
   it('saves only while the caller still holds the lease, else a retryable BusyError', async () => {
     ddb.on(PutCommand).rejects(conditionFailed);
-    const error = await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS).save({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' }).catch((e: unknown) => e);
+    const error = await new DynamoProcessingLedger(client, 't', INBOUND_RECORDS)
+      .save({ ...record, leaseUntil: '2026-11-22T10:01:00.000Z' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BusyError);
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       ConditionExpression: 'leaseUntil = :lease',

@@ -52,10 +52,11 @@ describe('EldLanguageDetector', () => {
 });
 
 describe('the inbound decision with the real detector', () => {
-  const decide = (text: string) => decideMessage(
-    { lookup: new InMemoryThreading({ ids: { next: () => 'id-1' } }), language: new EldLanguageDetector() },
-    { message: parsedMessage({ text }), channel: channelSettings() },
-  );
+  const decide = (text: string) =>
+    decideMessage(
+      { lookup: new InMemoryThreading({ ids: { next: () => 'id-1' } }), language: new EldLanguageDetector() },
+      { message: parsedMessage({ text }), channel: channelSettings() },
+    );
 
   it('reads the new text only: a German answer above a long English quote is German', async () => {
     // Arrange

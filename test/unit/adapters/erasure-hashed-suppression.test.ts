@@ -13,7 +13,13 @@ beforeEach(() => ddb.reset());
 
 const hash = createHash('sha256').update('alice@customer.example').digest('hex');
 const erased = {
-  address: `sha256:${hash}`, scope: { kind: 'account' as const }, reason: 'erasure' as const, detail: 'erased on request (job j1)', messageId: null, since: '2026-12-08T00:00:00.000Z', hashed: true,
+  address: `sha256:${hash}`,
+  scope: { kind: 'account' as const },
+  reason: 'erasure' as const,
+  detail: 'erased on request (job j1)',
+  messageId: null,
+  since: '2026-12-08T00:00:00.000Z',
+  hashed: true,
 };
 
 describe('the hashed suppression of an erased address', () => {
@@ -38,7 +44,10 @@ describe('the hashed suppression of an erased address', () => {
     // Act
     const refused = checkNotSuppressed(list, 'support', ['bob@customer.example', 'Alice@customer.example']);
     // Assert
-    await expect(refused).rejects.toMatchObject({ code: 'suppressed', message: expect.stringContaining('alice@customer.example is suppressed since 2026-12-08 (its data was erased on request') });
+    await expect(refused).rejects.toMatchObject({
+      code: 'suppressed',
+      message: expect.stringContaining('alice@customer.example is suppressed since 2026-12-08 (its data was erased on request'),
+    });
     await expect(checkNotSuppressed(list, 'support', ['bob@customer.example'])).resolves.toBeUndefined();
   });
 });

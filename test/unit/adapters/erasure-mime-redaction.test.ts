@@ -61,7 +61,11 @@ describe('redacting a raw mail', () => {
     expect(after).not.toContain('Alice Example');
     expect(after).not.toContain('q1@mail.customer.example');
     expect(parsed.from?.value[0]?.address).toBe('bob@customer.example');
-    expect(parsed.cc && !Array.isArray(parsed.cc) ? parsed.cc.value.map((a) => a.address) : []).toEqual([ERASED_ADDRESS, 'carla@customer.example', ERASED_ADDRESS]);
+    expect(parsed.cc && !Array.isArray(parsed.cc) ? parsed.cc.value.map((a) => a.address) : []).toEqual([
+      ERASED_ADDRESS,
+      'carla@customer.example',
+      ERASED_ADDRESS,
+    ]);
     expect(parsed.cc && !Array.isArray(parsed.cc) ? parsed.cc.value[1]?.name : '').toBe('Carla Çelik');
     expect(parsed.subject).toBe('Re: Order 4711 [#0000042]');
     expect(parsed.messageId).toBe('<b1@mail.customer.example>');
@@ -89,9 +93,26 @@ describe('redacting a raw mail', () => {
     // Arrange
     const enclosed = 'From: Alice Example <alice@customer.example>\r\nSubject: original\r\n\r\nCall me, alice@customer.example\r\n';
     const raw = [
-      'From: bob@customer.example', 'To: support@example.test', 'Subject: Fwd', 'Content-Type: multipart/mixed; boundary=outer', '',
-      '--outer', 'Content-Type: text/plain', '', 'See below.', '--outer', 'Content-Type: message/rfc822', '', enclosed,
-      '--outer', 'Content-Type: message/rfc822', 'Content-Transfer-Encoding: base64', '', Buffer.from(enclosed).toString('base64'), '--outer--', '',
+      'From: bob@customer.example',
+      'To: support@example.test',
+      'Subject: Fwd',
+      'Content-Type: multipart/mixed; boundary=outer',
+      '',
+      '--outer',
+      'Content-Type: text/plain',
+      '',
+      'See below.',
+      '--outer',
+      'Content-Type: message/rfc822',
+      '',
+      enclosed,
+      '--outer',
+      'Content-Type: message/rfc822',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from(enclosed).toString('base64'),
+      '--outer--',
+      '',
     ].join('\r\n');
     // Act
     const { value } = redactor.redact(bytes(raw), alice);
@@ -105,7 +126,18 @@ describe('redacting a raw mail', () => {
   it('leaves binary attachments as they are, and survives a mail that is no MIME at all', () => {
     // Arrange
     const pdf = Buffer.from('%PDF-1.4 alice@customer.example').toString('base64');
-    const raw = ['From: bob@customer.example', 'Content-Type: multipart/mixed; boundary=x', '', '--x', 'Content-Type: application/pdf', 'Content-Transfer-Encoding: base64', '', pdf, '--x--', ''].join('\r\n');
+    const raw = [
+      'From: bob@customer.example',
+      'Content-Type: multipart/mixed; boundary=x',
+      '',
+      '--x',
+      'Content-Type: application/pdf',
+      'Content-Transfer-Encoding: base64',
+      '',
+      pdf,
+      '--x--',
+      '',
+    ].join('\r\n');
     const garbage = bytes('no headers here, just alice@customer.example and \u0000 bytes');
     // Act
     const attached = redactor.redact(bytes(raw), alice);

@@ -14,9 +14,32 @@ beforeAll(async () => {
 
 // Markup that nests without end, never closes, or repeats what the quote scan looks for.
 const UNITS = [
-  '<div>', '<blockquote type="cite">', '<blockquote>', '<span><b>', '<style/>', '<title/>', '<div/>', '<p>', '<li><dd>', '<table><tr><td>',
-  '<br', '<a', '<<', '<!--', '<style>', '</div>', '</b>', '<div class="gmail_quote">', '<div class="class=quote class=quote">',
-  '<hr>', 'x ', '&nbsp;', '<svg><path/>', '<td>', '<x y="', '>',
+  '<div>',
+  '<blockquote type="cite">',
+  '<blockquote>',
+  '<span><b>',
+  '<style/>',
+  '<title/>',
+  '<div/>',
+  '<p>',
+  '<li><dd>',
+  '<table><tr><td>',
+  '<br',
+  '<a',
+  '<<',
+  '<!--',
+  '<style>',
+  '</div>',
+  '</b>',
+  '<div class="gmail_quote">',
+  '<div class="class=quote class=quote">',
+  '<hr>',
+  'x ',
+  '&nbsp;',
+  '<svg><path/>',
+  '<td>',
+  '<x y="',
+  '>',
 ];
 const TAILS = ['', '<div id="divRplyFwdMsg">x</div>', '<hr>From: a@b.example', '<blockquote>q</blockquote>', '</div></div>', '</style>x'];
 
@@ -67,8 +90,12 @@ describe('HTML handling on pathological input grows linearly', () => {
     const mail = (contentType: string, body: string) => `From: a@b.example\r\nSubject: x\r\nContent-Type: ${contentType}\r\n\r\n${body}`;
     const body = fc.oneof(
       markup.map((m) => (scale: number) => mail('text/html', html(m, scale))),
-      fc.constantFrom('a@', '>', '- ', ' ', 'On 12:30 a@b.example wrote ').map((unit) => (scale: number) => mail('text/plain', `Hi\n${unit.repeat(scale)}(:\n`)),
-      fc.constantFrom('Content-Type: multipart/mixed;\r\n', '--x\r\n', 'x\r\n').map((unit) => (scale: number) => mail('multipart/alternative', unit.repeat(scale / 4))),
+      fc
+        .constantFrom('a@', '>', '- ', ' ', 'On 12:30 a@b.example wrote ')
+        .map((unit) => (scale: number) => mail('text/plain', `Hi\n${unit.repeat(scale)}(:\n`)),
+      fc
+        .constantFrom('Content-Type: multipart/mixed;\r\n', '--x\r\n', 'x\r\n')
+        .map((unit) => (scale: number) => mail('multipart/alternative', unit.repeat(scale / 4))),
     );
     await fc.assert(
       fc.asyncProperty(body, async (make) => {

@@ -10,12 +10,21 @@ beforeAll(async () => {
 
 describe('htmlReplyOf', () => {
   it.each([
-    ['gmail_quote', '<div>New text</div><div class="gmail_quote"><div class="gmail_attr">On Tue, Bob wrote:</div><blockquote class="gmail_quote">Old text</blockquote></div>'],
+    [
+      'gmail_quote',
+      '<div>New text</div><div class="gmail_quote"><div class="gmail_attr">On Tue, Bob wrote:</div><blockquote class="gmail_quote">Old text</blockquote></div>',
+    ],
     ['blockquote-cite', '<div>New text</div><blockquote type="cite"><div>Old text</div></blockquote>'],
-    ['moz-cite-prefix+blockquote-cite', '<p>New text</p><div class="moz-cite-prefix">On 12.03.24, Bob wrote:</div><blockquote type="cite">Old text</blockquote>'],
+    [
+      'moz-cite-prefix+blockquote-cite',
+      '<p>New text</p><div class="moz-cite-prefix">On 12.03.24, Bob wrote:</div><blockquote type="cite">Old text</blockquote>',
+    ],
     ['yahoo_quoted', '<div>New text</div><div id="yahoo_quoted_1" class="yahoo_quoted"><div>Old text</div></div>'],
     ['divRplyFwdMsg', '<div>New text</div><div id="divRplyFwdMsg"><b>From:</b> Bob</div><div>Old text</div>'],
-    ['outlook-border-top', '<p>New text</p><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p><b>From:</b> Bob</p></div><p>Old text</p>'],
+    [
+      'outlook-border-top',
+      '<p>New text</p><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p><b>From:</b> Bob</p></div><p>Old text</p>',
+    ],
     ['hr', '<div>New text<hr>From: Bob &lt;bob@example.com&gt;<br>Sent: Tuesday<br>Old text</div>'],
     ['blockquote', '<div><div>New text</div><blockquote>Old text</blockquote></div>'],
   ])('cuts the quote that %s marks', (marker, html) => {

@@ -38,7 +38,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     at: fc.nat(),
     bytes: fc.oneof(
       fc.uint8Array({ maxLength: 40 }),
-      fc.constantFrom(...['\r\n\r\n', '--', '=?utf-8?b?', '\r\n ', ':', '\x00', 'Content-Type: multipart/mixed; boundary=x\r\n', '--x\r\n'].map((s) => Buffer.from(s))),
+      fc.constantFrom(
+        ...['\r\n\r\n', '--', '=?utf-8?b?', '\r\n ', ':', '\x00', 'Content-Type: multipart/mixed; boundary=x\r\n', '--x\r\n'].map((s) => Buffer.from(s)),
+      ),
     ),
   }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
@@ -59,7 +61,10 @@ function mutate(source: Buffer, mutations: readonly Mutation[]): Buffer {
 describe('MailparserMimeParser on mangled input', () => {
   it('resolves to a valid ParsedMessage or rejects with MailParseError for random bytes', async () => {
     // Arrange
-    const input = fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.string({ maxLength: 2000 }).map((s) => Buffer.from(s)));
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.string({ maxLength: 2000 }).map((s) => Buffer.from(s)),
+    );
 
     // Act, Assert
     await fc.assert(fc.asyncProperty(input, parsesOrRejectsCleanly), { numRuns: 150 });

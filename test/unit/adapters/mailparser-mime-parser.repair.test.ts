@@ -52,10 +52,7 @@ describe('MailparserMimeParser: broken structure keeps the body', () => {
 
   it('gives the charset of the broken multipart to its text', async () => {
     // Arrange
-    const raw = Buffer.from(
-      'From: a@customer.example\r\nContent-Type: multipart/alternative; charset=iso-8859-1\r\n\r\nGr\xfc\xdfe aus K\xf6ln\r\n',
-      'latin1',
-    );
+    const raw = Buffer.from('From: a@customer.example\r\nContent-Type: multipart/alternative; charset=iso-8859-1\r\n\r\nGr\xfc\xdfe aus K\xf6ln\r\n', 'latin1');
 
     // Act
     const message = await parser.parse(raw);

@@ -9,7 +9,10 @@ const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/m
 const parser = new MailparserMimeParser();
 
 async function parseError(raw: Uint8Array, limits = {}): Promise<MailParseError> {
-  const error: unknown = await parser.parse(raw, limits).then(() => null, (e: unknown) => e);
+  const error: unknown = await parser.parse(raw, limits).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(MailParseError);
   return error as MailParseError;
 }
@@ -88,7 +91,14 @@ describe('MailparserMimeParser', () => {
 
     // Assert
     expect(message.attachments).toEqual([
-      { filename: 'image001.png', contentType: 'image/png', size: 70, inline: true, contentId: 'image001.png@01DA7522.AB12CD30', checksum: '2cd8bde463f5d82aae0f0cec061d6b8f' },
+      {
+        filename: 'image001.png',
+        contentType: 'image/png',
+        size: 70,
+        inline: true,
+        contentId: 'image001.png@01DA7522.AB12CD30',
+        checksum: '2cd8bde463f5d82aae0f0cec061d6b8f',
+      },
       { filename: 'Rechnung.pdf', contentType: 'application/pdf', size: 22, inline: true, contentId: null, checksum: '7d3ef19aff58f3a53210fdf0a7d61eee' },
     ]);
   });

@@ -18,7 +18,9 @@ describe('sanitizeMailHtml: images', () => {
   });
 
   it('keeps cid: and inline image data, and holds remote images back in data-remote-src', () => {
-    const html = sanitizeMailHtml('<img src="cid:logo@x"><img src="data:image/png;base64,iVBORw0KGgo="><img src="https://t.example/p.gif"><img src="//t.example/q.gif">');
+    const html = sanitizeMailHtml(
+      '<img src="cid:logo@x"><img src="data:image/png;base64,iVBORw0KGgo="><img src="https://t.example/p.gif"><img src="//t.example/q.gif">',
+    );
     expect(html).toBe(
       '<img src="cid:logo@x" /><img src="data:image/png;base64,iVBORw0KGgo=" /><img data-remote-src="https://t.example/p.gif" /><img data-remote-src="//t.example/q.gif" />',
     );

@@ -7,10 +7,26 @@ import type { RoutedMessage } from '../../../functions/core/model/routed-message
 
 const sqs = mockClient(SQSClient);
 const routed: RoutedMessage = {
-  schemaVersion: 2, channelId: 'support', messageId: 'm-1', internetMessageId: 'a@b', conversationId: 'c-1',
-  ticketNumber: '0000011', isNewConversation: true, lane: 'human', laneReason: 'default', tags: [], skill: 'support',
-  routingRule: 'default', priority: 'normal', from: null, subject: 'Hi', receivedAt: '2026-11-22T10:00:00.000Z',
-  previousAgent: null, autoAnswerAllowed: true, language: null, sla: null,
+  schemaVersion: 2,
+  channelId: 'support',
+  messageId: 'm-1',
+  internetMessageId: 'a@b',
+  conversationId: 'c-1',
+  ticketNumber: '0000011',
+  isNewConversation: true,
+  lane: 'human',
+  laneReason: 'default',
+  tags: [],
+  skill: 'support',
+  routingRule: 'default',
+  priority: 'normal',
+  from: null,
+  subject: 'Hi',
+  receivedAt: '2026-11-22T10:00:00.000Z',
+  previousAgent: null,
+  autoAnswerAllowed: true,
+  language: null,
+  sla: null,
 };
 
 beforeEach(() => sqs.reset());

@@ -20,7 +20,11 @@ describe('SqsWorkQueue', () => {
     // Assert
     expect(received).toEqual({ body: '{"messageId":"m-1"}', receiptHandle: 'h-1', queueMessageId: 'sqs-1' });
     expect(sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input).toMatchObject({
-      QueueUrl: URL, MaxNumberOfMessages: 1, VisibilityTimeout: 600, WaitTimeSeconds: 1, ReceiveRequestAttemptId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      QueueUrl: URL,
+      MaxNumberOfMessages: 1,
+      VisibilityTimeout: 600,
+      WaitTimeSeconds: 1,
+      ReceiveRequestAttemptId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
   });
 
@@ -38,11 +42,19 @@ describe('SqsWorkQueue', () => {
   it('says a receipt handle that names no message in flight any more is a gone lease, however SQS words it', async () => {
     // Arrange: the functions' client turns InvalidParameterValue into a DependencyError around it (`withDomainErrors`)
     const rejected = (error: Error) => new DependencyError('dependency-rejected', `${error.name}: ${error.message}`, { cause: error });
-    sqs.on(ChangeMessageVisibilityCommand)
+    sqs
+      .on(ChangeMessageVisibilityCommand)
       .rejectsOnce(awsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.'))
       .rejectsOnce(awsError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.'))
       .rejectsOnce(rejected(awsError('InvalidParameterValue', 'Value h-1 for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.')))
-      .rejectsOnce(rejected(awsError('InvalidParameterValue', 'Value 3600 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]')));
+      .rejectsOnce(
+        rejected(
+          awsError(
+            'InvalidParameterValue',
+            'Value 3600 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]',
+          ),
+        ),
+      );
     sqs.on(DeleteMessageCommand).rejects(awsError('AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.'));
     const queue = new SqsWorkQueue(new SQSClient({}));
     // Act
@@ -54,8 +66,13 @@ describe('SqsWorkQueue', () => {
     expect(errors[3]).toBeInstanceOf(PolicyError);
     expect((errors[3] as Error).message).toMatch(/at most 12 hours/);
     expect(missing).toBeInstanceOf(ConfigError);
-    expect((missing as Error).message).toBe('the skill\'s queue does not exist: ask an admin to check the skill');
-    expect(errors.slice(0, 3).map((e) => (e as Error).message).join(' ')).not.toMatch(/ReceiptHandle|MessageNotInflight|InvalidParameter/);
+    expect((missing as Error).message).toBe("the skill's queue does not exist: ask an admin to check the skill");
+    expect(
+      errors
+        .slice(0, 3)
+        .map((e) => (e as Error).message)
+        .join(' '),
+    ).not.toMatch(/ReceiptHandle|MessageNotInflight|InvalidParameter/);
   });
 
   it('lets other failures through as they are (a throttle stays retryable), for the API to answer them', async () => {

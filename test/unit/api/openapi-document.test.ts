@@ -15,10 +15,23 @@ describe('docs/openapi.json', () => {
 
   it('is OpenAPI 3.1 with the main resources and a security scheme', () => {
     // Act
-    const doc = JSON.parse(openApiText()) as { openapi: string; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } };
+    const doc = JSON.parse(openApiText()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+    };
     // Assert
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/channels', '/skills', '/channels/{channelId}/rules', '/channels/{channelId}/dry-run', '/conversations/{conversationId}/reply', '/failed-messages', '/suppressions', '/audit']) {
+    for (const path of [
+      '/channels',
+      '/skills',
+      '/channels/{channelId}/rules',
+      '/channels/{channelId}/dry-run',
+      '/conversations/{conversationId}/reply',
+      '/failed-messages',
+      '/suppressions',
+      '/audit',
+    ]) {
       expect(doc.paths).toHaveProperty([path]);
     }
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearer', 'sigv4']);

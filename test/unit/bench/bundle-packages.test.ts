@@ -33,13 +33,21 @@ describe('bundle packages', () => {
     const rows = packageBytes(map, '12345678\n123456');
 
     // Assert
-    expect(rows).toEqual([{ name: 'zod', bytes: 9 }, { name: GLUE, bytes: 3 }, { name: OWN_CODE, bytes: 2 }]);
+    expect(rows).toEqual([
+      { name: 'zod', bytes: 9 },
+      { name: GLUE, bytes: 3 },
+      { name: OWN_CODE, bytes: 2 },
+    ]);
   });
 
   it('groups packages by dependency tree, the first tree claiming a shared one, and skips trees the bundle lacks', () => {
     // Arrange
     const deps: Record<string, string[]> = { mailparser: ['libmime', 'html-to-text'], libmime: ['iconv-lite'], 'html-to-text': ['he'], nodemailer: [] };
-    const groups = [{ group: 'mail', roots: ['mailparser'] }, { group: 'text', roots: ['html-to-text'] }, { group: 'send', roots: ['nodemailer'] }];
+    const groups = [
+      { group: 'mail', roots: ['mailparser'] },
+      { group: 'text', roots: ['html-to-text'] },
+      { group: 'send', roots: ['nodemailer'] },
+    ];
 
     // Act
     const inbound = groupPackages((n) => deps[n] ?? [], groups, new Set(['mailparser', 'libmime', 'html-to-text']));
@@ -56,9 +64,21 @@ describe('bundle packages', () => {
 
   it('sums per group: a nested copy goes with its carrier, unknown packages to other, labels stay themselves', () => {
     const groups = new Map([['mailparser', 'mail']]);
-    const rows = [{ n: 'mailparser', v: 2 }, { n: 'mailparser › nodemailer', v: 1 }, { n: 'left-pad', v: 0.5 }, { n: '(garbage collector)', v: 4 }];
+    const rows = [
+      { n: 'mailparser', v: 2 },
+      { n: 'mailparser › nodemailer', v: 1 },
+      { n: 'left-pad', v: 0.5 },
+      { n: '(garbage collector)', v: 4 },
+    ];
 
-    expect(sumByGroup(rows, (r) => r.n, (r) => r.v, groups)).toEqual([
+    expect(
+      sumByGroup(
+        rows,
+        (r) => r.n,
+        (r) => r.v,
+        groups,
+      ),
+    ).toEqual([
       { group: '(garbage collector)', value: 4 },
       { group: 'mail', value: 3 },
       { group: 'other', value: 0.5 },

@@ -9,7 +9,13 @@ function answering(status: number, body: object, seen: string[] = []) {
     seen,
     async handle(request: { body?: unknown }) {
       seen.push(String(request.body ?? ''));
-      return { response: { statusCode: status, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'r' }, body: Buffer.from(JSON.stringify(body)) } };
+      return {
+        response: {
+          statusCode: status,
+          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'r' },
+          body: Buffer.from(JSON.stringify(body)),
+        },
+      };
     },
   };
 }
@@ -37,7 +43,10 @@ describe('CallCounter', () => {
     const counter = new CallCounter();
     const ok = answering(200, { ConsumedCapacity: { TableName: 't', CapacityUnits: 2 } });
     const db = counter.attach(new DynamoDBClient({ ...common, requestHandler: ok }), 'DynamoDB');
-    const failing = counter.attach(new DynamoDBClient({ ...common, requestHandler: answering(400, { __type: 'ConditionalCheckFailedException', message: 'no' }) }), 'DynamoDB');
+    const failing = counter.attach(
+      new DynamoDBClient({ ...common, requestHandler: answering(400, { __type: 'ConditionalCheckFailedException', message: 'no' }) }),
+      'DynamoDB',
+    );
 
     // Act
     await db.send(new PutItemCommand({ TableName: 't', Item: { pk: { S: 'INBOUND#1' }, sk: { S: 'CHANNEL#a' } } }));
@@ -68,7 +77,15 @@ describe('CallCounter', () => {
   });
 
   it('names the kinds of a batch write and a query by partition prefix, so sequences do not carry ids', () => {
-    const write = { RequestItems: { t: [{ PutRequest: { Item: { pk: 'TICKET#support#0000013', sk: 'TICKET' } } }, { PutRequest: { Item: { pk: 'TOKEN#abc', sk: 'TOKEN' } } }, { DeleteRequest: { Key: { pk: 'TOKEN#old', sk: 'TOKEN' } } }] } };
+    const write = {
+      RequestItems: {
+        t: [
+          { PutRequest: { Item: { pk: 'TICKET#support#0000013', sk: 'TICKET' } } },
+          { PutRequest: { Item: { pk: 'TOKEN#abc', sk: 'TOKEN' } } },
+          { DeleteRequest: { Key: { pk: 'TOKEN#old', sk: 'TOKEN' } } },
+        ],
+      },
+    };
 
     expect(itemKindOf(write)).toBe('TICKET+TOKEN');
     expect(itemKindOf({ ExpressionAttributeValues: { ':pk': 'CONV#6f0c1e2a' } })).toBe('CONV');

@@ -14,9 +14,13 @@ const resources = {
 describe('function environment from the template', () => {
   it('replaces Ref, GetAtt, Join, Sub and pseudo parameters with plausible values', () => {
     expect(resolveTemplateValue({ Ref: 'SupportQueue' }, resources)).toBe('https://sqs.us-east-1.amazonaws.com/000000000000/supportqueue.fifo');
-    expect(resolveTemplateValue({ 'Fn::GetAtt': ['Key', 'Arn'] }, resources)).toBe('arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000');
+    expect(resolveTemplateValue({ 'Fn::GetAtt': ['Key', 'Arn'] }, resources)).toBe(
+      'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000',
+    );
     expect(resolveTemplateValue({ 'Fn::GetAtt': ['SupportQueue', 'Arn'] }, resources)).toBe('arn:aws:sqs:us-east-1:000000000000:supportqueue.fifo');
-    expect(resolveTemplateValue({ 'Fn::Join': ['', ['{"support":"', { Ref: 'SupportQueue' }, '"}']] }, resources)).toBe('{"support":"https://sqs.us-east-1.amazonaws.com/000000000000/supportqueue.fifo"}');
+    expect(resolveTemplateValue({ 'Fn::Join': ['', ['{"support":"', { Ref: 'SupportQueue' }, '"}']] }, resources)).toBe(
+      '{"support":"https://sqs.us-east-1.amazonaws.com/000000000000/supportqueue.fifo"}',
+    );
     // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a template literal
     expect(resolveTemplateValue({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Bucket}/*' }, resources)).toBe('arn:aws:s3:::bucket/*');
     expect(resolveTemplateValue('60', resources)).toBe('60');
@@ -25,15 +29,37 @@ describe('function environment from the template', () => {
 
   it('gives values each function’s environment schema accepts, without NODE_OPTIONS', () => {
     // Arrange: the variables as the constructs set them
-    const inbound = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: {
-      NODE_OPTIONS: '--enable-source-maps', TABLE_NAME: { Ref: 'Table' }, MAIL_BUCKET: { Ref: 'Bucket' },
-      SKILL_QUEUE_URLS: { 'Fn::Join': ['', ['{"support":"', { Ref: 'SupportQueue' }, '"}']] }, CHANNEL_CACHE_SECONDS: '60', LEASE_SECONDS: '70',
-      OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
-    } } } };
-    const outbound = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: {
-      TABLE_NAME: { Ref: 'Table' }, MAIL_BUCKET: { Ref: 'Bucket' }, OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
-      CREDENTIALS_KEY_ARN: { 'Fn::GetAtt': ['Key', 'Arn'] }, SES_CONFIGURATION_SET: { Ref: 'ConfigSet' }, ALLOWED_PRIVATE_CIDRS: '',
-    } } } };
+    const inbound = {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            TABLE_NAME: { Ref: 'Table' },
+            MAIL_BUCKET: { Ref: 'Bucket' },
+            SKILL_QUEUE_URLS: { 'Fn::Join': ['', ['{"support":"', { Ref: 'SupportQueue' }, '"}']] },
+            CHANNEL_CACHE_SECONDS: '60',
+            LEASE_SECONDS: '70',
+            OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
+          },
+        },
+      },
+    };
+    const outbound = {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Environment: {
+          Variables: {
+            TABLE_NAME: { Ref: 'Table' },
+            MAIL_BUCKET: { Ref: 'Bucket' },
+            OUTBOUND_QUEUE_URL: { Ref: 'SupportQueue' },
+            CREDENTIALS_KEY_ARN: { 'Fn::GetAtt': ['Key', 'Arn'] },
+            SES_CONFIGURATION_SET: { Ref: 'ConfigSet' },
+            ALLOWED_PRIVATE_CIDRS: '',
+          },
+        },
+      },
+    };
 
     // Act
     const inboundEnv = functionEnv(inbound, resources);

@@ -9,8 +9,16 @@ describe('reply extraction summary', () => {
   it("takes each message's median over the rounds, then the median and p99 over the messages, and both as ratios to Postroom", () => {
     // Arrange: three messages, three rounds each (ms); planer twice Postroom's median, four times its slowest.
     const times = {
-      postroom: [[0.01, 0.03, 0.02], [0.04, 0.04, 0.09], [0.1, 0.5, 0.2]],
-      planer: [[0.04, 0.04, 0.04], [0.08, 0.07, 0.09], [0.9, 0.8, 0.7]],
+      postroom: [
+        [0.01, 0.03, 0.02],
+        [0.04, 0.04, 0.09],
+        [0.1, 0.5, 0.2],
+      ],
+      planer: [
+        [0.04, 0.04, 0.04],
+        [0.08, 0.07, 0.09],
+        [0.9, 0.8, 0.7],
+      ],
     };
 
     // Act
@@ -28,7 +36,11 @@ describe('reply extraction summary', () => {
 
 describe('reply extraction lines', () => {
   const timesOf = (medianUs: number, p99Us: number, medianRatio: number, p99Ratio: number, right: number) => ({
-    medianUs, p99Us, medianRatio, p99Ratio, score: score(right, 55),
+    medianUs,
+    p99Us,
+    medianRatio,
+    p99Ratio,
+    score: score(right, 55),
   });
 
   it('prints a row per suite and contender, the suite named once, with ratios and conformance accuracy', () => {
@@ -36,15 +48,17 @@ describe('reply extraction lines', () => {
     const result: ExtractionResult = {
       rounds: 9,
       contenders: ['postroom', 'planer', 'email-reply-parser'],
-      suites: [{
-        suite: 'talon',
-        cases: 55,
-        byContender: {
-          postroom: timesOf(13.44, 47.3, 1, 1, 54),
-          planer: timesOf(13.0, 70.9, 0.967, 1.499, 52),
-          'email-reply-parser': timesOf(69.3, 407.3, 5.156, 8.611, 32),
+      suites: [
+        {
+          suite: 'talon',
+          cases: 55,
+          byContender: {
+            postroom: timesOf(13.44, 47.3, 1, 1, 54),
+            planer: timesOf(13.0, 70.9, 0.967, 1.499, 52),
+            'email-reply-parser': timesOf(69.3, 407.3, 5.156, 8.611, 32),
+          },
         },
-      }],
+      ],
     };
 
     // Act

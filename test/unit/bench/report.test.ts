@@ -12,11 +12,27 @@ const profile = (sequence: string[]): CallProfile => ({
 });
 
 const bundle = (role: BundleRow['role'], flags: string[]): BundleRow => ({
-  path: `Postroom/${role ?? 'AWS679f'}/Function/Resource`, role, file: 'index.mjs', bytes: 1024, assetBytes: 2048, files: 1, sourceMapBytes: 0, memoryMb: 1024, architecture: 'arm64', packages: [], flags,
+  path: `Postroom/${role ?? 'AWS679f'}/Function/Resource`,
+  role,
+  file: 'index.mjs',
+  bytes: 1024,
+  assetBytes: 2048,
+  files: 1,
+  sourceMapBytes: 0,
+  memoryMb: 1024,
+  architecture: 'arm64',
+  packages: [],
+  flags,
 });
 
 const hostileRow = (kind: HostileRow['kind'], decideMs: number, tags: string[] = []): HostileRow => ({
-  kind, bytes: 1_048_576, floorMs: 200, floorFailed: false, floorLeanMs: 20, decideMs, tags,
+  kind,
+  bytes: 1_048_576,
+  floorMs: 200,
+  floorFailed: false,
+  floorLeanMs: 20,
+  decideMs,
+  tags,
 });
 
 function hostileResult(rows: HostileRow[]): HostileResult {
@@ -24,8 +40,21 @@ function hostileResult(rows: HostileRow[]): HostileResult {
 }
 
 function result(bundles: BundleRow[], importMs: number, hostile = hostileResult([hostileRow('long-line', 40)])): Omit<BenchResult, 'goals'> {
-  const coldStart = { source: 'synth', bundles, importMs, importMsNoSourceMaps: importMs, firstMail: null, imports: [], missing: [], runs: 3, inboundMemoryMb: 1024 } satisfies ColdStartResult;
-  return { coreRatio: [], hostile, calls: { reply: profile(['a', 'b', 'c', 'd', 'e']) }, memory: [], endToEnd: null, coldStart } as unknown as Omit<BenchResult, 'goals'>;
+  const coldStart = {
+    source: 'synth',
+    bundles,
+    importMs,
+    importMsNoSourceMaps: importMs,
+    firstMail: null,
+    imports: [],
+    missing: [],
+    runs: 3,
+    inboundMemoryMb: 1024,
+  } satisfies ColdStartResult;
+  return { coreRatio: [], hostile, calls: { reply: profile(['a', 'b', 'c', 'd', 'e']) }, memory: [], endToEnd: null, coldStart } as unknown as Omit<
+    BenchResult,
+    'goals'
+  >;
 }
 
 describe('benchmark goals', () => {
@@ -62,7 +91,10 @@ describe('benchmark goals', () => {
 describe('hostile mail lines', () => {
   it('prints a row per mail with both ratios and the limits it met, and names the slowest', () => {
     // Arrange
-    const hostile = hostileResult([hostileRow('long-line', 40, ['limit-line-length', 'list']), { ...hostileRow('html-nested-div', 300, ['limit-html-depth']), floorFailed: true }]);
+    const hostile = hostileResult([
+      hostileRow('long-line', 40, ['limit-line-length', 'list']),
+      { ...hostileRow('html-nested-div', 300, ['limit-html-depth']), floorFailed: true },
+    ]);
 
     // Act
     const lines = hostileLines(hostile).join('\n');
@@ -91,10 +123,27 @@ describe('send path and import lines', () => {
 
   it('prints an import row per function and where its time goes, small shares left out', () => {
     const row: ImportRow = {
-      path: 'Postroom/Outbound/Send/Function/Resource', role: 'outbound', importMs: 190.2, sourceMaps: false, importMsSourceMaps: 240.4, importMsNoSourceMaps: 190.2, env: ['TABLE_NAME'], profiledMs: 250,
-      byGroup: [{ group: '(V8 compiling the bundle: compileSourceTextModule)', ms: 110 }, { group: 'zod', ms: 15.04 }, { group: 'other', ms: 0.2 }],
-      topPackages: [{ group: '(garbage collector)', ms: 9 }, { group: 'zod', ms: 15.04 }],
-      bytesByGroup: [{ group: 'zod', bytes: 300 }, { group: 'nodemailer', bytes: 100 }],
+      path: 'Postroom/Outbound/Send/Function/Resource',
+      role: 'outbound',
+      importMs: 190.2,
+      sourceMaps: false,
+      importMsSourceMaps: 240.4,
+      importMsNoSourceMaps: 190.2,
+      env: ['TABLE_NAME'],
+      profiledMs: 250,
+      byGroup: [
+        { group: '(V8 compiling the bundle: compileSourceTextModule)', ms: 110 },
+        { group: 'zod', ms: 15.04 },
+        { group: 'other', ms: 0.2 },
+      ],
+      topPackages: [
+        { group: '(garbage collector)', ms: 9 },
+        { group: 'zod', ms: 15.04 },
+      ],
+      bytesByGroup: [
+        { group: 'zod', bytes: 300 },
+        { group: 'nodemailer', bytes: 100 },
+      ],
     };
 
     const lines = importLines([row], 7).join('\n');

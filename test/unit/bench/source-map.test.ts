@@ -11,8 +11,15 @@ describe('source map decoding', () => {
 
     // Assert
     expect(lines).toEqual([
-      [{ column: 0, source: 0 }, { column: 2, source: 1 }, { column: 5, source: -1 }],
-      [{ column: 0, source: 1 }, { column: 4, source: 0 }],
+      [
+        { column: 0, source: 0 },
+        { column: 2, source: 1 },
+        { column: 5, source: -1 },
+      ],
+      [
+        { column: 0, source: 1 },
+        { column: 4, source: 0 },
+      ],
     ]);
   });
 

@@ -51,7 +51,9 @@ describe('conformance lane scoring', () => {
     };
 
     // Act
-    const failed = evaluateThresholds(card).filter((t) => !t.passed).map((t) => t.name);
+    const failed = evaluateThresholds(card)
+      .filter((t) => !t.passed)
+      .map((t) => t.name);
 
     // Assert
     expect(failed).toContain('no human mail called automatic (human recall)');
@@ -63,7 +65,9 @@ describe('conformance lane scoring', () => {
     const card = { ...perfectCard(), replies: replyScores(0.96, 0.98) };
 
     // Act
-    const failed = evaluateThresholds(card).filter((t) => !t.passed).map((t) => t.name);
+    const failed = evaluateThresholds(card)
+      .filter((t) => !t.passed)
+      .map((t) => t.name);
 
     // Assert
     expect(failed).toContain('reply text at least the better library per suite');
@@ -74,7 +78,12 @@ function replyScores(postroomRate: number, libraryRate: number) {
   const score = (rate: number) => ({ right: rate * 100, total: 100, rate });
   const scores = { postroom: score(postroomRate), planer: score(libraryRate), 'email-reply-parser': score(0.5) };
   const suite = (id: string) => ({ suite: id, compare: 'visible' as const, cases: 100, scores });
-  return { contenders: ['postroom', 'planer', 'email-reply-parser'], suites: ['talon', 'planer', 'email-reply-parser', 'postroom'].map(suite), overall: scores, misses: [] };
+  return {
+    contenders: ['postroom', 'planer', 'email-reply-parser'],
+    suites: ['talon', 'planer', 'email-reply-parser', 'postroom'].map(suite),
+    overall: scores,
+    misses: [],
+  };
 }
 
 function perfectCard() {
@@ -83,7 +92,14 @@ function perfectCard() {
     corpus: '',
     files: 1,
     parseErrors: [],
-    lanes: { scores: scoreLanes([{ file: '1', expected: 'human', actual: 'human' }, { file: '2', expected: 'bounce', actual: 'bounce' }]), misses: [], notes: [] },
+    lanes: {
+      scores: scoreLanes([
+        { file: '1', expected: 'human', actual: 'human' },
+        { file: '2', expected: 'bounce', actual: 'bounce' },
+      ]),
+      misses: [],
+      notes: [],
+    },
     bounces: { sisimai: all, bounceparser: all, combined: 1 },
     parsing: { subject: all, from: all, attachments: all },
     threads: { ...all, agreeAsLabelled: 1 },

@@ -113,7 +113,18 @@ describe('the progress line in a log', () => {
     h.progress.done();
 
     // Assert
-    expect(h.writes.map((w) => w.split(' ')[2])).toEqual(['100/1000', '200/1000', '300/1000', '400/1000', '500/1000', '600/1000', '700/1000', '800/1000', '900/1000', '1000/1000']);
+    expect(h.writes.map((w) => w.split(' ')[2])).toEqual([
+      '100/1000',
+      '200/1000',
+      '300/1000',
+      '400/1000',
+      '500/1000',
+      '600/1000',
+      '700/1000',
+      '800/1000',
+      '900/1000',
+      '1000/1000',
+    ]);
     expect(h.writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
   });
 

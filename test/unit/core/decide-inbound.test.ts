@@ -52,7 +52,11 @@ describe('decideMessage', () => {
     // Arrange
     const lookup = store();
     const channel = channelSettings();
-    const opened = await lookup.apply(channel.id, (await decideMessage({ lookup }, { message: parsedMessage({ messageId: 'q@customer.example' }), channel })).thread, { channel, message: parsedMessage() });
+    const opened = await lookup.apply(
+      channel.id,
+      (await decideMessage({ lookup }, { message: parsedMessage({ messageId: 'q@customer.example' }), channel })).thread,
+      { channel, message: parsedMessage() },
+    );
     lookup.close(opened?.id ?? '');
     // Act
     const automatic = await decideMessage({ lookup }, { message: outOfOffice({ inReplyTo: 'q@customer.example' }), channel });
@@ -91,7 +95,12 @@ describe('decideMessage', () => {
   });
 
   it('never answers bulk mail automatically but still routes it', async () => {
-    const message = parsedMessage({ headers: [{ name: 'precedence', value: 'bulk' }, { name: 'list-unsubscribe', value: '<https://news.example/u>' }] });
+    const message = parsedMessage({
+      headers: [
+        { name: 'precedence', value: 'bulk' },
+        { name: 'list-unsubscribe', value: '<https://news.example/u>' },
+      ],
+    });
 
     const decision = await decideMessage({ lookup: store() }, { message, channel: channelSettings() });
 
@@ -167,10 +176,7 @@ describe('rejectedAttachments', () => {
   });
 
   it('refuses unnamed attachments and double extensions by their last extension', () => {
-    expect(rejectedAttachments([file(null), file('report.pdf.exe'), file('.PDF')], ['.pdf'])).toEqual([
-      '(unnamed application/octet-stream)',
-      'report.pdf.exe',
-    ]);
+    expect(rejectedAttachments([file(null), file('report.pdf.exe'), file('.PDF')], ['.pdf'])).toEqual(['(unnamed application/octet-stream)', 'report.pdf.exe']);
   });
 });
 
@@ -209,13 +215,21 @@ describe('decideMessage: spoofing', () => {
     // Arrange: the customer's domain publishes no DMARC record, so nothing proves the From address
     const { lookup, channel, conversation } = await customerConversation();
     const spoofed = parsedMessage({
-      messageId: 'spoof@attacker.example', subject: `Re: Help please [#${conversation.ticketNumber}]`, replyTo: [addr('attacker@attacker.example')],
+      messageId: 'spoof@attacker.example',
+      subject: `Re: Help please [#${conversation.ticketNumber}]`,
+      replyTo: [addr('attacker@attacker.example')],
     });
 
     // Act
-    const decision = await decideMessage({ lookup }, {
-      message: spoofed, channel, envelopeSender: 'bounce@attacker.example', verdicts: { spfVerdict: 'FAIL', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
-    });
+    const decision = await decideMessage(
+      { lookup },
+      {
+        message: spoofed,
+        channel,
+        envelopeSender: 'bounce@attacker.example',
+        verdicts: { spfVerdict: 'FAIL', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
+      },
+    );
 
     // Assert
     expect(decision.thread).toMatchObject({ action: 'new', rule: 'new-conversation', flags: ['unauthenticated-follow-up'] });
@@ -234,9 +248,15 @@ describe('decideMessage: spoofing', () => {
     const followUp = parsedMessage({ messageId: 'two@customer.example', subject: `Re: Help please [#${conversation.ticketNumber}]` });
 
     // Act
-    const decision = await decideMessage({ lookup }, {
-      message: followUp, channel, envelopeSender: 'bounces@mail.customer.example', verdicts: { spfVerdict: 'PASS', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
-    });
+    const decision = await decideMessage(
+      { lookup },
+      {
+        message: followUp,
+        channel,
+        envelopeSender: 'bounces@mail.customer.example',
+        verdicts: { spfVerdict: 'PASS', dkimVerdict: 'GRAY', dmarcVerdict: 'GRAY' },
+      },
+    );
 
     // Assert
     expect(decision.thread).toMatchObject({ action: 'join', rule: 'ticket-number', flags: [] });
@@ -247,7 +267,9 @@ describe('decideMessage: spoofing', () => {
     // Arrange
     const { lookup, channel, conversation } = await customerConversation();
     const followUp = parsedMessage({
-      messageId: 'three@customer.example', inReplyTo: 'root@customer.example', replyTo: [addr('someone-else@other.example')],
+      messageId: 'three@customer.example',
+      inReplyTo: 'root@customer.example',
+      replyTo: [addr('someone-else@other.example')],
       subject: `Re: Help please [#${conversation.ticketNumber}]`,
     });
 

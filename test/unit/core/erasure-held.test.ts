@@ -18,8 +18,20 @@ describe('erasure and a legal hold outside the conversation item', () => {
   it('keeps a claim and a record of a held conversation, and works those of any other', async () => {
     // Arrange
     const w = world(['held-1']);
-    const claim = (conversationId: string): Finding => ({ kind: 'keyed', what: 'Message-ID claim', ref: { pk: `MSGID#support#${conversationId}@x`, sk: 'MSGID' }, item: { conversationId }, conversationId });
-    const record = (conversationId: string): Finding => ({ kind: 'record', what: 'send record', ref: { pk: `OUTBOUND#${conversationId}`, sk: 'OUTBOUND' }, item: { to: ALICE }, conversationId });
+    const claim = (conversationId: string): Finding => ({
+      kind: 'keyed',
+      what: 'Message-ID claim',
+      ref: { pk: `MSGID#support#${conversationId}@x`, sk: 'MSGID' },
+      item: { conversationId },
+      conversationId,
+    });
+    const record = (conversationId: string): Finding => ({
+      kind: 'record',
+      what: 'send record',
+      ref: { pk: `OUTBOUND#${conversationId}`, sk: 'OUTBOUND' },
+      item: { to: ALICE },
+      conversationId,
+    });
     // Act
     for (const finding of [claim('held-1'), record('held-1'), claim('open-2'), record('open-2')]) await eraseFinding(w.deps, w.tally, finding);
     // Assert

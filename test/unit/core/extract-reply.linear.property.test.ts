@@ -5,7 +5,34 @@ import { growth, LINEAR_BOUND } from '../../support/growth.ts';
 
 // Pieces of the lines that made the reply patterns backtrack: quote arrows before `<<`,
 // addresses before `(:`, attribution words, rules, dashes and runs of spaces.
-const ATOMS = ['>', '<', '<<', '@', 'a@', '(', ')', ':', '(:', '-', ' -', '--', '=', '_', '*', ' ', '\t', 'a', '1', '.', ',', '"', '：', 'On ', 'wrote', '12:30 '];
+const ATOMS = [
+  '>',
+  '<',
+  '<<',
+  '@',
+  'a@',
+  '(',
+  ')',
+  ':',
+  '(:',
+  '-',
+  ' -',
+  '--',
+  '=',
+  '_',
+  '*',
+  ' ',
+  '\t',
+  'a',
+  '1',
+  '.',
+  ',',
+  '"',
+  '：',
+  'On ',
+  'wrote',
+  '12:30 ',
+];
 const PREFIXES = ['', '> ', 'On ', '12:30 ', '2014-03-20 8:48 ', 'From: ', '-- ', '-----', '---- On ', 'Sent from my ', 'http://x', 'Danke!'];
 const SUFFIXES = ['', ':', '(:', '<<', '<<x', '>', '>:', ' wrote:', ' wrote', '-----', 'x', ' a@b.example:'];
 

@@ -9,7 +9,11 @@ describe('extractReply', () => {
     ['gmail-top-post.txt', 'Hi team,\n\nthe replacement arrived today, thank you!\n\nBest,\nMaria', 'On Tue, Mar 12, 2024'],
     ['gmail-wrapped-attribution.txt', 'Yes, please cancel the order.', 'support@example.com> wrote:'],
     ['outlook-desktop.txt', 'Hello,\n\nplease find the invoice attached.', 'From: Example Support [mailto:support@example.com]'],
-    ['outlook-original-message-de.txt', 'Guten Tag,\n\ndas Problem besteht weiterhin.\n\nMit freundlichen Grüßen\nKatja Günther', '-----Ursprüngliche Nachricht-----'],
+    [
+      'outlook-original-message-de.txt',
+      'Guten Tag,\n\ndas Problem besteht weiterhin.\n\nMit freundlichen Grüßen\nKatja Günther',
+      '-----Ursprüngliche Nachricht-----',
+    ],
     ['outlook-web-german.txt', 'Hallo,\n\nvielen Dank für die schnelle Hilfe.', '________________________________\nVon: Example Support'],
     ['apple-mail-desktop.txt', 'Thanks, that solved it.\n\nJane', '> On 12 Mar 2024, at 10:15'],
     ['french-gmail.txt', 'Bonjour,\n\nmerci pour votre réponse.', 'a\nécrit :'],
@@ -133,7 +137,10 @@ describe('extractReply', () => {
   it.each([
     ['a sentence that ends with "wrote:" and a date', 'As I wrote on 12 March:\nthe printer is still broken.'],
     ['a sentence that starts with "On" and ends with "wrote"', 'On Monday at 10:00 my colleague wrote\nthat the order was sent.'],
-    ['raw headers pasted into the message', 'The bounce looked like this:\n\nDate: Sat, 04 Oct 2025 06:00:03 +0000\nFrom: Name <a@example.org>\nMessage-ID: <x@example.org>\nSubject: SUBJECT'],
+    [
+      'raw headers pasted into the message',
+      'The bounce looked like this:\n\nDate: Sat, 04 Oct 2025 06:00:03 +0000\nFrom: Name <a@example.org>\nMessage-ID: <x@example.org>\nSubject: SUBJECT',
+    ],
     ['a note with "Date:" and "To:" lines', 'Travel plan\nDate: tomorrow\nTo: everyone'],
   ])('keeps %s in the reply', (_, text) => {
     // Act

@@ -78,9 +78,17 @@ describe('replyToDiffers', () => {
 describe('customerAddress', () => {
   it.each([
     ['From', { from: addr('Jane <jane@customer.example>'), replyTo: [addr('other@customer.example')] }, 'jane@customer.example'],
-    ['Reply-To when From is missing', { from: null, replyTo: [addr('Shop Customer <customer@customer.example>')], sender: addr('forms@webshop.example') }, 'customer@customer.example'],
+    [
+      'Reply-To when From is missing',
+      { from: null, replyTo: [addr('Shop Customer <customer@customer.example>')], sender: addr('forms@webshop.example') },
+      'customer@customer.example',
+    ],
     ['Sender when From and Reply-To are missing', { from: null, replyTo: [], sender: addr('forms@webshop.example') }, 'forms@webshop.example'],
-    ['Reply-To when From has an empty address', { from: { address: '', name: 'Shop Customer' }, replyTo: [addr('customer@customer.example')] }, 'customer@customer.example'],
+    [
+      'Reply-To when From has an empty address',
+      { from: { address: '', name: 'Shop Customer' }, replyTo: [addr('customer@customer.example')] },
+      'customer@customer.example',
+    ],
   ] as [string, Partial<ParsedMessage>, string][])('takes %s', (_, fields, expected) => {
     // Arrange
     const message = parsedMessage(fields);

@@ -13,7 +13,11 @@ describe('PostroomConfigSchema', () => {
   });
 
   it('accepts skills given as names', () => {
-    const config = PostroomConfigSchema.parse({ domains: ['example.com'], skills: ['support'], channels: [{ id: 's', address: 'support@example.com', defaultSkill: 'support' }] });
+    const config = PostroomConfigSchema.parse({
+      domains: ['example.com'],
+      skills: ['support'],
+      channels: [{ id: 's', address: 'support@example.com', defaultSkill: 'support' }],
+    });
     expect(config.skills).toEqual([{ name: 'support', description: '' }]);
     expect(config.receiving).toEqual({ scanEnabled: true, requireTls: true, reservedConcurrency: 20 });
   });
@@ -28,13 +32,15 @@ describe('PostroomConfigSchema', () => {
       ],
     });
     const messages = result.error?.issues.map((i) => i.message) ?? [];
-    expect(messages).toEqual(expect.arrayContaining([
-      'skill support is listed twice',
-      'channel id a is used twice',
-      'channel a uses unknown skill nope',
-      'channel a uses unknown skill gone',
-      'a@elsewhere.org is not in a configured domain',
-    ]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'skill support is listed twice',
+        'channel id a is used twice',
+        'channel a uses unknown skill nope',
+        'channel a uses unknown skill gone',
+        'a@elsewhere.org is not in a configured domain',
+      ]),
+    );
   });
 
   it('rejects skill names that only dashes tell apart (their stack output ids would collide)', () => {

@@ -28,12 +28,15 @@ function world(options: { pages: number; tickMs?: number; failOnPage?: number; f
   const jobs = new MemoryJobs();
   const deleted: string[] = [];
   const appended: AuditEntry[] = [];
-  const eraser = new Proxy({}, {
-    get: (_t, name) => async (arg: unknown) => {
-      if (name === 'deleteItem') deleted.push(String((arg as { sk: string }).sk));
-      return name.toString().startsWith('redact') ? false : 0;
+  const eraser = new Proxy(
+    {},
+    {
+      get: (_t, name) => async (arg: unknown) => {
+        if (name === 'deleteItem') deleted.push(String((arg as { sk: string }).sk));
+        return name.toString().startsWith('redact') ? false : 0;
+      },
     },
-  });
+  );
   const deps = {
     jobs,
     clock: {
@@ -53,12 +56,26 @@ function world(options: { pages: number; tickMs?: number; failOnPage?: number; f
       },
     },
     audit: { page: async () => ({ entries: [], cursor: null }), replace: async () => undefined, append: async (e: AuditEntry) => void appended.push(e) },
-    eraser, data: eraser, mail: { redact: (raw: Uint8Array) => ({ value: raw, changed: false }) },
+    eraser,
+    data: eraser,
+    mail: { redact: (raw: Uint8Array) => ({ value: raw, changed: false }) },
     contents: { read: async () => ({ from: [], subject: '', text: '', attachments: [] }) },
     staging: { put: async () => undefined, get: async () => [], clear: async () => undefined },
-    archives: { create: async () => ({ add: async () => undefined, close: async () => ({ key: 'k', bytes: 1 }), abort: async () => undefined }), downloadUrl: async () => ({ url: '', expiresAt: '' }), delete: async () => undefined },
+    archives: {
+      create: async () => ({ add: async () => undefined, close: async () => ({ key: 'k', bytes: 1 }), abort: async () => undefined }),
+      downloadUrl: async () => ({ url: '', expiresAt: '' }),
+      delete: async () => undefined,
+    },
   } as unknown as PrivacyRunDeps;
-  const job = newPrivacyJob({ id: 'j1', kind: 'erasure', address: 'alice@customer.example', hash: 'h', at: '2026-12-08T10:00:00.000Z', requestedBy: { kind: 'token', id: 'admin' }, requestId: null });
+  const job = newPrivacyJob({
+    id: 'j1',
+    kind: 'erasure',
+    address: 'alice@customer.example',
+    hash: 'h',
+    at: '2026-12-08T10:00:00.000Z',
+    requestedBy: { kind: 'token', id: 'admin' },
+    requestId: null,
+  });
   jobs.jobs.set(job.id, job);
   return { deps, jobs, deleted, appended };
 }

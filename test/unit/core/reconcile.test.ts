@@ -29,7 +29,10 @@ const CHANNELS: ChannelSettings[] = [
 ];
 
 /** A raw mail as SES's S3 action stores it: SES's trace field (with its message id) on top of the sender's headers. */
-function rawMail(id: string, headers: { readonly to?: string; readonly cc?: string; readonly for?: string; readonly extra?: readonly string[] } = {}): Uint8Array {
+function rawMail(
+  id: string,
+  headers: { readonly to?: string; readonly cc?: string; readonly for?: string; readonly extra?: readonly string[] } = {},
+): Uint8Array {
   const lines = [
     'Return-Path: <carla@customer.example>',
     'Received: from mail.customer.example (mail.customer.example [203.0.113.7])',
@@ -93,7 +96,12 @@ function world(overrides: Partial<ReconcileDeps> & { readonly receive?: Reconcil
       },
     },
     channels,
-    failed: { put: async (failure) => { failed.push(failure); records.add(failure.sesMessageId); } },
+    failed: {
+      put: async (failure) => {
+        failed.push(failure);
+        records.add(failure.sesMessageId);
+      },
+    },
     clock,
     receive: async (mail) => {
       received.push(mail);
@@ -107,7 +115,17 @@ function world(overrides: Partial<ReconcileDeps> & { readonly receive?: Reconcil
 }
 
 function routed(channelId: string): ReceiveOutcome {
-  return { status: 'routed', duplicate: false, messageId: 'm', channelId, conversationId: 'c', skill: 'support', lane: 'human', tags: [], acknowledgement: null };
+  return {
+    status: 'routed',
+    duplicate: false,
+    messageId: 'm',
+    channelId,
+    conversationId: 'c',
+    skill: 'support',
+    lane: 'human',
+    tags: [],
+    acknowledgement: null,
+  };
 }
 
 /** Stores a raw mail `minutesAgo` before the test clock's now. */
@@ -119,8 +137,13 @@ function store(w: World, id: string, minutesAgo: number, bytes: Uint8Array = raw
 
 function options(w: World, overrides: Partial<ReconcileOptions> = {}): ReconcileOptions {
   return {
-    rawKeyPrefix: PREFIX, windowMs: 120 * MINUTE, graceMs: 10 * MINUTE, maxChecks: 1000, maxRecoveries: 50,
-    deadline: new Date(w.clock.now().getTime() + 10 * MINUTE), ...overrides,
+    rawKeyPrefix: PREFIX,
+    windowMs: 120 * MINUTE,
+    graceMs: 10 * MINUTE,
+    maxChecks: 1000,
+    maxRecoveries: 50,
+    deadline: new Date(w.clock.now().getTime() + 10 * MINUTE),
+    ...overrides,
   };
 }
 
@@ -138,10 +161,15 @@ describe('reconcileRawMail', () => {
     // Assert
     expect(report).toMatchObject({ listed: 3, due: 3, checked: 3, lost: [], busy: 0, errors: [], shortfall: null });
     expect(report.reconciled.map((r) => r.sesMessageId)).toEqual(['lost']);
-    expect(w.received).toEqual([{
-      sesMessageId: 'lost', rawKey: `${PREFIX}lost`, recipients: ['support@example.com'], verdicts: UNKNOWN_VERDICTS,
-      receivedAt: new Date(w.clock.now().getTime() - 50 * MINUTE).toISOString(),
-    }]);
+    expect(w.received).toEqual([
+      {
+        sesMessageId: 'lost',
+        rawKey: `${PREFIX}lost`,
+        recipients: ['support@example.com'],
+        verdicts: UNKNOWN_VERDICTS,
+        receivedAt: new Date(w.clock.now().getTime() - 50 * MINUTE).toISOString(),
+      },
+    ]);
   });
 
   it('looks only at mail stored between the window and the grace: younger mail may still be in its own invocation', async () => {
@@ -187,7 +215,12 @@ describe('reconcileRawMail', () => {
   it('gives each channel the mail names its own record, as SES runs one rule per channel', async () => {
     // Arrange
     const w = world();
-    store(w, 'two-channels', 30, rawMail('two-channels', { to: 'support@example.com, Someone <someone@customer.example>', cc: '"Billing" <Billing@Example.com>, help@example.com' }));
+    store(
+      w,
+      'two-channels',
+      30,
+      rawMail('two-channels', { to: 'support@example.com, Someone <someone@customer.example>', cc: '"Billing" <Billing@Example.com>, help@example.com' }),
+    );
     // Act
     const report = await reconcileRawMail(w.deps, options(w));
     // Assert
@@ -204,10 +237,16 @@ describe('reconcileRawMail', () => {
     // Assert
     expect(w.received).toEqual([]);
     expect(report.lost).toEqual([{ sesMessageId: 'bcc-only', rawKey: `${PREFIX}bcc-only`, reason: expect.stringContaining('partner@elsewhere.example') }]);
-    expect(w.failed).toEqual([expect.objectContaining({
-      sesMessageId: 'bcc-only', channelId: null, rawKey: `${PREFIX}bcc-only`, code: LOST_INVOCATION, failedAt: w.clock.now().toISOString(),
-      mail: expect.objectContaining({ recipients: ['partner@elsewhere.example'], verdicts: UNKNOWN_VERDICTS }),
-    })]);
+    expect(w.failed).toEqual([
+      expect.objectContaining({
+        sesMessageId: 'bcc-only',
+        channelId: null,
+        rawKey: `${PREFIX}bcc-only`,
+        code: LOST_INVOCATION,
+        failedAt: w.clock.now().toISOString(),
+        mail: expect.objectContaining({ recipients: ['partner@elsewhere.example'], verdicts: UNKNOWN_VERDICTS }),
+      }),
+    ]);
   });
 
   it('is idempotent: a second run finds the records the first one left and does nothing', async () => {
@@ -249,7 +288,15 @@ describe('reconcileRawMail', () => {
     // Arrange
     const failure = new Error('lookup failed');
     const w = world();
-    const deps: ReconcileDeps = { ...w.deps, records: { exists: async (id) => { if (id === 'a') throw failure; return false; } } };
+    const deps: ReconcileDeps = {
+      ...w.deps,
+      records: {
+        exists: async (id) => {
+          if (id === 'a') throw failure;
+          return false;
+        },
+      },
+    };
     store(w, 'a', 40);
     store(w, 'b', 30);
     // Act
@@ -263,7 +310,14 @@ describe('reconcileRawMail', () => {
     // Arrange
     const failure = new DependencyError('dependency-unavailable', 'S3 unavailable');
     const w = world();
-    const deps: ReconcileDeps = { ...w.deps, rawMail: { get: async () => { throw failure; } } };
+    const deps: ReconcileDeps = {
+      ...w.deps,
+      rawMail: {
+        get: async () => {
+          throw failure;
+        },
+      },
+    };
     store(w, 'a', 40);
     // Act
     const report = await reconcileRawMail(deps, options(w));
@@ -317,8 +371,18 @@ describe('reconcileRawMail', () => {
       const slowList = w.deps.listing;
       const deps: ReconcileDeps = {
         ...w.deps,
-        listing: { list: async (cursor) => { w.clock.advance(MINUTE); return slowList.list(cursor); } },
-        records: { exists: async (id) => { w.clock.advance(MINUTE); return w.records.has(id); } },
+        listing: {
+          list: async (cursor) => {
+            w.clock.advance(MINUTE);
+            return slowList.list(cursor);
+          },
+        },
+        records: {
+          exists: async (id) => {
+            w.clock.advance(MINUTE);
+            return w.records.has(id);
+          },
+        },
       };
       for (let i = 0; i < 20; i++) store(w, `m${String(i).padStart(2, '0')}`, 30);
       for (let i = 0; i < 20; i++) w.records.add(`m${String(i).padStart(2, '0')}`);
@@ -331,7 +395,15 @@ describe('reconcileRawMail', () => {
     it('reports the checks the deadline cut off', async () => {
       // Arrange
       const w = world();
-      const deps: ReconcileDeps = { ...w.deps, records: { exists: async () => { w.clock.advance(4 * MINUTE); return true; } } };
+      const deps: ReconcileDeps = {
+        ...w.deps,
+        records: {
+          exists: async () => {
+            w.clock.advance(4 * MINUTE);
+            return true;
+          },
+        },
+      };
       for (const id of ['a', 'b', 'c', 'd']) store(w, id, 30);
       // Act
       const report = await reconcileRawMail(deps, options(w));

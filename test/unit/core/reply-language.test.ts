@@ -9,7 +9,13 @@ import { channelSettings, parsedMessage } from '../../support/factories.ts';
 /** A detector that answers `answer` and remembers what it was asked. */
 function fakeDetector(answer: LanguageGuess): LanguageDetector & { readonly asked: string[] } {
   const asked: string[] = [];
-  return { asked, detect: async (text) => { asked.push(text); return answer; } };
+  return {
+    asked,
+    detect: async (text) => {
+      asked.push(text);
+      return answer;
+    },
+  };
 }
 
 describe('replyLanguage', () => {
@@ -37,9 +43,21 @@ describe('replyLanguage', () => {
 
 describe('decideMessage: language', () => {
   const record = {
-    sesMessageId: 'ses-1', channelId: 'support', messageId: 'm-1', state: 'received' as const, leaseUntil: null, attempts: 1,
-    candidate: { conversationId: 'c-1', ticketNumber: null, replyToken: null }, conversationId: null, disposition: null, lane: null, tags: [],
-    routed: null, acknowledgement: null, error: null, updatedAt: '2026-12-07T10:00:00.000Z',
+    sesMessageId: 'ses-1',
+    channelId: 'support',
+    messageId: 'm-1',
+    state: 'received' as const,
+    leaseUntil: null,
+    attempts: 1,
+    candidate: { conversationId: 'c-1', ticketNumber: null, replyToken: null },
+    conversationId: null,
+    disposition: null,
+    lane: null,
+    tags: [],
+    routed: null,
+    acknowledgement: null,
+    error: null,
+    updatedAt: '2026-12-07T10:00:00.000Z',
     mail: { sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1', recipients: ['support@example.com'], verdicts: {}, receivedAt: '2026-12-07T10:00:00.000Z' },
   };
 
@@ -47,7 +65,9 @@ describe('decideMessage: language', () => {
     // Arrange
     const detector = fakeDetector({ language: 'fr', reason: 'detected' });
     const channel = channelSettings({ routing: [{ name: 'french', skill: 'fr-desk', when: { languages: ['fr'] } }] });
-    const message = parsedMessage({ text: 'Bonjour, où est mon colis ?\n\nLe 12 mars 2024, Support <support@example.com> a écrit :\n> Your parcel left our warehouse.\n' });
+    const message = parsedMessage({
+      text: 'Bonjour, où est mon colis ?\n\nLe 12 mars 2024, Support <support@example.com> a écrit :\n> Your parcel left our warehouse.\n',
+    });
     // Act
     const decision = await decideMessage({ lookup: new InMemoryThreading({ ids: { next: () => 'c-1' } }), language: detector }, { message, channel });
     const conversation = { id: 'c-1', ticketNumber: '0000013', created: true, lastAgent: null } as never;
@@ -65,7 +85,10 @@ describe('decideMessage: language', () => {
     // Arrange
     const channel = channelSettings({ routing: [{ name: 'german', skill: 'de-desk', when: { languages: ['de'] } }] });
     // Act
-    const decision = await decideMessage({ lookup: new InMemoryThreading({ ids: { next: () => 'c-1' } }) }, { message: parsedMessage({ text: 'Hallo, wo bleibt mein Paket?' }), channel });
+    const decision = await decideMessage(
+      { lookup: new InMemoryThreading({ ids: { next: () => 'c-1' } }) },
+      { message: parsedMessage({ text: 'Hallo, wo bleibt mein Paket?' }), channel },
+    );
     // Assert
     expect(decision.language).toBeNull();
     expect(decision.route?.rule).toBe('default');

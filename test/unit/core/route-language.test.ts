@@ -42,7 +42,12 @@ describe('routeMessage: languages', () => {
     // Act
     const decision = routeMessage({
       channel: channelSettings({ routing: [{ name: 'any', skill: 'x', when: { languages: [] } }] }),
-      message: parsedMessage(), reply: '', language: null, lane: 'human', tags: [], recipients: [],
+      message: parsedMessage(),
+      reply: '',
+      language: null,
+      lane: 'human',
+      tags: [],
+      recipients: [],
     });
     // Assert
     expect(decision.rule).toBe('any');
@@ -56,6 +61,12 @@ describe('RoutingConditionSchema: languages', () => {
     const bad = RoutingConditionSchema.safeParse({ languages: ['de', 'DE', 'deu', 'de-AT', 'xx', ''] });
     // Assert
     expect(good.success).toBe(true);
-    expect(bad.error?.issues.map((i) => i.path)).toEqual([['languages', 1], ['languages', 2], ['languages', 3], ['languages', 4], ['languages', 5]]);
+    expect(bad.error?.issues.map((i) => i.path)).toEqual([
+      ['languages', 1],
+      ['languages', 2],
+      ['languages', 3],
+      ['languages', 4],
+      ['languages', 5],
+    ]);
   });
 });

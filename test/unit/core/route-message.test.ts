@@ -61,9 +61,24 @@ describe('routeMessage', () => {
     ['recipients', { recipients: ['Sales@Example.com'] }, { recipients: ['sales@example.com'] }, { recipients: ['support@example.com'] }],
     ['senders', { senders: ['Boss@Customer.Example'] }, { message: parsedMessage({ from: addr('boss@customer.example') }) }, {}],
     ['sender domains', { senderDomains: ['customer.example'] }, {}, { message: parsedMessage({ from: addr('x@other.example') }) }],
-    ['sender subdomains', { senderDomains: ['example'] }, { message: parsedMessage({ from: addr('x@eu.mail.example') }) }, { message: parsedMessage({ from: addr('x@badexample') }) }],
-    ['subject keywords', { subjectKeywords: ['invoice'] }, { message: parsedMessage({ subject: 'Re: INVOICE 42' }) }, { message: parsedMessage({ subject: 'Re: invoices' }) }],
-    ['body keywords in the reply only', { bodyKeywords: ['cancel'] }, { reply: 'Please cancel.' }, { reply: 'Thanks', message: parsedMessage({ text: 'Thanks\n> Please cancel.' }) }],
+    [
+      'sender subdomains',
+      { senderDomains: ['example'] },
+      { message: parsedMessage({ from: addr('x@eu.mail.example') }) },
+      { message: parsedMessage({ from: addr('x@badexample') }) },
+    ],
+    [
+      'subject keywords',
+      { subjectKeywords: ['invoice'] },
+      { message: parsedMessage({ subject: 'Re: INVOICE 42' }) },
+      { message: parsedMessage({ subject: 'Re: invoices' }) },
+    ],
+    [
+      'body keywords in the reply only',
+      { bodyKeywords: ['cancel'] },
+      { reply: 'Please cancel.' },
+      { reply: 'Thanks', message: parsedMessage({ text: 'Thanks\n> Please cancel.' }) },
+    ],
     ['all tags', { tags: ['vip', 'de'] }, { tags: ['de', 'vip', 'x'] }, { tags: ['vip'] }],
     ['lanes', { lanes: ['bounce' as const] }, { lane: 'bounce' as const }, {}],
     ['priorities', { priorities: ['high' as const] }, { message: parsedMessage({ headers: [header('importance', 'high')] }) }, {}],
@@ -139,7 +154,11 @@ describe('routeMessage', () => {
     const rules: RuleInput[] = [{ name: 'all', skill: 'a' }];
 
     // Act
-    const decision = route(rules, { tags: ['spam'], message: parsedMessage({ headers: [header('x-priority', '1')] }) }, { spamPolicy: 'route', spamSkill: 'spam' });
+    const decision = route(
+      rules,
+      { tags: ['spam'], message: parsedMessage({ headers: [header('x-priority', '1')] }) },
+      { spamPolicy: 'route', spamSkill: 'spam' },
+    );
 
     // Assert
     expect(decision).toEqual({ skill: 'spam', rule: 'spam-policy', priority: 'low' });

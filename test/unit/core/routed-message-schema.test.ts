@@ -18,9 +18,24 @@ describe('routed-message JSON Schema', () => {
 describe('records of version 1', () => {
   it('are read as version 2, with no language and no SLA', () => {
     const v1 = {
-      schemaVersion: 1, channelId: 'support', messageId: 'm-1', internetMessageId: 'a@b', conversationId: 'c-1', ticketNumber: '0000013',
-      isNewConversation: true, lane: 'human', laneReason: 'no automatic signal', tags: [], skill: 'support', routingRule: 'default',
-      priority: 'normal', from: null, subject: 'Hello', receivedAt: '2026-12-01T10:00:00.000Z', previousAgent: null, autoAnswerAllowed: true,
+      schemaVersion: 1,
+      channelId: 'support',
+      messageId: 'm-1',
+      internetMessageId: 'a@b',
+      conversationId: 'c-1',
+      ticketNumber: '0000013',
+      isNewConversation: true,
+      lane: 'human',
+      laneReason: 'no automatic signal',
+      tags: [],
+      skill: 'support',
+      routingRule: 'default',
+      priority: 'normal',
+      from: null,
+      subject: 'Hello',
+      receivedAt: '2026-12-01T10:00:00.000Z',
+      previousAgent: null,
+      autoAnswerAllowed: true,
     };
     expect(StoredRoutedMessageSchema.parse(v1)).toMatchObject({ schemaVersion: 2, language: null, sla: null });
     expect(RoutedMessageSchema.safeParse(v1).success).toBe(false);

@@ -34,9 +34,9 @@ describe('unknown fields', () => {
     const input = { ...CHANNEL, maxMessageByte: 10, smtp: { ...SMTP, maxMessageByte: 1, tls: true }, ticket: { digit: 8 } };
     const found = issues(ChannelSettingsSchema, input);
     // Assert
-    expect(found).toEqual(expect.arrayContaining([
-      'maxMessageByte: unknown field', 'smtp.maxMessageByte: unknown field', 'smtp.tls: unknown field', 'ticket.digit: unknown field',
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining(['maxMessageByte: unknown field', 'smtp.maxMessageByte: unknown field', 'smtp.tls: unknown field', 'ticket.digit: unknown field']),
+    );
   });
 
   it('are refused in the deploy config, at every level', () => {
@@ -45,15 +45,20 @@ describe('unknown fields', () => {
       domains: ['example.com'],
       skills: [{ name: 'support', descripton: 'typo' }],
       channels: [{ ...CHANNEL, routing: [{ name: 'r', skill: 'support', when: { subjectKeyword: ['x'] } }] }],
-      receving: {}, api: { throttle: { rate: 5 } },
+      receving: {},
+      api: { throttle: { rate: 5 } },
     };
     // Act
     const found = issues(PostroomConfigSchema, config);
     // Assert
-    expect(found).toEqual(expect.arrayContaining([
-      'skills[0].descripton: unknown field', 'channels[0].routing[0].when.subjectKeyword: unknown field',
-      'receving: unknown field', 'api.throttle.rate: unknown field',
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'skills[0].descripton: unknown field',
+        'channels[0].routing[0].when.subjectKeyword: unknown field',
+        'receving: unknown field',
+        'api.throttle.rate: unknown field',
+      ]),
+    );
   });
 
   it('are refused in an attachment reference and the acknowledgement settings', () => {
@@ -104,10 +109,14 @@ describe('header-safe text', () => {
       ...issues(AcknowledgementSettingsSchema, { subject: `Re: {{subject}} ${text}` }),
     ];
     // Assert
-    expect(found).toEqual(expect.arrayContaining([
-      'name: no line breaks, control or bidi override characters, or lone surrogates', 'displayName: no line breaks, control or bidi override characters, or lone surrogates',
-      'allowedFrom[0].name: no line breaks, control or bidi override characters, or lone surrogates', 'subject: no line breaks, control or bidi override characters, or lone surrogates',
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'name: no line breaks, control or bidi override characters, or lone surrogates',
+        'displayName: no line breaks, control or bidi override characters, or lone surrogates',
+        'allowedFrom[0].name: no line breaks, control or bidi override characters, or lone surrogates',
+        'subject: no line breaks, control or bidi override characters, or lone surrogates',
+      ]),
+    );
     expect(found.some((f) => f.startsWith('ticket.hook: '))).toBe(true);
   });
 
@@ -129,7 +138,11 @@ describe('IdSchema', () => {
   it('is the pattern of channel ids, skill names, rule names and the skills they name', () => {
     // Act
     const found = issues(ChannelSettingsSchema, {
-      ...CHANNEL, id: '../../etc', defaultSkill: 'Support', spamSkill: 'a b', routing: [{ name: 'Billing Words', skill: 'billing\r\n' }],
+      ...CHANNEL,
+      id: '../../etc',
+      defaultSkill: 'Support',
+      spamSkill: 'a b',
+      routing: [{ name: 'Billing Words', skill: 'billing\r\n' }],
     });
     // Assert
     const problem = 'lowercase letters, digits and dashes, starting with a letter or digit, at most 40';

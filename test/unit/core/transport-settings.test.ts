@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/core/errors.ts';
 import {
-  OAuth2AuthSchema, SmtpTransportSettingsSchema, authorizationUrl, isIpv6Literal, oauthEndpoints, type OAuth2Auth,
+  OAuth2AuthSchema,
+  SmtpTransportSettingsSchema,
+  authorizationUrl,
+  isIpv6Literal,
+  oauthEndpoints,
+  type OAuth2Auth,
 } from '../../../functions/core/model/transport-settings.ts';
 import { parseOrThrow } from '../../../functions/core/validation.ts';
 
@@ -23,16 +28,29 @@ describe('SmtpTransportSettingsSchema', () => {
     const tls = parse({ host: 'smtp.example.com', security: 'tls', auth: password });
     // Assert
     expect(starttls).toEqual({
-      host: 'smtp.example.com', port: 587, security: 'starttls', forceTls: true,
-      timeouts: { connectMs: 10_000, greetingMs: 10_000, socketMs: 30_000 }, auth: password,
+      host: 'smtp.example.com',
+      port: 587,
+      security: 'starttls',
+      forceTls: true,
+      timeouts: { connectMs: 10_000, greetingMs: 10_000, socketMs: 30_000 },
+      auth: password,
     });
     expect(tls).toMatchObject({ port: 465, security: 'tls' });
   });
 
-  it.each(['smtp://smtp.example.com', 'smtp.example.com:587', 'smtp.example.com/path', 'user@smtp.example.com', '-bad.example.com', '127.1', '0x7f.1', '1.2.3.256', ''])(
-    'refuses host %j', (host) => {
-      expect(problem({ host, auth: password })).toContain('host: a host name or IP address, without scheme, port or path');
-    });
+  it.each([
+    'smtp://smtp.example.com',
+    'smtp.example.com:587',
+    'smtp.example.com/path',
+    'user@smtp.example.com',
+    '-bad.example.com',
+    '127.1',
+    '0x7f.1',
+    '1.2.3.256',
+    '',
+  ])('refuses host %j', (host) => {
+    expect(problem({ host, auth: password })).toContain('host: a host name or IP address, without scheme, port or path');
+  });
 
   it('takes IP literals, IPv6 with or without brackets', () => {
     expect(parse({ host: '[2001:DB8::25]', auth: password }).host).toBe('2001:db8::25');
@@ -88,7 +106,9 @@ describe('OAuth2AuthSchema', () => {
     });
     expect(oauthEndpoints(msCommon).tokenUrl).toBe('https://login.microsoftonline.com/common/oauth2/v2.0/token');
     expect(oauthEndpoints(google)).toEqual({
-      tokenUrl: 'https://oauth2.googleapis.com/token', authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth', scope: 'https://mail.google.com/',
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+      scope: 'https://mail.google.com/',
     });
   });
 
@@ -100,8 +120,13 @@ describe('OAuth2AuthSchema', () => {
     // Assert
     expect(url.origin + url.pathname).toBe('https://accounts.google.com/o/oauth2/v2/auth');
     expect(Object.fromEntries(url.searchParams)).toEqual({
-      client_id: 'client-1', response_type: 'code', redirect_uri: 'https://admin.example.com/oauth/callback',
-      scope: 'https://mail.google.com/', state: 's-1', access_type: 'offline', prompt: 'consent',
+      client_id: 'client-1',
+      response_type: 'code',
+      redirect_uri: 'https://admin.example.com/oauth/callback',
+      scope: 'https://mail.google.com/',
+      state: 's-1',
+      access_type: 'offline',
+      prompt: 'consent',
     });
     expect(authorizationUrl({ ...google, redirectUri: undefined }, { state: 's' })).toBeNull();
   });

@@ -7,13 +7,22 @@ import { simulateSesFeedback, simulatorBehaviour } from '../../../functions/loca
 const sentAt = new Date('2026-12-01T10:00:00.000Z');
 function simulate(destinations: string[]) {
   let n = 0;
-  return simulateSesFeedback({ sesMessageId: 'ses-1', source: 'Support <support@example.com>', destinations, messageId: '<out-1@example.com>', subject: 'Re: Printer', sentAt }, { newId: () => `id-${++n}` });
+  return simulateSesFeedback(
+    { sesMessageId: 'ses-1', source: 'Support <support@example.com>', destinations, messageId: '<out-1@example.com>', subject: 'Re: Printer', sentAt },
+    { newId: () => `id-${++n}` },
+  );
 }
 
 describe('simulateSesFeedback', () => {
   it('produces what SES publishes for each simulator address, as SNS-in-SQS records the feedback parser reads', () => {
     // Act
-    const { event } = simulate(['success@simulator.amazonses.com', 'bounce@simulator.amazonses.com', 'complaint@simulator.amazonses.com', 'suppressionlist@simulator.amazonses.com', 'anna@customer.example']);
+    const { event } = simulate([
+      'success@simulator.amazonses.com',
+      'bounce@simulator.amazonses.com',
+      'complaint@simulator.amazonses.com',
+      'suppressionlist@simulator.amazonses.com',
+      'anna@customer.example',
+    ]);
     const feedback = event.Records.map((r) => parseSesFeedback(r.body));
 
     // Assert

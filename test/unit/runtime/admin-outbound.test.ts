@@ -9,7 +9,10 @@ const input = { code: 'c', redirectUri: 'https://app.example.com/cb', clientSecr
 /** What an OAuth code exchange to `tokenUrl` comes to within a short while: the guard refuses an IP literal at once. */
 async function exchangeOutcome(allowedCidrs: readonly string[] | undefined, tokenUrl: string): Promise<unknown> {
   const outbound = createAdminOutbound({ keyArn: KEY_ARN, ...(allowedCidrs ? { allowedCidrs } : {}) });
-  const attempt = outbound.oauth.exchange({ tokenUrl, clientId: 'id', scope: 'openid' }, input).then(() => 'answered', (e: unknown) => e);
+  const attempt = outbound.oauth.exchange({ tokenUrl, clientId: 'id', scope: 'openid' }, input).then(
+    () => 'answered',
+    (e: unknown) => e,
+  );
   return Promise.race([attempt, new Promise((resolve) => setTimeout(() => resolve('still connecting'), 300))]);
 }
 
@@ -39,8 +42,14 @@ describe('the admin function’s host guard', () => {
   it('reads the allow-list from ALLOWED_PRIVATE_CIDRS', () => {
     // Arrange
     const env = {
-      TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', MAIL_BUCKET: 'b', DOMAINS: 'example.com', SKILL_QUEUE_PREFIX: 'p-',
-      RECEIPT_RULE_SET: 'r', INBOUND_FUNCTION_ARN: 'arn', CREDENTIALS_KEY_ARN: KEY_ARN,
+      TABLE_NAME: 't',
+      AUDIT_TABLE_NAME: 'a',
+      MAIL_BUCKET: 'b',
+      DOMAINS: 'example.com',
+      SKILL_QUEUE_PREFIX: 'p-',
+      RECEIPT_RULE_SET: 'r',
+      INBOUND_FUNCTION_ARN: 'arn',
+      CREDENTIALS_KEY_ARN: KEY_ARN,
       OUTBOUND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/out.fifo',
       POLL_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/poll.fifo',
       PRIVACY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/privacy',

@@ -10,7 +10,15 @@ function capture(): { metrics: Metrics; lines: () => Record<string, unknown>[] }
     return true;
   });
   const metrics = new Metrics({ namespace: 'Postroom', serviceName: 'test' });
-  return { metrics, lines: () => out.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    metrics,
+    lines: () =>
+      out
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 afterEach(() => {
@@ -24,7 +32,16 @@ describe('feedback and acknowledgement metrics', () => {
     const recipient = (status: 'bounced' | 'complained' | 'delivered') => ({ address: `${status}@x`, status, smtpStatus: null, detail: null, at: 't' });
     const entry = { address: 'bounced@x', scope: { kind: 'account' as const }, reason: 'bounce' as const, detail: null, messageId: null, since: 't' };
     // Act
-    recordFeedbackOutcome(metrics, { kind: 'applied', messageId: 'm', conversationId: 'c', channelId: 's', status: 'bounced', changed: [recipient('bounced'), recipient('complained'), recipient('delivered')], suppressed: [entry], unmatched: [] });
+    recordFeedbackOutcome(metrics, {
+      kind: 'applied',
+      messageId: 'm',
+      conversationId: 'c',
+      channelId: 's',
+      status: 'bounced',
+      changed: [recipient('bounced'), recipient('complained'), recipient('delivered')],
+      suppressed: [entry],
+      unmatched: [],
+    });
     metrics.publishStoredMetrics();
     // Assert
     expect(lines()[0]).toMatchObject({ bounced: 1, complained: 1, suppressed: 1 });

@@ -27,7 +27,18 @@ async function errorFromBundle(map: boolean): Promise<Error> {
   mkdirSync(join(dir, 'functions', 'adapters'), { recursive: true });
   writeFileSync(join(dir, 'entry.ts'), "export { fail } from './functions/adapters/boom.ts';\n");
   writeFileSync(source, 'export function fail(): never {\n  const reason = "no boundary";\n  throw new Error(reason);\n}\n');
-  await build({ entryPoints: [join(dir, 'entry.ts')], outfile: out, bundle: true, format: 'esm', platform: 'node', minify: true, keepNames: true, sourcemap: map, sourcesContent: false, logLevel: 'silent' });
+  await build({
+    entryPoints: [join(dir, 'entry.ts')],
+    outfile: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    minify: true,
+    keepNames: true,
+    sourcemap: map,
+    sourcesContent: false,
+    logLevel: 'silent',
+  });
   const script = `try { (await import(${JSON.stringify(pathToFileURL(out).href)})).fail(); } catch (error) { process.stdout.write(error.stack); }`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '' } });
   const error = new Error('no boundary');

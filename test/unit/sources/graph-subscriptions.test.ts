@@ -31,10 +31,20 @@ interface Sent {
 function recording(status: number, body: unknown): { client: GraphClient; sent: Sent[] } {
   const sent: Sent[] = [];
   const fakeFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    sent.push({ method: init?.method ?? 'GET', url: String(input), headers: new Headers(init?.headers), body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    sent.push({
+      method: init?.method ?? 'GET',
+      url: String(input),
+      headers: new Headers(init?.headers),
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+    });
     return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   };
-  const client = new GraphClient({ graphUrl: 'https://graph.microsoft.com/v1.0', token: async () => 'token-1', guard: GUARD, fetch: fakeFetch as typeof fetch });
+  const client = new GraphClient({
+    graphUrl: 'https://graph.microsoft.com/v1.0',
+    token: async () => 'token-1',
+    guard: GUARD,
+    fetch: fakeFetch as typeof fetch,
+  });
   return { client, sent };
 }
 
@@ -94,7 +104,16 @@ describe('parseNotifications', () => {
 
     // Assert
     expect(parsed).toEqual({
-      accepted: [{ subscriptionId: 'sub-1', changeType: 'created', resource: 'Users/7a1b/Messages/AAkALg=', messageId: 'AAkALg=', tenantId: 'c1d2', lifecycleEvent: null }],
+      accepted: [
+        {
+          subscriptionId: 'sub-1',
+          changeType: 'created',
+          resource: 'Users/7a1b/Messages/AAkALg=',
+          messageId: 'AAkALg=',
+          tenantId: 'c1d2',
+          lifecycleEvent: null,
+        },
+      ],
       dropped: 0,
       malformed: false,
     });
@@ -130,13 +149,25 @@ describe('parseNotifications', () => {
 
   it('passes lifecycle notifications on with their event', () => {
     // Arrange
-    const lifecycle = { subscriptionId: 'sub-1', clientState: SECRET, lifecycleEvent: 'reauthorizationRequired', subscriptionExpirationDateTime: '2026-11-25T10:00:00Z' };
+    const lifecycle = {
+      subscriptionId: 'sub-1',
+      clientState: SECRET,
+      lifecycleEvent: 'reauthorizationRequired',
+      subscriptionExpirationDateTime: '2026-11-25T10:00:00Z',
+    };
 
     // Act
     const [accepted] = parseNotifications({ value: [lifecycle] }, SECRET).accepted;
 
     // Assert
-    expect(accepted).toEqual({ subscriptionId: 'sub-1', changeType: null, resource: null, messageId: null, tenantId: null, lifecycleEvent: 'reauthorizationRequired' });
+    expect(accepted).toEqual({
+      subscriptionId: 'sub-1',
+      changeType: null,
+      resource: null,
+      messageId: null,
+      tenantId: null,
+      lifecycleEvent: 'reauthorizationRequired',
+    });
   });
 
   it('says malformed for a body that is no notification collection', () => {
@@ -197,9 +228,9 @@ describe('subscription requests', () => {
   it('refuses an answer without id or expiry', async () => {
     const { client } = recording(201, { resource: 'x' });
 
-    await expect(createSubscription(client, { mailbox: 'a@b.example', folderId: 'f', notificationUrl: 'https://api.example.com/n', clientState: SECRET, expiresAt: NOW })).rejects.toThrow(
-      DependencyError,
-    );
+    await expect(
+      createSubscription(client, { mailbox: 'a@b.example', folderId: 'f', notificationUrl: 'https://api.example.com/n', clientState: SECRET, expiresAt: NOW }),
+    ).rejects.toThrow(DependencyError);
   });
 
   it('renews with a PATCH of the expiry', async () => {
@@ -211,7 +242,11 @@ describe('subscription requests', () => {
 
     // Assert
     expect(renewed?.expiresAt).toBe('2026-11-25T10:00:00Z');
-    expect(sent[0]).toMatchObject({ method: 'PATCH', url: 'https://graph.microsoft.com/v1.0/subscriptions/sub%2F9', body: { expirationDateTime: '2026-11-25T10:00:00.000Z' } });
+    expect(sent[0]).toMatchObject({
+      method: 'PATCH',
+      url: 'https://graph.microsoft.com/v1.0/subscriptions/sub%2F9',
+      body: { expirationDateTime: '2026-11-25T10:00:00.000Z' },
+    });
   });
 
   it('says null when renewing a subscription Graph no longer has, and throws for other refusals', async () => {

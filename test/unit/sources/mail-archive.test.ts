@@ -21,7 +21,12 @@ import { growth, LINEAR_BOUND } from '../../support/growth.ts';
 const CORPUS = resolve(import.meta.dirname, '../../../../shared/corpus');
 const hasCorpus = existsSync(join(CORPUS, 'index.csv'));
 /** Corpus mails whose bodies hold `From ` lines (a forwarded mbox, a quoted envelope, prose). */
-const WITH_FROM_LINES = ['sisimai/dsn-delivered/rfc3464-28.eml', 'sisimai/bounce/rhost-cox-01.eml', 'sisimai/not-bounce/rb-issue-368-bug.eml', 'notmuch/lkml/cur_1382298793.003295.eml'];
+const WITH_FROM_LINES = [
+  'sisimai/dsn-delivered/rfc3464-28.eml',
+  'sisimai/bounce/rhost-cox-01.eml',
+  'sisimai/not-bounce/rb-issue-368-bug.eml',
+  'notmuch/lkml/cur_1382298793.003295.eml',
+];
 
 let dir: string;
 beforeAll(async () => {
@@ -58,7 +63,11 @@ function expected(raw: Buffer, eol = '\n'): Buffer {
 
 function mbox(messages: readonly Buffer[], { eol = '\n', style = 'mboxrd' }: { eol?: string; style?: 'mboxrd' | 'mboxo' } = {}): Buffer {
   return Buffer.concat(
-    messages.flatMap((raw, i) => [Buffer.from(`From sender${i}@example.com Mon Jan  1 00:00:00 2024${eol}`), escapeLines(expected(raw, eol), style), Buffer.from(eol)]),
+    messages.flatMap((raw, i) => [
+      Buffer.from(`From sender${i}@example.com Mon Jan  1 00:00:00 2024${eol}`),
+      escapeLines(expected(raw, eol), style),
+      Buffer.from(eol),
+    ]),
   );
 }
 
@@ -186,7 +195,10 @@ describe('reading an mbox', () => {
         const count = await countArchive(path, { chunkBytes });
 
         // Assert
-        expect(messages.map((m) => Buffer.from(m.raw)), `chunk ${chunkBytes}`).toEqual(want);
+        expect(
+          messages.map((m) => Buffer.from(m.raw)),
+          `chunk ${chunkBytes}`,
+        ).toEqual(want);
         expect(count.messages, `chunk ${chunkBytes}`).toBe(want.length);
       }
     }
@@ -194,7 +206,10 @@ describe('reading an mbox', () => {
 
   it('splits only at a From line after an empty line, so an unquoted one mid-paragraph stays', async () => {
     // Arrange: as a careless writer leaves it
-    const path = await put(join(dir, 'loose.mbox'), 'From a Mon Jan  1 00:00:00 2024\nSubject: 1\n\nsee below\nFrom here on\n\nFrom b Mon Jan  1 00:00:00 2024\nSubject: 2\n\n');
+    const path = await put(
+      join(dir, 'loose.mbox'),
+      'From a Mon Jan  1 00:00:00 2024\nSubject: 1\n\nsee below\nFrom here on\n\nFrom b Mon Jan  1 00:00:00 2024\nSubject: 2\n\n',
+    );
 
     // Act
     const messages = await collect(path);
@@ -216,12 +231,17 @@ describe('reading an mbox', () => {
     const message = fc.array(line, { maxLength: 8 }).map((lines) => Buffer.from(lines.join(''), 'latin1'));
     const path = join(dir, 'property.mbox');
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { maxLength: 6 }), fc.constantFrom('\n', '\r\n'), fc.integer({ min: 1, max: 16 }), async (messages, eol, chunkBytes) => {
-        await writeFile(path, mbox(messages, { eol }));
-        const read = await collect(path, { chunkBytes });
-        expect(read.map((m) => Buffer.from(m.raw))).toEqual(messages.map((raw) => expected(raw, eol)));
-        expect((await countArchive(path, { chunkBytes })).messages).toBe(messages.length);
-      }),
+      fc.asyncProperty(
+        fc.array(message, { maxLength: 6 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.integer({ min: 1, max: 16 }),
+        async (messages, eol, chunkBytes) => {
+          await writeFile(path, mbox(messages, { eol }));
+          const read = await collect(path, { chunkBytes });
+          expect(read.map((m) => Buffer.from(m.raw))).toEqual(messages.map((raw) => expected(raw, eol)));
+          expect((await countArchive(path, { chunkBytes })).messages).toBe(messages.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -337,7 +357,9 @@ describe('reading an mbox', () => {
   it('reads a large mbox in bounded memory, a message past the limit counted but not kept', async () => {
     // Arrange: ~110 MB, among them one 80 MB message
     const path = join(dir, 'large.mbox');
-    const message = Buffer.from(`From a Mon Jan  1 00:00:00 2024\nSubject: filler\n\n${'a line of an ordinary mail body, seventy-odd bytes long, and no more\n'.repeat(200)}\n`);
+    const message = Buffer.from(
+      `From a Mon Jan  1 00:00:00 2024\nSubject: filler\n\n${'a line of an ordinary mail body, seventy-odd bytes long, and no more\n'.repeat(200)}\n`,
+    );
     const hugeLine = Buffer.from(`${'QUJD'.repeat(19)}\n`.repeat(13_000));
     const out = createWriteStream(path);
     for (let i = 0; i < 4000; i++) {
@@ -413,7 +435,12 @@ describe('reading a Maildir', () => {
 
     // Assert
     expect(messages.map((m) => Buffer.from(m.raw))).toEqual([mail(1), mail(2), mail(3), mail(10)]);
-    expect(messages.map((m) => relative(path, m.origin))).toEqual(['cur/1700000001.M1P1.host:2,RS', 'new/1700000002.M1P1.host', 'cur/1700000003.M1P1.host:2,S', 'new/1700000010.M1P1.host']);
+    expect(messages.map((m) => relative(path, m.origin))).toEqual([
+      'cur/1700000001.M1P1.host:2,RS',
+      'new/1700000002.M1P1.host',
+      'cur/1700000003.M1P1.host:2,S',
+      'new/1700000010.M1P1.host',
+    ]);
     expect(messages[1]?.position).toEqual({ kind: 'files', index: 2, after: 'new/1700000002.M1P1.host' });
     expect(await countArchive(path)).toEqual({ messages: 4, bytes: [1, 2, 3, 10].reduce((sum, n) => sum + mail(n).length, 0) });
   });
@@ -431,7 +458,8 @@ describe('reading a folder of .eml files', () => {
 
   beforeAll(async () => {
     path = join(dir, 'export');
-    for (const name of ['10.eml', '2.eml', '1.eml', 'notes', 'sub/a.eml', 'sub/deeper/b.msg', '.hidden', '.git/config']) await put(join(path, name), mail(name));
+    for (const name of ['10.eml', '2.eml', '1.eml', 'notes', 'sub/a.eml', 'sub/deeper/b.msg', '.hidden', '.git/config'])
+      await put(join(path, name), mail(name));
     await symlink(join(path, '1.eml'), join(path, 'link.eml'));
     await symlink(join(path, 'sub'), join(path, 'linked-dir'));
   });

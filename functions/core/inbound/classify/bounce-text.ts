@@ -164,7 +164,14 @@ function diagnosticOf(block: string, address: string): string | null {
   const text = block
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l !== '' && l.toLowerCase().replace(/[<>:"']/g, '').trim() !== address)
+    .filter(
+      (l) =>
+        l !== '' &&
+        l
+          .toLowerCase()
+          .replace(/[<>:"']/g, '')
+          .trim() !== address,
+    )
     .join(' ')
     .replace(/\s+/g, ' ')
     .trim();

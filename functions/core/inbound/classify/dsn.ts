@@ -42,13 +42,14 @@ function recipientGroups(fields: readonly Field[]): Field[][] {
 
 function toRecipient(group: readonly Field[]): DeliveryRecipient | null {
   const get = (name: string) => group.find((f) => f.name === name)?.value ?? null;
-  const address =
-    addressIn(get('final-recipient') ?? '') ??
-    addressIn(get('x-actual-recipient') ?? '') ??
-    addressIn(get('original-recipient') ?? '');
+  const address = addressIn(get('final-recipient') ?? '') ?? addressIn(get('x-actual-recipient') ?? '') ?? addressIn(get('original-recipient') ?? '');
   if (address === null) return null;
   const diagnostic = get('diagnostic-code');
-  const rawAction = normalAction(get('action')?.toLowerCase().split(/[\s(;]/)[0] ?? null);
+  const rawAction = normalAction(
+    get('action')
+      ?.toLowerCase()
+      .split(/[\s(;]/)[0] ?? null,
+  );
   const status = pickStatus(get('status'), diagnostic, rawAction);
   const action = rawAction ?? actionOf(status);
   return {

@@ -63,7 +63,8 @@ const LIST_REJECTION = /you are not a member of this (?:mailing )?list|duplicate
 // Notices that say the message is still queued: RFC 3464 "delayed" in prose.
 const DELAY =
   /\(delay\)|delivery delayed|delay(?:ed)? (?:notice|for more than)|warning: (?:could not send|message .{0,80}delayed)|has not (?:yet )?been delivered|will (?:continue to )?(?:retry|try|attempt)|this is a warning message only|only a temporary failure|still trying|delivery status notification: warning|you do not need to resend|will be retried/i;
-const GAVE_UP = /permanent(?:ly)?|gave up|giving up|has been rejected|could not be delivered|cannot send message for|was not delivered|failed permanently|fatal error/i;
+const GAVE_UP =
+  /permanent(?:ly)?|gave up|giving up|has been rejected|could not be delivered|cannot send message for|was not delivered|failed permanently|fatal error/i;
 
 /**
  * Recognizes bounces that carry no message/delivery-status part (qmail, Exim without DSN,
@@ -84,8 +85,7 @@ export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   if (failedRecipients.length > 0) evidence = 'x-failed-recipients';
   else if ((hasListEnvelope(message) || /-(?:admin|owner|request)@/i.test(message.from?.address ?? '')) && LIST_REJECTION.test(notice)) {
     evidence = 'mailing list manager rejected the message';
-  }
-  else if (personal) return null;
+  } else if (personal) return null;
   // Every prose rule needs a robot sender (system senders are robots) or a bounce subject: a
   // newsletter's or a person's text is not searched for MTA phrases.
   else if (robot || subject) evidence = proseEvidence(notice, { system, robot, nullPath, subject });

@@ -53,9 +53,7 @@ export function jmrpComplaint(message: ParsedMessage, originalMessageId: string 
  * A message disposition notification (RFC 8098 §3.2): its Disposition and the
  * Original-Message-ID it is about. Null when there is no disposition part.
  */
-export function dispositionNotification(
-  message: ParsedMessage,
-): { disposition: string | null; originalMessageId: string | null } | null {
+export function dispositionNotification(message: ParsedMessage): { disposition: string | null; originalMessageId: string | null } | null {
   const part = partsOf(message, MDN_TYPES)[0];
   if (!part) return null;
   const fields = readFields(part.text);

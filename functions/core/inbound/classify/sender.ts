@@ -2,7 +2,8 @@ import { headerValue, headerValues, type ParsedMessage } from '../../model/messa
 
 // Mail system identities (RFC 5321 §4.5.1 postmaster; MAILER-DAEMON by convention).
 const SYSTEM_LOCAL = /^(?:mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|post_master|mail\.delivery\.system|mdaemon|mailerdaemon|mail-?delivery)$/i;
-const SYSTEM_NAME = /\b(?:mail delivery (?:system|subsystem|service)|mailer[- ]daemon|postmaster|mail administrator|mail system|delivery status notification)\b/i;
+const SYSTEM_NAME =
+  /\b(?:mail delivery (?:system|subsystem|service)|mailer[- ]daemon|postmaster|mail administrator|mail system|delivery status notification)\b/i;
 // Senders that say they read no answers.
 const NO_REPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|noreply[-_.\w]*|[\w.-]*[-_.]no[-_.]?reply|notifications?|bounces?)$/i;
 // Envelope senders of list servers: owner-list (Majordomo), list-bounces (Mailman), list-request.
@@ -47,11 +48,7 @@ export function hasNullReturnPath(message: ParsedMessage): boolean {
 
 /** Sender or Return-Path is a list server's envelope address. */
 export function hasListEnvelope(message: ParsedMessage): boolean {
-  const values = [
-    message.sender?.address ?? '',
-    headerValue(message.headers, 'sender') ?? '',
-    headerValue(message.headers, 'return-path') ?? '',
-  ];
+  const values = [message.sender?.address ?? '', headerValue(message.headers, 'sender') ?? '', headerValue(message.headers, 'return-path') ?? ''];
   return values.some((v) => LIST_ENVELOPE.test(v.replace(/^.*</, '').replace(/>.*$/, '').trim()));
 }
 

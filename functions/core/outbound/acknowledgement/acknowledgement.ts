@@ -119,7 +119,8 @@ export function screenAcknowledgement(facts: AcknowledgementFacts): Acknowledgem
   if (to === null) return skip('no-sender', 'the mail names no usable sender address');
   const own = new Set(facts.ownAddresses.map(baseAddress));
   const from = message.from?.address ?? '';
-  if ([from, to].some((a) => a !== '' && own.has(baseAddress(a)))) return skip('own-address', `${own.has(baseAddress(from)) ? from : to} is one of our channel addresses`);
+  if ([from, to].some((a) => a !== '' && own.has(baseAddress(a))))
+    return skip('own-address', `${own.has(baseAddress(from)) ? from : to} is one of our channel addresses`);
   if (!facts.isNewConversation) return skip('not-new-conversation', 'the mail joins an existing conversation');
   if (!facts.autoAnswerAllowed) return skip('automatic', 'automatic, bulk or flagged mail is never answered');
   if (facts.envelopeSender === '' || hasNullReturnPath(message)) return skip('null-return-path', 'the envelope sender is null (<>)');

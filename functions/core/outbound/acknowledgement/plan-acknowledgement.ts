@@ -45,8 +45,15 @@ export function planAcknowledgementMail(deps: PlanDeps, input: PlanAcknowledgeme
     conversation,
     answered,
     reply: {
-      agentId: ACKNOWLEDGEMENT_AGENT, agentName: '', text: rendered.text, html: null, cc: [], bcc: [], attachments: [],
-      template: channelTemplate(channel), signature: null,
+      agentId: ACKNOWLEDGEMENT_AGENT,
+      agentName: '',
+      text: rendered.text,
+      html: null,
+      cc: [],
+      bcc: [],
+      attachments: [],
+      template: channelTemplate(channel),
+      signature: null,
     },
     headers: acknowledgementHeaders(channel.address, answered).filter((h) => !THREADING.has(h.name)),
   });

@@ -30,7 +30,10 @@ function describeChar(value: string): string {
  */
 export function assertSafeHeaderText(field: string, value: string): void {
   if (CONTROL.test(value)) {
-    throw new HeaderInjectionError(field, `${field} contains the control character ${describeChar(value)}; line breaks and control characters are not allowed in a header`);
+    throw new HeaderInjectionError(
+      field,
+      `${field} contains the control character ${describeChar(value)}; line breaks and control characters are not allowed in a header`,
+    );
   }
   if (value.length > MAX_HEADER_TEXT) {
     throw new ValidationError(`${field} is ${value.length} characters long; at most ${MAX_HEADER_TEXT} are allowed`, [
@@ -54,7 +57,9 @@ export function assertSafeDisplayName(field: string, name: string): void {
     throw new HeaderInjectionError(field, `${field} looks like a list of addresses; a display name cannot add recipients`);
   }
   if (name.length > MAX_DISPLAY_NAME) {
-    throw new ValidationError(`${field} is longer than ${MAX_DISPLAY_NAME} characters`, [{ path: field, message: `longer than ${MAX_DISPLAY_NAME} characters` }]);
+    throw new ValidationError(`${field} is longer than ${MAX_DISPLAY_NAME} characters`, [
+      { path: field, message: `longer than ${MAX_DISPLAY_NAME} characters` },
+    ]);
   }
 }
 
@@ -102,10 +107,14 @@ export function assertSafeAddress(field: string, address: string): void {
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   const problem =
-    at < 0 ? 'has no @'
-      : local.length === 0 || local.length > 64 || !LOCAL_PART.test(local) ? 'has an invalid local part'
-        : !DOMAIN.test(domain) ? 'has an invalid domain'
-          : address.length > 254 ? 'is longer than 254 characters'
+    at < 0
+      ? 'has no @'
+      : local.length === 0 || local.length > 64 || !LOCAL_PART.test(local)
+        ? 'has an invalid local part'
+        : !DOMAIN.test(domain)
+          ? 'has an invalid domain'
+          : address.length > 254
+            ? 'is longer than 254 characters'
             : null;
   if (problem) throw new ValidationError(`${field} ${problem}: ${address}`, [{ path: field, message: problem }]);
 }
@@ -128,9 +137,25 @@ const FIELD_NAME = /^[!-9;-~]{1,76}$/;
  * could replace the recipients, the threading or the MIME structure.
  */
 const RESERVED_HEADERS = new Set([
-  'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'subject', 'date', 'message-id', 'in-reply-to',
-  'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding',
-  'content-disposition', 'content-id', 'dkim-signature', 'received',
+  'from',
+  'sender',
+  'reply-to',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'date',
+  'message-id',
+  'in-reply-to',
+  'references',
+  'return-path',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'content-disposition',
+  'content-id',
+  'dkim-signature',
+  'received',
 ]);
 
 /** Refuses an extra header whose name is not a field name or is one the composer owns, or whose value is unsafe. */

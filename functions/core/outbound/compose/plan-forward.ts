@@ -50,8 +50,17 @@ export function planForward(deps: PlanDeps, input: PlanForwardInput): PlannedMai
   const messageId = newMessageId(deps.ids, domainOf(channel.address));
   const text = [agent.note.trim(), ...input.forwarded.map(summary)].filter((part) => part !== '').join('\n\n');
   return assembleMail({
-    kind: 'forward', channel, outbound, conversation, agent: { ...agent, text, html: null }, from, recipients, subject, messageId,
-    thread: threadHeaders({ answered: null, ownMessageId: messageId }), headers: [],
+    kind: 'forward',
+    channel,
+    outbound,
+    conversation,
+    agent: { ...agent, text, html: null },
+    from,
+    recipients,
+    subject,
+    messageId,
+    thread: threadHeaders({ answered: null, ownMessageId: messageId }),
+    headers: [],
   });
 }
 

@@ -43,11 +43,23 @@ export function planNewMail(deps: PlanDeps, input: PlanNewMailInput): PlannedMai
   const messageId = newMessageId(deps.ids, domainOf(channel.address));
   const thread = threadHeaders({ answered: null, ownMessageId: messageId });
   return assembleMail({
-    kind: 'new', channel, outbound, conversation, agent: request, from, recipients, subject, messageId, thread, headers: input.headers ?? [],
+    kind: 'new',
+    channel,
+    outbound,
+    conversation,
+    agent: request,
+    from,
+    recipients,
+    subject,
+    messageId,
+    thread,
+    headers: input.headers ?? [],
   });
 }
 
 /** The 409 of a new conversation on a channel whose outbound flow is off, naming the setting. */
 export function outboundFlowOff(channelId: string): ConflictError {
-  return new ConflictError(`channel ${channelId} has outboundFlow off: agents may only answer there; an admin sets "outboundFlow": true on the channel to let agents start conversations`);
+  return new ConflictError(
+    `channel ${channelId} has outboundFlow off: agents may only answer there; an admin sets "outboundFlow": true on the channel to let agents start conversations`,
+  );
 }

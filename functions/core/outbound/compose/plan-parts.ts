@@ -26,7 +26,10 @@ export function resolveFrom(channel: ChannelSettings, outbound: OutboundSettings
   assertSafeAddress('from.address', wanted);
   const entry = outbound.allowedFrom.find((f) => f.address === wanted);
   if (wanted !== channel.address && !entry) {
-    throw new PolicyError('policy', `${wanted} is not an allowed From address of channel ${channel.id}; use ${[channel.address, ...outbound.allowedFrom.map((f) => f.address)].join(', ')}`);
+    throw new PolicyError(
+      'policy',
+      `${wanted} is not an allowed From address of channel ${channel.id}; use ${[channel.address, ...outbound.allowedFrom.map((f) => f.address)].join(', ')}`,
+    );
   }
   const name = (entry?.name || outbound.displayName || channel.name).trim();
   assertSafeDisplayName('from.name', name);
@@ -68,9 +71,10 @@ export function contentOf(channel: ChannelSettings, outbound: OutboundSettings, 
   assertTemplate(reply.template.html, 'html');
   if (reply.template.text !== null) assertTemplate(reply.template.text, 'text', 'text');
   const blank = (s: string | null | undefined): string | null => (s && s.trim() !== '' ? s : null);
-  const signature = reply.signature && (blank(reply.signature.text) || blank(reply.signature.html))
-    ? { text: blank(reply.signature.text), html: blank(reply.signature.html) }
-    : null;
+  const signature =
+    reply.signature && (blank(reply.signature.text) || blank(reply.signature.html))
+      ? { text: blank(reply.signature.text), html: blank(reply.signature.html) }
+      : null;
   return {
     text: blank(reply.text),
     html: blank(reply.html),

@@ -56,6 +56,16 @@ export function planReply(deps: PlanDeps, input: PlanReplyInput): PlannedMail {
   const messageId = newMessageId(deps.ids, domainOf(channel.address));
   const thread = threadHeaders({ answered, ownMessageId: messageId, previousSentIds: input.previousSentIds ?? [] });
   return assembleMail({
-    kind: 'reply', channel, outbound, conversation, agent: reply, from, recipients, subject, messageId, thread, headers: input.headers ?? [],
+    kind: 'reply',
+    channel,
+    outbound,
+    conversation,
+    agent: reply,
+    from,
+    recipients,
+    subject,
+    messageId,
+    thread,
+    headers: input.headers ?? [],
   });
 }

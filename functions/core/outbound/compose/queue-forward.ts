@@ -32,40 +32,65 @@ export async function queueForward(deps: QueueReplyDeps, input: ForwardRequestIn
   const conversation = await conversationOf(deps, request.conversationId);
   const externals = new Set(conversation.externalParties ?? []);
   const customers = new Set(conversation.participants.filter((p) => !externals.has(p)));
-  for (const [field, list] of [['to', request.to], ['cc', request.cc]] as const) {
+  for (const [field, list] of [
+    ['to', request.to],
+    ['cc', request.cc],
+  ] as const) {
     const i = list.findIndex((a) => customers.has(a.address.toLowerCase()));
     if (i >= 0) {
       const message = `${list[i]?.address} is a customer of this conversation: answer them with a reply, not a forward`;
       throw new ValidationError(`${field}[${i}]: ${message}`, [{ path: `${field}[${i}]`, message }]);
     }
   }
-  await refuseOwnRecipients(deps.channels, [['to', request.to], ['cc', request.cc]]);
+  await refuseOwnRecipients(deps.channels, [
+    ['to', request.to],
+    ['cc', request.cc],
+  ]);
   const channel = await deps.channels.getChannel(conversation.channelId);
   const history = await deps.history.list(conversation.id);
   const forwarded = forwardedMessages(history, request.messageIds);
   // Before any copy of the customer's mail is made: a refused recipient leaves nothing behind.
-  await checkNotSuppressed(deps.suppression, channel.id, [...request.to, ...request.cc].map((a) => a.address));
-  const enclosed = await Promise.all(forwarded.map(async (m, i) => {
-    const ref = await deps.attachments.enclose({ rawKey: m.rawKey, filename: `forwarded-${conversation.ticketNumber || 'mail'}-${i + 1}.eml` }, channel.id);
-    const size = (await deps.attachments.sizeOf(ref.key)) ?? 0;
-    const stored: Attachment = { filename: ref.filename, contentType: ref.contentType, size, inline: false, contentId: null, checksum: null };
-    return { ref, stored };
-  }));
+  await checkNotSuppressed(
+    deps.suppression,
+    channel.id,
+    [...request.to, ...request.cc].map((a) => a.address),
+  );
+  const enclosed = await Promise.all(
+    forwarded.map(async (m, i) => {
+      const ref = await deps.attachments.enclose({ rawKey: m.rawKey, filename: `forwarded-${conversation.ticketNumber || 'mail'}-${i + 1}.eml` }, channel.id);
+      const size = (await deps.attachments.sizeOf(ref.key)) ?? 0;
+      const stored: Attachment = { filename: ref.filename, contentType: ref.contentType, size, inline: false, contentId: null, checksum: null };
+      return { ref, stored };
+    }),
+  );
   // Enclosed mails pass unencoded (message/rfc822), so their sum is what the mail carries; refused here rather than failed at send.
-  assertMessageSize(enclosed.reduce((sum, e) => sum + e.stored.size, 0), `the ${enclosed.length} forwarded mails`);
+  assertMessageSize(
+    enclosed.reduce((sum, e) => sum + e.stored.size, 0),
+    `the ${enclosed.length} forwarded mails`,
+  );
   const { template, signature } = await agentParts(deps, channel, history, { ...request, attachments: [] });
   const note = request.note ?? '';
   const planned = planForward(deps, {
-    channel, outbound: channel, conversation,
+    channel,
+    outbound: channel,
+    conversation,
     forwarded: forwarded.map((m, i) => ({ from: m.from, date: m.date, subject: m.subject, filename: enclosed[i]?.ref.filename ?? '' })),
     agent: { ...request, text: note, html: null, bcc: [], note, attachments: enclosed.map((e) => e.ref), template, signature },
   });
   await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
   const at = deps.clock.now().toISOString();
-  return queueStored(deps, planned.mail, queuedMessageOf(planned.mail, {
-    messageId: deps.ids.next(), purpose: 'forward', inReplyTo: forwarded.at(-1)?.messageId ?? null,
-    reply: { text: planned.mail.content.text, html: null }, at, attachments: enclosed.map((e) => e.stored),
-  }));
+  return queueStored(
+    deps,
+    planned.mail,
+    queuedMessageOf(planned.mail, {
+      messageId: deps.ids.next(),
+      purpose: 'forward',
+      inReplyTo: forwarded.at(-1)?.messageId ?? null,
+      reply: { text: planned.mail.content.text, html: null },
+      at,
+      attachments: enclosed.map((e) => e.stored),
+    }),
+  );
 }
 
 /**
@@ -78,7 +103,10 @@ function forwardedMessages(history: readonly StoredMessage[], named: readonly st
   const chosen = named === undefined ? newestCustomerMessage(inbound) : namedMessages(inbound, named);
   const refused = chosen.find((m) => m.rejectedAttachments.length > 0);
   if (refused) {
-    throw new PolicyError('policy', `message ${refused.messageId} carries attachments the channel refused (${refused.rejectedAttachments.join(', ')}): it is not forwarded as received`);
+    throw new PolicyError(
+      'policy',
+      `message ${refused.messageId} carries attachments the channel refused (${refused.rejectedAttachments.join(', ')}): it is not forwarded as received`,
+    );
   }
   return chosen;
 }

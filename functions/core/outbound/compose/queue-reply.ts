@@ -70,17 +70,34 @@ export async function queueReply(deps: QueueReplyDeps, input: ReplyRequestInput)
   });
   await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
   const at = deps.clock.now().toISOString();
-  return queueStored(deps, planned.mail, queuedMessageOf(planned.mail, {
-    messageId: deps.ids.next(), purpose: 'reply', inReplyTo: answered.messageId, reply: request, at, attachments: attachments.map((a) => a.stored),
-    // Answering an external party (a supplier's answer to a forward) keeps them outside the customers.
-    external: answered.tags.includes(TAG_EXTERNAL_PARTY),
-  }));
+  return queueStored(
+    deps,
+    planned.mail,
+    queuedMessageOf(planned.mail, {
+      messageId: deps.ids.next(),
+      purpose: 'reply',
+      inReplyTo: answered.messageId,
+      reply: request,
+      at,
+      attachments: attachments.map((a) => a.stored),
+      // Answering an external party (a supplier's answer to a forward) keeps them outside the customers.
+      external: answered.tags.includes(TAG_EXTERNAL_PARTY),
+    }),
+  );
 }
 
 /** What an agent's mail carries besides its text: attachments resolved, the template and the signature chosen. */
 export async function agentParts(
-  deps: ReplyLayoutStores & Pick<QueueReplyDeps, 'attachments'>, channel: ChannelSettings, history: readonly StoredMessage[],
-  request: { readonly agentId: string; readonly callerId?: string | undefined; readonly attachments: readonly ReplyAttachment[]; readonly template?: string | undefined; readonly signature?: Signature | undefined },
+  deps: ReplyLayoutStores & Pick<QueueReplyDeps, 'attachments'>,
+  channel: ChannelSettings,
+  history: readonly StoredMessage[],
+  request: {
+    readonly agentId: string;
+    readonly callerId?: string | undefined;
+    readonly attachments: readonly ReplyAttachment[];
+    readonly template?: string | undefined;
+    readonly signature?: Signature | undefined;
+  },
 ): Promise<{ readonly attachments: readonly ResolvedAttachment[]; readonly template: MailTemplate; readonly signature: Signature | null }> {
   const uploaders = [request.agentId, ...(request.callerId ? [request.callerId] : [])];
   const [attachments, template, signature] = await Promise.all([
@@ -96,7 +113,9 @@ export async function agentParts(
  * order: a job always finds its message and plan.
  */
 export async function queueStored(
-  deps: Pick<QueueReplyDeps, 'plans' | 'messages' | 'queue'>, mail: OutboundMail, stored: OutboundStoredMessage,
+  deps: Pick<QueueReplyDeps, 'plans' | 'messages' | 'queue'>,
+  mail: OutboundMail,
+  stored: OutboundStoredMessage,
 ): Promise<OutboundStoredMessage> {
   await deps.plans.put(mail, stored.messageId);
   await deps.messages.put(stored);
@@ -117,7 +136,9 @@ export interface ResolvedAttachment {
  * reads only uploads.
  */
 async function attachmentOf(
-  deps: Pick<QueueReplyDeps, 'attachments'>, history: readonly StoredMessage[], a: ReplyAttachment,
+  deps: Pick<QueueReplyDeps, 'attachments'>,
+  history: readonly StoredMessage[],
+  a: ReplyAttachment,
   at: { readonly index: number; readonly channelId: string; readonly uploaders: readonly string[] },
 ): Promise<ResolvedAttachment> {
   const field = `attachments[${at.index}]${a.source === 's3' ? '.key' : ''}`;
@@ -160,7 +181,10 @@ export function answeredMessage(history: readonly StoredMessage[], messageId: st
     return named;
   }
   const newest = inbound.filter((m) => !m.tags.includes(TAG_EXTERNAL_PARTY)).at(-1);
-  if (!newest) throw new ValidationError('the conversation has no customer message to answer', [{ path: 'inReplyTo', message: 'nothing to answer: send a new mail instead' }]);
+  if (!newest)
+    throw new ValidationError('the conversation has no customer message to answer', [
+      { path: 'inReplyTo', message: 'nothing to answer: send a new mail instead' },
+    ]);
   return newest;
 }
 
@@ -178,7 +202,8 @@ function sentIds(history: readonly StoredMessage[]): string[] {
  * channel, with this conversation's reply token. A 400 naming the field and the channel.
  */
 export async function refuseOwnRecipients(
-  channels: Pick<ChannelLookup, 'all'>, lists: readonly (readonly [string, readonly { readonly address: string }[]])[],
+  channels: Pick<ChannelLookup, 'all'>,
+  lists: readonly (readonly [string, readonly { readonly address: string }[]])[],
 ): Promise<void> {
   const owners = new Map<string, string>();
   for (const c of await channels.all()) {

@@ -93,7 +93,11 @@ export function replyRecipients(input: RecipientsInput): Recipients {
   if (input.answered) {
     const { replyTo, from, sender, tags = [] } = input.answered;
     const honoured = tags.includes(FLAG_REPLY_TO_DIFFERS) ? [] : [...replyTo];
-    const candidates: [Recipients['source'], (MailAddress | null)[]][] = [['reply-to', honoured], ['from', [from]], ['sender', [sender]]];
+    const candidates: [Recipients['source'], (MailAddress | null)[]][] = [
+      ['reply-to', honoured],
+      ['from', [from]],
+      ['sender', [sender]],
+    ];
     for (const [name, list] of candidates) {
       const usable = fromMessage(list, dropped).filter((a) => !isOwn(a.address, input.own));
       if (usable.length > 0) {

@@ -8,11 +8,55 @@ import type { TicketFormat } from '../../model/channel.ts';
  */
 const PREFIXES = [
   // reply
-  're', 'aw', 'antw', 'antwort', 'sv', 'vs', 'ref', 'réf', 'rif', 'odp', 'res', 'ynt', 'vá', 'atb',
-  'απ', 'σχετ', 'отв', 'ответ', 'на', 'השב', 'رد', '回复', '回覆', '答复', '答覆', '返信', '회신', '답장',
+  're',
+  'aw',
+  'antw',
+  'antwort',
+  'sv',
+  'vs',
+  'ref',
+  'réf',
+  'rif',
+  'odp',
+  'res',
+  'ynt',
+  'vá',
+  'atb',
+  'απ',
+  'σχετ',
+  'отв',
+  'ответ',
+  'на',
+  'השב',
+  'رد',
+  '回复',
+  '回覆',
+  '答复',
+  '答覆',
+  '返信',
+  '회신',
+  '답장',
   // forward
-  'fwd', 'fw', 'wg', 'tr', 'rv', 'enc', 'doorst', 'vl', 'vb', 'pd', 'ilt', 'i̇lt', 'πρθ', 'пересл', 'העבר',
-  '转发', '轉寄', '轉發', '転送', '전달',
+  'fwd',
+  'fw',
+  'wg',
+  'tr',
+  'rv',
+  'enc',
+  'doorst',
+  'vl',
+  'vb',
+  'pd',
+  'ilt',
+  'i̇lt',
+  'πρθ',
+  'пересл',
+  'העבר',
+  '转发',
+  '轉寄',
+  '轉發',
+  '転送',
+  '전달',
 ];
 
 function escapeRegExp(s: string): string {
@@ -22,7 +66,10 @@ function escapeRegExp(s: string): string {
 // One prefix: the word, an optional counter (`Re[2]:`, `Re(3):`, `Re^2:`), optional spaces
 // before the colon (French typography), an ASCII or full-width colon.
 const PREFIX = new RegExp(
-  `^(?:${[...PREFIXES].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})\\s*(?:\\[\\d{1,3}\\]|\\(\\d{1,3}\\)|\\^\\d{1,3})?\\s*[:：]\\s*`,
+  `^(?:${[...PREFIXES]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|')})\\s*(?:\\[\\d{1,3}\\]|\\(\\d{1,3}\\)|\\^\\d{1,3})?\\s*[:：]\\s*`,
   'iu',
 );
 

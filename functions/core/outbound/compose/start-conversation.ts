@@ -40,7 +40,11 @@ export async function startConversation(deps: StartConversationDeps, input: NewC
   const request = parseOrThrow(NewConversationRequestSchema, input, 'new conversation');
   const channel = await deps.channels.getChannel(request.channelId);
   if (!channel.outboundFlow) throw outboundFlowOff(channel.id);
-  await refuseOwnRecipients(deps.channels, [['to', request.to], ['cc', request.cc], ['bcc', request.bcc]]);
+  await refuseOwnRecipients(deps.channels, [
+    ['to', request.to],
+    ['cc', request.cc],
+    ['bcc', request.bcc],
+  ]);
   const forwarded = request.attachments.findIndex((a) => a.source === 'inbound');
   if (forwarded >= 0) {
     const message = 'a new conversation has no customer message to take attachments from: upload the file (POST /attachments) and name its key';
@@ -50,17 +54,29 @@ export async function startConversation(deps: StartConversationDeps, input: NewC
   const candidate = await newCandidate(deps, channel);
   const conversation = { id: candidate.conversationId, ticketNumber: candidate.ticketNumber ?? '', replyToken: candidate.replyToken };
   const planned = planNewMail(deps, {
-    channel, outbound: channel, conversation, request: { ...request, attachments: attachments.map((a) => a.ref), template, signature },
+    channel,
+    outbound: channel,
+    conversation,
+    request: { ...request, attachments: attachments.map((a) => a.ref), template, signature },
   });
   const envelope = mailEnvelope(planned.mail);
   await checkNotSuppressed(deps.suppression, channel.id, envelope.to);
   const at = deps.clock.now().toISOString();
   const created = await deps.conversations.create({
-    id: conversation.id, channelId: channel.id, ticketNumber: conversation.ticketNumber, replyToken: conversation.replyToken, createdAt: at,
+    id: conversation.id,
+    channelId: channel.id,
+    ticketNumber: conversation.ticketNumber,
+    replyToken: conversation.replyToken,
+    createdAt: at,
     ...(channel.retention ? { retentionDays: channel.retention.mailDays } : {}),
   });
   const message = queuedMessageOf(planned.mail, {
-    messageId: deps.ids.next(), purpose: 'new', inReplyTo: null, reply: request, at, attachments: attachments.map((a) => a.stored),
+    messageId: deps.ids.next(),
+    purpose: 'new',
+    inReplyTo: null,
+    reply: request,
+    at,
+    attachments: attachments.map((a) => a.stored),
   });
   // Published only once its mail is stored: a failure before leaves a pending conversation no one
   // sees, which expires as an unpublished candidate does.

@@ -72,9 +72,7 @@ export function threadHeaders(input: ThreadHeadersInput): ThreadHeaders {
   const answered = input.answered;
   const parentRaw = answered?.messageId ? bareMessageId(answered.messageId) : null;
   const parent = parentRaw !== null && isUsableMessageId(parentRaw) ? parentRaw : null;
-  const inherited = answered === null ? []
-    : answered.references.length > 0 ? answered.references
-      : answered.inReplyTo ? [answered.inReplyTo] : [];
+  const inherited = answered === null ? [] : answered.references.length > 0 ? answered.references : answered.inReplyTo ? [answered.inReplyTo] : [];
   const candidates = [...inherited, ...(input.previousSentIds ?? [])].map(bareMessageId);
   const usable = candidates.filter(isUsableMessageId);
   const tail = parent === null || parent === own ? [own] : [own, parent];
@@ -85,5 +83,10 @@ export function threadHeaders(input: ThreadHeadersInput): ThreadHeaders {
     chain.splice(chain.length > 1 ? 1 : 0, 1);
     trimmed++;
   }
-  return { inReplyTo: parent, references: [...chain, ...tail], trimmed, unusable: candidates.length - usable.length + (parentRaw !== null && parent === null ? 1 : 0) };
+  return {
+    inReplyTo: parent,
+    references: [...chain, ...tail],
+    trimmed,
+    unusable: candidates.length - usable.length + (parentRaw !== null && parent === null ? 1 : 0),
+  };
 }

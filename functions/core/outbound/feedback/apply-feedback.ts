@@ -7,7 +7,14 @@ import type { OutboundMessageStore } from '../../ports/outbound-messages.ts';
 import type { SuppressionList } from '../../ports/suppression.ts';
 import type { WindowCounter } from '../../ports/window-counter.ts';
 import { mergeRecipient, overallStatus } from './delivery-status.ts';
-import { classifyComplaint, classifySesBounce, DEFAULT_TRANSIENT_POLICY, repeatedTransient, type FailureVerdict, type TransientPolicy } from './suppression-policy.ts';
+import {
+  classifyComplaint,
+  classifySesBounce,
+  DEFAULT_TRANSIENT_POLICY,
+  repeatedTransient,
+  type FailureVerdict,
+  type TransientPolicy,
+} from './suppression-policy.ts';
 
 export interface ApplyFeedbackDeps {
   readonly messages: OutboundMessageStore;
@@ -68,7 +75,13 @@ export async function applyFeedback(deps: ApplyFeedbackDeps, feedback: DeliveryF
     if (changed.length === 0 && status === message.status) {
       return { kind: suppressed.length > 0 ? 'applied' : 'unchanged', ...ids(message), status, changed, suppressed, unmatched };
     }
-    const next: OutboundStoredMessage = { ...message, recipients, status, statusReason: reasonOf(changed) ?? message.statusReason, updatedAt: later(deps.clock.now(), message.updatedAt) };
+    const next: OutboundStoredMessage = {
+      ...message,
+      recipients,
+      status,
+      statusReason: reasonOf(changed) ?? message.statusReason,
+      updatedAt: later(deps.clock.now(), message.updatedAt),
+    };
     try {
       await deps.messages.put(next, { expectedUpdatedAt: message.updatedAt });
       return { kind: 'applied', ...ids(message), status, changed, suppressed, unmatched };
@@ -91,7 +104,10 @@ async function findMessage(deps: ApplyFeedbackDeps, feedback: DeliveryFeedback):
 function unknown(deps: ApplyFeedbackDeps, feedback: DeliveryFeedback, options: ApplyFeedbackOptions): FeedbackOutcome {
   const target = feedback.target;
   if (target.kind === 'internet') {
-    return { kind: 'unknown-message', reason: target.messageIds.length === 0 ? 'the report names no Message-ID' : `no message of ours has Message-ID ${target.messageIds.join(', ')}` };
+    return {
+      kind: 'unknown-message',
+      reason: target.messageIds.length === 0 ? 'the report names no Message-ID' : `no message of ours has Message-ID ${target.messageIds.join(', ')}`,
+    };
   }
   const sentAt = Date.parse(feedback.sentAt ?? feedback.at);
   if (Number.isFinite(sentAt) && deps.clock.now().getTime() - sentAt < (options.unknownGraceMs ?? DEFAULT_GRACE_MS)) {
@@ -135,13 +151,26 @@ function matchAddress(known: ReadonlySet<string>, address: string | null): strin
   return known.size === 1 ? ([...known][0] ?? null) : null;
 }
 
-async function suppress(deps: ApplyFeedbackDeps, message: OutboundStoredMessage, matched: readonly Matched[], key: string, options: ApplyFeedbackOptions): Promise<SuppressionEntry[]> {
+async function suppress(
+  deps: ApplyFeedbackDeps,
+  message: OutboundStoredMessage,
+  matched: readonly Matched[],
+  key: string,
+  options: ApplyFeedbackOptions,
+): Promise<SuppressionEntry[]> {
   const scope: SuppressionScope = options.scope === 'account' ? { kind: 'account' } : { kind: 'channel', channelId: message.channelId };
   const added: SuppressionEntry[] = [];
   for (const { address, update } of matched) {
     const decision = await suppressionFor(deps, scope, address, update, key, options.transient ?? DEFAULT_TRANSIENT_POLICY);
     if (decision === null || (await deps.suppression.find(message.channelId, address)) !== null) continue;
-    const entry: SuppressionEntry = { address, scope, reason: decision.reason, detail: decision.detail.slice(0, 300), messageId: message.messageId, since: update.at };
+    const entry: SuppressionEntry = {
+      address,
+      scope,
+      reason: decision.reason,
+      detail: decision.detail.slice(0, 300),
+      messageId: message.messageId,
+      since: update.at,
+    };
     await deps.suppression.put(entry);
     added.push(entry);
   }

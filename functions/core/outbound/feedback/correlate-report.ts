@@ -35,7 +35,14 @@ const MAX_CANDIDATE_IDS = 8;
 export function correlateReport(input: ReportInput): DeliveryFeedback | null {
   const { classification, message } = input;
   if (!REPORT_LANES.has(classification.lane)) return null;
-  const kind = classification.lane === 'feedback-report' ? 'complaint' : classification.lane === 'delay' ? 'delay' : classification.lane === 'bounce' ? 'bounce' : 'delivery';
+  const kind =
+    classification.lane === 'feedback-report'
+      ? 'complaint'
+      : classification.lane === 'delay'
+        ? 'delay'
+        : classification.lane === 'bounce'
+          ? 'bounce'
+          : 'delivery';
   const updates = kind === 'complaint' ? complaintUpdates(classification, input.receivedAt) : dsnUpdates(classification, input.receivedAt);
   return {
     key: `report:${input.channelId}:${message.messageId ?? input.receiptId}`,

@@ -21,7 +21,18 @@ import { ValidationError } from '../../errors.ts';
  */
 
 /** SES event types, as SES spells them in `eventType`. */
-export const SES_EVENT_TYPES = ['Bounce', 'Complaint', 'Delivery', 'DeliveryDelay', 'Reject', 'Rendering Failure', 'Send', 'Open', 'Click', 'Subscription'] as const;
+export const SES_EVENT_TYPES = [
+  'Bounce',
+  'Complaint',
+  'Delivery',
+  'DeliveryDelay',
+  'Reject',
+  'Rendering Failure',
+  'Send',
+  'Open',
+  'Click',
+  'Subscription',
+] as const;
 export type SesEventType = (typeof SES_EVENT_TYPES)[number];
 
 /** How the payload came: the SNS envelope, the bare record (SNS raw delivery), or EventBridge. */
@@ -135,18 +146,82 @@ const OBJECT_OF_TYPE: readonly (readonly [string, SesEventType])[] = [
 
 /** Keys of the record as SES spells them, found whatever case or separators a relay used. */
 const KNOWN_KEYS = [
-  'eventType', 'notificationType', 'mail', 'messageId', 'timestamp', 'destination', 'source', 'sourceArn', 'sourceIp', 'sendingAccountId',
-  'callerIdentity', 'headersTruncated', 'headers', 'commonHeaders', 'tags', 'name', 'value', 'from', 'to', 'cc', 'bcc', 'subject', 'date', 'replyTo', 'returnPath',
-  'bounce', 'bounceType', 'bounceSubType', 'bouncedRecipients', 'emailAddress', 'action', 'status', 'diagnosticCode', 'feedbackId', 'reportingMTA', 'remoteMtaIp',
-  'complaint', 'complainedRecipients', 'complaintFeedbackType', 'complaintSubType', 'userAgent', 'arrivalDate',
-  'delivery', 'recipients', 'smtpResponse', 'processingTimeMillis',
-  'deliveryDelay', 'delayType', 'delayedRecipients', 'expirationTime',
-  'reject', 'reason', 'failure', 'renderingFailure', 'errorMessage', 'templateName', 'send', 'open', 'click', 'subscription', 'message',
+  'eventType',
+  'notificationType',
+  'mail',
+  'messageId',
+  'timestamp',
+  'destination',
+  'source',
+  'sourceArn',
+  'sourceIp',
+  'sendingAccountId',
+  'callerIdentity',
+  'headersTruncated',
+  'headers',
+  'commonHeaders',
+  'tags',
+  'name',
+  'value',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'date',
+  'replyTo',
+  'returnPath',
+  'bounce',
+  'bounceType',
+  'bounceSubType',
+  'bouncedRecipients',
+  'emailAddress',
+  'action',
+  'status',
+  'diagnosticCode',
+  'feedbackId',
+  'reportingMTA',
+  'remoteMtaIp',
+  'complaint',
+  'complainedRecipients',
+  'complaintFeedbackType',
+  'complaintSubType',
+  'userAgent',
+  'arrivalDate',
+  'delivery',
+  'recipients',
+  'smtpResponse',
+  'processingTimeMillis',
+  'deliveryDelay',
+  'delayType',
+  'delayedRecipients',
+  'expirationTime',
+  'reject',
+  'reason',
+  'failure',
+  'renderingFailure',
+  'errorMessage',
+  'templateName',
+  'send',
+  'open',
+  'click',
+  'subscription',
+  'message',
 ] as const;
 const KEY_BY_LETTERS: ReadonlyMap<string, string> = new Map(KNOWN_KEYS.map((k) => [letters(k), k]));
 
 const BOUNCE_TYPES = ['Permanent', 'Transient', 'Undetermined'] as const;
-const BOUNCE_SUBTYPES = ['Undetermined', 'General', 'NoEmail', 'Suppressed', 'OnAccountSuppressionList', 'MailboxFull', 'MessageTooLarge', 'ContentRejected', 'AttachmentRejected'] as const;
+const BOUNCE_SUBTYPES = [
+  'Undetermined',
+  'General',
+  'NoEmail',
+  'Suppressed',
+  'OnAccountSuppressionList',
+  'MailboxFull',
+  'MessageTooLarge',
+  'ContentRejected',
+  'AttachmentRejected',
+] as const;
 const COMPLAINT_SUBTYPES = ['OnAccountSuppressionList'] as const;
 
 /** SES and SNS setup notices that come as plain text (SNS raw delivery gives the text alone). */
@@ -275,7 +350,12 @@ function eventTypeOf(record: Json, fallback: SesEventType | null): SesEventType 
   return types.size === 1 ? (present[0]?.[1] ?? null) : null;
 }
 
-function normalizeRecord(data: Json, envelopeTime: string | null, envelopeId: string | null, fallbackType: SesEventType | null): SesRecord | { control: string } {
+function normalizeRecord(
+  data: Json,
+  envelopeTime: string | null,
+  envelopeId: string | null,
+  fallbackType: SesEventType | null,
+): SesRecord | { control: string } {
   const record = canonicalKeys(data) as Json;
   const type = eventTypeOf(record, fallbackType);
   if (type === 'control') {

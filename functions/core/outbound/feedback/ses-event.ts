@@ -121,7 +121,14 @@ function build(record: SesRecord, fallbackAt: string): Built | null {
   }
   const failedAll = (kind: FeedbackKind, detail: string): Built => {
     const at = record.mail.timestamp ?? record.envelopeTime ?? fallbackAt;
-    const updates = record.mail.destination.map((address) => ({ address, status: 'failed' as const, smtpStatus: null, detail, at, signal: { kind: 'none' as const } }));
+    const updates = record.mail.destination.map((address) => ({
+      address,
+      status: 'failed' as const,
+      smtpStatus: null,
+      detail,
+      at,
+      signal: { kind: 'none' as const },
+    }));
     return { kind, at, id: 'all', updates };
   };
   if (record.type === 'Reject') return failedAll('reject', `rejected by SES: ${record.rejectReason ?? 'no reason given'}`);

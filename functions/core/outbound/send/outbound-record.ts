@@ -6,7 +6,6 @@ import type { OutboundMail } from '../../model/outbound-mail.ts';
 import type { OutboundStoredMessage } from '../../model/stored-message.ts';
 import { previewOf } from '../../mail/preview.ts';
 
-
 /** What the stored form of a planned mail records besides the plan; `attachments` are what the mail carries (none when absent). */
 export interface QueuedMessageInput {
   readonly messageId: string;

@@ -13,9 +13,7 @@ export interface RetryPolicy {
  */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, baseMs: 60_000, maxMs: 30 * 60_000 };
 
-export type RetryDecision =
-  | { readonly retry: true; readonly delayMs: number; readonly reason: string }
-  | { readonly retry: false; readonly reason: string };
+export type RetryDecision = { readonly retry: true; readonly delayMs: number; readonly reason: string } | { readonly retry: false; readonly reason: string };
 
 /**
  * Whether to try a send again after `attempt` attempts (1 = the first one failed) ended in

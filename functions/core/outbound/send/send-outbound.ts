@@ -52,8 +52,16 @@ export type SendOutcome =
  */
 export async function sendOutbound(deps: SendOutboundDeps, job: OutboundJob): Promise<SendOutcome> {
   const fresh: OutboundRecord = {
-    messageId: job.messageId, channelId: job.channelId, conversationId: job.conversationId, createdAt: job.createdAt,
-    state: 'queued', accepted: null, leaseUntil: null, attempts: 0, error: null, updatedAt: now(deps),
+    messageId: job.messageId,
+    channelId: job.channelId,
+    conversationId: job.conversationId,
+    createdAt: job.createdAt,
+    state: 'queued',
+    accepted: null,
+    leaseUntil: null,
+    attempts: 0,
+    error: null,
+    updatedAt: now(deps),
   };
   const result = await processOnce(
     { ledger: deps.ledger, clock: deps.clock, leaseMs: deps.leaseMs, maxAttempts: deps.maxAttempts },
@@ -63,7 +71,8 @@ export async function sendOutbound(deps: SendOutboundDeps, job: OutboundJob): Pr
   );
   const { record } = result;
   const duplicate = result.kind === 'done';
-  if (record.state === 'failed') return { status: 'failed', duplicate, messageId: record.messageId, error: record.error ?? { code: 'unexpected-error', reason: 'failed' } };
+  if (record.state === 'failed')
+    return { status: 'failed', duplicate, messageId: record.messageId, error: record.error ?? { code: 'unexpected-error', reason: 'failed' } };
   return { status: 'sent', duplicate, messageId: record.messageId, threadIds: record.accepted?.threadIds ?? [] };
 }
 
@@ -78,12 +87,25 @@ async function sendStep(deps: SendOutboundDeps, start: OutboundRecord, checkpoin
   const stored = await deps.history.getOutbound(record);
   const at = now(deps);
   await deps.messages.put({
-    ...stored, status: 'sent', statusReason: null, retrying: false, providerMessageId: accepted.providerMessageId, threadIds: [...accepted.threadIds],
-    sentAt: accepted.at, updatedAt: at, recipients: stored.recipients.map((r) => ({ ...r, status: 'sent', at: accepted.at })),
+    ...stored,
+    status: 'sent',
+    statusReason: null,
+    retrying: false,
+    providerMessageId: accepted.providerMessageId,
+    threadIds: [...accepted.threadIds],
+    sentAt: accepted.at,
+    updatedAt: at,
+    recipients: stored.recipients.map((r) => ({ ...r, status: 'sent', at: accepted.at })),
   });
   await recordSentMessage(deps.conversations, {
-    channelId: record.channelId, conversationId: record.conversationId, messageId: record.messageId, threadIds: accepted.threadIds,
-    recipients: stored.recipients.map((r) => r.address), agentId: stored.agentId, at, external: stored.external,
+    channelId: record.channelId,
+    conversationId: record.conversationId,
+    messageId: record.messageId,
+    threadIds: accepted.threadIds,
+    recipients: stored.recipients.map((r) => r.address),
+    agentId: stored.agentId,
+    at,
+    external: stored.external,
   });
   return { ...record, state: 'sent' };
 }
@@ -101,7 +123,11 @@ async function transmit(deps: SendOutboundDeps, start: OutboundRecord, checkpoin
   try {
     const sent = await transport.send(raw, envelope, { messageId: mail.messageId });
     const threadIds = [...new Set([mail.messageId, ...sent.messageIds.map(bareMessageId)])];
-    return await checkpoint({ ...sending, state: 'accepted', accepted: { providerMessageId: sent.providerMessageId, threadIds, response: sent.response, at: now(deps) } });
+    return await checkpoint({
+      ...sending,
+      state: 'accepted',
+      accepted: { providerMessageId: sent.providerMessageId, threadIds, response: sent.response, at: now(deps) },
+    });
   } catch (error) {
     // Not sent: the next attempt may send.
     await checkpoint({ ...sending, state: 'queued' });
@@ -134,7 +160,11 @@ async function recordFailure(deps: SendOutboundDeps, record: OutboundRecord, err
   if (stored.status === 'sent') return;
   const at = now(deps);
   await deps.messages.put({
-    ...stored, status: 'failed', statusReason: error.reason, retrying, updatedAt: at,
+    ...stored,
+    status: 'failed',
+    statusReason: error.reason,
+    retrying,
+    updatedAt: at,
     recipients: stored.recipients.map((r) => ({ ...r, status: 'failed', detail: error.reason, at })),
   });
 }

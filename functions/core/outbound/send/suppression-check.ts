@@ -5,7 +5,8 @@ import type { SuppressionList } from '../../ports/suppression.ts';
 /** `carla@x is suppressed since 2026-12-01 (bounce: 5.1.1 …)`: address, reason, date and detail. */
 export function describeSuppression(entry: SuppressionEntry): string {
   const scope = entry.scope.kind === 'account' ? ', account-wide' : '';
-  if (entry.hashed) return `${entry.address} is suppressed since ${entry.since.slice(0, 10)} (its data was erased on request; only a hash of the address is kept${scope})`;
+  if (entry.hashed)
+    return `${entry.address} is suppressed since ${entry.since.slice(0, 10)} (its data was erased on request; only a hash of the address is kept${scope})`;
   const detail = entry.detail ? `: ${entry.detail}` : '';
   return `${entry.address} is suppressed since ${entry.since.slice(0, 10)} (${entry.reason}${detail}${scope})`;
 }

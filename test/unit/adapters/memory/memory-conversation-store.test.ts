@@ -17,8 +17,7 @@ function setup(options: { channel?: ChannelSettings; tickets?: TicketSequence } 
   const store = new InMemoryThreading({ ids: { next: () => `Id${++n}` }, ...(options.tickets ? { tickets: options.tickets } : {}) });
   const decide = (message: ParsedMessage, ch: ChannelSettings = channel) =>
     resolveThread({ lookup: store }, { channel: ch, message, classification: classification(), recipients: [] });
-  const deliver = async (message: ParsedMessage, ch: ChannelSettings = channel) =>
-    store.apply(ch.id, await decide(message, ch), { channel: ch, message });
+  const deliver = async (message: ParsedMessage, ch: ChannelSettings = channel) => store.apply(ch.id, await decide(message, ch), { channel: ch, message });
   return { store, channel, decide, deliver };
 }
 
@@ -106,10 +105,7 @@ describe('InMemoryThreading.apply', () => {
     const [da, db] = await Promise.all([decide(a), decide(b)]);
 
     // Act
-    const [ca, cb] = await Promise.all([
-      store.apply(channel.id, da, { channel, message: a }),
-      store.apply(channel.id, db, { channel, message: b }),
-    ]);
+    const [ca, cb] = await Promise.all([store.apply(channel.id, da, { channel, message: a }), store.apply(channel.id, db, { channel, message: b })]);
 
     // Assert
     expect([da.action, db.action]).toEqual(['new', 'new']);
@@ -123,7 +119,13 @@ describe('InMemoryThreading.apply', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const inner = new MemoryTicketSequence();
-    const slow: TicketSequence = { next: async (id) => { const n = await inner.next(id); if (n === 1) await gate; return n; } };
+    const slow: TicketSequence = {
+      next: async (id) => {
+        const n = await inner.next(id);
+        if (n === 1) await gate;
+        return n;
+      },
+    };
     const { store, channel } = setup({ tickets: slow });
     const claim = decision({ claimIds: ['root@x.example'] });
     const message = parsedMessage({ messageId: null });
@@ -276,7 +278,15 @@ describe('InMemoryThreading lookups and outbound', () => {
     const created = await deliver(parsedMessage());
 
     // Act
-    await recordSentMessage(store, { channelId: channel.id, conversationId: created?.id ?? '', messageId: 'out-1', threadIds: ['out-1@example.com'], recipients: ['Partner@Other.Example'], agentId: 'agent-7', at: '2026-11-22T10:00:00.000Z' });
+    await recordSentMessage(store, {
+      channelId: channel.id,
+      conversationId: created?.id ?? '',
+      messageId: 'out-1',
+      threadIds: ['out-1@example.com'],
+      recipients: ['Partner@Other.Example'],
+      agentId: 'agent-7',
+      at: '2026-11-22T10:00:00.000Z',
+    });
     const found = await store.findByMessageIds(channel.id, ['out-1@example.com']);
 
     // Assert
@@ -289,7 +299,15 @@ describe('InMemoryThreading lookups and outbound', () => {
     const { store, channel } = setup();
 
     // Act
-    const act = recordSentMessage(store, { channelId: channel.id, conversationId: 'nope', messageId: 'out-1', threadIds: ['x@example.com'], recipients: [], agentId: null, at: '2026-11-22T10:00:00.000Z' });
+    const act = recordSentMessage(store, {
+      channelId: channel.id,
+      conversationId: 'nope',
+      messageId: 'out-1',
+      threadIds: ['x@example.com'],
+      recipients: [],
+      agentId: null,
+      at: '2026-11-22T10:00:00.000Z',
+    });
 
     // Assert
     await expect(act).rejects.toThrow(NotFoundError);
@@ -310,9 +328,11 @@ describe('InMemoryThreading own-id claims (as the DynamoDB store keeps them)', (
     expect(parent).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
     expect(copy).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
     expect(claimedLater).toBe('conv-d');
-    expect(await store.findClaims(channel.id, ['parent@x', 'ooo@x', 'unknown@x'])).toEqual(new Map([
-      ['parent@x', { conversationId: 'conv-a', owner: 'm-parent' }],
-      ['ooo@x', { conversationId: 'conv-d', owner: 'm-ooo' }],
-    ]));
+    expect(await store.findClaims(channel.id, ['parent@x', 'ooo@x', 'unknown@x'])).toEqual(
+      new Map([
+        ['parent@x', { conversationId: 'conv-a', owner: 'm-parent' }],
+        ['ooo@x', { conversationId: 'conv-d', owner: 'm-ooo' }],
+      ]),
+    );
   });
 });

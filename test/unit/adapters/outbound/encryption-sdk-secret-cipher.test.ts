@@ -6,7 +6,14 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CONTEXT_CHANNEL, CONTEXT_ENDPOINT, CONTEXT_PURPOSE, EncryptionSdkSecretCipher, createLocalKeyFile, encryptionContext, loadLocalKey, localKeyring,
+  CONTEXT_CHANNEL,
+  CONTEXT_ENDPOINT,
+  CONTEXT_PURPOSE,
+  EncryptionSdkSecretCipher,
+  createLocalKeyFile,
+  encryptionContext,
+  loadLocalKey,
+  localKeyring,
 } from '../../../../functions/adapters/outbound/encryption-sdk-secret-cipher.ts';
 import { ConfigError, DependencyError } from '../../../../functions/core/errors.ts';
 import type { SecretContext } from '../../../../functions/core/ports/outbound.ts';
@@ -29,7 +36,10 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function failureOf(promise: Promise<unknown>): Promise<DependencyError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DependencyError);
   return error as DependencyError;
 }
@@ -139,11 +149,13 @@ describe('EncryptionSdkSecretCipher with the local AES keyring', () => {
     // The header, the channel id inside the stored encryption context, the body, the signature.
     const positions = [0, 10, bytes.indexOf('support'), Math.floor(bytes.length / 2), bytes.length - 120, bytes.length - 1];
     // Act
-    const errors = await Promise.all(positions.map((at) => {
-      const tampered = Buffer.from(bytes);
-      tampered[at] = (tampered[at] ?? 0) ^ 0x01;
-      return failureOf(cipher.decrypt(tampered.toString('base64'), ctx));
-    }));
+    const errors = await Promise.all(
+      positions.map((at) => {
+        const tampered = Buffer.from(bytes);
+        tampered[at] = (tampered[at] ?? 0) ^ 0x01;
+        return failureOf(cipher.decrypt(tampered.toString('base64'), ctx));
+      }),
+    );
     // Assert
     expect(errors.map((e) => e.code)).toEqual(positions.map(() => 'credentials'));
     for (const e of errors) expectNoSecret(e, bytes.toString('base64'));

@@ -6,7 +6,10 @@ import { blockedRangeOf, embeddedIpv4 } from '../../../../functions/adapters/out
 import { DependencyError, PolicyError } from '../../../../functions/core/errors.ts';
 
 async function refusalOf(guard: HostGuard, host: string): Promise<unknown> {
-  return guard.vet(host).then(() => null, (e: unknown) => e);
+  return guard.vet(host).then(
+    () => null,
+    (e: unknown) => e,
+  );
 }
 
 describe('HostGuard without allowances', () => {
@@ -53,30 +56,53 @@ describe('HostGuard without allowances', () => {
 
   it('refuses a name when any one of its addresses is blocked, not only the first', async () => {
     // Arrange
-    const mixed = new HostGuard({ resolve: async () => [{ address: '93.184.215.14', family: 4 }, { address: '10.1.2.3', family: 4 }] });
+    const mixed = new HostGuard({
+      resolve: async () => [
+        { address: '93.184.215.14', family: 4 },
+        { address: '10.1.2.3', family: 4 },
+      ],
+    });
     // Act
     const error = await refusalOf(mixed, 'smtp.example.com');
     // Assert
-    expect((error as Error).message).toBe('host smtp.example.com (resolves to 10.1.2.3) is a private network address, which outbound connections may not reach');
+    expect((error as Error).message).toBe(
+      'host smtp.example.com (resolves to 10.1.2.3) is a private network address, which outbound connections may not reach',
+    );
   });
 
   it('passes a public address and returns the name for TLS and the addresses to connect to', async () => {
     // Arrange
-    const publicName = new HostGuard({ resolve: async () => [{ address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 }, { address: '93.184.215.14', family: 4 }] });
+    const publicName = new HostGuard({
+      resolve: async () => [
+        { address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 },
+        { address: '93.184.215.14', family: 4 },
+      ],
+    });
     // Act
     const vetted = await publicName.vet('smtp.example.com');
     const literal = await guard.vet('93.184.215.14');
     // Assert
     expect(vetted).toEqual({
-      host: 'smtp.example.com', address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6, servername: 'smtp.example.com',
-      addresses: [{ address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 }, { address: '93.184.215.14', family: 4 }],
+      host: 'smtp.example.com',
+      address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c',
+      family: 6,
+      servername: 'smtp.example.com',
+      addresses: [
+        { address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 },
+        { address: '93.184.215.14', family: 4 },
+      ],
     });
     expect(literal).toMatchObject({ address: '93.184.215.14', family: 4, servername: null });
   });
 
   it('tells a name that does not exist (not retryable) from a resolver failure (retryable), without DNS internals', async () => {
     // Arrange
-    const fail = (code: string) => new HostGuard({ resolve: async () => { throw Object.assign(new Error(`getaddrinfo ${code} x\n    at internal`), { code }); } });
+    const fail = (code: string) =>
+      new HostGuard({
+        resolve: async () => {
+          throw Object.assign(new Error(`getaddrinfo ${code} x\n    at internal`), { code });
+        },
+      });
     // Act
     const missing = await refusalOf(fail('ENOTFOUND'), 'nope.example.com');
     const flaky = await refusalOf(fail('EAI_AGAIN'), 'slow.example.com');
@@ -191,7 +217,9 @@ describe('HostGuard.lookup as the lookup of http.request', () => {
     new Promise((resolve, reject) => {
       get({ host: 'localhost', port, path: '/', lookup: guard.lookup, family: 4 }, (res) => {
         let body = '';
-        res.on('data', (c: Buffer) => { body += c.toString(); });
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
         res.on('end', () => resolve(body));
       }).on('error', reject);
     });

@@ -30,7 +30,11 @@ describe('kmsKeyring', () => {
     expect(plaintext).toBe('hunter2');
     const generate = kms.commandCalls(GenerateDataKeyCommand)[0]?.args[0].input;
     expect(generate).toMatchObject({ KeyId: KEY_ARN, GrantTokens: ['grant-1'], NumberOfBytes: 32 });
-    expect(generate?.EncryptionContext).toMatchObject({ 'postroom:channel': 'support', 'postroom:purpose': 'smtp-password', 'postroom:endpoint': expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(generate?.EncryptionContext).toMatchObject({
+      'postroom:channel': 'support',
+      'postroom:purpose': 'smtp-password',
+      'postroom:endpoint': expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const decrypt = kms.commandCalls(DecryptCommand)[0]?.args[0].input;
     expect(decrypt).toMatchObject({ KeyId: KEY_ARN, GrantTokens: ['grant-1'] });
     expect(decrypt?.EncryptionContext).toEqual(generate?.EncryptionContext);
@@ -38,7 +42,9 @@ describe('kmsKeyring', () => {
 
   it('reports a KMS refusal as a credentials error naming the exception, and throttling as retryable', async () => {
     // Arrange
-    kms.on(GenerateDataKeyCommand).rejectsOnce(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }))
+    kms
+      .on(GenerateDataKeyCommand)
+      .rejectsOnce(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }))
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const cipher = new EncryptionSdkSecretCipher(kmsKeyring({ keyArn: KEY_ARN, clientProvider }));
     const ctx = { channelId: 'support', purpose: 'smtp-password', endpoint: 'v1:smtp.example.com' } as const;
@@ -47,7 +53,11 @@ describe('kmsKeyring', () => {
     const throttled = await cipher.encrypt('hunter2', ctx).catch((e: unknown) => e);
     // Assert
     expect(denied).toBeInstanceOf(DependencyError);
-    expect(denied).toMatchObject({ code: 'credentials', retryable: false, message: 'cannot encrypt the smtp-password of channel support (AccessDeniedException)' });
+    expect(denied).toMatchObject({
+      code: 'credentials',
+      retryable: false,
+      message: 'cannot encrypt the smtp-password of channel support (AccessDeniedException)',
+    });
     expect(throttled).toMatchObject({ code: 'dependency-unavailable', retryable: true });
   });
 

@@ -61,7 +61,8 @@ describe('NodemailerMimeComposer', () => {
 
   it('sanitizes agent HTML and derives the text alternative from it', async () => {
     // Arrange
-    const html = '<p onclick="x()">Hi <b>Jane</b>, see <a href="https://acme.example/faq">our FAQ</a>.</p><script>steal()</script><iframe src="https://evil.example"></iframe><a href="javascript:alert(1)">x</a><img src="https://acme.example/logo.png" alt="ACME"><img src="data:text/html;base64,PHNjcmlwdD4=" alt="a"><img src="data:image/png;base64,iVBORw0KGgo=" alt="b">';
+    const html =
+      '<p onclick="x()">Hi <b>Jane</b>, see <a href="https://acme.example/faq">our FAQ</a>.</p><script>steal()</script><iframe src="https://evil.example"></iframe><a href="javascript:alert(1)">x</a><img src="https://acme.example/logo.png" alt="ACME"><img src="data:text/html;base64,PHNjcmlwdD4=" alt="a"><img src="data:image/png;base64,iVBORw0KGgo=" alt="b">';
     const mail = plannedReply({ text: null, html });
 
     // Act
@@ -94,16 +95,38 @@ describe('NodemailerMimeComposer', () => {
 
   it('refuses 31 MB of attachments under the default 40 MB limit, before composing', async () => {
     const mail = plannedReply({ attachments: [{ source: 's3', key: 'big', filename: 'big.bin', contentType: 'application/octet-stream' }] });
-    const source = new MemoryAttachmentSource({ big: { filename: 'big.bin', contentType: 'application/octet-stream', content: new Uint8Array(31 * 1024 * 1024) } });
-    await expect(new NodemailerMimeComposer().compose(mail, source)).rejects.toThrow(/attachments of the mail \(1 of 1 fetched\) is 42\.4 MB \(\d+ bytes\) encoded; at most 40\.0 MB/);
+    const source = new MemoryAttachmentSource({
+      big: { filename: 'big.bin', contentType: 'application/octet-stream', content: new Uint8Array(31 * 1024 * 1024) },
+    });
+    await expect(new NodemailerMimeComposer().compose(mail, source)).rejects.toThrow(
+      /attachments of the mail \(1 of 1 fetched\) is 42\.4 MB \(\d+ bytes\) encoded; at most 40\.0 MB/,
+    );
   });
 
   it('never turns a CR or LF of a value into a header of its own (defence behind the planner)', async () => {
     // Arrange: values the planner would refuse, put straight into a plan.
     const evil = '\r\nBcc: injected@attacker.example\r\nX-Injected: yes';
-    const valueArb = fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom('\r\n', '\n', '\r', '\r\n\r\n', '\u0000'), fc.constantFrom('Bcc: injected@attacker.example', 'X-Injected: yes', 'Content-Type: text/html')).map(([a, nl, h]) => `${a}${nl}${h}`);
+    const valueArb = fc
+      .tuple(
+        fc.string({ maxLength: 8 }),
+        fc.constantFrom('\r\n', '\n', '\r', '\r\n\r\n', '\u0000'),
+        fc.constantFrom('Bcc: injected@attacker.example', 'X-Injected: yes', 'Content-Type: text/html'),
+      )
+      .map(([a, nl, h]) => `${a}${nl}${h}`);
     const composer = new NodemailerMimeComposer({ clock });
-    const expected = ['from', 'reply-to', 'to', 'in-reply-to', 'references', 'subject', 'message-id', 'date', 'mime-version', 'content-type', 'x-postroom-conversation'];
+    const expected = [
+      'from',
+      'reply-to',
+      'to',
+      'in-reply-to',
+      'references',
+      'subject',
+      'message-id',
+      'date',
+      'mime-version',
+      'content-type',
+      'x-postroom-conversation',
+    ];
 
     await fc.assert(
       fc.asyncProperty(valueArb, valueArb, async (subjectTail, nameTail) => {

@@ -11,14 +11,17 @@ export const TICKET = formatTicketNumber(1, channelSettings().ticket);
 
 /** A reply planned by the real core, with overrides of the agent's input. */
 export function plannedReply(reply: Partial<AgentReply> = {}): OutboundMail {
-  return planReply({ ids: { next: () => 'our-1' } }, {
-    channel: channelSettings({ name: 'ACME Support' }),
-    outbound: OutboundSettingsSchema.parse({}),
-    conversation: { id: 'conv-1', ticketNumber: TICKET, replyToken: 'tok' },
-    answered: parsedMessage({ subject: 'AW: Drucker kaputt', messageId: 'c2@customer.example', references: ['c1@customer.example'] }),
-    reply: agentReply({ agentId: 'agent-1', agentName: 'Max', text: 'Hello Jane,\n\nwe are on it.', ...reply }),
-    headers: [{ name: 'X-Postroom-Conversation', value: 'conv-1' }],
-  }).mail;
+  return planReply(
+    { ids: { next: () => 'our-1' } },
+    {
+      channel: channelSettings({ name: 'ACME Support' }),
+      outbound: OutboundSettingsSchema.parse({}),
+      conversation: { id: 'conv-1', ticketNumber: TICKET, replyToken: 'tok' },
+      answered: parsedMessage({ subject: 'AW: Drucker kaputt', messageId: 'c2@customer.example', references: ['c1@customer.example'] }),
+      reply: agentReply({ agentId: 'agent-1', agentName: 'Max', text: 'Hello Jane,\n\nwe are on it.', ...reply }),
+      headers: [{ name: 'X-Postroom-Conversation', value: 'conv-1' }],
+    },
+  ).mail;
 }
 
 /** Attachments held in memory, by S3 key or inbound raw key. */

@@ -75,10 +75,12 @@ describe('S3AttachmentSource', () => {
     const stager = new S3AttachmentStager(new S3Client({}), 'uploads', rawMail, { next: () => 'id' });
     s3.on(HeadObjectCommand, { Key: 'outbound/uploads/agents/agent-1/u/a.txt' }).resolves({ ContentLength: 12 });
     s3.on(HeadObjectCommand, { Key: 'outbound/uploads/nope' }).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
-    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/hidden' })
-      .rejects(new S3ServiceException({ name: 'Forbidden', $fault: 'client', message: '', $metadata: { httpStatusCode: 403 } }));
-    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/boom' })
-      .rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: { httpStatusCode: 500 } }));
+    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/hidden' }).rejects(
+      new S3ServiceException({ name: 'Forbidden', $fault: 'client', message: '', $metadata: { httpStatusCode: 403 } }),
+    );
+    s3.on(HeadObjectCommand, { Key: 'outbound/uploads/boom' }).rejects(
+      new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: { httpStatusCode: 500 } }),
+    );
     // Act
     const found = await stager.sizeOf('outbound/uploads/agents/agent-1/u/a.txt');
     const missing = await stager.sizeOf('outbound/uploads/nope');
@@ -99,4 +101,3 @@ describe('S3AttachmentSource', () => {
     await expect(extractInboundAttachment(FIXTURE, { partIndex: 99 })).rejects.toThrow(/no attachment #99/);
   });
 });
-

@@ -21,7 +21,7 @@ function sign(policy: string, date: string): string {
 }
 
 describe('presignAttachmentUpload', () => {
-  it('signs a POST policy that fixes the key (below the uploading agent\'s prefix), the Content-Type and the exact size', async () => {
+  it("signs a POST policy that fixes the key (below the uploading agent's prefix), the Content-Type and the exact size", async () => {
     // Arrange
     const before = Date.now();
     // Act
@@ -32,9 +32,9 @@ describe('presignAttachmentUpload', () => {
     expect(new URL(form.url).hostname).toBe('uploads.s3.eu-west-1.amazonaws.com');
     expect(form.fields).toMatchObject({ key, 'Content-Type': 'application/pdf', bucket: 'uploads', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });
     const policy = policyOf(form.fields);
-    expect(policy.conditions).toEqual(expect.arrayContaining([
-      ['content-length-range', 1234, 1234], { 'Content-Type': 'application/pdf' }, { key }, { bucket: 'uploads' },
-    ]));
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([['content-length-range', 1234, 1234], { 'Content-Type': 'application/pdf' }, { key }, { bucket: 'uploads' }]),
+    );
     const expires = Date.parse(policy.expiration);
     expect(expires).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 899_000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 900_000);

@@ -9,23 +9,33 @@ beforeAll(async () => {
 });
 
 const ACTIVE = [
-  '<script>alert(1)</script>', '<img src="x" onerror="alert(2)">', '<a href="javascript:alert(3)">x</a>', '<iframe src="https://evil.example"></iframe>',
-  '<form action="https://evil.example"><input name="pw"></form>', '<svg onload="alert(4)"></svg>', '<style>body{background:url(https://t.example/p)}</style>',
-  '<p style="position:fixed;top:0;background:url(https://t.example/p)">over</p>', '<object data="x.swf"></object>', '<embed src="x.swf">',
+  '<script>alert(1)</script>',
+  '<img src="x" onerror="alert(2)">',
+  '<a href="javascript:alert(3)">x</a>',
+  '<iframe src="https://evil.example"></iframe>',
+  '<form action="https://evil.example"><input name="pw"></form>',
+  '<svg onload="alert(4)"></svg>',
+  '<style>body{background:url(https://t.example/p)}</style>',
+  '<p style="position:fixed;top:0;background:url(https://t.example/p)">over</p>',
+  '<object data="x.swf"></object>',
+  '<embed src="x.swf">',
 ].join('');
 
 describe('sanitizeTemplateHtml: a mail layout', () => {
   it('keeps the document structure, tables, attributes and inline styles a layout needs', () => {
     // Arrange
-    const layout = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=https://evil.example">'
-      + '<title>{{subject}}</title></head><body style="margin:0"><table role="presentation" width="600" cellpadding="0" border="0">'
-      + '<tr><td align="center" style="padding:24px;font-family:Arial">{{body}}</td></tr></table></body></html>';
+    const layout =
+      '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=https://evil.example">' +
+      '<title>{{subject}}</title></head><body style="margin:0"><table role="presentation" width="600" cellpadding="0" border="0">' +
+      '<tr><td align="center" style="padding:24px;font-family:Arial">{{body}}</td></tr></table></body></html>';
     // Act
     const html = sanitizeTemplateHtml(layout);
     // Assert
-    expect(html).toBe('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8" /><meta content="0;url=https://evil.example" /><title>{{subject}}</title></head>'
-      + '<body style="margin:0"><table role="presentation" width="600" cellpadding="0" border="0">'
-      + '<tr><td align="center" style="padding:24px;font-family:Arial">{{body}}</td></tr></table></body></html>');
+    expect(html).toBe(
+      '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8" /><meta content="0;url=https://evil.example" /><title>{{subject}}</title></head>' +
+        '<body style="margin:0"><table role="presentation" width="600" cellpadding="0" border="0">' +
+        '<tr><td align="center" style="padding:24px;font-family:Arial">{{body}}</td></tr></table></body></html>',
+    );
   });
 
   it('removes scripts, handlers, script URLs, frames, forms, style blocks, fetching CSS and position', () => {
@@ -65,7 +75,7 @@ describe('inline CSS', () => {
 });
 
 describe('one base policy: what is sent and what agents see differ only where written down', () => {
-  it('removes the same active content from a reply body and from a customer\'s mail', () => {
+  it("removes the same active content from a reply body and from a customer's mail", () => {
     expect(sanitizeAgentHtml(ACTIVE)).toBe('<img /><a>x</a><p>over</p>');
     expect(sanitizeMailHtml(ACTIVE)).toBe('<img /><a target="_blank" rel="noopener noreferrer nofollow">x</a><p>over</p>');
   });
@@ -78,6 +88,8 @@ describe('one base policy: what is sent and what agents see differ only where wr
     const shown = sanitizeMailHtml(images);
     // Assert
     expect(sent).toBe('<img src="https://acme.example/logo.png" alt="ACME" /><img /><img /><img src="cid:logo@acme" />');
-    expect(shown).toBe('<img alt="ACME" data-remote-src="https://acme.example/logo.png" /><img /><img data-remote-src="//t.example/p.gif" /><img src="cid:logo@acme" />');
+    expect(shown).toBe(
+      '<img alt="ACME" data-remote-src="https://acme.example/logo.png" /><img /><img data-remote-src="//t.example/p.gif" /><img src="cid:logo@acme" />',
+    );
   });
 });

@@ -31,13 +31,19 @@ describe('SesMailTransport', () => {
       Content: { Raw: { Data: raw } },
       ConfigurationSetName: 'postroom-support',
     });
-    expect(sent).toEqual({ providerMessageId: '0102abc-000000', messageIds: ['<our-1@example.com>', '<0102abc-000000@eu-west-1.amazonses.com>'], response: 'accepted as 0102abc-000000' });
+    expect(sent).toEqual({
+      providerMessageId: '0102abc-000000',
+      messageIds: ['<our-1@example.com>', '<0102abc-000000@eu-west-1.amazonses.com>'],
+      response: 'accepted as 0102abc-000000',
+    });
   });
 
   it('qualifies the SES id with email.amazonses.com in us-east-1, and reports only ours without the rewrite', async () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
     const east = await new SesMailTransport(new SESv2Client({ region: 'us-east-1' })).send(raw, envelope, { messageId: '<our-1@example.com>' });
-    const kept = await new SesMailTransport(new SESv2Client({ region: 'eu-west-1' }), { rewriteMessageId: false }).send(raw, envelope, { messageId: 'our-1@example.com' });
+    const kept = await new SesMailTransport(new SESv2Client({ region: 'eu-west-1' }), { rewriteMessageId: false }).send(raw, envelope, {
+      messageId: 'our-1@example.com',
+    });
     expect(east.messageIds).toEqual(['<our-1@example.com>', '<m-1@email.amazonses.com>']);
     expect(kept.messageIds).toEqual(['<our-1@example.com>']);
     expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input.ConfigurationSetName).toBeUndefined();
@@ -89,13 +95,18 @@ describe('SesMailTransport', () => {
 describe('rewriteMessageIdHeader', () => {
   it('replaces the Message-ID, folded lines included, and keeps every other byte', () => {
     // Arrange
-    const folded = Buffer.concat([Buffer.from('From: a@example.com\r\nMessage-Id:\r\n <our-1@example.com>\r\nSubject: x\r\n\r\nMessage-ID: <in-body@x>\r\n'), Buffer.from([0xe9, 0xff])]);
+    const folded = Buffer.concat([
+      Buffer.from('From: a@example.com\r\nMessage-Id:\r\n <our-1@example.com>\r\nSubject: x\r\n\r\nMessage-ID: <in-body@x>\r\n'),
+      Buffer.from([0xe9, 0xff]),
+    ]);
 
     // Act
     const out = Buffer.from(rewriteMessageIdHeader(folded, 'ses-1@eu-west-1.amazonses.com'));
 
     // Assert
-    expect(out.toString('latin1')).toBe(`From: a@example.com\r\nMessage-ID: <ses-1@eu-west-1.amazonses.com>\r\nSubject: x\r\n\r\nMessage-ID: <in-body@x>\r\n${Buffer.from([0xe9, 0xff]).toString('latin1')}`);
+    expect(out.toString('latin1')).toBe(
+      `From: a@example.com\r\nMessage-ID: <ses-1@eu-west-1.amazonses.com>\r\nSubject: x\r\n\r\nMessage-ID: <in-body@x>\r\n${Buffer.from([0xe9, 0xff]).toString('latin1')}`,
+    );
   });
 
   it('adds a Message-ID to a message without one', () => {

@@ -27,12 +27,22 @@ describe('translateSmtpError', () => {
 
   it('names the STARTTLS refusal under Force TLS', () => {
     const error = translateSmtpError(nm({ code: 'ETLS', command: 'STARTTLS', response: '502 5.5.1 Unrecognized command' }), ctx);
-    expect(error).toMatchObject({ code: 'transport-permanent', status: '502', message: 'smtp.example.com does not offer STARTTLS and Force TLS is on; nothing was sent' });
+    expect(error).toMatchObject({
+      code: 'transport-permanent',
+      status: '502',
+      message: 'smtp.example.com does not offer STARTTLS and Force TLS is on; nothing was sent',
+    });
   });
 
   it('tells a certificate for another name from one that does not verify', () => {
-    const altname = translateSmtpError(nm({ code: 'ESOCKET', originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID', command: 'CONN', message: "Hostname/IP does not match certificate's altnames" }), ctx);
-    const unknownCa = translateSmtpError(nm({ code: 'ETLS', command: 'STARTTLS', message: 'Error initiating TLS - self-signed certificate in certificate chain' }), ctx);
+    const altname = translateSmtpError(
+      nm({ code: 'ESOCKET', originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID', command: 'CONN', message: "Hostname/IP does not match certificate's altnames" }),
+      ctx,
+    );
+    const unknownCa = translateSmtpError(
+      nm({ code: 'ETLS', command: 'STARTTLS', message: 'Error initiating TLS - self-signed certificate in certificate chain' }),
+      ctx,
+    );
     expect(altname.message).toBe('the TLS certificate of smtp.example.com is not valid for this host name; nothing was sent');
     expect(unknownCa).toMatchObject({ code: 'transport-permanent', message: 'the TLS certificate of smtp.example.com does not verify; nothing was sent' });
     expect(isConnectFailure(nm({ code: 'ESOCKET', originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID', command: 'CONN' }))).toBe(false);

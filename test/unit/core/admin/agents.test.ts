@@ -17,7 +17,11 @@ function world() {
   const audit: AuditEntry[] = [];
   let n = 0;
   const deps: AgentAdminDeps = {
-    agents, channels, skills, clock, agentDirectory: new AgentDirectory(agents, clock),
+    agents,
+    channels,
+    skills,
+    clock,
+    agentDirectory: new AgentDirectory(agents, clock),
     ids: { next: () => `id-${++n}` },
     audit: { append: async (e) => void audit.push(e), list: async () => ({ items: audit, cursor: null }) },
   };
@@ -90,7 +94,11 @@ describe('the caller behind an identity', () => {
     await putAgent(w.deps, request, 'ops', { role: 'admin', identities: ['iam:arn:aws:iam::123456789012:role/team/PostroomAdmin'] }, null);
     // Act
     const session = await resolveCaller(w.deps.agentDirectory, { kind: 'iam', id: 'arn:aws:sts::123456789012:assumed-role/PostroomAdmin/alice', claims: {} });
-    const otherAccount = await resolveCaller(w.deps.agentDirectory, { kind: 'iam', id: 'arn:aws:sts::999999999999:assumed-role/PostroomAdmin/eve', claims: {} });
+    const otherAccount = await resolveCaller(w.deps.agentDirectory, {
+      kind: 'iam',
+      id: 'arn:aws:sts::999999999999:assumed-role/PostroomAdmin/eve',
+      claims: {},
+    });
     // Assert
     expect(session?.agentId).toBe('ops');
     expect(otherAccount).toBeNull();
@@ -101,9 +109,13 @@ describe('the caller behind an identity', () => {
     const w = world();
     await putAgent(w.deps, request, 'ann', { role: 'agent', identities: ['jwt:sub-ann'] }, null);
     // Act
-    const promoted = await resolveCaller(w.deps.agentDirectory, jwt('sub-ann', { 'cognito:groups': '[postroom-supervisor other]' }), { roleClaim: 'cognito:groups' });
+    const promoted = await resolveCaller(w.deps.agentDirectory, jwt('sub-ann', { 'cognito:groups': '[postroom-supervisor other]' }), {
+      roleClaim: 'cognito:groups',
+    });
     const ignored = await resolveCaller(w.deps.agentDirectory, jwt('sub-ann', { 'cognito:groups': '[postroom-admin]' }));
-    const claimOnly = await resolveCaller(w.deps.agentDirectory, jwt('0b1c-42', { scope: 'openid postroom:admin', email: 'ops@example.com' }), { roleClaim: 'scope' });
+    const claimOnly = await resolveCaller(w.deps.agentDirectory, jwt('0b1c-42', { scope: 'openid postroom:admin', email: 'ops@example.com' }), {
+      roleClaim: 'scope',
+    });
     const noRole = await resolveCaller(w.deps.agentDirectory, jwt('0b1c-43', { scope: 'openid' }), { roleClaim: 'scope' });
     // Assert
     expect(promoted?.role).toBe('supervisor');

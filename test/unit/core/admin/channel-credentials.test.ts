@@ -3,7 +3,12 @@ import { MemoryVersionedStore } from '../../../../functions/adapters/memory/memo
 import type { AdminRequest } from '../../../../functions/core/admin/admin-context.ts';
 import { createChannel, deleteChannel, patchChannel, replaceChannel, type ChannelAdminDeps } from '../../../../functions/core/admin/channel-admin.ts';
 import {
-  consentUrl, exchangeCode, OAUTH_STATE_TTL_MS, setSecret, testCredentials, type CredentialAdminDeps,
+  consentUrl,
+  exchangeCode,
+  OAUTH_STATE_TTL_MS,
+  setSecret,
+  testCredentials,
+  type CredentialAdminDeps,
 } from '../../../../functions/core/admin/credential-admin.ts';
 import { ConflictError, DependencyError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
 import { ChannelResourceSchema, type AuditEntry, type ChannelResource, type SkillRecord } from '../../../../functions/core/model/admin-resources.ts';
@@ -19,7 +24,13 @@ const request: AdminRequest = { actor: { kind: 'token', id: 'root' }, requestId:
 
 const PASSWORD_SMTP = { host: 'smtp.example.com', port: 587, security: 'starttls', auth: { type: 'password', user: 'support@example.com' } } as const;
 const OAUTH_SMTP = {
-  host: 'smtp.office365.com', auth: { type: 'oauth2', user: 'support@example.com', provider: 'microsoft', tenant: 'contoso.example', clientId: 'client-1',
+  host: 'smtp.office365.com',
+  auth: {
+    type: 'oauth2',
+    user: 'support@example.com',
+    provider: 'microsoft',
+    tenant: 'contoso.example',
+    clientId: 'client-1',
     redirectUri: 'https://admin.example.com/oauth',
   },
 } as const;
@@ -37,12 +48,28 @@ function world(smtp: ChannelResourceInput['smtp'] = PASSWORD_SMTP) {
   const removedRules: string[] = [];
   let n = 0;
   const deps: ChannelAdminDeps & CredentialAdminDeps = {
-    channels, skills, credentials, conversations, cipher, clock, domains: ['example.com'],
+    channels,
+    skills,
+    credentials,
+    conversations,
+    cipher,
+    clock,
+    domains: ['example.com'],
     receipt: { put: async () => undefined, remove: async (id) => void removedRules.push(id) },
     ids: { next: () => `id-${++n}` },
     audit: { append: async (e) => void audit.push(e), list: async () => ({ items: audit, cursor: null }) },
-    oauth: { exchange: async (_client, input) => { exchanged.push(input.code); return { refreshToken: `rt-for-${input.code}` }; } },
-    tester: { test: async (input) => { tested.push(input); return { ok: true, detail: 'logged in' }; } },
+    oauth: {
+      exchange: async (_client, input) => {
+        exchanged.push(input.code);
+        return { refreshToken: `rt-for-${input.code}` };
+      },
+    },
+    tester: {
+      test: async (input) => {
+        tested.push(input);
+        return { ok: true, detail: 'logged in' };
+      },
+    },
   };
   const skill = { name: 'support', description: '', queueUrl: 'q', deadLetterQueueUrl: 'd' };
   skills.items.set('support', { value: skill, version: 1, updatedAt: 'now', managedBy: 'config' });
@@ -125,9 +152,15 @@ describe('secrets bound to the endpoint they were set for', () => {
     await setSecret(w.deps, request, 'support', 'oauthClientSecret', 'cs-1');
     // Act
     const renamed = await patchChannel(w.deps, request, 'support', { name: 'Support desk' }, 1);
-    const timeouts = await patchChannel(w.deps, request, 'support', {
-      smtp: { ...OAUTH_SMTP, timeouts: { connectMs: 5000 }, auth: { ...OAUTH_SMTP.auth, redirectUri: 'https://admin.example.com/oauth' } },
-    }, 2);
+    const timeouts = await patchChannel(
+      w.deps,
+      request,
+      'support',
+      {
+        smtp: { ...OAUTH_SMTP, timeouts: { connectMs: 5000 }, auth: { ...OAUTH_SMTP.auth, redirectUri: 'https://admin.example.com/oauth' } },
+      },
+      2,
+    );
     // Assert
     expect([renamed.credentialsCleared, timeouts.credentialsCleared]).toEqual([[], []]);
     expect((await w.credentials.get('support'))?.ciphertexts.oauthClientSecret).toBeDefined();
@@ -175,7 +208,10 @@ describe('Force TLS off is audited on its own', () => {
     await createChannel(w.deps, request, { id: 'sales', address: 'sales@example.com', defaultSkill: 'support', smtp: { ...PASSWORD_SMTP, forceTls: false } });
     // Assert
     const off = w.audit.filter((e) => e.action === 'channel.force-tls-off');
-    expect(off.map((e) => [e.resource.id, e.fields])).toEqual([['support', ['smtp.forceTls']], ['sales', ['smtp.forceTls']]]);
+    expect(off.map((e) => [e.resource.id, e.fields])).toEqual([
+      ['support', ['smtp.forceTls']],
+      ['sales', ['smtp.forceTls']],
+    ]);
   });
 });
 
@@ -224,7 +260,7 @@ describe('deleting a channel', () => {
   });
 });
 
-describe('channel addresses on the deployment\'s domains', () => {
+describe("channel addresses on the deployment's domains", () => {
   it('refuses an address or alias on another domain, naming the field, and takes any case of a listed one', async () => {
     // Arrange
     const w = world();
@@ -237,7 +273,9 @@ describe('channel addresses on the deployment\'s domains', () => {
     const ok = await createChannel(w.deps, request, { id: 'shop', address: 'Shop@EXAMPLE.com', defaultSkill: 'support' });
     // Assert
     expect(attempts.map((a) => (a.status === 'rejected' ? (a.reason as ValidationError).issues.map((i) => i.path) : 'accepted'))).toEqual([
-      ['address'], ['aliases[1]'], ['address'],
+      ['address'],
+      ['aliases[1]'],
+      ['address'],
     ]);
     expect((attempts[0] as PromiseRejectedResult).reason).toBeInstanceOf(ValidationError);
     expect(ok.value.address).toBe('shop@example.com');

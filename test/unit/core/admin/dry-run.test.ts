@@ -8,14 +8,18 @@ import type { ChannelStore } from '../../../../functions/core/ports/admin.ts';
 import type { MimeParser } from '../../../../functions/core/ports/mime.ts';
 import { channelSettings } from '../../../support/factories.ts';
 
-const MAIL = 'From: Ann <ann@customer.example>\r\nTo: support@example.com\r\nSubject: Where is my order?\r\nMessage-ID: <q1@customer.example>\r\n\r\nHello.\r\n';
+const MAIL =
+  'From: Ann <ann@customer.example>\r\nTo: support@example.com\r\nSubject: Where is my order?\r\nMessage-ID: <q1@customer.example>\r\n\r\nHello.\r\n';
 
 /** A channel store holding one channel; writes are not part of a dry run. */
 function channels(channel: ChannelResource): ChannelStore {
   const refuse = () => Promise.reject(new Error('a dry run writes nothing'));
   return {
     get: async (id) => (id === channel.id ? { value: channel, version: 1, updatedAt: '2026-11-22T09:00:00.000Z', managedBy: 'api' } : null),
-    list: refuse, create: refuse, replace: refuse, delete: refuse,
+    list: refuse,
+    create: refuse,
+    replace: refuse,
+    delete: refuse,
   };
 }
 
@@ -57,7 +61,7 @@ describe('dryRun', () => {
     expect((error as ValidationError).issues[0]?.path).toBe('body');
   });
 
-  it('refuses a mail over the channel\'s size limit before loading the parser', async () => {
+  it("refuses a mail over the channel's size limit before loading the parser", async () => {
     // Arrange
     const d = deps({ maxMessageBytes: 100 });
     // Act
@@ -69,7 +73,7 @@ describe('dryRun', () => {
     expect(d.parserLoads).toBe(0);
   });
 
-  it('turns the parser\'s own size refusal into the same answer', async () => {
+  it("turns the parser's own size refusal into the same answer", async () => {
     // Arrange: a parser that refuses the size itself
     const parser: MimeParser = { parse: () => Promise.reject(new MailParseError('Message is 2000 bytes, limit 1024', { limit: 'size' })) };
     // Act

@@ -4,11 +4,22 @@ import { AgentHtmlSanitizer } from '../../../../functions/adapters/outbound/agen
 import { composerOptions } from '../../../../functions/adapters/outbound/nodemailer-mime-composer.ts';
 import type { AdminRequest } from '../../../../functions/core/admin/admin-context.ts';
 import {
-  listTemplates, previewSignature, previewTemplate, putSignature, putTemplate, readSignature, readTemplate, type TemplateAdminDeps,
+  listTemplates,
+  previewSignature,
+  previewTemplate,
+  putSignature,
+  putTemplate,
+  readSignature,
+  readTemplate,
+  type TemplateAdminDeps,
 } from '../../../../functions/core/admin/template-admin.ts';
 import { NotFoundError, PolicyError, ValidationError } from '../../../../functions/core/errors.ts';
 import {
-  ChannelResourceSchema, type AuditEntry, type ChannelResource, type Signature, type Template,
+  ChannelResourceSchema,
+  type AuditEntry,
+  type ChannelResource,
+  type Signature,
+  type Template,
 } from '../../../../functions/core/model/admin-resources.ts';
 import type { Agent, Caller } from '../../../../functions/core/model/agent.ts';
 import { planReply } from '../../../../functions/core/outbound/compose/plan-reply.ts';
@@ -48,7 +59,11 @@ function world() {
   const audit: AuditEntry[] = [];
   let n = 0;
   const deps: TemplateAdminDeps = {
-    channels, signatures, agents, clock: new TestClock(), ids: { next: () => `id-${++n}` },
+    channels,
+    signatures,
+    agents,
+    clock: new TestClock(),
+    ids: { next: () => `id-${++n}` },
     templates: (channelId) => (channelId === 'support' ? templates : new MemoryVersionedStore<Template>()),
     sanitizer: async () => sanitizer,
     audit: { append: async (e) => void audit.push(e), list: async () => ({ items: audit, cursor: null }) },
@@ -58,11 +73,13 @@ function world() {
   return { deps, channel, templates, signatures, agents, sanitizer, audit };
 }
 
-const HOSTILE = '<p onclick="steal()">Ana, <a href="javascript:alert(1)">Support</a></p><img src="x" onerror="alert(1)">'
-  + '<script>alert(2)</script><iframe src="https://evil.example"></iframe>';
-const LAYOUT = '<!DOCTYPE html><html><head><title>{{subject}}</title><script>x()</script></head>'
-  + '<body onload="x()"><table role="presentation" width="600"><tr><td style="color:#123456;position:fixed">{{body}}</td></tr>'
-  + '<tr><td>{{signature}}</td></tr><tr><td>{{channelName}} #{{ticketNumber}}</td></tr></table><form><input name="q"></form></body></html>';
+const HOSTILE =
+  '<p onclick="steal()">Ana, <a href="javascript:alert(1)">Support</a></p><img src="x" onerror="alert(1)">' +
+  '<script>alert(2)</script><iframe src="https://evil.example"></iframe>';
+const LAYOUT =
+  '<!DOCTYPE html><html><head><title>{{subject}}</title><script>x()</script></head>' +
+  '<body onload="x()"><table role="presentation" width="600"><tr><td style="color:#123456;position:fixed">{{body}}</td></tr>' +
+  '<tr><td>{{signature}}</td></tr><tr><td>{{channelName}} #{{ticketNumber}}</td></tr></table><form><input name="q"></form></body></html>';
 
 const AGENT_7: Agent = { id: 'agent-7', role: 'agent', displayName: 'Ana Lima', channels: ['support'], skills: [], identities: ['token:agent-7'] };
 
@@ -180,7 +197,7 @@ describe('limits: checked on what is given and on what sanitizing stores; stored
   });
 });
 
-describe('placeholders: only a template\'s text content has them', () => {
+describe("placeholders: only a template's text content has them", () => {
   it('refuses placeholders in a signature, also ones written as entities, naming html or text', async () => {
     // Arrange
     const w = world();
@@ -265,11 +282,16 @@ describe('previewTemplate: the preview is the mail body', () => {
     // Act
     const input = { text, agentId: 'agent-7', ticketNumber: '0000013', subject: 'Re: Parcel [#0000013]' };
     const preview = await previewTemplate(w.deps, 'support', 'default', input);
-    const { mail } = planReply({ ids: { next: () => 'our-1' } }, {
-      channel: w.channel, outbound: w.channel, conversation: { id: 'conv-1', ticketNumber: '0000013', replyToken: null },
-      answered: parsedMessage({ subject: 'Parcel' }),
-      reply: agentReply({ agentId: 'agent-7', agentName: 'Ana', text, template: mailTemplateOf(template.value), signature: signature.value }),
-    });
+    const { mail } = planReply(
+      { ids: { next: () => 'our-1' } },
+      {
+        channel: w.channel,
+        outbound: w.channel,
+        conversation: { id: 'conv-1', ticketNumber: '0000013', replyToken: null },
+        answered: parsedMessage({ subject: 'Parcel' }),
+        reply: agentReply({ agentId: 'agent-7', agentName: 'Ana', text, template: mailTemplateOf(template.value), signature: signature.value }),
+      },
+    );
     const composed = composerOptions(mail, [], new Date('2026-12-01T10:00:00.000Z'));
     // Assert
     expect(mail.subject).toBe('Re: Parcel [#0000013]');
@@ -280,7 +302,7 @@ describe('previewTemplate: the preview is the mail body', () => {
     expect(preview.text).toBe('ACME Support #0000013\n\nHello Jane,\n\nyour parcel <left> today.\n-- \nAna & team\n');
   });
 
-  it('fills {{agentName}} with the named agent\'s display name, as their replies do; an unknown agent is a 400 on agentId', async () => {
+  it("fills {{agentName}} with the named agent's display name, as their replies do; an unknown agent is a 400 on agentId", async () => {
     // Arrange
     const w = world();
     await putTemplate(w.deps, request, 'support', 'default', { html: '<p>{{body}}</p><p>{{agentName}}</p>', text: '{{body}} / {{agentName}}' }, null);

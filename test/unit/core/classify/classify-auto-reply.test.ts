@@ -169,9 +169,7 @@ describe('classify: automatic answers', () => {
     expect(result.lane).toBe('human');
   });
 
-  it.each([
-    ['human-mentions-out-of-office.eml'],
-  ])('keeps %s human although it talks about absence', (name) => {
+  it.each([['human-mentions-out-of-office.eml']])('keeps %s human although it talks about absence', (name) => {
     // Arrange
     const message = fixture(name);
 

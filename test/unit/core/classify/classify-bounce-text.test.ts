@@ -4,13 +4,18 @@ import { addr, parsedMessage } from '../../../support/factories.ts';
 import { fixture } from '../../../support/eml.ts';
 
 const own = { ownAddresses: ['support@example.com'] };
-const recipients = (name: string) =>
-  classify(fixture(name), own).deliveryReport?.recipients.map((r) => [r.address, r.status, r.action, r.permanent]);
+const recipients = (name: string) => classify(fixture(name), own).deliveryReport?.recipients.map((r) => [r.address, r.status, r.action, r.permanent]);
 
 describe('classify: non-standard bounces', () => {
   it.each([
     ['exim-bounce-with-auto-replied-header.eml', [['missing.person@example.org', '5.1.1', 'failed', true]]],
-    ['qmail-bounce.eml', [['nobody@example.org', '5.1.1', 'failed', true], ['full@example.org', '5.2.2', 'failed', true]]],
+    [
+      'qmail-bounce.eml',
+      [
+        ['nobody@example.org', '5.1.1', 'failed', true],
+        ['full@example.org', '5.2.2', 'failed', true],
+      ],
+    ],
     ['gmail-failed-permanently.eml', [['no.such.user@example.org', '5.1.1', 'failed', true]]],
     ['exchange-ndr-text.eml', [['left@corp.example', '5.1.1', 'failed', true]]],
     ['domino-delivery-failure.eml', [['jane.doe@domino.example', '5.1.1', 'failed', true]]],
@@ -113,20 +118,17 @@ describe('classify: non-standard bounces', () => {
     expect(result.reason).toContain('mailing list manager');
   });
 
-  it.each(['human-reply-to-undelivered-mail.eml', 'human-forwards-bounce.eml', 'human-header-injection.eml'])(
-    'keeps %s human',
-    (name) => {
-      // Arrange
-      const message = fixture(name);
+  it.each(['human-reply-to-undelivered-mail.eml', 'human-forwards-bounce.eml', 'human-header-injection.eml'])('keeps %s human', (name) => {
+    // Arrange
+    const message = fixture(name);
 
-      // Act
-      const result = classify(message, own);
+    // Act
+    const result = classify(message, own);
 
-      // Assert
-      expect(result.lane).toBe('human');
-      expect(result.deliveryReport).toBeNull();
-    },
-  );
+    // Assert
+    expect(result.lane).toBe('human');
+    expect(result.deliveryReport).toBeNull();
+  });
 
   it("reads the MTA phrases of a robot sender's notice under a neutral subject (a carrier's)", () => {
     // Arrange

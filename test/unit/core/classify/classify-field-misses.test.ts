@@ -21,7 +21,11 @@ describe('classify: carrier bounces, complaints and rule answers that looked lik
 
     // Assert
     expect(result).toMatchObject({ lane: 'feedback-report', originalMessageId: 'ticket-1042.3@support.example.com' });
-    expect(result.feedbackReport).toEqual({ feedbackType: 'abuse', recipients: ['customer@hotmail.com'], originalMessageId: 'ticket-1042.3@support.example.com' });
+    expect(result.feedbackReport).toEqual({
+      feedbackType: 'abuse',
+      recipients: ['customer@hotmail.com'],
+      originalMessageId: 'ticket-1042.3@support.example.com',
+    });
   });
 
   it('reads every value of a repeated Precedence header (never-bounce, then bulk)', () => {

@@ -36,7 +36,10 @@ describe('classify: hostile input', () => {
   ])('reads a subject of %s in time linear in its length', async (_name, make) => {
     // Act
     // Without and with an auto-reply header: the subject patterns of both paths run.
-    const run = (subject: string) => [classify(parsedMessage({ subject })), classify(parsedMessage({ subject, headers: [{ name: 'auto-submitted', value: 'auto-replied' }] }))];
+    const run = (subject: string) => [
+      classify(parsedMessage({ subject })),
+      classify(parsedMessage({ subject, headers: [{ name: 'auto-submitted', value: 'auto-replied' }] })),
+    ];
     const measured = await growth(make, run, 4000);
 
     // Assert

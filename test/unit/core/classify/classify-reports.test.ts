@@ -66,8 +66,13 @@ describe('classify: machine-readable reports', () => {
 
   it('makes one failed recipient among delivered ones a bounce (RFC 3464 §2.3.3)', () => {
     // Arrange
-    const text = 'Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; ok@example.org\nAction: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; bad@example.org\nAction: failed\nStatus: 5.2.2\n';
-    const message = parsedMessage({ contentType: 'multipart/report', reportType: 'delivery-status', reports: [{ contentType: 'message/delivery-status', text }] });
+    const text =
+      'Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; ok@example.org\nAction: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; bad@example.org\nAction: failed\nStatus: 5.2.2\n';
+    const message = parsedMessage({
+      contentType: 'multipart/report',
+      reportType: 'delivery-status',
+      reports: [{ contentType: 'message/delivery-status', text }],
+    });
 
     // Act
     const result = classify(message);
@@ -208,7 +213,12 @@ describe('classify: machine-readable reports', () => {
       contentType: 'multipart/report',
       reportType: 'delivery-status',
       text: 'Please add yourself to my Boxbe Guest List so your messages will go to my Inbox.',
-      reports: [{ contentType: 'message/delivery-status', text: 'Final-Recipient: rfc822; x@y.example\nAction: failed\nStatus: 4.7.0\nDiagnostic-Code: X-Boxbe-Notice; Sender not pre-approved' }],
+      reports: [
+        {
+          contentType: 'message/delivery-status',
+          text: 'Final-Recipient: rfc822; x@y.example\nAction: failed\nStatus: 4.7.0\nDiagnostic-Code: X-Boxbe-Notice; Sender not pre-approved',
+        },
+      ],
     });
 
     // Act

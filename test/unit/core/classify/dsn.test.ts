@@ -29,7 +29,8 @@ describe('parseDeliveryStatus (RFC 3464)', () => {
 
   it('unfolds a long Diagnostic-Code and sharpens a generic Status from it', () => {
     // Arrange
-    const text = 'Final-Recipient: rfc822; x@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550-5.1.1 The email account\n    does not exist.\n';
+    const text =
+      'Final-Recipient: rfc822; x@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550-5.1.1 The email account\n    does not exist.\n';
 
     // Act
     const [recipient] = parseDeliveryStatus(text);
@@ -46,7 +47,8 @@ describe('parseDeliveryStatus (RFC 3464)', () => {
 
   it('derives status and action when the MTA leaves them out or writes "expired"', () => {
     // Arrange
-    const text = 'Final-Recipient: rfc822; y@example.org\nAction: expired\nStatus:\nDiagnostic-Code: Connection timed out\n\nX-Actual-Recipient: rfc822; z@example.org\nOriginal-Recipient: rfc822; alias@example.org\nDiagnostic-Code: smtp; 452 4.2.2 over quota\n';
+    const text =
+      'Final-Recipient: rfc822; y@example.org\nAction: expired\nStatus:\nDiagnostic-Code: Connection timed out\n\nX-Actual-Recipient: rfc822; z@example.org\nOriginal-Recipient: rfc822; alias@example.org\nDiagnostic-Code: smtp; 452 4.2.2 over quota\n';
 
     // Act
     const recipients = parseDeliveryStatus(text);
@@ -83,7 +85,11 @@ describe('fields', () => {
     const fields = readFields('A: 1\n  more\nnot a field\n\nB: 2');
 
     // Assert
-    expect(fields).toEqual([{ name: 'a', value: '1 more' }, { name: '', value: '' }, { name: 'b', value: '2' }]);
+    expect(fields).toEqual([
+      { name: 'a', value: '1 more' },
+      { name: '', value: '' },
+      { name: 'b', value: '2' },
+    ]);
   });
 
   it('reads message ids with and without brackets and from quoted copies', () => {

@@ -10,7 +10,14 @@ describe('verdictTags', () => {
 
   it('names every failed check and the DMARC policy', () => {
     // Arrange
-    const verdicts = { spamVerdict: 'FAIL', virusVerdict: 'FAIL', spfVerdict: 'FAIL', dkimVerdict: 'FAIL', dmarcVerdict: 'FAIL', dmarcPolicy: 'REJECT' } as const;
+    const verdicts = {
+      spamVerdict: 'FAIL',
+      virusVerdict: 'FAIL',
+      spfVerdict: 'FAIL',
+      dkimVerdict: 'FAIL',
+      dmarcVerdict: 'FAIL',
+      dmarcPolicy: 'REJECT',
+    } as const;
 
     // Act
     const tags = verdictTags(verdicts);

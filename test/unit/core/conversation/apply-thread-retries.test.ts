@@ -7,7 +7,15 @@ import { addr, channelSettings, parsedMessage } from '../../../support/factories
 
 const channel = channelSettings();
 const at = '2026-11-22T10:00:00.000Z';
-const newDecision = (claimIds: string[]): ThreadDecision => ({ action: 'new', rule: 'new-conversation', conversation: null, signals: [], reason: '', flags: [], claimIds });
+const newDecision = (claimIds: string[]): ThreadDecision => ({
+  action: 'new',
+  rule: 'new-conversation',
+  conversation: null,
+  signals: [],
+  reason: '',
+  flags: [],
+  claimIds,
+});
 const conversation = (id: string, ticketNumber = '0000011'): NewConversation => ({ id, channelId: channel.id, ticketNumber, replyToken: null, createdAt: at });
 
 function memoryStore(): MemoryConversationStore {
@@ -38,7 +46,10 @@ describe('applyThread on a retry', () => {
     expect(applied).toMatchObject({ id: 'conv-p', created: false });
     expect((await store.findClaims(channel.id, ['b@c'])).get('b@c')).toEqual({ conversationId: 'conv-p', owner: 'm-reply' });
     const answer = { ...decision, conversation: (await store.findByMessageIds(channel.id, ['b@c'])).get('b@c') ?? null, claimIds: ['c@c'] };
-    const joined = await applyThread({ store }, { channel, message: parsedMessage({ messageId: 'c@c', inReplyTo: 'b@c' }), decision: answer, candidate: null, at });
+    const joined = await applyThread(
+      { store },
+      { channel, message: parsedMessage({ messageId: 'c@c', inReplyTo: 'b@c' }), decision: answer, candidate: null, at },
+    );
     expect(joined).toMatchObject({ id: 'conv-p' });
     expect(store.list().map((c) => c.id)).toEqual(['conv-p']);
   });
@@ -82,8 +93,15 @@ describe('applyThread for a second copy of a message in no conversation', () => 
     const candidate = { conversationId: 'conv-b', ticketNumber: '0000029', replyToken: null };
     const applied = await applyThread({ store }, { channel, message, decision: newDecision(['same@c', 'a-ref@c']), candidate, at, owner: 'm-second' });
     expect(applied).toBeNull();
-    const ref = { ...newDecision(['later@c']), action: 'join' as const, rule: 'in-reply-to' as const, conversation: (await store.findByMessageIds(channel.id, ['a-ref@c'])).get('a-ref@c') ?? null };
-    expect(await applyThread({ store }, { channel, message: parsedMessage({ messageId: 'later@c' }), decision: ref, candidate: null, at })).toMatchObject({ id: 'conv-b' });
+    const ref = {
+      ...newDecision(['later@c']),
+      action: 'join' as const,
+      rule: 'in-reply-to' as const,
+      conversation: (await store.findByMessageIds(channel.id, ['a-ref@c'])).get('a-ref@c') ?? null,
+    };
+    expect(await applyThread({ store }, { channel, message: parsedMessage({ messageId: 'later@c' }), decision: ref, candidate: null, at })).toMatchObject({
+      id: 'conv-b',
+    });
   });
 });
 

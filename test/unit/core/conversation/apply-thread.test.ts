@@ -9,13 +9,27 @@ import { addr, channelSettings, parsedMessage } from '../../../support/factories
 
 const channel = channelSettings();
 const message = parsedMessage({ messageId: 'reply-b@customer.example', inReplyTo: 'root@customer.example', references: ['root@customer.example'] });
-const newDecision: ThreadDecision = { action: 'new', rule: 'new-conversation', conversation: null, signals: [], reason: 'nothing known', flags: [], claimIds: ['reply-b@customer.example', 'root@customer.example'] };
+const newDecision: ThreadDecision = {
+  action: 'new',
+  rule: 'new-conversation',
+  conversation: null,
+  signals: [],
+  reason: 'nothing known',
+  flags: [],
+  claimIds: ['reply-b@customer.example', 'root@customer.example'],
+};
 const candidate = { conversationId: 'conv-b', ticketNumber: '0000029', replyToken: null };
 const at = '2026-11-22T10:00:00.000Z';
 
 function storeAnd() {
   const store = new MemoryConversationStore();
-  const conversation = (id: string, ticketNumber = '0000011'): NewConversation => ({ id, channelId: channel.id, ticketNumber, replyToken: null, createdAt: at });
+  const conversation = (id: string, ticketNumber = '0000011'): NewConversation => ({
+    id,
+    channelId: channel.id,
+    ticketNumber,
+    replyToken: null,
+    createdAt: at,
+  });
   /** A conversation another attempt created and published. */
   const published = async (id: string, ...claims: string[]) => {
     await store.create(conversation(id));
@@ -51,7 +65,10 @@ describe('applyThread', () => {
     await published('conv-a', 'reply-b@customer.example');
     const claimed: string[] = [];
     const spy: ConversationStore = Object.assign(Object.create(store) as ConversationStore, {
-      claim: async (c: string, id: string, conv: string) => { claimed.push(id); return store.claim(c, id, conv); },
+      claim: async (c: string, id: string, conv: string) => {
+        claimed.push(id);
+        return store.claim(c, id, conv);
+      },
     });
     const decision = { ...newDecision, claimIds: ['reply-b@customer.example', 'other@customer.example'] };
     const applied = await applyThread({ store: spy }, { channel, message, decision, candidate, at });
@@ -65,15 +82,42 @@ describe('applyThread', () => {
     // claims interleaved one by one — the order that made each lose to the other when claims were unordered.
     const { store } = storeAnd();
     const X = parsedMessage({ messageId: 'x1@customer.example', references: ['p@customer.example'] });
-    const Y = parsedMessage({ messageId: 'y1@other.example', inReplyTo: 'x1@customer.example', references: ['p@customer.example', 'x1@customer.example'], from: addr('bob@other.example') });
+    const Y = parsedMessage({
+      messageId: 'y1@other.example',
+      inReplyTo: 'x1@customer.example',
+      references: ['p@customer.example', 'x1@customer.example'],
+      from: addr('bob@other.example'),
+    });
     let turn = Promise.resolve();
     const interleaved: ConversationStore = Object.assign(Object.create(store) as ConversationStore, {
-      claim: async (c: string, id: string, conv: string) => { await turn; turn = new Promise((r) => setTimeout(r, 0)); return store.claim(c, id, conv); },
+      claim: async (c: string, id: string, conv: string) => {
+        await turn;
+        turn = new Promise((r) => setTimeout(r, 0));
+        return store.claim(c, id, conv);
+      },
     });
     // Act
     const [x, y] = await Promise.all([
-      applyThread({ store: interleaved, pause: async () => new Promise((r) => setTimeout(r, 1)) }, { channel, message: X, decision: { ...newDecision, claimIds: ['x1@customer.example', 'p@customer.example'] }, candidate: { ...candidate, conversationId: 'conv-x' }, at }),
-      applyThread({ store: interleaved, pause: async () => new Promise((r) => setTimeout(r, 1)) }, { channel, message: Y, decision: { ...newDecision, claimIds: ['y1@other.example', 'x1@customer.example', 'p@customer.example'] }, candidate: { ...candidate, conversationId: 'conv-y' }, at }),
+      applyThread(
+        { store: interleaved, pause: async () => new Promise((r) => setTimeout(r, 1)) },
+        {
+          channel,
+          message: X,
+          decision: { ...newDecision, claimIds: ['x1@customer.example', 'p@customer.example'] },
+          candidate: { ...candidate, conversationId: 'conv-x' },
+          at,
+        },
+      ),
+      applyThread(
+        { store: interleaved, pause: async () => new Promise((r) => setTimeout(r, 1)) },
+        {
+          channel,
+          message: Y,
+          decision: { ...newDecision, claimIds: ['y1@other.example', 'x1@customer.example', 'p@customer.example'] },
+          candidate: { ...candidate, conversationId: 'conv-y' },
+          at,
+        },
+      ),
     ]);
     // Assert
     expect(x?.id).toBe(y?.id);
@@ -95,7 +139,13 @@ describe('applyThread', () => {
 
   it('joins an existing conversation, claiming the message id for it', async () => {
     const { store, published } = storeAnd();
-    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: await published('conv-x'), claimIds: ['reply-b@customer.example'] };
+    const decision: ThreadDecision = {
+      ...newDecision,
+      action: 'join',
+      rule: 'in-reply-to',
+      conversation: await published('conv-x'),
+      claimIds: ['reply-b@customer.example'],
+    };
     const applied = await applyThread({ store }, { channel, message, decision, candidate: null, at });
     expect(applied).toMatchObject({ id: 'conv-x', created: false });
     expect((await store.findByMessageIds(channel.id, ['reply-b@customer.example'])).get('reply-b@customer.example')?.id).toBe('conv-x');
@@ -105,7 +155,15 @@ describe('applyThread', () => {
     // Arrange: conv-p is mid-creation, claims taken, not yet published or merged
     const { store, conversation } = storeAnd();
     await store.create(conversation('conv-p'));
-    const pending = { id: 'conv-p', channelId: channel.id, ticketNumber: '0000011', participants: [], status: 'open' as const, lastAgent: null, replyToken: null };
+    const pending = {
+      id: 'conv-p',
+      channelId: channel.id,
+      ticketNumber: '0000011',
+      participants: [],
+      status: 'open' as const,
+      lastAgent: null,
+      replyToken: null,
+    };
     const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: pending, claimIds: ['reply-b@customer.example'] };
     // Act
     const error = await applyThread({ store }, { channel, message, decision, candidate: null, at }).catch((e: unknown) => e);
@@ -119,9 +177,19 @@ describe('applyThread', () => {
     const { store, conversation, published } = storeAnd();
     await published('conv-w');
     await store.create(conversation('conv-p'));
-    const pending = { id: 'conv-p', channelId: channel.id, ticketNumber: '0000012', participants: [], status: 'open' as const, lastAgent: null, replyToken: null };
+    const pending = {
+      id: 'conv-p',
+      channelId: channel.id,
+      ticketNumber: '0000012',
+      participants: [],
+      status: 'open' as const,
+      lastAgent: null,
+      replyToken: null,
+    };
     const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'in-reply-to', conversation: pending, claimIds: ['reply-b@customer.example'] };
-    const pause = async (): Promise<void> => { await store.markMerged('conv-p', 'conv-w', at); };
+    const pause = async (): Promise<void> => {
+      await store.markMerged('conv-p', 'conv-w', at);
+    };
     const applied = await applyThread({ store, pause }, { channel, message, decision, candidate: null, at });
     expect(applied).toMatchObject({ id: 'conv-w', created: false, participants: ['customer@customer.example'] });
   });
@@ -141,10 +209,27 @@ describe('applyThread', () => {
     const { store, published } = storeAnd();
     const target = await published('conv-t');
     const spoof = parsedMessage({ from: addr('carla@customer.example'), replyTo: [addr('mallory@evil.example')], cc: [addr('eve@evil.example')] });
-    const decision: ThreadDecision = { ...newDecision, action: 'join', rule: 'reply-token', conversation: target, claimIds: [], flags: ['reply-token-from-non-participant'] };
+    const decision: ThreadDecision = {
+      ...newDecision,
+      action: 'join',
+      rule: 'reply-token',
+      conversation: target,
+      claimIds: [],
+      flags: ['reply-token-from-non-participant'],
+    };
     const flagged = await applyThread({ store }, { channel, message: spoof, decision, candidate: null, at });
     expect(flagged?.participants).toEqual(['carla@customer.example']);
-    const forged = await applyThread({ store }, { channel, message: parsedMessage({ from: addr('boss@customer.example'), replyTo: [addr('mallory@evil.example')] }), decision: { ...decision, flags: [] }, candidate: null, at, tags: ['dmarc-fail'] });
+    const forged = await applyThread(
+      { store },
+      {
+        channel,
+        message: parsedMessage({ from: addr('boss@customer.example'), replyTo: [addr('mallory@evil.example')] }),
+        decision: { ...decision, flags: [] },
+        candidate: null,
+        at,
+        tags: ['dmarc-fail'],
+      },
+    );
     expect(forged?.participants).toEqual(['carla@customer.example']);
   });
 
@@ -159,7 +244,10 @@ describe('applyThread', () => {
     // Assert
     expect(applied).toMatchObject({ id: 'conv-a', created: false });
     expect(applied?.copy).toBeUndefined();
-    expect((await store.findClaims(channel.id, ['parent@customer.example'])).get('parent@customer.example')).toEqual({ conversationId: 'conv-a', owner: 'm-parent' });
+    expect((await store.findClaims(channel.id, ['parent@customer.example'])).get('parent@customer.example')).toEqual({
+      conversationId: 'conv-a',
+      owner: 'm-parent',
+    });
   });
 
   it('finds a second copy in its claims: the candidate is merged away, nothing is joined', async () => {

@@ -16,10 +16,12 @@ const [ticketC, ticketD, ticketK] = [1, 2, 3].map((n) => formatTicketNumber(n, c
 async function world(setup: (store: MemoryConversationStore) => Promise<void> = async () => undefined) {
   const store = new MemoryConversationStore();
   const reads = { conversations: 0, claims: 0, tickets: 0 };
-  const counting = <A extends unknown[], T>(name: keyof typeof reads, read: (...a: A) => T) => (...a: A): T => {
-    reads[name] += 1;
-    return read(...a);
-  };
+  const counting =
+    <A extends unknown[], T>(name: keyof typeof reads, read: (...a: A) => T) =>
+    (...a: A): T => {
+      reads[name] += 1;
+      return read(...a);
+    };
   const counted = Object.assign(Object.create(store) as MemoryConversationStore, {
     getConversations: counting('conversations', (ids: readonly string[]) => store.getConversations(ids)),
     findClaims: counting('claims', (c: string, ids: readonly string[]) => store.findClaims(c, ids)),
@@ -157,7 +159,10 @@ describe('OwnIdProbe', () => {
     // Act
     const later = await probe.findByMessageIds(channel.id, ['q@customer.example', 'p@customer.example']);
     // Assert
-    expect([...later.values()].map((c) => [c.id, c.ticketNumber])).toEqual([['conv-d', ticketD], ['conv-c', ticketC]]);
+    expect([...later.values()].map((c) => [c.id, c.ticketNumber])).toEqual([
+      ['conv-d', ticketD],
+      ['conv-c', ticketC],
+    ]);
     expect(reads).toEqual({ conversations: 2, claims: 2, tickets: 0 });
   });
 });
@@ -168,10 +173,22 @@ describe('threadMessage with a lookup that answered on claims', () => {
     const { counted, reads } = await world(async (s) => void (await s.claimOwn(channel.id, 'r@customer.example', 'm-first', 'conv-c')));
     const decision = await decideMessage({ lookup: counted }, { message: reply(), channel });
     // Act
-    const threaded = await threadMessage({ store: counted }, {
-      channel, message: reply(), decision: decision.thread, candidate: null, owner: 'm-copy', receipt: 'ses-copy', at, lane: 'human', tags: [], retry: false,
-      seen: { claim: { conversationId: 'conv-c', owner: 'm-first' }, conversation: undefined },
-    });
+    const threaded = await threadMessage(
+      { store: counted },
+      {
+        channel,
+        message: reply(),
+        decision: decision.thread,
+        candidate: null,
+        owner: 'm-copy',
+        receipt: 'ses-copy',
+        at,
+        lane: 'human',
+        tags: [],
+        retry: false,
+        seen: { claim: { conversationId: 'conv-c', owner: 'm-first' }, conversation: undefined },
+      },
+    );
     // Assert
     expect(threaded).toMatchObject({ copy: true, conversation: { id: 'conv-c', created: false }, original: { messageId: 'm-first' }, ownClaim: null });
     expect(reads.conversations).toBe(1);

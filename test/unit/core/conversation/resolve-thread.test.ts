@@ -15,10 +15,7 @@ function setup(channel: ChannelSettings = channelSettings()) {
   let n = 0;
   const store = new InMemoryThreading({ ids: { next: () => `ID${++n}` } });
   const resolve = (message: ParsedMessage, overrides: Partial<Omit<ResolveThreadInput, 'message'>> = {}) =>
-    resolveThread(
-      { lookup: store },
-      { channel, message, classification: classification(), recipients: ['support@example.com'], ...overrides },
-    );
+    resolveThread({ lookup: store }, { channel, message, classification: classification(), recipients: ['support@example.com'], ...overrides });
   /** Opens a conversation from a first customer mail and returns it. */
   const open = async (messageId: string, from = CUSTOMER): Promise<ConversationRef> => {
     const message = parsedMessage({ messageId, from: addr(from) });
@@ -186,7 +183,15 @@ describe('resolveThread: header signals', () => {
     // Arrange
     const { resolve, open, store } = setup();
     const conversation = await open('root@customer.example');
-    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['agent-reply@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
+    await recordSentMessage(store, {
+      channelId: conversation.channelId,
+      conversationId: conversation.id,
+      messageId: 'out-1',
+      threadIds: ['agent-reply@example.com'],
+      recipients: [CUSTOMER],
+      agentId: null,
+      at: '2026-11-22T10:00:00.000Z',
+    });
 
     // Act
     const decision = await resolve(parsedMessage({ messageId: 'r2@customer.example', inReplyTo: 'agent-reply@example.com' }));
@@ -257,9 +262,7 @@ describe('resolveThread: ticket numbers', () => {
     const conversation = await open('root@customer.example');
 
     // Act
-    const decision = await resolve(
-      parsedMessage({ from: { name: '', address: 'Customer@Customer.Example' }, subject: `x [#${conversation.ticketNumber}]` }),
-    );
+    const decision = await resolve(parsedMessage({ from: { name: '', address: 'Customer@Customer.Example' }, subject: `x [#${conversation.ticketNumber}]` }));
 
     // Assert
     expect(decision.rule).toBe('ticket-number');
@@ -277,7 +280,10 @@ describe('resolveThread: ticket numbers', () => {
 
     // Assert
     expect(decision).toMatchObject({
-      action: 'new', rule: 'new-conversation', conversation: null, flags: ['ticket-number-from-non-participant', 'unauthenticated-follow-up'],
+      action: 'new',
+      rule: 'new-conversation',
+      conversation: null,
+      flags: ['ticket-number-from-non-participant', 'unauthenticated-follow-up'],
     });
     expect(linkedConversationId(decision)).toBe(conversation.id);
     expect(signal(decision, 'ticket-number')).toEqual({
@@ -434,7 +440,15 @@ describe('resolveThread: automatic mail', () => {
     // Arrange
     const { resolve, open, store } = setup();
     const conversation = await open('root@customer.example');
-    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['sent-1@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
+    await recordSentMessage(store, {
+      channelId: conversation.channelId,
+      conversationId: conversation.id,
+      messageId: 'out-1',
+      threadIds: ['sent-1@example.com'],
+      recipients: [CUSTOMER],
+      agentId: null,
+      at: '2026-11-22T10:00:00.000Z',
+    });
 
     // Act
     const decision = await resolve(parsedMessage({ messageId: 'dsn@mx.example', from: addr('mailer-daemon@mx.example') }), {
@@ -447,13 +461,24 @@ describe('resolveThread: automatic mail', () => {
   });
 
   it.each([
-    ['feedback report', { lane: 'feedback-report' as const, feedbackReport: { feedbackType: 'abuse', recipients: [], originalMessageId: 'sent-1@example.com' } }],
+    [
+      'feedback report',
+      { lane: 'feedback-report' as const, feedbackReport: { feedbackType: 'abuse', recipients: [], originalMessageId: 'sent-1@example.com' } },
+    ],
     ['read receipt', { lane: 'read-receipt' as const, originalMessageId: 'sent-1@example.com' }],
   ])('attaches a %s by its original message', async (_label, overrides) => {
     // Arrange
     const { resolve, open, store } = setup();
     const conversation = await open('root@customer.example');
-    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['sent-1@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
+    await recordSentMessage(store, {
+      channelId: conversation.channelId,
+      conversationId: conversation.id,
+      messageId: 'out-1',
+      threadIds: ['sent-1@example.com'],
+      recipients: [CUSTOMER],
+      agentId: null,
+      at: '2026-11-22T10:00:00.000Z',
+    });
 
     // Act
     const decision = await resolve(parsedMessage(), { classification: classification(overrides) });
@@ -500,7 +525,9 @@ describe('resolveThread: ignore-in-reply-to policy', () => {
     const conversation = await open('root@customer.example');
 
     // Act
-    const decision = await resolve(parsedMessage({ messageId: 'm@customer.example', inReplyTo: 'root@customer.example', references: ['root@customer.example'] }));
+    const decision = await resolve(
+      parsedMessage({ messageId: 'm@customer.example', inReplyTo: 'root@customer.example', references: ['root@customer.example'] }),
+    );
 
     // Assert
     expect(decision).toMatchObject({ action: 'new', rule: 'new-conversation' });
@@ -529,7 +556,15 @@ describe('resolveThread: ignore-in-reply-to policy', () => {
     // Arrange
     const { resolve, open, store } = setup(channel);
     const conversation = await open('root@customer.example');
-    await recordSentMessage(store, { channelId: conversation.channelId, conversationId: conversation.id, messageId: 'out-1', threadIds: ['sent@example.com'], recipients: [CUSTOMER], agentId: null, at: '2026-11-22T10:00:00.000Z' });
+    await recordSentMessage(store, {
+      channelId: conversation.channelId,
+      conversationId: conversation.id,
+      messageId: 'out-1',
+      threadIds: ['sent@example.com'],
+      recipients: [CUSTOMER],
+      agentId: null,
+      at: '2026-11-22T10:00:00.000Z',
+    });
 
     // Act
     const decision = await resolve(parsedMessage(), {

@@ -19,7 +19,10 @@ describe('authenticateSender', () => {
   it('refuses a DMARC failure even with an SPF pass for the same domain', () => {
     // Act
     const result = authenticateSender({
-      from: FROM, headers: [], envelopeSender: 'carla@customer.example', verdicts: { dmarcVerdict: 'FAIL', spfVerdict: 'PASS', dmarcPolicy: 'NONE' },
+      from: FROM,
+      headers: [],
+      envelopeSender: 'carla@customer.example',
+      verdicts: { dmarcVerdict: 'FAIL', spfVerdict: 'PASS', dmarcPolicy: 'NONE' },
     });
     // Assert
     expect(result).toEqual({ authenticated: false, reason: 'dmarc=fail' });
@@ -84,7 +87,8 @@ describe('authenticateSender', () => {
 
   it('counts one authentication verdict reported, the others missing, as no proof', () => {
     expect(authenticateSender({ from: FROM, headers: [], verdicts: { spfVerdict: 'GRAY' } })).toEqual({
-      authenticated: false, reason: 'dmarc=none, spf=gray, dkim=none: no pass aligned with customer.example',
+      authenticated: false,
+      reason: 'dmarc=none, spf=gray, dkim=none: no pass aligned with customer.example',
     });
   });
 

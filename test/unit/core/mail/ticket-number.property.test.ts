@@ -1,11 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  extractTicketNumber,
-  formatTicketNumber,
-  isTicketNumber,
-  renderSubject,
-} from '../../../../functions/core/mail/ticket-number.ts';
+import { extractTicketNumber, formatTicketNumber, isTicketNumber, renderSubject } from '../../../../functions/core/mail/ticket-number.ts';
 import type { TicketFormat } from '../../../../functions/core/model/channel.ts';
 
 const formatArb: fc.Arbitrary<TicketFormat> = fc.record({
@@ -16,9 +11,7 @@ const formatArb: fc.Arbitrary<TicketFormat> = fc.record({
 });
 
 /** A format plus a sequence that fits its digit count. */
-const ticketArb = formatArb.chain((format) =>
-  fc.integer({ min: 1, max: 10 ** (format.digits - 1) - 1 }).map((sequence) => ({ format, sequence })),
-);
+const ticketArb = formatArb.chain((format) => fc.integer({ min: 1, max: 10 ** (format.digits - 1) - 1 }).map((sequence) => ({ format, sequence })));
 
 /** Subject text, biased towards the characters tickets are made of so collisions get tried. */
 const subjectArb = fc.oneof(
@@ -37,7 +30,9 @@ const staleArb = ticketArb.chain(({ format, sequence }) =>
     .array(
       fc.oneof(
         subjectArb,
-        fc.integer({ min: 1, max: 10 ** (format.digits - 1) - 1 }).map((other) => renderSubject('', formatTicketNumber(other, format), { ...format, placement: 'end' })),
+        fc
+          .integer({ min: 1, max: 10 ** (format.digits - 1) - 1 })
+          .map((other) => renderSubject('', formatTicketNumber(other, format), { ...format, placement: 'end' })),
       ),
       { maxLength: 5 },
     )

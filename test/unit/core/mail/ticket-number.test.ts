@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../functions/core/errors.ts';
-import {
-  extractTicketNumber,
-  formatTicketNumber,
-  isTicketNumber,
-  renderSubject,
-} from '../../../../functions/core/mail/ticket-number.ts';
+import { extractTicketNumber, formatTicketNumber, isTicketNumber, renderSubject } from '../../../../functions/core/mail/ticket-number.ts';
 import { TicketFormatSchema, type TicketFormat } from '../../../../functions/core/model/channel.ts';
 
 const fmt = (overrides: Partial<TicketFormat> = {}): TicketFormat => TicketFormatSchema.parse(overrides);

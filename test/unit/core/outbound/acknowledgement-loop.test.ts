@@ -6,7 +6,12 @@ import { MemorySuppressionList } from '../../../../functions/adapters/memory/mem
 import { decideMessage } from '../../../../functions/core/inbound/decide-message.ts';
 import { AcknowledgementSettingsSchema } from '../../../../functions/core/model/acknowledgement-settings.ts';
 import type { ChannelSettings } from '../../../../functions/core/model/channel.ts';
-import { acknowledgementHeaders, planAcknowledgement, renderAcknowledgement, type AcknowledgementDecision } from '../../../../functions/core/outbound/acknowledgement/acknowledgement.ts';
+import {
+  acknowledgementHeaders,
+  planAcknowledgement,
+  renderAcknowledgement,
+  type AcknowledgementDecision,
+} from '../../../../functions/core/outbound/acknowledgement/acknowledgement.ts';
 import { TestClock } from '../../../support/clock.ts';
 import { channelSettings } from '../../../support/factories.ts';
 
@@ -47,15 +52,39 @@ class Postroom {
     });
     this.decisions.push(plan);
     if (!plan.send) return null;
-    const { subject, text } = renderAcknowledgement(settings, { ticketNumber: `00000${++this.sent}`, subject: message.subject, customerName: message.from?.name ?? '', channelName: this.channel.name });
-    const ack = mail({ from: this.channel.address, to: plan.to, subject, id: `ack-${this.sent}@${this.channel.address.split('@')[1]}`, text, extra: acknowledgementHeaders(this.channel.address, message).map((h) => `${headerName(h.name)}: ${h.value}`) });
+    const { subject, text } = renderAcknowledgement(settings, {
+      ticketNumber: `00000${++this.sent}`,
+      subject: message.subject,
+      customerName: message.from?.name ?? '',
+      channelName: this.channel.name,
+    });
+    const ack = mail({
+      from: this.channel.address,
+      to: plan.to,
+      subject,
+      id: `ack-${this.sent}@${this.channel.address.split('@')[1]}`,
+      text,
+      extra: acknowledgementHeaders(this.channel.address, message).map((h) => `${headerName(h.name)}: ${h.value}`),
+    });
     this.acknowledgements.push(ack);
     return ack;
   }
 }
 
 function mail(m: { from: string; to: string; subject: string; id: string; text: string; extra?: readonly string[] }): string {
-  return [`From: ${m.from}`, `To: ${m.to}`, `Subject: ${m.subject}`, `Message-ID: <${m.id}>`, 'Date: Tue, 01 Dec 2026 10:00:00 +0000', ...(m.extra ?? []), 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', m.text, ''].join('\r\n');
+  return [
+    `From: ${m.from}`,
+    `To: ${m.to}`,
+    `Subject: ${m.subject}`,
+    `Message-ID: <${m.id}>`,
+    'Date: Tue, 01 Dec 2026 10:00:00 +0000',
+    ...(m.extra ?? []),
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    m.text,
+    '',
+  ].join('\r\n');
 }
 
 describe('acknowledgement loops', () => {
@@ -64,7 +93,13 @@ describe('acknowledgement loops', () => {
     const clock = new TestClock();
     const a = new Postroom(channelSettings({ id: 'a', address: 'support@a.example', name: 'A Support' }), clock);
     const b = new Postroom(channelSettings({ id: 'b', address: 'help@b.example', name: 'B Help' }), clock);
-    const opening = mail({ from: 'support@a.example', to: 'help@b.example', subject: 'Your order 4711', id: 'open-1@a.example', text: 'Hello, a question about your order.' });
+    const opening = mail({
+      from: 'support@a.example',
+      to: 'help@b.example',
+      subject: 'Your order 4711',
+      id: 'open-1@a.example',
+      text: 'Hello, a question about your order.',
+    });
 
     // Act: deliver every mail either side sends, until no side sends anything, or ten rounds
     let inFlight: { to: Postroom; raw: string } | null = { to: b, raw: opening };
@@ -93,8 +128,26 @@ describe('acknowledgement loops', () => {
     const a = new Postroom(channel, clock);
 
     // Act
-    const own = await a.receive(mail({ from: 'Help Desk <help+eu@a.example>', to: 'support@a.example', subject: 'Printer broken', id: 'x1@a.example', text: 'Hi, my printer is broken.' }), 'm1');
-    const customer = await a.receive(mail({ from: 'Anna <anna@customer.example>', to: 'support@a.example', subject: 'Printer broken', id: 'x2@customer.example', text: 'Hi, my printer is broken.' }), 'm2');
+    const own = await a.receive(
+      mail({
+        from: 'Help Desk <help+eu@a.example>',
+        to: 'support@a.example',
+        subject: 'Printer broken',
+        id: 'x1@a.example',
+        text: 'Hi, my printer is broken.',
+      }),
+      'm1',
+    );
+    const customer = await a.receive(
+      mail({
+        from: 'Anna <anna@customer.example>',
+        to: 'support@a.example',
+        subject: 'Printer broken',
+        id: 'x2@customer.example',
+        text: 'Hi, my printer is broken.',
+      }),
+      'm2',
+    );
 
     // Assert
     expect(own).toBeNull();
@@ -109,7 +162,10 @@ describe('acknowledgement loops', () => {
 
     // Act
     for (let i = 1; i <= 6; i++) {
-      await a.receive(mail({ from: 'robot@broken.example', to: 'support@a.example', subject: `Ticket ${i} received`, id: `r${i}@broken.example`, text: 'We got your mail.' }), `m${i}`);
+      await a.receive(
+        mail({ from: 'robot@broken.example', to: 'support@a.example', subject: `Ticket ${i} received`, id: `r${i}@broken.example`, text: 'We got your mail.' }),
+        `m${i}`,
+      );
       clock.advance(60_000);
     }
 

@@ -59,7 +59,14 @@ describe('planAcknowledgement', () => {
 
   it('skips a suppressed address, naming the suppression', async () => {
     const d = deps();
-    await d.suppression.put({ address: 'anna@customer.example', scope: { kind: 'account' }, reason: 'complaint', detail: null, messageId: null, since: '2026-11-01T00:00:00.000Z' });
+    await d.suppression.put({
+      address: 'anna@customer.example',
+      scope: { kind: 'account' },
+      reason: 'complaint',
+      detail: null,
+      messageId: null,
+      since: '2026-11-01T00:00:00.000Z',
+    });
     expect(await planAcknowledgement(d, input())).toMatchObject({ send: false, reason: 'suppressed', detail: expect.stringContaining('since 2026-11-01') });
   });
 
@@ -119,7 +126,12 @@ describe('planAcknowledgement', () => {
     const calm = await planAcknowledgement(d, input({ settings, mailId: 'human-6' }));
 
     // Assert
-    expect(fifth).toEqual({ send: false, reason: 'circuit-breaker', detail: '5 mails from anna@customer.example within 10 minutes', tags: [LOOP_SUSPECTED_TAG] });
+    expect(fifth).toEqual({
+      send: false,
+      reason: 'circuit-breaker',
+      detail: '5 mails from anna@customer.example within 10 minutes',
+      tags: [LOOP_SUSPECTED_TAG],
+    });
     expect(calm.send).toBe(true);
   });
 });
@@ -149,7 +161,12 @@ describe('acknowledgement mail', () => {
   });
 
   it('renders the template with the ticket number; a subject cannot add header lines', () => {
-    const rendered = renderAcknowledgement(ON, { ticketNumber: '0000013', subject: 'Help\r\nBcc: victim@x {{ticketNumber}}', customerName: 'Anna', channelName: 'Example Support' });
+    const rendered = renderAcknowledgement(ON, {
+      ticketNumber: '0000013',
+      subject: 'Help\r\nBcc: victim@x {{ticketNumber}}',
+      customerName: 'Anna',
+      channelName: 'Example Support',
+    });
     expect(rendered.subject).toBe('Re: Help Bcc: victim@x {{ticketNumber}}');
     expect(rendered.text).toContain('We have opened ticket 0000013');
     expect(rendered.text).toMatch(/^Hello Anna,/);
@@ -161,7 +178,18 @@ describe('acknowledgement mail', () => {
   });
 
   it('knows role and no-reply addresses, not people', () => {
-    const roles = ['postmaster@x.example', 'mailer-daemon@x.example', 'noreply@x.example', 'no_reply@x.example', 'do-not-reply@x.example', 'bounces+123@x.example', 'list-request@x.example', 'owner-list@x.example', 'shop-noreply@x.example', 'abuse@x.example'];
+    const roles = [
+      'postmaster@x.example',
+      'mailer-daemon@x.example',
+      'noreply@x.example',
+      'no_reply@x.example',
+      'do-not-reply@x.example',
+      'bounces+123@x.example',
+      'list-request@x.example',
+      'owner-list@x.example',
+      'shop-noreply@x.example',
+      'abuse@x.example',
+    ];
     const people = ['anna@x.example', 'noreen@x.example', 'bouncer.bob@x.example', 'support@x.example', 'info@x.example'];
     expect(roles.filter((a) => !isRoleAddress(a))).toEqual([]);
     expect(people.filter(isRoleAddress)).toEqual([]);

@@ -13,7 +13,12 @@ import { sesEventText } from '../../../support/ses-events.ts';
 async function setup(message = sentMessage()) {
   const messages = new MemoryOutboundMessages();
   await messages.put(message);
-  const deps: ApplyFeedbackDeps = { messages, suppression: new MemorySuppressionList(), failures: new MemoryWindowCounter(), clock: new TestClock(new Date('2026-12-01T12:00:00.000Z')) };
+  const deps: ApplyFeedbackDeps = {
+    messages,
+    suppression: new MemorySuppressionList(),
+    failures: new MemoryWindowCounter(),
+    clock: new TestClock(new Date('2026-12-01T12:00:00.000Z')),
+  };
   return { deps, messages, suppression: deps.suppression as MemorySuppressionList };
 }
 
@@ -24,7 +29,14 @@ const ses = (name: string): DeliveryFeedback => {
 };
 
 function softBounce(at: string, key: string, address = 'dan@customer.example'): DeliveryFeedback {
-  const update: RecipientUpdate = { address, status: 'bounced', smtpStatus: '4.2.2', detail: 'mailbox full', at, signal: { kind: 'bounce', permanent: false, subType: 'MailboxFull' } };
+  const update: RecipientUpdate = {
+    address,
+    status: 'bounced',
+    smtpStatus: '4.2.2',
+    detail: 'mailbox full',
+    at,
+    signal: { kind: 'bounce', permanent: false, subType: 'MailboxFull' },
+  };
   return { key, kind: 'bounce', target: { kind: 'ses', sesMessageId: SES_ID }, updates: [update], sentAt: at, at };
 }
 
@@ -101,7 +113,9 @@ describe('applyFeedback', () => {
   it('suppresses on a complaint with the feedback type', async () => {
     const { deps, suppression } = await setup();
     const outcome = await applyFeedback(deps, ses('complaint.json'));
-    expect(outcome).toMatchObject({ suppressed: [expect.objectContaining({ address: 'carla@customer.example', reason: 'complaint', detail: 'complaint: abuse (feedback-type: abuse)' })] });
+    expect(outcome).toMatchObject({
+      suppressed: [expect.objectContaining({ address: 'carla@customer.example', reason: 'complaint', detail: 'complaint: abuse (feedback-type: abuse)' })],
+    });
     expect(await suppression.find('support', 'carla@customer.example')).not.toBeNull();
   });
 
@@ -119,19 +133,33 @@ describe('applyFeedback', () => {
     // Assert
     expect(first).toMatchObject({ suppressed: [] });
     expect(notYet).toBeNull();
-    expect(third).toMatchObject({ suppressed: [expect.objectContaining({ reason: 'repeated-transient', detail: '3 soft failures within 7 days; last: transient failure 4.2.2' })] });
+    expect(third).toMatchObject({
+      suppressed: [expect.objectContaining({ reason: 'repeated-transient', detail: '3 soft failures within 7 days; last: transient failure 4.2.2' })],
+    });
   });
 
   it('lets soft failures outside the window go', async () => {
     const { deps, suppression } = await setup();
-    for (const [at, key] of [['2026-11-01T00:00:00.000Z', 'a'], ['2026-11-10T00:00:00.000Z', 'b'], ['2026-11-20T00:00:00.000Z', 'c']] as const) await applyFeedback(deps, softBounce(at, key));
+    for (const [at, key] of [
+      ['2026-11-01T00:00:00.000Z', 'a'],
+      ['2026-11-10T00:00:00.000Z', 'b'],
+      ['2026-11-20T00:00:00.000Z', 'c'],
+    ] as const)
+      await applyFeedback(deps, softBounce(at, key));
     expect(await suppression.find('support', 'dan@customer.example')).toBeNull();
   });
 
   it('suppresses account-wide when asked, and keeps an existing entry as it is', async () => {
     // Arrange
     const { deps, suppression } = await setup();
-    await suppression.put({ address: 'carla@customer.example', scope: { kind: 'channel', channelId: 'support' }, reason: 'manual', detail: 'asked', messageId: null, since: '2026-01-01T00:00:00.000Z' });
+    await suppression.put({
+      address: 'carla@customer.example',
+      scope: { kind: 'channel', channelId: 'support' },
+      reason: 'manual',
+      detail: 'asked',
+      messageId: null,
+      since: '2026-01-01T00:00:00.000Z',
+    });
 
     // Act
     const outcome = await applyFeedback(deps, ses('bounce-permanent.json'), { scope: 'account' });
@@ -140,7 +168,11 @@ describe('applyFeedback', () => {
     expect(outcome).toMatchObject({ suppressed: [] });
     expect((await suppression.find('support', 'carla@customer.example'))?.reason).toBe('manual');
     const dan = softBounce('2026-12-01T11:00:00.000Z', 'hard');
-    await applyFeedback(deps, { ...dan, updates: dan.updates.map((u) => ({ ...u, smtpStatus: '5.1.1', signal: { kind: 'bounce', permanent: true, subType: 'General' } })) }, { scope: 'account' });
+    await applyFeedback(
+      deps,
+      { ...dan, updates: dan.updates.map((u) => ({ ...u, smtpStatus: '5.1.1', signal: { kind: 'bounce', permanent: true, subType: 'General' } })) },
+      { scope: 'account' },
+    );
     expect(await suppression.find('sales', 'dan@customer.example')).toMatchObject({ scope: { kind: 'account' } });
   });
 
@@ -162,11 +194,25 @@ describe('applyFeedback', () => {
     // Arrange
     const { deps, messages, suppression } = await setup();
     const stranger = softBounce('2026-12-01T11:00:00.000Z', 's', 'eve@elsewhere.example');
-    const single = await setup(sentMessage({ messageId: 'out-2', providerMessageId: 'ses-2', threadIds: ['out-2@example.com'], to: [{ address: 'carla@customer.example', name: '' }] }));
+    const single = await setup(
+      sentMessage({ messageId: 'out-2', providerMessageId: 'ses-2', threadIds: ['out-2@example.com'], to: [{ address: 'carla@customer.example', name: '' }] }),
+    );
     const nameless: DeliveryFeedback = {
-      key: 'report:support:arf-1', kind: 'complaint', target: { kind: 'internet', channelId: 'support', messageIds: ['unknown@x', '<out-2@example.com>'] },
-      updates: [{ address: null, status: 'complained', smtpStatus: null, detail: 'feedback-type: abuse', at: '2026-12-01T11:00:00.000Z', signal: { kind: 'complaint', feedbackType: 'abuse' } }],
-      sentAt: null, at: '2026-12-01T11:00:00.000Z',
+      key: 'report:support:arf-1',
+      kind: 'complaint',
+      target: { kind: 'internet', channelId: 'support', messageIds: ['unknown@x', '<out-2@example.com>'] },
+      updates: [
+        {
+          address: null,
+          status: 'complained',
+          smtpStatus: null,
+          detail: 'feedback-type: abuse',
+          at: '2026-12-01T11:00:00.000Z',
+          signal: { kind: 'complaint', feedbackType: 'abuse' },
+        },
+      ],
+      sentAt: null,
+      at: '2026-12-01T11:00:00.000Z',
     };
 
     // Act
@@ -183,7 +229,14 @@ describe('applyFeedback', () => {
 
   it('says which ids it looked for when no message of the channel has them', async () => {
     const { deps } = await setup();
-    const outcome = await applyFeedback(deps, { key: 'r', kind: 'bounce', target: { kind: 'internet', channelId: 'sales', messageIds: ['out-1.agent@example.com'] }, updates: [], sentAt: null, at: '2026-12-01T11:00:00.000Z' });
+    const outcome = await applyFeedback(deps, {
+      key: 'r',
+      kind: 'bounce',
+      target: { kind: 'internet', channelId: 'sales', messageIds: ['out-1.agent@example.com'] },
+      updates: [],
+      sentAt: null,
+      at: '2026-12-01T11:00:00.000Z',
+    });
     expect(outcome).toEqual({ kind: 'unknown-message', reason: 'no message of ours has Message-ID out-1.agent@example.com' });
   });
 

@@ -32,7 +32,16 @@ describe('correlateReport: DSN and ARF mail about mail we sent over SMTP', () =>
       key: 'report:support:ses-in-1',
       kind: 'bounce',
       target: { kind: 'internet', channelId: 'support', messageIds: ['reply-42@support.example.com'] },
-      updates: [{ address: 'gone@example.org', status: 'bounced', smtpStatus: '5.1.1', detail: '550 5.1.1 <gone@example.org>: user unknown', at: RECEIVED, signal: { kind: 'bounce', permanent: true, subType: null } }],
+      updates: [
+        {
+          address: 'gone@example.org',
+          status: 'bounced',
+          smtpStatus: '5.1.1',
+          detail: '550 5.1.1 <gone@example.org>: user unknown',
+          at: RECEIVED,
+          signal: { kind: 'bounce', permanent: true, subType: null },
+        },
+      ],
       sentAt: null,
       at: RECEIVED,
     });
@@ -50,7 +59,9 @@ describe('correlateReport: DSN and ARF mail about mail we sent over SMTP', () =>
   it('makes a delay DSN delayed and a relayed DSN delivered, without a suppression signal', async () => {
     const delay = await report('classify/dsn-delayed.eml');
     const relayed = await report('classify/dsn-delivered.eml');
-    expect(delay?.updates).toEqual([expect.objectContaining({ address: 'slow@example.org', status: 'delayed', smtpStatus: '4.4.1', signal: { kind: 'none' } })]);
+    expect(delay?.updates).toEqual([
+      expect.objectContaining({ address: 'slow@example.org', status: 'delayed', smtpStatus: '4.4.1', signal: { kind: 'none' } }),
+    ]);
     expect(relayed).toMatchObject({ kind: 'delivery', updates: [{ address: 'happy@example.org', status: 'delivered', signal: { kind: 'none' } }] });
   });
 
@@ -59,14 +70,25 @@ describe('correlateReport: DSN and ARF mail about mail we sent over SMTP', () =>
     expect(feedback).toMatchObject({
       kind: 'complaint',
       target: { messageIds: ['newsletter-9@support.example.com'] },
-      updates: [{ address: 'complainer@mailbox-provider.example', status: 'complained', detail: 'feedback-type: abuse', signal: { kind: 'complaint', feedbackType: 'abuse' } }],
+      updates: [
+        {
+          address: 'complainer@mailbox-provider.example',
+          status: 'complained',
+          detail: 'feedback-type: abuse',
+          signal: { kind: 'complaint', feedbackType: 'abuse' },
+        },
+      ],
     });
   });
 
   it('keeps a redacted ARF report (sisimai arf-01) without a recipient, and an empty enclosure without ids', async () => {
     const arf = await report('feedback/sisimai-arf-abuse-redacted.eml');
     const postfix = await report('feedback/sisimai-postfix-user-unknown.eml');
-    expect(arf).toMatchObject({ kind: 'complaint', key: 'report:support:000000000000000.000000000000@x34.mx.example.net', updates: [{ address: null, status: 'complained' }] });
+    expect(arf).toMatchObject({
+      kind: 'complaint',
+      key: 'report:support:000000000000000.000000000000@x34.mx.example.net',
+      updates: [{ address: null, status: 'complained' }],
+    });
     expect(postfix).toMatchObject({ kind: 'bounce', target: { messageIds: [] }, updates: [{ address: 'r@p351355.pool.example.ne.jp', smtpStatus: '5.1.1' }] });
   });
 
@@ -78,7 +100,13 @@ describe('correlateReport: DSN and ARF mail about mail we sent over SMTP', () =>
   it('ties a Gmail bounce to the reply it answers and suppresses the dead address end to end', async () => {
     // Arrange: the reply the bounce is about, sent over the channel's SMTP server
     const messages = new MemoryOutboundMessages();
-    const reply = sentMessage({ messageId: 'out-5', internetMessageId: 'reply-5@support.example.com', threadIds: ['reply-5@support.example.com'], providerMessageId: 'smtp-queue-1', to: [addr('no.such.user@example.org')] });
+    const reply = sentMessage({
+      messageId: 'out-5',
+      internetMessageId: 'reply-5@support.example.com',
+      threadIds: ['reply-5@support.example.com'],
+      providerMessageId: 'smtp-queue-1',
+      to: [addr('no.such.user@example.org')],
+    });
     await messages.put(reply);
     const suppression = new MemorySuppressionList();
     const feedback = await report('classify/gmail-failed-permanently.eml');

@@ -19,17 +19,32 @@ const ids = { next: () => 'fwd-1' };
 const supplier = { address: 'parts@supplier.example', name: 'Parts Desk' };
 
 function forward(overrides: { note?: string; to?: { address: string; name: string }[] } = {}) {
-  return planForward({ ids }, {
-    channel, outbound: channel, conversation,
-    forwarded: [
-      { from: addr('vera@customer.example'), date: '2026-12-01T09:00:00.000Z', subject: 'Broken hinge', filename: `forwarded-${ticket}-1.eml` },
-      { from: { address: 'vera@customer.example', name: 'Vera' }, date: null, subject: `Re: Re: Broken hinge [#${ticket}]`, filename: `forwarded-${ticket}-2.eml` },
-    ],
-    agent: {
-      ...agentReply({ attachments: [{ source: 's3', key: 'outbound/uploads/staged/support/x/forwarded.eml', filename: `forwarded-${ticket}-1.eml`, contentType: 'message/rfc822' }] }),
-      to: overrides.to ?? [supplier], note: overrides.note ?? 'Can you send a replacement?',
+  return planForward(
+    { ids },
+    {
+      channel,
+      outbound: channel,
+      conversation,
+      forwarded: [
+        { from: addr('vera@customer.example'), date: '2026-12-01T09:00:00.000Z', subject: 'Broken hinge', filename: `forwarded-${ticket}-1.eml` },
+        {
+          from: { address: 'vera@customer.example', name: 'Vera' },
+          date: null,
+          subject: `Re: Re: Broken hinge [#${ticket}]`,
+          filename: `forwarded-${ticket}-2.eml`,
+        },
+      ],
+      agent: {
+        ...agentReply({
+          attachments: [
+            { source: 's3', key: 'outbound/uploads/staged/support/x/forwarded.eml', filename: `forwarded-${ticket}-1.eml`, contentType: 'message/rfc822' },
+          ],
+        }),
+        to: overrides.to ?? [supplier],
+        note: overrides.note ?? 'Can you send a replacement?',
+      },
     },
-  });
+  );
 }
 
 describe('planForward', () => {
@@ -62,24 +77,40 @@ describe('planForward', () => {
 });
 
 describe('external parties', () => {
-  it('records a forward\'s recipients as external parties, never as participants', async () => {
+  it("records a forward's recipients as external parties, never as participants", async () => {
     const store = new MemoryConversationStore();
     const created = await store.create({ id: 'conv-1', channelId: 'support', ticketNumber: ticket, replyToken: null, createdAt: '2026-12-01T09:00:00.000Z' });
     await store.publish(created, ['vera@customer.example'], '2026-12-01T09:00:00.000Z', { reopen: false });
     const after = await recordSentMessage(store, {
-      channelId: 'support', conversationId: 'conv-1', messageId: 'out-1', threadIds: ['fwd-1@example.com'], recipients: ['Parts@Supplier.example'],
-      agentId: 'agent-1', at: '2026-12-01T10:00:00.000Z', external: true,
+      channelId: 'support',
+      conversationId: 'conv-1',
+      messageId: 'out-1',
+      threadIds: ['fwd-1@example.com'],
+      recipients: ['Parts@Supplier.example'],
+      agentId: 'agent-1',
+      at: '2026-12-01T10:00:00.000Z',
+      external: true,
     });
     expect(after.participants).toEqual(['vera@customer.example']);
     expect(after.externalParties).toEqual(['parts@supplier.example']);
     // Its Message-ID is marked: a mail answering it is the external party's.
-    expect((await store.findClaims('support', ['fwd-1@example.com'])).get('fwd-1@example.com')).toMatchObject({ conversationId: 'conv-1', owner: 'out-1', external: true });
+    expect((await store.findClaims('support', ['fwd-1@example.com'])).get('fwd-1@example.com')).toMatchObject({
+      conversationId: 'conv-1',
+      owner: 'out-1',
+      external: true,
+    });
   });
 
-  it('marks an external party\'s mail, and gives the mark back when its sender is a customer after all', async () => {
+  it("marks an external party's mail, and gives the mark back when its sender is a customer after all", async () => {
     const joined: ConversationRef = {
-      id: 'conv-1', channelId: 'support', ticketNumber: ticket, participants: ['vera@customer.example'], status: 'open', lastAgent: 'agent-1',
-      replyToken: null, externalParties: ['parts@supplier.example'],
+      id: 'conv-1',
+      channelId: 'support',
+      ticketNumber: ticket,
+      participants: ['vera@customer.example'],
+      status: 'open',
+      lastAgent: 'agent-1',
+      replyToken: null,
+      externalParties: ['parts@supplier.example'],
     };
     const lookup = new MemoryConversationStore();
     const fromSupplier = asExternalParty(await decideMessage({ lookup }, { channel, message: parsedMessage({ from: addr('PARTS@supplier.example') }) }));
@@ -94,8 +125,8 @@ describe('external parties', () => {
     expect(settled.thread.flags).not.toContain('external-party');
   });
 
-  it('answers the customer\'s newest message by default, not an external party\'s newer one', () => {
-    const inbound = (messageId: string, tags: string[]): InboundStoredMessage => ({ direction: 'inbound', messageId, tags } as unknown as InboundStoredMessage);
+  it("answers the customer's newest message by default, not an external party's newer one", () => {
+    const inbound = (messageId: string, tags: string[]): InboundStoredMessage => ({ direction: 'inbound', messageId, tags }) as unknown as InboundStoredMessage;
     const history: StoredMessage[] = [inbound('m-1', []), inbound('m-2', ['external-party'])];
     expect(answeredMessage(history, undefined).messageId).toBe('m-1');
     expect(answeredMessage(history, 'm-2').messageId).toBe('m-2');

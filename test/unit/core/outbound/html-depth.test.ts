@@ -72,8 +72,14 @@ describe('renderBodies', () => {
       toText: (html) => real.toText(html),
     };
     const content: OutboundContent = {
-      text: null, html: '<p>Hello</p>', signature: null, template: DEFAULT_TEMPLATE, textTemplate: null,
-      ticketNumber: '0000013', agentName: 'Ana', channelName: 'ACME',
+      text: null,
+      html: '<p>Hello</p>',
+      signature: null,
+      template: DEFAULT_TEMPLATE,
+      textTemplate: null,
+      ticketNumber: '0000013',
+      agentName: 'Ana',
+      channelName: 'ACME',
     };
     const deep = nested('div', MAX_HTML_DEPTH + 1);
     // Act

@@ -16,8 +16,12 @@ describe('planAcknowledgementMail', () => {
   it('answers the customer only, threaded under the mail, marked automatic, with the ticket number in the subject', () => {
     // Arrange
     const answered = parsedMessage({
-      subject: 'AW: Printer broken', messageId: 'c2@customer.example', references: ['c1@customer.example'],
-      from: addr('Anna Kunde <anna@customer.example>'), replyTo: [addr('Anna <anna@customer.example>'), addr('team@customer.example')], cc: [addr('boss@customer.example')],
+      subject: 'AW: Printer broken',
+      messageId: 'c2@customer.example',
+      references: ['c1@customer.example'],
+      from: addr('Anna Kunde <anna@customer.example>'),
+      replyTo: [addr('Anna <anna@customer.example>'), addr('team@customer.example')],
+      cc: [addr('boss@customer.example')],
     });
 
     // Act
@@ -26,8 +30,13 @@ describe('planAcknowledgementMail', () => {
     // Assert
     expect(OutboundMailSchema.parse(mail)).toEqual(mail);
     expect(mail).toMatchObject({
-      kind: 'reply', agentId: ACKNOWLEDGEMENT_AGENT, to: [{ address: 'anna@customer.example', name: 'Anna' }], cc: [], bcc: [],
-      inReplyTo: 'c2@customer.example', subject: `Re: Printer broken [#${ticket}]`,
+      kind: 'reply',
+      agentId: ACKNOWLEDGEMENT_AGENT,
+      to: [{ address: 'anna@customer.example', name: 'Anna' }],
+      cc: [],
+      bcc: [],
+      inReplyTo: 'c2@customer.example',
+      subject: `Re: Printer broken [#${ticket}]`,
       replyTo: { address: 'support+tok123@example.com' },
     });
     expect(mail.references.slice(0, 1)).toEqual(['c1@customer.example']);
@@ -43,7 +52,10 @@ describe('planAcknowledgementMail', () => {
 
   it('fills the channel’s own templates; a placeholder-looking subject stays text', () => {
     // Arrange
-    const custom = channelSettings({ name: 'ACME', acknowledgement: { enabled: true, subject: 'Received: {{subject}}', body: 'Ticket {{ticketNumber}} for {{customerName}}.' } });
+    const custom = channelSettings({
+      name: 'ACME',
+      acknowledgement: { enabled: true, subject: 'Received: {{subject}}', body: 'Ticket {{ticketNumber}} for {{customerName}}.' },
+    });
     const answered = parsedMessage({ subject: 'Re: {{ticketNumber}} lost', from: addr('customer@customer.example') });
 
     // Act

@@ -52,7 +52,7 @@ describe('planNewMail', () => {
     expect((error as ConflictError).message).toContain('outboundFlow');
   });
 
-  it('reads the setting\'s old name, outbound.enabled, as outboundFlow and does not keep it', () => {
+  it("reads the setting's old name, outbound.enabled, as outboundFlow and does not keep it", () => {
     const legacy = OutboundSettingsSchema.parse({ outbound: { enabled: true, transport: 'smtp' } });
     expect(legacy.outboundFlow).toBe(true);
     expect(legacy.outbound).toEqual({ transport: 'smtp' });

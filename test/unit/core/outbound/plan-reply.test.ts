@@ -64,7 +64,14 @@ describe('planReply', () => {
       transport: { kind: 'ses', configurationSet: null },
     });
     expect(mail.content).toMatchObject({
-      text: 'We are on it.', html: null, signature: null, template: DEFAULT_TEMPLATE, textTemplate: null, ticketNumber: ticket, agentName: 'Max', channelName: 'ACME Support',
+      text: 'We are on it.',
+      html: null,
+      signature: null,
+      template: DEFAULT_TEMPLATE,
+      textTemplate: null,
+      ticketNumber: ticket,
+      agentName: 'Max',
+      channelName: 'ACME Support',
     });
     expect(recipientsFrom).toBe('from');
     expect(mailEnvelope(mail)).toEqual({ from: 'support@example.com', to: ['customer@customer.example', 'boss@customer.example'] });
@@ -93,8 +100,15 @@ describe('planReply', () => {
     // Arrange
     const template = { html: '<div>{{body}}{{signature}}</div>', text: '{{body}}\n{{signature}}' };
     const reply = agentReply({
-      agentId: 'a', text: null, html: '<p>Hi</p>', signature: { html: '<b>Max</b>', text: ' ' }, template,
-      attachments: [{ source: 's3' as const, key: 'up/1', filename: 'invoice.pdf', contentType: 'application/pdf' }, { source: 'inbound' as const, rawKey: 'raw/1', partIndex: 0 }],
+      agentId: 'a',
+      text: null,
+      html: '<p>Hi</p>',
+      signature: { html: '<b>Max</b>', text: ' ' },
+      template,
+      attachments: [
+        { source: 's3' as const, key: 'up/1', filename: 'invoice.pdf', contentType: 'application/pdf' },
+        { source: 'inbound' as const, rawKey: 'raw/1', partIndex: 0 },
+      ],
     });
 
     // Act
@@ -103,7 +117,11 @@ describe('planReply', () => {
 
     // Assert
     expect(mail.content).toMatchObject({
-      text: null, html: '<p>Hi</p>', signature: { text: null, html: '<b>Max</b>' }, template: template.html, textTemplate: template.text,
+      text: null,
+      html: '<p>Hi</p>',
+      signature: { text: null, html: '<b>Max</b>' },
+      template: template.html,
+      textTemplate: template.text,
     });
     expect(mail.attachments).toHaveLength(2);
     expect(mail.headers).toEqual([{ name: 'Auto-Submitted', value: 'auto-replied' }]);
@@ -134,7 +152,9 @@ describe('planReply', () => {
     const stored = input();
     const unsafe = { ...stored, outbound: { ...stored.outbound, displayName: 'ACME\r\nBcc: x@y.example' } };
     expect(thrown(() => planReply({ ids: counter() }, unsafe))).toBeInstanceOf(HeaderInjectionError);
-    expect(thrown(() => planReply({ ids: counter() }, input({ headers: [{ name: 'X-Note', value: 'a\r\nBcc: x@y.example' }] })))).toBeInstanceOf(HeaderInjectionError);
+    expect(thrown(() => planReply({ ids: counter() }, input({ headers: [{ name: 'X-Note', value: 'a\r\nBcc: x@y.example' }] })))).toBeInstanceOf(
+      HeaderInjectionError,
+    );
   });
 
   it('refuses an unusable template or text variant with a ValidationError naming the field', () => {

@@ -38,7 +38,11 @@ describe('processFeedback', () => {
     const first = await processFeedback(d, bounce());
     const second = await processFeedback(d, bounce());
     // Assert
-    expect(first).toMatchObject({ kind: 'processed', record: { state: 'applied', messageId: 'out-1', conversationId: 'conv-1', suppressed: ['carla@customer.example'] }, outcome: { kind: 'applied' } });
+    expect(first).toMatchObject({
+      kind: 'processed',
+      record: { state: 'applied', messageId: 'out-1', conversationId: 'conv-1', suppressed: ['carla@customer.example'] },
+      outcome: { kind: 'applied' },
+    });
     expect(second).toMatchObject({ kind: 'duplicate', record: { state: 'applied' } });
   });
 
@@ -50,7 +54,15 @@ describe('processFeedback', () => {
 
   it('fails the record for good on a permanent error instead of retrying it', async () => {
     const d = await deps();
-    const broken = { ...d, messages: { ...d.messages, findBySesMessageId: async () => { throw new ValidationError('stored message does not parse'); } } } as ProcessFeedbackDeps;
+    const broken = {
+      ...d,
+      messages: {
+        ...d.messages,
+        findBySesMessageId: async () => {
+          throw new ValidationError('stored message does not parse');
+        },
+      },
+    } as ProcessFeedbackDeps;
     const result = await processFeedback(broken, bounce());
     expect(result).toMatchObject({ kind: 'failed', record: { state: 'failed', error: { code: 'validation', reason: 'stored message does not parse' } } });
   });

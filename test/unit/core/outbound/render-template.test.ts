@@ -27,7 +27,9 @@ describe('renderHtmlTemplate', () => {
     const html = renderHtmlTemplate(template, values);
 
     // Assert
-    expect(html).toBe('<h1>ACME &amp; Co</h1><p>Hello <b>Jane</b></p><hr><p>Max</p><i>Max &lt;Admin&gt;</i><title>Re: &quot;Printer&quot; [#0000011]</title>#0000011');
+    expect(html).toBe(
+      '<h1>ACME &amp; Co</h1><p>Hello <b>Jane</b></p><hr><p>Max</p><i>Max &lt;Admin&gt;</i><title>Re: &quot;Printer&quot; [#0000011]</title>#0000011',
+    );
   });
 
   it('never expands a placeholder that a value carries', () => {

@@ -46,7 +46,10 @@ describe('replyRecipients', () => {
   it('falls back to From when Reply-To names only us, and never writes to our own addresses', () => {
     const r = replyRecipients({
       answered: answered({ from: 'jane@customer.example', replyTo: ['support+abc@example.com'] }),
-      cc: [{ address: 'HELP@example.com', name: '' }, { address: 'boss@customer.example', name: '' }],
+      cc: [
+        { address: 'HELP@example.com', name: '' },
+        { address: 'boss@customer.example', name: '' },
+      ],
       own: OWN,
     });
     expect(r.to.map((a) => a.address)).toEqual(['jane@customer.example']);
@@ -57,15 +60,24 @@ describe('replyRecipients', () => {
   it('removes duplicates across To, Cc and Bcc case-insensitively, To first', () => {
     const r = replyRecipients({
       answered: answered({ from: 'Jane@Customer.example' }),
-      cc: [{ address: 'jane@customer.example', name: '' }, { address: 'b@x.example', name: '' }],
-      bcc: [{ address: 'B@x.example', name: '' }, { address: 'c@x.example', name: '' }],
+      cc: [
+        { address: 'jane@customer.example', name: '' },
+        { address: 'b@x.example', name: '' },
+      ],
+      bcc: [
+        { address: 'B@x.example', name: '' },
+        { address: 'c@x.example', name: '' },
+      ],
       own: OWN,
     });
     expect([r.to, r.cc, r.bcc].map((l) => l.map((a) => a.address))).toEqual([['jane@customer.example'], ['b@x.example'], ['c@x.example']]);
   });
 
   it('drops a customer display name that poses as an address but keeps the address', () => {
-    const r = replyRecipients({ answered: { from: { address: 'jane@customer.example', name: 'ceo@bank.example <ceo@bank.example>' }, replyTo: [], sender: null }, own: OWN });
+    const r = replyRecipients({
+      answered: { from: { address: 'jane@customer.example', name: 'ceo@bank.example <ceo@bank.example>' }, replyTo: [], sender: null },
+      own: OWN,
+    });
     expect(r.to).toEqual([{ address: 'jane@customer.example', name: '' }]);
   });
 
@@ -73,7 +85,11 @@ describe('replyRecipients', () => {
     // Act
     const error = (() => {
       try {
-        replyRecipients({ answered: answered({ from: 'jane@customer.example' }), cc: [{ address: 'x@y.example', name: 'A\r\nBcc: evil@attacker.example' }], own: OWN });
+        replyRecipients({
+          answered: answered({ from: 'jane@customer.example' }),
+          cc: [{ address: 'x@y.example', name: 'A\r\nBcc: evil@attacker.example' }],
+          own: OWN,
+        });
       } catch (e) {
         return e;
       }
@@ -87,7 +103,9 @@ describe('replyRecipients', () => {
 
   it('refuses more than 50 recipients and a mail with nobody to write to', () => {
     const many = Array.from({ length: MAX_RECIPIENTS }, (_, i) => ({ address: `p${i}@x.example`, name: '' }));
-    expect(() => replyRecipients({ answered: answered({ from: 'jane@customer.example' }), bcc: many, own: OWN })).toThrow(/51 recipients; SES sends to at most 50/);
+    expect(() => replyRecipients({ answered: answered({ from: 'jane@customer.example' }), bcc: many, own: OWN })).toThrow(
+      /51 recipients; SES sends to at most 50/,
+    );
     expect(() => replyRecipients({ answered: answered({ from: 'jane@customer.example' }), bcc: many.slice(1), own: OWN })).not.toThrow();
     expect(() => replyRecipients({ answered: answered({ from: 'support@example.com' }), own: OWN })).toThrow(ValidationError);
   });

@@ -17,11 +17,33 @@ async function setup(template: string | null = null) {
   await world.conversations.create(conversation);
   await world.conversations.publish(conversation, ['carla@customer.example'], AT, { reopen: true });
   const question: InboundStoredMessage = {
-    direction: 'inbound', messageId: 'in-1', channelId: 'support', conversationId: 'conv-1', sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1',
-    internetMessageId: 'q-1@customer.example', subject: 'Where is my parcel?', from: { address: 'carla@customer.example', name: 'Carla' },
-    to: [{ address: 'support@example.com', name: '' }], cc: [], date: AT, receivedAt: AT, replyTo: [], sender: null, inReplyTo: null, references: [],
-    lane: 'human', laneReason: 'no automatic signal', tags: [], disposition: 'route', route: null,
-    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [], language: null,
+    direction: 'inbound',
+    messageId: 'in-1',
+    channelId: 'support',
+    conversationId: 'conv-1',
+    sesMessageId: 'ses-1',
+    rawKey: 'inbound/raw/ses-1',
+    internetMessageId: 'q-1@customer.example',
+    subject: 'Where is my parcel?',
+    from: { address: 'carla@customer.example', name: 'Carla' },
+    to: [{ address: 'support@example.com', name: '' }],
+    cc: [],
+    date: AT,
+    receivedAt: AT,
+    replyTo: [],
+    sender: null,
+    inReplyTo: null,
+    references: [],
+    lane: 'human',
+    laneReason: 'no automatic signal',
+    tags: [],
+    disposition: 'route',
+    route: null,
+    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] },
+    preview: 'Order 4711',
+    attachments: [],
+    rejectedAttachments: [],
+    language: null,
   };
   await world.messages.put(question);
   const stored = (name: string, html: string, text?: string) =>
@@ -38,8 +60,8 @@ async function setup(template: string | null = null) {
   return { ...world, stored, signature, contentOf };
 }
 
-describe('queueReply: the stored template and the replying agent\'s stored signature', () => {
-  it('uses the built-in layout, then the channel\'s inline template, then its stored default', async () => {
+describe("queueReply: the stored template and the replying agent's stored signature", () => {
+  it("uses the built-in layout, then the channel's inline template, then its stored default", async () => {
     // Arrange
     const builtIn = await setup();
     const inline = await setup(INLINE);
@@ -65,12 +87,12 @@ describe('queueReply: the stored template and the replying agent\'s stored signa
     expect(named.template).toBe('<p>{{body}}</p>');
     expect(missing).toBeInstanceOf(ValidationError);
     expect((missing as ValidationError).issues).toEqual([
-      { path: 'template', message: 'channel support has no template long; leave template out for the channel\'s default' },
+      { path: 'template', message: "channel support has no template long; leave template out for the channel's default" },
     ]);
     expect(w.jobs).toHaveLength(1);
   });
 
-  it('carries the replying agent\'s stored signature, never another agent\'s; a signature the request gives wins', async () => {
+  it("carries the replying agent's stored signature, never another agent's; a signature the request gives wins", async () => {
     // Arrange
     const w = await setup();
     w.signature('agent-7', '<p>Ana</p>', 'Ana');

@@ -15,11 +15,33 @@ async function setup() {
   await world.conversations.create(conversation);
   await world.conversations.publish(conversation, ['carla@customer.example'], AT, { reopen: true });
   const question: InboundStoredMessage = {
-    direction: 'inbound', messageId: 'in-1', channelId: channel.id, conversationId: 'conv-1', sesMessageId: 'ses-1', rawKey: 'inbound/raw/ses-1',
-    internetMessageId: 'q-1@customer.example', subject: 'Where is my parcel?', from: { address: 'carla@customer.example', name: 'Carla' },
-    to: [{ address: channel.address, name: '' }], cc: [], date: AT, receivedAt: AT, replyTo: [], sender: null, inReplyTo: null, references: [],
-    lane: 'human', laneReason: 'no automatic signal', tags: [], disposition: 'route', route: null,
-    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] }, preview: 'Order 4711', attachments: [], rejectedAttachments: [], language: null,
+    direction: 'inbound',
+    messageId: 'in-1',
+    channelId: channel.id,
+    conversationId: 'conv-1',
+    sesMessageId: 'ses-1',
+    rawKey: 'inbound/raw/ses-1',
+    internetMessageId: 'q-1@customer.example',
+    subject: 'Where is my parcel?',
+    from: { address: 'carla@customer.example', name: 'Carla' },
+    to: [{ address: channel.address, name: '' }],
+    cc: [],
+    date: AT,
+    receivedAt: AT,
+    replyTo: [],
+    sender: null,
+    inReplyTo: null,
+    references: [],
+    lane: 'human',
+    laneReason: 'no automatic signal',
+    tags: [],
+    disposition: 'route',
+    route: null,
+    thread: { rule: 'new-conversation', reason: 'nothing known', flags: [] },
+    preview: 'Order 4711',
+    attachments: [],
+    rejectedAttachments: [],
+    language: null,
   };
   await world.messages.put(question);
   const queue = (text = 'It left today.', extra: Record<string, unknown> = {}) =>
@@ -39,7 +61,14 @@ describe('queueReply', () => {
     // Act
     const queued = await queue();
     // Assert
-    expect(queued).toMatchObject({ direction: 'outbound', purpose: 'reply', status: 'queued', subject: 'Re: Where is my parcel? [#0000013]', agentId: 'agent-7', inReplyTo: 'in-1' });
+    expect(queued).toMatchObject({
+      direction: 'outbound',
+      purpose: 'reply',
+      status: 'queued',
+      subject: 'Re: Where is my parcel? [#0000013]',
+      agentId: 'agent-7',
+      inReplyTo: 'in-1',
+    });
     expect(queued.to).toEqual([{ address: 'carla@customer.example', name: 'Carla' }]);
     expect(jobs).toEqual([{ schemaVersion: 1, channelId: channel.id, conversationId: 'conv-1', messageId: queued.messageId, createdAt: queued.createdAt }]);
     expect((await messages.getOutbound(queued)).status).toBe('queued');
@@ -48,7 +77,14 @@ describe('queueReply', () => {
   it('refuses a suppressed recipient before anything is stored, naming reason and date', async () => {
     // Arrange
     const { queue, jobs, suppression, messages } = await setup();
-    await suppression.put({ address: 'carla@customer.example', scope: { kind: 'channel', channelId: channel.id }, reason: 'bounce', detail: '5.1.1 user unknown', messageId: null, since: '2026-11-20T08:00:00.000Z' });
+    await suppression.put({
+      address: 'carla@customer.example',
+      scope: { kind: 'channel', channelId: channel.id },
+      reason: 'bounce',
+      detail: '5.1.1 user unknown',
+      messageId: null,
+      since: '2026-11-20T08:00:00.000Z',
+    });
     // Act
     const error = await queue().catch((e: unknown) => e);
     // Assert
@@ -71,7 +107,9 @@ describe('queueReply', () => {
     expect(missing).toBeInstanceOf(NotFoundError);
     expect(injected).toBeInstanceOf(ValidationError);
     expect((injected as ValidationError).issues).toEqual([{ path: 'cc[0]', message: expect.stringMatching(/^an email address, or/) }]);
-    expect((named as ValidationError).issues).toEqual([{ path: 'cc[0].name', message: 'no line breaks, control or bidi override characters, or lone surrogates' }]);
+    expect((named as ValidationError).issues).toEqual([
+      { path: 'cc[0].name', message: 'no line breaks, control or bidi override characters, or lone surrogates' },
+    ]);
     expect((empty as ValidationError).issues).toEqual([{ path: 'text', message: 'give text or html' }]);
     expect(world.jobs).toEqual([]);
   });
@@ -132,9 +170,11 @@ describe('queueReply: attachments', () => {
     // Act
     const missing = await world.queue('x', { attachments: [file('outbound/uploads/nope')] }).catch((e: unknown) => e);
     const notUploaded = await world.queue('x', { attachments: [file('outbound/uploads/agents/agent-7/u-9/a.txt')] }).catch((e: unknown) => e);
-    const foreign = await world.queue('x', {
-      attachments: [file('outbound/uploads/agents/agent-7/u-1/a.txt'), file('outbound/uploads/agents/agent-2/u-2/b.txt')],
-    }).catch((e: unknown) => e);
+    const foreign = await world
+      .queue('x', {
+        attachments: [file('outbound/uploads/agents/agent-7/u-1/a.txt'), file('outbound/uploads/agents/agent-2/u-2/b.txt')],
+      })
+      .catch((e: unknown) => e);
     // Assert
     expect(issuesOf(missing)).toEqual([{ path: 'attachments[0].key', message: expect.stringMatching(/^not an upload of the replying agent/) }]);
     expect(issuesOf(notUploaded)).toEqual([{ path: 'attachments[0].key', message: expect.stringMatching(/^no file is stored under this key/) }]);
@@ -142,7 +182,7 @@ describe('queueReply: attachments', () => {
     expect(world.jobs).toEqual([]);
   });
 
-  it('lets a supervisor replying for an agent attach the agent\'s uploads and their own, no one else\'s', async () => {
+  it("lets a supervisor replying for an agent attach the agent's uploads and their own, no one else's", async () => {
     // Arrange
     const world = await setup();
     world.uploads.set('outbound/uploads/agents/agent-7/u-1/a.txt', 12);
@@ -159,7 +199,7 @@ describe('queueReply: attachments', () => {
 });
 
 describe('sendOutbound', () => {
-  it('sends once, records sent with our id and the provider\'s, claims both and sets the last agent; a redelivered job sends nothing', async () => {
+  it("sends once, records sent with our id and the provider's, claims both and sets the last agent; a redelivered job sends nothing", async () => {
     // Arrange
     const { queue, send, transport, messages, conversations } = await setup();
     const queued = await queue();
@@ -253,7 +293,14 @@ describe('sendOutbound', () => {
     // Arrange
     const { queue, send, transport, suppression, messages } = await setup();
     const queued = await queue();
-    await suppression.put({ address: 'carla@customer.example', scope: { kind: 'account' }, reason: 'complaint', detail: 'abuse', messageId: null, since: '2026-11-22T09:00:00.000Z' });
+    await suppression.put({
+      address: 'carla@customer.example',
+      scope: { kind: 'account' },
+      reason: 'complaint',
+      detail: 'abuse',
+      messageId: null,
+      since: '2026-11-22T09:00:00.000Z',
+    });
     // Act
     const outcome = await send();
     // Assert

@@ -25,7 +25,11 @@ function summary(read: SesFeedbackRead): [string, string | null, string[]] {
   const line = (u: { address: string | null; smtpStatus: string | null }, action: string) => `${u.address} ${u.smtpStatus ?? '-'} ${action}`;
   switch (read.kind) {
     case 'feedback':
-      return [read.feedback.kind, read.feedback.target.kind === 'ses' ? read.feedback.target.sesMessageId : null, read.feedback.updates.map((u) => line(u, policyAction(u)))];
+      return [
+        read.feedback.kind,
+        read.feedback.target.kind === 'ses' ? read.feedback.target.sesMessageId : null,
+        read.feedback.updates.map((u) => line(u, policyAction(u))),
+      ];
     case 'unaddressed':
       return [read.feedbackKind, null, read.updates.map((u) => line(u, policyAction(u)))];
     case 'ignored':
@@ -43,7 +47,12 @@ const EXAMPLE_ID = 'EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000
 
 /** What each collected payload is, as the feedback function reads it (see SOURCES.md for each one's origin). */
 const EXPECTED: readonly (readonly [string, string, string | null, readonly string[]] | readonly [string, RegExp])[] = [
-  ['anymail-bounce-multiple-no-status.json', 'bounce', '00000137860315fd-34208509-5b74-41f3-95c5-22c1edc3c924-000000', ['jane@example.com - count', 'richard@example.com - count']],
+  [
+    'anymail-bounce-multiple-no-status.json',
+    'bounce',
+    '00000137860315fd-34208509-5b74-41f3-95c5-22c1edc3c924-000000',
+    ['jane@example.com - count', 'richard@example.com - count'],
+  ],
   ['anymail-bounce.json', 'bounce', '00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000', ['jane@example.com 5.1.1 suppress']],
   ['anymail-complaint-minimal.json', 'complaint', DJANGO_SES_ID, ['richard@example.com - suppress']],
   ['anymail-delivery.json', 'delivery', '0000014644fe5ef6-9a483358-9170-4cb4-a269-f5dcdf415321-000000', ['jane@example.com - none']],
@@ -71,7 +80,12 @@ const EXPECTED: readonly (readonly [string, string, string | null, readonly stri
   ['juhasev-laravel-ses-complaint.json', 'complaint', JUHASEV_COMPLAINT_ID, ['complaint@simulator.amazonses.com - suppress']],
   ['juhasev-laravel-ses-delivery.json', 'delivery', JUHASEV_DELIVERY_ID, ['recipient@sampleninja.example 2.0.0 none']],
   ['lambda-local-delivery.json', 'delivery', '0101015d1457bd85-2ff839b3-c119-4311-b90c-5ce39eff3026-000000', ['jeff@recipient.example - none']],
-  ['laravel-ses-bounce-eu-west-1.json', 'bounce', '0102015e16073ec2-e6c0fd6b-17fb-4f8d-a1ce-82c68fe2a943-000000', ['bounce@simulator.amazonses.com 5.1.1 suppress']],
+  [
+    'laravel-ses-bounce-eu-west-1.json',
+    'bounce',
+    '0102015e16073ec2-e6c0fd6b-17fb-4f8d-a1ce-82c68fe2a943-000000',
+    ['bounce@simulator.amazonses.com 5.1.1 suppress'],
+  ],
   ['laravel-ses-bounce-pretty.json', 'bounce', '00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000', ['jane@example.com 5.1.1 suppress']],
   ['laravel-ses-click-pretty.json', 'ignored', EXAMPLE_ID, []],
   ['laravel-ses-complaint-account-suppression-list.json', 'complaint', EXAMPLE_ID, ['recipient@example.com - suppress']],
@@ -98,7 +112,9 @@ const EXPECTED: readonly (readonly [string, string, string | null, readonly stri
 
 describe('SES events as they really come: every collected payload', () => {
   it('has an expectation for each fixture, and each fixture has its origin and licence in SOURCES.md', () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     const sources = readFileSync(join(DIR, 'SOURCES.md'), 'utf8');
     expect(EXPECTED.map((e) => e[0]).sort()).toEqual(files);
     expect(files.filter((f) => !sources.includes(`\`${f}\``))).toEqual([]);
@@ -172,9 +188,16 @@ describe('times: offsets, missing ones, and what stands in for them', () => {
     // A rendering failure without a mail timestamp: the SNS Timestamp too
     expect(feedbackOf('anymail-rendering-failure.json').at).toBe('2018-03-26T17:58:59.675Z');
     // A bare record with no time at all: when SQS took the message
-    const bare = JSON.stringify({ eventType: 'Bounce', bounce: { bounceType: 'Transient', bouncedRecipients: [{ emailAddress: 'a@b.example' }] }, mail: { messageId: 'm-1' } });
+    const bare = JSON.stringify({
+      eventType: 'Bounce',
+      bounce: { bounceType: 'Transient', bouncedRecipients: [{ emailAddress: 'a@b.example' }] },
+      mail: { messageId: 'm-1' },
+    });
     const read = readSesFeedback(bare, { receivedAt: '2026-12-01T10:00:00.000Z' });
-    expect(read).toMatchObject({ kind: 'feedback', feedback: { at: '2026-12-01T10:00:00.000Z', sentAt: null, key: 'ses:m-1:bounce:2026-12-01T10:00:00.000Z' } });
+    expect(read).toMatchObject({
+      kind: 'feedback',
+      feedback: { at: '2026-12-01T10:00:00.000Z', sentAt: null, key: 'ses:m-1:bounce:2026-12-01T10:00:00.000Z' },
+    });
   });
 
   it.each([
@@ -217,7 +240,11 @@ describe('a Transient bounce is a soft failure whatever its code', () => {
 
   it('treats a bounce type it does not know (upper case, `Undefined`) as not permanent, and PERMANENT as permanent', () => {
     const bounce = (bounceType: string) =>
-      JSON.stringify({ notificationType: 'Bounce', bounce: { bounceType, bouncedRecipients: [{ emailAddress: 'x@y.example', status: '5.1.1' }], timestamp: '2020-01-01T00:00:00Z' }, mail: { messageId: 'm', timestamp: '2020-01-01T00:00:00Z' } });
+      JSON.stringify({
+        notificationType: 'Bounce',
+        bounce: { bounceType, bouncedRecipients: [{ emailAddress: 'x@y.example', status: '5.1.1' }], timestamp: '2020-01-01T00:00:00Z' },
+        mail: { messageId: 'm', timestamp: '2020-01-01T00:00:00Z' },
+      });
     const action = (bounceType: string) => {
       const update = (readSesFeedback(bounce(bounceType)) as Extract<SesFeedbackRead, { kind: 'feedback' }>).feedback.updates[0];
       return update ? policyAction(update) : null;
@@ -245,14 +272,26 @@ describe('control messages and reports that name no message', () => {
   });
 
   it('reads feedback without a mail object or with an empty message id as unaddressed, with its recipients', () => {
-    expect(readSesFeedback(body('listmonk-issue-1463-transient-5xx-no-mail.json'))).toMatchObject({ kind: 'unaddressed', feedbackKind: 'bounce', reason: expect.stringContaining('names no SES message') });
-    expect(readSesFeedback(body('constructed-empty-message-id.json'))).toMatchObject({ kind: 'unaddressed', feedbackKind: 'delivery', updates: [{ address: 'success@simulator.amazonses.com' }] });
+    expect(readSesFeedback(body('listmonk-issue-1463-transient-5xx-no-mail.json'))).toMatchObject({
+      kind: 'unaddressed',
+      feedbackKind: 'bounce',
+      reason: expect.stringContaining('names no SES message'),
+    });
+    expect(readSesFeedback(body('constructed-empty-message-id.json'))).toMatchObject({
+      kind: 'unaddressed',
+      feedbackKind: 'delivery',
+      updates: [{ address: 'success@simulator.amazonses.com' }],
+    });
     expect(readSesFeedback(body('notify-complaint-no-message-id.json'))).toMatchObject({ kind: 'unaddressed', feedbackKind: 'complaint' });
   });
 
   it('keeps a complaint without complainedRecipients about the only destination, and about nobody when there are several', () => {
     const complaint = (destination: string[]) =>
-      JSON.stringify({ notificationType: 'Complaint', complaint: { complaintSubType: 'OnAccountSuppressionList', timestamp: '2020-01-01T00:00:00Z' }, mail: { messageId: 'm', destination } });
+      JSON.stringify({
+        notificationType: 'Complaint',
+        complaint: { complaintSubType: 'OnAccountSuppressionList', timestamp: '2020-01-01T00:00:00Z' },
+        mail: { messageId: 'm', destination },
+      });
     expect(summary(readSesFeedback(complaint(['only@x.example'])))).toEqual(['complaint', 'm', ['only@x.example - suppress']]);
     expect(summary(readSesFeedback(complaint(['a@x.example', 'b@x.example'])))).toEqual(['complaint', 'm', []]);
   });
@@ -280,11 +319,20 @@ describe('what is no SES event stays an error', () => {
   it('reads hostile payloads in linear time and bounded depth', () => {
     // Arrange: deep nesting, a huge key, a huge timestamp and diagnostic, all under the size limit
     const deep = `${'{"a":'.repeat(40_000)}1${'}'.repeat(40_000)}`;
-    const hugeKey = JSON.stringify({ eventType: 'Bounce', [`${'Event_Type'.repeat(20_000)}`]: 1, mail: { messageId: 'm' }, bounce: { bounceType: 'Permanent', bouncedRecipients: [] } });
+    const hugeKey = JSON.stringify({
+      eventType: 'Bounce',
+      [`${'Event_Type'.repeat(20_000)}`]: 1,
+      mail: { messageId: 'm' },
+      bounce: { bounceType: 'Permanent', bouncedRecipients: [] },
+    });
     const hugeFields = JSON.stringify({
       eventType: 'Bounce',
       mail: { messageId: 'm', timestamp: `2020-01-01T00:00:00${'0'.repeat(100_000)}` },
-      bounce: { bounceType: 'Transient', timestamp: '2'.repeat(50_000), bouncedRecipients: [{ emailAddress: `${'<'.repeat(20_000)}a@b.example`, diagnosticCode: '5.'.repeat(30_000) }] },
+      bounce: {
+        bounceType: 'Transient',
+        timestamp: '2'.repeat(50_000),
+        bouncedRecipients: [{ emailAddress: `${'<'.repeat(20_000)}a@b.example`, diagnosticCode: '5.'.repeat(30_000) }],
+      },
     });
 
     // Act

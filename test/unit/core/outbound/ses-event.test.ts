@@ -42,7 +42,12 @@ describe('parseSesFeedback: SES event records as SNS delivers them into SQS', ()
   it('maps a transient bounce to bounced, not permanent: SES gave up on this mail, the address may live', () => {
     const feedback = parseSesFeedback(snsEnvelope(sesEventText('bounce-transient.json')));
     expect(feedback?.updates).toEqual([
-      expect.objectContaining({ address: 'dan@customer.example', status: 'bounced', smtpStatus: '4.2.2', signal: { kind: 'bounce', permanent: false, subType: 'MailboxFull' } }),
+      expect.objectContaining({
+        address: 'dan@customer.example',
+        status: 'bounced',
+        smtpStatus: '4.2.2',
+        signal: { kind: 'bounce', permanent: false, subType: 'MailboxFull' },
+      }),
     ]);
   });
 
@@ -54,14 +59,26 @@ describe('parseSesFeedback: SES event records as SNS delivers them into SQS', ()
 
     // Assert
     expect(complaint?.updates).toEqual([
-      { address: 'carla@customer.example', status: 'complained', smtpStatus: null, detail: 'feedback-type: abuse', at: '2026-12-01T11:00:00.000Z', signal: { kind: 'complaint', feedbackType: 'abuse' } },
+      {
+        address: 'carla@customer.example',
+        status: 'complained',
+        smtpStatus: null,
+        detail: 'feedback-type: abuse',
+        at: '2026-12-01T11:00:00.000Z',
+        signal: { kind: 'complaint', feedbackType: 'abuse' },
+      },
     ]);
     expect(delivery?.updates.map((u) => [u.address, u.status, u.smtpStatus])).toEqual([
       ['carla@customer.example', 'delivered', '2.6.0'],
       ['dan@customer.example', 'delivered', '2.6.0'],
     ]);
     expect(delay?.updates).toEqual([
-      expect.objectContaining({ address: 'dan@customer.example', status: 'delayed', smtpStatus: '4.4.1', detail: 'TransientCommunicationFailure: smtp; 421 4.4.1 Unable to connect to remote host' }),
+      expect.objectContaining({
+        address: 'dan@customer.example',
+        status: 'delayed',
+        smtpStatus: '4.4.1',
+        detail: 'TransientCommunicationFailure: smtp; 421 4.4.1 Unable to connect to remote host',
+      }),
     ]);
     expect(reject?.updates.map((u) => [u.address, u.status, u.detail])).toEqual([
       ['carla@customer.example', 'failed', 'rejected by SES: Bad content'],
@@ -93,7 +110,9 @@ describe('parseSesFeedback: SES event records as SNS delivers them into SQS', ()
   it('refuses what is no SES event with a ValidationError', () => {
     expect(() => parseSesFeedback('not json')).toThrow(ValidationError);
     expect(() => parseSesFeedback(snsEnvelope('{"eventType":"Bounce"}'))).toThrow(/not an SES event record/);
-    expect(() => parseSesFeedback(JSON.stringify({ 'detail-type': 'Email Teleported', source: 'aws.ses', detail: {} }))).toThrow(/unknown SES EventBridge detail-type/);
+    expect(() => parseSesFeedback(JSON.stringify({ 'detail-type': 'Email Teleported', source: 'aws.ses', detail: {} }))).toThrow(
+      /unknown SES EventBridge detail-type/,
+    );
     const bounceWithoutObject = JSON.stringify({ eventType: 'Bounce', mail: { messageId: 'x', timestamp: '2026-12-01T00:00:00Z' } });
     expect(() => parseSesFeedback(bounceWithoutObject)).toThrow(/without its bounce object/);
     expect(() => parseSesFeedback(`"${'x'.repeat(300_000)}"`)).toThrow(/larger than/);

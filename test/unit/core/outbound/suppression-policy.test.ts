@@ -37,9 +37,12 @@ describe('classifyFailure: the RFC 3463 table', () => {
     expect(permanent(status).action).toBe('count');
   });
 
-  it.each(['5.1.7', '5.1.8', '5.2.3', '5.3.4', '5.5.1', '5.6.0', '5.7.8', '5.7.13', '5.7.26', '5.7.20'])('neither suppresses nor counts %s: ours or the message\'s fault', (status) => {
-    expect(permanent(status).action).toBe('none');
-  });
+  it.each(['5.1.7', '5.1.8', '5.2.3', '5.3.4', '5.5.1', '5.6.0', '5.7.8', '5.7.13', '5.7.26', '5.7.20'])(
+    "neither suppresses nor counts %s: ours or the message's fault",
+    (status) => {
+      expect(permanent(status).action).toBe('none');
+    },
+  );
 
   it('counts every transient failure, whatever its code, and a 4.x.x inside a permanent report', () => {
     expect(classifyFailure({ status: '5.1.1', permanent: false, diagnostic: null }).action).toBe('count');
@@ -87,8 +90,22 @@ describe('checkNotSuppressed', () => {
   it('refuses naming address, reason, date and detail; the account list counts for every channel', async () => {
     // Arrange
     const list = new MemorySuppressionList();
-    await list.put({ address: 'carla@x.example', scope: { kind: 'channel', channelId: 'support' }, reason: 'bounce', detail: '5.1.1 bad destination mailbox', messageId: 'out-1', since: '2026-12-01T10:00:05.000Z' });
-    await list.put({ address: 'dan@x.example', scope: { kind: 'account' }, reason: 'complaint', detail: 'complaint: abuse', messageId: null, since: '2026-11-30T09:00:00.000Z' });
+    await list.put({
+      address: 'carla@x.example',
+      scope: { kind: 'channel', channelId: 'support' },
+      reason: 'bounce',
+      detail: '5.1.1 bad destination mailbox',
+      messageId: 'out-1',
+      since: '2026-12-01T10:00:05.000Z',
+    });
+    await list.put({
+      address: 'dan@x.example',
+      scope: { kind: 'account' },
+      reason: 'complaint',
+      detail: 'complaint: abuse',
+      messageId: null,
+      since: '2026-11-30T09:00:00.000Z',
+    });
 
     // Act
     const refused = await checkNotSuppressed(list, 'support', ['Carla@X.example', 'eve@x.example', 'dan@x.example']).catch((e: unknown) => e);
@@ -105,6 +122,8 @@ describe('checkNotSuppressed', () => {
 
   it('passes when nobody is suppressed', async () => {
     await expect(checkNotSuppressed(new MemorySuppressionList(), 'support', ['a@b.example', ' '])).resolves.toBeUndefined();
-    expect(describeSuppression({ address: 'a@b', scope: { kind: 'account' }, reason: 'manual', detail: null, messageId: null, since: '2026-01-02T00:00:00Z' })).toBe('a@b is suppressed since 2026-01-02 (manual, account-wide)');
+    expect(
+      describeSuppression({ address: 'a@b', scope: { kind: 'account' }, reason: 'manual', detail: null, messageId: null, since: '2026-01-02T00:00:00Z' }),
+    ).toBe('a@b is suppressed since 2026-01-02 (manual, account-wide)');
   });
 });

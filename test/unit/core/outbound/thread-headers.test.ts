@@ -6,7 +6,11 @@ const OWN = 'own-1@example.com';
 describe('threadHeaders', () => {
   it('answers the customer message: In-Reply-To is it, References its chain, our id, then it', () => {
     // Arrange
-    const answered = { messageId: 'c2@customer.example', inReplyTo: 'ses-1@eu-west-1.amazonses.com', references: ['c1@customer.example', 'ses-1@eu-west-1.amazonses.com'] };
+    const answered = {
+      messageId: 'c2@customer.example',
+      inReplyTo: 'ses-1@eu-west-1.amazonses.com',
+      references: ['c1@customer.example', 'ses-1@eu-west-1.amazonses.com'],
+    };
 
     // Act
     const headers = threadHeaders({ answered, ownMessageId: OWN });

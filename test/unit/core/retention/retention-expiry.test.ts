@@ -18,7 +18,7 @@ describe('the expiry rule', () => {
     expect(expiry).toBe(epochSeconds('2027-03-01T12:00:00.000Z') + 730 * DAY);
   });
 
-  it('uses the channel\'s own days over the account\'s', () => {
+  it("uses the channel's own days over the account's", () => {
     expect(mailRetentionDays({ retention: { mailDays: 90 } }, { mailDays: 730 })).toBe(90);
     expect(mailRetentionDays({ retention: undefined }, { mailDays: 730 })).toBe(730);
   });
@@ -62,7 +62,9 @@ describe('the settings', () => {
   it('documents defaults a contact center expects: two years of mail, three months of failures, seven years of audit', () => {
     // Act
     const config = PostroomConfigSchema.parse({
-      domains: ['example.com'], skills: ['support'], channels: [{ id: 'support', address: 'support@example.com', defaultSkill: 'support' }],
+      domains: ['example.com'],
+      skills: ['support'],
+      channels: [{ id: 'support', address: 'support@example.com', defaultSkill: 'support' }],
     });
     // Assert
     expect(config.retention).toEqual({ mailDays: 730, failedMailDays: 90, uploadDays: 30, auditDays: 2557, logDays: 90 });
@@ -85,13 +87,13 @@ describe('the settings', () => {
     expect(ChannelRetentionSchema.safeParse({ mailDays: 30, auditDays: 400 }).success).toBe(false);
   });
 
-  it('takes a channel\'s retention as an optional field of its settings', () => {
+  it("takes a channel's retention as an optional field of its settings", () => {
     const channel = { id: 'support', address: 'support@example.com', defaultSkill: 'support' };
     expect(ChannelSettingsSchema.parse(channel).retention).toBeUndefined();
     expect(ChannelSettingsSchema.parse({ ...channel, retention: { mailDays: 365 } }).retention).toEqual({ mailDays: 365 });
   });
 
-  it('wants a hold\'s reason on one line of text', () => {
+  it("wants a hold's reason on one line of text", () => {
     expect(LegalHoldInputSchema.parse({ reason: '  case 2027-14 ' })).toEqual({ reason: 'case 2027-14' });
     expect(LegalHoldInputSchema.safeParse({ reason: '' }).success).toBe(false);
     expect(LegalHoldInputSchema.safeParse({ reason: 'a\nb' }).success).toBe(false);

@@ -6,19 +6,38 @@ import type { ConversationSummary } from '../../../../functions/core/ports/admin
 import { expireRecord } from '../../../../functions/core/retention/expire-record.ts';
 import { epochSeconds } from '../../../../functions/core/retention/expiry.ts';
 import { placeLegalHold, releaseLegalHold, type LegalHoldDeps } from '../../../../functions/core/retention/legal-hold.ts';
-import type { ExpiredRecord, ExpiringItems, ExpiringMessage, ExpiryCandidate, RetentionObjects, RetentionRecords } from '../../../../functions/core/retention/ports.ts';
+import type {
+  ExpiredRecord,
+  ExpiringItems,
+  ExpiringMessage,
+  ExpiryCandidate,
+  RetentionObjects,
+  RetentionRecords,
+} from '../../../../functions/core/retention/ports.ts';
 import { sweepExpired } from '../../../../functions/core/retention/sweep-expired.ts';
 import { TestClock } from '../../../support/clock.ts';
 
 const message = (id: string, extra: Partial<ExpiringMessage> = {}): ExpiringMessage => ({
-  messageId: id, channelId: 'support', conversationId: 'c1', direction: 'inbound', at: '2027-01-01T00:00:00.000Z', sesMessageId: `ses-${id}`,
-  rawKey: `inbound/raw/ses-${id}`, attachmentCount: 1, messageIds: [`${id}@customer.example`], providerMessageId: null, ...extra,
+  messageId: id,
+  channelId: 'support',
+  conversationId: 'c1',
+  direction: 'inbound',
+  at: '2027-01-01T00:00:00.000Z',
+  sesMessageId: `ses-${id}`,
+  rawKey: `inbound/raw/ses-${id}`,
+  attachmentCount: 1,
+  messageIds: [`${id}@customer.example`],
+  providerMessageId: null,
+  ...extra,
 });
 
 /** Records every call, in order; a mail's raw copy is shared while another record of it remains. */
 class Recorder implements RetentionRecords, RetentionObjects {
   readonly calls: string[] = [];
-  constructor(readonly messages: Map<string, ExpiringMessage[]> = new Map(), readonly sharedMail = new Set<string>()) {}
+  constructor(
+    readonly messages: Map<string, ExpiringMessage[]> = new Map(),
+    readonly sharedMail = new Set<string>(),
+  ) {}
   async messagesOf(id: string) {
     return this.messages.get(id) ?? [];
   }
@@ -47,23 +66,26 @@ class Recorder implements RetentionRecords, RetentionObjects {
 }
 
 describe('expireRecord', () => {
-  it('takes a conversation\'s messages along, each with its traces and objects before the message item, then the rest of it', async () => {
+  it("takes a conversation's messages along, each with its traces and objects before the message item, then the rest of it", async () => {
     // Arrange
     const r = new Recorder(new Map([['c1', [message('m1'), message('m2', { direction: 'outbound', sesMessageId: null, rawKey: null, attachmentCount: 0 })]]]));
     // Act
-    const outcome = await expireRecord({ records: r, objects: r }, { kind: 'conversation', conversation: { id: 'c1', channelId: 'support', ticketNumber: '0000017', replyToken: 'tok' } });
+    const outcome = await expireRecord(
+      { records: r, objects: r },
+      { kind: 'conversation', conversation: { id: 'c1', channelId: 'support', ticketNumber: '0000017', replyToken: 'tok' } },
+    );
     // Assert
     expect(r.calls).toEqual(['forget m1', 'objects m1 +raw', 'delete m1', 'forget m2', 'objects m2 +raw', 'delete m2', 'delete conversation c1']);
     expect(outcome).toEqual({ kind: 'conversation', conversation: { id: 'c1', ticketNumber: '0000017', channelId: 'support' }, messages: 2, objects: 3 });
   });
 
-  it('keeps a raw copy another channel\'s record of the mail still uses', async () => {
+  it("keeps a raw copy another channel's record of the mail still uses", async () => {
     const r = new Recorder(new Map(), new Set(['ses-m1']));
     await expireRecord({ records: r, objects: r }, { kind: 'message', message: message('m1', { conversationId: null }) });
     expect(r.calls).toEqual(['forget m1', 'objects m1', 'delete m1']);
   });
 
-  it('deletes failed mail\'s raw copy only when nothing else of the mail remains', async () => {
+  it("deletes failed mail's raw copy only when nothing else of the mail remains", async () => {
     // Arrange
     const alone = new Recorder();
     const shared = new Recorder(new Map(), new Set(['ses-2']));
@@ -92,7 +114,10 @@ class MemoryItems implements ExpiringItems {
     const due = [...this.items.entries()].filter(([, i]) => typeof i.expiresAt === 'number' && i.expiresAt < epochSeconds(before));
     // Two pages, to follow the cursor.
     const page = cursor === null ? due.slice(0, 1) : due.slice(1);
-    return { items: page.map(([ref, i]) => ({ expiresAt: i.expiresAt, legalHold: i.legalHold, record: i.record, ref })), cursor: cursor === null && due.length > 1 ? 'next' : null };
+    return {
+      items: page.map(([ref, i]) => ({ expiresAt: i.expiresAt, legalHold: i.legalHold, record: i.record, ref })),
+      cursor: cursor === null && due.length > 1 ? 'next' : null,
+    };
   }
   async take(c: ExpiryCandidate, now: Date) {
     const item = this.items.get(String(c.ref));
@@ -106,25 +131,36 @@ describe('sweepExpired', () => {
     // Arrange
     const now = new Date('2029-06-01T00:00:00.000Z');
     const past = epochSeconds(now) - 10;
-    const conversation = (id: string): ExpiredRecord => ({ kind: 'conversation', conversation: { id, channelId: 'support', ticketNumber: id, replyToken: null } });
-    const table = new MemoryItems(new Map([
-      ['due', { expiresAt: past, record: conversation('due') }],
-      ['later', { expiresAt: past + 86_400, record: conversation('later') }],
-      ['held', { record: conversation('held'), legalHold: { since: '2029-01-01', by: 'admin', reason: 'case' } }],
-    ]));
+    const conversation = (id: string): ExpiredRecord => ({
+      kind: 'conversation',
+      conversation: { id, channelId: 'support', ticketNumber: id, replyToken: null },
+    });
+    const table = new MemoryItems(
+      new Map([
+        ['due', { expiresAt: past, record: conversation('due') }],
+        ['later', { expiresAt: past + 86_400, record: conversation('later') }],
+        ['held', { record: conversation('held'), legalHold: { since: '2029-01-01', by: 'admin', reason: 'case' } }],
+      ]),
+    );
     const audit = new MemoryItems(new Map([['entry', { expiresAt: past - 5, record: { kind: 'other' } as ExpiredRecord }]]));
     const r = new Recorder();
     const aged: [string, Date][] = [];
     // Act
-    const report = await sweepExpired({
-      records: r, objects: r, tables: [table, audit], settings: { uploadDays: 30 },
-      aged: {
-        expireOlderThan: async (prefix, before) => {
-          aged.push([prefix, before]);
-          return 2;
+    const report = await sweepExpired(
+      {
+        records: r,
+        objects: r,
+        tables: [table, audit],
+        settings: { uploadDays: 30 },
+        aged: {
+          expireOlderThan: async (prefix, before) => {
+            aged.push([prefix, before]);
+            return 2;
+          },
         },
       },
-    }, now);
+      now,
+    );
     // Assert
     expect(report.expired.map((e) => e.kind)).toEqual(['conversation', 'other']);
     expect(report.expired[0]?.conversation?.id).toBe('due');
@@ -150,10 +186,25 @@ describe('sweepExpired', () => {
 
 describe('legal holds', () => {
   const summary = (extra: Partial<ConversationSummary> = {}): ConversationSummary => ({
-    id: 'c1', channelId: 'support', ticketNumber: '0000017', participants: ['carla@customer.example'], status: 'open', lastAgent: null, replyToken: null,
-    createdAt: '2027-01-01T00:00:00.000Z', updatedAt: '2027-02-01T00:00:00.000Z', lastSkill: null, legalHold: null, expiresAt: null, ...extra,
+    id: 'c1',
+    channelId: 'support',
+    ticketNumber: '0000017',
+    participants: ['carla@customer.example'],
+    status: 'open',
+    lastAgent: null,
+    replyToken: null,
+    createdAt: '2027-01-01T00:00:00.000Z',
+    updatedAt: '2027-02-01T00:00:00.000Z',
+    lastSkill: null,
+    legalHold: null,
+    expiresAt: null,
+    ...extra,
   });
-  const request = { actor: { kind: 'token' as const, id: 'admin', agentId: 'admin', role: 'admin' as const }, requestId: 'req-1', caller: { agentId: 'admin', role: 'admin' as const, displayName: 'Ada Admin', channels: [], skills: [] } };
+  const request = {
+    actor: { kind: 'token' as const, id: 'admin', agentId: 'admin', role: 'admin' as const },
+    requestId: 'req-1',
+    caller: { agentId: 'admin', role: 'admin' as const, displayName: 'Ada Admin', channels: [], skills: [] },
+  };
 
   function world(stored: ConversationSummary | null, channelDays?: number) {
     const audit: AuditEntry[] = [];
@@ -165,11 +216,13 @@ describe('legal holds', () => {
       audit: { append: async (e) => void audit.push(e), list: async () => ({ items: audit, cursor: null }) },
       conversations: {
         get: async (id) => (stored && stored.id === id ? stored : null),
-        messages: async () => [
-          { direction: 'inbound', receivedAt: '2027-01-05T00:00:00.000Z' }, { direction: 'outbound', createdAt: '2027-01-20T10:00:00.000Z' },
-        ] as never,
+        messages: async () =>
+          [
+            { direction: 'inbound', receivedAt: '2027-01-05T00:00:00.000Z' },
+            { direction: 'outbound', createdAt: '2027-01-20T10:00:00.000Z' },
+          ] as never,
       },
-      channels: { get: async (id) => (id === 'support' && channelDays ? { value: { retention: { mailDays: channelDays } } } as never : null) },
+      channels: { get: async (id) => (id === 'support' && channelDays ? ({ value: { retention: { mailDays: channelDays } } } as never) : null) },
       retention: { mailDays: 730 },
       holds: {
         place: async (_id, hold) => {
@@ -193,7 +246,9 @@ describe('legal holds', () => {
     // Assert
     expect(w.placed).toEqual([{ since: '2027-03-01T00:00:00.000Z', by: 'admin', reason: 'case 2027-14' }]);
     expect(held.legalHold?.reason).toBe('case 2027-14');
-    expect(w.audit).toEqual([expect.objectContaining({ action: 'conversation.legal-hold.place', resource: { type: 'conversation', id: 'c1' }, fields: ['legalHold'] })]);
+    expect(w.audit).toEqual([
+      expect.objectContaining({ action: 'conversation.legal-hold.place', resource: { type: 'conversation', id: 'c1' }, fields: ['legalHold'] }),
+    ]);
     expect(JSON.stringify(w.audit)).not.toContain('2027-14');
   });
 
@@ -203,7 +258,7 @@ describe('legal holds', () => {
     expect(w.placed[0]).toEqual({ since: '2027-02-10T00:00:00.000Z', by: 'admin', reason: 'new matter' });
   });
 
-  it('releases with the expiry from the channel\'s setting (else the account\'s), counted from the last message', async () => {
+  it("releases with the expiry from the channel's setting (else the account's), counted from the last message", async () => {
     // Arrange
     const held = summary({ legalHold: { since: '2027-02-10T00:00:00.000Z', by: 'admin', reason: 'case' } });
     const own = world(held, 90);

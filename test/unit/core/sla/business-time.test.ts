@@ -106,7 +106,13 @@ describe('addBusinessMinutes', () => {
   });
 
   it('uses several ranges a day and skips the lunch break', () => {
-    const lunch = calendar({ timeZone: 'Europe/Paris', hours: weekdays([['08:00', '12:00'], ['13:00', '17:00']]) });
+    const lunch = calendar({
+      timeZone: 'Europe/Paris',
+      hours: weekdays([
+        ['08:00', '12:00'],
+        ['13:00', '17:00'],
+      ]),
+    });
     // Wednesday 2026-01-14 11:30 CET (10:30Z) + 60: 30 before lunch, 30 after: 13:30 CET
     expect(iso(addBusinessMinutes(at('2026-01-14T10:30:00Z'), 60, lunch))).toBe('2026-01-14T12:30:00.000Z');
   });
@@ -169,7 +175,18 @@ describe('CalendarSchema', () => {
   it.each([
     [{ timeZone: 'Mars/Olympus', hours: weekdays(NINE_TO_FIVE) }, 'timeZone'],
     [{ timeZone: 'UTC', hours: { mon: [['17:00', '09:00']] } }, 'hours.mon.0'],
-    [{ timeZone: 'UTC', hours: { mon: [['09:00', '12:00'], ['11:00', '13:00']] } }, 'hours.mon.1'],
+    [
+      {
+        timeZone: 'UTC',
+        hours: {
+          mon: [
+            ['09:00', '12:00'],
+            ['11:00', '13:00'],
+          ],
+        },
+      },
+      'hours.mon.1',
+    ],
     [{ timeZone: 'UTC', hours: { mon: [['9:00', '12:00']] } }, 'hours.mon.0.0'],
     [{ timeZone: 'UTC', hours: { mon: [['24:00', '24:00']] } }, 'hours.mon.0'],
     [{ timeZone: 'UTC', hours: {} }, 'hours'],
@@ -183,7 +200,11 @@ describe('CalendarSchema', () => {
   });
 
   it('accepts 24:00 as an end and sorts and de-duplicates holidays', () => {
-    const parsed = CalendarSchema.parse({ timeZone: 'Asia/Kolkata', hours: { sat: [['18:00', '24:00']] }, holidays: ['2026-12-25', '2026-01-01', '2026-12-25'] });
+    const parsed = CalendarSchema.parse({
+      timeZone: 'Asia/Kolkata',
+      hours: { sat: [['18:00', '24:00']] },
+      holidays: ['2026-12-25', '2026-01-01', '2026-12-25'],
+    });
     expect(parsed.holidays).toEqual(['2026-01-01', '2026-12-25']);
   });
 });

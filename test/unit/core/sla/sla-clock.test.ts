@@ -14,12 +14,18 @@ describe('SLA clock', () => {
     // Arrange: Monday 2026-06-01 16:00 in Berlin (14:00Z), 9–17 on weekdays
     const berlin = CalendarSchema.parse({ timeZone: 'Europe/Berlin', hours: { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']] } });
     // Act
-    const record = startSla(policy({ firstResponseMinutes: 120, solutionMinutes: 480, calendar: 'berlin', warningPercent: 75 }, berlin), '2026-06-01T14:00:00Z');
+    const record = startSla(
+      policy({ firstResponseMinutes: 120, solutionMinutes: 480, calendar: 'berlin', warningPercent: 75 }, berlin),
+      '2026-06-01T14:00:00Z',
+    );
     // Assert: 1 hour Monday, then Tuesday (09:00 CEST = 07:00Z)
     expect(record).toMatchObject({
-      calendar: 'berlin', startedAt: '2026-06-01T14:00:00.000Z',
-      firstResponseDueAt: '2026-06-02T08:00:00.000Z', firstResponseWarnAt: '2026-06-02T07:30:00.000Z',
-      solutionDueAt: '2026-06-02T14:00:00.000Z', solutionWarnAt: '2026-06-02T12:00:00.000Z',
+      calendar: 'berlin',
+      startedAt: '2026-06-01T14:00:00.000Z',
+      firstResponseDueAt: '2026-06-02T08:00:00.000Z',
+      firstResponseWarnAt: '2026-06-02T07:30:00.000Z',
+      solutionDueAt: '2026-06-02T14:00:00.000Z',
+      solutionWarnAt: '2026-06-02T12:00:00.000Z',
     });
   });
 
@@ -40,7 +46,12 @@ describe('SLA clock', () => {
     const state = started({ firstResponseMinutes: 60 });
     const inTime = { ...state, respondedAt: '2026-06-01T10:59:00.000Z', pausedSince: '2026-06-01T10:59:00.000Z' };
     const late = { ...state, respondedAt: '2026-06-01T11:01:00.000Z', pausedSince: '2026-06-01T11:01:00.000Z' };
-    expect(slaView(inTime, '2026-06-09T00:00:00Z')).toEqual({ firstResponseDueAt: '2026-06-01T11:00:00.000Z', solutionDueAt: null, state: 'ok', pausedSince: '2026-06-01T10:59:00.000Z' });
+    expect(slaView(inTime, '2026-06-09T00:00:00Z')).toEqual({
+      firstResponseDueAt: '2026-06-01T11:00:00.000Z',
+      solutionDueAt: null,
+      state: 'ok',
+      pausedSince: '2026-06-01T10:59:00.000Z',
+    });
     expect(slaView(late, '2026-06-09T00:00:00Z').state).toBe('breached');
     expect(nextEventAt(inTime)).toBeNull();
   });
@@ -69,7 +80,7 @@ describe('SLA clock', () => {
     expect(nextEventAt({ ...state, events: ['firstResponse.breach'] })).toBeNull();
   });
 
-  it('takes only a person\'s own mail for the customer\'s answer', () => {
+  it("takes only a person's own mail for the customer's answer", () => {
     expect(isCustomerAnswer('human', [], false)).toBe(true);
     expect(isCustomerAnswer('out-of-office', [], false)).toBe(false);
     expect(isCustomerAnswer('auto-reply', [], false)).toBe(false);
@@ -114,10 +125,17 @@ describe('checkSla', () => {
     await checkSla(deps);
     await checkSla(deps);
     // Assert
-    expect(published).toEqual([{
-      type: 'sla.breach', conversationId: 'c1', channelId: 'support', ticketNumber: '0000013', target: 'firstResponse',
-      dueAt: '2026-06-01T11:00:00.000Z', at: '2026-06-01T11:00:00.000Z',
-    }]);
+    expect(published).toEqual([
+      {
+        type: 'sla.breach',
+        conversationId: 'c1',
+        channelId: 'support',
+        ticketNumber: '0000013',
+        target: 'firstResponse',
+        dueAt: '2026-06-01T11:00:00.000Z',
+        at: '2026-06-01T11:00:00.000Z',
+      },
+    ]);
     expect(schedule.item.next).toBeNull();
   });
 
@@ -127,8 +145,14 @@ describe('checkSla', () => {
     let fail = true;
     const published: SlaEvent[] = [];
     const deps = {
-      schedule, clock: clock('2026-06-01T10:50:00Z'),
-      events: { publish: async (e: SlaEvent) => { if (fail) throw new Error('topic unavailable'); published.push(e); } },
+      schedule,
+      clock: clock('2026-06-01T10:50:00Z'),
+      events: {
+        publish: async (e: SlaEvent) => {
+          if (fail) throw new Error('topic unavailable');
+          published.push(e);
+        },
+      },
     };
     // Act
     await expect(checkSla(deps)).rejects.toThrow('topic unavailable');

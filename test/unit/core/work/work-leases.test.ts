@@ -7,7 +7,7 @@ import { LeaseGoneError, readPointer } from '../../../../functions/core/work/wor
 import { AGENT_1, AGENT_2, SUPERVISOR, asCaller, workWorld } from '../../../support/work-world.ts';
 
 describe('taking work from a skill queue', () => {
-  it('lists an agent\'s own skills and every skill for a supervisor, with what waits and what is in flight', async () => {
+  it("lists an agent's own skills and every skill for a supervisor, with what waits and what is in flight", async () => {
     // Arrange
     const w = await workWorld();
     w.route('billing', 'c1', 'm1');
@@ -18,10 +18,14 @@ describe('taking work from a skill queue', () => {
     const supervisor = await listQueues(w.deps, SUPERVISOR);
     // Assert
     expect(agent).toEqual([{ skill: 'billing', description: 'billing work', waiting: 1, inFlight: 1 }]);
-    expect(supervisor.map((q) => [q.skill, q.description])).toEqual([['billing', 'billing work'], ['spam-review', null], ['support', 'support work']]);
+    expect(supervisor.map((q) => [q.skill, q.description])).toEqual([
+      ['billing', 'billing work'],
+      ['spam-review', null],
+      ['support', 'support work'],
+    ]);
   });
 
-  it('hands one message to one agent: a second agent finds it invisible, and its conversation\'s next mail waits behind it', async () => {
+  it("hands one message to one agent: a second agent finds it invisible, and its conversation's next mail waits behind it", async () => {
     // Arrange
     const w = await workWorld();
     w.route('billing', 'c1', 'm1');
@@ -114,7 +118,7 @@ describe('a lease', () => {
     expect(w.audit.map((e) => e.action)).toEqual(['lease.take', 'lease.release', 'lease.take']);
   });
 
-  it('is done: the message leaves the queue and the conversation\'s next mail can be taken', async () => {
+  it("is done: the message leaves the queue and the conversation's next mail can be taken", async () => {
     // Arrange
     const w = await workWorld();
     w.route('billing', 'c1', 'm1');
@@ -180,8 +184,8 @@ describe('a lease', () => {
   });
 });
 
-describe('answering or closing completes the caller\'s lease', () => {
-  it('completes only the caller\'s live leases on the conversation, under either of its ids', async () => {
+describe("answering or closing completes the caller's lease", () => {
+  it("completes only the caller's live leases on the conversation, under either of its ids", async () => {
     // Arrange
     const w = await workWorld();
     w.route('billing', 'c1', 'm1');
@@ -215,7 +219,7 @@ describe('answering or closing completes the caller\'s lease', () => {
     expect(w.leases.items.has(lease?.id ?? '')).toBe(true);
   });
 
-  it('closing a conversation completes the closer\'s lease on it; reopening does not touch leases', async () => {
+  it("closing a conversation completes the closer's lease on it; reopening does not touch leases", async () => {
     // Arrange
     const w = await workWorld();
     w.conversations.add('c1', 'support', 'support');
@@ -235,7 +239,7 @@ describe('answering or closing completes the caller\'s lease', () => {
 });
 
 describe('the pointer of a queued message', () => {
-  it('is the routed-message record; a body that is no JSON object is kept as text with the queue\'s id', () => {
+  it("is the routed-message record; a body that is no JSON object is kept as text with the queue's id", () => {
     // Act
     const routed = readPointer('{"messageId":"m1","conversationId":"c1"}', 'sqs-1');
     const text = readPointer('not json', 'sqs-2');

@@ -25,7 +25,10 @@ describe('presence on a conversation', () => {
       { agentId: 'agent-1', displayName: 'Alex Agent', state: 'answering', since: '2026-11-22T10:00:00.000Z', self: true },
       { agentId: 'agent-2', displayName: 'Blair Agent', state: 'viewing', since: '2026-11-22T10:00:05.000Z', self: false },
     ]);
-    expect(seenBy2.map((p) => [p.agentId, p.self])).toEqual([['agent-1', false], ['agent-2', true]]);
+    expect(seenBy2.map((p) => [p.agentId, p.self])).toEqual([
+      ['agent-1', false],
+      ['agent-2', true],
+    ]);
   });
 
   it('keeps `since` across heartbeats in one state, starts it again on a change, and lapses 60 s after the last heartbeat', async () => {
