@@ -7,7 +7,7 @@ import type { SandboxInfo } from '../local/sandbox.ts';
 import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
-import { settled, uploadAttachments } from './reply.ts';
+import { AGENT_MAIL_OPTIONS, settled, uploadAttachments } from './reply.ts';
 import { sandboxClients } from './sandbox-clients.ts';
 import { readSandboxInfo } from './sandbox-file.ts';
 
@@ -43,18 +43,7 @@ export const composeCommand: Command = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
-      options: {
-        channel: { type: 'string' },
-        to: { type: 'string', multiple: true },
-        subject: { type: 'string' },
-        text: { type: 'string' },
-        html: { type: 'string' },
-        from: { type: 'string' },
-        agent: { type: 'string' },
-        attach: { type: 'string', multiple: true },
-        cc: { type: 'string', multiple: true },
-        'no-wait': { type: 'boolean' },
-      },
+      options: { channel: { type: 'string' }, to: { type: 'string', multiple: true }, subject: { type: 'string' }, ...AGENT_MAIL_OPTIONS },
     });
     if (!values.channel) throw new UsageError('name the channel: --channel ID');
     if (!values.to || values.to.length === 0) throw new UsageError('name a recipient: --to ADDRESS');

@@ -58,22 +58,23 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html',
 };
 
+/** The options `reply` and `compose` share: the mail's text or HTML, From, the agent, files, Cc, and whether to wait for the send. */
+export const AGENT_MAIL_OPTIONS = {
+  text: { type: 'string' },
+  html: { type: 'string' },
+  from: { type: 'string' },
+  agent: { type: 'string' },
+  attach: { type: 'string', multiple: true },
+  cc: { type: 'string', multiple: true },
+  'no-wait': { type: 'boolean' },
+} as const;
+
 export const replyCommand: Command = {
   help: HELP,
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
-      options: {
-        conversation: { type: 'string' },
-        ticket: { type: 'string' },
-        text: { type: 'string' },
-        html: { type: 'string' },
-        from: { type: 'string' },
-        agent: { type: 'string' },
-        attach: { type: 'string', multiple: true },
-        cc: { type: 'string', multiple: true },
-        'no-wait': { type: 'boolean' },
-      },
+      options: { conversation: { type: 'string' }, ticket: { type: 'string' }, ...AGENT_MAIL_OPTIONS },
     });
     if (!values.conversation && !values.ticket) throw new UsageError('name the conversation: --conversation ID or --ticket NUMBER');
     if (!values.text && !values.html) throw new UsageError('give the reply: --text TEXT or --html FILE');

@@ -37,12 +37,16 @@ export class S3AttachmentStager implements AttachmentStager {
     return { source: 's3', key, filename: part.filename, contentType: part.contentType };
   }
 
-  async enclose(mail: { readonly rawKey: string; readonly filename: string }, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>> {
+  async enclose(
+    mail: { readonly rawKey: string; readonly filename: string },
+    channelId: string,
+  ): Promise<{ readonly ref: Extract<AttachmentRef, { source: 's3' }>; readonly size: number }> {
     const raw = await this.rawMail.get(mail.rawKey);
-    assertMessageSize(base64Size(raw.byteLength), `the forwarded mail ${mail.filename}`, MAX_MESSAGE_BYTES);
+    // A message/rfc822 part travels unencoded: its bytes are what the mail carries.
+    assertMessageSize(raw.byteLength, `the forwarded mail ${mail.filename}`, MAX_MESSAGE_BYTES);
     const key = `${stagedUploadPrefix(channelId)}${this.ids.next()}/${encodeURIComponent(mail.filename)}`;
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: raw, ContentType: 'message/rfc822' }));
-    return { source: 's3', key, filename: mail.filename, contentType: 'message/rfc822' };
+    return { ref: { source: 's3', key, filename: mail.filename, contentType: 'message/rfc822' }, size: raw.byteLength };
   }
 
   async sizeOf(key: string): Promise<number | null> {

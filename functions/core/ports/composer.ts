@@ -39,9 +39,12 @@ export interface AttachmentStager {
   stage(ref: Extract<AttachmentRef, { source: 'inbound' }>, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>>;
   /**
    * Copies a received mail, exactly as it arrived, into the uploads as a `message/rfc822` file named
-   * `filename`, for a forward to enclose. `NotFoundError` when its raw copy is gone.
+   * `filename`, for a forward to enclose, with its size in bytes. `NotFoundError` when its raw copy is gone.
    */
-  enclose(mail: { readonly rawKey: string; readonly filename: string }, channelId: string): Promise<Extract<AttachmentRef, { source: 's3' }>>;
+  enclose(
+    mail: { readonly rawKey: string; readonly filename: string },
+    channelId: string,
+  ): Promise<{ readonly ref: Extract<AttachmentRef, { source: 's3' }>; readonly size: number }>;
   /** The size in bytes of the file stored under an upload key; null when there is none. `DependencyError` when the store fails. */
   sizeOf(key: string): Promise<number | null>;
 }

@@ -1,7 +1,6 @@
 import { NotFoundError, PolicyError, ValidationError } from '../../errors.ts';
 import { TAG_EXTERNAL_PARTY } from '../../model/conversation.ts';
 import type { Attachment } from '../../model/message.ts';
-import { mailEnvelope } from '../../model/outbound-mail.ts';
 import { ForwardRequestSchema, type ForwardRequestInput } from '../../model/reply-request.ts';
 import type { InboundStoredMessage, OutboundStoredMessage, StoredMessage } from '../../model/stored-message.ts';
 import { parseOrThrow } from '../../validation.ts';
@@ -57,8 +56,10 @@ export async function queueForward(deps: QueueReplyDeps, input: ForwardRequestIn
   );
   const enclosed = await Promise.all(
     forwarded.map(async (m, i) => {
-      const ref = await deps.attachments.enclose({ rawKey: m.rawKey, filename: `forwarded-${conversation.ticketNumber || 'mail'}-${i + 1}.eml` }, channel.id);
-      const size = (await deps.attachments.sizeOf(ref.key)) ?? 0;
+      const { ref, size } = await deps.attachments.enclose(
+        { rawKey: m.rawKey, filename: `forwarded-${conversation.ticketNumber || 'mail'}-${i + 1}.eml` },
+        channel.id,
+      );
       const stored: Attachment = { filename: ref.filename, contentType: ref.contentType, size, inline: false, contentId: null, checksum: null };
       return { ref, stored };
     }),
@@ -77,7 +78,7 @@ export async function queueForward(deps: QueueReplyDeps, input: ForwardRequestIn
     forwarded: forwarded.map((m, i) => ({ from: m.from, date: m.date, subject: m.subject, filename: enclosed[i]?.ref.filename ?? '' })),
     agent: { ...request, text: note, html: null, bcc: [], note, attachments: enclosed.map((e) => e.ref), template, signature },
   });
-  await checkNotSuppressed(deps.suppression, channel.id, mailEnvelope(planned.mail).to);
+  // No second suppression check: the planned recipients are among the request's, checked before the copies were made.
   const at = deps.clock.now().toISOString();
   return queueStored(
     deps,
