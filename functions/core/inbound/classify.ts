@@ -39,7 +39,9 @@ function decide(lane: Lane, reason: string, draft: Draft = {}): Classification {
 export function classify(message: ParsedMessage, context: ClassifyContext = {}): Classification {
   const own = new Set((context.ownAddresses ?? []).map((a) => a.toLowerCase()));
   const tags = baseTags(message, own);
-  const originalId = originalMessageId(message);
+  // Only reports and bounces name an original message: the body is searched for it only when one is found.
+  let found: { readonly id: string | null } | null = null;
+  const originalId = (): string | null => (found ??= { id: originalMessageId(message) }).id;
   return (
     classifyReport(message, tags, originalId) ??
     classifyTextBounce(message, own, tags, originalId) ??
@@ -66,15 +68,15 @@ function originalMessageId(message: ParsedMessage): string | null {
   return enclosed ?? quotedMessageId(message.text);
 }
 
-function classifyReport(message: ParsedMessage, tags: string[], originalId: string | null): Classification | null {
+function classifyReport(message: ParsedMessage, tags: string[], originalId: () => string | null): Classification | null {
   const challenge = challengeResponse(message);
   if (challenge && (message.reports.length > 0 || message.contentType === 'multipart/report')) {
-    return decide('auto-reply', challenge, { tags: [...tags, 'challenge-response'], originalMessageId: originalId });
+    return decide('auto-reply', challenge, { tags: [...tags, 'challenge-response'], originalMessageId: originalId() });
   }
   const mdn = dispositionNotification(message);
   if (mdn || message.reportType === 'disposition-notification') {
     const reason = `multipart/report; report-type=disposition-notification${mdn?.disposition ? `; disposition=${mdn.disposition}` : ''}`;
-    return decide('read-receipt', reason, { tags, originalMessageId: mdn?.originalMessageId ?? originalId });
+    return decide('read-receipt', reason, { tags, originalMessageId: mdn?.originalMessageId ?? originalId() });
   }
   const ses = sesNotification(message);
   if (ses?.kind === 'feedback-report') {
@@ -96,16 +98,16 @@ function classifyReport(message: ParsedMessage, tags: string[], originalId: stri
   if (unsubscribe) return decide('feedback-report', 'x-apple-unsubscribe: true', { tags, feedbackReport: unsubscribe });
   const arf = feedbackReport(message, originalId);
   if (arf || message.reportType === 'feedback-report') {
-    const feedback = arf ?? { feedbackType: null, recipients: [], originalMessageId: originalId };
+    const feedback = arf ?? { feedbackType: null, recipients: [], originalMessageId: originalId() };
     const reason = `multipart/report; report-type=feedback-report; feedback-type=${feedback.feedbackType ?? 'unknown'}`;
-    return decide('feedback-report', reason, { tags, feedbackReport: feedback, originalMessageId: originalId });
+    return decide('feedback-report', reason, { tags, feedbackReport: feedback, originalMessageId: originalId() });
   }
   const jmrp = jmrpComplaint(message, originalId);
   if (jmrp)
     return decide('feedback-report', 'jmrp complaint: x-hmxmroriginalrecipient in the enclosed message', {
       tags,
       feedbackReport: jmrp,
-      originalMessageId: originalId,
+      originalMessageId: originalId(),
     });
   const recipients = deliveryStatusRecipients(message);
   if (recipients === null || recipients.length === 0) return null;
@@ -114,8 +116,8 @@ function classifyReport(message: ParsedMessage, tags: string[], originalId: stri
   const reason = `${message.contentType}; report-type=${message.reportType ?? 'none'}; action=${action}`;
   return decide(lane, reason, {
     tags,
-    deliveryReport: { recipients, originalMessageId: originalId },
-    originalMessageId: originalId,
+    deliveryReport: { recipients, originalMessageId: originalId() },
+    originalMessageId: originalId(),
   });
 }
 
@@ -127,7 +129,7 @@ function dsnLane(recipients: readonly DeliveryRecipient[]): Lane {
   return 'delivery-report';
 }
 
-function classifyTextBounce(message: ParsedMessage, own: ReadonlySet<string>, tags: string[], originalId: string | null): Classification | null {
+function classifyTextBounce(message: ParsedMessage, own: ReadonlySet<string>, tags: string[], originalId: () => string | null): Classification | null {
   // A delivery-status report whose groups named nobody is still a bounce (Postfix writes
   // "Delivery report unavailable"); the text may still name the recipients.
   const dsnShaped = message.reportType === 'delivery-status' || deliveryStatusRecipients(message) !== null;
@@ -148,8 +150,8 @@ function classifyTextBounce(message: ParsedMessage, own: ReadonlySet<string>, ta
   const recipients = textBounceRecipients(message.text, hints, found.lane === 'delay' ? '4' : '5');
   return decide(found.lane, `non-standard ${found.lane === 'delay' ? 'delay warning' : 'bounce'}: ${found.evidence}`, {
     tags,
-    deliveryReport: { recipients, originalMessageId: originalId },
-    originalMessageId: originalId,
+    deliveryReport: { recipients, originalMessageId: originalId() },
+    originalMessageId: originalId(),
   });
 }
 

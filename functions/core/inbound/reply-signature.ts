@@ -115,6 +115,8 @@ const DEVICE_FOOTER_LAST = [
   '\\S{1,30}(?:から送信|发送|發送|에서 보냄)',
 ].join('|');
 const FOOTER = new RegExp(`^[ \\t]*(?:(?:${APP_FOOTER.join('|')})|${PLATFORM_FIRST}|(?:${DEVICE_FOOTER_LAST})\\.?)[ \\t]*$`, 'iu');
+// Every FOOTER alternative names the app or holds the verb: a line with none of these words is spared the long pattern.
+const FOOTER_WORD = /outlook|gesendet|küldve|gönderildi|から送信|发送|發送|에서 보냄/iu;
 const DEVICE_LINE = new RegExp(`^[ \\t]*(?:${DEVICE_FOOTER.join('|')})(\\S[^,;\\n]{0,48})[ \\t]*$`, 'iu');
 // What a "sent from" line names is a device or an app: a brand or product name (capitals or
 // digits: "iPhone", "Samsung Galaxy", "Mail for Windows 10"), a device word, or words in a
@@ -325,7 +327,7 @@ export function isMobileFooter(line: string): boolean {
   const form = matchForm(line);
   const text = form.includes('<http') ? form.replace(LINK, '') : form;
   if (text.trim().length > 64) return false;
-  if (FOOTER.test(text)) return true;
+  if (FOOTER_WORD.test(text) && FOOTER.test(text)) return true;
   const named = DEVICE_LINE.exec(text)?.[1];
   return named !== undefined && (/[\p{Lu}\d]/u.test(named) || DEVICE_WORDS.test(named) || !/\p{Ll}/u.test(named));
 }

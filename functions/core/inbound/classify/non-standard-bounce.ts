@@ -73,7 +73,9 @@ const GAVE_UP =
  */
 export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   const failedRecipients = headerValues(message.headers, 'x-failed-recipients').flatMap(addressesIn);
-  const notice = noticeSection(message.text);
+  // The notice is cut from the text only when a rule reads it (most mail is no bounce and reads none).
+  let cut: string | null = null;
+  const notice = (): string => (cut ??= noticeSection(message.text));
   const nullPath = hasNullReturnPath(message);
   // A From without an address (Webshield, DragonFly) is no person's.
   const fromless = message.from === null;
@@ -83,14 +85,14 @@ export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   const personal = isReplyOrForward(message.subject) && !system;
   let evidence: string | null = null;
   if (failedRecipients.length > 0) evidence = 'x-failed-recipients';
-  else if ((hasListEnvelope(message) || /-(?:admin|owner|request)@/i.test(message.from?.address ?? '')) && LIST_REJECTION.test(notice)) {
+  else if ((hasListEnvelope(message) || /-(?:admin|owner|request)@/i.test(message.from?.address ?? '')) && LIST_REJECTION.test(notice())) {
     evidence = 'mailing list manager rejected the message';
   } else if (personal) return null;
   // Every prose rule needs a robot sender (system senders are robots) or a bounce subject: a
   // newsletter's or a person's text is not searched for MTA phrases.
-  else if (robot || subject) evidence = proseEvidence(notice, { system, robot, nullPath, subject });
+  else if (robot || subject) evidence = proseEvidence(notice(), { system, robot, nullPath, subject });
   if (evidence === null) return null;
-  const delayed = DELAY.test(message.subject) || (DELAY.test(notice) && !GAVE_UP.test(notice));
+  const delayed = DELAY.test(message.subject) || (DELAY.test(notice()) && !GAVE_UP.test(notice()));
   return { lane: delayed ? 'delay' : 'bounce', evidence, failedRecipients };
 }
 

@@ -20,9 +20,10 @@ export function deliveryStatusRecipients(message: ParsedMessage): DeliveryRecipi
 
 /**
  * The ARF report (RFC 5965 §3.1): Feedback-Type and the Original-Rcpt-To / Removal-Recipient
- * addresses. Null when the message carries no message/feedback-report part.
+ * addresses. Null when the message carries no message/feedback-report part; `originalMessageId`
+ * (a search of the body) is called only for a report.
  */
-export function feedbackReport(message: ParsedMessage, originalMessageId: string | null): FeedbackReport | null {
+export function feedbackReport(message: ParsedMessage, originalMessageId: () => string | null): FeedbackReport | null {
   const part = partsOf(message, ARF_TYPES)[0];
   if (!part) return null;
   const fields = readFields(part.text);
@@ -33,7 +34,7 @@ export function feedbackReport(message: ParsedMessage, originalMessageId: string
   return {
     feedbackType: fieldValue(fields, 'feedback-type')?.toLowerCase() ?? null,
     recipients: [...new Set(recipients)],
-    originalMessageId,
+    originalMessageId: originalMessageId(),
   };
 }
 
@@ -42,11 +43,11 @@ export function feedbackReport(message: ParsedMessage, originalMessageId: string
  * but the reported mail enclosed as message/rfc822 with Microsoft's `X-HmXmrOriginalRecipient`
  * naming the recipient who complained. An abuse report, never customer mail.
  */
-export function jmrpComplaint(message: ParsedMessage, originalMessageId: string | null): FeedbackReport | null {
+export function jmrpComplaint(message: ParsedMessage, originalMessageId: () => string | null): FeedbackReport | null {
   const recipient = message.enclosedHeaders ? headerValue(message.enclosedHeaders, 'x-hmxmroriginalrecipient') : null;
   if (recipient === null) return null;
   const address = addressIn(recipient);
-  return { feedbackType: 'abuse', recipients: address ? [address] : [], originalMessageId };
+  return { feedbackType: 'abuse', recipients: address ? [address] : [], originalMessageId: originalMessageId() };
 }
 
 /**
