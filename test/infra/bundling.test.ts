@@ -109,6 +109,34 @@ describe('function bundles (lib/bundling.ts)', () => {
     expect(expected['iso-2022-jp']?.subject).toBe('こんにちは');
     expect(expected.gb2312?.subject).toBe('发票问题');
   });
+
+  it('imports built-in modules by require: named imports work, and http’s lazy WebSocket (undici, http2, worker_threads) stays unloaded', async () => {
+    // Arrange: named, default and getter-backed imports (fs.promises, crypto.getRandomValues), as the SDK writes them
+    const entry = join(dir, 'builtins-entry.ts');
+    writeFileSync(
+      entry,
+      [
+        "import http, { request } from 'node:http';",
+        "import { promises, ReadStream } from 'node:fs';",
+        "import { getRandomValues } from 'node:crypto';",
+        "import * as os from 'os';",
+        'export const ok = [typeof request, typeof http.get, typeof promises.readFile, typeof ReadStream, typeof getRandomValues, typeof os.hostname];',
+      ].join('\n'),
+    );
+    const out = join(dir, 'builtins');
+    await bundleFunction(entry, out);
+    const script = `
+      const before = new Set(process.moduleLoadList);
+      const { ok } = await import(${JSON.stringify(pathToFileURL(join(out, 'index.mjs')).href)});
+      process.stdout.write(JSON.stringify({ ok, loaded: process.moduleLoadList.filter((m) => !before.has(m)) }));`;
+    // Act
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '' } });
+    // Assert
+    const { ok, loaded } = JSON.parse(stdout) as { ok: string[]; loaded: string[] };
+    expect(ok).toEqual(['function', 'function', 'function', 'function', 'function', 'function']);
+    expect(loaded).toContain('NativeModule http');
+    for (const heavy of ['NativeModule internal/deps/undici/undici', 'NativeModule http2', 'NativeModule worker_threads']) expect(loaded).not.toContain(heavy);
+  });
 });
 
 describe('lazyModuleSource', () => {
