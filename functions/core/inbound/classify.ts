@@ -8,6 +8,7 @@ import { detectTextBounce } from './classify/non-standard-bounce.ts';
 import { deliveryStatusRecipients, dispositionNotification, feedbackReport, jmrpComplaint, unsubscribeRequest } from './classify/reports.ts';
 import { isSystemSender } from './classify/sender.ts';
 import { sesNotification } from '../mail/ses-notification.ts';
+import { once } from '../once.ts';
 
 /** What the classifier knows beyond the message: the channel's own addresses. */
 export interface ClassifyContext {
@@ -40,8 +41,7 @@ export function classify(message: ParsedMessage, context: ClassifyContext = {}):
   const own = new Set((context.ownAddresses ?? []).map((a) => a.toLowerCase()));
   const tags = baseTags(message, own);
   // Only reports and bounces name an original message: the body is searched for it only when one is found.
-  let found: { readonly id: string | null } | null = null;
-  const originalId = (): string | null => (found ??= { id: originalMessageId(message) }).id;
+  const originalId = once(() => originalMessageId(message));
   return (
     classifyReport(message, tags, originalId) ??
     classifyTextBounce(message, own, tags, originalId) ??

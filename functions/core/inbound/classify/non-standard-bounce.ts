@@ -1,5 +1,6 @@
 import { headerValues, type ParsedMessage } from '../../model/message.ts';
 import { noticeSection } from './bounce-text.ts';
+import { once } from '../../once.ts';
 import { addressesIn } from './fields.ts';
 import { hasListEnvelope, hasNullReturnPath, hasSystemReturnPath, isNoReplySender, isReplyOrForward, isSystemSender } from './sender.ts';
 import { detailFromPhrase, replyCode } from '../../mail/smtp-status.ts';
@@ -74,8 +75,7 @@ const GAVE_UP =
 export function detectTextBounce(message: ParsedMessage): TextBounce | null {
   const failedRecipients = headerValues(message.headers, 'x-failed-recipients').flatMap(addressesIn);
   // The notice is cut from the text only when a rule reads it (most mail is no bounce and reads none).
-  let cut: string | null = null;
-  const notice = (): string => (cut ??= noticeSection(message.text));
+  const notice = once(() => noticeSection(message.text));
   const nullPath = hasNullReturnPath(message);
   // A From without an address (Webshield, DragonFly) is no person's.
   const fromless = message.from === null;
