@@ -12,7 +12,7 @@ import {
   MailboxTooLargeError,
   MailboxUnavailableError,
 } from '../../../functions/core/ports/mailbox.ts';
-import { type Dovecot, type Introspection, startDovecot, startIntrospection } from '../../support/dovecot.ts';
+import { type Dovecot, type Introspection, sessionLogout, startDovecot, startIntrospection } from '../../support/dovecot.ts';
 import { TEST_TLS } from '../outbound-peers.ts';
 
 const PASSWORD = 'imap-pass-1-secret';
@@ -72,14 +72,9 @@ async function withSession<T>(source: ImapSource, work: (session: MailboxSession
   }
 }
 
-/** The server's last logout line for the user: what the session read and sent. */
-async function lastLogout(name: (typeof NAMES)[number]): Promise<string> {
-  return (
-    (await dovecot.log())
-      .split('\n')
-      .filter((l) => l.includes(`(${user(name)})`) && l.includes('Logged out'))
-      .at(-1) ?? ''
-  );
+/** Runs one session; with its result, dovecot's logout line for it: what the session read and sent. */
+function logoutOf<T>(name: (typeof NAMES)[number], work: () => Promise<T>): Promise<{ readonly value: T; readonly log: string }> {
+  return sessionLogout(dovecot, (l) => l.includes(`(${user(name)})`) && l.includes('Logged out'), work);
 }
 
 const failure = (promise: Promise<unknown>): Promise<Error | null> =>
@@ -466,10 +461,10 @@ describe('ImapMailboxConnector: fetching and settling', () => {
     await dovecot.deliver(user('large'), mail('Huge', body));
     const item = await withSession(imapSource('large'), async (s) => (await s.list(null, 10)).items[0]!);
     // Act: dovecot's logout line counts the body bytes each session sent.
-    const listed = await withSession(imapSource('large'), (s) => failure(s.fetch(item, 100_000)));
-    const listedLog = await lastLogout('large');
-    const unknown = await withSession(imapSource('large'), (s) => failure(s.fetch({ ...item, size: null }, 100_000)));
-    const unknownLog = await lastLogout('large');
+    const { value: listed, log: listedLog } = await logoutOf('large', () => withSession(imapSource('large'), (s) => failure(s.fetch(item, 100_000))));
+    const { value: unknown, log: unknownLog } = await logoutOf('large', () =>
+      withSession(imapSource('large'), (s) => failure(s.fetch({ ...item, size: null }, 100_000))),
+    );
     const whole = await withSession(imapSource('large'), (s) => s.fetch({ ...item, size: null }, 2_000_000));
     // Assert
     expect(item.size).toBeGreaterThan(1_500_000);

@@ -12,7 +12,7 @@ import {
   MailboxTooLargeError,
   MailboxUnavailableError,
 } from '../../../functions/core/ports/mailbox.ts';
-import { type Dovecot, type Introspection, startDovecot, startIntrospection } from '../../support/dovecot.ts';
+import { type Dovecot, type Introspection, sessionLogout, startDovecot, startIntrospection } from '../../support/dovecot.ts';
 import { TEST_TLS } from '../outbound-peers.ts';
 
 const PASSWORD = 'pop3-pass-1-secret';
@@ -63,14 +63,9 @@ const failure = (promise: Promise<unknown>): Promise<Error | null> =>
   );
 const subjects = async (name: Name): Promise<string[]> => (await dovecot.list(user(name), 'INBOX')).map((m) => m.subject);
 
-/** The server's last logout line for the user: what the session read. */
-async function lastLogout(name: Name): Promise<string> {
-  return (
-    (await dovecot.log())
-      .split('\n')
-      .filter((l) => l.includes(`pop3(${user(name)})`) && l.includes('Logged out'))
-      .at(-1) ?? ''
-  );
+/** Runs one session; with its result, dovecot's logout line for it: what the session read. */
+function logoutOf<T>(name: Name, work: () => Promise<T>): Promise<{ readonly value: T; readonly log: string }> {
+  return sessionLogout(dovecot, (l) => l.includes(`pop3(${user(name)})`) && l.includes('Logged out'), work);
 }
 
 /** A scripted POP3 server: greets, answers each command line with `answer`, keeps what it was sent. */
@@ -392,12 +387,16 @@ describe('Pop3MailboxConnector: cursor and settling', () => {
     await dovecot.deliver(user('large'), mail('Small'));
     const [item, small] = await withSession(pop3Source('large', { afterProcessing: 'keep' }), async (s) => (await s.list(null, 10)).items);
     // Act: dovecot's logout line counts the messages each session retrieved.
-    const listed = await withSession(pop3Source('large'), (s) => failure(s.fetch(item!, 100_000)));
-    const listedLog = await lastLogout('large');
-    const { unknown, after } = await withSession(pop3Source('large'), async (s) => ({
-      unknown: await failure(s.fetch({ ...item!, size: null }, 100_000)),
-      after: Buffer.from(await s.fetch(small!, 100_000)).toString(),
-    }));
+    const { value: listed, log: listedLog } = await logoutOf('large', () => withSession(pop3Source('large'), (s) => failure(s.fetch(item!, 100_000))));
+    const {
+      value: { unknown, after },
+      log: afterLog,
+    } = await logoutOf('large', () =>
+      withSession(pop3Source('large'), async (s) => ({
+        unknown: await failure(s.fetch({ ...item!, size: null }, 100_000)),
+        after: Buffer.from(await s.fetch(small!, 100_000)).toString(),
+      })),
+    );
     // Assert
     expect(item!.size).toBeGreaterThan(1_500_000);
     expect(listed).toBeInstanceOf(MailboxTooLargeError);
@@ -406,7 +405,7 @@ describe('Pop3MailboxConnector: cursor and settling', () => {
     expect(unknown).toBeInstanceOf(MailboxTooLargeError);
     expect(unknown?.message).toBe(listed?.message);
     expect(after).toBe(mail('Small'));
-    expect(await lastLogout('large')).toMatch(/ retr=1\/\d{1,3}, /);
+    expect(afterLog).toMatch(/ retr=1\/\d{1,3}, /);
   });
 
   it('stops reading a message at the limit when the server understated its size, and reconnects for the next call', async () => {
