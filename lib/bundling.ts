@@ -168,8 +168,10 @@ function lazyPlugin(files: Map<string, LazyFile>): Plugin {
  * lazy getters included: `http`'s `WebSocket`, `CloseEvent` and `MessageEvent` load undici,
  * http2 and worker_threads (24–34 ms on Node 24, against 3 ms for `require('http')`); `process`,
  * `fs` and `fs/promises` load the REPL's history and the diagnostic report the same way. Each
- * static import of a built-in module is bundled instead as a CommonJS module that requires it:
- * esbuild then reads each named import where it is used, and no getter before.
+ * import of a built-in module is bundled instead as a CommonJS module that requires it: esbuild
+ * then reads each named import where it is used, and no getter before. Dynamic imports too: the
+ * SDK's HTTP handler imports `node:http` on its first request, which moved the same cost into
+ * the first mail.
  */
 export function builtinModuleSource(name: string): string {
   return `module.exports = require(${JSON.stringify(`node:${name}`)});`;
@@ -177,14 +179,14 @@ export function builtinModuleSource(name: string): string {
 
 const BUILTIN = new Set(builtinModules.filter((name) => !name.startsWith('_')));
 
-/** Static imports of built-in modules, as `require` (`builtinModuleSource`). */
+/** Imports of built-in modules, static and dynamic, as `require` (`builtinModuleSource`). */
 function builtinPlugin(): Plugin {
   return {
     name: 'postroom-builtins',
     setup(b) {
       b.onResolve({ filter: /^(?:node:)?[a-z_/]+$/ }, (args) => {
         const name = args.path.replace(/^node:/, '');
-        if (args.kind !== 'import-statement' || !BUILTIN.has(name)) return undefined;
+        if ((args.kind !== 'import-statement' && args.kind !== 'dynamic-import') || !BUILTIN.has(name)) return undefined;
         return { path: name, namespace: 'postroom-builtin' };
       });
       b.onLoad({ filter: /.*/, namespace: 'postroom-builtin' }, (args) => ({ contents: builtinModuleSource(args.path), loader: 'js' }));

@@ -110,8 +110,8 @@ describe('function bundles (lib/bundling.ts)', () => {
     expect(expected.gb2312?.subject).toBe('发票问题');
   });
 
-  it('imports built-in modules by require: named imports work, and http’s lazy WebSocket (undici, http2, worker_threads) stays unloaded', async () => {
-    // Arrange: named, default and getter-backed imports (fs.promises, crypto.getRandomValues), as the SDK writes them
+  it('imports built-in modules by require, statically and dynamically: named imports work, and http’s lazy WebSocket (undici, http2, worker_threads) stays unloaded', async () => {
+    // Arrange: named, default, getter-backed (fs.promises, crypto.getRandomValues) and dynamic imports, as the SDK writes them
     const entry = join(dir, 'builtins-entry.ts');
     writeFileSync(
       entry,
@@ -120,7 +120,8 @@ describe('function bundles (lib/bundling.ts)', () => {
         "import { promises, ReadStream } from 'node:fs';",
         "import { getRandomValues } from 'node:crypto';",
         "import * as os from 'os';",
-        'export const ok = [typeof request, typeof http.get, typeof promises.readFile, typeof ReadStream, typeof getRandomValues, typeof os.hostname];',
+        "const dynamic = await import('node:http');",
+        'export const ok = [typeof request, typeof http.get, typeof promises.readFile, typeof ReadStream, typeof getRandomValues, typeof os.hostname, typeof (dynamic.default ?? dynamic).request];',
       ].join('\n'),
     );
     const out = join(dir, 'builtins');
@@ -133,7 +134,7 @@ describe('function bundles (lib/bundling.ts)', () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '' } });
     // Assert
     const { ok, loaded } = JSON.parse(stdout) as { ok: string[]; loaded: string[] };
-    expect(ok).toEqual(['function', 'function', 'function', 'function', 'function', 'function']);
+    expect(ok).toEqual(['function', 'function', 'function', 'function', 'function', 'function', 'function']);
     expect(loaded).toContain('NativeModule http');
     for (const heavy of ['NativeModule internal/deps/undici/undici', 'NativeModule http2', 'NativeModule worker_threads']) expect(loaded).not.toContain(heavy);
   });
