@@ -69,8 +69,8 @@ function originalMessageId(message: ParsedMessage): string | null {
 }
 
 function classifyReport(message: ParsedMessage, tags: string[], originalId: () => string | null): Classification | null {
-  const challenge = challengeResponse(message);
-  if (challenge && (message.reports.length > 0 || message.contentType === 'multipart/report')) {
+  const challenge = message.reports.length > 0 || message.contentType === 'multipart/report' ? challengeResponse(message) : null;
+  if (challenge) {
     return decide('auto-reply', challenge, { tags: [...tags, 'challenge-response'], originalMessageId: originalId() });
   }
   const mdn = dispositionNotification(message);

@@ -6,8 +6,6 @@
 
 import { matchForm } from './reply-match-form.ts';
 
-const QUOTED_LINE = /^[ \t]*>/u;
-
 // "-----Original Message-----", "-------- Message d'origine --------", "==== Original message ====".
 // Besides Outlook's and Gmail's, the separators that Thunderbird (desktop: mime.properties 1041,
 // and Android: message_compose_quote_header_separator) and Samsung Email write, per locale.
@@ -302,7 +300,16 @@ const RAW_HEADER = /^[ \t]*(?:message-id|mime-version|content-type|content-trans
 
 /** A `>`-quoted line. */
 export function isQuotedLine(line: string): boolean {
-  return QUOTED_LINE.test(line) && !(line.includes('<<') && isBanner(line));
+  return startsWithQuote(line) && !(line.includes('<<') && isBanner(line));
+}
+
+/** `>` after optional spaces and tabs (`^[ \t]*>`), as a scan: the extraction's most frequent test, several times per line. */
+function startsWithQuote(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09) return c === 0x3e;
+  }
+  return false;
 }
 
 // A lone "From: someone@example.com" line after a blank line: what is left of a header block
