@@ -1,6 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +32,8 @@ export class S3ExportArchives implements ExportArchives, ExportStaging {
   ) {}
 
   async create(jobId: string): Promise<ArchiveWriter> {
+    // Loaded with the first archive: the admin function carries this adapter and never zips.
+    const { Zip, ZipDeflate, ZipPassThrough } = await import('fflate');
     const dir = await mkdtemp(join(this.options.tmpDir ?? tmpdir(), 'postroom-export-'));
     const file = join(dir, 'export.zip');
     const out = createWriteStream(file);

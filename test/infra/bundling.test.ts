@@ -83,6 +83,17 @@ describe('function bundles (lib/bundling.ts)', () => {
     }
   });
 
+  it('keeps the export archive’s zip library out of the admin import (the admin function never zips)', async () => {
+    // Arrange
+    const admin = join(dir, 'admin');
+    await bundleFunction(join(ROOT, 'functions/admin-api.ts'), admin);
+    // Act
+    const sources = sourcesAtImport(admin);
+    // Assert
+    expect(sources.some((s) => s.includes('functions/adapters/s3-export-archives.ts'))).toBe(true);
+    expect(sources.filter((s) => s.includes('node_modules/fflate/'))).toEqual([]);
+  }, 60_000);
+
   it('decodes mail in charsets whose decoders load lazily exactly as the unbundled parser does', async () => {
     // Arrange
     const mails = charsetMails();
