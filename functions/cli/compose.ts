@@ -4,11 +4,10 @@ import { DynamoMessageStore } from '../adapters/dynamo-message-store.ts';
 import { AppError } from '../core/errors.ts';
 import { startConversation, type StartedConversation } from '../core/outbound/compose/start-conversation.ts';
 import type { SandboxInfo } from '../local/sandbox.ts';
-import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
 import { AGENT_MAIL_OPTIONS, settled, uploadAttachments } from './reply.ts';
-import { sandboxClients } from './sandbox-clients.ts';
+import { sandboxClients, sandboxQueueReplyDeps } from './sandbox-clients.ts';
 import { readSandboxInfo } from './sandbox-file.ts';
 
 const HELP = `Usage: postroom compose --channel ID --to ADDRESS [--to ADDRESS]... --subject TEXT --text TEXT
@@ -101,15 +100,7 @@ async function composeInSandbox(info: SandboxInfo, request: SandboxCompose): Pro
   const clients = sandboxClients(info);
   try {
     const attachments = await uploadAttachments(clients, info, request.agentId, request.files);
-    const deps = createQueueReplyDeps({
-      db: clients.db,
-      s3: clients.s3,
-      sqs: clients.sqs,
-      tableName: info.table,
-      bucket: info.bucket,
-      outboundQueueUrl: info.outboundQueue.url,
-      ...(info.retention ? { retention: info.retention } : {}),
-    });
+    const deps = sandboxQueueReplyDeps(clients, info);
     const started = await startConversation(deps, {
       channelId: request.channelId,
       to: [...request.to],

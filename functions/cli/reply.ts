@@ -13,10 +13,9 @@ import type { ReplyAttachment } from '../core/model/reply-request.ts';
 import type { OutboundStoredMessage } from '../core/model/stored-message.ts';
 import { queueReply } from '../core/outbound/compose/queue-reply.ts';
 import { agentUploadPrefix } from '../core/outbound/compose/upload-keys.ts';
-import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { type Command, UsageError } from './command.ts';
 import { writeJsonLine } from './output.ts';
-import { sandboxClients } from './sandbox-clients.ts';
+import { type SandboxClients, sandboxClients, sandboxQueueReplyDeps } from './sandbox-clients.ts';
 import { readSandboxInfo } from './sandbox-file.ts';
 import type { SandboxInfo } from '../local/sandbox.ts';
 
@@ -133,14 +132,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
     const messages = new DynamoMessageStore(clients.db, info.table);
     const conversationId = request.conversationId ?? (await findByTicket(channels, conversations, request.ticket ?? ''));
     const attachments = await uploadAttachments(clients, info, request.agentId, request.attachments);
-    const deps = createQueueReplyDeps({
-      db: clients.db,
-      s3: clients.s3,
-      sqs: clients.sqs,
-      tableName: info.table,
-      bucket: info.bucket,
-      outboundQueueUrl: info.outboundQueue.url,
-    });
+    const deps = sandboxQueueReplyDeps(clients, info);
     const queued = await queueReply(deps, {
       conversationId,
       agentId: request.agentId,
@@ -158,7 +150,7 @@ export async function replyInSandbox(info: SandboxInfo, request: SandboxReply): 
 
 /** Uploads files to the mail bucket below the agent's uploads, as an agent's app does through `POST /attachments`. */
 export async function uploadAttachments(
-  clients: ReturnType<typeof sandboxClients>,
+  clients: SandboxClients,
   info: SandboxInfo,
   agentId: string,
   files: readonly { readonly file: string; readonly content: Uint8Array }[],

@@ -3,10 +3,19 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SandboxInfo } from '../local/sandbox.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../runtime/clients.ts';
+import { createQueueReplyDeps } from '../runtime/queue-reply-deps.ts';
 import { UsageError } from './command.ts';
 
+/** SDK clients of a running sandbox's local servers. */
+export interface SandboxClients {
+  readonly db: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  destroy(): void;
+}
+
 /** SDK clients pointed at a running sandbox's local servers. */
-export function sandboxClients(info: SandboxInfo): { readonly db: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient; destroy(): void } {
+export function sandboxClients(info: SandboxInfo): SandboxClients {
   const common = () => ({ region: info.aws.region, credentials: { ...info.aws.credentials } });
   const db = createDocumentClient({ ...common(), endpoint: info.aws.endpoints.dynamodb });
   const s3 = createS3Client({ ...common(), endpoint: info.aws.endpoints.s3 });
@@ -30,4 +39,17 @@ export function unreachable(error: unknown, endpoint: string): unknown {
     return new UsageError(`the sandbox's DynamoDB at ${endpoint} does not answer (stopped without cleaning up?): start one with \`npm start\``);
   }
   return error;
+}
+
+/** The adapters `postroom reply` and `postroom compose` queue agents' mail with: the sandbox's table, bucket, outbound queue and retention. */
+export function sandboxQueueReplyDeps(clients: SandboxClients, info: SandboxInfo): ReturnType<typeof createQueueReplyDeps> {
+  return createQueueReplyDeps({
+    db: clients.db,
+    s3: clients.s3,
+    sqs: clients.sqs,
+    tableName: info.table,
+    bucket: info.bucket,
+    outboundQueueUrl: info.outboundQueue.url,
+    ...(info.retention ? { retention: info.retention } : {}),
+  });
 }

@@ -113,10 +113,12 @@ const DEVICE_FOOTER_LAST = [
   '\\S.{0,40}(?:ról|ről) küldve',
   '\\S.{0,40}(?:dan|den|tan|ten) gönderildi',
   '\\S{1,30}(?:から送信|发送|發送|에서 보냄)',
-].join('|');
-const FOOTER = new RegExp(`^[ \\t]*(?:(?:${APP_FOOTER.join('|')})|${PLATFORM_FIRST}|(?:${DEVICE_FOOTER_LAST})\\.?)[ \\t]*$`, 'iu');
-// Every FOOTER alternative names the app or holds the verb: a line with none of these words is spared the long pattern.
-const FOOTER_WORD = /outlook|gesendet|küldve|gönderildi|から送信|发送|發送|에서 보냄/iu;
+];
+const FOOTER = new RegExp(`^[ \\t]*(?:(?:${APP_FOOTER.join('|')})|${PLATFORM_FIRST}|(?:${DEVICE_FOOTER_LAST.join('|')})\\.?)[ \\t]*$`, 'iu');
+/** Every alternative of the footer pattern, as written: each names the app or holds the verb (`FOOTER_WORD`; a unit test holds it). */
+export const FOOTER_ALTERNATIVES: readonly string[] = [...APP_FOOTER, PLATFORM_FIRST, ...DEVICE_FOOTER_LAST];
+/** A line with none of these words is spared the long footer pattern. */
+export const FOOTER_WORD = /outlook|gesendet|küldve|gönderildi|から送信|发送|發送|에서 보냄/iu;
 const DEVICE_LINE = new RegExp(`^[ \\t]*(?:${DEVICE_FOOTER.join('|')})(\\S[^,;\\n]{0,48})[ \\t]*$`, 'iu');
 // What a "sent from" line names is a device or an app: a brand or product name (capitals or
 // digits: "iPhone", "Samsung Galaxy", "Mail for Windows 10"), a device word, or words in a

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { extractReply } from '../../../functions/core/inbound/extract-reply.ts';
+import { FOOTER_ALTERNATIVES, FOOTER_WORD } from '../../../functions/core/inbound/reply-signature.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/mail/replies/${name}`, import.meta.url), 'utf8');
 
@@ -285,5 +286,31 @@ describe('extractReply with a bare attribution', () => {
 
     // Assert
     expect(results.map((r) => r.reply)).toEqual(['Agreed.', 'Agreed.\n\nBob wrote:\nthe plan is fine.']);
+  });
+});
+
+describe('the app-footer prefilter (FOOTER_WORD)', () => {
+  it('is named by every alternative of the footer pattern, so no footer it recognizes is skipped', () => {
+    // Act
+    const unnamed = FOOTER_ALTERNATIVES.filter((alternative) => !FOOTER_WORD.test(alternative));
+    // Assert
+    expect(FOOTER_ALTERNATIVES.length).toBeGreaterThan(25);
+    expect(unnamed).toEqual([]);
+  });
+
+  it.each([
+    'Get Outlook for iOS<https://aka.ms/o0ukef>',
+    'Outlook für Android herunterladen',
+    'iOS 版 Outlook を入手',
+    'Von meinem iPhone gesendet',
+    'Az iPhone-omról küldve',
+    "iPhone'umdan gönderildi",
+    'iPhoneから送信',
+    'Sent from my iPhone',
+  ])('still cuts %j at the end of a reply', (footer) => {
+    // Act
+    const result = extractReply(`Thanks, that works.\n\n${footer}`);
+    // Assert
+    expect(result.reply).toBe('Thanks, that works.');
   });
 });
