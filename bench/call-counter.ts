@@ -65,6 +65,11 @@ export function itemKindOf(input: object): string {
 
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
 
+/** Whether a DynamoDB operation consumes read units (else write units). */
+export function isReadOperation(operation: string): boolean {
+  return READS.has(operation);
+}
+
 function capacityOf(output: unknown): number | null {
   const consumed = (output as { ConsumedCapacity?: unknown } | undefined)?.ConsumedCapacity;
   const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
@@ -80,6 +85,7 @@ function capacityOf(output: unknown): number | null {
 export class CallCounter {
   private readonly rows = new Map<string, { service: string; operation: string; calls: number; readUnits: number; writeUnits: number }>();
   private calls: string[] = [];
+  private units: number[] = [];
 
   /** Adds the counting middleware to a client (SDK v3 client or DynamoDB document client). */
   attach<C extends CountableClient>(client: C, service: string): C {
@@ -88,13 +94,14 @@ export class CallCounter {
       (next, context) => async (args) => {
         const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
         if (dynamo) Object.assign(args.input, { ReturnConsumedCapacity: 'TOTAL' });
-        this.calls.push(`${service} ${operation}${dynamo ? ` ${itemKindOf(args.input)}` : ''}`);
+        const at = this.calls.push(`${service} ${operation}${dynamo ? ` ${itemKindOf(args.input)}` : ''}`) - 1;
+        this.units[at] = 0;
         try {
           const result = await next(args);
-          this.record(service, operation, dynamo ? (capacityOf(result.output) ?? 1) : 0);
+          this.record(service, operation, dynamo ? (capacityOf(result.output) ?? 1) : 0, at);
           return result;
         } catch (error) {
-          this.record(service, operation, dynamo ? 1 : 0);
+          this.record(service, operation, dynamo ? 1 : 0, at);
           throw error;
         }
       },
@@ -103,12 +110,13 @@ export class CallCounter {
     return client;
   }
 
-  /** Records one call; `units` are read units for read operations, write units otherwise. */
-  record(service: string, operation: string, units = 0): void {
+  /** Records one call; `units` are read units for read operations, write units otherwise; `at` is its place in `sequence`. */
+  record(service: string, operation: string, units = 0, at?: number): void {
+    if (at !== undefined) this.units[at] = units;
     const key = `${service} ${operation}`;
     const row = this.rows.get(key) ?? { service, operation, calls: 0, readUnits: 0, writeUnits: 0 };
     row.calls += 1;
-    if (READS.has(operation)) row.readUnits += units;
+    if (isReadOperation(operation)) row.readUnits += units;
     else row.writeUnits += units;
     this.rows.set(key, row);
   }
@@ -116,6 +124,11 @@ export class CallCounter {
   /** Every call so far in order, as `service operation [item kind]`. */
   sequence(): string[] {
     return [...this.calls];
+  }
+
+  /** The capacity units of each call in `sequence()`, in the same order (0 outside DynamoDB). */
+  unitSequence(): number[] {
+    return [...this.units];
   }
 
   /** The counts so far, by service then operation. */
@@ -132,5 +145,6 @@ export class CallCounter {
   reset(): void {
     this.rows.clear();
     this.calls = [];
+    this.units = [];
   }
 }

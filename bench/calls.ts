@@ -20,6 +20,13 @@ export interface CallProfile {
   readonly byOperation: readonly CallCount[];
   /** The calls in order, with the DynamoDB item kind each touched. */
   readonly sequence: readonly string[];
+  /** The DynamoDB capacity units of each call in `sequence` (read units for reads, write units otherwise; 0 for other services). */
+  readonly units: readonly number[];
+}
+
+/** What the counter saw since its last reset, as one mail's (or one reply's) profile. */
+export function profileOf(counter: CallCounter): CallProfile {
+  return { total: counter.total(), byOperation: counter.snapshot(), sequence: counter.sequence(), units: counter.unitSequence() };
 }
 
 export interface CallsResult {
@@ -134,7 +141,7 @@ export function delivery(aws: LocalAws, channel: ChannelSettings, deps: ReceiveM
       const outcome = await receiveMail(deps, mail);
       if (outcome.status !== 'routed') throw new Error(`benchmark mail was not routed: ${JSON.stringify(outcome)}`);
     });
-    return { ms, profile: { total: counter.total(), byOperation: counter.snapshot(), sequence: counter.sequence() } };
+    return { ms, profile: profileOf(counter) };
   };
 }
 

@@ -1,3 +1,4 @@
+import { isReadOperation } from './call-counter.ts';
 import type { CallProfile, CallsResult } from './calls.ts';
 import { BUNDLE_RULES } from './bundle-packages.ts';
 import type { ColdStartResult, ImportRow } from './cold-start.ts';
@@ -126,7 +127,14 @@ function table(head: readonly string[], rows: readonly (readonly (string | numbe
 
 function profileLines(name: string, p: CallProfile): string {
   const ops = p.byOperation.map((o) => `${o.service} ${o.operation} ${o.calls}`).join(', ');
-  return `  ${name.padEnd(11)} ${String(p.total).padStart(2)} calls: ${ops}\n  ${''.padEnd(11)} order: ${p.sequence.join(' > ')}`;
+  const sum = (key: 'readUnits' | 'writeUnits') => p.byOperation.reduce((n, o) => n + o[key], 0);
+  // Each DynamoDB call with the units it consumed (R: read, W: write).
+  const order = p.sequence.map((call, i) => {
+    const [service, operation = ''] = call.split(' ');
+    return service === 'DynamoDB' ? `${call} ${p.units[i] ?? 0}${isReadOperation(operation) ? 'R' : 'W'}` : call;
+  });
+  const pad = ''.padEnd(11);
+  return `  ${name.padEnd(11)} ${String(p.total).padStart(2)} calls: ${ops}\n  ${pad} order: ${order.join(' > ')}\n  ${pad} DynamoDB: ${sum('readUnits')} RRU + ${sum('writeUnits')} WRU`;
 }
 
 /** The send path's lines: calls of the queueing and the sending side, in order, and the median times. */

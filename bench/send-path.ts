@@ -20,7 +20,7 @@ import { createOutboundDeps } from '../functions/runtime/outbound-deps.ts';
 import { OutboundEnvSchema } from '../functions/runtime/outbound-env.ts';
 import { RAW_MAIL_PREFIX, inboundMailsOf } from '../functions/runtime/ses-event.ts';
 import { CallCounter } from './call-counter.ts';
-import { type CallProfile, countingDeps, countingTracer, putRaw, withLocalEnv } from './calls.ts';
+import { type CallProfile, countingDeps, countingTracer, profileOf, putRaw, withLocalEnv } from './calls.ts';
 import { benchChannel } from './core-ratio.ts';
 import { generateMail } from './mails.ts';
 import { median, round, timeMs } from './stats.ts';
@@ -43,10 +43,6 @@ export interface SendPathResult {
   readonly queueMs: number;
   /** Median ms of `sendOutbound` (the send handler's work for one job: plan, compose, SES, records). */
   readonly sendMs: number;
-}
-
-function profileOf(counter: CallCounter): CallProfile {
-  return { total: counter.total(), byOperation: counter.snapshot(), sequence: counter.sequence() };
 }
 
 /** Takes the one job `queueReply` put on the outbound queue, as the SQS event source would hand it over. */

@@ -36,6 +36,8 @@ describe('AWS calls per mail with the production adapters (dynalite, fauxqs)', (
       'SQS SendMessage',
       'DynamoDB PutItem INBOUND',
     ]);
+    // What each call consumed (BENCHMARKS.md, section 2): 2 read units for the claims, 7 write units.
+    expect(calls.reply.units).toEqual([1, 0, 2, 1, 1, 2, 0, 2]);
   });
 
   it('opens a new conversation in 10 calls, and the first mail in a container reads the channels once more', () => {

@@ -60,6 +60,8 @@ describe('CallCounter', () => {
       { service: 'DynamoDB', operation: 'PutItem', calls: 2, readUnits: 0, writeUnits: 3 },
     ]);
     expect(counter.sequence()).toEqual(['DynamoDB PutItem INBOUND', 'DynamoDB GetItem CONV', 'DynamoDB PutItem MSGID']);
+    // Each call's own units, in the same order (the failed write as 1).
+    expect(counter.unitSequence()).toEqual([2, 2, 1]);
 
     // Act: reset
     counter.reset();
@@ -67,6 +69,7 @@ describe('CallCounter', () => {
     // Assert
     expect(counter.total()).toBe(0);
     expect(counter.sequence()).toEqual([]);
+    expect(counter.unitSequence()).toEqual([]);
   });
 
   it('names the item kind from the key, the sort key for messages, or the query partition', () => {

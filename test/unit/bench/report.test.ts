@@ -9,6 +9,7 @@ const profile = (sequence: string[]): CallProfile => ({
   total: sequence.length,
   byOperation: [{ service: 'DynamoDB', operation: 'PutItem', calls: sequence.length, readUnits: 0, writeUnits: sequence.length }],
   sequence,
+  units: sequence.map((call) => (call.startsWith('DynamoDB ') ? 2 : 0)),
 });
 
 const bundle = (role: BundleRow['role'], flags: string[]): BundleRow => ({
@@ -117,7 +118,8 @@ describe('send path and import lines', () => {
 
     // Assert
     expect(lines[0]).toBe('  first reply in a container: 3 calls = queue 1 + send 2');
-    expect(lines).toContain('              order: DynamoDB PutItem OUTBOUND > SES SendEmail');
+    expect(lines).toContain('              order: DynamoDB PutItem OUTBOUND 2W > SES SendEmail');
+    expect(lines).toContain('              DynamoDB: 0 RRU + 2 WRU');
     expect(lines.at(-1)).toBe('  median of 15: queueReply 12.3 ms, send handler (sendOutbound) 30.1 ms');
   });
 
