@@ -173,7 +173,7 @@ function lazyPlugin(files: Map<string, LazyFile>): Plugin {
  * SDK's HTTP handler imports `node:http` on its first request, which moved the same cost into
  * the first mail.
  */
-export function builtinModuleSource(name: string): string {
+function builtinModuleSource(name: string): string {
   return `module.exports = require(${JSON.stringify(`node:${name}`)});`;
 }
 
